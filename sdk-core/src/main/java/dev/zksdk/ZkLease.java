@@ -1,0 +1,131 @@
+package dev.zksdk;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.Op;
+import org.apache.zookeeper.OpResult;
+import org.apache.zookeeper.data.Stat;
+
+/**
+ * A cheap handle on one of the pool's long-lived sessions. Getting and closing a lease costs no network round trip
+ * and opens no connection. A lease stays pinned to one session of its ensemble, so ZooKeeper's per-session FIFO order
+ * holds for everything done through it (a read sees the lease's earlier writes).
+ *
+ * <p>Thread-safe: a lease may be used from several threads. Every operation validates its arguments first
+ * ({@link IllegalArgumentException} naming the argument and the value, nothing sent), then runs through the
+ * ensemble's bulkhead, circuit breaker and retry, and waits for a connected session up to the connection timeout.
+ *
+ * <p>Failures, all unchecked:
+ * <ul>
+ *   <li>application results ({@code NONODE}, {@code NODEEXISTS}, {@code BADVERSION}, {@code NOTEMPTY}) throw a
+ *       {@link ZkException} with that code (such as {@link ZkNoNodeException}) at once, never retried;</li>
+ *   <li>{@code CONNECTIONLOSS} / {@code OPERATIONTIMEOUT} are retried with jittered exponential backoff within the
+ *       operation timeout, then throw {@link ZkConnectionLossException}; for a write,
+ *       {@link ZkConnectionLossException#outcomeUnknown()} says whether it may have been applied. A retried create
+ *       never creates twice, and a versioned write retried into {@code BADVERSION}/{@code NONODE} is checked before it
+ *       is reported as a failure;</li>
+ *   <li>session expiry: session-bound work (an ephemeral create) throws {@link ZkSessionExpiredException} and is never
+ *       redone on the new session; reads and persistent writes run on the new session;</li>
+ *   <li>an open circuit breaker, no connection within the connection timeout, or a full bulkhead throw
+ *       {@link ZkUnavailableException} without waiting.</li>
+ * </ul>
+ * After {@link #close()} (or the pool's close) every method throws {@link IllegalStateException}.
+ *
+ * <p>The {@code ...Async} forms never block the caller; their futures complete on ZooKeeper's event thread (or the
+ * pool's scheduler after a retry): do not block in a dependent stage, use the {@code ...Async} stage methods with an
+ * executor for slow work. They fail with the same exception types as the synchronous forms.
+ */
+public interface ZkLease extends AutoCloseable {
+
+  /** The node's data. @throws ZkNoNodeException when there is no node at {@code path} */
+  byte[] getData(String path);
+
+  /** The node's stat, or null when there is no node at {@code path}. */
+  Stat exists(String path);
+
+  /** The names of the node's children, in no particular order. @throws ZkNoNodeException when absent */
+  List<String> getChildren(String path);
+
+  /**
+   * Creates a node and returns its actual path (for sequential modes, with the counter). Parents must exist.
+   *
+   * <p>Sequential creates are protected as Curator's protected mode does: the node's name carries a
+   * {@code _c_<uuid>-} prefix so that a create retried after connection loss finds its own node instead of making a
+   * second one. An ephemeral create is session-bound: if the session expires before the create is confirmed it throws
+   * {@link ZkSessionExpiredException}. For lasting registrations use {@link #ephemeral(String, byte[])}.
+   *
+   * @throws ZkNodeExistsException when a node exists at a non-sequential {@code path}
+   * @throws ZkNoNodeException when the parent does not exist
+   */
+  String create(String path, byte[] data, CreateMode mode);
+
+  /** Sets the node's data if its version is {@code version} (-1: any) and returns its new stat. */
+  Stat setData(String path, byte[] data, int version);
+
+  /** Deletes the node if its version is {@code version} (-1: any). */
+  void delete(String path, int version);
+
+  /** Waits until the server this lease's session is connected to has caught up with the leader for {@code path}. */
+  void sync(String path);
+
+  /**
+   * Runs the operations atomically. A {@code multi} is not retried once it may have been sent: when the connection is
+   * lost its outcome is unknown ({@link ZkConnectionLossException#outcomeUnknown()}). When an operation fails, the
+   * exception carries that operation's code and path.
+   */
+  List<OpResult> multi(List<Op> ops);
+
+  CompletableFuture<byte[]> getDataAsync(String path);
+
+  CompletableFuture<Stat> existsAsync(String path);
+
+  CompletableFuture<List<String>> getChildrenAsync(String path);
+
+  CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode);
+
+  CompletableFuture<Stat> setDataAsync(String path, byte[] data, int version);
+
+  CompletableFuture<Void> deleteAsync(String path, int version);
+
+  CompletableFuture<Void> syncAsync(String path);
+
+  CompletableFuture<List<OpResult>> multiAsync(List<Op> ops);
+
+  /**
+   * Creates an ephemeral node (and any missing parents, as container nodes) that the pool keeps alive across session
+   * expiry until the returned handle is closed: after a new session it is re-created with its latest data. Returns
+   * once the node exists on the server. The node is a plain {@link CreateMode#EPHEMERAL}; use
+   * {@link #ephemeral(String, byte[], CreateMode)} for a sequential one.
+   */
+  EphemeralNode ephemeral(String path, byte[] data);
+
+  /** As {@link #ephemeral(String, byte[])} with an explicit mode: {@code EPHEMERAL} or {@code EPHEMERAL_SEQUENTIAL}. */
+  EphemeralNode ephemeral(String path, byte[] data, CreateMode mode);
+
+  /**
+   * Watches one node: its creation, data changes and deletion. The watch is persistent (re-armed after every event
+   * and after a new session); after a new session the listener gets {@link WatchEvent.Type#RESYNC}.
+   */
+  WatchHandle watch(String path, WatchListener listener);
+
+  /** Watches a subtree recursively: creation, data change and deletion of {@code path} and every node below it. */
+  WatchHandle watchTree(String path, WatchListener listener);
+
+  /** Watches a node's list of children ({@link WatchEvent.Type#CHILDREN_CHANGED}) as well as the node itself. */
+  WatchHandle watchChildren(String path, WatchListener listener);
+
+  /** The id of this lease's current session, waiting for a connected session up to the connection timeout. */
+  long sessionId();
+
+  /**
+   * The shared Curator client behind this lease's session: every Curator recipe works on it. It belongs to the pool:
+   * its {@code close()} throws {@link UnsupportedOperationException}, and it stays usable until the pool closes.
+   */
+  CuratorFramework curator();
+
+  /** Releases the lease. Idempotent. The session stays open for other leases. */
+  @Override
+  void close();
+}

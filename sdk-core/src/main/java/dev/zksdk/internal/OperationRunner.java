@@ -1,0 +1,349 @@
+package dev.zksdk.internal;
+
+import dev.zksdk.EnsembleConfig;
+import dev.zksdk.OperationPolicy;
+import dev.zksdk.ZkConnectionLossException;
+import dev.zksdk.ZkException;
+import dev.zksdk.ZkInterruptedException;
+import dev.zksdk.ZkSessionExpiredException;
+import dev.zksdk.ZkUnavailableException;
+import io.github.resilience4j.bulkhead.Bulkhead;
+import io.github.resilience4j.bulkhead.BulkheadConfig;
+import io.github.resilience4j.bulkhead.BulkheadFullException;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.KeeperException.Code;
+import org.apache.zookeeper.ZooKeeper;
+
+/**
+ * The operation pipeline of one ensemble: bulkhead (in-flight limit) → circuit breaker → retry (exponential backoff
+ * with full jitter, bounded by the operation timeout) → one attempt on the session's live handle. All four are
+ * resilience4j; this class decides what is retried and what an outcome means (DESIGN §4).
+ */
+public final class OperationRunner {
+
+  private final EnsembleConfig config;
+  private final OperationPolicy policy;
+  private final ScheduledExecutorService scheduler;
+  private final CircuitBreaker breaker;
+  private final Bulkhead bulkhead;
+  private final Retry retry;
+
+  OperationRunner(String name, EnsembleConfig config, OperationPolicy policy, ScheduledExecutorService scheduler) {
+    this.config = config;
+    this.policy = policy;
+    this.scheduler = scheduler;
+    this.breaker = CircuitBreaker.of(name, CircuitBreakerConfig.custom()
+        .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+        .slidingWindowSize(policy.breakerSlidingWindow())
+        .minimumNumberOfCalls(policy.breakerMinimumCalls())
+        .failureRateThreshold(policy.breakerFailureRateThreshold())
+        .waitDurationInOpenState(policy.breakerOpenDuration())
+        .permittedNumberOfCallsInHalfOpenState(policy.breakerHalfOpenCalls())
+        .recordException(OperationRunner::isEnsembleFailure)
+        .build());
+    this.bulkhead = Bulkhead.of(name, BulkheadConfig.custom()
+        .maxConcurrentCalls(policy.maxInFlight())
+        .maxWaitDuration(policy.maxInFlightWait())
+        .build());
+    long initial = policy.retryInitialBackoff().toMillis();
+    long max = policy.retryMaxBackoff().toMillis();
+    this.retry = Retry.of(name, RetryConfig.custom()
+        .maxAttempts(Integer.MAX_VALUE) // the operation timeout bounds retries, not a count
+        .intervalFunction(fullJitter(initial, max))
+        .retryOnException(e -> unwrap(e) instanceof RetryableFailure)
+        .failAfterMaxAttempts(false)
+        .build());
+  }
+
+  /** Full jitter: attempt n waits a uniformly random time in [0, min(max, initial * 2^(n-1))]. */
+  static IntervalFunction fullJitter(long initialMillis, long maxMillis) {
+    return attempt -> {
+      int shift = Math.min(Math.max(attempt - 1, 0), 30);
+      long bound = Math.min(maxMillis, initialMillis << shift);
+      return ThreadLocalRandom.current().nextLong(bound + 1);
+    };
+  }
+
+  public CircuitBreaker circuitBreaker() {
+    return breaker;
+  }
+
+  public Bulkhead bulkhead() {
+    return bulkhead;
+  }
+
+  public Retry retry() {
+    return retry;
+  }
+
+  /** Runs {@code call} on {@code session} through the whole pipeline. */
+  public <T> CompletableFuture<T> execute(SharedSession session, ZkCall<T> call) {
+    CallState state = new CallState(System.nanoTime() + policy.operationTimeout().toNanos());
+    Supplier<CompletionStage<T>> attempt = () -> attempt(session, call, state);
+    Supplier<CompletionStage<T>> decorated = Retry.decorateCompletionStage(retry, scheduler, attempt);
+    decorated = CircuitBreaker.decorateCompletionStage(breaker, decorated);
+    decorated = Bulkhead.decorateCompletionStage(bulkhead, decorated);
+    CompletableFuture<T> result = new CompletableFuture<>();
+    CompletionStage<T> stage;
+    try {
+      stage = decorated.get();
+    } catch (RuntimeException e) {
+      result.completeExceptionally(translate(e, call));
+      return result;
+    }
+    stage.whenComplete((value, error) -> {
+      if (error == null) {
+        result.complete(value);
+      } else {
+        result.completeExceptionally(translate(error, call));
+      }
+    });
+    return result;
+  }
+
+  private <T> CompletableFuture<T> attempt(SharedSession session, ZkCall<T> call, CallState state) {
+    CompletableFuture<T> out = new CompletableFuture<>();
+    long remainingNanos = state.deadlineNanos - System.nanoTime();
+    if (remainingNanos <= 0) {
+      out.completeExceptionally(finalConnectionFailure(call, state));
+      return out;
+    }
+    Duration wait = Duration.ofNanos(Math.min(remainingNanos, config.connectionTimeout().toNanos()));
+    session.awaitConnected(wait).whenComplete((zk, waitError) -> {
+      if (waitError != null) {
+        Throwable cause = unwrap(waitError);
+        if (cause instanceof TimeoutException) {
+          state.lastWasNotConnected = true;
+          retryOrFail(out, call, state, Code.CONNECTIONLOSS);
+        } else {
+          out.completeExceptionally(cause);
+        }
+        return;
+      }
+      state.lastWasNotConnected = false;
+      if (call.sessionBound) {
+        long sid = zk.getSessionId();
+        if (state.sessionId == 0) {
+          state.sessionId = sid;
+        } else if (sid != state.sessionId) {
+          out.completeExceptionally(new ZkSessionExpiredException(call.path, call.name + " " + call.path
+              + ": session 0x" + Long.toHexString(state.sessionId) + " expired before the result was known; "
+              + "session-bound work is not redone on the new session 0x" + Long.toHexString(sid), null));
+          return;
+        }
+      }
+      CompletableFuture<T> sent;
+      try {
+        sent = state.lostInFlight ? call.resendAfterLoss(zk) : call.send(zk);
+      } catch (RuntimeException e) {
+        out.completeExceptionally(e);
+        return;
+      }
+      sent.whenComplete((value, error) -> {
+        if (error == null) {
+          out.complete(value);
+        } else {
+          onFailure(out, call, state, zk, unwrap(error));
+        }
+      });
+    });
+    return out;
+  }
+
+  private <T> void onFailure(CompletableFuture<T> out, ZkCall<T> call, CallState state, ZooKeeper zk, Throwable e) {
+    if (e instanceof Calls.OutcomeUnknown) {
+      out.completeExceptionally(new ZkConnectionLossException(Code.CONNECTIONLOSS, call.path,
+          call.name + " " + call.path + ": outcome unknown after connection loss: " + e.getMessage(), true, null));
+      return;
+    }
+    if (!(e instanceof KeeperException)) {
+      out.completeExceptionally(e);
+      return;
+    }
+    KeeperException ke = (KeeperException) e;
+    Code code = ke.code();
+    switch (code) {
+      case CONNECTIONLOSS:
+      case OPERATIONTIMEOUT:
+        if (call.isWrite()) {
+          state.lostInFlight = true;
+        }
+        if (call.kind == ZkCall.Kind.WRITE_ONCE) {
+          out.completeExceptionally(new ZkConnectionLossException(code, ke.getPath(), call.name + " " + call.path
+              + ": connection lost while the operation was in flight; it is not retried and its outcome is unknown",
+              true, ke));
+          return;
+        }
+        state.lastCode = code;
+        retryOrFail(out, call, state, code);
+        return;
+      case SESSIONEXPIRED:
+      case SESSIONMOVED:
+        if (call.sessionBound) {
+          out.completeExceptionally(new ZkSessionExpiredException(call.path, call.name + " " + call.path
+              + ": the session expired; session-bound work is not redone on a new session", ke));
+          return;
+        }
+        // Nothing was applied by an expired session: a read or persistent write may run on the new one.
+        state.lastCode = code;
+        retryOrFail(out, call, state, code);
+        return;
+      default:
+        if (state.lostInFlight) {
+          CompletableFuture<T> resolved;
+          try {
+            resolved = call.resolveAfterLoss(zk, code);
+          } catch (RuntimeException re) {
+            out.completeExceptionally(re);
+            return;
+          }
+          if (resolved != null) {
+            resolved.whenComplete((value, error) -> {
+              if (error == null) {
+                out.complete(value);
+              } else {
+                Throwable cause = unwrap(error);
+                if (cause instanceof Calls.OutcomeUnknown || isConnectionCode(Calls.codeOf(cause))) {
+                  // Lost again while checking: the check itself is retried like the operation.
+                  onFailure(out, call, state, zk, cause);
+                } else if (cause instanceof KeeperException) {
+                  KeeperException k = (KeeperException) cause;
+                  out.completeExceptionally(applicationError(call, k.code(), k.getPath(), k));
+                } else {
+                  out.completeExceptionally(cause);
+                }
+              }
+            });
+            return;
+          }
+        }
+        out.completeExceptionally(applicationError(call, code, ke.getPath(), ke));
+    }
+  }
+
+  private static boolean isConnectionCode(Code code) {
+    return code == Code.CONNECTIONLOSS || code == Code.OPERATIONTIMEOUT || code == Code.SESSIONEXPIRED
+        || code == Code.SESSIONMOVED;
+  }
+
+  private static ZkException applicationError(ZkCall<?> call, Code code, String path, KeeperException cause) {
+    String p = path != null ? path : call.path;
+    return ZkException.of(code, p, call.name + " " + p + ": " + code, cause);
+  }
+
+  private <T> void retryOrFail(CompletableFuture<T> out, ZkCall<T> call, CallState state, Code code) {
+    if (System.nanoTime() - state.deadlineNanos >= 0) {
+      out.completeExceptionally(finalConnectionFailure(call, state));
+    } else {
+      state.attempts++;
+      out.completeExceptionally(new RetryableFailure(code));
+    }
+  }
+
+  private ZkException finalConnectionFailure(ZkCall<?> call, CallState state) {
+    boolean unknown = call.isWrite() && state.lostInFlight;
+    if (state.lastWasNotConnected && !unknown) {
+      return new ZkUnavailableException(call.path, call.name + " " + call.path + ": no connected session to "
+          + config.connectString() + " within the operation timeout of " + policy.operationTimeout().toMillis()
+          + " ms (connection timeout " + config.connectionTimeout().toMillis() + " ms); nothing was sent", null);
+    }
+    Code code = state.lastCode == null ? Code.CONNECTIONLOSS : state.lastCode;
+    return new ZkConnectionLossException(code, call.path, call.name + " " + call.path + ": " + code
+        + " persisted for the operation timeout of " + policy.operationTimeout().toMillis() + " ms ("
+        + (state.attempts + 1) + " attempts)" + (unknown ? "; the write may or may not have been applied" : ""),
+        unknown, null);
+  }
+
+  private Throwable translate(Throwable error, ZkCall<?> call) {
+    Throwable e = unwrap(error);
+    if (e instanceof CallNotPermittedException) {
+      return new ZkUnavailableException(call.path, call.name + " " + call.path + ": the circuit breaker for "
+          + config.connectString() + " is open after repeated connection failures; failing fast (it lets trial "
+          + "calls through after " + policy.breakerOpenDuration().toMillis() + " ms)", e);
+    }
+    if (e instanceof BulkheadFullException) {
+      return new ZkUnavailableException(call.path, call.name + " " + call.path + ": " + policy.maxInFlight()
+          + " operations already in flight to " + config.connectString() + " (maxInFlight); nothing was sent", e);
+    }
+    if (e instanceof RetryableFailure) {
+      // Retry gave up without a deadline verdict (it cannot here, but never leak the internal type).
+      return new ZkConnectionLossException(((RetryableFailure) e).code, call.path, call.name + " " + call.path
+          + ": " + ((RetryableFailure) e).code, call.isWrite(), null);
+    }
+    return e;
+  }
+
+  static boolean isEnsembleFailure(Throwable t) {
+    Throwable e = unwrap(t);
+    return e instanceof ZkConnectionLossException
+        || (e instanceof ZkUnavailableException && !(e.getCause() instanceof BulkheadFullException));
+  }
+
+  public static Throwable unwrap(Throwable t) {
+    Throwable e = t;
+    while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
+      e = e.getCause();
+    }
+    return e;
+  }
+
+  /** Waits for a pipeline result on the caller's thread, rethrowing the pipeline's own exception types. */
+  public static <T> T join(CompletableFuture<T> future, ZkCall<?> call) {
+    try {
+      return future.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ZkInterruptedException(call.path, call.name + " " + call.path + ": interrupted while waiting"
+          + (call.isWrite() ? "; the write may or may not have been applied" : ""), e);
+    } catch (ExecutionException e) {
+      Throwable cause = unwrap(e);
+      if (cause instanceof RuntimeException) {
+        throw (RuntimeException) cause;
+      }
+      if (cause instanceof Error) {
+        throw (Error) cause;
+      }
+      throw new IllegalStateException(cause);
+    }
+  }
+
+  /** Per-call retry state. Touched by one attempt at a time. */
+  private static final class CallState {
+    final long deadlineNanos;
+    volatile boolean lostInFlight;
+    volatile boolean lastWasNotConnected;
+    volatile long sessionId;
+    volatile Code lastCode;
+    volatile int attempts;
+
+    CallState(long deadlineNanos) {
+      this.deadlineNanos = deadlineNanos;
+    }
+  }
+
+  /** Marks an attempt's failure as retryable for resilience4j's retry; never leaves the pipeline. */
+  static final class RetryableFailure extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final Code code;
+
+    RetryableFailure(Code code) {
+      super(code.toString(), null, false, false);
+      this.code = code;
+    }
+  }
+}

@@ -1,0 +1,332 @@
+package dev.zksdk.recovery;
+
+import dev.zksdk.WatchEvent;
+import dev.zksdk.WatchHandle;
+import dev.zksdk.WatchListener;
+import dev.zksdk.ZkException;
+import dev.zksdk.ZkUnavailableException;
+import dev.zksdk.internal.OperationRunner;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.zookeeper.AddWatchMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.KeeperException.Code;
+import org.apache.zookeeper.WatchedEvent;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooKeeper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The watches registered on a pooled session. Each is a ZooKeeper persistent watch ({@code addWatch}, PERSISTENT or
+ * PERSISTENT_RECURSIVE, ZooKeeper 3.6+), which the client library re-registers by itself on a reconnect within the
+ * same session. After a new session every watch is armed again and then gets RESYNC.
+ *
+ * <p>On a server without persistent watches ({@code UNIMPLEMENTED}), node and children watches fall back to one-shot
+ * watches that are re-armed after every event; a tree watch cannot be emulated that way and fails with that code.
+ *
+ * <p>What can be missed: while no session is connected, changes are not seen as they happen. Within the same session
+ * ZooKeeper re-registers the watches with the last zxid seen and reports the changes since then (a node created and
+ * deleted inside the gap leaves no event). After a new session nothing of the gap is known: RESYNC says so, and the
+ * listener must re-read; since the watch is armed before RESYNC is delivered, any change after RESYNC is seen.
+ */
+public final class RegisteredWatches {
+
+  private static final Logger log = LoggerFactory.getLogger(RegisteredWatches.class);
+
+  private final SessionRecovery recovery;
+  private final Set<Registered> watches = ConcurrentHashMap.newKeySet();
+  /** For tests and old servers: use re-armed one-shot watches even where persistent ones exist. */
+  private volatile boolean forceOneShot;
+
+  RegisteredWatches(SessionRecovery recovery) {
+    this.recovery = recovery;
+  }
+
+  /** Number of watches registered now. */
+  public int size() {
+    return watches.size();
+  }
+
+  void forceOneShot(boolean value) {
+    this.forceOneShot = value;
+  }
+
+  int armedIn(long sid) {
+    int n = 0;
+    for (Registered w : watches) {
+      if (w.armedSession == sid) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Registers a watch and waits until it is armed on the server. */
+  public WatchHandle add(String path, WatchListener listener, WatchMode mode, OperationRunner runner) {
+    Registered w = new Registered(path, listener, mode);
+    watches.add(w);
+    recovery.schedule();
+    Duration wait = recovery.session().config().connectionTimeout().plus(recovery.session().config().sessionTimeout());
+    try {
+      w.firstArm.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+      return w;
+    } catch (ExecutionException e) {
+      w.close();
+      Throwable cause = OperationRunner.unwrap(e);
+      if (cause instanceof RuntimeException) {
+        throw (RuntimeException) cause;
+      }
+      throw new ZkException(Code.SYSTEMERROR, path, "watch " + path + ": " + cause, cause);
+    } catch (TimeoutException e) {
+      w.close();
+      throw new ZkUnavailableException(path, "watch " + path + ": not armed on the server within " + wait.toMillis()
+          + " ms (no connected session); it was not registered", e);
+    } catch (InterruptedException e) {
+      w.close();
+      Thread.currentThread().interrupt();
+      throw new dev.zksdk.ZkInterruptedException(path, "interrupted while adding watch " + path, e);
+    }
+  }
+
+  /** Arms every watch not yet armed in {@code sid}, all requests at once. Returns how many were armed now. */
+  int ensureAll(ZooKeeper zk, long sid, Duration timeout)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    List<CompletableFuture<Void>> futures = new ArrayList<>();
+    List<Registered> sent = new ArrayList<>();
+    for (Registered w : watches) {
+      if (w.closed || w.armedSession == sid) {
+        continue;
+      }
+      sent.add(w);
+      futures.add(w.arm(zk, sid));
+    }
+    if (futures.isEmpty()) {
+      return 0;
+    }
+    CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0]))
+        .exceptionally(e -> null)
+        .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    int armed = 0;
+    Throwable connectionFailure = null;
+    for (int i = 0; i < futures.size(); i++) {
+      try {
+        futures.get(i).getNow(null);
+        armed++;
+      } catch (java.util.concurrent.CompletionException e) {
+        Throwable cause = OperationRunner.unwrap(e);
+        Registered w = sent.get(i);
+        if (cause instanceof KeeperException && isConnection(((KeeperException) cause).code())) {
+          connectionFailure = cause;
+        } else {
+          log.warn("{}: watch on {} could not be armed: {}", recovery.session().label(), w.path, cause.toString());
+          w.firstArm.completeExceptionally(cause instanceof KeeperException
+              ? ZkException.of(((KeeperException) cause).code(), w.path, "watch " + w.path + ": "
+                  + ((KeeperException) cause).code(), cause)
+              : cause);
+        }
+      }
+    }
+    if (connectionFailure != null) {
+      throw new ExecutionException(connectionFailure);
+    }
+    return armed;
+  }
+
+  private static boolean isConnection(Code c) {
+    return c == Code.CONNECTIONLOSS || c == Code.OPERATIONTIMEOUT || c == Code.SESSIONEXPIRED
+        || c == Code.SESSIONMOVED;
+  }
+
+  /** Delivers RESYNC to every watch armed in {@code sid} that was registered before this session. */
+  void deliverResync(long sid) {
+    for (Registered w : watches) {
+      if (!w.closed && w.armedSession == sid && w.resyncPendingFor == sid) {
+        w.resyncPendingFor = 0;
+        w.deliver(new WatchEvent(WatchEvent.Type.RESYNC, w.path));
+      }
+    }
+  }
+
+  void closeAll() {
+    for (Registered w : watches) {
+      w.closed = true;
+      w.firstArm.completeExceptionally(new IllegalStateException("the pool is closed"));
+    }
+    watches.clear();
+  }
+
+  /** One registered watch: its ZooKeeper watcher, and the session it is armed in. */
+  final class Registered implements WatchHandle, Watcher {
+    final String path;
+    final WatchListener listener;
+    final WatchMode mode;
+    final CompletableFuture<Void> firstArm = new CompletableFuture<>();
+    volatile long armedSession;
+    volatile long resyncPendingFor;
+    volatile boolean oneShot;
+    volatile boolean closed;
+
+    Registered(String path, WatchListener listener, WatchMode mode) {
+      this.path = path;
+      this.listener = listener;
+      this.mode = mode;
+    }
+
+    CompletableFuture<Void> arm(ZooKeeper zk, long sid) {
+      if (armedSession != 0 && armedSession != sid) {
+        resyncPendingFor = sid; // it was armed in an earlier session: the new one starts with RESYNC
+      }
+      if (oneShot || forceOneShot) {
+        return armOneShot(zk, sid);
+      }
+      CompletableFuture<Void> f = new CompletableFuture<>();
+      AddWatchMode addMode = mode == WatchMode.TREE ? AddWatchMode.PERSISTENT_RECURSIVE : AddWatchMode.PERSISTENT;
+      zk.addWatch(path, this, addMode, (rc, p, ctx) -> {
+        if (rc == 0) {
+          armed(sid);
+          f.complete(null);
+        } else if (rc == Code.UNIMPLEMENTED.intValue() && mode != WatchMode.TREE) {
+          log.info("{}: the server has no persistent watches; watching {} with re-armed one-shot watches",
+              recovery.session().label(), path);
+          oneShot = true;
+          armOneShot(zk, sid).whenComplete((v, e) -> {
+            if (e == null) {
+              f.complete(null);
+            } else {
+              f.completeExceptionally(e);
+            }
+          });
+        } else {
+          f.completeExceptionally(KeeperException.create(Code.get(rc), path));
+        }
+      }, null);
+      return f;
+    }
+
+    /** exists() watches the node's existence and data; getChildren() its children when it exists. */
+    private CompletableFuture<Void> armOneShot(ZooKeeper zk, long sid) {
+      CompletableFuture<Void> f = new CompletableFuture<>();
+      zk.exists(path, this, (rc, p, ctx, stat) -> {
+        if (rc != 0 && rc != Code.NONODE.intValue()) {
+          f.completeExceptionally(KeeperException.create(Code.get(rc), path));
+        } else if (mode == WatchMode.CHILDREN && rc == 0) {
+          zk.getChildren(path, this, (crc, cp, cctx, children) -> {
+            if (crc == 0 || crc == Code.NONODE.intValue()) {
+              armed(sid);
+              f.complete(null);
+            } else {
+              f.completeExceptionally(KeeperException.create(Code.get(crc), path));
+            }
+          }, null);
+        } else {
+          armed(sid);
+          f.complete(null);
+        }
+      }, null);
+      return f;
+    }
+
+    private void armed(long sid) {
+      armedSession = sid;
+      firstArm.complete(null);
+    }
+
+    @Override
+    public void process(WatchedEvent event) {
+      if (closed || event.getType() == Event.EventType.None) {
+        return;
+      }
+      WatchEvent.Type type;
+      switch (event.getType()) {
+        case NodeCreated:
+          type = WatchEvent.Type.CREATED;
+          break;
+        case NodeDataChanged:
+          type = WatchEvent.Type.DATA_CHANGED;
+          break;
+        case NodeDeleted:
+          type = WatchEvent.Type.DELETED;
+          break;
+        case NodeChildrenChanged:
+          if (mode == WatchMode.NODE) {
+            return;
+          }
+          type = WatchEvent.Type.CHILDREN_CHANGED;
+          break;
+        default:
+          return; // watch-removed notices
+      }
+      if (oneShot || forceOneShot) {
+        try {
+          ZooKeeper zk = recovery.session().currentHandle();
+          long sid = zk.getSessionId();
+          armOneShot(zk, sid);
+        } catch (RuntimeException e) {
+          armedSession = 0; // the next recovery pass arms it again
+        }
+      }
+      deliver(new WatchEvent(type, event.getPath() == null ? path : event.getPath()));
+    }
+
+    void deliver(WatchEvent event) {
+      try {
+        recovery.session().eventExecutor().execute(() -> {
+          if (closed) {
+            return;
+          }
+          try {
+            listener.onEvent(event);
+          } catch (RuntimeException e) {
+            log.warn("{}: watch listener on {} threw on {}", recovery.session().label(), path, event, e);
+          }
+        });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // the pool is closing
+      }
+    }
+
+    @Override
+    public String path() {
+      return path;
+    }
+
+    @Override
+    public void close() {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      watches.remove(this);
+      firstArm.completeExceptionally(new IllegalStateException("closed"));
+      if (!recovery.session().isConnected() || armedSession == 0) {
+        return;
+      }
+      try {
+        ZooKeeper zk = recovery.session().currentHandle();
+        WatcherType type = oneShot || forceOneShot ? WatcherType.Any
+            : mode == WatchMode.TREE ? WatcherType.PersistentRecursive : WatcherType.Persistent;
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        zk.removeWatches(path, this, type, false, (rc, p, ctx) -> f.complete(null), null);
+        f.get(recovery.session().config().connectionTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (ExecutionException | TimeoutException | RuntimeException e) {
+        log.debug("{}: removing the watch on {} from the server failed; it no longer delivers", 
+            recovery.session().label(), path, e);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "WatchHandle{" + mode + " " + path + (closed ? ", closed" : "") + "}";
+    }
+  }
+}

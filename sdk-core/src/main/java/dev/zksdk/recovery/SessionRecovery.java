@@ -1,0 +1,238 @@
+package dev.zksdk.recovery;
+
+import dev.zksdk.RecoveryEvent;
+import dev.zksdk.internal.SharedSession;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.zookeeper.ZooKeeper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one ordered recovery of a pooled session. On a new session id: (1) {@code sync}; (2) every owned ephemeral
+ * confirmed or re-created (a leftover of one of this session's dead ids is removed first; a node of another live
+ * session is never taken); (3) every registered watch re-armed, then RESYNC delivered; (4) resync hooks (caches)
+ * run; (5) a {@link RecoveryEvent} published. All of a step's nodes are sent at once (pipelined), not one round trip
+ * after another.
+ *
+ * <p>Runs on one thread per session, so recoveries never overlap. A recovery cut short by another connection loss
+ * leaves each item marked with the session it was confirmed in; the next connection resumes with what is left, so
+ * nothing is created twice. A reconnect within the same session needs no work: ZooKeeper keeps the session's
+ * ephemerals and re-registers its watches itself.
+ */
+public final class SessionRecovery {
+
+  private static final Logger log = LoggerFactory.getLogger(SessionRecovery.class);
+
+  private final SharedSession session;
+  private final ExecutorService executor;
+  private final OwnedEphemerals ephemerals;
+  private final RegisteredWatches watches;
+  private final List<Runnable> resyncHooks = new CopyOnWriteArrayList<>();
+  /** Every session id this pooled session has had; nodes owned by any but the live one are ours and dead. */
+  private final Set<Long> pastSessionIds = ConcurrentHashMap.newKeySet();
+  private final AtomicReference<ScheduledFuture<?>> pendingRetry = new AtomicReference<>();
+  private volatile boolean suspended = true;
+  private volatile boolean closed;
+  /** A new session whose recovery has not finished yet: (old id, start time), consumed by the recovery that ends it. */
+  private volatile PendingRecovery pending;
+
+  public SessionRecovery(SharedSession session) {
+    this.session = session;
+    this.executor = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, session.label() + "-recovery");
+      t.setDaemon(true);
+      return t;
+    });
+    this.ephemerals = new OwnedEphemerals(this);
+    this.watches = new RegisteredWatches(this);
+  }
+
+  public OwnedEphemerals ephemerals() {
+    return ephemerals;
+  }
+
+  public RegisteredWatches watches() {
+    return watches;
+  }
+
+  /** Runs after every new session's ephemerals and watches are restored, before the recovered event. */
+  public void addResyncHook(Runnable hook) {
+    resyncHooks.add(hook);
+  }
+
+  public void removeResyncHook(Runnable hook) {
+    resyncHooks.remove(hook);
+  }
+
+  SharedSession session() {
+    return session;
+  }
+
+  Set<Long> pastSessionIds() {
+    return pastSessionIds;
+  }
+
+  boolean isSuspended() {
+    return suspended;
+  }
+
+  /** Called (on Curator's state thread) whenever the session is connected, with the ids before and after. */
+  public void onConnected(long previousId, long newId, long connectedAtNanos) {
+    if (previousId != 0 && previousId != newId) {
+      pastSessionIds.add(previousId);
+      pending = new PendingRecovery(previousId, newId, connectedAtNanos);
+    }
+    suspended = false;
+    schedule();
+  }
+
+  public void onSuspended() {
+    suspended = true;
+  }
+
+  /** Asks for a recovery pass: it does whatever is not yet confirmed in the live session. */
+  void schedule() {
+    if (closed) {
+      return;
+    }
+    try {
+      executor.execute(this::runPass);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // closed concurrently
+    }
+  }
+
+  private void scheduleRetry(Duration delay) {
+    ScheduledExecutorService scheduler = schedulerOrNull();
+    if (scheduler == null || closed) {
+      return;
+    }
+    ScheduledFuture<?> f = scheduler.schedule(this::schedule, delay.toMillis(), TimeUnit.MILLISECONDS);
+    ScheduledFuture<?> old = pendingRetry.getAndSet(f);
+    if (old != null) {
+      old.cancel(false);
+    }
+  }
+
+  private ScheduledExecutorService schedulerOrNull() {
+    try {
+      return session.pool().scheduler();
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  private void runPass() {
+    if (closed || !session.isConnected()) {
+      return;
+    }
+    ZooKeeper zk;
+    try {
+      zk = session.currentHandle();
+    } catch (RuntimeException e) {
+      return;
+    }
+    long sid = zk.getSessionId();
+    PendingRecovery recovering = pending;
+    boolean newSession = recovering != null && recovering.newId == sid;
+    Duration timeout = session.config().connectionTimeout().plus(session.config().sessionTimeout());
+    try {
+      if (newSession) {
+        // (1) sync: the server we are on has caught up with the leader before we look at our old nodes.
+        CompletableFuture<Void> synced = new CompletableFuture<>();
+        zk.sync("/", (rc, path, ctx) -> {
+          if (rc == 0) {
+            synced.complete(null);
+          } else {
+            synced.completeExceptionally(org.apache.zookeeper.KeeperException.create(
+                org.apache.zookeeper.KeeperException.Code.get(rc), "/"));
+          }
+        }, null);
+        synced.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      }
+      // (2) ephemerals
+      OwnedEphemerals.PassResult eph = ephemerals.ensureAll(zk, sid, timeout);
+      // (3) watches: re-armed first, then RESYNC, so a change made after RESYNC is always seen
+      watches.ensureAll(zk, sid, timeout);
+      if (newSession) {
+        watches.deliverResync(sid);
+        // (4) caches and other derived state
+        for (Runnable hook : resyncHooks) {
+          try {
+            hook.run();
+          } catch (RuntimeException e) {
+            log.warn("{}: a resync hook threw", session.label(), e);
+          }
+        }
+        // (5) recovered
+        if (pending == recovering) {
+          pending = null;
+        }
+        Duration took = Duration.ofNanos(System.nanoTime() - recovering.connectedAtNanos);
+        RecoveryEvent event = new RecoveryEvent(session.config().connectString(), recovering.oldId, sid,
+            ephemerals.confirmedIn(sid), watches.armedIn(sid), took, eph.conflicts == 0);
+        log.info("{}: recovered after new session: {}", session.label(), event);
+        session.pool().publishRecovered(event);
+      }
+      if (eph.conflicts > 0) {
+        scheduleRetry(ephemerals.conflictRetryDelay());
+      }
+    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+      // Connection lost again (or the server is slow): what was confirmed stays confirmed; the next connection
+      // (or this retry, if the connection held) resumes with the rest.
+      log.info("{}: recovery pass cut short ({}); it resumes on the next connection", session.label(),
+          e.getCause() != null ? e.getCause().toString() : e.toString());
+      if (session.isConnected()) {
+        scheduleRetry(Duration.ofMillis(200));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      log.warn("{}: recovery pass failed; retrying", session.label(), e);
+      scheduleRetry(Duration.ofSeconds(1));
+    }
+  }
+
+  public void close() {
+    closed = true;
+    ScheduledFuture<?> f = pendingRetry.getAndSet(null);
+    if (f != null) {
+      f.cancel(false);
+    }
+    executor.shutdownNow();
+    try {
+      executor.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    ephemerals.closeAll();
+    watches.closeAll();
+  }
+
+  boolean isClosed() {
+    return closed;
+  }
+
+  private static final class PendingRecovery {
+    final long oldId;
+    final long newId;
+    final long connectedAtNanos;
+
+    PendingRecovery(long oldId, long newId, long connectedAtNanos) {
+      this.oldId = oldId;
+      this.newId = newId;
+      this.connectedAtNanos = connectedAtNanos;
+    }
+  }
+}
