@@ -1,0 +1,291 @@
+package dev.zksdk.testing;
+
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.apache.curator.test.InstanceSpec;
+import org.apache.curator.test.TestingCluster;
+import org.apache.curator.test.TestingServer;
+import org.apache.zookeeper.server.command.FourLetterCommands;
+
+/**
+ * Starts curator-test's in-process ZooKeeper servers ({@link TestingServer}, {@link TestingCluster}) set up for
+ * fast tests: 127.0.0.1 only, short tick time, every four-letter word enabled, explicit session-timeout bounds and
+ * connection limit.
+ *
+ * <p>curator-test passes an {@link InstanceSpec}'s tick time and {@code maxClientCnxns} into the server config
+ * and then adds the spec's custom properties over it (so {@code minSessionTimeout}, which it sets to the tick
+ * time, can be overridden there). ZooKeeper turns a config key it does not know, such as
+ * {@code 4lw.commands.whitelist}, into the system property {@code zookeeper.<key>}; the whitelist is read once
+ * per JVM and cached, so this class sets that property to {@code *} and resets the cache before starting. All
+ * in-process servers of a JVM therefore share that whitelist; use {@link ProcessEnsemble} to test a restricted
+ * one.
+ *
+ * <p>The caller owns what is returned and must close it.
+ */
+public final class InProcessEnsembles {
+
+    public static final Duration DEFAULT_TICK_TIME = Duration.ofMillis(200);
+    public static final Duration DEFAULT_MIN_SESSION_TIMEOUT = ProcessEnsemble.DEFAULT_MIN_SESSION_TIMEOUT;
+    public static final Duration DEFAULT_MAX_SESSION_TIMEOUT = ProcessEnsemble.DEFAULT_MAX_SESSION_TIMEOUT;
+    public static final int DEFAULT_MAX_CLIENT_CNXNS = 60;
+
+    private static final String LOOPBACK = "127.0.0.1";
+    private static final String WHITELIST_PROPERTY = "zookeeper.4lw.commands.whitelist";
+
+    private InProcessEnsembles() {
+    }
+
+    /** Settings with every default; see {@link Options.Builder}. */
+    public static Options.Builder options() {
+        return new Options.Builder();
+    }
+
+    /**
+     * A started single server with the default {@link Options}.
+     *
+     * @throws IllegalStateException if the server does not start
+     */
+    public static TestingServer startServer() {
+        return startServer(options().build());
+    }
+
+    /**
+     * A started single server.
+     *
+     * @throws IllegalStateException if the server does not start
+     */
+    public static TestingServer startServer(Options options) {
+        enableAllFourLetterWords();
+        try {
+            return new TestingServer(instanceSpec(1, options), true);
+        } catch (Exception e) {
+            throw new IllegalStateException("in-process ZooKeeper server did not start", e);
+        }
+    }
+
+    /**
+     * A started cluster of {@code size} servers (ids {@code 1..size}) with the default {@link Options}, once it
+     * has a leader.
+     *
+     * @throws IllegalStateException if the cluster does not start or elect a leader within 30 s
+     */
+    public static TestingCluster startCluster(int size) {
+        return startCluster(size, options().build());
+    }
+
+    /**
+     * A started cluster of {@code size} servers (ids {@code 1..size}), once every server serves and one leads.
+     *
+     * @throws IllegalArgumentException if {@code size} is not 1-9
+     * @throws IllegalStateException if the cluster does not start or elect a leader within 30 s
+     */
+    public static TestingCluster startCluster(int size, Options options) {
+        if (size < 1 || size > 9) {
+            throw new IllegalArgumentException("size must be between 1 and 9, was " + size);
+        }
+        List<InstanceSpec> specs = new ArrayList<>();
+        for (int id = 1; id <= size; id++) {
+            specs.add(instanceSpec(id, options));
+        }
+        enableAllFourLetterWords();
+        TestingCluster cluster = new TestingCluster(specs);
+        try {
+            cluster.start();
+            awaitQuorum(cluster, Duration.ofSeconds(30));
+            return cluster;
+        } catch (Exception e) {
+            closeQuietly(cluster, e);
+            throw e instanceof IllegalStateException ise ? ise
+                    : new IllegalStateException("in-process ZooKeeper cluster did not start", e);
+        }
+    }
+
+    /**
+     * An {@link InstanceSpec} on 127.0.0.1 with free ports, a temp data directory deleted on close, and the
+     * given options, for building a {@link TestingCluster} by hand (for example with different server lists per
+     * member). Call {@link #enableAllFourLetterWords()} before starting servers built from it.
+     */
+    public static InstanceSpec instanceSpec(int serverId, Options options) {
+        if (serverId < 1) {
+            throw new IllegalArgumentException("serverId must be at least 1, was " + serverId);
+        }
+        Map<String, Object> properties = new LinkedHashMap<>();
+        properties.put("clientPortAddress", LOOPBACK);
+        properties.put("minSessionTimeout", Long.toString(options.minSessionTimeout().toMillis()));
+        properties.put("maxSessionTimeout", Long.toString(options.maxSessionTimeout().toMillis()));
+        properties.put("4lw.commands.whitelist", "*");
+        properties.put("admin.enableServer", "false");
+        properties.putAll(options.properties());
+        return new InstanceSpec(null, -1, -1, -1, true, serverId, Math.toIntExact(options.tickTime().toMillis()),
+                options.maxClientCnxns(), properties, LOOPBACK);
+    }
+
+    /** Makes every four-letter word available to in-process servers of this JVM, including running ones. */
+    public static synchronized void enableAllFourLetterWords() {
+        System.setProperty(WHITELIST_PROPERTY, "*");
+        FourLetterCommands.resetWhiteList();
+    }
+
+    /**
+     * Waits until every server of the cluster reports a mode in {@code srvr} and exactly one leads.
+     *
+     * @throws IllegalStateException on timeout, with each server's last answer
+     */
+    public static void awaitQuorum(TestingCluster cluster, Duration timeout) {
+        Polling.requirePositive("timeout", timeout);
+        List<String> addresses = cluster.getInstances().stream()
+                .map(spec -> LOOPBACK + ":" + spec.getPort()).toList();
+        boolean ok = Polling.until(timeout, () -> {
+            int leaders = 0;
+            for (String address : addresses) {
+                Optional<String> mode = mode(address);
+                if (mode.isEmpty()) {
+                    return false;
+                }
+                if (mode.get().equals("leader") || mode.get().equals("standalone")) {
+                    leaders++;
+                }
+            }
+            return leaders == 1;
+        });
+        if (!ok) {
+            throw new IllegalStateException("in-process cluster has no single leader after " + timeout + ": "
+                    + addresses.stream().map(a -> a + " mode=" + mode(a).orElse("none"))
+                    .collect(Collectors.joining(", ")));
+        }
+    }
+
+    private static Optional<String> mode(String address) {
+        try {
+            return ServerProcess.parseMode(FourLetterWords.send(address, "srvr"));
+        } catch (UncheckedIOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static void closeQuietly(TestingCluster cluster, Exception cause) {
+        try {
+            cluster.close();
+        } catch (Exception e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    /** Settings for in-process servers. Immutable. */
+    public static final class Options {
+
+        private final Duration tickTime;
+        private final Duration minSessionTimeout;
+        private final Duration maxSessionTimeout;
+        private final int maxClientCnxns;
+        private final Map<String, String> properties;
+
+        private Options(Builder builder) {
+            this.tickTime = builder.tickTime;
+            this.minSessionTimeout = builder.minSessionTimeout;
+            this.maxSessionTimeout = builder.maxSessionTimeout;
+            this.maxClientCnxns = builder.maxClientCnxns;
+            this.properties = Map.copyOf(builder.properties);
+        }
+
+        public Duration tickTime() {
+            return tickTime;
+        }
+
+        public Duration minSessionTimeout() {
+            return minSessionTimeout;
+        }
+
+        public Duration maxSessionTimeout() {
+            return maxSessionTimeout;
+        }
+
+        public int maxClientCnxns() {
+            return maxClientCnxns;
+        }
+
+        /** Extra server config properties, applied last. */
+        public Map<String, String> properties() {
+            return properties;
+        }
+
+        /** Builds {@link Options}; setters reject bad values at once, naming the setting and the value. */
+        public static final class Builder {
+
+            private Duration tickTime = DEFAULT_TICK_TIME;
+            private Duration minSessionTimeout = DEFAULT_MIN_SESSION_TIMEOUT;
+            private Duration maxSessionTimeout = DEFAULT_MAX_SESSION_TIMEOUT;
+            private int maxClientCnxns = DEFAULT_MAX_CLIENT_CNXNS;
+            private final Map<String, String> properties = new LinkedHashMap<>();
+
+            private Builder() {
+            }
+
+            /** Default 200 ms. */
+            public Builder tickTime(Duration tickTime) {
+                requireMillis("tickTime", tickTime);
+                this.tickTime = tickTime;
+                return this;
+            }
+
+            /** Default 400 ms. */
+            public Builder minSessionTimeout(Duration timeout) {
+                requireMillis("minSessionTimeout", timeout);
+                this.minSessionTimeout = timeout;
+                return this;
+            }
+
+            /** Default 60 s. */
+            public Builder maxSessionTimeout(Duration timeout) {
+                requireMillis("maxSessionTimeout", timeout);
+                this.maxSessionTimeout = timeout;
+                return this;
+            }
+
+            /** Connections per client IP; 0 means unlimited; default 60. */
+            public Builder maxClientCnxns(int max) {
+                if (max < 0) {
+                    throw new IllegalArgumentException("maxClientCnxns must be 0 (unlimited) or more, was " + max);
+                }
+                this.maxClientCnxns = max;
+                return this;
+            }
+
+            /** Any other server config property (a {@code zoo.cfg} key), applied after all the others. */
+            public Builder property(String key, String value) {
+                if (key == null || key.isBlank()) {
+                    throw new IllegalArgumentException("property key must not be blank, was '" + key + "'");
+                }
+                if (value == null) {
+                    throw new IllegalArgumentException("property " + key + " must have a value, was null");
+                }
+                properties.put(key, value);
+                return this;
+            }
+
+            /**
+             * @throws IllegalArgumentException if minSessionTimeout exceeds maxSessionTimeout
+             */
+            public Options build() {
+                if (minSessionTimeout.compareTo(maxSessionTimeout) > 0) {
+                    throw new IllegalArgumentException("minSessionTimeout (" + minSessionTimeout
+                            + ") must not exceed maxSessionTimeout (" + maxSessionTimeout + ")");
+                }
+                return new Options(this);
+            }
+
+            private static void requireMillis(String setting, Duration value) {
+                Polling.requirePositive(setting, value);
+                if (!value.equals(Duration.ofMillis(value.toMillis()))) {
+                    throw new IllegalArgumentException(setting + " must be whole milliseconds, was " + value);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,711 @@
+package dev.zksdk.testing;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+/**
+ * A ZooKeeper ensemble of separate server processes on 127.0.0.1, for tests that need real process faults:
+ * {@code kill -9}, SIGSTOP/SIGCONT, restarts, and members that disagree on the server list.
+ *
+ * <p>Each member is a child JVM running {@code org.apache.zookeeper.server.quorum.QuorumPeerMain} (through
+ * {@link ServerLauncher}) with the test classpath, with its own directory (holding {@code zoo.cfg}, the data
+ * directory with {@code myid}, and {@code server.log}), client port, quorum port and election port, all found
+ * free by binding port 0. Member ids are {@code 1..size}. A one-member ensemble runs standalone.
+ *
+ * <p>{@link Builder#start()} returns once every member serves and exactly one leads (unless
+ * {@link Builder#awaitQuorumOnStart(boolean)} says otherwise); if that does not happen within the start timeout
+ * the processes are killed and the failure carries the tail of each member's log.
+ *
+ * <p>{@link #close()} kills every member and deletes the ensemble's directory (unless
+ * {@link Builder#keepFilesOnClose(boolean)}). A JVM shutdown hook kills members of ensembles a crashed test did
+ * not close. Methods are thread-safe; lifecycle calls on one member are serialized.
+ *
+ * <p>Needs the ZooKeeper server's runtime dependencies on the test classpath (curator-test brings them).
+ */
+public final class ProcessEnsemble implements AutoCloseable {
+
+    public static final int DEFAULT_SIZE = 3;
+    public static final Duration DEFAULT_TICK_TIME = Duration.ofMillis(200);
+    public static final int DEFAULT_INIT_LIMIT = 10;
+    public static final int DEFAULT_SYNC_LIMIT = 5;
+    /** Twice the default tick time: ZooKeeper's own lower bound at that tick. */
+    public static final Duration DEFAULT_MIN_SESSION_TIMEOUT = Duration.ofMillis(400);
+    /** Wide, so that a test's requested session timeout is what it gets unless it sets the bound itself. */
+    public static final Duration DEFAULT_MAX_SESSION_TIMEOUT = Duration.ofSeconds(60);
+    public static final int DEFAULT_MAX_CLIENT_CNXNS = 60;
+    public static final String DEFAULT_FOUR_LETTER_WORDS = "*";
+    public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(60);
+    /** How long {@link #leader()} waits for an election. */
+    public static final Duration DEFAULT_LEADER_TIMEOUT = Duration.ofSeconds(30);
+    /** Small heaps, serial GC and C1 only: five servers start in a few seconds on two cores. */
+    public static final List<String> DEFAULT_JVM_OPTIONS = List.of(
+            "-Xmx96m", "-Xss512k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
+            "-XX:+ExitOnOutOfMemoryError", "-Djava.net.preferIPv4Stack=true");
+
+    private static final String LOOPBACK = "127.0.0.1";
+    private static final String JETTY_SERVER_CLASS = "org.eclipse.jetty.server.Server";
+
+    private final Path directory;
+    private final boolean keepFilesOnClose;
+    private final boolean ruokEnabled;
+    private final Map<Integer, ServerProcess> servers;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private ProcessEnsemble(Path directory, boolean keepFilesOnClose, boolean ruokEnabled,
+            Map<Integer, ServerProcess> servers) {
+        this.directory = directory;
+        this.keepFilesOnClose = keepFilesOnClose;
+        this.ruokEnabled = ruokEnabled;
+        this.servers = servers;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Connect string of every member, in id order: {@code 127.0.0.1:p1,127.0.0.1:p2,...}. */
+    public String connectString() {
+        return servers.values().stream().map(ServerProcess::address).collect(Collectors.joining(","));
+    }
+
+    /**
+     * Connect string of the given members, in the given order.
+     *
+     * @throws IllegalArgumentException if no id is given or an id is not a member
+     */
+    public String connectString(int... ids) {
+        if (ids == null || ids.length == 0) {
+            throw new IllegalArgumentException("ids must name at least one member, was " + Arrays.toString(ids));
+        }
+        return Arrays.stream(ids).mapToObj(this::server).map(ServerProcess::address)
+                .collect(Collectors.joining(","));
+    }
+
+    /**
+     * The member with this {@code myid}.
+     *
+     * @throws IllegalArgumentException if there is no such member
+     */
+    public ServerProcess server(int id) {
+        ServerProcess server = servers.get(id);
+        if (server == null) {
+            throw new IllegalArgumentException("id must be a member id " + servers.keySet() + ", was " + id);
+        }
+        return server;
+    }
+
+    /** All members in id order. */
+    public List<ServerProcess> servers() {
+        return List.copyOf(servers.values());
+    }
+
+    public int size() {
+        return servers.size();
+    }
+
+    /** The ensemble's directory, holding one {@code server-<id>} directory per member. */
+    public Path directory() {
+        return directory;
+    }
+
+    /**
+     * The current leader (the standalone server of a one-member ensemble), waiting up to
+     * {@link #DEFAULT_LEADER_TIMEOUT} for an election to end.
+     *
+     * @throws IllegalStateException if no single leader emerges in time
+     */
+    public ServerProcess leader() {
+        return leader(DEFAULT_LEADER_TIMEOUT);
+    }
+
+    /**
+     * The current leader, asking each running, non-suspended member {@code srvr}, waiting up to {@code timeout}
+     * until exactly one says {@code Mode: leader} (or {@code standalone}).
+     *
+     * @throws IllegalStateException if no single leader emerges in time, with every member's state
+     */
+    public ServerProcess leader(Duration timeout) {
+        Polling.requirePositive("timeout", timeout);
+        ServerProcess[] found = new ServerProcess[1];
+        boolean ok = Polling.until(timeout, () -> {
+            List<ServerProcess> leaders = responsive().stream().filter(s -> isLeading(s.mode())).toList();
+            found[0] = leaders.size() == 1 ? leaders.get(0) : null;
+            return found[0] != null;
+        });
+        if (!ok) {
+            throw new IllegalStateException("no single leader after " + timeout + ": " + describe());
+        }
+        return found[0];
+    }
+
+    /**
+     * Waits until every running, non-suspended member answers {@code ruok} with {@code imok} (when the whitelist
+     * allows {@code ruok}) and reports a mode in {@code srvr}, and exactly one of them leads.
+     *
+     * @throws IllegalStateException on timeout, with every member's state and the tail of the log of each
+     *     member that is not serving
+     */
+    public void awaitQuorum(Duration timeout) {
+        Polling.requirePositive("timeout", timeout);
+        if (!Polling.until(timeout, this::hasQuorum)) {
+            StringBuilder message = new StringBuilder("no quorum after ").append(timeout).append(": ")
+                    .append(describe());
+            for (ServerProcess server : responsive()) {
+                if (!server.isServing()) {
+                    message.append('\n').append(server.logTail(40));
+                }
+            }
+            throw new IllegalStateException(message.toString());
+        }
+    }
+
+    /** Kills every member (SIGKILL) and deletes the directory unless asked to keep it. Idempotent. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        servers.values().forEach(ServerProcess::destroyForcibly);
+        servers.values().forEach(ServerProcess::awaitExitAfterDestroy);
+        if (!keepFilesOnClose) {
+            deleteRecursively(directory);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ProcessEnsemble" + servers.values();
+    }
+
+    private boolean hasQuorum() {
+        List<ServerProcess> live = responsive();
+        if (live.isEmpty()) {
+            return false;
+        }
+        int leaders = 0;
+        for (ServerProcess server : live) {
+            Optional<String> mode = server.mode();
+            if (mode.isEmpty() || (ruokEnabled && !answersImok(server))) {
+                return false;
+            }
+            if (isLeading(mode)) {
+                leaders++;
+            }
+        }
+        return leaders == 1;
+    }
+
+    private static boolean answersImok(ServerProcess server) {
+        try {
+            return server.fourLetter("ruok").trim().equals("imok");
+        } catch (UncheckedIOException e) {
+            return false;
+        }
+    }
+
+    private static boolean isLeading(Optional<String> mode) {
+        return mode.filter(m -> m.equals("leader") || m.equals("standalone")).isPresent();
+    }
+
+    private List<ServerProcess> responsive() {
+        return servers.values().stream().filter(s -> s.isAlive() && !s.isSuspended()).toList();
+    }
+
+    private String describe() {
+        return servers.values().stream()
+                .map(s -> s + " srvr=" + (s.isSuspended() ? "(suspended)" : s.describeSrvr()))
+                .collect(Collectors.joining("; ", "[", "]"));
+    }
+
+    private static void deleteRecursively(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not delete " + root, e);
+        }
+    }
+
+    /**
+     * Settings of a {@link ProcessEnsemble}. Every setter rejects a bad value at once with an
+     * {@link IllegalArgumentException} naming the setting and the value; {@link #start()} checks combinations.
+     */
+    public static final class Builder {
+
+        private int size = DEFAULT_SIZE;
+        private Duration tickTime = DEFAULT_TICK_TIME;
+        private int initLimit = DEFAULT_INIT_LIMIT;
+        private int syncLimit = DEFAULT_SYNC_LIMIT;
+        private Duration minSessionTimeout = DEFAULT_MIN_SESSION_TIMEOUT;
+        private Duration maxSessionTimeout = DEFAULT_MAX_SESSION_TIMEOUT;
+        private int maxClientCnxns = DEFAULT_MAX_CLIENT_CNXNS;
+        private String fourLetterWords = DEFAULT_FOUR_LETTER_WORDS;
+        private boolean adminServer;
+        private boolean reconfigEnabled;
+        private Integer clientPortListenBacklog;
+        private final Map<String, String> extraConfig = new LinkedHashMap<>();
+        private final Map<Integer, Map<String, String>> extraConfigById = new TreeMap<>();
+        private final Map<Integer, List<Integer>> serverListOverrides = new TreeMap<>();
+        private final List<String> jvmOptions = new ArrayList<>(DEFAULT_JVM_OPTIONS);
+        private Duration startTimeout = DEFAULT_START_TIMEOUT;
+        private boolean awaitQuorumOnStart = true;
+        private Path baseDirectory;
+        private boolean keepFilesOnClose;
+        private long watchedParentPid = ProcessHandle.current().pid();
+
+        private Builder() {
+        }
+
+        /** Number of members, 1 to 9; default {@value #DEFAULT_SIZE}. One member runs standalone. */
+        public Builder size(int size) {
+            if (size < 1 || size > 9) {
+                throw new IllegalArgumentException("size must be between 1 and 9, was " + size);
+            }
+            this.size = size;
+            return this;
+        }
+
+        /** ZooKeeper's {@code tickTime}, whole milliseconds; default 200 ms. */
+        public Builder tickTime(Duration tickTime) {
+            requireMillis("tickTime", tickTime);
+            this.tickTime = tickTime;
+            return this;
+        }
+
+        /** {@code initLimit} in ticks; default {@value #DEFAULT_INIT_LIMIT}. */
+        public Builder initLimit(int ticks) {
+            if (ticks < 1) {
+                throw new IllegalArgumentException("initLimit must be at least 1 tick, was " + ticks);
+            }
+            this.initLimit = ticks;
+            return this;
+        }
+
+        /** {@code syncLimit} in ticks; default {@value #DEFAULT_SYNC_LIMIT}. */
+        public Builder syncLimit(int ticks) {
+            if (ticks < 1) {
+                throw new IllegalArgumentException("syncLimit must be at least 1 tick, was " + ticks);
+            }
+            this.syncLimit = ticks;
+            return this;
+        }
+
+        /** The server's lower clamp on a client's requested session timeout; default 400 ms. */
+        public Builder minSessionTimeout(Duration timeout) {
+            requireMillis("minSessionTimeout", timeout);
+            this.minSessionTimeout = timeout;
+            return this;
+        }
+
+        /** The server's upper clamp on a client's requested session timeout; default 60 s. */
+        public Builder maxSessionTimeout(Duration timeout) {
+            requireMillis("maxSessionTimeout", timeout);
+            this.maxSessionTimeout = timeout;
+            return this;
+        }
+
+        /** Connections per client IP per server; 0 means unlimited; default {@value #DEFAULT_MAX_CLIENT_CNXNS}. */
+        public Builder maxClientCnxns(int max) {
+            if (max < 0) {
+                throw new IllegalArgumentException("maxClientCnxns must be 0 (unlimited) or more, was " + max);
+            }
+            this.maxClientCnxns = max;
+            return this;
+        }
+
+        /**
+         * The {@code 4lw.commands.whitelist}; default {@code *} (all). ZooKeeper always allows {@code srvr}.
+         * With a list that leaves out {@code ruok}, quorum checks rely on {@code srvr} alone.
+         */
+        public Builder fourLetterWordWhitelist(String... commands) {
+            if (commands == null || commands.length == 0) {
+                throw new IllegalArgumentException("fourLetterWordWhitelist must name at least one command, was "
+                        + Arrays.toString(commands));
+            }
+            for (String command : commands) {
+                if (command == null || !(command.equals("*") || command.matches("[a-z]{4}"))) {
+                    throw new IllegalArgumentException(
+                            "fourLetterWordWhitelist entries must be '*' or four lower-case letters, was " + command);
+                }
+            }
+            this.fourLetterWords = String.join(",", commands);
+            return this;
+        }
+
+        /**
+         * Whether each member runs ZooKeeper's HTTP admin server (on its own free port); default off. Needs Jetty
+         * on the test classpath.
+         *
+         * @throws IllegalStateException when enabling it and Jetty is not on the classpath
+         */
+        public Builder adminServer(boolean enabled) {
+            if (enabled && !jettyPresent()) {
+                throw new IllegalStateException("adminServer(true) needs Jetty (" + JETTY_SERVER_CLASS
+                        + ", from org.eclipse.jetty:jetty-server and jetty-servlet) on the test classpath;"
+                        + " it is not there");
+            }
+            this.adminServer = enabled;
+            return this;
+        }
+
+        /** ZooKeeper's {@code reconfigEnabled}; default off. */
+        public Builder reconfigEnabled(boolean enabled) {
+            this.reconfigEnabled = enabled;
+            return this;
+        }
+
+        /** The client port's listen backlog ({@code clientPortListenBacklog}); default ZooKeeper's own. */
+        public Builder clientPortListenBacklog(int backlog) {
+            if (backlog < 1) {
+                throw new IllegalArgumentException("clientPortListenBacklog must be at least 1, was " + backlog);
+            }
+            this.clientPortListenBacklog = backlog;
+            return this;
+        }
+
+        /**
+         * An extra {@code key=value} line for every member's {@code zoo.cfg}; it wins over the builder's own
+         * line with the same key.
+         */
+        public Builder extraConfig(String line) {
+            Map.Entry<String, String> entry = parseLine("extraConfig", line);
+            extraConfig.put(entry.getKey(), entry.getValue());
+            return this;
+        }
+
+        /** An extra {@code key=value} line for one member; it wins over every other line with the same key. */
+        public Builder extraConfig(int id, String line) {
+            Map.Entry<String, String> entry = parseLine("extraConfig", line);
+            requireId("extraConfig id", id);
+            extraConfigById.computeIfAbsent(id, k -> new LinkedHashMap<>()).put(entry.getKey(), entry.getValue());
+            return this;
+        }
+
+        /**
+         * Gives member {@code id} a different server list than the others (config drift). The list must contain
+         * {@code id}; it may name ids beyond the ensemble's size, which become servers that never run (their ports
+         * are reserved but nothing listens).
+         */
+        public Builder serverListOverride(int id, List<Integer> memberIds) {
+            requireId("serverListOverride id", id);
+            if (memberIds == null || memberIds.isEmpty()) {
+                throw new IllegalArgumentException("serverListOverride memberIds must not be empty, was "
+                        + memberIds);
+            }
+            Set<Integer> distinct = new TreeSet<>();
+            for (Integer member : memberIds) {
+                if (member == null || member < 1 || member > 255) {
+                    throw new IllegalArgumentException("serverListOverride memberIds must be ids 1-255, was "
+                            + memberIds);
+                }
+                distinct.add(member);
+            }
+            if (!distinct.contains(id)) {
+                throw new IllegalArgumentException("serverListOverride memberIds must contain the member itself ("
+                        + id + "), was " + memberIds);
+            }
+            serverListOverrides.put(id, List.copyOf(distinct));
+            return this;
+        }
+
+        /** An extra option for every member's JVM, after the defaults ({@link #DEFAULT_JVM_OPTIONS}). */
+        public Builder jvmOption(String option) {
+            if (option == null || !option.startsWith("-")) {
+                throw new IllegalArgumentException("jvmOption must start with '-', was " + option);
+            }
+            jvmOptions.add(option);
+            return this;
+        }
+
+        /** How long {@link #start()} waits for a quorum; default 60 s. */
+        public Builder startTimeout(Duration timeout) {
+            Polling.requirePositive("startTimeout", timeout);
+            this.startTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Whether {@link #start()} waits for a quorum; default true. Turn it off for ensembles that are meant to
+         * have none.
+         */
+        public Builder awaitQuorumOnStart(boolean await) {
+            this.awaitQuorumOnStart = await;
+            return this;
+        }
+
+        /** Where the ensemble's directory is created; default the system temp directory. */
+        public Builder baseDirectory(Path directory) {
+            if (directory == null || !Files.isDirectory(directory)) {
+                throw new IllegalArgumentException("baseDirectory must be an existing directory, was " + directory);
+            }
+            this.baseDirectory = directory;
+            return this;
+        }
+
+        /** Whether {@link ProcessEnsemble#close()} keeps configs, data and logs for inspection; default false. */
+        public Builder keepFilesOnClose(boolean keep) {
+            this.keepFilesOnClose = keep;
+            return this;
+        }
+
+        /** The process whose exit makes the servers halt; this JVM unless a test of that very behaviour says. */
+        Builder watchedParentPid(long pid) {
+            this.watchedParentPid = pid;
+            return this;
+        }
+
+        /**
+         * Writes every member's files and starts the processes.
+         *
+         * @throws IllegalArgumentException if the settings contradict each other
+         * @throws IllegalStateException if the ensemble does not reach a quorum within the start timeout (the
+         *     processes are then killed)
+         * @throws UncheckedIOException if files cannot be written or processes cannot be launched
+         */
+        public ProcessEnsemble start() {
+            if (minSessionTimeout.compareTo(maxSessionTimeout) > 0) {
+                throw new IllegalArgumentException("minSessionTimeout (" + minSessionTimeout
+                        + ") must not exceed maxSessionTimeout (" + maxSessionTimeout + ")");
+            }
+            for (int id : extraConfigById.keySet()) {
+                requireMember("extraConfig id", id);
+            }
+            for (int id : serverListOverrides.keySet()) {
+                requireMember("serverListOverride id", id);
+            }
+            ProcessEnsemble ensemble;
+            try {
+                ensemble = create();
+            } catch (IOException e) {
+                throw new UncheckedIOException("could not prepare the ensemble's files", e);
+            }
+            try {
+                ensemble.servers().forEach(ServerProcess::start);
+                if (awaitQuorumOnStart) {
+                    ensemble.awaitQuorum(startTimeout);
+                }
+                return ensemble;
+            } catch (RuntimeException e) {
+                ensemble.close();
+                throw e;
+            }
+        }
+
+        private ProcessEnsemble create() throws IOException {
+            Path root = baseDirectory == null
+                    ? Files.createTempDirectory("zk-ensemble-")
+                    : Files.createTempDirectory(baseDirectory, "zk-ensemble-");
+            try {
+                return create(root);
+            } catch (IOException | RuntimeException e) {
+                deleteRecursively(root);
+                throw e;
+            }
+        }
+
+        private ProcessEnsemble create(Path root) throws IOException {
+            Set<Integer> allIds = new TreeSet<>();
+            for (int id = 1; id <= size; id++) {
+                allIds.add(id);
+            }
+            serverListOverrides.values().forEach(allIds::addAll);
+            Map<Integer, Ports> ports = allocatePorts(allIds);
+
+            boolean standalone = size == 1 && serverListOverrides.isEmpty();
+            List<Integer> members = IntStream.rangeClosed(1, size).boxed().toList();
+            Map<Integer, ServerProcess> servers = new LinkedHashMap<>();
+            for (int id : members) {
+                Path dir = Files.createDirectories(root.resolve("server-" + id));
+                Path dataDir = Files.createDirectories(dir.resolve("data"));
+                Files.writeString(dataDir.resolve("myid"), Integer.toString(id) + "\n", StandardCharsets.US_ASCII);
+
+                Map<String, String> config = config(id, dataDir, ports, members, standalone);
+                Path configFile = dir.resolve("zoo.cfg");
+                Files.writeString(configFile, config.entrySet().stream()
+                        .map(e -> e.getKey() + "=" + e.getValue())
+                        .collect(Collectors.joining("\n", "", "\n")), StandardCharsets.UTF_8);
+
+                Path logbackFile = dir.resolve("logback.xml");
+                Files.writeString(logbackFile, SERVER_LOGBACK, StandardCharsets.UTF_8);
+
+                List<String> command = new ArrayList<>();
+                command.add(javaBinary());
+                command.addAll(jvmOptions);
+                command.add("-Dlogback.configurationFile=" + logbackFile);
+                command.add("-cp");
+                command.add(testClassPath());
+                command.add(ServerLauncher.class.getName());
+                command.add(Long.toString(watchedParentPid));
+                command.add(configFile.toString());
+
+                Ports p = ports.get(id);
+                servers.put(id, new ServerProcess(id, p.client(), adminServer ? p.admin() : -1, dir, configFile,
+                        dir.resolve("server.log"), command));
+            }
+            return new ProcessEnsemble(root, keepFilesOnClose, ruokAllowed(), servers);
+        }
+
+        private Map<String, String> config(int id, Path dataDir, Map<Integer, Ports> ports, List<Integer> members,
+                boolean standalone) {
+            Ports own = ports.get(id);
+            Map<String, String> config = new LinkedHashMap<>();
+            config.put("tickTime", Long.toString(tickTime.toMillis()));
+            config.put("initLimit", Integer.toString(initLimit));
+            config.put("syncLimit", Integer.toString(syncLimit));
+            config.put("dataDir", dataDir.toAbsolutePath().toString());
+            config.put("clientPortAddress", LOOPBACK);
+            config.put("clientPort", Integer.toString(own.client()));
+            config.put("minSessionTimeout", Long.toString(minSessionTimeout.toMillis()));
+            config.put("maxSessionTimeout", Long.toString(maxSessionTimeout.toMillis()));
+            config.put("maxClientCnxns", Integer.toString(maxClientCnxns));
+            if (clientPortListenBacklog != null) {
+                config.put("clientPortListenBacklog", Integer.toString(clientPortListenBacklog));
+            }
+            config.put("4lw.commands.whitelist", fourLetterWords);
+            config.put("admin.enableServer", Boolean.toString(adminServer));
+            if (adminServer) {
+                config.put("admin.serverAddress", LOOPBACK);
+                config.put("admin.serverPort", Integer.toString(own.admin()));
+            }
+            config.put("reconfigEnabled", Boolean.toString(reconfigEnabled));
+            // Throw-away data: fsync on every write only slows tests down on a shared disk.
+            config.put("forceSync", "no");
+            if (!standalone) {
+                for (int member : serverListOverrides.getOrDefault(id, members)) {
+                    Ports p = ports.get(member);
+                    config.put("server." + member, LOOPBACK + ":" + p.quorum() + ":" + p.election()
+                            + ":participant;" + LOOPBACK + ":" + p.client());
+                }
+            }
+            config.putAll(extraConfig);
+            config.putAll(extraConfigById.getOrDefault(id, Map.of()));
+            return config;
+        }
+
+        private Map<Integer, Ports> allocatePorts(Set<Integer> ids) throws IOException {
+            // Every socket stays bound until all ports are chosen, so no two roles get the same port.
+            List<ServerSocket> sockets = new ArrayList<>();
+            try {
+                Map<Integer, Ports> ports = new TreeMap<>();
+                for (int id : ids) {
+                    ports.put(id, new Ports(freePort(sockets), freePort(sockets), freePort(sockets),
+                            adminServer && id <= size ? freePort(sockets) : -1));
+                }
+                return ports;
+            } finally {
+                for (ServerSocket socket : sockets) {
+                    socket.close();
+                }
+            }
+        }
+
+        private static int freePort(List<ServerSocket> held) throws IOException {
+            ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(LOOPBACK));
+            held.add(socket);
+            return socket.getLocalPort();
+        }
+
+        private boolean ruokAllowed() {
+            return Arrays.stream(fourLetterWords.split(",")).anyMatch(c -> c.equals("*") || c.equals("ruok"));
+        }
+
+        private void requireId(String setting, int id) {
+            if (id < 1 || id > 9) {
+                throw new IllegalArgumentException(setting + " must be a member id 1-9, was " + id);
+            }
+        }
+
+        private void requireMember(String setting, int id) {
+            if (id > size) {
+                throw new IllegalArgumentException(setting + " must be a member id 1-" + size + ", was " + id);
+            }
+        }
+
+        private static void requireMillis(String setting, Duration value) {
+            Polling.requirePositive(setting, value);
+            if (value.toMillis() == 0 || !value.equals(Duration.ofMillis(value.toMillis()))) {
+                throw new IllegalArgumentException(setting + " must be whole milliseconds, was " + value);
+            }
+        }
+
+        private static Map.Entry<String, String> parseLine(String setting, String line) {
+            int eq = line == null ? -1 : line.indexOf('=');
+            if (eq <= 0 || line.substring(0, eq).isBlank()) {
+                throw new IllegalArgumentException(setting + " must be a key=value line, was " + line);
+            }
+            return Map.entry(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
+        }
+
+        private static boolean jettyPresent() {
+            try {
+                Class.forName(JETTY_SERVER_CLASS, false, ProcessEnsemble.class.getClassLoader());
+                return true;
+            } catch (ClassNotFoundException e) {
+                return false;
+            }
+        }
+
+        private static String javaBinary() {
+            return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        }
+
+        /**
+         * The test JVM's class path and module path, flattened: a test run on the module path (a module with a
+         * {@code module-info}) still gives the servers every jar they need.
+         */
+        private static String testClassPath() {
+            Set<String> entries = new LinkedHashSet<>();
+            for (String property : List.of("java.class.path", "jdk.module.path")) {
+                String value = System.getProperty(property);
+                if (value != null && !value.isBlank()) {
+                    Arrays.stream(value.split(File.pathSeparator)).filter(s -> !s.isBlank()).forEach(entries::add);
+                }
+            }
+            return String.join(File.pathSeparator, entries);
+        }
+    }
+
+    private record Ports(int client, int quorum, int election, int admin) {
+    }
+
+    /** Server logs at INFO, except per-connection chatter that the fixtures' own polling would flood. */
+    private static final String SERVER_LOGBACK = """
+            <configuration>
+              <appender name="OUT" class="ch.qos.logback.core.ConsoleAppender">
+                <encoder>
+                  <pattern>%d{HH:mm:ss.SSS} %-5level [%thread] %logger{36} - %msg%n</pattern>
+                </encoder>
+              </appender>
+              <logger name="org.apache.zookeeper.server.NIOServerCnxn" level="WARN"/>
+              <root level="INFO">
+                <appender-ref ref="OUT"/>
+              </root>
+            </configuration>
+            """;
+}

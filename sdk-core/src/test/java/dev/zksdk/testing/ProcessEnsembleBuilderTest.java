@@ -1,0 +1,44 @@
+package dev.zksdk.testing;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ProcessEnsembleBuilderTest {
+
+    @Test
+    void adminServerWithoutJettyFailsNamingJetty() {
+        assertThatThrownBy(() -> ProcessEnsemble.builder().adminServer(true))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("Jetty")
+                .hasMessageContaining("org.eclipse.jetty.server.Server");
+    }
+
+    @Test
+    void badSettingsAreRejectedNamingSettingAndValue() {
+        ProcessEnsemble.Builder builder = ProcessEnsemble.builder();
+        assertThatThrownBy(() -> builder.size(0)).hasMessageContaining("size").hasMessageContaining("0");
+        assertThatThrownBy(() -> builder.tickTime(Duration.ofNanos(1500)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tickTime");
+        assertThatThrownBy(() -> builder.maxClientCnxns(-1)).hasMessageContaining("maxClientCnxns")
+                .hasMessageContaining("-1");
+        assertThatThrownBy(() -> builder.fourLetterWordWhitelist("status"))
+                .hasMessageContaining("fourLetterWordWhitelist").hasMessageContaining("status");
+        assertThatThrownBy(() -> builder.serverListOverride(2, List.of(1, 3)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[1, 3]");
+        assertThatThrownBy(() -> builder.extraConfig("noEquals")).hasMessageContaining("noEquals");
+        assertThatThrownBy(() -> builder.jvmOption("Xmx1g")).hasMessageContaining("Xmx1g");
+    }
+
+    @Test
+    void contradictorySettingsAreRejectedBeforeAnythingStarts() {
+        assertThatThrownBy(() -> ProcessEnsemble.builder()
+                .minSessionTimeout(Duration.ofSeconds(10)).maxSessionTimeout(Duration.ofSeconds(5)).start())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("minSessionTimeout");
+        assertThatThrownBy(() -> ProcessEnsemble.builder().size(3).serverListOverride(5, List.of(1, 5)).start())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("serverListOverride id")
+                .hasMessageContaining("5");
+    }
+}

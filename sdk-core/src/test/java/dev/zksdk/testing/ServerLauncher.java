@@ -1,0 +1,37 @@
+package dev.zksdk.testing;
+
+import java.util.Arrays;
+import org.apache.zookeeper.server.quorum.QuorumPeerMain;
+
+/**
+ * Entry point of a ZooKeeper server process started by {@link ProcessEnsemble}: runs
+ * {@link QuorumPeerMain#main(String[])} with the remaining arguments, and halts the server as soon as the test JVM
+ * that started it is gone.
+ *
+ * <p>A JVM shutdown hook cannot clean up after a test JVM that was killed with SIGKILL (a fork timeout, an
+ * out-of-memory crash); without this watch its servers would outlive it, holding ports and CPU.
+ *
+ * <p>Arguments: {@code <parent pid> <zoo.cfg path>}.
+ */
+public final class ServerLauncher {
+
+    private ServerLauncher() {
+    }
+
+    public static void main(String[] args) {
+        if (args.length < 2) {
+            System.err.println("usage: ServerLauncher <parent pid> <zoo.cfg>");
+            Runtime.getRuntime().halt(2);
+        }
+        long parentPid = Long.parseLong(args[0]);
+        ProcessHandle.of(parentPid).ifPresentOrElse(
+                parent -> parent.onExit().thenRun(ServerLauncher::parentGone),
+                ServerLauncher::parentGone);
+        QuorumPeerMain.main(Arrays.copyOfRange(args, 1, args.length));
+    }
+
+    private static void parentGone() {
+        System.err.println("ServerLauncher: the test JVM that started this server has exited; halting");
+        Runtime.getRuntime().halt(3);
+    }
+}

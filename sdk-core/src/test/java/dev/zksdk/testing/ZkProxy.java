@@ -1,0 +1,155 @@
+package dev.zksdk.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import org.netcrusher.NetCrusherException;
+import org.netcrusher.core.reactor.NioReactor;
+import org.netcrusher.tcp.TcpCrusher;
+import org.netcrusher.tcp.TcpCrusherBuilder;
+
+/**
+ * A TCP proxy (NetCrusher) on a free 127.0.0.1 port in front of one ZooKeeper server, for network faults between
+ * a client and that server. Point the client at {@link #connectString()}.
+ *
+ * <p>{@link #freeze()} is a silent network: the proxy stops moving bytes in both directions on existing
+ * connections and stops accepting new ones (the kernel still completes TCP handshakes into the listen backlog,
+ * so a client connects but never hears back). Nothing is lost: what was sent while frozen is delivered after
+ * {@link #unfreeze()}. A client that gives up during the freeze closes its socket; the proxy notices only once
+ * unfrozen. {@link #closeAllConnections()} is an abrupt disconnect: every proxied connection is closed, the
+ * listening socket stays open, so the client can reconnect at once.
+ *
+ * <p>Thread-safe. Each proxy has its own reactor (two threads), released by {@link #close()}.
+ */
+public final class ZkProxy implements AutoCloseable {
+
+    private static final String LOOPBACK = "127.0.0.1";
+    private static final int BIND_ATTEMPTS = 5;
+
+    private final String target;
+    private final NioReactor reactor;
+    private final TcpCrusher crusher;
+    private final int port;
+
+    private ZkProxy(String target, NioReactor reactor, TcpCrusher crusher, int port) {
+        this.target = target;
+        this.reactor = reactor;
+        this.crusher = crusher;
+        this.port = port;
+    }
+
+    /**
+     * Opens a proxy to {@code hostPort}, accepting connections at once.
+     *
+     * @param hostPort the server's client address, {@code host:port}
+     * @throws IllegalArgumentException if {@code hostPort} is not {@code host:port}
+     * @throws UncheckedIOException if no local port can be bound
+     */
+    public static ZkProxy to(String hostPort) {
+        FourLetterWords.HostPort targetAddress = FourLetterWords.HostPort.parse("hostPort", hostPort);
+        NioReactor reactor;
+        try {
+            reactor = new NioReactor();
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not open a NetCrusher reactor", e);
+        }
+        // NetCrusher reports the configured bind address, not the bound one, so the port is chosen first; another
+        // process may take it in between, hence the retries.
+        RuntimeException lastFailure = null;
+        for (int attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
+            int port = freePort();
+            try {
+                TcpCrusher crusher = TcpCrusherBuilder.builder()
+                        .withReactor(reactor)
+                        .withBindAddress(LOOPBACK, port)
+                        .withConnectAddress(targetAddress.host(), targetAddress.port())
+                        .buildAndOpen();
+                return new ZkProxy(hostPort, reactor, crusher, port);
+            } catch (NetCrusherException e) {
+                if (!causedByBindFailure(e)) {
+                    reactor.close();
+                    throw e;
+                }
+                lastFailure = e;
+            }
+        }
+        reactor.close();
+        throw new UncheckedIOException("could not bind a proxy port after " + BIND_ATTEMPTS + " attempts",
+                new IOException(lastFailure));
+    }
+
+    /** The address clients use: {@code 127.0.0.1:<proxy port>}. */
+    public String connectString() {
+        return LOOPBACK + ":" + port;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** The proxied server, {@code host:port}. */
+    public String target() {
+        return target;
+    }
+
+    /** Stops all traffic through the proxy and stops accepting connections. Idempotent. */
+    public synchronized void freeze() {
+        if (!crusher.isFrozen()) {
+            crusher.freeze();
+        }
+    }
+
+    /** Lets traffic flow again, delivering what queued up while frozen. Idempotent. */
+    public synchronized void unfreeze() {
+        if (crusher.isFrozen()) {
+            crusher.unfreeze();
+        }
+    }
+
+    public boolean isFrozen() {
+        return crusher.isFrozen();
+    }
+
+    /** Closes every proxied connection (the client sees its socket closed); keeps accepting new ones. */
+    public void closeAllConnections() {
+        crusher.closeAllPairs();
+    }
+
+    /** Connections currently proxied (client sockets the proxy has accepted and not yet closed). */
+    public int clientConnectionCount() {
+        return crusher.getClientAddresses().size();
+    }
+
+    /** Closes every connection, the listening socket and the reactor's threads. Idempotent. */
+    @Override
+    public void close() {
+        if (reactor.isOpen()) {
+            crusher.close();
+            reactor.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ZkProxy " + connectString() + " -> " + target + (crusher.isOpen() && isFrozen() ? " (frozen)" : "");
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(LOOPBACK))) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not find a free port on " + LOOPBACK, e);
+        }
+    }
+
+    private static boolean causedByBindFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BindException) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
