@@ -102,8 +102,11 @@ final class EnsembleAnalysis {
                 .count();
         long quorum = voting / 2 + 1;
         String context = " " + servingVoting + " of " + voting + " voting members serve; a quorum needs " + quorum;
-        if (servingVoting == quorum) {
+        // Members that were never probed (no client address known) may serve too: only judge with the full picture.
+        if (servingVoting == quorum && members.size() >= voting) {
             context += ", so one more failure stops the ensemble";
+        } else if (members.size() < voting) {
+            context += " (" + (voting - members.size()) + " not probed: no client address known)";
         }
         return context + ".";
     }

@@ -92,11 +92,13 @@ final class MemberProber {
                 continue;
             }
             if (WordParsers.isNotWhitelisted(text)) {
-                p.notWhitelisted.add(word);
                 if (word.equals("ruok")) {
-                    // Any answer at all proves the member is up: ruok exists only to show that.
+                    // The refusal itself proves the member is up, which is all ruok is for: nothing is lost.
                     p.reachable = true;
+                    p.answers.put(word, "not whitelisted (not needed: the refusal shows the member is up)");
+                    continue;
                 }
+                p.notWhitelisted.add(word);
                 fromAdmin(p, word);
                 continue;
             }
@@ -149,9 +151,6 @@ final class MemberProber {
             return;
         }
         switch (word) {
-            case "ruok" -> {
-                // The AdminServer answering ruok says no more than the 4lw refusal already did.
-            }
             case "srvr" -> p.srvr = AdminServerClient.toSrvr(answer);
             case "conf" -> {
                 Map<String, Object> votingView = adminCommand(p, "voting_view");
