@@ -34,8 +34,9 @@ import org.slf4j.LoggerFactory;
  *   <li>then a weighted random pick.</li>
  * </ol>
  *
- * <p>Quarantine: a server's n-th consecutive failure keeps it out for
- * {@code min(quarantineMaxBackoff, quarantineInitialBackoff * 2^(n-1))}; a successful connection clears it.
+ * <p>Quarantine: a server that fails again after its quarantine ended (the n-th such round in a row) is kept
+ * out for {@code min(quarantineMaxBackoff, quarantineInitialBackoff * 2^(n-1))}; failures during a quarantine
+ * renew it without growing it; a successful connection clears it.
  *
  * <p>Thread-safe; selection for different sessions is serialized, which is what makes them land on distinct
  * servers.
@@ -128,15 +129,28 @@ public final class SessionSpread {
         return null;
     }
 
-    /** Counts a failed connect to {@code key} and quarantines it with exponential backoff. */
+    /**
+     * Counts a failed connect to {@code key} and quarantines it with exponential backoff. A failure while the
+     * server is already quarantined (a sibling's attempt that started earlier, or a retry because every server
+     * is quarantined) renews the current backoff instead of growing it, so the backoff measures failed rounds,
+     * not the number of sessions that happened to be connecting.
+     */
     synchronized void recordFailure(String key) {
+        long now = now();
         Quarantine q = quarantine.computeIfAbsent(key, k -> new Quarantine());
-        q.failures++;
+        boolean escalate = !quarantinedAt(key, now);
+        if (escalate) {
+            q.failures++;
+        }
         long backoff = backoffNanos(q.failures);
-        q.untilNanos = now() + backoff;
+        if (escalate || now + backoff - q.untilNanos > 0) {
+            q.untilNanos = now + backoff;
+        }
         connectFailures++;
-        LOG.warn("ZooKeeper server {} failed to connect ({} in a row); skipping it for {} ms",
-                key, q.failures, Duration.ofNanos(backoff).toMillis());
+        if (escalate) {
+            LOG.warn("ZooKeeper server {} failed to connect ({} in a row); skipping it for {} ms",
+                    key, q.failures, Duration.ofNanos(backoff).toMillis());
+        }
     }
 
     synchronized void connected(Object owner, String key) {

@@ -62,7 +62,9 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
     private ServerEntry held;
     private boolean reservationPending = true;
     private boolean connected;
-    /** The current attempt's failure was already counted (by markFailed) or is not one (rebalancing). */
+    /** updateServerList told ZooKeeper to drop the connection: leaving the server is our decision, not a failure. */
+    private boolean moving;
+    /** markFailed already counted the current attempt's failure. */
     private boolean failureAccounted;
     private int failedAttempts;
     /** After a membership change that moves this session: where to, weighted by each server's shortfall. */
@@ -152,6 +154,7 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
             return;
         }
         connected = true;
+        moving = false;
         failedAttempts = 0;
         failureAccounted = false;
         moveTargets = null;
@@ -204,10 +207,9 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
             }
         }
         moveTargets = shortfall.isEmpty() ? null : shortfall;
-        if (!connected) {
-            // ZooKeeper will abort the attempt in progress: that is our decision, not the server failing.
-            failureAccounted = true;
-        }
+        moving = true;
+        connected = false;
+        spread.disconnected(this);
         LOG.info("Server list changed to {}; moving this session off {} (it stays with probability {})",
                 keys(updated), mine.key(), String.format("%.3f", stay));
         return true;
@@ -240,7 +242,10 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         return closed ? null : held.key();
     }
 
-    /** Whether ZooKeeper reported a connection to {@link #currentServer()} and has not moved since. */
+    /**
+     * Whether ZooKeeper reported a connection to {@link #currentServer()} and the session has neither left it
+     * nor been told to move by {@link #updateServerList}.
+     */
     public synchronized boolean isConnected() {
         return connected && !closed;
     }
@@ -277,8 +282,9 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
     }
 
     private void leaveCurrent() {
-        if (connected) {
+        if (connected || moving) {
             connected = false;
+            moving = false;
         } else {
             if (!failureAccounted) {
                 spread.recordFailure(held.key());

@@ -153,19 +153,21 @@ class WeightedHostProviderTest {
     }
 
     @Test
-    void quarantineBackoffDoublesUpToTheMaximumExpiresAndResetsOnSuccess() {
+    void quarantineBackoffDoublesPerFailedRoundUpToTheMaximumAndResetsOnSuccess() {
         SessionSpread spread = new SessionSpread(config(5)
                 .quarantineInitialBackoff(Duration.ofSeconds(1)).quarantineMaxBackoff(Duration.ofSeconds(4)).build());
         WeightedHostProvider p = new WeightedHostProvider(servers(A), spread, new ConnectionBudget());
         p.next(1000);
         Duration[] expected = {Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(4), Duration.ofSeconds(4)};
         for (Duration d : expected) {
-            assertThat(key(p.next(1000))).as("the only server is retried even while quarantined").isEqualTo(A);
+            assertThat(key(p.next(1000))).as("the only server is retried").isEqualTo(A);
             assertThat(spread.stats().quarantined()).containsExactly(Map.entry(A, d));
+            clock.advance(d.minusMillis(1));
+            assertThat(spread.isQuarantined(A)).isTrue();
+            clock.advance(Duration.ofMillis(1));
+            assertThat(spread.isQuarantined(A)).as("quarantine expires").isFalse();
+            assertThat(spread.stats().quarantined()).isEmpty();
         }
-        clock.advance(Duration.ofSeconds(4));
-        assertThat(spread.isQuarantined(A)).isFalse();
-        assertThat(spread.stats().quarantined()).isEmpty();
 
         p.onConnected();
         p.next(1000);
@@ -173,6 +175,32 @@ class WeightedHostProviderTest {
         assertThat(spread.stats().quarantined()).as("a success resets the backoff")
                 .containsExactly(Map.entry(A, Duration.ofSeconds(1)));
         p.close();
+    }
+
+    @Test
+    void failuresDuringAQuarantineRenewItWithoutGrowingIt() {
+        SessionSpread spread = new SessionSpread(config(6)
+                .quarantineInitialBackoff(Duration.ofSeconds(1)).quarantineMaxBackoff(Duration.ofSeconds(8)).build());
+        ConnectionBudget budget = new ConnectionBudget();
+        List<WeightedHostProvider> siblings = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            WeightedHostProvider p = new WeightedHostProvider(servers(A), spread, budget);
+            p.next(1000);
+            siblings.add(p);
+        }
+        // five sessions were connecting to A when it turned out to be down
+        for (WeightedHostProvider p : siblings) {
+            p.next(1000);
+            clock.advance(Duration.ofMillis(100));
+        }
+        assertThat(spread.stats().connectFailures()).isEqualTo(5);
+        assertThat(spread.stats().quarantined()).as("renewed by the last failure, still one round")
+                .containsExactly(Map.entry(A, Duration.ofMillis(900)));
+        clock.advance(Duration.ofMillis(900));
+        siblings.get(0).next(1000);
+        assertThat(spread.stats().quarantined()).as("the next round doubles")
+                .containsExactly(Map.entry(A, Duration.ofSeconds(2)));
+        siblings.forEach(WeightedHostProvider::close);
     }
 
     @Test
@@ -432,6 +460,22 @@ class WeightedHostProviderTest {
         Map<String, Integer> moved = new HashMap<>();
         rebalance(config(34).build(), new String[] {A, B, C, D}, new String[] {A, B, C}, 2_000, moved);
         assertThat(moved).containsOnlyKeys(D);
+    }
+
+    @Test
+    void aSessionToldToMoveIsNoLongerConnectedAndItsMoveIsNotAFailure() {
+        SessionSpread spread = new SessionSpread(config(35).build());
+        try (WeightedHostProvider p = new WeightedHostProvider(servers(A), spread, new ConnectionBudget())) {
+            InetSocketAddress current = p.next(1000);
+            p.onConnected();
+            assertThat(p.updateServerList(servers(B), current)).as("its server was removed").isTrue();
+            assertThat(p.isConnected()).isFalse();
+            assertThat(spread.stats().connectionsPerServer()).isEmpty();
+            assertThat(key(p.next(1000))).isEqualTo(B);
+            assertThat(spread.stats().connectFailures()).isZero();
+            assertThat(spread.isQuarantined(A)).isFalse();
+            assertThat(clock.sleeps).isEmpty();
+        }
     }
 
     @Test
