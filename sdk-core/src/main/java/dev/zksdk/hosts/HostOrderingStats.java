@@ -1,0 +1,23 @@
+package dev.zksdk.hosts;
+
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * A snapshot of where one pool's sessions are, for {@code PoolStats} and metrics. Keys are canonical
+ * {@code host:port} as written in the connect string; maps are unmodifiable and sorted by key.
+ *
+ * @param sessionsPerServer sessions of the pool holding a connection slot on each server (connected or
+ *     connecting), i.e. the pool's share of the {@link ConnectionBudget}
+ * @param connectionsPerServer sessions of the pool currently connected to each server
+ * @param quarantined servers skipped after failing to connect, with the quarantine time left
+ * @param connectAttempts servers handed to ZooKeeper to connect to, since the spread was created
+ * @param connectFailures attempts that ended without a connection, plus servers reported as failed
+ */
+public record HostOrderingStats(
+        Map<String, Integer> sessionsPerServer,
+        Map<String, Integer> connectionsPerServer,
+        Map<String, Duration> quarantined,
+        long connectAttempts,
+        long connectFailures) {
+}

@@ -1,0 +1,332 @@
+package dev.zksdk.hosts;
+
+import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * Immutable settings of the server-selection engine: weights, the per-server connection budget, quarantine
+ * backoff for servers that fail to connect, reconnect jitter and the new-session rate limit.
+ *
+ * <p>Build with {@link #builder()}; every setter rejects a bad value at once with an
+ * {@link IllegalArgumentException} naming the setting and the value, and {@link Builder#build()} checks
+ * combinations (a maximum below its minimum). Nothing is clamped quietly. The random source, the clock and
+ * the sleeper are injectable so tests run without real time; the defaults are a private {@link Random},
+ * {@link System#nanoTime()} and {@link Thread#sleep}.
+ *
+ * <p>Weights are keyed by {@code host:port} exactly as the server is named in the connect string (host
+ * compared case-insensitively). A server without a configured weight has {@link #DEFAULT_WEIGHT}; weight
+ * {@code 0} means "only when no server of positive weight can be used".
+ */
+public final class HostsConfig {
+
+    /** Weight of a server that has none configured. */
+    public static final int DEFAULT_WEIGHT = 1;
+    /** Largest accepted weight; keeps folded weights (weight times duplicates) far from overflow. */
+    public static final int MAX_WEIGHT = 10_000;
+    /**
+     * Connections this process may hold to one server. Below ZooKeeper's {@code maxClientCnxns} default of
+     * 60, which the server applies per client IP address.
+     */
+    public static final int DEFAULT_PER_SERVER_CONNECTION_BUDGET = 50;
+    /** Quarantine after a server's first consecutive connect failure; doubles per further failure. */
+    public static final Duration DEFAULT_QUARANTINE_INITIAL_BACKOFF = Duration.ofSeconds(1);
+    /** Upper bound of the quarantine of a repeatedly failing server. */
+    public static final Duration DEFAULT_QUARANTINE_MAX_BACKOFF = Duration.ofSeconds(30);
+    /** Upper bound of the reconnect delay after the first failed attempt; doubles per further failure. */
+    public static final Duration DEFAULT_RECONNECT_JITTER_BASE = Duration.ofMillis(100);
+    /** Upper bound of any reconnect delay. */
+    public static final Duration DEFAULT_RECONNECT_JITTER_CAP = Duration.ofSeconds(2);
+    /** New ZooKeeper sessions per second, process-wide, before creation waits. */
+    public static final double DEFAULT_SESSION_CREATION_RATE = 20.0;
+    /** Largest accepted session-creation rate. */
+    public static final double MAX_SESSION_CREATION_RATE = 1_000_000.0;
+    /** How long a new session waits for a creation permit before it is refused. */
+    public static final Duration DEFAULT_SESSION_CREATION_MAX_WAIT = Duration.ofSeconds(5);
+
+    /** Sleeps for a number of nanoseconds; injectable so tests record delays instead of waiting. */
+    @FunctionalInterface
+    public interface Sleeper {
+        void sleepNanos(long nanos) throws InterruptedException;
+    }
+
+    private static final Sleeper THREAD_SLEEPER = TimeUnit.NANOSECONDS::sleep;
+    private static final HostsConfig DEFAULTS = builder().build();
+
+    private final Map<String, Integer> weights;
+    private final int perServerConnectionBudget;
+    private final Duration quarantineInitialBackoff;
+    private final Duration quarantineMaxBackoff;
+    private final Duration reconnectJitterBase;
+    private final Duration reconnectJitterCap;
+    private final double sessionCreationRate;
+    private final Duration sessionCreationMaxWait;
+    private final Random random;
+    private final LongSupplier nanoClock;
+    private final Sleeper sleeper;
+
+    private HostsConfig(Builder b) {
+        this.weights = Collections.unmodifiableMap(new LinkedHashMap<>(b.weights));
+        this.perServerConnectionBudget = b.perServerConnectionBudget;
+        this.quarantineInitialBackoff = b.quarantineInitialBackoff;
+        this.quarantineMaxBackoff = b.quarantineMaxBackoff;
+        this.reconnectJitterBase = b.reconnectJitterBase;
+        this.reconnectJitterCap = b.reconnectJitterCap;
+        this.sessionCreationRate = b.sessionCreationRate;
+        this.sessionCreationMaxWait = b.sessionCreationMaxWait;
+        this.random = b.random != null ? b.random : new Random();
+        this.nanoClock = b.nanoClock;
+        this.sleeper = b.sleeper;
+    }
+
+    /** The default settings. */
+    public static HostsConfig defaults() {
+        return DEFAULTS;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding these settings, to derive a changed copy. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.weights.putAll(weights);
+        b.perServerConnectionBudget = perServerConnectionBudget;
+        b.quarantineInitialBackoff = quarantineInitialBackoff;
+        b.quarantineMaxBackoff = quarantineMaxBackoff;
+        b.reconnectJitterBase = reconnectJitterBase;
+        b.reconnectJitterCap = reconnectJitterCap;
+        b.sessionCreationRate = sessionCreationRate;
+        b.sessionCreationMaxWait = sessionCreationMaxWait;
+        b.random = random;
+        b.nanoClock = nanoClock;
+        b.sleeper = sleeper;
+        return b;
+    }
+
+    /** Configured weights by canonical {@code host:port}; servers not listed weigh {@link #DEFAULT_WEIGHT}. */
+    public Map<String, Integer> weights() {
+        return weights;
+    }
+
+    /**
+     * The weight of one server.
+     *
+     * @throws IllegalArgumentException when {@code hostPort} is not {@code host:port}
+     */
+    public int weight(String hostPort) {
+        return weights.getOrDefault(ServerEntry.parseKey("hostPort", hostPort), DEFAULT_WEIGHT);
+    }
+
+    int weightOfKey(String key) {
+        return weights.getOrDefault(key, DEFAULT_WEIGHT);
+    }
+
+    public int perServerConnectionBudget() {
+        return perServerConnectionBudget;
+    }
+
+    public Duration quarantineInitialBackoff() {
+        return quarantineInitialBackoff;
+    }
+
+    public Duration quarantineMaxBackoff() {
+        return quarantineMaxBackoff;
+    }
+
+    public Duration reconnectJitterBase() {
+        return reconnectJitterBase;
+    }
+
+    public Duration reconnectJitterCap() {
+        return reconnectJitterCap;
+    }
+
+    /** New sessions per second; see {@link SessionCreationLimiter#shared(double)}. */
+    public double sessionCreationRate() {
+        return sessionCreationRate;
+    }
+
+    public Duration sessionCreationMaxWait() {
+        return sessionCreationMaxWait;
+    }
+
+    public Random random() {
+        return random;
+    }
+
+    public LongSupplier nanoClock() {
+        return nanoClock;
+    }
+
+    public Sleeper sleeper() {
+        return sleeper;
+    }
+
+    @Override
+    public String toString() {
+        return "HostsConfig{weights=" + weights
+                + ", perServerConnectionBudget=" + perServerConnectionBudget
+                + ", quarantineInitialBackoff=" + quarantineInitialBackoff
+                + ", quarantineMaxBackoff=" + quarantineMaxBackoff
+                + ", reconnectJitterBase=" + reconnectJitterBase
+                + ", reconnectJitterCap=" + reconnectJitterCap
+                + ", sessionCreationRate=" + sessionCreationRate
+                + ", sessionCreationMaxWait=" + sessionCreationMaxWait + "}";
+    }
+
+    /** Mutable builder of {@link HostsConfig}; not thread-safe. */
+    public static final class Builder {
+        private final Map<String, Integer> weights = new LinkedHashMap<>();
+        private int perServerConnectionBudget = DEFAULT_PER_SERVER_CONNECTION_BUDGET;
+        private Duration quarantineInitialBackoff = DEFAULT_QUARANTINE_INITIAL_BACKOFF;
+        private Duration quarantineMaxBackoff = DEFAULT_QUARANTINE_MAX_BACKOFF;
+        private Duration reconnectJitterBase = DEFAULT_RECONNECT_JITTER_BASE;
+        private Duration reconnectJitterCap = DEFAULT_RECONNECT_JITTER_CAP;
+        private double sessionCreationRate = DEFAULT_SESSION_CREATION_RATE;
+        private Duration sessionCreationMaxWait = DEFAULT_SESSION_CREATION_MAX_WAIT;
+        private Random random;
+        private LongSupplier nanoClock = System::nanoTime;
+        private Sleeper sleeper = THREAD_SLEEPER;
+
+        private Builder() {
+        }
+
+        /**
+         * Sets the relative weight of one server; a later call for the same server replaces the earlier one.
+         *
+         * @param hostPort the server as named in the connect string, {@code host:port} or {@code [ipv6]:port}
+         * @param weight {@code 0..MAX_WEIGHT}; {@code 0} = use only when no server of positive weight is usable
+         * @throws IllegalArgumentException when {@code hostPort} is not {@code host:port} or the weight is out of range
+         */
+        public Builder weight(String hostPort, int weight) {
+            String key = ServerEntry.parseKey("weight", hostPort);
+            if (weight < 0 || weight > MAX_WEIGHT) {
+                throw new IllegalArgumentException(
+                        "weight for " + key + " must be within 0.." + MAX_WEIGHT + ", was " + weight);
+            }
+            weights.put(key, weight);
+            return this;
+        }
+
+        /**
+         * Connections this process may hold to one server, counted over every pool in the JVM.
+         *
+         * @throws IllegalArgumentException when below 1
+         */
+        public Builder perServerConnectionBudget(int budget) {
+            if (budget < 1) {
+                throw new IllegalArgumentException("perServerConnectionBudget must be >= 1, was " + budget);
+            }
+            this.perServerConnectionBudget = budget;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException when null, zero or negative */
+        public Builder quarantineInitialBackoff(Duration backoff) {
+            this.quarantineInitialBackoff = positive("quarantineInitialBackoff", backoff);
+            return this;
+        }
+
+        /** @throws IllegalArgumentException when null, zero or negative */
+        public Builder quarantineMaxBackoff(Duration backoff) {
+            this.quarantineMaxBackoff = positive("quarantineMaxBackoff", backoff);
+            return this;
+        }
+
+        /** Zero disables reconnect delays. @throws IllegalArgumentException when null or negative */
+        public Builder reconnectJitterBase(Duration base) {
+            this.reconnectJitterBase = nonNegative("reconnectJitterBase", base);
+            return this;
+        }
+
+        /** @throws IllegalArgumentException when null or negative */
+        public Builder reconnectJitterCap(Duration cap) {
+            this.reconnectJitterCap = nonNegative("reconnectJitterCap", cap);
+            return this;
+        }
+
+        /**
+         * New ZooKeeper sessions per second.
+         *
+         * @throws IllegalArgumentException when not a finite number within (0, MAX_SESSION_CREATION_RATE]
+         */
+        public Builder sessionCreationRate(double permitsPerSecond) {
+            this.sessionCreationRate = checkRate("sessionCreationRate", permitsPerSecond);
+            return this;
+        }
+
+        /** Zero = refuse at once when no permit is free. @throws IllegalArgumentException when null or negative */
+        public Builder sessionCreationMaxWait(Duration maxWait) {
+            this.sessionCreationMaxWait = nonNegative("sessionCreationMaxWait", maxWait);
+            return this;
+        }
+
+        /** Source of randomness for server order, jitter and rebalancing. @throws IllegalArgumentException when null */
+        public Builder random(Random random) {
+            this.random = notNull("random", random);
+            return this;
+        }
+
+        /** Monotonic clock in nanoseconds for quarantine deadlines. @throws IllegalArgumentException when null */
+        public Builder nanoClock(LongSupplier nanoClock) {
+            this.nanoClock = notNull("nanoClock", nanoClock);
+            return this;
+        }
+
+        /** How reconnect delays are waited out. @throws IllegalArgumentException when null */
+        public Builder sleeper(Sleeper sleeper) {
+            this.sleeper = notNull("sleeper", sleeper);
+            return this;
+        }
+
+        /**
+         * @throws IllegalArgumentException when a maximum is below its minimum
+         */
+        public HostsConfig build() {
+            if (quarantineMaxBackoff.compareTo(quarantineInitialBackoff) < 0) {
+                throw new IllegalArgumentException("quarantineMaxBackoff (" + quarantineMaxBackoff
+                        + ") must be >= quarantineInitialBackoff (" + quarantineInitialBackoff + ")");
+            }
+            if (reconnectJitterCap.compareTo(reconnectJitterBase) < 0) {
+                throw new IllegalArgumentException("reconnectJitterCap (" + reconnectJitterCap
+                        + ") must be >= reconnectJitterBase (" + reconnectJitterBase + ")");
+            }
+            return new HostsConfig(this);
+        }
+    }
+
+    static double checkRate(String setting, double permitsPerSecond) {
+        if (!Double.isFinite(permitsPerSecond) || permitsPerSecond <= 0 || permitsPerSecond > MAX_SESSION_CREATION_RATE) {
+            throw new IllegalArgumentException(
+                    setting + " must be within (0, " + MAX_SESSION_CREATION_RATE + "] per second, was " + permitsPerSecond);
+        }
+        return permitsPerSecond;
+    }
+
+    static Duration nonNegative(String setting, Duration d) {
+        if (d == null || d.isNegative()) {
+            throw new IllegalArgumentException(setting + " must be >= 0, was " + d);
+        }
+        return d;
+    }
+
+    private static Duration positive(String setting, Duration d) {
+        if (d == null || d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(setting + " must be > 0, was " + d);
+        }
+        return d;
+    }
+
+    private static <T> T notNull(String setting, T value) {
+        if (value == null) {
+            throw new IllegalArgumentException(setting + " must not be null");
+        }
+        return value;
+    }
+}

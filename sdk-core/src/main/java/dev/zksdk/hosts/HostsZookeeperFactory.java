@@ -1,0 +1,80 @@
+package dev.zksdk.hosts;
+
+import org.apache.curator.utils.ZookeeperFactory;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.client.ConnectStringParser;
+import org.apache.zookeeper.client.ZKClientConfig;
+
+/**
+ * Curator's {@link ZookeeperFactory} for the sessions of one pool and ensemble: every handle Curator creates
+ * (the first, and each replacement after session expiry) first takes a session-creation permit, then gets a
+ * {@link WeightedHostProvider} sharing the pool's {@link SessionSpread}, and is a {@link BudgetedZooKeeper}
+ * so its connection-budget slot is returned when Curator closes it.
+ *
+ * <p>Use with {@code CuratorFrameworkFactory.builder().zookeeperFactory(factory)}; one factory per pool and
+ * ensemble, shared by all its Curator clients. Thread-safe.
+ *
+ * <p>{@code newZooKeeper} throws {@link SessionRateLimitedException} when no creation permit came within
+ * {@code sessionCreationMaxWait}, {@link ConnectionBudgetExhaustedException} when every server is at its
+ * budget, and {@link IllegalArgumentException} for {@code canBeReadOnly = true} (not supported, see
+ * {@link WeightedHostProvider}).
+ */
+public final class HostsZookeeperFactory implements ZookeeperFactory {
+
+    private final SessionSpread spread;
+    private final ConnectionBudget budget;
+    private final SessionCreationLimiter limiter;
+
+    /**
+     * @throws IllegalArgumentException when an argument is null
+     */
+    public HostsZookeeperFactory(SessionSpread spread, ConnectionBudget budget, SessionCreationLimiter limiter) {
+        if (spread == null || budget == null || limiter == null) {
+            throw new IllegalArgumentException("spread, budget and limiter must not be null, were "
+                    + spread + ", " + budget + ", " + limiter);
+        }
+        this.spread = spread;
+        this.budget = budget;
+        this.limiter = limiter;
+    }
+
+    /**
+     * A factory using the process-wide {@link ConnectionBudget#shared()} and
+     * {@link SessionCreationLimiter#shared(double)} at the spread's {@code sessionCreationRate}.
+     */
+    public static HostsZookeeperFactory forPool(SessionSpread spread) {
+        if (spread == null) {
+            throw new IllegalArgumentException("spread must not be null");
+        }
+        return new HostsZookeeperFactory(spread, ConnectionBudget.shared(),
+                SessionCreationLimiter.shared(spread.config().sessionCreationRate()));
+    }
+
+    public SessionSpread spread() {
+        return spread;
+    }
+
+    public ConnectionBudget budget() {
+        return budget;
+    }
+
+    @Override
+    public ZooKeeper newZooKeeper(String connectString, int sessionTimeout, Watcher watcher, boolean canBeReadOnly)
+            throws Exception {
+        return newZooKeeper(connectString, sessionTimeout, watcher, canBeReadOnly, null);
+    }
+
+    @Override
+    public ZooKeeper newZooKeeper(String connectString, int sessionTimeout, Watcher watcher, boolean canBeReadOnly,
+            ZKClientConfig zkClientConfig) throws Exception {
+        if (canBeReadOnly) {
+            throw new IllegalArgumentException("canBeReadOnly=true is not supported: in read-only mode ZooKeeper probes "
+                    + "servers through HostProvider.next(0) while connected, which breaks connection accounting");
+        }
+        limiter.acquire(spread.config().sessionCreationMaxWait());
+        WeightedHostProvider provider = new WeightedHostProvider(
+                new ConnectStringParser(connectString).getServerAddresses(), spread, budget);
+        return BudgetedZooKeeper.open(connectString, sessionTimeout, watcher, provider, zkClientConfig);
+    }
+}

@@ -1,0 +1,34 @@
+package dev.zksdk.hosts;
+
+import java.time.Duration;
+
+/**
+ * Thrown when a new ZooKeeper session could not get a creation permit in time: the process is opening
+ * sessions faster than {@code sessionCreationRate} allows. The limit protects the servers' accept queues
+ * ({@code clientPortListenBacklog}); a process that keeps hitting it is opening sessions it should share.
+ */
+public final class SessionRateLimitedException extends RuntimeException {
+
+    private static final long serialVersionUID = 1L;
+
+    private final double permitsPerSecond;
+    private final Duration maxWait;
+
+    public SessionRateLimitedException(double permitsPerSecond, Duration maxWait, Throwable cause) {
+        super("new ZooKeeper session refused: sessionCreationRate=" + permitsPerSecond
+                + "/s gave no permit within sessionCreationMaxWait=" + maxWait
+                + "; share sessions (one pool per process) or raise sessionCreationRate", cause);
+        this.permitsPerSecond = permitsPerSecond;
+        this.maxWait = maxWait;
+    }
+
+    /** The rate limit that was reached, sessions per second. */
+    public double permitsPerSecond() {
+        return permitsPerSecond;
+    }
+
+    /** How long the caller waited for a permit. */
+    public Duration maxWait() {
+        return maxWait;
+    }
+}

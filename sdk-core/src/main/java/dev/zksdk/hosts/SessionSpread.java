@@ -1,0 +1,294 @@
+package dev.zksdk.hosts;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+import java.util.function.ToDoubleFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the sessions of one pool (for one ensemble) share about servers: which server each session is on, so
+ * the pool's sessions land on distinct servers where possible, and which servers failed to connect and are
+ * quarantined, so one session's failure spares its siblings the same attempt.
+ *
+ * <p>Create one per pool and ensemble and hand it to every {@link WeightedHostProvider} of that pool (the
+ * {@link HostsZookeeperFactory} does). Its {@link HostsConfig} is the configuration of all those providers.
+ *
+ * <p><b>How a server is chosen</b> (each step narrows the candidates, unless it would leave none):
+ * <ol>
+ *   <li>servers whose {@link ConnectionBudget} slot is free (or whose slot the session already holds); a
+ *       server at its budget is never handed out;</li>
+ *   <li>servers not quarantined; if all are, the one whose quarantine ends first;</li>
+ *   <li>servers of positive weight; weight-0 servers only when no positive one is left;</li>
+ *   <li>after a membership change, the servers the session should move to (see
+ *       {@link WeightedHostProvider#updateServerList});</li>
+ *   <li>servers with the fewest other sessions of this pool;</li>
+ *   <li>not the server the session just left;</li>
+ *   <li>then a weighted random pick.</li>
+ * </ol>
+ *
+ * <p>Quarantine: a server that fails again after its quarantine ended (the n-th such round in a row) is kept
+ * out for {@code min(quarantineMaxBackoff, quarantineInitialBackoff * 2^(n-1))}; failures during a quarantine
+ * renew it without growing it; a successful connection clears it.
+ *
+ * <p>Thread-safe; selection for different sessions is serialized, which is what makes them land on distinct
+ * servers.
+ */
+public final class SessionSpread {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SessionSpread.class);
+
+    private final HostsConfig config;
+    private final Map<Object, Assignment> assignments = new IdentityHashMap<>();
+    private final Map<String, Quarantine> quarantine = new HashMap<>();
+    private long connectAttempts;
+    private long connectFailures;
+
+    /** @throws IllegalArgumentException when config is null */
+    public SessionSpread(HostsConfig config) {
+        if (config == null) {
+            throw new IllegalArgumentException("config must not be null");
+        }
+        this.config = config;
+    }
+
+    /** A spread with {@link HostsConfig#defaults()}. */
+    public SessionSpread() {
+        this(HostsConfig.defaults());
+    }
+
+    public HostsConfig config() {
+        return config;
+    }
+
+    /** Where the pool's sessions are, what is quarantined, and attempt counters. */
+    public synchronized HostOrderingStats stats() {
+        Map<String, Integer> sessions = new TreeMap<>();
+        Map<String, Integer> connected = new TreeMap<>();
+        for (Assignment a : assignments.values()) {
+            sessions.merge(a.key, 1, Integer::sum);
+            if (a.connected) {
+                connected.merge(a.key, 1, Integer::sum);
+            }
+        }
+        long now = now();
+        Map<String, Duration> quarantined = new TreeMap<>();
+        quarantine.forEach((key, q) -> {
+            if (q.untilNanos - now > 0) {
+                quarantined.put(key, Duration.ofNanos(q.untilNanos - now));
+            }
+        });
+        return new HostOrderingStats(Collections.unmodifiableMap(sessions), Collections.unmodifiableMap(connected),
+                Collections.unmodifiableMap(quarantined), connectAttempts, connectFailures);
+    }
+
+    /** Whether {@code key} ({@code host:port}) is quarantined now. */
+    public synchronized boolean isQuarantined(String key) {
+        return quarantinedAt(key, now());
+    }
+
+    /**
+     * Chooses the server {@code owner} should connect to next, takes its budget slot (returning the slot of
+     * {@code held} when the session moves) and records the assignment.
+     *
+     * @return the server, {@code held} when no listed server has a free slot, or null when there is neither
+     */
+    synchronized ServerEntry choose(Object owner, List<ServerEntry> servers, ServerEntry held, String avoidKey,
+            Map<String, Double> targets, ConnectionBudget budget) {
+        int limit = config.perServerConnectionBudget();
+        String heldKey = held == null ? null : held.key();
+        long now = now();
+        List<ServerEntry> remaining = new ArrayList<>(servers);
+        while (true) {
+            List<ServerEntry> usable = filter(remaining, e -> e.key().equals(heldKey) || budget.count(e.key()) < limit);
+            if (usable.isEmpty()) {
+                break;
+            }
+            ServerEntry pick = pick(owner, usable, avoidKey, targets, now);
+            // count() above is a hint; the atomic tryAcquire decides, since other pools share the budget.
+            if (pick.key().equals(heldKey) || budget.tryAcquire(pick.key(), limit)) {
+                if (heldKey != null && !pick.key().equals(heldKey)) {
+                    budget.release(heldKey);
+                }
+                assign(owner, pick.key());
+                return pick;
+            }
+            remaining.remove(pick);
+        }
+        if (held != null) {
+            assign(owner, heldKey);
+            return held;
+        }
+        return null;
+    }
+
+    /**
+     * Counts a failed connect to {@code key} and quarantines it with exponential backoff. A failure while the
+     * server is already quarantined (a sibling's attempt that started earlier, or a retry because every server
+     * is quarantined) renews the current backoff instead of growing it, so the backoff measures failed rounds,
+     * not the number of sessions that happened to be connecting.
+     */
+    synchronized void recordFailure(String key) {
+        long now = now();
+        Quarantine q = quarantine.computeIfAbsent(key, k -> new Quarantine());
+        boolean escalate = !quarantinedAt(key, now);
+        if (escalate) {
+            q.failures++;
+        }
+        long backoff = backoffNanos(q.failures);
+        if (escalate || now + backoff - q.untilNanos > 0) {
+            q.untilNanos = now + backoff;
+        }
+        connectFailures++;
+        if (escalate) {
+            LOG.warn("ZooKeeper server {} failed to connect ({} in a row); skipping it for {} ms",
+                    key, q.failures, Duration.ofNanos(backoff).toMillis());
+        }
+    }
+
+    synchronized void connected(Object owner, String key) {
+        Assignment a = assignments.get(owner);
+        if (a != null && a.key.equals(key)) {
+            a.connected = true;
+        }
+        if (quarantine.remove(key) != null) {
+            LOG.info("ZooKeeper server {} accepted a connection again; quarantine lifted", key);
+        }
+    }
+
+    synchronized void disconnected(Object owner) {
+        Assignment a = assignments.get(owner);
+        if (a != null) {
+            a.connected = false;
+        }
+    }
+
+    synchronized void remove(Object owner) {
+        assignments.remove(owner);
+    }
+
+    private void assign(Object owner, String key) {
+        Assignment a = assignments.computeIfAbsent(owner, o -> new Assignment());
+        a.key = key;
+        a.connected = false;
+        connectAttempts++;
+    }
+
+    private ServerEntry pick(Object owner, List<ServerEntry> usable, String avoidKey, Map<String, Double> targets,
+            long now) {
+        List<ServerEntry> tier = filter(usable, e -> !quarantinedAt(e.key(), now));
+        if (tier.isEmpty()) {
+            long earliest = Long.MAX_VALUE;
+            for (ServerEntry e : usable) {
+                earliest = Math.min(earliest, quarantine.get(e.key()).untilNanos - now);
+            }
+            long soonest = earliest;
+            tier = filter(usable, e -> quarantine.get(e.key()).untilNanos - now == soonest);
+        }
+        tier = narrow(tier, e -> e.weight() > 0);
+
+        ToDoubleFunction<ServerEntry> weightOf = ServerEntry::weight;
+        if (targets != null) {
+            List<ServerEntry> moveTo = filter(tier, e -> targets.getOrDefault(e.key(), 0.0) > 0);
+            if (!moveTo.isEmpty()) {
+                tier = moveTo;
+                weightOf = e -> targets.get(e.key());
+            }
+        }
+
+        Map<String, Integer> siblings = new HashMap<>();
+        assignments.forEach((o, a) -> {
+            if (o != owner) {
+                siblings.merge(a.key, 1, Integer::sum);
+            }
+        });
+        int fewest = Integer.MAX_VALUE;
+        for (ServerEntry e : tier) {
+            fewest = Math.min(fewest, siblings.getOrDefault(e.key(), 0));
+        }
+        int min = fewest;
+        tier = filter(tier, e -> siblings.getOrDefault(e.key(), 0) == min);
+
+        if (avoidKey != null) {
+            tier = narrow(tier, e -> !e.key().equals(avoidKey));
+        }
+        return weightedPick(tier, weightOf);
+    }
+
+    private ServerEntry weightedPick(List<ServerEntry> tier, ToDoubleFunction<ServerEntry> weightOf) {
+        double total = 0;
+        for (ServerEntry e : tier) {
+            total += weightOf.applyAsDouble(e);
+        }
+        if (total <= 0) {
+            // only weight-0 servers are left: they are equals.
+            return tier.get(config.random().nextInt(tier.size()));
+        }
+        double r = config.random().nextDouble() * total;
+        for (ServerEntry e : tier) {
+            r -= weightOf.applyAsDouble(e);
+            if (r < 0) {
+                return e;
+            }
+        }
+        // rounding left r at (or a hair above) zero: the last server of positive weight owns that end.
+        for (int i = tier.size() - 1; i >= 0; i--) {
+            if (weightOf.applyAsDouble(tier.get(i)) > 0) {
+                return tier.get(i);
+            }
+        }
+        return tier.get(tier.size() - 1);
+    }
+
+    private boolean quarantinedAt(String key, long now) {
+        Quarantine q = quarantine.get(key);
+        return q != null && q.untilNanos - now > 0;
+    }
+
+    private long backoffNanos(int failures) {
+        long initial = config.quarantineInitialBackoff().toNanos();
+        long max = config.quarantineMaxBackoff().toNanos();
+        int shift = failures - 1;
+        if (shift >= 63 || initial > (max >> shift)) {
+            return max;
+        }
+        return Math.min(max, initial << shift);
+    }
+
+    private long now() {
+        return config.nanoClock().getAsLong();
+    }
+
+    private static List<ServerEntry> filter(List<ServerEntry> in, Predicate<ServerEntry> keep) {
+        List<ServerEntry> out = new ArrayList<>(in.size());
+        for (ServerEntry e : in) {
+            if (keep.test(e)) {
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    /** Keeps the matching servers, unless none match: a preference, never a reason to have no server. */
+    private static List<ServerEntry> narrow(List<ServerEntry> in, Predicate<ServerEntry> prefer) {
+        List<ServerEntry> out = filter(in, prefer);
+        return out.isEmpty() ? in : out;
+    }
+
+    private static final class Assignment {
+        String key;
+        boolean connected;
+    }
+
+    private static final class Quarantine {
+        int failures;
+        long untilNanos;
+    }
+}

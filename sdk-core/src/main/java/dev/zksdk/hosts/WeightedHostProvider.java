@@ -1,0 +1,412 @@
+package dev.zksdk.hosts;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.zookeeper.client.HostProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link HostProvider} of one ZooKeeper session: chooses which server the session connects to, replacing
+ * ZooKeeper's shuffled round robin ({@code StaticHostProvider}).
+ *
+ * <ul>
+ *   <li><b>Weights.</b> Servers are picked at random in proportion to their {@link HostsConfig} weight. A
+ *       server listed more than once in the connect string is one server whose weight is multiplied by the
+ *       number of listings (logged as a warning). Weight 0 = only when nothing of positive weight is usable.</li>
+ *   <li><b>Quarantine.</b> A server handed out by {@link #next} is failed when {@code next} is called again
+ *       before {@link #onConnected}, or when {@link #markFailed} reports it; it is then skipped with
+ *       exponential backoff, by every session sharing the {@link SessionSpread}.</li>
+ *   <li><b>Reconnect delay.</b> After the k-th consecutive failed attempt, {@code next} sleeps a uniformly
+ *       random time in {@code [0, min(reconnectJitterCap, reconnectJitterBase * 2^(k-1)))} (full jitter)
+ *       instead of ZooKeeper's fixed one-second spin; no sleep on the first attempt, after a dropped
+ *       connection (ZooKeeper itself waits up to a second then), or when ZooKeeper asks for no delay
+ *       ({@code spinDelay == 0}).</li>
+ *   <li><b>Spread.</b> Sessions sharing a {@link SessionSpread} prefer servers none of them is on.</li>
+ *   <li><b>Connection budget.</b> From construction to {@link #close()} the provider holds exactly one slot
+ *       of the {@link ConnectionBudget}: on the server it last handed out. Moving to another server takes that
+ *       server's slot first and then returns the old one, so a server at its budget is never handed out and
+ *       {@code next} never fails for want of a slot (the session falls back to the server it holds).</li>
+ *   <li><b>Membership changes.</b> {@link #updateServerList} moves only the share of sessions that must move
+ *       for the new weights, as {@code StaticHostProvider} does for equal weights (ZOOKEEPER-1355).</li>
+ * </ul>
+ *
+ * <p><b>Lifecycle.</b> The constructor reserves the first server and its budget slot, and throws
+ * {@link ConnectionBudgetExhaustedException} when every server is at its budget. {@link #close()} returns the
+ * slot; call it after the ZooKeeper handle is closed ({@link BudgetedZooKeeper} does). ZooKeeper must be
+ * created with {@code canBeReadOnly = false}: in read-only mode it probes servers through {@code next(0)}
+ * while connected, which this provider would count as a move.
+ *
+ * <p>Thread-safe. ZooKeeper calls {@code next}, {@code onConnected} and {@code size} from its send thread;
+ * {@code updateServerList} comes from the thread calling {@code ZooKeeper.updateServerList}.
+ */
+public final class WeightedHostProvider implements HostProvider, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(WeightedHostProvider.class);
+
+    private final SessionSpread spread;
+    private final HostsConfig config;
+    private final ConnectionBudget budget;
+
+    private List<ServerEntry> servers;
+    /** The server whose budget slot this provider holds: the one it last handed out, or reserved. */
+    private ServerEntry held;
+    private boolean reservationPending = true;
+    private boolean connected;
+    /** updateServerList told ZooKeeper to drop the connection: leaving the server is our decision, not a failure. */
+    private boolean moving;
+    /** markFailed already counted the current attempt's failure. */
+    private boolean failureAccounted;
+    private int failedAttempts;
+    /** After a membership change that moves this session: where to, weighted by each server's shortfall. */
+    private Map<String, Double> moveTargets;
+    private InetSocketAddress lastResolved;
+    private boolean closed;
+
+    /**
+     * Reserves a server and its connection-budget slot for a new session.
+     *
+     * @param serverAddresses the servers of the connect string, possibly unresolved, duplicates allowed
+     * @param spread shared by the sessions of one pool and ensemble; its config applies
+     * @param budget normally {@link ConnectionBudget#shared()}
+     * @throws IllegalArgumentException when an argument is null, no server is given, or every server has weight 0
+     * @throws ConnectionBudgetExhaustedException when every server is at {@code perServerConnectionBudget}
+     */
+    public WeightedHostProvider(Collection<InetSocketAddress> serverAddresses, SessionSpread spread,
+            ConnectionBudget budget) {
+        if (spread == null) {
+            throw new IllegalArgumentException("spread must not be null");
+        }
+        if (budget == null) {
+            throw new IllegalArgumentException("budget must not be null");
+        }
+        this.spread = spread;
+        this.config = spread.config();
+        this.budget = budget;
+        this.servers = fold(serverAddresses, config);
+        ServerEntry first = spread.choose(this, servers, null, null, null, budget);
+        if (first == null) {
+            Map<String, Integer> counts = new TreeMap<>();
+            for (ServerEntry e : servers) {
+                counts.put(e.key(), budget.count(e.key()));
+            }
+            throw new ConnectionBudgetExhaustedException(config.perServerConnectionBudget(), counts);
+        }
+        this.held = first;
+    }
+
+    @Override
+    public synchronized int size() {
+        return servers.size();
+    }
+
+    /**
+     * The server to connect to next, resolved. A call other than the first means the previous server is left:
+     * failed if {@link #onConnected()} did not come in between, dropped otherwise.
+     *
+     * @param spinDelay ZooKeeper's fixed delay; only whether it is positive matters (0 = do not sleep)
+     * @throws IllegalStateException after {@link #close()}
+     */
+    @Override
+    public InetSocketAddress next(long spinDelay) {
+        ServerEntry pick = null;
+        long delayNanos = 0;
+        synchronized (this) {
+            ensureOpen("next");
+            if (reservationPending) {
+                reservationPending = false;
+                pick = held;
+            } else {
+                leaveCurrent();
+                if (spinDelay > 0) {
+                    delayNanos = reconnectDelayNanos(failedAttempts);
+                }
+            }
+        }
+        if (pick == null) {
+            sleep(delayNanos);
+            synchronized (this) {
+                ensureOpen("next");
+                pick = spread.choose(this, servers, held, held.key(), moveTargets, budget);
+                held = pick;
+            }
+        }
+        InetSocketAddress resolved = resolve(pick.address());
+        synchronized (this) {
+            lastResolved = resolved;
+        }
+        return resolved;
+    }
+
+    /** The session connected to the server last handed out: clears its quarantine and the failure count. */
+    @Override
+    public synchronized void onConnected() {
+        if (closed) {
+            return;
+        }
+        connected = true;
+        moving = false;
+        failedAttempts = 0;
+        failureAccounted = false;
+        moveTargets = null;
+        spread.connected(this, held.key());
+    }
+
+    /**
+     * Replaces the server list (ZooKeeper calls this from {@code ZooKeeper.updateServerList}, which Curator
+     * calls when the ensemble's membership changes) and decides whether this session should move.
+     *
+     * <p>With {@code p(s)} a server's share of the total weight before and {@code q(s)} after, a session on
+     * server c stays with probability {@code min(1, q(c)/p(c))} (0 if c was removed), and otherwise moves to a
+     * server whose share grew, chosen in proportion to {@code q(s) - p(s)}. Over many sessions this moves only
+     * the surplus of each shrinking server to the growing ones; for equal weights it is exactly
+     * {@code StaticHostProvider}'s rule.
+     *
+     * @param serverAddresses the new servers, duplicates allowed
+     * @param currentHost the address ZooKeeper is connected to, or null; the server last handed out is used when
+     *     null or not in the previous list
+     * @return true when this session should move (ZooKeeper then drops the connection and calls {@link #next})
+     * @throws IllegalArgumentException when the list is empty or all its weights are 0
+     * @throws IllegalStateException after {@link #close()}
+     */
+    @Override
+    public synchronized boolean updateServerList(Collection<InetSocketAddress> serverAddresses,
+            InetSocketAddress currentHost) {
+        ensureOpen("updateServerList");
+        List<ServerEntry> updated = fold(serverAddresses, config);
+        List<ServerEntry> previous = servers;
+        ServerEntry mine = currentHost == null ? null : match(previous, currentHost);
+        if (mine == null) {
+            mine = held;
+        }
+        servers = updated;
+        Map<String, Double> before = shares(previous);
+        Map<String, Double> after = shares(updated);
+        double p = before.getOrDefault(mine.key(), 0.0);
+        double q = after.getOrDefault(mine.key(), 0.0);
+        double stay = p > 0 ? Math.min(1.0, q / p) : (q > 0 ? 1.0 : 0.0);
+        if (stay >= 1.0 || config.random().nextDouble() < stay) {
+            moveTargets = null;
+            LOG.debug("Server list changed to {}; staying on {}", keys(updated), mine.key());
+            return false;
+        }
+        Map<String, Double> shortfall = new HashMap<>();
+        for (ServerEntry e : updated) {
+            double grow = after.get(e.key()) - before.getOrDefault(e.key(), 0.0);
+            if (grow > 0 && !e.key().equals(mine.key())) {
+                shortfall.put(e.key(), grow);
+            }
+        }
+        moveTargets = shortfall.isEmpty() ? null : shortfall;
+        moving = true;
+        connected = false;
+        spread.disconnected(this);
+        LOG.info("Server list changed to {}; moving this session off {} (it stays with probability {})",
+                keys(updated), mine.key(), String.format("%.3f", stay));
+        return true;
+    }
+
+    /**
+     * Reports that {@code server} cannot serve (for example it answered "not currently serving"): it is
+     * quarantined for every session of the spread, as if a connection attempt had failed.
+     *
+     * @throws IllegalArgumentException when the server is null or not in the server list
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public synchronized void markFailed(InetSocketAddress server) {
+        if (server == null) {
+            throw new IllegalArgumentException("server must not be null");
+        }
+        ensureOpen("markFailed");
+        ServerEntry e = match(servers, server);
+        if (e == null) {
+            throw new IllegalArgumentException("server " + ServerEntry.keyOf(server) + " is not one of " + keys(servers));
+        }
+        spread.recordFailure(e.key());
+        if (e.key().equals(held.key()) && !connected) {
+            failureAccounted = true;
+        }
+    }
+
+    /** The server ({@code host:port}) this session holds a budget slot on, or null once closed. */
+    public synchronized String currentServer() {
+        return closed ? null : held.key();
+    }
+
+    /**
+     * Whether ZooKeeper reported a connection to {@link #currentServer()} and the session has neither left it
+     * nor been told to move by {@link #updateServerList}.
+     */
+    public synchronized boolean isConnected() {
+        return connected && !closed;
+    }
+
+    /** The distinct servers ({@code host:port}) with their effective weights, in connect-string order. */
+    public synchronized Map<String, Integer> weights() {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        for (ServerEntry e : servers) {
+            out.put(e.key(), e.weight());
+        }
+        return Collections.unmodifiableMap(out);
+    }
+
+    public synchronized boolean isClosed() {
+        return closed;
+    }
+
+    /** Returns the connection-budget slot and leaves the spread. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        connected = false;
+        spread.remove(this);
+        budget.release(held.key());
+    }
+
+    @Override
+    public synchronized String toString() {
+        return "WeightedHostProvider{servers=" + weights() + ", current=" + (closed ? null : held.key())
+                + ", connected=" + connected + ", closed=" + closed + "}";
+    }
+
+    private void leaveCurrent() {
+        if (connected || moving) {
+            connected = false;
+            moving = false;
+        } else {
+            if (!failureAccounted) {
+                spread.recordFailure(held.key());
+            }
+            failedAttempts++;
+        }
+        failureAccounted = false;
+        spread.disconnected(this);
+    }
+
+    private long reconnectDelayNanos(int failures) {
+        if (failures <= 0) {
+            return 0;
+        }
+        long base = config.reconnectJitterBase().toNanos();
+        long cap = config.reconnectJitterCap().toNanos();
+        int shift = failures - 1;
+        long upper = (shift >= 63 || base > (cap >> shift)) ? cap : Math.min(cap, base << shift);
+        return upper <= 0 ? 0 : config.random().nextLong(upper);
+    }
+
+    private void sleep(long nanos) {
+        if (nanos <= 0) {
+            return;
+        }
+        try {
+            config.sleeper().sleepNanos(nanos);
+        } catch (InterruptedException e) {
+            // ZooKeeper's send thread is not interrupted in normal operation; keep the flag and connect now.
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private InetSocketAddress resolve(InetSocketAddress address) {
+        try {
+            InetAddress[] all = InetAddress.getAllByName(address.getHostString());
+            if (all.length == 0) {
+                return address;
+            }
+            InetAddress chosen = all.length == 1 ? all[0] : all[config.random().nextInt(all.length)];
+            return new InetSocketAddress(chosen, address.getPort());
+        } catch (UnknownHostException e) {
+            LOG.warn("Unable to resolve ZooKeeper server {}: {}", ServerEntry.keyOf(address), e.toString());
+            return address;
+        }
+    }
+
+    private ServerEntry match(List<ServerEntry> list, InetSocketAddress address) {
+        String key = ServerEntry.keyOf(address);
+        for (ServerEntry e : list) {
+            if (e.key().equals(key)) {
+                return e;
+            }
+        }
+        if (address.getAddress() != null && lastResolved != null && lastResolved.getAddress() != null
+                && address.getPort() == lastResolved.getPort()
+                && address.getAddress().equals(lastResolved.getAddress())) {
+            for (ServerEntry e : list) {
+                if (e.key().equals(held.key())) {
+                    return e;
+                }
+            }
+        }
+        return null;
+    }
+
+    private void ensureOpen(String operation) {
+        if (closed) {
+            throw new IllegalStateException(operation + "() on a closed WeightedHostProvider; close the ZooKeeper handle first");
+        }
+    }
+
+    static List<ServerEntry> fold(Collection<InetSocketAddress> addresses, HostsConfig config) {
+        if (addresses == null || addresses.isEmpty()) {
+            throw new IllegalArgumentException("serverAddresses must not be empty, was " + addresses);
+        }
+        Map<String, InetSocketAddress> firstSeen = new LinkedHashMap<>();
+        Map<String, Integer> listings = new HashMap<>();
+        for (InetSocketAddress a : addresses) {
+            if (a == null) {
+                throw new IllegalArgumentException("serverAddresses must not contain null, was " + addresses);
+            }
+            String key = ServerEntry.keyOf(a);
+            firstSeen.putIfAbsent(key, a);
+            listings.merge(key, 1, Integer::sum);
+        }
+        List<ServerEntry> out = new ArrayList<>(firstSeen.size());
+        boolean anyPositive = false;
+        for (Map.Entry<String, InetSocketAddress> e : firstSeen.entrySet()) {
+            int n = listings.get(e.getKey());
+            if (n > 1) {
+                LOG.warn("Connect string lists ZooKeeper server {} {} times; using it as one server with {} times its weight",
+                        e.getKey(), n, n);
+            }
+            int weight = Math.multiplyExact(n, config.weightOfKey(e.getKey()));
+            anyPositive |= weight > 0;
+            out.add(new ServerEntry(e.getKey(), e.getValue(), weight));
+        }
+        if (!anyPositive) {
+            throw new IllegalArgumentException("every server of " + firstSeen.keySet()
+                    + " has weight 0; at least one needs a positive weight");
+        }
+        return List.copyOf(out);
+    }
+
+    private static Map<String, Double> shares(List<ServerEntry> list) {
+        double total = 0;
+        for (ServerEntry e : list) {
+            total += e.weight();
+        }
+        Map<String, Double> out = new HashMap<>();
+        for (ServerEntry e : list) {
+            out.put(e.key(), e.weight() / total);
+        }
+        return out;
+    }
+
+    private static List<String> keys(List<ServerEntry> list) {
+        List<String> out = new ArrayList<>(list.size());
+        for (ServerEntry e : list) {
+            out.add(e.key());
+        }
+        return out;
+    }
+}

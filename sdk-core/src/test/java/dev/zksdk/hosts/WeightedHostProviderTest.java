@@ -1,0 +1,545 @@
+package dev.zksdk.hosts;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The selection engine without a network: addresses are 127.0.0.1 literals that are never connected to; time,
+ * randomness and sleeping are injected.
+ */
+class WeightedHostProviderTest {
+
+    private static final String A = "127.0.0.1:21001";
+    private static final String B = "127.0.0.1:21002";
+    private static final String C = "127.0.0.1:21003";
+    private static final String D = "127.0.0.1:21004";
+    private static final String E = "127.0.0.1:21005";
+
+    private final TestClock clock = new TestClock();
+
+    private HostsConfig.Builder config(long seed) {
+        return HostsConfig.builder().random(new Random(seed)).nanoClock(clock).sleeper(clock);
+    }
+
+    private static InetSocketAddress addr(String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        return InetSocketAddress.createUnresolved(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
+    }
+
+    private static List<InetSocketAddress> servers(String... hostPorts) {
+        List<InetSocketAddress> out = new ArrayList<>();
+        for (String s : hostPorts) {
+            out.add(addr(s));
+        }
+        return out;
+    }
+
+    private static String key(InetSocketAddress a) {
+        return a.getHostString() + ":" + a.getPort();
+    }
+
+    private static Map<String, Double> shares(Map<String, Integer> counts) {
+        double total = counts.values().stream().mapToInt(Integer::intValue).sum();
+        Map<String, Double> out = new HashMap<>();
+        counts.forEach((k, v) -> out.put(k, v / total));
+        return out;
+    }
+
+    @Test
+    void picksFollowWeightsThreeOneOne() {
+        SessionSpread spread = new SessionSpread(config(42).weight(A, 3).build());
+        ConnectionBudget budget = new ConnectionBudget();
+        Map<String, Integer> counts = new HashMap<>();
+        for (int i = 0; i < 10_000; i++) {
+            try (WeightedHostProvider p = new WeightedHostProvider(servers(A, B, C), spread, budget)) {
+                counts.merge(key(p.next(1000)), 1, Integer::sum);
+            }
+        }
+        Map<String, Double> share = shares(counts);
+        assertThat(share.get(A)).isCloseTo(0.60, within(0.02));
+        assertThat(share.get(B)).isCloseTo(0.20, within(0.02));
+        assertThat(share.get(C)).isCloseTo(0.20, within(0.02));
+        assertThat(budget.snapshot()).as("every closed provider returned its slot").isEmpty();
+        assertThat(clock.sleeps).as("a first attempt never sleeps").isEmpty();
+    }
+
+    @Test
+    void duplicatesInTheConnectStringFoldIntoWeight() {
+        SessionSpread spread = new SessionSpread(config(7).build());
+        ConnectionBudget budget = new ConnectionBudget();
+        Map<String, Integer> counts = new HashMap<>();
+        for (int i = 0; i < 9_000; i++) {
+            try (WeightedHostProvider p = new WeightedHostProvider(servers(A, B, A), spread, budget)) {
+                if (i == 0) {
+                    assertThat(p.size()).isEqualTo(2);
+                    assertThat(p.weights()).containsExactly(Map.entry(A, 2), Map.entry(B, 1));
+                }
+                counts.merge(key(p.next(1000)), 1, Integer::sum);
+            }
+        }
+        assertThat(shares(counts).get(A)).isCloseTo(2.0 / 3, within(0.02));
+    }
+
+    @Test
+    void weightZeroServerIsUsedOnlyWhenEveryOtherIsQuarantined() {
+        SessionSpread spread = new SessionSpread(config(3).weight(C, 0).build());
+        ConnectionBudget budget = new ConnectionBudget();
+        for (int i = 0; i < 1_000; i++) {
+            try (WeightedHostProvider p = new WeightedHostProvider(servers(A, B, C), spread, budget)) {
+                assertThat(key(p.next(1000))).isNotEqualTo(C);
+            }
+        }
+        try (WeightedHostProvider reporter = new WeightedHostProvider(servers(A, B, C), spread, budget)) {
+            reporter.markFailed(addr(A));
+            reporter.markFailed(addr(B));
+        }
+        try (WeightedHostProvider p = new WeightedHostProvider(servers(A, B, C), spread, budget)) {
+            assertThat(key(p.next(1000))).isEqualTo(C);
+        }
+        clock.advance(HostsConfig.DEFAULT_QUARANTINE_INITIAL_BACKOFF.plusMillis(1));
+        for (int i = 0; i < 100; i++) {
+            try (WeightedHostProvider p = new WeightedHostProvider(servers(A, B, C), spread, budget)) {
+                assertThat(key(p.next(1000))).as("quarantine over: back to positive weights").isIn(A, B);
+            }
+        }
+    }
+
+    @Test
+    void nextWithoutOnConnectedQuarantinesTheServerAndMovesOn() {
+        SessionSpread spread = new SessionSpread(config(11).build());
+        WeightedHostProvider p = new WeightedHostProvider(servers(A, B, C), spread, new ConnectionBudget());
+        String first = key(p.next(1000));
+        String second = key(p.next(1000));
+        assertThat(second).isNotEqualTo(first);
+        assertThat(spread.isQuarantined(first)).isTrue();
+        assertThat(spread.stats().quarantined()).containsOnlyKeys(first);
+        assertThat(spread.stats().connectAttempts()).isEqualTo(2);
+        assertThat(spread.stats().connectFailures()).isEqualTo(1);
+        p.close();
+    }
+
+    @Test
+    void droppedConnectionIsNotAFailure() {
+        SessionSpread spread = new SessionSpread(config(12).build());
+        WeightedHostProvider p = new WeightedHostProvider(servers(A, B, C), spread, new ConnectionBudget());
+        String first = key(p.next(1000));
+        p.onConnected();
+        assertThat(p.isConnected()).isTrue();
+        p.next(1000);
+        assertThat(spread.isQuarantined(first)).isFalse();
+        assertThat(spread.stats().connectFailures()).isZero();
+        assertThat(clock.sleeps).as("ZooKeeper already jitters reconnects after a drop").isEmpty();
+        p.close();
+    }
+
+    @Test
+    void quarantineBackoffDoublesPerFailedRoundUpToTheMaximumAndResetsOnSuccess() {
+        SessionSpread spread = new SessionSpread(config(5)
+                .quarantineInitialBackoff(Duration.ofSeconds(1)).quarantineMaxBackoff(Duration.ofSeconds(4)).build());
+        WeightedHostProvider p = new WeightedHostProvider(servers(A), spread, new ConnectionBudget());
+        p.next(1000);
+        Duration[] expected = {Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(4), Duration.ofSeconds(4)};
+        for (Duration d : expected) {
+            assertThat(key(p.next(1000))).as("the only server is retried").isEqualTo(A);
+            assertThat(spread.stats().quarantined()).containsExactly(Map.entry(A, d));
+            clock.advance(d.minusMillis(1));
+            assertThat(spread.isQuarantined(A)).isTrue();
+            clock.advance(Duration.ofMillis(1));
+            assertThat(spread.isQuarantined(A)).as("quarantine expires").isFalse();
+            assertThat(spread.stats().quarantined()).isEmpty();
+        }
+
+        p.onConnected();
+        p.next(1000);
+        p.next(1000);
+        assertThat(spread.stats().quarantined()).as("a success resets the backoff")
+                .containsExactly(Map.entry(A, Duration.ofSeconds(1)));
+        p.close();
+    }
+
+    @Test
+    void failuresDuringAQuarantineRenewItWithoutGrowingIt() {
+        SessionSpread spread = new SessionSpread(config(6)
+                .quarantineInitialBackoff(Duration.ofSeconds(1)).quarantineMaxBackoff(Duration.ofSeconds(8)).build());
+        ConnectionBudget budget = new ConnectionBudget();
+        List<WeightedHostProvider> siblings = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            WeightedHostProvider p = new WeightedHostProvider(servers(A), spread, budget);
+            p.next(1000);
+            siblings.add(p);
+        }
+        // five sessions were connecting to A when it turned out to be down
+        for (WeightedHostProvider p : siblings) {
+            p.next(1000);
+            clock.advance(Duration.ofMillis(100));
+        }
+        assertThat(spread.stats().connectFailures()).isEqualTo(5);
+        assertThat(spread.stats().quarantined()).as("renewed by the last failure, still one round")
+                .containsExactly(Map.entry(A, Duration.ofMillis(900)));
+        clock.advance(Duration.ofMillis(900));
+        siblings.get(0).next(1000);
+        assertThat(spread.stats().quarantined()).as("the next round doubles")
+                .containsExactly(Map.entry(A, Duration.ofSeconds(2)));
+        siblings.forEach(WeightedHostProvider::close);
+    }
+
+    @Test
+    void reconnectDelaysAreFullJitterGrowingToTheCap() {
+        long base = Duration.ofMillis(100).toNanos();
+        long cap = Duration.ofSeconds(1).toNanos();
+        HostsConfig cfg = config(99).reconnectJitterBase(Duration.ofNanos(base)).reconnectJitterCap(Duration.ofNanos(cap)).build();
+        List<Long> atCap = new ArrayList<>();
+        for (int run = 0; run < 300; run++) {
+            clock.sleeps.clear();
+            try (WeightedHostProvider p = new WeightedHostProvider(servers(A), new SessionSpread(cfg), new ConnectionBudget())) {
+                p.next(1000);
+                for (int k = 1; k <= 8; k++) {
+                    p.next(1000);
+                }
+            }
+            assertThat(clock.sleeps).hasSize(8);
+            for (int k = 1; k <= 8; k++) {
+                long bound = Math.min(cap, base << (k - 1));
+                assertThat(clock.sleeps.get(k - 1)).as("delay after failure %d", k).isBetween(0L, bound - 1);
+                if (bound == cap) {
+                    atCap.add(clock.sleeps.get(k - 1));
+                }
+            }
+        }
+        double mean = atCap.stream().mapToLong(Long::longValue).average().orElseThrow();
+        assertThat(mean / cap).as("uniform over [0, cap): mean near half").isCloseTo(0.5, within(0.03));
+        assertThat(atCap.stream().mapToLong(Long::longValue).max().orElseThrow()).isGreaterThan(cap * 95 / 100);
+        assertThat(atCap.stream().mapToLong(Long::longValue).min().orElseThrow()).isLessThan(cap * 5 / 100);
+    }
+
+    @Test
+    void noDelayWhenZooKeeperAsksForNone() {
+        try (WeightedHostProvider p = new WeightedHostProvider(servers(A, B), new SessionSpread(config(1).build()),
+                new ConnectionBudget())) {
+            for (int i = 0; i < 5; i++) {
+                p.next(0);
+            }
+        }
+        assertThat(clock.sleeps).isEmpty();
+    }
+
+    @Test
+    void budgetCapsConnectionsPerServerAndExhaustionFailsNamingTheBudget() {
+        SessionSpread spread = new SessionSpread(config(21).perServerConnectionBudget(2).build());
+        ConnectionBudget budget = new ConnectionBudget();
+        List<WeightedHostProvider> providers = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            providers.add(new WeightedHostProvider(servers(A, B, C), spread, budget));
+        }
+        assertThat(budget.snapshot()).containsExactly(Map.entry(A, 2), Map.entry(B, 2), Map.entry(C, 2));
+        assertThatThrownBy(() -> new WeightedHostProvider(servers(A, B, C), spread, budget))
+                .isInstanceOf(ConnectionBudgetExhaustedException.class)
+                .hasMessageContaining("perServerConnectionBudget=2")
+                .hasMessageContaining("{127.0.0.1:21001=2, 127.0.0.1:21002=2, 127.0.0.1:21003=2}")
+                .satisfies(e -> assertThat(((ConnectionBudgetExhaustedException) e).budget()).isEqualTo(2));
+
+        String freed = providers.get(0).currentServer();
+        providers.get(0).close();
+        WeightedHostProvider seventh = new WeightedHostProvider(servers(A, B, C), spread, budget);
+        assertThat(seventh.currentServer()).isEqualTo(freed);
+        assertThat(key(seventh.next(1000))).isEqualTo(freed);
+        assertThat(budget.snapshot()).containsExactly(Map.entry(A, 2), Map.entry(B, 2), Map.entry(C, 2));
+    }
+
+    @Test
+    void aFailingSessionNeverMovesOntoAServerAtItsBudget() {
+        HostsConfig cfg = config(8).perServerConnectionBudget(1).build();
+        ConnectionBudget budget = new ConnectionBudget();
+        // two pools (two spreads) share the process-wide budget
+        WeightedHostProvider p1 = new WeightedHostProvider(servers(A, B), new SessionSpread(cfg), budget);
+        WeightedHostProvider p2 = new WeightedHostProvider(servers(A, B), new SessionSpread(cfg), budget);
+        assertThat(p1.currentServer()).isNotEqualTo(p2.currentServer());
+        assertThatThrownBy(() -> new WeightedHostProvider(servers(A, B), new SessionSpread(cfg), budget))
+                .isInstanceOf(ConnectionBudgetExhaustedException.class);
+        String mine = p1.currentServer();
+        for (int i = 0; i < 20; i++) {
+            assertThat(key(p1.next(1000))).as("the other server is at its budget").isEqualTo(mine);
+            assertThat(budget.snapshot()).containsExactly(Map.entry(A, 1), Map.entry(B, 1));
+        }
+        p2.close();
+        p1.next(1000);
+        assertThat(p1.currentServer()).as("the freed server is taken once the own one is quarantined").isNotEqualTo(mine);
+        assertThat(budget.snapshot()).containsOnlyKeys(p1.currentServer()).containsValue(1);
+        p1.close();
+        assertThat(budget.snapshot()).isEmpty();
+    }
+
+    @Test
+    void budgetIsNeverExceededUnderConcurrentChurn() throws Exception {
+        int limit = 3;
+        HostsConfig cfg = config(13).perServerConnectionBudget(limit).build();
+        ConnectionBudget budget = new ConnectionBudget();
+        SessionSpread[] pools = {new SessionSpread(cfg), new SessionSpread(cfg)};
+        AtomicBoolean running = new AtomicBoolean(true);
+        ConcurrentLinkedQueue<Map<String, Integer>> violations = new ConcurrentLinkedQueue<>();
+        AtomicInteger refused = new AtomicInteger();
+        Thread monitor = new Thread(() -> {
+            while (running.get()) {
+                Map<String, Integer> s = budget.snapshot();
+                if (s.values().stream().anyMatch(v -> v > limit)) {
+                    violations.add(s);
+                }
+            }
+        });
+        monitor.start();
+        ExecutorService workers = Executors.newFixedThreadPool(4);
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<?>> done = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            int seed = t;
+            done.add(workers.submit(() -> {
+                Random r = new Random(seed);
+                SessionSpread spread = pools[seed % 2];
+                // up to 4 threads x 3 sessions = 12 wanted on 3 servers x 3 slots: the budget is contended
+                WeightedHostProvider[] mine = new WeightedHostProvider[3];
+                start.await();
+                for (int i = 0; i < 5_000; i++) {
+                    int which = r.nextInt(mine.length);
+                    if (mine[which] == null) {
+                        try {
+                            mine[which] = new WeightedHostProvider(servers(A, B, C), spread, budget);
+                        } catch (ConnectionBudgetExhaustedException e) {
+                            refused.incrementAndGet();
+                        }
+                        continue;
+                    }
+                    switch (r.nextInt(5)) {
+                        case 0, 1 -> mine[which].next(1000);
+                        case 2, 3 -> mine[which].onConnected();
+                        default -> {
+                            mine[which].close();
+                            mine[which] = null;
+                        }
+                    }
+                }
+                for (WeightedHostProvider p : mine) {
+                    if (p != null) {
+                        p.close();
+                    }
+                }
+                return null;
+            }));
+        }
+        start.countDown();
+        for (Future<?> f : done) {
+            f.get(60, TimeUnit.SECONDS);
+        }
+        running.set(false);
+        monitor.join();
+        workers.shutdown();
+        assertThat(refused.get()).as("the budget was actually reached").isPositive();
+        assertThat(violations).isEmpty();
+        assertThat(budget.snapshot()).isEmpty();
+        assertThat(pools[0].stats().sessionsPerServer()).isEmpty();
+        assertThat(pools[1].stats().sessionsPerServer()).isEmpty();
+    }
+
+    @Test
+    void sessionsOfOnePoolLandOnDistinctServers() {
+        for (long seed = 0; seed < 50; seed++) {
+            SessionSpread spread = new SessionSpread(config(seed).weight(A, 3).build());
+            ConnectionBudget budget = new ConnectionBudget();
+            Set<String> used = new HashSet<>();
+            for (int i = 0; i < 3; i++) {
+                used.add(key(new WeightedHostProvider(servers(A, B, C), spread, budget).next(1000)));
+            }
+            assertThat(used).as("seed %d", seed).containsExactlyInAnyOrder(A, B, C);
+            new WeightedHostProvider(servers(A, B, C), spread, budget);
+            assertThat(spread.stats().sessionsPerServer().values()).containsExactlyInAnyOrder(1, 1, 2);
+        }
+    }
+
+    @Test
+    void aSessionThatReconnectsKeepsTheSpread() {
+        SessionSpread spread = new SessionSpread(config(17).build());
+        ConnectionBudget budget = new ConnectionBudget();
+        List<WeightedHostProvider> ps = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            WeightedHostProvider p = new WeightedHostProvider(servers(A, B, C), spread, budget);
+            p.next(1000);
+            p.onConnected();
+            ps.add(p);
+        }
+        assertThat(spread.stats().connectionsPerServer()).containsOnly(Map.entry(A, 1), Map.entry(B, 1), Map.entry(C, 1));
+        String before = ps.get(0).currentServer();
+        assertThat(key(ps.get(0).next(1000))).as("the only server without a sibling").isEqualTo(before);
+        assertThat(spread.stats().connectionsPerServer()).hasSize(2);
+        assertThat(spread.stats().sessionsPerServer()).containsOnly(Map.entry(A, 1), Map.entry(B, 1), Map.entry(C, 1));
+    }
+
+    /** One client per iteration, connected according to the old weights, then told about the new list. */
+    private Map<String, Integer> rebalance(HostsConfig cfg, String[] before, String[] after, int clients,
+            Map<String, Integer> movedFrom) {
+        ConnectionBudget budget = new ConnectionBudget();
+        Map<String, Integer> finalServers = new HashMap<>();
+        for (int i = 0; i < clients; i++) {
+            try (WeightedHostProvider p = new WeightedHostProvider(servers(before), new SessionSpread(cfg), budget)) {
+                InetSocketAddress current = p.next(1000);
+                p.onConnected();
+                String where = key(current);
+                if (p.updateServerList(servers(after), current)) {
+                    movedFrom.merge(where, 1, Integer::sum);
+                    where = key(p.next(1000));
+                    p.onConnected();
+                }
+                finalServers.merge(where, 1, Integer::sum);
+            }
+        }
+        return finalServers;
+    }
+
+    @Test
+    void growingEnsembleMovesOnlyTheShareTheNewServersNeed() {
+        Map<String, Integer> moved = new HashMap<>();
+        Map<String, Integer> after = rebalance(config(31).build(), new String[] {A, B, C}, new String[] {A, B, C, D, E},
+                10_000, moved);
+        int movedTotal = moved.values().stream().mapToInt(Integer::intValue).sum();
+        assertThat(movedTotal / 10_000.0).as("1 - 3/5 of the sessions move, as in StaticHostProvider").isCloseTo(0.4, within(0.02));
+        for (String s : new String[] {A, B, C, D, E}) {
+            assertThat(shares(after).get(s)).as(s).isCloseTo(0.2, within(0.015));
+        }
+        assertThat(after.get(D) + after.get(E)).as("every mover went to a new server").isEqualTo(movedTotal);
+    }
+
+    @Test
+    void weightedGrowthReachesTheNewWeights() {
+        HostsConfig cfg = config(32).weight(D, 3).build();
+        Map<String, Integer> moved = new HashMap<>();
+        Map<String, Integer> after = rebalance(cfg, new String[] {A, B, C}, new String[] {A, B, C, D}, 12_000, moved);
+        Map<String, Double> share = shares(after);
+        assertThat(share.get(D)).isCloseTo(0.5, within(0.02));
+        for (String s : new String[] {A, B, C}) {
+            assertThat(share.get(s)).isCloseTo(1.0 / 6, within(0.015));
+        }
+        assertThat(moved.values().stream().mapToInt(Integer::intValue).sum() / 12_000.0).isCloseTo(0.5, within(0.02));
+    }
+
+    @Test
+    void sessionsOnRemovedServersMoveAndTheOthersStay() {
+        Map<String, Integer> moved = new HashMap<>();
+        Map<String, Integer> after = rebalance(config(33).build(), new String[] {A, B, C, D}, new String[] {A, B, E},
+                12_000, moved);
+        assertThat(moved).containsOnlyKeys(C, D);
+        int movers = moved.get(C) + moved.get(D);
+        assertThat(movers / 12_000.0).isCloseTo(0.5, within(0.02));
+        // StaticHostProvider's probOld = |old kept| (N_old - N_new) / (N_new (N_old - |old kept|)) = 1/3
+        int toOld = after.get(A) + after.get(B) - (12_000 - movers);
+        assertThat(toOld / (double) movers).isCloseTo(1.0 / 3, within(0.03));
+        for (String s : new String[] {A, B, E}) {
+            assertThat(shares(after).get(s)).isCloseTo(1.0 / 3, within(0.02));
+        }
+    }
+
+    @Test
+    void shrinkingEnsembleKeepsSessionsOnRemainingServers() {
+        Map<String, Integer> moved = new HashMap<>();
+        rebalance(config(34).build(), new String[] {A, B, C, D}, new String[] {A, B, C}, 2_000, moved);
+        assertThat(moved).containsOnlyKeys(D);
+    }
+
+    @Test
+    void aSessionToldToMoveIsNoLongerConnectedAndItsMoveIsNotAFailure() {
+        SessionSpread spread = new SessionSpread(config(35).build());
+        try (WeightedHostProvider p = new WeightedHostProvider(servers(A), spread, new ConnectionBudget())) {
+            InetSocketAddress current = p.next(1000);
+            p.onConnected();
+            assertThat(p.updateServerList(servers(B), current)).as("its server was removed").isTrue();
+            assertThat(p.isConnected()).isFalse();
+            assertThat(spread.stats().connectionsPerServer()).isEmpty();
+            assertThat(key(p.next(1000))).isEqualTo(B);
+            assertThat(spread.stats().connectFailures()).isZero();
+            assertThat(spread.isQuarantined(A)).isFalse();
+            assertThat(clock.sleeps).isEmpty();
+        }
+    }
+
+    @Test
+    void updateServerListRejectsAnEmptyList() {
+        try (WeightedHostProvider p = new WeightedHostProvider(servers(A), new SessionSpread(config(1).build()),
+                new ConnectionBudget())) {
+            assertThatThrownBy(() -> p.updateServerList(List.of(), null)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("serverAddresses");
+        }
+    }
+
+    @Test
+    void markFailedQuarantinesForTheWholePoolWithoutCountingTwice() {
+        SessionSpread spread = new SessionSpread(config(41).build());
+        ConnectionBudget budget = new ConnectionBudget();
+        WeightedHostProvider p = new WeightedHostProvider(servers(A, B, C), spread, budget);
+        InetSocketAddress first = p.next(1000);
+        p.markFailed(first);
+        assertThat(spread.isQuarantined(key(first))).isTrue();
+        String second = key(p.next(1000));
+        assertThat(second).isNotEqualTo(key(first));
+        assertThat(spread.stats().connectFailures()).isEqualTo(1);
+        for (int i = 0; i < 100; i++) {
+            try (WeightedHostProvider sibling = new WeightedHostProvider(servers(A, B, C), spread, budget)) {
+                assertThat(key(sibling.next(1000))).isNotEqualTo(key(first));
+            }
+        }
+        assertThatThrownBy(() -> p.markFailed(addr("127.0.0.1:9"))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("127.0.0.1:9").hasMessageContaining(A);
+        p.close();
+    }
+
+    @Test
+    void closeReturnsTheSlotOnceAndEndsTheProvider() {
+        SessionSpread spread = new SessionSpread(config(51).build());
+        ConnectionBudget budget = new ConnectionBudget();
+        WeightedHostProvider p = new WeightedHostProvider(servers(A, B), spread, budget);
+        p.next(1000);
+        p.onConnected();
+        assertThat(budget.snapshot()).hasSize(1);
+        assertThat(spread.stats().connectionsPerServer()).hasSize(1);
+        p.close();
+        p.close();
+        assertThat(budget.snapshot()).isEmpty();
+        assertThat(spread.stats().sessionsPerServer()).isEmpty();
+        assertThat(p.currentServer()).isNull();
+        assertThat(p.isClosed()).isTrue();
+        p.onConnected();
+        assertThatThrownBy(() -> p.next(1000)).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        assertThatThrownBy(() -> p.updateServerList(servers(A), null)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> p.markFailed(addr(A))).isInstanceOf(IllegalStateException.class);
+        assertThat(budget.snapshot()).isEmpty();
+    }
+
+    @Test
+    void badConstructorArgumentsAreRejected() {
+        SessionSpread spread = new SessionSpread(config(1).weight(A, 0).build());
+        ConnectionBudget budget = new ConnectionBudget();
+        assertThatThrownBy(() -> new WeightedHostProvider(List.of(), spread, budget))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("serverAddresses must not be empty");
+        assertThatThrownBy(() -> new WeightedHostProvider(servers(A, A), spread, budget))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(A).hasMessageContaining("weight 0");
+        assertThatThrownBy(() -> new WeightedHostProvider(servers(A), null, budget)).hasMessageContaining("spread");
+        assertThatThrownBy(() -> new WeightedHostProvider(servers(A), spread, null)).hasMessageContaining("budget");
+        assertThat(budget.snapshot()).isEmpty();
+    }
+}
