@@ -1,5 +1,6 @@
 package dev.zksdk;
 
+import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.internal.RealSessionPool;
 import dev.zksdk.internal.Validation;
 import java.time.Duration;
@@ -102,6 +103,7 @@ public final class ZkSessionPool implements AutoCloseable {
     private final EnsembleConfig.Builder ensemble = EnsembleConfig.builder();
     private boolean connectStringSet;
     private OperationPolicy operationPolicy = OperationPolicy.defaults();
+    private HostsConfig hosts = HostsConfig.defaults();
     private final List<SessionListener> listeners = new ArrayList<>();
     private String name = "zksdk";
 
@@ -139,6 +141,16 @@ public final class ZkSessionPool implements AutoCloseable {
       return this;
     }
 
+    /**
+     * How servers are chosen: weights, the per-server connection budget (process-wide: all pools of the JVM share
+     * it, since the server counts connections per client IP), quarantine of failing servers, jittered reconnects
+     * and the new-session rate limit.
+     */
+    public Builder hosts(HostsConfig hosts) {
+      this.hosts = Validation.notNull("hosts", hosts);
+      return this;
+    }
+
     public Builder listener(SessionListener listener) {
       listeners.add(Validation.notNull("listener", listener));
       return this;
@@ -159,7 +171,7 @@ public final class ZkSessionPool implements AutoCloseable {
       if (!connectStringSet) {
         throw new IllegalArgumentException("connectString must be set");
       }
-      return new ZkSessionPool(new RealSessionPool(name, ensemble.build(), operationPolicy, listeners));
+      return new ZkSessionPool(new RealSessionPool(name, ensemble.build(), operationPolicy, hosts, listeners));
     }
   }
 }

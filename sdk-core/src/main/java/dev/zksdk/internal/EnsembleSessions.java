@@ -2,6 +2,9 @@ package dev.zksdk.internal;
 
 import dev.zksdk.EnsembleConfig;
 import dev.zksdk.OperationPolicy;
+import dev.zksdk.hosts.HostsConfig;
+import dev.zksdk.hosts.HostsZookeeperFactory;
+import dev.zksdk.hosts.SessionSpread;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -12,13 +15,18 @@ final class EnsembleSessions {
   private final SharedSession[] sessions;
   private final OperationRunner runner;
   private final AtomicInteger next = new AtomicInteger();
+  private final SessionSpread spread;
 
   EnsembleSessions(RealSessionPool pool, EnsembleConfig config, int number, OperationPolicy policy,
-      ScheduledExecutorService scheduler) {
+      HostsConfig hosts, ScheduledExecutorService scheduler) {
     this.config = config;
+    // One spread per ensemble: its sessions prefer distinct servers; the connection budget and the session
+    // creation limiter behind the factory are process-wide, because the server counts connections per client IP.
+    this.spread = new SessionSpread(hosts);
+    HostsZookeeperFactory handles = HostsZookeeperFactory.forPool(spread);
     this.sessions = new SharedSession[config.sessionsPerEnsemble()];
     for (int i = 0; i < sessions.length; i++) {
-      sessions[i] = new SharedSession(pool, config, number, i);
+      sessions[i] = new SharedSession(pool, config, number, i, handles);
     }
     this.runner = new OperationRunner(pool.name() + "-e" + number, config, policy, scheduler);
   }
@@ -33,6 +41,10 @@ final class EnsembleSessions {
 
   SharedSession[] sessions() {
     return sessions;
+  }
+
+  SessionSpread spread() {
+    return spread;
   }
 
   OperationRunner runner() {

@@ -8,6 +8,7 @@ import dev.zksdk.SessionEvent;
 import dev.zksdk.SessionListener;
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkUnavailableException;
+import dev.zksdk.hosts.HostsConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,6 +35,7 @@ public final class RealSessionPool {
   private final String name;
   private final EnsembleConfig defaultEnsemble;
   private final OperationPolicy policy;
+  private final HostsConfig hosts;
   private final List<SessionListener> listeners = new CopyOnWriteArrayList<>();
   private final Map<EnsembleConfig, EnsembleSessions> ensembles = new ConcurrentHashMap<>();
   private final AtomicInteger ensembleNumbers = new AtomicInteger();
@@ -43,9 +45,10 @@ public final class RealSessionPool {
   private final int maxDataBytes;
   private volatile boolean closed;
 
-  public RealSessionPool(String name, EnsembleConfig defaultEnsemble, OperationPolicy policy,
+  public RealSessionPool(String name, EnsembleConfig defaultEnsemble, OperationPolicy policy, HostsConfig hosts,
       List<SessionListener> listeners) {
     this.name = name;
+    this.hosts = hosts;
     this.defaultEnsemble = defaultEnsemble;
     this.policy = policy;
     this.listeners.addAll(listeners);
@@ -63,6 +66,10 @@ public final class RealSessionPool {
 
   public String name() {
     return name;
+  }
+
+  public HostsConfig hosts() {
+    return hosts;
   }
 
   public EnsembleConfig defaultEnsemble() {
@@ -86,8 +93,10 @@ public final class RealSessionPool {
             + config.connectString(), e);
       }
       if (!connected) {
+        Throwable why = session.lastHandleFailure();
         throw new ZkUnavailableException(null, "no session to " + config.connectString() + " connected within "
-            + "the connection timeout of " + config.connectionTimeout().toMillis() + " ms", null);
+            + "the connection timeout of " + config.connectionTimeout().toMillis() + " ms"
+            + (why == null ? "" : ": " + why.getMessage()), why);
       }
     }
     checkOpen();
@@ -98,7 +107,7 @@ public final class RealSessionPool {
   private EnsembleSessions ensemble(EnsembleConfig config) {
     checkOpen();
     EnsembleSessions ensemble = ensembles.computeIfAbsent(config,
-        c -> new EnsembleSessions(this, c, ensembleNumbers.getAndIncrement(), policy, scheduler));
+        c -> new EnsembleSessions(this, c, ensembleNumbers.getAndIncrement(), policy, hosts, scheduler));
     if (closed) {
       // close() raced with this lease: make sure what computeIfAbsent just made does not outlive the pool.
       ensemble.close();

@@ -3,6 +3,8 @@ package dev.zksdk.internal;
 import dev.zksdk.EnsembleConfig;
 import dev.zksdk.SessionEvent;
 import dev.zksdk.SessionState;
+import dev.zksdk.hosts.BudgetedZooKeeper;
+import dev.zksdk.hosts.WeightedHostProvider;
 import dev.zksdk.recovery.SessionRecovery;
 import java.time.Duration;
 import java.time.Instant;
@@ -40,8 +42,6 @@ public final class SharedSession {
   private final ExecutorService eventExecutor;
   private final SessionRecovery recovery;
   private final Object stateLock = new Object();
-  private final java.util.Map<java.net.InetSocketAddress, String> serverNames =
-      new java.util.concurrent.ConcurrentHashMap<>();
 
   private volatile SessionState state = SessionState.CONNECTING;
   private volatile long sessionId;
@@ -49,10 +49,12 @@ public final class SharedSession {
   private volatile String server;
   private volatile CompletableFuture<Void> connectedSignal = new CompletableFuture<>();
   private volatile boolean started;
+  private volatile Throwable lastHandleFailure;
   private volatile boolean closed;
   private long clampReportedFor;
 
-  SharedSession(RealSessionPool pool, EnsembleConfig config, int ensembleNumber, int index) {
+  SharedSession(RealSessionPool pool, EnsembleConfig config, int ensembleNumber, int index,
+      ZookeeperFactory handles) {
     this.pool = pool;
     this.config = config;
     this.index = index;
@@ -64,7 +66,7 @@ public final class SharedSession {
         .connectionTimeoutMs((int) config.connectionTimeout().toMillis())
         // Only Curator recipes use Curator's own retry loop; the SDK's operations retry through resilience4j.
         .retryPolicy(new BoundedExponentialBackoffRetry(50, 1000, 10))
-        .zookeeperFactory(new NamedZookeeperFactory(label))
+        .zookeeperFactory(new NamedZookeeperFactory(label, handles, this))
         .threadFactory(r -> {
           Thread t = new Thread(r, label + "-curator-" + threads.incrementAndGet());
           t.setDaemon(true);
@@ -158,7 +160,7 @@ public final class SharedSession {
           ZooKeeper zk = currentHandle();
           newId = zk.getSessionId();
           negotiatedTimeout = Duration.ofMillis(zk.getSessionTimeout());
-          server = serverName(SdkZooKeeper.remoteAddress(zk));
+          server = serverOf(zk);
           if (newId != previousId) {
             fresh = true;
             pool.sessionOpened();
@@ -272,49 +274,32 @@ public final class SharedSession {
     return negotiatedTimeout;
   }
 
-  /** The server of the live connection, or null while disconnected. */
+  /** The server of the live connection ({@code host:port} as in the connect string), or null while disconnected. */
   public String connectedServer() {
     if (!isConnected()) {
       return null;
     }
     try {
-      return serverName(SdkZooKeeper.remoteAddress(client.getZookeeperClient().getZooKeeper()));
+      return serverOf(client.getZookeeperClient().getZooKeeper());
     } catch (Exception e) {
       return null;
     }
   }
 
-  /**
-   * Names a connected address as the connect string does ({@code zk1:2181} rather than the resolved IP or a reverse
-   * lookup), so that stats and events match the configuration; an address no entry resolves to is shown as IP:port.
-   */
-  private String serverName(java.net.InetSocketAddress address) {
-    if (address == null) {
-      return null;
+  private static String serverOf(ZooKeeper zk) {
+    if (zk instanceof BudgetedZooKeeper) {
+      WeightedHostProvider provider = ((BudgetedZooKeeper) zk).weightedHostProvider();
+      return provider.isConnected() ? provider.currentServer() : null;
     }
-    return serverNames.computeIfAbsent(address, a -> {
-      String ip = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
-      for (String configured : config.servers()) {
-        int colon = configured.lastIndexOf(':');
-        String host = configured.substring(0, colon);
-        if (host.startsWith("[")) {
-          host = host.substring(1, host.length() - 1);
-        }
-        if (Integer.parseInt(configured.substring(colon + 1)) != a.getPort()) {
-          continue;
-        }
-        try {
-          for (java.net.InetAddress candidate : java.net.InetAddress.getAllByName(host)) {
-            if (candidate.equals(a.getAddress())) {
-              return configured;
-            }
-          }
-        } catch (java.net.UnknownHostException e) {
-          // not this entry
-        }
-      }
-      return ip.contains(":") ? "[" + ip + "]:" + a.getPort() : ip + ":" + a.getPort();
-    });
+    return null;
+  }
+
+  /**
+   * Why the last attempt to create a ZooKeeper handle failed (connection budget exhausted, session creation rate
+   * limited), or null. Reported with "no connected session" errors, which would otherwise hide the reason.
+   */
+  public Throwable lastHandleFailure() {
+    return lastHandleFailure;
   }
 
   public CuratorFramework client() {
@@ -356,14 +341,19 @@ public final class SharedSession {
   }
 
   /**
-   * Creates handles of our {@link SdkZooKeeper} type, on a thread named after the session so that ZooKeeper's
-   * SendThread and EventThread (named after their creator) say which pool and session they belong to.
+   * Creates handles through the host-selection factory, on a thread named after the session so that ZooKeeper's
+   * SendThread and EventThread (named after their creator) say which pool and session they belong to, and
+   * remembers why a handle could not be made.
    */
   private static final class NamedZookeeperFactory implements ZookeeperFactory {
     private final String label;
+    private final ZookeeperFactory delegate;
+    private final SharedSession session;
 
-    NamedZookeeperFactory(String label) {
+    NamedZookeeperFactory(String label, ZookeeperFactory delegate, SharedSession session) {
       this.label = label;
+      this.delegate = delegate;
+      this.session = session;
     }
 
     @Override
@@ -379,8 +369,14 @@ public final class SharedSession {
       String original = current.getName();
       current.setName(label);
       try {
-        return new SdkZooKeeper(connectString, sessionTimeout, watcher, canBeReadOnly,
+        ZooKeeper zk = delegate.newZooKeeper(connectString, sessionTimeout, watcher, canBeReadOnly,
             clientConfig == null ? new ZKClientConfig() : clientConfig);
+        session.lastHandleFailure = null;
+        return zk;
+      } catch (Exception | Error e) {
+        session.lastHandleFailure = e;
+        log.warn("{}: could not create a ZooKeeper handle: {}", label, e.getMessage());
+        throw e;
       } finally {
         current.setName(original);
       }
