@@ -297,6 +297,41 @@ class RecoveryIT {
     assertThat(pool.stats().sessionsOpened()).isEqualTo(22);
   }
 
+  @Test
+  void recoveryCutShortByAnotherConnectionLossResumesWithoutDuplicates() throws Exception {
+    int n = 300;
+    for (int i = 0; i < n; i++) {
+      lease.ephemeral("/many/e" + i, DATA);
+    }
+    lease.watch("/config", recorder);
+    // The moment the replacement session connects, cut the connection again: the first recovery pass is
+    // interrupted somewhere in its 300 creates, and the next connection has to finish it.
+    pool.addListener(new SessionListener() {
+      @Override
+      public void onStateChange(SessionEvent event) {
+        if (event.newSession() && !cutOnce) {
+          cutOnce = true;
+          proxy.closeAllConnections();
+        }
+      }
+    });
+    ZooKeeperFacts.expire(lease, server.getConnectString());
+    await().atMost(Duration.ofSeconds(60)).until(() -> !recorder.recoveries.isEmpty());
+    assertThat(cutOnce).isTrue();
+    long live = lease.sessionId();
+    List<String> children = observer.zk().getChildren("/many", false);
+    assertThat(children).hasSize(n).doesNotHaveDuplicates();
+    for (String child : children) {
+      assertThat(observed("/many/" + child).getEphemeralOwner()).isEqualTo(live);
+    }
+    RecoveryEvent recovered = recorder.recoveries.get(0);
+    assertThat(recovered.ephemeralsRecreated()).isEqualTo(n);
+    assertThat(recovered.newSessionId()).isEqualTo(live);
+    await().atMost(Duration.ofSeconds(5)).until(() -> recorder.count(WatchEvent.Type.RESYNC) == 1);
+  }
+
+  private volatile boolean cutOnce;
+
   private void expireAndAwaitRecovery(int expectedRecoveries) throws Exception {
     ZooKeeper zk = lease.curator().getZookeeperClient().getZooKeeper();
     ForcedExpiry.expireSession(server.getConnectString(), zk.getSessionId(), zk.getSessionPasswd());
