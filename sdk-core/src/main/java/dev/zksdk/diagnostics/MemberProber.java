@@ -63,6 +63,12 @@ final class MemberProber {
                 text = FourLetterWordMain.send4LetterWord(p.address.host(), p.address.port(), word, false, timeoutMillis);
             } catch (IOException e) {
                 Failure failure = describe(e, word);
+                if (failure.reset) {
+                    if (closedWithoutAnswer(p, word, "with a TCP reset, seen here as '" + e.getMessage() + "'")) {
+                        return;
+                    }
+                    continue;
+                }
                 p.answers.put(word, "failed: " + failure.text);
                 if (!p.reachable) {
                     p.problem = failure.text;
@@ -80,13 +86,7 @@ final class MemberProber {
                 return;
             }
             if (text.isEmpty()) {
-                p.closedWithoutAnswer.add(word);
-                p.answers.put(word, "failed: connection closed without an answer");
-                if (!p.reachable) {
-                    p.refused = true;
-                    p.problem = "accepted the TCP connection and closed it without answering '" + word
-                            + "': the member refuses connections from this address (maxClientCnxns used up,"
-                            + " or the server is shutting down)";
+                if (closedWithoutAnswer(p, word, null)) {
                     return;
                 }
                 continue;
@@ -121,6 +121,29 @@ final class MemberProber {
             apply(p, word, text);
             p.answers.put(word, "4lw");
         }
+    }
+
+    /**
+     * Records that the member accepted the connection for {@code word} and closed it unanswered; true when that
+     * happened before the member ever answered, i.e. it refuses this address and probing it further is pointless.
+     *
+     * <p>A member over {@code maxClientCnxns} closes the accepted connection with a TCP reset (NIOServerCnxnFactory
+     * sets SO_LINGER 0; Netty closes it plainly). Whether the probe then sees end of stream, a reset while reading or
+     * a broken pipe while writing depends only on whether the close overtakes the request, so all of them are the
+     * same refusal.
+     */
+    private static boolean closedWithoutAnswer(MemberProbe p, String word, String how) {
+        String detail = how == null ? "" : " (" + how + ")";
+        p.closedWithoutAnswer.add(word);
+        p.answers.put(word, "failed: connection closed without an answer" + detail);
+        if (p.reachable) {
+            return false;
+        }
+        p.refused = true;
+        p.problem = "accepted the TCP connection and closed it without answering '" + word + "'" + detail
+                + ": the member refuses connections from this address (maxClientCnxns used up,"
+                + " or the server is shutting down)";
+        return true;
     }
 
     private static void apply(MemberProbe p, String word, String text) {
@@ -219,7 +242,14 @@ final class MemberProber {
         return value == null || value.isBlank() ? fallback : Integer.parseInt(value.trim());
     }
 
-    private record Failure(String text, boolean afterConnect) {
+    /**
+     * @param afterConnect the connection was accepted but the answer never came (a stopped or hung member)
+     * @param reset the member reset the accepted connection instead of answering
+     */
+    private record Failure(String text, boolean afterConnect, boolean reset) {
+        Failure(String text, boolean afterConnect) {
+            this(text, afterConnect, false);
+        }
     }
 
     /** Names the cause of a failed request in terms an operator can act on. */
@@ -248,8 +278,11 @@ final class MemberProber {
         if (cause instanceof NoRouteToHostException) {
             return new Failure("no route to host (" + message + ")", false);
         }
-        if (cause instanceof SocketException && message.toLowerCase().contains("reset")) {
-            return new Failure("the connection was reset without an answer to '" + what + "'", false);
+        // Either needs an established connection: a reset answering the connect attempt is a ConnectException, above.
+        if (cause instanceof SocketException
+                && (message.toLowerCase().contains("reset") || message.toLowerCase().contains("broken pipe"))) {
+            return new Failure("the connection was reset without an answer to '" + what + "' (" + message + ")",
+                    false, true);
         }
         return new Failure(cause.getClass().getSimpleName() + (message.isEmpty() ? "" : ": " + message), false);
     }

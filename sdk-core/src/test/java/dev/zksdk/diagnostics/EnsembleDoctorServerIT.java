@@ -102,6 +102,14 @@ class EnsembleDoctorServerIT {
             });
             assertThat(full.findings(FindingCode.UNREACHABLE)).isEmpty();
             assertThat(full.exitCode()).isEqualTo(2);
+            // The server resets the probe's connection; whether the reset overtakes the request (broken pipe) or
+            // not (end of stream, or a reset while reading) is a race that must not change the verdict.
+            for (int i = 0; i < 20; i++) {
+                DiagnosticsReport again = EnsembleDoctor.probe(server.getConnectString(), options().build());
+                assertThat(again.findings(FindingCode.CONNECTIONS_REJECTED)).as(again.toText()).singleElement()
+                        .satisfies(f -> assertThat(f.severity()).isEqualTo(Severity.CRITICAL));
+                assertThat(again.findings(FindingCode.UNREACHABLE)).as(again.toText()).isEmpty();
+            }
 
             rejected.close();
             clients.remove(0).close();
