@@ -1,0 +1,107 @@
+package dev.zksdk;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.zksdk.hosts.HostsConfig;
+import dev.zksdk.testing.ProcessEnsemble;
+import dev.zksdk.testing.ServerProcess;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Restarting the server 200 sessions are attached to: they come back spread out in time, the server's listen
+ * queue (default backlog 50) never overflows, and no session expires.
+ */
+class ReconnectStormIT {
+
+  @Test
+  void twoHundredSessionsReconnectSpreadOutWithoutOverflowingTheListenQueue() throws Exception {
+    int sessions = 200;
+    try (ProcessEnsemble ensemble = ProcessEnsemble.builder().size(1).maxClientCnxns(0).start()) {
+      ServerProcess server = ensemble.server(1);
+      List<Long> reconnectedAt = new CopyOnWriteArrayList<>();
+      List<SessionEvent> lost = new CopyOnWriteArrayList<>();
+      try (ZkSessionPool pool = ZkSessionPool.builder()
+          .name("storm")
+          .connectString(ensemble.connectString())
+          .sessionTimeout(Duration.ofSeconds(20))
+          .connectionTimeout(Duration.ofSeconds(30))
+          .sessionsPerEnsemble(sessions)
+          .hosts(HostsConfig.builder().perServerConnectionBudget(sessions).sessionCreationRate(100).build())
+          .listener(new SessionListener() {
+            @Override
+            public void onStateChange(SessionEvent e) {
+              if (e.state() == SessionState.RECONNECTED) {
+                reconnectedAt.add(System.nanoTime());
+              } else if (e.state() == SessionState.LOST) {
+                lost.add(e);
+              }
+            }
+          })
+          .build()) {
+        List<ZkLease> leases = new ArrayList<>();
+        for (int i = 0; i < sessions; i++) {
+          leases.add(pool.lease());
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> pool.stats().connectionsPerServer()
+            .getOrDefault(server.address(), 0) == sessions);
+        List<Long> ids = new ArrayList<>();
+        for (ZkLease lease : leases) {
+          ids.add(lease.sessionId());
+        }
+        OptionalLong overflowsBefore = listenOverflows();
+
+        server.stop();
+        server.restart();
+        server.awaitServing(Duration.ofSeconds(60));
+        long servingAt = System.nanoTime();
+        await().atMost(Duration.ofSeconds(60)).until(() -> reconnectedAt.size() >= sessions);
+
+        OptionalLong overflowsAfter = listenOverflows();
+        if (overflowsBefore.isPresent() && overflowsAfter.isPresent()) {
+          assertThat(overflowsAfter.getAsLong() - overflowsBefore.getAsLong())
+              .as("TcpExtListenOverflows during the reconnect storm").isZero();
+        }
+        assertThat(lost).as("no session was lost").isEmpty();
+        for (int i = 0; i < sessions; i++) {
+          assertThat(leases.get(i).sessionId()).isEqualTo(ids.get(i));
+        }
+        assertThat(pool.stats().sessionsOpened()).isEqualTo(sessions);
+        // Spread: the reconnects do not arrive as one burst.
+        long first = reconnectedAt.stream().mapToLong(Long::longValue).min().orElseThrow();
+        long last = reconnectedAt.stream().mapToLong(Long::longValue).max().orElseThrow();
+        System.out.printf("reconnect storm: %d sessions back over %d ms (first %d ms after the server served)%n",
+            sessions, (last - first) / 1_000_000, Math.max(0, (first - servingAt) / 1_000_000));
+        assertThat(Duration.ofNanos(last - first)).isGreaterThan(Duration.ofMillis(200));
+        leases.forEach(ZkLease::close);
+      }
+    }
+  }
+
+  /** The kernel's listen-queue overflow counter, where this machine lets us read it. */
+  static OptionalLong listenOverflows() {
+    try {
+      Process p = new ProcessBuilder("nstat", "-az", "TcpExtListenOverflows").redirectErrorStream(true).start();
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = r.readLine()) != null) {
+          if (line.startsWith("TcpExtListenOverflows")) {
+            return OptionalLong.of(Long.parseLong(line.trim().split("\\s+")[1]));
+          }
+        }
+      }
+      p.waitFor();
+    } catch (Exception e) {
+      // not readable here
+    }
+    return OptionalLong.empty();
+  }
+}
