@@ -104,6 +104,7 @@ public final class ZkSessionPool implements AutoCloseable {
     private boolean connectStringSet;
     private OperationPolicy operationPolicy = OperationPolicy.defaults();
     private HostsConfig hosts = HostsConfig.defaults();
+    private boolean followEnsembleChanges = true;
     private final List<SessionListener> listeners = new ArrayList<>();
     private String name = "zksdk";
 
@@ -151,6 +152,18 @@ public final class ZkSessionPool implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Whether sessions follow the ensemble's own membership ({@code /zookeeper/config}, dynamic reconfiguration):
+     * when members are added or removed, each session's server list is updated with ZooKeeper's
+     * {@code updateServerList} semantics, so only the share of sessions that must move does. Default true. Turn it
+     * off when the servers' configured client addresses are not the ones clients must use (NAT, proxies): the
+     * tracked list is built from the servers' own configuration.
+     */
+    public Builder followEnsembleChanges(boolean follow) {
+      this.followEnsembleChanges = follow;
+      return this;
+    }
+
     public Builder listener(SessionListener listener) {
       listeners.add(Validation.notNull("listener", listener));
       return this;
@@ -171,7 +184,8 @@ public final class ZkSessionPool implements AutoCloseable {
       if (!connectStringSet) {
         throw new IllegalArgumentException("connectString must be set");
       }
-      return new ZkSessionPool(new RealSessionPool(name, ensemble.build(), operationPolicy, hosts, listeners));
+      return new ZkSessionPool(new RealSessionPool(name, ensemble.build(), operationPolicy, hosts,
+          followEnsembleChanges, listeners));
     }
   }
 }

@@ -36,6 +36,7 @@ public final class RealSessionPool {
   private final EnsembleConfig defaultEnsemble;
   private final OperationPolicy policy;
   private final HostsConfig hosts;
+  private final boolean followEnsembleChanges;
   private final List<SessionListener> listeners = new CopyOnWriteArrayList<>();
   private final Map<EnsembleConfig, EnsembleSessions> ensembles = new ConcurrentHashMap<>();
   private final AtomicInteger ensembleNumbers = new AtomicInteger();
@@ -46,8 +47,9 @@ public final class RealSessionPool {
   private volatile boolean closed;
 
   public RealSessionPool(String name, EnsembleConfig defaultEnsemble, OperationPolicy policy, HostsConfig hosts,
-      List<SessionListener> listeners) {
+      boolean followEnsembleChanges, List<SessionListener> listeners) {
     this.name = name;
+    this.followEnsembleChanges = followEnsembleChanges;
     this.hosts = hosts;
     this.defaultEnsemble = defaultEnsemble;
     this.policy = policy;
@@ -66,6 +68,10 @@ public final class RealSessionPool {
 
   public String name() {
     return name;
+  }
+
+  boolean followEnsembleChanges() {
+    return followEnsembleChanges;
   }
 
   public HostsConfig hosts() {

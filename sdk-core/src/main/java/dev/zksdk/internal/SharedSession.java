@@ -41,6 +41,7 @@ public final class SharedSession {
   private final CuratorFramework guarded;
   private final ExecutorService eventExecutor;
   private final SessionRecovery recovery;
+  private final EnsembleFollower follower;
   private final Object stateLock = new Object();
 
   private volatile SessionState state = SessionState.CONNECTING;
@@ -72,7 +73,7 @@ public final class SharedSession {
           t.setDaemon(true);
           return t;
         })
-        .ensembleTracker(false)
+        .ensembleTracker(false) // EnsembleFollower does it, on the live handle too
         .waitForShutdownTimeoutMs(5_000);
     for (EnsembleConfig.Auth auth : config.authorizations()) {
       builder.authorization(auth.scheme(), auth.secret());
@@ -85,6 +86,7 @@ public final class SharedSession {
       return t;
     });
     this.recovery = new SessionRecovery(this);
+    this.follower = pool.followEnsembleChanges() ? new EnsembleFollower(this) : null;
     client.getConnectionStateListenable().addListener((c, newState) -> onCuratorState(newState));
   }
 
@@ -198,6 +200,9 @@ public final class SharedSession {
           fresh && previousId != 0 ? ", replacing expired session 0x" + Long.toHexString(previousId) : "");
     }
     pool.publish(event);
+    if (follower != null && event.server() != null) {
+      follower.follow(currentHandle());
+    }
     if (event.state() == SessionState.CONNECTED || event.state() == SessionState.RECONNECTED
         || event.state() == SessionState.READ_ONLY) {
       recovery.onConnected(previousId, newId, System.nanoTime());
