@@ -86,6 +86,31 @@ class EnsembleDoctorProcessIT {
         assertThat(report.findings(FindingCode.NO_LEADER)).isEmpty();
     }
 
+    @Test
+    void sigstoppedLeaderWhoseFollowersHaveNotNoticedIsNoLeaderNotAWarning() throws Exception {
+        // syncLimit 50 ticks (10 s): the followers keep following the stopped leader while the doctor probes.
+        try (ProcessEnsemble slow = ProcessEnsemble.builder().size(3).syncLimit(50).start()) {
+            ServerProcess leader = slow.leader();
+            leader.sigstop();
+            try {
+                DiagnosticsReport report = EnsembleDoctor.probe(slow.connectString(), options());
+
+                assertThat(report.servers()).filteredOn(ServerReport::serving).extracting(ServerReport::mode)
+                        .containsExactly("follower", "follower");
+                assertThat(report.findings(FindingCode.NO_LEADER)).singleElement().satisfies(f -> {
+                    assertThat(f.severity()).isEqualTo(Severity.CRITICAL);
+                    assertThat(f.evidence()).contains("say they follow", "no member that answers leads",
+                            leader.address() + " unreachable (");
+                });
+                assertThat(report.findings(FindingCode.UNREACHABLE)).singleElement()
+                        .satisfies(f -> assertThat(f.server()).isEqualTo(leader.address()));
+                assertThat(report.exitCode()).isEqualTo(2);
+            } finally {
+                leader.sigcont();
+            }
+        }
+    }
+
     private void assertStoppedMemberNamedAndRestHealthy(DiagnosticsReport report) {
         String victim = stopped.address();
         assertThat(report.findings(FindingCode.UNREACHABLE)).singleElement().satisfies(f -> {
