@@ -3,7 +3,6 @@ package dev.zksdk.samples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.zksdk.EphemeralNode;
-import dev.zksdk.ZkLease;
 import dev.zksdk.testing.InProcessEnsembles;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -19,14 +18,11 @@ class DemoIT {
 
   @Test
   void readmeDemoInjectsEveryFaultOnTheEmbeddedEnsembleAndEveryCheckHolds() throws Exception {
-    long start = System.nanoTime();
-
     int code = Main.run(new String[] {"demo"}, print(out), print(err));
 
     String output = out.toString(StandardCharsets.UTF_8);
     System.out.print(output);
     assertThat(code).as(output).isZero();
-    assertThat((System.nanoTime() - start) / 1_000_000_000.0).as("seconds").isLessThan(60);
     assertThat(output)
         .contains("--- fault 1/3: kill the leader ---", "the leader; the other two elect a new one", "leads now")
         .contains("--- fault 2/3: drop the connection ---", "client connection(s) at the proxies")
@@ -42,7 +38,7 @@ class DemoIT {
   void failedCheckMakesTheExitCodeNonZero() throws Exception {
     Demo.Hooks closeRegistration = new Demo.Hooks() {
       @Override
-      public void beforeChecks(ZkLease admin, EphemeralNode registration) {
+      public void beforeChecks(EphemeralNode registration) {
         registration.close();
       }
     };
