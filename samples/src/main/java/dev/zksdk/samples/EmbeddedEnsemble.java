@@ -76,10 +76,6 @@ final class EmbeddedEnsemble implements AutoCloseable {
     }
   }
 
-  List<Member> members() {
-    return members;
-  }
-
   /** Every server's client address, in id order. */
   String connectString() {
     return members.stream().map(Member::address).collect(Collectors.joining(","));
