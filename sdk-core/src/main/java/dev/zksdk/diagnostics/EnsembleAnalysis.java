@@ -63,6 +63,7 @@ final class EnsembleAnalysis {
         List<QuorumMember> membership = referenceMembership();
         reachability(membership);
         leadership();
+        leaderNotAnswering(membership);
         configDrift();
         ensembleShape(membership);
         connectionBudget();
@@ -197,6 +198,39 @@ final class EnsembleAnalysis {
                     standalone.get(0).address + " runs standalone: when it stops, every client stops.",
                     "For production, run an ensemble of 3 or 5 members on separate hosts.");
         }
+    }
+
+    /**
+     * Followers (or observers) that serve although no member that answers leads: their leader stopped answering (a
+     * stopped or hung process) and they have not noticed yet, as they wait {@code syncLimit} ticks without a reply
+     * before they give it up. Until they elect a new leader, writes and new sessions fail. Judged only when every
+     * voting member was probed, so the leader cannot simply be a member nobody asked.
+     */
+    private void leaderNotAnswering(List<QuorumMember> membership) {
+        if (membership == null || membership.isEmpty() || !multiServer()) {
+            return;
+        }
+        long voting = membership.stream().filter(QuorumMember::isVoting).count();
+        boolean leaderAnswers = members.stream()
+                .anyMatch(p -> p.serving() && ("leader".equals(p.mode()) || "standalone".equals(p.mode())));
+        List<MemberProbe> learners = members.stream()
+                .filter(p -> p.serving() && ("follower".equals(p.mode()) || "observer".equals(p.mode())))
+                .toList();
+        if (members.size() < voting || leaderAnswers || learners.isEmpty()) {
+            return;
+        }
+        List<MemberProbe> silent = members.stream().filter(p -> !p.serving()).toList();
+        add(FindingCode.NO_LEADER, Severity.CRITICAL, null,
+                names(learners) + (learners.size() == 1 ? " says it follows" : " say they follow")
+                        + " (srvr Mode: follower or observer), but no member that answers leads"
+                        + (silent.isEmpty() ? "" : "; not answering: " + silent.stream()
+                                .map(p -> p.address + " " + state(p)).collect(Collectors.joining("; ")))
+                        + ". Followers keep following a leader that stopped answering until syncLimit ticks pass"
+                        + " without a reply; until they elect a new leader, writes and new sessions fail.",
+                "Probe again after syncLimit x tickTime and an election: the followers should have elected a new"
+                        + " leader. If not, or if this recurs, the leader is hung rather than gone: a process stopped"
+                        + " with SIGSTOP (state 'T': send SIGCONT), a long GC pause (GC log), a full disk or a stuck"
+                        + " fsync (its log); restart it so that the others elect a new leader.");
     }
 
     // ---------------------------------------------------------------- configuration

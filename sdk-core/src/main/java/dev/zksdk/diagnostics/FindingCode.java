@@ -19,7 +19,11 @@ public enum FindingCode {
     NOT_SERVING("member is up but not serving"),
     /** A member runs in read-only mode: it is cut off from the quorum and serves only read-only clients. */
     READ_ONLY("member is in read-only mode"),
-    /** No member reached is serving as leader, follower, observer or standalone server: there is no quorum. */
+    /**
+     * No member reached is serving as leader, follower, observer or standalone server: there is no quorum. Also
+     * raised when followers still serve but no member that answers leads (every voting member probed): their leader
+     * stopped answering and they have not noticed yet.
+     */
     NO_LEADER("ensemble has no leader"),
     /** More than one member says it is the leader: the servers do not form one ensemble. */
     MULTIPLE_LEADERS("more than one leader"),

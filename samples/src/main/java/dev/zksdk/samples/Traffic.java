@@ -1,0 +1,141 @@
+package dev.zksdk.samples;
+
+import dev.zksdk.ZkException;
+import dev.zksdk.ZkLease;
+import dev.zksdk.ZkSessionPool;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Request handlers as a web service has them: many threads, each request takes a lease from the one shared pool (free:
+ * no connection, no round trip), reads the config node and releases the lease; handler 0 also writes a new config
+ * value every {@value #WRITE_EVERY} requests. Nothing here retries: the pool does.
+ *
+ * <p>Each request ends in one of three counters: ok (succeeded without meeting a fault), retried (succeeded although
+ * its session was disconnected when it started or lost its connection while it ran: the pool held it until the
+ * session was back or retried it), failed (threw a {@link ZkException}; the first few are kept for the report).
+ */
+final class Traffic {
+
+  static final int WRITE_EVERY = 20;
+  /** A handler's pause between requests, as if it did other work; keeps the embedded servers responsive. */
+  private static final long THINK_MILLIS = 5;
+  private static final int FAILURES_KEPT = 5;
+
+  private final ZkSessionPool pool;
+  private final String configPath;
+  private final int handlers;
+  private final Timeline timeline;
+  private final AtomicBoolean running = new AtomicBoolean();
+  private final AtomicLong ok = new AtomicLong();
+  private final AtomicLong retried = new AtomicLong();
+  private final AtomicLong failed = new AtomicLong();
+  private final AtomicLong lastWritten = new AtomicLong();
+  private final List<String> failures = new CopyOnWriteArrayList<>();
+  private final List<Future<?>> futures = new ArrayList<>();
+  private ExecutorService executor;
+
+  Traffic(ZkSessionPool pool, String configPath, int handlers, Timeline timeline) {
+    this.pool = pool;
+    this.configPath = configPath;
+    this.handlers = handlers;
+    this.timeline = timeline;
+  }
+
+  void start() {
+    running.set(true);
+    AtomicInteger threadNumber = new AtomicInteger();
+    executor = Executors.newFixedThreadPool(handlers, r -> {
+      Thread t = new Thread(r, "demo-handler-" + threadNumber.getAndIncrement());
+      t.setDaemon(true);
+      return t;
+    });
+    for (int h = 0; h < handlers; h++) {
+      boolean writer = h == 0;
+      futures.add(executor.submit(() -> handle(writer)));
+    }
+  }
+
+  private Void handle(boolean writer) throws InterruptedException {
+    long n = 0;
+    while (running.get()) {
+      Timeline.Mark mark = timeline.mark();
+      try (ZkLease lease = pool.lease()) {
+        if (writer && n % WRITE_EVERY == 0) {
+          long value = lastWritten.get() + 1;
+          lease.setData(configPath, ("v" + value).getBytes(StandardCharsets.UTF_8), -1);
+          lastWritten.set(value);
+        } else {
+          lease.getData(configPath);
+        }
+        boolean touched;
+        try {
+          touched = timeline.touched(mark, lease.sessionId());
+        } catch (ZkException e) {
+          // The session dropped right after the request: the request itself met no fault.
+          touched = false;
+        }
+        (touched ? retried : ok).incrementAndGet();
+      } catch (ZkException e) {
+        failed.incrementAndGet();
+        if (failures.size() < FAILURES_KEPT) {
+          failures.add(String.format(Locale.ROOT, "[%5.1fs] %s: %s", timeline.seconds(),
+              e.getClass().getSimpleName(), e.getMessage()));
+        }
+      }
+      n++;
+      TimeUnit.MILLISECONDS.sleep(THINK_MILLIS);
+    }
+    return null;
+  }
+
+  /** Stops every handler after its current request and waits for them. Idempotent. */
+  void stop() throws Exception {
+    if (!running.getAndSet(false)) {
+      return;
+    }
+    for (Future<?> f : futures) {
+      f.get(60, TimeUnit.SECONDS);
+    }
+    executor.shutdown();
+  }
+
+  Counts counts() {
+    return new Counts(ok.get(), retried.get(), failed.get());
+  }
+
+  /** The sequence number of the last config value written ({@code v<n>}); 0 before the first write. */
+  long lastWritten() {
+    return lastWritten.get();
+  }
+
+  List<String> failures() {
+    return List.copyOf(failures);
+  }
+
+  /** Request counters at one moment; {@link #minus} gives a phase's share. */
+  record Counts(long ok, long retried, long failed) {
+    Counts minus(Counts earlier) {
+      return new Counts(ok - earlier.ok, retried - earlier.retried, failed - earlier.failed);
+    }
+
+    long total() {
+      return ok + retried + failed;
+    }
+
+    @Override
+    public String toString() {
+      return String.format(Locale.ROOT, "%,d requests: %,d ok, %,d retried, %,d failed", total(), ok, retried, failed);
+    }
+  }
+}
