@@ -129,6 +129,42 @@ class RecoveryIT {
   }
 
   @Test
+  void changesMadeWhileDisconnectedWithinTheSessionAreDeliveredAfterTheReconnect() throws Exception {
+    lease.create("/config", "0".getBytes(StandardCharsets.UTF_8), CreateMode.PERSISTENT);
+    lease.create("/members", new byte[0], CreateMode.PERSISTENT);
+    List<WatchEvent> node = new CopyOnWriteArrayList<>();
+    List<WatchEvent> children = new CopyOnWriteArrayList<>();
+    List<WatchEvent> tree = new CopyOnWriteArrayList<>();
+    lease.watch("/config", node::add);
+    lease.watch("/absent", node::add);
+    lease.watchChildren("/members", children::add);
+    lease.watchTree("/members", tree::add);
+    long session = lease.sessionId();
+
+    proxy.freeze();
+    await().atMost(Duration.ofSeconds(10)).until(() -> recorder.sawState(SessionState.SUSPENDED));
+    // ZooKeeper re-adds persistent watches on reconnect but does not replay what changed in between.
+    observer.zk().setData("/config", "1".getBytes(StandardCharsets.UTF_8), -1);
+    observer.zk().create("/absent", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+    observer.zk().create("/members/m1", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+    proxy.unfreeze();
+    await().atMost(Duration.ofSeconds(10)).until(() -> recorder.sawState(SessionState.RECONNECTED));
+
+    await().atMost(Duration.ofSeconds(10)).until(() ->
+        node.contains(new WatchEvent(WatchEvent.Type.DATA_CHANGED, "/config"))
+            && node.contains(new WatchEvent(WatchEvent.Type.CREATED, "/absent"))
+            && children.contains(new WatchEvent(WatchEvent.Type.CHILDREN_CHANGED, "/members"))
+            && tree.contains(new WatchEvent(WatchEvent.Type.RESYNC, "/members")));
+    assertThat(lease.sessionId()).isEqualTo(session);
+    assertThat(node).noneMatch(e -> e.type() == WatchEvent.Type.RESYNC);
+    assertThat(children).noneMatch(e -> e.type() == WatchEvent.Type.RESYNC);
+    // And the watches go on as before.
+    observer.zk().setData("/config", "2".getBytes(StandardCharsets.UTF_8), -1);
+    await().atMost(Duration.ofSeconds(10)).until(() ->
+        node.stream().filter(e -> e.equals(new WatchEvent(WatchEvent.Type.DATA_CHANGED, "/config"))).count() == 2);
+  }
+
+  @Test
   void freezeLongerThanTheSessionTimeoutRecoversEphemeralAndWatchOnTheNewSession() throws Exception {
     EphemeralNode me = lease.ephemeral("/svc/a", DATA);
     lease.create("/config", "0".getBytes(StandardCharsets.UTF_8), CreateMode.PERSISTENT);

@@ -15,6 +15,10 @@ import org.slf4j.LoggerFactory;
  * {@code updateServerList}, whose host provider moves only the share of sessions that must move (all of those on a
  * removed member, a fair share towards an added one). Curator's own tracker only applies a new list at the next
  * reconnect, so a session on a removed member that still accepts it would never move.
+ *
+ * <p>Only configurations made by dynamic reconfiguration are followed (a version above 0, newer than the last one
+ * applied): a static configuration says nothing about a change, and a member whose static list drifted from the
+ * others' must not send sessions to servers the ensemble does not have.
  */
 final class EnsembleFollower implements Watcher {
 
@@ -22,6 +26,7 @@ final class EnsembleFollower implements Watcher {
 
   private final SharedSession session;
   private volatile String applied;
+  private volatile long appliedVersion;
 
   EnsembleFollower(SharedSession session) {
     this.session = session;
@@ -45,10 +50,19 @@ final class EnsembleFollower implements Watcher {
 
   private void apply(ZooKeeper zk, byte[] data) {
     String servers;
+    long version;
     try {
       Properties properties = new Properties();
       properties.load(new ByteArrayInputStream(data));
-      servers = EnsembleTracker.configToConnectionString(new QuorumMaj(properties)).trim();
+      QuorumMaj membership = new QuorumMaj(properties);
+      version = membership.getVersion();
+      // Version 0 is a static configuration: no reconfiguration produced it, and a member with a drifted static
+      // config (servers the others do not know) must not redirect sessions. A lower version than one already
+      // applied comes from a member that is behind.
+      if (version == 0 || version <= appliedVersion) {
+        return;
+      }
+      servers = EnsembleTracker.configToConnectionString(membership).trim();
     } catch (Exception e) {
       log.warn("{}: could not read the ensemble's membership from /zookeeper/config: {}", session.label(),
           e.toString());
@@ -64,6 +78,7 @@ final class EnsembleFollower implements Watcher {
     }
     boolean first = applied == null;
     applied = connectString;
+    appliedVersion = version;
     try {
       zk.updateServerList(connectString);
       if (!first) {

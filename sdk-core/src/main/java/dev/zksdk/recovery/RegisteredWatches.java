@@ -21,6 +21,7 @@ import org.apache.zookeeper.KeeperException.Code;
 import org.apache.zookeeper.WatchedEvent;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,9 +33,14 @@ import org.slf4j.LoggerFactory;
  * <p>On a server without persistent watches ({@code UNIMPLEMENTED}), node and children watches fall back to one-shot
  * watches that are re-armed after every event; a tree watch cannot be emulated that way and fails with that code.
  *
- * <p>What can be missed: while no session is connected, changes are not seen as they happen. Within the same session
- * ZooKeeper re-registers the watches with the last zxid seen and reports the changes since then (a node created and
- * deleted inside the gap leaves no event). After a new session nothing of the gap is known: RESYNC says so, and the
+ * <p>What can be missed: while no session is connected, changes are not seen as they happen. ZooKeeper replays the
+ * gap for one-shot watches on a reconnect within the session, but not for persistent ones: it re-adds them and
+ * reports nothing that happened meanwhile (ZooKeeper 3.9's {@code DataTree.setWatches}). So after a reconnect within
+ * the same session this class catches up itself: for node and children watches it compares the node's stat with the
+ * last state the listener was told about and delivers the events that were missed (CREATED, DELETED, DATA_CHANGED,
+ * CHILDREN_CHANGED; a node deleted and re-created in the gap shows as DELETED then CREATED; intermediate values are
+ * not replayed, the last one is what the listener reads). A tree watch cannot be caught up without reading the whole
+ * subtree, so it gets RESYNC instead. After a new session nothing of the gap is known: every watch gets RESYNC, and the
  * listener must re-read; since the watch is armed before RESYNC is delivered, any change after RESYNC is seen.
  */
 public final class RegisteredWatches {
@@ -155,6 +161,29 @@ public final class RegisteredWatches {
     }
   }
 
+  /**
+   * After a reconnect within the same session: delivers what persistent watches missed while disconnected (see the
+   * class comment). Reads are sent at once for all watches.
+   */
+  void catchUp(ZooKeeper zk, long sid, Duration timeout)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    List<CompletableFuture<Void>> futures = new ArrayList<>();
+    for (Registered w : watches) {
+      if (w.closed || w.armedSession != sid) {
+        continue;
+      }
+      if (w.mode == WatchMode.TREE && !(w.oneShot || forceOneShot)) {
+        w.deliver(new WatchEvent(WatchEvent.Type.RESYNC, w.path));
+      } else if (!(w.oneShot || forceOneShot)) {
+        futures.add(w.catchUp(zk));
+      }
+    }
+    if (!futures.isEmpty()) {
+      CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0]))
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
   void closeAll() {
     for (Registered w : watches) {
       w.closed = true;
@@ -173,6 +202,13 @@ public final class RegisteredWatches {
     volatile long resyncPendingFor;
     volatile boolean oneShot;
     volatile boolean closed;
+    // What the listener has been told about the node, kept up to date from events (on ZooKeeper's event thread) so
+    // that a reconnect can tell what it missed. Unknown (known == false) until the first read after arming.
+    private volatile boolean known;
+    private volatile boolean exists;
+    private volatile long czxid;
+    private volatile long mzxid;
+    private volatile long pzxid;
 
     Registered(String path, WatchListener listener, WatchMode mode) {
       this.path = path;
@@ -191,8 +227,20 @@ public final class RegisteredWatches {
       AddWatchMode addMode = mode == WatchMode.TREE ? AddWatchMode.PERSISTENT_RECURSIVE : AddWatchMode.PERSISTENT;
       zk.addWatch(path, this, addMode, (rc, p, ctx) -> {
         if (rc == 0) {
-          armed(sid);
-          f.complete(null);
+          if (mode == WatchMode.TREE) {
+            armed(sid);
+            f.complete(null);
+          } else {
+            // The baseline for catching up after a reconnect: read after the watch is armed, so any later change
+            // arrives as an event and moves it on.
+            zk.exists(path, false, (erc, ep, ectx, stat) -> {
+              if (erc == 0 || erc == Code.NONODE.intValue()) {
+                remember(stat);
+              }
+              armed(sid);
+              f.complete(null);
+            }, null);
+          }
         } else if (rc == Code.UNIMPLEMENTED.intValue() && mode != WatchMode.TREE) {
           log.info("{}: the server has no persistent watches; watching {} with re-armed one-shot watches",
               recovery.session().label(), path);
@@ -264,6 +312,9 @@ public final class RegisteredWatches {
         default:
           return; // watch-removed notices
       }
+      if (event.getPath() == null || event.getPath().equals(path)) {
+        learn(type, event.getZxid());
+      }
       if (oneShot || forceOneShot) {
         try {
           ZooKeeper zk = recovery.session().currentHandle();
@@ -274,6 +325,73 @@ public final class RegisteredWatches {
         }
       }
       deliver(new WatchEvent(type, event.getPath() == null ? path : event.getPath()));
+    }
+
+    /** Runs on ZooKeeper's event thread, like every watch event, so events and catch-up reads are in order. */
+    private void remember(Stat stat) {
+      known = true;
+      exists = stat != null;
+      czxid = stat == null ? 0 : stat.getCzxid();
+      mzxid = stat == null ? 0 : stat.getMzxid();
+      pzxid = stat == null ? 0 : stat.getPzxid();
+    }
+
+    private void learn(WatchEvent.Type type, long zxid) {
+      if (!known || zxid == WatchedEvent.NO_ZXID) {
+        return;
+      }
+      switch (type) {
+        case CREATED:
+          exists = true;
+          czxid = zxid;
+          mzxid = zxid;
+          pzxid = zxid;
+          break;
+        case DELETED:
+          exists = false;
+          break;
+        case DATA_CHANGED:
+          mzxid = Math.max(mzxid, zxid);
+          break;
+        case CHILDREN_CHANGED:
+          pzxid = Math.max(pzxid, zxid);
+          break;
+        default:
+          break;
+      }
+    }
+
+    /** Compares the node now with what the listener knows, and delivers the difference as events. */
+    CompletableFuture<Void> catchUp(ZooKeeper zk) {
+      CompletableFuture<Void> f = new CompletableFuture<>();
+      zk.exists(path, false, (rc, p, ctx, stat) -> {
+        if (rc != 0 && rc != Code.NONODE.intValue()) {
+          f.completeExceptionally(KeeperException.create(Code.get(rc), path));
+          return;
+        }
+        if (!known) {
+          deliver(new WatchEvent(WatchEvent.Type.RESYNC, path));
+        } else if (exists && stat == null) {
+          deliver(new WatchEvent(WatchEvent.Type.DELETED, path));
+        } else if (!exists && stat != null) {
+          deliver(new WatchEvent(WatchEvent.Type.CREATED, path));
+        } else if (exists) {
+          if (stat.getCzxid() != czxid) {
+            deliver(new WatchEvent(WatchEvent.Type.DELETED, path));
+            deliver(new WatchEvent(WatchEvent.Type.CREATED, path));
+          } else {
+            if (stat.getMzxid() > mzxid) {
+              deliver(new WatchEvent(WatchEvent.Type.DATA_CHANGED, path));
+            }
+            if (mode == WatchMode.CHILDREN && stat.getPzxid() > pzxid) {
+              deliver(new WatchEvent(WatchEvent.Type.CHILDREN_CHANGED, path));
+            }
+          }
+        }
+        remember(stat);
+        f.complete(null);
+      }, null);
+      return f;
     }
 
     void deliver(WatchEvent event) {

@@ -43,6 +43,8 @@ public final class SessionRecovery {
   private final Set<Long> pastSessionIds = ConcurrentHashMap.newKeySet();
   private final AtomicReference<ScheduledFuture<?>> pendingRetry = new AtomicReference<>();
   private volatile boolean suspended = true;
+  /** A session that reconnected within itself and whose watches still have to catch up; 0 when none. */
+  private volatile long catchUpFor;
   private volatile boolean closed;
   /** A new session whose recovery has not finished yet: (old id, start time), consumed by the recovery that ends it. */
   private volatile PendingRecovery pending;
@@ -92,6 +94,9 @@ public final class SessionRecovery {
     if (previousId != 0 && previousId != newId) {
       pastSessionIds.add(previousId);
       pending = new PendingRecovery(previousId, newId, connectedAtNanos);
+    } else if (previousId != 0 && suspended) {
+      // Reconnected within the same session: persistent watches missed whatever changed in the gap.
+      catchUpFor = newId;
     }
     suspended = false;
     schedule();
@@ -165,6 +170,10 @@ public final class SessionRecovery {
       OwnedEphemerals.PassResult eph = ephemerals.ensureAll(zk, sid, timeout);
       // (3) watches: re-armed first, then RESYNC, so a change made after RESYNC is always seen
       watches.ensureAll(zk, sid, timeout);
+      if (!newSession && catchUpFor == sid) {
+        watches.catchUp(zk, sid, timeout);
+        catchUpFor = 0;
+      }
       if (newSession) {
         watches.deliverResync(sid);
         // (4) caches and other derived state
