@@ -284,6 +284,37 @@ class RecoveryIT {
   }
 
   @Test
+  void closingAWatchRemovesItFromTheServer() throws Exception {
+    String address = server.getConnectString();
+    WatchHandle node = lease.watch("/w/node", recorder);
+    WatchHandle tree = lease.watchTree("/w", recorder);
+    WatchHandle twin = lease.watch("/w/node", recorder);
+    // wchp lists the server's watches by path.
+    assertThat(watchedPaths(address)).contains("/w/node", "/w");
+    twin.close();
+    // The other handle on the same path keeps the server's watch.
+    assertThat(watchedPaths(address)).contains("/w/node", "/w");
+    node.close();
+    tree.close();
+    await().atMost(Duration.ofSeconds(5)).until(() ->
+        !watchedPaths(address).contains("/w/node") && !watchedPaths(address).contains("/w"));
+    observer.zk().create("/w", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+    observer.zk().create("/w/node", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+    assertThat(lease.exists("/w/node")).isNotNull();
+    assertThat(recorder.watchEvents).isEmpty();
+  }
+
+  private static java.util.Set<String> watchedPaths(String address) {
+    java.util.Set<String> paths = new java.util.HashSet<>();
+    for (String line : dev.zksdk.testing.FourLetterWords.send(address, "wchp").split("\n")) {
+      if (line.startsWith("/")) {
+        paths.add(line.trim());
+      }
+    }
+    return paths;
+  }
+
+  @Test
   void closingAnEphemeralDeletesItAndStopsRecoveringIt() throws Exception {
     EphemeralNode me = lease.ephemeral("/svc/a", DATA);
     me.setData("v2".getBytes(StandardCharsets.UTF_8));
@@ -312,7 +343,7 @@ class RecoveryIT {
     // Warm-up expiry so one-time threads and the recovery machinery exist before counting.
     expireAndAwaitRecovery(1);
     int threadsBefore = poolThreadCount();
-    long watchesBefore = ServerConnections.mntr(serverAddress, "zk_watch_count");
+    long watchesBefore = ServerConnections.watchCount(serverAddress);
 
     for (int round = 2; round <= 21; round++) {
       expireAndAwaitRecovery(round);
@@ -326,7 +357,7 @@ class RecoveryIT {
     await().atMost(Duration.ofSeconds(10)).until(() -> poolThreadCount() <= threadsBefore);
     assertThat(poolThreadCount()).isLessThanOrEqualTo(threadsBefore);
     await().atMost(Duration.ofSeconds(10)).until(() ->
-        ServerConnections.mntr(serverAddress, "zk_watch_count") <= watchesBefore);
+        ServerConnections.watchCount(serverAddress) <= watchesBefore);
     assertThat(recorder.count(WatchEvent.Type.RESYNC)).isEqualTo(21);
     observer.zk().setData("/config", "x".getBytes(StandardCharsets.UTF_8), -1);
     await().atMost(Duration.ofSeconds(10)).until(() -> recorder.saw(WatchEvent.Type.DATA_CHANGED, "/config"));

@@ -431,13 +431,23 @@ public final class RegisteredWatches {
         ZooKeeper zk = recovery.session().currentHandle();
         WatcherType type = oneShot || forceOneShot ? WatcherType.Any
             : mode == WatchMode.TREE ? WatcherType.PersistentRecursive : WatcherType.Persistent;
+        boolean shared = watches.stream().anyMatch(o -> o != this && !o.closed && o.path.equals(path)
+            && o.mode == mode && o.oneShot == oneShot);
         CompletableFuture<Void> f = new CompletableFuture<>();
-        zk.removeWatches(path, this, type, false, (rc, p, ctx) -> f.complete(null), null);
+        if (shared) {
+          // Another handle of this session watches the same path the same way: only this watcher goes.
+          zk.removeWatches(path, this, type, true);
+          f.complete(null);
+        } else {
+          // Removing one watcher object only checks the server's side; removing the path's watches of this kind
+          // is what makes the server forget it (and stop sending its notifications).
+          zk.removeAllWatches(path, type, false, (rc, p, ctx) -> f.complete(null), null);
+        }
         f.get(recovery.session().config().connectionTimeout().toMillis(), TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-      } catch (ExecutionException | TimeoutException | RuntimeException e) {
-        log.debug("{}: removing the watch on {} from the server failed; it no longer delivers", 
+      } catch (ExecutionException | TimeoutException | RuntimeException | KeeperException e) {
+        log.debug("{}: removing the watch on {} from the server failed; it no longer delivers",
             recovery.session().label(), path, e);
       }
     }
