@@ -127,23 +127,23 @@ public class WatchedCache implements ZkCache {
   @Override
   public CachedNode get(String path) {
     Key key = new Key(path, false);
-    return await(lookup(key), path).node(path);
+    return await(lookup(key), path).node();
   }
 
   @Override
   public CompletableFuture<CachedNode> getAsync(String path) {
     Key key = new Key(path, false);
-    return extract(lookup(key), l -> l.node(path));
+    return extract(lookup(key), l -> l.node());
   }
 
   @Override
   public CachedNode getCurrent(String path) {
-    return await(loadCurrent(new Key(path, false)), path).node(path);
+    return await(loadCurrent(new Key(path, false)), path).node();
   }
 
   @Override
   public CompletableFuture<CachedNode> getCurrentAsync(String path) {
-    return extract(loadCurrent(new Key(path, false)), l -> l.node(path));
+    return extract(loadCurrent(new Key(path, false)), l -> l.node());
   }
 
   List<String> children(String path) {
@@ -524,7 +524,7 @@ public class WatchedCache implements ZkCache {
       return new Loaded(null, null, failure, -1);
     }
 
-    CachedNode node(String path) {
+    CachedNode node() {
       rethrowFailure();
       return node;
     }
