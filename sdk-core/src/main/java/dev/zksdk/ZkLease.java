@@ -1,5 +1,8 @@
 package dev.zksdk;
 
+import dev.zksdk.cache.CacheConfig;
+import dev.zksdk.cache.ZkCache;
+import dev.zksdk.cache.ZkTreeCache;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.curator.framework.CuratorFramework;
@@ -115,6 +118,44 @@ public interface ZkLease extends AutoCloseable {
 
   /** Watches a node's list of children ({@link WatchEvent.Type#CHILDREN_CHANGED}) as well as the node itself. */
   WatchHandle watchChildren(String path, WatchListener listener);
+
+  /**
+   * A cache of the node at {@code path} with {@link CacheConfig#defaults()}; see {@link #cache(String, CacheConfig)}.
+   */
+  default ZkCache cache(String path) {
+    return cache(path, CacheConfig.defaults());
+  }
+
+  /**
+   * A read cache of the node at {@code path} (which need not exist yet), kept current by a persistent watch on this
+   * lease's session; {@link ZkCache} states exactly how current a served value is. Returns once the watch is armed on
+   * the server. The cache reads through this session's pipeline and lives until it is closed or the pool closes, even
+   * after this lease is closed.
+   *
+   * @throws IllegalArgumentException when {@code path} is invalid or {@code config} is null
+   * @throws ZkUnavailableException when the watch cannot be armed (no connected session) within the connection
+   *     timeout plus the session timeout
+   */
+  ZkCache cache(String path, CacheConfig config);
+
+  /**
+   * A cache of the subtree at {@code path} with {@link CacheConfig#defaults()}; see
+   * {@link #treeCache(String, CacheConfig)}.
+   */
+  default ZkTreeCache treeCache(String path) {
+    return treeCache(path, CacheConfig.defaults());
+  }
+
+  /**
+   * A read cache of the node at {@code path} and every node below it, data and children lists, kept current by one
+   * persistent recursive watch; otherwise as {@link #cache(String, CacheConfig)}. Nodes are loaded when first read,
+   * not all at once, and {@link CacheConfig#maximumSize()} bounds how many are kept.
+   *
+   * @throws IllegalArgumentException when {@code path} is invalid or {@code config} is null
+   * @throws ZkUnavailableException when the watch cannot be armed within the connection timeout plus the session
+   *     timeout
+   */
+  ZkTreeCache treeCache(String path, CacheConfig config);
 
   /** The id of this lease's current session, waiting for a connected session up to the connection timeout. */
   long sessionId();

@@ -5,6 +5,11 @@ import dev.zksdk.WatchHandle;
 import dev.zksdk.WatchListener;
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkUnavailableException;
+import dev.zksdk.cache.CacheConfig;
+import dev.zksdk.cache.CachedNode;
+import dev.zksdk.cache.WatchedCache;
+import dev.zksdk.cache.ZkCache;
+import dev.zksdk.cache.ZkTreeCache;
 import dev.zksdk.recovery.WatchMode;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -12,8 +17,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException.Code;
 import org.apache.zookeeper.Op;
 import org.apache.zookeeper.OpResult;
+import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.Stat;
 import org.apache.zookeeper.proto.CreateRequest;
 
@@ -239,6 +246,44 @@ final class RealLease implements ZkLease {
     Validation.path("path", path);
     Validation.notNull("listener", listener);
     return session.recovery().watches().add(path, listener, mode, runner);
+  }
+
+  @Override
+  public ZkCache cache(String path, CacheConfig config) {
+    return openCache(path, config, false);
+  }
+
+  @Override
+  public ZkTreeCache treeCache(String path, CacheConfig config) {
+    return (ZkTreeCache) openCache(path, config, true);
+  }
+
+  private WatchedCache openCache(String path, CacheConfig config, boolean tree) {
+    checkOpen();
+    Validation.path("path", path);
+    Validation.notNull("config", config);
+    // Reads go straight to the session's pipeline, not through this lease: a cache outlives its lease, as a watch does.
+    return WatchedCache.open(session, runner, p -> runner.execute(session, nodeCall(p)), path, tree, config);
+  }
+
+  /** Data and stat in one read (one version of the node); null when there is no node. */
+  private static ZkCall<CachedNode> nodeCall(String path) {
+    return new ZkCall<>("getData", path, ZkCall.Kind.READ, false) {
+      @Override
+      CompletableFuture<CachedNode> send(ZooKeeper zk) {
+        CompletableFuture<CachedNode> f = new CompletableFuture<>();
+        zk.getData(path, false, (rc, p, ctx, data, stat) -> {
+          if (rc == 0) {
+            f.complete(new CachedNode(path, data, stat));
+          } else if (rc == Code.NONODE.intValue()) {
+            f.complete(null);
+          } else {
+            f.completeExceptionally(error(rc, path));
+          }
+        }, null);
+        return f;
+      }
+    };
   }
 
   @Override

@@ -1,0 +1,31 @@
+package dev.zksdk.cache;
+
+import dev.zksdk.internal.OperationRunner;
+import dev.zksdk.internal.SharedSession;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/** A {@link WatchedCache} over a subtree (one recursive watch) that also serves children lists. */
+final class WatchedTreeCache extends WatchedCache implements ZkTreeCache {
+
+  WatchedTreeCache(SharedSession session, OperationRunner runner,
+      Function<String, CompletableFuture<CachedNode>> nodeReader, String root, CacheConfig config) {
+    super(session, runner, nodeReader, root, true, config);
+  }
+
+  @Override
+  public List<String> getChildren(String path) {
+    return children(path);
+  }
+
+  @Override
+  public CompletableFuture<List<String>> getChildrenAsync(String path) {
+    return childrenAsync(path);
+  }
+
+  @Override
+  public List<String> getChildrenCurrent(String path) {
+    return childrenCurrent(path);
+  }
+}
