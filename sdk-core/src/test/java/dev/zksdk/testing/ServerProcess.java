@@ -161,6 +161,9 @@ public final class ServerProcess {
     public synchronized void sigstop() {
         requireAlive("sigstop");
         signal("STOP");
+        // kill returns once the signal is sent; wait until the kernel shows the process stopped, so a probe sent
+        // right after this returns cannot still be answered.
+        awaitProcState(true);
         suspended = true;
     }
 
@@ -172,6 +175,7 @@ public final class ServerProcess {
     public synchronized void sigcont() {
         requireAlive("sigcont");
         signal("CONT");
+        awaitProcState(false);
         suspended = false;
     }
 
@@ -321,6 +325,28 @@ public final class ServerProcess {
         if (!isAlive()) {
             throw new IllegalStateException(operation + ": server " + id + " is not running");
         }
+    }
+
+    /** Waits until /proc says the process is (or is no longer) stopped; returns at once where /proc is absent. */
+    private void awaitProcState(boolean stopped) {
+        java.nio.file.Path stat = java.nio.file.Path.of("/proc", Long.toString(current().pid()), "stat");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            String text;
+            try {
+                text = java.nio.file.Files.readString(stat);
+            } catch (IOException e) {
+                return;
+            }
+            // Field 3, after the parenthesised command name: T (stopped) or t (tracing stop).
+            String state = text.substring(text.lastIndexOf(')') + 2, text.lastIndexOf(')') + 3);
+            if (state.equalsIgnoreCase("T") == stopped) {
+                return;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
+        throw new IllegalStateException("process " + current().pid() + " did not " + (stopped ? "stop" : "resume")
+                + " within 10 s of the signal");
     }
 
     private void signal(String signal) {
