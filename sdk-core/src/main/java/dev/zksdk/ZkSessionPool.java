@@ -84,7 +84,30 @@ public final class ZkSessionPool implements AutoCloseable {
     return pool.negotiatedSessionTimeout(pool.defaultEnsemble());
   }
 
-  /** Closes every session (their ephemerals go at once) and stops the pool's threads. Idempotent. */
+  /**
+   * A snapshot of every ensemble leased so far (sorted by connect string): each session's state, id, negotiated
+   * timeout and server, and the circuit breaker's state. For health checks; it holds no credentials. An ensemble
+   * that was never leased has no sessions yet and is not listed.
+   */
+  public java.util.List<dev.zksdk.metrics.EnsembleStatus> ensembles() {
+    return pool.ensembleStatus();
+  }
+
+  /**
+   * Deletes every ephemeral the pool owns now, so that a registration disappears at once (observers see it deleted)
+   * rather than when its session ends; every {@link EphemeralNode} of the pool is closed and no longer re-created.
+   * All deletes are sent at once; waits for them up to the connection timeout. A node that cannot be deleted (no
+   * connection) goes when its session ends or expires. Sessions, leases and watches stay open. {@link #close()} does
+   * this first; a graceful shutdown may call it earlier, to deregister before it stops serving.
+   */
+  public void closeEphemerals() {
+    pool.closeEphemerals();
+  }
+
+  /**
+   * Closes the pool: first deletes every owned ephemeral ({@link #closeEphemerals()}), then closes every session and
+   * stops the pool's threads, and removes the pool's meters. Idempotent.
+   */
   @Override
   public void close() {
     pool.close();
@@ -107,6 +130,8 @@ public final class ZkSessionPool implements AutoCloseable {
     private boolean followEnsembleChanges = true;
     private final List<SessionListener> listeners = new ArrayList<>();
     private String name = "zksdk";
+    private dev.zksdk.metrics.MetricsTrackerFactory metricsTrackerFactory =
+        dev.zksdk.metrics.MetricsTrackerFactory.NONE;
 
     private Builder() {}
 
@@ -179,13 +204,24 @@ public final class ZkSessionPool implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Where the pool records its metrics, for example
+     * {@code new dev.zksdk.metrics.micrometer.MicrometerMetricsTrackerFactory(meterRegistry)}. Default: none.
+     */
+    public Builder metricsTrackerFactory(dev.zksdk.metrics.MetricsTrackerFactory factory) {
+      this.metricsTrackerFactory = Validation.notNull("metricsTrackerFactory", factory);
+      return this;
+    }
+
     /** Validates and builds the pool; opens nothing. */
     public ZkSessionPool build() {
       if (!connectStringSet) {
         throw new IllegalArgumentException("connectString must be set");
       }
-      return new ZkSessionPool(new RealSessionPool(name, ensemble.build(), operationPolicy, hosts,
-          followEnsembleChanges, listeners));
+      RealSessionPool real = new RealSessionPool(name, ensemble.build(), operationPolicy, hosts,
+          followEnsembleChanges, listeners);
+      real.attachMetrics(metricsTrackerFactory);
+      return new ZkSessionPool(real);
     }
   }
 }

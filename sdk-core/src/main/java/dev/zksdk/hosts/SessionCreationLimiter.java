@@ -29,6 +29,9 @@ public final class SessionCreationLimiter {
     private final double permitsPerSecond;
     private final AtomicRateLimiter limiter;
     private final LongSupplier nanoClock;
+    private final java.util.concurrent.atomic.LongAdder acquired = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder waitedNanos = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder refused = new java.util.concurrent.atomic.LongAdder();
 
     private SessionCreationLimiter(double permitsPerSecond, LongSupplier nanoClock) {
         this.permitsPerSecond = permitsPerSecond;
@@ -82,20 +85,40 @@ public final class SessionCreationLimiter {
      */
     public void acquire(Duration maxWait) {
         HostsConfig.nonNegative("sessionCreationMaxWait", maxWait);
-        long deadline = nanoClock.getAsLong() + maxWait.toNanos();
+        long start = nanoClock.getAsLong();
+        long deadline = start + maxWait.toNanos();
         while (!limiter.acquirePermission()) {
             long remaining = deadline - nanoClock.getAsLong();
             if (remaining <= 0) {
+                refused.increment();
                 throw new SessionRateLimitedException(permitsPerSecond, maxWait, null);
             }
             long wait = Math.max(1L, limiter.getDetailedMetrics().getNanosToWait());
             LockSupport.parkNanos(Math.min(Math.min(wait, remaining), MAX_PARK_NANOS));
             if (Thread.interrupted()) {
                 Thread.currentThread().interrupt();
+                refused.increment();
                 throw new SessionRateLimitedException(permitsPerSecond, maxWait,
                         new InterruptedException("interrupted while waiting for a session-creation permit"));
             }
         }
+        waitedNanos.add(Math.max(0L, nanoClock.getAsLong() - start));
+        acquired.increment();
+    }
+
+    /** Permits granted so far (for metrics). */
+    public long acquiredCount() {
+        return acquired.sum();
+    }
+
+    /** Nanoseconds the granted permits were waited for, in all (for metrics: mean wait = this / acquired). */
+    public long totalWaitNanos() {
+        return waitedNanos.sum();
+    }
+
+    /** Session creations refused: no permit within the max wait, or interrupted while waiting (for metrics). */
+    public long refusedCount() {
+        return refused.sum();
     }
 
     /** Permits per second. */

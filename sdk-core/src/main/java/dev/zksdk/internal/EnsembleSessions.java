@@ -9,7 +9,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** The sessions of one ensemble and the operation pipeline (breaker, bulkhead, retry) they share. */
-final class EnsembleSessions {
+final class EnsembleSessions implements dev.zksdk.metrics.EnsembleView {
 
   private final EnsembleConfig config;
   private final SharedSession[] sessions;
@@ -28,7 +28,58 @@ final class EnsembleSessions {
     for (int i = 0; i < sessions.length; i++) {
       sessions[i] = new SharedSession(pool, config, number, i, handles);
     }
-    this.runner = new OperationRunner(pool.name() + "-e" + number, config, policy, scheduler);
+    this.runner = new OperationRunner(pool.name() + "-e" + number,
+        java.util.Map.of(dev.zksdk.metrics.MetricNames.TAG_POOL, pool.name(),
+            dev.zksdk.metrics.MetricNames.TAG_ENSEMBLE, name()),
+        config, policy, scheduler);
+  }
+
+  @Override
+  public String name() {
+    return dev.zksdk.metrics.MetricNames.ensembleTag(config.connectString());
+  }
+
+  @Override
+  public String connectString() {
+    return config.connectString();
+  }
+
+  @Override
+  public java.util.List<String> servers() {
+    return config.servers();
+  }
+
+  @Override
+  public java.time.Duration requestedSessionTimeout() {
+    return config.sessionTimeout();
+  }
+
+  @Override
+  public dev.zksdk.metrics.EnsembleStatus status() {
+    java.util.List<dev.zksdk.metrics.SessionStatus> list = new java.util.ArrayList<>(sessions.length);
+    int ephemerals = 0;
+    for (SharedSession s : sessions) {
+      list.add(new dev.zksdk.metrics.SessionStatus(s.index(), s.state(), s.isStarted() && !s.isClosed(),
+          s.isConnected(), s.sessionId(), s.negotiatedTimeout(), s.connectedServer()));
+      ephemerals += s.recovery().ephemerals().size();
+    }
+    return new dev.zksdk.metrics.EnsembleStatus(name(), config.connectString(), config.sessionTimeout(), list,
+        runner.circuitBreaker().getState().name(), ephemerals);
+  }
+
+  @Override
+  public io.github.resilience4j.circuitbreaker.CircuitBreaker circuitBreaker() {
+    return runner.circuitBreaker();
+  }
+
+  @Override
+  public io.github.resilience4j.bulkhead.Bulkhead bulkhead() {
+    return runner.bulkhead();
+  }
+
+  @Override
+  public io.github.resilience4j.retry.Retry retry() {
+    return runner.retry();
   }
 
   /** The session for a new lease: round robin, so leases spread evenly. Starts every session on first use. */

@@ -42,8 +42,16 @@ public final class OperationRunner {
   private final CircuitBreaker breaker;
   private final Bulkhead bulkhead;
   private final Retry retry;
+  private volatile dev.zksdk.metrics.MetricsTracker metrics = dev.zksdk.metrics.MetricsTracker.NONE;
+  private volatile String metricsEnsemble;
 
   OperationRunner(String name, EnsembleConfig config, OperationPolicy policy, ScheduledExecutorService scheduler) {
+    this(name, java.util.Map.of(), config, policy, scheduler);
+  }
+
+  /** {@code tags} become the instance tags of the breaker, bulkhead and retry (their metrics carry them). */
+  OperationRunner(String name, java.util.Map<String, String> tags, EnsembleConfig config, OperationPolicy policy,
+      ScheduledExecutorService scheduler) {
     this.config = config;
     this.policy = policy;
     this.scheduler = scheduler;
@@ -55,11 +63,11 @@ public final class OperationRunner {
         .waitDurationInOpenState(policy.breakerOpenDuration())
         .permittedNumberOfCallsInHalfOpenState(policy.breakerHalfOpenCalls())
         .recordException(OperationRunner::isEnsembleFailure)
-        .build());
+        .build(), tags);
     this.bulkhead = Bulkhead.of(name, BulkheadConfig.custom()
         .maxConcurrentCalls(policy.maxInFlight())
         .maxWaitDuration(policy.maxInFlightWait())
-        .build());
+        .build(), tags);
     long initial = policy.retryInitialBackoff().toMillis();
     long max = policy.retryMaxBackoff().toMillis();
     this.retry = Retry.of(name, RetryConfig.custom()
@@ -67,7 +75,7 @@ public final class OperationRunner {
         .intervalFunction(fullJitter(initial, max))
         .retryOnException(e -> unwrap(e) instanceof RetryableFailure)
         .failAfterMaxAttempts(false)
-        .build());
+        .build(), tags);
   }
 
   /** Full jitter: attempt n waits a uniformly random time in [0, min(max, initial * 2^(n-1))]. */
@@ -91,9 +99,30 @@ public final class OperationRunner {
     return retry;
   }
 
+  /** Every finished operation is reported to {@code tracker}, tagged with {@code ensemble}. */
+  void recordTo(dev.zksdk.metrics.MetricsTracker tracker, String ensemble) {
+    this.metricsEnsemble = ensemble;
+    this.metrics = tracker;
+  }
+
+  private void record(ZkCall<?> call, CallState state, long startNanos, Throwable error) {
+    dev.zksdk.metrics.MetricsTracker tracker = metrics;
+    if (tracker == dev.zksdk.metrics.MetricsTracker.NONE) {
+      return;
+    }
+    try {
+      tracker.operationCompleted(metricsEnsemble, call.name, dev.zksdk.metrics.MetricNames.outcome(error),
+          System.nanoTime() - startNanos, state.attempts);
+    } catch (RuntimeException e) {
+      // Metrics never fail an operation.
+      org.slf4j.LoggerFactory.getLogger(OperationRunner.class).warn("a metrics tracker threw", e);
+    }
+  }
+
   /** Runs {@code call} on {@code session} through the whole pipeline. */
   public <T> CompletableFuture<T> execute(SharedSession session, ZkCall<T> call) {
-    CallState state = new CallState(System.nanoTime() + policy.operationTimeout().toNanos());
+    long startNanos = System.nanoTime();
+    CallState state = new CallState(startNanos + policy.operationTimeout().toNanos());
     Supplier<CompletionStage<T>> attempt = () -> attempt(session, call, state);
     Supplier<CompletionStage<T>> decorated = Retry.decorateCompletionStage(retry, scheduler, attempt);
     decorated = CircuitBreaker.decorateCompletionStage(breaker, decorated);
@@ -103,14 +132,19 @@ public final class OperationRunner {
     try {
       stage = decorated.get();
     } catch (RuntimeException e) {
-      result.completeExceptionally(translate(e, call));
+      Throwable failure = translate(e, call);
+      record(call, state, startNanos, failure);
+      result.completeExceptionally(failure);
       return result;
     }
     stage.whenComplete((value, error) -> {
-      if (error == null) {
+      // Recorded before completing, so a caller that got its result also finds it counted.
+      Throwable failure = error == null ? null : translate(error, call);
+      record(call, state, startNanos, failure);
+      if (failure == null) {
         result.complete(value);
       } else {
-        result.completeExceptionally(translate(error, call));
+        result.completeExceptionally(failure);
       }
     });
     return result;

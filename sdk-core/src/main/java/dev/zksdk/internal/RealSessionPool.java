@@ -45,6 +45,7 @@ public final class RealSessionPool {
   private final ScheduledExecutorService scheduler;
   private final int maxDataBytes;
   private volatile boolean closed;
+  private volatile dev.zksdk.metrics.MetricsTracker metrics = dev.zksdk.metrics.MetricsTracker.NONE;
 
   public RealSessionPool(String name, EnsembleConfig defaultEnsemble, OperationPolicy policy, HostsConfig hosts,
       boolean followEnsembleChanges, List<SessionListener> listeners) {
@@ -112,8 +113,12 @@ public final class RealSessionPool {
 
   private EnsembleSessions ensemble(EnsembleConfig config) {
     checkOpen();
+    EnsembleSessions[] made = new EnsembleSessions[1];
     EnsembleSessions ensemble = ensembles.computeIfAbsent(config,
-        c -> new EnsembleSessions(this, c, ensembleNumbers.getAndIncrement(), policy, hosts, scheduler));
+        c -> made[0] = new EnsembleSessions(this, c, ensembleNumbers.getAndIncrement(), policy, hosts, scheduler));
+    if (made[0] != null) {
+      startMetrics(made[0]);
+    }
     if (closed) {
       // close() raced with this lease: make sure what computeIfAbsent just made does not outlive the pool.
       ensemble.close();
@@ -222,6 +227,8 @@ public final class RealSessionPool {
       }
       closed = true;
     }
+    // Deleted explicitly first, so that a registration is gone before anything else of the pool stops.
+    closeEphemerals();
     for (EnsembleSessions e : ensembles.values()) {
       e.close();
     }
@@ -231,6 +238,94 @@ public final class RealSessionPool {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    try {
+      metrics.close();
+    } catch (RuntimeException e) {
+      log.warn("{}: the metrics tracker failed to close", name, e);
+    }
+  }
+
+  /**
+   * Closes every owned ephemeral of every ensemble: each stops being recovered, and each confirmed in a live session
+   * is deleted now, all deletes sent at once. Waits for the answers up to the longest connection timeout; a node
+   * that could not be deleted (no connection) goes when its session ends.
+   */
+  public void closeEphemerals() {
+    java.util.List<java.util.concurrent.CompletableFuture<Void>> deletes = new ArrayList<>();
+    Duration wait = Duration.ZERO;
+    for (EnsembleSessions e : ensembles.values()) {
+      for (SharedSession s : e.sessions()) {
+        deletes.add(s.recovery().ephemerals().closeAllAsync());
+      }
+      wait = wait.compareTo(e.config().connectionTimeout()) < 0 ? e.config().connectionTimeout() : wait;
+    }
+    if (deletes.isEmpty()) {
+      return;
+    }
+    try {
+      java.util.concurrent.CompletableFuture.allOf(deletes.toArray(new java.util.concurrent.CompletableFuture<?>[0]))
+          .get(wait.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      log.info("{}: not every owned ephemeral could be deleted now ({}); the rest go when their sessions end", name,
+          e.toString());
+    }
+  }
+
+  /**
+   * Creates the pool's metrics tracker and makes it the first session listener. Called once, right after
+   * construction, before any lease.
+   */
+  public void attachMetrics(dev.zksdk.metrics.MetricsTrackerFactory factory) {
+    RealSessionPool pool = this;
+    dev.zksdk.metrics.MetricsTracker tracker = factory.create(new dev.zksdk.metrics.PoolView() {
+      @Override
+      public String name() {
+        return pool.name;
+      }
+
+      @Override
+      public PoolStats stats() {
+        return pool.stats();
+      }
+
+      @Override
+      public dev.zksdk.hosts.SessionCreationLimiter sessionCreationLimiter() {
+        // The same limiter HostsZookeeperFactory.forPool takes permits from.
+        return dev.zksdk.hosts.SessionCreationLimiter.shared(pool.hosts.sessionCreationRate());
+      }
+    });
+    this.metrics = Validation.notNull("the metrics tracker made by " + factory, tracker);
+    listeners.add(0, tracker);
+    for (EnsembleSessions e : ensembles.values()) {
+      startMetrics(e);
+    }
+  }
+
+  /** The pool's metrics tracker (a no-op one unless a factory was attached), for components that publish meters. */
+  public dev.zksdk.metrics.MetricsTracker metrics() {
+    return metrics;
+  }
+
+  private void startMetrics(EnsembleSessions ensemble) {
+    dev.zksdk.metrics.MetricsTracker tracker = metrics;
+    ensemble.runner().recordTo(tracker, ensemble.name());
+    try {
+      tracker.ensembleStarted(ensemble);
+    } catch (RuntimeException e) {
+      log.warn("{}: the metrics tracker failed to register ensemble {}", name, ensemble.name(), e);
+    }
+  }
+
+  /** A snapshot of every ensemble leased so far. */
+  public List<dev.zksdk.metrics.EnsembleStatus> ensembleStatus() {
+    List<dev.zksdk.metrics.EnsembleStatus> all = new ArrayList<>();
+    for (EnsembleSessions e : ensembles.values()) {
+      all.add(e.status());
+    }
+    all.sort(java.util.Comparator.comparing(dev.zksdk.metrics.EnsembleStatus::connectString));
+    return all;
   }
 
   @Override

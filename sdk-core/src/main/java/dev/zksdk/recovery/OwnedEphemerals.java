@@ -170,6 +170,19 @@ public final class OwnedEphemerals {
     return t instanceof RuntimeException ? (RuntimeException) t : new IllegalStateException(t);
   }
 
+  /**
+   * Closes every owned ephemeral: none is recovered any more, and each confirmed in the live session is deleted on
+   * the server now, every request sent at once. Completes when all deletes are answered; a node that cannot be
+   * deleted now (no connection) is left for its session's end.
+   */
+  public CompletableFuture<Void> closeAllAsync() {
+    List<CompletableFuture<Void>> deletes = new ArrayList<>();
+    for (Owned o : owned) {
+      deletes.add(o.closeAsync());
+    }
+    return CompletableFuture.allOf(deletes.toArray(new CompletableFuture<?>[0]));
+  }
+
   void closeAll() {
     for (Owned o : owned) {
       o.closed = true;
@@ -455,8 +468,21 @@ public final class OwnedEphemerals {
 
     @Override
     public void close() {
+      String path = currentPath;
+      try {
+        closeAsync().get(recovery.session().config().connectionTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (ExecutionException | TimeoutException e) {
+        log.info("{}: ephemeral {} could not be deleted now ({}); it goes when its session ends",
+            recovery.session().label(), path, e.toString());
+      }
+    }
+
+    /** Stops recovering the node and sends its delete (if the live session owns it); completes when answered. */
+    CompletableFuture<Void> closeAsync() {
       if (closed) {
-        return;
+        return CompletableFuture.completedFuture(null);
       }
       closed = true;
       owned.remove(this);
@@ -464,11 +490,12 @@ public final class OwnedEphemerals {
       long sid = confirmedSession;
       String path = currentPath;
       if (path == null || sid == 0 || !recovery.session().isConnected()) {
-        return; // not on the server under a live session: the session's end removes anything left
+        // not on the server under a live session: the session's end removes anything left
+        return CompletableFuture.completedFuture(null);
       }
+      CompletableFuture<Void> f = new CompletableFuture<>();
       try {
         ZooKeeper zk = recovery.session().currentHandle();
-        CompletableFuture<Void> f = new CompletableFuture<>();
         zk.exists(path, false, (rc, p, ctx, stat) -> {
           if (rc == 0 && stat.getEphemeralOwner() == zk.getSessionId()) {
             zk.delete(path, stat.getVersion(), (drc, dp, dctx) -> f.complete(null), null);
@@ -476,13 +503,10 @@ public final class OwnedEphemerals {
             f.complete(null);
           }
         }, null);
-        f.get(recovery.session().config().connectionTimeout().toMillis(), TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (ExecutionException | TimeoutException | RuntimeException e) {
-        log.info("{}: ephemeral {} could not be deleted now ({}); it goes when its session ends",
-            recovery.session().label(), path, e.toString());
+      } catch (RuntimeException e) {
+        f.completeExceptionally(e);
       }
+      return f;
     }
 
     @Override

@@ -1,0 +1,57 @@
+package dev.zksdk.metrics;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A snapshot of one ensemble of a pool, for health checks and diagnostics; from
+ * {@link dev.zksdk.ZkSessionPool#ensembles()}. Holds no credentials.
+ *
+ * @param name the {@code ensemble} tag of its meters (the servers, without chroot)
+ * @param connectString the connect string, chroot included
+ * @param requestedSessionTimeout the session timeout the pool asks for
+ * @param sessions every pooled session of the ensemble, by index
+ * @param circuitBreakerState the state of the ensemble's circuit breaker ({@code CLOSED}, {@code OPEN},
+ *     {@code HALF_OPEN}, ...); while {@code OPEN}, operations fail fast with
+ *     {@link dev.zksdk.ZkUnavailableException}
+ * @param ownedEphemerals the ephemerals the pool keeps alive on this ensemble (re-created after expiry)
+ */
+public record EnsembleStatus(String name, String connectString, Duration requestedSessionTimeout,
+    List<SessionStatus> sessions, String circuitBreakerState, int ownedEphemerals) {
+
+  public EnsembleStatus {
+    sessions = List.copyOf(sessions);
+  }
+
+  /** True when at least one session has a live connection. */
+  public boolean isConnected() {
+    return connectedSessions() > 0;
+  }
+
+  /** Sessions with a live connection. */
+  public int connectedSessions() {
+    int n = 0;
+    for (SessionStatus s : sessions) {
+      if (s.connected()) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Sessions started and not closed (connected or reconnecting). */
+  public int openSessions() {
+    int n = 0;
+    for (SessionStatus s : sessions) {
+      if (s.open()) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** True while the circuit breaker refuses operations. */
+  public boolean isCircuitOpen() {
+    return "OPEN".equals(circuitBreakerState) || "FORCED_OPEN".equals(circuitBreakerState);
+  }
+}

@@ -1,0 +1,49 @@
+package dev.zksdk.metrics;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import dev.zksdk.SessionListener;
+
+/**
+ * Records what one pool does. Made by a {@link MetricsTrackerFactory}; every method has a no-op default, so a binding
+ * implements only what it records.
+ *
+ * <p>It is also the pool's first {@link SessionListener}: session changes, timeout clamps, recoveries and ephemeral
+ * conflicts arrive through those methods, with the ensemble named by its connect string
+ * ({@link MetricNames#ensembleTag(String)} turns that into the {@code ensemble} tag).
+ *
+ * <p>Threading: methods are called on the pool's threads (Curator's event thread, ZooKeeper's callback thread, the
+ * caller of an operation). They must be thread-safe, must not block, and should not throw; an exception is caught
+ * and logged by the pool and never fails an operation.
+ */
+public interface MetricsTracker extends SessionListener, AutoCloseable {
+
+  /** Records nothing. */
+  MetricsTracker NONE = new MetricsTracker() {};
+
+  /** An ensemble's sessions were started (its first lease); its gauges may read {@code ensemble} from now on. */
+  default void ensembleStarted(EnsembleView ensemble) {}
+
+  /**
+   * One operation of a lease finished.
+   *
+   * @param ensemble the {@code ensemble} tag ({@link EnsembleView#name()})
+   * @param operation the operation: {@code getData}, {@code exists}, {@code getChildren}, {@code create},
+   *     {@code setData}, {@code delete}, {@code sync}, {@code multi}
+   * @param outcome {@code success} or what failed it, from {@link MetricNames#outcome(Throwable)}
+   * @param nanos how long it took, retries included
+   * @param retries attempts after the first
+   */
+  default void operationCompleted(String ensemble, String operation, String outcome, long nanos, int retries) {}
+
+  /**
+   * A cache of the pool was created. A binding may publish its statistics (hits, misses, evictions); they are
+   * recorded when the cache was built with {@code recordStats()}.
+   *
+   * @param name a short, stable name; the {@code cache} tag
+   */
+  default void cacheCreated(String name, Cache<?, ?> cache) {}
+
+  /** The pool closed: remove whatever this tracker published. Idempotent. */
+  @Override
+  default void close() {}
+}

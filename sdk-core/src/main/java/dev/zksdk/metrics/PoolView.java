@@ -1,0 +1,22 @@
+package dev.zksdk.metrics;
+
+import dev.zksdk.PoolStats;
+import dev.zksdk.hosts.SessionCreationLimiter;
+
+/** What a {@link MetricsTracker} can read of its pool at any time. Thread-safe; reads never block on the network. */
+public interface PoolView {
+
+  /** The pool's name ({@link dev.zksdk.ZkSessionPool.Builder#name(String)}); the {@code pool} tag of its meters. */
+  String name();
+
+  /** A fresh snapshot of sessions, leases and connections. */
+  PoolStats stats();
+
+  /**
+   * The process-wide limiter the pool's new sessions take a permit from (shared with every pool of the same rate), or
+   * null when the pool has none.
+   */
+  default SessionCreationLimiter sessionCreationLimiter() {
+    return null;
+  }
+}

@@ -1,0 +1,26 @@
+package dev.zksdk.metrics;
+
+import dev.zksdk.SessionState;
+import java.time.Duration;
+
+/**
+ * A snapshot of one pooled session.
+ *
+ * @param index which of the ensemble's sessions this is, from 0
+ * @param state the state listeners were last told
+ * @param open true once the session was started and until the pool closes it (connected or reconnecting)
+ * @param connected true while the session has a live connection
+ * @param sessionId the id of the current (or last) ZooKeeper session; 0 before the first connection
+ * @param negotiatedTimeout the timeout the server granted the current (or last) session; null before the first
+ *     connection
+ * @param server the server of the live connection, {@code host:port} as in the connect string; null while not
+ *     connected
+ */
+public record SessionStatus(int index, SessionState state, boolean open, boolean connected, long sessionId,
+    Duration negotiatedTimeout, String server) {
+
+  /** The session id as ZooKeeper's logs print it: {@code 0x} and lower-case hex. */
+  public String sessionIdHex() {
+    return "0x" + Long.toHexString(sessionId);
+  }
+}
