@@ -1,0 +1,96 @@
+package dev.zksdk.spring.health;
+
+import dev.zksdk.PoolStats;
+import dev.zksdk.ZkSessionPool;
+import dev.zksdk.metrics.EnsembleStatus;
+import dev.zksdk.metrics.SessionStatus;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.boot.health.contributor.AbstractHealthIndicator;
+import org.springframework.boot.health.contributor.Health;
+
+/**
+ * The health of a {@link ZkSessionPool}, from {@link ZkSessionPool#ensembles()}: no network call is made.
+ *
+ * <ul>
+ *   <li>UP when every ensemble the pool uses has a connected session and a closed (or half-open) circuit breaker;</li>
+ *   <li>DOWN, with a {@code reason}, when an ensemble has no connected session (connection suspended, session lost,
+ *       still connecting) or its circuit breaker is open (operations fail fast);</li>
+ *   <li>UNKNOWN while no ensemble was leased yet (sessions open on the first lease).</li>
+ * </ul>
+ *
+ * <p>Details: the pool's open sessions and active leases, and per ensemble (keyed by connect string) its sessions'
+ * state, session id in hex, negotiated timeout and connected server, its open sessions, circuit-breaker state and
+ * owned ephemerals. Never a credential.
+ */
+public class ZkSessionPoolHealthIndicator extends AbstractHealthIndicator {
+
+  private final ZkSessionPool pool;
+
+  public ZkSessionPoolHealthIndicator(ZkSessionPool pool) {
+    super("ZooKeeper session pool health check failed");
+    this.pool = pool;
+  }
+
+  @Override
+  protected void doHealthCheck(Health.Builder builder) {
+    List<EnsembleStatus> ensembles = pool.ensembles();
+    PoolStats stats = pool.stats();
+    builder.withDetail("openSessions", stats.openSessions()).withDetail("activeLeases", stats.activeLeases());
+    if (ensembles.isEmpty()) {
+      builder.unknown().withDetail("reason", "no ensemble leased yet: sessions open on the first lease");
+      return;
+    }
+    List<String> reasons = new ArrayList<>();
+    Map<String, Object> details = new LinkedHashMap<>();
+    for (EnsembleStatus ensemble : ensembles) {
+      if (!ensemble.isConnected()) {
+        reasons.add("no connected session to " + ensemble.connectString() + " (" + states(ensemble) + ")");
+      }
+      if (ensemble.isCircuitOpen()) {
+        reasons.add("the circuit breaker for " + ensemble.connectString() + " is open: operations fail fast");
+      }
+      details.put(ensemble.connectString(), describe(ensemble));
+    }
+    if (reasons.isEmpty()) {
+      builder.up();
+    } else {
+      builder.down().withDetail("reason", String.join("; ", reasons));
+    }
+    builder.withDetail("ensembles", details);
+  }
+
+  private static String states(EnsembleStatus ensemble) {
+    List<String> states = new ArrayList<>();
+    for (SessionStatus s : ensemble.sessions()) {
+      states.add("session " + s.index() + ": " + s.state());
+    }
+    return String.join(", ", states);
+  }
+
+  private static Map<String, Object> describe(EnsembleStatus ensemble) {
+    Map<String, Object> d = new LinkedHashMap<>();
+    d.put("openSessions", ensemble.openSessions());
+    d.put("connectedSessions", ensemble.connectedSessions());
+    d.put("circuitBreaker", ensemble.circuitBreakerState());
+    d.put("ownedEphemerals", ensemble.ownedEphemerals());
+    d.put("requestedSessionTimeout", ensemble.requestedSessionTimeout().toString());
+    List<Map<String, Object>> sessions = new ArrayList<>();
+    for (SessionStatus s : ensemble.sessions()) {
+      Map<String, Object> session = new LinkedHashMap<>();
+      session.put("state", s.state().name());
+      session.put("sessionId", s.sessionIdHex());
+      if (s.negotiatedTimeout() != null) {
+        session.put("negotiatedTimeout", s.negotiatedTimeout().toString());
+      }
+      if (s.server() != null) {
+        session.put("server", s.server());
+      }
+      sessions.add(session);
+    }
+    d.put("sessions", sessions);
+    return d;
+  }
+}

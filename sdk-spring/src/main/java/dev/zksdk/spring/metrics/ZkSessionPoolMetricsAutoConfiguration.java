@@ -1,0 +1,36 @@
+package dev.zksdk.spring.metrics;
+
+import dev.zksdk.metrics.MetricsTrackerFactory;
+import dev.zksdk.metrics.micrometer.MicrometerMetricsTrackerFactory;
+import dev.zksdk.spring.ZkSessionPoolAutoConfiguration;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * Publishes the auto-configured pool's meters ({@link dev.zksdk.metrics.MetricNames}; resilience4j's breaker,
+ * bulkhead and retry meters when resilience4j-micrometer is present) to the application's {@link MeterRegistry}, by
+ * providing a {@link MicrometerMetricsTrackerFactory} that {@link ZkSessionPoolAutoConfiguration} hands to the pool.
+ *
+ * <p>Active when Micrometer is on the class path and a {@link MeterRegistry} bean exists; switched off with
+ * {@code zksdk.metrics.enabled=false}. An application's own {@link MetricsTrackerFactory} bean replaces it.
+ */
+@AutoConfiguration(before = ZkSessionPoolAutoConfiguration.class, afterName = {
+    "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
+    "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
+    "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration"})
+@ConditionalOnClass({MeterRegistry.class, MicrometerMetricsTrackerFactory.class})
+@ConditionalOnBean(MeterRegistry.class)
+@ConditionalOnProperty(prefix = "zksdk.metrics", name = "enabled", havingValue = "true", matchIfMissing = true)
+public class ZkSessionPoolMetricsAutoConfiguration {
+
+  @Bean
+  @ConditionalOnMissingBean(MetricsTrackerFactory.class)
+  public MicrometerMetricsTrackerFactory zkSessionPoolMetricsTrackerFactory(MeterRegistry registry) {
+    return new MicrometerMetricsTrackerFactory(registry);
+  }
+}
