@@ -115,6 +115,9 @@ final class MicrometerMetricsTracker implements MetricsTracker {
 
   @Override
   public void onStateChange(SessionEvent event) {
+    if (closed) {
+      return; // a late event must not publish a meter the closed pool would leave behind
+    }
     EnsembleMeters m = meters(MetricNames.ensembleTag(event.ensemble()));
     SessionState state = event.state();
     boolean connected = state == SessionState.CONNECTED || state == SessionState.RECONNECTED
@@ -135,11 +138,17 @@ final class MicrometerMetricsTracker implements MetricsTracker {
 
   @Override
   public void onTimeoutClamped(String ensemble, Duration requested, Duration negotiated) {
+    if (closed) {
+      return;
+    }
     meters(MetricNames.ensembleTag(ensemble)).clamped.increment();
   }
 
   @Override
   public void onRecovered(RecoveryEvent event) {
+    if (closed) {
+      return;
+    }
     meters(MetricNames.ensembleTag(event.ensemble())).recovery(event.complete()).record(event.duration());
   }
 
@@ -150,6 +159,9 @@ final class MicrometerMetricsTracker implements MetricsTracker {
 
   @Override
   public void operationCompleted(String ensemble, String operation, String outcome, long nanos, int retries) {
+    if (closed) {
+      return;
+    }
     EnsembleMeters m = meters(ensemble);
     m.operation(operation, outcome).record(nanos, TimeUnit.NANOSECONDS);
     if (retries > 0) {
