@@ -94,6 +94,10 @@ class ZkSessionPoolSpringIT {
       assertThat(zksdkHealth(endpoint).getStatus()).isEqualTo(Status.UNKNOWN);
 
       try (ZkLease lease = pool.lease()) {
+        assertThat(zksdkHealth(endpoint).getStatus()).isEqualTo(Status.UP);
+        // The state in the details is the one listeners were told, a moment after the connection itself.
+        await().atMost(Duration.ofSeconds(5)).until(() -> zksdkHealth(endpoint).getDetails().toString()
+            .contains("state=CONNECTED"));
         IndicatedHealthDescriptor up = zksdkHealth(endpoint);
         assertThat(up.getStatus()).isEqualTo(Status.UP);
         assertThat(up.getDetails()).containsEntry("openSessions", 1).containsEntry("activeLeases", 1);

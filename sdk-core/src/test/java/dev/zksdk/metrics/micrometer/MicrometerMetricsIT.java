@@ -80,9 +80,9 @@ class MicrometerMetricsIT {
     ZkSessionPool pool = pool().authorization("digest", "metrics:s3cret".getBytes(StandardCharsets.UTF_8)).build();
     try (ZkLease lease = pool.lease()) {
       // Session events reach the tracker just after the lease got its connected session.
-      await().atMost(Duration.ofSeconds(5)).until(() -> counter(MetricNames.SESSIONS_OPENED) == 1.0);
+      await().atMost(Duration.ofSeconds(5)).until(() -> counter(MetricNames.SESSIONS_OPENED) == 1.0
+          && gauge(MetricNames.SESSIONS_STATE, "state", "connected") == 1.0);
       assertThat(gauge(MetricNames.SESSIONS_OPEN)).isEqualTo(1.0);
-      assertThat(gauge(MetricNames.SESSIONS_STATE, "state", "connected")).isEqualTo(1.0);
       assertThat(gauge(MetricNames.SESSIONS_STATE, "state", "lost")).isZero();
       assertThat(gauge(MetricNames.CONNECTIONS, "server", serverName)).isEqualTo(1.0);
       assertThat(registry.get(MetricNames.LEASES_ACTIVE).tag("pool", "metrics-it").gauge().value()).isEqualTo(1.0);
