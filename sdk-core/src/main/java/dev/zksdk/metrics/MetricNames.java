@@ -58,7 +58,6 @@ public final class MetricNames {
   public static final String TAG_OUTCOME = "outcome";
   public static final String TAG_STATE = "state";
   public static final String TAG_SESSION = "session";
-  public static final String TAG_CACHE = "cache";
 
   public static final String OUTCOME_SUCCESS = "success";
 

@@ -1,11 +1,10 @@
 package dev.zksdk.metrics;
 
-import com.github.benmanes.caffeine.cache.Cache;
 import dev.zksdk.SessionListener;
 
 /**
  * Records what one pool does. Made by a {@link MetricsTrackerFactory}; every method has a no-op default, so a binding
- * implements only what it records.
+ * implements only what it records. (Caches publish their own statistics: {@code dev.zksdk.cache.CacheMetrics}.)
  *
  * <p>It is also the pool's first {@link SessionListener}: session changes, timeout clamps, recoveries and ephemeral
  * conflicts arrive through those methods, with the ensemble named by its connect string
@@ -34,14 +33,6 @@ public interface MetricsTracker extends SessionListener, AutoCloseable {
    * @param retries attempts after the first
    */
   default void operationCompleted(String ensemble, String operation, String outcome, long nanos, int retries) {}
-
-  /**
-   * A cache of the pool was created. A binding may publish its statistics (hits, misses, evictions); they are
-   * recorded when the cache was built with {@code recordStats()}.
-   *
-   * @param name a short, stable name; the {@code cache} tag
-   */
-  default void cacheCreated(String name, Cache<?, ?> cache) {}
 
   /** The pool closed: remove whatever this tracker published. Idempotent. */
   @Override

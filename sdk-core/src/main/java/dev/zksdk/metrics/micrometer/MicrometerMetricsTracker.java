@@ -15,7 +15,6 @@ import static dev.zksdk.metrics.MetricNames.SESSION_RECONNECTS;
 import static dev.zksdk.metrics.MetricNames.SESSION_TIMEOUT_CLAMPED;
 import static dev.zksdk.metrics.MetricNames.SESSION_TIMEOUT_NEGOTIATED;
 import static dev.zksdk.metrics.MetricNames.SESSION_TIMEOUT_REQUESTED;
-import static dev.zksdk.metrics.MetricNames.TAG_CACHE;
 import static dev.zksdk.metrics.MetricNames.TAG_ENSEMBLE;
 import static dev.zksdk.metrics.MetricNames.TAG_OPERATION;
 import static dev.zksdk.metrics.MetricNames.TAG_OUTCOME;
@@ -24,7 +23,6 @@ import static dev.zksdk.metrics.MetricNames.TAG_SERVER;
 import static dev.zksdk.metrics.MetricNames.TAG_SESSION;
 import static dev.zksdk.metrics.MetricNames.TAG_STATE;
 
-import com.github.benmanes.caffeine.cache.Cache;
 import dev.zksdk.RecoveryEvent;
 import dev.zksdk.SessionEvent;
 import dev.zksdk.SessionState;
@@ -42,7 +40,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.TimeGauge;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -166,19 +163,6 @@ final class MicrometerMetricsTracker implements MetricsTracker {
     m.operation(operation, outcome).record(nanos, TimeUnit.NANOSECONDS);
     if (retries > 0) {
       m.retries(operation).increment(retries);
-    }
-  }
-
-  @Override
-  public void cacheCreated(String name, Cache<?, ?> cache) {
-    if (closed) {
-      return;
-    }
-    new CaffeineCacheMetrics<>(cache, name, poolTags).bindTo(registry);
-    for (Meter meter : registry.getMeters()) {
-      if (name.equals(meter.getId().getTag(TAG_CACHE)) && pool.name().equals(meter.getId().getTag(TAG_POOL))) {
-        published.add(meter);
-      }
     }
   }
 

@@ -19,8 +19,8 @@ import io.micrometer.core.instrument.MeterRegistry;
  * {@code ensemble} (its servers); when {@code io.github.resilience4j:resilience4j-micrometer} is on the class path,
  * also resilience4j's {@code resilience4j.circuitbreaker.*} (state, calls not permitted, failure rate),
  * {@code resilience4j.bulkhead.*} (available and maximum concurrent calls: saturation) and
- * {@code resilience4j.retry.calls}, tagged {@code name}, {@code pool} and {@code ensemble}. Caches of the pool are
- * published with Micrometer's Caffeine binder ({@code cache.*}, tag {@code cache}).
+ * {@code resilience4j.retry.calls}, tagged {@code name}, {@code pool} and {@code ensemble}. A lease's caches publish
+ * their statistics with {@code dev.zksdk.cache.CacheMetrics.monitor} (Micrometer's Caffeine binder).
  *
  * <p>Closing the pool removes its meters from the registry. Give pools that share a registry distinct names: meters
  * of equal name and tags are one meter in Micrometer.

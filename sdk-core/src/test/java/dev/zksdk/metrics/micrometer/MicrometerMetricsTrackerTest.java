@@ -2,8 +2,6 @@ package dev.zksdk.metrics.micrometer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.zksdk.PoolStats;
 import dev.zksdk.metrics.MetricNames;
 import dev.zksdk.metrics.MetricsTracker;
@@ -21,7 +19,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The Micrometer binding without a server: caches, removal on close, and life without resilience4j-micrometer. */
+/** The Micrometer binding without a server: timers, removal on close, and life without resilience4j-micrometer. */
 class MicrometerMetricsTrackerTest {
 
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -45,22 +43,15 @@ class MicrometerMetricsTrackerTest {
   }
 
   @Test
-  void cacheStatisticsArePublishedWithCaffeinesBinderAndRemovedOnClose() {
+  void poolMetersAreRemovedOnClose() {
     MetricsTracker tracker = new MicrometerMetricsTrackerFactory(registry).create(pool("p1"));
-    Cache<String, byte[]> cache = Caffeine.newBuilder().maximumSize(10).recordStats().build();
-    tracker.cacheCreated("data", cache);
-
-    cache.put("/a", new byte[1]);
-    cache.getIfPresent("/a");
-    cache.getIfPresent("/b");
-
-    assertThat(registry.get("cache.gets").tags("cache", "data", "pool", "p1", "result", "hit")
-        .functionCounter().count()).isEqualTo(1.0);
-    assertThat(registry.get("cache.gets").tags("cache", "data", "pool", "p1", "result", "miss")
-        .functionCounter().count()).isEqualTo(1.0);
     assertThat(registry.get(MetricNames.LEASES_ACTIVE).tags("pool", "p1").gauge().value()).isEqualTo(3.0);
+    assertThat(metersOfPool(registry, "p1")).isNotEmpty();
 
     tracker.close();
+    assertThat(metersOfPool(registry, "p1")).isEmpty();
+    // A late event after close publishes nothing.
+    tracker.operationCompleted("zk1:2181", "getData", "success", 1, 0);
     assertThat(metersOfPool(registry, "p1")).isEmpty();
   }
 
