@@ -28,6 +28,12 @@ public final class Calls {
     }
 
     @Override
+    byte[] sendSync(ZooKeeper zk) throws KeeperException, InterruptedException {
+      byte[] data = zk.getData(path, false, null);
+      return data == null ? new byte[0] : data;
+    }
+
+    @Override
     CompletableFuture<byte[]> send(ZooKeeper zk) {
       CompletableFuture<byte[]> f = new CompletableFuture<>();
       zk.getData(path, false, (rc, p, ctx, data, stat) -> {
@@ -44,6 +50,11 @@ public final class Calls {
   public static final class Exists extends ZkCall<Stat> {
     public Exists(String path) {
       super("exists", path, Kind.READ, false);
+    }
+
+    @Override
+    Stat sendSync(ZooKeeper zk) throws KeeperException, InterruptedException {
+      return zk.exists(path, false);
     }
 
     @Override
@@ -65,6 +76,11 @@ public final class Calls {
   public static final class GetChildren extends ZkCall<List<String>> {
     public GetChildren(String path) {
       super("getChildren", path, Kind.READ, false);
+    }
+
+    @Override
+    List<String> sendSync(ZooKeeper zk) throws KeeperException, InterruptedException {
+      return zk.getChildren(path, false);
     }
 
     @Override
@@ -139,6 +155,15 @@ public final class Calls {
     }
 
     @Override
+    String sendSync(ZooKeeper zk) throws KeeperException, InterruptedException {
+      try {
+        return zk.create(sendPath, data, acl, mode);
+      } catch (KeeperException e) {
+        throw KeeperException.create(e.code(), path);
+      }
+    }
+
+    @Override
     CompletableFuture<String> resendAfterLoss(ZooKeeper zk) {
       if (protectedId == null) {
         return send(zk);
@@ -209,6 +234,11 @@ public final class Calls {
     }
 
     @Override
+    Stat sendSync(ZooKeeper zk) throws KeeperException, InterruptedException {
+      return zk.setData(path, data, version);
+    }
+
+    @Override
     CompletableFuture<Stat> send(ZooKeeper zk) {
       CompletableFuture<Stat> f = new CompletableFuture<>();
       zk.setData(path, data, version, (rc, p, ctx, stat) -> {
@@ -246,6 +276,12 @@ public final class Calls {
     public Delete(String path, int version) {
       super("delete", path, Kind.WRITE, false);
       this.version = version;
+    }
+
+    @Override
+    Void sendSync(ZooKeeper zk) throws KeeperException, InterruptedException {
+      zk.delete(path, version);
+      return null;
     }
 
     @Override

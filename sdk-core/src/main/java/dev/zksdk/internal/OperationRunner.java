@@ -14,6 +14,7 @@ import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.core.functions.CheckedSupplier;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import java.time.Duration;
@@ -170,16 +171,10 @@ public final class OperationRunner {
         return;
       }
       state.lastWasNotConnected = false;
-      if (call.sessionBound) {
-        long sid = zk.getSessionId();
-        if (state.sessionId == 0) {
-          state.sessionId = sid;
-        } else if (sid != state.sessionId) {
-          out.completeExceptionally(new ZkSessionExpiredException(call.path, call.name + " " + call.path
-              + ": session 0x" + Long.toHexString(state.sessionId) + " expired before the result was known; "
-              + "session-bound work is not redone on the new session 0x" + Long.toHexString(sid), null));
-          return;
-        }
+      ZkSessionExpiredException expired = sessionChanged(call, state, zk);
+      if (expired != null) {
+        out.completeExceptionally(expired);
+        return;
       }
       CompletableFuture<T> sent;
       try {
@@ -197,6 +192,130 @@ public final class OperationRunner {
       });
     });
     return out;
+  }
+
+  /** For session-bound work: the session it started in, and an expiry when the live session is another one. */
+  private static ZkSessionExpiredException sessionChanged(ZkCall<?> call, CallState state, ZooKeeper zk) {
+    if (!call.sessionBound) {
+      return null;
+    }
+    long sid = zk.getSessionId();
+    if (state.sessionId == 0) {
+      state.sessionId = sid;
+      return null;
+    }
+    if (sid == state.sessionId) {
+      return null;
+    }
+    return new ZkSessionExpiredException(call.path, call.name + " " + call.path + ": session 0x"
+        + Long.toHexString(state.sessionId) + " expired before the result was known; session-bound work is not "
+        + "redone on the new session 0x" + Long.toHexString(sid), null);
+  }
+
+  /**
+   * Runs {@code call} through the same pipeline on the caller's thread, with ZooKeeper's synchronous API: the
+   * result is handed over by the connection thread directly, without the extra hop through ZooKeeper's event
+   * thread that an asynchronous callback takes. Outcomes, retries and exceptions are exactly those of
+   * {@link #execute}.
+   */
+  public <T> T executeSync(SharedSession session, ZkCall<T> call) {
+    long startNanos = System.nanoTime();
+    CallState state = new CallState(startNanos + policy.operationTimeout().toNanos());
+    CheckedSupplier<T> decorated = Retry.decorateCheckedSupplier(retry, () -> attemptSync(session, call, state));
+    decorated = CircuitBreaker.decorateCheckedSupplier(breaker, decorated);
+    decorated = Bulkhead.decorateCheckedSupplier(bulkhead, decorated);
+    T value;
+    try {
+      value = decorated.get();
+    } catch (Throwable error) {
+      Throwable failure = translate(error, call);
+      record(call, state, startNanos, failure);
+      if (failure instanceof ZkInterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      if (failure instanceof RuntimeException) {
+        throw (RuntimeException) failure;
+      }
+      if (failure instanceof Error) {
+        throw (Error) failure;
+      }
+      throw new IllegalStateException(failure);
+    }
+    record(call, state, startNanos, null);
+    return value;
+  }
+
+  private <T> T attemptSync(SharedSession session, ZkCall<T> call, CallState state) {
+    long remainingNanos = state.deadlineNanos - System.nanoTime();
+    if (remainingNanos <= 0) {
+      throw finalConnectionFailure(call, state);
+    }
+    ZooKeeper zk;
+    if (session.isConnected()) {
+      zk = session.currentHandle();
+    } else {
+      Duration wait = Duration.ofNanos(Math.min(remainingNanos, config.connectionTimeout().toNanos()));
+      try {
+        zk = session.awaitConnected(wait).get();
+      } catch (InterruptedException e) {
+        throw interrupted(call, e);
+      } catch (ExecutionException e) {
+        Throwable cause = unwrap(e);
+        if (cause instanceof TimeoutException) {
+          state.lastWasNotConnected = true;
+          CompletableFuture<T> out = new CompletableFuture<>();
+          retryOrFail(out, call, state, Code.CONNECTIONLOSS);
+          return joinAttempt(out, call);
+        }
+        throw cause instanceof RuntimeException ? (RuntimeException) cause : new IllegalStateException(cause);
+      }
+    }
+    state.lastWasNotConnected = false;
+    ZkSessionExpiredException expired = sessionChanged(call, state, zk);
+    if (expired != null) {
+      throw expired;
+    }
+    if (state.lostInFlight) {
+      // Rare: after a loss in flight the resend checks the server first (protected creates); asynchronous.
+      CompletableFuture<T> out = new CompletableFuture<>();
+      ZooKeeper handle = zk;
+      call.resendAfterLoss(zk).whenComplete((value, error) -> {
+        if (error == null) {
+          out.complete(value);
+        } else {
+          onFailure(out, call, state, handle, unwrap(error));
+        }
+      });
+      return joinAttempt(out, call);
+    }
+    try {
+      return call.sendSync(zk);
+    } catch (KeeperException e) {
+      // The same classification as the asynchronous path; it completes at once but for the rare checks after a
+      // loss, which read the server first.
+      CompletableFuture<T> out = new CompletableFuture<>();
+      onFailure(out, call, state, zk, e);
+      return joinAttempt(out, call);
+    } catch (InterruptedException e) {
+      throw interrupted(call, e);
+    }
+  }
+
+  /** Waits for one attempt's outcome, rethrowing its failure as is (a retryable one included). */
+  private static <T> T joinAttempt(CompletableFuture<T> attempt, ZkCall<?> call) {
+    try {
+      return attempt.get();
+    } catch (InterruptedException e) {
+      throw interrupted(call, e);
+    } catch (ExecutionException e) {
+      Throwable cause = unwrap(e);
+      throw cause instanceof RuntimeException ? (RuntimeException) cause : new IllegalStateException(cause);
+    }
+  }
+
+  private static ZkInterruptedException interrupted(ZkCall<?> call, InterruptedException e) {
+    return new ZkInterruptedException(call.path, call.name + " " + call.path + ": interrupted while waiting"
+        + (call.isWrite() ? "; the write may or may not have been applied" : ""), e);
   }
 
   private <T> void onFailure(CompletableFuture<T> out, ZkCall<T> call, CallState state, ZooKeeper zk, Throwable e) {

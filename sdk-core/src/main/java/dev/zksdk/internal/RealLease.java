@@ -48,7 +48,7 @@ final class RealLease implements ZkLease {
   }
 
   private <T> T sync(ZkCall<T> call) {
-    return OperationRunner.join(runner.execute(session, call), call);
+    return runner.executeSync(session, call);
   }
 
   private <T> CompletableFuture<T> async(ZkCall<T> call) {

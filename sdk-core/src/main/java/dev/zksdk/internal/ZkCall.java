@@ -38,6 +38,23 @@ public abstract class ZkCall<T> {
   /** Sends the operation; the future fails with a {@link KeeperException} for a non-OK result. */
   abstract CompletableFuture<T> send(ZooKeeper zk);
 
+  /**
+   * Sends the operation and waits for its result on the calling thread. The default goes through {@link #send};
+   * operations with a synchronous ZooKeeper call override it, which saves the hand-off through ZooKeeper's event
+   * thread.
+   */
+  T sendSync(ZooKeeper zk) throws KeeperException, InterruptedException {
+    try {
+      return send(zk).get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof KeeperException) {
+        throw (KeeperException) cause;
+      }
+      throw cause instanceof RuntimeException ? (RuntimeException) cause : new IllegalStateException(cause);
+    }
+  }
+
   /** Sends again after an attempt was lost in flight. Protected creates look for their node first. */
   CompletableFuture<T> resendAfterLoss(ZooKeeper zk) {
     return send(zk);
