@@ -14,6 +14,7 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.Op;
 import org.apache.zookeeper.OpResult;
+import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Stat;
 import org.apache.zookeeper.proto.CreateRequest;
 
@@ -41,11 +42,15 @@ final class RealLease implements ZkLease {
   }
 
   private <T> T sync(ZkCall<T> call) {
-    return OperationRunner.join(runner.execute(session, call), call);
+    try {
+      return OperationRunner.join(runner.execute(session, call), call);
+    } catch (dev.zksdk.ZkAuthException e) {
+      throw AuthErrors.explain(e, call, session);
+    }
   }
 
   private <T> CompletableFuture<T> async(ZkCall<T> call) {
-    return runner.execute(session, call);
+    return AuthErrors.explainAsync(runner.execute(session, call), call, session);
   }
 
   private ZkCall<byte[]> getDataCall(String path) {
@@ -64,6 +69,11 @@ final class RealLease implements ZkLease {
   }
 
   private ZkCall<String> createCall(String path, byte[] data, CreateMode mode) {
+    return createCall(path, data, mode, null);
+  }
+
+  /** {@code acl} null: the ensemble's ACL for the path. */
+  private ZkCall<String> createCall(String path, byte[] data, CreateMode mode, List<ACL> acl) {
     checkOpen();
     Validation.notNull("mode", mode);
     Validation.path("path", path, mode.isSequential());
@@ -71,7 +81,15 @@ final class RealLease implements ZkLease {
     if (mode.isTTL()) {
       throw new IllegalArgumentException("mode " + mode + " needs a TTL; use curator() for TTL nodes");
     }
-    return new Calls.Create(path, data, mode, null);
+    if (acl != null && acl.isEmpty()) {
+      throw new IllegalArgumentException("acl must not be empty (the server refuses a node nobody may access)");
+    }
+    return new Calls.Create(path, data, mode, acl != null ? acl : aclFor(path));
+  }
+
+  private List<ACL> aclFor(String path) {
+    List<ACL> acl = session.config().aclProvider().getAclForPath(path);
+    return acl == null || acl.isEmpty() ? session.config().aclProvider().getDefaultAcl() : acl;
   }
 
   private ZkCall<Stat> setDataCall(String path, byte[] data, int version) {
@@ -143,6 +161,11 @@ final class RealLease implements ZkLease {
   }
 
   @Override
+  public String create(String path, byte[] data, CreateMode mode, List<ACL> acl) {
+    return sync(createCall(path, data, mode, Validation.notNull("acl", acl)));
+  }
+
+  @Override
   public Stat setData(String path, byte[] data, int version) {
     return sync(setDataCall(path, data, version));
   }
@@ -180,6 +203,11 @@ final class RealLease implements ZkLease {
   @Override
   public CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode) {
     return async(createCall(path, data, mode));
+  }
+
+  @Override
+  public CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode, List<ACL> acl) {
+    return async(createCall(path, data, mode, Validation.notNull("acl", acl)));
   }
 
   @Override

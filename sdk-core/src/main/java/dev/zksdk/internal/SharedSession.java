@@ -3,6 +3,7 @@ package dev.zksdk.internal;
 import dev.zksdk.EnsembleConfig;
 import dev.zksdk.SessionEvent;
 import dev.zksdk.SessionState;
+import dev.zksdk.ZkAuthException;
 import dev.zksdk.hosts.BudgetedZooKeeper;
 import dev.zksdk.hosts.WeightedHostProvider;
 import dev.zksdk.recovery.SessionRecovery;
@@ -19,6 +20,8 @@ import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.retry.BoundedExponentialBackoffRetry;
 import org.apache.curator.utils.ZookeeperFactory;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.client.ZKClientConfig;
 import org.slf4j.Logger;
@@ -52,6 +55,14 @@ public final class SharedSession {
   private volatile Throwable lastHandleFailure;
   private volatile boolean closed;
   private long clampReportedFor;
+  /** The JAAS section of this ensemble's SASL login, or null without SASL. */
+  private final String saslSection;
+  /** Set once when the server refuses the credentials (or the SASL login fails): final for this session. */
+  private volatile ZkAuthException authFailure;
+  /** Completes when the current handle's SASL authentication succeeded; fails when it was refused. */
+  private volatile CompletableFuture<Void> saslOutcome = CompletableFuture.completedFuture(null);
+  /** Why connecting timed out, when the pool could find out (a failed TLS handshake); cleared on connection. */
+  private volatile Throwable lastConnectFailure;
 
   SharedSession(RealSessionPool pool, EnsembleConfig config, int ensembleNumber, int index,
       ZookeeperFactory handles) {
@@ -73,7 +84,10 @@ public final class SharedSession {
           return t;
         })
         .ensembleTracker(false)
-        .waitForShutdownTimeoutMs(5_000);
+        .waitForShutdownTimeoutMs(5_000)
+        // Curator recipes run through lease.curator() create with the ensemble's ACL too.
+        .aclProvider(config.aclProvider());
+    this.saslSection = config.sasl() == null ? null : JaasSections.acquire(config.sasl());
     for (EnsembleConfig.Auth auth : config.authorizations()) {
       builder.authorization(auth.scheme(), auth.secret());
     }
@@ -99,8 +113,32 @@ public final class SharedSession {
     client.start();
   }
 
-  /** Completes with the live ZooKeeper handle once connected, or fails with {@link TimeoutException}. */
+  /**
+   * Completes with the live ZooKeeper handle once connected (and, with SASL, authenticated), or fails with
+   * {@link TimeoutException}; fails at once with {@link ZkAuthException} after the server refused the credentials.
+   */
   public CompletableFuture<ZooKeeper> awaitConnected(Duration timeout) {
+    ZkAuthException failed = authFailure;
+    if (failed != null) {
+      return CompletableFuture.failedFuture(failed);
+    }
+    CompletableFuture<ZooKeeper> connected = awaitConnection(timeout);
+    return saslSection == null ? connected : connected.thenCompose(zk -> awaitAuthenticated(zk, timeout));
+  }
+
+  /**
+   * ZooKeeper holds requests back while SASL runs and fails them if it fails; waiting here makes a lease taken
+   * during the first authentication fail with the reason instead of handing out a session that is about to.
+   */
+  private CompletableFuture<ZooKeeper> awaitAuthenticated(ZooKeeper zk, Duration timeout) {
+    CompletableFuture<Void> outcome = saslOutcome;
+    if (outcome.isDone() && !outcome.isCompletedExceptionally()) {
+      return CompletableFuture.completedFuture(zk);
+    }
+    return outcome.copy().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).thenApply(ignored -> zk);
+  }
+
+  private CompletableFuture<ZooKeeper> awaitConnection(Duration timeout) {
     if (closed) {
       return CompletableFuture.failedFuture(new IllegalStateException("the pool is closed"));
     }
@@ -122,12 +160,28 @@ public final class SharedSession {
       return true;
     } catch (java.util.concurrent.ExecutionException e) {
       if (e.getCause() instanceof TimeoutException) {
+        explainConnectTimeout();
         return false;
       }
       if (e.getCause() instanceof RuntimeException) {
         throw (RuntimeException) e.getCause();
       }
       throw new IllegalStateException(e.getCause());
+    }
+  }
+
+  /**
+   * ZooKeeper's client only logs a failed TLS handshake and tries again; one handshake of the pool's own finds out
+   * why, for the "no session connected" error.
+   */
+  private void explainConnectTimeout() {
+    if (config.tls() != null && !closed) {
+      Duration probeTimeout = config.connectionTimeout().compareTo(Duration.ofSeconds(5)) < 0
+          ? config.connectionTimeout() : Duration.ofSeconds(5);
+      Throwable why = TlsProbe.diagnose(config, probeTimeout);
+      if (why != null) {
+        lastConnectFailure = why;
+      }
     }
   }
 
@@ -158,6 +212,7 @@ public final class SharedSession {
         case RECONNECTED:
         case READ_ONLY:
           ZooKeeper zk = currentHandle();
+          lastConnectFailure = null;
           newId = zk.getSessionId();
           negotiatedTimeout = Duration.ofMillis(zk.getSessionTimeout());
           server = serverOf(zk);
@@ -232,6 +287,9 @@ public final class SharedSession {
       closed = true;
     }
     recovery.close();
+    if (saslSection != null) {
+      JaasSections.release(config.sasl());
+    }
     SessionState previous = state;
     long id = sessionId;
     state = SessionState.CLOSED;
@@ -250,7 +308,114 @@ public final class SharedSession {
   }
 
   public boolean isConnected() {
-    return started && !closed && client.getZookeeperClient().isConnected();
+    return started && !closed && authFailure == null && client.getZookeeperClient().isConnected();
+  }
+
+  /**
+   * Why the server refused this session's credentials (or its SASL login failed), or null. Once set, every lease and
+   * operation of the session fails at once with it, and the pool does not try the credentials again.
+   */
+  public ZkAuthException authFailure() {
+    return authFailure;
+  }
+
+  /** A fresh client config for a new handle: this ensemble's TLS and SASL settings, nothing JVM-wide. */
+  private ZKClientConfig newClientConfig() {
+    if (saslSection != null) {
+      JaasSections.ensureInstalled();
+      saslOutcome = new CompletableFuture<>();
+    }
+    return SessionClientConfig.forEnsemble(config, saslSection);
+  }
+
+  /**
+   * Called on ZooKeeper's event thread for {@code AuthFailed}: the server refused the credentials (the handle is
+   * dead), or the SASL login failed on this side (ZooKeeper then goes on without an identity, so the handle is
+   * closed here). The failure is final: credentials that were refused are not tried again, since repeated failed
+   * logins can lock an account and the same secret cannot start working on its own.
+   */
+  private void onAuthFailed(AuthWatcher watcher) {
+    ZooKeeper zk = watcher.handle;
+    boolean refusedByServer = zk != null && zk.getState() == ZooKeeper.States.AUTH_FAILED;
+    ZkAuthException failure = new ZkAuthException(KeeperException.Code.AUTHFAILED, null, "authentication to "
+        + config.connectString() + " failed (AUTHFAILED): " + (refusedByServer
+        ? "the server refused this session's credentials (" + AuthErrors.identities(config) + ")"
+        : "the SASL login on this side failed before connecting (" + AuthErrors.identities(config) + "; see the "
+            + "ZooKeeper client's log for the login module's reason)")
+        + ". Every lease and operation on this ensemble now fails at once; the pool does not try these credentials "
+        + "again. Fix them, then lease with a config that has the new ones.", null);
+    SessionEvent event = null;
+    synchronized (stateLock) {
+      if (closed || authFailure != null) {
+        watcher.outcome.completeExceptionally(authFailure != null ? authFailure : failure);
+        return;
+      }
+      authFailure = failure;
+      SessionState previous = state;
+      if (previous != SessionState.LOST) {
+        state = SessionState.LOST;
+        event = new SessionEvent(config.connectString(), index, previous, SessionState.LOST, sessionId, sessionId,
+            null, null, Instant.now());
+      }
+    }
+    watcher.outcome.completeExceptionally(failure);
+    connectedSignal.completeExceptionally(failure);
+    log.error("{}: {}", label, failure.getMessage());
+    watcher.failed = true;
+    closeIfAlive(zk);
+    if (event != null) {
+      pool.publish(event);
+    }
+  }
+
+  /** A handle whose identity was refused must not go on anonymously: ZooKeeper would, after a failed login. */
+  private void closeIfAlive(ZooKeeper zk) {
+    if (zk == null || !zk.getState().isAlive()) {
+      return;
+    }
+    // Closing from ZooKeeper's own event thread could wait on it; any other thread will do.
+    Thread closer = new Thread(() -> {
+      try {
+        zk.close();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, label + "-auth-failed-close");
+    closer.setDaemon(true);
+    closer.start();
+  }
+
+  /** Watches a handle's authentication events, then passes every event on to Curator. */
+  private final class AuthWatcher implements Watcher {
+    private final Watcher curator;
+    private final CompletableFuture<Void> outcome;
+    private volatile ZooKeeper handle;
+    private volatile boolean failed;
+
+    AuthWatcher(Watcher curator, CompletableFuture<Void> outcome) {
+      this.curator = curator;
+      this.outcome = outcome;
+    }
+
+    /** The handle is known only once its constructor returned, and a failed login can be reported before that. */
+    void attach(ZooKeeper zk) {
+      handle = zk;
+      if (failed) {
+        closeIfAlive(zk);
+      }
+    }
+
+    @Override
+    public void process(org.apache.zookeeper.WatchedEvent event) {
+      if (event.getType() == Watcher.Event.EventType.None) {
+        if (event.getState() == Watcher.Event.KeeperState.SaslAuthenticated) {
+          outcome.complete(null);
+        } else if (event.getState() == Watcher.Event.KeeperState.AuthFailed) {
+          onAuthFailed(this);
+        }
+      }
+      curator.process(event);
+    }
   }
 
   public boolean isStarted() {
@@ -299,7 +464,8 @@ public final class SharedSession {
    * limited), or null. Reported with "no connected session" errors, which would otherwise hide the reason.
    */
   public Throwable lastHandleFailure() {
-    return lastHandleFailure;
+    Throwable handleFailure = lastHandleFailure;
+    return handleFailure != null ? handleFailure : lastConnectFailure;
   }
 
   public CuratorFramework client() {
@@ -369,8 +535,11 @@ public final class SharedSession {
       String original = current.getName();
       current.setName(label);
       try {
-        ZooKeeper zk = delegate.newZooKeeper(connectString, sessionTimeout, watcher, canBeReadOnly,
-            clientConfig == null ? new ZKClientConfig() : clientConfig);
+        // The session's own config, never Curator's or a JVM-wide one: see SessionClientConfig.
+        ZKClientConfig ownConfig = session.newClientConfig();
+        AuthWatcher authWatcher = session.new AuthWatcher(watcher, session.saslOutcome);
+        ZooKeeper zk = delegate.newZooKeeper(connectString, sessionTimeout, authWatcher, canBeReadOnly, ownConfig);
+        authWatcher.attach(zk);
         session.lastHandleFailure = null;
         return zk;
       } catch (Exception | Error e) {
