@@ -6,6 +6,7 @@ import dev.zksdk.security.TlsConfig;
 import org.apache.zookeeper.ClientCnxnSocketNetty;
 import org.apache.zookeeper.client.ZKClientConfig;
 import org.apache.zookeeper.common.ClientX509Util;
+import org.apache.zookeeper.common.X509Util;
 
 /**
  * The ZooKeeper client config of one pooled session, built from its {@link EnsembleConfig} alone for everything that
@@ -67,6 +68,10 @@ public final class SessionClientConfig extends ZKClientConfig {
       c.setProperty(LOGIN_CONTEXT_NAME_KEY, saslSection);
       c.setProperty(ZK_SASL_CLIENT_USERNAME, sasl.serviceName());
       c.setProperty(ZK_SASL_CLIENT_CANONICALIZE_HOSTNAME, Boolean.toString(sasl.canonicalizeHostname()));
+      if (sasl.digestMd5()) {
+        // ZooKeeper refuses DIGEST-MD5 in FIPS mode (its default), and the config asked for DIGEST-MD5.
+        c.setProperty(X509Util.FIPS_MODE_PROPERTY, "false");
+      }
       if (sasl.serverPrincipal() != null || c.getProperty(ZOOKEEPER_SERVER_PRINCIPAL) != null) {
         c.setProperty(ZOOKEEPER_SERVER_PRINCIPAL, sasl.serverPrincipal());
       }

@@ -334,11 +334,14 @@ public final class SharedSession {
    * closed here). The failure is final: credentials that were refused are not tried again, since repeated failed
    * logins can lock an account and the same secret cannot start working on its own.
    */
-  private void onAuthFailed(AuthWatcher watcher) {
+  private void onAuthFailed(AuthWatcher watcher, boolean saslDidNotStart) {
     ZooKeeper zk = watcher.handle;
     boolean refusedByServer = zk != null && zk.getState() == ZooKeeper.States.AUTH_FAILED;
     ZkAuthException failure = new ZkAuthException(KeeperException.Code.AUTHFAILED, null, "authentication to "
-        + config.connectString() + " failed (AUTHFAILED): " + (refusedByServer
+        + config.connectString() + " failed (AUTHFAILED): " + (saslDidNotStart
+        ? "SASL could not start on this side (" + AuthErrors.identities(config) + "; see the ZooKeeper client's log "
+            + "for why)"
+        : refusedByServer
         ? "the server refused this session's credentials (" + AuthErrors.identities(config) + ")"
         : "the SASL login on this side failed before connecting (" + AuthErrors.identities(config) + "; see the "
             + "ZooKeeper client's log for the login module's reason)")
@@ -411,7 +414,14 @@ public final class SharedSession {
         if (event.getState() == Watcher.Event.KeeperState.SaslAuthenticated) {
           outcome.complete(null);
         } else if (event.getState() == Watcher.Event.KeeperState.AuthFailed) {
-          onAuthFailed(this);
+          onAuthFailed(this, false);
+        } else if (event.getState() == null) {
+          // ZooKeeper reports a SASL client that could not even start (say, a mechanism refused on this side) as an
+          // event without a state; Curator would fail on it. It is an authentication failure: say so, to both.
+          onAuthFailed(this, true);
+          curator.process(new org.apache.zookeeper.WatchedEvent(Watcher.Event.EventType.None,
+              Watcher.Event.KeeperState.AuthFailed, null));
+          return;
         }
       }
       curator.process(event);

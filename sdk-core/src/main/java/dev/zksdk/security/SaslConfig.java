@@ -19,6 +19,12 @@ import java.util.TreeMap;
  *   <li>{@link #jaasSection(String)}: a section of the JVM's existing JAAS configuration, by name.</li>
  * </ul>
  *
+ * <p>DIGEST-MD5 (a user name and password, no Kerberos) is not a FIPS-approved mechanism, and ZooKeeper's client
+ * refuses it while its FIPS mode ({@code zookeeper.fips-mode}, on by default) is on. A config that logs in with
+ * DIGEST-MD5 ({@link #digest(String, String)}, or {@link Builder#digestMd5(boolean)} for a JAAS section that does)
+ * therefore runs its ensemble's sessions with ZooKeeper's FIPS mode off; for TLS that means ZooKeeper's own trust
+ * manager, which checks host names itself, instead of the JDK's endpoint identification. Other ensembles keep it on.
+ *
  * <p>An ensemble without a {@code SaslConfig} does not use SASL at all, even if the JVM's JAAS configuration has a
  * {@code Client} section: a pooled session's identity is always what its {@code EnsembleConfig} says.
  *
@@ -44,6 +50,7 @@ public final class SaslConfig {
   private final String serviceName;
   private final String serverPrincipal;
   private final boolean canonicalizeHostname;
+  private final boolean digestMd5;
 
   private SaslConfig(Builder b) {
     this.jaasSection = b.jaasSection;
@@ -52,6 +59,7 @@ public final class SaslConfig {
     this.serviceName = b.serviceName;
     this.serverPrincipal = b.serverPrincipal;
     this.canonicalizeHostname = b.canonicalizeHostname;
+    this.digestMd5 = b.digestMd5 != null ? b.digestMd5 : DIGEST_LOGIN_MODULE.equals(b.loginModule);
   }
 
   /** SASL DIGEST-MD5 with a user name and password (the server lists users in its {@code Server} JAAS section). */
@@ -82,6 +90,7 @@ public final class SaslConfig {
     b.serviceName = serviceName;
     b.serverPrincipal = serverPrincipal;
     b.canonicalizeHostname = canonicalizeHostname;
+    b.digestMd5 = digestMd5;
     return b;
   }
 
@@ -114,6 +123,11 @@ public final class SaslConfig {
     return canonicalizeHostname;
   }
 
+  /** Whether the login uses DIGEST-MD5 (user name and password), so ZooKeeper's FIPS mode must be off for it. */
+  public boolean digestMd5() {
+    return digestMd5;
+  }
+
   @Override
   public boolean equals(Object o) {
     if (this == o) {
@@ -124,6 +138,7 @@ public final class SaslConfig {
     }
     SaslConfig that = (SaslConfig) o;
     return canonicalizeHostname == that.canonicalizeHostname
+        && digestMd5 == that.digestMd5
         && Objects.equals(jaasSection, that.jaasSection)
         && Objects.equals(loginModule, that.loginModule)
         && options.equals(that.options)
@@ -133,7 +148,8 @@ public final class SaslConfig {
 
   @Override
   public int hashCode() {
-    return Objects.hash(jaasSection, loginModule, options, serviceName, serverPrincipal, canonicalizeHostname);
+    return Objects.hash(jaasSection, loginModule, options, serviceName, serverPrincipal, canonicalizeHostname,
+        digestMd5);
   }
 
   @Override
@@ -154,7 +170,8 @@ public final class SaslConfig {
     if (serverPrincipal != null) {
       s.append(", serverPrincipal=").append(serverPrincipal);
     }
-    return s.append(", canonicalizeHostname=").append(canonicalizeHostname).append('}').toString();
+    return s.append(", canonicalizeHostname=").append(canonicalizeHostname)
+        .append(", digestMd5=").append(digestMd5).append('}').toString();
   }
 
   /** Builds a {@link SaslConfig}: either a login module with options, or an existing JAAS section. */
@@ -165,6 +182,7 @@ public final class SaslConfig {
     private String serviceName = DEFAULT_SERVICE_NAME;
     private String serverPrincipal;
     private boolean canonicalizeHostname = DEFAULT_CANONICALIZE_HOSTNAME;
+    private Boolean digestMd5;
 
     private Builder() {}
 
@@ -219,6 +237,15 @@ public final class SaslConfig {
     /** Whether to canonicalize server host names to build their principals (default true). */
     public Builder canonicalizeHostname(boolean canonicalize) {
       this.canonicalizeHostname = canonicalize;
+      return this;
+    }
+
+    /**
+     * Whether the login authenticates with DIGEST-MD5 (a user name and password, no Kerberos principal). Default:
+     * true for {@link #DIGEST_LOGIN_MODULE}, false otherwise; set it for a JAAS section that uses DIGEST-MD5.
+     */
+    public Builder digestMd5(boolean digestMd5) {
+      this.digestMd5 = digestMd5;
       return this;
     }
 
