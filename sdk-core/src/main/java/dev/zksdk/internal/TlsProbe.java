@@ -2,8 +2,11 @@ package dev.zksdk.internal;
 
 import dev.zksdk.EnsembleConfig;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -20,6 +23,8 @@ import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLException;
 import org.apache.zookeeper.common.ClientX509Util;
 
@@ -32,6 +37,9 @@ import org.apache.zookeeper.common.ClientX509Util;
  * <p>Only called after a connection attempt timed out, so it costs nothing on the normal path.
  */
 final class TlsProbe {
+
+  /** How long a finished handshake is watched for a late refusal of the client's certificate. */
+  private static final long AFTER_HANDSHAKE_WAIT_MS = 1_000;
 
   private TlsProbe() {}
 
@@ -80,13 +88,31 @@ final class TlsProbe {
     String host = server.substring(0, colon);
     int port = Integer.parseInt(server.substring(colon + 1));
     SslHandler[] handler = new SslHandler[1];
+    AtomicLong bytesFromServer = new AtomicLong();
+    AtomicReference<Throwable> afterHandshake = new AtomicReference<>();
     Bootstrap bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
             handler[0] = context.newHandler(ch.alloc(), host, port);
+            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+              @Override
+              public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                if (msg instanceof ByteBuf) {
+                  bytesFromServer.addAndGet(((ByteBuf) msg).readableBytes());
+                }
+                ctx.fireChannelRead(msg);
+              }
+            });
             ch.pipeline().addLast(handler[0]);
+            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+              @Override
+              public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                afterHandshake.compareAndSet(null, cause);
+                ctx.close();
+              }
+            });
           }
         });
     Channel channel = null;
@@ -101,7 +127,25 @@ final class TlsProbe {
         return new Result(false, new SSLException("TLS handshake with " + server + " did not finish within "
             + timeout.toMillis() + " ms: the server may not speak TLS on this port (is it the secureClientPort?)"));
       }
-      return done.isSuccess() ? Result.OK : new Result(false, describe(server, ensemble, done.cause()));
+      if (!done.isSuccess()) {
+        if (bytesFromServer.get() == 0) {
+          return new Result(false, new SSLException("TLS handshake with " + server + " failed: the server closed the "
+              + "connection without answering the TLS hello: it does not speak TLS there (is " + server + " the "
+              + "server's secureClientPort?)", done.cause()));
+        }
+        return new Result(false, describe(server, ensemble, done.cause()));
+      }
+      // With TLS 1.3 the client's side of the handshake ends before the server has checked the client's
+      // certificate; a refusal arrives as an alert right after.
+      if (channel.closeFuture().await(Math.min(timeout.toMillis(), AFTER_HANDSHAKE_WAIT_MS))) {
+        Throwable why = afterHandshake.get();
+        return new Result(false, why != null ? describe(server, ensemble, why)
+            : new SSLException("TLS handshake with " + server + " failed: the server closed the connection right "
+                + "after the handshake: " + (ensemble.tls().keyStore() == null
+                ? "it requires a client certificate, and none was sent (configure a key store the server trusts)"
+                : "it did not accept this client's certificate (is its CA in the server's trust store?)")));
+      }
+      return Result.OK;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return Result.NOT_TRIED;
