@@ -75,10 +75,12 @@ public final class SessionClientConfig extends ZKClientConfig {
       if (sasl.serverPrincipal() != null || c.getProperty(ZOOKEEPER_SERVER_PRINCIPAL) != null) {
         c.setProperty(ZOOKEEPER_SERVER_PRINCIPAL, sasl.serverPrincipal());
       }
-      // While SASL is in progress, ZooKeeper's NIO socket logs every packet it holds back at DEBUG, and the digest
-      // credentials the pool adds (addauth) are among them, rendered in hex. The Netty socket holds packets back
-      // without logging them.
-      netty = true;
+      if (!ensemble.authorizations().isEmpty()) {
+        // While SASL is in progress, ZooKeeper's NIO socket logs every packet it holds back at DEBUG, and the
+        // credentials the pool adds (addauth) are among them, rendered in hex. The Netty socket holds packets back
+        // without logging them. (SASL alone stays on NIO, where a refusal is always seen before the server's close.)
+        netty = true;
+      }
     } else {
       // No SASL unless the ensemble asks for it: a JVM-wide JAAS "Client" section must not give a pooled session an
       // identity its config does not name.

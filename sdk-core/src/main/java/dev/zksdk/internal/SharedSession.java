@@ -200,8 +200,8 @@ public final class SharedSession {
     long newId;
     boolean fresh = false;
     synchronized (stateLock) {
-      if (closed) {
-        return;
+      if (closed || authFailure != null) {
+        return; // after an authentication failure only the pool's own LOST event stands
       }
       SessionState previous = state;
       previousId = sessionId;
@@ -361,29 +361,27 @@ public final class SharedSession {
             null, null, Instant.now());
       }
     }
+    log.error("{}: {}", label, failure.getMessage());
+    if (event != null) {
+      pool.publish(event); // listeners hear of it before any caller gets the exception
+    }
     watcher.outcome.completeExceptionally(failure);
     connectedSignal.completeExceptionally(failure);
-    log.error("{}: {}", label, failure.getMessage());
     watcher.failed = true;
-    closeIfAlive(zk);
-    if (event != null) {
-      pool.publish(event);
-    }
+    stopAfterAuthFailure(zk);
   }
 
-  /** A handle whose identity was refused must not go on anonymously: ZooKeeper would, after a failed login. */
-  private void closeIfAlive(ZooKeeper zk) {
-    if (zk == null || !zk.getState().isAlive()) {
-      return;
+  /**
+   * Nothing of this session may try again: not the handle (after a failed login ZooKeeper would go on without an
+   * identity; after a refusal it sees too late, it reconnects), not Curator (it would replace an expired handle).
+   */
+  private void stopAfterAuthFailure(ZooKeeper zk) {
+    if (zk != null && zk.getState().isAlive()) {
+      // Dead at once, as Curator itself ends handles: a reconnect the handle already scheduled is refused.
+      zk.getTestable().injectSessionExpiration();
     }
-    // Closing from ZooKeeper's own event thread could wait on it; any other thread will do.
-    Thread closer = new Thread(() -> {
-      try {
-        zk.close();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, label + "-auth-failed-close");
+    // Closing Curator waits for ZooKeeper's event thread, which may be this one; any other thread will do.
+    Thread closer = new Thread(client::close, label + "-auth-failed-close");
     closer.setDaemon(true);
     closer.start();
   }
@@ -394,6 +392,8 @@ public final class SharedSession {
     private final CompletableFuture<Void> outcome;
     private volatile ZooKeeper handle;
     private volatile boolean failed;
+    /** The SASL client of the current connection, to read its verdict if the connection drops. */
+    private volatile org.apache.zookeeper.client.ZooKeeperSaslClient connectionSasl;
 
     AuthWatcher(Watcher curator, CompletableFuture<Void> outcome) {
       this.curator = curator;
@@ -404,7 +404,7 @@ public final class SharedSession {
     void attach(ZooKeeper zk) {
       handle = zk;
       if (failed) {
-        closeIfAlive(zk);
+        stopAfterAuthFailure(zk);
       }
     }
 
@@ -415,6 +415,18 @@ public final class SharedSession {
           outcome.complete(null);
         } else if (event.getState() == Watcher.Event.KeeperState.AuthFailed) {
           onAuthFailed(this, false);
+        } else if (event.getState() == Watcher.Event.KeeperState.SyncConnected
+            || event.getState() == Watcher.Event.KeeperState.ConnectedReadOnly) {
+          ZooKeeper zk = handle;
+          connectionSasl = saslSection == null || zk == null ? null : zk.getSaslClient();
+        } else if (event.getState() == Watcher.Event.KeeperState.Disconnected) {
+          // On the Netty socket the server's close can overtake ZooKeeper's own check of the SASL verdict: it then
+          // reports a plain disconnect and would try again. The connection's SASL client still knows.
+          org.apache.zookeeper.client.ZooKeeperSaslClient sasl = connectionSasl;
+          connectionSasl = null;
+          if (sasl != null && sasl.isFailed()) {
+            onAuthFailed(this, false);
+          }
         } else if (event.getState() == null) {
           // ZooKeeper reports a SASL client that could not even start (say, a mechanism refused on this side) as an
           // event without a state; Curator would fail on it. It is an authentication failure: say so, to both.
@@ -545,6 +557,10 @@ public final class SharedSession {
       String original = current.getName();
       current.setName(label);
       try {
+        ZkAuthException refused = session.authFailure;
+        if (refused != null) {
+          throw refused; // Curator replacing a handle after an authentication failure: nothing may try again
+        }
         // The session's own config, never Curator's or a JVM-wide one: see SessionClientConfig.
         ZKClientConfig ownConfig = session.newClientConfig();
         AuthWatcher authWatcher = session.new AuthWatcher(watcher, session.saslOutcome);

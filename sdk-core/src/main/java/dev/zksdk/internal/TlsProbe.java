@@ -44,8 +44,9 @@ final class TlsProbe {
   private TlsProbe() {}
 
   /**
-   * Handshakes with each server of {@code ensemble} in turn; returns an {@link SSLException} describing the first
-   * failure, or null when a handshake succeeded (TLS is not why the session did not connect) or none could be tried.
+   * Handshakes with each server of {@code ensemble} in turn, all within {@code timeout}; returns an
+   * {@link SSLException} describing the first failure, or null when a handshake succeeded (TLS is not why the session
+   * did not connect) or none could be tried.
    */
   static SSLException diagnose(EnsembleConfig ensemble, Duration timeout) {
     SslContext context;
@@ -61,8 +62,13 @@ final class TlsProbe {
     });
     try {
       SSLException first = null;
+      long deadline = System.nanoTime() + timeout.toNanos();
       for (String server : ensemble.servers()) {
-        Result result = handshake(group, context, server, ensemble, timeout);
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        Result result = handshake(group, context, server, ensemble, Duration.ofNanos(left));
         if (result.succeeded) {
           return null;
         }
@@ -91,7 +97,7 @@ final class TlsProbe {
     AtomicLong bytesFromServer = new AtomicLong();
     AtomicReference<Throwable> afterHandshake = new AtomicReference<>();
     Bootstrap bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis())))
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {

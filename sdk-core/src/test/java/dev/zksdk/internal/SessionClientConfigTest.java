@@ -70,9 +70,13 @@ class SessionClientConfigTest {
       assertThat(withSasl.isSaslClientEnabled()).isTrue();
       assertThat(withSasl.getProperty(ZKClientConfig.LOGIN_CONTEXT_NAME_KEY)).isEqualTo("zksdk-sasl-x");
       assertThat(withSasl.getProperty(X509Util.FIPS_MODE_PROPERTY)).isEqualTo("false");
-      assertThat(withSasl.getProperty(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET))
-          .isEqualTo("org.apache.zookeeper.ClientCnxnSocketNetty");
-      assertThat(logs.text()).doesNotContain("jvm-wide-pw-Ue72").doesNotContain("sasl-pw-Rt61");
+      assertThat(withSasl.getProperty(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET)).as("SASL alone: NIO").isNull();
+      ZKClientConfig withSaslAndDigest = SessionClientConfig.forEnsemble(EnsembleConfig.builder()
+          .connectString("127.0.0.1:2181").sasl(sasl).digest("carol", "digest-pw-Lm28").build(), "zksdk-sasl-x");
+      assertThat(withSaslAndDigest.getProperty(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET))
+          .as("NIO would log the held-back addauth packet at DEBUG").isEqualTo("org.apache.zookeeper.ClientCnxnSocketNetty");
+      assertThat(logs.text()).doesNotContain("jvm-wide-pw-Ue72").doesNotContain("sasl-pw-Rt61")
+          .doesNotContain("digest-pw-Lm28");
     } finally {
       System.clearProperty("jute.maxbuffer");
     }

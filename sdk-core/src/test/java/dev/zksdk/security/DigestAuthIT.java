@@ -200,8 +200,9 @@ class DigestAuthIT {
         assertThatThrownBy(pool::lease).isInstanceOf(ZkAuthException.class);
       }
       // Longer than the session timeout: nothing reconnects and tries again.
-      await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() ->
-          logs.count(l -> l.contains("No authentication provider for scheme: no-such-scheme")) == 1);
+      await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+          assertThat(logs.lines()).filteredOn(l -> l.contains("No authentication provider for scheme: no-such-scheme"))
+              .hasSize(1));
     }
   }
 
