@@ -14,7 +14,6 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.Op;
 import org.apache.zookeeper.OpResult;
-import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Stat;
 import org.apache.zookeeper.proto.CreateRequest;
 
@@ -73,7 +72,7 @@ final class RealLease implements ZkLease {
   }
 
   /** {@code acl} null: the ensemble's ACL for the path. */
-  private ZkCall<String> createCall(String path, byte[] data, CreateMode mode, List<ACL> acl) {
+  private ZkCall<String> createCall(String path, byte[] data, CreateMode mode, List<org.apache.zookeeper.data.ACL> acl) {
     checkOpen();
     Validation.notNull("mode", mode);
     Validation.path("path", path, mode.isSequential());
@@ -87,8 +86,8 @@ final class RealLease implements ZkLease {
     return new Calls.Create(path, data, mode, acl != null ? acl : aclFor(path));
   }
 
-  private List<ACL> aclFor(String path) {
-    List<ACL> acl = session.config().aclProvider().getAclForPath(path);
+  private List<org.apache.zookeeper.data.ACL> aclFor(String path) {
+    List<org.apache.zookeeper.data.ACL> acl = session.config().aclProvider().getAclForPath(path);
     return acl == null || acl.isEmpty() ? session.config().aclProvider().getDefaultAcl() : acl;
   }
 
@@ -161,7 +160,7 @@ final class RealLease implements ZkLease {
   }
 
   @Override
-  public String create(String path, byte[] data, CreateMode mode, List<ACL> acl) {
+  public String create(String path, byte[] data, CreateMode mode, List<org.apache.zookeeper.data.ACL> acl) {
     return sync(createCall(path, data, mode, Validation.notNull("acl", acl)));
   }
 
@@ -206,7 +205,7 @@ final class RealLease implements ZkLease {
   }
 
   @Override
-  public CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode, List<ACL> acl) {
+  public CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode, List<org.apache.zookeeper.data.ACL> acl) {
     return async(createCall(path, data, mode, Validation.notNull("acl", acl)));
   }
 

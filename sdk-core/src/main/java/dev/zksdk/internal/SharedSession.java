@@ -84,13 +84,13 @@ public final class SharedSession {
           return t;
         })
         .ensembleTracker(false)
-        .waitForShutdownTimeoutMs(5_000)
-        // Curator recipes run through lease.curator() create with the ensemble's ACL too.
-        .aclProvider(config.aclProvider());
-    this.saslSection = config.sasl() == null ? null : JaasSections.acquire(config.sasl());
+        .waitForShutdownTimeoutMs(5_000);
     for (EnsembleConfig.Auth auth : config.authorizations()) {
       builder.authorization(auth.scheme(), auth.secret());
     }
+    // Curator recipes run through lease.curator() create with the ensemble's ACL too.
+    builder.aclProvider(config.aclProvider());
+    this.saslSection = config.sasl() == null ? null : JaasSections.acquire(config.sasl());
     this.client = builder.build();
     this.guarded = GuardedCurator.wrap(client);
     this.eventExecutor = Executors.newSingleThreadExecutor(r -> {
