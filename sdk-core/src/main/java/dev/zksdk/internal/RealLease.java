@@ -72,7 +72,8 @@ final class RealLease implements ZkLease {
   }
 
   /** {@code acl} null: the ensemble's ACL for the path. */
-  private ZkCall<String> createCall(String path, byte[] data, CreateMode mode, List<org.apache.zookeeper.data.ACL> acl) {
+  private ZkCall<String> createCall(String path, byte[] data, CreateMode mode,
+      List<org.apache.zookeeper.data.ACL> acl) {
     checkOpen();
     Validation.notNull("mode", mode);
     Validation.path("path", path, mode.isSequential());
@@ -205,7 +206,8 @@ final class RealLease implements ZkLease {
   }
 
   @Override
-  public CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode, List<org.apache.zookeeper.data.ACL> acl) {
+  public CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode,
+      List<org.apache.zookeeper.data.ACL> acl) {
     return async(createCall(path, data, mode, Validation.notNull("acl", acl)));
   }
 
