@@ -97,7 +97,8 @@ final class TlsProbe {
     AtomicLong bytesFromServer = new AtomicLong();
     AtomicReference<Throwable> afterHandshake = new AtomicReference<>();
     Bootstrap bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis())))
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
+            (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis())))
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {

@@ -196,7 +196,10 @@ public final class SaslConfig {
       return this;
     }
 
-    /** The login module class, such as {@link #DIGEST_LOGIN_MODULE} or {@code com.sun.security.auth.module.Krb5LoginModule}. */
+    /**
+     * The login module class, such as {@link #DIGEST_LOGIN_MODULE} or
+     * {@code com.sun.security.auth.module.Krb5LoginModule}.
+     */
     public Builder loginModule(String className) {
       Validation.notNull("sasl loginModule", className);
       if (!className.matches("[A-Za-z_$][\\w$]*(\\.[A-Za-z_$][\\w$]*)*")) {

@@ -74,7 +74,8 @@ class SessionClientConfigTest {
       ZKClientConfig withSaslAndDigest = SessionClientConfig.forEnsemble(EnsembleConfig.builder()
           .connectString("127.0.0.1:2181").sasl(sasl).digest("carol", "digest-pw-Lm28").build(), "zksdk-sasl-x");
       assertThat(withSaslAndDigest.getProperty(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET))
-          .as("NIO would log the held-back addauth packet at DEBUG").isEqualTo("org.apache.zookeeper.ClientCnxnSocketNetty");
+          .as("NIO would log the held-back addauth packet at DEBUG")
+          .isEqualTo("org.apache.zookeeper.ClientCnxnSocketNetty");
       assertThat(logs.text()).doesNotContain("jvm-wide-pw-Ue72").doesNotContain("sasl-pw-Rt61")
           .doesNotContain("digest-pw-Lm28");
     } finally {
