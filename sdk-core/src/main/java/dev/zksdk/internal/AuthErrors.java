@@ -51,9 +51,7 @@ final class AuthErrors {
     }
     if (auth.code() == Code.AUTHFAILED) {
       ZkAuthException failure = session.authFailure();
-      if (failure == auth) {
-        return auth;
-      }
+      // A new exception even for the session's own failure: its stack then shows this caller.
       return new ZkAuthException(Code.AUTHFAILED, path, call.name + " " + path + ": "
           + (failure != null ? failure.getMessage() : "AUTHFAILED: the server refused this session's credentials ("
           + identities(session.config()) + "). Not retried."), auth);

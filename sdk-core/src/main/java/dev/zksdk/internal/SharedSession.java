@@ -163,6 +163,11 @@ public final class SharedSession {
         explainConnectTimeout();
         return false;
       }
+      if (e.getCause() instanceof ZkAuthException) {
+        // The session's one failure, re-thrown with this caller's stack.
+        ZkAuthException failure = (ZkAuthException) e.getCause();
+        throw new ZkAuthException(failure.code(), failure.path(), failure.getMessage(), failure);
+      }
       if (e.getCause() instanceof RuntimeException) {
         throw (RuntimeException) e.getCause();
       }
