@@ -339,17 +339,20 @@ public final class SharedSession {
    * closed here). The failure is final: credentials that were refused are not tried again, since repeated failed
    * logins can lock an account and the same secret cannot start working on its own.
    */
-  private void onAuthFailed(AuthWatcher watcher, boolean saslDidNotStart) {
+  private void onAuthFailed(AuthWatcher watcher, AuthFailure kind) {
     ZooKeeper zk = watcher.handle;
-    boolean refusedByServer = zk != null && zk.getState() == ZooKeeper.States.AUTH_FAILED;
+    if (kind == AuthFailure.REFUSED_OR_LOGIN_FAILED) {
+      // A refusal kills the handle; after a failed login ZooKeeper goes on connecting without an identity.
+      kind = zk != null && zk.getState().isAlive() ? AuthFailure.LOGIN_FAILED : AuthFailure.REFUSED;
+    }
+    String identities = AuthErrors.identities(config);
     ZkAuthException failure = new ZkAuthException(KeeperException.Code.AUTHFAILED, null, "authentication to "
-        + config.connectString() + " failed (AUTHFAILED): " + (saslDidNotStart
-        ? "SASL could not start on this side (" + AuthErrors.identities(config) + "; see the ZooKeeper client's log "
-            + "for why)"
-        : refusedByServer
-        ? "the server refused this session's credentials (" + AuthErrors.identities(config) + ")"
-        : "the SASL login on this side failed before connecting (" + AuthErrors.identities(config) + "; see the "
-            + "ZooKeeper client's log for the login module's reason)")
+        + config.connectString() + " failed (AUTHFAILED): " + (kind == AuthFailure.SASL_DID_NOT_START
+        ? "SASL could not start on this side (" + identities + "; see the ZooKeeper client's log for why)"
+        : kind == AuthFailure.REFUSED
+        ? "the server refused this session's credentials (" + identities + ")"
+        : "the SASL login on this side failed before connecting (" + identities + "; see the ZooKeeper client's "
+            + "log for the login module's reason)")
         + ". Every lease and operation on this ensemble now fails at once; the pool does not try these credentials "
         + "again. Fix them, then lease with a config that has the new ones.", null);
     SessionEvent event = null;
@@ -391,6 +394,15 @@ public final class SharedSession {
     closer.start();
   }
 
+  /** What an authentication failure event means. */
+  private enum AuthFailure {
+    REFUSED,
+    LOGIN_FAILED,
+    /** ZooKeeper's AuthFailed event: which of the two it is shows in the handle's state. */
+    REFUSED_OR_LOGIN_FAILED,
+    SASL_DID_NOT_START
+  }
+
   /** Watches a handle's authentication events, then passes every event on to Curator. */
   private final class AuthWatcher implements Watcher {
     private final Watcher curator;
@@ -419,7 +431,7 @@ public final class SharedSession {
         if (event.getState() == Watcher.Event.KeeperState.SaslAuthenticated) {
           outcome.complete(null);
         } else if (event.getState() == Watcher.Event.KeeperState.AuthFailed) {
-          onAuthFailed(this, false);
+          onAuthFailed(this, AuthFailure.REFUSED_OR_LOGIN_FAILED);
         } else if (event.getState() == Watcher.Event.KeeperState.SyncConnected
             || event.getState() == Watcher.Event.KeeperState.ConnectedReadOnly) {
           ZooKeeper zk = handle;
@@ -430,12 +442,12 @@ public final class SharedSession {
           org.apache.zookeeper.client.ZooKeeperSaslClient sasl = connectionSasl;
           connectionSasl = null;
           if (sasl != null && sasl.isFailed()) {
-            onAuthFailed(this, false);
+            onAuthFailed(this, AuthFailure.REFUSED);
           }
         } else if (event.getState() == null) {
           // ZooKeeper reports a SASL client that could not even start (say, a mechanism refused on this side) as an
           // event without a state; Curator would fail on it. It is an authentication failure: say so, to both.
-          onAuthFailed(this, true);
+          onAuthFailed(this, AuthFailure.SASL_DID_NOT_START);
           curator.process(new org.apache.zookeeper.WatchedEvent(Watcher.Event.EventType.None,
               Watcher.Event.KeeperState.AuthFailed, null));
           return;

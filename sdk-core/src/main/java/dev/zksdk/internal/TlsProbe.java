@@ -148,9 +148,7 @@ final class TlsProbe {
         Throwable why = afterHandshake.get();
         return new Result(false, why != null ? describe(server, ensemble, why)
             : new SSLException("TLS handshake with " + server + " failed: the server closed the connection right "
-                + "after the handshake: " + (ensemble.tls().keyStore() == null
-                ? "it requires a client certificate, and none was sent (configure a key store the server trusts)"
-                : "it did not accept this client's certificate (is its CA in the server's trust store?)")));
+                + "after the handshake: " + clientCertificateRefused(ensemble)));
       }
       return Result.OK;
     } catch (InterruptedException e) {
@@ -182,8 +180,7 @@ final class TlsProbe {
       reason = "the server did not answer in TLS: is " + server + " the server's secureClientPort?";
     } else if (mentions(cause, "bad_certificate") || mentions(cause, "certificate_required")
         || mentions(cause, "certificate_unknown") && ensemble.tls().keyStore() == null) {
-      reason = "the server refused this client's certificate"
-          + (ensemble.tls().keyStore() == null ? " (none was sent: configure a key store the server trusts)" : "");
+      reason = clientCertificateRefused(ensemble);
     } else if (has(cause, ClosedChannelException.class) || mentions(cause, "connection reset")
         || mentions(cause, "closed")) {
       reason = "the server closed the connection during the handshake (it may require a client certificate, or "
@@ -195,6 +192,13 @@ final class TlsProbe {
     }
     return new SSLException("TLS handshake with " + server + " failed: " + reason + " (" + rootMessage(cause) + ")",
         cause);
+  }
+
+  /** The server's refusal of the client certificate, whether TLS 1.2 (in the handshake) or 1.3 (right after). */
+  private static String clientCertificateRefused(EnsembleConfig ensemble) {
+    return ensemble.tls().keyStore() == null
+        ? "the server requires a client certificate, and none was sent (configure a key store the server trusts)"
+        : "the server did not accept this client's certificate (is its CA in the server's trust store?)";
   }
 
   private static boolean has(Throwable t, Class<? extends Throwable> type) {

@@ -89,7 +89,7 @@ class TlsIT {
     try (ZkSessionPool pool = pool(server.secureConnectString()).tls(noKeyStore).build()) {
       assertThatThrownBy(pool::lease).isInstanceOf(ZkUnavailableException.class)
           .hasMessageContaining("TLS handshake with " + server.secureConnectString() + " failed")
-          .hasMessageContaining("it requires a client certificate, and none was sent");
+          .hasMessageContaining("the server requires a client certificate, and none was sent");
     }
   }
 
