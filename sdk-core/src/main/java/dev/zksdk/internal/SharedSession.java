@@ -342,8 +342,9 @@ public final class SharedSession {
   private void onAuthFailed(AuthWatcher watcher, AuthFailure kind) {
     ZooKeeper zk = watcher.handle;
     if (kind == AuthFailure.REFUSED_OR_LOGIN_FAILED) {
-      // A refusal kills the handle; after a failed login ZooKeeper goes on connecting without an identity.
-      kind = zk != null && zk.getState().isAlive() ? AuthFailure.LOGIN_FAILED : AuthFailure.REFUSED;
+      // A refusal kills the handle; after a failed login ZooKeeper goes on connecting without an identity (a
+      // login fails as the handle starts, possibly before its constructor has even returned it).
+      kind = zk == null || zk.getState().isAlive() ? AuthFailure.LOGIN_FAILED : AuthFailure.REFUSED;
     }
     String identities = AuthErrors.identities(config);
     ZkAuthException failure = new ZkAuthException(KeeperException.Code.AUTHFAILED, null, "authentication to "
