@@ -14,6 +14,7 @@ import dev.zksdk.ZkLease;
 import dev.zksdk.ZkSessionPool;
 import dev.zksdk.testing.LogCapture;
 import dev.zksdk.testing.SecureServer;
+import dev.zksdk.testing.ServerConnections;
 import dev.zksdk.testing.TestPki;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -117,6 +118,22 @@ class SaslAuthIT {
       // Longer than the session timeout (2 s): nothing reconnects and tries the password again.
       await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).untilAsserted(() ->
           assertThat(logs.lines()).filteredOn(l -> l.contains("failed to SASL authenticate")).hasSize(1));
+    }
+  }
+
+  @Test
+  void aLoginThatFailsOnThisSideNeverLeavesAnAnonymousSession() {
+    int before = ServerConnections.connectionsFrom(server.plainConnectString(), "127.0.0.1");
+    SaslConfig broken = SaslConfig.builder().loginModule("com.example.NoSuchLoginModule")
+        .option("password", "never-used-Qs81").digestMd5(true).build();
+    try (ZkSessionPool pool = pool(broken).build()) {
+      assertThatThrownBy(pool::lease).isInstanceOf(ZkAuthException.class)
+          .hasMessageContaining("the SASL login on this side failed before connecting")
+          .hasMessageNotContaining("never-used-Qs81");
+      // ZooKeeper itself would carry on without an identity; the pool ends that connection.
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+          assertThat(ServerConnections.connectionsFrom(server.plainConnectString(), "127.0.0.1")).isEqualTo(before));
+      assertThatThrownBy(pool::lease).isInstanceOf(ZkAuthException.class);
     }
   }
 
