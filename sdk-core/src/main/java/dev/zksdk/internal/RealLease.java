@@ -84,12 +84,23 @@ final class RealLease implements ZkLease {
     if (acl != null && acl.isEmpty()) {
       throw new IllegalArgumentException("acl must not be empty (the server refuses a node nobody may access)");
     }
-    return new Calls.Create(path, data, mode, acl != null ? acl : aclFor(path));
+    return new Calls.Create(path, data, mode, copyOf(acl != null ? acl : aclFor(path)));
   }
 
   private List<org.apache.zookeeper.data.ACL> aclFor(String path) {
     List<org.apache.zookeeper.data.ACL> acl = session.config().aclProvider().getAclForPath(path);
     return acl == null || acl.isEmpty() ? session.config().aclProvider().getDefaultAcl() : acl;
+  }
+
+  /**
+   * A mutable copy: ZooKeeper's synchronous create asks the list whether it contains null, which the immutable lists
+   * of {@code List.of} answer with a NullPointerException.
+   */
+  private static List<org.apache.zookeeper.data.ACL> copyOf(List<org.apache.zookeeper.data.ACL> acl) {
+    for (int i = 0; i < acl.size(); i++) {
+      Validation.notNull("acl[" + i + "]", acl.get(i));
+    }
+    return new java.util.ArrayList<>(acl);
   }
 
   private ZkCall<Stat> setDataCall(String path, byte[] data, int version) {

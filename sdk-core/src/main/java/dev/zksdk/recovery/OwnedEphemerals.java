@@ -239,7 +239,9 @@ public final class OwnedEphemerals {
     /** The ensemble's ACL for this node, the same on every re-creation. */
     private List<ACL> acl(String path) {
       List<ACL> acl = recovery.session().config().aclProvider().getAclForPath(path);
-      return acl == null || acl.isEmpty() ? recovery.session().config().aclProvider().getDefaultAcl() : acl;
+      // A mutable copy: ZooKeeper asks it whether it contains null, which List.of's lists answer with an NPE.
+      return new ArrayList<>(acl == null || acl.isEmpty()
+          ? recovery.session().config().aclProvider().getDefaultAcl() : acl);
     }
 
     private CompletableFuture<Outcome> ensurePlain(ZooKeeper zk, long sid, int attemptsLeft) {
