@@ -223,7 +223,17 @@ public final class OwnedEphemerals {
           // recovery thread's own pace; ZKPaths.mkdirs makes containers and tolerates NODEEXISTS races.
           java.util.concurrent.CompletableFuture.runAsync(() -> {
             try {
-              ZKPaths.mkdirs(zk, parent, true, recovery.session().config().aclProvider(), true);
+              ZKPaths.mkdirs(zk, parent, true, new org.apache.curator.framework.api.ACLProvider() {
+                @Override
+                public List<ACL> getDefaultAcl() {
+                  return acl(parent);
+                }
+
+                @Override
+                public List<ACL> getAclForPath(String path) {
+                  return acl(path);
+                }
+              }, true);
               f.complete(null);
             } catch (Exception e) {
               f.completeExceptionally(e);

@@ -169,6 +169,9 @@ class DigestAuthIT {
       assertThatThrownBy(() -> bobLease.setData("/shared-with-bob", DATA, -1)).isInstanceOf(ZkAuthException.class);
       assertThatThrownBy(() -> aliceLease.create("/x", DATA, CreateMode.PERSISTENT, List.of()))
           .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("acl must not be empty");
+      assertThatThrownBy(() -> aliceLease.create("/x", DATA, CreateMode.PERSISTENT,
+          java.util.Arrays.asList(aliceAll, null)))
+          .isInstanceOf(IllegalArgumentException.class).hasMessage("acl[1] must not be null");
     }
   }
 
