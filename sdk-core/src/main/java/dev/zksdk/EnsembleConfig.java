@@ -2,12 +2,17 @@ package dev.zksdk;
 
 import dev.zksdk.internal.ConnectString;
 import dev.zksdk.internal.Validation;
+import dev.zksdk.security.SaslConfig;
+import dev.zksdk.security.TlsConfig;
+import dev.zksdk.security.ZkAcls;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import org.apache.curator.framework.api.ACLProvider;
 
 /**
  * Everything that identifies one ZooKeeper ensemble to the pool: the connect string (with its optional chroot), the
@@ -15,6 +20,13 @@ import java.util.Objects;
  * asked for with equal configs share sessions; configs that differ in any of these (credentials included) never do.
  *
  * <p>Immutable. Credentials are compared by content but never printed: {@link #toString()} masks them.
+ *
+ * <p>Security: digest credentials ({@link Builder#digest}, {@link Builder#authorization}), SASL
+ * ({@link Builder#sasl}), TLS ({@link Builder#tls}) and the ACL of creates ({@link Builder#aclProvider}) are all part
+ * of the config, so they are part of the pool's key. The pool gives each session its own ZooKeeper client config built
+ * from these settings; ZooKeeper's JVM-wide security system properties ({@code zookeeper.client.secure},
+ * {@code zookeeper.ssl.*}, {@code zookeeper.sasl.client*}, {@code zookeeper.server.realm}) are not read, so an
+ * ensemble uses exactly the identity and transport its config names, whatever else runs in the JVM.
  */
 public final class EnsembleConfig {
 
@@ -30,6 +42,9 @@ public final class EnsembleConfig {
   private final Duration connectionTimeout;
   private final int sessionsPerEnsemble;
   private final List<Auth> authorizations;
+  private final SaslConfig sasl;
+  private final TlsConfig tls;
+  private final ACLProvider aclProvider;
 
   private EnsembleConfig(Builder b) {
     this.connectString = b.connectString;
@@ -37,6 +52,9 @@ public final class EnsembleConfig {
     this.connectionTimeout = b.connectionTimeout;
     this.sessionsPerEnsemble = b.sessionsPerEnsemble;
     this.authorizations = Collections.unmodifiableList(new ArrayList<>(b.authorizations));
+    this.sasl = b.sasl;
+    this.tls = b.tls;
+    this.aclProvider = b.aclProvider;
   }
 
   public static Builder builder() {
@@ -55,6 +73,9 @@ public final class EnsembleConfig {
     b.connectionTimeout = connectionTimeout;
     b.sessionsPerEnsemble = sessionsPerEnsemble;
     b.authorizations.addAll(authorizations);
+    b.sasl = sasl;
+    b.tls = tls;
+    b.aclProvider = aclProvider;
     return b;
   }
 
@@ -90,6 +111,26 @@ public final class EnsembleConfig {
     return authorizations;
   }
 
+  /** SASL authentication of every session of this ensemble, or null for none. */
+  public SaslConfig sasl() {
+    return sasl;
+  }
+
+  /** TLS to the ensemble's client port, or null for plaintext. */
+  public TlsConfig tls() {
+    return tls;
+  }
+
+  /** The ACL of every node the SDK (or a Curator recipe through the lease) creates without an explicit ACL. */
+  public ACLProvider aclProvider() {
+    return aclProvider;
+  }
+
+  /** True when sessions present some identity: digest or other credentials, SASL, or a TLS client certificate. */
+  public boolean hasIdentity() {
+    return !authorizations.isEmpty() || sasl != null || (tls != null && tls.keyStore() != null);
+  }
+
   @Override
   public boolean equals(Object o) {
     if (this == o) {
@@ -103,19 +144,24 @@ public final class EnsembleConfig {
         && connectString.equals(that.connectString)
         && sessionTimeout.equals(that.sessionTimeout)
         && connectionTimeout.equals(that.connectionTimeout)
-        && authorizations.equals(that.authorizations);
+        && authorizations.equals(that.authorizations)
+        && Objects.equals(sasl, that.sasl)
+        && Objects.equals(tls, that.tls)
+        && aclProvider.equals(that.aclProvider);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(connectString, sessionTimeout, connectionTimeout, sessionsPerEnsemble, authorizations);
+    return Objects.hash(connectString, sessionTimeout, connectionTimeout, sessionsPerEnsemble, authorizations, sasl,
+        tls, aclProvider);
   }
 
   @Override
   public String toString() {
     return "EnsembleConfig{connectString=" + connectString + ", sessionTimeout=" + sessionTimeout
         + ", connectionTimeout=" + connectionTimeout + ", sessionsPerEnsemble=" + sessionsPerEnsemble
-        + ", authorizations=" + authorizations + "}";
+        + ", authorizations=" + authorizations + (sasl == null ? "" : ", sasl=" + sasl)
+        + (tls == null ? "" : ", tls=" + tls) + ", acl=" + aclProvider + "}";
   }
 
   /** One credential: a scheme (such as {@code digest}) and its secret bytes. Prints as {@code scheme:****}. */
@@ -129,12 +175,23 @@ public final class EnsembleConfig {
         throw new IllegalArgumentException("authorization scheme must not be blank");
       }
       Validation.notNull("authorization bytes for scheme " + scheme, secret);
+      if (scheme.equals("digest") && !validDigest(secret)) {
+        // The value is a secret: say what is wrong with it, never what it is.
+        throw new IllegalArgumentException("authorization for scheme digest must be 'user:password' with a "
+            + "non-blank user (the value is not shown)");
+      }
       this.scheme = scheme;
       this.secret = secret.clone();
     }
 
     public String scheme() {
       return scheme;
+    }
+
+    private static boolean validDigest(byte[] secret) {
+      String s = new String(secret, StandardCharsets.UTF_8);
+      int colon = s.indexOf(':');
+      return colon > 0 && !s.substring(0, colon).isBlank();
     }
 
     /** A copy of the secret bytes. */
@@ -165,6 +222,9 @@ public final class EnsembleConfig {
     private Duration connectionTimeout = DEFAULT_CONNECTION_TIMEOUT;
     private int sessionsPerEnsemble = DEFAULT_SESSIONS_PER_ENSEMBLE;
     private final List<Auth> authorizations = new ArrayList<>();
+    private SaslConfig sasl;
+    private TlsConfig tls;
+    private ACLProvider aclProvider = ZkAcls.open();
 
     private Builder() {}
 
@@ -198,11 +258,53 @@ public final class EnsembleConfig {
       return this;
     }
 
+    /**
+     * Adds ZooKeeper digest credentials ({@code addauth digest user:password}) to every session. The server accepts
+     * any password: a wrong one is simply another identity, and shows as {@code NOAUTH} on nodes whose ACL names the
+     * right one.
+     */
+    public Builder digest(String user, String password) {
+      Validation.notNull("digest user", user);
+      Validation.notNull("digest password", password);
+      if (user.isBlank() || user.contains(":")) {
+        throw new IllegalArgumentException("digest user must be non-blank and without ':', was '" + user + "'");
+      }
+      return authorization("digest", (user + ":" + password).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** SASL authentication for every session (a login module of this ensemble's own, or a named JAAS section). */
+    public Builder sasl(SaslConfig sasl) {
+      this.sasl = Validation.notNull("sasl", sasl);
+      return this;
+    }
+
+    /** TLS to the ensemble's client port (the servers' {@code secureClientPort}). */
+    public Builder tls(TlsConfig tls) {
+      this.tls = Validation.notNull("tls", tls);
+      return this;
+    }
+
+    /** The ACL of nodes created without an explicit one (default {@link ZkAcls#open()}). */
+    public Builder aclProvider(ACLProvider aclProvider) {
+      this.aclProvider = Validation.notNull("aclProvider", aclProvider);
+      return this;
+    }
+
+    /**
+     * @throws IllegalArgumentException when the connect string is missing, or the ACL provider grants to the creator
+     *     while the config has no identity (the server would refuse every create with {@code INVALIDACL})
+     */
     public EnsembleConfig build() {
       if (connectString == null) {
         throw new IllegalArgumentException("connectString must be set");
       }
-      return new EnsembleConfig(this);
+      EnsembleConfig config = new EnsembleConfig(this);
+      if (ZkAcls.grantsToCreator(aclProvider) && !config.hasIdentity()) {
+        throw new IllegalArgumentException("aclProvider " + aclProvider + " grants to the creating identity, but "
+            + "this ensemble has none (no digest or other authorization, no sasl, no tls key store): the server "
+            + "would refuse every create with INVALIDACL");
+      }
+      return config;
     }
   }
 }

@@ -59,10 +59,22 @@ public interface ZkLease extends AutoCloseable {
    * second one. An ephemeral create is session-bound: if the session expires before the create is confirmed it throws
    * {@link ZkSessionExpiredException}. For lasting registrations use {@link #ephemeral(String, byte[])}.
    *
+   * <p>The node gets the ensemble's ACL ({@link EnsembleConfig#aclProvider()}).
+   *
    * @throws ZkNodeExistsException when a node exists at a non-sequential {@code path}
    * @throws ZkNoNodeException when the parent does not exist
+   * @throws ZkAuthException ({@code NOAUTH}) when the parent's ACL does not let this session's identity create
    */
   String create(String path, byte[] data, CreateMode mode);
+
+  /**
+   * As {@link #create(String, byte[], CreateMode)}, with this ACL instead of the ensemble's.
+   *
+   * @throws IllegalArgumentException when {@code acl} is null or empty
+   * @throws ZkException with code {@code INVALIDACL} when the server refuses the ACL (for example a creator ACL on a
+   *     session without an identity)
+   */
+  String create(String path, byte[] data, CreateMode mode, List<org.apache.zookeeper.data.ACL> acl);
 
   /** Sets the node's data if its version is {@code version} (-1: any) and returns its new stat. */
   Stat setData(String path, byte[] data, int version);
@@ -87,6 +99,9 @@ public interface ZkLease extends AutoCloseable {
   CompletableFuture<List<String>> getChildrenAsync(String path);
 
   CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode);
+
+  CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode,
+      List<org.apache.zookeeper.data.ACL> acl);
 
   CompletableFuture<Stat> setDataAsync(String path, byte[] data, int version);
 

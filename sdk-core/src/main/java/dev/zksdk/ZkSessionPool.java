@@ -161,6 +161,34 @@ public final class ZkSessionPool implements AutoCloseable {
       return this;
     }
 
+    /** Digest credentials for every session of the default ensemble; see {@link EnsembleConfig.Builder#digest}. */
+    public Builder digest(String user, String password) {
+      ensemble.digest(user, password);
+      return this;
+    }
+
+    /** SASL for the default ensemble; see {@link dev.zksdk.security.SaslConfig}. */
+    public Builder sasl(dev.zksdk.security.SaslConfig sasl) {
+      ensemble.sasl(sasl);
+      return this;
+    }
+
+    /** TLS to the default ensemble's client port; see {@link dev.zksdk.security.TlsConfig}. */
+    public Builder tls(dev.zksdk.security.TlsConfig tls) {
+      ensemble.tls(tls);
+      return this;
+    }
+
+    /**
+     * The ACL of nodes the default ensemble's leases create without an explicit one, Curator recipes included
+     * (default {@link dev.zksdk.security.ZkAcls#open()}); for example {@link dev.zksdk.security.ZkAcls#creatorAll()}
+     * with digest credentials.
+     */
+    public Builder aclProvider(org.apache.curator.framework.api.ACLProvider aclProvider) {
+      ensemble.aclProvider(aclProvider);
+      return this;
+    }
+
     /** Retry, circuit breaker and in-flight limits for every ensemble of the pool. */
     public Builder operationPolicy(OperationPolicy operationPolicy) {
       this.operationPolicy = Validation.notNull("operationPolicy", operationPolicy);

@@ -48,11 +48,15 @@ final class RealLease implements ZkLease {
   }
 
   private <T> T sync(ZkCall<T> call) {
-    return runner.executeSync(session, call);
+    try {
+      return runner.executeSync(session, call);
+    } catch (dev.zksdk.ZkAuthException e) {
+      throw AuthErrors.explain(e, call, session);
+    }
   }
 
   private <T> CompletableFuture<T> async(ZkCall<T> call) {
-    return runner.execute(session, call);
+    return AuthErrors.explainAsync(runner.execute(session, call), call, session);
   }
 
   private ZkCall<byte[]> getDataCall(String path) {
@@ -71,6 +75,12 @@ final class RealLease implements ZkLease {
   }
 
   private ZkCall<String> createCall(String path, byte[] data, CreateMode mode) {
+    return createCall(path, data, mode, null);
+  }
+
+  /** {@code acl} null: the ensemble's ACL for the path. */
+  private ZkCall<String> createCall(String path, byte[] data, CreateMode mode,
+      List<org.apache.zookeeper.data.ACL> acl) {
     checkOpen();
     Validation.notNull("mode", mode);
     Validation.path("path", path, mode.isSequential());
@@ -78,7 +88,26 @@ final class RealLease implements ZkLease {
     if (mode.isTTL()) {
       throw new IllegalArgumentException("mode " + mode + " needs a TTL; use curator() for TTL nodes");
     }
-    return new Calls.Create(path, data, mode, null);
+    if (acl != null && acl.isEmpty()) {
+      throw new IllegalArgumentException("acl must not be empty (the server refuses a node nobody may access)");
+    }
+    return new Calls.Create(path, data, mode, copyOf(acl != null ? acl : aclFor(path)));
+  }
+
+  private List<org.apache.zookeeper.data.ACL> aclFor(String path) {
+    List<org.apache.zookeeper.data.ACL> acl = session.config().aclProvider().getAclForPath(path);
+    return acl == null || acl.isEmpty() ? session.config().aclProvider().getDefaultAcl() : acl;
+  }
+
+  /**
+   * A mutable copy: ZooKeeper's synchronous create asks the list whether it contains null, which the immutable lists
+   * of {@code List.of} answer with a NullPointerException.
+   */
+  private static List<org.apache.zookeeper.data.ACL> copyOf(List<org.apache.zookeeper.data.ACL> acl) {
+    for (int i = 0; i < acl.size(); i++) {
+      Validation.notNull("acl[" + i + "]", acl.get(i));
+    }
+    return new java.util.ArrayList<>(acl);
   }
 
   private ZkCall<Stat> setDataCall(String path, byte[] data, int version) {
@@ -150,6 +179,11 @@ final class RealLease implements ZkLease {
   }
 
   @Override
+  public String create(String path, byte[] data, CreateMode mode, List<org.apache.zookeeper.data.ACL> acl) {
+    return sync(createCall(path, data, mode, Validation.notNull("acl", acl)));
+  }
+
+  @Override
   public Stat setData(String path, byte[] data, int version) {
     return sync(setDataCall(path, data, version));
   }
@@ -187,6 +221,12 @@ final class RealLease implements ZkLease {
   @Override
   public CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode) {
     return async(createCall(path, data, mode));
+  }
+
+  @Override
+  public CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode,
+      List<org.apache.zookeeper.data.ACL> acl) {
+    return async(createCall(path, data, mode, Validation.notNull("acl", acl)));
   }
 
   @Override

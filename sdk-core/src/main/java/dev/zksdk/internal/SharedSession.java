@@ -3,6 +3,7 @@ package dev.zksdk.internal;
 import dev.zksdk.EnsembleConfig;
 import dev.zksdk.SessionEvent;
 import dev.zksdk.SessionState;
+import dev.zksdk.ZkAuthException;
 import dev.zksdk.hosts.BudgetedZooKeeper;
 import dev.zksdk.hosts.WeightedHostProvider;
 import dev.zksdk.recovery.SessionRecovery;
@@ -19,6 +20,8 @@ import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.retry.BoundedExponentialBackoffRetry;
 import org.apache.curator.utils.ZookeeperFactory;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.client.ZKClientConfig;
 import org.slf4j.Logger;
@@ -53,6 +56,14 @@ public final class SharedSession {
   private volatile Throwable lastHandleFailure;
   private volatile boolean closed;
   private long clampReportedFor;
+  /** The JAAS section of this ensemble's SASL login, or null without SASL. */
+  private final String saslSection;
+  /** Set once when the server refuses the credentials (or the SASL login fails): final for this session. */
+  private volatile ZkAuthException authFailure;
+  /** Completes when the current handle's SASL authentication succeeded; fails when it was refused. */
+  private volatile CompletableFuture<Void> saslOutcome = CompletableFuture.completedFuture(null);
+  /** Why connecting timed out, when the pool could find out (a failed TLS handshake); cleared on connection. */
+  private volatile Throwable lastConnectFailure;
 
   SharedSession(RealSessionPool pool, EnsembleConfig config, int ensembleNumber, int index,
       ZookeeperFactory handles) {
@@ -78,6 +89,9 @@ public final class SharedSession {
     for (EnsembleConfig.Auth auth : config.authorizations()) {
       builder.authorization(auth.scheme(), auth.secret());
     }
+    // Curator recipes run through lease.curator() create with the ensemble's ACL too.
+    builder.aclProvider(config.aclProvider());
+    this.saslSection = config.sasl() == null ? null : JaasSections.acquire(config.sasl());
     this.client = builder.build();
     this.guarded = GuardedCurator.wrap(client);
     this.eventExecutor = Executors.newSingleThreadExecutor(r -> {
@@ -101,8 +115,32 @@ public final class SharedSession {
     client.start();
   }
 
-  /** Completes with the live ZooKeeper handle once connected, or fails with {@link TimeoutException}. */
+  /**
+   * Completes with the live ZooKeeper handle once connected (and, with SASL, authenticated), or fails with
+   * {@link TimeoutException}; fails at once with {@link ZkAuthException} after the server refused the credentials.
+   */
   public CompletableFuture<ZooKeeper> awaitConnected(Duration timeout) {
+    ZkAuthException failed = authFailure;
+    if (failed != null) {
+      return CompletableFuture.failedFuture(failed);
+    }
+    CompletableFuture<ZooKeeper> connected = awaitConnection(timeout);
+    return saslSection == null ? connected : connected.thenCompose(zk -> awaitAuthenticated(zk, timeout));
+  }
+
+  /**
+   * ZooKeeper holds requests back while SASL runs and fails them if it fails; waiting here makes a lease taken
+   * during the first authentication fail with the reason instead of handing out a session that is about to.
+   */
+  private CompletableFuture<ZooKeeper> awaitAuthenticated(ZooKeeper zk, Duration timeout) {
+    CompletableFuture<Void> outcome = saslOutcome;
+    if (outcome.isDone() && !outcome.isCompletedExceptionally()) {
+      return CompletableFuture.completedFuture(zk);
+    }
+    return outcome.copy().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).thenApply(ignored -> zk);
+  }
+
+  private CompletableFuture<ZooKeeper> awaitConnection(Duration timeout) {
     if (closed) {
       return CompletableFuture.failedFuture(new IllegalStateException("the pool is closed"));
     }
@@ -124,12 +162,33 @@ public final class SharedSession {
       return true;
     } catch (java.util.concurrent.ExecutionException e) {
       if (e.getCause() instanceof TimeoutException) {
+        explainConnectTimeout();
         return false;
+      }
+      if (e.getCause() instanceof ZkAuthException) {
+        // The session's one failure, re-thrown with this caller's stack.
+        ZkAuthException failure = (ZkAuthException) e.getCause();
+        throw new ZkAuthException(failure.code(), failure.path(), failure.getMessage(), failure);
       }
       if (e.getCause() instanceof RuntimeException) {
         throw (RuntimeException) e.getCause();
       }
       throw new IllegalStateException(e.getCause());
+    }
+  }
+
+  /**
+   * ZooKeeper's client only logs a failed TLS handshake and tries again; one handshake of the pool's own finds out
+   * why, for the "no session connected" error.
+   */
+  private void explainConnectTimeout() {
+    if (config.tls() != null && !closed) {
+      Duration probeTimeout = config.connectionTimeout().compareTo(Duration.ofSeconds(5)) < 0
+          ? config.connectionTimeout() : Duration.ofSeconds(5);
+      Throwable why = TlsProbe.diagnose(config, probeTimeout);
+      if (why != null) {
+        lastConnectFailure = why;
+      }
     }
   }
 
@@ -148,8 +207,8 @@ public final class SharedSession {
     long newId;
     boolean fresh = false;
     synchronized (stateLock) {
-      if (closed) {
-        return;
+      if (closed || authFailure != null) {
+        return; // after an authentication failure only the pool's own LOST event stands
       }
       SessionState previous = state;
       previousId = sessionId;
@@ -160,6 +219,7 @@ public final class SharedSession {
         case RECONNECTED:
         case READ_ONLY:
           ZooKeeper zk = currentHandle();
+          lastConnectFailure = null;
           newId = zk.getSessionId();
           negotiatedTimeout = Duration.ofMillis(zk.getSessionTimeout());
           server = serverOf(zk);
@@ -237,6 +297,9 @@ public final class SharedSession {
       closed = true;
     }
     recovery.close();
+    if (saslSection != null) {
+      JaasSections.release(config.sasl());
+    }
     SessionState previous = state;
     long id = sessionId;
     state = SessionState.CLOSED;
@@ -255,7 +318,149 @@ public final class SharedSession {
   }
 
   public boolean isConnected() {
-    return started && !closed && client.getZookeeperClient().isConnected();
+    return started && !closed && authFailure == null && client.getZookeeperClient().isConnected();
+  }
+
+  /**
+   * Why the server refused this session's credentials (or its SASL login failed), or null. Once set, every lease and
+   * operation of the session fails at once with it, and the pool does not try the credentials again.
+   */
+  public ZkAuthException authFailure() {
+    return authFailure;
+  }
+
+  /** A fresh client config for a new handle: this ensemble's TLS and SASL settings, nothing JVM-wide. */
+  private ZKClientConfig newClientConfig() {
+    if (saslSection != null) {
+      JaasSections.ensureInstalled();
+      saslOutcome = new CompletableFuture<>();
+    }
+    return SessionClientConfig.forEnsemble(config, saslSection);
+  }
+
+  /**
+   * Called on ZooKeeper's event thread for {@code AuthFailed}: the server refused the credentials (the handle is
+   * dead), or the SASL login failed on this side (ZooKeeper then goes on without an identity, so the handle is
+   * closed here). The failure is final: credentials that were refused are not tried again, since repeated failed
+   * logins can lock an account and the same secret cannot start working on its own.
+   */
+  private void onAuthFailed(AuthWatcher watcher, AuthFailure kind) {
+    ZooKeeper zk = watcher.handle;
+    if (kind == AuthFailure.REFUSED_OR_LOGIN_FAILED) {
+      // A refusal kills the handle; after a failed login ZooKeeper goes on connecting without an identity (a
+      // login fails as the handle starts, possibly before its constructor has even returned it).
+      kind = zk == null || zk.getState().isAlive() ? AuthFailure.LOGIN_FAILED : AuthFailure.REFUSED;
+    }
+    String identities = AuthErrors.identities(config);
+    ZkAuthException failure = new ZkAuthException(KeeperException.Code.AUTHFAILED, null, "authentication to "
+        + config.connectString() + " failed (AUTHFAILED): " + (kind == AuthFailure.SASL_DID_NOT_START
+        ? "SASL could not start on this side (" + identities + "; see the ZooKeeper client's log for why)"
+        : kind == AuthFailure.REFUSED
+        ? "the server refused this session's credentials (" + identities + ")"
+        : "the SASL login on this side failed before connecting (" + identities + "; see the ZooKeeper client's "
+            + "log for the login module's reason)")
+        + ". Every lease and operation on this ensemble now fails at once; the pool does not try these credentials "
+        + "again. Fix them, then lease with a config that has the new ones.", null);
+    SessionEvent event = null;
+    synchronized (stateLock) {
+      if (closed || authFailure != null) {
+        watcher.outcome.completeExceptionally(authFailure != null ? authFailure : failure);
+        return;
+      }
+      authFailure = failure;
+      SessionState previous = state;
+      if (previous != SessionState.LOST) {
+        state = SessionState.LOST;
+        event = new SessionEvent(config.connectString(), index, previous, SessionState.LOST, sessionId, sessionId,
+            null, null, Instant.now());
+      }
+    }
+    log.error("{}: {}", label, failure.getMessage());
+    if (event != null) {
+      pool.publish(event); // listeners hear of it before any caller gets the exception
+    }
+    watcher.outcome.completeExceptionally(failure);
+    connectedSignal.completeExceptionally(failure);
+    watcher.failed = true;
+    stopAfterAuthFailure(zk);
+  }
+
+  /**
+   * Nothing of this session may try again: not the handle (after a failed login ZooKeeper would go on without an
+   * identity; after a refusal it sees too late, it reconnects), not Curator (it would replace an expired handle).
+   */
+  private void stopAfterAuthFailure(ZooKeeper zk) {
+    if (zk != null && zk.getState().isAlive()) {
+      // Dead at once, as Curator itself ends handles: a reconnect the handle already scheduled is refused.
+      zk.getTestable().injectSessionExpiration();
+    }
+    // Closing Curator waits for ZooKeeper's event thread, which may be this one; any other thread will do.
+    Thread closer = new Thread(client::close, label + "-auth-failed-close");
+    closer.setDaemon(true);
+    closer.start();
+  }
+
+  /** What an authentication failure event means. */
+  private enum AuthFailure {
+    REFUSED,
+    LOGIN_FAILED,
+    /** ZooKeeper's AuthFailed event: which of the two it is shows in the handle's state. */
+    REFUSED_OR_LOGIN_FAILED,
+    SASL_DID_NOT_START
+  }
+
+  /** Watches a handle's authentication events, then passes every event on to Curator. */
+  private final class AuthWatcher implements Watcher {
+    private final Watcher curator;
+    private final CompletableFuture<Void> outcome;
+    private volatile ZooKeeper handle;
+    private volatile boolean failed;
+    /** The SASL client of the current connection, to read its verdict if the connection drops. */
+    private volatile org.apache.zookeeper.client.ZooKeeperSaslClient connectionSasl;
+
+    AuthWatcher(Watcher curator, CompletableFuture<Void> outcome) {
+      this.curator = curator;
+      this.outcome = outcome;
+    }
+
+    /** The handle is known only once its constructor returned, and a failed login can be reported before that. */
+    void attach(ZooKeeper zk) {
+      handle = zk;
+      if (failed) {
+        stopAfterAuthFailure(zk);
+      }
+    }
+
+    @Override
+    public void process(org.apache.zookeeper.WatchedEvent event) {
+      if (event.getType() == Watcher.Event.EventType.None) {
+        if (event.getState() == Watcher.Event.KeeperState.SaslAuthenticated) {
+          outcome.complete(null);
+        } else if (event.getState() == Watcher.Event.KeeperState.AuthFailed) {
+          onAuthFailed(this, AuthFailure.REFUSED_OR_LOGIN_FAILED);
+        } else if (event.getState() == Watcher.Event.KeeperState.SyncConnected
+            || event.getState() == Watcher.Event.KeeperState.ConnectedReadOnly) {
+          ZooKeeper zk = handle;
+          connectionSasl = saslSection == null || zk == null ? null : zk.getSaslClient();
+        } else if (event.getState() == Watcher.Event.KeeperState.Disconnected) {
+          // On the Netty socket the server's close can overtake ZooKeeper's own check of the SASL verdict: it then
+          // reports a plain disconnect and would try again. The connection's SASL client still knows.
+          org.apache.zookeeper.client.ZooKeeperSaslClient sasl = connectionSasl;
+          connectionSasl = null;
+          if (sasl != null && sasl.isFailed()) {
+            onAuthFailed(this, AuthFailure.REFUSED);
+          }
+        } else if (event.getState() == null) {
+          // ZooKeeper reports a SASL client that could not even start (say, a mechanism refused on this side) as an
+          // event without a state; Curator would fail on it. It is an authentication failure: say so, to both.
+          onAuthFailed(this, AuthFailure.SASL_DID_NOT_START);
+          curator.process(new org.apache.zookeeper.WatchedEvent(Watcher.Event.EventType.None,
+              Watcher.Event.KeeperState.AuthFailed, null));
+          return;
+        }
+      }
+      curator.process(event);
+    }
   }
 
   public boolean isStarted() {
@@ -304,7 +509,8 @@ public final class SharedSession {
    * limited), or null. Reported with "no connected session" errors, which would otherwise hide the reason.
    */
   public Throwable lastHandleFailure() {
-    return lastHandleFailure;
+    Throwable handleFailure = lastHandleFailure;
+    return handleFailure != null ? handleFailure : lastConnectFailure;
   }
 
   public CuratorFramework client() {
@@ -374,8 +580,15 @@ public final class SharedSession {
       String original = current.getName();
       current.setName(label);
       try {
-        ZooKeeper zk = delegate.newZooKeeper(connectString, sessionTimeout, watcher, canBeReadOnly,
-            clientConfig == null ? new ZKClientConfig() : clientConfig);
+        ZkAuthException refused = session.authFailure;
+        if (refused != null) {
+          throw refused; // Curator replacing a handle after an authentication failure: nothing may try again
+        }
+        // The session's own config, never Curator's or a JVM-wide one: see SessionClientConfig.
+        ZKClientConfig ownConfig = session.newClientConfig();
+        AuthWatcher authWatcher = session.new AuthWatcher(watcher, session.saslOutcome);
+        ZooKeeper zk = delegate.newZooKeeper(connectString, sessionTimeout, authWatcher, canBeReadOnly, ownConfig);
+        authWatcher.attach(zk);
         session.lastHandleFailure = null;
         return zk;
       } catch (Exception | Error e) {

@@ -23,8 +23,8 @@ import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.KeeperException.Code;
-import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -236,7 +236,17 @@ public final class OwnedEphemerals {
           // recovery thread's own pace; ZKPaths.mkdirs makes containers and tolerates NODEEXISTS races.
           java.util.concurrent.CompletableFuture.runAsync(() -> {
             try {
-              ZKPaths.mkdirs(zk, parent, true, null, true);
+              ZKPaths.mkdirs(zk, parent, true, new org.apache.curator.framework.api.ACLProvider() {
+                @Override
+                public List<ACL> getDefaultAcl() {
+                  return acl(parent);
+                }
+
+                @Override
+                public List<ACL> getAclForPath(String path) {
+                  return acl(path);
+                }
+              }, true);
               f.complete(null);
             } catch (Exception e) {
               f.completeExceptionally(e);
@@ -249,10 +259,18 @@ public final class OwnedEphemerals {
       return f;
     }
 
+    /** The ensemble's ACL for this node, the same on every re-creation. */
+    private List<ACL> acl(String path) {
+      List<ACL> acl = recovery.session().config().aclProvider().getAclForPath(path);
+      // A mutable copy: ZooKeeper asks it whether it contains null, which List.of's lists answer with an NPE.
+      return new ArrayList<>(acl == null || acl.isEmpty()
+          ? recovery.session().config().aclProvider().getDefaultAcl() : acl);
+    }
+
     private CompletableFuture<Outcome> ensurePlain(ZooKeeper zk, long sid, int attemptsLeft) {
       byte[] payload = data;
       CompletableFuture<Outcome> f = new CompletableFuture<>();
-      zk.create(requestedPath, payload, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL, (rc, p, ctx, name) -> {
+      zk.create(requestedPath, payload, acl(requestedPath), CreateMode.EPHEMERAL, (rc, p, ctx, name) -> {
         if (rc == 0) {
           confirmed(sid, requestedPath);
           f.complete(Outcome.CONFIRMED);
@@ -351,7 +369,7 @@ public final class OwnedEphemerals {
           return;
         }
         String protectedPath = Calls.protectedPath(requestedPath, protectedId);
-        zk.create(protectedPath, data, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL_SEQUENTIAL,
+        zk.create(protectedPath, data, acl(requestedPath), CreateMode.EPHEMERAL_SEQUENTIAL,
             (rc, p, ctx, name) -> {
               if (rc == 0) {
                 confirmed(sid, name);
