@@ -35,7 +35,10 @@ class ReconnectStormIT {
           .sessionTimeout(Duration.ofSeconds(40)) // room for a slow JVM restart on a loaded machine
           .connectionTimeout(Duration.ofSeconds(30))
           .sessionsPerEnsemble(sessions)
-          .hosts(HostsConfig.builder().perServerConnectionBudget(sessions).sessionCreationRate(100).build())
+          .hosts(HostsConfig.builder().perServerConnectionBudget(sessions).sessionCreationRate(100)
+              // A wider jitter window for a storm of 200: reconnects that fail while the server is down come
+              // back spread over up to 4 s instead of 2 s.
+              .reconnectJitterCap(Duration.ofSeconds(4)).build())
           .listener(new SessionListener() {
             @Override
             public void onStateChange(SessionEvent e) {
