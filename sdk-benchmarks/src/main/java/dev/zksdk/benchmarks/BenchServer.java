@@ -3,10 +3,13 @@ package dev.zksdk.benchmarks;
 import dev.zksdk.testing.FourLetterWords;
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.ProcessEnsemble;
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Collectors;
 import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.Version;
 
@@ -54,6 +57,7 @@ public final class BenchServer implements AutoCloseable {
       throw new IllegalArgumentException("server must be process, embedded or external:host:port, was null");
     }
     if (spec.equals(PROCESS)) {
+      absoluteClassPath();
       ProcessEnsemble.Builder builder = ProcessEnsemble.builder().size(1).maxClientCnxns(MAX_CLIENT_CNXNS);
       SERVER_JVM_OPTIONS.forEach(builder::jvmOption);
       ProcessEnsemble ensemble = builder.start();
@@ -76,6 +80,21 @@ public final class BenchServer implements AutoCloseable {
     }
     throw new IllegalArgumentException("server must be process, embedded or external:host:port[,host:port...], was '"
         + spec + "'");
+  }
+
+  /**
+   * The server process runs in its own directory with this JVM's class path: a relative entry (as in
+   * {@code java -jar sdk-benchmarks/target/zk-sdk-benchmarks.jar}) would point nowhere there.
+   */
+  static synchronized void absoluteClassPath() {
+    String classPath = System.getProperty("java.class.path");
+    if (classPath == null || classPath.isBlank()) {
+      return;
+    }
+    String absolute = Arrays.stream(classPath.split(File.pathSeparator))
+        .map(entry -> entry.isBlank() ? entry : Path.of(entry).toAbsolutePath().toString())
+        .collect(Collectors.joining(File.pathSeparator));
+    System.setProperty("java.class.path", absolute);
   }
 
   public String spec() {

@@ -8,6 +8,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.infra.BenchmarkParams;
 import org.openjdk.jmh.infra.ThreadParams;
 
 /**
@@ -44,6 +45,8 @@ public class ChurnCounters {
   private final AtomicLong ownConnects = new AtomicLong();
   private ServerFixture fixture;
   private boolean reporter;
+  private int iterations;
+  private int iterationsDone;
   private long connectsAtStart;
   private long lastRejected;
   private long lastOverflows;
@@ -53,11 +56,13 @@ public class ChurnCounters {
   private long lastProbesRefused;
 
   @Setup(Level.Trial)
-  public void start(ServerFixture fixture, ThreadParams thread) {
+  public void start(ServerFixture fixture, ThreadParams thread, BenchmarkParams benchmark) {
     this.fixture = fixture;
     this.reporter = thread.getThreadIndex() == 0;
+    this.iterations = benchmark.getWarmup().getCount() + benchmark.getMeasurement().getCount();
     ConnectCounter.setOwner(ownConnects);
     if (reporter) {
+      fixture.expectFinalReading();
       lastRejected = ServerCounters.connectionsRejected(fixture.bench().servers());
       lastOverflows = ServerCounters.listenOverflows().orElse(0);
       lastDrops = ServerCounters.listenDrops().orElse(0);
@@ -78,6 +83,16 @@ public class ChurnCounters {
     if (!reporter) {
       return;
     }
+    try {
+      readServer();
+    } finally {
+      if (++iterationsDone == iterations) {
+        fixture.finalReadingDone();
+      }
+    }
+  }
+
+  private void readServer() {
     long rejected = ServerCounters.connectionsRejected(fixture.bench().servers());
     serverRejected = rejected - lastRejected;
     lastRejected = rejected;

@@ -2,6 +2,9 @@ package dev.zksdk.benchmarks;
 
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkSessionPool;
+import java.lang.management.ManagementFactory;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -11,6 +14,7 @@ import org.apache.zookeeper.AsyncCallback.DataCallback;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.Stat;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -23,6 +27,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.ThreadParams;
 
 /**
  * What the SDK costs on top of the client it wraps: the same operation on one raw ZooKeeper handle shared by every
@@ -151,35 +156,98 @@ public class OverheadBenchmark {
     }
   }
 
+  /**
+   * What the client side of an operation costs in CPU: the benchmark JVM's whole CPU time (every thread: callers,
+   * ZooKeeper's send and event threads, the SDK's) over an iteration, and the operations started in it. Their ratio
+   * hardly depends on what else runs on the machine, unlike throughput.
+   */
+  @State(Scope.Thread)
+  @AuxCounters(AuxCounters.Type.EVENTS)
+  public static class ClientCpu {
+    /** Operations this thread started in the iteration, including the few JMH runs outside its timed window. */
+    public long operations;
+    /** First thread only: CPU time of the whole benchmark JVM during the iteration, in milliseconds. */
+    public double cpuMillis;
+
+    private static final com.sun.management.OperatingSystemMXBean OS =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    private boolean reporter;
+    private long cpuAtStart;
+
+    @Setup(Level.Trial)
+    public void start(ThreadParams thread) {
+      reporter = thread.getThreadIndex() == 0;
+    }
+
+    @Setup(Level.Iteration)
+    public void iterationStart() {
+      if (reporter) {
+        cpuAtStart = OS.getProcessCpuTime();
+      }
+    }
+
+    @TearDown(Level.Iteration)
+    public void iterationEnd() {
+      if (reporter) {
+        cpuMillis = (OS.getProcessCpuTime() - cpuAtStart) / 1e6;
+      }
+    }
+  }
+
   @Benchmark
-  public byte[] rawGetData(RawHandle raw) throws KeeperException, InterruptedException {
+  public byte[] rawGetData(RawHandle raw, ClientCpu cpu) throws KeeperException, InterruptedException {
+    cpu.operations++;
     return raw.zk.getData(Workload.DATA, false, null);
   }
 
   @Benchmark
-  public byte[] sdkGetData(SdkLease sdk) {
+  public byte[] sdkGetData(SdkLease sdk, ClientCpu cpu) {
+    cpu.operations++;
     return sdk.lease.getData(Workload.DATA);
   }
 
+  /**
+   * Not an SDK figure: the raw handle used the way the SDK uses it underneath (ZooKeeper's asynchronous call, whose
+   * result ZooKeeper's event thread hands to a {@link CompletableFuture} the caller waits on), so that the cost of
+   * that hand-off can be told apart from the cost of the SDK's own work.
+   */
   @Benchmark
-  public void rawGetDataAsync(RawHandle raw, InFlight window) throws InterruptedException {
+  public byte[] rawGetDataViaCallback(RawHandle raw, ClientCpu cpu) throws InterruptedException, ExecutionException {
+    cpu.operations++;
+    CompletableFuture<byte[]> result = new CompletableFuture<>();
+    raw.zk.getData(Workload.DATA, false, (rc, path, ctx, data, stat) -> {
+      if (rc == KeeperException.Code.OK.intValue()) {
+        result.complete(data);
+      } else {
+        result.completeExceptionally(KeeperException.create(KeeperException.Code.get(rc), path));
+      }
+    }, null);
+    return result.get();
+  }
+
+  @Benchmark
+  public void rawGetDataAsync(RawHandle raw, InFlight window, ClientCpu cpu) throws InterruptedException {
+    cpu.operations++;
     window.take();
     raw.zk.getData(Workload.DATA, false, window.rawDone, null);
   }
 
   @Benchmark
-  public void sdkGetDataAsync(SdkLease sdk, InFlight window) throws InterruptedException {
+  public void sdkGetDataAsync(SdkLease sdk, InFlight window, ClientCpu cpu) throws InterruptedException {
+    cpu.operations++;
     window.take();
     sdk.lease.getDataAsync(Workload.DATA).whenComplete(window.sdkDone);
   }
 
   @Benchmark
-  public Stat rawSetData(RawHandle raw, Payload payload) throws KeeperException, InterruptedException {
+  public Stat rawSetData(RawHandle raw, Payload payload, ClientCpu cpu) throws KeeperException, InterruptedException {
+    cpu.operations++;
     return raw.zk.setData(Workload.WRITE, payload.data, -1);
   }
 
   @Benchmark
-  public Stat sdkSetData(SdkLease sdk, Payload payload) {
+  public Stat sdkSetData(SdkLease sdk, Payload payload, ClientCpu cpu) {
+    cpu.operations++;
     return sdk.lease.setData(Workload.WRITE, payload.data, -1);
   }
 }

@@ -44,15 +44,20 @@ public final class ServerCounters {
 
   private static long mntrWithRetry(String server, String key) {
     long deadline = System.nanoTime() + RETRY_FOR.toNanos();
-    RuntimeException last = null;
+    String last = "no answer";
     long pause = 20;
     while (System.nanoTime() - deadline < 0) {
       try {
-        return ServerConnections.mntr(server, key);
+        // A server over its connection limit accepts the probe's connection and closes it unanswered.
+        String value = ServerConnections.mntr(server).get(key);
+        if (value != null) {
+          return Long.parseLong(value);
+        }
+        last = "an answer without " + key;
       } catch (UncheckedIOException | IllegalStateException e) {
-        last = e;
-        PROBES_REFUSED.incrementAndGet();
+        last = e.toString();
       }
+      PROBES_REFUSED.incrementAndGet();
       try {
         Thread.sleep(pause);
       } catch (InterruptedException e) {
@@ -61,7 +66,8 @@ public final class ServerCounters {
       }
       pause = Math.min(pause * 2, 1000);
     }
-    throw new IllegalStateException(server + " did not answer mntr within " + RETRY_FOR, last);
+    throw new IllegalStateException(server + " did not answer mntr with " + key + " within " + RETRY_FOR + "; last: "
+        + last);
   }
 
   /** How many {@code mntr} probes of this JVM failed and were retried; each may have added one rejection. */

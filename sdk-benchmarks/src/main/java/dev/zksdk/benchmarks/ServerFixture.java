@@ -1,7 +1,11 @@
 package dev.zksdk.benchmarks;
 
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -19,6 +23,8 @@ import org.openjdk.jmh.annotations.TearDown;
 @State(Scope.Benchmark)
 public class ServerFixture {
 
+  private static final Duration FINAL_READING_WAIT = Duration.ofSeconds(60);
+
   @Param({BenchServer.PROCESS})
   public String server;
 
@@ -27,6 +33,12 @@ public class ServerFixture {
   /** Sessions created by the shared clients so far. */
   volatile LongSupplier sharedSessions = () -> 0;
 
+  /**
+   * Released by the thread that reads the server's counters once it has read them for the last time. JMH lets the
+   * first thread done with the last iteration tear down shared state, possibly before the reading thread is done.
+   */
+  private final CountDownLatch finalReading = new CountDownLatch(1);
+  private volatile boolean readerRegistered;
   private BenchServer bench;
 
   @Setup(Level.Trial)
@@ -37,10 +49,23 @@ public class ServerFixture {
   }
 
   @TearDown(Level.Trial)
-  public void stop() {
+  public void stop() throws InterruptedException {
+    if (readerRegistered && !finalReading.await(FINAL_READING_WAIT.toSeconds(), TimeUnit.SECONDS)) {
+      System.err.println("the server's counters were not read for the last time within " + FINAL_READING_WAIT
+          + "; stopping the server anyway");
+    }
     if (bench != null) {
       bench.close();
     }
+  }
+
+  /** Called once, by the thread that will read the server's counters after the last iteration. */
+  void expectFinalReading() {
+    readerRegistered = true;
+  }
+
+  void finalReadingDone() {
+    finalReading.countDown();
   }
 
   public String connectString() {
@@ -54,7 +79,7 @@ public class ServerFixture {
   /**
    * Runs {@code action} with the connections of every client it creates counted as shared. Returns what it returns.
    */
-  <T> T asShared(java.util.function.Supplier<T> action) {
+  <T> T asShared(Supplier<T> action) {
     AtomicLong previous = ConnectCounter.setOwner(sharedConnects);
     try {
       return action.get();

@@ -26,8 +26,11 @@ public final class Workload {
 
   /** Long enough that no session of a healthy run ever expires; the recovery benchmark expires its own on purpose. */
   public static final Duration SESSION_TIMEOUT = Duration.ofSeconds(10);
-  /** How long a client may take to connect before the attempt counts as failed; generous under 64-thread churn. */
-  public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
+  /**
+   * How long a client may take to connect before the request counts as failed: ten reconnect delays of ZooKeeper's
+   * (up to a second each) after refused connections. Not longer than the session timeout, which Curator warns about.
+   */
+  public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
   private Workload() {}
 

@@ -113,6 +113,9 @@ public final class ChartRenderer {
     List<Double> raw = new ArrayList<>();
     List<Double> sdk = new ArrayList<>();
     for (OverheadRow row : summary.overhead()) {
+      if (row.diagnostic()) {
+        continue;
+      }
       x.add(shortLabel(row) + " ×" + Summary.fmtRatio(row.ratio()));
       raw.add(Units.toPerSecond(row.raw().score(), row.raw().unit()));
       sdk.add(Units.toPerSecond(row.sdk().score(), row.sdk().unit()));

@@ -162,11 +162,22 @@ public final class MarkdownReport {
   }
 
   private void overhead(StringBuilder md) {
-    md.append("| operation | threads | raw handle ops/s | SDK lease ops/s | SDK / raw |\n|---|---:|---:|---:|---:|\n");
+    md.append("| operation | threads | raw handle ops/s | SDK lease ops/s | SDK / raw | client CPU µs/op, raw → SDK |\n"
+        + "|---|---:|---:|---:|---:|---:|\n");
+    boolean diagnostics = false;
     for (OverheadRow r : summary.overhead()) {
-      md.append("| ").append(r.label()).append(" | ").append(r.threads()).append(" | ")
-          .append(throughput(r.raw())).append(" | ").append(throughput(r.sdk())).append(" | ")
-          .append(Summary.fmtRatio(r.ratio())).append(" |\n");
+      diagnostics |= r.diagnostic();
+      md.append("| ").append(r.diagnostic() ? "*" + r.label() + "*" : r.label()).append(" | ").append(r.threads())
+          .append(" | ").append(throughput(r.raw())).append(" | ").append(throughput(r.sdk())).append(" | ")
+          .append(Summary.fmtRatio(r.ratio())).append(" | ")
+          .append(Double.isNaN(r.rawCpuMicrosPerOp()) ? "–" : Summary.fmtRatio(r.rawCpuMicrosPerOp()) + " → "
+              + Summary.fmtRatio(r.sdkCpuMicrosPerOp())).append(" |\n");
+    }
+    if (diagnostics) {
+      md.append("\n*Diagnostic rows* are no SDK figure: their \"SDK\" column is the raw handle called the way the SDK calls"
+          + " it underneath (ZooKeeper's asynchronous call, the result handed over by ZooKeeper's event thread to a"
+          + " future the caller waits on), which tells the cost of that hand-off from the cost of the SDK's own"
+          + " work.\n");
     }
   }
 
@@ -210,7 +221,10 @@ public final class MarkdownReport {
         of the network namespace, not only the server's. Both are read when JMH has stopped every thread.
         - **SDK / raw** divides the SDK lease's throughput by the raw handle's, measured in separate forks one after \
         the other; the raw handle is one `ZooKeeper` shared by all threads, the SDK a pool with one session and a \
-        lease per thread.
+        lease per thread. **client CPU µs/op** is the benchmark JVM's whole CPU time (callers, ZooKeeper's send and \
+        event threads, the SDK's threads, and JMH's own) over the measured iterations divided by the operations \
+        started in them: what one operation costs the client machine, a figure that depends far less than \
+        throughput on whatever else the machine is doing.
         - **Recovery**: before each measured expiry the pool's session is ended on the server (a second handle \
         attaches to it and closes it, deleting its ephemerals and watches). *expiry → recovered* is what a caller \
         lives through, and includes ZooKeeper's random reconnect delay of up to a second; *new session → recovered* \

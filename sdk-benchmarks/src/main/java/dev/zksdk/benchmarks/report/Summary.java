@@ -47,8 +47,12 @@ public final class Summary {
     }
   }
 
-  /** One raw-against-SDK pair. */
-  public record OverheadRow(String label, String rawMethod, String sdkMethod, int threads, Metric raw, Metric sdk) {
+  /**
+   * One raw-against-SDK pair, with the client JVM's CPU time per operation of each side (NaN when the run did not
+   * record it).
+   */
+  public record OverheadRow(String label, String rawMethod, String sdkMethod, int threads, Metric raw, Metric sdk,
+      double rawCpuMicrosPerOp, double sdkCpuMicrosPerOp, boolean diagnostic) {
 
     /** SDK throughput over raw throughput. */
     public double ratio() {
@@ -67,11 +71,15 @@ public final class Summary {
   public static final double GOAL_RATIO_64_THREADS = 25;
   public static final double GOAL_SDK_OVER_RAW = 0.97;
 
-  private static final String[][] PAIRS = {
-    {"sync getData", "rawGetData", "sdkGetData"},
-    {"async getData, 1,000 in flight", "rawGetDataAsync", "sdkGetDataAsync"},
-    {"sync setData", "rawSetData", "sdkSetData"},
-  };
+  /** A raw method and the one it is compared with; a diagnostic pair explains a gap and is no goal of its own. */
+  private record Pair(String label, String raw, String other, boolean diagnostic) {}
+
+  private static final List<Pair> PAIRS = List.of(
+      new Pair("sync getData", "rawGetData", "sdkGetData", false),
+      new Pair("sync getData: raw async call + future only (diagnostic)", "rawGetData", "rawGetDataViaCallback",
+          true),
+      new Pair("async getData, 1,000 in flight", "rawGetDataAsync", "sdkGetDataAsync", false),
+      new Pair("sync setData", "rawSetData", "sdkSetData", false));
 
   private final List<ChurnRow> churn = new ArrayList<>();
   private final List<OverheadRow> overhead = new ArrayList<>();
@@ -129,17 +137,27 @@ public final class Summary {
   }
 
   private void summarizeOverhead(JmhResults results) {
-    for (String[] pair : PAIRS) {
+    for (Pair pair : PAIRS) {
       TreeSet<Integer> threads = new TreeSet<>();
-      results.find(pair[1], "thrpt", 0).forEach(e -> threads.add(e.threads()));
+      results.find(pair.raw(), "thrpt", 0).forEach(e -> threads.add(e.threads()));
       for (int t : threads) {
-        Optional<Entry> raw = results.one(pair[1], "thrpt", t);
-        Optional<Entry> sdk = results.one(pair[2], "thrpt", t);
-        if (raw.isPresent() && sdk.isPresent()) {
-          overhead.add(new OverheadRow(pair[0], pair[1], pair[2], t, raw.get().primary(), sdk.get().primary()));
+        Optional<Entry> raw = results.one(pair.raw(), "thrpt", t);
+        Optional<Entry> other = results.one(pair.other(), "thrpt", t);
+        if (raw.isPresent() && other.isPresent()) {
+          overhead.add(new OverheadRow(pair.label(), pair.raw(), pair.other(), t, raw.get().primary(),
+              other.get().primary(), cpuMicrosPerOp(raw.get()), cpuMicrosPerOp(other.get()), pair.diagnostic()));
         }
       }
     }
+  }
+
+  private static double cpuMicrosPerOp(Entry e) {
+    Optional<Metric> cpu = e.counter("cpuMillis");
+    Optional<Metric> ops = e.counter("operations");
+    if (cpu.isEmpty() || ops.isEmpty() || ops.get().total() == 0) {
+      return Double.NaN;
+    }
+    return cpu.get().total() * 1000 / ops.get().total();
   }
 
   private void summarizeRecovery(JmhResults results) {
@@ -171,11 +189,12 @@ public final class Summary {
           rejected == 0 && overflows == 0));
     }
 
-    if (overhead.isEmpty()) {
+    List<OverheadRow> sdkPairs = overhead.stream().filter(r -> !r.diagnostic()).toList();
+    if (sdkPairs.isEmpty()) {
       goals.add(new Goal("SDK ≥ " + GOAL_SDK_OVER_RAW + " × raw handle throughput in every overhead pair",
           "no overhead runs", null));
     } else {
-      OverheadRow worst = overhead.stream().min((a, b) -> Double.compare(a.ratio(), b.ratio())).orElseThrow();
+      OverheadRow worst = sdkPairs.stream().min((a, b) -> Double.compare(a.ratio(), b.ratio())).orElseThrow();
       goals.add(new Goal("SDK ≥ " + GOAL_SDK_OVER_RAW + " × raw handle throughput in every overhead pair",
           "lowest: " + fmtRatio(worst.ratio()) + " (" + worst.label() + ", " + worst.threads() + " thread"
               + (worst.threads() == 1 ? "" : "s") + ")", worst.ratio() >= GOAL_SDK_OVER_RAW));

@@ -70,6 +70,8 @@ class ReportTest {
     assertThat(summary.goals().get(4).measured()).isEqualTo("lowest: 0.950 (async getData, 1,000 in flight, 1 thread)");
     assertThat(summary.overhead()).hasSize(2);
     assertThat(summary.overhead().get(0).ratio()).isEqualTo(0.98);
+    assertThat(summary.overhead().get(0).rawCpuMicrosPerOp()).isEqualTo(20.0);
+    assertThat(summary.overhead().get(1).sdkCpuMicrosPerOp()).isNaN();
   }
 
   @Test
@@ -87,7 +89,8 @@ class ReportTest {
         .contains("| new ZooKeeper per request | 1 | 10 ± 2 | 100 | 104 | 110 | 120 | 1.000 | 1.000 | 0 | 0 | 0 |")
         .contains("| pool.lease() per request | 1 | 5,000 ± 100 | 0.190 | 0.250 | 0.500 | 2.00 |")
         .contains("Pooled over per-request ZooKeeper throughput: 500× at 1 thread; 30.0× at 64 threads.")
-        .contains("| sync getData | 1 | 5,000 ± 50 | 4,900 ± 50 | 0.980 |")
+        .contains("| sync getData | 1 | 5,000 ± 50 | 4,900 ± 50 | 0.980 | 20.0 → 22.4 |")
+        .contains("| async getData, 1,000 in flight | 1 | 20,000 ± 500 | 19,000 ± 500 | 0.950 | – |")
         .contains("| 1000 | 1,000 (900–1,500) | 300 | 290 | 3 |")
         .contains("![benchmark chart](sample.png)");
   }
