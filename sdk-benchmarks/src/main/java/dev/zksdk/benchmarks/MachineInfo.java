@@ -22,7 +22,7 @@ public final class MachineInfo {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("cores", Runtime.getRuntime().availableProcessors());
     firstValue(Path.of("/proc/cpuinfo"), "model name").ifPresent(v -> m.put("cpu", v));
-    firstValue(Path.of("/proc/meminfo"), "MemTotal").ifPresent(v -> m.put("memory", v));
+    firstValue(Path.of("/proc/meminfo"), "MemTotal").map(MachineInfo::gibibytes).ifPresent(v -> m.put("memory", v));
     m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
         + System.getProperty("os.arch"));
     m.put("jdk", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version") + " ("
@@ -35,6 +35,19 @@ public final class MachineInfo {
         ? "readable (" + ServerCounters.NETSTAT + ", whole network namespace)"
         : "not readable here: listen overflows are reported as 0");
     return m;
+  }
+
+  /** {@code /proc/meminfo}'s {@code 24684084 kB} as {@code 23.5 GiB}; anything else as it is. */
+  static String gibibytes(String meminfo) {
+    String[] parts = meminfo.trim().split("\\s+");
+    if (parts.length == 2 && parts[1].equals("kB")) {
+      try {
+        return String.format(java.util.Locale.ROOT, "%.1f GiB", Long.parseLong(parts[0]) / 1024.0 / 1024.0);
+      } catch (NumberFormatException e) {
+        return meminfo;
+      }
+    }
+    return meminfo;
   }
 
   /** The 1, 5 and 15 minute load averages, or "unknown": other work on the machine shows here. */

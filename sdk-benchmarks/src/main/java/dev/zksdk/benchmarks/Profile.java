@@ -43,8 +43,8 @@ public record Profile(String name, List<Step> steps) {
    */
   public static Profile named(String name) {
     return switch (name == null ? "" : name.toLowerCase(Locale.ROOT)) {
-      case "short" -> build("short", new Timing(1, 2, 2, 3), new Timing(2, 2, 3, 2, 1), 1, 5);
-      case "full" -> build("full", new Timing(2, 5, 5, 5), new Timing(3, 5, 5, 5, 2), 3, 20);
+      case "short" -> build("short", new Timing(1, 2, 2, 3), new Timing(1, 1, 2, 2), new Timing(3, 2, 3, 3, 1), 1, 5);
+      case "full" -> build("full", new Timing(2, 5, 5, 5), new Timing(1, 5, 5, 5), new Timing(3, 5, 5, 5, 2), 3, 20);
       default -> throw new IllegalArgumentException("profile must be short or full, was '" + name + "'");
     };
   }
@@ -60,11 +60,12 @@ public record Profile(String name, List<Step> steps) {
     }
   }
 
-  private static Profile build(String name, Timing churn, Timing overhead, int recoveryWarmups, int recoveries) {
+  private static Profile build(String name, Timing churn, Timing latency, Timing overhead, int recoveryWarmups,
+      int recoveries) {
     List<Step> steps = new ArrayList<>();
     for (int threads : CHURN_THREADS) {
       steps.add(churn.step(CHURN, threads, Mode.Throughput, TimeUnit.SECONDS));
-      steps.add(churn.step(CHURN, threads, Mode.SampleTime, TimeUnit.MICROSECONDS));
+      steps.add(latency.step(CHURN, threads, Mode.SampleTime, TimeUnit.MICROSECONDS));
     }
     for (int threads : SYNC_READ_THREADS) {
       steps.add(overhead.step(SYNC_READS, threads, Mode.Throughput, TimeUnit.SECONDS));

@@ -80,8 +80,8 @@ public final class MarkdownReport {
     row(md, "ZooKeeper server", str(server.get("version"), "unknown") + ", " + str(server.get("spec"), "?")
         + (server.containsKey("process") ? ": " + server.get("process") : ""));
     if (server.containsKey("maxClientCnxns")) {
-      row(md, "server settings", "maxClientCnxns=" + server.get("maxClientCnxns") + ", listen backlog: "
-          + server.get("clientPortListenBacklog") + ", forceSync=" + server.get("forceSync"));
+      row(md, "server settings", "maxClientCnxns=" + str(server.get("maxClientCnxns"), "?") + ", listen backlog: "
+          + str(server.get("clientPortListenBacklog"), "?") + ", forceSync=" + str(server.get("forceSync"), "?"));
     }
     if (server.containsKey("jvmOptions")) {
       row(md, "server JVM", String.join(" ", listOf(server.get("jvmOptions")).stream().map(String::valueOf).toList()));
