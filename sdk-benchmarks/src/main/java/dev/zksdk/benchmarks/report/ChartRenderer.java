@@ -98,9 +98,10 @@ public final class ChartRenderer {
     if (added == 0) {
       return Optional.empty();
     }
-    // Bars grow from the axis minimum, which must be above zero on a logarithmic axis: whole decades around the data.
+    // Bars grow from the axis minimum, which must be above zero on a logarithmic axis: whole decades around the data,
+    // and one more on top for the legend.
     chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(min / 2))));
-    chart.getStyler().setYAxisMax(Math.pow(10, Math.ceil(Math.log10(max * 1.0001))));
+    chart.getStyler().setYAxisMax(Math.pow(10, Math.ceil(Math.log10(max * 1.0001)) + 1));
     return Optional.of(chart);
   }
 
