@@ -34,7 +34,8 @@ import org.openjdk.jmh.infra.ThreadParams;
  * thread, and through a {@link ZkLease} on a one-session pool (validation, bulkhead, circuit breaker, retry and the
  * hand-off of the result from ZooKeeper's event thread). Pairs, each raw against SDK: synchronous {@code getData} at 1,
  * 4 and 16 threads ({@code -t}), asynchronous {@code getData} with {@value InFlight#WINDOW} requests in flight on one
- * thread, and synchronous {@code setData} at 4 threads.
+ * thread, and synchronous {@code setData} at 4 threads. {@link ClientCpu} adds the client JVM's CPU time per
+ * operation, and {@link #rawGetDataViaCallback} isolates the cost of the event-thread hand-off the SDK builds on.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)

@@ -25,7 +25,8 @@ public record Profile(String name, List<Step> steps) {
     }
   }
 
-  static final String CHURN = ChurnBenchmark.class.getName() + "\\.(perRequestZooKeeper|perRequestCurator|pooledLease)$";
+  static final String CHURN =
+      ChurnBenchmark.class.getName() + "\\.(perRequestZooKeeper|perRequestCurator|pooledLease)$";
   static final String SYNC_READS =
       OverheadBenchmark.class.getName() + "\\.(rawGetData|rawGetDataViaCallback|sdkGetData)$";
   static final String ASYNC_READS = OverheadBenchmark.class.getName() + "\\.(raw|sdk)GetDataAsync$";

@@ -162,8 +162,8 @@ public final class MarkdownReport {
   }
 
   private void overhead(StringBuilder md) {
-    md.append("| operation | threads | raw handle ops/s | SDK lease ops/s | SDK / raw | client CPU µs/op, raw → SDK |\n"
-        + "|---|---:|---:|---:|---:|---:|\n");
+    md.append("| operation | threads | raw handle ops/s | SDK lease ops/s | SDK / raw |"
+        + " client CPU µs/op, raw → SDK |\n|---|---:|---:|---:|---:|---:|\n");
     boolean diagnostics = false;
     for (OverheadRow r : summary.overhead()) {
       diagnostics |= r.diagnostic();
@@ -174,9 +174,9 @@ public final class MarkdownReport {
               + Summary.fmtRatio(r.sdkCpuMicrosPerOp())).append(" |\n");
     }
     if (diagnostics) {
-      md.append("\n*Diagnostic rows* are no SDK figure: their \"SDK\" column is the raw handle called the way the SDK calls"
-          + " it underneath (ZooKeeper's asynchronous call, the result handed over by ZooKeeper's event thread to a"
-          + " future the caller waits on), which tells the cost of that hand-off from the cost of the SDK's own"
+      md.append("\n*Diagnostic rows* are no SDK figure: their \"SDK\" column is the raw handle called the way the SDK"
+          + " calls it underneath (ZooKeeper's asynchronous call, the result handed over by ZooKeeper's event thread"
+          + " to a future the caller waits on), which tells the cost of that hand-off from the cost of the SDK's own"
           + " work.\n");
     }
   }

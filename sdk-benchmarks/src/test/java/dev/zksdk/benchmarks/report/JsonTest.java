@@ -12,7 +12,8 @@ class JsonTest {
 
   @Test
   void parsesNestedValuesInOrder() {
-    Object parsed = Json.parse("{\"b\": [1, 2.5, -3e2], \"a\": {\"s\": \"x\\\"y\\u00e9\\n\", \"t\": true, \"n\": null}}");
+    Object parsed =
+        Json.parse("{\"b\": [1, 2.5, -3e2], \"a\": {\"s\": \"x\\\"y\\u00e9\\n\", \"t\": true, \"n\": null}}");
 
     assertThat(parsed).isInstanceOf(Map.class);
     Map<?, ?> map = (Map<?, ?>) parsed;
