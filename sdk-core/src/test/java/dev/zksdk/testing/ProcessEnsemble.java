@@ -684,7 +684,9 @@ public final class ProcessEnsemble implements AutoCloseable {
             for (String property : List.of("java.class.path", "jdk.module.path")) {
                 String value = System.getProperty(property);
                 if (value != null && !value.isBlank()) {
-                    Arrays.stream(value.split(File.pathSeparator)).filter(s -> !s.isBlank()).forEach(entries::add);
+                    // Absolute: the servers run in their own directories, where a relative entry points nowhere.
+                    Arrays.stream(value.split(File.pathSeparator)).filter(s -> !s.isBlank())
+                            .map(s -> new File(s).getAbsolutePath()).forEach(entries::add);
                 }
             }
             return String.join(File.pathSeparator, entries);

@@ -1,0 +1,171 @@
+package dev.zksdk.benchmarks;
+
+import dev.zksdk.benchmarks.report.Json;
+import dev.zksdk.benchmarks.report.ReportMain;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.results.format.ResultFormatFactory;
+import org.openjdk.jmh.results.format.ResultFormatType;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+
+/**
+ * Runs a benchmark profile and writes its results, or renders results already written, or hands over to JMH.
+ *
+ * <pre>
+ * java -jar zk-sdk-benchmarks.jar short|full [--server process|embedded|external:host:port,...] [--results DIR]
+ *                                           [--readme README.md]
+ * java -jar zk-sdk-benchmarks.jar report [--name short] [--results DIR] [--readme README.md]
+ * java -jar zk-sdk-benchmarks.jar jmh [JMH's own options, such as -t 4 -prof jfr OverheadBenchmark.sdkGetData]
+ * </pre>
+ *
+ * A profile run writes {@code <name>.json} (JMH's JSON, every run of the profile in one file) and
+ * {@code <name>-machine.json} (machine, versions, server settings, load average before and after) to the results
+ * directory (default {@code sdk-benchmarks/results} from the repository root, else {@code results}), then the chart
+ * and {@code results.md} ({@link ReportMain}).
+ */
+public final class BenchmarkMain {
+
+  /** The benchmark JVMs' options: a fixed heap, so that heap growth does not show up as noise. */
+  static final List<String> FORK_JVM_ARGS = List.of("-Xms1g", "-Xmx1g", "-Djava.net.preferIPv4Stack=true");
+
+  private BenchmarkMain() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help")) {
+      usage(System.out);
+      return;
+    }
+    switch (args[0]) {
+      case "jmh" -> org.openjdk.jmh.Main.main(Arrays.copyOfRange(args, 1, args.length));
+      case "report" -> ReportMain.main(Arrays.copyOfRange(args, 1, args.length));
+      default -> runProfile(args);
+    }
+  }
+
+  private static void runProfile(String[] args) throws IOException, RunnerException {
+    Profile profile;
+    Map<String, String> options;
+    try {
+      profile = Profile.named(args[0]);
+      options = options(Arrays.copyOfRange(args, 1, args.length), List.of("--server", "--results", "--readme"));
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      usage(System.err);
+      System.exit(2);
+      return;
+    }
+    String serverSpec = options.getOrDefault("--server", BenchServer.PROCESS);
+    Path results = resultsDirectory(options.get("--results"));
+    Files.createDirectories(results);
+
+    Map<String, Object> machine = new LinkedHashMap<>();
+    machine.put("profile", profile.name());
+    machine.put("command", "java -jar sdk-benchmarks/target/zk-sdk-benchmarks.jar " + String.join(" ", args));
+    machine.put("machine", MachineInfo.describe());
+    // Started once here as well, to ask the server its version and to fail before an hour of runs on a bad spec.
+    try (BenchServer probe = BenchServer.start(serverSpec)) {
+      machine.put("server", MachineInfo.server(probe));
+    }
+    machine.put("benchmarkJvmOptions", String.join(" ", FORK_JVM_ARGS));
+    List<String> plan = profile.steps().stream().map(Profile.Step::describe).toList();
+    machine.put("steps", plan);
+    Instant started = Instant.now();
+    machine.put("started", started.toString());
+    machine.put("loadAverageBefore", MachineInfo.loadAverage());
+
+    List<RunResult> all = new ArrayList<>();
+    int n = 0;
+    for (Profile.Step step : profile.steps()) {
+      System.out.println("### " + profile.name() + " step " + (++n) + "/" + profile.steps().size() + ": "
+          + step.describe());
+      all.addAll(new Runner(options(step, serverSpec).build()).run());
+    }
+
+    Instant finished = Instant.now();
+    machine.put("finished", finished.toString());
+    machine.put("durationSeconds", Duration.between(started, finished).toSeconds());
+    machine.put("loadAverageAfter", MachineInfo.loadAverage());
+
+    Path json = results.resolve(profile.name() + ".json");
+    try (PrintStream out = new PrintStream(Files.newOutputStream(json), true, StandardCharsets.UTF_8)) {
+      ResultFormatFactory.getInstance(ResultFormatType.JSON, out).writeOut(all);
+    }
+    Files.writeString(results.resolve(profile.name() + "-machine.json"), Json.write(machine));
+    System.out.println("### wrote " + json + " (" + all.size() + " results) in "
+        + Duration.between(started, finished).toSeconds() + " s");
+
+    List<String> report = new ArrayList<>(List.of("--name", profile.name(), "--results", results.toString()));
+    if (options.containsKey("--readme")) {
+      report.add("--readme");
+      report.add(options.get("--readme"));
+    }
+    ReportMain.main(report.toArray(new String[0]));
+  }
+
+  static ChainedOptionsBuilder options(Profile.Step step, String serverSpec) {
+    ChainedOptionsBuilder b = new OptionsBuilder()
+        .include(step.include())
+        .threads(step.threads())
+        .mode(step.mode())
+        .timeUnit(step.unit())
+        .warmupIterations(step.warmupIterations())
+        .measurementIterations(step.measurementIterations())
+        .forks(step.forks())
+        .param("server", serverSpec)
+        .jvmArgsAppend(FORK_JVM_ARGS.toArray(new String[0]))
+        .shouldFailOnError(true);
+    if (step.mode() != Mode.SingleShotTime) {
+      b.warmupTime(step.warmupTime()).measurementTime(step.measurementTime());
+    }
+    return b;
+  }
+
+  /** {@code sdk-benchmarks/results} when run from the repository root, else {@code results}. */
+  public static Path resultsDirectory(String given) {
+    if (given != null) {
+      return Path.of(given);
+    }
+    return Files.isDirectory(Path.of("sdk-benchmarks")) ? Path.of("sdk-benchmarks", "results") : Path.of("results");
+  }
+
+  /**
+   * {@code --key value} pairs.
+   *
+   * @throws IllegalArgumentException for an unknown key or a key without a value
+   */
+  public static Map<String, String> options(String[] args, List<String> known) {
+    Map<String, String> map = new LinkedHashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      if (!known.contains(args[i])) {
+        throw new IllegalArgumentException("unknown option '" + args[i] + "'; known: " + known);
+      }
+      if (i + 1 >= args.length) {
+        throw new IllegalArgumentException("option " + args[i] + " needs a value");
+      }
+      map.put(args[i], args[++i]);
+    }
+    return map;
+  }
+
+  private static void usage(PrintStream out) {
+    out.println("usage: java -jar zk-sdk-benchmarks.jar short|full [--server process|embedded|external:host:port,...]"
+        + " [--results DIR] [--readme README.md]");
+    out.println("       java -jar zk-sdk-benchmarks.jar report [--name short] [--results DIR] [--readme README.md]");
+    out.println("       java -jar zk-sdk-benchmarks.jar jmh [JMH options]");
+  }
+}

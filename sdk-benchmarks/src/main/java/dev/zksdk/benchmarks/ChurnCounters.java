@@ -1,0 +1,124 @@
+package dev.zksdk.benchmarks;
+
+import java.util.OptionalLong;
+import java.util.concurrent.atomic.AtomicLong;
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.infra.BenchmarkParams;
+import org.openjdk.jmh.infra.ThreadParams;
+
+/**
+ * What each request cost besides time, as JMH secondary results (events, summed over threads and iterations):
+ * requests made, TCP connections opened, sessions created, and, on the first thread only, what the server and the
+ * kernel turned away while the iteration ran.
+ *
+ * <p>Per request figures are ratios of two counters of the same iterations, so they include the few requests JMH runs
+ * outside its timed window (while other threads finish) on both sides of the division. The server-side counters are
+ * read at iteration boundaries, when JMH has stopped every thread; each reading continues from the last, so nothing
+ * between iterations is lost or counted twice.
+ */
+@State(Scope.Thread)
+@AuxCounters(AuxCounters.Type.EVENTS)
+public class ChurnCounters {
+
+  /** Requests started, failed ones included. */
+  public long requests;
+  /** Requests that did not return the data (no connection within the connect timeout, or an error). */
+  public long failedRequests;
+  /** TCP connections opened by this thread's clients (and, on the first thread, by the shared pool). */
+  public long tcpConnects;
+  /** ZooKeeper sessions created by this thread's clients (and, on the first thread, by the shared pool). */
+  public long sessionsCreated;
+  /** First thread only: {@code mntr zk_connection_rejected} grew by this much. */
+  public long serverRejected;
+  /** First thread only: the kernel's {@code TcpExt: ListenOverflows} grew by this much (whole network namespace). */
+  public long listenOverflows;
+  /** First thread only: the kernel's {@code TcpExt: ListenDrops} grew by this much (whole network namespace). */
+  public long listenDrops;
+  /** First thread only: {@code mntr} probes of the harness that were refused and retried (each may be a rejection). */
+  public long probesRefused;
+
+  private final AtomicLong ownConnects = new AtomicLong();
+  private ServerFixture fixture;
+  private boolean reporter;
+  private int iterations;
+  private int iterationsDone;
+  private long connectsAtStart;
+  private long lastRejected;
+  private long lastOverflows;
+  private long lastDrops;
+  private long lastSharedConnects;
+  private long lastSharedSessions;
+  private long lastProbesRefused;
+
+  @Setup(Level.Trial)
+  public void start(ServerFixture fixture, ThreadParams thread, BenchmarkParams benchmark) {
+    this.fixture = fixture;
+    this.reporter = thread.getThreadIndex() == 0;
+    this.iterations = benchmark.getWarmup().getCount() + benchmark.getMeasurement().getCount();
+    ConnectCounter.setOwner(ownConnects);
+    if (reporter) {
+      fixture.expectFinalReading();
+      lastRejected = ServerCounters.connectionsRejected(fixture.bench().servers());
+      lastOverflows = ServerCounters.listenOverflows().orElse(0);
+      lastDrops = ServerCounters.listenDrops().orElse(0);
+      lastSharedConnects = fixture.sharedConnects.get();
+      lastSharedSessions = fixture.sharedSessions.getAsLong();
+      lastProbesRefused = ServerCounters.probesRefused();
+    }
+  }
+
+  @Setup(Level.Iteration)
+  public void iterationStart() {
+    connectsAtStart = ownConnects.get();
+  }
+
+  @TearDown(Level.Iteration)
+  public void iterationEnd() {
+    tcpConnects += ownConnects.get() - connectsAtStart;
+    if (!reporter) {
+      return;
+    }
+    try {
+      readServer();
+    } finally {
+      if (++iterationsDone == iterations) {
+        fixture.finalReadingDone();
+      }
+    }
+  }
+
+  private void readServer() {
+    long rejected = ServerCounters.connectionsRejected(fixture.bench().servers());
+    serverRejected = rejected - lastRejected;
+    lastRejected = rejected;
+    OptionalLong overflows = ServerCounters.listenOverflows();
+    if (overflows.isPresent()) {
+      listenOverflows = overflows.getAsLong() - lastOverflows;
+      lastOverflows = overflows.getAsLong();
+    }
+    OptionalLong drops = ServerCounters.listenDrops();
+    if (drops.isPresent()) {
+      listenDrops = drops.getAsLong() - lastDrops;
+      lastDrops = drops.getAsLong();
+    }
+    long shared = fixture.sharedConnects.get();
+    tcpConnects += shared - lastSharedConnects;
+    lastSharedConnects = shared;
+    long sharedSessions = fixture.sharedSessions.getAsLong();
+    sessionsCreated += sharedSessions - lastSharedSessions;
+    lastSharedSessions = sharedSessions;
+    long refused = ServerCounters.probesRefused();
+    probesRefused = refused - lastProbesRefused;
+    lastProbesRefused = refused;
+  }
+
+  @TearDown(Level.Trial)
+  public void stop() {
+    ConnectCounter.clearOwner();
+  }
+}

@@ -1,0 +1,81 @@
+package dev.zksdk.benchmarks;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * A named plan of benchmark runs: which benchmarks, at how many threads, in which mode, for how long. {@code short}
+ * runs everything once, briefly (under ten minutes on two cores); {@code full} runs longer and, for the overhead pairs
+ * whose ratios are close to 1, in two forks.
+ */
+public record Profile(String name, List<Step> steps) {
+
+  /** One JMH run: the benchmarks matching {@code include}, at {@code threads} threads. */
+  public record Step(String include, int threads, Mode mode, TimeUnit unit, int warmupIterations,
+      TimeValue warmupTime, int measurementIterations, TimeValue measurementTime, int forks) {
+
+    public String describe() {
+      return include + " t=" + threads + " " + mode.shortLabel() + " (" + warmupIterations + "x" + warmupTime
+          + " warm-up, " + measurementIterations + "x" + measurementTime + ", " + forks + " fork"
+          + (forks == 1 ? "" : "s") + ")";
+    }
+  }
+
+  static final String CHURN =
+      ChurnBenchmark.class.getName() + "\\.(perRequestZooKeeper|perRequestCurator|pooledLease)$";
+  static final String SYNC_READS =
+      OverheadBenchmark.class.getName() + "\\.(rawGetData|rawGetDataViaCallback|sdkGetData)$";
+  static final String ASYNC_READS = OverheadBenchmark.class.getName() + "\\.(raw|sdk)GetDataAsync$";
+  static final String WRITES = OverheadBenchmark.class.getName() + "\\.(raw|sdk)SetData$";
+  static final String RECOVERY = RecoveryBenchmark.class.getName() + "\\.";
+
+  public static final List<Integer> CHURN_THREADS = List.of(1, 16, 64);
+  public static final List<Integer> SYNC_READ_THREADS = List.of(1, 4, 16);
+  public static final int WRITE_THREADS = 4;
+
+  /**
+   * The profile of that name.
+   *
+   * @throws IllegalArgumentException for a name other than {@code short} or {@code full}
+   */
+  public static Profile named(String name) {
+    return switch (name == null ? "" : name.toLowerCase(Locale.ROOT)) {
+      case "short" -> build("short", new Timing(1, 2, 2, 3), new Timing(1, 1, 2, 2), new Timing(3, 2, 3, 3, 1), 1, 5);
+      case "full" -> build("full", new Timing(2, 5, 5, 5), new Timing(1, 5, 5, 5), new Timing(3, 5, 5, 5, 2), 3, 20);
+      default -> throw new IllegalArgumentException("profile must be short or full, was '" + name + "'");
+    };
+  }
+
+  private record Timing(int warmupIterations, int warmupSeconds, int iterations, int seconds, int forks) {
+    Timing(int warmupIterations, int warmupSeconds, int iterations, int seconds) {
+      this(warmupIterations, warmupSeconds, iterations, seconds, 1);
+    }
+
+    Step step(String include, int threads, Mode mode, TimeUnit unit) {
+      return new Step(include, threads, mode, unit, warmupIterations, TimeValue.seconds(warmupSeconds), iterations,
+          TimeValue.seconds(seconds), forks);
+    }
+  }
+
+  private static Profile build(String name, Timing churn, Timing latency, Timing overhead, int recoveryWarmups,
+      int recoveries) {
+    List<Step> steps = new ArrayList<>();
+    for (int threads : CHURN_THREADS) {
+      steps.add(churn.step(CHURN, threads, Mode.Throughput, TimeUnit.SECONDS));
+      steps.add(latency.step(CHURN, threads, Mode.SampleTime, TimeUnit.MICROSECONDS));
+    }
+    for (int threads : SYNC_READ_THREADS) {
+      steps.add(overhead.step(SYNC_READS, threads, Mode.Throughput, TimeUnit.SECONDS));
+    }
+    steps.add(overhead.step(ASYNC_READS, 1, Mode.Throughput, TimeUnit.SECONDS));
+    steps.add(overhead.step(WRITES, WRITE_THREADS, Mode.Throughput, TimeUnit.SECONDS));
+    // One invocation per iteration: each is a whole expiry and recovery.
+    steps.add(new Step(RECOVERY, 1, Mode.SingleShotTime, TimeUnit.MILLISECONDS, recoveryWarmups, TimeValue.NONE,
+        recoveries, TimeValue.NONE, 1));
+    return new Profile(name, List.copyOf(steps));
+  }
+}

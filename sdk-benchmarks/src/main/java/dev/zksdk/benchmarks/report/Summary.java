@@ -1,0 +1,268 @@
+package dev.zksdk.benchmarks.report;
+
+import dev.zksdk.benchmarks.report.JmhResults.Entry;
+import dev.zksdk.benchmarks.report.JmhResults.Metric;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.TreeSet;
+
+/**
+ * The figures of one profile run, taken from its JMH results: connection churn per client and thread count, the SDK
+ * against the raw handle, recovery times, and the issue's goals checked against them. Nothing here is typed in: a
+ * figure the run did not produce is absent, and a goal it cannot be checked against says so.
+ */
+public final class Summary {
+
+  /** The three ways of making one request in the churn benchmark. */
+  public enum Client {
+    PER_REQUEST_ZOOKEEPER("perRequestZooKeeper", "new ZooKeeper per request"),
+    PER_REQUEST_CURATOR("perRequestCurator", "new CuratorFramework per request"),
+    POOLED("pooledLease", "pool.lease() per request");
+
+    public final String method;
+    public final String label;
+
+    Client(String method, String label) {
+      this.method = method;
+      this.label = label;
+    }
+  }
+
+  /**
+   * One client at one thread count. The counters add the throughput and the latency run's measured iterations
+   * (same workload, so more requests behind each ratio).
+   */
+  public record ChurnRow(Client client, int threads, Optional<Metric> throughput, Optional<Metric> latency,
+      double requests, double failed, double connects, double sessions, double rejected, double overflows,
+      double drops, double probesRefused) {
+
+    public double connectsPerRequest() {
+      return requests == 0 ? Double.NaN : connects / requests;
+    }
+
+    public double sessionsPerRequest() {
+      return requests == 0 ? Double.NaN : sessions / requests;
+    }
+  }
+
+  /**
+   * One raw-against-SDK pair, with the client JVM's CPU time per operation of each side (NaN when the run did not
+   * record it).
+   */
+  public record OverheadRow(String label, String rawMethod, String sdkMethod, int threads, Metric raw, Metric sdk,
+      double rawCpuMicrosPerOp, double sdkCpuMicrosPerOp, boolean diagnostic) {
+
+    /** SDK throughput over raw throughput. */
+    public double ratio() {
+      return sdk.score() / raw.score();
+    }
+  }
+
+  /** Recovery with {@code owned} ephemerals and as many watches. */
+  public record RecoveryRow(int owned, Metric expiryToRecovered, Optional<Metric> newSessionToRecovered,
+      Optional<Metric> reported) {}
+
+  /** One goal of the issue, what the run measured for it, and whether it holds. */
+  public record Goal(String goal, String measured, Boolean met) {}
+
+  public static final double GOAL_RATIO_ONE_THREAD = 400;
+  public static final double GOAL_RATIO_64_THREADS = 25;
+  public static final double GOAL_SDK_OVER_RAW = 0.97;
+
+  /** A raw method and the one it is compared with; a diagnostic pair explains a gap and is no goal of its own. */
+  private record Pair(String label, String raw, String other, boolean diagnostic) {}
+
+  private static final List<Pair> PAIRS = List.of(
+      new Pair("sync getData", "rawGetData", "sdkGetData", false),
+      new Pair("sync getData: raw async call + future only (diagnostic)", "rawGetData", "rawGetDataViaCallback",
+          true),
+      new Pair("async getData, 1,000 in flight", "rawGetDataAsync", "sdkGetDataAsync", false),
+      new Pair("sync setData", "rawSetData", "sdkSetData", false));
+
+  private final List<ChurnRow> churn = new ArrayList<>();
+  private final List<OverheadRow> overhead = new ArrayList<>();
+  private final List<RecoveryRow> recovery = new ArrayList<>();
+  private final List<Goal> goals = new ArrayList<>();
+
+  public Summary(JmhResults results) {
+    summarizeChurn(results);
+    summarizeOverhead(results);
+    summarizeRecovery(results);
+    checkGoals();
+  }
+
+  public List<ChurnRow> churn() {
+    return churn;
+  }
+
+  public List<OverheadRow> overhead() {
+    return overhead;
+  }
+
+  public List<RecoveryRow> recovery() {
+    return recovery;
+  }
+
+  public List<Goal> goals() {
+    return goals;
+  }
+
+  /** The churn row of a client at a thread count, if the run had one. */
+  public Optional<ChurnRow> churn(Client client, int threads) {
+    return churn.stream().filter(r -> r.client() == client && r.threads() == threads).findFirst();
+  }
+
+  private void summarizeChurn(JmhResults results) {
+    for (Client client : Client.values()) {
+      TreeSet<Integer> threads = new TreeSet<>();
+      results.entries().stream().filter(e -> e.method().equals(client.method)).forEach(e -> threads.add(e.threads()));
+      for (int t : threads) {
+        Optional<Entry> thrpt = results.one(client.method, "thrpt", t);
+        Optional<Entry> sample = results.one(client.method, "sample", t);
+        List<Entry> both = new ArrayList<>();
+        thrpt.ifPresent(both::add);
+        sample.ifPresent(both::add);
+        churn.add(new ChurnRow(client, t, thrpt.map(Entry::primary), sample.map(Entry::primary),
+            total(both, "requests"), total(both, "failedRequests"), total(both, "tcpConnects"),
+            total(both, "sessionsCreated"), total(both, "serverRejected"), total(both, "listenOverflows"),
+            total(both, "listenDrops"), total(both, "probesRefused")));
+      }
+    }
+  }
+
+  private static double total(List<Entry> entries, String counter) {
+    return entries.stream().mapToDouble(e -> e.counter(counter).map(Metric::total).orElse(0.0)).sum();
+  }
+
+  private void summarizeOverhead(JmhResults results) {
+    for (Pair pair : PAIRS) {
+      TreeSet<Integer> threads = new TreeSet<>();
+      results.find(pair.raw(), "thrpt", 0).forEach(e -> threads.add(e.threads()));
+      for (int t : threads) {
+        Optional<Entry> raw = results.one(pair.raw(), "thrpt", t);
+        Optional<Entry> other = results.one(pair.other(), "thrpt", t);
+        if (raw.isPresent() && other.isPresent()) {
+          overhead.add(new OverheadRow(pair.label(), pair.raw(), pair.other(), t, raw.get().primary(),
+              other.get().primary(), cpuMicrosPerOp(raw.get()), cpuMicrosPerOp(other.get()), pair.diagnostic()));
+        }
+      }
+    }
+  }
+
+  private static double cpuMicrosPerOp(Entry e) {
+    Optional<Metric> cpu = e.counter("cpuMillis");
+    Optional<Metric> ops = e.counter("operations");
+    if (cpu.isEmpty() || ops.isEmpty() || ops.get().total() == 0) {
+      return Double.NaN;
+    }
+    return cpu.get().total() * 1000 / ops.get().total();
+  }
+
+  private void summarizeRecovery(JmhResults results) {
+    for (Entry e : results.find("expiryToRecovered", "ss", 0)) {
+      recovery.add(new RecoveryRow(Integer.parseInt(e.params().getOrDefault("owned", "0")), e.primary(),
+          e.counter("newSessionToRecoveredMs"), e.counter("reportedRecoveryMs")));
+    }
+    recovery.sort((a, b) -> Integer.compare(a.owned(), b.owned()));
+  }
+
+  private void checkGoals() {
+    ratioGoal(1, GOAL_RATIO_ONE_THREAD);
+    ratioGoal(64, GOAL_RATIO_64_THREADS);
+
+    List<ChurnRow> pooled = churn.stream().filter(r -> r.client() == Client.POOLED).toList();
+    if (pooled.isEmpty()) {
+      goals.add(new Goal("zero connections opened per pooled request in steady state", "no pooled runs", null));
+      goals.add(new Goal("zero rejections and listen overflows in the pooled runs", "no pooled runs", null));
+    } else {
+      double connects = pooled.stream().mapToDouble(ChurnRow::connects).sum();
+      double requests = pooled.stream().mapToDouble(ChurnRow::requests).sum();
+      goals.add(new Goal("zero connections opened per pooled request in steady state",
+          fmtCount(connects) + " connections in " + fmtCount(requests) + " measured pooled requests ("
+              + fmtRatio(connects / requests) + " per request)", connects == 0));
+      double rejected = pooled.stream().mapToDouble(ChurnRow::rejected).sum();
+      double overflows = pooled.stream().mapToDouble(ChurnRow::overflows).sum();
+      goals.add(new Goal("zero rejections and listen overflows in the pooled runs",
+          fmtCount(rejected) + " rejected, " + fmtCount(overflows) + " listen overflows",
+          rejected == 0 && overflows == 0));
+    }
+
+    List<OverheadRow> sdkPairs = overhead.stream().filter(r -> !r.diagnostic()).toList();
+    if (sdkPairs.isEmpty()) {
+      goals.add(new Goal("SDK ≥ " + GOAL_SDK_OVER_RAW + " × raw handle throughput in every overhead pair",
+          "no overhead runs", null));
+    } else {
+      OverheadRow worst = sdkPairs.stream().min((a, b) -> Double.compare(a.ratio(), b.ratio())).orElseThrow();
+      goals.add(new Goal("SDK ≥ " + GOAL_SDK_OVER_RAW + " × raw handle throughput in every overhead pair",
+          "lowest: " + fmtRatio(worst.ratio()) + " (" + worst.label() + ", " + worst.threads() + " thread"
+              + (worst.threads() == 1 ? "" : "s") + ")", worst.ratio() >= GOAL_SDK_OVER_RAW));
+    }
+  }
+
+  private void ratioGoal(int threads, double goal) {
+    String text = "pooled ≥ " + fmtCount(goal) + "× per-request ZooKeeper client at " + threads + " thread"
+        + (threads == 1 ? "" : "s");
+    Optional<Double> ratio = pooledOverPerRequest(threads);
+    goals.add(ratio.map(r -> new Goal(text, fmtRatio(r) + "×", r >= goal))
+        .orElseGet(() -> new Goal(text, "not measured", null)));
+  }
+
+  /** Pooled throughput over per-request ZooKeeper throughput at a thread count. */
+  public Optional<Double> pooledOverPerRequest(int threads) {
+    Optional<Metric> pooled = churn(Client.POOLED, threads).flatMap(ChurnRow::throughput);
+    Optional<Metric> perRequest = churn(Client.PER_REQUEST_ZOOKEEPER, threads).flatMap(ChurnRow::throughput);
+    if (pooled.isEmpty() || perRequest.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(pooled.get().score() / perRequest.get().score());
+  }
+
+  /** A count or a rate with thousands separators; one decimal below 100. */
+  public static String fmtCount(double v) {
+    if (Double.isNaN(v)) {
+      return "n/a";
+    }
+    if (Math.abs(v) < 100 && v != Math.rint(v)) {
+      return String.format(Locale.ROOT, "%.1f", v);
+    }
+    return String.format(Locale.ROOT, "%,.0f", v);
+  }
+
+  /** A ratio with three significant digits. */
+  public static String fmtRatio(double v) {
+    if (Double.isNaN(v)) {
+      return "n/a";
+    }
+    if (v == 0) {
+      return "0";
+    }
+    double abs = Math.abs(v);
+    if (abs >= 100) {
+      return String.format(Locale.ROOT, "%,.0f", v);
+    }
+    if (abs >= 10) {
+      return String.format(Locale.ROOT, "%.1f", v);
+    }
+    if (abs >= 0.01) {
+      return String.format(Locale.ROOT, "%.3f", v);
+    }
+    return String.format(Locale.ROOT, "%.2g", v);
+  }
+
+  /** Microseconds as milliseconds, with precision that fits the size. */
+  public static String fmtMicrosAsMillis(double micros) {
+    double ms = micros / 1000;
+    if (ms < 1) {
+      return String.format(Locale.ROOT, "%.3f", ms);
+    }
+    if (ms < 10) {
+      return String.format(Locale.ROOT, "%.2f", ms);
+    }
+    if (ms < 100) {
+      return String.format(Locale.ROOT, "%.1f", ms);
+    }
+    return String.format(Locale.ROOT, "%,.0f", ms);
+  }
+}
