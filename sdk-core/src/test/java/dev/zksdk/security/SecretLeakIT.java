@@ -46,8 +46,8 @@ import org.junit.jupiter.api.Test;
  * traces), session events and the diagnostics report (text and JSON) are searched for every secret in every byte
  * rendering. Session passwords the server handed out count as secrets too.
  *
- * <p>Metrics and health details are not produced by sdk-core; a test that has a {@code MeterRegistry} or a health
- * document adds them with one more {@link SecretScan#check(String, String)} call on their text.
+ * <p>The pool also publishes to a Micrometer registry during the flow, and every meter's name, tags and value is
+ * searched too. Health details are produced by sdk-spring; its own leak test scans them the same way.
  */
 class SecretLeakIT {
 
@@ -91,6 +91,9 @@ class SecretLeakIT {
     List<Object> events = new CopyOnWriteArrayList<>();
     String logText;
     int debugLines;
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    StringBuilder meters = new StringBuilder();
     try (LogCapture logs = LogCapture.atDebug()) {
       TlsConfig tls = TlsConfig.builder()
           .keyStore(pki.clientKeyStore(), pki.clientKeyStorePassword())
@@ -100,6 +103,7 @@ class SecretLeakIT {
           .sessionTimeout(Duration.ofSeconds(4)).connectionTimeout(Duration.ofSeconds(3))
           .digest("carol", DIGEST_PW).tls(tls).aclProvider(ZkAcls.creatorAll()).build();
       try (ZkSessionPool pool = ZkSessionPool.builder().name("leak-check")
+          .metricsTrackerFactory(new dev.zksdk.metrics.micrometer.MicrometerMetricsTrackerFactory(registry))
           .connectString(server.plainConnectString())
           .sessionTimeout(Duration.ofSeconds(4)).connectionTimeout(Duration.ofSeconds(3))
           .digest("carol", DIGEST_PW).sasl(sasl).aclProvider(ZkAcls.creatorAll())
@@ -153,6 +157,12 @@ class SecretLeakIT {
         thrown.add(catchThrowable(() -> EnsembleConfig.builder().connectString(server.plainConnectString())
             .authorization("digest", DIGEST_PW.getBytes(StandardCharsets.UTF_8))));
         printed.addAll(List.of(pool, pool.stats(), wrongDigest, wrongSasl, untrusted));
+        // Read while the pool is open: closing it removes its meters.
+        for (io.micrometer.core.instrument.Meter meter : registry.getMeters()) {
+          meters.append(meter.getId()).append(' ').append(meter.getId().getDescription()).append(' ');
+          meter.measure().forEach(m -> meters.append(m).append(' '));
+          meters.append('\n');
+        }
       }
       DiagnosticsReport report = EnsembleDoctor.probe(server.plainConnectString());
       printed.addAll(List.of(report.toText(), report.toJson(), report));
@@ -168,6 +178,8 @@ class SecretLeakIT {
       scan.secret("session password " + i, sessionPasswords.get(i));
     }
     scan.check("logs at DEBUG", logText);
+    assertThat(meters.toString()).as("meters were published").contains("zksdk.operations");
+    scan.check("meter names, tags and values", meters.toString());
     for (Object o : printed) {
       scan.check("toString of " + (o == null ? "null" : o.getClass().getName()), String.valueOf(o));
     }
