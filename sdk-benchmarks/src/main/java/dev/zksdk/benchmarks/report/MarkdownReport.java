@@ -174,9 +174,10 @@ public final class MarkdownReport {
               + Summary.fmtRatio(r.sdkCpuMicrosPerOp())).append(" |\n");
     }
     if (diagnostics) {
-      md.append("\n*Diagnostic rows* are no SDK figure: their \"SDK\" column is the raw handle called the way the SDK"
-          + " calls it underneath (ZooKeeper's asynchronous call, the result handed over by ZooKeeper's event thread"
-          + " to a future the caller waits on), which tells the cost of that hand-off from the cost of the SDK's own"
+      md.append("\n*Diagnostic rows* are no SDK figure: their \"SDK\" column is the raw handle called through"
+          + " ZooKeeper's asynchronous call with a future the caller waits on (the result handed over by ZooKeeper's"
+          + " event thread), which is how the SDK's `...Async` forms call it; the SDK's synchronous forms use"
+          + " ZooKeeper's synchronous calls. The row tells the cost of that hand-off from the cost of the SDK's own"
           + " work.\n");
     }
   }
