@@ -309,15 +309,25 @@ class WeightedHostProviderTest {
         monitor.start();
         ExecutorService workers = Executors.newFixedThreadPool(4);
         CountDownLatch start = new CountDownLatch(1);
+        // Every worker first takes its three sessions and holds them until all have tried: 12 wanted on 3 servers x
+        // 3 slots, so at least 3 are refused whatever the interleaving, and the churn starts from a full budget.
+        java.util.concurrent.CyclicBarrier holding = new java.util.concurrent.CyclicBarrier(4);
         List<Future<?>> done = new ArrayList<>();
         for (int t = 0; t < 4; t++) {
             int seed = t;
             done.add(workers.submit(() -> {
                 Random r = new Random(seed);
                 SessionSpread spread = pools[seed % 2];
-                // up to 4 threads x 3 sessions = 12 wanted on 3 servers x 3 slots: the budget is contended
                 WeightedHostProvider[] mine = new WeightedHostProvider[3];
                 start.await();
+                for (int i = 0; i < mine.length; i++) {
+                    try {
+                        mine[i] = new WeightedHostProvider(servers(A, B, C), spread, budget);
+                    } catch (ConnectionBudgetExhaustedException e) {
+                        refused.incrementAndGet();
+                    }
+                }
+                holding.await(30, TimeUnit.SECONDS);
                 for (int i = 0; i < 5_000; i++) {
                     int which = r.nextInt(mine.length);
                     if (mine[which] == null) {
