@@ -189,9 +189,14 @@ class HostSelectionIT {
         assertThat(pool.stats().connectionsPerServer()).containsEntry(drifted, 1);
 
         ensemble.server(3).restart();
-        await().atMost(Duration.ofSeconds(30)).until(() -> !pool.stats().connectionsPerServer().containsKey(drifted)
-            && pool.stats().connectionsPerServer().values().stream().mapToInt(Integer::intValue).sum() == 3);
-        assertThat(ensemble.server(3).isServing()).isFalse();
+        // Whether the drifted member rejoins after its restart depends on the election ("Oracle indicates not to
+        // follow" when the others lead): either way every session must end on a member that serves.
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+          Map<String, Integer> now = pool.stats().connectionsPerServer();
+          return now.values().stream().mapToInt(Integer::intValue).sum() == 3
+              && now.keySet().stream().allMatch(address -> ensemble.servers().stream()
+                  .filter(s -> s.address().equals(address)).allMatch(ServerProcess::isServing));
+        });
         for (int i = 0; i < 3; i++) {
           assertThat(leases.get(i).exists("/")).isNotNull();
           assertThat(leases.get(i).sessionId()).as("session %d survived", i).isEqualTo(ids.get(i));
