@@ -64,6 +64,11 @@ public final class SharedSession {
   private volatile CompletableFuture<Void> saslOutcome = CompletableFuture.completedFuture(null);
   /** Why connecting timed out, when the pool could find out (a failed TLS handshake); cleared on connection. */
   private volatile Throwable lastConnectFailure;
+  /**
+   * The handle of the last connection Curator reported, kept so that an operation need not ask Curator for it (which
+   * checks the thread's retry-loop state and background errors on every call); null when disconnected or closed.
+   */
+  private volatile ZooKeeper liveHandle;
 
   SharedSession(RealSessionPool pool, EnsembleConfig config, int ensembleNumber, int index,
       ZookeeperFactory handles) {
@@ -120,6 +125,10 @@ public final class SharedSession {
    * {@link TimeoutException}; fails at once with {@link ZkAuthException} after the server refused the credentials.
    */
   public CompletableFuture<ZooKeeper> awaitConnected(Duration timeout) {
+    ZooKeeper live = saslSection == null ? connectedHandle() : null;
+    if (live != null) {
+      return CompletableFuture.completedFuture(live);
+    }
     ZkAuthException failed = authFailure;
     if (failed != null) {
       return CompletableFuture.failedFuture(failed);
@@ -228,6 +237,7 @@ public final class SharedSession {
             pool.sessionOpened();
           }
           sessionId = newId;
+          liveHandle = zk;
           next = curatorState == ConnectionState.READ_ONLY
               ? SessionState.READ_ONLY
               : previous == SessionState.CONNECTING ? SessionState.CONNECTED : SessionState.RECONNECTED;
@@ -235,10 +245,12 @@ public final class SharedSession {
           break;
         case SUSPENDED:
           next = SessionState.SUSPENDED;
+          liveHandle = null;
           resetSignal();
           break;
         case LOST:
           next = SessionState.LOST;
+          liveHandle = null;
           resetSignal();
           break;
         default:
@@ -295,6 +307,7 @@ public final class SharedSession {
         return;
       }
       closed = true;
+      liveHandle = null;
     }
     recovery.close();
     if (saslSection != null) {
@@ -315,6 +328,16 @@ public final class SharedSession {
     }
     pool.publish(new SessionEvent(config.connectString(), index, previous, SessionState.CLOSED, id, 0, null, null,
         Instant.now()));
+  }
+
+  /**
+   * The live handle when it is connected now, else null (then {@link #awaitConnected} waits for one). ZooKeeper's own
+   * state of the handle decides, so a handle Curator replaced after an expiry (closed) or one that just lost its
+   * connection is never returned, even before Curator's state event for it has been handled.
+   */
+  public ZooKeeper connectedHandle() {
+    ZooKeeper zk = liveHandle;
+    return zk != null && zk.getState().isConnected() && authFailure == null ? zk : null;
   }
 
   public boolean isConnected() {
