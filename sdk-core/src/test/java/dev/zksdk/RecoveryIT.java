@@ -198,6 +198,39 @@ class RecoveryIT {
   }
 
   @Test
+  void parentsRemovedWhileTheSessionWasGoneAreRecreatedWithEveryChild() throws Exception {
+    List<String> paths = new java.util.ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      String path = (i % 2 == 0 ? "/registry/a/" : "/registry/b/deeper/") + "member-" + i;
+      lease.ephemeral(path, DATA);
+      paths.add(path);
+    }
+    long oldSession = lease.sessionId();
+    List<WatchedEvent> deletions = observeDeletions(paths.get(paths.size() - 1));
+
+    proxy.freeze();
+    await().atMost(Duration.ofSeconds(20)).until(() -> !deletions.isEmpty());
+    // Expired: the server removed every ephemeral; an operator cleans the emptied directories up meanwhile.
+    for (String dir : List.of("/registry/b/deeper", "/registry/b", "/registry/a")) {
+      observer.zk().delete(dir, -1);
+    }
+    assertThat(observed("/registry/a")).isNull();
+    proxy.unfreeze();
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> !recorder.recoveries.isEmpty());
+    RecoveryEvent recovered = recorder.recoveries.get(0);
+    assertThat(recovered.oldSessionId()).isEqualTo(oldSession);
+    assertThat(recovered.ephemeralsRecreated()).isEqualTo(20);
+    assertThat(recovered.complete()).isTrue();
+    long newSession = lease.sessionId();
+    for (String path : paths) {
+      assertThat(observed(path).getEphemeralOwner()).as(path).isEqualTo(newSession);
+    }
+    assertThat(observer.zk().getChildren("/registry/a", false)).hasSize(10);
+    assertThat(observer.zk().getChildren("/registry/b/deeper", false)).hasSize(10);
+  }
+
+  @Test
   void serverSideExpiryRecreatesEphemeralsAndDeliversResyncAfterRearming() throws Exception {
     lease.ephemeral("/svc/a", DATA);
     EphemeralNode seq = lease.ephemeral("/svc/member-", DATA, CreateMode.EPHEMERAL_SEQUENTIAL);

@@ -111,12 +111,14 @@ public final class OwnedEphemerals {
     PassResult result = new PassResult();
     List<CompletableFuture<Outcome>> futures = new ArrayList<>();
     List<Owned> sent = new ArrayList<>();
+    // One existence check per distinct parent, however many owned nodes share it (a registry directory).
+    java.util.Map<String, CompletableFuture<Void>> parentChecks = new java.util.HashMap<>();
     for (Owned o : owned) {
       if (o.closed || o.confirmedSession == sid) {
         continue;
       }
       sent.add(o);
-      futures.add(o.ensure(zk, sid));
+      futures.add(o.ensure(zk, sid, parentChecks));
     }
     if (futures.isEmpty()) {
       return result;
@@ -217,16 +219,16 @@ public final class OwnedEphemerals {
       this.currentPath = mode.isSequential() ? null : path;
     }
 
-    CompletableFuture<Outcome> ensure(ZooKeeper zk, long sid) {
-      CompletableFuture<Void> parents = mkParents(zk);
+    CompletableFuture<Outcome> ensure(ZooKeeper zk, long sid,
+        java.util.Map<String, CompletableFuture<Void>> parentChecks) {
+      String parent = Calls.parentOf(requestedPath);
+      CompletableFuture<Void> parents = parent.equals("/")
+          ? CompletableFuture.completedFuture(null)
+          : parentChecks.computeIfAbsent(parent, p -> mkParents(zk, p));
       return parents.thenCompose(v -> mode.isSequential() ? ensureSequential(zk, sid) : ensurePlain(zk, sid, 3));
     }
 
-    private CompletableFuture<Void> mkParents(ZooKeeper zk) {
-      String parent = Calls.parentOf(requestedPath);
-      if (parent.equals("/")) {
-        return CompletableFuture.completedFuture(null);
-      }
+    private CompletableFuture<Void> mkParents(ZooKeeper zk, String parent) {
       CompletableFuture<Void> f = new CompletableFuture<>();
       zk.exists(parent, false, (rc, p, ctx, stat) -> {
         if (rc == 0) {
