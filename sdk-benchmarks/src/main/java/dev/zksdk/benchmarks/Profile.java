@@ -49,7 +49,7 @@ public record Profile(String name, List<Step> steps) {
   public static Profile named(String name) {
     return switch (name == null ? "" : name.toLowerCase(Locale.ROOT)) {
       case "short" -> build("short", new Timing(1, 2, 2, 3), new Timing(1, 1, 2, 2), new Timing(3, 2, 3, 3, 1), 1, 5,
-          new Timing(1, 1, 2, 2));
+          new Timing(1, 2, 2, 2));
       case "full" -> build("full", new Timing(2, 5, 5, 5), new Timing(1, 5, 5, 5), new Timing(3, 5, 5, 5, 2), 3, 20,
           new Timing(2, 2, 5, 3));
       default -> throw new IllegalArgumentException("profile must be short or full, was '" + name + "'");
