@@ -32,10 +32,14 @@ public record Profile(String name, List<Step> steps) {
   static final String ASYNC_READS = OverheadBenchmark.class.getName() + "\\.(raw|sdk)GetDataAsync$";
   static final String WRITES = OverheadBenchmark.class.getName() + "\\.(raw|sdk)SetData$";
   static final String RECOVERY = RecoveryBenchmark.class.getName() + "\\.";
+  static final String CACHED_READS = CachedReadBenchmark.class.getName() + "\\.";
+  /** At more threads only the cached reads: the uncached ones at several thread counts are the overhead pairs'. */
+  static final String CACHED_READS_ONLY = CachedReadBenchmark.class.getName() + "\\.(cachedRead|treeCacheRead)$";
 
   public static final List<Integer> CHURN_THREADS = List.of(1, 16, 64);
   public static final List<Integer> SYNC_READ_THREADS = List.of(1, 4, 16);
   public static final int WRITE_THREADS = 4;
+  public static final int CACHED_READ_THREADS = 4;
 
   /**
    * The profile of that name.
@@ -44,8 +48,10 @@ public record Profile(String name, List<Step> steps) {
    */
   public static Profile named(String name) {
     return switch (name == null ? "" : name.toLowerCase(Locale.ROOT)) {
-      case "short" -> build("short", new Timing(1, 2, 2, 3), new Timing(1, 1, 2, 2), new Timing(3, 2, 3, 3, 1), 1, 5);
-      case "full" -> build("full", new Timing(2, 5, 5, 5), new Timing(1, 5, 5, 5), new Timing(3, 5, 5, 5, 2), 3, 20);
+      case "short" -> build("short", new Timing(1, 2, 2, 3), new Timing(1, 1, 2, 2), new Timing(3, 2, 3, 3, 1), 1, 5,
+          new Timing(1, 2, 2, 2));
+      case "full" -> build("full", new Timing(2, 5, 5, 5), new Timing(1, 5, 5, 5), new Timing(3, 5, 5, 5, 2), 3, 20,
+          new Timing(2, 2, 5, 3));
       default -> throw new IllegalArgumentException("profile must be short or full, was '" + name + "'");
     };
   }
@@ -62,7 +68,7 @@ public record Profile(String name, List<Step> steps) {
   }
 
   private static Profile build(String name, Timing churn, Timing latency, Timing overhead, int recoveryWarmups,
-      int recoveries) {
+      int recoveries, Timing cached) {
     List<Step> steps = new ArrayList<>();
     for (int threads : CHURN_THREADS) {
       steps.add(churn.step(CHURN, threads, Mode.Throughput, TimeUnit.SECONDS));
@@ -73,6 +79,9 @@ public record Profile(String name, List<Step> steps) {
     }
     steps.add(overhead.step(ASYNC_READS, 1, Mode.Throughput, TimeUnit.SECONDS));
     steps.add(overhead.step(WRITES, WRITE_THREADS, Mode.Throughput, TimeUnit.SECONDS));
+    // A cached read takes nanoseconds: a couple of seconds holds millions of them.
+    steps.add(cached.step(CACHED_READS, 1, Mode.Throughput, TimeUnit.SECONDS));
+    steps.add(cached.step(CACHED_READS_ONLY, CACHED_READ_THREADS, Mode.Throughput, TimeUnit.SECONDS));
     // One invocation per iteration: each is a whole expiry and recovery.
     steps.add(new Step(RECOVERY, 1, Mode.SingleShotTime, TimeUnit.MILLISECONDS, recoveryWarmups, TimeValue.NONE,
         recoveries, TimeValue.NONE, 1));

@@ -15,7 +15,8 @@ class ProfileTest {
 
   private static List<String> benchmarks() {
     List<String> names = new ArrayList<>();
-    for (Class<?> c : List.of(ChurnBenchmark.class, OverheadBenchmark.class, RecoveryBenchmark.class)) {
+    for (Class<?> c : List.of(ChurnBenchmark.class, OverheadBenchmark.class, RecoveryBenchmark.class,
+        CachedReadBenchmark.class)) {
       for (Method m : c.getDeclaredMethods()) {
         if (m.isAnnotationPresent(Benchmark.class)) {
           names.add(c.getName() + "." + m.getName());
@@ -51,6 +52,26 @@ class ProfileTest {
     assertThat(profile.steps().stream().filter(s -> s.include().equals(Profile.SYNC_READS)).map(Profile.Step::threads))
         .containsExactly(1, 4, 16);
     assertThat(profile.steps()).anyMatch(s -> s.include().equals(Profile.RECOVERY) && s.mode() == Mode.SingleShotTime);
+  }
+
+  @Test
+  void cachedReadsRunWithTheirBaselinesAtOneThreadAndAloneAtFour() {
+    for (String name : List.of("short", "full")) {
+      List<String> oneThread = new ArrayList<>();
+      List<String> fourThreads = new ArrayList<>();
+      for (Profile.Step step : Profile.named(name).steps()) {
+        Pattern include = Pattern.compile(step.include());
+        for (String b : benchmarks()) {
+          if (b.startsWith(CachedReadBenchmark.class.getName() + ".") && include.matcher(b).find()) {
+            String method = b.substring(b.lastIndexOf('.') + 1);
+            (step.threads() == 1 ? oneThread : fourThreads).add(step.threads() + " " + method);
+          }
+        }
+      }
+      assertThat(oneThread).as(name).containsExactlyInAnyOrder("1 cachedRead", "1 treeCacheRead", "1 uncachedRead",
+          "1 rawHandleRead");
+      assertThat(fourThreads).as(name).containsExactlyInAnyOrder("4 cachedRead", "4 treeCacheRead");
+    }
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.zksdk.benchmarks.report;
 
 import dev.zksdk.benchmarks.report.JmhResults.Metric;
+import dev.zksdk.benchmarks.report.Summary.CachedReadRow;
 import dev.zksdk.benchmarks.report.Summary.ChurnRow;
 import dev.zksdk.benchmarks.report.Summary.Goal;
 import dev.zksdk.benchmarks.report.Summary.OverheadRow;
@@ -40,6 +41,8 @@ public final class MarkdownReport {
     churn(md, true);
     md.append("\n## SDK overhead against a raw ZooKeeper handle\n\n");
     overhead(md);
+    md.append("\n## Cached reads\n\n");
+    cachedReads(md);
     md.append("\n## Recovery after a forced session expiry\n\n");
     recovery(md);
     md.append("\n## How to read these numbers\n\n");
@@ -59,6 +62,10 @@ public final class MarkdownReport {
     churn(md, false);
     md.append('\n');
     overhead(md);
+    if (!summary.cachedReads().isEmpty()) {
+      md.append('\n');
+      cachedReads(md);
+    }
     md.append('\n');
     recovery(md);
     return md.toString();
@@ -182,6 +189,21 @@ public final class MarkdownReport {
     }
   }
 
+  private void cachedReads(StringBuilder md) {
+    if (summary.cachedReads().isEmpty()) {
+      md.append("Not measured in this run.\n");
+      return;
+    }
+    md.append("| read of the 128-byte node | threads | reads/s | ns/read | × uncached lease.getData |"
+        + " × raw handle getData |\n|---|---:|---:|---:|---:|---:|\n");
+    for (CachedReadRow r : summary.cachedReads()) {
+      md.append("| ").append(r.label()).append(" | ").append(r.threads()).append(" | ").append(throughput(r.read()))
+          .append(" | ").append(Summary.fmtRatio(r.nanosPerRead())).append(" | ")
+          .append(r.overUncached().map(Summary::fmtRatio).orElse("–")).append(" | ")
+          .append(r.overRaw().map(Summary::fmtRatio).orElse("–")).append(" |\n");
+    }
+  }
+
   private void recovery(StringBuilder md) {
     md.append("| owned ephemerals + watches | expiry → recovered, median (min–max) ms |"
         + " new session → recovered, median ms | as the SDK reports it, median ms | expiries measured |\n"
@@ -226,6 +248,13 @@ public final class MarkdownReport {
         event threads, the SDK's threads, and JMH's own) over the measured iterations divided by the operations \
         started in them: what one operation costs the client machine, a figure that depends far less than \
         throughput on whatever else the machine is doing.
+        - **Cached reads**: one read is what a user calls for the node's current data. Through a cache that is \
+        `get()` and then `data()`, which copies the cached bytes (a `CachedNode` hands out copies so that one cached \
+        value can be shared by every reader), so the copy is included. Each cache is shared by every thread, warmed \
+        before the first iteration and checked after every one: the run fails if the cache counted a miss or a load, \
+        so every measured read was served from memory. *ns/read* is how long one read takes its thread: threads \
+        divided by reads/s. The uncached and raw reads go to the server and back (the machine's loopback); the \
+        ratios divide throughputs measured at the same thread count, in separate forks one after the other.
         - **Recovery**: before each measured expiry the pool's session is ended on the server (a second handle \
         attaches to it and closes it, deleting its ephemerals and watches). *expiry → recovered* is what a caller \
         lives through, and includes ZooKeeper's random reconnect delay of up to a second; *new session → recovered* \

@@ -10,8 +10,8 @@ import java.util.TreeSet;
 
 /**
  * The figures of one profile run, taken from its JMH results: connection churn per client and thread count, the SDK
- * against the raw handle, recovery times, and the issue's goals checked against them. Nothing here is typed in: a
- * figure the run did not produce is absent, and a goal it cannot be checked against says so.
+ * against the raw handle, recovery times, cached reads, and the issues' goals checked against them. Nothing here is
+ * typed in: a figure the run did not produce is absent, and a goal it cannot be checked against says so.
  */
 public final class Summary {
 
@@ -64,12 +64,57 @@ public final class Summary {
   public record RecoveryRow(int owned, Metric expiryToRecovered, Optional<Metric> newSessionToRecovered,
       Optional<Metric> reported) {}
 
+  /**
+   * One way of reading the benchmark node at one thread count ({@code CachedReadBenchmark}), with the uncached lease
+   * read and the raw handle read of the same thread count when the run measured them.
+   */
+  public record CachedReadRow(String label, String method, int threads, Metric read, Optional<Metric> uncached,
+      Optional<Metric> raw) {
+
+    /** Reads per second, all threads together. */
+    public double perSecond() {
+      return Units.toPerSecond(read.score(), read.unit());
+    }
+
+    /** How long one read takes its thread: threads over the throughput. */
+    public double nanosPerRead() {
+      return threads * 1e9 / perSecond();
+    }
+
+    /** Throughput over the uncached lease read's at the same thread count. */
+    public Optional<Double> overUncached() {
+      return uncached.map(u -> perSecond() / Units.toPerSecond(u.score(), u.unit()));
+    }
+
+    /** Throughput over the raw handle read's at the same thread count. */
+    public Optional<Double> overRaw() {
+      return raw.map(r -> perSecond() / Units.toPerSecond(r.score(), r.unit()));
+    }
+  }
+
   /** One goal of the issue, what the run measured for it, and whether it holds. */
   public record Goal(String goal, String measured, Boolean met) {}
 
   public static final double GOAL_RATIO_ONE_THREAD = 400;
   public static final double GOAL_RATIO_64_THREADS = 25;
   public static final double GOAL_SDK_OVER_RAW = 0.97;
+  public static final double GOAL_CACHED_READS_PER_SECOND = 1_000_000;
+  public static final double GOAL_CACHED_OVER_UNCACHED = 200;
+
+  static final String CACHED_READ = "cachedRead";
+  static final String UNCACHED_READ = "uncachedRead";
+  static final String RAW_READ = "rawHandleRead";
+  private static final String ASYNC_READS_LABEL = "async getData, 1,000 in flight";
+
+  /** A read of the cached-read benchmark: its method and how the report names it. */
+  private record Read(String method, String label) {}
+
+  /** In the order the report lists them. */
+  private static final List<Read> READS = List.of(
+      new Read(CACHED_READ, "ZkCache: `cache.get().data()`"),
+      new Read("treeCacheRead", "ZkTreeCache: `tree.get(child).data()`"),
+      new Read(UNCACHED_READ, "uncached: `lease.getData(path)`"),
+      new Read(RAW_READ, "raw handle: `zk.getData(path, false, null)`"));
 
   /** A raw method and the one it is compared with; a diagnostic pair explains a gap and is no goal of its own. */
   private record Pair(String label, String raw, String other, boolean diagnostic) {}
@@ -78,19 +123,22 @@ public final class Summary {
       new Pair("sync getData", "rawGetData", "sdkGetData", false),
       new Pair("sync getData: raw async call + future only (diagnostic)", "rawGetData", "rawGetDataViaCallback",
           true),
-      new Pair("async getData, 1,000 in flight", "rawGetDataAsync", "sdkGetDataAsync", false),
+      new Pair(ASYNC_READS_LABEL, "rawGetDataAsync", "sdkGetDataAsync", false),
       new Pair("sync setData", "rawSetData", "sdkSetData", false));
 
   private final List<ChurnRow> churn = new ArrayList<>();
   private final List<OverheadRow> overhead = new ArrayList<>();
   private final List<RecoveryRow> recovery = new ArrayList<>();
+  private final List<CachedReadRow> cachedReads = new ArrayList<>();
   private final List<Goal> goals = new ArrayList<>();
 
   public Summary(JmhResults results) {
     summarizeChurn(results);
     summarizeOverhead(results);
     summarizeRecovery(results);
+    summarizeCachedReads(results);
     checkGoals();
+    checkCachedReadGoals();
   }
 
   public List<ChurnRow> churn() {
@@ -105,8 +153,17 @@ public final class Summary {
     return recovery;
   }
 
+  public List<CachedReadRow> cachedReads() {
+    return cachedReads;
+  }
+
   public List<Goal> goals() {
     return goals;
+  }
+
+  /** The cached-read row of a method at a thread count, if the run had one. */
+  public Optional<CachedReadRow> cachedRead(String method, int threads) {
+    return cachedReads.stream().filter(r -> r.method().equals(method) && r.threads() == threads).findFirst();
   }
 
   /** The churn row of a client at a thread count, if the run had one. */
@@ -166,6 +223,40 @@ public final class Summary {
           e.counter("newSessionToRecoveredMs"), e.counter("reportedRecoveryMs")));
     }
     recovery.sort((a, b) -> Integer.compare(a.owned(), b.owned()));
+  }
+
+  private void summarizeCachedReads(JmhResults results) {
+    TreeSet<Integer> threads = new TreeSet<>();
+    for (Read read : READS) {
+      results.find(read.method(), "thrpt", 0).forEach(e -> threads.add(e.threads()));
+    }
+    for (int t : threads) {
+      Optional<Metric> uncached = results.one(UNCACHED_READ, "thrpt", t).map(Entry::primary);
+      Optional<Metric> raw = results.one(RAW_READ, "thrpt", t).map(Entry::primary);
+      for (Read read : READS) {
+        results.one(read.method(), "thrpt", t).ifPresent(e ->
+            cachedReads.add(new CachedReadRow(read.label(), read.method(), t, e.primary(), uncached, raw)));
+      }
+    }
+  }
+
+  private void checkCachedReadGoals() {
+    String asyncText = "async getData, 1,000 in flight: SDK ≥ " + GOAL_SDK_OVER_RAW + " × raw async handle";
+    Optional<OverheadRow> async = overhead.stream().filter(r -> r.label().equals(ASYNC_READS_LABEL)).findFirst();
+    goals.add(async.map(r -> new Goal(asyncText, fmtRatio(r.ratio()), r.ratio() >= GOAL_SDK_OVER_RAW))
+        .orElseGet(() -> new Goal(asyncText, "not measured", null)));
+
+    Optional<CachedReadRow> cached = cachedRead(CACHED_READ, 1);
+    String rateText = "≥ " + fmtCount(GOAL_CACHED_READS_PER_SECOND) + " cached reads/s on 1 thread";
+    goals.add(cached.map(r -> new Goal(rateText, fmtCount(r.perSecond()) + " reads/s (" + fmtRatio(r.nanosPerRead())
+            + " ns/read)", r.perSecond() >= GOAL_CACHED_READS_PER_SECOND))
+        .orElseGet(() -> new Goal(rateText, "not measured", null)));
+
+    String ratioText = "cached read ≥ " + fmtCount(GOAL_CACHED_OVER_UNCACHED)
+        + "× uncached lease.getData on 1 thread";
+    goals.add(cached.flatMap(CachedReadRow::overUncached)
+        .map(r -> new Goal(ratioText, fmtRatio(r) + "×", r >= GOAL_CACHED_OVER_UNCACHED))
+        .orElseGet(() -> new Goal(ratioText, "not measured", null)));
   }
 
   private void checkGoals() {
