@@ -95,10 +95,10 @@ final class EnsembleServers {
    * Makes a membership the list for new handles; the follower applies it to its own session's handle. Call while
    * holding this object's lock.
    *
-   * @return whether it differs from the list before
+   * @return whether its servers differ from those of the list before (the order aside)
    */
   boolean membershipApplied(ConnectString membership) {
-    boolean changed = !membership.equals(current);
+    boolean changed = !Set.copyOf(membership.servers()).equals(Set.copyOf(current.servers()));
     current = membership;
     generation++;
     return changed;
