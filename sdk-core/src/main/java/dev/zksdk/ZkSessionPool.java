@@ -94,6 +94,84 @@ public final class ZkSessionPool implements AutoCloseable {
   }
 
   /**
+   * Changes the default ensemble's server list while the pool runs, for example after a configuration refresh or a
+   * host migration; see {@link #updateConnectString(EnsembleConfig, String)} for the contract.
+   *
+   * @throws IllegalArgumentException when {@code connectString} is invalid or has another chroot; nothing changes
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public void updateConnectString(String connectString) {
+    pool.updateConnectString(pool.defaultEnsemble(), connectString);
+  }
+
+  /**
+   * Changes the server list of an ensemble of this pool (the default one, or one it has leased) while the pool runs,
+   * without restarting it and without expiring any session. Configuration systems (a refreshed property, a DNS or host
+   * migration) call this; Spring Boot alone has no property refresh, so an application wires it to whatever refreshes
+   * its configuration.
+   *
+   * <ul>
+   *   <li><b>Validated first.</b> {@code connectString} is checked as the builder's {@code connectString} is; its
+   *       chroot must be the ensemble's (another would change what every path means); at least one of its servers
+   *       must have a positive weight in the pool's {@link HostsConfig}. On any failure an
+   *       {@link IllegalArgumentException} names the setting {@code connectString} and the value, and nothing
+   *       changes. A string equal to the current one changes nothing.</li>
+   *   <li><b>Sessions keep their ids.</b> Each live session's handle gets ZooKeeper's {@code updateServerList}: only
+   *       the share that must move does, within its session (a connection loss, not an expiry). Every session on a
+   *       removed server moves; towards an added server each session moves with the probability that gives the new
+   *       weights their share (a session on one of three equally weighted servers, after a fourth is added, moves
+   *       with probability 1/4). A moving session is placed by the pool's host selection: weights (per
+   *       {@code host:port}, {@link HostsConfig#DEFAULT_WEIGHT} for a server without one), quarantine and the
+   *       per-server connection budget apply, so a session whose targets are all at their budget stays where it is
+   *       until a slot frees.</li>
+   *   <li><b>Later sessions use the new list.</b> A session that replaces an expired one, and a session that had not
+   *       started yet, connects only to servers of the new list.</li>
+   *   <li><b>Leases keep working.</b> Operations in flight while a session moves see a connection loss and are
+   *       retried by the {@link OperationPolicy} like any other; watches and owned ephemerals stay with their
+   *       session.</li>
+   *   <li><b>The ensemble keeps its identity.</b> It is still keyed by the {@code EnsembleConfig} it was built or
+   *       leased with: that config (with the old connect string) still leases it. {@link #ensembles()} and the
+   *       metrics' {@code ensemble} tag keep showing the original connect string, so series do not break;
+   *       {@link PoolStats#connectionsPerServer()}, each session's server and the per-server connection metrics
+   *       show where sessions actually are; {@link #currentConnectString(EnsembleConfig)} shows the list in
+   *       use.</li>
+   *   <li><b>With {@code followEnsembleChanges}</b> (dynamic reconfiguration), the latest change wins: this call
+   *       replaces the list whatever membership the sessions followed before, and a membership the pool had already
+   *       read does not undo it (say, when a session reconnects); a later reconfiguration, with a configuration
+   *       version newer than every one the pool had read at this call, replaces it in turn.</li>
+   * </ul>
+   *
+   * <p>Logs one INFO line per applied change, naming the old and the new servers. Thread-safe; does not block on
+   * the network.
+   *
+   * @throws IllegalArgumentException when {@code ensemble} is null or neither the default ensemble nor one this
+   *     pool has leased (naming it), or {@code connectString} is invalid as above; nothing changes
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public void updateConnectString(EnsembleConfig ensemble, String connectString) {
+    pool.updateConnectString(Validation.notNull("ensemble", ensemble), connectString);
+  }
+
+  /**
+   * The default ensemble's connect string in use now; see {@link #currentConnectString(EnsembleConfig)}.
+   */
+  public String currentConnectString() {
+    return pool.currentConnectString(pool.defaultEnsemble());
+  }
+
+  /**
+   * The connect string (normalized, with chroot) that an ensemble's sessions use now: its config's, replaced by each
+   * {@link #updateConnectString(EnsembleConfig, String)} and, with {@code followEnsembleChanges}, by each
+   * membership change the sessions followed. Sessions made from now on connect to its servers.
+   *
+   * @throws IllegalArgumentException when {@code ensemble} is null or neither the default ensemble nor one this
+   *     pool has leased
+   */
+  public String currentConnectString(EnsembleConfig ensemble) {
+    return pool.currentConnectString(Validation.notNull("ensemble", ensemble));
+  }
+
+  /**
    * Deletes every ephemeral the pool owns now, so that a registration disappears at once (observers see it deleted)
    * rather than when its session ends; every {@link EphemeralNode} of the pool is closed and no longer re-created.
    * All deletes are sent at once; waits for them up to the connection timeout. A node that cannot be deleted (no

@@ -18,15 +18,17 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Only configurations made by dynamic reconfiguration are followed (a version above 0, newer than the last one
  * applied): a static configuration says nothing about a change, and a member whose static list drifted from the
- * others' must not send sessions to servers the ensemble does not have.
+ * others' must not send sessions to servers the ensemble does not have. A connect string changed at runtime
+ * ({@link EnsembleServers#update}) replaces every membership read before it; only a newer one replaces it in turn.
+ * An applied membership is also the list of handles made later, after an expiry.
  */
 final class EnsembleFollower implements Watcher {
 
   private static final Logger log = LoggerFactory.getLogger(EnsembleFollower.class);
 
   private final SharedSession session;
-  private volatile String applied;
-  private volatile long appliedVersion;
+  /** Guarded by the ensemble's {@link EnsembleServers}. */
+  private long appliedVersion;
 
   EnsembleFollower(SharedSession session) {
     this.session = session;
@@ -59,7 +61,7 @@ final class EnsembleFollower implements Watcher {
       // Version 0 is a static configuration: no reconfiguration produced it, and a member with a drifted static
       // config (servers the others do not know) must not redirect sessions. A lower version than one already
       // applied comes from a member that is behind.
-      if (version == 0 || version <= appliedVersion) {
+      if (version == 0) {
         return;
       }
       servers = EnsembleTracker.configToConnectionString(membership).trim();
@@ -72,20 +74,47 @@ final class EnsembleFollower implements Watcher {
       return;
     }
     String chroot = session.config().chroot();
-    String connectString = chroot == null ? servers : servers + chroot;
-    if (connectString.equals(applied)) {
+    ConnectString membership;
+    try {
+      membership = ConnectString.parse("the ensemble's membership",
+          bracketIpv6(servers) + (chroot == null ? "" : chroot));
+    } catch (IllegalArgumentException e) {
+      log.warn("{}: could not use the ensemble's membership {}: {}", session.label(), servers, e.getMessage());
       return;
     }
-    boolean first = applied == null;
-    applied = connectString;
-    appliedVersion = version;
-    try {
-      zk.updateServerList(connectString);
-      if (!first) {
-        log.info("{}: ensemble membership changed; servers now {}", session.label(), servers);
+    EnsembleServers list = session.pool().ensembleServers(session.config());
+    // Under the list's lock: a connect string changed at runtime and a membership are applied in one order.
+    synchronized (list) {
+      list.membershipSeen(version);
+      if (!list.membershipIsNewer(version, appliedVersion)) {
+        return;
       }
-    } catch (Exception e) {
-      log.warn("{}: could not apply the ensemble's membership {}: {}", session.label(), servers, e.toString());
+      appliedVersion = version;
+      boolean changed = list.membershipApplied(membership);
+      try {
+        zk.updateServerList(membership.value());
+        if (changed) {
+          log.info("{}: ensemble membership changed (configuration version 0x{}); servers now {}",
+              session.label(), Long.toHexString(version), membership.servers());
+        }
+      } catch (Exception e) {
+        log.warn("{}: could not apply the ensemble's membership {}: {}", session.label(), servers, e.toString());
+      }
     }
+  }
+
+  /** Curator writes IPv6 client addresses without brackets; a connect string needs them. */
+  static String bracketIpv6(String servers) {
+    StringBuilder out = new StringBuilder();
+    for (String server : servers.split(",")) {
+      String s = server.trim();
+      int colon = s.lastIndexOf(':');
+      String host = colon < 0 ? s : s.substring(0, colon);
+      if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
+        s = "[" + host + "]" + s.substring(colon);
+      }
+      out.append(out.length() == 0 ? "" : ",").append(s);
+    }
+    return out.toString();
   }
 }

@@ -16,6 +16,7 @@ final class EnsembleSessions implements dev.zksdk.metrics.EnsembleView {
   private final OperationRunner runner;
   private final AtomicInteger next = new AtomicInteger();
   private final SessionSpread spread;
+  private final EnsembleServers servers;
 
   EnsembleSessions(RealSessionPool pool, EnsembleConfig config, int number, OperationPolicy policy,
       HostsConfig hosts, ScheduledExecutorService scheduler) {
@@ -23,7 +24,9 @@ final class EnsembleSessions implements dev.zksdk.metrics.EnsembleView {
     // One spread per ensemble: its sessions prefer distinct servers; the connection budget and the session
     // creation limiter behind the factory are process-wide, because the server counts connections per client IP.
     this.spread = new SessionSpread(hosts);
-    HostsZookeeperFactory handles = HostsZookeeperFactory.forPool(spread);
+    // Handles are made with the ensemble's current server list, which may have changed since the config was made.
+    this.servers = pool.ensembleServers(config);
+    org.apache.curator.utils.ZookeeperFactory handles = servers.factory(HostsZookeeperFactory.forPool(spread));
     this.sessions = new SharedSession[config.sessionsPerEnsemble()];
     for (int i = 0; i < sessions.length; i++) {
       sessions[i] = new SharedSession(pool, config, number, i, handles);
@@ -46,7 +49,7 @@ final class EnsembleSessions implements dev.zksdk.metrics.EnsembleView {
 
   @Override
   public java.util.List<String> servers() {
-    return config.servers();
+    return servers.current().servers();
   }
 
   @Override

@@ -39,6 +39,7 @@ public final class RealSessionPool {
   private final boolean followEnsembleChanges;
   private final List<SessionListener> listeners = new CopyOnWriteArrayList<>();
   private final Map<EnsembleConfig, EnsembleSessions> ensembles = new ConcurrentHashMap<>();
+  private final Map<EnsembleConfig, EnsembleServers> serverLists = new ConcurrentHashMap<>();
   private final AtomicInteger ensembleNumbers = new AtomicInteger();
   private final AtomicInteger activeLeases = new AtomicInteger();
   private final AtomicLong sessionsOpened = new AtomicLong();
@@ -125,6 +126,47 @@ public final class RealSessionPool {
       checkOpen();
     }
     return ensemble;
+  }
+
+  /** The server list of an ensemble: the config's until it is changed at runtime or by a membership change. */
+  EnsembleServers ensembleServers(EnsembleConfig config) {
+    return serverLists.computeIfAbsent(config, c -> new EnsembleServers(
+        name + "[" + dev.zksdk.metrics.MetricNames.ensembleTag(c.connectString()) + "]",
+        ConnectString.parse("connectString", c.connectString())));
+  }
+
+  /**
+   * Validates {@code connectString} for {@code config} (as the builder does, same chroot, some server of positive
+   * weight) and applies it to the ensemble's sessions; see {@link dev.zksdk.ZkSessionPool#updateConnectString}.
+   */
+  public void updateConnectString(EnsembleConfig config, String connectString) {
+    ConnectString replacement = ConnectString.parse("connectString", connectString);
+    if (!java.util.Objects.equals(replacement.chroot(), config.chroot())) {
+      throw new IllegalArgumentException("connectString '" + connectString + "' has chroot "
+          + (replacement.chroot() == null ? "none" : "'" + replacement.chroot() + "'") + " but the ensemble's is "
+          + (config.chroot() == null ? "none" : "'" + config.chroot() + "'") + ": a different chroot would change "
+          + "what every path means; lease an EnsembleConfig with that connect string instead");
+    }
+    if (replacement.servers().stream().noneMatch(server -> hosts.weight(server) > 0)) {
+      throw new IllegalArgumentException("connectString '" + connectString + "' lists only servers of weight 0 in "
+          + "the pool's hosts config; at least one needs a positive weight");
+    }
+    checkOpen();
+    requireKnown(config);
+    ensembleServers(config).update(replacement);
+  }
+
+  /** The connect string the ensemble's sessions use now; see {@link dev.zksdk.ZkSessionPool#currentConnectString}. */
+  public String currentConnectString(EnsembleConfig config) {
+    requireKnown(config);
+    return ensembleServers(config).current().value();
+  }
+
+  private void requireKnown(EnsembleConfig config) {
+    if (!config.equals(defaultEnsemble) && !ensembles.containsKey(config)) {
+      throw new IllegalArgumentException("ensemble " + config + " is neither the pool's default ensemble nor one "
+          + "it has leased");
+    }
   }
 
   void checkOpen() {

@@ -24,7 +24,7 @@ public interface EnsembleView {
   /** The connect string, chroot included (never credentials). */
   String connectString();
 
-  /** The servers, {@code host:port}, as configured. */
+  /** The servers, {@code host:port}, in use now: as configured, or as changed at runtime or by a membership change. */
   List<String> servers();
 
   /** The session timeout the pool asks for. */
