@@ -85,11 +85,13 @@ public final class Summary {
   private final List<OverheadRow> overhead = new ArrayList<>();
   private final List<RecoveryRow> recovery = new ArrayList<>();
   private final List<Goal> goals = new ArrayList<>();
+  private final HostSelection hostSelection;
 
   public Summary(JmhResults results) {
     summarizeChurn(results);
     summarizeOverhead(results);
     summarizeRecovery(results);
+    hostSelection = new HostSelection(results);
     checkGoals();
   }
 
@@ -107,6 +109,11 @@ public final class Summary {
 
   public List<Goal> goals() {
     return goals;
+  }
+
+  /** Connecting with a dead address, and the reconnect storm after a server restart. */
+  public HostSelection hostSelection() {
+    return hostSelection;
   }
 
   /** The churn row of a client at a thread count, if the run had one. */
