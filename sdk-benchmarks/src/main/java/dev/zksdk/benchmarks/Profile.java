@@ -35,6 +35,8 @@ public record Profile(String name, List<Step> steps) {
   static final String CACHED_READS = CachedReadBenchmark.class.getName() + "\\.";
   /** At more threads only the cached reads: the uncached ones at several thread counts are the overhead pairs'. */
   static final String CACHED_READS_ONLY = CachedReadBenchmark.class.getName() + "\\.(cachedRead|treeCacheRead)$";
+  static final String CONNECT = ConnectBenchmark.class.getName() + "\\.";
+  static final String STORM = StormBenchmark.class.getName() + "\\.";
 
   public static final List<Integer> CHURN_THREADS = List.of(1, 16, 64);
   public static final List<Integer> SYNC_READ_THREADS = List.of(1, 4, 16);
@@ -85,6 +87,22 @@ public record Profile(String name, List<Step> steps) {
     // One invocation per iteration: each is a whole expiry and recovery.
     steps.add(new Step(RECOVERY, 1, Mode.SingleShotTime, TimeUnit.MILLISECONDS, recoveryWarmups, TimeValue.NONE,
         recoveries, TimeValue.NONE, 1));
+    steps.addAll(hostSelectionSteps(name));
     return new Profile(name, List.copyOf(steps));
+  }
+
+  /**
+   * Server selection, one single-shot invocation per iteration: a fresh client connecting with a dead address in the
+   * connect string (each iteration a few milliseconds, or seconds when a blackholed address is tried first), and a
+   * reconnect storm after a server restart (each iteration a server restart, several seconds).
+   */
+  private static List<Step> hostSelectionSteps(String name) {
+    boolean full = name.equals("full");
+    return List.of(
+        new Step(CONNECT, 1, Mode.SingleShotTime, TimeUnit.MILLISECONDS, 1, TimeValue.NONE, full ? 40 : 6,
+            TimeValue.NONE, 1),
+        // No warm-up storm in short: every storm is as real as the first, and each costs a server restart.
+        new Step(STORM, 1, Mode.SingleShotTime, TimeUnit.MILLISECONDS, full ? 1 : 0, TimeValue.NONE, full ? 10 : 3,
+            TimeValue.NONE, 1));
   }
 }

@@ -16,7 +16,7 @@ class ProfileTest {
   private static List<String> benchmarks() {
     List<String> names = new ArrayList<>();
     for (Class<?> c : List.of(ChurnBenchmark.class, OverheadBenchmark.class, RecoveryBenchmark.class,
-        CachedReadBenchmark.class)) {
+        CachedReadBenchmark.class, ConnectBenchmark.class, StormBenchmark.class)) {
       for (Method m : c.getDeclaredMethods()) {
         if (m.isAnnotationPresent(Benchmark.class)) {
           names.add(c.getName() + "." + m.getName());
@@ -88,6 +88,27 @@ class ProfileTest {
     }
     // Timed iterations only: forks, server start-ups and recoveries add about three minutes on two cores.
     assertThat(seconds).isLessThan(6 * 60);
+  }
+
+  @Test
+  void serverSelectionStepsAreSingleShotAndStayWithinThreeMinutesInShort() {
+    long seconds = 0;
+    for (Profile.Step step : Profile.named("short").steps()) {
+      int iterations = step.warmupIterations() + step.measurementIterations();
+      // Measured on two cores: a connect fork (one per client and dead-address kind: six) starts its ensemble in
+      // about 6 s, and a connect takes 1.5 s on average when the dead address is blackholed (4 s one time in three).
+      // A storm fork (one per client: two) opens its server and 200 sessions in about 15 s, and a storm (kill,
+      // restart, reconnects) takes about 5 s; a storm in which sessions hang until their 30 s connect timeout takes
+      // 30 s more, which this estimate leaves out.
+      if (step.include().equals(Profile.CONNECT)) {
+        assertThat(step.mode()).isEqualTo(Mode.SingleShotTime);
+        seconds += 6 * (6 + Math.round(1.5 * iterations));
+      } else if (step.include().equals(Profile.STORM)) {
+        assertThat(step.mode()).isEqualTo(Mode.SingleShotTime);
+        seconds += 2 * (15 + 5L * iterations);
+      }
+    }
+    assertThat(seconds).isBetween(1L, 3 * 60L);
   }
 
   @Test

@@ -61,6 +61,8 @@ public final class ChartRenderer {
         r -> r.latency().map(m -> Units.toMillis(m.percentile("99.0"), m.unit()))).ifPresent(charts::add);
     overheadChart(summary).ifPresent(charts::add);
     recoveryChart(summary).ifPresent(charts::add);
+    HostSelectionReport.stormChart(summary.hostSelection(), base("Reconnect storm: sessions back per 100 ms after"
+        + " the first (mean per storm)", "ms after the first session back", "sessions")).ifPresent(charts::add);
     return charts;
   }
 

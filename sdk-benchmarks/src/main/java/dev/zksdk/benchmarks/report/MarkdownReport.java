@@ -45,6 +45,15 @@ public final class MarkdownReport {
     cachedReads(md);
     md.append("\n## Recovery after a forced session expiry\n\n");
     recovery(md);
+    HostSelectionReport hosts = new HostSelectionReport(summary.hostSelection());
+    if (!summary.hostSelection().connects().isEmpty()) {
+      md.append("\n## Connecting with a dead address in the connect string\n\n");
+      hosts.connect(md);
+    }
+    if (!summary.hostSelection().storms().isEmpty()) {
+      md.append("\n## Reconnect storm after a server restart\n\n");
+      hosts.storm(md);
+    }
     md.append("\n## How to read these numbers\n\n");
     notes(md);
     return md.toString();

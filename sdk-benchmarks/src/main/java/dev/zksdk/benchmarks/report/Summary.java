@@ -131,12 +131,14 @@ public final class Summary {
   private final List<RecoveryRow> recovery = new ArrayList<>();
   private final List<CachedReadRow> cachedReads = new ArrayList<>();
   private final List<Goal> goals = new ArrayList<>();
+  private final HostSelection hostSelection;
 
   public Summary(JmhResults results) {
     summarizeChurn(results);
     summarizeOverhead(results);
     summarizeRecovery(results);
     summarizeCachedReads(results);
+    hostSelection = new HostSelection(results);
     checkGoals();
     checkCachedReadGoals();
   }
@@ -164,6 +166,11 @@ public final class Summary {
   /** The cached-read row of a method at a thread count, if the run had one. */
   public Optional<CachedReadRow> cachedRead(String method, int threads) {
     return cachedReads.stream().filter(r -> r.method().equals(method) && r.threads() == threads).findFirst();
+  }
+
+  /** Connecting with a dead address, and the reconnect storm after a server restart. */
+  public HostSelection hostSelection() {
+    return hostSelection;
   }
 
   /** The churn row of a client at a thread count, if the run had one. */

@@ -1,0 +1,166 @@
+package dev.zksdk.benchmarks.report;
+
+import dev.zksdk.benchmarks.report.HostSelection.ConnectRow;
+import dev.zksdk.benchmarks.report.HostSelection.StormRow;
+import java.awt.Color;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+import org.knowm.xchart.CategoryChart;
+
+/** The server-selection sections of {@code results.md} and the storm histogram chart. */
+final class HostSelectionReport {
+
+  private static final Color[] STORM_COLORS = {new Color(0x29, 0x80, 0xB9), new Color(0x7F, 0x8C, 0x8D),
+      new Color(0xE6, 0x7E, 0x22)};
+
+  private final HostSelection hosts;
+
+  HostSelectionReport(HostSelection hosts) {
+    this.hosts = hosts;
+  }
+
+  void connect(StringBuilder md) {
+    md.append("| client | dead address | median ms | p90 ms | max ms | dead address tried first |"
+        + " median ms when it was | connects measured |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
+    for (ConnectRow r : hosts.connects()) {
+      md.append("| ").append(r.client().label).append(" | ").append(r.deadAddress()).append(" | ")
+          .append(ms(r.median())).append(" | ").append(ms(r.p90())).append(" | ").append(ms(r.max())).append(" | ")
+          .append(r.attempts().isEmpty() ? "–" : r.deadTriedFirst() + " of " + r.attempts().size()).append(" | ")
+          .append(Double.isNaN(r.medianWhenDeadFirst()) ? "–" : ms(r.medianWhenDeadFirst())).append(" | ")
+          .append(r.millis().size()).append(" |\n");
+    }
+    List<String> ratios = new ArrayList<>();
+    hosts.connects().stream().map(ConnectRow::deadAddress).distinct().forEach(dead ->
+        hosts.sdkOverRawMedian(dead).ifPresent(ratio -> ratios.add(Summary.fmtRatio(ratio) + " (" + dead + ")")));
+    if (!ratios.isEmpty()) {
+      md.append("\nzk-sdk over raw ZooKeeper, median time to a usable session: ").append(String.join("; ", ratios))
+          .append(".\n");
+    }
+    md.append("""
+
+        Each connect is a fresh client and, for the SDK, a fresh pool: from creating it to its first successful \
+        `getData`. The connect string lists three members of one ensemble, the dead one first; one follower was \
+        killed (`kill -9`) before the first connect. *refused*: the dead member's own port, where nothing listens. \
+        *blackholed*: a frozen NetCrusher proxy in front of it, which completes the TCP handshake and never answers, \
+        so a client that tries it waits for ZooKeeper's connect timeout (session timeout / number of servers: \
+        10 s / 3 here). ZooKeeper shuffles the connect string and the SDK picks a server at random (equal weights), \
+        so a client tries the dead address first about one time in three whatever its place in the string; \
+        *dead address tried first* counts the connects that opened more than one TCP connection. The SDK's \
+        quarantine of a dead server lives in its pool, so every connect here starts without it: these are first \
+        connects, the case the quarantine cannot help. Its other sessions, and later reconnects of the same pool, skip \
+        the server while it is quarantined (1 s after the first failure, doubling up to 30 s while it keeps failing).
+        """);
+  }
+
+  void storm(StringBuilder md) {
+    md.append("| client | sessions | storms | restart → all back, median (min–max) ms | restart → first back,"
+        + " median ms | spread p50 / p90 / p99 / max ms (median over storms) | expired sessions | listen overflows |"
+        + " listen drops |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (StormRow r : hosts.storms()) {
+      md.append("| ").append(r.label()).append(" | ").append(r.sessions()).append(" | ").append(r.storms())
+          .append(" | ").append(ms(Stats.median(r.restartToAllBack()))).append(" (")
+          .append(ms(Stats.min(r.restartToAllBack()))).append("–").append(ms(Stats.max(r.restartToAllBack())))
+          .append(") | ").append(ms(r.medianOf("restartToFirstBackMs"))).append(" | ")
+          .append(ms(r.medianOf("spreadP50Ms"))).append(" / ").append(ms(r.medianOf("spreadP90Ms"))).append(" / ")
+          .append(ms(r.medianOf("spreadP99Ms"))).append(" / ").append(ms(r.medianOf("spreadMaxMs"))).append(" | ")
+          .append(Summary.fmtCount(r.totalOf("expired"))).append(" | ")
+          .append(Summary.fmtCount(r.totalOf("listenOverflows"))).append(" | ")
+          .append(Summary.fmtCount(r.totalOf("listenDrops"))).append(" |\n");
+    }
+    histogram(md);
+    md.append("""
+
+        Each storm: the server (one member, in its own process, listen backlog 50, no `maxClientCnxns` limit) is \
+        killed with `kill -9`; once every session has seen it go, its JVM is launched again on the same port and the \
+        storm is timed until every session is back. *restart → first back* is mostly the server's start-up; the \
+        *spread* and the histogram count each session's time back from the first session back, that is from when the \
+        server serves again. *expired sessions* came back as new sessions (none should: the session timeout is \
+        30 s). *listen overflows* and *drops* are the growth of the kernel's `TcpExt` counters during the storm, for \
+        the whole network namespace. The zk-sdk pool reconnects with its host selection's defaults (full jitter \
+        starting at 100 ms, doubling up to 2 s, after each failed attempt); plain handles use ZooKeeper's own pacing, \
+        a one-second pause between rounds over their single server. A session whose connection the restarting server \
+        accepted but never answered waits for ZooKeeper's connect timeout (session timeout / servers: 30 s here) and \
+        then finds its session expired: such storms show as 30 s in the first table and in the last bucket.
+        """);
+  }
+
+  private void histogram(StringBuilder md) {
+    List<StormRow> rows = hosts.storms();
+    TreeSet<Integer> buckets = new TreeSet<>();
+    int last = -1;
+    for (StormRow r : rows) {
+      buckets.addAll(r.histogram().keySet());
+      for (var e : r.histogram().entrySet()) {
+        if (e.getValue() > 0) {
+          last = Math.max(last, e.getKey());
+        }
+      }
+    }
+    if (buckets.isEmpty()) {
+      return;
+    }
+    md.append("\nSessions back per 100 ms after the first session back, all measured storms together:\n\n| ms |");
+    for (StormRow r : rows) {
+      md.append(' ').append(r.label()).append(" (").append(r.storms()).append(" storm")
+          .append(r.storms() == 1 ? "" : "s").append(") |");
+    }
+    md.append("\n|---:|");
+    rows.forEach(r -> md.append("---:|"));
+    md.append('\n');
+    Integer width = buckets.size() > 1 ? buckets.higher(buckets.first()) - buckets.first() : null;
+    for (int from : buckets) {
+      if (from > last) {
+        break;
+      }
+      boolean open = rows.stream().anyMatch(r -> r.openEndedFrom() == from);
+      md.append("| ").append(open ? from + "+" : width == null ? Integer.toString(from) : from + "–" + (from + width))
+          .append(" |");
+      for (StormRow r : rows) {
+        md.append(' ').append(Summary.fmtCount(r.histogram().getOrDefault(from, 0.0))).append(" |");
+      }
+      md.append('\n');
+    }
+  }
+
+  /** Sessions back per bucket, mean per storm, one series per client; empty when the run had no storms. */
+  static Optional<CategoryChart> stormChart(HostSelection hosts, CategoryChart chart) {
+    List<StormRow> rows = hosts.storms();
+    if (rows.isEmpty()) {
+      return Optional.empty();
+    }
+    // Every series on the same categories: the buckets of all clients, up to the last one any session fell in.
+    TreeSet<Integer> buckets = new TreeSet<>();
+    int last = 0;
+    int openFrom = -1;
+    for (StormRow r : rows) {
+      buckets.addAll(r.histogram().keySet());
+      openFrom = Math.max(openFrom, r.openEndedFrom());
+      for (var e : r.histogram().entrySet()) {
+        if (e.getValue() > 0) {
+          last = Math.max(last, e.getKey());
+        }
+      }
+    }
+    List<String> x = new ArrayList<>();
+    for (int from : buckets.headSet(last, true)) {
+      x.add(from == openFrom ? from + "+" : Integer.toString(from));
+    }
+    for (int i = 0; i < rows.size(); i++) {
+      StormRow r = rows.get(i);
+      List<Double> y = new ArrayList<>();
+      for (int from : buckets.headSet(last, true)) {
+        y.add(r.storms() == 0 ? 0 : r.histogram().getOrDefault(from, 0.0) / r.storms());
+      }
+      chart.addSeries(r.label(), x, y).setFillColor(STORM_COLORS[i % STORM_COLORS.length]);
+    }
+    chart.getStyler().setXAxisLabelRotation(90);
+    chart.getStyler().setOverlapped(false);
+    return chart.getSeriesMap().isEmpty() ? Optional.empty() : Optional.of(chart);
+  }
+
+  private static String ms(double millis) {
+    return Double.isNaN(millis) ? "–" : Summary.fmtMicrosAsMillis(millis * 1000);
+  }
+}
