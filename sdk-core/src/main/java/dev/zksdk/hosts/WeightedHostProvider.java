@@ -51,6 +51,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class WeightedHostProvider implements HostProvider, AutoCloseable {
 
+    /** See {@link #size()}. */
+    static final int MIN_CONNECT_ATTEMPTS_PER_SESSION_TIMEOUT = 3;
+
     private static final Logger LOG = LoggerFactory.getLogger(WeightedHostProvider.class);
 
     private final SessionSpread spread;
@@ -104,8 +107,22 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         this.held = first;
     }
 
+    /**
+     * ZooKeeper bounds one connection attempt by the session timeout divided by this figure, so a server that accepts
+     * a connection and never answers it (a stopped process behind a load balancer; ZooKeeper's own start-up race
+     * ZOOKEEPER-5051, which leaves a connection made while the server loads its database open and unanswered) holds a
+     * session on a one-server list for the whole session timeout, and the session expires. Reporting at least
+     * {@value #MIN_CONNECT_ATTEMPTS_PER_SESSION_TIMEOUT} gives an attempt at most a third of it, as on a three-member
+     * ensemble, so the session survives a hung attempt. ZooKeeper uses this figure for nothing else; the number of
+     * servers is {@link #serverCount()}.
+     */
     @Override
     public synchronized int size() {
+        return Math.max(servers.size(), MIN_CONNECT_ATTEMPTS_PER_SESSION_TIMEOUT);
+    }
+
+    /** The number of distinct servers in the list (duplicates folded into weights). */
+    public synchronized int serverCount() {
         return servers.size();
     }
 

@@ -84,6 +84,21 @@ class WeightedHostProviderTest {
     }
 
     @Test
+    void aConnectionAttemptGetsAtMostAThirdOfTheSessionTimeoutWhateverTheNumberOfServers() {
+        SessionSpread spread = new SessionSpread(config(7).build());
+        ConnectionBudget budget = new ConnectionBudget();
+        // ZooKeeper's connect timeout is the session timeout divided by size().
+        try (WeightedHostProvider one = new WeightedHostProvider(servers(A), spread, budget)) {
+            assertThat(one.serverCount()).isEqualTo(1);
+            assertThat(one.size()).isEqualTo(3);
+        }
+        try (WeightedHostProvider five = new WeightedHostProvider(servers(A, B, C, D, E), spread, budget)) {
+            assertThat(five.serverCount()).isEqualTo(5);
+            assertThat(five.size()).isEqualTo(5);
+        }
+    }
+
+    @Test
     void duplicatesInTheConnectStringFoldIntoWeight() {
         SessionSpread spread = new SessionSpread(config(7).build());
         ConnectionBudget budget = new ConnectionBudget();
@@ -91,7 +106,7 @@ class WeightedHostProviderTest {
         for (int i = 0; i < 9_000; i++) {
             try (WeightedHostProvider p = new WeightedHostProvider(servers(A, B, A), spread, budget)) {
                 if (i == 0) {
-                    assertThat(p.size()).isEqualTo(2);
+                    assertThat(p.serverCount()).isEqualTo(2);
                     assertThat(p.weights()).containsExactly(Map.entry(A, 2), Map.entry(B, 1));
                 }
                 counts.merge(key(p.next(1000)), 1, Integer::sum);

@@ -4,8 +4,14 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.netcrusher.NetCrusherException;
+import org.netcrusher.core.filter.TransformFilter;
+import org.netcrusher.core.filter.TransformFilterFactory;
 import org.netcrusher.core.reactor.NioReactor;
 import org.netcrusher.tcp.TcpCrusher;
 import org.netcrusher.tcp.TcpCrusherBuilder;
@@ -21,6 +27,11 @@ import org.netcrusher.tcp.TcpCrusherBuilder;
  * unfrozen. {@link #closeAllConnections()} is an abrupt disconnect: every proxied connection is closed, the
  * listening socket stays open, so the client can reconnect at once.
  *
+ * <p>{@link #blackholeNextConnections(int)} makes the next connections hang: accepted, but nothing sent on them
+ * reaches the server and nothing comes back, as with a server that accepts a connection and never reads it (a
+ * stopped process behind a load balancer, or ZooKeeper's own start-up race ZOOKEEPER-5051, where a connection closed
+ * before the server loaded its database is left open and never answered).
+ *
  * <p>Thread-safe. Each proxy has its own reactor (two threads), released by {@link #close()}.
  */
 public final class ZkProxy implements AutoCloseable {
@@ -32,12 +43,36 @@ public final class ZkProxy implements AutoCloseable {
     private final NioReactor reactor;
     private final TcpCrusher crusher;
     private final int port;
+    private final Blackhole blackhole;
 
-    private ZkProxy(String target, NioReactor reactor, TcpCrusher crusher, int port) {
+    private ZkProxy(String target, NioReactor reactor, TcpCrusher crusher, int port, Blackhole blackhole) {
         this.target = target;
         this.reactor = reactor;
         this.crusher = crusher;
         this.port = port;
+        this.blackhole = blackhole;
+    }
+
+    /**
+     * Decides once per connection (by the client's address) whether it is black-holed, and drops every byte of
+     * those in both directions.
+     */
+    private static final class Blackhole {
+        private final AtomicInteger armed = new AtomicInteger();
+        private final AtomicInteger swallowed = new AtomicInteger();
+        private final ConcurrentMap<InetSocketAddress, Boolean> decided = new ConcurrentHashMap<>();
+
+        private static final TransformFilter DROP = buffer -> buffer.position(buffer.limit());
+
+        TransformFilterFactory filters() {
+            return client -> decided.computeIfAbsent(client, c -> {
+                boolean swallow = armed.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0;
+                if (swallow) {
+                    swallowed.incrementAndGet();
+                }
+                return swallow;
+            }) ? DROP : TransformFilter.NOOP;
+        }
     }
 
     /**
@@ -58,6 +93,7 @@ public final class ZkProxy implements AutoCloseable {
         // NetCrusher reports the configured bind address, not the bound one, so the port is chosen first; another
         // process may take it in between, hence the retries.
         RuntimeException lastFailure = null;
+        Blackhole blackhole = new Blackhole();
         for (int attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
             int port = freePort();
             try {
@@ -65,8 +101,10 @@ public final class ZkProxy implements AutoCloseable {
                         .withReactor(reactor)
                         .withBindAddress(LOOPBACK, port)
                         .withConnectAddress(targetAddress.host(), targetAddress.port())
+                        .withOutgoingTransformFilterFactory(blackhole.filters())
+                        .withIncomingTransformFilterFactory(blackhole.filters())
                         .buildAndOpen();
-                return new ZkProxy(hostPort, reactor, crusher, port);
+                return new ZkProxy(hostPort, reactor, crusher, port, blackhole);
             } catch (NetCrusherException e) {
                 if (!causedByBindFailure(e)) {
                     reactor.close();
@@ -106,6 +144,22 @@ public final class ZkProxy implements AutoCloseable {
         if (crusher.isFrozen()) {
             crusher.unfreeze();
         }
+    }
+
+    /**
+     * The next {@code count} connections the proxy accepts hang: nothing sent on them reaches the server and nothing
+     * comes back, until the client gives up on them. Later connections pass as usual.
+     */
+    public void blackholeNextConnections(int count) {
+        if (count < 0) {
+            throw new IllegalArgumentException("count must not be negative, was " + count);
+        }
+        blackhole.armed.set(count);
+    }
+
+    /** How many connections have been black-holed so far. */
+    public int blackholedConnections() {
+        return blackhole.swallowed.get();
     }
 
     public boolean isFrozen() {

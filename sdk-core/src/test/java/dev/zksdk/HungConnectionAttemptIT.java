@@ -1,0 +1,92 @@
+package dev.zksdk;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.zksdk.testing.InProcessEnsembles;
+import dev.zksdk.testing.RawZooKeeper;
+import dev.zksdk.testing.ZkProxy;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.curator.test.TestingServer;
+import org.apache.zookeeper.data.Stat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A reconnection attempt that a server accepts and never answers must not cost the session. ZooKeeper gives one
+ * attempt the session timeout divided by its host provider's size; on a one-server connect string (a single address,
+ * often a load balancer's) that was the whole session timeout, so one hung attempt outlived the session. The case is
+ * real: a ZooKeeper server restarting leaves a connection made while it loads its database open and unanswered
+ * (ZOOKEEPER-5051), which the reconnect-storm benchmark hit a few times per restart of a server with 200 sessions.
+ */
+class HungConnectionAttemptIT {
+
+  static final Duration SESSION_TIMEOUT = Duration.ofSeconds(6);
+  static final byte[] DATA = "member".getBytes(StandardCharsets.UTF_8);
+
+  TestingServer server;
+  ZkProxy proxy;
+  RawZooKeeper observer;
+  ZkSessionPool pool;
+  final List<SessionEvent> events = new CopyOnWriteArrayList<>();
+
+  @BeforeEach
+  void start() {
+    server = InProcessEnsembles.startServer();
+    proxy = ZkProxy.to(server.getConnectString());
+    observer = RawZooKeeper.connect(server.getConnectString(), Duration.ofSeconds(30));
+    pool = ZkSessionPool.builder()
+        .name("hung-attempt")
+        .connectString(proxy.connectString())
+        .sessionTimeout(SESSION_TIMEOUT)
+        .connectionTimeout(Duration.ofSeconds(20))
+        .listener(new SessionListener() {
+          @Override
+          public void onStateChange(SessionEvent event) {
+            events.add(event);
+          }
+        })
+        .build();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    pool.close();
+    observer.close();
+    proxy.close();
+    server.close();
+  }
+
+  @Test
+  void anAttemptThatIsNeverAnsweredIsAbandonedInTimeToKeepTheSession() throws Exception {
+    long sessionId;
+    try (ZkLease lease = pool.lease()) {
+      sessionId = lease.sessionId();
+      lease.ephemeral("/hung/member", DATA);
+    }
+    assertThat(pool.negotiatedSessionTimeout()).isEqualTo(SESSION_TIMEOUT);
+    events.clear();
+
+    proxy.blackholeNextConnections(1);
+    proxy.closeAllConnections();
+
+    // Reconnected within the session: the hung attempt was given up after a third of the session timeout (2 s), not
+    // all of it (after which the server has expired the session, as the ephemeral's deletion would show).
+    await().atMost(Duration.ofSeconds(30)).until(() -> events.stream()
+        .anyMatch(e -> e.state() == SessionState.RECONNECTED || e.state() == SessionState.LOST));
+    assertThat(proxy.blackholedConnections()).as("the reconnection attempt that hung").isEqualTo(1);
+    assertThat(events).noneMatch(e -> e.state() == SessionState.LOST || e.newSession());
+    assertThat(events).anyMatch(e -> e.state() == SessionState.RECONNECTED && e.sessionIdAfter() == sessionId);
+    try (ZkLease lease = pool.lease()) {
+      assertThat(lease.sessionId()).isEqualTo(sessionId);
+    }
+    Stat stat = observer.zk().exists("/hung/member", false);
+    assertThat(stat).isNotNull();
+    assertThat(stat.getEphemeralOwner()).isEqualTo(sessionId);
+    assertThat(pool.stats().sessionsOpened()).isEqualTo(1);
+  }
+}
