@@ -1,21 +1,26 @@
 package dev.zksdk.benchmarks.report;
 
 import dev.zksdk.benchmarks.report.JmhResults.Metric;
+import dev.zksdk.benchmarks.report.Summary.CachedReadRow;
 import dev.zksdk.benchmarks.report.Summary.ChurnRow;
 import dev.zksdk.benchmarks.report.Summary.Client;
 import dev.zksdk.benchmarks.report.Summary.OverheadRow;
 import dev.zksdk.benchmarks.report.Summary.RecoveryRow;
 import java.awt.Color;
 import java.awt.Font;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.function.Function;
+import javax.imageio.ImageIO;
 import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.BitmapEncoder.BitmapFormat;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.style.Styler.LegendPosition;
@@ -48,9 +53,23 @@ public final class ChartRenderer {
     }
     int columns = charts.size() == 1 ? 1 : 2;
     int rows = (charts.size() + columns - 1) / columns;
-    String file = png.toString();
-    String base = file.endsWith(".png") ? file.substring(0, file.length() - 4) : file;
-    BitmapEncoder.saveBitmap(charts, rows, columns, base, BitmapFormat.PNG);
+    // Drawn into one grid here rather than by XChart's merge, which needs exactly rows x columns charts: an odd number
+    // leaves the last cell white.
+    BufferedImage grid = new BufferedImage(columns * WIDTH, rows * HEIGHT, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = grid.createGraphics();
+    try {
+      g.setColor(Color.WHITE);
+      g.fillRect(0, 0, grid.getWidth(), grid.getHeight());
+      for (int i = 0; i < charts.size(); i++) {
+        g.drawImage(BitmapEncoder.getBufferedImage(charts.get(i)), (i % columns) * WIDTH, (i / columns) * HEIGHT,
+            null);
+      }
+    } finally {
+      g.dispose();
+    }
+    if (!ImageIO.write(grid, "png", png.toFile())) {
+      throw new IOException("no PNG writer for " + png);
+    }
   }
 
   static List<CategoryChart> charts(Summary summary, String title) {
@@ -61,6 +80,7 @@ public final class ChartRenderer {
         r -> r.latency().map(m -> Units.toMillis(m.percentile("99.0"), m.unit()))).ifPresent(charts::add);
     overheadChart(summary).ifPresent(charts::add);
     recoveryChart(summary).ifPresent(charts::add);
+    cachedReadChart(summary).ifPresent(charts::add);
     HostSelectionReport.stormChart(summary.hostSelection(), base("Reconnect storm: sessions back per 100 ms after"
         + " the first (mean per storm)", "ms after the first session back", "sessions")).ifPresent(charts::add);
     return charts;
@@ -150,6 +170,40 @@ public final class ChartRenderer {
     }
     chart.addSeries("expiry → recovered", x, whole).setFillColor(RAW);
     chart.addSeries("new session → recovered", x, sdkPart).setFillColor(SDK);
+    return Optional.of(chart);
+  }
+
+  private static Optional<CategoryChart> cachedReadChart(Summary summary) {
+    if (summary.cachedReads().isEmpty()) {
+      return Optional.empty();
+    }
+    // Every read measured has a row, the uncached and raw-handle baselines (1 thread) included.
+    CategoryChart chart = base("Reads of one node: cached, uncached, raw handle", "threads", "reads/s (log)");
+    chart.getStyler().setYAxisLogarithmic(true);
+    TreeSet<Integer> threads = new TreeSet<>();
+    summary.cachedReads().forEach(r -> threads.add(r.threads()));
+    Map<String, List<Double>> series = new LinkedHashMap<>();
+    Map<String, List<String>> xs = new LinkedHashMap<>();
+    double min = Double.MAX_VALUE;
+    double max = 0;
+    for (int t : threads) {
+      for (CachedReadRow row : summary.cachedReads()) {
+        if (row.threads() != t) {
+          continue;
+        }
+        min = Math.min(min, row.perSecond());
+        max = Math.max(max, row.perSecond());
+        xs.computeIfAbsent(row.label(), k -> new ArrayList<>()).add(Integer.toString(t));
+        series.computeIfAbsent(row.label(), k -> new ArrayList<>()).add(row.perSecond());
+      }
+    }
+    Color[] colors = {SDK, new Color(0x8E, 0x44, 0xAD), CLIENT_COLORS[1], RAW};
+    int i = 0;
+    for (String name : series.keySet()) {
+      chart.addSeries(name, xs.get(name), series.get(name)).setFillColor(colors[i++ % colors.length]);
+    }
+    chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(min / 2))));
+    chart.getStyler().setYAxisMax(Math.pow(10, Math.ceil(Math.log10(max * 1.0001)) + 1));
     return Optional.of(chart);
   }
 

@@ -9,7 +9,11 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The cached-read part of the report on a small JMH result file (cached-reads.json) with round figures: at 1 thread
@@ -102,5 +106,29 @@ class CachedReadReportTest {
         .isLessThan(md.indexOf("## Recovery"));
     assertThat(report.readmeBlock("chart.png", "results.md"))
         .contains("| ZkCache: `cache.get().data()` | 1 | 2,000,000 ± 100,000 | 500 | 160 | 156 |");
+  }
+
+  @Test
+  void anOddNumberOfChartsIsDrawnWithTheLastCellLeftWhite(@TempDir Path dir) throws IOException {
+    // The sample run (churn, overhead, recovery) and the host-selection sample (a storm) together: five charts.
+    String sample = resource("sample.json").strip();
+    String hosts = resource("sample-hosts.json").strip();
+    Summary summary = new Summary(JmhResults.parse(sample.substring(0, sample.length() - 1) + "," + hosts.substring(1)));
+    int charts = ChartRenderer.charts(summary, "t").size();
+    Path png = dir.resolve("odd.png");
+
+    ChartRenderer.render(summary, "t", png);
+
+    BufferedImage image = ImageIO.read(png.toFile());
+    assertThat(charts).isEqualTo(5);
+    assertThat(image.getWidth()).isEqualTo(2 * ChartRenderer.WIDTH);
+    assertThat(image.getHeight()).isEqualTo(3 * ChartRenderer.HEIGHT);
+    assertThat(image.getRGB(2 * ChartRenderer.WIDTH - 1, image.getHeight() - 1)).isEqualTo(0xFFFFFFFF);
+  }
+
+  private static String resource(String name) throws IOException {
+    try (InputStream in = CachedReadReportTest.class.getResourceAsStream(name)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
   }
 }
