@@ -80,9 +80,11 @@ final class HostSelectionReport {
         30 s). *listen overflows* and *drops* are the growth of the kernel's `TcpExt` counters during the storm, for \
         the whole network namespace. The zk-sdk pool reconnects with its host selection's defaults (full jitter \
         starting at 100 ms, doubling up to 2 s, after each failed attempt); plain handles use ZooKeeper's own pacing, \
-        a one-second pause between rounds over their single server. A session whose connection the restarting server \
-        accepted but never answered waits for ZooKeeper's connect timeout (session timeout / servers: 30 s here) and \
-        then finds its session expired: such storms show as 30 s in the first table and in the last bucket.
+        a one-second pause between rounds over their single server. A restarting standalone server can accept a \
+        connection and never answer it (a connection closed before it loaded its database is left open: ZOOKEEPER-5051). \
+        Plain ZooKeeper waits its connect timeout there, the session timeout divided by the number of servers (30 s \
+        with one server), and the session is lost; the zk-sdk pool gives such an attempt at most a third of the session \
+        timeout (10 s here) and keeps the session: those sessions are the last bucket, and the storm's *all back* time.
         """);
   }
 
