@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -93,7 +94,7 @@ public final class BenchmarkMain {
     for (Profile.Step step : profile.steps()) {
       System.out.println("### " + profile.name() + " step " + (++n) + "/" + profile.steps().size() + ": "
           + step.describe());
-      all.addAll(new Runner(options(step, serverSpec).build()).run());
+      all.addAll(step.paired() ? runPaired(step, serverSpec) : new Runner(options(step, serverSpec).build()).run());
     }
 
     Instant finished = Instant.now();
@@ -117,9 +118,39 @@ public final class BenchmarkMain {
     ReportMain.main(report.toArray(new String[0]));
   }
 
+  /**
+   * Runs a paired step: its rounds, each one fork of every benchmark of the rotation, the order rotated by one every
+   * round. With a server process (the default) every fork of the step uses one server, started here and stopped after
+   * the last round. The results come in the order they ran, so a report pairs a round's results by position.
+   */
+  static List<RunResult> runPaired(Profile.Step step, String serverSpec) throws RunnerException {
+    BenchServer shared = serverSpec.equals(BenchServer.PROCESS) ? BenchServer.start(serverSpec) : null;
+    String spec = shared == null ? serverSpec : BenchServer.EXTERNAL_PREFIX + shared.connectString();
+    try {
+      List<RunResult> results = new ArrayList<>();
+      List<String> order = new ArrayList<>(step.rotation());
+      for (int round = 1; round <= step.rounds(); round++) {
+        for (String include : order) {
+          System.out.println("### round " + round + "/" + step.rounds() + ": " + include);
+          results.addAll(new Runner(options(step, include, spec).build()).run());
+        }
+        Collections.rotate(order, -1);
+      }
+      return results;
+    } finally {
+      if (shared != null) {
+        shared.close();
+      }
+    }
+  }
+
   static ChainedOptionsBuilder options(Profile.Step step, String serverSpec) {
+    return options(step, step.include(), serverSpec);
+  }
+
+  private static ChainedOptionsBuilder options(Profile.Step step, String include, String serverSpec) {
     ChainedOptionsBuilder b = new OptionsBuilder()
-        .include(step.include())
+        .include(include)
         .threads(step.threads())
         .mode(step.mode())
         .timeUnit(step.unit())

@@ -3,6 +3,7 @@ package dev.zksdk.benchmarks;
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkSessionPool;
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
@@ -160,7 +161,10 @@ public class OverheadBenchmark {
   /**
    * What the client side of an operation costs in CPU: the benchmark JVM's whole CPU time (every thread: callers,
    * ZooKeeper's send and event threads, the SDK's) over an iteration, and the operations started in it. Their ratio
-   * hardly depends on what else runs on the machine, unlike throughput.
+   * hardly depends on what else runs on the machine, unlike throughput. Apart from it, the CPU time of the calling
+   * threads alone: the SDK's synchronous forms do all their own work on the caller's thread (ZooKeeper's send and
+   * event threads do the same work for raw and SDK calls), so the difference between the two sides there is what the
+   * SDK's own code costs.
    */
   @State(Scope.Thread)
   @AuxCounters(AuxCounters.Type.EVENTS)
@@ -169,19 +173,25 @@ public class OverheadBenchmark {
     public long operations;
     /** First thread only: CPU time of the whole benchmark JVM during the iteration, in milliseconds. */
     public double cpuMillis;
+    /** This thread's own CPU time during the iteration, in milliseconds; JMH adds up every thread's. */
+    public double callerCpuMillis;
 
     private static final com.sun.management.OperatingSystemMXBean OS =
         (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     private boolean reporter;
     private long cpuAtStart;
+    private long callerCpuAtStart;
 
     @Setup(Level.Trial)
     public void start(ThreadParams thread) {
       reporter = thread.getThreadIndex() == 0;
     }
 
+    /** Runs on the benchmark thread itself, as JMH runs a thread-scoped state's iteration fixtures. */
     @Setup(Level.Iteration)
     public void iterationStart() {
+      callerCpuAtStart = THREADS.getCurrentThreadCpuTime();
       if (reporter) {
         cpuAtStart = OS.getProcessCpuTime();
       }
@@ -189,6 +199,7 @@ public class OverheadBenchmark {
 
     @TearDown(Level.Iteration)
     public void iterationEnd() {
+      callerCpuMillis = (THREADS.getCurrentThreadCpuTime() - callerCpuAtStart) / 1e6;
       if (reporter) {
         cpuMillis = (OS.getProcessCpuTime() - cpuAtStart) / 1e6;
       }

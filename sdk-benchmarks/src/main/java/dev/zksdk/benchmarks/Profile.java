@@ -9,18 +9,53 @@ import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
  * A named plan of benchmark runs: which benchmarks, at how many threads, in which mode, for how long. {@code short}
- * runs everything once, briefly (under ten minutes on two cores); {@code full} runs longer and, for the overhead pairs
- * whose ratios are close to 1, in two forks.
+ * runs everything once, briefly (under ten minutes on two cores); {@code full} runs longer and more rounds of the
+ * overhead pairs, whose ratios are close to 1.
  */
 public record Profile(String name, List<Step> steps) {
 
-  /** One JMH run: the benchmarks matching {@code include}, at {@code threads} threads. */
+  /**
+   * One JMH run: the benchmarks matching {@code include}, at {@code threads} threads. A <em>paired</em> step
+   * ({@code rounds > 0}) runs instead {@code rounds} rounds of one fork of each benchmark of {@code rotation}, each
+   * round in the order of the previous one rotated by one (so a raw-against-SDK pair alternates which goes first), all
+   * against one server that lives for the whole step, so that each round's ratio compares forks run back to back on
+   * the same server.
+   */
   public record Step(String include, int threads, Mode mode, TimeUnit unit, int warmupIterations,
-      TimeValue warmupTime, int measurementIterations, TimeValue measurementTime, int forks) {
+      TimeValue warmupTime, int measurementIterations, TimeValue measurementTime, int forks, List<String> rotation,
+      int rounds) {
+
+    public Step {
+      rotation = List.copyOf(rotation);
+      if (rounds > 0 && (rotation.size() < 2 || forks != 1)) {
+        throw new IllegalArgumentException("a paired step rotates two benchmarks or more, one fork each");
+      }
+    }
+
+    /** A plain step: one JMH run of everything {@code include} matches. */
+    public Step(String include, int threads, Mode mode, TimeUnit unit, int warmupIterations, TimeValue warmupTime,
+        int measurementIterations, TimeValue measurementTime, int forks) {
+      this(include, threads, mode, unit, warmupIterations, warmupTime, measurementIterations, measurementTime, forks,
+          List.of(), 0);
+    }
+
+    public boolean paired() {
+      return rounds > 0;
+    }
+
+    /** How many forks the step runs, of every benchmark together; plain steps: per benchmark. */
+    public int forkCount() {
+      return paired() ? rounds * rotation.size() : forks;
+    }
 
     public String describe() {
-      return include + " t=" + threads + " " + mode.shortLabel() + " (" + warmupIterations + "x" + warmupTime
-          + " warm-up, " + measurementIterations + "x" + measurementTime + ", " + forks + " fork"
+      String timing = warmupIterations + "x" + warmupTime + " warm-up, " + measurementIterations + "x"
+          + measurementTime;
+      if (paired()) {
+        return include + " t=" + threads + " " + mode.shortLabel() + " (" + timing + ", " + rounds
+            + " paired rounds of one fork each, one server)";
+      }
+      return include + " t=" + threads + " " + mode.shortLabel() + " (" + timing + ", " + forks + " fork"
           + (forks == 1 ? "" : "s") + ")";
     }
   }
@@ -29,6 +64,8 @@ public record Profile(String name, List<Step> steps) {
       ChurnBenchmark.class.getName() + "\\.(perRequestZooKeeper|perRequestCurator|pooledLease)$";
   static final String SYNC_READS =
       OverheadBenchmark.class.getName() + "\\.(rawGetData|rawGetDataViaCallback|sdkGetData)$";
+  /** Above one thread, the diagnostic pair is left out: it explains the one-thread figure. */
+  static final String SYNC_READS_PAIR = OverheadBenchmark.class.getName() + "\\.(rawGetData|sdkGetData)$";
   static final String ASYNC_READS = OverheadBenchmark.class.getName() + "\\.(raw|sdk)GetDataAsync$";
   static final String WRITES = OverheadBenchmark.class.getName() + "\\.(raw|sdk)SetData$";
   static final String RECOVERY = RecoveryBenchmark.class.getName() + "\\.";
@@ -50,9 +87,9 @@ public record Profile(String name, List<Step> steps) {
    */
   public static Profile named(String name) {
     return switch (name == null ? "" : name.toLowerCase(Locale.ROOT)) {
-      case "short" -> build("short", new Timing(1, 2, 2, 3), new Timing(1, 1, 2, 2), new Timing(3, 2, 3, 3, 1), 1, 5,
+      case "short" -> build("short", new Timing(1, 2, 2, 3), new Timing(1, 1, 2, 2), new Timing(1, 2, 2, 2, 2), 1, 5,
           new Timing(1, 2, 2, 2));
-      case "full" -> build("full", new Timing(2, 5, 5, 5), new Timing(1, 5, 5, 5), new Timing(3, 5, 5, 5, 2), 3, 20,
+      case "full" -> build("full", new Timing(2, 5, 5, 5), new Timing(1, 5, 5, 5), new Timing(2, 3, 4, 3, 6), 3, 20,
           new Timing(2, 2, 5, 3));
       default -> throw new IllegalArgumentException("profile must be short or full, was '" + name + "'");
     };
@@ -67,6 +104,18 @@ public record Profile(String name, List<Step> steps) {
       return new Step(include, threads, mode, unit, warmupIterations, TimeValue.seconds(warmupSeconds), iterations,
           TimeValue.seconds(seconds), forks);
     }
+
+    /** A paired step of {@code methods} of {@link OverheadBenchmark}, {@code forks} read as the number of rounds. */
+    Step paired(int threads, String... methods) {
+      String prefix = OverheadBenchmark.class.getName() + "\\.";
+      List<String> rotation = new ArrayList<>();
+      for (String m : methods) {
+        rotation.add(prefix + m + "$");
+      }
+      return new Step(prefix + "(" + String.join("|", methods) + ")$", threads, Mode.Throughput, TimeUnit.SECONDS,
+          warmupIterations, TimeValue.seconds(warmupSeconds), iterations, TimeValue.seconds(seconds), 1, rotation,
+          forks);
+    }
   }
 
   private static Profile build(String name, Timing churn, Timing latency, Timing overhead, int recoveryWarmups,
@@ -76,11 +125,15 @@ public record Profile(String name, List<Step> steps) {
       steps.add(churn.step(CHURN, threads, Mode.Throughput, TimeUnit.SECONDS));
       steps.add(latency.step(CHURN, threads, Mode.SampleTime, TimeUnit.MICROSECONDS));
     }
+    // Pairs whose ratio is close to 1: each round a fork of each side, back to back on one server. Forks of one
+    // benchmark differ by several percent from one another (where the scheduler puts the threads, what the JIT
+    // made of them); comparing forks of the same round and averaging the rounds keeps that out of the ratio.
     for (int threads : SYNC_READ_THREADS) {
-      steps.add(overhead.step(SYNC_READS, threads, Mode.Throughput, TimeUnit.SECONDS));
+      steps.add(threads == 1 ? overhead.paired(threads, "rawGetData", "rawGetDataViaCallback", "sdkGetData")
+          : overhead.paired(threads, "rawGetData", "sdkGetData"));
     }
-    steps.add(overhead.step(ASYNC_READS, 1, Mode.Throughput, TimeUnit.SECONDS));
-    steps.add(overhead.step(WRITES, WRITE_THREADS, Mode.Throughput, TimeUnit.SECONDS));
+    steps.add(overhead.paired(1, "rawGetDataAsync", "sdkGetDataAsync"));
+    steps.add(overhead.paired(WRITE_THREADS, "rawSetData", "sdkSetData"));
     // A cached read takes nanoseconds: a couple of seconds holds millions of them.
     steps.add(cached.step(CACHED_READS, 1, Mode.Throughput, TimeUnit.SECONDS));
     steps.add(cached.step(CACHED_READS_ONLY, CACHED_READ_THREADS, Mode.Throughput, TimeUnit.SECONDS));

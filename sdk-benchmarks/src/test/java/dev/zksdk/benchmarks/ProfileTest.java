@@ -49,9 +49,31 @@ class ProfileTest {
         .map(s -> s.threads() + " " + s.mode()).toList();
     assertThat(churn).containsExactlyInAnyOrder("1 Throughput", "1 SampleTime", "16 Throughput", "16 SampleTime",
         "64 Throughput", "64 SampleTime");
-    assertThat(profile.steps().stream().filter(s -> s.include().equals(Profile.SYNC_READS)).map(Profile.Step::threads))
-        .containsExactly(1, 4, 16);
+    assertThat(profile.steps().stream()
+        .filter(s -> s.include().equals(Profile.SYNC_READS) || s.include().equals(Profile.SYNC_READS_PAIR))
+        .map(Profile.Step::threads)).containsExactly(1, 4, 16);
     assertThat(profile.steps()).anyMatch(s -> s.include().equals(Profile.RECOVERY) && s.mode() == Mode.SingleShotTime);
+  }
+
+  @Test
+  void overheadPairsRunAsPairedRoundsOfOneBenchmarkEach() {
+    for (String name : List.of("short", "full")) {
+      List<Profile.Step> paired = Profile.named(name).steps().stream().filter(Profile.Step::paired).toList();
+      assertThat(paired).as(name).hasSize(5);
+      for (Profile.Step step : paired) {
+        assertThat(step.rounds()).as(step.describe()).isGreaterThanOrEqualTo(2);
+        Pattern include = Pattern.compile(step.include());
+        List<String> matched = benchmarks().stream().filter(b -> include.matcher(b).find()).toList();
+        List<String> rotated = new ArrayList<>();
+        for (String one : step.rotation()) {
+          List<String> hits = benchmarks().stream().filter(b -> Pattern.compile(one).matcher(b).find()).toList();
+          assertThat(hits).as(one).hasSize(1);
+          rotated.addAll(hits);
+        }
+        assertThat(rotated).as(step.describe()).containsExactlyInAnyOrderElementsOf(matched);
+        assertThat(rotated.get(0)).as("the raw side goes first in the first round").contains("OverheadBenchmark.raw");
+      }
+    }
   }
 
   @Test
@@ -83,7 +105,7 @@ class ProfileTest {
             + step.measurementIterations() * step.measurementTime().convertTo(java.util.concurrent.TimeUnit.SECONDS);
         long benchmarksInStep = benchmarks().stream().filter(b -> Pattern.compile(step.include()).matcher(b).find())
             .count();
-        seconds += perFork * step.forks() * benchmarksInStep;
+        seconds += perFork * (step.paired() ? step.forkCount() : step.forks() * benchmarksInStep);
       }
     }
     // Timed iterations only: forks, server start-ups and recoveries add about three minutes on two cores.

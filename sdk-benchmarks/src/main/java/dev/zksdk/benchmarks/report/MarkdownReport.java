@@ -172,22 +172,35 @@ public final class MarkdownReport {
         : score + " ± " + Summary.fmtCount(Units.toPerSecond(m.scoreError(), m.unit()));
   }
 
+  private static String cpu(double raw, double sdk) {
+    return Double.isNaN(raw) || Double.isNaN(sdk) ? "–" : Summary.fmtRatio(raw) + " → " + Summary.fmtRatio(sdk);
+  }
+
   private static String latency(Optional<Metric> m, String percentile) {
     return m.map(x -> Summary.fmtMicrosAsMillis(1000 * Units.toMillis(x.percentile(percentile), x.unit())))
         .orElse("–");
   }
 
   private void overhead(StringBuilder md) {
-    md.append("| operation | threads | raw handle ops/s | SDK lease ops/s | SDK / raw |"
-        + " client CPU µs/op, raw → SDK |\n|---|---:|---:|---:|---:|---:|\n");
+    md.append("| operation | threads | raw handle ops/s | SDK lease ops/s | SDK / raw | client CPU µs/op, raw → SDK |"
+        + " caller thread CPU µs/op, raw → SDK |\n|---|---:|---:|---:|---:|---:|---:|\n");
     boolean diagnostics = false;
     for (OverheadRow r : summary.overhead()) {
       diagnostics |= r.diagnostic();
       md.append("| ").append(r.diagnostic() ? "*" + r.label() + "*" : r.label()).append(" | ").append(r.threads())
           .append(" | ").append(throughput(r.raw())).append(" | ").append(throughput(r.sdk())).append(" | ")
-          .append(Summary.fmtRatio(r.ratio())).append(" | ")
-          .append(Double.isNaN(r.rawCpuMicrosPerOp()) ? "–" : Summary.fmtRatio(r.rawCpuMicrosPerOp()) + " → "
-              + Summary.fmtRatio(r.sdkCpuMicrosPerOp())).append(" |\n");
+          .append(Summary.fmtRatioWithInterval(r)).append(" | ")
+          .append(cpu(r.rawCpuMicrosPerOp(), r.sdkCpuMicrosPerOp())).append(" | ")
+          .append(cpu(r.rawCallerMicrosPerOp(), r.sdkCallerMicrosPerOp())).append(" |\n");
+    }
+    List<OverheadRow> paired = summary.overhead().stream().filter(r -> r.rounds() > 1).toList();
+    if (!paired.isEmpty()) {
+      md.append("\nEach round's SDK / raw, in the order the rounds ran:\n\n");
+      for (OverheadRow r : paired) {
+        md.append("- ").append(r.label()).append(", ").append(r.threads()).append(" thread")
+            .append(r.threads() == 1 ? "" : "s").append(": ")
+            .append(String.join(", ", r.roundRatios().stream().map(Summary::fmtRatio).toList())).append("\n");
+      }
     }
     if (diagnostics) {
       md.append("\n*Diagnostic rows* are no SDK figure: their \"SDK\" column is the raw handle called through"
@@ -251,12 +264,20 @@ public final class MarkdownReport {
         iterations (connections over `maxClientCnxns` from one address, or throttled); **listen overflows** is the \
         growth of the kernel's `TcpExt: ListenOverflows` in `/proc/net/netstat`, which counts every listening socket \
         of the network namespace, not only the server's. Both are read when JMH has stopped every thread.
-        - **SDK / raw** divides the SDK lease's throughput by the raw handle's, measured in separate forks one after \
-        the other; the raw handle is one `ZooKeeper` shared by all threads, the SDK a pool with one session and a \
-        lease per thread. **client CPU µs/op** is the benchmark JVM's whole CPU time (callers, ZooKeeper's send and \
+        - **SDK / raw** divides the SDK lease's throughput by the raw handle's. The raw handle is one `ZooKeeper` \
+        shared by all threads, the SDK a pool with one session and a lease per thread. Each pair runs in rounds: a \
+        round is one fork of each side, back to back, the side that goes first alternating from round to round, and \
+        every fork of the pair uses one server process started for it. Forks of the same benchmark differ from one \
+        another by several percent (where the scheduler puts the threads on two cores, what the JIT made of them), \
+        and a fresh server per fork adds more; comparing the forks of one round and averaging the rounds keeps that \
+        out of the ratio. The column gives the mean of the rounds' ratios and the half-width of its 95% confidence \
+        interval (Student's t over the rounds); the ops/s columns the mean of the rounds' scores, ± the same \
+        interval. **client CPU µs/op** is the benchmark JVM's whole CPU time (callers, ZooKeeper's send and \
         event threads, the SDK's threads, and JMH's own) over the measured iterations divided by the operations \
         started in them: what one operation costs the client machine, a figure that depends far less than \
-        throughput on whatever else the machine is doing.
+        throughput on whatever else the machine is doing. **caller thread CPU µs/op** counts only the calling \
+        threads' own CPU time: the SDK's synchronous forms do all of their own work there, and ZooKeeper's send and \
+        event threads do the same work on both sides, so the difference is what the SDK's code costs per call.
         - **Cached reads**: one read is what a user calls for the node's current data. Through a cache that is \
         `get()` and then `data()`, which copies the cached bytes (a `CachedNode` hands out copies so that one cached \
         value can be shared by every reader), so the copy is included. Each cache is shared by every thread, warmed \

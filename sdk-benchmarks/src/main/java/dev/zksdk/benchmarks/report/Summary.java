@@ -5,6 +5,7 @@ import dev.zksdk.benchmarks.report.JmhResults.Metric;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 
@@ -48,15 +49,34 @@ public final class Summary {
   }
 
   /**
-   * One raw-against-SDK pair, with the client JVM's CPU time per operation of each side (NaN when the run did not
-   * record it).
+   * One raw-against-SDK pair. Run as paired rounds (a fork of each side per round), {@code roundRatios} holds each
+   * round's SDK-over-raw throughput ratio and {@code raw}/{@code sdk} the mean of the rounds' scores with the 95%
+   * confidence half-width over rounds as error; run once, it has one ratio. The CPU figures are microseconds per
+   * operation: the client JVM's whole CPU time, and the calling threads' own; NaN when the run did not record them.
    */
   public record OverheadRow(String label, String rawMethod, String sdkMethod, int threads, Metric raw, Metric sdk,
-      double rawCpuMicrosPerOp, double sdkCpuMicrosPerOp, boolean diagnostic) {
+      List<Double> roundRatios, double rawCpuMicrosPerOp, double sdkCpuMicrosPerOp, double rawCallerMicrosPerOp,
+      double sdkCallerMicrosPerOp, boolean diagnostic) {
 
-    /** SDK throughput over raw throughput. */
+    public OverheadRow {
+      roundRatios = List.copyOf(roundRatios);
+      if (roundRatios.isEmpty()) {
+        throw new IllegalArgumentException("an overhead row needs at least one round");
+      }
+    }
+
+    /** SDK throughput over raw throughput: the mean of the rounds' ratios. */
     public double ratio() {
-      return sdk.score() / raw.score();
+      return Stats.mean(roundRatios);
+    }
+
+    /** Half-width of the 95% confidence interval of {@link #ratio()} over the rounds; NaN for a single round. */
+    public double ratioHalfWidth() {
+      return Stats.halfWidth95(roundRatios);
+    }
+
+    public int rounds() {
+      return roundRatios.size();
     }
   }
 
@@ -205,23 +225,56 @@ public final class Summary {
       TreeSet<Integer> threads = new TreeSet<>();
       results.find(pair.raw(), "thrpt", 0).forEach(e -> threads.add(e.threads()));
       for (int t : threads) {
-        Optional<Entry> raw = results.one(pair.raw(), "thrpt", t);
-        Optional<Entry> other = results.one(pair.other(), "thrpt", t);
-        if (raw.isPresent() && other.isPresent()) {
-          overhead.add(new OverheadRow(pair.label(), pair.raw(), pair.other(), t, raw.get().primary(),
-              other.get().primary(), cpuMicrosPerOp(raw.get()), cpuMicrosPerOp(other.get()), pair.diagnostic()));
+        List<Entry> raw = results.find(pair.raw(), "thrpt", t);
+        List<Entry> other = results.find(pair.other(), "thrpt", t);
+        if (other.isEmpty()) {
+          continue;
         }
+        if (raw.size() != other.size()) {
+          throw new IllegalArgumentException(raw.size() + " results of " + pair.raw() + " but " + other.size()
+              + " of " + pair.other() + " at " + t + " threads: a paired step runs each side once per round");
+        }
+        // A paired step's results come in the order they ran: the i-th of each side is round i.
+        List<Double> ratios = new ArrayList<>();
+        for (int i = 0; i < raw.size(); i++) {
+          ratios.add(other.get(i).primary().score() / raw.get(i).primary().score());
+        }
+        overhead.add(new OverheadRow(pair.label(), pair.raw(), pair.other(), t, meanOfRounds(raw),
+            meanOfRounds(other), ratios, microsPerOp(raw, "cpuMillis"), microsPerOp(other, "cpuMillis"),
+            microsPerOp(raw, "callerCpuMillis"), microsPerOp(other, "callerCpuMillis"), pair.diagnostic()));
       }
     }
   }
 
-  private static double cpuMicrosPerOp(Entry e) {
-    Optional<Metric> cpu = e.counter("cpuMillis");
-    Optional<Metric> ops = e.counter("operations");
-    if (cpu.isEmpty() || ops.isEmpty() || ops.get().total() == 0) {
-      return Double.NaN;
+  /**
+   * The rounds' scores as one metric: their mean, the 95% confidence half-width over rounds as error (JMH's own error
+   * for a single round), every round's iterations.
+   */
+  private static Metric meanOfRounds(List<Entry> rounds) {
+    if (rounds.size() == 1) {
+      return rounds.get(0).primary();
     }
-    return cpu.get().total() * 1000 / ops.get().total();
+    List<Double> scores = rounds.stream().map(e -> e.primary().score()).toList();
+    List<Double> iterations = new ArrayList<>();
+    rounds.forEach(e -> iterations.addAll(e.primary().iterations()));
+    return new Metric(Stats.mean(scores), Stats.halfWidth95(scores), rounds.get(0).primary().unit(),
+        Map.of(), iterations);
+  }
+
+  /** A CPU counter's total over the operations' total, in microseconds per operation; NaN when not recorded. */
+  private static double microsPerOp(List<Entry> entries, String counter) {
+    double cpu = 0;
+    double ops = 0;
+    for (Entry e : entries) {
+      Optional<Metric> c = e.counter(counter);
+      Optional<Metric> o = e.counter("operations");
+      if (c.isEmpty() || o.isEmpty()) {
+        return Double.NaN;
+      }
+      cpu += c.get().total();
+      ops += o.get().total();
+    }
+    return ops == 0 ? Double.NaN : cpu * 1000 / ops;
   }
 
   private void summarizeRecovery(JmhResults results) {
@@ -250,7 +303,7 @@ public final class Summary {
   private void checkCachedReadGoals() {
     String asyncText = "async getData, 1,000 in flight: SDK ≥ " + GOAL_SDK_OVER_RAW + " × raw async handle";
     Optional<OverheadRow> async = overhead.stream().filter(r -> r.label().equals(ASYNC_READS_LABEL)).findFirst();
-    goals.add(async.map(r -> new Goal(asyncText, fmtRatio(r.ratio()), r.ratio() >= GOAL_SDK_OVER_RAW))
+    goals.add(async.map(r -> new Goal(asyncText, fmtRatioWithInterval(r), r.ratio() >= GOAL_SDK_OVER_RAW))
         .orElseGet(() -> new Goal(asyncText, "not measured", null)));
 
     Optional<CachedReadRow> cached = cachedRead(CACHED_READ, 1);
@@ -294,7 +347,7 @@ public final class Summary {
     } else {
       OverheadRow worst = sdkPairs.stream().min((a, b) -> Double.compare(a.ratio(), b.ratio())).orElseThrow();
       goals.add(new Goal("SDK ≥ " + GOAL_SDK_OVER_RAW + " × raw handle throughput in every overhead pair",
-          "lowest: " + fmtRatio(worst.ratio()) + " (" + worst.label() + ", " + worst.threads() + " thread"
+          "lowest: " + fmtRatioWithInterval(worst) + " (" + worst.label() + ", " + worst.threads() + " thread"
               + (worst.threads() == 1 ? "" : "s") + ")", worst.ratio() >= GOAL_SDK_OVER_RAW));
     }
   }
@@ -326,6 +379,15 @@ public final class Summary {
       return String.format(Locale.ROOT, "%.1f", v);
     }
     return String.format(Locale.ROOT, "%,.0f", v);
+  }
+
+  /** A pair's ratio, with its 95% confidence half-width and the number of rounds when it had more than one. */
+  public static String fmtRatioWithInterval(OverheadRow row) {
+    if (row.rounds() < 2) {
+      return fmtRatio(row.ratio());
+    }
+    return String.format(Locale.ROOT, "%.3f ± %.3f", row.ratio(), row.ratioHalfWidth()) + " (" + row.rounds()
+        + " rounds)";
   }
 
   /** A ratio with three significant digits. */
