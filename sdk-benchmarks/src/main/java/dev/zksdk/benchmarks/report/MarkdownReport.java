@@ -266,13 +266,14 @@ public final class MarkdownReport {
         of the network namespace, not only the server's. Both are read when JMH has stopped every thread.
         - **SDK / raw** divides the SDK lease's throughput by the raw handle's. The raw handle is one `ZooKeeper` \
         shared by all threads, the SDK a pool with one session and a lease per thread. Each pair runs in rounds: a \
-        round is one fork of each side, back to back, the side that goes first alternating from round to round, and \
+        round is one fork of each side, back to back, in an order rotated by one from round to round (a pair \
+        alternates which side goes first; the one-thread step rotates three benchmarks), and \
         every fork of the pair uses one server process started for it. Forks of the same benchmark differ from one \
         another by several percent (where the scheduler puts the threads on two cores, what the JIT made of them), \
         and a fresh server per fork adds more; comparing the forks of one round and averaging the rounds keeps that \
         out of the ratio. The column gives the mean of the rounds' ratios and the half-width of its 95% confidence \
-        interval (Student's t over the rounds); the ops/s columns the mean of the rounds' scores, ± the same \
-        interval. **client CPU µs/op** is the benchmark JVM's whole CPU time (callers, ZooKeeper's send and \
+        interval (Student's t over the rounds); the ops/s columns the mean of the rounds' scores, ± the half-width \
+        of that mean's 95% confidence interval. **client CPU µs/op** is the benchmark JVM's whole CPU time (callers, ZooKeeper's send and \
         event threads, the SDK's threads, and JMH's own) over the measured iterations divided by the operations \
         started in them: what one operation costs the client machine, a figure that depends far less than \
         throughput on whatever else the machine is doing. **caller thread CPU µs/op** counts only the calling \
