@@ -3,6 +3,7 @@ package dev.zksdk;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.RawZooKeeper;
 import dev.zksdk.testing.ZkProxy;
@@ -88,5 +89,56 @@ class HungConnectionAttemptIT {
     assertThat(stat).isNotNull();
     assertThat(stat.getEphemeralOwner()).isEqualTo(sessionId);
     assertThat(pool.stats().sessionsOpened()).isEqualTo(1);
+  }
+
+  /**
+   * With a long session timeout a third of it is still a long time without a connection: 8 s of a 24 s session here.
+   * {@link HostsConfig.Builder#connectAttemptTimeout} bounds the attempt itself, so the hung one is given up after 1 s.
+   */
+  @Test
+  void aConnectAttemptTimeoutGivesUpTheHungAttemptSooner() throws Exception {
+    Duration longSession = Duration.ofSeconds(24);
+    Duration defaultBound = longSession.dividedBy(3);
+    List<Long> reconnectedAt = new CopyOnWriteArrayList<>();
+    List<SessionEvent> own = new CopyOnWriteArrayList<>();
+    try (ZkSessionPool bounded = ZkSessionPool.builder()
+        .name("bounded-attempt")
+        .connectString(proxy.connectString())
+        .sessionTimeout(longSession)
+        .connectionTimeout(Duration.ofSeconds(20))
+        .hosts(HostsConfig.builder().connectAttemptTimeout(Duration.ofSeconds(1)).build())
+        .listener(new SessionListener() {
+          @Override
+          public void onStateChange(SessionEvent event) {
+            own.add(event);
+            if (event.state() == SessionState.RECONNECTED) {
+              reconnectedAt.add(System.nanoTime());
+            }
+          }
+        })
+        .build()) {
+      long sessionId;
+      try (ZkLease lease = bounded.lease()) {
+        sessionId = lease.sessionId();
+        lease.ephemeral("/bounded/member", DATA);
+      }
+      assertThat(bounded.negotiatedSessionTimeout()).isEqualTo(longSession);
+      own.clear();
+
+      proxy.blackholeNextConnections(1);
+      long cut = System.nanoTime();
+      proxy.closeAllConnections();
+
+      await().atMost(Duration.ofSeconds(60)).until(() -> !reconnectedAt.isEmpty()
+          || own.stream().anyMatch(e -> e.state() == SessionState.LOST));
+      assertThat(proxy.blackholedConnections()).as("the reconnection attempt that hung").isEqualTo(1);
+      assertThat(own).noneMatch(e -> e.state() == SessionState.LOST || e.newSession());
+      assertThat(own).anyMatch(e -> e.state() == SessionState.RECONNECTED && e.sessionIdAfter() == sessionId);
+      // Without the bound ZooKeeper would have waited the whole default bound on the hung attempt before the next.
+      assertThat(Duration.ofNanos(reconnectedAt.get(0) - cut)).isLessThan(defaultBound.minusSeconds(2));
+      Stat stat = observer.zk().exists("/bounded/member", false);
+      assertThat(stat).isNotNull();
+      assertThat(stat.getEphemeralOwner()).isEqualTo(sessionId);
+    }
   }
 }

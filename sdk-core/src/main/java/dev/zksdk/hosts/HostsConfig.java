@@ -65,6 +65,7 @@ public final class HostsConfig {
     private final Duration reconnectJitterCap;
     private final double sessionCreationRate;
     private final Duration sessionCreationMaxWait;
+    private final Duration connectAttemptTimeout;
     private final Random random;
     private final LongSupplier nanoClock;
     private final Sleeper sleeper;
@@ -78,6 +79,7 @@ public final class HostsConfig {
         this.reconnectJitterCap = b.reconnectJitterCap;
         this.sessionCreationRate = b.sessionCreationRate;
         this.sessionCreationMaxWait = b.sessionCreationMaxWait;
+        this.connectAttemptTimeout = b.connectAttemptTimeout;
         this.random = b.random != null ? b.random : new Random();
         this.nanoClock = b.nanoClock;
         this.sleeper = b.sleeper;
@@ -103,6 +105,7 @@ public final class HostsConfig {
         b.reconnectJitterCap = reconnectJitterCap;
         b.sessionCreationRate = sessionCreationRate;
         b.sessionCreationMaxWait = sessionCreationMaxWait;
+        b.connectAttemptTimeout = connectAttemptTimeout;
         b.random = random;
         b.nanoClock = nanoClock;
         b.sleeper = sleeper;
@@ -156,6 +159,15 @@ public final class HostsConfig {
         return sessionCreationMaxWait;
     }
 
+    /**
+     * The longest one connection attempt may go unanswered before the client gives it up and tries the next server;
+     * null when not set, and then an attempt gets the session timeout divided by the number of servers, and at most a
+     * third of it.
+     */
+    public Duration connectAttemptTimeout() {
+        return connectAttemptTimeout;
+    }
+
     public Random random() {
         return random;
     }
@@ -177,7 +189,8 @@ public final class HostsConfig {
                 + ", reconnectJitterBase=" + reconnectJitterBase
                 + ", reconnectJitterCap=" + reconnectJitterCap
                 + ", sessionCreationRate=" + sessionCreationRate
-                + ", sessionCreationMaxWait=" + sessionCreationMaxWait + "}";
+                + ", sessionCreationMaxWait=" + sessionCreationMaxWait
+                + (connectAttemptTimeout == null ? "" : ", connectAttemptTimeout=" + connectAttemptTimeout) + "}";
     }
 
     /** Mutable builder of {@link HostsConfig}; not thread-safe. */
@@ -190,6 +203,7 @@ public final class HostsConfig {
         private Duration reconnectJitterCap = DEFAULT_RECONNECT_JITTER_CAP;
         private double sessionCreationRate = DEFAULT_SESSION_CREATION_RATE;
         private Duration sessionCreationMaxWait = DEFAULT_SESSION_CREATION_MAX_WAIT;
+        private Duration connectAttemptTimeout;
         private Random random;
         private LongSupplier nanoClock = System::nanoTime;
         private Sleeper sleeper = THREAD_SLEEPER;
@@ -264,6 +278,23 @@ public final class HostsConfig {
         /** Zero = refuse at once when no permit is free. @throws IllegalArgumentException when null or negative */
         public Builder sessionCreationMaxWait(Duration maxWait) {
             this.sessionCreationMaxWait = nonNegative("sessionCreationMaxWait", maxWait);
+            return this;
+        }
+
+        /**
+         * Bounds one connection attempt: an attempt that a server accepts and does not answer (a stopped process
+         * behind a load balancer, a server still loading its database) is given up after this long and the next
+         * server tried. ZooKeeper gives an attempt the session timeout divided by the number of servers, and the pool
+         * at most a third of the session timeout; with a long session timeout that is many seconds of a session
+         * without a connection. A shorter bound only ever shortens that figure; the attempt's share of the
+         * negotiated session timeout still applies when it is shorter. Leave it well above the time a connection and
+         * its handshake (TLS, SASL) take on the slowest network the clients use: an attempt cut short is retried on
+         * the next server, not failed.
+         *
+         * @throws IllegalArgumentException when null, zero or negative
+         */
+        public Builder connectAttemptTimeout(Duration timeout) {
+            this.connectAttemptTimeout = positive("connectAttemptTimeout", timeout);
             return this;
         }
 

@@ -74,7 +74,7 @@ public final class HostsZookeeperFactory implements ZookeeperFactory {
         }
         limiter.acquire(spread.config().sessionCreationMaxWait());
         WeightedHostProvider provider = new WeightedHostProvider(
-                new ConnectStringParser(connectString).getServerAddresses(), spread, budget);
+                new ConnectStringParser(connectString).getServerAddresses(), spread, budget, sessionTimeout);
         return BudgetedZooKeeper.open(connectString, sessionTimeout, watcher, provider, zkClientConfig);
     }
 }

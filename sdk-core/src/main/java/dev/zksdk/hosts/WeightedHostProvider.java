@@ -59,6 +59,8 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
     private final SessionSpread spread;
     private final HostsConfig config;
     private final ConnectionBudget budget;
+    /** {@link #size()} reports at least this; see {@link #minConnectAttempts(java.time.Duration, int)}. */
+    private final int minConnectAttempts;
 
     private List<ServerEntry> servers;
     /** The server whose budget slot this provider holds: the one it last handed out, or reserved. */
@@ -86,6 +88,18 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
      */
     public WeightedHostProvider(Collection<InetSocketAddress> serverAddresses, SessionSpread spread,
             ConnectionBudget budget) {
+        this(serverAddresses, spread, budget, 0);
+    }
+
+    /**
+     * As {@link #WeightedHostProvider(Collection, SessionSpread, ConnectionBudget)}, for a handle whose requested
+     * session timeout is {@code sessionTimeoutMs}: {@link HostsConfig#connectAttemptTimeout()} is applied against it.
+     *
+     * @param sessionTimeoutMs the session timeout the handle asks for; 0 when unknown (the attempt bound is not
+     *     applied)
+     */
+    public WeightedHostProvider(Collection<InetSocketAddress> serverAddresses, SessionSpread spread,
+            ConnectionBudget budget, int sessionTimeoutMs) {
         if (spread == null) {
             throw new IllegalArgumentException("spread must not be null");
         }
@@ -105,6 +119,20 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
             throw new ConnectionBudgetExhaustedException(config.perServerConnectionBudget(), counts);
         }
         this.held = first;
+        this.minConnectAttempts = minConnectAttempts(config.connectAttemptTimeout(), sessionTimeoutMs);
+    }
+
+    /**
+     * How many attempts a session timeout must hold: at least {@value #MIN_CONNECT_ATTEMPTS_PER_SESSION_TIMEOUT}, and
+     * enough that each is no longer than {@code attemptTimeout} when one is set.
+     */
+    static int minConnectAttempts(java.time.Duration attemptTimeout, int sessionTimeoutMs) {
+        if (attemptTimeout == null || sessionTimeoutMs <= 0) {
+            return MIN_CONNECT_ATTEMPTS_PER_SESSION_TIMEOUT;
+        }
+        long attemptMs = Math.max(1, attemptTimeout.toMillis());
+        long attempts = (sessionTimeoutMs + attemptMs - 1) / attemptMs;
+        return (int) Math.max(MIN_CONNECT_ATTEMPTS_PER_SESSION_TIMEOUT, Math.min(attempts, Integer.MAX_VALUE));
     }
 
     /**
@@ -113,12 +141,14 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
      * ZOOKEEPER-5051, which leaves a connection made while the server loads its database open and unanswered) holds a
      * session on a one-server list for the whole session timeout, and the session expires. Reporting at least
      * {@value #MIN_CONNECT_ATTEMPTS_PER_SESSION_TIMEOUT} gives an attempt at most a third of it, as on a three-member
-     * ensemble, so the session survives a hung attempt. ZooKeeper uses this figure for nothing else; the number of
-     * servers is {@link #serverCount()}.
+     * ensemble, so the session survives a hung attempt; with {@link HostsConfig#connectAttemptTimeout()} set, enough
+     * that an attempt gets no longer than that (reckoned from the requested session timeout; once connected,
+     * ZooKeeper divides the negotiated one, which a server clamps into its own bounds). ZooKeeper uses this figure for nothing else; the number of servers is
+     * {@link #serverCount()}.
      */
     @Override
     public synchronized int size() {
-        return Math.max(servers.size(), MIN_CONNECT_ATTEMPTS_PER_SESSION_TIMEOUT);
+        return Math.max(servers.size(), minConnectAttempts);
     }
 
     /** The number of distinct servers in the list (duplicates folded into weights). */

@@ -19,6 +19,7 @@ class HostsConfigTest {
         assertThat(c.reconnectJitterCap()).isEqualTo(HostsConfig.DEFAULT_RECONNECT_JITTER_CAP);
         assertThat(c.sessionCreationRate()).isEqualTo(HostsConfig.DEFAULT_SESSION_CREATION_RATE);
         assertThat(c.sessionCreationMaxWait()).isEqualTo(HostsConfig.DEFAULT_SESSION_CREATION_MAX_WAIT);
+        assertThat(c.connectAttemptTimeout()).as("not set: the share of the session timeout applies").isNull();
         assertThat(c.weights()).isEmpty();
         assertThat(c.weight("zk1:2181")).isEqualTo(HostsConfig.DEFAULT_WEIGHT);
     }
@@ -36,6 +37,7 @@ class HostsConfigTest {
                 .reconnectJitterCap(Duration.ofMillis(5))
                 .sessionCreationRate(2.5)
                 .sessionCreationMaxWait(Duration.ZERO)
+                .connectAttemptTimeout(Duration.ofMillis(1500))
                 .random(random).nanoClock(clock).sleeper(clock)
                 .build();
         HostsConfig copy = c.toBuilder().perServerConnectionBudget(8).build();
@@ -47,6 +49,7 @@ class HostsConfigTest {
         assertThat(copy.reconnectJitterCap()).isEqualTo(Duration.ofMillis(5));
         assertThat(copy.sessionCreationRate()).isEqualTo(2.5);
         assertThat(copy.sessionCreationMaxWait()).isZero();
+        assertThat(copy.connectAttemptTimeout()).isEqualTo(Duration.ofMillis(1500));
         assertThat(copy.random()).isSameAs(random);
         assertThat(copy.nanoClock()).isSameAs(clock);
         assertThat(copy.sleeper()).isSameAs(clock);
@@ -83,6 +86,9 @@ class HostsConfigTest {
         assertThatThrownBy(() -> b.sessionCreationRate(Double.NaN)).hasMessageContaining("NaN");
         assertThatThrownBy(() -> b.sessionCreationRate(2_000_000)).hasMessageContaining("2000000.0");
         assertThatThrownBy(() -> b.sessionCreationMaxWait(Duration.ofSeconds(-1))).hasMessageContaining("sessionCreationMaxWait");
+        assertThatThrownBy(() -> b.connectAttemptTimeout(Duration.ZERO))
+                .hasMessage("connectAttemptTimeout must be > 0, was PT0S");
+        assertThatThrownBy(() -> b.connectAttemptTimeout(null)).hasMessageContaining("connectAttemptTimeout");
         assertThatThrownBy(() -> b.random(null)).hasMessageContaining("random");
         assertThatThrownBy(() -> b.nanoClock(null)).hasMessageContaining("nanoClock");
         assertThatThrownBy(() -> b.sleeper(null)).hasMessageContaining("sleeper");

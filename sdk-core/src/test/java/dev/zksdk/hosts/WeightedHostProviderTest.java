@@ -99,6 +99,33 @@ class WeightedHostProviderTest {
     }
 
     @Test
+    void aConnectAttemptTimeoutShortensTheAttemptAndNeverLengthensIt() {
+        SessionSpread spread = new SessionSpread(config(7).connectAttemptTimeout(Duration.ofSeconds(2)).build());
+        ConnectionBudget budget = new ConnectionBudget();
+        // 30 s session timeout, 2 s per attempt: 15 attempts' worth, so ZooKeeper's connect timeout is 30 s / 15.
+        try (WeightedHostProvider one = new WeightedHostProvider(servers(A), spread, budget, 30_000)) {
+            assertThat(one.size()).isEqualTo(15);
+            assertThat(one.serverCount()).isEqualTo(1);
+        }
+        // Rounded up, so an attempt never gets more than the bound: 10 s / 2 s = 5; 11 s / 2 s -> 6 (1.83 s each).
+        try (WeightedHostProvider p = new WeightedHostProvider(servers(A, B), spread, budget, 11_000)) {
+            assertThat(p.size()).isEqualTo(6);
+        }
+        // A bound longer than a third of the session timeout changes nothing: 4 s / 3 is already under 2 s.
+        try (WeightedHostProvider p = new WeightedHostProvider(servers(A), spread, budget, 4_000)) {
+            assertThat(p.size()).isEqualTo(3);
+        }
+        try (WeightedHostProvider five = new WeightedHostProvider(servers(A, B, C, D, E), spread, budget, 4_000)) {
+            assertThat(five.size()).isEqualTo(5);
+        }
+        // No session timeout known: the bound cannot be applied.
+        try (WeightedHostProvider p = new WeightedHostProvider(servers(A), spread, budget)) {
+            assertThat(p.size()).isEqualTo(3);
+        }
+        assertThat(budget.snapshot()).isEmpty();
+    }
+
+    @Test
     void duplicatesInTheConnectStringFoldIntoWeight() {
         SessionSpread spread = new SessionSpread(config(7).build());
         ConnectionBudget budget = new ConnectionBudget();

@@ -332,6 +332,12 @@ public class ZkSdkProperties {
     /** How long a new session waits for a creation permit before it is refused. */
     private Duration sessionCreationMaxWait = Duration.ofSeconds(5);
 
+    /**
+     * The longest one connection attempt may go unanswered before the next server is tried; unset, an attempt gets
+     * the session timeout divided by the number of servers, and at most a third of it.
+     */
+    private Duration connectAttemptTimeout;
+
     public Map<String, Integer> getWeights() {
       return weights;
     }
@@ -370,6 +376,14 @@ public class ZkSdkProperties {
 
     public void setReconnectJitterBase(Duration reconnectJitterBase) {
       this.reconnectJitterBase = reconnectJitterBase;
+    }
+
+    public Duration getConnectAttemptTimeout() {
+      return connectAttemptTimeout;
+    }
+
+    public void setConnectAttemptTimeout(Duration connectAttemptTimeout) {
+      this.connectAttemptTimeout = connectAttemptTimeout;
     }
 
     public Duration getReconnectJitterCap() {

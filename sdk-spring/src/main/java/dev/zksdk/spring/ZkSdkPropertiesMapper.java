@@ -107,6 +107,9 @@ final class ZkSdkPropertiesMapper {
     set("zksdk.hosts.reconnect-jitter-cap", hosts.getReconnectJitterCap(), b::reconnectJitterCap);
     set("zksdk.hosts.session-creation-rate", hosts.getSessionCreationRate(), b::sessionCreationRate);
     set("zksdk.hosts.session-creation-max-wait", hosts.getSessionCreationMaxWait(), b::sessionCreationMaxWait);
+    if (hosts.getConnectAttemptTimeout() != null) {
+      set("zksdk.hosts.connect-attempt-timeout", hosts.getConnectAttemptTimeout(), b::connectAttemptTimeout);
+    }
     Map<String, Object> values = Map.of(
         "zksdk.hosts.quarantine-max-backoff", hosts.getQuarantineMaxBackoff(),
         "zksdk.hosts.reconnect-jitter-cap", hosts.getReconnectJitterCap());

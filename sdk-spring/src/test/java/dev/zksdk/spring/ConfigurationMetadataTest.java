@@ -45,6 +45,7 @@ class ConfigurationMetadataTest {
     EXPECTED.put("zksdk.hosts.reconnect-jitter-cap", "2s");
     EXPECTED.put("zksdk.hosts.session-creation-rate", 20);
     EXPECTED.put("zksdk.hosts.session-creation-max-wait", "5s");
+    EXPECTED.put("zksdk.hosts.connect-attempt-timeout", null);
     EXPECTED.put("zksdk.metrics.enabled", true);
     EXPECTED.put("management.health.zksdk.enabled", true);
   }

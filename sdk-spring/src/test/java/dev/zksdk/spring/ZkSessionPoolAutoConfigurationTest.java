@@ -118,6 +118,7 @@ class ZkSessionPoolAutoConfigurationTest {
     assertThat(hosts.reconnectJitterCap()).isEqualTo(HostsConfig.DEFAULT_RECONNECT_JITTER_CAP);
     assertThat(hosts.sessionCreationRate()).isEqualTo(HostsConfig.DEFAULT_SESSION_CREATION_RATE);
     assertThat(hosts.sessionCreationMaxWait()).isEqualTo(HostsConfig.DEFAULT_SESSION_CREATION_MAX_WAIT);
+    assertThat(hosts.connectAttemptTimeout()).isNull();
   }
 
   @Test
@@ -149,7 +150,8 @@ class ZkSessionPoolAutoConfigurationTest {
             "zksdk.hosts.reconnect-jitter-base=0",
             "zksdk.hosts.reconnect-jitter-cap=3s",
             "zksdk.hosts.session-creation-rate=2.5",
-            "zksdk.hosts.session-creation-max-wait=750ms")
+            "zksdk.hosts.session-creation-max-wait=750ms",
+            "zksdk.hosts.connect-attempt-timeout=2s")
         .run(context -> {
           assertThat(context).hasNotFailed();
           ZkSdkProperties properties = context.getBean(ZkSdkProperties.class);
@@ -191,6 +193,7 @@ class ZkSessionPoolAutoConfigurationTest {
           assertThat(hosts.reconnectJitterCap()).isEqualTo(Duration.ofSeconds(3));
           assertThat(hosts.sessionCreationRate()).isEqualTo(2.5);
           assertThat(hosts.sessionCreationMaxWait()).isEqualTo(Duration.ofMillis(750));
+          assertThat(hosts.connectAttemptTimeout()).isEqualTo(Duration.ofSeconds(2));
         });
   }
 
@@ -301,6 +304,7 @@ class ZkSessionPoolAutoConfigurationTest {
         "150.0");
     assertInvalid("zksdk.bulkhead.max-in-flight=-1", "zksdk.bulkhead.max-in-flight", "-1");
     assertInvalid("zksdk.hosts.session-creation-rate=0", "zksdk.hosts.session-creation-rate", "0.0");
+    assertInvalid("zksdk.hosts.connect-attempt-timeout=0s", "zksdk.hosts.connect-attempt-timeout", "PT0S");
     // Combinations: the core's build() blames one setting; the property it comes from is named.
     assertInvalid("zksdk.retry.max-backoff=5ms", "zksdk.retry.max-backoff", "PT0.005S");
     assertInvalid("zksdk.circuit-breaker.minimum-calls=11", "zksdk.circuit-breaker.minimum-calls", "11");
