@@ -127,7 +127,8 @@ public record Profile(String name, List<Step> steps) {
     }
     // Pairs whose ratio is close to 1: each round a fork of each side, back to back on one server. Forks of one
     // benchmark differ by several percent from one another (where the scheduler puts the threads, what the JIT
-    // made of them); comparing forks of the same round and averaging the rounds keeps that out of the ratio.
+    // made of them); pairing the forks of a round on one server takes the order and the server out of the ratio,
+    // and the interval over rounds shows the variance that is left.
     for (int threads : SYNC_READ_THREADS) {
       steps.add(threads == 1 ? overhead.paired(threads, "rawGetData", "rawGetDataViaCallback", "sdkGetData")
           : overhead.paired(threads, "rawGetData", "sdkGetData"));

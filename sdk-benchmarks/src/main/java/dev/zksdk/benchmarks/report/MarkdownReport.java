@@ -270,8 +270,8 @@ public final class MarkdownReport {
         alternates which side goes first; the one-thread step rotates three benchmarks), and \
         every fork of the pair uses one server process started for it. Forks of the same benchmark differ from one \
         another by several percent (where the scheduler puts the threads on two cores, what the JIT made of them), \
-        and a fresh server per fork adds more; comparing the forks of one round and averaging the rounds keeps that \
-        out of the ratio. The column gives the mean of the rounds' ratios and the half-width of its 95% confidence \
+        and a fresh server per fork adds more; pairing the forks of a round on one server takes the order and the \
+        server out of the ratio, and the interval over the rounds shows the variance that is left. The column gives the mean of the rounds' ratios and the half-width of its 95% confidence \
         interval (Student's t over the rounds); the ops/s columns the mean of the rounds' scores, ± the half-width \
         of that mean's 95% confidence interval. **client CPU µs/op** is the benchmark JVM's whole CPU time (callers, ZooKeeper's send and \
         event threads, the SDK's threads, and JMH's own) over the measured iterations divided by the operations \
