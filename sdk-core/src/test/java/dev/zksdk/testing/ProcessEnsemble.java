@@ -38,6 +38,9 @@ import java.util.stream.Stream;
  * {@link Builder#awaitQuorumOnStart(boolean)} says otherwise); if that does not happen within the start timeout
  * the processes are killed and the failure carries the tail of each member's log.
  *
+ * <p>{@link Builder#proxiedQuorumLink(int)} puts one follower's link to the leader behind proxies the test controls
+ * ({@link #quorumLink(int)}), to make that follower lag behind or drop out while it keeps serving its clients.
+ *
  * <p>{@link #close()} kills every member and deletes the ensemble's directory (unless
  * {@link Builder#keepFilesOnClose(boolean)}). A JVM shutdown hook kills members of ensembles a crashed test did
  * not close. Methods are thread-safe; lifecycle calls on one member are serialized.
@@ -71,14 +74,16 @@ public final class ProcessEnsemble implements AutoCloseable {
     private final boolean keepFilesOnClose;
     private final boolean ruokEnabled;
     private final Map<Integer, ServerProcess> servers;
+    private final QuorumLink quorumLink;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private ProcessEnsemble(Path directory, boolean keepFilesOnClose, boolean ruokEnabled,
-            Map<Integer, ServerProcess> servers) {
+            Map<Integer, ServerProcess> servers, QuorumLink quorumLink) {
         this.directory = directory;
         this.keepFilesOnClose = keepFilesOnClose;
         this.ruokEnabled = ruokEnabled;
         this.servers = servers;
+        this.quorumLink = quorumLink;
     }
 
     public static Builder builder() {
@@ -114,6 +119,20 @@ public final class ProcessEnsemble implements AutoCloseable {
             throw new IllegalArgumentException("id must be a member id " + servers.keySet() + ", was " + id);
         }
         return server;
+    }
+
+    /**
+     * The proxies between member {@code id} and the other members' quorum ports, as set up by
+     * {@link Builder#proxiedQuorumLink(int)}.
+     *
+     * @throws IllegalArgumentException if the ensemble was not built with a proxied quorum link for {@code id}
+     */
+    public QuorumLink quorumLink(int id) {
+        if (quorumLink == null || quorumLink.member() != id) {
+            throw new IllegalArgumentException("id must be the member built with proxiedQuorumLink ("
+                    + (quorumLink == null ? "none" : Integer.toString(quorumLink.member())) + "), was " + id);
+        }
+        return quorumLink;
     }
 
     /** All members in id order. */
@@ -189,6 +208,9 @@ public final class ProcessEnsemble implements AutoCloseable {
         }
         servers.values().forEach(ServerProcess::destroyForcibly);
         servers.values().forEach(ServerProcess::awaitExitAfterDestroy);
+        if (quorumLink != null) {
+            quorumLink.close();
+        }
         if (!keepFilesOnClose) {
             deleteRecursively(directory);
         }
@@ -197,6 +219,24 @@ public final class ProcessEnsemble implements AutoCloseable {
     @Override
     public String toString() {
         return "ProcessEnsemble" + servers.values();
+    }
+
+    /**
+     * Makes sure the member with a proxied quorum link follows: if it leads, it is restarted once (the others
+     * elect a leader among themselves meanwhile, and it rejoins them as a follower, through its proxies).
+     */
+    private void ensureProxiedMemberFollows(Duration timeout) {
+        ServerProcess proxied = server(quorumLink.member());
+        if (leader(timeout) != proxied) {
+            return;
+        }
+        proxied.stop();
+        awaitQuorum(timeout);
+        proxied.start();
+        awaitQuorum(timeout);
+        if (leader(timeout) == proxied) {
+            throw new IllegalStateException("server " + proxied.id() + " leads again after a restart: " + describe());
+        }
     }
 
     private boolean hasQuorum() {
@@ -278,6 +318,7 @@ public final class ProcessEnsemble implements AutoCloseable {
         private Path baseDirectory;
         private boolean keepFilesOnClose;
         private long watchedParentPid = ProcessHandle.current().pid();
+        private Integer proxiedQuorumLink;
 
         private Builder() {
         }
@@ -434,6 +475,24 @@ public final class ProcessEnsemble implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Routes member {@code id}'s quorum link through proxies: its {@code zoo.cfg} names, for every other
+         * member, a {@link ZkProxy} port in front of that member's quorum port, so whatever it exchanges with the
+         * leader goes through proxies that {@link ProcessEnsemble#quorumLink(int)} hands out (leader election and
+         * the other members' own config are untouched). {@link #start()} makes sure {@code id} follows (a leader
+         * would not use the link): should it win the first election it is restarted once, after the others have
+         * elected a leader. Only one member can have a proxied link; it needs at least two members and a start
+         * that awaits the quorum.
+         *
+         * <p>A lagging or frozen follower stays in the quorum for {@code syncLimit * tickTime}; raise
+         * {@link #syncLimit(int)} for round trips that long.
+         */
+        public Builder proxiedQuorumLink(int id) {
+            requireId("proxiedQuorumLink id", id);
+            this.proxiedQuorumLink = id;
+            return this;
+        }
+
         /** An extra option for every member's JVM, after the defaults ({@link #DEFAULT_JVM_OPTIONS}). */
         public Builder jvmOption(String option) {
             if (option == null || !option.startsWith("-")) {
@@ -499,6 +558,17 @@ public final class ProcessEnsemble implements AutoCloseable {
             for (int id : serverListOverrides.keySet()) {
                 requireMember("serverListOverride id", id);
             }
+            if (proxiedQuorumLink != null) {
+                requireMember("proxiedQuorumLink id", proxiedQuorumLink);
+                if (size < 2) {
+                    throw new IllegalArgumentException("proxiedQuorumLink needs at least two members, size was "
+                            + size);
+                }
+                if (!awaitQuorumOnStart) {
+                    throw new IllegalArgumentException("proxiedQuorumLink needs awaitQuorumOnStart(true): start()"
+                            + " must see who leads");
+                }
+            }
             ProcessEnsemble ensemble;
             try {
                 ensemble = create();
@@ -509,6 +579,9 @@ public final class ProcessEnsemble implements AutoCloseable {
                 ensemble.servers().forEach(ServerProcess::start);
                 if (awaitQuorumOnStart) {
                     ensemble.awaitQuorum(startTimeout);
+                }
+                if (proxiedQuorumLink != null) {
+                    ensemble.ensureProxiedMemberFollows(startTimeout);
                 }
                 return ensemble;
             } catch (RuntimeException e) {
@@ -535,17 +608,49 @@ public final class ProcessEnsemble implements AutoCloseable {
                 allIds.add(id);
             }
             serverListOverrides.values().forEach(allIds::addAll);
-            Map<Integer, Ports> ports = allocatePorts(allIds);
-
             boolean standalone = size == 1 && serverListOverrides.isEmpty();
             List<Integer> members = IntStream.rangeClosed(1, size).boxed().toList();
+            Map<Integer, Ports> ports;
+            QuorumLink link = null;
+            // Every socket stays bound until all ports are chosen and the proxies have bound theirs, so no two roles
+            // get the same port.
+            List<ServerSocket> held = new ArrayList<>();
+            try {
+                ports = allocatePorts(allIds, held);
+                if (proxiedQuorumLink != null) {
+                    Map<Integer, String> quorumAddresses = new TreeMap<>();
+                    for (int member : members) {
+                        if (member != proxiedQuorumLink) {
+                            quorumAddresses.put(member, LOOPBACK + ":" + ports.get(member).quorum());
+                        }
+                    }
+                    link = QuorumLink.open(proxiedQuorumLink, quorumAddresses);
+                }
+            } finally {
+                for (ServerSocket socket : held) {
+                    socket.close();
+                }
+            }
+            try {
+                return create(root, ports, members, standalone, link);
+            } catch (IOException | RuntimeException e) {
+                if (link != null) {
+                    link.close();
+                }
+                throw e;
+            }
+        }
+
+        private ProcessEnsemble create(Path root, Map<Integer, Ports> ports, List<Integer> members,
+                boolean standalone, QuorumLink link) throws IOException {
             Map<Integer, ServerProcess> servers = new LinkedHashMap<>();
             for (int id : members) {
                 Path dir = Files.createDirectories(root.resolve("server-" + id));
                 Path dataDir = Files.createDirectories(dir.resolve("data"));
                 Files.writeString(dataDir.resolve("myid"), Integer.toString(id) + "\n", StandardCharsets.US_ASCII);
 
-                Map<String, String> config = config(id, dataDir, ports, members, standalone);
+                Map<String, String> config = config(id, dataDir, ports, members, standalone,
+                        link != null && link.member() == id ? link : null);
                 Path configFile = dir.resolve("zoo.cfg");
                 Files.writeString(configFile, config.entrySet().stream()
                         .map(e -> e.getKey() + "=" + e.getValue())
@@ -568,11 +673,12 @@ public final class ProcessEnsemble implements AutoCloseable {
                 servers.put(id, new ServerProcess(id, p.client(), adminServer ? p.admin() : -1, dir, configFile,
                         dir.resolve("server.log"), command));
             }
-            return new ProcessEnsemble(root, keepFilesOnClose, ruokAllowed(), servers);
+            return new ProcessEnsemble(root, keepFilesOnClose, ruokAllowed(), servers, link);
         }
 
+        /** @param link this member's proxied quorum link, or null: the other members' quorum ports are direct */
         private Map<String, String> config(int id, Path dataDir, Map<Integer, Ports> ports, List<Integer> members,
-                boolean standalone) {
+                boolean standalone, QuorumLink link) {
             Ports own = ports.get(id);
             Map<String, String> config = new LinkedHashMap<>();
             config.put("tickTime", Long.toString(tickTime.toMillis()));
@@ -599,7 +705,10 @@ public final class ProcessEnsemble implements AutoCloseable {
             if (!standalone) {
                 for (int member : serverListOverrides.getOrDefault(id, members)) {
                     Ports p = ports.get(member);
-                    config.put("server." + member, LOOPBACK + ":" + p.quorum() + ":" + p.election()
+                    int quorumPort = link != null && link.proxies().containsKey(member)
+                            ? link.proxyTo(member).port()
+                            : p.quorum();
+                    config.put("server." + member, LOOPBACK + ":" + quorumPort + ":" + p.election()
                             + ":participant;" + LOOPBACK + ":" + p.client());
                 }
             }
@@ -608,21 +717,14 @@ public final class ProcessEnsemble implements AutoCloseable {
             return config;
         }
 
-        private Map<Integer, Ports> allocatePorts(Set<Integer> ids) throws IOException {
-            // Every socket stays bound until all ports are chosen, so no two roles get the same port.
-            List<ServerSocket> sockets = new ArrayList<>();
-            try {
-                Map<Integer, Ports> ports = new TreeMap<>();
-                for (int id : ids) {
-                    ports.put(id, new Ports(freePort(sockets), freePort(sockets), freePort(sockets),
-                            adminServer && id <= size ? freePort(sockets) : -1));
-                }
-                return ports;
-            } finally {
-                for (ServerSocket socket : sockets) {
-                    socket.close();
-                }
+        /** Chooses every port, leaving each one bound in {@code held} for the caller to release. */
+        private Map<Integer, Ports> allocatePorts(Set<Integer> ids, List<ServerSocket> held) throws IOException {
+            Map<Integer, Ports> ports = new TreeMap<>();
+            for (int id : ids) {
+                ports.put(id, new Ports(freePort(held), freePort(held), freePort(held),
+                        adminServer && id <= size ? freePort(held) : -1));
             }
+            return ports;
         }
 
         private static int freePort(List<ServerSocket> held) throws IOException {

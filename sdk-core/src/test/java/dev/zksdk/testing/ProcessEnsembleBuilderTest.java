@@ -30,6 +30,8 @@ class ProcessEnsembleBuilderTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[1, 3]");
         assertThatThrownBy(() -> builder.extraConfig("noEquals")).hasMessageContaining("noEquals");
         assertThatThrownBy(() -> builder.jvmOption("Xmx1g")).hasMessageContaining("Xmx1g");
+        assertThatThrownBy(() -> builder.proxiedQuorumLink(0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("proxiedQuorumLink id").hasMessageContaining("0");
     }
 
     @Test
@@ -40,5 +42,13 @@ class ProcessEnsembleBuilderTest {
         assertThatThrownBy(() -> ProcessEnsemble.builder().size(3).serverListOverride(5, List.of(1, 5)).start())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("serverListOverride id")
                 .hasMessageContaining("5");
+        assertThatThrownBy(() -> ProcessEnsemble.builder().size(3).proxiedQuorumLink(4).start())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("proxiedQuorumLink id")
+                .hasMessageContaining("4");
+        assertThatThrownBy(() -> ProcessEnsemble.builder().size(1).proxiedQuorumLink(1).start())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least two members");
+        assertThatThrownBy(() -> ProcessEnsemble.builder().size(3).proxiedQuorumLink(1).awaitQuorumOnStart(false)
+                .start())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("awaitQuorumOnStart");
     }
 }

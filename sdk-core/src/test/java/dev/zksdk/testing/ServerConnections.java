@@ -3,6 +3,8 @@ package dev.zksdk.testing;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -18,6 +20,7 @@ import java.util.regex.Pattern;
 public final class ServerConnections {
 
     private static final Pattern TOTAL_WATCHES = Pattern.compile("Total watches:\\s*(\\d+)");
+    private static final Pattern SESSION_ID = Pattern.compile(",sid=0x([0-9a-fA-F]+)");
 
     private ServerConnections() {
     }
@@ -43,6 +46,21 @@ public final class ServerConnections {
                 .filter(line -> line.startsWith(prefix))
                 .filter(line -> line.contains(",sid=0x"))
                 .count();
+    }
+
+    /**
+     * The ids of the sessions connected to the server now, from the {@code sid=0x...} of each {@code cons} line
+     * (connections still in their handshake have none).
+     *
+     * @param serverHostPort the server's client address, {@code host:port}
+     */
+    public static Set<Long> sessionIds(String serverHostPort) {
+        Set<Long> ids = new TreeSet<>();
+        Matcher matcher = SESSION_ID.matcher(answer(serverHostPort, "cons"));
+        while (matcher.find()) {
+            ids.add(Long.parseUnsignedLong(matcher.group(1), 16));
+        }
+        return ids;
     }
 
     /**

@@ -6,6 +6,8 @@ import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -13,6 +15,7 @@ import org.netcrusher.NetCrusherException;
 import org.netcrusher.core.filter.TransformFilter;
 import org.netcrusher.core.filter.TransformFilterFactory;
 import org.netcrusher.core.reactor.NioReactor;
+import org.netcrusher.core.throttle.Throttler;
 import org.netcrusher.tcp.TcpCrusher;
 import org.netcrusher.tcp.TcpCrusherBuilder;
 
@@ -32,6 +35,11 @@ import org.netcrusher.tcp.TcpCrusherBuilder;
  * stopped process behind a load balancer, or ZooKeeper's own start-up race ZOOKEEPER-5051, where a connection closed
  * before the server loaded its database is left open and never answered).
  *
+ * <p>{@link #latency(Duration)} slows the link down without stopping it: every chunk of bytes, in either
+ * direction, is held back for about that long before it is passed on (the reactor's timer ticks every 20 ms, so
+ * the delay is rounded up to a tick, and under a steady stream of chunks a chunk may wait up to about twice as long).
+ * Order is kept and nothing is lost.
+ *
  * <p>Thread-safe. Each proxy has its own reactor (two threads), released by {@link #close()}.
  */
 public final class ZkProxy implements AutoCloseable {
@@ -44,13 +52,27 @@ public final class ZkProxy implements AutoCloseable {
     private final TcpCrusher crusher;
     private final int port;
     private final Blackhole blackhole;
+    private final Latency latency;
 
-    private ZkProxy(String target, NioReactor reactor, TcpCrusher crusher, int port, Blackhole blackhole) {
+    private ZkProxy(String target, NioReactor reactor, TcpCrusher crusher, int port, Blackhole blackhole,
+            Latency latency) {
         this.target = target;
         this.reactor = reactor;
         this.crusher = crusher;
         this.port = port;
         this.blackhole = blackhole;
+        this.latency = latency;
+    }
+
+    /** A delay for every chunk, read at the moment the chunk is queued, so that it can change at any time. */
+    private static final class Latency implements Throttler {
+        private volatile long nanos;
+
+        @Override
+        public long calculateDelayNs(ByteBuffer buffer) {
+            long delay = nanos;
+            return delay > 0 ? delay : Throttler.NO_DELAY_NS;
+        }
     }
 
     /**
@@ -94,6 +116,7 @@ public final class ZkProxy implements AutoCloseable {
         // process may take it in between, hence the retries.
         RuntimeException lastFailure = null;
         Blackhole blackhole = new Blackhole();
+        Latency latency = new Latency();
         for (int attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
             int port = freePort();
             try {
@@ -103,8 +126,10 @@ public final class ZkProxy implements AutoCloseable {
                         .withConnectAddress(targetAddress.host(), targetAddress.port())
                         .withOutgoingTransformFilterFactory(blackhole.filters())
                         .withIncomingTransformFilterFactory(blackhole.filters())
+                        .withOutgoingThrottlerFactory(client -> latency)
+                        .withIncomingThrottlerFactory(client -> latency)
                         .buildAndOpen();
-                return new ZkProxy(hostPort, reactor, crusher, port, blackhole);
+                return new ZkProxy(hostPort, reactor, crusher, port, blackhole, latency);
             } catch (NetCrusherException e) {
                 if (!causedByBindFailure(e)) {
                     reactor.close();
@@ -155,6 +180,25 @@ public final class ZkProxy implements AutoCloseable {
             throw new IllegalArgumentException("count must not be negative, was " + count);
         }
         blackhole.armed.set(count);
+    }
+
+    /**
+     * Holds back every chunk of bytes, in both directions, for about {@code oneWay} before passing it on (see the
+     * class comment for how exact that is); {@link Duration#ZERO} passes bytes at once again. Applies to bytes
+     * read from now on, on existing and new connections.
+     *
+     * @throws IllegalArgumentException if {@code oneWay} is null or negative
+     */
+    public void latency(Duration oneWay) {
+        if (oneWay == null || oneWay.isNegative()) {
+            throw new IllegalArgumentException("oneWay latency must be zero or positive, was " + oneWay);
+        }
+        latency.nanos = oneWay.toNanos();
+    }
+
+    /** The current one-way latency; {@link Duration#ZERO} unless {@link #latency(Duration)} set one. */
+    public Duration latency() {
+        return Duration.ofNanos(latency.nanos);
     }
 
     /** How many connections have been black-holed so far. */
