@@ -1,8 +1,10 @@
 package dev.zksdk;
 
 /**
- * Told of session changes and recoveries. Methods are called on the pool's event thread, one at a time per session;
- * they must not block. Every method has a no-op default, so implement only what you need.
+ * Told of session changes and recoveries. Each listener is called on the pool's callback threads (never ZooKeeper's
+ * threads nor the recovery's), one call at a time and in order, so it may call back into the pool, a lease or an
+ * {@link EphemeralNode}. A listener that blocks delays only its own later calls; when 10,000 are queued for it, newer
+ * ones are dropped (and counted) until it catches up. Every method has a no-op default.
  */
 public interface SessionListener {
 
@@ -20,4 +22,16 @@ public interface SessionListener {
    * does not take it over; it retries until that node goes away or the ephemeral is closed.
    */
   default void onEphemeralConflict(String path, long ownerSessionId) {}
+
+  /**
+   * An owned ephemeral is missing on the server and could not be re-created: {@code cause} says why (its code:
+   * {@code NOAUTH} after an ACL change, {@code NONODE} when its parent keeps disappearing, {@code NODEEXISTS} for
+   * another owner's node or this pool's expired session's node that the server has not removed yet). The pool keeps
+   * trying with backoff; the ensemble's status counts it as missing until {@link #onEphemeralRestored} follows. Told
+   * once per cause.
+   */
+  default void onEphemeralMissing(String path, ZkException cause) {}
+
+  /** An owned ephemeral reported missing exists again, owned by the live session. */
+  default void onEphemeralRestored(String path) {}
 }

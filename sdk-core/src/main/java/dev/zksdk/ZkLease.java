@@ -16,6 +16,11 @@ import org.apache.zookeeper.data.Stat;
  * and opens no connection. A lease stays pinned to one session of its ensemble, so ZooKeeper's per-session FIFO order
  * holds for everything done through it (a read sees the lease's earlier writes).
  *
+ * <p>Read-your-writes across leases: a lease's reads see every write this pool completed before the lease was taken,
+ * whichever of the pool's sessions the write and the lease landed on. A read on a session whose server may not have
+ * applied that write yet is preceded by one {@code sync} (shared by concurrent reads); a session that is known to be
+ * up to date reads at once. Writes through {@link #curator()} are not tracked.
+ *
  * <p>Thread-safe: a lease may be used from several threads. Every operation validates its arguments first
  * ({@link IllegalArgumentException} naming the argument and the value, nothing sent), then runs through the
  * ensemble's bulkhead, circuit breaker and retry, and waits for a connected session up to the connection timeout.
@@ -25,10 +30,17 @@ import org.apache.zookeeper.data.Stat;
  *   <li>application results ({@code NONODE}, {@code NODEEXISTS}, {@code BADVERSION}, {@code NOTEMPTY}) throw a
  *       {@link ZkException} with that code (such as {@link ZkNoNodeException}) at once, never retried;</li>
  *   <li>{@code CONNECTIONLOSS} / {@code OPERATIONTIMEOUT} are retried with jittered exponential backoff within the
- *       operation timeout, then throw {@link ZkConnectionLossException}; for a write,
- *       {@link ZkConnectionLossException#outcomeUnknown()} says whether it may have been applied. A retried create
- *       never creates twice, and a versioned write retried into {@code BADVERSION}/{@code NONODE} is checked before it
- *       is reported as a failure;</li>
+ *       operation timeout, then throw {@link ZkConnectionLossException}. A write is reported only as what is known:
+ *       success when it was applied exactly once by this call, a failure (such as {@link ZkBadVersionException}) only
+ *       when it was provably not applied, otherwise {@link ZkConnectionLossException} with
+ *       {@link ZkConnectionLossException#outcomeUnknown()} true. After a loss in flight the write is not simply sent
+ *       again: once reconnected, the server's state is read after a {@code sync}, and the write is sent again only
+ *       when that proves the lost attempt was not applied (the node was not modified, created or deleted since it was
+ *       sent); a sequential create finds its own node by its protected name. When the state cannot tell (another
+ *       client changed the node meanwhile, or the session was replaced), the call throws at once with the outcome
+ *       unknown, saying why;</li>
+ *   <li>{@code SESSIONMOVED} (the session is alive on another server; the request was not applied) is retried on the
+ *       session once it is connected there;</li>
  *   <li>session expiry: session-bound work (an ephemeral create) throws {@link ZkSessionExpiredException} and is never
  *       redone on the new session; reads and persistent writes run on the new session;</li>
  *   <li>an open circuit breaker, no connection within the connection timeout, or a full bulkhead throw
@@ -86,9 +98,10 @@ public interface ZkLease extends AutoCloseable {
   void sync(String path);
 
   /**
-   * Runs the operations atomically. A {@code multi} is not retried once it may have been sent: when the connection is
-   * lost its outcome is unknown ({@link ZkConnectionLossException#outcomeUnknown()}). When an operation fails, the
-   * exception carries that operation's code and path.
+   * Runs the operations atomically. After a connection loss in flight it is sent again only when the server's state
+   * proves it was not applied (one of its operations provably did not happen: the multi is atomic); otherwise its
+   * outcome is unknown ({@link ZkConnectionLossException#outcomeUnknown()}). When an operation fails, the exception
+   * carries that operation's code and path.
    */
   List<OpResult> multi(List<Op> ops);
 
@@ -112,10 +125,16 @@ public interface ZkLease extends AutoCloseable {
   CompletableFuture<List<OpResult>> multiAsync(List<Op> ops);
 
   /**
-   * Creates an ephemeral node (and any missing parents, as container nodes) that the pool keeps alive across session
-   * expiry until the returned handle is closed: after a new session it is re-created with its latest data. Returns
-   * once the node exists on the server. The node is a plain {@link CreateMode#EPHEMERAL}; use
-   * {@link #ephemeral(String, byte[], CreateMode)} for a sequential one.
+   * Creates an ephemeral node (and any missing parents, as container nodes; persistent ones on servers without
+   * containers) that the pool keeps alive across session expiry until the returned handle is closed: after a new
+   * session it is re-created with its latest data. Returns once the node exists on the server, created by this call.
+   * The node is a plain {@link CreateMode#EPHEMERAL}; use {@link #ephemeral(String, byte[], CreateMode)} for a
+   * sequential one. See {@link EphemeralNode} for who owns what.
+   *
+   * @throws ZkNodeExistsException when this pool already has a live {@link EphemeralNode} for {@code path}, or a node
+   *     this call did not create is there (another client's, or one made with {@link #create} or {@link #curator()})
+   * @throws ZkUnavailableException when the node could not be confirmed within the connection timeout plus the
+   *     session timeout (nothing is left behind: a create that lands later is undone)
    */
   EphemeralNode ephemeral(String path, byte[] data);
 
@@ -125,6 +144,10 @@ public interface ZkLease extends AutoCloseable {
   /**
    * Watches one node: its creation, data changes and deletion. The watch is persistent (re-armed after every event
    * and after a new session); after a new session the listener gets {@link WatchEvent.Type#RESYNC}.
+   *
+   * <p>The listener runs on the pool's callback threads, never on ZooKeeper's: one event at a time, in order, and it
+   * may call any SDK method. A listener that blocks delays only its own events; when 10,000 are queued for it, they
+   * are replaced by one {@link WatchEvent.Type#RESYNC} (re-read), counted as an overflow.
    */
   WatchHandle watch(String path, WatchListener listener);
 

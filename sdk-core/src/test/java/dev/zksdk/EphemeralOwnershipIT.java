@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooDefs.Perms;
 import org.apache.zookeeper.ZooKeeper;
@@ -223,12 +224,18 @@ class EphemeralOwnershipIT {
       awaitQuietly(Duration.ofSeconds(3), () -> !recorder.recoveries.isEmpty());
       assertThat(observed("/locked/member")).as("/locked/member while the ACL refuses it").isNull();
       assertThat(node.isPresent()).isFalse();
+      // Surfaced: an event naming the path and NOAUTH, and the ensemble's status counting it missing.
+      await().atMost(Duration.ofSeconds(5)).until(() -> recorder.missingCauses.containsKey("/locked/member"));
+      assertThat(recorder.missingCauses.get("/locked/member").code()).isEqualTo(KeeperException.Code.NOAUTH);
+      assertThat(pool.ensembles().get(0).missingEphemerals()).isEqualTo(1);
 
       observer.zk().setACL("/locked", ZooDefs.Ids.OPEN_ACL_UNSAFE, -1);
 
       awaitOwnedByLiveSession(lease, "/locked/member", "after the ACL of /locked allows creating again");
       assertThat(observer.zk().getData("/locked/member", false, null)).isEqualTo(OLD);
       assertThat(node.isPresent()).isTrue();
+      await().atMost(Duration.ofSeconds(5)).until(() -> recorder.restored.contains("/locked/member"));
+      assertThat(pool.ensembles().get(0).missingEphemerals()).isZero();
     }
   }
 

@@ -11,6 +11,9 @@ final class Recorder implements SessionListener, WatchListener {
   final List<RecoveryEvent> recoveries = new CopyOnWriteArrayList<>();
   final List<WatchEvent> watchEvents = new CopyOnWriteArrayList<>();
   final List<String> conflicts = new CopyOnWriteArrayList<>();
+  final List<String> missing = new CopyOnWriteArrayList<>();
+  final java.util.Map<String, ZkException> missingCauses = new java.util.concurrent.ConcurrentHashMap<>();
+  final List<String> restored = new CopyOnWriteArrayList<>();
 
   @Override
   public void onStateChange(SessionEvent event) {
@@ -25,6 +28,17 @@ final class Recorder implements SessionListener, WatchListener {
   @Override
   public void onEphemeralConflict(String path, long ownerSessionId) {
     conflicts.add(path);
+  }
+
+  @Override
+  public void onEphemeralMissing(String path, ZkException cause) {
+    missing.add(path);
+    missingCauses.put(path, cause);
+  }
+
+  @Override
+  public void onEphemeralRestored(String path) {
+    restored.add(path);
   }
 
   @Override
@@ -53,5 +67,8 @@ final class Recorder implements SessionListener, WatchListener {
     recoveries.clear();
     watchEvents.clear();
     conflicts.clear();
+    missing.clear();
+    missingCauses.clear();
+    restored.clear();
   }
 }

@@ -67,6 +67,54 @@ class WatchIsolationIT {
 
   // ------------------------------------------------------------------------------ 7: slow listener isolation
 
+  /**
+   * A listener that falls more than the queue's bound behind does not make the pool hold every event for it: what is
+   * queued is replaced by one RESYNC (re-read), counted as an overflow, and later events follow in order.
+   */
+  @Test
+  void aListenerThatFallsTooFarBehindGetsOneResyncInsteadOfAnUnboundedQueue() throws Exception {
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    pool.close();
+    pool = ZkSessionPool.builder().name("overflow").connectString(server.getConnectString())
+        .metricsTrackerFactory(new dev.zksdk.metrics.micrometer.MicrometerMetricsTrackerFactory(registry)).build();
+    lease = pool.lease();
+    observer.zk().create("/flood", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+    List<WatchEvent> events = new CopyOnWriteArrayList<>();
+    CountDownLatch firstSeen = new CountDownLatch(1);
+    lease.watch("/flood", event -> {
+      events.add(event);
+      if (firstSeen.getCount() > 0) {
+        firstSeen.countDown();
+        try {
+          release.await(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    });
+    int changes = 10_500;
+    java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+    for (int i = 0; i < changes; i++) {
+      observer.zk().setData("/flood", new byte[] {(byte) i}, -1, (rc, p2, ctx, stat) -> answered.incrementAndGet(),
+          null);
+    }
+    await().atMost(Duration.ofSeconds(30)).until(() -> answered.get() == changes);
+    assertThat(firstSeen.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    await().atMost(Duration.ofSeconds(10)).until(() ->
+        registry.find("zksdk.callbacks.overflows").functionCounter() != null
+            && registry.find("zksdk.callbacks.overflows").functionCounter().count() > 0);
+    release.countDown();
+    await().atMost(Duration.ofSeconds(10)).until(() ->
+        events.stream().anyMatch(e -> e.type() == WatchEvent.Type.RESYNC));
+    assertThat(events.size()).isLessThan(changes);
+    // The watch goes on delivering after the overflow.
+    observer.zk().setData("/flood", new byte[] {1}, -1);
+    int before = events.size();
+    await().atMost(PROMPT.multipliedBy(5)).until(() -> events.size() > before);
+  }
+
+
   /** A listener that blocks on its first event until released (or {@link #BLOCKED_FOR} passed). */
   private final class BlockingListener implements WatchListener {
     final CountDownLatch blocked = new CountDownLatch(1);

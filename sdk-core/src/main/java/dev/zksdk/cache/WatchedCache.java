@@ -24,8 +24,6 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
-import org.apache.curator.framework.state.ConnectionState;
-import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.zookeeper.KeeperException.Code;
 
 /**
@@ -53,8 +51,19 @@ public class WatchedCache implements ZkCache {
   private final AsyncLoadingCache<Key, Loaded> cache;
   private final ConcurrentMap<Key, CompletableFuture<Loaded>> map;
   private final Object stateLock = new Object();
-  private final ConnectionStateListener connectionListener = (client, newState) -> onConnectionState(newState);
+  private final java.util.function.Consumer<dev.zksdk.SessionEvent> connectionListener =
+      event -> onConnectionState(event.state());
   private volatile State state = State.INITIAL;
+  /**
+   * Change notifications by key, striped: {@code changedAt[stripe(key)]} is the {@link #changes} count of the newest
+   * notification for a key of that stripe. A load remembers the count when it starts; a value whose key changed after
+   * that is never served, even when the notification arrived while Caffeine was still storing the load (and so could
+   * not reload it). A collision only costs a reload.
+   */
+  private final java.util.concurrent.atomic.AtomicLongArray changedAt =
+      new java.util.concurrent.atomic.AtomicLongArray(CHANGE_STRIPES);
+  private final java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
+  private static final int CHANGE_STRIPES = 1024;
   private volatile WatchHandle watch;
   private volatile boolean closed;
 
@@ -97,12 +106,12 @@ public class WatchedCache implements ZkCache {
 
   private void start() {
     // Listen before arming, so no state change between the two goes unseen.
-    session.client().getConnectionStateListenable().addListener(connectionListener);
+    session.addInternalListener(connectionListener);
     try {
       watch = session.recovery().watches().add(root, this::onWatchEvent, tree ? WatchMode.TREE : WatchMode.NODE,
-          runner);
+          true);
     } catch (RuntimeException e) {
-      session.client().getConnectionStateListenable().removeListener(connectionListener);
+      session.removeInternalListener(connectionListener);
       throw e;
     }
     long sid = liveSessionId();
@@ -170,7 +179,7 @@ public class WatchedCache implements ZkCache {
         stats.recordHits(1); // joins the load in flight
         return f;
       }
-      if (servable(f.join(), state)) {
+      if (servable(key, f.join(), state)) {
         stats.recordHits(1);
         return f;
       }
@@ -195,6 +204,7 @@ public class WatchedCache implements ZkCache {
   private CompletableFuture<Loaded> load(Key key, boolean current) {
     State at = state;
     long stamp = at.watched ? at.gen : -1;
+    long seen = changes.get();
     long start = ticker.read();
     CompletableFuture<?> read;
     try {
@@ -213,10 +223,11 @@ public class WatchedCache implements ZkCache {
       Loaded loaded;
       Throwable cause = error == null ? null : OperationRunner.unwrap(error);
       if (cause == null) {
-        loaded = key.children ? Loaded.children(sorted(value), stamp) : Loaded.node((CachedNode) value, stamp);
+        loaded = key.children ? Loaded.children(sorted(value), stamp, seen)
+            : Loaded.node((CachedNode) value, stamp, seen);
         stats.loadSucceeded(took);
       } else if (key.children && cause instanceof ZkNoNodeException) {
-        loaded = Loaded.children(null, stamp);
+        loaded = Loaded.children(null, stamp, seen);
         stats.loadSucceeded(took);
       } else {
         loaded = Loaded.failed(cause);
@@ -251,13 +262,28 @@ public class WatchedCache implements ZkCache {
     }
     Loaded l = f.join();
     State s = state;
-    if (l.failure != null || l.stamp < 0 || (l.stamp != s.gen && l.stamp != s.lastWatchedGen)) {
+    if (l.failure != null || l.stamp < 0 || (l.stamp != s.gen && l.stamp != s.lastWatchedGen)
+        || changedSince(key, l)) {
       map.remove(key, f);
     }
   }
 
-  private boolean servable(Loaded l, State s) {
-    if (l.failure != null || l.stamp < 0) {
+  private int stripe(Key key) {
+    return (key.hashCode() * 0x9E3779B9 >>> 16) & (CHANGE_STRIPES - 1);
+  }
+
+  /** A notification for {@code key}: loads that started before it are stale from now on. */
+  private void changed(Key key) {
+    long n = changes.incrementAndGet();
+    changedAt.accumulateAndGet(stripe(key), n, Math::max);
+  }
+
+  private boolean changedSince(Key key, Loaded l) {
+    return changedAt.get(stripe(key)) > l.changesSeen;
+  }
+
+  private boolean servable(Key key, Loaded l, State s) {
+    if (l.failure != null || l.stamp < 0 || changedSince(key, l)) {
       return false;
     }
     if (s.watched) {
@@ -303,6 +329,8 @@ public class WatchedCache implements ZkCache {
         parentChanged(p);
         break;
       case DELETED:
+        changed(new Key(p, false));
+        changed(new Key(p, true));
         cache.synchronous().invalidate(new Key(p, false));
         cache.synchronous().invalidate(new Key(p, true));
         parentChanged(p);
@@ -323,6 +351,7 @@ public class WatchedCache implements ZkCache {
 
   /** Keeps a changed entry warm: readers from now on join the new load instead of seeing the old value. */
   private void reloadIfPresent(Key key) {
+    changed(key);
     if (map.containsKey(key)) {
       CompletableFuture<Loaded> f = load(key, false);
       cache.put(key, f);
@@ -330,7 +359,7 @@ public class WatchedCache implements ZkCache {
     }
   }
 
-  private void onConnectionState(ConnectionState newState) {
+  private void onConnectionState(dev.zksdk.SessionState newState) {
     if (closed) {
       return;
     }
@@ -418,7 +447,7 @@ public class WatchedCache implements ZkCache {
       return;
     }
     closed = true;
-    session.client().getConnectionStateListenable().removeListener(connectionListener);
+    session.removeInternalListener(connectionListener);
     WatchHandle w = watch;
     if (w != null) {
       w.close();
@@ -504,24 +533,27 @@ public class WatchedCache implements ZkCache {
     final Throwable failure;
     /** The generation the load started in while the watch was armed; -1 when it was not. */
     final long stamp;
+    /** The cache's count of change notifications when the load started. */
+    final long changesSeen;
 
-    private Loaded(CachedNode node, List<String> children, Throwable failure, long stamp) {
+    private Loaded(CachedNode node, List<String> children, Throwable failure, long stamp, long changesSeen) {
       this.node = node;
       this.children = children;
       this.failure = failure;
       this.stamp = stamp;
+      this.changesSeen = changesSeen;
     }
 
-    static Loaded node(CachedNode node, long stamp) {
-      return new Loaded(node, null, null, stamp);
+    static Loaded node(CachedNode node, long stamp, long changesSeen) {
+      return new Loaded(node, null, null, stamp, changesSeen);
     }
 
-    static Loaded children(List<String> children, long stamp) {
-      return new Loaded(null, children, null, stamp);
+    static Loaded children(List<String> children, long stamp, long changesSeen) {
+      return new Loaded(null, children, null, stamp, changesSeen);
     }
 
     static Loaded failed(Throwable failure) {
-      return new Loaded(null, null, failure, -1);
+      return new Loaded(null, null, failure, -1, 0);
     }
 
     CachedNode node() {

@@ -17,6 +17,7 @@ import org.apache.zookeeper.client.ZKClientConfig;
 public final class BudgetedZooKeeper extends ZooKeeper {
 
     private final WeightedHostProvider provider;
+    private volatile boolean closeOnlyThroughCurator;
 
     private BudgetedZooKeeper(String connectString, int sessionTimeoutMs, Watcher watcher,
             WeightedHostProvider provider, ZKClientConfig clientConfig) throws IOException {
@@ -47,13 +48,71 @@ public final class BudgetedZooKeeper extends ZooKeeper {
         return provider;
     }
 
-    /** Closes the session as {@link ZooKeeper#close()} does, then returns the connection-budget slot. */
+    /**
+     * The highest zxid this handle has seen in a reply: every transaction up to it was applied by the server that sent
+     * the reply, and any request sent on this handle from now on is ordered after it. 0 before the first reply.
+     */
+    public long lastZxid() {
+        return cnxn.getLastZxid();
+    }
+
+    /**
+     * True when this handle still has a watcher of {@code type} on {@code path} (a client path, chroot excluded):
+     * before asking the server to forget a watch, a caller that removed its own watcher checks nobody else needs it.
+     * {@code Persistent}, {@code PersistentRecursive}, {@code Data} and {@code Children}; {@code Any} asks for all.
+     */
+    public boolean hasWatchers(String path, Watcher.WatcherType type) {
+        switch (type) {
+            case Persistent:
+                return getPersistentWatches().contains(path);
+            case PersistentRecursive:
+                return getPersistentRecursiveWatches().contains(path);
+            case Data:
+                return getDataWatches().contains(path) || getExistWatches().contains(path);
+            case Children:
+                return getChildWatches().contains(path);
+            default:
+                return getPersistentWatches().contains(path) || getPersistentRecursiveWatches().contains(path)
+                        || getDataWatches().contains(path) || getExistWatches().contains(path)
+                        || getChildWatches().contains(path);
+        }
+    }
+
+    /**
+     * From now on {@link #close()} is refused unless Curator calls it (when it replaces the handle after an expiry,
+     * or closes its client): for a handle shared by many users through one Curator client, where a {@code close()}
+     * from any one of them would end the session for all.
+     */
+    public void closeOnlyThroughCurator() {
+        this.closeOnlyThroughCurator = true;
+    }
+
+    /**
+     * Closes the session as {@link ZooKeeper#close()} does, then returns the connection-budget slot.
+     *
+     * @throws UnsupportedOperationException after {@link #closeOnlyThroughCurator()}, when the caller is not Curator
+     */
     @Override
     public synchronized void close() throws InterruptedException {
+        if (closeOnlyThroughCurator && !calledByCurator()) {
+            throw new UnsupportedOperationException("this ZooKeeper handle is shared by the zk-sdk pool and closed by "
+                    + "it: closing it here would end the session of every lease on it; close the lease or the pool "
+                    + "instead");
+        }
         try {
             super.close();
         } finally {
             provider.close();
         }
+    }
+
+    /** True when the first caller outside ZooKeeper's own classes is Curator (its handle holder). */
+    private static boolean calledByCurator() {
+        return StackWalker.getInstance().walk(frames -> frames
+                .map(StackWalker.StackFrame::getClassName)
+                .filter(c -> !c.startsWith("org.apache.zookeeper.") && !c.equals(BudgetedZooKeeper.class.getName()))
+                .findFirst()
+                .map(c -> c.startsWith("org.apache.curator."))
+                .orElse(false));
     }
 }

@@ -1,7 +1,6 @@
 package dev.zksdk.internal;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -117,8 +116,9 @@ public final class Calls {
   }
 
   /**
-   * A create that never makes two nodes: a sequential create carries a protected name ({@code _c_<uuid>-}) and
-   * looks for it before sending again; a plain create that meets NODEEXISTS after a loss checks whose node it is.
+   * A create that never makes two nodes: after a loss in flight it is sent again only when the server's state proves
+   * the lost attempt made nothing. A sequential create carries a protected name ({@code _c_<uuid>-}), so it finds its
+   * own node.
    */
   public static final class Create extends ZkCall<String> {
     private final byte[] data;
@@ -164,62 +164,43 @@ public final class Calls {
     }
 
     @Override
-    CompletableFuture<String> resendAfterLoss(ZooKeeper zk) {
+    CompletableFuture<LossVerdict<String>> resolveAfterLoss(ZooKeeper zk, long sentAfterZxid) {
       if (protectedId == null) {
-        return send(zk);
+        return super.resolveAfterLoss(zk, sentAfterZxid);
       }
       String parent = parentOf(sendPath);
-      String prefix = ProtectedUtils.getProtectedPrefix(protectedId);
-      CompletableFuture<String> f = new CompletableFuture<>();
-      zk.getChildren(parent, false, (rc, p, ctx, children) -> {
-        if (rc != 0) {
-          f.completeExceptionally(error(rc, parent));
-          return;
-        }
-        for (String child : children) {
+      return LossEvidence.read(zk, List.of(parent), List.of(parent)).thenApply(evidence -> {
+        String prefix = ProtectedUtils.getProtectedPrefix(protectedId);
+        List<String> children = evidence.children(parent);
+        List<String> mine = new ArrayList<>();
+        for (String child : children == null ? List.<String>of() : children) {
           if (child.startsWith(prefix)) {
-            f.complete(ZKPaths.makePath(parent, child));
-            return;
+            mine.add(ZKPaths.makePath(parent, child));
           }
         }
-        send(zk).whenComplete((name, e) -> {
-          if (e == null) {
-            f.complete(name);
-          } else {
-            f.completeExceptionally(e);
-          }
-        });
-      }, null);
-      return f;
+        if (mine.size() == 1) {
+          return LossVerdict.applied(mine.get(0)); // the name carries this call's own id: nobody else made it
+        }
+        if (mine.size() > 1) {
+          return LossVerdict.unknown("it was found " + mine.size() + " times (" + mine + ")");
+        }
+        Stat p = evidence.stat(parent);
+        boolean nothingCreated = p != null ? p.getPzxid() <= sentAfterZxid : evidence.absentSince(parent, sentAfterZxid);
+        return nothingCreated ? LossVerdict.notApplied() : LossVerdict.unknown("its node is not there, but children of "
+            + parent + " were created or deleted after it was sent: it may have been made and deleted since");
+      });
     }
 
     @Override
-    CompletableFuture<String> resolveAfterLoss(ZooKeeper zk, Code code) {
-      if (code != Code.NODEEXISTS || protectedId != null) {
-        return null;
+    LossVerdict<String> verdict(LossEvidence evidence, long sentAfterZxid) {
+      if (evidence.sameNodeSince(path, sentAfterZxid)) {
+        return LossVerdict.notApplied();
       }
-      CompletableFuture<String> f = new CompletableFuture<>();
-      zk.getData(path, false, (rc, p, ctx, existing, stat) -> {
-        if (rc == Code.NONODE.intValue()) {
-          // Gone again already: whoever made it, it is not ours now.
-          f.completeExceptionally(error(Code.NODEEXISTS.intValue(), path));
-        } else if (rc != 0) {
-          f.completeExceptionally(error(rc, path));
-        } else if (mode.isEphemeral()) {
-          if (stat.getEphemeralOwner() == zk.getSessionId()) {
-            f.complete(path); // our own earlier attempt made it in this session
-          } else {
-            f.completeExceptionally(error(Code.NODEEXISTS.intValue(), path));
-          }
-        } else if (Arrays.equals(existing == null ? new byte[0] : existing, data)) {
-          f.completeExceptionally(new OutcomeUnknown(
-              "a node with the same data exists at " + path + "; it may be the one this create made before the "
-                  + "connection was lost, or another client's"));
-        } else {
-          f.completeExceptionally(error(Code.NODEEXISTS.intValue(), path));
-        }
-      }, null);
-      return f;
+      Stat s = evidence.stat(path);
+      return LossVerdict.unknown(s != null
+          ? "a node was created at " + path + " after it was sent (czxid " + LossEvidence.hex(s.getCzxid())
+              + "), by this create or by another client"
+          : "there is no node at " + path + " now, but one may have been created and deleted since it was sent");
     }
   }
 
@@ -252,21 +233,15 @@ public final class Calls {
     }
 
     @Override
-    CompletableFuture<Stat> resolveAfterLoss(ZooKeeper zk, Code code) {
-      if (code != Code.BADVERSION || version < 0) {
-        return null;
+    LossVerdict<Stat> verdict(LossEvidence evidence, long sentAfterZxid) {
+      if (evidence.unchangedSince(path, sentAfterZxid)) {
+        return LossVerdict.notApplied();
       }
-      // The lost attempt may have been applied: then the node is at version + 1 with exactly our data.
-      CompletableFuture<Stat> f = new CompletableFuture<>();
-      zk.getData(path, false, (rc, p, ctx, existing, stat) -> {
-        if (rc == 0 && stat.getVersion() == version + 1
-            && Arrays.equals(existing == null ? new byte[0] : existing, data)) {
-          f.complete(stat);
-        } else {
-          f.completeExceptionally(error(Code.BADVERSION.intValue(), path));
-        }
-      }, null);
-      return f;
+      Stat s = evidence.stat(path);
+      return LossVerdict.unknown(s != null
+          ? "the node was written after it was sent (mzxid " + LossEvidence.hex(s.getMzxid())
+              + "), by this call or by another client"
+          : "there is no node at " + path + " now, and it may have been written before it was deleted");
     }
   }
 
@@ -298,9 +273,14 @@ public final class Calls {
     }
 
     @Override
-    CompletableFuture<Void> resolveAfterLoss(ZooKeeper zk, Code code) {
-      // The node is gone: the lost attempt removed it (or someone did); either way the delete's intent holds.
-      return code == Code.NONODE ? CompletableFuture.completedFuture(null) : null;
+    LossVerdict<Void> verdict(LossEvidence evidence, long sentAfterZxid) {
+      if (evidence.sameNodeSince(path, sentAfterZxid)) {
+        return LossVerdict.notApplied();
+      }
+      Stat s = evidence.stat(path);
+      return LossVerdict.unknown(s != null
+          ? "the node now at " + path + " was created after it was sent: this delete may have removed the one before"
+          : "the node is gone, deleted by this call or by another client");
     }
   }
 
@@ -308,8 +288,61 @@ public final class Calls {
     private final List<Op> ops;
 
     public Multi(List<Op> ops, boolean sessionBound) {
-      super("multi", ops.isEmpty() ? null : ops.get(0).getPath(), Kind.WRITE_ONCE, sessionBound);
+      super("multi", ops.isEmpty() ? null : ops.get(0).getPath(), Kind.WRITE, sessionBound);
       this.ops = new ArrayList<>(ops);
+    }
+
+    @Override
+    List<String> touchedPaths() {
+      List<String> paths = new ArrayList<>();
+      for (Op op : ops) {
+        paths.add(op.getPath());
+        paths.add(parentOf(op.getPath()));
+      }
+      return paths;
+    }
+
+    /** A multi is atomic: one operation provably not applied means none was. */
+    @Override
+    LossVerdict<List<OpResult>> verdict(LossEvidence evidence, long sentAfterZxid) {
+      boolean anyEffect = false;
+      for (Op op : ops) {
+        String p = op.getPath();
+        switch (op.getType()) {
+          case ZooDefs.OpCode.create:
+          case ZooDefs.OpCode.create2:
+          case ZooDefs.OpCode.createContainer:
+          case ZooDefs.OpCode.createTTL:
+            anyEffect = true;
+            if (isSequentialCreate(op)) {
+              Stat parent = evidence.stat(parentOf(p));
+              if (parent != null ? parent.getPzxid() <= sentAfterZxid
+                  : evidence.absentSince(parentOf(p), sentAfterZxid)) {
+                return LossVerdict.notApplied();
+              }
+            } else if (evidence.sameNodeSince(p, sentAfterZxid)) {
+              return LossVerdict.notApplied();
+            }
+            break;
+          case ZooDefs.OpCode.delete:
+          case ZooDefs.OpCode.deleteContainer:
+            anyEffect = true;
+            if (evidence.sameNodeSince(p, sentAfterZxid)) {
+              return LossVerdict.notApplied();
+            }
+            break;
+          case ZooDefs.OpCode.setData:
+            anyEffect = true;
+            if (evidence.unchangedSince(p, sentAfterZxid)) {
+              return LossVerdict.notApplied();
+            }
+            break;
+          default:
+            break; // a check changes nothing
+        }
+      }
+      return anyEffect ? LossVerdict.unknown("every node it touches may have been changed by it or by another client "
+          + "after it was sent") : LossVerdict.notApplied();
     }
 
     @Override
@@ -341,12 +374,16 @@ public final class Calls {
     }
   }
 
-  /** A write whose outcome cannot be told: reported as connection loss with the outcome unknown. */
-  static final class OutcomeUnknown extends Exception {
-    private static final long serialVersionUID = 1L;
-
-    OutcomeUnknown(String message) {
-      super(message, null, false, false);
+  static boolean isSequentialCreate(Op op) {
+    org.apache.jute.Record r = op.toRequestRecord();
+    int flags = r instanceof org.apache.zookeeper.proto.CreateRequest
+        ? ((org.apache.zookeeper.proto.CreateRequest) r).getFlags()
+        : r instanceof org.apache.zookeeper.proto.CreateTTLRequest
+            ? ((org.apache.zookeeper.proto.CreateTTLRequest) r).getFlags() : 0;
+    try {
+      return CreateMode.fromFlag(flags).isSequential();
+    } catch (KeeperException e) {
+      return false;
     }
   }
 

@@ -28,13 +28,17 @@ final class EnsembleSessions implements dev.zksdk.metrics.EnsembleView {
     this.servers = pool.ensembleServers(config);
     org.apache.curator.utils.ZookeeperFactory handles = servers.factory(HostsZookeeperFactory.forPool(spread));
     this.sessions = new SharedSession[config.sessionsPerEnsemble()];
+    dev.zksdk.recovery.EphemeralRegistry ephemerals = new dev.zksdk.recovery.EphemeralRegistry();
     for (int i = 0; i < sessions.length; i++) {
-      sessions[i] = new SharedSession(pool, config, number, i, handles);
+      sessions[i] = new SharedSession(pool, config, number, i, handles, ephemerals);
     }
     this.runner = new OperationRunner(pool.name() + "-e" + number,
         java.util.Map.of(dev.zksdk.metrics.MetricNames.TAG_POOL, pool.name(),
             dev.zksdk.metrics.MetricNames.TAG_ENSEMBLE, name()),
         config, policy, scheduler);
+    for (SharedSession s : sessions) {
+      s.runner(runner);
+    }
   }
 
   @Override
@@ -61,13 +65,15 @@ final class EnsembleSessions implements dev.zksdk.metrics.EnsembleView {
   public dev.zksdk.metrics.EnsembleStatus status() {
     java.util.List<dev.zksdk.metrics.SessionStatus> list = new java.util.ArrayList<>(sessions.length);
     int ephemerals = 0;
+    int missing = 0;
     for (SharedSession s : sessions) {
       list.add(new dev.zksdk.metrics.SessionStatus(s.index(), s.state(), s.isStarted() && !s.isClosed(),
           s.isConnected(), s.sessionId(), s.negotiatedTimeout(), s.connectedServer()));
       ephemerals += s.recovery().ephemerals().size();
+      missing += s.recovery().ephemerals().missing();
     }
     return new dev.zksdk.metrics.EnsembleStatus(name(), config.connectString(), config.sessionTimeout(), list,
-        runner.circuitBreaker().getState().name(), ephemerals);
+        runner.circuitBreaker().getState().name(), ephemerals, missing);
   }
 
   @Override

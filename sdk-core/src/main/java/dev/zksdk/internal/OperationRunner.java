@@ -45,6 +45,7 @@ public final class OperationRunner {
   private final Retry retry;
   private volatile dev.zksdk.metrics.MetricsTracker metrics = dev.zksdk.metrics.MetricsTracker.NONE;
   private volatile String metricsEnsemble;
+  private final java.util.concurrent.atomic.AtomicLong completedWriteZxid = new java.util.concurrent.atomic.AtomicLong();
 
   OperationRunner(String name, EnsembleConfig config, OperationPolicy policy, ScheduledExecutorService scheduler) {
     this(name, java.util.Map.of(), config, policy, scheduler);
@@ -83,7 +84,7 @@ public final class OperationRunner {
   }
 
   /** Full jitter: attempt n waits a uniformly random time in [0, min(max, initial * 2^(n-1))]. */
-  static IntervalFunction fullJitter(long initialMillis, long maxMillis) {
+  public static IntervalFunction fullJitter(long initialMillis, long maxMillis) {
     return attempt -> {
       int shift = Math.min(Math.max(attempt - 1, 0), 30);
       long bound = Math.min(maxMillis, initialMillis << shift);
@@ -179,22 +180,104 @@ public final class OperationRunner {
         out.completeExceptionally(expired);
         return;
       }
-      CompletableFuture<T> sent;
+      run(session, call, state, zk, out);
+    });
+    return out;
+  }
+
+  /**
+   * One attempt on a connected handle. After a write was lost in flight, the server's state is read first, and the
+   * write is sent again only when that proves the lost attempt was not applied (a lost attempt is never silently
+   * applied twice, nor reported failed when it may have landed). A read that must see a newer write of the pool than
+   * this session's server is known to have applied waits for a sync first.
+   */
+  private <T> void run(SharedSession session, ZkCall<T> call, CallState state, ZooKeeper zk,
+      CompletableFuture<T> out) {
+    if (state.lostInFlight) {
+      if (zk.getSessionId() != state.sentSession) {
+        // The lost attempt's session may still be alive on the server for a moment, with the attempt queued.
+        out.completeExceptionally(outcomeUnknown(call, "its session 0x" + Long.toHexString(state.sentSession)
+            + " was replaced before its outcome could be read", null));
+        return;
+      }
+      CompletableFuture<LossVerdict<T>> verdict;
       try {
-        sent = state.lostInFlight ? call.resendAfterLoss(zk) : call.send(zk);
+        verdict = call.resolveAfterLoss(zk, state.sentAfterZxid);
       } catch (RuntimeException e) {
         out.completeExceptionally(e);
         return;
       }
-      sent.whenComplete((value, error) -> {
-        if (error == null) {
-          out.complete(value);
+      verdict.whenComplete((v, error) -> {
+        if (error != null) {
+          onFailure(out, call, state, unwrap(error), false);
+        } else if (v.kind == LossVerdict.Kind.APPLIED) {
+          succeed(out, call, zk, v.value);
+        } else if (v.kind == LossVerdict.Kind.NOT_APPLIED) {
+          state.lostInFlight = false;
+          send(call, state, zk, out);
         } else {
-          onFailure(out, call, state, zk, unwrap(error));
+          out.completeExceptionally(outcomeUnknown(call, v.reason, null));
         }
       });
+      return;
+    }
+    if (!call.isWrite() && call.readAfterZxid > 0 && session.seenZxid(zk) < call.readAfterZxid) {
+      session.catchUp(zk, call.readAfterZxid, this::completedWriteZxid).whenComplete((v, error) -> {
+        if (error != null) {
+          onFailure(out, call, state, unwrap(error), false);
+        } else {
+          send(call, state, zk, out);
+        }
+      });
+      return;
+    }
+    send(call, state, zk, out);
+  }
+
+  private <T> void send(ZkCall<T> call, CallState state, ZooKeeper zk, CompletableFuture<T> out) {
+    if (call.isWrite()) {
+      state.sentAfterZxid = lastZxid(zk);
+      state.sentSession = zk.getSessionId();
+    }
+    CompletableFuture<T> sent;
+    try {
+      sent = call.send(zk);
+    } catch (RuntimeException e) {
+      out.completeExceptionally(e);
+      return;
+    }
+    sent.whenComplete((value, error) -> {
+      if (error == null) {
+        succeed(out, call, zk, value);
+      } else {
+        onFailure(out, call, state, unwrap(error), true);
+      }
     });
-    return out;
+  }
+
+  private <T> void succeed(CompletableFuture<T> out, ZkCall<T> call, ZooKeeper zk, T value) {
+    if (call.isWrite()) {
+      writeCompleted(zk);
+    }
+    out.complete(value);
+  }
+
+  /** The last zxid {@code zk} has seen in a reply; 0 when it cannot tell (a handle not made by the pool). */
+  public static long lastZxid(ZooKeeper zk) {
+    return zk instanceof dev.zksdk.hosts.BudgetedZooKeeper ? ((dev.zksdk.hosts.BudgetedZooKeeper) zk).lastZxid() : 0;
+  }
+
+  /** Read-your-writes: a write completed on {@code zk}; leases taken from now on see it, whatever their session. */
+  void writeCompleted(ZooKeeper zk) {
+    long zxid = lastZxid(zk);
+    if (zxid > completedWriteZxid.get()) {
+      completedWriteZxid.accumulateAndGet(zxid, Math::max);
+    }
+  }
+
+  /** The newest write this ensemble's pipeline completed (a zxid, or 0): what a new lease's reads must see. */
+  long completedWriteZxid() {
+    return completedWriteZxid.get();
   }
 
   /** For session-bound work: the session it started in, and an expiry when the live session is another one. */
@@ -276,26 +359,27 @@ public final class OperationRunner {
     if (expired != null) {
       throw expired;
     }
-    if (state.lostInFlight) {
-      // Rare: after a loss in flight the resend checks the server first (protected creates); asynchronous.
+    if (state.lostInFlight
+        || (!call.isWrite() && call.readAfterZxid > 0 && session.seenZxid(zk) < call.readAfterZxid)) {
+      // Rare: a lost write is checked, or a read waits for a sync; both asynchronous.
       CompletableFuture<T> out = new CompletableFuture<>();
-      ZooKeeper handle = zk;
-      call.resendAfterLoss(zk).whenComplete((value, error) -> {
-        if (error == null) {
-          out.complete(value);
-        } else {
-          onFailure(out, call, state, handle, unwrap(error));
-        }
-      });
+      run(session, call, state, zk, out);
       return joinAttempt(out, call);
     }
+    if (call.isWrite()) {
+      state.sentAfterZxid = lastZxid(zk);
+      state.sentSession = zk.getSessionId();
+    }
     try {
-      return call.sendSync(zk);
+      T value = call.sendSync(zk);
+      if (call.isWrite()) {
+        writeCompleted(zk);
+      }
+      return value;
     } catch (KeeperException e) {
-      // The same classification as the asynchronous path; it completes at once but for the rare checks after a
-      // loss, which read the server first.
+      // The same classification as the asynchronous path.
       CompletableFuture<T> out = new CompletableFuture<>();
-      onFailure(out, call, state, zk, e);
+      onFailure(out, call, state, e, true);
       return joinAttempt(out, call);
     } catch (InterruptedException e) {
       throw interrupted(call, e);
@@ -319,12 +403,11 @@ public final class OperationRunner {
         + (call.isWrite() ? "; the write may or may not have been applied" : ""), e);
   }
 
-  private <T> void onFailure(CompletableFuture<T> out, ZkCall<T> call, CallState state, ZooKeeper zk, Throwable e) {
-    if (e instanceof Calls.OutcomeUnknown) {
-      out.completeExceptionally(new ZkConnectionLossException(Code.CONNECTIONLOSS, call.path,
-          call.name + " " + call.path + ": outcome unknown after connection loss: " + e.getMessage(), true, null));
-      return;
-    }
+  /**
+   * Classifies a failed attempt. {@code sent}: the failure is the answer to the operation itself (not to the reads
+   * that check a lost write, nor to a read-your-writes sync), so an application result is the operation's outcome.
+   */
+  private <T> void onFailure(CompletableFuture<T> out, ZkCall<T> call, CallState state, Throwable e, boolean sent) {
     if (!(e instanceof KeeperException)) {
       out.completeExceptionally(e);
       return;
@@ -334,20 +417,19 @@ public final class OperationRunner {
     switch (code) {
       case CONNECTIONLOSS:
       case OPERATIONTIMEOUT:
-        if (call.isWrite()) {
-          state.lostInFlight = true;
-        }
-        if (call.kind == ZkCall.Kind.WRITE_ONCE) {
-          out.completeExceptionally(new ZkConnectionLossException(code, ke.getPath(), call.name + " " + call.path
-              + ": connection lost while the operation was in flight; it is not retried and its outcome is unknown",
-              true, ke));
-          return;
+        if (call.isWrite() && sent) {
+          state.lostInFlight = true; // it may have been applied: the next attempt reads the server first
         }
         state.lastCode = code;
         retryOrFail(out, call, state, code);
         return;
-      case SESSIONEXPIRED:
       case SESSIONMOVED:
+        // The session is alive on another server and this request was refused, not applied: try again once the
+        // session is connected there.
+        state.lastCode = Code.CONNECTIONLOSS;
+        retryOrFail(out, call, state, Code.CONNECTIONLOSS);
+        return;
+      case SESSIONEXPIRED:
         if (call.sessionBound) {
           out.completeExceptionally(new ZkSessionExpiredException(call.path, call.name + " " + call.path
               + ": the session expired; session-bound work is not redone on a new session", ke));
@@ -358,41 +440,18 @@ public final class OperationRunner {
         retryOrFail(out, call, state, code);
         return;
       default:
-        if (state.lostInFlight) {
-          CompletableFuture<T> resolved;
-          try {
-            resolved = call.resolveAfterLoss(zk, code);
-          } catch (RuntimeException re) {
-            out.completeExceptionally(re);
-            return;
-          }
-          if (resolved != null) {
-            resolved.whenComplete((value, error) -> {
-              if (error == null) {
-                out.complete(value);
-              } else {
-                Throwable cause = unwrap(error);
-                if (cause instanceof Calls.OutcomeUnknown || isConnectionCode(Calls.codeOf(cause))) {
-                  // Lost again while checking: the check itself is retried like the operation.
-                  onFailure(out, call, state, zk, cause);
-                } else if (cause instanceof KeeperException) {
-                  KeeperException k = (KeeperException) cause;
-                  out.completeExceptionally(applicationError(call, k.code(), k.getPath(), k));
-                } else {
-                  out.completeExceptionally(cause);
-                }
-              }
-            });
-            return;
-          }
+        if (!sent && call.isWrite() && state.lostInFlight) {
+          out.completeExceptionally(outcomeUnknown(call, "the server's state could not be read (" + code + ")", ke));
+          return;
         }
         out.completeExceptionally(applicationError(call, code, ke.getPath(), ke));
     }
   }
 
-  private static boolean isConnectionCode(Code code) {
-    return code == Code.CONNECTIONLOSS || code == Code.OPERATIONTIMEOUT || code == Code.SESSIONEXPIRED
-        || code == Code.SESSIONMOVED;
+  private static ZkConnectionLossException outcomeUnknown(ZkCall<?> call, String reason, Throwable cause) {
+    return new ZkConnectionLossException(Code.CONNECTIONLOSS, call.path, call.name + " " + call.path
+        + ": outcome unknown: the connection was lost while it was in flight, and " + reason
+        + "; it was not sent again", true, cause);
   }
 
   private static ZkException applicationError(ZkCall<?> call, Code code, String path, KeeperException cause) {
@@ -479,7 +538,10 @@ public final class OperationRunner {
   /** Per-call retry state. Touched by one attempt at a time. */
   private static final class CallState {
     final long deadlineNanos;
+    /** A write attempt was lost in flight: {@link #sentAfterZxid} and {@link #sentSession} describe it. */
     volatile boolean lostInFlight;
+    volatile long sentAfterZxid;
+    volatile long sentSession;
     volatile boolean lastWasNotConnected;
     volatile long sessionId;
     volatile Code lastCode;

@@ -31,6 +31,8 @@ final class RealLease implements ZkLease {
   private final SharedSession session;
   private final OperationRunner runner;
   private final int maxDataBytes;
+  /** Read-your-writes: the pool's newest completed write when the lease was taken; its reads see at least that. */
+  private final long readAfterZxid;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   RealLease(RealSessionPool pool, SharedSession session, OperationRunner runner, int maxDataBytes) {
@@ -38,6 +40,12 @@ final class RealLease implements ZkLease {
     this.session = session;
     this.runner = runner;
     this.maxDataBytes = maxDataBytes;
+    this.readAfterZxid = runner.completedWriteZxid();
+  }
+
+  private <T> ZkCall<T> read(ZkCall<T> call) {
+    call.readAfterZxid = readAfterZxid;
+    return call;
   }
 
   private void checkOpen() {
@@ -61,17 +69,17 @@ final class RealLease implements ZkLease {
 
   private ZkCall<byte[]> getDataCall(String path) {
     checkOpen();
-    return new Calls.GetData(Validation.path("path", path));
+    return read(new Calls.GetData(Validation.path("path", path)));
   }
 
   private ZkCall<Stat> existsCall(String path) {
     checkOpen();
-    return new Calls.Exists(Validation.path("path", path));
+    return read(new Calls.Exists(Validation.path("path", path)));
   }
 
   private ZkCall<List<String>> childrenCall(String path) {
     checkOpen();
-    return new Calls.GetChildren(Validation.path("path", path));
+    return read(new Calls.GetChildren(Validation.path("path", path)));
   }
 
   private ZkCall<String> createCall(String path, byte[] data, CreateMode mode) {
@@ -127,7 +135,7 @@ final class RealLease implements ZkLease {
 
   private ZkCall<Void> syncCall(String path) {
     checkOpen();
-    return new Calls.Sync(Validation.path("path", path));
+    return read(new Calls.Sync(Validation.path("path", path)));
   }
 
   private ZkCall<List<OpResult>> multiCall(List<Op> ops) {
@@ -263,7 +271,7 @@ final class RealLease implements ZkLease {
     }
     Validation.path("path", path, mode.isSequential());
     Validation.data("data", data, maxDataBytes);
-    return session.recovery().ephemerals().create(path, data, mode, runner);
+    return session.recovery().ephemerals().create(path, data, mode);
   }
 
   @Override
@@ -285,7 +293,7 @@ final class RealLease implements ZkLease {
     checkOpen();
     Validation.path("path", path);
     Validation.notNull("listener", listener);
-    return session.recovery().watches().add(path, listener, mode, runner);
+    return session.recovery().watches().add(path, listener, mode);
   }
 
   @Override

@@ -31,13 +31,24 @@ import org.slf4j.LoggerFactory;
 public final class RealSessionPool {
 
   private static final Logger log = LoggerFactory.getLogger(RealSessionPool.class);
+  /**
+   * Threads for user callbacks: each listener runs on at most one at a time, so this many listeners may block at
+   * once before the others wait. Idle threads end after 2 s, so a burst of events leaves no threads behind.
+   */
+  static final int CALLBACK_THREADS = 16;
+  /** Callbacks one listener may have queued before its overflow policy applies. */
+  public static final int LISTENER_QUEUE_CAPACITY = 10_000;
 
   private final String name;
   private final EnsembleConfig defaultEnsemble;
   private final OperationPolicy policy;
   private final HostsConfig hosts;
   private final boolean followEnsembleChanges;
-  private final List<SessionListener> listeners = new CopyOnWriteArrayList<>();
+  /** User listeners, each with its own ordered queue on the callback executor. */
+  private final List<Subscriber> listeners = new CopyOnWriteArrayList<>();
+  /** Runs user callbacks (session, watch, ephemeral listeners): never ZooKeeper's or the recovery's threads. */
+  private final java.util.concurrent.ThreadPoolExecutor callbacks;
+  private final java.util.concurrent.atomic.LongAdder callbackOverflows = new java.util.concurrent.atomic.LongAdder();
   private final Map<EnsembleConfig, EnsembleSessions> ensembles = new ConcurrentHashMap<>();
   private final Map<EnsembleConfig, EnsembleServers> serverLists = new ConcurrentHashMap<>();
   private final AtomicInteger ensembleNumbers = new AtomicInteger();
@@ -55,13 +66,14 @@ public final class RealSessionPool {
     this.hosts = hosts;
     this.defaultEnsemble = defaultEnsemble;
     this.policy = policy;
-    this.listeners.addAll(listeners);
-    AtomicInteger threads = new AtomicInteger();
-    ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, name + "-scheduler-" + threads.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.callbacks = new java.util.concurrent.ThreadPoolExecutor(CALLBACK_THREADS, CALLBACK_THREADS, 2,
+        TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), DaemonThreads.numbered(name + "-callbacks"));
+    this.callbacks.allowCoreThreadTimeOut(true);
+    for (SessionListener l : listeners) {
+      addListener(l);
+    }
+    ScheduledThreadPoolExecutor executor =
+        new ScheduledThreadPoolExecutor(1, DaemonThreads.numbered(name + "-scheduler"));
     executor.setRemoveOnCancelPolicy(true);
     this.scheduler = Executors.unconfigurableScheduledExecutorService(executor);
     this.maxDataBytes = new org.apache.zookeeper.client.ZKClientConfig()
@@ -229,11 +241,25 @@ public final class RealSessionPool {
   }
 
   public void addListener(SessionListener listener) {
-    listeners.add(listener);
+    listeners.add(new Subscriber(listener, listenerQueue("session listener " + listener, null)));
   }
 
   public void removeListener(SessionListener listener) {
-    listeners.remove(listener);
+    listeners.removeIf(s -> s.listener == listener);
+  }
+
+  /**
+   * An ordered, bounded queue for one user listener on the pool's callback threads.
+   *
+   * @param onOverflow what replaces a full queue (a RESYNC for a watch), or null to drop the newest callback
+   */
+  public SerialQueue listenerQueue(String who, java.util.function.Supplier<Runnable> onOverflow) {
+    return new SerialQueue(name + ": " + who, callbacks, LISTENER_QUEUE_CAPACITY, onOverflow, callbackOverflows);
+  }
+
+  /** Callbacks dropped or replaced because a listener's queue was full, since the pool started. */
+  public long callbackOverflows() {
+    return callbackOverflows.sum();
   }
 
   void publish(SessionEvent event) {
@@ -252,13 +278,48 @@ public final class RealSessionPool {
     each(l -> l.onEphemeralConflict(path, owner));
   }
 
-  private void each(Consumer<SessionListener> call) {
-    for (SessionListener l : listeners) {
+  public void publishMissing(String path, dev.zksdk.ZkException cause) {
+    each(l -> l.onEphemeralMissing(path, cause));
+  }
+
+  public void publishRestored(String path) {
+    each(l -> l.onEphemeralRestored(path));
+  }
+
+  public OperationPolicy operationPolicy() {
+    return policy;
+  }
+
+  /** The data-size limit: the client's {@code jute.maxbuffer}. */
+  public int maxDataBytes() {
+    return maxDataBytes;
+  }
+
+  /**
+   * Tells the metrics tracker at once, on the calling thread (it must not block), and every user listener on its own
+   * queue: user code never runs on ZooKeeper's threads or the recovery's, and may call back into the pool.
+   */
+  void each(Consumer<SessionListener> call) {
+    dev.zksdk.metrics.MetricsTracker tracker = metrics;
+    if (tracker != dev.zksdk.metrics.MetricsTracker.NONE) {
       try {
-        call.accept(l);
+        call.accept(tracker);
       } catch (RuntimeException e) {
-        log.warn("{}: a session listener threw; it is kept and later events are still delivered", name, e);
+        log.warn("{}: the metrics tracker threw", name, e);
       }
+    }
+    for (Subscriber s : listeners) {
+      s.queue.execute(() -> call.accept(s.listener));
+    }
+  }
+
+  private static final class Subscriber {
+    final SessionListener listener;
+    final SerialQueue queue;
+
+    Subscriber(SessionListener listener, SerialQueue queue) {
+      this.listener = listener;
+      this.queue = queue;
     }
   }
 
@@ -280,6 +341,9 @@ public final class RealSessionPool {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    // Callbacks already queued (the sessions' CLOSED events among them) are still delivered; not awaited, since a
+    // listener may be what closes the pool.
+    callbacks.shutdown();
     try {
       metrics.close();
     } catch (RuntimeException e) {
@@ -333,13 +397,17 @@ public final class RealSessionPool {
       }
 
       @Override
+      public long callbackOverflows() {
+        return pool.callbackOverflows();
+      }
+
+      @Override
       public dev.zksdk.hosts.SessionCreationLimiter sessionCreationLimiter() {
         // The same limiter HostsZookeeperFactory.forPool takes permits from.
         return dev.zksdk.hosts.SessionCreationLimiter.shared(pool.hosts.sessionCreationRate());
       }
     });
     this.metrics = Validation.notNull("the metrics tracker made by " + factory, tracker);
-    listeners.add(0, tracker);
     for (EnsembleSessions e : ensembles.values()) {
       startMetrics(e);
     }

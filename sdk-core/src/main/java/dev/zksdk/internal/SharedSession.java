@@ -41,8 +41,12 @@ public final class SharedSession {
   private final String label;
   private final int index;
   private final CuratorFramework client;
-  private final CuratorFramework guarded;
-  private final ExecutorService eventExecutor;
+  /** What lease holders get: a namespace view of {@link #client}, made once the client is started. */
+  private volatile CuratorFramework guarded;
+  /** SDK-internal reactions to this session's events (caches), in order; never user code. */
+  private final ExecutorService internalExecutor;
+  private final java.util.List<java.util.function.Consumer<SessionEvent>> internalListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private final SessionRecovery recovery;
   private final EnsembleFollower follower;
   private final Object stateLock = new Object();
@@ -69,14 +73,24 @@ public final class SharedSession {
    * checks the thread's retry-loop state and background errors on every call); null when disconnected or closed.
    */
   private volatile ZooKeeper liveHandle;
+  /** The watcher of the newest handle: events of older handles no longer change this session's state. */
+  private volatile HandleWatcher currentWatcher;
+  /**
+   * Read-your-writes: the highest zxid a {@code sync} on {@code syncedSession} is known to have brought this
+   * session's server up to (beyond what its own replies show, {@link BudgetedZooKeeper#lastZxid()}).
+   */
+  private volatile long syncedZxid;
+  private volatile long syncedSession;
+  /** The sync in flight for read-your-writes, shared by every read that needs one; null when none. */
+  private final java.util.concurrent.atomic.AtomicReference<PendingSync> pendingSync =
+      new java.util.concurrent.atomic.AtomicReference<>();
 
   SharedSession(RealSessionPool pool, EnsembleConfig config, int ensembleNumber, int index,
-      ZookeeperFactory handles) {
+      ZookeeperFactory handles, dev.zksdk.recovery.EphemeralRegistry ephemerals) {
     this.pool = pool;
     this.config = config;
     this.index = index;
     this.label = pool.name() + "-e" + ensembleNumber + "-s" + index;
-    AtomicInteger threads = new AtomicInteger();
     CuratorFrameworkFactory.Builder builder = CuratorFrameworkFactory.builder()
         .connectString(config.connectString())
         .sessionTimeoutMs((int) config.sessionTimeout().toMillis())
@@ -84,11 +98,7 @@ public final class SharedSession {
         // Only Curator recipes use Curator's own retry loop; the SDK's operations retry through resilience4j.
         .retryPolicy(new BoundedExponentialBackoffRetry(50, 1000, 10))
         .zookeeperFactory(new NamedZookeeperFactory(label, handles, this))
-        .threadFactory(r -> {
-          Thread t = new Thread(r, label + "-curator-" + threads.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        })
+        .threadFactory(DaemonThreads.numbered(label + "-curator"))
         .ensembleTracker(false) // EnsembleFollower does it, on the live handle too
         .waitForShutdownTimeoutMs(5_000);
     for (EnsembleConfig.Auth auth : config.authorizations()) {
@@ -98,15 +108,12 @@ public final class SharedSession {
     builder.aclProvider(config.aclProvider());
     this.saslSection = config.sasl() == null ? null : JaasSections.acquire(config.sasl());
     this.client = builder.build();
-    this.guarded = GuardedCurator.wrap(client);
-    this.eventExecutor = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, label + "-events");
-      t.setDaemon(true);
-      return t;
-    });
-    this.recovery = new SessionRecovery(this);
+    // Lease holders get a namespace view of the client: its close() is refused, it is the framework type recipes such
+    // as CuratorCache need, and its getZookeeperClient() is the guard that refuses close and reset.
+    GuardedZookeeperClient.install(client);
+    this.internalExecutor = Executors.newSingleThreadExecutor(DaemonThreads.single(label + "-internal"));
+    this.recovery = new SessionRecovery(this, ephemerals);
     this.follower = pool.followEnsembleChanges() ? new EnsembleFollower(this) : null;
-    client.getConnectionStateListenable().addListener((c, newState) -> onCuratorState(newState));
   }
 
   /** Starts connecting; idempotent. */
@@ -117,7 +124,8 @@ public final class SharedSession {
       }
       started = true;
     }
-    client.start();
+    GuardedZookeeperClient.asPool(client::start);
+    guarded = client.usingNamespace(null);
   }
 
   /**
@@ -153,15 +161,20 @@ public final class SharedSession {
     if (closed) {
       return CompletableFuture.failedFuture(new IllegalStateException("the pool is closed"));
     }
-    if (client.getZookeeperClient().isConnected()) {
-      return CompletableFuture.completedFuture(currentHandle());
+    ZooKeeper live = connectedHandle();
+    if (live != null) {
+      return CompletableFuture.completedFuture(live);
     }
     CompletableFuture<Void> signal = connectedSignal;
-    if (client.getZookeeperClient().isConnected()) {
-      return CompletableFuture.completedFuture(currentHandle());
+    live = connectedHandle();
+    if (live != null) {
+      return CompletableFuture.completedFuture(live);
     }
-    return signal.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-        .thenApply(ignored -> currentHandle());
+    // A copy per caller: each waits its own deadline, and one caller timing out does not fail the others.
+    return signal.copy().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).thenApply(ignored -> {
+      ZooKeeper zk = liveHandle;
+      return zk != null ? zk : currentHandle();
+    });
   }
 
   /** Blocks until connected, up to {@code timeout}; true when connected. */
@@ -210,24 +223,32 @@ public final class SharedSession {
     }
   }
 
-  private void onCuratorState(ConnectionState curatorState) {
+  /**
+   * Turns one handle's connection events into this session's state, on that handle's event thread, before Curator
+   * sees them. The session id comes from the handle the event is about, never from whichever handle is current by
+   * the time the event is handled, and events of a handle that has been replaced change nothing.
+   */
+  private void onHandleEvent(HandleWatcher watcher, Watcher.Event.KeeperState keeperState) {
     SessionEvent event;
     long previousId;
     long newId;
     boolean fresh = false;
+    ZooKeeper zk = null;
     synchronized (stateLock) {
-      if (closed || authFailure != null) {
+      if (closed || authFailure != null || watcher != currentWatcher) {
         return; // after an authentication failure only the pool's own LOST event stands
       }
       SessionState previous = state;
       previousId = sessionId;
       newId = previousId;
       SessionState next;
-      switch (curatorState) {
-        case CONNECTED:
-        case RECONNECTED:
-        case READ_ONLY:
-          ZooKeeper zk = currentHandle();
+      switch (keeperState) {
+        case SyncConnected:
+        case ConnectedReadOnly:
+          zk = watcher.awaitHandle();
+          if (zk == null) {
+            return;
+          }
           lastConnectFailure = null;
           newId = zk.getSessionId();
           negotiatedTimeout = Duration.ofMillis(zk.getSessionTimeout());
@@ -238,17 +259,24 @@ public final class SharedSession {
           }
           sessionId = newId;
           liveHandle = zk;
-          next = curatorState == ConnectionState.READ_ONLY
+          next = keeperState == Watcher.Event.KeeperState.ConnectedReadOnly
               ? SessionState.READ_ONLY
               : previous == SessionState.CONNECTING ? SessionState.CONNECTED : SessionState.RECONNECTED;
           connectedSignal.complete(null);
           break;
-        case SUSPENDED:
+        case Disconnected:
+          if (previous == SessionState.SUSPENDED || previous == SessionState.LOST
+              || previous == SessionState.CONNECTING) {
+            return;
+          }
           next = SessionState.SUSPENDED;
           liveHandle = null;
           resetSignal();
           break;
-        case LOST:
+        case Expired:
+          if (previous == SessionState.LOST) {
+            return;
+          }
           next = SessionState.LOST;
           liveHandle = null;
           resetSignal();
@@ -257,9 +285,9 @@ public final class SharedSession {
           return;
       }
       state = next;
+      boolean down = next == SessionState.SUSPENDED || next == SessionState.LOST;
       event = new SessionEvent(config.connectString(), index, previous, next, previousId, newId,
-          next == SessionState.SUSPENDED || next == SessionState.LOST ? null : negotiatedTimeout,
-          next == SessionState.SUSPENDED || next == SessionState.LOST ? null : server, Instant.now());
+          down ? null : negotiatedTimeout, down ? null : server, Instant.now());
       if (fresh) {
         reportClampOnce(newId);
       }
@@ -271,16 +299,51 @@ public final class SharedSession {
           Long.toHexString(newId), event.server(), negotiatedTimeout.toMillis(),
           fresh && previousId != 0 ? ", replacing expired session 0x" + Long.toHexString(previousId) : "");
     }
-    pool.publish(event);
-    if (follower != null && event.server() != null) {
-      follower.follow(currentHandle());
-    }
     if (event.state() == SessionState.CONNECTED || event.state() == SessionState.RECONNECTED
         || event.state() == SessionState.READ_ONLY) {
       recovery.onConnected(previousId, newId, System.nanoTime());
-    } else if (event.state() == SessionState.SUSPENDED) {
+    } else if (event.state() == SessionState.SUSPENDED || event.state() == SessionState.LOST) {
       recovery.onSuspended();
     }
+    publishInternal(event);
+    pool.publish(event);
+    if (follower != null && zk != null) {
+      follower.follow(zk);
+    }
+  }
+
+  /** Hands {@code event} to the engine's own listeners (caches), in order, on the session's internal thread. */
+  private void publishInternal(SessionEvent event) {
+    if (internalListeners.isEmpty()) {
+      return;
+    }
+    try {
+      internalExecutor.execute(() -> {
+        for (java.util.function.Consumer<SessionEvent> l : internalListeners) {
+          try {
+            l.accept(event);
+          } catch (RuntimeException e) {
+            log.warn("{}: an internal session listener threw", label, e);
+          }
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // closing
+    }
+  }
+
+  /** Engine components (caches) that follow this session's state; called in order on {@link #internalExecutor()}. */
+  public void addInternalListener(java.util.function.Consumer<SessionEvent> listener) {
+    internalListeners.add(listener);
+  }
+
+  public void removeInternalListener(java.util.function.Consumer<SessionEvent> listener) {
+    internalListeners.remove(listener);
+  }
+
+  /** The thread on which the engine's own reactions to this session (cache invalidation) run, in order. */
+  public java.util.concurrent.Executor internalExecutor() {
+    return internalExecutor;
   }
 
   private void resetSignal() {
@@ -317,12 +380,12 @@ public final class SharedSession {
     long id = sessionId;
     state = SessionState.CLOSED;
     if (started) {
-      client.close();
+      GuardedZookeeperClient.asPool(client::close);
     }
     connectedSignal.completeExceptionally(new IllegalStateException("the pool is closed"));
-    eventExecutor.shutdown();
+    internalExecutor.shutdown();
     try {
-      eventExecutor.awaitTermination(5, TimeUnit.SECONDS);
+      internalExecutor.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -340,8 +403,9 @@ public final class SharedSession {
     return zk != null && zk.getState().isConnected() && authFailure == null ? zk : null;
   }
 
+  /** Connected now, by this session's own state (set from the handle's events before Curator hears of them). */
   public boolean isConnected() {
-    return started && !closed && authFailure == null && client.getZookeeperClient().isConnected();
+    return started && !closed && connectedHandle() != null;
   }
 
   /**
@@ -367,8 +431,8 @@ public final class SharedSession {
    * closed here). The failure is final: credentials that were refused are not tried again, since repeated failed
    * logins can lock an account and the same secret cannot start working on its own.
    */
-  private void onAuthFailed(AuthWatcher watcher, AuthFailure kind) {
-    ZooKeeper zk = watcher.handle;
+  private void onAuthFailed(HandleWatcher watcher, AuthFailure kind) {
+    ZooKeeper zk = watcher.handleOrNull();
     if (kind == AuthFailure.REFUSED_OR_LOGIN_FAILED) {
       // A refusal kills the handle; after a failed login ZooKeeper goes on connecting without an identity (a
       // login fails as the handle starts, possibly before its constructor has even returned it).
@@ -400,7 +464,7 @@ public final class SharedSession {
     }
     log.error("{}: {}", label, failure.getMessage());
     if (event != null) {
-      pool.publish(event); // listeners hear of it before any caller gets the exception
+      pool.publish(event);
     }
     watcher.outcome.completeExceptionally(failure);
     connectedSignal.completeExceptionally(failure);
@@ -418,9 +482,7 @@ public final class SharedSession {
       zk.getTestable().injectSessionExpiration();
     }
     // Closing Curator waits for ZooKeeper's event thread, which may be this one; any other thread will do.
-    Thread closer = new Thread(client::close, label + "-auth-failed-close");
-    closer.setDaemon(true);
-    closer.start();
+    DaemonThreads.start(label + "-auth-failed-close", () -> GuardedZookeeperClient.asPool(client::close));
   }
 
   /** What an authentication failure event means. */
@@ -432,26 +494,55 @@ public final class SharedSession {
     SASL_DID_NOT_START
   }
 
-  /** Watches a handle's authentication events, then passes every event on to Curator. */
-  private final class AuthWatcher implements Watcher {
+  /**
+   * The watcher of one handle: turns its connection and authentication events into this session's state, then passes
+   * every event on to Curator.
+   */
+  private final class HandleWatcher implements Watcher {
     private final Watcher curator;
     private final CompletableFuture<Void> outcome;
-    private volatile ZooKeeper handle;
+    /** Completes once the handle's constructor has returned (ZooKeeper can report events before that). */
+    private final CompletableFuture<ZooKeeper> handle = new CompletableFuture<>();
     private volatile boolean failed;
     /** The SASL client of the current connection, to read its verdict if the connection drops. */
     private volatile org.apache.zookeeper.client.ZooKeeperSaslClient connectionSasl;
 
-    AuthWatcher(Watcher curator, CompletableFuture<Void> outcome) {
+    HandleWatcher(Watcher curator, CompletableFuture<Void> outcome) {
       this.curator = curator;
       this.outcome = outcome;
     }
 
     /** The handle is known only once its constructor returned, and a failed login can be reported before that. */
     void attach(ZooKeeper zk) {
-      handle = zk;
+      handle.complete(zk);
       if (failed) {
         stopAfterAuthFailure(zk);
       }
+    }
+
+    /** Curator never makes a handle whose constructor fails after reporting an event: no handle is an edge case. */
+    void abandon() {
+      handle.complete(null);
+    }
+
+    /** The handle, waiting (microseconds) for its constructor to return; null if it failed. */
+    ZooKeeper awaitHandle() {
+      ZooKeeper zk = handle.getNow(null);
+      if (zk != null) {
+        return zk;
+      }
+      try {
+        return handle.get(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return null;
+      } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+        return null;
+      }
+    }
+
+    ZooKeeper handleOrNull() {
+      return handle.getNow(null);
     }
 
     @Override
@@ -463,8 +554,10 @@ public final class SharedSession {
           onAuthFailed(this, AuthFailure.REFUSED_OR_LOGIN_FAILED);
         } else if (event.getState() == Watcher.Event.KeeperState.SyncConnected
             || event.getState() == Watcher.Event.KeeperState.ConnectedReadOnly) {
-          ZooKeeper zk = handle;
-          connectionSasl = saslSection == null || zk == null ? null : zk.getSaslClient();
+          if (saslSection != null) {
+            ZooKeeper zk = awaitHandle();
+            connectionSasl = zk == null ? null : zk.getSaslClient();
+          }
         } else if (event.getState() == Watcher.Event.KeeperState.Disconnected) {
           // On the Netty socket the server's close can overtake ZooKeeper's own check of the SASL verdict: it then
           // reports a plain disconnect and would try again. The connection's SASL client still knows.
@@ -481,8 +574,87 @@ public final class SharedSession {
               Watcher.Event.KeeperState.AuthFailed, null));
           return;
         }
+        if (event.getState() != null) {
+          onHandleEvent(this, event.getState());
+        }
       }
       curator.process(event);
+    }
+  }
+
+  // ---------------------------------------------------------------- read-your-writes
+
+  /** The ensemble's pipeline, set once by the ensemble right after making its sessions. */
+  private volatile OperationRunner runner;
+
+  void runner(OperationRunner runner) {
+    this.runner = runner;
+  }
+
+  /** A write of the engine's own (an ephemeral created or written) completed on {@code zk}: later leases see it. */
+  public void writeCompleted(ZooKeeper zk) {
+    OperationRunner r = runner;
+    if (r != null) {
+      r.writeCompleted(zk);
+    }
+  }
+
+  /**
+   * The highest zxid this session's server is known to have applied, as far as {@code zk} (a handle of this session)
+   * can tell: the zxid of its last reply, or what a {@code sync} brought it up to. 0 when unknown.
+   */
+  long seenZxid(ZooKeeper zk) {
+    long replies = zk instanceof BudgetedZooKeeper ? ((BudgetedZooKeeper) zk).lastZxid() : 0;
+    return syncedSession == zk.getSessionId() ? Math.max(replies, syncedZxid) : replies;
+  }
+
+  /**
+   * Completes once this session's server has applied every transaction up to {@code zxid}: at once when it is known
+   * to have, else after one {@code sync}, shared by every read that needs it. {@code target} is the pool's newest
+   * completed write when the sync is sent: once the sync is answered, the server has applied everything up to it.
+   */
+  CompletableFuture<Void> catchUp(ZooKeeper zk, long zxid, java.util.function.LongSupplier target) {
+    long sid = zk.getSessionId();
+    while (true) {
+      if (seenZxid(zk) >= zxid) {
+        return CompletableFuture.completedFuture(null);
+      }
+      PendingSync pending = pendingSync.get();
+      if (pending != null && pending.session == sid && pending.target >= zxid && !pending.done.isDone()) {
+        return pending.done;
+      }
+      PendingSync mine = new PendingSync(sid, target.getAsLong());
+      if (!pendingSync.compareAndSet(pending, mine)) {
+        continue;
+      }
+      zk.sync("/", (rc, path, ctx) -> {
+        if (rc == 0) {
+          synchronized (pendingSync) {
+            if (syncedSession != sid) {
+              syncedSession = sid;
+              syncedZxid = mine.target;
+            } else {
+              syncedZxid = Math.max(syncedZxid, mine.target);
+            }
+          }
+          mine.done.complete(null);
+        } else {
+          mine.done.completeExceptionally(KeeperException.create(KeeperException.Code.get(rc), "/"));
+        }
+        pendingSync.compareAndSet(mine, null);
+      }, null);
+      return mine.done;
+    }
+  }
+
+  private static final class PendingSync {
+    final long session;
+    final long target;
+    final CompletableFuture<Void> done = new CompletableFuture<>();
+
+    PendingSync(long session, long target) {
+      this.session = session;
+      this.target = target;
     }
   }
 
@@ -509,14 +681,8 @@ public final class SharedSession {
 
   /** The server of the live connection ({@code host:port} as in the connect string), or null while disconnected. */
   public String connectedServer() {
-    if (!isConnected()) {
-      return null;
-    }
-    try {
-      return serverOf(client.getZookeeperClient().getZooKeeper());
-    } catch (Exception e) {
-      return null;
-    }
+    ZooKeeper zk = connectedHandle();
+    return zk == null || !started || closed ? null : serverOf(zk);
   }
 
   private static String serverOf(ZooKeeper zk) {
@@ -541,6 +707,7 @@ public final class SharedSession {
   }
 
   public CuratorFramework guardedClient() {
+    start();
     return guarded;
   }
 
@@ -562,11 +729,6 @@ public final class SharedSession {
 
   public SessionRecovery recovery() {
     return recovery;
-  }
-
-  /** The single thread on which this session's listeners (watch events, RESYNC) are called, in order. */
-  public ExecutorService eventExecutor() {
-    return eventExecutor;
   }
 
   @Override
@@ -609,9 +771,21 @@ public final class SharedSession {
         }
         // The session's own config, never Curator's or a JVM-wide one: see SessionClientConfig.
         ZKClientConfig ownConfig = session.newClientConfig();
-        AuthWatcher authWatcher = session.new AuthWatcher(watcher, session.saslOutcome);
-        ZooKeeper zk = delegate.newZooKeeper(connectString, sessionTimeout, authWatcher, canBeReadOnly, ownConfig);
-        authWatcher.attach(zk);
+        HandleWatcher handleWatcher = session.new HandleWatcher(watcher, session.saslOutcome);
+        synchronized (session.stateLock) {
+          session.currentWatcher = handleWatcher;
+        }
+        ZooKeeper zk;
+        try {
+          zk = delegate.newZooKeeper(connectString, sessionTimeout, handleWatcher, canBeReadOnly, ownConfig);
+        } catch (Exception | Error e) {
+          handleWatcher.abandon();
+          throw e;
+        }
+        if (zk instanceof BudgetedZooKeeper) {
+          ((BudgetedZooKeeper) zk).closeOnlyThroughCurator();
+        }
+        handleWatcher.attach(zk);
         session.lastHandleFailure = null;
         return zk;
       } catch (Exception | Error e) {

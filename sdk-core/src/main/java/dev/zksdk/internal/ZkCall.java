@@ -1,28 +1,32 @@
 package dev.zksdk.internal;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.ZooKeeper;
 
 /**
- * One operation as the pipeline sees it: how to send it on a handle, what kind of work it is, and how to read an
- * application result that follows a connection loss (when an earlier attempt may have been applied).
+ * One operation as the pipeline sees it: how to send it on a handle, what kind of work it is, and, for a write whose
+ * attempt was lost in flight, how to tell from the server's state whether that attempt was applied.
  */
 public abstract class ZkCall<T> {
 
   /** What kind of work an operation is, for retry and outcome decisions. */
   enum Kind {
     READ,
-    /** A write that may be retried after connection loss (with the checks of {@link #resendAfterLoss}). */
-    WRITE,
-    /** A write that is never retried once it may have been sent. */
-    WRITE_ONCE
+    /** A write: after a loss in flight it is sent again only once {@link #resolveAfterLoss} proves it was not applied. */
+    WRITE
   }
 
   final String name;
   final String path;
   final Kind kind;
   final boolean sessionBound;
+  /**
+   * For reads: the newest write of the pool the read must see (read-your-writes across leases); a session whose
+   * server may not have applied it syncs first. 0 when the read needs nothing.
+   */
+  long readAfterZxid;
 
   ZkCall(String name, String path, Kind kind, boolean sessionBound) {
     this.name = name;
@@ -55,18 +59,23 @@ public abstract class ZkCall<T> {
     }
   }
 
-  /** Sends again after an attempt was lost in flight. Protected creates look for their node first. */
-  CompletableFuture<T> resendAfterLoss(ZooKeeper zk) {
-    return send(zk);
+  /**
+   * For a write whose attempt was lost in flight, sent when the handle had seen {@code sentAfterZxid}: reads the
+   * server's state (after a {@code sync}) and says whether that attempt was applied ({@link LossVerdict}). The default
+   * reads the nodes {@link #touchedPaths()} names; a protected sequential create looks for its own node.
+   */
+  CompletableFuture<LossVerdict<T>> resolveAfterLoss(ZooKeeper zk, long sentAfterZxid) {
+    return LossEvidence.read(zk, touchedPaths()).thenApply(evidence -> verdict(evidence, sentAfterZxid));
   }
 
-  /**
-   * Reads an application result that came after an earlier attempt was lost in flight: the earlier attempt may have
-   * been applied (a create that made its node, a delete that removed it). Returns a future with the real outcome, or
-   * null to report the result as it is.
-   */
-  CompletableFuture<T> resolveAfterLoss(ZooKeeper zk, KeeperException.Code code) {
-    return null;
+  /** The nodes whose state tells whether a lost attempt of this write was applied. */
+  List<String> touchedPaths() {
+    return List.of(path);
+  }
+
+  /** Reads the verdict off the evidence; writes override it. */
+  LossVerdict<T> verdict(LossEvidence evidence, long sentAfterZxid) {
+    return LossVerdict.unknown("its outcome cannot be read from the server's state");
   }
 
   static KeeperException error(int rc, String path) {

@@ -15,12 +15,21 @@ import java.util.List;
  *     {@code HALF_OPEN}, ...); while {@code OPEN}, operations fail fast with
  *     {@link dev.zksdk.ZkUnavailableException}
  * @param ownedEphemerals the ephemerals the pool keeps alive on this ensemble (re-created after expiry)
+ * @param missingEphemerals owned ephemerals missing on the server that could not be re-created yet (a removed
+ *     parent, {@code NOAUTH}, another owner's node, this pool's expired session's node not yet expired by the
+ *     server); the pool retries them with backoff
  */
 public record EnsembleStatus(String name, String connectString, Duration requestedSessionTimeout,
-    List<SessionStatus> sessions, String circuitBreakerState, int ownedEphemerals) {
+    List<SessionStatus> sessions, String circuitBreakerState, int ownedEphemerals, int missingEphemerals) {
 
   public EnsembleStatus {
     sessions = List.copyOf(sessions);
+  }
+
+  /** A status without missing ephemerals (the form before {@code missingEphemerals} was reported). */
+  public EnsembleStatus(String name, String connectString, Duration requestedSessionTimeout,
+      List<SessionStatus> sessions, String circuitBreakerState, int ownedEphemerals) {
+    this(name, connectString, requestedSessionTimeout, sessions, circuitBreakerState, ownedEphemerals, 0);
   }
 
   /** True when at least one session has a live connection. */

@@ -18,6 +18,8 @@ public final class MetricNames {
 
   /** Leases handed out and not yet closed. Gauge; tags: pool. */
   public static final String LEASES_ACTIVE = "zksdk.leases.active";
+  /** Listener callbacks dropped or replaced by a RESYNC because the listener's queue was full (function counter). */
+  public static final String CALLBACK_OVERFLOWS = "zksdk.callbacks.overflows";
   /** Sessions started and not closed (connected or reconnecting). Gauge; tags: pool, ensemble. */
   public static final String SESSIONS_OPEN = "zksdk.sessions.open";
   /** Sessions in each state. Gauge; tags: pool, ensemble, state (lower-case {@link dev.zksdk.SessionState}). */
@@ -40,6 +42,8 @@ public final class MetricNames {
   public static final String RECOVERY_DURATION = "zksdk.recovery.duration";
   /** Ephemerals the pool keeps alive. Gauge; tags: pool, ensemble. */
   public static final String EPHEMERALS_OWNED = "zksdk.ephemerals.owned";
+  /** Owned ephemerals missing on the server that could not be re-created yet (gauge, per ensemble). */
+  public static final String EPHEMERALS_MISSING = "zksdk.ephemerals.missing";
   /** Owned ephemerals found taken by another live session during recovery. Counter; tags: pool. */
   public static final String EPHEMERAL_CONFLICTS = "zksdk.ephemeral.conflicts";
   /** Lease operations, retries included. Timer; tags: pool, ensemble, op, outcome. */

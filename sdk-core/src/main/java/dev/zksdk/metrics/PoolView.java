@@ -19,4 +19,12 @@ public interface PoolView {
   default SessionCreationLimiter sessionCreationLimiter() {
     return null;
   }
+
+  /**
+   * Callbacks dropped or replaced (a watch listener's queue by one RESYNC) because a listener was too slow to keep up,
+   * since the pool started; -1 when this view cannot tell.
+   */
+  default long callbackOverflows() {
+    return -1;
+  }
 }

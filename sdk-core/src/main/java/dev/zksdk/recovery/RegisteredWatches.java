@@ -75,9 +75,18 @@ public final class RegisteredWatches {
     return n;
   }
 
-  /** Registers a watch and waits until it is armed on the server. */
-  public WatchHandle add(String path, WatchListener listener, WatchMode mode, OperationRunner runner) {
-    Registered w = new Registered(path, listener, mode);
+  /** Registers a user's watch and waits until it is armed on the server. */
+  public WatchHandle add(String path, WatchListener listener, WatchMode mode) {
+    return add(path, listener, mode, false);
+  }
+
+  /**
+   * Registers a watch and waits until it is armed on the server. A user's listener runs on the pool's callback
+   * threads, on its own ordered queue; an {@code internal} one (a cache's) on the session's internal thread, so it
+   * never waits behind user code.
+   */
+  public WatchHandle add(String path, WatchListener listener, WatchMode mode, boolean internal) {
+    Registered w = new Registered(path, listener, mode, internal);
     watches.add(w);
     recovery.schedule();
     Duration wait = recovery.session().config().connectionTimeout().plus(recovery.session().config().sessionTimeout());
@@ -102,7 +111,10 @@ public final class RegisteredWatches {
     }
   }
 
-  /** Arms every watch not yet armed in {@code sid}, all requests at once. Returns how many were armed now. */
+  /**
+   * Arms every watch not yet armed in {@code sid}, all requests at once. Returns how many could not be armed (for a
+   * reason other than the connection): the recovery tries them again with backoff.
+   */
   int ensureAll(ZooKeeper zk, long sid, Duration timeout)
       throws InterruptedException, ExecutionException, TimeoutException {
     List<CompletableFuture<Void>> futures = new ArrayList<>();
@@ -120,19 +132,20 @@ public final class RegisteredWatches {
     CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0]))
         .exceptionally(e -> null)
         .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    int armed = 0;
+    int failed = 0;
     Throwable connectionFailure = null;
     for (int i = 0; i < futures.size(); i++) {
       try {
         futures.get(i).getNow(null);
-        armed++;
       } catch (java.util.concurrent.CompletionException e) {
         Throwable cause = OperationRunner.unwrap(e);
         Registered w = sent.get(i);
         if (cause instanceof KeeperException && isConnection(((KeeperException) cause).code())) {
           connectionFailure = cause;
         } else {
-          log.warn("{}: watch on {} could not be armed: {}", recovery.session().label(), w.path, cause.toString());
+          failed++;
+          log.warn("{}: watch on {} could not be armed: {}; trying again", recovery.session().label(), w.path,
+              cause.toString());
           w.firstArm.completeExceptionally(cause instanceof KeeperException
               ? ZkException.of(((KeeperException) cause).code(), w.path, "watch " + w.path + ": "
                   + ((KeeperException) cause).code(), cause)
@@ -143,7 +156,7 @@ public final class RegisteredWatches {
     if (connectionFailure != null) {
       throw new ExecutionException(connectionFailure);
     }
-    return armed;
+    return failed;
   }
 
   private static boolean isConnection(Code c) {
@@ -197,6 +210,8 @@ public final class RegisteredWatches {
     final String path;
     final WatchListener listener;
     final WatchMode mode;
+    /** Where the listener runs: the session's internal thread (a cache) or its own queue on the callback threads. */
+    private final java.util.concurrent.Executor delivery;
     final CompletableFuture<Void> firstArm = new CompletableFuture<>();
     volatile long armedSession;
     volatile long resyncPendingFor;
@@ -210,10 +225,14 @@ public final class RegisteredWatches {
     private volatile long mzxid;
     private volatile long pzxid;
 
-    Registered(String path, WatchListener listener, WatchMode mode) {
+    Registered(String path, WatchListener listener, WatchMode mode, boolean internal) {
       this.path = path;
       this.listener = listener;
       this.mode = mode;
+      // A user listener too slow to keep up loses its queued events for one RESYNC: it re-reads, memory stays bounded.
+      this.delivery = internal ? recovery.session().internalExecutor()
+          : recovery.session().pool().listenerQueue("watch listener on " + path,
+              () -> () -> run(new WatchEvent(WatchEvent.Type.RESYNC, path)));
     }
 
     CompletableFuture<Void> arm(ZooKeeper zk, long sid) {
@@ -316,15 +335,36 @@ public final class RegisteredWatches {
         learn(type, event.getZxid());
       }
       if (oneShot || forceOneShot) {
-        try {
-          ZooKeeper zk = recovery.session().currentHandle();
-          long sid = zk.getSessionId();
-          armOneShot(zk, sid);
-        } catch (RuntimeException e) {
-          armedSession = 0; // the next recovery pass arms it again
-        }
+        rearmOneShot();
       }
       deliver(new WatchEvent(type, event.getPath() == null ? path : event.getPath()));
+    }
+
+    /**
+     * A one-shot watch ends with each event: arm it again. If that fails (the connection dropped, the server refused),
+     * the watch is no longer armed and the recovery arms it on its next pass, with backoff: it never stays dead.
+     */
+    private void rearmOneShot() {
+      long armedIn = armedSession;
+      ZooKeeper zk = recovery.session().connectedHandle();
+      if (zk == null || zk.getSessionId() != armedIn) {
+        disarmed(armedIn);
+        return;
+      }
+      armOneShot(zk, armedIn).whenComplete((v, e) -> {
+        if (e != null) {
+          log.info("{}: re-arming the one-shot watch on {} failed ({}); the recovery arms it again",
+              recovery.session().label(), path, OperationRunner.unwrap(e).toString());
+          disarmed(armedIn);
+        }
+      });
+    }
+
+    private void disarmed(long sid) {
+      if (armedSession == sid) {
+        armedSession = 0;
+      }
+      recovery.schedule();
     }
 
     /** Runs on ZooKeeper's event thread, like every watch event, so events and catch-up reads are in order. */
@@ -396,18 +436,20 @@ public final class RegisteredWatches {
 
     void deliver(WatchEvent event) {
       try {
-        recovery.session().eventExecutor().execute(() -> {
-          if (closed) {
-            return;
-          }
-          try {
-            listener.onEvent(event);
-          } catch (RuntimeException e) {
-            log.warn("{}: watch listener on {} threw on {}", recovery.session().label(), path, event, e);
-          }
-        });
+        delivery.execute(() -> run(event));
       } catch (java.util.concurrent.RejectedExecutionException e) {
         // the pool is closing
+      }
+    }
+
+    private void run(WatchEvent event) {
+      if (closed) {
+        return;
+      }
+      try {
+        listener.onEvent(event);
+      } catch (RuntimeException e) {
+        log.warn("{}: watch listener on {} threw on {}", recovery.session().label(), path, event, e);
       }
     }
 
@@ -416,6 +458,13 @@ public final class RegisteredWatches {
       return path;
     }
 
+    /**
+     * Stops delivering at once and removes this watcher, and only it: watchers that Curator recipes on
+     * {@code lease.curator()} (or other handles of this pool) set on the same path stay. A one-shot watch (servers
+     * before 3.6) is just left to fire once more, unseen: nothing is sent, since such servers may not know watch
+     * removal. A persistent watch is removed from the client's watch table; the server forgets it too, unless
+     * another watcher of the same kind on the path still needs it.
+     */
     @Override
     public void close() {
       if (closed) {
@@ -424,30 +473,31 @@ public final class RegisteredWatches {
       closed = true;
       watches.remove(this);
       firstArm.completeExceptionally(new IllegalStateException("closed"));
-      if (!recovery.session().isConnected() || armedSession == 0) {
+      ZooKeeper zk = recovery.session().connectedHandle();
+      if (zk == null || armedSession == 0 || oneShot || forceOneShot) {
         return;
       }
-      try {
-        ZooKeeper zk = recovery.session().currentHandle();
-        WatcherType type = oneShot || forceOneShot ? WatcherType.Any
-            : mode == WatchMode.TREE ? WatcherType.PersistentRecursive : WatcherType.Persistent;
-        boolean shared = watches.stream().anyMatch(o -> o != this && !o.closed && o.path.equals(path)
-            && o.mode == mode && o.oneShot == oneShot);
-        CompletableFuture<Void> f = new CompletableFuture<>();
-        if (shared) {
-          // Another handle of this session watches the same path the same way: only this watcher goes.
-          zk.removeWatches(path, this, type, true);
-          f.complete(null);
+      WatcherType type = mode == WatchMode.TREE ? WatcherType.PersistentRecursive : WatcherType.Persistent;
+      CompletableFuture<Void> f = new CompletableFuture<>();
+      // local = true: the watcher is removed on this side whatever the server answers.
+      zk.removeWatches(path, this, type, true, (rc, p, ctx) -> {
+        if (zk instanceof dev.zksdk.hosts.BudgetedZooKeeper
+            && !((dev.zksdk.hosts.BudgetedZooKeeper) zk).hasWatchers(path, type)) {
+          // No watcher of this kind is left on the path on this side: the server's watch serves nobody now.
+          zk.removeAllWatches(path, type, false, (rrc, rp, rctx) -> f.complete(null), null);
         } else {
-          // Removing one watcher object only checks the server's side; removing the path's watches of this kind
-          // is what makes the server forget it (and stop sending its notifications).
-          zk.removeAllWatches(path, type, false, (rc, p, ctx) -> f.complete(null), null);
+          f.complete(null);
         }
+      }, null);
+      if (org.apache.zookeeper.ClientCnxn.isInEventThread()) {
+        return; // called from a ZooKeeper callback: waiting here would hold up the answer itself
+      }
+      try {
         f.get(recovery.session().config().connectionTimeout().toMillis(), TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-      } catch (ExecutionException | TimeoutException | RuntimeException | KeeperException e) {
-        log.debug("{}: removing the watch on {} from the server failed; it no longer delivers",
+      } catch (ExecutionException | TimeoutException e) {
+        log.debug("{}: removing the watch on {} from the server did not finish; it no longer delivers",
             recovery.session().label(), path, e);
       }
     }

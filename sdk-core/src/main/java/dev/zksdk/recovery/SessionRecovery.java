@@ -1,6 +1,8 @@
 package dev.zksdk.recovery;
 
 import dev.zksdk.RecoveryEvent;
+import dev.zksdk.internal.DaemonThreads;
+import dev.zksdk.internal.OperationRunner;
 import dev.zksdk.internal.SharedSession;
 import java.time.Duration;
 import java.util.List;
@@ -21,8 +23,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The one ordered recovery of a pooled session. On a new session id: (1) {@code sync}; (2) every owned ephemeral
  * confirmed or re-created (a leftover of one of this session's dead ids is removed first; a node of another live
- * session is never taken); (3) every registered watch re-armed, then RESYNC delivered; (4) resync hooks (caches)
- * run; (5) a {@link RecoveryEvent} published. All of a step's nodes are sent at once (pipelined), not one round trip
+ * session is never taken); (3) every registered watch re-armed; (4) RESYNC delivered (caches invalidate on it);
+ * (5) a {@link RecoveryEvent} published. Whatever a pass could not do (a missing ephemeral, a watch that could not be
+ * armed) is tried again with backoff ({@link #RETRY_INITIAL} to {@link #RETRY_MAX}, full jitter). All of a step's nodes are sent at once (pipelined), not one round trip
  * after another.
  *
  * <p>Runs on one thread per session, so recoveries never overlap. A recovery cut short by another connection loss
@@ -33,15 +36,19 @@ import org.slf4j.LoggerFactory;
 public final class SessionRecovery {
 
   private static final Logger log = LoggerFactory.getLogger(SessionRecovery.class);
+  /** The first wait before a pass that left work undone is tried again (full jitter below it). */
+  static final Duration RETRY_INITIAL = Duration.ofMillis(200);
+  /** The longest wait between such passes. */
+  static final Duration RETRY_MAX = Duration.ofSeconds(5);
 
   private final SharedSession session;
   private final ExecutorService executor;
   private final OwnedEphemerals ephemerals;
   private final RegisteredWatches watches;
-  private final List<Runnable> resyncHooks = new CopyOnWriteArrayList<>();
-  /** Every session id this pooled session has had; nodes owned by any but the live one are ours and dead. */
-  private final Set<Long> pastSessionIds = ConcurrentHashMap.newKeySet();
+  private final EphemeralRegistry registry;
   private final AtomicReference<ScheduledFuture<?>> pendingRetry = new AtomicReference<>();
+  /** Passes in a row that left something to do (a missing ephemeral, a watch not armed): the backoff grows. */
+  private int retriesInARow;
   private volatile boolean suspended = true;
   /** A session that reconnected within itself and whose watches still have to catch up; 0 when none. */
   private volatile long catchUpFor;
@@ -49,14 +56,11 @@ public final class SessionRecovery {
   /** A new session whose recovery has not finished yet: (old id, start time), consumed by the recovery that ends it. */
   private volatile PendingRecovery pending;
 
-  public SessionRecovery(SharedSession session) {
+  public SessionRecovery(SharedSession session, EphemeralRegistry registry) {
     this.session = session;
-    this.executor = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, session.label() + "-recovery");
-      t.setDaemon(true);
-      return t;
-    });
-    this.ephemerals = new OwnedEphemerals(this);
+    this.registry = registry;
+    this.executor = Executors.newSingleThreadExecutor(DaemonThreads.single(session.label() + "-recovery"));
+    this.ephemerals = new OwnedEphemerals(this, registry);
     this.watches = new RegisteredWatches(this);
   }
 
@@ -68,21 +72,8 @@ public final class SessionRecovery {
     return watches;
   }
 
-  /** Runs after every new session's ephemerals and watches are restored, before the recovered event. */
-  public void addResyncHook(Runnable hook) {
-    resyncHooks.add(hook);
-  }
-
-  public void removeResyncHook(Runnable hook) {
-    resyncHooks.remove(hook);
-  }
-
   SharedSession session() {
     return session;
-  }
-
-  Set<Long> pastSessionIds() {
-    return pastSessionIds;
   }
 
   boolean isSuspended() {
@@ -92,7 +83,7 @@ public final class SessionRecovery {
   /** Called (on Curator's state thread) whenever the session is connected, with the ids before and after. */
   public void onConnected(long previousId, long newId, long connectedAtNanos) {
     if (previousId != 0 && previousId != newId) {
-      pastSessionIds.add(previousId);
+      registry.pastSessions.add(previousId);
       pending = new PendingRecovery(previousId, newId, connectedAtNanos);
     } else if (previousId != 0 && suspended) {
       // Reconnected within the same session: persistent watches missed whatever changed in the gap.
@@ -123,10 +114,14 @@ public final class SessionRecovery {
     if (scheduler == null || closed) {
       return;
     }
-    ScheduledFuture<?> f = scheduler.schedule(this::schedule, delay.toMillis(), TimeUnit.MILLISECONDS);
-    ScheduledFuture<?> old = pendingRetry.getAndSet(f);
-    if (old != null) {
-      old.cancel(false);
+    try {
+      ScheduledFuture<?> f = scheduler.schedule(this::schedule, delay.toMillis(), TimeUnit.MILLISECONDS);
+      ScheduledFuture<?> old = pendingRetry.getAndSet(f);
+      if (old != null) {
+        old.cancel(false);
+      }
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // the pool is closing
     }
   }
 
@@ -142,10 +137,8 @@ public final class SessionRecovery {
     if (closed || !session.isConnected()) {
       return;
     }
-    ZooKeeper zk;
-    try {
-      zk = session.currentHandle();
-    } catch (RuntimeException e) {
+    ZooKeeper zk = session.connectedHandle();
+    if (zk == null) {
       return;
     }
     long sid = zk.getSessionId();
@@ -169,33 +162,28 @@ public final class SessionRecovery {
       // (2) ephemerals
       OwnedEphemerals.PassResult eph = ephemerals.ensureAll(zk, sid, timeout);
       // (3) watches: re-armed first, then RESYNC, so a change made after RESYNC is always seen
-      watches.ensureAll(zk, sid, timeout);
+      int watchesLeft = watches.ensureAll(zk, sid, timeout);
       if (!newSession && catchUpFor == sid) {
         watches.catchUp(zk, sid, timeout);
         catchUpFor = 0;
       }
       if (newSession) {
+        // (4) RESYNC (caches drop what they hold on it)
         watches.deliverResync(sid);
-        // (4) caches and other derived state
-        for (Runnable hook : resyncHooks) {
-          try {
-            hook.run();
-          } catch (RuntimeException e) {
-            log.warn("{}: a resync hook threw", session.label(), e);
-          }
-        }
         // (5) recovered
         if (pending == recovering) {
           pending = null;
         }
         Duration took = Duration.ofNanos(System.nanoTime() - recovering.connectedAtNanos);
         RecoveryEvent event = new RecoveryEvent(session.config().connectString(), recovering.oldId, sid,
-            ephemerals.confirmedIn(sid), watches.armedIn(sid), took, eph.conflicts == 0);
+            ephemerals.confirmedIn(sid), watches.armedIn(sid), took, eph.pending == 0 && watchesLeft == 0);
         log.info("{}: recovered after new session: {}", session.label(), event);
         session.pool().publishRecovered(event);
       }
-      if (eph.conflicts > 0) {
-        scheduleRetry(ephemerals.conflictRetryDelay());
+      if (eph.pending > 0 || watchesLeft > 0) {
+        scheduleRetry(backoff());
+      } else {
+        retriesInARow = 0;
       }
     } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
       // Connection lost again (or the server is slow): what was confirmed stays confirmed; the next connection
@@ -203,14 +191,24 @@ public final class SessionRecovery {
       log.info("{}: recovery pass cut short ({}); it resumes on the next connection", session.label(),
           e.getCause() != null ? e.getCause().toString() : e.toString());
       if (session.isConnected()) {
-        scheduleRetry(Duration.ofMillis(200));
+        scheduleRetry(backoff());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (RuntimeException e) {
       log.warn("{}: recovery pass failed; retrying", session.label(), e);
-      scheduleRetry(Duration.ofSeconds(1));
+      scheduleRetry(backoff());
     }
+  }
+
+  /**
+   * The wait before the next pass when one left work undone: full jitter over an exponential bound, from
+   * {@link #RETRY_INITIAL} up to {@link #RETRY_MAX}. Node watches wake a pass sooner when the state changes.
+   */
+  private Duration backoff() {
+    int n = Math.min(retriesInARow++, 16);
+    return Duration.ofMillis(OperationRunner.fullJitter(RETRY_INITIAL.toMillis(), RETRY_MAX.toMillis())
+        .apply(n + 1));
   }
 
   public void close() {

@@ -1,6 +1,8 @@
 package dev.zksdk.metrics.micrometer;
 
+import static dev.zksdk.metrics.MetricNames.CALLBACK_OVERFLOWS;
 import static dev.zksdk.metrics.MetricNames.CONNECTIONS;
+import static dev.zksdk.metrics.MetricNames.EPHEMERALS_MISSING;
 import static dev.zksdk.metrics.MetricNames.EPHEMERALS_OWNED;
 import static dev.zksdk.metrics.MetricNames.EPHEMERAL_CONFLICTS;
 import static dev.zksdk.metrics.MetricNames.LEASES_ACTIVE;
@@ -79,6 +81,13 @@ final class MicrometerMetricsTracker implements MetricsTracker {
     publish(Gauge.builder(LEASES_ACTIVE, pool, p -> p.stats().activeLeases())
         .description("Leases handed out and not yet closed")
         .tags(poolTags).strongReference(true).register(registry));
+    if (pool.callbackOverflows() >= 0) {
+      publish(io.micrometer.core.instrument.FunctionCounter.builder(CALLBACK_OVERFLOWS, pool,
+              p -> p.callbackOverflows())
+          .description("Listener callbacks dropped (or a watch listener's queue replaced by one RESYNC) because the "
+              + "listener was too slow to keep up")
+          .tags(poolTags).register(registry));
+    }
     this.conflicts = publish(Counter.builder(EPHEMERAL_CONFLICTS)
         .description("Owned ephemerals found taken by another live session during recovery")
         .tags(poolTags).register(registry));
@@ -231,6 +240,8 @@ final class MicrometerMetricsTracker implements MetricsTracker {
           s -> s.openSessions());
       gauge(EPHEMERALS_OWNED, "Ephemerals the pool keeps alive (re-created after expiry)", Tags.empty(),
           s -> s.ownedEphemerals());
+      gauge(EPHEMERALS_MISSING, "Owned ephemerals missing on the server that could not be re-created yet",
+          Tags.empty(), s -> s.missingEphemerals());
       for (SessionState state : SessionState.values()) {
         gauge(SESSIONS_STATE, "Sessions in each state", Tags.of(TAG_STATE, state.name().toLowerCase(Locale.ROOT)),
             s -> count(s, state));

@@ -17,7 +17,9 @@ import org.springframework.boot.health.contributor.Health;
  * <ul>
  *   <li>UP when every ensemble the pool uses has a connected session and a closed (or half-open) circuit breaker;</li>
  *   <li>DOWN, with a {@code reason}, when an ensemble has no connected session (connection suspended, session lost,
- *       still connecting) or its circuit breaker is open (operations fail fast);</li>
+ *       still connecting), its circuit breaker is open (operations fail fast), or an owned ephemeral is missing on the
+ *       server and could not be re-created (the registration this service announces is not there; the pool keeps
+ *       trying);</li>
  *   <li>UNKNOWN while no ensemble was leased yet (sessions open on the first lease).</li>
  * </ul>
  *
@@ -52,6 +54,10 @@ public class ZkSessionPoolHealthIndicator extends AbstractHealthIndicator {
       if (ensemble.isCircuitOpen()) {
         reasons.add("the circuit breaker for " + ensemble.connectString() + " is open: operations fail fast");
       }
+      if (ensemble.missingEphemerals() > 0) {
+        reasons.add(ensemble.missingEphemerals() + " owned ephemeral(s) on " + ensemble.connectString()
+            + " missing on the server and not re-created yet (see the pool's onEphemeralMissing events)");
+      }
       details.put(ensemble.connectString(), describe(ensemble));
     }
     if (reasons.isEmpty()) {
@@ -76,6 +82,7 @@ public class ZkSessionPoolHealthIndicator extends AbstractHealthIndicator {
     d.put("connectedSessions", ensemble.connectedSessions());
     d.put("circuitBreaker", ensemble.circuitBreakerState());
     d.put("ownedEphemerals", ensemble.ownedEphemerals());
+    d.put("missingEphemerals", ensemble.missingEphemerals());
     d.put("requestedSessionTimeout", ensemble.requestedSessionTimeout().toString());
     List<Map<String, Object>> sessions = new ArrayList<>();
     for (SessionStatus s : ensemble.sessions()) {
