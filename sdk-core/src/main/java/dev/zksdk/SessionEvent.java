@@ -19,9 +19,23 @@ public final class SessionEvent {
   private final Duration negotiatedTimeout;
   private final String server;
   private final Instant at;
+  private final boolean detectedByClient;
 
   public SessionEvent(String ensemble, int sessionIndex, SessionState previousState, SessionState state,
       long sessionIdBefore, long sessionIdAfter, Duration negotiatedTimeout, String server, Instant at) {
+    this(ensemble, sessionIndex, previousState, state, sessionIdBefore, sessionIdAfter, negotiatedTimeout, server, at,
+        false);
+  }
+
+  /**
+   * @param detectedByClient for {@link SessionState#LOST}: the pool declared the session expired itself, because the
+   *     session timeout had passed since its last contact with the ensemble (the server expires it then), rather than
+   *     hearing it from a server
+   */
+  public SessionEvent(String ensemble, int sessionIndex, SessionState previousState, SessionState state,
+      long sessionIdBefore, long sessionIdAfter, Duration negotiatedTimeout, String server, Instant at,
+      boolean detectedByClient) {
+    this.detectedByClient = detectedByClient;
     this.ensemble = ensemble;
     this.sessionIndex = sessionIndex;
     this.previousState = previousState;
@@ -85,11 +99,20 @@ public final class SessionEvent {
     return at;
   }
 
+  /**
+   * For a {@link SessionState#LOST} event: true when the pool declared the session expired on its own, once the
+   * negotiated session timeout had passed since its last contact with the ensemble (no server could say so: none was
+   * reachable); false when a server reported the expiry.
+   */
+  public boolean detectedByClient() {
+    return detectedByClient;
+  }
+
   @Override
   public String toString() {
     return "SessionEvent{" + ensemble + "#" + sessionIndex + " " + previousState + "->" + state + ", session 0x"
         + Long.toHexString(sessionIdBefore) + "->0x" + Long.toHexString(sessionIdAfter)
         + (sameSession() ? " (same)" : newSession() ? " (new)" : "") + ", server=" + server + ", negotiatedTimeout="
-        + negotiatedTimeout + "}";
+        + negotiatedTimeout + (detectedByClient ? ", detected by the client" : "") + "}";
   }
 }

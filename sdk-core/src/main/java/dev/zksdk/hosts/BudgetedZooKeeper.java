@@ -57,6 +57,15 @@ public final class BudgetedZooKeeper extends ZooKeeper {
     }
 
     /**
+     * How many packets this handle has received from servers (replies, pings' answers, notifications), or -1 when this
+     * ZooKeeper version does not let it be read. A count that grows says the server was heard from: sampled, it tells
+     * when the session last had contact with the ensemble, which a client-side expiry is measured from.
+     */
+    public long receivedPackets() {
+        return ReceivedCount.read(cnxn);
+    }
+
+    /**
      * True when this handle still has a watcher of {@code type} on {@code path} (a client path, chroot excluded):
      * before asking the server to forget a watch, a caller that removed its own watcher checks nobody else needs it.
      * {@code Persistent}, {@code PersistentRecursive}, {@code Data} and {@code Children}; {@code Any} asks for all.
@@ -114,5 +123,46 @@ public final class BudgetedZooKeeper extends ZooKeeper {
                 .findFirst()
                 .map(c -> c.startsWith("org.apache.curator."))
                 .orElse(false));
+    }
+
+    /** Reads ZooKeeper's own count of received packets, kept by its client socket (not public API: -1 if absent). */
+    private static final class ReceivedCount {
+        private static final java.lang.reflect.Field SEND_THREAD;
+        private static final java.lang.reflect.Field SOCKET;
+        private static final java.lang.reflect.Field RECEIVED;
+
+        static {
+            java.lang.reflect.Field sendThread = null;
+            java.lang.reflect.Field socket = null;
+            java.lang.reflect.Field received = null;
+            try {
+                sendThread = org.apache.zookeeper.ClientCnxn.class.getDeclaredField("sendThread");
+                sendThread.setAccessible(true);
+                socket = sendThread.getType().getDeclaredField("clientCnxnSocket");
+                socket.setAccessible(true);
+                received = socket.getType().getDeclaredField("recvCount");
+                received.setAccessible(true);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(BudgetedZooKeeper.class).info("this ZooKeeper client does not "
+                        + "expose its received-packet count ({}): session expiry is detected by Curator's timer only",
+                        e.toString());
+                sendThread = null;
+            }
+            SEND_THREAD = sendThread;
+            SOCKET = socket;
+            RECEIVED = received;
+        }
+
+        static long read(org.apache.zookeeper.ClientCnxn cnxn) {
+            if (SEND_THREAD == null) {
+                return -1;
+            }
+            try {
+                Object socket = SOCKET.get(SEND_THREAD.get(cnxn));
+                return socket == null ? -1 : ((java.util.concurrent.atomic.AtomicLong) RECEIVED.get(socket)).get();
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return -1;
+            }
+        }
     }
 }

@@ -15,6 +15,7 @@ import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Stat;
+import dev.zksdk.ZkResponseTooLargeException;
 
 /** The operations of a lease, each sent through ZooKeeper's asynchronous API (no thread per call). */
 public final class Calls {
@@ -24,6 +25,11 @@ public final class Calls {
   public static final class GetData extends ZkCall<byte[]> {
     public GetData(String path) {
       super("getData", path, Kind.READ, false);
+    }
+
+    @Override
+    CompletableFuture<Void> checkBeforeResend(ZooKeeper zk) {
+      return probeData(zk, path);
     }
 
     @Override
@@ -79,7 +85,12 @@ public final class Calls {
 
     @Override
     List<String> sendSync(ZooKeeper zk) throws KeeperException, InterruptedException {
-      return zk.getChildren(path, false);
+      return checkSize(path, zk.getChildren(path, false));
+    }
+
+    @Override
+    CompletableFuture<Void> checkBeforeResend(ZooKeeper zk) {
+      return probeChildren(zk, path);
     }
 
     @Override
@@ -87,7 +98,11 @@ public final class Calls {
       CompletableFuture<List<String>> f = new CompletableFuture<>();
       zk.getChildren(path, false, (rc, p, ctx, children) -> {
         if (rc == 0) {
-          f.complete(children);
+          try {
+            f.complete(checkSize(path, children));
+          } catch (ZkResponseTooLargeException e) {
+            f.completeExceptionally(e);
+          }
         } else {
           f.completeExceptionally(error(rc, path));
         }
@@ -372,6 +387,67 @@ public final class Calls {
       }, null);
       return f;
     }
+  }
+
+  /** The client's {@code jute.maxbuffer}, read once. */
+  static final int MAX_BUFFER = SessionClientConfig.maxBuffer();
+
+  /**
+   * A list of children whose answer was over {@code jute.maxbuffer} (it arrived only because the pool's sockets take
+   * more, see {@link SessionClientConfig}) fails its call alone, clearly, and is not retried.
+   */
+  static List<String> checkSize(String path, List<String> children) {
+    long bytes = 4;
+    for (String child : children) {
+      bytes += 4 + child.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    }
+    if (bytes > MAX_BUFFER) {
+      throw tooLarge("getChildren", path, bytes, "its " + children.size() + " children", false);
+    }
+    return children;
+  }
+
+  private static ZkResponseTooLargeException tooLarge(String op, String path, long bytes, String what,
+      boolean lowerBound) {
+    return new ZkResponseTooLargeException(path, op + " " + path + ": the answer (" + what + ", "
+        + (lowerBound ? "at least " : "") + bytes + " bytes) is larger than the client's jute.maxbuffer of "
+        + MAX_BUFFER + " bytes; not retried. Raise the jute.maxbuffer system property, or read less per call",
+        bytes, MAX_BUFFER);
+  }
+
+  /**
+   * Before a read of a node's data is sent again after its connection dropped: an answer over the client's limit
+   * drops the connection every time, for every lease on it, so a node whose data is that large fails the call here.
+   */
+  static CompletableFuture<Void> probeData(ZooKeeper zk, String path) {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    zk.exists(path, false, (rc, p, ctx, stat) -> {
+      if (rc == 0 && stat.getDataLength() > MAX_BUFFER) {
+        f.completeExceptionally(tooLarge("getData", path, stat.getDataLength(), "the node's data", false));
+      } else if (rc == 0 || rc == Code.NONODE.intValue()) {
+        f.complete(null);
+      } else {
+        f.completeExceptionally(ZkCall.error(rc, path));
+      }
+    }, null);
+    return f;
+  }
+
+  /** As {@link #probeData}, for the list of children: each name takes at least 5 bytes of the answer. */
+  static CompletableFuture<Void> probeChildren(ZooKeeper zk, String path) {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    zk.exists(path, false, (rc, p, ctx, stat) -> {
+      long atLeast = rc == 0 ? 4 + 5L * stat.getNumChildren() : 0;
+      if (rc == 0 && atLeast > SessionClientConfig.receiveLimit()) {
+        f.completeExceptionally(tooLarge("getChildren", path, atLeast, "its " + stat.getNumChildren() + " children",
+            true));
+      } else if (rc == 0 || rc == Code.NONODE.intValue()) {
+        f.complete(null);
+      } else {
+        f.completeExceptionally(ZkCall.error(rc, path));
+      }
+    }, null);
+    return f;
   }
 
   static boolean isSequentialCreate(Op op) {

@@ -91,12 +91,27 @@ final class EnsembleSessions implements dev.zksdk.metrics.EnsembleView {
     return runner.retry();
   }
 
-  /** The session for a new lease: round robin, so leases spread evenly. Starts every session on first use. */
+  /**
+   * The session for a new lease: the one with the fewest leases (ties taken in turn, so leases spread evenly) among
+   * those connected or still making their first connection, so a session that lost its connection costs new leases
+   * nothing while another is usable; round robin when none is. Starts every session on first use.
+   */
   SharedSession pick() {
     for (SharedSession s : sessions) {
       s.start();
     }
-    return sessions[Math.floorMod(next.getAndIncrement(), sessions.length)];
+    int offset = Math.floorMod(next.getAndIncrement(), sessions.length);
+    SharedSession best = null;
+    int bestLeases = Integer.MAX_VALUE;
+    for (int i = 0; i < sessions.length; i++) {
+      SharedSession s = sessions[(offset + i) % sessions.length];
+      boolean usable = s.isConnected() || (s.state() == dev.zksdk.SessionState.CONNECTING && !s.isKnownUnreachable());
+      if (usable && s.leases() < bestLeases) {
+        best = s;
+        bestLeases = s.leases();
+      }
+    }
+    return best != null ? best : sessions[offset];
   }
 
   SharedSession[] sessions() {

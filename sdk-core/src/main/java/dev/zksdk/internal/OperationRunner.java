@@ -43,6 +43,7 @@ public final class OperationRunner {
   private final CircuitBreaker breaker;
   private final Bulkhead bulkhead;
   private final Retry retry;
+  private final Deadlines deadlines;
   private volatile dev.zksdk.metrics.MetricsTracker metrics = dev.zksdk.metrics.MetricsTracker.NONE;
   private volatile String metricsEnsemble;
   private final java.util.concurrent.atomic.AtomicLong completedWriteZxid = new java.util.concurrent.atomic.AtomicLong();
@@ -57,6 +58,7 @@ public final class OperationRunner {
     this.config = config;
     this.policy = policy;
     this.scheduler = scheduler;
+    this.deadlines = new Deadlines(scheduler);
     this.breaker = CircuitBreaker.of(name, CircuitBreakerConfig.custom()
         .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
         .slidingWindowSize(policy.breakerSlidingWindow())
@@ -152,6 +154,14 @@ public final class OperationRunner {
         result.completeExceptionally(failure);
       }
     });
+    if (!result.isDone()) {
+      // Ends by the deadline even when ZooKeeper holds the request longer (a server that stopped answering).
+      deadlines.watch(result, state.deadlineNanos, () -> {
+        Throwable failure = deadlineFailure(call, state);
+        record(call, state, startNanos, failure);
+        return failure;
+      });
+    }
     return result;
   }
 
@@ -162,19 +172,27 @@ public final class OperationRunner {
       out.completeExceptionally(finalConnectionFailure(call, state));
       return out;
     }
+    if (session.connectedHandle() == null && session.isKnownUnreachable()) {
+      out.completeExceptionally(unreachable(call, state, session, true));
+      return out;
+    }
     Duration wait = Duration.ofNanos(Math.min(remainingNanos, config.connectionTimeout().toNanos()));
     session.awaitConnected(wait).whenComplete((zk, waitError) -> {
       if (waitError != null) {
         Throwable cause = unwrap(waitError);
         if (cause instanceof TimeoutException) {
           state.lastWasNotConnected = true;
-          retryOrFail(out, call, state, Code.CONNECTIONLOSS);
+          if (wait.compareTo(config.connectionTimeout()) >= 0) {
+            session.markUnreachable();
+          }
+          out.completeExceptionally(unreachable(call, state, session, false));
         } else {
           out.completeExceptionally(cause);
         }
         return;
       }
       state.lastWasNotConnected = false;
+      state.everConnected = true;
       ZkSessionExpiredException expired = sessionChanged(call, state, zk);
       if (expired != null) {
         out.completeExceptionally(expired);
@@ -221,6 +239,20 @@ public final class OperationRunner {
       });
       return;
     }
+    if (state.readLost) {
+      CompletableFuture<Void> check = call.checkBeforeResend(zk);
+      state.readLost = false;
+      if (check != null) {
+        check.whenComplete((v, error) -> {
+          if (error != null) {
+            onFailure(out, call, state, unwrap(error), false);
+          } else {
+            run(session, call, state, zk, out);
+          }
+        });
+        return;
+      }
+    }
     if (!call.isWrite() && call.readAfterZxid > 0 && session.seenZxid(zk) < call.readAfterZxid) {
       session.catchUp(zk, call.readAfterZxid, this::completedWriteZxid).whenComplete((v, error) -> {
         if (error != null) {
@@ -239,14 +271,17 @@ public final class OperationRunner {
       state.sentAfterZxid = lastZxid(zk);
       state.sentSession = zk.getSessionId();
     }
+    state.inFlight = true;
     CompletableFuture<T> sent;
     try {
       sent = call.send(zk);
     } catch (RuntimeException e) {
+      state.inFlight = false;
       out.completeExceptionally(e);
       return;
     }
     sent.whenComplete((value, error) -> {
+      state.inFlight = false;
       if (error == null) {
         succeed(out, call, zk, value);
       } else {
@@ -311,10 +346,13 @@ public final class OperationRunner {
     decorated = CircuitBreaker.decorateCheckedSupplier(breaker, decorated);
     decorated = Bulkhead.decorateCheckedSupplier(bulkhead, decorated);
     T value;
+    Deadlines.Caller watched = deadlines.begin(state.deadlineNanos);
     try {
       value = decorated.get();
     } catch (Throwable error) {
-      Throwable failure = translate(error, call);
+      // Past its deadline the call was interrupted wherever it waited (in ZooKeeper, in a retry's backoff): that,
+      // not whatever the interrupt made of it, is its outcome.
+      Throwable failure = deadlines.end(watched) ? deadlineFailure(call, state) : translate(error, call);
       record(call, state, startNanos, failure);
       if (failure instanceof ZkInterruptedException) {
         Thread.currentThread().interrupt();
@@ -327,6 +365,7 @@ public final class OperationRunner {
       }
       throw new IllegalStateException(failure);
     }
+    deadlines.end(watched); // a success at the very deadline stands; a late interrupt is cleared
     record(call, state, startNanos, null);
     return value;
   }
@@ -338,6 +377,9 @@ public final class OperationRunner {
     }
     ZooKeeper zk = session.connectedHandle();
     if (zk == null) {
+      if (session.isKnownUnreachable()) {
+        throw unreachable(call, state, session, true);
+      }
       Duration wait = Duration.ofNanos(Math.min(remainingNanos, config.connectionTimeout().toNanos()));
       try {
         zk = session.awaitConnected(wait).get();
@@ -347,19 +389,21 @@ public final class OperationRunner {
         Throwable cause = unwrap(e);
         if (cause instanceof TimeoutException) {
           state.lastWasNotConnected = true;
-          CompletableFuture<T> out = new CompletableFuture<>();
-          retryOrFail(out, call, state, Code.CONNECTIONLOSS);
-          return joinAttempt(out, call);
+          if (wait.compareTo(config.connectionTimeout()) >= 0) {
+            session.markUnreachable();
+          }
+          throw unreachable(call, state, session, false);
         }
         throw cause instanceof RuntimeException ? (RuntimeException) cause : new IllegalStateException(cause);
       }
     }
     state.lastWasNotConnected = false;
+    state.everConnected = true;
     ZkSessionExpiredException expired = sessionChanged(call, state, zk);
     if (expired != null) {
       throw expired;
     }
-    if (state.lostInFlight
+    if (state.lostInFlight || state.readLost
         || (!call.isWrite() && call.readAfterZxid > 0 && session.seenZxid(zk) < call.readAfterZxid)) {
       // Rare: a lost write is checked, or a read waits for a sync; both asynchronous.
       CompletableFuture<T> out = new CompletableFuture<>();
@@ -370,13 +414,16 @@ public final class OperationRunner {
       state.sentAfterZxid = lastZxid(zk);
       state.sentSession = zk.getSessionId();
     }
+    state.inFlight = true;
     try {
       T value = call.sendSync(zk);
+      state.inFlight = false;
       if (call.isWrite()) {
         writeCompleted(zk);
       }
       return value;
     } catch (KeeperException e) {
+      state.inFlight = false;
       // The same classification as the asynchronous path.
       CompletableFuture<T> out = new CompletableFuture<>();
       onFailure(out, call, state, e, true);
@@ -419,6 +466,8 @@ public final class OperationRunner {
       case OPERATIONTIMEOUT:
         if (call.isWrite() && sent) {
           state.lostInFlight = true; // it may have been applied: the next attempt reads the server first
+        } else if (sent) {
+          state.readLost = true; // the next attempt checks the answer fits before asking again
         }
         state.lastCode = code;
         retryOrFail(out, call, state, code);
@@ -468,6 +517,47 @@ public final class OperationRunner {
     }
   }
 
+  /**
+   * No session connected within the connection timeout (or the session is known to be unreachable): fail now rather
+   * than wait again. Counted by the breaker as the ensemble being unreachable.
+   */
+  private ZkException unreachable(ZkCall<?> call, CallState state, SharedSession session, boolean known) {
+    if (call.isWrite() && state.lostInFlight) {
+      return outcomeUnknown(call, "no session to " + config.connectString() + " connected again within the "
+          + "connection timeout to read the server's state", new Unreachable());
+    }
+    Throwable why = session.lastHandleFailure();
+    return new ZkUnavailableException(call.path, call.name + " " + call.path + ": " + (known
+        ? "the ensemble " + config.connectString() + " is unreachable (no session connected for "
+            + session.unreachableForMillis() + " ms); failing fast until a session connects"
+        : "no connected session to " + config.connectString() + " within the connection timeout of "
+            + config.connectionTimeout().toMillis() + " ms")
+        + (why == null ? "" : " (" + why.getMessage() + ")") + "; nothing was sent", new Unreachable());
+  }
+
+  /** The deadline passed with the call still waiting (for an answer, a connection or a retry). */
+  private ZkException deadlineFailure(ZkCall<?> call, CallState state) {
+    boolean unknown = call.isWrite() && (state.lostInFlight || state.inFlight);
+    if (!state.everConnected && !unknown) {
+      return new ZkUnavailableException(call.path, call.name + " " + call.path + ": no connected session to "
+          + config.connectString() + " within the operation timeout of " + policy.operationTimeout().toMillis()
+          + " ms; nothing was sent", new Unreachable());
+    }
+    return new ZkConnectionLossException(Code.OPERATIONTIMEOUT, call.path, call.name + " " + call.path
+        + ": no answer within the operation timeout of " + policy.operationTimeout().toMillis() + " ms ("
+        + (state.attempts + 1) + " attempts)" + (unknown ? "; the write may or may not have been applied" : ""),
+        unknown, null);
+  }
+
+  /** Marks a failure as "the ensemble is unreachable", the only kind the breaker counts. */
+  static final class Unreachable extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    Unreachable() {
+      super("the ensemble is unreachable", null, false, false);
+    }
+  }
+
   private ZkException finalConnectionFailure(ZkCall<?> call, CallState state) {
     boolean unknown = call.isWrite() && state.lostInFlight;
     if (state.lastWasNotConnected && !unknown) {
@@ -501,10 +591,22 @@ public final class OperationRunner {
     return e;
   }
 
+  /**
+   * What opens the breaker: the ensemble unreachable (no session connected within the connection timeout). Calls cut
+   * by a connection change or a hung server, after which the pool reconnects elsewhere, do not: the pool has already
+   * routed around them.
+   */
   static boolean isEnsembleFailure(Throwable t) {
     Throwable e = unwrap(t);
-    return e instanceof ZkConnectionLossException
-        || (e instanceof ZkUnavailableException && !(e.getCause() instanceof BulkheadFullException));
+    return e instanceof dev.zksdk.ZkException && e.getCause() instanceof Unreachable;
+  }
+
+  /** A session of this ensemble connected: the ensemble is reachable, so a breaker opened meanwhile closes now. */
+  void connected() {
+    CircuitBreaker.State s = breaker.getState();
+    if (s == CircuitBreaker.State.OPEN || s == CircuitBreaker.State.HALF_OPEN) {
+      breaker.transitionToClosedState();
+    }
   }
 
   public static Throwable unwrap(Throwable t) {
@@ -542,6 +644,11 @@ public final class OperationRunner {
     volatile boolean lostInFlight;
     volatile long sentAfterZxid;
     volatile long sentSession;
+    /** An attempt was sent and has no answer yet. */
+    volatile boolean inFlight;
+    volatile boolean everConnected;
+    /** A read's attempt was lost with the connection: the next one checks its answer fits first. */
+    volatile boolean readLost;
     volatile boolean lastWasNotConnected;
     volatile long sessionId;
     volatile Code lastCode;

@@ -318,6 +318,11 @@ final class RealLease implements ZkLease {
   private static ZkCall<CachedNode> nodeCall(String path) {
     return new ZkCall<>("getData", path, ZkCall.Kind.READ, false) {
       @Override
+      CompletableFuture<Void> checkBeforeResend(ZooKeeper zk) {
+        return Calls.probeData(zk, path);
+      }
+
+      @Override
       CompletableFuture<CachedNode> send(ZooKeeper zk) {
         CompletableFuture<CachedNode> f = new CompletableFuture<>();
         zk.getData(path, false, (rc, p, ctx, data, stat) -> {
@@ -358,7 +363,7 @@ final class RealLease implements ZkLease {
   @Override
   public void close() {
     if (closed.compareAndSet(false, true)) {
-      pool.leaseClosed();
+      pool.leaseClosed(session);
     }
   }
 

@@ -104,6 +104,12 @@ public final class RealSessionPool {
         throw new ZkUnavailableException(null, "no connected session to " + config.connectString()
             + " and its circuit breaker is open; failing fast", null);
       }
+      if (session.isKnownUnreachable()) {
+        Throwable why = session.lastHandleFailure();
+        throw new ZkUnavailableException(null, "the ensemble " + config.connectString() + " is unreachable (no "
+            + "session connected for " + session.unreachableForMillis() + " ms); failing fast until a session "
+            + "connects" + (why == null ? "" : ": " + why.getMessage()), why);
+      }
       boolean connected;
       try {
         connected = session.blockUntilConnected(config.connectionTimeout());
@@ -113,6 +119,7 @@ public final class RealSessionPool {
             + config.connectString(), e);
       }
       if (!connected) {
+        session.markUnreachable();
         Throwable why = session.lastHandleFailure();
         throw new ZkUnavailableException(null, "no session to " + config.connectString() + " connected within "
             + "the connection timeout of " + config.connectionTimeout().toMillis() + " ms"
@@ -121,6 +128,7 @@ public final class RealSessionPool {
     }
     checkOpen();
     activeLeases.incrementAndGet();
+    session.leaseOpened();
     return new RealLease(this, session, ensemble.runner(), maxDataBytes);
   }
 
@@ -191,8 +199,9 @@ public final class RealSessionPool {
     return closed;
   }
 
-  void leaseClosed() {
+  void leaseClosed(SharedSession session) {
     activeLeases.decrementAndGet();
+    session.leaseClosed();
   }
 
   void sessionOpened() {

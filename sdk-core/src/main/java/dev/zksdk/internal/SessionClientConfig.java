@@ -89,7 +89,26 @@ public final class SessionClientConfig extends ZKClientConfig {
     if (netty) {
       c.setProperty(ZOOKEEPER_CLIENT_CNXN_SOCKET, ClientCnxnSocketNetty.class.getName());
     }
+    // A packet over the socket's limit makes ZooKeeper drop the connection, for every lease on it, and a retry does it
+    // again. The socket takes up to RECEIVE_FACTOR times jute.maxbuffer, so that an oversized answer (the children of
+    // a huge node) arrives and fails its own call alone (ZkResponseTooLargeException) instead.
+    c.setProperty(JUTE_MAXBUFFER, Integer.toString(receiveLimit()));
     return c;
+  }
+
+  /** How many times {@code jute.maxbuffer} a session's socket accepts, up to {@link #RECEIVE_CAP}. */
+  static final int RECEIVE_FACTOR = 16;
+  static final int RECEIVE_CAP = 256 * 1024 * 1024;
+
+  /** The client's limit on data and answers: {@code jute.maxbuffer} as ZooKeeper reads it (1,048,575 unless set). */
+  public static int maxBuffer() {
+    return new ZKClientConfig().getInt(JUTE_MAXBUFFER, CLIENT_MAX_PACKET_LENGTH_DEFAULT);
+  }
+
+  /** The largest packet a pooled session's socket reads. */
+  static int receiveLimit() {
+    int limit = maxBuffer();
+    return (int) Math.max(limit, Math.min((long) limit * RECEIVE_FACTOR, RECEIVE_CAP));
   }
 
   private static String chars(char[] password) {

@@ -73,6 +73,15 @@ public final class SharedSession {
    * checks the thread's retry-loop state and background errors on every call); null when disconnected or closed.
    */
   private volatile ZooKeeper liveHandle;
+  /** Sampling of the live handle's received-packet count: when the ensemble was last heard from. */
+  private volatile java.util.concurrent.ScheduledFuture<?> contactSampler;
+  private volatile java.util.concurrent.ScheduledFuture<?> expiryCheck;
+  private volatile long lastReceived = -1;
+  private volatile long lastContactNanos;
+  /** Set just before the pool expires the session itself; read by the LOST event that follows. */
+  private volatile boolean expiringOnClient;
+  /** Since when (nanoTime) no session connected within the connection timeout; 0 while reachable. */
+  private volatile long unreachableSince;
   /** The watcher of the newest handle: events of older handles no longer change this session's state. */
   private volatile HandleWatcher currentWatcher;
   /**
@@ -126,6 +135,13 @@ public final class SharedSession {
     }
     GuardedZookeeperClient.asPool(client::start);
     guarded = client.usingNamespace(null);
+    long period = contactSamplePeriod().toMillis();
+    try {
+      contactSampler = pool.scheduler().scheduleWithFixedDelay(this::sampleContact, period, period,
+          TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // the pool is closing
+    }
   }
 
   /**
@@ -259,6 +275,10 @@ public final class SharedSession {
           }
           sessionId = newId;
           liveHandle = zk;
+          unreachableSince = 0;
+          lastContactNanos = System.nanoTime();
+          lastReceived = zk instanceof BudgetedZooKeeper ? ((BudgetedZooKeeper) zk).receivedPackets() : -1;
+          cancelExpiryCheck();
           next = keeperState == Watcher.Event.KeeperState.ConnectedReadOnly
               ? SessionState.READ_ONLY
               : previous == SessionState.CONNECTING ? SessionState.CONNECTED : SessionState.RECONNECTED;
@@ -272,6 +292,7 @@ public final class SharedSession {
           next = SessionState.SUSPENDED;
           liveHandle = null;
           resetSignal();
+          scheduleExpiryCheck(watcher, previousId);
           break;
         case Expired:
           if (previous == SessionState.LOST) {
@@ -280,14 +301,17 @@ public final class SharedSession {
           next = SessionState.LOST;
           liveHandle = null;
           resetSignal();
+          cancelExpiryCheck();
           break;
         default:
           return;
       }
       state = next;
       boolean down = next == SessionState.SUSPENDED || next == SessionState.LOST;
+      boolean byClient = next == SessionState.LOST && expiringOnClient;
+      expiringOnClient = false;
       event = new SessionEvent(config.connectString(), index, previous, next, previousId, newId,
-          down ? null : negotiatedTimeout, down ? null : server, Instant.now());
+          down ? null : negotiatedTimeout, down ? null : server, Instant.now(), byClient);
       if (fresh) {
         reportClampOnce(newId);
       }
@@ -301,6 +325,10 @@ public final class SharedSession {
     }
     if (event.state() == SessionState.CONNECTED || event.state() == SessionState.RECONNECTED
         || event.state() == SessionState.READ_ONLY) {
+      OperationRunner r = runner;
+      if (r != null) {
+        r.connected();
+      }
       recovery.onConnected(previousId, newId, System.nanoTime());
     } else if (event.state() == SessionState.SUSPENDED || event.state() == SessionState.LOST) {
       recovery.onSuspended();
@@ -373,6 +401,11 @@ public final class SharedSession {
       liveHandle = null;
     }
     recovery.close();
+    java.util.concurrent.ScheduledFuture<?> sampler = contactSampler;
+    if (sampler != null) {
+      sampler.cancel(false);
+    }
+    cancelExpiryCheck();
     if (saslSection != null) {
       JaasSections.release(config.sasl());
     }
@@ -580,6 +613,110 @@ public final class SharedSession {
       }
       curator.process(event);
     }
+  }
+
+  private final java.util.concurrent.atomic.AtomicInteger leases = new java.util.concurrent.atomic.AtomicInteger();
+
+  /** Leases pinned to this session and not closed. */
+  int leases() {
+    return leases.get();
+  }
+
+  void leaseOpened() {
+    leases.incrementAndGet();
+  }
+
+  void leaseClosed() {
+    leases.decrementAndGet();
+  }
+
+  // ---------------------------------------------------------------- client-side expiry
+
+  /** How often the live handle's received-packet count is read: a twentieth of the session timeout, 20–100 ms. */
+  private Duration contactSamplePeriod() {
+    long millis = config.sessionTimeout().toMillis() / 20;
+    return Duration.ofMillis(Math.max(20, Math.min(100, millis)));
+  }
+
+  /** While connected: notes when the ensemble was last heard from (any packet: a reply, a ping's answer). */
+  private void sampleContact() {
+    ZooKeeper zk = liveHandle;
+    if (!(zk instanceof BudgetedZooKeeper) || closed) {
+      return;
+    }
+    long n = ((BudgetedZooKeeper) zk).receivedPackets();
+    if (n >= 0 && n != lastReceived) {
+      lastReceived = n;
+      lastContactNanos = System.nanoTime();
+    }
+  }
+
+  /**
+   * The connection was lost: the server expires the session once the session timeout has passed since it last heard
+   * from this client, and no server can say so while none is reachable (Curator would only declare it a session
+   * timeout after the disconnect, which comes up to two thirds of a timeout after the last contact). So the pool
+   * declares it itself at the last contact plus the negotiated timeout (plus two sampling periods): no later than the
+   * server's own expiry by more than that margin, and never earlier than it by more than the server's tick.
+   */
+  private void scheduleExpiryCheck(HandleWatcher watcher, long sid) {
+    if (lastReceived < 0 || negotiatedTimeout == null || sid == 0) {
+      return; // the count cannot be read: Curator's timer decides
+    }
+    long dueNanos = lastContactNanos + negotiatedTimeout.toNanos() + 2 * contactSamplePeriod().toNanos();
+    long delay = Math.max(0, dueNanos - System.nanoTime());
+    cancelExpiryCheck();
+    try {
+      expiryCheck = pool.scheduler().schedule(() -> expireOnClient(watcher, sid), delay, TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // the pool is closing
+    }
+  }
+
+  private void cancelExpiryCheck() {
+    java.util.concurrent.ScheduledFuture<?> f = expiryCheck;
+    if (f != null) {
+      f.cancel(false);
+    }
+  }
+
+  private void expireOnClient(HandleWatcher watcher, long sid) {
+    ZooKeeper zk;
+    synchronized (stateLock) {
+      if (closed || state != SessionState.SUSPENDED || sessionId != sid || watcher != currentWatcher) {
+        return;
+      }
+      zk = watcher.handleOrNull();
+      if (zk == null) {
+        return;
+      }
+      expiringOnClient = true;
+    }
+    log.warn("{}: no contact with the ensemble for the session timeout ({} ms) since the last one: session 0x{} has "
+        + "expired on the servers; declaring it lost", label, negotiatedTimeout.toMillis(), Long.toHexString(sid));
+    // As Curator does for its own timer: the handle ends as if the server had said so; Curator makes a new one.
+    zk.getTestable().injectSessionExpiration();
+  }
+
+  // ---------------------------------------------------------------- reachability
+
+  /** A caller waited the connection timeout and no session connected: calls fail fast until one does. */
+  void markUnreachable() {
+    if (unreachableSince == 0 && connectedHandle() == null) {
+      unreachableSince = System.nanoTime();
+      log.warn("{}: no session connected within the connection timeout of {} ms: calls fail fast until one does",
+          label, config.connectionTimeout().toMillis());
+    }
+  }
+
+  /** True while the ensemble is known unreachable: a connection timeout passed and no session connected since. */
+  public boolean isKnownUnreachable() {
+    return unreachableSince != 0;
+  }
+
+  long unreachableForMillis() {
+    long since = unreachableSince;
+    return since == 0 ? 0 : java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since)
+        + config.connectionTimeout().toMillis();
   }
 
   // ---------------------------------------------------------------- read-your-writes

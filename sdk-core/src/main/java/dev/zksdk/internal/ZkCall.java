@@ -68,6 +68,14 @@ public abstract class ZkCall<T> {
     return LossEvidence.read(zk, touchedPaths()).thenApply(evidence -> verdict(evidence, sentAfterZxid));
   }
 
+  /**
+   * For a read whose attempt was lost with the connection: a check made before it is sent again, or null for none.
+   * An answer too large for the client drops the connection each time it arrives; the check fails the call instead.
+   */
+  CompletableFuture<Void> checkBeforeResend(ZooKeeper zk) {
+    return null;
+  }
+
   /** The nodes whose state tells whether a lost attempt of this write was applied. */
   List<String> touchedPaths() {
     return List.of(path);

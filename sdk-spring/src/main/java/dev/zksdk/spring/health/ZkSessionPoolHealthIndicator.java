@@ -24,8 +24,9 @@ import org.springframework.boot.health.contributor.Health;
  * </ul>
  *
  * <p>Details: the pool's open sessions and active leases, and per ensemble (keyed by connect string) its sessions'
- * state, session id in hex, negotiated timeout and connected server, its open sessions, circuit-breaker state and
- * owned ephemerals. Never a credential.
+ * state, session id in hex, negotiated timeout and connected server, the sessions that are down while others are
+ * connected ({@code sessionsDown}), its open sessions, circuit-breaker state, owned and missing ephemerals. Never a
+ * credential.
  */
 public class ZkSessionPoolHealthIndicator extends AbstractHealthIndicator {
 
@@ -81,6 +82,16 @@ public class ZkSessionPoolHealthIndicator extends AbstractHealthIndicator {
     d.put("openSessions", ensemble.openSessions());
     d.put("connectedSessions", ensemble.connectedSessions());
     d.put("circuitBreaker", ensemble.circuitBreakerState());
+    List<String> down = new ArrayList<>();
+    for (SessionStatus s : ensemble.sessions()) {
+      if (s.open() && !s.connected()) {
+        down.add("session " + s.index() + ": " + s.state());
+      }
+    }
+    if (!down.isEmpty()) {
+      // Leases go to the connected sessions meanwhile; listed so that a partial outage shows before it is total.
+      d.put("sessionsDown", down);
+    }
     d.put("ownedEphemerals", ensemble.ownedEphemerals());
     d.put("missingEphemerals", ensemble.missingEphemerals());
     d.put("requestedSessionTimeout", ensemble.requestedSessionTimeout().toString());
