@@ -397,7 +397,7 @@ public final class Calls {
    * more, see {@link SessionClientConfig}) fails its call alone, clearly, and is not retried.
    */
   static List<String> checkSize(String path, List<String> children) {
-    long bytes = 4;
+    long bytes = 16 + 4; // as ZooKeeper counts the packet: the reply header, the list's length, then each name
     for (String child : children) {
       bytes += 4 + child.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
     }
@@ -437,7 +437,7 @@ public final class Calls {
   static CompletableFuture<Void> probeChildren(ZooKeeper zk, String path) {
     CompletableFuture<Void> f = new CompletableFuture<>();
     zk.exists(path, false, (rc, p, ctx, stat) -> {
-      long atLeast = rc == 0 ? 4 + 5L * stat.getNumChildren() : 0;
+      long atLeast = rc == 0 ? 16 + 4 + 5L * stat.getNumChildren() : 0;
       if (rc == 0 && atLeast > SessionClientConfig.receiveLimit()) {
         f.completeExceptionally(tooLarge("getChildren", path, atLeast, "its " + stat.getNumChildren() + " children",
             true));

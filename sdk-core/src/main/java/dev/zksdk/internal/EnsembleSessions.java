@@ -39,6 +39,14 @@ final class EnsembleSessions implements dev.zksdk.metrics.EnsembleView {
     for (SharedSession s : sessions) {
       s.runner(runner);
     }
+    runner.ensembleConnected(() -> {
+      for (SharedSession s : sessions) {
+        if (s.isConnected()) {
+          return true;
+        }
+      }
+      return false;
+    });
   }
 
   @Override

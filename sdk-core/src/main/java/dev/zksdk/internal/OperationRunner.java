@@ -44,6 +44,8 @@ public final class OperationRunner {
   private final Bulkhead bulkhead;
   private final Retry retry;
   private final Deadlines deadlines;
+  /** True while some session of the ensemble is connected (set by the ensemble once its sessions exist). */
+  private volatile java.util.function.BooleanSupplier ensembleConnected = () -> false;
   private volatile dev.zksdk.metrics.MetricsTracker metrics = dev.zksdk.metrics.MetricsTracker.NONE;
   private volatile String metricsEnsemble;
   private final java.util.concurrent.atomic.AtomicLong completedWriteZxid = new java.util.concurrent.atomic.AtomicLong();
@@ -522,9 +524,12 @@ public final class OperationRunner {
    * than wait again. Counted by the breaker as the ensemble being unreachable.
    */
   private ZkException unreachable(ZkCall<?> call, CallState state, SharedSession session, boolean known) {
+    // The breaker counts it only when the whole ensemble is unreachable: while another session of the ensemble is
+    // connected, one session's lost link must not make every lease fail fast.
+    Exception marker = ensembleConnected.getAsBoolean() ? new SessionUnreachable() : new Unreachable();
     if (call.isWrite() && state.lostInFlight) {
       return outcomeUnknown(call, "no session to " + config.connectString() + " connected again within the "
-          + "connection timeout to read the server's state", new Unreachable());
+          + "connection timeout to read the server's state", marker);
     }
     Throwable why = session.lastHandleFailure();
     return new ZkUnavailableException(call.path, call.name + " " + call.path + ": " + (known
@@ -532,7 +537,7 @@ public final class OperationRunner {
             + session.unreachableForMillis() + " ms); failing fast until a session connects"
         : "no connected session to " + config.connectString() + " within the connection timeout of "
             + config.connectionTimeout().toMillis() + " ms")
-        + (why == null ? "" : " (" + why.getMessage() + ")") + "; nothing was sent", new Unreachable());
+        + (why == null ? "" : " (" + why.getMessage() + ")") + "; nothing was sent", marker);
   }
 
   /** The deadline passed with the call still waiting (for an answer, a connection or a retry). */
@@ -547,6 +552,15 @@ public final class OperationRunner {
         + ": no answer within the operation timeout of " + policy.operationTimeout().toMillis() + " ms ("
         + (state.attempts + 1) + " attempts)" + (unknown ? "; the write may or may not have been applied" : ""),
         unknown, null);
+  }
+
+  /** Marks a failure as "this session cannot connect, but another session of the ensemble is connected". */
+  static final class SessionUnreachable extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    SessionUnreachable() {
+      super("this session cannot connect; another session of the ensemble is connected", null, false, false);
+    }
   }
 
   /** Marks a failure as "the ensemble is unreachable", the only kind the breaker counts. */
@@ -599,6 +613,10 @@ public final class OperationRunner {
   static boolean isEnsembleFailure(Throwable t) {
     Throwable e = unwrap(t);
     return e instanceof dev.zksdk.ZkException && e.getCause() instanceof Unreachable;
+  }
+
+  void ensembleConnected(java.util.function.BooleanSupplier connected) {
+    this.ensembleConnected = connected;
   }
 
   /** A session of this ensemble connected: the ensemble is reachable, so a breaker opened meanwhile closes now. */
