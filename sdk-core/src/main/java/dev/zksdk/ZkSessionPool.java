@@ -1,7 +1,7 @@
 package dev.zksdk;
 
 import dev.zksdk.hosts.HostsConfig;
-import dev.zksdk.internal.RealSessionPool;
+import dev.zksdk.internal.pool.RealSessionPool;
 import dev.zksdk.internal.Validation;
 import java.time.Duration;
 import java.util.ArrayList;

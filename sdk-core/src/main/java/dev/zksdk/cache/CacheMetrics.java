@@ -1,5 +1,7 @@
 package dev.zksdk.cache;
 
+import dev.zksdk.internal.cache.WatchedCache;
+
 import dev.zksdk.internal.Validation;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;

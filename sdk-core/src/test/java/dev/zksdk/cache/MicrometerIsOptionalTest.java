@@ -1,5 +1,7 @@
 package dev.zksdk.cache;
 
+import dev.zksdk.internal.cache.WatchedCache;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -32,7 +34,7 @@ class MicrometerIsOptionalTest {
       }
     }
     assertThat(referring).containsExactly("CacheMetrics.class");
-    for (Class<?> c : List.of(dev.zksdk.ZkLease.class, Class.forName("dev.zksdk.internal.RealLease"))) {
+    for (Class<?> c : List.of(dev.zksdk.ZkLease.class, Class.forName("dev.zksdk.internal.pool.RealLease"))) {
       assertThat(refersToMicrometer(classFile(c))).as(c.getName()).isFalse();
     }
   }

@@ -1,5 +1,7 @@
 package dev.zksdk.cache;
 
+import dev.zksdk.internal.cache.WatchedCache;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;

@@ -16,7 +16,7 @@ import dev.zksdk.ZkSessionPool;
 import dev.zksdk.diagnostics.DiagnosticsReport;
 import dev.zksdk.diagnostics.EnsembleDoctor;
 import dev.zksdk.hosts.HostsConfig;
-import dev.zksdk.internal.JaasSections;
+import dev.zksdk.internal.session.JaasSections;
 import dev.zksdk.testing.LogCapture;
 import dev.zksdk.testing.SecretScan;
 import dev.zksdk.testing.SecureServer;

@@ -1,0 +1,105 @@
+package dev.zksdk.internal;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import org.apache.zookeeper.AsyncCallback;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.KeeperException.Code;
+import org.apache.zookeeper.data.Stat;
+
+/**
+ * The SDK's one adapter from ZooKeeper's asynchronous callbacks to futures: each callback completes its future with
+ * the result on OK and with the {@link KeeperException} of the code otherwise (NONODE as null where the caller says
+ * absence is an answer). Callbacks run on ZooKeeper's event thread; so do dependent stages that are not given an
+ * executor.
+ */
+public final class ZkAsync {
+
+  private ZkAsync() {}
+
+  /** The exception for a non-OK result code. */
+  public static KeeperException error(int rc, String path) {
+    return KeeperException.create(Code.get(rc), path);
+  }
+
+  /** Unwraps the {@link CompletionException}s and {@link ExecutionException}s that futures add. */
+  public static Throwable unwrap(Throwable t) {
+    Throwable e = t;
+    while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
+      e = e.getCause();
+    }
+    return e;
+  }
+
+  /** For a call without a result (delete, sync, setACL, removeWatches...). */
+  public static AsyncCallback.VoidCallback done(CompletableFuture<Void> f, String path) {
+    return (rc, p, ctx) -> {
+      if (rc == 0) {
+        f.complete(null);
+      } else {
+        f.completeExceptionally(error(rc, path));
+      }
+    };
+  }
+
+  /** For exists: the stat, or null when there is no node. */
+  public static AsyncCallback.StatCallback statOrNull(CompletableFuture<Stat> f, String path) {
+    return (rc, p, ctx, stat) -> {
+      if (rc == 0) {
+        f.complete(stat);
+      } else if (rc == Code.NONODE.intValue()) {
+        f.complete(null);
+      } else {
+        f.completeExceptionally(error(rc, path));
+      }
+    };
+  }
+
+  /** For setData: the new stat. */
+  public static AsyncCallback.StatCallback stat(CompletableFuture<Stat> f, String path) {
+    return (rc, p, ctx, stat) -> {
+      if (rc == 0) {
+        f.complete(stat);
+      } else {
+        f.completeExceptionally(error(rc, path));
+      }
+    };
+  }
+
+  /** For create: the created path. */
+  public static AsyncCallback.StringCallback name(CompletableFuture<String> f, String path) {
+    return (rc, p, ctx, name) -> {
+      if (rc == 0) {
+        f.complete(name);
+      } else {
+        f.completeExceptionally(error(rc, path));
+      }
+    };
+  }
+
+  /** For getChildren: the names, or null when there is no node if {@code absentIsNull}. */
+  public static AsyncCallback.ChildrenCallback children(CompletableFuture<java.util.List<String>> f, String path,
+      boolean absentIsNull) {
+    return (rc, p, ctx, children) -> {
+      if (rc == 0) {
+        f.complete(children);
+      } else if (absentIsNull && rc == Code.NONODE.intValue()) {
+        f.complete(null);
+      } else {
+        f.completeExceptionally(error(rc, path));
+      }
+    };
+  }
+
+  /** Completes {@code target} as {@code source} completes. */
+  public static <T> void relay(CompletableFuture<T> source, CompletableFuture<T> target) {
+    source.whenComplete((v, e) -> {
+      if (e == null) {
+        target.complete(v);
+      } else {
+        target.completeExceptionally(unwrap(e));
+      }
+    });
+  }
+}

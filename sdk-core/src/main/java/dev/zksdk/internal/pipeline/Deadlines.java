@@ -1,0 +1,134 @@
+package dev.zksdk.internal.pipeline;
+
+import java.util.Iterator;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * Ends every call of a pool by its deadline, whatever ZooKeeper's own timers do (a server that stops answering keeps
+ * a request waiting until the client's read timeout, two thirds of the session timeout, which can be far past the
+ * operation timeout). A synchronous caller blocked in ZooKeeper is interrupted at its deadline and the interrupt is
+ * turned into the deadline's failure; an asynchronous call's result is completed with it. One sweep every
+ * {@link #TICK_MILLIS} ms on the pool's scheduler checks both, so a call ends at most a tick after its deadline.
+ *
+ * <p>Cheap on the call path: a synchronous call writes two volatile fields of its thread's own record; an asynchronous
+ * call is added to and removed from a concurrent set.
+ */
+final class Deadlines {
+
+  static final long TICK_MILLIS = 10;
+
+  private final Set<Caller> callers = ConcurrentHashMap.newKeySet();
+  private final ThreadLocal<Caller> mine = ThreadLocal.withInitial(this::register);
+  private final Set<Pending<?>> pending = ConcurrentHashMap.newKeySet();
+
+  Deadlines(ScheduledExecutorService scheduler) {
+    scheduler.scheduleWithFixedDelay(this::sweep, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  private Caller register() {
+    Caller c = new Caller(Thread.currentThread());
+    callers.add(c);
+    return c;
+  }
+
+  /**
+   * The calling thread starts a synchronous call that must end by {@code deadlineNanos}; null when this thread is
+   * already in one (the outer call's deadline governs).
+   */
+  Caller begin(long deadlineNanos) {
+    Caller c = mine.get();
+    if (c.state.get() != Caller.IDLE) {
+      return null;
+    }
+    c.deadlineNanos = deadlineNanos;
+    c.state.set(Caller.RUNNING);
+    return c;
+  }
+
+  /**
+   * The call of {@code c} ended. True when its deadline interrupted it: the interrupt is cleared here (it was ours),
+   * and the caller reports the deadline's failure whatever the interrupt made of the call.
+   */
+  boolean end(Caller c) {
+    if (c == null) {
+      return false;
+    }
+    if (c.state.compareAndSet(Caller.RUNNING, Caller.IDLE)) {
+      return false;
+    }
+    while (c.state.get() != Caller.INTERRUPTED) {
+      Thread.onSpinWait(); // the sweep is between its CAS and the interrupt: a few instructions
+    }
+    Thread.interrupted();
+    c.state.set(Caller.IDLE);
+    return true;
+  }
+
+  /** Completes {@code result} with {@code failure} at {@code deadlineNanos} unless it completed before. */
+  <T> void watch(CompletableFuture<T> result, long deadlineNanos, Supplier<Throwable> failure) {
+    Pending<T> p = new Pending<>(result, deadlineNanos, failure);
+    pending.add(p);
+    result.whenComplete((v, e) -> pending.remove(p));
+  }
+
+  private void sweep() {
+    long now = System.nanoTime();
+    for (Iterator<Caller> it = callers.iterator(); it.hasNext(); ) {
+      Caller c = it.next();
+      if (!c.thread.isAlive()) {
+        it.remove();
+        continue;
+      }
+      if (c.state.get() == Caller.RUNNING && now - c.deadlineNanos >= 0
+          && c.state.compareAndSet(Caller.RUNNING, Caller.EXPIRED)) {
+        c.thread.interrupt();
+        c.state.set(Caller.INTERRUPTED);
+      }
+    }
+    for (Pending<?> p : pending) {
+      if (now - p.deadlineNanos >= 0) {
+        p.expire();
+      }
+    }
+  }
+
+  /** One thread's synchronous call in progress. */
+  static final class Caller {
+    static final int IDLE = 0;
+    static final int RUNNING = 1;
+    static final int EXPIRED = 2;
+    static final int INTERRUPTED = 3;
+
+    final Thread thread;
+    final AtomicInteger state = new AtomicInteger(IDLE);
+    volatile long deadlineNanos;
+
+    Caller(Thread thread) {
+      this.thread = thread;
+    }
+  }
+
+  private static final class Pending<T> {
+    final CompletableFuture<T> result;
+    final long deadlineNanos;
+    final Supplier<Throwable> failure;
+
+    Pending(CompletableFuture<T> result, long deadlineNanos, Supplier<Throwable> failure) {
+      this.result = result;
+      this.deadlineNanos = deadlineNanos;
+      this.failure = failure;
+    }
+
+    void expire() {
+      if (!result.isDone()) {
+        result.completeExceptionally(failure.get());
+      }
+    }
+  }
+}

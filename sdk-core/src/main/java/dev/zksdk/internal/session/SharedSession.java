@@ -1,0 +1,944 @@
+package dev.zksdk.internal.session;
+
+import dev.zksdk.internal.DaemonThreads;
+import dev.zksdk.internal.pipeline.OperationRunner;
+
+import dev.zksdk.EnsembleConfig;
+import dev.zksdk.SessionEvent;
+import dev.zksdk.SessionState;
+import dev.zksdk.ZkAuthException;
+import dev.zksdk.hosts.BudgetedZooKeeper;
+import dev.zksdk.hosts.WeightedHostProvider;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.retry.BoundedExponentialBackoffRetry;
+import org.apache.curator.utils.ZookeeperFactory;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.client.ZKClientConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One long-lived pooled session: a Curator client whose ZooKeeper handle is replaced by Curator after expiry. Tracks
+ * the session id across those replacements, turns Curator's bare state changes into {@link SessionEvent}s that carry
+ * the previous state and ids, and starts the ordered recovery on every new session.
+ */
+public final class SharedSession implements dev.zksdk.internal.pipeline.Connection {
+
+  private static final Logger log = LoggerFactory.getLogger(SharedSession.class);
+
+  /** Everyone told of this session's state changes, in order: see {@link SessionEvents}. */
+  private final java.util.List<SessionEvents> subscribers = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final java.util.concurrent.ScheduledExecutorService scheduler;
+  private final EnsembleConfig config;
+  private final String label;
+  private final int index;
+  private final CuratorFramework client;
+  /** What lease holders get: a namespace view of {@link #client}, made once the client is started. */
+  private volatile CuratorFramework guarded;
+  /** SDK-internal reactions to this session's events (caches), in order; never user code. */
+  private final ExecutorService internalExecutor;
+  private final java.util.List<java.util.function.Consumer<SessionEvent>> internalListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final EnsembleFollower follower;
+  private final Object stateLock = new Object();
+
+  private volatile SessionState state = SessionState.CONNECTING;
+  private volatile long sessionId;
+  private volatile Duration negotiatedTimeout;
+  private volatile String server;
+  private volatile CompletableFuture<Void> connectedSignal = new CompletableFuture<>();
+  private volatile boolean started;
+  private volatile Throwable lastHandleFailure;
+  private volatile boolean closed;
+  private long clampReportedFor;
+  /** The JAAS section of this ensemble's SASL login, or null without SASL. */
+  private final String saslSection;
+  /** Set once when the server refuses the credentials (or the SASL login fails): final for this session. */
+  private volatile ZkAuthException authFailure;
+  /** Completes when the current handle's SASL authentication succeeded; fails when it was refused. */
+  private volatile CompletableFuture<Void> saslOutcome = CompletableFuture.completedFuture(null);
+  /** Why connecting timed out, when the pool could find out (a failed TLS handshake); cleared on connection. */
+  private volatile Throwable lastConnectFailure;
+  /**
+   * The handle of the last connection Curator reported, kept so that an operation need not ask Curator for it (which
+   * checks the thread's retry-loop state and background errors on every call); null when disconnected or closed.
+   */
+  private volatile ZooKeeper liveHandle;
+  /** Sampling of the live handle's received-packet count: when the ensemble was last heard from. */
+  private volatile java.util.concurrent.ScheduledFuture<?> contactSampler;
+  private volatile java.util.concurrent.ScheduledFuture<?> expiryCheck;
+  private volatile long lastReceived = -1;
+  private volatile long lastContactNanos;
+  /** Set just before the pool expires the session itself; read by the LOST event that follows. */
+  private volatile boolean expiringOnClient;
+  /** Since when (nanoTime) no session connected within the connection timeout; 0 while reachable. */
+  private volatile long unreachableSince;
+  /** The watcher of the newest handle: events of older handles no longer change this session's state. */
+  private volatile HandleWatcher currentWatcher;
+  /**
+   * Read-your-writes: the highest zxid a {@code sync} on {@code syncedSession} is known to have brought this
+   * session's server up to (beyond what its own replies show, {@link BudgetedZooKeeper#lastZxid()}).
+   */
+  private volatile long syncedZxid;
+  private volatile long syncedSession;
+  /** The sync in flight for read-your-writes, shared by every read that needs one; null when none. */
+  private final java.util.concurrent.atomic.AtomicReference<PendingSync> pendingSync =
+      new java.util.concurrent.atomic.AtomicReference<>();
+
+  /**
+   * @param poolName names the session's threads and log lines: {@code <poolName>-e<ensemble>-s<index>}
+   * @param handles makes the ZooKeeper handles (host selection)
+   * @param scheduler the pool's scheduler (expiry checks, contact sampling)
+   * @param servers the ensemble's server list, to follow membership changes into; null not to follow them
+   */
+  public SharedSession(String poolName, EnsembleConfig config, int ensembleNumber, int index,
+      ZookeeperFactory handles, java.util.concurrent.ScheduledExecutorService scheduler, EnsembleServers servers) {
+    this.config = config;
+    this.index = index;
+    this.label = poolName + "-e" + ensembleNumber + "-s" + index;
+    this.scheduler = scheduler;
+    CuratorFrameworkFactory.Builder builder = CuratorFrameworkFactory.builder()
+        .connectString(config.connectString())
+        .sessionTimeoutMs((int) config.sessionTimeout().toMillis())
+        .connectionTimeoutMs((int) config.connectionTimeout().toMillis())
+        // Only Curator recipes use Curator's own retry loop; the SDK's operations retry through resilience4j.
+        .retryPolicy(new BoundedExponentialBackoffRetry(50, 1000, 10))
+        .zookeeperFactory(new NamedZookeeperFactory(label, handles, this))
+        .threadFactory(DaemonThreads.numbered(label + "-curator"))
+        .ensembleTracker(false) // EnsembleFollower does it, on the live handle too
+        .waitForShutdownTimeoutMs(5_000);
+    for (EnsembleConfig.Auth auth : config.authorizations()) {
+      builder.authorization(auth.scheme(), auth.secret());
+    }
+    // Curator recipes run through lease.curator() create with the ensemble's ACL too.
+    builder.aclProvider(config.aclProvider());
+    this.saslSection = config.sasl() == null ? null : JaasSections.acquire(config.sasl());
+    this.client = builder.build();
+    // Lease holders get a namespace view of the client: its close() is refused, it is the framework type recipes such
+    // as CuratorCache need, and its getZookeeperClient() is the guard that refuses close and reset.
+    GuardedZookeeperClient.install(client);
+    this.internalExecutor = Executors.newSingleThreadExecutor(DaemonThreads.single(label + "-internal"));
+    this.follower = servers == null ? null : new EnsembleFollower(this, servers);
+  }
+
+  /** Starts connecting; idempotent. */
+  public void start() {
+    synchronized (stateLock) {
+      if (started || closed) {
+        return;
+      }
+      started = true;
+    }
+    GuardedZookeeperClient.asPool(client::start);
+    guarded = client.usingNamespace(null);
+    long period = contactSamplePeriod().toMillis();
+    try {
+      contactSampler = scheduler.scheduleWithFixedDelay(this::sampleContact, period, period,
+          TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // the pool is closing
+    }
+  }
+
+  /**
+   * Completes with the live ZooKeeper handle once connected (and, with SASL, authenticated), or fails with
+   * {@link TimeoutException}; fails at once with {@link ZkAuthException} after the server refused the credentials.
+   */
+  @Override
+  public CompletableFuture<ZooKeeper> awaitConnected(Duration timeout) {
+    ZooKeeper live = saslSection == null ? connectedHandle() : null;
+    if (live != null) {
+      return CompletableFuture.completedFuture(live);
+    }
+    ZkAuthException failed = authFailure;
+    if (failed != null) {
+      return CompletableFuture.failedFuture(failed);
+    }
+    CompletableFuture<ZooKeeper> connected = awaitConnection(timeout);
+    return saslSection == null ? connected : connected.thenCompose(zk -> awaitAuthenticated(zk, timeout));
+  }
+
+  /**
+   * ZooKeeper holds requests back while SASL runs and fails them if it fails; waiting here makes a lease taken
+   * during the first authentication fail with the reason instead of handing out a session that is about to.
+   */
+  private CompletableFuture<ZooKeeper> awaitAuthenticated(ZooKeeper zk, Duration timeout) {
+    CompletableFuture<Void> outcome = saslOutcome;
+    if (outcome.isDone() && !outcome.isCompletedExceptionally()) {
+      return CompletableFuture.completedFuture(zk);
+    }
+    return outcome.copy().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).thenApply(ignored -> zk);
+  }
+
+  private CompletableFuture<ZooKeeper> awaitConnection(Duration timeout) {
+    if (closed) {
+      return CompletableFuture.failedFuture(new IllegalStateException("the pool is closed"));
+    }
+    ZooKeeper live = connectedHandle();
+    if (live != null) {
+      return CompletableFuture.completedFuture(live);
+    }
+    CompletableFuture<Void> signal = connectedSignal;
+    live = connectedHandle();
+    if (live != null) {
+      return CompletableFuture.completedFuture(live);
+    }
+    // A copy per caller: each waits its own deadline, and one caller timing out does not fail the others.
+    return signal.copy().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).thenApply(ignored -> {
+      ZooKeeper zk = liveHandle;
+      return zk != null ? zk : currentHandle();
+    });
+  }
+
+  /** Blocks until connected, up to {@code timeout}; true when connected. */
+  public boolean blockUntilConnected(Duration timeout) throws InterruptedException {
+    try {
+      awaitConnected(timeout).get();
+      return true;
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof TimeoutException) {
+        explainConnectTimeout();
+        return false;
+      }
+      if (e.getCause() instanceof ZkAuthException) {
+        // The session's one failure, re-thrown with this caller's stack.
+        ZkAuthException failure = (ZkAuthException) e.getCause();
+        throw new ZkAuthException(failure.code(), failure.path(), failure.getMessage(), failure);
+      }
+      if (e.getCause() instanceof RuntimeException) {
+        throw (RuntimeException) e.getCause();
+      }
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+
+  /**
+   * ZooKeeper's client only logs a failed TLS handshake and tries again; one handshake of the pool's own finds out
+   * why, for the "no session connected" error.
+   */
+  private void explainConnectTimeout() {
+    if (config.tls() != null && !closed) {
+      Duration probeTimeout = config.connectionTimeout().compareTo(Duration.ofSeconds(5)) < 0
+          ? config.connectionTimeout() : Duration.ofSeconds(5);
+      Throwable why = TlsProbe.diagnose(config, probeTimeout);
+      if (why != null) {
+        lastConnectFailure = why;
+      }
+    }
+  }
+
+  /** The current ZooKeeper handle (it changes after expiry). */
+  public ZooKeeper currentHandle() {
+    try {
+      return client.getZookeeperClient().getZooKeeper();
+    } catch (Exception e) {
+      throw new IllegalStateException("no ZooKeeper handle for " + label, e);
+    }
+  }
+
+  /**
+   * Turns one handle's connection events into this session's state, on that handle's event thread, before Curator
+   * sees them. The session id comes from the handle the event is about, never from whichever handle is current by
+   * the time the event is handled, and events of a handle that has been replaced change nothing.
+   */
+  private void onHandleEvent(HandleWatcher watcher, Watcher.Event.KeeperState keeperState) {
+    SessionEvent event;
+    long previousId;
+    long newId;
+    boolean fresh = false;
+    ZooKeeper zk = null;
+    synchronized (stateLock) {
+      if (closed || authFailure != null || watcher != currentWatcher) {
+        return; // after an authentication failure only the pool's own LOST event stands
+      }
+      SessionState previous = state;
+      previousId = sessionId;
+      newId = previousId;
+      SessionState next;
+      switch (keeperState) {
+        case SyncConnected:
+        case ConnectedReadOnly:
+          zk = watcher.awaitHandle();
+          if (zk == null) {
+            return;
+          }
+          lastConnectFailure = null;
+          newId = zk.getSessionId();
+          negotiatedTimeout = Duration.ofMillis(zk.getSessionTimeout());
+          server = serverOf(zk);
+          if (newId != previousId) {
+            fresh = true;
+          }
+          sessionId = newId;
+          liveHandle = zk;
+          unreachableSince = 0;
+          lastContactNanos = System.nanoTime();
+          lastReceived = zk instanceof BudgetedZooKeeper ? ((BudgetedZooKeeper) zk).receivedPackets() : -1;
+          cancelExpiryCheck();
+          next = keeperState == Watcher.Event.KeeperState.ConnectedReadOnly
+              ? SessionState.READ_ONLY
+              : previous == SessionState.CONNECTING ? SessionState.CONNECTED : SessionState.RECONNECTED;
+          connectedSignal.complete(null);
+          break;
+        case Disconnected:
+          if (previous == SessionState.SUSPENDED || previous == SessionState.LOST
+              || previous == SessionState.CONNECTING) {
+            return;
+          }
+          next = SessionState.SUSPENDED;
+          liveHandle = null;
+          resetSignal();
+          scheduleExpiryCheck(watcher, previousId);
+          break;
+        case Expired:
+          if (previous == SessionState.LOST) {
+            return;
+          }
+          next = SessionState.LOST;
+          liveHandle = null;
+          resetSignal();
+          cancelExpiryCheck();
+          break;
+        default:
+          return;
+      }
+      state = next;
+      boolean down = next == SessionState.SUSPENDED || next == SessionState.LOST;
+      boolean byClient = next == SessionState.LOST && expiringOnClient;
+      expiringOnClient = false;
+      event = new SessionEvent(config.connectString(), index, previous, next, previousId, newId,
+          down ? null : negotiatedTimeout, down ? null : server, Instant.now(), byClient);
+      if (fresh) {
+        reportClampOnce(newId);
+      }
+    }
+    if (event.state() == SessionState.LOST || event.state() == SessionState.SUSPENDED) {
+      log.info("{}: {} (session 0x{})", label, event.state(), Long.toHexString(previousId));
+    } else {
+      log.info("{}: {} session 0x{} on {} (negotiated timeout {} ms){}", label, event.state(),
+          Long.toHexString(newId), event.server(), negotiatedTimeout.toMillis(),
+          fresh && previousId != 0 ? ", replacing expired session 0x" + Long.toHexString(previousId) : "");
+    }
+    publish(event);
+    publishInternal(event);
+    if (follower != null && zk != null) {
+      follower.follow(zk);
+    }
+  }
+
+  /** Tells every subscriber of {@code event}, in order; a subscriber that throws does not stop the others. */
+  private void publish(SessionEvent event) {
+    for (SessionEvents s : subscribers) {
+      try {
+        s.onStateChange(this, event);
+      } catch (RuntimeException e) {
+        log.warn("{}: a session subscriber threw on {}", label, event, e);
+      }
+    }
+  }
+
+  /** Adds a subscriber to this session's events; see {@link SessionEvents} for the threading. */
+  public void subscribe(SessionEvents subscriber) {
+    subscribers.add(subscriber);
+  }
+
+  /** Hands {@code event} to the engine's own listeners (caches), in order, on the session's internal thread. */
+  private void publishInternal(SessionEvent event) {
+    if (internalListeners.isEmpty()) {
+      return;
+    }
+    try {
+      internalExecutor.execute(() -> {
+        for (java.util.function.Consumer<SessionEvent> l : internalListeners) {
+          try {
+            l.accept(event);
+          } catch (RuntimeException e) {
+            log.warn("{}: an internal session listener threw", label, e);
+          }
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // closing
+    }
+  }
+
+  /** Engine components (caches) that follow this session's state; called in order on {@link #internalExecutor()}. */
+  public void addInternalListener(java.util.function.Consumer<SessionEvent> listener) {
+    internalListeners.add(listener);
+  }
+
+  public void removeInternalListener(java.util.function.Consumer<SessionEvent> listener) {
+    internalListeners.remove(listener);
+  }
+
+  /** The thread on which the engine's own reactions to this session (cache invalidation) run, in order. */
+  public java.util.concurrent.Executor internalExecutor() {
+    return internalExecutor;
+  }
+
+  private void resetSignal() {
+    if (connectedSignal.isDone()) {
+      connectedSignal = new CompletableFuture<>();
+    }
+  }
+
+  private void reportClampOnce(long id) {
+    Duration requested = config.sessionTimeout();
+    if (negotiatedTimeout != null && !negotiatedTimeout.equals(requested) && clampReportedFor != id) {
+      clampReportedFor = id;
+      log.warn("{}: the server clamped the session timeout: requested {} ms, negotiated {} ms "
+              + "(the server's minSessionTimeout/maxSessionTimeout bound it; sessions now expire after {} ms "
+              + "without a connection)", label, requested.toMillis(), negotiatedTimeout.toMillis(),
+          negotiatedTimeout.toMillis());
+      Duration negotiated = negotiatedTimeout;
+      for (SessionEvents s : subscribers) {
+        s.onTimeoutClamped(this, requested, negotiated);
+      }
+    }
+  }
+
+  public void close() {
+    synchronized (stateLock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      liveHandle = null;
+    }
+    java.util.concurrent.ScheduledFuture<?> sampler = contactSampler;
+    if (sampler != null) {
+      sampler.cancel(false);
+    }
+    cancelExpiryCheck();
+    if (saslSection != null) {
+      JaasSections.release(config.sasl());
+    }
+    SessionState previous = state;
+    long id = sessionId;
+    state = SessionState.CLOSED;
+    if (started) {
+      GuardedZookeeperClient.asPool(client::close);
+    }
+    connectedSignal.completeExceptionally(new IllegalStateException("the pool is closed"));
+    internalExecutor.shutdown();
+    try {
+      internalExecutor.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    publish(new SessionEvent(config.connectString(), index, previous, SessionState.CLOSED, id, 0, null, null,
+        Instant.now()));
+  }
+
+  /**
+   * The live handle when it is connected now, else null (then {@link #awaitConnected} waits for one). ZooKeeper's own
+   * state of the handle decides, so a handle Curator replaced after an expiry (closed) or one that just lost its
+   * connection is never returned, even before Curator's state event for it has been handled.
+   */
+  @Override
+  public ZooKeeper connectedHandle() {
+    ZooKeeper zk = liveHandle;
+    return zk != null && zk.getState().isConnected() && authFailure == null ? zk : null;
+  }
+
+  /** Connected now, by this session's own state (set from the handle's events before Curator hears of them). */
+  public boolean isConnected() {
+    return started && !closed && connectedHandle() != null;
+  }
+
+  /**
+   * Why the server refused this session's credentials (or its SASL login failed), or null. Once set, every lease and
+   * operation of the session fails at once with it, and the pool does not try the credentials again.
+   */
+  @Override
+  public ZkAuthException authFailure() {
+    return authFailure;
+  }
+
+  /** A fresh client config for a new handle: this ensemble's TLS and SASL settings, nothing JVM-wide. */
+  private ZKClientConfig newClientConfig() {
+    if (saslSection != null) {
+      JaasSections.ensureInstalled();
+      saslOutcome = new CompletableFuture<>();
+    }
+    return SessionClientConfig.forEnsemble(config, saslSection);
+  }
+
+  /**
+   * Called on ZooKeeper's event thread for {@code AuthFailed}: the server refused the credentials (the handle is
+   * dead), or the SASL login failed on this side (ZooKeeper then goes on without an identity, so the handle is
+   * closed here). The failure is final: credentials that were refused are not tried again, since repeated failed
+   * logins can lock an account and the same secret cannot start working on its own.
+   */
+  private void onAuthFailed(HandleWatcher watcher, AuthFailure kind) {
+    ZooKeeper zk = watcher.handleOrNull();
+    if (kind == AuthFailure.REFUSED_OR_LOGIN_FAILED) {
+      // A refusal kills the handle; after a failed login ZooKeeper goes on connecting without an identity (a
+      // login fails as the handle starts, possibly before its constructor has even returned it).
+      kind = zk == null || zk.getState().isAlive() ? AuthFailure.LOGIN_FAILED : AuthFailure.REFUSED;
+    }
+    String identities = SessionAuthentication.identities(config);
+    ZkAuthException failure = new ZkAuthException(KeeperException.Code.AUTHFAILED, null, "authentication to "
+        + config.connectString() + " failed (AUTHFAILED): " + (kind == AuthFailure.SASL_DID_NOT_START
+        ? "SASL could not start on this side (" + identities + "; see the ZooKeeper client's log for why)"
+        : kind == AuthFailure.REFUSED
+        ? "the server refused this session's credentials (" + identities + ")"
+        : "the SASL login on this side failed before connecting (" + identities + "; see the ZooKeeper client's "
+            + "log for the login module's reason)")
+        + ". Every lease and operation on this ensemble now fails at once; the pool does not try these credentials "
+        + "again. Fix them, then lease with a config that has the new ones.", null);
+    SessionEvent event = null;
+    synchronized (stateLock) {
+      if (closed || authFailure != null) {
+        watcher.outcome.completeExceptionally(authFailure != null ? authFailure : failure);
+        return;
+      }
+      authFailure = failure;
+      SessionState previous = state;
+      if (previous != SessionState.LOST) {
+        state = SessionState.LOST;
+        event = new SessionEvent(config.connectString(), index, previous, SessionState.LOST, sessionId, sessionId,
+            null, null, Instant.now());
+      }
+    }
+    log.error("{}: {}", label, failure.getMessage());
+    if (event != null) {
+      publish(event);
+    }
+    watcher.outcome.completeExceptionally(failure);
+    connectedSignal.completeExceptionally(failure);
+    watcher.failed = true;
+    stopAfterAuthFailure(zk);
+  }
+
+  /**
+   * Nothing of this session may try again: not the handle (after a failed login ZooKeeper would go on without an
+   * identity; after a refusal it sees too late, it reconnects), not Curator (it would replace an expired handle).
+   */
+  private void stopAfterAuthFailure(ZooKeeper zk) {
+    if (zk != null && zk.getState().isAlive()) {
+      // Dead at once, as Curator itself ends handles: a reconnect the handle already scheduled is refused.
+      zk.getTestable().injectSessionExpiration();
+    }
+    // Closing Curator waits for ZooKeeper's event thread, which may be this one; any other thread will do.
+    DaemonThreads.start(label + "-auth-failed-close", () -> GuardedZookeeperClient.asPool(client::close));
+  }
+
+  /** What an authentication failure event means. */
+  private enum AuthFailure {
+    REFUSED,
+    LOGIN_FAILED,
+    /** ZooKeeper's AuthFailed event: which of the two it is shows in the handle's state. */
+    REFUSED_OR_LOGIN_FAILED,
+    SASL_DID_NOT_START
+  }
+
+  /**
+   * The watcher of one handle: turns its connection and authentication events into this session's state, then passes
+   * every event on to Curator.
+   */
+  private final class HandleWatcher implements Watcher {
+    private final Watcher curator;
+    private final CompletableFuture<Void> outcome;
+    /** Completes once the handle's constructor has returned (ZooKeeper can report events before that). */
+    private final CompletableFuture<ZooKeeper> handle = new CompletableFuture<>();
+    private volatile boolean failed;
+    /** The SASL client of the current connection, to read its verdict if the connection drops. */
+    private volatile org.apache.zookeeper.client.ZooKeeperSaslClient connectionSasl;
+
+    HandleWatcher(Watcher curator, CompletableFuture<Void> outcome) {
+      this.curator = curator;
+      this.outcome = outcome;
+    }
+
+    /** The handle is known only once its constructor returned, and a failed login can be reported before that. */
+    void attach(ZooKeeper zk) {
+      handle.complete(zk);
+      if (failed) {
+        stopAfterAuthFailure(zk);
+      }
+    }
+
+    /** Curator never makes a handle whose constructor fails after reporting an event: no handle is an edge case. */
+    void abandon() {
+      handle.complete(null);
+    }
+
+    /** The handle, waiting (microseconds) for its constructor to return; null if it failed. */
+    ZooKeeper awaitHandle() {
+      ZooKeeper zk = handle.getNow(null);
+      if (zk != null) {
+        return zk;
+      }
+      try {
+        return handle.get(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return null;
+      } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+        return null;
+      }
+    }
+
+    ZooKeeper handleOrNull() {
+      return handle.getNow(null);
+    }
+
+    @Override
+    public void process(org.apache.zookeeper.WatchedEvent event) {
+      if (event.getType() == Watcher.Event.EventType.None) {
+        if (event.getState() == Watcher.Event.KeeperState.SaslAuthenticated) {
+          outcome.complete(null);
+        } else if (event.getState() == Watcher.Event.KeeperState.AuthFailed) {
+          onAuthFailed(this, AuthFailure.REFUSED_OR_LOGIN_FAILED);
+        } else if (event.getState() == Watcher.Event.KeeperState.SyncConnected
+            || event.getState() == Watcher.Event.KeeperState.ConnectedReadOnly) {
+          if (saslSection != null) {
+            ZooKeeper zk = awaitHandle();
+            connectionSasl = zk == null ? null : zk.getSaslClient();
+          }
+        } else if (event.getState() == Watcher.Event.KeeperState.Disconnected) {
+          // On the Netty socket the server's close can overtake ZooKeeper's own check of the SASL verdict: it then
+          // reports a plain disconnect and would try again. The connection's SASL client still knows.
+          org.apache.zookeeper.client.ZooKeeperSaslClient sasl = connectionSasl;
+          connectionSasl = null;
+          if (sasl != null && sasl.isFailed()) {
+            onAuthFailed(this, AuthFailure.REFUSED);
+          }
+        } else if (event.getState() == null) {
+          // ZooKeeper reports a SASL client that could not even start (say, a mechanism refused on this side) as an
+          // event without a state; Curator would fail on it. It is an authentication failure: say so, to both.
+          onAuthFailed(this, AuthFailure.SASL_DID_NOT_START);
+          curator.process(new org.apache.zookeeper.WatchedEvent(Watcher.Event.EventType.None,
+              Watcher.Event.KeeperState.AuthFailed, null));
+          return;
+        }
+        if (event.getState() != null) {
+          onHandleEvent(this, event.getState());
+        }
+      }
+      curator.process(event);
+    }
+  }
+
+  private final java.util.concurrent.atomic.AtomicInteger leases = new java.util.concurrent.atomic.AtomicInteger();
+
+  /** Leases pinned to this session and not closed. */
+  public int leases() {
+    return leases.get();
+  }
+
+  public void leaseOpened() {
+    leases.incrementAndGet();
+  }
+
+  public void leaseClosed() {
+    leases.decrementAndGet();
+  }
+
+  // ---------------------------------------------------------------- client-side expiry
+
+  /** How often the live handle's received-packet count is read: a twentieth of the session timeout, 20–100 ms. */
+  private Duration contactSamplePeriod() {
+    long millis = config.sessionTimeout().toMillis() / 20;
+    return Duration.ofMillis(Math.max(20, Math.min(100, millis)));
+  }
+
+  /** While connected: notes when the ensemble was last heard from (any packet: a reply, a ping's answer). */
+  private void sampleContact() {
+    ZooKeeper zk = liveHandle;
+    if (!(zk instanceof BudgetedZooKeeper) || closed) {
+      return;
+    }
+    long n = ((BudgetedZooKeeper) zk).receivedPackets();
+    if (n >= 0 && n != lastReceived) {
+      lastReceived = n;
+      lastContactNanos = System.nanoTime();
+    }
+  }
+
+  /**
+   * The connection was lost: the server expires the session once the session timeout has passed since it last heard
+   * from this client, and no server can say so while none is reachable (Curator would only declare it a session
+   * timeout after the disconnect, which comes up to two thirds of a timeout after the last contact). So the pool
+   * declares it itself at the last contact plus the negotiated timeout (plus two sampling periods): no later than the
+   * server's own expiry by more than that margin, and never earlier than it by more than the server's tick.
+   */
+  private void scheduleExpiryCheck(HandleWatcher watcher, long sid) {
+    if (lastReceived < 0 || negotiatedTimeout == null || sid == 0) {
+      return; // the count cannot be read: Curator's timer decides
+    }
+    long dueNanos = lastContactNanos + negotiatedTimeout.toNanos() + 2 * contactSamplePeriod().toNanos();
+    long delay = Math.max(0, dueNanos - System.nanoTime());
+    cancelExpiryCheck();
+    try {
+      expiryCheck = scheduler.schedule(() -> expireOnClient(watcher, sid), delay, TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // the pool is closing
+    }
+  }
+
+  private void cancelExpiryCheck() {
+    java.util.concurrent.ScheduledFuture<?> f = expiryCheck;
+    if (f != null) {
+      f.cancel(false);
+    }
+  }
+
+  private void expireOnClient(HandleWatcher watcher, long sid) {
+    ZooKeeper zk;
+    synchronized (stateLock) {
+      if (closed || state != SessionState.SUSPENDED || sessionId != sid || watcher != currentWatcher) {
+        return;
+      }
+      zk = watcher.handleOrNull();
+      if (zk == null) {
+        return;
+      }
+      expiringOnClient = true;
+    }
+    log.warn("{}: no contact with the ensemble for the session timeout ({} ms) since the last one: session 0x{} has "
+        + "expired on the servers; declaring it lost", label, negotiatedTimeout.toMillis(), Long.toHexString(sid));
+    // As Curator does for its own timer: the handle ends as if the server had said so; Curator makes a new one.
+    zk.getTestable().injectSessionExpiration();
+  }
+
+  // ---------------------------------------------------------------- reachability
+
+  /** A caller waited the connection timeout and no session connected: calls fail fast until one does. */
+  @Override
+  public void markUnreachable() {
+    if (unreachableSince == 0 && connectedHandle() == null) {
+      unreachableSince = System.nanoTime();
+      log.warn("{}: no session connected within the connection timeout of {} ms: calls fail fast until one does",
+          label, config.connectionTimeout().toMillis());
+    }
+  }
+
+  /** True while the ensemble is known unreachable: a connection timeout passed and no session connected since. */
+  @Override
+  public boolean isKnownUnreachable() {
+    return unreachableSince != 0;
+  }
+
+  @Override
+  public long unreachableForMillis() {
+    long since = unreachableSince;
+    return since == 0 ? 0 : java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since)
+        + config.connectionTimeout().toMillis();
+  }
+
+  // ---------------------------------------------------------------- read-your-writes
+
+  /**
+   * The highest zxid this session's server is known to have applied, as far as {@code zk} (a handle of this session)
+   * can tell: the zxid of its last reply, or what a {@code sync} brought it up to. 0 when unknown.
+   */
+  @Override
+  public long seenZxid(ZooKeeper zk) {
+    long replies = zk instanceof BudgetedZooKeeper ? ((BudgetedZooKeeper) zk).lastZxid() : 0;
+    return syncedSession == zk.getSessionId() ? Math.max(replies, syncedZxid) : replies;
+  }
+
+  /**
+   * Completes once this session's server has applied every transaction up to {@code zxid}: at once when it is known
+   * to have, else after one {@code sync}, shared by every read that needs it. {@code target} is the pool's newest
+   * completed write when the sync is sent: once the sync is answered, the server has applied everything up to it.
+   */
+  @Override
+  public CompletableFuture<Void> catchUp(ZooKeeper zk, long zxid, java.util.function.LongSupplier target) {
+    long sid = zk.getSessionId();
+    while (true) {
+      if (seenZxid(zk) >= zxid) {
+        return CompletableFuture.completedFuture(null);
+      }
+      PendingSync pending = pendingSync.get();
+      if (pending != null && pending.session == sid && pending.target >= zxid && !pending.done.isDone()) {
+        return pending.done;
+      }
+      PendingSync mine = new PendingSync(sid, target.getAsLong());
+      if (!pendingSync.compareAndSet(pending, mine)) {
+        continue;
+      }
+      zk.sync("/", (rc, path, ctx) -> {
+        if (rc == 0) {
+          synchronized (pendingSync) {
+            if (syncedSession != sid) {
+              syncedSession = sid;
+              syncedZxid = mine.target;
+            } else {
+              syncedZxid = Math.max(syncedZxid, mine.target);
+            }
+          }
+          mine.done.complete(null);
+        } else {
+          mine.done.completeExceptionally(KeeperException.create(KeeperException.Code.get(rc), "/"));
+        }
+        pendingSync.compareAndSet(mine, null);
+      }, null);
+      return mine.done;
+    }
+  }
+
+  private static final class PendingSync {
+    final long session;
+    final long target;
+    final CompletableFuture<Void> done = new CompletableFuture<>();
+
+    PendingSync(long session, long target) {
+      this.session = session;
+      this.target = target;
+    }
+  }
+
+  public boolean isStarted() {
+    return started;
+  }
+
+  public boolean isClosed() {
+    return closed;
+  }
+
+  public SessionState state() {
+    return state;
+  }
+
+  /** The id of the current (or last) session; 0 before the first connection. */
+  public long sessionId() {
+    return sessionId;
+  }
+
+  public Duration negotiatedTimeout() {
+    return negotiatedTimeout;
+  }
+
+  /** The server of the live connection ({@code host:port} as in the connect string), or null while disconnected. */
+  public String connectedServer() {
+    ZooKeeper zk = connectedHandle();
+    return zk == null || !started || closed ? null : serverOf(zk);
+  }
+
+  private static String serverOf(ZooKeeper zk) {
+    if (zk instanceof BudgetedZooKeeper) {
+      WeightedHostProvider provider = ((BudgetedZooKeeper) zk).weightedHostProvider();
+      return provider.isConnected() ? provider.currentServer() : null;
+    }
+    return null;
+  }
+
+  /**
+   * Why the last attempt to create a ZooKeeper handle failed (connection budget exhausted, session creation rate
+   * limited), or null. Reported with "no connected session" errors, which would otherwise hide the reason.
+   */
+  @Override
+  public Throwable lastHandleFailure() {
+    Throwable handleFailure = lastHandleFailure;
+    return handleFailure != null ? handleFailure : lastConnectFailure;
+  }
+
+  public CuratorFramework client() {
+    return client;
+  }
+
+  public CuratorFramework guardedClient() {
+    start();
+    return guarded;
+  }
+
+  @Override
+  public EnsembleConfig config() {
+    return config;
+  }
+
+  @Override
+  public String identities() {
+    return SessionAuthentication.identities(config);
+  }
+
+  public String label() {
+    return label;
+  }
+
+  public int index() {
+    return index;
+  }
+
+  @Override
+  public String toString() {
+    return label + "{" + state + ", session 0x" + Long.toHexString(sessionId) + ", server " + server + "}";
+  }
+
+  /**
+   * Creates handles through the host-selection factory, on a thread named after the session so that ZooKeeper's
+   * SendThread and EventThread (named after their creator) say which pool and session they belong to, and
+   * remembers why a handle could not be made.
+   */
+  private static final class NamedZookeeperFactory implements ZookeeperFactory {
+    private final String label;
+    private final ZookeeperFactory delegate;
+    private final SharedSession session;
+
+    NamedZookeeperFactory(String label, ZookeeperFactory delegate, SharedSession session) {
+      this.label = label;
+      this.delegate = delegate;
+      this.session = session;
+    }
+
+    @Override
+    public ZooKeeper newZooKeeper(String connectString, int sessionTimeout, org.apache.zookeeper.Watcher watcher,
+        boolean canBeReadOnly) throws Exception {
+      return newZooKeeper(connectString, sessionTimeout, watcher, canBeReadOnly, new ZKClientConfig());
+    }
+
+    @Override
+    public ZooKeeper newZooKeeper(String connectString, int sessionTimeout, org.apache.zookeeper.Watcher watcher,
+        boolean canBeReadOnly, ZKClientConfig clientConfig) throws Exception {
+      Thread current = Thread.currentThread();
+      String original = current.getName();
+      current.setName(label);
+      try {
+        ZkAuthException refused = session.authFailure;
+        if (refused != null) {
+          throw refused; // Curator replacing a handle after an authentication failure: nothing may try again
+        }
+        // The session's own config, never Curator's or a JVM-wide one: see SessionClientConfig.
+        ZKClientConfig ownConfig = session.newClientConfig();
+        HandleWatcher handleWatcher = session.new HandleWatcher(watcher, session.saslOutcome);
+        synchronized (session.stateLock) {
+          session.currentWatcher = handleWatcher;
+        }
+        ZooKeeper zk;
+        try {
+          zk = delegate.newZooKeeper(connectString, sessionTimeout, handleWatcher, canBeReadOnly, ownConfig);
+        } catch (Exception | Error e) {
+          handleWatcher.abandon();
+          throw e;
+        }
+        if (zk instanceof BudgetedZooKeeper) {
+          ((BudgetedZooKeeper) zk).closeOnlyThroughCurator();
+        }
+        handleWatcher.attach(zk);
+        session.lastHandleFailure = null;
+        return zk;
+      } catch (Exception | Error e) {
+        session.lastHandleFailure = e;
+        log.warn("{}: could not create a ZooKeeper handle: {}", label, e.getMessage());
+        throw e;
+      } finally {
+        current.setName(original);
+      }
+    }
+  }
+}
