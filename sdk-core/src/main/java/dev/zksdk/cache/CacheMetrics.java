@@ -1,14 +1,15 @@
 package dev.zksdk.cache;
 
-import dev.zksdk.internal.cache.WatchedCache;
-
 import dev.zksdk.internal.Validation;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
-import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
+import io.micrometer.core.instrument.binder.cache.CacheMeterBinder;
+import java.util.concurrent.TimeUnit;
 
 /**
- * Publishes a cache's statistics to Micrometer through Micrometer's own Caffeine binder: {@code cache.gets} (tagged
+ * Publishes a cache's statistics to Micrometer, with the meters of Micrometer's Caffeine binder: {@code cache.gets} (tagged
  * {@code result=hit|miss}), {@code cache.puts} (loads), {@code cache.evictions}, {@code cache.size},
  * {@code cache.load} ({@code result=success|failure}), {@code cache.load.duration} and the eviction weight, each
  * tagged {@code cache=<name>} plus the given tags.
@@ -26,8 +27,7 @@ public final class CacheMetrics {
    * published; they stay registered after the cache closes (showing its final counts) until removed from the registry.
    *
    * @param name the {@code cache} tag, such as {@code "config"}
-   * @throws IllegalArgumentException when an argument is null, the name is blank, or the cache was not made by a
-   *     {@link dev.zksdk.ZkLease}
+   * @throws IllegalArgumentException when an argument is null or the name is blank
    */
   public static void monitor(MeterRegistry registry, ZkCache cache, String name, Iterable<Tag> tags) {
     Validation.notNull("registry", registry);
@@ -36,10 +36,66 @@ public final class CacheMetrics {
     if (name == null || name.isBlank()) {
       throw new IllegalArgumentException("name must not be blank, was " + (name == null ? "null" : "'" + name + "'"));
     }
-    if (!(cache instanceof WatchedCache)) {
-      throw new IllegalArgumentException("cache must be made by ZkLease.cache or ZkLease.treeCache, was a "
-          + cache.getClass().getName());
+    new Meters(cache, name, tags).bindTo(registry);
+  }
+
+  /** Micrometer's cache meters, read from {@link ZkCache#stats()} (Caffeine's statistics) when published. */
+  private static final class Meters extends CacheMeterBinder<ZkCache> {
+
+    Meters(ZkCache cache, String name, Iterable<Tag> tags) {
+      super(cache, name, tags);
     }
-    CaffeineCacheMetrics.monitor(registry, ((WatchedCache) cache).caffeine(), name, tags);
+
+    @Override
+    protected Long size() {
+      ZkCache c = getCache();
+      return c == null ? null : c.estimatedSize();
+    }
+
+    @Override
+    protected long hitCount() {
+      ZkCache c = getCache();
+      return c == null ? 0 : c.stats().hitCount();
+    }
+
+    @Override
+    protected Long missCount() {
+      ZkCache c = getCache();
+      return c == null ? null : c.stats().missCount();
+    }
+
+    @Override
+    protected Long evictionCount() {
+      ZkCache c = getCache();
+      return c == null ? null : c.stats().evictionCount();
+    }
+
+    @Override
+    protected long putCount() {
+      ZkCache c = getCache();
+      return c == null ? 0 : c.stats().loadCount();
+    }
+
+    @Override
+    protected void bindImplementationSpecificMetrics(MeterRegistry registry) {
+      ZkCache c = getCache();
+      FunctionCounter.builder("cache.load", c, cache -> cache.stats().loadSuccessCount())
+          .tags(getTagsWithCacheName()).tags("result", "success")
+          .description("The number of times cache lookup methods have successfully loaded a new value")
+          .register(registry);
+      FunctionCounter.builder("cache.load", c, cache -> cache.stats().loadFailureCount())
+          .tags(getTagsWithCacheName()).tags("result", "failure")
+          .description("The number of times a cache lookup method failed to load a new value")
+          .register(registry);
+      FunctionTimer.builder("cache.load.duration", c, cache -> cache.stats().loadCount(),
+              cache -> cache.stats().totalLoadTime(), TimeUnit.NANOSECONDS)
+          .tags(getTagsWithCacheName())
+          .description("The time the cache has spent loading new values")
+          .register(registry);
+      FunctionCounter.builder("cache.eviction.weight", c, cache -> cache.stats().evictionWeight())
+          .tags(getTagsWithCacheName())
+          .description("The sum of weights of evicted entries")
+          .register(registry);
+    }
   }
 }

@@ -1,5 +1,6 @@
 package dev.zksdk.hosts;
 
+import dev.zksdk.ZkUnavailableException;
 import java.util.Map;
 
 /**
@@ -8,7 +9,7 @@ import java.util.Map;
  * connections ({@code Too many connections from /ip - max is N}); close sessions or raise the budget (and the
  * servers' {@code maxClientCnxns}).
  */
-public final class ConnectionBudgetExhaustedException extends RuntimeException {
+public final class ConnectionBudgetExhaustedException extends ZkUnavailableException {
 
     private static final long serialVersionUID = 1L;
 
@@ -16,8 +17,8 @@ public final class ConnectionBudgetExhaustedException extends RuntimeException {
     private final transient Map<String, Integer> counts;
 
     public ConnectionBudgetExhaustedException(int budget, Map<String, Integer> counts) {
-        super("perServerConnectionBudget=" + budget + " is exhausted on every server: connections held by this process "
-                + counts + "; close sessions, or raise perServerConnectionBudget (keep it below the servers' maxClientCnxns)");
+        super(null, "perServerConnectionBudget=" + budget + " is exhausted on every server: connections held by this process "
+                + counts + "; close sessions, or raise perServerConnectionBudget (keep it below the servers' maxClientCnxns)", null);
         this.budget = budget;
         this.counts = Map.copyOf(counts);
     }

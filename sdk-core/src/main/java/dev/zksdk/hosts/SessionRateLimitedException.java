@@ -1,5 +1,6 @@
 package dev.zksdk.hosts;
 
+import dev.zksdk.ZkUnavailableException;
 import java.time.Duration;
 
 /**
@@ -7,7 +8,7 @@ import java.time.Duration;
  * sessions faster than {@code sessionCreationRate} allows. The limit protects the servers' accept queues
  * ({@code clientPortListenBacklog}); a process that keeps hitting it is opening sessions it should share.
  */
-public final class SessionRateLimitedException extends RuntimeException {
+public final class SessionRateLimitedException extends ZkUnavailableException {
 
     private static final long serialVersionUID = 1L;
 
@@ -15,7 +16,7 @@ public final class SessionRateLimitedException extends RuntimeException {
     private final Duration maxWait;
 
     public SessionRateLimitedException(double permitsPerSecond, Duration maxWait, Throwable cause) {
-        super("new ZooKeeper session refused: sessionCreationRate=" + permitsPerSecond
+        super(null, "new ZooKeeper session refused: sessionCreationRate=" + permitsPerSecond
                 + "/s gave no permit within sessionCreationMaxWait=" + maxWait
                 + "; share sessions (one pool per process) or raise sessionCreationRate", cause);
         this.permitsPerSecond = permitsPerSecond;

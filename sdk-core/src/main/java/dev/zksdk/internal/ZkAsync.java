@@ -43,6 +43,31 @@ public final class ZkAsync {
     };
   }
 
+  /** For getData: the data (never null: an empty array for a node without data). */
+  public static AsyncCallback.DataCallback data(CompletableFuture<byte[]> f, String path) {
+    return (rc, p, ctx, data, stat) -> {
+      if (rc == 0) {
+        f.complete(data == null ? new byte[0] : data);
+      } else {
+        f.completeExceptionally(error(rc, path));
+      }
+    };
+  }
+
+  /** For getData with its stat: {@code result} of both, or null when there is no node. */
+  public static <T> AsyncCallback.DataCallback dataOrNull(CompletableFuture<T> f, String path,
+      java.util.function.BiFunction<byte[], Stat, T> result) {
+    return (rc, p, ctx, data, stat) -> {
+      if (rc == 0) {
+        f.complete(result.apply(data, stat));
+      } else if (rc == Code.NONODE.intValue()) {
+        f.complete(null);
+      } else {
+        f.completeExceptionally(error(rc, path));
+      }
+    };
+  }
+
   /** For exists: the stat, or null when there is no node. */
   public static AsyncCallback.StatCallback statOrNull(CompletableFuture<Stat> f, String path) {
     return (rc, p, ctx, stat) -> {

@@ -24,7 +24,7 @@ class MicrometerIsOptionalTest {
 
   @Test
   void onlyCacheMetricsRefersToMicrometer() throws Exception {
-    Path cacheClasses = classFile(WatchedCache.class).getParent();
+    Path cacheClasses = classFile(CacheMetrics.class).getParent();
     List<String> referring = new ArrayList<>();
     try (Stream<Path> files = Files.list(cacheClasses)) {
       for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".class"))::iterator) {

@@ -17,6 +17,7 @@ import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Stat;
 import dev.zksdk.ZkResponseTooLargeException;
+import dev.zksdk.internal.ZkAsync;
 
 /** The operations of a lease, each sent through ZooKeeper's asynchronous API (no thread per call). */
 public final class Calls {
@@ -42,13 +43,7 @@ public final class Calls {
     @Override
     protected CompletableFuture<byte[]> send(ZooKeeper zk) {
       CompletableFuture<byte[]> f = new CompletableFuture<>();
-      zk.getData(path, false, (rc, p, ctx, data, stat) -> {
-        if (rc == 0) {
-          f.complete(data == null ? new byte[0] : data);
-        } else {
-          f.completeExceptionally(error(rc, path));
-        }
-      }, null);
+      zk.getData(path, false, ZkAsync.data(f, path), null);
       return f;
     }
   }
@@ -66,15 +61,7 @@ public final class Calls {
     @Override
     protected CompletableFuture<Stat> send(ZooKeeper zk) {
       CompletableFuture<Stat> f = new CompletableFuture<>();
-      zk.exists(path, false, (rc, p, ctx, stat) -> {
-        if (rc == 0) {
-          f.complete(stat);
-        } else if (rc == Code.NONODE.intValue()) {
-          f.complete(null);
-        } else {
-          f.completeExceptionally(error(rc, path));
-        }
-      }, null);
+      zk.exists(path, false, ZkAsync.statOrNull(f, path), null);
       return f;
     }
   }
@@ -97,18 +84,8 @@ public final class Calls {
     @Override
     protected CompletableFuture<List<String>> send(ZooKeeper zk) {
       CompletableFuture<List<String>> f = new CompletableFuture<>();
-      zk.getChildren(path, false, (rc, p, ctx, children) -> {
-        if (rc == 0) {
-          try {
-            f.complete(checkSize(path, children));
-          } catch (ZkResponseTooLargeException e) {
-            f.completeExceptionally(e);
-          }
-        } else {
-          f.completeExceptionally(error(rc, path));
-        }
-      }, null);
-      return f;
+      zk.getChildren(path, false, ZkAsync.children(f, path, false), null);
+      return f.thenApply(children -> checkSize(path, children));
     }
   }
 
@@ -120,13 +97,7 @@ public final class Calls {
     @Override
     protected CompletableFuture<Void> send(ZooKeeper zk) {
       CompletableFuture<Void> f = new CompletableFuture<>();
-      zk.sync(path, (rc, p, ctx) -> {
-        if (rc == 0) {
-          f.complete(null);
-        } else {
-          f.completeExceptionally(error(rc, path));
-        }
-      }, null);
+      zk.sync(path, ZkAsync.done(f, path), null);
       return f;
     }
   }
@@ -160,13 +131,7 @@ public final class Calls {
     @Override
     protected CompletableFuture<String> send(ZooKeeper zk) {
       CompletableFuture<String> f = new CompletableFuture<>();
-      zk.create(sendPath, data, acl, mode, (rc, p, ctx, name) -> {
-        if (rc == 0) {
-          f.complete(name);
-        } else {
-          f.completeExceptionally(error(rc, path));
-        }
-      }, null);
+      zk.create(sendPath, data, acl, mode, ZkAsync.name(f, path), null);
       return f;
     }
 
@@ -238,13 +203,7 @@ public final class Calls {
     @Override
     protected CompletableFuture<Stat> send(ZooKeeper zk) {
       CompletableFuture<Stat> f = new CompletableFuture<>();
-      zk.setData(path, data, version, (rc, p, ctx, stat) -> {
-        if (rc == 0) {
-          f.complete(stat);
-        } else {
-          f.completeExceptionally(error(rc, path));
-        }
-      }, null);
+      zk.setData(path, data, version, ZkAsync.stat(f, path), null);
       return f;
     }
 
@@ -278,13 +237,7 @@ public final class Calls {
     @Override
     protected CompletableFuture<Void> send(ZooKeeper zk) {
       CompletableFuture<Void> f = new CompletableFuture<>();
-      zk.delete(path, version, (rc, p, ctx) -> {
-        if (rc == 0) {
-          f.complete(null);
-        } else {
-          f.completeExceptionally(error(rc, path));
-        }
-      }, null);
+      zk.delete(path, version, ZkAsync.done(f, path), null);
       return f;
     }
 

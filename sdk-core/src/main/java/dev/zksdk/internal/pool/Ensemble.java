@@ -48,6 +48,8 @@ final class Ensemble implements EnsembleView, RecoveryHost {
   private final SessionRecovery[] recoveries;
   private final OperationRunner runner;
   private final AtomicInteger next = new AtomicInteger();
+  /** Set by the first lease: an ensemble made only to change its server list is not reported as in use. */
+  private volatile boolean leased;
 
   Ensemble(RealSessionPool pool, EnsembleConfig config, int number, OperationPolicy policy, HostsConfig hosts,
       ScheduledExecutorService scheduler) {
@@ -101,6 +103,7 @@ final class Ensemble implements EnsembleView, RecoveryHost {
    * nothing while another is usable; round robin when none is. Starts every session on first use.
    */
   int pick() {
+    leased = true;
     for (SharedSession s : sessions) {
       s.start();
     }
@@ -117,6 +120,10 @@ final class Ensemble implements EnsembleView, RecoveryHost {
       }
     }
     return best >= 0 ? best : offset;
+  }
+
+  boolean leased() {
+    return leased;
   }
 
   SharedSession session(int index) {

@@ -336,15 +336,8 @@ final class RealLease implements ZkLease {
       @Override
       protected CompletableFuture<CachedNode> send(ZooKeeper zk) {
         CompletableFuture<CachedNode> f = new CompletableFuture<>();
-        zk.getData(path, false, (rc, p, ctx, data, stat) -> {
-          if (rc == 0) {
-            f.complete(new CachedNode(path, data, stat));
-          } else if (rc == Code.NONODE.intValue()) {
-            f.complete(null);
-          } else {
-            f.completeExceptionally(dev.zksdk.internal.ZkAsync.error(rc, path));
-          }
-        }, null);
+        zk.getData(path, false, dev.zksdk.internal.ZkAsync.dataOrNull(f, path,
+            (data, stat) -> new CachedNode(path, data, stat)), null);
         return f;
       }
     };

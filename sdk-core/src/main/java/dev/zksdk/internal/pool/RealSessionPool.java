@@ -158,10 +158,6 @@ public final class RealSessionPool {
     return ensemble;
   }
 
-  /** The server list of an ensemble: the config's until it is changed at runtime or by a membership change. */
-  private EnsembleServers ensembleServers(EnsembleConfig config) {
-    return ensemble(config).serverList();
-  }
 
   /**
    * Validates {@code connectString} for {@code config} (as the builder does, same chroot, some server of positive
@@ -181,13 +177,15 @@ public final class RealSessionPool {
     }
     checkOpen();
     requireKnown(config);
-    ensembleServers(config).update(replacement);
+    ensemble(config).serverList().update(replacement);
   }
 
   /** The connect string the ensemble's sessions use now; see {@link dev.zksdk.ZkSessionPool#currentConnectString}. */
   public String currentConnectString(EnsembleConfig config) {
     requireKnown(config);
-    return ensembleServers(config).current().value();
+    Ensemble e = ensembles.get(config);
+    return e != null ? e.serverList().current().value()
+        : ConnectString.parse("connectString", config.connectString()).value();
   }
 
   private void requireKnown(EnsembleConfig config) {
@@ -457,7 +455,9 @@ public final class RealSessionPool {
   public List<dev.zksdk.metrics.EnsembleStatus> ensembleStatus() {
     List<dev.zksdk.metrics.EnsembleStatus> all = new ArrayList<>();
     for (Ensemble e : ensembles.values()) {
-      all.add(e.status());
+      if (e.leased()) {
+        all.add(e.status());
+      }
     }
     all.sort(java.util.Comparator.comparing(dev.zksdk.metrics.EnsembleStatus::connectString));
     return all;

@@ -81,13 +81,14 @@ final class MicrometerMetricsTracker implements MetricsTracker {
     publish(Gauge.builder(LEASES_ACTIVE, pool, p -> p.stats().activeLeases())
         .description("Leases handed out and not yet closed")
         .tags(poolTags).strongReference(true).register(registry));
-    if (pool.callbackOverflows() >= 0) {
-      publish(io.micrometer.core.instrument.FunctionCounter.builder(CALLBACK_OVERFLOWS, pool,
-              p -> p.callbackOverflows())
-          .description("Listener callbacks dropped (or a watch listener's queue replaced by one RESYNC) because the "
-              + "listener was too slow to keep up")
-          .tags(poolTags).register(registry));
-    }
+    // Read only when the meter is read; a view that cannot tell reports NaN ("not measured"), never 0.
+    publish(io.micrometer.core.instrument.FunctionCounter.builder(CALLBACK_OVERFLOWS, pool, p -> {
+      long n = p.callbackOverflows();
+      return n < 0 ? Double.NaN : n;
+    })
+        .description("Listener callbacks dropped (or a watch listener's queue replaced by one RESYNC) because the "
+            + "listener was too slow to keep up")
+        .tags(poolTags).register(registry));
     this.conflicts = publish(Counter.builder(EPHEMERAL_CONFLICTS)
         .description("Owned ephemerals found taken by another live session during recovery")
         .tags(poolTags).register(registry));

@@ -61,7 +61,10 @@ class SessionClientConfigTest {
         }
       }
       assertThat(plain.isSaslClientEnabled()).isFalse();
-      assertThat(plain.getProperty("jute.maxbuffer")).as("non-security settings still apply").isEqualTo("2097152");
+      // Non-security settings still apply: the socket reads up to 16 times jute.maxbuffer (an oversized answer then
+      // fails its own call instead of dropping the connection).
+      assertThat(plain.getProperty("jute.maxbuffer")).as("non-security settings still apply")
+          .isEqualTo(Integer.toString(2097152 * dev.zksdk.internal.Limits.RECEIVE_FACTOR));
       assertThat(plain.toString()).isEqualTo("SessionClientConfig{plaintext}");
 
       SaslConfig sasl = SaslConfig.digest("alice", "sasl-pw-Rt61");
