@@ -7,8 +7,23 @@ import java.time.Duration;
  * How operations are protected: the retry deadline and backoff (exponential with full jitter), the per-ensemble
  * circuit breaker and the in-flight limit (bulkhead). Immutable; built with {@link #builder()}.
  *
- * <p>Only connection-level failures ({@code CONNECTIONLOSS}, {@code OPERATIONTIMEOUT}, no connected session within the
- * connection timeout) are retried and count against the circuit breaker. Application results never do.
+ * <p>Every retry of the SDK is configured here, and all back off the same way (exponential with full jitter: attempt
+ * n waits a random time below {@code min(max, initial * 2^(n-1))}):
+ * <ul>
+ *   <li><b>Operations</b> ({@link #retryInitialBackoff()}, {@link #retryMaxBackoff()}, within
+ *       {@link #operationTimeout()}): a read or write that met {@code CONNECTIONLOSS}, {@code OPERATIONTIMEOUT} or
+ *       {@code SESSIONMOVED}. Application results are never retried; a write lost in flight is sent again only when
+ *       the server's state proves it was not applied.</li>
+ *   <li><b>Curator's own</b>, for recipes run on {@code lease.curator()}: the same backoff, for as long as the
+ *       operation timeout.</li>
+ *   <li><b>Recovery</b> ({@link #recoveryRetryInitialBackoff()}, {@link #recoveryRetryMaxBackoff()}): a pass that left
+ *       an owned ephemeral missing (a conflict, {@code NOAUTH}, a removed parent, the pool's expired session's node
+ *       still there) or a watch unarmed is tried again, without end, until it succeeds or is closed.</li>
+ * </ul>
+ * Connection attempts to servers back off by the host selection's quarantine ({@link dev.zksdk.hosts.HostsConfig}).
+ *
+ * <p>Only "the ensemble is unreachable" (no session connected within the connection timeout) counts against the
+ * circuit breaker; application results and calls cut by a connection change never do.
  */
 public final class OperationPolicy {
 
@@ -27,6 +42,10 @@ public final class OperationPolicy {
   public static final Duration DEFAULT_BREAKER_OPEN_DURATION = Duration.ofSeconds(5);
   /** Trial calls let through by a half-open breaker. */
   public static final int DEFAULT_BREAKER_HALF_OPEN_CALLS = 2;
+  /** The first wait before a recovery pass that left work undone is tried again (full jitter below it). */
+  public static final Duration DEFAULT_RECOVERY_RETRY_INITIAL_BACKOFF = Duration.ofMillis(200);
+  /** The longest wait between recovery passes that left work undone. */
+  public static final Duration DEFAULT_RECOVERY_RETRY_MAX_BACKOFF = Duration.ofSeconds(5);
   /** Operations in flight per ensemble before new ones are refused. */
   public static final int DEFAULT_MAX_IN_FLIGHT = 4096;
   /** How long an operation may wait for an in-flight slot. */
@@ -44,6 +63,8 @@ public final class OperationPolicy {
   private final int breakerHalfOpenCalls;
   private final int maxInFlight;
   private final Duration maxInFlightWait;
+  private final Duration recoveryRetryInitialBackoff;
+  private final Duration recoveryRetryMaxBackoff;
 
   private OperationPolicy(Builder b) {
     this.operationTimeout = b.operationTimeout;
@@ -56,6 +77,8 @@ public final class OperationPolicy {
     this.breakerHalfOpenCalls = b.breakerHalfOpenCalls;
     this.maxInFlight = b.maxInFlight;
     this.maxInFlightWait = b.maxInFlightWait;
+    this.recoveryRetryInitialBackoff = b.recoveryRetryInitialBackoff;
+    this.recoveryRetryMaxBackoff = b.recoveryRetryMaxBackoff;
   }
 
   public static OperationPolicy defaults() {
@@ -78,6 +101,8 @@ public final class OperationPolicy {
     b.breakerHalfOpenCalls = breakerHalfOpenCalls;
     b.maxInFlight = maxInFlight;
     b.maxInFlightWait = maxInFlightWait;
+    b.recoveryRetryInitialBackoff = recoveryRetryInitialBackoff;
+    b.recoveryRetryMaxBackoff = recoveryRetryMaxBackoff;
     return b;
   }
 
@@ -121,13 +146,24 @@ public final class OperationPolicy {
     return maxInFlightWait;
   }
 
+  /** The first wait before a recovery pass that left work undone is tried again. */
+  public Duration recoveryRetryInitialBackoff() {
+    return recoveryRetryInitialBackoff;
+  }
+
+  /** The longest wait between recovery passes that left work undone. */
+  public Duration recoveryRetryMaxBackoff() {
+    return recoveryRetryMaxBackoff;
+  }
+
   @Override
   public String toString() {
     return "OperationPolicy{operationTimeout=" + operationTimeout + ", retryBackoff=[" + retryInitialBackoff + ".."
         + retryMaxBackoff + "], breaker{failureRate=" + breakerFailureRateThreshold + "%, window="
         + breakerSlidingWindow + ", minimumCalls=" + breakerMinimumCalls + ", open=" + breakerOpenDuration
         + ", halfOpenCalls=" + breakerHalfOpenCalls + "}, maxInFlight=" + maxInFlight + ", maxInFlightWait="
-        + maxInFlightWait + "}";
+        + maxInFlightWait + ", recoveryRetryBackoff=[" + recoveryRetryInitialBackoff + ".." + recoveryRetryMaxBackoff
+        + "]}";
   }
 
   /** Builds an {@link OperationPolicy}; setters reject bad values at once, naming the setting and the value. */
@@ -142,6 +178,8 @@ public final class OperationPolicy {
     private int breakerHalfOpenCalls = DEFAULT_BREAKER_HALF_OPEN_CALLS;
     private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
     private Duration maxInFlightWait = DEFAULT_MAX_IN_FLIGHT_WAIT;
+    private Duration recoveryRetryInitialBackoff = DEFAULT_RECOVERY_RETRY_INITIAL_BACKOFF;
+    private Duration recoveryRetryMaxBackoff = DEFAULT_RECOVERY_RETRY_MAX_BACKOFF;
 
     private Builder() {}
 
@@ -200,7 +238,21 @@ public final class OperationPolicy {
       return this;
     }
 
+    public Builder recoveryRetryInitialBackoff(Duration v) {
+      this.recoveryRetryInitialBackoff = Validation.positive("recoveryRetryInitialBackoff", v);
+      return this;
+    }
+
+    public Builder recoveryRetryMaxBackoff(Duration v) {
+      this.recoveryRetryMaxBackoff = Validation.positive("recoveryRetryMaxBackoff", v);
+      return this;
+    }
+
     public OperationPolicy build() {
+      if (recoveryRetryMaxBackoff.compareTo(recoveryRetryInitialBackoff) < 0) {
+        throw new IllegalArgumentException("recoveryRetryMaxBackoff (" + recoveryRetryMaxBackoff
+            + ") must not be shorter than recoveryRetryInitialBackoff (" + recoveryRetryInitialBackoff + ")");
+      }
       if (retryMaxBackoff.compareTo(retryInitialBackoff) < 0) {
         throw new IllegalArgumentException("retryMaxBackoff (" + retryMaxBackoff
             + ") must not be shorter than retryInitialBackoff (" + retryInitialBackoff + ")");

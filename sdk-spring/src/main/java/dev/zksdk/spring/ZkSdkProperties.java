@@ -190,7 +190,10 @@ public class ZkSdkProperties {
     }
   }
 
-  /** Retries after connection loss: exponential backoff with full jitter, bounded by the operation timeout. */
+  /**
+   * Every retry of the SDK: operations after connection loss (exponential backoff with full jitter, bounded by the
+   * operation timeout; Curator's own retry for recipes follows the same), and recovery passes that left work undone.
+   */
   public static class Retry {
 
     /** Upper bound of the first retry's random wait; each later retry doubles it, up to the max backoff. */
@@ -198,6 +201,31 @@ public class ZkSdkProperties {
 
     /** Upper bound of any retry's random wait. */
     private Duration maxBackoff = Duration.ofSeconds(1);
+
+    /**
+     * Upper bound of the first random wait before a recovery pass that left an owned ephemeral missing or a watch
+     * unarmed is tried again; each later one doubles it, up to the recovery max backoff.
+     */
+    private Duration recoveryInitialBackoff = Duration.ofMillis(200);
+
+    /** Upper bound of any random wait between recovery passes that left work undone. */
+    private Duration recoveryMaxBackoff = Duration.ofSeconds(5);
+
+    public Duration getRecoveryInitialBackoff() {
+      return recoveryInitialBackoff;
+    }
+
+    public void setRecoveryInitialBackoff(Duration recoveryInitialBackoff) {
+      this.recoveryInitialBackoff = recoveryInitialBackoff;
+    }
+
+    public Duration getRecoveryMaxBackoff() {
+      return recoveryMaxBackoff;
+    }
+
+    public void setRecoveryMaxBackoff(Duration recoveryMaxBackoff) {
+      this.recoveryMaxBackoff = recoveryMaxBackoff;
+    }
 
     public Duration getInitialBackoff() {
       return initialBackoff;

@@ -20,6 +20,7 @@ final class ZkSdkPropertiesMapper {
   /** Core settings named in combination errors of {@code build()}, and the property each comes from. */
   private static final Map<String, String> COMBINATION_SETTINGS = Map.of(
       "retryMaxBackoff", "zksdk.retry.max-backoff",
+      "recoveryRetryMaxBackoff", "zksdk.retry.recovery-max-backoff",
       "breakerMinimumCalls", "zksdk.circuit-breaker.minimum-calls",
       "quarantineMaxBackoff", "zksdk.hosts.quarantine-max-backoff",
       "reconnectJitterCap", "zksdk.hosts.reconnect-jitter-cap");
@@ -71,6 +72,8 @@ final class ZkSdkPropertiesMapper {
     ZkSdkProperties.Retry retry = properties.getRetry();
     set("zksdk.retry.initial-backoff", retry.getInitialBackoff(), b::retryInitialBackoff);
     set("zksdk.retry.max-backoff", retry.getMaxBackoff(), b::retryMaxBackoff);
+    set("zksdk.retry.recovery-initial-backoff", retry.getRecoveryInitialBackoff(), b::recoveryRetryInitialBackoff);
+    set("zksdk.retry.recovery-max-backoff", retry.getRecoveryMaxBackoff(), b::recoveryRetryMaxBackoff);
     ZkSdkProperties.CircuitBreaker breaker = properties.getCircuitBreaker();
     set("zksdk.circuit-breaker.failure-rate-threshold", breaker.getFailureRateThreshold(),
         b::breakerFailureRateThreshold);
@@ -83,6 +86,7 @@ final class ZkSdkPropertiesMapper {
     set("zksdk.bulkhead.max-wait", bulkhead.getMaxWait(), b::maxInFlightWait);
     Map<String, Object> values = Map.of(
         "zksdk.retry.max-backoff", retry.getMaxBackoff(),
+        "zksdk.retry.recovery-max-backoff", retry.getRecoveryMaxBackoff(),
         "zksdk.circuit-breaker.minimum-calls", breaker.getMinimumCalls());
     return build(b::build, values);
   }

@@ -30,6 +30,8 @@ class ConfigurationMetadataTest {
     EXPECTED.put("zksdk.auth", null);
     EXPECTED.put("zksdk.retry.initial-backoff", "20ms");
     EXPECTED.put("zksdk.retry.max-backoff", "1s");
+    EXPECTED.put("zksdk.retry.recovery-initial-backoff", "200ms");
+    EXPECTED.put("zksdk.retry.recovery-max-backoff", "5s");
     EXPECTED.put("zksdk.circuit-breaker.failure-rate-threshold", 50);
     EXPECTED.put("zksdk.circuit-breaker.sliding-window", 10);
     EXPECTED.put("zksdk.circuit-breaker.minimum-calls", 4);

@@ -73,9 +73,10 @@ final class Ensemble implements EnsembleView, RecoveryHost {
         runner.connected();
       }
     };
+    RecipeRetryPolicy recipeRetry = new RecipeRetryPolicy(policy);
     for (int i = 0; i < sessions.length; i++) {
       SharedSession s = new SharedSession(pool.name(), config, number, i, handles, scheduler,
-          pool.followEnsembleChanges() ? servers : null);
+          pool.followEnsembleChanges() ? servers : null, recipeRetry);
       SessionRecovery r = new SessionRecovery(s, ephemerals, this);
       // In this order: the breaker hears first that the ensemble is reachable, then the recovery starts, then the
       // pool counts the session and tells the user's listeners.
@@ -179,8 +180,8 @@ final class Ensemble implements EnsembleView, RecoveryHost {
   }
 
   @Override
-  public Duration operationTimeout() {
-    return pool.operationPolicy().operationTimeout();
+  public OperationPolicy policy() {
+    return pool.operationPolicy();
   }
 
   @Override

@@ -805,7 +805,7 @@ public final class OwnedEphemerals {
         dataWaiters.put(dataVersion, written);
       }
       recovery.schedule();
-      Duration timeout = recovery.host().operationTimeout();
+      Duration timeout = recovery.host().policy().operationTimeout();
       try {
         written.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {

@@ -3,7 +3,6 @@ package dev.zksdk.internal.recovery;
 import dev.zksdk.RecoveryEvent;
 import dev.zksdk.ZkException;
 import dev.zksdk.internal.SerialQueue;
-import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Supplier;
 import org.apache.zookeeper.ZooKeeper;
@@ -21,8 +20,8 @@ public interface RecoveryHost {
   /** Retries of passes that left work undone run here. */
   ScheduledExecutorService scheduler();
 
-  /** How long a setData on an owned ephemeral waits to be written. */
-  Duration operationTimeout();
+  /** The pool's policy: how long a setData on an owned ephemeral waits, how passes back off. */
+  dev.zksdk.OperationPolicy policy();
 
   /** The data-size limit ({@code jute.maxbuffer}). */
   int maxDataBytes();

@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * confirmed or re-created (a leftover of one of this session's dead ids is removed first; a node of another live
  * session is never taken); (3) every registered watch re-armed; (4) RESYNC delivered (caches invalidate on it);
  * (5) a {@link RecoveryEvent} published. Whatever a pass could not do (a missing ephemeral, a watch that could not be
- * armed) is tried again with backoff ({@link #RETRY_INITIAL} to {@link #RETRY_MAX}, full jitter). All of a step's nodes are sent at once (pipelined), not one round trip
+ * armed) is tried again with the policy's recovery backoff. All of a step's nodes are sent at once (pipelined), not one round trip
  * after another.
  *
  * <p>Runs on one thread per session, so recoveries never overlap. A recovery cut short by another connection loss
@@ -37,10 +37,6 @@ import org.slf4j.LoggerFactory;
 public final class SessionRecovery implements dev.zksdk.internal.session.SessionEvents {
 
   private static final Logger log = LoggerFactory.getLogger(SessionRecovery.class);
-  /** The first wait before a pass that left work undone is tried again (full jitter below it). */
-  static final Duration RETRY_INITIAL = Duration.ofMillis(200);
-  /** The longest wait between such passes. */
-  static final Duration RETRY_MAX = Duration.ofSeconds(5);
 
   private final SharedSession session;
   private final ExecutorService executor;
@@ -223,13 +219,14 @@ public final class SessionRecovery implements dev.zksdk.internal.session.Session
   }
 
   /**
-   * The wait before the next pass when one left work undone: full jitter over an exponential bound, from
-   * {@link #RETRY_INITIAL} up to {@link #RETRY_MAX}. Node watches wake a pass sooner when the state changes.
+   * The wait before the next pass when one left work undone: full jitter over an exponential bound, from the policy's
+   * recovery backoff (see {@link dev.zksdk.OperationPolicy}). Node watches wake a pass sooner when the state changes.
    */
   private Duration backoff() {
     int n = Math.min(retriesInARow++, 16);
-    return Duration.ofMillis(Backoff.fullJitter(RETRY_INITIAL.toMillis(), RETRY_MAX.toMillis())
-        .apply(n + 1));
+    dev.zksdk.OperationPolicy policy = host.policy();
+    return Duration.ofMillis(Backoff.fullJitter(policy.recoveryRetryInitialBackoff().toMillis(),
+        policy.recoveryRetryMaxBackoff().toMillis()).apply(n + 1));
   }
 
   public void close() {

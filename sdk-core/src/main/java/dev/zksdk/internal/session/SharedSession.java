@@ -20,7 +20,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.state.ConnectionState;
-import org.apache.curator.retry.BoundedExponentialBackoffRetry;
 import org.apache.curator.utils.ZookeeperFactory;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Watcher;
@@ -102,9 +101,11 @@ public final class SharedSession implements dev.zksdk.internal.pipeline.Connecti
    * @param handles makes the ZooKeeper handles (host selection)
    * @param scheduler the pool's scheduler (expiry checks, contact sampling)
    * @param servers the ensemble's server list, to follow membership changes into; null not to follow them
+   * @param recipeRetry Curator's retry, for recipes run on the lease's Curator client (the pool's policy)
    */
   public SharedSession(String poolName, EnsembleConfig config, int ensembleNumber, int index,
-      ZookeeperFactory handles, java.util.concurrent.ScheduledExecutorService scheduler, EnsembleServers servers) {
+      ZookeeperFactory handles, java.util.concurrent.ScheduledExecutorService scheduler, EnsembleServers servers,
+      org.apache.curator.RetryPolicy recipeRetry) {
     this.config = config;
     this.index = index;
     this.label = poolName + "-e" + ensembleNumber + "-s" + index;
@@ -114,7 +115,7 @@ public final class SharedSession implements dev.zksdk.internal.pipeline.Connecti
         .sessionTimeoutMs((int) config.sessionTimeout().toMillis())
         .connectionTimeoutMs((int) config.connectionTimeout().toMillis())
         // Only Curator recipes use Curator's own retry loop; the SDK's operations retry through resilience4j.
-        .retryPolicy(new BoundedExponentialBackoffRetry(50, 1000, 10))
+        .retryPolicy(recipeRetry)
         .zookeeperFactory(new NamedZookeeperFactory(label, handles, this))
         .threadFactory(DaemonThreads.numbered(label + "-curator"))
         .ensembleTracker(false) // EnsembleFollower does it, on the live handle too
