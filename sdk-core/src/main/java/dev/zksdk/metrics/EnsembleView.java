@@ -1,8 +1,5 @@
 package dev.zksdk.metrics;
 
-import io.github.resilience4j.bulkhead.Bulkhead;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.github.resilience4j.retry.Retry;
 import java.time.Duration;
 import java.util.List;
 
@@ -33,12 +30,6 @@ public interface EnsembleView {
   /** A snapshot of the ensemble's sessions. */
   EnsembleStatus status();
 
-  /** The ensemble's circuit breaker; its instance tags are {@code pool} and {@code ensemble}. */
-  CircuitBreaker circuitBreaker();
-
-  /** The ensemble's in-flight limit; its instance tags are {@code pool} and {@code ensemble}. */
-  Bulkhead bulkhead();
-
-  /** The ensemble's operation retry; its instance tags are {@code pool} and {@code ensemble}. */
-  Retry retry();
+  /** A snapshot of the ensemble's operation pipeline: breaker, in-flight limit and retries. */
+  PipelineStatus pipeline();
 }

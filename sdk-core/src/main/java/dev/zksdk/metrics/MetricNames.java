@@ -18,6 +18,25 @@ public final class MetricNames {
 
   /** Leases handed out and not yet closed. Gauge; tags: pool. */
   public static final String LEASES_ACTIVE = "zksdk.leases.active";
+  /** Ensembles whose circuit breaker is in each state (gauge, tag {@code state}). */
+  public static final String BREAKER_STATE = "zksdk.breaker.state";
+  /** The breaker's failure rate in percent, the highest of the tag's ensembles; NaN while too few calls (gauge). */
+  public static final String BREAKER_FAILURE_RATE = "zksdk.breaker.failure.rate";
+  /** Calls in the breaker's window (gauge, tag {@code kind}: {@code buffered}, {@code failed}). */
+  public static final String BREAKER_CALLS = "zksdk.breaker.calls";
+  /** Calls the open breaker refused (function counter). */
+  public static final String BREAKER_NOT_PERMITTED = "zksdk.breaker.not.permitted.calls";
+  /** The in-flight limit (gauge). */
+  public static final String BULKHEAD_MAX = "zksdk.bulkhead.max.calls";
+  /** In-flight slots free now (gauge). */
+  public static final String BULKHEAD_AVAILABLE = "zksdk.bulkhead.available.calls";
+  /**
+   * Calls by how retries went (function counter, tag {@code kind}: {@code successful_without_retry},
+   * {@code successful_with_retry}, {@code failed_with_retry}, {@code failed_without_retry}).
+   */
+  public static final String RETRY_CALLS = "zksdk.retry.calls";
+  /** Tag of {@link #BREAKER_CALLS} and {@link #RETRY_CALLS}. */
+  public static final String TAG_KIND = "kind";
   /** Listener callbacks dropped or replaced by a RESYNC because the listener's queue was full (function counter). */
   public static final String CALLBACK_OVERFLOWS = "zksdk.callbacks.overflows";
   /** Sessions started and not closed (connected or reconnecting). Gauge; tags: pool, ensemble. */

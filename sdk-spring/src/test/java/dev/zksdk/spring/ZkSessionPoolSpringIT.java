@@ -137,7 +137,7 @@ class ZkSessionPoolSpringIT {
         }
         assertThat(registry.get(MetricNames.OPERATIONS).tags(tags).tags("op", "getData", "outcome", "success")
             .timer().count()).isEqualTo(3);
-        assertThat(registry.get("resilience4j.circuitbreaker.state").tags(tags).tag("state", "closed")
+        assertThat(registry.get(MetricNames.BREAKER_STATE).tags(tags).tag("state", "closed")
             .gauge().value()).isEqualTo(1.0);
         await().atMost(Duration.ofSeconds(5)).until(() ->
             registry.get(MetricNames.SESSIONS_OPENED).tags(tags).counter().count() == 1.0);

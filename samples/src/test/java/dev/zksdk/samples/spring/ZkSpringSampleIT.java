@@ -108,12 +108,12 @@ class ZkSpringSampleIT {
       assertThat(session.get("negotiatedTimeout").asString()).isEqualTo("PT10S"); // the server's max: 20 ticks
       assertThat(session.get("server").asString()).isEqualTo(connectString);
 
-      // Metrics: the pool's own meters and resilience4j's.
+      // Metrics: the pool's own meters, the breaker's among them.
       JsonNode opened = get(base, "/actuator/metrics/zksdk.sessions.opened");
       assertThat(opened.get("measurements").get(0).get("value").asDouble()).isGreaterThanOrEqualTo(1.0);
       JsonNode operations = get(base, "/actuator/metrics/zksdk.operations?tag=op:setData");
       assertThat(operations.get("measurements").get(0).get("value").asDouble()).isGreaterThanOrEqualTo(1.0);
-      get(base, "/actuator/metrics/resilience4j.circuitbreaker.state");
+      get(base, "/actuator/metrics/zksdk.breaker.state");
       get(base, "/actuator/metrics/zksdk.connections");
       assertThat(context.getBean(ZkSessionPool.class).stats().openSessions()).isEqualTo(1);
 

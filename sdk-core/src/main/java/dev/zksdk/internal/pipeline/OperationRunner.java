@@ -90,16 +90,26 @@ public final class OperationRunner {
 
 
 
-  public CircuitBreaker circuitBreaker() {
-    return breaker;
+  /** The breaker's state now ({@code CLOSED}, {@code OPEN}, ...). */
+  public String breakerState() {
+    return breaker.getState().name();
   }
 
-  public Bulkhead bulkhead() {
-    return bulkhead;
+  /** True while the breaker refuses calls. */
+  public boolean breakerOpen() {
+    return breaker.getState() == CircuitBreaker.State.OPEN;
   }
 
-  public Retry retry() {
-    return retry;
+  /** A snapshot of the breaker, the bulkhead and the retries, for metrics. */
+  public dev.zksdk.metrics.PipelineStatus status() {
+    CircuitBreaker.Metrics b = breaker.getMetrics();
+    Bulkhead.Metrics h = bulkhead.getMetrics();
+    Retry.Metrics r = retry.getMetrics();
+    return new dev.zksdk.metrics.PipelineStatus(breaker.getState().name(), b.getFailureRate(),
+        b.getNumberOfBufferedCalls(), b.getNumberOfFailedCalls(), b.getNumberOfNotPermittedCalls(),
+        h.getMaxAllowedConcurrentCalls(), h.getAvailableConcurrentCalls(),
+        r.getNumberOfSuccessfulCallsWithoutRetryAttempt(), r.getNumberOfSuccessfulCallsWithRetryAttempt(),
+        r.getNumberOfFailedCallsWithRetryAttempt(), r.getNumberOfFailedCallsWithoutRetryAttempt());
   }
 
   /** Every finished operation is reported to {@code tracker}, tagged with {@code ensemble}. */

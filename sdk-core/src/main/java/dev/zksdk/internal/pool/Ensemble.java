@@ -249,21 +249,11 @@ final class Ensemble implements EnsembleView, RecoveryHost {
       missing += recoveries[i].ephemerals().missing();
     }
     return new EnsembleStatus(name(), config.connectString(), config.sessionTimeout(), list,
-        runner.circuitBreaker().getState().name(), ephemerals, missing);
+        runner.breakerState(), ephemerals, missing);
   }
 
   @Override
-  public io.github.resilience4j.circuitbreaker.CircuitBreaker circuitBreaker() {
-    return runner.circuitBreaker();
-  }
-
-  @Override
-  public io.github.resilience4j.bulkhead.Bulkhead bulkhead() {
-    return runner.bulkhead();
-  }
-
-  @Override
-  public io.github.resilience4j.retry.Retry retry() {
-    return runner.retry();
+  public dev.zksdk.metrics.PipelineStatus pipeline() {
+    return runner.status();
   }
 }

@@ -19,7 +19,6 @@ import dev.zksdk.SessionListener;
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkUnavailableException;
 import dev.zksdk.hosts.HostsConfig;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -110,7 +109,7 @@ public final class RealSessionPool {
     int picked = ensemble.pick();
     SharedSession session = ensemble.session(picked);
     if (!session.isConnected()) {
-      if (ensemble.runner().circuitBreaker().getState() == CircuitBreaker.State.OPEN) {
+      if (ensemble.runner().breakerOpen()) {
         throw new ZkUnavailableException(null, "no connected session to " + config.connectString()
             + " and its circuit breaker is open; failing fast", null);
       }

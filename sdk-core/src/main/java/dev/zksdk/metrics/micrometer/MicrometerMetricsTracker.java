@@ -32,6 +32,9 @@ import dev.zksdk.hosts.SessionCreationLimiter;
 import dev.zksdk.metrics.EnsembleStatus;
 import dev.zksdk.metrics.EnsembleView;
 import dev.zksdk.metrics.MetricNames;
+import dev.zksdk.metrics.PipelineStatus;
+import io.micrometer.core.instrument.FunctionCounter;
+import dev.zksdk.metrics.MetricNames;
 import dev.zksdk.metrics.MetricsTracker;
 import dev.zksdk.metrics.PoolView;
 import dev.zksdk.metrics.SessionStatus;
@@ -65,7 +68,6 @@ final class MicrometerMetricsTracker implements MetricsTracker {
   private final Set<Meter> published = ConcurrentHashMap.newKeySet();
   private final Map<String, EnsembleMeters> ensembles = new ConcurrentHashMap<>();
   private final List<EnsembleView> views = new CopyOnWriteArrayList<>();
-  private final Resilience4jMeters resilience4j;
   private final Counter conflicts;
   private volatile boolean closed;
 
@@ -77,7 +79,6 @@ final class MicrometerMetricsTracker implements MetricsTracker {
       log.warn("another pool named '{}' already publishes to this meter registry: their meters will be mixed up; "
           + "give each pool its own name", pool.name());
     }
-    this.resilience4j = Resilience4jMeters.ifPresent(registry);
     publish(Gauge.builder(LEASES_ACTIVE, pool, p -> p.stats().activeLeases())
         .description("Leases handed out and not yet closed")
         .tags(poolTags).strongReference(true).register(registry));
@@ -111,9 +112,6 @@ final class MicrometerMetricsTracker implements MetricsTracker {
     }
     views.add(ensemble);
     meters(ensemble.name()).add(ensemble);
-    if (resilience4j != null) {
-      resilience4j.publish(ensemble);
-    }
   }
 
   private EnsembleMeters meters(String ensembleTag) {
@@ -183,11 +181,6 @@ final class MicrometerMetricsTracker implements MetricsTracker {
       registry.remove(meter);
     }
     published.clear();
-    if (resilience4j != null) {
-      for (EnsembleView view : views) {
-        resilience4j.remove(view);
-      }
-    }
   }
 
   /** The meters of one {@code ensemble} tag; gauges sum over every ensemble of the pool with that tag. */
@@ -247,6 +240,7 @@ final class MicrometerMetricsTracker implements MetricsTracker {
         gauge(SESSIONS_STATE, "Sessions in each state", Tags.of(TAG_STATE, state.name().toLowerCase(Locale.ROOT)),
             s -> count(s, state));
       }
+      pipelineMeters();
       publish(TimeGauge.builder(SESSION_TIMEOUT_REQUESTED, this, TimeUnit.MILLISECONDS,
               m -> m.maxMillis(v -> v.requestedSessionTimeout()))
           .description("The session timeout the pool asks for")
@@ -255,6 +249,64 @@ final class MicrometerMetricsTracker implements MetricsTracker {
               m -> m.maxMillis(v -> negotiated(v.status())))
           .description("The session timeout the server granted (NaN before the first connection)")
           .tags(tags).strongReference(true).register(registry));
+    }
+
+    /** The breaker, bulkhead and retries, from each member's {@link PipelineStatus}, summed over the tag's members. */
+    private void pipelineMeters() {
+      for (String state : List.of("closed", "open", "half_open", "disabled", "forced_open", "metrics_only")) {
+        pipelineGauge(MetricNames.BREAKER_STATE, "Ensembles whose circuit breaker is in each state",
+            Tags.of(TAG_STATE, state), p -> p.breakerState().equalsIgnoreCase(state) ? 1 : 0);
+      }
+      publish(Gauge.builder(MetricNames.BREAKER_FAILURE_RATE, this, m -> m.maxFailureRate())
+          .description("Percentage of the breaker's window that found the ensemble unreachable (NaN: too few calls)")
+          .tags(tags).strongReference(true).register(registry));
+      pipelineGauge(MetricNames.BREAKER_CALLS, "Calls in the circuit breaker's window",
+          Tags.of(MetricNames.TAG_KIND, "buffered"), p -> p.breakerBufferedCalls());
+      pipelineGauge(MetricNames.BREAKER_CALLS, "Calls in the circuit breaker's window",
+          Tags.of(MetricNames.TAG_KIND, "failed"), p -> p.breakerFailedCalls());
+      publish(FunctionCounter.builder(MetricNames.BREAKER_NOT_PERMITTED, this,
+              m -> m.sumPipeline(p -> p.breakerNotPermittedCalls()))
+          .description("Calls the open circuit breaker refused")
+          .tags(tags).register(registry));
+      pipelineGauge(MetricNames.BULKHEAD_MAX, "The in-flight limit (maxInFlight)", Tags.empty(),
+          p -> p.bulkheadMaxCalls());
+      pipelineGauge(MetricNames.BULKHEAD_AVAILABLE, "In-flight slots free now", Tags.empty(),
+          p -> p.bulkheadAvailableCalls());
+      retryCounter("successful_without_retry", p -> p.callsSucceededWithoutRetry());
+      retryCounter("successful_with_retry", p -> p.callsSucceededWithRetry());
+      retryCounter("failed_with_retry", p -> p.callsFailedWithRetry());
+      retryCounter("failed_without_retry", p -> p.callsFailedWithoutRetry());
+    }
+
+    private void pipelineGauge(String name, String description, Tags extra, ToDoubleFunction<PipelineStatus> value) {
+      publish(Gauge.builder(name, this, m -> m.sumPipeline(value))
+          .description(description)
+          .tags(tags).tags(extra).strongReference(true).register(registry));
+    }
+
+    private void retryCounter(String kind, ToDoubleFunction<PipelineStatus> value) {
+      publish(FunctionCounter.builder(MetricNames.RETRY_CALLS, this, m -> m.sumPipeline(value))
+          .description("Operations by how their retries went")
+          .tags(tags).tag(MetricNames.TAG_KIND, kind).register(registry));
+    }
+
+    private double sumPipeline(ToDoubleFunction<PipelineStatus> value) {
+      double total = 0;
+      for (EnsembleView view : members) {
+        total += value.applyAsDouble(view.pipeline());
+      }
+      return total;
+    }
+
+    private double maxFailureRate() {
+      double max = Double.NaN;
+      for (EnsembleView view : members) {
+        float rate = view.pipeline().breakerFailureRate();
+        if (rate >= 0 && (Double.isNaN(max) || rate > max)) {
+          max = rate;
+        }
+      }
+      return max;
     }
 
     private void gauge(String name, String description, Tags extra, ToDoubleFunction<EnsembleStatus> value) {

@@ -16,10 +16,9 @@ import io.micrometer.core.instrument.MeterRegistry;
  * }</pre>
  *
  * <p>The meters are those of {@link dev.zksdk.metrics.MetricNames}, tagged {@code pool} (the pool's name) and
- * {@code ensemble} (its servers); when {@code io.github.resilience4j:resilience4j-micrometer} is on the class path,
- * also resilience4j's {@code resilience4j.circuitbreaker.*} (state, calls not permitted, failure rate),
- * {@code resilience4j.bulkhead.*} (available and maximum concurrent calls: saturation) and
- * {@code resilience4j.retry.calls}, tagged {@code name}, {@code pool} and {@code ensemble}. A lease's caches publish
+ * {@code ensemble} (its servers), the pipeline's {@code zksdk.breaker.*} (state, calls in the window, calls not
+ * permitted, failure rate), {@code zksdk.bulkhead.*} (available and maximum calls in flight: saturation) and
+ * {@code zksdk.retry.calls} among them. A lease's caches publish
  * their statistics with {@code dev.zksdk.cache.CacheMetrics.monitor} (Micrometer's Caffeine binder).
  *
  * <p>Closing the pool removes its meters from the registry. Give pools that share a registry distinct names: meters

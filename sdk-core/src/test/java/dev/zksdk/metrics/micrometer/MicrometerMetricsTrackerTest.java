@@ -9,17 +9,16 @@ import dev.zksdk.metrics.PoolView;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
+import dev.zksdk.metrics.EnsembleStatus;
+import dev.zksdk.metrics.EnsembleView;
+import dev.zksdk.metrics.PipelineStatus;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The Micrometer binding without a server: timers, removal on close, and life without resilience4j-micrometer. */
+/** The Micrometer binding without a server: timers, removal on close, and the pipeline's meters from snapshots. */
 class MicrometerMetricsTrackerTest {
 
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -81,84 +80,81 @@ class MicrometerMetricsTrackerTest {
    * resilience4j-micrometer is optional: with its classes missing, the tracker still publishes the pool's own meters
    * and simply leaves out resilience4j's.
    */
+  /**
+   * The pipeline's meters come from each ensemble's snapshot (no live breaker, bulkhead or retry objects cross the
+   * SPI), summed over the ensembles of one tag; a failure rate not yet known is NaN, never 0.
+   */
   @Test
-  void worksWithoutResilience4jMicrometerOnTheClassPath() throws Exception {
-    ClassLoader hiding = new HidingClassLoader(getClass().getClassLoader(), "io.github.resilience4j.micrometer.");
-    Class<?> factoryType = hiding.loadClass(MicrometerMetricsTrackerFactory.class.getName());
-    Class<?> poolViewType = hiding.loadClass(PoolView.class.getName());
-    Class<?> ensembleViewType = hiding.loadClass("dev.zksdk.metrics.EnsembleView");
-    Object factory = factoryType.getConstructor(MeterRegistry.class).newInstance(registry);
-    Object poolView = Proxy.newProxyInstance(hiding, new Class<?>[] {poolViewType}, (proxy, method, args) -> {
-      if (method.getName().equals("name")) {
-        return "hidden";
-      }
-      if (method.getName().equals("sessionCreationLimiter")) {
-        return null;
-      }
-      throw new UnsupportedOperationException(method.getName());
-    });
-    Object ensembleView = Proxy.newProxyInstance(hiding, new Class<?>[] {ensembleViewType}, (proxy, method, args) -> {
-      switch (method.getName()) {
-        case "name":
-          return "127.0.0.1:2181";
-        case "servers":
-          return List.of("127.0.0.1:2181");
-        default:
-          throw new UnsupportedOperationException(method.getName() + " must not be needed without resilience4j");
-      }
-    });
+  void pipelineMetersAreReadFromEachEnsemblesSnapshotAndSummedPerTag() {
+    PipelineStatus open = new PipelineStatus("OPEN", 75f, 4, 3, 7, 100, 90, 10, 2, 1, 5);
+    PipelineStatus closed = new PipelineStatus("CLOSED", -1f, 1, 0, 0, 100, 100, 20, 0, 0, 0);
+    MetricsTracker tracker = new MicrometerMetricsTrackerFactory(registry).create(pool("p3"));
+    tracker.ensembleStarted(ensemble("127.0.0.1:2181", open));
+    tracker.ensembleStarted(ensemble("127.0.0.1:2181", closed)); // another config, same servers: the same tag
+    String[] tags = {"pool", "p3", "ensemble", "127.0.0.1:2181"};
 
-    Object tracker = factoryType.getMethod("create", poolViewType).invoke(factory, poolView);
-    Method started = tracker.getClass().getMethod("ensembleStarted", ensembleViewType);
-    started.setAccessible(true);
-    started.invoke(tracker, ensembleView);
+    assertThat(registry.get(MetricNames.BREAKER_STATE).tags(tags).tag("state", "open").gauge().value()).isEqualTo(1);
+    assertThat(registry.get(MetricNames.BREAKER_STATE).tags(tags).tag("state", "closed").gauge().value())
+        .isEqualTo(1);
+    assertThat(registry.get(MetricNames.BREAKER_STATE).tags(tags).tag("state", "half_open").gauge().value())
+        .isZero();
+    assertThat(registry.get(MetricNames.BREAKER_FAILURE_RATE).tags(tags).gauge().value()).isEqualTo(75.0);
+    assertThat(registry.get(MetricNames.BREAKER_CALLS).tags(tags).tag("kind", "buffered").gauge().value())
+        .isEqualTo(5);
+    assertThat(registry.get(MetricNames.BREAKER_CALLS).tags(tags).tag("kind", "failed").gauge().value())
+        .isEqualTo(3);
+    assertThat(registry.get(MetricNames.BREAKER_NOT_PERMITTED).tags(tags).functionCounter().count()).isEqualTo(7);
+    assertThat(registry.get(MetricNames.BULKHEAD_MAX).tags(tags).gauge().value()).isEqualTo(200);
+    assertThat(registry.get(MetricNames.BULKHEAD_AVAILABLE).tags(tags).gauge().value()).isEqualTo(190);
+    assertThat(registry.get(MetricNames.RETRY_CALLS).tags(tags).tag("kind", "successful_without_retry")
+        .functionCounter().count()).isEqualTo(30);
+    assertThat(registry.get(MetricNames.RETRY_CALLS).tags(tags).tag("kind", "successful_with_retry")
+        .functionCounter().count()).isEqualTo(2);
+    assertThat(registry.get(MetricNames.RETRY_CALLS).tags(tags).tag("kind", "failed_with_retry")
+        .functionCounter().count()).isEqualTo(1);
+    assertThat(registry.get(MetricNames.RETRY_CALLS).tags(tags).tag("kind", "failed_without_retry")
+        .functionCounter().count()).isEqualTo(5);
 
-    assertThat(registry.find(MetricNames.SESSIONS_OPENED).tags("pool", "hidden", "ensemble", "127.0.0.1:2181")
-        .counter()).isNotNull();
-    assertThat(registry.find(MetricNames.CONNECTIONS).tags("server", "127.0.0.1:2181").gauge()).isNotNull();
-    assertThat(registry.getMeters()).noneMatch(m -> m.getId().getName().startsWith("resilience4j"));
+    MetricsTracker unknownRate = new MicrometerMetricsTrackerFactory(registry).create(pool("p4"));
+    unknownRate.ensembleStarted(ensemble("127.0.0.1:2182", closed));
+    assertThat(registry.get(MetricNames.BREAKER_FAILURE_RATE).tags("pool", "p4").gauge().value()).isNaN();
 
-    Method close = tracker.getClass().getMethod("close");
-    close.setAccessible(true);
-    close.invoke(tracker);
-    assertThat(metersOfPool(registry, "hidden")).isEmpty();
+    tracker.close();
+    unknownRate.close();
+    assertThat(metersOfPool(registry, "p3")).isEmpty();
   }
 
-  /** Loads the SDK's classes itself (so they resolve through it) and pretends one package does not exist. */
-  private static final class HidingClassLoader extends ClassLoader {
-    private final String hiddenPrefix;
-
-    HidingClassLoader(ClassLoader parent, String hiddenPrefix) {
-      super(parent);
-      this.hiddenPrefix = hiddenPrefix;
-    }
-
-    @Override
-    protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
-      synchronized (getClassLoadingLock(name)) {
-        if (name.startsWith(hiddenPrefix)) {
-          throw new ClassNotFoundException(name + " is hidden by this test");
-        }
-        if (!name.startsWith("dev.zksdk.")) {
-          return super.loadClass(name, resolve);
-        }
-        Class<?> loaded = findLoadedClass(name);
-        if (loaded == null) {
-          try (InputStream in = getParent().getResourceAsStream(name.replace('.', '/') + ".class")) {
-            if (in == null) {
-              throw new ClassNotFoundException(name);
-            }
-            byte[] bytes = in.readAllBytes();
-            loaded = defineClass(name, bytes, 0, bytes.length);
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-        }
-        if (resolve) {
-          resolveClass(loaded);
-        }
-        return loaded;
+  private static EnsembleView ensemble(String servers, PipelineStatus pipeline) {
+    return new EnsembleView() {
+      @Override
+      public String name() {
+        return servers;
       }
-    }
+
+      @Override
+      public String connectString() {
+        return servers;
+      }
+
+      @Override
+      public List<String> servers() {
+        return List.of(servers);
+      }
+
+      @Override
+      public Duration requestedSessionTimeout() {
+        return Duration.ofSeconds(30);
+      }
+
+      @Override
+      public EnsembleStatus status() {
+        return new EnsembleStatus(servers, servers, Duration.ofSeconds(30), List.of(), pipeline.breakerState(), 0, 0);
+      }
+
+      @Override
+      public PipelineStatus pipeline() {
+        return pipeline;
+      }
+    };
   }
 }

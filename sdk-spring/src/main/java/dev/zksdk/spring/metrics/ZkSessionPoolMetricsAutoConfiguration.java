@@ -12,8 +12,8 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 
 /**
- * Publishes the auto-configured pool's meters ({@link dev.zksdk.metrics.MetricNames}; resilience4j's breaker,
- * bulkhead and retry meters when resilience4j-micrometer is present) to the application's {@link MeterRegistry}, by
+ * Publishes the auto-configured pool's meters ({@link dev.zksdk.metrics.MetricNames}, the breaker, bulkhead and retry
+ * meters among them) to the application's {@link MeterRegistry}, by
  * providing a {@link MicrometerMetricsTrackerFactory} that {@link ZkSessionPoolAutoConfiguration} hands to the pool.
  *
  * <p>Active when Micrometer is on the class path and a {@link MeterRegistry} bean exists; switched off with
