@@ -1,5 +1,7 @@
 package dev.zksdk;
 
+import java.time.Duration;
+
 /**
  * Told of session changes and recoveries. Each listener is called on the pool's callback threads (never ZooKeeper's
  * threads nor the recovery's), one call at a time and in order, so it may call back into the pool, a lease or an
@@ -12,7 +14,7 @@ public interface SessionListener {
   default void onStateChange(SessionEvent event) {}
 
   /** The server granted a different session timeout than was requested (its min/max session timeout clamped it). */
-  default void onTimeoutClamped(String ensemble, java.time.Duration requested, java.time.Duration negotiated) {}
+  default void onTimeoutClamped(String ensemble, Duration requested, Duration negotiated) {}
 
   /** A new session finished its ordered recovery (ephemerals re-created, watches re-armed). */
   default void onRecovered(RecoveryEvent event) {}

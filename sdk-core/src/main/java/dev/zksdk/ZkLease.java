@@ -1,5 +1,6 @@
 package dev.zksdk;
 
+import org.apache.zookeeper.data.ACL;
 import dev.zksdk.cache.CacheConfig;
 import dev.zksdk.cache.ZkCache;
 import dev.zksdk.cache.ZkTreeCache;
@@ -86,7 +87,7 @@ public interface ZkLease extends AutoCloseable {
    * @throws ZkException with code {@code INVALIDACL} when the server refuses the ACL (for example a creator ACL on a
    *     session without an identity)
    */
-  String create(String path, byte[] data, CreateMode mode, List<org.apache.zookeeper.data.ACL> acl);
+  String create(String path, byte[] data, CreateMode mode, List<ACL> acl);
 
   /** Sets the node's data if its version is {@code version} (-1: any) and returns its new stat. */
   Stat setData(String path, byte[] data, int version);
@@ -114,7 +115,7 @@ public interface ZkLease extends AutoCloseable {
   CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode);
 
   CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode,
-      List<org.apache.zookeeper.data.ACL> acl);
+      List<ACL> acl);
 
   CompletableFuture<Stat> setDataAsync(String path, byte[] data, int version);
 

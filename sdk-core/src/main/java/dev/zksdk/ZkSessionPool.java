@@ -1,5 +1,10 @@
 package dev.zksdk;
 
+import dev.zksdk.metrics.EnsembleStatus;
+import dev.zksdk.metrics.MetricsTrackerFactory;
+import dev.zksdk.security.SaslConfig;
+import dev.zksdk.security.TlsConfig;
+import org.apache.curator.framework.api.ACLProvider;
 import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.internal.pool.RealSessionPool;
 import dev.zksdk.internal.Validation;
@@ -89,7 +94,7 @@ public final class ZkSessionPool implements AutoCloseable {
    * timeout and server, and the circuit breaker's state. For health checks; it holds no credentials. An ensemble
    * that was never leased has no sessions yet and is not listed.
    */
-  public java.util.List<dev.zksdk.metrics.EnsembleStatus> ensembles() {
+  public List<EnsembleStatus> ensembles() {
     return pool.ensembleStatus();
   }
 
@@ -208,8 +213,8 @@ public final class ZkSessionPool implements AutoCloseable {
     private boolean followEnsembleChanges = true;
     private final List<SessionListener> listeners = new ArrayList<>();
     private String name = "zksdk";
-    private dev.zksdk.metrics.MetricsTrackerFactory metricsTrackerFactory =
-        dev.zksdk.metrics.MetricsTrackerFactory.NONE;
+    private MetricsTrackerFactory metricsTrackerFactory =
+        MetricsTrackerFactory.NONE;
 
     private Builder() {}
 
@@ -246,13 +251,13 @@ public final class ZkSessionPool implements AutoCloseable {
     }
 
     /** SASL for the default ensemble; see {@link dev.zksdk.security.SaslConfig}. */
-    public Builder sasl(dev.zksdk.security.SaslConfig sasl) {
+    public Builder sasl(SaslConfig sasl) {
       ensemble.sasl(sasl);
       return this;
     }
 
     /** TLS to the default ensemble's client port; see {@link dev.zksdk.security.TlsConfig}. */
-    public Builder tls(dev.zksdk.security.TlsConfig tls) {
+    public Builder tls(TlsConfig tls) {
       ensemble.tls(tls);
       return this;
     }
@@ -262,7 +267,7 @@ public final class ZkSessionPool implements AutoCloseable {
      * (default {@link dev.zksdk.security.ZkAcls#open()}); for example {@link dev.zksdk.security.ZkAcls#creatorAll()}
      * with digest credentials.
      */
-    public Builder aclProvider(org.apache.curator.framework.api.ACLProvider aclProvider) {
+    public Builder aclProvider(ACLProvider aclProvider) {
       ensemble.aclProvider(aclProvider);
       return this;
     }
@@ -314,7 +319,7 @@ public final class ZkSessionPool implements AutoCloseable {
      * Where the pool records its metrics, for example
      * {@code new dev.zksdk.metrics.micrometer.MicrometerMetricsTrackerFactory(meterRegistry)}. Default: none.
      */
-    public Builder metricsTrackerFactory(dev.zksdk.metrics.MetricsTrackerFactory factory) {
+    public Builder metricsTrackerFactory(MetricsTrackerFactory factory) {
       this.metricsTrackerFactory = Validation.notNull("metricsTrackerFactory", factory);
       return this;
     }

@@ -1,5 +1,6 @@
 package dev.zksdk.benchmarks;
 
+import org.openjdk.jmh.Main;
 import dev.zksdk.benchmarks.report.Json;
 import dev.zksdk.benchmarks.report.ReportMain;
 import java.io.IOException;
@@ -52,7 +53,7 @@ public final class BenchmarkMain {
       return;
     }
     switch (args[0]) {
-      case "jmh" -> org.openjdk.jmh.Main.main(Arrays.copyOfRange(args, 1, args.length));
+      case "jmh" -> Main.main(Arrays.copyOfRange(args, 1, args.length));
       case "report" -> ReportMain.main(Arrays.copyOfRange(args, 1, args.length));
       default -> runProfile(args);
     }

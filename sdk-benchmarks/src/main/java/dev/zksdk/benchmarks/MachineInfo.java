@@ -1,5 +1,6 @@
 package dev.zksdk.benchmarks;
 
+import java.util.Locale;
 import dev.zksdk.testing.ProcessEnsemble;
 import java.io.IOException;
 import java.io.InputStream;
@@ -42,7 +43,7 @@ public final class MachineInfo {
     String[] parts = meminfo.trim().split("\\s+");
     if (parts.length == 2 && parts[1].equals("kB")) {
       try {
-        return String.format(java.util.Locale.ROOT, "%.1f GiB", Long.parseLong(parts[0]) / 1024.0 / 1024.0);
+        return String.format(Locale.ROOT, "%.1f GiB", Long.parseLong(parts[0]) / 1024.0 / 1024.0);
       } catch (NumberFormatException e) {
         return meminfo;
       }

@@ -1,5 +1,6 @@
 package dev.zksdk.benchmarks;
 
+import com.sun.management.OperatingSystemMXBean;
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkSessionPool;
 import java.lang.management.ManagementFactory;
@@ -176,8 +177,8 @@ public class OverheadBenchmark {
     /** This thread's own CPU time during the iteration, in milliseconds; JMH adds up every thread's. */
     public double callerCpuMillis;
 
-    private static final com.sun.management.OperatingSystemMXBean OS =
-        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    private static final OperatingSystemMXBean OS =
+        (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     private boolean reporter;
     private long cpuAtStart;

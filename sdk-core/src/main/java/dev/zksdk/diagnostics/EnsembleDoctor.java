@@ -1,5 +1,7 @@
 package dev.zksdk.diagnostics;
 
+import dev.zksdk.internal.DaemonThreads;
+import java.net.Inet6Address;
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -44,7 +46,6 @@ import org.slf4j.LoggerFactory;
 public final class EnsembleDoctor {
 
     private static final Logger LOG = LoggerFactory.getLogger(EnsembleDoctor.class);
-    private static final AtomicInteger THREADS = new AtomicInteger();
     /** A member's whole probe (six words, AdminServer fallbacks) is bounded by this many timeouts. */
     private static final int TIMEOUTS_PER_MEMBER = 24;
 
@@ -103,11 +104,8 @@ public final class EnsembleDoctor {
 
     private static List<ServerReport> probeAll(MemberProber prober, List<HostAndPort> members, boolean inConnectString,
                                                DoctorOptions options) {
-        ExecutorService pool = Executors.newFixedThreadPool(Math.min(members.size(), 32), r -> {
-            Thread t = new Thread(r, "zk-doctor-" + THREADS.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(members.size(), 32),
+                DaemonThreads.numbered("zk-doctor"));
         try {
             List<Future<ServerReport>> futures = new ArrayList<>();
             for (HostAndPort member : members) {
@@ -198,7 +196,7 @@ public final class EnsembleDoctor {
             try (DatagramSocket socket = new DatagramSocket()) {
                 InetAddress target = InetAddress.getByName(server.host());
                 if (target.isLoopbackAddress()) {
-                    return target instanceof java.net.Inet6Address ? "0:0:0:0:0:0:0:1" : "127.0.0.1";
+                    return target instanceof Inet6Address ? "0:0:0:0:0:0:0:1" : "127.0.0.1";
                 }
                 socket.connect(new InetSocketAddress(target, server.port()));
                 InetAddress local = socket.getLocalAddress();

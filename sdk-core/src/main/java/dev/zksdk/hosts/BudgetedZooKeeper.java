@@ -1,5 +1,9 @@
 package dev.zksdk.hosts;
 
+import java.lang.reflect.Field;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.zookeeper.ClientCnxn;
+import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
@@ -127,23 +131,23 @@ public final class BudgetedZooKeeper extends ZooKeeper {
 
     /** Reads ZooKeeper's own count of received packets, kept by its client socket (not public API: -1 if absent). */
     private static final class ReceivedCount {
-        private static final java.lang.reflect.Field SEND_THREAD;
-        private static final java.lang.reflect.Field SOCKET;
-        private static final java.lang.reflect.Field RECEIVED;
+        private static final Field SEND_THREAD;
+        private static final Field SOCKET;
+        private static final Field RECEIVED;
 
         static {
-            java.lang.reflect.Field sendThread = null;
-            java.lang.reflect.Field socket = null;
-            java.lang.reflect.Field received = null;
+            Field sendThread = null;
+            Field socket = null;
+            Field received = null;
             try {
-                sendThread = org.apache.zookeeper.ClientCnxn.class.getDeclaredField("sendThread");
+                sendThread = ClientCnxn.class.getDeclaredField("sendThread");
                 sendThread.setAccessible(true);
                 socket = sendThread.getType().getDeclaredField("clientCnxnSocket");
                 socket.setAccessible(true);
                 received = socket.getType().getDeclaredField("recvCount");
                 received.setAccessible(true);
             } catch (ReflectiveOperationException | RuntimeException e) {
-                org.slf4j.LoggerFactory.getLogger(BudgetedZooKeeper.class).info("this ZooKeeper client does not "
+                LoggerFactory.getLogger(BudgetedZooKeeper.class).info("this ZooKeeper client does not "
                         + "expose its received-packet count ({}): session expiry is detected by Curator's timer only",
                         e.toString());
                 sendThread = null;
@@ -153,13 +157,13 @@ public final class BudgetedZooKeeper extends ZooKeeper {
             RECEIVED = received;
         }
 
-        static long read(org.apache.zookeeper.ClientCnxn cnxn) {
+        static long read(ClientCnxn cnxn) {
             if (SEND_THREAD == null) {
                 return -1;
             }
             try {
                 Object socket = SOCKET.get(SEND_THREAD.get(cnxn));
-                return socket == null ? -1 : ((java.util.concurrent.atomic.AtomicLong) RECEIVED.get(socket)).get();
+                return socket == null ? -1 : ((AtomicLong) RECEIVED.get(socket)).get();
             } catch (ReflectiveOperationException | RuntimeException e) {
                 return -1;
             }

@@ -1,9 +1,12 @@
 package dev.zksdk.hosts;
 
+import dev.zksdk.internal.ConnectString;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.curator.utils.ZookeeperFactory;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
-import org.apache.zookeeper.client.ConnectStringParser;
 import org.apache.zookeeper.client.ZKClientConfig;
 
 /**
@@ -73,8 +76,11 @@ public final class HostsZookeeperFactory implements ZookeeperFactory {
                     + "servers through HostProvider.next(0) while connected, which breaks connection accounting");
         }
         limiter.acquire(spread.config().sessionCreationMaxWait());
-        WeightedHostProvider provider = new WeightedHostProvider(
-                new ConnectStringParser(connectString).getServerAddresses(), spread, budget, sessionTimeout);
+        List<InetSocketAddress> servers = new ArrayList<>();
+        for (ConnectString.Address a : ConnectString.parse("connectString", connectString).addresses()) {
+            servers.add(InetSocketAddress.createUnresolved(a.host(), a.port()));
+        }
+        WeightedHostProvider provider = new WeightedHostProvider(servers, spread, budget, sessionTimeout);
         return BudgetedZooKeeper.open(connectString, sessionTimeout, watcher, provider, zkClientConfig);
     }
 }

@@ -1,5 +1,7 @@
 package dev.zksdk.hosts;
 
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import io.github.resilience4j.ratelimiter.internal.AtomicRateLimiter;
 import java.time.Duration;
@@ -29,9 +31,9 @@ public final class SessionCreationLimiter {
     private final double permitsPerSecond;
     private final AtomicRateLimiter limiter;
     private final LongSupplier nanoClock;
-    private final java.util.concurrent.atomic.LongAdder acquired = new java.util.concurrent.atomic.LongAdder();
-    private final java.util.concurrent.atomic.LongAdder waitedNanos = new java.util.concurrent.atomic.LongAdder();
-    private final java.util.concurrent.atomic.LongAdder refused = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder acquired = new LongAdder();
+    private final LongAdder waitedNanos = new LongAdder();
+    private final LongAdder refused = new LongAdder();
 
     private SessionCreationLimiter(double permitsPerSecond, LongSupplier nanoClock) {
         this.permitsPerSecond = permitsPerSecond;
@@ -43,7 +45,7 @@ public final class SessionCreationLimiter {
                 // waiting is done here, with a per-call deadline; the limiter itself never blocks
                 .timeoutDuration(Duration.ZERO)
                 .build();
-        this.limiter = new AtomicRateLimiter("zk-session-creation-" + permitsPerSecond, config, java.util.Map.of(),
+        this.limiter = new AtomicRateLimiter("zk-session-creation-" + permitsPerSecond, config, Map.of(),
                 nanoClock::getAsLong);
     }
 

@@ -1,5 +1,6 @@
 package dev.zksdk.hosts;
 
+import java.time.Duration;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -126,7 +127,7 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
      * How many attempts a session timeout must hold: at least {@value #MIN_CONNECT_ATTEMPTS_PER_SESSION_TIMEOUT}, and
      * enough that each is no longer than {@code attemptTimeout} when one is set.
      */
-    static int minConnectAttempts(java.time.Duration attemptTimeout, int sessionTimeoutMs) {
+    static int minConnectAttempts(Duration attemptTimeout, int sessionTimeoutMs) {
         if (attemptTimeout == null || sessionTimeoutMs <= 0) {
             return MIN_CONNECT_ATTEMPTS_PER_SESSION_TIMEOUT;
         }

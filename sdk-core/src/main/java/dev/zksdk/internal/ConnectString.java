@@ -147,6 +147,25 @@ public final class ConnectString {
     return servers;
   }
 
+  /**
+   * The servers as host and port, in the order given; an IPv6 literal's host without its brackets.
+   */
+  public List<Address> addresses() {
+    List<Address> out = new ArrayList<>(servers.size());
+    for (String server : servers) {
+      int colon = server.lastIndexOf(':');
+      String host = server.substring(0, colon);
+      if (host.startsWith("[")) {
+        host = host.substring(1, host.length() - 1);
+      }
+      out.add(new Address(host, Integer.parseInt(server.substring(colon + 1))));
+    }
+    return out;
+  }
+
+  /** One server of a connect string. */
+  public record Address(String host, int port) {}
+
   /** The chroot, or null. */
   public String chroot() {
     return chroot;

@@ -1,5 +1,7 @@
 package dev.zksdk.internal;
 
+import java.util.List;
+import java.util.function.BiFunction;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -56,7 +58,7 @@ public final class ZkAsync {
 
   /** For getData with its stat: {@code result} of both, or null when there is no node. */
   public static <T> AsyncCallback.DataCallback dataOrNull(CompletableFuture<T> f, String path,
-      java.util.function.BiFunction<byte[], Stat, T> result) {
+      BiFunction<byte[], Stat, T> result) {
     return (rc, p, ctx, data, stat) -> {
       if (rc == 0) {
         f.complete(result.apply(data, stat));
@@ -104,7 +106,7 @@ public final class ZkAsync {
   }
 
   /** For getChildren: the names, or null when there is no node if {@code absentIsNull}. */
-  public static AsyncCallback.ChildrenCallback children(CompletableFuture<java.util.List<String>> f, String path,
+  public static AsyncCallback.ChildrenCallback children(CompletableFuture<List<String>> f, String path,
       boolean absentIsNull) {
     return (rc, p, ctx, children) -> {
       if (rc == 0) {

@@ -1,5 +1,6 @@
 package dev.zksdk.security;
 
+import java.util.Collections;
 import dev.zksdk.internal.Validation;
 import java.nio.charset.StandardCharsets;
 import java.security.NoSuchAlgorithmException;
@@ -134,7 +135,7 @@ public final class ZkAcls {
     FixedAcl(String name, List<ACL> acl) {
       this.name = name;
       // ZooKeeper's sync create calls acl.contains(null), which List.copyOf's lists refuse with an NPE.
-      this.acl = java.util.Collections.unmodifiableList(new ArrayList<>(acl));
+      this.acl = Collections.unmodifiableList(new ArrayList<>(acl));
     }
 
     @Override

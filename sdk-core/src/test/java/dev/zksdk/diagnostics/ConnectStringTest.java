@@ -27,16 +27,16 @@ class ConnectStringTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
-            "zk1|has no port",
-            "zk1:|is not a number",
+            "zk1|missing the port of server 'zk1'",
+            "zk1:|not a number",
             ":2181|has an empty host",
-            "zk1:0|outside 1-65535",
-            "zk1:65536|outside 1-65535",
-            "zk1:abc|'abc', which is not a number",
+            "zk1:0|port 0 out of range 1-65535",
+            "zk1:65536|port 65536 out of range 1-65535",
+            "zk1:abc|port that is not a number in 'zk1:abc'",
             "zk1:2181,,zk2:2181|empty server entry",
-            "::1:2181|write it as [address]:port",
-            "[::1|unclosed '['",
-            "[::1]|has no port",
+            "::1:2181|write [address]:port",
+            "[::1|unclosed IPv6 bracket",
+            "[::1]|missing the port",
             "zk 1:2181|whitespace"})
     void malformedConnectStringsAreRejectedNamingTheSettingAndTheValue(String connectString, String reason) {
         assertThatThrownBy(() -> ConnectString.parse(connectString))
@@ -57,7 +57,7 @@ class ConnectStringTest {
     @Test
     void doctorRejectsBadInputBeforeProbing() {
         assertThatThrownBy(() -> EnsembleDoctor.probe("zk1"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("has no port");
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("missing the port");
         assertThatThrownBy(() -> EnsembleDoctor.probe("127.0.0.1:2181", (Duration) null))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("timeout must not be null");
         assertThatThrownBy(() -> EnsembleDoctor.probe("127.0.0.1:2181", Duration.ZERO))

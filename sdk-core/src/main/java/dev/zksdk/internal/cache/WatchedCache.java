@@ -1,5 +1,11 @@
 package dev.zksdk.internal.cache;
 
+import dev.zksdk.SessionEvent;
+import dev.zksdk.SessionState;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.Consumer;
 import dev.zksdk.cache.CacheConfig;
 import dev.zksdk.cache.CacheMetrics;
 import dev.zksdk.cache.CachedNode;
@@ -59,7 +65,7 @@ public class WatchedCache implements ZkCache {
   private final AsyncLoadingCache<Key, Loaded> cache;
   private final ConcurrentMap<Key, CompletableFuture<Loaded>> map;
   private final Object stateLock = new Object();
-  private final java.util.function.Consumer<dev.zksdk.SessionEvent> connectionListener =
+  private final Consumer<SessionEvent> connectionListener =
       event -> onConnectionState(event.state());
   private volatile State state = State.INITIAL;
   /**
@@ -68,9 +74,9 @@ public class WatchedCache implements ZkCache {
    * that is never served, even when the notification arrived while Caffeine was still storing the load (and so could
    * not reload it). A collision only costs a reload.
    */
-  private final java.util.concurrent.atomic.AtomicLongArray changedAt =
-      new java.util.concurrent.atomic.AtomicLongArray(CHANGE_STRIPES);
-  private final java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLongArray changedAt =
+      new AtomicLongArray(CHANGE_STRIPES);
+  private final AtomicLong changes = new AtomicLong();
   private static final int CHANGE_STRIPES = 1024;
   private volatile WatchHandle watch;
   private volatile boolean closed;
@@ -367,7 +373,7 @@ public class WatchedCache implements ZkCache {
     }
   }
 
-  private void onConnectionState(dev.zksdk.SessionState newState) {
+  private void onConnectionState(SessionState newState) {
     if (closed) {
       return;
     }
@@ -514,7 +520,7 @@ public class WatchedCache implements ZkCache {
     return out;
   }
 
-  private static long saturatedNanos(java.time.Duration d) {
+  private static long saturatedNanos(Duration d) {
     try {
       return d.toNanos();
     } catch (ArithmeticException e) {

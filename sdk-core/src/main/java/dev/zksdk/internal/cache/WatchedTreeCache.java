@@ -1,5 +1,6 @@
 package dev.zksdk.internal.cache;
 
+import dev.zksdk.internal.recovery.RegisteredWatches;
 import dev.zksdk.cache.CacheConfig;
 import dev.zksdk.cache.CachedNode;
 import dev.zksdk.cache.ZkTreeCache;
@@ -13,7 +14,7 @@ import java.util.function.Function;
 /** A {@link WatchedCache} over a subtree (one recursive watch) that also serves children lists. */
 final class WatchedTreeCache extends WatchedCache implements ZkTreeCache {
 
-  WatchedTreeCache(SharedSession session, dev.zksdk.internal.recovery.RegisteredWatches watches,
+  WatchedTreeCache(SharedSession session, RegisteredWatches watches,
       OperationRunner runner,
       Function<String, CompletableFuture<CachedNode>> nodeReader, String root, CacheConfig config) {
     super(session, watches, runner, nodeReader, root, true, config);

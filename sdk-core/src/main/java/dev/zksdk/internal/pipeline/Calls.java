@@ -1,6 +1,11 @@
 package dev.zksdk.internal.pipeline;
 
 
+import dev.zksdk.internal.Limits;
+import java.nio.charset.StandardCharsets;
+import org.apache.jute.Record;
+import org.apache.zookeeper.proto.CreateRequest;
+import org.apache.zookeeper.proto.CreateTTLRequest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -344,7 +349,7 @@ public final class Calls {
   }
 
   /** The client's {@code jute.maxbuffer}, read once. */
-  static final int MAX_BUFFER = dev.zksdk.internal.Limits.maxBuffer();
+  static final int MAX_BUFFER = Limits.maxBuffer();
 
   /**
    * A list of children whose answer was over {@code jute.maxbuffer} (it arrived only because the pool's sockets take
@@ -353,7 +358,7 @@ public final class Calls {
   static List<String> checkSize(String path, List<String> children) {
     long bytes = 16 + 4; // as ZooKeeper counts the packet: the reply header, the list's length, then each name
     for (String child : children) {
-      bytes += 4 + child.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+      bytes += 4 + child.getBytes(StandardCharsets.UTF_8).length;
     }
     if (bytes > MAX_BUFFER) {
       throw tooLarge("getChildren", path, bytes, "its " + children.size() + " children", false);
@@ -392,7 +397,7 @@ public final class Calls {
     CompletableFuture<Void> f = new CompletableFuture<>();
     zk.exists(path, false, (rc, p, ctx, stat) -> {
       long atLeast = rc == 0 ? 16 + 4 + 5L * stat.getNumChildren() : 0;
-      if (rc == 0 && atLeast > dev.zksdk.internal.Limits.receiveLimit()) {
+      if (rc == 0 && atLeast > Limits.receiveLimit()) {
         f.completeExceptionally(tooLarge("getChildren", path, atLeast, "its " + stat.getNumChildren() + " children",
             true));
       } else if (rc == 0 || rc == Code.NONODE.intValue()) {
@@ -405,11 +410,11 @@ public final class Calls {
   }
 
   static boolean isSequentialCreate(Op op) {
-    org.apache.jute.Record r = op.toRequestRecord();
-    int flags = r instanceof org.apache.zookeeper.proto.CreateRequest
-        ? ((org.apache.zookeeper.proto.CreateRequest) r).getFlags()
-        : r instanceof org.apache.zookeeper.proto.CreateTTLRequest
-            ? ((org.apache.zookeeper.proto.CreateTTLRequest) r).getFlags() : 0;
+    Record r = op.toRequestRecord();
+    int flags = r instanceof CreateRequest
+        ? ((CreateRequest) r).getFlags()
+        : r instanceof CreateTTLRequest
+            ? ((CreateTTLRequest) r).getFlags() : 0;
     try {
       return CreateMode.fromFlag(flags).isSequential();
     } catch (KeeperException e) {

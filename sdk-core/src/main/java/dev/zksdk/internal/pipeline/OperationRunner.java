@@ -1,6 +1,16 @@
 package dev.zksdk.internal.pipeline;
 
 
+import dev.zksdk.hosts.BudgetedZooKeeper;
+import dev.zksdk.internal.Backoff;
+import dev.zksdk.internal.ZkAsync;
+import dev.zksdk.metrics.MetricNames;
+import dev.zksdk.metrics.MetricsTracker;
+import dev.zksdk.metrics.PipelineStatus;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import org.slf4j.LoggerFactory;
 import dev.zksdk.EnsembleConfig;
 import dev.zksdk.OperationPolicy;
 import dev.zksdk.ZkConnectionLossException;
@@ -34,7 +44,8 @@ import org.apache.zookeeper.ZooKeeper;
 /**
  * The operation pipeline of one ensemble: bulkhead (in-flight limit) → circuit breaker → retry (exponential backoff
  * with full jitter, bounded by the operation timeout) → one attempt on the session's live handle. All four are
- * resilience4j; this class decides what is retried and what an outcome means (DESIGN §4).
+ * resilience4j; this class decides what is retried and what an outcome means (see {@link dev.zksdk.ZkLease} for the
+ * outcomes as a caller sees them).
  */
 public final class OperationRunner {
 
@@ -46,17 +57,13 @@ public final class OperationRunner {
   private final Retry retry;
   private final Deadlines deadlines;
   /** True while some session of the ensemble is connected (set by the ensemble once its sessions exist). */
-  private volatile java.util.function.BooleanSupplier ensembleConnected = () -> false;
-  private volatile dev.zksdk.metrics.MetricsTracker metrics = dev.zksdk.metrics.MetricsTracker.NONE;
+  private volatile BooleanSupplier ensembleConnected = () -> false;
+  private volatile MetricsTracker metrics = MetricsTracker.NONE;
   private volatile String metricsEnsemble;
-  private final java.util.concurrent.atomic.AtomicLong completedWriteZxid = new java.util.concurrent.atomic.AtomicLong();
-
-  OperationRunner(String name, EnsembleConfig config, OperationPolicy policy, ScheduledExecutorService scheduler) {
-    this(name, java.util.Map.of(), config, policy, scheduler);
-  }
+  private final AtomicLong completedWriteZxid = new AtomicLong();
 
   /** {@code tags} become the instance tags of the breaker, bulkhead and retry (their metrics carry them). */
-  public OperationRunner(String name, java.util.Map<String, String> tags, EnsembleConfig config, OperationPolicy policy,
+  public OperationRunner(String name, Map<String, String> tags, EnsembleConfig config, OperationPolicy policy,
       ScheduledExecutorService scheduler) {
     this.config = config;
     this.policy = policy;
@@ -82,7 +89,7 @@ public final class OperationRunner {
     long max = policy.retryMaxBackoff().toMillis();
     this.retry = Retry.of(name, RetryConfig.custom()
         .maxAttempts(Integer.MAX_VALUE) // the operation timeout bounds retries, not a count
-        .intervalFunction(dev.zksdk.internal.Backoff.fullJitter(initial, max))
+        .intervalFunction(Backoff.fullJitter(initial, max))
         .retryOnException(e -> unwrap(e) instanceof RetryableFailure)
         .failAfterMaxAttempts(false)
         .build(), tags);
@@ -101,11 +108,11 @@ public final class OperationRunner {
   }
 
   /** A snapshot of the breaker, the bulkhead and the retries, for metrics. */
-  public dev.zksdk.metrics.PipelineStatus status() {
+  public PipelineStatus status() {
     CircuitBreaker.Metrics b = breaker.getMetrics();
     Bulkhead.Metrics h = bulkhead.getMetrics();
     Retry.Metrics r = retry.getMetrics();
-    return new dev.zksdk.metrics.PipelineStatus(breaker.getState().name(), b.getFailureRate(),
+    return new PipelineStatus(breaker.getState().name(), b.getFailureRate(),
         b.getNumberOfBufferedCalls(), b.getNumberOfFailedCalls(), b.getNumberOfNotPermittedCalls(),
         h.getMaxAllowedConcurrentCalls(), h.getAvailableConcurrentCalls(),
         r.getNumberOfSuccessfulCallsWithoutRetryAttempt(), r.getNumberOfSuccessfulCallsWithRetryAttempt(),
@@ -113,22 +120,22 @@ public final class OperationRunner {
   }
 
   /** Every finished operation is reported to {@code tracker}, tagged with {@code ensemble}. */
-  public void recordTo(dev.zksdk.metrics.MetricsTracker tracker, String ensemble) {
+  public void recordTo(MetricsTracker tracker, String ensemble) {
     this.metricsEnsemble = ensemble;
     this.metrics = tracker;
   }
 
   private void record(ZkCall<?> call, CallState state, long startNanos, Throwable error) {
-    dev.zksdk.metrics.MetricsTracker tracker = metrics;
-    if (tracker == dev.zksdk.metrics.MetricsTracker.NONE) {
+    MetricsTracker tracker = metrics;
+    if (tracker == MetricsTracker.NONE) {
       return;
     }
     try {
-      tracker.operationCompleted(metricsEnsemble, call.name, dev.zksdk.metrics.MetricNames.outcome(error),
+      tracker.operationCompleted(metricsEnsemble, call.name, MetricNames.outcome(error),
           System.nanoTime() - startNanos, state.attempts);
     } catch (RuntimeException e) {
       // Metrics never fail an operation.
-      org.slf4j.LoggerFactory.getLogger(OperationRunner.class).warn("a metrics tracker threw", e);
+      LoggerFactory.getLogger(OperationRunner.class).warn("a metrics tracker threw", e);
     }
   }
 
@@ -305,7 +312,7 @@ public final class OperationRunner {
 
   /** The last zxid {@code zk} has seen in a reply; 0 when it cannot tell (a handle not made by the pool). */
   public static long lastZxid(ZooKeeper zk) {
-    return zk instanceof dev.zksdk.hosts.BudgetedZooKeeper ? ((dev.zksdk.hosts.BudgetedZooKeeper) zk).lastZxid() : 0;
+    return zk instanceof BudgetedZooKeeper ? ((BudgetedZooKeeper) zk).lastZxid() : 0;
   }
 
   /** Read-your-writes: a write completed on {@code zk}; leases taken from now on see it, whatever their session. */
@@ -616,10 +623,10 @@ public final class OperationRunner {
    */
   static boolean isEnsembleFailure(Throwable t) {
     Throwable e = unwrap(t);
-    return e instanceof dev.zksdk.ZkException && e.getCause() instanceof Unreachable;
+    return e instanceof ZkException && e.getCause() instanceof Unreachable;
   }
 
-  public void ensembleConnected(java.util.function.BooleanSupplier connected) {
+  public void ensembleConnected(BooleanSupplier connected) {
     this.ensembleConnected = connected;
   }
 
@@ -632,27 +639,7 @@ public final class OperationRunner {
   }
 
   public static Throwable unwrap(Throwable t) {
-    return dev.zksdk.internal.ZkAsync.unwrap(t);
-  }
-
-  /** Waits for a pipeline result on the caller's thread, rethrowing the pipeline's own exception types. */
-  public static <T> T join(CompletableFuture<T> future, ZkCall<?> call) {
-    try {
-      return future.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ZkInterruptedException(call.path, call.name + " " + call.path + ": interrupted while waiting"
-          + (call.isWrite() ? "; the write may or may not have been applied" : ""), e);
-    } catch (ExecutionException e) {
-      Throwable cause = unwrap(e);
-      if (cause instanceof RuntimeException) {
-        throw (RuntimeException) cause;
-      }
-      if (cause instanceof Error) {
-        throw (Error) cause;
-      }
-      throw new IllegalStateException(cause);
-    }
+    return ZkAsync.unwrap(t);
   }
 
   /** Per-call retry state. Touched by one attempt at a time. */

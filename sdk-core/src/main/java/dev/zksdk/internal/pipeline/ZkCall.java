@@ -1,5 +1,6 @@
 package dev.zksdk.internal.pipeline;
 
+import java.util.concurrent.ExecutionException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.zookeeper.KeeperException;
@@ -50,7 +51,7 @@ public abstract class ZkCall<T> {
   protected T sendSync(ZooKeeper zk) throws KeeperException, InterruptedException {
     try {
       return send(zk).get();
-    } catch (java.util.concurrent.ExecutionException e) {
+    } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       if (cause instanceof KeeperException) {
         throw (KeeperException) cause;

@@ -1,5 +1,7 @@
 package dev.zksdk.internal.pool;
 
+import dev.zksdk.metrics.PipelineStatus;
+import java.util.concurrent.CompletableFuture;
 import dev.zksdk.EnsembleConfig;
 import dev.zksdk.OperationPolicy;
 import dev.zksdk.RecoveryEvent;
@@ -152,8 +154,8 @@ final class Ensemble implements EnsembleView, RecoveryHost {
   }
 
   /** Closes every owned ephemeral of the ensemble now (see {@link RealSessionPool#closeEphemerals()}). */
-  List<java.util.concurrent.CompletableFuture<Void>> closeEphemeralsAsync() {
-    List<java.util.concurrent.CompletableFuture<Void>> deletes = new ArrayList<>();
+  List<CompletableFuture<Void>> closeEphemeralsAsync() {
+    List<CompletableFuture<Void>> deletes = new ArrayList<>();
     for (SessionRecovery r : recoveries) {
       deletes.add(r.ephemerals().closeAllAsync());
     }
@@ -253,7 +255,7 @@ final class Ensemble implements EnsembleView, RecoveryHost {
   }
 
   @Override
-  public dev.zksdk.metrics.PipelineStatus pipeline() {
+  public PipelineStatus pipeline() {
     return runner.status();
   }
 }

@@ -1,5 +1,10 @@
 package dev.zksdk.internal.pool;
 
+import dev.zksdk.ZkAuthException;
+import dev.zksdk.internal.ZkAsync;
+import java.util.ArrayList;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.ACL;
 import dev.zksdk.internal.Validation;
 import dev.zksdk.internal.pipeline.AuthErrors;
 import dev.zksdk.internal.pipeline.Calls;
@@ -69,7 +74,7 @@ final class RealLease implements ZkLease {
   private <T> T sync(ZkCall<T> call) {
     try {
       return runner.executeSync(session, call);
-    } catch (dev.zksdk.ZkAuthException e) {
+    } catch (ZkAuthException e) {
       throw AuthErrors.explain(e, call, session);
     }
   }
@@ -99,7 +104,7 @@ final class RealLease implements ZkLease {
 
   /** {@code acl} null: the ensemble's ACL for the path. */
   private ZkCall<String> createCall(String path, byte[] data, CreateMode mode,
-      List<org.apache.zookeeper.data.ACL> acl) {
+      List<ACL> acl) {
     checkOpen();
     Validation.notNull("mode", mode);
     Validation.path("path", path, mode.isSequential());
@@ -113,8 +118,8 @@ final class RealLease implements ZkLease {
     return new Calls.Create(path, data, mode, copyOf(acl != null ? acl : aclFor(path)));
   }
 
-  private List<org.apache.zookeeper.data.ACL> aclFor(String path) {
-    List<org.apache.zookeeper.data.ACL> acl = session.config().aclProvider().getAclForPath(path);
+  private List<ACL> aclFor(String path) {
+    List<ACL> acl = session.config().aclProvider().getAclForPath(path);
     return acl == null || acl.isEmpty() ? session.config().aclProvider().getDefaultAcl() : acl;
   }
 
@@ -122,11 +127,11 @@ final class RealLease implements ZkLease {
    * A mutable copy: ZooKeeper's synchronous create asks the list whether it contains null, which the immutable lists
    * of {@code List.of} answer with a NullPointerException.
    */
-  private static List<org.apache.zookeeper.data.ACL> copyOf(List<org.apache.zookeeper.data.ACL> acl) {
+  private static List<ACL> copyOf(List<ACL> acl) {
     for (int i = 0; i < acl.size(); i++) {
       Validation.notNull("acl[" + i + "]", acl.get(i));
     }
-    return new java.util.ArrayList<>(acl);
+    return new ArrayList<>(acl);
   }
 
   private ZkCall<Stat> setDataCall(String path, byte[] data, int version) {
@@ -164,7 +169,7 @@ final class RealLease implements ZkLease {
         CreateMode mode;
         try {
           mode = CreateMode.fromFlag(request.getFlags());
-        } catch (org.apache.zookeeper.KeeperException e) {
+        } catch (KeeperException e) {
           throw new IllegalArgumentException("ops[" + i + "] has an unknown create mode flag " + request.getFlags(), e);
         }
         sequential = mode.isSequential();
@@ -198,7 +203,7 @@ final class RealLease implements ZkLease {
   }
 
   @Override
-  public String create(String path, byte[] data, CreateMode mode, List<org.apache.zookeeper.data.ACL> acl) {
+  public String create(String path, byte[] data, CreateMode mode, List<ACL> acl) {
     return sync(createCall(path, data, mode, Validation.notNull("acl", acl)));
   }
 
@@ -244,7 +249,7 @@ final class RealLease implements ZkLease {
 
   @Override
   public CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode,
-      List<org.apache.zookeeper.data.ACL> acl) {
+      List<ACL> acl) {
     return async(createCall(path, data, mode, Validation.notNull("acl", acl)));
   }
 
@@ -336,7 +341,7 @@ final class RealLease implements ZkLease {
       @Override
       protected CompletableFuture<CachedNode> send(ZooKeeper zk) {
         CompletableFuture<CachedNode> f = new CompletableFuture<>();
-        zk.getData(path, false, dev.zksdk.internal.ZkAsync.dataOrNull(f, path,
+        zk.getData(path, false, ZkAsync.dataOrNull(f, path,
             (data, stat) -> new CachedNode(path, data, stat)), null);
         return f;
       }

@@ -1,5 +1,21 @@
 package dev.zksdk.internal.pool;
 
+import dev.zksdk.hosts.SessionCreationLimiter;
+import dev.zksdk.internal.recovery.SessionRecovery;
+import dev.zksdk.metrics.EnsembleStatus;
+import dev.zksdk.metrics.MetricsTracker;
+import dev.zksdk.metrics.MetricsTrackerFactory;
+import dev.zksdk.metrics.PoolView;
+import java.util.Comparator;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
+import org.apache.zookeeper.client.ZKClientConfig;
 import dev.zksdk.internal.ConnectString;
 import dev.zksdk.internal.DaemonThreads;
 import dev.zksdk.internal.SerialQueue;
@@ -56,8 +72,8 @@ public final class RealSessionPool {
   /** User listeners, each with its own ordered queue on the callback executor. */
   private final List<Subscriber> listeners = new CopyOnWriteArrayList<>();
   /** Runs user callbacks (session, watch, ephemeral listeners): never ZooKeeper's or the recovery's threads. */
-  private final java.util.concurrent.ThreadPoolExecutor callbacks;
-  private final java.util.concurrent.atomic.LongAdder callbackOverflows = new java.util.concurrent.atomic.LongAdder();
+  private final ThreadPoolExecutor callbacks;
+  private final LongAdder callbackOverflows = new LongAdder();
   private final Map<EnsembleConfig, Ensemble> ensembles = new ConcurrentHashMap<>();
   private final AtomicInteger ensembleNumbers = new AtomicInteger();
   private final AtomicInteger activeLeases = new AtomicInteger();
@@ -65,7 +81,7 @@ public final class RealSessionPool {
   private final ScheduledExecutorService scheduler;
   private final int maxDataBytes;
   private volatile boolean closed;
-  private volatile dev.zksdk.metrics.MetricsTracker metrics = dev.zksdk.metrics.MetricsTracker.NONE;
+  private volatile MetricsTracker metrics = MetricsTracker.NONE;
 
   public RealSessionPool(String name, EnsembleConfig defaultEnsemble, OperationPolicy policy, HostsConfig hosts,
       boolean followEnsembleChanges, List<SessionListener> listeners) {
@@ -74,8 +90,8 @@ public final class RealSessionPool {
     this.hosts = hosts;
     this.defaultEnsemble = defaultEnsemble;
     this.policy = policy;
-    this.callbacks = new java.util.concurrent.ThreadPoolExecutor(CALLBACK_THREADS, CALLBACK_THREADS, 2,
-        TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), DaemonThreads.numbered(name + "-callbacks"));
+    this.callbacks = new ThreadPoolExecutor(CALLBACK_THREADS, CALLBACK_THREADS, 2,
+        TimeUnit.SECONDS, new LinkedBlockingQueue<>(), DaemonThreads.numbered(name + "-callbacks"));
     this.callbacks.allowCoreThreadTimeOut(true);
     for (SessionListener l : listeners) {
       addListener(l);
@@ -84,8 +100,8 @@ public final class RealSessionPool {
         new ScheduledThreadPoolExecutor(1, DaemonThreads.numbered(name + "-scheduler"));
     executor.setRemoveOnCancelPolicy(true);
     this.scheduler = Executors.unconfigurableScheduledExecutorService(executor);
-    this.maxDataBytes = new org.apache.zookeeper.client.ZKClientConfig()
-        .getInt("jute.maxbuffer", org.apache.zookeeper.client.ZKClientConfig.CLIENT_MAX_PACKET_LENGTH_DEFAULT);
+    this.maxDataBytes = new ZKClientConfig()
+        .getInt("jute.maxbuffer", ZKClientConfig.CLIENT_MAX_PACKET_LENGTH_DEFAULT);
   }
 
   public String name() {
@@ -164,7 +180,7 @@ public final class RealSessionPool {
    */
   public void updateConnectString(EnsembleConfig config, String connectString) {
     ConnectString replacement = ConnectString.parse("connectString", connectString);
-    if (!java.util.Objects.equals(replacement.chroot(), config.chroot())) {
+    if (!Objects.equals(replacement.chroot(), config.chroot())) {
       throw new IllegalArgumentException("connectString '" + connectString + "' has chroot "
           + (replacement.chroot() == null ? "none" : "'" + replacement.chroot() + "'") + " but the ensemble's is "
           + (config.chroot() == null ? "none" : "'" + config.chroot() + "'") + ": a different chroot would change "
@@ -255,7 +271,7 @@ public final class RealSessionPool {
   }
 
   /** The recovery of {@code session} (one of this pool's), for diagnostics and tests. */
-  public dev.zksdk.internal.recovery.SessionRecovery recovery(SharedSession session) {
+  public SessionRecovery recovery(SharedSession session) {
     for (Ensemble e : ensembles.values()) {
       SharedSession[] sessions = e.sessions();
       for (int i = 0; i < sessions.length; i++) {
@@ -300,7 +316,7 @@ public final class RealSessionPool {
    *
    * @param onOverflow what replaces a full queue (a RESYNC for a watch), or null to drop the newest callback
    */
-  public SerialQueue listenerQueue(String who, java.util.function.Supplier<Runnable> onOverflow) {
+  public SerialQueue listenerQueue(String who, Supplier<Runnable> onOverflow) {
     return new SerialQueue(name + ": " + who, callbacks, LISTENER_QUEUE_CAPACITY, onOverflow, callbackOverflows);
   }
 
@@ -324,8 +340,8 @@ public final class RealSessionPool {
    * queue: user code never runs on ZooKeeper's threads or the recovery's, and may call back into the pool.
    */
   void each(Consumer<SessionListener> call) {
-    dev.zksdk.metrics.MetricsTracker tracker = metrics;
-    if (tracker != dev.zksdk.metrics.MetricsTracker.NONE) {
+    MetricsTracker tracker = metrics;
+    if (tracker != MetricsTracker.NONE) {
       try {
         call.accept(tracker);
       } catch (RuntimeException e) {
@@ -381,7 +397,7 @@ public final class RealSessionPool {
    * that could not be deleted (no connection) goes when its session ends.
    */
   public void closeEphemerals() {
-    java.util.List<java.util.concurrent.CompletableFuture<Void>> deletes = new ArrayList<>();
+    List<CompletableFuture<Void>> deletes = new ArrayList<>();
     Duration wait = Duration.ZERO;
     for (Ensemble e : ensembles.values()) {
       deletes.addAll(e.closeEphemeralsAsync());
@@ -391,11 +407,11 @@ public final class RealSessionPool {
       return;
     }
     try {
-      java.util.concurrent.CompletableFuture.allOf(deletes.toArray(new java.util.concurrent.CompletableFuture<?>[0]))
+      CompletableFuture.allOf(deletes.toArray(new CompletableFuture<?>[0]))
           .get(wait.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+    } catch (ExecutionException | TimeoutException e) {
       log.info("{}: not every owned ephemeral could be deleted now ({}); the rest go when their sessions end", name,
           e.toString());
     }
@@ -405,9 +421,9 @@ public final class RealSessionPool {
    * Creates the pool's metrics tracker and makes it the first session listener. Called once, right after
    * construction, before any lease.
    */
-  public void attachMetrics(dev.zksdk.metrics.MetricsTrackerFactory factory) {
+  public void attachMetrics(MetricsTrackerFactory factory) {
     RealSessionPool pool = this;
-    dev.zksdk.metrics.MetricsTracker tracker = factory.create(new dev.zksdk.metrics.PoolView() {
+    MetricsTracker tracker = factory.create(new PoolView() {
       @Override
       public String name() {
         return pool.name;
@@ -424,9 +440,9 @@ public final class RealSessionPool {
       }
 
       @Override
-      public dev.zksdk.hosts.SessionCreationLimiter sessionCreationLimiter() {
+      public SessionCreationLimiter sessionCreationLimiter() {
         // The same limiter HostsZookeeperFactory.forPool takes permits from.
-        return dev.zksdk.hosts.SessionCreationLimiter.shared(pool.hosts.sessionCreationRate());
+        return SessionCreationLimiter.shared(pool.hosts.sessionCreationRate());
       }
     });
     this.metrics = Validation.notNull("the metrics tracker made by " + factory, tracker);
@@ -436,12 +452,12 @@ public final class RealSessionPool {
   }
 
   /** The pool's metrics tracker (a no-op one unless a factory was attached), for components that publish meters. */
-  public dev.zksdk.metrics.MetricsTracker metrics() {
+  public MetricsTracker metrics() {
     return metrics;
   }
 
   private void startMetrics(Ensemble ensemble) {
-    dev.zksdk.metrics.MetricsTracker tracker = metrics;
+    MetricsTracker tracker = metrics;
     ensemble.runner().recordTo(tracker, ensemble.name());
     try {
       tracker.ensembleStarted(ensemble);
@@ -451,14 +467,14 @@ public final class RealSessionPool {
   }
 
   /** A snapshot of every ensemble leased so far. */
-  public List<dev.zksdk.metrics.EnsembleStatus> ensembleStatus() {
-    List<dev.zksdk.metrics.EnsembleStatus> all = new ArrayList<>();
+  public List<EnsembleStatus> ensembleStatus() {
+    List<EnsembleStatus> all = new ArrayList<>();
     for (Ensemble e : ensembles.values()) {
       if (e.leased()) {
         all.add(e.status());
       }
     }
-    all.sort(java.util.Comparator.comparing(dev.zksdk.metrics.EnsembleStatus::connectString));
+    all.sort(Comparator.comparing(EnsembleStatus::connectString));
     return all;
   }
 

@@ -1,5 +1,7 @@
 package dev.zksdk.internal.recovery;
 
+import dev.zksdk.internal.pipeline.OperationRunner;
+import org.apache.zookeeper.ClientCnxn;
 import dev.zksdk.EphemeralNode;
 import dev.zksdk.ZkConnectionLossException;
 import dev.zksdk.ZkException;
@@ -429,7 +431,7 @@ public final class OwnedEphemerals {
         payload = data;
         version = dataVersion;
       }
-      long sentAfter = dev.zksdk.internal.pipeline.OperationRunner.lastZxid(zk);
+      long sentAfter = OperationRunner.lastZxid(zk);
       CompletableFuture<Outcome> f = new CompletableFuture<>();
       zk.create(requestedPath, payload, acl(requestedPath), CreateMode.EPHEMERAL, (rc, p, ctx, name) -> {
         if (rc == 0) {
@@ -839,7 +841,7 @@ public final class OwnedEphemerals {
     public void close() {
       String path = currentPath;
       CompletableFuture<Void> deleted = closeAsync();
-      if (org.apache.zookeeper.ClientCnxn.isInEventThread()) {
+      if (ClientCnxn.isInEventThread()) {
         return; // called from a ZooKeeper callback: waiting here would hold up the answer itself
       }
       try {

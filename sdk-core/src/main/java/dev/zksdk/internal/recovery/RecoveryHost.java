@@ -1,5 +1,6 @@
 package dev.zksdk.internal.recovery;
 
+import dev.zksdk.OperationPolicy;
 import dev.zksdk.RecoveryEvent;
 import dev.zksdk.ZkException;
 import dev.zksdk.internal.SerialQueue;
@@ -21,7 +22,7 @@ public interface RecoveryHost {
   ScheduledExecutorService scheduler();
 
   /** The pool's policy: how long a setData on an owned ephemeral waits, how passes back off. */
-  dev.zksdk.OperationPolicy policy();
+  OperationPolicy policy();
 
   /** The data-size limit ({@code jute.maxbuffer}). */
   int maxDataBytes();

@@ -1,5 +1,11 @@
 package dev.zksdk.internal.recovery;
 
+import dev.zksdk.ZkInterruptedException;
+import dev.zksdk.hosts.BudgetedZooKeeper;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import org.apache.zookeeper.ClientCnxn;
 import dev.zksdk.WatchEvent;
 import dev.zksdk.WatchHandle;
 import dev.zksdk.WatchListener;
@@ -108,7 +114,7 @@ public final class RegisteredWatches {
     } catch (InterruptedException e) {
       w.close();
       Thread.currentThread().interrupt();
-      throw new dev.zksdk.ZkInterruptedException(path, "interrupted while adding watch " + path, e);
+      throw new ZkInterruptedException(path, "interrupted while adding watch " + path, e);
     }
   }
 
@@ -138,7 +144,7 @@ public final class RegisteredWatches {
     for (int i = 0; i < futures.size(); i++) {
       try {
         futures.get(i).getNow(null);
-      } catch (java.util.concurrent.CompletionException e) {
+      } catch (CompletionException e) {
         Throwable cause = ZkAsync.unwrap(e);
         Registered w = sent.get(i);
         if (cause instanceof KeeperException && isConnection(((KeeperException) cause).code())) {
@@ -212,7 +218,7 @@ public final class RegisteredWatches {
     final WatchListener listener;
     final WatchMode mode;
     /** Where the listener runs: the session's internal thread (a cache) or its own queue on the callback threads. */
-    private final java.util.concurrent.Executor delivery;
+    private final Executor delivery;
     final CompletableFuture<Void> firstArm = new CompletableFuture<>();
     volatile long armedSession;
     volatile long resyncPendingFor;
@@ -438,7 +444,7 @@ public final class RegisteredWatches {
     void deliver(WatchEvent event) {
       try {
         delivery.execute(() -> run(event));
-      } catch (java.util.concurrent.RejectedExecutionException e) {
+      } catch (RejectedExecutionException e) {
         // the pool is closing
       }
     }
@@ -482,15 +488,15 @@ public final class RegisteredWatches {
       CompletableFuture<Void> f = new CompletableFuture<>();
       // local = true: the watcher is removed on this side whatever the server answers.
       zk.removeWatches(path, this, type, true, (rc, p, ctx) -> {
-        if (zk instanceof dev.zksdk.hosts.BudgetedZooKeeper
-            && !((dev.zksdk.hosts.BudgetedZooKeeper) zk).hasWatchers(path, type)) {
+        if (zk instanceof BudgetedZooKeeper
+            && !((BudgetedZooKeeper) zk).hasWatchers(path, type)) {
           // No watcher of this kind is left on the path on this side: the server's watch serves nobody now.
           zk.removeAllWatches(path, type, false, (rrc, rp, rctx) -> f.complete(null), null);
         } else {
           f.complete(null);
         }
       }, null);
-      if (org.apache.zookeeper.ClientCnxn.isInEventThread()) {
+      if (ClientCnxn.isInEventThread()) {
         return; // called from a ZooKeeper callback: waiting here would hold up the answer itself
       }
       try {

@@ -1,5 +1,12 @@
 package dev.zksdk.internal.recovery;
 
+import dev.zksdk.OperationPolicy;
+import dev.zksdk.SessionEvent;
+import dev.zksdk.internal.session.SessionEvents;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeoutException;
+import org.apache.zookeeper.KeeperException;
 import dev.zksdk.RecoveryEvent;
 import dev.zksdk.internal.DaemonThreads;
 import dev.zksdk.internal.Backoff;
@@ -34,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * nothing is created twice. A reconnect within the same session needs no work: ZooKeeper keeps the session's
  * ephemerals and re-registers its watches itself.
  */
-public final class SessionRecovery implements dev.zksdk.internal.session.SessionEvents {
+public final class SessionRecovery implements SessionEvents {
 
   private static final Logger log = LoggerFactory.getLogger(SessionRecovery.class);
 
@@ -81,7 +88,7 @@ public final class SessionRecovery implements dev.zksdk.internal.session.Session
 
   /** Told of the session's state changes (see {@link dev.zksdk.internal.session.SessionEvents}). */
   @Override
-  public void onStateChange(SharedSession s, dev.zksdk.SessionEvent event) {
+  public void onStateChange(SharedSession s, SessionEvent event) {
     switch (event.state()) {
       case CONNECTED:
       case RECONNECTED:
@@ -125,7 +132,7 @@ public final class SessionRecovery implements dev.zksdk.internal.session.Session
     }
     try {
       executor.execute(this::runPass);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
+    } catch (RejectedExecutionException e) {
       // closed concurrently
     }
   }
@@ -141,7 +148,7 @@ public final class SessionRecovery implements dev.zksdk.internal.session.Session
       if (old != null) {
         old.cancel(false);
       }
-    } catch (java.util.concurrent.RejectedExecutionException e) {
+    } catch (RejectedExecutionException e) {
       // the pool is closing
     }
   }
@@ -170,8 +177,8 @@ public final class SessionRecovery implements dev.zksdk.internal.session.Session
           if (rc == 0) {
             synced.complete(null);
           } else {
-            synced.completeExceptionally(org.apache.zookeeper.KeeperException.create(
-                org.apache.zookeeper.KeeperException.Code.get(rc), "/"));
+            synced.completeExceptionally(KeeperException.create(
+                KeeperException.Code.get(rc), "/"));
           }
         }, null);
         synced.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -202,7 +209,7 @@ public final class SessionRecovery implements dev.zksdk.internal.session.Session
       } else {
         retriesInARow = 0;
       }
-    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+    } catch (TimeoutException | ExecutionException e) {
       // Connection lost again (or the server is slow): what was confirmed stays confirmed; the next connection
       // (or this retry, if the connection held) resumes with the rest.
       log.info("{}: recovery pass cut short ({}); it resumes on the next connection", session.label(),
@@ -224,7 +231,7 @@ public final class SessionRecovery implements dev.zksdk.internal.session.Session
    */
   private Duration backoff() {
     int n = Math.min(retriesInARow++, 16);
-    dev.zksdk.OperationPolicy policy = host.policy();
+    OperationPolicy policy = host.policy();
     return Duration.ofMillis(Backoff.fullJitter(policy.recoveryRetryInitialBackoff().toMillis(),
         policy.recoveryRetryMaxBackoff().toMillis()).apply(n + 1));
   }

@@ -1,5 +1,8 @@
 package dev.zksdk.internal.session;
 
+import java.lang.reflect.Field;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.apache.curator.CuratorZookeeperClient;
 import org.apache.curator.RetryLoop;
 import org.apache.curator.RetryPolicy;
@@ -28,7 +31,7 @@ import org.apache.zookeeper.ZooKeeper;
  */
 final class GuardedZookeeperClient extends CuratorZookeeperClient {
 
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(GuardedZookeeperClient.class);
+  private static final Logger log = LoggerFactory.getLogger(GuardedZookeeperClient.class);
   private static final ThreadLocal<Boolean> POOL_CALL = new ThreadLocal<>();
 
   private final CuratorZookeeperClient delegate;
@@ -46,7 +49,7 @@ final class GuardedZookeeperClient extends CuratorZookeeperClient {
    */
   static boolean install(CuratorFramework framework) {
     try {
-      java.lang.reflect.Field field = framework.getClass().getDeclaredField("client");
+      Field field = framework.getClass().getDeclaredField("client");
       field.setAccessible(true);
       CuratorZookeeperClient real = (CuratorZookeeperClient) field.get(framework);
       field.set(framework, new GuardedZookeeperClient(real));

@@ -1,5 +1,6 @@
 package dev.zksdk.internal.session;
 
+import dev.zksdk.internal.Limits;
 import dev.zksdk.EnsembleConfig;
 import dev.zksdk.security.SaslConfig;
 import dev.zksdk.security.TlsConfig;
@@ -92,7 +93,7 @@ public final class SessionClientConfig extends ZKClientConfig {
     // A packet over the socket's limit makes ZooKeeper drop the connection, for every lease on it, and a retry does it
     // again. The socket takes up to Limits.RECEIVE_FACTOR times jute.maxbuffer, so that an oversized answer (the children of
     // a huge node) arrives and fails its own call alone (ZkResponseTooLargeException) instead.
-    c.setProperty(JUTE_MAXBUFFER, Integer.toString(dev.zksdk.internal.Limits.receiveLimit()));
+    c.setProperty(JUTE_MAXBUFFER, Integer.toString(Limits.receiveLimit()));
     return c;
   }
 

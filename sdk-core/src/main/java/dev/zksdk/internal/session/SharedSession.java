@@ -1,5 +1,19 @@
 package dev.zksdk.internal.session;
 
+import dev.zksdk.internal.pipeline.Connection;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import org.apache.curator.RetryPolicy;
+import org.apache.zookeeper.WatchedEvent;
+import org.apache.zookeeper.client.ZooKeeperSaslClient;
 import dev.zksdk.internal.DaemonThreads;
 import dev.zksdk.internal.pipeline.OperationRunner;
 
@@ -33,13 +47,13 @@ import org.slf4j.LoggerFactory;
  * the session id across those replacements, turns Curator's bare state changes into {@link SessionEvent}s that carry
  * the previous state and ids, and starts the ordered recovery on every new session.
  */
-public final class SharedSession implements dev.zksdk.internal.pipeline.Connection {
+public final class SharedSession implements Connection {
 
   private static final Logger log = LoggerFactory.getLogger(SharedSession.class);
 
   /** Everyone told of this session's state changes, in order: see {@link SessionEvents}. */
-  private final java.util.List<SessionEvents> subscribers = new java.util.concurrent.CopyOnWriteArrayList<>();
-  private final java.util.concurrent.ScheduledExecutorService scheduler;
+  private final List<SessionEvents> subscribers = new CopyOnWriteArrayList<>();
+  private final ScheduledExecutorService scheduler;
   private final EnsembleConfig config;
   private final String label;
   private final int index;
@@ -48,8 +62,8 @@ public final class SharedSession implements dev.zksdk.internal.pipeline.Connecti
   private volatile CuratorFramework guarded;
   /** SDK-internal reactions to this session's events (caches), in order; never user code. */
   private final ExecutorService internalExecutor;
-  private final java.util.List<java.util.function.Consumer<SessionEvent>> internalListeners =
-      new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Consumer<SessionEvent>> internalListeners =
+      new CopyOnWriteArrayList<>();
   private final EnsembleFollower follower;
   private final Object stateLock = new Object();
 
@@ -76,25 +90,14 @@ public final class SharedSession implements dev.zksdk.internal.pipeline.Connecti
    */
   private volatile ZooKeeper liveHandle;
   /** Sampling of the live handle's received-packet count: when the ensemble was last heard from. */
-  private volatile java.util.concurrent.ScheduledFuture<?> contactSampler;
-  private volatile java.util.concurrent.ScheduledFuture<?> expiryCheck;
-  private volatile long lastReceived = -1;
-  private volatile long lastContactNanos;
+  private final ExpiryDetector expiry;
   /** Set just before the pool expires the session itself; read by the LOST event that follows. */
   private volatile boolean expiringOnClient;
   /** Since when (nanoTime) no session connected within the connection timeout; 0 while reachable. */
   private volatile long unreachableSince;
   /** The watcher of the newest handle: events of older handles no longer change this session's state. */
   private volatile HandleWatcher currentWatcher;
-  /**
-   * Read-your-writes: the highest zxid a {@code sync} on {@code syncedSession} is known to have brought this
-   * session's server up to (beyond what its own replies show, {@link BudgetedZooKeeper#lastZxid()}).
-   */
-  private volatile long syncedZxid;
-  private volatile long syncedSession;
-  /** The sync in flight for read-your-writes, shared by every read that needs one; null when none. */
-  private final java.util.concurrent.atomic.AtomicReference<PendingSync> pendingSync =
-      new java.util.concurrent.atomic.AtomicReference<>();
+  private final ReadYourWrites readYourWrites = new ReadYourWrites();
 
   /**
    * @param poolName names the session's threads and log lines: {@code <poolName>-e<ensemble>-s<index>}
@@ -104,19 +107,20 @@ public final class SharedSession implements dev.zksdk.internal.pipeline.Connecti
    * @param recipeRetry Curator's retry, for recipes run on the lease's Curator client (the pool's policy)
    */
   public SharedSession(String poolName, EnsembleConfig config, int ensembleNumber, int index,
-      ZookeeperFactory handles, java.util.concurrent.ScheduledExecutorService scheduler, EnsembleServers servers,
-      org.apache.curator.RetryPolicy recipeRetry) {
+      ZookeeperFactory handles, ScheduledExecutorService scheduler, EnsembleServers servers,
+      RetryPolicy recipeRetry) {
     this.config = config;
     this.index = index;
     this.label = poolName + "-e" + ensembleNumber + "-s" + index;
     this.scheduler = scheduler;
+    this.expiry = new ExpiryDetector(scheduler, config.sessionTimeout(), () -> closed ? null : liveHandle);
     CuratorFrameworkFactory.Builder builder = CuratorFrameworkFactory.builder()
         .connectString(config.connectString())
         .sessionTimeoutMs((int) config.sessionTimeout().toMillis())
         .connectionTimeoutMs((int) config.connectionTimeout().toMillis())
         // Only Curator recipes use Curator's own retry loop; the SDK's operations retry through resilience4j.
         .retryPolicy(recipeRetry)
-        .zookeeperFactory(new NamedZookeeperFactory(label, handles, this))
+        .zookeeperFactory(new HandleFactory(label, handles, this))
         .threadFactory(DaemonThreads.numbered(label + "-curator"))
         .ensembleTracker(false) // EnsembleFollower does it, on the live handle too
         .waitForShutdownTimeoutMs(5_000);
@@ -144,13 +148,7 @@ public final class SharedSession implements dev.zksdk.internal.pipeline.Connecti
     }
     GuardedZookeeperClient.asPool(client::start);
     guarded = client.usingNamespace(null);
-    long period = contactSamplePeriod().toMillis();
-    try {
-      contactSampler = scheduler.scheduleWithFixedDelay(this::sampleContact, period, period,
-          TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      // the pool is closing
-    }
+    expiry.start();
   }
 
   /**
@@ -208,7 +206,7 @@ public final class SharedSession implements dev.zksdk.internal.pipeline.Connecti
     try {
       awaitConnected(timeout).get();
       return true;
-    } catch (java.util.concurrent.ExecutionException e) {
+    } catch (ExecutionException e) {
       if (e.getCause() instanceof TimeoutException) {
         explainConnectTimeout();
         return false;
@@ -285,9 +283,7 @@ public final class SharedSession implements dev.zksdk.internal.pipeline.Connecti
           sessionId = newId;
           liveHandle = zk;
           unreachableSince = 0;
-          lastContactNanos = System.nanoTime();
-          lastReceived = zk instanceof BudgetedZooKeeper ? ((BudgetedZooKeeper) zk).receivedPackets() : -1;
-          cancelExpiryCheck();
+          expiry.connected(zk);
           next = keeperState == Watcher.Event.KeeperState.ConnectedReadOnly
               ? SessionState.READ_ONLY
               : previous == SessionState.CONNECTING ? SessionState.CONNECTED : SessionState.RECONNECTED;
@@ -301,7 +297,8 @@ public final class SharedSession implements dev.zksdk.internal.pipeline.Connecti
           next = SessionState.SUSPENDED;
           liveHandle = null;
           resetSignal();
-          scheduleExpiryCheck(watcher, previousId);
+          long sid = previousId;
+          expiry.disconnected(negotiatedTimeout, () -> expireOnClient(watcher, sid));
           break;
         case Expired:
           if (previous == SessionState.LOST) {
@@ -310,7 +307,7 @@ public final class SharedSession implements dev.zksdk.internal.pipeline.Connecti
           next = SessionState.LOST;
           liveHandle = null;
           resetSignal();
-          cancelExpiryCheck();
+          expiry.cancel();
           break;
         default:
           return;
@@ -362,7 +359,7 @@ public final class SharedSession implements dev.zksdk.internal.pipeline.Connecti
     }
     try {
       internalExecutor.execute(() -> {
-        for (java.util.function.Consumer<SessionEvent> l : internalListeners) {
+        for (Consumer<SessionEvent> l : internalListeners) {
           try {
             l.accept(event);
           } catch (RuntimeException e) {
@@ -370,22 +367,22 @@ public final class SharedSession implements dev.zksdk.internal.pipeline.Connecti
           }
         }
       });
-    } catch (java.util.concurrent.RejectedExecutionException e) {
+    } catch (RejectedExecutionException e) {
       // closing
     }
   }
 
   /** Engine components (caches) that follow this session's state; called in order on {@link #internalExecutor()}. */
-  public void addInternalListener(java.util.function.Consumer<SessionEvent> listener) {
+  public void addInternalListener(Consumer<SessionEvent> listener) {
     internalListeners.add(listener);
   }
 
-  public void removeInternalListener(java.util.function.Consumer<SessionEvent> listener) {
+  public void removeInternalListener(Consumer<SessionEvent> listener) {
     internalListeners.remove(listener);
   }
 
   /** The thread on which the engine's own reactions to this session (cache invalidation) run, in order. */
-  public java.util.concurrent.Executor internalExecutor() {
+  public Executor internalExecutor() {
     return internalExecutor;
   }
 
@@ -418,11 +415,7 @@ public final class SharedSession implements dev.zksdk.internal.pipeline.Connecti
       closed = true;
       liveHandle = null;
     }
-    java.util.concurrent.ScheduledFuture<?> sampler = contactSampler;
-    if (sampler != null) {
-      sampler.cancel(false);
-    }
-    cancelExpiryCheck();
+    expiry.close();
     if (saslSection != null) {
       JaasSections.release(config.sasl());
     }
@@ -469,7 +462,7 @@ public final class SharedSession implements dev.zksdk.internal.pipeline.Connecti
   }
 
   /** A fresh client config for a new handle: this ensemble's TLS and SASL settings, nothing JVM-wide. */
-  private ZKClientConfig newClientConfig() {
+  ZKClientConfig newClientConfig() {
     if (saslSection != null) {
       JaasSections.ensureInstalled();
       saslOutcome = new CompletableFuture<>();
@@ -483,23 +476,28 @@ public final class SharedSession implements dev.zksdk.internal.pipeline.Connecti
    * closed here). The failure is final: credentials that were refused are not tried again, since repeated failed
    * logins can lock an account and the same secret cannot start working on its own.
    */
-  private void onAuthFailed(HandleWatcher watcher, AuthFailure kind) {
+  /** For the {@link HandleFactory}: a watcher for the handle about to be made, which becomes the current one. */
+  HandleWatcher newHandleWatcher(Watcher curator) {
+    HandleWatcher w = new HandleWatcher(curator, saslOutcome);
+    synchronized (stateLock) {
+      currentWatcher = w;
+    }
+    return w;
+  }
+
+  /** For the {@link HandleFactory}: why the last handle could not be made, or null once one was. */
+  void handleMade(Throwable failure) {
+    lastHandleFailure = failure;
+  }
+
+  private void onAuthFailed(HandleWatcher watcher, SessionAuthentication.Failure kind) {
     ZooKeeper zk = watcher.handleOrNull();
-    if (kind == AuthFailure.REFUSED_OR_LOGIN_FAILED) {
+    if (kind == SessionAuthentication.Failure.REFUSED_OR_LOGIN_FAILED) {
       // A refusal kills the handle; after a failed login ZooKeeper goes on connecting without an identity (a
       // login fails as the handle starts, possibly before its constructor has even returned it).
-      kind = zk == null || zk.getState().isAlive() ? AuthFailure.LOGIN_FAILED : AuthFailure.REFUSED;
+      kind = zk == null || zk.getState().isAlive() ? SessionAuthentication.Failure.LOGIN_FAILED : SessionAuthentication.Failure.REFUSED;
     }
-    String identities = SessionAuthentication.identities(config);
-    ZkAuthException failure = new ZkAuthException(KeeperException.Code.AUTHFAILED, null, "authentication to "
-        + config.connectString() + " failed (AUTHFAILED): " + (kind == AuthFailure.SASL_DID_NOT_START
-        ? "SASL could not start on this side (" + identities + "; see the ZooKeeper client's log for why)"
-        : kind == AuthFailure.REFUSED
-        ? "the server refused this session's credentials (" + identities + ")"
-        : "the SASL login on this side failed before connecting (" + identities + "; see the ZooKeeper client's "
-            + "log for the login module's reason)")
-        + ". Every lease and operation on this ensemble now fails at once; the pool does not try these credentials "
-        + "again. Fix them, then lease with a config that has the new ones.", null);
+    ZkAuthException failure = SessionAuthentication.failure(config, kind);
     SessionEvent event = null;
     synchronized (stateLock) {
       if (closed || authFailure != null) {
@@ -537,27 +535,18 @@ public final class SharedSession implements dev.zksdk.internal.pipeline.Connecti
     DaemonThreads.start(label + "-auth-failed-close", () -> GuardedZookeeperClient.asPool(client::close));
   }
 
-  /** What an authentication failure event means. */
-  private enum AuthFailure {
-    REFUSED,
-    LOGIN_FAILED,
-    /** ZooKeeper's AuthFailed event: which of the two it is shows in the handle's state. */
-    REFUSED_OR_LOGIN_FAILED,
-    SASL_DID_NOT_START
-  }
-
   /**
    * The watcher of one handle: turns its connection and authentication events into this session's state, then passes
    * every event on to Curator.
    */
-  private final class HandleWatcher implements Watcher {
+  final class HandleWatcher implements Watcher {
     private final Watcher curator;
     private final CompletableFuture<Void> outcome;
     /** Completes once the handle's constructor has returned (ZooKeeper can report events before that). */
     private final CompletableFuture<ZooKeeper> handle = new CompletableFuture<>();
     private volatile boolean failed;
     /** The SASL client of the current connection, to read its verdict if the connection drops. */
-    private volatile org.apache.zookeeper.client.ZooKeeperSaslClient connectionSasl;
+    private volatile ZooKeeperSaslClient connectionSasl;
 
     HandleWatcher(Watcher curator, CompletableFuture<Void> outcome) {
       this.curator = curator;
@@ -588,7 +577,7 @@ public final class SharedSession implements dev.zksdk.internal.pipeline.Connecti
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return null;
-      } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+      } catch (ExecutionException | TimeoutException e) {
         return null;
       }
     }
@@ -598,12 +587,12 @@ public final class SharedSession implements dev.zksdk.internal.pipeline.Connecti
     }
 
     @Override
-    public void process(org.apache.zookeeper.WatchedEvent event) {
+    public void process(WatchedEvent event) {
       if (event.getType() == Watcher.Event.EventType.None) {
         if (event.getState() == Watcher.Event.KeeperState.SaslAuthenticated) {
           outcome.complete(null);
         } else if (event.getState() == Watcher.Event.KeeperState.AuthFailed) {
-          onAuthFailed(this, AuthFailure.REFUSED_OR_LOGIN_FAILED);
+          onAuthFailed(this, SessionAuthentication.Failure.REFUSED_OR_LOGIN_FAILED);
         } else if (event.getState() == Watcher.Event.KeeperState.SyncConnected
             || event.getState() == Watcher.Event.KeeperState.ConnectedReadOnly) {
           if (saslSection != null) {
@@ -613,16 +602,16 @@ public final class SharedSession implements dev.zksdk.internal.pipeline.Connecti
         } else if (event.getState() == Watcher.Event.KeeperState.Disconnected) {
           // On the Netty socket the server's close can overtake ZooKeeper's own check of the SASL verdict: it then
           // reports a plain disconnect and would try again. The connection's SASL client still knows.
-          org.apache.zookeeper.client.ZooKeeperSaslClient sasl = connectionSasl;
+          ZooKeeperSaslClient sasl = connectionSasl;
           connectionSasl = null;
           if (sasl != null && sasl.isFailed()) {
-            onAuthFailed(this, AuthFailure.REFUSED);
+            onAuthFailed(this, SessionAuthentication.Failure.REFUSED);
           }
         } else if (event.getState() == null) {
           // ZooKeeper reports a SASL client that could not even start (say, a mechanism refused on this side) as an
           // event without a state; Curator would fail on it. It is an authentication failure: say so, to both.
-          onAuthFailed(this, AuthFailure.SASL_DID_NOT_START);
-          curator.process(new org.apache.zookeeper.WatchedEvent(Watcher.Event.EventType.None,
+          onAuthFailed(this, SessionAuthentication.Failure.SASL_DID_NOT_START);
+          curator.process(new WatchedEvent(Watcher.Event.EventType.None,
               Watcher.Event.KeeperState.AuthFailed, null));
           return;
         }
@@ -634,7 +623,7 @@ public final class SharedSession implements dev.zksdk.internal.pipeline.Connecti
     }
   }
 
-  private final java.util.concurrent.atomic.AtomicInteger leases = new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger leases = new AtomicInteger();
 
   /** Leases pinned to this session and not closed. */
   public int leases() {
@@ -651,53 +640,7 @@ public final class SharedSession implements dev.zksdk.internal.pipeline.Connecti
 
   // ---------------------------------------------------------------- client-side expiry
 
-  /** How often the live handle's received-packet count is read: a twentieth of the session timeout, 20–100 ms. */
-  private Duration contactSamplePeriod() {
-    long millis = config.sessionTimeout().toMillis() / 20;
-    return Duration.ofMillis(Math.max(20, Math.min(100, millis)));
-  }
-
-  /** While connected: notes when the ensemble was last heard from (any packet: a reply, a ping's answer). */
-  private void sampleContact() {
-    ZooKeeper zk = liveHandle;
-    if (!(zk instanceof BudgetedZooKeeper) || closed) {
-      return;
-    }
-    long n = ((BudgetedZooKeeper) zk).receivedPackets();
-    if (n >= 0 && n != lastReceived) {
-      lastReceived = n;
-      lastContactNanos = System.nanoTime();
-    }
-  }
-
-  /**
-   * The connection was lost: the server expires the session once the session timeout has passed since it last heard
-   * from this client, and no server can say so while none is reachable (Curator would only declare it a session
-   * timeout after the disconnect, which comes up to two thirds of a timeout after the last contact). So the pool
-   * declares it itself at the last contact plus the negotiated timeout (plus two sampling periods): no later than the
-   * server's own expiry by more than that margin, and never earlier than it by more than the server's tick.
-   */
-  private void scheduleExpiryCheck(HandleWatcher watcher, long sid) {
-    if (lastReceived < 0 || negotiatedTimeout == null || sid == 0) {
-      return; // the count cannot be read: Curator's timer decides
-    }
-    long dueNanos = lastContactNanos + negotiatedTimeout.toNanos() + 2 * contactSamplePeriod().toNanos();
-    long delay = Math.max(0, dueNanos - System.nanoTime());
-    cancelExpiryCheck();
-    try {
-      expiryCheck = scheduler.schedule(() -> expireOnClient(watcher, sid), delay, TimeUnit.NANOSECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      // the pool is closing
-    }
-  }
-
-  private void cancelExpiryCheck() {
-    java.util.concurrent.ScheduledFuture<?> f = expiryCheck;
-    if (f != null) {
-      f.cancel(false);
-    }
-  }
-
+  /** The expiry the {@link ExpiryDetector} found due: the handle ends as if a server had said so. */
   private void expireOnClient(HandleWatcher watcher, long sid) {
     ZooKeeper zk;
     synchronized (stateLock) {
@@ -737,71 +680,20 @@ public final class SharedSession implements dev.zksdk.internal.pipeline.Connecti
   @Override
   public long unreachableForMillis() {
     long since = unreachableSince;
-    return since == 0 ? 0 : java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since)
+    return since == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since)
         + config.connectionTimeout().toMillis();
   }
 
   // ---------------------------------------------------------------- read-your-writes
 
-  /**
-   * The highest zxid this session's server is known to have applied, as far as {@code zk} (a handle of this session)
-   * can tell: the zxid of its last reply, or what a {@code sync} brought it up to. 0 when unknown.
-   */
   @Override
   public long seenZxid(ZooKeeper zk) {
-    long replies = zk instanceof BudgetedZooKeeper ? ((BudgetedZooKeeper) zk).lastZxid() : 0;
-    return syncedSession == zk.getSessionId() ? Math.max(replies, syncedZxid) : replies;
+    return readYourWrites.seenZxid(zk);
   }
 
-  /**
-   * Completes once this session's server has applied every transaction up to {@code zxid}: at once when it is known
-   * to have, else after one {@code sync}, shared by every read that needs it. {@code target} is the pool's newest
-   * completed write when the sync is sent: once the sync is answered, the server has applied everything up to it.
-   */
   @Override
-  public CompletableFuture<Void> catchUp(ZooKeeper zk, long zxid, java.util.function.LongSupplier target) {
-    long sid = zk.getSessionId();
-    while (true) {
-      if (seenZxid(zk) >= zxid) {
-        return CompletableFuture.completedFuture(null);
-      }
-      PendingSync pending = pendingSync.get();
-      if (pending != null && pending.session == sid && pending.target >= zxid && !pending.done.isDone()) {
-        return pending.done;
-      }
-      PendingSync mine = new PendingSync(sid, target.getAsLong());
-      if (!pendingSync.compareAndSet(pending, mine)) {
-        continue;
-      }
-      zk.sync("/", (rc, path, ctx) -> {
-        if (rc == 0) {
-          synchronized (pendingSync) {
-            if (syncedSession != sid) {
-              syncedSession = sid;
-              syncedZxid = mine.target;
-            } else {
-              syncedZxid = Math.max(syncedZxid, mine.target);
-            }
-          }
-          mine.done.complete(null);
-        } else {
-          mine.done.completeExceptionally(KeeperException.create(KeeperException.Code.get(rc), "/"));
-        }
-        pendingSync.compareAndSet(mine, null);
-      }, null);
-      return mine.done;
-    }
-  }
-
-  private static final class PendingSync {
-    final long session;
-    final long target;
-    final CompletableFuture<Void> done = new CompletableFuture<>();
-
-    PendingSync(long session, long target) {
-      this.session = session;
-      this.target = target;
-    }
+  public CompletableFuture<Void> catchUp(ZooKeeper zk, long zxid, LongSupplier target) {
+    return readYourWrites.catchUp(zk, zxid, target);
   }
 
   public boolean isStarted() {
@@ -879,67 +771,5 @@ public final class SharedSession implements dev.zksdk.internal.pipeline.Connecti
   @Override
   public String toString() {
     return label + "{" + state + ", session 0x" + Long.toHexString(sessionId) + ", server " + server + "}";
-  }
-
-  /**
-   * Creates handles through the host-selection factory, on a thread named after the session so that ZooKeeper's
-   * SendThread and EventThread (named after their creator) say which pool and session they belong to, and
-   * remembers why a handle could not be made.
-   */
-  private static final class NamedZookeeperFactory implements ZookeeperFactory {
-    private final String label;
-    private final ZookeeperFactory delegate;
-    private final SharedSession session;
-
-    NamedZookeeperFactory(String label, ZookeeperFactory delegate, SharedSession session) {
-      this.label = label;
-      this.delegate = delegate;
-      this.session = session;
-    }
-
-    @Override
-    public ZooKeeper newZooKeeper(String connectString, int sessionTimeout, org.apache.zookeeper.Watcher watcher,
-        boolean canBeReadOnly) throws Exception {
-      return newZooKeeper(connectString, sessionTimeout, watcher, canBeReadOnly, new ZKClientConfig());
-    }
-
-    @Override
-    public ZooKeeper newZooKeeper(String connectString, int sessionTimeout, org.apache.zookeeper.Watcher watcher,
-        boolean canBeReadOnly, ZKClientConfig clientConfig) throws Exception {
-      Thread current = Thread.currentThread();
-      String original = current.getName();
-      current.setName(label);
-      try {
-        ZkAuthException refused = session.authFailure;
-        if (refused != null) {
-          throw refused; // Curator replacing a handle after an authentication failure: nothing may try again
-        }
-        // The session's own config, never Curator's or a JVM-wide one: see SessionClientConfig.
-        ZKClientConfig ownConfig = session.newClientConfig();
-        HandleWatcher handleWatcher = session.new HandleWatcher(watcher, session.saslOutcome);
-        synchronized (session.stateLock) {
-          session.currentWatcher = handleWatcher;
-        }
-        ZooKeeper zk;
-        try {
-          zk = delegate.newZooKeeper(connectString, sessionTimeout, handleWatcher, canBeReadOnly, ownConfig);
-        } catch (Exception | Error e) {
-          handleWatcher.abandon();
-          throw e;
-        }
-        if (zk instanceof BudgetedZooKeeper) {
-          ((BudgetedZooKeeper) zk).closeOnlyThroughCurator();
-        }
-        handleWatcher.attach(zk);
-        session.lastHandleFailure = null;
-        return zk;
-      } catch (Exception | Error e) {
-        session.lastHandleFailure = e;
-        log.warn("{}: could not create a ZooKeeper handle: {}", label, e.getMessage());
-        throw e;
-      } finally {
-        current.setName(original);
-      }
-    }
   }
 }

@@ -1,5 +1,7 @@
 package dev.zksdk.internal.session;
 
+import dev.zksdk.internal.DaemonThreads;
+import io.netty.util.concurrent.Future;
 import dev.zksdk.EnsembleConfig;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -55,11 +57,7 @@ final class TlsProbe {
     } catch (Exception e) {
       return new SSLException("the TLS settings could not be turned into a TLS context: " + rootMessage(e), e);
     }
-    EventLoopGroup group = new NioEventLoopGroup(1, r -> {
-      Thread t = new Thread(r, "zksdk-tls-probe");
-      t.setDaemon(true);
-      return t;
-    });
+    EventLoopGroup group = new NioEventLoopGroup(1, DaemonThreads.single("zksdk-tls-probe"));
     try {
       SSLException first = null;
       long deadline = System.nanoTime() + timeout.toNanos();
@@ -129,7 +127,7 @@ final class TlsProbe {
         return Result.NOT_TRIED; // unreachable: not a TLS problem, and ZooKeeper's own attempts say so
       }
       channel = connect.channel();
-      io.netty.util.concurrent.Future<Channel> done = handler[0].handshakeFuture();
+      Future<Channel> done = handler[0].handshakeFuture();
       if (!done.await(timeout.toMillis())) {
         return new Result(false, new SSLException("TLS handshake with " + server + " did not finish within "
             + timeout.toMillis() + " ms: the server may not speak TLS on this port (is it the secureClientPort?)"));

@@ -1,5 +1,6 @@
 package dev.zksdk.metrics.micrometer;
 
+import java.util.function.Function;
 import static dev.zksdk.metrics.MetricNames.CALLBACK_OVERFLOWS;
 import static dev.zksdk.metrics.MetricNames.CONNECTIONS;
 import static dev.zksdk.metrics.MetricNames.EPHEMERALS_MISSING;
@@ -83,7 +84,7 @@ final class MicrometerMetricsTracker implements MetricsTracker {
         .description("Leases handed out and not yet closed")
         .tags(poolTags).strongReference(true).register(registry));
     // Read only when the meter is read; a view that cannot tell reports NaN ("not measured"), never 0.
-    publish(io.micrometer.core.instrument.FunctionCounter.builder(CALLBACK_OVERFLOWS, pool, p -> {
+    publish(FunctionCounter.builder(CALLBACK_OVERFLOWS, pool, p -> {
       long n = p.callbackOverflows();
       return n < 0 ? Double.NaN : n;
     })
@@ -332,7 +333,7 @@ final class MicrometerMetricsTracker implements MetricsTracker {
       return total;
     }
 
-    private double maxMillis(java.util.function.Function<EnsembleView, Duration> value) {
+    private double maxMillis(Function<EnsembleView, Duration> value) {
       double max = Double.NaN;
       for (EnsembleView view : members) {
         Duration d = value.apply(view);
