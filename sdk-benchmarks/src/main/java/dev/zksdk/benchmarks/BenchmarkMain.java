@@ -1,7 +1,7 @@
 package dev.zksdk.benchmarks;
 
 import org.openjdk.jmh.Main;
-import dev.zksdk.benchmarks.report.Json;
+import dev.zksdk.benchmarks.report.JsonFiles;
 import dev.zksdk.benchmarks.report.ReportMain;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -107,7 +107,7 @@ public final class BenchmarkMain {
     try (PrintStream out = new PrintStream(Files.newOutputStream(json), true, StandardCharsets.UTF_8)) {
       ResultFormatFactory.getInstance(ResultFormatType.JSON, out).writeOut(all);
     }
-    Files.writeString(results.resolve(profile.name() + "-machine.json"), Json.write(machine));
+    Files.writeString(results.resolve(profile.name() + "-machine.json"), JsonFiles.write(machine));
     System.out.println("### wrote " + json + " (" + all.size() + " results) in "
         + Duration.between(started, finished).toSeconds() + " s");
 

@@ -51,6 +51,7 @@ public class ChurnBenchmark {
 
     @Setup(Level.Trial)
     public void open(ServerFixture fixture) {
+      ConnectCounter.install();
       pool = fixture.asShared(() -> {
         ZkSessionPool p = ZkSessionPool.builder()
             .connectString(fixture.connectString())
@@ -65,7 +66,7 @@ public class ChurnBenchmark {
       });
       fixture.sharedSessions = () -> pool.stats().sessionsOpened();
       if (fixture.sharedConnects.get() == 0) {
-        throw new IllegalStateException("the pool connected without the counting client socket: connections per "
+        throw new IllegalStateException("the pool connected without its connection being counted: connections per "
             + "request would read zero whatever they are");
       }
     }
@@ -87,7 +88,7 @@ public class ChurnBenchmark {
         if (event.getState() == KeeperState.SyncConnected) {
           connected.countDown();
         }
-      }, ConnectCounter.countingClientConfig());
+      });
     } catch (IOException e) {
       counters.failedRequests++;
       return null;

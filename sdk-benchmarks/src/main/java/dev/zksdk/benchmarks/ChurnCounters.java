@@ -29,7 +29,10 @@ public class ChurnCounters {
   public long requests;
   /** Requests that did not return the data (no connection within the connect timeout, or an error). */
   public long failedRequests;
-  /** TCP connections opened by this thread's clients (and, on the first thread, by the shared pool). */
+  /**
+   * TCP connections opened by this thread's clients (and, on the first thread, by the shared pool), as ZooKeeper's
+   * client attempted them ({@link ConnectCounter}).
+   */
   public long tcpConnects;
   /** ZooKeeper sessions created by this thread's clients (and, on the first thread, by the shared pool). */
   public long sessionsCreated;
@@ -60,6 +63,7 @@ public class ChurnCounters {
     this.fixture = fixture;
     this.reporter = thread.getThreadIndex() == 0;
     this.iterations = benchmark.getWarmup().getCount() + benchmark.getMeasurement().getCount();
+    ConnectCounter.install();
     ConnectCounter.setOwner(ownConnects);
     if (reporter) {
       fixture.expectFinalReading();
@@ -79,16 +83,23 @@ public class ChurnCounters {
 
   @TearDown(Level.Iteration)
   public void iterationEnd() {
-    tcpConnects += ownConnects.get() - connectsAtStart;
-    if (!reporter) {
-      return;
-    }
-    try {
-      readServer();
-    } finally {
-      if (++iterationsDone == iterations) {
-        fixture.finalReadingDone();
+    long connects = ownConnects.get() - connectsAtStart;
+    long sessions = sessionsCreated;
+    tcpConnects += connects;
+    if (reporter) {
+      try {
+        readServer();
+      } finally {
+        if (++iterationsDone == iterations) {
+          fixture.finalReadingDone();
+        }
       }
+    }
+    // Every session this thread's clients established came over a connection they opened in the same request.
+    if (sessions > connects) {
+      throw new IllegalStateException("this thread's clients established " + sessions + " sessions over " + connects
+          + " counted TCP connections in one iteration: connections are not being counted (ConnectCounter installed: "
+          + ConnectCounter.installed() + "), so connections per request would be reported wrong");
     }
   }
 

@@ -48,8 +48,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * </ul>
  * Neither ZooKeeper nor the SDK takes the order of the string as given: ZooKeeper shuffles the addresses, the SDK picks
  * one at random (equal weights), so a fresh client tries the dead address first about one time in three.
- * {@link Attempts#connectAttempts} (TCP connects the client opened in that iteration, counted by the client socket)
- * says whether it did: 1 = straight to a live member, 2 or more = the dead address was tried first.
+ * {@link Attempts#connectAttempts} (TCP connects the client opened in that iteration, counted by
+ * {@link ConnectCounter}) says whether it did: 1 = straight to a live member, 2 or more = the dead address was tried
+ * first.
  *
  * <p>Every iteration's client is new, and so is everything the SDK learns about servers: a dead server's quarantine
  * lives in the pool (its {@code SessionSpread}), and each iteration builds a new pool, so no iteration profits from an
@@ -142,7 +143,7 @@ public class ConnectBenchmark {
       if (event.getState() == KeeperState.SyncConnected) {
         connected.countDown();
       }
-    }, ConnectCounter.countingClientConfig());
+    });
     if (!connected.await(Workload.CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
       throw new IllegalStateException("no session within " + Workload.CONNECT_TIMEOUT + " on " + connectString);
     }
@@ -190,8 +191,8 @@ public class ConnectBenchmark {
   private long attemptsSoFar() {
     long attempts = ConnectCounter.total() - connectsBefore;
     if (attempts < 1) {
-      throw new IllegalStateException("a client read data without a counted connection: the counting client socket"
-          + " is not in use, so connect attempts would read zero whatever they are");
+      throw new IllegalStateException("a client read data without a counted connection: ConnectCounter is not"
+          + " counting, so connect attempts would read zero whatever they are");
     }
     return attempts;
   }

@@ -17,8 +17,9 @@ import org.openjdk.jmh.annotations.TearDown;
  * The server of one benchmark run (a JMH fork), started before the first iteration and stopped after the last.
  *
  * <p>Choose it with the {@code server} parameter ({@code -p server=...} on JMH's command line): {@code process}
- * (default), {@code embedded} or {@code external:host:port[,...]}; see {@link BenchServer}. Before any client is made,
- * the fixture makes every ZooKeeper client of the JVM count its TCP connections ({@link ConnectCounter}).
+ * (default), {@code embedded} or {@code external:host:port[,...]}; see {@link BenchServer}. Benchmarks that count TCP
+ * connections install {@link ConnectCounter} before their first client; {@link #asShared} counts the connections of
+ * clients every thread shares apart from each thread's own.
  */
 @State(Scope.Benchmark)
 public class ServerFixture {
@@ -43,7 +44,6 @@ public class ServerFixture {
 
   @Setup(Level.Trial)
   public void start() {
-    ConnectCounter.install();
     bench = BenchServer.start(server);
     Workload.prepare(bench.connectString());
   }

@@ -73,7 +73,8 @@ public final class Workload {
   }
 
   /**
-   * A raw handle, connected. Its connections count in {@link ConnectCounter} like every other client's.
+   * A raw handle, connected. Its connections count in {@link ConnectCounter}, once installed, like every other
+   * client's.
    *
    * @throws IllegalStateException if it does not connect within {@link #CONNECT_TIMEOUT}
    */
@@ -85,7 +86,7 @@ public final class Workload {
         if (event.getState() == KeeperState.SyncConnected) {
           connected.countDown();
         }
-      }, ConnectCounter.countingClientConfig());
+      });
     } catch (IOException e) {
       throw new UncheckedIOException("could not create a client for " + connectString, e);
     }

@@ -48,7 +48,7 @@ public final class JmhResults {
    * @throws IllegalArgumentException if the text is not a JMH result array
    */
   public static JmhResults parse(String json) {
-    Object root = Json.parse(json);
+    Object root = JsonFiles.read(json);
     if (!(root instanceof List<?> list)) {
       throw new IllegalArgumentException("a JMH result file must hold a JSON array, found " + kind(root));
     }
@@ -130,8 +130,8 @@ public final class JmhResults {
 
   /** JMH writes numbers, and "NaN" (a string) where there is none. */
   private static double number(Object v) {
-    if (v instanceof Double d) {
-      return d;
+    if (v instanceof Number n) {
+      return n.doubleValue();
     }
     if (v instanceof String s) {
       try {

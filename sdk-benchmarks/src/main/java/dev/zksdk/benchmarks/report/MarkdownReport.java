@@ -148,7 +148,7 @@ public final class MarkdownReport {
       if (full) {
         md.append(latency(r.latency(), "99.9")).append(" | ");
       }
-      md.append(Summary.fmtRatio(r.connectsPerRequest())).append(" | ");
+      md.append(r.connectsMeasured() ? Summary.fmtRatio(r.connectsPerRequest()) : "not measured").append(" | ");
       if (full) {
         md.append(Summary.fmtRatio(r.sessionsPerRequest())).append(" | ")
             .append(Summary.fmtCount(r.failed())).append(" | ");
@@ -256,10 +256,11 @@ public final class MarkdownReport {
         before it tries again: both are the shipped clients' behaviour, and both are what a per-request design pays.
         - **requests/s** is JMH's throughput (± its 99.9% confidence half-width); the latency percentiles come from \
         a separate JMH `SampleTime` run of the same benchmark.
-        - **TCP connections / request** counts every TCP connection ZooKeeper's client socket opened (ZooKeeper's \
-        NIO socket, subclassed to count, selected with `zookeeper.clientCnxnSocket` for every client in the JVM: raw, \
-        Curator and the pool), divided by the requests made in the same measured iterations of both runs. A \
-        connection the server refused counts too. **sessions / request** counts sessions the clients established.
+        - **TCP connections / request** counts every TCP connection ZooKeeper's client opened in the benchmark JVM \
+        (raw, Curator and the pool alike, each with ZooKeeper's own NIO socket): its connect code logs `Opening socket \
+        connection to server` right before each attempt, and a Logback turbo filter counts those calls whatever the \
+        log level. Divided by the requests made in the same measured iterations of both runs. A connection the server \
+        refused counts too. **sessions / request** counts sessions the clients established.
         - **server rejected** is the growth of the server's `mntr` `zk_connection_rejected` over the measured \
         iterations (connections over `maxClientCnxns` from one address, or throttled); **listen overflows** is the \
         growth of the kernel's `TcpExt: ListenOverflows` in `/proc/net/netstat`, which counts every listening socket \

@@ -85,7 +85,7 @@ public final class ReportMain {
     if (!Files.exists(file)) {
       return Map.of();
     }
-    Object parsed = Json.parse(Files.readString(file));
+    Object parsed = JsonFiles.read(Files.readString(file));
     return parsed instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
   }
 }

@@ -33,7 +33,8 @@ public final class Summary {
 
   /**
    * One client at one thread count. The counters add the throughput and the latency run's measured iterations
-   * (same workload, so more requests behind each ratio).
+   * (same workload, so more requests behind each ratio). {@code connects} is NaN when a run did not report its TCP
+   * connections: not measured, which is not zero.
    */
   public record ChurnRow(Client client, int threads, Optional<Metric> throughput, Optional<Metric> latency,
       double requests, double failed, double connects, double sessions, double rejected, double overflows,
@@ -41,6 +42,10 @@ public final class Summary {
 
     public double connectsPerRequest() {
       return requests == 0 ? Double.NaN : connects / requests;
+    }
+
+    public boolean connectsMeasured() {
+      return !Double.isNaN(connects);
     }
 
     public double sessionsPerRequest() {
@@ -209,7 +214,7 @@ public final class Summary {
         thrpt.ifPresent(both::add);
         sample.ifPresent(both::add);
         churn.add(new ChurnRow(client, t, thrpt.map(Entry::primary), sample.map(Entry::primary),
-            total(both, "requests"), total(both, "failedRequests"), total(both, "tcpConnects"),
+            total(both, "requests"), total(both, "failedRequests"), measuredTotal(both, "tcpConnects"),
             total(both, "sessionsCreated"), total(both, "serverRejected"), total(both, "listenOverflows"),
             total(both, "listenDrops"), total(both, "probesRefused")));
       }
@@ -218,6 +223,11 @@ public final class Summary {
 
   private static double total(List<Entry> entries, String counter) {
     return entries.stream().mapToDouble(e -> e.counter(counter).map(Metric::total).orElse(0.0)).sum();
+  }
+
+  /** As {@link #total}, but NaN when a run lacks the counter, for a figure that must not read zero unmeasured. */
+  private static double measuredTotal(List<Entry> entries, String counter) {
+    return entries.stream().allMatch(e -> e.counter(counter).isPresent()) ? total(entries, counter) : Double.NaN;
   }
 
   private void summarizeOverhead(JmhResults results) {
@@ -330,9 +340,10 @@ public final class Summary {
     } else {
       double connects = pooled.stream().mapToDouble(ChurnRow::connects).sum();
       double requests = pooled.stream().mapToDouble(ChurnRow::requests).sum();
-      goals.add(new Goal("zero connections opened per pooled request in steady state",
-          fmtCount(connects) + " connections in " + fmtCount(requests) + " measured pooled requests ("
-              + fmtRatio(connects / requests) + " per request)", connects == 0));
+      String zeroConnects = "zero connections opened per pooled request in steady state";
+      goals.add(Double.isNaN(connects) ? new Goal(zeroConnects, "not measured", null)
+          : new Goal(zeroConnects, fmtCount(connects) + " connections in " + fmtCount(requests)
+              + " measured pooled requests (" + fmtRatio(connects / requests) + " per request)", connects == 0));
       double rejected = pooled.stream().mapToDouble(ChurnRow::rejected).sum();
       double overflows = pooled.stream().mapToDouble(ChurnRow::overflows).sum();
       goals.add(new Goal("zero rejections and listen overflows in the pooled runs",

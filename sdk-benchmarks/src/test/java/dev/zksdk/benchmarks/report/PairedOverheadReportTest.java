@@ -63,10 +63,10 @@ class PairedOverheadReportTest {
 
   @Test
   void roundsWithoutTheirOtherSideAreRefused() throws IOException {
-    List<Object> entries = new java.util.ArrayList<>((List<?>) Json.parse(resource("paired.json")));
+    List<Object> entries = new java.util.ArrayList<>((List<?>) JsonFiles.read(resource("paired.json")));
     entries.remove(5);
 
-    assertThatThrownBy(() -> new Summary(JmhResults.parse(Json.write(entries))))
+    assertThatThrownBy(() -> new Summary(JmhResults.parse(JsonFiles.write(entries))))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("3 results of rawGetData but 2 of sdkGetData at 1 threads");
   }

@@ -12,6 +12,9 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -76,10 +79,42 @@ class ReportTest {
   }
 
   @Test
+  void connectionsARunDidNotCountAreNotMeasuredRatherThanZero() throws IOException {
+    List<Object> entries = new ArrayList<>((List<?>) JsonFiles.read(resource("sample.json")));
+    for (Object entry : entries) {
+      Map<?, ?> e = (Map<?, ?>) entry;
+      if (e.get("benchmark").toString().endsWith(".pooledLease") && e.get("threads").equals(64)) {
+        ((Map<?, ?>) e.get("secondaryMetrics")).remove("tcpConnects");
+      }
+    }
+    Summary summary = new Summary(JmhResults.parse(JsonFiles.write(entries)));
+
+    ChurnRow pooled64 = summary.churn(Client.POOLED, 64).orElseThrow();
+    assertThat(pooled64.connectsMeasured()).isFalse();
+    assertThat(summary.churn(Client.POOLED, 1).orElseThrow().connectsMeasured()).isTrue();
+    assertThat(summary.goals().get(2).measured()).isEqualTo("not measured");
+    assertThat(summary.goals().get(2).met()).isNull();
+    assertThat(new MarkdownReport(summary, Map.of()).results("sample"))
+        .contains("| pool.lease() per request | 64 | 12,000 ± 1,000 | – | – | – | – | not measured | ")
+        .contains("| zero connections opened per pooled request in steady state | not measured | not measured |");
+  }
+
+  @Test
+  void theCommittedFullRunStillParses() throws IOException {
+    Summary summary = new Summary(JmhResults.parse(Files.readString(Path.of("results/full.json"))));
+
+    assertThat(summary.churn(Client.PER_REQUEST_ZOOKEEPER, 64).orElseThrow().connectsPerRequest()).isEqualTo(1.0);
+    assertThat(summary.churn(Client.PER_REQUEST_CURATOR, 1).orElseThrow().connectsPerRequest()).isEqualTo(1.0);
+    assertThat(summary.churn(Client.POOLED, 16).orElseThrow().connects()).isZero();
+    assertThat(summary.goals()).extracting(Goal::met).containsOnly(true);
+  }
+
+  @Test
   void markdownShowsTheFiguresTheMachineAndTheCommand() throws IOException {
     Summary summary = sample();
     @SuppressWarnings("unchecked")
-    java.util.Map<String, Object> machine = (java.util.Map<String, Object>) Json.parse(resource("sample-machine.json"));
+    java.util.Map<String, Object> machine =
+        (java.util.Map<String, Object>) JsonFiles.read(resource("sample-machine.json"));
 
     String md = new MarkdownReport(summary, machine).results("sample");
 
