@@ -228,6 +228,10 @@ public final class Demo {
       traffic.stop();
       Traffic.Counts total = traffic.counts();
       timeline.say("handlers stopped: %s in all", total);
+      if (traffic.unknownConfirmed() > 0) {
+        timeline.say("%d write(s) cut in flight were reported 'outcome unknown' (the pool could not prove them applied "
+            + "once); the writer re-read the node and found its value", traffic.unknownConfirmed());
+      }
       traffic.failures().forEach(f -> out.println("  failure " + f));
       List<Duration> reconnects = timeline.reconnects();
       timeline.say("%d reconnects, the longest after %s", reconnects.size(),

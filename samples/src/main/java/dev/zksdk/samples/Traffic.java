@@ -1,10 +1,12 @@
 package dev.zksdk.samples;
 
+import dev.zksdk.ZkConnectionLossException;
 import dev.zksdk.ZkException;
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkSessionPool;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -23,7 +25,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Each request ends in one of three counters: ok (succeeded without meeting a fault), retried (succeeded although
  * its session was disconnected when it started or lost its connection while it ran: the pool held it until the
- * session was back or retried it), failed (threw a {@link ZkException}; the first few are kept for the report).
+ * session was back or retried it), failed (threw a {@link ZkException}; the first few are kept for the report). A write
+ * the pool reports as outcome unknown is re-read by the handler, as an application must: found applied, it counts as
+ * retried (and is counted apart, {@link #unknownConfirmed()}).
  */
 final class Traffic {
 
@@ -40,6 +44,8 @@ final class Traffic {
   private final AtomicLong ok = new AtomicLong();
   private final AtomicLong retried = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
+  /** Writes the pool reported as outcome unknown, which the handler re-read and found applied. */
+  private final AtomicLong unknownConfirmed = new AtomicLong();
   private final AtomicLong lastWritten = new AtomicLong();
   private final List<String> failures = new CopyOnWriteArrayList<>();
   private final List<Future<?>> futures = new ArrayList<>();
@@ -73,7 +79,17 @@ final class Traffic {
       try (ZkLease lease = pool.lease()) {
         if (writer && n % WRITE_EVERY == 0) {
           long value = lastWritten.get() + 1;
-          lease.setData(configPath, ("v" + value).getBytes(StandardCharsets.UTF_8), -1);
+          byte[] data = ("v" + value).getBytes(StandardCharsets.UTF_8);
+          try {
+            lease.setData(configPath, data, -1);
+          } catch (ZkConnectionLossException e) {
+            // The pool says only what it knows: when a cut connection leaves the write's fate open, it says so, and a
+            // careful application looks before acting again. This one is the only writer: its value there means done.
+            if (!e.outcomeUnknown() || !Arrays.equals(lease.getData(configPath), data)) {
+              throw e;
+            }
+            unknownConfirmed.incrementAndGet();
+          }
           lastWritten.set(value);
         } else {
           lease.getData(configPath);
@@ -124,6 +140,11 @@ final class Traffic {
   }
 
   /** Request counters at one moment; {@link #minus} gives a phase's share. */
+  /** Writes reported as outcome unknown that the handler found applied when it re-read the node. */
+  long unknownConfirmed() {
+    return unknownConfirmed.get();
+  }
+
   record Counts(long ok, long retried, long failed) {
     Counts minus(Counts earlier) {
       return new Counts(ok - earlier.ok, retried - earlier.retried, failed - earlier.failed);

@@ -77,7 +77,6 @@ public final class RealSessionPool {
   private final Map<EnsembleConfig, Ensemble> ensembles = new ConcurrentHashMap<>();
   private final AtomicInteger ensembleNumbers = new AtomicInteger();
   private final AtomicInteger activeLeases = new AtomicInteger();
-  private final AtomicLong sessionsOpened = new AtomicLong();
   private final ScheduledExecutorService scheduler;
   private final int maxDataBytes;
   private volatile boolean closed;
@@ -226,8 +225,8 @@ public final class RealSessionPool {
   }
 
   /**
-   * How the pool hears of each session's state changes: it counts new sessions and tells the metrics tracker and the
-   * user's listeners (on their queues).
+   * How the pool hears of each session's state changes: it tells the metrics tracker and the user's listeners (on
+   * their queues).
    */
   SessionEvents sessionEvents() {
     return sessionEvents;
@@ -236,10 +235,6 @@ public final class RealSessionPool {
   private final SessionEvents sessionEvents = new SessionEvents() {
     @Override
     public void onStateChange(SharedSession session, SessionEvent event) {
-      if (event.sessionIdAfter() != 0 && event.sessionIdAfter() != event.sessionIdBefore()
-          && event.state() != SessionState.CLOSED) {
-        sessionsOpened.incrementAndGet();
-      }
       each(l -> l.onStateChange(event));
     }
 
@@ -255,9 +250,11 @@ public final class RealSessionPool {
 
   public PoolStats stats() {
     int open = 0;
+    long opened = 0;
     Map<String, Integer> perServer = new HashMap<>();
     for (Ensemble e : ensembles.values()) {
       for (SharedSession s : e.sessions()) {
+        opened += s.sessionsOpened();
         if (s.isStarted() && !s.isClosed()) {
           open++;
         }
@@ -267,7 +264,7 @@ public final class RealSessionPool {
         }
       }
     }
-    return new PoolStats(open, activeLeases.get(), sessionsOpened.get(), perServer);
+    return new PoolStats(open, activeLeases.get(), opened, perServer);
   }
 
   /** The recovery of {@code session} (one of this pool's), for diagnostics and tests. */

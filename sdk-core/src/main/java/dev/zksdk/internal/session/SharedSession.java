@@ -98,6 +98,8 @@ public final class SharedSession implements Connection {
   /** The watcher of the newest handle: events of older handles no longer change this session's state. */
   private volatile HandleWatcher currentWatcher;
   private final ReadYourWrites readYourWrites = new ReadYourWrites();
+  /** ZooKeeper sessions this pooled session has had: the first and each replacement after an expiry. */
+  private final java.util.concurrent.atomic.AtomicLong opened = new java.util.concurrent.atomic.AtomicLong();
 
   /**
    * @param poolName names the session's threads and log lines: {@code <poolName>-e<ensemble>-s<index>}
@@ -279,6 +281,7 @@ public final class SharedSession implements Connection {
           server = serverOf(zk);
           if (newId != previousId) {
             fresh = true;
+            opened.incrementAndGet(); // before anyone can see the connection: a caller then finds it counted
           }
           sessionId = newId;
           liveHandle = zk;
@@ -694,6 +697,11 @@ public final class SharedSession implements Connection {
   @Override
   public CompletableFuture<Void> catchUp(ZooKeeper zk, long zxid, LongSupplier target) {
     return readYourWrites.catchUp(zk, zxid, target);
+  }
+
+  /** ZooKeeper sessions this pooled session has had: the first and each replacement after an expiry. */
+  public long sessionsOpened() {
+    return opened.get();
   }
 
   public boolean isStarted() {
