@@ -7,12 +7,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.zksdk.Timings.Call;
-import dev.zksdk.Timings.Events;
 import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.metrics.EnsembleStatus;
 import dev.zksdk.metrics.SessionStatus;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.ProxiedEnsemble;
+import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ServerProcess;
 import dev.zksdk.testing.ZkProxy;
 import java.nio.charset.StandardCharsets;
@@ -108,7 +108,7 @@ class BoundedTimeIT {
    */
   @Test
   void whenTheEnsembleIsDownTheFirstCallWaitsAtMostTheConnectionTimeoutAndLaterCallsFailAtOnce() throws Exception {
-    Events events = new Events();
+    Recorder events = new Recorder();
     try (ZkSessionPool pool = ZkSessionPool.builder()
         .name("all-down")
         .connectString(ensemble.connectString())
@@ -219,7 +219,7 @@ class BoundedTimeIT {
    */
   @Test
   void eachCallerWaitsItsOwnConnectionTimeoutAndIsWokenWhenTheConnectionComesUp() throws Exception {
-    Events events = new Events();
+    Recorder events = new Recorder();
     ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(12);
     try (ProxiedEnsemble proxies = ProxiedEnsemble.of(ensemble.connectString());
         ZkSessionPool pool = ZkSessionPool.builder()
@@ -257,7 +257,7 @@ class BoundedTimeIT {
       scheduler.schedule(proxies::unfreezeAll, unfreezeAt, TimeUnit.MILLISECONDS);
       CompletableFuture.allOf(calls.toArray(new CompletableFuture<?>[0])).get(60, TimeUnit.SECONDS);
       long up = await().atMost(Duration.ofSeconds(30)).until(
-          () -> events.firstAfter(base, Timings::up), java.util.Optional::isPresent).orElseThrow().at();
+          () -> Timings.firstAfter(events, base, Timings::up), java.util.Optional::isPresent).orElseThrow().at();
 
       long upMs = ms(up - base);
       long ct = CONNECTION_TIMEOUT.toMillis();
@@ -462,7 +462,7 @@ class BoundedTimeIT {
    * on until 6 s after the session reconnected elsewhere.
    */
   private SigstopRun loadAcrossSigstop(String name) throws Exception {
-    Events events = new Events();
+    Recorder events = new Recorder();
     ServerProcess victim = null;
     try (ZkSessionPool pool = ZkSessionPool.builder()
         .name(name)
@@ -513,7 +513,7 @@ class BoundedTimeIT {
       victim.sigstop();
       long stopped = System.nanoTime();
       Timings.Timed up = await().atMost(Duration.ofSeconds(30)).until(
-          () -> events.firstAfter(stopped, Timings::up), java.util.Optional::isPresent).orElseThrow();
+          () -> Timings.firstAfter(events, stopped, Timings::up), java.util.Optional::isPresent).orElseThrow();
       pause(Math.max(0, 6_000 - ms(System.nanoTime() - up.at()))); // load window after the reconnect (measurement)
       running.set(false);
       for (Thread thread : threads) {

@@ -6,9 +6,9 @@ import static org.awaitility.Awaitility.await;
 import dev.zksdk.testing.ForcedExpiry;
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.RawZooKeeper;
+import dev.zksdk.testing.Recorder;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.test.TestingServer;
@@ -25,17 +25,12 @@ class CloseEphemeralsIT {
 
   @Test
   void ownedEphemeralsAreDeletedAtOnceWhileTheSessionLivesOn() throws Exception {
-    List<RecoveryEvent> recoveries = new CopyOnWriteArrayList<>();
+    Recorder events = new Recorder();
     try (TestingServer server = InProcessEnsembles.startServer();
         RawZooKeeper observer = RawZooKeeper.connect(server.getConnectString(), Duration.ofSeconds(30));
         ZkSessionPool pool = ZkSessionPool.builder().connectString(server.getConnectString())
             .sessionTimeout(Duration.ofSeconds(20))
-            .listener(new SessionListener() {
-              @Override
-              public void onRecovered(RecoveryEvent event) {
-                recoveries.add(event);
-              }
-            })
+            .listener(events)
             .build();
         ZkLease lease = pool.lease()) {
       EphemeralNode a = lease.ephemeral("/services/api/a", new byte[] {1});
@@ -64,8 +59,8 @@ class CloseEphemeralsIT {
       // A new session's recovery must not bring a closed ephemeral back.
       ZooKeeper zk = lease.curator().getZookeeperClient().getZooKeeper();
       ForcedExpiry.expireSession(server.getConnectString(), zk.getSessionId(), zk.getSessionPasswd());
-      await().atMost(Duration.ofSeconds(30)).until(() -> !recoveries.isEmpty());
-      assertThat(recoveries.get(0).ephemeralsRecreated()).isZero();
+      await().atMost(Duration.ofSeconds(30)).until(() -> !events.recoveries().isEmpty());
+      assertThat(events.recoveries().get(0).ephemeralsRecreated()).isZero();
       assertThat(observer.zk().exists(a.path(), false)).isNull();
       assertThat(observer.zk().exists(b.path(), false)).isNull();
 

@@ -10,6 +10,7 @@ import dev.zksdk.metrics.SessionStatus;
 import dev.zksdk.testing.ForcedExpiry;
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.ProcessEnsemble;
+import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ServerConnections;
 import dev.zksdk.testing.ServerProcess;
 import java.nio.charset.StandardCharsets;
@@ -64,7 +65,7 @@ class ConnectStringUpdateIT {
     cluster.close();
   }
 
-  private static ZkSessionPool pool(String connect, int sessions, List<SessionEvent> events) {
+  private static ZkSessionPool pool(String connect, int sessions, Recorder events) {
     return ZkSessionPool.builder().connectString(connect)
         // Long enough that a loaded machine does not drop a connection on its own: every move here is the change's.
         .sessionTimeout(Duration.ofSeconds(10)).connectionTimeout(Duration.ofSeconds(15))
@@ -72,12 +73,7 @@ class ConnectStringUpdateIT {
         .hosts(HostsConfig.builder().sessionCreationRate(100).build())
         .operationPolicy(OperationPolicy.builder().operationTimeout(Duration.ofSeconds(30))
             .breakerFailureRateThreshold(100f).build())
-        .listener(new SessionListener() {
-          @Override
-          public void onStateChange(SessionEvent event) {
-            events.add(event);
-          }
-        })
+        .listener(events)
         .build();
   }
 
@@ -109,15 +105,15 @@ class ConnectStringUpdateIT {
     return perServer.values().stream().mapToInt(Integer::intValue).sum();
   }
 
-  private static void assertNoSessionLost(List<SessionEvent> events) {
-    assertThat(events).noneMatch(e -> e.state() == SessionState.LOST);
-    assertThat(events).noneMatch(SessionEvent::newSession);
+  private static void assertNoSessionLost(Recorder events) {
+    assertThat(events.sessionEvents()).noneMatch(e -> e.state() == SessionState.LOST);
+    assertThat(events.sessionEvents()).noneMatch(SessionEvent::newSession);
   }
 
   @Test
   void addingServersMovesAShareOfTheSessionsEachKeepingItsSession() {
     int sessions = 12;
-    List<SessionEvent> events = new CopyOnWriteArrayList<>();
+    Recorder events = new Recorder();
     try (ZkSessionPool pool = pool(a, sessions, events)) {
       List<ZkLease> leases = leaseEach(pool, pool.defaultEnsemble(), sessions);
       List<Long> ids = ids(leases);
@@ -157,7 +153,7 @@ class ConnectStringUpdateIT {
   @Test
   void removingAServerMovesEverySessionOnItOnlyThoseAndLeasesKeepWorking() throws Exception {
     int sessions = 9;
-    List<SessionEvent> events = new CopyOnWriteArrayList<>();
+    Recorder events = new Recorder();
     try (ZkSessionPool pool = pool(a + "," + b + "," + c, sessions, events);
         ZkSessionPool setup = ZkSessionPool.builder().connectString(b).build();
         ZkLease setupLease = setup.lease()) {
@@ -221,7 +217,7 @@ class ConnectStringUpdateIT {
           // B and C each held a third and now should hold half: no session of theirs had to move.
           assertThat(after.get(i)).as("session %d was on %s", i, before.get(i)).isEqualTo(before.get(i));
           int index = i;
-          assertThat(events).as("session %d", i).noneMatch(e -> e.sessionIndex() == index);
+          assertThat(events.sessionEvents()).as("session %d", i).noneMatch(e -> e.sessionIndex() == index);
         }
       }
       assertNoSessionLost(events);
@@ -233,7 +229,7 @@ class ConnectStringUpdateIT {
   @Test
   void aSessionMadeAfterAnExpiryConnectsOnlyToServersOfTheNewList() throws Exception {
     int sessions = 3;
-    List<SessionEvent> events = new CopyOnWriteArrayList<>();
+    Recorder events = new Recorder();
     try (ZkSessionPool pool = pool(a, sessions, events)) {
       List<ZkLease> leases = leaseEach(pool, pool.defaultEnsemble(), sessions);
       List<Long> ids = ids(leases);
@@ -265,7 +261,7 @@ class ConnectStringUpdateIT {
           leases.get(0).exists("/") != null && leases.get(0).sessionId() != ids.get(0));
       await().atMost(Duration.ofSeconds(30)).until(() ->
           b.equals(serversBySession(pool, pool.defaultEnsemble()).get(0)));
-      assertThat(events).anyMatch(e -> e.sessionIndex() == 0 && e.newSession()
+      assertThat(events.sessionEvents()).anyMatch(e -> e.sessionIndex() == 0 && e.newSession()
           && e.sessionIdBefore() == ids.get(0) && b.equals(e.server()));
       assertThat(leases.get(1).sessionId()).isEqualTo(ids.get(1));
       assertThat(leases.get(2).sessionId()).isEqualTo(ids.get(2));
@@ -280,7 +276,7 @@ class ConnectStringUpdateIT {
   @Test
   void badInputFailsNamingTheSettingAndTheValueAndChangesNothing() {
     int sessions = 3;
-    List<SessionEvent> events = new CopyOnWriteArrayList<>();
+    Recorder events = new Recorder();
     String chrooted = a + "," + b + "," + c + "/connstr";
     try (ZkSessionPool setup = ZkSessionPool.builder().connectString(a).build(); ZkLease lease = setup.lease()) {
       if (lease.exists("/connstr") == null) {
@@ -321,7 +317,7 @@ class ConnectStringUpdateIT {
         assertThat(l.exists("/")).isNotNull();
       }
       assertThat(status(pool, pool.defaultEnsemble())).isEqualTo(before);
-      assertThat(events).as("no session so much as reconnected").isEmpty();
+      assertThat(events.sessionEvents()).as("no session so much as reconnected").isEmpty();
     } finally {
       pool.close();
     }
@@ -337,7 +333,7 @@ class ConnectStringUpdateIT {
   @Test
   void aRuntimeChangeWinsOverTheMembershipReadBeforeAndALaterReconfigurationStillApplies() throws Exception {
     int sessions = 6;
-    List<SessionEvent> events = new CopyOnWriteArrayList<>();
+    Recorder events = new Recorder();
     try (ProcessEnsemble ensemble = ProcessEnsemble.builder().size(3).reconfigEnabled(true)
         .jvmOption("-Dzookeeper.skipACL=yes").start();
         ZkSessionPool pool = pool(ensemble.connectString(), sessions, events)) {

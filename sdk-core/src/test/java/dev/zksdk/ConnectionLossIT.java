@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.RawZooKeeper;
+import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ZkProxy;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -51,18 +52,13 @@ class ConnectionLossIT {
 
   @Test
   void readsDuringAFreezeCompleteAfterItOnTheSameSessionAndTheEphemeralNeverDisappears() throws Exception {
-    List<SessionEvent> events = new CopyOnWriteArrayList<>();
+    Recorder events = new Recorder();
     try (ZkSessionPool pool = ZkSessionPool.builder()
         .connectString(proxy.connectString())
         .sessionTimeout(SESSION_TIMEOUT)
         .connectionTimeout(Duration.ofSeconds(10))
         .operationPolicy(OperationPolicy.builder().operationTimeout(Duration.ofSeconds(20)).build())
-        .listener(new SessionListener() {
-          @Override
-          public void onStateChange(SessionEvent event) {
-            events.add(event);
-          }
-        })
+        .listener(events)
         .build();
         ZkLease lease = pool.lease()) {
       lease.create("/config", "v1".getBytes(StandardCharsets.UTF_8), CreateMode.PERSISTENT);
@@ -90,8 +86,7 @@ class ConnectionLossIT {
         reads.add(lease.getDataAsync("/config"));
       }
       // The client notices the dead connection after its read timeout and suspends.
-      await().atMost(Duration.ofSeconds(10)).until(() -> events.stream()
-          .anyMatch(e -> e.state() == SessionState.SUSPENDED));
+      await().atMost(Duration.ofSeconds(10)).until(() -> events.saw(SessionState.SUSPENDED));
       long waitMore = FREEZE.toNanos() - (System.nanoTime() - frozenAt);
       if (waitMore > 0) {
         // The fault's length is the scenario itself, not a wait for a condition.
@@ -104,10 +99,8 @@ class ConnectionLossIT {
         assertThat(read.get(20, TimeUnit.SECONDS)).isEqualTo("v1".getBytes(StandardCharsets.UTF_8));
       }
       assertThat(lease.sessionId()).isEqualTo(sessionBefore);
-      await().atMost(Duration.ofSeconds(10)).until(() -> events.stream()
-          .anyMatch(e -> e.state() == SessionState.RECONNECTED));
-      SessionEvent reconnected = events.stream().filter(e -> e.state() == SessionState.RECONNECTED)
-          .findFirst().orElseThrow();
+      await().atMost(Duration.ofSeconds(10)).until(() -> events.saw(SessionState.RECONNECTED));
+      SessionEvent reconnected = events.first(SessionState.RECONNECTED).orElseThrow();
       assertThat(reconnected.previousState()).isEqualTo(SessionState.SUSPENDED);
       assertThat(reconnected.sameSession()).isTrue();
       assertThat(reconnected.sessionIdBefore()).isEqualTo(sessionBefore);
@@ -125,30 +118,22 @@ class ConnectionLossIT {
 
   @Test
   void droppedConnectionsReconnectToTheSameSessionAndReportIt() throws Exception {
-    List<SessionEvent> events = new CopyOnWriteArrayList<>();
+    Recorder events = new Recorder();
     try (ZkSessionPool pool = ZkSessionPool.builder()
         .connectString(proxy.connectString())
         .sessionTimeout(SESSION_TIMEOUT)
-        .listener(new SessionListener() {
-          @Override
-          public void onStateChange(SessionEvent event) {
-            events.add(event);
-          }
-        })
+        .listener(events)
         .build();
         ZkLease lease = pool.lease()) {
       long before = lease.sessionId();
       proxy.closeAllConnections();
-      await().atMost(Duration.ofSeconds(15)).until(() -> events.stream()
-          .anyMatch(e -> e.state() == SessionState.RECONNECTED));
+      await().atMost(Duration.ofSeconds(15)).until(() -> events.saw(SessionState.RECONNECTED));
       assertThat(lease.exists("/")).isNotNull();
       assertThat(lease.sessionId()).isEqualTo(before);
-      SessionEvent suspended = events.stream().filter(e -> e.state() == SessionState.SUSPENDED).findFirst()
-          .orElseThrow();
+      SessionEvent suspended = events.first(SessionState.SUSPENDED).orElseThrow();
       assertThat(suspended.previousState()).isEqualTo(SessionState.CONNECTED);
       assertThat(suspended.sessionIdBefore()).isEqualTo(before);
-      SessionEvent reconnected = events.stream().filter(e -> e.state() == SessionState.RECONNECTED).findFirst()
-          .orElseThrow();
+      SessionEvent reconnected = events.first(SessionState.RECONNECTED).orElseThrow();
       assertThat(reconnected.sameSession()).isTrue();
       assertThat(reconnected.newSession()).isFalse();
       assertThat(reconnected.server()).isEqualTo(proxy.connectString());
@@ -159,23 +144,18 @@ class ConnectionLossIT {
   void negotiatedTimeoutIsExposedAndAClampIsReported() throws Exception {
     try (TestingServer clamping = InProcessEnsembles.startServer(InProcessEnsembles.options()
         .maxSessionTimeout(Duration.ofSeconds(4)).build())) {
-      List<Duration[]> clamps = new CopyOnWriteArrayList<>();
+      Recorder recorder = new Recorder();
       try (ZkSessionPool pool = ZkSessionPool.builder()
           .connectString(clamping.getConnectString())
           .sessionTimeout(Duration.ofSeconds(30))
-          .listener(new SessionListener() {
-            @Override
-            public void onTimeoutClamped(String ensemble, Duration requested, Duration negotiated) {
-              clamps.add(new Duration[] {requested, negotiated});
-            }
-          })
+          .listener(recorder)
           .build();
           ZkLease lease = pool.lease()) {
         assertThat(lease.sessionId()).isNotZero();
-        await().atMost(Duration.ofSeconds(5)).until(() -> !clamps.isEmpty());
+        await().atMost(Duration.ofSeconds(5)).until(() -> !recorder.timeoutClamps().isEmpty());
         assertThat(pool.negotiatedSessionTimeout()).isEqualTo(Duration.ofSeconds(4));
-        assertThat(clamps.get(0)[0]).isEqualTo(Duration.ofSeconds(30));
-        assertThat(clamps.get(0)[1]).isEqualTo(Duration.ofSeconds(4));
+        assertThat(recorder.timeoutClamps().get(0).requested()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(recorder.timeoutClamps().get(0).negotiated()).isEqualTo(Duration.ofSeconds(4));
       }
     }
   }

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.zksdk.testing.ForcedExpiry;
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.RawZooKeeper;
+import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ZkProxy;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -184,14 +185,14 @@ class EphemeralOwnershipIT {
 
       proxy.freeze();
       proxy.closeAllConnections();
-      await().atMost(Duration.ofSeconds(5)).until(() -> recorder.sawState(SessionState.SUSPENDED));
+      await().atMost(Duration.ofSeconds(5)).until(() -> recorder.saw(SessionState.SUSPENDED));
 
       CompletableFuture<Void> setData = CompletableFuture.runAsync(() -> node.setData(NEW));
       // It may block until reconnected; if it returns (or throws) at once, give it that chance first.
       awaitQuietly(Duration.ofSeconds(1), setData::isDone);
       proxy.unfreeze();
 
-      await().atMost(Duration.ofSeconds(10)).until(() -> recorder.sawSession(
+      await().atMost(Duration.ofSeconds(10)).until(() -> recorder.saw(
           e -> e.state() == SessionState.RECONNECTED && e.sameSession()));
       assertThat(lease.sessionId()).as("reconnected within the same session").isEqualTo(session);
       assertThat(node.data()).isEqualTo(NEW);
@@ -221,12 +222,12 @@ class EphemeralOwnershipIT {
       expire(lease);
       await().atMost(Duration.ofSeconds(20)).until(() -> lease.sessionId() != oldSession);
       // Let the new session's recovery try (and fail with NOAUTH) before the ACL is fixed.
-      awaitQuietly(Duration.ofSeconds(3), () -> !recorder.recoveries.isEmpty());
+      awaitQuietly(Duration.ofSeconds(3), () -> !recorder.recoveries().isEmpty());
       assertThat(observed("/locked/member")).as("/locked/member while the ACL refuses it").isNull();
       assertThat(node.isPresent()).isFalse();
       // Surfaced: an event naming the path and NOAUTH, and the ensemble's status counting it missing.
-      await().atMost(Duration.ofSeconds(5)).until(() -> recorder.missingCauses.containsKey("/locked/member"));
-      assertThat(recorder.missingCauses.get("/locked/member").code()).isEqualTo(KeeperException.Code.NOAUTH);
+      await().atMost(Duration.ofSeconds(5)).until(() -> recorder.missingCause("/locked/member").isPresent());
+      assertThat(recorder.missingCause("/locked/member").orElseThrow().code()).isEqualTo(KeeperException.Code.NOAUTH);
       assertThat(pool.ensembles().get(0).missingEphemerals()).isEqualTo(1);
 
       observer.zk().setACL("/locked", ZooDefs.Ids.OPEN_ACL_UNSAFE, -1);
@@ -234,7 +235,7 @@ class EphemeralOwnershipIT {
       awaitOwnedByLiveSession(lease, "/locked/member", "after the ACL of /locked allows creating again");
       assertThat(observer.zk().getData("/locked/member", false, null)).isEqualTo(OLD);
       assertThat(node.isPresent()).isTrue();
-      await().atMost(Duration.ofSeconds(5)).until(() -> recorder.restored.contains("/locked/member"));
+      await().atMost(Duration.ofSeconds(5)).until(() -> recorder.restoredPaths().contains("/locked/member"));
       assertThat(pool.ensembles().get(0).missingEphemerals()).isZero();
     }
   }
@@ -261,7 +262,7 @@ class EphemeralOwnershipIT {
 
       await().atMost(Duration.ofSeconds(20)).until(() -> lease.sessionId() != oldSession);
       // The new session's recovery meets NONODE: the chroot is not the SDK's to create.
-      awaitQuietly(Duration.ofSeconds(3), () -> !recorder.recoveries.isEmpty());
+      awaitQuietly(Duration.ofSeconds(3), () -> !recorder.recoveries().isEmpty());
       assertThat(observed("/app")).isNull();
       assertThat(node.isPresent()).isFalse();
 

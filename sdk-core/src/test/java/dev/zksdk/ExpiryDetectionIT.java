@@ -4,11 +4,11 @@ import static dev.zksdk.Timings.ms;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.zksdk.Timings.Events;
 import dev.zksdk.Timings.Timed;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.ProxiedEnsemble;
 import dev.zksdk.testing.RawZooKeeper;
+import dev.zksdk.testing.Recorder;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -46,7 +46,7 @@ class ExpiryDetectionIT {
 
   @Test
   void theSessionIsReportedLostNoLaterThanTheServerExpiresIt() throws Exception {
-    Events events = new Events();
+    Recorder events = new Recorder();
     String path = "/expiry-" + System.nanoTime();
     try (ProxiedEnsemble proxies = ProxiedEnsemble.of(ensemble.connectString());
         RawZooKeeper observer = RawZooKeeper.connect(ensemble.connectString(), Duration.ofSeconds(30))) {
@@ -76,8 +76,9 @@ class ExpiryDetectionIT {
         long frozen = System.nanoTime();
         await().atMost(Duration.ofSeconds(30)).until(() -> deleted.get() != 0);
         Timed lost = await().atMost(Duration.ofSeconds(30)).until(
-            () -> events.firstAfter(frozen, e -> e.state() == SessionState.LOST), Optional::isPresent).orElseThrow();
-        Optional<Timed> suspended = events.firstAfter(frozen, e -> e.state() == SessionState.SUSPENDED);
+            () -> Timings.firstAfter(events, frozen, e -> e.state() == SessionState.LOST), Optional::isPresent)
+            .orElseThrow();
+        Optional<Timed> suspended = Timings.firstAfter(events, frozen, e -> e.state() == SessionState.SUSPENDED);
 
         long deletedMs = ms(deleted.get() - frozen);
         long lostMs = ms(lost.at() - frozen);

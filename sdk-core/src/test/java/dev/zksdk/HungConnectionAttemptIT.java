@@ -6,11 +6,10 @@ import static org.awaitility.Awaitility.await;
 import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.RawZooKeeper;
+import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ZkProxy;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterEach;
@@ -33,7 +32,7 @@ class HungConnectionAttemptIT {
   ZkProxy proxy;
   RawZooKeeper observer;
   ZkSessionPool pool;
-  final List<SessionEvent> events = new CopyOnWriteArrayList<>();
+  final Recorder events = new Recorder();
 
   @BeforeEach
   void start() {
@@ -45,12 +44,7 @@ class HungConnectionAttemptIT {
         .connectString(proxy.connectString())
         .sessionTimeout(SESSION_TIMEOUT)
         .connectionTimeout(Duration.ofSeconds(20))
-        .listener(new SessionListener() {
-          @Override
-          public void onStateChange(SessionEvent event) {
-            events.add(event);
-          }
-        })
+        .listener(events)
         .build();
   }
 
@@ -77,11 +71,12 @@ class HungConnectionAttemptIT {
 
     // Reconnected within the session: the hung attempt was given up after a third of the session timeout (2 s), not
     // all of it (after which the server has expired the session, as the ephemeral's deletion would show).
-    await().atMost(Duration.ofSeconds(30)).until(() -> events.stream()
-        .anyMatch(e -> e.state() == SessionState.RECONNECTED || e.state() == SessionState.LOST));
+    await().atMost(Duration.ofSeconds(30)).until(() ->
+        events.saw(e -> e.state() == SessionState.RECONNECTED || e.state() == SessionState.LOST));
     assertThat(proxy.blackholedConnections()).as("the reconnection attempt that hung").isEqualTo(1);
-    assertThat(events).noneMatch(e -> e.state() == SessionState.LOST || e.newSession());
-    assertThat(events).anyMatch(e -> e.state() == SessionState.RECONNECTED && e.sessionIdAfter() == sessionId);
+    assertThat(events.sessionEvents()).noneMatch(e -> e.state() == SessionState.LOST || e.newSession());
+    assertThat(events.sessionEvents())
+        .anyMatch(e -> e.state() == SessionState.RECONNECTED && e.sessionIdAfter() == sessionId);
     try (ZkLease lease = pool.lease()) {
       assertThat(lease.sessionId()).isEqualTo(sessionId);
     }
@@ -99,23 +94,14 @@ class HungConnectionAttemptIT {
   void aConnectAttemptTimeoutGivesUpTheHungAttemptSooner() throws Exception {
     Duration longSession = Duration.ofSeconds(24);
     Duration defaultBound = longSession.dividedBy(3);
-    List<Long> reconnectedAt = new CopyOnWriteArrayList<>();
-    List<SessionEvent> own = new CopyOnWriteArrayList<>();
+    Recorder own = new Recorder();
     try (ZkSessionPool bounded = ZkSessionPool.builder()
         .name("bounded-attempt")
         .connectString(proxy.connectString())
         .sessionTimeout(longSession)
         .connectionTimeout(Duration.ofSeconds(20))
         .hosts(HostsConfig.builder().connectAttemptTimeout(Duration.ofSeconds(1)).build())
-        .listener(new SessionListener() {
-          @Override
-          public void onStateChange(SessionEvent event) {
-            own.add(event);
-            if (event.state() == SessionState.RECONNECTED) {
-              reconnectedAt.add(System.nanoTime());
-            }
-          }
-        })
+        .listener(own)
         .build()) {
       long sessionId;
       try (ZkLease lease = bounded.lease()) {
@@ -129,13 +115,15 @@ class HungConnectionAttemptIT {
       long cut = System.nanoTime();
       proxy.closeAllConnections();
 
-      await().atMost(Duration.ofSeconds(60)).until(() -> !reconnectedAt.isEmpty()
-          || own.stream().anyMatch(e -> e.state() == SessionState.LOST));
+      await().atMost(Duration.ofSeconds(60)).until(() -> own.saw(SessionState.RECONNECTED)
+          || own.saw(SessionState.LOST));
       assertThat(proxy.blackholedConnections()).as("the reconnection attempt that hung").isEqualTo(1);
-      assertThat(own).noneMatch(e -> e.state() == SessionState.LOST || e.newSession());
-      assertThat(own).anyMatch(e -> e.state() == SessionState.RECONNECTED && e.sessionIdAfter() == sessionId);
+      assertThat(own.sessionEvents()).noneMatch(e -> e.state() == SessionState.LOST || e.newSession());
+      assertThat(own.sessionEvents())
+          .anyMatch(e -> e.state() == SessionState.RECONNECTED && e.sessionIdAfter() == sessionId);
       // Without the bound ZooKeeper would have waited the whole default bound on the hung attempt before the next.
-      assertThat(Duration.ofNanos(reconnectedAt.get(0) - cut)).isLessThan(defaultBound.minusSeconds(2));
+      long reconnectedAt = own.callbacks(SessionState.RECONNECTED).get(0).nanoTime();
+      assertThat(Duration.ofNanos(reconnectedAt - cut)).isLessThan(defaultBound.minusSeconds(2));
       Stat stat = observer.zk().exists("/bounded/member", false);
       assertThat(stat).isNotNull();
       assertThat(stat.getEphemeralOwner()).isEqualTo(sessionId);

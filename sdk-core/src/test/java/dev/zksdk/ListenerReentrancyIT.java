@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.zksdk.testing.ForcedExpiry;
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.RawZooKeeper;
+import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ZkProxy;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -223,7 +224,7 @@ class ListenerReentrancyIT {
     final AtomicBoolean ran = new AtomicBoolean();
     final CountDownLatch done = new CountDownLatch(1);
     final List<String> problems = new CopyOnWriteArrayList<>();
-    final List<WatchEvent> newWatchEvents = new CopyOnWriteArrayList<>();
+    final Recorder newWatch = new Recorder();
     volatile String thread;
     volatile boolean hung;
 
@@ -242,7 +243,7 @@ class ListenerReentrancyIT {
         call("lease.create", () -> lease.create("/re/created", DATA, CreateMode.PERSISTENT));
         call("lease.ephemeral (a new path)", () -> lease.ephemeral("/re/registered", DATA));
         call("EphemeralNode.close", () -> toClose.close());
-        call("lease.watch (a new watch)", () -> lease.watch("/re/new-watch", newWatchEvents::add));
+        call("lease.watch (a new watch)", () -> lease.watch("/re/new-watch", newWatch));
         call("WatchHandle.close", () -> watchToClose.close());
         call("pool.lease", () -> {
           try (ZkLease another = pool.lease()) {
@@ -291,7 +292,7 @@ class ListenerReentrancyIT {
         assertThat(observer.zk().exists("/re/close-me", false)).as("/re/close-me, closed").isNull();
       });
       observer.zk().create("/re/new-watch", DATA, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-      await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(newWatchEvents)
+      await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(newWatch.watchEvents())
           .as("events of the watch added from inside %s", callback)
           .contains(new WatchEvent(WatchEvent.Type.CREATED, "/re/new-watch")));
     }

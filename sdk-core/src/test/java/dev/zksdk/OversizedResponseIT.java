@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.zksdk.Timings.Call;
-import dev.zksdk.Timings.Events;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.RawZooKeeper;
+import dev.zksdk.testing.Recorder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -100,7 +100,7 @@ class OversizedResponseIT {
   void anOversizedResponseFailsThatCallAtOnceWithoutAReconnectStorm() throws Exception {
     int maxBuffer = new ZKClientConfig().getInt("jute.maxbuffer", ZKClientConfig.CLIENT_MAX_PACKET_LENGTH_DEFAULT);
     assertThat(RESPONSE_BYTES).as("the answer exceeds the client's jute.maxbuffer").isGreaterThan(maxBuffer);
-    Events events = new Events();
+    Recorder events = new Recorder();
     try (ZkSessionPool pool = ZkSessionPool.builder()
         .name("oversized")
         .connectString(ensemble.connectString())
@@ -125,14 +125,14 @@ class OversizedResponseIT {
       long syncStart = System.nanoTime();
       Call sync = Timings.time("getChildren", false, () -> lease.getChildren(PARENT));
       await().atMost(Duration.ofSeconds(30)).until(() -> pool.ensembles().get(0).isConnected());
-      long syncSuspended = events.countAfter(syncStart, SessionState.SUSPENDED);
-      long syncReconnected = events.countAfter(syncStart, SessionState.RECONNECTED);
+      long syncSuspended = Timings.countAfter(events, syncStart, SessionState.SUSPENDED);
+      long syncReconnected = Timings.countAfter(events, syncStart, SessionState.RECONNECTED);
 
       long asyncStart = System.nanoTime();
       Call async = Timings.timeAsyncJoin("getChildrenAsync", false, () -> lease.getChildrenAsync(PARENT));
       await().atMost(Duration.ofSeconds(30)).until(() -> pool.ensembles().get(0).isConnected());
-      long asyncSuspended = events.countAfter(asyncStart, SessionState.SUSPENDED);
-      long asyncReconnected = events.countAfter(asyncStart, SessionState.RECONNECTED);
+      long asyncSuspended = Timings.countAfter(events, asyncStart, SessionState.SUSPENDED);
+      long asyncReconnected = Timings.countAfter(events, asyncStart, SessionState.RECONNECTED);
 
       running.set(false);
       background.join(TimeUnit.SECONDS.toMillis(30));
@@ -151,7 +151,7 @@ class OversizedResponseIT {
           + otherFailed.size() + ", max " + Timings.maxMillis(otherCalls) + " ms"
           + otherFailed.stream().findFirst().map(c -> ", e.g. " + c).orElse(""));
       System.out.println("FIGURES case7 session events since the first call: "
-          + events.after(syncStart).stream().map(t -> t.event().state() + "@" + ms(t.at() - syncStart) + "ms")
+          + Timings.after(events, syncStart).stream().map(t -> t.event().state() + "@" + ms(t.at() - syncStart) + "ms")
           .toList());
       System.out.flush();
 

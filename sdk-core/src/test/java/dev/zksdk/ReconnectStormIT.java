@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.testing.ProcessEnsemble;
+import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ServerProcess;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -13,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,8 +27,7 @@ class ReconnectStormIT {
     int sessions = 200;
     try (ProcessEnsemble ensemble = ProcessEnsemble.builder().size(1).maxClientCnxns(0).start()) {
       ServerProcess server = ensemble.server(1);
-      List<Long> reconnectedAt = new CopyOnWriteArrayList<>();
-      List<SessionEvent> lost = new CopyOnWriteArrayList<>();
+      Recorder events = new Recorder();
       try (ZkSessionPool pool = ZkSessionPool.builder()
           .name("storm")
           .connectString(ensemble.connectString())
@@ -39,16 +38,7 @@ class ReconnectStormIT {
               // A wider jitter window for a storm of 200: reconnects that fail while the server is down come
               // back spread over up to 4 s instead of 2 s.
               .reconnectJitterCap(Duration.ofSeconds(4)).build())
-          .listener(new SessionListener() {
-            @Override
-            public void onStateChange(SessionEvent e) {
-              if (e.state() == SessionState.RECONNECTED) {
-                reconnectedAt.add(System.nanoTime());
-              } else if (e.state() == SessionState.LOST) {
-                lost.add(e);
-              }
-            }
-          })
+          .listener(events)
           .build()) {
         List<ZkLease> leases = new ArrayList<>();
         for (int i = 0; i < sessions; i++) {
@@ -68,21 +58,22 @@ class ReconnectStormIT {
         server.restart();
         server.awaitServing(Duration.ofSeconds(60));
         long servingAt = System.nanoTime();
-        await().atMost(Duration.ofSeconds(60)).until(() -> reconnectedAt.size() >= sessions);
+        await().atMost(Duration.ofSeconds(60)).until(() -> events.count(SessionState.RECONNECTED) >= sessions);
 
         OptionalLong overflowsAfter = listenOverflows();
         if (overflowsBefore.isPresent() && overflowsAfter.isPresent()) {
           assertThat(overflowsAfter.getAsLong() - overflowsBefore.getAsLong())
               .as("TcpExtListenOverflows during the reconnect storm").isZero();
         }
-        assertThat(lost).as("no session was lost").isEmpty();
+        assertThat(events.sessionEvents(SessionState.LOST)).as("no session was lost").isEmpty();
         for (int i = 0; i < sessions; i++) {
           assertThat(leases.get(i).sessionId()).isEqualTo(ids.get(i));
         }
         assertThat(pool.stats().sessionsOpened()).isEqualTo(sessions);
         // Spread: the reconnects do not arrive as one burst.
-        long first = reconnectedAt.stream().mapToLong(Long::longValue).min().orElseThrow();
-        long last = reconnectedAt.stream().mapToLong(Long::longValue).max().orElseThrow();
+        List<Recorder.Callback> reconnects = events.callbacks(SessionState.RECONNECTED);
+        long first = reconnects.stream().mapToLong(Recorder.Callback::nanoTime).min().orElseThrow();
+        long last = reconnects.stream().mapToLong(Recorder.Callback::nanoTime).max().orElseThrow();
         System.out.printf("reconnect storm: %d sessions back over %d ms (first %d ms after the server served)%n",
             sessions, (last - first) / 1_000_000, Math.max(0, (first - servingAt) / 1_000_000));
         assertThat(Duration.ofNanos(last - first)).isGreaterThan(Duration.ofMillis(200));

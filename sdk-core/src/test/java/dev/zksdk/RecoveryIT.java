@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.zksdk.testing.ForcedExpiry;
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.RawZooKeeper;
+import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ServerConnections;
 import dev.zksdk.testing.ZkProxy;
 import java.nio.charset.StandardCharsets;
@@ -96,7 +97,7 @@ class RecoveryIT {
     proxy.unfreeze();
 
     await().atMost(Duration.ofSeconds(10)).until(() -> recorder.saw(WatchEvent.Type.CREATED, "/config"));
-    assertThat(recorder.sessionEvents).isEmpty();
+    assertThat(recorder.sessionEvents()).isEmpty();
     assertThat(recorder.count(WatchEvent.Type.RESYNC)).isZero();
     assertThat(lease.sessionId()).isEqualTo(session);
     assertThat(me.isPresent()).isTrue();
@@ -113,10 +114,10 @@ class RecoveryIT {
     List<WatchedEvent> deletions = observeDeletions("/svc/a");
 
     proxy.freeze();
-    await().atMost(Duration.ofSeconds(10)).until(() -> recorder.sawState(SessionState.SUSPENDED));
+    await().atMost(Duration.ofSeconds(10)).until(() -> recorder.saw(SessionState.SUSPENDED));
     assertThat(me.isPresent()).as("ownership is unknown while suspended").isFalse();
     proxy.unfreeze();
-    await().atMost(Duration.ofSeconds(10)).until(() -> recorder.sawState(SessionState.RECONNECTED));
+    await().atMost(Duration.ofSeconds(10)).until(() -> recorder.saw(SessionState.RECONNECTED));
 
     observer.zk().setData("/config", "1".getBytes(StandardCharsets.UTF_8), -1);
     await().atMost(Duration.ofSeconds(10)).until(() -> recorder.saw(WatchEvent.Type.DATA_CHANGED, "/config"));
@@ -125,43 +126,43 @@ class RecoveryIT {
     assertThat(observed("/svc/a").getEphemeralOwner()).isEqualTo(session);
     assertThat(me.isPresent()).isTrue();
     assertThat(recorder.count(WatchEvent.Type.RESYNC)).isZero();
-    assertThat(recorder.recoveries).isEmpty();
+    assertThat(recorder.recoveries()).isEmpty();
   }
 
   @Test
   void changesMadeWhileDisconnectedWithinTheSessionAreDeliveredAfterTheReconnect() throws Exception {
     lease.create("/config", "0".getBytes(StandardCharsets.UTF_8), CreateMode.PERSISTENT);
     lease.create("/members", new byte[0], CreateMode.PERSISTENT);
-    List<WatchEvent> node = new CopyOnWriteArrayList<>();
-    List<WatchEvent> children = new CopyOnWriteArrayList<>();
-    List<WatchEvent> tree = new CopyOnWriteArrayList<>();
-    lease.watch("/config", node::add);
-    lease.watch("/absent", node::add);
-    lease.watchChildren("/members", children::add);
-    lease.watchTree("/members", tree::add);
+    Recorder node = new Recorder();
+    Recorder children = new Recorder();
+    Recorder tree = new Recorder();
+    lease.watch("/config", node);
+    lease.watch("/absent", node);
+    lease.watchChildren("/members", children);
+    lease.watchTree("/members", tree);
     long session = lease.sessionId();
 
     proxy.freeze();
-    await().atMost(Duration.ofSeconds(10)).until(() -> recorder.sawState(SessionState.SUSPENDED));
+    await().atMost(Duration.ofSeconds(10)).until(() -> recorder.saw(SessionState.SUSPENDED));
     // ZooKeeper re-adds persistent watches on reconnect but does not replay what changed in between.
     observer.zk().setData("/config", "1".getBytes(StandardCharsets.UTF_8), -1);
     observer.zk().create("/absent", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
     observer.zk().create("/members/m1", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
     proxy.unfreeze();
-    await().atMost(Duration.ofSeconds(10)).until(() -> recorder.sawState(SessionState.RECONNECTED));
+    await().atMost(Duration.ofSeconds(10)).until(() -> recorder.saw(SessionState.RECONNECTED));
 
     await().atMost(Duration.ofSeconds(10)).until(() ->
-        node.contains(new WatchEvent(WatchEvent.Type.DATA_CHANGED, "/config"))
-            && node.contains(new WatchEvent(WatchEvent.Type.CREATED, "/absent"))
-            && children.contains(new WatchEvent(WatchEvent.Type.CHILDREN_CHANGED, "/members"))
-            && tree.contains(new WatchEvent(WatchEvent.Type.RESYNC, "/members")));
+        node.saw(WatchEvent.Type.DATA_CHANGED, "/config")
+            && node.saw(WatchEvent.Type.CREATED, "/absent")
+            && children.saw(WatchEvent.Type.CHILDREN_CHANGED, "/members")
+            && tree.saw(WatchEvent.Type.RESYNC, "/members"));
     assertThat(lease.sessionId()).isEqualTo(session);
-    assertThat(node).noneMatch(e -> e.type() == WatchEvent.Type.RESYNC);
-    assertThat(children).noneMatch(e -> e.type() == WatchEvent.Type.RESYNC);
+    assertThat(node.watchEvents()).noneMatch(e -> e.type() == WatchEvent.Type.RESYNC);
+    assertThat(children.watchEvents()).noneMatch(e -> e.type() == WatchEvent.Type.RESYNC);
     // And the watches go on as before.
     observer.zk().setData("/config", "2".getBytes(StandardCharsets.UTF_8), -1);
-    await().atMost(Duration.ofSeconds(10)).until(() ->
-        node.stream().filter(e -> e.equals(new WatchEvent(WatchEvent.Type.DATA_CHANGED, "/config"))).count() == 2);
+    await().atMost(Duration.ofSeconds(10)).until(() -> node.watchEvents().stream()
+        .filter(e -> e.equals(new WatchEvent(WatchEvent.Type.DATA_CHANGED, "/config"))).count() == 2);
   }
 
   @Test
@@ -178,10 +179,10 @@ class RecoveryIT {
     assertThat(observed("/svc/a")).isNull();
     proxy.unfreeze();
 
-    await().atMost(Duration.ofSeconds(30)).until(() -> !recorder.recoveries.isEmpty());
+    await().atMost(Duration.ofSeconds(30)).until(() -> !recorder.recoveries().isEmpty());
     long newSession = lease.sessionId();
     assertThat(newSession).isNotEqualTo(oldSession);
-    RecoveryEvent recovered = recorder.recoveries.get(0);
+    RecoveryEvent recovered = recorder.recoveries().get(0);
     assertThat(recovered.oldSessionId()).isEqualTo(oldSession);
     assertThat(recovered.newSessionId()).isEqualTo(newSession);
     assertThat(recovered.ephemeralsRecreated()).isEqualTo(1);
@@ -217,8 +218,8 @@ class RecoveryIT {
     assertThat(observed("/registry/a")).isNull();
     proxy.unfreeze();
 
-    await().atMost(Duration.ofSeconds(30)).until(() -> !recorder.recoveries.isEmpty());
-    RecoveryEvent recovered = recorder.recoveries.get(0);
+    await().atMost(Duration.ofSeconds(30)).until(() -> !recorder.recoveries().isEmpty());
+    RecoveryEvent recovered = recorder.recoveries().get(0);
     assertThat(recovered.oldSessionId()).isEqualTo(oldSession);
     assertThat(recovered.ephemeralsRecreated()).isEqualTo(20);
     assertThat(recovered.complete()).isTrue();
@@ -253,7 +254,7 @@ class RecoveryIT {
 
     ForcedExpiry.expireSession(server.getConnectString(), oldSession, zk.getSessionPasswd());
 
-    await().atMost(Duration.ofSeconds(30)).until(() -> !recorder.recoveries.isEmpty());
+    await().atMost(Duration.ofSeconds(30)).until(() -> !recorder.recoveries().isEmpty());
     long newSession = lease.sessionId();
     assertThat(newSession).isNotEqualTo(oldSession);
     assertThat(observed("/svc/a").getEphemeralOwner()).isEqualTo(newSession);
@@ -280,7 +281,7 @@ class RecoveryIT {
     // waits for the server to expire the old one, reporting the registration missing meanwhile.
     KillSession.kill(zk);
 
-    await().atMost(Duration.ofSeconds(30)).until(() -> !recorder.recoveries.isEmpty());
+    await().atMost(Duration.ofSeconds(30)).until(() -> !recorder.recoveries().isEmpty());
     long newSession = lease.sessionId();
     assertThat(newSession).isNotEqualTo(oldSession);
     long deadline = System.nanoTime() + SESSION_TIMEOUT.plusSeconds(10).toNanos();
@@ -300,8 +301,8 @@ class RecoveryIT {
     }
     await().atMost(Duration.ofSeconds(5)).until(node::isPresent);
     assertThat(observer.zk().getChildren("/svc", false)).containsExactly("a");
-    assertThat(recorder.missing).contains("/svc/a");
-    await().atMost(Duration.ofSeconds(5)).until(() -> recorder.restored.contains("/svc/a"));
+    assertThat(recorder.missingPaths()).contains("/svc/a");
+    await().atMost(Duration.ofSeconds(5)).until(() -> recorder.restoredPaths().contains("/svc/a"));
   }
 
   @Test
@@ -323,7 +324,7 @@ class RecoveryIT {
     observer.zk().create("/svc/mine", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
     proxy.unfreeze();
 
-    await().atMost(Duration.ofSeconds(30)).until(() -> recorder.conflicts.contains("/svc/mine"));
+    await().atMost(Duration.ofSeconds(30)).until(() -> recorder.conflictPaths().contains("/svc/mine"));
     assertThat(observed("/svc/mine").getEphemeralOwner()).isEqualTo(observer.sessionId());
     assertThat(mine.isPresent()).isFalse();
     observer.zk().delete("/svc/mine", -1);
@@ -349,7 +350,7 @@ class RecoveryIT {
     observer.zk().create("/w", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
     observer.zk().create("/w/node", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
     assertThat(lease.exists("/w/node")).isNotNull();
-    assertThat(recorder.watchEvents).isEmpty();
+    assertThat(recorder.watchEvents()).isEmpty();
   }
 
   private static java.util.Set<String> watchedPaths(String address) {
@@ -373,7 +374,7 @@ class RecoveryIT {
 
     ZooKeeper zk = lease.curator().getZookeeperClient().getZooKeeper();
     ForcedExpiry.expireSession(server.getConnectString(), zk.getSessionId(), zk.getSessionPasswd());
-    await().atMost(Duration.ofSeconds(30)).until(() -> !recorder.recoveries.isEmpty());
+    await().atMost(Duration.ofSeconds(30)).until(() -> !recorder.recoveries().isEmpty());
     awaitOwnedByLiveSession("/svc/b");
     assertThat(observed("/svc/a")).isNull();
     assertThat(other.data()).isEqualTo(DATA);
@@ -431,7 +432,7 @@ class RecoveryIT {
       }
     });
     ZooKeeperFacts.expire(lease, server.getConnectString());
-    await().atMost(Duration.ofSeconds(60)).until(() -> !recorder.recoveries.isEmpty());
+    await().atMost(Duration.ofSeconds(60)).until(() -> !recorder.recoveries().isEmpty());
     assertThat(cutOnce).isTrue();
     long live = lease.sessionId();
     List<String> children = observer.zk().getChildren("/many", false);
@@ -439,7 +440,7 @@ class RecoveryIT {
     for (String child : children) {
       assertThat(observed("/many/" + child).getEphemeralOwner()).isEqualTo(live);
     }
-    RecoveryEvent recovered = recorder.recoveries.get(0);
+    RecoveryEvent recovered = recorder.recoveries().get(0);
     assertThat(recovered.ephemeralsRecreated()).isEqualTo(n);
     assertThat(recovered.newSessionId()).isEqualTo(live);
     await().atMost(Duration.ofSeconds(5)).until(() -> recorder.count(WatchEvent.Type.RESYNC) == 1);
@@ -450,7 +451,7 @@ class RecoveryIT {
   private void expireAndAwaitRecovery(int expectedRecoveries) throws Exception {
     ZooKeeper zk = lease.curator().getZookeeperClient().getZooKeeper();
     ForcedExpiry.expireSession(server.getConnectString(), zk.getSessionId(), zk.getSessionPasswd());
-    await().atMost(Duration.ofSeconds(30)).until(() -> recorder.recoveries.size() >= expectedRecoveries);
+    await().atMost(Duration.ofSeconds(30)).until(() -> recorder.recoveries().size() >= expectedRecoveries);
   }
 
   private static int poolThreadCount() {

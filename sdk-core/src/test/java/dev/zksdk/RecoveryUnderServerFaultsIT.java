@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.zksdk.testing.ProcessEnsemble;
+import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ServerProcess;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -103,7 +104,7 @@ class RecoveryUnderServerFaultsIT {
       return s != null && s.getEphemeralOwner() == lease.sessionId() && me.isPresent();
     });
     assertThat(observer.getChildren(base + "/services")).containsExactly("me");
-    recorder.watchEvents.clear();
+    recorder.clear(Recorder.Kind.WATCH_EVENT);
     observer.setData(base + "/config", value.getBytes(StandardCharsets.UTF_8), -1);
     await().atMost(Duration.ofSeconds(30)).until(() ->
         recorder.saw(WatchEvent.Type.DATA_CHANGED, base + "/config"));
@@ -124,7 +125,7 @@ class RecoveryUnderServerFaultsIT {
     long session = lease.sessionId();
     ServerProcess connected = connectedServer();
     connected.kill9();
-    await().atMost(Duration.ofSeconds(20)).until(() -> recorder.sawState(SessionState.RECONNECTED));
+    await().atMost(Duration.ofSeconds(20)).until(() -> recorder.saw(SessionState.RECONNECTED));
     assertEphemeralAndWatchSurvived(me, "after-connected-kill");
     // Another member took over the session within its timeout: the same session survived.
     assertThat(lease.sessionId()).isEqualTo(session);
@@ -153,14 +154,14 @@ class RecoveryUnderServerFaultsIT {
     List<ServerProcess> servers = ensemble.servers();
     servers.get(0).kill9();
     servers.get(1).kill9();
-    await().atMost(Duration.ofSeconds(20)).until(() -> recorder.sawState(SessionState.SUSPENDED));
+    await().atMost(Duration.ofSeconds(20)).until(() -> recorder.saw(SessionState.SUSPENDED));
     // Longer than the session timeout without a quorum: the client gives the session up (LOST).
-    await().atMost(Duration.ofSeconds(30)).until(() -> recorder.sawState(SessionState.LOST));
+    await().atMost(Duration.ofSeconds(30)).until(() -> recorder.saw(SessionState.LOST));
     servers.get(0).restart();
     servers.get(1).restart();
     ensemble.awaitQuorum(Duration.ofSeconds(60));
     // A new session replaced the lost one: recovery ran and the watch was told to resync.
-    await().atMost(Duration.ofSeconds(60)).until(() -> !recorder.recoveries.isEmpty());
+    await().atMost(Duration.ofSeconds(60)).until(() -> !recorder.recoveries().isEmpty());
     await().atMost(Duration.ofSeconds(10)).until(() -> recorder.count(WatchEvent.Type.RESYNC) == 1);
     assertThat(lease.sessionId()).isNotEqualTo(session);
     assertEphemeralAndWatchSurvived(me, "after-quorum-loss");
@@ -224,11 +225,11 @@ class RecoveryUnderServerFaultsIT {
     try {
       ServerProcess connected = connectedServer();
       connected.kill9();
-      await().atMost(Duration.ofSeconds(20)).until(() -> recorder.sawState(SessionState.RECONNECTED));
+      await().atMost(Duration.ofSeconds(20)).until(() -> recorder.saw(SessionState.RECONNECTED));
       connected.restart();
       ensemble.awaitQuorum(Duration.ofSeconds(60));
       ZooKeeperFacts.expire(lease, ensemble.connectString());
-      await().atMost(Duration.ofSeconds(30)).until(() -> !recorder.recoveries.isEmpty());
+      await().atMost(Duration.ofSeconds(30)).until(() -> !recorder.recoveries().isEmpty());
       ServerProcess leader = ensemble.leader();
       leader.sigstop();
       TimeUnit.MILLISECONDS.sleep(1500);

@@ -6,12 +6,11 @@ import static org.awaitility.Awaitility.await;
 
 import dev.zksdk.testing.ForcedExpiry;
 import dev.zksdk.testing.InProcessEnsembles;
+import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ZkProxy;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.test.TestingServer;
@@ -46,18 +45,13 @@ class SessionExpiredIT {
 
   @Test
   void sessionBoundWorkFailsAsExpiredAndReadsRunOnTheNewSession() throws Exception {
-    List<SessionEvent> events = new CopyOnWriteArrayList<>();
+    Recorder events = new Recorder();
     try (ZkSessionPool pool = ZkSessionPool.builder()
         .connectString(proxy.connectString())
         .sessionTimeout(Duration.ofSeconds(6))
         .operationPolicy(OperationPolicy.builder().operationTimeout(Duration.ofSeconds(30))
             .breakerFailureRateThreshold(100f).build())
-        .listener(new SessionListener() {
-          @Override
-          public void onStateChange(SessionEvent event) {
-            events.add(event);
-          }
-        })
+        .listener(events)
         .build();
         ZkLease lease = pool.lease()) {
       lease.create("/data", "d".getBytes(StandardCharsets.UTF_8), CreateMode.PERSISTENT);
@@ -84,14 +78,14 @@ class SessionExpiredIT {
       long newSession = lease.sessionId();
       assertThat(newSession).isNotEqualTo(oldSession);
       assertThat(lease.exists("/bound")).as("the expired create was not redone on the new session").isNull();
-      await().atMost(Duration.ofSeconds(10)).until(() -> events.stream()
-          .anyMatch(e -> e.state() == SessionState.RECONNECTED && e.newSession()));
-      SessionEvent replaced = events.stream().filter(e -> e.state() == SessionState.RECONNECTED && e.newSession())
-          .findFirst().orElseThrow();
+      await().atMost(Duration.ofSeconds(10)).until(() ->
+          events.saw(e -> e.state() == SessionState.RECONNECTED && e.newSession()));
+      SessionEvent replaced = events.first(e -> e.state() == SessionState.RECONNECTED && e.newSession())
+          .orElseThrow();
       assertThat(replaced.sessionIdBefore()).isEqualTo(oldSession);
       assertThat(replaced.sessionIdAfter()).isEqualTo(newSession);
       assertThat(replaced.sameSession()).isFalse();
-      assertThat(events).anyMatch(e -> e.state() == SessionState.LOST);
+      assertThat(events.sessionEvents()).anyMatch(e -> e.state() == SessionState.LOST);
       assertThat(pool.stats().sessionsOpened()).isEqualTo(2);
     }
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.RawZooKeeper;
+import dev.zksdk.testing.Recorder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -108,14 +109,14 @@ class SessionMovedIT {
 
       assertThat(outcomes).as("writes through the pool after its session moved to another server")
           .allMatch(o -> o.endsWith(": ok") || o.endsWith("(allowed)"));
-      assertThat(recorder.sawState(SessionState.SUSPENDED))
+      assertThat(recorder.saw(SessionState.SUSPENDED))
           .as("server A dropped the pool's connection when the leader refused the moved session's write; events %s",
-              recorder.sessionEvents)
+              recorder.sessionEvents())
           .isTrue();
       assertThat(lease.sessionId()).as("the pool's session id").isEqualTo(session);
-      assertThat(recorder.sessionEvents).as("session events after the move")
+      assertThat(recorder.sessionEvents()).as("session events after the move")
           .noneMatch(e -> e.state() == SessionState.LOST || e.newSession());
-      assertThat(recorder.recoveries).isEmpty();
+      assertThat(recorder.recoveries()).isEmpty();
       Stat member = observer.zk().exists("/moved-member", false);
       assertThat(member).as("the pool's ephemeral").isNotNull();
       assertThat(member.getEphemeralOwner()).isEqualTo(session);

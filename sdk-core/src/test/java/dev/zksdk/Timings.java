@@ -1,7 +1,6 @@
 package dev.zksdk;
 
-import java.time.Duration;
-import java.time.Instant;
+import dev.zksdk.testing.Recorder;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -128,40 +127,31 @@ final class Timings {
     }
   }
 
-  /** A session event with the moment it happened on the nanoTime clock. */
+  /** A session event with the moment it happened on the nanoTime clock (see {@link #timed}). */
   record Timed(SessionEvent event, long at) {}
 
   /**
-   * Records every session event with the moment it happened, on the {@link System#nanoTime()} clock: the listener
-   * runs on the pool's callback threads, a little after the event; the event's own wall-clock time corrects for that.
+   * The session events a {@link Recorder} got, each with the moment it happened on the {@link System#nanoTime()}
+   * clock ({@link Recorder.Callback#happenedAtNanos()}: the listener runs on the pool's callback threads, a little
+   * after the event; the event's own wall-clock time corrects for that), in the order the recorder got them.
    */
-  static final class Events implements SessionListener {
-    final List<Timed> events = new CopyOnWriteArrayList<>();
+  static List<Timed> timed(Recorder events) {
+    return events.callbacks(Recorder.Kind.STATE_CHANGE).stream()
+        .map(c -> new Timed(c.value(SessionEvent.class), c.happenedAtNanos())).toList();
+  }
 
-    @Override
-    public void onStateChange(SessionEvent event) {
-      long now = System.nanoTime();
-      long lag = Math.max(0, Duration.between(event.at(), Instant.now()).toNanos());
-      events.add(new Timed(event, now - lag));
-    }
+  /** The first session event after {@code since} (nanoTime) that matches. */
+  static Optional<Timed> firstAfter(Recorder events, long since, Predicate<SessionEvent> matching) {
+    return timed(events).stream().filter(t -> t.at() - since >= 0 && matching.test(t.event()))
+        .min(Comparator.comparingLong(t -> t.at() - since));
+  }
 
-    boolean saw(SessionState state) {
-      return events.stream().anyMatch(t -> t.event().state() == state);
-    }
+  static long countAfter(Recorder events, long since, SessionState state) {
+    return timed(events).stream().filter(t -> t.at() - since >= 0 && t.event().state() == state).count();
+  }
 
-    /** The first event after {@code since} (nanoTime) that matches. */
-    Optional<Timed> firstAfter(long since, Predicate<SessionEvent> matching) {
-      return events.stream().filter(t -> t.at() - since >= 0 && matching.test(t.event()))
-          .min(Comparator.comparingLong(t -> t.at() - since));
-    }
-
-    long countAfter(long since, SessionState state) {
-      return events.stream().filter(t -> t.at() - since >= 0 && t.event().state() == state).count();
-    }
-
-    List<Timed> after(long since) {
-      return events.stream().filter(t -> t.at() - since >= 0).toList();
-    }
+  static List<Timed> after(Recorder events, long since) {
+    return timed(events).stream().filter(t -> t.at() - since >= 0).toList();
   }
 
   /** A connection (back) up: first connection, reconnect, or read-only. */

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.zksdk.cache.ZkCache;
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.RawZooKeeper;
+import dev.zksdk.testing.Recorder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -165,13 +166,13 @@ class WatchIsolationIT {
   @Test
   void aBlockedWatchListenerDoesNotDelayAnotherWatchListenerOnTheSameSession() throws Exception {
     lease.create("/fast", bytes("0"), CreateMode.PERSISTENT);
-    List<WatchEvent> fast = new CopyOnWriteArrayList<>();
-    lease.watch("/fast", fast::add);
+    Recorder fast = new Recorder();
+    lease.watch("/fast", fast);
     BlockingListener slow = blockAListener();
 
     observer.zk().setData("/fast", bytes("1"), -1);
 
-    await().atMost(PROMPT).untilAsserted(() -> assertThat(fast)
+    await().atMost(PROMPT).untilAsserted(() -> assertThat(fast.watchEvents())
         .as("events of the watch on /fast, while another watch listener of the session is blocked")
         .contains(new WatchEvent(WatchEvent.Type.DATA_CHANGED, "/fast")));
     assertThat(slow.returned).as("the slow listener is still blocked").isFalse();

@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.zksdk.OperationPolicy;
 import dev.zksdk.SessionEvent;
-import dev.zksdk.SessionListener;
 import dev.zksdk.SessionState;
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkSessionPool;
@@ -13,6 +12,7 @@ import dev.zksdk.testing.ForcedExpiry;
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.ProxiedEnsemble;
 import dev.zksdk.testing.RawZooKeeper;
+import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ZkProxy;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -21,7 +21,6 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import org.apache.curator.test.InstanceSpec;
@@ -55,7 +54,7 @@ class CacheConvergenceIT {
   RawZooKeeper writerClient;
   ZkSessionPool pool;
   ZkLease lease;
-  final List<SessionEvent> events = new CopyOnWriteArrayList<>();
+  final Recorder events = new Recorder();
   final AtomicLong writes = new AtomicLong();
 
   @BeforeAll
@@ -78,12 +77,7 @@ class CacheConvergenceIT {
         .connectionTimeout(Duration.ofSeconds(10))
         .operationPolicy(OperationPolicy.builder().operationTimeout(Duration.ofSeconds(30))
             .breakerFailureRateThreshold(100f).build())
-        .listener(new SessionListener() {
-          @Override
-          public void onStateChange(SessionEvent event) {
-            events.add(event);
-          }
-        })
+        .listener(events)
         .build();
     lease = pool.lease();
   }
@@ -169,7 +163,7 @@ class CacheConvergenceIT {
       try {
         awaitWrites(50);
         cleanup = fault.inject();
-        await().atMost(Duration.ofSeconds(30)).until(() -> events.stream().anyMatch(recovered));
+        await().atMost(Duration.ofSeconds(30)).until(() -> events.saw(recovered));
       } finally {
         writer.interrupt();
         writer.join();
@@ -191,7 +185,7 @@ class CacheConvergenceIT {
   }
 
   private void awaitState(SessionState state) {
-    await().atMost(Duration.ofSeconds(20)).until(() -> events.stream().anyMatch(e -> e.state() == state));
+    await().atMost(Duration.ofSeconds(20)).until(() -> events.saw(state));
   }
 
   private void awaitWrites(int more) {

@@ -5,14 +5,13 @@ import static org.awaitility.Awaitility.await;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.zksdk.OperationPolicy;
-import dev.zksdk.SessionEvent;
-import dev.zksdk.SessionListener;
 import dev.zksdk.SessionState;
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkSessionPool;
 import dev.zksdk.testing.ForcedExpiry;
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.RawZooKeeper;
+import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ZkProxy;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -44,7 +43,7 @@ class CacheReconnectIT {
   RawZooKeeper writer;
   ZkSessionPool pool;
   ZkLease lease;
-  final List<SessionEvent> events = new CopyOnWriteArrayList<>();
+  final Recorder events = new Recorder();
 
   @BeforeEach
   void start() {
@@ -57,12 +56,7 @@ class CacheReconnectIT {
         .connectionTimeout(Duration.ofSeconds(10))
         .operationPolicy(OperationPolicy.builder().operationTimeout(Duration.ofSeconds(30))
             .breakerFailureRateThreshold(100f).build())
-        .listener(new SessionListener() {
-          @Override
-          public void onStateChange(SessionEvent event) {
-            events.add(event);
-          }
-        })
+        .listener(events)
         .build();
     lease = pool.lease();
   }
@@ -94,8 +88,8 @@ class CacheReconnectIT {
       writer.zk().setData("/cfg", bytes("v2"), -1);
       proxy.unfreeze();
 
-      await().atMost(Duration.ofSeconds(20)).until(() -> events.stream()
-          .anyMatch(e -> e.state() == SessionState.RECONNECTED && e.sameSession()));
+      await().atMost(Duration.ofSeconds(20)).until(() ->
+          events.saw(e -> e.state() == SessionState.RECONNECTED && e.sameSession()));
       assertThat(lease.sessionId()).isEqualTo(session);
       await().atMost(Duration.ofSeconds(10)).until(() -> "v2".equals(text(cache.get())));
       assertServedFromMemoryAgain(cache, "/cfg");
@@ -166,8 +160,8 @@ class CacheReconnectIT {
       writer.zk().create("/svc/b", bytes("b1"), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
       proxy.unfreeze();
 
-      await().atMost(Duration.ofSeconds(20)).until(() -> events.stream()
-          .anyMatch(e -> e.state() == SessionState.RECONNECTED && e.newSession()));
+      await().atMost(Duration.ofSeconds(20)).until(() ->
+          events.saw(e -> e.state() == SessionState.RECONNECTED && e.newSession()));
       await().atMost(Duration.ofSeconds(10)).until(() -> "a2".equals(text(cache.get("/svc/a")))
           && cache.getChildren("/svc").equals(List.of("a", "b")));
       assertThat(lease.sessionId()).isNotEqualTo(oldSession);
@@ -190,7 +184,7 @@ class CacheReconnectIT {
   }
 
   private void awaitState(SessionState state) {
-    await().atMost(Duration.ofSeconds(20)).until(() -> events.stream().anyMatch(e -> e.state() == state));
+    await().atMost(Duration.ofSeconds(20)).until(() -> events.saw(state));
   }
 
   private static byte[] bytes(String s) {

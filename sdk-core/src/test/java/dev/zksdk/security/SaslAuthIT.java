@@ -6,13 +6,13 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import dev.zksdk.SessionEvent;
-import dev.zksdk.SessionListener;
 import dev.zksdk.SessionState;
 import dev.zksdk.ZkAuthException;
 import dev.zksdk.ZkException;
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkSessionPool;
 import dev.zksdk.testing.LogCapture;
+import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.SecureServer;
 import dev.zksdk.testing.ServerConnections;
 import dev.zksdk.testing.TestPki;
@@ -20,7 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
 import javax.security.auth.login.AppConfigurationEntry;
 import javax.security.auth.login.Configuration;
@@ -101,14 +100,9 @@ class SaslAuthIT {
   }
 
   private static void refusedPasswordIsFinal(ZkSessionPool.Builder builder, int maxAttempts) {
-    List<SessionEvent> events = new CopyOnWriteArrayList<>();
+    Recorder events = new Recorder();
     try (LogCapture logs = LogCapture.atDebug();
-        ZkSessionPool pool = builder.listener(new SessionListener() {
-          @Override
-          public void onStateChange(SessionEvent event) {
-            events.add(event);
-          }
-        }).build()) {
+        ZkSessionPool pool = builder.listener(events).build()) {
       // The connection timeout is 30 s: only an immediate verdict makes this an authentication error.
       Throwable first = catchThrowable(pool::lease);
       assertThat(first).isInstanceOf(ZkAuthException.class)
@@ -124,7 +118,7 @@ class SaslAuthIT {
       assertThat(pool.stats().connectionsPerServer()).isEmpty();
       // Listeners are told on the pool's callback threads, so the LOST event may arrive just after the exception.
       await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-          assertThat(events).extracting(SessionEvent::state).containsOnlyOnce(SessionState.LOST));
+          assertThat(events.sessionEvents()).extracting(SessionEvent::state).containsOnlyOnce(SessionState.LOST));
       // Longer than the session timeout (2 s): nothing reconnects and tries the password again.
       await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).untilAsserted(() ->
           assertThat(logs.lines()).filteredOn(l -> l.contains("failed to SASL authenticate")).isNotEmpty()

@@ -7,9 +7,6 @@ import static org.awaitility.Awaitility.await;
 import dev.zksdk.EnsembleConfig;
 import dev.zksdk.EphemeralNode;
 import dev.zksdk.OperationPolicy;
-import dev.zksdk.RecoveryEvent;
-import dev.zksdk.SessionEvent;
-import dev.zksdk.SessionListener;
 import dev.zksdk.WatchHandle;
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkSessionPool;
@@ -18,6 +15,7 @@ import dev.zksdk.diagnostics.EnsembleDoctor;
 import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.internal.session.JaasSections;
 import dev.zksdk.testing.LogCapture;
+import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.SecretScan;
 import dev.zksdk.testing.SecureServer;
 import dev.zksdk.testing.TestPki;
@@ -27,7 +25,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import javax.security.auth.login.Configuration;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.zookeeper.CreateMode;
@@ -88,7 +85,8 @@ class SecretLeakIT {
     List<Object> printed = new ArrayList<>();
     List<Throwable> thrown = new ArrayList<>();
     List<byte[]> sessionPasswords = new ArrayList<>();
-    List<Object> events = new CopyOnWriteArrayList<>();
+    Recorder recorder = new Recorder();
+    List<Object> events;
     String logText;
     int debugLines;
     io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
@@ -107,33 +105,24 @@ class SecretLeakIT {
           .connectString(server.plainConnectString())
           .sessionTimeout(Duration.ofSeconds(4)).connectionTimeout(Duration.ofSeconds(3))
           .digest("carol", DIGEST_PW).sasl(sasl).aclProvider(ZkAcls.creatorAll())
-          .listener(new SessionListener() {
-            @Override
-            public void onStateChange(SessionEvent event) {
-              events.add(event);
-            }
-
-            @Override
-            public void onRecovered(RecoveryEvent event) {
-              events.add(event);
-            }
-          }).build()) {
+          .listener(recorder).build()) {
         for (EnsembleConfig ensemble : List.of(pool.defaultEnsemble(), overTls)) {
           String root = ensemble == overTls ? "/leak-tls" : "/leak-plain";
           try (ZkLease lease = pool.lease(ensemble)) {
             lease.create(root, DATA, CreateMode.PERSISTENT);
             lease.setData(root, DATA, -1);
             lease.getData(root);
-            List<Object> seen = new CopyOnWriteArrayList<>();
-            try (WatchHandle watch = lease.watch(root, seen::add);
+            Recorder seen = new Recorder();
+            try (WatchHandle watch = lease.watch(root, seen);
                 EphemeralNode node = lease.ephemeral(root + "/members/m1", DATA)) {
               lease.setData(root, "changed".getBytes(StandardCharsets.UTF_8), -1);
-              await().atMost(Duration.ofSeconds(10)).until(() -> !seen.isEmpty());
+              await().atMost(Duration.ofSeconds(10)).until(() -> !seen.watchEvents().isEmpty());
               InterProcessMutex lock = new InterProcessMutex(lease.curator(), root + "/lock");
               lock.acquire();
               lock.release();
-              printed.addAll(List.of(watch, node, seen, lease.curator().getACL().forPath(root)));
+              printed.addAll(List.of(watch, node, lease.curator().getACL().forPath(root)));
             }
+            printed.add(seen.watchEvents()); // all the watch was told, now that it is closed
             ZooKeeper zk = lease.curator().getZookeeperClient().getZooKeeper();
             sessionPasswords.add(zk.getSessionPasswd());
             printed.addAll(List.of(lease, zk, zk.getClientConfig(), pool.stats()));
@@ -169,6 +158,10 @@ class SecretLeakIT {
       printed.addAll(List.of(tls, sasl, overTls, overTls.authorizations(), overTls.aclProvider(),
           ZkAcls.digest("carol", DIGEST_PW, 31), OperationPolicy.defaults(), HostsConfig.defaults(),
           Configuration.getConfiguration()));
+      // What the pool told its listeners: every session event and recovery, in order.
+      events = recorder.callbacks().stream()
+          .filter(c -> c.kind() == Recorder.Kind.STATE_CHANGE || c.kind() == Recorder.Kind.RECOVERED)
+          .map(Recorder.Callback::value).toList();
       printed.addAll(events);
       logText = logs.text();
       debugLines = (int) logs.count(l -> l.startsWith("DEBUG org.apache.zookeeper"));

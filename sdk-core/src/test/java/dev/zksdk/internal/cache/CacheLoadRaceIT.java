@@ -6,19 +6,17 @@ import dev.zksdk.cache.CachedNode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.zksdk.WatchEvent;
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkSessionPool;
 import dev.zksdk.internal.pool.RealSessionPool;
 import dev.zksdk.internal.session.SharedSession;
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.RawZooKeeper;
+import dev.zksdk.testing.Recorder;
 import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.CreateMode;
@@ -43,7 +41,7 @@ class CacheLoadRaceIT {
       observer.zk().create("/c", bytes("old"), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
       RealSessionPool real = realPool(pool);
       SharedSession session = real.sessions().get(0);
-      List<WatchEvent> seen = new CopyOnWriteArrayList<>();
+      Recorder seen = new Recorder();
       AtomicBoolean first = new AtomicBoolean(true);
       WatchedCache cache = WatchedCache.open(session, real.recovery(session).watches(), real.runner(pool.defaultEnsemble()), path -> {
         try {
@@ -52,14 +50,14 @@ class CacheLoadRaceIT {
           if (first.getAndSet(false)) {
             observer.zk().setData(path, bytes("new"), -1);
             // The session has been told of the change (a watch of the same session, armed after the cache's).
-            await().atMost(Duration.ofSeconds(10)).until(() -> !seen.isEmpty());
+            await().atMost(Duration.ofSeconds(10)).until(() -> !seen.watchEvents().isEmpty());
           }
           return CompletableFuture.completedFuture(new CachedNode(path, data, stat));
         } catch (Exception e) {
           return CompletableFuture.failedFuture(e);
         }
       }, "/c", false, CacheConfig.defaults());
-      try (var watch = lease.watch("/c", seen::add)) {
+      try (var watch = lease.watch("/c", seen)) {
         assertThat(cache.get().data()).isEqualTo(bytes("old")); // as read when the call began
         await().atMost(Duration.ofSeconds(5)).until(() -> new String(cache.get().data(), StandardCharsets.UTF_8)
             .equals("new"));

@@ -10,11 +10,11 @@ import dev.zksdk.internal.pool.RealSessionPool;
 import dev.zksdk.internal.session.SharedSession;
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.RawZooKeeper;
+import dev.zksdk.testing.Recorder;
 import java.lang.reflect.Field;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.ZooDefs;
@@ -40,32 +40,28 @@ class OneShotRearmIT {
       realPool(pool).recovery(session).watches().forceOneShot(true);
       ZooKeeper zk = observer.zk();
       zk.create("/p", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-      List<WatchEvent> events = new CopyOnWriteArrayList<>();
-      lease.watchChildren("/p", events::add);
+      Recorder events = new Recorder();
+      lease.watchChildren("/p", events);
       long sessionId = lease.sessionId();
 
       // Reading /p's children is refused from now on: the re-arm after the next event (getChildren) fails.
       zk.setACL("/p", new ArrayList<>(List.of(new ACL(Perms.ADMIN | Perms.WRITE | Perms.CREATE,
           ZooDefs.Ids.ANYONE_ID_UNSAFE))), -1);
       zk.setData("/p", new byte[] {1}, -1);
-      await().atMost(Duration.ofSeconds(10)).until(() -> count(events, WatchEvent.Type.DATA_CHANGED) == 1);
+      await().atMost(Duration.ofSeconds(10)).until(() -> events.count(WatchEvent.Type.DATA_CHANGED) == 1);
 
       // Readable again: the watch is armed again without a new session, and sees the next changes.
       zk.setACL("/p", ZooDefs.Ids.OPEN_ACL_UNSAFE, -1);
       await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
         zk.create("/p/c", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL_SEQUENTIAL);
-        await().atMost(Duration.ofMillis(500)).until(() -> count(events, WatchEvent.Type.CHILDREN_CHANGED) >= 1);
+        await().atMost(Duration.ofMillis(500)).until(() -> events.count(WatchEvent.Type.CHILDREN_CHANGED) >= 1);
       });
-      long before = count(events, WatchEvent.Type.DATA_CHANGED);
+      long before = events.count(WatchEvent.Type.DATA_CHANGED);
       zk.setData("/p", new byte[] {2}, -1);
-      await().atMost(Duration.ofSeconds(10)).until(() -> count(events, WatchEvent.Type.DATA_CHANGED) == before + 1);
+      await().atMost(Duration.ofSeconds(10)).until(() -> events.count(WatchEvent.Type.DATA_CHANGED) == before + 1);
       assertThat(lease.sessionId()).isEqualTo(sessionId);
       assertThat(pool.stats().sessionsOpened()).isEqualTo(1);
     }
-  }
-
-  private static long count(List<WatchEvent> events, WatchEvent.Type type) {
-    return events.stream().filter(e -> e.type() == type).count();
   }
 
   private static RealSessionPool realPool(ZkSessionPool pool) throws Exception {

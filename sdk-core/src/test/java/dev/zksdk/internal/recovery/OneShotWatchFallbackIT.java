@@ -11,10 +11,9 @@ import dev.zksdk.internal.session.SharedSession;
 import dev.zksdk.testing.ForcedExpiry;
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.RawZooKeeper;
+import dev.zksdk.testing.Recorder;
 import java.lang.reflect.Field;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.ZooDefs;
@@ -36,41 +35,35 @@ class OneShotWatchFallbackIT {
         ZkLease lease = pool.lease()) {
       SharedSession session = realPool(pool).sessions().get(0);
       realPool(pool).recovery(session).watches().forceOneShot(true);
-      List<WatchEvent> node = new CopyOnWriteArrayList<>();
-      List<WatchEvent> children = new CopyOnWriteArrayList<>();
-      lease.watch("/n", node::add);
-      lease.watchChildren("/p", children::add);
+      Recorder node = new Recorder();
+      Recorder children = new Recorder();
+      lease.watch("/n", node);
+      lease.watchChildren("/p", children);
       ZooKeeper zk = observer.zk();
 
       zk.create("/n", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-      await().atMost(Duration.ofSeconds(10)).until(() -> has(node, WatchEvent.Type.CREATED, "/n"));
+      await().atMost(Duration.ofSeconds(10)).until(() -> node.saw(WatchEvent.Type.CREATED, "/n"));
       for (int i = 1; i <= 3; i++) {
         zk.setData("/n", new byte[] {(byte) i}, -1);
         int expected = i;
         // Each change is seen: the one-shot watch was armed again after the previous event.
-        await().atMost(Duration.ofSeconds(10)).until(() ->
-            node.stream().filter(e -> e.type() == WatchEvent.Type.DATA_CHANGED).count() == expected);
+        await().atMost(Duration.ofSeconds(10)).until(() -> node.count(WatchEvent.Type.DATA_CHANGED) == expected);
       }
       zk.delete("/n", -1);
-      await().atMost(Duration.ofSeconds(10)).until(() -> has(node, WatchEvent.Type.DELETED, "/n"));
+      await().atMost(Duration.ofSeconds(10)).until(() -> node.saw(WatchEvent.Type.DELETED, "/n"));
 
       zk.create("/p", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-      await().atMost(Duration.ofSeconds(10)).until(() -> has(children, WatchEvent.Type.CREATED, "/p"));
+      await().atMost(Duration.ofSeconds(10)).until(() -> children.saw(WatchEvent.Type.CREATED, "/p"));
       zk.create("/p/a", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-      await().atMost(Duration.ofSeconds(10)).until(() -> has(children, WatchEvent.Type.CHILDREN_CHANGED, "/p"));
-      assertThat(node).noneMatch(e -> e.type() == WatchEvent.Type.CHILDREN_CHANGED);
+      await().atMost(Duration.ofSeconds(10)).until(() -> children.saw(WatchEvent.Type.CHILDREN_CHANGED, "/p"));
+      assertThat(node.watchEvents()).noneMatch(e -> e.type() == WatchEvent.Type.CHILDREN_CHANGED);
 
       ZooKeeper mine = lease.curator().getZookeeperClient().getZooKeeper();
       ForcedExpiry.expireSession(server.getConnectString(), mine.getSessionId(), mine.getSessionPasswd());
-      await().atMost(Duration.ofSeconds(30)).until(() -> has(node, WatchEvent.Type.RESYNC, "/n"));
+      await().atMost(Duration.ofSeconds(30)).until(() -> node.saw(WatchEvent.Type.RESYNC, "/n"));
       zk.create("/n", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-      await().atMost(Duration.ofSeconds(10)).until(() ->
-          node.stream().filter(e -> e.type() == WatchEvent.Type.CREATED).count() == 2);
+      await().atMost(Duration.ofSeconds(10)).until(() -> node.count(WatchEvent.Type.CREATED) == 2);
     }
-  }
-
-  private static boolean has(List<WatchEvent> events, WatchEvent.Type type, String path) {
-    return events.stream().anyMatch(e -> e.type() == type && e.path().equals(path));
   }
 
   private static RealSessionPool realPool(ZkSessionPool pool) throws Exception {
