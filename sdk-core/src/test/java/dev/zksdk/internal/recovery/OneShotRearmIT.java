@@ -3,6 +3,7 @@ package dev.zksdk.internal.recovery;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.zksdk.SessionState;
 import dev.zksdk.WatchEvent;
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkSessionPool;
@@ -11,57 +12,71 @@ import dev.zksdk.internal.session.SharedSession;
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.RawZooKeeper;
 import dev.zksdk.testing.Recorder;
+import dev.zksdk.testing.ZkProxy;
 import java.lang.reflect.Field;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.WatchedEvent;
+import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooDefs;
-import org.apache.zookeeper.ZooDefs.Perms;
 import org.apache.zookeeper.ZooKeeper;
-import org.apache.zookeeper.data.ACL;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 
 /**
  * A one-shot watch (servers before 3.6) ends with each event and is armed again; when that fails, it must not stay
- * "armed" and dead until the next session: the recovery arms it again, with backoff, on the same session.
+ * "armed" and dead until the next session: the recovery arms it again on the same session once it reconnects.
+ *
+ * <p>The re-arm is made to fail deterministically: with the connection frozen, an event is handed to the session's
+ * watcher (ZooKeeper's own test hook, as a notification that arrived just before the network went silent); its
+ * re-arm cannot reach the server, and fails when the client gives the connection up. After the freeze the session
+ * reconnects with the same id, and a real change must be seen.
  */
 class OneShotRearmIT {
 
   @Test
   void aOneShotWatchWhoseRearmFailedIsArmedAgainOnTheSameSession() throws Exception {
     try (TestingServer server = InProcessEnsembles.startServer();
-        RawZooKeeper observer = RawZooKeeper.connect(server.getConnectString(), Duration.ofSeconds(30));
-        ZkSessionPool pool = ZkSessionPool.builder().connectString(server.getConnectString())
-            .sessionTimeout(Duration.ofSeconds(4)).build();
-        ZkLease lease = pool.lease()) {
-      SharedSession session = realPool(pool).sessions().get(0);
-      realPool(pool).recovery(session).watches().forceOneShot(true);
-      ZooKeeper zk = observer.zk();
-      zk.create("/p", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-      Recorder events = new Recorder();
-      lease.watchChildren("/p", events);
-      long sessionId = lease.sessionId();
+        ZkProxy proxy = ZkProxy.to(server.getConnectString());
+        RawZooKeeper observer = RawZooKeeper.connect(server.getConnectString(), Duration.ofSeconds(30))) {
+      Recorder recorder = new Recorder();
+      try (ZkSessionPool pool = ZkSessionPool.builder().connectString(proxy.connectString())
+              .sessionTimeout(Duration.ofSeconds(4)).listener(recorder).build();
+          ZkLease lease = pool.lease()) {
+        SharedSession session = realPool(pool).sessions().get(0);
+        realPool(pool).recovery(session).watches().forceOneShot(true);
+        observer.zk().create("/p", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        List<WatchEvent> events = new CopyOnWriteArrayList<>();
+        lease.watch("/p", events::add);
+        long sessionId = lease.sessionId();
+        ZooKeeper zk = lease.curator().getZookeeperClient().getZooKeeper();
 
-      // Reading /p's children is refused from now on: the re-arm after the next event (getChildren) fails.
-      zk.setACL("/p", new ArrayList<>(List.of(new ACL(Perms.ADMIN | Perms.WRITE | Perms.CREATE,
-          ZooDefs.Ids.ANYONE_ID_UNSAFE))), -1);
-      zk.setData("/p", new byte[] {1}, -1);
-      await().atMost(Duration.ofSeconds(10)).until(() -> events.count(WatchEvent.Type.DATA_CHANGED) == 1);
+        proxy.freeze();
+        zk.getTestable().queueEvent(
+            new WatchedEvent(Watcher.Event.EventType.NodeDataChanged, Watcher.Event.KeeperState.SyncConnected, "/p"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> count(events, WatchEvent.Type.DATA_CHANGED) == 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> recorder.saw(SessionState.SUSPENDED));
+        proxy.unfreeze();
+        await().atMost(Duration.ofSeconds(10)).until(() -> recorder.saw(SessionState.RECONNECTED));
+        assertThat(lease.sessionId()).isEqualTo(sessionId);
 
-      // Readable again: the watch is armed again without a new session, and sees the next changes.
-      zk.setACL("/p", ZooDefs.Ids.OPEN_ACL_UNSAFE, -1);
-      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-        zk.create("/p/c", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL_SEQUENTIAL);
-        await().atMost(Duration.ofMillis(500)).until(() -> events.count(WatchEvent.Type.CHILDREN_CHANGED) >= 1);
-      });
-      long before = events.count(WatchEvent.Type.DATA_CHANGED);
-      zk.setData("/p", new byte[] {2}, -1);
-      await().atMost(Duration.ofSeconds(10)).until(() -> events.count(WatchEvent.Type.DATA_CHANGED) == before + 1);
-      assertThat(lease.sessionId()).isEqualTo(sessionId);
-      assertThat(pool.stats().sessionsOpened()).isEqualTo(1);
+        // The watch whose re-arm was lost is armed again on this session: a real change is seen.
+        // (Each attempt writes once and waits briefly; the recovery's re-arm may come after the first writes.)
+        await().atMost(Duration.ofSeconds(15)).ignoreException(ConditionTimeoutException.class).untilAsserted(() -> {
+          observer.zk().setData("/p", new byte[] {1}, -1);
+          await().atMost(Duration.ofMillis(700)).until(() -> count(events, WatchEvent.Type.DATA_CHANGED) >= 2);
+        });
+        assertThat(lease.sessionId()).isEqualTo(sessionId);
+        assertThat(pool.stats().sessionsOpened()).isEqualTo(1);
+      }
     }
+  }
+
+  private static long count(List<WatchEvent> events, WatchEvent.Type type) {
+    return events.stream().filter(e -> e.type() == type).count();
   }
 
   private static RealSessionPool realPool(ZkSessionPool pool) throws Exception {
