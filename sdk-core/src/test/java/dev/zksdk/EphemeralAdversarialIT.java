@@ -372,7 +372,10 @@ class EphemeralAdversarialIT {
           // "nothing is left behind": whatever the failure, no node of ours may stay at a fresh path.
           awaitQuietly(Duration.ofSeconds(SESSION_TIMEOUT.toSeconds()), () -> observed(path) == null);
           if (observed(path) != null) {
-            problems.add(path + ": ephemeral() threw " + failure + " but left " + describeNode(path));
+            // And the user's natural reaction, registering again, must not be refused forever.
+            Throwable retry = catchThrowable(() -> lease.ephemeral(path, bytes("retry")).close());
+            problems.add(path + ": ephemeral() threw " + failure + " but left " + describeNode(path)
+                + "; registering it again " + (retry == null ? "worked" : "threw " + retry.getClass().getSimpleName()));
           }
         }
       }
@@ -467,8 +470,10 @@ class EphemeralAdversarialIT {
         }
         awaitQuietly(Duration.ofSeconds(2), () -> observed(path) == null);
         if (observed(path) != null) {
+          awaitQuietly(Duration.ofSeconds(8), () -> observed(path) == null);
           problems.add(path + ": after close() and setData races " + outcomes + " the server has "
-              + describeNode(path));
+              + describeNode(path) + " 10 s after close() returned (session 0x" + Long.toHexString(lease.sessionId())
+              + ")");
           continue;
         }
         // And it does not come back later (a setData "kept for later" must not re-create a closed node).
