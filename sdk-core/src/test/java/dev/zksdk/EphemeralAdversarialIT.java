@@ -387,6 +387,104 @@ class EphemeralAdversarialIT {
   }
 
   @Test
+  void aSequentialRegistrationCutMidFlightMakesOneNodeOrNone() throws Exception {
+    observer.zk().create("/reg/seqcut", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+    Map<String, Integer> outcomes = new java.util.TreeMap<>();
+    List<String> problems = new ArrayList<>();
+    ExecutorService cutter = Executors.newSingleThreadExecutor();
+    try (ZkLease lease = pool.lease()) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+      for (int i = 0; i < 30 && System.nanoTime() < deadline; i++) {
+        long delayMicros = ThreadLocalRandom.current().nextLong(0, 8_000);
+        Future<?> cut = cutter.submit(() -> {
+          LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(delayMicros));
+          proxy.closeAllConnections();
+        });
+        EphemeralNode node = null;
+        Throwable failure = null;
+        try {
+          node = lease.ephemeral("/reg/seqcut/m-", bytes("x" + i), CreateMode.EPHEMERAL_SEQUENTIAL);
+        } catch (RuntimeException e) {
+          failure = e;
+        }
+        cut.get();
+        EphemeralNode made = node;
+        awaitQuietly(Duration.ofSeconds(node == null ? SESSION_TIMEOUT.toSeconds() : 1),
+            () -> observer.zk().getChildren("/reg/seqcut", false).size() == (made == null ? 0 : 1));
+        List<String> children = observer.zk().getChildren("/reg/seqcut", false);
+        if (node != null) {
+          outcomes.merge("registered", 1, Integer::sum);
+          if (children.size() != 1 || !node.path().equals("/reg/seqcut/" + children.get(0))) {
+            problems.add(i + ": registered as " + node.path() + " but the parent holds " + children);
+          }
+          node.close();
+        } else {
+          outcomes.merge("threw " + failure.getClass().getSimpleName(), 1, Integer::sum);
+          if (!children.isEmpty()) {
+            problems.add(i + ": registration threw " + failure + " but the parent holds " + children);
+          }
+        }
+        awaitQuietly(Duration.ofSeconds(3), () -> observer.zk().getChildren("/reg/seqcut", false).isEmpty());
+        for (String c : observer.zk().getChildren("/reg/seqcut", false)) {
+          observer.zk().delete("/reg/seqcut/" + c, -1); // clean up a leftover so the next round starts empty
+        }
+      }
+    } finally {
+      cutter.shutdownNow();
+    }
+    System.out.println("sequential registrations cut mid-flight: " + outcomes);
+    assertThat(problems).as("sequential registrations cut mid-flight (outcomes %s)", outcomes).isEmpty();
+  }
+
+  @Test
+  void setDataCutMidFlightNeverLetsAnOlderValueLandAfterANewerOneReturned() throws Exception {
+    ExecutorService cutter = Executors.newSingleThreadExecutor();
+    List<String> problems = new ArrayList<>();
+    Map<String, Integer> outcomes = new java.util.TreeMap<>();
+    try (ZkLease lease = pool.lease()) {
+      EphemeralNode node = lease.ephemeral("/reg/setcut", bytes("v0"));
+      String lastOk = "v0";
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(12);
+      for (int i = 1; System.nanoTime() < deadline; i++) {
+        String value = "v" + i;
+        if (i % 3 == 0) {
+          long delayMicros = ThreadLocalRandom.current().nextLong(0, 6_000);
+          cutter.submit(() -> {
+            LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(delayMicros));
+            proxy.closeAllConnections();
+          });
+        }
+        try {
+          node.setData(bytes(value));
+          outcomes.merge("ok", 1, Integer::sum);
+          lastOk = value;
+          String server = str(observer.zk().getData("/reg/setcut", false, null));
+          int got = Integer.parseInt(server.substring(1));
+          if (got < i) {
+            problems.add("setData(" + value + ") returned but the server has " + server);
+          }
+        } catch (ZkConnectionLossException e) {
+          outcomes.merge("ZkConnectionLossException", 1, Integer::sum);
+        }
+      }
+      String last = "v" + (outcomes.values().stream().mapToInt(Integer::intValue).sum());
+      // Quiet now: the server must end with the handle's data, the latest value given to setData.
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+          assertThat(str(observer.zk().getData("/reg/setcut", false, null))).isEqualTo(str(node.data())));
+      assertThat(str(node.data())).as("data() after the last setData(%s) (last OK %s)", last, lastOk).isEqualTo(last);
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+      while (System.nanoTime() < until) {
+        assertThat(str(observer.zk().getData("/reg/setcut", false, null))).isEqualTo(last);
+        sleepMs(25);
+      }
+    } finally {
+      cutter.shutdownNow();
+    }
+    System.out.println("EphemeralNode.setData cut mid-flight: " + outcomes);
+    assertThat(problems).isEmpty();
+  }
+
+  @Test
   void closeEphemeralsRacingAFirstRegistrationEndsWithTheNodeMatchingTheHandle() throws Exception {
     proxy.latency(Duration.ofMillis(30));
     List<String> problems = new ArrayList<>();
