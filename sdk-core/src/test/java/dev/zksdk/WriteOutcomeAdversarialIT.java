@@ -148,6 +148,12 @@ class WriteOutcomeAdversarialIT {
       return 20;
     }
 
+    /** The pool's policy: by default the circuit breaker is kept out of it (cuts are the test, not an outage). */
+    default OperationPolicy policy() {
+      return OperationPolicy.builder().operationTimeout(Duration.ofSeconds(8)).breakerFailureRateThreshold(100f)
+          .build();
+    }
+
     /** Faults made outside the fault thread so far (connection cuts). */
     default int epoch() {
       return 0;
@@ -166,6 +172,27 @@ class WriteOutcomeAdversarialIT {
   @Test
   void writesInFlightWhileTheirSessionExpiresAreReportedAsAppliedAndNeverRedone() throws Exception {
     try (InProcess setup = new InProcess("", true)) {
+      run(setup, 0.5, "", Set.of());
+    }
+  }
+
+  /**
+   * With the default circuit breaker: a write whose first attempt was sent may meet an open breaker on a retry. That
+   * must not turn into a definite failure ({@link ZkUnavailableException}: "nothing was sent") if it was applied.
+   */
+  @Test
+  void writesCutMidFlightWithTheDefaultCircuitBreakerAreReportedAsApplied() throws Exception {
+    try (InProcess setup = new InProcess("", false) {
+      @Override
+      public OperationPolicy policy() {
+        return OperationPolicy.builder().operationTimeout(Duration.ofSeconds(8)).build();
+      }
+
+      @Override
+      public int minCallsHit() {
+        return 5;
+      }
+    }) {
       run(setup, 0.5, "", Set.of());
     }
   }
@@ -215,10 +242,89 @@ class WriteOutcomeAdversarialIT {
     }
   }
 
+  /**
+   * Two leases of one session create the same path with the same data at once, while connections are cut: exactly one
+   * create can be applied, so at most one call may report success, and when the node is there (made by that session)
+   * not both may report a definite failure. A create lost in flight that finds a node of its own session with its
+   * own data cannot tell whether it made it or the other lease did ("success only when provably applied").
+   */
+  @Test
+  void twoLeasesOfOneSessionCreatingTheSamePathWithTheSameDataNeverBothClaimIt() throws Exception {
+    try (InProcess setup = new InProcess("", false);
+        RawZooKeeper observer = RawZooKeeper.connect(setup.direct(), Duration.ofSeconds(30));
+        ZkSessionPool pool = ZkSessionPool.builder()
+            .name("adv-same")
+            .connectString(setup.poolConnectString())
+            .sessionTimeout(Duration.ofSeconds(10))
+            .connectionTimeout(Duration.ofSeconds(5))
+            .operationPolicy(OperationPolicy.builder().operationTimeout(Duration.ofSeconds(8))
+                .breakerFailureRateThreshold(100f).breakerSlidingWindow(1000).breakerMinimumCalls(1000).build())
+            .build();
+        ZkLease a = pool.lease();
+        ZkLease b = pool.lease()) {
+      assertThat(a.sessionId()).isEqualTo(b.sessionId());
+      observer.zk().create("/same", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+      ExecutorService threads = Executors.newFixedThreadPool(3);
+      List<String> lies = new ArrayList<>();
+      Map<String, Integer> outcomes = new TreeMap<>();
+      try {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        for (int i = 0; System.nanoTime() < deadline; i++) {
+          String path = "/same/n" + i;
+          CreateMode mode = i % 2 == 0 ? CreateMode.EPHEMERAL : CreateMode.PERSISTENT;
+          java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+          long delay = ThreadLocalRandom.current().nextLong(0, 5_000);
+          java.util.concurrent.Future<?> cut = threads.submit(() -> {
+            go.await();
+            LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(delay));
+            setup.proxy.closeAllConnections();
+            return null;
+          });
+          List<java.util.concurrent.Future<String>> calls = new ArrayList<>();
+          for (ZkLease lease : List.of(a, b)) {
+            calls.add(threads.submit(() -> {
+              go.await();
+              try {
+                lease.create(path, bytes("same"), mode);
+                return "OK";
+              } catch (ZkConnectionLossException e) {
+                return e.outcomeUnknown() ? "UNKNOWN" : "FAILED";
+              } catch (ZkNodeExistsException e) {
+                return "NODEEXISTS";
+              } catch (ZkException e) {
+                return "FAILED " + e.code();
+              }
+            }));
+          }
+          go.countDown();
+          String ra = calls.get(0).get(60, TimeUnit.SECONDS);
+          String rb = calls.get(1).get(60, TimeUnit.SECONDS);
+          cut.get(60, TimeUnit.SECONDS);
+          outcomes.merge(ra + "+" + rb, 1, Integer::sum);
+          Stat stat = observer.zk().exists(path, false);
+          boolean made = stat != null;
+          if (ra.equals("OK") && rb.equals("OK")) {
+            lies.add(path + " (" + mode + "): both creates reported OK; the node was made once");
+          } else if (made && !ra.equals("OK") && !ra.equals("UNKNOWN") && !rb.equals("OK") && !rb.equals("UNKNOWN")) {
+            lies.add(path + " (" + mode + "): both reported a definite failure (" + ra + ", " + rb + "), but the node "
+                + "is there, made by their session 0x" + Long.toHexString(stat.getEphemeralOwner()));
+          } else if (!made && (ra.equals("OK") || rb.equals("OK"))) {
+            lies.add(path + " (" + mode + "): a create reported OK but there is no node");
+          }
+          Thread.sleep(ThreadLocalRandom.current().nextInt(50, 300));
+        }
+      } finally {
+        threads.shutdownNow();
+      }
+      System.out.println("two leases of one session, same path and data: " + outcomes);
+      assertThat(lies).as("outcomes %s", outcomes).isEmpty();
+    }
+  }
+
   // -------------------------------------------------------------------------------------------- setups
 
   /** An in-process server behind a proxy that cuts connections (mostly right after a send), optionally expiring. */
-  static final class InProcess implements Setup {
+  static class InProcess implements Setup {
     final TestingServer server;
     final ZkProxy proxy;
     final String chroot;
@@ -383,8 +489,7 @@ class WriteOutcomeAdversarialIT {
           .sessionsPerEnsemble(WORKERS)
           .sessionTimeout(Duration.ofSeconds(10))
           .connectionTimeout(Duration.ofSeconds(5))
-          .operationPolicy(OperationPolicy.builder().operationTimeout(Duration.ofSeconds(8))
-              .breakerFailureRateThreshold(100f).build())
+          .operationPolicy(setup.policy())
           .build()) {
         List<ZkLease> leases = new ArrayList<>();
         for (int w = 0; w < WORKERS; w++) {
