@@ -853,6 +853,66 @@ class EphemeralAdversarialIT {
     }
   }
 
+  /** A handle in conflict (another client's node at its path) is closed: the other client's node must stay. */
+  @Test
+  void closingAHandleWhosePathAnotherClientHoldsLeavesTheirNodeAlone() throws Exception {
+    conflictThen("/reg/held-by-other", EphemeralNode::close);
+  }
+
+  @Test
+  void closeEphemeralsWhileAnotherClientHoldsARegisteredPathLeavesTheirNodeAlone() throws Exception {
+    conflictThen("/reg/held-by-other-2", node -> pool.closeEphemerals());
+  }
+
+  @Test
+  void poolCloseWhileAnotherClientHoldsARegisteredPathLeavesTheirNodeAlone() throws Exception {
+    conflictThen("/reg/held-by-other-3", node -> {
+      pool.close();
+      pool = null;
+    });
+  }
+
+  interface HandleAction {
+    void run(EphemeralNode node) throws Exception;
+  }
+
+  private void conflictThen(String path, HandleAction action) throws Exception {
+    ZkLease lease = pool.lease();
+    EphemeralNode node = lease.ephemeral(path, bytes("ours"));
+    long session = lease.sessionId();
+    proxy.freeze();
+    ForcedExpiry.expireSession(server.getConnectString(), session, password(lease));
+    await().atMost(Duration.ofSeconds(5)).until(() -> observed(path) == null);
+    observer.zk().create(path, bytes("theirs"), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
+    proxy.unfreeze();
+    await().atMost(Duration.ofSeconds(20)).until(() -> recorder.conflicts.contains(path));
+    action.run(node);
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+    while (System.nanoTime() < until) {
+      Stat stat = observed(path);
+      assertThat(stat).as("the other client's node at %s after the pool let go of the path", path).isNotNull();
+      assertThat(stat.getEphemeralOwner()).isEqualTo(observer.sessionId());
+      sleepMs(25);
+    }
+  }
+
+  /** Client-side expiry: the old session's node is still on the server when the handle is closed. */
+  @Test
+  void closingAHandleWhileItsExpiredSessionsNodeIsStillThereNeverLeavesANodeOfTheLiveSession() throws Exception {
+    replacePool(1);
+    try (ZkLease lease = pool.lease()) {
+      EphemeralNode node = lease.ephemeral("/reg/old-node", bytes("x"));
+      ZooKeeper zk = lease.curator().getZookeeperClient().getZooKeeper();
+      long old = zk.getSessionId();
+      KillSession.kill(zk);
+      await().atMost(Duration.ofSeconds(20)).until(() -> lease.sessionId() != old);
+      node.close();
+      // Whatever happens to the old session's node, no node may come back for the closed handle.
+      await().atMost(SESSION_TIMEOUT.plusSeconds(5)).until(() -> observed("/reg/old-node") == null);
+      assertStaysAbsent("/reg/old-node", Duration.ofSeconds(2));
+    }
+  }
+
   // ------------------------------------------------------------------------------------ pool close
 
   @Test
