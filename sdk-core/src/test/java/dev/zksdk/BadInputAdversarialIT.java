@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.zksdk.cache.ZkCache;
+import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.RawZooKeeper;
 import java.nio.charset.StandardCharsets;
@@ -102,7 +103,7 @@ class BadInputAdversarialIT {
         .hasMessageContaining("data");
     assertThat(node.data()).isEqualTo(DATA);
     assertThat(observer.zk().getData("/b/e", false, null)).isEqualTo(DATA);
-    assertThat(recorder.sessionEvents.stream().filter(e -> e.state() != SessionState.CONNECTED).toList())
+    assertThat(recorder.sessionEvents().stream().filter(e -> e.state() != SessionState.CONNECTED).toList())
         .as("session events (nothing may have been sent)").isEmpty();
     Throwable nullRegistration = catchThrowable(() -> lease.ephemeral("/b/e2", null));
     assertThat(nullRegistration).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("data");
@@ -239,7 +240,7 @@ class BadInputAdversarialIT {
   private void assertNothingSentAndRefused(String what, Throwable thrown) throws Exception {
     // Give a dropped connection time to show.
     Thread.sleep(1000);
-    List<String> disruptions = recorder.sessionEvents.stream()
+    List<String> disruptions = recorder.sessionEvents().stream()
         .filter(e -> e.state() != SessionState.CONNECTED).map(e -> e.previousState() + "->" + e.state()).toList();
     String outcome = thrown == null ? "returned" : thrown.getClass().getSimpleName() + ": "
         + abbreviate(thrown.getMessage());

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
+import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ForcedExpiry;
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.RawZooKeeper;
@@ -227,7 +228,7 @@ class EphemeralAdversarialIT {
       long session = lease.sessionId();
       proxy.freeze();
       proxy.closeAllConnections();
-      await().atMost(Duration.ofSeconds(5)).until(() -> recorder.sawState(SessionState.SUSPENDED));
+      await().atMost(Duration.ofSeconds(5)).until(() -> recorder.saw(SessionState.SUSPENDED));
       long started = System.nanoTime();
       Throwable closeFailure = catchThrowable(node::close);
       long closeMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
@@ -236,7 +237,7 @@ class EphemeralAdversarialIT {
       assertThat(closeFailure).as("close() while disconnected (it promises the node goes once reconnected)").isNull();
       // Unfreeze before the session times out on the server (6 s): same session.
       proxy.unfreeze();
-      await().atMost(Duration.ofSeconds(10)).until(() -> recorder.sawSession(
+      await().atMost(Duration.ofSeconds(10)).until(() -> recorder.saw(
           e -> e.state() == SessionState.RECONNECTED && e.sameSession()));
       assertThat(lease.sessionId()).as("reconnected within the same session").isEqualTo(session);
       await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(observed("/reg/closing"))
@@ -255,7 +256,7 @@ class EphemeralAdversarialIT {
       assertThat(node.isPresent()).isTrue();
       proxy.freeze();
       proxy.closeAllConnections();
-      await().atMost(Duration.ofSeconds(5)).until(() -> recorder.sawState(SessionState.SUSPENDED));
+      await().atMost(Duration.ofSeconds(5)).until(() -> recorder.saw(SessionState.SUSPENDED));
       assertThat(node.isPresent()).as("isPresent() while the session is SUSPENDED (\"true only while the node is "
           + "known to exist ... under the live, connected session\")").isFalse();
       proxy.unfreeze();
@@ -301,7 +302,7 @@ class EphemeralAdversarialIT {
         }
       }
       System.out.println("registrations racing an expiry: " + outcomes);
-      await().atMost(Duration.ofSeconds(20)).until(() -> !recorder.recoveries.isEmpty());
+      await().atMost(Duration.ofSeconds(20)).until(() -> !recorder.recoveries().isEmpty());
       for (EphemeralNode node : nodes) {
         awaitQuietly(Duration.ofSeconds(10), node::isPresent);
         Stat stat = observed(node.path());
@@ -327,11 +328,11 @@ class EphemeralAdversarialIT {
       byte[] password = password(lease);
       proxy.freeze();
       proxy.closeAllConnections();
-      await().atMost(Duration.ofSeconds(5)).until(() -> recorder.sawState(SessionState.SUSPENDED));
+      await().atMost(Duration.ofSeconds(5)).until(() -> recorder.saw(SessionState.SUSPENDED));
       catchThrowable(node::close);
       ForcedExpiry.expireSession(server.getConnectString(), session, password);
       proxy.unfreeze();
-      await().atMost(Duration.ofSeconds(20)).until(() -> !recorder.recoveries.isEmpty());
+      await().atMost(Duration.ofSeconds(20)).until(() -> !recorder.recoveries().isEmpty());
       assertStaysAbsent("/reg/closed-then-expired", Duration.ofSeconds(3));
       assertThat(node.isPresent()).isFalse();
       assertThat(pool.ensembles().get(0).ownedEphemerals()).isZero();
@@ -642,7 +643,7 @@ class EphemeralAdversarialIT {
       }
       sleepMs(500);
       ForcedExpiry.expireSession(server.getConnectString(), session, password);
-      await().atMost(Duration.ofSeconds(20)).until(() -> !recorder.recoveries.isEmpty());
+      await().atMost(Duration.ofSeconds(20)).until(() -> !recorder.recoveries().isEmpty());
       sleepMs(500);
       run.set(false);
       for (Future<?> f : writers) {
@@ -681,7 +682,7 @@ class EphemeralAdversarialIT {
       byte[] password = password(lease);
       proxy.freeze();
       proxy.closeAllConnections();
-      await().atMost(Duration.ofSeconds(5)).until(() -> recorder.sawState(SessionState.SUSPENDED));
+      await().atMost(Duration.ofSeconds(5)).until(() -> recorder.saw(SessionState.SUSPENDED));
       CompletableFuture<Void> set = CompletableFuture.runAsync(() -> node.setData(bytes("new")));
       awaitQuietly(Duration.ofSeconds(1), set::isDone);
       ForcedExpiry.expireSession(server.getConnectString(), session, password);
@@ -833,7 +834,7 @@ class EphemeralAdversarialIT {
         assertThat(node.isPresent()).isTrue();
       });
       assertThat(str(node.data())).isEqualTo("ours");
-      assertThat(recorder.conflicts).contains("/reg/contested");
+      assertThat(recorder.conflictPaths()).contains("/reg/contested");
     }
   }
 
@@ -865,8 +866,8 @@ class EphemeralAdversarialIT {
         assertThat(pool.ensembles().get(0).missingEphemerals()).as("missing ephemerals").isZero();
       });
       // Every cause told as missing must have been followed by a restore.
-      if (!recorder.missing.isEmpty()) {
-        assertThat(recorder.restored).as("restored after missing %s", recorder.missingCauses)
+      if (!recorder.missingPaths().isEmpty()) {
+        assertThat(recorder.restoredPaths()).as("restored after missing %s", recorder.missing())
             .contains("/reg/p/q/member");
       }
     }
@@ -904,7 +905,7 @@ class EphemeralAdversarialIT {
     await().atMost(Duration.ofSeconds(5)).until(() -> observed(path) == null);
     observer.zk().create(path, bytes("theirs"), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
     proxy.unfreeze();
-    await().atMost(Duration.ofSeconds(20)).until(() -> recorder.conflicts.contains(path));
+    await().atMost(Duration.ofSeconds(20)).until(() -> recorder.conflictPaths().contains(path));
     action.run(node);
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
     while (System.nanoTime() < until) {
@@ -949,7 +950,7 @@ class EphemeralAdversarialIT {
     proxy.latency(Duration.ofMillis(5));
     long session = lease.sessionId();
     ForcedExpiry.expireSession(server.getConnectString(), session, password(lease));
-    await().atMost(Duration.ofSeconds(20)).until(() -> recorder.sawSession(
+    await().atMost(Duration.ofSeconds(20)).until(() -> recorder.saw(
         e -> e.state() == SessionState.RECONNECTED && e.newSession()));
     long started = System.nanoTime();
     pool.close();
@@ -1014,7 +1015,7 @@ class EphemeralAdversarialIT {
     proxy.unfreeze();
     await().atMost(Duration.ofSeconds(20)).until(() -> l2.sessionId() != old2);
     poolSessions.add(l2.sessionId());
-    await().atMost(Duration.ofSeconds(10)).until(() -> recorder.conflicts.contains("/reg/own-b"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> recorder.conflictPaths().contains("/reg/own-b"));
     observer.zk().delete("/reg/own-b", -1);
     await().atMost(SESSION_TIMEOUT.plusSeconds(15)).until(() -> a.isPresent() && b.isPresent());
     assertThat(observed("/reg/own-a").getEphemeralOwner()).isEqualTo(l1.sessionId());

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
+import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ForcedExpiry;
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.RawZooKeeper;
@@ -128,7 +129,7 @@ class SharedSessionGuardAdversarialIT {
       // Whether refused or not, the pool must still follow its session: an expiry must be recovered.
       ForcedExpiry.expireSession(server.getConnectString(), session, password(lease));
       await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-        assertThat(recorder.recoveries).as("recoveries after an expiry, once a lease holder called register(...) "
+        assertThat(recorder.recoveries()).as("recoveries after an expiry, once a lease holder called register(...) "
             + "on the handle (%s)", refused == null ? "accepted" : "refused: " + refused).isNotEmpty();
         Stat stat = observer.zk().exists("/member", false);
         assertThat(stat).as("/member re-created").isNotNull();
@@ -184,7 +185,7 @@ class SharedSessionGuardAdversarialIT {
     assertThat(member).as("the pool's ephemeral after lease.curator().%s", how).isNotNull();
     assertThat(member.getEphemeralOwner()).isEqualTo(session);
     assertThat(pool.stats().sessionsOpened()).as("sessions opened after %s", how).isEqualTo(1);
-    assertThat(recorder.sessionEvents.stream().filter(e -> e.state() != SessionState.CONNECTED).toList())
+    assertThat(recorder.sessionEvents().stream().filter(e -> e.state() != SessionState.CONNECTED).toList())
         .as("session events after lease.curator().%s", how).isEmpty();
   }
 
@@ -228,7 +229,7 @@ class SharedSessionGuardAdversarialIT {
 
       long old = lease.sessionId();
       ForcedExpiry.expireSession(server.getConnectString(), old, password(lease));
-      await().atMost(Duration.ofSeconds(20)).until(() -> !recorder.recoveries.isEmpty());
+      await().atMost(Duration.ofSeconds(20)).until(() -> !recorder.recoveries().isEmpty());
       // Leadership moves to the rival (the pool's latch node went with the session).
       await().atMost(Duration.ofSeconds(10)).until(rivalLatch::hasLeadership);
       assertThat(latch.hasLeadership()).as("the pool's latch right after losing its session").isFalse();
@@ -303,7 +304,7 @@ class SharedSessionGuardAdversarialIT {
       assertThat(contendedAcquire(mutex, rivalMutex)).as("contended acquire before any expiry").isTrue();
       long old = lease.sessionId();
       ForcedExpiry.expireSession(server.getConnectString(), old, password(lease));
-      await().atMost(Duration.ofSeconds(20)).until(() -> !recorder.recoveries.isEmpty());
+      await().atMost(Duration.ofSeconds(20)).until(() -> !recorder.recoveries().isEmpty());
       assertThat(contendedAcquire(mutex, rivalMutex)).as("contended acquire after an expiry, same curator()")
           .isTrue();
       InterProcessMutex fresh = new InterProcessMutex(pool.lease().curator(), "/lock2");
