@@ -23,7 +23,9 @@ import org.apache.zookeeper.data.Stat;
  * up to date reads at once. Writes through {@link #curator()} are not tracked.
  *
  * <p>Thread-safe: a lease may be used from several threads. Every operation validates its arguments first
- * ({@link IllegalArgumentException} naming the argument and the value, nothing sent), then runs through the
+ * ({@link IllegalArgumentException} naming the argument and the value, nothing sent; that includes a request larger as
+ * a whole than {@code jute.maxbuffer}, paths, data and ACLs together, which a server would answer by dropping the
+ * connection), then runs through the
  * ensemble's bulkhead, circuit breaker and retry, and waits for a connected session up to the connection timeout.
  *
  * <p>Failures, all unchecked:
@@ -49,9 +51,12 @@ import org.apache.zookeeper.data.Stat;
  * </ul>
  * After {@link #close()} (or the pool's close) every method throws {@link IllegalStateException}.
  *
- * <p>The {@code ...Async} forms never block the caller; their futures complete on ZooKeeper's event thread (or the
- * pool's scheduler after a retry): do not block in a dependent stage, use the {@code ...Async} stage methods with an
- * executor for slow work. They fail with the same exception types as the synchronous forms.
+ * <p>The {@code ...Async} forms never block the caller. Their futures complete on the pool's completion threads (as
+ * many as processors), never on ZooKeeper's: a stage chained without an executor may call any SDK method, including
+ * the synchronous ones. A stage that blocks holds a completion thread and delays the completion of other calls (not
+ * watches, caches or recovery): give slow work its own executor ({@code thenApplyAsync(fn, executor)}). A future
+ * already complete when returned (a validation failure) runs chained stages on the caller's thread. They fail with the
+ * same exception types as the synchronous forms.
  */
 public interface ZkLease extends AutoCloseable {
 
@@ -167,8 +172,8 @@ public interface ZkLease extends AutoCloseable {
 
   /**
    * A read cache of the node at {@code path} (which need not exist yet), kept current by a persistent watch on this
-   * lease's session; {@link ZkCache} states exactly how current a served value is. Returns once the watch is armed on
-   * the server. The cache reads through this session's pipeline and lives until it is closed or the pool closes, even
+   * lease's session; {@link ZkCache} states exactly how current a served value is. Its loads see every write this pool
+   * completed before the cache was made, as a lease's reads do. Returns once the watch is armed on the server. The cache reads through this session's pipeline and lives until it is closed or the pool closes, even
    * after this lease is closed.
    *
    * @throws IllegalArgumentException when {@code path} is invalid or {@code config} is null
@@ -201,7 +206,10 @@ public interface ZkLease extends AutoCloseable {
 
   /**
    * The shared Curator client behind this lease's session: every Curator recipe works on it. It belongs to the pool:
-   * its {@code close()} throws {@link UnsupportedOperationException}, and it stays usable until the pool closes.
+   * its {@code close()} throws {@link UnsupportedOperationException}, and it stays usable until the pool closes. On
+   * its ZooKeeper handle, what would change the session for every lease is refused the same way: {@code close()},
+   * {@code register(Watcher)} (the default watcher drives the pool's recovery) and {@code updateServerList} (use
+   * {@link ZkSessionPool#updateConnectString}).
    */
   CuratorFramework curator();
 

@@ -3,9 +3,10 @@ package dev.zksdk;
 import org.apache.zookeeper.KeeperException;
 
 /**
- * The ensemble cannot be used now: no session could be connected within the connection timeout, the circuit
- * breaker of the ensemble is open, or the pool's in-flight limit (bulkhead) is full. Thrown at once, without waiting
- * out a retry deadline; nothing was sent. {@link #code()} is {@code CONNECTIONLOSS}.
+ * The ensemble cannot be used now; nothing was sent. Either no session connected within the connection timeout (the
+ * call waited that long, and the ensemble then counts as unreachable), or the ensemble is known to be unreachable, its
+ * circuit breaker is open or the pool's in-flight limit (bulkhead) is full (thrown within milliseconds).
+ * {@link #code()} is {@code CONNECTIONLOSS}.
  */
 public class ZkUnavailableException extends ZkException {
 

@@ -166,6 +166,32 @@ class AsyncOperationsIT {
     }
   }
 
+  /**
+   * A stage chained to an async call without an executor runs off ZooKeeper's threads, so it may call the SDK's
+   * synchronous methods: an ephemeral registration (which needs ZooKeeper's event thread for its confirmation) and a
+   * read-your-writes read from inside the stage finish in their usual time, not at their timeouts.
+   */
+  @Test
+  void aStageChainedToAnAsyncCallMayCallTheSdkSynchronously() throws Exception {
+    try (ZkSessionPool pool = pool(OperationPolicy.defaults());
+        ZkLease lease = pool.lease()) {
+      lease.create("/chained", bytes("c"), CreateMode.PERSISTENT);
+      long started = System.nanoTime();
+      CompletableFuture<String> chained = lease.getDataAsync("/chained").thenApply(data -> {
+        String thread = Thread.currentThread().getName();
+        try (EphemeralNode node = lease.ephemeral("/chained/e", data)) {
+          return thread + " " + new String(lease.getData(node.path()), StandardCharsets.UTF_8);
+        }
+      });
+      String result = chained.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+      assertThat(result).endsWith(" c").doesNotContain("EventThread").doesNotContain("SendThread");
+      assertThat(tookMillis).as("ms for a registration inside a chained stage (the connection timeout is 5,000)")
+          .isLessThan(4_000);
+      assertThat(lease.exists("/chained/e")).as("closed inside the stage").isNull();
+    }
+  }
+
   private static <T> void sameFailure(Supplier<?> sync, Supplier<CompletableFuture<T>> async,
       Class<? extends ZkException> type, Code code, String path) {
     Throwable syncFailure = catchThrowable(sync::get);

@@ -5,8 +5,8 @@ import static dev.zksdk.Timings.ms;
 import static org.awaitility.Awaitility.await;
 
 import dev.zksdk.Timings.Call;
-import dev.zksdk.Timings.Events;
 import dev.zksdk.metrics.EnsembleStatus;
+import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.ServerProcess;
 import java.nio.charset.StandardCharsets;
@@ -139,7 +139,7 @@ class BreakerAdversarialIT {
   @ParameterizedTest
   @ValueSource(booleans = {false, true})
   void onceASessionConnectsAfterAnOutageNothingIsRefused(boolean newSession) throws Exception {
-    Events events = new Events();
+    Recorder events = new Recorder();
     String path = "/brk-outage-" + newSession + "-" + System.nanoTime();
     try (ZkSessionPool pool = ZkSessionPool.builder()
         .name("brk-outage-" + newSession)
@@ -162,7 +162,7 @@ class BreakerAdversarialIT {
         boolean openDuringOutage = load.openSamples.stream().anyMatch(s -> s[0] - down > 0 && s[1] == 1);
         Timings.inParallel(ensemble.servers(), ServerProcess::restart);
         Timings.Timed up = await().atMost(Duration.ofSeconds(60)).until(
-            () -> events.firstAfter(down, Timings::up), Optional::isPresent).orElseThrow();
+            () -> Timings.firstAfter(events, down, Timings::up), Optional::isPresent).orElseThrow();
         Adversary.pause(4000); // the measurement window after the connection
         load.close();
         long grace = 100_000_000L;
@@ -198,7 +198,7 @@ class BreakerAdversarialIT {
    */
   @Test
   void aHungServerUnderOneOfTwoSessionsNeverOpensTheBreaker() throws Exception {
-    Events events = new Events();
+    Recorder events = new Recorder();
     String path = "/brk-two-" + System.nanoTime();
     ServerProcess victim = null;
     try (ZkSessionPool pool = ZkSessionPool.builder()
@@ -262,7 +262,7 @@ class BreakerAdversarialIT {
       long refusedFresh = freshCalls.stream().filter(BreakerAdversarialIT::refused).count();
       long failedFresh = freshCalls.stream().filter(c -> !c.ok()).count();
       long refusedPinned = pinnedCalls.stream().filter(BreakerAdversarialIT::refused).count();
-      Optional<Timed> moved = Optional.ofNullable(events.firstAfter(stopped, Timings::up).map(t -> new Timed(
+      Optional<Timed> moved = Optional.ofNullable(Timings.firstAfter(events, stopped, Timings::up).map(t -> new Timed(
           ms(t.at() - stopped), t.event().toString())).orElse(null));
       print("FIGURES breaker two sessions, session 0 (0x" + Long.toHexString(stuckId) + ") on SIGSTOPped " + victim
           + ": breaker OPEN in " + open + " of " + samples.size() + " samples; new-lease calls " + freshCalls.size()
@@ -293,7 +293,7 @@ class BreakerAdversarialIT {
    */
   @Test
   void manyCallsCutByAHungServerDoNotKeepTheBreakerOpenAfterTheReconnect() throws Exception {
-    Events events = new Events();
+    Recorder events = new Recorder();
     String path = "/brk-hung-" + System.nanoTime();
     ServerProcess victim = null;
     try (ZkSessionPool pool = ZkSessionPool.builder()
@@ -316,7 +316,7 @@ class BreakerAdversarialIT {
         victim.sigstop();
         long stopped = System.nanoTime();
         Timings.Timed up = await().atMost(Duration.ofSeconds(30)).until(
-            () -> events.firstAfter(stopped, Timings::up), Optional::isPresent).orElseThrow();
+            () -> Timings.firstAfter(events, stopped, Timings::up), Optional::isPresent).orElseThrow();
         Adversary.pause(4000);
         load.close();
         long grace = 100_000_000L;

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.zksdk.Adversary.Outcome;
-import dev.zksdk.Timings.Events;
 import dev.zksdk.cache.ZkCache;
 import dev.zksdk.hosts.HostsConfig;
+import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.ProxiedEnsemble;
 import dev.zksdk.testing.RawZooKeeper;
@@ -109,7 +109,7 @@ class DeadlineAdversarialIT {
   void everyCallFormStartedAtTheFaultEndsByItsDocumentedBound(Fault fault) throws Exception {
     String base = "/dl-" + fault.name().toLowerCase() + "-" + RUN.incrementAndGet() + "-" + System.nanoTime();
     ServerProcess leader = ensemble.leader();
-    Events events = new Events();
+    Recorder events = new Recorder();
     ServerProcess victim = null;
     try (ProxiedEnsemble proxies = ProxiedEnsemble.of(ensemble.connectString())) {
       HostsConfig.Builder hosts = HostsConfig.builder();
@@ -263,7 +263,7 @@ class DeadlineAdversarialIT {
           print("FIGURES deadline " + fault + "   " + o + " (bound " + bounds.getOrDefault(k, -1L) + " ms)"
               + (applied.containsKey(k) ? " applied=" + applied.get(k) : ""));
         }
-        print("FIGURES deadline " + fault + " session events (ms from the fault): " + events.events.stream()
+        print("FIGURES deadline " + fault + " session events (ms from the fault): " + Timings.timed(events).stream()
             .map(t -> t.event().state() + "@" + Timings.ms(t.at() - faultAt) + "ms"
                 + (t.event().state() == SessionState.LOST ? "(client=" + t.event().detectedByClient() + ")" : ""))
             .toList());
@@ -512,7 +512,7 @@ class DeadlineAdversarialIT {
   void callsRacingTheirDeadlineOnASlowLinkNeverLeaveTheThreadInterrupted() throws Exception {
     String base = "/dl-race-" + System.nanoTime();
     Duration opTimeout = Duration.ofMillis(1200);
-    Events events = new Events();
+    Recorder events = new Recorder();
     try (ProxiedEnsemble proxies = ProxiedEnsemble.of(ensemble.connectString());
         ZkSessionPool pool = ZkSessionPool.builder()
             .name("dl-race")
@@ -576,7 +576,7 @@ class DeadlineAdversarialIT {
           + Adversary.maxMillis(outcomes) + " ms, interrupted after: "
           + outcomes.stream().filter(Outcome::interruptedAfter).count() + ", interrupted later: "
           + outcomes.stream().filter(Outcome::interruptedLater).count());
-      print("FIGURES race session events on a slow but live link: " + events.after(startRace).stream()
+      print("FIGURES race session events on a slow but live link: " + Timings.after(events, startRace).stream()
           .map(t -> t.event().state() + "@" + Timings.ms(t.at() - startRace) + "ms").toList());
       outcomes.forEach(o -> print("FIGURES race   " + o));
       wrong.forEach(w -> print("FIGURES race WRONG " + w));

@@ -5,8 +5,8 @@ import static dev.zksdk.Timings.ms;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.zksdk.Timings.Events;
 import dev.zksdk.Timings.Timed;
+import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.ProxiedEnsemble;
 import dev.zksdk.testing.RawZooKeeper;
@@ -98,7 +98,7 @@ class ExpiryAdversarialIT {
   @ParameterizedTest
   @org.junit.jupiter.params.provider.EnumSource(Silence.class)
   void lostNoLaterThanTheServersExpiryAndSaysDetectedByClient(Silence silence) throws Exception {
-    Events events = new Events();
+    Recorder events = new Recorder();
     String path = "/exp-" + silence.name().toLowerCase() + "-" + System.nanoTime();
     ProxiedEnsemble proxies = ProxiedEnsemble.of(ensemble.connectString());
     AtomicBoolean running = new AtomicBoolean(true);
@@ -152,13 +152,13 @@ class ExpiryAdversarialIT {
       }
       await().atMost(Duration.ofSeconds(30)).until(() -> deleted.get() != 0);
       Timed lost = await().atMost(Duration.ofSeconds(30)).until(
-          () -> events.firstAfter(lastContact, e -> e.state() == SessionState.LOST), Optional::isPresent)
+          () -> Timings.firstAfter(events, lastContact, e -> e.state() == SessionState.LOST), Optional::isPresent)
           .orElseThrow();
       running.set(false);
       long deletedMs = ms(deleted.get() - lastContact);
       long lostMs = ms(lost.at() - lastContact);
       Run run = new Run(session, negotiated, lastContact, deleted.get(), Optional.of(lost),
-          events.after(lastContact - 1_000_000_000L), pool.ensembles().toString());
+          Timings.after(events, lastContact - 1_000_000_000L), pool.ensembles().toString());
       print("FIGURES expiry " + silence + ": session 0x" + Long.toHexString(session) + ", negotiated " + negotiated
           + "; from the last contact: server expired it at " + deletedMs + " ms, pool LOST at " + lostMs
           + " ms (" + (lostMs - deletedMs) + " ms after the server; bound +" + MARGIN_MS + " ms), detectedByClient="
@@ -171,7 +171,7 @@ class ExpiryAdversarialIT {
           + deletedMs + " ms").isLessThanOrEqualTo(deletedMs + MARGIN_MS);
       soft.assertThat(lost.event().detectedByClient()).as(silence + ": no server was reachable, so the pool "
           + "declared it itself: detectedByClient() " + lost.event()).isTrue();
-      soft.assertThat(events.firstAfter(lastContact, e -> e.state() == SessionState.SUSPENDED))
+      soft.assertThat(Timings.firstAfter(events, lastContact, e -> e.state() == SessionState.SUSPENDED))
           .as(silence + ": SUSPENDED was told before LOST (events " + run.eventsText() + ")").isPresent();
       soft.assertAll();
     } finally {
@@ -195,7 +195,7 @@ class ExpiryAdversarialIT {
   @ParameterizedTest
   @org.junit.jupiter.params.provider.CsvSource({"6000,false", "9000,false", "6000,true", "9000,true"})
   void lostOnTimeWhenCallsWereInFlightAtTheFreeze(long sessionTimeoutMs, boolean callsInFlight) throws Exception {
-    Events events = new Events();
+    Recorder events = new Recorder();
     String name = "exp-inflight-" + sessionTimeoutMs + "-" + callsInFlight;
     String path = "/" + name + "-" + System.nanoTime();
     List<Thread> callers = new ArrayList<>();
@@ -245,14 +245,14 @@ class ExpiryAdversarialIT {
       Optional<Timed> lost;
       try {
         lost = await().atMost(Duration.ofSeconds(10)).until(
-            () -> events.firstAfter(lastContact, e -> e.state() == SessionState.LOST), Optional::isPresent);
+            () -> Timings.firstAfter(events, lastContact, e -> e.state() == SessionState.LOST), Optional::isPresent);
       } catch (org.awaitility.core.ConditionTimeoutException e) {
         lost = Optional.empty();
       }
       for (Thread t : callers) {
         t.join(20_000);
       }
-      String evs = events.events.stream().map(t -> t.event().state() + "@" + ms(t.at() - lastContact) + "ms"
+      String evs = Timings.timed(events).stream().map(t -> t.event().state() + "@" + ms(t.at() - lastContact) + "ms"
           + (t.event().state() == SessionState.LOST ? "(client=" + t.event().detectedByClient() + ")" : ""))
           .toList().toString();
       print("FIGURES inflight-freeze sessionTimeout " + sessionTimeoutMs + " ms, calls in flight " + callsInFlight
@@ -269,7 +269,7 @@ class ExpiryAdversarialIT {
             + " ms) + " + MARGIN_MS + " ms").isLessThanOrEqualTo(deletedMs + MARGIN_MS);
         soft.assertThat(t.event().detectedByClient()).as(name + ": detectedByClient").isTrue();
       });
-      soft.assertThat(events.firstAfter(lastContact, e -> e.state() == SessionState.SUSPENDED))
+      soft.assertThat(Timings.firstAfter(events, lastContact, e -> e.state() == SessionState.SUSPENDED))
           .as(name + ": SUSPENDED told (events " + evs + ")").isPresent();
       soft.assertAll();
     }
@@ -288,7 +288,7 @@ class ExpiryAdversarialIT {
   @ParameterizedTest
   @org.junit.jupiter.params.provider.EnumSource(InFlight.class)
   void lostOnTimeWhateverCallWasInFlight(InFlight kind) throws Exception {
-    Events events = new Events();
+    Recorder events = new Recorder();
     String name = "exp-kind-" + kind.name().toLowerCase().replace('_', '-');
     String path = "/" + name + "-" + System.nanoTime();
     List<String> results = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -365,12 +365,12 @@ class ExpiryAdversarialIT {
       Optional<Timed> lost;
       try {
         lost = await().atMost(Duration.ofSeconds(6)).until(
-            () -> events.firstAfter(lastContact, e -> e.state() == SessionState.LOST), Optional::isPresent);
+            () -> Timings.firstAfter(events, lastContact, e -> e.state() == SessionState.LOST), Optional::isPresent);
       } catch (org.awaitility.core.ConditionTimeoutException e) {
         lost = Optional.empty();
       }
       caller.join(30_000);
-      String evs = events.events.stream().map(t -> t.event().state() + "@" + ms(t.at() - lastContact) + "ms"
+      String evs = Timings.timed(events).stream().map(t -> t.event().state() + "@" + ms(t.at() - lastContact) + "ms"
           + (t.event().state() == SessionState.LOST ? "(client=" + t.event().detectedByClient() + ")" : ""))
           .toList().toString();
       print("FIGURES kind-freeze " + kind + ": server expired at " + deletedMs + " ms after the last contact, pool "
@@ -380,7 +380,7 @@ class ExpiryAdversarialIT {
       proxies.unfreezeAll();
       Optional<Timed> lostFinal = lost;
       SoftAssertions soft = new SoftAssertions();
-      soft.assertThat(events.firstAfter(lastContact, e -> e.state() == SessionState.SUSPENDED))
+      soft.assertThat(Timings.firstAfter(events, lastContact, e -> e.state() == SessionState.SUSPENDED))
           .as(kind + ": SUSPENDED told during a 9 s silence (events " + evs + ")").isPresent();
       soft.assertThat(lostFinal).as(kind + ": LOST told while the network is silent (events " + evs + ")")
           .isPresent();
@@ -410,7 +410,7 @@ class ExpiryAdversarialIT {
   @ParameterizedTest
   @org.junit.jupiter.params.provider.EnumSource(Hang.class)
   void aWatchCloseDuringASilentNetworkDoesNotHideTheLoss(Hang hang) throws Exception {
-    Events events = new Events();
+    Recorder events = new Recorder();
     String name = "exp-wclose-" + hang.name().toLowerCase().replace('_', '-');
     String path = "/" + name + "-" + System.nanoTime();
     ServerProcess victim = null;
@@ -485,13 +485,13 @@ class ExpiryAdversarialIT {
         }
         Adversary.pause(100);
       }
-      String evs = events.events.stream().map(t -> t.event().state() + "@" + ms(t.at() - lastContact) + "ms"
+      String evs = Timings.timed(events).stream().map(t -> t.event().state() + "@" + ms(t.at() - lastContact) + "ms"
           + (t.event().state() == SessionState.LOST ? "(client=" + t.event().detectedByClient() + ")" : ""))
           .toList().toString();
       long deletedMs = deleted.get() == 0 ? -1 : ms(deleted.get() - lastContact);
-      Optional<Timed> suspended = events.firstAfter(lastContact, e -> e.state() == SessionState.SUSPENDED);
-      Optional<Timed> lost = events.firstAfter(lastContact, e -> e.state() == SessionState.LOST);
-      Optional<Timed> up = events.firstAfter(lastContact, Timings::up);
+      Optional<Timed> suspended = Timings.firstAfter(events, lastContact, e -> e.state() == SessionState.SUSPENDED);
+      Optional<Timed> lost = Timings.firstAfter(events, lastContact, e -> e.state() == SessionState.LOST);
+      Optional<Timed> up = Timings.firstAfter(events, lastContact, Timings::up);
       print("FIGURES watch-close " + hang + ": close took " + closeMs + " ms; server expired the session at "
           + deletedMs + " ms; events " + evs + "; status/isPresent " + samples + " (connected until " + connectedUntil
           + " ms, present until " + presentUntil + " ms); " + reads);
@@ -527,7 +527,7 @@ class ExpiryAdversarialIT {
    */
   @Test
   void allServersKilledTheSessionIsDeclaredLostAtLastContactPlusTimeout() throws Exception {
-    Events events = new Events();
+    Recorder events = new Recorder();
     String path = "/exp-kill-" + System.nanoTime();
     try (ZkSessionPool pool = ZkSessionPool.builder()
         .name("exp-kill")
@@ -545,7 +545,7 @@ class ExpiryAdversarialIT {
       Timings.inParallel(ensemble.servers(), ServerProcess::kill9);
       long killed = System.nanoTime();
       Timed lost = await().atMost(Duration.ofSeconds(30)).until(
-          () -> events.firstAfter(lastContact, e -> e.state() == SessionState.LOST), Optional::isPresent)
+          () -> Timings.firstAfter(events, lastContact, e -> e.state() == SessionState.LOST), Optional::isPresent)
           .orElseThrow();
       long lostMs = ms(lost.at() - lastContact);
       Timings.inParallel(ensemble.servers(), ServerProcess::restart);
@@ -566,7 +566,7 @@ class ExpiryAdversarialIT {
           + " ms after the last contact; LOST at " + lostMs + " ms (expected ~" + negotiated.toMillis()
           + "), detectedByClient=" + lost.event().detectedByClient() + "; readable again "
           + ms(readable - back) + " ms after quorum; ephemeral present again: " + present);
-      print("FIGURES expiry KILL_ALL events: " + events.after(lastContact).stream()
+      print("FIGURES expiry KILL_ALL events: " + Timings.after(events, lastContact).stream()
           .map(t -> t.event().state() + "@" + ms(t.at() - lastContact) + "ms").toList());
       SoftAssertions soft = new SoftAssertions();
       soft.assertThat(lostMs).as("LOST at the last contact + negotiated timeout (+" + MARGIN_MS + " ms)")
@@ -592,7 +592,7 @@ class ExpiryAdversarialIT {
 
   static void shortFreeze(ProcessEnsemble target, String name, Duration requested, double fraction,
       Duration expectNegotiated) throws Exception {
-    Events events = new Events();
+    Recorder events = new Recorder();
     String path = "/" + name + "-" + System.nanoTime();
     try (ProxiedEnsemble proxies = ProxiedEnsemble.of(target.connectString());
         RawZooKeeper observer = RawZooKeeper.connect(target.connectString(), Duration.ofSeconds(30));
@@ -627,8 +627,8 @@ class ExpiryAdversarialIT {
       long idAfter = lease.sessionId();
       Stat stat = observer.zk().exists(path + "/eph", false);
       boolean serverExpired = deleted.get() != 0;
-      Optional<Timed> lost = events.firstAfter(lastContact, e -> e.state() == SessionState.LOST);
-      String evs = events.after(lastContact).stream().map(t -> t.event().state() + "@" + ms(t.at() - lastContact)
+      Optional<Timed> lost = Timings.firstAfter(events, lastContact, e -> e.state() == SessionState.LOST);
+      String evs = Timings.after(events, lastContact).stream().map(t -> t.event().state() + "@" + ms(t.at() - lastContact)
           + "ms" + (t.event().state() == SessionState.LOST ? "(client=" + t.event().detectedByClient() + ")" : "")
           + (t.event().sameSession() ? "(same)" : t.event().newSession() ? "(new)" : "")).toList().toString();
       print("FIGURES shortfreeze " + name + ": requested " + requested + ", negotiated " + negotiated + ", freeze "
@@ -672,7 +672,7 @@ class ExpiryAdversarialIT {
     try (ProcessEnsemble clamped = ProcessEnsemble.builder().size(1)
         .minSessionTimeout(Duration.ofSeconds(6)).maxSessionTimeout(Duration.ofSeconds(6)).start()) {
       // Clamped down: 20 s requested, 6 s granted.
-      Events events = new Events();
+      Recorder events = new Recorder();
       String path = "/exp-clamp-" + System.nanoTime();
       List<String> clampTold = new java.util.concurrent.CopyOnWriteArrayList<>();
       try (ProxiedEnsemble proxies = ProxiedEnsemble.of(clamped.connectString());
@@ -703,7 +703,7 @@ class ExpiryAdversarialIT {
         Optional<Timed> lost;
         try {
           lost = await().atMost(Duration.ofSeconds(25)).until(
-              () -> events.firstAfter(lastContact, e -> e.state() == SessionState.LOST), Optional::isPresent);
+              () -> Timings.firstAfter(events, lastContact, e -> e.state() == SessionState.LOST), Optional::isPresent);
         } catch (org.awaitility.core.ConditionTimeoutException e) {
           lost = Optional.empty();
         }

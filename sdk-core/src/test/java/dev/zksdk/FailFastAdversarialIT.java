@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.zksdk.Timings.Call;
-import dev.zksdk.Timings.Events;
+import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.ProxiedEnsemble;
 import dev.zksdk.testing.ServerProcess;
@@ -115,7 +115,7 @@ class FailFastAdversarialIT {
    */
   @Test
   void aLongOutageThenTheEnsembleReturnsCallsWorkPromptly() throws Exception {
-    Events events = new Events();
+    Recorder events = new Recorder();
     String path = "/ff-long-" + System.nanoTime();
     try (ZkSessionPool pool = ZkSessionPool.builder()
         .name("ff-long")
@@ -151,7 +151,7 @@ class FailFastAdversarialIT {
           + ms(serving - restart) + " ms; first successful call " + ms(firstOk - serving)
           + " ms after the ensemble served (bound " + PROMPT_MS + "); calls failing after the first success: "
           + failedAfterFirstOk.size() + failedAfterFirstOk.stream().limit(3).map(c -> " " + c).toList());
-      print("FIGURES ff long outage events: " + events.after(killed).stream()
+      print("FIGURES ff long outage events: " + Timings.after(events, killed).stream()
           .map(t -> t.event().state() + "@" + ms(t.at() - killed) + "ms").toList());
       SoftAssertions soft = new SoftAssertions();
       soft.assertThat(first.error()).as(first.toString()).isInstanceOf(ZkUnavailableException.class);
@@ -173,7 +173,7 @@ class FailFastAdversarialIT {
    */
   @Test
   void aLostQuorumFailsFastAndRecoversWhenTheQuorumReturns() throws Exception {
-    Events events = new Events();
+    Recorder events = new Recorder();
     String path = "/ff-quorum-" + System.nanoTime();
     try (ZkSessionPool pool = ZkSessionPool.builder()
         .name("ff-quorum")
@@ -281,7 +281,7 @@ class FailFastAdversarialIT {
    */
   @Test
   void anOperationTimeoutShorterThanTheConnectionTimeoutBoundsTheFirstCall() throws Exception {
-    Events events = new Events();
+    Recorder events = new Recorder();
     String path = "/ff-short-op-" + System.nanoTime();
     try (ProxiedEnsemble proxies = ProxiedEnsemble.of(ensemble.connectString());
         ZkSessionPool pool = ZkSessionPool.builder()

@@ -4,9 +4,9 @@ import static dev.zksdk.Adversary.print;
 import static dev.zksdk.Timings.ms;
 import static org.awaitility.Awaitility.await;
 
-import dev.zksdk.Timings.Events;
 import dev.zksdk.metrics.EnsembleStatus;
 import dev.zksdk.metrics.SessionStatus;
+import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.ProxiedEnsemble;
 import dev.zksdk.testing.ZkProxy;
@@ -69,7 +69,7 @@ class LeasingAdversarialIT {
 
   @Test
   void leasesGoToConnectedSessionsAndSpreadAgainWhenTheOthersReturn() throws Exception {
-    Events events = new Events();
+    Recorder events = new Recorder();
     String path = "/lease-" + System.nanoTime();
     try (ProxiedEnsemble proxies = ProxiedEnsemble.of(ensemble.connectString());
         ZkSessionPool pool = ZkSessionPool.builder()

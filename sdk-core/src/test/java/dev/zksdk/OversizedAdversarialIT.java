@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.zksdk.Timings.Call;
-import dev.zksdk.Timings.Events;
 import dev.zksdk.cache.ZkCache;
 import dev.zksdk.cache.ZkTreeCache;
+import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.ProxiedEnsemble;
 import java.nio.charset.StandardCharsets;
@@ -176,7 +176,7 @@ class OversizedAdversarialIT {
   @ParameterizedTest
   @EnumSource(Form.class)
   void anOversizedAnswerFailsItsOwnCallAtOnce(Form form) throws Exception {
-    Events events = new Events();
+    Recorder events = new Recorder();
     try (ZkSessionPool pool = ZkSessionPool.builder()
         .name("big-" + form.name().toLowerCase().replace('_', '-'))
         .connectString(ensemble.connectString())
@@ -251,13 +251,13 @@ class OversizedAdversarialIT {
       Adversary.pause(3000);
       running.set(false);
       bg.join(10_000);
-      long suspended = events.countAfter(start, SessionState.SUSPENDED);
+      long suspended = Timings.countAfter(events, start, SessionState.SUSPENDED);
       List<Call> otherCalls = List.copyOf(others);
       List<Call> otherFailed = otherCalls.stream().filter(c -> !c.ok()).toList();
       String msg = call.error() == null ? "" : String.valueOf(call.error().getMessage());
       print("FIGURES oversized " + form + ": " + call + " value " + describeValue(value.get()) + "; connection drops (SUSPENDED) " + suspended
           + "; other reader: " + otherCalls.size() + " calls, failed " + otherFailed.size() + ", max "
-          + Timings.maxMillis(otherCalls) + " ms; events " + events.after(start).stream()
+          + Timings.maxMillis(otherCalls) + " ms; events " + Timings.after(events, start).stream()
           .map(t -> t.event().state() + "@" + ms(t.at() - start) + "ms").toList()
           + (call.error() instanceof ZkResponseTooLargeException z ? "; responseBytes=" + z.responseBytes()
           + " limitBytes=" + z.limitBytes() : ""));
@@ -294,7 +294,7 @@ class OversizedAdversarialIT {
    */
   @Test
   void watchesAndCachesOnHugeNodesDoNotStormAfterReconnectsOrChanges() throws Exception {
-    Events events = new Events();
+    Recorder events = new Recorder();
     try (ProxiedEnsemble proxies = ProxiedEnsemble.of(ensemble.connectString());
         ZkSessionPool pool = ZkSessionPool.builder()
             .name("big-storm")
@@ -321,8 +321,8 @@ class OversizedAdversarialIT {
       // Three forced reconnects.
       for (int i = 0; i < 3; i++) {
         proxies.closeAllConnections();
-        await().atMost(Duration.ofSeconds(30)).until(() -> events.countAfter(start, SessionState.RECONNECTED)
-            >= events.countAfter(start, SessionState.SUSPENDED) && pool.ensembles().get(0).isConnected());
+        await().atMost(Duration.ofSeconds(30)).until(() -> Timings.countAfter(events, start, SessionState.RECONNECTED)
+            >= Timings.countAfter(events, start, SessionState.SUSPENDED) && pool.ensembles().get(0).isConnected());
         Adversary.pause(1500);
       }
       long afterReconnects = System.nanoTime();
@@ -349,16 +349,16 @@ class OversizedAdversarialIT {
         big.close();
       }
       Adversary.pause(2000);
-      long suspendedReconnects = events.countAfter(start, SessionState.SUSPENDED)
-          - events.countAfter(afterReconnects, SessionState.SUSPENDED);
-      long suspendedChanges = events.countAfter(afterReconnects, SessionState.SUSPENDED)
-          - events.countAfter(afterChildren, SessionState.SUSPENDED);
-      long suspendedDataChanges = events.countAfter(afterChildren, SessionState.SUSPENDED);
+      long suspendedReconnects = Timings.countAfter(events, start, SessionState.SUSPENDED)
+          - Timings.countAfter(events, afterReconnects, SessionState.SUSPENDED);
+      long suspendedChanges = Timings.countAfter(events, afterReconnects, SessionState.SUSPENDED)
+          - Timings.countAfter(events, afterChildren, SessionState.SUSPENDED);
+      long suspendedDataChanges = Timings.countAfter(events, afterChildren, SessionState.SUSPENDED);
       boolean connectedNow = pool.ensembles().get(0).isConnected();
       Call read = Timings.time("small read afterwards", false, () -> lease.getData("/small"));
       print("FIGURES oversized storm: first reads " + userFailures + "; 3 forced disconnects -> SUSPENDED "
           + suspendedReconnects + "; 3 children added to the huge node -> SUSPENDED " + suspendedChanges
-          + "; huge data rewritten twice -> SUSPENDED " + suspendedDataChanges + "; connected now " + connectedNow + "; " + read + "; events " + events.after(start).stream()
+          + "; huge data rewritten twice -> SUSPENDED " + suspendedDataChanges + "; connected now " + connectedNow + "; " + read + "; events " + Timings.after(events, start).stream()
           .map(t -> t.event().state() + "@" + ms(t.at() - start) + "ms").toList());
       kidsWatch.close();
       dataWatch.close();

@@ -19,8 +19,10 @@ import java.util.concurrent.CompletableFuture;
  *       reloaded (or, after a delete, evicted) when the notification is processed. A watched value is therefore never
  *       older than the last notification this session has received for that node: it lags the session's own server
  *       by the time a notification takes to arrive, like any ZooKeeper watch. That server may itself lag the leader
- *       (ZooKeeper reads are sequentially consistent, not linearizable); {@link #getCurrent} is {@code sync} + read
- *       for a value that reflects every write committed before it was called.</li>
+ *       (ZooKeeper reads are sequentially consistent, not linearizable), but never behind the pool's own writes: a
+ *       load sees every write the pool completed before the cache was made (read-your-writes, as a lease's reads).
+ *       {@link #getCurrent} is {@code sync} + read for a value that reflects every write committed before it was
+ *       called.</li>
  *   <li><b>Disconnected, within the bound.</b> The client noticed the connection drop less than
  *       {@link CacheConfig#maxDisconnectedStaleness()} ago, and the value was watched when it did. It may miss changes
  *       made since the connection dropped, for at most that bound plus the time the client took to notice (up to
@@ -39,7 +41,8 @@ import java.util.concurrent.CompletableFuture;
  * same exception types ({@link dev.zksdk.ZkConnectionLossException}, {@link dev.zksdk.ZkUnavailableException}, ...);
  * a failed load is not cached, and a later read tries again. Arguments are checked before anything is sent
  * ({@link IllegalArgumentException}, also for a path the cache does not cover). Thread-safe; the {@code ...Async}
- * forms never block and complete on ZooKeeper's event thread, so do not block in a dependent stage. The cache lives
+ * forms never block, and a future not complete when returned completes on the pool's completion threads, never on
+ * ZooKeeper's (see {@link dev.zksdk.ZkLease}). The cache lives
  * until {@link #close()} or until the pool closes, independently of the lease it was made from; then every method
  * but {@code close} throws {@link IllegalStateException}.
  */

@@ -92,26 +92,55 @@ public final class BudgetedZooKeeper extends ZooKeeper {
     }
 
     /**
-     * From now on {@link #close()} is refused unless Curator calls it (when it replaces the handle after an expiry,
-     * or closes its client): for a handle shared by many users through one Curator client, where a {@code close()}
-     * from any one of them would end the session for all.
+     * From now on {@link #close()}, {@link #register(Watcher)} and {@link #updateServerList(String)} are refused unless
+     * Curator or the pool calls them (when Curator replaces the handle after an expiry, closes its client, or applies a
+     * new connect string; when the pool applies the ensemble's membership): for a handle shared by many users through one Curator client, where any one of them closing the
+     * session, replacing the watcher that drives its recovery or pointing it at other servers would do it for all.
      */
     public void closeOnlyThroughCurator() {
         this.closeOnlyThroughCurator = true;
     }
 
     /**
+     * Replaces the handle's default watcher.
+     *
+     * @throws UnsupportedOperationException after {@link #closeOnlyThroughCurator()}, when the caller is neither Curator nor the pool
+     */
+    @Override
+    public synchronized void register(Watcher watcher) {
+        refuseUnlessOwner("register a default watcher",
+                "it receives the session's state changes, which drive the pool's recovery; use a SessionListener");
+        super.register(watcher);
+    }
+
+    /**
+     * Moves the handle to another server list, as ZooKeeper does.
+     *
+     * @throws UnsupportedOperationException after {@link #closeOnlyThroughCurator()}, when the caller is neither Curator nor the pool
+     */
+    @Override
+    public void updateServerList(String connectString) throws IOException {
+        refuseUnlessOwner("change its server list",
+                "it would move the session of every lease; use ZkSessionPool.updateConnectString");
+        super.updateServerList(connectString);
+    }
+
+    private void refuseUnlessOwner(String what, String why) {
+        if (closeOnlyThroughCurator && !calledByOwner()) {
+            throw new UnsupportedOperationException("this ZooKeeper handle is shared by the zk-sdk pool: a lease may "
+                    + "not " + what + " (" + why + ")");
+        }
+    }
+
+    /**
      * Closes the session as {@link ZooKeeper#close()} does, then returns the connection-budget slot.
      *
-     * @throws UnsupportedOperationException after {@link #closeOnlyThroughCurator()}, when the caller is not Curator
+     * @throws UnsupportedOperationException after {@link #closeOnlyThroughCurator()}, when the caller is neither Curator nor the pool
      */
     @Override
     public synchronized void close() throws InterruptedException {
-        if (closeOnlyThroughCurator && !calledByCurator()) {
-            throw new UnsupportedOperationException("this ZooKeeper handle is shared by the zk-sdk pool and closed by "
-                    + "it: closing it here would end the session of every lease on it; close the lease or the pool "
-                    + "instead");
-        }
+        refuseUnlessOwner("close it", "it would end the session of every lease on it; close the lease or the "
+                + "pool instead");
         try {
             super.close();
         } finally {
@@ -119,13 +148,16 @@ public final class BudgetedZooKeeper extends ZooKeeper {
         }
     }
 
-    /** True when the first caller outside ZooKeeper's own classes is Curator (its handle holder). */
-    private static boolean calledByCurator() {
+    /**
+     * True when the first caller outside ZooKeeper's own classes is Curator (its handle holder) or the pool's engine
+     * ({@code dev.zksdk.internal}: it applies the ensemble's membership to each handle).
+     */
+    private static boolean calledByOwner() {
         return StackWalker.getInstance().walk(frames -> frames
                 .map(StackWalker.StackFrame::getClassName)
                 .filter(c -> !c.startsWith("org.apache.zookeeper.") && !c.equals(BudgetedZooKeeper.class.getName()))
                 .findFirst()
-                .map(c -> c.startsWith("org.apache.curator."))
+                .map(c -> c.startsWith("org.apache.curator.") || c.startsWith("dev.zksdk.internal."))
                 .orElse(false));
     }
 

@@ -5,6 +5,8 @@ import java.util.function.BiFunction;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import org.apache.zookeeper.AsyncCallback;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.KeeperException.Code;
@@ -23,6 +25,38 @@ public final class ZkAsync {
   /** The exception for a non-OK result code. */
   public static KeeperException error(int rc, String path) {
     return KeeperException.create(Code.get(rc), path);
+  }
+
+  /**
+   * A future that completes as {@code inner} does, on {@code executor}: what the caller chains to it without an
+   * executor runs there, never on the thread that completed {@code inner} (ZooKeeper's event thread, which must not
+   * wait for anything). Already complete: {@code inner} itself (dependent stages run on the caller's thread). When
+   * {@code executor} refuses (it is shut down) the future completes on the completing thread.
+   */
+  public static <T> CompletableFuture<T> completeOn(CompletableFuture<T> inner, Executor executor) {
+    if (inner.isDone()) {
+      return inner;
+    }
+    CompletableFuture<T> out = new CompletableFuture<>();
+    inner.whenComplete((value, error) -> {
+      Runnable complete = () -> {
+        if (error == null) {
+          out.complete(value);
+        } else {
+          out.completeExceptionally(unwrapCompletion(error));
+        }
+      };
+      try {
+        executor.execute(complete);
+      } catch (RejectedExecutionException e) {
+        complete.run();
+      }
+    });
+    return out;
+  }
+
+  private static Throwable unwrapCompletion(Throwable t) {
+    return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
   }
 
   /** Unwraps the {@link CompletionException}s and {@link ExecutionException}s that futures add. */

@@ -24,6 +24,7 @@ import dev.zksdk.ZkException;
 import dev.zksdk.ZkInterruptedException;
 import dev.zksdk.ZkNoNodeException;
 import dev.zksdk.internal.pipeline.Calls;
+import dev.zksdk.internal.pipeline.ZkCall;
 import dev.zksdk.internal.pipeline.OperationRunner;
 import dev.zksdk.internal.session.SharedSession;
 import dev.zksdk.internal.Validation;
@@ -33,6 +34,8 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import dev.zksdk.internal.ZkAsync;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -58,7 +61,13 @@ public class WatchedCache implements ZkCache {
   private final SharedSession session;
   private final RegisteredWatches watches;
   private final OperationRunner runner;
-  private final Function<String, CompletableFuture<CachedNode>> nodeReader;
+  private final Function<String, ZkCall<CachedNode>> nodeReader;
+  /**
+   * Every write the pool completed before the cache was made: its loads see them (read-your-writes, as a lease's
+   * reads), syncing first when the session's server may be behind.
+   */
+  private final long readAfterZxid;
+  private final Executor completions;
   private final Ticker ticker;
   private final long boundNanos;
   private final LoadStats stats;
@@ -82,11 +91,14 @@ public class WatchedCache implements ZkCache {
   private volatile boolean closed;
 
   WatchedCache(SharedSession session, RegisteredWatches watches, OperationRunner runner,
-      Function<String, CompletableFuture<CachedNode>> nodeReader, String root, boolean tree, CacheConfig config) {
+      Function<String, ZkCall<CachedNode>> nodeReader, Executor completions, String root, boolean tree,
+      CacheConfig config) {
     this.session = session;
     this.watches = watches;
     this.runner = runner;
     this.nodeReader = nodeReader;
+    this.completions = completions;
+    this.readAfterZxid = runner.completedWriteZxid();
     this.root = root;
     this.tree = tree;
     this.ticker = config.ticker();
@@ -107,14 +119,16 @@ public class WatchedCache implements ZkCache {
    * Opens a cache on {@code session}: registers for connection states, arms the watch (waiting, as
    * {@link dev.zksdk.ZkLease#watch} does, until the server has it) and starts serving.
    *
-   * @param nodeReader reads a node's data and stat in one round trip through {@code runner}; null for no node
+   * @param nodeReader the call that reads a node's data and stat in one round trip; null for no node
+   * @param completions where the futures of the {@code ...Async} reads complete
    * @throws dev.zksdk.ZkUnavailableException when the watch cannot be armed within the connection and session timeout
    */
   public static WatchedCache open(SharedSession session, RegisteredWatches watches, OperationRunner runner,
-      Function<String, CompletableFuture<CachedNode>> nodeReader, String path, boolean tree, CacheConfig config) {
+      Function<String, ZkCall<CachedNode>> nodeReader, Executor completions, String path, boolean tree,
+      CacheConfig config) {
     WatchedCache c = tree
-        ? new WatchedTreeCache(session, watches, runner, nodeReader, path, config)
-        : new WatchedCache(session, watches, runner, nodeReader, path, false, config);
+        ? new WatchedTreeCache(session, watches, runner, nodeReader, completions, path, config)
+        : new WatchedCache(session, watches, runner, nodeReader, completions, path, false, config);
     c.start();
     return c;
   }
@@ -259,7 +273,9 @@ public class WatchedCache implements ZkCache {
   }
 
   private CompletableFuture<?> read(Key key) {
-    return key.children ? runner.execute(session, new Calls.GetChildren(key.path)) : nodeReader.apply(key.path);
+    ZkCall<?> call = key.children ? new Calls.GetChildren(key.path) : nodeReader.apply(key.path);
+    call.readAfterZxid = readAfterZxid;
+    return runner.execute(session, call);
   }
 
   @SuppressWarnings("unchecked")
@@ -504,7 +520,8 @@ public class WatchedCache implements ZkCache {
     }
   }
 
-  private static <T> CompletableFuture<T> extract(CompletableFuture<Loaded> f, Function<Loaded, T> value) {
+  /** The value of a load, for a caller of an {@code ...Async} form: completed on the pool's completion threads. */
+  private <T> CompletableFuture<T> extract(CompletableFuture<Loaded> f, Function<Loaded, T> value) {
     CompletableFuture<T> out = new CompletableFuture<>();
     f.whenComplete((l, e) -> {
       if (e != null) {
@@ -517,7 +534,7 @@ public class WatchedCache implements ZkCache {
         out.completeExceptionally(x);
       }
     });
-    return out;
+    return ZkAsync.completeOn(out, completions);
   }
 
   private static long saturatedNanos(Duration d) {

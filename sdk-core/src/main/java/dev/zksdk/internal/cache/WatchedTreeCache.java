@@ -6,9 +6,11 @@ import dev.zksdk.cache.CachedNode;
 import dev.zksdk.cache.ZkTreeCache;
 
 import dev.zksdk.internal.pipeline.OperationRunner;
+import dev.zksdk.internal.pipeline.ZkCall;
 import dev.zksdk.internal.session.SharedSession;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.Function;
 
 /** A {@link WatchedCache} over a subtree (one recursive watch) that also serves children lists. */
@@ -16,8 +18,8 @@ final class WatchedTreeCache extends WatchedCache implements ZkTreeCache {
 
   WatchedTreeCache(SharedSession session, RegisteredWatches watches,
       OperationRunner runner,
-      Function<String, CompletableFuture<CachedNode>> nodeReader, String root, CacheConfig config) {
-    super(session, watches, runner, nodeReader, root, true, config);
+      Function<String, ZkCall<CachedNode>> nodeReader, Executor completions, String root, CacheConfig config) {
+    super(session, watches, runner, nodeReader, completions, root, true, config);
   }
 
   @Override

@@ -260,10 +260,33 @@ public final class Calls {
 
   public static final class Multi extends ZkCall<List<OpResult>> {
     private final List<Op> ops;
+    private final String chroot;
 
-    public Multi(List<Op> ops, boolean sessionBound) {
+    /** {@code chroot}: the session's, or null; ZooKeeper leaves it in the paths of a multi's creates, not create's. */
+    public Multi(List<Op> ops, boolean sessionBound, String chroot) {
       super("multi", ops.isEmpty() ? null : ops.get(0).getPath(), Kind.WRITE, sessionBound);
       this.ops = new ArrayList<>(ops);
+      this.chroot = chroot == null || chroot.equals("/") ? null : chroot;
+    }
+
+    /** The results with each created path as the caller names it (chroot removed), as {@code create} returns it. */
+    private List<OpResult> clientPaths(List<OpResult> results) {
+      if (chroot == null) {
+        return results;
+      }
+      List<OpResult> out = new ArrayList<>(results.size());
+      for (OpResult r : results) {
+        if (r instanceof OpResult.CreateResult) {
+          OpResult.CreateResult c = (OpResult.CreateResult) r;
+          String p = c.getPath();
+          if (p != null && p.startsWith(chroot) && (p.length() == chroot.length() || p.charAt(chroot.length()) == '/')) {
+            p = p.length() == chroot.length() ? "/" : p.substring(chroot.length());
+            r = c.getStat() == null ? new OpResult.CreateResult(p) : new OpResult.CreateResult(p, c.getStat());
+          }
+        }
+        out.add(r);
+      }
+      return out;
     }
 
     @Override
@@ -324,7 +347,7 @@ public final class Calls {
       CompletableFuture<List<OpResult>> f = new CompletableFuture<>();
       zk.multi(ops, (rc, p, ctx, results) -> {
         if (rc == 0) {
-          f.complete(results);
+          f.complete(clientPaths(results));
           return;
         }
         String failedPath = path;

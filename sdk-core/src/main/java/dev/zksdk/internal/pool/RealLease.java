@@ -5,6 +5,7 @@ import dev.zksdk.internal.ZkAsync;
 import java.util.ArrayList;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.ACL;
+import dev.zksdk.internal.RequestSize;
 import dev.zksdk.internal.Validation;
 import dev.zksdk.internal.pipeline.AuthErrors;
 import dev.zksdk.internal.pipeline.Calls;
@@ -80,7 +81,8 @@ final class RealLease implements ZkLease {
   }
 
   private <T> CompletableFuture<T> async(ZkCall<T> call) {
-    return AuthErrors.explainAsync(runner.execute(session, call), call, session);
+    return ZkAsync.completeOn(AuthErrors.explainAsync(runner.execute(session, call), call, session),
+        pool.completions());
   }
 
   private ZkCall<byte[]> getDataCall(String path) {
@@ -115,7 +117,9 @@ final class RealLease implements ZkLease {
     if (acl != null && acl.isEmpty()) {
       throw new IllegalArgumentException("acl must not be empty (the server refuses a node nobody may access)");
     }
-    return new Calls.Create(path, data, mode, copyOf(acl != null ? acl : aclFor(path)));
+    List<ACL> sent = copyOf(acl != null ? acl : aclFor(path));
+    RequestSize.create("data", path, mode.isSequential(), data, sent, maxDataBytes);
+    return new Calls.Create(path, data, mode, sent);
   }
 
   private List<ACL> aclFor(String path) {
@@ -139,6 +143,7 @@ final class RealLease implements ZkLease {
     Validation.path("path", path);
     Validation.data("data", data, maxDataBytes);
     Validation.version("version", version);
+    RequestSize.setData("data", path, data, maxDataBytes);
     return new Calls.SetData(path, data, version);
   }
 
@@ -179,7 +184,8 @@ final class RealLease implements ZkLease {
       }
       Validation.path("ops[" + i + "] path", op.getPath(), sequential);
     }
-    return new Calls.Multi(ops, sessionBound);
+    RequestSize.multi("ops", ops, maxDataBytes);
+    return new Calls.Multi(ops, sessionBound, session.config().chroot());
   }
 
   @Override
@@ -287,6 +293,7 @@ final class RealLease implements ZkLease {
     }
     Validation.path("path", path, mode.isSequential());
     Validation.data("data", data, maxDataBytes);
+    RequestSize.create("data", path, mode.isSequential(), data, aclFor(path), maxDataBytes);
     return recovery.ephemerals().create(path, data, mode);
   }
 
@@ -327,7 +334,8 @@ final class RealLease implements ZkLease {
     Validation.path("path", path);
     Validation.notNull("config", config);
     // Reads go straight to the session's pipeline, not through this lease: a cache outlives its lease, as a watch does.
-    return WatchedCache.open(session, recovery.watches(), runner, p -> runner.execute(session, nodeCall(p)), path, tree, config);
+    return WatchedCache.open(session, recovery.watches(), runner, RealLease::nodeCall, pool.completions(), path, tree,
+        config);
   }
 
   /** Data and stat in one read (one version of the node); null when there is no node. */

@@ -10,6 +10,7 @@ import java.util.Comparator;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeoutException;
@@ -18,6 +19,7 @@ import java.util.function.Supplier;
 import org.apache.zookeeper.client.ZKClientConfig;
 import dev.zksdk.internal.ConnectString;
 import dev.zksdk.internal.DaemonThreads;
+import dev.zksdk.internal.ZkAsync;
 import dev.zksdk.internal.SerialQueue;
 import dev.zksdk.internal.Validation;
 import dev.zksdk.internal.pipeline.OperationRunner;
@@ -71,6 +73,12 @@ public final class RealSessionPool {
   private final boolean followEnsembleChanges;
   /** User listeners, each with its own ordered queue on the callback executor. */
   private final List<Subscriber> listeners = new CopyOnWriteArrayList<>();
+  /**
+   * Completes the futures of the {@code ...Async} forms, so that stages chained to them run here, not on ZooKeeper's
+   * event thread. As many threads as processors (at least 2); idle ones end after 2 s.
+   */
+  private final ThreadPoolExecutor completions;
+
   /** Runs user callbacks (session, watch, ephemeral listeners): never ZooKeeper's or the recovery's threads. */
   private final ThreadPoolExecutor callbacks;
   private final LongAdder callbackOverflows = new LongAdder();
@@ -92,6 +100,10 @@ public final class RealSessionPool {
     this.callbacks = new ThreadPoolExecutor(CALLBACK_THREADS, CALLBACK_THREADS, 2,
         TimeUnit.SECONDS, new LinkedBlockingQueue<>(), DaemonThreads.numbered(name + "-callbacks"));
     this.callbacks.allowCoreThreadTimeOut(true);
+    int completionThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
+    this.completions = new ThreadPoolExecutor(completionThreads, completionThreads, 2, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), DaemonThreads.numbered(name + "-async"));
+    this.completions.allowCoreThreadTimeOut(true);
     for (SessionListener l : listeners) {
       addListener(l);
     }
@@ -328,6 +340,11 @@ public final class RealSessionPool {
   }
 
   /** The data-size limit: the client's {@code jute.maxbuffer}. */
+  /** Where the futures of the {@code ...Async} forms complete (see {@link ZkAsync#completeOn}). */
+  public Executor completions() {
+    return completions;
+  }
+
   public int maxDataBytes() {
     return maxDataBytes;
   }
@@ -381,6 +398,7 @@ public final class RealSessionPool {
     // Callbacks already queued (the sessions' CLOSED events among them) are still delivered; not awaited, since a
     // listener may be what closes the pool.
     callbacks.shutdown();
+    completions.shutdown();
     try {
       metrics.close();
     } catch (RuntimeException e) {

@@ -12,6 +12,7 @@ import dev.zksdk.internal.pipeline.Calls;
 import dev.zksdk.internal.Backoff;
 import dev.zksdk.internal.ZkAsync;
 import dev.zksdk.internal.SerialQueue;
+import dev.zksdk.internal.RequestSize;
 import dev.zksdk.internal.Validation;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -70,6 +71,8 @@ import org.slf4j.LoggerFactory;
 public final class OwnedEphemerals {
 
   private static final Logger log = LoggerFactory.getLogger(OwnedEphemerals.class);
+  /** How often a closed registration's node is read and deleted while our own writes keep changing its version. */
+  private static final int DELETE_ATTEMPTS = 10;
 
   private final SessionRecovery recovery;
   private final EphemeralRegistry registry;
@@ -393,6 +396,10 @@ public final class OwnedEphemerals {
     private volatile long lostCreateSession;
     private volatile long lostCreateAfterZxid;
     private volatile long lostCreateVersion;
+    /** A create of this registration the server answered: its session, czxid and data version. */
+    private volatile long createdSession;
+    private volatile long createdCzxid;
+    private volatile long createdVersion;
     volatile boolean closed;
     /** Why the node is missing on the server, while it is; null when present or not yet tried. */
     volatile ZkException missing;
@@ -433,21 +440,38 @@ public final class OwnedEphemerals {
       }
       long sentAfter = OperationRunner.lastZxid(zk);
       CompletableFuture<Outcome> f = new CompletableFuture<>();
-      zk.create(requestedPath, payload, acl(requestedPath), CreateMode.EPHEMERAL, (rc, p, ctx, name) -> {
+      zk.create(requestedPath, payload, acl(requestedPath), CreateMode.EPHEMERAL, (rc, p, ctx, name, stat) -> {
         if (rc == 0) {
+          // Known to be ours from here on, even if reading it back is cut: the next pass finds it by its czxid.
+          createdSession = sid;
+          createdCzxid = stat.getCzxid();
+          createdVersion = version;
           watchAndConfirm(zk, sid, requestedPath, version, attemptsLeft, f);
         } else if (rc == Code.NODEEXISTS.intValue()) {
           inspectExisting(zk, sid, attemptsLeft, f);
         } else {
           if (rc == Code.CONNECTIONLOSS.intValue() || rc == Code.OPERATIONTIMEOUT.intValue()) {
-            lostCreateSession = sid;
-            lostCreateAfterZxid = sentAfter;
-            lostCreateVersion = version;
+            lostCreate(sid, sentAfter, version);
           }
           f.completeExceptionally(KeeperException.create(Code.get(rc), requestedPath));
         }
-      }, null);
+      }, null, -1);
       return f;
+    }
+
+    /**
+     * A create lost in flight in {@code sid}: a node owned by {@code sid} created after the first such create was sent
+     * may be any of them, so the earliest send and the oldest data are kept (newer data is then written again).
+     */
+    private synchronized void lostCreate(long sid, long sentAfter, long version) {
+      if (lostCreateSession == sid) {
+        lostCreateAfterZxid = Math.min(lostCreateAfterZxid, sentAfter);
+        lostCreateVersion = Math.min(lostCreateVersion, version);
+      } else {
+        lostCreateSession = sid;
+        lostCreateAfterZxid = sentAfter;
+        lostCreateVersion = version;
+      }
     }
 
     /** Our create succeeded: read the node back (leaving the watch) and confirm it with its creation zxid. */
@@ -478,7 +502,11 @@ public final class OwnedEphemerals {
           return;
         }
         long owner = stat.getEphemeralOwner();
-        if (owner == sid && lostCreateSession == sid && stat.getCzxid() > lostCreateAfterZxid) {
+        if (owner == sid && createdSession == sid && stat.getCzxid() == createdCzxid) {
+          // Our own create, answered, whose read-back was cut.
+          confirm(zk, sid, requestedPath, stat.getCzxid(), createdVersion);
+          f.complete(Outcome.CONFIRMED);
+        } else if (owner == sid && lostCreateSession == sid && stat.getCzxid() > lostCreateAfterZxid) {
           // Our own create, lost in flight: it has that create's data (newer data is written by the next pass).
           confirm(zk, sid, requestedPath, stat.getCzxid(), lostCreateVersion);
           f.complete(Outcome.CONFIRMED);
@@ -597,6 +625,7 @@ public final class OwnedEphemerals {
         confirmedSession = sid;
         confirmedCzxid = czxid;
         lostCreateSession = 0;
+        createdSession = 0;
         writtenVersion = version;
         takeWritten(written);
         wasMissing = reportedMissing != null;
@@ -740,14 +769,28 @@ public final class OwnedEphemerals {
       recovery.schedule();
     }
 
-    /** Deletes the node at {@code path} only if it is the one this registration made in {@code sid}. */
+    /**
+     * Deletes the node at {@code path} only if it is the one this registration made in {@code sid}. The delete names
+     * the version just read; when a write of ours lands in between (a setData racing the close), it reads again.
+     */
     private CompletableFuture<Boolean> deleteIfOurs(ZooKeeper zk, long sid, String path, long czxid) {
       CompletableFuture<Boolean> f = new CompletableFuture<>();
+      deleteIfOurs(zk, sid, path, czxid, DELETE_ATTEMPTS, f);
+      return f;
+    }
+
+    private void deleteIfOurs(ZooKeeper zk, long sid, String path, long czxid, int attemptsLeft,
+        CompletableFuture<Boolean> f) {
       zk.exists(path, false, (rc, p, ctx, stat) -> {
         if (rc == 0 && stat.getEphemeralOwner() == sid && (czxid == 0 || stat.getCzxid() == czxid)) {
           zk.delete(path, stat.getVersion(), (drc, dp, dctx) -> {
-            if (drc == 0 || drc == Code.NONODE.intValue() || drc == Code.BADVERSION.intValue()) {
-              f.complete(drc == 0);
+            if (drc == 0) {
+              recovery.host().writeCompleted(zk);
+              f.complete(true);
+            } else if (drc == Code.BADVERSION.intValue() && attemptsLeft > 1) {
+              deleteIfOurs(zk, sid, path, czxid, attemptsLeft - 1, f);
+            } else if (drc == Code.NONODE.intValue()) {
+              f.complete(false);
             } else {
               f.completeExceptionally(KeeperException.create(Code.get(drc), path));
             }
@@ -758,7 +801,6 @@ public final class OwnedEphemerals {
           f.completeExceptionally(KeeperException.create(Code.get(rc), path));
         }
       }, null);
-      return f;
     }
 
     /** For a closed registration whose node is still there: the pass deletes it. */
@@ -797,6 +839,8 @@ public final class OwnedEphemerals {
     public void setData(byte[] newData) {
       Validation.notNull("data", newData);
       Validation.data("data", newData, recovery.host().maxDataBytes());
+      RequestSize.create("data", requestedPath, mode.isSequential(), newData, acl(requestedPath),
+          recovery.host().maxDataBytes());
       CompletableFuture<Void> written = new CompletableFuture<>();
       synchronized (this) {
         if (closed) {

@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkSessionPool;
+import dev.zksdk.internal.pipeline.ZkCall;
 import dev.zksdk.internal.pool.RealSessionPool;
 import dev.zksdk.internal.session.SharedSession;
 import dev.zksdk.testing.InProcessEnsembles;
@@ -21,6 +22,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.Test;
 
@@ -43,20 +45,25 @@ class CacheLoadRaceIT {
       SharedSession session = real.sessions().get(0);
       Recorder seen = new Recorder();
       AtomicBoolean first = new AtomicBoolean(true);
-      WatchedCache cache = WatchedCache.open(session, real.recovery(session).watches(), real.runner(pool.defaultEnsemble()), path -> {
-        try {
-          Stat stat = new Stat();
-          byte[] data = observer.zk().getData(path, false, stat);
-          if (first.getAndSet(false)) {
-            observer.zk().setData(path, bytes("new"), -1);
-            // The session has been told of the change (a watch of the same session, armed after the cache's).
-            await().atMost(Duration.ofSeconds(10)).until(() -> !seen.watchEvents().isEmpty());
-          }
-          return CompletableFuture.completedFuture(new CachedNode(path, data, stat));
-        } catch (Exception e) {
-          return CompletableFuture.failedFuture(e);
-        }
-      }, "/c", false, CacheConfig.defaults());
+      WatchedCache cache = WatchedCache.open(session, real.recovery(session).watches(),
+          real.runner(pool.defaultEnsemble()), path -> new ZkCall<CachedNode>("getData", path, ZkCall.Kind.READ,
+              false) {
+            @Override
+            protected CompletableFuture<CachedNode> send(ZooKeeper zk) {
+              try {
+                Stat stat = new Stat();
+                byte[] data = observer.zk().getData(path, false, stat);
+                if (first.getAndSet(false)) {
+                  observer.zk().setData(path, bytes("new"), -1);
+                  // The session has been told of the change (a watch of the same session, armed after the cache's).
+                  await().atMost(Duration.ofSeconds(10)).until(() -> !seen.watchEvents().isEmpty());
+                }
+                return CompletableFuture.completedFuture(new CachedNode(path, data, stat));
+              } catch (Exception e) {
+                return CompletableFuture.failedFuture(e);
+              }
+            }
+          }, Runnable::run, "/c", false, CacheConfig.defaults());
       try (var watch = lease.watch("/c", seen)) {
         assertThat(cache.get().data()).isEqualTo(bytes("old")); // as read when the call began
         await().atMost(Duration.ofSeconds(5)).until(() -> new String(cache.get().data(), StandardCharsets.UTF_8)
