@@ -14,7 +14,11 @@ public enum SessionState {
   SUSPENDED,
   /** Connected again: {@link SessionEvent#sameSession()} says whether the session survived or a new one replaced it. */
   RECONNECTED,
-  /** The session is gone (expired, or presumed expired after the session timeout without a connection). */
+  /**
+   * The session is gone: a server reported it expired, or the pool declared it expired because the negotiated session
+   * timeout passed since its last contact with any server (when the servers expire it; {@link
+   * SessionEvent#detectedByClient()}).
+   */
   LOST,
   /** Connected to a read-only server. */
   READ_ONLY,

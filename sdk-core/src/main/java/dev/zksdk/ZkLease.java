@@ -46,9 +46,15 @@ import org.apache.zookeeper.data.Stat;
  *       session once it is connected there;</li>
  *   <li>session expiry: session-bound work (an ephemeral create) throws {@link ZkSessionExpiredException} and is never
  *       redone on the new session; reads and persistent writes run on the new session;</li>
- *   <li>an open circuit breaker, no connection within the connection timeout, or a full bulkhead throw
- *       {@link ZkUnavailableException} without waiting.</li>
+ *   <li>no connected session within the connection timeout (or what is left of the operation timeout, if less)
+ *       throws {@link ZkUnavailableException}, nothing sent; from then on, until a session connects, the ensemble
+ *       counts as unreachable and calls throw it within milliseconds, as with an open circuit breaker or a full
+ *       bulkhead;</li>
+ *   <li>a calling thread that is interrupted before or during a call gets {@link ZkInterruptedException} and stays
+ *       interrupted (nothing is sent when it was interrupted before).</li>
  * </ul>
+ * Every operation ends by its operation timeout. Registrations ({@link #ephemeral}, {@link #watch} and the other
+ * watches, {@link #cache}) wait until armed on the server, up to the connection timeout plus the session timeout.
  * After {@link #close()} (or the pool's close) every method throws {@link IllegalStateException}.
  *
  * <p>The {@code ...Async} forms never block the caller. Their futures complete on the pool's completion threads (as
@@ -154,6 +160,11 @@ public interface ZkLease extends AutoCloseable {
    * <p>The listener runs on the pool's callback threads, never on ZooKeeper's: one event at a time, in order, and it
    * may call any SDK method. A listener that blocks delays only its own events; when 10,000 are queued for it, they
    * are replaced by one {@link WatchEvent.Type#RESYNC} (re-read), counted as an overflow.
+   *
+   * <p>Returns once the watch is armed on the server.
+   *
+   * @throws ZkUnavailableException when it cannot be armed (no connected session) within the connection timeout plus
+   *     the session timeout
    */
   WatchHandle watch(String path, WatchListener listener);
 

@@ -42,13 +42,29 @@ public final class Calls {
     @Override
     protected byte[] sendSync(ZooKeeper zk) throws KeeperException, InterruptedException {
       byte[] data = zk.getData(path, false, null);
-      return data == null ? new byte[0] : data;
+      if (data != null) {
+        return data;
+      }
+      // A node without data, or an answer ZooKeeper's client could not read (see unreadable): the node's size tells.
+      Stat stat = zk.exists(path, false);
+      if (stat != null && stat.getDataLength() > MAX_BUFFER) {
+        throw tooLarge("getData", path, stat.getDataLength(), "the node's data", false);
+      }
+      return new byte[0];
     }
 
     @Override
     protected CompletableFuture<byte[]> send(ZooKeeper zk) {
       CompletableFuture<byte[]> f = new CompletableFuture<>();
-      zk.getData(path, false, ZkAsync.data(f, path), null);
+      zk.getData(path, false, (rc, p, ctx, data, stat) -> {
+        if (rc == 0 && unreadable(data, stat)) {
+          f.completeExceptionally(unreadableData("getData", path));
+        } else if (rc == 0) {
+          f.complete(data == null ? new byte[0] : data);
+        } else {
+          f.completeExceptionally(ZkCall.error(rc, path));
+        }
+      }, null);
       return f;
     }
   }
@@ -346,7 +362,11 @@ public final class Calls {
     protected CompletableFuture<List<OpResult>> send(ZooKeeper zk) {
       CompletableFuture<List<OpResult>> f = new CompletableFuture<>();
       zk.multi(ops, (rc, p, ctx, results) -> {
-        if (rc == 0) {
+        if (rc == 0 && (results == null || results.size() != ops.size())) {
+          // ZooKeeper's client could not read the answer (a read in it is over jute.maxbuffer): it hands over what it
+          // read, then drops the connection.
+          f.completeExceptionally(tooLarge("multi", path, (long) MAX_BUFFER + 1, "the results of its reads", true));
+        } else if (rc == 0) {
           f.complete(clientPaths(results));
           return;
         }
@@ -373,6 +393,19 @@ public final class Calls {
 
   /** The client's {@code jute.maxbuffer}, read once. */
   static final int MAX_BUFFER = Limits.maxBuffer();
+
+  /**
+   * ZooKeeper's client hands over a getData answer it could not read (its data is larger than {@code jute.maxbuffer})
+   * as a success with neither data nor stat, then drops the connection. Every answer it could read has a stat.
+   */
+  public static boolean unreadable(byte[] data, Stat stat) {
+    return data == null && stat == null;
+  }
+
+  /** A getData answer ZooKeeper's client could not read: it fails its call alone, and is not retried. */
+  public static ZkResponseTooLargeException unreadableData(String op, String path) {
+    return tooLarge(op, path, (long) MAX_BUFFER + 1, "the node's data", true);
+  }
 
   /**
    * A list of children whose answer was over {@code jute.maxbuffer} (it arrived only because the pool's sockets take

@@ -21,6 +21,7 @@ import dev.zksdk.ZkUnavailableException;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
 import io.github.resilience4j.bulkhead.BulkheadFullException;
+import io.github.resilience4j.core.exception.AcquirePermissionCancelledException;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
@@ -141,6 +142,9 @@ public final class OperationRunner {
 
   /** Runs {@code call} on {@code session} through the whole pipeline. */
   public <T> CompletableFuture<T> execute(Connection session, ZkCall<T> call) {
+    if (Thread.currentThread().isInterrupted()) {
+      return CompletableFuture.failedFuture(interruptedBefore(call));
+    }
     long startNanos = System.nanoTime();
     CallState state = new CallState(startNanos + policy.operationTimeout().toNanos());
     Supplier<CompletionStage<T>> attempt = () -> attempt(session, call, state);
@@ -186,7 +190,7 @@ public final class OperationRunner {
       return out;
     }
     if (session.connectedHandle() == null && session.isKnownUnreachable()) {
-      out.completeExceptionally(unreachable(call, state, session, true));
+      out.completeExceptionally(unreachable(call, state, session, null));
       return out;
     }
     Duration wait = Duration.ofNanos(Math.min(remainingNanos, config.connectionTimeout().toNanos()));
@@ -198,7 +202,7 @@ public final class OperationRunner {
           if (wait.compareTo(config.connectionTimeout()) >= 0) {
             session.markUnreachable();
           }
-          out.completeExceptionally(unreachable(call, state, session, false));
+          out.completeExceptionally(unreachable(call, state, session, wait));
         } else {
           out.completeExceptionally(cause);
         }
@@ -353,6 +357,9 @@ public final class OperationRunner {
    * {@link #execute}.
    */
   public <T> T executeSync(Connection session, ZkCall<T> call) {
+    if (Thread.currentThread().isInterrupted()) {
+      throw interruptedBefore(call);
+    }
     long startNanos = System.nanoTime();
     CallState state = new CallState(startNanos + policy.operationTimeout().toNanos());
     CheckedSupplier<T> decorated = Retry.decorateCheckedSupplier(retry, () -> attemptSync(session, call, state));
@@ -391,7 +398,7 @@ public final class OperationRunner {
     ZooKeeper zk = session.connectedHandle();
     if (zk == null) {
       if (session.isKnownUnreachable()) {
-        throw unreachable(call, state, session, true);
+        throw unreachable(call, state, session, null);
       }
       Duration wait = Duration.ofNanos(Math.min(remainingNanos, config.connectionTimeout().toNanos()));
       try {
@@ -405,7 +412,7 @@ public final class OperationRunner {
           if (wait.compareTo(config.connectionTimeout()) >= 0) {
             session.markUnreachable();
           }
-          throw unreachable(call, state, session, false);
+          throw unreachable(call, state, session, wait);
         }
         throw cause instanceof RuntimeException ? (RuntimeException) cause : new IllegalStateException(cause);
       }
@@ -456,6 +463,12 @@ public final class OperationRunner {
       Throwable cause = unwrap(e);
       throw cause instanceof RuntimeException ? (RuntimeException) cause : new IllegalStateException(cause);
     }
+  }
+
+  /** The calling thread was interrupted before the call: nothing is sent, and the thread stays interrupted. */
+  private static ZkInterruptedException interruptedBefore(ZkCall<?> call) {
+    return new ZkInterruptedException(call.path, call.name + " " + call.path + ": the calling thread is interrupted; "
+        + "nothing was sent", null);
   }
 
   private static ZkInterruptedException interrupted(ZkCall<?> call, InterruptedException e) {
@@ -534,7 +547,9 @@ public final class OperationRunner {
    * No session connected within the connection timeout (or the session is known to be unreachable): fail now rather
    * than wait again. Counted by the breaker as the ensemble being unreachable.
    */
-  private ZkException unreachable(ZkCall<?> call, CallState state, Connection session, boolean known) {
+  /** {@code waited}: how long the call waited for a connection; null when the ensemble was known unreachable. */
+  private ZkException unreachable(ZkCall<?> call, CallState state, Connection session, Duration waited) {
+    boolean known = waited == null;
     // The breaker counts it only when the whole ensemble is unreachable: while another session of the ensemble is
     // connected, one session's lost link must not make every lease fail fast.
     Exception marker = ensembleConnected.getAsBoolean() ? new SessionUnreachable() : new Unreachable();
@@ -546,8 +561,10 @@ public final class OperationRunner {
     return new ZkUnavailableException(call.path, call.name + " " + call.path + ": " + (known
         ? "the ensemble " + config.connectString() + " is unreachable (no session connected for "
             + session.unreachableForMillis() + " ms); failing fast until a session connects"
-        : "no connected session to " + config.connectString() + " within the connection timeout of "
-            + config.connectionTimeout().toMillis() + " ms")
+        : "no connected session to " + config.connectString() + " within " + waited.toMillis() + " ms ("
+            + (waited.compareTo(config.connectionTimeout()) >= 0 ? "the connection timeout"
+                : "what was left of the operation timeout of " + policy.operationTimeout().toMillis() + " ms")
+            + ")")
         + (why == null ? "" : " (" + why.getMessage() + ")") + "; nothing was sent", marker);
   }
 
@@ -603,6 +620,10 @@ public final class OperationRunner {
       return new ZkUnavailableException(call.path, call.name + " " + call.path + ": the circuit breaker for "
           + config.connectString() + " is open after repeated connection failures; failing fast (it lets trial "
           + "calls through after " + policy.breakerOpenDuration().toMillis() + " ms)", e);
+    }
+    if (e instanceof AcquirePermissionCancelledException) {
+      return new ZkInterruptedException(call.path, call.name + " " + call.path + ": interrupted while waiting for one "
+          + "of the " + policy.maxInFlight() + " in-flight permits (maxInFlight); nothing was sent", e);
     }
     if (e instanceof BulkheadFullException) {
       return new ZkUnavailableException(call.path, call.name + " " + call.path + ": " + policy.maxInFlight()

@@ -349,8 +349,17 @@ final class RealLease implements ZkLease {
       @Override
       protected CompletableFuture<CachedNode> send(ZooKeeper zk) {
         CompletableFuture<CachedNode> f = new CompletableFuture<>();
-        zk.getData(path, false, ZkAsync.dataOrNull(f, path,
-            (data, stat) -> new CachedNode(path, data, stat)), null);
+        zk.getData(path, false, (rc, p, ctx, data, stat) -> {
+          if (rc == 0 && Calls.unreadable(data, stat)) {
+            f.completeExceptionally(Calls.unreadableData("getData", path));
+          } else if (rc == 0) {
+            f.complete(new CachedNode(path, data, stat));
+          } else if (rc == KeeperException.Code.NONODE.intValue()) {
+            f.complete(null);
+          } else {
+            f.completeExceptionally(ZkAsync.error(rc, path));
+          }
+        }, null);
         return f;
       }
     };

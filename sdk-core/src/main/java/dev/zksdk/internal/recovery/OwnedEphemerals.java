@@ -864,7 +864,8 @@ public final class OwnedEphemerals {
       } catch (TimeoutException e) {
         throw new ZkConnectionLossException(Code.CONNECTIONLOSS, path(), "setData on ephemeral " + path()
             + ": not written within the operation timeout of " + timeout.toMillis() + " ms"
-            + (missing != null ? " (" + missing.getMessage() + ")" : " (no connected session)")
+            + (missing != null ? " (" + missing.getMessage() + ")"
+                : recovery.session().isConnected() ? " (no answer from the server)" : " (no connected session)")
             + "; the new data is kept and written once a session is connected", true, e);
       }
     }

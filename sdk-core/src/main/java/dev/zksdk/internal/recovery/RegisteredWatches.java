@@ -58,6 +58,8 @@ public final class RegisteredWatches {
   private final Set<Registered> watches = ConcurrentHashMap.newKeySet();
   /** For tests and old servers: use re-armed one-shot watches even where persistent ones exist. */
   private volatile boolean forceOneShot;
+  /** Closed watches whose watcher could not be taken out of the handle yet (the connection was down). */
+  private final Set<Registered> unremoved = ConcurrentHashMap.newKeySet();
 
   RegisteredWatches(SessionRecovery recovery) {
     this.recovery = recovery;
@@ -201,6 +203,29 @@ public final class RegisteredWatches {
     if (!futures.isEmpty()) {
       CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0]))
           .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /**
+   * Removes the watchers of watches closed while the connection was down (see {@link Registered#removeFromServer}), in
+   * {@code sid}; those of earlier sessions went with their handles.
+   *
+   * @throws ExecutionException when the connection was lost again
+   */
+  void removeClosed(ZooKeeper zk, long sid, Duration timeout)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    List<CompletableFuture<Boolean>> futures = new ArrayList<>();
+    for (Registered w : unremoved) {
+      if (w.armedSession != sid) {
+        unremoved.remove(w);
+      } else {
+        futures.add(w.removeFromServer(zk));
+      }
+    }
+    for (CompletableFuture<Boolean> f : futures) {
+      if (!f.get(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new ExecutionException(KeeperException.create(Code.CONNECTIONLOSS, "removing closed watches"));
+      }
     }
   }
 
@@ -482,20 +507,12 @@ public final class RegisteredWatches {
       firstArm.completeExceptionally(new IllegalStateException("closed"));
       ZooKeeper zk = recovery.session().connectedHandle();
       if (zk == null || armedSession == 0 || oneShot || forceOneShot) {
+        if (zk == null && armedSession != 0 && !(oneShot || forceOneShot)) {
+          unremoved.add(this); // still in the handle's watch table: removed once connected again
+        }
         return;
       }
-      WatcherType type = mode == WatchMode.TREE ? WatcherType.PersistentRecursive : WatcherType.Persistent;
-      CompletableFuture<Void> f = new CompletableFuture<>();
-      // local = true: the watcher is removed on this side whatever the server answers.
-      zk.removeWatches(path, this, type, true, (rc, p, ctx) -> {
-        if (zk instanceof BudgetedZooKeeper
-            && !((BudgetedZooKeeper) zk).hasWatchers(path, type)) {
-          // No watcher of this kind is left on the path on this side: the server's watch serves nobody now.
-          zk.removeAllWatches(path, type, false, (rrc, rp, rctx) -> f.complete(null), null);
-        } else {
-          f.complete(null);
-        }
-      }, null);
+      CompletableFuture<Boolean> f = removeFromServer(zk);
       if (ClientCnxn.isInEventThread()) {
         return; // called from a ZooKeeper callback: waiting here would hold up the answer itself
       }
@@ -507,6 +524,40 @@ public final class RegisteredWatches {
         log.debug("{}: removing the watch on {} from the server did not finish; it no longer delivers",
             recovery.session().label(), path, e);
       }
+    }
+
+    /**
+     * Takes this closed watch's watcher out of the handle's table, and the server's watch too if no other watcher of
+     * the kind is left on the path. Completes with false when the connection was lost first: the watcher is then
+     * still in the table (and re-registered with the server on reconnect), and {@link #removeClosed} tries again.
+     *
+     * <p>Not ZooKeeper's {@code local = true}: when the connection drops under such a removal, ZooKeeper's client
+     * delivers the removal as an event in the Disconnected state, records that state as reported, and then drops the
+     * connection's own Disconnected event as a duplicate; the session would never be seen suspended (nor, with no
+     * server reachable, lost).
+     */
+    CompletableFuture<Boolean> removeFromServer(ZooKeeper zk) {
+      WatcherType type = mode == WatchMode.TREE ? WatcherType.PersistentRecursive : WatcherType.Persistent;
+      CompletableFuture<Boolean> f = new CompletableFuture<>();
+      zk.removeWatches(path, this, type, false, (rc, p, ctx) -> {
+        if (rc == 0) {
+          unremoved.remove(this);
+          if (zk instanceof BudgetedZooKeeper && !((BudgetedZooKeeper) zk).hasWatchers(path, type)) {
+            // No watcher of this kind is left on the path on this side: the server's watch serves nobody now.
+            zk.removeAllWatches(path, type, false, (rrc, rp, rctx) -> f.complete(true), null);
+          } else {
+            f.complete(true);
+          }
+        } else if (isConnection(Code.get(rc)) && rc != Code.SESSIONEXPIRED.intValue()) {
+          unremoved.add(this);
+          f.complete(false);
+        } else {
+          // NOWATCHER (already gone) or the session ended: nothing of it is left.
+          unremoved.remove(this);
+          f.complete(true);
+        }
+      }, null);
+      return f;
     }
 
     @Override

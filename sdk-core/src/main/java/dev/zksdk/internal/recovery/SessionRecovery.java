@@ -187,6 +187,7 @@ public final class SessionRecovery implements SessionEvents {
       OwnedEphemerals.PassResult eph = ephemerals.ensureAll(zk, sid, timeout);
       // (3) watches: re-armed first, then RESYNC, so a change made after RESYNC is always seen
       int watchesLeft = watches.ensureAll(zk, sid, timeout);
+      watches.removeClosed(zk, sid, timeout);
       if (!newSession && catchUpFor == sid) {
         watches.catchUp(zk, sid, timeout);
         catchUpFor = 0;

@@ -17,7 +17,8 @@ import org.apache.zookeeper.ZooKeeper;
  * is lost an expiry is due at the last contact plus the negotiated timeout (plus two sampling periods): no later than
  * the server's own expiry by more than that margin, and no earlier than it by more than the server's tick.
  *
- * <p>When the count cannot be read (another ZooKeeper version), nothing is declared: Curator's timer decides.
+ * <p>When the count cannot be read (another ZooKeeper version), the expiry is due a session timeout after the
+ * disconnect, as Curator's own timer would have it (the pool turns Curator's off, so that only this one declares it).
  */
 final class ExpiryDetector {
 
@@ -73,10 +74,12 @@ final class ExpiryDetector {
    * servers (unless a connection or {@link #cancel()} comes first).
    */
   void disconnected(Duration timeout, Runnable expire) {
-    if (lastReceived < 0 || timeout == null) {
-      return; // the count cannot be read: Curator's timer decides
+    if (timeout == null) {
+      return;
     }
-    long dueNanos = lastContactNanos + timeout.toNanos() + 2 * samplePeriod.toNanos();
+    // When the count cannot be read, the last contact known is the disconnect itself (as Curator's timer counts).
+    long since = lastReceived < 0 ? System.nanoTime() : lastContactNanos;
+    long dueNanos = since + timeout.toNanos() + 2 * samplePeriod.toNanos();
     long delay = Math.max(0, dueNanos - System.nanoTime());
     cancel();
     try {

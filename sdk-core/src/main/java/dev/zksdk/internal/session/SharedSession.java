@@ -97,6 +97,7 @@ public final class SharedSession implements Connection {
   private volatile long unreachableSince;
   /** The watcher of the newest handle: events of older handles no longer change this session's state. */
   private volatile HandleWatcher currentWatcher;
+  private volatile ScheduledFuture<?> missedDisconnects;
   private final ReadYourWrites readYourWrites = new ReadYourWrites();
   /** ZooKeeper sessions this pooled session has had: the first and each replacement after an expiry. */
   private final java.util.concurrent.atomic.AtomicLong opened = new java.util.concurrent.atomic.AtomicLong();
@@ -151,6 +152,12 @@ public final class SharedSession implements Connection {
     GuardedZookeeperClient.asPool(client::start);
     guarded = client.usingNamespace(null);
     expiry.start();
+    try {
+      missedDisconnects = scheduler.scheduleWithFixedDelay(this::checkMissedDisconnect, 100, 100,
+          TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      // the pool is closing
+    }
   }
 
   /**
@@ -299,6 +306,7 @@ public final class SharedSession implements Connection {
           }
           next = SessionState.SUSPENDED;
           liveHandle = null;
+          receivedAtDisconnect = receivedPackets(watcher);
           resetSignal();
           long sid = previousId;
           expiry.disconnected(negotiatedTimeout, () -> expireOnClient(watcher, sid));
@@ -309,6 +317,10 @@ public final class SharedSession implements Connection {
           }
           next = SessionState.LOST;
           liveHandle = null;
+          // No packet from any server since the disconnect: no server reported it, the client declared it (the
+          // pool's detector, or Curator's own timer when it came first).
+          long received = receivedPackets(watcher);
+          silentExpiry = received >= 0 && received == receivedAtDisconnect;
           resetSignal();
           expiry.cancel();
           break;
@@ -317,7 +329,8 @@ public final class SharedSession implements Connection {
       }
       state = next;
       boolean down = next == SessionState.SUSPENDED || next == SessionState.LOST;
-      boolean byClient = next == SessionState.LOST && expiringOnClient;
+      boolean byClient = next == SessionState.LOST && (expiringOnClient || silentExpiry);
+      silentExpiry = false;
       expiringOnClient = false;
       event = new SessionEvent(config.connectString(), index, previous, next, previousId, newId,
           down ? null : negotiatedTimeout, down ? null : server, Instant.now(), byClient);
@@ -419,6 +432,10 @@ public final class SharedSession implements Connection {
       liveHandle = null;
     }
     expiry.close();
+    ScheduledFuture<?> checks = missedDisconnects;
+    if (checks != null) {
+      checks.cancel(false);
+    }
     if (saslSection != null) {
       JaasSections.release(config.sasl());
     }
@@ -602,6 +619,12 @@ public final class SharedSession implements Connection {
             ZooKeeper zk = awaitHandle();
             connectionSasl = zk == null ? null : zk.getSaslClient();
           }
+          if (stillConnected(this)) {
+            // Connected again without a Disconnected before: ZooKeeper's client dropped it (see missedDisconnect).
+            log.warn("{}: the connection was lost and made again without ZooKeeper reporting the loss; reporting it "
+                + "now", label);
+            onHandleEvent(this, Watcher.Event.KeeperState.Disconnected);
+          }
         } else if (event.getState() == Watcher.Event.KeeperState.Disconnected) {
           // On the Netty socket the server's close can overtake ZooKeeper's own check of the SASL verdict: it then
           // reports a plain disconnect and would try again. The connection's SASL client still knows.
@@ -624,6 +647,56 @@ public final class SharedSession implements Connection {
       }
       curator.process(event);
     }
+  }
+
+  /** Packets the handle had received when the connection was lost; -1 when not known. Guarded by stateLock. */
+  private long receivedAtDisconnect = -1;
+  private boolean silentExpiry;
+
+  private static long receivedPackets(HandleWatcher watcher) {
+    ZooKeeper zk = watcher.handleOrNull();
+    return zk instanceof BudgetedZooKeeper ? ((BudgetedZooKeeper) zk).receivedPackets() : -1;
+  }
+
+  /** True when the session is in a connected state for {@code watcher}'s handle. */
+  private boolean stillConnected(HandleWatcher watcher) {
+    synchronized (stateLock) {
+      return watcher == currentWatcher && (state == SessionState.CONNECTED || state == SessionState.RECONNECTED
+          || state == SessionState.READ_ONLY);
+    }
+  }
+
+  /** Consecutive checks that found the live handle without a connection while the session was connected. */
+  private int disconnectedChecks;
+
+  /**
+   * ZooKeeper's client can lose a connection without reporting it: when a request that removes a watcher locally
+   * ({@code removeWatches(..., local = true)}, which Curator recipes or a lease holder may send) is cut by the loss,
+   * the client delivers the removal as an event in the Disconnected state and then drops the connection's own
+   * Disconnected event as a repeat. The session would stay "connected" (no SUSPENDED, no client-side expiry) until a
+   * reconnection. So the live handle's state is checked every 100 ms: not connected at two checks in a row while the
+   * session is, the loss is handled as if reported, for the pool and for Curator.
+   */
+  private void checkMissedDisconnect() {
+    HandleWatcher watcher;
+    ZooKeeper zk;
+    synchronized (stateLock) {
+      watcher = currentWatcher;
+      zk = liveHandle;
+      ZooKeeper.States handleState = zk == null ? null : zk.getState();
+      if (closed || watcher == null || handleState == null || handleState.isConnected() || !handleState.isAlive()
+          || !(state == SessionState.CONNECTED || state == SessionState.RECONNECTED
+              || state == SessionState.READ_ONLY)) {
+        disconnectedChecks = 0;
+        return;
+      }
+      if (++disconnectedChecks < 2) {
+        return;
+      }
+      disconnectedChecks = 0;
+    }
+    log.warn("{}: the connection was lost without ZooKeeper reporting it; reporting it now", label);
+    watcher.process(new WatchedEvent(Watcher.Event.EventType.None, Watcher.Event.KeeperState.Disconnected, null));
   }
 
   private final AtomicInteger leases = new AtomicInteger();
