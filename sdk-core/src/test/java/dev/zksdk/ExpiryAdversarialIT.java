@@ -95,9 +95,13 @@ class ExpiryAdversarialIT {
 
   enum Silence { FREEZE_ALL, FREEZE_ALL_WITH_CALLS_WAITING, REFUSE_ALL }
 
-  @ParameterizedTest
-  @org.junit.jupiter.params.provider.EnumSource(Silence.class)
-  void lostNoLaterThanTheServersExpiryAndSaysDetectedByClient(Silence silence) throws Exception {
+  @Test
+  void lostNoLaterThanTheServersExpiryAndSaysDetectedByClient() {
+    // Each silence on its own pool and proxies, all at once.
+    Timings.allCasesAtOnce(List.of(Silence.values()), c -> lostNoLaterThanTheServersExpiry(c));
+  }
+
+  private void lostNoLaterThanTheServersExpiry(Silence silence) throws Exception {
     Recorder events = new Recorder();
     String path = "/exp-" + silence.name().toLowerCase() + "-" + System.nanoTime();
     ProxiedEnsemble proxies = ProxiedEnsemble.of(ensemble.connectString());
@@ -192,9 +196,13 @@ class ExpiryAdversarialIT {
    * Every proxy frozen while calls are in flight on the session (they hit their operation timeout during the
    * silence), for two session timeouts: LOST must still come by the server's expiry + 1 s, detected by the client.
    */
-  @ParameterizedTest
-  @org.junit.jupiter.params.provider.CsvSource({"6000,false", "9000,false", "6000,true", "9000,true"})
-  void lostOnTimeWhenCallsWereInFlightAtTheFreeze(long sessionTimeoutMs, boolean callsInFlight) throws Exception {
+  @Test
+  void lostOnTimeWhenCallsWereInFlightAtTheFreeze() {
+    // Each case on its own pool and proxies, all at once.
+    Timings.allCasesAtOnce(List.of("6000,false", "9000,false", "6000,true", "9000,true"), c -> lostOnTimeWhenCallsWereInFlight(Long.parseLong(c.split(",")[0]), Boolean.parseBoolean(c.split(",")[1])));
+  }
+
+  private void lostOnTimeWhenCallsWereInFlight(long sessionTimeoutMs, boolean callsInFlight) throws Exception {
     Recorder events = new Recorder();
     String name = "exp-inflight-" + sessionTimeoutMs + "-" + callsInFlight;
     String path = "/" + name + "-" + System.nanoTime();
@@ -285,9 +293,13 @@ class ExpiryAdversarialIT {
    * Every proxy frozen (session timeout 9 s) while one kind of call is made on the session: SUSPENDED must be told,
    * and LOST by the server's expiry + 1 s, detected by the client, whatever call was in flight.
    */
-  @ParameterizedTest
-  @org.junit.jupiter.params.provider.EnumSource(InFlight.class)
-  void lostOnTimeWhateverCallWasInFlight(InFlight kind) throws Exception {
+  @Test
+  void lostOnTimeWhateverCallWasInFlight() {
+    // Each kind of call on its own pool and proxies, all at once.
+    Timings.allCasesAtOnce(List.of(InFlight.values()), c -> lostOnTimeWith(c));
+  }
+
+  private void lostOnTimeWith(InFlight kind) throws Exception {
     Recorder events = new Recorder();
     String name = "exp-kind-" + kind.name().toLowerCase().replace('_', '-');
     String path = "/" + name + "-" + System.nanoTime();
@@ -584,9 +596,13 @@ class ExpiryAdversarialIT {
    * A silence that ends before the session timeout, measured from the last contact: the server keeps the session, so
    * the pool must not declare it lost (no LOST, the same session id afterwards, the ephemeral still owned by it).
    */
-  @ParameterizedTest
-  @ValueSource(doubles = {0.8, 0.9, 0.95})
-  void aFreezeThatEndsBeforeTheTimeoutIsNotDeclaredLost(double fraction) throws Exception {
+  @Test
+  void aFreezeThatEndsBeforeTheTimeoutIsNotDeclaredLost() {
+    // Each fraction on its own pool and proxies, all at once.
+    Timings.allCasesAtOnce(List.of(0.8, 0.9, 0.95), c -> shortFreeze(c));
+  }
+
+  private void shortFreeze(double fraction) throws Exception {
     shortFreeze(ensemble, "exp-short-" + (int) (fraction * 100), SESSION_TIMEOUT, fraction, null);
   }
 

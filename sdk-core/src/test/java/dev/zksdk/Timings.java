@@ -100,6 +100,35 @@ final class Timings {
   }
 
   /** Runs {@code action} on every item at once, each on its own thread, and waits for all. */
+  /** A test case that may throw. */
+  @FunctionalInterface
+  interface Case<T> {
+    void run(T value) throws Exception;
+  }
+
+  /**
+   * Runs every case at once, each on its own thread (cases whose faults are their own: each with its own pool and
+   * proxies), and fails naming every case that failed, with its failure.
+   */
+  static <T> void allCasesAtOnce(List<T> cases, Case<T> test) {
+    List<String> failed = new CopyOnWriteArrayList<>();
+    List<Throwable> causes = new CopyOnWriteArrayList<>();
+    inParallel(cases, value -> {
+      try {
+        test.run(value);
+      } catch (Throwable e) {
+        failed.add(value + ": " + e);
+        causes.add(e);
+      }
+    });
+    if (!failed.isEmpty()) {
+      AssertionError error = new AssertionError(failed.size() + " of " + cases.size() + " cases failed:\n"
+          + String.join("\n", failed));
+      causes.forEach(error::addSuppressed);
+      throw error;
+    }
+  }
+
   static <T> void inParallel(List<T> items, Consumer<T> action) {
     List<Thread> threads = new ArrayList<>();
     List<Throwable> failures = new CopyOnWriteArrayList<>();

@@ -285,6 +285,30 @@ public final class Calls {
       this.chroot = chroot == null || chroot.equals("/") ? null : chroot;
     }
 
+    /** The size of a multi's answer as ZooKeeper counts it, near enough: its header and each result's content. */
+    private static long answerBytes(List<OpResult> results) {
+      long bytes = 16;
+      for (OpResult r : results) {
+        bytes += 9; // each result's header: type, done, error
+        if (r instanceof OpResult.GetChildrenResult) {
+          List<String> children = ((OpResult.GetChildrenResult) r).getChildren();
+          bytes += 4;
+          for (String child : children) {
+            bytes += 4 + child.getBytes(StandardCharsets.UTF_8).length;
+          }
+        } else if (r instanceof OpResult.GetDataResult) {
+          byte[] data = ((OpResult.GetDataResult) r).getData();
+          bytes += 4 + (data == null ? 0 : data.length) + 68;
+        } else if (r instanceof OpResult.CreateResult) {
+          String p = ((OpResult.CreateResult) r).getPath();
+          bytes += 4 + (p == null ? 0 : p.length()) + 68;
+        } else {
+          bytes += 68;
+        }
+      }
+      return bytes;
+    }
+
     /** The results with each created path as the caller names it (chroot removed), as {@code create} returns it. */
     private List<OpResult> clientPaths(List<OpResult> results) {
       if (chroot == null) {
@@ -366,6 +390,10 @@ public final class Calls {
           // ZooKeeper's client could not read the answer (a read in it is over jute.maxbuffer): it hands over what it
           // read, then drops the connection.
           f.completeExceptionally(tooLarge("multi", path, (long) MAX_BUFFER + 1, "the results of its reads", true));
+        } else if (rc == 0 && answerBytes(results) > MAX_BUFFER) {
+          // Read whole only because the pool's sockets take more (see SessionClientConfig): refused as a single
+          // getChildren of the same answer is.
+          f.completeExceptionally(tooLarge("multi", path, answerBytes(results), "the results of its reads", false));
         } else if (rc == 0) {
           f.complete(clientPaths(results));
           return;
