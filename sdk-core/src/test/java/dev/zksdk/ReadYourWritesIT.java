@@ -63,7 +63,7 @@ class ReadYourWritesIT {
    */
   static final int REVERSE_EVERY = 10;
   /** A cross-session scenario runs for this long (and at least {@link #MIN_PAIRS} pairs, within 3 budgets). */
-  static final Duration BUDGET = Duration.ofSeconds(12);
+  static final Duration BUDGET = Duration.ofSeconds(6);
   static final int MIN_PAIRS = 200;
   static final int MAX_PAIRS = 5_000;
   /** How many pairs reading on the lagging follower after a write on the other session make a scenario count. */
