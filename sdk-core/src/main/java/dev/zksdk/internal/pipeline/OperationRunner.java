@@ -552,7 +552,9 @@ public final class OperationRunner {
     boolean known = waited == null;
     // The breaker counts it only when the whole ensemble is unreachable: while another session of the ensemble is
     // connected, one session's lost link must not make every lease fail fast.
-    Exception marker = ensembleConnected.getAsBoolean() ? new SessionUnreachable() : new Unreachable();
+    // A shorter wait (what was left of the operation timeout) says nothing about the ensemble.
+    boolean fullWait = known || waited.compareTo(config.connectionTimeout()) >= 0;
+    Exception marker = ensembleConnected.getAsBoolean() || !fullWait ? new SessionUnreachable() : new Unreachable();
     if (call.isWrite() && state.lostInFlight) {
       return outcomeUnknown(call, "no session to " + config.connectString() + " connected again within the "
           + "connection timeout to read the server's state", marker);
@@ -628,6 +630,12 @@ public final class OperationRunner {
     if (e instanceof BulkheadFullException) {
       return new ZkUnavailableException(call.path, call.name + " " + call.path + ": " + policy.maxInFlight()
           + " operations already in flight to " + config.connectString() + " (maxInFlight); nothing was sent", e);
+    }
+    if (e instanceof RetryableFailure && Thread.currentThread().isInterrupted()) {
+      // Interrupted in a retry's backoff: resilience4j gives up with the last failure and the thread interrupted.
+      return new ZkInterruptedException(call.path, call.name + " " + call.path + ": interrupted while waiting to "
+          + "try again after " + ((RetryableFailure) e).code + (call.isWrite()
+              ? "; the write may or may not have been applied" : ""), null);
     }
     if (e instanceof RetryableFailure) {
       // Retry gave up without a deadline verdict (it cannot here, but never leak the internal type).

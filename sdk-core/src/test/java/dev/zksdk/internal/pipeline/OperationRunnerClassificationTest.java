@@ -51,7 +51,6 @@ import org.apache.zookeeper.KeeperException.Code;
 import org.apache.zookeeper.ZooKeeper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -402,9 +401,6 @@ class OperationRunnerClassificationTest {
    * shorter wait is not marked unreachable (see the test above), but its failure carries the Unreachable marker all
    * the same, so such calls open the breaker before any connection timeout has passed.
    */
-  @Disabled("contradiction: a wait shorter than the connection timeout (operationTimeout < connectionTimeout) is "
-      + "counted by the breaker as the ensemble unreachable, though the docs define that as no session within the "
-      + "connection timeout and the connection itself is not marked unreachable")
   @ParameterizedTest
   @EnumSource(Api.class)
   void aWaitShorterThanTheConnectionTimeoutDoesNotCountAgainstTheBreaker(Api api) {
@@ -534,9 +530,6 @@ class OperationRunnerClassificationTest {
    * RetryableFailure, which {@code translate} turns into a ZkConnectionLossException (outcomeUnknown() false for a
    * read) instead of a ZkInterruptedException.
    */
-  @Disabled("contradiction: a synchronous caller interrupted during a retry's backoff gets ZkConnectionLossException, "
-      + "not the ZkInterruptedException README.md's outcome table promises (OperationRunner.translate of "
-      + "RetryableFailure, which its comment says cannot happen)")
   @Test
   void aCallerInterruptedBetweenRetriesGetsZkInterruptedExceptionAndStaysInterrupted() {
     runner = runner(LONG);
