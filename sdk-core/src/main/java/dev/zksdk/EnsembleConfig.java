@@ -30,281 +30,289 @@ import org.apache.curator.framework.api.ACLProvider;
  */
 public final class EnsembleConfig {
 
-  /** Requested session timeout when none is set. The server may clamp it to its min/max session timeout. */
-  public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(30);
-  /** How long connecting (and an operation waiting for a connection) may take when none is set. */
-  public static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(15);
-  /** Sessions kept per ensemble when none is set. */
-  public static final int DEFAULT_SESSIONS_PER_ENSEMBLE = 1;
+    /** Requested session timeout when none is set. The server may clamp it to its min/max session timeout. */
+    public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(30);
+    /** How long connecting (and an operation waiting for a connection) may take when none is set. */
+    public static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(15);
+    /** Sessions kept per ensemble when none is set. */
+    public static final int DEFAULT_SESSIONS_PER_ENSEMBLE = 1;
 
-  private final ConnectString connectString;
-  private final Duration sessionTimeout;
-  private final Duration connectionTimeout;
-  private final int sessionsPerEnsemble;
-  private final List<Auth> authorizations;
-  private final SaslConfig sasl;
-  private final TlsConfig tls;
-  private final ACLProvider aclProvider;
+    private final ConnectString connectString;
+    private final Duration sessionTimeout;
+    private final Duration connectionTimeout;
+    private final int sessionsPerEnsemble;
+    private final List<Auth> authorizations;
+    private final SaslConfig sasl;
+    private final TlsConfig tls;
+    private final ACLProvider aclProvider;
 
-  private EnsembleConfig(Builder b) {
-    this.connectString = b.connectString;
-    this.sessionTimeout = b.sessionTimeout;
-    this.connectionTimeout = b.connectionTimeout;
-    this.sessionsPerEnsemble = b.sessionsPerEnsemble;
-    this.authorizations = Collections.unmodifiableList(new ArrayList<>(b.authorizations));
-    this.sasl = b.sasl;
-    this.tls = b.tls;
-    this.aclProvider = b.aclProvider;
-  }
-
-  public static Builder builder() {
-    return new Builder();
-  }
-
-  /** A config with defaults for everything but the connect string. */
-  public static EnsembleConfig of(String connectString) {
-    return builder().connectString(connectString).build();
-  }
-
-  public Builder toBuilder() {
-    Builder b = new Builder();
-    b.connectString = connectString;
-    b.sessionTimeout = sessionTimeout;
-    b.connectionTimeout = connectionTimeout;
-    b.sessionsPerEnsemble = sessionsPerEnsemble;
-    b.authorizations.addAll(authorizations);
-    b.sasl = sasl;
-    b.tls = tls;
-    b.aclProvider = aclProvider;
-    return b;
-  }
-
-  /** The normalized connect string, chroot included. */
-  public String connectString() {
-    return connectString.value();
-  }
-
-  /** The servers, {@code host:port}, in the order given. */
-  public List<String> servers() {
-    return connectString.servers();
-  }
-
-  /** The chroot, or null when there is none. */
-  public String chroot() {
-    return connectString.chroot();
-  }
-
-  public Duration sessionTimeout() {
-    return sessionTimeout;
-  }
-
-  public Duration connectionTimeout() {
-    return connectionTimeout;
-  }
-
-  public int sessionsPerEnsemble() {
-    return sessionsPerEnsemble;
-  }
-
-  /** The credentials added to every session of this ensemble, in order. */
-  public List<Auth> authorizations() {
-    return authorizations;
-  }
-
-  /** SASL authentication of every session of this ensemble, or null for none. */
-  public SaslConfig sasl() {
-    return sasl;
-  }
-
-  /** TLS to the ensemble's client port, or null for plaintext. */
-  public TlsConfig tls() {
-    return tls;
-  }
-
-  /** The ACL of every node the SDK (or a Curator recipe through the lease) creates without an explicit ACL. */
-  public ACLProvider aclProvider() {
-    return aclProvider;
-  }
-
-  /** True when sessions present some identity: digest or other credentials, SASL, or a TLS client certificate. */
-  public boolean hasIdentity() {
-    return !authorizations.isEmpty() || sasl != null || (tls != null && tls.keyStore() != null);
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    if (this == o) {
-      return true;
-    }
-    if (!(o instanceof EnsembleConfig)) {
-      return false;
-    }
-    EnsembleConfig that = (EnsembleConfig) o;
-    return sessionsPerEnsemble == that.sessionsPerEnsemble
-        && connectString.equals(that.connectString)
-        && sessionTimeout.equals(that.sessionTimeout)
-        && connectionTimeout.equals(that.connectionTimeout)
-        && authorizations.equals(that.authorizations)
-        && Objects.equals(sasl, that.sasl)
-        && Objects.equals(tls, that.tls)
-        && aclProvider.equals(that.aclProvider);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(connectString, sessionTimeout, connectionTimeout, sessionsPerEnsemble, authorizations, sasl,
-        tls, aclProvider);
-  }
-
-  @Override
-  public String toString() {
-    return "EnsembleConfig{connectString=" + connectString + ", sessionTimeout=" + sessionTimeout
-        + ", connectionTimeout=" + connectionTimeout + ", sessionsPerEnsemble=" + sessionsPerEnsemble
-        + ", authorizations=" + authorizations + (sasl == null ? "" : ", sasl=" + sasl)
-        + (tls == null ? "" : ", tls=" + tls) + ", acl=" + aclProvider + "}";
-  }
-
-  /** One credential: a scheme (such as {@code digest}) and its secret bytes. Prints as {@code scheme:****}. */
-  public static final class Auth {
-    private final String scheme;
-    private final byte[] secret;
-
-    public Auth(String scheme, byte[] secret) {
-      Validation.notNull("authorization scheme", scheme);
-      if (scheme.isBlank()) {
-        throw new IllegalArgumentException("authorization scheme must not be blank");
-      }
-      Validation.notNull("authorization bytes for scheme " + scheme, secret);
-      if (scheme.equals("digest") && !validDigest(secret)) {
-        // The value is a secret: say what is wrong with it, never what it is.
-        throw new IllegalArgumentException("authorization for scheme digest must be 'user:password' with a "
-            + "non-blank user (the value is not shown)");
-      }
-      this.scheme = scheme;
-      this.secret = secret.clone();
+    private EnsembleConfig(Builder b) {
+        this.connectString = b.connectString;
+        this.sessionTimeout = b.sessionTimeout;
+        this.connectionTimeout = b.connectionTimeout;
+        this.sessionsPerEnsemble = b.sessionsPerEnsemble;
+        this.authorizations = Collections.unmodifiableList(new ArrayList<>(b.authorizations));
+        this.sasl = b.sasl;
+        this.tls = b.tls;
+        this.aclProvider = b.aclProvider;
     }
 
-    public String scheme() {
-      return scheme;
+    public static Builder builder() {
+        return new Builder();
     }
 
-    private static boolean validDigest(byte[] secret) {
-      String s = new String(secret, StandardCharsets.UTF_8);
-      int colon = s.indexOf(':');
-      return colon > 0 && !s.substring(0, colon).isBlank();
+    /** A config with defaults for everything but the connect string. */
+    public static EnsembleConfig of(String connectString) {
+        return builder().connectString(connectString).build();
     }
 
-    /** A copy of the secret bytes. */
-    public byte[] secret() {
-      return secret.clone();
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.connectString = connectString;
+        b.sessionTimeout = sessionTimeout;
+        b.connectionTimeout = connectionTimeout;
+        b.sessionsPerEnsemble = sessionsPerEnsemble;
+        b.authorizations.addAll(authorizations);
+        b.sasl = sasl;
+        b.tls = tls;
+        b.aclProvider = aclProvider;
+        return b;
+    }
+
+    /** The normalized connect string, chroot included. */
+    public String connectString() {
+        return connectString.value();
+    }
+
+    /** The servers, {@code host:port}, in the order given. */
+    public List<String> servers() {
+        return connectString.servers();
+    }
+
+    /** The chroot, or null when there is none. */
+    public String chroot() {
+        return connectString.chroot();
+    }
+
+    public Duration sessionTimeout() {
+        return sessionTimeout;
+    }
+
+    public Duration connectionTimeout() {
+        return connectionTimeout;
+    }
+
+    public int sessionsPerEnsemble() {
+        return sessionsPerEnsemble;
+    }
+
+    /** The credentials added to every session of this ensemble, in order. */
+    public List<Auth> authorizations() {
+        return authorizations;
+    }
+
+    /** SASL authentication of every session of this ensemble, or null for none. */
+    public SaslConfig sasl() {
+        return sasl;
+    }
+
+    /** TLS to the ensemble's client port, or null for plaintext. */
+    public TlsConfig tls() {
+        return tls;
+    }
+
+    /** The ACL of every node the SDK (or a Curator recipe through the lease) creates without an explicit ACL. */
+    public ACLProvider aclProvider() {
+        return aclProvider;
+    }
+
+    /** True when sessions present some identity: digest or other credentials, SASL, or a TLS client certificate. */
+    public boolean hasIdentity() {
+        return !authorizations.isEmpty() || sasl != null || (tls != null && tls.keyStore() != null);
     }
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof Auth && ((Auth) o).scheme.equals(scheme) && Arrays.equals(((Auth) o).secret, secret);
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof EnsembleConfig)) {
+            return false;
+        }
+        EnsembleConfig that = (EnsembleConfig) o;
+        return sessionsPerEnsemble == that.sessionsPerEnsemble
+                && connectString.equals(that.connectString)
+                && sessionTimeout.equals(that.sessionTimeout)
+                && connectionTimeout.equals(that.connectionTimeout)
+                && authorizations.equals(that.authorizations)
+                && Objects.equals(sasl, that.sasl)
+                && Objects.equals(tls, that.tls)
+                && aclProvider.equals(that.aclProvider);
     }
 
     @Override
     public int hashCode() {
-      return 31 * scheme.hashCode() + Arrays.hashCode(secret);
+        return Objects.hash(
+                connectString,
+                sessionTimeout,
+                connectionTimeout,
+                sessionsPerEnsemble,
+                authorizations,
+                sasl,
+                tls,
+                aclProvider);
     }
 
     @Override
     public String toString() {
-      return scheme + ":****";
-    }
-  }
-
-  /** Builds an {@link EnsembleConfig}. Each setter rejects a bad value at once, naming the setting and the value. */
-  public static final class Builder {
-    private ConnectString connectString;
-    private Duration sessionTimeout = DEFAULT_SESSION_TIMEOUT;
-    private Duration connectionTimeout = DEFAULT_CONNECTION_TIMEOUT;
-    private int sessionsPerEnsemble = DEFAULT_SESSIONS_PER_ENSEMBLE;
-    private final List<Auth> authorizations = new ArrayList<>();
-    private SaslConfig sasl;
-    private TlsConfig tls;
-    private ACLProvider aclProvider = ZkAcls.open();
-
-    private Builder() {}
-
-    /** A standard ZooKeeper connect string, {@code host:port[,host:port...][/chroot]}; every port is required. */
-    public Builder connectString(String connectString) {
-      this.connectString = ConnectString.parse("connectString", connectString);
-      return this;
+        return "EnsembleConfig{connectString=" + connectString + ", sessionTimeout=" + sessionTimeout
+                + ", connectionTimeout=" + connectionTimeout + ", sessionsPerEnsemble=" + sessionsPerEnsemble
+                + ", authorizations=" + authorizations + (sasl == null ? "" : ", sasl=" + sasl)
+                + (tls == null ? "" : ", tls=" + tls) + ", acl=" + aclProvider + "}";
     }
 
-    /** The session timeout to request; the server may clamp it (the negotiated value is reported). */
-    public Builder sessionTimeout(Duration sessionTimeout) {
-      this.sessionTimeout = Validation.positiveMillis("sessionTimeout", sessionTimeout);
-      return this;
+    /** One credential: a scheme (such as {@code digest}) and its secret bytes. Prints as {@code scheme:****}. */
+    public static final class Auth {
+        private final String scheme;
+        private final byte[] secret;
+
+        public Auth(String scheme, byte[] secret) {
+            Validation.notNull("authorization scheme", scheme);
+            if (scheme.isBlank()) {
+                throw new IllegalArgumentException("authorization scheme must not be blank");
+            }
+            Validation.notNull("authorization bytes for scheme " + scheme, secret);
+            if (scheme.equals("digest") && !validDigest(secret)) {
+                // The value is a secret: say what is wrong with it, never what it is.
+                throw new IllegalArgumentException("authorization for scheme digest must be 'user:password' with a "
+                        + "non-blank user (the value is not shown)");
+            }
+            this.scheme = scheme;
+            this.secret = secret.clone();
+        }
+
+        public String scheme() {
+            return scheme;
+        }
+
+        private static boolean validDigest(byte[] secret) {
+            String s = new String(secret, StandardCharsets.UTF_8);
+            int colon = s.indexOf(':');
+            return colon > 0 && !s.substring(0, colon).isBlank();
+        }
+
+        /** A copy of the secret bytes. */
+        public byte[] secret() {
+            return secret.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Auth && ((Auth) o).scheme.equals(scheme) && Arrays.equals(((Auth) o).secret, secret);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * scheme.hashCode() + Arrays.hashCode(secret);
+        }
+
+        @Override
+        public String toString() {
+            return scheme + ":****";
+        }
     }
 
-    /** How long to wait for a connected session, when leasing and in each operation. */
-    public Builder connectionTimeout(Duration connectionTimeout) {
-      this.connectionTimeout = Validation.positiveMillis("connectionTimeout", connectionTimeout);
-      return this;
-    }
+    /** Builds an {@link EnsembleConfig}. Each setter rejects a bad value at once, naming the setting and the value. */
+    public static final class Builder {
+        private ConnectString connectString;
+        private Duration sessionTimeout = DEFAULT_SESSION_TIMEOUT;
+        private Duration connectionTimeout = DEFAULT_CONNECTION_TIMEOUT;
+        private int sessionsPerEnsemble = DEFAULT_SESSIONS_PER_ENSEMBLE;
+        private final List<Auth> authorizations = new ArrayList<>();
+        private SaslConfig sasl;
+        private TlsConfig tls;
+        private ACLProvider aclProvider = ZkAcls.open();
 
-    /** How many long-lived sessions the pool keeps for this ensemble; leases spread over them. */
-    public Builder sessionsPerEnsemble(int sessionsPerEnsemble) {
-      this.sessionsPerEnsemble = Validation.positive("sessionsPerEnsemble", sessionsPerEnsemble);
-      return this;
-    }
+        private Builder() {}
 
-    /** Adds a credential (ZooKeeper {@code addAuthInfo}) to every session of this ensemble. */
-    public Builder authorization(String scheme, byte[] auth) {
-      this.authorizations.add(new Auth(scheme, auth));
-      return this;
-    }
+        /** A standard ZooKeeper connect string, {@code host:port[,host:port...][/chroot]}; every port is required. */
+        public Builder connectString(String connectString) {
+            this.connectString = ConnectString.parse("connectString", connectString);
+            return this;
+        }
 
-    /**
-     * Adds ZooKeeper digest credentials ({@code addauth digest user:password}) to every session. The server accepts
-     * any password: a wrong one is simply another identity, and shows as {@code NOAUTH} on nodes whose ACL names the
-     * right one.
-     */
-    public Builder digest(String user, String password) {
-      Validation.notNull("digest user", user);
-      Validation.notNull("digest password", password);
-      if (user.isBlank() || user.contains(":")) {
-        throw new IllegalArgumentException("digest user must be non-blank and without ':', was '" + user + "'");
-      }
-      return authorization("digest", (user + ":" + password).getBytes(StandardCharsets.UTF_8));
-    }
+        /** The session timeout to request; the server may clamp it (the negotiated value is reported). */
+        public Builder sessionTimeout(Duration sessionTimeout) {
+            this.sessionTimeout = Validation.positiveMillis("sessionTimeout", sessionTimeout);
+            return this;
+        }
 
-    /** SASL authentication for every session (a login module of this ensemble's own, or a named JAAS section). */
-    public Builder sasl(SaslConfig sasl) {
-      this.sasl = Validation.notNull("sasl", sasl);
-      return this;
-    }
+        /** How long to wait for a connected session, when leasing and in each operation. */
+        public Builder connectionTimeout(Duration connectionTimeout) {
+            this.connectionTimeout = Validation.positiveMillis("connectionTimeout", connectionTimeout);
+            return this;
+        }
 
-    /** TLS to the ensemble's client port (the servers' {@code secureClientPort}). */
-    public Builder tls(TlsConfig tls) {
-      this.tls = Validation.notNull("tls", tls);
-      return this;
-    }
+        /** How many long-lived sessions the pool keeps for this ensemble; leases spread over them. */
+        public Builder sessionsPerEnsemble(int sessionsPerEnsemble) {
+            this.sessionsPerEnsemble = Validation.positive("sessionsPerEnsemble", sessionsPerEnsemble);
+            return this;
+        }
 
-    /** The ACL of nodes created without an explicit one (default {@link ZkAcls#open()}). */
-    public Builder aclProvider(ACLProvider aclProvider) {
-      this.aclProvider = Validation.notNull("aclProvider", aclProvider);
-      return this;
-    }
+        /** Adds a credential (ZooKeeper {@code addAuthInfo}) to every session of this ensemble. */
+        public Builder authorization(String scheme, byte[] auth) {
+            this.authorizations.add(new Auth(scheme, auth));
+            return this;
+        }
 
-    /**
-     * @throws IllegalArgumentException when the connect string is missing, or the ACL provider grants to the creator
-     *     while the config has no identity (the server would refuse every create with {@code INVALIDACL})
-     */
-    public EnsembleConfig build() {
-      if (connectString == null) {
-        throw new IllegalArgumentException("connectString must be set");
-      }
-      EnsembleConfig config = new EnsembleConfig(this);
-      if (ZkAcls.grantsToCreator(aclProvider) && !config.hasIdentity()) {
-        throw new IllegalArgumentException("aclProvider " + aclProvider + " grants to the creating identity, but "
-            + "this ensemble has none (no digest or other authorization, no sasl, no tls key store): the server "
-            + "would refuse every create with INVALIDACL");
-      }
-      return config;
+        /**
+         * Adds ZooKeeper digest credentials ({@code addauth digest user:password}) to every session. The server accepts
+         * any password: a wrong one is simply another identity, and shows as {@code NOAUTH} on nodes whose ACL names the
+         * right one.
+         */
+        public Builder digest(String user, String password) {
+            Validation.notNull("digest user", user);
+            Validation.notNull("digest password", password);
+            if (user.isBlank() || user.contains(":")) {
+                throw new IllegalArgumentException("digest user must be non-blank and without ':', was '" + user + "'");
+            }
+            return authorization("digest", (user + ":" + password).getBytes(StandardCharsets.UTF_8));
+        }
+
+        /** SASL authentication for every session (a login module of this ensemble's own, or a named JAAS section). */
+        public Builder sasl(SaslConfig sasl) {
+            this.sasl = Validation.notNull("sasl", sasl);
+            return this;
+        }
+
+        /** TLS to the ensemble's client port (the servers' {@code secureClientPort}). */
+        public Builder tls(TlsConfig tls) {
+            this.tls = Validation.notNull("tls", tls);
+            return this;
+        }
+
+        /** The ACL of nodes created without an explicit one (default {@link ZkAcls#open()}). */
+        public Builder aclProvider(ACLProvider aclProvider) {
+            this.aclProvider = Validation.notNull("aclProvider", aclProvider);
+            return this;
+        }
+
+        /**
+         * @throws IllegalArgumentException when the connect string is missing, or the ACL provider grants to the creator
+         *     while the config has no identity (the server would refuse every create with {@code INVALIDACL})
+         */
+        public EnsembleConfig build() {
+            if (connectString == null) {
+                throw new IllegalArgumentException("connectString must be set");
+            }
+            EnsembleConfig config = new EnsembleConfig(this);
+            if (ZkAcls.grantsToCreator(aclProvider) && !config.hasIdentity()) {
+                throw new IllegalArgumentException(
+                        "aclProvider " + aclProvider + " grants to the creating identity, but "
+                                + "this ensemble has none (no digest or other authorization, no sasl, no tls key store): the server "
+                                + "would refuse every create with INVALIDACL");
+            }
+            return config;
+        }
     }
-  }
 }

@@ -29,37 +29,37 @@ import java.util.function.Consumer;
  */
 public interface EphemeralNode extends AutoCloseable {
 
-  /** The node's current path. A sequential node gets a new name after each re-creation. */
-  String path();
+    /** The node's current path. A sequential node gets a new name after each re-creation. */
+    String path();
 
-  /** The data the node has, and will be re-created with. */
-  byte[] data();
+    /** The data the node has, and will be re-created with. */
+    byte[] data();
 
-  /**
-   * Sets the node's data, for the node on the server and for every later re-creation, and returns once it is written.
-   * Concurrent calls: the last one wins, and each returns once data at least as new as its own is on the server.
-   *
-   * @throws ZkConnectionLossException (outcome unknown) when no connected session could write it within the operation
-   *     timeout: the data is kept and written as soon as a session is connected (the same one, or a new one)
-   * @throws IllegalArgumentException when {@code data} is null or over the size limit
-   * @throws IllegalStateException when the node is closed
-   */
-  void setData(byte[] data);
+    /**
+     * Sets the node's data, for the node on the server and for every later re-creation, and returns once it is written.
+     * Concurrent calls: the last one wins, and each returns once data at least as new as its own is on the server.
+     *
+     * @throws ZkConnectionLossException (outcome unknown) when no connected session could write it within the operation
+     *     timeout: the data is kept and written as soon as a session is connected (the same one, or a new one)
+     * @throws IllegalArgumentException when {@code data} is null or over the size limit
+     * @throws IllegalStateException when the node is closed
+     */
+    void setData(byte[] data);
 
-  /** True while the node is known to exist on the server under the live session. */
-  boolean isPresent();
+    /** True while the node is known to exist on the server under the live session. */
+    boolean isPresent();
 
-  /**
-   * Called with the new path whenever re-creation changes it (sequential nodes), on the pool's callback threads, in
-   * order; the listener may call back into the SDK.
-   */
-  void onPathChange(Consumer<String> listener);
+    /**
+     * Called with the new path whenever re-creation changes it (sequential nodes), on the pool's callback threads, in
+     * order; the listener may call back into the SDK.
+     */
+    void onPathChange(Consumer<String> listener);
 
-  /**
-   * Deletes the node and stops re-creating it. Idempotent. Waits for the delete up to the connection timeout; when the
-   * session is disconnected, the node is deleted once it reconnects (or goes with the session if that expires), so a
-   * closed registration never stays behind.
-   */
-  @Override
-  void close();
+    /**
+     * Deletes the node and stops re-creating it. Idempotent. Waits for the delete up to the connection timeout; when the
+     * session is disconnected, the node is deleted once it reconnects (or goes with the session if that expires), so a
+     * closed registration never stays behind.
+     */
+    @Override
+    void close();
 }

@@ -10,30 +10,30 @@ import java.time.Duration;
  */
 public interface SessionListener {
 
-  /** A session changed state. */
-  default void onStateChange(SessionEvent event) {}
+    /** A session changed state. */
+    default void onStateChange(SessionEvent event) {}
 
-  /** The server granted a different session timeout than was requested (its min/max session timeout clamped it). */
-  default void onTimeoutClamped(String ensemble, Duration requested, Duration negotiated) {}
+    /** The server granted a different session timeout than was requested (its min/max session timeout clamped it). */
+    default void onTimeoutClamped(String ensemble, Duration requested, Duration negotiated) {}
 
-  /** A new session finished its ordered recovery (ephemerals re-created, watches re-armed). */
-  default void onRecovered(RecoveryEvent event) {}
+    /** A new session finished its ordered recovery (ephemerals re-created, watches re-armed). */
+    default void onRecovered(RecoveryEvent event) {}
 
-  /**
-   * An owned ephemeral could not be re-created because a node at its path belongs to another live session. The pool
-   * does not take it over; it retries until that node goes away or the ephemeral is closed.
-   */
-  default void onEphemeralConflict(String path, long ownerSessionId) {}
+    /**
+     * An owned ephemeral could not be re-created because a node at its path belongs to another live session. The pool
+     * does not take it over; it retries until that node goes away or the ephemeral is closed.
+     */
+    default void onEphemeralConflict(String path, long ownerSessionId) {}
 
-  /**
-   * An owned ephemeral is missing on the server and could not be re-created: {@code cause} says why (its code:
-   * {@code NOAUTH} after an ACL change, {@code NONODE} when its parent keeps disappearing, {@code NODEEXISTS} for
-   * another owner's node or this pool's expired session's node that the server has not removed yet). The pool keeps
-   * trying with backoff; the ensemble's status counts it as missing until {@link #onEphemeralRestored} follows. Told
-   * once per cause.
-   */
-  default void onEphemeralMissing(String path, ZkException cause) {}
+    /**
+     * An owned ephemeral is missing on the server and could not be re-created: {@code cause} says why (its code:
+     * {@code NOAUTH} after an ACL change, {@code NONODE} when its parent keeps disappearing, {@code NODEEXISTS} for
+     * another owner's node or this pool's expired session's node that the server has not removed yet). The pool keeps
+     * trying with backoff; the ensemble's status counts it as missing until {@link #onEphemeralRestored} follows. Told
+     * once per cause.
+     */
+    default void onEphemeralMissing(String path, ZkException cause) {}
 
-  /** An owned ephemeral reported missing exists again, owned by the live session. */
-  default void onEphemeralRestored(String path) {}
+    /** An owned ephemeral reported missing exists again, owned by the live session. */
+    default void onEphemeralRestored(String path) {}
 }

@@ -5,52 +5,52 @@ import java.util.Objects;
 /** One change seen by a watch, or {@link Type#RESYNC}: state may have changed unseen, so re-read it. */
 public final class WatchEvent {
 
-  /** What happened. */
-  public enum Type {
-    /** The node at {@link #path()} was created. */
-    CREATED,
-    /** The data of the node at {@link #path()} changed. */
-    DATA_CHANGED,
-    /** The node at {@link #path()} was deleted. */
-    DELETED,
-    /** The children of the node at {@link #path()} changed. */
-    CHILDREN_CHANGED,
-    /**
-     * A new session replaced the old one: events may have been missed while no session was connected (a node
-     * created and deleted in that gap leaves no trace). The watch is already re-armed when this arrives, so a change
-     * made after it is always seen. {@link #path()} is the watched path.
-     */
-    RESYNC
-  }
+    /** What happened. */
+    public enum Type {
+        /** The node at {@link #path()} was created. */
+        CREATED,
+        /** The data of the node at {@link #path()} changed. */
+        DATA_CHANGED,
+        /** The node at {@link #path()} was deleted. */
+        DELETED,
+        /** The children of the node at {@link #path()} changed. */
+        CHILDREN_CHANGED,
+        /**
+         * A new session replaced the old one: events may have been missed while no session was connected (a node
+         * created and deleted in that gap leaves no trace). The watch is already re-armed when this arrives, so a change
+         * made after it is always seen. {@link #path()} is the watched path.
+         */
+        RESYNC
+    }
 
-  private final Type type;
-  private final String path;
+    private final Type type;
+    private final String path;
 
-  public WatchEvent(Type type, String path) {
-    this.type = Objects.requireNonNull(type, "type");
-    this.path = Objects.requireNonNull(path, "path");
-  }
+    public WatchEvent(Type type, String path) {
+        this.type = Objects.requireNonNull(type, "type");
+        this.path = Objects.requireNonNull(path, "path");
+    }
 
-  public Type type() {
-    return type;
-  }
+    public Type type() {
+        return type;
+    }
 
-  public String path() {
-    return path;
-  }
+    public String path() {
+        return path;
+    }
 
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof WatchEvent && ((WatchEvent) o).type == type && ((WatchEvent) o).path.equals(path);
-  }
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof WatchEvent && ((WatchEvent) o).type == type && ((WatchEvent) o).path.equals(path);
+    }
 
-  @Override
-  public int hashCode() {
-    return Objects.hash(type, path);
-  }
+    @Override
+    public int hashCode() {
+        return Objects.hash(type, path);
+    }
 
-  @Override
-  public String toString() {
-    return type + " " + path;
-  }
+    @Override
+    public String toString() {
+        return type + " " + path;
+    }
 }

@@ -8,9 +8,9 @@ package dev.zksdk;
  */
 public interface WatchHandle extends AutoCloseable {
 
-  /** The watched path. */
-  String path();
+    /** The watched path. */
+    String path();
 
-  @Override
-  void close();
+    @Override
+    void close();
 }

@@ -13,5 +13,5 @@ package dev.zksdk;
 @FunctionalInterface
 public interface WatchListener {
 
-  void onEvent(WatchEvent event);
+    void onEvent(WatchEvent event);
 }

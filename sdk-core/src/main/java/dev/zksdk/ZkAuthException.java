@@ -8,9 +8,9 @@ import org.apache.zookeeper.KeeperException;
  */
 public class ZkAuthException extends ZkException {
 
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  public ZkAuthException(KeeperException.Code code, String path, String message, Throwable cause) {
-    super(code, path, message, cause);
-  }
+    public ZkAuthException(KeeperException.Code code, String path, String message, Throwable cause) {
+        super(code, path, message, cause);
+    }
 }

@@ -5,9 +5,9 @@ import org.apache.zookeeper.KeeperException;
 /** Application result {@code BADVERSION}: the node's version differs from the expected one. Never retried. */
 public class ZkBadVersionException extends ZkException {
 
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  public ZkBadVersionException(String path, String message, Throwable cause) {
-    super(KeeperException.Code.BADVERSION, path, message, cause);
-  }
+    public ZkBadVersionException(String path, String message, Throwable cause) {
+        super(KeeperException.Code.BADVERSION, path, message, cause);
+    }
 }

@@ -11,18 +11,18 @@ import org.apache.zookeeper.KeeperException;
  */
 public class ZkConnectionLossException extends ZkException {
 
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  private final boolean outcomeUnknown;
+    private final boolean outcomeUnknown;
 
-  public ZkConnectionLossException(
-      KeeperException.Code code, String path, String message, boolean outcomeUnknown, Throwable cause) {
-    super(code, path, message, cause);
-    this.outcomeUnknown = outcomeUnknown;
-  }
+    public ZkConnectionLossException(
+            KeeperException.Code code, String path, String message, boolean outcomeUnknown, Throwable cause) {
+        super(code, path, message, cause);
+        this.outcomeUnknown = outcomeUnknown;
+    }
 
-  /** True when a write may or may not have been applied by the server. */
-  public boolean outcomeUnknown() {
-    return outcomeUnknown;
-  }
+    /** True when a write may or may not have been applied by the server. */
+    public boolean outcomeUnknown() {
+        return outcomeUnknown;
+    }
 }

@@ -15,50 +15,50 @@ import org.apache.zookeeper.KeeperException;
  */
 public class ZkException extends RuntimeException {
 
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  private final KeeperException.Code code;
-  private final String path;
+    private final KeeperException.Code code;
+    private final String path;
 
-  public ZkException(KeeperException.Code code, String path, String message) {
-    this(code, path, message, null);
-  }
-
-  public ZkException(KeeperException.Code code, String path, String message, Throwable cause) {
-    super(message, cause);
-    this.code = Objects.requireNonNull(code, "code");
-    this.path = path;
-  }
-
-  /** The ZooKeeper result code of the failure. */
-  public KeeperException.Code code() {
-    return code;
-  }
-
-  /** The path of the failed operation, or null when the operation had none. */
-  public String path() {
-    return path;
-  }
-
-  /**
-   * Maps a ZooKeeper result code to the most specific zk-sdk exception type. Connection loss and session expiry are
-   * not built here: the operation pipeline decides those, because only it knows whether a write was sent.
-   */
-  public static ZkException of(KeeperException.Code code, String path, String message, Throwable cause) {
-    switch (code) {
-      case NONODE:
-        return new ZkNoNodeException(path, message, cause);
-      case NODEEXISTS:
-        return new ZkNodeExistsException(path, message, cause);
-      case BADVERSION:
-        return new ZkBadVersionException(path, message, cause);
-      case NOTEMPTY:
-        return new ZkNotEmptyException(path, message, cause);
-      case NOAUTH:
-      case AUTHFAILED:
-        return new ZkAuthException(code, path, message, cause);
-      default:
-        return new ZkException(code, path, message, cause);
+    public ZkException(KeeperException.Code code, String path, String message) {
+        this(code, path, message, null);
     }
-  }
+
+    public ZkException(KeeperException.Code code, String path, String message, Throwable cause) {
+        super(message, cause);
+        this.code = Objects.requireNonNull(code, "code");
+        this.path = path;
+    }
+
+    /** The ZooKeeper result code of the failure. */
+    public KeeperException.Code code() {
+        return code;
+    }
+
+    /** The path of the failed operation, or null when the operation had none. */
+    public String path() {
+        return path;
+    }
+
+    /**
+     * Maps a ZooKeeper result code to the most specific zk-sdk exception type. Connection loss and session expiry are
+     * not built here: the operation pipeline decides those, because only it knows whether a write was sent.
+     */
+    public static ZkException of(KeeperException.Code code, String path, String message, Throwable cause) {
+        switch (code) {
+            case NONODE:
+                return new ZkNoNodeException(path, message, cause);
+            case NODEEXISTS:
+                return new ZkNodeExistsException(path, message, cause);
+            case BADVERSION:
+                return new ZkBadVersionException(path, message, cause);
+            case NOTEMPTY:
+                return new ZkNotEmptyException(path, message, cause);
+            case NOAUTH:
+            case AUTHFAILED:
+                return new ZkAuthException(code, path, message, cause);
+            default:
+                return new ZkException(code, path, message, cause);
+        }
+    }
 }

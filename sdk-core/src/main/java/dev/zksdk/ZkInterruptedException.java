@@ -8,9 +8,9 @@ import org.apache.zookeeper.KeeperException;
  */
 public class ZkInterruptedException extends ZkException {
 
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  public ZkInterruptedException(String path, String message, Throwable cause) {
-    super(KeeperException.Code.OPERATIONTIMEOUT, path, message, cause);
-  }
+    public ZkInterruptedException(String path, String message, Throwable cause) {
+        super(KeeperException.Code.OPERATIONTIMEOUT, path, message, cause);
+    }
 }

@@ -1,6 +1,5 @@
 package dev.zksdk;
 
-import org.apache.zookeeper.data.ACL;
 import dev.zksdk.cache.CacheConfig;
 import dev.zksdk.cache.ZkCache;
 import dev.zksdk.cache.ZkTreeCache;
@@ -10,6 +9,7 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.Op;
 import org.apache.zookeeper.OpResult;
+import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Stat;
 
 /**
@@ -66,165 +66,164 @@ import org.apache.zookeeper.data.Stat;
  */
 public interface ZkLease extends AutoCloseable {
 
-  /** The node's data. @throws ZkNoNodeException when there is no node at {@code path} */
-  byte[] getData(String path);
+    /** The node's data. @throws ZkNoNodeException when there is no node at {@code path} */
+    byte[] getData(String path);
 
-  /** The node's stat, or null when there is no node at {@code path}. */
-  Stat exists(String path);
+    /** The node's stat, or null when there is no node at {@code path}. */
+    Stat exists(String path);
 
-  /** The names of the node's children, in no particular order. @throws ZkNoNodeException when absent */
-  List<String> getChildren(String path);
+    /** The names of the node's children, in no particular order. @throws ZkNoNodeException when absent */
+    List<String> getChildren(String path);
 
-  /**
-   * Creates a node and returns its actual path (for sequential modes, with the counter). Parents must exist.
-   *
-   * <p>Sequential creates are protected as Curator's protected mode does: the node's name carries a
-   * {@code _c_<uuid>-} prefix so that a create retried after connection loss finds its own node instead of making a
-   * second one. An ephemeral create is session-bound: if the session expires before the create is confirmed it throws
-   * {@link ZkSessionExpiredException}. For lasting registrations use {@link #ephemeral(String, byte[])}.
-   *
-   * <p>The node gets the ensemble's ACL ({@link EnsembleConfig#aclProvider()}).
-   *
-   * @throws ZkNodeExistsException when a node exists at a non-sequential {@code path}
-   * @throws ZkNoNodeException when the parent does not exist
-   * @throws ZkAuthException ({@code NOAUTH}) when the parent's ACL does not let this session's identity create
-   */
-  String create(String path, byte[] data, CreateMode mode);
+    /**
+     * Creates a node and returns its actual path (for sequential modes, with the counter). Parents must exist.
+     *
+     * <p>Sequential creates are protected as Curator's protected mode does: the node's name carries a
+     * {@code _c_<uuid>-} prefix so that a create retried after connection loss finds its own node instead of making a
+     * second one. An ephemeral create is session-bound: if the session expires before the create is confirmed it throws
+     * {@link ZkSessionExpiredException}. For lasting registrations use {@link #ephemeral(String, byte[])}.
+     *
+     * <p>The node gets the ensemble's ACL ({@link EnsembleConfig#aclProvider()}).
+     *
+     * @throws ZkNodeExistsException when a node exists at a non-sequential {@code path}
+     * @throws ZkNoNodeException when the parent does not exist
+     * @throws ZkAuthException ({@code NOAUTH}) when the parent's ACL does not let this session's identity create
+     */
+    String create(String path, byte[] data, CreateMode mode);
 
-  /**
-   * As {@link #create(String, byte[], CreateMode)}, with this ACL instead of the ensemble's.
-   *
-   * @throws IllegalArgumentException when {@code acl} is null or empty
-   * @throws ZkException with code {@code INVALIDACL} when the server refuses the ACL (for example a creator ACL on a
-   *     session without an identity)
-   */
-  String create(String path, byte[] data, CreateMode mode, List<ACL> acl);
+    /**
+     * As {@link #create(String, byte[], CreateMode)}, with this ACL instead of the ensemble's.
+     *
+     * @throws IllegalArgumentException when {@code acl} is null or empty
+     * @throws ZkException with code {@code INVALIDACL} when the server refuses the ACL (for example a creator ACL on a
+     *     session without an identity)
+     */
+    String create(String path, byte[] data, CreateMode mode, List<ACL> acl);
 
-  /** Sets the node's data if its version is {@code version} (-1: any) and returns its new stat. */
-  Stat setData(String path, byte[] data, int version);
+    /** Sets the node's data if its version is {@code version} (-1: any) and returns its new stat. */
+    Stat setData(String path, byte[] data, int version);
 
-  /** Deletes the node if its version is {@code version} (-1: any). */
-  void delete(String path, int version);
+    /** Deletes the node if its version is {@code version} (-1: any). */
+    void delete(String path, int version);
 
-  /** Waits until the server this lease's session is connected to has caught up with the leader for {@code path}. */
-  void sync(String path);
+    /** Waits until the server this lease's session is connected to has caught up with the leader for {@code path}. */
+    void sync(String path);
 
-  /**
-   * Runs the operations atomically. After a connection loss in flight it is sent again only when the server's state
-   * proves it was not applied (one of its operations provably did not happen: the multi is atomic); otherwise its
-   * outcome is unknown ({@link ZkConnectionLossException#outcomeUnknown()}). When an operation fails, the exception
-   * carries that operation's code and path.
-   */
-  List<OpResult> multi(List<Op> ops);
+    /**
+     * Runs the operations atomically. After a connection loss in flight it is sent again only when the server's state
+     * proves it was not applied (one of its operations provably did not happen: the multi is atomic); otherwise its
+     * outcome is unknown ({@link ZkConnectionLossException#outcomeUnknown()}). When an operation fails, the exception
+     * carries that operation's code and path.
+     */
+    List<OpResult> multi(List<Op> ops);
 
-  CompletableFuture<byte[]> getDataAsync(String path);
+    CompletableFuture<byte[]> getDataAsync(String path);
 
-  CompletableFuture<Stat> existsAsync(String path);
+    CompletableFuture<Stat> existsAsync(String path);
 
-  CompletableFuture<List<String>> getChildrenAsync(String path);
+    CompletableFuture<List<String>> getChildrenAsync(String path);
 
-  CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode);
+    CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode);
 
-  CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode,
-      List<ACL> acl);
+    CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode, List<ACL> acl);
 
-  CompletableFuture<Stat> setDataAsync(String path, byte[] data, int version);
+    CompletableFuture<Stat> setDataAsync(String path, byte[] data, int version);
 
-  CompletableFuture<Void> deleteAsync(String path, int version);
+    CompletableFuture<Void> deleteAsync(String path, int version);
 
-  CompletableFuture<Void> syncAsync(String path);
+    CompletableFuture<Void> syncAsync(String path);
 
-  CompletableFuture<List<OpResult>> multiAsync(List<Op> ops);
+    CompletableFuture<List<OpResult>> multiAsync(List<Op> ops);
 
-  /**
-   * Creates an ephemeral node (and any missing parents, as container nodes; persistent ones on servers without
-   * containers) that the pool keeps alive across session expiry until the returned handle is closed: after a new
-   * session it is re-created with its latest data. Returns once the node exists on the server, created by this call.
-   * The node is a plain {@link CreateMode#EPHEMERAL}; use {@link #ephemeral(String, byte[], CreateMode)} for a
-   * sequential one. See {@link EphemeralNode} for who owns what.
-   *
-   * @throws ZkNodeExistsException when this pool already has a live {@link EphemeralNode} for {@code path}, or a node
-   *     this call did not create is there (another client's, or one made with {@link #create} or {@link #curator()})
-   * @throws ZkUnavailableException when the node could not be confirmed within the connection timeout plus the
-   *     session timeout (nothing is left behind: a create that lands later is undone)
-   */
-  EphemeralNode ephemeral(String path, byte[] data);
+    /**
+     * Creates an ephemeral node (and any missing parents, as container nodes; persistent ones on servers without
+     * containers) that the pool keeps alive across session expiry until the returned handle is closed: after a new
+     * session it is re-created with its latest data. Returns once the node exists on the server, created by this call.
+     * The node is a plain {@link CreateMode#EPHEMERAL}; use {@link #ephemeral(String, byte[], CreateMode)} for a
+     * sequential one. See {@link EphemeralNode} for who owns what.
+     *
+     * @throws ZkNodeExistsException when this pool already has a live {@link EphemeralNode} for {@code path}, or a node
+     *     this call did not create is there (another client's, or one made with {@link #create} or {@link #curator()})
+     * @throws ZkUnavailableException when the node could not be confirmed within the connection timeout plus the
+     *     session timeout (nothing is left behind: a create that lands later is undone)
+     */
+    EphemeralNode ephemeral(String path, byte[] data);
 
-  /** As {@link #ephemeral(String, byte[])} with an explicit mode: {@code EPHEMERAL} or {@code EPHEMERAL_SEQUENTIAL}. */
-  EphemeralNode ephemeral(String path, byte[] data, CreateMode mode);
+    /** As {@link #ephemeral(String, byte[])} with an explicit mode: {@code EPHEMERAL} or {@code EPHEMERAL_SEQUENTIAL}. */
+    EphemeralNode ephemeral(String path, byte[] data, CreateMode mode);
 
-  /**
-   * Watches one node: its creation, data changes and deletion. The watch is persistent (re-armed after every event
-   * and after a new session); after a new session the listener gets {@link WatchEvent.Type#RESYNC}.
-   *
-   * <p>The listener runs on the pool's callback threads, never on ZooKeeper's: one event at a time, in order, and it
-   * may call any SDK method. A listener that blocks delays only its own events; when 10,000 are queued for it, they
-   * are replaced by one {@link WatchEvent.Type#RESYNC} (re-read), counted as an overflow.
-   *
-   * <p>Returns once the watch is armed on the server.
-   *
-   * @throws ZkUnavailableException when it cannot be armed (no connected session) within the connection timeout plus
-   *     the session timeout
-   */
-  WatchHandle watch(String path, WatchListener listener);
+    /**
+     * Watches one node: its creation, data changes and deletion. The watch is persistent (re-armed after every event
+     * and after a new session); after a new session the listener gets {@link WatchEvent.Type#RESYNC}.
+     *
+     * <p>The listener runs on the pool's callback threads, never on ZooKeeper's: one event at a time, in order, and it
+     * may call any SDK method. A listener that blocks delays only its own events; when 10,000 are queued for it, they
+     * are replaced by one {@link WatchEvent.Type#RESYNC} (re-read), counted as an overflow.
+     *
+     * <p>Returns once the watch is armed on the server.
+     *
+     * @throws ZkUnavailableException when it cannot be armed (no connected session) within the connection timeout plus
+     *     the session timeout
+     */
+    WatchHandle watch(String path, WatchListener listener);
 
-  /** Watches a subtree recursively: creation, data change and deletion of {@code path} and every node below it. */
-  WatchHandle watchTree(String path, WatchListener listener);
+    /** Watches a subtree recursively: creation, data change and deletion of {@code path} and every node below it. */
+    WatchHandle watchTree(String path, WatchListener listener);
 
-  /** Watches a node's list of children ({@link WatchEvent.Type#CHILDREN_CHANGED}) as well as the node itself. */
-  WatchHandle watchChildren(String path, WatchListener listener);
+    /** Watches a node's list of children ({@link WatchEvent.Type#CHILDREN_CHANGED}) as well as the node itself. */
+    WatchHandle watchChildren(String path, WatchListener listener);
 
-  /**
-   * A cache of the node at {@code path} with {@link CacheConfig#defaults()}; see {@link #cache(String, CacheConfig)}.
-   */
-  default ZkCache cache(String path) {
-    return cache(path, CacheConfig.defaults());
-  }
+    /**
+     * A cache of the node at {@code path} with {@link CacheConfig#defaults()}; see {@link #cache(String, CacheConfig)}.
+     */
+    default ZkCache cache(String path) {
+        return cache(path, CacheConfig.defaults());
+    }
 
-  /**
-   * A read cache of the node at {@code path} (which need not exist yet), kept current by a persistent watch on this
-   * lease's session; {@link ZkCache} states exactly how current a served value is. Its loads see every write this pool
-   * completed before the cache was made, as a lease's reads do. Returns once the watch is armed on the server. The cache reads through this session's pipeline and lives until it is closed or the pool closes, even
-   * after this lease is closed.
-   *
-   * @throws IllegalArgumentException when {@code path} is invalid or {@code config} is null
-   * @throws ZkUnavailableException when the watch cannot be armed (no connected session) within the connection
-   *     timeout plus the session timeout
-   */
-  ZkCache cache(String path, CacheConfig config);
+    /**
+     * A read cache of the node at {@code path} (which need not exist yet), kept current by a persistent watch on this
+     * lease's session; {@link ZkCache} states exactly how current a served value is. Its loads see every write this pool
+     * completed before the cache was made, as a lease's reads do. Returns once the watch is armed on the server. The cache reads through this session's pipeline and lives until it is closed or the pool closes, even
+     * after this lease is closed.
+     *
+     * @throws IllegalArgumentException when {@code path} is invalid or {@code config} is null
+     * @throws ZkUnavailableException when the watch cannot be armed (no connected session) within the connection
+     *     timeout plus the session timeout
+     */
+    ZkCache cache(String path, CacheConfig config);
 
-  /**
-   * A cache of the subtree at {@code path} with {@link CacheConfig#defaults()}; see
-   * {@link #treeCache(String, CacheConfig)}.
-   */
-  default ZkTreeCache treeCache(String path) {
-    return treeCache(path, CacheConfig.defaults());
-  }
+    /**
+     * A cache of the subtree at {@code path} with {@link CacheConfig#defaults()}; see
+     * {@link #treeCache(String, CacheConfig)}.
+     */
+    default ZkTreeCache treeCache(String path) {
+        return treeCache(path, CacheConfig.defaults());
+    }
 
-  /**
-   * A read cache of the node at {@code path} and every node below it, data and children lists, kept current by one
-   * persistent recursive watch; otherwise as {@link #cache(String, CacheConfig)}. Nodes are loaded when first read,
-   * not all at once, and {@link CacheConfig#maximumSize()} bounds how many are kept.
-   *
-   * @throws IllegalArgumentException when {@code path} is invalid or {@code config} is null
-   * @throws ZkUnavailableException when the watch cannot be armed within the connection timeout plus the session
-   *     timeout
-   */
-  ZkTreeCache treeCache(String path, CacheConfig config);
+    /**
+     * A read cache of the node at {@code path} and every node below it, data and children lists, kept current by one
+     * persistent recursive watch; otherwise as {@link #cache(String, CacheConfig)}. Nodes are loaded when first read,
+     * not all at once, and {@link CacheConfig#maximumSize()} bounds how many are kept.
+     *
+     * @throws IllegalArgumentException when {@code path} is invalid or {@code config} is null
+     * @throws ZkUnavailableException when the watch cannot be armed within the connection timeout plus the session
+     *     timeout
+     */
+    ZkTreeCache treeCache(String path, CacheConfig config);
 
-  /** The id of this lease's current session, waiting for a connected session up to the connection timeout. */
-  long sessionId();
+    /** The id of this lease's current session, waiting for a connected session up to the connection timeout. */
+    long sessionId();
 
-  /**
-   * The shared Curator client behind this lease's session: every Curator recipe works on it. It belongs to the pool:
-   * its {@code close()} throws {@link UnsupportedOperationException}, and it stays usable until the pool closes. On
-   * its ZooKeeper handle, what would change the session for every lease is refused the same way: {@code close()},
-   * {@code register(Watcher)} (the default watcher drives the pool's recovery) and {@code updateServerList} (use
-   * {@link ZkSessionPool#updateConnectString}).
-   */
-  CuratorFramework curator();
+    /**
+     * The shared Curator client behind this lease's session: every Curator recipe works on it. It belongs to the pool:
+     * its {@code close()} throws {@link UnsupportedOperationException}, and it stays usable until the pool closes. On
+     * its ZooKeeper handle, what would change the session for every lease is refused the same way: {@code close()},
+     * {@code register(Watcher)} (the default watcher drives the pool's recovery) and {@code updateServerList} (use
+     * {@link ZkSessionPool#updateConnectString}).
+     */
+    CuratorFramework curator();
 
-  /** Releases the lease. Idempotent. The session stays open for other leases. */
-  @Override
-  void close();
+    /** Releases the lease. Idempotent. The session stays open for other leases. */
+    @Override
+    void close();
 }

@@ -5,9 +5,9 @@ import org.apache.zookeeper.KeeperException;
 /** Application result {@code NODEEXISTS}: a node already exists at the path. Never retried. */
 public class ZkNodeExistsException extends ZkException {
 
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  public ZkNodeExistsException(String path, String message, Throwable cause) {
-    super(KeeperException.Code.NODEEXISTS, path, message, cause);
-  }
+    public ZkNodeExistsException(String path, String message, Throwable cause) {
+        super(KeeperException.Code.NODEEXISTS, path, message, cause);
+    }
 }

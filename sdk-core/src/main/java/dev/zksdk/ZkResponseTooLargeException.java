@@ -12,24 +12,24 @@ import org.apache.zookeeper.KeeperException;
  */
 public class ZkResponseTooLargeException extends ZkException {
 
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  private final long responseBytes;
-  private final int limitBytes;
+    private final long responseBytes;
+    private final int limitBytes;
 
-  public ZkResponseTooLargeException(String path, String message, long responseBytes, int limitBytes) {
-    super(KeeperException.Code.MARSHALLINGERROR, path, message);
-    this.responseBytes = responseBytes;
-    this.limitBytes = limitBytes;
-  }
+    public ZkResponseTooLargeException(String path, String message, long responseBytes, int limitBytes) {
+        super(KeeperException.Code.MARSHALLINGERROR, path, message);
+        this.responseBytes = responseBytes;
+        this.limitBytes = limitBytes;
+    }
 
-  /** The size of the answer in bytes, or a lower bound of it (see the message); -1 when not known. */
-  public long responseBytes() {
-    return responseBytes;
-  }
+    /** The size of the answer in bytes, or a lower bound of it (see the message); -1 when not known. */
+    public long responseBytes() {
+        return responseBytes;
+    }
 
-  /** The client's limit, {@code jute.maxbuffer}. */
-  public int limitBytes() {
-    return limitBytes;
-  }
+    /** The client's limit, {@code jute.maxbuffer}. */
+    public int limitBytes() {
+        return limitBytes;
+    }
 }

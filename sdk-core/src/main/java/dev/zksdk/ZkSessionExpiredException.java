@@ -9,9 +9,9 @@ import org.apache.zookeeper.KeeperException;
  */
 public class ZkSessionExpiredException extends ZkException {
 
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  public ZkSessionExpiredException(String path, String message, Throwable cause) {
-    super(KeeperException.Code.SESSIONEXPIRED, path, message, cause);
-  }
+    public ZkSessionExpiredException(String path, String message, Throwable cause) {
+        super(KeeperException.Code.SESSIONEXPIRED, path, message, cause);
+    }
 }

@@ -1,16 +1,16 @@
 package dev.zksdk;
 
+import dev.zksdk.hosts.HostsConfig;
+import dev.zksdk.internal.Validation;
+import dev.zksdk.internal.pool.RealSessionPool;
 import dev.zksdk.metrics.EnsembleStatus;
 import dev.zksdk.metrics.MetricsTrackerFactory;
 import dev.zksdk.security.SaslConfig;
 import dev.zksdk.security.TlsConfig;
-import org.apache.curator.framework.api.ACLProvider;
-import dev.zksdk.hosts.HostsConfig;
-import dev.zksdk.internal.pool.RealSessionPool;
-import dev.zksdk.internal.Validation;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.curator.framework.api.ACLProvider;
 
 /**
  * A shared pool of long-lived ZooKeeper sessions: one per process (or per Spring context). Leases are free: they open
@@ -32,307 +32,306 @@ import java.util.List;
  */
 public final class ZkSessionPool implements AutoCloseable {
 
-  private final RealSessionPool pool;
+    private final RealSessionPool pool;
 
-  private ZkSessionPool(RealSessionPool pool) {
-    this.pool = pool;
-  }
-
-  public static Builder builder() {
-    return new Builder();
-  }
-
-  /**
-   * A lease on the default ensemble (the builder's connect string).
-   *
-   * @throws ZkUnavailableException when no session connected within the connection timeout
-   * @throws IllegalStateException after {@link #close()}
-   */
-  public ZkLease lease() {
-    return pool.lease(pool.defaultEnsemble());
-  }
-
-  /**
-   * A lease on the given ensemble; sessions are shared with every other lease of an equal config.
-   *
-   * @throws ZkUnavailableException when no session connected within the connection timeout
-   * @throws IllegalStateException after {@link #close()}
-   */
-  public ZkLease lease(EnsembleConfig ensemble) {
-    return pool.lease(Validation.notNull("ensemble", ensemble));
-  }
-
-  /** A snapshot of sessions, leases and connections per server. */
-  public PoolStats stats() {
-    return pool.stats();
-  }
-
-  /** The default ensemble's config. */
-  public EnsembleConfig defaultEnsemble() {
-    return pool.defaultEnsemble();
-  }
-
-  /** Adds a listener for session changes of every ensemble. */
-  public void addListener(SessionListener listener) {
-    pool.addListener(Validation.notNull("listener", listener));
-  }
-
-  public void removeListener(SessionListener listener) {
-    pool.removeListener(listener);
-  }
-
-  /**
-   * The timeout the server granted to the default ensemble's first session, or null when it has never connected.
-   * It differs from the requested one when the server's min/max session timeout clamped it.
-   */
-  public Duration negotiatedSessionTimeout() {
-    return pool.negotiatedSessionTimeout(pool.defaultEnsemble());
-  }
-
-  /**
-   * A snapshot of every ensemble leased so far (sorted by connect string): each session's state, id, negotiated
-   * timeout and server, and the circuit breaker's state. For health checks; it holds no credentials. An ensemble
-   * that was never leased has no sessions yet and is not listed.
-   */
-  public List<EnsembleStatus> ensembles() {
-    return pool.ensembleStatus();
-  }
-
-  /**
-   * Changes the default ensemble's server list while the pool runs, for example after a configuration refresh or a
-   * host migration; see {@link #updateConnectString(EnsembleConfig, String)} for the contract.
-   *
-   * @throws IllegalArgumentException when {@code connectString} is invalid or has another chroot; nothing changes
-   * @throws IllegalStateException after {@link #close()}
-   */
-  public void updateConnectString(String connectString) {
-    pool.updateConnectString(pool.defaultEnsemble(), connectString);
-  }
-
-  /**
-   * Changes the server list of an ensemble of this pool (the default one, or one it has leased) while the pool runs,
-   * without restarting it and without expiring any session. Configuration systems (a refreshed property, a DNS or host
-   * migration) call this; Spring Boot alone has no property refresh, so an application wires it to whatever refreshes
-   * its configuration.
-   *
-   * <ul>
-   *   <li><b>Validated first.</b> {@code connectString} is checked as the builder's {@code connectString} is; its
-   *       chroot must be the ensemble's (another would change what every path means); at least one of its servers
-   *       must have a positive weight in the pool's {@link HostsConfig}. On any failure an
-   *       {@link IllegalArgumentException} names the setting {@code connectString} and the value, and nothing
-   *       changes. A string equal to the current one changes nothing.</li>
-   *   <li><b>Sessions keep their ids.</b> Each live session's handle gets ZooKeeper's {@code updateServerList}: only
-   *       the share that must move does, within its session (a connection loss, not an expiry). Every session on a
-   *       removed server moves; towards an added server each session moves with the probability that gives the new
-   *       weights their share (a session on one of three equally weighted servers, after a fourth is added, moves
-   *       with probability 1/4). A moving session is placed by the pool's host selection: weights (per
-   *       {@code host:port}, {@link HostsConfig#DEFAULT_WEIGHT} for a server without one), quarantine and the
-   *       per-server connection budget apply, so a session whose targets are all at their budget stays where it is
-   *       until a slot frees.</li>
-   *   <li><b>Later sessions use the new list.</b> A session that replaces an expired one, and a session that had not
-   *       started yet, connects only to servers of the new list.</li>
-   *   <li><b>Leases keep working.</b> Operations in flight while a session moves see a connection loss and are
-   *       retried by the {@link OperationPolicy} like any other; watches and owned ephemerals stay with their
-   *       session.</li>
-   *   <li><b>The ensemble keeps its identity.</b> It is still keyed by the {@code EnsembleConfig} it was built or
-   *       leased with: that config (with the old connect string) still leases it. {@link #ensembles()} and the
-   *       metrics' {@code ensemble} tag keep showing the original connect string, so series do not break;
-   *       {@link PoolStats#connectionsPerServer()}, each session's server and the per-server connection metrics
-   *       show where sessions actually are; {@link #currentConnectString(EnsembleConfig)} shows the list in
-   *       use.</li>
-   *   <li><b>With {@code followEnsembleChanges}</b> (dynamic reconfiguration), the latest change wins: this call
-   *       replaces the list whatever membership the sessions followed before, and a membership the pool had already
-   *       read does not undo it (say, when a session reconnects); a later reconfiguration, with a configuration
-   *       version newer than every one the pool had read at this call, replaces it in turn.</li>
-   * </ul>
-   *
-   * <p>Logs one INFO line per applied change, naming the old and the new servers. Thread-safe; does not block on
-   * the network.
-   *
-   * @throws IllegalArgumentException when {@code ensemble} is null or neither the default ensemble nor one this
-   *     pool has leased (naming it), or {@code connectString} is invalid as above; nothing changes
-   * @throws IllegalStateException after {@link #close()}
-   */
-  public void updateConnectString(EnsembleConfig ensemble, String connectString) {
-    pool.updateConnectString(Validation.notNull("ensemble", ensemble), connectString);
-  }
-
-  /**
-   * The default ensemble's connect string in use now; see {@link #currentConnectString(EnsembleConfig)}.
-   */
-  public String currentConnectString() {
-    return pool.currentConnectString(pool.defaultEnsemble());
-  }
-
-  /**
-   * The connect string (normalized, with chroot) that an ensemble's sessions use now: its config's, replaced by each
-   * {@link #updateConnectString(EnsembleConfig, String)} and, with {@code followEnsembleChanges}, by each
-   * membership change the sessions followed. Sessions made from now on connect to its servers.
-   *
-   * @throws IllegalArgumentException when {@code ensemble} is null or neither the default ensemble nor one this
-   *     pool has leased
-   */
-  public String currentConnectString(EnsembleConfig ensemble) {
-    return pool.currentConnectString(Validation.notNull("ensemble", ensemble));
-  }
-
-  /**
-   * Deletes every ephemeral the pool owns now, so that a registration disappears at once (observers see it deleted)
-   * rather than when its session ends; every {@link EphemeralNode} of the pool is closed and no longer re-created.
-   * All deletes are sent at once; waits for them up to the connection timeout. A node that cannot be deleted (no
-   * connection) goes when its session ends or expires. Sessions, leases and watches stay open. {@link #close()} does
-   * this first; a graceful shutdown may call it earlier, to deregister before it stops serving.
-   */
-  public void closeEphemerals() {
-    pool.closeEphemerals();
-  }
-
-  /**
-   * Closes the pool: first deletes every owned ephemeral ({@link #closeEphemerals()}), then closes every session and
-   * stops the pool's threads, and removes the pool's meters. Idempotent.
-   */
-  @Override
-  public void close() {
-    pool.close();
-  }
-
-  @Override
-  public String toString() {
-    return "ZkSessionPool{" + pool + "}";
-  }
-
-  /**
-   * Builds a {@link ZkSessionPool}. The ensemble settings make the default ensemble; setters reject bad values at once,
-   * naming the setting and the value.
-   */
-  public static final class Builder {
-    private final EnsembleConfig.Builder ensemble = EnsembleConfig.builder();
-    private boolean connectStringSet;
-    private OperationPolicy operationPolicy = OperationPolicy.defaults();
-    private HostsConfig hosts = HostsConfig.defaults();
-    private boolean followEnsembleChanges = true;
-    private final List<SessionListener> listeners = new ArrayList<>();
-    private String name = "zksdk";
-    private MetricsTrackerFactory metricsTrackerFactory =
-        MetricsTrackerFactory.NONE;
-
-    private Builder() {}
-
-    public Builder connectString(String connectString) {
-      ensemble.connectString(connectString);
-      connectStringSet = true;
-      return this;
+    private ZkSessionPool(RealSessionPool pool) {
+        this.pool = pool;
     }
 
-    public Builder sessionTimeout(Duration sessionTimeout) {
-      ensemble.sessionTimeout(sessionTimeout);
-      return this;
-    }
-
-    public Builder connectionTimeout(Duration connectionTimeout) {
-      ensemble.connectionTimeout(connectionTimeout);
-      return this;
-    }
-
-    public Builder sessionsPerEnsemble(int sessionsPerEnsemble) {
-      ensemble.sessionsPerEnsemble(sessionsPerEnsemble);
-      return this;
-    }
-
-    public Builder authorization(String scheme, byte[] auth) {
-      ensemble.authorization(scheme, auth);
-      return this;
-    }
-
-    /** Digest credentials for every session of the default ensemble; see {@link EnsembleConfig.Builder#digest}. */
-    public Builder digest(String user, String password) {
-      ensemble.digest(user, password);
-      return this;
-    }
-
-    /** SASL for the default ensemble; see {@link dev.zksdk.security.SaslConfig}. */
-    public Builder sasl(SaslConfig sasl) {
-      ensemble.sasl(sasl);
-      return this;
-    }
-
-    /** TLS to the default ensemble's client port; see {@link dev.zksdk.security.TlsConfig}. */
-    public Builder tls(TlsConfig tls) {
-      ensemble.tls(tls);
-      return this;
+    public static Builder builder() {
+        return new Builder();
     }
 
     /**
-     * The ACL of nodes the default ensemble's leases create without an explicit one, Curator recipes included
-     * (default {@link dev.zksdk.security.ZkAcls#open()}); for example {@link dev.zksdk.security.ZkAcls#creatorAll()}
-     * with digest credentials.
+     * A lease on the default ensemble (the builder's connect string).
+     *
+     * @throws ZkUnavailableException when no session connected within the connection timeout
+     * @throws IllegalStateException after {@link #close()}
      */
-    public Builder aclProvider(ACLProvider aclProvider) {
-      ensemble.aclProvider(aclProvider);
-      return this;
-    }
-
-    /** Retry, circuit breaker and in-flight limits for every ensemble of the pool. */
-    public Builder operationPolicy(OperationPolicy operationPolicy) {
-      this.operationPolicy = Validation.notNull("operationPolicy", operationPolicy);
-      return this;
+    public ZkLease lease() {
+        return pool.lease(pool.defaultEnsemble());
     }
 
     /**
-     * How servers are chosen: weights, the per-server connection budget (process-wide: all pools of the JVM share
-     * it, since the server counts connections per client IP), quarantine of failing servers, jittered reconnects
-     * and the new-session rate limit.
+     * A lease on the given ensemble; sessions are shared with every other lease of an equal config.
+     *
+     * @throws ZkUnavailableException when no session connected within the connection timeout
+     * @throws IllegalStateException after {@link #close()}
      */
-    public Builder hosts(HostsConfig hosts) {
-      this.hosts = Validation.notNull("hosts", hosts);
-      return this;
+    public ZkLease lease(EnsembleConfig ensemble) {
+        return pool.lease(Validation.notNull("ensemble", ensemble));
+    }
+
+    /** A snapshot of sessions, leases and connections per server. */
+    public PoolStats stats() {
+        return pool.stats();
+    }
+
+    /** The default ensemble's config. */
+    public EnsembleConfig defaultEnsemble() {
+        return pool.defaultEnsemble();
+    }
+
+    /** Adds a listener for session changes of every ensemble. */
+    public void addListener(SessionListener listener) {
+        pool.addListener(Validation.notNull("listener", listener));
+    }
+
+    public void removeListener(SessionListener listener) {
+        pool.removeListener(listener);
     }
 
     /**
-     * Whether sessions follow the ensemble's own membership ({@code /zookeeper/config}, dynamic reconfiguration):
-     * when members are added or removed, each session's server list is updated with ZooKeeper's
-     * {@code updateServerList} semantics, so only the share of sessions that must move does. Default true. Turn it
-     * off when the servers' configured client addresses are not the ones clients must use (NAT, proxies): the
-     * tracked list is built from the servers' own configuration.
+     * The timeout the server granted to the default ensemble's first session, or null when it has never connected.
+     * It differs from the requested one when the server's min/max session timeout clamped it.
      */
-    public Builder followEnsembleChanges(boolean follow) {
-      this.followEnsembleChanges = follow;
-      return this;
-    }
-
-    public Builder listener(SessionListener listener) {
-      listeners.add(Validation.notNull("listener", listener));
-      return this;
-    }
-
-    /** The pool's name, used in thread names and logs. */
-    public Builder name(String name) {
-      Validation.notNull("name", name);
-      if (name.isBlank() || !name.matches("[A-Za-z0-9._-]+")) {
-        throw new IllegalArgumentException("name must be letters, digits, '.', '_' or '-', was '" + name + "'");
-      }
-      this.name = name;
-      return this;
+    public Duration negotiatedSessionTimeout() {
+        return pool.negotiatedSessionTimeout(pool.defaultEnsemble());
     }
 
     /**
-     * Where the pool records its metrics, for example
-     * {@code new dev.zksdk.metrics.micrometer.MicrometerMetricsTrackerFactory(meterRegistry)}. Default: none.
+     * A snapshot of every ensemble leased so far (sorted by connect string): each session's state, id, negotiated
+     * timeout and server, and the circuit breaker's state. For health checks; it holds no credentials. An ensemble
+     * that was never leased has no sessions yet and is not listed.
      */
-    public Builder metricsTrackerFactory(MetricsTrackerFactory factory) {
-      this.metricsTrackerFactory = Validation.notNull("metricsTrackerFactory", factory);
-      return this;
+    public List<EnsembleStatus> ensembles() {
+        return pool.ensembleStatus();
     }
 
-    /** Validates and builds the pool; opens nothing. */
-    public ZkSessionPool build() {
-      if (!connectStringSet) {
-        throw new IllegalArgumentException("connectString must be set");
-      }
-      RealSessionPool real = new RealSessionPool(name, ensemble.build(), operationPolicy, hosts,
-          followEnsembleChanges, listeners);
-      real.attachMetrics(metricsTrackerFactory);
-      return new ZkSessionPool(real);
+    /**
+     * Changes the default ensemble's server list while the pool runs, for example after a configuration refresh or a
+     * host migration; see {@link #updateConnectString(EnsembleConfig, String)} for the contract.
+     *
+     * @throws IllegalArgumentException when {@code connectString} is invalid or has another chroot; nothing changes
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public void updateConnectString(String connectString) {
+        pool.updateConnectString(pool.defaultEnsemble(), connectString);
     }
-  }
+
+    /**
+     * Changes the server list of an ensemble of this pool (the default one, or one it has leased) while the pool runs,
+     * without restarting it and without expiring any session. Configuration systems (a refreshed property, a DNS or host
+     * migration) call this; Spring Boot alone has no property refresh, so an application wires it to whatever refreshes
+     * its configuration.
+     *
+     * <ul>
+     *   <li><b>Validated first.</b> {@code connectString} is checked as the builder's {@code connectString} is; its
+     *       chroot must be the ensemble's (another would change what every path means); at least one of its servers
+     *       must have a positive weight in the pool's {@link HostsConfig}. On any failure an
+     *       {@link IllegalArgumentException} names the setting {@code connectString} and the value, and nothing
+     *       changes. A string equal to the current one changes nothing.</li>
+     *   <li><b>Sessions keep their ids.</b> Each live session's handle gets ZooKeeper's {@code updateServerList}: only
+     *       the share that must move does, within its session (a connection loss, not an expiry). Every session on a
+     *       removed server moves; towards an added server each session moves with the probability that gives the new
+     *       weights their share (a session on one of three equally weighted servers, after a fourth is added, moves
+     *       with probability 1/4). A moving session is placed by the pool's host selection: weights (per
+     *       {@code host:port}, {@link HostsConfig#DEFAULT_WEIGHT} for a server without one), quarantine and the
+     *       per-server connection budget apply, so a session whose targets are all at their budget stays where it is
+     *       until a slot frees.</li>
+     *   <li><b>Later sessions use the new list.</b> A session that replaces an expired one, and a session that had not
+     *       started yet, connects only to servers of the new list.</li>
+     *   <li><b>Leases keep working.</b> Operations in flight while a session moves see a connection loss and are
+     *       retried by the {@link OperationPolicy} like any other; watches and owned ephemerals stay with their
+     *       session.</li>
+     *   <li><b>The ensemble keeps its identity.</b> It is still keyed by the {@code EnsembleConfig} it was built or
+     *       leased with: that config (with the old connect string) still leases it. {@link #ensembles()} and the
+     *       metrics' {@code ensemble} tag keep showing the original connect string, so series do not break;
+     *       {@link PoolStats#connectionsPerServer()}, each session's server and the per-server connection metrics
+     *       show where sessions actually are; {@link #currentConnectString(EnsembleConfig)} shows the list in
+     *       use.</li>
+     *   <li><b>With {@code followEnsembleChanges}</b> (dynamic reconfiguration), the latest change wins: this call
+     *       replaces the list whatever membership the sessions followed before, and a membership the pool had already
+     *       read does not undo it (say, when a session reconnects); a later reconfiguration, with a configuration
+     *       version newer than every one the pool had read at this call, replaces it in turn.</li>
+     * </ul>
+     *
+     * <p>Logs one INFO line per applied change, naming the old and the new servers. Thread-safe; does not block on
+     * the network.
+     *
+     * @throws IllegalArgumentException when {@code ensemble} is null or neither the default ensemble nor one this
+     *     pool has leased (naming it), or {@code connectString} is invalid as above; nothing changes
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public void updateConnectString(EnsembleConfig ensemble, String connectString) {
+        pool.updateConnectString(Validation.notNull("ensemble", ensemble), connectString);
+    }
+
+    /**
+     * The default ensemble's connect string in use now; see {@link #currentConnectString(EnsembleConfig)}.
+     */
+    public String currentConnectString() {
+        return pool.currentConnectString(pool.defaultEnsemble());
+    }
+
+    /**
+     * The connect string (normalized, with chroot) that an ensemble's sessions use now: its config's, replaced by each
+     * {@link #updateConnectString(EnsembleConfig, String)} and, with {@code followEnsembleChanges}, by each
+     * membership change the sessions followed. Sessions made from now on connect to its servers.
+     *
+     * @throws IllegalArgumentException when {@code ensemble} is null or neither the default ensemble nor one this
+     *     pool has leased
+     */
+    public String currentConnectString(EnsembleConfig ensemble) {
+        return pool.currentConnectString(Validation.notNull("ensemble", ensemble));
+    }
+
+    /**
+     * Deletes every ephemeral the pool owns now, so that a registration disappears at once (observers see it deleted)
+     * rather than when its session ends; every {@link EphemeralNode} of the pool is closed and no longer re-created.
+     * All deletes are sent at once; waits for them up to the connection timeout. A node that cannot be deleted (no
+     * connection) goes when its session ends or expires. Sessions, leases and watches stay open. {@link #close()} does
+     * this first; a graceful shutdown may call it earlier, to deregister before it stops serving.
+     */
+    public void closeEphemerals() {
+        pool.closeEphemerals();
+    }
+
+    /**
+     * Closes the pool: first deletes every owned ephemeral ({@link #closeEphemerals()}), then closes every session and
+     * stops the pool's threads, and removes the pool's meters. Idempotent.
+     */
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    @Override
+    public String toString() {
+        return "ZkSessionPool{" + pool + "}";
+    }
+
+    /**
+     * Builds a {@link ZkSessionPool}. The ensemble settings make the default ensemble; setters reject bad values at once,
+     * naming the setting and the value.
+     */
+    public static final class Builder {
+        private final EnsembleConfig.Builder ensemble = EnsembleConfig.builder();
+        private boolean connectStringSet;
+        private OperationPolicy operationPolicy = OperationPolicy.defaults();
+        private HostsConfig hosts = HostsConfig.defaults();
+        private boolean followEnsembleChanges = true;
+        private final List<SessionListener> listeners = new ArrayList<>();
+        private String name = "zksdk";
+        private MetricsTrackerFactory metricsTrackerFactory = MetricsTrackerFactory.NONE;
+
+        private Builder() {}
+
+        public Builder connectString(String connectString) {
+            ensemble.connectString(connectString);
+            connectStringSet = true;
+            return this;
+        }
+
+        public Builder sessionTimeout(Duration sessionTimeout) {
+            ensemble.sessionTimeout(sessionTimeout);
+            return this;
+        }
+
+        public Builder connectionTimeout(Duration connectionTimeout) {
+            ensemble.connectionTimeout(connectionTimeout);
+            return this;
+        }
+
+        public Builder sessionsPerEnsemble(int sessionsPerEnsemble) {
+            ensemble.sessionsPerEnsemble(sessionsPerEnsemble);
+            return this;
+        }
+
+        public Builder authorization(String scheme, byte[] auth) {
+            ensemble.authorization(scheme, auth);
+            return this;
+        }
+
+        /** Digest credentials for every session of the default ensemble; see {@link EnsembleConfig.Builder#digest}. */
+        public Builder digest(String user, String password) {
+            ensemble.digest(user, password);
+            return this;
+        }
+
+        /** SASL for the default ensemble; see {@link dev.zksdk.security.SaslConfig}. */
+        public Builder sasl(SaslConfig sasl) {
+            ensemble.sasl(sasl);
+            return this;
+        }
+
+        /** TLS to the default ensemble's client port; see {@link dev.zksdk.security.TlsConfig}. */
+        public Builder tls(TlsConfig tls) {
+            ensemble.tls(tls);
+            return this;
+        }
+
+        /**
+         * The ACL of nodes the default ensemble's leases create without an explicit one, Curator recipes included
+         * (default {@link dev.zksdk.security.ZkAcls#open()}); for example {@link dev.zksdk.security.ZkAcls#creatorAll()}
+         * with digest credentials.
+         */
+        public Builder aclProvider(ACLProvider aclProvider) {
+            ensemble.aclProvider(aclProvider);
+            return this;
+        }
+
+        /** Retry, circuit breaker and in-flight limits for every ensemble of the pool. */
+        public Builder operationPolicy(OperationPolicy operationPolicy) {
+            this.operationPolicy = Validation.notNull("operationPolicy", operationPolicy);
+            return this;
+        }
+
+        /**
+         * How servers are chosen: weights, the per-server connection budget (process-wide: all pools of the JVM share
+         * it, since the server counts connections per client IP), quarantine of failing servers, jittered reconnects
+         * and the new-session rate limit.
+         */
+        public Builder hosts(HostsConfig hosts) {
+            this.hosts = Validation.notNull("hosts", hosts);
+            return this;
+        }
+
+        /**
+         * Whether sessions follow the ensemble's own membership ({@code /zookeeper/config}, dynamic reconfiguration):
+         * when members are added or removed, each session's server list is updated with ZooKeeper's
+         * {@code updateServerList} semantics, so only the share of sessions that must move does. Default true. Turn it
+         * off when the servers' configured client addresses are not the ones clients must use (NAT, proxies): the
+         * tracked list is built from the servers' own configuration.
+         */
+        public Builder followEnsembleChanges(boolean follow) {
+            this.followEnsembleChanges = follow;
+            return this;
+        }
+
+        public Builder listener(SessionListener listener) {
+            listeners.add(Validation.notNull("listener", listener));
+            return this;
+        }
+
+        /** The pool's name, used in thread names and logs. */
+        public Builder name(String name) {
+            Validation.notNull("name", name);
+            if (name.isBlank() || !name.matches("[A-Za-z0-9._-]+")) {
+                throw new IllegalArgumentException("name must be letters, digits, '.', '_' or '-', was '" + name + "'");
+            }
+            this.name = name;
+            return this;
+        }
+
+        /**
+         * Where the pool records its metrics, for example
+         * {@code new dev.zksdk.metrics.micrometer.MicrometerMetricsTrackerFactory(meterRegistry)}. Default: none.
+         */
+        public Builder metricsTrackerFactory(MetricsTrackerFactory factory) {
+            this.metricsTrackerFactory = Validation.notNull("metricsTrackerFactory", factory);
+            return this;
+        }
+
+        /** Validates and builds the pool; opens nothing. */
+        public ZkSessionPool build() {
+            if (!connectStringSet) {
+                throw new IllegalArgumentException("connectString must be set");
+            }
+            RealSessionPool real = new RealSessionPool(
+                    name, ensemble.build(), operationPolicy, hosts, followEnsembleChanges, listeners);
+            real.attachMetrics(metricsTrackerFactory);
+            return new ZkSessionPool(real);
+        }
+    }
 }

@@ -11,9 +11,9 @@ import org.apache.zookeeper.KeeperException;
  */
 public class ZkUnavailableException extends ZkException {
 
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  public ZkUnavailableException(String path, String message, Throwable cause) {
-    super(KeeperException.Code.CONNECTIONLOSS, path, message, cause);
-  }
+    public ZkUnavailableException(String path, String message, Throwable cause) {
+        super(KeeperException.Code.CONNECTIONLOSS, path, message, cause);
+    }
 }

@@ -23,65 +23,70 @@ import org.junit.jupiter.api.Test;
  */
 class CloseEphemeralsIT {
 
-  @Test
-  void ownedEphemeralsAreDeletedAtOnceWhileTheSessionLivesOn() throws Exception {
-    Recorder events = new Recorder();
-    try (TestingServer server = InProcessEnsembles.startServer();
-        RawZooKeeper observer = RawZooKeeper.connect(server.getConnectString(), Duration.ofSeconds(30));
-        ZkSessionPool pool = ZkSessionPool.builder().connectString(server.getConnectString())
-            .sessionTimeout(Duration.ofSeconds(20))
-            .listener(events)
-            .build();
-        ZkLease lease = pool.lease()) {
-      EphemeralNode a = lease.ephemeral("/services/api/a", new byte[] {1});
-      EphemeralNode b = lease.ephemeral("/services/api/b", new byte[] {2});
-      CountDownLatch deleted = new CountDownLatch(2);
-      for (String path : List.of(a.path(), b.path())) {
-        assertThat(observer.zk().exists(path, event -> {
-          if (event.getType() == EventType.NodeDeleted) {
-            deleted.countDown();
-          }
-        })).isNotNull();
-      }
-      long session = lease.sessionId();
+    @Test
+    void ownedEphemeralsAreDeletedAtOnceWhileTheSessionLivesOn() throws Exception {
+        Recorder events = new Recorder();
+        try (TestingServer server = InProcessEnsembles.startServer();
+                RawZooKeeper observer = RawZooKeeper.connect(server.getConnectString(), Duration.ofSeconds(30));
+                ZkSessionPool pool = ZkSessionPool.builder()
+                        .connectString(server.getConnectString())
+                        .sessionTimeout(Duration.ofSeconds(20))
+                        .listener(events)
+                        .build();
+                ZkLease lease = pool.lease()) {
+            EphemeralNode a = lease.ephemeral("/services/api/a", new byte[] {1});
+            EphemeralNode b = lease.ephemeral("/services/api/b", new byte[] {2});
+            CountDownLatch deleted = new CountDownLatch(2);
+            for (String path : List.of(a.path(), b.path())) {
+                assertThat(observer.zk().exists(path, event -> {
+                            if (event.getType() == EventType.NodeDeleted) {
+                                deleted.countDown();
+                            }
+                        }))
+                        .isNotNull();
+            }
+            long session = lease.sessionId();
 
-      pool.closeEphemerals();
+            pool.closeEphemerals();
 
-      // Deleted by the time the call returns: far sooner than the 20 s session timeout.
-      assertThat(observer.zk().exists(a.path(), false)).isNull();
-      assertThat(observer.zk().exists(b.path(), false)).isNull();
-      assertThat(deleted.await(5, TimeUnit.SECONDS)).isTrue();
-      assertThat(a.isPresent()).isFalse();
-      assertThat(lease.sessionId()).isEqualTo(session);
-      assertThat(pool.stats().openSessions()).isEqualTo(1);
-      assertThat(pool.ensembles().get(0).ownedEphemerals()).isZero();
+            // Deleted by the time the call returns: far sooner than the 20 s session timeout.
+            assertThat(observer.zk().exists(a.path(), false)).isNull();
+            assertThat(observer.zk().exists(b.path(), false)).isNull();
+            assertThat(deleted.await(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(a.isPresent()).isFalse();
+            assertThat(lease.sessionId()).isEqualTo(session);
+            assertThat(pool.stats().openSessions()).isEqualTo(1);
+            assertThat(pool.ensembles().get(0).ownedEphemerals()).isZero();
 
-      // A new session's recovery must not bring a closed ephemeral back.
-      ZooKeeper zk = lease.curator().getZookeeperClient().getZooKeeper();
-      ForcedExpiry.expireSession(server.getConnectString(), zk.getSessionId(), zk.getSessionPasswd());
-      await().atMost(Duration.ofSeconds(30)).until(() -> !events.recoveries().isEmpty());
-      assertThat(events.recoveries().get(0).ephemeralsRecreated()).isZero();
-      assertThat(observer.zk().exists(a.path(), false)).isNull();
-      assertThat(observer.zk().exists(b.path(), false)).isNull();
+            // A new session's recovery must not bring a closed ephemeral back.
+            ZooKeeper zk = lease.curator().getZookeeperClient().getZooKeeper();
+            ForcedExpiry.expireSession(server.getConnectString(), zk.getSessionId(), zk.getSessionPasswd());
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> !events.recoveries().isEmpty());
+            assertThat(events.recoveries().get(0).ephemeralsRecreated()).isZero();
+            assertThat(observer.zk().exists(a.path(), false)).isNull();
+            assertThat(observer.zk().exists(b.path(), false)).isNull();
 
-      // The pool still registers new ones.
-      EphemeralNode c = lease.ephemeral("/services/api/c", new byte[] {3});
-      assertThat(observer.zk().exists(c.path(), false)).isNotNull();
+            // The pool still registers new ones.
+            EphemeralNode c = lease.ephemeral("/services/api/c", new byte[] {3});
+            assertThat(observer.zk().exists(c.path(), false)).isNotNull();
+        }
     }
-  }
 
-  @Test
-  void closeEphemeralsWithNothingOwnedOrBeforeAnyLeaseReturnsAtOnce() {
-    try (TestingServer server = InProcessEnsembles.startServer();
-        ZkSessionPool pool = ZkSessionPool.builder().connectString(server.getConnectString()).build()) {
-      pool.closeEphemerals();
-      assertThat(pool.ensembles()).isEmpty();
-      try (ZkLease lease = pool.lease()) {
-        pool.closeEphemerals();
-        assertThat(lease.exists("/")).isNotNull();
-      }
-    } catch (Exception e) {
-      throw new AssertionError(e);
+    @Test
+    void closeEphemeralsWithNothingOwnedOrBeforeAnyLeaseReturnsAtOnce() {
+        try (TestingServer server = InProcessEnsembles.startServer();
+                ZkSessionPool pool = ZkSessionPool.builder()
+                        .connectString(server.getConnectString())
+                        .build()) {
+            pool.closeEphemerals();
+            assertThat(pool.ensembles()).isEmpty();
+            try (ZkLease lease = pool.lease()) {
+                pool.closeEphemerals();
+                assertThat(lease.exists("/")).isNotNull();
+            }
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
-  }
 }

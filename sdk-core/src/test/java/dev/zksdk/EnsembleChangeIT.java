@@ -6,141 +6,168 @@ import static org.awaitility.Awaitility.await;
 import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.ServerProcess;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.admin.ZooKeeperAdmin;
 import org.junit.jupiter.api.Test;
 
 /** Dynamic reconfiguration: sessions follow the ensemble's membership, moving only the share that must move. */
 class EnsembleChangeIT {
 
-  @Test
-  void removingAMemberMovesItsSessionsAndAddingItBackTakesAShare() throws Exception {
-    int sessions = 24;
-    try (ProcessEnsemble ensemble = ProcessEnsemble.builder().size(3).reconfigEnabled(true)
-        .jvmOption("-Dzookeeper.skipACL=yes").start();
-        ZkSessionPool pool = ZkSessionPool.builder().connectString(ensemble.connectString())
-            .sessionTimeout(Duration.ofSeconds(10)).sessionsPerEnsemble(sessions)
-            .hosts(HostsConfig.builder().sessionCreationRate(100).build())
-            .build()) {
-      List<ZkLease> leases = new ArrayList<>();
-      List<Long> ids = new ArrayList<>();
-      for (int i = 0; i < sessions; i++) {
-        ZkLease lease = pool.lease();
-        leases.add(lease);
-        ids.add(lease.sessionId());
-      }
-      // A follower leaves: membership changes without an election.
-      ServerProcess leader = ensemble.leader();
-      ServerProcess third = ensemble.servers().stream().filter(s -> s != leader).reduce((a, b) -> b).orElseThrow();
-      List<Integer> staying = new ArrayList<>();
-      for (ServerProcess s : ensemble.servers()) {
-        if (s != third) {
-          staying.add(s.id());
+    @Test
+    void removingAMemberMovesItsSessionsAndAddingItBackTakesAShare() throws Exception {
+        int sessions = 24;
+        try (ProcessEnsemble ensemble = ProcessEnsemble.builder()
+                        .size(3)
+                        .reconfigEnabled(true)
+                        .jvmOption("-Dzookeeper.skipACL=yes")
+                        .start();
+                ZkSessionPool pool = ZkSessionPool.builder()
+                        .connectString(ensemble.connectString())
+                        .sessionTimeout(Duration.ofSeconds(10))
+                        .sessionsPerEnsemble(sessions)
+                        .hosts(HostsConfig.builder().sessionCreationRate(100).build())
+                        .build()) {
+            List<ZkLease> leases = new ArrayList<>();
+            List<Long> ids = new ArrayList<>();
+            for (int i = 0; i < sessions; i++) {
+                ZkLease lease = pool.lease();
+                leases.add(lease);
+                ids.add(lease.sessionId());
+            }
+            // A follower leaves: membership changes without an election.
+            ServerProcess leader = ensemble.leader();
+            ServerProcess third = ensemble.servers().stream()
+                    .filter(s -> s != leader)
+                    .reduce((a, b) -> b)
+                    .orElseThrow();
+            List<Integer> staying = new ArrayList<>();
+            for (ServerProcess s : ensemble.servers()) {
+                if (s != third) {
+                    staying.add(s.id());
+                }
+            }
+            String stayingConnect = ensemble.connectString(
+                    staying.stream().mapToInt(Integer::intValue).toArray());
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> pool.stats().connectionsPerServer().values().stream()
+                                    .mapToInt(Integer::intValue)
+                                    .sum()
+                            == sessions);
+            assertThat(pool.stats().connectionsPerServer().getOrDefault(third.address(), 0))
+                    .isPositive();
+
+            String spec = membershipLine(ensemble, third);
+            reconfig(stayingConnect, null, String.valueOf(third.id()));
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                Map<String, Integer> now = pool.stats().connectionsPerServer();
+                return !now.containsKey(third.address())
+                        && now.values().stream().mapToInt(Integer::intValue).sum() == sessions;
+            });
+            // Only the removed member's sessions had to move, and they moved within their sessions.
+            for (int i = 0; i < sessions; i++) {
+                assertThat(leases.get(i).exists("/")).isNotNull();
+                assertThat(leases.get(i).sessionId()).isEqualTo(ids.get(i));
+            }
+
+            reconfig(stayingConnect, spec, null);
+            // Adding a member moves a fair share (about a third) of the sessions onto it, not all and not none.
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> pool.stats().connectionsPerServer().getOrDefault(third.address(), 0) > 0);
+            int onThird = pool.stats().connectionsPerServer().getOrDefault(third.address(), 0);
+            assertThat(onThird).isBetween(1, sessions - 1);
+            assertThat(pool.stats().sessionsOpened()).isEqualTo(sessions);
+            leases.forEach(ZkLease::close);
         }
-      }
-      String stayingConnect = ensemble.connectString(staying.stream().mapToInt(Integer::intValue).toArray());
-      await().atMost(Duration.ofSeconds(30)).until(() ->
-          pool.stats().connectionsPerServer().values().stream().mapToInt(Integer::intValue).sum() == sessions);
-      assertThat(pool.stats().connectionsPerServer().getOrDefault(third.address(), 0)).isPositive();
-
-      String spec = membershipLine(ensemble, third);
-      reconfig(stayingConnect, null, String.valueOf(third.id()));
-      await().atMost(Duration.ofSeconds(60)).until(() -> {
-        Map<String, Integer> now = pool.stats().connectionsPerServer();
-        return !now.containsKey(third.address()) && now.values().stream().mapToInt(Integer::intValue).sum() == sessions;
-      });
-      // Only the removed member's sessions had to move, and they moved within their sessions.
-      for (int i = 0; i < sessions; i++) {
-        assertThat(leases.get(i).exists("/")).isNotNull();
-        assertThat(leases.get(i).sessionId()).isEqualTo(ids.get(i));
-      }
-
-      reconfig(stayingConnect, spec, null);
-      // Adding a member moves a fair share (about a third) of the sessions onto it, not all and not none.
-      await().atMost(Duration.ofSeconds(60)).until(() ->
-          pool.stats().connectionsPerServer().getOrDefault(third.address(), 0) > 0);
-      int onThird = pool.stats().connectionsPerServer().getOrDefault(third.address(), 0);
-      assertThat(onThird).isBetween(1, sessions - 1);
-      assertThat(pool.stats().sessionsOpened()).isEqualTo(sessions);
-      leases.forEach(ZkLease::close);
     }
-  }
 
-  @Test
-  void removingTheLeaderMovesItsSessionsWithoutExpiringAny() throws Exception {
-    int sessions = 12;
-    try (ProcessEnsemble ensemble = ProcessEnsemble.builder().size(3).reconfigEnabled(true)
-        .jvmOption("-Dzookeeper.skipACL=yes").start();
-        ZkSessionPool pool = ZkSessionPool.builder().connectString(ensemble.connectString())
-            .sessionTimeout(Duration.ofSeconds(10)).sessionsPerEnsemble(sessions)
-            .hosts(HostsConfig.builder().sessionCreationRate(100).build())
-            .build()) {
-      List<ZkLease> leases = new ArrayList<>();
-      List<Long> ids = new ArrayList<>();
-      for (int i = 0; i < sessions; i++) {
-        ZkLease lease = pool.lease();
-        leases.add(lease);
-        ids.add(lease.sessionId());
-      }
-      ServerProcess leader = ensemble.leader();
-      List<Integer> staying = new ArrayList<>();
-      for (ServerProcess s : ensemble.servers()) {
-        if (s != leader) {
-          staying.add(s.id());
+    @Test
+    void removingTheLeaderMovesItsSessionsWithoutExpiringAny() throws Exception {
+        int sessions = 12;
+        try (ProcessEnsemble ensemble = ProcessEnsemble.builder()
+                        .size(3)
+                        .reconfigEnabled(true)
+                        .jvmOption("-Dzookeeper.skipACL=yes")
+                        .start();
+                ZkSessionPool pool = ZkSessionPool.builder()
+                        .connectString(ensemble.connectString())
+                        .sessionTimeout(Duration.ofSeconds(10))
+                        .sessionsPerEnsemble(sessions)
+                        .hosts(HostsConfig.builder().sessionCreationRate(100).build())
+                        .build()) {
+            List<ZkLease> leases = new ArrayList<>();
+            List<Long> ids = new ArrayList<>();
+            for (int i = 0; i < sessions; i++) {
+                ZkLease lease = pool.lease();
+                leases.add(lease);
+                ids.add(lease.sessionId());
+            }
+            ServerProcess leader = ensemble.leader();
+            List<Integer> staying = new ArrayList<>();
+            for (ServerProcess s : ensemble.servers()) {
+                if (s != leader) {
+                    staying.add(s.id());
+                }
+            }
+            reconfig(
+                    ensemble.connectString(
+                            staying.stream().mapToInt(Integer::intValue).toArray()),
+                    null,
+                    String.valueOf(leader.id()));
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+                Map<String, Integer> now = pool.stats().connectionsPerServer();
+                return !now.containsKey(leader.address())
+                        && now.values().stream().mapToInt(Integer::intValue).sum() == sessions;
+            });
+            for (int i = 0; i < sessions; i++) {
+                assertThat(leases.get(i).exists("/")).isNotNull();
+                assertThat(leases.get(i).sessionId()).as("session %d", i).isEqualTo(ids.get(i));
+            }
+            assertThat(pool.stats().sessionsOpened()).isEqualTo(sessions);
+            leases.forEach(ZkLease::close);
         }
-      }
-      reconfig(ensemble.connectString(staying.stream().mapToInt(Integer::intValue).toArray()), null,
-          String.valueOf(leader.id()));
-      await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
-        Map<String, Integer> now = pool.stats().connectionsPerServer();
-        return !now.containsKey(leader.address()) && now.values().stream().mapToInt(Integer::intValue).sum() == sessions;
-      });
-      for (int i = 0; i < sessions; i++) {
-        assertThat(leases.get(i).exists("/")).isNotNull();
-        assertThat(leases.get(i).sessionId()).as("session %d", i).isEqualTo(ids.get(i));
-      }
-      assertThat(pool.stats().sessionsOpened()).isEqualTo(sessions);
-      leases.forEach(ZkLease::close);
     }
-  }
 
-  private static String membershipLine(ProcessEnsemble ensemble, ServerProcess server) throws Exception {
-    String config = server.fourLetter("conf");
-    for (String line : config.split("\n")) {
-      if (line.startsWith("server." + server.id() + "=")) {
-        return line.trim();
-      }
+    private static String membershipLine(ProcessEnsemble ensemble, ServerProcess server) throws Exception {
+        String config = server.fourLetter("conf");
+        for (String line : config.split("\n")) {
+            if (line.startsWith("server." + server.id() + "=")) {
+                return line.trim();
+            }
+        }
+        throw new AssertionError("no membership line for server " + server.id() + " in: " + config);
     }
-    throw new AssertionError("no membership line for server " + server.id() + " in: " + config);
-  }
 
-  private static void reconfig(String connect, String joining, String leaving) throws Exception {
-    CountDownLatch connected = new CountDownLatch(1);
-    ZooKeeperAdmin admin = new ZooKeeperAdmin(connect, 10_000, e -> {
-      if (e.getState() == org.apache.zookeeper.Watcher.Event.KeeperState.SyncConnected) {
-        connected.countDown();
-      }
-    });
-    try {
-      assertThat(connected.await(20, TimeUnit.SECONDS)).isTrue();
-      try {
-        admin.reconfigure(joining, leaving, null, -1, null);
-      } catch (org.apache.zookeeper.KeeperException.ConnectionLossException e) {
-        // Removing the leader makes it step down, which can cut the connection before the answer arrives; the
-        // reconfiguration itself commits. Confirm it from the members' config.
-        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
-          String config = new String(admin.getConfig(false, null), java.nio.charset.StandardCharsets.UTF_8);
-          return leaving == null ? config.contains(joining.substring(0, joining.indexOf('=')))
-              : !config.contains("server." + leaving + "=");
+    private static void reconfig(String connect, String joining, String leaving) throws Exception {
+        CountDownLatch connected = new CountDownLatch(1);
+        ZooKeeperAdmin admin = new ZooKeeperAdmin(connect, 10_000, e -> {
+            if (e.getState() == Watcher.Event.KeeperState.SyncConnected) {
+                connected.countDown();
+            }
         });
-      }
-    } finally {
-      admin.close();
+        try {
+            assertThat(connected.await(20, TimeUnit.SECONDS)).isTrue();
+            try {
+                admin.reconfigure(joining, leaving, null, -1, null);
+            } catch (KeeperException.ConnectionLossException e) {
+                // Removing the leader makes it step down, which can cut the connection before the answer arrives; the
+                // reconfiguration itself commits. Confirm it from the members' config.
+                await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+                    String config = new String(admin.getConfig(false, null), StandardCharsets.UTF_8);
+                    return leaving == null
+                            ? config.contains(joining.substring(0, joining.indexOf('=')))
+                            : !config.contains("server." + leaving + "=");
+                });
+            }
+        } finally {
+            admin.close();
+        }
     }
-  }
 }

@@ -25,108 +25,115 @@ import org.junit.jupiter.api.Test;
  */
 class HungConnectionAttemptIT {
 
-  static final Duration SESSION_TIMEOUT = Duration.ofSeconds(6);
-  static final byte[] DATA = "member".getBytes(StandardCharsets.UTF_8);
+    static final Duration SESSION_TIMEOUT = Duration.ofSeconds(6);
+    static final byte[] DATA = "member".getBytes(StandardCharsets.UTF_8);
 
-  TestingServer server;
-  ZkProxy proxy;
-  RawZooKeeper observer;
-  ZkSessionPool pool;
-  final Recorder events = new Recorder();
+    TestingServer server;
+    ZkProxy proxy;
+    RawZooKeeper observer;
+    ZkSessionPool pool;
+    final Recorder events = new Recorder();
 
-  @BeforeEach
-  void start() {
-    server = InProcessEnsembles.startServer();
-    proxy = ZkProxy.to(server.getConnectString());
-    observer = RawZooKeeper.connect(server.getConnectString(), Duration.ofSeconds(30));
-    pool = ZkSessionPool.builder()
-        .name("hung-attempt")
-        .connectString(proxy.connectString())
-        .sessionTimeout(SESSION_TIMEOUT)
-        .connectionTimeout(Duration.ofSeconds(20))
-        .listener(events)
-        .build();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    pool.close();
-    observer.close();
-    proxy.close();
-    server.close();
-  }
-
-  @Test
-  void anAttemptThatIsNeverAnsweredIsAbandonedInTimeToKeepTheSession() throws Exception {
-    long sessionId;
-    try (ZkLease lease = pool.lease()) {
-      sessionId = lease.sessionId();
-      lease.ephemeral("/hung/member", DATA);
+    @BeforeEach
+    void start() {
+        server = InProcessEnsembles.startServer();
+        proxy = ZkProxy.to(server.getConnectString());
+        observer = RawZooKeeper.connect(server.getConnectString(), Duration.ofSeconds(30));
+        pool = ZkSessionPool.builder()
+                .name("hung-attempt")
+                .connectString(proxy.connectString())
+                .sessionTimeout(SESSION_TIMEOUT)
+                .connectionTimeout(Duration.ofSeconds(20))
+                .listener(events)
+                .build();
     }
-    assertThat(pool.negotiatedSessionTimeout()).isEqualTo(SESSION_TIMEOUT);
-    events.clear();
 
-    proxy.blackholeNextConnections(1);
-    proxy.closeAllConnections();
-
-    // Reconnected within the session: the hung attempt was given up after a third of the session timeout (2 s), not
-    // all of it (after which the server has expired the session, as the ephemeral's deletion would show).
-    await().atMost(Duration.ofSeconds(30)).until(() ->
-        events.saw(e -> e.state() == SessionState.RECONNECTED || e.state() == SessionState.LOST));
-    assertThat(proxy.blackholedConnections()).as("the reconnection attempt that hung").isEqualTo(1);
-    assertThat(events.sessionEvents()).noneMatch(e -> e.state() == SessionState.LOST || e.newSession());
-    assertThat(events.sessionEvents())
-        .anyMatch(e -> e.state() == SessionState.RECONNECTED && e.sessionIdAfter() == sessionId);
-    try (ZkLease lease = pool.lease()) {
-      assertThat(lease.sessionId()).isEqualTo(sessionId);
+    @AfterEach
+    void stop() throws Exception {
+        pool.close();
+        observer.close();
+        proxy.close();
+        server.close();
     }
-    Stat stat = observer.zk().exists("/hung/member", false);
-    assertThat(stat).isNotNull();
-    assertThat(stat.getEphemeralOwner()).isEqualTo(sessionId);
-    assertThat(pool.stats().sessionsOpened()).isEqualTo(1);
-  }
 
-  /**
-   * With a long session timeout a third of it is still a long time without a connection: 8 s of a 24 s session here.
-   * {@link HostsConfig.Builder#connectAttemptTimeout} bounds the attempt itself, so the hung one is given up after 1 s.
-   */
-  @Test
-  void aConnectAttemptTimeoutGivesUpTheHungAttemptSooner() throws Exception {
-    Duration longSession = Duration.ofSeconds(24);
-    Duration defaultBound = longSession.dividedBy(3);
-    Recorder own = new Recorder();
-    try (ZkSessionPool bounded = ZkSessionPool.builder()
-        .name("bounded-attempt")
-        .connectString(proxy.connectString())
-        .sessionTimeout(longSession)
-        .connectionTimeout(Duration.ofSeconds(20))
-        .hosts(HostsConfig.builder().connectAttemptTimeout(Duration.ofSeconds(1)).build())
-        .listener(own)
-        .build()) {
-      long sessionId;
-      try (ZkLease lease = bounded.lease()) {
-        sessionId = lease.sessionId();
-        lease.ephemeral("/bounded/member", DATA);
-      }
-      assertThat(bounded.negotiatedSessionTimeout()).isEqualTo(longSession);
-      own.clear();
+    @Test
+    void anAttemptThatIsNeverAnsweredIsAbandonedInTimeToKeepTheSession() throws Exception {
+        long sessionId;
+        try (ZkLease lease = pool.lease()) {
+            sessionId = lease.sessionId();
+            lease.ephemeral("/hung/member", DATA);
+        }
+        assertThat(pool.negotiatedSessionTimeout()).isEqualTo(SESSION_TIMEOUT);
+        events.clear();
 
-      proxy.blackholeNextConnections(1);
-      long cut = System.nanoTime();
-      proxy.closeAllConnections();
+        proxy.blackholeNextConnections(1);
+        proxy.closeAllConnections();
 
-      await().atMost(Duration.ofSeconds(60)).until(() -> own.saw(SessionState.RECONNECTED)
-          || own.saw(SessionState.LOST));
-      assertThat(proxy.blackholedConnections()).as("the reconnection attempt that hung").isEqualTo(1);
-      assertThat(own.sessionEvents()).noneMatch(e -> e.state() == SessionState.LOST || e.newSession());
-      assertThat(own.sessionEvents())
-          .anyMatch(e -> e.state() == SessionState.RECONNECTED && e.sessionIdAfter() == sessionId);
-      // Without the bound ZooKeeper would have waited the whole default bound on the hung attempt before the next.
-      long reconnectedAt = own.callbacks(SessionState.RECONNECTED).get(0).nanoTime();
-      assertThat(Duration.ofNanos(reconnectedAt - cut)).isLessThan(defaultBound.minusSeconds(2));
-      Stat stat = observer.zk().exists("/bounded/member", false);
-      assertThat(stat).isNotNull();
-      assertThat(stat.getEphemeralOwner()).isEqualTo(sessionId);
+        // Reconnected within the session: the hung attempt was given up after a third of the session timeout (2 s), not
+        // all of it (after which the server has expired the session, as the ephemeral's deletion would show).
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> events.saw(e -> e.state() == SessionState.RECONNECTED || e.state() == SessionState.LOST));
+        assertThat(proxy.blackholedConnections())
+                .as("the reconnection attempt that hung")
+                .isEqualTo(1);
+        assertThat(events.sessionEvents()).noneMatch(e -> e.state() == SessionState.LOST || e.newSession());
+        assertThat(events.sessionEvents())
+                .anyMatch(e -> e.state() == SessionState.RECONNECTED && e.sessionIdAfter() == sessionId);
+        try (ZkLease lease = pool.lease()) {
+            assertThat(lease.sessionId()).isEqualTo(sessionId);
+        }
+        Stat stat = observer.zk().exists("/hung/member", false);
+        assertThat(stat).isNotNull();
+        assertThat(stat.getEphemeralOwner()).isEqualTo(sessionId);
+        assertThat(pool.stats().sessionsOpened()).isEqualTo(1);
     }
-  }
+
+    /**
+     * With a long session timeout a third of it is still a long time without a connection: 8 s of a 24 s session here.
+     * {@link HostsConfig.Builder#connectAttemptTimeout} bounds the attempt itself, so the hung one is given up after 1 s.
+     */
+    @Test
+    void aConnectAttemptTimeoutGivesUpTheHungAttemptSooner() throws Exception {
+        Duration longSession = Duration.ofSeconds(24);
+        Duration defaultBound = longSession.dividedBy(3);
+        Recorder own = new Recorder();
+        try (ZkSessionPool bounded = ZkSessionPool.builder()
+                .name("bounded-attempt")
+                .connectString(proxy.connectString())
+                .sessionTimeout(longSession)
+                .connectionTimeout(Duration.ofSeconds(20))
+                .hosts(HostsConfig.builder()
+                        .connectAttemptTimeout(Duration.ofSeconds(1))
+                        .build())
+                .listener(own)
+                .build()) {
+            long sessionId;
+            try (ZkLease lease = bounded.lease()) {
+                sessionId = lease.sessionId();
+                lease.ephemeral("/bounded/member", DATA);
+            }
+            assertThat(bounded.negotiatedSessionTimeout()).isEqualTo(longSession);
+            own.clear();
+
+            proxy.blackholeNextConnections(1);
+            long cut = System.nanoTime();
+            proxy.closeAllConnections();
+
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> own.saw(SessionState.RECONNECTED) || own.saw(SessionState.LOST));
+            assertThat(proxy.blackholedConnections())
+                    .as("the reconnection attempt that hung")
+                    .isEqualTo(1);
+            assertThat(own.sessionEvents()).noneMatch(e -> e.state() == SessionState.LOST || e.newSession());
+            assertThat(own.sessionEvents())
+                    .anyMatch(e -> e.state() == SessionState.RECONNECTED && e.sessionIdAfter() == sessionId);
+            // Without the bound ZooKeeper would have waited the whole default bound on the hung attempt before the
+            // next.
+            long reconnectedAt = own.callbacks(SessionState.RECONNECTED).get(0).nanoTime();
+            assertThat(Duration.ofNanos(reconnectedAt - cut)).isLessThan(defaultBound.minusSeconds(2));
+            Stat stat = observer.zk().exists("/bounded/member", false);
+            assertThat(stat).isNotNull();
+            assertThat(stat.getEphemeralOwner()).isEqualTo(sessionId);
+        }
+    }
 }

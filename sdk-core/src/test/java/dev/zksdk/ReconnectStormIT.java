@@ -22,82 +22,102 @@ import org.junit.jupiter.api.Test;
  */
 class ReconnectStormIT {
 
-  @Test
-  void twoHundredSessionsReconnectSpreadOutWithoutOverflowingTheListenQueue() throws Exception {
-    int sessions = 200;
-    try (ProcessEnsemble ensemble = ProcessEnsemble.builder().size(1).maxClientCnxns(0).start()) {
-      ServerProcess server = ensemble.server(1);
-      Recorder events = new Recorder();
-      try (ZkSessionPool pool = ZkSessionPool.builder()
-          .name("storm")
-          .connectString(ensemble.connectString())
-          .sessionTimeout(Duration.ofSeconds(40)) // room for a slow JVM restart on a loaded machine
-          .connectionTimeout(Duration.ofSeconds(30))
-          .sessionsPerEnsemble(sessions)
-          .hosts(HostsConfig.builder().perServerConnectionBudget(sessions).sessionCreationRate(100)
-              // A wider jitter window for a storm of 200: reconnects that fail while the server is down come
-              // back spread over up to 4 s instead of 2 s.
-              .reconnectJitterCap(Duration.ofSeconds(4)).build())
-          .listener(events)
-          .build()) {
-        List<ZkLease> leases = new ArrayList<>();
-        for (int i = 0; i < sessions; i++) {
-          leases.add(pool.lease());
-        }
-        await().atMost(Duration.ofSeconds(60)).until(() -> pool.stats().connectionsPerServer()
-            .getOrDefault(server.address(), 0) == sessions);
-        List<Long> ids = new ArrayList<>();
-        for (ZkLease lease : leases) {
-          ids.add(lease.sessionId());
-        }
-        OptionalLong overflowsBefore = listenOverflows();
+    @Test
+    void twoHundredSessionsReconnectSpreadOutWithoutOverflowingTheListenQueue() throws Exception {
+        int sessions = 200;
+        try (ProcessEnsemble ensemble =
+                ProcessEnsemble.builder().size(1).maxClientCnxns(0).start()) {
+            ServerProcess server = ensemble.server(1);
+            Recorder events = new Recorder();
+            try (ZkSessionPool pool = ZkSessionPool.builder()
+                    .name("storm")
+                    .connectString(ensemble.connectString())
+                    .sessionTimeout(Duration.ofSeconds(40)) // room for a slow JVM restart on a loaded machine
+                    .connectionTimeout(Duration.ofSeconds(30))
+                    .sessionsPerEnsemble(sessions)
+                    .hosts(HostsConfig.builder()
+                            .perServerConnectionBudget(sessions)
+                            .sessionCreationRate(100)
+                            // A wider jitter window for a storm of 200: reconnects that fail while the server is down
+                            // come
+                            // back spread over up to 4 s instead of 2 s.
+                            .reconnectJitterCap(Duration.ofSeconds(4))
+                            .build())
+                    .listener(events)
+                    .build()) {
+                List<ZkLease> leases = new ArrayList<>();
+                for (int i = 0; i < sessions; i++) {
+                    leases.add(pool.lease());
+                }
+                await().atMost(Duration.ofSeconds(60))
+                        .until(() -> pool.stats().connectionsPerServer().getOrDefault(server.address(), 0) == sessions);
+                List<Long> ids = new ArrayList<>();
+                for (ZkLease lease : leases) {
+                    ids.add(lease.sessionId());
+                }
+                OptionalLong overflowsBefore = listenOverflows();
 
-        // kill -9, the harsher restart: clients reconnect while the new process loads its database, when a standalone
-        // server may leave a connection open and unanswered (ZOOKEEPER-5051); such an attempt must not cost a session.
-        server.kill9();
-        server.restart();
-        server.awaitServing(Duration.ofSeconds(60));
-        long servingAt = System.nanoTime();
-        await().atMost(Duration.ofSeconds(60)).until(() -> events.count(SessionState.RECONNECTED) >= sessions);
+                // kill -9, the harsher restart: clients reconnect while the new process loads its database, when a
+                // standalone
+                // server may leave a connection open and unanswered (ZOOKEEPER-5051); such an attempt must not cost a
+                // session.
+                server.kill9();
+                server.restart();
+                server.awaitServing(Duration.ofSeconds(60));
+                long servingAt = System.nanoTime();
+                await().atMost(Duration.ofSeconds(60)).until(() -> events.count(SessionState.RECONNECTED) >= sessions);
 
-        OptionalLong overflowsAfter = listenOverflows();
-        if (overflowsBefore.isPresent() && overflowsAfter.isPresent()) {
-          assertThat(overflowsAfter.getAsLong() - overflowsBefore.getAsLong())
-              .as("TcpExtListenOverflows during the reconnect storm").isZero();
+                OptionalLong overflowsAfter = listenOverflows();
+                if (overflowsBefore.isPresent() && overflowsAfter.isPresent()) {
+                    assertThat(overflowsAfter.getAsLong() - overflowsBefore.getAsLong())
+                            .as("TcpExtListenOverflows during the reconnect storm")
+                            .isZero();
+                }
+                assertThat(events.sessionEvents(SessionState.LOST))
+                        .as("no session was lost")
+                        .isEmpty();
+                for (int i = 0; i < sessions; i++) {
+                    assertThat(leases.get(i).sessionId()).isEqualTo(ids.get(i));
+                }
+                assertThat(pool.stats().sessionsOpened()).isEqualTo(sessions);
+                // Spread: the reconnects do not arrive as one burst.
+                List<Recorder.Callback> reconnects = events.callbacks(SessionState.RECONNECTED);
+                long first = reconnects.stream()
+                        .mapToLong(Recorder.Callback::nanoTime)
+                        .min()
+                        .orElseThrow();
+                long last = reconnects.stream()
+                        .mapToLong(Recorder.Callback::nanoTime)
+                        .max()
+                        .orElseThrow();
+                System.out.printf(
+                        "reconnect storm: %d sessions back over %d ms (first %d ms after the server served)%n",
+                        sessions, (last - first) / 1_000_000, Math.max(0, (first - servingAt) / 1_000_000));
+                assertThat(Duration.ofNanos(last - first)).isGreaterThan(Duration.ofMillis(200));
+                leases.forEach(ZkLease::close);
+            }
         }
-        assertThat(events.sessionEvents(SessionState.LOST)).as("no session was lost").isEmpty();
-        for (int i = 0; i < sessions; i++) {
-          assertThat(leases.get(i).sessionId()).isEqualTo(ids.get(i));
-        }
-        assertThat(pool.stats().sessionsOpened()).isEqualTo(sessions);
-        // Spread: the reconnects do not arrive as one burst.
-        List<Recorder.Callback> reconnects = events.callbacks(SessionState.RECONNECTED);
-        long first = reconnects.stream().mapToLong(Recorder.Callback::nanoTime).min().orElseThrow();
-        long last = reconnects.stream().mapToLong(Recorder.Callback::nanoTime).max().orElseThrow();
-        System.out.printf("reconnect storm: %d sessions back over %d ms (first %d ms after the server served)%n",
-            sessions, (last - first) / 1_000_000, Math.max(0, (first - servingAt) / 1_000_000));
-        assertThat(Duration.ofNanos(last - first)).isGreaterThan(Duration.ofMillis(200));
-        leases.forEach(ZkLease::close);
-      }
     }
-  }
 
-  /** The kernel's listen-queue overflow counter, where this machine lets us read it. */
-  static OptionalLong listenOverflows() {
-    try {
-      Process p = new ProcessBuilder("nstat", "-az", "TcpExtListenOverflows").redirectErrorStream(true).start();
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = r.readLine()) != null) {
-          if (line.startsWith("TcpExtListenOverflows")) {
-            return OptionalLong.of(Long.parseLong(line.trim().split("\\s+")[1]));
-          }
+    /** The kernel's listen-queue overflow counter, where this machine lets us read it. */
+    static OptionalLong listenOverflows() {
+        try {
+            Process p = new ProcessBuilder("nstat", "-az", "TcpExtListenOverflows")
+                    .redirectErrorStream(true)
+                    .start();
+            try (BufferedReader r =
+                    new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    if (line.startsWith("TcpExtListenOverflows")) {
+                        return OptionalLong.of(Long.parseLong(line.trim().split("\\s+")[1]));
+                    }
+                }
+            }
+            p.waitFor();
+        } catch (Exception e) {
+            // not readable here
         }
-      }
-      p.waitFor();
-    } catch (Exception e) {
-      // not readable here
+        return OptionalLong.empty();
     }
-    return OptionalLong.empty();
-  }
 }

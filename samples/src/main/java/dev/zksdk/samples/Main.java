@@ -10,41 +10,42 @@ import java.util.Arrays;
  */
 public final class Main {
 
-  static final String USAGE = String.join("\n",
-      "usage: java -jar zk-sdk-samples.jar <command> [options]",
-      "commands:",
-      "  demo    [--connect <connect string>] [--handlers N] [--seconds N] [--faults kill-leader,drop-connection,"
-          + "expire-session|none]",
-      "          a resilient pool under injected faults; embedded 3-server ensemble unless --connect is given",
-      "  doctor  --connect <connect string> [--json] [--timeout <duration>] [--session-timeout <duration>]",
-      "          probes every member of an ensemble; exit 0 ok, 1 warnings, 2 critical; durations: 1500, 1500ms, 2s",
-      "  help    this text");
+    static final String USAGE = String.join(
+            "\n",
+            "usage: java -jar zk-sdk-samples.jar <command> [options]",
+            "commands:",
+            "  demo    [--connect <connect string>] [--handlers N] [--seconds N] [--faults kill-leader,drop-connection,"
+                    + "expire-session|none]",
+            "          a resilient pool under injected faults; embedded 3-server ensemble unless --connect is given",
+            "  doctor  --connect <connect string> [--json] [--timeout <duration>] [--session-timeout <duration>]",
+            "          probes every member of an ensemble; exit 0 ok, 1 warnings, 2 critical; durations: 1500, 1500ms, 2s",
+            "  help    this text");
 
-  private Main() {}
+    private Main() {}
 
-  public static void main(String[] args) throws Exception {
-    System.exit(run(args, System.out, System.err));
-  }
-
-  /** Runs one command and returns its exit code; {@code out} gets results, {@code err} gets usage errors. */
-  static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
-    boolean implicitDemo = args.length == 0 || (args[0].startsWith("--") && !args[0].equals("--help"));
-    String command = implicitDemo ? "demo" : args[0];
-    String[] rest = implicitDemo ? args : Arrays.copyOfRange(args, 1, args.length);
-    switch (command) {
-      case "demo":
-        return Demo.run(rest, out, err);
-      case "doctor":
-        return DoctorCommand.run(rest, out, err);
-      case "help":
-      case "--help":
-      case "-h":
-        out.println(USAGE);
-        return 0;
-      default:
-        err.println("unknown command '" + command + "'");
-        err.println(USAGE);
-        return 2;
+    public static void main(String[] args) throws Exception {
+        System.exit(run(args, System.out, System.err));
     }
-  }
+
+    /** Runs one command and returns its exit code; {@code out} gets results, {@code err} gets usage errors. */
+    static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
+        boolean implicitDemo = args.length == 0 || (args[0].startsWith("--") && !args[0].equals("--help"));
+        String command = implicitDemo ? "demo" : args[0];
+        String[] rest = implicitDemo ? args : Arrays.copyOfRange(args, 1, args.length);
+        switch (command) {
+            case "demo":
+                return Demo.run(rest, out, err);
+            case "doctor":
+                return DoctorCommand.run(rest, out, err);
+            case "help":
+            case "--help":
+            case "-h":
+                out.println(USAGE);
+                return 0;
+            default:
+                err.println("unknown command '" + command + "'");
+                err.println(USAGE);
+                return 2;
+        }
+    }
 }

@@ -31,132 +31,141 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class Traffic {
 
-  static final int WRITE_EVERY = 20;
-  /** A handler's pause between requests, as if it did other work; keeps the embedded servers responsive. */
-  private static final long THINK_MILLIS = 5;
-  private static final int FAILURES_KEPT = 5;
+    static final int WRITE_EVERY = 20;
+    /** A handler's pause between requests, as if it did other work; keeps the embedded servers responsive. */
+    private static final long THINK_MILLIS = 5;
 
-  private final ZkSessionPool pool;
-  private final String configPath;
-  private final int handlers;
-  private final Timeline timeline;
-  private final AtomicBoolean running = new AtomicBoolean();
-  private final AtomicLong ok = new AtomicLong();
-  private final AtomicLong retried = new AtomicLong();
-  private final AtomicLong failed = new AtomicLong();
-  /** Writes the pool reported as outcome unknown, which the handler re-read and found applied. */
-  private final AtomicLong unknownConfirmed = new AtomicLong();
-  private final AtomicLong lastWritten = new AtomicLong();
-  private final List<String> failures = new CopyOnWriteArrayList<>();
-  private final List<Future<?>> futures = new ArrayList<>();
-  private ExecutorService executor;
+    private static final int FAILURES_KEPT = 5;
 
-  Traffic(ZkSessionPool pool, String configPath, int handlers, Timeline timeline) {
-    this.pool = pool;
-    this.configPath = configPath;
-    this.handlers = handlers;
-    this.timeline = timeline;
-  }
+    private final ZkSessionPool pool;
+    private final String configPath;
+    private final int handlers;
+    private final Timeline timeline;
+    private final AtomicBoolean running = new AtomicBoolean();
+    private final AtomicLong ok = new AtomicLong();
+    private final AtomicLong retried = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+    /** Writes the pool reported as outcome unknown, which the handler re-read and found applied. */
+    private final AtomicLong unknownConfirmed = new AtomicLong();
 
-  void start() {
-    running.set(true);
-    AtomicInteger threadNumber = new AtomicInteger();
-    executor = Executors.newFixedThreadPool(handlers, r -> {
-      Thread t = new Thread(r, "demo-handler-" + threadNumber.getAndIncrement());
-      t.setDaemon(true);
-      return t;
-    });
-    for (int h = 0; h < handlers; h++) {
-      boolean writer = h == 0;
-      futures.add(executor.submit(() -> handle(writer)));
+    private final AtomicLong lastWritten = new AtomicLong();
+    private final List<String> failures = new CopyOnWriteArrayList<>();
+    private final List<Future<?>> futures = new ArrayList<>();
+    private ExecutorService executor;
+
+    Traffic(ZkSessionPool pool, String configPath, int handlers, Timeline timeline) {
+        this.pool = pool;
+        this.configPath = configPath;
+        this.handlers = handlers;
+        this.timeline = timeline;
     }
-  }
 
-  private Void handle(boolean writer) throws InterruptedException {
-    long n = 0;
-    while (running.get()) {
-      Timeline.Mark mark = timeline.mark();
-      try (ZkLease lease = pool.lease()) {
-        if (writer && n % WRITE_EVERY == 0) {
-          long value = lastWritten.get() + 1;
-          byte[] data = ("v" + value).getBytes(StandardCharsets.UTF_8);
-          try {
-            lease.setData(configPath, data, -1);
-          } catch (ZkConnectionLossException e) {
-            // The pool says only what it knows: when a cut connection leaves the write's fate open, it says so, and a
-            // careful application looks before acting again. This one is the only writer: its value there means done.
-            if (!e.outcomeUnknown() || !Arrays.equals(lease.getData(configPath), data)) {
-              throw e;
+    void start() {
+        running.set(true);
+        AtomicInteger threadNumber = new AtomicInteger();
+        executor = Executors.newFixedThreadPool(handlers, r -> {
+            Thread t = new Thread(r, "demo-handler-" + threadNumber.getAndIncrement());
+            t.setDaemon(true);
+            return t;
+        });
+        for (int h = 0; h < handlers; h++) {
+            boolean writer = h == 0;
+            futures.add(executor.submit(() -> handle(writer)));
+        }
+    }
+
+    private Void handle(boolean writer) throws InterruptedException {
+        long n = 0;
+        while (running.get()) {
+            Timeline.Mark mark = timeline.mark();
+            try (ZkLease lease = pool.lease()) {
+                if (writer && n % WRITE_EVERY == 0) {
+                    long value = lastWritten.get() + 1;
+                    byte[] data = ("v" + value).getBytes(StandardCharsets.UTF_8);
+                    try {
+                        lease.setData(configPath, data, -1);
+                    } catch (ZkConnectionLossException e) {
+                        // The pool says only what it knows: when a cut connection leaves the write's fate open, it says
+                        // so, and a
+                        // careful application looks before acting again. This one is the only writer: its value there
+                        // means done.
+                        if (!e.outcomeUnknown() || !Arrays.equals(lease.getData(configPath), data)) {
+                            throw e;
+                        }
+                        unknownConfirmed.incrementAndGet();
+                    }
+                    lastWritten.set(value);
+                } else {
+                    lease.getData(configPath);
+                }
+                boolean touched;
+                try {
+                    touched = timeline.touched(mark, lease.sessionId());
+                } catch (ZkException e) {
+                    // The session dropped right after the request: the request itself met no fault.
+                    touched = false;
+                }
+                (touched ? retried : ok).incrementAndGet();
+            } catch (ZkException e) {
+                failed.incrementAndGet();
+                if (failures.size() < FAILURES_KEPT) {
+                    failures.add(String.format(
+                            Locale.ROOT,
+                            "[%5.1fs] %s: %s",
+                            timeline.seconds(),
+                            e.getClass().getSimpleName(),
+                            e.getMessage()));
+                }
             }
-            unknownConfirmed.incrementAndGet();
-          }
-          lastWritten.set(value);
-        } else {
-          lease.getData(configPath);
+            n++;
+            TimeUnit.MILLISECONDS.sleep(THINK_MILLIS);
         }
-        boolean touched;
-        try {
-          touched = timeline.touched(mark, lease.sessionId());
-        } catch (ZkException e) {
-          // The session dropped right after the request: the request itself met no fault.
-          touched = false;
+        return null;
+    }
+
+    /** Stops every handler after its current request and waits for them. Idempotent. */
+    void stop() throws Exception {
+        if (!running.getAndSet(false)) {
+            return;
         }
-        (touched ? retried : ok).incrementAndGet();
-      } catch (ZkException e) {
-        failed.incrementAndGet();
-        if (failures.size() < FAILURES_KEPT) {
-          failures.add(String.format(Locale.ROOT, "[%5.1fs] %s: %s", timeline.seconds(),
-              e.getClass().getSimpleName(), e.getMessage()));
+        for (Future<?> f : futures) {
+            f.get(60, TimeUnit.SECONDS);
         }
-      }
-      n++;
-      TimeUnit.MILLISECONDS.sleep(THINK_MILLIS);
-    }
-    return null;
-  }
-
-  /** Stops every handler after its current request and waits for them. Idempotent. */
-  void stop() throws Exception {
-    if (!running.getAndSet(false)) {
-      return;
-    }
-    for (Future<?> f : futures) {
-      f.get(60, TimeUnit.SECONDS);
-    }
-    executor.shutdown();
-  }
-
-  Counts counts() {
-    return new Counts(ok.get(), retried.get(), failed.get());
-  }
-
-  /** The sequence number of the last config value written ({@code v<n>}); 0 before the first write. */
-  long lastWritten() {
-    return lastWritten.get();
-  }
-
-  List<String> failures() {
-    return List.copyOf(failures);
-  }
-
-  /** Request counters at one moment; {@link #minus} gives a phase's share. */
-  /** Writes reported as outcome unknown that the handler found applied when it re-read the node. */
-  long unknownConfirmed() {
-    return unknownConfirmed.get();
-  }
-
-  record Counts(long ok, long retried, long failed) {
-    Counts minus(Counts earlier) {
-      return new Counts(ok - earlier.ok, retried - earlier.retried, failed - earlier.failed);
+        executor.shutdown();
     }
 
-    long total() {
-      return ok + retried + failed;
+    Counts counts() {
+        return new Counts(ok.get(), retried.get(), failed.get());
     }
 
-    @Override
-    public String toString() {
-      return String.format(Locale.ROOT, "%,d requests: %,d ok, %,d retried, %,d failed", total(), ok, retried, failed);
+    /** The sequence number of the last config value written ({@code v<n>}); 0 before the first write. */
+    long lastWritten() {
+        return lastWritten.get();
     }
-  }
+
+    List<String> failures() {
+        return List.copyOf(failures);
+    }
+
+    /** Request counters at one moment; {@link #minus} gives a phase's share. */
+    /** Writes reported as outcome unknown that the handler found applied when it re-read the node. */
+    long unknownConfirmed() {
+        return unknownConfirmed.get();
+    }
+
+    record Counts(long ok, long retried, long failed) {
+        Counts minus(Counts earlier) {
+            return new Counts(ok - earlier.ok, retried - earlier.retried, failed - earlier.failed);
+        }
+
+        long total() {
+            return ok + retried + failed;
+        }
+
+        @Override
+        public String toString() {
+            return String.format(
+                    Locale.ROOT, "%,d requests: %,d ok, %,d retried, %,d failed", total(), ok, retried, failed);
+        }
+    }
 }

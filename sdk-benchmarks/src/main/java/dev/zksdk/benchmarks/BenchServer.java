@@ -28,118 +28,124 @@ import org.apache.zookeeper.Version;
  */
 public final class BenchServer implements AutoCloseable {
 
-  public static final String PROCESS = "process";
-  public static final String EMBEDDED = "embedded";
-  public static final String EXTERNAL_PREFIX = "external:";
+    public static final String PROCESS = "process";
+    public static final String EMBEDDED = "embedded";
+    public static final String EXTERNAL_PREFIX = "external:";
 
-  /** Flags appended after the fixture's own: a later flag wins, so the server runs with C2 and a roomier heap. */
-  public static final List<String> SERVER_JVM_OPTIONS = List.of("-Xms256m", "-Xmx512m", "-XX:TieredStopAtLevel=4");
-  public static final int MAX_CLIENT_CNXNS = 60;
+    /** Flags appended after the fixture's own: a later flag wins, so the server runs with C2 and a roomier heap. */
+    public static final List<String> SERVER_JVM_OPTIONS = List.of("-Xms256m", "-Xmx512m", "-XX:TieredStopAtLevel=4");
 
-  private final String spec;
-  private final String connectString;
-  private final AutoCloseable owned;
+    public static final int MAX_CLIENT_CNXNS = 60;
 
-  private BenchServer(String spec, String connectString, AutoCloseable owned) {
-    this.spec = spec;
-    this.connectString = connectString;
-    this.owned = owned;
-  }
+    private final String spec;
+    private final String connectString;
+    private final AutoCloseable owned;
 
-  /**
-   * Starts (or, for an external one, checks) the server the spec names.
-   *
-   * @throws IllegalArgumentException if the spec is none of the forms above
-   * @throws IllegalStateException if the server does not start or an external one does not answer {@code srvr}
-   */
-  public static BenchServer start(String spec) {
-    if (spec == null) {
-      throw new IllegalArgumentException("server must be process, embedded or external:host:port, was null");
+    private BenchServer(String spec, String connectString, AutoCloseable owned) {
+        this.spec = spec;
+        this.connectString = connectString;
+        this.owned = owned;
     }
-    if (spec.equals(PROCESS)) {
-      absoluteClassPath();
-      ProcessEnsemble.Builder builder = ProcessEnsemble.builder().size(1).maxClientCnxns(MAX_CLIENT_CNXNS);
-      SERVER_JVM_OPTIONS.forEach(builder::jvmOption);
-      ProcessEnsemble ensemble = builder.start();
-      return new BenchServer(spec, ensemble.connectString(), ensemble);
+
+    /**
+     * Starts (or, for an external one, checks) the server the spec names.
+     *
+     * @throws IllegalArgumentException if the spec is none of the forms above
+     * @throws IllegalStateException if the server does not start or an external one does not answer {@code srvr}
+     */
+    public static BenchServer start(String spec) {
+        if (spec == null) {
+            throw new IllegalArgumentException("server must be process, embedded or external:host:port, was null");
+        }
+        if (spec.equals(PROCESS)) {
+            absoluteClassPath();
+            ProcessEnsemble.Builder builder = ProcessEnsemble.builder().size(1).maxClientCnxns(MAX_CLIENT_CNXNS);
+            SERVER_JVM_OPTIONS.forEach(builder::jvmOption);
+            ProcessEnsemble ensemble = builder.start();
+            return new BenchServer(spec, ensemble.connectString(), ensemble);
+        }
+        if (spec.equals(EMBEDDED)) {
+            TestingServer server = InProcessEnsembles.startServer(InProcessEnsembles.options()
+                    .maxClientCnxns(MAX_CLIENT_CNXNS)
+                    .build());
+            return new BenchServer(spec, server.getConnectString(), server);
+        }
+        if (spec.startsWith(EXTERNAL_PREFIX) && spec.length() > EXTERNAL_PREFIX.length()) {
+            String connect = spec.substring(EXTERNAL_PREFIX.length());
+            if (connect.contains("/")) {
+                throw new IllegalArgumentException("server external connect string must not carry a chroot, was '"
+                        + connect + "'; the benchmarks keep their nodes under " + Workload.ROOT);
+            }
+            BenchServer server = new BenchServer(spec, connect, null);
+            server.version();
+            return server;
+        }
+        throw new IllegalArgumentException(
+                "server must be process, embedded or external:host:port[,host:port...], was '" + spec + "'");
     }
-    if (spec.equals(EMBEDDED)) {
-      TestingServer server = InProcessEnsembles.startServer(
-          InProcessEnsembles.options().maxClientCnxns(MAX_CLIENT_CNXNS).build());
-      return new BenchServer(spec, server.getConnectString(), server);
+
+    /**
+     * The server process runs in its own directory with this JVM's class path: a relative entry (as in
+     * {@code java -jar sdk-benchmarks/target/zk-sdk-benchmarks.jar}) would point nowhere there.
+     */
+    static synchronized void absoluteClassPath() {
+        String classPath = System.getProperty("java.class.path");
+        if (classPath == null || classPath.isBlank()) {
+            return;
+        }
+        String absolute = Arrays.stream(classPath.split(File.pathSeparator))
+                .map(entry -> entry.isBlank()
+                        ? entry
+                        : Path.of(entry).toAbsolutePath().toString())
+                .collect(Collectors.joining(File.pathSeparator));
+        System.setProperty("java.class.path", absolute);
     }
-    if (spec.startsWith(EXTERNAL_PREFIX) && spec.length() > EXTERNAL_PREFIX.length()) {
-      String connect = spec.substring(EXTERNAL_PREFIX.length());
-      if (connect.contains("/")) {
-        throw new IllegalArgumentException("server external connect string must not carry a chroot, was '" + connect
-            + "'; the benchmarks keep their nodes under " + Workload.ROOT);
-      }
-      BenchServer server = new BenchServer(spec, connect, null);
-      server.version();
-      return server;
+
+    public String spec() {
+        return spec;
     }
-    throw new IllegalArgumentException("server must be process, embedded or external:host:port[,host:port...], was '"
-        + spec + "'");
-  }
 
-  /**
-   * The server process runs in its own directory with this JVM's class path: a relative entry (as in
-   * {@code java -jar sdk-benchmarks/target/zk-sdk-benchmarks.jar}) would point nowhere there.
-   */
-  static synchronized void absoluteClassPath() {
-    String classPath = System.getProperty("java.class.path");
-    if (classPath == null || classPath.isBlank()) {
-      return;
+    public String connectString() {
+        return connectString;
     }
-    String absolute = Arrays.stream(classPath.split(File.pathSeparator))
-        .map(entry -> entry.isBlank() ? entry : Path.of(entry).toAbsolutePath().toString())
-        .collect(Collectors.joining(File.pathSeparator));
-    System.setProperty("java.class.path", absolute);
-  }
 
-  public String spec() {
-    return spec;
-  }
-
-  public String connectString() {
-    return connectString;
-  }
-
-  /** Every server's {@code host:port}, for four-letter words. */
-  public List<String> servers() {
-    return Arrays.stream(connectString.split(",")).map(String::trim).toList();
-  }
-
-  /** The first server's version line from {@code srvr}, such as {@code 3.9.4-7246445e..., built on ...}. */
-  public String version() {
-    String srvr = FourLetterWords.send(servers().get(0), "srvr");
-    return srvr.lines().filter(l -> l.startsWith("Zookeeper version:"))
-        .map(l -> l.substring("Zookeeper version:".length()).trim())
-        .findFirst()
-        .orElseThrow(() -> new IllegalStateException(servers().get(0) + " answered srvr without a version: " + srvr));
-  }
-
-  /** The version of the ZooKeeper jar on this JVM's class path (the server's too, unless it is external). */
-  public static String classPathVersion() {
-    return Version.getFullVersion();
-  }
-
-  @Override
-  public void close() {
-    if (owned == null) {
-      return;
+    /** Every server's {@code host:port}, for four-letter words. */
+    public List<String> servers() {
+        return Arrays.stream(connectString.split(",")).map(String::trim).toList();
     }
-    try {
-      owned.close();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (Exception e) {
-      throw new IllegalStateException("could not stop the " + spec + " server", e);
-    }
-  }
 
-  @Override
-  public String toString() {
-    return "BenchServer{" + spec + ", " + connectString + "}";
-  }
+    /** The first server's version line from {@code srvr}, such as {@code 3.9.4-7246445e..., built on ...}. */
+    public String version() {
+        String srvr = FourLetterWords.send(servers().get(0), "srvr");
+        return srvr.lines()
+                .filter(l -> l.startsWith("Zookeeper version:"))
+                .map(l -> l.substring("Zookeeper version:".length()).trim())
+                .findFirst()
+                .orElseThrow(() ->
+                        new IllegalStateException(servers().get(0) + " answered srvr without a version: " + srvr));
+    }
+
+    /** The version of the ZooKeeper jar on this JVM's class path (the server's too, unless it is external). */
+    public static String classPathVersion() {
+        return Version.getFullVersion();
+    }
+
+    @Override
+    public void close() {
+        if (owned == null) {
+            return;
+        }
+        try {
+            owned.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (Exception e) {
+            throw new IllegalStateException("could not stop the " + spec + " server", e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "BenchServer{" + spec + ", " + connectString + "}";
+    }
 }

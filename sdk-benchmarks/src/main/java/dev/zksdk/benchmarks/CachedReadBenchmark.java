@@ -44,158 +44,165 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 public class CachedReadBenchmark {
 
-  /** Statistics are the caches' own proof that the measured reads were hits: turned on whatever the default. */
-  static final CacheConfig CONFIG = CacheConfig.builder().recordStats(true).build();
+    /** Statistics are the caches' own proof that the measured reads were hits: turned on whatever the default. */
+    static final CacheConfig CONFIG = CacheConfig.builder().recordStats(true).build();
 
-  /** A warmed cache of {@link Workload#DATA}, checked after every iteration. */
-  @State(Scope.Benchmark)
-  public static class NodeCache {
-    ZkCache cache;
-    private CheckedCache checked;
+    /** A warmed cache of {@link Workload#DATA}, checked after every iteration. */
+    @State(Scope.Benchmark)
+    public static class NodeCache {
+        ZkCache cache;
+        private CheckedCache checked;
 
-    @Setup(Level.Trial)
-    public void open(OverheadBenchmark.SdkPool sdk, ServerFixture fixture) {
-      try (ZkLease lease = sdk.pool.lease()) {
-        cache = lease.cache(Workload.DATA, CONFIG);
-      }
-      checked = CheckedCache.warm(cache, Workload.DATA, fixture.connectString());
+        @Setup(Level.Trial)
+        public void open(OverheadBenchmark.SdkPool sdk, ServerFixture fixture) {
+            try (ZkLease lease = sdk.pool.lease()) {
+                cache = lease.cache(Workload.DATA, CONFIG);
+            }
+            checked = CheckedCache.warm(cache, Workload.DATA, fixture.connectString());
+        }
+
+        @TearDown(Level.Iteration)
+        public void check() {
+            checked.verifyOnlyHits();
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            cache.close();
+        }
     }
 
-    @TearDown(Level.Iteration)
-    public void check() {
-      checked.verifyOnlyHits();
+    /** A warmed cache of the subtree at {@link Workload#ROOT}, read at its child {@link Workload#DATA}. */
+    @State(Scope.Benchmark)
+    public static class TreeCache {
+        ZkTreeCache cache;
+        private CheckedCache checked;
+
+        @Setup(Level.Trial)
+        public void open(OverheadBenchmark.SdkPool sdk, ServerFixture fixture) {
+            try (ZkLease lease = sdk.pool.lease()) {
+                cache = lease.treeCache(Workload.ROOT, CONFIG);
+            }
+            checked = CheckedCache.warm(cache, Workload.DATA, fixture.connectString());
+        }
+
+        @TearDown(Level.Iteration)
+        public void check() {
+            checked.verifyOnlyHits();
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            cache.close();
+        }
     }
 
-    @TearDown(Level.Trial)
-    public void close() {
-      cache.close();
-    }
-  }
+    /** A cache with the value it served after warming and its statistics at that moment. */
+    static final class CheckedCache {
+        private final ZkCache cache;
+        private final String path;
+        private final CachedNode loaded;
+        private final CacheStats atStart;
 
-  /** A warmed cache of the subtree at {@link Workload#ROOT}, read at its child {@link Workload#DATA}. */
-  @State(Scope.Benchmark)
-  public static class TreeCache {
-    ZkTreeCache cache;
-    private CheckedCache checked;
+        private CheckedCache(ZkCache cache, String path, CachedNode loaded, CacheStats atStart) {
+            this.cache = cache;
+            this.path = path;
+            this.loaded = loaded;
+            this.atStart = atStart;
+        }
 
-    @Setup(Level.Trial)
-    public void open(OverheadBenchmark.SdkPool sdk, ServerFixture fixture) {
-      try (ZkLease lease = sdk.pool.lease()) {
-        cache = lease.treeCache(Workload.ROOT, CONFIG);
-      }
-      checked = CheckedCache.warm(cache, Workload.DATA, fixture.connectString());
-    }
+        /**
+         * Loads {@code path} into {@code cache} and proves it is served from memory.
+         *
+         * @throws IllegalStateException when the cache's value differs from the server's, or a second read is not a hit
+         *     returning the same value
+         */
+        static CheckedCache warm(ZkCache cache, String path, String connectString) {
+            Stat serverStat = new Stat();
+            byte[] serverData = readFromServer(connectString, path, serverStat);
+            CachedNode first = cache.get(path);
+            if (first == null
+                    || !Arrays.equals(first.data(), serverData)
+                    || !first.stat().equals(serverStat)) {
+                throw new IllegalStateException(cache + " loaded " + first + " for " + path
+                        + ", but the server holds version "
+                        + serverStat.getVersion() + " (mzxid 0x" + Long.toHexString(serverStat.getMzxid()) + ", "
+                        + serverData.length + " bytes)");
+            }
+            CacheStats before = cache.stats();
+            CachedNode second = cache.get(path);
+            CacheStats after = cache.stats();
+            if (second != first
+                    || after.hitCount() != before.hitCount() + 1
+                    || after.missCount() != before.missCount()) {
+                throw new IllegalStateException(cache + " did not serve its loaded value of " + path + " from memory: "
+                        + (second == first ? "same" : "another") + " value, stats before " + before + ", after "
+                        + after);
+            }
+            return new CheckedCache(cache, path, first, after);
+        }
 
-    @TearDown(Level.Iteration)
-    public void check() {
-      checked.verifyOnlyHits();
-    }
+        /**
+         * @throws IllegalStateException when the cache missed or loaded since it was warmed, counted no hit, or serves
+         *     another value than the one it loaded then
+         */
+        void verifyOnlyHits() {
+            CacheStats now = cache.stats();
+            long misses = now.missCount() - atStart.missCount();
+            long loads = now.loadCount() - atStart.loadCount();
+            long hits = now.hitCount() - atStart.hitCount();
+            if (misses != 0 || loads != 0 || hits <= 0) {
+                throw new IllegalStateException(
+                        cache + " did not serve the measured reads of " + path + " from memory: " + hits + " hits, "
+                                + misses + " misses, " + loads + " loads since it was warmed");
+            }
+            CachedNode served = cache.get(path);
+            if (served != loaded) {
+                throw new IllegalStateException(cache + " now serves " + served + " for " + path + " instead of the "
+                        + loaded + " it was warmed with");
+            }
+        }
 
-    @TearDown(Level.Trial)
-    public void close() {
-      cache.close();
-    }
-  }
+        private static byte[] readFromServer(String connectString, String path, Stat stat) {
+            ZooKeeper zk = Workload.connect(connectString);
+            try {
+                return zk.getData(path, false, stat);
+            } catch (KeeperException e) {
+                throw new IllegalStateException("could not read " + path + " to check the cache against: " + e, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while reading " + path, e);
+            } finally {
+                close(zk);
+            }
+        }
 
-  /** A cache with the value it served after warming and its statistics at that moment. */
-  static final class CheckedCache {
-    private final ZkCache cache;
-    private final String path;
-    private final CachedNode loaded;
-    private final CacheStats atStart;
-
-    private CheckedCache(ZkCache cache, String path, CachedNode loaded, CacheStats atStart) {
-      this.cache = cache;
-      this.path = path;
-      this.loaded = loaded;
-      this.atStart = atStart;
-    }
-
-    /**
-     * Loads {@code path} into {@code cache} and proves it is served from memory.
-     *
-     * @throws IllegalStateException when the cache's value differs from the server's, or a second read is not a hit
-     *     returning the same value
-     */
-    static CheckedCache warm(ZkCache cache, String path, String connectString) {
-      Stat serverStat = new Stat();
-      byte[] serverData = readFromServer(connectString, path, serverStat);
-      CachedNode first = cache.get(path);
-      if (first == null || !Arrays.equals(first.data(), serverData) || !first.stat().equals(serverStat)) {
-        throw new IllegalStateException(cache + " loaded " + first + " for " + path + ", but the server holds version "
-            + serverStat.getVersion() + " (mzxid 0x" + Long.toHexString(serverStat.getMzxid()) + ", "
-            + serverData.length + " bytes)");
-      }
-      CacheStats before = cache.stats();
-      CachedNode second = cache.get(path);
-      CacheStats after = cache.stats();
-      if (second != first || after.hitCount() != before.hitCount() + 1 || after.missCount() != before.missCount()) {
-        throw new IllegalStateException(cache + " did not serve its loaded value of " + path + " from memory: "
-            + (second == first ? "same" : "another") + " value, stats before " + before + ", after " + after);
-      }
-      return new CheckedCache(cache, path, first, after);
-    }
-
-    /**
-     * @throws IllegalStateException when the cache missed or loaded since it was warmed, counted no hit, or serves
-     *     another value than the one it loaded then
-     */
-    void verifyOnlyHits() {
-      CacheStats now = cache.stats();
-      long misses = now.missCount() - atStart.missCount();
-      long loads = now.loadCount() - atStart.loadCount();
-      long hits = now.hitCount() - atStart.hitCount();
-      if (misses != 0 || loads != 0 || hits <= 0) {
-        throw new IllegalStateException(cache + " did not serve the measured reads of " + path + " from memory: "
-            + hits + " hits, " + misses + " misses, " + loads + " loads since it was warmed");
-      }
-      CachedNode served = cache.get(path);
-      if (served != loaded) {
-        throw new IllegalStateException(cache + " now serves " + served + " for " + path + " instead of the "
-            + loaded + " it was warmed with");
-      }
-    }
-
-    private static byte[] readFromServer(String connectString, String path, Stat stat) {
-      ZooKeeper zk = Workload.connect(connectString);
-      try {
-        return zk.getData(path, false, stat);
-      } catch (KeeperException e) {
-        throw new IllegalStateException("could not read " + path + " to check the cache against: " + e, e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while reading " + path, e);
-      } finally {
-        close(zk);
-      }
+        private static void close(ZooKeeper zk) {
+            try {
+                zk.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
-    private static void close(ZooKeeper zk) {
-      try {
-        zk.close();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+    @Benchmark
+    public byte[] cachedRead(NodeCache node) {
+        return node.cache.get().data();
     }
-  }
 
-  @Benchmark
-  public byte[] cachedRead(NodeCache node) {
-    return node.cache.get().data();
-  }
+    @Benchmark
+    public byte[] treeCacheRead(TreeCache tree) {
+        return tree.cache.get(Workload.DATA).data();
+    }
 
-  @Benchmark
-  public byte[] treeCacheRead(TreeCache tree) {
-    return tree.cache.get(Workload.DATA).data();
-  }
+    @Benchmark
+    public byte[] uncachedRead(OverheadBenchmark.SdkLease sdk) {
+        return sdk.lease.getData(Workload.DATA);
+    }
 
-  @Benchmark
-  public byte[] uncachedRead(OverheadBenchmark.SdkLease sdk) {
-    return sdk.lease.getData(Workload.DATA);
-  }
-
-  @Benchmark
-  public byte[] rawHandleRead(OverheadBenchmark.RawHandle raw) throws KeeperException, InterruptedException {
-    return raw.zk.getData(Workload.DATA, false, null);
-  }
+    @Benchmark
+    public byte[] rawHandleRead(OverheadBenchmark.RawHandle raw) throws KeeperException, InterruptedException {
+        return raw.zk.getData(Workload.DATA, false, null);
+    }
 }

@@ -44,108 +44,109 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 public class ChurnBenchmark {
 
-  /** The pool the pooled requests lease from: one session, opened before the first iteration. */
-  @State(Scope.Benchmark)
-  public static class PooledClient {
-    ZkSessionPool pool;
+    /** The pool the pooled requests lease from: one session, opened before the first iteration. */
+    @State(Scope.Benchmark)
+    public static class PooledClient {
+        ZkSessionPool pool;
 
-    @Setup(Level.Trial)
-    public void open(ServerFixture fixture) {
-      ConnectCounter.install();
-      pool = fixture.asShared(() -> {
-        ZkSessionPool p = ZkSessionPool.builder()
-            .connectString(fixture.connectString())
-            .sessionTimeout(Workload.SESSION_TIMEOUT)
-            .connectionTimeout(Workload.CONNECT_TIMEOUT)
-            .name("churn")
-            .build();
-        try (ZkLease lease = p.lease()) {
-          lease.getData(Workload.DATA);
+        @Setup(Level.Trial)
+        public void open(ServerFixture fixture) {
+            ConnectCounter.install();
+            pool = fixture.asShared(() -> {
+                ZkSessionPool p = ZkSessionPool.builder()
+                        .connectString(fixture.connectString())
+                        .sessionTimeout(Workload.SESSION_TIMEOUT)
+                        .connectionTimeout(Workload.CONNECT_TIMEOUT)
+                        .name("churn")
+                        .build();
+                try (ZkLease lease = p.lease()) {
+                    lease.getData(Workload.DATA);
+                }
+                return p;
+            });
+            fixture.sharedSessions = () -> pool.stats().sessionsOpened();
+            if (fixture.sharedConnects.get() == 0) {
+                throw new IllegalStateException(
+                        "the pool connected without its connection being counted: connections per "
+                                + "request would read zero whatever they are");
+            }
         }
-        return p;
-      });
-      fixture.sharedSessions = () -> pool.stats().sessionsOpened();
-      if (fixture.sharedConnects.get() == 0) {
-        throw new IllegalStateException("the pool connected without its connection being counted: connections per "
-            + "request would read zero whatever they are");
-      }
-    }
 
-    @TearDown(Level.Trial)
-    public void close() {
-      pool.close();
-    }
-  }
-
-  /** (a) A raw ZooKeeper client per request. */
-  @Benchmark
-  public byte[] perRequestZooKeeper(ServerFixture fixture, ChurnCounters counters) throws InterruptedException {
-    counters.requests++;
-    CountDownLatch connected = new CountDownLatch(1);
-    ZooKeeper zk;
-    try {
-      zk = new ZooKeeper(fixture.connectString(), (int) Workload.SESSION_TIMEOUT.toMillis(), event -> {
-        if (event.getState() == KeeperState.SyncConnected) {
-          connected.countDown();
+        @TearDown(Level.Trial)
+        public void close() {
+            pool.close();
         }
-      });
-    } catch (IOException e) {
-      counters.failedRequests++;
-      return null;
     }
-    try {
-      if (!connected.await(Workload.CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-        counters.failedRequests++;
-        return null;
-      }
-      counters.sessionsCreated++;
-      return zk.getData(Workload.DATA, false, null);
-    } catch (KeeperException e) {
-      counters.failedRequests++;
-      return null;
-    } finally {
-      zk.close();
-    }
-  }
 
-  /** (b) A Curator client per request. */
-  @Benchmark
-  public byte[] perRequestCurator(ServerFixture fixture, ChurnCounters counters) throws InterruptedException {
-    counters.requests++;
-    CuratorFramework client = CuratorFrameworkFactory.builder()
-        .connectString(fixture.connectString())
-        .sessionTimeoutMs((int) Workload.SESSION_TIMEOUT.toMillis())
-        .connectionTimeoutMs((int) Workload.CONNECT_TIMEOUT.toMillis())
-        .retryPolicy(new RetryNTimes(3, 100))
-        .build();
-    client.start();
-    try {
-      if (!client.blockUntilConnected((int) Workload.CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-        counters.failedRequests++;
-        return null;
-      }
-      // A client that lives for one request holds one handle, and a handle holds at most one session.
-      counters.sessionsCreated++;
-      return client.getData().forPath(Workload.DATA);
-    } catch (InterruptedException e) {
-      throw e;
-    } catch (Exception e) {
-      counters.failedRequests++;
-      return null;
-    } finally {
-      client.close();
+    /** (a) A raw ZooKeeper client per request. */
+    @Benchmark
+    public byte[] perRequestZooKeeper(ServerFixture fixture, ChurnCounters counters) throws InterruptedException {
+        counters.requests++;
+        CountDownLatch connected = new CountDownLatch(1);
+        ZooKeeper zk;
+        try {
+            zk = new ZooKeeper(fixture.connectString(), (int) Workload.SESSION_TIMEOUT.toMillis(), event -> {
+                if (event.getState() == KeeperState.SyncConnected) {
+                    connected.countDown();
+                }
+            });
+        } catch (IOException e) {
+            counters.failedRequests++;
+            return null;
+        }
+        try {
+            if (!connected.await(Workload.CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                counters.failedRequests++;
+                return null;
+            }
+            counters.sessionsCreated++;
+            return zk.getData(Workload.DATA, false, null);
+        } catch (KeeperException e) {
+            counters.failedRequests++;
+            return null;
+        } finally {
+            zk.close();
+        }
     }
-  }
 
-  /** (c) A lease on the pool's shared session per request. */
-  @Benchmark
-  public byte[] pooledLease(PooledClient pooled, ChurnCounters counters) {
-    counters.requests++;
-    try (ZkLease lease = pooled.pool.lease()) {
-      return lease.getData(Workload.DATA);
-    } catch (ZkException e) {
-      counters.failedRequests++;
-      return null;
+    /** (b) A Curator client per request. */
+    @Benchmark
+    public byte[] perRequestCurator(ServerFixture fixture, ChurnCounters counters) throws InterruptedException {
+        counters.requests++;
+        CuratorFramework client = CuratorFrameworkFactory.builder()
+                .connectString(fixture.connectString())
+                .sessionTimeoutMs((int) Workload.SESSION_TIMEOUT.toMillis())
+                .connectionTimeoutMs((int) Workload.CONNECT_TIMEOUT.toMillis())
+                .retryPolicy(new RetryNTimes(3, 100))
+                .build();
+        client.start();
+        try {
+            if (!client.blockUntilConnected((int) Workload.CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                counters.failedRequests++;
+                return null;
+            }
+            // A client that lives for one request holds one handle, and a handle holds at most one session.
+            counters.sessionsCreated++;
+            return client.getData().forPath(Workload.DATA);
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            counters.failedRequests++;
+            return null;
+        } finally {
+            client.close();
+        }
     }
-  }
+
+    /** (c) A lease on the pool's shared session per request. */
+    @Benchmark
+    public byte[] pooledLease(PooledClient pooled, ChurnCounters counters) {
+        counters.requests++;
+        try (ZkLease lease = pooled.pool.lease()) {
+            return lease.getData(Workload.DATA);
+        } catch (ZkException e) {
+            counters.failedRequests++;
+            return null;
+        }
+    }
 }

@@ -25,111 +25,113 @@ import org.openjdk.jmh.infra.ThreadParams;
 @AuxCounters(AuxCounters.Type.EVENTS)
 public class ChurnCounters {
 
-  /** Requests started, failed ones included. */
-  public long requests;
-  /** Requests that did not return the data (no connection within the connect timeout, or an error). */
-  public long failedRequests;
-  /**
-   * TCP connections opened by this thread's clients (and, on the first thread, by the shared pool), as ZooKeeper's
-   * client attempted them ({@link ConnectCounter}).
-   */
-  public long tcpConnects;
-  /** ZooKeeper sessions created by this thread's clients (and, on the first thread, by the shared pool). */
-  public long sessionsCreated;
-  /** First thread only: {@code mntr zk_connection_rejected} grew by this much. */
-  public long serverRejected;
-  /** First thread only: the kernel's {@code TcpExt: ListenOverflows} grew by this much (whole network namespace). */
-  public long listenOverflows;
-  /** First thread only: the kernel's {@code TcpExt: ListenDrops} grew by this much (whole network namespace). */
-  public long listenDrops;
-  /** First thread only: {@code mntr} probes of the harness that were refused and retried (each may be a rejection). */
-  public long probesRefused;
+    /** Requests started, failed ones included. */
+    public long requests;
+    /** Requests that did not return the data (no connection within the connect timeout, or an error). */
+    public long failedRequests;
+    /**
+     * TCP connections opened by this thread's clients (and, on the first thread, by the shared pool), as ZooKeeper's
+     * client attempted them ({@link ConnectCounter}).
+     */
+    public long tcpConnects;
+    /** ZooKeeper sessions created by this thread's clients (and, on the first thread, by the shared pool). */
+    public long sessionsCreated;
+    /** First thread only: {@code mntr zk_connection_rejected} grew by this much. */
+    public long serverRejected;
+    /** First thread only: the kernel's {@code TcpExt: ListenOverflows} grew by this much (whole network namespace). */
+    public long listenOverflows;
+    /** First thread only: the kernel's {@code TcpExt: ListenDrops} grew by this much (whole network namespace). */
+    public long listenDrops;
+    /** First thread only: {@code mntr} probes of the harness that were refused and retried (each may be a rejection). */
+    public long probesRefused;
 
-  private final AtomicLong ownConnects = new AtomicLong();
-  private ServerFixture fixture;
-  private boolean reporter;
-  private int iterations;
-  private int iterationsDone;
-  private long connectsAtStart;
-  private long lastRejected;
-  private long lastOverflows;
-  private long lastDrops;
-  private long lastSharedConnects;
-  private long lastSharedSessions;
-  private long lastProbesRefused;
+    private final AtomicLong ownConnects = new AtomicLong();
+    private ServerFixture fixture;
+    private boolean reporter;
+    private int iterations;
+    private int iterationsDone;
+    private long connectsAtStart;
+    private long lastRejected;
+    private long lastOverflows;
+    private long lastDrops;
+    private long lastSharedConnects;
+    private long lastSharedSessions;
+    private long lastProbesRefused;
 
-  @Setup(Level.Trial)
-  public void start(ServerFixture fixture, ThreadParams thread, BenchmarkParams benchmark) {
-    this.fixture = fixture;
-    this.reporter = thread.getThreadIndex() == 0;
-    this.iterations = benchmark.getWarmup().getCount() + benchmark.getMeasurement().getCount();
-    ConnectCounter.install();
-    ConnectCounter.setOwner(ownConnects);
-    if (reporter) {
-      fixture.expectFinalReading();
-      lastRejected = ServerCounters.connectionsRejected(fixture.bench().servers());
-      lastOverflows = ServerCounters.listenOverflows().orElse(0);
-      lastDrops = ServerCounters.listenDrops().orElse(0);
-      lastSharedConnects = fixture.sharedConnects.get();
-      lastSharedSessions = fixture.sharedSessions.getAsLong();
-      lastProbesRefused = ServerCounters.probesRefused();
-    }
-  }
-
-  @Setup(Level.Iteration)
-  public void iterationStart() {
-    connectsAtStart = ownConnects.get();
-  }
-
-  @TearDown(Level.Iteration)
-  public void iterationEnd() {
-    long connects = ownConnects.get() - connectsAtStart;
-    long sessions = sessionsCreated;
-    tcpConnects += connects;
-    if (reporter) {
-      try {
-        readServer();
-      } finally {
-        if (++iterationsDone == iterations) {
-          fixture.finalReadingDone();
+    @Setup(Level.Trial)
+    public void start(ServerFixture fixture, ThreadParams thread, BenchmarkParams benchmark) {
+        this.fixture = fixture;
+        this.reporter = thread.getThreadIndex() == 0;
+        this.iterations =
+                benchmark.getWarmup().getCount() + benchmark.getMeasurement().getCount();
+        ConnectCounter.install();
+        ConnectCounter.setOwner(ownConnects);
+        if (reporter) {
+            fixture.expectFinalReading();
+            lastRejected = ServerCounters.connectionsRejected(fixture.bench().servers());
+            lastOverflows = ServerCounters.listenOverflows().orElse(0);
+            lastDrops = ServerCounters.listenDrops().orElse(0);
+            lastSharedConnects = fixture.sharedConnects.get();
+            lastSharedSessions = fixture.sharedSessions.getAsLong();
+            lastProbesRefused = ServerCounters.probesRefused();
         }
-      }
     }
-    // Every session this thread's clients established came over a connection they opened in the same request.
-    if (sessions > connects) {
-      throw new IllegalStateException("this thread's clients established " + sessions + " sessions over " + connects
-          + " counted TCP connections in one iteration: connections are not being counted (ConnectCounter installed: "
-          + ConnectCounter.installed() + "), so connections per request would be reported wrong");
-    }
-  }
 
-  private void readServer() {
-    long rejected = ServerCounters.connectionsRejected(fixture.bench().servers());
-    serverRejected = rejected - lastRejected;
-    lastRejected = rejected;
-    OptionalLong overflows = ServerCounters.listenOverflows();
-    if (overflows.isPresent()) {
-      listenOverflows = overflows.getAsLong() - lastOverflows;
-      lastOverflows = overflows.getAsLong();
+    @Setup(Level.Iteration)
+    public void iterationStart() {
+        connectsAtStart = ownConnects.get();
     }
-    OptionalLong drops = ServerCounters.listenDrops();
-    if (drops.isPresent()) {
-      listenDrops = drops.getAsLong() - lastDrops;
-      lastDrops = drops.getAsLong();
-    }
-    long shared = fixture.sharedConnects.get();
-    tcpConnects += shared - lastSharedConnects;
-    lastSharedConnects = shared;
-    long sharedSessions = fixture.sharedSessions.getAsLong();
-    sessionsCreated += sharedSessions - lastSharedSessions;
-    lastSharedSessions = sharedSessions;
-    long refused = ServerCounters.probesRefused();
-    probesRefused = refused - lastProbesRefused;
-    lastProbesRefused = refused;
-  }
 
-  @TearDown(Level.Trial)
-  public void stop() {
-    ConnectCounter.clearOwner();
-  }
+    @TearDown(Level.Iteration)
+    public void iterationEnd() {
+        long connects = ownConnects.get() - connectsAtStart;
+        long sessions = sessionsCreated;
+        tcpConnects += connects;
+        if (reporter) {
+            try {
+                readServer();
+            } finally {
+                if (++iterationsDone == iterations) {
+                    fixture.finalReadingDone();
+                }
+            }
+        }
+        // Every session this thread's clients established came over a connection they opened in the same request.
+        if (sessions > connects) {
+            throw new IllegalStateException(
+                    "this thread's clients established " + sessions + " sessions over " + connects
+                            + " counted TCP connections in one iteration: connections are not being counted (ConnectCounter installed: "
+                            + ConnectCounter.installed() + "), so connections per request would be reported wrong");
+        }
+    }
+
+    private void readServer() {
+        long rejected = ServerCounters.connectionsRejected(fixture.bench().servers());
+        serverRejected = rejected - lastRejected;
+        lastRejected = rejected;
+        OptionalLong overflows = ServerCounters.listenOverflows();
+        if (overflows.isPresent()) {
+            listenOverflows = overflows.getAsLong() - lastOverflows;
+            lastOverflows = overflows.getAsLong();
+        }
+        OptionalLong drops = ServerCounters.listenDrops();
+        if (drops.isPresent()) {
+            listenDrops = drops.getAsLong() - lastDrops;
+            lastDrops = drops.getAsLong();
+        }
+        long shared = fixture.sharedConnects.get();
+        tcpConnects += shared - lastSharedConnects;
+        lastSharedConnects = shared;
+        long sharedSessions = fixture.sharedSessions.getAsLong();
+        sessionsCreated += sharedSessions - lastSharedSessions;
+        lastSharedSessions = sharedSessions;
+        long refused = ServerCounters.probesRefused();
+        probesRefused = refused - lastProbesRefused;
+        lastProbesRefused = refused;
+    }
+
+    @TearDown(Level.Trial)
+    public void stop() {
+        ConnectCounter.clearOwner();
+    }
 }

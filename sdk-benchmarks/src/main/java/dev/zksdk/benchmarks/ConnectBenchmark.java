@@ -67,195 +67,200 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 public class ConnectBenchmark {
 
-  static final String REFUSED = "refused";
-  static final String BLACKHOLED = "blackholed";
-  private static final Duration LEAK_WAIT = Duration.ofSeconds(20);
+    static final String REFUSED = "refused";
+    static final String BLACKHOLED = "blackholed";
+    private static final Duration LEAK_WAIT = Duration.ofSeconds(20);
 
-  @Param({REFUSED, BLACKHOLED})
-  public String deadAddress;
+    @Param({REFUSED, BLACKHOLED})
+    public String deadAddress;
 
-  /**
-   * Accepted because the profile runner passes it to every benchmark; this one always starts its own ensemble in
-   * separate processes, since it kills a member.
-   */
-  @Param({BenchServer.PROCESS})
-  public String server;
+    /**
+     * Accepted because the profile runner passes it to every benchmark; this one always starts its own ensemble in
+     * separate processes, since it kills a member.
+     */
+    @Param({BenchServer.PROCESS})
+    public String server;
 
-  private ProcessEnsemble ensemble;
-  private ZkProxy blackhole;
-  private String connectString;
+    private ProcessEnsemble ensemble;
+    private ZkProxy blackhole;
+    private String connectString;
 
-  private ZooKeeper zooKeeper;
-  private CuratorFramework curator;
-  private ZkSessionPool pool;
-  private long connectsBefore;
+    private ZooKeeper zooKeeper;
+    private CuratorFramework curator;
+    private ZkSessionPool pool;
+    private long connectsBefore;
 
-  /** What each iteration's client did besides taking its time. */
-  @State(Scope.Thread)
-  @AuxCounters(AuxCounters.Type.EVENTS)
-  public static class Attempts {
-    /** TCP connections the client opened before its first read succeeded: 1 = the dead address was not tried. */
-    public long connectAttempts;
-  }
-
-  @Setup(Level.Trial)
-  public void start() {
-    if (!server.equals(BenchServer.PROCESS)) {
-      System.err.println("ConnectBenchmark starts its own three-member ensemble in separate processes (it kills a"
-          + " member); server=" + server + " does not apply to it");
+    /** What each iteration's client did besides taking its time. */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class Attempts {
+        /** TCP connections the client opened before its first read succeeded: 1 = the dead address was not tried. */
+        public long connectAttempts;
     }
-    ConnectCounter.install();
-    BenchServer.absoluteClassPath();
-    ensemble = ProcessEnsemble.builder().size(3).maxClientCnxns(BenchServer.MAX_CLIENT_CNXNS).start();
-    Workload.prepare(ensemble.connectString());
-    ServerProcess leader = ensemble.leader();
-    ServerProcess dead = ensemble.servers().stream().filter(s -> s != leader).findFirst().orElseThrow();
-    dead.kill9();
-    List<String> live = new ArrayList<>();
-    for (ServerProcess s : ensemble.servers()) {
-      if (s != dead) {
-        s.awaitServing(Duration.ofSeconds(60));
-        live.add(s.address());
-      }
-    }
-    String first = dead.address();
-    if (deadAddress.equals(BLACKHOLED)) {
-      blackhole = ZkProxy.to(dead.address());
-      blackhole.freeze();
-      first = blackhole.connectString();
-    } else if (!deadAddress.equals(REFUSED)) {
-      throw new IllegalArgumentException("deadAddress must be " + REFUSED + " or " + BLACKHOLED + ", was '"
-          + deadAddress + "'");
-    }
-    connectString = first + "," + String.join(",", live);
-  }
 
-  @Setup(Level.Iteration)
-  public void countFromHere() {
-    connectsBefore = ConnectCounter.total();
-  }
+    @Setup(Level.Trial)
+    public void start() {
+        if (!server.equals(BenchServer.PROCESS)) {
+            System.err.println("ConnectBenchmark starts its own three-member ensemble in separate processes (it kills a"
+                    + " member); server=" + server + " does not apply to it");
+        }
+        ConnectCounter.install();
+        BenchServer.absoluteClassPath();
+        ensemble = ProcessEnsemble.builder()
+                .size(3)
+                .maxClientCnxns(BenchServer.MAX_CLIENT_CNXNS)
+                .start();
+        Workload.prepare(ensemble.connectString());
+        ServerProcess leader = ensemble.leader();
+        ServerProcess dead =
+                ensemble.servers().stream().filter(s -> s != leader).findFirst().orElseThrow();
+        dead.kill9();
+        List<String> live = new ArrayList<>();
+        for (ServerProcess s : ensemble.servers()) {
+            if (s != dead) {
+                s.awaitServing(Duration.ofSeconds(60));
+                live.add(s.address());
+            }
+        }
+        String first = dead.address();
+        if (deadAddress.equals(BLACKHOLED)) {
+            blackhole = ZkProxy.to(dead.address());
+            blackhole.freeze();
+            first = blackhole.connectString();
+        } else if (!deadAddress.equals(REFUSED)) {
+            throw new IllegalArgumentException(
+                    "deadAddress must be " + REFUSED + " or " + BLACKHOLED + ", was '" + deadAddress + "'");
+        }
+        connectString = first + "," + String.join(",", live);
+    }
 
-  /** (a) {@code new ZooKeeper(...)}, {@code SyncConnected}, {@code getData}. */
-  @Benchmark
-  public byte[] zooKeeper(Attempts attempts) throws Exception {
-    CountDownLatch connected = new CountDownLatch(1);
-    zooKeeper = new ZooKeeper(connectString, (int) Workload.SESSION_TIMEOUT.toMillis(), event -> {
-      if (event.getState() == KeeperState.SyncConnected) {
-        connected.countDown();
-      }
-    });
-    if (!connected.await(Workload.CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-      throw new IllegalStateException("no session within " + Workload.CONNECT_TIMEOUT + " on " + connectString);
+    @Setup(Level.Iteration)
+    public void countFromHere() {
+        connectsBefore = ConnectCounter.total();
     }
-    byte[] data = zooKeeper.getData(Workload.DATA, false, null);
-    attempts.connectAttempts = attemptsSoFar();
-    return data;
-  }
 
-  /** (b) A Curator client: {@code start()}, {@code blockUntilConnected}, {@code getData}. */
-  @Benchmark
-  public byte[] curator(Attempts attempts) throws Exception {
-    curator = CuratorFrameworkFactory.builder()
-        .connectString(connectString)
-        .sessionTimeoutMs((int) Workload.SESSION_TIMEOUT.toMillis())
-        .connectionTimeoutMs((int) Workload.CONNECT_TIMEOUT.toMillis())
-        .retryPolicy(new RetryNTimes(3, 100))
-        .build();
-    curator.start();
-    if (!curator.blockUntilConnected((int) Workload.CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-      throw new IllegalStateException("no connection within " + Workload.CONNECT_TIMEOUT + " on " + connectString);
+    /** (a) {@code new ZooKeeper(...)}, {@code SyncConnected}, {@code getData}. */
+    @Benchmark
+    public byte[] zooKeeper(Attempts attempts) throws Exception {
+        CountDownLatch connected = new CountDownLatch(1);
+        zooKeeper = new ZooKeeper(connectString, (int) Workload.SESSION_TIMEOUT.toMillis(), event -> {
+            if (event.getState() == KeeperState.SyncConnected) {
+                connected.countDown();
+            }
+        });
+        if (!connected.await(Workload.CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new IllegalStateException("no session within " + Workload.CONNECT_TIMEOUT + " on " + connectString);
+        }
+        byte[] data = zooKeeper.getData(Workload.DATA, false, null);
+        attempts.connectAttempts = attemptsSoFar();
+        return data;
     }
-    byte[] data = curator.getData().forPath(Workload.DATA);
-    attempts.connectAttempts = attemptsSoFar();
-    return data;
-  }
 
-  /** (c) A new pool with one session: {@code build()}, {@code lease()}, {@code getData}. */
-  @Benchmark
-  public byte[] sdk(Attempts attempts) {
-    pool = ZkSessionPool.builder()
-        .connectString(connectString)
-        .sessionTimeout(Workload.SESSION_TIMEOUT)
-        .connectionTimeout(Workload.CONNECT_TIMEOUT)
-        .sessionsPerEnsemble(1)
-        .name("connect")
-        .build();
-    byte[] data;
-    try (ZkLease lease = pool.lease()) {
-      data = lease.getData(Workload.DATA);
+    /** (b) A Curator client: {@code start()}, {@code blockUntilConnected}, {@code getData}. */
+    @Benchmark
+    public byte[] curator(Attempts attempts) throws Exception {
+        curator = CuratorFrameworkFactory.builder()
+                .connectString(connectString)
+                .sessionTimeoutMs((int) Workload.SESSION_TIMEOUT.toMillis())
+                .connectionTimeoutMs((int) Workload.CONNECT_TIMEOUT.toMillis())
+                .retryPolicy(new RetryNTimes(3, 100))
+                .build();
+        curator.start();
+        if (!curator.blockUntilConnected((int) Workload.CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new IllegalStateException(
+                    "no connection within " + Workload.CONNECT_TIMEOUT + " on " + connectString);
+        }
+        byte[] data = curator.getData().forPath(Workload.DATA);
+        attempts.connectAttempts = attemptsSoFar();
+        return data;
     }
-    attempts.connectAttempts = attemptsSoFar();
-    return data;
-  }
 
-  private long attemptsSoFar() {
-    long attempts = ConnectCounter.total() - connectsBefore;
-    if (attempts < 1) {
-      throw new IllegalStateException("a client read data without a counted connection: ConnectCounter is not"
-          + " counting, so connect attempts would read zero whatever they are");
+    /** (c) A new pool with one session: {@code build()}, {@code lease()}, {@code getData}. */
+    @Benchmark
+    public byte[] sdk(Attempts attempts) {
+        pool = ZkSessionPool.builder()
+                .connectString(connectString)
+                .sessionTimeout(Workload.SESSION_TIMEOUT)
+                .connectionTimeout(Workload.CONNECT_TIMEOUT)
+                .sessionsPerEnsemble(1)
+                .name("connect")
+                .build();
+        byte[] data;
+        try (ZkLease lease = pool.lease()) {
+            data = lease.getData(Workload.DATA);
+        }
+        attempts.connectAttempts = attemptsSoFar();
+        return data;
     }
-    return attempts;
-  }
 
-  @TearDown(Level.Iteration)
-  public void closeClient() throws InterruptedException {
-    if (zooKeeper != null) {
-      zooKeeper.close();
-      zooKeeper = null;
+    private long attemptsSoFar() {
+        long attempts = ConnectCounter.total() - connectsBefore;
+        if (attempts < 1) {
+            throw new IllegalStateException("a client read data without a counted connection: ConnectCounter is not"
+                    + " counting, so connect attempts would read zero whatever they are");
+        }
+        return attempts;
     }
-    if (curator != null) {
-      curator.close();
-      curator = null;
-    }
-    if (pool != null) {
-      pool.close();
-      pool = null;
-      if (!ConnectionBudget.shared().snapshot().isEmpty()) {
-        throw new IllegalStateException("a closed pool left connection-budget slots taken: "
-            + ConnectionBudget.shared());
-      }
-    }
-  }
 
-  @TearDown(Level.Trial)
-  public void stop() {
-    try {
-      awaitNoClientThreads();
-    } finally {
-      if (blackhole != null) {
-        blackhole.close();
-      }
-      if (ensemble != null) {
-        ensemble.close();
-      }
+    @TearDown(Level.Iteration)
+    public void closeClient() throws InterruptedException {
+        if (zooKeeper != null) {
+            zooKeeper.close();
+            zooKeeper = null;
+        }
+        if (curator != null) {
+            curator.close();
+            curator = null;
+        }
+        if (pool != null) {
+            pool.close();
+            pool = null;
+            if (!ConnectionBudget.shared().snapshot().isEmpty()) {
+                throw new IllegalStateException(
+                        "a closed pool left connection-budget slots taken: " + ConnectionBudget.shared());
+            }
+        }
     }
-  }
 
-  /** ZooKeeper's close returns before its threads end; a thread still alive well after means a client leaked. */
-  static void awaitNoClientThreads() {
-    long deadline = System.nanoTime() + LEAK_WAIT.toNanos();
-    List<String> left = clientThreads();
-    while (!left.isEmpty() && System.nanoTime() - deadline < 0) {
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while waiting for client threads to end", e);
-      }
-      left = clientThreads();
+    @TearDown(Level.Trial)
+    public void stop() {
+        try {
+            awaitNoClientThreads();
+        } finally {
+            if (blackhole != null) {
+                blackhole.close();
+            }
+            if (ensemble != null) {
+                ensemble.close();
+            }
+        }
     }
-    if (!left.isEmpty()) {
-      throw new IllegalStateException(left.size() + " ZooKeeper client threads still alive " + LEAK_WAIT
-          + " after every client was closed: " + left);
-    }
-  }
 
-  private static List<String> clientThreads() {
-    return Thread.getAllStackTraces().keySet().stream()
-        .filter(Thread::isAlive)
-        .map(Thread::getName)
-        .filter(n -> n.contains("-SendThread(") || n.endsWith("-EventThread"))
-        .sorted()
-        .toList();
-  }
+    /** ZooKeeper's close returns before its threads end; a thread still alive well after means a client leaked. */
+    static void awaitNoClientThreads() {
+        long deadline = System.nanoTime() + LEAK_WAIT.toNanos();
+        List<String> left = clientThreads();
+        while (!left.isEmpty() && System.nanoTime() - deadline < 0) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for client threads to end", e);
+            }
+            left = clientThreads();
+        }
+        if (!left.isEmpty()) {
+            throw new IllegalStateException(left.size() + " ZooKeeper client threads still alive " + LEAK_WAIT
+                    + " after every client was closed: " + left);
+        }
+    }
+
+    private static List<String> clientThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(Thread::isAlive)
+                .map(Thread::getName)
+                .filter(n -> n.contains("-SendThread(") || n.endsWith("-EventThread"))
+                .sorted()
+                .toList();
+    }
 }

@@ -35,95 +35,96 @@ import org.slf4j.Marker;
  */
 public final class ConnectCounter {
 
-  /** The logger of ZooKeeper's {@code ClientCnxn}, whose send thread logs each connection attempt. */
-  static final String CLIENT_LOGGER = "org.apache.zookeeper.ClientCnxn";
-  /**
-   * The format of the log call right before each connection attempt (ZooKeeper 3.9). Should an upgrade change it,
-   * nothing would be counted: {@code ConnectCounterTest} fails, and so do the churn and connect benchmarks' checks.
-   */
-  static final String OPENING_SOCKET = "Opening socket connection to server {}.";
+    /** The logger of ZooKeeper's {@code ClientCnxn}, whose send thread logs each connection attempt. */
+    static final String CLIENT_LOGGER = "org.apache.zookeeper.ClientCnxn";
+    /**
+     * The format of the log call right before each connection attempt (ZooKeeper 3.9). Should an upgrade change it,
+     * nothing would be counted: {@code ConnectCounterTest} fails, and so do the churn and connect benchmarks' checks.
+     */
+    static final String OPENING_SOCKET = "Opening socket connection to server {}.";
 
-  private static final LongAdder TOTAL = new LongAdder();
-  private static final InheritableThreadLocal<AtomicLong> OWNER = new InheritableThreadLocal<>();
-  private static final OpeningSocketFilter FILTER = new OpeningSocketFilter();
+    private static final LongAdder TOTAL = new LongAdder();
+    private static final InheritableThreadLocal<AtomicLong> OWNER = new InheritableThreadLocal<>();
+    private static final OpeningSocketFilter FILTER = new OpeningSocketFilter();
 
-  private ConnectCounter() {}
+    private ConnectCounter() {}
 
-  /**
-   * Counts the connection attempts of every ZooKeeper client of this JVM from now on. Call it before the first client
-   * whose connections should count; calling it again changes nothing.
-   *
-   * @throws IllegalStateException if SLF4J's backend is not Logback, so that nothing could be counted
-   */
-  public static synchronized void install() {
-    LoggerContext context = loggerContext();
-    if (!context.getTurboFilterList().contains(FILTER)) {
-      FILTER.clientLogger = context.getLogger(CLIENT_LOGGER);
-      FILTER.setContext(context);
-      FILTER.start();
-      // First, so that no other turbo filter's ACCEPT or DENY (a duplicate-message filter) can end the chain before it.
-      context.getTurboFilterList().add(0, FILTER);
+    /**
+     * Counts the connection attempts of every ZooKeeper client of this JVM from now on. Call it before the first client
+     * whose connections should count; calling it again changes nothing.
+     *
+     * @throws IllegalStateException if SLF4J's backend is not Logback, so that nothing could be counted
+     */
+    public static synchronized void install() {
+        LoggerContext context = loggerContext();
+        if (!context.getTurboFilterList().contains(FILTER)) {
+            FILTER.clientLogger = context.getLogger(CLIENT_LOGGER);
+            FILTER.setContext(context);
+            FILTER.start();
+            // First, so that no other turbo filter's ACCEPT or DENY (a duplicate-message filter) can end the chain
+            // before it.
+            context.getTurboFilterList().add(0, FILTER);
+        }
     }
-  }
 
-  /** Whether connection attempts are counted: {@link #install()} ran, and no reconfiguration removed its filter. */
-  public static boolean installed() {
-    return LoggerFactory.getILoggerFactory() instanceof LoggerContext context
-        && context.getTurboFilterList().contains(FILTER);
-  }
-
-  private static LoggerContext loggerContext() {
-    ILoggerFactory factory = LoggerFactory.getILoggerFactory();
-    if (!(factory instanceof LoggerContext context)) {
-      throw new IllegalStateException("ZooKeeper's connection attempts are counted through Logback, but SLF4J's"
-          + " backend is " + factory.getClass().getName() + ": connections could not be counted");
+    /** Whether connection attempts are counted: {@link #install()} ran, and no reconfiguration removed its filter. */
+    public static boolean installed() {
+        return LoggerFactory.getILoggerFactory() instanceof LoggerContext context
+                && context.getTurboFilterList().contains(FILTER);
     }
-    return context;
-  }
 
-  /**
-   * Counts the connections of clients created by the calling thread (and threads it creates) in {@code counter},
-   * until {@link #clearOwner()}. Returns the previous owner, or null.
-   */
-  public static AtomicLong setOwner(AtomicLong counter) {
-    AtomicLong previous = OWNER.get();
-    OWNER.set(counter);
-    return previous;
-  }
-
-  public static void clearOwner() {
-    OWNER.remove();
-  }
-
-  /** Connections opened by every ZooKeeper client of this JVM since {@link #install()}. */
-  public static long total() {
-    return TOTAL.sum();
-  }
-
-  /** Called for every connection attempt, on the client's send thread. */
-  static void connectAttempted() {
-    TOTAL.increment();
-    AtomicLong owner = OWNER.get();
-    if (owner != null) {
-      owner.incrementAndGet();
+    private static LoggerContext loggerContext() {
+        ILoggerFactory factory = LoggerFactory.getILoggerFactory();
+        if (!(factory instanceof LoggerContext context)) {
+            throw new IllegalStateException("ZooKeeper's connection attempts are counted through Logback, but SLF4J's"
+                    + " backend is " + factory.getClass().getName() + ": connections could not be counted");
+        }
+        return context;
     }
-  }
 
-  /**
-   * Counts the log calls that precede connection attempts, and nothing else: called for every log call of the JVM, it
-   * compares a logger reference first, which settles all others at once.
-   */
-  private static final class OpeningSocketFilter extends TurboFilter {
-
-    private volatile Logger clientLogger;
-
-    @Override
-    public FilterReply decide(Marker marker, Logger logger, Level level, String format, Object[] params,
-        Throwable t) {
-      if (logger == clientLogger && level == Level.INFO && OPENING_SOCKET.equals(format)) {
-        connectAttempted();
-      }
-      return FilterReply.NEUTRAL;
+    /**
+     * Counts the connections of clients created by the calling thread (and threads it creates) in {@code counter},
+     * until {@link #clearOwner()}. Returns the previous owner, or null.
+     */
+    public static AtomicLong setOwner(AtomicLong counter) {
+        AtomicLong previous = OWNER.get();
+        OWNER.set(counter);
+        return previous;
     }
-  }
+
+    public static void clearOwner() {
+        OWNER.remove();
+    }
+
+    /** Connections opened by every ZooKeeper client of this JVM since {@link #install()}. */
+    public static long total() {
+        return TOTAL.sum();
+    }
+
+    /** Called for every connection attempt, on the client's send thread. */
+    static void connectAttempted() {
+        TOTAL.increment();
+        AtomicLong owner = OWNER.get();
+        if (owner != null) {
+            owner.incrementAndGet();
+        }
+    }
+
+    /**
+     * Counts the log calls that precede connection attempts, and nothing else: called for every log call of the JVM, it
+     * compares a logger reference first, which settles all others at once.
+     */
+    private static final class OpeningSocketFilter extends TurboFilter {
+
+        private volatile Logger clientLogger;
+
+        @Override
+        public FilterReply decide(
+                Marker marker, Logger logger, Level level, String format, Object[] params, Throwable t) {
+            if (logger == clientLogger && level == Level.INFO && OPENING_SOCKET.equals(format)) {
+                connectAttempted();
+            }
+            return FilterReply.NEUTRAL;
+        }
+    }
 }

@@ -47,220 +47,224 @@ import org.openjdk.jmh.infra.ThreadParams;
 @Fork(1)
 public class OverheadBenchmark {
 
-  /** One raw handle for every thread, connected before the first iteration. */
-  @State(Scope.Benchmark)
-  public static class RawHandle {
-    ZooKeeper zk;
+    /** One raw handle for every thread, connected before the first iteration. */
+    @State(Scope.Benchmark)
+    public static class RawHandle {
+        ZooKeeper zk;
 
-    @Setup(Level.Trial)
-    public void open(ServerFixture fixture) {
-      zk = Workload.connect(fixture.connectString());
+        @Setup(Level.Trial)
+        public void open(ServerFixture fixture) {
+            zk = Workload.connect(fixture.connectString());
+        }
+
+        @TearDown(Level.Trial)
+        public void close() throws InterruptedException {
+            zk.close();
+        }
     }
 
-    @TearDown(Level.Trial)
-    public void close() throws InterruptedException {
-      zk.close();
-    }
-  }
+    /** A pool with one session, connected before the first iteration. */
+    @State(Scope.Benchmark)
+    public static class SdkPool {
+        ZkSessionPool pool;
 
-  /** A pool with one session, connected before the first iteration. */
-  @State(Scope.Benchmark)
-  public static class SdkPool {
-    ZkSessionPool pool;
+        @Setup(Level.Trial)
+        public void open(ServerFixture fixture) {
+            pool = ZkSessionPool.builder()
+                    .connectString(fixture.connectString())
+                    .sessionTimeout(Workload.SESSION_TIMEOUT)
+                    .connectionTimeout(Workload.CONNECT_TIMEOUT)
+                    .name("overhead")
+                    .build();
+            try (ZkLease lease = pool.lease()) {
+                lease.getData(Workload.DATA);
+            }
+        }
 
-    @Setup(Level.Trial)
-    public void open(ServerFixture fixture) {
-      pool = ZkSessionPool.builder()
-          .connectString(fixture.connectString())
-          .sessionTimeout(Workload.SESSION_TIMEOUT)
-          .connectionTimeout(Workload.CONNECT_TIMEOUT)
-          .name("overhead")
-          .build();
-      try (ZkLease lease = pool.lease()) {
-        lease.getData(Workload.DATA);
-      }
-    }
-
-    @TearDown(Level.Trial)
-    public void close() {
-      pool.close();
-    }
-  }
-
-  /** Each thread's lease, held for the whole run, as a service would hold one per component. */
-  @State(Scope.Thread)
-  public static class SdkLease {
-    ZkLease lease;
-
-    @Setup(Level.Trial)
-    public void open(SdkPool pool) {
-      lease = pool.pool.lease();
+        @TearDown(Level.Trial)
+        public void close() {
+            pool.close();
+        }
     }
 
-    @TearDown(Level.Trial)
-    public void close() {
-      lease.close();
-    }
-  }
+    /** Each thread's lease, held for the whole run, as a service would hold one per component. */
+    @State(Scope.Thread)
+    public static class SdkLease {
+        ZkLease lease;
 
-  /** The payload written by the setData pair. */
-  @State(Scope.Thread)
-  public static class Payload {
-    final byte[] data = Workload.payload();
-  }
+        @Setup(Level.Trial)
+        public void open(SdkPool pool) {
+            lease = pool.pool.lease();
+        }
 
-  /**
-   * A window of asynchronous requests: each invocation waits for a free slot, then sends one request whose
-   * completion frees its slot. Slots still taken at the end of an iteration are waited for, so iterations do not
-   * overlap; any failed request fails the run.
-   */
-  @State(Scope.Thread)
-  public static class InFlight {
-    public static final int WINDOW = 1000;
-
-    final Semaphore slots = new Semaphore(WINDOW);
-    final AtomicLong failures = new AtomicLong();
-    final AtomicReference<String> firstFailure = new AtomicReference<>();
-
-    final DataCallback rawDone = (rc, path, ctx, data, stat) -> {
-      if (rc != KeeperException.Code.OK.intValue()) {
-        failed("rc " + KeeperException.Code.get(rc) + " for " + path);
-      }
-      slots.release();
-    };
-
-    final BiConsumer<byte[], Throwable> sdkDone = (data, error) -> {
-      if (error != null) {
-        failed(error.toString());
-      }
-      slots.release();
-    };
-
-    void take() throws InterruptedException {
-      slots.acquire();
+        @TearDown(Level.Trial)
+        public void close() {
+            lease.close();
+        }
     }
 
-    private void failed(String what) {
-      failures.incrementAndGet();
-      firstFailure.compareAndSet(null, what);
+    /** The payload written by the setData pair. */
+    @State(Scope.Thread)
+    public static class Payload {
+        final byte[] data = Workload.payload();
     }
 
-    @TearDown(Level.Iteration)
-    public void drain() throws InterruptedException {
-      if (!slots.tryAcquire(WINDOW, 60, TimeUnit.SECONDS)) {
-        throw new IllegalStateException((WINDOW - slots.availablePermits()) + " requests still in flight 60 s after "
-            + "the iteration ended");
-      }
-      slots.release(WINDOW);
-      if (failures.get() > 0) {
-        throw new IllegalStateException(failures.get() + " asynchronous requests failed, the first: "
-            + firstFailure.get());
-      }
-    }
-  }
+    /**
+     * A window of asynchronous requests: each invocation waits for a free slot, then sends one request whose
+     * completion frees its slot. Slots still taken at the end of an iteration are waited for, so iterations do not
+     * overlap; any failed request fails the run.
+     */
+    @State(Scope.Thread)
+    public static class InFlight {
+        public static final int WINDOW = 1000;
 
-  /**
-   * What the client side of an operation costs in CPU: the benchmark JVM's whole CPU time (every thread: callers,
-   * ZooKeeper's send and event threads, the SDK's) over an iteration, and the operations started in it. Their ratio
-   * hardly depends on what else runs on the machine, unlike throughput. Apart from it, the CPU time of the calling
-   * threads alone: the SDK's synchronous forms do all their own work on the caller's thread (ZooKeeper's send and
-   * event threads do the same work for raw and SDK calls), so the difference between the two sides there is what the
-   * SDK's own code costs.
-   */
-  @State(Scope.Thread)
-  @AuxCounters(AuxCounters.Type.EVENTS)
-  public static class ClientCpu {
-    /** Operations this thread started in the iteration, including the few JMH runs outside its timed window. */
-    public long operations;
-    /** First thread only: CPU time of the whole benchmark JVM during the iteration, in milliseconds. */
-    public double cpuMillis;
-    /** This thread's own CPU time during the iteration, in milliseconds; JMH adds up every thread's. */
-    public double callerCpuMillis;
+        final Semaphore slots = new Semaphore(WINDOW);
+        final AtomicLong failures = new AtomicLong();
+        final AtomicReference<String> firstFailure = new AtomicReference<>();
 
-    private static final OperatingSystemMXBean OS =
-        (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
-    private boolean reporter;
-    private long cpuAtStart;
-    private long callerCpuAtStart;
+        final DataCallback rawDone = (rc, path, ctx, data, stat) -> {
+            if (rc != KeeperException.Code.OK.intValue()) {
+                failed("rc " + KeeperException.Code.get(rc) + " for " + path);
+            }
+            slots.release();
+        };
 
-    @Setup(Level.Trial)
-    public void start(ThreadParams thread) {
-      reporter = thread.getThreadIndex() == 0;
-    }
+        final BiConsumer<byte[], Throwable> sdkDone = (data, error) -> {
+            if (error != null) {
+                failed(error.toString());
+            }
+            slots.release();
+        };
 
-    /** Runs on the benchmark thread itself, as JMH runs a thread-scoped state's iteration fixtures. */
-    @Setup(Level.Iteration)
-    public void iterationStart() {
-      callerCpuAtStart = THREADS.getCurrentThreadCpuTime();
-      if (reporter) {
-        cpuAtStart = OS.getProcessCpuTime();
-      }
+        void take() throws InterruptedException {
+            slots.acquire();
+        }
+
+        private void failed(String what) {
+            failures.incrementAndGet();
+            firstFailure.compareAndSet(null, what);
+        }
+
+        @TearDown(Level.Iteration)
+        public void drain() throws InterruptedException {
+            if (!slots.tryAcquire(WINDOW, 60, TimeUnit.SECONDS)) {
+                throw new IllegalStateException((WINDOW - slots.availablePermits())
+                        + " requests still in flight 60 s after " + "the iteration ended");
+            }
+            slots.release(WINDOW);
+            if (failures.get() > 0) {
+                throw new IllegalStateException(
+                        failures.get() + " asynchronous requests failed, the first: " + firstFailure.get());
+            }
+        }
     }
 
-    @TearDown(Level.Iteration)
-    public void iterationEnd() {
-      callerCpuMillis = (THREADS.getCurrentThreadCpuTime() - callerCpuAtStart) / 1e6;
-      if (reporter) {
-        cpuMillis = (OS.getProcessCpuTime() - cpuAtStart) / 1e6;
-      }
+    /**
+     * What the client side of an operation costs in CPU: the benchmark JVM's whole CPU time (every thread: callers,
+     * ZooKeeper's send and event threads, the SDK's) over an iteration, and the operations started in it. Their ratio
+     * hardly depends on what else runs on the machine, unlike throughput. Apart from it, the CPU time of the calling
+     * threads alone: the SDK's synchronous forms do all their own work on the caller's thread (ZooKeeper's send and
+     * event threads do the same work for raw and SDK calls), so the difference between the two sides there is what the
+     * SDK's own code costs.
+     */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class ClientCpu {
+        /** Operations this thread started in the iteration, including the few JMH runs outside its timed window. */
+        public long operations;
+        /** First thread only: CPU time of the whole benchmark JVM during the iteration, in milliseconds. */
+        public double cpuMillis;
+        /** This thread's own CPU time during the iteration, in milliseconds; JMH adds up every thread's. */
+        public double callerCpuMillis;
+
+        private static final OperatingSystemMXBean OS =
+                (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+        private boolean reporter;
+        private long cpuAtStart;
+        private long callerCpuAtStart;
+
+        @Setup(Level.Trial)
+        public void start(ThreadParams thread) {
+            reporter = thread.getThreadIndex() == 0;
+        }
+
+        /** Runs on the benchmark thread itself, as JMH runs a thread-scoped state's iteration fixtures. */
+        @Setup(Level.Iteration)
+        public void iterationStart() {
+            callerCpuAtStart = THREADS.getCurrentThreadCpuTime();
+            if (reporter) {
+                cpuAtStart = OS.getProcessCpuTime();
+            }
+        }
+
+        @TearDown(Level.Iteration)
+        public void iterationEnd() {
+            callerCpuMillis = (THREADS.getCurrentThreadCpuTime() - callerCpuAtStart) / 1e6;
+            if (reporter) {
+                cpuMillis = (OS.getProcessCpuTime() - cpuAtStart) / 1e6;
+            }
+        }
     }
-  }
 
-  @Benchmark
-  public byte[] rawGetData(RawHandle raw, ClientCpu cpu) throws KeeperException, InterruptedException {
-    cpu.operations++;
-    return raw.zk.getData(Workload.DATA, false, null);
-  }
+    @Benchmark
+    public byte[] rawGetData(RawHandle raw, ClientCpu cpu) throws KeeperException, InterruptedException {
+        cpu.operations++;
+        return raw.zk.getData(Workload.DATA, false, null);
+    }
 
-  @Benchmark
-  public byte[] sdkGetData(SdkLease sdk, ClientCpu cpu) {
-    cpu.operations++;
-    return sdk.lease.getData(Workload.DATA);
-  }
+    @Benchmark
+    public byte[] sdkGetData(SdkLease sdk, ClientCpu cpu) {
+        cpu.operations++;
+        return sdk.lease.getData(Workload.DATA);
+    }
 
-  /**
-   * Not an SDK figure: the raw handle used the way the SDK uses it underneath (ZooKeeper's asynchronous call, whose
-   * result ZooKeeper's event thread hands to a {@link CompletableFuture} the caller waits on), so that the cost of
-   * that hand-off can be told apart from the cost of the SDK's own work.
-   */
-  @Benchmark
-  public byte[] rawGetDataViaCallback(RawHandle raw, ClientCpu cpu) throws InterruptedException, ExecutionException {
-    cpu.operations++;
-    CompletableFuture<byte[]> result = new CompletableFuture<>();
-    raw.zk.getData(Workload.DATA, false, (rc, path, ctx, data, stat) -> {
-      if (rc == KeeperException.Code.OK.intValue()) {
-        result.complete(data);
-      } else {
-        result.completeExceptionally(KeeperException.create(KeeperException.Code.get(rc), path));
-      }
-    }, null);
-    return result.get();
-  }
+    /**
+     * Not an SDK figure: the raw handle used the way the SDK uses it underneath (ZooKeeper's asynchronous call, whose
+     * result ZooKeeper's event thread hands to a {@link CompletableFuture} the caller waits on), so that the cost of
+     * that hand-off can be told apart from the cost of the SDK's own work.
+     */
+    @Benchmark
+    public byte[] rawGetDataViaCallback(RawHandle raw, ClientCpu cpu) throws InterruptedException, ExecutionException {
+        cpu.operations++;
+        CompletableFuture<byte[]> result = new CompletableFuture<>();
+        raw.zk.getData(
+                Workload.DATA,
+                false,
+                (rc, path, ctx, data, stat) -> {
+                    if (rc == KeeperException.Code.OK.intValue()) {
+                        result.complete(data);
+                    } else {
+                        result.completeExceptionally(KeeperException.create(KeeperException.Code.get(rc), path));
+                    }
+                },
+                null);
+        return result.get();
+    }
 
-  @Benchmark
-  public void rawGetDataAsync(RawHandle raw, InFlight window, ClientCpu cpu) throws InterruptedException {
-    cpu.operations++;
-    window.take();
-    raw.zk.getData(Workload.DATA, false, window.rawDone, null);
-  }
+    @Benchmark
+    public void rawGetDataAsync(RawHandle raw, InFlight window, ClientCpu cpu) throws InterruptedException {
+        cpu.operations++;
+        window.take();
+        raw.zk.getData(Workload.DATA, false, window.rawDone, null);
+    }
 
-  @Benchmark
-  public void sdkGetDataAsync(SdkLease sdk, InFlight window, ClientCpu cpu) throws InterruptedException {
-    cpu.operations++;
-    window.take();
-    sdk.lease.getDataAsync(Workload.DATA).whenComplete(window.sdkDone);
-  }
+    @Benchmark
+    public void sdkGetDataAsync(SdkLease sdk, InFlight window, ClientCpu cpu) throws InterruptedException {
+        cpu.operations++;
+        window.take();
+        sdk.lease.getDataAsync(Workload.DATA).whenComplete(window.sdkDone);
+    }
 
-  @Benchmark
-  public Stat rawSetData(RawHandle raw, Payload payload, ClientCpu cpu) throws KeeperException, InterruptedException {
-    cpu.operations++;
-    return raw.zk.setData(Workload.WRITE, payload.data, -1);
-  }
+    @Benchmark
+    public Stat rawSetData(RawHandle raw, Payload payload, ClientCpu cpu) throws KeeperException, InterruptedException {
+        cpu.operations++;
+        return raw.zk.setData(Workload.WRITE, payload.data, -1);
+    }
 
-  @Benchmark
-  public Stat sdkSetData(SdkLease sdk, Payload payload, ClientCpu cpu) {
-    cpu.operations++;
-    return sdk.lease.setData(Workload.WRITE, payload.data, -1);
-  }
+    @Benchmark
+    public Stat sdkSetData(SdkLease sdk, Payload payload, ClientCpu cpu) {
+        cpu.operations++;
+        return sdk.lease.setData(Workload.WRITE, payload.data, -1);
+    }
 }

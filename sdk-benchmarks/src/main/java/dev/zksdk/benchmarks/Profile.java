@@ -14,149 +14,241 @@ import org.openjdk.jmh.runner.options.TimeValue;
  */
 public record Profile(String name, List<Step> steps) {
 
-  /**
-   * One JMH run: the benchmarks matching {@code include}, at {@code threads} threads. A <em>paired</em> step
-   * ({@code rounds > 0}) runs instead {@code rounds} rounds of one fork of each benchmark of {@code rotation}, each
-   * round in the order of the previous one rotated by one (so a raw-against-SDK pair alternates which goes first), all
-   * against one server that lives for the whole step, so that each round's ratio compares forks run back to back on
-   * the same server.
-   */
-  public record Step(String include, int threads, Mode mode, TimeUnit unit, int warmupIterations,
-      TimeValue warmupTime, int measurementIterations, TimeValue measurementTime, int forks, List<String> rotation,
-      int rounds) {
+    /**
+     * One JMH run: the benchmarks matching {@code include}, at {@code threads} threads. A <em>paired</em> step
+     * ({@code rounds > 0}) runs instead {@code rounds} rounds of one fork of each benchmark of {@code rotation}, each
+     * round in the order of the previous one rotated by one (so a raw-against-SDK pair alternates which goes first), all
+     * against one server that lives for the whole step, so that each round's ratio compares forks run back to back on
+     * the same server.
+     */
+    public record Step(
+            String include,
+            int threads,
+            Mode mode,
+            TimeUnit unit,
+            int warmupIterations,
+            TimeValue warmupTime,
+            int measurementIterations,
+            TimeValue measurementTime,
+            int forks,
+            List<String> rotation,
+            int rounds) {
 
-    public Step {
-      rotation = List.copyOf(rotation);
-      if (rounds > 0 && (rotation.size() < 2 || forks != 1)) {
-        throw new IllegalArgumentException("a paired step rotates two benchmarks or more, one fork each");
-      }
+        public Step {
+            rotation = List.copyOf(rotation);
+            if (rounds > 0 && (rotation.size() < 2 || forks != 1)) {
+                throw new IllegalArgumentException("a paired step rotates two benchmarks or more, one fork each");
+            }
+        }
+
+        /** A plain step: one JMH run of everything {@code include} matches. */
+        public Step(
+                String include,
+                int threads,
+                Mode mode,
+                TimeUnit unit,
+                int warmupIterations,
+                TimeValue warmupTime,
+                int measurementIterations,
+                TimeValue measurementTime,
+                int forks) {
+            this(
+                    include,
+                    threads,
+                    mode,
+                    unit,
+                    warmupIterations,
+                    warmupTime,
+                    measurementIterations,
+                    measurementTime,
+                    forks,
+                    List.of(),
+                    0);
+        }
+
+        public boolean paired() {
+            return rounds > 0;
+        }
+
+        /** How many forks the step runs, of every benchmark together; plain steps: per benchmark. */
+        public int forkCount() {
+            return paired() ? rounds * rotation.size() : forks;
+        }
+
+        public String describe() {
+            String timing =
+                    warmupIterations + "x" + warmupTime + " warm-up, " + measurementIterations + "x" + measurementTime;
+            if (paired()) {
+                return include + " t=" + threads + " " + mode.shortLabel() + " (" + timing + ", " + rounds
+                        + " paired rounds of one fork each, one server)";
+            }
+            return include + " t=" + threads + " " + mode.shortLabel() + " (" + timing + ", " + forks + " fork"
+                    + (forks == 1 ? "" : "s") + ")";
+        }
     }
 
-    /** A plain step: one JMH run of everything {@code include} matches. */
-    public Step(String include, int threads, Mode mode, TimeUnit unit, int warmupIterations, TimeValue warmupTime,
-        int measurementIterations, TimeValue measurementTime, int forks) {
-      this(include, threads, mode, unit, warmupIterations, warmupTime, measurementIterations, measurementTime, forks,
-          List.of(), 0);
+    static final String CHURN =
+            ChurnBenchmark.class.getName() + "\\.(perRequestZooKeeper|perRequestCurator|pooledLease)$";
+    static final String SYNC_READS =
+            OverheadBenchmark.class.getName() + "\\.(rawGetData|rawGetDataViaCallback|sdkGetData)$";
+    /** Above one thread, the diagnostic pair is left out: it explains the one-thread figure. */
+    static final String SYNC_READS_PAIR = OverheadBenchmark.class.getName() + "\\.(rawGetData|sdkGetData)$";
+
+    static final String ASYNC_READS = OverheadBenchmark.class.getName() + "\\.(raw|sdk)GetDataAsync$";
+    static final String WRITES = OverheadBenchmark.class.getName() + "\\.(raw|sdk)SetData$";
+    static final String RECOVERY = RecoveryBenchmark.class.getName() + "\\.";
+    static final String CACHED_READS = CachedReadBenchmark.class.getName() + "\\.";
+    /** At more threads only the cached reads: the uncached ones at several thread counts are the overhead pairs'. */
+    static final String CACHED_READS_ONLY = CachedReadBenchmark.class.getName() + "\\.(cachedRead|treeCacheRead)$";
+
+    static final String CONNECT = ConnectBenchmark.class.getName() + "\\.";
+    static final String STORM = StormBenchmark.class.getName() + "\\.";
+
+    public static final List<Integer> CHURN_THREADS = List.of(1, 16, 64);
+    public static final List<Integer> SYNC_READ_THREADS = List.of(1, 4, 16);
+    public static final int WRITE_THREADS = 4;
+    public static final int CACHED_READ_THREADS = 4;
+
+    /**
+     * The profile of that name.
+     *
+     * @throws IllegalArgumentException for a name other than {@code short} or {@code full}
+     */
+    public static Profile named(String name) {
+        return switch (name == null ? "" : name.toLowerCase(Locale.ROOT)) {
+            case "short" ->
+                build(
+                        "short",
+                        new Timing(1, 2, 2, 3),
+                        new Timing(1, 1, 2, 2),
+                        new Timing(1, 2, 2, 2, 2),
+                        1,
+                        5,
+                        new Timing(1, 2, 2, 2));
+            case "full" ->
+                build(
+                        "full",
+                        new Timing(2, 5, 5, 5),
+                        new Timing(1, 5, 5, 5),
+                        new Timing(2, 3, 4, 3, 6),
+                        3,
+                        20,
+                        new Timing(2, 2, 5, 3));
+            default -> throw new IllegalArgumentException("profile must be short or full, was '" + name + "'");
+        };
     }
 
-    public boolean paired() {
-      return rounds > 0;
+    private record Timing(int warmupIterations, int warmupSeconds, int iterations, int seconds, int forks) {
+        Timing(int warmupIterations, int warmupSeconds, int iterations, int seconds) {
+            this(warmupIterations, warmupSeconds, iterations, seconds, 1);
+        }
+
+        Step step(String include, int threads, Mode mode, TimeUnit unit) {
+            return new Step(
+                    include,
+                    threads,
+                    mode,
+                    unit,
+                    warmupIterations,
+                    TimeValue.seconds(warmupSeconds),
+                    iterations,
+                    TimeValue.seconds(seconds),
+                    forks);
+        }
+
+        /** A paired step of {@code methods} of {@link OverheadBenchmark}, {@code forks} read as the number of rounds. */
+        Step paired(int threads, String... methods) {
+            String prefix = OverheadBenchmark.class.getName() + "\\.";
+            List<String> rotation = new ArrayList<>();
+            for (String m : methods) {
+                rotation.add(prefix + m + "$");
+            }
+            return new Step(
+                    prefix + "(" + String.join("|", methods) + ")$",
+                    threads,
+                    Mode.Throughput,
+                    TimeUnit.SECONDS,
+                    warmupIterations,
+                    TimeValue.seconds(warmupSeconds),
+                    iterations,
+                    TimeValue.seconds(seconds),
+                    1,
+                    rotation,
+                    forks);
+        }
     }
 
-    /** How many forks the step runs, of every benchmark together; plain steps: per benchmark. */
-    public int forkCount() {
-      return paired() ? rounds * rotation.size() : forks;
+    private static Profile build(
+            String name,
+            Timing churn,
+            Timing latency,
+            Timing overhead,
+            int recoveryWarmups,
+            int recoveries,
+            Timing cached) {
+        List<Step> steps = new ArrayList<>();
+        for (int threads : CHURN_THREADS) {
+            steps.add(churn.step(CHURN, threads, Mode.Throughput, TimeUnit.SECONDS));
+            steps.add(latency.step(CHURN, threads, Mode.SampleTime, TimeUnit.MICROSECONDS));
+        }
+        // Pairs whose ratio is close to 1: each round a fork of each side, back to back on one server. Forks of one
+        // benchmark differ by several percent from one another (where the scheduler puts the threads, what the JIT
+        // made of them); pairing the forks of a round on one server takes the order and the server out of the ratio,
+        // and the interval over rounds shows the variance that is left.
+        for (int threads : SYNC_READ_THREADS) {
+            steps.add(
+                    threads == 1
+                            ? overhead.paired(threads, "rawGetData", "rawGetDataViaCallback", "sdkGetData")
+                            : overhead.paired(threads, "rawGetData", "sdkGetData"));
+        }
+        steps.add(overhead.paired(1, "rawGetDataAsync", "sdkGetDataAsync"));
+        steps.add(overhead.paired(WRITE_THREADS, "rawSetData", "sdkSetData"));
+        // A cached read takes nanoseconds: a couple of seconds holds millions of them.
+        steps.add(cached.step(CACHED_READS, 1, Mode.Throughput, TimeUnit.SECONDS));
+        steps.add(cached.step(CACHED_READS_ONLY, CACHED_READ_THREADS, Mode.Throughput, TimeUnit.SECONDS));
+        // One invocation per iteration: each is a whole expiry and recovery.
+        steps.add(new Step(
+                RECOVERY,
+                1,
+                Mode.SingleShotTime,
+                TimeUnit.MILLISECONDS,
+                recoveryWarmups,
+                TimeValue.NONE,
+                recoveries,
+                TimeValue.NONE,
+                1));
+        steps.addAll(hostSelectionSteps(name));
+        return new Profile(name, List.copyOf(steps));
     }
 
-    public String describe() {
-      String timing = warmupIterations + "x" + warmupTime + " warm-up, " + measurementIterations + "x"
-          + measurementTime;
-      if (paired()) {
-        return include + " t=" + threads + " " + mode.shortLabel() + " (" + timing + ", " + rounds
-            + " paired rounds of one fork each, one server)";
-      }
-      return include + " t=" + threads + " " + mode.shortLabel() + " (" + timing + ", " + forks + " fork"
-          + (forks == 1 ? "" : "s") + ")";
+    /**
+     * Server selection, one single-shot invocation per iteration: a fresh client connecting with a dead address in the
+     * connect string (each iteration a few milliseconds, or seconds when a blackholed address is tried first), and a
+     * reconnect storm after a server restart (each iteration a server restart, several seconds).
+     */
+    private static List<Step> hostSelectionSteps(String name) {
+        boolean full = name.equals("full");
+        return List.of(
+                new Step(
+                        CONNECT,
+                        1,
+                        Mode.SingleShotTime,
+                        TimeUnit.MILLISECONDS,
+                        1,
+                        TimeValue.NONE,
+                        full ? 40 : 6,
+                        TimeValue.NONE,
+                        1),
+                // No warm-up storm in short: every storm is as real as the first, and each costs a server restart.
+                new Step(
+                        STORM,
+                        1,
+                        Mode.SingleShotTime,
+                        TimeUnit.MILLISECONDS,
+                        full ? 1 : 0,
+                        TimeValue.NONE,
+                        full ? 10 : 3,
+                        TimeValue.NONE,
+                        1));
     }
-  }
-
-  static final String CHURN =
-      ChurnBenchmark.class.getName() + "\\.(perRequestZooKeeper|perRequestCurator|pooledLease)$";
-  static final String SYNC_READS =
-      OverheadBenchmark.class.getName() + "\\.(rawGetData|rawGetDataViaCallback|sdkGetData)$";
-  /** Above one thread, the diagnostic pair is left out: it explains the one-thread figure. */
-  static final String SYNC_READS_PAIR = OverheadBenchmark.class.getName() + "\\.(rawGetData|sdkGetData)$";
-  static final String ASYNC_READS = OverheadBenchmark.class.getName() + "\\.(raw|sdk)GetDataAsync$";
-  static final String WRITES = OverheadBenchmark.class.getName() + "\\.(raw|sdk)SetData$";
-  static final String RECOVERY = RecoveryBenchmark.class.getName() + "\\.";
-  static final String CACHED_READS = CachedReadBenchmark.class.getName() + "\\.";
-  /** At more threads only the cached reads: the uncached ones at several thread counts are the overhead pairs'. */
-  static final String CACHED_READS_ONLY = CachedReadBenchmark.class.getName() + "\\.(cachedRead|treeCacheRead)$";
-  static final String CONNECT = ConnectBenchmark.class.getName() + "\\.";
-  static final String STORM = StormBenchmark.class.getName() + "\\.";
-
-  public static final List<Integer> CHURN_THREADS = List.of(1, 16, 64);
-  public static final List<Integer> SYNC_READ_THREADS = List.of(1, 4, 16);
-  public static final int WRITE_THREADS = 4;
-  public static final int CACHED_READ_THREADS = 4;
-
-  /**
-   * The profile of that name.
-   *
-   * @throws IllegalArgumentException for a name other than {@code short} or {@code full}
-   */
-  public static Profile named(String name) {
-    return switch (name == null ? "" : name.toLowerCase(Locale.ROOT)) {
-      case "short" -> build("short", new Timing(1, 2, 2, 3), new Timing(1, 1, 2, 2), new Timing(1, 2, 2, 2, 2), 1, 5,
-          new Timing(1, 2, 2, 2));
-      case "full" -> build("full", new Timing(2, 5, 5, 5), new Timing(1, 5, 5, 5), new Timing(2, 3, 4, 3, 6), 3, 20,
-          new Timing(2, 2, 5, 3));
-      default -> throw new IllegalArgumentException("profile must be short or full, was '" + name + "'");
-    };
-  }
-
-  private record Timing(int warmupIterations, int warmupSeconds, int iterations, int seconds, int forks) {
-    Timing(int warmupIterations, int warmupSeconds, int iterations, int seconds) {
-      this(warmupIterations, warmupSeconds, iterations, seconds, 1);
-    }
-
-    Step step(String include, int threads, Mode mode, TimeUnit unit) {
-      return new Step(include, threads, mode, unit, warmupIterations, TimeValue.seconds(warmupSeconds), iterations,
-          TimeValue.seconds(seconds), forks);
-    }
-
-    /** A paired step of {@code methods} of {@link OverheadBenchmark}, {@code forks} read as the number of rounds. */
-    Step paired(int threads, String... methods) {
-      String prefix = OverheadBenchmark.class.getName() + "\\.";
-      List<String> rotation = new ArrayList<>();
-      for (String m : methods) {
-        rotation.add(prefix + m + "$");
-      }
-      return new Step(prefix + "(" + String.join("|", methods) + ")$", threads, Mode.Throughput, TimeUnit.SECONDS,
-          warmupIterations, TimeValue.seconds(warmupSeconds), iterations, TimeValue.seconds(seconds), 1, rotation,
-          forks);
-    }
-  }
-
-  private static Profile build(String name, Timing churn, Timing latency, Timing overhead, int recoveryWarmups,
-      int recoveries, Timing cached) {
-    List<Step> steps = new ArrayList<>();
-    for (int threads : CHURN_THREADS) {
-      steps.add(churn.step(CHURN, threads, Mode.Throughput, TimeUnit.SECONDS));
-      steps.add(latency.step(CHURN, threads, Mode.SampleTime, TimeUnit.MICROSECONDS));
-    }
-    // Pairs whose ratio is close to 1: each round a fork of each side, back to back on one server. Forks of one
-    // benchmark differ by several percent from one another (where the scheduler puts the threads, what the JIT
-    // made of them); pairing the forks of a round on one server takes the order and the server out of the ratio,
-    // and the interval over rounds shows the variance that is left.
-    for (int threads : SYNC_READ_THREADS) {
-      steps.add(threads == 1 ? overhead.paired(threads, "rawGetData", "rawGetDataViaCallback", "sdkGetData")
-          : overhead.paired(threads, "rawGetData", "sdkGetData"));
-    }
-    steps.add(overhead.paired(1, "rawGetDataAsync", "sdkGetDataAsync"));
-    steps.add(overhead.paired(WRITE_THREADS, "rawSetData", "sdkSetData"));
-    // A cached read takes nanoseconds: a couple of seconds holds millions of them.
-    steps.add(cached.step(CACHED_READS, 1, Mode.Throughput, TimeUnit.SECONDS));
-    steps.add(cached.step(CACHED_READS_ONLY, CACHED_READ_THREADS, Mode.Throughput, TimeUnit.SECONDS));
-    // One invocation per iteration: each is a whole expiry and recovery.
-    steps.add(new Step(RECOVERY, 1, Mode.SingleShotTime, TimeUnit.MILLISECONDS, recoveryWarmups, TimeValue.NONE,
-        recoveries, TimeValue.NONE, 1));
-    steps.addAll(hostSelectionSteps(name));
-    return new Profile(name, List.copyOf(steps));
-  }
-
-  /**
-   * Server selection, one single-shot invocation per iteration: a fresh client connecting with a dead address in the
-   * connect string (each iteration a few milliseconds, or seconds when a blackholed address is tried first), and a
-   * reconnect storm after a server restart (each iteration a server restart, several seconds).
-   */
-  private static List<Step> hostSelectionSteps(String name) {
-    boolean full = name.equals("full");
-    return List.of(
-        new Step(CONNECT, 1, Mode.SingleShotTime, TimeUnit.MILLISECONDS, 1, TimeValue.NONE, full ? 40 : 6,
-            TimeValue.NONE, 1),
-        // No warm-up storm in short: every storm is as real as the first, and each costs a server restart.
-        new Step(STORM, 1, Mode.SingleShotTime, TimeUnit.MILLISECONDS, full ? 1 : 0, TimeValue.NONE, full ? 10 : 3,
-            TimeValue.NONE, 1));
-  }
 }

@@ -53,118 +53,121 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 public class RecoveryBenchmark {
 
-  private static final long RECOVERY_TIMEOUT_SECONDS = 60;
+    private static final long RECOVERY_TIMEOUT_SECONDS = 60;
 
-  @Param({"1", "100", "1000"})
-  public int owned;
+    @Param({"1", "100", "1000"})
+    public int owned;
 
-  private ZkSessionPool pool;
-  private ZkLease lease;
-  private final List<EphemeralNode> ephemerals = new ArrayList<>();
-  private final List<WatchHandle> watches = new ArrayList<>();
-  private String connectString;
+    private ZkSessionPool pool;
+    private ZkLease lease;
+    private final List<EphemeralNode> ephemerals = new ArrayList<>();
+    private final List<WatchHandle> watches = new ArrayList<>();
+    private String connectString;
 
-  private volatile Expiry current;
+    private volatile Expiry current;
 
-  /** One forced expiry and what the listener saw of its recovery. */
-  private static final class Expiry {
-    final long expiredSessionId;
-    final CountDownLatch recovered = new CountDownLatch(1);
-    volatile long newSessionAtNanos;
-    volatile long recoveredAtNanos;
-    volatile RecoveryEvent event;
+    /** One forced expiry and what the listener saw of its recovery. */
+    private static final class Expiry {
+        final long expiredSessionId;
+        final CountDownLatch recovered = new CountDownLatch(1);
+        volatile long newSessionAtNanos;
+        volatile long recoveredAtNanos;
+        volatile RecoveryEvent event;
 
-    Expiry(long expiredSessionId) {
-      this.expiredSessionId = expiredSessionId;
+        Expiry(long expiredSessionId) {
+            this.expiredSessionId = expiredSessionId;
+        }
     }
-  }
 
-  /** The part of each recovery the SDK controls, in milliseconds (one value per iteration). */
-  @State(Scope.Thread)
-  @AuxCounters(AuxCounters.Type.EVENTS)
-  public static class RecoveryTimes {
-    /** From the replacement session's {@code CONNECTED} event to {@code recovered}, as this listener saw it. */
-    public double newSessionToRecoveredMs;
-    /** {@link RecoveryEvent#duration()}: the SDK's own measure of the same span. */
-    public double reportedRecoveryMs;
-  }
-
-  @Setup(Level.Trial)
-  public void open(ServerFixture fixture) throws Exception {
-    connectString = fixture.connectString();
-    pool = ZkSessionPool.builder()
-        .connectString(connectString)
-        .sessionTimeout(Workload.SESSION_TIMEOUT)
-        .connectionTimeout(Workload.CONNECT_TIMEOUT)
-        .name("recovery")
-        .listener(new SessionListener() {
-          @Override
-          public void onStateChange(SessionEvent event) {
-            Expiry expiry = current;
-            if (expiry != null && event.newSession() && event.sessionIdBefore() == expiry.expiredSessionId) {
-              expiry.newSessionAtNanos = System.nanoTime();
-            }
-          }
-
-          @Override
-          public void onRecovered(RecoveryEvent event) {
-            Expiry expiry = current;
-            if (expiry != null && event.oldSessionId() == expiry.expiredSessionId) {
-              expiry.recoveredAtNanos = System.nanoTime();
-              expiry.event = event;
-              expiry.recovered.countDown();
-            }
-          }
-        })
-        .build();
-    lease = pool.lease();
-    byte[] data = Workload.payload();
-    String parent = Workload.RECOVERY + "/run-" + Long.toHexString(lease.sessionId());
-    lease.create(parent, new byte[0], CreateMode.PERSISTENT);
-    List<CompletableFuture<String>> created = new ArrayList<>();
-    for (int i = 0; i < owned; i++) {
-      created.add(lease.createAsync(parent + "/watched-" + i, data, CreateMode.PERSISTENT));
+    /** The part of each recovery the SDK controls, in milliseconds (one value per iteration). */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class RecoveryTimes {
+        /** From the replacement session's {@code CONNECTED} event to {@code recovered}, as this listener saw it. */
+        public double newSessionToRecoveredMs;
+        /** {@link RecoveryEvent#duration()}: the SDK's own measure of the same span. */
+        public double reportedRecoveryMs;
     }
-    CompletableFuture.allOf(created.toArray(new CompletableFuture<?>[0])).get(60, TimeUnit.SECONDS);
-    for (int i = 0; i < owned; i++) {
-      ephemerals.add(lease.ephemeral(parent + "/owned-" + i, data));
-      watches.add(lease.watch(parent + "/watched-" + i, event -> { }));
-    }
-  }
 
-  @Setup(Level.Invocation)
-  public void expire() throws Exception {
-    ZooKeeper zk = lease.curator().getZookeeperClient().getZooKeeper();
-    long sessionId = zk.getSessionId();
-    current = new Expiry(sessionId);
-    ForcedExpiry.expireSession(connectString, sessionId, zk.getSessionPasswd());
-  }
+    @Setup(Level.Trial)
+    public void open(ServerFixture fixture) throws Exception {
+        connectString = fixture.connectString();
+        pool = ZkSessionPool.builder()
+                .connectString(connectString)
+                .sessionTimeout(Workload.SESSION_TIMEOUT)
+                .connectionTimeout(Workload.CONNECT_TIMEOUT)
+                .name("recovery")
+                .listener(new SessionListener() {
+                    @Override
+                    public void onStateChange(SessionEvent event) {
+                        Expiry expiry = current;
+                        if (expiry != null
+                                && event.newSession()
+                                && event.sessionIdBefore() == expiry.expiredSessionId) {
+                            expiry.newSessionAtNanos = System.nanoTime();
+                        }
+                    }
 
-  @Benchmark
-  public RecoveryEvent expiryToRecovered(RecoveryTimes times) throws InterruptedException {
-    Expiry expiry = current;
-    if (!expiry.recovered.await(RECOVERY_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-      throw new IllegalStateException("no recovered event within " + RECOVERY_TIMEOUT_SECONDS + " s after session 0x"
-          + Long.toHexString(expiry.expiredSessionId) + " expired; pool: " + pool.stats());
+                    @Override
+                    public void onRecovered(RecoveryEvent event) {
+                        Expiry expiry = current;
+                        if (expiry != null && event.oldSessionId() == expiry.expiredSessionId) {
+                            expiry.recoveredAtNanos = System.nanoTime();
+                            expiry.event = event;
+                            expiry.recovered.countDown();
+                        }
+                    }
+                })
+                .build();
+        lease = pool.lease();
+        byte[] data = Workload.payload();
+        String parent = Workload.RECOVERY + "/run-" + Long.toHexString(lease.sessionId());
+        lease.create(parent, new byte[0], CreateMode.PERSISTENT);
+        List<CompletableFuture<String>> created = new ArrayList<>();
+        for (int i = 0; i < owned; i++) {
+            created.add(lease.createAsync(parent + "/watched-" + i, data, CreateMode.PERSISTENT));
+        }
+        CompletableFuture.allOf(created.toArray(new CompletableFuture<?>[0])).get(60, TimeUnit.SECONDS);
+        for (int i = 0; i < owned; i++) {
+            ephemerals.add(lease.ephemeral(parent + "/owned-" + i, data));
+            watches.add(lease.watch(parent + "/watched-" + i, event -> {}));
+        }
     }
-    RecoveryEvent event = expiry.event;
-    if (!event.complete() || event.ephemeralsRecreated() != owned || event.watchesRearmed() != owned) {
-      throw new IllegalStateException("recovery did not restore all " + owned + " ephemerals and " + owned
-          + " watches: " + event);
-    }
-    if (expiry.newSessionAtNanos == 0) {
-      throw new IllegalStateException("recovered without a new-session event before it: " + event);
-    }
-    times.newSessionToRecoveredMs = (expiry.recoveredAtNanos - expiry.newSessionAtNanos) / 1e6;
-    times.reportedRecoveryMs = event.duration().toNanos() / 1e6;
-    return event;
-  }
 
-  @TearDown(Level.Trial)
-  public void close() {
-    watches.forEach(WatchHandle::close);
-    ephemerals.forEach(EphemeralNode::close);
-    lease.close();
-    pool.close();
-  }
+    @Setup(Level.Invocation)
+    public void expire() throws Exception {
+        ZooKeeper zk = lease.curator().getZookeeperClient().getZooKeeper();
+        long sessionId = zk.getSessionId();
+        current = new Expiry(sessionId);
+        ForcedExpiry.expireSession(connectString, sessionId, zk.getSessionPasswd());
+    }
+
+    @Benchmark
+    public RecoveryEvent expiryToRecovered(RecoveryTimes times) throws InterruptedException {
+        Expiry expiry = current;
+        if (!expiry.recovered.await(RECOVERY_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            throw new IllegalStateException(
+                    "no recovered event within " + RECOVERY_TIMEOUT_SECONDS + " s after session 0x"
+                            + Long.toHexString(expiry.expiredSessionId) + " expired; pool: " + pool.stats());
+        }
+        RecoveryEvent event = expiry.event;
+        if (!event.complete() || event.ephemeralsRecreated() != owned || event.watchesRearmed() != owned) {
+            throw new IllegalStateException(
+                    "recovery did not restore all " + owned + " ephemerals and " + owned + " watches: " + event);
+        }
+        if (expiry.newSessionAtNanos == 0) {
+            throw new IllegalStateException("recovered without a new-session event before it: " + event);
+        }
+        times.newSessionToRecoveredMs = (expiry.recoveredAtNanos - expiry.newSessionAtNanos) / 1e6;
+        times.reportedRecoveryMs = event.duration().toNanos() / 1e6;
+        return event;
+    }
+
+    @TearDown(Level.Trial)
+    public void close() {
+        watches.forEach(WatchHandle::close);
+        ephemerals.forEach(EphemeralNode::close);
+        lease.close();
+        pool.close();
+    }
 }

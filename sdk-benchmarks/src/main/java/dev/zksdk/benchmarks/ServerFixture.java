@@ -24,71 +24,72 @@ import org.openjdk.jmh.annotations.TearDown;
 @State(Scope.Benchmark)
 public class ServerFixture {
 
-  private static final Duration FINAL_READING_WAIT = Duration.ofSeconds(60);
+    private static final Duration FINAL_READING_WAIT = Duration.ofSeconds(60);
 
-  @Param({BenchServer.PROCESS})
-  public String server;
+    @Param({BenchServer.PROCESS})
+    public String server;
 
-  /** Connections of clients that every benchmark thread shares (the pool), counted apart from each thread's own. */
-  final AtomicLong sharedConnects = new AtomicLong();
-  /** Sessions created by the shared clients so far. */
-  volatile LongSupplier sharedSessions = () -> 0;
+    /** Connections of clients that every benchmark thread shares (the pool), counted apart from each thread's own. */
+    final AtomicLong sharedConnects = new AtomicLong();
+    /** Sessions created by the shared clients so far. */
+    volatile LongSupplier sharedSessions = () -> 0;
 
-  /**
-   * Released by the thread that reads the server's counters once it has read them for the last time. JMH lets the
-   * first thread done with the last iteration tear down shared state, possibly before the reading thread is done.
-   */
-  private final CountDownLatch finalReading = new CountDownLatch(1);
-  private volatile boolean readerRegistered;
-  private BenchServer bench;
+    /**
+     * Released by the thread that reads the server's counters once it has read them for the last time. JMH lets the
+     * first thread done with the last iteration tear down shared state, possibly before the reading thread is done.
+     */
+    private final CountDownLatch finalReading = new CountDownLatch(1);
 
-  @Setup(Level.Trial)
-  public void start() {
-    bench = BenchServer.start(server);
-    Workload.prepare(bench.connectString());
-  }
+    private volatile boolean readerRegistered;
+    private BenchServer bench;
 
-  @TearDown(Level.Trial)
-  public void stop() throws InterruptedException {
-    if (readerRegistered && !finalReading.await(FINAL_READING_WAIT.toSeconds(), TimeUnit.SECONDS)) {
-      System.err.println("the server's counters were not read for the last time within " + FINAL_READING_WAIT
-          + "; stopping the server anyway");
+    @Setup(Level.Trial)
+    public void start() {
+        bench = BenchServer.start(server);
+        Workload.prepare(bench.connectString());
     }
-    if (bench != null) {
-      bench.close();
+
+    @TearDown(Level.Trial)
+    public void stop() throws InterruptedException {
+        if (readerRegistered && !finalReading.await(FINAL_READING_WAIT.toSeconds(), TimeUnit.SECONDS)) {
+            System.err.println("the server's counters were not read for the last time within " + FINAL_READING_WAIT
+                    + "; stopping the server anyway");
+        }
+        if (bench != null) {
+            bench.close();
+        }
     }
-  }
 
-  /** Called once, by the thread that will read the server's counters after the last iteration. */
-  void expectFinalReading() {
-    readerRegistered = true;
-  }
-
-  void finalReadingDone() {
-    finalReading.countDown();
-  }
-
-  public String connectString() {
-    return bench.connectString();
-  }
-
-  public BenchServer bench() {
-    return bench;
-  }
-
-  /**
-   * Runs {@code action} with the connections of every client it creates counted as shared. Returns what it returns.
-   */
-  <T> T asShared(Supplier<T> action) {
-    AtomicLong previous = ConnectCounter.setOwner(sharedConnects);
-    try {
-      return action.get();
-    } finally {
-      if (previous == null) {
-        ConnectCounter.clearOwner();
-      } else {
-        ConnectCounter.setOwner(previous);
-      }
+    /** Called once, by the thread that will read the server's counters after the last iteration. */
+    void expectFinalReading() {
+        readerRegistered = true;
     }
-  }
+
+    void finalReadingDone() {
+        finalReading.countDown();
+    }
+
+    public String connectString() {
+        return bench.connectString();
+    }
+
+    public BenchServer bench() {
+        return bench;
+    }
+
+    /**
+     * Runs {@code action} with the connections of every client it creates counted as shared. Returns what it returns.
+     */
+    <T> T asShared(Supplier<T> action) {
+        AtomicLong previous = ConnectCounter.setOwner(sharedConnects);
+        try {
+            return action.get();
+        } finally {
+            if (previous == null) {
+                ConnectCounter.clearOwner();
+            } else {
+                ConnectCounter.setOwner(previous);
+            }
+        }
+    }
 }

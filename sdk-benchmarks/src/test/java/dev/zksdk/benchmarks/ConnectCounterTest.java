@@ -20,81 +20,81 @@ import org.junit.jupiter.api.Test;
  */
 class ConnectCounterTest {
 
-  private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final Duration WAIT = Duration.ofSeconds(20);
 
-  @Test
-  void countsExactlyTheConnectionsTheServerSideAccepted() throws Exception {
-    ConnectCounter.install();
-    ConnectCounter.install(); // a second install must not count anything twice
-    assertThat(ConnectCounter.installed()).isTrue();
+    @Test
+    void countsExactlyTheConnectionsTheServerSideAccepted() throws Exception {
+        ConnectCounter.install();
+        ConnectCounter.install(); // a second install must not count anything twice
+        assertThat(ConnectCounter.installed()).isTrue();
 
-    try (AcceptAndClose server = new AcceptAndClose()) {
-      AtomicLong own = new AtomicLong();
-      long totalBefore = ConnectCounter.total();
-      ZooKeeper zk;
-      // The client's send thread is created here and inherits the owner: its connections count there.
-      ConnectCounter.setOwner(own);
-      try {
-        zk = new ZooKeeper(server.connectString(), 10_000, event -> { });
-      } finally {
-        ConnectCounter.clearOwner();
-      }
-      try {
-        await(() -> server.accepted() >= 3, "three connections accepted");
-      } finally {
-        zk.close();
-      }
-      ConnectBenchmark.awaitNoClientThreads();
-      await(() -> server.accepted() >= own.get(), "the last connection accepted");
+        try (AcceptAndClose server = new AcceptAndClose()) {
+            AtomicLong own = new AtomicLong();
+            long totalBefore = ConnectCounter.total();
+            ZooKeeper zk;
+            // The client's send thread is created here and inherits the owner: its connections count there.
+            ConnectCounter.setOwner(own);
+            try {
+                zk = new ZooKeeper(server.connectString(), 10_000, event -> {});
+            } finally {
+                ConnectCounter.clearOwner();
+            }
+            try {
+                await(() -> server.accepted() >= 3, "three connections accepted");
+            } finally {
+                zk.close();
+            }
+            ConnectBenchmark.awaitNoClientThreads();
+            await(() -> server.accepted() >= own.get(), "the last connection accepted");
 
-      assertThat(own.get()).isGreaterThanOrEqualTo(3).isEqualTo(server.accepted());
-      assertThat(ConnectCounter.total() - totalBefore).isEqualTo(own.get());
-    }
-  }
-
-  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() - deadline > 0) {
-        throw new AssertionError("not within " + WAIT + ": " + what);
-      }
-      Thread.sleep(20);
-    }
-  }
-
-  /** Accepts every connection on a loopback port, counts it and closes it. */
-  private static final class AcceptAndClose implements AutoCloseable {
-
-    private final ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    private final AtomicLong accepted = new AtomicLong();
-    private final Thread acceptor = new Thread(this::acceptAll, "accept-and-close");
-
-    AcceptAndClose() throws IOException {
-      acceptor.setDaemon(true);
-      acceptor.start();
-    }
-
-    private void acceptAll() {
-      while (!socket.isClosed()) {
-        try (Socket s = socket.accept()) {
-          accepted.incrementAndGet();
-        } catch (IOException e) {
-          // the socket was closed: the loop ends
+            assertThat(own.get()).isGreaterThanOrEqualTo(3).isEqualTo(server.accepted());
+            assertThat(ConnectCounter.total() - totalBefore).isEqualTo(own.get());
         }
-      }
     }
 
-    String connectString() {
-      return "127.0.0.1:" + socket.getLocalPort();
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("not within " + WAIT + ": " + what);
+            }
+            Thread.sleep(20);
+        }
     }
 
-    long accepted() {
-      return accepted.get();
-    }
+    /** Accepts every connection on a loopback port, counts it and closes it. */
+    private static final class AcceptAndClose implements AutoCloseable {
 
-    @Override
-    public void close() throws IOException {
-      socket.close();
+        private final ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        private final AtomicLong accepted = new AtomicLong();
+        private final Thread acceptor = new Thread(this::acceptAll, "accept-and-close");
+
+        AcceptAndClose() throws IOException {
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        private void acceptAll() {
+            while (!socket.isClosed()) {
+                try (Socket s = socket.accept()) {
+                    accepted.incrementAndGet();
+                } catch (IOException e) {
+                    // the socket was closed: the loop ends
+                }
+            }
+        }
+
+        String connectString() {
+            return "127.0.0.1:" + socket.getLocalPort();
+        }
+
+        long accepted() {
+            return accepted.get();
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
     }
-  }
 }

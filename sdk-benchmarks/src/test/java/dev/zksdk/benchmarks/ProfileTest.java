@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -13,130 +14,160 @@ import org.openjdk.jmh.annotations.Mode;
 
 class ProfileTest {
 
-  private static List<String> benchmarks() {
-    List<String> names = new ArrayList<>();
-    for (Class<?> c : List.of(ChurnBenchmark.class, OverheadBenchmark.class, RecoveryBenchmark.class,
-        CachedReadBenchmark.class, ConnectBenchmark.class, StormBenchmark.class)) {
-      for (Method m : c.getDeclaredMethods()) {
-        if (m.isAnnotationPresent(Benchmark.class)) {
-          names.add(c.getName() + "." + m.getName());
+    private static List<String> benchmarks() {
+        List<String> names = new ArrayList<>();
+        for (Class<?> c : List.of(
+                ChurnBenchmark.class,
+                OverheadBenchmark.class,
+                RecoveryBenchmark.class,
+                CachedReadBenchmark.class,
+                ConnectBenchmark.class,
+                StormBenchmark.class)) {
+            for (Method m : c.getDeclaredMethods()) {
+                if (m.isAnnotationPresent(Benchmark.class)) {
+                    names.add(c.getName() + "." + m.getName());
+                }
+            }
         }
-      }
+        return names;
     }
-    return names;
-  }
 
-  private static List<String> covered(Profile profile) {
-    List<String> covered = new ArrayList<>();
-    for (Profile.Step step : profile.steps()) {
-      Pattern include = Pattern.compile(step.include());
-      benchmarks().stream().filter(b -> include.matcher(b).find()).forEach(covered::add);
-    }
-    return covered;
-  }
-
-  @Test
-  void bothProfilesRunEveryBenchmark() {
-    for (String name : List.of("short", "full")) {
-      assertThat(covered(Profile.named(name))).as(name).containsAll(benchmarks());
-    }
-  }
-
-  @Test
-  void churnRunsAtOneSixteenAndSixtyFourThreadsForThroughputAndLatency() {
-    Profile profile = Profile.named("short");
-    List<String> churn = profile.steps().stream().filter(s -> s.include().equals(Profile.CHURN))
-        .map(s -> s.threads() + " " + s.mode()).toList();
-    assertThat(churn).containsExactlyInAnyOrder("1 Throughput", "1 SampleTime", "16 Throughput", "16 SampleTime",
-        "64 Throughput", "64 SampleTime");
-    assertThat(profile.steps().stream()
-        .filter(s -> s.include().equals(Profile.SYNC_READS) || s.include().equals(Profile.SYNC_READS_PAIR))
-        .map(Profile.Step::threads)).containsExactly(1, 4, 16);
-    assertThat(profile.steps()).anyMatch(s -> s.include().equals(Profile.RECOVERY) && s.mode() == Mode.SingleShotTime);
-  }
-
-  @Test
-  void overheadPairsRunAsPairedRoundsOfOneBenchmarkEach() {
-    for (String name : List.of("short", "full")) {
-      List<Profile.Step> paired = Profile.named(name).steps().stream().filter(Profile.Step::paired).toList();
-      assertThat(paired).as(name).hasSize(5);
-      for (Profile.Step step : paired) {
-        assertThat(step.rounds()).as(step.describe()).isGreaterThanOrEqualTo(2);
-        Pattern include = Pattern.compile(step.include());
-        List<String> matched = benchmarks().stream().filter(b -> include.matcher(b).find()).toList();
-        List<String> rotated = new ArrayList<>();
-        for (String one : step.rotation()) {
-          List<String> hits = benchmarks().stream().filter(b -> Pattern.compile(one).matcher(b).find()).toList();
-          assertThat(hits).as(one).hasSize(1);
-          rotated.addAll(hits);
+    private static List<String> covered(Profile profile) {
+        List<String> covered = new ArrayList<>();
+        for (Profile.Step step : profile.steps()) {
+            Pattern include = Pattern.compile(step.include());
+            benchmarks().stream().filter(b -> include.matcher(b).find()).forEach(covered::add);
         }
-        assertThat(rotated).as(step.describe()).containsExactlyInAnyOrderElementsOf(matched);
-        assertThat(rotated.get(0)).as("the raw side goes first in the first round").contains("OverheadBenchmark.raw");
-      }
+        return covered;
     }
-  }
 
-  @Test
-  void cachedReadsRunWithTheirBaselinesAtOneThreadAndAloneAtFour() {
-    for (String name : List.of("short", "full")) {
-      List<String> oneThread = new ArrayList<>();
-      List<String> fourThreads = new ArrayList<>();
-      for (Profile.Step step : Profile.named(name).steps()) {
-        Pattern include = Pattern.compile(step.include());
-        for (String b : benchmarks()) {
-          if (b.startsWith(CachedReadBenchmark.class.getName() + ".") && include.matcher(b).find()) {
-            String method = b.substring(b.lastIndexOf('.') + 1);
-            (step.threads() == 1 ? oneThread : fourThreads).add(step.threads() + " " + method);
-          }
+    @Test
+    void bothProfilesRunEveryBenchmark() {
+        for (String name : List.of("short", "full")) {
+            assertThat(covered(Profile.named(name))).as(name).containsAll(benchmarks());
         }
-      }
-      assertThat(oneThread).as(name).containsExactlyInAnyOrder("1 cachedRead", "1 treeCacheRead", "1 uncachedRead",
-          "1 rawHandleRead");
-      assertThat(fourThreads).as(name).containsExactlyInAnyOrder("4 cachedRead", "4 treeCacheRead");
     }
-  }
 
-  @Test
-  void shortProfileMeasuresForWellUnderTenMinutes() {
-    long seconds = 0;
-    for (Profile.Step step : Profile.named("short").steps()) {
-      if (step.mode() != Mode.SingleShotTime) {
-        long perFork = step.warmupIterations() * step.warmupTime().convertTo(java.util.concurrent.TimeUnit.SECONDS)
-            + step.measurementIterations() * step.measurementTime().convertTo(java.util.concurrent.TimeUnit.SECONDS);
-        long benchmarksInStep = benchmarks().stream().filter(b -> Pattern.compile(step.include()).matcher(b).find())
-            .count();
-        seconds += perFork * (step.paired() ? step.forkCount() : step.forks() * benchmarksInStep);
-      }
+    @Test
+    void churnRunsAtOneSixteenAndSixtyFourThreadsForThroughputAndLatency() {
+        Profile profile = Profile.named("short");
+        List<String> churn = profile.steps().stream()
+                .filter(s -> s.include().equals(Profile.CHURN))
+                .map(s -> s.threads() + " " + s.mode())
+                .toList();
+        assertThat(churn)
+                .containsExactlyInAnyOrder(
+                        "1 Throughput",
+                        "1 SampleTime",
+                        "16 Throughput",
+                        "16 SampleTime",
+                        "64 Throughput",
+                        "64 SampleTime");
+        assertThat(profile.steps().stream()
+                        .filter(s -> s.include().equals(Profile.SYNC_READS)
+                                || s.include().equals(Profile.SYNC_READS_PAIR))
+                        .map(Profile.Step::threads))
+                .containsExactly(1, 4, 16);
+        assertThat(profile.steps())
+                .anyMatch(s -> s.include().equals(Profile.RECOVERY) && s.mode() == Mode.SingleShotTime);
     }
-    // Timed iterations only: forks, server start-ups and recoveries add about three minutes on two cores.
-    assertThat(seconds).isLessThan(6 * 60);
-  }
 
-  @Test
-  void serverSelectionStepsAreSingleShotAndStayWithinThreeMinutesInShort() {
-    long seconds = 0;
-    for (Profile.Step step : Profile.named("short").steps()) {
-      int iterations = step.warmupIterations() + step.measurementIterations();
-      // Measured on two cores: a connect fork (one per client and dead-address kind: six) starts its ensemble in
-      // about 6 s, and a connect takes 1.5 s on average when the dead address is blackholed (4 s one time in three).
-      // A storm fork (one per client: two) opens its server and 200 sessions in about 15 s, and a storm (kill,
-      // restart, reconnects) takes about 5 s; a storm in which sessions hang until their 30 s connect timeout takes
-      // 30 s more, which this estimate leaves out.
-      if (step.include().equals(Profile.CONNECT)) {
-        assertThat(step.mode()).isEqualTo(Mode.SingleShotTime);
-        seconds += 6 * (6 + Math.round(1.5 * iterations));
-      } else if (step.include().equals(Profile.STORM)) {
-        assertThat(step.mode()).isEqualTo(Mode.SingleShotTime);
-        seconds += 2 * (15 + 5L * iterations);
-      }
+    @Test
+    void overheadPairsRunAsPairedRoundsOfOneBenchmarkEach() {
+        for (String name : List.of("short", "full")) {
+            List<Profile.Step> paired = Profile.named(name).steps().stream()
+                    .filter(Profile.Step::paired)
+                    .toList();
+            assertThat(paired).as(name).hasSize(5);
+            for (Profile.Step step : paired) {
+                assertThat(step.rounds()).as(step.describe()).isGreaterThanOrEqualTo(2);
+                Pattern include = Pattern.compile(step.include());
+                List<String> matched = benchmarks().stream()
+                        .filter(b -> include.matcher(b).find())
+                        .toList();
+                List<String> rotated = new ArrayList<>();
+                for (String one : step.rotation()) {
+                    List<String> hits = benchmarks().stream()
+                            .filter(b -> Pattern.compile(one).matcher(b).find())
+                            .toList();
+                    assertThat(hits).as(one).hasSize(1);
+                    rotated.addAll(hits);
+                }
+                assertThat(rotated).as(step.describe()).containsExactlyInAnyOrderElementsOf(matched);
+                assertThat(rotated.get(0))
+                        .as("the raw side goes first in the first round")
+                        .contains("OverheadBenchmark.raw");
+            }
+        }
     }
-    assertThat(seconds).isBetween(1L, 3 * 60L);
-  }
 
-  @Test
-  void unknownProfileIsRefusedByName() {
-    assertThatThrownBy(() -> Profile.named("medium"))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("profile must be short or full, was 'medium'");
-  }
+    @Test
+    void cachedReadsRunWithTheirBaselinesAtOneThreadAndAloneAtFour() {
+        for (String name : List.of("short", "full")) {
+            List<String> oneThread = new ArrayList<>();
+            List<String> fourThreads = new ArrayList<>();
+            for (Profile.Step step : Profile.named(name).steps()) {
+                Pattern include = Pattern.compile(step.include());
+                for (String b : benchmarks()) {
+                    if (b.startsWith(CachedReadBenchmark.class.getName() + ".")
+                            && include.matcher(b).find()) {
+                        String method = b.substring(b.lastIndexOf('.') + 1);
+                        (step.threads() == 1 ? oneThread : fourThreads).add(step.threads() + " " + method);
+                    }
+                }
+            }
+            assertThat(oneThread)
+                    .as(name)
+                    .containsExactlyInAnyOrder("1 cachedRead", "1 treeCacheRead", "1 uncachedRead", "1 rawHandleRead");
+            assertThat(fourThreads).as(name).containsExactlyInAnyOrder("4 cachedRead", "4 treeCacheRead");
+        }
+    }
+
+    @Test
+    void shortProfileMeasuresForWellUnderTenMinutes() {
+        long seconds = 0;
+        for (Profile.Step step : Profile.named("short").steps()) {
+            if (step.mode() != Mode.SingleShotTime) {
+                long perFork = step.warmupIterations() * step.warmupTime().convertTo(TimeUnit.SECONDS)
+                        + step.measurementIterations()
+                                * step.measurementTime().convertTo(java.util.concurrent.TimeUnit.SECONDS);
+                long benchmarksInStep = benchmarks().stream()
+                        .filter(b -> Pattern.compile(step.include()).matcher(b).find())
+                        .count();
+                seconds += perFork * (step.paired() ? step.forkCount() : step.forks() * benchmarksInStep);
+            }
+        }
+        // Timed iterations only: forks, server start-ups and recoveries add about three minutes on two cores.
+        assertThat(seconds).isLessThan(6 * 60);
+    }
+
+    @Test
+    void serverSelectionStepsAreSingleShotAndStayWithinThreeMinutesInShort() {
+        long seconds = 0;
+        for (Profile.Step step : Profile.named("short").steps()) {
+            int iterations = step.warmupIterations() + step.measurementIterations();
+            // Measured on two cores: a connect fork (one per client and dead-address kind: six) starts its ensemble in
+            // about 6 s, and a connect takes 1.5 s on average when the dead address is blackholed (4 s one time in
+            // three).
+            // A storm fork (one per client: two) opens its server and 200 sessions in about 15 s, and a storm (kill,
+            // restart, reconnects) takes about 5 s; a storm in which sessions hang until their 30 s connect timeout
+            // takes
+            // 30 s more, which this estimate leaves out.
+            if (step.include().equals(Profile.CONNECT)) {
+                assertThat(step.mode()).isEqualTo(Mode.SingleShotTime);
+                seconds += 6 * (6 + Math.round(1.5 * iterations));
+            } else if (step.include().equals(Profile.STORM)) {
+                assertThat(step.mode()).isEqualTo(Mode.SingleShotTime);
+                seconds += 2 * (15 + 5L * iterations);
+            }
+        }
+        assertThat(seconds).isBetween(1L, 3 * 60L);
+    }
+
+    @Test
+    void unknownProfileIsRefusedByName() {
+        assertThatThrownBy(() -> Profile.named("medium"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("profile must be short or full, was 'medium'");
+    }
 }

@@ -10,111 +10,111 @@ import java.time.Duration;
  */
 public final class CacheConfig {
 
-  /** Entries kept (a node's data and stat is one entry; a node's children list is another); least valuable go first. */
-  public static final long DEFAULT_MAXIMUM_SIZE = 10_000;
-  /**
-   * How long after the client notices a disconnection the cache may still serve what it held: long enough to ride out
-   * a server restart or a short network blip without failing reads, short enough that a node's data is not trusted
-   * long after the server may have deleted it (an expired session's ephemerals, for example).
-   */
-  public static final Duration DEFAULT_MAX_DISCONNECTED_STALENESS = Duration.ofSeconds(10);
-  /** Statistics (hits, misses, loads, evictions) are recorded unless turned off. */
-  public static final boolean DEFAULT_RECORD_STATS = true;
-
-  private static final CacheConfig DEFAULTS = new Builder().build();
-
-  private final long maximumSize;
-  private final Duration maxDisconnectedStaleness;
-  private final boolean recordStats;
-  private final Ticker ticker;
-
-  private CacheConfig(Builder b) {
-    this.maximumSize = b.maximumSize;
-    this.maxDisconnectedStaleness = b.maxDisconnectedStaleness;
-    this.recordStats = b.recordStats;
-    this.ticker = b.ticker;
-  }
-
-  public static CacheConfig defaults() {
-    return DEFAULTS;
-  }
-
-  public static Builder builder() {
-    return new Builder();
-  }
-
-  public Builder toBuilder() {
-    Builder b = new Builder();
-    b.maximumSize = maximumSize;
-    b.maxDisconnectedStaleness = maxDisconnectedStaleness;
-    b.recordStats = recordStats;
-    b.ticker = ticker;
-    return b;
-  }
-
-  public long maximumSize() {
-    return maximumSize;
-  }
-
-  public Duration maxDisconnectedStaleness() {
-    return maxDisconnectedStaleness;
-  }
-
-  public boolean recordStats() {
-    return recordStats;
-  }
-
-  /** The clock of the staleness bound and of load timings (nanoseconds, as {@link System#nanoTime()}). */
-  public Ticker ticker() {
-    return ticker;
-  }
-
-  @Override
-  public String toString() {
-    return "CacheConfig{maximumSize=" + maximumSize + ", maxDisconnectedStaleness=" + maxDisconnectedStaleness
-        + ", recordStats=" + recordStats + (ticker == Ticker.systemTicker() ? "" : ", ticker=" + ticker) + "}";
-  }
-
-  /** Builds a {@link CacheConfig}; setters reject bad values at once, naming the setting and the value. */
-  public static final class Builder {
-    private long maximumSize = DEFAULT_MAXIMUM_SIZE;
-    private Duration maxDisconnectedStaleness = DEFAULT_MAX_DISCONNECTED_STALENESS;
-    private boolean recordStats = DEFAULT_RECORD_STATS;
-    private Ticker ticker = Ticker.systemTicker();
-
-    private Builder() {}
-
-    /** The most entries the cache keeps; beyond it, entries are evicted (Caffeine's W-TinyLFU policy). */
-    public Builder maximumSize(long entries) {
-      if (entries < 1) {
-        throw new IllegalArgumentException("maximumSize must be at least 1, was " + entries);
-      }
-      this.maximumSize = entries;
-      return this;
-    }
-
+    /** Entries kept (a node's data and stat is one entry; a node's children list is another); least valuable go first. */
+    public static final long DEFAULT_MAXIMUM_SIZE = 10_000;
     /**
-     * How long after the client noticed a disconnection the cache may still serve the values it held; zero: never
-     * while disconnected. Values are never served again after a reconnection (see {@link ZkCache}).
+     * How long after the client notices a disconnection the cache may still serve what it held: long enough to ride out
+     * a server restart or a short network blip without failing reads, short enough that a node's data is not trusted
+     * long after the server may have deleted it (an expired session's ephemerals, for example).
      */
-    public Builder maxDisconnectedStaleness(Duration bound) {
-      this.maxDisconnectedStaleness = Validation.nonNegative("maxDisconnectedStaleness", bound);
-      return this;
+    public static final Duration DEFAULT_MAX_DISCONNECTED_STALENESS = Duration.ofSeconds(10);
+    /** Statistics (hits, misses, loads, evictions) are recorded unless turned off. */
+    public static final boolean DEFAULT_RECORD_STATS = true;
+
+    private static final CacheConfig DEFAULTS = new Builder().build();
+
+    private final long maximumSize;
+    private final Duration maxDisconnectedStaleness;
+    private final boolean recordStats;
+    private final Ticker ticker;
+
+    private CacheConfig(Builder b) {
+        this.maximumSize = b.maximumSize;
+        this.maxDisconnectedStaleness = b.maxDisconnectedStaleness;
+        this.recordStats = b.recordStats;
+        this.ticker = b.ticker;
     }
 
-    public Builder recordStats(boolean record) {
-      this.recordStats = record;
-      return this;
+    public static CacheConfig defaults() {
+        return DEFAULTS;
     }
 
-    /** The clock for the staleness bound and load timings; for tests. Default {@link Ticker#systemTicker()}. */
-    public Builder ticker(Ticker ticker) {
-      this.ticker = Validation.notNull("ticker", ticker);
-      return this;
+    public static Builder builder() {
+        return new Builder();
     }
 
-    public CacheConfig build() {
-      return new CacheConfig(this);
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.maximumSize = maximumSize;
+        b.maxDisconnectedStaleness = maxDisconnectedStaleness;
+        b.recordStats = recordStats;
+        b.ticker = ticker;
+        return b;
     }
-  }
+
+    public long maximumSize() {
+        return maximumSize;
+    }
+
+    public Duration maxDisconnectedStaleness() {
+        return maxDisconnectedStaleness;
+    }
+
+    public boolean recordStats() {
+        return recordStats;
+    }
+
+    /** The clock of the staleness bound and of load timings (nanoseconds, as {@link System#nanoTime()}). */
+    public Ticker ticker() {
+        return ticker;
+    }
+
+    @Override
+    public String toString() {
+        return "CacheConfig{maximumSize=" + maximumSize + ", maxDisconnectedStaleness=" + maxDisconnectedStaleness
+                + ", recordStats=" + recordStats + (ticker == Ticker.systemTicker() ? "" : ", ticker=" + ticker) + "}";
+    }
+
+    /** Builds a {@link CacheConfig}; setters reject bad values at once, naming the setting and the value. */
+    public static final class Builder {
+        private long maximumSize = DEFAULT_MAXIMUM_SIZE;
+        private Duration maxDisconnectedStaleness = DEFAULT_MAX_DISCONNECTED_STALENESS;
+        private boolean recordStats = DEFAULT_RECORD_STATS;
+        private Ticker ticker = Ticker.systemTicker();
+
+        private Builder() {}
+
+        /** The most entries the cache keeps; beyond it, entries are evicted (Caffeine's W-TinyLFU policy). */
+        public Builder maximumSize(long entries) {
+            if (entries < 1) {
+                throw new IllegalArgumentException("maximumSize must be at least 1, was " + entries);
+            }
+            this.maximumSize = entries;
+            return this;
+        }
+
+        /**
+         * How long after the client noticed a disconnection the cache may still serve the values it held; zero: never
+         * while disconnected. Values are never served again after a reconnection (see {@link ZkCache}).
+         */
+        public Builder maxDisconnectedStaleness(Duration bound) {
+            this.maxDisconnectedStaleness = Validation.nonNegative("maxDisconnectedStaleness", bound);
+            return this;
+        }
+
+        public Builder recordStats(boolean record) {
+            this.recordStats = record;
+            return this;
+        }
+
+        /** The clock for the staleness bound and load timings; for tests. Default {@link Ticker#systemTicker()}. */
+        public Builder ticker(Ticker ticker) {
+            this.ticker = Validation.notNull("ticker", ticker);
+            return this;
+        }
+
+        public CacheConfig build() {
+            return new CacheConfig(this);
+        }
+    }
 }

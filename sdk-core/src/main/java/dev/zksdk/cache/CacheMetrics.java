@@ -20,82 +20,90 @@ import java.util.concurrent.TimeUnit;
  */
 public final class CacheMetrics {
 
-  private CacheMetrics() {}
+    private CacheMetrics() {}
 
-  /**
-   * Binds {@code cache}'s statistics to {@code registry}. The meters read the cache's statistics when they are
-   * published; they stay registered after the cache closes (showing its final counts) until removed from the registry.
-   *
-   * @param name the {@code cache} tag, such as {@code "config"}
-   * @throws IllegalArgumentException when an argument is null or the name is blank
-   */
-  public static void monitor(MeterRegistry registry, ZkCache cache, String name, Iterable<Tag> tags) {
-    Validation.notNull("registry", registry);
-    Validation.notNull("cache", cache);
-    Validation.notNull("tags", tags);
-    if (name == null || name.isBlank()) {
-      throw new IllegalArgumentException("name must not be blank, was " + (name == null ? "null" : "'" + name + "'"));
-    }
-    new Meters(cache, name, tags).bindTo(registry);
-  }
-
-  /** Micrometer's cache meters, read from {@link ZkCache#stats()} (Caffeine's statistics) when published. */
-  private static final class Meters extends CacheMeterBinder<ZkCache> {
-
-    Meters(ZkCache cache, String name, Iterable<Tag> tags) {
-      super(cache, name, tags);
+    /**
+     * Binds {@code cache}'s statistics to {@code registry}. The meters read the cache's statistics when they are
+     * published; they stay registered after the cache closes (showing its final counts) until removed from the registry.
+     *
+     * @param name the {@code cache} tag, such as {@code "config"}
+     * @throws IllegalArgumentException when an argument is null or the name is blank
+     */
+    public static void monitor(MeterRegistry registry, ZkCache cache, String name, Iterable<Tag> tags) {
+        Validation.notNull("registry", registry);
+        Validation.notNull("cache", cache);
+        Validation.notNull("tags", tags);
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException(
+                    "name must not be blank, was " + (name == null ? "null" : "'" + name + "'"));
+        }
+        new Meters(cache, name, tags).bindTo(registry);
     }
 
-    @Override
-    protected Long size() {
-      ZkCache c = getCache();
-      return c == null ? null : c.estimatedSize();
-    }
+    /** Micrometer's cache meters, read from {@link ZkCache#stats()} (Caffeine's statistics) when published. */
+    private static final class Meters extends CacheMeterBinder<ZkCache> {
 
-    @Override
-    protected long hitCount() {
-      ZkCache c = getCache();
-      return c == null ? 0 : c.stats().hitCount();
-    }
+        Meters(ZkCache cache, String name, Iterable<Tag> tags) {
+            super(cache, name, tags);
+        }
 
-    @Override
-    protected Long missCount() {
-      ZkCache c = getCache();
-      return c == null ? null : c.stats().missCount();
-    }
+        @Override
+        protected Long size() {
+            ZkCache c = getCache();
+            return c == null ? null : c.estimatedSize();
+        }
 
-    @Override
-    protected Long evictionCount() {
-      ZkCache c = getCache();
-      return c == null ? null : c.stats().evictionCount();
-    }
+        @Override
+        protected long hitCount() {
+            ZkCache c = getCache();
+            return c == null ? 0 : c.stats().hitCount();
+        }
 
-    @Override
-    protected long putCount() {
-      ZkCache c = getCache();
-      return c == null ? 0 : c.stats().loadCount();
-    }
+        @Override
+        protected Long missCount() {
+            ZkCache c = getCache();
+            return c == null ? null : c.stats().missCount();
+        }
 
-    @Override
-    protected void bindImplementationSpecificMetrics(MeterRegistry registry) {
-      ZkCache c = getCache();
-      FunctionCounter.builder("cache.load", c, cache -> cache.stats().loadSuccessCount())
-          .tags(getTagsWithCacheName()).tags("result", "success")
-          .description("The number of times cache lookup methods have successfully loaded a new value")
-          .register(registry);
-      FunctionCounter.builder("cache.load", c, cache -> cache.stats().loadFailureCount())
-          .tags(getTagsWithCacheName()).tags("result", "failure")
-          .description("The number of times a cache lookup method failed to load a new value")
-          .register(registry);
-      FunctionTimer.builder("cache.load.duration", c, cache -> cache.stats().loadCount(),
-              cache -> cache.stats().totalLoadTime(), TimeUnit.NANOSECONDS)
-          .tags(getTagsWithCacheName())
-          .description("The time the cache has spent loading new values")
-          .register(registry);
-      FunctionCounter.builder("cache.eviction.weight", c, cache -> cache.stats().evictionWeight())
-          .tags(getTagsWithCacheName())
-          .description("The sum of weights of evicted entries")
-          .register(registry);
+        @Override
+        protected Long evictionCount() {
+            ZkCache c = getCache();
+            return c == null ? null : c.stats().evictionCount();
+        }
+
+        @Override
+        protected long putCount() {
+            ZkCache c = getCache();
+            return c == null ? 0 : c.stats().loadCount();
+        }
+
+        @Override
+        protected void bindImplementationSpecificMetrics(MeterRegistry registry) {
+            ZkCache c = getCache();
+            FunctionCounter.builder("cache.load", c, cache -> cache.stats().loadSuccessCount())
+                    .tags(getTagsWithCacheName())
+                    .tags("result", "success")
+                    .description("The number of times cache lookup methods have successfully loaded a new value")
+                    .register(registry);
+            FunctionCounter.builder("cache.load", c, cache -> cache.stats().loadFailureCount())
+                    .tags(getTagsWithCacheName())
+                    .tags("result", "failure")
+                    .description("The number of times a cache lookup method failed to load a new value")
+                    .register(registry);
+            FunctionTimer.builder(
+                            "cache.load.duration",
+                            c,
+                            cache -> cache.stats().loadCount(),
+                            cache -> cache.stats().totalLoadTime(),
+                            TimeUnit.NANOSECONDS)
+                    .tags(getTagsWithCacheName())
+                    .description("The time the cache has spent loading new values")
+                    .register(registry);
+            FunctionCounter.builder(
+                            "cache.eviction.weight", c, cache -> cache.stats().evictionWeight())
+                    .tags(getTagsWithCacheName())
+                    .description("The sum of weights of evicted entries")
+                    .register(registry);
+        }
     }
-  }
 }

@@ -11,75 +11,85 @@ import org.apache.zookeeper.data.Stat;
  */
 public final class CachedNode {
 
-  private final String path;
-  private final byte[] data;
-  private final Stat stat;
+    private final String path;
+    private final byte[] data;
+    private final Stat stat;
 
-  /**
-   * @param path the node's path
-   * @param data the node's data (null is taken as empty, as ZooKeeper stores it); copied
-   * @param stat the node's stat from the same read; copied
-   * @throws IllegalArgumentException when {@code path} or {@code stat} is null
-   */
-  public CachedNode(String path, byte[] data, Stat stat) {
-    this.path = Validation.notNull("path", path);
-    this.data = data == null ? new byte[0] : data.clone();
-    this.stat = copy(Validation.notNull("stat", stat));
-  }
-
-  public String path() {
-    return path;
-  }
-
-  /** A copy of the node's data. */
-  public byte[] data() {
-    return data.clone();
-  }
-
-  /** The length of the node's data, without copying it. */
-  public int dataLength() {
-    return data.length;
-  }
-
-  /** A copy of the node's stat. */
-  public Stat stat() {
-    return copy(stat);
-  }
-
-  /** The node's data version, for a conditional write ({@code setData(path, data, version)}). */
-  public int version() {
-    return stat.getVersion();
-  }
-
-  /** The zxid of the last change to the node's data: a later read of a changed node has a larger one. */
-  public long modifiedZxid() {
-    return stat.getMzxid();
-  }
-
-  private static Stat copy(Stat s) {
-    return new Stat(s.getCzxid(), s.getMzxid(), s.getCtime(), s.getMtime(), s.getVersion(), s.getCversion(),
-        s.getAversion(), s.getEphemeralOwner(), s.getDataLength(), s.getNumChildren(), s.getPzxid());
-  }
-
-  /** Equal when path, data and stat are equal: the same version of the same node. */
-  @Override
-  public boolean equals(Object o) {
-    if (!(o instanceof CachedNode)) {
-      return false;
+    /**
+     * @param path the node's path
+     * @param data the node's data (null is taken as empty, as ZooKeeper stores it); copied
+     * @param stat the node's stat from the same read; copied
+     * @throws IllegalArgumentException when {@code path} or {@code stat} is null
+     */
+    public CachedNode(String path, byte[] data, Stat stat) {
+        this.path = Validation.notNull("path", path);
+        this.data = data == null ? new byte[0] : data.clone();
+        this.stat = copy(Validation.notNull("stat", stat));
     }
-    CachedNode other = (CachedNode) o;
-    return path.equals(other.path) && Arrays.equals(data, other.data) && stat.equals(other.stat);
-  }
 
-  @Override
-  public int hashCode() {
-    return 31 * path.hashCode() + Long.hashCode(stat.getMzxid());
-  }
+    public String path() {
+        return path;
+    }
 
-  /** Path, version and data length; never the data, which may be a secret. */
-  @Override
-  public String toString() {
-    return "CachedNode{" + path + ", version " + stat.getVersion() + ", mzxid 0x" + Long.toHexString(stat.getMzxid())
-        + ", " + data.length + " bytes}";
-  }
+    /** A copy of the node's data. */
+    public byte[] data() {
+        return data.clone();
+    }
+
+    /** The length of the node's data, without copying it. */
+    public int dataLength() {
+        return data.length;
+    }
+
+    /** A copy of the node's stat. */
+    public Stat stat() {
+        return copy(stat);
+    }
+
+    /** The node's data version, for a conditional write ({@code setData(path, data, version)}). */
+    public int version() {
+        return stat.getVersion();
+    }
+
+    /** The zxid of the last change to the node's data: a later read of a changed node has a larger one. */
+    public long modifiedZxid() {
+        return stat.getMzxid();
+    }
+
+    private static Stat copy(Stat s) {
+        return new Stat(
+                s.getCzxid(),
+                s.getMzxid(),
+                s.getCtime(),
+                s.getMtime(),
+                s.getVersion(),
+                s.getCversion(),
+                s.getAversion(),
+                s.getEphemeralOwner(),
+                s.getDataLength(),
+                s.getNumChildren(),
+                s.getPzxid());
+    }
+
+    /** Equal when path, data and stat are equal: the same version of the same node. */
+    @Override
+    public boolean equals(Object o) {
+        if (!(o instanceof CachedNode)) {
+            return false;
+        }
+        CachedNode other = (CachedNode) o;
+        return path.equals(other.path) && Arrays.equals(data, other.data) && stat.equals(other.stat);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * path.hashCode() + Long.hashCode(stat.getMzxid());
+    }
+
+    /** Path, version and data length; never the data, which may be a secret. */
+    @Override
+    public String toString() {
+        return "CachedNode{" + path + ", version " + stat.getVersion() + ", mzxid 0x"
+                + Long.toHexString(stat.getMzxid()) + ", " + data.length + " bytes}";
+    }
 }

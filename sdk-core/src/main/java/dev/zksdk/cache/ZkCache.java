@@ -48,54 +48,54 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface ZkCache extends AutoCloseable {
 
-  /** The cached node (for a tree cache: the root of the cached subtree). */
-  String path();
+    /** The cached node (for a tree cache: the root of the cached subtree). */
+    String path();
 
-  /**
-   * The node at {@link #path()}, as {@link #get(String)} returns it.
-   *
-   * @return the node, or null when it does not exist
-   */
-  CachedNode get();
+    /**
+     * The node at {@link #path()}, as {@link #get(String)} returns it.
+     *
+     * @return the node, or null when it does not exist
+     */
+    CachedNode get();
 
-  /**
-   * The node's data and stat, from memory when the cache holds a value it may serve, otherwise read from the server
-   * (one read for all concurrent callers) and kept.
-   *
-   * @return the node, or null when it does not exist
-   * @throws IllegalArgumentException when {@code path} is invalid or outside what this cache covers
-   * @throws dev.zksdk.ZkException (a subclass) when the read from the server fails
-   * @throws IllegalStateException after {@link #close()} or after the pool closed
-   */
-  CachedNode get(String path);
+    /**
+     * The node's data and stat, from memory when the cache holds a value it may serve, otherwise read from the server
+     * (one read for all concurrent callers) and kept.
+     *
+     * @return the node, or null when it does not exist
+     * @throws IllegalArgumentException when {@code path} is invalid or outside what this cache covers
+     * @throws dev.zksdk.ZkException (a subclass) when the read from the server fails
+     * @throws IllegalStateException after {@link #close()} or after the pool closed
+     */
+    CachedNode get(String path);
 
-  /** As {@link #get(String)}, without blocking: a cached value comes back as a completed future. */
-  CompletableFuture<CachedNode> getAsync(String path);
+    /** As {@link #get(String)}, without blocking: a cached value comes back as a completed future. */
+    CompletableFuture<CachedNode> getAsync(String path);
 
-  /**
-   * {@code sync} then read: a value that reflects every write the ensemble committed before this call, whatever the
-   * cache holds. The result replaces the cached value.
-   *
-   * @return the node, or null when it does not exist
-   * @throws IllegalArgumentException when {@code path} is invalid or outside what this cache covers
-   * @throws dev.zksdk.ZkException (a subclass) when the sync or the read fails
-   * @throws IllegalStateException after {@link #close()} or after the pool closed
-   */
-  CachedNode getCurrent(String path);
+    /**
+     * {@code sync} then read: a value that reflects every write the ensemble committed before this call, whatever the
+     * cache holds. The result replaces the cached value.
+     *
+     * @return the node, or null when it does not exist
+     * @throws IllegalArgumentException when {@code path} is invalid or outside what this cache covers
+     * @throws dev.zksdk.ZkException (a subclass) when the sync or the read fails
+     * @throws IllegalStateException after {@link #close()} or after the pool closed
+     */
+    CachedNode getCurrent(String path);
 
-  /** As {@link #getCurrent(String)}, without blocking. */
-  CompletableFuture<CachedNode> getCurrentAsync(String path);
+    /** As {@link #getCurrent(String)}, without blocking. */
+    CompletableFuture<CachedNode> getCurrentAsync(String path);
 
-  /**
-   * Hit, miss, load and eviction counts since the cache was made ({@link CacheStats#empty()} when statistics are
-   * off). A read that joins a load already in flight counts as a hit; only the read that starts a load is a miss.
-   */
-  CacheStats stats();
+    /**
+     * Hit, miss, load and eviction counts since the cache was made ({@link CacheStats#empty()} when statistics are
+     * off). A read that joins a load already in flight counts as a hit; only the read that starts a load is a miss.
+     */
+    CacheStats stats();
 
-  /** About how many entries the cache holds now (loads in flight included). */
-  long estimatedSize();
+    /** About how many entries the cache holds now (loads in flight included). */
+    long estimatedSize();
 
-  /** Stops the watch (removing it from the server), drops every entry. Idempotent. */
-  @Override
-  void close();
+    /** Stops the watch (removing it from the server), drops every entry. Idempotent. */
+    @Override
+    void close();
 }

@@ -10,25 +10,25 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface ZkTreeCache extends ZkCache {
 
-  /**
-   * The names of the node's children, sorted; an unmodifiable list.
-   *
-   * @throws dev.zksdk.ZkNoNodeException when the node does not exist
-   * @throws IllegalArgumentException when {@code path} is invalid or outside the cached subtree
-   * @throws dev.zksdk.ZkException (a subclass) when the read from the server fails
-   * @throws IllegalStateException after {@link #close()} or after the pool closed
-   */
-  List<String> getChildren(String path);
+    /**
+     * The names of the node's children, sorted; an unmodifiable list.
+     *
+     * @throws dev.zksdk.ZkNoNodeException when the node does not exist
+     * @throws IllegalArgumentException when {@code path} is invalid or outside the cached subtree
+     * @throws dev.zksdk.ZkException (a subclass) when the read from the server fails
+     * @throws IllegalStateException after {@link #close()} or after the pool closed
+     */
+    List<String> getChildren(String path);
 
-  /** As {@link #getChildren(String)}, without blocking. */
-  CompletableFuture<List<String>> getChildrenAsync(String path);
+    /** As {@link #getChildren(String)}, without blocking. */
+    CompletableFuture<List<String>> getChildrenAsync(String path);
 
-  /**
-   * {@code sync} then read of the node's children: reflects every write committed before this call. The result
-   * replaces the cached list.
-   *
-   * @throws dev.zksdk.ZkNoNodeException when the node does not exist
-   * @throws IllegalArgumentException when {@code path} is invalid or outside the cached subtree
-   */
-  List<String> getChildrenCurrent(String path);
+    /**
+     * {@code sync} then read of the node's children: reflects every write committed before this call. The result
+     * replaces the cached list.
+     *
+     * @throws dev.zksdk.ZkNoNodeException when the node does not exist
+     * @throws IllegalArgumentException when {@code path} is invalid or outside the cached subtree
+     */
+    List<String> getChildrenCurrent(String path);
 }

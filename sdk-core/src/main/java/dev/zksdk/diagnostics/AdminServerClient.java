@@ -58,7 +58,8 @@ final class AdminServerClient {
             try (InputStream in = http.getInputStream()) {
                 byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
                 if (bytes.length > MAX_BODY_BYTES) {
-                    throw new IOException("AdminServer answer for /commands/" + name + " exceeds " + MAX_BODY_BYTES + " bytes");
+                    throw new IOException(
+                            "AdminServer answer for /commands/" + name + " exceeds " + MAX_BODY_BYTES + " bytes");
                 }
                 body = new String(bytes, StandardCharsets.UTF_8);
             }
@@ -66,8 +67,10 @@ final class AdminServerClient {
             try {
                 parsed = Json.parse(body);
             } catch (IllegalArgumentException e) {
-                throw new IOException("the service at " + hostPart + ":" + port + " is not a ZooKeeper AdminServer ("
-                        + e.getMessage() + ")", e);
+                throw new IOException(
+                        "the service at " + hostPart + ":" + port + " is not a ZooKeeper AdminServer (" + e.getMessage()
+                                + ")",
+                        e);
             }
             if (!(parsed instanceof Map<?, ?> map) || !map.containsKey("command")) {
                 throw new IOException("the service at " + hostPart + ":" + port + " is not a ZooKeeper AdminServer"
@@ -147,7 +150,8 @@ final class AdminServerClient {
                 }
                 String role = string(view.get("learner_type"));
                 String client = string(view.get("client_address"));
-                String value = String.join("|", pairs) + (role == null ? "" : ":" + role)
+                String value = String.join("|", pairs)
+                        + (role == null ? "" : ":" + role)
                         + (client == null || client.isEmpty() ? "" : ";" + client);
                 String line = "server." + e.getKey() + "=" + value;
                 QuorumMember member = WordParsers.parseMember("server." + e.getKey(), value, line);
@@ -175,8 +179,8 @@ final class AdminServerClient {
                     continue;
                 }
                 Long session = longValue(info.get("session_id"));
-                connections.add(new WordParsers.Connection(address.host(), address.port(),
-                        session == null || session == 0 ? null : session));
+                connections.add(new WordParsers.Connection(
+                        address.host(), address.port(), session == null || session == 0 ? null : session));
             }
         }
         return connections;

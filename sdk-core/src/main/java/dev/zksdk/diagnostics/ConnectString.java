@@ -14,12 +14,13 @@ import java.util.Set;
 record ConnectString(String original, List<HostAndPort> servers, String chroot) {
 
     static ConnectString parse(String connectString) {
-        dev.zksdk.internal.ConnectString parsed = dev.zksdk.internal.ConnectString.parse("connectString", connectString);
+        dev.zksdk.internal.ConnectString parsed =
+                dev.zksdk.internal.ConnectString.parse("connectString", connectString);
         Set<HostAndPort> servers = new LinkedHashSet<>();
         for (dev.zksdk.internal.ConnectString.Address a : parsed.addresses()) {
             servers.add(new HostAndPort(a.host(), a.port()));
         }
-        return new ConnectString(connectString, Collections.unmodifiableList(new ArrayList<>(servers)),
-                parsed.chroot());
+        return new ConnectString(
+                connectString, Collections.unmodifiableList(new ArrayList<>(servers)), parsed.chroot());
     }
 }

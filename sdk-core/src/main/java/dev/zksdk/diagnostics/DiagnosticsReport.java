@@ -19,8 +19,13 @@ public final class DiagnosticsReport {
     private final List<ServerReport> servers;
     private final List<Finding> findings;
 
-    DiagnosticsReport(String connectString, Instant startedAt, Duration elapsed, String clientAddress,
-                      List<ServerReport> servers, List<Finding> findings) {
+    DiagnosticsReport(
+            String connectString,
+            Instant startedAt,
+            Duration elapsed,
+            String clientAddress,
+            List<ServerReport> servers,
+            List<Finding> findings) {
         this.connectString = connectString;
         this.startedAt = startedAt;
         this.elapsed = elapsed;
@@ -82,16 +87,26 @@ public final class DiagnosticsReport {
     public String toText() {
         StringBuilder sb = new StringBuilder();
         sb.append("ZooKeeper ensemble diagnostics for ").append(connectString).append('\n');
-        sb.append("Probed ").append(servers.size()).append(servers.size() == 1 ? " member" : " members")
-                .append(" in ").append(elapsed.toMillis()).append(" ms at ").append(startedAt);
+        sb.append("Probed ")
+                .append(servers.size())
+                .append(servers.size() == 1 ? " member" : " members")
+                .append(" in ")
+                .append(elapsed.toMillis())
+                .append(" ms at ")
+                .append(startedAt);
         if (clientAddress != null) {
             sb.append(", client address ").append(clientAddress);
         }
         sb.append('\n');
-        sb.append("Result: ").append(worstSeverity()).append(" (")
-                .append(count(Severity.CRITICAL)).append(" critical, ")
-                .append(count(Severity.WARNING)).append(" warning, ")
-                .append(count(Severity.INFO)).append(" info)\n\n");
+        sb.append("Result: ")
+                .append(worstSeverity())
+                .append(" (")
+                .append(count(Severity.CRITICAL))
+                .append(" critical, ")
+                .append(count(Severity.WARNING))
+                .append(" warning, ")
+                .append(count(Severity.INFO))
+                .append(" info)\n\n");
         sb.append("Members:\n");
         for (ServerReport s : servers) {
             sb.append("  ").append(s.server());
@@ -119,8 +134,11 @@ public final class DiagnosticsReport {
                 }
                 Map<String, String> m = s.metrics();
                 if (m.containsKey("zk_avg_latency")) {
-                    sb.append(", latency avg/max ").append(m.get("zk_avg_latency")).append('/')
-                            .append(m.get("zk_max_latency")).append(" ms");
+                    sb.append(", latency avg/max ")
+                            .append(m.get("zk_avg_latency"))
+                            .append('/')
+                            .append(m.get("zk_max_latency"))
+                            .append(" ms");
                 }
                 if (m.containsKey("zk_outstanding_requests")) {
                     sb.append(", outstanding ").append(m.get("zk_outstanding_requests"));
@@ -134,7 +152,9 @@ public final class DiagnosticsReport {
             }
             sb.append(" [").append(s.elapsed().toMillis()).append(" ms]\n");
             if (!s.membership().isEmpty()) {
-                sb.append("      servers: ").append(String.join(", ", s.membership())).append('\n');
+                sb.append("      servers: ")
+                        .append(String.join(", ", s.membership()))
+                        .append('\n');
             }
             String answers = s.answers().entrySet().stream()
                     .filter(e -> !e.getValue().equals("4lw"))
@@ -151,8 +171,14 @@ public final class DiagnosticsReport {
         }
         sb.append("Findings:\n");
         for (Finding f : findings) {
-            sb.append("  [").append(f.severity()).append("] ").append(f.code()).append(" - ").append(f.code().title());
-            sb.append(f.server() == null ? " (ensemble)" : " (" + f.server() + ")").append('\n');
+            sb.append("  [")
+                    .append(f.severity())
+                    .append("] ")
+                    .append(f.code())
+                    .append(" - ")
+                    .append(f.code().title());
+            sb.append(f.server() == null ? " (ensemble)" : " (" + f.server() + ")")
+                    .append('\n');
             sb.append("    evidence: ").append(f.evidence()).append('\n');
             sb.append("    remedy:   ").append(f.remedy()).append('\n');
         }
@@ -201,28 +227,45 @@ public final class DiagnosticsReport {
         field(sb, "serving", String.valueOf(s.serving())).append(',');
         field(sb, "problem", Json.quote(s.problem())).append(',');
         field(sb, "mode", Json.quote(s.mode())).append(',');
-        field(sb, "serverId", s.serverId() == null ? "null" : s.serverId().toString()).append(',');
-        field(sb, "zxid", Json.quote(s.zxid() == null ? null : "0x" + Long.toHexString(s.zxid()))).append(',');
+        field(sb, "serverId", s.serverId() == null ? "null" : s.serverId().toString())
+                .append(',');
+        field(sb, "zxid", Json.quote(s.zxid() == null ? null : "0x" + Long.toHexString(s.zxid())))
+                .append(',');
         field(sb, "version", Json.quote(s.version())).append(',');
-        field(sb, "connections", s.connections() == null ? "null" : s.connections().toString()).append(',');
-        field(sb, "watches", s.watches() == null ? "null" : s.watches().toString()).append(',');
-        field(sb, "autopurgeIntervalHours",
-                s.autopurgeIntervalHours() == null ? "null" : s.autopurgeIntervalHours().toString()).append(',');
+        field(
+                        sb,
+                        "connections",
+                        s.connections() == null ? "null" : s.connections().toString())
+                .append(',');
+        field(sb, "watches", s.watches() == null ? "null" : s.watches().toString())
+                .append(',');
+        field(
+                        sb,
+                        "autopurgeIntervalHours",
+                        s.autopurgeIntervalHours() == null
+                                ? "null"
+                                : s.autopurgeIntervalHours().toString())
+                .append(',');
         field(sb, "elapsedMillis", String.valueOf(s.elapsed().toMillis())).append(',');
-        sb.append(Json.quote("membership")).append(":[")
-                .append(s.membership().stream().map(Json::quote).collect(Collectors.joining(","))).append("],");
+        sb.append(Json.quote("membership"))
+                .append(":[")
+                .append(s.membership().stream().map(Json::quote).collect(Collectors.joining(",")))
+                .append("],");
         stringMap(sb, "config", s.config()).append(',');
         stringMap(sb, "metrics", s.metrics()).append(',');
-        sb.append(Json.quote("sessionsPerAddress")).append(":{")
+        sb.append(Json.quote("sessionsPerAddress"))
+                .append(":{")
                 .append(s.sessionsPerAddress().entrySet().stream()
-                        .map(e -> Json.quote(e.getKey()) + ":" + e.getValue()).collect(Collectors.joining(",")))
+                        .map(e -> Json.quote(e.getKey()) + ":" + e.getValue())
+                        .collect(Collectors.joining(",")))
                 .append("},");
         stringMap(sb, "answers", s.answers());
         sb.append('}');
     }
 
     private static StringBuilder stringMap(StringBuilder sb, String name, Map<String, String> map) {
-        return sb.append(Json.quote(name)).append(":{")
+        return sb.append(Json.quote(name))
+                .append(":{")
                 .append(map.entrySet().stream()
                         .map(e -> Json.quote(e.getKey()) + ":" + Json.quote(e.getValue()))
                         .collect(Collectors.joining(",")))
@@ -240,7 +283,9 @@ public final class DiagnosticsReport {
     @Override
     public String toString() {
         return "DiagnosticsReport{" + connectString + ", worst=" + worstSeverity() + ", findings="
-                + findings.stream().map(f -> f.code() + (f.server() == null ? "" : "@" + f.server()))
-                .collect(Collectors.joining(", ", "[", "]")) + '}';
+                + findings.stream()
+                        .map(f -> f.code() + (f.server() == null ? "" : "@" + f.server()))
+                        .collect(Collectors.joining(", ", "[", "]"))
+                + '}';
     }
 }

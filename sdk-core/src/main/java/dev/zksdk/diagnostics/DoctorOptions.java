@@ -173,8 +173,7 @@ public final class DoctorOptions {
         private long outstandingRequestsThreshold = DEFAULT_OUTSTANDING_REQUESTS_THRESHOLD;
         private long dataSizeThresholdBytes = DEFAULT_DATA_SIZE_THRESHOLD_BYTES;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         /**
          * Time allowed for each request to a member (TCP connect, then the answer); between 1 ms and 5 minutes.
@@ -193,9 +192,10 @@ public final class DoctorOptions {
          * @throws IllegalArgumentException when not positive or not below {@link Integer#MAX_VALUE} ms
          */
         public Builder requestedSessionTimeout(Duration requestedSessionTimeout) {
-            this.requestedSessionTimeout = requestedSessionTimeout == null ? null
-                    : positiveMillis("requestedSessionTimeout", requestedSessionTimeout,
-                            Duration.ofMillis(Integer.MAX_VALUE));
+            this.requestedSessionTimeout = requestedSessionTimeout == null
+                    ? null
+                    : positiveMillis(
+                            "requestedSessionTimeout", requestedSessionTimeout, Duration.ofMillis(Integer.MAX_VALUE));
             return this;
         }
 
@@ -211,11 +211,14 @@ public final class DoctorOptions {
                 return this;
             }
             String address = clientAddress.startsWith("/") ? clientAddress.substring(1) : clientAddress;
-            if (address.isBlank() || address.chars().anyMatch(Character::isWhitespace)
-                    || address.contains("/") || address.contains("[")
+            if (address.isBlank()
+                    || address.chars().anyMatch(Character::isWhitespace)
+                    || address.contains("/")
+                    || address.contains("[")
                     || (address.indexOf(':') >= 0 && address.indexOf(':') == address.lastIndexOf(':'))) {
-                throw new IllegalArgumentException("clientAddress must be a bare IP address or host name without port, was '"
-                        + clientAddress + "'");
+                throw new IllegalArgumentException(
+                        "clientAddress must be a bare IP address or host name without port, was '" + clientAddress
+                                + "'");
             }
             this.clientAddress = address;
             return this;

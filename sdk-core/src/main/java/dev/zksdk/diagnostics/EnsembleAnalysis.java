@@ -28,7 +28,9 @@ final class EnsembleAnalysis {
     /** Settings that must be equal on every member for elections and synchronisation to work as configured. */
     private static final List<String> QUORUM_SETTINGS = List.of("tickTime", "initLimit", "syncLimit", "electionAlg");
     /** Settings clients depend on: a different value per member makes a client's fate depend on where it lands. */
-    private static final List<String> CLIENT_SETTINGS = List.of("maxClientCnxns", "minSessionTimeout", "maxSessionTimeout");
+    private static final List<String> CLIENT_SETTINGS =
+            List.of("maxClientCnxns", "minSessionTimeout", "maxSessionTimeout");
+
     private static final double FILE_DESCRIPTOR_RATIO = 0.8;
 
     private final List<MemberProbe> members;
@@ -37,8 +39,8 @@ final class EnsembleAnalysis {
     private final String clientIp;
     private final List<Finding> findings = new ArrayList<>();
 
-    private EnsembleAnalysis(List<MemberProbe> members, ConnectString connectString, DoctorOptions options,
-                             String clientIp) {
+    private EnsembleAnalysis(
+            List<MemberProbe> members, ConnectString connectString, DoctorOptions options, String clientIp) {
         this.members = members;
         this.connectString = connectString;
         this.options = options;
@@ -49,11 +51,12 @@ final class EnsembleAnalysis {
      * @param clientIp the IP address ZooKeeper sees this client connect from, or null when unknown
      * @return the findings, most severe first
      */
-    static List<Finding> analyse(List<MemberProbe> members, ConnectString connectString, DoctorOptions options,
-                                 String clientIp) {
+    static List<Finding> analyse(
+            List<MemberProbe> members, ConnectString connectString, DoctorOptions options, String clientIp) {
         EnsembleAnalysis analysis = new EnsembleAnalysis(members, connectString, options, clientIp);
         analysis.run();
-        analysis.findings.sort(Comparator.comparing(Finding::severity).reversed()
+        analysis.findings.sort(Comparator.comparing(Finding::severity)
+                .reversed()
                 .thenComparing(Finding::code)
                 .thenComparing(f -> f.server() == null ? "" : f.server()));
         return List.copyOf(analysis.findings);
@@ -119,7 +122,10 @@ final class EnsembleAnalysis {
         for (MemberProbe p : members) {
             String where = p.inConnectString ? "" : " (found in the ensemble's server list, not in the connect string)";
             if (p.refused) {
-                add(FindingCode.CONNECTIONS_REJECTED, Severity.CRITICAL, p,
+                add(
+                        FindingCode.CONNECTIONS_REJECTED,
+                        Severity.CRITICAL,
+                        p,
                         p.address + where + " " + p.problem + "." + context,
                         "The member accepts TCP connections but drops this client's at once; its log says 'Too many"
                                 + " connections from /<ip> - max is N'. Find which process holds the connections"
@@ -127,7 +133,10 @@ final class EnsembleAnalysis {
                                 + " session (ZkSessionPool) instead of one per component or request, or raise"
                                 + " maxClientCnxns (0 = unlimited) on every member: " + SAFE_RESTART_ORDER + ".");
             } else if (!p.reachable || p.stalled) {
-                add(FindingCode.UNREACHABLE, severity, p,
+                add(
+                        FindingCode.UNREACHABLE,
+                        severity,
+                        p,
                         p.address + where + ": " + p.problem + "." + context,
                         "Check that the ZooKeeper process on " + p.address.host() + " runs and is not stopped"
                                 + " (process state 'T' after SIGSTOP: send SIGCONT) or stuck in GC (GC log, jstack);"
@@ -135,7 +144,10 @@ final class EnsembleAnalysis {
                                 + " host and port " + p.address.port() + ". A stopped or hung member keeps its"
                                 + " clients' connections open without answering: restart it if it does not recover.");
             } else if (p.notServing) {
-                add(FindingCode.NOT_SERVING, severity, p,
+                add(
+                        FindingCode.NOT_SERVING,
+                        severity,
+                        p,
                         p.address + where + " answers 'ruok' but its 'srvr' says '" + WordParsers.NOT_SERVING
                                 + "': the process runs but is not part of a working quorum (electing a leader, or"
                                 + " unable to join one)." + context,
@@ -147,7 +159,10 @@ final class EnsembleAnalysis {
                                 + " is affected, the ensemble has lost its quorum: bring a majority of the voting"
                                 + " members back.");
             } else if ("read-only".equals(p.mode())) {
-                add(FindingCode.READ_ONLY, Severity.WARNING, p,
+                add(
+                        FindingCode.READ_ONLY,
+                        Severity.WARNING,
+                        p,
                         p.address + " reports Mode: read-only: it is cut off from the quorum and serves only"
                                 + " clients that allow read-only mode; writes through it fail." + context,
                         "Restore its network path to the other members (quorum and election ports) or restart it"
@@ -157,12 +172,18 @@ final class EnsembleAnalysis {
     }
 
     private void leadership() {
-        List<MemberProbe> leaders = members.stream().filter(p -> p.serving() && "leader".equals(p.mode())).toList();
+        List<MemberProbe> leaders = members.stream()
+                .filter(p -> p.serving() && "leader".equals(p.mode()))
+                .toList();
         if (leaders.size() > 1) {
-            add(FindingCode.MULTIPLE_LEADERS, Severity.CRITICAL, null,
-                    leaders.size() + " members say they lead: " + leaders.stream()
-                            .map(p -> p.address + " (" + idAndZxid(p) + ")")
-                            .collect(Collectors.joining(", "))
+            add(
+                    FindingCode.MULTIPLE_LEADERS,
+                    Severity.CRITICAL,
+                    null,
+                    leaders.size() + " members say they lead: "
+                            + leaders.stream()
+                                    .map(p -> p.address + " (" + idAndZxid(p) + ")")
+                                    .collect(Collectors.joining(", "))
                             + ". One ensemble has one leader; these servers belong to different ensembles.",
                     "The connect string mixes separate ensembles, or the members' server.N lists split them into"
                             + " groups. Compare the 'conf' membership of each leader; give every member the same"
@@ -171,10 +192,14 @@ final class EnsembleAnalysis {
         }
         boolean multi = multiServer();
         if (multi && !quorumServes()) {
-            add(FindingCode.NO_LEADER, Severity.CRITICAL, null,
-                    "No member serves as leader, follower or observer: " + members.stream()
-                            .map(p -> p.address + " " + state(p))
-                            .collect(Collectors.joining("; ")) + ".",
+            add(
+                    FindingCode.NO_LEADER,
+                    Severity.CRITICAL,
+                    null,
+                    "No member serves as leader, follower or observer: "
+                            + members.stream()
+                                    .map(p -> p.address + " " + state(p))
+                                    .collect(Collectors.joining("; ")) + ".",
                     "A majority of the voting members must run and reach each other on their quorum and election"
                             + " ports. Start stopped members; read their logs for election problems ('Have smaller"
                             + " server identifier, so dropping the connection' means a member cannot reach members"
@@ -182,10 +207,14 @@ final class EnsembleAnalysis {
                             + " UNREACHABLE findings.");
         }
         List<MemberProbe> standalone = members.stream()
-                .filter(p -> p.serving() && "standalone".equals(p.mode())).toList();
+                .filter(p -> p.serving() && "standalone".equals(p.mode()))
+                .toList();
         if (connectString.servers().size() > 1) {
             for (MemberProbe p : standalone) {
-                add(FindingCode.STANDALONE_MEMBER, Severity.CRITICAL, p,
+                add(
+                        FindingCode.STANDALONE_MEMBER,
+                        Severity.CRITICAL,
+                        p,
                         p.address + " runs standalone (Mode: standalone) although the connect string lists "
                                 + connectString.servers().size() + " servers: it keeps its own separate data, so"
                                 + " clients see different data depending on the server they land on.",
@@ -194,7 +223,10 @@ final class EnsembleAnalysis {
                                 + " from the connect string.");
             }
         } else if (!multi && standalone.size() == 1) {
-            add(FindingCode.SINGLE_SERVER, Severity.INFO, standalone.get(0),
+            add(
+                    FindingCode.SINGLE_SERVER,
+                    Severity.INFO,
+                    standalone.get(0),
                     standalone.get(0).address + " runs standalone: when it stops, every client stops.",
                     "For production, run an ensemble of 3 or 5 members on separate hosts.");
         }
@@ -220,11 +252,18 @@ final class EnsembleAnalysis {
             return;
         }
         List<MemberProbe> silent = members.stream().filter(p -> !p.serving()).toList();
-        add(FindingCode.NO_LEADER, Severity.CRITICAL, null,
+        add(
+                FindingCode.NO_LEADER,
+                Severity.CRITICAL,
+                null,
                 names(learners) + (learners.size() == 1 ? " says it follows" : " say they follow")
                         + " (srvr Mode: follower or observer), but no member that answers leads"
-                        + (silent.isEmpty() ? "" : "; not answering: " + silent.stream()
-                                .map(p -> p.address + " " + state(p)).collect(Collectors.joining("; ")))
+                        + (silent.isEmpty()
+                                ? ""
+                                : "; not answering: "
+                                        + silent.stream()
+                                                .map(p -> p.address + " " + state(p))
+                                                .collect(Collectors.joining("; ")))
                         + ". Followers keep following a leader that stopped answering until syncLimit ticks pass"
                         + " without a reply; until they elect a new leader, writes and new sessions fail.",
                 "Probe again after syncLimit x tickTime and an election: the followers should have elected a new"
@@ -238,8 +277,9 @@ final class EnsembleAnalysis {
     private void configDrift() {
         membershipDrift();
         for (String key : QUORUM_SETTINGS) {
-            settingDrift(key, "members must agree on " + key + " for elections and synchronisation to behave as"
-                    + " configured");
+            settingDrift(
+                    key,
+                    "members must agree on " + key + " for elections and synchronisation to behave as" + " configured");
         }
         for (String key : CLIENT_SETTINGS) {
             settingDrift(key, "clients get different limits depending on the member they connect to");
@@ -250,7 +290,8 @@ final class EnsembleAnalysis {
         Map<String, List<MemberProbe>> groups = new LinkedHashMap<>();
         for (MemberProbe p : members) {
             if (p.conf != null && !p.conf.members().isEmpty()) {
-                groups.computeIfAbsent(membershipKey(p.conf.members()), k -> new ArrayList<>()).add(p);
+                groups.computeIfAbsent(membershipKey(p.conf.members()), k -> new ArrayList<>())
+                        .add(p);
             }
         }
         List<String> clientConflicts = clientAddressConflicts();
@@ -261,13 +302,17 @@ final class EnsembleAnalysis {
         MemberProbe odd = null;
         if (groups.size() > 1) {
             List<List<MemberProbe>> ordered = new ArrayList<>(groups.values());
-            ordered.sort(Comparator.comparingInt((List<MemberProbe> g) -> g.size()).reversed());
+            ordered.sort(
+                    Comparator.comparingInt((List<MemberProbe> g) -> g.size()).reversed());
             List<MemberProbe> majority = ordered.get(0);
             List<QuorumMember> reference = majority.get(0).conf.members();
-            evidence.append(names(majority)).append(majority.size() == 1 ? " lists " : " list ")
+            evidence.append(names(majority))
+                    .append(majority.size() == 1 ? " lists " : " list ")
                     .append(reference.stream().map(QuorumMember::line).collect(Collectors.joining(", ")));
             for (List<MemberProbe> group : ordered.subList(1, ordered.size())) {
-                evidence.append("; ").append(names(group)).append(group.size() == 1 ? " differs: " : " differ: ")
+                evidence.append("; ")
+                        .append(names(group))
+                        .append(group.size() == 1 ? " differs: " : " differ: ")
                         .append(difference(reference, group.get(0).conf.members()));
             }
             evidence.append('.');
@@ -276,9 +321,15 @@ final class EnsembleAnalysis {
             }
         }
         if (!clientConflicts.isEmpty()) {
-            evidence.append(" Client addresses differ: ").append(String.join("; ", clientConflicts)).append('.');
+            evidence.append(" Client addresses differ: ")
+                    .append(String.join("; ", clientConflicts))
+                    .append('.');
         }
-        add(FindingCode.CONFIG_DRIFT, Severity.CRITICAL, odd, evidence.toString(),
+        add(
+                FindingCode.CONFIG_DRIFT,
+                Severity.CRITICAL,
+                odd,
+                evidence.toString(),
                 "Make the server.N lines identical on every member: " + SAFE_RESTART_ORDER + ". Restarting in"
                         + " another order, or restarting several members at once, can stop the whole ensemble"
                         + " until a quorum with one view forms. A member that cannot join logs 'Have smaller server"
@@ -303,16 +354,18 @@ final class EnsembleAnalysis {
             for (QuorumMember m : p.conf.members()) {
                 if (m.clientAddress() != null) {
                     byId.computeIfAbsent(m.id(), k -> new LinkedHashMap<>())
-                            .computeIfAbsent(m.clientAddress(), k -> new ArrayList<>()).add(p);
+                            .computeIfAbsent(m.clientAddress(), k -> new ArrayList<>())
+                            .add(p);
                 }
             }
         }
         List<String> conflicts = new ArrayList<>();
         byId.forEach((id, views) -> {
             if (views.size() > 1) {
-                conflicts.add("server." + id + " has client address " + views.entrySet().stream()
-                        .map(e -> e.getKey() + " at " + names(e.getValue()))
-                        .collect(Collectors.joining(" but ")));
+                conflicts.add("server." + id + " has client address "
+                        + views.entrySet().stream()
+                                .map(e -> e.getKey() + " at " + names(e.getValue()))
+                                .collect(Collectors.joining(" but ")));
             }
         });
         return conflicts;
@@ -344,7 +397,8 @@ final class EnsembleAnalysis {
         Map<String, List<MemberProbe>> byValue = new LinkedHashMap<>();
         for (MemberProbe p : members) {
             if (p.conf != null && p.conf.settings().containsKey(key)) {
-                byValue.computeIfAbsent(p.conf.settings().get(key), k -> new ArrayList<>()).add(p);
+                byValue.computeIfAbsent(p.conf.settings().get(key), k -> new ArrayList<>())
+                        .add(p);
             }
         }
         if (byValue.size() <= 1) {
@@ -360,7 +414,10 @@ final class EnsembleAnalysis {
                 .filter(p -> p.conf != null && p.conf.settings().containsKey(key))
                 .map(p -> p.address + "=" + p.conf.settings().get(key))
                 .collect(Collectors.joining(", "));
-        add(FindingCode.CONFIG_DRIFT, Severity.WARNING, odd,
+        add(
+                FindingCode.CONFIG_DRIFT,
+                Severity.WARNING,
+                odd,
                 key + " differs between members (" + values + "): " + why + ".",
                 "Set the same " + key + " in every member's zoo.cfg: " + SAFE_RESTART_ORDER + ".");
     }
@@ -377,7 +434,8 @@ final class EnsembleAnalysis {
         Map<String, List<MemberProbe>> groups = new LinkedHashMap<>();
         for (MemberProbe p : members) {
             if (p.conf != null && !p.conf.members().isEmpty()) {
-                groups.computeIfAbsent(membershipKey(p.conf.members()), k -> new ArrayList<>()).add(p);
+                groups.computeIfAbsent(membershipKey(p.conf.members()), k -> new ArrayList<>())
+                        .add(p);
             }
         }
         return groups.values().stream()
@@ -392,7 +450,10 @@ final class EnsembleAnalysis {
                 return p;
             }
         }
-        return members.stream().filter(p -> p.conf != null && !p.conf.members().isEmpty()).findFirst().orElse(null);
+        return members.stream()
+                .filter(p -> p.conf != null && !p.conf.members().isEmpty())
+                .findFirst()
+                .orElse(null);
     }
 
     private void ensembleShape(List<QuorumMember> membership) {
@@ -400,12 +461,16 @@ final class EnsembleAnalysis {
             return;
         }
         MemberProbe source = membershipSource();
-        List<QuorumMember> voting = membership.stream().filter(QuorumMember::isVoting).toList();
+        List<QuorumMember> voting =
+                membership.stream().filter(QuorumMember::isVoting).toList();
         int n = voting.size();
         String ids = voting.stream().map(m -> "server." + m.id()).collect(Collectors.joining(", "));
         if (n >= 2 && n % 2 == 0) {
             int quorum = n / 2 + 1;
-            add(FindingCode.EVEN_ENSEMBLE, Severity.WARNING, null,
+            add(
+                    FindingCode.EVEN_ENSEMBLE,
+                    Severity.WARNING,
+                    null,
                     "The server list of " + source.address + " has " + n + " voting members (" + ids + "): a quorum"
                             + " needs " + quorum + ", so it survives " + (n - quorum) + " failure"
                             + (n - quorum == 1 ? "" : "s") + ", no more than " + (n - 1) + " members would, while"
@@ -413,7 +478,10 @@ final class EnsembleAnalysis {
                     "Run an odd number of voting members (3 or 5). To add read capacity without changing the"
                             + " quorum, add observers (peerType=observer, ':observer' in the server line).");
         } else if (n == 1) {
-            add(FindingCode.SINGLE_SERVER, Severity.INFO, null,
+            add(
+                    FindingCode.SINGLE_SERVER,
+                    Severity.INFO,
+                    null,
                     "The server list of " + source.address + " has a single voting member (" + ids + "): when it"
                             + " stops, every client stops.",
                     "For production, run 3 or 5 voting members on separate hosts.");
@@ -434,7 +502,8 @@ final class EnsembleAnalysis {
             }
             knownIds.add(id);
         }
-        Set<String> listed = connectString.servers().stream().map(HostAndPort::toString).collect(Collectors.toSet());
+        Set<String> listed =
+                connectString.servers().stream().map(HostAndPort::toString).collect(Collectors.toSet());
         List<QuorumMember> missing = new ArrayList<>();
         for (QuorumMember m : membership) {
             HostAndPort client = m.clientEndpoint();
@@ -443,11 +512,18 @@ final class EnsembleAnalysis {
             }
         }
         if (!missing.isEmpty()) {
-            add(FindingCode.MEMBER_NOT_IN_CONNECT_STRING, Severity.INFO, null,
-                    "The ensemble's server list has " + missing.stream().map(QuorumMember::line)
-                            .collect(Collectors.joining(", ")) + ", which no connect-string entry reaches"
-                            + " (connect string: " + connectString.servers().stream().map(HostAndPort::toString)
-                            .collect(Collectors.joining(",")) + "): clients never use "
+            add(
+                    FindingCode.MEMBER_NOT_IN_CONNECT_STRING,
+                    Severity.INFO,
+                    null,
+                    "The ensemble's server list has "
+                            + missing.stream().map(QuorumMember::line).collect(Collectors.joining(", "))
+                            + ", which no connect-string entry reaches"
+                            + " (connect string: "
+                            + connectString.servers().stream()
+                                    .map(HostAndPort::toString)
+                                    .collect(Collectors.joining(","))
+                            + "): clients never use "
                             + (missing.size() == 1 ? "it" : "them") + ", and lose the servers they do list sooner.",
                     "Add every member's client address to the connect string, so sessions spread over all members"
                             + " and survive the loss of any of them.");
@@ -479,9 +555,13 @@ final class EnsembleAnalysis {
                 }
                 boolean self = e.getKey().equals(clientIp);
                 String who = e.getKey() + (self ? " (this client's address)" : "");
-                String headroom = count >= max ? "none are left: further connections from it are refused"
+                String headroom = count >= max
+                        ? "none are left: further connections from it are refused"
                         : (max - count) + " more can connect";
-                add(FindingCode.CONNECTION_BUDGET, count >= max ? Severity.CRITICAL : Severity.WARNING, p,
+                add(
+                        FindingCode.CONNECTION_BUDGET,
+                        count >= max ? Severity.CRITICAL : Severity.WARNING,
+                        p,
                         p.address + " holds " + count + " sessions from " + who + "; maxClientCnxns=" + max
                                 + " per client address, so " + headroom + " (budget " + budget + " = "
                                 + Math.round(options.connectionBudgetRatio() * 100) + "% of " + max + ").",
@@ -511,8 +591,11 @@ final class EnsembleAnalysis {
                         + " without an answer");
             }
             if (!evidence.isEmpty()) {
-                add(FindingCode.CONNECTIONS_REJECTED, Severity.WARNING, p, p.address + ": " + String.join("; ", evidence)
-                                + ".",
+                add(
+                        FindingCode.CONNECTIONS_REJECTED,
+                        Severity.WARNING,
+                        p,
+                        p.address + ": " + String.join("; ", evidence) + ".",
                         "Its log names the address: 'Too many connections from /<ip> - max is N'. Share one"
                                 + " long-lived session per process (ZkSessionPool) instead of a connection per"
                                 + " component or request, or raise maxClientCnxns on every member ("
@@ -526,8 +609,7 @@ final class EnsembleAnalysis {
             return;
         }
         long requested = options.requestedSessionTimeout().toMillis();
-        record Clamp(MemberProbe probe, long min, long max, long negotiated, String tickTime) {
-        }
+        record Clamp(MemberProbe probe, long min, long max, long negotiated, String tickTime) {}
         List<Clamp> clamps = new ArrayList<>();
         int judged = 0;
         for (MemberProbe p : members) {
@@ -541,7 +623,12 @@ final class EnsembleAnalysis {
             }
             judged++;
             if (requested < min || requested > max) {
-                clamps.add(new Clamp(p, min, max, requested < min ? min : max, p.conf.settings().get("tickTime")));
+                clamps.add(new Clamp(
+                        p,
+                        min,
+                        max,
+                        requested < min ? min : max,
+                        p.conf.settings().get("tickTime")));
             }
         }
         if (clamps.isEmpty()) {
@@ -554,9 +641,14 @@ final class EnsembleAnalysis {
         Set<String> ranges = clamps.stream().map(c -> c.min + "-" + c.max).collect(Collectors.toSet());
         if (clamps.size() > 1 && clamps.size() == judged && ranges.size() == 1) {
             Clamp c = clamps.get(0);
-            add(FindingCode.SESSION_TIMEOUT_CLAMPED, Severity.WARNING, null,
-                    "Requested session timeout " + requested + " ms; every member (" + clamps.stream()
-                            .map(x -> x.probe.address.toString()).collect(Collectors.joining(", "))
+            add(
+                    FindingCode.SESSION_TIMEOUT_CLAMPED,
+                    Severity.WARNING,
+                    null,
+                    "Requested session timeout " + requested + " ms; every member ("
+                            + clamps.stream()
+                                    .map(x -> x.probe.address.toString())
+                                    .collect(Collectors.joining(", "))
                             + ") allows " + c.min + "-" + c.max + " ms (minSessionTimeout=" + c.min
                             + ", maxSessionTimeout=" + c.max + (c.tickTime == null ? "" : ", tickTime=" + c.tickTime)
                             + "), so sessions get " + c.negotiated + " ms" + consequence(requested, c.negotiated) + ".",
@@ -564,7 +656,10 @@ final class EnsembleAnalysis {
             return;
         }
         for (Clamp c : clamps) {
-            add(FindingCode.SESSION_TIMEOUT_CLAMPED, Severity.WARNING, c.probe,
+            add(
+                    FindingCode.SESSION_TIMEOUT_CLAMPED,
+                    Severity.WARNING,
+                    c.probe,
                     "Requested session timeout " + requested + " ms; " + c.probe.address + " allows " + c.min + "-"
                             + c.max + " ms (minSessionTimeout=" + c.min + ", maxSessionTimeout=" + c.max
                             + (c.tickTime == null ? "" : ", tickTime=" + c.tickTime) + "), so a session there gets "
@@ -583,14 +678,16 @@ final class EnsembleAnalysis {
 
     private void lag() {
         List<MemberProbe> leaders = members.stream()
-                .filter(p -> p.serving() && "leader".equals(p.mode()) && p.srvr.zxid() != null).toList();
+                .filter(p -> p.serving() && "leader".equals(p.mode()) && p.srvr.zxid() != null)
+                .toList();
         if (leaders.size() != 1) {
             return;
         }
         MemberProbe leader = leaders.get(0);
         long leaderZxid = leader.srvr.zxid();
         for (MemberProbe p : members) {
-            if (!p.serving() || p.srvr.zxid() == null
+            if (!p.serving()
+                    || p.srvr.zxid() == null
                     || !("follower".equals(p.mode()) || "observer".equals(p.mode()))) {
                 continue;
             }
@@ -607,7 +704,10 @@ final class EnsembleAnalysis {
                 // normal on an idle ensemble: it has missed at least the leader's transactions of this epoch.
                 long missed = leaderZxid & 0xffffffffL;
                 if (missed > options.maxZxidLag()) {
-                    add(FindingCode.LAGGING_MEMBER, Severity.WARNING, p,
+                    add(
+                            FindingCode.LAGGING_MEMBER,
+                            Severity.WARNING,
+                            p,
                             p.address + " (" + p.mode() + ") is at zxid 0x" + Long.toHexString(zxid) + " in epoch "
                                     + epoch + ", the leader " + leader.address + " at 0x" + Long.toHexString(leaderZxid)
                                     + " in epoch " + leaderEpoch + ": it has applied none of the " + missed
@@ -615,7 +715,10 @@ final class EnsembleAnalysis {
                             remedy);
                 }
             } else if (epoch == leaderEpoch && leaderZxid - zxid > options.maxZxidLag()) {
-                add(FindingCode.LAGGING_MEMBER, Severity.WARNING, p,
+                add(
+                        FindingCode.LAGGING_MEMBER,
+                        Severity.WARNING,
+                        p,
                         p.address + " (" + p.mode() + ") is at zxid 0x" + Long.toHexString(zxid) + ", "
                                 + (leaderZxid - zxid) + " transactions behind the leader " + leader.address + " (0x"
                                 + Long.toHexString(leaderZxid) + "; threshold " + options.maxZxidLag() + ").",
@@ -648,7 +751,10 @@ final class EnsembleAnalysis {
                         + " ms)");
             }
             if (!high.isEmpty()) {
-                add(FindingCode.HIGH_LATENCY, Severity.WARNING, p,
+                add(
+                        FindingCode.HIGH_LATENCY,
+                        Severity.WARNING,
+                        p,
                         p.address + " has " + String.join(" and ", high) + metricHints(p) + ".",
                         "Latency is the server's time from receiving a request to answering it. Usual causes: a"
                                 + " slow or shared disk for the transaction log (give dataLogDir its own fast disk;"
@@ -661,7 +767,10 @@ final class EnsembleAnalysis {
                 outstanding = p.srvr.outstanding();
             }
             if (outstanding != null && outstanding > options.outstandingRequestsThreshold()) {
-                add(FindingCode.OUTSTANDING_REQUESTS, Severity.WARNING, p,
+                add(
+                        FindingCode.OUTSTANDING_REQUESTS,
+                        Severity.WARNING,
+                        p,
                         p.address + " has " + outstanding + " outstanding requests (threshold "
                                 + options.outstandingRequestsThreshold() + ")" + metricHints(p) + ".",
                         "Requests arrive faster than the member processes them: it is overloaded or waits on its"
@@ -672,7 +781,10 @@ final class EnsembleAnalysis {
             Long open = p.mntr != null ? WordParsers.parseLong(p.mntr.get("zk_open_file_descriptor_count")) : null;
             Long limit = p.mntr != null ? WordParsers.parseLong(p.mntr.get("zk_max_file_descriptor_count")) : null;
             if (open != null && limit != null && limit > 0 && open >= FILE_DESCRIPTOR_RATIO * limit) {
-                add(FindingCode.FILE_DESCRIPTORS, Severity.WARNING, p,
+                add(
+                        FindingCode.FILE_DESCRIPTORS,
+                        Severity.WARNING,
+                        p,
                         p.address + " has " + open + " of " + limit + " file descriptors open"
                                 + " (zk_open_file_descriptor_count / zk_max_file_descriptor_count).",
                         "Each client connection and log file takes a descriptor; at the limit the member stops"
@@ -687,8 +799,8 @@ final class EnsembleAnalysis {
             return "";
         }
         List<String> hints = new ArrayList<>();
-        for (String key : List.of("zk_avg_fsynctime", "zk_max_fsynctime", "zk_max_jvm_pause_time_ms",
-                "zk_num_alive_connections")) {
+        for (String key : List.of(
+                "zk_avg_fsynctime", "zk_max_fsynctime", "zk_max_jvm_pause_time_ms", "zk_num_alive_connections")) {
             String v = p.mntr.get(key);
             if (v != null) {
                 hints.add(key + "=" + v);
@@ -700,8 +812,7 @@ final class EnsembleAnalysis {
     // ---------------------------------------------------------------- what the probe could not see
 
     private void whitelist() {
-        record Gap(MemberProbe probe, Set<String> missing, Set<String> byAdmin) {
-        }
+        record Gap(MemberProbe probe, Set<String> missing, Set<String> byAdmin) {}
         List<Gap> gaps = new ArrayList<>();
         for (MemberProbe p : members) {
             if (p.notWhitelisted.isEmpty()) {
@@ -719,38 +830,56 @@ final class EnsembleAnalysis {
                 + " at a time, followers first, leader last. Alternatively enable the AdminServer"
                 + " (admin.enableServer=true, admin.serverPort, default 8080) and give its port to the doctor"
                 + " (DoctorOptions.adminPort).";
-        Set<String> distinct = gaps.stream().map(g -> g.missing + "|" + g.byAdmin).collect(Collectors.toSet());
-        if (gaps.size() > 1 && gaps.size() == members.stream().filter(p -> p.reachable).count()
+        Set<String> distinct =
+                gaps.stream().map(g -> g.missing + "|" + g.byAdmin).collect(Collectors.toSet());
+        if (gaps.size() > 1
+                && gaps.size() == members.stream().filter(p -> p.reachable).count()
                 && distinct.size() == 1) {
             Gap g = gaps.get(0);
-            String problems = gaps.stream().map(x -> x.probe.adminProblem).filter(Objects::nonNull).distinct()
+            String problems = gaps.stream()
+                    .map(x -> x.probe.adminProblem)
+                    .filter(Objects::nonNull)
+                    .distinct()
                     .collect(Collectors.joining("; "));
-            add(FindingCode.FOUR_LETTER_WORDS_DISABLED, g.missing.isEmpty() ? Severity.INFO : Severity.WARNING, null,
-                    "Every member (" + gaps.stream().map(x -> x.probe.address.toString())
-                            .collect(Collectors.joining(", ")) + ") " + gapText(g.missing, g.byAdmin, problems),
+            add(
+                    FindingCode.FOUR_LETTER_WORDS_DISABLED,
+                    g.missing.isEmpty() ? Severity.INFO : Severity.WARNING,
+                    null,
+                    "Every member ("
+                            + gaps.stream().map(x -> x.probe.address.toString()).collect(Collectors.joining(", "))
+                            + ") " + gapText(g.missing, g.byAdmin, problems),
                     remedy);
             return;
         }
         for (Gap g : gaps) {
-            add(FindingCode.FOUR_LETTER_WORDS_DISABLED, g.missing.isEmpty() ? Severity.INFO : Severity.WARNING,
-                    g.probe, g.probe.address + " " + gapText(g.missing, g.byAdmin, g.probe.adminProblem), remedy);
+            add(
+                    FindingCode.FOUR_LETTER_WORDS_DISABLED,
+                    g.missing.isEmpty() ? Severity.INFO : Severity.WARNING,
+                    g.probe,
+                    g.probe.address + " " + gapText(g.missing, g.byAdmin, g.probe.adminProblem),
+                    remedy);
         }
     }
 
     private static String gapText(Set<String> missing, Set<String> byAdmin, String adminProblem) {
         Set<String> refused = new LinkedHashSet<>(missing);
         refused.addAll(byAdmin);
-        StringBuilder sb = new StringBuilder("answers '" + String.join("', '", refused) + "' with '<word> "
-                + WordParsers.NOT_WHITELISTED + "'");
+        StringBuilder sb = new StringBuilder(
+                "answers '" + String.join("', '", refused) + "' with '<word> " + WordParsers.NOT_WHITELISTED + "'");
         if (!byAdmin.isEmpty()) {
-            sb.append("; the AdminServer answered ").append(String.join(", ", byAdmin)).append(" instead");
+            sb.append("; the AdminServer answered ")
+                    .append(String.join(", ", byAdmin))
+                    .append(" instead");
         }
         if (!missing.isEmpty()) {
             if (adminProblem != null && !adminProblem.isEmpty()) {
                 sb.append("; ").append(adminProblem);
             }
-            sb.append(". Not checked therefore: ").append(missing.stream().map(EnsembleAnalysis::blindSpot)
-                    .filter(s -> !s.isEmpty()).collect(Collectors.joining("; ")));
+            sb.append(". Not checked therefore: ")
+                    .append(missing.stream()
+                            .map(EnsembleAnalysis::blindSpot)
+                            .filter(s -> !s.isEmpty())
+                            .collect(Collectors.joining("; ")));
         }
         return sb.append('.').toString();
     }
@@ -759,7 +888,8 @@ final class EnsembleAnalysis {
         return switch (word) {
             case "srvr" -> "mode, zxid, leader and lag (srvr)";
             case "mntr" -> "latency, outstanding requests, rejected connections, file descriptors (mntr)";
-            case "conf" -> "server lists and config drift, even ensemble, session timeout bounds, maxClientCnxns (conf)";
+            case "conf" ->
+                "server lists and config drift, even ensemble, session timeout bounds, maxClientCnxns (conf)";
             case "cons" -> "connections per client address (cons)";
             case "wchs" -> "watch counts (wchs)";
             default -> "";
@@ -772,7 +902,10 @@ final class EnsembleAnalysis {
         for (MemberProbe p : members) {
             String sizes = p.conf == null ? "" : dataSizes(p);
             if (p.autopurgeIntervalHours != null && p.autopurgeIntervalHours <= 0) {
-                add(FindingCode.AUTOPURGE_DISABLED, Severity.WARNING, p,
+                add(
+                        FindingCode.AUTOPURGE_DISABLED,
+                        Severity.WARNING,
+                        p,
                         p.address + ": autopurge is off according to the " + p.autopurgeSource
                                 + ": old snapshots and transaction logs are never deleted" + sizes + ".",
                         "Set autopurge.purgeInterval=24 (hours) and autopurge.snapRetainCount=3 (at least 3) on every"
@@ -784,7 +917,10 @@ final class EnsembleAnalysis {
             }
             Long total = dataBytes(p);
             if (total != null && total > options.dataSizeThresholdBytes()) {
-                add(FindingCode.DATA_DIR_LARGE, Severity.WARNING, p,
+                add(
+                        FindingCode.DATA_DIR_LARGE,
+                        Severity.WARNING,
+                        p,
                         p.address + " keeps " + total + " bytes of snapshots and transaction logs" + sizes
                                 + ", above the threshold of " + options.dataSizeThresholdBytes() + " bytes.",
                         "Check that autopurge runs (autopurge.purgeInterval > 0 in zoo.cfg; its log says"
@@ -822,14 +958,21 @@ final class EnsembleAnalysis {
         Map<String, List<MemberProbe>> byVersion = new TreeMap<>();
         for (MemberProbe p : members) {
             if (p.srvr != null && p.srvr.version() != null) {
-                byVersion.computeIfAbsent(shortVersion(p.srvr.version()), k -> new ArrayList<>()).add(p);
+                byVersion
+                        .computeIfAbsent(shortVersion(p.srvr.version()), k -> new ArrayList<>())
+                        .add(p);
             }
         }
         if (byVersion.size() > 1) {
-            add(FindingCode.VERSION_MISMATCH, Severity.INFO, null,
-                    "Members run different ZooKeeper versions: " + byVersion.entrySet().stream()
-                            .map(e -> e.getKey() + " on " + names(e.getValue()))
-                            .collect(Collectors.joining("; ")) + ".",
+            add(
+                    FindingCode.VERSION_MISMATCH,
+                    Severity.INFO,
+                    null,
+                    "Members run different ZooKeeper versions: "
+                            + byVersion.entrySet().stream()
+                                    .map(e -> e.getKey() + " on " + names(e.getValue()))
+                                    .collect(Collectors.joining("; "))
+                            + ".",
                     "Fine during a rolling upgrade; otherwise finish it, one member at a time, leader last.");
         }
     }

@@ -1,9 +1,9 @@
 package dev.zksdk.diagnostics;
 
 import dev.zksdk.internal.DaemonThreads;
-import java.net.Inet6Address;
 import java.io.IOException;
 import java.net.DatagramSocket;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -19,7 +19,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,12 +44,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class EnsembleDoctor {
 
-    private static final Logger LOG = LoggerFactory.getLogger(EnsembleDoctor.class);
+    private static final Logger log = LoggerFactory.getLogger(EnsembleDoctor.class);
     /** A member's whole probe (six words, AdminServer fallbacks) is bounded by this many timeouts. */
     private static final int TIMEOUTS_PER_MEMBER = 24;
 
-    private EnsembleDoctor() {
-    }
+    private EnsembleDoctor() {}
 
     /**
      * Probes the ensemble with {@link DoctorOptions#defaults()}.
@@ -97,15 +95,16 @@ public final class EnsembleDoctor {
         List<MemberProbe> probes = reports.stream().map(ServerReport::probe).toList();
         List<Finding> findings = EnsembleAnalysis.analyse(probes, parsed, options, clientIp);
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
-        DiagnosticsReport report = new DiagnosticsReport(connectString, startedAt, elapsed, clientIp, reports, findings);
-        LOG.debug("Probed {} in {} ms: {}", connectString, elapsed.toMillis(), report);
+        DiagnosticsReport report =
+                new DiagnosticsReport(connectString, startedAt, elapsed, clientIp, reports, findings);
+        log.debug("Probed {} in {} ms: {}", connectString, elapsed.toMillis(), report);
         return report;
     }
 
-    private static List<ServerReport> probeAll(MemberProber prober, List<HostAndPort> members, boolean inConnectString,
-                                               DoctorOptions options) {
-        ExecutorService pool = Executors.newFixedThreadPool(Math.min(members.size(), 32),
-                DaemonThreads.numbered("zk-doctor"));
+    private static List<ServerReport> probeAll(
+            MemberProber prober, List<HostAndPort> members, boolean inConnectString, DoctorOptions options) {
+        ExecutorService pool =
+                Executors.newFixedThreadPool(Math.min(members.size(), 32), DaemonThreads.numbered("zk-doctor"));
         try {
             List<Future<ServerReport>> futures = new ArrayList<>();
             for (HostAndPort member : members) {
@@ -122,13 +121,14 @@ public final class EnsembleDoctor {
         }
     }
 
-    private static ServerReport await(Future<ServerReport> future, HostAndPort member, boolean inConnectString,
-                                      long deadline) {
+    private static ServerReport await(
+            Future<ServerReport> future, HostAndPort member, boolean inConnectString, long deadline) {
         try {
             return future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             future.cancel(true);
-            return unfinished(member, inConnectString, "the probe did not finish in time; the member answers too slowly");
+            return unfinished(
+                    member, inConnectString, "the probe did not finish in time; the member answers too slowly");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             future.cancel(true);
@@ -136,7 +136,7 @@ public final class EnsembleDoctor {
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             // A parser meeting output it cannot handle must not hide the other members' results.
-            LOG.warn("Probing {} failed", member, cause);
+            log.warn("Probing {} failed", member, cause);
             return unfinished(member, inConnectString, "probing failed: " + cause);
         }
     }
@@ -160,7 +160,8 @@ public final class EnsembleDoctor {
                 probedIds.add(r.serverId());
             }
         }
-        List<ServerReport> sources = reports.stream().filter(r -> "leader".equals(r.mode())).toList();
+        List<ServerReport> sources =
+                reports.stream().filter(r -> "leader".equals(r.mode())).toList();
         if (sources.isEmpty()) {
             sources = reports;
         }
@@ -204,7 +205,7 @@ public final class EnsembleDoctor {
                     return local.getHostAddress();
                 }
             } catch (IOException e) {
-                LOG.debug("No route to {} to derive the client address", server, e);
+                log.debug("No route to {} to derive the client address", server, e);
             }
         }
         return null;

@@ -13,8 +13,7 @@ import java.util.Map;
  */
 final class Json {
 
-    private Json() {
-    }
+    private Json() {}
 
     /** {@code value} as a JSON string literal, quotes included; {@code null} becomes {@code null}. */
     static String quote(String value) {

@@ -23,6 +23,7 @@ final class MemberProbe {
     boolean refused;
     /** A request timed out after the connection was accepted. */
     boolean stalled;
+
     boolean notServing;
     WordParsers.Srvr srvr;
     Map<String, String> mntr;
@@ -31,10 +32,12 @@ final class MemberProbe {
     WordParsers.Watches watches;
     /** Why the AdminServer could not help; null when it was not needed or answered. */
     String adminProblem;
+
     Integer autopurgeIntervalHours;
     Integer autopurgeSnapRetainCount;
     /** Where autopurge settings were read from; null when the member does not expose them. */
     String autopurgeSource;
+
     long elapsedMillis;
 
     MemberProbe(HostAndPort address, boolean inConnectString) {

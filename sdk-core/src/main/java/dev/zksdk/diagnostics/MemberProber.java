@@ -60,7 +60,8 @@ final class MemberProber {
             }
             String text;
             try {
-                text = FourLetterWordMain.send4LetterWord(p.address.host(), p.address.port(), word, false, timeoutMillis);
+                text = FourLetterWordMain.send4LetterWord(
+                        p.address.host(), p.address.port(), word, false, timeoutMillis);
             } catch (IOException e) {
                 Failure failure = describe(e, word);
                 if (failure.reset) {
@@ -177,8 +178,8 @@ final class MemberProber {
             case "srvr" -> p.srvr = AdminServerClient.toSrvr(answer);
             case "conf" -> {
                 Map<String, Object> votingView = adminCommand(p, "voting_view");
-                Map<String, Object> members = votingView == null || AdminServerClient.error(votingView) != null
-                        ? null : votingView;
+                Map<String, Object> members =
+                        votingView == null || AdminServerClient.error(votingView) != null ? null : votingView;
                 p.conf = AdminServerClient.toConf(answer, members);
             }
             case "mntr" -> p.mntr = AdminServerClient.toMntr(answer);
@@ -228,7 +229,9 @@ final class MemberProber {
             p.autopurgeSource = "AdminServer initial_configuration of " + adminEndpoint(p)
                     + (config.getProperty("autopurge.purgeInterval") == null
                             ? " (autopurge.purgeInterval not set; default 0)"
-                            : " (autopurge.purgeInterval=" + config.getProperty("autopurge.purgeInterval").trim() + ")");
+                            : " (autopurge.purgeInterval="
+                                    + config.getProperty("autopurge.purgeInterval")
+                                            .trim() + ")");
         } catch (IOException | NumberFormatException e) {
             p.adminProblem = "AdminServer initial_configuration unreadable: " + e.getMessage();
         }
@@ -262,15 +265,20 @@ final class MemberProber {
         String message = cause.getMessage() == null ? "" : cause.getMessage();
         if (cause instanceof SocketTimeoutException) {
             if (message.toLowerCase().contains("connect")) {
-                return new Failure("no TCP connection within " + timeoutMillis + " ms"
-                        + " (host down, unroutable, or a firewall drops the packets)", false);
+                return new Failure(
+                        "no TCP connection within " + timeoutMillis + " ms"
+                                + " (host down, unroutable, or a firewall drops the packets)",
+                        false);
             }
-            return new Failure("the TCP connection was accepted but '" + what + "' got no answer within "
-                    + timeoutMillis + " ms (the process is stopped, e.g. SIGSTOP, hung, or in a long GC pause)", true);
+            return new Failure(
+                    "the TCP connection was accepted but '" + what + "' got no answer within " + timeoutMillis
+                            + " ms (the process is stopped, e.g. SIGSTOP, hung, or in a long GC pause)",
+                    true);
         }
         if (cause instanceof ConnectException) {
-            return new Failure("connection refused (nothing listens on that port: the process is down or the port"
-                    + " is wrong)", false);
+            return new Failure(
+                    "connection refused (nothing listens on that port: the process is down or the port" + " is wrong)",
+                    false);
         }
         if (cause instanceof UnknownHostException) {
             return new Failure("unknown host '" + message + "' (DNS cannot resolve it)", false);
@@ -280,9 +288,10 @@ final class MemberProber {
         }
         // Either needs an established connection: a reset answering the connect attempt is a ConnectException, above.
         if (cause instanceof SocketException
-                && (message.toLowerCase().contains("reset") || message.toLowerCase().contains("broken pipe"))) {
-            return new Failure("the connection was reset without an answer to '" + what + "' (" + message + ")",
-                    false, true);
+                && (message.toLowerCase().contains("reset")
+                        || message.toLowerCase().contains("broken pipe"))) {
+            return new Failure(
+                    "the connection was reset without an answer to '" + what + "' (" + message + ")", false, true);
         }
         return new Failure(cause.getClass().getSimpleName() + (message.isEmpty() ? "" : ": " + message), false);
     }

@@ -15,14 +15,33 @@ public final class ServerReport {
 
     /** The {@code mntr} values kept in {@link #metrics()}; the rest of the 300-odd metrics stay out of reports. */
     static final List<String> KEY_METRICS = List.of(
-            "zk_server_state", "zk_peer_state", "zk_uptime", "zk_quorum_size",
-            "zk_avg_latency", "zk_min_latency", "zk_max_latency", "zk_outstanding_requests",
-            "zk_num_alive_connections", "zk_connection_rejected", "zk_connection_drop_count",
-            "zk_global_sessions", "zk_local_sessions",
-            "zk_znode_count", "zk_watch_count", "zk_ephemerals_count", "zk_approximate_data_size",
-            "zk_open_file_descriptor_count", "zk_max_file_descriptor_count",
-            "zk_learners", "zk_synced_followers", "zk_synced_non_voting_followers", "zk_synced_observers",
-            "zk_pending_syncs", "zk_avg_fsynctime", "zk_max_fsynctime", "zk_max_jvm_pause_time_ms");
+            "zk_server_state",
+            "zk_peer_state",
+            "zk_uptime",
+            "zk_quorum_size",
+            "zk_avg_latency",
+            "zk_min_latency",
+            "zk_max_latency",
+            "zk_outstanding_requests",
+            "zk_num_alive_connections",
+            "zk_connection_rejected",
+            "zk_connection_drop_count",
+            "zk_global_sessions",
+            "zk_local_sessions",
+            "zk_znode_count",
+            "zk_watch_count",
+            "zk_ephemerals_count",
+            "zk_approximate_data_size",
+            "zk_open_file_descriptor_count",
+            "zk_max_file_descriptor_count",
+            "zk_learners",
+            "zk_synced_followers",
+            "zk_synced_non_voting_followers",
+            "zk_synced_observers",
+            "zk_pending_syncs",
+            "zk_avg_fsynctime",
+            "zk_max_fsynctime",
+            "zk_max_jvm_pause_time_ms");
 
     private final MemberProbe probe;
     private final Map<String, String> metrics;
@@ -125,7 +144,9 @@ public final class ServerReport {
         if (probe.cons != null) {
             return probe.cons.size();
         }
-        return probe.srvr == null || probe.srvr.connections() == null ? null : probe.srvr.connections().intValue();
+        return probe.srvr == null || probe.srvr.connections() == null
+                ? null
+                : probe.srvr.connections().intValue();
     }
 
     /** Data watches the member holds ({@code wchs}); null when unknown. */

@@ -25,26 +25,32 @@ final class WordParsers {
     private static final Pattern TOTAL_WATCHES = Pattern.compile("Total watches:\\s*(\\d+)");
     private static final Pattern CONNECTION = Pattern.compile("^(.*)\\[([0-9a-fA-F]+)\\]\\((.*)\\)\\s*$");
 
-    private WordParsers() {
-    }
+    private WordParsers() {}
 
     /** The answer of {@code srvr} (or the fields of the AdminServer's {@code srvr}). */
-    record Srvr(String version, String mode, Long zxid, Long minLatency, Double avgLatency, Long maxLatency,
-                Long connections, Long outstanding, Long nodeCount) {
-    }
+    record Srvr(
+            String version,
+            String mode,
+            Long zxid,
+            Long minLatency,
+            Double avgLatency,
+            Long maxLatency,
+            Long connections,
+            Long outstanding,
+            Long nodeCount) {}
 
     /** The answer of {@code conf}: settings before {@code membership:}, and the membership after it. */
-    record Conf(Map<String, String> settings, List<QuorumMember> members, List<String> membershipLines,
-                String membershipVersion) {
-    }
+    record Conf(
+            Map<String, String> settings,
+            List<QuorumMember> members,
+            List<String> membershipLines,
+            String membershipVersion) {}
 
     /** One line of {@code cons}. */
-    record Connection(String address, int port, Long sessionId) {
-    }
+    record Connection(String address, int port, Long sessionId) {}
 
     /** The answer of {@code wchs}. */
-    record Watches(long connections, long paths, long total) {
-    }
+    record Watches(long connections, long paths, long total) {}
 
     static boolean isNotWhitelisted(String answer) {
         return answer != null && answer.trim().endsWith(NOT_WHITELISTED);
@@ -109,7 +115,8 @@ final class WordParsers {
         for (String line : text.split("\n")) {
             int tab = line.indexOf('\t');
             if (tab > 0) {
-                values.put(line.substring(0, tab).trim(), line.substring(tab + 1).trim());
+                values.put(
+                        line.substring(0, tab).trim(), line.substring(tab + 1).trim());
             }
         }
         return values;
@@ -150,8 +157,8 @@ final class WordParsers {
                 }
             }
         }
-        return new Conf(Collections.unmodifiableMap(settings), List.copyOf(members), List.copyOf(membershipLines),
-                version);
+        return new Conf(
+                Collections.unmodifiableMap(settings), List.copyOf(members), List.copyOf(membershipLines), version);
     }
 
     static QuorumMember parseMember(String key, String value, String line) {
@@ -216,7 +223,8 @@ final class WordParsers {
         if (!head.find() || !total.find()) {
             return null;
         }
-        return new Watches(Long.parseLong(head.group(1)), Long.parseLong(head.group(2)), Long.parseLong(total.group(1)));
+        return new Watches(
+                Long.parseLong(head.group(1)), Long.parseLong(head.group(2)), Long.parseLong(total.group(1)));
     }
 
     /** {@code host:port} or {@code [v6]:port} to its parts; null when there is no numeric port. */

@@ -1,13 +1,13 @@
 package dev.zksdk.hosts;
 
+import java.io.IOException;
 import java.lang.reflect.Field;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.zookeeper.ClientCnxn;
-import org.slf4j.LoggerFactory;
-import java.io.IOException;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.client.ZKClientConfig;
+import org.slf4j.LoggerFactory;
 
 /**
  * A ZooKeeper handle that connects through a {@link WeightedHostProvider} and closes it when the handle is
@@ -23,8 +23,13 @@ public final class BudgetedZooKeeper extends ZooKeeper {
     private final WeightedHostProvider provider;
     private volatile boolean closeOnlyThroughCurator;
 
-    private BudgetedZooKeeper(String connectString, int sessionTimeoutMs, Watcher watcher,
-            WeightedHostProvider provider, ZKClientConfig clientConfig) throws IOException {
+    private BudgetedZooKeeper(
+            String connectString,
+            int sessionTimeoutMs,
+            Watcher watcher,
+            WeightedHostProvider provider,
+            ZKClientConfig clientConfig)
+            throws IOException {
         super(connectString, sessionTimeoutMs, watcher, false, provider, clientConfig);
         this.provider = provider;
     }
@@ -37,8 +42,13 @@ public final class BudgetedZooKeeper extends ZooKeeper {
      * @throws IOException when ZooKeeper cannot create its client socket
      * @throws IllegalArgumentException when ZooKeeper rejects the connect string (bad chroot)
      */
-    public static BudgetedZooKeeper open(String connectString, int sessionTimeoutMs, Watcher watcher,
-            WeightedHostProvider provider, ZKClientConfig clientConfig) throws IOException {
+    public static BudgetedZooKeeper open(
+            String connectString,
+            int sessionTimeoutMs,
+            Watcher watcher,
+            WeightedHostProvider provider,
+            ZKClientConfig clientConfig)
+            throws IOException {
         try {
             return new BudgetedZooKeeper(connectString, sessionTimeoutMs, watcher, provider, clientConfig);
         } catch (IOException | RuntimeException | Error e) {
@@ -85,8 +95,10 @@ public final class BudgetedZooKeeper extends ZooKeeper {
             case Children:
                 return getChildWatches().contains(path);
             default:
-                return getPersistentWatches().contains(path) || getPersistentRecursiveWatches().contains(path)
-                        || getDataWatches().contains(path) || getExistWatches().contains(path)
+                return getPersistentWatches().contains(path)
+                        || getPersistentRecursiveWatches().contains(path)
+                        || getDataWatches().contains(path)
+                        || getExistWatches().contains(path)
                         || getChildWatches().contains(path);
         }
     }
@@ -108,7 +120,8 @@ public final class BudgetedZooKeeper extends ZooKeeper {
      */
     @Override
     public synchronized void register(Watcher watcher) {
-        refuseUnlessOwner("register a default watcher",
+        refuseUnlessOwner(
+                "register a default watcher",
                 "it receives the session's state changes, which drive the pool's recovery; use a SessionListener");
         super.register(watcher);
     }
@@ -120,7 +133,8 @@ public final class BudgetedZooKeeper extends ZooKeeper {
      */
     @Override
     public void updateServerList(String connectString) throws IOException {
-        refuseUnlessOwner("change its server list",
+        refuseUnlessOwner(
+                "change its server list",
                 "it would move the session of every lease; use ZkSessionPool.updateConnectString");
         super.updateServerList(connectString);
     }
@@ -139,8 +153,8 @@ public final class BudgetedZooKeeper extends ZooKeeper {
      */
     @Override
     public synchronized void close() throws InterruptedException {
-        refuseUnlessOwner("close it", "it would end the session of every lease on it; close the lease or the "
-                + "pool instead");
+        refuseUnlessOwner(
+                "close it", "it would end the session of every lease on it; close the lease or the " + "pool instead");
         try {
             super.close();
         } finally {
@@ -153,12 +167,13 @@ public final class BudgetedZooKeeper extends ZooKeeper {
      * ({@code dev.zksdk.internal}: it applies the ensemble's membership to each handle).
      */
     private static boolean calledByOwner() {
-        return StackWalker.getInstance().walk(frames -> frames
-                .map(StackWalker.StackFrame::getClassName)
-                .filter(c -> !c.startsWith("org.apache.zookeeper.") && !c.equals(BudgetedZooKeeper.class.getName()))
-                .findFirst()
-                .map(c -> c.startsWith("org.apache.curator.") || c.startsWith("dev.zksdk.internal."))
-                .orElse(false));
+        return StackWalker.getInstance()
+                .walk(frames -> frames.map(StackWalker.StackFrame::getClassName)
+                        .filter(c ->
+                                !c.startsWith("org.apache.zookeeper.") && !c.equals(BudgetedZooKeeper.class.getName()))
+                        .findFirst()
+                        .map(c -> c.startsWith("org.apache.curator.") || c.startsWith("dev.zksdk.internal."))
+                        .orElse(false));
     }
 
     /** Reads ZooKeeper's own count of received packets, kept by its client socket (not public API: -1 if absent). */
@@ -179,9 +194,11 @@ public final class BudgetedZooKeeper extends ZooKeeper {
                 received = socket.getType().getDeclaredField("recvCount");
                 received.setAccessible(true);
             } catch (ReflectiveOperationException | RuntimeException e) {
-                LoggerFactory.getLogger(BudgetedZooKeeper.class).info("this ZooKeeper client does not "
-                        + "expose its received-packet count ({}): session expiry is detected by Curator's timer only",
-                        e.toString());
+                LoggerFactory.getLogger(BudgetedZooKeeper.class)
+                        .info(
+                                "this ZooKeeper client does not "
+                                        + "expose its received-packet count ({}): session expiry is detected by Curator's timer only",
+                                e.toString());
                 sendThread = null;
             }
             SEND_THREAD = sendThread;

@@ -25,8 +25,7 @@ public final class ConnectionBudget {
     private final ConcurrentHashMap<String, Integer> counts = new ConcurrentHashMap<>();
 
     /** A new, empty budget; production code uses {@link #shared()}. */
-    public ConnectionBudget() {
-    }
+    public ConnectionBudget() {}
 
     /** The process-wide budget. */
     public static ConnectionBudget shared() {
@@ -93,7 +92,8 @@ public final class ConnectionBudget {
 
     private static void checkServer(String server) {
         if (server == null || server.isBlank()) {
-            throw new IllegalArgumentException("server must be host:port, was " + (server == null ? "null" : "'" + server + "'"));
+            throw new IllegalArgumentException(
+                    "server must be host:port, was " + (server == null ? "null" : "'" + server + "'"));
         }
     }
 }

@@ -17,8 +17,12 @@ public final class ConnectionBudgetExhaustedException extends ZkUnavailableExcep
     private final transient Map<String, Integer> counts;
 
     public ConnectionBudgetExhaustedException(int budget, Map<String, Integer> counts) {
-        super(null, "perServerConnectionBudget=" + budget + " is exhausted on every server: connections held by this process "
-                + counts + "; close sessions, or raise perServerConnectionBudget (keep it below the servers' maxClientCnxns)", null);
+        super(
+                null,
+                "perServerConnectionBudget=" + budget
+                        + " is exhausted on every server: connections held by this process " + counts
+                        + "; close sessions, or raise perServerConnectionBudget (keep it below the servers' maxClientCnxns)",
+                null);
         this.budget = budget;
         this.counts = Map.copyOf(counts);
     }

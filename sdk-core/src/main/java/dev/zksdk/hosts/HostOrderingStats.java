@@ -19,5 +19,4 @@ public record HostOrderingStats(
         Map<String, Integer> connectionsPerServer,
         Map<String, Duration> quarantined,
         long connectAttempts,
-        long connectFailures) {
-}
+        long connectFailures) {}

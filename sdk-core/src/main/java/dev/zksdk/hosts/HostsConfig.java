@@ -208,8 +208,7 @@ public final class HostsConfig {
         private LongSupplier nanoClock = System::nanoTime;
         private Sleeper sleeper = THREAD_SLEEPER;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         /**
          * Sets the relative weight of one server; a later call for the same server replaces the earlier one.
@@ -333,9 +332,11 @@ public final class HostsConfig {
     }
 
     static double checkRate(String setting, double permitsPerSecond) {
-        if (!Double.isFinite(permitsPerSecond) || permitsPerSecond <= 0 || permitsPerSecond > MAX_SESSION_CREATION_RATE) {
-            throw new IllegalArgumentException(
-                    setting + " must be within (0, " + MAX_SESSION_CREATION_RATE + "] per second, was " + permitsPerSecond);
+        if (!Double.isFinite(permitsPerSecond)
+                || permitsPerSecond <= 0
+                || permitsPerSecond > MAX_SESSION_CREATION_RATE) {
+            throw new IllegalArgumentException(setting + " must be within (0, " + MAX_SESSION_CREATION_RATE
+                    + "] per second, was " + permitsPerSecond);
         }
         return permitsPerSecond;
     }

@@ -34,8 +34,8 @@ public final class HostsZookeeperFactory implements ZookeeperFactory {
      */
     public HostsZookeeperFactory(SessionSpread spread, ConnectionBudget budget, SessionCreationLimiter limiter) {
         if (spread == null || budget == null || limiter == null) {
-            throw new IllegalArgumentException("spread, budget and limiter must not be null, were "
-                    + spread + ", " + budget + ", " + limiter);
+            throw new IllegalArgumentException(
+                    "spread, budget and limiter must not be null, were " + spread + ", " + budget + ", " + limiter);
         }
         this.spread = spread;
         this.budget = budget;
@@ -50,7 +50,9 @@ public final class HostsZookeeperFactory implements ZookeeperFactory {
         if (spread == null) {
             throw new IllegalArgumentException("spread must not be null");
         }
-        return new HostsZookeeperFactory(spread, ConnectionBudget.shared(),
+        return new HostsZookeeperFactory(
+                spread,
+                ConnectionBudget.shared(),
                 SessionCreationLimiter.shared(spread.config().sessionCreationRate()));
     }
 
@@ -69,15 +71,22 @@ public final class HostsZookeeperFactory implements ZookeeperFactory {
     }
 
     @Override
-    public ZooKeeper newZooKeeper(String connectString, int sessionTimeout, Watcher watcher, boolean canBeReadOnly,
-            ZKClientConfig zkClientConfig) throws Exception {
+    public ZooKeeper newZooKeeper(
+            String connectString,
+            int sessionTimeout,
+            Watcher watcher,
+            boolean canBeReadOnly,
+            ZKClientConfig zkClientConfig)
+            throws Exception {
         if (canBeReadOnly) {
-            throw new IllegalArgumentException("canBeReadOnly=true is not supported: in read-only mode ZooKeeper probes "
-                    + "servers through HostProvider.next(0) while connected, which breaks connection accounting");
+            throw new IllegalArgumentException(
+                    "canBeReadOnly=true is not supported: in read-only mode ZooKeeper probes "
+                            + "servers through HostProvider.next(0) while connected, which breaks connection accounting");
         }
         limiter.acquire(spread.config().sessionCreationMaxWait());
         List<InetSocketAddress> servers = new ArrayList<>();
-        for (ConnectString.Address a : ConnectString.parse("connectString", connectString).addresses()) {
+        for (ConnectString.Address a :
+                ConnectString.parse("connectString", connectString).addresses()) {
             servers.add(InetSocketAddress.createUnresolved(a.host(), a.port()));
         }
         WeightedHostProvider provider = new WeightedHostProvider(servers, spread, budget, sessionTimeout);

@@ -57,7 +57,8 @@ record ServerEntry(String key, InetSocketAddress address, int weight) {
         try {
             p = Integer.parseInt(port);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(setting + " must be host:port with a numeric port, was " + quoted(hostPort));
+            throw new IllegalArgumentException(
+                    setting + " must be host:port with a numeric port, was " + quoted(hostPort));
         }
         if (p < 1 || p > 65535) {
             throw new IllegalArgumentException(setting + " port must be within 1..65535, was " + quoted(hostPort));

@@ -1,13 +1,13 @@
 package dev.zksdk.hosts;
 
-import java.util.Map;
-import java.util.concurrent.atomic.LongAdder;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import io.github.resilience4j.ratelimiter.internal.AtomicRateLimiter;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 
@@ -45,8 +45,8 @@ public final class SessionCreationLimiter {
                 // waiting is done here, with a per-call deadline; the limiter itself never blocks
                 .timeoutDuration(Duration.ZERO)
                 .build();
-        this.limiter = new AtomicRateLimiter("zk-session-creation-" + permitsPerSecond, config, Map.of(),
-                nanoClock::getAsLong);
+        this.limiter = new AtomicRateLimiter(
+                "zk-session-creation-" + permitsPerSecond, config, Map.of(), nanoClock::getAsLong);
     }
 
     /** The process-wide limiter at {@link HostsConfig#DEFAULT_SESSION_CREATION_RATE}. */
@@ -100,7 +100,9 @@ public final class SessionCreationLimiter {
             if (Thread.interrupted()) {
                 Thread.currentThread().interrupt();
                 refused.increment();
-                throw new SessionRateLimitedException(permitsPerSecond, maxWait,
+                throw new SessionRateLimitedException(
+                        permitsPerSecond,
+                        maxWait,
                         new InterruptedException("interrupted while waiting for a session-creation permit"));
             }
         }

@@ -16,9 +16,12 @@ public final class SessionRateLimitedException extends ZkUnavailableException {
     private final Duration maxWait;
 
     public SessionRateLimitedException(double permitsPerSecond, Duration maxWait, Throwable cause) {
-        super(null, "new ZooKeeper session refused: sessionCreationRate=" + permitsPerSecond
-                + "/s gave no permit within sessionCreationMaxWait=" + maxWait
-                + "; share sessions (one pool per process) or raise sessionCreationRate", cause);
+        super(
+                null,
+                "new ZooKeeper session refused: sessionCreationRate=" + permitsPerSecond
+                        + "/s gave no permit within sessionCreationMaxWait=" + maxWait
+                        + "; share sessions (one pool per process) or raise sessionCreationRate",
+                cause);
         this.permitsPerSecond = permitsPerSecond;
         this.maxWait = maxWait;
     }

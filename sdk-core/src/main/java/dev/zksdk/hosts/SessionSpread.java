@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class SessionSpread {
 
-    private static final Logger LOG = LoggerFactory.getLogger(SessionSpread.class);
+    private static final Logger log = LoggerFactory.getLogger(SessionSpread.class);
 
     private final HostsConfig config;
     private final Map<Object, Assignment> assignments = new IdentityHashMap<>();
@@ -85,8 +85,12 @@ public final class SessionSpread {
                 quarantined.put(key, Duration.ofNanos(q.untilNanos - now));
             }
         });
-        return new HostOrderingStats(Collections.unmodifiableMap(sessions), Collections.unmodifiableMap(connected),
-                Collections.unmodifiableMap(quarantined), connectAttempts, connectFailures);
+        return new HostOrderingStats(
+                Collections.unmodifiableMap(sessions),
+                Collections.unmodifiableMap(connected),
+                Collections.unmodifiableMap(quarantined),
+                connectAttempts,
+                connectFailures);
     }
 
     /** Whether {@code key} ({@code host:port}) is quarantined now. */
@@ -100,8 +104,13 @@ public final class SessionSpread {
      *
      * @return the server, {@code held} when no listed server has a free slot, or null when there is neither
      */
-    synchronized ServerEntry choose(Object owner, List<ServerEntry> servers, ServerEntry held, String avoidKey,
-            Map<String, Double> targets, ConnectionBudget budget) {
+    synchronized ServerEntry choose(
+            Object owner,
+            List<ServerEntry> servers,
+            ServerEntry held,
+            String avoidKey,
+            Map<String, Double> targets,
+            ConnectionBudget budget) {
         int limit = config.perServerConnectionBudget();
         String heldKey = held == null ? null : held.key();
         long now = now();
@@ -148,8 +157,11 @@ public final class SessionSpread {
         }
         connectFailures++;
         if (escalate) {
-            LOG.warn("ZooKeeper server {} failed to connect ({} in a row); skipping it for {} ms",
-                    key, q.failures, Duration.ofNanos(backoff).toMillis());
+            log.warn(
+                    "ZooKeeper server {} failed to connect ({} in a row); skipping it for {} ms",
+                    key,
+                    q.failures,
+                    Duration.ofNanos(backoff).toMillis());
         }
     }
 
@@ -159,7 +171,7 @@ public final class SessionSpread {
             a.connected = true;
         }
         if (quarantine.remove(key) != null) {
-            LOG.info("ZooKeeper server {} accepted a connection again; quarantine lifted", key);
+            log.info("ZooKeeper server {} accepted a connection again; quarantine lifted", key);
         }
     }
 
@@ -181,8 +193,8 @@ public final class SessionSpread {
         connectAttempts++;
     }
 
-    private ServerEntry pick(Object owner, List<ServerEntry> usable, String avoidKey, Map<String, Double> targets,
-            long now) {
+    private ServerEntry pick(
+            Object owner, List<ServerEntry> usable, String avoidKey, Map<String, Double> targets, long now) {
         List<ServerEntry> tier = filter(usable, e -> !quarantinedAt(e.key(), now));
         if (tier.isEmpty()) {
             long earliest = Long.MAX_VALUE;

@@ -1,15 +1,15 @@
 package dev.zksdk.hosts;
 
-import java.time.Duration;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.ArrayList;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.zookeeper.client.HostProvider;
@@ -55,7 +55,7 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
     /** See {@link #size()}. */
     static final int MIN_CONNECT_ATTEMPTS_PER_SESSION_TIMEOUT = 3;
 
-    private static final Logger LOG = LoggerFactory.getLogger(WeightedHostProvider.class);
+    private static final Logger log = LoggerFactory.getLogger(WeightedHostProvider.class);
 
     private final SessionSpread spread;
     private final HostsConfig config;
@@ -66,15 +66,18 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
     private List<ServerEntry> servers;
     /** The server whose budget slot this provider holds: the one it last handed out, or reserved. */
     private ServerEntry held;
+
     private boolean reservationPending = true;
     private boolean connected;
     /** updateServerList told ZooKeeper to drop the connection: leaving the server is our decision, not a failure. */
     private boolean moving;
     /** markFailed already counted the current attempt's failure. */
     private boolean failureAccounted;
+
     private int failedAttempts;
     /** After a membership change that moves this session: where to, weighted by each server's shortfall. */
     private Map<String, Double> moveTargets;
+
     private InetSocketAddress lastResolved;
     private boolean closed;
 
@@ -87,8 +90,8 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
      * @throws IllegalArgumentException when an argument is null, no server is given, or every server has weight 0
      * @throws ConnectionBudgetExhaustedException when every server is at {@code perServerConnectionBudget}
      */
-    public WeightedHostProvider(Collection<InetSocketAddress> serverAddresses, SessionSpread spread,
-            ConnectionBudget budget) {
+    public WeightedHostProvider(
+            Collection<InetSocketAddress> serverAddresses, SessionSpread spread, ConnectionBudget budget) {
         this(serverAddresses, spread, budget, 0);
     }
 
@@ -99,8 +102,11 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
      * @param sessionTimeoutMs the session timeout the handle asks for; 0 when unknown (the attempt bound is not
      *     applied)
      */
-    public WeightedHostProvider(Collection<InetSocketAddress> serverAddresses, SessionSpread spread,
-            ConnectionBudget budget, int sessionTimeoutMs) {
+    public WeightedHostProvider(
+            Collection<InetSocketAddress> serverAddresses,
+            SessionSpread spread,
+            ConnectionBudget budget,
+            int sessionTimeoutMs) {
         if (spread == null) {
             throw new IllegalArgumentException("spread must not be null");
         }
@@ -227,8 +233,8 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
      * @throws IllegalStateException after {@link #close()}
      */
     @Override
-    public synchronized boolean updateServerList(Collection<InetSocketAddress> serverAddresses,
-            InetSocketAddress currentHost) {
+    public synchronized boolean updateServerList(
+            Collection<InetSocketAddress> serverAddresses, InetSocketAddress currentHost) {
         ensureOpen("updateServerList");
         List<ServerEntry> updated = fold(serverAddresses, config);
         List<ServerEntry> previous = servers;
@@ -244,7 +250,7 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         double stay = p > 0 ? Math.min(1.0, q / p) : (q > 0 ? 1.0 : 0.0);
         if (stay >= 1.0 || config.random().nextDouble() < stay) {
             moveTargets = null;
-            LOG.debug("Server list changed to {}; staying on {}", keys(updated), mine.key());
+            log.debug("Server list changed to {}; staying on {}", keys(updated), mine.key());
             return false;
         }
         Map<String, Double> shortfall = new HashMap<>();
@@ -258,8 +264,11 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         moving = true;
         connected = false;
         spread.disconnected(this);
-        LOG.info("Server list changed to {}; moving this session off {} (it stays with probability {})",
-                keys(updated), mine.key(), String.format("%.3f", stay));
+        log.info(
+                "Server list changed to {}; moving this session off {} (it stays with probability {})",
+                keys(updated),
+                mine.key(),
+                String.format("%.3f", stay));
         return true;
     }
 
@@ -277,7 +286,8 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         ensureOpen("markFailed");
         ServerEntry e = match(servers, server);
         if (e == null) {
-            throw new IllegalArgumentException("server " + ServerEntry.keyOf(server) + " is not one of " + keys(servers));
+            throw new IllegalArgumentException(
+                    "server " + ServerEntry.keyOf(server) + " is not one of " + keys(servers));
         }
         spread.recordFailure(e.key());
         if (e.key().equals(held.key()) && !connected) {
@@ -375,7 +385,7 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
             InetAddress chosen = all.length == 1 ? all[0] : all[config.random().nextInt(all.length)];
             return new InetSocketAddress(chosen, address.getPort());
         } catch (UnknownHostException e) {
-            LOG.warn("Unable to resolve ZooKeeper server {}: {}", ServerEntry.keyOf(address), e.toString());
+            log.warn("Unable to resolve ZooKeeper server {}: {}", ServerEntry.keyOf(address), e.toString());
             return address;
         }
     }
@@ -387,7 +397,9 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
                 return e;
             }
         }
-        if (address.getAddress() != null && lastResolved != null && lastResolved.getAddress() != null
+        if (address.getAddress() != null
+                && lastResolved != null
+                && lastResolved.getAddress() != null
                 && address.getPort() == lastResolved.getPort()
                 && address.getAddress().equals(lastResolved.getAddress())) {
             for (ServerEntry e : list) {
@@ -401,7 +413,8 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
 
     private void ensureOpen(String operation) {
         if (closed) {
-            throw new IllegalStateException(operation + "() on a closed WeightedHostProvider; close the ZooKeeper handle first");
+            throw new IllegalStateException(
+                    operation + "() on a closed WeightedHostProvider; close the ZooKeeper handle first");
         }
     }
 
@@ -424,16 +437,19 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         for (Map.Entry<String, InetSocketAddress> e : firstSeen.entrySet()) {
             int n = listings.get(e.getKey());
             if (n > 1) {
-                LOG.warn("Connect string lists ZooKeeper server {} {} times; using it as one server with {} times its weight",
-                        e.getKey(), n, n);
+                log.warn(
+                        "Connect string lists ZooKeeper server {} {} times; using it as one server with {} times its weight",
+                        e.getKey(),
+                        n,
+                        n);
             }
             int weight = Math.multiplyExact(n, config.weightOfKey(e.getKey()));
             anyPositive |= weight > 0;
             out.add(new ServerEntry(e.getKey(), e.getValue(), weight));
         }
         if (!anyPositive) {
-            throw new IllegalArgumentException("every server of " + firstSeen.keySet()
-                    + " has weight 0; at least one needs a positive weight");
+            throw new IllegalArgumentException(
+                    "every server of " + firstSeen.keySet() + " has weight 0; at least one needs a positive weight");
         }
         return List.copyOf(out);
     }

@@ -19,48 +19,59 @@ import java.util.List;
  *     parent, {@code NOAUTH}, another owner's node, this pool's expired session's node not yet expired by the
  *     server); the pool retries them with backoff
  */
-public record EnsembleStatus(String name, String connectString, Duration requestedSessionTimeout,
-    List<SessionStatus> sessions, String circuitBreakerState, int ownedEphemerals, int missingEphemerals) {
+public record EnsembleStatus(
+        String name,
+        String connectString,
+        Duration requestedSessionTimeout,
+        List<SessionStatus> sessions,
+        String circuitBreakerState,
+        int ownedEphemerals,
+        int missingEphemerals) {
 
-  public EnsembleStatus {
-    sessions = List.copyOf(sessions);
-  }
-
-  /** A status without missing ephemerals (the form before {@code missingEphemerals} was reported). */
-  public EnsembleStatus(String name, String connectString, Duration requestedSessionTimeout,
-      List<SessionStatus> sessions, String circuitBreakerState, int ownedEphemerals) {
-    this(name, connectString, requestedSessionTimeout, sessions, circuitBreakerState, ownedEphemerals, 0);
-  }
-
-  /** True when at least one session has a live connection. */
-  public boolean isConnected() {
-    return connectedSessions() > 0;
-  }
-
-  /** Sessions with a live connection. */
-  public int connectedSessions() {
-    int n = 0;
-    for (SessionStatus s : sessions) {
-      if (s.connected()) {
-        n++;
-      }
+    public EnsembleStatus {
+        sessions = List.copyOf(sessions);
     }
-    return n;
-  }
 
-  /** Sessions started and not closed (connected or reconnecting). */
-  public int openSessions() {
-    int n = 0;
-    for (SessionStatus s : sessions) {
-      if (s.open()) {
-        n++;
-      }
+    /** A status without missing ephemerals (the form before {@code missingEphemerals} was reported). */
+    public EnsembleStatus(
+            String name,
+            String connectString,
+            Duration requestedSessionTimeout,
+            List<SessionStatus> sessions,
+            String circuitBreakerState,
+            int ownedEphemerals) {
+        this(name, connectString, requestedSessionTimeout, sessions, circuitBreakerState, ownedEphemerals, 0);
     }
-    return n;
-  }
 
-  /** True while the circuit breaker refuses operations. */
-  public boolean isCircuitOpen() {
-    return "OPEN".equals(circuitBreakerState) || "FORCED_OPEN".equals(circuitBreakerState);
-  }
+    /** True when at least one session has a live connection. */
+    public boolean isConnected() {
+        return connectedSessions() > 0;
+    }
+
+    /** Sessions with a live connection. */
+    public int connectedSessions() {
+        int n = 0;
+        for (SessionStatus s : sessions) {
+            if (s.connected()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Sessions started and not closed (connected or reconnecting). */
+    public int openSessions() {
+        int n = 0;
+        for (SessionStatus s : sessions) {
+            if (s.open()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** True while the circuit breaker refuses operations. */
+    public boolean isCircuitOpen() {
+        return "OPEN".equals(circuitBreakerState) || "FORCED_OPEN".equals(circuitBreakerState);
+    }
 }

@@ -16,25 +16,25 @@ import dev.zksdk.SessionListener;
  */
 public interface MetricsTracker extends SessionListener, AutoCloseable {
 
-  /** Records nothing. */
-  MetricsTracker NONE = new MetricsTracker() {};
+    /** Records nothing. */
+    MetricsTracker NONE = new MetricsTracker() {};
 
-  /** An ensemble's sessions were started (its first lease); its gauges may read {@code ensemble} from now on. */
-  default void ensembleStarted(EnsembleView ensemble) {}
+    /** An ensemble's sessions were started (its first lease); its gauges may read {@code ensemble} from now on. */
+    default void ensembleStarted(EnsembleView ensemble) {}
 
-  /**
-   * One operation of a lease finished.
-   *
-   * @param ensemble the {@code ensemble} tag ({@link EnsembleView#name()})
-   * @param operation the operation: {@code getData}, {@code exists}, {@code getChildren}, {@code create},
-   *     {@code setData}, {@code delete}, {@code sync}, {@code multi}
-   * @param outcome {@code success} or what failed it, from {@link MetricNames#outcome(Throwable)}
-   * @param nanos how long it took, retries included
-   * @param retries attempts after the first
-   */
-  default void operationCompleted(String ensemble, String operation, String outcome, long nanos, int retries) {}
+    /**
+     * One operation of a lease finished.
+     *
+     * @param ensemble the {@code ensemble} tag ({@link EnsembleView#name()})
+     * @param operation the operation: {@code getData}, {@code exists}, {@code getChildren}, {@code create},
+     *     {@code setData}, {@code delete}, {@code sync}, {@code multi}
+     * @param outcome {@code success} or what failed it, from {@link MetricNames#outcome(Throwable)}
+     * @param nanos how long it took, retries included
+     * @param retries attempts after the first
+     */
+    default void operationCompleted(String ensemble, String operation, String outcome, long nanos, int retries) {}
 
-  /** The pool closed: remove whatever this tracker published. Idempotent. */
-  @Override
-  default void close() {}
+    /** The pool closed: remove whatever this tracker published. Idempotent. */
+    @Override
+    default void close() {}
 }

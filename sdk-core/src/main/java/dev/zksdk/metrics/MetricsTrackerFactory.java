@@ -11,13 +11,13 @@ package dev.zksdk.metrics;
 @FunctionalInterface
 public interface MetricsTrackerFactory {
 
-  /** A factory whose trackers record nothing: the pool's default. */
-  MetricsTrackerFactory NONE = pool -> MetricsTracker.NONE;
+    /** A factory whose trackers record nothing: the pool's default. */
+    MetricsTrackerFactory NONE = pool -> MetricsTracker.NONE;
 
-  /**
-   * The tracker of one pool.
-   *
-   * @param pool the pool's name and live statistics; valid for the pool's whole life
-   */
-  MetricsTracker create(PoolView pool);
+    /**
+     * The tracker of one pool.
+     *
+     * @param pool the pool's name and live statistics; valid for the pool's whole life
+     */
+    MetricsTracker create(PoolView pool);
 }

@@ -17,7 +17,15 @@ package dev.zksdk.metrics;
  * @param callsFailedWithRetry calls that failed after retrying
  * @param callsFailedWithoutRetry calls that failed without a retry (application results, fail-fast refusals)
  */
-public record PipelineStatus(String breakerState, float breakerFailureRate, int breakerBufferedCalls,
-    int breakerFailedCalls, long breakerNotPermittedCalls, int bulkheadMaxCalls, int bulkheadAvailableCalls,
-    long callsSucceededWithoutRetry, long callsSucceededWithRetry, long callsFailedWithRetry,
-    long callsFailedWithoutRetry) {}
+public record PipelineStatus(
+        String breakerState,
+        float breakerFailureRate,
+        int breakerBufferedCalls,
+        int breakerFailedCalls,
+        long breakerNotPermittedCalls,
+        int bulkheadMaxCalls,
+        int bulkheadAvailableCalls,
+        long callsSucceededWithoutRetry,
+        long callsSucceededWithRetry,
+        long callsFailedWithRetry,
+        long callsFailedWithoutRetry) {}

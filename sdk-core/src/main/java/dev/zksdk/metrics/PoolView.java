@@ -6,25 +6,25 @@ import dev.zksdk.hosts.SessionCreationLimiter;
 /** What a {@link MetricsTracker} can read of its pool at any time. Thread-safe; reads never block on the network. */
 public interface PoolView {
 
-  /** The pool's name ({@link dev.zksdk.ZkSessionPool.Builder#name(String)}); the {@code pool} tag of its meters. */
-  String name();
+    /** The pool's name ({@link dev.zksdk.ZkSessionPool.Builder#name(String)}); the {@code pool} tag of its meters. */
+    String name();
 
-  /** A fresh snapshot of sessions, leases and connections. */
-  PoolStats stats();
+    /** A fresh snapshot of sessions, leases and connections. */
+    PoolStats stats();
 
-  /**
-   * The process-wide limiter the pool's new sessions take a permit from (shared with every pool of the same rate), or
-   * null when the pool has none.
-   */
-  default SessionCreationLimiter sessionCreationLimiter() {
-    return null;
-  }
+    /**
+     * The process-wide limiter the pool's new sessions take a permit from (shared with every pool of the same rate), or
+     * null when the pool has none.
+     */
+    default SessionCreationLimiter sessionCreationLimiter() {
+        return null;
+    }
 
-  /**
-   * Callbacks dropped or replaced (a watch listener's queue by one RESYNC) because a listener was too slow to keep up,
-   * since the pool started; -1 when this view cannot tell.
-   */
-  default long callbackOverflows() {
-    return -1;
-  }
+    /**
+     * Callbacks dropped or replaced (a watch listener's queue by one RESYNC) because a listener was too slow to keep up,
+     * since the pool started; -1 when this view cannot tell.
+     */
+    default long callbackOverflows() {
+        return -1;
+    }
 }

@@ -16,11 +16,17 @@ import java.time.Duration;
  * @param server the server of the live connection, {@code host:port} as in the connect string; null while not
  *     connected
  */
-public record SessionStatus(int index, SessionState state, boolean open, boolean connected, long sessionId,
-    Duration negotiatedTimeout, String server) {
+public record SessionStatus(
+        int index,
+        SessionState state,
+        boolean open,
+        boolean connected,
+        long sessionId,
+        Duration negotiatedTimeout,
+        String server) {
 
-  /** The session id as ZooKeeper's logs print it: {@code 0x} and lower-case hex. */
-  public String sessionIdHex() {
-    return "0x" + Long.toHexString(sessionId);
-  }
+    /** The session id as ZooKeeper's logs print it: {@code 0x} and lower-case hex. */
+    public String sessionIdHex() {
+        return "0x" + Long.toHexString(sessionId);
+    }
 }

@@ -29,289 +29,305 @@ import org.apache.zookeeper.common.X509Util;
  */
 public final class TlsConfig {
 
-  /** Hostname verification of the server's certificate when not set: on. */
-  public static final boolean DEFAULT_HOSTNAME_VERIFICATION = true;
+    /** Hostname verification of the server's certificate when not set: on. */
+    public static final boolean DEFAULT_HOSTNAME_VERIFICATION = true;
 
-  private final Path keyStore;
-  private final char[] keyStorePassword;
-  private final String keyStoreType;
-  private final Path trustStore;
-  private final char[] trustStorePassword;
-  private final String trustStoreType;
-  private final boolean hostnameVerification;
-  private final List<String> enabledProtocols;
-  private final List<String> cipherSuites;
+    private final Path keyStore;
+    private final char[] keyStorePassword;
+    private final String keyStoreType;
+    private final Path trustStore;
+    private final char[] trustStorePassword;
+    private final String trustStoreType;
+    private final boolean hostnameVerification;
+    private final List<String> enabledProtocols;
+    private final List<String> cipherSuites;
 
-  private TlsConfig(Builder b) {
-    this.keyStore = b.keyStore;
-    this.keyStorePassword = b.keyStorePassword == null ? null : b.keyStorePassword.clone();
-    this.keyStoreType = b.keyStoreType;
-    this.trustStore = b.trustStore;
-    this.trustStorePassword = b.trustStorePassword == null ? null : b.trustStorePassword.clone();
-    this.trustStoreType = b.trustStoreType;
-    this.hostnameVerification = b.hostnameVerification;
-    this.enabledProtocols = b.enabledProtocols;
-    this.cipherSuites = b.cipherSuites;
-  }
-
-  public static Builder builder() {
-    return new Builder();
-  }
-
-  public Builder toBuilder() {
-    Builder b = new Builder();
-    b.keyStore = keyStore;
-    b.keyStorePassword = keyStorePassword == null ? null : keyStorePassword.clone();
-    b.keyStoreType = keyStoreType;
-    b.trustStore = trustStore;
-    b.trustStorePassword = trustStorePassword == null ? null : trustStorePassword.clone();
-    b.trustStoreType = trustStoreType;
-    b.hostnameVerification = hostnameVerification;
-    b.enabledProtocols = enabledProtocols;
-    b.cipherSuites = cipherSuites;
-    return b;
-  }
-
-  /** The key store with this client's certificate and key, or null when none is sent. */
-  public Path keyStore() {
-    return keyStore;
-  }
-
-  /** A copy of the key store password (also the key's password, as ZooKeeper uses it), or null. */
-  public char[] keyStorePassword() {
-    return keyStorePassword == null ? null : keyStorePassword.clone();
-  }
-
-  /** {@code JKS}, {@code PKCS12}, {@code PEM} or {@code BCFKS}; null means "from the file name's extension". */
-  public String keyStoreType() {
-    return keyStoreType;
-  }
-
-  /** The trust store with the CAs that sign the servers' certificates, or null for the JVM's default CAs. */
-  public Path trustStore() {
-    return trustStore;
-  }
-
-  /** A copy of the trust store password, or null. */
-  public char[] trustStorePassword() {
-    return trustStorePassword == null ? null : trustStorePassword.clone();
-  }
-
-  public String trustStoreType() {
-    return trustStoreType;
-  }
-
-  /** Whether the server's certificate must name the host (or IP address) connected to. */
-  public boolean hostnameVerification() {
-    return hostnameVerification;
-  }
-
-  /** The TLS protocols offered, or empty for ZooKeeper's default (TLSv1.3 where the JVM has it, else TLSv1.2). */
-  public List<String> enabledProtocols() {
-    return enabledProtocols;
-  }
-
-  /** The cipher suites offered, or empty for ZooKeeper's default list. */
-  public List<String> cipherSuites() {
-    return cipherSuites;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    if (this == o) {
-      return true;
-    }
-    if (!(o instanceof TlsConfig)) {
-      return false;
-    }
-    TlsConfig that = (TlsConfig) o;
-    return hostnameVerification == that.hostnameVerification
-        && Objects.equals(keyStore, that.keyStore)
-        && Arrays.equals(keyStorePassword, that.keyStorePassword)
-        && Objects.equals(keyStoreType, that.keyStoreType)
-        && Objects.equals(trustStore, that.trustStore)
-        && Arrays.equals(trustStorePassword, that.trustStorePassword)
-        && Objects.equals(trustStoreType, that.trustStoreType)
-        && enabledProtocols.equals(that.enabledProtocols)
-        && cipherSuites.equals(that.cipherSuites);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(keyStore, Arrays.hashCode(keyStorePassword), keyStoreType, trustStore,
-        Arrays.hashCode(trustStorePassword), trustStoreType, hostnameVerification, enabledProtocols, cipherSuites);
-  }
-
-  @Override
-  public String toString() {
-    return "TlsConfig{keyStore=" + store(keyStore, keyStoreType, keyStorePassword)
-        + ", trustStore=" + (trustStore == null ? "(JVM default CAs)" : store(trustStore, trustStoreType,
-        trustStorePassword))
-        + ", hostnameVerification=" + hostnameVerification
-        + (enabledProtocols.isEmpty() ? "" : ", enabledProtocols=" + enabledProtocols)
-        + (cipherSuites.isEmpty() ? "" : ", cipherSuites=" + cipherSuites) + "}";
-  }
-
-  private static String store(Path location, String type, char[] password) {
-    if (location == null) {
-      return "(none)";
-    }
-    return location + " (" + (type == null ? "type from extension" : type) + ", password "
-        + (password == null || password.length == 0 ? "none" : "****") + ")";
-  }
-
-  /**
-   * Builds a {@link TlsConfig}. Setters reject bad values at once, naming the setting and the value (never a
-   * password); {@link #build()} opens the stores.
-   */
-  public static final class Builder {
-    private Path keyStore;
-    private char[] keyStorePassword;
-    private String keyStoreType;
-    private Path trustStore;
-    private char[] trustStorePassword;
-    private String trustStoreType;
-    private boolean hostnameVerification = DEFAULT_HOSTNAME_VERIFICATION;
-    private List<String> enabledProtocols = List.of();
-    private List<String> cipherSuites = List.of();
-
-    private Builder() {}
-
-    /** This client's certificate and key; {@code password} may be null for an unencrypted PEM file. */
-    public Builder keyStore(Path location, char[] password) {
-      this.keyStore = readableFile("tls.keyStore", location);
-      this.keyStorePassword = password == null ? null : password.clone();
-      return this;
+    private TlsConfig(Builder b) {
+        this.keyStore = b.keyStore;
+        this.keyStorePassword = b.keyStorePassword == null ? null : b.keyStorePassword.clone();
+        this.keyStoreType = b.keyStoreType;
+        this.trustStore = b.trustStore;
+        this.trustStorePassword = b.trustStorePassword == null ? null : b.trustStorePassword.clone();
+        this.trustStoreType = b.trustStoreType;
+        this.hostnameVerification = b.hostnameVerification;
+        this.enabledProtocols = b.enabledProtocols;
+        this.cipherSuites = b.cipherSuites;
     }
 
-    /** As {@link #keyStore(Path, char[])}. */
-    public Builder keyStore(Path location, String password) {
-      return keyStore(location, password == null ? null : password.toCharArray());
+    public static Builder builder() {
+        return new Builder();
     }
 
-    /** {@code JKS}, {@code PKCS12}, {@code PEM} or {@code BCFKS}; by default taken from the file name's extension. */
-    public Builder keyStoreType(String type) {
-      this.keyStoreType = storeType("tls.keyStoreType", type);
-      return this;
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.keyStore = keyStore;
+        b.keyStorePassword = keyStorePassword == null ? null : keyStorePassword.clone();
+        b.keyStoreType = keyStoreType;
+        b.trustStore = trustStore;
+        b.trustStorePassword = trustStorePassword == null ? null : trustStorePassword.clone();
+        b.trustStoreType = trustStoreType;
+        b.hostnameVerification = hostnameVerification;
+        b.enabledProtocols = enabledProtocols;
+        b.cipherSuites = cipherSuites;
+        return b;
     }
 
-    /** The CAs that sign the servers' certificates; {@code password} may be null. */
-    public Builder trustStore(Path location, char[] password) {
-      this.trustStore = readableFile("tls.trustStore", location);
-      this.trustStorePassword = password == null ? null : password.clone();
-      return this;
+    /** The key store with this client's certificate and key, or null when none is sent. */
+    public Path keyStore() {
+        return keyStore;
     }
 
-    /** As {@link #trustStore(Path, char[])}. */
-    public Builder trustStore(Path location, String password) {
-      return trustStore(location, password == null ? null : password.toCharArray());
+    /** A copy of the key store password (also the key's password, as ZooKeeper uses it), or null. */
+    public char[] keyStorePassword() {
+        return keyStorePassword == null ? null : keyStorePassword.clone();
     }
 
-    /** {@code JKS}, {@code PKCS12}, {@code PEM} or {@code BCFKS}; by default taken from the file name's extension. */
-    public Builder trustStoreType(String type) {
-      this.trustStoreType = storeType("tls.trustStoreType", type);
-      return this;
+    /** {@code JKS}, {@code PKCS12}, {@code PEM} or {@code BCFKS}; null means "from the file name's extension". */
+    public String keyStoreType() {
+        return keyStoreType;
+    }
+
+    /** The trust store with the CAs that sign the servers' certificates, or null for the JVM's default CAs. */
+    public Path trustStore() {
+        return trustStore;
+    }
+
+    /** A copy of the trust store password, or null. */
+    public char[] trustStorePassword() {
+        return trustStorePassword == null ? null : trustStorePassword.clone();
+    }
+
+    public String trustStoreType() {
+        return trustStoreType;
+    }
+
+    /** Whether the server's certificate must name the host (or IP address) connected to. */
+    public boolean hostnameVerification() {
+        return hostnameVerification;
+    }
+
+    /** The TLS protocols offered, or empty for ZooKeeper's default (TLSv1.3 where the JVM has it, else TLSv1.2). */
+    public List<String> enabledProtocols() {
+        return enabledProtocols;
+    }
+
+    /** The cipher suites offered, or empty for ZooKeeper's default list. */
+    public List<String> cipherSuites() {
+        return cipherSuites;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof TlsConfig)) {
+            return false;
+        }
+        TlsConfig that = (TlsConfig) o;
+        return hostnameVerification == that.hostnameVerification
+                && Objects.equals(keyStore, that.keyStore)
+                && Arrays.equals(keyStorePassword, that.keyStorePassword)
+                && Objects.equals(keyStoreType, that.keyStoreType)
+                && Objects.equals(trustStore, that.trustStore)
+                && Arrays.equals(trustStorePassword, that.trustStorePassword)
+                && Objects.equals(trustStoreType, that.trustStoreType)
+                && enabledProtocols.equals(that.enabledProtocols)
+                && cipherSuites.equals(that.cipherSuites);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(
+                keyStore,
+                Arrays.hashCode(keyStorePassword),
+                keyStoreType,
+                trustStore,
+                Arrays.hashCode(trustStorePassword),
+                trustStoreType,
+                hostnameVerification,
+                enabledProtocols,
+                cipherSuites);
+    }
+
+    @Override
+    public String toString() {
+        return "TlsConfig{keyStore=" + store(keyStore, keyStoreType, keyStorePassword)
+                + ", trustStore="
+                + (trustStore == null ? "(JVM default CAs)" : store(trustStore, trustStoreType, trustStorePassword))
+                + ", hostnameVerification=" + hostnameVerification
+                + (enabledProtocols.isEmpty() ? "" : ", enabledProtocols=" + enabledProtocols)
+                + (cipherSuites.isEmpty() ? "" : ", cipherSuites=" + cipherSuites) + "}";
+    }
+
+    private static String store(Path location, String type, char[] password) {
+        if (location == null) {
+            return "(none)";
+        }
+        return location + " (" + (type == null ? "type from extension" : type) + ", password "
+                + (password == null || password.length == 0 ? "none" : "****") + ")";
     }
 
     /**
-     * Whether the server's certificate must name the host or IP address in the connect string (default true).
-     * Turning it off accepts any certificate the trust store vouches for, whoever it was issued to.
+     * Builds a {@link TlsConfig}. Setters reject bad values at once, naming the setting and the value (never a
+     * password); {@link #build()} opens the stores.
      */
-    public Builder hostnameVerification(boolean enabled) {
-      this.hostnameVerification = enabled;
-      return this;
-    }
+    public static final class Builder {
+        private Path keyStore;
+        private char[] keyStorePassword;
+        private String keyStoreType;
+        private Path trustStore;
+        private char[] trustStorePassword;
+        private String trustStoreType;
+        private boolean hostnameVerification = DEFAULT_HOSTNAME_VERIFICATION;
+        private List<String> enabledProtocols = List.of();
+        private List<String> cipherSuites = List.of();
 
-    /** The TLS protocols to offer, such as {@code TLSv1.3}; none means ZooKeeper's default. */
-    public Builder enabledProtocols(String... protocols) {
-      this.enabledProtocols = names("tls.enabledProtocols", protocols);
-      return this;
-    }
+        private Builder() {}
 
-    /** The cipher suites to offer; none means ZooKeeper's default list. */
-    public Builder cipherSuites(String... suites) {
-      this.cipherSuites = names("tls.cipherSuites", suites);
-      return this;
-    }
-
-    /**
-     * Opens the key store and the trust store with their passwords, as ZooKeeper will for every connection.
-     *
-     * @throws IllegalArgumentException naming the store and what is wrong (never the password) when one cannot be
-     *     opened: wrong password, wrong type, not a key store
-     */
-    public TlsConfig build() {
-      if (keyStore == null && keyStorePassword != null) {
-        throw new IllegalArgumentException("tls.keyStore must be set when a key store password is");
-      }
-      if (keyStore != null) {
-        checkType("tls.keyStore", keyStore, keyStoreType);
-        try {
-          X509Util.createKeyManager(keyStore.toString(), password(keyStorePassword), keyStoreType);
-        } catch (X509Exception.KeyManagerException e) {
-          throw new IllegalArgumentException("tls.keyStore '" + keyStore + "' cannot be used with the given "
-              + "password and type: " + rootMessage(e), e);
+        /** This client's certificate and key; {@code password} may be null for an unencrypted PEM file. */
+        public Builder keyStore(Path location, char[] password) {
+            this.keyStore = readableFile("tls.keyStore", location);
+            this.keyStorePassword = password == null ? null : password.clone();
+            return this;
         }
-      }
-      if (trustStore != null) {
-        checkType("tls.trustStore", trustStore, trustStoreType);
-        try {
-          X509Util.loadTrustStore(trustStore.toString(), password(trustStorePassword), trustStoreType);
-        } catch (Exception e) {
-          throw new IllegalArgumentException("tls.trustStore '" + trustStore + "' cannot be used with the given "
-              + "password and type: " + rootMessage(e), e);
+
+        /** As {@link #keyStore(Path, char[])}. */
+        public Builder keyStore(Path location, String password) {
+            return keyStore(location, password == null ? null : password.toCharArray());
         }
-      }
-      return new TlsConfig(this);
-    }
 
-    private static String password(char[] password) {
-      return password == null ? "" : new String(password);
-    }
-
-    private static void checkType(String setting, Path location, String type) {
-      try {
-        KeyStoreFileType.fromPropertyValueOrFileName(type, location.toString());
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(setting + " '" + location + "': its type cannot be told from the file "
-            + "name; set " + setting + "Type (JKS, PKCS12, PEM or BCFKS)", e);
-      }
-    }
-
-    private static String rootMessage(Throwable t) {
-      Throwable root = t;
-      while (root.getCause() != null && root.getCause() != root) {
-        root = root.getCause();
-      }
-      return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
-    }
-
-    private static Path readableFile(String setting, Path location) {
-      Validation.notNull(setting, location);
-      if (!Files.isRegularFile(location) || !Files.isReadable(location)) {
-        throw new IllegalArgumentException(setting + " '" + location + "' is not a readable file");
-      }
-      return location;
-    }
-
-    private static String storeType(String setting, String type) {
-      Validation.notNull(setting, type);
-      try {
-        return KeyStoreFileType.fromPropertyValue(type.toUpperCase(Locale.ROOT)).getPropertyValue();
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(setting + " must be JKS, PKCS12, PEM or BCFKS, was '" + type + "'", e);
-      }
-    }
-
-    private static List<String> names(String setting, String... values) {
-      Validation.notNull(setting, values);
-      for (String v : values) {
-        if (v == null || v.isBlank() || v.contains(",")) {
-          throw new IllegalArgumentException(setting + " entries must be non-blank names without commas, was '"
-              + v + "'");
+        /** {@code JKS}, {@code PKCS12}, {@code PEM} or {@code BCFKS}; by default taken from the file name's extension. */
+        public Builder keyStoreType(String type) {
+            this.keyStoreType = storeType("tls.keyStoreType", type);
+            return this;
         }
-      }
-      return List.of(values);
+
+        /** The CAs that sign the servers' certificates; {@code password} may be null. */
+        public Builder trustStore(Path location, char[] password) {
+            this.trustStore = readableFile("tls.trustStore", location);
+            this.trustStorePassword = password == null ? null : password.clone();
+            return this;
+        }
+
+        /** As {@link #trustStore(Path, char[])}. */
+        public Builder trustStore(Path location, String password) {
+            return trustStore(location, password == null ? null : password.toCharArray());
+        }
+
+        /** {@code JKS}, {@code PKCS12}, {@code PEM} or {@code BCFKS}; by default taken from the file name's extension. */
+        public Builder trustStoreType(String type) {
+            this.trustStoreType = storeType("tls.trustStoreType", type);
+            return this;
+        }
+
+        /**
+         * Whether the server's certificate must name the host or IP address in the connect string (default true).
+         * Turning it off accepts any certificate the trust store vouches for, whoever it was issued to.
+         */
+        public Builder hostnameVerification(boolean enabled) {
+            this.hostnameVerification = enabled;
+            return this;
+        }
+
+        /** The TLS protocols to offer, such as {@code TLSv1.3}; none means ZooKeeper's default. */
+        public Builder enabledProtocols(String... protocols) {
+            this.enabledProtocols = names("tls.enabledProtocols", protocols);
+            return this;
+        }
+
+        /** The cipher suites to offer; none means ZooKeeper's default list. */
+        public Builder cipherSuites(String... suites) {
+            this.cipherSuites = names("tls.cipherSuites", suites);
+            return this;
+        }
+
+        /**
+         * Opens the key store and the trust store with their passwords, as ZooKeeper will for every connection.
+         *
+         * @throws IllegalArgumentException naming the store and what is wrong (never the password) when one cannot be
+         *     opened: wrong password, wrong type, not a key store
+         */
+        public TlsConfig build() {
+            if (keyStore == null && keyStorePassword != null) {
+                throw new IllegalArgumentException("tls.keyStore must be set when a key store password is");
+            }
+            if (keyStore != null) {
+                checkType("tls.keyStore", keyStore, keyStoreType);
+                try {
+                    X509Util.createKeyManager(keyStore.toString(), password(keyStorePassword), keyStoreType);
+                } catch (X509Exception.KeyManagerException e) {
+                    throw new IllegalArgumentException(
+                            "tls.keyStore '" + keyStore + "' cannot be used with the given " + "password and type: "
+                                    + rootMessage(e),
+                            e);
+                }
+            }
+            if (trustStore != null) {
+                checkType("tls.trustStore", trustStore, trustStoreType);
+                try {
+                    X509Util.loadTrustStore(trustStore.toString(), password(trustStorePassword), trustStoreType);
+                } catch (Exception e) {
+                    throw new IllegalArgumentException(
+                            "tls.trustStore '" + trustStore + "' cannot be used with the given " + "password and type: "
+                                    + rootMessage(e),
+                            e);
+                }
+            }
+            return new TlsConfig(this);
+        }
+
+        private static String password(char[] password) {
+            return password == null ? "" : new String(password);
+        }
+
+        private static void checkType(String setting, Path location, String type) {
+            try {
+                KeyStoreFileType.fromPropertyValueOrFileName(type, location.toString());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(
+                        setting + " '" + location + "': its type cannot be told from the file " + "name; set " + setting
+                                + "Type (JKS, PKCS12, PEM or BCFKS)",
+                        e);
+            }
+        }
+
+        private static String rootMessage(Throwable t) {
+            Throwable root = t;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        }
+
+        private static Path readableFile(String setting, Path location) {
+            Validation.notNull(setting, location);
+            if (!Files.isRegularFile(location) || !Files.isReadable(location)) {
+                throw new IllegalArgumentException(setting + " '" + location + "' is not a readable file");
+            }
+            return location;
+        }
+
+        private static String storeType(String setting, String type) {
+            Validation.notNull(setting, type);
+            try {
+                return KeyStoreFileType.fromPropertyValue(type.toUpperCase(Locale.ROOT))
+                        .getPropertyValue();
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(
+                        setting + " must be JKS, PKCS12, PEM or BCFKS, was '" + type + "'", e);
+            }
+        }
+
+        private static List<String> names(String setting, String... values) {
+            Validation.notNull(setting, values);
+            for (String v : values) {
+                if (v == null || v.isBlank() || v.contains(",")) {
+                    throw new IllegalArgumentException(
+                            setting + " entries must be non-blank names without commas, was '" + v + "'");
+                }
+            }
+            return List.of(values);
+        }
     }
-  }
 }

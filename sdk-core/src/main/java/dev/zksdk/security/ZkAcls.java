@@ -1,10 +1,9 @@
 package dev.zksdk.security;
 
-import java.util.Collections;
 import dev.zksdk.internal.Validation;
-import java.nio.charset.StandardCharsets;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import org.apache.curator.framework.api.ACLProvider;
 import org.apache.zookeeper.ZooDefs;
@@ -26,141 +25,144 @@ import org.apache.zookeeper.server.auth.DigestAuthenticationProvider;
  */
 public final class ZkAcls {
 
-  private static final ACLProvider OPEN = new FixedAcl("open", ZooDefs.Ids.OPEN_ACL_UNSAFE);
-  private static final ACLProvider CREATOR_ALL = new FixedAcl("creatorAll", ZooDefs.Ids.CREATOR_ALL_ACL);
-  private static final ACLProvider CREATOR_ALL_WORLD_READ = new FixedAcl("creatorAllWorldRead",
-      concat(ZooDefs.Ids.CREATOR_ALL_ACL, ZooDefs.Ids.READ_ACL_UNSAFE));
+    private static final ACLProvider OPEN = new FixedAcl("open", ZooDefs.Ids.OPEN_ACL_UNSAFE);
+    private static final ACLProvider CREATOR_ALL = new FixedAcl("creatorAll", ZooDefs.Ids.CREATOR_ALL_ACL);
+    private static final ACLProvider CREATOR_ALL_WORLD_READ =
+            new FixedAcl("creatorAllWorldRead", concat(ZooDefs.Ids.CREATOR_ALL_ACL, ZooDefs.Ids.READ_ACL_UNSAFE));
 
-  private ZkAcls() {}
+    private ZkAcls() {}
 
-  /** Anyone may do anything ({@code world:anyone}, all permissions): ZooKeeper's usual default. */
-  public static ACLProvider open() {
-    return OPEN;
-  }
-
-  /** Only the creating identity may do anything to the node. */
-  public static ACLProvider creatorAll() {
-    return CREATOR_ALL;
-  }
-
-  /** The creating identity may do anything; everyone may read. */
-  public static ACLProvider creatorAllWorldRead() {
-    return CREATOR_ALL_WORLD_READ;
-  }
-
-  /** The same ACL for every node. */
-  public static ACLProvider of(List<ACL> acl) {
-    Validation.notNull("acl", acl);
-    if (acl.isEmpty()) {
-      throw new IllegalArgumentException("acl must not be empty (the server refuses a node nobody may access)");
-    }
-    for (int i = 0; i < acl.size(); i++) {
-      Validation.notNull("acl[" + i + "]", acl.get(i));
-      Validation.notNull("acl[" + i + "] id", acl.get(i).getId());
-    }
-    return new FixedAcl(null, acl);
-  }
-
-  /**
-   * An ACL entry for a digest user: the id is {@code user:base64(sha1(user:password))}, as the server computes it
-   * for a session that added {@code digest user:password}. {@code perms} is a sum of {@link ZooDefs.Perms}.
-   */
-  public static ACL digest(String user, String password, int perms) {
-    Validation.notNull("digest user", user);
-    Validation.notNull("digest password", password);
-    if (user.isBlank() || user.contains(":")) {
-      throw new IllegalArgumentException("digest user must be non-blank and without ':', was '" + user + "'");
-    }
-    if (perms <= 0 || (perms & ~ZooDefs.Perms.ALL) != 0) {
-      throw new IllegalArgumentException("perms must be a non-empty sum of ZooDefs.Perms, was " + perms);
-    }
-    try {
-      return new ACL(perms, new Id("digest", DigestAuthenticationProvider.generateDigest(user + ":" + password)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JVM has no SHA1, which ZooKeeper's digest scheme needs", e);
-    }
-  }
-
-  /** True when the provider's default ACL names the creator ({@code auth} scheme), which needs an identity. */
-  public static boolean grantsToCreator(ACLProvider provider) {
-    for (ACL a : provider.getDefaultAcl()) {
-      if (a.getId() != null && "auth".equals(a.getId().getScheme())) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /** Renders an ACL for logs and messages: permissions and ids, with digest hashes masked. */
-  public static String describe(List<ACL> acl) {
-    List<String> parts = new ArrayList<>();
-    for (ACL a : acl) {
-      Id id = a.getId();
-      String who = id == null ? "?" : "digest".equals(id.getScheme()) ? "digest:" + maskedDigest(id.getId())
-          : id.getScheme() + ":" + id.getId();
-      parts.add(perms(a.getPerms()) + "@" + who);
-    }
-    return parts.toString();
-  }
-
-  private static String maskedDigest(String id) {
-    int colon = id == null ? -1 : id.indexOf(':');
-    return colon < 0 ? "****" : id.substring(0, colon) + ":****";
-  }
-
-  private static String perms(int perms) {
-    if (perms == ZooDefs.Perms.ALL) {
-      return "ALL";
-    }
-    StringBuilder s = new StringBuilder();
-    s.append((perms & ZooDefs.Perms.READ) != 0 ? "r" : "");
-    s.append((perms & ZooDefs.Perms.WRITE) != 0 ? "w" : "");
-    s.append((perms & ZooDefs.Perms.CREATE) != 0 ? "c" : "");
-    s.append((perms & ZooDefs.Perms.DELETE) != 0 ? "d" : "");
-    s.append((perms & ZooDefs.Perms.ADMIN) != 0 ? "a" : "");
-    return s.toString();
-  }
-
-  private static List<ACL> concat(List<ACL> a, List<ACL> b) {
-    List<ACL> all = new ArrayList<>(a);
-    all.addAll(b);
-    return all;
-  }
-
-  /** The same ACL for every path. */
-  private static final class FixedAcl implements ACLProvider {
-    private final String name;
-    private final List<ACL> acl;
-
-    FixedAcl(String name, List<ACL> acl) {
-      this.name = name;
-      // ZooKeeper's sync create calls acl.contains(null), which List.copyOf's lists refuse with an NPE.
-      this.acl = Collections.unmodifiableList(new ArrayList<>(acl));
+    /** Anyone may do anything ({@code world:anyone}, all permissions): ZooKeeper's usual default. */
+    public static ACLProvider open() {
+        return OPEN;
     }
 
-    @Override
-    public List<ACL> getDefaultAcl() {
-      return acl;
+    /** Only the creating identity may do anything to the node. */
+    public static ACLProvider creatorAll() {
+        return CREATOR_ALL;
     }
 
-    @Override
-    public List<ACL> getAclForPath(String path) {
-      return acl;
+    /** The creating identity may do anything; everyone may read. */
+    public static ACLProvider creatorAllWorldRead() {
+        return CREATOR_ALL_WORLD_READ;
     }
 
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof FixedAcl && ((FixedAcl) o).acl.equals(acl);
+    /** The same ACL for every node. */
+    public static ACLProvider of(List<ACL> acl) {
+        Validation.notNull("acl", acl);
+        if (acl.isEmpty()) {
+            throw new IllegalArgumentException("acl must not be empty (the server refuses a node nobody may access)");
+        }
+        for (int i = 0; i < acl.size(); i++) {
+            Validation.notNull("acl[" + i + "]", acl.get(i));
+            Validation.notNull("acl[" + i + "] id", acl.get(i).getId());
+        }
+        return new FixedAcl(null, acl);
     }
 
-    @Override
-    public int hashCode() {
-      return acl.hashCode();
+    /**
+     * An ACL entry for a digest user: the id is {@code user:base64(sha1(user:password))}, as the server computes it
+     * for a session that added {@code digest user:password}. {@code perms} is a sum of {@link ZooDefs.Perms}.
+     */
+    public static ACL digest(String user, String password, int perms) {
+        Validation.notNull("digest user", user);
+        Validation.notNull("digest password", password);
+        if (user.isBlank() || user.contains(":")) {
+            throw new IllegalArgumentException("digest user must be non-blank and without ':', was '" + user + "'");
+        }
+        if (perms <= 0 || (perms & ~ZooDefs.Perms.ALL) != 0) {
+            throw new IllegalArgumentException("perms must be a non-empty sum of ZooDefs.Perms, was " + perms);
+        }
+        try {
+            return new ACL(perms, new Id("digest", DigestAuthenticationProvider.generateDigest(user + ":" + password)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JVM has no SHA1, which ZooKeeper's digest scheme needs", e);
+        }
     }
 
-    @Override
-    public String toString() {
-      return name != null ? name : describe(acl);
+    /** True when the provider's default ACL names the creator ({@code auth} scheme), which needs an identity. */
+    public static boolean grantsToCreator(ACLProvider provider) {
+        for (ACL a : provider.getDefaultAcl()) {
+            if (a.getId() != null && "auth".equals(a.getId().getScheme())) {
+                return true;
+            }
+        }
+        return false;
     }
-  }
+
+    /** Renders an ACL for logs and messages: permissions and ids, with digest hashes masked. */
+    public static String describe(List<ACL> acl) {
+        List<String> parts = new ArrayList<>();
+        for (ACL a : acl) {
+            Id id = a.getId();
+            String who = id == null
+                    ? "?"
+                    : "digest".equals(id.getScheme())
+                            ? "digest:" + maskedDigest(id.getId())
+                            : id.getScheme() + ":" + id.getId();
+            parts.add(perms(a.getPerms()) + "@" + who);
+        }
+        return parts.toString();
+    }
+
+    private static String maskedDigest(String id) {
+        int colon = id == null ? -1 : id.indexOf(':');
+        return colon < 0 ? "****" : id.substring(0, colon) + ":****";
+    }
+
+    private static String perms(int perms) {
+        if (perms == ZooDefs.Perms.ALL) {
+            return "ALL";
+        }
+        StringBuilder s = new StringBuilder();
+        s.append((perms & ZooDefs.Perms.READ) != 0 ? "r" : "");
+        s.append((perms & ZooDefs.Perms.WRITE) != 0 ? "w" : "");
+        s.append((perms & ZooDefs.Perms.CREATE) != 0 ? "c" : "");
+        s.append((perms & ZooDefs.Perms.DELETE) != 0 ? "d" : "");
+        s.append((perms & ZooDefs.Perms.ADMIN) != 0 ? "a" : "");
+        return s.toString();
+    }
+
+    private static List<ACL> concat(List<ACL> a, List<ACL> b) {
+        List<ACL> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
+    /** The same ACL for every path. */
+    private static final class FixedAcl implements ACLProvider {
+        private final String name;
+        private final List<ACL> acl;
+
+        FixedAcl(String name, List<ACL> acl) {
+            this.name = name;
+            // ZooKeeper's sync create calls acl.contains(null), which List.copyOf's lists refuse with an NPE.
+            this.acl = Collections.unmodifiableList(new ArrayList<>(acl));
+        }
+
+        @Override
+        public List<ACL> getDefaultAcl() {
+            return acl;
+        }
+
+        @Override
+        public List<ACL> getAclForPath(String path) {
+            return acl;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof FixedAcl && ((FixedAcl) o).acl.equals(acl);
+        }
+
+        @Override
+        public int hashCode() {
+            return acl.hashCode();
+        }
+
+        @Override
+        public String toString() {
+            return name != null ? name : describe(acl);
+        }
+    }
 }

@@ -1,9 +1,8 @@
 package dev.zksdk.cache;
 
-import dev.zksdk.internal.cache.WatchedCache;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.zksdk.ZkLease;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URISyntaxException;
@@ -22,37 +21,39 @@ import org.junit.jupiter.api.Test;
  */
 class MicrometerIsOptionalTest {
 
-  @Test
-  void onlyCacheMetricsRefersToMicrometer() throws Exception {
-    Path cacheClasses = classFile(CacheMetrics.class).getParent();
-    List<String> referring = new ArrayList<>();
-    try (Stream<Path> files = Files.list(cacheClasses)) {
-      for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".class"))::iterator) {
-        if (refersToMicrometer(f)) {
-          referring.add(f.getFileName().toString());
+    @Test
+    void onlyCacheMetricsRefersToMicrometer() throws Exception {
+        Path cacheClasses = classFile(CacheMetrics.class).getParent();
+        List<String> referring = new ArrayList<>();
+        try (Stream<Path> files = Files.list(cacheClasses)) {
+            for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".class"))::iterator) {
+                if (refersToMicrometer(f)) {
+                    referring.add(f.getFileName().toString());
+                }
+            }
         }
-      }
+        assertThat(referring)
+                .allMatch(name -> name.equals("CacheMetrics.class") || name.startsWith("CacheMetrics$"))
+                .contains("CacheMetrics.class");
+        // The caches' engine, too, never names Micrometer.
+        try (Stream<Path> files = Files.list(classFile(Class.forName("dev.zksdk.internal.cache.WatchedCache"))
+                .getParent())) {
+            for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".class"))::iterator) {
+                assertThat(refersToMicrometer(f)).as(f.getFileName().toString()).isFalse();
+            }
+        }
+        for (Class<?> c : List.of(ZkLease.class, Class.forName("dev.zksdk.internal.pool.RealLease"))) {
+            assertThat(refersToMicrometer(classFile(c))).as(c.getName()).isFalse();
+        }
     }
-    assertThat(referring).allMatch(name -> name.equals("CacheMetrics.class") || name.startsWith("CacheMetrics$"))
-        .contains("CacheMetrics.class");
-    // The caches' engine, too, never names Micrometer.
-    try (Stream<Path> files = Files.list(classFile(Class.forName("dev.zksdk.internal.cache.WatchedCache")).getParent())) {
-      for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".class"))::iterator) {
-        assertThat(refersToMicrometer(f)).as(f.getFileName().toString()).isFalse();
-      }
-    }
-    for (Class<?> c : List.of(dev.zksdk.ZkLease.class, Class.forName("dev.zksdk.internal.pool.RealLease"))) {
-      assertThat(refersToMicrometer(classFile(c))).as(c.getName()).isFalse();
-    }
-  }
 
-  private static Path classFile(Class<?> c) throws URISyntaxException {
-    return Path.of(c.getResource(c.getSimpleName() + ".class").toURI());
-  }
-
-  private static boolean refersToMicrometer(Path classFile) throws IOException {
-    try (InputStream in = Files.newInputStream(classFile)) {
-      return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1).contains("io/micrometer");
+    private static Path classFile(Class<?> c) throws URISyntaxException {
+        return Path.of(c.getResource(c.getSimpleName() + ".class").toURI());
     }
-  }
+
+    private static boolean refersToMicrometer(Path classFile) throws IOException {
+        try (InputStream in = Files.newInputStream(classFile)) {
+            return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1).contains("io/micrometer");
+        }
+    }
 }

@@ -46,8 +46,12 @@ class AdminServerClientTest {
                 { "version" : "3.9.4", "server_state" : "leader", "avg_latency" : 0.5, "connection_rejected" : 3,
                   "command" : "monitor", "error" : null }"""));
 
-        assertThat(mntr).containsExactly(Map.entry("zk_version", "3.9.4"), Map.entry("zk_server_state", "leader"),
-                Map.entry("zk_avg_latency", "0.5"), Map.entry("zk_connection_rejected", "3"));
+        assertThat(mntr)
+                .containsExactly(
+                        Map.entry("zk_version", "3.9.4"),
+                        Map.entry("zk_server_state", "leader"),
+                        Map.entry("zk_avg_latency", "0.5"),
+                        Map.entry("zk_connection_rejected", "3"));
     }
 
     @Test
@@ -67,9 +71,13 @@ class AdminServerClientTest {
                   "command" : "voting_view", "error" : null }"""));
         WordParsers.Conf fromWord = WordParsers.parseConf(Fixtures.text("conf-quorum.txt"));
 
-        assertThat(conf.settings()).containsEntry("tickTime", "200").containsEntry("maxClientCnxns", "10")
-                .containsEntry("minSessionTimeout", "400").containsEntry("maxSessionTimeout", "4000")
-                .containsEntry("serverId", "1").containsEntry("clientPort", "38167");
+        assertThat(conf.settings())
+                .containsEntry("tickTime", "200")
+                .containsEntry("maxClientCnxns", "10")
+                .containsEntry("minSessionTimeout", "400")
+                .containsEntry("maxSessionTimeout", "4000")
+                .containsEntry("serverId", "1")
+                .containsEntry("clientPort", "38167");
         assertThat(conf.membershipLines()).isEqualTo(fromWord.membershipLines());
         for (int i = 0; i < 3; i++) {
             assertThat(conf.members().get(i).sameAs(fromWord.members().get(i))).isTrue();
@@ -86,11 +94,14 @@ class AdminServerClientTest {
                       "packets_received" : 1, "packets_sent" : 0, "session_id" : 0 } ],
                   "secure_connections" : [ ], "command" : "connections", "error" : null }"""));
 
-        assertThat(connections).isEqualTo(WordParsers.parseCons(Fixtures.text("cons-follower.txt")).stream()
-                .map(c -> new WordParsers.Connection(c.address(), c.port(), c.sessionId())).toList());
+        assertThat(connections)
+                .isEqualTo(WordParsers.parseCons(Fixtures.text("cons-follower.txt")).stream()
+                        .map(c -> new WordParsers.Connection(c.address(), c.port(), c.sessionId()))
+                        .toList());
         assertThat(AdminServerClient.toWchs(json("""
                 { "num_connections" : 1, "num_paths" : 1, "num_total_watches" : 1, "command" : "watch_summary",
-                  "error" : null }"""))).isEqualTo(WordParsers.parseWchs(Fixtures.text("wchs-follower.txt")));
+                  "error" : null }""")))
+                .isEqualTo(WordParsers.parseWchs(Fixtures.text("wchs-follower.txt")));
     }
 
     @Test
@@ -101,8 +112,7 @@ class AdminServerClientTest {
         assertThat(config.getProperty("autopurge.purgeInterval")).isEqualTo("0");
 
         assertThat(AdminServerClient.initialConfiguration(json("""
-                { "initial_configuration" : null, "command" : "initial_configuration", "error" : null }""")))
-                .isNull();
+                { "initial_configuration" : null, "command" : "initial_configuration", "error" : null }"""))).isNull();
     }
 
     @Test

@@ -14,8 +14,11 @@ class ConnectStringTest {
     void hostsArePortsAreParsedAndTheChrootIsSetAside() {
         ConnectString cs = ConnectString.parse(" zk1:2181, zk2.example.com:2182 ,[::1]:2183/apps/x");
 
-        assertThat(cs.servers()).containsExactly(new HostAndPort("zk1", 2181), new HostAndPort("zk2.example.com", 2182),
-                new HostAndPort("::1", 2183));
+        assertThat(cs.servers())
+                .containsExactly(
+                        new HostAndPort("zk1", 2181),
+                        new HostAndPort("zk2.example.com", 2182),
+                        new HostAndPort("::1", 2183));
         assertThat(cs.chroot()).isEqualTo("/apps/x");
         assertThat(cs.servers().get(2)).hasToString("[::1]:2183");
     }
@@ -26,18 +29,22 @@ class ConnectStringTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
-            "zk1|missing the port of server 'zk1'",
-            "zk1:|not a number",
-            ":2181|has an empty host",
-            "zk1:0|port 0 out of range 1-65535",
-            "zk1:65536|port 65536 out of range 1-65535",
-            "zk1:abc|port that is not a number in 'zk1:abc'",
-            "zk1:2181,,zk2:2181|empty server entry",
-            "::1:2181|write [address]:port",
-            "[::1|unclosed IPv6 bracket",
-            "[::1]|missing the port",
-            "zk 1:2181|whitespace"})
+    @CsvSource(
+            delimiter = '|',
+            quoteCharacter = '"',
+            value = {
+                "zk1|missing the port of server 'zk1'",
+                "zk1:|not a number",
+                ":2181|has an empty host",
+                "zk1:0|port 0 out of range 1-65535",
+                "zk1:65536|port 65536 out of range 1-65535",
+                "zk1:abc|port that is not a number in 'zk1:abc'",
+                "zk1:2181,,zk2:2181|empty server entry",
+                "::1:2181|write [address]:port",
+                "[::1|unclosed IPv6 bracket",
+                "[::1]|missing the port",
+                "zk 1:2181|whitespace"
+            })
     void malformedConnectStringsAreRejectedNamingTheSettingAndTheValue(String connectString, String reason) {
         assertThatThrownBy(() -> ConnectString.parse(connectString))
                 .isInstanceOf(IllegalArgumentException.class)
@@ -48,21 +55,28 @@ class ConnectStringTest {
 
     @Test
     void nullAndEmptyAreRejected() {
-        assertThatThrownBy(() -> ConnectString.parse(null)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> ConnectString.parse(null))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("connectString");
-        assertThatThrownBy(() -> ConnectString.parse("  ")).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> ConnectString.parse("  "))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("connectString must not be empty");
     }
 
     @Test
     void doctorRejectsBadInputBeforeProbing() {
         assertThatThrownBy(() -> EnsembleDoctor.probe("zk1"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("missing the port");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("missing the port");
         assertThatThrownBy(() -> EnsembleDoctor.probe("127.0.0.1:2181", (Duration) null))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("timeout must not be null");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("timeout must not be null");
         assertThatThrownBy(() -> EnsembleDoctor.probe("127.0.0.1:2181", Duration.ZERO))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("timeout").hasMessageContaining("PT0S");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("timeout")
+                .hasMessageContaining("PT0S");
         assertThatThrownBy(() -> EnsembleDoctor.probe("127.0.0.1:2181", (DoctorOptions) null))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("options must not be null");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("options must not be null");
     }
 }

@@ -76,7 +76,8 @@ class DoctorOptionsTest {
 
     @Test
     void ipv6ClientAddressIsAccepted() {
-        assertThat(DoctorOptions.builder().clientAddress("fe80::1").build().clientAddress()).isEqualTo("fe80::1");
+        assertThat(DoctorOptions.builder().clientAddress("fe80::1").build().clientAddress())
+                .isEqualTo("fe80::1");
     }
 
     private static void rejects(ThrowingCallable call, String... parts) {

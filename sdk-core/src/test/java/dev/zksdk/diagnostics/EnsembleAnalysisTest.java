@@ -7,6 +7,7 @@ import static dev.zksdk.diagnostics.Fixtures.text;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -36,20 +37,27 @@ class EnsembleAnalysisTest {
 
         List<Finding> findings = analyse(leader(A), follower(B), odd);
 
-        assertThat(findings).filteredOn(f -> f.code() == FindingCode.CONFIG_DRIFT).singleElement().satisfies(f -> {
-            assertThat(f.severity()).isEqualTo(Severity.CRITICAL);
-            assertThat(f.server()).isEqualTo(C);
-            assertThat(f.evidence()).contains(A + ", " + B + " list server.1=", C + " differs: no server.3");
-            assertThat(f.remedy()).contains("change the configuration on all members first",
-                    "restart the followers one at a time", "restart the leader last",
-                    "Have smaller server identifier, so dropping the connection");
-        });
+        assertThat(findings)
+                .filteredOn(f -> f.code() == FindingCode.CONFIG_DRIFT)
+                .singleElement()
+                .satisfies(f -> {
+                    assertThat(f.severity()).isEqualTo(Severity.CRITICAL);
+                    assertThat(f.server()).isEqualTo(C);
+                    assertThat(f.evidence()).contains(A + ", " + B + " list server.1=", C + " differs: no server.3");
+                    assertThat(f.remedy())
+                            .contains(
+                                    "change the configuration on all members first",
+                                    "restart the followers one at a time",
+                                    "restart the leader last",
+                                    "Have smaller server identifier, so dropping the connection");
+                });
     }
 
     @Test
     void changedPortsInAServerLineAreDrift() {
         String conf = text("conf-quorum.txt");
-        String line2 = conf.lines().filter(l -> l.startsWith("server.2=")).findFirst().orElseThrow();
+        String line2 =
+                conf.lines().filter(l -> l.startsWith("server.2=")).findFirst().orElseThrow();
         String moved = conf.replace(line2, line2.replaceFirst(":(\\d+):", ":1:"));
         MemberProbe odd = member(C, text("srvr-follower.txt"), moved, null, null, null);
 
@@ -72,24 +80,29 @@ class EnsembleAnalysisTest {
 
     @Test
     void fourVotingMembersMakeAnEvenEnsemble() {
-        String conf = text("conf-quorum.txt").replace("version=0",
-                "server.4=127.0.0.1:40001:40002:participant;127.0.0.1:40003\nversion=0");
+        String conf = text("conf-quorum.txt")
+                .replace("version=0", "server.4=127.0.0.1:40001:40002:participant;127.0.0.1:40003\nversion=0");
         MemberProbe l = member(A, text("srvr-leader.txt"), conf, null, null, null);
         MemberProbe f = member(B, text("srvr-follower.txt"), conf, null, null, null);
 
         Finding even = single(analyse(ConnectString.parse(A + "," + B), l, f), FindingCode.EVEN_ENSEMBLE);
 
-        assertThat(even.evidence()).contains("4 voting members", "server.1, server.2, server.3, server.4",
-                "a quorum needs 3", "survives 1 failure");
+        assertThat(even.evidence())
+                .contains(
+                        "4 voting members",
+                        "server.1, server.2, server.3, server.4",
+                        "a quorum needs 3",
+                        "survives 1 failure");
     }
 
     @Test
     void anObserverDoesNotCountAsVotingMember() {
-        String conf = text("conf-quorum.txt").replace("version=0",
-                "server.4=127.0.0.1:40001:40002:observer;127.0.0.1:40003\nversion=0");
+        String conf = text("conf-quorum.txt")
+                .replace("version=0", "server.4=127.0.0.1:40001:40002:observer;127.0.0.1:40003\nversion=0");
         MemberProbe l = member(A, text("srvr-leader.txt"), conf, null, null, null);
 
-        assertThat(analyse(ConnectString.parse(A), l)).extracting(Finding::code)
+        assertThat(analyse(ConnectString.parse(A), l))
+                .extracting(Finding::code)
                 .doesNotContain(FindingCode.EVEN_ENSEMBLE);
     }
 
@@ -114,12 +127,14 @@ class EnsembleAnalysisTest {
 
     @Test
     void everyMemberNotServingMeansNoLeader() {
-        List<Finding> findings = analyse(Fixtures.notServing(A), Fixtures.notServing(B),
-                Fixtures.unreachable(C, "connection refused"));
+        List<Finding> findings =
+                analyse(Fixtures.notServing(A), Fixtures.notServing(B), Fixtures.unreachable(C, "connection refused"));
 
         assertThat(single(findings, FindingCode.NO_LEADER).evidence())
                 .contains(A + " not serving", C + " unreachable (connection refused)");
-        assertThat(findings).filteredOn(f -> f.code() == FindingCode.NOT_SERVING).hasSize(2)
+        assertThat(findings)
+                .filteredOn(f -> f.code() == FindingCode.NOT_SERVING)
+                .hasSize(2)
                 .allSatisfy(f -> assertThat(f.severity()).isEqualTo(Severity.CRITICAL));
         assertThat(single(findings, FindingCode.UNREACHABLE).severity()).isEqualTo(Severity.CRITICAL);
         assertThat(findings.get(0).severity()).isEqualTo(Severity.CRITICAL);
@@ -127,8 +142,10 @@ class EnsembleAnalysisTest {
 
     @Test
     void stoppedMemberIsUnreachableWithTheTimeoutInTheEvidence() {
-        MemberProbe stopped = Fixtures.unreachable(C, "the TCP connection was accepted but 'ruok' got no answer"
-                + " within 2000 ms (the process is stopped, e.g. SIGSTOP, hung, or in a long GC pause)");
+        MemberProbe stopped = Fixtures.unreachable(
+                C,
+                "the TCP connection was accepted but 'ruok' got no answer"
+                        + " within 2000 ms (the process is stopped, e.g. SIGSTOP, hung, or in a long GC pause)");
 
         Finding f = single(analyse(leader(A), follower(B), stopped), FindingCode.UNREACHABLE);
 
@@ -158,7 +175,8 @@ class EnsembleAnalysisTest {
         MemberProbe l = member(A, idleLeader, text("conf-quorum.txt"), null, null, null);
         MemberProbe f = member(B, oldEpoch, text("conf-quorum.txt"), null, null, null);
 
-        assertThat(analyse(ConnectString.parse(A + "," + B), l, f)).extracting(Finding::code)
+        assertThat(analyse(ConnectString.parse(A + "," + B), l, f))
+                .extracting(Finding::code)
                 .doesNotContain(FindingCode.LAGGING_MEMBER);
     }
 
@@ -173,9 +191,15 @@ class EnsembleAnalysisTest {
 
         List<Finding> findings = analyse(leader(A), busy, follower(C));
 
-        assertThat(single(findings, FindingCode.HIGH_LATENCY).evidence()).contains(B, "average latency 250.5 ms",
-                "threshold 100 ms", "maximum latency 12000 ms", "zk_max_fsynctime=");
-        assertThat(single(findings, FindingCode.OUTSTANDING_REQUESTS).evidence()).contains("500 outstanding");
+        assertThat(single(findings, FindingCode.HIGH_LATENCY).evidence())
+                .contains(
+                        B,
+                        "average latency 250.5 ms",
+                        "threshold 100 ms",
+                        "maximum latency 12000 ms",
+                        "zk_max_fsynctime=");
+        assertThat(single(findings, FindingCode.OUTSTANDING_REQUESTS).evidence())
+                .contains("500 outstanding");
         assertThat(single(findings, FindingCode.FILE_DESCRIPTORS).evidence()).contains("19000 of 20000");
     }
 
@@ -195,8 +219,8 @@ class EnsembleAnalysisTest {
         String conf = text("conf-quorum.txt").replace("maxClientCnxns=10", "maxClientCnxns=1");
         MemberProbe p = member(B, text("srvr-follower.txt"), conf, null, text("cons-follower.txt"), null);
 
-        List<Finding> findings = EnsembleAnalysis.analyse(List.of(leader(A), p), ConnectString.parse(A + "," + B),
-                DoctorOptions.defaults(), "127.0.0.1");
+        List<Finding> findings = EnsembleAnalysis.analyse(
+                List.of(leader(A), p), ConnectString.parse(A + "," + B), DoctorOptions.defaults(), "127.0.0.1");
 
         Finding f = single(findings, FindingCode.CONNECTION_BUDGET);
         assertThat(f.severity()).isEqualTo(Severity.CRITICAL);
@@ -205,15 +229,17 @@ class EnsembleAnalysisTest {
 
     @Test
     void requestedTimeoutAboveTheSharedMaximumIsOneEnsembleWideFinding() {
-        DoctorOptions options = DoctorOptions.builder().requestedSessionTimeout(Duration.ofSeconds(30)).build();
+        DoctorOptions options = DoctorOptions.builder()
+                .requestedSessionTimeout(Duration.ofSeconds(30))
+                .build();
 
-        List<Finding> findings = EnsembleAnalysis.analyse(List.of(leader(A), follower(B), follower(C)), THREE, options,
-                null);
+        List<Finding> findings =
+                EnsembleAnalysis.analyse(List.of(leader(A), follower(B), follower(C)), THREE, options, null);
 
         Finding f = single(findings, FindingCode.SESSION_TIMEOUT_CLAMPED);
         assertThat(f.server()).isNull();
-        assertThat(f.evidence()).contains("30000 ms", A, B, C, "allows 400-4000 ms", "sessions get 4000 ms",
-                "expires sooner");
+        assertThat(f.evidence())
+                .contains("30000 ms", A, B, C, "allows 400-4000 ms", "sessions get 4000 ms", "expires sooner");
     }
 
     @Test
@@ -233,19 +259,21 @@ class EnsembleAnalysisTest {
 
         a.answeredByAdmin.add("mntr");
         b.answeredByAdmin.add("mntr");
-        Finding answered = single(analyse(ConnectString.parse(A + "," + B), a, b),
-                FindingCode.FOUR_LETTER_WORDS_DISABLED);
+        Finding answered =
+                single(analyse(ConnectString.parse(A + "," + B), a, b), FindingCode.FOUR_LETTER_WORDS_DISABLED);
         assertThat(answered.severity()).isEqualTo(Severity.INFO);
         assertThat(answered.evidence()).contains("the AdminServer answered mntr instead");
     }
 
     @Test
     void autopurgeOffAndLargeDataDirectoriesAreReported() {
-        String conf = text("conf-standalone.txt").replaceFirst("dataDirSize=\\d+", "dataDirSize=21474836480")
+        String conf = text("conf-standalone.txt")
+                .replaceFirst("dataDirSize=\\d+", "dataDirSize=21474836480")
                 .replaceFirst("dataLogSize=\\d+", "dataLogSize=21474836480");
         MemberProbe p = member(A, text("srvr-standalone.txt"), conf, null, null, null);
         p.autopurgeIntervalHours = 0;
-        p.autopurgeSource = "AdminServer initial_configuration of 10.0.0.1:8080 (autopurge.purgeInterval not set; default 0)";
+        p.autopurgeSource =
+                "AdminServer initial_configuration of 10.0.0.1:8080 (autopurge.purgeInterval not set; default 0)";
 
         List<Finding> findings = analyse(ConnectString.parse(A), p);
 
@@ -273,8 +301,13 @@ class EnsembleAnalysisTest {
         MemberProbe stopped = Fixtures.unreachable(C, "quote \" and newline \n in a problem");
         List<MemberProbe> probes = List.of(leader(A), follower(B), stopped);
         List<Finding> findings = EnsembleAnalysis.analyse(probes, THREE, DoctorOptions.defaults(), null);
-        DiagnosticsReport report = new DiagnosticsReport(THREE.original(), java.time.Instant.EPOCH, Duration.ofMillis(12),
-                null, probes.stream().map(ServerReport::new).toList(), findings);
+        DiagnosticsReport report = new DiagnosticsReport(
+                THREE.original(),
+                Instant.EPOCH,
+                Duration.ofMillis(12),
+                null,
+                probes.stream().map(ServerReport::new).toList(),
+                findings);
 
         Map<?, ?> json = (Map<?, ?>) Json.parse(report.toJson());
         assertThat(json.get("worstSeverity")).isEqualTo("WARNING");
@@ -285,9 +318,14 @@ class EnsembleAnalysisTest {
         assertThat(((Map<?, ?>) servers.get(0)).get("zxid")).isEqualTo("0x100000002");
         List<?> jsonFindings = (List<?>) json.get("findings");
         assertThat(((Map<?, ?>) jsonFindings.get(0)).get("code")).isEqualTo("UNREACHABLE");
-        assertThat(report.toText()).contains("Result: WARNING (0 critical, 1 warning, 0 info)",
-                A + ": leader, myid 1, zxid 0x100000002", C + ": UNREACHABLE", "[WARNING] UNREACHABLE",
-                "evidence:", "remedy:");
+        assertThat(report.toText())
+                .contains(
+                        "Result: WARNING (0 critical, 1 warning, 0 info)",
+                        A + ": leader, myid 1, zxid 0x100000002",
+                        C + ": UNREACHABLE",
+                        "[WARNING] UNREACHABLE",
+                        "evidence:",
+                        "remedy:");
         assertThat(report.exitCode()).isEqualTo(1);
     }
 

@@ -25,7 +25,9 @@ class EnsembleDoctorClusterIT {
         try (TestingCluster cluster = startCluster(3)) {
             DiagnosticsReport report = awaitServing(cluster, 3);
 
-            assertThat(report.findings()).filteredOn(f -> f.severity() != Severity.INFO).isEmpty();
+            assertThat(report.findings())
+                    .filteredOn(f -> f.severity() != Severity.INFO)
+                    .isEmpty();
             assertThat(report.worstSeverity()).isEqualTo(Severity.INFO);
             assertThat(report.exitCode()).isZero();
             assertThat(report.servers()).hasSize(3).allSatisfy(s -> {
@@ -36,13 +38,18 @@ class EnsembleDoctorClusterIT {
                 assertThat(s.version()).startsWith("3.9");
                 assertThat(s.membership()).hasSize(3).allMatch(line -> line.startsWith("server."));
                 assertThat(s.config()).containsEntry("tickTime", String.valueOf(TICK_MS));
-                assertThat(s.metrics()).containsKeys("zk_avg_latency", "zk_outstanding_requests", "zk_connection_rejected");
+                assertThat(s.metrics())
+                        .containsKeys("zk_avg_latency", "zk_outstanding_requests", "zk_connection_rejected");
                 assertThat(s.answers().values()).containsOnly("4lw");
             });
-            assertThat(report.servers()).extracting(ServerReport::mode)
+            assertThat(report.servers())
+                    .extracting(ServerReport::mode)
                     .containsExactlyInAnyOrder("leader", "follower", "follower");
-            assertThat(report.servers()).extracting(ServerReport::server)
-                    .containsExactlyElementsOf(specs(cluster).stream().map(s -> "127.0.0.1:" + s.getPort()).toList());
+            assertThat(report.servers())
+                    .extracting(ServerReport::server)
+                    .containsExactlyElementsOf(specs(cluster).stream()
+                            .map(s -> "127.0.0.1:" + s.getPort())
+                            .toList());
             assertThat(Json.parse(report.toJson())).isInstanceOf(Map.class);
             assertThat(report.toText()).contains("Result: INFO", "leader", "follower");
         }
@@ -53,11 +60,13 @@ class EnsembleDoctorClusterIT {
         try (TestingCluster cluster = startCluster(4)) {
             DiagnosticsReport report = awaitServing(cluster, 4);
 
-            assertThat(report.findings(FindingCode.EVEN_ENSEMBLE)).singleElement().satisfies(f -> {
-                assertThat(f.severity()).isEqualTo(Severity.WARNING);
-                assertThat(f.server()).isNull();
-                assertThat(f.evidence()).contains("4 voting members", "a quorum needs 3", "survives 1 failure");
-            });
+            assertThat(report.findings(FindingCode.EVEN_ENSEMBLE))
+                    .singleElement()
+                    .satisfies(f -> {
+                        assertThat(f.severity()).isEqualTo(Severity.WARNING);
+                        assertThat(f.server()).isNull();
+                        assertThat(f.evidence()).contains("4 voting members", "a quorum needs 3", "survives 1 failure");
+                    });
             assertThat(report.exitCode()).isEqualTo(1);
         }
     }
@@ -72,18 +81,27 @@ class EnsembleDoctorClusterIT {
 
             AtomicReference<DiagnosticsReport> last = new AtomicReference<>();
             // The survivors may need a re-election when the victim led; wait until they serve again.
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
-                DiagnosticsReport r = EnsembleDoctor.probe(cluster.getConnectString(), options());
-                last.set(r);
-                return r.servers().stream().filter(ServerReport::serving).count() == 2;
-            });
+            await().atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(() -> {
+                        DiagnosticsReport r = EnsembleDoctor.probe(cluster.getConnectString(), options());
+                        last.set(r);
+                        return r.servers().stream()
+                                        .filter(ServerReport::serving)
+                                        .count()
+                                == 2;
+                    });
             DiagnosticsReport report = last.get();
 
             assertThat(report.findings(FindingCode.UNREACHABLE)).singleElement().satisfies(f -> {
                 assertThat(f.server()).isEqualTo(victimAddress);
                 assertThat(f.severity()).isEqualTo(Severity.WARNING);
-                assertThat(f.evidence()).contains(victimAddress, "connection refused",
-                        "2 of 3 voting members serve", "one more failure stops the ensemble");
+                assertThat(f.evidence())
+                        .contains(
+                                victimAddress,
+                                "connection refused",
+                                "2 of 3 voting members serve",
+                                "one more failure stops the ensemble");
             });
             assertThat(report.findings(FindingCode.NO_LEADER)).isEmpty();
             ServerReport down = report.servers().get(0);
@@ -104,11 +122,13 @@ class EnsembleDoctorClusterIT {
             String survivor = "127.0.0.1:" + specs.get(0).getPort();
 
             AtomicReference<DiagnosticsReport> last = new AtomicReference<>();
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
-                DiagnosticsReport r = EnsembleDoctor.probe(cluster.getConnectString(), options());
-                last.set(r);
-                return !r.findings(FindingCode.NOT_SERVING).isEmpty();
-            });
+            await().atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(() -> {
+                        DiagnosticsReport r = EnsembleDoctor.probe(cluster.getConnectString(), options());
+                        last.set(r);
+                        return !r.findings(FindingCode.NOT_SERVING).isEmpty();
+                    });
             DiagnosticsReport report = last.get();
 
             assertThat(report.findings(FindingCode.NOT_SERVING)).singleElement().satisfies(f -> {
@@ -117,9 +137,11 @@ class EnsembleDoctorClusterIT {
                 assertThat(f.evidence()).contains("This ZooKeeper instance is not currently serving requests");
                 assertThat(f.remedy()).contains("Have smaller server identifier, so dropping the connection");
             });
-            assertThat(report.findings(FindingCode.NO_LEADER)).singleElement()
+            assertThat(report.findings(FindingCode.NO_LEADER))
+                    .singleElement()
                     .satisfies(f -> assertThat(f.severity()).isEqualTo(Severity.CRITICAL));
-            assertThat(report.findings(FindingCode.UNREACHABLE)).hasSize(2)
+            assertThat(report.findings(FindingCode.UNREACHABLE))
+                    .hasSize(2)
                     .allSatisfy(f -> assertThat(f.severity()).isEqualTo(Severity.CRITICAL));
             assertThat(report.exitCode()).isEqualTo(2);
         }
@@ -130,7 +152,8 @@ class EnsembleDoctorClusterIT {
         try (TestingCluster cluster = startCluster(3)) {
             awaitServing(cluster, 3);
             List<InstanceSpec> specs = specs(cluster);
-            String partial = "127.0.0.1:" + specs.get(0).getPort() + ",127.0.0.1:" + specs.get(1).getPort();
+            String partial = "127.0.0.1:" + specs.get(0).getPort() + ",127.0.0.1:"
+                    + specs.get(1).getPort();
 
             DiagnosticsReport report = EnsembleDoctor.probe(partial, options());
 
@@ -139,10 +162,13 @@ class EnsembleDoctorClusterIT {
             assertThat(extra.server()).isEqualTo("127.0.0.1:" + specs.get(2).getPort());
             assertThat(extra.inConnectString()).isFalse();
             assertThat(extra.serving()).isTrue();
-            assertThat(report.findings(FindingCode.MEMBER_NOT_IN_CONNECT_STRING)).singleElement().satisfies(f -> {
-                assertThat(f.severity()).isEqualTo(Severity.INFO);
-                assertThat(f.evidence()).contains("server." + specs.get(2).getServerId() + "=");
-            });
+            assertThat(report.findings(FindingCode.MEMBER_NOT_IN_CONNECT_STRING))
+                    .singleElement()
+                    .satisfies(f -> {
+                        assertThat(f.severity()).isEqualTo(Severity.INFO);
+                        assertThat(f.evidence())
+                                .contains("server." + specs.get(2).getServerId() + "=");
+                    });
         }
     }
 
@@ -176,12 +202,17 @@ class EnsembleDoctorClusterIT {
 
     private static DiagnosticsReport awaitServing(TestingCluster cluster, int size) {
         AtomicReference<DiagnosticsReport> last = new AtomicReference<>();
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
-            DiagnosticsReport r = EnsembleDoctor.probe(cluster.getConnectString(), options());
-            last.set(r);
-            return r.servers().stream().filter(ServerReport::serving).count() == size
-                    && r.servers().stream().filter(s -> "leader".equals(s.mode())).count() == 1;
-        });
+        await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    DiagnosticsReport r = EnsembleDoctor.probe(cluster.getConnectString(), options());
+                    last.set(r);
+                    return r.servers().stream().filter(ServerReport::serving).count() == size
+                            && r.servers().stream()
+                                            .filter(s -> "leader".equals(s.mode()))
+                                            .count()
+                                    == 1;
+                });
         return last.get();
     }
 }

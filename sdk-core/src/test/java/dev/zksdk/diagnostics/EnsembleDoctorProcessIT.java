@@ -26,6 +26,7 @@ class EnsembleDoctorProcessIT {
 
     /** Shared by the SIGSTOP tests; each leaves every member running and the quorum whole. */
     private static ProcessEnsemble ensemble;
+
     private ServerProcess stopped;
 
     @BeforeAll
@@ -53,14 +54,18 @@ class EnsembleDoctorProcessIT {
 
     @Test
     void sigstoppedFollowerIsUnreachableAndTheOthersAreHealthy() throws Exception {
-        stopped = ensemble.servers().stream().filter(s -> s.mode().filter("follower"::equals).isPresent())
-                .findFirst().orElseThrow();
+        stopped = ensemble.servers().stream()
+                .filter(s -> s.mode().filter("follower"::equals).isPresent())
+                .findFirst()
+                .orElseThrow();
         stopped.sigstop();
 
         DiagnosticsReport report = EnsembleDoctor.probe(ensemble.connectString(), options());
 
         assertStoppedMemberNamedAndRestHealthy(report);
-        assertThat(report.servers()).filteredOn(ServerReport::serving).extracting(ServerReport::mode)
+        assertThat(report.servers())
+                .filteredOn(ServerReport::serving)
+                .extracting(ServerReport::mode)
                 .containsExactlyInAnyOrder("leader", "follower");
     }
 
@@ -81,7 +86,9 @@ class EnsembleDoctorProcessIT {
         DiagnosticsReport report = last.get();
 
         assertStoppedMemberNamedAndRestHealthy(report);
-        assertThat(report.servers()).filteredOn(ServerReport::serving).extracting(ServerReport::mode)
+        assertThat(report.servers())
+                .filteredOn(ServerReport::serving)
+                .extracting(ServerReport::mode)
                 .containsExactlyInAnyOrder("leader", "follower");
         assertThat(report.findings(FindingCode.NO_LEADER)).isEmpty();
     }
@@ -89,20 +96,29 @@ class EnsembleDoctorProcessIT {
     @Test
     void sigstoppedLeaderWhoseFollowersHaveNotNoticedIsNoLeaderNotAWarning() throws Exception {
         // syncLimit 50 ticks (10 s): the followers keep following the stopped leader while the doctor probes.
-        try (ProcessEnsemble slow = ProcessEnsemble.builder().size(3).syncLimit(50).start()) {
+        try (ProcessEnsemble slow =
+                ProcessEnsemble.builder().size(3).syncLimit(50).start()) {
             ServerProcess leader = slow.leader();
             leader.sigstop();
             try {
                 DiagnosticsReport report = EnsembleDoctor.probe(slow.connectString(), options());
 
-                assertThat(report.servers()).filteredOn(ServerReport::serving).extracting(ServerReport::mode)
+                assertThat(report.servers())
+                        .filteredOn(ServerReport::serving)
+                        .extracting(ServerReport::mode)
                         .containsExactly("follower", "follower");
-                assertThat(report.findings(FindingCode.NO_LEADER)).singleElement().satisfies(f -> {
-                    assertThat(f.severity()).isEqualTo(Severity.CRITICAL);
-                    assertThat(f.evidence()).contains("say they follow", "no member that answers leads",
-                            leader.address() + " unreachable (");
-                });
-                assertThat(report.findings(FindingCode.UNREACHABLE)).singleElement()
+                assertThat(report.findings(FindingCode.NO_LEADER))
+                        .singleElement()
+                        .satisfies(f -> {
+                            assertThat(f.severity()).isEqualTo(Severity.CRITICAL);
+                            assertThat(f.evidence())
+                                    .contains(
+                                            "say they follow",
+                                            "no member that answers leads",
+                                            leader.address() + " unreachable (");
+                        });
+                assertThat(report.findings(FindingCode.UNREACHABLE))
+                        .singleElement()
                         .satisfies(f -> assertThat(f.server()).isEqualTo(leader.address()));
                 assertThat(report.exitCode()).isEqualTo(2);
             } finally {
@@ -117,17 +133,29 @@ class EnsembleDoctorProcessIT {
             assertThat(f.server()).isEqualTo(victim);
             // Two of three still serve: the ensemble works, one more failure stops it.
             assertThat(f.severity()).isEqualTo(Severity.WARNING);
-            assertThat(f.evidence()).contains(victim, "accepted", "no answer", "SIGSTOP",
-                    "2 of 3 voting members serve", "one more failure stops the ensemble");
+            assertThat(f.evidence())
+                    .contains(
+                            victim,
+                            "accepted",
+                            "no answer",
+                            "SIGSTOP",
+                            "2 of 3 voting members serve",
+                            "one more failure stops the ensemble");
             assertThat(f.remedy()).contains("SIGCONT");
         });
-        assertThat(report.findings()).filteredOn(f -> f.severity() != Severity.INFO)
+        assertThat(report.findings())
+                .filteredOn(f -> f.severity() != Severity.INFO)
                 .allSatisfy(f -> assertThat(f.server()).isEqualTo(victim));
-        ServerReport down = report.servers().stream().filter(s -> s.server().equals(victim)).findFirst()
+        ServerReport down = report.servers().stream()
+                .filter(s -> s.server().equals(victim))
+                .findFirst()
                 .orElseThrow();
         assertThat(down.reachable()).isFalse();
         assertThat(down.serving()).isFalse();
-        assertThat(report.servers()).hasSize(3).filteredOn(s -> !s.server().equals(victim)).hasSize(2)
+        assertThat(report.servers())
+                .hasSize(3)
+                .filteredOn(s -> !s.server().equals(victim))
+                .hasSize(2)
                 .allSatisfy(s -> {
                     assertThat(s.reachable()).isTrue();
                     assertThat(s.serving()).isTrue();
@@ -140,25 +168,34 @@ class EnsembleDoctorProcessIT {
 
     @Test
     void memberWithAnotherServerListIsNamedAsConfigDrift() throws Exception {
-        try (ProcessEnsemble drifted = ProcessEnsemble.builder().size(3)
+        try (ProcessEnsemble drifted = ProcessEnsemble.builder()
+                .size(3)
                 .serverListOverride(3, List.of(1, 2, 3, 4))
                 .start()) {
             ServerProcess odd = drifted.server(3);
 
             DiagnosticsReport report = EnsembleDoctor.probe(drifted.connectString(), options());
 
-            assertThat(report.findings(FindingCode.CONFIG_DRIFT)).singleElement().satisfies(f -> {
-                assertThat(f.server()).isEqualTo(odd.address());
-                assertThat(f.severity()).isEqualTo(Severity.CRITICAL);
-                assertThat(f.evidence()).contains(
-                        drifted.server(1).address() + ", " + drifted.server(2).address() + " list server.1=",
-                        odd.address() + " differs: extra server.4=");
-                assertThat(f.remedy()).contains("Make the server.N lines identical on every member",
-                        "restart the leader last");
-            });
-            assertThat(report.servers()).filteredOn(ServerReport::inConnectString)
+            assertThat(report.findings(FindingCode.CONFIG_DRIFT))
+                    .singleElement()
+                    .satisfies(f -> {
+                        assertThat(f.server()).isEqualTo(odd.address());
+                        assertThat(f.severity()).isEqualTo(Severity.CRITICAL);
+                        assertThat(f.evidence())
+                                .contains(
+                                        drifted.server(1).address() + ", "
+                                                + drifted.server(2).address() + " list server.1=",
+                                        odd.address() + " differs: extra server.4=");
+                        assertThat(f.remedy())
+                                .contains(
+                                        "Make the server.N lines identical on every member", "restart the leader last");
+                    });
+            assertThat(report.servers())
+                    .filteredOn(ServerReport::inConnectString)
                     .allSatisfy(s -> assertThat(s.serving()).isTrue());
-            assertThat(report.servers()).filteredOn(s -> s.server().equals(odd.address())).singleElement()
+            assertThat(report.servers())
+                    .filteredOn(s -> s.server().equals(odd.address()))
+                    .singleElement()
                     .satisfies(s -> assertThat(s.membership()).hasSize(4).anyMatch(l -> l.startsWith("server.4=")));
             assertThat(report.exitCode()).isEqualTo(2);
         }

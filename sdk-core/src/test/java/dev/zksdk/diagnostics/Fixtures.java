@@ -12,8 +12,7 @@ import java.nio.charset.StandardCharsets;
  */
 final class Fixtures {
 
-    private Fixtures() {
-    }
+    private Fixtures() {}
 
     static String text(String name) {
         try (InputStream in = Fixtures.class.getResourceAsStream(name)) {
@@ -36,8 +35,10 @@ final class Fixtures {
         p.srvr = WordParsers.parseSrvr(srvr);
         // All members share one captured conf; each gets its own myid, taken from the last digit of its address.
         String host = p.address.host();
-        p.conf = conf == null ? null
-                : WordParsers.parseConf(conf.replaceFirst("serverId=\\d+", "serverId=" + host.charAt(host.length() - 1)));
+        p.conf = conf == null
+                ? null
+                : WordParsers.parseConf(
+                        conf.replaceFirst("serverId=\\d+", "serverId=" + host.charAt(host.length() - 1)));
         p.mntr = mntr == null ? null : WordParsers.parseMntr(mntr);
         p.cons = cons == null ? null : WordParsers.parseCons(cons);
         p.watches = wchs == null ? null : WordParsers.parseWchs(wchs);
@@ -45,13 +46,23 @@ final class Fixtures {
     }
 
     static MemberProbe leader(String address) {
-        return member(address, text("srvr-leader.txt"), text("conf-quorum.txt"), text("mntr-leader.txt"),
-                text("cons-follower.txt"), text("wchs-follower.txt"));
+        return member(
+                address,
+                text("srvr-leader.txt"),
+                text("conf-quorum.txt"),
+                text("mntr-leader.txt"),
+                text("cons-follower.txt"),
+                text("wchs-follower.txt"));
     }
 
     static MemberProbe follower(String address) {
-        return member(address, text("srvr-follower.txt"), text("conf-quorum.txt"), text("mntr-follower.txt"),
-                text("cons-follower.txt"), text("wchs-follower.txt"));
+        return member(
+                address,
+                text("srvr-follower.txt"),
+                text("conf-quorum.txt"),
+                text("mntr-follower.txt"),
+                text("cons-follower.txt"),
+                text("wchs-follower.txt"));
     }
 
     static MemberProbe notServing(String address) {

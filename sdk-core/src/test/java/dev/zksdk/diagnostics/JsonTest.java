@@ -12,8 +12,8 @@ class JsonTest {
 
     @Test
     void quoteEscapesWhatJsonRequires() {
-        assertThat(Json.quote("a\"b\\c\nd\re\tf\bg\fh\u0001i\u2028")).isEqualTo(
-                "\"a\\\"b\\\\c\\nd\\re\\tf\\bg\\fh\\u0001i\\u2028\"");
+        assertThat(Json.quote("a\"b\\c\nd\re\tf\bg\fh\u0001i\u2028"))
+                .isEqualTo("\"a\\\"b\\\\c\\nd\\re\\tf\\bg\\fh\\u0001i\\u2028\"");
         assertThat(Json.quote(null)).isEqualTo("null");
         assertThat(Json.quote("server.1=h:2888:3888;h:2181")).isEqualTo("\"server.1=h:2888:3888;h:2181\"");
     }
@@ -48,9 +48,12 @@ class JsonTest {
 
     @Test
     void malformedJsonIsRejected() {
-        for (String bad : new String[] {"", "{", "{\"a\" 1}", "[1,]", "\"abc", "tru", "{\"a\":1} x", "01x", "\"\t\"",
-                "[".repeat(100)}) {
-            assertThatThrownBy(() -> Json.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class)
+        for (String bad : new String[] {
+            "", "{", "{\"a\" 1}", "[1,]", "\"abc", "tru", "{\"a\":1} x", "01x", "\"\t\"", "[".repeat(100)
+        }) {
+            assertThatThrownBy(() -> Json.parse(bad))
+                    .as(bad)
+                    .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageStartingWith("malformed JSON");
         }
     }

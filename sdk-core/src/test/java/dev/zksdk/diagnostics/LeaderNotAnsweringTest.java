@@ -23,17 +23,28 @@ class LeaderNotAnsweringTest {
     @Test
     void followersWithoutALeaderThatAnswersAreNoLeader() {
         List<Finding> findings = EnsembleAnalysis.analyse(
-                List.of(Fixtures.unreachable(A, STOPPED), follower(B), follower(C)), THREE, DoctorOptions.defaults(),
+                List.of(Fixtures.unreachable(A, STOPPED), follower(B), follower(C)),
+                THREE,
+                DoctorOptions.defaults(),
                 null);
 
-        assertThat(findings).filteredOn(f -> f.code() == FindingCode.NO_LEADER).singleElement().satisfies(f -> {
-            assertThat(f.severity()).isEqualTo(Severity.CRITICAL);
-            assertThat(f.server()).isNull();
-            assertThat(f.evidence()).contains(B + ", " + C + " say they follow", "no member that answers leads",
-                    "not answering: " + A + " unreachable (" + STOPPED + ")", "writes and new sessions fail");
-            assertThat(f.remedy()).contains("syncLimit x tickTime", "SIGCONT");
-        });
-        assertThat(findings).filteredOn(f -> f.code() == FindingCode.UNREACHABLE).singleElement()
+        assertThat(findings)
+                .filteredOn(f -> f.code() == FindingCode.NO_LEADER)
+                .singleElement()
+                .satisfies(f -> {
+                    assertThat(f.severity()).isEqualTo(Severity.CRITICAL);
+                    assertThat(f.server()).isNull();
+                    assertThat(f.evidence())
+                            .contains(
+                                    B + ", " + C + " say they follow",
+                                    "no member that answers leads",
+                                    "not answering: " + A + " unreachable (" + STOPPED + ")",
+                                    "writes and new sessions fail");
+                    assertThat(f.remedy()).contains("syncLimit x tickTime", "SIGCONT");
+                });
+        assertThat(findings)
+                .filteredOn(f -> f.code() == FindingCode.UNREACHABLE)
+                .singleElement()
                 .satisfies(f -> assertThat(f.server()).isEqualTo(A));
         assertThat(findings.get(0).severity()).isEqualTo(Severity.CRITICAL);
     }
@@ -41,7 +52,9 @@ class LeaderNotAnsweringTest {
     @Test
     void stoppedFollowerLeavesTheLeaderAnswering() {
         List<Finding> findings = EnsembleAnalysis.analyse(
-                List.of(leader(A), follower(B), Fixtures.unreachable(C, STOPPED)), THREE, DoctorOptions.defaults(),
+                List.of(leader(A), follower(B), Fixtures.unreachable(C, STOPPED)),
+                THREE,
+                DoctorOptions.defaults(),
                 null);
 
         assertThat(findings).noneMatch(f -> f.code() == FindingCode.NO_LEADER);
@@ -51,8 +64,8 @@ class LeaderNotAnsweringTest {
     @Test
     void leaderThatWasNotProbedIsNoEvidence() {
         // Two of the three voting members probed: the leader may well be the one nobody asked.
-        List<Finding> findings = EnsembleAnalysis.analyse(List.of(follower(B), follower(C)),
-                ConnectString.parse(B + "," + C), DoctorOptions.defaults(), null);
+        List<Finding> findings = EnsembleAnalysis.analyse(
+                List.of(follower(B), follower(C)), ConnectString.parse(B + "," + C), DoctorOptions.defaults(), null);
 
         assertThat(findings).noneMatch(f -> f.code() == FindingCode.NO_LEADER);
     }

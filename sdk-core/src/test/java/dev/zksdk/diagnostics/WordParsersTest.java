@@ -40,7 +40,8 @@ class WordParsersTest {
         assertThat(WordParsers.isNotServing(text("srvr-not-serving.txt"))).isTrue();
         assertThat(WordParsers.isNotServing(text("srvr-leader.txt"))).isFalse();
         assertThat(text("ruok-not-serving.txt").trim()).isEqualTo("imok");
-        assertThat(WordParsers.isNotWhitelisted(text("mntr-not-whitelisted.txt"))).isTrue();
+        assertThat(WordParsers.isNotWhitelisted(text("mntr-not-whitelisted.txt")))
+                .isTrue();
         assertThat(WordParsers.isNotWhitelisted(text("srvr-leader.txt"))).isFalse();
     }
 
@@ -48,12 +49,17 @@ class WordParsersTest {
     void mntrGivesEveryMetricByName() {
         Map<String, String> mntr = WordParsers.parseMntr(text("mntr-leader.txt"));
 
-        assertThat(mntr).hasSizeGreaterThan(100)
+        assertThat(mntr)
+                .hasSizeGreaterThan(100)
                 .containsEntry("zk_server_state", "leader")
                 .containsEntry("zk_connection_rejected", "0")
                 .containsEntry("zk_outstanding_requests", "0")
-                .containsKeys("zk_avg_latency", "zk_max_latency", "zk_open_file_descriptor_count",
-                        "zk_max_file_descriptor_count", "zk_synced_followers");
+                .containsKeys(
+                        "zk_avg_latency",
+                        "zk_max_latency",
+                        "zk_open_file_descriptor_count",
+                        "zk_max_file_descriptor_count",
+                        "zk_synced_followers");
         assertThat(mntr.get("zk_version")).startsWith("3.9.4-").contains(", built on");
     }
 
@@ -61,7 +67,8 @@ class WordParsersTest {
     void confOfQuorumMemberGivesSettingsAndMembership() {
         WordParsers.Conf conf = WordParsers.parseConf(text("conf-quorum.txt"));
 
-        assertThat(conf.settings()).containsEntry("tickTime", "200")
+        assertThat(conf.settings())
+                .containsEntry("tickTime", "200")
                 .containsEntry("maxClientCnxns", "10")
                 .containsEntry("minSessionTimeout", "400")
                 .containsEntry("maxSessionTimeout", "4000")
@@ -86,7 +93,9 @@ class WordParsersTest {
         WordParsers.Conf conf = WordParsers.parseConf(text("conf-standalone.txt"));
 
         assertThat(conf.members()).isEmpty();
-        assertThat(conf.settings()).containsEntry("serverId", "0").containsEntry("maxClientCnxns", "60")
+        assertThat(conf.settings())
+                .containsEntry("serverId", "0")
+                .containsEntry("maxClientCnxns", "60")
                 .doesNotContainKey("initLimit");
     }
 
@@ -94,8 +103,12 @@ class WordParsersTest {
     void consGivesAddressesAndSessionsIncludingTheProbesOwnConnection() {
         var connections = WordParsers.parseCons(text("cons-follower.txt"));
 
-        assertThat(connections).hasSize(2).allSatisfy(c -> assertThat(c.address()).isEqualTo("127.0.0.1"));
-        assertThat(connections).filteredOn(c -> c.sessionId() != null).singleElement()
+        assertThat(connections)
+                .hasSize(2)
+                .allSatisfy(c -> assertThat(c.address()).isEqualTo("127.0.0.1"));
+        assertThat(connections)
+                .filteredOn(c -> c.sessionId() != null)
+                .singleElement()
                 .satisfies(c -> assertThat(c.sessionId()).isEqualTo(0x100000842470000L));
     }
 
@@ -121,7 +134,9 @@ class WordParsersTest {
 
     @Test
     void membershipLineWithWildcardClientAddressIsProbedOnTheQuorumHost() {
-        QuorumMember member = WordParsers.parseMember("server.2", "10.0.0.2:2888:3888:participant;0.0.0.0:2181",
+        QuorumMember member = WordParsers.parseMember(
+                "server.2",
+                "10.0.0.2:2888:3888:participant;0.0.0.0:2181",
                 "server.2=10.0.0.2:2888:3888:participant;0.0.0.0:2181");
 
         assertThat(member.clientEndpoint()).isEqualTo(new HostAndPort("10.0.0.2", 2181));

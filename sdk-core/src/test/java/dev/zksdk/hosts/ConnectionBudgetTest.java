@@ -14,7 +14,9 @@ class ConnectionBudgetTest {
         assertThat(budget.tryAcquire("zk1:2181", 2)).isTrue();
         assertThat(budget.tryAcquire("zk1:2181", 2)).isTrue();
         assertThat(budget.tryAcquire("zk1:2181", 2)).isFalse();
-        assertThat(budget.tryAcquire("zk1:2181", 3)).as("a larger limit admits one more").isTrue();
+        assertThat(budget.tryAcquire("zk1:2181", 3))
+                .as("a larger limit admits one more")
+                .isTrue();
         assertThat(budget.count("zk1:2181")).isEqualTo(3);
         budget.release("zk1:2181");
         assertThat(budget.count("zk1:2181")).isEqualTo(2);
@@ -36,14 +38,16 @@ class ConnectionBudgetTest {
     @Test
     void releaseWithoutSlotIsAnError() {
         ConnectionBudget budget = new ConnectionBudget();
-        assertThatThrownBy(() -> budget.release("zk1:2181")).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> budget.release("zk1:2181"))
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("zk1:2181");
     }
 
     @Test
     void badArgumentsAreRejected() {
         ConnectionBudget budget = new ConnectionBudget();
-        assertThatThrownBy(() -> budget.tryAcquire("zk1:2181", 0)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> budget.tryAcquire("zk1:2181", 0))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("limit must be >= 1, was 0");
         assertThatThrownBy(() -> budget.tryAcquire(" ", 1)).hasMessageContaining("' '");
         assertThatThrownBy(() -> budget.release(null)).hasMessageContaining("null");

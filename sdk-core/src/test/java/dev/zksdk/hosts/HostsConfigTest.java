@@ -12,14 +12,18 @@ class HostsConfigTest {
     @Test
     void defaultsAreTheDocumentedConstants() {
         HostsConfig c = HostsConfig.defaults();
-        assertThat(c.perServerConnectionBudget()).isEqualTo(HostsConfig.DEFAULT_PER_SERVER_CONNECTION_BUDGET).isEqualTo(50);
+        assertThat(c.perServerConnectionBudget())
+                .isEqualTo(HostsConfig.DEFAULT_PER_SERVER_CONNECTION_BUDGET)
+                .isEqualTo(50);
         assertThat(c.quarantineInitialBackoff()).isEqualTo(HostsConfig.DEFAULT_QUARANTINE_INITIAL_BACKOFF);
         assertThat(c.quarantineMaxBackoff()).isEqualTo(HostsConfig.DEFAULT_QUARANTINE_MAX_BACKOFF);
         assertThat(c.reconnectJitterBase()).isEqualTo(HostsConfig.DEFAULT_RECONNECT_JITTER_BASE);
         assertThat(c.reconnectJitterCap()).isEqualTo(HostsConfig.DEFAULT_RECONNECT_JITTER_CAP);
         assertThat(c.sessionCreationRate()).isEqualTo(HostsConfig.DEFAULT_SESSION_CREATION_RATE);
         assertThat(c.sessionCreationMaxWait()).isEqualTo(HostsConfig.DEFAULT_SESSION_CREATION_MAX_WAIT);
-        assertThat(c.connectAttemptTimeout()).as("not set: the share of the session timeout applies").isNull();
+        assertThat(c.connectAttemptTimeout())
+                .as("not set: the share of the session timeout applies")
+                .isNull();
         assertThat(c.weights()).isEmpty();
         assertThat(c.weight("zk1:2181")).isEqualTo(HostsConfig.DEFAULT_WEIGHT);
     }
@@ -38,7 +42,9 @@ class HostsConfigTest {
                 .sessionCreationRate(2.5)
                 .sessionCreationMaxWait(Duration.ZERO)
                 .connectAttemptTimeout(Duration.ofMillis(1500))
-                .random(random).nanoClock(clock).sleeper(clock)
+                .random(random)
+                .nanoClock(clock)
+                .sleeper(clock)
                 .build();
         HostsConfig copy = c.toBuilder().perServerConnectionBudget(8).build();
         assertThat(copy.weights()).containsEntry("zk1:2181", 3);
@@ -53,39 +59,61 @@ class HostsConfigTest {
         assertThat(copy.random()).isSameAs(random);
         assertThat(copy.nanoClock()).isSameAs(clock);
         assertThat(copy.sleeper()).isSameAs(clock);
-        assertThat(c.perServerConnectionBudget()).as("the original is unchanged").isEqualTo(7);
+        assertThat(c.perServerConnectionBudget())
+                .as("the original is unchanged")
+                .isEqualTo(7);
     }
 
     @Test
     void weightKeysAreCanonicalHostPort() {
-        HostsConfig c = HostsConfig.builder().weight("ZK1.Example.COM:2181", 2).weight("[::1]:2182", 0).build();
+        HostsConfig c = HostsConfig.builder()
+                .weight("ZK1.Example.COM:2181", 2)
+                .weight("[::1]:2182", 0)
+                .build();
         assertThat(c.weights()).containsOnlyKeys("zk1.example.com:2181", "[::1]:2182");
         assertThat(c.weight("zk1.example.com:2181")).isEqualTo(2);
-        assertThat(c.weight("[0:0:0:0:0:0:0:1]:2182")).as("a different spelling is a different name").isEqualTo(1);
+        assertThat(c.weight("[0:0:0:0:0:0:0:1]:2182"))
+                .as("a different spelling is a different name")
+                .isEqualTo(1);
         assertThat(c.weight("[::1]:2182")).isZero();
     }
 
     @Test
     void badValuesAreRejectedNamingSettingAndValue() {
         HostsConfig.Builder b = HostsConfig.builder();
-        assertThatThrownBy(() -> b.weight("zk1", 1)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("weight").hasMessageContaining("'zk1'");
+        assertThatThrownBy(() -> b.weight("zk1", 1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("weight")
+                .hasMessageContaining("'zk1'");
         assertThatThrownBy(() -> b.weight("zk1:99999", 1)).hasMessageContaining("'zk1:99999'");
         assertThatThrownBy(() -> b.weight("zk1:abc", 1)).hasMessageContaining("'zk1:abc'");
         assertThatThrownBy(() -> b.weight("[::1:2181", 1)).hasMessageContaining("'[::1:2181'");
-        assertThatThrownBy(() -> b.weight("zk1:2181", -1)).hasMessageContaining("weight for zk1:2181").hasMessageContaining("-1");
+        assertThatThrownBy(() -> b.weight("zk1:2181", -1))
+                .hasMessageContaining("weight for zk1:2181")
+                .hasMessageContaining("-1");
         assertThatThrownBy(() -> b.weight("zk1:2181", HostsConfig.MAX_WEIGHT + 1))
                 .hasMessageContaining(String.valueOf(HostsConfig.MAX_WEIGHT + 1));
-        assertThatThrownBy(() -> b.perServerConnectionBudget(0)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> b.perServerConnectionBudget(0))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("perServerConnectionBudget must be >= 1, was 0");
-        assertThatThrownBy(() -> b.quarantineInitialBackoff(Duration.ZERO)).hasMessageContaining("quarantineInitialBackoff").hasMessageContaining("PT0S");
-        assertThatThrownBy(() -> b.quarantineMaxBackoff(null)).hasMessageContaining("quarantineMaxBackoff").hasMessageContaining("null");
-        assertThatThrownBy(() -> b.reconnectJitterBase(Duration.ofMillis(-1))).hasMessageContaining("reconnectJitterBase").hasMessageContaining("PT-0.001S");
-        assertThatThrownBy(() -> b.reconnectJitterCap(Duration.ofMillis(-1))).hasMessageContaining("reconnectJitterCap");
-        assertThatThrownBy(() -> b.sessionCreationRate(0)).hasMessageContaining("sessionCreationRate").hasMessageContaining("0.0");
+        assertThatThrownBy(() -> b.quarantineInitialBackoff(Duration.ZERO))
+                .hasMessageContaining("quarantineInitialBackoff")
+                .hasMessageContaining("PT0S");
+        assertThatThrownBy(() -> b.quarantineMaxBackoff(null))
+                .hasMessageContaining("quarantineMaxBackoff")
+                .hasMessageContaining("null");
+        assertThatThrownBy(() -> b.reconnectJitterBase(Duration.ofMillis(-1)))
+                .hasMessageContaining("reconnectJitterBase")
+                .hasMessageContaining("PT-0.001S");
+        assertThatThrownBy(() -> b.reconnectJitterCap(Duration.ofMillis(-1)))
+                .hasMessageContaining("reconnectJitterCap");
+        assertThatThrownBy(() -> b.sessionCreationRate(0))
+                .hasMessageContaining("sessionCreationRate")
+                .hasMessageContaining("0.0");
         assertThatThrownBy(() -> b.sessionCreationRate(Double.NaN)).hasMessageContaining("NaN");
         assertThatThrownBy(() -> b.sessionCreationRate(2_000_000)).hasMessageContaining("2000000.0");
-        assertThatThrownBy(() -> b.sessionCreationMaxWait(Duration.ofSeconds(-1))).hasMessageContaining("sessionCreationMaxWait");
+        assertThatThrownBy(() -> b.sessionCreationMaxWait(Duration.ofSeconds(-1)))
+                .hasMessageContaining("sessionCreationMaxWait");
         assertThatThrownBy(() -> b.connectAttemptTimeout(Duration.ZERO))
                 .hasMessage("connectAttemptTimeout must be > 0, was PT0S");
         assertThatThrownBy(() -> b.connectAttemptTimeout(null)).hasMessageContaining("connectAttemptTimeout");
@@ -98,11 +126,17 @@ class HostsConfigTest {
     @Test
     void buildRejectsAMaximumBelowItsMinimum() {
         assertThatThrownBy(() -> HostsConfig.builder()
-                .quarantineInitialBackoff(Duration.ofSeconds(5)).quarantineMaxBackoff(Duration.ofSeconds(1)).build())
+                        .quarantineInitialBackoff(Duration.ofSeconds(5))
+                        .quarantineMaxBackoff(Duration.ofSeconds(1))
+                        .build())
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("quarantineMaxBackoff (PT1S)").hasMessageContaining("quarantineInitialBackoff (PT5S)");
+                .hasMessageContaining("quarantineMaxBackoff (PT1S)")
+                .hasMessageContaining("quarantineInitialBackoff (PT5S)");
         assertThatThrownBy(() -> HostsConfig.builder()
-                .reconnectJitterBase(Duration.ofSeconds(3)).reconnectJitterCap(Duration.ofSeconds(1)).build())
-                .hasMessageContaining("reconnectJitterCap (PT1S)").hasMessageContaining("reconnectJitterBase (PT3S)");
+                        .reconnectJitterBase(Duration.ofSeconds(3))
+                        .reconnectJitterCap(Duration.ofSeconds(1))
+                        .build())
+                .hasMessageContaining("reconnectJitterCap (PT1S)")
+                .hasMessageContaining("reconnectJitterBase (PT3S)");
     }
 }

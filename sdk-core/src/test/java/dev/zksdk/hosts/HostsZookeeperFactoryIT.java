@@ -49,8 +49,8 @@ class HostsZookeeperFactoryIT {
     void curatorHandlesHoldOneSlotEachAcrossSessionExpiryAndReturnItOnClose() throws Exception {
         SessionSpread spread = new SessionSpread();
         ConnectionBudget budget = new ConnectionBudget();
-        HostsZookeeperFactory factory = new HostsZookeeperFactory(spread, budget,
-                SessionCreationLimiter.create(50, System::nanoTime));
+        HostsZookeeperFactory factory =
+                new HostsZookeeperFactory(spread, budget, SessionCreationLimiter.create(50, System::nanoTime));
         CuratorFramework client = curator(factory);
         client.start();
         assertThat(client.blockUntilConnected(10, TimeUnit.SECONDS)).isTrue();
@@ -62,8 +62,8 @@ class HostsZookeeperFactoryIT {
 
         // a real server-side expiry: a second handle takes over the session and closes it
         long expiredId = first.getSessionId();
-        ZooKeeper thief = new ZooKeeper(server.getConnectString(), SESSION_TIMEOUT_MS, e -> { }, expiredId,
-                first.getSessionPasswd());
+        ZooKeeper thief = new ZooKeeper(
+                server.getConnectString(), SESSION_TIMEOUT_MS, e -> {}, expiredId, first.getSessionPasswd());
         await().atMost(Duration.ofSeconds(10)).until(() -> thief.getState().isConnected());
         thief.close();
 
@@ -73,7 +73,8 @@ class HostsZookeeperFactoryIT {
         });
         assertThat(client.getData().forPath("/hosts-it")).containsExactly(1);
         assertThat(((BudgetedZooKeeper) first).weightedHostProvider().isClosed())
-                .as("Curator closed the expired handle, which returned its slot").isTrue();
+                .as("Curator closed the expired handle, which returned its slot")
+                .isTrue();
         assertThat(budget.snapshot()).containsExactly(Map.entry(serverKey, 1));
         assertThat(spread.stats().sessionsPerServer()).containsExactly(Map.entry(serverKey, 1));
 
@@ -85,16 +86,20 @@ class HostsZookeeperFactoryIT {
     @Test
     void factoryRefusesWhenTheBudgetIsExhaustedOrTheRateExceeded() throws Exception {
         SessionSpread spread = new SessionSpread(HostsConfig.builder()
-                .perServerConnectionBudget(1).sessionCreationMaxWait(Duration.ZERO).build());
+                .perServerConnectionBudget(1)
+                .sessionCreationMaxWait(Duration.ZERO)
+                .build());
         ConnectionBudget budget = new ConnectionBudget();
-        HostsZookeeperFactory factory = new HostsZookeeperFactory(spread, budget,
-                SessionCreationLimiter.create(1_000, System::nanoTime));
+        HostsZookeeperFactory factory =
+                new HostsZookeeperFactory(spread, budget, SessionCreationLimiter.create(1_000, System::nanoTime));
         String connect = server.getConnectString();
 
-        ZooKeeper one = factory.newZooKeeper(connect, SESSION_TIMEOUT_MS, e -> { }, false);
+        ZooKeeper one = factory.newZooKeeper(connect, SESSION_TIMEOUT_MS, e -> {}, false);
         try {
-            await().atMost(Duration.ofSeconds(10)).pollDelay(Duration.ofMillis(5)).until(() -> one.getState().isConnected());
-            assertThatThrownBy(() -> factory.newZooKeeper(connect, SESSION_TIMEOUT_MS, e -> { }, false))
+            await().atMost(Duration.ofSeconds(10))
+                    .pollDelay(Duration.ofMillis(5))
+                    .until(() -> one.getState().isConnected());
+            assertThatThrownBy(() -> factory.newZooKeeper(connect, SESSION_TIMEOUT_MS, e -> {}, false))
                     .isInstanceOf(ConnectionBudgetExhaustedException.class)
                     .hasMessageContaining("perServerConnectionBudget=1")
                     .hasMessageContaining(serverKey + "=1");
@@ -103,19 +108,22 @@ class HostsZookeeperFactoryIT {
         }
         assertThat(budget.snapshot()).isEmpty();
 
-        HostsZookeeperFactory slow = new HostsZookeeperFactory(spread, budget,
-                SessionCreationLimiter.create(0.01, System::nanoTime));
-        ZooKeeper two = slow.newZooKeeper(connect, SESSION_TIMEOUT_MS, e -> { }, false);
+        HostsZookeeperFactory slow =
+                new HostsZookeeperFactory(spread, budget, SessionCreationLimiter.create(0.01, System::nanoTime));
+        ZooKeeper two = slow.newZooKeeper(connect, SESSION_TIMEOUT_MS, e -> {}, false);
         try {
-            assertThatThrownBy(() -> slow.newZooKeeper(connect, SESSION_TIMEOUT_MS, e -> { }, false))
+            assertThatThrownBy(() -> slow.newZooKeeper(connect, SESSION_TIMEOUT_MS, e -> {}, false))
                     .isInstanceOf(SessionRateLimitedException.class)
                     .hasMessageContaining("sessionCreationRate=0.01/s");
-            assertThat(budget.snapshot()).as("a refused session takes no slot").containsExactly(Map.entry(serverKey, 1));
+            assertThat(budget.snapshot())
+                    .as("a refused session takes no slot")
+                    .containsExactly(Map.entry(serverKey, 1));
         } finally {
             two.close();
         }
-        assertThatThrownBy(() -> factory.newZooKeeper(connect, SESSION_TIMEOUT_MS, e -> { }, true))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("canBeReadOnly=true");
+        assertThatThrownBy(() -> factory.newZooKeeper(connect, SESSION_TIMEOUT_MS, e -> {}, true))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("canBeReadOnly=true");
         assertThat(budget.snapshot()).isEmpty();
     }
 }

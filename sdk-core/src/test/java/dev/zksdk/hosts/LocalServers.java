@@ -19,8 +19,7 @@ final class LocalServers {
     static final String LOOPBACK = "127.0.0.1";
     static final int TICK_MS = 250;
 
-    private LocalServers() {
-    }
+    private LocalServers() {}
 
     /** Four-letter words for the assertions; the in-process admin servers would all want port 8080. */
     static void prepareServerProperties() {
@@ -45,15 +44,19 @@ final class LocalServers {
 
     /** Waits until the server on {@code port} serves requests (it has joined a quorum), as {@code srvr} tells. */
     static void awaitServing(int port) {
-        Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
-                .until(() -> FourLetterWordMain.send4LetterWord(LOOPBACK, port, "srvr").contains("Mode: "));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(50))
+                .ignoreExceptions()
+                .until(() -> FourLetterWordMain.send4LetterWord(LOOPBACK, port, "srvr")
+                        .contains("Mode: "));
     }
 
     /** A started standalone server bound to 127.0.0.1. */
     static TestingServer server() throws Exception {
         prepareServerProperties();
-        InstanceSpec spec = new InstanceSpec(null, -1, -1, -1, true, -1, TICK_MS, -1,
-                Map.of("clientPortAddress", LOOPBACK), LOOPBACK);
+        InstanceSpec spec = new InstanceSpec(
+                null, -1, -1, -1, true, -1, TICK_MS, -1, Map.of("clientPortAddress", LOOPBACK), LOOPBACK);
         TestingServer server = new TestingServer(spec, true);
         awaitServing(server.getPort());
         return server;

@@ -55,19 +55,26 @@ class SessionCreationLimiterTest {
 
     @Test
     void sharedLimiterIsOnePerRate() {
-        assertThat(SessionCreationLimiter.shared()).isSameAs(SessionCreationLimiter.shared(HostsConfig.DEFAULT_SESSION_CREATION_RATE));
-        assertThat(SessionCreationLimiter.shared(7)).isSameAs(SessionCreationLimiter.shared(7.0)).isNotSameAs(SessionCreationLimiter.shared());
+        assertThat(SessionCreationLimiter.shared())
+                .isSameAs(SessionCreationLimiter.shared(HostsConfig.DEFAULT_SESSION_CREATION_RATE));
+        assertThat(SessionCreationLimiter.shared(7))
+                .isSameAs(SessionCreationLimiter.shared(7.0))
+                .isNotSameAs(SessionCreationLimiter.shared());
         assertThat(SessionCreationLimiter.shared().permitsPerSecond()).isEqualTo(20.0);
     }
 
     @Test
     void badArgumentsAreRejected() {
-        assertThatThrownBy(() -> SessionCreationLimiter.shared(0)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("sessionCreationRate").hasMessageContaining("0.0");
+        assertThatThrownBy(() -> SessionCreationLimiter.shared(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("sessionCreationRate")
+                .hasMessageContaining("0.0");
         assertThatThrownBy(() -> SessionCreationLimiter.create(1, null)).hasMessageContaining("nanoClock");
         SessionCreationLimiter limiter = SessionCreationLimiter.create(1, System::nanoTime);
-        assertThatThrownBy(() -> limiter.acquire(Duration.ofMillis(-5))).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("sessionCreationMaxWait").hasMessageContaining("PT-0.005S");
+        assertThatThrownBy(() -> limiter.acquire(Duration.ofMillis(-5)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("sessionCreationMaxWait")
+                .hasMessageContaining("PT-0.005S");
         assertThatThrownBy(() -> limiter.acquire(null)).hasMessageContaining("null");
     }
 }

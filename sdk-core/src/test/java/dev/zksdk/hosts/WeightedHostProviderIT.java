@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
 /** Raw ZooKeeper handles built on {@link WeightedHostProvider}, against real servers. */
 class WeightedHostProviderIT {
 
-    private static final Logger LOG = LoggerFactory.getLogger(WeightedHostProviderIT.class);
+    private static final Logger log = LoggerFactory.getLogger(WeightedHostProviderIT.class);
     private static final int SESSION_TIMEOUT_MS = 4_000;
     private static final Pattern SESSION_ID = Pattern.compile("sid=0x([0-9a-f]+)");
 
@@ -48,10 +48,10 @@ class WeightedHostProviderIT {
     }
 
     private ZooKeeper open(String connectString, SessionSpread spread, ConnectionBudget budget) throws Exception {
-        WeightedHostProvider provider = new WeightedHostProvider(
-                new ConnectStringParser(connectString).getServerAddresses(), spread, budget);
+        WeightedHostProvider provider =
+                new WeightedHostProvider(new ConnectStringParser(connectString).getServerAddresses(), spread, budget);
         providers.add(provider);
-        ZooKeeper zk = new ZooKeeper(connectString, SESSION_TIMEOUT_MS, event -> { }, false, provider, null);
+        ZooKeeper zk = new ZooKeeper(connectString, SESSION_TIMEOUT_MS, event -> {}, false, provider, null);
         handles.add(zk);
         return zk;
     }
@@ -71,15 +71,19 @@ class WeightedHostProviderIT {
         TestingCluster cluster = LocalServers.cluster(3, 2);
         servers.add(cluster);
         String connect = cluster.getConnectString();
-        SessionSpread spread = new SessionSpread(HostsConfig.builder().perServerConnectionBudget(2).build());
+        SessionSpread spread = new SessionSpread(
+                HostsConfig.builder().perServerConnectionBudget(2).build());
         ConnectionBudget budget = new ConnectionBudget();
 
         long start = System.nanoTime();
         for (int i = 0; i < 6; i++) {
             open(connect, spread, budget);
         }
-        await().atMost(Duration.ofSeconds(20)).until(() -> handles.stream().allMatch(zk -> zk.getState().isConnected()));
-        LOG.info("6 sessions connected in {} ms", Duration.ofNanos(System.nanoTime() - start).toMillis());
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> handles.stream().allMatch(zk -> zk.getState().isConnected()));
+        log.info(
+                "6 sessions connected in {} ms",
+                Duration.ofNanos(System.nanoTime() - start).toMillis());
         for (ZooKeeper zk : handles) {
             assertThat(zk.exists("/", false)).isNotNull();
         }
@@ -113,14 +117,16 @@ class WeightedHostProviderIT {
         assertThat(budget.snapshot().values()).containsExactly(1, 1, 1);
         for (InstanceSpec s : cluster.getInstances()) {
             long expected = survivorByServer.get(s.getConnectString()).getSessionId();
-            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(sessionsOn(s)).containsExactly(expected));
+            await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(sessionsOn(s)).containsExactly(expected));
         }
 
         // the returned slots are usable again, by new sessions spread over the servers
         for (int i = 0; i < 3; i++) {
             open(connect, spread, budget);
         }
-        await().atMost(Duration.ofSeconds(20)).until(() -> handles.stream().allMatch(zk -> zk.getState().isConnected()));
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> handles.stream().allMatch(zk -> zk.getState().isConnected()));
         assertThat(spread.stats().connectionsPerServer()).isEqualTo(twoEach);
         assertThat(spread.stats().connectFailures()).isZero();
     }
@@ -139,16 +145,18 @@ class WeightedHostProviderIT {
                 return 0;
             }
         };
-        SessionSpread spread = new SessionSpread(HostsConfig.builder().random(firstListed).build());
+        SessionSpread spread =
+                new SessionSpread(HostsConfig.builder().random(firstListed).build());
         ConnectionBudget budget = new ConnectionBudget();
 
         long start = System.nanoTime();
         ZooKeeper zk = open(connect, spread, budget);
         // ZooKeeper gives each attempt sessionTimeout / servers = 2 s; a stalled dead address would use it all
-        await().atMost(Duration.ofMillis(SESSION_TIMEOUT_MS / 2)).pollInterval(Duration.ofMillis(10))
+        await().atMost(Duration.ofMillis(SESSION_TIMEOUT_MS / 2))
+                .pollInterval(Duration.ofMillis(10))
                 .until(() -> zk.getState().isConnected());
         long connectedMs = Duration.ofNanos(System.nanoTime() - start).toMillis();
-        LOG.info("connected past a dead address in {} ms", connectedMs);
+        log.info("connected past a dead address in {} ms", connectedMs);
 
         assertThat(spread.isQuarantined(dead)).isTrue();
         assertThat(spread.stats().connectAttempts()).isEqualTo(2);
@@ -178,7 +186,8 @@ class WeightedHostProviderIT {
         for (int i = 0; i < 24; i++) {
             open(before, spread, budget);
         }
-        await().atMost(Duration.ofSeconds(20)).until(() -> handles.stream().allMatch(zk -> zk.getState().isConnected()));
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> handles.stream().allMatch(zk -> zk.getState().isConnected()));
         Map<ZooKeeper, String> serverBefore = new HashMap<>();
         Map<ZooKeeper, Long> sessionBefore = new HashMap<>();
         for (int i = 0; i < handles.size(); i++) {
@@ -193,7 +202,8 @@ class WeightedHostProviderIT {
         // a session that moves is disconnected by ZooKeeper and reconnects elsewhere; wait until all settled
         await().atMost(Duration.ofSeconds(20)).until(() -> {
             for (int i = 0; i < handles.size(); i++) {
-                if (!handles.get(i).getState().isConnected() || !providers.get(i).isConnected()) {
+                if (!handles.get(i).getState().isConnected()
+                        || !providers.get(i).isConnected()) {
                     return false;
                 }
             }
@@ -204,13 +214,15 @@ class WeightedHostProviderIT {
             ZooKeeper zk = handles.get(i);
             String now = providers.get(i).currentServer();
             if (!now.equals(serverBefore.get(zk))) {
-                assertThat(now).as("a session only moves to the server that joined").isEqualTo(members.get(2));
+                assertThat(now)
+                        .as("a session only moves to the server that joined")
+                        .isEqualTo(members.get(2));
                 moved++;
             }
             assertThat(zk.getSessionId()).as("moving keeps the session").isEqualTo(sessionBefore.get(zk));
             assertThat(cluster.findConnectionInstance(zk).getConnectString()).isEqualTo(now);
         }
-        LOG.info("{} of 24 sessions moved to the new server (expected share 1/3)", moved);
+        log.info("{} of 24 sessions moved to the new server (expected share 1/3)", moved);
         assertThat(moved).as("about a third should move, none is impossible").isBetween(1, 16);
         assertThat(spread.stats().connectFailures()).isZero();
     }

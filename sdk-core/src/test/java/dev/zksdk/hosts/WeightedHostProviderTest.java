@@ -15,6 +15,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -43,7 +44,8 @@ class WeightedHostProviderTest {
 
     private static InetSocketAddress addr(String hostPort) {
         int colon = hostPort.lastIndexOf(':');
-        return InetSocketAddress.createUnresolved(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
+        return InetSocketAddress.createUnresolved(
+                hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
     }
 
     private static List<InetSocketAddress> servers(String... hostPorts) {
@@ -79,7 +81,9 @@ class WeightedHostProviderTest {
         assertThat(share.get(A)).isCloseTo(0.60, within(0.02));
         assertThat(share.get(B)).isCloseTo(0.20, within(0.02));
         assertThat(share.get(C)).isCloseTo(0.20, within(0.02));
-        assertThat(budget.snapshot()).as("every closed provider returned its slot").isEmpty();
+        assertThat(budget.snapshot())
+                .as("every closed provider returned its slot")
+                .isEmpty();
         assertThat(clock.sleeps).as("a first attempt never sleeps").isEmpty();
     }
 
@@ -100,7 +104,8 @@ class WeightedHostProviderTest {
 
     @Test
     void aConnectAttemptTimeoutShortensTheAttemptAndNeverLengthensIt() {
-        SessionSpread spread = new SessionSpread(config(7).connectAttemptTimeout(Duration.ofSeconds(2)).build());
+        SessionSpread spread = new SessionSpread(
+                config(7).connectAttemptTimeout(Duration.ofSeconds(2)).build());
         ConnectionBudget budget = new ConnectionBudget();
         // 30 s session timeout, 2 s per attempt: 15 attempts' worth, so ZooKeeper's connect timeout is 30 s / 15.
         try (WeightedHostProvider one = new WeightedHostProvider(servers(A), spread, budget, 30_000)) {
@@ -161,7 +166,9 @@ class WeightedHostProviderTest {
         clock.advance(HostsConfig.DEFAULT_QUARANTINE_INITIAL_BACKOFF.plusMillis(1));
         for (int i = 0; i < 100; i++) {
             try (WeightedHostProvider p = new WeightedHostProvider(servers(A, B, C), spread, budget)) {
-                assertThat(key(p.next(1000))).as("quarantine over: back to positive weights").isIn(A, B);
+                assertThat(key(p.next(1000)))
+                        .as("quarantine over: back to positive weights")
+                        .isIn(A, B);
             }
         }
     }
@@ -190,17 +197,23 @@ class WeightedHostProviderTest {
         p.next(1000);
         assertThat(spread.isQuarantined(first)).isFalse();
         assertThat(spread.stats().connectFailures()).isZero();
-        assertThat(clock.sleeps).as("ZooKeeper already jitters reconnects after a drop").isEmpty();
+        assertThat(clock.sleeps)
+                .as("ZooKeeper already jitters reconnects after a drop")
+                .isEmpty();
         p.close();
     }
 
     @Test
     void quarantineBackoffDoublesPerFailedRoundUpToTheMaximumAndResetsOnSuccess() {
         SessionSpread spread = new SessionSpread(config(5)
-                .quarantineInitialBackoff(Duration.ofSeconds(1)).quarantineMaxBackoff(Duration.ofSeconds(4)).build());
+                .quarantineInitialBackoff(Duration.ofSeconds(1))
+                .quarantineMaxBackoff(Duration.ofSeconds(4))
+                .build());
         WeightedHostProvider p = new WeightedHostProvider(servers(A), spread, new ConnectionBudget());
         p.next(1000);
-        Duration[] expected = {Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(4), Duration.ofSeconds(4)};
+        Duration[] expected = {
+            Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(4), Duration.ofSeconds(4)
+        };
         for (Duration d : expected) {
             assertThat(key(p.next(1000))).as("the only server is retried").isEqualTo(A);
             assertThat(spread.stats().quarantined()).containsExactly(Map.entry(A, d));
@@ -214,7 +227,8 @@ class WeightedHostProviderTest {
         p.onConnected();
         p.next(1000);
         p.next(1000);
-        assertThat(spread.stats().quarantined()).as("a success resets the backoff")
+        assertThat(spread.stats().quarantined())
+                .as("a success resets the backoff")
                 .containsExactly(Map.entry(A, Duration.ofSeconds(1)));
         p.close();
     }
@@ -222,7 +236,9 @@ class WeightedHostProviderTest {
     @Test
     void failuresDuringAQuarantineRenewItWithoutGrowingIt() {
         SessionSpread spread = new SessionSpread(config(6)
-                .quarantineInitialBackoff(Duration.ofSeconds(1)).quarantineMaxBackoff(Duration.ofSeconds(8)).build());
+                .quarantineInitialBackoff(Duration.ofSeconds(1))
+                .quarantineMaxBackoff(Duration.ofSeconds(8))
+                .build());
         ConnectionBudget budget = new ConnectionBudget();
         List<WeightedHostProvider> siblings = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
@@ -236,11 +252,13 @@ class WeightedHostProviderTest {
             clock.advance(Duration.ofMillis(100));
         }
         assertThat(spread.stats().connectFailures()).isEqualTo(5);
-        assertThat(spread.stats().quarantined()).as("renewed by the last failure, still one round")
+        assertThat(spread.stats().quarantined())
+                .as("renewed by the last failure, still one round")
                 .containsExactly(Map.entry(A, Duration.ofMillis(900)));
         clock.advance(Duration.ofMillis(900));
         siblings.get(0).next(1000);
-        assertThat(spread.stats().quarantined()).as("the next round doubles")
+        assertThat(spread.stats().quarantined())
+                .as("the next round doubles")
                 .containsExactly(Map.entry(A, Duration.ofSeconds(2)));
         siblings.forEach(WeightedHostProvider::close);
     }
@@ -249,11 +267,15 @@ class WeightedHostProviderTest {
     void reconnectDelaysAreFullJitterGrowingToTheCap() {
         long base = Duration.ofMillis(100).toNanos();
         long cap = Duration.ofSeconds(1).toNanos();
-        HostsConfig cfg = config(99).reconnectJitterBase(Duration.ofNanos(base)).reconnectJitterCap(Duration.ofNanos(cap)).build();
+        HostsConfig cfg = config(99)
+                .reconnectJitterBase(Duration.ofNanos(base))
+                .reconnectJitterCap(Duration.ofNanos(cap))
+                .build();
         List<Long> atCap = new ArrayList<>();
         for (int run = 0; run < 300; run++) {
             clock.sleeps.clear();
-            try (WeightedHostProvider p = new WeightedHostProvider(servers(A), new SessionSpread(cfg), new ConnectionBudget())) {
+            try (WeightedHostProvider p =
+                    new WeightedHostProvider(servers(A), new SessionSpread(cfg), new ConnectionBudget())) {
                 p.next(1000);
                 for (int k = 1; k <= 8; k++) {
                     p.next(1000);
@@ -262,7 +284,9 @@ class WeightedHostProviderTest {
             assertThat(clock.sleeps).hasSize(8);
             for (int k = 1; k <= 8; k++) {
                 long bound = Math.min(cap, base << (k - 1));
-                assertThat(clock.sleeps.get(k - 1)).as("delay after failure %d", k).isBetween(0L, bound - 1);
+                assertThat(clock.sleeps.get(k - 1))
+                        .as("delay after failure %d", k)
+                        .isBetween(0L, bound - 1);
                 if (bound == cap) {
                     atCap.add(clock.sleeps.get(k - 1));
                 }
@@ -270,14 +294,16 @@ class WeightedHostProviderTest {
         }
         double mean = atCap.stream().mapToLong(Long::longValue).average().orElseThrow();
         assertThat(mean / cap).as("uniform over [0, cap): mean near half").isCloseTo(0.5, within(0.03));
-        assertThat(atCap.stream().mapToLong(Long::longValue).max().orElseThrow()).isGreaterThan(cap * 95 / 100);
-        assertThat(atCap.stream().mapToLong(Long::longValue).min().orElseThrow()).isLessThan(cap * 5 / 100);
+        assertThat(atCap.stream().mapToLong(Long::longValue).max().orElseThrow())
+                .isGreaterThan(cap * 95 / 100);
+        assertThat(atCap.stream().mapToLong(Long::longValue).min().orElseThrow())
+                .isLessThan(cap * 5 / 100);
     }
 
     @Test
     void noDelayWhenZooKeeperAsksForNone() {
-        try (WeightedHostProvider p = new WeightedHostProvider(servers(A, B), new SessionSpread(config(1).build()),
-                new ConnectionBudget())) {
+        try (WeightedHostProvider p = new WeightedHostProvider(
+                servers(A, B), new SessionSpread(config(1).build()), new ConnectionBudget())) {
             for (int i = 0; i < 5; i++) {
                 p.next(0);
             }
@@ -287,7 +313,8 @@ class WeightedHostProviderTest {
 
     @Test
     void budgetCapsConnectionsPerServerAndExhaustionFailsNamingTheBudget() {
-        SessionSpread spread = new SessionSpread(config(21).perServerConnectionBudget(2).build());
+        SessionSpread spread =
+                new SessionSpread(config(21).perServerConnectionBudget(2).build());
         ConnectionBudget budget = new ConnectionBudget();
         List<WeightedHostProvider> providers = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
@@ -298,7 +325,8 @@ class WeightedHostProviderTest {
                 .isInstanceOf(ConnectionBudgetExhaustedException.class)
                 .hasMessageContaining("perServerConnectionBudget=2")
                 .hasMessageContaining("{127.0.0.1:21001=2, 127.0.0.1:21002=2, 127.0.0.1:21003=2}")
-                .satisfies(e -> assertThat(((ConnectionBudgetExhaustedException) e).budget()).isEqualTo(2));
+                .satisfies(e -> assertThat(((ConnectionBudgetExhaustedException) e).budget())
+                        .isEqualTo(2));
 
         String freed = providers.get(0).currentServer();
         providers.get(0).close();
@@ -320,12 +348,16 @@ class WeightedHostProviderTest {
                 .isInstanceOf(ConnectionBudgetExhaustedException.class);
         String mine = p1.currentServer();
         for (int i = 0; i < 20; i++) {
-            assertThat(key(p1.next(1000))).as("the other server is at its budget").isEqualTo(mine);
+            assertThat(key(p1.next(1000)))
+                    .as("the other server is at its budget")
+                    .isEqualTo(mine);
             assertThat(budget.snapshot()).containsExactly(Map.entry(A, 1), Map.entry(B, 1));
         }
         p2.close();
         p1.next(1000);
-        assertThat(p1.currentServer()).as("the freed server is taken once the own one is quarantined").isNotEqualTo(mine);
+        assertThat(p1.currentServer())
+                .as("the freed server is taken once the own one is quarantined")
+                .isNotEqualTo(mine);
         assertThat(budget.snapshot()).containsOnlyKeys(p1.currentServer()).containsValue(1);
         p1.close();
         assertThat(budget.snapshot()).isEmpty();
@@ -353,7 +385,7 @@ class WeightedHostProviderTest {
         CountDownLatch start = new CountDownLatch(1);
         // Every worker first takes its three sessions and holds them until all have tried: 12 wanted on 3 servers x
         // 3 slots, so at least 3 are refused whatever the interleaving, and the churn starts from a full budget.
-        java.util.concurrent.CyclicBarrier holding = new java.util.concurrent.CyclicBarrier(4);
+        CyclicBarrier holding = new CyclicBarrier(4);
         List<Future<?>> done = new ArrayList<>();
         for (int t = 0; t < 4; t++) {
             int seed = t;
@@ -437,16 +469,19 @@ class WeightedHostProviderTest {
             p.onConnected();
             ps.add(p);
         }
-        assertThat(spread.stats().connectionsPerServer()).containsOnly(Map.entry(A, 1), Map.entry(B, 1), Map.entry(C, 1));
+        assertThat(spread.stats().connectionsPerServer())
+                .containsOnly(Map.entry(A, 1), Map.entry(B, 1), Map.entry(C, 1));
         String before = ps.get(0).currentServer();
-        assertThat(key(ps.get(0).next(1000))).as("the only server without a sibling").isEqualTo(before);
+        assertThat(key(ps.get(0).next(1000)))
+                .as("the only server without a sibling")
+                .isEqualTo(before);
         assertThat(spread.stats().connectionsPerServer()).hasSize(2);
         assertThat(spread.stats().sessionsPerServer()).containsOnly(Map.entry(A, 1), Map.entry(B, 1), Map.entry(C, 1));
     }
 
     /** One client per iteration, connected according to the old weights, then told about the new list. */
-    private Map<String, Integer> rebalance(HostsConfig cfg, String[] before, String[] after, int clients,
-            Map<String, Integer> movedFrom) {
+    private Map<String, Integer> rebalance(
+            HostsConfig cfg, String[] before, String[] after, int clients, Map<String, Integer> movedFrom) {
         ConnectionBudget budget = new ConnectionBudget();
         Map<String, Integer> finalServers = new HashMap<>();
         for (int i = 0; i < clients; i++) {
@@ -468,14 +503,18 @@ class WeightedHostProviderTest {
     @Test
     void growingEnsembleMovesOnlyTheShareTheNewServersNeed() {
         Map<String, Integer> moved = new HashMap<>();
-        Map<String, Integer> after = rebalance(config(31).build(), new String[] {A, B, C}, new String[] {A, B, C, D, E},
-                10_000, moved);
+        Map<String, Integer> after =
+                rebalance(config(31).build(), new String[] {A, B, C}, new String[] {A, B, C, D, E}, 10_000, moved);
         int movedTotal = moved.values().stream().mapToInt(Integer::intValue).sum();
-        assertThat(movedTotal / 10_000.0).as("1 - 3/5 of the sessions move, as in StaticHostProvider").isCloseTo(0.4, within(0.02));
+        assertThat(movedTotal / 10_000.0)
+                .as("1 - 3/5 of the sessions move, as in StaticHostProvider")
+                .isCloseTo(0.4, within(0.02));
         for (String s : new String[] {A, B, C, D, E}) {
             assertThat(shares(after).get(s)).as(s).isCloseTo(0.2, within(0.015));
         }
-        assertThat(after.get(D) + after.get(E)).as("every mover went to a new server").isEqualTo(movedTotal);
+        assertThat(after.get(D) + after.get(E))
+                .as("every mover went to a new server")
+                .isEqualTo(movedTotal);
     }
 
     @Test
@@ -488,14 +527,15 @@ class WeightedHostProviderTest {
         for (String s : new String[] {A, B, C}) {
             assertThat(share.get(s)).isCloseTo(1.0 / 6, within(0.015));
         }
-        assertThat(moved.values().stream().mapToInt(Integer::intValue).sum() / 12_000.0).isCloseTo(0.5, within(0.02));
+        assertThat(moved.values().stream().mapToInt(Integer::intValue).sum() / 12_000.0)
+                .isCloseTo(0.5, within(0.02));
     }
 
     @Test
     void sessionsOnRemovedServersMoveAndTheOthersStay() {
         Map<String, Integer> moved = new HashMap<>();
-        Map<String, Integer> after = rebalance(config(33).build(), new String[] {A, B, C, D}, new String[] {A, B, E},
-                12_000, moved);
+        Map<String, Integer> after =
+                rebalance(config(33).build(), new String[] {A, B, C, D}, new String[] {A, B, E}, 12_000, moved);
         assertThat(moved).containsOnlyKeys(C, D);
         int movers = moved.get(C) + moved.get(D);
         assertThat(movers / 12_000.0).isCloseTo(0.5, within(0.02));
@@ -520,7 +560,9 @@ class WeightedHostProviderTest {
         try (WeightedHostProvider p = new WeightedHostProvider(servers(A), spread, new ConnectionBudget())) {
             InetSocketAddress current = p.next(1000);
             p.onConnected();
-            assertThat(p.updateServerList(servers(B), current)).as("its server was removed").isTrue();
+            assertThat(p.updateServerList(servers(B), current))
+                    .as("its server was removed")
+                    .isTrue();
             assertThat(p.isConnected()).isFalse();
             assertThat(spread.stats().connectionsPerServer()).isEmpty();
             assertThat(key(p.next(1000))).isEqualTo(B);
@@ -532,9 +574,10 @@ class WeightedHostProviderTest {
 
     @Test
     void updateServerListRejectsAnEmptyList() {
-        try (WeightedHostProvider p = new WeightedHostProvider(servers(A), new SessionSpread(config(1).build()),
-                new ConnectionBudget())) {
-            assertThatThrownBy(() -> p.updateServerList(List.of(), null)).isInstanceOf(IllegalArgumentException.class)
+        try (WeightedHostProvider p =
+                new WeightedHostProvider(servers(A), new SessionSpread(config(1).build()), new ConnectionBudget())) {
+            assertThatThrownBy(() -> p.updateServerList(List.of(), null))
+                    .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("serverAddresses");
         }
     }
@@ -555,8 +598,10 @@ class WeightedHostProviderTest {
                 assertThat(key(sibling.next(1000))).isNotEqualTo(key(first));
             }
         }
-        assertThatThrownBy(() -> p.markFailed(addr("127.0.0.1:9"))).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("127.0.0.1:9").hasMessageContaining(A);
+        assertThatThrownBy(() -> p.markFailed(addr("127.0.0.1:9")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("127.0.0.1:9")
+                .hasMessageContaining(A);
         p.close();
     }
 
@@ -576,7 +621,9 @@ class WeightedHostProviderTest {
         assertThat(p.currentServer()).isNull();
         assertThat(p.isClosed()).isTrue();
         p.onConnected();
-        assertThatThrownBy(() -> p.next(1000)).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        assertThatThrownBy(() -> p.next(1000))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("closed");
         assertThatThrownBy(() -> p.updateServerList(servers(A), null)).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> p.markFailed(addr(A))).isInstanceOf(IllegalStateException.class);
         assertThat(budget.snapshot()).isEmpty();
@@ -587,11 +634,16 @@ class WeightedHostProviderTest {
         SessionSpread spread = new SessionSpread(config(1).weight(A, 0).build());
         ConnectionBudget budget = new ConnectionBudget();
         assertThatThrownBy(() -> new WeightedHostProvider(List.of(), spread, budget))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("serverAddresses must not be empty");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("serverAddresses must not be empty");
         assertThatThrownBy(() -> new WeightedHostProvider(servers(A, A), spread, budget))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(A).hasMessageContaining("weight 0");
-        assertThatThrownBy(() -> new WeightedHostProvider(servers(A), null, budget)).hasMessageContaining("spread");
-        assertThatThrownBy(() -> new WeightedHostProvider(servers(A), spread, null)).hasMessageContaining("budget");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(A)
+                .hasMessageContaining("weight 0");
+        assertThatThrownBy(() -> new WeightedHostProvider(servers(A), null, budget))
+                .hasMessageContaining("spread");
+        assertThatThrownBy(() -> new WeightedHostProvider(servers(A), spread, null))
+                .hasMessageContaining("budget");
         assertThat(budget.snapshot()).isEmpty();
     }
 }

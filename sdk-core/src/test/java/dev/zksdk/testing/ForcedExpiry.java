@@ -28,8 +28,7 @@ public final class ForcedExpiry {
     /** Only used to attach; the session is closed right after, so the value barely matters. */
     private static final int ATTACH_SESSION_TIMEOUT_MS = 10_000;
 
-    private ForcedExpiry() {
-    }
+    private ForcedExpiry() {}
 
     /**
      * Expires the session, waiting up to {@link #DEFAULT_TIMEOUT} to attach to it.
@@ -58,8 +57,8 @@ public final class ForcedExpiry {
             throw new IllegalArgumentException("sessionId must be a live session's id, was 0");
         }
         if (password == null || password.length == 0) {
-            throw new IllegalArgumentException("password must be the session's password, was "
-                    + (password == null ? "null" : "empty"));
+            throw new IllegalArgumentException(
+                    "password must be the session's password, was " + (password == null ? "null" : "empty"));
         }
         Polling.requirePositive("timeout", timeout);
 
@@ -67,30 +66,35 @@ public final class ForcedExpiry {
         AtomicReference<KeeperState> outcome = new AtomicReference<>();
         ZooKeeper attached;
         try {
-            attached = new ZooKeeper(connectString, ATTACH_SESSION_TIMEOUT_MS, event -> {
-                KeeperState state = event.getState();
-                if (state == KeeperState.SyncConnected || state == KeeperState.Expired
-                        || state == KeeperState.AuthFailed) {
-                    outcome.compareAndSet(null, state);
-                    settled.countDown();
-                }
-            }, sessionId, password);
+            attached = new ZooKeeper(
+                    connectString,
+                    ATTACH_SESSION_TIMEOUT_MS,
+                    event -> {
+                        KeeperState state = event.getState();
+                        if (state == KeeperState.SyncConnected
+                                || state == KeeperState.Expired
+                                || state == KeeperState.AuthFailed) {
+                            outcome.compareAndSet(null, state);
+                            settled.countDown();
+                        }
+                    },
+                    sessionId,
+                    password);
         } catch (IOException e) {
             throw new UncheckedIOException("could not open a second handle to " + connectString, e);
         }
         try {
             if (!settled.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new IllegalStateException("could not attach to session 0x" + Long.toHexString(sessionId)
-                        + " via " + connectString + " within " + timeout);
+                throw new IllegalStateException("could not attach to session 0x" + Long.toHexString(sessionId) + " via "
+                        + connectString + " within " + timeout);
             }
             if (outcome.get() == KeeperState.AuthFailed) {
-                throw new IllegalStateException("attaching to session 0x" + Long.toHexString(sessionId)
-                        + " failed authentication");
+                throw new IllegalStateException(
+                        "attaching to session 0x" + Long.toHexString(sessionId) + " failed authentication");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while expiring session 0x" + Long.toHexString(sessionId),
-                    e);
+            throw new IllegalStateException("interrupted while expiring session 0x" + Long.toHexString(sessionId), e);
         } finally {
             closeQuietly(attached);
         }

@@ -23,8 +23,7 @@ public final class FourLetterWords {
     /** What a server that has no quorum (or has not finished starting) answers to most commands. */
     public static final String NOT_SERVING = "This ZooKeeper instance is not currently serving requests";
 
-    private FourLetterWords() {
-    }
+    private FourLetterWords() {}
 
     /**
      * Sends {@code command} with {@link #DEFAULT_TIMEOUT}.

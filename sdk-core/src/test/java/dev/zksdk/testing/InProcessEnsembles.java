@@ -38,8 +38,7 @@ public final class InProcessEnsembles {
     private static final String LOOPBACK = "127.0.0.1";
     private static final String WHITELIST_PROPERTY = "zookeeper.4lw.commands.whitelist";
 
-    private InProcessEnsembles() {
-    }
+    private InProcessEnsembles() {}
 
     /** Settings with every default; see {@link Options.Builder}. */
     public static Options.Builder options() {
@@ -101,7 +100,8 @@ public final class InProcessEnsembles {
             return cluster;
         } catch (Exception e) {
             closeQuietly(cluster, e);
-            throw e instanceof IllegalStateException ise ? ise
+            throw e instanceof IllegalStateException ise
+                    ? ise
                     : new IllegalStateException("in-process ZooKeeper cluster did not start", e);
         }
     }
@@ -117,13 +117,24 @@ public final class InProcessEnsembles {
         }
         Map<String, Object> properties = new LinkedHashMap<>();
         properties.put("clientPortAddress", LOOPBACK);
-        properties.put("minSessionTimeout", Long.toString(options.minSessionTimeout().toMillis()));
-        properties.put("maxSessionTimeout", Long.toString(options.maxSessionTimeout().toMillis()));
+        properties.put(
+                "minSessionTimeout", Long.toString(options.minSessionTimeout().toMillis()));
+        properties.put(
+                "maxSessionTimeout", Long.toString(options.maxSessionTimeout().toMillis()));
         properties.put("4lw.commands.whitelist", "*");
         properties.put("admin.enableServer", "false");
         properties.putAll(options.properties());
-        return new InstanceSpec(null, -1, -1, -1, true, serverId, Math.toIntExact(options.tickTime().toMillis()),
-                options.maxClientCnxns(), properties, LOOPBACK);
+        return new InstanceSpec(
+                null,
+                -1,
+                -1,
+                -1,
+                true,
+                serverId,
+                Math.toIntExact(options.tickTime().toMillis()),
+                options.maxClientCnxns(),
+                properties,
+                LOOPBACK);
     }
 
     /** Makes every four-letter word available to in-process servers of this JVM, including running ones. */
@@ -140,7 +151,8 @@ public final class InProcessEnsembles {
     public static void awaitQuorum(TestingCluster cluster, Duration timeout) {
         Polling.requirePositive("timeout", timeout);
         List<String> addresses = cluster.getInstances().stream()
-                .map(spec -> LOOPBACK + ":" + spec.getPort()).toList();
+                .map(spec -> LOOPBACK + ":" + spec.getPort())
+                .toList();
         boolean ok = Polling.until(timeout, () -> {
             int leaders = 0;
             for (String address : addresses) {
@@ -156,8 +168,9 @@ public final class InProcessEnsembles {
         });
         if (!ok) {
             throw new IllegalStateException("in-process cluster has no single leader after " + timeout + ": "
-                    + addresses.stream().map(a -> a + " mode=" + mode(a).orElse("none"))
-                    .collect(Collectors.joining(", ")));
+                    + addresses.stream()
+                            .map(a -> a + " mode=" + mode(a).orElse("none"))
+                            .collect(Collectors.joining(", ")));
         }
     }
 
@@ -224,8 +237,7 @@ public final class InProcessEnsembles {
             private int maxClientCnxns = DEFAULT_MAX_CLIENT_CNXNS;
             private final Map<String, String> properties = new LinkedHashMap<>();
 
-            private Builder() {
-            }
+            private Builder() {}
 
             /** Default 200 ms. */
             public Builder tickTime(Duration tickTime) {

@@ -92,9 +92,12 @@ public final class LogCapture implements AutoCloseable {
         @Override
         protected void append(ILoggingEvent event) {
             StringBuilder s = new StringBuilder()
-                    .append(event.getLevel()).append(' ')
-                    .append(event.getLoggerName()).append(" [")
-                    .append(event.getThreadName()).append("] ")
+                    .append(event.getLevel())
+                    .append(' ')
+                    .append(event.getLoggerName())
+                    .append(" [")
+                    .append(event.getThreadName())
+                    .append("] ")
                     .append(event.getFormattedMessage());
             if (event.getMDCPropertyMap() != null && !event.getMDCPropertyMap().isEmpty()) {
                 s.append(" MDC=").append(event.getMDCPropertyMap());

@@ -21,106 +21,106 @@ import org.apache.zookeeper.client.HostProvider;
  */
 public final class OfflineZooKeeper extends ZooKeeper {
 
-  private final CountDownLatch closed;
-  private volatile long sessionId;
-  private volatile int sessionTimeoutMillis;
-  private volatile States state = States.CONNECTING;
-
-  private OfflineZooKeeper(Watcher watcher, CountDownLatch closed, long sessionId, int sessionTimeoutMillis)
-      throws IOException {
-    super("127.0.0.1:1", sessionTimeoutMillis, watcher, false, new ParkedHostProvider(closed));
-    this.closed = closed;
-    this.sessionId = sessionId;
-    this.sessionTimeoutMillis = sessionTimeoutMillis;
-  }
-
-  /** A handle of session {@code sessionId}, negotiated at {@code sessionTimeoutMillis}, in state CONNECTING. */
-  public static OfflineZooKeeper open(long sessionId, int sessionTimeoutMillis, Watcher watcher) {
-    try {
-      return new OfflineZooKeeper(watcher, new CountDownLatch(1), sessionId, sessionTimeoutMillis);
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  /** A handle of session {@code sessionId} whose events nobody hears. */
-  public static OfflineZooKeeper open(long sessionId) {
-    return open(sessionId, 30_000, event -> { });
-  }
-
-  public OfflineZooKeeper sessionId(long id) {
-    this.sessionId = id;
-    return this;
-  }
-
-  public OfflineZooKeeper state(States s) {
-    this.state = s;
-    return this;
-  }
-
-  @Override
-  public long getSessionId() {
-    return sessionId;
-  }
-
-  @Override
-  public int getSessionTimeout() {
-    return sessionTimeoutMillis;
-  }
-
-  @Override
-  public States getState() {
-    States s = state;
-    return s != null ? s : super.getState(); // null only while ZooKeeper's constructor runs
-  }
-
-  /** Ends the handle at once (no close request to send) and releases its connection thread. */
-  @Override
-  public synchronized void close() throws InterruptedException {
-    state = States.CLOSED;
-    if (super.getState().isAlive()) {
-      getTestable().injectSessionExpiration();
-    }
-    closed.countDown();
-    super.close(); // the client is already closed: returns at once
-  }
-
-  @Override
-  public boolean close(int waitForShutdownTimeoutMs) throws InterruptedException {
-    close();
-    return true;
-  }
-
-  /** Gives ZooKeeper's connection thread no server until the handle is closed. */
-  private static final class ParkedHostProvider implements HostProvider {
     private final CountDownLatch closed;
+    private volatile long sessionId;
+    private volatile int sessionTimeoutMillis;
+    private volatile States state = States.CONNECTING;
 
-    ParkedHostProvider(CountDownLatch closed) {
-      this.closed = closed;
+    private OfflineZooKeeper(Watcher watcher, CountDownLatch closed, long sessionId, int sessionTimeoutMillis)
+            throws IOException {
+        super("127.0.0.1:1", sessionTimeoutMillis, watcher, false, new ParkedHostProvider(closed));
+        this.closed = closed;
+        this.sessionId = sessionId;
+        this.sessionTimeoutMillis = sessionTimeoutMillis;
+    }
+
+    /** A handle of session {@code sessionId}, negotiated at {@code sessionTimeoutMillis}, in state CONNECTING. */
+    public static OfflineZooKeeper open(long sessionId, int sessionTimeoutMillis, Watcher watcher) {
+        try {
+            return new OfflineZooKeeper(watcher, new CountDownLatch(1), sessionId, sessionTimeoutMillis);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A handle of session {@code sessionId} whose events nobody hears. */
+    public static OfflineZooKeeper open(long sessionId) {
+        return open(sessionId, 30_000, event -> {});
+    }
+
+    public OfflineZooKeeper sessionId(long id) {
+        this.sessionId = id;
+        return this;
+    }
+
+    public OfflineZooKeeper state(States s) {
+        this.state = s;
+        return this;
     }
 
     @Override
-    public int size() {
-      return 1;
+    public long getSessionId() {
+        return sessionId;
     }
 
     @Override
-    public InetSocketAddress next(long spinDelay) {
-      try {
-        closed.await(1, TimeUnit.HOURS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      // By now the client is closed: it refuses to connect to anything.
-      return InetSocketAddress.createUnresolved("127.0.0.1", 1);
+    public int getSessionTimeout() {
+        return sessionTimeoutMillis;
     }
 
     @Override
-    public void onConnected() {}
+    public States getState() {
+        States s = state;
+        return s != null ? s : super.getState(); // null only while ZooKeeper's constructor runs
+    }
+
+    /** Ends the handle at once (no close request to send) and releases its connection thread. */
+    @Override
+    public synchronized void close() throws InterruptedException {
+        state = States.CLOSED;
+        if (super.getState().isAlive()) {
+            getTestable().injectSessionExpiration();
+        }
+        closed.countDown();
+        super.close(); // the client is already closed: returns at once
+    }
 
     @Override
-    public boolean updateServerList(Collection<InetSocketAddress> serverAddresses, InetSocketAddress currentHost) {
-      return false;
+    public boolean close(int waitForShutdownTimeoutMs) throws InterruptedException {
+        close();
+        return true;
     }
-  }
+
+    /** Gives ZooKeeper's connection thread no server until the handle is closed. */
+    private static final class ParkedHostProvider implements HostProvider {
+        private final CountDownLatch closed;
+
+        ParkedHostProvider(CountDownLatch closed) {
+            this.closed = closed;
+        }
+
+        @Override
+        public int size() {
+            return 1;
+        }
+
+        @Override
+        public InetSocketAddress next(long spinDelay) {
+            try {
+                closed.await(1, TimeUnit.HOURS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            // By now the client is closed: it refuses to connect to anything.
+            return InetSocketAddress.createUnresolved("127.0.0.1", 1);
+        }
+
+        @Override
+        public void onConnected() {}
+
+        @Override
+        public boolean updateServerList(Collection<InetSocketAddress> serverAddresses, InetSocketAddress currentHost) {
+            return false;
+        }
+    }
 }

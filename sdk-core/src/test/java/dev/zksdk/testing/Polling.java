@@ -11,8 +11,7 @@ final class Polling {
 
     static final Duration INTERVAL = Duration.ofMillis(100);
 
-    private Polling() {
-    }
+    private Polling() {}
 
     /**
      * Polls {@code condition} until it holds or {@code timeout} has passed.

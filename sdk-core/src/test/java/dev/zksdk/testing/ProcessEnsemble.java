@@ -57,6 +57,7 @@ public final class ProcessEnsemble implements AutoCloseable {
     public static final Duration DEFAULT_MIN_SESSION_TIMEOUT = Duration.ofMillis(400);
     /** Wide, so that a test's requested session timeout is what it gets unless it sets the bound itself. */
     public static final Duration DEFAULT_MAX_SESSION_TIMEOUT = Duration.ofSeconds(60);
+
     public static final int DEFAULT_MAX_CLIENT_CNXNS = 60;
     public static final String DEFAULT_FOUR_LETTER_WORDS = "*";
     public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(60);
@@ -64,8 +65,13 @@ public final class ProcessEnsemble implements AutoCloseable {
     public static final Duration DEFAULT_LEADER_TIMEOUT = Duration.ofSeconds(30);
     /** Small heaps, serial GC and C1 only: five servers start in a few seconds on two cores. */
     public static final List<String> DEFAULT_JVM_OPTIONS = List.of(
-            "-Xmx96m", "-Xss512k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
-            "-XX:+ExitOnOutOfMemoryError", "-Djava.net.preferIPv4Stack=true");
+            "-Xmx96m",
+            "-Xss512k",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-XX:-UsePerfData",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-Djava.net.preferIPv4Stack=true");
 
     private static final String LOOPBACK = "127.0.0.1";
     private static final String JETTY_SERVER_CLASS = "org.eclipse.jetty.server.Server";
@@ -77,8 +83,12 @@ public final class ProcessEnsemble implements AutoCloseable {
     private final QuorumLink quorumLink;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private ProcessEnsemble(Path directory, boolean keepFilesOnClose, boolean ruokEnabled,
-            Map<Integer, ServerProcess> servers, QuorumLink quorumLink) {
+    private ProcessEnsemble(
+            Path directory,
+            boolean keepFilesOnClose,
+            boolean ruokEnabled,
+            Map<Integer, ServerProcess> servers,
+            QuorumLink quorumLink) {
         this.directory = directory;
         this.keepFilesOnClose = keepFilesOnClose;
         this.ruokEnabled = ruokEnabled;
@@ -104,7 +114,9 @@ public final class ProcessEnsemble implements AutoCloseable {
         if (ids == null || ids.length == 0) {
             throw new IllegalArgumentException("ids must name at least one member, was " + Arrays.toString(ids));
         }
-        return Arrays.stream(ids).mapToObj(this::server).map(ServerProcess::address)
+        return Arrays.stream(ids)
+                .mapToObj(this::server)
+                .map(ServerProcess::address)
                 .collect(Collectors.joining(","));
     }
 
@@ -169,7 +181,8 @@ public final class ProcessEnsemble implements AutoCloseable {
         Polling.requirePositive("timeout", timeout);
         ServerProcess[] found = new ServerProcess[1];
         boolean ok = Polling.until(timeout, () -> {
-            List<ServerProcess> leaders = responsive().stream().filter(s -> isLeading(s.mode())).toList();
+            List<ServerProcess> leaders =
+                    responsive().stream().filter(s -> isLeading(s.mode())).toList();
             found[0] = leaders.size() == 1 ? leaders.get(0) : null;
             return found[0] != null;
         });
@@ -189,7 +202,9 @@ public final class ProcessEnsemble implements AutoCloseable {
     public void awaitQuorum(Duration timeout) {
         Polling.requirePositive("timeout", timeout);
         if (!Polling.until(timeout, this::hasQuorum)) {
-            StringBuilder message = new StringBuilder("no quorum after ").append(timeout).append(": ")
+            StringBuilder message = new StringBuilder("no quorum after ")
+                    .append(timeout)
+                    .append(": ")
                     .append(describe());
             for (ServerProcess server : responsive()) {
                 if (!server.isServing()) {
@@ -270,7 +285,9 @@ public final class ProcessEnsemble implements AutoCloseable {
     }
 
     private List<ServerProcess> responsive() {
-        return servers.values().stream().filter(s -> s.isAlive() && !s.isSuspended()).toList();
+        return servers.values().stream()
+                .filter(s -> s.isAlive() && !s.isSuspended())
+                .toList();
     }
 
     private String describe() {
@@ -320,8 +337,7 @@ public final class ProcessEnsemble implements AutoCloseable {
         private long watchedParentPid = ProcessHandle.current().pid();
         private Integer proxiedQuorumLink;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         /** Number of members, 1 to 9; default {@value #DEFAULT_SIZE}. One member runs standalone. */
         public Builder size(int size) {
@@ -386,8 +402,8 @@ public final class ProcessEnsemble implements AutoCloseable {
          */
         public Builder fourLetterWordWhitelist(String... commands) {
             if (commands == null || commands.length == 0) {
-                throw new IllegalArgumentException("fourLetterWordWhitelist must name at least one command, was "
-                        + Arrays.toString(commands));
+                throw new IllegalArgumentException(
+                        "fourLetterWordWhitelist must name at least one command, was " + Arrays.toString(commands));
             }
             for (String command : commands) {
                 if (command == null || !(command.equals("*") || command.matches("[a-z]{4}"))) {
@@ -456,20 +472,19 @@ public final class ProcessEnsemble implements AutoCloseable {
         public Builder serverListOverride(int id, List<Integer> memberIds) {
             requireId("serverListOverride id", id);
             if (memberIds == null || memberIds.isEmpty()) {
-                throw new IllegalArgumentException("serverListOverride memberIds must not be empty, was "
-                        + memberIds);
+                throw new IllegalArgumentException("serverListOverride memberIds must not be empty, was " + memberIds);
             }
             Set<Integer> distinct = new TreeSet<>();
             for (Integer member : memberIds) {
                 if (member == null || member < 1 || member > 255) {
-                    throw new IllegalArgumentException("serverListOverride memberIds must be ids 1-255, was "
-                            + memberIds);
+                    throw new IllegalArgumentException(
+                            "serverListOverride memberIds must be ids 1-255, was " + memberIds);
                 }
                 distinct.add(member);
             }
             if (!distinct.contains(id)) {
-                throw new IllegalArgumentException("serverListOverride memberIds must contain the member itself ("
-                        + id + "), was " + memberIds);
+                throw new IllegalArgumentException(
+                        "serverListOverride memberIds must contain the member itself (" + id + "), was " + memberIds);
             }
             serverListOverrides.put(id, List.copyOf(distinct));
             return this;
@@ -561,12 +576,12 @@ public final class ProcessEnsemble implements AutoCloseable {
             if (proxiedQuorumLink != null) {
                 requireMember("proxiedQuorumLink id", proxiedQuorumLink);
                 if (size < 2) {
-                    throw new IllegalArgumentException("proxiedQuorumLink needs at least two members, size was "
-                            + size);
+                    throw new IllegalArgumentException(
+                            "proxiedQuorumLink needs at least two members, size was " + size);
                 }
                 if (!awaitQuorumOnStart) {
-                    throw new IllegalArgumentException("proxiedQuorumLink needs awaitQuorumOnStart(true): start()"
-                            + " must see who leads");
+                    throw new IllegalArgumentException(
+                            "proxiedQuorumLink needs awaitQuorumOnStart(true): start()" + " must see who leads");
                 }
             }
             ProcessEnsemble ensemble;
@@ -621,7 +636,8 @@ public final class ProcessEnsemble implements AutoCloseable {
                     Map<Integer, String> quorumAddresses = new TreeMap<>();
                     for (int member : members) {
                         if (member != proxiedQuorumLink) {
-                            quorumAddresses.put(member, LOOPBACK + ":" + ports.get(member).quorum());
+                            quorumAddresses.put(
+                                    member, LOOPBACK + ":" + ports.get(member).quorum());
                         }
                     }
                     link = QuorumLink.open(proxiedQuorumLink, quorumAddresses);
@@ -641,20 +657,24 @@ public final class ProcessEnsemble implements AutoCloseable {
             }
         }
 
-        private ProcessEnsemble create(Path root, Map<Integer, Ports> ports, List<Integer> members,
-                boolean standalone, QuorumLink link) throws IOException {
+        private ProcessEnsemble create(
+                Path root, Map<Integer, Ports> ports, List<Integer> members, boolean standalone, QuorumLink link)
+                throws IOException {
             Map<Integer, ServerProcess> servers = new LinkedHashMap<>();
             for (int id : members) {
                 Path dir = Files.createDirectories(root.resolve("server-" + id));
                 Path dataDir = Files.createDirectories(dir.resolve("data"));
                 Files.writeString(dataDir.resolve("myid"), Integer.toString(id) + "\n", StandardCharsets.US_ASCII);
 
-                Map<String, String> config = config(id, dataDir, ports, members, standalone,
-                        link != null && link.member() == id ? link : null);
+                Map<String, String> config = config(
+                        id, dataDir, ports, members, standalone, link != null && link.member() == id ? link : null);
                 Path configFile = dir.resolve("zoo.cfg");
-                Files.writeString(configFile, config.entrySet().stream()
-                        .map(e -> e.getKey() + "=" + e.getValue())
-                        .collect(Collectors.joining("\n", "", "\n")), StandardCharsets.UTF_8);
+                Files.writeString(
+                        configFile,
+                        config.entrySet().stream()
+                                .map(e -> e.getKey() + "=" + e.getValue())
+                                .collect(Collectors.joining("\n", "", "\n")),
+                        StandardCharsets.UTF_8);
 
                 Path logbackFile = dir.resolve("logback.xml");
                 Files.writeString(logbackFile, SERVER_LOGBACK, StandardCharsets.UTF_8);
@@ -670,15 +690,28 @@ public final class ProcessEnsemble implements AutoCloseable {
                 command.add(configFile.toString());
 
                 Ports p = ports.get(id);
-                servers.put(id, new ServerProcess(id, p.client(), adminServer ? p.admin() : -1, dir, configFile,
-                        dir.resolve("server.log"), command));
+                servers.put(
+                        id,
+                        new ServerProcess(
+                                id,
+                                p.client(),
+                                adminServer ? p.admin() : -1,
+                                dir,
+                                configFile,
+                                dir.resolve("server.log"),
+                                command));
             }
             return new ProcessEnsemble(root, keepFilesOnClose, ruokAllowed(), servers, link);
         }
 
         /** @param link this member's proxied quorum link, or null: the other members' quorum ports are direct */
-        private Map<String, String> config(int id, Path dataDir, Map<Integer, Ports> ports, List<Integer> members,
-                boolean standalone, QuorumLink link) {
+        private Map<String, String> config(
+                int id,
+                Path dataDir,
+                Map<Integer, Ports> ports,
+                List<Integer> members,
+                boolean standalone,
+                QuorumLink link) {
             Ports own = ports.get(id);
             Map<String, String> config = new LinkedHashMap<>();
             config.put("tickTime", Long.toString(tickTime.toMillis()));
@@ -708,8 +741,10 @@ public final class ProcessEnsemble implements AutoCloseable {
                     int quorumPort = link != null && link.proxies().containsKey(member)
                             ? link.proxyTo(member).port()
                             : p.quorum();
-                    config.put("server." + member, LOOPBACK + ":" + quorumPort + ":" + p.election()
-                            + ":participant;" + LOOPBACK + ":" + p.client());
+                    config.put(
+                            "server." + member,
+                            LOOPBACK + ":" + quorumPort + ":" + p.election() + ":participant;" + LOOPBACK + ":"
+                                    + p.client());
                 }
             }
             config.putAll(extraConfig);
@@ -721,8 +756,13 @@ public final class ProcessEnsemble implements AutoCloseable {
         private Map<Integer, Ports> allocatePorts(Set<Integer> ids, List<ServerSocket> held) throws IOException {
             Map<Integer, Ports> ports = new TreeMap<>();
             for (int id : ids) {
-                ports.put(id, new Ports(freePort(held), freePort(held), freePort(held),
-                        adminServer && id <= size ? freePort(held) : -1));
+                ports.put(
+                        id,
+                        new Ports(
+                                freePort(held),
+                                freePort(held),
+                                freePort(held),
+                                adminServer && id <= size ? freePort(held) : -1));
             }
             return ports;
         }
@@ -761,7 +801,8 @@ public final class ProcessEnsemble implements AutoCloseable {
             if (eq <= 0 || line.substring(0, eq).isBlank()) {
                 throw new IllegalArgumentException(setting + " must be a key=value line, was " + line);
             }
-            return Map.entry(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
+            return Map.entry(
+                    line.substring(0, eq).trim(), line.substring(eq + 1).trim());
         }
 
         private static boolean jettyPresent() {
@@ -787,16 +828,17 @@ public final class ProcessEnsemble implements AutoCloseable {
                 String value = System.getProperty(property);
                 if (value != null && !value.isBlank()) {
                     // Absolute: the servers run in their own directories, where a relative entry points nowhere.
-                    Arrays.stream(value.split(File.pathSeparator)).filter(s -> !s.isBlank())
-                            .map(s -> new File(s).getAbsolutePath()).forEach(entries::add);
+                    Arrays.stream(value.split(File.pathSeparator))
+                            .filter(s -> !s.isBlank())
+                            .map(s -> new File(s).getAbsolutePath())
+                            .forEach(entries::add);
                 }
             }
             return String.join(File.pathSeparator, entries);
         }
     }
 
-    private record Ports(int client, int quorum, int election, int admin) {
-    }
+    private record Ports(int client, int quorum, int election, int admin) {}
 
     /** Server logs at INFO, except per-connection chatter that the fixtures' own polling would flood. */
     private static final String SERVER_LOGBACK = """

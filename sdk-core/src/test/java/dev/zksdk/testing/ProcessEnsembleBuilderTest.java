@@ -21,34 +21,55 @@ class ProcessEnsembleBuilderTest {
         ProcessEnsemble.Builder builder = ProcessEnsemble.builder();
         assertThatThrownBy(() -> builder.size(0)).hasMessageContaining("size").hasMessageContaining("0");
         assertThatThrownBy(() -> builder.tickTime(Duration.ofNanos(1500)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tickTime");
-        assertThatThrownBy(() -> builder.maxClientCnxns(-1)).hasMessageContaining("maxClientCnxns")
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("tickTime");
+        assertThatThrownBy(() -> builder.maxClientCnxns(-1))
+                .hasMessageContaining("maxClientCnxns")
                 .hasMessageContaining("-1");
         assertThatThrownBy(() -> builder.fourLetterWordWhitelist("status"))
-                .hasMessageContaining("fourLetterWordWhitelist").hasMessageContaining("status");
+                .hasMessageContaining("fourLetterWordWhitelist")
+                .hasMessageContaining("status");
         assertThatThrownBy(() -> builder.serverListOverride(2, List.of(1, 3)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[1, 3]");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("[1, 3]");
         assertThatThrownBy(() -> builder.extraConfig("noEquals")).hasMessageContaining("noEquals");
         assertThatThrownBy(() -> builder.jvmOption("Xmx1g")).hasMessageContaining("Xmx1g");
-        assertThatThrownBy(() -> builder.proxiedQuorumLink(0)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("proxiedQuorumLink id").hasMessageContaining("0");
+        assertThatThrownBy(() -> builder.proxiedQuorumLink(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("proxiedQuorumLink id")
+                .hasMessageContaining("0");
     }
 
     @Test
     void contradictorySettingsAreRejectedBeforeAnythingStarts() {
         assertThatThrownBy(() -> ProcessEnsemble.builder()
-                .minSessionTimeout(Duration.ofSeconds(10)).maxSessionTimeout(Duration.ofSeconds(5)).start())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("minSessionTimeout");
-        assertThatThrownBy(() -> ProcessEnsemble.builder().size(3).serverListOverride(5, List.of(1, 5)).start())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("serverListOverride id")
+                        .minSessionTimeout(Duration.ofSeconds(10))
+                        .maxSessionTimeout(Duration.ofSeconds(5))
+                        .start())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("minSessionTimeout");
+        assertThatThrownBy(() -> ProcessEnsemble.builder()
+                        .size(3)
+                        .serverListOverride(5, List.of(1, 5))
+                        .start())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("serverListOverride id")
                 .hasMessageContaining("5");
-        assertThatThrownBy(() -> ProcessEnsemble.builder().size(3).proxiedQuorumLink(4).start())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("proxiedQuorumLink id")
+        assertThatThrownBy(() ->
+                        ProcessEnsemble.builder().size(3).proxiedQuorumLink(4).start())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("proxiedQuorumLink id")
                 .hasMessageContaining("4");
-        assertThatThrownBy(() -> ProcessEnsemble.builder().size(1).proxiedQuorumLink(1).start())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least two members");
-        assertThatThrownBy(() -> ProcessEnsemble.builder().size(3).proxiedQuorumLink(1).awaitQuorumOnStart(false)
-                .start())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("awaitQuorumOnStart");
+        assertThatThrownBy(() ->
+                        ProcessEnsemble.builder().size(1).proxiedQuorumLink(1).start())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("at least two members");
+        assertThatThrownBy(() -> ProcessEnsemble.builder()
+                        .size(3)
+                        .proxiedQuorumLink(1)
+                        .awaitQuorumOnStart(false)
+                        .start())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("awaitQuorumOnStart");
     }
 }

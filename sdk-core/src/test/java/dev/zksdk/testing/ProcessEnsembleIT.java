@@ -21,19 +21,29 @@ class ProcessEnsembleIT {
     void threeMembersHaveExactlyOneLeaderAndAcceptWrites() throws Exception {
         try (ProcessEnsemble ensemble = ProcessEnsemble.builder().size(3).start();
                 RawZooKeeper client = RawZooKeeper.connect(ensemble.connectString(), SESSION_TIMEOUT)) {
-            List<String> modes = ensemble.servers().stream().map(s -> s.mode().orElse("none")).toList();
-            assertThat(modes).containsOnlyOnce("leader").filteredOn("follower"::equals).hasSize(2);
+            List<String> modes = ensemble.servers().stream()
+                    .map(s -> s.mode().orElse("none"))
+                    .toList();
+            assertThat(modes)
+                    .containsOnlyOnce("leader")
+                    .filteredOn("follower"::equals)
+                    .hasSize(2);
             assertThat(ensemble.leader().mode()).contains("leader");
-            assertThat(ensemble.servers()).extracting(ServerProcess::pid).doesNotHaveDuplicates()
+            assertThat(ensemble.servers())
+                    .extracting(ServerProcess::pid)
+                    .doesNotHaveDuplicates()
                     .doesNotContain(ProcessHandle.current().pid());
 
-            client.zk().create("/written", "v".getBytes(StandardCharsets.UTF_8), Ids.OPEN_ACL_UNSAFE,
-                    CreateMode.PERSISTENT);
+            client.zk()
+                    .create(
+                            "/written",
+                            "v".getBytes(StandardCharsets.UTF_8),
+                            Ids.OPEN_ACL_UNSAFE,
+                            CreateMode.PERSISTENT);
 
             // Every member has the write, each asked directly.
             for (ServerProcess server : ensemble.servers()) {
-                try (RawZooKeeper direct = RawZooKeeper.connect(ensemble.connectString(server.id()),
-                        SESSION_TIMEOUT)) {
+                try (RawZooKeeper direct = RawZooKeeper.connect(ensemble.connectString(server.id()), SESSION_TIMEOUT)) {
                     await().atMost(Duration.ofSeconds(10))
                             .until(() -> direct.zk().exists("/written", false) != null);
                 }
@@ -63,7 +73,9 @@ class ProcessEnsembleIT {
     void sigstoppedMemberIsSilentUntilSigcont() {
         try (ProcessEnsemble ensemble = ProcessEnsemble.builder().size(3).start()) {
             ServerProcess follower = ensemble.servers().stream()
-                    .filter(s -> s.mode().orElse("").equals("follower")).findFirst().orElseThrow();
+                    .filter(s -> s.mode().orElse("").equals("follower"))
+                    .findFirst()
+                    .orElseThrow();
 
             follower.sigstop();
 
@@ -100,8 +112,10 @@ class ProcessEnsembleIT {
 
             assertThat(member.pid()).isNotEqualTo(firstPid);
             assertThat(member.clientPort()).isEqualTo(port);
-            assertThat(member.logFile()).content().contains("=== starting server 2").containsPattern(
-                    "(?s)=== starting server 2.*=== starting server 2");
+            assertThat(member.logFile())
+                    .content()
+                    .contains("=== starting server 2")
+                    .containsPattern("(?s)=== starting server 2.*=== starting server 2");
             ensemble.awaitQuorum(QUORUM_TIMEOUT);
             try (RawZooKeeper direct = RawZooKeeper.connect(ensemble.connectString(2), SESSION_TIMEOUT)) {
                 assertThat(direct.zk().exists("/before-restart", false)).isNotNull();
@@ -111,7 +125,8 @@ class ProcessEnsembleIT {
 
     @Test
     void memberWithDifferentServerListStartsAndEnsembleKeepsQuorum() throws Exception {
-        try (ProcessEnsemble ensemble = ProcessEnsemble.builder().size(3)
+        try (ProcessEnsemble ensemble = ProcessEnsemble.builder()
+                .size(3)
                 .serverListOverride(3, List.of(1, 2, 3, 4))
                 .start()) {
             String driftedConf = ensemble.server(3).fourLetter("conf");
@@ -119,7 +134,8 @@ class ProcessEnsembleIT {
             assertThat(driftedConf).contains("server.4=");
             assertThat(normalConf).doesNotContain("server.4=").contains("server.3=");
 
-            assertThat(ensemble.servers()).allSatisfy(s -> assertThat(s.isServing()).isTrue());
+            assertThat(ensemble.servers())
+                    .allSatisfy(s -> assertThat(s.isServing()).isTrue());
             assertThat(ensemble.leader()).isNotNull();
             try (RawZooKeeper client = RawZooKeeper.connect(ensemble.connectString(), SESSION_TIMEOUT)) {
                 client.zk().create("/drift", new byte[0], Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
@@ -129,7 +145,8 @@ class ProcessEnsembleIT {
 
     @Test
     void singleMemberRunsStandaloneWithTheConfiguredLimits() {
-        try (ProcessEnsemble ensemble = ProcessEnsemble.builder().size(1)
+        try (ProcessEnsemble ensemble = ProcessEnsemble.builder()
+                .size(1)
                 .maxClientCnxns(7)
                 .minSessionTimeout(Duration.ofMillis(600))
                 .maxSessionTimeout(Duration.ofSeconds(5))
@@ -141,8 +158,12 @@ class ProcessEnsembleIT {
             assertThat(ensemble.leader()).isSameAs(server);
             assertThat(server.mode()).contains("standalone");
             assertThat(server.fourLetter("conf"))
-                    .contains("maxClientCnxns=7", "minSessionTimeout=600", "maxSessionTimeout=5000",
-                            "clientPortListenBacklog=17", "tickTime=200");
+                    .contains(
+                            "maxClientCnxns=7",
+                            "minSessionTimeout=600",
+                            "maxSessionTimeout=5000",
+                            "clientPortListenBacklog=17",
+                            "tickTime=200");
             // The whitelist is applied: ruok is refused, srvr and conf are answered.
             assertThat(server.fourLetter("ruok")).contains("not in the whitelist");
             assertThat(ensemble.connectString()).isEqualTo("127.0.0.1:" + server.clientPort());
@@ -151,7 +172,8 @@ class ProcessEnsembleIT {
 
     @Test
     void reconfigEnabledEnsembleWithPerServerConfigSurvivesARestart() {
-        try (ProcessEnsemble ensemble = ProcessEnsemble.builder().size(3)
+        try (ProcessEnsemble ensemble = ProcessEnsemble.builder()
+                .size(3)
                 .reconfigEnabled(true)
                 .extraConfig(2, "maxClientCnxns=3")
                 .start()) {
@@ -172,7 +194,8 @@ class ProcessEnsembleIT {
     void closeKillsEveryMemberAndDeletesTheDirectory() {
         ProcessEnsemble ensemble = ProcessEnsemble.builder().size(1).start();
         List<ProcessHandle> handles = ensemble.servers().stream()
-                .map(s -> ProcessHandle.of(s.pid()).orElseThrow()).toList();
+                .map(s -> ProcessHandle.of(s.pid()).orElseThrow())
+                .toList();
 
         ensemble.close();
 

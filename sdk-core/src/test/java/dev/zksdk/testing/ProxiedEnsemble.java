@@ -26,8 +26,8 @@ public final class ProxiedEnsemble implements AutoCloseable {
      */
     public static ProxiedEnsemble of(String connectString) {
         if (connectString == null || connectString.isBlank()) {
-            throw new IllegalArgumentException("connectString must name at least one server, was '"
-                    + connectString + "'");
+            throw new IllegalArgumentException(
+                    "connectString must name at least one server, was '" + connectString + "'");
         }
         if (connectString.contains("/")) {
             throw new IllegalArgumentException("connectString must not have a chroot, was '" + connectString + "'");
@@ -60,7 +60,9 @@ public final class ProxiedEnsemble implements AutoCloseable {
      * @throws IllegalArgumentException if no proxy targets it
      */
     public ZkProxy proxyFor(String hostPort) {
-        return proxies.stream().filter(p -> p.target().equals(hostPort)).findFirst()
+        return proxies.stream()
+                .filter(p -> p.target().equals(hostPort))
+                .findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("hostPort must be one of the proxied servers "
                         + proxies.stream().map(ZkProxy::target).toList() + ", was " + hostPort));
     }

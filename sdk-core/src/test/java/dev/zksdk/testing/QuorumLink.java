@@ -68,8 +68,8 @@ public final class QuorumLink implements AutoCloseable {
     public ZkProxy proxyTo(int id) {
         ZkProxy proxy = proxies.get(id);
         if (proxy == null) {
-            throw new IllegalArgumentException("id must be one of the other members " + proxies.keySet() + ", was "
-                    + id);
+            throw new IllegalArgumentException(
+                    "id must be one of the other members " + proxies.keySet() + ", was " + id);
         }
         return proxy;
     }
@@ -95,7 +95,9 @@ public final class QuorumLink implements AutoCloseable {
 
     /** Connections open through the link: 1 while this member follows, 0 while it looks for a leader. */
     public int connectionCount() {
-        return proxies.values().stream().mapToInt(ZkProxy::clientConnectionCount).sum();
+        return proxies.values().stream()
+                .mapToInt(ZkProxy::clientConnectionCount)
+                .sum();
     }
 
     /** Closes every proxy. Idempotent. */

@@ -17,6 +17,7 @@ class QuorumLinkIT {
     private static final Duration SESSION_TIMEOUT = Duration.ofSeconds(10);
     /** 20 ticks of 200 ms: a follower stays in the quorum with round trips of up to about 4 s on its link. */
     private static final int SYNC_LIMIT = 20;
+
     private static final Duration LATENCY = Duration.ofMillis(300);
 
     /**
@@ -26,14 +27,18 @@ class QuorumLinkIT {
      */
     @Test
     void followerBehindASlowOrFrozenLinkServesTheOldValueAfterAWriteCompletesThenCatchesUp() throws Exception {
-        try (ProcessEnsemble ensemble = ProcessEnsemble.builder().size(3).syncLimit(SYNC_LIMIT)
-                .proxiedQuorumLink(1).start()) {
+        try (ProcessEnsemble ensemble = ProcessEnsemble.builder()
+                .size(3)
+                .syncLimit(SYNC_LIMIT)
+                .proxiedQuorumLink(1)
+                .start()) {
             ServerProcess follower = ensemble.server(1);
             QuorumLink link = ensemble.quorumLink(1);
             ServerProcess leader = ensemble.leader();
             assertThat(follower.mode()).contains("follower");
             assertThat(link.proxyTo(leader.id()).clientConnectionCount())
-                    .as("the follower reaches the leader through the proxy").isEqualTo(1);
+                    .as("the follower reaches the leader through the proxy")
+                    .isEqualTo(1);
             assertThat(link.connectionCount()).isEqualTo(1);
 
             try (RawZooKeeper writer = RawZooKeeper.connect(leader.address(), SESSION_TIMEOUT);
@@ -45,7 +50,8 @@ class QuorumLinkIT {
                 assertThat(link.proxyTo(leader.id()).latency()).isEqualTo(LATENCY);
                 for (int i = 1; i <= 5; i++) {
                     writer.zk().setData("/lag", bytes(i), -1);
-                    assertThat(value(reader)).as("read on the follower right after write %d completed", i)
+                    assertThat(value(reader))
+                            .as("read on the follower right after write %d completed", i)
                             .isEqualTo(i - 1);
                     int written = i;
                     await().atMost(Duration.ofSeconds(10)).until(() -> value(reader) == written);
@@ -54,11 +60,14 @@ class QuorumLinkIT {
                 link.latency(Duration.ZERO);
                 link.freeze();
                 writer.zk().setData("/lag", bytes(6), -1);
-                assertThat(value(reader)).as("read on the follower while its link is frozen").isEqualTo(5);
+                assertThat(value(reader))
+                        .as("read on the follower while its link is frozen")
+                        .isEqualTo(5);
                 link.unfreeze();
                 await().atMost(Duration.ofSeconds(10)).until(() -> value(reader) == 6);
 
-                assertThat(reader.states()).as("the follower never dropped its client")
+                assertThat(reader.states())
+                        .as("the follower never dropped its client")
                         .containsExactly(KeeperState.SyncConnected);
                 assertThat(follower.mode()).contains("follower");
                 assertThat(ensemble.leader()).isSameAs(leader);
@@ -73,10 +82,12 @@ class QuorumLinkIT {
      */
     @Test
     void proxiedMemberFollowsEvenWhenItIsTheHighestId() throws Exception {
-        try (ProcessEnsemble ensemble = ProcessEnsemble.builder().size(3).proxiedQuorumLink(3).start()) {
+        try (ProcessEnsemble ensemble =
+                ProcessEnsemble.builder().size(3).proxiedQuorumLink(3).start()) {
             ServerProcess member = ensemble.server(3);
             long starts = Files.readAllLines(member.logFile(), StandardCharsets.ISO_8859_1).stream()
-                    .filter(l -> l.startsWith("=== starting server 3")).count();
+                    .filter(l -> l.startsWith("=== starting server 3"))
+                    .count();
             System.out.println("server 3 was started " + starts + " time(s)");
 
             assertThat(member.mode()).contains("follower");

@@ -94,8 +94,8 @@ public final class RawZooKeeper implements AutoCloseable {
      */
     public void awaitCount(KeeperState state, int times, Duration timeout) {
         if (!Polling.until(timeout, () -> count(state) >= times)) {
-            throw new IllegalStateException("session 0x" + Long.toHexString(sessionId()) + " did not see " + state
-                    + " " + times + " time(s) within " + timeout + "; saw " + states());
+            throw new IllegalStateException("session 0x" + Long.toHexString(sessionId()) + " did not see " + state + " "
+                    + times + " time(s) within " + timeout + "; saw " + states());
         }
     }
 

@@ -59,16 +59,13 @@ public final class Recorder implements SessionListener, WatchListener {
     }
 
     /** The arguments of one {@link SessionListener#onTimeoutClamped} call. */
-    public record TimeoutClamp(String ensemble, Duration requested, Duration negotiated) {
-    }
+    public record TimeoutClamp(String ensemble, Duration requested, Duration negotiated) {}
 
     /** The arguments of one {@link SessionListener#onEphemeralConflict} call. */
-    public record EphemeralConflict(String path, long ownerSessionId) {
-    }
+    public record EphemeralConflict(String path, long ownerSessionId) {}
 
     /** The arguments of one {@link SessionListener#onEphemeralMissing} call. */
-    public record EphemeralMissing(String path, ZkException cause) {
-    }
+    public record EphemeralMissing(String path, ZkException cause) {}
 
     /**
      * One callback as it ran.
@@ -104,7 +101,9 @@ public final class Recorder implements SessionListener, WatchListener {
          */
         public long happenedAtNanos() {
             if (kind == Kind.STATE_CHANGE && ((SessionEvent) value).at() != null) {
-                long lag = Math.max(0, Duration.between(((SessionEvent) value).at(), wallClock).toNanos());
+                long lag = Math.max(
+                        0,
+                        Duration.between(((SessionEvent) value).at(), wallClock).toNanos());
                 return nanoTime - lag;
             }
             return nanoTime;
@@ -189,7 +188,8 @@ public final class Recorder implements SessionListener, WatchListener {
     public List<Callback> callbacks(SessionState state) {
         synchronized (lock) {
             return callbacks.stream()
-                    .filter(c -> c.kind() == Kind.STATE_CHANGE && c.value(SessionEvent.class).state() == state)
+                    .filter(c -> c.kind() == Kind.STATE_CHANGE
+                            && c.value(SessionEvent.class).state() == state)
                     .toList();
         }
     }
@@ -413,7 +413,10 @@ public final class Recorder implements SessionListener, WatchListener {
 
     private <T> List<T> values(Kind kind, Class<T> type) {
         synchronized (lock) {
-            return callbacks.stream().filter(c -> c.kind() == kind).map(c -> c.value(type)).toList();
+            return callbacks.stream()
+                    .filter(c -> c.kind() == kind)
+                    .map(c -> c.value(type))
+                    .toList();
         }
     }
 
@@ -421,8 +424,9 @@ public final class Recorder implements SessionListener, WatchListener {
         if (callbacks.isEmpty()) {
             return "no callback";
         }
-        StringBuilder s = new StringBuilder().append(callbacks.size()).append(callbacks.size() == 1 ? " callback:"
-                : " callbacks:");
+        StringBuilder s = new StringBuilder()
+                .append(callbacks.size())
+                .append(callbacks.size() == 1 ? " callback:" : " callbacks:");
         for (Callback c : callbacks) {
             s.append("\n  ").append(c);
         }

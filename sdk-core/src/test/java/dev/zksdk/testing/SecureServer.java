@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -106,8 +107,11 @@ public final class SecureServer implements AutoCloseable {
         p.setProperty("minSessionTimeout", "400");
         p.setProperty("maxSessionTimeout", "60000");
         p.setProperty("admin.enableServer", "false");
-        server = ZooKeeperServerEmbedded.builder().baseDir(baseDir).configuration(p)
-                .exitHandler(ExitHandler.LOG_ONLY).build();
+        server = ZooKeeperServerEmbedded.builder()
+                .baseDir(baseDir)
+                .configuration(p)
+                .exitHandler(ExitHandler.LOG_ONLY)
+                .build();
         server.start(30_000);
         plain = server.getConnectionString();
         secure = server.getSecureConnectionString();
@@ -133,7 +137,8 @@ public final class SecureServer implements AutoCloseable {
      * needed.
      */
     public void presentWrongNameCertificate(boolean wrongName) {
-        set("zookeeper.ssl.keyStore.location",
+        set(
+                "zookeeper.ssl.keyStore.location",
                 (wrongName ? pki.wrongNameServerKeyStore() : pki.serverKeyStore()).toString());
     }
 
@@ -161,7 +166,7 @@ public final class SecureServer implements AutoCloseable {
 
     private static void deleteRecursively(Path dir) {
         try (var paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException ignored) {
             // a temp directory; best effort
         }
@@ -182,9 +187,12 @@ public final class SecureServer implements AutoCloseable {
             this.fallback = fallback;
             Map<String, String> options = new LinkedHashMap<>();
             users.forEach((user, password) -> options.put("user_" + user, password));
-            this.server = new AppConfigurationEntry[] {new AppConfigurationEntry(
-                    "org.apache.zookeeper.server.auth.DigestLoginModule",
-                    AppConfigurationEntry.LoginModuleControlFlag.REQUIRED, options)};
+            this.server = new AppConfigurationEntry[] {
+                new AppConfigurationEntry(
+                        "org.apache.zookeeper.server.auth.DigestLoginModule",
+                        AppConfigurationEntry.LoginModuleControlFlag.REQUIRED,
+                        options)
+            };
         }
 
         void disable() {

@@ -22,8 +22,7 @@ public final class ServerConnections {
     private static final Pattern TOTAL_WATCHES = Pattern.compile("Total watches:\\s*(\\d+)");
     private static final Pattern SESSION_ID = Pattern.compile(",sid=0x([0-9a-fA-F]+)");
 
-    private ServerConnections() {
-    }
+    private ServerConnections() {}
 
     /**
      * Counts the server's client connections from {@code clientHost} that carry a session.
@@ -37,11 +36,12 @@ public final class ServerConnections {
      */
     public static int connectionsFrom(String serverHostPort, String clientHost) {
         if (clientHost == null || clientHost.isBlank() || clientHost.contains(":")) {
-            throw new IllegalArgumentException("clientHost must be an IPv4 address such as 127.0.0.1, was '"
-                    + clientHost + "'");
+            throw new IllegalArgumentException(
+                    "clientHost must be an IPv4 address such as 127.0.0.1, was '" + clientHost + "'");
         }
         String prefix = "/" + clientHost + ":";
-        return (int) answer(serverHostPort, "cons").lines()
+        return (int) answer(serverHostPort, "cons")
+                .lines()
                 .map(String::trim)
                 .filter(line -> line.startsWith(prefix))
                 .filter(line -> line.contains(",sid=0x"))
@@ -82,8 +82,8 @@ public final class ServerConnections {
             try {
                 return Math.round(Double.parseDouble(value));
             } catch (NumberFormatException notNumeric) {
-                throw new IllegalArgumentException("key must name a numeric mntr value, was '" + key + "' = '"
-                        + value + "'", notNumeric);
+                throw new IllegalArgumentException(
+                        "key must name a numeric mntr value, was '" + key + "' = '" + value + "'", notNumeric);
             }
         }
     }
@@ -94,7 +94,8 @@ public final class ServerConnections {
         for (String line : answer(serverHostPort, "mntr").split("\n")) {
             int tab = line.indexOf('\t');
             if (tab > 0) {
-                values.put(line.substring(0, tab).trim(), line.substring(tab + 1).trim());
+                values.put(
+                        line.substring(0, tab).trim(), line.substring(tab + 1).trim());
             }
         }
         return values;
@@ -117,8 +118,8 @@ public final class ServerConnections {
     private static String answer(String serverHostPort, String command) {
         String answer = FourLetterWords.send(serverHostPort, command);
         if (answer.contains(FourLetterWords.NOT_SERVING)) {
-            throw new IllegalStateException(serverHostPort + " is not serving requests; '" + command
-                    + "' answered: " + answer.trim());
+            throw new IllegalStateException(
+                    serverHostPort + " is not serving requests; '" + command + "' answered: " + answer.trim());
         }
         if (answer.contains("is not executed because it is not in the whitelist")) {
             throw new IllegalStateException(serverHostPort + " does not allow '" + command + "': " + answer.trim());

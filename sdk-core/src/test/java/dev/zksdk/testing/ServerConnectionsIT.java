@@ -35,12 +35,12 @@ class ServerConnectionsIT {
     void connectionsFromCountsEachRawClientOnceAndNotTheQueryItself() {
         // Sessions of other tests in this class may still be closing; with none left, the count is zero even
         // though the cons query itself is connected.
-        await().atMost(Duration.ofSeconds(5))
-                .until(() -> ServerConnections.connectionsFrom(address, "127.0.0.1") == 0);
+        await().atMost(Duration.ofSeconds(5)).until(() -> ServerConnections.connectionsFrom(address, "127.0.0.1") == 0);
         try (RawZooKeeper first = RawZooKeeper.connect(address, SESSION_TIMEOUT)) {
             assertThat(ServerConnections.connectionsFrom(address, "127.0.0.1")).isEqualTo(1);
             try (RawZooKeeper second = RawZooKeeper.connect(address, SESSION_TIMEOUT)) {
-                assertThat(ServerConnections.connectionsFrom(address, "127.0.0.1")).isEqualTo(2);
+                assertThat(ServerConnections.connectionsFrom(address, "127.0.0.1"))
+                        .isEqualTo(2);
             }
             await().atMost(Duration.ofSeconds(5))
                     .until(() -> ServerConnections.connectionsFrom(address, "127.0.0.1") == 1);
@@ -53,13 +53,17 @@ class ServerConnectionsIT {
         long before = ServerConnections.mntr(address, "zk_num_alive_connections");
         try (RawZooKeeper client = RawZooKeeper.connect(address, SESSION_TIMEOUT)) {
             // The mntr query's own connection is counted too, before and after.
-            assertThat(ServerConnections.mntr(address, "zk_num_alive_connections")).isEqualTo(before + 1);
-            assertThat(ServerConnections.mntr(address, "zk_connection_rejected")).isZero();
+            assertThat(ServerConnections.mntr(address, "zk_num_alive_connections"))
+                    .isEqualTo(before + 1);
+            assertThat(ServerConnections.mntr(address, "zk_connection_rejected"))
+                    .isZero();
         }
         assertThatThrownBy(() -> ServerConnections.mntr(address, "zk_no_such_key"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("zk_no_such_key");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("zk_no_such_key");
         assertThatThrownBy(() -> ServerConnections.mntr(address, "zk_server_state"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("standalone");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("standalone");
     }
 
     @Test

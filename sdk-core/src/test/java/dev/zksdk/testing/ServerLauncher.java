@@ -15,8 +15,7 @@ import org.apache.zookeeper.server.quorum.QuorumPeerMain;
  */
 public final class ServerLauncher {
 
-    private ServerLauncher() {
-    }
+    private ServerLauncher() {}
 
     public static void main(String[] args) {
         if (args.length < 2) {
@@ -24,9 +23,9 @@ public final class ServerLauncher {
             Runtime.getRuntime().halt(2);
         }
         long parentPid = Long.parseLong(args[0]);
-        ProcessHandle.of(parentPid).ifPresentOrElse(
-                parent -> parent.onExit().thenRun(ServerLauncher::parentGone),
-                ServerLauncher::parentGone);
+        ProcessHandle.of(parentPid)
+                .ifPresentOrElse(
+                        parent -> parent.onExit().thenRun(ServerLauncher::parentGone), ServerLauncher::parentGone);
         QuorumPeerMain.main(Arrays.copyOfRange(args, 1, args.length));
     }
 

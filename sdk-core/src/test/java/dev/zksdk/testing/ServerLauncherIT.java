@@ -12,7 +12,8 @@ class ServerLauncherIT {
     void serverHaltsWhenTheProcessThatStartedItDiesWithoutCleaningUp() throws Exception {
         // Stands in for a test JVM killed with SIGKILL: its shutdown hooks never run.
         Process fakeParent = new ProcessBuilder("sleep", "120").start();
-        try (ProcessEnsemble ensemble = ProcessEnsemble.builder().size(1)
+        try (ProcessEnsemble ensemble = ProcessEnsemble.builder()
+                .size(1)
                 .watchedParentPid(fakeParent.pid())
                 .start()) {
             ServerProcess server = ensemble.server(1);

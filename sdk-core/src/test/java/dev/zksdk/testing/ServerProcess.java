@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * One ZooKeeper server of a {@link ProcessEnsemble}, running in its own JVM so that tests can kill it with
@@ -33,8 +34,9 @@ public final class ServerProcess {
     private static final Set<Process> RUNNING = ConcurrentHashMap.newKeySet();
 
     static {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> RUNNING.forEach(Process::destroyForcibly),
-                "zk-server-process-reaper"));
+        Runtime.getRuntime()
+                .addShutdownHook(
+                        new Thread(() -> RUNNING.forEach(Process::destroyForcibly), "zk-server-process-reaper"));
     }
 
     private final int id;
@@ -48,7 +50,13 @@ public final class ServerProcess {
     private volatile Process process;
     private volatile boolean suspended;
 
-    ServerProcess(int id, int clientPort, int adminPort, Path directory, Path configFile, Path logFile,
+    ServerProcess(
+            int id,
+            int clientPort,
+            int adminPort,
+            Path directory,
+            Path configFile,
+            Path logFile,
             List<String> command) {
         this.id = id;
         this.clientPort = clientPort;
@@ -246,7 +254,8 @@ public final class ServerProcess {
         StringBuilder out = new StringBuilder("--- tail of ").append(logFile).append(" ---\n");
         try {
             List<String> all = Files.readAllLines(logFile, StandardCharsets.ISO_8859_1);
-            all.subList(Math.max(0, all.size() - lines), all.size()).forEach(l -> out.append(l).append('\n'));
+            all.subList(Math.max(0, all.size() - lines), all.size())
+                    .forEach(l -> out.append(l).append('\n'));
         } catch (IOException e) {
             out.append("(unreadable: ").append(e).append(")\n");
         }
@@ -263,8 +272,12 @@ public final class ServerProcess {
             throw new IllegalStateException("server " + id + " is already running (pid " + process.pid() + ")");
         }
         try {
-            Files.writeString(logFile, "=== starting server " + id + " at " + Instant.now() + " ===\n",
-                    StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            Files.writeString(
+                    logFile,
+                    "=== starting server " + id + " at " + Instant.now() + " ===\n",
+                    StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
             Process started = new ProcessBuilder(command)
                     .directory(directory.toFile())
                     .redirectErrorStream(true)
@@ -329,12 +342,12 @@ public final class ServerProcess {
 
     /** Waits until /proc says the process is (or is no longer) stopped; returns at once where /proc is absent. */
     private void awaitProcState(boolean stopped) {
-        java.nio.file.Path stat = java.nio.file.Path.of("/proc", Long.toString(current().pid()), "stat");
+        Path stat = Path.of("/proc", Long.toString(current().pid()), "stat");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline) {
             String text;
             try {
-                text = java.nio.file.Files.readString(stat);
+                text = Files.readString(stat);
             } catch (IOException e) {
                 return;
             }
@@ -343,7 +356,7 @@ public final class ServerProcess {
             if (state.equalsIgnoreCase("T") == stopped) {
                 return;
             }
-            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+            LockSupport.parkNanos(1_000_000);
         }
         throw new IllegalStateException("process " + current().pid() + " did not " + (stopped ? "stop" : "resume")
                 + " within 10 s of the signal");
@@ -370,8 +383,8 @@ public final class ServerProcess {
     private void awaitExit(Process p, Duration timeout) {
         try {
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new IllegalStateException("server " + id + " (pid " + p.pid() + ") did not exit within "
-                        + timeout);
+                throw new IllegalStateException(
+                        "server " + id + " (pid " + p.pid() + ") did not exit within " + timeout);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -84,9 +84,28 @@ public final class TestPki {
     }
 
     private static void keyPair(Path store, String password, String dname, String san) {
-        List<String> args = new ArrayList<>(List.of("-genkeypair", "-alias", "key", "-keyalg", "EC", "-groupname",
-                "secp256r1", "-sigalg", "SHA256withECDSA", "-validity", "2", "-dname", dname, "-storetype", "PKCS12",
-                "-keystore", store.toString(), "-storepass", password, "-keypass", password));
+        List<String> args = new ArrayList<>(List.of(
+                "-genkeypair",
+                "-alias",
+                "key",
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-sigalg",
+                "SHA256withECDSA",
+                "-validity",
+                "2",
+                "-dname",
+                dname,
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                store.toString(),
+                "-storepass",
+                password,
+                "-keypass",
+                password));
         if (san != null) {
             args.addAll(List.of("-ext", "SAN=" + san));
         }
@@ -94,13 +113,33 @@ public final class TestPki {
     }
 
     private static void export(Path store, String password, Path cert) {
-        keytool(List.of("-exportcert", "-rfc", "-alias", "key", "-keystore", store.toString(), "-storepass", password,
-                "-file", cert.toString()));
+        keytool(List.of(
+                "-exportcert",
+                "-rfc",
+                "-alias",
+                "key",
+                "-keystore",
+                store.toString(),
+                "-storepass",
+                password,
+                "-file",
+                cert.toString()));
     }
 
     private static void trust(Path store, String password, String alias, Path cert) {
-        keytool(List.of("-importcert", "-noprompt", "-alias", alias, "-file", cert.toString(), "-storetype",
-                "PKCS12", "-keystore", store.toString(), "-storepass", password));
+        keytool(List.of(
+                "-importcert",
+                "-noprompt",
+                "-alias",
+                alias,
+                "-file",
+                cert.toString(),
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                store.toString(),
+                "-storepass",
+                password));
     }
 
     private static void keytool(List<String> args) {
@@ -111,8 +150,8 @@ public final class TestPki {
             Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
             byte[] output = p.getInputStream().readAllBytes();
             if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IllegalStateException("keytool " + args.get(0) + " failed: "
-                        + new String(output, StandardCharsets.UTF_8));
+                throw new IllegalStateException(
+                        "keytool " + args.get(0) + " failed: " + new String(output, StandardCharsets.UTF_8));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("could not run keytool", e);

@@ -53,7 +53,13 @@ import org.apache.zookeeper.txn.TxnHeader;
 public final class TxnLogOracle {
 
     /** The kind of one node write inside a transaction. */
-    public enum OpType { CREATE, SET_DATA, DELETE, CHECK, ERROR }
+    public enum OpType {
+        CREATE,
+        SET_DATA,
+        DELETE,
+        CHECK,
+        ERROR
+    }
 
     /**
      * One lifetime of a node at a path: from the create at {@code createZxid} to its delete.
@@ -103,13 +109,17 @@ public final class TxnLogOracle {
      * @param applied false for an {@code error} transaction and for a failed multi (nothing of it was applied)
      * @param ops the node writes; empty for session transactions (createSession, closeSession)
      */
-    public record Txn(long zxid, long sessionId, long timeMillis, int opCode, boolean multi, boolean applied,
-            List<Op> ops) {
+    public record Txn(
+            long zxid, long sessionId, long timeMillis, int opCode, boolean multi, boolean applied, List<Op> ops) {
         @Override
         public String toString() {
             return "0x" + Long.toHexString(zxid) + " session 0x" + Long.toHexString(sessionId) + " "
-                    + (multi ? "multi" + ops + (applied ? "" : " (failed, not applied)")
-                            : applied ? (ops.isEmpty() ? "opcode " + opCode : ops.get(0).toString())
+                    + (multi
+                            ? "multi" + ops + (applied ? "" : " (failed, not applied)")
+                            : applied
+                                    ? (ops.isEmpty()
+                                            ? "opcode " + opCode
+                                            : ops.get(0).toString())
                                     : "error (not applied)");
         }
     }
@@ -217,8 +227,14 @@ public final class TxnLogOracle {
                 case SET_DATA: {
                     Incarnation node = live.get(op.path());
                     if (node != null) {
-                        live.put(op.path(), new Incarnation(node.path(), node.createZxid(), node.createPayload(),
-                                op.version(), op.payload()));
+                        live.put(
+                                op.path(),
+                                new Incarnation(
+                                        node.path(),
+                                        node.createZxid(),
+                                        node.createPayload(),
+                                        op.version(),
+                                        op.payload()));
                     }
                     return op;
                 }

@@ -54,8 +54,8 @@ public final class ZkProxy implements AutoCloseable {
     private final Blackhole blackhole;
     private final Latency latency;
 
-    private ZkProxy(String target, NioReactor reactor, TcpCrusher crusher, int port, Blackhole blackhole,
-            Latency latency) {
+    private ZkProxy(
+            String target, NioReactor reactor, TcpCrusher crusher, int port, Blackhole blackhole, Latency latency) {
         this.target = target;
         this.reactor = reactor;
         this.crusher = crusher;
@@ -88,12 +88,14 @@ public final class ZkProxy implements AutoCloseable {
 
         TransformFilterFactory filters() {
             return client -> decided.computeIfAbsent(client, c -> {
-                boolean swallow = armed.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0;
-                if (swallow) {
-                    swallowed.incrementAndGet();
-                }
-                return swallow;
-            }) ? DROP : TransformFilter.NOOP;
+                        boolean swallow = armed.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0;
+                        if (swallow) {
+                            swallowed.incrementAndGet();
+                        }
+                        return swallow;
+                    })
+                    ? DROP
+                    : TransformFilter.NOOP;
         }
     }
 
@@ -139,8 +141,8 @@ public final class ZkProxy implements AutoCloseable {
             }
         }
         reactor.close();
-        throw new UncheckedIOException("could not bind a proxy port after " + BIND_ATTEMPTS + " attempts",
-                new IOException(lastFailure));
+        throw new UncheckedIOException(
+                "could not bind a proxy port after " + BIND_ATTEMPTS + " attempts", new IOException(lastFailure));
     }
 
     /** The address clients use: {@code 127.0.0.1:<proxy port>}. */

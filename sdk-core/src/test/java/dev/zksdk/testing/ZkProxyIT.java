@@ -97,7 +97,9 @@ class ZkProxyIT {
                 proxied.freezeAll();
                 CompletableFuture<Integer> reply = new CompletableFuture<>();
                 client.zk().exists("/", false, (rc, path, ctx, stat) -> reply.complete(rc), null);
-                await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> !reply.isDone());
+                await().during(Duration.ofMillis(500))
+                        .atMost(Duration.ofSeconds(2))
+                        .until(() -> !reply.isDone());
 
                 proxied.unfreezeAll();
 

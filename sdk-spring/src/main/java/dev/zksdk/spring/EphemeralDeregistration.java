@@ -16,34 +16,34 @@ import org.springframework.context.SmartLifecycle;
  */
 public class EphemeralDeregistration implements SmartLifecycle {
 
-  private final ObjectProvider<ZkSessionPool> pools;
-  private volatile boolean running;
+    private final ObjectProvider<ZkSessionPool> pools;
+    private volatile boolean running;
 
-  public EphemeralDeregistration(ObjectProvider<ZkSessionPool> pools) {
-    this.pools = pools;
-  }
-
-  @Override
-  public void start() {
-    running = true;
-  }
-
-  @Override
-  public void stop() {
-    try {
-      pools.orderedStream().forEach(ZkSessionPool::closeEphemerals);
-    } finally {
-      running = false;
+    public EphemeralDeregistration(ObjectProvider<ZkSessionPool> pools) {
+        this.pools = pools;
     }
-  }
 
-  @Override
-  public boolean isRunning() {
-    return running;
-  }
+    @Override
+    public void start() {
+        running = true;
+    }
 
-  @Override
-  public int getPhase() {
-    return DEFAULT_PHASE;
-  }
+    @Override
+    public void stop() {
+        try {
+            pools.orderedStream().forEach(ZkSessionPool::closeEphemerals);
+        } finally {
+            running = false;
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    @Override
+    public int getPhase() {
+        return DEFAULT_PHASE;
+    }
 }

@@ -25,19 +25,21 @@ import org.springframework.context.annotation.Bean;
 @EnableConfigurationProperties(ZkSdkProperties.class)
 public class ZkSessionPoolAutoConfiguration {
 
-  @Bean(destroyMethod = "close")
-  @ConditionalOnMissingBean
-  public ZkSessionPool zkSessionPool(ZkSdkProperties properties, ObjectProvider<MetricsTrackerFactory> metrics,
-      ObjectProvider<ZkSessionPoolCustomizer> customizers) {
-    ZkSessionPool.Builder builder = ZkSdkPropertiesMapper.apply(properties, ZkSessionPool.builder());
-    metrics.ifAvailable(builder::metricsTrackerFactory);
-    customizers.orderedStream().forEach(customizer -> customizer.customize(builder));
-    return builder.build();
-  }
+    @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean
+    public ZkSessionPool zkSessionPool(
+            ZkSdkProperties properties,
+            ObjectProvider<MetricsTrackerFactory> metrics,
+            ObjectProvider<ZkSessionPoolCustomizer> customizers) {
+        ZkSessionPool.Builder builder = ZkSdkPropertiesMapper.apply(properties, ZkSessionPool.builder());
+        metrics.ifAvailable(builder::metricsTrackerFactory);
+        customizers.orderedStream().forEach(customizer -> customizer.customize(builder));
+        return builder.build();
+    }
 
-  @Bean
-  @ConditionalOnMissingBean
-  public EphemeralDeregistration zkSessionPoolEphemeralDeregistration(ObjectProvider<ZkSessionPool> pools) {
-    return new EphemeralDeregistration(pools);
-  }
+    @Bean
+    @ConditionalOnMissingBean
+    public EphemeralDeregistration zkSessionPoolEphemeralDeregistration(ObjectProvider<ZkSessionPool> pools) {
+        return new EphemeralDeregistration(pools);
+    }
 }

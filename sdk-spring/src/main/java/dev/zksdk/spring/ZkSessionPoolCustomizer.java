@@ -10,5 +10,5 @@ import dev.zksdk.ZkSessionPool;
 @FunctionalInterface
 public interface ZkSessionPoolCustomizer {
 
-  void customize(ZkSessionPool.Builder builder);
+    void customize(ZkSessionPool.Builder builder);
 }

@@ -15,68 +15,73 @@ import tools.jackson.databind.ObjectMapper;
  */
 class ConfigurationMetadataTest {
 
-  /** Every property of the starter and its documented default (null: none, such as a list or map). */
-  private static final Map<String, Object> EXPECTED = new HashMap<>();
+    /** Every property of the starter and its documented default (null: none, such as a list or map). */
+    private static final Map<String, Object> EXPECTED = new HashMap<>();
 
-  static {
-    EXPECTED.put("zksdk.enabled", true);
-    EXPECTED.put("zksdk.name", "zksdk");
-    EXPECTED.put("zksdk.connect-string", "localhost:2181");
-    EXPECTED.put("zksdk.chroot", null);
-    EXPECTED.put("zksdk.session-timeout", "30s");
-    EXPECTED.put("zksdk.connection-timeout", "15s");
-    EXPECTED.put("zksdk.sessions-per-ensemble", 1);
-    EXPECTED.put("zksdk.operation-timeout", "15s");
-    EXPECTED.put("zksdk.auth", null);
-    EXPECTED.put("zksdk.retry.initial-backoff", "20ms");
-    EXPECTED.put("zksdk.retry.max-backoff", "1s");
-    EXPECTED.put("zksdk.retry.recovery-initial-backoff", "200ms");
-    EXPECTED.put("zksdk.retry.recovery-max-backoff", "5s");
-    EXPECTED.put("zksdk.circuit-breaker.failure-rate-threshold", 50);
-    EXPECTED.put("zksdk.circuit-breaker.sliding-window", 10);
-    EXPECTED.put("zksdk.circuit-breaker.minimum-calls", 4);
-    EXPECTED.put("zksdk.circuit-breaker.open-duration", "5s");
-    EXPECTED.put("zksdk.circuit-breaker.half-open-calls", 2);
-    EXPECTED.put("zksdk.bulkhead.max-in-flight", 4096);
-    EXPECTED.put("zksdk.bulkhead.max-wait", "0");
-    EXPECTED.put("zksdk.hosts.weights", null);
-    EXPECTED.put("zksdk.hosts.per-server-connection-budget", 50);
-    EXPECTED.put("zksdk.hosts.quarantine-initial-backoff", "1s");
-    EXPECTED.put("zksdk.hosts.quarantine-max-backoff", "30s");
-    EXPECTED.put("zksdk.hosts.reconnect-jitter-base", "100ms");
-    EXPECTED.put("zksdk.hosts.reconnect-jitter-cap", "2s");
-    EXPECTED.put("zksdk.hosts.session-creation-rate", 20);
-    EXPECTED.put("zksdk.hosts.session-creation-max-wait", "5s");
-    EXPECTED.put("zksdk.hosts.connect-attempt-timeout", null);
-    EXPECTED.put("zksdk.metrics.enabled", true);
-    EXPECTED.put("management.health.zksdk.enabled", true);
-  }
-
-  @Test
-  void everyPropertyHasADescriptionAndItsDefault() throws Exception {
-    JsonNode metadata;
-    try (InputStream in = getClass().getResourceAsStream("/META-INF/spring-configuration-metadata.json")) {
-      assertThat(in).as("generated metadata").isNotNull();
-      metadata = new ObjectMapper().readTree(in);
-    }
-    Map<String, JsonNode> byName = new HashMap<>();
-    for (JsonNode property : metadata.get("properties")) {
-      byName.put(property.get("name").asString(), property);
+    static {
+        EXPECTED.put("zksdk.enabled", true);
+        EXPECTED.put("zksdk.name", "zksdk");
+        EXPECTED.put("zksdk.connect-string", "localhost:2181");
+        EXPECTED.put("zksdk.chroot", null);
+        EXPECTED.put("zksdk.session-timeout", "30s");
+        EXPECTED.put("zksdk.connection-timeout", "15s");
+        EXPECTED.put("zksdk.sessions-per-ensemble", 1);
+        EXPECTED.put("zksdk.operation-timeout", "15s");
+        EXPECTED.put("zksdk.auth", null);
+        EXPECTED.put("zksdk.retry.initial-backoff", "20ms");
+        EXPECTED.put("zksdk.retry.max-backoff", "1s");
+        EXPECTED.put("zksdk.retry.recovery-initial-backoff", "200ms");
+        EXPECTED.put("zksdk.retry.recovery-max-backoff", "5s");
+        EXPECTED.put("zksdk.circuit-breaker.failure-rate-threshold", 50);
+        EXPECTED.put("zksdk.circuit-breaker.sliding-window", 10);
+        EXPECTED.put("zksdk.circuit-breaker.minimum-calls", 4);
+        EXPECTED.put("zksdk.circuit-breaker.open-duration", "5s");
+        EXPECTED.put("zksdk.circuit-breaker.half-open-calls", 2);
+        EXPECTED.put("zksdk.bulkhead.max-in-flight", 4096);
+        EXPECTED.put("zksdk.bulkhead.max-wait", "0");
+        EXPECTED.put("zksdk.hosts.weights", null);
+        EXPECTED.put("zksdk.hosts.per-server-connection-budget", 50);
+        EXPECTED.put("zksdk.hosts.quarantine-initial-backoff", "1s");
+        EXPECTED.put("zksdk.hosts.quarantine-max-backoff", "30s");
+        EXPECTED.put("zksdk.hosts.reconnect-jitter-base", "100ms");
+        EXPECTED.put("zksdk.hosts.reconnect-jitter-cap", "2s");
+        EXPECTED.put("zksdk.hosts.session-creation-rate", 20);
+        EXPECTED.put("zksdk.hosts.session-creation-max-wait", "5s");
+        EXPECTED.put("zksdk.hosts.connect-attempt-timeout", null);
+        EXPECTED.put("zksdk.metrics.enabled", true);
+        EXPECTED.put("management.health.zksdk.enabled", true);
     }
 
-    assertThat(byName.keySet()).containsExactlyInAnyOrderElementsOf(EXPECTED.keySet());
-    for (Map.Entry<String, Object> expected : EXPECTED.entrySet()) {
-      JsonNode property = byName.get(expected.getKey());
-      assertThat(property.path("description").asString()).as("description of %s", expected.getKey()).isNotBlank();
-      assertThat(property.path("type").asString()).as("type of %s", expected.getKey()).isNotBlank();
-      JsonNode documented = property.get("defaultValue");
-      if (expected.getValue() == null) {
-        assertThat(documented).as("default of %s", expected.getKey()).isNull();
-      } else {
-        assertThat(documented).as("default of %s", expected.getKey()).isNotNull();
-        assertThat(documented.asString()).as("default of %s", expected.getKey())
-            .isEqualTo(String.valueOf(expected.getValue()));
-      }
+    @Test
+    void everyPropertyHasADescriptionAndItsDefault() throws Exception {
+        JsonNode metadata;
+        try (InputStream in = getClass().getResourceAsStream("/META-INF/spring-configuration-metadata.json")) {
+            assertThat(in).as("generated metadata").isNotNull();
+            metadata = new ObjectMapper().readTree(in);
+        }
+        Map<String, JsonNode> byName = new HashMap<>();
+        for (JsonNode property : metadata.get("properties")) {
+            byName.put(property.get("name").asString(), property);
+        }
+
+        assertThat(byName.keySet()).containsExactlyInAnyOrderElementsOf(EXPECTED.keySet());
+        for (Map.Entry<String, Object> expected : EXPECTED.entrySet()) {
+            JsonNode property = byName.get(expected.getKey());
+            assertThat(property.path("description").asString())
+                    .as("description of %s", expected.getKey())
+                    .isNotBlank();
+            assertThat(property.path("type").asString())
+                    .as("type of %s", expected.getKey())
+                    .isNotBlank();
+            JsonNode documented = property.get("defaultValue");
+            if (expected.getValue() == null) {
+                assertThat(documented).as("default of %s", expected.getKey()).isNull();
+            } else {
+                assertThat(documented).as("default of %s", expected.getKey()).isNotNull();
+                assertThat(documented.asString())
+                        .as("default of %s", expected.getKey())
+                        .isEqualTo(String.valueOf(expected.getValue()));
+            }
+        }
     }
-  }
 }

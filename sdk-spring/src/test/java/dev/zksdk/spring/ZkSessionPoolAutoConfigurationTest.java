@@ -8,6 +8,7 @@ import dev.zksdk.ZkSessionPool;
 import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.metrics.MetricsTracker;
 import dev.zksdk.metrics.MetricsTrackerFactory;
+import dev.zksdk.metrics.PoolView;
 import dev.zksdk.metrics.micrometer.MicrometerMetricsTrackerFactory;
 import dev.zksdk.spring.health.ZkSessionPoolHealthAutoConfiguration;
 import dev.zksdk.spring.metrics.ZkSessionPoolMetricsAutoConfiguration;
@@ -43,373 +44,408 @@ import org.springframework.core.env.MapPropertySource;
  */
 class ZkSessionPoolAutoConfigurationTest {
 
-  /** Only the starter: what an application without Micrometer or Actuator has. */
-  private final ApplicationContextRunner starterOnly = new ApplicationContextRunner()
-      .withConfiguration(AutoConfigurations.of(
-          ZkSessionPoolAutoConfiguration.class,
-          ZkSessionPoolMetricsAutoConfiguration.class,
-          ZkSessionPoolHealthAutoConfiguration.class))
-      .withPropertyValues("zksdk.connect-string=127.0.0.1:2181");
+    /** Only the starter: what an application without Micrometer or Actuator has. */
+    private final ApplicationContextRunner starterOnly = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(
+                    ZkSessionPoolAutoConfiguration.class,
+                    ZkSessionPoolMetricsAutoConfiguration.class,
+                    ZkSessionPoolHealthAutoConfiguration.class))
+            .withPropertyValues("zksdk.connect-string=127.0.0.1:2181");
 
-  /** The starter with Spring Boot's Micrometer and health auto-configurations. */
-  private final ApplicationContextRunner runner = starterOnly
-      .withConfiguration(AutoConfigurations.of(
-          MetricsAutoConfiguration.class,
-          CompositeMeterRegistryAutoConfiguration.class,
-          SimpleMetricsExportAutoConfiguration.class,
-          HealthContributorAutoConfiguration.class,
-          HealthContributorRegistryAutoConfiguration.class));
+    /** The starter with Spring Boot's Micrometer and health auto-configurations. */
+    private final ApplicationContextRunner runner = starterOnly.withConfiguration(AutoConfigurations.of(
+            MetricsAutoConfiguration.class,
+            CompositeMeterRegistryAutoConfiguration.class,
+            SimpleMetricsExportAutoConfiguration.class,
+            HealthContributorAutoConfiguration.class,
+            HealthContributorRegistryAutoConfiguration.class));
 
-  /** Properties whose keys hold a colon, which withPropertyValues would take for the separator. */
-  private static ApplicationContextRunner withProperties(ApplicationContextRunner runner, Map<String, Object> map) {
-    return runner.withInitializer(context -> context.getEnvironment().getPropertySources()
-        .addFirst(new MapPropertySource("test-" + map.keySet(), map)));
-  }
+    /** Properties whose keys hold a colon, which withPropertyValues would take for the separator. */
+    private static ApplicationContextRunner withProperties(ApplicationContextRunner runner, Map<String, Object> map) {
+        return runner.withInitializer(context -> context.getEnvironment()
+                .getPropertySources()
+                .addFirst(new MapPropertySource("test-" + map.keySet(), map)));
+    }
 
-  @Test
-  void defaultsGiveAPoolItsMetricsHealthAndShutdownStep() {
-    runner.run(context -> {
-      assertThat(context).hasNotFailed();
-      assertThat(context).hasSingleBean(ZkSessionPool.class);
-      assertThat(context).hasSingleBean(ZkSdkProperties.class);
-      assertThat(context).hasSingleBean(EphemeralDeregistration.class);
-      assertThat(context).hasSingleBean(MicrometerMetricsTrackerFactory.class);
-      assertThat(context).hasBean("zksdkHealthContributor");
-      ZkSessionPool pool = context.getBean(ZkSessionPool.class);
-      EnsembleConfig ensemble = pool.defaultEnsemble();
-      assertThat(ensemble.connectString()).isEqualTo("127.0.0.1:2181");
-      assertThat(ensemble.sessionTimeout()).isEqualTo(EnsembleConfig.DEFAULT_SESSION_TIMEOUT);
-      assertThat(ensemble.connectionTimeout()).isEqualTo(EnsembleConfig.DEFAULT_CONNECTION_TIMEOUT);
-      assertThat(ensemble.sessionsPerEnsemble()).isEqualTo(EnsembleConfig.DEFAULT_SESSIONS_PER_ENSEMBLE);
-      // The pool publishes to the application's registry from the start.
-      assertThat(context.getBean(MeterRegistry.class).find("zksdk.leases.active").tag("pool", "zksdk").gauge())
-          .isNotNull();
-      // Nothing was leased yet: health says so rather than guessing.
-      Health health = ((HealthIndicator) context.getBean("zksdkHealthContributor", HealthContributor.class)).health();
-      assertThat(health.getStatus()).isEqualTo(Status.UNKNOWN);
-      assertThat(health.getDetails()).containsKey("reason");
-    });
-  }
-
-  @Test
-  void propertyDefaultsAreTheCoreDefaults() {
-    ZkSdkProperties properties = new ZkSdkProperties();
-    assertThat(properties.getSessionTimeout()).isEqualTo(EnsembleConfig.DEFAULT_SESSION_TIMEOUT);
-    assertThat(properties.getConnectionTimeout()).isEqualTo(EnsembleConfig.DEFAULT_CONNECTION_TIMEOUT);
-    assertThat(properties.getSessionsPerEnsemble()).isEqualTo(EnsembleConfig.DEFAULT_SESSIONS_PER_ENSEMBLE);
-    OperationPolicy policy = ZkSdkPropertiesMapper.operationPolicy(properties);
-    OperationPolicy defaults = OperationPolicy.defaults();
-    assertThat(policy.operationTimeout()).isEqualTo(defaults.operationTimeout());
-    assertThat(policy.retryInitialBackoff()).isEqualTo(defaults.retryInitialBackoff());
-    assertThat(policy.retryMaxBackoff()).isEqualTo(defaults.retryMaxBackoff());
-    assertThat(policy.breakerFailureRateThreshold()).isEqualTo(defaults.breakerFailureRateThreshold());
-    assertThat(policy.breakerSlidingWindow()).isEqualTo(defaults.breakerSlidingWindow());
-    assertThat(policy.breakerMinimumCalls()).isEqualTo(defaults.breakerMinimumCalls());
-    assertThat(policy.breakerOpenDuration()).isEqualTo(defaults.breakerOpenDuration());
-    assertThat(policy.breakerHalfOpenCalls()).isEqualTo(defaults.breakerHalfOpenCalls());
-    assertThat(policy.maxInFlight()).isEqualTo(defaults.maxInFlight());
-    assertThat(policy.maxInFlightWait()).isEqualTo(defaults.maxInFlightWait());
-    HostsConfig hosts = ZkSdkPropertiesMapper.hostsConfig(properties.getHosts());
-    assertThat(hosts.weights()).isEmpty();
-    assertThat(hosts.perServerConnectionBudget()).isEqualTo(HostsConfig.DEFAULT_PER_SERVER_CONNECTION_BUDGET);
-    assertThat(hosts.quarantineInitialBackoff()).isEqualTo(HostsConfig.DEFAULT_QUARANTINE_INITIAL_BACKOFF);
-    assertThat(hosts.quarantineMaxBackoff()).isEqualTo(HostsConfig.DEFAULT_QUARANTINE_MAX_BACKOFF);
-    assertThat(hosts.reconnectJitterBase()).isEqualTo(HostsConfig.DEFAULT_RECONNECT_JITTER_BASE);
-    assertThat(hosts.reconnectJitterCap()).isEqualTo(HostsConfig.DEFAULT_RECONNECT_JITTER_CAP);
-    assertThat(hosts.sessionCreationRate()).isEqualTo(HostsConfig.DEFAULT_SESSION_CREATION_RATE);
-    assertThat(hosts.sessionCreationMaxWait()).isEqualTo(HostsConfig.DEFAULT_SESSION_CREATION_MAX_WAIT);
-    assertThat(hosts.connectAttemptTimeout()).isNull();
-  }
-
-  @Test
-  void everySettingBindsIncludingDurationsAndWeights() {
-    withProperties(runner, Map.of("zksdk.hosts.weights.[zk1.example:2181]", "5",
-        "zksdk.hosts.weights.[zk2.example:2182]", "0"))
-        .withPropertyValues(
-            "zksdk.name=billing",
-            "zksdk.connect-string=zk1.example:2181,zk2.example:2182",
-            "zksdk.chroot=/apps/billing",
-            "zksdk.session-timeout=4s",
-            "zksdk.connection-timeout=1500ms",
-            "zksdk.sessions-per-ensemble=3",
-            "zksdk.operation-timeout=PT20S",
-            "zksdk.auth[0].scheme=digest",
-            "zksdk.auth[0].credentials=billing:s3cret",
-            "zksdk.retry.initial-backoff=50ms",
-            "zksdk.retry.max-backoff=2s",
-            "zksdk.circuit-breaker.failure-rate-threshold=75.5",
-            "zksdk.circuit-breaker.sliding-window=20",
-            "zksdk.circuit-breaker.minimum-calls=8",
-            "zksdk.circuit-breaker.open-duration=10s",
-            "zksdk.circuit-breaker.half-open-calls=3",
-            "zksdk.bulkhead.max-in-flight=128",
-            "zksdk.bulkhead.max-wait=250ms",
-            "zksdk.hosts.per-server-connection-budget=10",
-            "zksdk.hosts.quarantine-initial-backoff=2s",
-            "zksdk.hosts.quarantine-max-backoff=1m",
-            "zksdk.hosts.reconnect-jitter-base=0",
-            "zksdk.hosts.reconnect-jitter-cap=3s",
-            "zksdk.hosts.session-creation-rate=2.5",
-            "zksdk.hosts.session-creation-max-wait=750ms",
-            "zksdk.hosts.connect-attempt-timeout=2s")
-        .run(context -> {
-          assertThat(context).hasNotFailed();
-          ZkSdkProperties properties = context.getBean(ZkSdkProperties.class);
-          assertThat(properties.getHosts().getWeights())
-              .containsEntry("zk1.example:2181", 5).containsEntry("zk2.example:2182", 0);
-          assertThat(properties.toString()).doesNotContain("s3cret");
-
-          EnsembleConfig ensemble = context.getBean(ZkSessionPool.class).defaultEnsemble();
-          assertThat(ensemble.connectString()).isEqualTo("zk1.example:2181,zk2.example:2182/apps/billing");
-          assertThat(ensemble.chroot()).isEqualTo("/apps/billing");
-          assertThat(ensemble.sessionTimeout()).isEqualTo(Duration.ofSeconds(4));
-          assertThat(ensemble.connectionTimeout()).isEqualTo(Duration.ofMillis(1500));
-          assertThat(ensemble.sessionsPerEnsemble()).isEqualTo(3);
-          assertThat(ensemble.authorizations()).hasSize(1);
-          assertThat(ensemble.authorizations().get(0).scheme()).isEqualTo("digest");
-          assertThat(new String(ensemble.authorizations().get(0).secret(), StandardCharsets.UTF_8))
-              .isEqualTo("billing:s3cret");
-          assertThat(context.getBean(ZkSessionPool.class).toString()).contains("billing").doesNotContain("s3cret");
-
-          OperationPolicy policy = ZkSdkPropertiesMapper.operationPolicy(properties);
-          assertThat(policy.operationTimeout()).isEqualTo(Duration.ofSeconds(20));
-          assertThat(policy.retryInitialBackoff()).isEqualTo(Duration.ofMillis(50));
-          assertThat(policy.retryMaxBackoff()).isEqualTo(Duration.ofSeconds(2));
-          assertThat(policy.breakerFailureRateThreshold()).isEqualTo(75.5f);
-          assertThat(policy.breakerSlidingWindow()).isEqualTo(20);
-          assertThat(policy.breakerMinimumCalls()).isEqualTo(8);
-          assertThat(policy.breakerOpenDuration()).isEqualTo(Duration.ofSeconds(10));
-          assertThat(policy.breakerHalfOpenCalls()).isEqualTo(3);
-          assertThat(policy.maxInFlight()).isEqualTo(128);
-          assertThat(policy.maxInFlightWait()).isEqualTo(Duration.ofMillis(250));
-
-          HostsConfig hosts = ZkSdkPropertiesMapper.hostsConfig(properties.getHosts());
-          assertThat(hosts.weight("zk1.example:2181")).isEqualTo(5);
-          assertThat(hosts.weight("zk2.example:2182")).isZero();
-          assertThat(hosts.perServerConnectionBudget()).isEqualTo(10);
-          assertThat(hosts.quarantineInitialBackoff()).isEqualTo(Duration.ofSeconds(2));
-          assertThat(hosts.quarantineMaxBackoff()).isEqualTo(Duration.ofMinutes(1));
-          assertThat(hosts.reconnectJitterBase()).isEqualTo(Duration.ZERO);
-          assertThat(hosts.reconnectJitterCap()).isEqualTo(Duration.ofSeconds(3));
-          assertThat(hosts.sessionCreationRate()).isEqualTo(2.5);
-          assertThat(hosts.sessionCreationMaxWait()).isEqualTo(Duration.ofMillis(750));
-          assertThat(hosts.connectAttemptTimeout()).isEqualTo(Duration.ofSeconds(2));
+    @Test
+    void defaultsGiveAPoolItsMetricsHealthAndShutdownStep() {
+        runner.run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context).hasSingleBean(ZkSessionPool.class);
+            assertThat(context).hasSingleBean(ZkSdkProperties.class);
+            assertThat(context).hasSingleBean(EphemeralDeregistration.class);
+            assertThat(context).hasSingleBean(MicrometerMetricsTrackerFactory.class);
+            assertThat(context).hasBean("zksdkHealthContributor");
+            ZkSessionPool pool = context.getBean(ZkSessionPool.class);
+            EnsembleConfig ensemble = pool.defaultEnsemble();
+            assertThat(ensemble.connectString()).isEqualTo("127.0.0.1:2181");
+            assertThat(ensemble.sessionTimeout()).isEqualTo(EnsembleConfig.DEFAULT_SESSION_TIMEOUT);
+            assertThat(ensemble.connectionTimeout()).isEqualTo(EnsembleConfig.DEFAULT_CONNECTION_TIMEOUT);
+            assertThat(ensemble.sessionsPerEnsemble()).isEqualTo(EnsembleConfig.DEFAULT_SESSIONS_PER_ENSEMBLE);
+            // The pool publishes to the application's registry from the start.
+            assertThat(context.getBean(MeterRegistry.class)
+                            .find("zksdk.leases.active")
+                            .tag("pool", "zksdk")
+                            .gauge())
+                    .isNotNull();
+            // Nothing was leased yet: health says so rather than guessing.
+            Health health =
+                    ((HealthIndicator) context.getBean("zksdkHealthContributor", HealthContributor.class)).health();
+            assertThat(health.getStatus()).isEqualTo(Status.UNKNOWN);
+            assertThat(health.getDetails()).containsKey("reason");
         });
-  }
+    }
 
-  @Test
-  void aUsersOwnPoolWinsAndKeepsTheShutdownStep() {
-    runner.withUserConfiguration(OwnPool.class)
-        // Would fail start-up if the auto-configured pool were built.
-        .withPropertyValues("zksdk.sessions-per-ensemble=0")
-        .run(context -> {
-          assertThat(context).hasNotFailed();
-          assertThat(context).hasSingleBean(ZkSessionPool.class);
-          assertThat(context.getBean(ZkSessionPool.class)).isSameAs(context.getBean("ownPool"));
-          assertThat(context.getBean(ZkSessionPool.class).defaultEnsemble().connectString())
-              .isEqualTo("127.0.0.1:2999");
-          assertThat(context).hasSingleBean(EphemeralDeregistration.class);
-          assertThat(context).hasBean("zksdkHealthContributor");
+    @Test
+    void propertyDefaultsAreTheCoreDefaults() {
+        ZkSdkProperties properties = new ZkSdkProperties();
+        assertThat(properties.getSessionTimeout()).isEqualTo(EnsembleConfig.DEFAULT_SESSION_TIMEOUT);
+        assertThat(properties.getConnectionTimeout()).isEqualTo(EnsembleConfig.DEFAULT_CONNECTION_TIMEOUT);
+        assertThat(properties.getSessionsPerEnsemble()).isEqualTo(EnsembleConfig.DEFAULT_SESSIONS_PER_ENSEMBLE);
+        OperationPolicy policy = ZkSdkPropertiesMapper.operationPolicy(properties);
+        OperationPolicy defaults = OperationPolicy.defaults();
+        assertThat(policy.operationTimeout()).isEqualTo(defaults.operationTimeout());
+        assertThat(policy.retryInitialBackoff()).isEqualTo(defaults.retryInitialBackoff());
+        assertThat(policy.retryMaxBackoff()).isEqualTo(defaults.retryMaxBackoff());
+        assertThat(policy.breakerFailureRateThreshold()).isEqualTo(defaults.breakerFailureRateThreshold());
+        assertThat(policy.breakerSlidingWindow()).isEqualTo(defaults.breakerSlidingWindow());
+        assertThat(policy.breakerMinimumCalls()).isEqualTo(defaults.breakerMinimumCalls());
+        assertThat(policy.breakerOpenDuration()).isEqualTo(defaults.breakerOpenDuration());
+        assertThat(policy.breakerHalfOpenCalls()).isEqualTo(defaults.breakerHalfOpenCalls());
+        assertThat(policy.maxInFlight()).isEqualTo(defaults.maxInFlight());
+        assertThat(policy.maxInFlightWait()).isEqualTo(defaults.maxInFlightWait());
+        HostsConfig hosts = ZkSdkPropertiesMapper.hostsConfig(properties.getHosts());
+        assertThat(hosts.weights()).isEmpty();
+        assertThat(hosts.perServerConnectionBudget()).isEqualTo(HostsConfig.DEFAULT_PER_SERVER_CONNECTION_BUDGET);
+        assertThat(hosts.quarantineInitialBackoff()).isEqualTo(HostsConfig.DEFAULT_QUARANTINE_INITIAL_BACKOFF);
+        assertThat(hosts.quarantineMaxBackoff()).isEqualTo(HostsConfig.DEFAULT_QUARANTINE_MAX_BACKOFF);
+        assertThat(hosts.reconnectJitterBase()).isEqualTo(HostsConfig.DEFAULT_RECONNECT_JITTER_BASE);
+        assertThat(hosts.reconnectJitterCap()).isEqualTo(HostsConfig.DEFAULT_RECONNECT_JITTER_CAP);
+        assertThat(hosts.sessionCreationRate()).isEqualTo(HostsConfig.DEFAULT_SESSION_CREATION_RATE);
+        assertThat(hosts.sessionCreationMaxWait()).isEqualTo(HostsConfig.DEFAULT_SESSION_CREATION_MAX_WAIT);
+        assertThat(hosts.connectAttemptTimeout()).isNull();
+    }
+
+    @Test
+    void everySettingBindsIncludingDurationsAndWeights() {
+        withProperties(
+                        runner,
+                        Map.of(
+                                "zksdk.hosts.weights.[zk1.example:2181]",
+                                "5",
+                                "zksdk.hosts.weights.[zk2.example:2182]",
+                                "0"))
+                .withPropertyValues(
+                        "zksdk.name=billing",
+                        "zksdk.connect-string=zk1.example:2181,zk2.example:2182",
+                        "zksdk.chroot=/apps/billing",
+                        "zksdk.session-timeout=4s",
+                        "zksdk.connection-timeout=1500ms",
+                        "zksdk.sessions-per-ensemble=3",
+                        "zksdk.operation-timeout=PT20S",
+                        "zksdk.auth[0].scheme=digest",
+                        "zksdk.auth[0].credentials=billing:s3cret",
+                        "zksdk.retry.initial-backoff=50ms",
+                        "zksdk.retry.max-backoff=2s",
+                        "zksdk.circuit-breaker.failure-rate-threshold=75.5",
+                        "zksdk.circuit-breaker.sliding-window=20",
+                        "zksdk.circuit-breaker.minimum-calls=8",
+                        "zksdk.circuit-breaker.open-duration=10s",
+                        "zksdk.circuit-breaker.half-open-calls=3",
+                        "zksdk.bulkhead.max-in-flight=128",
+                        "zksdk.bulkhead.max-wait=250ms",
+                        "zksdk.hosts.per-server-connection-budget=10",
+                        "zksdk.hosts.quarantine-initial-backoff=2s",
+                        "zksdk.hosts.quarantine-max-backoff=1m",
+                        "zksdk.hosts.reconnect-jitter-base=0",
+                        "zksdk.hosts.reconnect-jitter-cap=3s",
+                        "zksdk.hosts.session-creation-rate=2.5",
+                        "zksdk.hosts.session-creation-max-wait=750ms",
+                        "zksdk.hosts.connect-attempt-timeout=2s")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    ZkSdkProperties properties = context.getBean(ZkSdkProperties.class);
+                    assertThat(properties.getHosts().getWeights())
+                            .containsEntry("zk1.example:2181", 5)
+                            .containsEntry("zk2.example:2182", 0);
+                    assertThat(properties.toString()).doesNotContain("s3cret");
+
+                    EnsembleConfig ensemble =
+                            context.getBean(ZkSessionPool.class).defaultEnsemble();
+                    assertThat(ensemble.connectString()).isEqualTo("zk1.example:2181,zk2.example:2182/apps/billing");
+                    assertThat(ensemble.chroot()).isEqualTo("/apps/billing");
+                    assertThat(ensemble.sessionTimeout()).isEqualTo(Duration.ofSeconds(4));
+                    assertThat(ensemble.connectionTimeout()).isEqualTo(Duration.ofMillis(1500));
+                    assertThat(ensemble.sessionsPerEnsemble()).isEqualTo(3);
+                    assertThat(ensemble.authorizations()).hasSize(1);
+                    assertThat(ensemble.authorizations().get(0).scheme()).isEqualTo("digest");
+                    assertThat(new String(ensemble.authorizations().get(0).secret(), StandardCharsets.UTF_8))
+                            .isEqualTo("billing:s3cret");
+                    assertThat(context.getBean(ZkSessionPool.class).toString())
+                            .contains("billing")
+                            .doesNotContain("s3cret");
+
+                    OperationPolicy policy = ZkSdkPropertiesMapper.operationPolicy(properties);
+                    assertThat(policy.operationTimeout()).isEqualTo(Duration.ofSeconds(20));
+                    assertThat(policy.retryInitialBackoff()).isEqualTo(Duration.ofMillis(50));
+                    assertThat(policy.retryMaxBackoff()).isEqualTo(Duration.ofSeconds(2));
+                    assertThat(policy.breakerFailureRateThreshold()).isEqualTo(75.5f);
+                    assertThat(policy.breakerSlidingWindow()).isEqualTo(20);
+                    assertThat(policy.breakerMinimumCalls()).isEqualTo(8);
+                    assertThat(policy.breakerOpenDuration()).isEqualTo(Duration.ofSeconds(10));
+                    assertThat(policy.breakerHalfOpenCalls()).isEqualTo(3);
+                    assertThat(policy.maxInFlight()).isEqualTo(128);
+                    assertThat(policy.maxInFlightWait()).isEqualTo(Duration.ofMillis(250));
+
+                    HostsConfig hosts = ZkSdkPropertiesMapper.hostsConfig(properties.getHosts());
+                    assertThat(hosts.weight("zk1.example:2181")).isEqualTo(5);
+                    assertThat(hosts.weight("zk2.example:2182")).isZero();
+                    assertThat(hosts.perServerConnectionBudget()).isEqualTo(10);
+                    assertThat(hosts.quarantineInitialBackoff()).isEqualTo(Duration.ofSeconds(2));
+                    assertThat(hosts.quarantineMaxBackoff()).isEqualTo(Duration.ofMinutes(1));
+                    assertThat(hosts.reconnectJitterBase()).isEqualTo(Duration.ZERO);
+                    assertThat(hosts.reconnectJitterCap()).isEqualTo(Duration.ofSeconds(3));
+                    assertThat(hosts.sessionCreationRate()).isEqualTo(2.5);
+                    assertThat(hosts.sessionCreationMaxWait()).isEqualTo(Duration.ofMillis(750));
+                    assertThat(hosts.connectAttemptTimeout()).isEqualTo(Duration.ofSeconds(2));
+                });
+    }
+
+    @Test
+    void aUsersOwnPoolWinsAndKeepsTheShutdownStep() {
+        runner.withUserConfiguration(OwnPool.class)
+                // Would fail start-up if the auto-configured pool were built.
+                .withPropertyValues("zksdk.sessions-per-ensemble=0")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context).hasSingleBean(ZkSessionPool.class);
+                    assertThat(context.getBean(ZkSessionPool.class)).isSameAs(context.getBean("ownPool"));
+                    assertThat(context.getBean(ZkSessionPool.class)
+                                    .defaultEnsemble()
+                                    .connectString())
+                            .isEqualTo("127.0.0.1:2999");
+                    assertThat(context).hasSingleBean(EphemeralDeregistration.class);
+                    assertThat(context).hasBean("zksdkHealthContributor");
+                });
+    }
+
+    @Test
+    void customizersRunAfterThePropertiesInOrder() {
+        runner.withUserConfiguration(Customizers.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            ZkSessionPool pool = context.getBean(ZkSessionPool.class);
+            assertThat(pool.toString()).contains("name=second");
+            assertThat(pool.defaultEnsemble().sessionsPerEnsemble()).isEqualTo(2);
         });
-  }
+    }
 
-  @Test
-  void customizersRunAfterThePropertiesInOrder() {
-    runner.withUserConfiguration(Customizers.class).run(context -> {
-      assertThat(context).hasNotFailed();
-      ZkSessionPool pool = context.getBean(ZkSessionPool.class);
-      assertThat(pool.toString()).contains("name=second");
-      assertThat(pool.defaultEnsemble().sessionsPerEnsemble()).isEqualTo(2);
-    });
-  }
-
-  @Test
-  void aUsersOwnMetricsTrackerFactoryReplacesMicrometers() {
-    runner.withUserConfiguration(OwnTracker.class).run(context -> {
-      assertThat(context).hasNotFailed();
-      assertThat(context).doesNotHaveBean(MicrometerMetricsTrackerFactory.class);
-      assertThat(context.getBean(OwnTracker.class).created).containsExactly("zksdk");
-    });
-  }
-
-  @Test
-  void startsWithoutMicrometer() {
-    starterOnly.withConfiguration(AutoConfigurations.of(
-            HealthContributorAutoConfiguration.class, HealthContributorRegistryAutoConfiguration.class))
-        .withClassLoader(new FilteredClassLoader(MeterRegistry.class)).run(context -> {
-      assertThat(context).hasNotFailed();
-      assertThat(context).hasSingleBean(ZkSessionPool.class);
-      assertThat(context).doesNotHaveBean(MetricsTrackerFactory.class);
-      assertThat(context).hasBean("zksdkHealthContributor");
-    });
-  }
-
-  @Test
-  void startsWithoutActuatorHealth() {
-    starterOnly.withConfiguration(AutoConfigurations.of(MetricsAutoConfiguration.class,
-            CompositeMeterRegistryAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class))
-        .withClassLoader(new FilteredClassLoader("org.springframework.boot.health")).run(context -> {
-      assertThat(context).hasNotFailed();
-      assertThat(context).hasSingleBean(ZkSessionPool.class);
-      assertThat(context).doesNotHaveBean("zksdkHealthContributor");
-      assertThat(context).hasSingleBean(MicrometerMetricsTrackerFactory.class);
-    });
-  }
-
-  @Test
-  void startsWithNeitherMicrometerNorActuator() {
-    starterOnly.withClassLoader(new FilteredClassLoader(MeterRegistry.class, HealthIndicator.class)).run(context -> {
-      assertThat(context).hasNotFailed();
-      assertThat(context).hasSingleBean(ZkSessionPool.class);
-      assertThat(context).doesNotHaveBean(MetricsTrackerFactory.class);
-      assertThat(context).doesNotHaveBean("zksdkHealthContributor");
-    });
-  }
-
-  @Test
-  void metricsEnabledFalseRemovesTheMetrics() {
-    runner.withPropertyValues("zksdk.metrics.enabled=false").run(context -> {
-      assertThat(context).hasSingleBean(ZkSessionPool.class);
-      assertThat(context).doesNotHaveBean(MetricsTrackerFactory.class);
-      assertThat(context.getBean(MeterRegistry.class).find("zksdk.leases.active").meters()).isEmpty();
-    });
-  }
-
-  @Test
-  void healthEnabledFalseRemovesTheHealthIndicator() {
-    runner.withPropertyValues("management.health.zksdk.enabled=false").run(context -> {
-      assertThat(context).hasSingleBean(ZkSessionPool.class);
-      assertThat(context).doesNotHaveBean("zksdkHealthContributor");
-    });
-  }
-
-  @Test
-  void enabledFalseRemovesThePoolAndEverythingThatNeedsIt() {
-    runner.withPropertyValues("zksdk.enabled=false").run(context -> {
-      assertThat(context).hasNotFailed();
-      assertThat(context).doesNotHaveBean(ZkSessionPool.class);
-      assertThat(context).doesNotHaveBean(EphemeralDeregistration.class);
-      assertThat(context).doesNotHaveBean("zksdkHealthContributor");
-    });
-  }
-
-  @Test
-  void invalidValuesFailStartUpNamingThePropertyAndTheValue() {
-    assertInvalid("zksdk.sessions-per-ensemble=0", "zksdk.sessions-per-ensemble", "0");
-    assertInvalid("zksdk.session-timeout=-5s", "zksdk.session-timeout", "PT-5S");
-    assertInvalid("zksdk.connect-string=zk1.example", "zksdk.connect-string", "zk1.example");
-    assertInvalid("zksdk.chroot=apps", "zksdk.chroot", "apps");
-    assertInvalid("zksdk.name=two words", "zksdk.name", "two words");
-    assertInvalid("zksdk.circuit-breaker.failure-rate-threshold=150", "zksdk.circuit-breaker.failure-rate-threshold",
-        "150.0");
-    assertInvalid("zksdk.bulkhead.max-in-flight=-1", "zksdk.bulkhead.max-in-flight", "-1");
-    assertInvalid("zksdk.hosts.session-creation-rate=0", "zksdk.hosts.session-creation-rate", "0.0");
-    assertInvalid("zksdk.hosts.connect-attempt-timeout=0s", "zksdk.hosts.connect-attempt-timeout", "PT0S");
-    // Combinations: the core's build() blames one setting; the property it comes from is named.
-    assertInvalid("zksdk.retry.max-backoff=5ms", "zksdk.retry.max-backoff", "PT0.005S");
-    assertInvalid("zksdk.circuit-breaker.minimum-calls=11", "zksdk.circuit-breaker.minimum-calls", "11");
-    assertInvalid("zksdk.hosts.reconnect-jitter-cap=10ms", "zksdk.hosts.reconnect-jitter-cap", "PT0.01S");
-  }
-
-  @Test
-  void anInvalidWeightIsReportedWithItsServer() {
-    withProperties(runner, Map.of("zksdk.hosts.weights.[zk1.example:2181]", "-2")).run(context -> {
-      InvalidConfigurationPropertyValueException e = invalid(context);
-      assertThat(e.getName()).isEqualTo("zksdk.hosts.weights[zk1.example:2181]");
-      assertThat(e.getValue()).isEqualTo(-2);
-      assertThat(e.getMessage()).contains("'-2'").contains("weight");
-    });
-  }
-
-  @Test
-  void aChrootInBothPlacesIsRefused() {
-    runner.withPropertyValues("zksdk.connect-string=127.0.0.1:2181/a", "zksdk.chroot=/b").run(context -> {
-      InvalidConfigurationPropertyValueException e = invalid(context);
-      assertThat(e.getName()).isEqualTo("zksdk.chroot");
-      assertThat(e.getMessage()).contains("/b").contains("already has a chroot");
-    });
-  }
-
-  @Test
-  void anUnconvertibleValueFailsStartUpNamingThePropertyAndTheValue() {
-    runner.withPropertyValues("zksdk.session-timeout=soon").run(context -> {
-      assertThat(context).hasFailed();
-      assertThat(messages(context.getStartupFailure())).contains("zksdk.session-timeout").contains("soon");
-    });
-  }
-
-  @Test
-  void aBadCredentialIsReportedWithoutItsSecret() {
-    runner.withPropertyValues("zksdk.auth[0].scheme= ", "zksdk.auth[0].credentials=billing:s3cret")
-        .run(context -> {
-          InvalidConfigurationPropertyValueException e = invalid(context);
-          assertThat(e.getName()).isEqualTo("zksdk.auth[0].scheme");
-          assertThat(messages(context.getStartupFailure())).doesNotContain("s3cret");
+    @Test
+    void aUsersOwnMetricsTrackerFactoryReplacesMicrometers() {
+        runner.withUserConfiguration(OwnTracker.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context).doesNotHaveBean(MicrometerMetricsTrackerFactory.class);
+            assertThat(context.getBean(OwnTracker.class).created).containsExactly("zksdk");
         });
-    runner.withPropertyValues("zksdk.auth[0].scheme=digest").run(context -> {
-      assertThat(invalid(context).getName()).isEqualTo("zksdk.auth[0].credentials");
-    });
-  }
-
-  private void assertInvalid(String property, String name, String value) {
-    runner.withPropertyValues(property).run(context -> {
-      InvalidConfigurationPropertyValueException e = invalid(context);
-      assertThat(e.getName()).isEqualTo(name);
-      assertThat(String.valueOf(e.getValue())).isEqualTo(value);
-      assertThat(e.getMessage()).contains(name).contains("'" + value + "'");
-      assertThat(e.getReason()).isNotBlank();
-    });
-  }
-
-  private static InvalidConfigurationPropertyValueException invalid(AssertableApplicationContext context) {
-    assertThat(context).hasFailed();
-    for (Throwable t = context.getStartupFailure(); t != null; t = t.getCause()) {
-      if (t instanceof InvalidConfigurationPropertyValueException) {
-        return (InvalidConfigurationPropertyValueException) t;
-      }
-    }
-    throw new AssertionError("start-up did not fail with an invalid property", context.getStartupFailure());
-  }
-
-  private static String messages(Throwable failure) {
-    StringBuilder all = new StringBuilder();
-    for (Throwable t = failure; t != null; t = t.getCause()) {
-      all.append(t.getMessage()).append('\n');
-    }
-    return all.toString();
-  }
-
-  @Configuration(proxyBeanMethods = false)
-  static class OwnPool {
-    @Bean(destroyMethod = "close")
-    ZkSessionPool ownPool() {
-      return ZkSessionPool.builder().connectString("127.0.0.1:2999").name("own").build();
-    }
-  }
-
-  @Configuration(proxyBeanMethods = false)
-  static class Customizers {
-    @Bean
-    @Order(2)
-    ZkSessionPoolCustomizer second() {
-      return builder -> builder.name("second");
     }
 
-    @Bean
-    @Order(1)
-    ZkSessionPoolCustomizer first() {
-      return builder -> builder.name("first").sessionsPerEnsemble(2);
+    @Test
+    void startsWithoutMicrometer() {
+        starterOnly
+                .withConfiguration(AutoConfigurations.of(
+                        HealthContributorAutoConfiguration.class, HealthContributorRegistryAutoConfiguration.class))
+                .withClassLoader(new FilteredClassLoader(MeterRegistry.class))
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context).hasSingleBean(ZkSessionPool.class);
+                    assertThat(context).doesNotHaveBean(MetricsTrackerFactory.class);
+                    assertThat(context).hasBean("zksdkHealthContributor");
+                });
     }
-  }
 
-  @Configuration(proxyBeanMethods = false)
-  static class OwnTracker implements MetricsTrackerFactory {
-    final List<String> created = new ArrayList<>();
-
-    @Override
-    public MetricsTracker create(dev.zksdk.metrics.PoolView pool) {
-      created.add(pool.name());
-      return MetricsTracker.NONE;
+    @Test
+    void startsWithoutActuatorHealth() {
+        starterOnly
+                .withConfiguration(AutoConfigurations.of(
+                        MetricsAutoConfiguration.class,
+                        CompositeMeterRegistryAutoConfiguration.class,
+                        SimpleMetricsExportAutoConfiguration.class))
+                .withClassLoader(new FilteredClassLoader("org.springframework.boot.health"))
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context).hasSingleBean(ZkSessionPool.class);
+                    assertThat(context).doesNotHaveBean("zksdkHealthContributor");
+                    assertThat(context).hasSingleBean(MicrometerMetricsTrackerFactory.class);
+                });
     }
-  }
+
+    @Test
+    void startsWithNeitherMicrometerNorActuator() {
+        starterOnly
+                .withClassLoader(new FilteredClassLoader(MeterRegistry.class, HealthIndicator.class))
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context).hasSingleBean(ZkSessionPool.class);
+                    assertThat(context).doesNotHaveBean(MetricsTrackerFactory.class);
+                    assertThat(context).doesNotHaveBean("zksdkHealthContributor");
+                });
+    }
+
+    @Test
+    void metricsEnabledFalseRemovesTheMetrics() {
+        runner.withPropertyValues("zksdk.metrics.enabled=false").run(context -> {
+            assertThat(context).hasSingleBean(ZkSessionPool.class);
+            assertThat(context).doesNotHaveBean(MetricsTrackerFactory.class);
+            assertThat(context.getBean(MeterRegistry.class)
+                            .find("zksdk.leases.active")
+                            .meters())
+                    .isEmpty();
+        });
+    }
+
+    @Test
+    void healthEnabledFalseRemovesTheHealthIndicator() {
+        runner.withPropertyValues("management.health.zksdk.enabled=false").run(context -> {
+            assertThat(context).hasSingleBean(ZkSessionPool.class);
+            assertThat(context).doesNotHaveBean("zksdkHealthContributor");
+        });
+    }
+
+    @Test
+    void enabledFalseRemovesThePoolAndEverythingThatNeedsIt() {
+        runner.withPropertyValues("zksdk.enabled=false").run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context).doesNotHaveBean(ZkSessionPool.class);
+            assertThat(context).doesNotHaveBean(EphemeralDeregistration.class);
+            assertThat(context).doesNotHaveBean("zksdkHealthContributor");
+        });
+    }
+
+    @Test
+    void invalidValuesFailStartUpNamingThePropertyAndTheValue() {
+        assertInvalid("zksdk.sessions-per-ensemble=0", "zksdk.sessions-per-ensemble", "0");
+        assertInvalid("zksdk.session-timeout=-5s", "zksdk.session-timeout", "PT-5S");
+        assertInvalid("zksdk.connect-string=zk1.example", "zksdk.connect-string", "zk1.example");
+        assertInvalid("zksdk.chroot=apps", "zksdk.chroot", "apps");
+        assertInvalid("zksdk.name=two words", "zksdk.name", "two words");
+        assertInvalid(
+                "zksdk.circuit-breaker.failure-rate-threshold=150",
+                "zksdk.circuit-breaker.failure-rate-threshold",
+                "150.0");
+        assertInvalid("zksdk.bulkhead.max-in-flight=-1", "zksdk.bulkhead.max-in-flight", "-1");
+        assertInvalid("zksdk.hosts.session-creation-rate=0", "zksdk.hosts.session-creation-rate", "0.0");
+        assertInvalid("zksdk.hosts.connect-attempt-timeout=0s", "zksdk.hosts.connect-attempt-timeout", "PT0S");
+        // Combinations: the core's build() blames one setting; the property it comes from is named.
+        assertInvalid("zksdk.retry.max-backoff=5ms", "zksdk.retry.max-backoff", "PT0.005S");
+        assertInvalid("zksdk.circuit-breaker.minimum-calls=11", "zksdk.circuit-breaker.minimum-calls", "11");
+        assertInvalid("zksdk.hosts.reconnect-jitter-cap=10ms", "zksdk.hosts.reconnect-jitter-cap", "PT0.01S");
+    }
+
+    @Test
+    void anInvalidWeightIsReportedWithItsServer() {
+        withProperties(runner, Map.of("zksdk.hosts.weights.[zk1.example:2181]", "-2"))
+                .run(context -> {
+                    InvalidConfigurationPropertyValueException e = invalid(context);
+                    assertThat(e.getName()).isEqualTo("zksdk.hosts.weights[zk1.example:2181]");
+                    assertThat(e.getValue()).isEqualTo(-2);
+                    assertThat(e.getMessage()).contains("'-2'").contains("weight");
+                });
+    }
+
+    @Test
+    void aChrootInBothPlacesIsRefused() {
+        runner.withPropertyValues("zksdk.connect-string=127.0.0.1:2181/a", "zksdk.chroot=/b")
+                .run(context -> {
+                    InvalidConfigurationPropertyValueException e = invalid(context);
+                    assertThat(e.getName()).isEqualTo("zksdk.chroot");
+                    assertThat(e.getMessage()).contains("/b").contains("already has a chroot");
+                });
+    }
+
+    @Test
+    void anUnconvertibleValueFailsStartUpNamingThePropertyAndTheValue() {
+        runner.withPropertyValues("zksdk.session-timeout=soon").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(messages(context.getStartupFailure()))
+                    .contains("zksdk.session-timeout")
+                    .contains("soon");
+        });
+    }
+
+    @Test
+    void aBadCredentialIsReportedWithoutItsSecret() {
+        runner.withPropertyValues("zksdk.auth[0].scheme= ", "zksdk.auth[0].credentials=billing:s3cret")
+                .run(context -> {
+                    InvalidConfigurationPropertyValueException e = invalid(context);
+                    assertThat(e.getName()).isEqualTo("zksdk.auth[0].scheme");
+                    assertThat(messages(context.getStartupFailure())).doesNotContain("s3cret");
+                });
+        runner.withPropertyValues("zksdk.auth[0].scheme=digest").run(context -> {
+            assertThat(invalid(context).getName()).isEqualTo("zksdk.auth[0].credentials");
+        });
+    }
+
+    private void assertInvalid(String property, String name, String value) {
+        runner.withPropertyValues(property).run(context -> {
+            InvalidConfigurationPropertyValueException e = invalid(context);
+            assertThat(e.getName()).isEqualTo(name);
+            assertThat(String.valueOf(e.getValue())).isEqualTo(value);
+            assertThat(e.getMessage()).contains(name).contains("'" + value + "'");
+            assertThat(e.getReason()).isNotBlank();
+        });
+    }
+
+    private static InvalidConfigurationPropertyValueException invalid(AssertableApplicationContext context) {
+        assertThat(context).hasFailed();
+        for (Throwable t = context.getStartupFailure(); t != null; t = t.getCause()) {
+            if (t instanceof InvalidConfigurationPropertyValueException) {
+                return (InvalidConfigurationPropertyValueException) t;
+            }
+        }
+        throw new AssertionError("start-up did not fail with an invalid property", context.getStartupFailure());
+    }
+
+    private static String messages(Throwable failure) {
+        StringBuilder all = new StringBuilder();
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            all.append(t.getMessage()).append('\n');
+        }
+        return all.toString();
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class OwnPool {
+        @Bean(destroyMethod = "close")
+        ZkSessionPool ownPool() {
+            return ZkSessionPool.builder()
+                    .connectString("127.0.0.1:2999")
+                    .name("own")
+                    .build();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class Customizers {
+        @Bean
+        @Order(2)
+        ZkSessionPoolCustomizer second() {
+            return builder -> builder.name("second");
+        }
+
+        @Bean
+        @Order(1)
+        ZkSessionPoolCustomizer first() {
+            return builder -> builder.name("first").sessionsPerEnsemble(2);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class OwnTracker implements MetricsTrackerFactory {
+        final List<String> created = new ArrayList<>();
+
+        @Override
+        public MetricsTracker create(PoolView pool) {
+            created.add(pool.name());
+            return MetricsTracker.NONE;
+        }
+    }
 }

@@ -18,41 +18,44 @@ import org.springframework.stereotype.Component;
 @Component
 public class ServiceRegistration implements ApplicationListener<WebServerInitializedEvent>, DisposableBean {
 
-  private final ZkSessionPool pool;
-  private final String service;
-  private final String host;
-  private volatile ZkLease lease;
-  private volatile EphemeralNode node;
+    private final ZkSessionPool pool;
+    private final String service;
+    private final String host;
+    private volatile ZkLease lease;
+    private volatile EphemeralNode node;
 
-  public ServiceRegistration(ZkSessionPool pool, @Value("${spring.application.name}") String service,
-      @Value("${sample.advertised-host:127.0.0.1}") String host) {
-    this.pool = pool;
-    this.service = service;
-    this.host = host;
-  }
-
-  @Override
-  public synchronized void onApplicationEvent(WebServerInitializedEvent event) {
-    if (node != null) {
-      return;
+    public ServiceRegistration(
+            ZkSessionPool pool,
+            @Value("${spring.application.name}") String service,
+            @Value("${sample.advertised-host:127.0.0.1}") String host) {
+        this.pool = pool;
+        this.service = service;
+        this.host = host;
     }
-    String address = host + ":" + event.getWebServer().getPort();
-    lease = pool.lease();
-    node = lease.ephemeral("/services/" + service + "/" + address,
-        ("{\"address\":\"" + address + "\"}").getBytes(StandardCharsets.UTF_8));
-  }
 
-  /** The registration's path, or null before the web server listens. */
-  public String path() {
-    EphemeralNode n = node;
-    return n == null ? null : n.path();
-  }
-
-  @Override
-  public void destroy() {
-    if (node != null) {
-      node.close();
-      lease.close();
+    @Override
+    public synchronized void onApplicationEvent(WebServerInitializedEvent event) {
+        if (node != null) {
+            return;
+        }
+        String address = host + ":" + event.getWebServer().getPort();
+        lease = pool.lease();
+        node = lease.ephemeral(
+                "/services/" + service + "/" + address,
+                ("{\"address\":\"" + address + "\"}").getBytes(StandardCharsets.UTF_8));
     }
-  }
+
+    /** The registration's path, or null before the web server listens. */
+    public String path() {
+        EphemeralNode n = node;
+        return n == null ? null : n.path();
+    }
+
+    @Override
+    public void destroy() {
+        if (node != null) {
+            node.close();
+            lease.close();
+        }
+    }
 }

@@ -25,21 +25,21 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
 @SpringBootApplication
 public class ZkSpringSampleApplication {
 
-  public static void main(String[] args) {
-    application().run(args);
-  }
+    public static void main(String[] args) {
+        application().run(args);
+    }
 
-  /** The application with its defaults and the embedded-server fallback; tests start it the same way. */
-  public static SpringApplication application() {
-    SpringApplication application = new SpringApplication(ZkSpringSampleApplication.class);
-    application.addInitializers(new EmbeddedZooKeeper());
-    Map<String, Object> defaults = new LinkedHashMap<>();
-    defaults.put("spring.application.name", "zksdk-spring-sample");
-    defaults.put("zksdk.name", "spring-sample");
-    defaults.put("zksdk.session-timeout", "10s");
-    defaults.put("management.endpoints.web.exposure.include", "health,metrics");
-    defaults.put("management.endpoint.health.show-details", "always");
-    application.setDefaultProperties(defaults);
-    return application;
-  }
+    /** The application with its defaults and the embedded-server fallback; tests start it the same way. */
+    public static SpringApplication application() {
+        SpringApplication application = new SpringApplication(ZkSpringSampleApplication.class);
+        application.addInitializers(new EmbeddedZooKeeper());
+        Map<String, Object> defaults = new LinkedHashMap<>();
+        defaults.put("spring.application.name", "zksdk-spring-sample");
+        defaults.put("zksdk.name", "spring-sample");
+        defaults.put("zksdk.session-timeout", "10s");
+        defaults.put("management.endpoints.web.exposure.include", "health,metrics");
+        defaults.put("management.endpoint.health.show-details", "always");
+        application.setDefaultProperties(defaults);
+        return application;
+    }
 }

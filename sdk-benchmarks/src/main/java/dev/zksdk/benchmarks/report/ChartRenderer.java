@@ -32,189 +32,218 @@ import org.knowm.xchart.style.Styler.LegendPosition;
  */
 public final class ChartRenderer {
 
-  static final int WIDTH = 720;
-  static final int HEIGHT = 460;
-  private static final Color[] CLIENT_COLORS = {new Color(0xC0, 0x39, 0x2B), new Color(0xE6, 0x7E, 0x22),
-      new Color(0x27, 0xAE, 0x60)};
-  private static final Color RAW = new Color(0x7F, 0x8C, 0x8D);
-  private static final Color SDK = new Color(0x29, 0x80, 0xB9);
+    static final int WIDTH = 720;
+    static final int HEIGHT = 460;
+    private static final Color[] CLIENT_COLORS = {
+        new Color(0xC0, 0x39, 0x2B), new Color(0xE6, 0x7E, 0x22), new Color(0x27, 0xAE, 0x60)
+    };
+    private static final Color RAW = new Color(0x7F, 0x8C, 0x8D);
+    private static final Color SDK = new Color(0x29, 0x80, 0xB9);
 
-  private ChartRenderer() {}
+    private ChartRenderer() {}
 
-  /**
-   * Renders the charts into {@code png}.
-   *
-   * @throws IllegalArgumentException if the run has nothing to draw
-   */
-  public static void render(Summary summary, String title, Path png) throws IOException {
-    List<CategoryChart> charts = charts(summary, title);
-    if (charts.isEmpty()) {
-      throw new IllegalArgumentException("the results hold no churn, overhead or recovery figures to draw");
-    }
-    int columns = charts.size() == 1 ? 1 : 2;
-    int rows = (charts.size() + columns - 1) / columns;
-    // Drawn into one grid here rather than by XChart's merge, which needs exactly rows x columns charts: an odd number
-    // leaves the last cell white.
-    BufferedImage grid = new BufferedImage(columns * WIDTH, rows * HEIGHT, BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = grid.createGraphics();
-    try {
-      g.setColor(Color.WHITE);
-      g.fillRect(0, 0, grid.getWidth(), grid.getHeight());
-      for (int i = 0; i < charts.size(); i++) {
-        g.drawImage(BitmapEncoder.getBufferedImage(charts.get(i)), (i % columns) * WIDTH, (i / columns) * HEIGHT,
-            null);
-      }
-    } finally {
-      g.dispose();
-    }
-    if (!ImageIO.write(grid, "png", png.toFile())) {
-      throw new IOException("no PNG writer for " + png);
-    }
-  }
-
-  static List<CategoryChart> charts(Summary summary, String title) {
-    List<CategoryChart> charts = new ArrayList<>();
-    churnChart(summary, "Requests/s, one getData per request (" + title + ")", "requests/s (log)",
-        r -> r.throughput().map(m -> Units.toPerSecond(m.score(), m.unit()))).ifPresent(charts::add);
-    churnChart(summary, "p99 latency per request", "ms (log)",
-        r -> r.latency().map(m -> Units.toMillis(m.percentile("99.0"), m.unit()))).ifPresent(charts::add);
-    overheadChart(summary).ifPresent(charts::add);
-    recoveryChart(summary).ifPresent(charts::add);
-    cachedReadChart(summary).ifPresent(charts::add);
-    HostSelectionReport.stormChart(summary.hostSelection(), base("Reconnect storm: sessions back per 100 ms after"
-        + " the first (mean per storm)", "ms after the first session back", "sessions")).ifPresent(charts::add);
-    return charts;
-  }
-
-  private static Optional<CategoryChart> churnChart(Summary summary, String title, String yTitle,
-      Function<ChurnRow, Optional<Double>> value) {
-    TreeSet<Integer> threads = new TreeSet<>();
-    summary.churn().forEach(r -> threads.add(r.threads()));
-    if (threads.isEmpty()) {
-      return Optional.empty();
-    }
-    CategoryChart chart = base(title, "threads", yTitle);
-    chart.getStyler().setYAxisLogarithmic(true);
-    double min = Double.MAX_VALUE;
-    double max = 0;
-    int added = 0;
-    Client[] clients = Client.values();
-    for (int i = 0; i < clients.length; i++) {
-      Client client = clients[i];
-      List<String> x = new ArrayList<>();
-      List<Double> y = new ArrayList<>();
-      for (int t : threads) {
-        Optional<Double> v = summary.churn(client, t).flatMap(value);
-        if (v.isPresent() && v.get() > 0) {
-          x.add(Integer.toString(t));
-          y.add(v.get());
-          min = Math.min(min, v.get());
-          max = Math.max(max, v.get());
+    /**
+     * Renders the charts into {@code png}.
+     *
+     * @throws IllegalArgumentException if the run has nothing to draw
+     */
+    public static void render(Summary summary, String title, Path png) throws IOException {
+        List<CategoryChart> charts = charts(summary, title);
+        if (charts.isEmpty()) {
+            throw new IllegalArgumentException("the results hold no churn, overhead or recovery figures to draw");
         }
-      }
-      if (!x.isEmpty()) {
-        chart.addSeries(client.label, x, y).setFillColor(CLIENT_COLORS[i]);
-        added++;
-      }
-    }
-    if (added == 0) {
-      return Optional.empty();
-    }
-    // Bars grow from the axis minimum, which must be above zero on a logarithmic axis: whole decades around the data,
-    // and one more on top for the legend.
-    chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(min / 2))));
-    chart.getStyler().setYAxisMax(Math.pow(10, Math.ceil(Math.log10(max * 1.0001)) + 1));
-    return Optional.of(chart);
-  }
-
-  private static Optional<CategoryChart> overheadChart(Summary summary) {
-    if (summary.overhead().isEmpty()) {
-      return Optional.empty();
-    }
-    CategoryChart chart = base("Raw ZooKeeper handle vs ZkLease (label: SDK/raw)", "operation, threads", "ops/s");
-    List<String> x = new ArrayList<>();
-    List<Double> raw = new ArrayList<>();
-    List<Double> sdk = new ArrayList<>();
-    for (OverheadRow row : summary.overhead()) {
-      if (row.diagnostic()) {
-        continue;
-      }
-      x.add(shortLabel(row) + " ×" + Summary.fmtRatio(row.ratio()));
-      raw.add(Units.toPerSecond(row.raw().score(), row.raw().unit()));
-      sdk.add(Units.toPerSecond(row.sdk().score(), row.sdk().unit()));
-    }
-    chart.addSeries("raw handle", x, raw).setFillColor(RAW);
-    chart.addSeries("SDK lease", x, sdk).setFillColor(SDK);
-    chart.getStyler().setXAxisLabelRotation(20);
-    return Optional.of(chart);
-  }
-
-  private static String shortLabel(OverheadRow row) {
-    String op = row.rawMethod().replace("raw", "");
-    op = Character.toLowerCase(op.charAt(0)) + op.substring(1);
-    return op + " t" + row.threads();
-  }
-
-  private static Optional<CategoryChart> recoveryChart(Summary summary) {
-    if (summary.recovery().isEmpty()) {
-      return Optional.empty();
-    }
-    CategoryChart chart = base("Recovery after a forced expiry (median)", "owned ephemerals + watches", "ms");
-    List<String> x = new ArrayList<>();
-    List<Double> whole = new ArrayList<>();
-    List<Double> sdkPart = new ArrayList<>();
-    for (RecoveryRow row : summary.recovery()) {
-      x.add(Integer.toString(row.owned()));
-      whole.add(Units.toMillis(Stats.median(row.expiryToRecovered().iterations()), row.expiryToRecovered().unit()));
-      sdkPart.add(row.newSessionToRecovered().map(Metric::iterations).map(Stats::median).orElse(0.0));
-    }
-    chart.addSeries("expiry → recovered", x, whole).setFillColor(RAW);
-    chart.addSeries("new session → recovered", x, sdkPart).setFillColor(SDK);
-    return Optional.of(chart);
-  }
-
-  private static Optional<CategoryChart> cachedReadChart(Summary summary) {
-    if (summary.cachedReads().isEmpty()) {
-      return Optional.empty();
-    }
-    // Every read measured has a row, the uncached and raw-handle baselines (1 thread) included.
-    CategoryChart chart = base("Reads of one node: cached, uncached, raw handle", "threads", "reads/s (log)");
-    chart.getStyler().setYAxisLogarithmic(true);
-    TreeSet<Integer> threads = new TreeSet<>();
-    summary.cachedReads().forEach(r -> threads.add(r.threads()));
-    Map<String, List<Double>> series = new LinkedHashMap<>();
-    Map<String, List<String>> xs = new LinkedHashMap<>();
-    double min = Double.MAX_VALUE;
-    double max = 0;
-    for (int t : threads) {
-      for (CachedReadRow row : summary.cachedReads()) {
-        if (row.threads() != t) {
-          continue;
+        int columns = charts.size() == 1 ? 1 : 2;
+        int rows = (charts.size() + columns - 1) / columns;
+        // Drawn into one grid here rather than by XChart's merge, which needs exactly rows x columns charts: an odd
+        // number
+        // leaves the last cell white.
+        BufferedImage grid = new BufferedImage(columns * WIDTH, rows * HEIGHT, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = grid.createGraphics();
+        try {
+            g.setColor(Color.WHITE);
+            g.fillRect(0, 0, grid.getWidth(), grid.getHeight());
+            for (int i = 0; i < charts.size(); i++) {
+                g.drawImage(
+                        BitmapEncoder.getBufferedImage(charts.get(i)),
+                        (i % columns) * WIDTH,
+                        (i / columns) * HEIGHT,
+                        null);
+            }
+        } finally {
+            g.dispose();
         }
-        min = Math.min(min, row.perSecond());
-        max = Math.max(max, row.perSecond());
-        xs.computeIfAbsent(row.label(), k -> new ArrayList<>()).add(Integer.toString(t));
-        series.computeIfAbsent(row.label(), k -> new ArrayList<>()).add(row.perSecond());
-      }
+        if (!ImageIO.write(grid, "png", png.toFile())) {
+            throw new IOException("no PNG writer for " + png);
+        }
     }
-    Color[] colors = {SDK, new Color(0x8E, 0x44, 0xAD), CLIENT_COLORS[1], RAW};
-    int i = 0;
-    for (String name : series.keySet()) {
-      chart.addSeries(name, xs.get(name), series.get(name)).setFillColor(colors[i++ % colors.length]);
-    }
-    chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(min / 2))));
-    chart.getStyler().setYAxisMax(Math.pow(10, Math.ceil(Math.log10(max * 1.0001)) + 1));
-    return Optional.of(chart);
-  }
 
-  private static CategoryChart base(String title, String xTitle, String yTitle) {
-    CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(HEIGHT).title(title)
-        .xAxisTitle(xTitle).yAxisTitle(yTitle).build();
-    chart.getStyler().setLegendPosition(LegendPosition.InsideNW);
-    chart.getStyler().setChartBackgroundColor(Color.WHITE);
-    chart.getStyler().setPlotGridVerticalLinesVisible(false);
-    chart.getStyler().setChartTitleFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
-    chart.getStyler().setLabelsVisible(false);
-    return chart;
-  }
+    static List<CategoryChart> charts(Summary summary, String title) {
+        List<CategoryChart> charts = new ArrayList<>();
+        churnChart(
+                        summary,
+                        "Requests/s, one getData per request (" + title + ")",
+                        "requests/s (log)",
+                        r -> r.throughput().map(m -> Units.toPerSecond(m.score(), m.unit())))
+                .ifPresent(charts::add);
+        churnChart(
+                        summary,
+                        "p99 latency per request",
+                        "ms (log)",
+                        r -> r.latency().map(m -> Units.toMillis(m.percentile("99.0"), m.unit())))
+                .ifPresent(charts::add);
+        overheadChart(summary).ifPresent(charts::add);
+        recoveryChart(summary).ifPresent(charts::add);
+        cachedReadChart(summary).ifPresent(charts::add);
+        HostSelectionReport.stormChart(
+                        summary.hostSelection(),
+                        base(
+                                "Reconnect storm: sessions back per 100 ms after" + " the first (mean per storm)",
+                                "ms after the first session back",
+                                "sessions"))
+                .ifPresent(charts::add);
+        return charts;
+    }
+
+    private static Optional<CategoryChart> churnChart(
+            Summary summary, String title, String yTitle, Function<ChurnRow, Optional<Double>> value) {
+        TreeSet<Integer> threads = new TreeSet<>();
+        summary.churn().forEach(r -> threads.add(r.threads()));
+        if (threads.isEmpty()) {
+            return Optional.empty();
+        }
+        CategoryChart chart = base(title, "threads", yTitle);
+        chart.getStyler().setYAxisLogarithmic(true);
+        double min = Double.MAX_VALUE;
+        double max = 0;
+        int added = 0;
+        Client[] clients = Client.values();
+        for (int i = 0; i < clients.length; i++) {
+            Client client = clients[i];
+            List<String> x = new ArrayList<>();
+            List<Double> y = new ArrayList<>();
+            for (int t : threads) {
+                Optional<Double> v = summary.churn(client, t).flatMap(value);
+                if (v.isPresent() && v.get() > 0) {
+                    x.add(Integer.toString(t));
+                    y.add(v.get());
+                    min = Math.min(min, v.get());
+                    max = Math.max(max, v.get());
+                }
+            }
+            if (!x.isEmpty()) {
+                chart.addSeries(client.label, x, y).setFillColor(CLIENT_COLORS[i]);
+                added++;
+            }
+        }
+        if (added == 0) {
+            return Optional.empty();
+        }
+        // Bars grow from the axis minimum, which must be above zero on a logarithmic axis: whole decades around the
+        // data,
+        // and one more on top for the legend.
+        chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(min / 2))));
+        chart.getStyler().setYAxisMax(Math.pow(10, Math.ceil(Math.log10(max * 1.0001)) + 1));
+        return Optional.of(chart);
+    }
+
+    private static Optional<CategoryChart> overheadChart(Summary summary) {
+        if (summary.overhead().isEmpty()) {
+            return Optional.empty();
+        }
+        CategoryChart chart = base("Raw ZooKeeper handle vs ZkLease (label: SDK/raw)", "operation, threads", "ops/s");
+        List<String> x = new ArrayList<>();
+        List<Double> raw = new ArrayList<>();
+        List<Double> sdk = new ArrayList<>();
+        for (OverheadRow row : summary.overhead()) {
+            if (row.diagnostic()) {
+                continue;
+            }
+            x.add(shortLabel(row) + " ×" + Summary.fmtRatio(row.ratio()));
+            raw.add(Units.toPerSecond(row.raw().score(), row.raw().unit()));
+            sdk.add(Units.toPerSecond(row.sdk().score(), row.sdk().unit()));
+        }
+        chart.addSeries("raw handle", x, raw).setFillColor(RAW);
+        chart.addSeries("SDK lease", x, sdk).setFillColor(SDK);
+        chart.getStyler().setXAxisLabelRotation(20);
+        return Optional.of(chart);
+    }
+
+    private static String shortLabel(OverheadRow row) {
+        String op = row.rawMethod().replace("raw", "");
+        op = Character.toLowerCase(op.charAt(0)) + op.substring(1);
+        return op + " t" + row.threads();
+    }
+
+    private static Optional<CategoryChart> recoveryChart(Summary summary) {
+        if (summary.recovery().isEmpty()) {
+            return Optional.empty();
+        }
+        CategoryChart chart = base("Recovery after a forced expiry (median)", "owned ephemerals + watches", "ms");
+        List<String> x = new ArrayList<>();
+        List<Double> whole = new ArrayList<>();
+        List<Double> sdkPart = new ArrayList<>();
+        for (RecoveryRow row : summary.recovery()) {
+            x.add(Integer.toString(row.owned()));
+            whole.add(Units.toMillis(
+                    Stats.median(row.expiryToRecovered().iterations()),
+                    row.expiryToRecovered().unit()));
+            sdkPart.add(row.newSessionToRecovered()
+                    .map(Metric::iterations)
+                    .map(Stats::median)
+                    .orElse(0.0));
+        }
+        chart.addSeries("expiry → recovered", x, whole).setFillColor(RAW);
+        chart.addSeries("new session → recovered", x, sdkPart).setFillColor(SDK);
+        return Optional.of(chart);
+    }
+
+    private static Optional<CategoryChart> cachedReadChart(Summary summary) {
+        if (summary.cachedReads().isEmpty()) {
+            return Optional.empty();
+        }
+        // Every read measured has a row, the uncached and raw-handle baselines (1 thread) included.
+        CategoryChart chart = base("Reads of one node: cached, uncached, raw handle", "threads", "reads/s (log)");
+        chart.getStyler().setYAxisLogarithmic(true);
+        TreeSet<Integer> threads = new TreeSet<>();
+        summary.cachedReads().forEach(r -> threads.add(r.threads()));
+        Map<String, List<Double>> series = new LinkedHashMap<>();
+        Map<String, List<String>> xs = new LinkedHashMap<>();
+        double min = Double.MAX_VALUE;
+        double max = 0;
+        for (int t : threads) {
+            for (CachedReadRow row : summary.cachedReads()) {
+                if (row.threads() != t) {
+                    continue;
+                }
+                min = Math.min(min, row.perSecond());
+                max = Math.max(max, row.perSecond());
+                xs.computeIfAbsent(row.label(), k -> new ArrayList<>()).add(Integer.toString(t));
+                series.computeIfAbsent(row.label(), k -> new ArrayList<>()).add(row.perSecond());
+            }
+        }
+        Color[] colors = {SDK, new Color(0x8E, 0x44, 0xAD), CLIENT_COLORS[1], RAW};
+        int i = 0;
+        for (String name : series.keySet()) {
+            chart.addSeries(name, xs.get(name), series.get(name)).setFillColor(colors[i++ % colors.length]);
+        }
+        chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(min / 2))));
+        chart.getStyler().setYAxisMax(Math.pow(10, Math.ceil(Math.log10(max * 1.0001)) + 1));
+        return Optional.of(chart);
+    }
+
+    private static CategoryChart base(String title, String xTitle, String yTitle) {
+        CategoryChart chart = new CategoryChartBuilder()
+                .width(WIDTH)
+                .height(HEIGHT)
+                .title(title)
+                .xAxisTitle(xTitle)
+                .yAxisTitle(yTitle)
+                .build();
+        chart.getStyler().setLegendPosition(LegendPosition.InsideNW);
+        chart.getStyler().setChartBackgroundColor(Color.WHITE);
+        chart.getStyler().setPlotGridVerticalLinesVisible(false);
+        chart.getStyler().setChartTitleFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
+        chart.getStyler().setLabelsVisible(false);
+        return chart;
+    }
 }

@@ -18,156 +18,174 @@ import java.util.regex.Pattern;
  */
 public final class HostSelection {
 
-  /** The clients of the connect benchmark, in the order they are reported. */
-  public enum ConnectClient {
-    ZOOKEEPER("zooKeeper", "new ZooKeeper"),
-    CURATOR("curator", "new CuratorFramework"),
-    SDK("sdk", "new ZkSessionPool (1 session)");
+    /** The clients of the connect benchmark, in the order they are reported. */
+    public enum ConnectClient {
+        ZOOKEEPER("zooKeeper", "new ZooKeeper"),
+        CURATOR("curator", "new CuratorFramework"),
+        SDK("sdk", "new ZkSessionPool (1 session)");
 
-    public final String method;
-    public final String label;
+        public final String method;
+        public final String label;
 
-    ConnectClient(String method, String label) {
-      this.method = method;
-      this.label = label;
-    }
-  }
-
-  /**
-   * One client against one kind of dead address: every measured connect's time (ms) and how many TCP connections it
-   * opened (empty when the run did not count them).
-   */
-  public record ConnectRow(ConnectClient client, String deadAddress, List<Double> millis, List<Double> attempts) {
-
-    public double median() {
-      return Stats.median(millis);
-    }
-
-    public double p90() {
-      return percentile(millis, 90);
-    }
-
-    public double max() {
-      return Stats.max(millis);
-    }
-
-    /** Connects that opened more than one TCP connection: the dead address was tried before a live one. */
-    public int deadTriedFirst() {
-      return (int) attempts.stream().filter(a -> a >= 2).count();
-    }
-
-    /** The median time of the connects that tried the dead address first; NaN when none did. */
-    public double medianWhenDeadFirst() {
-      List<Double> slow = new ArrayList<>();
-      for (int i = 0; i < millis.size() && i < attempts.size(); i++) {
-        if (attempts.get(i) >= 2) {
-          slow.add(millis.get(i));
+        ConnectClient(String method, String label) {
+            this.method = method;
+            this.label = label;
         }
-      }
-      return Stats.median(slow);
-    }
-  }
-
-  /**
-   * One client's storms: the whole time per storm (ms), the secondary counters, and the histogram of sessions back per
-   * bucket (lower bound in ms, summed over the measured storms; the last bucket is open-ended when {@code openEnded}).
-   */
-  public record StormRow(String client, int sessions, List<Double> restartToAllBack, Map<String, Metric> counters,
-      TreeMap<Integer, Double> histogram, int openEndedFrom) {
-
-    public int storms() {
-      return restartToAllBack.size();
     }
 
-    /** The median over storms of one per-storm counter, NaN when absent. */
-    public double medianOf(String counter) {
-      Metric m = counters.get(counter);
-      return m == null ? Double.NaN : Stats.median(m.iterations());
-    }
+    /**
+     * One client against one kind of dead address: every measured connect's time (ms) and how many TCP connections it
+     * opened (empty when the run did not count them).
+     */
+    public record ConnectRow(ConnectClient client, String deadAddress, List<Double> millis, List<Double> attempts) {
 
-    /** The sum over storms of one counter, NaN when absent. */
-    public double totalOf(String counter) {
-      Metric m = counters.get(counter);
-      return m == null ? Double.NaN : m.total();
-    }
-
-    /** The label of the client: the SDK's pool or plain ZooKeeper handles. */
-    public String label() {
-      return client.equals("sdk") ? "zk-sdk pool" : client.equals("zookeeper") ? "plain ZooKeeper handles" : client;
-    }
-  }
-
-  private static final Pattern BUCKET = Pattern.compile("backAt(\\d+)ms(OrLater)?");
-
-  private final List<ConnectRow> connects = new ArrayList<>();
-  private final List<StormRow> storms = new ArrayList<>();
-
-  public HostSelection(JmhResults results) {
-    for (ConnectClient client : ConnectClient.values()) {
-      for (Entry e : results.find(client.method, "ss", 0)) {
-        if (!e.benchmark().endsWith("ConnectBenchmark." + client.method)) {
-          continue;
+        public double median() {
+            return Stats.median(millis);
         }
-        connects.add(new ConnectRow(client, e.params().getOrDefault("deadAddress", "?"),
-            List.copyOf(toMillis(e.primary())),
-            e.counter("connectAttempts").map(Metric::iterations).orElse(List.of())));
-      }
-    }
-    connects.sort(Comparator.comparing((ConnectRow r) -> r.deadAddress().equals("refused") ? 0 : 1)
-        .thenComparing(ConnectRow::deadAddress).thenComparing(ConnectRow::client));
-    for (Entry e : results.find("restartToAllBack", "ss", 0)) {
-      TreeMap<Integer, Double> histogram = new TreeMap<>();
-      int openEndedFrom = -1;
-      for (Map.Entry<String, Metric> c : e.secondary().entrySet()) {
-        Matcher m = BUCKET.matcher(c.getKey());
-        if (m.matches()) {
-          int from = Integer.parseInt(m.group(1));
-          histogram.put(from, c.getValue().total());
-          if (m.group(2) != null) {
-            openEndedFrom = from;
-          }
+
+        public double p90() {
+            return percentile(millis, 90);
         }
-      }
-      storms.add(new StormRow(e.params().getOrDefault("client", "?"),
-          Integer.parseInt(e.params().getOrDefault("sessions", "0")), List.copyOf(toMillis(e.primary())),
-          e.secondary(), histogram, openEndedFrom));
+
+        public double max() {
+            return Stats.max(millis);
+        }
+
+        /** Connects that opened more than one TCP connection: the dead address was tried before a live one. */
+        public int deadTriedFirst() {
+            return (int) attempts.stream().filter(a -> a >= 2).count();
+        }
+
+        /** The median time of the connects that tried the dead address first; NaN when none did. */
+        public double medianWhenDeadFirst() {
+            List<Double> slow = new ArrayList<>();
+            for (int i = 0; i < millis.size() && i < attempts.size(); i++) {
+                if (attempts.get(i) >= 2) {
+                    slow.add(millis.get(i));
+                }
+            }
+            return Stats.median(slow);
+        }
     }
-    storms.sort(Comparator.comparing((StormRow r) -> r.client().equals("sdk") ? 0 : 1).thenComparing(StormRow::client));
-  }
 
-  public List<ConnectRow> connects() {
-    return connects;
-  }
+    /**
+     * One client's storms: the whole time per storm (ms), the secondary counters, and the histogram of sessions back per
+     * bucket (lower bound in ms, summed over the measured storms; the last bucket is open-ended when {@code openEnded}).
+     */
+    public record StormRow(
+            String client,
+            int sessions,
+            List<Double> restartToAllBack,
+            Map<String, Metric> counters,
+            TreeMap<Integer, Double> histogram,
+            int openEndedFrom) {
 
-  public List<StormRow> storms() {
-    return storms;
-  }
+        public int storms() {
+            return restartToAllBack.size();
+        }
 
-  public Optional<ConnectRow> connect(ConnectClient client, String deadAddress) {
-    return connects.stream().filter(r -> r.client() == client && r.deadAddress().equals(deadAddress)).findFirst();
-  }
+        /** The median over storms of one per-storm counter, NaN when absent. */
+        public double medianOf(String counter) {
+            Metric m = counters.get(counter);
+            return m == null ? Double.NaN : Stats.median(m.iterations());
+        }
 
-  /** The SDK's median connect time over the raw handle's, for one kind of dead address. */
-  public Optional<Double> sdkOverRawMedian(String deadAddress) {
-    Optional<ConnectRow> sdk = connect(ConnectClient.SDK, deadAddress);
-    Optional<ConnectRow> raw = connect(ConnectClient.ZOOKEEPER, deadAddress);
-    if (sdk.isEmpty() || raw.isEmpty()) {
-      return Optional.empty();
+        /** The sum over storms of one counter, NaN when absent. */
+        public double totalOf(String counter) {
+            Metric m = counters.get(counter);
+            return m == null ? Double.NaN : m.total();
+        }
+
+        /** The label of the client: the SDK's pool or plain ZooKeeper handles. */
+        public String label() {
+            return client.equals("sdk")
+                    ? "zk-sdk pool"
+                    : client.equals("zookeeper") ? "plain ZooKeeper handles" : client;
+        }
     }
-    return Optional.of(sdk.get().median() / raw.get().median());
-  }
 
-  private static List<Double> toMillis(Metric m) {
-    return m.iterations().stream().map(v -> Units.toMillis(v, m.unit())).toList();
-  }
+    private static final Pattern BUCKET = Pattern.compile("backAt(\\d+)ms(OrLater)?");
 
-  /** Nearest-rank percentile; NaN for no values. */
-  static double percentile(List<Double> values, double p) {
-    if (values.isEmpty()) {
-      return Double.NaN;
+    private final List<ConnectRow> connects = new ArrayList<>();
+    private final List<StormRow> storms = new ArrayList<>();
+
+    public HostSelection(JmhResults results) {
+        for (ConnectClient client : ConnectClient.values()) {
+            for (Entry e : results.find(client.method, "ss", 0)) {
+                if (!e.benchmark().endsWith("ConnectBenchmark." + client.method)) {
+                    continue;
+                }
+                connects.add(new ConnectRow(
+                        client,
+                        e.params().getOrDefault("deadAddress", "?"),
+                        List.copyOf(toMillis(e.primary())),
+                        e.counter("connectAttempts").map(Metric::iterations).orElse(List.of())));
+            }
+        }
+        connects.sort(Comparator.comparing((ConnectRow r) -> r.deadAddress().equals("refused") ? 0 : 1)
+                .thenComparing(ConnectRow::deadAddress)
+                .thenComparing(ConnectRow::client));
+        for (Entry e : results.find("restartToAllBack", "ss", 0)) {
+            TreeMap<Integer, Double> histogram = new TreeMap<>();
+            int openEndedFrom = -1;
+            for (Map.Entry<String, Metric> c : e.secondary().entrySet()) {
+                Matcher m = BUCKET.matcher(c.getKey());
+                if (m.matches()) {
+                    int from = Integer.parseInt(m.group(1));
+                    histogram.put(from, c.getValue().total());
+                    if (m.group(2) != null) {
+                        openEndedFrom = from;
+                    }
+                }
+            }
+            storms.add(new StormRow(
+                    e.params().getOrDefault("client", "?"),
+                    Integer.parseInt(e.params().getOrDefault("sessions", "0")),
+                    List.copyOf(toMillis(e.primary())),
+                    e.secondary(),
+                    histogram,
+                    openEndedFrom));
+        }
+        storms.sort(Comparator.comparing((StormRow r) -> r.client().equals("sdk") ? 0 : 1)
+                .thenComparing(StormRow::client));
     }
-    double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-    int rank = (int) Math.ceil(p / 100 * sorted.length);
-    return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
-  }
+
+    public List<ConnectRow> connects() {
+        return connects;
+    }
+
+    public List<StormRow> storms() {
+        return storms;
+    }
+
+    public Optional<ConnectRow> connect(ConnectClient client, String deadAddress) {
+        return connects.stream()
+                .filter(r -> r.client() == client && r.deadAddress().equals(deadAddress))
+                .findFirst();
+    }
+
+    /** The SDK's median connect time over the raw handle's, for one kind of dead address. */
+    public Optional<Double> sdkOverRawMedian(String deadAddress) {
+        Optional<ConnectRow> sdk = connect(ConnectClient.SDK, deadAddress);
+        Optional<ConnectRow> raw = connect(ConnectClient.ZOOKEEPER, deadAddress);
+        if (sdk.isEmpty() || raw.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(sdk.get().median() / raw.get().median());
+    }
+
+    private static List<Double> toMillis(Metric m) {
+        return m.iterations().stream().map(v -> Units.toMillis(v, m.unit())).toList();
+    }
+
+    /** Nearest-rank percentile; NaN for no values. */
+    static double percentile(List<Double> values, double p) {
+        if (values.isEmpty()) {
+            return Double.NaN;
+        }
+        double[] sorted =
+                values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        int rank = (int) Math.ceil(p / 100 * sorted.length);
+        return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+    }
 }

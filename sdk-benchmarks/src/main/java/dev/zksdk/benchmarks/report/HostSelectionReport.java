@@ -12,33 +12,53 @@ import org.knowm.xchart.CategoryChart;
 /** The server-selection sections of {@code results.md} and the storm histogram chart. */
 final class HostSelectionReport {
 
-  private static final Color[] STORM_COLORS = {new Color(0x29, 0x80, 0xB9), new Color(0x7F, 0x8C, 0x8D),
-      new Color(0xE6, 0x7E, 0x22)};
+    private static final Color[] STORM_COLORS = {
+        new Color(0x29, 0x80, 0xB9), new Color(0x7F, 0x8C, 0x8D), new Color(0xE6, 0x7E, 0x22)
+    };
 
-  private final HostSelection hosts;
+    private final HostSelection hosts;
 
-  HostSelectionReport(HostSelection hosts) {
-    this.hosts = hosts;
-  }
-
-  void connect(StringBuilder md) {
-    md.append("| client | dead address | median ms | p90 ms | max ms | dead address tried first |"
-        + " median ms when it was | connects measured |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
-    for (ConnectRow r : hosts.connects()) {
-      md.append("| ").append(r.client().label).append(" | ").append(r.deadAddress()).append(" | ")
-          .append(ms(r.median())).append(" | ").append(ms(r.p90())).append(" | ").append(ms(r.max())).append(" | ")
-          .append(r.attempts().isEmpty() ? "–" : r.deadTriedFirst() + " of " + r.attempts().size()).append(" | ")
-          .append(Double.isNaN(r.medianWhenDeadFirst()) ? "–" : ms(r.medianWhenDeadFirst())).append(" | ")
-          .append(r.millis().size()).append(" |\n");
+    HostSelectionReport(HostSelection hosts) {
+        this.hosts = hosts;
     }
-    List<String> ratios = new ArrayList<>();
-    hosts.connects().stream().map(ConnectRow::deadAddress).distinct().forEach(dead ->
-        hosts.sdkOverRawMedian(dead).ifPresent(ratio -> ratios.add(Summary.fmtRatio(ratio) + " (" + dead + ")")));
-    if (!ratios.isEmpty()) {
-      md.append("\nzk-sdk over raw ZooKeeper, median time to a usable session: ").append(String.join("; ", ratios))
-          .append(".\n");
-    }
-    md.append("""
+
+    void connect(StringBuilder md) {
+        md.append("| client | dead address | median ms | p90 ms | max ms | dead address tried first |"
+                + " median ms when it was | connects measured |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
+        for (ConnectRow r : hosts.connects()) {
+            md.append("| ")
+                    .append(r.client().label)
+                    .append(" | ")
+                    .append(r.deadAddress())
+                    .append(" | ")
+                    .append(ms(r.median()))
+                    .append(" | ")
+                    .append(ms(r.p90()))
+                    .append(" | ")
+                    .append(ms(r.max()))
+                    .append(" | ")
+                    .append(
+                            r.attempts().isEmpty()
+                                    ? "–"
+                                    : r.deadTriedFirst() + " of " + r.attempts().size())
+                    .append(" | ")
+                    .append(Double.isNaN(r.medianWhenDeadFirst()) ? "–" : ms(r.medianWhenDeadFirst()))
+                    .append(" | ")
+                    .append(r.millis().size())
+                    .append(" |\n");
+        }
+        List<String> ratios = new ArrayList<>();
+        hosts.connects().stream()
+                .map(ConnectRow::deadAddress)
+                .distinct()
+                .forEach(dead -> hosts.sdkOverRawMedian(dead)
+                        .ifPresent(ratio -> ratios.add(Summary.fmtRatio(ratio) + " (" + dead + ")")));
+        if (!ratios.isEmpty()) {
+            md.append("\nzk-sdk over raw ZooKeeper, median time to a usable session: ")
+                    .append(String.join("; ", ratios))
+                    .append(".\n");
+        }
+        md.append("""
 
         Each connect is a fresh client and, for the SDK, a fresh pool: from creating it to its first successful \
         `getData`. The connect string lists three members of one ensemble, the dead one first; one follower was \
@@ -52,25 +72,45 @@ final class HostSelectionReport {
         connects, the case the quarantine cannot help. Its other sessions, and later reconnects of the same pool, skip \
         the server while it is quarantined (1 s after the first failure, doubling up to 30 s while it keeps failing).
         """);
-  }
-
-  void storm(StringBuilder md) {
-    md.append("| client | sessions | storms | restart → all back, median (min–max) ms | restart → first back,"
-        + " median ms | spread p50 / p90 / p99 / max ms (median over storms) | expired sessions | listen overflows |"
-        + " listen drops |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    for (StormRow r : hosts.storms()) {
-      md.append("| ").append(r.label()).append(" | ").append(r.sessions()).append(" | ").append(r.storms())
-          .append(" | ").append(ms(Stats.median(r.restartToAllBack()))).append(" (")
-          .append(ms(Stats.min(r.restartToAllBack()))).append("–").append(ms(Stats.max(r.restartToAllBack())))
-          .append(") | ").append(ms(r.medianOf("restartToFirstBackMs"))).append(" | ")
-          .append(ms(r.medianOf("spreadP50Ms"))).append(" / ").append(ms(r.medianOf("spreadP90Ms"))).append(" / ")
-          .append(ms(r.medianOf("spreadP99Ms"))).append(" / ").append(ms(r.medianOf("spreadMaxMs"))).append(" | ")
-          .append(Summary.fmtCount(r.totalOf("expired"))).append(" | ")
-          .append(Summary.fmtCount(r.totalOf("listenOverflows"))).append(" | ")
-          .append(Summary.fmtCount(r.totalOf("listenDrops"))).append(" |\n");
     }
-    histogram(md);
-    md.append("""
+
+    void storm(StringBuilder md) {
+        md.append("| client | sessions | storms | restart → all back, median (min–max) ms | restart → first back,"
+                + " median ms | spread p50 / p90 / p99 / max ms (median over storms) | expired sessions | listen overflows |"
+                + " listen drops |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (StormRow r : hosts.storms()) {
+            md.append("| ")
+                    .append(r.label())
+                    .append(" | ")
+                    .append(r.sessions())
+                    .append(" | ")
+                    .append(r.storms())
+                    .append(" | ")
+                    .append(ms(Stats.median(r.restartToAllBack())))
+                    .append(" (")
+                    .append(ms(Stats.min(r.restartToAllBack())))
+                    .append("–")
+                    .append(ms(Stats.max(r.restartToAllBack())))
+                    .append(") | ")
+                    .append(ms(r.medianOf("restartToFirstBackMs")))
+                    .append(" | ")
+                    .append(ms(r.medianOf("spreadP50Ms")))
+                    .append(" / ")
+                    .append(ms(r.medianOf("spreadP90Ms")))
+                    .append(" / ")
+                    .append(ms(r.medianOf("spreadP99Ms")))
+                    .append(" / ")
+                    .append(ms(r.medianOf("spreadMaxMs")))
+                    .append(" | ")
+                    .append(Summary.fmtCount(r.totalOf("expired")))
+                    .append(" | ")
+                    .append(Summary.fmtCount(r.totalOf("listenOverflows")))
+                    .append(" | ")
+                    .append(Summary.fmtCount(r.totalOf("listenDrops")))
+                    .append(" |\n");
+        }
+        histogram(md);
+        md.append("""
 
         Each storm: the server (one member, in its own process, listen backlog 50, no `maxClientCnxns` limit) is \
         killed with `kill -9`; once every session has seen it go, its JVM is launched again on the same port and the \
@@ -86,83 +126,91 @@ final class HostSelectionReport {
         with one server), and the session is lost; the zk-sdk pool gives such an attempt at most a third of the session \
         timeout (10 s here) and keeps the session: those sessions are the last bucket, and the storm's *all back* time.
         """);
-  }
+    }
 
-  private void histogram(StringBuilder md) {
-    List<StormRow> rows = hosts.storms();
-    TreeSet<Integer> buckets = new TreeSet<>();
-    int last = -1;
-    for (StormRow r : rows) {
-      buckets.addAll(r.histogram().keySet());
-      for (var e : r.histogram().entrySet()) {
-        if (e.getValue() > 0) {
-          last = Math.max(last, e.getKey());
+    private void histogram(StringBuilder md) {
+        List<StormRow> rows = hosts.storms();
+        TreeSet<Integer> buckets = new TreeSet<>();
+        int last = -1;
+        for (StormRow r : rows) {
+            buckets.addAll(r.histogram().keySet());
+            for (var e : r.histogram().entrySet()) {
+                if (e.getValue() > 0) {
+                    last = Math.max(last, e.getKey());
+                }
+            }
         }
-      }
-    }
-    if (buckets.isEmpty()) {
-      return;
-    }
-    md.append("\nSessions back per 100 ms after the first session back, all measured storms together:\n\n| ms |");
-    for (StormRow r : rows) {
-      md.append(' ').append(r.label()).append(" (").append(r.storms()).append(" storm")
-          .append(r.storms() == 1 ? "" : "s").append(") |");
-    }
-    md.append("\n|---:|");
-    rows.forEach(r -> md.append("---:|"));
-    md.append('\n');
-    Integer width = buckets.size() > 1 ? buckets.higher(buckets.first()) - buckets.first() : null;
-    for (int from : buckets) {
-      if (from > last) {
-        break;
-      }
-      boolean open = rows.stream().anyMatch(r -> r.openEndedFrom() == from);
-      md.append("| ").append(open ? from + "+" : width == null ? Integer.toString(from) : from + "–" + (from + width))
-          .append(" |");
-      for (StormRow r : rows) {
-        md.append(' ').append(Summary.fmtCount(r.histogram().getOrDefault(from, 0.0))).append(" |");
-      }
-      md.append('\n');
-    }
-  }
-
-  /** Sessions back per bucket, mean per storm, one series per client; empty when the run had no storms. */
-  static Optional<CategoryChart> stormChart(HostSelection hosts, CategoryChart chart) {
-    List<StormRow> rows = hosts.storms();
-    if (rows.isEmpty()) {
-      return Optional.empty();
-    }
-    // Every series on the same categories: the buckets of all clients, up to the last one any session fell in.
-    TreeSet<Integer> buckets = new TreeSet<>();
-    int last = 0;
-    int openFrom = -1;
-    for (StormRow r : rows) {
-      buckets.addAll(r.histogram().keySet());
-      openFrom = Math.max(openFrom, r.openEndedFrom());
-      for (var e : r.histogram().entrySet()) {
-        if (e.getValue() > 0) {
-          last = Math.max(last, e.getKey());
+        if (buckets.isEmpty()) {
+            return;
         }
-      }
+        md.append("\nSessions back per 100 ms after the first session back, all measured storms together:\n\n| ms |");
+        for (StormRow r : rows) {
+            md.append(' ')
+                    .append(r.label())
+                    .append(" (")
+                    .append(r.storms())
+                    .append(" storm")
+                    .append(r.storms() == 1 ? "" : "s")
+                    .append(") |");
+        }
+        md.append("\n|---:|");
+        rows.forEach(r -> md.append("---:|"));
+        md.append('\n');
+        Integer width = buckets.size() > 1 ? buckets.higher(buckets.first()) - buckets.first() : null;
+        for (int from : buckets) {
+            if (from > last) {
+                break;
+            }
+            boolean open = rows.stream().anyMatch(r -> r.openEndedFrom() == from);
+            md.append("| ")
+                    .append(open ? from + "+" : width == null ? Integer.toString(from) : from + "–" + (from + width))
+                    .append(" |");
+            for (StormRow r : rows) {
+                md.append(' ')
+                        .append(Summary.fmtCount(r.histogram().getOrDefault(from, 0.0)))
+                        .append(" |");
+            }
+            md.append('\n');
+        }
     }
-    List<String> x = new ArrayList<>();
-    for (int from : buckets.headSet(last, true)) {
-      x.add(from == openFrom ? from + "+" : Integer.toString(from));
-    }
-    for (int i = 0; i < rows.size(); i++) {
-      StormRow r = rows.get(i);
-      List<Double> y = new ArrayList<>();
-      for (int from : buckets.headSet(last, true)) {
-        y.add(r.storms() == 0 ? 0 : r.histogram().getOrDefault(from, 0.0) / r.storms());
-      }
-      chart.addSeries(r.label(), x, y).setFillColor(STORM_COLORS[i % STORM_COLORS.length]);
-    }
-    chart.getStyler().setXAxisLabelRotation(90);
-    chart.getStyler().setOverlapped(false);
-    return chart.getSeriesMap().isEmpty() ? Optional.empty() : Optional.of(chart);
-  }
 
-  private static String ms(double millis) {
-    return Double.isNaN(millis) ? "–" : Summary.fmtMicrosAsMillis(millis * 1000);
-  }
+    /** Sessions back per bucket, mean per storm, one series per client; empty when the run had no storms. */
+    static Optional<CategoryChart> stormChart(HostSelection hosts, CategoryChart chart) {
+        List<StormRow> rows = hosts.storms();
+        if (rows.isEmpty()) {
+            return Optional.empty();
+        }
+        // Every series on the same categories: the buckets of all clients, up to the last one any session fell in.
+        TreeSet<Integer> buckets = new TreeSet<>();
+        int last = 0;
+        int openFrom = -1;
+        for (StormRow r : rows) {
+            buckets.addAll(r.histogram().keySet());
+            openFrom = Math.max(openFrom, r.openEndedFrom());
+            for (var e : r.histogram().entrySet()) {
+                if (e.getValue() > 0) {
+                    last = Math.max(last, e.getKey());
+                }
+            }
+        }
+        List<String> x = new ArrayList<>();
+        for (int from : buckets.headSet(last, true)) {
+            x.add(from == openFrom ? from + "+" : Integer.toString(from));
+        }
+        for (int i = 0; i < rows.size(); i++) {
+            StormRow r = rows.get(i);
+            List<Double> y = new ArrayList<>();
+            for (int from : buckets.headSet(last, true)) {
+                y.add(r.storms() == 0 ? 0 : r.histogram().getOrDefault(from, 0.0) / r.storms());
+            }
+            chart.addSeries(r.label(), x, y).setFillColor(STORM_COLORS[i % STORM_COLORS.length]);
+        }
+        chart.getStyler().setXAxisLabelRotation(90);
+        chart.getStyler().setOverlapped(false);
+        return chart.getSeriesMap().isEmpty() ? Optional.empty() : Optional.of(chart);
+    }
+
+    private static String ms(double millis) {
+        return Double.isNaN(millis) ? "–" : Summary.fmtMicrosAsMillis(millis * 1000);
+    }
 }

@@ -27,43 +27,44 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class JsonFiles {
 
-  private static final JsonMapper MAPPER = JsonMapper.builder()
-      .disable(JsonWriteFeature.ESCAPE_FORWARD_SLASHES)
-      .disable(JsonWriteFeature.WRITE_HEX_UPPER_CASE)
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      .build();
+    private static final JsonMapper MAPPER = JsonMapper.builder()
+            .disable(JsonWriteFeature.ESCAPE_FORWARD_SLASHES)
+            .disable(JsonWriteFeature.WRITE_HEX_UPPER_CASE)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
 
-  private static final DefaultIndenter LINES = new DefaultIndenter("  ", "\n");
+    private static final DefaultIndenter LINES = new DefaultIndenter("  ", "\n");
 
-  private static final DefaultPrettyPrinter LAYOUT = new DefaultPrettyPrinter(Separators.createDefaultInstance()
-          .withObjectNameValueSpacing(Separators.Spacing.AFTER)
-          .withObjectEmptySeparator("")
-          .withArrayEmptySeparator(""))
-      .withObjectIndenter(LINES)
-      .withArrayIndenter(LINES);
+    private static final DefaultPrettyPrinter LAYOUT = new DefaultPrettyPrinter(Separators.createDefaultInstance()
+                    .withObjectNameValueSpacing(Separators.Spacing.AFTER)
+                    .withObjectEmptySeparator("")
+                    .withArrayEmptySeparator(""))
+            .withObjectIndenter(LINES)
+            .withArrayIndenter(LINES);
 
-  private static final ObjectWriter WRITER = MAPPER.writer().with(LAYOUT);
+    private static final ObjectWriter WRITER = MAPPER.writer().with(LAYOUT);
 
-  private JsonFiles() {}
+    private JsonFiles() {}
 
-  /**
-   * Parses one JSON value.
-   *
-   * @throws IllegalArgumentException naming the offset, if the text is not JSON
-   */
-  public static Object read(String text) {
-    try {
-      return MAPPER.readValue(text, Object.class);
-    } catch (JacksonException e) {
-      TokenStreamLocation at = e.getLocation();
-      String where = at == null || at.getCharOffset() < 0 ? "" : " at offset " + at.getCharOffset() + " of "
-          + text.length();
-      throw new IllegalArgumentException("JSON: " + e.getOriginalMessage() + where, e);
+    /**
+     * Parses one JSON value.
+     *
+     * @throws IllegalArgumentException naming the offset, if the text is not JSON
+     */
+    public static Object read(String text) {
+        try {
+            return MAPPER.readValue(text, Object.class);
+        } catch (JacksonException e) {
+            TokenStreamLocation at = e.getLocation();
+            String where = at == null || at.getCharOffset() < 0
+                    ? ""
+                    : " at offset " + at.getCharOffset() + " of " + text.length();
+            throw new IllegalArgumentException("JSON: " + e.getOriginalMessage() + where, e);
+        }
     }
-  }
 
-  /** The value as indented JSON text, ending in a line feed. */
-  public static String write(Object value) {
-    return WRITER.writeValueAsString(value) + "\n";
-  }
+    /** The value as indented JSON text, ending in a line feed. */
+    public static String write(Object value) {
+        return WRITER.writeValueAsString(value) + "\n";
+    }
 }

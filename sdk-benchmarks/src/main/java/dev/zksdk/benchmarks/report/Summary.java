@@ -16,424 +16,504 @@ import java.util.TreeSet;
  */
 public final class Summary {
 
-  /** The three ways of making one request in the churn benchmark. */
-  public enum Client {
-    PER_REQUEST_ZOOKEEPER("perRequestZooKeeper", "new ZooKeeper per request"),
-    PER_REQUEST_CURATOR("perRequestCurator", "new CuratorFramework per request"),
-    POOLED("pooledLease", "pool.lease() per request");
+    /** The three ways of making one request in the churn benchmark. */
+    public enum Client {
+        PER_REQUEST_ZOOKEEPER("perRequestZooKeeper", "new ZooKeeper per request"),
+        PER_REQUEST_CURATOR("perRequestCurator", "new CuratorFramework per request"),
+        POOLED("pooledLease", "pool.lease() per request");
 
-    public final String method;
-    public final String label;
+        public final String method;
+        public final String label;
 
-    Client(String method, String label) {
-      this.method = method;
-      this.label = label;
-    }
-  }
-
-  /**
-   * One client at one thread count. The counters add the throughput and the latency run's measured iterations
-   * (same workload, so more requests behind each ratio). {@code connects} is NaN when a run did not report its TCP
-   * connections: not measured, which is not zero.
-   */
-  public record ChurnRow(Client client, int threads, Optional<Metric> throughput, Optional<Metric> latency,
-      double requests, double failed, double connects, double sessions, double rejected, double overflows,
-      double drops, double probesRefused) {
-
-    public double connectsPerRequest() {
-      return requests == 0 ? Double.NaN : connects / requests;
-    }
-
-    public boolean connectsMeasured() {
-      return !Double.isNaN(connects);
-    }
-
-    public double sessionsPerRequest() {
-      return requests == 0 ? Double.NaN : sessions / requests;
-    }
-  }
-
-  /**
-   * One raw-against-SDK pair. Run as paired rounds (a fork of each side per round), {@code roundRatios} holds each
-   * round's SDK-over-raw throughput ratio and {@code raw}/{@code sdk} the mean of the rounds' scores with the 95%
-   * confidence half-width over rounds as error; run once, it has one ratio. The CPU figures are microseconds per
-   * operation: the client JVM's whole CPU time, and the calling threads' own; NaN when the run did not record them.
-   */
-  public record OverheadRow(String label, String rawMethod, String sdkMethod, int threads, Metric raw, Metric sdk,
-      List<Double> roundRatios, double rawCpuMicrosPerOp, double sdkCpuMicrosPerOp, double rawCallerMicrosPerOp,
-      double sdkCallerMicrosPerOp, boolean diagnostic) {
-
-    public OverheadRow {
-      roundRatios = List.copyOf(roundRatios);
-      if (roundRatios.isEmpty()) {
-        throw new IllegalArgumentException("an overhead row needs at least one round");
-      }
-    }
-
-    /** SDK throughput over raw throughput: the mean of the rounds' ratios. */
-    public double ratio() {
-      return Stats.mean(roundRatios);
-    }
-
-    /** Half-width of the 95% confidence interval of {@link #ratio()} over the rounds; NaN for a single round. */
-    public double ratioHalfWidth() {
-      return Stats.halfWidth95(roundRatios);
-    }
-
-    public int rounds() {
-      return roundRatios.size();
-    }
-  }
-
-  /** Recovery with {@code owned} ephemerals and as many watches. */
-  public record RecoveryRow(int owned, Metric expiryToRecovered, Optional<Metric> newSessionToRecovered,
-      Optional<Metric> reported) {}
-
-  /**
-   * One way of reading the benchmark node at one thread count ({@code CachedReadBenchmark}), with the uncached lease
-   * read and the raw handle read of the same thread count when the run measured them.
-   */
-  public record CachedReadRow(String label, String method, int threads, Metric read, Optional<Metric> uncached,
-      Optional<Metric> raw) {
-
-    /** Reads per second, all threads together. */
-    public double perSecond() {
-      return Units.toPerSecond(read.score(), read.unit());
-    }
-
-    /** How long one read takes its thread: threads over the throughput. */
-    public double nanosPerRead() {
-      return threads * 1e9 / perSecond();
-    }
-
-    /** Throughput over the uncached lease read's at the same thread count. */
-    public Optional<Double> overUncached() {
-      return uncached.map(u -> perSecond() / Units.toPerSecond(u.score(), u.unit()));
-    }
-
-    /** Throughput over the raw handle read's at the same thread count. */
-    public Optional<Double> overRaw() {
-      return raw.map(r -> perSecond() / Units.toPerSecond(r.score(), r.unit()));
-    }
-  }
-
-  /** One goal of the issue, what the run measured for it, and whether it holds. */
-  public record Goal(String goal, String measured, Boolean met) {}
-
-  public static final double GOAL_RATIO_ONE_THREAD = 400;
-  public static final double GOAL_RATIO_64_THREADS = 25;
-  public static final double GOAL_SDK_OVER_RAW = 0.97;
-  public static final double GOAL_CACHED_READS_PER_SECOND = 1_000_000;
-  public static final double GOAL_CACHED_OVER_UNCACHED = 200;
-
-  static final String CACHED_READ = "cachedRead";
-  static final String UNCACHED_READ = "uncachedRead";
-  static final String RAW_READ = "rawHandleRead";
-  private static final String ASYNC_READS_LABEL = "async getData, 1,000 in flight";
-
-  /** A read of the cached-read benchmark: its method and how the report names it. */
-  private record Read(String method, String label) {}
-
-  /** In the order the report lists them. */
-  private static final List<Read> READS = List.of(
-      new Read(CACHED_READ, "ZkCache: `cache.get().data()`"),
-      new Read("treeCacheRead", "ZkTreeCache: `tree.get(child).data()`"),
-      new Read(UNCACHED_READ, "uncached: `lease.getData(path)`"),
-      new Read(RAW_READ, "raw handle: `zk.getData(path, false, null)`"));
-
-  /** A raw method and the one it is compared with; a diagnostic pair explains a gap and is no goal of its own. */
-  private record Pair(String label, String raw, String other, boolean diagnostic) {}
-
-  private static final List<Pair> PAIRS = List.of(
-      new Pair("sync getData", "rawGetData", "sdkGetData", false),
-      new Pair("sync getData: raw async call + future only (diagnostic)", "rawGetData", "rawGetDataViaCallback",
-          true),
-      new Pair(ASYNC_READS_LABEL, "rawGetDataAsync", "sdkGetDataAsync", false),
-      new Pair("sync setData", "rawSetData", "sdkSetData", false));
-
-  private final List<ChurnRow> churn = new ArrayList<>();
-  private final List<OverheadRow> overhead = new ArrayList<>();
-  private final List<RecoveryRow> recovery = new ArrayList<>();
-  private final List<CachedReadRow> cachedReads = new ArrayList<>();
-  private final List<Goal> goals = new ArrayList<>();
-  private final HostSelection hostSelection;
-
-  public Summary(JmhResults results) {
-    summarizeChurn(results);
-    summarizeOverhead(results);
-    summarizeRecovery(results);
-    summarizeCachedReads(results);
-    hostSelection = new HostSelection(results);
-    checkGoals();
-    checkCachedReadGoals();
-  }
-
-  public List<ChurnRow> churn() {
-    return churn;
-  }
-
-  public List<OverheadRow> overhead() {
-    return overhead;
-  }
-
-  public List<RecoveryRow> recovery() {
-    return recovery;
-  }
-
-  public List<CachedReadRow> cachedReads() {
-    return cachedReads;
-  }
-
-  public List<Goal> goals() {
-    return goals;
-  }
-
-  /** The cached-read row of a method at a thread count, if the run had one. */
-  public Optional<CachedReadRow> cachedRead(String method, int threads) {
-    return cachedReads.stream().filter(r -> r.method().equals(method) && r.threads() == threads).findFirst();
-  }
-
-  /** Connecting with a dead address, and the reconnect storm after a server restart. */
-  public HostSelection hostSelection() {
-    return hostSelection;
-  }
-
-  /** The churn row of a client at a thread count, if the run had one. */
-  public Optional<ChurnRow> churn(Client client, int threads) {
-    return churn.stream().filter(r -> r.client() == client && r.threads() == threads).findFirst();
-  }
-
-  private void summarizeChurn(JmhResults results) {
-    for (Client client : Client.values()) {
-      TreeSet<Integer> threads = new TreeSet<>();
-      results.entries().stream().filter(e -> e.method().equals(client.method)).forEach(e -> threads.add(e.threads()));
-      for (int t : threads) {
-        Optional<Entry> thrpt = results.one(client.method, "thrpt", t);
-        Optional<Entry> sample = results.one(client.method, "sample", t);
-        List<Entry> both = new ArrayList<>();
-        thrpt.ifPresent(both::add);
-        sample.ifPresent(both::add);
-        churn.add(new ChurnRow(client, t, thrpt.map(Entry::primary), sample.map(Entry::primary),
-            total(both, "requests"), total(both, "failedRequests"), measuredTotal(both, "tcpConnects"),
-            total(both, "sessionsCreated"), total(both, "serverRejected"), total(both, "listenOverflows"),
-            total(both, "listenDrops"), total(both, "probesRefused")));
-      }
-    }
-  }
-
-  private static double total(List<Entry> entries, String counter) {
-    return entries.stream().mapToDouble(e -> e.counter(counter).map(Metric::total).orElse(0.0)).sum();
-  }
-
-  /** As {@link #total}, but NaN when a run lacks the counter, for a figure that must not read zero unmeasured. */
-  private static double measuredTotal(List<Entry> entries, String counter) {
-    return entries.stream().allMatch(e -> e.counter(counter).isPresent()) ? total(entries, counter) : Double.NaN;
-  }
-
-  private void summarizeOverhead(JmhResults results) {
-    for (Pair pair : PAIRS) {
-      TreeSet<Integer> threads = new TreeSet<>();
-      results.find(pair.raw(), "thrpt", 0).forEach(e -> threads.add(e.threads()));
-      for (int t : threads) {
-        List<Entry> raw = results.find(pair.raw(), "thrpt", t);
-        List<Entry> other = results.find(pair.other(), "thrpt", t);
-        if (other.isEmpty()) {
-          continue;
+        Client(String method, String label) {
+            this.method = method;
+            this.label = label;
         }
-        if (raw.size() != other.size()) {
-          throw new IllegalArgumentException(raw.size() + " results of " + pair.raw() + " but " + other.size()
-              + " of " + pair.other() + " at " + t + " threads: a paired step runs each side once per round");
+    }
+
+    /**
+     * One client at one thread count. The counters add the throughput and the latency run's measured iterations
+     * (same workload, so more requests behind each ratio). {@code connects} is NaN when a run did not report its TCP
+     * connections: not measured, which is not zero.
+     */
+    public record ChurnRow(
+            Client client,
+            int threads,
+            Optional<Metric> throughput,
+            Optional<Metric> latency,
+            double requests,
+            double failed,
+            double connects,
+            double sessions,
+            double rejected,
+            double overflows,
+            double drops,
+            double probesRefused) {
+
+        public double connectsPerRequest() {
+            return requests == 0 ? Double.NaN : connects / requests;
         }
-        // A paired step's results come in the order they ran: the i-th of each side is round i.
-        List<Double> ratios = new ArrayList<>();
-        for (int i = 0; i < raw.size(); i++) {
-          ratios.add(other.get(i).primary().score() / raw.get(i).primary().score());
+
+        public boolean connectsMeasured() {
+            return !Double.isNaN(connects);
         }
-        overhead.add(new OverheadRow(pair.label(), pair.raw(), pair.other(), t, meanOfRounds(raw),
-            meanOfRounds(other), ratios, microsPerOp(raw, "cpuMillis"), microsPerOp(other, "cpuMillis"),
-            microsPerOp(raw, "callerCpuMillis"), microsPerOp(other, "callerCpuMillis"), pair.diagnostic()));
-      }
-    }
-  }
 
-  /**
-   * The rounds' scores as one metric: their mean, the 95% confidence half-width over rounds as error (JMH's own error
-   * for a single round), every round's iterations.
-   */
-  private static Metric meanOfRounds(List<Entry> rounds) {
-    if (rounds.size() == 1) {
-      return rounds.get(0).primary();
-    }
-    List<Double> scores = rounds.stream().map(e -> e.primary().score()).toList();
-    List<Double> iterations = new ArrayList<>();
-    rounds.forEach(e -> iterations.addAll(e.primary().iterations()));
-    return new Metric(Stats.mean(scores), Stats.halfWidth95(scores), rounds.get(0).primary().unit(),
-        Map.of(), iterations);
-  }
-
-  /** A CPU counter's total over the operations' total, in microseconds per operation; NaN when not recorded. */
-  private static double microsPerOp(List<Entry> entries, String counter) {
-    double cpu = 0;
-    double ops = 0;
-    for (Entry e : entries) {
-      Optional<Metric> c = e.counter(counter);
-      Optional<Metric> o = e.counter("operations");
-      if (c.isEmpty() || o.isEmpty()) {
-        return Double.NaN;
-      }
-      cpu += c.get().total();
-      ops += o.get().total();
-    }
-    return ops == 0 ? Double.NaN : cpu * 1000 / ops;
-  }
-
-  private void summarizeRecovery(JmhResults results) {
-    for (Entry e : results.find("expiryToRecovered", "ss", 0)) {
-      recovery.add(new RecoveryRow(Integer.parseInt(e.params().getOrDefault("owned", "0")), e.primary(),
-          e.counter("newSessionToRecoveredMs"), e.counter("reportedRecoveryMs")));
-    }
-    recovery.sort((a, b) -> Integer.compare(a.owned(), b.owned()));
-  }
-
-  private void summarizeCachedReads(JmhResults results) {
-    TreeSet<Integer> threads = new TreeSet<>();
-    for (Read read : READS) {
-      results.find(read.method(), "thrpt", 0).forEach(e -> threads.add(e.threads()));
-    }
-    for (int t : threads) {
-      Optional<Metric> uncached = results.one(UNCACHED_READ, "thrpt", t).map(Entry::primary);
-      Optional<Metric> raw = results.one(RAW_READ, "thrpt", t).map(Entry::primary);
-      for (Read read : READS) {
-        results.one(read.method(), "thrpt", t).ifPresent(e ->
-            cachedReads.add(new CachedReadRow(read.label(), read.method(), t, e.primary(), uncached, raw)));
-      }
-    }
-  }
-
-  private void checkCachedReadGoals() {
-    String asyncText = "async getData, 1,000 in flight: SDK ≥ " + GOAL_SDK_OVER_RAW + " × raw async handle";
-    Optional<OverheadRow> async = overhead.stream().filter(r -> r.label().equals(ASYNC_READS_LABEL)).findFirst();
-    goals.add(async.map(r -> new Goal(asyncText, fmtRatioWithInterval(r), r.ratio() >= GOAL_SDK_OVER_RAW))
-        .orElseGet(() -> new Goal(asyncText, "not measured", null)));
-
-    Optional<CachedReadRow> cached = cachedRead(CACHED_READ, 1);
-    String rateText = "≥ " + fmtCount(GOAL_CACHED_READS_PER_SECOND) + " cached reads/s on 1 thread";
-    goals.add(cached.map(r -> new Goal(rateText, fmtCount(r.perSecond()) + " reads/s (" + fmtRatio(r.nanosPerRead())
-            + " ns/read)", r.perSecond() >= GOAL_CACHED_READS_PER_SECOND))
-        .orElseGet(() -> new Goal(rateText, "not measured", null)));
-
-    String ratioText = "cached read ≥ " + fmtCount(GOAL_CACHED_OVER_UNCACHED)
-        + "× uncached lease.getData on 1 thread";
-    goals.add(cached.flatMap(CachedReadRow::overUncached)
-        .map(r -> new Goal(ratioText, fmtRatio(r) + "×", r >= GOAL_CACHED_OVER_UNCACHED))
-        .orElseGet(() -> new Goal(ratioText, "not measured", null)));
-  }
-
-  private void checkGoals() {
-    ratioGoal(1, GOAL_RATIO_ONE_THREAD);
-    ratioGoal(64, GOAL_RATIO_64_THREADS);
-
-    List<ChurnRow> pooled = churn.stream().filter(r -> r.client() == Client.POOLED).toList();
-    if (pooled.isEmpty()) {
-      goals.add(new Goal("zero connections opened per pooled request in steady state", "no pooled runs", null));
-      goals.add(new Goal("zero rejections and listen overflows in the pooled runs", "no pooled runs", null));
-    } else {
-      double connects = pooled.stream().mapToDouble(ChurnRow::connects).sum();
-      double requests = pooled.stream().mapToDouble(ChurnRow::requests).sum();
-      String zeroConnects = "zero connections opened per pooled request in steady state";
-      goals.add(Double.isNaN(connects) ? new Goal(zeroConnects, "not measured", null)
-          : new Goal(zeroConnects, fmtCount(connects) + " connections in " + fmtCount(requests)
-              + " measured pooled requests (" + fmtRatio(connects / requests) + " per request)", connects == 0));
-      double rejected = pooled.stream().mapToDouble(ChurnRow::rejected).sum();
-      double overflows = pooled.stream().mapToDouble(ChurnRow::overflows).sum();
-      goals.add(new Goal("zero rejections and listen overflows in the pooled runs",
-          fmtCount(rejected) + " rejected, " + fmtCount(overflows) + " listen overflows",
-          rejected == 0 && overflows == 0));
+        public double sessionsPerRequest() {
+            return requests == 0 ? Double.NaN : sessions / requests;
+        }
     }
 
-    List<OverheadRow> sdkPairs = overhead.stream().filter(r -> !r.diagnostic()).toList();
-    if (sdkPairs.isEmpty()) {
-      goals.add(new Goal("SDK ≥ " + GOAL_SDK_OVER_RAW + " × raw handle throughput in every overhead pair",
-          "no overhead runs", null));
-    } else {
-      OverheadRow worst = sdkPairs.stream().min((a, b) -> Double.compare(a.ratio(), b.ratio())).orElseThrow();
-      goals.add(new Goal("SDK ≥ " + GOAL_SDK_OVER_RAW + " × raw handle throughput in every overhead pair",
-          "lowest: " + fmtRatioWithInterval(worst) + " (" + worst.label() + ", " + worst.threads() + " thread"
-              + (worst.threads() == 1 ? "" : "s") + ")", worst.ratio() >= GOAL_SDK_OVER_RAW));
-    }
-  }
+    /**
+     * One raw-against-SDK pair. Run as paired rounds (a fork of each side per round), {@code roundRatios} holds each
+     * round's SDK-over-raw throughput ratio and {@code raw}/{@code sdk} the mean of the rounds' scores with the 95%
+     * confidence half-width over rounds as error; run once, it has one ratio. The CPU figures are microseconds per
+     * operation: the client JVM's whole CPU time, and the calling threads' own; NaN when the run did not record them.
+     */
+    public record OverheadRow(
+            String label,
+            String rawMethod,
+            String sdkMethod,
+            int threads,
+            Metric raw,
+            Metric sdk,
+            List<Double> roundRatios,
+            double rawCpuMicrosPerOp,
+            double sdkCpuMicrosPerOp,
+            double rawCallerMicrosPerOp,
+            double sdkCallerMicrosPerOp,
+            boolean diagnostic) {
 
-  private void ratioGoal(int threads, double goal) {
-    String text = "pooled ≥ " + fmtCount(goal) + "× per-request ZooKeeper client at " + threads + " thread"
-        + (threads == 1 ? "" : "s");
-    Optional<Double> ratio = pooledOverPerRequest(threads);
-    goals.add(ratio.map(r -> new Goal(text, fmtRatio(r) + "×", r >= goal))
-        .orElseGet(() -> new Goal(text, "not measured", null)));
-  }
+        public OverheadRow {
+            roundRatios = List.copyOf(roundRatios);
+            if (roundRatios.isEmpty()) {
+                throw new IllegalArgumentException("an overhead row needs at least one round");
+            }
+        }
 
-  /** Pooled throughput over per-request ZooKeeper throughput at a thread count. */
-  public Optional<Double> pooledOverPerRequest(int threads) {
-    Optional<Metric> pooled = churn(Client.POOLED, threads).flatMap(ChurnRow::throughput);
-    Optional<Metric> perRequest = churn(Client.PER_REQUEST_ZOOKEEPER, threads).flatMap(ChurnRow::throughput);
-    if (pooled.isEmpty() || perRequest.isEmpty()) {
-      return Optional.empty();
-    }
-    return Optional.of(pooled.get().score() / perRequest.get().score());
-  }
+        /** SDK throughput over raw throughput: the mean of the rounds' ratios. */
+        public double ratio() {
+            return Stats.mean(roundRatios);
+        }
 
-  /** A count or a rate with thousands separators; one decimal below 100. */
-  public static String fmtCount(double v) {
-    if (Double.isNaN(v)) {
-      return "n/a";
-    }
-    if (Math.abs(v) < 100 && v != Math.rint(v)) {
-      return String.format(Locale.ROOT, "%.1f", v);
-    }
-    return String.format(Locale.ROOT, "%,.0f", v);
-  }
+        /** Half-width of the 95% confidence interval of {@link #ratio()} over the rounds; NaN for a single round. */
+        public double ratioHalfWidth() {
+            return Stats.halfWidth95(roundRatios);
+        }
 
-  /** A pair's ratio, with its 95% confidence half-width and the number of rounds when it had more than one. */
-  public static String fmtRatioWithInterval(OverheadRow row) {
-    if (row.rounds() < 2) {
-      return fmtRatio(row.ratio());
+        public int rounds() {
+            return roundRatios.size();
+        }
     }
-    return String.format(Locale.ROOT, "%.3f ± %.3f", row.ratio(), row.ratioHalfWidth()) + " (" + row.rounds()
-        + " rounds)";
-  }
 
-  /** A ratio with three significant digits. */
-  public static String fmtRatio(double v) {
-    if (Double.isNaN(v)) {
-      return "n/a";
-    }
-    if (v == 0) {
-      return "0";
-    }
-    double abs = Math.abs(v);
-    if (abs >= 100) {
-      return String.format(Locale.ROOT, "%,.0f", v);
-    }
-    if (abs >= 10) {
-      return String.format(Locale.ROOT, "%.1f", v);
-    }
-    if (abs >= 0.01) {
-      return String.format(Locale.ROOT, "%.3f", v);
-    }
-    return String.format(Locale.ROOT, "%.2g", v);
-  }
+    /** Recovery with {@code owned} ephemerals and as many watches. */
+    public record RecoveryRow(
+            int owned, Metric expiryToRecovered, Optional<Metric> newSessionToRecovered, Optional<Metric> reported) {}
 
-  /** Microseconds as milliseconds, with precision that fits the size. */
-  public static String fmtMicrosAsMillis(double micros) {
-    double ms = micros / 1000;
-    if (ms < 1) {
-      return String.format(Locale.ROOT, "%.3f", ms);
+    /**
+     * One way of reading the benchmark node at one thread count ({@code CachedReadBenchmark}), with the uncached lease
+     * read and the raw handle read of the same thread count when the run measured them.
+     */
+    public record CachedReadRow(
+            String label, String method, int threads, Metric read, Optional<Metric> uncached, Optional<Metric> raw) {
+
+        /** Reads per second, all threads together. */
+        public double perSecond() {
+            return Units.toPerSecond(read.score(), read.unit());
+        }
+
+        /** How long one read takes its thread: threads over the throughput. */
+        public double nanosPerRead() {
+            return threads * 1e9 / perSecond();
+        }
+
+        /** Throughput over the uncached lease read's at the same thread count. */
+        public Optional<Double> overUncached() {
+            return uncached.map(u -> perSecond() / Units.toPerSecond(u.score(), u.unit()));
+        }
+
+        /** Throughput over the raw handle read's at the same thread count. */
+        public Optional<Double> overRaw() {
+            return raw.map(r -> perSecond() / Units.toPerSecond(r.score(), r.unit()));
+        }
     }
-    if (ms < 10) {
-      return String.format(Locale.ROOT, "%.2f", ms);
+
+    /** One goal of the issue, what the run measured for it, and whether it holds. */
+    public record Goal(String goal, String measured, Boolean met) {}
+
+    public static final double GOAL_RATIO_ONE_THREAD = 400;
+    public static final double GOAL_RATIO_64_THREADS = 25;
+    public static final double GOAL_SDK_OVER_RAW = 0.97;
+    public static final double GOAL_CACHED_READS_PER_SECOND = 1_000_000;
+    public static final double GOAL_CACHED_OVER_UNCACHED = 200;
+
+    static final String CACHED_READ = "cachedRead";
+    static final String UNCACHED_READ = "uncachedRead";
+    static final String RAW_READ = "rawHandleRead";
+    private static final String ASYNC_READS_LABEL = "async getData, 1,000 in flight";
+
+    /** A read of the cached-read benchmark: its method and how the report names it. */
+    private record Read(String method, String label) {}
+
+    /** In the order the report lists them. */
+    private static final List<Read> READS = List.of(
+            new Read(CACHED_READ, "ZkCache: `cache.get().data()`"),
+            new Read("treeCacheRead", "ZkTreeCache: `tree.get(child).data()`"),
+            new Read(UNCACHED_READ, "uncached: `lease.getData(path)`"),
+            new Read(RAW_READ, "raw handle: `zk.getData(path, false, null)`"));
+
+    /** A raw method and the one it is compared with; a diagnostic pair explains a gap and is no goal of its own. */
+    private record Pair(String label, String raw, String other, boolean diagnostic) {}
+
+    private static final List<Pair> PAIRS = List.of(
+            new Pair("sync getData", "rawGetData", "sdkGetData", false),
+            new Pair(
+                    "sync getData: raw async call + future only (diagnostic)",
+                    "rawGetData",
+                    "rawGetDataViaCallback",
+                    true),
+            new Pair(ASYNC_READS_LABEL, "rawGetDataAsync", "sdkGetDataAsync", false),
+            new Pair("sync setData", "rawSetData", "sdkSetData", false));
+
+    private final List<ChurnRow> churn = new ArrayList<>();
+    private final List<OverheadRow> overhead = new ArrayList<>();
+    private final List<RecoveryRow> recovery = new ArrayList<>();
+    private final List<CachedReadRow> cachedReads = new ArrayList<>();
+    private final List<Goal> goals = new ArrayList<>();
+    private final HostSelection hostSelection;
+
+    public Summary(JmhResults results) {
+        summarizeChurn(results);
+        summarizeOverhead(results);
+        summarizeRecovery(results);
+        summarizeCachedReads(results);
+        hostSelection = new HostSelection(results);
+        checkGoals();
+        checkCachedReadGoals();
     }
-    if (ms < 100) {
-      return String.format(Locale.ROOT, "%.1f", ms);
+
+    public List<ChurnRow> churn() {
+        return churn;
     }
-    return String.format(Locale.ROOT, "%,.0f", ms);
-  }
+
+    public List<OverheadRow> overhead() {
+        return overhead;
+    }
+
+    public List<RecoveryRow> recovery() {
+        return recovery;
+    }
+
+    public List<CachedReadRow> cachedReads() {
+        return cachedReads;
+    }
+
+    public List<Goal> goals() {
+        return goals;
+    }
+
+    /** The cached-read row of a method at a thread count, if the run had one. */
+    public Optional<CachedReadRow> cachedRead(String method, int threads) {
+        return cachedReads.stream()
+                .filter(r -> r.method().equals(method) && r.threads() == threads)
+                .findFirst();
+    }
+
+    /** Connecting with a dead address, and the reconnect storm after a server restart. */
+    public HostSelection hostSelection() {
+        return hostSelection;
+    }
+
+    /** The churn row of a client at a thread count, if the run had one. */
+    public Optional<ChurnRow> churn(Client client, int threads) {
+        return churn.stream()
+                .filter(r -> r.client() == client && r.threads() == threads)
+                .findFirst();
+    }
+
+    private void summarizeChurn(JmhResults results) {
+        for (Client client : Client.values()) {
+            TreeSet<Integer> threads = new TreeSet<>();
+            results.entries().stream()
+                    .filter(e -> e.method().equals(client.method))
+                    .forEach(e -> threads.add(e.threads()));
+            for (int t : threads) {
+                Optional<Entry> thrpt = results.one(client.method, "thrpt", t);
+                Optional<Entry> sample = results.one(client.method, "sample", t);
+                List<Entry> both = new ArrayList<>();
+                thrpt.ifPresent(both::add);
+                sample.ifPresent(both::add);
+                churn.add(new ChurnRow(
+                        client,
+                        t,
+                        thrpt.map(Entry::primary),
+                        sample.map(Entry::primary),
+                        total(both, "requests"),
+                        total(both, "failedRequests"),
+                        measuredTotal(both, "tcpConnects"),
+                        total(both, "sessionsCreated"),
+                        total(both, "serverRejected"),
+                        total(both, "listenOverflows"),
+                        total(both, "listenDrops"),
+                        total(both, "probesRefused")));
+            }
+        }
+    }
+
+    private static double total(List<Entry> entries, String counter) {
+        return entries.stream()
+                .mapToDouble(e -> e.counter(counter).map(Metric::total).orElse(0.0))
+                .sum();
+    }
+
+    /** As {@link #total}, but NaN when a run lacks the counter, for a figure that must not read zero unmeasured. */
+    private static double measuredTotal(List<Entry> entries, String counter) {
+        return entries.stream().allMatch(e -> e.counter(counter).isPresent()) ? total(entries, counter) : Double.NaN;
+    }
+
+    private void summarizeOverhead(JmhResults results) {
+        for (Pair pair : PAIRS) {
+            TreeSet<Integer> threads = new TreeSet<>();
+            results.find(pair.raw(), "thrpt", 0).forEach(e -> threads.add(e.threads()));
+            for (int t : threads) {
+                List<Entry> raw = results.find(pair.raw(), "thrpt", t);
+                List<Entry> other = results.find(pair.other(), "thrpt", t);
+                if (other.isEmpty()) {
+                    continue;
+                }
+                if (raw.size() != other.size()) {
+                    throw new IllegalArgumentException(
+                            raw.size() + " results of " + pair.raw() + " but " + other.size() + " of " + pair.other()
+                                    + " at " + t + " threads: a paired step runs each side once per round");
+                }
+                // A paired step's results come in the order they ran: the i-th of each side is round i.
+                List<Double> ratios = new ArrayList<>();
+                for (int i = 0; i < raw.size(); i++) {
+                    ratios.add(other.get(i).primary().score()
+                            / raw.get(i).primary().score());
+                }
+                overhead.add(new OverheadRow(
+                        pair.label(),
+                        pair.raw(),
+                        pair.other(),
+                        t,
+                        meanOfRounds(raw),
+                        meanOfRounds(other),
+                        ratios,
+                        microsPerOp(raw, "cpuMillis"),
+                        microsPerOp(other, "cpuMillis"),
+                        microsPerOp(raw, "callerCpuMillis"),
+                        microsPerOp(other, "callerCpuMillis"),
+                        pair.diagnostic()));
+            }
+        }
+    }
+
+    /**
+     * The rounds' scores as one metric: their mean, the 95% confidence half-width over rounds as error (JMH's own error
+     * for a single round), every round's iterations.
+     */
+    private static Metric meanOfRounds(List<Entry> rounds) {
+        if (rounds.size() == 1) {
+            return rounds.get(0).primary();
+        }
+        List<Double> scores = rounds.stream().map(e -> e.primary().score()).toList();
+        List<Double> iterations = new ArrayList<>();
+        rounds.forEach(e -> iterations.addAll(e.primary().iterations()));
+        return new Metric(
+                Stats.mean(scores),
+                Stats.halfWidth95(scores),
+                rounds.get(0).primary().unit(),
+                Map.of(),
+                iterations);
+    }
+
+    /** A CPU counter's total over the operations' total, in microseconds per operation; NaN when not recorded. */
+    private static double microsPerOp(List<Entry> entries, String counter) {
+        double cpu = 0;
+        double ops = 0;
+        for (Entry e : entries) {
+            Optional<Metric> c = e.counter(counter);
+            Optional<Metric> o = e.counter("operations");
+            if (c.isEmpty() || o.isEmpty()) {
+                return Double.NaN;
+            }
+            cpu += c.get().total();
+            ops += o.get().total();
+        }
+        return ops == 0 ? Double.NaN : cpu * 1000 / ops;
+    }
+
+    private void summarizeRecovery(JmhResults results) {
+        for (Entry e : results.find("expiryToRecovered", "ss", 0)) {
+            recovery.add(new RecoveryRow(
+                    Integer.parseInt(e.params().getOrDefault("owned", "0")),
+                    e.primary(),
+                    e.counter("newSessionToRecoveredMs"),
+                    e.counter("reportedRecoveryMs")));
+        }
+        recovery.sort((a, b) -> Integer.compare(a.owned(), b.owned()));
+    }
+
+    private void summarizeCachedReads(JmhResults results) {
+        TreeSet<Integer> threads = new TreeSet<>();
+        for (Read read : READS) {
+            results.find(read.method(), "thrpt", 0).forEach(e -> threads.add(e.threads()));
+        }
+        for (int t : threads) {
+            Optional<Metric> uncached = results.one(UNCACHED_READ, "thrpt", t).map(Entry::primary);
+            Optional<Metric> raw = results.one(RAW_READ, "thrpt", t).map(Entry::primary);
+            for (Read read : READS) {
+                results.one(read.method(), "thrpt", t)
+                        .ifPresent(e -> cachedReads.add(
+                                new CachedReadRow(read.label(), read.method(), t, e.primary(), uncached, raw)));
+            }
+        }
+    }
+
+    private void checkCachedReadGoals() {
+        String asyncText = "async getData, 1,000 in flight: SDK ≥ " + GOAL_SDK_OVER_RAW + " × raw async handle";
+        Optional<OverheadRow> async = overhead.stream()
+                .filter(r -> r.label().equals(ASYNC_READS_LABEL))
+                .findFirst();
+        goals.add(async.map(r -> new Goal(asyncText, fmtRatioWithInterval(r), r.ratio() >= GOAL_SDK_OVER_RAW))
+                .orElseGet(() -> new Goal(asyncText, "not measured", null)));
+
+        Optional<CachedReadRow> cached = cachedRead(CACHED_READ, 1);
+        String rateText = "≥ " + fmtCount(GOAL_CACHED_READS_PER_SECOND) + " cached reads/s on 1 thread";
+        goals.add(cached.map(r -> new Goal(
+                        rateText,
+                        fmtCount(r.perSecond()) + " reads/s (" + fmtRatio(r.nanosPerRead()) + " ns/read)",
+                        r.perSecond() >= GOAL_CACHED_READS_PER_SECOND))
+                .orElseGet(() -> new Goal(rateText, "not measured", null)));
+
+        String ratioText =
+                "cached read ≥ " + fmtCount(GOAL_CACHED_OVER_UNCACHED) + "× uncached lease.getData on 1 thread";
+        goals.add(cached.flatMap(CachedReadRow::overUncached)
+                .map(r -> new Goal(ratioText, fmtRatio(r) + "×", r >= GOAL_CACHED_OVER_UNCACHED))
+                .orElseGet(() -> new Goal(ratioText, "not measured", null)));
+    }
+
+    private void checkGoals() {
+        ratioGoal(1, GOAL_RATIO_ONE_THREAD);
+        ratioGoal(64, GOAL_RATIO_64_THREADS);
+
+        List<ChurnRow> pooled =
+                churn.stream().filter(r -> r.client() == Client.POOLED).toList();
+        if (pooled.isEmpty()) {
+            goals.add(new Goal("zero connections opened per pooled request in steady state", "no pooled runs", null));
+            goals.add(new Goal("zero rejections and listen overflows in the pooled runs", "no pooled runs", null));
+        } else {
+            double connects = pooled.stream().mapToDouble(ChurnRow::connects).sum();
+            double requests = pooled.stream().mapToDouble(ChurnRow::requests).sum();
+            String zeroConnects = "zero connections opened per pooled request in steady state";
+            goals.add(
+                    Double.isNaN(connects)
+                            ? new Goal(zeroConnects, "not measured", null)
+                            : new Goal(
+                                    zeroConnects,
+                                    fmtCount(connects) + " connections in " + fmtCount(requests)
+                                            + " measured pooled requests (" + fmtRatio(connects / requests)
+                                            + " per request)",
+                                    connects == 0));
+            double rejected = pooled.stream().mapToDouble(ChurnRow::rejected).sum();
+            double overflows = pooled.stream().mapToDouble(ChurnRow::overflows).sum();
+            goals.add(new Goal(
+                    "zero rejections and listen overflows in the pooled runs",
+                    fmtCount(rejected) + " rejected, " + fmtCount(overflows) + " listen overflows",
+                    rejected == 0 && overflows == 0));
+        }
+
+        List<OverheadRow> sdkPairs =
+                overhead.stream().filter(r -> !r.diagnostic()).toList();
+        if (sdkPairs.isEmpty()) {
+            goals.add(new Goal(
+                    "SDK ≥ " + GOAL_SDK_OVER_RAW + " × raw handle throughput in every overhead pair",
+                    "no overhead runs",
+                    null));
+        } else {
+            OverheadRow worst = sdkPairs.stream()
+                    .min((a, b) -> Double.compare(a.ratio(), b.ratio()))
+                    .orElseThrow();
+            goals.add(new Goal(
+                    "SDK ≥ " + GOAL_SDK_OVER_RAW + " × raw handle throughput in every overhead pair",
+                    "lowest: " + fmtRatioWithInterval(worst) + " (" + worst.label() + ", " + worst.threads() + " thread"
+                            + (worst.threads() == 1 ? "" : "s") + ")",
+                    worst.ratio() >= GOAL_SDK_OVER_RAW));
+        }
+    }
+
+    private void ratioGoal(int threads, double goal) {
+        String text = "pooled ≥ " + fmtCount(goal) + "× per-request ZooKeeper client at " + threads + " thread"
+                + (threads == 1 ? "" : "s");
+        Optional<Double> ratio = pooledOverPerRequest(threads);
+        goals.add(ratio.map(r -> new Goal(text, fmtRatio(r) + "×", r >= goal))
+                .orElseGet(() -> new Goal(text, "not measured", null)));
+    }
+
+    /** Pooled throughput over per-request ZooKeeper throughput at a thread count. */
+    public Optional<Double> pooledOverPerRequest(int threads) {
+        Optional<Metric> pooled = churn(Client.POOLED, threads).flatMap(ChurnRow::throughput);
+        Optional<Metric> perRequest =
+                churn(Client.PER_REQUEST_ZOOKEEPER, threads).flatMap(ChurnRow::throughput);
+        if (pooled.isEmpty() || perRequest.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(pooled.get().score() / perRequest.get().score());
+    }
+
+    /** A count or a rate with thousands separators; one decimal below 100. */
+    public static String fmtCount(double v) {
+        if (Double.isNaN(v)) {
+            return "n/a";
+        }
+        if (Math.abs(v) < 100 && v != Math.rint(v)) {
+            return String.format(Locale.ROOT, "%.1f", v);
+        }
+        return String.format(Locale.ROOT, "%,.0f", v);
+    }
+
+    /** A pair's ratio, with its 95% confidence half-width and the number of rounds when it had more than one. */
+    public static String fmtRatioWithInterval(OverheadRow row) {
+        if (row.rounds() < 2) {
+            return fmtRatio(row.ratio());
+        }
+        return String.format(Locale.ROOT, "%.3f ± %.3f", row.ratio(), row.ratioHalfWidth()) + " (" + row.rounds()
+                + " rounds)";
+    }
+
+    /** A ratio with three significant digits. */
+    public static String fmtRatio(double v) {
+        if (Double.isNaN(v)) {
+            return "n/a";
+        }
+        if (v == 0) {
+            return "0";
+        }
+        double abs = Math.abs(v);
+        if (abs >= 100) {
+            return String.format(Locale.ROOT, "%,.0f", v);
+        }
+        if (abs >= 10) {
+            return String.format(Locale.ROOT, "%.1f", v);
+        }
+        if (abs >= 0.01) {
+            return String.format(Locale.ROOT, "%.3f", v);
+        }
+        return String.format(Locale.ROOT, "%.2g", v);
+    }
+
+    /** Microseconds as milliseconds, with precision that fits the size. */
+    public static String fmtMicrosAsMillis(double micros) {
+        double ms = micros / 1000;
+        if (ms < 1) {
+            return String.format(Locale.ROOT, "%.3f", ms);
+        }
+        if (ms < 10) {
+            return String.format(Locale.ROOT, "%.2f", ms);
+        }
+        if (ms < 100) {
+            return String.format(Locale.ROOT, "%.1f", ms);
+        }
+        return String.format(Locale.ROOT, "%,.0f", ms);
+    }
 }

@@ -25,103 +25,116 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class HostSelectionReportTest {
 
-  @BeforeAll
-  static void headless() {
-    System.setProperty("java.awt.headless", "true");
-  }
-
-  private static String resource(String name) throws IOException {
-    try (InputStream in = HostSelectionReportTest.class.getResourceAsStream(name)) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    @BeforeAll
+    static void headless() {
+        System.setProperty("java.awt.headless", "true");
     }
-  }
 
-  private static Summary sample() throws IOException {
-    return new Summary(JmhResults.parse(resource("sample-hosts.json")));
-  }
+    private static String resource(String name) throws IOException {
+        try (InputStream in = HostSelectionReportTest.class.getResourceAsStream(name)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
 
-  @Test
-  void connectRowsSplitTheConnectsThatTriedTheDeadAddressFirst() throws IOException {
-    HostSelection hosts = sample().hostSelection();
+    private static Summary sample() throws IOException {
+        return new Summary(JmhResults.parse(resource("sample-hosts.json")));
+    }
 
-    ConnectRow raw = hosts.connect(ConnectClient.ZOOKEEPER, "refused").orElseThrow();
-    assertThat(raw.median()).isEqualTo(20.0);
-    assertThat(raw.p90()).isEqualTo(120.0);
-    assertThat(raw.max()).isEqualTo(120.0);
-    assertThat(raw.deadTriedFirst()).isEqualTo(1);
-    assertThat(raw.medianWhenDeadFirst()).isEqualTo(120.0);
+    @Test
+    void connectRowsSplitTheConnectsThatTriedTheDeadAddressFirst() throws IOException {
+        HostSelection hosts = sample().hostSelection();
 
-    ConnectRow blackholed = hosts.connect(ConnectClient.ZOOKEEPER, "blackholed").orElseThrow();
-    assertThat(blackholed.median()).isEqualTo(1910.0);
-    assertThat(blackholed.deadTriedFirst()).isEqualTo(2);
-    assertThat(blackholed.medianWhenDeadFirst()).isEqualTo(3900.0);
-    assertThat(hosts.connect(ConnectClient.CURATOR, "blackholed").orElseThrow().medianWhenDeadFirst()).isNaN();
+        ConnectRow raw = hosts.connect(ConnectClient.ZOOKEEPER, "refused").orElseThrow();
+        assertThat(raw.median()).isEqualTo(20.0);
+        assertThat(raw.p90()).isEqualTo(120.0);
+        assertThat(raw.max()).isEqualTo(120.0);
+        assertThat(raw.deadTriedFirst()).isEqualTo(1);
+        assertThat(raw.medianWhenDeadFirst()).isEqualTo(120.0);
 
-    assertThat(hosts.sdkOverRawMedian("refused")).contains(2.0);
-    assertThat(hosts.sdkOverRawMedian("blackholed")).isEmpty();
-    assertThat(hosts.connects()).extracting(r -> r.client() + " " + r.deadAddress())
-        .containsExactly("ZOOKEEPER refused", "SDK refused", "ZOOKEEPER blackholed", "CURATOR blackholed");
-  }
+        ConnectRow blackholed =
+                hosts.connect(ConnectClient.ZOOKEEPER, "blackholed").orElseThrow();
+        assertThat(blackholed.median()).isEqualTo(1910.0);
+        assertThat(blackholed.deadTriedFirst()).isEqualTo(2);
+        assertThat(blackholed.medianWhenDeadFirst()).isEqualTo(3900.0);
+        assertThat(hosts.connect(ConnectClient.CURATOR, "blackholed")
+                        .orElseThrow()
+                        .medianWhenDeadFirst())
+                .isNaN();
 
-  @Test
-  void stormRowsSumTheBucketsOverStormsAndKeepTheOpenEndedOne() throws IOException {
-    HostSelection hosts = sample().hostSelection();
+        assertThat(hosts.sdkOverRawMedian("refused")).contains(2.0);
+        assertThat(hosts.sdkOverRawMedian("blackholed")).isEmpty();
+        assertThat(hosts.connects())
+                .extracting(r -> r.client() + " " + r.deadAddress())
+                .containsExactly("ZOOKEEPER refused", "SDK refused", "ZOOKEEPER blackholed", "CURATOR blackholed");
+    }
 
-    assertThat(hosts.storms()).extracting(StormRow::client).containsExactly("sdk", "zookeeper");
-    StormRow sdk = hosts.storms().get(0);
-    assertThat(sdk.storms()).isEqualTo(2);
-    assertThat(sdk.histogram()).hasSize(31).containsEntry(0, 100.0).containsEntry(500, 200.0)
-        .containsEntry(1000, 100.0);
-    assertThat(sdk.histogram().values().stream().mapToDouble(Double::doubleValue).sum()).isEqualTo(400.0);
-    assertThat(sdk.openEndedFrom()).isEqualTo(3000);
-    assertThat(sdk.medianOf("spreadP90Ms")).isEqualTo(1000.0);
-    StormRow raw = hosts.storms().get(1);
-    assertThat(raw.totalOf("expired")).isEqualTo(1.0);
-    assertThat(raw.totalOf("listenOverflows")).isEqualTo(5.0);
-    assertThat(raw.histogram()).containsEntry(3000, 1.0);
-  }
+    @Test
+    void stormRowsSumTheBucketsOverStormsAndKeepTheOpenEndedOne() throws IOException {
+        HostSelection hosts = sample().hostSelection();
 
-  @Test
-  void markdownShowsConnectTimesAndTheStormHistogram() throws IOException {
-    String md = new MarkdownReport(sample(), Map.of()).results("sample");
+        assertThat(hosts.storms()).extracting(StormRow::client).containsExactly("sdk", "zookeeper");
+        StormRow sdk = hosts.storms().get(0);
+        assertThat(sdk.storms()).isEqualTo(2);
+        assertThat(sdk.histogram())
+                .hasSize(31)
+                .containsEntry(0, 100.0)
+                .containsEntry(500, 200.0)
+                .containsEntry(1000, 100.0);
+        assertThat(sdk.histogram().values().stream()
+                        .mapToDouble(Double::doubleValue)
+                        .sum())
+                .isEqualTo(400.0);
+        assertThat(sdk.openEndedFrom()).isEqualTo(3000);
+        assertThat(sdk.medianOf("spreadP90Ms")).isEqualTo(1000.0);
+        StormRow raw = hosts.storms().get(1);
+        assertThat(raw.totalOf("expired")).isEqualTo(1.0);
+        assertThat(raw.totalOf("listenOverflows")).isEqualTo(5.0);
+        assertThat(raw.histogram()).containsEntry(3000, 1.0);
+    }
 
-    assertThat(md)
-        .contains("## Connecting with a dead address in the connect string")
-        .contains("| new ZooKeeper | refused | 20.0 | 120 | 120 | 1 of 5 | 120 | 5 |")
-        .contains("| new ZkSessionPool (1 session) | refused | 40.0 | 140 | 140 | 1 of 5 | 140 | 5 |")
-        .contains("| new ZooKeeper | blackholed | 1,910 | 4,000 | 4,000 | 2 of 4 | 3,900 | 4 |")
-        .contains("| new CuratorFramework | blackholed | 25.0 | 25.0 | 25.0 | 0 of 4 | – | 4 |")
-        .contains("zk-sdk over raw ZooKeeper, median time to a usable session: 2.000 (refused).")
-        .contains("## Reconnect storm after a server restart")
-        .contains("| zk-sdk pool | 200 | 2 | 2,200 (2,000–2,400) | 1,000 | 500 / 1,000 / 1,100 / 1,150 | 0 | 0 | 0 |")
-        .contains("| plain ZooKeeper handles | 200 | 2 | 16,450 (1,900–31,000) | 1,000 | 500 / 1,000 / 1,100 / 1,150"
-            + " | 1 | 5 | 5 |")
-        .contains("| ms | zk-sdk pool (2 storms) | plain ZooKeeper handles (2 storms) |\n|---:|---:|---:|\n"
-            + "| 0–100 | 100 | 300 |\n")
-        .contains("| 500–600 | 200 | 0 |\n")
-        .contains("| 900–1000 | 0 | 99 |\n| 1000–1100 | 100 | 0 |\n")
-        .contains("| 3000+ | 0 | 1 |\n");
-    assertThat(md.indexOf("## Recovery after a forced session expiry"))
-        .isLessThan(md.indexOf("## Connecting with a dead address"));
-  }
+    @Test
+    void markdownShowsConnectTimesAndTheStormHistogram() throws IOException {
+        String md = new MarkdownReport(sample(), Map.of()).results("sample");
 
-  @Test
-  void runWithoutServerSelectionFiguresHasNoSuchSections() throws IOException {
-    String md = new MarkdownReport(new Summary(JmhResults.parse(resource("sample.json"))), Map.of())
-        .results("sample");
+        assertThat(md)
+                .contains("## Connecting with a dead address in the connect string")
+                .contains("| new ZooKeeper | refused | 20.0 | 120 | 120 | 1 of 5 | 120 | 5 |")
+                .contains("| new ZkSessionPool (1 session) | refused | 40.0 | 140 | 140 | 1 of 5 | 140 | 5 |")
+                .contains("| new ZooKeeper | blackholed | 1,910 | 4,000 | 4,000 | 2 of 4 | 3,900 | 4 |")
+                .contains("| new CuratorFramework | blackholed | 25.0 | 25.0 | 25.0 | 0 of 4 | – | 4 |")
+                .contains("zk-sdk over raw ZooKeeper, median time to a usable session: 2.000 (refused).")
+                .contains("## Reconnect storm after a server restart")
+                .contains(
+                        "| zk-sdk pool | 200 | 2 | 2,200 (2,000–2,400) | 1,000 | 500 / 1,000 / 1,100 / 1,150 | 0 | 0 | 0 |")
+                .contains(
+                        "| plain ZooKeeper handles | 200 | 2 | 16,450 (1,900–31,000) | 1,000 | 500 / 1,000 / 1,100 / 1,150"
+                                + " | 1 | 5 | 5 |")
+                .contains("| ms | zk-sdk pool (2 storms) | plain ZooKeeper handles (2 storms) |\n|---:|---:|---:|\n"
+                        + "| 0–100 | 100 | 300 |\n")
+                .contains("| 500–600 | 200 | 0 |\n")
+                .contains("| 900–1000 | 0 | 99 |\n| 1000–1100 | 100 | 0 |\n")
+                .contains("| 3000+ | 0 | 1 |\n");
+        assertThat(md.indexOf("## Recovery after a forced session expiry"))
+                .isLessThan(md.indexOf("## Connecting with a dead address"));
+    }
 
-    assertThat(md).doesNotContain("dead address").doesNotContain("Reconnect storm");
-  }
+    @Test
+    void runWithoutServerSelectionFiguresHasNoSuchSections() throws IOException {
+        String md =
+                new MarkdownReport(new Summary(JmhResults.parse(resource("sample.json"))), Map.of()).results("sample");
 
-  @Test
-  void stormHistogramIsDrawnWhenItIsTheOnlyFigure(@TempDir Path dir) throws IOException {
-    Files.writeString(dir.resolve("hosts.json"), resource("sample-hosts.json"));
+        assertThat(md).doesNotContain("dead address").doesNotContain("Reconnect storm");
+    }
 
-    ReportMain.write(dir, "hosts");
+    @Test
+    void stormHistogramIsDrawnWhenItIsTheOnlyFigure(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("hosts.json"), resource("sample-hosts.json"));
 
-    BufferedImage png = ImageIO.read(dir.resolve("hosts.png").toFile());
-    assertThat(png).isNotNull();
-    assertThat(png.getWidth()).isEqualTo(ChartRenderer.WIDTH);
-    assertThat(png.getHeight()).isEqualTo(ChartRenderer.HEIGHT);
-  }
+        ReportMain.write(dir, "hosts");
+
+        BufferedImage png = ImageIO.read(dir.resolve("hosts.png").toFile());
+        assertThat(png).isNotNull();
+        assertThat(png.getWidth()).isEqualTo(ChartRenderer.WIDTH);
+        assertThat(png.getHeight()).isEqualTo(ChartRenderer.HEIGHT);
+    }
 }

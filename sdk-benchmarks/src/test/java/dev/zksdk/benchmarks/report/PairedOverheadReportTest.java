@@ -9,6 +9,7 @@ import dev.zksdk.benchmarks.report.Summary.OverheadRow;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -20,54 +21,56 @@ import org.junit.jupiter.api.Test;
  */
 class PairedOverheadReportTest {
 
-  private static String resource(String name) throws IOException {
-    try (InputStream in = PairedOverheadReportTest.class.getResourceAsStream(name)) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    private static String resource(String name) throws IOException {
+        try (InputStream in = PairedOverheadReportTest.class.getResourceAsStream(name)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
     }
-  }
 
-  @Test
-  void ratioIsTheMeanOfEachRoundsRatioWithItsConfidenceInterval() throws IOException {
-    Summary summary = new Summary(JmhResults.parse(resource("paired.json")));
+    @Test
+    void ratioIsTheMeanOfEachRoundsRatioWithItsConfidenceInterval() throws IOException {
+        Summary summary = new Summary(JmhResults.parse(resource("paired.json")));
 
-    OverheadRow row = summary.overhead().get(0);
-    assertThat(summary.overhead()).hasSize(1);
-    assertThat(row.roundRatios()).containsExactly(0.98, 0.99, 1.02);
-    assertThat(row.ratio()).isCloseTo((0.98 + 0.99 + 1.02) / 3, within(1e-12));
-    // Student's t for 2 degrees of freedom (4.303) times the standard deviation of the ratios over the root of 3.
-    assertThat(row.ratioHalfWidth()).isCloseTo(4.303 * Math.sqrt(0.00086667 / 2) / Math.sqrt(3), within(1e-5));
-    assertThat(row.raw().score()).isEqualTo(5000.0);
-    assertThat(row.sdk().score()).isCloseTo(4981.333, within(1e-3));
-    assertThat(row.rawCpuMicrosPerOp()).isEqualTo(20.0);
-    assertThat(row.sdkCpuMicrosPerOp()).isEqualTo(22.0);
-    assertThat(row.rawCallerMicrosPerOp()).isEqualTo(3.0);
-    assertThat(row.sdkCallerMicrosPerOp()).isEqualTo(4.5);
+        OverheadRow row = summary.overhead().get(0);
+        assertThat(summary.overhead()).hasSize(1);
+        assertThat(row.roundRatios()).containsExactly(0.98, 0.99, 1.02);
+        assertThat(row.ratio()).isCloseTo((0.98 + 0.99 + 1.02) / 3, within(1e-12));
+        // Student's t for 2 degrees of freedom (4.303) times the standard deviation of the ratios over the root of 3.
+        assertThat(row.ratioHalfWidth()).isCloseTo(4.303 * Math.sqrt(0.00086667 / 2) / Math.sqrt(3), within(1e-5));
+        assertThat(row.raw().score()).isEqualTo(5000.0);
+        assertThat(row.sdk().score()).isCloseTo(4981.333, within(1e-3));
+        assertThat(row.rawCpuMicrosPerOp()).isEqualTo(20.0);
+        assertThat(row.sdkCpuMicrosPerOp()).isEqualTo(22.0);
+        assertThat(row.rawCallerMicrosPerOp()).isEqualTo(3.0);
+        assertThat(row.sdkCallerMicrosPerOp()).isEqualTo(4.5);
 
-    Goal overhead = summary.goals().stream().filter(g -> g.goal().contains("every overhead pair")).findFirst()
-        .orElseThrow();
-    assertThat(overhead.met()).isTrue();
-    assertThat(overhead.measured()).isEqualTo("lowest: 0.997 ± 0.052 (3 rounds) (sync getData, 1 thread)");
-  }
+        Goal overhead = summary.goals().stream()
+                .filter(g -> g.goal().contains("every overhead pair"))
+                .findFirst()
+                .orElseThrow();
+        assertThat(overhead.met()).isTrue();
+        assertThat(overhead.measured()).isEqualTo("lowest: 0.997 ± 0.052 (3 rounds) (sync getData, 1 thread)");
+    }
 
-  @Test
-  void markdownGivesTheIntervalAndEveryRound() throws IOException {
-    Summary summary = new Summary(JmhResults.parse(resource("paired.json")));
+    @Test
+    void markdownGivesTheIntervalAndEveryRound() throws IOException {
+        Summary summary = new Summary(JmhResults.parse(resource("paired.json")));
 
-    String md = new MarkdownReport(summary, Map.of()).results("paired");
+        String md = new MarkdownReport(summary, Map.of()).results("paired");
 
-    assertThat(md)
-        .contains("| sync getData | 1 | 5,000 ± 497 | 4,981 ± 359 | 0.997 ± 0.052 (3 rounds) | 20.0 → 22.0 |"
-            + " 3.000 → 4.500 |")
-        .contains("- sync getData, 1 thread: 0.980, 0.990, 1.020");
-  }
+        assertThat(md)
+                .contains("| sync getData | 1 | 5,000 ± 497 | 4,981 ± 359 | 0.997 ± 0.052 (3 rounds) | 20.0 → 22.0 |"
+                        + " 3.000 → 4.500 |")
+                .contains("- sync getData, 1 thread: 0.980, 0.990, 1.020");
+    }
 
-  @Test
-  void roundsWithoutTheirOtherSideAreRefused() throws IOException {
-    List<Object> entries = new java.util.ArrayList<>((List<?>) JsonFiles.read(resource("paired.json")));
-    entries.remove(5);
+    @Test
+    void roundsWithoutTheirOtherSideAreRefused() throws IOException {
+        List<Object> entries = new ArrayList<>((List<?>) JsonFiles.read(resource("paired.json")));
+        entries.remove(5);
 
-    assertThatThrownBy(() -> new Summary(JmhResults.parse(JsonFiles.write(entries))))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("3 results of rawGetData but 2 of sdkGetData at 1 threads");
-  }
+        assertThatThrownBy(() -> new Summary(JmhResults.parse(JsonFiles.write(entries))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("3 results of rawGetData but 2 of sdkGetData at 1 threads");
+    }
 }

@@ -27,152 +27,163 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ReportTest {
 
-  @BeforeAll
-  static void headless() {
-    System.setProperty("java.awt.headless", "true");
-  }
-
-  private static String resource(String name) throws IOException {
-    try (InputStream in = ReportTest.class.getResourceAsStream(name)) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    @BeforeAll
+    static void headless() {
+        System.setProperty("java.awt.headless", "true");
     }
-  }
 
-  private static Summary sample() throws IOException {
-    return new Summary(JmhResults.parse(resource("sample.json")));
-  }
-
-  @Test
-  void churnRowsDivideTheCountersOfBothRuns() throws IOException {
-    Summary summary = sample();
-
-    ChurnRow perRequest64 = summary.churn(Client.PER_REQUEST_ZOOKEEPER, 64).orElseThrow();
-    assertThat(perRequest64.requests()).isEqualTo(2500);
-    assertThat(perRequest64.connectsPerRequest()).isEqualTo(3100.0 / 2500);
-    assertThat(perRequest64.rejected()).isEqualTo(250);
-    assertThat(perRequest64.overflows()).isEqualTo(3);
-    assertThat(perRequest64.latency()).isEmpty();
-
-    ChurnRow pooled1 = summary.churn(Client.POOLED, 1).orElseThrow();
-    assertThat(pooled1.requests()).isEqualTo(60000);
-    assertThat(pooled1.connects()).isEqualTo(1);
-    assertThat(pooled1.latency().orElseThrow().percentile("99.0")).isEqualTo(500.0);
-    assertThat(summary.churn(Client.PER_REQUEST_CURATOR, 1)).isEmpty();
-  }
-
-  @Test
-  void goalsAreCheckedAgainstTheRunsFigures() throws IOException {
-    Summary summary = sample();
-
-    assertThat(summary.pooledOverPerRequest(1)).contains(500.0);
-    assertThat(summary.pooledOverPerRequest(64)).contains(30.0);
-    assertThat(summary.pooledOverPerRequest(16)).isEmpty();
-    assertThat(summary.goals()).extracting(Goal::met)
-        .containsExactly(true, true, false, true, false, false, null, null);
-    assertThat(summary.goals().get(2).measured()).isEqualTo("1 connections in 132,000 measured pooled requests"
-        + " (7.6e-06 per request)");
-    assertThat(summary.goals().get(4).measured()).isEqualTo("lowest: 0.950 (async getData, 1,000 in flight, 1 thread)");
-    assertThat(summary.overhead()).hasSize(2);
-    assertThat(summary.overhead().get(0).ratio()).isEqualTo(0.98);
-    assertThat(summary.overhead().get(0).rawCpuMicrosPerOp()).isEqualTo(20.0);
-    assertThat(summary.overhead().get(1).sdkCpuMicrosPerOp()).isNaN();
-  }
-
-  @Test
-  void connectionsARunDidNotCountAreNotMeasuredRatherThanZero() throws IOException {
-    List<Object> entries = new ArrayList<>((List<?>) JsonFiles.read(resource("sample.json")));
-    for (Object entry : entries) {
-      Map<?, ?> e = (Map<?, ?>) entry;
-      if (e.get("benchmark").toString().endsWith(".pooledLease") && e.get("threads").equals(64)) {
-        ((Map<?, ?>) e.get("secondaryMetrics")).remove("tcpConnects");
-      }
+    private static String resource(String name) throws IOException {
+        try (InputStream in = ReportTest.class.getResourceAsStream(name)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
     }
-    Summary summary = new Summary(JmhResults.parse(JsonFiles.write(entries)));
 
-    ChurnRow pooled64 = summary.churn(Client.POOLED, 64).orElseThrow();
-    assertThat(pooled64.connectsMeasured()).isFalse();
-    assertThat(summary.churn(Client.POOLED, 1).orElseThrow().connectsMeasured()).isTrue();
-    assertThat(summary.goals().get(2).measured()).isEqualTo("not measured");
-    assertThat(summary.goals().get(2).met()).isNull();
-    assertThat(new MarkdownReport(summary, Map.of()).results("sample"))
-        .contains("| pool.lease() per request | 64 | 12,000 ± 1,000 | – | – | – | – | not measured | ")
-        .contains("| zero connections opened per pooled request in steady state | not measured | not measured |");
-  }
+    private static Summary sample() throws IOException {
+        return new Summary(JmhResults.parse(resource("sample.json")));
+    }
 
-  @Test
-  void theCommittedFullRunStillParses() throws IOException {
-    Summary summary = new Summary(JmhResults.parse(Files.readString(Path.of("results/full.json"))));
+    @Test
+    void churnRowsDivideTheCountersOfBothRuns() throws IOException {
+        Summary summary = sample();
 
-    assertThat(summary.churn(Client.PER_REQUEST_ZOOKEEPER, 64).orElseThrow().connectsPerRequest()).isEqualTo(1.0);
-    assertThat(summary.churn(Client.PER_REQUEST_CURATOR, 1).orElseThrow().connectsPerRequest()).isEqualTo(1.0);
-    assertThat(summary.churn(Client.POOLED, 16).orElseThrow().connects()).isZero();
-    assertThat(summary.goals()).extracting(Goal::met).containsOnly(true);
-  }
+        ChurnRow perRequest64 = summary.churn(Client.PER_REQUEST_ZOOKEEPER, 64).orElseThrow();
+        assertThat(perRequest64.requests()).isEqualTo(2500);
+        assertThat(perRequest64.connectsPerRequest()).isEqualTo(3100.0 / 2500);
+        assertThat(perRequest64.rejected()).isEqualTo(250);
+        assertThat(perRequest64.overflows()).isEqualTo(3);
+        assertThat(perRequest64.latency()).isEmpty();
 
-  @Test
-  void markdownShowsTheFiguresTheMachineAndTheCommand() throws IOException {
-    Summary summary = sample();
-    @SuppressWarnings("unchecked")
-    java.util.Map<String, Object> machine =
-        (java.util.Map<String, Object>) JsonFiles.read(resource("sample-machine.json"));
+        ChurnRow pooled1 = summary.churn(Client.POOLED, 1).orElseThrow();
+        assertThat(pooled1.requests()).isEqualTo(60000);
+        assertThat(pooled1.connects()).isEqualTo(1);
+        assertThat(pooled1.latency().orElseThrow().percentile("99.0")).isEqualTo(500.0);
+        assertThat(summary.churn(Client.PER_REQUEST_CURATOR, 1)).isEmpty();
+    }
 
-    String md = new MarkdownReport(summary, machine).results("sample");
+    @Test
+    void goalsAreCheckedAgainstTheRunsFigures() throws IOException {
+        Summary summary = sample();
 
-    assertThat(md)
-        .contains("java -jar sdk-benchmarks/target/zk-sdk-benchmarks.jar sample")
-        .contains("2 cores, 24 GB")
-        .contains("3.9.4-test")
-        .contains("| new ZooKeeper per request | 1 | 10 ± 2 | 100 | 104 | 110 | 120 | 1.000 | 1.000 | 0 | 0 | 0 |")
-        .contains("| pool.lease() per request | 1 | 5,000 ± 100 | 0.190 | 0.250 | 0.500 | 2.00 |")
-        .contains("Pooled over per-request ZooKeeper throughput: 500× at 1 thread; 30.0× at 64 threads.")
-        .contains("| sync getData | 1 | 5,000 ± 50 | 4,900 ± 50 | 0.980 | 20.0 → 22.4 |")
-        .contains("| async getData, 1,000 in flight | 1 | 20,000 ± 500 | 19,000 ± 500 | 0.950 | – |")
-        .contains("| 1000 | 1,000 (900–1,500) | 300 | 290 | 3 |")
-        .contains("![benchmark chart](sample.png)");
-  }
+        assertThat(summary.pooledOverPerRequest(1)).contains(500.0);
+        assertThat(summary.pooledOverPerRequest(64)).contains(30.0);
+        assertThat(summary.pooledOverPerRequest(16)).isEmpty();
+        assertThat(summary.goals())
+                .extracting(Goal::met)
+                .containsExactly(true, true, false, true, false, false, null, null);
+        assertThat(summary.goals().get(2).measured())
+                .isEqualTo("1 connections in 132,000 measured pooled requests" + " (7.6e-06 per request)");
+        assertThat(summary.goals().get(4).measured())
+                .isEqualTo("lowest: 0.950 (async getData, 1,000 in flight, 1 thread)");
+        assertThat(summary.overhead()).hasSize(2);
+        assertThat(summary.overhead().get(0).ratio()).isEqualTo(0.98);
+        assertThat(summary.overhead().get(0).rawCpuMicrosPerOp()).isEqualTo(20.0);
+        assertThat(summary.overhead().get(1).sdkCpuMicrosPerOp()).isNaN();
+    }
 
-  @Test
-  void chartIsAPngWithAPanelPerFigure(@TempDir Path dir) throws IOException {
-    Files.writeString(dir.resolve("sample.json"), resource("sample.json"));
-    Files.writeString(dir.resolve("sample-machine.json"), resource("sample-machine.json"));
+    @Test
+    void connectionsARunDidNotCountAreNotMeasuredRatherThanZero() throws IOException {
+        List<Object> entries = new ArrayList<>((List<?>) JsonFiles.read(resource("sample.json")));
+        for (Object entry : entries) {
+            Map<?, ?> e = (Map<?, ?>) entry;
+            if (e.get("benchmark").toString().endsWith(".pooledLease")
+                    && e.get("threads").equals(64)) {
+                ((Map<?, ?>) e.get("secondaryMetrics")).remove("tcpConnects");
+            }
+        }
+        Summary summary = new Summary(JmhResults.parse(JsonFiles.write(entries)));
 
-    Path md = ReportMain.write(dir, "sample");
+        ChurnRow pooled64 = summary.churn(Client.POOLED, 64).orElseThrow();
+        assertThat(pooled64.connectsMeasured()).isFalse();
+        assertThat(summary.churn(Client.POOLED, 1).orElseThrow().connectsMeasured())
+                .isTrue();
+        assertThat(summary.goals().get(2).measured()).isEqualTo("not measured");
+        assertThat(summary.goals().get(2).met()).isNull();
+        assertThat(new MarkdownReport(summary, Map.of()).results("sample"))
+                .contains("| pool.lease() per request | 64 | 12,000 ± 1,000 | – | – | – | – | not measured | ")
+                .contains(
+                        "| zero connections opened per pooled request in steady state | not measured | not measured |");
+    }
 
-    BufferedImage png = ImageIO.read(dir.resolve("sample.png").toFile());
-    assertThat(png).isNotNull();
-    assertThat(png.getWidth()).isEqualTo(2 * ChartRenderer.WIDTH);
-    assertThat(png.getHeight()).isEqualTo(2 * ChartRenderer.HEIGHT);
-    assertThat(Files.readString(md)).startsWith("# zk-sdk benchmark results: `sample` profile");
-  }
+    @Test
+    void theCommittedFullRunStillParses() throws IOException {
+        Summary summary = new Summary(JmhResults.parse(Files.readString(Path.of("results/full.json"))));
 
-  @Test
-  void readmeBlockIsReplacedBetweenTheMarkersOnly(@TempDir Path dir) throws IOException {
-    Path results = Files.createDirectories(dir.resolve("sdk-benchmarks/results"));
-    Files.writeString(results.resolve("sample.json"), resource("sample.json"));
-    Path readme = dir.resolve("README.md");
-    Files.writeString(readme, "# title\n\n## Benchmarks\n\nintro\n\n" + ReportMain.BEGIN + "\nold figures\n"
-        + ReportMain.END + "\n\n## After\n");
+        assertThat(summary.churn(Client.PER_REQUEST_ZOOKEEPER, 64).orElseThrow().connectsPerRequest())
+                .isEqualTo(1.0);
+        assertThat(summary.churn(Client.PER_REQUEST_CURATOR, 1).orElseThrow().connectsPerRequest())
+                .isEqualTo(1.0);
+        assertThat(summary.churn(Client.POOLED, 16).orElseThrow().connects()).isZero();
+        assertThat(summary.goals()).extracting(Goal::met).containsOnly(true);
+    }
 
-    ReportMain.updateReadme(readme, results, "sample");
-    ReportMain.updateReadme(readme, results, "sample");
+    @Test
+    void markdownShowsTheFiguresTheMachineAndTheCommand() throws IOException {
+        Summary summary = sample();
+        @SuppressWarnings("unchecked")
+        java.util.Map<String, Object> machine =
+                (java.util.Map<String, Object>) JsonFiles.read(resource("sample-machine.json"));
 
-    String text = Files.readString(readme);
-    assertThat(text).startsWith("# title\n\n## Benchmarks\n\nintro\n\n" + ReportMain.BEGIN + "\n")
-        .endsWith(ReportMain.END + "\n\n## After\n")
-        .doesNotContain("old figures")
-        .contains("![benchmark chart](sdk-benchmarks/results/sample.png)")
-        .contains("[sdk-benchmarks/results/results.md](sdk-benchmarks/results/results.md)");
-    assertThat(text.indexOf(ReportMain.BEGIN)).isEqualTo(text.lastIndexOf(ReportMain.BEGIN));
-  }
+        String md = new MarkdownReport(summary, machine).results("sample");
 
-  @Test
-  void readmeWithoutMarkersIsRefused(@TempDir Path dir) throws IOException {
-    Files.writeString(dir.resolve("sample.json"), resource("sample.json"));
-    Path readme = dir.resolve("README.md");
-    Files.writeString(readme, "# no markers\n");
+        assertThat(md)
+                .contains("java -jar sdk-benchmarks/target/zk-sdk-benchmarks.jar sample")
+                .contains("2 cores, 24 GB")
+                .contains("3.9.4-test")
+                .contains(
+                        "| new ZooKeeper per request | 1 | 10 ± 2 | 100 | 104 | 110 | 120 | 1.000 | 1.000 | 0 | 0 | 0 |")
+                .contains("| pool.lease() per request | 1 | 5,000 ± 100 | 0.190 | 0.250 | 0.500 | 2.00 |")
+                .contains("Pooled over per-request ZooKeeper throughput: 500× at 1 thread; 30.0× at 64 threads.")
+                .contains("| sync getData | 1 | 5,000 ± 50 | 4,900 ± 50 | 0.980 | 20.0 → 22.4 |")
+                .contains("| async getData, 1,000 in flight | 1 | 20,000 ± 500 | 19,000 ± 500 | 0.950 | – |")
+                .contains("| 1000 | 1,000 (900–1,500) | 300 | 290 | 3 |")
+                .contains("![benchmark chart](sample.png)");
+    }
 
-    assertThatThrownBy(() -> ReportMain.updateReadme(readme, dir, "sample"))
-        .isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining(ReportMain.BEGIN);
-  }
+    @Test
+    void chartIsAPngWithAPanelPerFigure(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("sample.json"), resource("sample.json"));
+        Files.writeString(dir.resolve("sample-machine.json"), resource("sample-machine.json"));
+
+        Path md = ReportMain.write(dir, "sample");
+
+        BufferedImage png = ImageIO.read(dir.resolve("sample.png").toFile());
+        assertThat(png).isNotNull();
+        assertThat(png.getWidth()).isEqualTo(2 * ChartRenderer.WIDTH);
+        assertThat(png.getHeight()).isEqualTo(2 * ChartRenderer.HEIGHT);
+        assertThat(Files.readString(md)).startsWith("# zk-sdk benchmark results: `sample` profile");
+    }
+
+    @Test
+    void readmeBlockIsReplacedBetweenTheMarkersOnly(@TempDir Path dir) throws IOException {
+        Path results = Files.createDirectories(dir.resolve("sdk-benchmarks/results"));
+        Files.writeString(results.resolve("sample.json"), resource("sample.json"));
+        Path readme = dir.resolve("README.md");
+        Files.writeString(
+                readme,
+                "# title\n\n## Benchmarks\n\nintro\n\n" + ReportMain.BEGIN + "\nold figures\n" + ReportMain.END
+                        + "\n\n## After\n");
+
+        ReportMain.updateReadme(readme, results, "sample");
+        ReportMain.updateReadme(readme, results, "sample");
+
+        String text = Files.readString(readme);
+        assertThat(text)
+                .startsWith("# title\n\n## Benchmarks\n\nintro\n\n" + ReportMain.BEGIN + "\n")
+                .endsWith(ReportMain.END + "\n\n## After\n")
+                .doesNotContain("old figures")
+                .contains("![benchmark chart](sdk-benchmarks/results/sample.png)")
+                .contains("[sdk-benchmarks/results/results.md](sdk-benchmarks/results/results.md)");
+        assertThat(text.indexOf(ReportMain.BEGIN)).isEqualTo(text.lastIndexOf(ReportMain.BEGIN));
+    }
+
+    @Test
+    void readmeWithoutMarkersIsRefused(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("sample.json"), resource("sample.json"));
+        Path readme = dir.resolve("README.md");
+        Files.writeString(readme, "# no markers\n");
+
+        assertThatThrownBy(() -> ReportMain.updateReadme(readme, dir, "sample"))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining(ReportMain.BEGIN);
+    }
 }

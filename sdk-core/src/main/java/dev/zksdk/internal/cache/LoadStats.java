@@ -13,58 +13,58 @@ import com.github.benmanes.caffeine.cache.stats.StatsCounter;
  */
 final class LoadStats implements StatsCounter {
 
-  private final boolean enabled;
-  private final ConcurrentStatsCounter counter = new ConcurrentStatsCounter();
+    private final boolean enabled;
+    private final ConcurrentStatsCounter counter = new ConcurrentStatsCounter();
 
-  LoadStats(boolean enabled) {
-    this.enabled = enabled;
-  }
-
-  @Override
-  public void recordHits(int count) {
-    if (enabled) {
-      counter.recordHits(count);
+    LoadStats(boolean enabled) {
+        this.enabled = enabled;
     }
-  }
 
-  @Override
-  public void recordMisses(int count) {
-    if (enabled) {
-      counter.recordMisses(count);
+    @Override
+    public void recordHits(int count) {
+        if (enabled) {
+            counter.recordHits(count);
+        }
     }
-  }
 
-  @Override
-  public void recordLoadSuccess(long loadTime) {
-    // Caffeine's view; see the class comment.
-  }
-
-  @Override
-  public void recordLoadFailure(long loadTime) {
-    // Caffeine's view; see the class comment.
-  }
-
-  void loadSucceeded(long nanos) {
-    if (enabled) {
-      counter.recordLoadSuccess(nanos);
+    @Override
+    public void recordMisses(int count) {
+        if (enabled) {
+            counter.recordMisses(count);
+        }
     }
-  }
 
-  void loadFailed(long nanos) {
-    if (enabled) {
-      counter.recordLoadFailure(nanos);
+    @Override
+    public void recordLoadSuccess(long loadTime) {
+        // Caffeine's view; see the class comment.
     }
-  }
 
-  @Override
-  public void recordEviction(int weight, RemovalCause cause) {
-    if (enabled) {
-      counter.recordEviction(weight, cause);
+    @Override
+    public void recordLoadFailure(long loadTime) {
+        // Caffeine's view; see the class comment.
     }
-  }
 
-  @Override
-  public CacheStats snapshot() {
-    return enabled ? counter.snapshot() : CacheStats.empty();
-  }
+    void loadSucceeded(long nanos) {
+        if (enabled) {
+            counter.recordLoadSuccess(nanos);
+        }
+    }
+
+    void loadFailed(long nanos) {
+        if (enabled) {
+            counter.recordLoadFailure(nanos);
+        }
+    }
+
+    @Override
+    public void recordEviction(int weight, RemovalCause cause) {
+        if (enabled) {
+            counter.recordEviction(weight, cause);
+        }
+    }
+
+    @Override
+    public CacheStats snapshot() {
+        return enabled ? counter.snapshot() : CacheStats.empty();
+    }
 }

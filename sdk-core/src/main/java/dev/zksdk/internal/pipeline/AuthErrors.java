@@ -1,11 +1,6 @@
 package dev.zksdk.internal.pipeline;
 
-
-import dev.zksdk.EnsembleConfig;
 import dev.zksdk.ZkAuthException;
-import dev.zksdk.security.SaslConfig;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.zookeeper.KeeperException.Code;
 
@@ -17,60 +12,71 @@ import org.apache.zookeeper.KeeperException.Code;
  */
 public final class AuthErrors {
 
-  private AuthErrors() {}
+    private AuthErrors() {}
 
-  /** A clearer {@link ZkAuthException} for a failed operation, or {@code e} itself when it is not one. */
-  public static RuntimeException explain(RuntimeException e, ZkCall<?> call, Connection session) {
-    if (!(e instanceof ZkAuthException)) {
-      return e;
+    /** A clearer {@link ZkAuthException} for a failed operation, or {@code e} itself when it is not one. */
+    public static RuntimeException explain(RuntimeException e, ZkCall<?> call, Connection session) {
+        if (!(e instanceof ZkAuthException)) {
+            return e;
+        }
+        ZkAuthException auth = (ZkAuthException) e;
+        String path = auth.path() != null ? auth.path() : call.path;
+        if (auth.code() == Code.NOAUTH) {
+            return new ZkAuthException(
+                    Code.NOAUTH,
+                    path,
+                    call.name + " " + path + ": NOAUTH: " + what(call.name)
+                            + " this session's identity (" + session.identities()
+                            + "). A wrong digest password is not refused "
+                            + "at connect time, it is a different identity, so check the credentials as well as the ACL. Not retried.",
+                    auth);
+        }
+        if (auth.code() == Code.AUTHFAILED) {
+            ZkAuthException failure = session.authFailure();
+            // A new exception even for the session's own failure: its stack then shows this caller.
+            return new ZkAuthException(
+                    Code.AUTHFAILED,
+                    path,
+                    call.name + " " + path + ": "
+                            + (failure != null
+                                    ? failure.getMessage()
+                                    : "AUTHFAILED: the server refused this session's credentials ("
+                                            + session.identities() + "). Not retried."),
+                    auth);
+        }
+        return e;
     }
-    ZkAuthException auth = (ZkAuthException) e;
-    String path = auth.path() != null ? auth.path() : call.path;
-    if (auth.code() == Code.NOAUTH) {
-      return new ZkAuthException(Code.NOAUTH, path, call.name + " " + path + ": NOAUTH: " + what(call.name)
-          + " this session's identity (" + session.identities() + "). A wrong digest password is not refused "
-          + "at connect time, it is a different identity, so check the credentials as well as the ACL. Not retried.",
-          auth);
-    }
-    if (auth.code() == Code.AUTHFAILED) {
-      ZkAuthException failure = session.authFailure();
-      // A new exception even for the session's own failure: its stack then shows this caller.
-      return new ZkAuthException(Code.AUTHFAILED, path, call.name + " " + path + ": "
-          + (failure != null ? failure.getMessage() : "AUTHFAILED: the server refused this session's credentials ("
-          + session.identities() + "). Not retried."), auth);
-    }
-    return e;
-  }
 
-  /** {@code future}, with a {@link ZkAuthException} failure replaced by {@link #explain}'s. */
-  public static <T> CompletableFuture<T> explainAsync(CompletableFuture<T> future, ZkCall<?> call, Connection session) {
-    CompletableFuture<T> out = new CompletableFuture<>();
-    future.whenComplete((value, error) -> {
-      if (error == null) {
-        out.complete(value);
-      } else {
-        Throwable cause = OperationRunner.unwrap(error);
-        out.completeExceptionally(cause instanceof RuntimeException
-            ? explain((RuntimeException) cause, call, session) : cause);
-      }
-    });
-    return out;
-  }
-
-  private static String what(String operation) {
-    switch (operation) {
-      case "getData":
-      case "getChildren":
-      case "exists":
-        return "the node's ACL does not grant READ to";
-      case "setData":
-        return "the node's ACL does not grant WRITE to";
-      case "create":
-        return "the parent node's ACL does not grant CREATE to";
-      case "delete":
-        return "the parent node's ACL does not grant DELETE to";
-      default:
-        return "an ACL on the way does not grant the needed permission to";
+    /** {@code future}, with a {@link ZkAuthException} failure replaced by {@link #explain}'s. */
+    public static <T> CompletableFuture<T> explainAsync(
+            CompletableFuture<T> future, ZkCall<?> call, Connection session) {
+        CompletableFuture<T> out = new CompletableFuture<>();
+        future.whenComplete((value, error) -> {
+            if (error == null) {
+                out.complete(value);
+            } else {
+                Throwable cause = OperationRunner.unwrap(error);
+                out.completeExceptionally(
+                        cause instanceof RuntimeException ? explain((RuntimeException) cause, call, session) : cause);
+            }
+        });
+        return out;
     }
-  }
+
+    private static String what(String operation) {
+        switch (operation) {
+            case "getData":
+            case "getChildren":
+            case "exists":
+                return "the node's ACL does not grant READ to";
+            case "setData":
+                return "the node's ACL does not grant WRITE to";
+            case "create":
+                return "the parent node's ACL does not grant CREATE to";
+            case "delete":
+                return "the parent node's ACL does not grant DELETE to";
+            default:
+                return "an ACL on the way does not grant the needed permission to";
+        }
+    }
 }

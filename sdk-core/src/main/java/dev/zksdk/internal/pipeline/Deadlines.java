@@ -21,114 +21,115 @@ import java.util.function.Supplier;
  */
 final class Deadlines {
 
-  static final long TICK_MILLIS = 10;
+    static final long TICK_MILLIS = 10;
 
-  private final Set<Caller> callers = ConcurrentHashMap.newKeySet();
-  private final ThreadLocal<Caller> mine = ThreadLocal.withInitial(this::register);
-  private final Set<Pending<?>> pending = ConcurrentHashMap.newKeySet();
+    private final Set<Caller> callers = ConcurrentHashMap.newKeySet();
+    private final ThreadLocal<Caller> mine = ThreadLocal.withInitial(this::register);
+    private final Set<Pending<?>> pending = ConcurrentHashMap.newKeySet();
 
-  Deadlines(ScheduledExecutorService scheduler) {
-    scheduler.scheduleWithFixedDelay(this::sweep, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
-  }
-
-  private Caller register() {
-    Caller c = new Caller(Thread.currentThread());
-    callers.add(c);
-    return c;
-  }
-
-  /**
-   * The calling thread starts a synchronous call that must end by {@code deadlineNanos}; null when this thread is
-   * already in one (the outer call's deadline governs).
-   */
-  Caller begin(long deadlineNanos) {
-    Caller c = mine.get();
-    if (c.state.get() != Caller.IDLE) {
-      return null;
-    }
-    c.deadlineNanos = deadlineNanos;
-    c.state.set(Caller.RUNNING);
-    return c;
-  }
-
-  /**
-   * The call of {@code c} ended. True when its deadline interrupted it: the interrupt is cleared here (it was ours),
-   * and the caller reports the deadline's failure whatever the interrupt made of the call.
-   */
-  boolean end(Caller c) {
-    if (c == null) {
-      return false;
-    }
-    if (c.state.compareAndSet(Caller.RUNNING, Caller.IDLE)) {
-      return false;
-    }
-    while (c.state.get() != Caller.INTERRUPTED) {
-      Thread.onSpinWait(); // the sweep is between its CAS and the interrupt: a few instructions
-    }
-    Thread.interrupted();
-    c.state.set(Caller.IDLE);
-    return true;
-  }
-
-  /** Completes {@code result} with {@code failure} at {@code deadlineNanos} unless it completed before. */
-  <T> void watch(CompletableFuture<T> result, long deadlineNanos, Supplier<Throwable> failure) {
-    Pending<T> p = new Pending<>(result, deadlineNanos, failure);
-    pending.add(p);
-    result.whenComplete((v, e) -> pending.remove(p));
-  }
-
-  private void sweep() {
-    long now = System.nanoTime();
-    for (Iterator<Caller> it = callers.iterator(); it.hasNext(); ) {
-      Caller c = it.next();
-      if (!c.thread.isAlive()) {
-        it.remove();
-        continue;
-      }
-      if (c.state.get() == Caller.RUNNING && now - c.deadlineNanos >= 0
-          && c.state.compareAndSet(Caller.RUNNING, Caller.EXPIRED)) {
-        c.thread.interrupt();
-        c.state.set(Caller.INTERRUPTED);
-      }
-    }
-    for (Pending<?> p : pending) {
-      if (now - p.deadlineNanos >= 0) {
-        p.expire();
-      }
-    }
-  }
-
-  /** One thread's synchronous call in progress. */
-  static final class Caller {
-    static final int IDLE = 0;
-    static final int RUNNING = 1;
-    static final int EXPIRED = 2;
-    static final int INTERRUPTED = 3;
-
-    final Thread thread;
-    final AtomicInteger state = new AtomicInteger(IDLE);
-    volatile long deadlineNanos;
-
-    Caller(Thread thread) {
-      this.thread = thread;
-    }
-  }
-
-  private static final class Pending<T> {
-    final CompletableFuture<T> result;
-    final long deadlineNanos;
-    final Supplier<Throwable> failure;
-
-    Pending(CompletableFuture<T> result, long deadlineNanos, Supplier<Throwable> failure) {
-      this.result = result;
-      this.deadlineNanos = deadlineNanos;
-      this.failure = failure;
+    Deadlines(ScheduledExecutorService scheduler) {
+        scheduler.scheduleWithFixedDelay(this::sweep, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    void expire() {
-      if (!result.isDone()) {
-        result.completeExceptionally(failure.get());
-      }
+    private Caller register() {
+        Caller c = new Caller(Thread.currentThread());
+        callers.add(c);
+        return c;
     }
-  }
+
+    /**
+     * The calling thread starts a synchronous call that must end by {@code deadlineNanos}; null when this thread is
+     * already in one (the outer call's deadline governs).
+     */
+    Caller begin(long deadlineNanos) {
+        Caller c = mine.get();
+        if (c.state.get() != Caller.IDLE) {
+            return null;
+        }
+        c.deadlineNanos = deadlineNanos;
+        c.state.set(Caller.RUNNING);
+        return c;
+    }
+
+    /**
+     * The call of {@code c} ended. True when its deadline interrupted it: the interrupt is cleared here (it was ours),
+     * and the caller reports the deadline's failure whatever the interrupt made of the call.
+     */
+    boolean end(Caller c) {
+        if (c == null) {
+            return false;
+        }
+        if (c.state.compareAndSet(Caller.RUNNING, Caller.IDLE)) {
+            return false;
+        }
+        while (c.state.get() != Caller.INTERRUPTED) {
+            Thread.onSpinWait(); // the sweep is between its CAS and the interrupt: a few instructions
+        }
+        Thread.interrupted();
+        c.state.set(Caller.IDLE);
+        return true;
+    }
+
+    /** Completes {@code result} with {@code failure} at {@code deadlineNanos} unless it completed before. */
+    <T> void watch(CompletableFuture<T> result, long deadlineNanos, Supplier<Throwable> failure) {
+        Pending<T> p = new Pending<>(result, deadlineNanos, failure);
+        pending.add(p);
+        result.whenComplete((v, e) -> pending.remove(p));
+    }
+
+    private void sweep() {
+        long now = System.nanoTime();
+        for (Iterator<Caller> it = callers.iterator(); it.hasNext(); ) {
+            Caller c = it.next();
+            if (!c.thread.isAlive()) {
+                it.remove();
+                continue;
+            }
+            if (c.state.get() == Caller.RUNNING
+                    && now - c.deadlineNanos >= 0
+                    && c.state.compareAndSet(Caller.RUNNING, Caller.EXPIRED)) {
+                c.thread.interrupt();
+                c.state.set(Caller.INTERRUPTED);
+            }
+        }
+        for (Pending<?> p : pending) {
+            if (now - p.deadlineNanos >= 0) {
+                p.expire();
+            }
+        }
+    }
+
+    /** One thread's synchronous call in progress. */
+    static final class Caller {
+        static final int IDLE = 0;
+        static final int RUNNING = 1;
+        static final int EXPIRED = 2;
+        static final int INTERRUPTED = 3;
+
+        final Thread thread;
+        final AtomicInteger state = new AtomicInteger(IDLE);
+        volatile long deadlineNanos;
+
+        Caller(Thread thread) {
+            this.thread = thread;
+        }
+    }
+
+    private static final class Pending<T> {
+        final CompletableFuture<T> result;
+        final long deadlineNanos;
+        final Supplier<Throwable> failure;
+
+        Pending(CompletableFuture<T> result, long deadlineNanos, Supplier<Throwable> failure) {
+            this.result = result;
+            this.deadlineNanos = deadlineNanos;
+            this.failure = failure;
+        }
+
+        void expire() {
+            if (!result.isDone()) {
+                result.completeExceptionally(failure.get());
+            }
+        }
+    }
 }

@@ -1,16 +1,5 @@
 package dev.zksdk.internal.pipeline;
 
-
-import dev.zksdk.hosts.BudgetedZooKeeper;
-import dev.zksdk.internal.Backoff;
-import dev.zksdk.internal.ZkAsync;
-import dev.zksdk.metrics.MetricNames;
-import dev.zksdk.metrics.MetricsTracker;
-import dev.zksdk.metrics.PipelineStatus;
-import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
-import org.slf4j.LoggerFactory;
 import dev.zksdk.EnsembleConfig;
 import dev.zksdk.OperationPolicy;
 import dev.zksdk.ZkConnectionLossException;
@@ -18,29 +7,36 @@ import dev.zksdk.ZkException;
 import dev.zksdk.ZkInterruptedException;
 import dev.zksdk.ZkSessionExpiredException;
 import dev.zksdk.ZkUnavailableException;
+import dev.zksdk.hosts.BudgetedZooKeeper;
+import dev.zksdk.internal.Backoff;
+import dev.zksdk.internal.ZkAsync;
+import dev.zksdk.metrics.MetricNames;
+import dev.zksdk.metrics.MetricsTracker;
+import dev.zksdk.metrics.PipelineStatus;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
 import io.github.resilience4j.bulkhead.BulkheadFullException;
-import io.github.resilience4j.core.exception.AcquirePermissionCancelledException;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
-import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.core.exception.AcquirePermissionCancelledException;
 import io.github.resilience4j.core.functions.CheckedSupplier;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.KeeperException.Code;
 import org.apache.zookeeper.ZooKeeper;
+import org.slf4j.LoggerFactory;
 
 /**
  * The operation pipeline of one ensemble: bulkhead (in-flight limit) → circuit breaker → retry (exponential backoff
@@ -50,657 +46,759 @@ import org.apache.zookeeper.ZooKeeper;
  */
 public final class OperationRunner {
 
-  private final EnsembleConfig config;
-  private final OperationPolicy policy;
-  private final ScheduledExecutorService scheduler;
-  private final CircuitBreaker breaker;
-  private final Bulkhead bulkhead;
-  private final Retry retry;
-  private final Deadlines deadlines;
-  /** True while some session of the ensemble is connected (set by the ensemble once its sessions exist). */
-  private volatile BooleanSupplier ensembleConnected = () -> false;
-  private volatile MetricsTracker metrics = MetricsTracker.NONE;
-  private volatile String metricsEnsemble;
-  private final AtomicLong completedWriteZxid = new AtomicLong();
+    private final EnsembleConfig config;
+    private final OperationPolicy policy;
+    private final ScheduledExecutorService scheduler;
+    private final CircuitBreaker breaker;
+    private final Bulkhead bulkhead;
+    private final Retry retry;
+    private final Deadlines deadlines;
+    /** True while some session of the ensemble is connected (set by the ensemble once its sessions exist). */
+    private volatile BooleanSupplier ensembleConnected = () -> false;
 
-  /** {@code tags} become the instance tags of the breaker, bulkhead and retry (their metrics carry them). */
-  public OperationRunner(String name, Map<String, String> tags, EnsembleConfig config, OperationPolicy policy,
-      ScheduledExecutorService scheduler) {
-    this.config = config;
-    this.policy = policy;
-    this.scheduler = scheduler;
-    this.deadlines = new Deadlines(scheduler);
-    this.breaker = CircuitBreaker.of(name, CircuitBreakerConfig.custom()
-        .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
-        .slidingWindowSize(policy.breakerSlidingWindow())
-        // Every call records its outcome here; the default window takes a lock per record, which parks callers
-        // when many threads share one ensemble (seen as the SDK's largest per-call cost at 16 threads).
-        .slidingWindowSynchronizationStrategy(CircuitBreakerConfig.SlidingWindowSynchronizationStrategy.LOCK_FREE)
-        .minimumNumberOfCalls(policy.breakerMinimumCalls())
-        .failureRateThreshold(policy.breakerFailureRateThreshold())
-        .waitDurationInOpenState(policy.breakerOpenDuration())
-        .permittedNumberOfCallsInHalfOpenState(policy.breakerHalfOpenCalls())
-        .recordException(OperationRunner::isEnsembleFailure)
-        .build(), tags);
-    this.bulkhead = Bulkhead.of(name, BulkheadConfig.custom()
-        .maxConcurrentCalls(policy.maxInFlight())
-        .maxWaitDuration(policy.maxInFlightWait())
-        .build(), tags);
-    long initial = policy.retryInitialBackoff().toMillis();
-    long max = policy.retryMaxBackoff().toMillis();
-    this.retry = Retry.of(name, RetryConfig.custom()
-        .maxAttempts(Integer.MAX_VALUE) // the operation timeout bounds retries, not a count
-        .intervalFunction(Backoff.fullJitter(initial, max))
-        .retryOnException(e -> unwrap(e) instanceof RetryableFailure)
-        .failAfterMaxAttempts(false)
-        .build(), tags);
-  }
+    private volatile MetricsTracker metrics = MetricsTracker.NONE;
+    private volatile String metricsEnsemble;
+    private final AtomicLong completedWriteZxid = new AtomicLong();
 
-
-
-  /** The breaker's state now ({@code CLOSED}, {@code OPEN}, ...). */
-  public String breakerState() {
-    return breaker.getState().name();
-  }
-
-  /** True while the breaker refuses calls. */
-  public boolean breakerOpen() {
-    return breaker.getState() == CircuitBreaker.State.OPEN;
-  }
-
-  /** A snapshot of the breaker, the bulkhead and the retries, for metrics. */
-  public PipelineStatus status() {
-    CircuitBreaker.Metrics b = breaker.getMetrics();
-    Bulkhead.Metrics h = bulkhead.getMetrics();
-    Retry.Metrics r = retry.getMetrics();
-    return new PipelineStatus(breaker.getState().name(), b.getFailureRate(),
-        b.getNumberOfBufferedCalls(), b.getNumberOfFailedCalls(), b.getNumberOfNotPermittedCalls(),
-        h.getMaxAllowedConcurrentCalls(), h.getAvailableConcurrentCalls(),
-        r.getNumberOfSuccessfulCallsWithoutRetryAttempt(), r.getNumberOfSuccessfulCallsWithRetryAttempt(),
-        r.getNumberOfFailedCallsWithRetryAttempt(), r.getNumberOfFailedCallsWithoutRetryAttempt());
-  }
-
-  /** Every finished operation is reported to {@code tracker}, tagged with {@code ensemble}. */
-  public void recordTo(MetricsTracker tracker, String ensemble) {
-    this.metricsEnsemble = ensemble;
-    this.metrics = tracker;
-  }
-
-  private void record(ZkCall<?> call, CallState state, long startNanos, Throwable error) {
-    MetricsTracker tracker = metrics;
-    if (tracker == MetricsTracker.NONE) {
-      return;
+    /** {@code tags} become the instance tags of the breaker, bulkhead and retry (their metrics carry them). */
+    public OperationRunner(
+            String name,
+            Map<String, String> tags,
+            EnsembleConfig config,
+            OperationPolicy policy,
+            ScheduledExecutorService scheduler) {
+        this.config = config;
+        this.policy = policy;
+        this.scheduler = scheduler;
+        this.deadlines = new Deadlines(scheduler);
+        this.breaker = CircuitBreaker.of(
+                name,
+                CircuitBreakerConfig.custom()
+                        .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                        .slidingWindowSize(policy.breakerSlidingWindow())
+                        // Every call records its outcome here; the default window takes a lock per record, which parks
+                        // callers
+                        // when many threads share one ensemble (seen as the SDK's largest per-call cost at 16 threads).
+                        .slidingWindowSynchronizationStrategy(
+                                CircuitBreakerConfig.SlidingWindowSynchronizationStrategy.LOCK_FREE)
+                        .minimumNumberOfCalls(policy.breakerMinimumCalls())
+                        .failureRateThreshold(policy.breakerFailureRateThreshold())
+                        .waitDurationInOpenState(policy.breakerOpenDuration())
+                        .permittedNumberOfCallsInHalfOpenState(policy.breakerHalfOpenCalls())
+                        .recordException(OperationRunner::isEnsembleFailure)
+                        .build(),
+                tags);
+        this.bulkhead = Bulkhead.of(
+                name,
+                BulkheadConfig.custom()
+                        .maxConcurrentCalls(policy.maxInFlight())
+                        .maxWaitDuration(policy.maxInFlightWait())
+                        .build(),
+                tags);
+        long initial = policy.retryInitialBackoff().toMillis();
+        long max = policy.retryMaxBackoff().toMillis();
+        this.retry = Retry.of(
+                name,
+                RetryConfig.custom()
+                        .maxAttempts(Integer.MAX_VALUE) // the operation timeout bounds retries, not a count
+                        .intervalFunction(Backoff.fullJitter(initial, max))
+                        .retryOnException(e -> unwrap(e) instanceof RetryableFailure)
+                        .failAfterMaxAttempts(false)
+                        .build(),
+                tags);
     }
-    try {
-      tracker.operationCompleted(metricsEnsemble, call.name, MetricNames.outcome(error),
-          System.nanoTime() - startNanos, state.attempts);
-    } catch (RuntimeException e) {
-      // Metrics never fail an operation.
-      LoggerFactory.getLogger(OperationRunner.class).warn("a metrics tracker threw", e);
-    }
-  }
 
-  /** Runs {@code call} on {@code session} through the whole pipeline. */
-  public <T> CompletableFuture<T> execute(Connection session, ZkCall<T> call) {
-    if (Thread.currentThread().isInterrupted()) {
-      return CompletableFuture.failedFuture(interruptedBefore(call));
+    /** The breaker's state now ({@code CLOSED}, {@code OPEN}, ...). */
+    public String breakerState() {
+        return breaker.getState().name();
     }
-    long startNanos = System.nanoTime();
-    CallState state = new CallState(startNanos + policy.operationTimeout().toNanos());
-    Supplier<CompletionStage<T>> attempt = () -> attempt(session, call, state);
-    Supplier<CompletionStage<T>> decorated = Retry.decorateCompletionStage(retry, scheduler, attempt);
-    decorated = CircuitBreaker.decorateCompletionStage(breaker, decorated);
-    decorated = Bulkhead.decorateCompletionStage(bulkhead, decorated);
-    CompletableFuture<T> result = new CompletableFuture<>();
-    CompletionStage<T> stage;
-    try {
-      stage = decorated.get();
-    } catch (RuntimeException e) {
-      Throwable failure = translate(e, call);
-      record(call, state, startNanos, failure);
-      result.completeExceptionally(failure);
-      return result;
-    }
-    stage.whenComplete((value, error) -> {
-      // Recorded before completing, so a caller that got its result also finds it counted.
-      Throwable failure = error == null ? null : translate(error, call);
-      record(call, state, startNanos, failure);
-      if (failure == null) {
-        result.complete(value);
-      } else {
-        result.completeExceptionally(failure);
-      }
-    });
-    if (!result.isDone()) {
-      // Ends by the deadline even when ZooKeeper holds the request longer (a server that stopped answering).
-      deadlines.watch(result, state.deadlineNanos, () -> {
-        Throwable failure = deadlineFailure(call, state);
-        record(call, state, startNanos, failure);
-        return failure;
-      });
-    }
-    return result;
-  }
 
-  private <T> CompletableFuture<T> attempt(Connection session, ZkCall<T> call, CallState state) {
-    CompletableFuture<T> out = new CompletableFuture<>();
-    long remainingNanos = state.deadlineNanos - System.nanoTime();
-    if (remainingNanos <= 0) {
-      out.completeExceptionally(finalConnectionFailure(call, state));
-      return out;
+    /** True while the breaker refuses calls. */
+    public boolean breakerOpen() {
+        return breaker.getState() == CircuitBreaker.State.OPEN;
     }
-    if (session.connectedHandle() == null && session.isKnownUnreachable()) {
-      out.completeExceptionally(unreachable(call, state, session, null));
-      return out;
+
+    /** A snapshot of the breaker, the bulkhead and the retries, for metrics. */
+    public PipelineStatus status() {
+        CircuitBreaker.Metrics b = breaker.getMetrics();
+        Bulkhead.Metrics h = bulkhead.getMetrics();
+        Retry.Metrics r = retry.getMetrics();
+        return new PipelineStatus(
+                breaker.getState().name(),
+                b.getFailureRate(),
+                b.getNumberOfBufferedCalls(),
+                b.getNumberOfFailedCalls(),
+                b.getNumberOfNotPermittedCalls(),
+                h.getMaxAllowedConcurrentCalls(),
+                h.getAvailableConcurrentCalls(),
+                r.getNumberOfSuccessfulCallsWithoutRetryAttempt(),
+                r.getNumberOfSuccessfulCallsWithRetryAttempt(),
+                r.getNumberOfFailedCallsWithRetryAttempt(),
+                r.getNumberOfFailedCallsWithoutRetryAttempt());
     }
-    Duration wait = Duration.ofNanos(Math.min(remainingNanos, config.connectionTimeout().toNanos()));
-    session.awaitConnected(wait).whenComplete((zk, waitError) -> {
-      if (waitError != null) {
-        Throwable cause = unwrap(waitError);
-        if (cause instanceof TimeoutException) {
-          state.lastWasNotConnected = true;
-          if (wait.compareTo(config.connectionTimeout()) >= 0) {
-            session.markUnreachable();
-          }
-          out.completeExceptionally(unreachable(call, state, session, wait));
-        } else {
-          out.completeExceptionally(cause);
+
+    /** Every finished operation is reported to {@code tracker}, tagged with {@code ensemble}. */
+    public void recordTo(MetricsTracker tracker, String ensemble) {
+        this.metricsEnsemble = ensemble;
+        this.metrics = tracker;
+    }
+
+    private void record(ZkCall<?> call, CallState state, long startNanos, Throwable error) {
+        MetricsTracker tracker = metrics;
+        if (tracker == MetricsTracker.NONE) {
+            return;
         }
-        return;
-      }
-      state.lastWasNotConnected = false;
-      state.everConnected = true;
-      ZkSessionExpiredException expired = sessionChanged(call, state, zk);
-      if (expired != null) {
-        out.completeExceptionally(expired);
-        return;
-      }
-      run(session, call, state, zk, out);
-    });
-    return out;
-  }
-
-  /**
-   * One attempt on a connected handle. After a write was lost in flight, the server's state is read first, and the
-   * write is sent again only when that proves the lost attempt was not applied (a lost attempt is never silently
-   * applied twice, nor reported failed when it may have landed). A read that must see a newer write of the pool than
-   * this session's server is known to have applied waits for a sync first.
-   */
-  private <T> void run(Connection session, ZkCall<T> call, CallState state, ZooKeeper zk,
-      CompletableFuture<T> out) {
-    if (state.lostInFlight) {
-      if (zk.getSessionId() != state.sentSession) {
-        // The lost attempt's session may still be alive on the server for a moment, with the attempt queued.
-        out.completeExceptionally(outcomeUnknown(call, "its session 0x" + Long.toHexString(state.sentSession)
-            + " was replaced before its outcome could be read", null));
-        return;
-      }
-      CompletableFuture<LossVerdict<T>> verdict;
-      try {
-        verdict = call.resolveAfterLoss(zk, state.sentAfterZxid);
-      } catch (RuntimeException e) {
-        out.completeExceptionally(e);
-        return;
-      }
-      verdict.whenComplete((v, error) -> {
-        if (error != null) {
-          onFailure(out, call, state, unwrap(error), false);
-        } else if (v.kind == LossVerdict.Kind.APPLIED) {
-          succeed(out, call, zk, v.value);
-        } else if (v.kind == LossVerdict.Kind.NOT_APPLIED) {
-          state.lostInFlight = false;
-          send(call, state, zk, out);
-        } else {
-          out.completeExceptionally(outcomeUnknown(call, v.reason, null));
+        try {
+            tracker.operationCompleted(
+                    metricsEnsemble,
+                    call.name,
+                    MetricNames.outcome(error),
+                    System.nanoTime() - startNanos,
+                    state.attempts);
+        } catch (RuntimeException e) {
+            // Metrics never fail an operation.
+            LoggerFactory.getLogger(OperationRunner.class).warn("a metrics tracker threw", e);
         }
-      });
-      return;
     }
-    if (state.readLost) {
-      CompletableFuture<Void> check = call.checkBeforeResend(zk);
-      state.readLost = false;
-      if (check != null) {
-        check.whenComplete((v, error) -> {
-          if (error != null) {
-            onFailure(out, call, state, unwrap(error), false);
-          } else {
-            run(session, call, state, zk, out);
-          }
+
+    /** Runs {@code call} on {@code session} through the whole pipeline. */
+    public <T> CompletableFuture<T> execute(Connection session, ZkCall<T> call) {
+        if (Thread.currentThread().isInterrupted()) {
+            return CompletableFuture.failedFuture(interruptedBefore(call));
+        }
+        long startNanos = System.nanoTime();
+        CallState state = new CallState(startNanos + policy.operationTimeout().toNanos());
+        Supplier<CompletionStage<T>> attempt = () -> attempt(session, call, state);
+        Supplier<CompletionStage<T>> decorated = Retry.decorateCompletionStage(retry, scheduler, attempt);
+        decorated = CircuitBreaker.decorateCompletionStage(breaker, decorated);
+        decorated = Bulkhead.decorateCompletionStage(bulkhead, decorated);
+        CompletableFuture<T> result = new CompletableFuture<>();
+        CompletionStage<T> stage;
+        try {
+            stage = decorated.get();
+        } catch (RuntimeException e) {
+            Throwable failure = translate(e, call);
+            record(call, state, startNanos, failure);
+            result.completeExceptionally(failure);
+            return result;
+        }
+        stage.whenComplete((value, error) -> {
+            // Recorded before completing, so a caller that got its result also finds it counted.
+            Throwable failure = error == null ? null : translate(error, call);
+            record(call, state, startNanos, failure);
+            if (failure == null) {
+                result.complete(value);
+            } else {
+                result.completeExceptionally(failure);
+            }
         });
-        return;
-      }
+        if (!result.isDone()) {
+            // Ends by the deadline even when ZooKeeper holds the request longer (a server that stopped answering).
+            deadlines.watch(result, state.deadlineNanos, () -> {
+                Throwable failure = deadlineFailure(call, state);
+                record(call, state, startNanos, failure);
+                return failure;
+            });
+        }
+        return result;
     }
-    if (!call.isWrite() && call.readAfterZxid > 0 && session.seenZxid(zk) < call.readAfterZxid) {
-      session.catchUp(zk, call.readAfterZxid, this::completedWriteZxid).whenComplete((v, error) -> {
-        if (error != null) {
-          onFailure(out, call, state, unwrap(error), false);
+
+    private <T> CompletableFuture<T> attempt(Connection session, ZkCall<T> call, CallState state) {
+        CompletableFuture<T> out = new CompletableFuture<>();
+        long remainingNanos = state.deadlineNanos - System.nanoTime();
+        if (remainingNanos <= 0) {
+            out.completeExceptionally(finalConnectionFailure(call, state));
+            return out;
+        }
+        if (session.connectedHandle() == null && session.isKnownUnreachable()) {
+            out.completeExceptionally(unreachable(call, state, session, null));
+            return out;
+        }
+        Duration wait = Duration.ofNanos(
+                Math.min(remainingNanos, config.connectionTimeout().toNanos()));
+        session.awaitConnected(wait).whenComplete((zk, waitError) -> {
+            if (waitError != null) {
+                Throwable cause = unwrap(waitError);
+                if (cause instanceof TimeoutException) {
+                    state.lastWasNotConnected = true;
+                    if (wait.compareTo(config.connectionTimeout()) >= 0) {
+                        session.markUnreachable();
+                    }
+                    out.completeExceptionally(unreachable(call, state, session, wait));
+                } else {
+                    out.completeExceptionally(cause);
+                }
+                return;
+            }
+            state.lastWasNotConnected = false;
+            state.everConnected = true;
+            ZkSessionExpiredException expired = sessionChanged(call, state, zk);
+            if (expired != null) {
+                out.completeExceptionally(expired);
+                return;
+            }
+            run(session, call, state, zk, out);
+        });
+        return out;
+    }
+
+    /**
+     * One attempt on a connected handle. After a write was lost in flight, the server's state is read first, and the
+     * write is sent again only when that proves the lost attempt was not applied (a lost attempt is never silently
+     * applied twice, nor reported failed when it may have landed). A read that must see a newer write of the pool than
+     * this session's server is known to have applied waits for a sync first.
+     */
+    private <T> void run(Connection session, ZkCall<T> call, CallState state, ZooKeeper zk, CompletableFuture<T> out) {
+        if (state.lostInFlight) {
+            if (zk.getSessionId() != state.sentSession) {
+                // The lost attempt's session may still be alive on the server for a moment, with the attempt queued.
+                out.completeExceptionally(outcomeUnknown(
+                        call,
+                        "its session 0x" + Long.toHexString(state.sentSession)
+                                + " was replaced before its outcome could be read",
+                        null));
+                return;
+            }
+            CompletableFuture<LossVerdict<T>> verdict;
+            try {
+                verdict = call.resolveAfterLoss(zk, state.sentAfterZxid);
+            } catch (RuntimeException e) {
+                out.completeExceptionally(e);
+                return;
+            }
+            verdict.whenComplete((v, error) -> {
+                if (error != null) {
+                    onFailure(out, call, state, unwrap(error), false);
+                } else if (v.kind == LossVerdict.Kind.APPLIED) {
+                    succeed(out, call, zk, v.value);
+                } else if (v.kind == LossVerdict.Kind.NOT_APPLIED) {
+                    state.lostInFlight = false;
+                    send(call, state, zk, out);
+                } else {
+                    out.completeExceptionally(outcomeUnknown(call, v.reason, null));
+                }
+            });
+            return;
+        }
+        if (state.readLost) {
+            CompletableFuture<Void> check = call.checkBeforeResend(zk);
+            state.readLost = false;
+            if (check != null) {
+                check.whenComplete((v, error) -> {
+                    if (error != null) {
+                        onFailure(out, call, state, unwrap(error), false);
+                    } else {
+                        run(session, call, state, zk, out);
+                    }
+                });
+                return;
+            }
+        }
+        if (!call.isWrite() && call.readAfterZxid > 0 && session.seenZxid(zk) < call.readAfterZxid) {
+            session.catchUp(zk, call.readAfterZxid, this::completedWriteZxid).whenComplete((v, error) -> {
+                if (error != null) {
+                    onFailure(out, call, state, unwrap(error), false);
+                } else {
+                    send(call, state, zk, out);
+                }
+            });
+            return;
+        }
+        send(call, state, zk, out);
+    }
+
+    private <T> void send(ZkCall<T> call, CallState state, ZooKeeper zk, CompletableFuture<T> out) {
+        if (call.isWrite()) {
+            state.sentAfterZxid = lastZxid(zk);
+            state.sentSession = zk.getSessionId();
+        }
+        state.inFlight = true;
+        CompletableFuture<T> sent;
+        try {
+            sent = call.send(zk);
+        } catch (RuntimeException e) {
+            state.inFlight = false;
+            out.completeExceptionally(e);
+            return;
+        }
+        sent.whenComplete((value, error) -> {
+            state.inFlight = false;
+            if (error == null) {
+                succeed(out, call, zk, value);
+            } else {
+                onFailure(out, call, state, unwrap(error), true);
+            }
+        });
+    }
+
+    private <T> void succeed(CompletableFuture<T> out, ZkCall<T> call, ZooKeeper zk, T value) {
+        if (call.isWrite()) {
+            writeCompleted(zk);
+        }
+        out.complete(value);
+    }
+
+    /** The last zxid {@code zk} has seen in a reply; 0 when it cannot tell (a handle not made by the pool). */
+    public static long lastZxid(ZooKeeper zk) {
+        return zk instanceof BudgetedZooKeeper ? ((BudgetedZooKeeper) zk).lastZxid() : 0;
+    }
+
+    /** Read-your-writes: a write completed on {@code zk}; leases taken from now on see it, whatever their session. */
+    public void writeCompleted(ZooKeeper zk) {
+        long zxid = lastZxid(zk);
+        if (zxid > completedWriteZxid.get()) {
+            completedWriteZxid.accumulateAndGet(zxid, Math::max);
+        }
+    }
+
+    /** The newest write this ensemble's pipeline completed (a zxid, or 0): what a new lease's reads must see. */
+    public long completedWriteZxid() {
+        return completedWriteZxid.get();
+    }
+
+    /** For session-bound work: the session it started in, and an expiry when the live session is another one. */
+    private static ZkSessionExpiredException sessionChanged(ZkCall<?> call, CallState state, ZooKeeper zk) {
+        if (!call.sessionBound) {
+            return null;
+        }
+        long sid = zk.getSessionId();
+        if (state.sessionId == 0) {
+            state.sessionId = sid;
+            return null;
+        }
+        if (sid == state.sessionId) {
+            return null;
+        }
+        return new ZkSessionExpiredException(
+                call.path,
+                call.name + " " + call.path + ": session 0x"
+                        + Long.toHexString(state.sessionId)
+                        + " expired before the result was known; session-bound work is not "
+                        + "redone on the new session 0x" + Long.toHexString(sid),
+                null);
+    }
+
+    /**
+     * Runs {@code call} through the same pipeline on the caller's thread, with ZooKeeper's synchronous API: the
+     * result is handed over by the connection thread directly, without the extra hop through ZooKeeper's event
+     * thread that an asynchronous callback takes. Outcomes, retries and exceptions are exactly those of
+     * {@link #execute}.
+     */
+    public <T> T executeSync(Connection session, ZkCall<T> call) {
+        if (Thread.currentThread().isInterrupted()) {
+            throw interruptedBefore(call);
+        }
+        long startNanos = System.nanoTime();
+        CallState state = new CallState(startNanos + policy.operationTimeout().toNanos());
+        CheckedSupplier<T> decorated = Retry.decorateCheckedSupplier(retry, () -> attemptSync(session, call, state));
+        decorated = CircuitBreaker.decorateCheckedSupplier(breaker, decorated);
+        decorated = Bulkhead.decorateCheckedSupplier(bulkhead, decorated);
+        T value;
+        Deadlines.Caller watched = deadlines.begin(state.deadlineNanos);
+        try {
+            value = decorated.get();
+        } catch (Throwable error) {
+            // Past its deadline the call was interrupted wherever it waited (in ZooKeeper, in a retry's backoff): that,
+            // not whatever the interrupt made of it, is its outcome.
+            Throwable failure = deadlines.end(watched) ? deadlineFailure(call, state) : translate(error, call);
+            record(call, state, startNanos, failure);
+            if (failure instanceof ZkInterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            if (failure instanceof RuntimeException) {
+                throw (RuntimeException) failure;
+            }
+            if (failure instanceof Error) {
+                throw (Error) failure;
+            }
+            throw new IllegalStateException(failure);
+        }
+        deadlines.end(watched); // a success at the very deadline stands; a late interrupt is cleared
+        record(call, state, startNanos, null);
+        return value;
+    }
+
+    private <T> T attemptSync(Connection session, ZkCall<T> call, CallState state) {
+        long remainingNanos = state.deadlineNanos - System.nanoTime();
+        if (remainingNanos <= 0) {
+            throw finalConnectionFailure(call, state);
+        }
+        ZooKeeper zk = session.connectedHandle();
+        if (zk == null) {
+            if (session.isKnownUnreachable()) {
+                throw unreachable(call, state, session, null);
+            }
+            Duration wait = Duration.ofNanos(
+                    Math.min(remainingNanos, config.connectionTimeout().toNanos()));
+            try {
+                zk = session.awaitConnected(wait).get();
+            } catch (InterruptedException e) {
+                throw interrupted(call, e);
+            } catch (ExecutionException e) {
+                Throwable cause = unwrap(e);
+                if (cause instanceof TimeoutException) {
+                    state.lastWasNotConnected = true;
+                    if (wait.compareTo(config.connectionTimeout()) >= 0) {
+                        session.markUnreachable();
+                    }
+                    throw unreachable(call, state, session, wait);
+                }
+                throw cause instanceof RuntimeException ? (RuntimeException) cause : new IllegalStateException(cause);
+            }
+        }
+        state.lastWasNotConnected = false;
+        state.everConnected = true;
+        ZkSessionExpiredException expired = sessionChanged(call, state, zk);
+        if (expired != null) {
+            throw expired;
+        }
+        if (state.lostInFlight
+                || state.readLost
+                || (!call.isWrite() && call.readAfterZxid > 0 && session.seenZxid(zk) < call.readAfterZxid)) {
+            // Rare: a lost write is checked, or a read waits for a sync; both asynchronous.
+            CompletableFuture<T> out = new CompletableFuture<>();
+            run(session, call, state, zk, out);
+            return joinAttempt(out, call);
+        }
+        if (call.isWrite()) {
+            state.sentAfterZxid = lastZxid(zk);
+            state.sentSession = zk.getSessionId();
+        }
+        state.inFlight = true;
+        try {
+            T value = call.sendSync(zk);
+            state.inFlight = false;
+            if (call.isWrite()) {
+                writeCompleted(zk);
+            }
+            return value;
+        } catch (KeeperException e) {
+            state.inFlight = false;
+            // The same classification as the asynchronous path.
+            CompletableFuture<T> out = new CompletableFuture<>();
+            onFailure(out, call, state, e, true);
+            return joinAttempt(out, call);
+        } catch (InterruptedException e) {
+            throw interrupted(call, e);
+        }
+    }
+
+    /** Waits for one attempt's outcome, rethrowing its failure as is (a retryable one included). */
+    private static <T> T joinAttempt(CompletableFuture<T> attempt, ZkCall<?> call) {
+        try {
+            return attempt.get();
+        } catch (InterruptedException e) {
+            throw interrupted(call, e);
+        } catch (ExecutionException e) {
+            Throwable cause = unwrap(e);
+            throw cause instanceof RuntimeException ? (RuntimeException) cause : new IllegalStateException(cause);
+        }
+    }
+
+    /** The calling thread was interrupted before the call: nothing is sent, and the thread stays interrupted. */
+    private static ZkInterruptedException interruptedBefore(ZkCall<?> call) {
+        return new ZkInterruptedException(
+                call.path,
+                call.name + " " + call.path + ": the calling thread is interrupted; " + "nothing was sent",
+                null);
+    }
+
+    private static ZkInterruptedException interrupted(ZkCall<?> call, InterruptedException e) {
+        return new ZkInterruptedException(
+                call.path,
+                call.name + " " + call.path + ": interrupted while waiting"
+                        + (call.isWrite() ? "; the write may or may not have been applied" : ""),
+                e);
+    }
+
+    /**
+     * Classifies a failed attempt. {@code sent}: the failure is the answer to the operation itself (not to the reads
+     * that check a lost write, nor to a read-your-writes sync), so an application result is the operation's outcome.
+     */
+    private <T> void onFailure(CompletableFuture<T> out, ZkCall<T> call, CallState state, Throwable e, boolean sent) {
+        if (!(e instanceof KeeperException)) {
+            out.completeExceptionally(e);
+            return;
+        }
+        KeeperException ke = (KeeperException) e;
+        Code code = ke.code();
+        switch (code) {
+            case CONNECTIONLOSS:
+            case OPERATIONTIMEOUT:
+                if (call.isWrite() && sent) {
+                    state.lostInFlight = true; // it may have been applied: the next attempt reads the server first
+                } else if (sent) {
+                    state.readLost = true; // the next attempt checks the answer fits before asking again
+                }
+                state.lastCode = code;
+                retryOrFail(out, call, state, code);
+                return;
+            case SESSIONMOVED:
+                // The session is alive on another server and this request was refused, not applied: try again once the
+                // session is connected there.
+                state.lastCode = Code.CONNECTIONLOSS;
+                retryOrFail(out, call, state, Code.CONNECTIONLOSS);
+                return;
+            case SESSIONEXPIRED:
+                if (call.sessionBound) {
+                    out.completeExceptionally(new ZkSessionExpiredException(
+                            call.path,
+                            call.name + " " + call.path
+                                    + ": the session expired; session-bound work is not redone on a new session",
+                            ke));
+                    return;
+                }
+                // Nothing was applied by an expired session: a read or persistent write may run on the new one.
+                state.lastCode = code;
+                retryOrFail(out, call, state, code);
+                return;
+            default:
+                if (!sent && call.isWrite() && state.lostInFlight) {
+                    out.completeExceptionally(
+                            outcomeUnknown(call, "the server's state could not be read (" + code + ")", ke));
+                    return;
+                }
+                out.completeExceptionally(applicationError(call, code, ke.getPath(), ke));
+        }
+    }
+
+    private static ZkConnectionLossException outcomeUnknown(ZkCall<?> call, String reason, Throwable cause) {
+        return new ZkConnectionLossException(
+                Code.CONNECTIONLOSS,
+                call.path,
+                call.name + " " + call.path
+                        + ": outcome unknown: the connection was lost while it was in flight, and " + reason
+                        + "; it was not sent again",
+                true,
+                cause);
+    }
+
+    private static ZkException applicationError(ZkCall<?> call, Code code, String path, KeeperException cause) {
+        String p = path != null ? path : call.path;
+        return ZkException.of(code, p, call.name + " " + p + ": " + code, cause);
+    }
+
+    private <T> void retryOrFail(CompletableFuture<T> out, ZkCall<T> call, CallState state, Code code) {
+        if (System.nanoTime() - state.deadlineNanos >= 0) {
+            out.completeExceptionally(finalConnectionFailure(call, state));
         } else {
-          send(call, state, zk, out);
+            state.attempts++;
+            out.completeExceptionally(new RetryableFailure(code));
         }
-      });
-      return;
     }
-    send(call, state, zk, out);
-  }
 
-  private <T> void send(ZkCall<T> call, CallState state, ZooKeeper zk, CompletableFuture<T> out) {
-    if (call.isWrite()) {
-      state.sentAfterZxid = lastZxid(zk);
-      state.sentSession = zk.getSessionId();
-    }
-    state.inFlight = true;
-    CompletableFuture<T> sent;
-    try {
-      sent = call.send(zk);
-    } catch (RuntimeException e) {
-      state.inFlight = false;
-      out.completeExceptionally(e);
-      return;
-    }
-    sent.whenComplete((value, error) -> {
-      state.inFlight = false;
-      if (error == null) {
-        succeed(out, call, zk, value);
-      } else {
-        onFailure(out, call, state, unwrap(error), true);
-      }
-    });
-  }
-
-  private <T> void succeed(CompletableFuture<T> out, ZkCall<T> call, ZooKeeper zk, T value) {
-    if (call.isWrite()) {
-      writeCompleted(zk);
-    }
-    out.complete(value);
-  }
-
-  /** The last zxid {@code zk} has seen in a reply; 0 when it cannot tell (a handle not made by the pool). */
-  public static long lastZxid(ZooKeeper zk) {
-    return zk instanceof BudgetedZooKeeper ? ((BudgetedZooKeeper) zk).lastZxid() : 0;
-  }
-
-  /** Read-your-writes: a write completed on {@code zk}; leases taken from now on see it, whatever their session. */
-  public void writeCompleted(ZooKeeper zk) {
-    long zxid = lastZxid(zk);
-    if (zxid > completedWriteZxid.get()) {
-      completedWriteZxid.accumulateAndGet(zxid, Math::max);
-    }
-  }
-
-  /** The newest write this ensemble's pipeline completed (a zxid, or 0): what a new lease's reads must see. */
-  public long completedWriteZxid() {
-    return completedWriteZxid.get();
-  }
-
-  /** For session-bound work: the session it started in, and an expiry when the live session is another one. */
-  private static ZkSessionExpiredException sessionChanged(ZkCall<?> call, CallState state, ZooKeeper zk) {
-    if (!call.sessionBound) {
-      return null;
-    }
-    long sid = zk.getSessionId();
-    if (state.sessionId == 0) {
-      state.sessionId = sid;
-      return null;
-    }
-    if (sid == state.sessionId) {
-      return null;
-    }
-    return new ZkSessionExpiredException(call.path, call.name + " " + call.path + ": session 0x"
-        + Long.toHexString(state.sessionId) + " expired before the result was known; session-bound work is not "
-        + "redone on the new session 0x" + Long.toHexString(sid), null);
-  }
-
-  /**
-   * Runs {@code call} through the same pipeline on the caller's thread, with ZooKeeper's synchronous API: the
-   * result is handed over by the connection thread directly, without the extra hop through ZooKeeper's event
-   * thread that an asynchronous callback takes. Outcomes, retries and exceptions are exactly those of
-   * {@link #execute}.
-   */
-  public <T> T executeSync(Connection session, ZkCall<T> call) {
-    if (Thread.currentThread().isInterrupted()) {
-      throw interruptedBefore(call);
-    }
-    long startNanos = System.nanoTime();
-    CallState state = new CallState(startNanos + policy.operationTimeout().toNanos());
-    CheckedSupplier<T> decorated = Retry.decorateCheckedSupplier(retry, () -> attemptSync(session, call, state));
-    decorated = CircuitBreaker.decorateCheckedSupplier(breaker, decorated);
-    decorated = Bulkhead.decorateCheckedSupplier(bulkhead, decorated);
-    T value;
-    Deadlines.Caller watched = deadlines.begin(state.deadlineNanos);
-    try {
-      value = decorated.get();
-    } catch (Throwable error) {
-      // Past its deadline the call was interrupted wherever it waited (in ZooKeeper, in a retry's backoff): that,
-      // not whatever the interrupt made of it, is its outcome.
-      Throwable failure = deadlines.end(watched) ? deadlineFailure(call, state) : translate(error, call);
-      record(call, state, startNanos, failure);
-      if (failure instanceof ZkInterruptedException) {
-        Thread.currentThread().interrupt();
-      }
-      if (failure instanceof RuntimeException) {
-        throw (RuntimeException) failure;
-      }
-      if (failure instanceof Error) {
-        throw (Error) failure;
-      }
-      throw new IllegalStateException(failure);
-    }
-    deadlines.end(watched); // a success at the very deadline stands; a late interrupt is cleared
-    record(call, state, startNanos, null);
-    return value;
-  }
-
-  private <T> T attemptSync(Connection session, ZkCall<T> call, CallState state) {
-    long remainingNanos = state.deadlineNanos - System.nanoTime();
-    if (remainingNanos <= 0) {
-      throw finalConnectionFailure(call, state);
-    }
-    ZooKeeper zk = session.connectedHandle();
-    if (zk == null) {
-      if (session.isKnownUnreachable()) {
-        throw unreachable(call, state, session, null);
-      }
-      Duration wait = Duration.ofNanos(Math.min(remainingNanos, config.connectionTimeout().toNanos()));
-      try {
-        zk = session.awaitConnected(wait).get();
-      } catch (InterruptedException e) {
-        throw interrupted(call, e);
-      } catch (ExecutionException e) {
-        Throwable cause = unwrap(e);
-        if (cause instanceof TimeoutException) {
-          state.lastWasNotConnected = true;
-          if (wait.compareTo(config.connectionTimeout()) >= 0) {
-            session.markUnreachable();
-          }
-          throw unreachable(call, state, session, wait);
+    /**
+     * No session connected within the connection timeout (or the session is known to be unreachable): fail now rather
+     * than wait again. Counted by the breaker as the ensemble being unreachable.
+     */
+    /** {@code waited}: how long the call waited for a connection; null when the ensemble was known unreachable. */
+    private ZkException unreachable(ZkCall<?> call, CallState state, Connection session, Duration waited) {
+        boolean known = waited == null;
+        // The breaker counts it only when the whole ensemble is unreachable: while another session of the ensemble is
+        // connected, one session's lost link must not make every lease fail fast.
+        // A shorter wait (what was left of the operation timeout) says nothing about the ensemble.
+        boolean fullWait = known || waited.compareTo(config.connectionTimeout()) >= 0;
+        Exception marker = ensembleConnected.getAsBoolean() || !fullWait ? new SessionUnreachable() : new Unreachable();
+        if (call.isWrite() && state.lostInFlight) {
+            return outcomeUnknown(
+                    call,
+                    "no session to " + config.connectString() + " connected again within the "
+                            + "connection timeout to read the server's state",
+                    marker);
         }
-        throw cause instanceof RuntimeException ? (RuntimeException) cause : new IllegalStateException(cause);
-      }
+        Throwable why = session.lastHandleFailure();
+        return new ZkUnavailableException(
+                call.path,
+                call.name + " " + call.path + ": "
+                        + (known
+                                ? "the ensemble " + config.connectString()
+                                        + " is unreachable (no session connected for " + session.unreachableForMillis()
+                                        + " ms); failing fast until a session connects"
+                                : "no connected session to " + config.connectString() + " within " + waited.toMillis()
+                                        + " ms ("
+                                        + (waited.compareTo(config.connectionTimeout()) >= 0
+                                                ? "the connection timeout"
+                                                : "what was left of the operation timeout of "
+                                                        + policy.operationTimeout()
+                                                                .toMillis() + " ms")
+                                        + ")")
+                        + (why == null ? "" : " (" + why.getMessage() + ")") + "; nothing was sent",
+                marker);
     }
-    state.lastWasNotConnected = false;
-    state.everConnected = true;
-    ZkSessionExpiredException expired = sessionChanged(call, state, zk);
-    if (expired != null) {
-      throw expired;
-    }
-    if (state.lostInFlight || state.readLost
-        || (!call.isWrite() && call.readAfterZxid > 0 && session.seenZxid(zk) < call.readAfterZxid)) {
-      // Rare: a lost write is checked, or a read waits for a sync; both asynchronous.
-      CompletableFuture<T> out = new CompletableFuture<>();
-      run(session, call, state, zk, out);
-      return joinAttempt(out, call);
-    }
-    if (call.isWrite()) {
-      state.sentAfterZxid = lastZxid(zk);
-      state.sentSession = zk.getSessionId();
-    }
-    state.inFlight = true;
-    try {
-      T value = call.sendSync(zk);
-      state.inFlight = false;
-      if (call.isWrite()) {
-        writeCompleted(zk);
-      }
-      return value;
-    } catch (KeeperException e) {
-      state.inFlight = false;
-      // The same classification as the asynchronous path.
-      CompletableFuture<T> out = new CompletableFuture<>();
-      onFailure(out, call, state, e, true);
-      return joinAttempt(out, call);
-    } catch (InterruptedException e) {
-      throw interrupted(call, e);
-    }
-  }
 
-  /** Waits for one attempt's outcome, rethrowing its failure as is (a retryable one included). */
-  private static <T> T joinAttempt(CompletableFuture<T> attempt, ZkCall<?> call) {
-    try {
-      return attempt.get();
-    } catch (InterruptedException e) {
-      throw interrupted(call, e);
-    } catch (ExecutionException e) {
-      Throwable cause = unwrap(e);
-      throw cause instanceof RuntimeException ? (RuntimeException) cause : new IllegalStateException(cause);
-    }
-  }
-
-  /** The calling thread was interrupted before the call: nothing is sent, and the thread stays interrupted. */
-  private static ZkInterruptedException interruptedBefore(ZkCall<?> call) {
-    return new ZkInterruptedException(call.path, call.name + " " + call.path + ": the calling thread is interrupted; "
-        + "nothing was sent", null);
-  }
-
-  private static ZkInterruptedException interrupted(ZkCall<?> call, InterruptedException e) {
-    return new ZkInterruptedException(call.path, call.name + " " + call.path + ": interrupted while waiting"
-        + (call.isWrite() ? "; the write may or may not have been applied" : ""), e);
-  }
-
-  /**
-   * Classifies a failed attempt. {@code sent}: the failure is the answer to the operation itself (not to the reads
-   * that check a lost write, nor to a read-your-writes sync), so an application result is the operation's outcome.
-   */
-  private <T> void onFailure(CompletableFuture<T> out, ZkCall<T> call, CallState state, Throwable e, boolean sent) {
-    if (!(e instanceof KeeperException)) {
-      out.completeExceptionally(e);
-      return;
-    }
-    KeeperException ke = (KeeperException) e;
-    Code code = ke.code();
-    switch (code) {
-      case CONNECTIONLOSS:
-      case OPERATIONTIMEOUT:
-        if (call.isWrite() && sent) {
-          state.lostInFlight = true; // it may have been applied: the next attempt reads the server first
-        } else if (sent) {
-          state.readLost = true; // the next attempt checks the answer fits before asking again
+    /** The deadline passed with the call still waiting (for an answer, a connection or a retry). */
+    private ZkException deadlineFailure(ZkCall<?> call, CallState state) {
+        boolean unknown = call.isWrite() && (state.lostInFlight || state.inFlight);
+        if (!state.everConnected && !unknown) {
+            return new ZkUnavailableException(
+                    call.path,
+                    call.name + " " + call.path + ": no connected session to "
+                            + config.connectString() + " within the operation timeout of "
+                            + policy.operationTimeout().toMillis()
+                            + " ms; nothing was sent",
+                    new Unreachable());
         }
-        state.lastCode = code;
-        retryOrFail(out, call, state, code);
-        return;
-      case SESSIONMOVED:
-        // The session is alive on another server and this request was refused, not applied: try again once the
-        // session is connected there.
-        state.lastCode = Code.CONNECTIONLOSS;
-        retryOrFail(out, call, state, Code.CONNECTIONLOSS);
-        return;
-      case SESSIONEXPIRED:
-        if (call.sessionBound) {
-          out.completeExceptionally(new ZkSessionExpiredException(call.path, call.name + " " + call.path
-              + ": the session expired; session-bound work is not redone on a new session", ke));
-          return;
+        return new ZkConnectionLossException(
+                Code.OPERATIONTIMEOUT,
+                call.path,
+                call.name + " " + call.path
+                        + ": no answer within the operation timeout of "
+                        + policy.operationTimeout().toMillis() + " ms ("
+                        + (state.attempts + 1) + " attempts)"
+                        + (unknown ? "; the write may or may not have been applied" : ""),
+                unknown,
+                null);
+    }
+
+    /** Marks a failure as "this session cannot connect, but another session of the ensemble is connected". */
+    static final class SessionUnreachable extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        SessionUnreachable() {
+            super("this session cannot connect; another session of the ensemble is connected", null, false, false);
         }
-        // Nothing was applied by an expired session: a read or persistent write may run on the new one.
-        state.lastCode = code;
-        retryOrFail(out, call, state, code);
-        return;
-      default:
-        if (!sent && call.isWrite() && state.lostInFlight) {
-          out.completeExceptionally(outcomeUnknown(call, "the server's state could not be read (" + code + ")", ke));
-          return;
+    }
+
+    /** Marks a failure as "the ensemble is unreachable", the only kind the breaker counts. */
+    static final class Unreachable extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Unreachable() {
+            super("the ensemble is unreachable", null, false, false);
         }
-        out.completeExceptionally(applicationError(call, code, ke.getPath(), ke));
     }
-  }
 
-  private static ZkConnectionLossException outcomeUnknown(ZkCall<?> call, String reason, Throwable cause) {
-    return new ZkConnectionLossException(Code.CONNECTIONLOSS, call.path, call.name + " " + call.path
-        + ": outcome unknown: the connection was lost while it was in flight, and " + reason
-        + "; it was not sent again", true, cause);
-  }
-
-  private static ZkException applicationError(ZkCall<?> call, Code code, String path, KeeperException cause) {
-    String p = path != null ? path : call.path;
-    return ZkException.of(code, p, call.name + " " + p + ": " + code, cause);
-  }
-
-  private <T> void retryOrFail(CompletableFuture<T> out, ZkCall<T> call, CallState state, Code code) {
-    if (System.nanoTime() - state.deadlineNanos >= 0) {
-      out.completeExceptionally(finalConnectionFailure(call, state));
-    } else {
-      state.attempts++;
-      out.completeExceptionally(new RetryableFailure(code));
+    private ZkException finalConnectionFailure(ZkCall<?> call, CallState state) {
+        boolean unknown = call.isWrite() && state.lostInFlight;
+        if (state.lastWasNotConnected && !unknown) {
+            return new ZkUnavailableException(
+                    call.path,
+                    call.name + " " + call.path + ": no connected session to "
+                            + config.connectString() + " within the operation timeout of "
+                            + policy.operationTimeout().toMillis()
+                            + " ms (connection timeout "
+                            + config.connectionTimeout().toMillis() + " ms); nothing was sent",
+                    null);
+        }
+        Code code = state.lastCode == null ? Code.CONNECTIONLOSS : state.lastCode;
+        return new ZkConnectionLossException(
+                code,
+                call.path,
+                call.name + " " + call.path + ": " + code
+                        + " persisted for the operation timeout of "
+                        + policy.operationTimeout().toMillis() + " ms ("
+                        + (state.attempts + 1) + " attempts)"
+                        + (unknown ? "; the write may or may not have been applied" : ""),
+                unknown,
+                null);
     }
-  }
 
-  /**
-   * No session connected within the connection timeout (or the session is known to be unreachable): fail now rather
-   * than wait again. Counted by the breaker as the ensemble being unreachable.
-   */
-  /** {@code waited}: how long the call waited for a connection; null when the ensemble was known unreachable. */
-  private ZkException unreachable(ZkCall<?> call, CallState state, Connection session, Duration waited) {
-    boolean known = waited == null;
-    // The breaker counts it only when the whole ensemble is unreachable: while another session of the ensemble is
-    // connected, one session's lost link must not make every lease fail fast.
-    // A shorter wait (what was left of the operation timeout) says nothing about the ensemble.
-    boolean fullWait = known || waited.compareTo(config.connectionTimeout()) >= 0;
-    Exception marker = ensembleConnected.getAsBoolean() || !fullWait ? new SessionUnreachable() : new Unreachable();
-    if (call.isWrite() && state.lostInFlight) {
-      return outcomeUnknown(call, "no session to " + config.connectString() + " connected again within the "
-          + "connection timeout to read the server's state", marker);
+    private Throwable translate(Throwable error, ZkCall<?> call) {
+        Throwable e = unwrap(error);
+        if (e instanceof CallNotPermittedException) {
+            return new ZkUnavailableException(
+                    call.path,
+                    call.name + " " + call.path + ": the circuit breaker for "
+                            + config.connectString()
+                            + " is open after repeated connection failures; failing fast (it lets trial "
+                            + "calls through after "
+                            + policy.breakerOpenDuration().toMillis() + " ms)",
+                    e);
+        }
+        if (e instanceof AcquirePermissionCancelledException) {
+            return new ZkInterruptedException(
+                    call.path,
+                    call.name + " " + call.path + ": interrupted while waiting for one " + "of the "
+                            + policy.maxInFlight() + " in-flight permits (maxInFlight); nothing was sent",
+                    e);
+        }
+        if (e instanceof BulkheadFullException) {
+            return new ZkUnavailableException(
+                    call.path,
+                    call.name + " " + call.path + ": " + policy.maxInFlight() + " operations already in flight to "
+                            + config.connectString() + " (maxInFlight); nothing was sent",
+                    e);
+        }
+        if (e instanceof RetryableFailure && Thread.currentThread().isInterrupted()) {
+            // Interrupted in a retry's backoff: resilience4j gives up with the last failure and the thread interrupted.
+            return new ZkInterruptedException(
+                    call.path,
+                    call.name + " " + call.path + ": interrupted while waiting to "
+                            + "try again after " + ((RetryableFailure) e).code
+                            + (call.isWrite() ? "; the write may or may not have been applied" : ""),
+                    null);
+        }
+        if (e instanceof RetryableFailure) {
+            // Retry gave up without a deadline verdict (it cannot here, but never leak the internal type).
+            return new ZkConnectionLossException(
+                    ((RetryableFailure) e).code,
+                    call.path,
+                    call.name + " " + call.path + ": " + ((RetryableFailure) e).code,
+                    call.isWrite(),
+                    null);
+        }
+        return e;
     }
-    Throwable why = session.lastHandleFailure();
-    return new ZkUnavailableException(call.path, call.name + " " + call.path + ": " + (known
-        ? "the ensemble " + config.connectString() + " is unreachable (no session connected for "
-            + session.unreachableForMillis() + " ms); failing fast until a session connects"
-        : "no connected session to " + config.connectString() + " within " + waited.toMillis() + " ms ("
-            + (waited.compareTo(config.connectionTimeout()) >= 0 ? "the connection timeout"
-                : "what was left of the operation timeout of " + policy.operationTimeout().toMillis() + " ms")
-            + ")")
-        + (why == null ? "" : " (" + why.getMessage() + ")") + "; nothing was sent", marker);
-  }
 
-  /** The deadline passed with the call still waiting (for an answer, a connection or a retry). */
-  private ZkException deadlineFailure(ZkCall<?> call, CallState state) {
-    boolean unknown = call.isWrite() && (state.lostInFlight || state.inFlight);
-    if (!state.everConnected && !unknown) {
-      return new ZkUnavailableException(call.path, call.name + " " + call.path + ": no connected session to "
-          + config.connectString() + " within the operation timeout of " + policy.operationTimeout().toMillis()
-          + " ms; nothing was sent", new Unreachable());
+    /**
+     * What opens the breaker: the ensemble unreachable (no session connected within the connection timeout). Calls cut
+     * by a connection change or a hung server, after which the pool reconnects elsewhere, do not: the pool has already
+     * routed around them.
+     */
+    static boolean isEnsembleFailure(Throwable t) {
+        Throwable e = unwrap(t);
+        return e instanceof ZkException && e.getCause() instanceof Unreachable;
     }
-    return new ZkConnectionLossException(Code.OPERATIONTIMEOUT, call.path, call.name + " " + call.path
-        + ": no answer within the operation timeout of " + policy.operationTimeout().toMillis() + " ms ("
-        + (state.attempts + 1) + " attempts)" + (unknown ? "; the write may or may not have been applied" : ""),
-        unknown, null);
-  }
 
-  /** Marks a failure as "this session cannot connect, but another session of the ensemble is connected". */
-  static final class SessionUnreachable extends Exception {
-    private static final long serialVersionUID = 1L;
-
-    SessionUnreachable() {
-      super("this session cannot connect; another session of the ensemble is connected", null, false, false);
+    public void ensembleConnected(BooleanSupplier connected) {
+        this.ensembleConnected = connected;
     }
-  }
 
-  /** Marks a failure as "the ensemble is unreachable", the only kind the breaker counts. */
-  static final class Unreachable extends Exception {
-    private static final long serialVersionUID = 1L;
-
-    Unreachable() {
-      super("the ensemble is unreachable", null, false, false);
+    /** A session of this ensemble connected: the ensemble is reachable, so a breaker opened meanwhile closes now. */
+    public void connected() {
+        CircuitBreaker.State s = breaker.getState();
+        if (s == CircuitBreaker.State.OPEN || s == CircuitBreaker.State.HALF_OPEN) {
+            breaker.transitionToClosedState();
+        }
     }
-  }
 
-  private ZkException finalConnectionFailure(ZkCall<?> call, CallState state) {
-    boolean unknown = call.isWrite() && state.lostInFlight;
-    if (state.lastWasNotConnected && !unknown) {
-      return new ZkUnavailableException(call.path, call.name + " " + call.path + ": no connected session to "
-          + config.connectString() + " within the operation timeout of " + policy.operationTimeout().toMillis()
-          + " ms (connection timeout " + config.connectionTimeout().toMillis() + " ms); nothing was sent", null);
+    public static Throwable unwrap(Throwable t) {
+        return ZkAsync.unwrap(t);
     }
-    Code code = state.lastCode == null ? Code.CONNECTIONLOSS : state.lastCode;
-    return new ZkConnectionLossException(code, call.path, call.name + " " + call.path + ": " + code
-        + " persisted for the operation timeout of " + policy.operationTimeout().toMillis() + " ms ("
-        + (state.attempts + 1) + " attempts)" + (unknown ? "; the write may or may not have been applied" : ""),
-        unknown, null);
-  }
 
-  private Throwable translate(Throwable error, ZkCall<?> call) {
-    Throwable e = unwrap(error);
-    if (e instanceof CallNotPermittedException) {
-      return new ZkUnavailableException(call.path, call.name + " " + call.path + ": the circuit breaker for "
-          + config.connectString() + " is open after repeated connection failures; failing fast (it lets trial "
-          + "calls through after " + policy.breakerOpenDuration().toMillis() + " ms)", e);
+    /** Per-call retry state. Touched by one attempt at a time. */
+    private static final class CallState {
+        final long deadlineNanos;
+        /** A write attempt was lost in flight: {@link #sentAfterZxid} and {@link #sentSession} describe it. */
+        volatile boolean lostInFlight;
+
+        volatile long sentAfterZxid;
+        volatile long sentSession;
+        /** An attempt was sent and has no answer yet. */
+        volatile boolean inFlight;
+
+        volatile boolean everConnected;
+        /** A read's attempt was lost with the connection: the next one checks its answer fits first. */
+        volatile boolean readLost;
+
+        volatile boolean lastWasNotConnected;
+        volatile long sessionId;
+        volatile Code lastCode;
+        volatile int attempts;
+
+        CallState(long deadlineNanos) {
+            this.deadlineNanos = deadlineNanos;
+        }
     }
-    if (e instanceof AcquirePermissionCancelledException) {
-      return new ZkInterruptedException(call.path, call.name + " " + call.path + ": interrupted while waiting for one "
-          + "of the " + policy.maxInFlight() + " in-flight permits (maxInFlight); nothing was sent", e);
+
+    /** Marks an attempt's failure as retryable for resilience4j's retry; never leaves the pipeline. */
+    static final class RetryableFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final Code code;
+
+        RetryableFailure(Code code) {
+            super(code.toString(), null, false, false);
+            this.code = code;
+        }
     }
-    if (e instanceof BulkheadFullException) {
-      return new ZkUnavailableException(call.path, call.name + " " + call.path + ": " + policy.maxInFlight()
-          + " operations already in flight to " + config.connectString() + " (maxInFlight); nothing was sent", e);
-    }
-    if (e instanceof RetryableFailure && Thread.currentThread().isInterrupted()) {
-      // Interrupted in a retry's backoff: resilience4j gives up with the last failure and the thread interrupted.
-      return new ZkInterruptedException(call.path, call.name + " " + call.path + ": interrupted while waiting to "
-          + "try again after " + ((RetryableFailure) e).code + (call.isWrite()
-              ? "; the write may or may not have been applied" : ""), null);
-    }
-    if (e instanceof RetryableFailure) {
-      // Retry gave up without a deadline verdict (it cannot here, but never leak the internal type).
-      return new ZkConnectionLossException(((RetryableFailure) e).code, call.path, call.name + " " + call.path
-          + ": " + ((RetryableFailure) e).code, call.isWrite(), null);
-    }
-    return e;
-  }
-
-  /**
-   * What opens the breaker: the ensemble unreachable (no session connected within the connection timeout). Calls cut
-   * by a connection change or a hung server, after which the pool reconnects elsewhere, do not: the pool has already
-   * routed around them.
-   */
-  static boolean isEnsembleFailure(Throwable t) {
-    Throwable e = unwrap(t);
-    return e instanceof ZkException && e.getCause() instanceof Unreachable;
-  }
-
-  public void ensembleConnected(BooleanSupplier connected) {
-    this.ensembleConnected = connected;
-  }
-
-  /** A session of this ensemble connected: the ensemble is reachable, so a breaker opened meanwhile closes now. */
-  public void connected() {
-    CircuitBreaker.State s = breaker.getState();
-    if (s == CircuitBreaker.State.OPEN || s == CircuitBreaker.State.HALF_OPEN) {
-      breaker.transitionToClosedState();
-    }
-  }
-
-  public static Throwable unwrap(Throwable t) {
-    return ZkAsync.unwrap(t);
-  }
-
-  /** Per-call retry state. Touched by one attempt at a time. */
-  private static final class CallState {
-    final long deadlineNanos;
-    /** A write attempt was lost in flight: {@link #sentAfterZxid} and {@link #sentSession} describe it. */
-    volatile boolean lostInFlight;
-    volatile long sentAfterZxid;
-    volatile long sentSession;
-    /** An attempt was sent and has no answer yet. */
-    volatile boolean inFlight;
-    volatile boolean everConnected;
-    /** A read's attempt was lost with the connection: the next one checks its answer fits first. */
-    volatile boolean readLost;
-    volatile boolean lastWasNotConnected;
-    volatile long sessionId;
-    volatile Code lastCode;
-    volatile int attempts;
-
-    CallState(long deadlineNanos) {
-      this.deadlineNanos = deadlineNanos;
-    }
-  }
-
-  /** Marks an attempt's failure as retryable for resilience4j's retry; never leaves the pipeline. */
-  static final class RetryableFailure extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-    final Code code;
-
-    RetryableFailure(Code code) {
-      super(code.toString(), null, false, false);
-      this.code = code;
-    }
-  }
 }

@@ -1,11 +1,8 @@
 package dev.zksdk.internal.pool;
 
-import dev.zksdk.metrics.PipelineStatus;
-import java.util.concurrent.CompletableFuture;
 import dev.zksdk.EnsembleConfig;
 import dev.zksdk.OperationPolicy;
 import dev.zksdk.RecoveryEvent;
-import dev.zksdk.SessionEvent;
 import dev.zksdk.SessionState;
 import dev.zksdk.ZkException;
 import dev.zksdk.hosts.HostsConfig;
@@ -23,11 +20,13 @@ import dev.zksdk.internal.session.SharedSession;
 import dev.zksdk.metrics.EnsembleStatus;
 import dev.zksdk.metrics.EnsembleView;
 import dev.zksdk.metrics.MetricNames;
+import dev.zksdk.metrics.PipelineStatus;
 import dev.zksdk.metrics.SessionStatus;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -42,220 +41,250 @@ import org.apache.zookeeper.ZooKeeper;
  */
 final class Ensemble implements EnsembleView, RecoveryHost {
 
-  private final RealSessionPool pool;
-  private final EnsembleConfig config;
-  private final EnsembleServers servers;
-  private final SessionSpread spread;
-  private final SharedSession[] sessions;
-  private final SessionRecovery[] recoveries;
-  private final OperationRunner runner;
-  private final AtomicInteger next = new AtomicInteger();
-  /** Set by the first lease: an ensemble made only to change its server list is not reported as in use. */
-  private volatile boolean leased;
+    private final RealSessionPool pool;
+    private final EnsembleConfig config;
+    private final EnsembleServers servers;
+    private final SessionSpread spread;
+    private final SharedSession[] sessions;
+    private final SessionRecovery[] recoveries;
+    private final OperationRunner runner;
+    private final AtomicInteger next = new AtomicInteger();
+    /** Set by the first lease: an ensemble made only to change its server list is not reported as in use. */
+    private volatile boolean leased;
 
-  Ensemble(RealSessionPool pool, EnsembleConfig config, int number, OperationPolicy policy, HostsConfig hosts,
-      ScheduledExecutorService scheduler) {
-    this.pool = pool;
-    this.config = config;
-    this.servers = new EnsembleServers(pool.name() + "[" + MetricNames.ensembleTag(config.connectString()) + "]",
-        ConnectString.parse("connectString", config.connectString()));
-    // One spread per ensemble: its sessions prefer distinct servers; the connection budget and the session
-    // creation limiter behind the factory are process-wide, because the server counts connections per client IP.
-    this.spread = new SessionSpread(hosts);
-    // Handles are made with the ensemble's current server list, which may have changed since the config was made.
-    ZookeeperFactory handles = servers.factory(HostsZookeeperFactory.forPool(spread));
-    this.runner = new OperationRunner(pool.name() + "-e" + number,
-        Map.of(MetricNames.TAG_POOL, pool.name(), MetricNames.TAG_ENSEMBLE, name()), config, policy, scheduler);
-    this.sessions = new SharedSession[config.sessionsPerEnsemble()];
-    this.recoveries = new SessionRecovery[sessions.length];
-    EphemeralRegistry ephemerals = new EphemeralRegistry();
-    SessionEvents pipelineEvents = (session, event) -> {
-      if (event.state() == SessionState.CONNECTED || event.state() == SessionState.RECONNECTED
-          || event.state() == SessionState.READ_ONLY) {
-        runner.connected();
-      }
-    };
-    RecipeRetryPolicy recipeRetry = new RecipeRetryPolicy(policy);
-    for (int i = 0; i < sessions.length; i++) {
-      SharedSession s = new SharedSession(pool.name(), config, number, i, handles, scheduler,
-          pool.followEnsembleChanges() ? servers : null, recipeRetry);
-      SessionRecovery r = new SessionRecovery(s, ephemerals, this);
-      // In this order: the breaker hears first that the ensemble is reachable, then the recovery starts, then the
-      // pool counts the session and tells the user's listeners.
-      s.subscribe(pipelineEvents);
-      s.subscribe(r);
-      s.subscribe(pool.sessionEvents());
-      sessions[i] = s;
-      recoveries[i] = r;
-    }
-    runner.ensembleConnected(() -> {
-      for (SharedSession s : sessions) {
-        if (s.isConnected()) {
-          return true;
+    Ensemble(
+            RealSessionPool pool,
+            EnsembleConfig config,
+            int number,
+            OperationPolicy policy,
+            HostsConfig hosts,
+            ScheduledExecutorService scheduler) {
+        this.pool = pool;
+        this.config = config;
+        this.servers = new EnsembleServers(
+                pool.name() + "[" + MetricNames.ensembleTag(config.connectString()) + "]",
+                ConnectString.parse("connectString", config.connectString()));
+        // One spread per ensemble: its sessions prefer distinct servers; the connection budget and the session
+        // creation limiter behind the factory are process-wide, because the server counts connections per client IP.
+        this.spread = new SessionSpread(hosts);
+        // Handles are made with the ensemble's current server list, which may have changed since the config was made.
+        ZookeeperFactory handles = servers.factory(HostsZookeeperFactory.forPool(spread));
+        this.runner = new OperationRunner(
+                pool.name() + "-e" + number,
+                Map.of(MetricNames.TAG_POOL, pool.name(), MetricNames.TAG_ENSEMBLE, name()),
+                config,
+                policy,
+                scheduler);
+        this.sessions = new SharedSession[config.sessionsPerEnsemble()];
+        this.recoveries = new SessionRecovery[sessions.length];
+        EphemeralRegistry ephemerals = new EphemeralRegistry();
+        SessionEvents pipelineEvents = (session, event) -> {
+            if (event.state() == SessionState.CONNECTED
+                    || event.state() == SessionState.RECONNECTED
+                    || event.state() == SessionState.READ_ONLY) {
+                runner.connected();
+            }
+        };
+        RecipeRetryPolicy recipeRetry = new RecipeRetryPolicy(policy);
+        for (int i = 0; i < sessions.length; i++) {
+            SharedSession s = new SharedSession(
+                    pool.name(),
+                    config,
+                    number,
+                    i,
+                    handles,
+                    scheduler,
+                    pool.followEnsembleChanges() ? servers : null,
+                    recipeRetry);
+            SessionRecovery r = new SessionRecovery(s, ephemerals, this);
+            // In this order: the breaker hears first that the ensemble is reachable, then the recovery starts, then the
+            // pool counts the session and tells the user's listeners.
+            s.subscribe(pipelineEvents);
+            s.subscribe(r);
+            s.subscribe(pool.sessionEvents());
+            sessions[i] = s;
+            recoveries[i] = r;
         }
-      }
-      return false;
-    });
-  }
-
-  // ---------------------------------------------------------------- leasing
-
-  /**
-   * The session for a new lease: the one with the fewest leases (ties taken in turn, so leases spread evenly) among
-   * those connected or still making their first connection, so a session that lost its connection costs new leases
-   * nothing while another is usable; round robin when none is. Starts every session on first use.
-   */
-  int pick() {
-    leased = true;
-    for (SharedSession s : sessions) {
-      s.start();
+        runner.ensembleConnected(() -> {
+            for (SharedSession s : sessions) {
+                if (s.isConnected()) {
+                    return true;
+                }
+            }
+            return false;
+        });
     }
-    int offset = Math.floorMod(next.getAndIncrement(), sessions.length);
-    int best = -1;
-    int bestLeases = Integer.MAX_VALUE;
-    for (int i = 0; i < sessions.length; i++) {
-      int k = (offset + i) % sessions.length;
-      SharedSession s = sessions[k];
-      boolean usable = s.isConnected() || (s.state() == SessionState.CONNECTING && !s.isKnownUnreachable());
-      if (usable && s.leases() < bestLeases) {
-        best = k;
-        bestLeases = s.leases();
-      }
+
+    // ---------------------------------------------------------------- leasing
+
+    /**
+     * The session for a new lease: the one with the fewest leases (ties taken in turn, so leases spread evenly) among
+     * those connected or still making their first connection, so a session that lost its connection costs new leases
+     * nothing while another is usable; round robin when none is. Starts every session on first use.
+     */
+    int pick() {
+        leased = true;
+        for (SharedSession s : sessions) {
+            s.start();
+        }
+        int offset = Math.floorMod(next.getAndIncrement(), sessions.length);
+        int best = -1;
+        int bestLeases = Integer.MAX_VALUE;
+        for (int i = 0; i < sessions.length; i++) {
+            int k = (offset + i) % sessions.length;
+            SharedSession s = sessions[k];
+            boolean usable = s.isConnected() || (s.state() == SessionState.CONNECTING && !s.isKnownUnreachable());
+            if (usable && s.leases() < bestLeases) {
+                best = k;
+                bestLeases = s.leases();
+            }
+        }
+        return best >= 0 ? best : offset;
     }
-    return best >= 0 ? best : offset;
-  }
 
-  boolean leased() {
-    return leased;
-  }
-
-  SharedSession session(int index) {
-    return sessions[index];
-  }
-
-  SessionRecovery recovery(int index) {
-    return recoveries[index];
-  }
-
-  SharedSession[] sessions() {
-    return sessions;
-  }
-
-  OperationRunner runner() {
-    return runner;
-  }
-
-  EnsembleConfig config() {
-    return config;
-  }
-
-  EnsembleServers serverList() {
-    return servers;
-  }
-
-  /** Closes every owned ephemeral of the ensemble now (see {@link RealSessionPool#closeEphemerals()}). */
-  List<CompletableFuture<Void>> closeEphemeralsAsync() {
-    List<CompletableFuture<Void>> deletes = new ArrayList<>();
-    for (SessionRecovery r : recoveries) {
-      deletes.add(r.ephemerals().closeAllAsync());
+    boolean leased() {
+        return leased;
     }
-    return deletes;
-  }
 
-  void close() {
-    for (int i = 0; i < sessions.length; i++) {
-      recoveries[i].close();
-      sessions[i].close();
+    SharedSession session(int index) {
+        return sessions[index];
     }
-  }
 
-  // ---------------------------------------------------------------- the recovery's host
-
-  @Override
-  public SerialQueue listenerQueue(String who, Supplier<Runnable> onOverflow) {
-    return pool.listenerQueue(who, onOverflow);
-  }
-
-  @Override
-  public ScheduledExecutorService scheduler() {
-    return pool.scheduler();
-  }
-
-  @Override
-  public OperationPolicy policy() {
-    return pool.operationPolicy();
-  }
-
-  @Override
-  public int maxDataBytes() {
-    return pool.maxDataBytes();
-  }
-
-  @Override
-  public void writeCompleted(ZooKeeper zk) {
-    runner.writeCompleted(zk);
-  }
-
-  @Override
-  public void recovered(RecoveryEvent event) {
-    pool.each(l -> l.onRecovered(event));
-  }
-
-  @Override
-  public void ephemeralConflict(String path, long ownerSessionId) {
-    pool.each(l -> l.onEphemeralConflict(path, ownerSessionId));
-  }
-
-  @Override
-  public void ephemeralMissing(String path, ZkException cause) {
-    pool.each(l -> l.onEphemeralMissing(path, cause));
-  }
-
-  @Override
-  public void ephemeralRestored(String path) {
-    pool.each(l -> l.onEphemeralRestored(path));
-  }
-
-  // ---------------------------------------------------------------- the metrics' view
-
-  @Override
-  public String name() {
-    return MetricNames.ensembleTag(config.connectString());
-  }
-
-  @Override
-  public String connectString() {
-    return config.connectString();
-  }
-
-  @Override
-  public List<String> servers() {
-    return servers.current().servers();
-  }
-
-  @Override
-  public Duration requestedSessionTimeout() {
-    return config.sessionTimeout();
-  }
-
-  @Override
-  public EnsembleStatus status() {
-    List<SessionStatus> list = new ArrayList<>(sessions.length);
-    int ephemerals = 0;
-    int missing = 0;
-    for (int i = 0; i < sessions.length; i++) {
-      SharedSession s = sessions[i];
-      list.add(new SessionStatus(s.index(), s.state(), s.isStarted() && !s.isClosed(), s.isConnected(),
-          s.sessionId(), s.negotiatedTimeout(), s.connectedServer()));
-      ephemerals += recoveries[i].ephemerals().size();
-      missing += recoveries[i].ephemerals().missing();
+    SessionRecovery recovery(int index) {
+        return recoveries[index];
     }
-    return new EnsembleStatus(name(), config.connectString(), config.sessionTimeout(), list,
-        runner.breakerState(), ephemerals, missing);
-  }
 
-  @Override
-  public PipelineStatus pipeline() {
-    return runner.status();
-  }
+    SharedSession[] sessions() {
+        return sessions;
+    }
+
+    OperationRunner runner() {
+        return runner;
+    }
+
+    EnsembleConfig config() {
+        return config;
+    }
+
+    EnsembleServers serverList() {
+        return servers;
+    }
+
+    /** Closes every owned ephemeral of the ensemble now (see {@link RealSessionPool#closeEphemerals()}). */
+    List<CompletableFuture<Void>> closeEphemeralsAsync() {
+        List<CompletableFuture<Void>> deletes = new ArrayList<>();
+        for (SessionRecovery r : recoveries) {
+            deletes.add(r.ephemerals().closeAllAsync());
+        }
+        return deletes;
+    }
+
+    void close() {
+        for (int i = 0; i < sessions.length; i++) {
+            recoveries[i].close();
+            sessions[i].close();
+        }
+    }
+
+    // ---------------------------------------------------------------- the recovery's host
+
+    @Override
+    public SerialQueue listenerQueue(String who, Supplier<Runnable> onOverflow) {
+        return pool.listenerQueue(who, onOverflow);
+    }
+
+    @Override
+    public ScheduledExecutorService scheduler() {
+        return pool.scheduler();
+    }
+
+    @Override
+    public OperationPolicy policy() {
+        return pool.operationPolicy();
+    }
+
+    @Override
+    public int maxDataBytes() {
+        return pool.maxDataBytes();
+    }
+
+    @Override
+    public void writeCompleted(ZooKeeper zk) {
+        runner.writeCompleted(zk);
+    }
+
+    @Override
+    public void recovered(RecoveryEvent event) {
+        pool.each(l -> l.onRecovered(event));
+    }
+
+    @Override
+    public void ephemeralConflict(String path, long ownerSessionId) {
+        pool.each(l -> l.onEphemeralConflict(path, ownerSessionId));
+    }
+
+    @Override
+    public void ephemeralMissing(String path, ZkException cause) {
+        pool.each(l -> l.onEphemeralMissing(path, cause));
+    }
+
+    @Override
+    public void ephemeralRestored(String path) {
+        pool.each(l -> l.onEphemeralRestored(path));
+    }
+
+    // ---------------------------------------------------------------- the metrics' view
+
+    @Override
+    public String name() {
+        return MetricNames.ensembleTag(config.connectString());
+    }
+
+    @Override
+    public String connectString() {
+        return config.connectString();
+    }
+
+    @Override
+    public List<String> servers() {
+        return servers.current().servers();
+    }
+
+    @Override
+    public Duration requestedSessionTimeout() {
+        return config.sessionTimeout();
+    }
+
+    @Override
+    public EnsembleStatus status() {
+        List<SessionStatus> list = new ArrayList<>(sessions.length);
+        int ephemerals = 0;
+        int missing = 0;
+        for (int i = 0; i < sessions.length; i++) {
+            SharedSession s = sessions[i];
+            list.add(new SessionStatus(
+                    s.index(),
+                    s.state(),
+                    s.isStarted() && !s.isClosed(),
+                    s.isConnected(),
+                    s.sessionId(),
+                    s.negotiatedTimeout(),
+                    s.connectedServer()));
+            ephemerals += recoveries[i].ephemerals().size();
+            missing += recoveries[i].ephemerals().missing();
+        }
+        return new EnsembleStatus(
+                name(),
+                config.connectString(),
+                config.sessionTimeout(),
+                list,
+                runner.breakerState(),
+                ephemerals,
+                missing);
+    }
+
+    @Override
+    public PipelineStatus pipeline() {
+        return runner.status();
+    }
 }

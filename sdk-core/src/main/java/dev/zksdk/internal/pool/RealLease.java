@@ -1,400 +1,413 @@
 package dev.zksdk.internal.pool;
 
-import dev.zksdk.ZkAuthException;
-import dev.zksdk.internal.ZkAsync;
-import java.util.ArrayList;
-import org.apache.zookeeper.KeeperException;
-import org.apache.zookeeper.data.ACL;
-import dev.zksdk.internal.RequestSize;
-import dev.zksdk.internal.Validation;
-import dev.zksdk.internal.pipeline.AuthErrors;
-import dev.zksdk.internal.pipeline.Calls;
-import dev.zksdk.internal.pipeline.OperationRunner;
-import dev.zksdk.internal.pipeline.ZkCall;
-import dev.zksdk.internal.session.SharedSession;
-import dev.zksdk.internal.recovery.SessionRecovery;
-
 import dev.zksdk.EphemeralNode;
 import dev.zksdk.WatchHandle;
 import dev.zksdk.WatchListener;
+import dev.zksdk.ZkAuthException;
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkUnavailableException;
 import dev.zksdk.cache.CacheConfig;
 import dev.zksdk.cache.CachedNode;
-import dev.zksdk.internal.cache.WatchedCache;
 import dev.zksdk.cache.ZkCache;
 import dev.zksdk.cache.ZkTreeCache;
+import dev.zksdk.internal.RequestSize;
+import dev.zksdk.internal.Validation;
+import dev.zksdk.internal.ZkAsync;
+import dev.zksdk.internal.cache.WatchedCache;
+import dev.zksdk.internal.pipeline.AuthErrors;
+import dev.zksdk.internal.pipeline.Calls;
+import dev.zksdk.internal.pipeline.OperationRunner;
+import dev.zksdk.internal.pipeline.ZkCall;
+import dev.zksdk.internal.recovery.SessionRecovery;
 import dev.zksdk.internal.recovery.WatchMode;
+import dev.zksdk.internal.session.SharedSession;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.CreateMode;
-import org.apache.zookeeper.KeeperException.Code;
+import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Op;
 import org.apache.zookeeper.OpResult;
 import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Stat;
 import org.apache.zookeeper.proto.CreateRequest;
 
 /** A lease: validation, then the ensemble's pipeline on the pinned session. */
 final class RealLease implements ZkLease {
 
-  private final RealSessionPool pool;
-  private final SharedSession session;
-  private final SessionRecovery recovery;
-  private final OperationRunner runner;
-  private final int maxDataBytes;
-  /** Read-your-writes: the pool's newest completed write when the lease was taken; its reads see at least that. */
-  private final long readAfterZxid;
-  private final AtomicBoolean closed = new AtomicBoolean();
+    private final RealSessionPool pool;
+    private final SharedSession session;
+    private final SessionRecovery recovery;
+    private final OperationRunner runner;
+    private final int maxDataBytes;
+    /** Read-your-writes: the pool's newest completed write when the lease was taken; its reads see at least that. */
+    private final long readAfterZxid;
 
-  RealLease(RealSessionPool pool, SharedSession session, SessionRecovery recovery, OperationRunner runner,
-      int maxDataBytes) {
-    this.pool = pool;
-    this.session = session;
-    this.recovery = recovery;
-    this.runner = runner;
-    this.maxDataBytes = maxDataBytes;
-    this.readAfterZxid = runner.completedWriteZxid();
-  }
+    private final AtomicBoolean closed = new AtomicBoolean();
 
-  private <T> ZkCall<T> read(ZkCall<T> call) {
-    call.readAfterZxid = readAfterZxid;
-    return call;
-  }
-
-  private void checkOpen() {
-    if (closed.get()) {
-      throw new IllegalStateException("the lease is closed");
+    RealLease(
+            RealSessionPool pool,
+            SharedSession session,
+            SessionRecovery recovery,
+            OperationRunner runner,
+            int maxDataBytes) {
+        this.pool = pool;
+        this.session = session;
+        this.recovery = recovery;
+        this.runner = runner;
+        this.maxDataBytes = maxDataBytes;
+        this.readAfterZxid = runner.completedWriteZxid();
     }
-    pool.checkOpen();
-  }
 
-  private <T> T sync(ZkCall<T> call) {
-    try {
-      return runner.executeSync(session, call);
-    } catch (ZkAuthException e) {
-      throw AuthErrors.explain(e, call, session);
+    private <T> ZkCall<T> read(ZkCall<T> call) {
+        call.readAfterZxid = readAfterZxid;
+        return call;
     }
-  }
 
-  private <T> CompletableFuture<T> async(ZkCall<T> call) {
-    return ZkAsync.completeOn(AuthErrors.explainAsync(runner.execute(session, call), call, session),
-        pool.completions());
-  }
-
-  private ZkCall<byte[]> getDataCall(String path) {
-    checkOpen();
-    return read(new Calls.GetData(Validation.path("path", path)));
-  }
-
-  private ZkCall<Stat> existsCall(String path) {
-    checkOpen();
-    return read(new Calls.Exists(Validation.path("path", path)));
-  }
-
-  private ZkCall<List<String>> childrenCall(String path) {
-    checkOpen();
-    return read(new Calls.GetChildren(Validation.path("path", path)));
-  }
-
-  private ZkCall<String> createCall(String path, byte[] data, CreateMode mode) {
-    return createCall(path, data, mode, null);
-  }
-
-  /** {@code acl} null: the ensemble's ACL for the path. */
-  private ZkCall<String> createCall(String path, byte[] data, CreateMode mode,
-      List<ACL> acl) {
-    checkOpen();
-    Validation.notNull("mode", mode);
-    Validation.path("path", path, mode.isSequential());
-    Validation.data("data", data, maxDataBytes);
-    if (mode.isTTL()) {
-      throw new IllegalArgumentException("mode " + mode + " needs a TTL; use curator() for TTL nodes");
-    }
-    if (acl != null && acl.isEmpty()) {
-      throw new IllegalArgumentException("acl must not be empty (the server refuses a node nobody may access)");
-    }
-    List<ACL> sent = copyOf(acl != null ? acl : aclFor(path));
-    RequestSize.create("data", path, mode.isSequential(), data, sent, maxDataBytes);
-    return new Calls.Create(path, data, mode, sent);
-  }
-
-  private List<ACL> aclFor(String path) {
-    List<ACL> acl = session.config().aclProvider().getAclForPath(path);
-    return acl == null || acl.isEmpty() ? session.config().aclProvider().getDefaultAcl() : acl;
-  }
-
-  /**
-   * A mutable copy: ZooKeeper's synchronous create asks the list whether it contains null, which the immutable lists
-   * of {@code List.of} answer with a NullPointerException.
-   */
-  private static List<ACL> copyOf(List<ACL> acl) {
-    for (int i = 0; i < acl.size(); i++) {
-      Validation.notNull("acl[" + i + "]", acl.get(i));
-    }
-    return new ArrayList<>(acl);
-  }
-
-  private ZkCall<Stat> setDataCall(String path, byte[] data, int version) {
-    checkOpen();
-    Validation.path("path", path);
-    Validation.data("data", data, maxDataBytes);
-    Validation.version("version", version);
-    RequestSize.setData("data", path, data, maxDataBytes);
-    return new Calls.SetData(path, data, version);
-  }
-
-  private ZkCall<Void> deleteCall(String path, int version) {
-    checkOpen();
-    Validation.path("path", path);
-    Validation.version("version", version);
-    return new Calls.Delete(path, version);
-  }
-
-  private ZkCall<Void> syncCall(String path) {
-    checkOpen();
-    return read(new Calls.Sync(Validation.path("path", path)));
-  }
-
-  private ZkCall<List<OpResult>> multiCall(List<Op> ops) {
-    checkOpen();
-    Validation.notNull("ops", ops);
-    if (ops.isEmpty()) {
-      throw new IllegalArgumentException("ops must not be empty");
-    }
-    boolean sessionBound = false;
-    for (int i = 0; i < ops.size(); i++) {
-      Op op = Validation.notNull("ops[" + i + "]", ops.get(i));
-      boolean sequential = false;
-      if (op.toRequestRecord() instanceof CreateRequest) {
-        CreateRequest request = (CreateRequest) op.toRequestRecord();
-        CreateMode mode;
-        try {
-          mode = CreateMode.fromFlag(request.getFlags());
-        } catch (KeeperException e) {
-          throw new IllegalArgumentException("ops[" + i + "] has an unknown create mode flag " + request.getFlags(), e);
+    private void checkOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("the lease is closed");
         }
-        sequential = mode.isSequential();
-        sessionBound |= mode.isEphemeral();
-        Validation.data("ops[" + i + "] data", request.getData() == null ? new byte[0] : request.getData(),
-            maxDataBytes);
-      }
-      Validation.path("ops[" + i + "] path", op.getPath(), sequential);
+        pool.checkOpen();
     }
-    RequestSize.multi("ops", ops, maxDataBytes);
-    return new Calls.Multi(ops, sessionBound, session.config().chroot());
-  }
 
-  @Override
-  public byte[] getData(String path) {
-    return sync(getDataCall(path));
-  }
-
-  @Override
-  public Stat exists(String path) {
-    return sync(existsCall(path));
-  }
-
-  @Override
-  public List<String> getChildren(String path) {
-    return sync(childrenCall(path));
-  }
-
-  @Override
-  public String create(String path, byte[] data, CreateMode mode) {
-    return sync(createCall(path, data, mode));
-  }
-
-  @Override
-  public String create(String path, byte[] data, CreateMode mode, List<ACL> acl) {
-    return sync(createCall(path, data, mode, Validation.notNull("acl", acl)));
-  }
-
-  @Override
-  public Stat setData(String path, byte[] data, int version) {
-    return sync(setDataCall(path, data, version));
-  }
-
-  @Override
-  public void delete(String path, int version) {
-    sync(deleteCall(path, version));
-  }
-
-  @Override
-  public void sync(String path) {
-    sync(syncCall(path));
-  }
-
-  @Override
-  public List<OpResult> multi(List<Op> ops) {
-    return sync(multiCall(ops));
-  }
-
-  @Override
-  public CompletableFuture<byte[]> getDataAsync(String path) {
-    return async(getDataCall(path));
-  }
-
-  @Override
-  public CompletableFuture<Stat> existsAsync(String path) {
-    return async(existsCall(path));
-  }
-
-  @Override
-  public CompletableFuture<List<String>> getChildrenAsync(String path) {
-    return async(childrenCall(path));
-  }
-
-  @Override
-  public CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode) {
-    return async(createCall(path, data, mode));
-  }
-
-  @Override
-  public CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode,
-      List<ACL> acl) {
-    return async(createCall(path, data, mode, Validation.notNull("acl", acl)));
-  }
-
-  @Override
-  public CompletableFuture<Stat> setDataAsync(String path, byte[] data, int version) {
-    return async(setDataCall(path, data, version));
-  }
-
-  @Override
-  public CompletableFuture<Void> deleteAsync(String path, int version) {
-    return async(deleteCall(path, version));
-  }
-
-  @Override
-  public CompletableFuture<Void> syncAsync(String path) {
-    return async(syncCall(path));
-  }
-
-  @Override
-  public CompletableFuture<List<OpResult>> multiAsync(List<Op> ops) {
-    return async(multiCall(ops));
-  }
-
-  @Override
-  public EphemeralNode ephemeral(String path, byte[] data) {
-    return ephemeral(path, data, CreateMode.EPHEMERAL);
-  }
-
-  @Override
-  public EphemeralNode ephemeral(String path, byte[] data, CreateMode mode) {
-    checkOpen();
-    Validation.notNull("mode", mode);
-    if (mode != CreateMode.EPHEMERAL && mode != CreateMode.EPHEMERAL_SEQUENTIAL) {
-      throw new IllegalArgumentException("mode must be EPHEMERAL or EPHEMERAL_SEQUENTIAL, was " + mode);
+    private <T> T sync(ZkCall<T> call) {
+        try {
+            return runner.executeSync(session, call);
+        } catch (ZkAuthException e) {
+            throw AuthErrors.explain(e, call, session);
+        }
     }
-    Validation.path("path", path, mode.isSequential());
-    Validation.data("data", data, maxDataBytes);
-    RequestSize.create("data", path, mode.isSequential(), data, aclFor(path), maxDataBytes);
-    return recovery.ephemerals().create(path, data, mode);
-  }
 
-  @Override
-  public WatchHandle watch(String path, WatchListener listener) {
-    return addWatch(path, listener, WatchMode.NODE);
-  }
-
-  @Override
-  public WatchHandle watchTree(String path, WatchListener listener) {
-    return addWatch(path, listener, WatchMode.TREE);
-  }
-
-  @Override
-  public WatchHandle watchChildren(String path, WatchListener listener) {
-    return addWatch(path, listener, WatchMode.CHILDREN);
-  }
-
-  private WatchHandle addWatch(String path, WatchListener listener, WatchMode mode) {
-    checkOpen();
-    Validation.path("path", path);
-    Validation.notNull("listener", listener);
-    return recovery.watches().add(path, listener, mode);
-  }
-
-  @Override
-  public ZkCache cache(String path, CacheConfig config) {
-    return openCache(path, config, false);
-  }
-
-  @Override
-  public ZkTreeCache treeCache(String path, CacheConfig config) {
-    return (ZkTreeCache) openCache(path, config, true);
-  }
-
-  private WatchedCache openCache(String path, CacheConfig config, boolean tree) {
-    checkOpen();
-    Validation.path("path", path);
-    Validation.notNull("config", config);
-    // Reads go straight to the session's pipeline, not through this lease: a cache outlives its lease, as a watch does.
-    return WatchedCache.open(session, recovery.watches(), runner, RealLease::nodeCall, pool.completions(), path, tree,
-        config);
-  }
-
-  /** Data and stat in one read (one version of the node); null when there is no node. */
-  private static ZkCall<CachedNode> nodeCall(String path) {
-    return new ZkCall<>("getData", path, ZkCall.Kind.READ, false) {
-      @Override
-      protected CompletableFuture<Void> checkBeforeResend(ZooKeeper zk) {
-        return Calls.probeData(zk, path);
-      }
-
-      @Override
-      protected CompletableFuture<CachedNode> send(ZooKeeper zk) {
-        CompletableFuture<CachedNode> f = new CompletableFuture<>();
-        zk.getData(path, false, (rc, p, ctx, data, stat) -> {
-          if (rc == 0 && Calls.unreadable(data, stat)) {
-            f.completeExceptionally(Calls.unreadableData("getData", path));
-          } else if (rc == 0) {
-            f.complete(new CachedNode(path, data, stat));
-          } else if (rc == KeeperException.Code.NONODE.intValue()) {
-            f.complete(null);
-          } else {
-            f.completeExceptionally(ZkAsync.error(rc, path));
-          }
-        }, null);
-        return f;
-      }
-    };
-  }
-
-  @Override
-  public long sessionId() {
-    checkOpen();
-    try {
-      return session.awaitConnected(session.config().connectionTimeout()).get().getSessionId();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ZkUnavailableException(null, "interrupted while waiting for a connected session", e);
-    } catch (ExecutionException e) {
-      throw new ZkUnavailableException(null, "no connected session to " + session.config().connectString()
-          + " within the connection timeout of " + session.config().connectionTimeout().toMillis() + " ms",
-          OperationRunner.unwrap(e));
+    private <T> CompletableFuture<T> async(ZkCall<T> call) {
+        return ZkAsync.completeOn(
+                AuthErrors.explainAsync(runner.execute(session, call), call, session), pool.completions());
     }
-  }
 
-  @Override
-  public CuratorFramework curator() {
-    checkOpen();
-    return session.guardedClient();
-  }
-
-  @Override
-  public void close() {
-    if (closed.compareAndSet(false, true)) {
-      pool.leaseClosed(session);
+    private ZkCall<byte[]> getDataCall(String path) {
+        checkOpen();
+        return read(new Calls.GetData(Validation.path("path", path)));
     }
-  }
 
-  @Override
-  public String toString() {
-    return "ZkLease{" + session + (closed.get() ? ", closed" : "") + "}";
-  }
+    private ZkCall<Stat> existsCall(String path) {
+        checkOpen();
+        return read(new Calls.Exists(Validation.path("path", path)));
+    }
+
+    private ZkCall<List<String>> childrenCall(String path) {
+        checkOpen();
+        return read(new Calls.GetChildren(Validation.path("path", path)));
+    }
+
+    private ZkCall<String> createCall(String path, byte[] data, CreateMode mode) {
+        return createCall(path, data, mode, null);
+    }
+
+    /** {@code acl} null: the ensemble's ACL for the path. */
+    private ZkCall<String> createCall(String path, byte[] data, CreateMode mode, List<ACL> acl) {
+        checkOpen();
+        Validation.notNull("mode", mode);
+        Validation.path("path", path, mode.isSequential());
+        Validation.data("data", data, maxDataBytes);
+        if (mode.isTTL()) {
+            throw new IllegalArgumentException("mode " + mode + " needs a TTL; use curator() for TTL nodes");
+        }
+        if (acl != null && acl.isEmpty()) {
+            throw new IllegalArgumentException("acl must not be empty (the server refuses a node nobody may access)");
+        }
+        List<ACL> sent = copyOf(acl != null ? acl : aclFor(path));
+        RequestSize.create("data", path, mode.isSequential(), data, sent, maxDataBytes);
+        return new Calls.Create(path, data, mode, sent);
+    }
+
+    private List<ACL> aclFor(String path) {
+        List<ACL> acl = session.config().aclProvider().getAclForPath(path);
+        return acl == null || acl.isEmpty() ? session.config().aclProvider().getDefaultAcl() : acl;
+    }
+
+    /**
+     * A mutable copy: ZooKeeper's synchronous create asks the list whether it contains null, which the immutable lists
+     * of {@code List.of} answer with a NullPointerException.
+     */
+    private static List<ACL> copyOf(List<ACL> acl) {
+        for (int i = 0; i < acl.size(); i++) {
+            Validation.notNull("acl[" + i + "]", acl.get(i));
+        }
+        return new ArrayList<>(acl);
+    }
+
+    private ZkCall<Stat> setDataCall(String path, byte[] data, int version) {
+        checkOpen();
+        Validation.path("path", path);
+        Validation.data("data", data, maxDataBytes);
+        Validation.version("version", version);
+        RequestSize.setData("data", path, data, maxDataBytes);
+        return new Calls.SetData(path, data, version);
+    }
+
+    private ZkCall<Void> deleteCall(String path, int version) {
+        checkOpen();
+        Validation.path("path", path);
+        Validation.version("version", version);
+        return new Calls.Delete(path, version);
+    }
+
+    private ZkCall<Void> syncCall(String path) {
+        checkOpen();
+        return read(new Calls.Sync(Validation.path("path", path)));
+    }
+
+    private ZkCall<List<OpResult>> multiCall(List<Op> ops) {
+        checkOpen();
+        Validation.notNull("ops", ops);
+        if (ops.isEmpty()) {
+            throw new IllegalArgumentException("ops must not be empty");
+        }
+        boolean sessionBound = false;
+        for (int i = 0; i < ops.size(); i++) {
+            Op op = Validation.notNull("ops[" + i + "]", ops.get(i));
+            boolean sequential = false;
+            if (op.toRequestRecord() instanceof CreateRequest) {
+                CreateRequest request = (CreateRequest) op.toRequestRecord();
+                CreateMode mode;
+                try {
+                    mode = CreateMode.fromFlag(request.getFlags());
+                } catch (KeeperException e) {
+                    throw new IllegalArgumentException(
+                            "ops[" + i + "] has an unknown create mode flag " + request.getFlags(), e);
+                }
+                sequential = mode.isSequential();
+                sessionBound |= mode.isEphemeral();
+                Validation.data(
+                        "ops[" + i + "] data",
+                        request.getData() == null ? new byte[0] : request.getData(),
+                        maxDataBytes);
+            }
+            Validation.path("ops[" + i + "] path", op.getPath(), sequential);
+        }
+        RequestSize.multi("ops", ops, maxDataBytes);
+        return new Calls.Multi(ops, sessionBound, session.config().chroot());
+    }
+
+    @Override
+    public byte[] getData(String path) {
+        return sync(getDataCall(path));
+    }
+
+    @Override
+    public Stat exists(String path) {
+        return sync(existsCall(path));
+    }
+
+    @Override
+    public List<String> getChildren(String path) {
+        return sync(childrenCall(path));
+    }
+
+    @Override
+    public String create(String path, byte[] data, CreateMode mode) {
+        return sync(createCall(path, data, mode));
+    }
+
+    @Override
+    public String create(String path, byte[] data, CreateMode mode, List<ACL> acl) {
+        return sync(createCall(path, data, mode, Validation.notNull("acl", acl)));
+    }
+
+    @Override
+    public Stat setData(String path, byte[] data, int version) {
+        return sync(setDataCall(path, data, version));
+    }
+
+    @Override
+    public void delete(String path, int version) {
+        sync(deleteCall(path, version));
+    }
+
+    @Override
+    public void sync(String path) {
+        sync(syncCall(path));
+    }
+
+    @Override
+    public List<OpResult> multi(List<Op> ops) {
+        return sync(multiCall(ops));
+    }
+
+    @Override
+    public CompletableFuture<byte[]> getDataAsync(String path) {
+        return async(getDataCall(path));
+    }
+
+    @Override
+    public CompletableFuture<Stat> existsAsync(String path) {
+        return async(existsCall(path));
+    }
+
+    @Override
+    public CompletableFuture<List<String>> getChildrenAsync(String path) {
+        return async(childrenCall(path));
+    }
+
+    @Override
+    public CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode) {
+        return async(createCall(path, data, mode));
+    }
+
+    @Override
+    public CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode, List<ACL> acl) {
+        return async(createCall(path, data, mode, Validation.notNull("acl", acl)));
+    }
+
+    @Override
+    public CompletableFuture<Stat> setDataAsync(String path, byte[] data, int version) {
+        return async(setDataCall(path, data, version));
+    }
+
+    @Override
+    public CompletableFuture<Void> deleteAsync(String path, int version) {
+        return async(deleteCall(path, version));
+    }
+
+    @Override
+    public CompletableFuture<Void> syncAsync(String path) {
+        return async(syncCall(path));
+    }
+
+    @Override
+    public CompletableFuture<List<OpResult>> multiAsync(List<Op> ops) {
+        return async(multiCall(ops));
+    }
+
+    @Override
+    public EphemeralNode ephemeral(String path, byte[] data) {
+        return ephemeral(path, data, CreateMode.EPHEMERAL);
+    }
+
+    @Override
+    public EphemeralNode ephemeral(String path, byte[] data, CreateMode mode) {
+        checkOpen();
+        Validation.notNull("mode", mode);
+        if (mode != CreateMode.EPHEMERAL && mode != CreateMode.EPHEMERAL_SEQUENTIAL) {
+            throw new IllegalArgumentException("mode must be EPHEMERAL or EPHEMERAL_SEQUENTIAL, was " + mode);
+        }
+        Validation.path("path", path, mode.isSequential());
+        Validation.data("data", data, maxDataBytes);
+        RequestSize.create("data", path, mode.isSequential(), data, aclFor(path), maxDataBytes);
+        return recovery.ephemerals().create(path, data, mode);
+    }
+
+    @Override
+    public WatchHandle watch(String path, WatchListener listener) {
+        return addWatch(path, listener, WatchMode.NODE);
+    }
+
+    @Override
+    public WatchHandle watchTree(String path, WatchListener listener) {
+        return addWatch(path, listener, WatchMode.TREE);
+    }
+
+    @Override
+    public WatchHandle watchChildren(String path, WatchListener listener) {
+        return addWatch(path, listener, WatchMode.CHILDREN);
+    }
+
+    private WatchHandle addWatch(String path, WatchListener listener, WatchMode mode) {
+        checkOpen();
+        Validation.path("path", path);
+        Validation.notNull("listener", listener);
+        return recovery.watches().add(path, listener, mode);
+    }
+
+    @Override
+    public ZkCache cache(String path, CacheConfig config) {
+        return openCache(path, config, false);
+    }
+
+    @Override
+    public ZkTreeCache treeCache(String path, CacheConfig config) {
+        return (ZkTreeCache) openCache(path, config, true);
+    }
+
+    private WatchedCache openCache(String path, CacheConfig config, boolean tree) {
+        checkOpen();
+        Validation.path("path", path);
+        Validation.notNull("config", config);
+        // Reads go straight to the session's pipeline, not through this lease: a cache outlives its lease, as a watch
+        // does.
+        return WatchedCache.open(
+                session, recovery.watches(), runner, RealLease::nodeCall, pool.completions(), path, tree, config);
+    }
+
+    /** Data and stat in one read (one version of the node); null when there is no node. */
+    private static ZkCall<CachedNode> nodeCall(String path) {
+        return new ZkCall<>("getData", path, ZkCall.Kind.READ, false) {
+            @Override
+            protected CompletableFuture<Void> checkBeforeResend(ZooKeeper zk) {
+                return Calls.probeData(zk, path);
+            }
+
+            @Override
+            protected CompletableFuture<CachedNode> send(ZooKeeper zk) {
+                CompletableFuture<CachedNode> f = new CompletableFuture<>();
+                zk.getData(
+                        path,
+                        false,
+                        (rc, p, ctx, data, stat) -> {
+                            if (rc == 0 && Calls.unreadable(data, stat)) {
+                                f.completeExceptionally(Calls.unreadableData("getData", path));
+                            } else if (rc == 0) {
+                                f.complete(new CachedNode(path, data, stat));
+                            } else if (rc == KeeperException.Code.NONODE.intValue()) {
+                                f.complete(null);
+                            } else {
+                                f.completeExceptionally(ZkAsync.error(rc, path));
+                            }
+                        },
+                        null);
+                return f;
+            }
+        };
+    }
+
+    @Override
+    public long sessionId() {
+        checkOpen();
+        try {
+            return session.awaitConnected(session.config().connectionTimeout())
+                    .get()
+                    .getSessionId();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ZkUnavailableException(null, "interrupted while waiting for a connected session", e);
+        } catch (ExecutionException e) {
+            throw new ZkUnavailableException(
+                    null,
+                    "no connected session to " + session.config().connectString() + " within the connection timeout of "
+                            + session.config().connectionTimeout().toMillis() + " ms",
+                    OperationRunner.unwrap(e));
+        }
+    }
+
+    @Override
+    public CuratorFramework curator() {
+        checkOpen();
+        return session.guardedClient();
+    }
+
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            pool.leaseClosed(session);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ZkLease{" + session + (closed.get() ? ", closed" : "") + "}";
+    }
 }

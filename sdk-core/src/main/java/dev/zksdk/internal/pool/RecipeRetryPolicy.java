@@ -14,26 +14,28 @@ import org.apache.curator.RetrySleeper;
  */
 final class RecipeRetryPolicy implements RetryPolicy {
 
-  private final long timeoutMillis;
-  private final IntervalFunction backoff;
+    private final long timeoutMillis;
+    private final IntervalFunction backoff;
 
-  RecipeRetryPolicy(OperationPolicy policy) {
-    this.timeoutMillis = policy.operationTimeout().toMillis();
-    this.backoff = Backoff.fullJitter(policy.retryInitialBackoff().toMillis(), policy.retryMaxBackoff().toMillis());
-  }
+    RecipeRetryPolicy(OperationPolicy policy) {
+        this.timeoutMillis = policy.operationTimeout().toMillis();
+        this.backoff = Backoff.fullJitter(
+                policy.retryInitialBackoff().toMillis(),
+                policy.retryMaxBackoff().toMillis());
+    }
 
-  @Override
-  public boolean allowRetry(int retryCount, long elapsedTimeMs, RetrySleeper sleeper) {
-    if (elapsedTimeMs >= timeoutMillis) {
-      return false;
+    @Override
+    public boolean allowRetry(int retryCount, long elapsedTimeMs, RetrySleeper sleeper) {
+        if (elapsedTimeMs >= timeoutMillis) {
+            return false;
+        }
+        long wait = Math.min(backoff.apply(retryCount + 1), timeoutMillis - elapsedTimeMs);
+        try {
+            sleeper.sleepFor(wait, TimeUnit.MILLISECONDS);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
-    long wait = Math.min(backoff.apply(retryCount + 1), timeoutMillis - elapsedTimeMs);
-    try {
-      sleeper.sleepFor(wait, TimeUnit.MILLISECONDS);
-      return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
-  }
 }

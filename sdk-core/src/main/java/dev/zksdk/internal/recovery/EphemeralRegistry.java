@@ -12,18 +12,18 @@ import java.util.concurrent.ConcurrentMap;
  */
 public final class EphemeralRegistry {
 
-  final ConcurrentMap<String, OwnedEphemerals.Owned> registered = new ConcurrentHashMap<>();
-  final ConcurrentMap<String, OwnedEphemerals.Owned> closing = new ConcurrentHashMap<>();
-  final Set<Long> pastSessions = ConcurrentHashMap.newKeySet();
+    final ConcurrentMap<String, OwnedEphemerals.Owned> registered = new ConcurrentHashMap<>();
+    final ConcurrentMap<String, OwnedEphemerals.Owned> closing = new ConcurrentHashMap<>();
+    final Set<Long> pastSessions = ConcurrentHashMap.newKeySet();
 
-  /** True when {@code owner} is one of this pool's expired sessions (of this ensemble). */
-  boolean isPastSession(long owner) {
-    return pastSessions.contains(owner);
-  }
+    /** True when {@code owner} is one of this pool's expired sessions (of this ensemble). */
+    boolean isPastSession(long owner) {
+        return pastSessions.contains(owner);
+    }
 
-  /** True when a closed registration of {@code path} in session {@code owner} still has its node deleted to come. */
-  boolean isClosingIn(String path, long owner) {
-    OwnedEphemerals.Owned c = closing.get(path);
-    return c != null && c.confirmedSession == owner;
-  }
+    /** True when a closed registration of {@code path} in session {@code owner} still has its node deleted to come. */
+    boolean isClosingIn(String path, long owner) {
+        OwnedEphemerals.Owned c = closing.get(path);
+        return c != null && c.confirmedSession == owner;
+    }
 }

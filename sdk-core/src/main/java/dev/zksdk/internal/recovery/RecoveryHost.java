@@ -15,26 +15,26 @@ import org.apache.zookeeper.ZooKeeper;
  */
 public interface RecoveryHost {
 
-  /** An ordered, bounded queue on the pool's callback threads, for one user listener. */
-  SerialQueue listenerQueue(String who, Supplier<Runnable> onOverflow);
+    /** An ordered, bounded queue on the pool's callback threads, for one user listener. */
+    SerialQueue listenerQueue(String who, Supplier<Runnable> onOverflow);
 
-  /** Retries of passes that left work undone run here. */
-  ScheduledExecutorService scheduler();
+    /** Retries of passes that left work undone run here. */
+    ScheduledExecutorService scheduler();
 
-  /** The pool's policy: how long a setData on an owned ephemeral waits, how passes back off. */
-  OperationPolicy policy();
+    /** The pool's policy: how long a setData on an owned ephemeral waits, how passes back off. */
+    OperationPolicy policy();
 
-  /** The data-size limit ({@code jute.maxbuffer}). */
-  int maxDataBytes();
+    /** The data-size limit ({@code jute.maxbuffer}). */
+    int maxDataBytes();
 
-  /** A write of the recovery's (an ephemeral created or written) completed on {@code zk}: later leases see it. */
-  void writeCompleted(ZooKeeper zk);
+    /** A write of the recovery's (an ephemeral created or written) completed on {@code zk}: later leases see it. */
+    void writeCompleted(ZooKeeper zk);
 
-  void recovered(RecoveryEvent event);
+    void recovered(RecoveryEvent event);
 
-  void ephemeralConflict(String path, long ownerSessionId);
+    void ephemeralConflict(String path, long ownerSessionId);
 
-  void ephemeralMissing(String path, ZkException cause);
+    void ephemeralMissing(String path, ZkException cause);
 
-  void ephemeralRestored(String path);
+    void ephemeralRestored(String path);
 }

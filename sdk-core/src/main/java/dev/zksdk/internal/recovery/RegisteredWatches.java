@@ -1,28 +1,27 @@
 package dev.zksdk.internal.recovery;
 
-import dev.zksdk.ZkInterruptedException;
-import dev.zksdk.hosts.BudgetedZooKeeper;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
-import org.apache.zookeeper.ClientCnxn;
 import dev.zksdk.WatchEvent;
 import dev.zksdk.WatchHandle;
 import dev.zksdk.WatchListener;
 import dev.zksdk.ZkException;
+import dev.zksdk.ZkInterruptedException;
 import dev.zksdk.ZkUnavailableException;
-import dev.zksdk.internal.Backoff;
+import dev.zksdk.hosts.BudgetedZooKeeper;
 import dev.zksdk.internal.ZkAsync;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.zookeeper.AddWatchMode;
+import org.apache.zookeeper.ClientCnxn;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.KeeperException.Code;
 import org.apache.zookeeper.WatchedEvent;
@@ -52,517 +51,579 @@ import org.slf4j.LoggerFactory;
  */
 public final class RegisteredWatches {
 
-  private static final Logger log = LoggerFactory.getLogger(RegisteredWatches.class);
+    private static final Logger log = LoggerFactory.getLogger(RegisteredWatches.class);
 
-  private final SessionRecovery recovery;
-  private final Set<Registered> watches = ConcurrentHashMap.newKeySet();
-  /** For tests and old servers: use re-armed one-shot watches even where persistent ones exist. */
-  private volatile boolean forceOneShot;
-  /** Closed watches whose watcher could not be taken out of the handle yet (the connection was down). */
-  private final Set<Registered> unremoved = ConcurrentHashMap.newKeySet();
+    private final SessionRecovery recovery;
+    private final Set<Registered> watches = ConcurrentHashMap.newKeySet();
+    /** For tests and old servers: use re-armed one-shot watches even where persistent ones exist. */
+    private volatile boolean forceOneShot;
+    /** Closed watches whose watcher could not be taken out of the handle yet (the connection was down). */
+    private final Set<Registered> unremoved = ConcurrentHashMap.newKeySet();
 
-  RegisteredWatches(SessionRecovery recovery) {
-    this.recovery = recovery;
-  }
-
-  /** Number of watches registered now. */
-  public int size() {
-    return watches.size();
-  }
-
-  void forceOneShot(boolean value) {
-    this.forceOneShot = value;
-  }
-
-  int armedIn(long sid) {
-    int n = 0;
-    for (Registered w : watches) {
-      if (w.armedSession == sid) {
-        n++;
-      }
-    }
-    return n;
-  }
-
-  /** Registers a user's watch and waits until it is armed on the server. */
-  public WatchHandle add(String path, WatchListener listener, WatchMode mode) {
-    return add(path, listener, mode, false);
-  }
-
-  /**
-   * Registers a watch and waits until it is armed on the server. A user's listener runs on the pool's callback
-   * threads, on its own ordered queue; an {@code internal} one (a cache's) on the session's internal thread, so it
-   * never waits behind user code.
-   */
-  public WatchHandle add(String path, WatchListener listener, WatchMode mode, boolean internal) {
-    Registered w = new Registered(path, listener, mode, internal);
-    watches.add(w);
-    recovery.schedule();
-    Duration wait = recovery.session().config().connectionTimeout().plus(recovery.session().config().sessionTimeout());
-    try {
-      w.firstArm.get(wait.toMillis(), TimeUnit.MILLISECONDS);
-      return w;
-    } catch (ExecutionException e) {
-      w.close();
-      Throwable cause = ZkAsync.unwrap(e);
-      if (cause instanceof RuntimeException) {
-        throw (RuntimeException) cause;
-      }
-      throw new ZkException(Code.SYSTEMERROR, path, "watch " + path + ": " + cause, cause);
-    } catch (TimeoutException e) {
-      w.close();
-      throw new ZkUnavailableException(path, "watch " + path + ": not armed on the server within " + wait.toMillis()
-          + " ms (no connected session); it was not registered", e);
-    } catch (InterruptedException e) {
-      w.close();
-      Thread.currentThread().interrupt();
-      throw new ZkInterruptedException(path, "interrupted while adding watch " + path, e);
-    }
-  }
-
-  /**
-   * Arms every watch not yet armed in {@code sid}, all requests at once. Returns how many could not be armed (for a
-   * reason other than the connection): the recovery tries them again with backoff.
-   */
-  int ensureAll(ZooKeeper zk, long sid, Duration timeout)
-      throws InterruptedException, ExecutionException, TimeoutException {
-    List<CompletableFuture<Void>> futures = new ArrayList<>();
-    List<Registered> sent = new ArrayList<>();
-    for (Registered w : watches) {
-      if (w.closed || w.armedSession == sid) {
-        continue;
-      }
-      sent.add(w);
-      futures.add(w.arm(zk, sid));
-    }
-    if (futures.isEmpty()) {
-      return 0;
-    }
-    CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0]))
-        .exceptionally(e -> null)
-        .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    int failed = 0;
-    Throwable connectionFailure = null;
-    for (int i = 0; i < futures.size(); i++) {
-      try {
-        futures.get(i).getNow(null);
-      } catch (CompletionException e) {
-        Throwable cause = ZkAsync.unwrap(e);
-        Registered w = sent.get(i);
-        if (cause instanceof KeeperException && isConnection(((KeeperException) cause).code())) {
-          connectionFailure = cause;
-        } else {
-          failed++;
-          log.warn("{}: watch on {} could not be armed: {}; trying again", recovery.session().label(), w.path,
-              cause.toString());
-          w.firstArm.completeExceptionally(cause instanceof KeeperException
-              ? ZkException.of(((KeeperException) cause).code(), w.path, "watch " + w.path + ": "
-                  + ((KeeperException) cause).code(), cause)
-              : cause);
-        }
-      }
-    }
-    if (connectionFailure != null) {
-      throw new ExecutionException(connectionFailure);
-    }
-    return failed;
-  }
-
-  private static boolean isConnection(Code c) {
-    return c == Code.CONNECTIONLOSS || c == Code.OPERATIONTIMEOUT || c == Code.SESSIONEXPIRED
-        || c == Code.SESSIONMOVED;
-  }
-
-  /** Delivers RESYNC to every watch armed in {@code sid} that was registered before this session. */
-  void deliverResync(long sid) {
-    for (Registered w : watches) {
-      if (!w.closed && w.armedSession == sid && w.resyncPendingFor == sid) {
-        w.resyncPendingFor = 0;
-        w.deliver(new WatchEvent(WatchEvent.Type.RESYNC, w.path));
-      }
-    }
-  }
-
-  /**
-   * After a reconnect within the same session: delivers what persistent watches missed while disconnected (see the
-   * class comment). Reads are sent at once for all watches.
-   */
-  void catchUp(ZooKeeper zk, long sid, Duration timeout)
-      throws InterruptedException, ExecutionException, TimeoutException {
-    List<CompletableFuture<Void>> futures = new ArrayList<>();
-    for (Registered w : watches) {
-      if (w.closed || w.armedSession != sid) {
-        continue;
-      }
-      if (w.mode == WatchMode.TREE && !(w.oneShot || forceOneShot)) {
-        w.deliver(new WatchEvent(WatchEvent.Type.RESYNC, w.path));
-      } else if (!(w.oneShot || forceOneShot)) {
-        futures.add(w.catchUp(zk));
-      }
-    }
-    if (!futures.isEmpty()) {
-      CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0]))
-          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    }
-  }
-
-  /**
-   * Removes the watchers of watches closed while the connection was down (see {@link Registered#removeFromServer}), in
-   * {@code sid}; those of earlier sessions went with their handles.
-   *
-   * @throws ExecutionException when the connection was lost again
-   */
-  void removeClosed(ZooKeeper zk, long sid, Duration timeout)
-      throws InterruptedException, ExecutionException, TimeoutException {
-    List<CompletableFuture<Boolean>> futures = new ArrayList<>();
-    for (Registered w : unremoved) {
-      if (w.armedSession != sid) {
-        unremoved.remove(w);
-      } else {
-        futures.add(w.removeFromServer(zk));
-      }
-    }
-    for (CompletableFuture<Boolean> f : futures) {
-      if (!f.get(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        throw new ExecutionException(KeeperException.create(Code.CONNECTIONLOSS, "removing closed watches"));
-      }
-    }
-  }
-
-  void closeAll() {
-    for (Registered w : watches) {
-      w.closed = true;
-      w.firstArm.completeExceptionally(new IllegalStateException("the pool is closed"));
-    }
-    watches.clear();
-  }
-
-  /** One registered watch: its ZooKeeper watcher, and the session it is armed in. */
-  final class Registered implements WatchHandle, Watcher {
-    final String path;
-    final WatchListener listener;
-    final WatchMode mode;
-    /** Where the listener runs: the session's internal thread (a cache) or its own queue on the callback threads. */
-    private final Executor delivery;
-    final CompletableFuture<Void> firstArm = new CompletableFuture<>();
-    volatile long armedSession;
-    volatile long resyncPendingFor;
-    volatile boolean oneShot;
-    volatile boolean closed;
-    // What the listener has been told about the node, kept up to date from events (on ZooKeeper's event thread) so
-    // that a reconnect can tell what it missed. Unknown (known == false) until the first read after arming.
-    private volatile boolean known;
-    private volatile boolean exists;
-    private volatile long czxid;
-    private volatile long mzxid;
-    private volatile long pzxid;
-
-    Registered(String path, WatchListener listener, WatchMode mode, boolean internal) {
-      this.path = path;
-      this.listener = listener;
-      this.mode = mode;
-      // A user listener too slow to keep up loses its queued events for one RESYNC: it re-reads, memory stays bounded.
-      this.delivery = internal ? recovery.session().internalExecutor()
-          : recovery.host().listenerQueue("watch listener on " + path,
-              () -> () -> run(new WatchEvent(WatchEvent.Type.RESYNC, path)));
+    RegisteredWatches(SessionRecovery recovery) {
+        this.recovery = recovery;
     }
 
-    CompletableFuture<Void> arm(ZooKeeper zk, long sid) {
-      if (armedSession != 0 && armedSession != sid) {
-        resyncPendingFor = sid; // it was armed in an earlier session: the new one starts with RESYNC
-      }
-      if (oneShot || forceOneShot) {
-        return armOneShot(zk, sid);
-      }
-      CompletableFuture<Void> f = new CompletableFuture<>();
-      AddWatchMode addMode = mode == WatchMode.TREE ? AddWatchMode.PERSISTENT_RECURSIVE : AddWatchMode.PERSISTENT;
-      zk.addWatch(path, this, addMode, (rc, p, ctx) -> {
-        if (rc == 0) {
-          if (mode == WatchMode.TREE) {
-            armed(sid);
-            f.complete(null);
-          } else {
-            // The baseline for catching up after a reconnect: read after the watch is armed, so any later change
-            // arrives as an event and moves it on.
-            zk.exists(path, false, (erc, ep, ectx, stat) -> {
-              if (erc == 0 || erc == Code.NONODE.intValue()) {
-                remember(stat);
-              }
-              armed(sid);
-              f.complete(null);
-            }, null);
-          }
-        } else if (rc == Code.UNIMPLEMENTED.intValue() && mode != WatchMode.TREE) {
-          log.info("{}: the server has no persistent watches; watching {} with re-armed one-shot watches",
-              recovery.session().label(), path);
-          oneShot = true;
-          armOneShot(zk, sid).whenComplete((v, e) -> {
-            if (e == null) {
-              f.complete(null);
-            } else {
-              f.completeExceptionally(e);
+    /** Number of watches registered now. */
+    public int size() {
+        return watches.size();
+    }
+
+    void forceOneShot(boolean value) {
+        this.forceOneShot = value;
+    }
+
+    int armedIn(long sid) {
+        int n = 0;
+        for (Registered w : watches) {
+            if (w.armedSession == sid) {
+                n++;
             }
-          });
-        } else {
-          f.completeExceptionally(KeeperException.create(Code.get(rc), path));
         }
-      }, null);
-      return f;
+        return n;
     }
 
-    /** exists() watches the node's existence and data; getChildren() its children when it exists. */
-    private CompletableFuture<Void> armOneShot(ZooKeeper zk, long sid) {
-      CompletableFuture<Void> f = new CompletableFuture<>();
-      zk.exists(path, this, (rc, p, ctx, stat) -> {
-        if (rc != 0 && rc != Code.NONODE.intValue()) {
-          f.completeExceptionally(KeeperException.create(Code.get(rc), path));
-        } else if (mode == WatchMode.CHILDREN && rc == 0) {
-          zk.getChildren(path, this, (crc, cp, cctx, children) -> {
-            if (crc == 0 || crc == Code.NONODE.intValue()) {
-              armed(sid);
-              f.complete(null);
-            } else {
-              f.completeExceptionally(KeeperException.create(Code.get(crc), path));
-            }
-          }, null);
-        } else {
-          armed(sid);
-          f.complete(null);
-        }
-      }, null);
-      return f;
-    }
-
-    private void armed(long sid) {
-      armedSession = sid;
-      firstArm.complete(null);
-    }
-
-    @Override
-    public void process(WatchedEvent event) {
-      if (closed || event.getType() == Event.EventType.None) {
-        return;
-      }
-      WatchEvent.Type type;
-      switch (event.getType()) {
-        case NodeCreated:
-          type = WatchEvent.Type.CREATED;
-          break;
-        case NodeDataChanged:
-          type = WatchEvent.Type.DATA_CHANGED;
-          break;
-        case NodeDeleted:
-          type = WatchEvent.Type.DELETED;
-          break;
-        case NodeChildrenChanged:
-          if (mode == WatchMode.NODE) {
-            return;
-          }
-          type = WatchEvent.Type.CHILDREN_CHANGED;
-          break;
-        default:
-          return; // watch-removed notices
-      }
-      if (event.getPath() == null || event.getPath().equals(path)) {
-        learn(type, event.getZxid());
-      }
-      if (oneShot || forceOneShot) {
-        rearmOneShot();
-      }
-      deliver(new WatchEvent(type, event.getPath() == null ? path : event.getPath()));
+    /** Registers a user's watch and waits until it is armed on the server. */
+    public WatchHandle add(String path, WatchListener listener, WatchMode mode) {
+        return add(path, listener, mode, false);
     }
 
     /**
-     * A one-shot watch ends with each event: arm it again. If that fails (the connection dropped, the server refused),
-     * the watch is no longer armed and the recovery arms it on its next pass, with backoff: it never stays dead.
+     * Registers a watch and waits until it is armed on the server. A user's listener runs on the pool's callback
+     * threads, on its own ordered queue; an {@code internal} one (a cache's) on the session's internal thread, so it
+     * never waits behind user code.
      */
-    private void rearmOneShot() {
-      long armedIn = armedSession;
-      ZooKeeper zk = recovery.session().connectedHandle();
-      if (zk == null || zk.getSessionId() != armedIn) {
-        disarmed(armedIn);
-        return;
-      }
-      armOneShot(zk, armedIn).whenComplete((v, e) -> {
-        if (e != null) {
-          log.info("{}: re-arming the one-shot watch on {} failed ({}); the recovery arms it again",
-              recovery.session().label(), path, ZkAsync.unwrap(e).toString());
-          disarmed(armedIn);
-        }
-      });
-    }
-
-    private void disarmed(long sid) {
-      if (armedSession == sid) {
-        armedSession = 0;
-      }
-      recovery.schedule();
-    }
-
-    /** Runs on ZooKeeper's event thread, like every watch event, so events and catch-up reads are in order. */
-    private void remember(Stat stat) {
-      known = true;
-      exists = stat != null;
-      czxid = stat == null ? 0 : stat.getCzxid();
-      mzxid = stat == null ? 0 : stat.getMzxid();
-      pzxid = stat == null ? 0 : stat.getPzxid();
-    }
-
-    private void learn(WatchEvent.Type type, long zxid) {
-      if (!known || zxid == WatchedEvent.NO_ZXID) {
-        return;
-      }
-      switch (type) {
-        case CREATED:
-          exists = true;
-          czxid = zxid;
-          mzxid = zxid;
-          pzxid = zxid;
-          break;
-        case DELETED:
-          exists = false;
-          break;
-        case DATA_CHANGED:
-          mzxid = Math.max(mzxid, zxid);
-          break;
-        case CHILDREN_CHANGED:
-          pzxid = Math.max(pzxid, zxid);
-          break;
-        default:
-          break;
-      }
-    }
-
-    /** Compares the node now with what the listener knows, and delivers the difference as events. */
-    CompletableFuture<Void> catchUp(ZooKeeper zk) {
-      CompletableFuture<Void> f = new CompletableFuture<>();
-      zk.exists(path, false, (rc, p, ctx, stat) -> {
-        if (rc != 0 && rc != Code.NONODE.intValue()) {
-          f.completeExceptionally(KeeperException.create(Code.get(rc), path));
-          return;
-        }
-        if (!known) {
-          deliver(new WatchEvent(WatchEvent.Type.RESYNC, path));
-        } else if (exists && stat == null) {
-          deliver(new WatchEvent(WatchEvent.Type.DELETED, path));
-        } else if (!exists && stat != null) {
-          deliver(new WatchEvent(WatchEvent.Type.CREATED, path));
-        } else if (exists) {
-          if (stat.getCzxid() != czxid) {
-            deliver(new WatchEvent(WatchEvent.Type.DELETED, path));
-            deliver(new WatchEvent(WatchEvent.Type.CREATED, path));
-          } else {
-            if (stat.getMzxid() > mzxid) {
-              deliver(new WatchEvent(WatchEvent.Type.DATA_CHANGED, path));
+    public WatchHandle add(String path, WatchListener listener, WatchMode mode, boolean internal) {
+        Registered w = new Registered(path, listener, mode, internal);
+        watches.add(w);
+        recovery.schedule();
+        Duration wait = recovery.session()
+                .config()
+                .connectionTimeout()
+                .plus(recovery.session().config().sessionTimeout());
+        try {
+            w.firstArm.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+            return w;
+        } catch (ExecutionException e) {
+            w.close();
+            Throwable cause = ZkAsync.unwrap(e);
+            if (cause instanceof RuntimeException) {
+                throw (RuntimeException) cause;
             }
-            if (mode == WatchMode.CHILDREN && stat.getPzxid() > pzxid) {
-              deliver(new WatchEvent(WatchEvent.Type.CHILDREN_CHANGED, path));
-            }
-          }
+            throw new ZkException(Code.SYSTEMERROR, path, "watch " + path + ": " + cause, cause);
+        } catch (TimeoutException e) {
+            w.close();
+            throw new ZkUnavailableException(
+                    path,
+                    "watch " + path + ": not armed on the server within " + wait.toMillis()
+                            + " ms (no connected session); it was not registered",
+                    e);
+        } catch (InterruptedException e) {
+            w.close();
+            Thread.currentThread().interrupt();
+            throw new ZkInterruptedException(path, "interrupted while adding watch " + path, e);
         }
-        remember(stat);
-        f.complete(null);
-      }, null);
-      return f;
-    }
-
-    void deliver(WatchEvent event) {
-      try {
-        delivery.execute(() -> run(event));
-      } catch (RejectedExecutionException e) {
-        // the pool is closing
-      }
-    }
-
-    private void run(WatchEvent event) {
-      if (closed) {
-        return;
-      }
-      try {
-        listener.onEvent(event);
-      } catch (RuntimeException e) {
-        log.warn("{}: watch listener on {} threw on {}", recovery.session().label(), path, event, e);
-      }
-    }
-
-    @Override
-    public String path() {
-      return path;
     }
 
     /**
-     * Stops delivering at once and removes this watcher, and only it: watchers that Curator recipes on
-     * {@code lease.curator()} (or other handles of this pool) set on the same path stay. A one-shot watch (servers
-     * before 3.6) is just left to fire once more, unseen: nothing is sent, since such servers may not know watch
-     * removal. A persistent watch is removed from the client's watch table; the server forgets it too, unless
-     * another watcher of the same kind on the path still needs it.
+     * Arms every watch not yet armed in {@code sid}, all requests at once. Returns how many could not be armed (for a
+     * reason other than the connection): the recovery tries them again with backoff.
      */
-    @Override
-    public void close() {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      watches.remove(this);
-      firstArm.completeExceptionally(new IllegalStateException("closed"));
-      ZooKeeper zk = recovery.session().connectedHandle();
-      if (zk == null || armedSession == 0 || oneShot || forceOneShot) {
-        if (zk == null && armedSession != 0 && !(oneShot || forceOneShot)) {
-          unremoved.add(this); // still in the handle's watch table: removed once connected again
+    int ensureAll(ZooKeeper zk, long sid, Duration timeout)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        List<CompletableFuture<Void>> futures = new ArrayList<>();
+        List<Registered> sent = new ArrayList<>();
+        for (Registered w : watches) {
+            if (w.closed || w.armedSession == sid) {
+                continue;
+            }
+            sent.add(w);
+            futures.add(w.arm(zk, sid));
         }
-        return;
-      }
-      CompletableFuture<Boolean> f = removeFromServer(zk);
-      if (ClientCnxn.isInEventThread()) {
-        return; // called from a ZooKeeper callback: waiting here would hold up the answer itself
-      }
-      try {
-        f.get(recovery.session().config().connectionTimeout().toMillis(), TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (ExecutionException | TimeoutException e) {
-        log.debug("{}: removing the watch on {} from the server did not finish; it no longer delivers",
-            recovery.session().label(), path, e);
-      }
+        if (futures.isEmpty()) {
+            return 0;
+        }
+        CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0]))
+                .exceptionally(e -> null)
+                .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        int failed = 0;
+        Throwable connectionFailure = null;
+        for (int i = 0; i < futures.size(); i++) {
+            try {
+                futures.get(i).getNow(null);
+            } catch (CompletionException e) {
+                Throwable cause = ZkAsync.unwrap(e);
+                Registered w = sent.get(i);
+                if (cause instanceof KeeperException && isConnection(((KeeperException) cause).code())) {
+                    connectionFailure = cause;
+                } else {
+                    failed++;
+                    log.warn(
+                            "{}: watch on {} could not be armed: {}; trying again",
+                            recovery.session().label(),
+                            w.path,
+                            cause.toString());
+                    w.firstArm.completeExceptionally(
+                            cause instanceof KeeperException
+                                    ? ZkException.of(
+                                            ((KeeperException) cause).code(),
+                                            w.path,
+                                            "watch " + w.path + ": " + ((KeeperException) cause).code(),
+                                            cause)
+                                    : cause);
+                }
+            }
+        }
+        if (connectionFailure != null) {
+            throw new ExecutionException(connectionFailure);
+        }
+        return failed;
+    }
+
+    private static boolean isConnection(Code c) {
+        return c == Code.CONNECTIONLOSS
+                || c == Code.OPERATIONTIMEOUT
+                || c == Code.SESSIONEXPIRED
+                || c == Code.SESSIONMOVED;
+    }
+
+    /** Delivers RESYNC to every watch armed in {@code sid} that was registered before this session. */
+    void deliverResync(long sid) {
+        for (Registered w : watches) {
+            if (!w.closed && w.armedSession == sid && w.resyncPendingFor == sid) {
+                w.resyncPendingFor = 0;
+                w.deliver(new WatchEvent(WatchEvent.Type.RESYNC, w.path));
+            }
+        }
     }
 
     /**
-     * Takes this closed watch's watcher out of the handle's table, and the server's watch too if no other watcher of
-     * the kind is left on the path. Completes with false when the connection was lost first: the watcher is then
-     * still in the table (and re-registered with the server on reconnect), and {@link #removeClosed} tries again.
+     * After a reconnect within the same session: delivers what persistent watches missed while disconnected (see the
+     * class comment). Reads are sent at once for all watches.
+     */
+    void catchUp(ZooKeeper zk, long sid, Duration timeout)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        List<CompletableFuture<Void>> futures = new ArrayList<>();
+        for (Registered w : watches) {
+            if (w.closed || w.armedSession != sid) {
+                continue;
+            }
+            if (w.mode == WatchMode.TREE && !(w.oneShot || forceOneShot)) {
+                w.deliver(new WatchEvent(WatchEvent.Type.RESYNC, w.path));
+            } else if (!(w.oneShot || forceOneShot)) {
+                futures.add(w.catchUp(zk));
+            }
+        }
+        if (!futures.isEmpty()) {
+            CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0]))
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /**
+     * Removes the watchers of watches closed while the connection was down (see {@link Registered#removeFromServer}), in
+     * {@code sid}; those of earlier sessions went with their handles.
      *
-     * <p>Not ZooKeeper's {@code local = true}: when the connection drops under such a removal, ZooKeeper's client
-     * delivers the removal as an event in the Disconnected state, records that state as reported, and then drops the
-     * connection's own Disconnected event as a duplicate; the session would never be seen suspended (nor, with no
-     * server reachable, lost).
+     * @throws ExecutionException when the connection was lost again
      */
-    CompletableFuture<Boolean> removeFromServer(ZooKeeper zk) {
-      WatcherType type = mode == WatchMode.TREE ? WatcherType.PersistentRecursive : WatcherType.Persistent;
-      CompletableFuture<Boolean> f = new CompletableFuture<>();
-      zk.removeWatches(path, this, type, false, (rc, p, ctx) -> {
-        if (rc == 0) {
-          unremoved.remove(this);
-          if (zk instanceof BudgetedZooKeeper && !((BudgetedZooKeeper) zk).hasWatchers(path, type)) {
-            // No watcher of this kind is left on the path on this side: the server's watch serves nobody now.
-            zk.removeAllWatches(path, type, false, (rrc, rp, rctx) -> f.complete(true), null);
-          } else {
-            f.complete(true);
-          }
-        } else if (isConnection(Code.get(rc)) && rc != Code.SESSIONEXPIRED.intValue()) {
-          unremoved.add(this);
-          f.complete(false);
-        } else {
-          // NOWATCHER (already gone) or the session ended: nothing of it is left.
-          unremoved.remove(this);
-          f.complete(true);
+    void removeClosed(ZooKeeper zk, long sid, Duration timeout)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        List<CompletableFuture<Boolean>> futures = new ArrayList<>();
+        for (Registered w : unremoved) {
+            if (w.armedSession != sid) {
+                unremoved.remove(w);
+            } else {
+                futures.add(w.removeFromServer(zk));
+            }
         }
-      }, null);
-      return f;
+        for (CompletableFuture<Boolean> f : futures) {
+            if (!f.get(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new ExecutionException(KeeperException.create(Code.CONNECTIONLOSS, "removing closed watches"));
+            }
+        }
     }
 
-    @Override
-    public String toString() {
-      return "WatchHandle{" + mode + " " + path + (closed ? ", closed" : "") + "}";
+    void closeAll() {
+        for (Registered w : watches) {
+            w.closed = true;
+            w.firstArm.completeExceptionally(new IllegalStateException("the pool is closed"));
+        }
+        watches.clear();
     }
-  }
+
+    /** One registered watch: its ZooKeeper watcher, and the session it is armed in. */
+    final class Registered implements WatchHandle, Watcher {
+        final String path;
+        final WatchListener listener;
+        final WatchMode mode;
+        /** Where the listener runs: the session's internal thread (a cache) or its own queue on the callback threads. */
+        private final Executor delivery;
+
+        final CompletableFuture<Void> firstArm = new CompletableFuture<>();
+        volatile long armedSession;
+        volatile long resyncPendingFor;
+        volatile boolean oneShot;
+        volatile boolean closed;
+        // What the listener has been told about the node, kept up to date from events (on ZooKeeper's event thread) so
+        // that a reconnect can tell what it missed. Unknown (known == false) until the first read after arming.
+        private volatile boolean known;
+        private volatile boolean exists;
+        private volatile long czxid;
+        private volatile long mzxid;
+        private volatile long pzxid;
+
+        Registered(String path, WatchListener listener, WatchMode mode, boolean internal) {
+            this.path = path;
+            this.listener = listener;
+            this.mode = mode;
+            // A user listener too slow to keep up loses its queued events for one RESYNC: it re-reads, memory stays
+            // bounded.
+            this.delivery = internal
+                    ? recovery.session().internalExecutor()
+                    : recovery.host()
+                            .listenerQueue(
+                                    "watch listener on " + path,
+                                    () -> () -> run(new WatchEvent(WatchEvent.Type.RESYNC, path)));
+        }
+
+        CompletableFuture<Void> arm(ZooKeeper zk, long sid) {
+            if (armedSession != 0 && armedSession != sid) {
+                resyncPendingFor = sid; // it was armed in an earlier session: the new one starts with RESYNC
+            }
+            if (oneShot || forceOneShot) {
+                return armOneShot(zk, sid);
+            }
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            AddWatchMode addMode = mode == WatchMode.TREE ? AddWatchMode.PERSISTENT_RECURSIVE : AddWatchMode.PERSISTENT;
+            zk.addWatch(
+                    path,
+                    this,
+                    addMode,
+                    (rc, p, ctx) -> {
+                        if (rc == 0) {
+                            if (mode == WatchMode.TREE) {
+                                armed(sid);
+                                f.complete(null);
+                            } else {
+                                // The baseline for catching up after a reconnect: read after the watch is armed, so any
+                                // later change
+                                // arrives as an event and moves it on.
+                                zk.exists(
+                                        path,
+                                        false,
+                                        (erc, ep, ectx, stat) -> {
+                                            if (erc == 0 || erc == Code.NONODE.intValue()) {
+                                                remember(stat);
+                                            }
+                                            armed(sid);
+                                            f.complete(null);
+                                        },
+                                        null);
+                            }
+                        } else if (rc == Code.UNIMPLEMENTED.intValue() && mode != WatchMode.TREE) {
+                            log.info(
+                                    "{}: the server has no persistent watches; watching {} with re-armed one-shot watches",
+                                    recovery.session().label(),
+                                    path);
+                            oneShot = true;
+                            armOneShot(zk, sid).whenComplete((v, e) -> {
+                                if (e == null) {
+                                    f.complete(null);
+                                } else {
+                                    f.completeExceptionally(e);
+                                }
+                            });
+                        } else {
+                            f.completeExceptionally(KeeperException.create(Code.get(rc), path));
+                        }
+                    },
+                    null);
+            return f;
+        }
+
+        /** exists() watches the node's existence and data; getChildren() its children when it exists. */
+        private CompletableFuture<Void> armOneShot(ZooKeeper zk, long sid) {
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            zk.exists(
+                    path,
+                    this,
+                    (rc, p, ctx, stat) -> {
+                        if (rc != 0 && rc != Code.NONODE.intValue()) {
+                            f.completeExceptionally(KeeperException.create(Code.get(rc), path));
+                        } else if (mode == WatchMode.CHILDREN && rc == 0) {
+                            zk.getChildren(
+                                    path,
+                                    this,
+                                    (crc, cp, cctx, children) -> {
+                                        if (crc == 0 || crc == Code.NONODE.intValue()) {
+                                            armed(sid);
+                                            f.complete(null);
+                                        } else {
+                                            f.completeExceptionally(KeeperException.create(Code.get(crc), path));
+                                        }
+                                    },
+                                    null);
+                        } else {
+                            armed(sid);
+                            f.complete(null);
+                        }
+                    },
+                    null);
+            return f;
+        }
+
+        private void armed(long sid) {
+            armedSession = sid;
+            firstArm.complete(null);
+        }
+
+        @Override
+        public void process(WatchedEvent event) {
+            if (closed || event.getType() == Event.EventType.None) {
+                return;
+            }
+            WatchEvent.Type type;
+            switch (event.getType()) {
+                case NodeCreated:
+                    type = WatchEvent.Type.CREATED;
+                    break;
+                case NodeDataChanged:
+                    type = WatchEvent.Type.DATA_CHANGED;
+                    break;
+                case NodeDeleted:
+                    type = WatchEvent.Type.DELETED;
+                    break;
+                case NodeChildrenChanged:
+                    if (mode == WatchMode.NODE) {
+                        return;
+                    }
+                    type = WatchEvent.Type.CHILDREN_CHANGED;
+                    break;
+                default:
+                    return; // watch-removed notices
+            }
+            if (event.getPath() == null || event.getPath().equals(path)) {
+                learn(type, event.getZxid());
+            }
+            if (oneShot || forceOneShot) {
+                rearmOneShot();
+            }
+            deliver(new WatchEvent(type, event.getPath() == null ? path : event.getPath()));
+        }
+
+        /**
+         * A one-shot watch ends with each event: arm it again. If that fails (the connection dropped, the server refused),
+         * the watch is no longer armed and the recovery arms it on its next pass, with backoff: it never stays dead.
+         */
+        private void rearmOneShot() {
+            long armedIn = armedSession;
+            ZooKeeper zk = recovery.session().connectedHandle();
+            if (zk == null || zk.getSessionId() != armedIn) {
+                disarmed(armedIn);
+                return;
+            }
+            armOneShot(zk, armedIn).whenComplete((v, e) -> {
+                if (e != null) {
+                    log.info(
+                            "{}: re-arming the one-shot watch on {} failed ({}); the recovery arms it again",
+                            recovery.session().label(),
+                            path,
+                            ZkAsync.unwrap(e).toString());
+                    disarmed(armedIn);
+                }
+            });
+        }
+
+        private void disarmed(long sid) {
+            if (armedSession == sid) {
+                armedSession = 0;
+            }
+            recovery.schedule();
+        }
+
+        /** Runs on ZooKeeper's event thread, like every watch event, so events and catch-up reads are in order. */
+        private void remember(Stat stat) {
+            known = true;
+            exists = stat != null;
+            czxid = stat == null ? 0 : stat.getCzxid();
+            mzxid = stat == null ? 0 : stat.getMzxid();
+            pzxid = stat == null ? 0 : stat.getPzxid();
+        }
+
+        private void learn(WatchEvent.Type type, long zxid) {
+            if (!known || zxid == WatchedEvent.NO_ZXID) {
+                return;
+            }
+            switch (type) {
+                case CREATED:
+                    exists = true;
+                    czxid = zxid;
+                    mzxid = zxid;
+                    pzxid = zxid;
+                    break;
+                case DELETED:
+                    exists = false;
+                    break;
+                case DATA_CHANGED:
+                    mzxid = Math.max(mzxid, zxid);
+                    break;
+                case CHILDREN_CHANGED:
+                    pzxid = Math.max(pzxid, zxid);
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        /** Compares the node now with what the listener knows, and delivers the difference as events. */
+        CompletableFuture<Void> catchUp(ZooKeeper zk) {
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            zk.exists(
+                    path,
+                    false,
+                    (rc, p, ctx, stat) -> {
+                        if (rc != 0 && rc != Code.NONODE.intValue()) {
+                            f.completeExceptionally(KeeperException.create(Code.get(rc), path));
+                            return;
+                        }
+                        if (!known) {
+                            deliver(new WatchEvent(WatchEvent.Type.RESYNC, path));
+                        } else if (exists && stat == null) {
+                            deliver(new WatchEvent(WatchEvent.Type.DELETED, path));
+                        } else if (!exists && stat != null) {
+                            deliver(new WatchEvent(WatchEvent.Type.CREATED, path));
+                        } else if (exists) {
+                            if (stat.getCzxid() != czxid) {
+                                deliver(new WatchEvent(WatchEvent.Type.DELETED, path));
+                                deliver(new WatchEvent(WatchEvent.Type.CREATED, path));
+                            } else {
+                                if (stat.getMzxid() > mzxid) {
+                                    deliver(new WatchEvent(WatchEvent.Type.DATA_CHANGED, path));
+                                }
+                                if (mode == WatchMode.CHILDREN && stat.getPzxid() > pzxid) {
+                                    deliver(new WatchEvent(WatchEvent.Type.CHILDREN_CHANGED, path));
+                                }
+                            }
+                        }
+                        remember(stat);
+                        f.complete(null);
+                    },
+                    null);
+            return f;
+        }
+
+        void deliver(WatchEvent event) {
+            try {
+                delivery.execute(() -> run(event));
+            } catch (RejectedExecutionException e) {
+                // the pool is closing
+            }
+        }
+
+        private void run(WatchEvent event) {
+            if (closed) {
+                return;
+            }
+            try {
+                listener.onEvent(event);
+            } catch (RuntimeException e) {
+                log.warn(
+                        "{}: watch listener on {} threw on {}",
+                        recovery.session().label(),
+                        path,
+                        event,
+                        e);
+            }
+        }
+
+        @Override
+        public String path() {
+            return path;
+        }
+
+        /**
+         * Stops delivering at once and removes this watcher, and only it: watchers that Curator recipes on
+         * {@code lease.curator()} (or other handles of this pool) set on the same path stay. A one-shot watch (servers
+         * before 3.6) is just left to fire once more, unseen: nothing is sent, since such servers may not know watch
+         * removal. A persistent watch is removed from the client's watch table; the server forgets it too, unless
+         * another watcher of the same kind on the path still needs it.
+         */
+        @Override
+        public void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            watches.remove(this);
+            firstArm.completeExceptionally(new IllegalStateException("closed"));
+            ZooKeeper zk = recovery.session().connectedHandle();
+            if (zk == null || armedSession == 0 || oneShot || forceOneShot) {
+                if (zk == null && armedSession != 0 && !(oneShot || forceOneShot)) {
+                    unremoved.add(this); // still in the handle's watch table: removed once connected again
+                }
+                return;
+            }
+            CompletableFuture<Boolean> f = removeFromServer(zk);
+            if (ClientCnxn.isInEventThread()) {
+                return; // called from a ZooKeeper callback: waiting here would hold up the answer itself
+            }
+            try {
+                f.get(recovery.session().config().connectionTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                log.debug(
+                        "{}: removing the watch on {} from the server did not finish; it no longer delivers",
+                        recovery.session().label(),
+                        path,
+                        e);
+            }
+        }
+
+        /**
+         * Takes this closed watch's watcher out of the handle's table, and the server's watch too if no other watcher of
+         * the kind is left on the path. Completes with false when the connection was lost first: the watcher is then
+         * still in the table (and re-registered with the server on reconnect), and {@link #removeClosed} tries again.
+         *
+         * <p>Not ZooKeeper's {@code local = true}: when the connection drops under such a removal, ZooKeeper's client
+         * delivers the removal as an event in the Disconnected state, records that state as reported, and then drops the
+         * connection's own Disconnected event as a duplicate; the session would never be seen suspended (nor, with no
+         * server reachable, lost).
+         */
+        CompletableFuture<Boolean> removeFromServer(ZooKeeper zk) {
+            WatcherType type = mode == WatchMode.TREE ? WatcherType.PersistentRecursive : WatcherType.Persistent;
+            CompletableFuture<Boolean> f = new CompletableFuture<>();
+            zk.removeWatches(
+                    path,
+                    this,
+                    type,
+                    false,
+                    (rc, p, ctx) -> {
+                        if (rc == 0) {
+                            unremoved.remove(this);
+                            if (zk instanceof BudgetedZooKeeper && !((BudgetedZooKeeper) zk).hasWatchers(path, type)) {
+                                // No watcher of this kind is left on the path on this side: the server's watch serves
+                                // nobody now.
+                                zk.removeAllWatches(path, type, false, (rrc, rp, rctx) -> f.complete(true), null);
+                            } else {
+                                f.complete(true);
+                            }
+                        } else if (isConnection(Code.get(rc)) && rc != Code.SESSIONEXPIRED.intValue()) {
+                            unremoved.add(this);
+                            f.complete(false);
+                        } else {
+                            // NOWATCHER (already gone) or the session ended: nothing of it is left.
+                            unremoved.remove(this);
+                            f.complete(true);
+                        }
+                    },
+                    null);
+            return f;
+        }
+
+        @Override
+        public String toString() {
+            return "WatchHandle{" + mode + " " + path + (closed ? ", closed" : "") + "}";
+        }
+    }
 }

@@ -1,29 +1,24 @@
 package dev.zksdk.internal.recovery;
 
 import dev.zksdk.OperationPolicy;
-import dev.zksdk.SessionEvent;
-import dev.zksdk.internal.session.SessionEvents;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeoutException;
-import org.apache.zookeeper.KeeperException;
 import dev.zksdk.RecoveryEvent;
-import dev.zksdk.internal.DaemonThreads;
+import dev.zksdk.SessionEvent;
 import dev.zksdk.internal.Backoff;
-import dev.zksdk.internal.ZkAsync;
+import dev.zksdk.internal.DaemonThreads;
+import dev.zksdk.internal.session.SessionEvents;
 import dev.zksdk.internal.session.SharedSession;
 import java.time.Duration;
-import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.ZooKeeper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,229 +38,244 @@ import org.slf4j.LoggerFactory;
  */
 public final class SessionRecovery implements SessionEvents {
 
-  private static final Logger log = LoggerFactory.getLogger(SessionRecovery.class);
+    private static final Logger log = LoggerFactory.getLogger(SessionRecovery.class);
 
-  private final SharedSession session;
-  private final ExecutorService executor;
-  private final OwnedEphemerals ephemerals;
-  private final RegisteredWatches watches;
-  private final EphemeralRegistry registry;
-  private final RecoveryHost host;
-  private final AtomicReference<ScheduledFuture<?>> pendingRetry = new AtomicReference<>();
-  /** Passes in a row that left something to do (a missing ephemeral, a watch not armed): the backoff grows. */
-  private int retriesInARow;
-  private volatile boolean suspended = true;
-  /** A session that reconnected within itself and whose watches still have to catch up; 0 when none. */
-  private volatile long catchUpFor;
-  private volatile boolean closed;
-  /** A new session whose recovery has not finished yet: (old id, start time), consumed by the recovery that ends it. */
-  private volatile PendingRecovery pending;
+    private final SharedSession session;
+    private final ExecutorService executor;
+    private final OwnedEphemerals ephemerals;
+    private final RegisteredWatches watches;
+    private final EphemeralRegistry registry;
+    private final RecoveryHost host;
+    private final AtomicReference<ScheduledFuture<?>> pendingRetry = new AtomicReference<>();
+    /** Passes in a row that left something to do (a missing ephemeral, a watch not armed): the backoff grows. */
+    private int retriesInARow;
 
-  public SessionRecovery(SharedSession session, EphemeralRegistry registry, RecoveryHost host) {
-    this.session = session;
-    this.registry = registry;
-    this.host = host;
-    this.executor = Executors.newSingleThreadExecutor(DaemonThreads.single(session.label() + "-recovery"));
-    this.ephemerals = new OwnedEphemerals(this, registry);
-    this.watches = new RegisteredWatches(this);
-  }
+    private volatile boolean suspended = true;
+    /** A session that reconnected within itself and whose watches still have to catch up; 0 when none. */
+    private volatile long catchUpFor;
 
-  public OwnedEphemerals ephemerals() {
-    return ephemerals;
-  }
+    private volatile boolean closed;
+    /** A new session whose recovery has not finished yet: (old id, start time), consumed by the recovery that ends it. */
+    private volatile PendingRecovery pending;
 
-  public RegisteredWatches watches() {
-    return watches;
-  }
-
-  SharedSession session() {
-    return session;
-  }
-
-  RecoveryHost host() {
-    return host;
-  }
-
-  /** Told of the session's state changes (see {@link dev.zksdk.internal.session.SessionEvents}). */
-  @Override
-  public void onStateChange(SharedSession s, SessionEvent event) {
-    switch (event.state()) {
-      case CONNECTED:
-      case RECONNECTED:
-      case READ_ONLY:
-        onConnected(event.sessionIdBefore(), event.sessionIdAfter(), System.nanoTime());
-        break;
-      case SUSPENDED:
-      case LOST:
-        onSuspended();
-        break;
-      default:
-        break;
+    public SessionRecovery(SharedSession session, EphemeralRegistry registry, RecoveryHost host) {
+        this.session = session;
+        this.registry = registry;
+        this.host = host;
+        this.executor = Executors.newSingleThreadExecutor(DaemonThreads.single(session.label() + "-recovery"));
+        this.ephemerals = new OwnedEphemerals(this, registry);
+        this.watches = new RegisteredWatches(this);
     }
-  }
 
-  boolean isSuspended() {
-    return suspended;
-  }
+    public OwnedEphemerals ephemerals() {
+        return ephemerals;
+    }
 
-  /** Called (on Curator's state thread) whenever the session is connected, with the ids before and after. */
-  public void onConnected(long previousId, long newId, long connectedAtNanos) {
-    if (previousId != 0 && previousId != newId) {
-      registry.pastSessions.add(previousId);
-      pending = new PendingRecovery(previousId, newId, connectedAtNanos);
-    } else if (previousId != 0 && suspended) {
-      // Reconnected within the same session: persistent watches missed whatever changed in the gap.
-      catchUpFor = newId;
+    public RegisteredWatches watches() {
+        return watches;
     }
-    suspended = false;
-    schedule();
-  }
 
-  public void onSuspended() {
-    suspended = true;
-  }
+    SharedSession session() {
+        return session;
+    }
 
-  /** Asks for a recovery pass: it does whatever is not yet confirmed in the live session. */
-  void schedule() {
-    if (closed) {
-      return;
+    RecoveryHost host() {
+        return host;
     }
-    try {
-      executor.execute(this::runPass);
-    } catch (RejectedExecutionException e) {
-      // closed concurrently
-    }
-  }
 
-  private void scheduleRetry(Duration delay) {
-    ScheduledExecutorService scheduler = schedulerOrNull();
-    if (scheduler == null || closed) {
-      return;
-    }
-    try {
-      ScheduledFuture<?> f = scheduler.schedule(this::schedule, delay.toMillis(), TimeUnit.MILLISECONDS);
-      ScheduledFuture<?> old = pendingRetry.getAndSet(f);
-      if (old != null) {
-        old.cancel(false);
-      }
-    } catch (RejectedExecutionException e) {
-      // the pool is closing
-    }
-  }
-
-  private ScheduledExecutorService schedulerOrNull() {
-    return host.scheduler();
-  }
-
-  private void runPass() {
-    if (closed || !session.isConnected()) {
-      return;
-    }
-    ZooKeeper zk = session.connectedHandle();
-    if (zk == null) {
-      return;
-    }
-    long sid = zk.getSessionId();
-    PendingRecovery recovering = pending;
-    boolean newSession = recovering != null && recovering.newId == sid;
-    Duration timeout = session.config().connectionTimeout().plus(session.config().sessionTimeout());
-    try {
-      if (newSession) {
-        // (1) sync: the server we are on has caught up with the leader before we look at our old nodes.
-        CompletableFuture<Void> synced = new CompletableFuture<>();
-        zk.sync("/", (rc, path, ctx) -> {
-          if (rc == 0) {
-            synced.complete(null);
-          } else {
-            synced.completeExceptionally(KeeperException.create(
-                KeeperException.Code.get(rc), "/"));
-          }
-        }, null);
-        synced.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      }
-      // (2) ephemerals
-      OwnedEphemerals.PassResult eph = ephemerals.ensureAll(zk, sid, timeout);
-      // (3) watches: re-armed first, then RESYNC, so a change made after RESYNC is always seen
-      int watchesLeft = watches.ensureAll(zk, sid, timeout);
-      watches.removeClosed(zk, sid, timeout);
-      if (!newSession && catchUpFor == sid) {
-        watches.catchUp(zk, sid, timeout);
-        catchUpFor = 0;
-      }
-      if (newSession) {
-        // (4) RESYNC (caches drop what they hold on it)
-        watches.deliverResync(sid);
-        // (5) recovered
-        if (pending == recovering) {
-          pending = null;
+    /** Told of the session's state changes (see {@link dev.zksdk.internal.session.SessionEvents}). */
+    @Override
+    public void onStateChange(SharedSession s, SessionEvent event) {
+        switch (event.state()) {
+            case CONNECTED:
+            case RECONNECTED:
+            case READ_ONLY:
+                onConnected(event.sessionIdBefore(), event.sessionIdAfter(), System.nanoTime());
+                break;
+            case SUSPENDED:
+            case LOST:
+                onSuspended();
+                break;
+            default:
+                break;
         }
-        Duration took = Duration.ofNanos(System.nanoTime() - recovering.connectedAtNanos);
-        RecoveryEvent event = new RecoveryEvent(session.config().connectString(), recovering.oldId, sid,
-            ephemerals.confirmedIn(sid), watches.armedIn(sid), took, eph.pending == 0 && watchesLeft == 0);
-        log.info("{}: recovered after new session: {}", session.label(), event);
-        host.recovered(event);
-      }
-      if (eph.pending > 0 || watchesLeft > 0) {
-        scheduleRetry(backoff());
-      } else {
-        retriesInARow = 0;
-      }
-    } catch (TimeoutException | ExecutionException e) {
-      // Connection lost again (or the server is slow): what was confirmed stays confirmed; the next connection
-      // (or this retry, if the connection held) resumes with the rest.
-      log.info("{}: recovery pass cut short ({}); it resumes on the next connection", session.label(),
-          e.getCause() != null ? e.getCause().toString() : e.toString());
-      if (session.isConnected()) {
-        scheduleRetry(backoff());
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (RuntimeException e) {
-      log.warn("{}: recovery pass failed; retrying", session.label(), e);
-      scheduleRetry(backoff());
     }
-  }
 
-  /**
-   * The wait before the next pass when one left work undone: full jitter over an exponential bound, from the policy's
-   * recovery backoff (see {@link dev.zksdk.OperationPolicy}). Node watches wake a pass sooner when the state changes.
-   */
-  private Duration backoff() {
-    int n = Math.min(retriesInARow++, 16);
-    OperationPolicy policy = host.policy();
-    return Duration.ofMillis(Backoff.fullJitter(policy.recoveryRetryInitialBackoff().toMillis(),
-        policy.recoveryRetryMaxBackoff().toMillis()).apply(n + 1));
-  }
-
-  public void close() {
-    closed = true;
-    ScheduledFuture<?> f = pendingRetry.getAndSet(null);
-    if (f != null) {
-      f.cancel(false);
+    boolean isSuspended() {
+        return suspended;
     }
-    executor.shutdownNow();
-    try {
-      executor.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+
+    /** Called (on Curator's state thread) whenever the session is connected, with the ids before and after. */
+    public void onConnected(long previousId, long newId, long connectedAtNanos) {
+        if (previousId != 0 && previousId != newId) {
+            registry.pastSessions.add(previousId);
+            pending = new PendingRecovery(previousId, newId, connectedAtNanos);
+        } else if (previousId != 0 && suspended) {
+            // Reconnected within the same session: persistent watches missed whatever changed in the gap.
+            catchUpFor = newId;
+        }
+        suspended = false;
+        schedule();
     }
-    ephemerals.closeAll();
-    watches.closeAll();
-  }
 
-  boolean isClosed() {
-    return closed;
-  }
-
-  private static final class PendingRecovery {
-    final long oldId;
-    final long newId;
-    final long connectedAtNanos;
-
-    PendingRecovery(long oldId, long newId, long connectedAtNanos) {
-      this.oldId = oldId;
-      this.newId = newId;
-      this.connectedAtNanos = connectedAtNanos;
+    public void onSuspended() {
+        suspended = true;
     }
-  }
+
+    /** Asks for a recovery pass: it does whatever is not yet confirmed in the live session. */
+    void schedule() {
+        if (closed) {
+            return;
+        }
+        try {
+            executor.execute(this::runPass);
+        } catch (RejectedExecutionException e) {
+            // closed concurrently
+        }
+    }
+
+    private void scheduleRetry(Duration delay) {
+        ScheduledExecutorService scheduler = schedulerOrNull();
+        if (scheduler == null || closed) {
+            return;
+        }
+        try {
+            ScheduledFuture<?> f = scheduler.schedule(this::schedule, delay.toMillis(), TimeUnit.MILLISECONDS);
+            ScheduledFuture<?> old = pendingRetry.getAndSet(f);
+            if (old != null) {
+                old.cancel(false);
+            }
+        } catch (RejectedExecutionException e) {
+            // the pool is closing
+        }
+    }
+
+    private ScheduledExecutorService schedulerOrNull() {
+        return host.scheduler();
+    }
+
+    private void runPass() {
+        if (closed || !session.isConnected()) {
+            return;
+        }
+        ZooKeeper zk = session.connectedHandle();
+        if (zk == null) {
+            return;
+        }
+        long sid = zk.getSessionId();
+        PendingRecovery recovering = pending;
+        boolean newSession = recovering != null && recovering.newId == sid;
+        Duration timeout =
+                session.config().connectionTimeout().plus(session.config().sessionTimeout());
+        try {
+            if (newSession) {
+                // (1) sync: the server we are on has caught up with the leader before we look at our old nodes.
+                CompletableFuture<Void> synced = new CompletableFuture<>();
+                zk.sync(
+                        "/",
+                        (rc, path, ctx) -> {
+                            if (rc == 0) {
+                                synced.complete(null);
+                            } else {
+                                synced.completeExceptionally(KeeperException.create(KeeperException.Code.get(rc), "/"));
+                            }
+                        },
+                        null);
+                synced.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            // (2) ephemerals
+            OwnedEphemerals.PassResult eph = ephemerals.ensureAll(zk, sid, timeout);
+            // (3) watches: re-armed first, then RESYNC, so a change made after RESYNC is always seen
+            int watchesLeft = watches.ensureAll(zk, sid, timeout);
+            watches.removeClosed(zk, sid, timeout);
+            if (!newSession && catchUpFor == sid) {
+                watches.catchUp(zk, sid, timeout);
+                catchUpFor = 0;
+            }
+            if (newSession) {
+                // (4) RESYNC (caches drop what they hold on it)
+                watches.deliverResync(sid);
+                // (5) recovered
+                if (pending == recovering) {
+                    pending = null;
+                }
+                Duration took = Duration.ofNanos(System.nanoTime() - recovering.connectedAtNanos);
+                RecoveryEvent event = new RecoveryEvent(
+                        session.config().connectString(),
+                        recovering.oldId,
+                        sid,
+                        ephemerals.confirmedIn(sid),
+                        watches.armedIn(sid),
+                        took,
+                        eph.pending == 0 && watchesLeft == 0);
+                log.info("{}: recovered after new session: {}", session.label(), event);
+                host.recovered(event);
+            }
+            if (eph.pending > 0 || watchesLeft > 0) {
+                scheduleRetry(backoff());
+            } else {
+                retriesInARow = 0;
+            }
+        } catch (TimeoutException | ExecutionException e) {
+            // Connection lost again (or the server is slow): what was confirmed stays confirmed; the next connection
+            // (or this retry, if the connection held) resumes with the rest.
+            log.info(
+                    "{}: recovery pass cut short ({}); it resumes on the next connection",
+                    session.label(),
+                    e.getCause() != null ? e.getCause().toString() : e.toString());
+            if (session.isConnected()) {
+                scheduleRetry(backoff());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            log.warn("{}: recovery pass failed; retrying", session.label(), e);
+            scheduleRetry(backoff());
+        }
+    }
+
+    /**
+     * The wait before the next pass when one left work undone: full jitter over an exponential bound, from the policy's
+     * recovery backoff (see {@link dev.zksdk.OperationPolicy}). Node watches wake a pass sooner when the state changes.
+     */
+    private Duration backoff() {
+        int n = Math.min(retriesInARow++, 16);
+        OperationPolicy policy = host.policy();
+        return Duration.ofMillis(Backoff.fullJitter(
+                        policy.recoveryRetryInitialBackoff().toMillis(),
+                        policy.recoveryRetryMaxBackoff().toMillis())
+                .apply(n + 1));
+    }
+
+    public void close() {
+        closed = true;
+        ScheduledFuture<?> f = pendingRetry.getAndSet(null);
+        if (f != null) {
+            f.cancel(false);
+        }
+        executor.shutdownNow();
+        try {
+            executor.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        ephemerals.closeAll();
+        watches.closeAll();
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    private static final class PendingRecovery {
+        final long oldId;
+        final long newId;
+        final long connectedAtNanos;
+
+        PendingRecovery(long oldId, long newId, long connectedAtNanos) {
+            this.oldId = oldId;
+            this.newId = newId;
+            this.connectedAtNanos = connectedAtNanos;
+        }
+    }
 }

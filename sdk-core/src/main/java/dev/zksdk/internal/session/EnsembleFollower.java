@@ -1,7 +1,6 @@
 package dev.zksdk.internal.session;
 
 import dev.zksdk.internal.ConnectString;
-
 import java.io.ByteArrayInputStream;
 import java.util.Properties;
 import org.apache.curator.framework.imps.EnsembleTracker;
@@ -26,98 +25,107 @@ import org.slf4j.LoggerFactory;
  */
 final class EnsembleFollower implements Watcher {
 
-  private static final Logger log = LoggerFactory.getLogger(EnsembleFollower.class);
+    private static final Logger log = LoggerFactory.getLogger(EnsembleFollower.class);
 
-  private final SharedSession session;
-  private final EnsembleServers list;
-  /** Guarded by the ensemble's {@link EnsembleServers}. */
-  private long appliedVersion;
+    private final SharedSession session;
+    private final EnsembleServers list;
+    /** Guarded by the ensemble's {@link EnsembleServers}. */
+    private long appliedVersion;
 
-  EnsembleFollower(SharedSession session, EnsembleServers list) {
-    this.list = list;
-    this.session = session;
-  }
-
-  /** Reads the membership on {@code zk} and leaves a watch for its next change. */
-  void follow(ZooKeeper zk) {
-    zk.getConfig(this, (rc, path, ctx, data, stat) -> {
-      if (rc == 0 && data != null) {
-        apply(zk, data);
-      }
-    }, null);
-  }
-
-  @Override
-  public void process(WatchedEvent event) {
-    if (event.getType() == Event.EventType.NodeDataChanged && !session.isClosed() && session.isConnected()) {
-      follow(session.currentHandle());
+    EnsembleFollower(SharedSession session, EnsembleServers list) {
+        this.list = list;
+        this.session = session;
     }
-  }
 
-  private void apply(ZooKeeper zk, byte[] data) {
-    String servers;
-    long version;
-    try {
-      Properties properties = new Properties();
-      properties.load(new ByteArrayInputStream(data));
-      QuorumMaj membership = new QuorumMaj(properties);
-      version = membership.getVersion();
-      // Version 0 is a static configuration: no reconfiguration produced it, and a member with a drifted static
-      // config (servers the others do not know) must not redirect sessions. A lower version than one already
-      // applied comes from a member that is behind.
-      if (version == 0) {
-        return;
-      }
-      servers = EnsembleTracker.configToConnectionString(membership).trim();
-    } catch (Exception e) {
-      log.warn("{}: could not read the ensemble's membership from /zookeeper/config: {}", session.label(),
-          e.toString());
-      return;
+    /** Reads the membership on {@code zk} and leaves a watch for its next change. */
+    void follow(ZooKeeper zk) {
+        zk.getConfig(
+                this,
+                (rc, path, ctx, data, stat) -> {
+                    if (rc == 0 && data != null) {
+                        apply(zk, data);
+                    }
+                },
+                null);
     }
-    if (servers.isEmpty()) {
-      return;
-    }
-    String chroot = session.config().chroot();
-    ConnectString membership;
-    try {
-      membership = ConnectString.parse("the ensemble's membership",
-          bracketIpv6(servers) + (chroot == null ? "" : chroot));
-    } catch (IllegalArgumentException e) {
-      log.warn("{}: could not use the ensemble's membership {}: {}", session.label(), servers, e.getMessage());
-      return;
-    }
-    // Under the list's lock: a connect string changed at runtime and a membership are applied in one order.
-    synchronized (list) {
-      list.membershipSeen(version);
-      if (!list.membershipIsNewer(version, appliedVersion)) {
-        return;
-      }
-      appliedVersion = version;
-      boolean changed = list.membershipApplied(membership);
-      try {
-        zk.updateServerList(membership.value());
-        if (changed) {
-          log.info("{}: ensemble membership changed (configuration version 0x{}); servers now {}",
-              session.label(), Long.toHexString(version), membership.servers());
+
+    @Override
+    public void process(WatchedEvent event) {
+        if (event.getType() == Event.EventType.NodeDataChanged && !session.isClosed() && session.isConnected()) {
+            follow(session.currentHandle());
         }
-      } catch (Exception e) {
-        log.warn("{}: could not apply the ensemble's membership {}: {}", session.label(), servers, e.toString());
-      }
     }
-  }
 
-  /** Curator writes IPv6 client addresses without brackets; a connect string needs them. */
-  static String bracketIpv6(String servers) {
-    StringBuilder out = new StringBuilder();
-    for (String server : servers.split(",")) {
-      String s = server.trim();
-      int colon = s.lastIndexOf(':');
-      String host = colon < 0 ? s : s.substring(0, colon);
-      if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
-        s = "[" + host + "]" + s.substring(colon);
-      }
-      out.append(out.length() == 0 ? "" : ",").append(s);
+    private void apply(ZooKeeper zk, byte[] data) {
+        String servers;
+        long version;
+        try {
+            Properties properties = new Properties();
+            properties.load(new ByteArrayInputStream(data));
+            QuorumMaj membership = new QuorumMaj(properties);
+            version = membership.getVersion();
+            // Version 0 is a static configuration: no reconfiguration produced it, and a member with a drifted static
+            // config (servers the others do not know) must not redirect sessions. A lower version than one already
+            // applied comes from a member that is behind.
+            if (version == 0) {
+                return;
+            }
+            servers = EnsembleTracker.configToConnectionString(membership).trim();
+        } catch (Exception e) {
+            log.warn(
+                    "{}: could not read the ensemble's membership from /zookeeper/config: {}",
+                    session.label(),
+                    e.toString());
+            return;
+        }
+        if (servers.isEmpty()) {
+            return;
+        }
+        String chroot = session.config().chroot();
+        ConnectString membership;
+        try {
+            membership = ConnectString.parse(
+                    "the ensemble's membership", bracketIpv6(servers) + (chroot == null ? "" : chroot));
+        } catch (IllegalArgumentException e) {
+            log.warn("{}: could not use the ensemble's membership {}: {}", session.label(), servers, e.getMessage());
+            return;
+        }
+        // Under the list's lock: a connect string changed at runtime and a membership are applied in one order.
+        synchronized (list) {
+            list.membershipSeen(version);
+            if (!list.membershipIsNewer(version, appliedVersion)) {
+                return;
+            }
+            appliedVersion = version;
+            boolean changed = list.membershipApplied(membership);
+            try {
+                zk.updateServerList(membership.value());
+                if (changed) {
+                    log.info(
+                            "{}: ensemble membership changed (configuration version 0x{}); servers now {}",
+                            session.label(),
+                            Long.toHexString(version),
+                            membership.servers());
+                }
+            } catch (Exception e) {
+                log.warn(
+                        "{}: could not apply the ensemble's membership {}: {}", session.label(), servers, e.toString());
+            }
+        }
     }
-    return out.toString();
-  }
+
+    /** Curator writes IPv6 client addresses without brackets; a connect string needs them. */
+    static String bracketIpv6(String servers) {
+        StringBuilder out = new StringBuilder();
+        for (String server : servers.split(",")) {
+            String s = server.trim();
+            int colon = s.lastIndexOf(':');
+            String host = colon < 0 ? s : s.substring(0, colon);
+            if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
+                s = "[" + host + "]" + s.substring(colon);
+            }
+            out.append(out.length() == 0 ? "" : ",").append(s);
+        }
+        return out.toString();
+    }
 }

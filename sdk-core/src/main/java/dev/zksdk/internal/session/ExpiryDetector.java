@@ -22,85 +22,85 @@ import org.apache.zookeeper.ZooKeeper;
  */
 final class ExpiryDetector {
 
-  private final ScheduledExecutorService scheduler;
-  private final Duration samplePeriod;
-  private final Supplier<ZooKeeper> liveHandle;
-  private volatile ScheduledFuture<?> sampler;
-  private volatile ScheduledFuture<?> due;
-  private volatile long lastReceived = -1;
-  private volatile long lastContactNanos;
+    private final ScheduledExecutorService scheduler;
+    private final Duration samplePeriod;
+    private final Supplier<ZooKeeper> liveHandle;
+    private volatile ScheduledFuture<?> sampler;
+    private volatile ScheduledFuture<?> due;
+    private volatile long lastReceived = -1;
+    private volatile long lastContactNanos;
 
-  /**
-   * @param requestedTimeout the session timeout asked for: the sampling period is a twentieth of it, 20–100 ms
-   * @param liveHandle the connected handle, or null while disconnected
-   */
-  ExpiryDetector(ScheduledExecutorService scheduler, Duration requestedTimeout, Supplier<ZooKeeper> liveHandle) {
-    this.scheduler = scheduler;
-    this.samplePeriod = Duration.ofMillis(Math.max(20, Math.min(100, requestedTimeout.toMillis() / 20)));
-    this.liveHandle = liveHandle;
-  }
+    /**
+     * @param requestedTimeout the session timeout asked for: the sampling period is a twentieth of it, 20–100 ms
+     * @param liveHandle the connected handle, or null while disconnected
+     */
+    ExpiryDetector(ScheduledExecutorService scheduler, Duration requestedTimeout, Supplier<ZooKeeper> liveHandle) {
+        this.scheduler = scheduler;
+        this.samplePeriod = Duration.ofMillis(Math.max(20, Math.min(100, requestedTimeout.toMillis() / 20)));
+        this.liveHandle = liveHandle;
+    }
 
-  void start() {
-    long period = samplePeriod.toMillis();
-    try {
-      sampler = scheduler.scheduleWithFixedDelay(this::sample, period, period, TimeUnit.MILLISECONDS);
-    } catch (RejectedExecutionException e) {
-      // the pool is closing
+    void start() {
+        long period = samplePeriod.toMillis();
+        try {
+            sampler = scheduler.scheduleWithFixedDelay(this::sample, period, period, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // the pool is closing
+        }
     }
-  }
 
-  /** While connected: notes when the ensemble was last heard from (any packet: a reply, a ping's answer). */
-  private void sample() {
-    ZooKeeper zk = liveHandle.get();
-    if (!(zk instanceof BudgetedZooKeeper)) {
-      return;
+    /** While connected: notes when the ensemble was last heard from (any packet: a reply, a ping's answer). */
+    private void sample() {
+        ZooKeeper zk = liveHandle.get();
+        if (!(zk instanceof BudgetedZooKeeper)) {
+            return;
+        }
+        long n = ((BudgetedZooKeeper) zk).receivedPackets();
+        if (n >= 0 && n != lastReceived) {
+            lastReceived = n;
+            lastContactNanos = System.nanoTime();
+        }
     }
-    long n = ((BudgetedZooKeeper) zk).receivedPackets();
-    if (n >= 0 && n != lastReceived) {
-      lastReceived = n;
-      lastContactNanos = System.nanoTime();
-    }
-  }
 
-  /** {@code zk} connected: it is in contact now; any expiry due is off. */
-  void connected(ZooKeeper zk) {
-    lastContactNanos = System.nanoTime();
-    lastReceived = zk instanceof BudgetedZooKeeper ? ((BudgetedZooKeeper) zk).receivedPackets() : -1;
-    cancel();
-  }
+    /** {@code zk} connected: it is in contact now; any expiry due is off. */
+    void connected(ZooKeeper zk) {
+        lastContactNanos = System.nanoTime();
+        lastReceived = zk instanceof BudgetedZooKeeper ? ((BudgetedZooKeeper) zk).receivedPackets() : -1;
+        cancel();
+    }
 
-  /**
-   * The connection was lost: runs {@code expire} when the session, negotiated at {@code timeout}, has expired on the
-   * servers (unless a connection or {@link #cancel()} comes first).
-   */
-  void disconnected(Duration timeout, Runnable expire) {
-    if (timeout == null) {
-      return;
+    /**
+     * The connection was lost: runs {@code expire} when the session, negotiated at {@code timeout}, has expired on the
+     * servers (unless a connection or {@link #cancel()} comes first).
+     */
+    void disconnected(Duration timeout, Runnable expire) {
+        if (timeout == null) {
+            return;
+        }
+        // When the count cannot be read, the last contact known is the disconnect itself (as Curator's timer counts).
+        long since = lastReceived < 0 ? System.nanoTime() : lastContactNanos;
+        long dueNanos = since + timeout.toNanos() + 2 * samplePeriod.toNanos();
+        long delay = Math.max(0, dueNanos - System.nanoTime());
+        cancel();
+        try {
+            due = scheduler.schedule(expire, delay, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            // the pool is closing
+        }
     }
-    // When the count cannot be read, the last contact known is the disconnect itself (as Curator's timer counts).
-    long since = lastReceived < 0 ? System.nanoTime() : lastContactNanos;
-    long dueNanos = since + timeout.toNanos() + 2 * samplePeriod.toNanos();
-    long delay = Math.max(0, dueNanos - System.nanoTime());
-    cancel();
-    try {
-      due = scheduler.schedule(expire, delay, TimeUnit.NANOSECONDS);
-    } catch (RejectedExecutionException e) {
-      // the pool is closing
-    }
-  }
 
-  void cancel() {
-    ScheduledFuture<?> f = due;
-    if (f != null) {
-      f.cancel(false);
+    void cancel() {
+        ScheduledFuture<?> f = due;
+        if (f != null) {
+            f.cancel(false);
+        }
     }
-  }
 
-  void close() {
-    ScheduledFuture<?> s = sampler;
-    if (s != null) {
-      s.cancel(false);
+    void close() {
+        ScheduledFuture<?> s = sampler;
+        if (s != null) {
+            s.cancel(false);
+        }
+        cancel();
     }
-    cancel();
-  }
 }

@@ -1,7 +1,7 @@
 package dev.zksdk.internal.session;
 
-import dev.zksdk.internal.Limits;
 import dev.zksdk.EnsembleConfig;
+import dev.zksdk.internal.Limits;
 import dev.zksdk.security.SaslConfig;
 import dev.zksdk.security.TlsConfig;
 import org.apache.zookeeper.ClientCnxnSocketNetty;
@@ -24,102 +24,112 @@ import org.apache.zookeeper.common.X509Util;
  */
 public final class SessionClientConfig extends ZKClientConfig {
 
-  private final String description;
+    private final String description;
 
-  private SessionClientConfig(String description) {
-    this.description = description;
-  }
-
-  /**
-   * The client config for a session of {@code ensemble}.
-   *
-   * @param saslSection the JAAS section serving the ensemble's SASL login, or null when it has no SASL
-   */
-  public static SessionClientConfig forEnsemble(EnsembleConfig ensemble, String saslSection) {
-    TlsConfig tls = ensemble.tls();
-    SaslConfig sasl = ensemble.sasl();
-    SessionClientConfig c = new SessionClientConfig((tls == null ? "plaintext" : "TLS")
-        + (sasl == null ? "" : ", SASL section " + saslSection));
-    boolean netty = false;
-    if (tls != null) {
-      c.setProperty(SECURE_CLIENT, "true");
-      netty = true;
-      try (ClientX509Util x509 = new ClientX509Util()) {
-        if (tls.keyStore() != null) {
-          c.setProperty(x509.getSslKeystoreLocationProperty(), tls.keyStore().toString());
-          c.setProperty(x509.getSslKeystorePasswdProperty(), chars(tls.keyStorePassword()));
-          c.setProperty(x509.getSslKeystoreTypeProperty(), tls.keyStoreType());
-        }
-        if (tls.trustStore() != null) {
-          c.setProperty(x509.getSslTruststoreLocationProperty(), tls.trustStore().toString());
-          c.setProperty(x509.getSslTruststorePasswdProperty(), chars(tls.trustStorePassword()));
-          c.setProperty(x509.getSslTruststoreTypeProperty(), tls.trustStoreType());
-        }
-        c.setProperty(x509.getSslHostnameVerificationEnabledProperty(), Boolean.toString(tls.hostnameVerification()));
-        if (!tls.enabledProtocols().isEmpty()) {
-          c.setProperty(x509.getSslEnabledProtocolsProperty(), String.join(",", tls.enabledProtocols()));
-        }
-        if (!tls.cipherSuites().isEmpty()) {
-          c.setProperty(x509.getSslCipherSuitesProperty(), String.join(",", tls.cipherSuites()));
-        }
-      }
+    private SessionClientConfig(String description) {
+        this.description = description;
     }
-    if (sasl != null) {
-      c.setProperty(ENABLE_CLIENT_SASL_KEY, "true");
-      c.setProperty(LOGIN_CONTEXT_NAME_KEY, saslSection);
-      c.setProperty(ZK_SASL_CLIENT_USERNAME, sasl.serviceName());
-      c.setProperty(ZK_SASL_CLIENT_CANONICALIZE_HOSTNAME, Boolean.toString(sasl.canonicalizeHostname()));
-      if (sasl.digestMd5()) {
-        // ZooKeeper refuses DIGEST-MD5 in FIPS mode (its default), and the config asked for DIGEST-MD5.
-        c.setProperty(X509Util.FIPS_MODE_PROPERTY, "false");
-      }
-      if (sasl.serverPrincipal() != null || c.getProperty(ZOOKEEPER_SERVER_PRINCIPAL) != null) {
-        c.setProperty(ZOOKEEPER_SERVER_PRINCIPAL, sasl.serverPrincipal());
-      }
-      if (!ensemble.authorizations().isEmpty()) {
-        // While SASL is in progress, ZooKeeper's NIO socket logs every packet it holds back at DEBUG, and the
-        // credentials the pool adds (addauth) are among them, rendered in hex. The Netty socket holds packets back
-        // without logging them. (SASL alone stays on NIO, where a refusal is always seen before the server's close.)
-        netty = true;
-      }
-    } else {
-      // No SASL unless the ensemble asks for it: a JVM-wide JAAS "Client" section must not give a pooled session an
-      // identity its config does not name.
-      c.setProperty(ENABLE_CLIENT_SASL_KEY, "false");
+
+    /**
+     * The client config for a session of {@code ensemble}.
+     *
+     * @param saslSection the JAAS section serving the ensemble's SASL login, or null when it has no SASL
+     */
+    public static SessionClientConfig forEnsemble(EnsembleConfig ensemble, String saslSection) {
+        TlsConfig tls = ensemble.tls();
+        SaslConfig sasl = ensemble.sasl();
+        SessionClientConfig c = new SessionClientConfig(
+                (tls == null ? "plaintext" : "TLS") + (sasl == null ? "" : ", SASL section " + saslSection));
+        boolean netty = false;
+        if (tls != null) {
+            c.setProperty(SECURE_CLIENT, "true");
+            netty = true;
+            try (ClientX509Util x509 = new ClientX509Util()) {
+                if (tls.keyStore() != null) {
+                    c.setProperty(
+                            x509.getSslKeystoreLocationProperty(),
+                            tls.keyStore().toString());
+                    c.setProperty(x509.getSslKeystorePasswdProperty(), chars(tls.keyStorePassword()));
+                    c.setProperty(x509.getSslKeystoreTypeProperty(), tls.keyStoreType());
+                }
+                if (tls.trustStore() != null) {
+                    c.setProperty(
+                            x509.getSslTruststoreLocationProperty(),
+                            tls.trustStore().toString());
+                    c.setProperty(x509.getSslTruststorePasswdProperty(), chars(tls.trustStorePassword()));
+                    c.setProperty(x509.getSslTruststoreTypeProperty(), tls.trustStoreType());
+                }
+                c.setProperty(
+                        x509.getSslHostnameVerificationEnabledProperty(), Boolean.toString(tls.hostnameVerification()));
+                if (!tls.enabledProtocols().isEmpty()) {
+                    c.setProperty(x509.getSslEnabledProtocolsProperty(), String.join(",", tls.enabledProtocols()));
+                }
+                if (!tls.cipherSuites().isEmpty()) {
+                    c.setProperty(x509.getSslCipherSuitesProperty(), String.join(",", tls.cipherSuites()));
+                }
+            }
+        }
+        if (sasl != null) {
+            c.setProperty(ENABLE_CLIENT_SASL_KEY, "true");
+            c.setProperty(LOGIN_CONTEXT_NAME_KEY, saslSection);
+            c.setProperty(ZK_SASL_CLIENT_USERNAME, sasl.serviceName());
+            c.setProperty(ZK_SASL_CLIENT_CANONICALIZE_HOSTNAME, Boolean.toString(sasl.canonicalizeHostname()));
+            if (sasl.digestMd5()) {
+                // ZooKeeper refuses DIGEST-MD5 in FIPS mode (its default), and the config asked for DIGEST-MD5.
+                c.setProperty(X509Util.FIPS_MODE_PROPERTY, "false");
+            }
+            if (sasl.serverPrincipal() != null || c.getProperty(ZOOKEEPER_SERVER_PRINCIPAL) != null) {
+                c.setProperty(ZOOKEEPER_SERVER_PRINCIPAL, sasl.serverPrincipal());
+            }
+            if (!ensemble.authorizations().isEmpty()) {
+                // While SASL is in progress, ZooKeeper's NIO socket logs every packet it holds back at DEBUG, and the
+                // credentials the pool adds (addauth) are among them, rendered in hex. The Netty socket holds packets
+                // back
+                // without logging them. (SASL alone stays on NIO, where a refusal is always seen before the server's
+                // close.)
+                netty = true;
+            }
+        } else {
+            // No SASL unless the ensemble asks for it: a JVM-wide JAAS "Client" section must not give a pooled session
+            // an
+            // identity its config does not name.
+            c.setProperty(ENABLE_CLIENT_SASL_KEY, "false");
+        }
+        if (netty) {
+            c.setProperty(ZOOKEEPER_CLIENT_CNXN_SOCKET, ClientCnxnSocketNetty.class.getName());
+        }
+        // A packet over the socket's limit makes ZooKeeper drop the connection, for every lease on it, and a retry does
+        // it
+        // again. The socket takes up to Limits.RECEIVE_FACTOR times jute.maxbuffer, so that an oversized answer (the
+        // children of
+        // a huge node) arrives and fails its own call alone (ZkResponseTooLargeException) instead.
+        c.setProperty(JUTE_MAXBUFFER, Integer.toString(Limits.receiveLimit()));
+        return c;
     }
-    if (netty) {
-      c.setProperty(ZOOKEEPER_CLIENT_CNXN_SOCKET, ClientCnxnSocketNetty.class.getName());
+
+    private static String chars(char[] password) {
+        return password == null ? null : new String(password);
     }
-    // A packet over the socket's limit makes ZooKeeper drop the connection, for every lease on it, and a retry does it
-    // again. The socket takes up to Limits.RECEIVE_FACTOR times jute.maxbuffer, so that an oversized answer (the children of
-    // a huge node) arrives and fails its own call alone (ZkResponseTooLargeException) instead.
-    c.setProperty(JUTE_MAXBUFFER, Integer.toString(Limits.receiveLimit()));
-    return c;
-  }
 
-  private static String chars(char[] password) {
-    return password == null ? null : new String(password);
-  }
-
-  /** Copies only the non-security settings from system properties; see the class comment. */
-  @Override
-  protected void handleBackwardCompatibility() {
-    copySystemProperty(JUTE_MAXBUFFER);
-    copySystemProperty(KINIT_COMMAND);
-    copySystemProperty(JGSS_NATIVE);
-    copySystemProperty(DISABLE_AUTO_WATCH_RESET);
-    copySystemProperty(ZOOKEEPER_CLIENT_CNXN_SOCKET);
-  }
-
-  private void copySystemProperty(String key) {
-    String value = System.getProperty(key);
-    if (value != null) {
-      setProperty(key, value);
+    /** Copies only the non-security settings from system properties; see the class comment. */
+    @Override
+    protected void handleBackwardCompatibility() {
+        copySystemProperty(JUTE_MAXBUFFER);
+        copySystemProperty(KINIT_COMMAND);
+        copySystemProperty(JGSS_NATIVE);
+        copySystemProperty(DISABLE_AUTO_WATCH_RESET);
+        copySystemProperty(ZOOKEEPER_CLIENT_CNXN_SOCKET);
     }
-  }
 
-  @Override
-  public String toString() {
-    return "SessionClientConfig{" + description + "}";
-  }
+    private void copySystemProperty(String key) {
+        String value = System.getProperty(key);
+        if (value != null) {
+            setProperty(key, value);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SessionClientConfig{" + description + "}";
+    }
 }

@@ -14,9 +14,9 @@ import java.time.Duration;
  */
 public interface SessionEvents {
 
-  /** The session changed state (its previous state and ids are in the event). */
-  void onStateChange(SharedSession session, SessionEvent event);
+    /** The session changed state (its previous state and ids are in the event). */
+    void onStateChange(SharedSession session, SessionEvent event);
 
-  /** The server granted a different session timeout than was requested. */
-  default void onTimeoutClamped(SharedSession session, Duration requested, Duration negotiated) {}
+    /** The server granted a different session timeout than was requested. */
+    default void onTimeoutClamped(SharedSession session, Duration requested, Duration negotiated) {}
 }

@@ -1,8 +1,7 @@
 package dev.zksdk.internal.session;
 
-import dev.zksdk.internal.DaemonThreads;
-import io.netty.util.concurrent.Future;
 import dev.zksdk.EnsembleConfig;
+import dev.zksdk.internal.DaemonThreads;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -18,6 +17,7 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.NotSslRecordException;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.Future;
 import java.nio.channels.ClosedChannelException;
 import java.security.cert.CertPathBuilderException;
 import java.security.cert.CertPathValidatorException;
@@ -40,188 +40,209 @@ import org.apache.zookeeper.common.ClientX509Util;
  */
 final class TlsProbe {
 
-  /** How long a finished handshake is watched for a late refusal of the client's certificate. */
-  private static final long AFTER_HANDSHAKE_WAIT_MS = 1_000;
+    /** How long a finished handshake is watched for a late refusal of the client's certificate. */
+    private static final long AFTER_HANDSHAKE_WAIT_MS = 1_000;
 
-  private TlsProbe() {}
+    private TlsProbe() {}
 
-  /**
-   * Handshakes with each server of {@code ensemble} in turn, all within {@code timeout}; returns an
-   * {@link SSLException} describing the first failure, or null when a handshake succeeded (TLS is not why the session
-   * did not connect) or none could be tried.
-   */
-  static SSLException diagnose(EnsembleConfig ensemble, Duration timeout) {
-    SslContext context;
-    try (ClientX509Util x509 = new ClientX509Util()) {
-      context = x509.createNettySslContextForClient(SessionClientConfig.forEnsemble(ensemble, null));
-    } catch (Exception e) {
-      return new SSLException("the TLS settings could not be turned into a TLS context: " + rootMessage(e), e);
-    }
-    EventLoopGroup group = new NioEventLoopGroup(1, DaemonThreads.single("zksdk-tls-probe"));
-    try {
-      SSLException first = null;
-      long deadline = System.nanoTime() + timeout.toNanos();
-      for (String server : ensemble.servers()) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          break;
+    /**
+     * Handshakes with each server of {@code ensemble} in turn, all within {@code timeout}; returns an
+     * {@link SSLException} describing the first failure, or null when a handshake succeeded (TLS is not why the session
+     * did not connect) or none could be tried.
+     */
+    static SSLException diagnose(EnsembleConfig ensemble, Duration timeout) {
+        SslContext context;
+        try (ClientX509Util x509 = new ClientX509Util()) {
+            context = x509.createNettySslContextForClient(SessionClientConfig.forEnsemble(ensemble, null));
+        } catch (Exception e) {
+            return new SSLException("the TLS settings could not be turned into a TLS context: " + rootMessage(e), e);
         }
-        Result result = handshake(group, context, server, ensemble, Duration.ofNanos(left));
-        if (result.succeeded) {
-          return null;
-        }
-        if (first == null) {
-          first = result.failure;
-        }
-      }
-      return first;
-    } finally {
-      group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-    }
-  }
-
-  /** A handshake that succeeded, failed (with why), or could not be tried (failure null). */
-  private record Result(boolean succeeded, SSLException failure) {
-    static final Result OK = new Result(true, null);
-    static final Result NOT_TRIED = new Result(false, null);
-  }
-
-  private static Result handshake(EventLoopGroup group, SslContext context, String server,
-      EnsembleConfig ensemble, Duration timeout) {
-    int colon = server.lastIndexOf(':');
-    String host = server.substring(0, colon);
-    int port = Integer.parseInt(server.substring(colon + 1));
-    SslHandler[] handler = new SslHandler[1];
-    AtomicLong bytesFromServer = new AtomicLong();
-    AtomicReference<Throwable> afterHandshake = new AtomicReference<>();
-    Bootstrap bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
-            (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis())))
-        .handler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            handler[0] = context.newHandler(ch.alloc(), host, port);
-            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-              @Override
-              public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                if (msg instanceof ByteBuf) {
-                  bytesFromServer.addAndGet(((ByteBuf) msg).readableBytes());
+        EventLoopGroup group = new NioEventLoopGroup(1, DaemonThreads.single("zksdk-tls-probe"));
+        try {
+            SSLException first = null;
+            long deadline = System.nanoTime() + timeout.toNanos();
+            for (String server : ensemble.servers()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
                 }
-                ctx.fireChannelRead(msg);
-              }
-            });
-            ch.pipeline().addLast(handler[0]);
-            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-              @Override
-              public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                afterHandshake.compareAndSet(null, cause);
-                ctx.close();
-              }
-            });
-          }
-        });
-    Channel channel = null;
-    try {
-      ChannelFuture connect = bootstrap.connect(host, port);
-      if (!connect.await(timeout.toMillis()) || !connect.isSuccess()) {
-        return Result.NOT_TRIED; // unreachable: not a TLS problem, and ZooKeeper's own attempts say so
-      }
-      channel = connect.channel();
-      Future<Channel> done = handler[0].handshakeFuture();
-      if (!done.await(timeout.toMillis())) {
-        return new Result(false, new SSLException("TLS handshake with " + server + " did not finish within "
-            + timeout.toMillis() + " ms: the server may not speak TLS on this port (is it the secureClientPort?)"));
-      }
-      if (!done.isSuccess()) {
-        if (bytesFromServer.get() == 0) {
-          return new Result(false, new SSLException("TLS handshake with " + server + " failed: the server closed the "
-              + "connection without answering the TLS hello: it does not speak TLS there (is " + server + " the "
-              + "server's secureClientPort?)", done.cause()));
+                Result result = handshake(group, context, server, ensemble, Duration.ofNanos(left));
+                if (result.succeeded) {
+                    return null;
+                }
+                if (first == null) {
+                    first = result.failure;
+                }
+            }
+            return first;
+        } finally {
+            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
         }
-        return new Result(false, describe(server, ensemble, done.cause()));
-      }
-      // With TLS 1.3 the client's side of the handshake ends before the server has checked the client's
-      // certificate; a refusal arrives as an alert right after.
-      if (channel.closeFuture().await(Math.min(timeout.toMillis(), AFTER_HANDSHAKE_WAIT_MS))) {
-        Throwable why = afterHandshake.get();
-        return new Result(false, why != null ? describe(server, ensemble, why)
-            : new SSLException("TLS handshake with " + server + " failed: the server closed the connection right "
-                + "after the handshake: " + clientCertificateRefused(ensemble)));
-      }
-      return Result.OK;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return Result.NOT_TRIED;
-    } finally {
-      if (channel != null) {
-        channel.close();
-      }
     }
-  }
 
-  /** Turns a handshake failure into what an operator has to fix. */
-  static SSLException describe(String server, EnsembleConfig ensemble, Throwable cause) {
-    String reason;
-    if (has(cause, CertPathBuilderException.class) || has(cause, CertPathValidatorException.class)
-        || mentions(cause, "unable to find valid certification path")) {
-      reason = "the server's certificate is not trusted: "
-          + (ensemble.tls().trustStore() == null
-          ? "no trust store is configured, so only the JVM's default CAs are trusted"
-          : "no CA in the trust store " + ensemble.tls().trustStore() + " signed it");
-    } else if (mentions(cause, "subject alternative name") || mentions(cause, "no name matching")
-        || mentions(cause, "hostname") || mentions(cause, "failed to verify host")) {
-      reason = "hostname verification failed: the server's certificate does not name " + server.substring(0,
-          server.lastIndexOf(':')) + " (as a subject alternative name); fix the certificate, or turn "
-          + "hostnameVerification off knowingly";
-    } else if (has(cause, NotSslRecordException.class) || mentions(cause, "unrecognized ssl message")
-        || mentions(cause, "plaintext connection")) {
-      reason = "the server did not answer in TLS: is " + server + " the server's secureClientPort?";
-    } else if (mentions(cause, "bad_certificate") || mentions(cause, "certificate_required")
-        || mentions(cause, "certificate_unknown") && ensemble.tls().keyStore() == null) {
-      reason = clientCertificateRefused(ensemble);
-    } else if (has(cause, ClosedChannelException.class) || mentions(cause, "connection reset")
-        || mentions(cause, "closed")) {
-      reason = "the server closed the connection during the handshake (it may require a client certificate, or "
-          + "not speak TLS on this port)";
-    } else if (has(cause, CertificateException.class)) {
-      reason = "the server's certificate was refused";
-    } else {
-      reason = "the handshake failed";
+    /** A handshake that succeeded, failed (with why), or could not be tried (failure null). */
+    private record Result(boolean succeeded, SSLException failure) {
+        static final Result OK = new Result(true, null);
+        static final Result NOT_TRIED = new Result(false, null);
     }
-    return new SSLException("TLS handshake with " + server + " failed: " + reason + " (" + rootMessage(cause) + ")",
-        cause);
-  }
 
-  /** The server's refusal of the client certificate, whether TLS 1.2 (in the handshake) or 1.3 (right after). */
-  private static String clientCertificateRefused(EnsembleConfig ensemble) {
-    return ensemble.tls().keyStore() == null
-        ? "the server requires a client certificate, and none was sent (configure a key store the server trusts)"
-        : "the server did not accept this client's certificate (is its CA in the server's trust store?)";
-  }
-
-  private static boolean has(Throwable t, Class<? extends Throwable> type) {
-    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (type.isInstance(c)) {
-        return true;
-      }
+    private static Result handshake(
+            EventLoopGroup group, SslContext context, String server, EnsembleConfig ensemble, Duration timeout) {
+        int colon = server.lastIndexOf(':');
+        String host = server.substring(0, colon);
+        int port = Integer.parseInt(server.substring(colon + 1));
+        SslHandler[] handler = new SslHandler[1];
+        AtomicLong bytesFromServer = new AtomicLong();
+        AtomicReference<Throwable> afterHandshake = new AtomicReference<>();
+        Bootstrap bootstrap = new Bootstrap()
+                .group(group)
+                .channel(NioSocketChannel.class)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
+                        Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis())))
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        handler[0] = context.newHandler(ch.alloc(), host, port);
+                        ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                if (msg instanceof ByteBuf) {
+                                    bytesFromServer.addAndGet(((ByteBuf) msg).readableBytes());
+                                }
+                                ctx.fireChannelRead(msg);
+                            }
+                        });
+                        ch.pipeline().addLast(handler[0]);
+                        ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                afterHandshake.compareAndSet(null, cause);
+                                ctx.close();
+                            }
+                        });
+                    }
+                });
+        Channel channel = null;
+        try {
+            ChannelFuture connect = bootstrap.connect(host, port);
+            if (!connect.await(timeout.toMillis()) || !connect.isSuccess()) {
+                return Result.NOT_TRIED; // unreachable: not a TLS problem, and ZooKeeper's own attempts say so
+            }
+            channel = connect.channel();
+            Future<Channel> done = handler[0].handshakeFuture();
+            if (!done.await(timeout.toMillis())) {
+                return new Result(
+                        false,
+                        new SSLException("TLS handshake with " + server + " did not finish within " + timeout.toMillis()
+                                + " ms: the server may not speak TLS on this port (is it the secureClientPort?)"));
+            }
+            if (!done.isSuccess()) {
+                if (bytesFromServer.get() == 0) {
+                    return new Result(
+                            false,
+                            new SSLException(
+                                    "TLS handshake with " + server + " failed: the server closed the "
+                                            + "connection without answering the TLS hello: it does not speak TLS there (is "
+                                            + server + " the "
+                                            + "server's secureClientPort?)",
+                                    done.cause()));
+                }
+                return new Result(false, describe(server, ensemble, done.cause()));
+            }
+            // With TLS 1.3 the client's side of the handshake ends before the server has checked the client's
+            // certificate; a refusal arrives as an alert right after.
+            if (channel.closeFuture().await(Math.min(timeout.toMillis(), AFTER_HANDSHAKE_WAIT_MS))) {
+                Throwable why = afterHandshake.get();
+                return new Result(
+                        false,
+                        why != null
+                                ? describe(server, ensemble, why)
+                                : new SSLException("TLS handshake with " + server
+                                        + " failed: the server closed the connection right " + "after the handshake: "
+                                        + clientCertificateRefused(ensemble)));
+            }
+            return Result.OK;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Result.NOT_TRIED;
+        } finally {
+            if (channel != null) {
+                channel.close();
+            }
+        }
     }
-    return false;
-  }
 
-  private static boolean mentions(Throwable t, String text) {
-    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (c.getMessage() != null && c.getMessage().toLowerCase(Locale.ROOT).contains(text)) {
-        return true;
-      }
+    /** Turns a handshake failure into what an operator has to fix. */
+    static SSLException describe(String server, EnsembleConfig ensemble, Throwable cause) {
+        String reason;
+        if (has(cause, CertPathBuilderException.class)
+                || has(cause, CertPathValidatorException.class)
+                || mentions(cause, "unable to find valid certification path")) {
+            reason = "the server's certificate is not trusted: "
+                    + (ensemble.tls().trustStore() == null
+                            ? "no trust store is configured, so only the JVM's default CAs are trusted"
+                            : "no CA in the trust store " + ensemble.tls().trustStore() + " signed it");
+        } else if (mentions(cause, "subject alternative name")
+                || mentions(cause, "no name matching")
+                || mentions(cause, "hostname")
+                || mentions(cause, "failed to verify host")) {
+            reason = "hostname verification failed: the server's certificate does not name "
+                    + server.substring(0, server.lastIndexOf(':'))
+                    + " (as a subject alternative name); fix the certificate, or turn "
+                    + "hostnameVerification off knowingly";
+        } else if (has(cause, NotSslRecordException.class)
+                || mentions(cause, "unrecognized ssl message")
+                || mentions(cause, "plaintext connection")) {
+            reason = "the server did not answer in TLS: is " + server + " the server's secureClientPort?";
+        } else if (mentions(cause, "bad_certificate")
+                || mentions(cause, "certificate_required")
+                || mentions(cause, "certificate_unknown") && ensemble.tls().keyStore() == null) {
+            reason = clientCertificateRefused(ensemble);
+        } else if (has(cause, ClosedChannelException.class)
+                || mentions(cause, "connection reset")
+                || mentions(cause, "closed")) {
+            reason = "the server closed the connection during the handshake (it may require a client certificate, or "
+                    + "not speak TLS on this port)";
+        } else if (has(cause, CertificateException.class)) {
+            reason = "the server's certificate was refused";
+        } else {
+            reason = "the handshake failed";
+        }
+        return new SSLException(
+                "TLS handshake with " + server + " failed: " + reason + " (" + rootMessage(cause) + ")", cause);
     }
-    return false;
-  }
 
-  private static String rootMessage(Throwable t) {
-    Throwable root = t;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
+    /** The server's refusal of the client certificate, whether TLS 1.2 (in the handshake) or 1.3 (right after). */
+    private static String clientCertificateRefused(EnsembleConfig ensemble) {
+        return ensemble.tls().keyStore() == null
+                ? "the server requires a client certificate, and none was sent (configure a key store the server trusts)"
+                : "the server did not accept this client's certificate (is its CA in the server's trust store?)";
     }
-    return root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root.getMessage());
-  }
+
+    private static boolean has(Throwable t, Class<? extends Throwable> type) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (type.isInstance(c)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean mentions(Throwable t, String text) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c.getMessage() != null
+                    && c.getMessage().toLowerCase(Locale.ROOT).contains(text)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root.getMessage());
+    }
 }

@@ -1,6 +1,5 @@
 package dev.zksdk.metrics.micrometer;
 
-import java.util.function.Function;
 import static dev.zksdk.metrics.MetricNames.CALLBACK_OVERFLOWS;
 import static dev.zksdk.metrics.MetricNames.CONNECTIONS;
 import static dev.zksdk.metrics.MetricNames.EPHEMERALS_MISSING;
@@ -33,13 +32,12 @@ import dev.zksdk.hosts.SessionCreationLimiter;
 import dev.zksdk.metrics.EnsembleStatus;
 import dev.zksdk.metrics.EnsembleView;
 import dev.zksdk.metrics.MetricNames;
-import dev.zksdk.metrics.PipelineStatus;
-import io.micrometer.core.instrument.FunctionCounter;
-import dev.zksdk.metrics.MetricNames;
 import dev.zksdk.metrics.MetricsTracker;
+import dev.zksdk.metrics.PipelineStatus;
 import dev.zksdk.metrics.PoolView;
 import dev.zksdk.metrics.SessionStatus;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -54,6 +52,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,340 +60,424 @@ import org.slf4j.LoggerFactory;
 /** The Micrometer tracker of one pool. Thread-safe; see {@link MicrometerMetricsTrackerFactory}. */
 final class MicrometerMetricsTracker implements MetricsTracker {
 
-  private static final Logger log = LoggerFactory.getLogger(MicrometerMetricsTracker.class);
+    private static final Logger log = LoggerFactory.getLogger(MicrometerMetricsTracker.class);
 
-  private final MeterRegistry registry;
-  private final PoolView pool;
-  private final Tags poolTags;
-  private final Set<Meter> published = ConcurrentHashMap.newKeySet();
-  private final Map<String, EnsembleMeters> ensembles = new ConcurrentHashMap<>();
-  private final List<EnsembleView> views = new CopyOnWriteArrayList<>();
-  private final Counter conflicts;
-  private volatile boolean closed;
+    private final MeterRegistry registry;
+    private final PoolView pool;
+    private final Tags poolTags;
+    private final Set<Meter> published = ConcurrentHashMap.newKeySet();
+    private final Map<String, EnsembleMeters> ensembles = new ConcurrentHashMap<>();
+    private final List<EnsembleView> views = new CopyOnWriteArrayList<>();
+    private final Counter conflicts;
+    private volatile boolean closed;
 
-  MicrometerMetricsTracker(MeterRegistry registry, PoolView pool) {
-    this.registry = registry;
-    this.pool = pool;
-    this.poolTags = Tags.of(TAG_POOL, pool.name());
-    if (registry.find(LEASES_ACTIVE).tags(poolTags).meter() != null) {
-      log.warn("another pool named '{}' already publishes to this meter registry: their meters will be mixed up; "
-          + "give each pool its own name", pool.name());
-    }
-    publish(Gauge.builder(LEASES_ACTIVE, pool, p -> p.stats().activeLeases())
-        .description("Leases handed out and not yet closed")
-        .tags(poolTags).strongReference(true).register(registry));
-    // Read only when the meter is read; a view that cannot tell reports NaN ("not measured"), never 0.
-    publish(FunctionCounter.builder(CALLBACK_OVERFLOWS, pool, p -> {
-      long n = p.callbackOverflows();
-      return n < 0 ? Double.NaN : n;
-    })
-        .description("Listener callbacks dropped (or a watch listener's queue replaced by one RESYNC) because the "
-            + "listener was too slow to keep up")
-        .tags(poolTags).register(registry));
-    this.conflicts = publish(Counter.builder(EPHEMERAL_CONFLICTS)
-        .description("Owned ephemerals found taken by another live session during recovery")
-        .tags(poolTags).register(registry));
-    SessionCreationLimiter limiter = pool.sessionCreationLimiter();
-    if (limiter != null) {
-      // Process-wide, shared with other pools of the same rate: bound once per registry and never removed.
-      new SessionCreationLimiterMetrics(limiter, Tags.empty()).bindTo(registry);
-    }
-  }
-
-  private <M extends Meter> M publish(M meter) {
-    published.add(meter);
-    return meter;
-  }
-
-  @Override
-  public void ensembleStarted(EnsembleView ensemble) {
-    if (closed) {
-      return;
-    }
-    views.add(ensemble);
-    meters(ensemble.name()).add(ensemble);
-  }
-
-  private EnsembleMeters meters(String ensembleTag) {
-    return ensembles.computeIfAbsent(ensembleTag, EnsembleMeters::new);
-  }
-
-  @Override
-  public void onStateChange(SessionEvent event) {
-    if (closed) {
-      return; // a late event must not publish a meter the closed pool would leave behind
-    }
-    EnsembleMeters m = meters(MetricNames.ensembleTag(event.ensemble()));
-    SessionState state = event.state();
-    boolean connected = state == SessionState.CONNECTED || state == SessionState.RECONNECTED
-        || state == SessionState.READ_ONLY;
-    if (connected && event.sessionIdAfter() != 0 && event.sessionIdAfter() != event.sessionIdBefore()) {
-      m.opened.increment();
-    }
-    if (connected && event.newSession()) {
-      m.expirations.increment();
-    }
-    if (state == SessionState.RECONNECTED) {
-      (event.sameSession() ? m.reconnectsSame : m.reconnectsNew).increment();
-    }
-    if (event.server() != null) {
-      m.serverGauge(event.server());
-    }
-  }
-
-  @Override
-  public void onTimeoutClamped(String ensemble, Duration requested, Duration negotiated) {
-    if (closed) {
-      return;
-    }
-    meters(MetricNames.ensembleTag(ensemble)).clamped.increment();
-  }
-
-  @Override
-  public void onRecovered(RecoveryEvent event) {
-    if (closed) {
-      return;
-    }
-    meters(MetricNames.ensembleTag(event.ensemble())).recovery(event.complete()).record(event.duration());
-  }
-
-  @Override
-  public void onEphemeralConflict(String path, long ownerSessionId) {
-    conflicts.increment();
-  }
-
-  @Override
-  public void operationCompleted(String ensemble, String operation, String outcome, long nanos, int retries) {
-    if (closed) {
-      return;
-    }
-    EnsembleMeters m = meters(ensemble);
-    m.operation(operation, outcome).record(nanos, TimeUnit.NANOSECONDS);
-    if (retries > 0) {
-      m.retries(operation).increment(retries);
-    }
-  }
-
-  @Override
-  public void close() {
-    closed = true;
-    for (Meter meter : published) {
-      registry.remove(meter);
-    }
-    published.clear();
-  }
-
-  /** The meters of one {@code ensemble} tag; gauges sum over every ensemble of the pool with that tag. */
-  private final class EnsembleMeters {
-    final String tag;
-    final Tags tags;
-    final List<EnsembleView> members = new CopyOnWriteArrayList<>();
-    final Counter opened;
-    final Counter expirations;
-    final Counter reconnectsSame;
-    final Counter reconnectsNew;
-    final Counter clamped;
-    final Map<String, Timer> operations = new ConcurrentHashMap<>();
-    final Map<String, Counter> retries = new ConcurrentHashMap<>();
-    final Map<Boolean, Timer> recoveries = new ConcurrentHashMap<>();
-    final Set<String> servers = ConcurrentHashMap.newKeySet();
-    private boolean gaugesRegistered;
-
-    EnsembleMeters(String tag) {
-      this.tag = tag;
-      this.tags = poolTags.and(TAG_ENSEMBLE, tag);
-      this.opened = publish(Counter.builder(SESSIONS_OPENED)
-          .description("ZooKeeper sessions established, replacements after expiry included")
-          .tags(tags).register(registry));
-      this.expirations = publish(Counter.builder(SESSION_EXPIRATIONS)
-          .description("Sessions found expired and replaced by a new one")
-          .tags(tags).register(registry));
-      this.reconnectsSame = reconnects("same");
-      this.reconnectsNew = reconnects("new");
-      this.clamped = publish(Counter.builder(SESSION_TIMEOUT_CLAMPED)
-          .description("Sessions whose requested timeout the server clamped to its min/max session timeout")
-          .tags(tags).register(registry));
-    }
-
-    private Counter reconnects(String session) {
-      return publish(Counter.builder(SESSION_RECONNECTS)
-          .description("Connections re-established, within the same session or with a new one")
-          .tags(tags).tag(TAG_SESSION, session).register(registry));
-    }
-
-    synchronized void add(EnsembleView view) {
-      members.add(view);
-      for (String server : view.servers()) {
-        serverGauge(server);
-      }
-      if (gaugesRegistered) {
-        return;
-      }
-      gaugesRegistered = true;
-      gauge(SESSIONS_OPEN, "Sessions started and not closed (connected or reconnecting)", Tags.empty(),
-          s -> s.openSessions());
-      gauge(EPHEMERALS_OWNED, "Ephemerals the pool keeps alive (re-created after expiry)", Tags.empty(),
-          s -> s.ownedEphemerals());
-      gauge(EPHEMERALS_MISSING, "Owned ephemerals missing on the server that could not be re-created yet",
-          Tags.empty(), s -> s.missingEphemerals());
-      for (SessionState state : SessionState.values()) {
-        gauge(SESSIONS_STATE, "Sessions in each state", Tags.of(TAG_STATE, state.name().toLowerCase(Locale.ROOT)),
-            s -> count(s, state));
-      }
-      pipelineMeters();
-      publish(TimeGauge.builder(SESSION_TIMEOUT_REQUESTED, this, TimeUnit.MILLISECONDS,
-              m -> m.maxMillis(v -> v.requestedSessionTimeout()))
-          .description("The session timeout the pool asks for")
-          .tags(tags).strongReference(true).register(registry));
-      publish(TimeGauge.builder(SESSION_TIMEOUT_NEGOTIATED, this, TimeUnit.MILLISECONDS,
-              m -> m.maxMillis(v -> negotiated(v.status())))
-          .description("The session timeout the server granted (NaN before the first connection)")
-          .tags(tags).strongReference(true).register(registry));
-    }
-
-    /** The breaker, bulkhead and retries, from each member's {@link PipelineStatus}, summed over the tag's members. */
-    private void pipelineMeters() {
-      for (String state : List.of("closed", "open", "half_open", "disabled", "forced_open", "metrics_only")) {
-        pipelineGauge(MetricNames.BREAKER_STATE, "Ensembles whose circuit breaker is in each state",
-            Tags.of(TAG_STATE, state), p -> p.breakerState().equalsIgnoreCase(state) ? 1 : 0);
-      }
-      publish(Gauge.builder(MetricNames.BREAKER_FAILURE_RATE, this, m -> m.maxFailureRate())
-          .description("Percentage of the breaker's window that found the ensemble unreachable (NaN: too few calls)")
-          .tags(tags).strongReference(true).register(registry));
-      pipelineGauge(MetricNames.BREAKER_CALLS, "Calls in the circuit breaker's window",
-          Tags.of(MetricNames.TAG_KIND, "buffered"), p -> p.breakerBufferedCalls());
-      pipelineGauge(MetricNames.BREAKER_CALLS, "Calls in the circuit breaker's window",
-          Tags.of(MetricNames.TAG_KIND, "failed"), p -> p.breakerFailedCalls());
-      publish(FunctionCounter.builder(MetricNames.BREAKER_NOT_PERMITTED, this,
-              m -> m.sumPipeline(p -> p.breakerNotPermittedCalls()))
-          .description("Calls the open circuit breaker refused")
-          .tags(tags).register(registry));
-      pipelineGauge(MetricNames.BULKHEAD_MAX, "The in-flight limit (maxInFlight)", Tags.empty(),
-          p -> p.bulkheadMaxCalls());
-      pipelineGauge(MetricNames.BULKHEAD_AVAILABLE, "In-flight slots free now", Tags.empty(),
-          p -> p.bulkheadAvailableCalls());
-      retryCounter("successful_without_retry", p -> p.callsSucceededWithoutRetry());
-      retryCounter("successful_with_retry", p -> p.callsSucceededWithRetry());
-      retryCounter("failed_with_retry", p -> p.callsFailedWithRetry());
-      retryCounter("failed_without_retry", p -> p.callsFailedWithoutRetry());
-    }
-
-    private void pipelineGauge(String name, String description, Tags extra, ToDoubleFunction<PipelineStatus> value) {
-      publish(Gauge.builder(name, this, m -> m.sumPipeline(value))
-          .description(description)
-          .tags(tags).tags(extra).strongReference(true).register(registry));
-    }
-
-    private void retryCounter(String kind, ToDoubleFunction<PipelineStatus> value) {
-      publish(FunctionCounter.builder(MetricNames.RETRY_CALLS, this, m -> m.sumPipeline(value))
-          .description("Operations by how their retries went")
-          .tags(tags).tag(MetricNames.TAG_KIND, kind).register(registry));
-    }
-
-    private double sumPipeline(ToDoubleFunction<PipelineStatus> value) {
-      double total = 0;
-      for (EnsembleView view : members) {
-        total += value.applyAsDouble(view.pipeline());
-      }
-      return total;
-    }
-
-    private double maxFailureRate() {
-      double max = Double.NaN;
-      for (EnsembleView view : members) {
-        float rate = view.pipeline().breakerFailureRate();
-        if (rate >= 0 && (Double.isNaN(max) || rate > max)) {
-          max = rate;
+    MicrometerMetricsTracker(MeterRegistry registry, PoolView pool) {
+        this.registry = registry;
+        this.pool = pool;
+        this.poolTags = Tags.of(TAG_POOL, pool.name());
+        if (registry.find(LEASES_ACTIVE).tags(poolTags).meter() != null) {
+            log.warn(
+                    "another pool named '{}' already publishes to this meter registry: their meters will be mixed up; "
+                            + "give each pool its own name",
+                    pool.name());
         }
-      }
-      return max;
-    }
-
-    private void gauge(String name, String description, Tags extra, ToDoubleFunction<EnsembleStatus> value) {
-      publish(Gauge.builder(name, this, m -> m.sum(value))
-          .description(description)
-          .tags(tags).tags(extra).strongReference(true).register(registry));
-    }
-
-    void serverGauge(String server) {
-      if (closed || !servers.add(server)) {
-        return;
-      }
-      publish(Gauge.builder(CONNECTIONS, this, m -> m.sum(s -> connectedTo(s, server)))
-          .description("Connected sessions per server")
-          .tags(tags).tag(TAG_SERVER, server).strongReference(true).register(registry));
-    }
-
-    private double sum(ToDoubleFunction<EnsembleStatus> value) {
-      double total = 0;
-      for (EnsembleView view : members) {
-        total += value.applyAsDouble(view.status());
-      }
-      return total;
-    }
-
-    private double maxMillis(Function<EnsembleView, Duration> value) {
-      double max = Double.NaN;
-      for (EnsembleView view : members) {
-        Duration d = value.apply(view);
-        if (d != null && (Double.isNaN(max) || d.toMillis() > max)) {
-          max = d.toMillis();
+        publish(Gauge.builder(LEASES_ACTIVE, pool, p -> p.stats().activeLeases())
+                .description("Leases handed out and not yet closed")
+                .tags(poolTags)
+                .strongReference(true)
+                .register(registry));
+        // Read only when the meter is read; a view that cannot tell reports NaN ("not measured"), never 0.
+        publish(FunctionCounter.builder(CALLBACK_OVERFLOWS, pool, p -> {
+                    long n = p.callbackOverflows();
+                    return n < 0 ? Double.NaN : n;
+                })
+                .description(
+                        "Listener callbacks dropped (or a watch listener's queue replaced by one RESYNC) because the "
+                                + "listener was too slow to keep up")
+                .tags(poolTags)
+                .register(registry));
+        this.conflicts = publish(Counter.builder(EPHEMERAL_CONFLICTS)
+                .description("Owned ephemerals found taken by another live session during recovery")
+                .tags(poolTags)
+                .register(registry));
+        SessionCreationLimiter limiter = pool.sessionCreationLimiter();
+        if (limiter != null) {
+            // Process-wide, shared with other pools of the same rate: bound once per registry and never removed.
+            new SessionCreationLimiterMetrics(limiter, Tags.empty()).bindTo(registry);
         }
-      }
-      return max;
     }
 
-    Timer operation(String operation, String outcome) {
-      return operations.computeIfAbsent(operation + '\n' + outcome, k -> publish(Timer.builder(OPERATIONS)
-          .description("Lease operations, retries included")
-          .tags(tags).tag(TAG_OPERATION, operation).tag(TAG_OUTCOME, outcome).register(registry)));
-    }
-
-    Counter retries(String operation) {
-      return retries.computeIfAbsent(operation, k -> publish(Counter.builder(OPERATION_RETRIES)
-          .description("Retries of lease operations after connection loss (attempts after the first)")
-          .tags(tags).tag(TAG_OPERATION, operation).register(registry)));
-    }
-
-    Timer recovery(boolean complete) {
-      return recoveries.computeIfAbsent(complete, k -> publish(Timer.builder(RECOVERY_DURATION)
-          .description("Ordered recovery after a new session: ephemerals re-created, watches re-armed")
-          .tags(tags).tag(TAG_OUTCOME, complete ? "complete" : "incomplete").register(registry)));
+    private <M extends Meter> M publish(M meter) {
+        published.add(meter);
+        return meter;
     }
 
     @Override
-    public String toString() {
-      return "EnsembleMeters{" + tag + "}";
+    public void ensembleStarted(EnsembleView ensemble) {
+        if (closed) {
+            return;
+        }
+        views.add(ensemble);
+        meters(ensemble.name()).add(ensemble);
     }
-  }
 
-  private static double count(EnsembleStatus status, SessionState state) {
-    int n = 0;
-    for (SessionStatus s : status.sessions()) {
-      if (s.state() == state) {
-        n++;
-      }
+    private EnsembleMeters meters(String ensembleTag) {
+        return ensembles.computeIfAbsent(ensembleTag, EnsembleMeters::new);
     }
-    return n;
-  }
 
-  private static double connectedTo(EnsembleStatus status, String server) {
-    int n = 0;
-    for (SessionStatus s : status.sessions()) {
-      if (server.equals(s.server())) {
-        n++;
-      }
+    @Override
+    public void onStateChange(SessionEvent event) {
+        if (closed) {
+            return; // a late event must not publish a meter the closed pool would leave behind
+        }
+        EnsembleMeters m = meters(MetricNames.ensembleTag(event.ensemble()));
+        SessionState state = event.state();
+        boolean connected =
+                state == SessionState.CONNECTED || state == SessionState.RECONNECTED || state == SessionState.READ_ONLY;
+        if (connected && event.sessionIdAfter() != 0 && event.sessionIdAfter() != event.sessionIdBefore()) {
+            m.opened.increment();
+        }
+        if (connected && event.newSession()) {
+            m.expirations.increment();
+        }
+        if (state == SessionState.RECONNECTED) {
+            (event.sameSession() ? m.reconnectsSame : m.reconnectsNew).increment();
+        }
+        if (event.server() != null) {
+            m.serverGauge(event.server());
+        }
     }
-    return n;
-  }
 
-  private static Duration negotiated(EnsembleStatus status) {
-    Duration max = null;
-    for (SessionStatus s : status.sessions()) {
-      if (s.negotiatedTimeout() != null && (max == null || s.negotiatedTimeout().compareTo(max) > 0)) {
-        max = s.negotiatedTimeout();
-      }
+    @Override
+    public void onTimeoutClamped(String ensemble, Duration requested, Duration negotiated) {
+        if (closed) {
+            return;
+        }
+        meters(MetricNames.ensembleTag(ensemble)).clamped.increment();
     }
-    return max;
-  }
+
+    @Override
+    public void onRecovered(RecoveryEvent event) {
+        if (closed) {
+            return;
+        }
+        meters(MetricNames.ensembleTag(event.ensemble()))
+                .recovery(event.complete())
+                .record(event.duration());
+    }
+
+    @Override
+    public void onEphemeralConflict(String path, long ownerSessionId) {
+        conflicts.increment();
+    }
+
+    @Override
+    public void operationCompleted(String ensemble, String operation, String outcome, long nanos, int retries) {
+        if (closed) {
+            return;
+        }
+        EnsembleMeters m = meters(ensemble);
+        m.operation(operation, outcome).record(nanos, TimeUnit.NANOSECONDS);
+        if (retries > 0) {
+            m.retries(operation).increment(retries);
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (Meter meter : published) {
+            registry.remove(meter);
+        }
+        published.clear();
+    }
+
+    /** The meters of one {@code ensemble} tag; gauges sum over every ensemble of the pool with that tag. */
+    private final class EnsembleMeters {
+        final String tag;
+        final Tags tags;
+        final List<EnsembleView> members = new CopyOnWriteArrayList<>();
+        final Counter opened;
+        final Counter expirations;
+        final Counter reconnectsSame;
+        final Counter reconnectsNew;
+        final Counter clamped;
+        final Map<String, Timer> operations = new ConcurrentHashMap<>();
+        final Map<String, Counter> retries = new ConcurrentHashMap<>();
+        final Map<Boolean, Timer> recoveries = new ConcurrentHashMap<>();
+        final Set<String> servers = ConcurrentHashMap.newKeySet();
+        private boolean gaugesRegistered;
+
+        EnsembleMeters(String tag) {
+            this.tag = tag;
+            this.tags = poolTags.and(TAG_ENSEMBLE, tag);
+            this.opened = publish(Counter.builder(SESSIONS_OPENED)
+                    .description("ZooKeeper sessions established, replacements after expiry included")
+                    .tags(tags)
+                    .register(registry));
+            this.expirations = publish(Counter.builder(SESSION_EXPIRATIONS)
+                    .description("Sessions found expired and replaced by a new one")
+                    .tags(tags)
+                    .register(registry));
+            this.reconnectsSame = reconnects("same");
+            this.reconnectsNew = reconnects("new");
+            this.clamped = publish(Counter.builder(SESSION_TIMEOUT_CLAMPED)
+                    .description("Sessions whose requested timeout the server clamped to its min/max session timeout")
+                    .tags(tags)
+                    .register(registry));
+        }
+
+        private Counter reconnects(String session) {
+            return publish(Counter.builder(SESSION_RECONNECTS)
+                    .description("Connections re-established, within the same session or with a new one")
+                    .tags(tags)
+                    .tag(TAG_SESSION, session)
+                    .register(registry));
+        }
+
+        synchronized void add(EnsembleView view) {
+            members.add(view);
+            for (String server : view.servers()) {
+                serverGauge(server);
+            }
+            if (gaugesRegistered) {
+                return;
+            }
+            gaugesRegistered = true;
+            gauge(
+                    SESSIONS_OPEN,
+                    "Sessions started and not closed (connected or reconnecting)",
+                    Tags.empty(),
+                    s -> s.openSessions());
+            gauge(
+                    EPHEMERALS_OWNED,
+                    "Ephemerals the pool keeps alive (re-created after expiry)",
+                    Tags.empty(),
+                    s -> s.ownedEphemerals());
+            gauge(
+                    EPHEMERALS_MISSING,
+                    "Owned ephemerals missing on the server that could not be re-created yet",
+                    Tags.empty(),
+                    s -> s.missingEphemerals());
+            for (SessionState state : SessionState.values()) {
+                gauge(
+                        SESSIONS_STATE,
+                        "Sessions in each state",
+                        Tags.of(TAG_STATE, state.name().toLowerCase(Locale.ROOT)),
+                        s -> count(s, state));
+            }
+            pipelineMeters();
+            publish(TimeGauge.builder(
+                            SESSION_TIMEOUT_REQUESTED,
+                            this,
+                            TimeUnit.MILLISECONDS,
+                            m -> m.maxMillis(v -> v.requestedSessionTimeout()))
+                    .description("The session timeout the pool asks for")
+                    .tags(tags)
+                    .strongReference(true)
+                    .register(registry));
+            publish(TimeGauge.builder(
+                            SESSION_TIMEOUT_NEGOTIATED,
+                            this,
+                            TimeUnit.MILLISECONDS,
+                            m -> m.maxMillis(v -> negotiated(v.status())))
+                    .description("The session timeout the server granted (NaN before the first connection)")
+                    .tags(tags)
+                    .strongReference(true)
+                    .register(registry));
+        }
+
+        /** The breaker, bulkhead and retries, from each member's {@link PipelineStatus}, summed over the tag's members. */
+        private void pipelineMeters() {
+            for (String state : List.of("closed", "open", "half_open", "disabled", "forced_open", "metrics_only")) {
+                pipelineGauge(
+                        MetricNames.BREAKER_STATE,
+                        "Ensembles whose circuit breaker is in each state",
+                        Tags.of(TAG_STATE, state),
+                        p -> p.breakerState().equalsIgnoreCase(state) ? 1 : 0);
+            }
+            publish(Gauge.builder(MetricNames.BREAKER_FAILURE_RATE, this, m -> m.maxFailureRate())
+                    .description(
+                            "Percentage of the breaker's window that found the ensemble unreachable (NaN: too few calls)")
+                    .tags(tags)
+                    .strongReference(true)
+                    .register(registry));
+            pipelineGauge(
+                    MetricNames.BREAKER_CALLS,
+                    "Calls in the circuit breaker's window",
+                    Tags.of(MetricNames.TAG_KIND, "buffered"),
+                    p -> p.breakerBufferedCalls());
+            pipelineGauge(
+                    MetricNames.BREAKER_CALLS,
+                    "Calls in the circuit breaker's window",
+                    Tags.of(MetricNames.TAG_KIND, "failed"),
+                    p -> p.breakerFailedCalls());
+            publish(FunctionCounter.builder(
+                            MetricNames.BREAKER_NOT_PERMITTED,
+                            this,
+                            m -> m.sumPipeline(p -> p.breakerNotPermittedCalls()))
+                    .description("Calls the open circuit breaker refused")
+                    .tags(tags)
+                    .register(registry));
+            pipelineGauge(
+                    MetricNames.BULKHEAD_MAX,
+                    "The in-flight limit (maxInFlight)",
+                    Tags.empty(),
+                    p -> p.bulkheadMaxCalls());
+            pipelineGauge(
+                    MetricNames.BULKHEAD_AVAILABLE,
+                    "In-flight slots free now",
+                    Tags.empty(),
+                    p -> p.bulkheadAvailableCalls());
+            retryCounter("successful_without_retry", p -> p.callsSucceededWithoutRetry());
+            retryCounter("successful_with_retry", p -> p.callsSucceededWithRetry());
+            retryCounter("failed_with_retry", p -> p.callsFailedWithRetry());
+            retryCounter("failed_without_retry", p -> p.callsFailedWithoutRetry());
+        }
+
+        private void pipelineGauge(
+                String name, String description, Tags extra, ToDoubleFunction<PipelineStatus> value) {
+            publish(Gauge.builder(name, this, m -> m.sumPipeline(value))
+                    .description(description)
+                    .tags(tags)
+                    .tags(extra)
+                    .strongReference(true)
+                    .register(registry));
+        }
+
+        private void retryCounter(String kind, ToDoubleFunction<PipelineStatus> value) {
+            publish(FunctionCounter.builder(MetricNames.RETRY_CALLS, this, m -> m.sumPipeline(value))
+                    .description("Operations by how their retries went")
+                    .tags(tags)
+                    .tag(MetricNames.TAG_KIND, kind)
+                    .register(registry));
+        }
+
+        private double sumPipeline(ToDoubleFunction<PipelineStatus> value) {
+            double total = 0;
+            for (EnsembleView view : members) {
+                total += value.applyAsDouble(view.pipeline());
+            }
+            return total;
+        }
+
+        private double maxFailureRate() {
+            double max = Double.NaN;
+            for (EnsembleView view : members) {
+                float rate = view.pipeline().breakerFailureRate();
+                if (rate >= 0 && (Double.isNaN(max) || rate > max)) {
+                    max = rate;
+                }
+            }
+            return max;
+        }
+
+        private void gauge(String name, String description, Tags extra, ToDoubleFunction<EnsembleStatus> value) {
+            publish(Gauge.builder(name, this, m -> m.sum(value))
+                    .description(description)
+                    .tags(tags)
+                    .tags(extra)
+                    .strongReference(true)
+                    .register(registry));
+        }
+
+        void serverGauge(String server) {
+            if (closed || !servers.add(server)) {
+                return;
+            }
+            publish(Gauge.builder(CONNECTIONS, this, m -> m.sum(s -> connectedTo(s, server)))
+                    .description("Connected sessions per server")
+                    .tags(tags)
+                    .tag(TAG_SERVER, server)
+                    .strongReference(true)
+                    .register(registry));
+        }
+
+        private double sum(ToDoubleFunction<EnsembleStatus> value) {
+            double total = 0;
+            for (EnsembleView view : members) {
+                total += value.applyAsDouble(view.status());
+            }
+            return total;
+        }
+
+        private double maxMillis(Function<EnsembleView, Duration> value) {
+            double max = Double.NaN;
+            for (EnsembleView view : members) {
+                Duration d = value.apply(view);
+                if (d != null && (Double.isNaN(max) || d.toMillis() > max)) {
+                    max = d.toMillis();
+                }
+            }
+            return max;
+        }
+
+        Timer operation(String operation, String outcome) {
+            return operations.computeIfAbsent(
+                    operation + '\n' + outcome,
+                    k -> publish(Timer.builder(OPERATIONS)
+                            .description("Lease operations, retries included")
+                            .tags(tags)
+                            .tag(TAG_OPERATION, operation)
+                            .tag(TAG_OUTCOME, outcome)
+                            .register(registry)));
+        }
+
+        Counter retries(String operation) {
+            return retries.computeIfAbsent(
+                    operation,
+                    k -> publish(Counter.builder(OPERATION_RETRIES)
+                            .description("Retries of lease operations after connection loss (attempts after the first)")
+                            .tags(tags)
+                            .tag(TAG_OPERATION, operation)
+                            .register(registry)));
+        }
+
+        Timer recovery(boolean complete) {
+            return recoveries.computeIfAbsent(
+                    complete,
+                    k -> publish(Timer.builder(RECOVERY_DURATION)
+                            .description(
+                                    "Ordered recovery after a new session: ephemerals re-created, watches re-armed")
+                            .tags(tags)
+                            .tag(TAG_OUTCOME, complete ? "complete" : "incomplete")
+                            .register(registry)));
+        }
+
+        @Override
+        public String toString() {
+            return "EnsembleMeters{" + tag + "}";
+        }
+    }
+
+    private static double count(EnsembleStatus status, SessionState state) {
+        int n = 0;
+        for (SessionStatus s : status.sessions()) {
+            if (s.state() == state) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private static double connectedTo(EnsembleStatus status, String server) {
+        int n = 0;
+        for (SessionStatus s : status.sessions()) {
+            if (server.equals(s.server())) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private static Duration negotiated(EnsembleStatus status) {
+        Duration max = null;
+        for (SessionStatus s : status.sessions()) {
+            if (s.negotiatedTimeout() != null
+                    && (max == null || s.negotiatedTimeout().compareTo(max) > 0)) {
+                max = s.negotiatedTimeout();
+            }
+        }
+        return max;
+    }
 }

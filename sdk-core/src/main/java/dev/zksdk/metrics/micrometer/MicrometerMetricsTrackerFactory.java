@@ -26,25 +26,25 @@ import io.micrometer.core.instrument.MeterRegistry;
  */
 public final class MicrometerMetricsTrackerFactory implements MetricsTrackerFactory {
 
-  private final MeterRegistry registry;
+    private final MeterRegistry registry;
 
-  /**
-   * @throws IllegalArgumentException when {@code registry} is null
-   */
-  public MicrometerMetricsTrackerFactory(MeterRegistry registry) {
-    if (registry == null) {
-      throw new IllegalArgumentException("registry must not be null");
+    /**
+     * @throws IllegalArgumentException when {@code registry} is null
+     */
+    public MicrometerMetricsTrackerFactory(MeterRegistry registry) {
+        if (registry == null) {
+            throw new IllegalArgumentException("registry must not be null");
+        }
+        this.registry = registry;
     }
-    this.registry = registry;
-  }
 
-  @Override
-  public MetricsTracker create(PoolView pool) {
-    return new MicrometerMetricsTracker(registry, pool);
-  }
+    @Override
+    public MetricsTracker create(PoolView pool) {
+        return new MicrometerMetricsTracker(registry, pool);
+    }
 
-  @Override
-  public String toString() {
-    return "MicrometerMetricsTrackerFactory{" + registry.getClass().getSimpleName() + "}";
-  }
+    @Override
+    public String toString() {
+        return "MicrometerMetricsTrackerFactory{" + registry.getClass().getSimpleName() + "}";
+    }
 }

@@ -18,36 +18,41 @@ import java.util.concurrent.TimeUnit;
  */
 public final class SessionCreationLimiterMetrics implements MeterBinder {
 
-  private final SessionCreationLimiter limiter;
-  private final Tags tags;
+    private final SessionCreationLimiter limiter;
+    private final Tags tags;
 
-  /**
-   * @throws IllegalArgumentException when {@code limiter} is null
-   */
-  public SessionCreationLimiterMetrics(SessionCreationLimiter limiter, Iterable<Tag> tags) {
-    if (limiter == null) {
-      throw new IllegalArgumentException("limiter must not be null");
+    /**
+     * @throws IllegalArgumentException when {@code limiter} is null
+     */
+    public SessionCreationLimiterMetrics(SessionCreationLimiter limiter, Iterable<Tag> tags) {
+        if (limiter == null) {
+            throw new IllegalArgumentException("limiter must not be null");
+        }
+        this.limiter = limiter;
+        this.tags = Tags.of(tags).and("rate", rate(limiter.permitsPerSecond()));
     }
-    this.limiter = limiter;
-    this.tags = Tags.of(tags).and("rate", rate(limiter.permitsPerSecond()));
-  }
 
-  private static String rate(double permitsPerSecond) {
-    return permitsPerSecond == Math.rint(permitsPerSecond)
-        ? Long.toString((long) permitsPerSecond)
-        : Double.toString(permitsPerSecond);
-  }
+    private static String rate(double permitsPerSecond) {
+        return permitsPerSecond == Math.rint(permitsPerSecond)
+                ? Long.toString((long) permitsPerSecond)
+                : Double.toString(permitsPerSecond);
+    }
 
-  @Override
-  public void bindTo(MeterRegistry registry) {
-    FunctionTimer.builder(MetricNames.SESSION_CREATION_WAIT, limiter, SessionCreationLimiter::acquiredCount,
-            SessionCreationLimiter::totalWaitNanos, TimeUnit.NANOSECONDS)
-        .description("Waits for a session-creation permit (new ZooKeeper sessions are rate-limited per process)")
-        .tags(tags)
-        .register(registry);
-    FunctionCounter.builder(MetricNames.SESSION_CREATION_REFUSED, limiter, SessionCreationLimiter::refusedCount)
-        .description("Session creations refused: no permit within the max wait")
-        .tags(tags)
-        .register(registry);
-  }
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        FunctionTimer.builder(
+                        MetricNames.SESSION_CREATION_WAIT,
+                        limiter,
+                        SessionCreationLimiter::acquiredCount,
+                        SessionCreationLimiter::totalWaitNanos,
+                        TimeUnit.NANOSECONDS)
+                .description(
+                        "Waits for a session-creation permit (new ZooKeeper sessions are rate-limited per process)")
+                .tags(tags)
+                .register(registry);
+        FunctionCounter.builder(MetricNames.SESSION_CREATION_REFUSED, limiter, SessionCreationLimiter::refusedCount)
+                .description("Session creations refused: no permit within the max wait")
+                .tags(tags)
+                .register(registry);
+    }
 }

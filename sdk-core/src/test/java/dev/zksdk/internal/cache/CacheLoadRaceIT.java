@@ -1,13 +1,12 @@
 package dev.zksdk.internal.cache;
 
-import dev.zksdk.cache.CacheConfig;
-import dev.zksdk.cache.CachedNode;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkSessionPool;
+import dev.zksdk.cache.CacheConfig;
+import dev.zksdk.cache.CachedNode;
 import dev.zksdk.internal.pipeline.ZkCall;
 import dev.zksdk.internal.pool.RealSessionPool;
 import dev.zksdk.internal.session.SharedSession;
@@ -34,53 +33,63 @@ import org.junit.jupiter.api.Test;
  */
 class CacheLoadRaceIT {
 
-  @Test
-  void aChangeNotifiedWhileTheLoadIsStoredIsNotLost() throws Exception {
-    try (TestingServer server = InProcessEnsembles.startServer();
-        RawZooKeeper observer = RawZooKeeper.connect(server.getConnectString(), Duration.ofSeconds(30));
-        ZkSessionPool pool = ZkSessionPool.builder().connectString(server.getConnectString()).build();
-        ZkLease lease = pool.lease()) {
-      observer.zk().create("/c", bytes("old"), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-      RealSessionPool real = realPool(pool);
-      SharedSession session = real.sessions().get(0);
-      Recorder seen = new Recorder();
-      AtomicBoolean first = new AtomicBoolean(true);
-      WatchedCache cache = WatchedCache.open(session, real.recovery(session).watches(),
-          real.runner(pool.defaultEnsemble()), path -> new ZkCall<CachedNode>("getData", path, ZkCall.Kind.READ,
-              false) {
-            @Override
-            protected CompletableFuture<CachedNode> send(ZooKeeper zk) {
-              try {
-                Stat stat = new Stat();
-                byte[] data = observer.zk().getData(path, false, stat);
-                if (first.getAndSet(false)) {
-                  observer.zk().setData(path, bytes("new"), -1);
-                  // The session has been told of the change (a watch of the same session, armed after the cache's).
-                  await().atMost(Duration.ofSeconds(10)).until(() -> !seen.watchEvents().isEmpty());
-                }
-                return CompletableFuture.completedFuture(new CachedNode(path, data, stat));
-              } catch (Exception e) {
-                return CompletableFuture.failedFuture(e);
-              }
+    @Test
+    void aChangeNotifiedWhileTheLoadIsStoredIsNotLost() throws Exception {
+        try (TestingServer server = InProcessEnsembles.startServer();
+                RawZooKeeper observer = RawZooKeeper.connect(server.getConnectString(), Duration.ofSeconds(30));
+                ZkSessionPool pool = ZkSessionPool.builder()
+                        .connectString(server.getConnectString())
+                        .build();
+                ZkLease lease = pool.lease()) {
+            observer.zk().create("/c", bytes("old"), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            RealSessionPool real = realPool(pool);
+            SharedSession session = real.sessions().get(0);
+            Recorder seen = new Recorder();
+            AtomicBoolean first = new AtomicBoolean(true);
+            WatchedCache cache = WatchedCache.open(
+                    session,
+                    real.recovery(session).watches(),
+                    real.runner(pool.defaultEnsemble()),
+                    path -> new ZkCall<CachedNode>("getData", path, ZkCall.Kind.READ, false) {
+                        @Override
+                        protected CompletableFuture<CachedNode> send(ZooKeeper zk) {
+                            try {
+                                Stat stat = new Stat();
+                                byte[] data = observer.zk().getData(path, false, stat);
+                                if (first.getAndSet(false)) {
+                                    observer.zk().setData(path, bytes("new"), -1);
+                                    // The session has been told of the change (a watch of the same session, armed after
+                                    // the cache's).
+                                    await().atMost(Duration.ofSeconds(10))
+                                            .until(() -> !seen.watchEvents().isEmpty());
+                                }
+                                return CompletableFuture.completedFuture(new CachedNode(path, data, stat));
+                            } catch (Exception e) {
+                                return CompletableFuture.failedFuture(e);
+                            }
+                        }
+                    },
+                    Runnable::run,
+                    "/c",
+                    false,
+                    CacheConfig.defaults());
+            try (var watch = lease.watch("/c", seen)) {
+                assertThat(cache.get().data()).isEqualTo(bytes("old")); // as read when the call began
+                await().atMost(Duration.ofSeconds(5))
+                        .until(() -> new String(cache.get().data(), StandardCharsets.UTF_8).equals("new"));
+            } finally {
+                cache.close();
             }
-          }, Runnable::run, "/c", false, CacheConfig.defaults());
-      try (var watch = lease.watch("/c", seen)) {
-        assertThat(cache.get().data()).isEqualTo(bytes("old")); // as read when the call began
-        await().atMost(Duration.ofSeconds(5)).until(() -> new String(cache.get().data(), StandardCharsets.UTF_8)
-            .equals("new"));
-      } finally {
-        cache.close();
-      }
+        }
     }
-  }
 
-  private static byte[] bytes(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
-  }
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
 
-  private static RealSessionPool realPool(ZkSessionPool pool) throws Exception {
-    Field f = ZkSessionPool.class.getDeclaredField("pool");
-    f.setAccessible(true);
-    return (RealSessionPool) f.get(pool);
-  }
+    private static RealSessionPool realPool(ZkSessionPool pool) throws Exception {
+        Field f = ZkSessionPool.class.getDeclaredField("pool");
+        f.setAccessible(true);
+        return (RealSessionPool) f.get(pool);
+    }
 }

@@ -1,12 +1,11 @@
 package dev.zksdk.internal.pipeline;
 
-import dev.zksdk.internal.pool.RealSessionPool;
-import dev.zksdk.internal.session.SharedSession;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkSessionPool;
+import dev.zksdk.internal.pool.RealSessionPool;
+import dev.zksdk.internal.session.SharedSession;
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.RawZooKeeper;
 import java.lang.reflect.Field;
@@ -30,54 +29,58 @@ import org.junit.jupiter.api.Test;
  */
 class SessionMovedIsNotExpiryIT {
 
-  @Test
-  void aSessionBoundWriteAnsweredSessionMovedIsRetriedOnTheSameSession() throws Exception {
-    try (TestingServer server = InProcessEnsembles.startServer();
-        RawZooKeeper observer = RawZooKeeper.connect(server.getConnectString(), Duration.ofSeconds(30));
-        ZkSessionPool pool = ZkSessionPool.builder().connectString(server.getConnectString()).build();
-        ZkLease lease = pool.lease()) {
-      RealSessionPool real = realPool(pool);
-      SharedSession session = real.sessions().get(0);
-      OperationRunner runner = real.runner(pool.defaultEnsemble());
-      ZkCall<String> create = movedOnce(new Calls.Create("/moved", new byte[] {1}, CreateMode.EPHEMERAL,
-          ZooDefs.Ids.OPEN_ACL_UNSAFE));
-      assertThat(runner.executeSync(session, create)).isEqualTo("/moved");
-      Stat stat = observer.zk().exists("/moved", false);
-      assertThat(stat.getEphemeralOwner()).isEqualTo(lease.sessionId());
+    @Test
+    void aSessionBoundWriteAnsweredSessionMovedIsRetriedOnTheSameSession() throws Exception {
+        try (TestingServer server = InProcessEnsembles.startServer();
+                RawZooKeeper observer = RawZooKeeper.connect(server.getConnectString(), Duration.ofSeconds(30));
+                ZkSessionPool pool = ZkSessionPool.builder()
+                        .connectString(server.getConnectString())
+                        .build();
+                ZkLease lease = pool.lease()) {
+            RealSessionPool real = realPool(pool);
+            SharedSession session = real.sessions().get(0);
+            OperationRunner runner = real.runner(pool.defaultEnsemble());
+            ZkCall<String> create = movedOnce(
+                    new Calls.Create("/moved", new byte[] {1}, CreateMode.EPHEMERAL, ZooDefs.Ids.OPEN_ACL_UNSAFE));
+            assertThat(runner.executeSync(session, create)).isEqualTo("/moved");
+            Stat stat = observer.zk().exists("/moved", false);
+            assertThat(stat.getEphemeralOwner()).isEqualTo(lease.sessionId());
 
-      ZkCall<String> async = movedOnce(new Calls.Create("/moved-async", new byte[] {1}, CreateMode.EPHEMERAL,
-          ZooDefs.Ids.OPEN_ACL_UNSAFE));
-      assertThat(runner.execute(session, async).get()).isEqualTo("/moved-async");
-      assertThat(observer.zk().exists("/moved-async", false).getEphemeralOwner()).isEqualTo(lease.sessionId());
-      assertThat(pool.stats().sessionsOpened()).isEqualTo(1);
+            ZkCall<String> async = movedOnce(new Calls.Create(
+                    "/moved-async", new byte[] {1}, CreateMode.EPHEMERAL, ZooDefs.Ids.OPEN_ACL_UNSAFE));
+            assertThat(runner.execute(session, async).get()).isEqualTo("/moved-async");
+            assertThat(observer.zk().exists("/moved-async", false).getEphemeralOwner())
+                    .isEqualTo(lease.sessionId());
+            assertThat(pool.stats().sessionsOpened()).isEqualTo(1);
+        }
     }
-  }
 
-  /** {@code call}, session-bound, whose first attempt is answered SESSIONMOVED without reaching the server. */
-  private static ZkCall<String> movedOnce(ZkCall<String> call) {
-    AtomicInteger sends = new AtomicInteger();
-    return new ZkCall<>(call.name, call.path, ZkCall.Kind.WRITE, true) {
-      @Override
-      protected CompletableFuture<String> send(ZooKeeper zk) {
-        if (sends.getAndIncrement() == 0) {
-          return CompletableFuture.failedFuture(KeeperException.create(KeeperException.Code.SESSIONMOVED, path));
-        }
-        return call.send(zk);
-      }
+    /** {@code call}, session-bound, whose first attempt is answered SESSIONMOVED without reaching the server. */
+    private static ZkCall<String> movedOnce(ZkCall<String> call) {
+        AtomicInteger sends = new AtomicInteger();
+        return new ZkCall<>(call.name, call.path, ZkCall.Kind.WRITE, true) {
+            @Override
+            protected CompletableFuture<String> send(ZooKeeper zk) {
+                if (sends.getAndIncrement() == 0) {
+                    return CompletableFuture.failedFuture(
+                            KeeperException.create(KeeperException.Code.SESSIONMOVED, path));
+                }
+                return call.send(zk);
+            }
 
-      @Override
-      protected String sendSync(ZooKeeper zk) throws KeeperException, InterruptedException {
-        if (sends.getAndIncrement() == 0) {
-          throw KeeperException.create(KeeperException.Code.SESSIONMOVED, path);
-        }
-        return call.sendSync(zk);
-      }
-    };
-  }
+            @Override
+            protected String sendSync(ZooKeeper zk) throws KeeperException, InterruptedException {
+                if (sends.getAndIncrement() == 0) {
+                    throw KeeperException.create(KeeperException.Code.SESSIONMOVED, path);
+                }
+                return call.sendSync(zk);
+            }
+        };
+    }
 
-  static RealSessionPool realPool(ZkSessionPool pool) throws Exception {
-    Field f = ZkSessionPool.class.getDeclaredField("pool");
-    f.setAccessible(true);
-    return (RealSessionPool) f.get(pool);
-  }
+    static RealSessionPool realPool(ZkSessionPool pool) throws Exception {
+        Field f = ZkSessionPool.class.getDeclaredField("pool");
+        f.setAccessible(true);
+        return (RealSessionPool) f.get(pool);
+    }
 }

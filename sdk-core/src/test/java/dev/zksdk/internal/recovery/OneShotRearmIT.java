@@ -37,51 +37,60 @@ import org.junit.jupiter.api.Test;
  */
 class OneShotRearmIT {
 
-  @Test
-  void aOneShotWatchWhoseRearmFailedIsArmedAgainOnTheSameSession() throws Exception {
-    try (TestingServer server = InProcessEnsembles.startServer();
-        ZkProxy proxy = ZkProxy.to(server.getConnectString());
-        RawZooKeeper observer = RawZooKeeper.connect(server.getConnectString(), Duration.ofSeconds(30))) {
-      Recorder recorder = new Recorder();
-      try (ZkSessionPool pool = ZkSessionPool.builder().connectString(proxy.connectString())
-              .sessionTimeout(Duration.ofSeconds(4)).listener(recorder).build();
-          ZkLease lease = pool.lease()) {
-        SharedSession session = realPool(pool).sessions().get(0);
-        realPool(pool).recovery(session).watches().forceOneShot(true);
-        observer.zk().create("/p", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-        List<WatchEvent> events = new CopyOnWriteArrayList<>();
-        lease.watch("/p", events::add);
-        long sessionId = lease.sessionId();
-        ZooKeeper zk = lease.curator().getZookeeperClient().getZooKeeper();
+    @Test
+    void aOneShotWatchWhoseRearmFailedIsArmedAgainOnTheSameSession() throws Exception {
+        try (TestingServer server = InProcessEnsembles.startServer();
+                ZkProxy proxy = ZkProxy.to(server.getConnectString());
+                RawZooKeeper observer = RawZooKeeper.connect(server.getConnectString(), Duration.ofSeconds(30))) {
+            Recorder recorder = new Recorder();
+            try (ZkSessionPool pool = ZkSessionPool.builder()
+                            .connectString(proxy.connectString())
+                            .sessionTimeout(Duration.ofSeconds(4))
+                            .listener(recorder)
+                            .build();
+                    ZkLease lease = pool.lease()) {
+                SharedSession session = realPool(pool).sessions().get(0);
+                realPool(pool).recovery(session).watches().forceOneShot(true);
+                observer.zk().create("/p", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                List<WatchEvent> events = new CopyOnWriteArrayList<>();
+                lease.watch("/p", events::add);
+                long sessionId = lease.sessionId();
+                ZooKeeper zk = lease.curator().getZookeeperClient().getZooKeeper();
 
-        proxy.freeze();
-        zk.getTestable().queueEvent(
-            new WatchedEvent(Watcher.Event.EventType.NodeDataChanged, Watcher.Event.KeeperState.SyncConnected, "/p"));
-        await().atMost(Duration.ofSeconds(5)).until(() -> count(events, WatchEvent.Type.DATA_CHANGED) == 1);
-        await().atMost(Duration.ofSeconds(10)).until(() -> recorder.saw(SessionState.SUSPENDED));
-        proxy.unfreeze();
-        await().atMost(Duration.ofSeconds(10)).until(() -> recorder.saw(SessionState.RECONNECTED));
-        assertThat(lease.sessionId()).isEqualTo(sessionId);
+                proxy.freeze();
+                zk.getTestable()
+                        .queueEvent(new WatchedEvent(
+                                Watcher.Event.EventType.NodeDataChanged,
+                                Watcher.Event.KeeperState.SyncConnected,
+                                "/p"));
+                await().atMost(Duration.ofSeconds(5)).until(() -> count(events, WatchEvent.Type.DATA_CHANGED) == 1);
+                await().atMost(Duration.ofSeconds(10)).until(() -> recorder.saw(SessionState.SUSPENDED));
+                proxy.unfreeze();
+                await().atMost(Duration.ofSeconds(10)).until(() -> recorder.saw(SessionState.RECONNECTED));
+                assertThat(lease.sessionId()).isEqualTo(sessionId);
 
-        // The watch whose re-arm was lost is armed again on this session: a real change is seen.
-        // (Each attempt writes once and waits briefly; the recovery's re-arm may come after the first writes.)
-        await().atMost(Duration.ofSeconds(15)).ignoreException(ConditionTimeoutException.class).untilAsserted(() -> {
-          observer.zk().setData("/p", new byte[] {1}, -1);
-          await().atMost(Duration.ofMillis(700)).until(() -> count(events, WatchEvent.Type.DATA_CHANGED) >= 2);
-        });
-        assertThat(lease.sessionId()).isEqualTo(sessionId);
-        assertThat(pool.stats().sessionsOpened()).isEqualTo(1);
-      }
+                // The watch whose re-arm was lost is armed again on this session: a real change is seen.
+                // (Each attempt writes once and waits briefly; the recovery's re-arm may come after the first writes.)
+                await().atMost(Duration.ofSeconds(15))
+                        .ignoreException(ConditionTimeoutException.class)
+                        .untilAsserted(() -> {
+                            observer.zk().setData("/p", new byte[] {1}, -1);
+                            await().atMost(Duration.ofMillis(700))
+                                    .until(() -> count(events, WatchEvent.Type.DATA_CHANGED) >= 2);
+                        });
+                assertThat(lease.sessionId()).isEqualTo(sessionId);
+                assertThat(pool.stats().sessionsOpened()).isEqualTo(1);
+            }
+        }
     }
-  }
 
-  private static long count(List<WatchEvent> events, WatchEvent.Type type) {
-    return events.stream().filter(e -> e.type() == type).count();
-  }
+    private static long count(List<WatchEvent> events, WatchEvent.Type type) {
+        return events.stream().filter(e -> e.type() == type).count();
+    }
 
-  private static RealSessionPool realPool(ZkSessionPool pool) throws Exception {
-    Field f = ZkSessionPool.class.getDeclaredField("pool");
-    f.setAccessible(true);
-    return (RealSessionPool) f.get(pool);
-  }
+    private static RealSessionPool realPool(ZkSessionPool pool) throws Exception {
+        Field f = ZkSessionPool.class.getDeclaredField("pool");
+        f.setAccessible(true);
+        return (RealSessionPool) f.get(pool);
+    }
 }

@@ -26,49 +26,52 @@ import org.junit.jupiter.api.Test;
  */
 class OneShotWatchFallbackIT {
 
-  @Test
-  void oneShotWatchesAreRearmedAfterEveryEventAndAfterANewSession() throws Exception {
-    try (TestingServer server = InProcessEnsembles.startServer();
-        RawZooKeeper observer = RawZooKeeper.connect(server.getConnectString(), Duration.ofSeconds(30));
-        ZkSessionPool pool = ZkSessionPool.builder().connectString(server.getConnectString())
-            .sessionTimeout(Duration.ofSeconds(4)).build();
-        ZkLease lease = pool.lease()) {
-      SharedSession session = realPool(pool).sessions().get(0);
-      realPool(pool).recovery(session).watches().forceOneShot(true);
-      Recorder node = new Recorder();
-      Recorder children = new Recorder();
-      lease.watch("/n", node);
-      lease.watchChildren("/p", children);
-      ZooKeeper zk = observer.zk();
+    @Test
+    void oneShotWatchesAreRearmedAfterEveryEventAndAfterANewSession() throws Exception {
+        try (TestingServer server = InProcessEnsembles.startServer();
+                RawZooKeeper observer = RawZooKeeper.connect(server.getConnectString(), Duration.ofSeconds(30));
+                ZkSessionPool pool = ZkSessionPool.builder()
+                        .connectString(server.getConnectString())
+                        .sessionTimeout(Duration.ofSeconds(4))
+                        .build();
+                ZkLease lease = pool.lease()) {
+            SharedSession session = realPool(pool).sessions().get(0);
+            realPool(pool).recovery(session).watches().forceOneShot(true);
+            Recorder node = new Recorder();
+            Recorder children = new Recorder();
+            lease.watch("/n", node);
+            lease.watchChildren("/p", children);
+            ZooKeeper zk = observer.zk();
 
-      zk.create("/n", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-      await().atMost(Duration.ofSeconds(10)).until(() -> node.saw(WatchEvent.Type.CREATED, "/n"));
-      for (int i = 1; i <= 3; i++) {
-        zk.setData("/n", new byte[] {(byte) i}, -1);
-        int expected = i;
-        // Each change is seen: the one-shot watch was armed again after the previous event.
-        await().atMost(Duration.ofSeconds(10)).until(() -> node.count(WatchEvent.Type.DATA_CHANGED) == expected);
-      }
-      zk.delete("/n", -1);
-      await().atMost(Duration.ofSeconds(10)).until(() -> node.saw(WatchEvent.Type.DELETED, "/n"));
+            zk.create("/n", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            await().atMost(Duration.ofSeconds(10)).until(() -> node.saw(WatchEvent.Type.CREATED, "/n"));
+            for (int i = 1; i <= 3; i++) {
+                zk.setData("/n", new byte[] {(byte) i}, -1);
+                int expected = i;
+                // Each change is seen: the one-shot watch was armed again after the previous event.
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() -> node.count(WatchEvent.Type.DATA_CHANGED) == expected);
+            }
+            zk.delete("/n", -1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> node.saw(WatchEvent.Type.DELETED, "/n"));
 
-      zk.create("/p", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-      await().atMost(Duration.ofSeconds(10)).until(() -> children.saw(WatchEvent.Type.CREATED, "/p"));
-      zk.create("/p/a", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-      await().atMost(Duration.ofSeconds(10)).until(() -> children.saw(WatchEvent.Type.CHILDREN_CHANGED, "/p"));
-      assertThat(node.watchEvents()).noneMatch(e -> e.type() == WatchEvent.Type.CHILDREN_CHANGED);
+            zk.create("/p", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            await().atMost(Duration.ofSeconds(10)).until(() -> children.saw(WatchEvent.Type.CREATED, "/p"));
+            zk.create("/p/a", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            await().atMost(Duration.ofSeconds(10)).until(() -> children.saw(WatchEvent.Type.CHILDREN_CHANGED, "/p"));
+            assertThat(node.watchEvents()).noneMatch(e -> e.type() == WatchEvent.Type.CHILDREN_CHANGED);
 
-      ZooKeeper mine = lease.curator().getZookeeperClient().getZooKeeper();
-      ForcedExpiry.expireSession(server.getConnectString(), mine.getSessionId(), mine.getSessionPasswd());
-      await().atMost(Duration.ofSeconds(30)).until(() -> node.saw(WatchEvent.Type.RESYNC, "/n"));
-      zk.create("/n", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-      await().atMost(Duration.ofSeconds(10)).until(() -> node.count(WatchEvent.Type.CREATED) == 2);
+            ZooKeeper mine = lease.curator().getZookeeperClient().getZooKeeper();
+            ForcedExpiry.expireSession(server.getConnectString(), mine.getSessionId(), mine.getSessionPasswd());
+            await().atMost(Duration.ofSeconds(30)).until(() -> node.saw(WatchEvent.Type.RESYNC, "/n"));
+            zk.create("/n", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            await().atMost(Duration.ofSeconds(10)).until(() -> node.count(WatchEvent.Type.CREATED) == 2);
+        }
     }
-  }
 
-  private static RealSessionPool realPool(ZkSessionPool pool) throws Exception {
-    Field f = ZkSessionPool.class.getDeclaredField("pool");
-    f.setAccessible(true);
-    return (RealSessionPool) f.get(pool);
-  }
+    private static RealSessionPool realPool(ZkSessionPool pool) throws Exception {
+        Field f = ZkSessionPool.class.getDeclaredField("pool");
+        f.setAccessible(true);
+        return (RealSessionPool) f.get(pool);
+    }
 }

@@ -40,333 +40,336 @@ import org.junit.jupiter.api.Test;
  */
 class SessionStateTranslationTest {
 
-  private static final long FIRST = 0x1001L;
-  private static final long SECOND = 0x2002L;
-  private static final Duration SESSION_TIMEOUT = Duration.ofSeconds(30);
+    private static final long FIRST = 0x1001L;
+    private static final long SECOND = 0x2002L;
+    private static final Duration SESSION_TIMEOUT = Duration.ofSeconds(30);
 
-  private ScheduledExecutorService scheduler;
-  private SharedSession session;
-  private final List<SessionEvent> events = new CopyOnWriteArrayList<>();
-  private final List<ZooKeeper> handles = new CopyOnWriteArrayList<>();
+    private ScheduledExecutorService scheduler;
+    private SharedSession session;
+    private final List<SessionEvent> events = new CopyOnWriteArrayList<>();
+    private final List<ZooKeeper> handles = new CopyOnWriteArrayList<>();
 
-  @BeforeEach
-  void setUp() {
-    scheduler = Executors.newScheduledThreadPool(1, r -> {
-      Thread t = new Thread(r, "session-test-scheduler");
-      t.setDaemon(true);
-      return t;
-    });
-    session = newSession(SESSION_TIMEOUT, (connectString, timeout, watcher, readOnly) -> {
-      throw new IllegalStateException("this test makes the handles itself");
-    });
-  }
-
-  @AfterEach
-  void tearDown() throws InterruptedException {
-    session.close();
-    for (ZooKeeper zk : handles) {
-      zk.close();
+    @BeforeEach
+    void setUp() {
+        scheduler = Executors.newScheduledThreadPool(1, r -> {
+            Thread t = new Thread(r, "session-test-scheduler");
+            t.setDaemon(true);
+            return t;
+        });
+        session = newSession(SESSION_TIMEOUT, (connectString, timeout, watcher, readOnly) -> {
+            throw new IllegalStateException("this test makes the handles itself");
+        });
     }
-    scheduler.shutdownNow();
-  }
 
-  @Test
-  void theFirstConnectionIsReportedAsConnected() {
-    Handle a = handle(FIRST);
+    @AfterEach
+    void tearDown() throws InterruptedException {
+        session.close();
+        for (ZooKeeper zk : handles) {
+            zk.close();
+        }
+        scheduler.shutdownNow();
+    }
 
-    a.syncConnected();
+    @Test
+    void theFirstConnectionIsReportedAsConnected() {
+        Handle a = handle(FIRST);
 
-    assertThat(states()).containsExactly(CONNECTED);
-    SessionEvent e = last();
-    assertThat(e.previousState()).isEqualTo(CONNECTING);
-    assertThat(e.sessionIdAfter()).isEqualTo(FIRST);
-    assertThat(e.negotiatedTimeout()).isEqualTo(SESSION_TIMEOUT);
-    assertThat(session.state()).isEqualTo(CONNECTED);
-    assertThat(session.sessionId()).isEqualTo(FIRST);
-    assertThat(session.connectedHandle()).isSameAs(a.zk);
-    assertThat(session.sessionsOpened()).isEqualTo(1);
-  }
+        a.syncConnected();
 
-  @Test
-  void aLostConnectionIsReportedAsSuspendedKeepingTheSessionId() {
-    Handle a = handle(FIRST);
-    a.syncConnected();
+        assertThat(states()).containsExactly(CONNECTED);
+        SessionEvent e = last();
+        assertThat(e.previousState()).isEqualTo(CONNECTING);
+        assertThat(e.sessionIdAfter()).isEqualTo(FIRST);
+        assertThat(e.negotiatedTimeout()).isEqualTo(SESSION_TIMEOUT);
+        assertThat(session.state()).isEqualTo(CONNECTED);
+        assertThat(session.sessionId()).isEqualTo(FIRST);
+        assertThat(session.connectedHandle()).isSameAs(a.zk);
+        assertThat(session.sessionsOpened()).isEqualTo(1);
+    }
 
-    a.disconnected();
+    @Test
+    void aLostConnectionIsReportedAsSuspendedKeepingTheSessionId() {
+        Handle a = handle(FIRST);
+        a.syncConnected();
 
-    assertThat(states()).containsExactly(CONNECTED, SUSPENDED);
-    SessionEvent e = last();
-    assertThat(e.previousState()).isEqualTo(CONNECTED);
-    assertThat(e.sessionIdBefore()).isEqualTo(FIRST);
-    assertThat(e.sessionIdAfter()).isEqualTo(FIRST);
-    assertThat(e.negotiatedTimeout()).as("not connected").isNull();
-    assertThat(session.connectedHandle()).isNull();
-  }
+        a.disconnected();
 
-  @Test
-  void aReconnectionWithinTheSessionIsReportedAsReconnectedWithTheSameSession() {
-    Handle a = handle(FIRST);
-    a.syncConnected();
-    a.disconnected();
+        assertThat(states()).containsExactly(CONNECTED, SUSPENDED);
+        SessionEvent e = last();
+        assertThat(e.previousState()).isEqualTo(CONNECTED);
+        assertThat(e.sessionIdBefore()).isEqualTo(FIRST);
+        assertThat(e.sessionIdAfter()).isEqualTo(FIRST);
+        assertThat(e.negotiatedTimeout()).as("not connected").isNull();
+        assertThat(session.connectedHandle()).isNull();
+    }
 
-    a.syncConnected();
+    @Test
+    void aReconnectionWithinTheSessionIsReportedAsReconnectedWithTheSameSession() {
+        Handle a = handle(FIRST);
+        a.syncConnected();
+        a.disconnected();
 
-    assertThat(states()).containsExactly(CONNECTED, SUSPENDED, RECONNECTED);
-    SessionEvent e = last();
-    assertThat(e.previousState()).isEqualTo(SUSPENDED);
-    assertThat(e.sameSession()).isTrue();
-    assertThat(e.newSession()).isFalse();
-    assertThat(session.sessionsOpened()).isEqualTo(1);
-    assertThat(session.connectedHandle()).isSameAs(a.zk);
-  }
+        a.syncConnected();
 
-  @Test
-  void anExpiryReportedByTheServerIsLost() {
-    Handle a = handle(FIRST);
-    a.syncConnected();
-    a.disconnected();
+        assertThat(states()).containsExactly(CONNECTED, SUSPENDED, RECONNECTED);
+        SessionEvent e = last();
+        assertThat(e.previousState()).isEqualTo(SUSPENDED);
+        assertThat(e.sameSession()).isTrue();
+        assertThat(e.newSession()).isFalse();
+        assertThat(session.sessionsOpened()).isEqualTo(1);
+        assertThat(session.connectedHandle()).isSameAs(a.zk);
+    }
 
-    a.expired();
+    @Test
+    void anExpiryReportedByTheServerIsLost() {
+        Handle a = handle(FIRST);
+        a.syncConnected();
+        a.disconnected();
 
-    assertThat(states()).containsExactly(CONNECTED, SUSPENDED, LOST);
-    SessionEvent e = last();
-    assertThat(e.previousState()).isEqualTo(SUSPENDED);
-    assertThat(e.sessionIdBefore()).isEqualTo(FIRST);
-    assertThat(e.detectedByClient()).as("a server reported it").isFalse();
-    assertThat(session.connectedHandle()).isNull();
-  }
+        a.expired();
 
-  @Test
-  void aNewSessionAfterAnExpiryIsReportedAsReconnectedWithTheNewSession() {
-    Handle a = handle(FIRST);
-    a.syncConnected();
-    a.disconnected();
-    a.expired();
+        assertThat(states()).containsExactly(CONNECTED, SUSPENDED, LOST);
+        SessionEvent e = last();
+        assertThat(e.previousState()).isEqualTo(SUSPENDED);
+        assertThat(e.sessionIdBefore()).isEqualTo(FIRST);
+        assertThat(e.detectedByClient()).as("a server reported it").isFalse();
+        assertThat(session.connectedHandle()).isNull();
+    }
 
-    Handle b = handle(SECOND); // Curator replaces the expired handle
-    b.syncConnected();
+    @Test
+    void aNewSessionAfterAnExpiryIsReportedAsReconnectedWithTheNewSession() {
+        Handle a = handle(FIRST);
+        a.syncConnected();
+        a.disconnected();
+        a.expired();
 
-    assertThat(states()).containsExactly(CONNECTED, SUSPENDED, LOST, RECONNECTED);
-    SessionEvent e = last();
-    assertThat(e.previousState()).isEqualTo(LOST);
-    assertThat(e.sessionIdBefore()).isEqualTo(FIRST);
-    assertThat(e.sessionIdAfter()).isEqualTo(SECOND);
-    assertThat(e.newSession()).isTrue();
-    assertThat(e.sameSession()).isFalse();
-    assertThat(session.sessionId()).isEqualTo(SECOND);
-    assertThat(session.sessionsOpened()).isEqualTo(2);
-    assertThat(session.connectedHandle()).isSameAs(b.zk);
-  }
+        Handle b = handle(SECOND); // Curator replaces the expired handle
+        b.syncConnected();
 
-  @Test
-  void aRepeatedDisconnectedOrExpiredIsReportedOnceAndNoneBeforeTheFirstConnection() {
-    Handle a = handle(FIRST);
-    a.disconnected(); // a failed first connection attempt: still connecting
+        assertThat(states()).containsExactly(CONNECTED, SUSPENDED, LOST, RECONNECTED);
+        SessionEvent e = last();
+        assertThat(e.previousState()).isEqualTo(LOST);
+        assertThat(e.sessionIdBefore()).isEqualTo(FIRST);
+        assertThat(e.sessionIdAfter()).isEqualTo(SECOND);
+        assertThat(e.newSession()).isTrue();
+        assertThat(e.sameSession()).isFalse();
+        assertThat(session.sessionId()).isEqualTo(SECOND);
+        assertThat(session.sessionsOpened()).isEqualTo(2);
+        assertThat(session.connectedHandle()).isSameAs(b.zk);
+    }
 
-    a.syncConnected();
-    a.disconnected();
-    a.disconnected();
-    a.expired();
-    a.expired();
+    @Test
+    void aRepeatedDisconnectedOrExpiredIsReportedOnceAndNoneBeforeTheFirstConnection() {
+        Handle a = handle(FIRST);
+        a.disconnected(); // a failed first connection attempt: still connecting
 
-    assertThat(states()).containsExactly(CONNECTED, SUSPENDED, LOST);
-  }
+        a.syncConnected();
+        a.disconnected();
+        a.disconnected();
+        a.expired();
+        a.expired();
 
-  @Test
-  void aReconnectionWhoseDisconnectedZooKeeperNeverDeliveredIsReportedAsSuspendedThenReconnected() {
-    Handle a = handle(FIRST);
-    a.syncConnected();
+        assertThat(states()).containsExactly(CONNECTED, SUSPENDED, LOST);
+    }
 
-    a.syncConnected(); // connected again, with no Disconnected in between
+    @Test
+    void aReconnectionWhoseDisconnectedZooKeeperNeverDeliveredIsReportedAsSuspendedThenReconnected() {
+        Handle a = handle(FIRST);
+        a.syncConnected();
 
-    assertThat(states()).containsExactly(CONNECTED, SUSPENDED, RECONNECTED);
-    assertThat(events.get(1).previousState()).isEqualTo(CONNECTED);
-    assertThat(last().previousState()).isEqualTo(SUSPENDED);
-    assertThat(last().sameSession()).isTrue();
-  }
+        a.syncConnected(); // connected again, with no Disconnected in between
 
-  @Test
-  void eventsOfAReplacedHandleChangeNothing() {
-    Handle a = handle(FIRST);
-    a.syncConnected();
-    a.disconnected();
-    Handle b = handle(SECOND); // Curator made a new handle: the old one's late events are history
+        assertThat(states()).containsExactly(CONNECTED, SUSPENDED, RECONNECTED);
+        assertThat(events.get(1).previousState()).isEqualTo(CONNECTED);
+        assertThat(last().previousState()).isEqualTo(SUSPENDED);
+        assertThat(last().sameSession()).isTrue();
+    }
 
-    a.expired();
-    a.syncConnected();
-    a.disconnected();
-    assertThat(states()).containsExactly(CONNECTED, SUSPENDED);
-    assertThat(session.state()).isEqualTo(SUSPENDED);
-    assertThat(session.sessionId()).isEqualTo(FIRST);
-    assertThat(session.connectedHandle()).isNull();
+    @Test
+    void eventsOfAReplacedHandleChangeNothing() {
+        Handle a = handle(FIRST);
+        a.syncConnected();
+        a.disconnected();
+        Handle b = handle(SECOND); // Curator made a new handle: the old one's late events are history
 
-    b.syncConnected();
-    a.disconnected();
-    a.expired();
-    a.syncConnected();
+        a.expired();
+        a.syncConnected();
+        a.disconnected();
+        assertThat(states()).containsExactly(CONNECTED, SUSPENDED);
+        assertThat(session.state()).isEqualTo(SUSPENDED);
+        assertThat(session.sessionId()).isEqualTo(FIRST);
+        assertThat(session.connectedHandle()).isNull();
 
-    assertThat(states()).containsExactly(CONNECTED, SUSPENDED, RECONNECTED);
-    assertThat(last().sessionIdAfter()).isEqualTo(SECOND);
-    assertThat(session.state()).isEqualTo(RECONNECTED);
-    assertThat(session.connectedHandle()).isSameAs(b.zk);
-  }
+        b.syncConnected();
+        a.disconnected();
+        a.expired();
+        a.syncConnected();
 
-  @Test
-  void aReadOnlyConnectionIsReportedAsReadOnly() {
-    Handle a = handle(FIRST);
+        assertThat(states()).containsExactly(CONNECTED, SUSPENDED, RECONNECTED);
+        assertThat(last().sessionIdAfter()).isEqualTo(SECOND);
+        assertThat(session.state()).isEqualTo(RECONNECTED);
+        assertThat(session.connectedHandle()).isSameAs(b.zk);
+    }
 
-    a.connectedReadOnly();
+    @Test
+    void aReadOnlyConnectionIsReportedAsReadOnly() {
+        Handle a = handle(FIRST);
 
-    assertThat(states()).containsExactly(READ_ONLY);
-    assertThat(last().previousState()).isEqualTo(CONNECTING);
-    assertThat(last().sessionIdAfter()).isEqualTo(FIRST);
-    assertThat(session.state()).isEqualTo(READ_ONLY);
-  }
+        a.connectedReadOnly();
 
-  @Test
-  void aSessionNoServerCanExpireIsDeclaredLostByTheClientAfterTheNegotiatedTimeout() {
-    useSession(Duration.ofMillis(300));
-    Handle a = handle(FIRST);
-    a.syncConnected();
+        assertThat(states()).containsExactly(READ_ONLY);
+        assertThat(last().previousState()).isEqualTo(CONNECTING);
+        assertThat(last().sessionIdAfter()).isEqualTo(FIRST);
+        assertThat(session.state()).isEqualTo(READ_ONLY);
+    }
 
-    a.disconnected(); // and no server reachable: nobody will report the expiry
+    @Test
+    void aSessionNoServerCanExpireIsDeclaredLostByTheClientAfterTheNegotiatedTimeout() {
+        useSession(Duration.ofMillis(300));
+        Handle a = handle(FIRST);
+        a.syncConnected();
 
-    await().atMost(Duration.ofSeconds(5)).until(() -> states().contains(LOST));
-    assertThat(states()).containsExactly(CONNECTED, SUSPENDED, LOST);
-    SessionEvent e = last();
-    assertThat(e.detectedByClient()).isTrue();
-    assertThat(e.sessionIdBefore()).isEqualTo(FIRST);
-  }
+        a.disconnected(); // and no server reachable: nobody will report the expiry
 
-  @Test
-  void aReconnectionBeforeTheNegotiatedTimeoutCallsOffTheClientsExpiry() {
-    useSession(Duration.ofMillis(300));
-    Handle a = handle(FIRST);
-    a.syncConnected();
-    a.disconnected();
+        await().atMost(Duration.ofSeconds(5)).until(() -> states().contains(LOST));
+        assertThat(states()).containsExactly(CONNECTED, SUSPENDED, LOST);
+        SessionEvent e = last();
+        assertThat(e.detectedByClient()).isTrue();
+        assertThat(e.sessionIdBefore()).isEqualTo(FIRST);
+    }
 
-    a.syncConnected();
+    @Test
+    void aReconnectionBeforeTheNegotiatedTimeoutCallsOffTheClientsExpiry() {
+        useSession(Duration.ofMillis(300));
+        Handle a = handle(FIRST);
+        a.syncConnected();
+        a.disconnected();
 
-    // The expiry would have been due 300 ms (plus two 20 ms samples) after the disconnect.
-    await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(2)).until(() -> !states().contains(LOST));
-    assertThat(states()).containsExactly(CONNECTED, SUSPENDED, RECONNECTED);
-  }
+        a.syncConnected();
 
-  @Test
-  void aConnectionLostWithoutAnyEventIsFoundFromTheHandlesStateAndReportedAsSuspended() {
-    // The handle is made by Curator, through the session's HandleFactory, once the session starts.
-    List<Handle> made = new CopyOnWriteArrayList<>();
-    useSession(SESSION_TIMEOUT, new ZookeeperFactory() {
-      @Override
-      public ZooKeeper newZooKeeper(String connectString, int timeout, Watcher watcher, boolean readOnly) {
-        OfflineZooKeeper zk = OfflineZooKeeper.open(FIRST, timeout, watcher);
+        // The expiry would have been due 300 ms (plus two 20 ms samples) after the disconnect.
+        await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(2)).until(() -> !states().contains(LOST));
+        assertThat(states()).containsExactly(CONNECTED, SUSPENDED, RECONNECTED);
+    }
+
+    @Test
+    void aConnectionLostWithoutAnyEventIsFoundFromTheHandlesStateAndReportedAsSuspended() {
+        // The handle is made by Curator, through the session's HandleFactory, once the session starts.
+        List<Handle> made = new CopyOnWriteArrayList<>();
+        useSession(SESSION_TIMEOUT, new ZookeeperFactory() {
+            @Override
+            public ZooKeeper newZooKeeper(String connectString, int timeout, Watcher watcher, boolean readOnly) {
+                OfflineZooKeeper zk = OfflineZooKeeper.open(FIRST, timeout, watcher);
+                handles.add(zk);
+                made.add(new Handle((SharedSession.HandleWatcher) watcher, zk));
+                return zk;
+            }
+
+            @Override
+            public ZooKeeper newZooKeeper(
+                    String connectString, int timeout, Watcher watcher, boolean readOnly, ZKClientConfig clientConfig) {
+                return newZooKeeper(connectString, timeout, watcher, readOnly);
+            }
+        });
+        session.start();
+        await().atMost(Duration.ofSeconds(5)).until(() -> !made.isEmpty());
+        assertThat(made).hasSize(1);
+        Handle a = made.get(0);
+        a.syncConnected();
+        assertThat(states()).containsExactly(CONNECTED);
+
+        // ZooKeeper's client lost the connection and reported nothing (see SharedSession.checkMissedDisconnect).
+        a.zk.state(ZooKeeper.States.CONNECTING);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> states().contains(SUSPENDED));
+        assertThat(states()).containsExactly(CONNECTED, SUSPENDED);
+        assertThat(session.connectedHandle()).isNull();
+    }
+
+    // ---------------------------------------------------------------- fixtures
+
+    private SharedSession newSession(Duration sessionTimeout, ZookeeperFactory handleFactory) {
+        Duration connectionTimeout = EnsembleConfig.DEFAULT_CONNECTION_TIMEOUT;
+        EnsembleConfig config = EnsembleConfig.builder()
+                .connectString("127.0.0.1:2181")
+                .sessionTimeout(sessionTimeout)
+                .connectionTimeout(sessionTimeout.compareTo(connectionTimeout) < 0 ? sessionTimeout : connectionTimeout)
+                .build();
+        SharedSession s = new SharedSession("unit", config, 0, 0, handleFactory, scheduler, null, new RetryOneTime(1));
+        s.subscribe((from, event) -> events.add(event));
+        return s;
+    }
+
+    private void useSession(Duration sessionTimeout) {
+        useSession(sessionTimeout, (connectString, timeout, watcher, readOnly) -> {
+            throw new IllegalStateException("this test makes the handles itself");
+        });
+    }
+
+    /** Replaces the session of {@link #setUp} with one of another session timeout. */
+    private void useSession(Duration sessionTimeout, ZookeeperFactory handleFactory) {
+        session.close();
+        events.clear();
+        session = newSession(sessionTimeout, handleFactory);
+    }
+
+    /**
+     * A new handle of session {@code id}, made as the {@link HandleFactory} makes one for Curator: its watcher becomes
+     * the session's current one. The negotiated timeout is the one asked for.
+     */
+    private Handle handle(long id) {
+        SharedSession.HandleWatcher watcher = session.newHandleWatcher(event -> {}); // Curator is not started here
+        OfflineZooKeeper zk = OfflineZooKeeper.open(
+                id, (int) session.config().sessionTimeout().toMillis(), watcher);
         handles.add(zk);
-        made.add(new Handle((SharedSession.HandleWatcher) watcher, zk));
-        return zk;
-      }
-
-      @Override
-      public ZooKeeper newZooKeeper(String connectString, int timeout, Watcher watcher, boolean readOnly,
-          ZKClientConfig clientConfig) {
-        return newZooKeeper(connectString, timeout, watcher, readOnly);
-      }
-    });
-    session.start();
-    await().atMost(Duration.ofSeconds(5)).until(() -> !made.isEmpty());
-    assertThat(made).hasSize(1);
-    Handle a = made.get(0);
-    a.syncConnected();
-    assertThat(states()).containsExactly(CONNECTED);
-
-    // ZooKeeper's client lost the connection and reported nothing (see SharedSession.checkMissedDisconnect).
-    a.zk.state(ZooKeeper.States.CONNECTING);
-
-    await().atMost(Duration.ofSeconds(5)).until(() -> states().contains(SUSPENDED));
-    assertThat(states()).containsExactly(CONNECTED, SUSPENDED);
-    assertThat(session.connectedHandle()).isNull();
-  }
-
-  // ---------------------------------------------------------------- fixtures
-
-  private SharedSession newSession(Duration sessionTimeout, ZookeeperFactory handleFactory) {
-    Duration connectionTimeout = EnsembleConfig.DEFAULT_CONNECTION_TIMEOUT;
-    EnsembleConfig config = EnsembleConfig.builder().connectString("127.0.0.1:2181").sessionTimeout(sessionTimeout)
-        .connectionTimeout(sessionTimeout.compareTo(connectionTimeout) < 0 ? sessionTimeout : connectionTimeout)
-        .build();
-    SharedSession s = new SharedSession("unit", config, 0, 0, handleFactory, scheduler, null, new RetryOneTime(1));
-    s.subscribe((from, event) -> events.add(event));
-    return s;
-  }
-
-  private void useSession(Duration sessionTimeout) {
-    useSession(sessionTimeout, (connectString, timeout, watcher, readOnly) -> {
-      throw new IllegalStateException("this test makes the handles itself");
-    });
-  }
-
-  /** Replaces the session of {@link #setUp} with one of another session timeout. */
-  private void useSession(Duration sessionTimeout, ZookeeperFactory handleFactory) {
-    session.close();
-    events.clear();
-    session = newSession(sessionTimeout, handleFactory);
-  }
-
-  /**
-   * A new handle of session {@code id}, made as the {@link HandleFactory} makes one for Curator: its watcher becomes
-   * the session's current one. The negotiated timeout is the one asked for.
-   */
-  private Handle handle(long id) {
-    SharedSession.HandleWatcher watcher = session.newHandleWatcher(event -> { }); // Curator is not started here
-    OfflineZooKeeper zk = OfflineZooKeeper.open(id, (int) session.config().sessionTimeout().toMillis(), watcher);
-    handles.add(zk);
-    watcher.attach(zk);
-    return new Handle(watcher, zk);
-  }
-
-  private List<SessionState> states() {
-    List<SessionState> states = new ArrayList<>();
-    for (SessionEvent e : events) {
-      states.add(e.state());
-    }
-    return states;
-  }
-
-  private SessionEvent last() {
-    return events.get(events.size() - 1);
-  }
-
-  /** One handle and its watcher; each method is an event ZooKeeper's client delivers, with the handle's state. */
-  private static final class Handle {
-    final SharedSession.HandleWatcher watcher;
-    final OfflineZooKeeper zk;
-
-    Handle(SharedSession.HandleWatcher watcher, OfflineZooKeeper zk) {
-      this.watcher = watcher;
-      this.zk = zk;
+        watcher.attach(zk);
+        return new Handle(watcher, zk);
     }
 
-    void syncConnected() {
-      zk.state(ZooKeeper.States.CONNECTED);
-      deliver(KeeperState.SyncConnected);
+    private List<SessionState> states() {
+        List<SessionState> states = new ArrayList<>();
+        for (SessionEvent e : events) {
+            states.add(e.state());
+        }
+        return states;
     }
 
-    void connectedReadOnly() {
-      zk.state(ZooKeeper.States.CONNECTEDREADONLY);
-      deliver(KeeperState.ConnectedReadOnly);
+    private SessionEvent last() {
+        return events.get(events.size() - 1);
     }
 
-    void disconnected() {
-      zk.state(ZooKeeper.States.CONNECTING);
-      deliver(KeeperState.Disconnected);
-    }
+    /** One handle and its watcher; each method is an event ZooKeeper's client delivers, with the handle's state. */
+    private static final class Handle {
+        final SharedSession.HandleWatcher watcher;
+        final OfflineZooKeeper zk;
 
-    void expired() {
-      zk.state(ZooKeeper.States.CLOSED);
-      deliver(KeeperState.Expired);
-    }
+        Handle(SharedSession.HandleWatcher watcher, OfflineZooKeeper zk) {
+            this.watcher = watcher;
+            this.zk = zk;
+        }
 
-    private void deliver(KeeperState state) {
-      watcher.process(new WatchedEvent(EventType.None, state, null));
+        void syncConnected() {
+            zk.state(ZooKeeper.States.CONNECTED);
+            deliver(KeeperState.SyncConnected);
+        }
+
+        void connectedReadOnly() {
+            zk.state(ZooKeeper.States.CONNECTEDREADONLY);
+            deliver(KeeperState.ConnectedReadOnly);
+        }
+
+        void disconnected() {
+            zk.state(ZooKeeper.States.CONNECTING);
+            deliver(KeeperState.Disconnected);
+        }
+
+        void expired() {
+            zk.state(ZooKeeper.States.CLOSED);
+            deliver(KeeperState.Expired);
+        }
+
+        private void deliver(KeeperState state) {
+            watcher.process(new WatchedEvent(EventType.None, state, null));
+        }
     }
-  }
 }

@@ -3,15 +3,15 @@ package dev.zksdk.metrics.micrometer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.zksdk.PoolStats;
+import dev.zksdk.metrics.EnsembleStatus;
+import dev.zksdk.metrics.EnsembleView;
 import dev.zksdk.metrics.MetricNames;
 import dev.zksdk.metrics.MetricsTracker;
+import dev.zksdk.metrics.PipelineStatus;
 import dev.zksdk.metrics.PoolView;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import dev.zksdk.metrics.EnsembleStatus;
-import dev.zksdk.metrics.EnsembleView;
-import dev.zksdk.metrics.PipelineStatus;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -21,140 +21,211 @@ import org.junit.jupiter.api.Test;
 /** The Micrometer binding without a server: timers, removal on close, and the pipeline's meters from snapshots. */
 class MicrometerMetricsTrackerTest {
 
-  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
-  private static PoolView pool(String name) {
-    return new PoolView() {
-      @Override
-      public String name() {
-        return name;
-      }
+    private static PoolView pool(String name) {
+        return new PoolView() {
+            @Override
+            public String name() {
+                return name;
+            }
 
-      @Override
-      public PoolStats stats() {
-        return new PoolStats(0, 3, 0, Map.of());
-      }
-    };
-  }
+            @Override
+            public PoolStats stats() {
+                return new PoolStats(0, 3, 0, Map.of());
+            }
+        };
+    }
 
-  private static List<Meter> metersOfPool(MeterRegistry registry, String pool) {
-    return registry.getMeters().stream().filter(m -> pool.equals(m.getId().getTag("pool"))).toList();
-  }
+    private static List<Meter> metersOfPool(MeterRegistry registry, String pool) {
+        return registry.getMeters().stream()
+                .filter(m -> pool.equals(m.getId().getTag("pool")))
+                .toList();
+    }
 
-  @Test
-  void poolMetersAreRemovedOnClose() {
-    MetricsTracker tracker = new MicrometerMetricsTrackerFactory(registry).create(pool("p1"));
-    assertThat(registry.get(MetricNames.LEASES_ACTIVE).tags("pool", "p1").gauge().value()).isEqualTo(3.0);
-    assertThat(metersOfPool(registry, "p1")).isNotEmpty();
+    @Test
+    void poolMetersAreRemovedOnClose() {
+        MetricsTracker tracker = new MicrometerMetricsTrackerFactory(registry).create(pool("p1"));
+        assertThat(registry.get(MetricNames.LEASES_ACTIVE)
+                        .tags("pool", "p1")
+                        .gauge()
+                        .value())
+                .isEqualTo(3.0);
+        assertThat(metersOfPool(registry, "p1")).isNotEmpty();
 
-    tracker.close();
-    assertThat(metersOfPool(registry, "p1")).isEmpty();
-    // A late event after close publishes nothing.
-    tracker.operationCompleted("zk1:2181", "getData", "success", 1, 0);
-    assertThat(metersOfPool(registry, "p1")).isEmpty();
-  }
+        tracker.close();
+        assertThat(metersOfPool(registry, "p1")).isEmpty();
+        // A late event after close publishes nothing.
+        tracker.operationCompleted("zk1:2181", "getData", "success", 1, 0);
+        assertThat(metersOfPool(registry, "p1")).isEmpty();
+    }
 
-  @Test
-  void operationsAreTimedPerOperationAndOutcomeAndRetriesCounted() {
-    MetricsTracker tracker = new MicrometerMetricsTrackerFactory(registry).create(pool("p2"));
-    tracker.operationCompleted("zk1:2181", "getData", "success", TimeUnit.MILLISECONDS.toNanos(3), 0);
-    tracker.operationCompleted("zk1:2181", "getData", "success", TimeUnit.MILLISECONDS.toNanos(5), 2);
-    tracker.operationCompleted("zk1:2181", "getData", "nonode", TimeUnit.MILLISECONDS.toNanos(1), 0);
+    @Test
+    void operationsAreTimedPerOperationAndOutcomeAndRetriesCounted() {
+        MetricsTracker tracker = new MicrometerMetricsTrackerFactory(registry).create(pool("p2"));
+        tracker.operationCompleted("zk1:2181", "getData", "success", TimeUnit.MILLISECONDS.toNanos(3), 0);
+        tracker.operationCompleted("zk1:2181", "getData", "success", TimeUnit.MILLISECONDS.toNanos(5), 2);
+        tracker.operationCompleted("zk1:2181", "getData", "nonode", TimeUnit.MILLISECONDS.toNanos(1), 0);
 
-    assertThat(registry.get(MetricNames.OPERATIONS)
-        .tags("pool", "p2", "ensemble", "zk1:2181", "op", "getData", "outcome", "success").timer().count())
-        .isEqualTo(2);
-    assertThat(registry.get(MetricNames.OPERATIONS)
-        .tags("pool", "p2", "ensemble", "zk1:2181", "op", "getData", "outcome", "success").timer()
-        .totalTime(TimeUnit.MILLISECONDS)).isEqualTo(8.0);
-    assertThat(registry.get(MetricNames.OPERATIONS).tags("op", "getData", "outcome", "nonode").timer().count())
-        .isEqualTo(1);
-    assertThat(registry.get(MetricNames.OPERATION_RETRIES).tags("pool", "p2", "op", "getData").counter().count())
-        .isEqualTo(2.0);
+        assertThat(registry.get(MetricNames.OPERATIONS)
+                        .tags("pool", "p2", "ensemble", "zk1:2181", "op", "getData", "outcome", "success")
+                        .timer()
+                        .count())
+                .isEqualTo(2);
+        assertThat(registry.get(MetricNames.OPERATIONS)
+                        .tags("pool", "p2", "ensemble", "zk1:2181", "op", "getData", "outcome", "success")
+                        .timer()
+                        .totalTime(TimeUnit.MILLISECONDS))
+                .isEqualTo(8.0);
+        assertThat(registry.get(MetricNames.OPERATIONS)
+                        .tags("op", "getData", "outcome", "nonode")
+                        .timer()
+                        .count())
+                .isEqualTo(1);
+        assertThat(registry.get(MetricNames.OPERATION_RETRIES)
+                        .tags("pool", "p2", "op", "getData")
+                        .counter()
+                        .count())
+                .isEqualTo(2.0);
 
-    tracker.close();
-    assertThat(metersOfPool(registry, "p2")).isEmpty();
-  }
+        tracker.close();
+        assertThat(metersOfPool(registry, "p2")).isEmpty();
+    }
 
-  /**
-   * resilience4j-micrometer is optional: with its classes missing, the tracker still publishes the pool's own meters
-   * and simply leaves out resilience4j's.
-   */
-  /**
-   * The pipeline's meters come from each ensemble's snapshot (no live breaker, bulkhead or retry objects cross the
-   * SPI), summed over the ensembles of one tag; a failure rate not yet known is NaN, never 0.
-   */
-  @Test
-  void pipelineMetersAreReadFromEachEnsemblesSnapshotAndSummedPerTag() {
-    PipelineStatus open = new PipelineStatus("OPEN", 75f, 4, 3, 7, 100, 90, 10, 2, 1, 5);
-    PipelineStatus closed = new PipelineStatus("CLOSED", -1f, 1, 0, 0, 100, 100, 20, 0, 0, 0);
-    MetricsTracker tracker = new MicrometerMetricsTrackerFactory(registry).create(pool("p3"));
-    tracker.ensembleStarted(ensemble("127.0.0.1:2181", open));
-    tracker.ensembleStarted(ensemble("127.0.0.1:2181", closed)); // another config, same servers: the same tag
-    String[] tags = {"pool", "p3", "ensemble", "127.0.0.1:2181"};
+    /**
+     * resilience4j-micrometer is optional: with its classes missing, the tracker still publishes the pool's own meters
+     * and simply leaves out resilience4j's.
+     */
+    /**
+     * The pipeline's meters come from each ensemble's snapshot (no live breaker, bulkhead or retry objects cross the
+     * SPI), summed over the ensembles of one tag; a failure rate not yet known is NaN, never 0.
+     */
+    @Test
+    void pipelineMetersAreReadFromEachEnsemblesSnapshotAndSummedPerTag() {
+        PipelineStatus open = new PipelineStatus("OPEN", 75f, 4, 3, 7, 100, 90, 10, 2, 1, 5);
+        PipelineStatus closed = new PipelineStatus("CLOSED", -1f, 1, 0, 0, 100, 100, 20, 0, 0, 0);
+        MetricsTracker tracker = new MicrometerMetricsTrackerFactory(registry).create(pool("p3"));
+        tracker.ensembleStarted(ensemble("127.0.0.1:2181", open));
+        tracker.ensembleStarted(ensemble("127.0.0.1:2181", closed)); // another config, same servers: the same tag
+        String[] tags = {"pool", "p3", "ensemble", "127.0.0.1:2181"};
 
-    assertThat(registry.get(MetricNames.BREAKER_STATE).tags(tags).tag("state", "open").gauge().value()).isEqualTo(1);
-    assertThat(registry.get(MetricNames.BREAKER_STATE).tags(tags).tag("state", "closed").gauge().value())
-        .isEqualTo(1);
-    assertThat(registry.get(MetricNames.BREAKER_STATE).tags(tags).tag("state", "half_open").gauge().value())
-        .isZero();
-    assertThat(registry.get(MetricNames.BREAKER_FAILURE_RATE).tags(tags).gauge().value()).isEqualTo(75.0);
-    assertThat(registry.get(MetricNames.BREAKER_CALLS).tags(tags).tag("kind", "buffered").gauge().value())
-        .isEqualTo(5);
-    assertThat(registry.get(MetricNames.BREAKER_CALLS).tags(tags).tag("kind", "failed").gauge().value())
-        .isEqualTo(3);
-    assertThat(registry.get(MetricNames.BREAKER_NOT_PERMITTED).tags(tags).functionCounter().count()).isEqualTo(7);
-    assertThat(registry.get(MetricNames.BULKHEAD_MAX).tags(tags).gauge().value()).isEqualTo(200);
-    assertThat(registry.get(MetricNames.BULKHEAD_AVAILABLE).tags(tags).gauge().value()).isEqualTo(190);
-    assertThat(registry.get(MetricNames.RETRY_CALLS).tags(tags).tag("kind", "successful_without_retry")
-        .functionCounter().count()).isEqualTo(30);
-    assertThat(registry.get(MetricNames.RETRY_CALLS).tags(tags).tag("kind", "successful_with_retry")
-        .functionCounter().count()).isEqualTo(2);
-    assertThat(registry.get(MetricNames.RETRY_CALLS).tags(tags).tag("kind", "failed_with_retry")
-        .functionCounter().count()).isEqualTo(1);
-    assertThat(registry.get(MetricNames.RETRY_CALLS).tags(tags).tag("kind", "failed_without_retry")
-        .functionCounter().count()).isEqualTo(5);
+        assertThat(registry.get(MetricNames.BREAKER_STATE)
+                        .tags(tags)
+                        .tag("state", "open")
+                        .gauge()
+                        .value())
+                .isEqualTo(1);
+        assertThat(registry.get(MetricNames.BREAKER_STATE)
+                        .tags(tags)
+                        .tag("state", "closed")
+                        .gauge()
+                        .value())
+                .isEqualTo(1);
+        assertThat(registry.get(MetricNames.BREAKER_STATE)
+                        .tags(tags)
+                        .tag("state", "half_open")
+                        .gauge()
+                        .value())
+                .isZero();
+        assertThat(registry.get(MetricNames.BREAKER_FAILURE_RATE)
+                        .tags(tags)
+                        .gauge()
+                        .value())
+                .isEqualTo(75.0);
+        assertThat(registry.get(MetricNames.BREAKER_CALLS)
+                        .tags(tags)
+                        .tag("kind", "buffered")
+                        .gauge()
+                        .value())
+                .isEqualTo(5);
+        assertThat(registry.get(MetricNames.BREAKER_CALLS)
+                        .tags(tags)
+                        .tag("kind", "failed")
+                        .gauge()
+                        .value())
+                .isEqualTo(3);
+        assertThat(registry.get(MetricNames.BREAKER_NOT_PERMITTED)
+                        .tags(tags)
+                        .functionCounter()
+                        .count())
+                .isEqualTo(7);
+        assertThat(registry.get(MetricNames.BULKHEAD_MAX).tags(tags).gauge().value())
+                .isEqualTo(200);
+        assertThat(registry.get(MetricNames.BULKHEAD_AVAILABLE)
+                        .tags(tags)
+                        .gauge()
+                        .value())
+                .isEqualTo(190);
+        assertThat(registry.get(MetricNames.RETRY_CALLS)
+                        .tags(tags)
+                        .tag("kind", "successful_without_retry")
+                        .functionCounter()
+                        .count())
+                .isEqualTo(30);
+        assertThat(registry.get(MetricNames.RETRY_CALLS)
+                        .tags(tags)
+                        .tag("kind", "successful_with_retry")
+                        .functionCounter()
+                        .count())
+                .isEqualTo(2);
+        assertThat(registry.get(MetricNames.RETRY_CALLS)
+                        .tags(tags)
+                        .tag("kind", "failed_with_retry")
+                        .functionCounter()
+                        .count())
+                .isEqualTo(1);
+        assertThat(registry.get(MetricNames.RETRY_CALLS)
+                        .tags(tags)
+                        .tag("kind", "failed_without_retry")
+                        .functionCounter()
+                        .count())
+                .isEqualTo(5);
 
-    MetricsTracker unknownRate = new MicrometerMetricsTrackerFactory(registry).create(pool("p4"));
-    unknownRate.ensembleStarted(ensemble("127.0.0.1:2182", closed));
-    assertThat(registry.get(MetricNames.BREAKER_FAILURE_RATE).tags("pool", "p4").gauge().value()).isNaN();
+        MetricsTracker unknownRate = new MicrometerMetricsTrackerFactory(registry).create(pool("p4"));
+        unknownRate.ensembleStarted(ensemble("127.0.0.1:2182", closed));
+        assertThat(registry.get(MetricNames.BREAKER_FAILURE_RATE)
+                        .tags("pool", "p4")
+                        .gauge()
+                        .value())
+                .isNaN();
 
-    tracker.close();
-    unknownRate.close();
-    assertThat(metersOfPool(registry, "p3")).isEmpty();
-  }
+        tracker.close();
+        unknownRate.close();
+        assertThat(metersOfPool(registry, "p3")).isEmpty();
+    }
 
-  private static EnsembleView ensemble(String servers, PipelineStatus pipeline) {
-    return new EnsembleView() {
-      @Override
-      public String name() {
-        return servers;
-      }
+    private static EnsembleView ensemble(String servers, PipelineStatus pipeline) {
+        return new EnsembleView() {
+            @Override
+            public String name() {
+                return servers;
+            }
 
-      @Override
-      public String connectString() {
-        return servers;
-      }
+            @Override
+            public String connectString() {
+                return servers;
+            }
 
-      @Override
-      public List<String> servers() {
-        return List.of(servers);
-      }
+            @Override
+            public List<String> servers() {
+                return List.of(servers);
+            }
 
-      @Override
-      public Duration requestedSessionTimeout() {
-        return Duration.ofSeconds(30);
-      }
+            @Override
+            public Duration requestedSessionTimeout() {
+                return Duration.ofSeconds(30);
+            }
 
-      @Override
-      public EnsembleStatus status() {
-        return new EnsembleStatus(servers, servers, Duration.ofSeconds(30), List.of(), pipeline.breakerState(), 0, 0);
-      }
+            @Override
+            public EnsembleStatus status() {
+                return new EnsembleStatus(
+                        servers, servers, Duration.ofSeconds(30), List.of(), pipeline.breakerState(), 0, 0);
+            }
 
-      @Override
-      public PipelineStatus pipeline() {
-        return pipeline;
-      }
-    };
-  }
+            @Override
+            public PipelineStatus pipeline() {
+                return pipeline;
+            }
+        };
+    }
 }

@@ -24,23 +24,23 @@ import org.springframework.context.annotation.Configuration;
 @ConditionalOnClass({HealthIndicator.class, ZkSessionPool.class})
 public class ZkSessionPoolHealthAutoConfiguration {
 
-  /**
-   * Nested so that its health-module conditions are only looked at once the health module is known to be present.
-   */
-  @Configuration(proxyBeanMethods = false)
-  @ConditionalOnBean(ZkSessionPool.class)
-  @ConditionalOnEnabledHealthIndicator("zksdk")
-  static class ZkSessionPoolHealthContributorConfiguration
-      extends CompositeHealthContributorConfiguration<ZkSessionPoolHealthIndicator, ZkSessionPool> {
+    /**
+     * Nested so that its health-module conditions are only looked at once the health module is known to be present.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnBean(ZkSessionPool.class)
+    @ConditionalOnEnabledHealthIndicator("zksdk")
+    static class ZkSessionPoolHealthContributorConfiguration
+            extends CompositeHealthContributorConfiguration<ZkSessionPoolHealthIndicator, ZkSessionPool> {
 
-    ZkSessionPoolHealthContributorConfiguration() {
-      super(ZkSessionPoolHealthIndicator::new);
-    }
+        ZkSessionPoolHealthContributorConfiguration() {
+            super(ZkSessionPoolHealthIndicator::new);
+        }
 
-    @Bean
-    @ConditionalOnMissingBean(name = {"zksdkHealthIndicator", "zksdkHealthContributor"})
-    HealthContributor zksdkHealthContributor(ConfigurableListableBeanFactory beanFactory) {
-      return createContributor(beanFactory, ZkSessionPool.class);
+        @Bean
+        @ConditionalOnMissingBean(name = {"zksdkHealthIndicator", "zksdkHealthContributor"})
+        HealthContributor zksdkHealthContributor(ConfigurableListableBeanFactory beanFactory) {
+            return createContributor(beanFactory, ZkSessionPool.class);
+        }
     }
-  }
 }

@@ -30,85 +30,85 @@ import org.springframework.boot.health.contributor.Health;
  */
 public class ZkSessionPoolHealthIndicator extends AbstractHealthIndicator {
 
-  private final ZkSessionPool pool;
+    private final ZkSessionPool pool;
 
-  public ZkSessionPoolHealthIndicator(ZkSessionPool pool) {
-    super("ZooKeeper session pool health check failed");
-    this.pool = pool;
-  }
+    public ZkSessionPoolHealthIndicator(ZkSessionPool pool) {
+        super("ZooKeeper session pool health check failed");
+        this.pool = pool;
+    }
 
-  @Override
-  protected void doHealthCheck(Health.Builder builder) {
-    List<EnsembleStatus> ensembles = pool.ensembles();
-    PoolStats stats = pool.stats();
-    builder.withDetail("openSessions", stats.openSessions()).withDetail("activeLeases", stats.activeLeases());
-    if (ensembles.isEmpty()) {
-      builder.unknown().withDetail("reason", "no ensemble leased yet: sessions open on the first lease");
-      return;
+    @Override
+    protected void doHealthCheck(Health.Builder builder) {
+        List<EnsembleStatus> ensembles = pool.ensembles();
+        PoolStats stats = pool.stats();
+        builder.withDetail("openSessions", stats.openSessions()).withDetail("activeLeases", stats.activeLeases());
+        if (ensembles.isEmpty()) {
+            builder.unknown().withDetail("reason", "no ensemble leased yet: sessions open on the first lease");
+            return;
+        }
+        List<String> reasons = new ArrayList<>();
+        Map<String, Object> details = new LinkedHashMap<>();
+        for (EnsembleStatus ensemble : ensembles) {
+            if (!ensemble.isConnected()) {
+                reasons.add("no connected session to " + ensemble.connectString() + " (" + states(ensemble) + ")");
+            }
+            if (ensemble.isCircuitOpen()) {
+                reasons.add("the circuit breaker for " + ensemble.connectString() + " is open: operations fail fast");
+            }
+            if (ensemble.missingEphemerals() > 0) {
+                reasons.add(ensemble.missingEphemerals() + " owned ephemeral(s) on " + ensemble.connectString()
+                        + " missing on the server and not re-created yet (see the pool's onEphemeralMissing events)");
+            }
+            details.put(ensemble.connectString(), describe(ensemble));
+        }
+        if (reasons.isEmpty()) {
+            builder.up();
+        } else {
+            builder.down().withDetail("reason", String.join("; ", reasons));
+        }
+        builder.withDetail("ensembles", details);
     }
-    List<String> reasons = new ArrayList<>();
-    Map<String, Object> details = new LinkedHashMap<>();
-    for (EnsembleStatus ensemble : ensembles) {
-      if (!ensemble.isConnected()) {
-        reasons.add("no connected session to " + ensemble.connectString() + " (" + states(ensemble) + ")");
-      }
-      if (ensemble.isCircuitOpen()) {
-        reasons.add("the circuit breaker for " + ensemble.connectString() + " is open: operations fail fast");
-      }
-      if (ensemble.missingEphemerals() > 0) {
-        reasons.add(ensemble.missingEphemerals() + " owned ephemeral(s) on " + ensemble.connectString()
-            + " missing on the server and not re-created yet (see the pool's onEphemeralMissing events)");
-      }
-      details.put(ensemble.connectString(), describe(ensemble));
-    }
-    if (reasons.isEmpty()) {
-      builder.up();
-    } else {
-      builder.down().withDetail("reason", String.join("; ", reasons));
-    }
-    builder.withDetail("ensembles", details);
-  }
 
-  private static String states(EnsembleStatus ensemble) {
-    List<String> states = new ArrayList<>();
-    for (SessionStatus s : ensemble.sessions()) {
-      states.add("session " + s.index() + ": " + s.state());
+    private static String states(EnsembleStatus ensemble) {
+        List<String> states = new ArrayList<>();
+        for (SessionStatus s : ensemble.sessions()) {
+            states.add("session " + s.index() + ": " + s.state());
+        }
+        return String.join(", ", states);
     }
-    return String.join(", ", states);
-  }
 
-  private static Map<String, Object> describe(EnsembleStatus ensemble) {
-    Map<String, Object> d = new LinkedHashMap<>();
-    d.put("openSessions", ensemble.openSessions());
-    d.put("connectedSessions", ensemble.connectedSessions());
-    d.put("circuitBreaker", ensemble.circuitBreakerState());
-    List<String> down = new ArrayList<>();
-    for (SessionStatus s : ensemble.sessions()) {
-      if (s.open() && !s.connected()) {
-        down.add("session " + s.index() + ": " + s.state());
-      }
+    private static Map<String, Object> describe(EnsembleStatus ensemble) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("openSessions", ensemble.openSessions());
+        d.put("connectedSessions", ensemble.connectedSessions());
+        d.put("circuitBreaker", ensemble.circuitBreakerState());
+        List<String> down = new ArrayList<>();
+        for (SessionStatus s : ensemble.sessions()) {
+            if (s.open() && !s.connected()) {
+                down.add("session " + s.index() + ": " + s.state());
+            }
+        }
+        if (!down.isEmpty()) {
+            // Leases go to the connected sessions meanwhile; listed so that a partial outage shows before it is total.
+            d.put("sessionsDown", down);
+        }
+        d.put("ownedEphemerals", ensemble.ownedEphemerals());
+        d.put("missingEphemerals", ensemble.missingEphemerals());
+        d.put("requestedSessionTimeout", ensemble.requestedSessionTimeout().toString());
+        List<Map<String, Object>> sessions = new ArrayList<>();
+        for (SessionStatus s : ensemble.sessions()) {
+            Map<String, Object> session = new LinkedHashMap<>();
+            session.put("state", s.state().name());
+            session.put("sessionId", s.sessionIdHex());
+            if (s.negotiatedTimeout() != null) {
+                session.put("negotiatedTimeout", s.negotiatedTimeout().toString());
+            }
+            if (s.server() != null) {
+                session.put("server", s.server());
+            }
+            sessions.add(session);
+        }
+        d.put("sessions", sessions);
+        return d;
     }
-    if (!down.isEmpty()) {
-      // Leases go to the connected sessions meanwhile; listed so that a partial outage shows before it is total.
-      d.put("sessionsDown", down);
-    }
-    d.put("ownedEphemerals", ensemble.ownedEphemerals());
-    d.put("missingEphemerals", ensemble.missingEphemerals());
-    d.put("requestedSessionTimeout", ensemble.requestedSessionTimeout().toString());
-    List<Map<String, Object>> sessions = new ArrayList<>();
-    for (SessionStatus s : ensemble.sessions()) {
-      Map<String, Object> session = new LinkedHashMap<>();
-      session.put("state", s.state().name());
-      session.put("sessionId", s.sessionIdHex());
-      if (s.negotiatedTimeout() != null) {
-        session.put("negotiatedTimeout", s.negotiatedTimeout().toString());
-      }
-      if (s.server() != null) {
-        session.put("server", s.server());
-      }
-      sessions.add(session);
-    }
-    d.put("sessions", sessions);
-    return d;
-  }
 }

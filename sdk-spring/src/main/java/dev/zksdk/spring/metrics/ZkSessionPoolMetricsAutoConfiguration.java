@@ -19,18 +19,21 @@ import org.springframework.context.annotation.Bean;
  * <p>Active when Micrometer is on the class path and a {@link MeterRegistry} bean exists; switched off with
  * {@code zksdk.metrics.enabled=false}. An application's own {@link MetricsTrackerFactory} bean replaces it.
  */
-@AutoConfiguration(before = ZkSessionPoolAutoConfiguration.class, afterName = {
-    "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
-    "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
-    "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration"})
+@AutoConfiguration(
+        before = ZkSessionPoolAutoConfiguration.class,
+        afterName = {
+            "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
+            "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
+            "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration"
+        })
 @ConditionalOnClass({MeterRegistry.class, MicrometerMetricsTrackerFactory.class})
 @ConditionalOnBean(MeterRegistry.class)
 @ConditionalOnProperty(prefix = "zksdk.metrics", name = "enabled", havingValue = "true", matchIfMissing = true)
 public class ZkSessionPoolMetricsAutoConfiguration {
 
-  @Bean
-  @ConditionalOnMissingBean(MetricsTrackerFactory.class)
-  public MicrometerMetricsTrackerFactory zkSessionPoolMetricsTrackerFactory(MeterRegistry registry) {
-    return new MicrometerMetricsTrackerFactory(registry);
-  }
+    @Bean
+    @ConditionalOnMissingBean(MetricsTrackerFactory.class)
+    public MicrometerMetricsTrackerFactory zkSessionPoolMetricsTrackerFactory(MeterRegistry registry) {
+        return new MicrometerMetricsTrackerFactory(registry);
+    }
 }
