@@ -5,7 +5,6 @@ import dev.zksdk.ZkConnectionLossException;
 import dev.zksdk.ZkException;
 import dev.zksdk.ZkInterruptedException;
 import dev.zksdk.ZkNodeExistsException;
-import dev.zksdk.ZkUnavailableException;
 import dev.zksdk.internal.RequestSize;
 import dev.zksdk.internal.SerialQueue;
 import dev.zksdk.internal.Validation;
@@ -133,35 +132,8 @@ public final class OwnedEphemerals {
         }
         owned.add(node);
         recovery.schedule();
-        Duration wait = recovery.session()
-                .config()
-                .connectionTimeout()
-                .plus(recovery.session().config().sessionTimeout());
-        try {
-            node.firstConfirmation.get(wait.toMillis(), TimeUnit.MILLISECONDS);
-            return node;
-        } catch (ExecutionException e) {
-            node.close();
-            Throwable cause = ZkAsync.unwrap(e);
-            if (cause instanceof RuntimeException) {
-                throw (RuntimeException) cause;
-            }
-            throw new ZkException(Code.SYSTEMERROR, path, "ephemeral " + path + ": " + cause, cause);
-        } catch (TimeoutException e) {
-            node.close();
-            ZkException why = node.missing;
-            throw new ZkUnavailableException(
-                    path,
-                    "ephemeral " + path + ": not confirmed on the server within "
-                            + wait.toMillis() + " ms"
-                            + (why != null ? " (" + why.getMessage() + ")" : " (no connected session)")
-                            + "; it was not registered",
-                    why != null ? why : e);
-        } catch (InterruptedException e) {
-            node.close();
-            Thread.currentThread().interrupt();
-            throw new ZkInterruptedException(path, "interrupted while creating ephemeral " + path, e);
-        }
+        recovery.awaitRegistration("ephemeral", path, node.firstConfirmation, node::close, () -> node.missing);
+        return node;
     }
 
     static final class PassResult {

@@ -4,8 +4,6 @@ import dev.zksdk.WatchEvent;
 import dev.zksdk.WatchHandle;
 import dev.zksdk.WatchListener;
 import dev.zksdk.ZkException;
-import dev.zksdk.ZkInterruptedException;
-import dev.zksdk.ZkUnavailableException;
 import dev.zksdk.hosts.BudgetedZooKeeper;
 import dev.zksdk.internal.ZkAsync;
 import java.time.Duration;
@@ -97,32 +95,8 @@ public final class RegisteredWatches {
         Registered w = new Registered(path, listener, mode, internal);
         watches.add(w);
         recovery.schedule();
-        Duration wait = recovery.session()
-                .config()
-                .connectionTimeout()
-                .plus(recovery.session().config().sessionTimeout());
-        try {
-            w.firstArm.get(wait.toMillis(), TimeUnit.MILLISECONDS);
-            return w;
-        } catch (ExecutionException e) {
-            w.close();
-            Throwable cause = ZkAsync.unwrap(e);
-            if (cause instanceof RuntimeException) {
-                throw (RuntimeException) cause;
-            }
-            throw new ZkException(Code.SYSTEMERROR, path, "watch " + path + ": " + cause, cause);
-        } catch (TimeoutException e) {
-            w.close();
-            throw new ZkUnavailableException(
-                    path,
-                    "watch " + path + ": not armed on the server within " + wait.toMillis()
-                            + " ms (no connected session); it was not registered",
-                    e);
-        } catch (InterruptedException e) {
-            w.close();
-            Thread.currentThread().interrupt();
-            throw new ZkInterruptedException(path, "interrupted while adding watch " + path, e);
-        }
+        recovery.awaitRegistration("watch", path, w.firstArm, w::close, () -> null);
+        return w;
     }
 
     /**

@@ -3,8 +3,12 @@ package dev.zksdk.internal.recovery;
 import dev.zksdk.OperationPolicy;
 import dev.zksdk.RecoveryEvent;
 import dev.zksdk.SessionEvent;
+import dev.zksdk.ZkException;
+import dev.zksdk.ZkInterruptedException;
+import dev.zksdk.ZkUnavailableException;
 import dev.zksdk.internal.Backoff;
 import dev.zksdk.internal.DaemonThreads;
+import dev.zksdk.internal.ZkAsync;
 import dev.zksdk.internal.session.SessionEvents;
 import dev.zksdk.internal.session.SharedSession;
 import java.time.Duration;
@@ -18,7 +22,9 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.KeeperException.Code;
 import org.apache.zookeeper.ZooKeeper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -261,6 +267,40 @@ public final class SessionRecovery implements SessionEvents {
         }
         ephemerals.closeAll();
         watches.closeAll();
+    }
+
+    /**
+     * Waits until a registration ({@code what}: "ephemeral", "watch") is first confirmed on the server, up to the
+     * connection timeout plus the session timeout; on failure, timeout or interrupt it is undone ({@code undo}) and the
+     * caller gets the reason. {@code why} tells, on a timeout, what kept it from the server (null: no connection).
+     */
+    void awaitRegistration(
+            String what, String path, CompletableFuture<Void> confirmed, Runnable undo, Supplier<ZkException> why) {
+        Duration wait =
+                session.config().connectionTimeout().plus(session.config().sessionTimeout());
+        try {
+            confirmed.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            undo.run();
+            Throwable cause = ZkAsync.unwrap(e);
+            if (cause instanceof RuntimeException) {
+                throw (RuntimeException) cause;
+            }
+            throw new ZkException(Code.SYSTEMERROR, path, what + " " + path + ": " + cause, cause);
+        } catch (TimeoutException e) {
+            undo.run();
+            ZkException reason = why.get();
+            throw new ZkUnavailableException(
+                    path,
+                    what + " " + path + ": not confirmed on the server within " + wait.toMillis() + " ms"
+                            + (reason != null ? " (" + reason.getMessage() + ")" : " (no connected session)")
+                            + "; it was not registered",
+                    reason != null ? reason : e);
+        } catch (InterruptedException e) {
+            undo.run();
+            Thread.currentThread().interrupt();
+            throw new ZkInterruptedException(path, "interrupted while registering " + what + " " + path, e);
+        }
     }
 
     boolean isClosed() {
