@@ -1,5 +1,6 @@
 package dev.zksdk.benchmarks;
 
+import dev.zksdk.benchmarks.report.CommandLine;
 import dev.zksdk.benchmarks.report.JsonFiles;
 import dev.zksdk.benchmarks.report.ReportMain;
 import java.io.IOException;
@@ -64,7 +65,8 @@ public final class BenchmarkMain {
         Map<String, String> options;
         try {
             profile = Profile.named(args[0]);
-            options = options(Arrays.copyOfRange(args, 1, args.length), List.of("--server", "--results", "--readme"));
+            options = CommandLine.options(
+                    Arrays.copyOfRange(args, 1, args.length), List.of("--server", "--results", "--readme"));
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
             usage(System.err);
@@ -72,7 +74,7 @@ public final class BenchmarkMain {
             return;
         }
         String serverSpec = options.getOrDefault("--server", BenchServer.PROCESS);
-        Path results = resultsDirectory(options.get("--results"));
+        Path results = CommandLine.resultsDirectory(options.get("--results"));
         Files.createDirectories(results);
 
         Map<String, Object> machine = new LinkedHashMap<>();
@@ -168,33 +170,6 @@ public final class BenchmarkMain {
             b.warmupTime(step.warmupTime()).measurementTime(step.measurementTime());
         }
         return b;
-    }
-
-    /** {@code sdk-benchmarks/results} when run from the repository root, else {@code results}. */
-    public static Path resultsDirectory(String given) {
-        if (given != null) {
-            return Path.of(given);
-        }
-        return Files.isDirectory(Path.of("sdk-benchmarks")) ? Path.of("sdk-benchmarks", "results") : Path.of("results");
-    }
-
-    /**
-     * {@code --key value} pairs.
-     *
-     * @throws IllegalArgumentException for an unknown key or a key without a value
-     */
-    public static Map<String, String> options(String[] args, List<String> known) {
-        Map<String, String> map = new LinkedHashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            if (!known.contains(args[i])) {
-                throw new IllegalArgumentException("unknown option '" + args[i] + "'; known: " + known);
-            }
-            if (i + 1 >= args.length) {
-                throw new IllegalArgumentException("option " + args[i] + " needs a value");
-            }
-            map.put(args[i], args[++i]);
-        }
-        return map;
     }
 
     private static void usage(PrintStream out) {

@@ -1,6 +1,5 @@
 package dev.zksdk.benchmarks.report;
 
-import dev.zksdk.benchmarks.BenchmarkMain;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +22,7 @@ public final class ReportMain {
     public static void main(String[] args) throws IOException {
         Map<String, String> options;
         try {
-            options = BenchmarkMain.options(args, List.of("--name", "--results", "--readme"));
+            options = CommandLine.options(args, List.of("--name", "--results", "--readme"));
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
             System.err.println("usage: report [--name short] [--results DIR] [--readme README.md]");
@@ -31,7 +30,7 @@ public final class ReportMain {
             return;
         }
         String name = options.getOrDefault("--name", "short");
-        Path results = BenchmarkMain.resultsDirectory(options.get("--results"));
+        Path results = CommandLine.resultsDirectory(options.get("--results"));
         Path written = write(results, name);
         System.out.println("### wrote " + written + " and " + results.resolve(name + ".png"));
         if (options.containsKey("--readme")) {
