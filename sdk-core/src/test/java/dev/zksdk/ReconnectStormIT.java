@@ -14,12 +14,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * Restarting the server 200 sessions are attached to: they come back spread out in time, the server's listen
- * queue (default backlog 50) never overflows, and no session expires.
+ * queue (default backlog 50) never overflows, and no session expires. Tagged {@code alone}: the overflow counter is
+ * the machine's, so no other test runs beside it.
  */
+@Tag("alone")
 class ReconnectStormIT {
 
     @Test

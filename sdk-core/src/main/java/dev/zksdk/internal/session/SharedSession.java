@@ -302,6 +302,11 @@ public final class SharedSession implements Connection {
                         // counted
                     }
                     sessionId = newId;
+                    if (follower != null) {
+                        // Queued before anyone can see the connection: a caller's requests go out after this
+                        // connect-time read, never with it arriving in between.
+                        follower.follow(zk);
+                    }
                     liveHandle = zk;
                     unreachableSince = 0;
                     expiry.connected(zk);
@@ -374,9 +379,6 @@ public final class SharedSession implements Connection {
         }
         publish(event);
         publishInternal(event);
-        if (follower != null && zk != null) {
-            follower.follow(zk);
-        }
     }
 
     /** Tells every subscriber of {@code event}, in order; a subscriber that throws does not stop the others. */
