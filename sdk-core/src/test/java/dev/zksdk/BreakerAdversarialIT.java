@@ -233,7 +233,8 @@ class BreakerAdversarialIT {
                 .connectString(ensemble.connectString())
                 .sessionsPerEnsemble(2)
                 .connectionTimeout(Duration.ofSeconds(2))
-                .sessionTimeout(Duration.ofSeconds(15))
+                .sessionTimeout(Duration.ofSeconds(
+                        21)) // read timeout 14 s: 5 s clear of the 9 s of load, on a loaded machine too
                 .operationPolicy(STICKY)
                 .listener(events)
                 .build()) {
@@ -282,7 +283,7 @@ class BreakerAdversarialIT {
             leaseCounter.start();
             try (Load stuck = new Load(pool, pinned, path, false, 8);
                     Load fresh = new Load(pool, List.of(), path, true, 4)) {
-                Adversary.pause(9_000); // while the server hangs, before ZooKeeper's read timeout (10 s)
+                Adversary.pause(9_000); // while the server hangs, before ZooKeeper's read timeout (14 s)
                 fresh.close();
                 stuck.close();
                 newLeaseCalls = fresh.calls;
