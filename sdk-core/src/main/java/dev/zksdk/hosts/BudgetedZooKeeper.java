@@ -7,6 +7,7 @@ import org.apache.zookeeper.ClientCnxn;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.client.ZKClientConfig;
+import org.apache.zookeeper.common.Time;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -32,6 +33,10 @@ public final class BudgetedZooKeeper extends ZooKeeper {
             throws IOException {
         super(connectString, sessionTimeoutMs, watcher, false, provider, clientConfig);
         this.provider = provider;
+        WeightedHostProvider.AttemptControl control = ConnectAttempts.of(cnxn);
+        if (control != null) {
+            provider.bind(control);
+        }
     }
 
     /**
@@ -50,6 +55,9 @@ public final class BudgetedZooKeeper extends ZooKeeper {
             ZKClientConfig clientConfig)
             throws IOException {
         try {
+            if (ConnectAttempts.AVAILABLE) {
+                provider.expectBinding();
+            }
             return new BudgetedZooKeeper(connectString, sessionTimeoutMs, watcher, provider, clientConfig);
         } catch (IOException | RuntimeException | Error e) {
             provider.close();
@@ -174,6 +182,116 @@ public final class BudgetedZooKeeper extends ZooKeeper {
                         .findFirst()
                         .map(c -> c.startsWith("org.apache.curator.") || c.startsWith("dev.zksdk.internal."))
                         .orElse(false));
+    }
+
+    /**
+     * Bounds each connection attempt of a handle (ZooKeeper keeps one bound, the session timeout divided by its host
+     * provider's size, fixed between connects) and reads how long the attempt has been silent. Not public API of
+     * ZooKeeper: when this version does not have the fields, attempts keep ZooKeeper's bound (logged once).
+     */
+    private static final class ConnectAttempts implements WeightedHostProvider.AttemptControl {
+        private static final Field CONNECT_TIMEOUT;
+        private static final Field SEND_THREAD;
+        private static final Field SOCKET;
+        private static final Field LAST_SEND;
+        private static final Field FIRST_CONNECT;
+        static final boolean AVAILABLE;
+
+        static {
+            Field connectTimeout = null;
+            Field sendThread = null;
+            Field socket = null;
+            Field lastSend = null;
+            Field firstConnect = null;
+            try {
+                connectTimeout = ClientCnxn.class.getDeclaredField("connectTimeout");
+                connectTimeout.setAccessible(true);
+                sendThread = ClientCnxn.class.getDeclaredField("sendThread");
+                sendThread.setAccessible(true);
+                socket = sendThread.getType().getDeclaredField("clientCnxnSocket");
+                socket.setAccessible(true);
+                lastSend = socket.getType().getDeclaredField("lastSend");
+                lastSend.setAccessible(true);
+                firstConnect = sendThread.getType().getDeclaredField("isFirstConnect");
+                firstConnect.setAccessible(true);
+                if (connectTimeout.getType() != int.class
+                        || lastSend.getType() != long.class
+                        || firstConnect.getType() != boolean.class) {
+                    throw new NoSuchFieldException("connectTimeout, lastSend or isFirstConnect has another type");
+                }
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                LoggerFactory.getLogger(BudgetedZooKeeper.class)
+                        .info(
+                                "this ZooKeeper client does not let a connection attempt be bounded ({}): an "
+                                        + "unanswered attempt is given ZooKeeper's share of the session timeout",
+                                e.toString());
+                connectTimeout = null;
+            }
+            CONNECT_TIMEOUT = connectTimeout;
+            SEND_THREAD = sendThread;
+            SOCKET = socket;
+            LAST_SEND = lastSend;
+            FIRST_CONNECT = firstConnect;
+            AVAILABLE = connectTimeout != null;
+        }
+
+        private final ClientCnxn cnxn;
+        private final Object sendThread;
+        private final Object socket;
+
+        private ConnectAttempts(ClientCnxn cnxn, Object sendThread, Object socket) {
+            this.cnxn = cnxn;
+            this.sendThread = sendThread;
+            this.socket = socket;
+        }
+
+        static ConnectAttempts of(ClientCnxn cnxn) {
+            if (!AVAILABLE) {
+                return null;
+            }
+            try {
+                Object sendThread = SEND_THREAD.get(cnxn);
+                Object socket = SOCKET.get(sendThread);
+                return socket == null ? null : new ConnectAttempts(cnxn, sendThread, socket);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return null;
+            }
+        }
+
+        @Override
+        public void connectTimeout(int millis) {
+            try {
+                CONNECT_TIMEOUT.setInt(cnxn, millis);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                // keeps ZooKeeper's bound
+            }
+        }
+
+        @Override
+        public void skipClientPause() {
+            try {
+                // ZooKeeper pauses up to a second before every attempt after its first connection; the provider
+                // waits its own jitter after a failed attempt instead.
+                FIRST_CONNECT.setBoolean(sendThread, true);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                // keeps ZooKeeper's pause
+            }
+        }
+
+        @Override
+        public long millisSinceLastSend() {
+            try {
+                // ZooKeeper stamps its sends with Time.currentElapsedTime(), sampled once per loop of its send thread.
+                return Time.currentElapsedTime() - LAST_SEND.getLong(socket);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return -1;
+            }
+        }
+
+        @Override
+        public int negotiatedSessionTimeout() {
+            return cnxn.getSessionTimeout();
+        }
     }
 
     /** Reads ZooKeeper's own count of received packets, kept by its client socket (not public API: -1 if absent). */

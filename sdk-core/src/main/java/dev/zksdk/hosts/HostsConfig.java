@@ -47,6 +47,16 @@ public final class HostsConfig {
     public static final double MAX_SESSION_CREATION_RATE = 1_000_000.0;
     /** How long a new session waits for a creation permit before it is refused. */
     public static final Duration DEFAULT_SESSION_CREATION_MAX_WAIT = Duration.ofSeconds(5);
+    /**
+     * The shortest time a connection attempt is given before it is abandoned unanswered, and what an attempt gets
+     * before this process has seen any handshake; see {@link Builder#minConnectAttemptTimeout(Duration)}.
+     */
+    public static final Duration DEFAULT_MIN_CONNECT_ATTEMPT_TIMEOUT = Duration.ofMillis(500);
+    /**
+     * An attempt is given this many times the slowest of the process's recent handshakes (at least
+     * {@link #minConnectAttemptTimeout()}).
+     */
+    public static final int CONNECT_ATTEMPT_MARGIN = 8;
 
     /** Sleeps for a number of nanoseconds; injectable so tests record delays instead of waiting. */
     @FunctionalInterface
@@ -55,6 +65,9 @@ public final class HostsConfig {
     }
 
     private static final Sleeper THREAD_SLEEPER = TimeUnit.NANOSECONDS::sleep;
+    /** The default clock; quarantines kept on it can be shared by every pool of the process. */
+    static final LongSupplier SYSTEM_NANO_CLOCK = System::nanoTime;
+
     private static final HostsConfig DEFAULTS = builder().build();
 
     private final Map<String, Integer> weights;
@@ -66,6 +79,7 @@ public final class HostsConfig {
     private final double sessionCreationRate;
     private final Duration sessionCreationMaxWait;
     private final Duration connectAttemptTimeout;
+    private final Duration minConnectAttemptTimeout;
     private final Random random;
     private final LongSupplier nanoClock;
     private final Sleeper sleeper;
@@ -80,6 +94,7 @@ public final class HostsConfig {
         this.sessionCreationRate = b.sessionCreationRate;
         this.sessionCreationMaxWait = b.sessionCreationMaxWait;
         this.connectAttemptTimeout = b.connectAttemptTimeout;
+        this.minConnectAttemptTimeout = b.minConnectAttemptTimeout;
         this.random = b.random != null ? b.random : new Random();
         this.nanoClock = b.nanoClock;
         this.sleeper = b.sleeper;
@@ -106,6 +121,7 @@ public final class HostsConfig {
         b.sessionCreationRate = sessionCreationRate;
         b.sessionCreationMaxWait = sessionCreationMaxWait;
         b.connectAttemptTimeout = connectAttemptTimeout;
+        b.minConnectAttemptTimeout = minConnectAttemptTimeout;
         b.random = random;
         b.nanoClock = nanoClock;
         b.sleeper = sleeper;
@@ -161,11 +177,20 @@ public final class HostsConfig {
 
     /**
      * The longest one connection attempt may go unanswered before the client gives it up and tries the next server;
-     * null when not set, and then an attempt gets the session timeout divided by the number of servers, and at most a
-     * third of it.
+     * null when not set, and then an attempt gets at most the session timeout divided by the number of servers, and
+     * at most a third of it. Within that bound an attempt is given much less when handshakes are fast: see
+     * {@link #minConnectAttemptTimeout()}.
      */
     public Duration connectAttemptTimeout() {
         return connectAttemptTimeout;
+    }
+
+    /**
+     * The shortest time an unanswered connection attempt is given (default
+     * {@link #DEFAULT_MIN_CONNECT_ATTEMPT_TIMEOUT}); see {@link Builder#minConnectAttemptTimeout(Duration)}.
+     */
+    public Duration minConnectAttemptTimeout() {
+        return minConnectAttemptTimeout;
     }
 
     public Random random() {
@@ -190,7 +215,8 @@ public final class HostsConfig {
                 + ", reconnectJitterCap=" + reconnectJitterCap
                 + ", sessionCreationRate=" + sessionCreationRate
                 + ", sessionCreationMaxWait=" + sessionCreationMaxWait
-                + (connectAttemptTimeout == null ? "" : ", connectAttemptTimeout=" + connectAttemptTimeout) + "}";
+                + (connectAttemptTimeout == null ? "" : ", connectAttemptTimeout=" + connectAttemptTimeout)
+                + ", minConnectAttemptTimeout=" + minConnectAttemptTimeout + "}";
     }
 
     /** Mutable builder of {@link HostsConfig}; not thread-safe. */
@@ -204,8 +230,9 @@ public final class HostsConfig {
         private double sessionCreationRate = DEFAULT_SESSION_CREATION_RATE;
         private Duration sessionCreationMaxWait = DEFAULT_SESSION_CREATION_MAX_WAIT;
         private Duration connectAttemptTimeout;
+        private Duration minConnectAttemptTimeout = DEFAULT_MIN_CONNECT_ATTEMPT_TIMEOUT;
         private Random random;
-        private LongSupplier nanoClock = System::nanoTime;
+        private LongSupplier nanoClock = SYSTEM_NANO_CLOCK;
         private Sleeper sleeper = THREAD_SLEEPER;
 
         private Builder() {}
@@ -294,6 +321,25 @@ public final class HostsConfig {
          */
         public Builder connectAttemptTimeout(Duration timeout) {
             this.connectAttemptTimeout = positive("connectAttemptTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * The shortest time a connection attempt is given before it is abandoned unanswered (default
+         * {@link #DEFAULT_MIN_CONNECT_ATTEMPT_TIMEOUT}). A healthy server answers a connect request in milliseconds; one
+         * that accepts the connection and never answers (SIGSTOPped, black-holed behind a proxy, restarting:
+         * ZOOKEEPER-5051 leaves connections made while it loads its database unanswered) would otherwise hold the
+         * attempt for the session timeout divided by the number of servers. An attempt is given
+         * {@value #CONNECT_ATTEMPT_MARGIN} times the slowest of the last handshakes this process completed, at least
+         * this, at most the attempt's share of the session timeout (and {@link #connectAttemptTimeout(Duration)} when
+         * set); before any handshake completed, this. Each attempt of a session that was abandoned unanswered doubles
+         * the next one's bound, so a slow but working ensemble is still reached. Set it to the connect attempt's
+         * share of the session timeout (or higher) to give every attempt its full share, as ZooKeeper does.
+         *
+         * @throws IllegalArgumentException when null, zero or negative
+         */
+        public Builder minConnectAttemptTimeout(Duration timeout) {
+            this.minConnectAttemptTimeout = positive("minConnectAttemptTimeout", timeout);
             return this;
         }
 

@@ -8,6 +8,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.IntToLongFunction;
 import java.util.function.Predicate;
 import java.util.function.ToDoubleFunction;
 import org.slf4j.Logger;
@@ -36,7 +37,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Quarantine: a server that fails again after its quarantine ended (the n-th such round in a row) is kept
  * out for {@code min(quarantineMaxBackoff, quarantineInitialBackoff * 2^(n-1))}; failures during a quarantine
- * renew it without growing it; a successful connection clears it.
+ * renew it without growing it; a successful connection clears it. A spread made by {@link #ofPool(HostsConfig)}
+ * keeps its quarantine in the process's one record, so a server that failed for one pool is skipped by every pool
+ * made that way, including pools created later (their first connect does not try it first).
  *
  * <p>Thread-safe; selection for different sessions is serialized, which is what makes them land on distinct
  * servers.
@@ -47,16 +50,38 @@ public final class SessionSpread {
 
     private final HostsConfig config;
     private final Map<Object, Assignment> assignments = new IdentityHashMap<>();
-    private final Map<String, Quarantine> quarantine = new HashMap<>();
+    private final QuarantineBook quarantine;
     private long connectAttempts;
     private long connectFailures;
 
     /** @throws IllegalArgumentException when config is null */
     public SessionSpread(HostsConfig config) {
+        this(config, new QuarantineBook());
+    }
+
+    private SessionSpread(HostsConfig config, QuarantineBook quarantine) {
         if (config == null) {
             throw new IllegalArgumentException("config must not be null");
         }
         this.config = config;
+        this.quarantine = quarantine;
+    }
+
+    /**
+     * A spread for one pool whose quarantine is shared by every spread made this way in the process (the pools of
+     * zk-sdk use it): a server that failed to connect is skipped by the sessions of every pool until its quarantine
+     * ends. With a {@link HostsConfig.Builder#nanoClock custom clock} the quarantine stays the spread's own (times of
+     * different clocks cannot be compared).
+     *
+     * @throws IllegalArgumentException when config is null
+     */
+    public static SessionSpread ofPool(HostsConfig config) {
+        if (config == null) {
+            throw new IllegalArgumentException("config must not be null");
+        }
+        return new SessionSpread(
+                config,
+                config.nanoClock() == HostsConfig.SYSTEM_NANO_CLOCK ? QuarantineBook.PROCESS : new QuarantineBook());
     }
 
     /** A spread with {@link HostsConfig#defaults()}. */
@@ -79,12 +104,7 @@ public final class SessionSpread {
             }
         }
         long now = now();
-        Map<String, Duration> quarantined = new TreeMap<>();
-        quarantine.forEach((key, q) -> {
-            if (q.untilNanos - now > 0) {
-                quarantined.put(key, Duration.ofNanos(q.untilNanos - now));
-            }
-        });
+        Map<String, Duration> quarantined = quarantine.remaining(now);
         return new HostOrderingStats(
                 Collections.unmodifiableMap(sessions),
                 Collections.unmodifiableMap(connected),
@@ -145,23 +165,14 @@ public final class SessionSpread {
      * not the number of sessions that happened to be connecting.
      */
     synchronized void recordFailure(String key) {
-        long now = now();
-        Quarantine q = quarantine.computeIfAbsent(key, k -> new Quarantine());
-        boolean escalate = !quarantinedAt(key, now);
-        if (escalate) {
-            q.failures++;
-        }
-        long backoff = backoffNanos(q.failures);
-        if (escalate || now + backoff - q.untilNanos > 0) {
-            q.untilNanos = now + backoff;
-        }
+        int escalatedTo = quarantine.recordFailure(key, now(), this::backoffNanos);
         connectFailures++;
-        if (escalate) {
+        if (escalatedTo > 0) {
             log.warn(
                     "ZooKeeper server {} failed to connect ({} in a row); skipping it for {} ms",
                     key,
-                    q.failures,
-                    Duration.ofNanos(backoff).toMillis());
+                    escalatedTo,
+                    Duration.ofNanos(backoffNanos(escalatedTo)).toMillis());
         }
     }
 
@@ -170,7 +181,7 @@ public final class SessionSpread {
         if (a != null && a.key.equals(key)) {
             a.connected = true;
         }
-        if (quarantine.remove(key) != null) {
+        if (quarantine.clear(key)) {
             log.info("ZooKeeper server {} accepted a connection again; quarantine lifted", key);
         }
     }
@@ -199,10 +210,10 @@ public final class SessionSpread {
         if (tier.isEmpty()) {
             long earliest = Long.MAX_VALUE;
             for (ServerEntry e : usable) {
-                earliest = Math.min(earliest, quarantine.get(e.key()).untilNanos - now);
+                earliest = Math.min(earliest, quarantine.untilNanos(e.key()) - now);
             }
             long soonest = earliest;
-            tier = filter(usable, e -> quarantine.get(e.key()).untilNanos - now == soonest);
+            tier = filter(usable, e -> quarantine.untilNanos(e.key()) - now == soonest);
         }
         tier = narrow(tier, e -> e.weight() > 0);
 
@@ -260,8 +271,7 @@ public final class SessionSpread {
     }
 
     private boolean quarantinedAt(String key, long now) {
-        Quarantine q = quarantine.get(key);
-        return q != null && q.untilNanos - now > 0;
+        return quarantine.isQuarantined(key, now);
     }
 
     private long backoffNanos(int failures) {
@@ -297,6 +307,52 @@ public final class SessionSpread {
     private static final class Assignment {
         String key;
         boolean connected;
+    }
+
+    /** Quarantined servers by key; its own lock, since the process's record is shared by many spreads. */
+    private static final class QuarantineBook {
+        static final QuarantineBook PROCESS = new QuarantineBook();
+
+        private final Map<String, Quarantine> entries = new HashMap<>();
+
+        synchronized boolean isQuarantined(String key, long now) {
+            Quarantine q = entries.get(key);
+            return q != null && q.untilNanos - now > 0;
+        }
+
+        /** When {@code key}'s quarantine ends (only asked of quarantined servers). */
+        synchronized long untilNanos(String key) {
+            Quarantine q = entries.get(key);
+            return q == null ? Long.MIN_VALUE : q.untilNanos;
+        }
+
+        /** Records a failure; returns the new count of failed rounds when it escalated the backoff, else 0. */
+        synchronized int recordFailure(String key, long now, IntToLongFunction backoffNanos) {
+            Quarantine q = entries.computeIfAbsent(key, k -> new Quarantine());
+            boolean escalate = !(q.untilNanos - now > 0) || q.failures == 0;
+            if (escalate) {
+                q.failures++;
+            }
+            long backoff = backoffNanos.applyAsLong(q.failures);
+            if (escalate || now + backoff - q.untilNanos > 0) {
+                q.untilNanos = now + backoff;
+            }
+            return escalate ? q.failures : 0;
+        }
+
+        synchronized boolean clear(String key) {
+            return entries.remove(key) != null;
+        }
+
+        synchronized Map<String, Duration> remaining(long now) {
+            Map<String, Duration> out = new TreeMap<>();
+            entries.forEach((key, q) -> {
+                if (q.untilNanos - now > 0) {
+                    out.put(key, Duration.ofNanos(q.untilNanos - now));
+                }
+            });
+            return out;
+        }
     }
 
     private static final class Quarantine {

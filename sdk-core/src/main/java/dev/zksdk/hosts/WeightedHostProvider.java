@@ -29,14 +29,20 @@ import org.slf4j.LoggerFactory;
  *       exponential backoff, by every session sharing the {@link SessionSpread}.</li>
  *   <li><b>Reconnect delay.</b> After the k-th consecutive failed attempt, {@code next} sleeps a uniformly
  *       random time in {@code [0, min(reconnectJitterCap, reconnectJitterBase * 2^(k-1)))} (full jitter)
- *       instead of ZooKeeper's fixed one-second spin; no sleep on the first attempt, after a dropped
- *       connection (ZooKeeper itself waits up to a second then), or when ZooKeeper asks for no delay
- *       ({@code spinDelay == 0}).</li>
+ *       instead of ZooKeeper's fixed one-second spin, and (on a handle that lets it,
+ *       {@link BudgetedZooKeeper}) instead of ZooKeeper's own random pause of up to a second before each attempt
+ *       once the handle has connected; no sleep on the first attempt, after a dropped connection (ZooKeeper itself
+ *       waits up to a second then), or when ZooKeeper asks for no delay ({@code spinDelay == 0}).</li>
  *   <li><b>Spread.</b> Sessions sharing a {@link SessionSpread} prefer servers none of them is on.</li>
  *   <li><b>Connection budget.</b> From construction to {@link #close()} the provider holds exactly one slot
  *       of the {@link ConnectionBudget}: on the server it last handed out. Moving to another server takes that
  *       server's slot first and then returns the old one, so a server at its budget is never handed out and
  *       {@code next} never fails for want of a slot (the session falls back to the server it holds).</li>
+ *   <li><b>Unanswered attempts.</b> An attempt whose server accepted the connection and has not answered the
+ *       connect request is abandoned after a bound learnt from the handshakes this process completed
+ *       ({@link HostsConfig#minConnectAttemptTimeout()}), not after ZooKeeper's share of the session timeout, and
+ *       each abandoned attempt doubles the next one's bound. Needs the handle's cooperation
+ *       ({@link BudgetedZooKeeper} gives it); without it, ZooKeeper's bound applies.</li>
  *   <li><b>Membership changes.</b> {@link #updateServerList} moves only the share of sessions that must move
  *       for the new weights, as {@code StaticHostProvider} does for equal weights (ZOOKEEPER-1355).</li>
  * </ul>
@@ -81,6 +87,40 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
     private InetSocketAddress lastResolved;
     private boolean closed;
 
+    /** The requested session timeout, 0 when unknown. */
+    private final int sessionTimeoutMs;
+
+    private final HandshakeTimes handshakes;
+    /** The handle will bind this provider ({@link #expectBinding()}): its first attempt is bounded through size(). */
+    private volatile boolean boundByHandle;
+    /** Set by the handle once it exists; null without one (ZooKeeper's own attempt bound then applies). */
+    private volatile AttemptControl attempts;
+    /** The bound of the attempt under way, in ms; 0 when none was set. */
+    private long attemptBoundMs;
+    /** Consecutive attempts of this session abandoned with no answer; each doubles the next one's bound. */
+    private int unansweredAttempts;
+
+    /**
+     * What the provider needs from its ZooKeeper handle to bound each connection attempt; called on the handle's
+     * send thread only.
+     */
+    interface AttemptControl {
+        /** Bounds the attempt about to start: given up when no answer came within {@code millis}. */
+        void connectTimeout(int millis);
+
+        /**
+         * Leaves out ZooKeeper's own pause (up to a second, before every attempt once the handle has connected once)
+         * before the attempt about to start: after a failed attempt the provider has waited its own jitter.
+         */
+        void skipClientPause();
+
+        /** Milliseconds since the handle last sent on its connection (during an attempt: the connect request). */
+        long millisSinceLastSend();
+
+        /** The negotiated session timeout, 0 before the session first connected. */
+        int negotiatedSessionTimeout();
+    }
+
     /**
      * Reserves a server and its connection-budget slot for a new session.
      *
@@ -107,6 +147,15 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
             SessionSpread spread,
             ConnectionBudget budget,
             int sessionTimeoutMs) {
+        this(serverAddresses, spread, budget, sessionTimeoutMs, HandshakeTimes.PROCESS);
+    }
+
+    WeightedHostProvider(
+            Collection<InetSocketAddress> serverAddresses,
+            SessionSpread spread,
+            ConnectionBudget budget,
+            int sessionTimeoutMs,
+            HandshakeTimes handshakes) {
         if (spread == null) {
             throw new IllegalArgumentException("spread must not be null");
         }
@@ -127,6 +176,21 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         }
         this.held = first;
         this.minConnectAttempts = minConnectAttempts(config.connectAttemptTimeout(), sessionTimeoutMs);
+        this.sessionTimeoutMs = sessionTimeoutMs;
+        this.handshakes = handshakes;
+    }
+
+    /** Called before the handle is made when it will {@link #bind} this provider. */
+    void expectBinding() {
+        this.boundByHandle = true;
+    }
+
+    /**
+     * Lets the provider bound each attempt of {@code control}'s handle (see the class comment). The handle's first
+     * attempt may start before this is called; it gets the bound through {@link #size()}.
+     */
+    void bind(AttemptControl control) {
+        this.attempts = control;
     }
 
     /**
@@ -155,7 +219,41 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
      */
     @Override
     public synchronized int size() {
-        return Math.max(servers.size(), minConnectAttempts);
+        int size = Math.max(servers.size(), minConnectAttempts);
+        if (sessionTimeoutMs > 0 && boundByHandle) {
+            // ZooKeeper reads this figure when the handle is made (the first attempt's bound: the handle cannot be
+            // bound before it exists) and when it connects; every later attempt is bounded in next().
+            long bound = attemptBoundMillis(0);
+            size = (int) Math.max(size, Math.min(Integer.MAX_VALUE, (sessionTimeoutMs + bound - 1) / bound));
+        }
+        return size;
+    }
+
+    /**
+     * The bound of the next attempt: {@value HostsConfig#CONNECT_ATTEMPT_MARGIN} times the slowest recent handshake,
+     * at least {@link HostsConfig#minConnectAttemptTimeout()}, doubled per consecutive unanswered attempt, and at most
+     * the attempt's share of the session timeout (a third of it, or less with more servers) and
+     * {@link HostsConfig#connectAttemptTimeout()}.
+     */
+    private long attemptBoundMillis(int negotiatedMs) {
+        long cap = Long.MAX_VALUE;
+        int session = negotiatedMs > 0 ? negotiatedMs : sessionTimeoutMs;
+        if (session > 0) {
+            cap = Math.max(1, session / Math.max(servers.size(), MIN_CONNECT_ATTEMPTS_PER_SESSION_TIMEOUT));
+        }
+        if (config.connectAttemptTimeout() != null) {
+            cap = Math.min(cap, Math.max(1, config.connectAttemptTimeout().toMillis()));
+        }
+        long floor = Math.max(1, config.minConnectAttemptTimeout().toMillis());
+        long slowest = handshakes.slowestRecentNanos();
+        long base = slowest < 0
+                ? floor
+                : Math.max(floor, HostsConfig.CONNECT_ATTEMPT_MARGIN * Math.max(1, slowest / 1_000_000));
+        long bound = unansweredAttempts >= 20 ? Long.MAX_VALUE : base << unansweredAttempts;
+        if (bound < base) {
+            bound = Long.MAX_VALUE;
+        }
+        return Math.min(bound, cap);
     }
 
     /** The number of distinct servers in the list (duplicates folded into weights). */
@@ -174,15 +272,18 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
     public InetSocketAddress next(long spinDelay) {
         ServerEntry pick = null;
         long delayNanos = 0;
+        boolean afterFailedAttempt = false;
         synchronized (this) {
             ensureOpen("next");
             if (reservationPending) {
                 reservationPending = false;
                 pick = held;
             } else {
+                noteUnanswered();
                 leaveCurrent();
                 if (spinDelay > 0) {
                     delayNanos = reconnectDelayNanos(failedAttempts);
+                    afterFailedAttempt = failedAttempts > 0;
                 }
             }
         }
@@ -195,8 +296,18 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
             }
         }
         InetSocketAddress resolved = resolve(pick.address());
+        AttemptControl control = attempts;
         synchronized (this) {
             lastResolved = resolved;
+            if (control != null) {
+                if (afterFailedAttempt) {
+                    control.skipClientPause();
+                }
+                attemptBoundMs = attemptBoundMillis(control.negotiatedSessionTimeout());
+                control.connectTimeout((int) Math.min(Integer.MAX_VALUE, attemptBoundMs));
+            } else if (boundByHandle && sessionTimeoutMs > 0) {
+                attemptBoundMs = sessionTimeoutMs / size(); // the first attempt, bounded through size()
+            }
         }
         return resolved;
     }
@@ -207,6 +318,12 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         if (closed) {
             return;
         }
+        AttemptControl control = attempts;
+        if (control != null && attemptBoundMs > 0) {
+            // Called while ZooKeeper reads the answer to the connect request: the time since that request went out.
+            handshakes.record(control.millisSinceLastSend() * 1_000_000);
+        }
+        unansweredAttempts = 0;
         connected = true;
         moving = false;
         failedAttempts = 0;
@@ -337,6 +454,26 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
     public synchronized String toString() {
         return "WeightedHostProvider{servers=" + weights() + ", current=" + (closed ? null : held.key())
                 + ", connected=" + connected + ", closed=" + closed + "}";
+    }
+
+    /**
+     * Counts the attempt being left as unanswered when it was neither connected nor moved away from, and ran out its
+     * bound (a refused or reset connection fails well before).
+     */
+    private void noteUnanswered() {
+        AttemptControl control = attempts;
+        if (control == null || attemptBoundMs <= 0 || connected || moving) {
+            return;
+        }
+        long silentMs = control.millisSinceLastSend();
+        if (silentMs >= attemptBoundMs) {
+            unansweredAttempts++;
+            log.info(
+                    "No answer from ZooKeeper server {} within {} ms; the next attempt gets {} ms",
+                    held.key(),
+                    attemptBoundMs,
+                    attemptBoundMillis(control.negotiatedSessionTimeout()));
+        }
     }
 
     private void leaveCurrent() {

@@ -367,6 +367,20 @@ public class ZkSdkProperties {
          */
         private Duration connectAttemptTimeout;
 
+        /**
+         * The shortest time an unanswered connection attempt is given; an attempt gets 8 times the slowest recent
+         * handshake of the process, at least this, doubled per unanswered attempt of the session.
+         */
+        private Duration minConnectAttemptTimeout = Duration.ofMillis(500);
+
+        public Duration getMinConnectAttemptTimeout() {
+            return minConnectAttemptTimeout;
+        }
+
+        public void setMinConnectAttemptTimeout(Duration minConnectAttemptTimeout) {
+            this.minConnectAttemptTimeout = minConnectAttemptTimeout;
+        }
+
         public Map<String, Integer> getWeights() {
             return weights;
         }

@@ -119,6 +119,10 @@ final class ZkSdkPropertiesMapper {
         set("zksdk.hosts.reconnect-jitter-cap", hosts.getReconnectJitterCap(), b::reconnectJitterCap);
         set("zksdk.hosts.session-creation-rate", hosts.getSessionCreationRate(), b::sessionCreationRate);
         set("zksdk.hosts.session-creation-max-wait", hosts.getSessionCreationMaxWait(), b::sessionCreationMaxWait);
+        set(
+                "zksdk.hosts.min-connect-attempt-timeout",
+                hosts.getMinConnectAttemptTimeout(),
+                b::minConnectAttemptTimeout);
         if (hosts.getConnectAttemptTimeout() != null) {
             set("zksdk.hosts.connect-attempt-timeout", hosts.getConnectAttemptTimeout(), b::connectAttemptTimeout);
         }

@@ -48,6 +48,7 @@ class ConfigurationMetadataTest {
         EXPECTED.put("zksdk.hosts.session-creation-rate", 20);
         EXPECTED.put("zksdk.hosts.session-creation-max-wait", "5s");
         EXPECTED.put("zksdk.hosts.connect-attempt-timeout", null);
+        EXPECTED.put("zksdk.hosts.min-connect-attempt-timeout", "500ms");
         EXPECTED.put("zksdk.metrics.enabled", true);
         EXPECTED.put("management.health.zksdk.enabled", true);
     }

@@ -124,6 +124,7 @@ class ZkSessionPoolAutoConfigurationTest {
         assertThat(hosts.sessionCreationRate()).isEqualTo(HostsConfig.DEFAULT_SESSION_CREATION_RATE);
         assertThat(hosts.sessionCreationMaxWait()).isEqualTo(HostsConfig.DEFAULT_SESSION_CREATION_MAX_WAIT);
         assertThat(hosts.connectAttemptTimeout()).isNull();
+        assertThat(hosts.minConnectAttemptTimeout()).isEqualTo(HostsConfig.DEFAULT_MIN_CONNECT_ATTEMPT_TIMEOUT);
     }
 
     @Test
@@ -161,7 +162,8 @@ class ZkSessionPoolAutoConfigurationTest {
                         "zksdk.hosts.reconnect-jitter-cap=3s",
                         "zksdk.hosts.session-creation-rate=2.5",
                         "zksdk.hosts.session-creation-max-wait=750ms",
-                        "zksdk.hosts.connect-attempt-timeout=2s")
+                        "zksdk.hosts.connect-attempt-timeout=2s",
+                        "zksdk.hosts.min-connect-attempt-timeout=250ms")
                 .run(context -> {
                     assertThat(context).hasNotFailed();
                     ZkSdkProperties properties = context.getBean(ZkSdkProperties.class);
@@ -208,6 +210,7 @@ class ZkSessionPoolAutoConfigurationTest {
                     assertThat(hosts.sessionCreationRate()).isEqualTo(2.5);
                     assertThat(hosts.sessionCreationMaxWait()).isEqualTo(Duration.ofMillis(750));
                     assertThat(hosts.connectAttemptTimeout()).isEqualTo(Duration.ofSeconds(2));
+                    assertThat(hosts.minConnectAttemptTimeout()).isEqualTo(Duration.ofMillis(250));
                 });
     }
 

@@ -66,7 +66,7 @@ final class Ensemble implements EnsembleView, RecoveryHost {
                 ConnectString.parse("connectString", config.connectString()));
         // One spread per ensemble: its sessions prefer distinct servers; the connection budget and the session
         // creation limiter behind the factory are process-wide, because the server counts connections per client IP.
-        this.spread = new SessionSpread(hosts);
+        this.spread = SessionSpread.ofPool(hosts);
         // Handles are made with the ensemble's current server list, which may have changed since the config was made.
         ZookeeperFactory handles = servers.factory(HostsZookeeperFactory.forPool(spread));
         this.runner = new OperationRunner(

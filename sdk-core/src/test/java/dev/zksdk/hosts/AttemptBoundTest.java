@@ -1,0 +1,152 @@
+package dev.zksdk.hosts;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * How {@link WeightedHostProvider} bounds each connection attempt, against a handle stand-in that records what the
+ * provider sets and reports how long the attempt has been silent. No network, no real time.
+ */
+class AttemptBoundTest {
+
+    static final int SESSION_MS = 30_000;
+
+    /** What ZooKeeper's send thread would show the provider. */
+    static final class Handle implements WeightedHostProvider.AttemptControl {
+        final List<Integer> bounds = new ArrayList<>();
+        int pausesSkipped;
+        long silentMs;
+        int negotiated;
+
+        @Override
+        public void connectTimeout(int millis) {
+            bounds.add(millis);
+        }
+
+        @Override
+        public void skipClientPause() {
+            pausesSkipped++;
+        }
+
+        @Override
+        public long millisSinceLastSend() {
+            return silentMs;
+        }
+
+        @Override
+        public int negotiatedSessionTimeout() {
+            return negotiated;
+        }
+
+        int last() {
+            return bounds.get(bounds.size() - 1);
+        }
+    }
+
+    final HandshakeTimes handshakes = new HandshakeTimes();
+    final Handle handle = new Handle();
+
+    WeightedHostProvider provider(HostsConfig.Builder config, String... servers) {
+        List<InetSocketAddress> list = new ArrayList<>();
+        for (String s : servers) {
+            list.add(InetSocketAddress.createUnresolved("127.0.0.1", Integer.parseInt(s)));
+        }
+        HostsConfig c = config.random(new Random(7)).sleeper(nanos -> {}).build();
+        WeightedHostProvider p =
+                new WeightedHostProvider(list, new SessionSpread(c), new ConnectionBudget(), SESSION_MS, handshakes);
+        p.expectBinding();
+        p.bind(handle);
+        return p;
+    }
+
+    @Test
+    void beforeAnyHandshakeAnAttemptGetsTheFloorAndSizeSaysSo() {
+        WeightedHostProvider p = provider(HostsConfig.builder(), "21001", "21002", "21003");
+        assertThat(p.size()).as("30 s / 500 ms").isEqualTo(60);
+        p.next(1000);
+        assertThat(handle.last()).isEqualTo(500);
+    }
+
+    @Test
+    void theBoundIsEightTimesTheSlowestRecentHandshake() {
+        handshakes.record(Duration.ofMillis(20).toNanos());
+        handshakes.record(Duration.ofMillis(150).toNanos());
+        handshakes.record(Duration.ofMillis(40).toNanos());
+        WeightedHostProvider p = provider(HostsConfig.builder(), "21001", "21002", "21003");
+        p.next(1000);
+        assertThat(handle.last()).isEqualTo(1_200);
+    }
+
+    @Test
+    void eachUnansweredAttemptDoublesTheNextBoundUpToAThirdOfTheSessionTimeout() {
+        WeightedHostProvider p = provider(HostsConfig.builder(), "21001");
+        p.next(1000);
+        List<Integer> expected = new ArrayList<>(List.of(500));
+        for (int bound : new int[] {1_000, 2_000, 4_000, 8_000, 10_000, 10_000}) {
+            handle.silentMs = handle.last(); // the attempt ran out its bound unanswered
+            p.next(1000);
+            expected.add(bound);
+        }
+        assertThat(handle.bounds).isEqualTo(expected);
+        // Connected: the handshake is learnt and the doubling starts over.
+        handle.silentMs = 30;
+        p.onConnected();
+        assertThat(handshakes.slowestRecentNanos())
+                .isEqualTo(Duration.ofMillis(30).toNanos());
+        p.next(1000); // the connection dropped
+        assertThat(handle.last()).isEqualTo(500);
+    }
+
+    @Test
+    void aRefusedAttemptDoesNotWidenTheBound() {
+        WeightedHostProvider p = provider(HostsConfig.builder(), "21001", "21002");
+        p.next(1000);
+        handle.silentMs = 3; // refused at once
+        p.next(1000);
+        assertThat(handle.bounds).containsExactly(500, 500);
+    }
+
+    @Test
+    void theNegotiatedTimeoutAndConnectAttemptTimeoutCapTheBound() {
+        WeightedHostProvider p =
+                provider(HostsConfig.builder().connectAttemptTimeout(Duration.ofMillis(1_500)), "21001", "21002");
+        p.next(1000);
+        for (int i = 0; i < 5; i++) {
+            handle.silentMs = handle.last();
+            p.next(1000);
+        }
+        assertThat(handle.last()).isEqualTo(1_500);
+
+        handle.negotiated = 2_400; // a server clamped the session: a third of it is 800 ms
+        handle.silentMs = handle.last();
+        p.next(1000);
+        assertThat(handle.last()).isEqualTo(800);
+    }
+
+    @Test
+    void aMinimumAtTheSessionShareGivesEveryAttemptZooKeepersBound() {
+        WeightedHostProvider p =
+                provider(HostsConfig.builder().minConnectAttemptTimeout(Duration.ofSeconds(10)), "21001", "21002");
+        assertThat(p.size()).isEqualTo(3);
+        p.next(1000);
+        assertThat(handle.last()).isEqualTo(10_000);
+    }
+
+    @Test
+    void zooKeepersPauseIsSkippedAfterAFailedAttemptOnlyNotAfterADroppedConnection() {
+        WeightedHostProvider p = provider(HostsConfig.builder(), "21001", "21002");
+        p.next(1000);
+        p.onConnected();
+        p.next(1000); // the connection dropped: ZooKeeper's pause spreads the reconnects
+        assertThat(handle.pausesSkipped).isZero();
+        handle.silentMs = 2;
+        p.next(1000); // that attempt failed: the provider waited its jitter instead
+        assertThat(handle.pausesSkipped).isEqualTo(1);
+    }
+}
