@@ -42,6 +42,11 @@ public class ChurnCounters {
     public long listenOverflows;
     /** First thread only: the kernel's {@code TcpExt: ListenDrops} grew by this much (whole network namespace). */
     public long listenDrops;
+    /**
+     * First thread only: iterations in which the kernel's counters could not be read (no {@code /proc/net/netstat}):
+     * their overflows and drops are not measured, and a report must say so instead of 0.
+     */
+    public long kernelCountersUnread;
     /** First thread only: {@code mntr} probes of the harness that were refused and retried (each may be a rejection). */
     public long probesRefused;
 
@@ -57,6 +62,7 @@ public class ChurnCounters {
     private long lastSharedConnects;
     private long lastSharedSessions;
     private long lastProbesRefused;
+    private boolean kernelReadable;
 
     @Setup(Level.Trial)
     public void start(ServerFixture fixture, ThreadParams thread, BenchmarkParams benchmark) {
@@ -69,8 +75,11 @@ public class ChurnCounters {
         if (reporter) {
             fixture.expectFinalReading();
             lastRejected = ServerCounters.connectionsRejected(fixture.bench().servers());
-            lastOverflows = ServerCounters.listenOverflows().orElse(0);
-            lastDrops = ServerCounters.listenDrops().orElse(0);
+            OptionalLong overflows = ServerCounters.listenOverflows();
+            OptionalLong drops = ServerCounters.listenDrops();
+            kernelReadable = overflows.isPresent() && drops.isPresent();
+            lastOverflows = overflows.orElse(0);
+            lastDrops = drops.orElse(0);
             lastSharedConnects = fixture.sharedConnects.get();
             lastSharedSessions = fixture.sharedSessions.getAsLong();
             lastProbesRefused = ServerCounters.probesRefused();
@@ -110,14 +119,18 @@ public class ChurnCounters {
         serverRejected = rejected - lastRejected;
         lastRejected = rejected;
         OptionalLong overflows = ServerCounters.listenOverflows();
-        if (overflows.isPresent()) {
+        OptionalLong drops = ServerCounters.listenDrops();
+        if (kernelReadable && overflows.isPresent() && drops.isPresent()) {
             listenOverflows = overflows.getAsLong() - lastOverflows;
             lastOverflows = overflows.getAsLong();
-        }
-        OptionalLong drops = ServerCounters.listenDrops();
-        if (drops.isPresent()) {
             listenDrops = drops.getAsLong() - lastDrops;
             lastDrops = drops.getAsLong();
+        } else {
+            // A reading missing at either end of the iteration: not measured (the report says so), never 0.
+            kernelReadable = overflows.isPresent() && drops.isPresent();
+            lastOverflows = overflows.orElse(0);
+            lastDrops = drops.orElse(0);
+            kernelCountersUnread = 1;
         }
         long shared = fixture.sharedConnects.get();
         tcpConnects += shared - lastSharedConnects;

@@ -3,6 +3,7 @@ package dev.zksdk.benchmarks;
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkSessionPool;
 import dev.zksdk.hosts.ConnectionBudget;
+import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.ServerProcess;
 import dev.zksdk.testing.ZkProxy;
@@ -43,8 +44,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code deadAddress=refused}: the killed member's own port, where nothing listens, so a connect attempt is
  *       refused at once;</li>
  *   <li>{@code deadAddress=blackholed}: a frozen NetCrusher proxy ({@code ZkProxy}) in front of the killed member. The
- *       kernel completes the TCP handshake but nothing ever answers, so a client that tries it waits for ZooKeeper's
- *       connect timeout (the session timeout divided by the number of servers: 10 s / 3 = 3.3 s here).</li>
+ *       kernel completes the TCP handshake but nothing ever answers, so a client that tries it waits out its attempt
+ *       bound: ZooKeeper's connect timeout (the session timeout divided by the number of servers: 10 s / 3 = 3.3 s
+ *       here), or for the SDK the bound it learnt from the handshakes this process completed (at least 500 ms).</li>
  * </ul>
  * Neither ZooKeeper nor the SDK takes the order of the string as given: ZooKeeper shuffles the addresses, the SDK picks
  * one at random (equal weights), so a fresh client tries the dead address first about one time in three.
@@ -53,8 +55,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * first.
  *
  * <p>Every iteration's client is new, and so is everything the SDK learns about servers: a dead server's quarantine
- * lives in the pool (its {@code SessionSpread}), and each iteration builds a new pool, so no iteration profits from an
- * earlier one. What is process-wide in the SDK (the connection budget and the session-creation rate limiter) holds no
+ * is normally the process's (every pool skips it), so each iteration's pool is given a clock of its own, which keeps
+ * the quarantine in the pool ({@code SessionSpread.ofPool}); no iteration profits from an earlier one's failure. What
+ * the SDK learns about handshake times is the process's and is kept: it is what an application's first pool knows
+ * after any other connection of the process. What is process-wide in the SDK (the connection budget and the session-creation rate limiter) holds no
  * state about the dead server; the budget is checked to be empty again after each pool is closed. Clients are closed
  * after the timed part, and the trial ends by checking that no ZooKeeper client thread is left.
  */
@@ -184,6 +188,8 @@ public class ConnectBenchmark {
                 .connectionTimeout(Workload.CONNECT_TIMEOUT)
                 .sessionsPerEnsemble(1)
                 .name("connect")
+                // A clock of its own keeps the pool's quarantine its own: the dead server is unknown to every pool.
+                .hosts(HostsConfig.builder().nanoClock(() -> System.nanoTime()).build())
                 .build();
         byte[] data;
         try (ZkLease lease = pool.lease()) {

@@ -274,8 +274,15 @@ public class StormBenchmark {
         }
         long[] times = s.times();
         counters.record(launched, times, s.expiredCount());
-        counters.listenOverflows = delta(overflowsBefore, ServerCounters.listenOverflows());
-        counters.listenDrops = delta(dropsBefore, ServerCounters.listenDrops());
+        OptionalLong overflowsAfter = ServerCounters.listenOverflows();
+        OptionalLong dropsAfter = ServerCounters.listenDrops();
+        counters.listenOverflows = delta(overflowsBefore, overflowsAfter);
+        counters.listenDrops = delta(dropsBefore, dropsAfter);
+        boolean read = overflowsBefore.isPresent()
+                && overflowsAfter.isPresent()
+                && dropsBefore.isPresent()
+                && dropsAfter.isPresent();
+        counters.kernelCountersUnread = read ? 0 : 1;
         return times;
     }
 

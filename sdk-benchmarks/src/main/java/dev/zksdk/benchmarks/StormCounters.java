@@ -40,6 +40,11 @@ public class StormCounters {
     public long listenOverflows;
     /** The kernel's {@code TcpExt: ListenDrops} grew by this much during the storm (whole network namespace). */
     public long listenDrops;
+    /**
+     * Storms in which the kernel's counters could not be read (no {@code /proc/net/netstat}): their overflows and drops
+     * are not measured, and a report must say so instead of 0.
+     */
+    public long kernelCountersUnread;
 
     public long backAt0000ms;
     public long backAt0100ms;

@@ -96,6 +96,12 @@ public final class HostSelection {
             return m == null ? Double.NaN : m.total();
         }
 
+        /** A kernel counter's total, NaN (not measured) when a storm could not read the kernel's counters. */
+        public double kernelTotalOf(String counter) {
+            double unread = totalOf("kernelCountersUnread");
+            return unread > 0 ? Double.NaN : totalOf(counter);
+        }
+
         /** The label of the client: the SDK's pool or plain ZooKeeper handles. */
         public String label() {
             return client.equals("sdk")

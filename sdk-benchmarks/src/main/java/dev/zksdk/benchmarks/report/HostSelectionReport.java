@@ -64,13 +64,15 @@ final class HostSelectionReport {
         `getData`. The connect string lists three members of one ensemble, the dead one first; one follower was \
         killed (`kill -9`) before the first connect. *refused*: the dead member's own port, where nothing listens. \
         *blackholed*: a frozen NetCrusher proxy in front of it, which completes the TCP handshake and never answers, \
-        so a client that tries it waits for ZooKeeper's connect timeout (session timeout / number of servers: \
-        10 s / 3 here). ZooKeeper shuffles the connect string and the SDK picks a server at random (equal weights), \
+        so a client that tries it waits out its attempt bound: ZooKeeper's connect timeout (session timeout / number \
+        of servers: 10 s / 3 here); the SDK's bound learnt from the handshakes the process completed (8 times the \
+        slowest recent one, at least 500 ms, doubled per unanswered attempt). ZooKeeper shuffles the connect string and the SDK picks a server at random (equal weights), \
         so a client tries the dead address first about one time in three whatever its place in the string; \
         *dead address tried first* counts the connects that opened more than one TCP connection. The SDK's \
-        quarantine of a dead server lives in its pool, so every connect here starts without it: these are first \
-        connects, the case the quarantine cannot help. Its other sessions, and later reconnects of the same pool, skip \
-        the server while it is quarantined (1 s after the first failure, doubling up to 30 s while it keeps failing).
+        quarantine of a dead server is normally the process's, so that later pools skip it; here each pool keeps its \
+        own, so every connect starts without it: these are first connects, the case the quarantine cannot help. Other \
+        sessions and pools of the process skip the server while it is quarantined (1 s after the first failure, \
+        doubling up to 30 s while it keeps failing).
         """);
     }
 
@@ -104,9 +106,9 @@ final class HostSelectionReport {
                     .append(" | ")
                     .append(Summary.fmtCount(r.totalOf("expired")))
                     .append(" | ")
-                    .append(Summary.fmtCount(r.totalOf("listenOverflows")))
+                    .append(Summary.fmtMeasured(r.kernelTotalOf("listenOverflows")))
                     .append(" | ")
-                    .append(Summary.fmtCount(r.totalOf("listenDrops")))
+                    .append(Summary.fmtMeasured(r.kernelTotalOf("listenDrops")))
                     .append(" |\n");
         }
         histogram(md);
@@ -118,14 +120,28 @@ final class HostSelectionReport {
         *spread* and the histogram count each session's time back from the first session back, that is from when the \
         server serves again. *expired sessions* came back as new sessions (none should: the session timeout is \
         30 s). *listen overflows* and *drops* are the growth of the kernel's `TcpExt` counters during the storm, for \
-        the whole network namespace. The zk-sdk pool reconnects with its host selection's defaults (full jitter \
-        starting at 100 ms, doubling up to 2 s, after each failed attempt); plain handles use ZooKeeper's own pacing, \
-        a one-second pause between rounds over their single server. A restarting standalone server can accept a \
-        connection and never answer it (a connection closed before it loaded its database is left open: ZOOKEEPER-5051). \
-        Plain ZooKeeper waits its connect timeout there, the session timeout divided by the number of servers (30 s \
-        with one server), and the session is lost; the zk-sdk pool gives such an attempt at most a third of the session \
-        timeout (10 s here) and keeps the session: those sessions are the last bucket, and the storm's *all back* time.
+        the whole network namespace (*not measured* where the kernel's counters could not be read). The zk-sdk pool \
+        reconnects with its host selection's defaults (full jitter starting at 100 ms, doubling up to 2 s, after each \
+        failed attempt); plain handles use ZooKeeper's own pacing, a pause of up to a second before each attempt over \
+        their single server. A restarting standalone server can accept a connection and never answer it (a connection \
+        closed before it loaded its database is left open: ZOOKEEPER-5051). Plain ZooKeeper waits its connect timeout \
+        on such an attempt, the session timeout divided by the number of servers (30 s with one server, as long as the \
+        session); the zk-sdk pool gives it the bound learnt from the process's handshakes (8 times the slowest recent \
+        one, at least 500 ms, doubled per unanswered attempt, at most a third of the session timeout).
         """);
+        md.append("\nIn this run:");
+        for (StormRow r : hosts.storms()) {
+            md.append(' ')
+                    .append(r.label())
+                    .append(": ")
+                    .append(Summary.fmtCount(r.totalOf("expired")))
+                    .append(" expired sessions over ")
+                    .append(r.storms())
+                    .append(" storms, slowest all-back ")
+                    .append(ms(Stats.max(r.restartToAllBack())))
+                    .append(" ms.");
+        }
+        md.append('\n');
     }
 
     private void histogram(StringBuilder md) {

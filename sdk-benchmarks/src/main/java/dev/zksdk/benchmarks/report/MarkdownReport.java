@@ -209,7 +209,7 @@ public final class MarkdownReport {
             }
             md.append(Summary.fmtCount(r.rejected()))
                     .append(" | ")
-                    .append(Summary.fmtCount(r.overflows()))
+                    .append(Summary.fmtMeasured(r.overflows()))
                     .append(" |\n");
         }
         if (!summary.churn().isEmpty()) {

@@ -252,8 +252,8 @@ public final class Summary {
                         measuredTotal(both, "tcpConnects"),
                         total(both, "sessionsCreated"),
                         total(both, "serverRejected"),
-                        total(both, "listenOverflows"),
-                        total(both, "listenDrops"),
+                        kernelTotal(both, "listenOverflows"),
+                        kernelTotal(both, "listenDrops"),
                         total(both, "probesRefused")));
             }
         }
@@ -263,6 +263,14 @@ public final class Summary {
         return entries.stream()
                 .mapToDouble(e -> e.counter(counter).map(Metric::total).orElse(0.0))
                 .sum();
+    }
+
+    /** A kernel counter's total, or NaN (not measured) when any iteration could not read the kernel's counters. */
+    private static double kernelTotal(List<Entry> entries, String counter) {
+        boolean unread = entries.stream()
+                .anyMatch(e ->
+                        e.counter("kernelCountersUnread").map(Metric::total).orElse(0.0) > 0);
+        return unread ? Double.NaN : measuredTotal(entries, counter);
     }
 
     /** As {@link #total}, but NaN when a run lacks the counter, for a figure that must not read zero unmeasured. */
@@ -462,6 +470,11 @@ public final class Summary {
     }
 
     /** A count or a rate with thousands separators; one decimal below 100. */
+    /** A counter's value, or "not measured" when it could not be read (NaN): never 0 for a missing reading. */
+    public static String fmtMeasured(double v) {
+        return Double.isNaN(v) ? "not measured" : fmtCount(v);
+    }
+
     public static String fmtCount(double v) {
         if (Double.isNaN(v)) {
             return "n/a";
