@@ -27,14 +27,15 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Connection churn: one read per request, where each request (a) opens a ZooKeeper session of its own, (b) starts a
- * Curator client of its own, or (c) leases the shared pool's session. This is the front end of production problem P2
+ * Curator client of its own, (c) speaks the protocol itself, connect → getData → close with no pause (the lean client
+ * of a web worker's extension, {@link LeanClient}), or (d) leases the shared pool's session. This is the front end of production problem P2
  * (a short ZooKeeper connection per web request) against what the SDK does instead.
  *
  * <p>A request is: create the client, wait for its session, {@code getData} of the {@value Workload#DATA_BYTES}-byte
  * node, close. The per-request clients are ZooKeeper's and Curator's as shipped: closing ZooKeeper's NIO client
  * sleeps 100 ms, and a reconnect after the server refused a connection waits up to a second, both as in production.
  * {@link ChurnCounters} says how many TCP connections and sessions each request cost and what the server refused.
- * Run it at 1, 16 and 64 threads ({@code -t}).
+ * Run it at 1, 64 and 256 threads ({@code -t}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -139,6 +140,36 @@ public class ChurnBenchmark {
     }
 
     /** (c) A lease on the pool's shared session per request. */
+    /**
+     * (c) The per-request client of the incidents ({@link LeanClient}): connect, session, {@code getData}, close, with
+     * no thread and no pause, as a web worker's ZooKeeper extension does.
+     */
+    @Benchmark
+    public byte[] perRequestLean(ServerFixture fixture, ChurnCounters counters) {
+        counters.requests++;
+        try {
+            return LeanClient.getData(
+                    LeanClient.servers(fixture.connectString()),
+                    Workload.DATA,
+                    Workload.SESSION_TIMEOUT,
+                    Workload.CONNECT_TIMEOUT,
+                    new LeanClient.Counts() {
+                        @Override
+                        public void connected() {
+                            ConnectCounter.connectAttempted();
+                        }
+
+                        @Override
+                        public void sessionCreated() {
+                            counters.sessionsCreated++;
+                        }
+                    });
+        } catch (IOException | KeeperException e) {
+            counters.failedRequests++;
+            return null;
+        }
+    }
+
     @Benchmark
     public byte[] pooledLease(PooledClient pooled, ChurnCounters counters) {
         counters.requests++;

@@ -88,7 +88,7 @@ public record Profile(String name, List<Step> steps) {
     }
 
     static final String CHURN =
-            ChurnBenchmark.class.getName() + "\\.(perRequestZooKeeper|perRequestCurator|pooledLease)$";
+            ChurnBenchmark.class.getName() + "\\.(perRequestZooKeeper|perRequestCurator|perRequestLean|pooledLease)$";
     static final String SYNC_READS =
             OverheadBenchmark.class.getName() + "\\.(rawGetData|rawGetDataViaCallback|sdkGetData)$";
     /** Above one thread, the diagnostic pair is left out: it explains the one-thread figure. */
@@ -104,7 +104,7 @@ public record Profile(String name, List<Step> steps) {
     static final String CONNECT = ConnectBenchmark.class.getName() + "\\.";
     static final String STORM = StormBenchmark.class.getName() + "\\.";
 
-    public static final List<Integer> CHURN_THREADS = List.of(1, 16, 64);
+    public static final List<Integer> CHURN_THREADS = List.of(1, 64, 256);
     public static final List<Integer> SYNC_READ_THREADS = List.of(1, 4, 16);
     public static final int WRITE_THREADS = 4;
     public static final int CACHED_READ_THREADS = 4;

@@ -49,7 +49,7 @@ class ProfileTest {
     }
 
     @Test
-    void churnRunsAtOneSixteenAndSixtyFourThreadsForThroughputAndLatency() {
+    void churnRunsAtOneSixtyFourAndTwoHundredFiftySixThreadsForThroughputAndLatency() {
         Profile profile = Profile.named("short");
         List<String> churn = profile.steps().stream()
                 .filter(s -> s.include().equals(Profile.CHURN))
@@ -59,10 +59,10 @@ class ProfileTest {
                 .containsExactlyInAnyOrder(
                         "1 Throughput",
                         "1 SampleTime",
-                        "16 Throughput",
-                        "16 SampleTime",
                         "64 Throughput",
-                        "64 SampleTime");
+                        "64 SampleTime",
+                        "256 Throughput",
+                        "256 SampleTime");
         assertThat(profile.steps().stream()
                         .filter(s -> s.include().equals(Profile.SYNC_READS)
                                 || s.include().equals(Profile.SYNC_READS_PAIR))

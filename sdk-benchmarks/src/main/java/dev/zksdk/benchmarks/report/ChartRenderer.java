@@ -35,7 +35,10 @@ public final class ChartRenderer {
     static final int WIDTH = 720;
     static final int HEIGHT = 460;
     private static final Color[] CLIENT_COLORS = {
-        new Color(0xC0, 0x39, 0x2B), new Color(0xE6, 0x7E, 0x22), new Color(0x27, 0xAE, 0x60)
+        new Color(0xC0, 0x39, 0x2B),
+        new Color(0xE6, 0x7E, 0x22),
+        new Color(0x6C, 0x34, 0x83),
+        new Color(0x27, 0xAE, 0x60)
     };
     private static final Color RAW = new Color(0x7F, 0x8C, 0x8D);
     private static final Color SDK = new Color(0x29, 0x80, 0xB9);

@@ -169,7 +169,7 @@ public final class MarkdownReport {
                     .append(" | ")
                     .append(g.measured())
                     .append(" | ")
-                    .append(g.met() == null ? "not measured" : g.met() ? "yes" : "**no**")
+                    .append(g.verdict())
                     .append(" |\n");
         }
     }
