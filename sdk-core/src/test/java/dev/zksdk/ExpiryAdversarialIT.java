@@ -94,6 +94,8 @@ class ExpiryAdversarialIT {
     /** An observer's watch on the ephemeral: the moment the server deletes it (expires the session). */
     static AtomicLong watchDeletion(RawZooKeeper observer, String path, long session) throws Exception {
         AtomicLong deleted = new AtomicLong();
+        // The observer may be on another member than the pool, one that has not applied the create yet.
+        await().atMost(Duration.ofSeconds(10)).until(() -> observer.zk().exists(path, false) != null);
         Stat stat = observer.zk().exists(path, event -> {
             if (event.getType() == Watcher.Event.EventType.NodeDeleted) {
                 deleted.compareAndSet(0, System.nanoTime());

@@ -303,6 +303,7 @@ class RecoveryIT {
         long newSession = lease.sessionId();
         assertThat(newSession).isNotEqualTo(oldSession);
         long deadline = System.nanoTime() + SESSION_TIMEOUT.plusSeconds(10).toNanos();
+        boolean sawOldNode = false;
         while (true) {
             Stat stat = observed("/svc/a");
             assertThat(observer.zk().getChildren("/svc", false)).hasSizeLessThanOrEqualTo(1);
@@ -311,6 +312,7 @@ class RecoveryIT {
                 if (stat.getEphemeralOwner() == newSession) {
                     break;
                 }
+                sawOldNode = true;
                 assertThat(node.isPresent()).isFalse();
             }
             assertThat(System.nanoTime())
@@ -320,9 +322,14 @@ class RecoveryIT {
         }
         await().atMost(Duration.ofSeconds(5)).until(node::isPresent);
         assertThat(observer.zk().getChildren("/svc", false)).containsExactly("a");
-        assertThat(recorder.missingPaths()).contains("/svc/a");
-        await().atMost(Duration.ofSeconds(5))
-                .until(() -> recorder.restoredPaths().contains("/svc/a"));
+        // ZooKeeper's injectSessionExpiration queues the Expired event before it marks the handle closed: on a loaded
+        // machine Curator can close the old handle in between, which then still sends closeSession, and the server
+        // deletes the old node at once. Only while the old node was there is the registration missing.
+        if (sawOldNode) {
+            assertThat(recorder.missingPaths()).contains("/svc/a");
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> recorder.restoredPaths().contains("/svc/a"));
+        }
     }
 
     @Test

@@ -65,7 +65,7 @@ public final class MarkdownReport {
         return md.toString();
     }
 
-    /** The README's block: goals, the main tables and the chart. */
+    /** The README's block: goals, every table of the run (those where the SDK loses too) and the chart. */
     public String readmeBlock(String chartPath, String resultsPath) {
         StringBuilder md = new StringBuilder();
         md.append("Figures from one `")
@@ -89,6 +89,15 @@ public final class MarkdownReport {
         }
         md.append('\n');
         recovery(md);
+        HostSelectionReport hosts = new HostSelectionReport(summary.hostSelection());
+        if (!summary.hostSelection().connects().isEmpty()) {
+            md.append("\nConnecting with a dead address in the connect string:\n\n");
+            hosts.connect(md);
+        }
+        if (!summary.hostSelection().storms().isEmpty()) {
+            md.append("\nReconnect storm after a server restart:\n\n");
+            hosts.storm(md);
+        }
         return md.toString();
     }
 
