@@ -1,0 +1,566 @@
+package dev.zksdk.review17;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.zksdk.SessionEvent;
+import dev.zksdk.SessionState;
+import dev.zksdk.ZkLease;
+import dev.zksdk.ZkSessionPool;
+import dev.zksdk.hosts.ConnectionBudget;
+import dev.zksdk.hosts.HostsConfig;
+import dev.zksdk.hosts.SessionSpread;
+import dev.zksdk.testing.InProcessEnsembles;
+import dev.zksdk.testing.ProcessEnsemble;
+import dev.zksdk.testing.RawZooKeeper;
+import dev.zksdk.testing.Recorder;
+import dev.zksdk.testing.ServerProcess;
+import dev.zksdk.testing.ZkProxy;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.apache.curator.test.TestingServer;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.Watcher.Event.KeeperState;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.data.Stat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Adversarial review of the bounded connection handshake (items 1-2 of the issue): slow links, clamped session
+ * timeouts, a black-holed member under concurrent pool creation, a healthy server still in quarantine, a SIGSTOPped
+ * member. Real ZooKeeper servers, real faults.
+ */
+class Review17HandshakeIT {
+
+    static final byte[] DATA = "review17".getBytes(StandardCharsets.UTF_8);
+
+    @BeforeEach
+    @AfterEach
+    void forgetHandshakes() throws Exception {
+        // The process's handshake record is package-private; a slow handshake of one case must not widen the next
+        // case's bound (HandshakeBoundIT clears it the same way from inside the package).
+        Class<?> times = Class.forName("dev.zksdk.hosts.HandshakeTimes");
+        Field process = times.getDeclaredField("PROCESS");
+        process.setAccessible(true);
+        Method clear = times.getDeclaredMethod("clear");
+        clear.setAccessible(true);
+        clear.invoke(process.get(null));
+    }
+
+    /**
+     * The session connected over a fast link (the learnt bound is the 500 ms floor); the link then becomes slow
+     * (about 1.4 s per handshake, 700 ms each way) and the connection is cut. The session timeout is 30 s, so an
+     * attempt may last up to 10 s: the doubling (0.5, 1, 2 s) must reach the server and keep the session.
+     */
+    @Test
+    void latencyThatAppearsAfterConnectStillReconnectsTheSameSession() throws Exception {
+        TestingServer server = InProcessEnsembles.startServer();
+        try (server;
+                ZkProxy proxy = ZkProxy.to(server.getConnectString());
+                RawZooKeeper observer = RawZooKeeper.connect(server.getConnectString(), Duration.ofSeconds(30))) {
+            Recorder events = new Recorder();
+            try (ZkSessionPool pool = ZkSessionPool.builder()
+                    .name("r17-late-latency")
+                    .connectString(proxy.connectString())
+                    .sessionTimeout(Duration.ofSeconds(30))
+                    .connectionTimeout(Duration.ofSeconds(20))
+                    .listener(events)
+                    .build()) {
+                long sessionId;
+                try (ZkLease lease = pool.lease()) {
+                    sessionId = lease.sessionId();
+                    lease.ephemeral("/r17-late/member", DATA);
+                }
+                events.clear();
+                proxy.latency(Duration.ofMillis(700));
+                long cut = System.nanoTime();
+                proxy.closeAllConnections();
+
+                await().atMost(Duration.ofSeconds(40))
+                        .until(() -> events.saw(SessionState.RECONNECTED) || events.saw(SessionState.LOST));
+                assertThat(events.sessionEvents()).noneMatch(e -> e.state() == SessionState.LOST || e.newSession());
+                long back = events.callbacks(SessionState.RECONNECTED).get(0).nanoTime();
+                // 0.5 + 1 + 2 s of attempts, jitter below 2 s, a 1.4 s handshake: well under 10 s.
+                assertThat(Duration.ofNanos(back - cut))
+                        .as("from the cut to the session back over the slow link")
+                        .isLessThan(Duration.ofSeconds(10));
+                Stat stat = observer.zk().exists("/r17-late/member", false);
+                assertThat(stat).isNotNull();
+                assertThat(stat.getEphemeralOwner()).isEqualTo(sessionId);
+            }
+        }
+    }
+
+    /**
+     * A one-address connect string to a server that clamps sessions to 6 s (so a third is 2 s), a link whose
+     * handshake takes about 2.2 s (1.1 s each way: slow, but pings every 2 s are answered well within the 4 s read
+     * timeout). After a cut, a plain ZooKeeper handle on the same proxy gives its reconnect attempt the whole 6 s and
+     * keeps its session; the pool's session, which the issue says must not be lost while a working server exists,
+     * must be kept too.
+     */
+    @Test
+    void aClampedSessionOverASlowLinkIsKeptWherePlainZooKeeperKeepsIt() throws Exception {
+        try (ProcessEnsemble ensemble = ProcessEnsemble.builder()
+                        .size(1)
+                        .maxSessionTimeout(Duration.ofSeconds(6))
+                        .start();
+                ZkProxy proxy = ZkProxy.to(ensemble.server(1).address());
+                RawZooKeeper observer = RawZooKeeper.connect(ensemble.server(1).address(), Duration.ofSeconds(30))) {
+            Recorder events = new Recorder();
+            try (RawZooKeeper plain = RawZooKeeper.connect(proxy.connectString(), Duration.ofSeconds(30));
+                    ZkSessionPool pool = ZkSessionPool.builder()
+                            .name("r17-clamped-slow")
+                            .connectString(proxy.connectString())
+                            .sessionTimeout(Duration.ofSeconds(30))
+                            .connectionTimeout(Duration.ofSeconds(20))
+                            .listener(events)
+                            .build()) {
+                long sessionId;
+                try (ZkLease lease = pool.lease()) {
+                    sessionId = lease.sessionId();
+                    lease.ephemeral("/r17-clamped", DATA);
+                }
+                assertThat(pool.negotiatedSessionTimeout()).isEqualTo(Duration.ofSeconds(6));
+                long plainId = plain.sessionId();
+                events.clear();
+                proxy.latency(Duration.ofMillis(1_100));
+                proxy.closeAllConnections();
+
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() -> (events.saw(SessionState.RECONNECTED) || events.saw(SessionState.LOST))
+                                && (plain.count(KeeperState.SyncConnected) >= 2
+                                        || plain.count(KeeperState.Expired) > 0));
+                // The control: plain ZooKeeper, same link, same server, kept its session.
+                assertThat(plain.states()).as("plain ZooKeeper's states").doesNotContain(KeeperState.Expired);
+                assertThat(plain.zk().getSessionId()).isEqualTo(plainId);
+                assertThat(events.sessionEvents())
+                        .as("the pool's session events")
+                        .noneMatch(e -> e.state() == SessionState.LOST || e.newSession());
+                Stat stat = observer.zk().exists("/r17-clamped", false);
+                assertThat(stat).isNotNull();
+                assertThat(stat.getEphemeralOwner()).isEqualTo(sessionId);
+            }
+        }
+    }
+
+    /**
+     * Item 2 with several pools created at once: one member black-holed (accepts, never answers) and weighted to be
+     * every pool's first pick. Each pool's first read must come well under a second after build() (the issue's
+     * figure; 1 s asserted). A pool made after them must not try the black-holed member at all (quarantined for the
+     * whole process).
+     */
+    @Test
+    void poolsCreatedConcurrentlyWithABlackholedMemberEachConnectUnderASecond() throws Exception {
+        int pools = 6;
+        try (ProcessEnsemble ensemble = ProcessEnsemble.builder().size(3).start();
+                ZkProxy dead = ZkProxy.to(ensemble.server(1).address())) {
+            try (RawZooKeeper admin = RawZooKeeper.connect(ensemble.connectString(2, 3), Duration.ofSeconds(30))) {
+                admin.zk().create("/r17-first", DATA, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            }
+            dead.blackholeNextConnections(1_000);
+            String connectString = dead.connectString() + "," + ensemble.connectString(2, 3);
+            HostsConfig hosts = HostsConfig.builder()
+                    .weight(dead.connectString(), HostsConfig.MAX_WEIGHT)
+                    .build();
+            ExecutorService executor = Executors.newFixedThreadPool(pools);
+            List<ZkSessionPool> opened = new ArrayList<>();
+            try {
+                List<Callable<Long>> builds = new ArrayList<>();
+                for (int i = 0; i < pools; i++) {
+                    int n = i;
+                    builds.add(() -> {
+                        long start = System.nanoTime();
+                        ZkSessionPool pool = ZkSessionPool.builder()
+                                .name("r17-concurrent-" + n)
+                                .connectString(connectString)
+                                .sessionTimeout(Duration.ofSeconds(30))
+                                .connectionTimeout(Duration.ofSeconds(20))
+                                .sessionsPerEnsemble(1)
+                                .hosts(hosts)
+                                .build();
+                        synchronized (opened) {
+                            opened.add(pool);
+                        }
+                        try (ZkLease lease = pool.lease()) {
+                            assertThat(lease.getData("/r17-first")).isEqualTo(DATA);
+                        }
+                        return System.nanoTime() - start;
+                    });
+                }
+                List<Long> millis = new ArrayList<>();
+                for (Future<Long> f : executor.invokeAll(builds)) {
+                    millis.add(f.get() / 1_000_000);
+                }
+                int hungSoFar = dead.blackholedConnections();
+
+                long start = System.nanoTime();
+                Recorder events = new Recorder();
+                try (ZkSessionPool later = ZkSessionPool.builder()
+                                .name("r17-concurrent-later")
+                                .connectString(connectString)
+                                .sessionTimeout(Duration.ofSeconds(30))
+                                .connectionTimeout(Duration.ofSeconds(20))
+                                .sessionsPerEnsemble(1)
+                                .hosts(hosts)
+                                .listener(events)
+                                .build();
+                        ZkLease lease = later.lease()) {
+                    assertThat(lease.getData("/r17-first")).isEqualTo(DATA);
+                    long laterMillis = (System.nanoTime() - start) / 1_000_000;
+                    assertThat(dead.blackholedConnections())
+                            .as("attempts on the black-holed member by the pool made after the failure")
+                            .isEqualTo(hungSoFar);
+                    System.out.println("r17 concurrent pools, build() to first read (ms): " + millis + "; later pool: "
+                            + laterMillis + "; hung attempts " + hungSoFar);
+                    // The event is delivered on the session's event thread, possibly after lease() returned.
+                    await().atMost(Duration.ofSeconds(5)).until(() -> events.saw(SessionState.CONNECTED));
+                    assertThat(events.first(SessionState.CONNECTED)
+                                    .orElseThrow()
+                                    .server())
+                            .isNotEqualTo(dead.connectString());
+                    assertThat(laterMillis)
+                            .as("later pool, build() to first read (ms)")
+                            .isLessThan(1_000);
+                }
+                assertThat(millis)
+                        .as("each concurrent pool, build() to first read (ms); hung attempts " + hungSoFar)
+                        .allMatch(ms -> ms < 1_000);
+            } finally {
+                executor.shutdownNow();
+                synchronized (opened) {
+                    opened.forEach(ZkSessionPool::close);
+                }
+            }
+        }
+    }
+
+    /**
+     * A member that was hung for a few seconds (restarting: accepts, never answers) while new pools kept trying it, as
+     * the pools of a process do: its quarantine escalates (1, 2, 4, 8, 16 s). It then serves again. The two other members
+     * become unreachable from this client (connections cut, new ones hang): the only working server is the one still
+     * in quarantine. A 6 s session must move to it and keep its id, as a plain ZooKeeper handle would.
+     */
+    @Test
+    void aServerBackFromAnOutageIsUsedWhileStillQuarantinedWhenItIsTheOnlyOneLeft() throws Exception {
+        try (ProcessEnsemble ensemble = ProcessEnsemble.builder().size(3).start();
+                ZkProxy p1 = ZkProxy.to(ensemble.server(1).address());
+                ZkProxy p2 = ZkProxy.to(ensemble.server(2).address());
+                ZkProxy p3 = ZkProxy.to(ensemble.server(3).address());
+                RawZooKeeper observer = RawZooKeeper.connect(ensemble.connectString(), Duration.ofSeconds(30))) {
+            String connectString = p1.connectString() + "," + p2.connectString() + "," + p3.connectString();
+            SessionSpread processQuarantine = SessionSpread.ofPool(HostsConfig.defaults());
+
+            // The outage of member 1: new pools of the process (defaults, member 1 first by weight) try it whenever
+            // its quarantine has ended.
+            p1.blackholeNextConnections(1_000);
+            HostsConfig preferOne = HostsConfig.builder()
+                    .weight(p1.connectString(), HostsConfig.MAX_WEIGHT)
+                    .build();
+            for (int round = 0; round < 5; round++) {
+                await().atMost(Duration.ofSeconds(20))
+                        .until(() -> !processQuarantine.isQuarantined(p1.connectString()));
+                int before = p1.blackholedConnections();
+                try (ZkSessionPool prober = ZkSessionPool.builder()
+                                .name("r17-prober-" + round)
+                                .connectString(connectString)
+                                .sessionTimeout(Duration.ofSeconds(30))
+                                .connectionTimeout(Duration.ofSeconds(20))
+                                .sessionsPerEnsemble(1)
+                                .hosts(preferOne)
+                                .build();
+                        ZkLease lease = prober.lease()) {
+                    assertThat(lease.exists("/")).isNotNull();
+                }
+                assertThat(p1.blackholedConnections()).isGreaterThan(before);
+            }
+            // Member 1 serves again (it never stopped serving the quorum; its clients' connections pass again).
+            p1.blackholeNextConnections(0);
+            assertThat(processQuarantine.isQuarantined(p1.connectString())).isTrue();
+
+            Recorder events = new Recorder();
+            // The control: a plain ZooKeeper handle on the same three addresses and session timeout.
+            try (RawZooKeeper plain = RawZooKeeper.connect(connectString, Duration.ofSeconds(6));
+                    ZkSessionPool pool = ZkSessionPool.builder()
+                            .name("r17-last-one-left")
+                            .connectString(connectString)
+                            .sessionTimeout(Duration.ofSeconds(6))
+                            .connectionTimeout(Duration.ofSeconds(20))
+                            .sessionsPerEnsemble(1)
+                            .listener(events)
+                            .build()) {
+                long sessionId;
+                try (ZkLease lease = pool.lease()) {
+                    sessionId = lease.sessionId();
+                    lease.ephemeral("/r17-last", DATA);
+                }
+                String first =
+                        events.first(SessionState.CONNECTED).orElseThrow().server();
+                assertThat(first).as("connected first to").isNotEqualTo(p1.connectString());
+                events.clear();
+
+                // Members 2 and 3 unreachable from here: connections cut, new ones hang.
+                long cut = System.nanoTime();
+                p2.blackholeNextConnections(1_000);
+                p3.blackholeNextConnections(1_000);
+                p2.closeAllConnections();
+                p3.closeAllConnections();
+
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() -> events.saw(SessionState.RECONNECTED) || events.saw(SessionState.LOST));
+                long decided = System.nanoTime();
+                await().atMost(Duration.ofSeconds(15))
+                        .until(() -> plain.zk().getState().isConnected() || plain.count(KeeperState.Expired) > 0);
+                assertThat(plain.states())
+                        .as("plain ZooKeeper's states (%s)", plain.zk())
+                        .doesNotContain(KeeperState.Expired);
+                System.out.println("r17 plain ZooKeeper control after the cut: " + plain.states() + " " + plain.zk());
+                List<SessionEvent> seen = events.sessionEvents();
+                assertThat(seen)
+                        .as(
+                                "session events after members 2 and 3 became unreachable (%d ms after the cut; %s still "
+                                        + "quarantined: %s; hung attempts on 2/3: %d/%d)",
+                                (decided - cut) / 1_000_000,
+                                p1.connectString(),
+                                processQuarantine.isQuarantined(p1.connectString()),
+                                p2.blackholedConnections(),
+                                p3.blackholedConnections())
+                        .noneMatch(e -> e.state() == SessionState.LOST || e.newSession());
+                assertThat(seen)
+                        .anyMatch(e -> e.state() == SessionState.RECONNECTED
+                                && e.sessionIdAfter() == sessionId
+                                && p1.connectString().equals(e.server()));
+                Stat stat = observer.zk().exists("/r17-last", false);
+                assertThat(stat).isNotNull();
+                assertThat(stat.getEphemeralOwner()).isEqualTo(sessionId);
+            }
+        }
+    }
+
+    /**
+     * Item 2 in a process that also has a pool on a slow link (another data centre: handshakes of about 1.4 s). A
+     * new pool for a local three-member ensemble whose first pick is a SIGSTOPped member must still have a usable
+     * session in well under a second; 2.5 s asserted, the figure of the project's own HandshakeBoundIT for this case.
+     * The bound is learnt for the whole process, so the remote pool's handshakes set the local pool's bound too.
+     */
+    @Test
+    void aSlowRemotePoolDoesNotMakeALocalPoolWaitOnAStoppedMember() throws Exception {
+        TestingServer remote = InProcessEnsembles.startServer();
+        try (remote;
+                ZkProxy wan = ZkProxy.to(remote.getConnectString());
+                ProcessEnsemble local = ProcessEnsemble.builder().size(3).start()) {
+            wan.latency(Duration.ofMillis(700));
+            try (ZkSessionPool remotePool = ZkSessionPool.builder()
+                            .name("r17-remote")
+                            .connectString(wan.connectString())
+                            .sessionTimeout(Duration.ofSeconds(30))
+                            .connectionTimeout(Duration.ofSeconds(20))
+                            .build();
+                    ZkLease remoteLease = remotePool.lease()) {
+                assertThat(remoteLease.exists("/")).isNotNull();
+
+                ServerProcess stopped = local.server(1);
+                try (RawZooKeeper admin = RawZooKeeper.connect(local.connectString(2, 3), Duration.ofSeconds(30))) {
+                    admin.zk().create("/r17-local", DATA, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                }
+                stopped.sigstop();
+                try {
+                    long start = System.nanoTime();
+                    try (ZkSessionPool localPool = ZkSessionPool.builder()
+                                    .name("r17-local")
+                                    .connectString(local.connectString())
+                                    .sessionTimeout(Duration.ofSeconds(30))
+                                    .connectionTimeout(Duration.ofSeconds(20))
+                                    .sessionsPerEnsemble(1)
+                                    .hosts(HostsConfig.builder()
+                                            .weight(stopped.address(), HostsConfig.MAX_WEIGHT)
+                                            .build())
+                                    .build();
+                            ZkLease lease = localPool.lease()) {
+                        assertThat(lease.getData("/r17-local")).isEqualTo(DATA);
+                        assertThat(Duration.ofNanos(System.nanoTime() - start))
+                                .as("local pool, build() to first read, its first pick SIGSTOPped")
+                                .isLessThan(Duration.ofMillis(2_500));
+                    }
+                } finally {
+                    stopped.sigcont();
+                }
+            }
+        }
+    }
+
+    /**
+     * A real fault: the leader of a three-member ensemble is killed with {@code kill -9} under 30 sessions of 6 s.
+     * The followers drop their clients, elect, and sync with the new leader (connections made meanwhile may be
+     * accepted and left unanswered). Every session must keep its id and its ephemeral node.
+     */
+    @Test
+    void aLeaderKilledUnderThirtySessionsCostsNoSession() throws Exception {
+        int sessions = 30;
+        try (ProcessEnsemble ensemble = ProcessEnsemble.builder().size(3).start()) {
+            ServerProcess leader = ensemble.leader(Duration.ofSeconds(30));
+            Recorder events = new Recorder();
+            try (ZkSessionPool pool = ZkSessionPool.builder()
+                    .name("r17-leader-kill")
+                    .connectString(ensemble.connectString())
+                    .sessionTimeout(Duration.ofSeconds(6))
+                    .connectionTimeout(Duration.ofSeconds(20))
+                    .sessionsPerEnsemble(sessions)
+                    .hosts(HostsConfig.builder().sessionCreationRate(100).build())
+                    .listener(events)
+                    .build()) {
+                List<ZkLease> leases = new ArrayList<>();
+                for (int i = 0; i < sessions; i++) {
+                    leases.add(pool.lease());
+                }
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() -> pool.stats().connectionsPerServer().values().stream()
+                                        .mapToInt(Integer::intValue)
+                                        .sum()
+                                == sessions);
+                Map<String, Long> owners = new HashMap<>();
+                for (int i = 0; i < sessions; i++) {
+                    String path = "/r17-kill-" + i;
+                    leases.get(i).ephemeral(path, DATA);
+                    owners.put(path, leases.get(i).sessionId());
+                }
+                List<Long> ids = leases.stream().map(ZkLease::sessionId).toList();
+                events.clear();
+
+                long killed = System.nanoTime();
+                leader.kill9();
+                await().atMost(Duration.ofSeconds(40))
+                        .until(() -> events.saw(SessionState.LOST)
+                                || (events.count(SessionState.SUSPENDED) > 0
+                                        && events.count(SessionState.RECONNECTED)
+                                                >= events.count(SessionState.SUSPENDED)));
+                System.out.println("r17 leader kill: " + events.count(SessionState.SUSPENDED) + " suspended, "
+                        + events.count(SessionState.RECONNECTED) + " reconnected, "
+                        + (System.nanoTime() - killed) / 1_000_000 + " ms");
+                assertThat(events.sessionEvents(SessionState.LOST))
+                        .as("sessions lost")
+                        .isEmpty();
+                assertThat(leases.stream().map(ZkLease::sessionId).toList()).isEqualTo(ids);
+                try (RawZooKeeper observer = RawZooKeeper.connect(ensemble.connectString(), Duration.ofSeconds(30))) {
+                    for (Map.Entry<String, Long> e : owners.entrySet()) {
+                        Stat stat = observer.zk().exists(e.getKey(), false);
+                        assertThat(stat).as(e.getKey()).isNotNull();
+                        assertThat(stat.getEphemeralOwner()).as(e.getKey()).isEqualTo(e.getValue());
+                    }
+                }
+                leases.forEach(ZkLease::close);
+            }
+        }
+    }
+
+    /**
+     * Twelve 6 s sessions spread over three members; a follower holding some of them is SIGSTOPped for 10 s (longer
+     * than the session timeout and than any attempt bound), then resumed. Every session keeps its id and its
+     * ephemeral node; closing the pool leaves no connection-budget slot and no ZooKeeper client thread.
+     */
+    @Test
+    void aFollowerStoppedLongerThanTheSessionTimeoutCostsNoSessionAndCloseLeavesNothing() throws Exception {
+        int sessions = 12;
+        try (ProcessEnsemble ensemble = ProcessEnsemble.builder().size(3).start();
+                RawZooKeeper observer = RawZooKeeper.connect(ensemble.connectString(), Duration.ofSeconds(30))) {
+            ServerProcess leader = ensemble.leader(Duration.ofSeconds(30));
+            ServerProcess victim = ensemble.servers().stream()
+                    .filter(s -> s != leader)
+                    .findFirst()
+                    .orElseThrow();
+            Set<String> addresses = new LinkedHashSet<>();
+            ensemble.servers().forEach(s -> addresses.add(s.address()));
+            Recorder events = new Recorder();
+            ZkSessionPool pool = ZkSessionPool.builder()
+                    .name("r17-sigstop")
+                    .connectString(ensemble.connectString())
+                    .sessionTimeout(Duration.ofSeconds(6))
+                    .connectionTimeout(Duration.ofSeconds(20))
+                    .sessionsPerEnsemble(sessions)
+                    .listener(events)
+                    .build();
+            try {
+                List<ZkLease> leases = new ArrayList<>();
+                for (int i = 0; i < sessions; i++) {
+                    leases.add(pool.lease());
+                }
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() -> pool.stats().connectionsPerServer().values().stream()
+                                        .mapToInt(Integer::intValue)
+                                        .sum()
+                                == sessions);
+                Map<String, Long> owners = new HashMap<>();
+                for (int i = 0; i < leases.size(); i++) {
+                    String path = "/r17-stop-" + i;
+                    leases.get(i).ephemeral(path, DATA);
+                    owners.put(path, leases.get(i).sessionId());
+                }
+                List<Long> ids = leases.stream().map(ZkLease::sessionId).toList();
+                int onVictim = pool.stats().connectionsPerServer().getOrDefault(victim.address(), 0);
+                assertThat(onVictim).as("sessions on the member to be stopped").isPositive();
+                events.clear();
+
+                victim.sigstop();
+                try {
+                    await().atMost(Duration.ofSeconds(20))
+                            .until(() -> events.count(SessionState.RECONNECTED) >= onVictim
+                                    || events.saw(SessionState.LOST));
+                    // Keep it stopped 10 s in all.
+                    await().pollDelay(Duration.ofSeconds(10))
+                            .atMost(Duration.ofSeconds(11))
+                            .until(() -> true);
+                } finally {
+                    victim.sigcont();
+                }
+                await().atMost(Duration.ofSeconds(20))
+                        .until(() -> victim.fourLetter("ruok").contains("imok"));
+                assertThat(events.sessionEvents(SessionState.LOST))
+                        .as("sessions lost")
+                        .isEmpty();
+                assertThat(events.sessionEvents()).noneMatch(SessionEvent::newSession);
+                assertThat(leases.stream().map(ZkLease::sessionId).toList()).isEqualTo(ids);
+                for (Map.Entry<String, Long> e : owners.entrySet()) {
+                    Stat stat = observer.zk().exists(e.getKey(), false);
+                    assertThat(stat).as(e.getKey()).isNotNull();
+                    assertThat(stat.getEphemeralOwner()).as(e.getKey()).isEqualTo(e.getValue());
+                }
+                leases.forEach(ZkLease::close);
+            } finally {
+                pool.close();
+            }
+            await().atMost(Duration.ofSeconds(15))
+                    .untilAsserted(() -> assertThat(
+                                    ConnectionBudget.shared().snapshot().keySet())
+                            .as("budget slots left after close")
+                            .doesNotContainAnyElementsOf(addresses));
+            await().atMost(Duration.ofSeconds(15))
+                    .untilAsserted(() -> assertThat(zooKeeperClientThreads())
+                            .as("ZooKeeper client threads left after close (the observer's own excepted)")
+                            .hasSizeLessThanOrEqualTo(2));
+        }
+    }
+
+    private static List<String> zooKeeperClientThreads() {
+        List<String> names = new ArrayList<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.isAlive()
+                    && (t.getName().contains("-SendThread(") || t.getName().endsWith("-EventThread"))) {
+                names.add(t.getName());
+            }
+        }
+        return names;
+    }
+}
