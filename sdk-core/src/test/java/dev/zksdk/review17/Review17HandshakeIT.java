@@ -10,11 +10,14 @@ import dev.zksdk.ZkSessionPool;
 import dev.zksdk.hosts.ConnectionBudget;
 import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.hosts.SessionSpread;
+import dev.zksdk.security.TlsConfig;
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.RawZooKeeper;
 import dev.zksdk.testing.Recorder;
+import dev.zksdk.testing.SecureServer;
 import dev.zksdk.testing.ServerProcess;
+import dev.zksdk.testing.TestPki;
 import dev.zksdk.testing.ZkProxy;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
@@ -462,6 +465,62 @@ class Review17HandshakeIT {
                     }
                 }
                 leases.forEach(ZkLease::close);
+            }
+        }
+    }
+
+    /**
+     * TLS (client certificate) and digest authentication over a slow link (150 ms each way): the TLS handshake
+     * counts inside the attempt's bound, so a handshake is several round trips, more than the 500 ms first bound. The
+     * pool must connect, and after a cut reconnect the same session and keep its ephemeral node.
+     */
+    @Test
+    void tlsAndDigestOverASlowLinkConnectAndReconnectTheSameSession() throws Exception {
+        TestPki pki = TestPki.shared();
+        try (SecureServer server = SecureServer.start(pki, Map.of());
+                ZkProxy proxy = ZkProxy.to(server.secureConnectString());
+                RawZooKeeper observer = RawZooKeeper.connect(server.plainConnectString(), Duration.ofSeconds(30))) {
+            proxy.latency(Duration.ofMillis(150));
+            Recorder events = new Recorder();
+            long start = System.nanoTime();
+            try (ZkSessionPool pool = ZkSessionPool.builder()
+                    .name("r17-tls-slow")
+                    .connectString(proxy.connectString())
+                    .sessionTimeout(Duration.ofSeconds(30))
+                    .connectionTimeout(Duration.ofSeconds(20))
+                    .tls(TlsConfig.builder()
+                            .keyStore(pki.clientKeyStore(), pki.clientKeyStorePassword())
+                            .trustStore(pki.clientTrustStore(), pki.clientTrustStorePassword())
+                            .build())
+                    .digest("r17", "secret")
+                    .listener(events)
+                    .build()) {
+                long sessionId;
+                try (ZkLease lease = pool.lease()) {
+                    sessionId = lease.sessionId();
+                    lease.ephemeral("/r17-tls", DATA);
+                }
+                Duration firstConnect = Duration.ofNanos(System.nanoTime() - start);
+                events.clear();
+                long cut = System.nanoTime();
+                proxy.closeAllConnections();
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() -> events.saw(SessionState.RECONNECTED) || events.saw(SessionState.LOST));
+                long back = events.saw(SessionState.RECONNECTED)
+                        ? events.callbacks(SessionState.RECONNECTED).get(0).nanoTime()
+                        : System.nanoTime();
+                System.out.println("r17 tls slow link: first connect " + firstConnect.toMillis() + " ms, reconnect "
+                        + (back - cut) / 1_000_000 + " ms");
+                assertThat(events.sessionEvents()).noneMatch(e -> e.state() == SessionState.LOST || e.newSession());
+                assertThat(firstConnect)
+                        .as("build() to the first ephemeral over TLS")
+                        .isLessThan(Duration.ofSeconds(10));
+                assertThat(Duration.ofNanos(back - cut))
+                        .as("cut to reconnect over TLS")
+                        .isLessThan(Duration.ofSeconds(10));
+                Stat stat = observer.zk().exists("/r17-tls", false);
+                assertThat(stat).isNotNull();
+                assertThat(stat.getEphemeralOwner()).isEqualTo(sessionId);
             }
         }
     }
