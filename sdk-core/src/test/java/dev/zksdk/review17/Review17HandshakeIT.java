@@ -526,6 +526,110 @@ class Review17HandshakeIT {
     }
 
     /**
+     * The sessions of a SIGSTOPped follower notice after the read timeout (2/3 of the session timeout): a third is
+     * left to reach another member. Their first reconnect attempt must not go back to the member they just left and
+     * wait out a bound there. Here the process has seen one slow handshake (a pool over a 700 ms link), so the learnt
+     * bound is at its cap, a third of the 6 s session: going back to the stopped member first costs the session.
+     * Plain ZooKeeper moves on to the next server in its list.
+     */
+    @Test
+    void sessionsOfAStoppedFollowerDoNotGoBackToItFirst() throws Exception {
+        sessionsOfAStoppedFollowerKeepTheirIds(Duration.ofSeconds(6), true);
+    }
+
+    /** As above, in a process that has only seen fast local handshakes, with 4 s sessions (a third: 1.33 s). */
+    @Test
+    void sessionsOfAStoppedFollowerReconnectWithinTheLastThirdOfTheirTimeout() throws Exception {
+        sessionsOfAStoppedFollowerKeepTheirIds(Duration.ofSeconds(4), false);
+    }
+
+    private void sessionsOfAStoppedFollowerKeepTheirIds(Duration sessionTimeout, boolean slowHandshakeSeen)
+            throws Exception {
+        int sessions = 12;
+        TestingServer remote = InProcessEnsembles.startServer();
+        try (remote;
+                ZkProxy wan = ZkProxy.to(remote.getConnectString());
+                ProcessEnsemble ensemble = ProcessEnsemble.builder().size(3).start()) {
+            if (slowHandshakeSeen) {
+                wan.latency(Duration.ofMillis(700));
+                try (ZkSessionPool remotePool = ZkSessionPool.builder()
+                                .name("r17-remote-once")
+                                .connectString(wan.connectString())
+                                .sessionTimeout(Duration.ofSeconds(30))
+                                .connectionTimeout(Duration.ofSeconds(20))
+                                .build();
+                        ZkLease lease = remotePool.lease()) {
+                    assertThat(lease.exists("/")).isNotNull();
+                }
+            }
+            ServerProcess leader = ensemble.leader(Duration.ofSeconds(30));
+            ServerProcess victim = ensemble.servers().stream()
+                    .filter(x -> x != leader)
+                    .findFirst()
+                    .orElseThrow();
+            Recorder events = new Recorder();
+            try (ZkSessionPool pool = ZkSessionPool.builder()
+                    .name("r17-stopped-follower")
+                    .connectString(ensemble.connectString())
+                    .sessionTimeout(sessionTimeout)
+                    .connectionTimeout(Duration.ofSeconds(20))
+                    .sessionsPerEnsemble(sessions)
+                    .listener(events)
+                    .build()) {
+                List<ZkLease> leases = new ArrayList<>();
+                for (int i = 0; i < sessions; i++) {
+                    leases.add(pool.lease());
+                }
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() -> pool.stats().connectionsPerServer().values().stream()
+                                        .mapToInt(Integer::intValue)
+                                        .sum()
+                                == sessions);
+                List<Long> ids = leases.stream().map(ZkLease::sessionId).toList();
+                int onVictim = pool.stats().connectionsPerServer().getOrDefault(victim.address(), 0);
+                assertThat(onVictim).as("sessions on the member to be stopped").isPositive();
+                events.clear();
+                victim.sigstop();
+                try {
+                    await().atMost(Duration.ofSeconds(30))
+                            .until(() -> events.count(SessionState.RECONNECTED) + events.count(SessionState.LOST)
+                                    >= onVictim);
+                } finally {
+                    victim.sigcont();
+                }
+                List<String> back = new ArrayList<>();
+                for (SessionEvent e : events.sessionEvents()) {
+                    if (e.state() == SessionState.RECONNECTED || e.state() == SessionState.LOST) {
+                        back.add(e.state() + " " + e.sessionIndex() + " on " + e.server());
+                    }
+                }
+                List<Long> suspendedToBack = new ArrayList<>();
+                List<Recorder.Callback> suspended = events.callbacks(SessionState.SUSPENDED);
+                List<Recorder.Callback> reconnected = events.callbacks(SessionState.RECONNECTED);
+                for (Recorder.Callback r : reconnected) {
+                    int index = r.value(SessionEvent.class).sessionIndex();
+                    suspended.stream()
+                            .filter(c -> c.value(SessionEvent.class).sessionIndex() == index)
+                            .findFirst()
+                            .ifPresent(c -> suspendedToBack.add((r.nanoTime() - c.nanoTime()) / 1_000_000));
+                }
+                System.out.println("r17 stopped follower (" + sessionTimeout + ", slow handshake seen: "
+                        + slowHandshakeSeen + "): " + onVictim + " sessions on " + victim.address() + "; " + back
+                        + "; SUSPENDED->RECONNECTED ms " + suspendedToBack);
+                assertThat(events.sessionEvents(SessionState.LOST))
+                        .as("sessions lost; " + back)
+                        .isEmpty();
+                assertThat(leases.stream().map(ZkLease::sessionId).toList()).isEqualTo(ids);
+                // The read timeout leaves a third of the session timeout to reconnect.
+                assertThat(suspendedToBack)
+                        .as("SUSPENDED to RECONNECTED (ms), a third of the session timeout left")
+                        .allMatch(ms -> ms < sessionTimeout.toMillis() / 3);
+                leases.forEach(ZkLease::close);
+            }
+        }
+    }
+
+    /**
      * Twelve 6 s sessions spread over three members; a follower holding some of them is SIGSTOPped for 10 s (longer
      * than the session timeout and than any attempt bound), then resumed. Every session keeps its id and its
      * ephemeral node; closing the pool leaves no connection-budget slot and no ZooKeeper client thread.
@@ -586,6 +690,26 @@ class Review17HandshakeIT {
                 }
                 await().atMost(Duration.ofSeconds(20))
                         .until(() -> victim.fourLetter("ruok").contains("imok"));
+                // Attempts abandoned on the stopped member are read by it once resumed (their connect requests sat in
+                // its socket buffers): every session must still write, through whatever server it is on now.
+                long resumed = System.nanoTime();
+                for (int i = 0; i < leases.size(); i++) {
+                    assertThat(leases.get(i).setData("/r17-stop-" + i, DATA, -1))
+                            .isNotNull();
+                }
+                await().pollDelay(Duration.ofSeconds(2))
+                        .atMost(Duration.ofSeconds(3))
+                        .until(() -> true);
+                for (int i = 0; i < leases.size(); i++) {
+                    assertThat(leases.get(i).setData("/r17-stop-" + i, DATA, -1))
+                            .isNotNull();
+                }
+                long disruptedAfterResume = events.callbacks(SessionState.SUSPENDED).stream()
+                        .filter(c -> c.nanoTime() > resumed)
+                        .count();
+                System.out.println("r17 sigstop: victim " + victim.address() + ", " + onVictim
+                        + " sessions on it; suspensions after it resumed: " + disruptedAfterResume + "; states "
+                        + events.states());
                 assertThat(events.sessionEvents(SessionState.LOST))
                         .as("sessions lost")
                         .isEmpty();
