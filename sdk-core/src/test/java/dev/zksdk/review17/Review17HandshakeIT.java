@@ -589,6 +589,7 @@ class Review17HandshakeIT {
                 int onVictim = pool.stats().connectionsPerServer().getOrDefault(victim.address(), 0);
                 assertThat(onVictim).as("sessions on the member to be stopped").isPositive();
                 events.clear();
+                long learntMs = slowestRecentHandshakeNanos() / 1_000_000;
                 victim.sigstop();
                 try {
                     await().atMost(Duration.ofSeconds(30))
@@ -614,7 +615,8 @@ class Review17HandshakeIT {
                             .ifPresent(c -> suspendedToBack.add((r.nanoTime() - c.nanoTime()) / 1_000_000));
                 }
                 System.out.println("r17 stopped follower (" + sessionTimeout + ", slow handshake seen: "
-                        + slowHandshakeSeen + "): " + onVictim + " sessions on " + victim.address() + "; " + back
+                        + slowHandshakeSeen + ", slowest recent handshake " + learntMs + " ms): " + onVictim
+                        + " sessions on " + victim.address() + "; " + back
                         + "; SUSPENDED->RECONNECTED ms " + suspendedToBack);
                 assertThat(events.sessionEvents(SessionState.LOST))
                         .as("sessions lost; " + back)
@@ -734,6 +736,15 @@ class Review17HandshakeIT {
                             .as("ZooKeeper client threads left after close (the observer's own excepted)")
                             .hasSizeLessThanOrEqualTo(2));
         }
+    }
+
+    private static long slowestRecentHandshakeNanos() throws Exception {
+        Class<?> times = Class.forName("dev.zksdk.hosts.HandshakeTimes");
+        Field process = times.getDeclaredField("PROCESS");
+        process.setAccessible(true);
+        Method slowest = times.getDeclaredMethod("slowestRecentNanos");
+        slowest.setAccessible(true);
+        return (long) slowest.invoke(process.get(null));
     }
 
     private static List<String> zooKeeperClientThreads() {
