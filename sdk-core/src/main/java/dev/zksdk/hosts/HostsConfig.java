@@ -332,7 +332,7 @@ public final class HostsConfig {
          * attempt for the session timeout divided by the number of servers. An attempt is given
          * {@value #CONNECT_ATTEMPT_MARGIN} times the slowest of the last handshakes this process completed, at least
          * this, at most the attempt's share of the session timeout (and {@link #connectAttemptTimeout(Duration)} when
-         * set); before any handshake completed, this. Each attempt of a session that was abandoned unanswered doubles
+         * set); before any handshake completed, this. Each attempt of a session that was abandoned unanswered quadruples
          * the next one's bound, so a slow but working ensemble is still reached. Set it to the connect attempt's
          * share of the session timeout (or higher) to give every attempt its full share, as ZooKeeper does.
          *

@@ -26,12 +26,12 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>servers whose {@link ConnectionBudget} slot is free (or whose slot the session already holds); a
  *       server at its budget is never handed out;</li>
- *   <li>servers not quarantined; if all are, the one whose quarantine ends first;</li>
+ *   <li>servers not quarantined; if all are, the one that failed longest ago (so each is tried in turn);</li>
  *   <li>servers of positive weight; weight-0 servers only when no positive one is left;</li>
  *   <li>after a membership change, the servers the session should move to (see
  *       {@link WeightedHostProvider#updateServerList});</li>
- *   <li>servers with the fewest other sessions of this pool;</li>
  *   <li>not the server the session just left;</li>
+ *   <li>servers with the fewest other sessions of this pool;</li>
  *   <li>then a weighted random pick.</li>
  * </ol>
  *
@@ -208,12 +208,16 @@ public final class SessionSpread {
             Object owner, List<ServerEntry> usable, String avoidKey, Map<String, Double> targets, long now) {
         List<ServerEntry> tier = filter(usable, e -> !quarantinedAt(e.key(), now));
         if (tier.isEmpty()) {
-            long earliest = Long.MAX_VALUE;
+            // Every server is quarantined: the one that failed longest ago, so that each is tried in turn (the one
+            // whose
+            // quarantine ends first could be the same few servers again and again while they keep failing, and a
+            // server back from a long outage would never be tried).
+            long oldest = Long.MAX_VALUE;
             for (ServerEntry e : usable) {
-                earliest = Math.min(earliest, quarantine.untilNanos(e.key()) - now);
+                oldest = Math.min(oldest, quarantine.lastFailureNanos(e.key()) - now);
             }
-            long soonest = earliest;
-            tier = filter(usable, e -> quarantine.untilNanos(e.key()) - now == soonest);
+            long longestAgo = oldest;
+            tier = filter(usable, e -> quarantine.lastFailureNanos(e.key()) - now == longestAgo);
         }
         tier = narrow(tier, e -> e.weight() > 0);
 
@@ -224,6 +228,12 @@ public final class SessionSpread {
                 tier = moveTo;
                 weightOf = e -> targets.get(e.key());
             }
+        }
+
+        // Not the server the session just left, before the balance: a session whose server stopped answering would
+        // otherwise go back to it whenever that server has the fewest sessions (its own stranded ones count there).
+        if (avoidKey != null) {
+            tier = narrow(tier, e -> !e.key().equals(avoidKey));
         }
 
         Map<String, Integer> siblings = new HashMap<>();
@@ -238,10 +248,6 @@ public final class SessionSpread {
         }
         int min = fewest;
         tier = filter(tier, e -> siblings.getOrDefault(e.key(), 0) == min);
-
-        if (avoidKey != null) {
-            tier = narrow(tier, e -> !e.key().equals(avoidKey));
-        }
         return weightedPick(tier, weightOf);
     }
 
@@ -320,15 +326,16 @@ public final class SessionSpread {
             return q != null && q.untilNanos - now > 0;
         }
 
-        /** When {@code key}'s quarantine ends (only asked of quarantined servers). */
-        synchronized long untilNanos(String key) {
+        /** When {@code key} last failed (only asked of quarantined servers). */
+        synchronized long lastFailureNanos(String key) {
             Quarantine q = entries.get(key);
-            return q == null ? Long.MIN_VALUE : q.untilNanos;
+            return q == null ? Long.MIN_VALUE : q.lastFailureNanos;
         }
 
         /** Records a failure; returns the new count of failed rounds when it escalated the backoff, else 0. */
         synchronized int recordFailure(String key, long now, IntToLongFunction backoffNanos) {
             Quarantine q = entries.computeIfAbsent(key, k -> new Quarantine());
+            q.lastFailureNanos = now;
             boolean escalate = !(q.untilNanos - now > 0) || q.failures == 0;
             if (escalate) {
                 q.failures++;
@@ -358,5 +365,6 @@ public final class SessionSpread {
     private static final class Quarantine {
         int failures;
         long untilNanos;
+        long lastFailureNanos;
     }
 }

@@ -26,7 +26,9 @@ import org.slf4j.LoggerFactory;
  *       number of listings (logged as a warning). Weight 0 = only when nothing of positive weight is usable.</li>
  *   <li><b>Quarantine.</b> A server handed out by {@link #next} is failed when {@code next} is called again
  *       before {@link #onConnected}, or when {@link #markFailed} reports it; it is then skipped with
- *       exponential backoff, by every session sharing the {@link SessionSpread}.</li>
+ *       exponential backoff, by every session sharing the {@link SessionSpread}. A session whose last attempts
+ *       failed on as many servers as the list has takes the servers in turn, quarantined or not, until one
+ *       answers.</li>
  *   <li><b>Reconnect delay.</b> After the k-th consecutive failed attempt, {@code next} sleeps a uniformly
  *       random time in {@code [0, min(reconnectJitterCap, reconnectJitterBase * 2^(k-1)))} (full jitter)
  *       instead of ZooKeeper's fixed one-second spin, and (on a handle that lets it,
@@ -41,7 +43,7 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Unanswered attempts.</b> An attempt whose server accepted the connection and has not answered the
  *       connect request is abandoned after a bound learnt from the handshakes this process completed
  *       ({@link HostsConfig#minConnectAttemptTimeout()}), not after ZooKeeper's share of the session timeout, and
- *       each abandoned attempt doubles the next one's bound. Needs the handle's cooperation
+ *       each abandoned attempt quadruples the next one's bound. Needs the handle's cooperation
  *       ({@link BudgetedZooKeeper} gives it); without it, ZooKeeper's bound applies.</li>
  *   <li><b>Membership changes.</b> {@link #updateServerList} moves only the share of sessions that must move
  *       for the new weights, as {@code StaticHostProvider} does for equal weights (ZOOKEEPER-1355).</li>
@@ -97,8 +99,12 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
     private volatile AttemptControl attempts;
     /** The bound of the attempt under way, in ms; 0 when none was set. */
     private long attemptBoundMs;
-    /** Consecutive attempts of this session abandoned with no answer; each doubles the next one's bound. */
+    /** Consecutive attempts of this session abandoned with no answer; each quadruples the next one's bound. */
     private int unansweredAttempts;
+    /** When this session last tried each server ({@code host:port}), on the config's clock. */
+    private final Map<String, Long> lastTried = new HashMap<>();
+    /** An attempt given the whole cap went unanswered: the next may have ZooKeeper's own share. */
+    private boolean unansweredAtCap;
 
     /**
      * What the provider needs from its ZooKeeper handle to bound each connection attempt; called on the handle's
@@ -223,19 +229,49 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         if (sessionTimeoutMs > 0 && boundByHandle) {
             // ZooKeeper reads this figure when the handle is made (the first attempt's bound: the handle cannot be
             // bound before it exists) and when it connects; every later attempt is bounded in next().
-            long bound = attemptBoundMillis(0);
+            long bound = attemptBoundMillis(0, held.key());
             size = (int) Math.max(size, Math.min(Integer.MAX_VALUE, (sessionTimeoutMs + bound - 1) / bound));
         }
         return size;
     }
 
     /**
-     * The bound of the next attempt: {@value HostsConfig#CONNECT_ATTEMPT_MARGIN} times the slowest recent handshake,
-     * at least {@link HostsConfig#minConnectAttemptTimeout()}, doubled per consecutive unanswered attempt, and at most
-     * the attempt's share of the session timeout (a third of it, or less with more servers) and
-     * {@link HostsConfig#connectAttemptTimeout()}.
+     * The bound of the next attempt, to {@code server}: {@value HostsConfig#CONNECT_ATTEMPT_MARGIN} times the slowest
+     * recent handshake with that server (with any server of the list when it has none), at least
+     * {@link HostsConfig#minConnectAttemptTimeout()}, four times longer per consecutive unanswered attempt, at most the
+     * attempt's share of the session timeout (a third of it, or less with more servers) and
+     * {@link HostsConfig#connectAttemptTimeout()}. Once an attempt at that cap went unanswered, the cap is ZooKeeper's
+     * own share (the session timeout over the number of servers): a server that became slower than the cap is still
+     * reached, as a plain handle would reach it.
      */
-    private long attemptBoundMillis(int negotiatedMs) {
+    private long attemptBoundMillis(int negotiatedMs, String server) {
+        long cap = capMillis(negotiatedMs);
+        int session = negotiatedMs > 0 ? negotiatedMs : sessionTimeoutMs;
+        if (unansweredAtCap && session > 0) {
+            cap = Math.max(cap, session / Math.max(1, servers.size()));
+            if (config.connectAttemptTimeout() != null) {
+                cap = Math.min(cap, Math.max(1, config.connectAttemptTimeout().toMillis()));
+            }
+        }
+        long floor = Math.max(1, config.minConnectAttemptTimeout().toMillis());
+        long slowest = handshakes.slowestRecentNanos(server);
+        if (slowest < 0) {
+            slowest = handshakes.slowestRecentNanos(keys(servers));
+        }
+        long base = slowest < 0
+                ? floor
+                : Math.max(floor, HostsConfig.CONNECT_ATTEMPT_MARGIN * Math.max(1, slowest / 1_000_000));
+        // Four times per unanswered attempt: a server that became slower than the bound learnt from it is reached
+        // before most of the session timeout is spent on attempts cut short.
+        long bound = unansweredAttempts >= 15 ? Long.MAX_VALUE : base << (2 * unansweredAttempts);
+        if (bound < base) {
+            bound = Long.MAX_VALUE;
+        }
+        return Math.min(bound, cap);
+    }
+
+    /** The attempt's share of the session timeout (at most a third) and the configured attempt timeout. */
+    private long capMillis(int negotiatedMs) {
         long cap = Long.MAX_VALUE;
         int session = negotiatedMs > 0 ? negotiatedMs : sessionTimeoutMs;
         if (session > 0) {
@@ -244,16 +280,7 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         if (config.connectAttemptTimeout() != null) {
             cap = Math.min(cap, Math.max(1, config.connectAttemptTimeout().toMillis()));
         }
-        long floor = Math.max(1, config.minConnectAttemptTimeout().toMillis());
-        long slowest = handshakes.slowestRecentNanos();
-        long base = slowest < 0
-                ? floor
-                : Math.max(floor, HostsConfig.CONNECT_ATTEMPT_MARGIN * Math.max(1, slowest / 1_000_000));
-        long bound = unansweredAttempts >= 20 ? Long.MAX_VALUE : base << unansweredAttempts;
-        if (bound < base) {
-            bound = Long.MAX_VALUE;
-        }
-        return Math.min(bound, cap);
+        return cap;
     }
 
     /** The number of distinct servers in the list (duplicates folded into weights). */
@@ -291,9 +318,19 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
             sleep(delayNanos);
             synchronized (this) {
                 ensureOpen("next");
-                pick = spread.choose(this, servers, held, held.key(), moveTargets, budget);
+                List<ServerEntry> candidates = servers;
+                if (failedAttempts >= servers.size() && servers.size() > 1) {
+                    // As many failed attempts in a row as there are servers: quarantine and balance have led this
+                    // session nowhere; take the servers in turn, the one it tried longest ago first, quarantined or
+                    // not (a server back from a long outage is still quarantined while the others fail).
+                    candidates = List.of(leastRecentlyTried());
+                }
+                pick = spread.choose(this, candidates, held, held.key(), moveTargets, budget);
                 held = pick;
             }
+        }
+        synchronized (this) {
+            lastTried.put(pick.key(), config.nanoClock().getAsLong());
         }
         InetSocketAddress resolved = resolve(pick.address());
         AttemptControl control = attempts;
@@ -303,7 +340,7 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
                 if (afterFailedAttempt) {
                     control.skipClientPause();
                 }
-                attemptBoundMs = attemptBoundMillis(control.negotiatedSessionTimeout());
+                attemptBoundMs = attemptBoundMillis(control.negotiatedSessionTimeout(), held.key());
                 control.connectTimeout((int) Math.min(Integer.MAX_VALUE, attemptBoundMs));
             } else if (boundByHandle && sessionTimeoutMs > 0) {
                 attemptBoundMs = sessionTimeoutMs / size(); // the first attempt, bounded through size()
@@ -321,9 +358,10 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         AttemptControl control = attempts;
         if (control != null && attemptBoundMs > 0) {
             // Called while ZooKeeper reads the answer to the connect request: the time since that request went out.
-            handshakes.record(control.millisSinceLastSend() * 1_000_000);
+            handshakes.record(held.key(), control.millisSinceLastSend() * 1_000_000);
         }
         unansweredAttempts = 0;
+        unansweredAtCap = false;
         connected = true;
         moving = false;
         failedAttempts = 0;
@@ -456,6 +494,26 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
                 + ", connected=" + connected + ", closed=" + closed + "}";
     }
 
+    /** The server of the list this session tried longest ago (never tried first), not the one it is leaving. */
+    private ServerEntry leastRecentlyTried() {
+        ServerEntry oldest = null;
+        long oldestAt = 0;
+        for (ServerEntry e : servers) {
+            if (e.key().equals(held.key())) {
+                continue;
+            }
+            Long at = lastTried.get(e.key());
+            if (at == null) {
+                return e;
+            }
+            if (oldest == null || at - oldestAt < 0) {
+                oldest = e;
+                oldestAt = at;
+            }
+        }
+        return oldest != null ? oldest : held;
+    }
+
     /**
      * Counts the attempt being left as unanswered when it was neither connected nor moved away from, and ran out its
      * bound (a refused or reset connection fails well before).
@@ -468,11 +526,12 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         long silentMs = control.millisSinceLastSend();
         if (silentMs >= attemptBoundMs) {
             unansweredAttempts++;
+            unansweredAtCap |= attemptBoundMs >= capMillis(control.negotiatedSessionTimeout());
             log.info(
-                    "No answer from ZooKeeper server {} within {} ms; the next attempt gets {} ms",
+                    "No answer from ZooKeeper server {} within {} ms; attempt given up ({} in a row)",
                     held.key(),
                     attemptBoundMs,
-                    attemptBoundMillis(control.negotiatedSessionTimeout()));
+                    unansweredAttempts);
         }
     }
 

@@ -74,13 +74,23 @@ class AttemptBoundTest {
     }
 
     @Test
-    void theBoundIsEightTimesTheSlowestRecentHandshake() {
-        handshakes.record(Duration.ofMillis(20).toNanos());
-        handshakes.record(Duration.ofMillis(150).toNanos());
-        handshakes.record(Duration.ofMillis(40).toNanos());
-        WeightedHostProvider p = provider(HostsConfig.builder(), "21001", "21002", "21003");
+    void theBoundIsEightTimesTheSlowestRecentHandshakeWithThatServer() {
+        handshakes.record("127.0.0.1:21001", Duration.ofMillis(20).toNanos());
+        handshakes.record("127.0.0.1:21001", Duration.ofMillis(150).toNanos());
+        handshakes.record("127.0.0.1:21001", Duration.ofMillis(40).toNanos());
+        WeightedHostProvider p = provider(HostsConfig.builder(), "21001");
         p.next(1000);
         assertThat(handle.last()).isEqualTo(1_200);
+    }
+
+    @Test
+    void aServerNeverAnsweredGetsTheBoundOfItsListAndASlowServerElsewhereChangesNothing() {
+        handshakes.record("127.0.0.1:21002", Duration.ofMillis(100).toNanos()); // a member of this ensemble
+        handshakes.record("127.0.0.1:29999", Duration.ofMillis(1_400).toNanos()); // another pool's remote server
+        WeightedHostProvider p =
+                provider(HostsConfig.builder().weight("127.0.0.1:21001", HostsConfig.MAX_WEIGHT), "21001", "21002");
+        assertThat(p.next(1000).getPort()).isEqualTo(21001);
+        assertThat(handle.last()).as("8 x 100 ms, from the list's other member").isEqualTo(800);
     }
 
     @Test
@@ -88,7 +98,9 @@ class AttemptBoundTest {
         WeightedHostProvider p = provider(HostsConfig.builder(), "21001");
         p.next(1000);
         List<Integer> expected = new ArrayList<>(List.of(500));
-        for (int bound : new int[] {1_000, 2_000, 4_000, 8_000, 10_000, 10_000}) {
+        // Capped at a third of the session timeout; once an attempt at the cap went unanswered, ZooKeeper's own share
+        // (the whole session timeout with one server).
+        for (int bound : new int[] {2_000, 8_000, 10_000, 30_000}) {
             handle.silentMs = handle.last(); // the attempt ran out its bound unanswered
             p.next(1000);
             expected.add(bound);
@@ -97,7 +109,7 @@ class AttemptBoundTest {
         // Connected: the handshake is learnt and the doubling starts over.
         handle.silentMs = 30;
         p.onConnected();
-        assertThat(handshakes.slowestRecentNanos())
+        assertThat(handshakes.slowestRecentNanos("127.0.0.1:21001"))
                 .isEqualTo(Duration.ofMillis(30).toNanos());
         p.next(1000); // the connection dropped
         assertThat(handle.last()).isEqualTo(500);
@@ -123,10 +135,12 @@ class AttemptBoundTest {
         }
         assertThat(handle.last()).isEqualTo(1_500);
 
-        handle.negotiated = 2_400; // a server clamped the session: a third of it is 800 ms
+        handle.negotiated = 2_400; // a server clamped the session: a third of it is 800 ms, half of it 1,200 ms
         handle.silentMs = handle.last();
         p.next(1000);
-        assertThat(handle.last()).isEqualTo(800);
+        assertThat(handle.last())
+                .as("ZooKeeper's share after an attempt at the cap went unanswered")
+                .isEqualTo(1_200);
     }
 
     @Test

@@ -38,6 +38,8 @@ class HandshakeBoundIT {
     static final Duration ZOOKEEPERS_BOUND = SESSION_TIMEOUT.dividedBy(3);
 
     static final int HUNG = 20;
+    /** For the restart: ZooKeeper's bound is then 20 s, far from what the pool needs on a loaded machine. */
+    static final Duration LONG_SESSION_TIMEOUT = Duration.ofSeconds(60);
 
     static final byte[] DATA = "member".getBytes(StandardCharsets.UTF_8);
 
@@ -100,8 +102,8 @@ class HandshakeBoundIT {
      * A server restarted with {@code kill -9} whose first {@value #HUNG} connections after the restart are accepted and
      * never answered (what ZOOKEEPER-5051 does to connections made while the server loads its database), under 50
      * sessions reconnecting at once: no session is lost and all are back within seconds of the server serving. A plain
-     * ZooKeeper handle on this one-address connect string gives each such attempt its whole connect timeout (here the
-     * session timeout) and loses its session.
+     * ZooKeeper handle on this one-address connect string gives each such attempt its whole connect timeout (the
+     * session timeout) and loses its session; with the pool's former bound, a third of it, they were back after 20 s.
      */
     @Test
     void aRestartWhoseFirstAttemptsHangCostsNoSessionAndOnlySeconds() throws Exception {
@@ -114,7 +116,7 @@ class HandshakeBoundIT {
             try (ZkSessionPool pool = ZkSessionPool.builder()
                     .name("handshake-restart")
                     .connectString(proxy.connectString())
-                    .sessionTimeout(SESSION_TIMEOUT)
+                    .sessionTimeout(LONG_SESSION_TIMEOUT)
                     .connectionTimeout(Duration.ofSeconds(20))
                     .sessionsPerEnsemble(sessions)
                     .hosts(HostsConfig.builder()
@@ -150,10 +152,10 @@ class HandshakeBoundIT {
                         .as("attempts left unanswered")
                         .isEqualTo(HUNG);
                 assertThat(leases.stream().map(ZkLease::sessionId).toList()).isEqualTo(ids);
-                // ZooKeeper's bound here is 10 s per hung attempt.
+                // ZooKeeper's bound here is 20 s per hung attempt (a third of 60 s).
                 assertThat(Duration.ofNanos(allBackAt - servingAt))
                         .as("from the server serving to every session back")
-                        .isLessThan(Duration.ofSeconds(6));
+                        .isLessThan(Duration.ofSeconds(10));
                 leases.forEach(ZkLease::close);
             }
         }
@@ -220,7 +222,7 @@ class HandshakeBoundIT {
                     ZkLease lease = pool.lease()) {
                 assertThat(lease.exists("/")).isNotNull();
                 // The slow handshake is now part of what this process knows: later attempts get 8 times it.
-                assertThat(HandshakeTimes.PROCESS.slowestRecentNanos())
+                assertThat(HandshakeTimes.PROCESS.slowestRecentNanos(proxy.connectString()))
                         .isGreaterThan(Duration.ofMillis(500).toNanos());
             }
         }

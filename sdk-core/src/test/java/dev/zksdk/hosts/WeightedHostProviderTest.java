@@ -459,7 +459,7 @@ class WeightedHostProviderTest {
     }
 
     @Test
-    void aSessionThatReconnectsKeepsTheSpread() {
+    void aSessionWhoseConnectionDroppedTriesAnotherServerFirstEvenAtTheCostOfTheSpread() {
         SessionSpread spread = new SessionSpread(config(17).build());
         ConnectionBudget budget = new ConnectionBudget();
         List<WeightedHostProvider> ps = new ArrayList<>();
@@ -472,11 +472,11 @@ class WeightedHostProviderTest {
         assertThat(spread.stats().connectionsPerServer())
                 .containsOnly(Map.entry(A, 1), Map.entry(B, 1), Map.entry(C, 1));
         String before = ps.get(0).currentServer();
-        assertThat(key(ps.get(0).next(1000)))
-                .as("the only server without a sibling")
-                .isEqualTo(before);
-        assertThat(spread.stats().connectionsPerServer()).hasSize(2);
-        assertThat(spread.stats().sessionsPerServer()).containsOnly(Map.entry(A, 1), Map.entry(B, 1), Map.entry(C, 1));
+        // The server it left has no other session, but it may be the reason the connection dropped (stopped, hung):
+        // a session that went back to it first could spend its remaining time there.
+        String after = key(ps.get(0).next(1000));
+        assertThat(after).as("not the server it just left").isNotEqualTo(before);
+        assertThat(spread.stats().sessionsPerServer()).containsEntry(after, 2).doesNotContainKey(before);
     }
 
     /** One client per iteration, connected according to the old weights, then told about the new list. */

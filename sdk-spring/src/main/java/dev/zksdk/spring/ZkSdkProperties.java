@@ -369,7 +369,7 @@ public class ZkSdkProperties {
 
         /**
          * The shortest time an unanswered connection attempt is given; an attempt gets 8 times the slowest recent
-         * handshake of the process, at least this, doubled per unanswered attempt of the session.
+         * handshake with the server, at least this, four times longer per unanswered attempt of the session.
          */
         private Duration minConnectAttemptTimeout = Duration.ofMillis(500);
 

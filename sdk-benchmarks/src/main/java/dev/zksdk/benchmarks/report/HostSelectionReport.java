@@ -66,7 +66,7 @@ final class HostSelectionReport {
         *blackholed*: a frozen NetCrusher proxy in front of it, which completes the TCP handshake and never answers, \
         so a client that tries it waits out its attempt bound: ZooKeeper's connect timeout (session timeout / number \
         of servers: 10 s / 3 here); the SDK's bound learnt from the handshakes the process completed (8 times the \
-        slowest recent one, at least 500 ms, doubled per unanswered attempt). ZooKeeper shuffles the connect string and the SDK picks a server at random (equal weights), \
+        slowest recent one with that server, at least 500 ms, four times longer per unanswered attempt). ZooKeeper shuffles the connect string and the SDK picks a server at random (equal weights), \
         so a client tries the dead address first about one time in three whatever its place in the string; \
         *dead address tried first* counts the connects that opened more than one TCP connection. The SDK's \
         quarantine of a dead server is normally the process's, so that later pools skip it; here each pool keeps its \
@@ -127,7 +127,8 @@ final class HostSelectionReport {
         closed before it loaded its database is left open: ZOOKEEPER-5051). Plain ZooKeeper waits its connect timeout \
         on such an attempt, the session timeout divided by the number of servers (30 s with one server, as long as the \
         session); the zk-sdk pool gives it the bound learnt from the process's handshakes (8 times the slowest recent \
-        one, at least 500 ms, doubled per unanswered attempt, at most a third of the session timeout).
+        one with that server, at least 500 ms, four times longer per unanswered attempt, at most a third of the session \
+        timeout until an attempt that long went unanswered).
         """);
         md.append("\nIn this run:");
         for (StormRow r : hosts.storms()) {
