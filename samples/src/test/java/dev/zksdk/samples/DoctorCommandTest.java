@@ -49,7 +49,8 @@ class DoctorCommandTest {
     void malformedConnectStringIsRejectedBeforeProbing() throws Exception {
         assertThat(doctor("--connect", "zk1")).isEqualTo(2);
 
-        assertThat(err()).contains("doctor: --connect: connectString server 'zk1' has no port");
+        assertThat(err())
+                .contains("doctor: --connect: connectString is missing the port of server 'zk1' (value: 'zk1')");
         assertThat(out()).isEmpty();
     }
 
