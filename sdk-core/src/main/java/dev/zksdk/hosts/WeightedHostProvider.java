@@ -29,8 +29,10 @@ import org.slf4j.LoggerFactory;
  *       exponential backoff, by every session sharing the {@link SessionSpread}. A session whose last attempts
  *       failed on as many servers as the list has takes the servers in turn, quarantined or not, until one
  *       answers.</li>
- *   <li><b>Reconnect delay.</b> After the k-th consecutive failed attempt, {@code next} sleeps a uniformly
- *       random time in {@code [0, min(reconnectJitterCap, reconnectJitterBase * 2^(k-1)))} (full jitter)
+ *   <li><b>Reconnect delay.</b> After a failed attempt another server is tried at once while a round (as many
+ *       attempts as servers) has not failed; from then on, with k failed attempts past the round, {@code next}
+ *       sleeps a uniformly random time in {@code [0, min(reconnectJitterCap, reconnectJitterBase * 2^(k-1)))}
+ *       (full jitter)
  *       instead of ZooKeeper's fixed one-second spin, and (on a handle that lets it,
  *       {@link BudgetedZooKeeper}) instead of ZooKeeper's own random pause of up to a second before each attempt
  *       once the handle has connected; no sleep on the first attempt, after a dropped connection (ZooKeeper itself
@@ -309,7 +311,10 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
                 noteUnanswered();
                 leaveCurrent();
                 if (spinDelay > 0) {
-                    delayNanos = reconnectDelayNanos(failedAttempts);
+                    // Another server is tried at once after a failure, as ZooKeeper's own provider does; the delay
+                    // starts once a whole round (as many attempts as servers) has failed.
+                    int rounds = failedAttempts - servers.size() + 1;
+                    delayNanos = rounds > 0 ? reconnectDelayNanos(rounds) : 0;
                     afterFailedAttempt = failedAttempts > 0;
                 }
             }

@@ -264,6 +264,22 @@ class WeightedHostProviderTest {
     }
 
     @Test
+    void afterAFailedAttemptAnotherServerIsTriedAtOnceAndTheDelayStartsAfterAWholeRound() {
+        SessionSpread spread = new SessionSpread(config(5).build());
+        try (WeightedHostProvider p = new WeightedHostProvider(servers(A, B, C), spread, new ConnectionBudget())) {
+            Set<String> tried = new HashSet<>();
+            tried.add(key(p.next(1000)));
+            tried.add(key(p.next(1000))); // the first failed: the next server at once
+            tried.add(key(p.next(1000))); // the second failed: the third server at once
+            assertThat(tried).containsExactlyInAnyOrder(A, B, C);
+            assertThat(clock.sleeps).as("no delay within the first round").isEmpty();
+            p.next(1000); // a whole round failed
+            assertThat(clock.sleeps).hasSize(1);
+            assertThat(clock.sleeps.get(0)).isBetween(0L, Duration.ofMillis(100).toNanos() - 1);
+        }
+    }
+
+    @Test
     void reconnectDelaysAreFullJitterGrowingToTheCap() {
         long base = Duration.ofMillis(100).toNanos();
         long cap = Duration.ofSeconds(1).toNanos();
