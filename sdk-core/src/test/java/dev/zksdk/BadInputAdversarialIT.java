@@ -2,6 +2,7 @@ package dev.zksdk;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
 
 import dev.zksdk.cache.ZkCache;
 import dev.zksdk.testing.InProcessEnsembles;
@@ -23,6 +24,7 @@ import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.Op;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.data.ACL;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -261,8 +263,14 @@ class BadInputAdversarialIT {
     }
 
     private void assertNothingSentAndRefused(String what, Throwable thrown) throws Exception {
-        // Give a dropped connection time to show.
-        Thread.sleep(1000);
+        // A dropped connection shows within a second: the session must stay connected throughout.
+        try {
+            await().during(Duration.ofSeconds(1))
+                    .atMost(Duration.ofSeconds(2))
+                    .until(() -> recorder.sessionEvents().stream().allMatch(e -> e.state() == SessionState.CONNECTED));
+        } catch (ConditionTimeoutException e) {
+            // reported below, with what happened
+        }
         List<String> disruptions = recorder.sessionEvents().stream()
                 .filter(e -> e.state() != SessionState.CONNECTED)
                 .map(e -> e.previousState() + "->" + e.state())

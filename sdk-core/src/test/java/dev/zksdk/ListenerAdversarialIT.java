@@ -318,10 +318,11 @@ class ListenerAdversarialIT {
         }
         // Let anything still queued arrive (a sync on the session orders after the notifications).
         lease.sync("/l/self");
-        Thread.sleep(300);
-        assertThat(events)
-                .as("events delivered to a listener that closed its own watch on the first")
-                .hasSize(1);
+        await().during(Duration.ofMillis(300))
+                .atMost(Duration.ofSeconds(2))
+                .untilAsserted(() -> assertThat(events)
+                        .as("events delivered to a listener that closed its own watch on the first")
+                        .hasSize(1));
     }
 
     @Test

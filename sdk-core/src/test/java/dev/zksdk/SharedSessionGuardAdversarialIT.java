@@ -198,8 +198,13 @@ class SharedSessionGuardAdversarialIT {
                         .isInstanceOfAny(UnsupportedOperationException.class, IllegalStateException.class);
             }
         }
-        // Give a close/reset time to take effect before checking.
-        Thread.sleep(500);
+        // A close or reset would show within half a second: the pool's session stays the same, connected, throughout.
+        long expected = session;
+        await().during(Duration.ofMillis(500))
+                .atMost(Duration.ofSeconds(2))
+                .untilAsserted(() -> assertThat(pool.ensembles().get(0).sessions())
+                        .as("the pool's sessions after lease.curator().%s", how)
+                        .allMatch(s -> s.sessionId() == expected && s.connected()));
         try (ZkLease other = pool.lease()) {
             assertThat(other.getData("/guard")).isEqualTo(DATA);
             assertThat(other.sessionId())
