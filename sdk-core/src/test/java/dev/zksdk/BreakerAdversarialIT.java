@@ -218,8 +218,8 @@ class BreakerAdversarialIT {
     // ------------------------------------------------------------- a hung server while a session is connected
 
     /**
-     * Two sessions on distinct servers; the server of one is SIGSTOPped (its session stays "connected" until ZooKeeper's
-     * read timeout, 10 s here), eight threads keep calling on leases pinned to it (each call ends at its 1 s deadline),
+     * Two sessions on distinct servers; the server of one, a follower, is SIGSTOPped (its session stays "connected"
+     * until ZooKeeper's read timeout, 14 s here), eight threads keep calling on leases pinned to it (each call ends at its 1 s deadline),
      * four threads take new leases. The other session is connected and healthy all along: the breaker must never open,
      * and new leases must never be refused.
      */
@@ -249,15 +249,22 @@ class BreakerAdversarialIT {
                 bySession.computeIfAbsent(l.sessionId(), k -> new ArrayList<>()).add(l);
             }
             EnsembleStatus before = pool.ensembles().get(0);
-            String server = before.sessions().get(0).server();
-            long stuckId = before.sessions().get(0).sessionId();
+            // The hung server must be a follower: a SIGSTOPped leader stalls every write and its election drops the
+            // other followers' clients too, so no session would stay "connected and healthy" (seen in CI: 2 calls
+            // failed with "no connected session" during that election). With two sessions on three servers at least
+            // one is on a follower.
+            String leader = ensemble.leader().address();
+            int stuckIndex = before.sessions().get(0).server().equals(leader) ? 1 : 0;
+            String server = before.sessions().get(stuckIndex).server();
+            long stuckId = before.sessions().get(stuckIndex).sessionId();
             victim = ensemble.servers().stream()
                     .filter(s -> s.address().equals(server))
                     .findFirst()
                     .orElseThrow();
             List<ZkLease> pinned = bySession.getOrDefault(stuckId, List.of());
             if (pinned.isEmpty()) {
-                throw new IllegalStateException("no lease on session 0 among 16: " + bySession.keySet() + " " + before);
+                throw new IllegalStateException(
+                        "no lease on session " + stuckIndex + " among 16: " + bySession.keySet() + " " + before);
             }
             victim.sigstop();
             long stopped = System.nanoTime();
@@ -303,7 +310,8 @@ class BreakerAdversarialIT {
             Optional<Timed> moved = Optional.ofNullable(Timings.firstAfter(events, stopped, Timings::up)
                     .map(t -> new Timed(ms(t.at() - stopped), t.event().toString()))
                     .orElse(null));
-            print("FIGURES breaker two sessions, session 0 (0x" + Long.toHexString(stuckId) + ") on SIGSTOPped "
+            print("FIGURES breaker two sessions, session " + stuckIndex + " (0x" + Long.toHexString(stuckId)
+                    + ") on SIGSTOPped "
                     + victim
                     + ": breaker OPEN in " + open + " of " + samples.size() + " samples; new-lease calls "
                     + freshCalls.size()
@@ -312,6 +320,11 @@ class BreakerAdversarialIT {
                     + "; stuck session moved: "
                     + moved.map(Object::toString).orElse("not within 9 s"));
             freshCalls.stream().filter(c -> !c.ok()).limit(3).forEach(c -> print("FIGURES breaker two   failed " + c));
+            freshCalls.stream()
+                    .filter(BreakerAdversarialIT::refused)
+                    .limit(5)
+                    .forEach(c -> print("FIGURES breaker two   refused at " + ms(c.start() - stopped)
+                            + " ms after the stop: " + c));
             SoftAssertions soft = new SoftAssertions();
             soft.assertThat(open)
                     .as("breaker samples OPEN while another session is connected and healthy")
