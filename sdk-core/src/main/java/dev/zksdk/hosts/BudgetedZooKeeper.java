@@ -2,12 +2,25 @@ package dev.zksdk.hosts;
 
 import java.io.IOException;
 import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.zookeeper.AsyncCallback.Create2Callback;
+import org.apache.zookeeper.AsyncCallback.MultiCallback;
+import org.apache.zookeeper.AsyncCallback.StringCallback;
 import org.apache.zookeeper.ClientCnxn;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Op;
+import org.apache.zookeeper.OpResult;
 import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.client.ZKClientConfig;
 import org.apache.zookeeper.common.Time;
+import org.apache.zookeeper.data.ACL;
+import org.apache.zookeeper.data.Stat;
+import org.apache.zookeeper.proto.CreateRequest;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -23,6 +36,7 @@ public final class BudgetedZooKeeper extends ZooKeeper {
 
     private final WeightedHostProvider provider;
     private volatile boolean closeOnlyThroughCurator;
+    private volatile ServerCapabilities capabilities;
 
     private BudgetedZooKeeper(
             String connectString,
@@ -152,6 +166,205 @@ public final class BudgetedZooKeeper extends ZooKeeper {
             throw new UnsupportedOperationException("this ZooKeeper handle is shared by the zk-sdk pool: a lease may "
                     + "not " + what + " (" + why + ")");
         }
+    }
+
+    // ------------------------------------------------------------------ servers before ZooKeeper 3.5
+
+    /**
+     * What the pool knows of the ensemble's servers. Once they are known to be older than ZooKeeper 3.5, creates are
+     * sent in a form those servers know (they close the connection on any request they do not know): container nodes
+     * become persistent, a create that returns a {@code Stat} ({@code create2}, which Curator sends for every create) is
+     * a plain create followed by a read of the new node's {@code Stat}, and TTL nodes fail at once. Curator's recipes
+     * then work unchanged on those servers.
+     */
+    public void capabilities(ServerCapabilities capabilities) {
+        this.capabilities = capabilities;
+    }
+
+    private boolean before35() {
+        ServerCapabilities c = capabilities;
+        return c != null && c.before35();
+    }
+
+    /** {@link #before35()} after waiting a moment for a version read in flight (synchronous calls only). */
+    private boolean before35Known() {
+        ServerCapabilities c = capabilities;
+        if (c == null) {
+            return false;
+        }
+        c.awaitKnown();
+        return c.before35();
+    }
+
+    private void learnt(int rc, String request) {
+        ServerCapabilities c = capabilities;
+        if (c != null && rc == KeeperException.Code.UNIMPLEMENTED.intValue()) {
+            c.unimplemented(request);
+        }
+    }
+
+    private static CreateMode known(CreateMode mode) {
+        return mode.isContainer() ? CreateMode.PERSISTENT : mode;
+    }
+
+    private KeeperException ttlUnsupported(String path) {
+        String how = capabilities == null ? "an old server" : capabilities.describe();
+        return new KeeperException.UnimplementedException() {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            public String getMessage() {
+                return "KeeperErrorCode = Unimplemented for " + path + ": TTL nodes need ZooKeeper 3.5.3 or later; the"
+                        + " ensemble runs " + how;
+            }
+        };
+    }
+
+    @Override
+    public String create(String path, byte[] data, List<ACL> acl, CreateMode createMode)
+            throws KeeperException, InterruptedException {
+        if (before35Known()) {
+            return super.create(path, data, acl, known(createMode));
+        }
+        try {
+            return super.create(path, data, acl, createMode);
+        } catch (KeeperException.UnimplementedException e) {
+            learnt(e.code().intValue(), "a " + createMode + " create");
+            throw e;
+        }
+    }
+
+    @Override
+    public void create(String path, byte[] data, List<ACL> acl, CreateMode createMode, StringCallback cb, Object ctx) {
+        if (before35()) {
+            super.create(path, data, acl, known(createMode), cb, ctx);
+            return;
+        }
+        super.create(
+                path,
+                data,
+                acl,
+                createMode,
+                (rc, p, c, name) -> {
+                    learnt(rc, "a " + createMode + " create");
+                    cb.processResult(rc, p, c, name);
+                },
+                ctx);
+    }
+
+    @Override
+    public String create(String path, byte[] data, List<ACL> acl, CreateMode createMode, Stat stat, long ttl)
+            throws KeeperException, InterruptedException {
+        if (!before35Known()) {
+            try {
+                return super.create(path, data, acl, createMode, stat, ttl);
+            } catch (KeeperException.UnimplementedException e) {
+                learnt(e.code().intValue(), "create2");
+                throw e;
+            }
+        }
+        if (createMode.isTTL()) {
+            throw ttlUnsupported(path);
+        }
+        String created = super.create(path, data, acl, known(createMode));
+        if (stat != null) {
+            Stat read = exists(created, false);
+            if (read != null) {
+                copyStat(read, stat);
+            }
+        }
+        return created;
+    }
+
+    @Override
+    public void create(
+            String path, byte[] data, List<ACL> acl, CreateMode createMode, Create2Callback cb, Object ctx, long ttl) {
+        if (!before35()) {
+            super.create(
+                    path,
+                    data,
+                    acl,
+                    createMode,
+                    (rc, p, c, name, stat) -> {
+                        learnt(rc, "create2");
+                        cb.processResult(rc, p, c, name, stat);
+                    },
+                    ctx,
+                    ttl);
+            return;
+        }
+        if (createMode.isTTL()) {
+            // Never sent: the server would close the connection. The callback gets what the server would have said.
+            cb.processResult(KeeperException.Code.UNIMPLEMENTED.intValue(), path, ctx, null, null);
+            return;
+        }
+        super.create(
+                path,
+                data,
+                acl,
+                known(createMode),
+                (rc, p, c, name) -> {
+                    if (rc != 0) {
+                        cb.processResult(rc, p, c, name, null);
+                        return;
+                    }
+                    // Read in order after the create: the Stat is the new node's as of just after it was created (a
+                    // change in between by another client shows; no client can see a node before its create).
+                    exists(name, false, (erc, ep, ec, stat) -> cb.processResult(rc, p, c, name, stat), null);
+                },
+                ctx);
+    }
+
+    @Override
+    public List<OpResult> multi(Iterable<Op> ops) throws InterruptedException, KeeperException {
+        return super.multi(before35Known() ? known(ops) : ops);
+    }
+
+    @Override
+    public void multi(Iterable<Op> ops, MultiCallback cb, Object ctx) {
+        if (before35()) {
+            List<Op> mapped;
+            try {
+                mapped = known(ops);
+            } catch (KeeperException e) {
+                cb.processResult(e.code().intValue(), null, ctx, null);
+                return;
+            }
+            super.multi(mapped, cb, ctx);
+            return;
+        }
+        super.multi(ops, cb, ctx);
+    }
+
+    private static void copyStat(Stat from, Stat to) {
+        to.setCzxid(from.getCzxid());
+        to.setMzxid(from.getMzxid());
+        to.setPzxid(from.getPzxid());
+        to.setCtime(from.getCtime());
+        to.setMtime(from.getMtime());
+        to.setVersion(from.getVersion());
+        to.setCversion(from.getCversion());
+        to.setAversion(from.getAversion());
+        to.setEphemeralOwner(from.getEphemeralOwner());
+        to.setDataLength(from.getDataLength());
+        to.setNumChildren(from.getNumChildren());
+    }
+
+    /** Container creates in a transaction as persistent ones; a TTL create fails the transaction before it is sent. */
+    private List<Op> known(Iterable<Op> ops) throws KeeperException {
+        List<Op> mapped = new ArrayList<>();
+        for (Op op : ops) {
+            if (op.getType() == ZooDefs.OpCode.createTTL) {
+                throw ttlUnsupported(op.getPath());
+            }
+            if (op.getType() == ZooDefs.OpCode.createContainer) {
+                CreateRequest r = (CreateRequest) op.toRequestRecord();
+                mapped.add(Op.create(op.getPath(), r.getData(), r.getAcl(), CreateMode.PERSISTENT));
+            } else {
+                mapped.add(op);
+            }
+        }
+        return mapped;
     }
 
     /**

@@ -15,6 +15,7 @@ import dev.zksdk.internal.recovery.EphemeralRegistry;
 import dev.zksdk.internal.recovery.RecoveryHost;
 import dev.zksdk.internal.recovery.SessionRecovery;
 import dev.zksdk.internal.session.EnsembleServers;
+import dev.zksdk.internal.session.ServerFeatures;
 import dev.zksdk.internal.session.SessionEvents;
 import dev.zksdk.internal.session.SharedSession;
 import dev.zksdk.metrics.EnsembleStatus;
@@ -86,6 +87,7 @@ final class Ensemble implements EnsembleView, RecoveryHost {
             }
         };
         RecipeRetryPolicy recipeRetry = new RecipeRetryPolicy(policy);
+        ServerFeatures features = new ServerFeatures(config.connectString());
         for (int i = 0; i < sessions.length; i++) {
             SharedSession s = new SharedSession(
                     pool.name(),
@@ -95,7 +97,8 @@ final class Ensemble implements EnsembleView, RecoveryHost {
                     handles,
                     scheduler,
                     pool.followEnsembleChanges() ? servers : null,
-                    recipeRetry);
+                    recipeRetry,
+                    features);
             SessionRecovery r = new SessionRecovery(s, ephemerals, this);
             // In this order: the breaker hears first that the ensemble is reachable, then the recovery starts, then the
             // pool counts the session and tells the user's listeners.

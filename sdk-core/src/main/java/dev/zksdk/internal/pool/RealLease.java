@@ -119,9 +119,23 @@ final class RealLease implements ZkLease {
         if (acl != null && acl.isEmpty()) {
             throw new IllegalArgumentException("acl must not be empty (the server refuses a node nobody may access)");
         }
+        refuseContainerOnOldServers(path, mode);
         List<ACL> sent = copyOf(acl != null ? acl : aclFor(path));
         RequestSize.create("data", path, mode.isSequential(), data, sent, maxDataBytes);
         return new Calls.Create(path, data, mode, sent);
+    }
+
+    /**
+     * A container node asked for by name is refused on servers before 3.5 (a persistent node in its place would never
+     * be removed); parents the SDK or Curator make as containers are made persistent there instead.
+     */
+    private void refuseContainerOnOldServers(String path, CreateMode mode) {
+        if (mode.isContainer()) {
+            session.features().awaitKnown();
+        }
+        if (mode.isContainer() && session.features().before35()) {
+            throw session.features().unsupported(path, "a container node", "3.5");
+        }
     }
 
     private List<ACL> aclFor(String path) {
@@ -182,6 +196,7 @@ final class RealLease implements ZkLease {
                 }
                 sequential = mode.isSequential();
                 sessionBound |= mode.isEphemeral();
+                refuseContainerOnOldServers(op.getPath(), mode);
                 Validation.data(
                         "ops[" + i + "] data",
                         request.getData() == null ? new byte[0] : request.getData(),

@@ -76,8 +76,6 @@ public final class OwnedEphemerals {
     private final Set<Owned> owned = ConcurrentHashMap.newKeySet();
     /** Closed registrations whose node exists under the live session and could not be deleted yet. */
     private final Set<Owned> closing = ConcurrentHashMap.newKeySet();
-    /** False once a server refused container nodes (before 3.5): parents are made persistent then. */
-    private volatile boolean containers = true;
 
     OwnedEphemerals(SessionRecovery recovery, EphemeralRegistry registry) {
         this.recovery = recovery;
@@ -313,7 +311,8 @@ public final class OwnedEphemerals {
             return;
         }
         String p = chain.get(i);
-        boolean container = containers;
+        // Persistent parents on a server without containers (before 3.5), known for the ensemble.
+        boolean container = !recovery.session().features().before35();
         zk.create(
                 p,
                 new byte[0],
@@ -323,12 +322,9 @@ public final class OwnedEphemerals {
                     if (rc == 0 || rc == Code.NODEEXISTS.intValue()) {
                         createChain(zk, chain, i + 1, f);
                     } else if (rc == Code.UNIMPLEMENTED.intValue() && container) {
-                        log.info(
-                                "{}: the server has no container nodes (before ZooKeeper 3.5): parents of owned ephemerals "
-                                        + "are made persistent",
-                                recovery.session().label());
-                        containers = false;
-                        createChain(zk, chain, i, f);
+                        // The server closes the connection after this answer; the pass is tried again on the next one.
+                        recovery.session().features().unimplemented("a container create");
+                        f.completeExceptionally(KeeperException.create(Code.CONNECTIONLOSS, p));
                     } else {
                         f.completeExceptionally(KeeperException.create(Code.get(rc), p));
                     }

@@ -4,8 +4,10 @@ import dev.zksdk.WatchEvent;
 import dev.zksdk.WatchHandle;
 import dev.zksdk.WatchListener;
 import dev.zksdk.ZkException;
+import dev.zksdk.ZkUnsupportedException;
 import dev.zksdk.hosts.BudgetedZooKeeper;
 import dev.zksdk.internal.ZkAsync;
+import dev.zksdk.internal.session.ServerFeatures;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -92,6 +94,10 @@ public final class RegisteredWatches {
      * never waits behind user code.
      */
     public WatchHandle add(String path, WatchListener listener, WatchMode mode, boolean internal) {
+        features().awaitKnown(); // a watch right after the first connect is armed in the form the servers know
+        if (mode == WatchMode.TREE && features().persistentWatches() == ServerFeatures.Known.NO) {
+            throw treeUnsupported(path);
+        }
         Registered w = new Registered(path, listener, mode, internal);
         watches.add(w);
         recovery.schedule();
@@ -130,6 +136,10 @@ public final class RegisteredWatches {
                 Registered w = sent.get(i);
                 if (cause instanceof KeeperException && isConnection(((KeeperException) cause).code())) {
                     connectionFailure = cause;
+                } else if (cause instanceof ZkUnsupportedException) {
+                    // Never sent again (the server would close the connection each time): the watch ends here.
+                    w.firstArm.completeExceptionally(cause);
+                    w.close();
                 } else {
                     failed++;
                     log.warn(
@@ -152,6 +162,14 @@ public final class RegisteredWatches {
             throw new ExecutionException(connectionFailure);
         }
         return failed;
+    }
+
+    private ServerFeatures features() {
+        return recovery.session().features();
+    }
+
+    private ZkUnsupportedException treeUnsupported(String path) {
+        return features().unsupported(path, "a recursive watch (watchTree, tree caches)", "3.6");
     }
 
     private static boolean isConnection(Code c) {
@@ -264,8 +282,15 @@ public final class RegisteredWatches {
             if (armedSession != 0 && armedSession != sid) {
                 resyncPendingFor = sid; // it was armed in an earlier session: the new one starts with RESYNC
             }
+            if (!oneShot && mode != WatchMode.TREE && features().persistentWatches() == ServerFeatures.Known.NO) {
+                oneShot =
+                        true; // known for the ensemble: no addWatch is sent to a server that would drop the connection
+            }
             if (oneShot || forceOneShot) {
                 return armOneShot(zk, sid);
+            }
+            if (features().persistentWatches() == ServerFeatures.Known.NO) {
+                return CompletableFuture.failedFuture(treeUnsupported(path));
             }
             CompletableFuture<Void> f = new CompletableFuture<>();
             AddWatchMode addMode = mode == WatchMode.TREE ? AddWatchMode.PERSISTENT_RECURSIVE : AddWatchMode.PERSISTENT;
@@ -275,6 +300,7 @@ public final class RegisteredWatches {
                     addMode,
                     (rc, p, ctx) -> {
                         if (rc == 0) {
+                            features().persistentWatchesWork();
                             if (mode == WatchMode.TREE) {
                                 armed(sid);
                                 f.complete(null);
@@ -294,11 +320,11 @@ public final class RegisteredWatches {
                                         },
                                         null);
                             }
-                        } else if (rc == Code.UNIMPLEMENTED.intValue() && mode != WatchMode.TREE) {
-                            log.info(
-                                    "{}: the server has no persistent watches; watching {} with re-armed one-shot watches",
-                                    recovery.session().label(),
-                                    path);
+                        } else if (rc == Code.UNIMPLEMENTED.intValue() && mode == WatchMode.TREE) {
+                            features().noPersistentWatches();
+                            f.completeExceptionally(treeUnsupported(path));
+                        } else if (rc == Code.UNIMPLEMENTED.intValue()) {
+                            features().noPersistentWatches();
                             oneShot = true;
                             armOneShot(zk, sid).whenComplete((v, e) -> {
                                 if (e == null) {

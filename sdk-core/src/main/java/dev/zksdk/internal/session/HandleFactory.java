@@ -62,6 +62,7 @@ final class HandleFactory implements ZookeeperFactory {
             }
             if (zk instanceof BudgetedZooKeeper) {
                 ((BudgetedZooKeeper) zk).closeOnlyThroughCurator();
+                ((BudgetedZooKeeper) zk).capabilities(session.features());
             }
             handleWatcher.attach(zk);
             session.handleMade(null);

@@ -62,6 +62,7 @@ public final class SharedSession implements Connection {
 
     private final List<Consumer<SessionEvent>> internalListeners = new CopyOnWriteArrayList<>();
     private final EnsembleFollower follower;
+    private final ServerFeatures features;
     private final Object stateLock = new Object();
 
     private volatile SessionState state = SessionState.CONNECTING;
@@ -106,6 +107,7 @@ public final class SharedSession implements Connection {
      * @param scheduler the pool's scheduler (expiry checks, contact sampling)
      * @param servers the ensemble's server list, to follow membership changes into; null not to follow them
      * @param recipeRetry Curator's retry, for recipes run on the lease's Curator client (the pool's policy)
+     * @param features what the ensemble's servers can do, shared by its sessions
      */
     public SharedSession(
             String poolName,
@@ -115,8 +117,10 @@ public final class SharedSession implements Connection {
             ZookeeperFactory handles,
             ScheduledExecutorService scheduler,
             EnsembleServers servers,
-            RetryPolicy recipeRetry) {
+            RetryPolicy recipeRetry,
+            ServerFeatures features) {
         this.config = config;
+        this.features = features;
         this.index = index;
         this.label = poolName + "-e" + ensembleNumber + "-s" + index;
         this.scheduler = scheduler;
@@ -302,6 +306,9 @@ public final class SharedSession implements Connection {
                         // counted
                     }
                     sessionId = newId;
+                    // Queued first: while the ensemble's version is not known, its answer is in before a caller's
+                    // first request on a new connection.
+                    features.probe(zk);
                     if (follower != null) {
                         // Queued before anyone can see the connection: a caller's requests go out after this
                         // connect-time read, never with it arriving in between.
@@ -831,6 +838,11 @@ public final class SharedSession implements Connection {
     @Override
     public long seenZxid(ZooKeeper zk) {
         return readYourWrites.seenZxid(zk);
+    }
+
+    /** What the ensemble's servers can do (shared by the ensemble's sessions). */
+    public ServerFeatures features() {
+        return features;
     }
 
     @Override

@@ -295,7 +295,16 @@ class SessionStateTranslationTest {
                 .sessionTimeout(sessionTimeout)
                 .connectionTimeout(sessionTimeout.compareTo(connectionTimeout) < 0 ? sessionTimeout : connectionTimeout)
                 .build();
-        SharedSession s = new SharedSession("unit", config, 0, 0, handleFactory, scheduler, null, new RetryOneTime(1));
+        SharedSession s = new SharedSession(
+                "unit",
+                config,
+                0,
+                0,
+                handleFactory,
+                scheduler,
+                null,
+                new RetryOneTime(1),
+                new ServerFeatures(config.connectString()));
         s.subscribe((from, event) -> events.add(event));
         return s;
     }

@@ -1,0 +1,25 @@
+package dev.zksdk.hosts;
+
+/**
+ * What a handle needs to know of its ensemble's servers to talk to servers before ZooKeeper 3.5, which close the
+ * connection on every request they do not know ({@code create2}, container and TTL creates). The pool sets one per
+ * ensemble on each {@link BudgetedZooKeeper} it makes.
+ */
+public interface ServerCapabilities {
+
+    /** True once the ensemble is known to lack {@code create2}, container and TTL nodes (before ZooKeeper 3.5). */
+    boolean before35();
+
+    /**
+     * Waits a moment for the version read of a new connection when it is still in flight (never on ZooKeeper's event
+     * thread, which delivers its answer), so that a request made right after the first connect is sent in the right
+     * form.
+     */
+    void awaitKnown();
+
+    /** A server answered {@code request} (a ZooKeeper 3.5 request) with {@code UNIMPLEMENTED}. */
+    void unimplemented(String request);
+
+    /** What is known of the servers' version, and how, for messages. */
+    String describe();
+}

@@ -1,0 +1,173 @@
+package dev.zksdk.internal.session;
+
+import dev.zksdk.ZkUnsupportedException;
+import dev.zksdk.hosts.ServerCapabilities;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.zookeeper.ClientCnxn;
+import org.apache.zookeeper.KeeperException.Code;
+import org.apache.zookeeper.ZooKeeper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What one ensemble's servers can do, learnt once for all sessions of the ensemble (never per watch or per call), so
+ * that a request an old server does not know is sent at most once: ZooKeeper 3.4 and 3.5 answer an unknown request
+ * with {@code UNIMPLEMENTED} and then close the connection, which drops the shared session's connection under every
+ * lease.
+ *
+ * <p>Two things are learnt:
+ *
+ * <ul>
+ *   <li><b>ZooKeeper 3.5 requests</b> ({@code create2}, container and TTL nodes): from the first connection's read of
+ *       {@code /zookeeper/config}, a node every server since 3.5.0 has and 3.4 has not (a plain read, which every
+ *       version answers without closing the connection); or from an {@code UNIMPLEMENTED} answer to one of them.
+ *   <li><b>Persistent watches</b> ({@code addWatch}, 3.6): a server before 3.5 lacks them; between 3.5 and 3.6 only the
+ *       first {@code addWatch}'s answer tells, so on 3.5 the first watch of the ensemble costs one reconnect (within
+ *       the session) and no later one does.
+ * </ul>
+ *
+ * What is learnt holds for the pool's life: an ensemble upgraded under a running pool keeps the emulation until the
+ * pool is restarted (it works on the new servers too).
+ */
+public final class ServerFeatures implements ServerCapabilities {
+
+    private static final Logger log = LoggerFactory.getLogger(ServerFeatures.class);
+
+    /** What is known of a feature. */
+    public enum Known {
+        UNKNOWN,
+        YES,
+        NO
+    }
+
+    /** The longest a caller waits for the version read of a new connection (one round trip, usually). */
+    private static final Duration PROBE_WAIT = Duration.ofSeconds(2);
+
+    private final String ensemble;
+    private volatile Known requests35 = Known.UNKNOWN;
+    private volatile Known persistentWatches = Known.UNKNOWN;
+    private volatile String how = "not yet known";
+    private volatile CompletableFuture<Void> probe;
+
+    /** @param ensemble the ensemble's connect string, for messages */
+    public ServerFeatures(String ensemble) {
+        this.ensemble = ensemble;
+    }
+
+    /**
+     * Reads {@code /zookeeper/config} on a new connection while the 3.5 requests are not known yet; queued before
+     * anyone can see the connection, so in the usual case the answer is in before a caller's first request.
+     */
+    void probe(ZooKeeper zk) {
+        if (requests35 != Known.UNKNOWN || (probe != null && !probe.isDone())) {
+            return;
+        }
+        CompletableFuture<Void> answered = new CompletableFuture<>();
+        probe = answered;
+        // getConfig reads /zookeeper/config outside any chroot (an exists() would be under the chroot).
+        zk.getConfig(
+                false,
+                (rc, path, ctx, data, stat) -> {
+                    if (rc == Code.NONODE.intValue()) {
+                        learnBefore35("the server has no /zookeeper/config");
+                    } else if (rc == Code.OK.intValue() || rc == Code.NOAUTH.intValue()) {
+                        if (requests35 == Known.UNKNOWN) {
+                            requests35 = Known.YES;
+                            how = "ZooKeeper 3.5 or later (it has /zookeeper/config)";
+                        }
+                    }
+                    // A connection failure: the next connection asks again.
+                    answered.complete(null);
+                },
+                null);
+    }
+
+    @Override
+    public void awaitKnown() {
+        CompletableFuture<Void> p = probe;
+        if (p == null || p.isDone() || ClientCnxn.isInEventThread()) {
+            return;
+        }
+        try {
+            p.get(PROBE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // Not known yet: the request goes out as it is, and its answer teaches the pool.
+        }
+    }
+
+    /** True once the ensemble is known to lack {@code create2}, container and TTL nodes (before ZooKeeper 3.5). */
+    @Override
+    public boolean before35() {
+        return requests35 == Known.NO;
+    }
+
+    @Override
+    public void unimplemented(String request) {
+        learnBefore35("it answered " + request + " with UNIMPLEMENTED");
+    }
+
+    @Override
+    public String describe() {
+        return how;
+    }
+
+    private void learnBefore35(String evidence) {
+        if (requests35 == Known.NO) {
+            return;
+        }
+        requests35 = Known.NO;
+        persistentWatches = Known.NO;
+        how = "a server before ZooKeeper 3.5 (" + evidence + ")";
+        log.info(
+                "{}: {}: parents of ephemerals and recipe nodes are created persistent (no container nodes), creates "
+                        + "that return a Stat read it after a plain create, and watches are re-armed one-shot watches",
+                ensemble,
+                how);
+    }
+
+    /** Whether {@code addWatch} (persistent watches, ZooKeeper 3.6) is known to work, known missing, or not known. */
+    public Known persistentWatches() {
+        return persistentWatches;
+    }
+
+    /** An {@code addWatch} succeeded. */
+    public void persistentWatchesWork() {
+        persistentWatches = Known.YES;
+    }
+
+    /** An {@code addWatch} was answered with {@code UNIMPLEMENTED} (a server before 3.6). */
+    public void noPersistentWatches() {
+        if (persistentWatches == Known.NO) {
+            return;
+        }
+        persistentWatches = Known.NO;
+        if (requests35 != Known.NO) {
+            how = "a server before ZooKeeper 3.6 (it answered addWatch with UNIMPLEMENTED)";
+        }
+        log.info(
+                "{}: {}: node and children watches are re-armed one-shot watches from now on; tree watches and tree "
+                        + "caches fail at once",
+                ensemble,
+                how);
+    }
+
+    /** The failure of a feature the ensemble's servers lack, naming the feature and what is known of the version. */
+    public ZkUnsupportedException unsupported(String path, String feature, String since) {
+        return new ZkUnsupportedException(
+                path,
+                feature,
+                how,
+                feature + " needs ZooKeeper " + since + " or later; the ensemble " + ensemble + " runs " + how);
+    }
+
+    @Override
+    public String toString() {
+        return "ServerFeatures{" + ensemble + ": " + how + "}";
+    }
+}
