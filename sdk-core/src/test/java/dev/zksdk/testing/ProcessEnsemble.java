@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +25,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
+import org.apache.zookeeper.Version;
 
 /**
  * A ZooKeeper ensemble of separate server processes on 127.0.0.1, for tests that need real process faults:
@@ -33,6 +35,12 @@ import java.util.stream.Stream;
  * {@link ServerLauncher}) with the test classpath, with its own directory (holding {@code zoo.cfg}, the data
  * directory with {@code myid}, and {@code server.log}), client port, quorum port and election port, all found
  * free by binding port 0. Member ids are {@code 1..size}. A one-member ensemble runs standalone.
+ *
+ * <p>{@link Builder#serverVersion(String)} runs the members on another ZooKeeper release instead: each JVM's
+ * class path is then that release's server jars from {@code <serverJarsRoot>/<version>/} (see
+ * {@link #serverJarsRoot()}; sdk-core's build copies 3.4.14, 3.5.10, 3.6.4, 3.7.2 and 3.8.4 there) plus
+ * {@link ServerLauncher}, and {@code zoo.cfg} is written in the dialect that release understands (3.4: no dynamic
+ * configuration, no admin server, no {@code reconfigEnabled}).
  *
  * <p>{@link Builder#start()} returns once every member serves and exactly one leads (unless
  * {@link Builder#awaitQuorumOnStart(boolean)} says otherwise); if that does not happen within the start timeout
@@ -78,8 +86,28 @@ public final class ProcessEnsemble implements AutoCloseable {
             "-Djava.net.preferIPv4Stack=true",
             "-Dzookeeper.fastleader.maxNotificationInterval=2000");
 
+    /**
+     * System property naming the directory that holds one {@code <version>/} directory of server jars per
+     * {@link Builder#serverVersion(String) other ZooKeeper version}; see {@link #serverJarsRoot()}.
+     */
+    public static final String SERVER_JARS_PROPERTY = "zksdk.zkServersDirectory";
+
+    /**
+     * JVM options for members of another ZooKeeper version, before {@link Builder#jvmOption(String) the test's own}.
+     * 3.4 registers log4j's MBeans at startup unless told not to, which would need log4j on the class path; later
+     * versions check the same switch. The servers log through slf4j-simple (to stderr, so into {@code server.log}),
+     * at INFO, except per-connection chatter as in the logback configuration of the project's own version.
+     */
+    static final List<String> OTHER_VERSION_JVM_OPTIONS = List.of(
+            "-Dzookeeper.jmx.log4j.disable=true",
+            "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
+            "-Dorg.slf4j.simpleLogger.showDateTime=true",
+            "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
+            "-Dorg.slf4j.simpleLogger.log.org.apache.zookeeper.server.NIOServerCnxn=warn");
+
     private static final String LOOPBACK = "127.0.0.1";
     private static final String JETTY_SERVER_CLASS = "org.eclipse.jetty.server.Server";
+    private static final String ZK_SERVERS = "zk-servers";
 
     private final Path directory;
     private final boolean keepFilesOnClose;
@@ -103,6 +131,48 @@ public final class ProcessEnsemble implements AutoCloseable {
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** The ZooKeeper version on the test class path, which members run unless told otherwise: {@code 3.9.4}. */
+    public static String ownServerVersion() {
+        String version = Version.getVersion();
+        int qualifier = version.indexOf('-');
+        return qualifier < 0 ? version : version.substring(0, qualifier);
+    }
+
+    /**
+     * Where the server jars of {@link Builder#serverVersion(String) other ZooKeeper versions} are looked up, one
+     * {@code <version>/} directory each: the {@value #SERVER_JARS_PROPERTY} system property if set; otherwise
+     * {@code zk-servers} beside the directory or jar that holds the test classes (so {@code sdk-core/target/zk-servers}
+     * from Maven and from an IDE alike) if that exists; otherwise {@code target/zk-servers} in the working directory.
+     */
+    public static Path serverJarsRoot() {
+        String configured = System.getProperty(SERVER_JARS_PROPERTY);
+        if (configured != null && !configured.isBlank()) {
+            return Path.of(configured).toAbsolutePath();
+        }
+        Path besideTestClasses = launcherLocation().getParent().resolve(ZK_SERVERS);
+        if (Files.isDirectory(besideTestClasses)) {
+            return besideTestClasses;
+        }
+        return Path.of("target", ZK_SERVERS).toAbsolutePath();
+    }
+
+    /** The directory or jar {@link ServerLauncher} was loaded from: the test classes, or sdk-core's test jar. */
+    private static Path launcherLocation() {
+        var codeSource = ServerLauncher.class.getProtectionDomain().getCodeSource();
+        if (codeSource == null || codeSource.getLocation() == null) {
+            throw new IllegalStateException(
+                    "cannot tell where " + ServerLauncher.class.getName() + " was loaded from (no code source)");
+        }
+        try {
+            return Path.of(codeSource.getLocation().toURI()).toAbsolutePath();
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            throw new IllegalStateException(
+                    "cannot tell where " + ServerLauncher.class.getName() + " was loaded from: "
+                            + codeSource.getLocation(),
+                    e);
+        }
     }
 
     /** Connect string of every member, in id order: {@code 127.0.0.1:p1,127.0.0.1:p2,...}. */
@@ -341,6 +411,8 @@ public final class ProcessEnsemble implements AutoCloseable {
         private boolean keepFilesOnClose;
         private long watchedParentPid = ProcessHandle.current().pid();
         private Integer proxiedQuorumLink;
+        /** null: the test class path's own ZooKeeper. */
+        private String serverVersion;
 
         private Builder() {}
 
@@ -513,6 +585,37 @@ public final class ProcessEnsemble implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The ZooKeeper release every member runs, such as {@code "3.4.14"}; null (the default), the test class
+         * path's own version ({@link ProcessEnsemble#ownServerVersion()}) or its {@code major.minor} mean the
+         * members run on the test class path, as without this setting. Any other version runs on the jars in
+         * {@code <serverJarsRoot>/<version>/} ({@link ProcessEnsemble#serverJarsRoot()}) plus
+         * {@link ServerLauncher}, with {@link ProcessEnsemble#OTHER_VERSION_JVM_OPTIONS} and a {@code zoo.cfg} in
+         * that version's dialect: 3.4 gets {@code server.N=host:quorumPort:electionPort} lines and no
+         * {@code reconfigEnabled} or {@code admin.*} keys. {@link #start()} rejects settings the version lacks
+         * ({@link #adminServer(boolean)} for any other version, {@link #reconfigEnabled(boolean)} before 3.5,
+         * {@link #clientPortListenBacklog(int)} before 3.6) and fails with an {@link IllegalStateException} naming
+         * the directory when the jars are not there.
+         *
+         * @throws IllegalArgumentException if the version is not {@code major.minor.patch} (or the own
+         *     {@code major.minor}) or older than 3.4
+         */
+        public Builder serverVersion(String version) {
+            if (version == null || isOwnVersion(version)) {
+                this.serverVersion = null;
+                return this;
+            }
+            if (!version.matches("[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}")) {
+                throw new IllegalArgumentException(
+                        "serverVersion must be a ZooKeeper release such as 3.4.14, was '" + version + "'");
+            }
+            if (ConfigDialect.compare(version, "3.4") < 0) {
+                throw new IllegalArgumentException("serverVersion must be 3.4 or later, was " + version);
+            }
+            this.serverVersion = version;
+            return this;
+        }
+
         /** An extra option for every member's JVM, after the defaults ({@link #DEFAULT_JVM_OPTIONS}). */
         public Builder jvmOption(String option) {
             if (option == null || !option.startsWith("-")) {
@@ -578,6 +681,7 @@ public final class ProcessEnsemble implements AutoCloseable {
             for (int id : serverListOverrides.keySet()) {
                 requireMember("serverListOverride id", id);
             }
+            List<String> serverClassPath = serverVersion == null ? null : checkOtherVersion();
             if (proxiedQuorumLink != null) {
                 requireMember("proxiedQuorumLink id", proxiedQuorumLink);
                 if (size < 2) {
@@ -591,7 +695,7 @@ public final class ProcessEnsemble implements AutoCloseable {
             }
             ProcessEnsemble ensemble;
             try {
-                ensemble = create();
+                ensemble = create(serverClassPath);
             } catch (IOException e) {
                 throw new UncheckedIOException("could not prepare the ensemble's files", e);
             }
@@ -610,19 +714,67 @@ public final class ProcessEnsemble implements AutoCloseable {
             }
         }
 
-        private ProcessEnsemble create() throws IOException {
+        /**
+         * Checks the settings against what {@link #serverVersion} supports, then finds its jars.
+         *
+         * @return the members' class path: the version's jars, then where {@link ServerLauncher} lives
+         */
+        private List<String> checkOtherVersion() {
+            ConfigDialect dialect = ConfigDialect.of(serverVersion);
+            if (adminServer) {
+                throw new IllegalArgumentException("adminServer(true) needs the project's own ZooKeeper version ("
+                        + ownServerVersion() + "): the jars of serverVersion " + serverVersion
+                        + " include no Jetty");
+            }
+            if (reconfigEnabled && !dialect.dynamicConfig()) {
+                throw new IllegalArgumentException(
+                        "reconfigEnabled(true) needs ZooKeeper 3.5 or later, serverVersion was " + serverVersion);
+            }
+            if (clientPortListenBacklog != null && !dialect.listenBacklog()) {
+                throw new IllegalArgumentException("clientPortListenBacklog needs ZooKeeper 3.6 or later,"
+                        + " serverVersion was " + serverVersion);
+            }
+            Path jars = serverJarsRoot().resolve(serverVersion);
+            String zookeeperJar = "zookeeper-" + serverVersion + ".jar";
+            if (!Files.isRegularFile(jars.resolve(zookeeperJar))) {
+                throw new IllegalStateException("no ZooKeeper " + serverVersion + " server jars: " + jars
+                        + " does not hold " + zookeeperJar + ". sdk-core's build copies the versions its pom lists"
+                        + " there (maven-dependency-plugin execution copy-zk-servers, phase generate-test-resources:"
+                        + " run mvn generate-test-resources -pl sdk-core); another version needs an artifactItem"
+                        + " there, or -D" + SERVER_JARS_PROPERTY + "=<directory holding " + serverVersion + "/>");
+            }
+            List<String> classPath = new ArrayList<>();
+            try (Stream<Path> files = Files.list(jars)) {
+                files.filter(f -> f.getFileName().toString().endsWith(".jar"))
+                        .map(f -> f.toAbsolutePath().toString())
+                        .sorted()
+                        .forEach(classPath::add);
+            } catch (IOException e) {
+                throw new UncheckedIOException("could not list the ZooKeeper " + serverVersion + " jars in " + jars, e);
+            }
+            classPath.add(launcherLocation().toString());
+            return classPath;
+        }
+
+        private static boolean isOwnVersion(String version) {
+            String own = ownServerVersion();
+            boolean majorMinor = version.indexOf('.') > 0 && version.indexOf('.') == version.lastIndexOf('.');
+            return version.equals(own) || (majorMinor && own.startsWith(version + "."));
+        }
+
+        private ProcessEnsemble create(List<String> serverClassPath) throws IOException {
             Path root = baseDirectory == null
                     ? Files.createTempDirectory("zk-ensemble-")
                     : Files.createTempDirectory(baseDirectory, "zk-ensemble-");
             try {
-                return create(root);
+                return create(root, serverClassPath);
             } catch (IOException | RuntimeException e) {
                 deleteRecursively(root);
                 throw e;
             }
         }
 
-        private ProcessEnsemble create(Path root) throws IOException {
+        private ProcessEnsemble create(Path root, List<String> serverClassPath) throws IOException {
             Set<Integer> allIds = new TreeSet<>();
             for (int id = 1; id <= size; id++) {
                 allIds.add(id);
@@ -653,7 +805,7 @@ public final class ProcessEnsemble implements AutoCloseable {
                 }
             }
             try {
-                return create(root, ports, members, standalone, link);
+                return create(root, ports, members, standalone, link, serverClassPath);
             } catch (IOException | RuntimeException e) {
                 if (link != null) {
                     link.close();
@@ -662,9 +814,17 @@ public final class ProcessEnsemble implements AutoCloseable {
             }
         }
 
+        /** @param serverClassPath the members' class path for another version, or null for the test class path */
         private ProcessEnsemble create(
-                Path root, Map<Integer, Ports> ports, List<Integer> members, boolean standalone, QuorumLink link)
+                Path root,
+                Map<Integer, Ports> ports,
+                List<Integer> members,
+                boolean standalone,
+                QuorumLink link,
+                List<String> serverClassPath)
                 throws IOException {
+            ConfigDialect dialect = ConfigDialect.of(serverVersion);
+            String version = serverVersion == null ? ownServerVersion() : serverVersion;
             Map<Integer, ServerProcess> servers = new LinkedHashMap<>();
             for (int id : members) {
                 Path dir = Files.createDirectories(root.resolve("server-" + id));
@@ -672,7 +832,13 @@ public final class ProcessEnsemble implements AutoCloseable {
                 Files.writeString(dataDir.resolve("myid"), Integer.toString(id) + "\n", StandardCharsets.US_ASCII);
 
                 Map<String, String> config = config(
-                        id, dataDir, ports, members, standalone, link != null && link.member() == id ? link : null);
+                        id,
+                        dataDir,
+                        ports,
+                        members,
+                        standalone,
+                        link != null && link.member() == id ? link : null,
+                        dialect);
                 Path configFile = dir.resolve("zoo.cfg");
                 Files.writeString(
                         configFile,
@@ -681,15 +847,21 @@ public final class ProcessEnsemble implements AutoCloseable {
                                 .collect(Collectors.joining("\n", "", "\n")),
                         StandardCharsets.UTF_8);
 
-                Path logbackFile = dir.resolve("logback.xml");
-                Files.writeString(logbackFile, SERVER_LOGBACK, StandardCharsets.UTF_8);
-
                 List<String> command = new ArrayList<>();
                 command.add(javaBinary());
-                command.addAll(jvmOptions);
-                command.add("-Dlogback.configurationFile=" + logbackFile);
-                command.add("-cp");
-                command.add(testClassPath());
+                if (serverClassPath == null) {
+                    Path logbackFile = dir.resolve("logback.xml");
+                    Files.writeString(logbackFile, SERVER_LOGBACK, StandardCharsets.UTF_8);
+                    command.addAll(jvmOptions);
+                    command.add("-Dlogback.configurationFile=" + logbackFile);
+                    command.add("-cp");
+                    command.add(testClassPath());
+                } else {
+                    command.addAll(OTHER_VERSION_JVM_OPTIONS);
+                    command.addAll(jvmOptions);
+                    command.add("-cp");
+                    command.add(String.join(File.pathSeparator, serverClassPath));
+                }
                 command.add(ServerLauncher.class.getName());
                 command.add(Long.toString(watchedParentPid));
                 command.add(configFile.toString());
@@ -699,6 +871,7 @@ public final class ProcessEnsemble implements AutoCloseable {
                         id,
                         new ServerProcess(
                                 id,
+                                version,
                                 p.client(),
                                 adminServer ? p.admin() : -1,
                                 dir,
@@ -709,14 +882,18 @@ public final class ProcessEnsemble implements AutoCloseable {
             return new ProcessEnsemble(root, keepFilesOnClose, ruokAllowed(), servers, link);
         }
 
-        /** @param link this member's proxied quorum link, or null: the other members' quorum ports are direct */
+        /**
+         * @param link this member's proxied quorum link, or null: the other members' quorum ports are direct
+         * @param dialect which keys and server-line syntax the members' ZooKeeper version understands
+         */
         private Map<String, String> config(
                 int id,
                 Path dataDir,
                 Map<Integer, Ports> ports,
                 List<Integer> members,
                 boolean standalone,
-                QuorumLink link) {
+                QuorumLink link,
+                ConfigDialect dialect) {
             Ports own = ports.get(id);
             Map<String, String> config = new LinkedHashMap<>();
             config.put("tickTime", Long.toString(tickTime.toMillis()));
@@ -731,13 +908,18 @@ public final class ProcessEnsemble implements AutoCloseable {
             if (clientPortListenBacklog != null) {
                 config.put("clientPortListenBacklog", Integer.toString(clientPortListenBacklog));
             }
+            // 3.4 knows the whitelist since 3.4.10.
             config.put("4lw.commands.whitelist", fourLetterWords);
-            config.put("admin.enableServer", Boolean.toString(adminServer));
+            if (dialect.adminServer()) {
+                config.put("admin.enableServer", Boolean.toString(adminServer));
+            }
             if (adminServer) {
                 config.put("admin.serverAddress", LOOPBACK);
                 config.put("admin.serverPort", Integer.toString(own.admin()));
             }
-            config.put("reconfigEnabled", Boolean.toString(reconfigEnabled));
+            if (dialect.dynamicConfig()) {
+                config.put("reconfigEnabled", Boolean.toString(reconfigEnabled));
+            }
             // Throw-away data: fsync on every write only slows tests down on a shared disk.
             config.put("forceSync", "no");
             if (!standalone) {
@@ -746,10 +928,13 @@ public final class ProcessEnsemble implements AutoCloseable {
                     int quorumPort = link != null && link.proxies().containsKey(member)
                             ? link.proxyTo(member).port()
                             : p.quorum();
+                    // Before 3.5 a server line has no role and no client address: each member's clientPort says it.
                     config.put(
                             "server." + member,
-                            LOOPBACK + ":" + quorumPort + ":" + p.election() + ":participant;" + LOOPBACK + ":"
-                                    + p.client());
+                            dialect.dynamicConfig()
+                                    ? LOOPBACK + ":" + quorumPort + ":" + p.election() + ":participant;" + LOOPBACK
+                                            + ":" + p.client()
+                                    : LOOPBACK + ":" + quorumPort + ":" + p.election());
                 }
             }
             config.putAll(extraConfig);
@@ -844,6 +1029,40 @@ public final class ProcessEnsemble implements AutoCloseable {
     }
 
     private record Ports(int client, int quorum, int election, int admin) {}
+
+    /**
+     * What a ZooKeeper version's {@code zoo.cfg} can say.
+     *
+     * @param dynamicConfig {@code server.N=host:quorum:election:role;clientHost:clientPort} lines and
+     *     {@code reconfigEnabled} (3.5+)
+     * @param adminServer the {@code admin.*} keys (3.5+)
+     * @param listenBacklog {@code clientPortListenBacklog} (3.6+)
+     */
+    private record ConfigDialect(boolean dynamicConfig, boolean adminServer, boolean listenBacklog) {
+
+        /** @param version a {@code major.minor.patch} version, or null for the test class path's own */
+        static ConfigDialect of(String version) {
+            if (version == null) {
+                return new ConfigDialect(true, true, true);
+            }
+            return new ConfigDialect(
+                    compare(version, "3.5") >= 0, compare(version, "3.5") >= 0, compare(version, "3.6") >= 0);
+        }
+
+        /** Compares dotted versions number by number, the shorter one padded with zeros: 3.4.14 &lt; 3.5. */
+        static int compare(String a, String b) {
+            String[] x = a.split("\\.");
+            String[] y = b.split("\\.");
+            for (int i = 0; i < Math.max(x.length, y.length); i++) {
+                int c = Integer.compare(
+                        i < x.length ? Integer.parseInt(x[i]) : 0, i < y.length ? Integer.parseInt(y[i]) : 0);
+                if (c != 0) {
+                    return c;
+                }
+            }
+            return 0;
+        }
+    }
 
     /** Server logs at INFO, except per-connection chatter that the fixtures' own polling would flood. */
     private static final String SERVER_LOGBACK = """

@@ -1,5 +1,6 @@
 package dev.zksdk.testing;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
@@ -38,6 +39,49 @@ class ProcessEnsembleBuilderTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("proxiedQuorumLink id")
                 .hasMessageContaining("0");
+    }
+
+    @Test
+    void otherServerVersionsAreCheckedBeforeAnythingStarts() {
+        assertThatThrownBy(() -> ProcessEnsemble.builder().serverVersion("3.4"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("serverVersion")
+                .hasMessageContaining("'3.4'");
+        assertThatThrownBy(() -> ProcessEnsemble.builder().serverVersion("../3.4.14"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("../3.4.14");
+        assertThatThrownBy(() -> ProcessEnsemble.builder().serverVersion("3.3.6"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("3.4 or later");
+        assertThatThrownBy(() -> ProcessEnsemble.builder()
+                        .serverVersion("3.4.14")
+                        .reconfigEnabled(true)
+                        .start())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("reconfigEnabled")
+                .hasMessageContaining("3.4.14");
+        assertThatThrownBy(() -> ProcessEnsemble.builder()
+                        .serverVersion("3.5.10")
+                        .clientPortListenBacklog(10)
+                        .start())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("clientPortListenBacklog")
+                .hasMessageContaining("3.5.10");
+        // A version whose jars the build does not copy: the message names the version and where it looked.
+        assertThatThrownBy(() ->
+                        ProcessEnsemble.builder().size(1).serverVersion("3.4.1").start())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("ZooKeeper 3.4.1 ")
+                .hasMessageContaining(
+                        ProcessEnsemble.serverJarsRoot().resolve("3.4.1").toString());
+    }
+
+    @Test
+    void theOwnVersionRunsOnTheTestClassPath() {
+        String own = ProcessEnsemble.ownServerVersion();
+        assertThat(own).matches("\\d+\\.\\d+\\.\\d+");
+        // Both the full and the major.minor own version mean the test class path (any other major.minor is refused).
+        ProcessEnsemble.builder().serverVersion(own).serverVersion(own.substring(0, own.lastIndexOf('.')));
     }
 
     @Test

@@ -12,6 +12,10 @@ import org.apache.zookeeper.server.quorum.QuorumPeerMain;
  * out-of-memory crash); without this watch its servers would outlive it, holding ports and CPU.
  *
  * <p>Arguments: {@code <parent pid> <zoo.cfg path>}.
+ *
+ * <p>Uses nothing but the JDK and {@code QuorumPeerMain.main(String[])}, which every ZooKeeper release since 3.4
+ * has: with {@link ProcessEnsemble.Builder#serverVersion(String)} it runs on another release's jars, with only the
+ * test classes (or test jar) beside them.
  */
 public final class ServerLauncher {
 

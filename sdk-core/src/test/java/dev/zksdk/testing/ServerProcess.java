@@ -40,6 +40,7 @@ public final class ServerProcess {
     }
 
     private final int id;
+    private final String version;
     private final int clientPort;
     private final int adminPort;
     private final Path directory;
@@ -52,6 +53,7 @@ public final class ServerProcess {
 
     ServerProcess(
             int id,
+            String version,
             int clientPort,
             int adminPort,
             Path directory,
@@ -59,6 +61,7 @@ public final class ServerProcess {
             Path logFile,
             List<String> command) {
         this.id = id;
+        this.version = version;
         this.clientPort = clientPort;
         this.adminPort = adminPort;
         this.directory = directory;
@@ -70,6 +73,15 @@ public final class ServerProcess {
     /** The server's {@code myid}, 1-based. */
     public int id() {
         return id;
+    }
+
+    /**
+     * The ZooKeeper release this server runs, {@code major.minor.patch}: the ensemble's
+     * {@link ProcessEnsemble.Builder#serverVersion(String)}, or the test class path's own
+     * ({@link ProcessEnsemble#ownServerVersion()}).
+     */
+    public String version() {
+        return version;
     }
 
     public int clientPort() {
@@ -264,7 +276,9 @@ public final class ServerProcess {
 
     @Override
     public String toString() {
-        return "server " + id + " " + address() + (isAlive() ? (suspended ? " (stopped)" : "") : " (not running)");
+        return "server " + id + " " + address()
+                + (version.equals(ProcessEnsemble.ownServerVersion()) ? "" : " (" + version + ")")
+                + (isAlive() ? (suspended ? " (stopped)" : "") : " (not running)");
     }
 
     synchronized void start() {
