@@ -17,14 +17,19 @@ import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.admin.ZooKeeperAdmin;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Dynamic reconfiguration: sessions follow the ensemble's membership, moving only the share that must move. */
 class EnsembleChangeIT {
 
-    @Test
-    void removingAMemberMovesItsSessionsAndAddingItBackTakesAShare() throws Exception {
+    /** On the project's own server version and on 3.5.10, the first with dynamic reconfiguration. */
+    @ParameterizedTest(name = "ZooKeeper {0}")
+    @ValueSource(strings = {"3.9", "3.5.10"})
+    void removingAMemberMovesItsSessionsAndAddingItBackTakesAShare(String version) throws Exception {
         int sessions = 24;
         try (ProcessEnsemble ensemble = ProcessEnsemble.builder()
+                        .serverVersion(version)
                         .size(3)
                         .reconfigEnabled(true)
                         .jvmOption("-Dzookeeper.skipACL=yes")

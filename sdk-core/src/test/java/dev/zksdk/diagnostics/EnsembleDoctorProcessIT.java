@@ -15,6 +15,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The doctor against separate server processes with a real fault injected: a member stopped with SIGSTOP (a hung
@@ -166,9 +168,12 @@ class EnsembleDoctorProcessIT {
         assertThat(report.toText()).contains(victim + ": UNREACHABLE");
     }
 
-    @Test
-    void memberWithAnotherServerListIsNamedAsConfigDrift() throws Exception {
+    /** On the project's own server version and on 3.5.10 (whose {@code conf} lists the members too). */
+    @ParameterizedTest(name = "ZooKeeper {0}")
+    @ValueSource(strings = {"3.9", "3.5.10"})
+    void memberWithAnotherServerListIsNamedAsConfigDrift(String version) throws Exception {
         try (ProcessEnsemble drifted = ProcessEnsemble.builder()
+                .serverVersion(version)
                 .size(3)
                 .serverListOverride(3, List.of(1, 2, 3, 4))
                 .start()) {

@@ -1,0 +1,439 @@
+package dev.zksdk.compat;
+
+import static dev.zksdk.compat.CompatibilityMatrix.Feature;
+import static dev.zksdk.compat.CompatibilityMatrix.Outcome;
+import static dev.zksdk.compat.CompatibilityMatrix.expected;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.zksdk.EphemeralNode;
+import dev.zksdk.SessionState;
+import dev.zksdk.WatchEvent;
+import dev.zksdk.WatchHandle;
+import dev.zksdk.ZkAuthException;
+import dev.zksdk.ZkLease;
+import dev.zksdk.ZkSessionPool;
+import dev.zksdk.ZkUnsupportedException;
+import dev.zksdk.cache.ZkCache;
+import dev.zksdk.diagnostics.DiagnosticsReport;
+import dev.zksdk.diagnostics.EnsembleDoctor;
+import dev.zksdk.diagnostics.ServerReport;
+import dev.zksdk.testing.ForcedExpiry;
+import dev.zksdk.testing.ProcessEnsemble;
+import dev.zksdk.testing.Recorder;
+import dev.zksdk.testing.TxnLogOracle;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.recipes.atomic.AtomicValue;
+import org.apache.curator.framework.recipes.atomic.DistributedAtomicLong;
+import org.apache.curator.framework.recipes.leader.LeaderLatch;
+import org.apache.curator.framework.recipes.locks.InterProcessMutex;
+import org.apache.curator.retry.RetryOneTime;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.Op;
+import org.apache.zookeeper.OpResult;
+import org.apache.zookeeper.Version;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.data.ACL;
+import org.apache.zookeeper.data.Stat;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The compatibility smoke suite, run against a standalone server of each version of {@link CompatibilityMatrix} (one
+ * subclass per version, each server a separate process from that version's own jars). Every test asserts the matrix's
+ * cell for its feature, and that no feature made the shared session reconnect more than the cell says.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class ServerCompatibilityContract {
+
+    static final byte[] V = "v".getBytes(UTF_8);
+
+    ProcessEnsemble server;
+    String connect;
+
+    /** The matrix column: one of {@link CompatibilityMatrix#VERSIONS}. */
+    abstract String version();
+
+    boolean own() {
+        return version().equals("3.9");
+    }
+
+    @BeforeAll
+    void startServer() {
+        ProcessEnsemble.Builder b = ProcessEnsemble.builder().size(1);
+        if (!own()) {
+            b.serverVersion(version());
+        }
+        server = b.start();
+        connect = server.connectString();
+    }
+
+    @AfterAll
+    void stopServer() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    long unknownBefore;
+
+    @BeforeEach
+    void countUnknownRequests() throws Exception {
+        unknownBefore = unknownRequests();
+    }
+
+    /**
+     * Requests the server did not know, from its own log (3.4 and 3.5 log each and close the connection after it): how
+     * many since the test began.
+     */
+    long unknownRequestsSinceStart() throws Exception {
+        return unknownRequests() - unknownBefore;
+    }
+
+    private long unknownRequests() throws Exception {
+        Path log = server.servers().get(0).logFile();
+        if (!Files.exists(log)) {
+            return 0;
+        }
+        try (Stream<String> lines = Files.lines(log, StandardCharsets.ISO_8859_1)) {
+            return lines.filter(l -> l.contains("Received packet at server of unknown type"))
+                    .count();
+        }
+    }
+
+    /**
+     * Whether the server created {@code path} as a container node, from its transaction log (a Stat does not say: the
+     * server reports a container's ephemeralOwner as 0).
+     */
+    boolean createdAsContainer(String path) {
+        Path dataDir = server.servers().get(0).directory().resolve("data");
+        return TxnLogOracle.read(dataDir.toFile()).txns().stream()
+                .filter(t -> t.applied()
+                        && t.ops().stream()
+                                .anyMatch(op -> op.type() == TxnLogOracle.OpType.CREATE
+                                        && op.path().equals(path)))
+                .map(t -> t.opCode() == ZooDefs.OpCode.createContainer)
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no create of " + path + " in the transaction log"));
+    }
+
+    ZkSessionPool pool(Recorder events) {
+        return ZkSessionPool.builder()
+                .name("compat-" + version())
+                .connectString(connect)
+                .sessionsPerEnsemble(1)
+                .sessionTimeout(Duration.ofSeconds(10))
+                .listener(events)
+                .build();
+    }
+
+    static long reconnects(Recorder events) {
+        return events.callbacks(SessionState.SUSPENDED).size();
+    }
+
+    static String unique(String name) {
+        return "/compat-" + name + "-" + System.nanoTime();
+    }
+
+    static void expire(ZkLease lease, String connect) throws Exception {
+        ZooKeeper zk = lease.curator().getZookeeperClient().getZooKeeper();
+        ForcedExpiry.expireSession(connect, zk.getSessionId(), zk.getSessionPasswd());
+    }
+
+    @Test
+    void serverIsTheVersionOfItsColumn() {
+        String srvr = server.servers().get(0).fourLetter("srvr");
+        String expectedVersion = own() ? Version.getFullVersion().split("-")[0] : version();
+        assertThat(srvr).contains("Zookeeper version: " + expectedVersion);
+    }
+
+    @Test
+    void everyLeaseOperationSyncAndAsync() throws Exception {
+        Recorder events = new Recorder();
+        String base = unique("ops");
+        try (ZkSessionPool pool = pool(events);
+                ZkLease lease = pool.lease()) {
+            lease.create(base, V, CreateMode.PERSISTENT);
+            String seq = lease.create(base + "/s-", V, CreateMode.PERSISTENT_SEQUENTIAL);
+            assertThat(seq).startsWith(base + "/").endsWith("s-0000000000");
+            assertThat(lease.getData(base)).isEqualTo(V);
+            Stat stat = lease.setData(base, "w".getBytes(UTF_8), 0);
+            assertThat(stat.getVersion()).isEqualTo(1);
+            assertThat(lease.getChildren(base)).hasSize(1);
+            lease.sync(base);
+            List<OpResult> results = lease.multi(List.of(
+                    Op.create(base + "/m", V, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT),
+                    Op.setData(base, V, 1),
+                    Op.check(base, 2)));
+            assertThat(results).hasSize(3);
+            String async =
+                    lease.createAsync(base + "/a", V, CreateMode.PERSISTENT).get(10, TimeUnit.SECONDS);
+            assertThat(lease.getDataAsync(async).get(10, TimeUnit.SECONDS)).isEqualTo(V);
+            assertThat(lease.existsAsync(async).get(10, TimeUnit.SECONDS)).isNotNull();
+            assertThat(lease.getChildrenAsync(base).get(10, TimeUnit.SECONDS)).hasSize(3);
+            lease.setDataAsync(async, V, 0).get(10, TimeUnit.SECONDS);
+            lease.deleteAsync(async, 1).get(10, TimeUnit.SECONDS);
+            lease.syncAsync(base).get(10, TimeUnit.SECONDS);
+            lease.multiAsync(List.of(Op.delete(base + "/m", 0))).get(10, TimeUnit.SECONDS);
+            lease.delete(seq, 0);
+            assertThat(lease.exists(base + "/m")).isNull();
+            lease.delete(base, 2);
+            assertThat(lease.exists(base)).isNull();
+            assertThat(reconnects(events)).as("reconnects").isZero();
+        }
+        assertThat(unknownRequestsSinceStart())
+                .as("requests the server did not know")
+                .isZero();
+        assertThat(expected(Feature.OPERATIONS, version()).outcome()).isEqualTo(Outcome.WORKS);
+    }
+
+    /** Ephemeral under missing parents, then a real expiry: the recovery re-creates it under the new session. */
+    @Test
+    void ephemeralWithMissingParentsAndItsRecoveryAfterExpiry() throws Exception {
+        Recorder events = new Recorder();
+        String base = unique("eph");
+        String path = base + "/a/b/node";
+        try (ZkSessionPool pool = pool(events);
+                ZkLease lease = pool.lease();
+                EphemeralNode node = lease.ephemeral(path, V)) {
+            long first = lease.sessionId();
+            Stat stat = lease.exists(path);
+            assertThat(stat).as(path).isNotNull();
+            assertThat(stat.getEphemeralOwner()).isEqualTo(first);
+            Outcome parents = expected(Feature.EPHEMERAL_PARENTS, version()).outcome();
+            for (String parent : List.of(base, base + "/a", base + "/a/b")) {
+                assertThat(createdAsContainer(parent))
+                        .as(parent + " created as a container")
+                        .isEqualTo(parents == Outcome.WORKS);
+            }
+            assertThat(reconnects(events)).as("reconnects before the expiry").isZero();
+
+            List<WatchEvent> seen = new CopyOnWriteArrayList<>();
+            lease.watch(base, seen::add);
+            expire(lease, connect);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                long now = lease.sessionId();
+                assertThat(now).isNotEqualTo(first);
+                Stat s = lease.exists(path);
+                assertThat(s).isNotNull();
+                assertThat(s.getEphemeralOwner()).isEqualTo(now);
+                assertThat(node.isPresent()).isTrue();
+            });
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> seen.stream().anyMatch(e -> e.type() == WatchEvent.Type.RESYNC));
+            lease.setData(base, "after".getBytes(UTF_8), -1);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> seen.stream().anyMatch(e -> e.type() == WatchEvent.Type.DATA_CHANGED));
+        }
+        assertThat(unknownRequestsSinceStart())
+                .as("requests the server did not know")
+                .isLessThanOrEqualTo(version().startsWith("3.5.") ? 1 : 0);
+        assertThat(expected(Feature.RECOVERY, version()).outcome()).isEqualTo(Outcome.WORKS);
+    }
+
+    /**
+     * Node and children watches and a node cache deliver changes; on servers without persistent watches they are
+     * re-armed one-shot watches, and the ensemble learns that once: 3.4 costs no reconnect, 3.5 one (its first
+     * {@code addWatch}), every later watch none.
+     */
+    @Test
+    void watchesAndCaches() throws Exception {
+        Recorder events = new Recorder();
+        String base = unique("watch");
+        try (ZkSessionPool pool = pool(events);
+                ZkLease lease = pool.lease()) {
+            lease.create(base, V, CreateMode.PERSISTENT);
+            List<WatchEvent> node = new CopyOnWriteArrayList<>();
+            List<WatchEvent> children = new CopyOnWriteArrayList<>();
+            try (WatchHandle w1 = lease.watch(base, node::add);
+                    WatchHandle w2 = lease.watchChildren(base, children::add);
+                    WatchHandle w3 = lease.watch(base + "/other", e -> {});
+                    ZkCache cache = lease.cache(base)) {
+                for (int i = 1; i <= 3; i++) {
+                    byte[] value = ("x" + i).getBytes(UTF_8);
+                    lease.setData(base, value, -1);
+                    lease.create(base + "/c" + i, V, CreateMode.PERSISTENT);
+                    int n = i;
+                    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                        assertThat(node.stream().filter(e -> e.type() == WatchEvent.Type.DATA_CHANGED))
+                                .hasSizeGreaterThanOrEqualTo(n);
+                        assertThat(children.stream().filter(e -> e.type() == WatchEvent.Type.CHILDREN_CHANGED))
+                                .hasSizeGreaterThanOrEqualTo(n);
+                        assertThat(cache.get()).isNotNull();
+                        assertThat(cache.get().data()).isEqualTo(value);
+                    });
+                }
+            }
+            long allowed = version().startsWith("3.5.") ? 1 : 0;
+            assertThat(reconnects(events))
+                    .as("reconnects for three watches and a cache ("
+                            + expected(Feature.WATCHES, version()).render() + ")")
+                    .isLessThanOrEqualTo(allowed);
+            // A later watch on the same ensemble costs nothing.
+            long before = reconnects(events);
+            try (WatchHandle again = lease.watch(base, e -> {})) {
+                assertThat(again).isNotNull();
+            }
+            lease.setData(base, V, -1);
+            assertThat(reconnects(events)).as("reconnects for a later watch").isEqualTo(before);
+        }
+        assertThat(unknownRequestsSinceStart())
+                .as("requests the server did not know")
+                .isLessThanOrEqualTo(version().startsWith("3.5.") ? 1 : 0);
+    }
+
+    @Test
+    void treeWatchesAndTreeCaches() throws Exception {
+        Recorder events = new Recorder();
+        String base = unique("tree");
+        try (ZkSessionPool pool = pool(events);
+                ZkLease lease = pool.lease()) {
+            lease.create(base, V, CreateMode.PERSISTENT);
+            Outcome outcome = expected(Feature.TREE_WATCHES, version()).outcome();
+            if (outcome == Outcome.FAILS_CLEARLY) {
+                assertThatThrownBy(() -> lease.watchTree(base, e -> {}))
+                        .isInstanceOf(ZkUnsupportedException.class)
+                        .hasMessageContaining("3.6")
+                        .hasMessageContaining(connect);
+                long after = reconnects(events);
+                assertThat(after).as("reconnects for the first tree watch").isLessThanOrEqualTo(1);
+                // Known now: refused at once, nothing sent, no reconnect.
+                long start = System.nanoTime();
+                assertThatThrownBy(() -> lease.treeCache(base)).isInstanceOf(ZkUnsupportedException.class);
+                assertThatThrownBy(() -> lease.watchTree(base, e -> {})).isInstanceOf(ZkUnsupportedException.class);
+                assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start))
+                        .as("refused without a round trip")
+                        .isLessThan(1_000);
+                assertThat(reconnects(events))
+                        .as("reconnects after it is known")
+                        .isEqualTo(after);
+                lease.setData(base, V, -1); // the session still works
+            } else {
+                List<WatchEvent> seen = new CopyOnWriteArrayList<>();
+                try (WatchHandle w = lease.watchTree(base, seen::add)) {
+                    lease.create(base + "/deep", V, CreateMode.PERSISTENT);
+                    lease.create(base + "/deep/er", V, CreateMode.PERSISTENT);
+                    await().atMost(Duration.ofSeconds(10))
+                            .until(() -> seen.stream().anyMatch(e -> e.path().equals(base + "/deep/er")));
+                }
+                assertThat(reconnects(events)).isZero();
+            }
+        }
+        assertThat(unknownRequestsSinceStart())
+                .as("requests the server did not know")
+                .isLessThanOrEqualTo(version().startsWith("3.5.") ? 1 : 0);
+    }
+
+    @Test
+    void containerNodeByName() throws Exception {
+        Recorder events = new Recorder();
+        String base = unique("container");
+        try (ZkSessionPool pool = pool(events);
+                ZkLease lease = pool.lease()) {
+            if (expected(Feature.CONTAINER_CREATE, version()).outcome() == Outcome.FAILS_CLEARLY) {
+                assertThatThrownBy(() -> lease.create(base, V, CreateMode.CONTAINER))
+                        .isInstanceOf(ZkUnsupportedException.class)
+                        .hasMessageContaining("3.5");
+                assertThat(lease.exists(base)).isNull();
+            } else {
+                lease.create(base, V, CreateMode.CONTAINER);
+                assertThat(createdAsContainer(base))
+                        .as("created as a container")
+                        .isTrue();
+            }
+            assertThat(reconnects(events)).as("reconnects").isZero();
+        }
+        assertThat(unknownRequestsSinceStart())
+                .as("requests the server did not know")
+                .isZero();
+    }
+
+    /** Curator's recipes on {@code lease.curator()} (they send every create as {@code create2}). */
+    @Test
+    void curatorRecipes() throws Exception {
+        Recorder events = new Recorder();
+        String base = unique("recipes");
+        try (ZkSessionPool pool = pool(events);
+                ZkLease a = pool.lease();
+                ZkLease b = pool.lease()) {
+            CuratorFramework curator = a.curator();
+            InterProcessMutex mutex = new InterProcessMutex(curator, base + "/lock");
+            assertThat(mutex.acquire(10, TimeUnit.SECONDS)).isTrue();
+            InterProcessMutex other = new InterProcessMutex(b.curator(), base + "/lock");
+            assertThat(other.acquire(200, TimeUnit.MILLISECONDS))
+                    .as("held by the first")
+                    .isFalse();
+            mutex.release();
+            assertThat(other.acquire(10, TimeUnit.SECONDS)).isTrue();
+            other.release();
+
+            try (LeaderLatch latch = new LeaderLatch(curator, base + "/leader", "a")) {
+                latch.start();
+                assertThat(latch.await(10, TimeUnit.SECONDS)).isTrue();
+            }
+
+            DistributedAtomicLong counter = new DistributedAtomicLong(curator, base + "/counter", new RetryOneTime(10));
+            AtomicValue<Long> one = counter.increment();
+            AtomicValue<Long> two = counter.increment();
+            assertThat(one.succeeded()).isTrue();
+            assertThat(two.postValue()).isEqualTo(2L);
+
+            Stat stat = new Stat();
+            String created = curator.create().storingStatIn(stat).forPath(base + "/with-stat", V);
+            assertThat(stat.getCzxid()).as("Stat filled").isPositive();
+            assertThat(stat.getDataLength()).isEqualTo(V.length);
+            assertThat(a.exists(created).getCzxid()).isEqualTo(stat.getCzxid());
+            assertThat(reconnects(events)).as("reconnects").isZero();
+        }
+        assertThat(unknownRequestsSinceStart())
+                .as("requests the server did not know")
+                .isZero();
+        assertThat(expected(Feature.RECIPES, version()).outcome()).isNotEqualTo(Outcome.FAILS_CLEARLY);
+    }
+
+    @Test
+    void doctorReadsTheServer() {
+        DiagnosticsReport report = EnsembleDoctor.probe(connect, Duration.ofSeconds(10));
+        assertThat(report.servers()).hasSize(1);
+        ServerReport s = report.servers().get(0);
+        assertThat(s.reachable()).isTrue();
+        assertThat(s.serving()).as(s.toString()).isTrue();
+        assertThat(s.mode()).isEqualTo("standalone");
+        String expectedVersion = own() ? Version.getFullVersion().split("-")[0] : version();
+        assertThat(s.version()).startsWith(expectedVersion);
+        assertThat(s.zxid()).isNotNull();
+        assertThat(expected(Feature.DOCTOR, version()).outcome()).isEqualTo(Outcome.WORKS);
+    }
+
+    @Test
+    void digestAuthAndAcls() {
+        String base = unique("auth");
+        try (ZkSessionPool authed = ZkSessionPool.builder()
+                        .name("compat-auth-" + version())
+                        .connectString(connect)
+                        .digest("alice", "secret")
+                        .build();
+                ZkSessionPool anonymous = pool(new Recorder());
+                ZkLease a = authed.lease();
+                ZkLease n = anonymous.lease()) {
+            a.create(base, V, CreateMode.PERSISTENT, List.of(new ACL(ZooDefs.Perms.ALL, ZooDefs.Ids.AUTH_IDS)));
+            assertThat(a.getData(base)).isEqualTo(V);
+            assertThatThrownBy(() -> n.getData(base)).isInstanceOf(ZkAuthException.class);
+        }
+        assertThat(expected(Feature.DIGEST_AUTH, version()).outcome()).isEqualTo(Outcome.WORKS);
+    }
+}
