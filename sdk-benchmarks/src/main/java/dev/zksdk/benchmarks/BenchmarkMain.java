@@ -66,7 +66,11 @@ public final class BenchmarkMain {
         try {
             profile = Profile.named(args[0]);
             options = CommandLine.options(
-                    Arrays.copyOfRange(args, 1, args.length), List.of("--server", "--results", "--readme"));
+                    Arrays.copyOfRange(args, 1, args.length),
+                    List.of("--server", "--results", "--readme", "--only", "--name"));
+            if (options.containsKey("--only")) {
+                profile = profile.only(options.get("--only"), options.get("--name"));
+            }
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
             usage(System.err);
@@ -175,7 +179,10 @@ public final class BenchmarkMain {
     private static void usage(PrintStream out) {
         out.println(
                 "usage: java -jar zk-sdk-benchmarks.jar short|full [--server process|embedded|external:host:port,...]"
-                        + " [--results DIR] [--readme README.md]");
+                        + " [--results DIR] [--readme README.md] [--only REGEX [--name NAME]]");
+        out.println("       --only runs the profile's steps whose benchmark pattern contains a match of REGEX (for"
+                + " example 'OverheadBenchmark'), with the profile's iterations; the results are named NAME (default"
+                + " <profile>-only)");
         out.println(
                 "       java -jar zk-sdk-benchmarks.jar report [--name short] [--results DIR] [--readme README.md]");
         out.println("       java -jar zk-sdk-benchmarks.jar jmh [JMH options]");

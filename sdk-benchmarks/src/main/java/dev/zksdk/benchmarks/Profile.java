@@ -138,6 +138,28 @@ public record Profile(String name, List<Step> steps) {
         };
     }
 
+    /**
+     * The steps of this profile whose benchmark pattern contains a match of {@code regex}, with this profile's
+     * iterations, as a profile named {@code name} (default {@code <this name>-only}).
+     *
+     * @throws IllegalArgumentException when {@code regex} is not a pattern or matches no step
+     */
+    public Profile only(String regex, String name) {
+        java.util.regex.Pattern pattern;
+        try {
+            pattern = java.util.regex.Pattern.compile(regex);
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw new IllegalArgumentException("--only must be a regular expression, was '" + regex + "'", e);
+        }
+        List<Step> kept =
+                steps.stream().filter(s -> pattern.matcher(s.include()).find()).toList();
+        if (kept.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "--only '" + regex + "' matches no step of the " + this.name + " profile");
+        }
+        return new Profile(name == null ? this.name + "-only" : name, kept);
+    }
+
     private record Timing(int warmupIterations, int warmupSeconds, int iterations, int seconds, int forks) {
         Timing(int warmupIterations, int warmupSeconds, int iterations, int seconds) {
             this(warmupIterations, warmupSeconds, iterations, seconds, 1);

@@ -165,6 +165,26 @@ class ProfileTest {
     }
 
     @Test
+    void onlyKeepsTheMatchingStepsWithTheProfilesIterations() {
+        Profile full = Profile.named("full");
+        Profile overhead = full.only("OverheadBenchmark", "overhead");
+        assertThat(overhead.name()).isEqualTo("overhead");
+        assertThat(overhead.steps())
+                .isNotEmpty()
+                .allSatisfy(s -> assertThat(s.include()).contains("OverheadBenchmark"))
+                .isEqualTo(full.steps().stream()
+                        .filter(s -> s.include().contains("OverheadBenchmark"))
+                        .toList());
+        assertThat(full.only("Storm", null).name()).isEqualTo("full-only");
+        assertThatThrownBy(() -> full.only("NoSuchBenchmark", null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("matches no step");
+        assertThatThrownBy(() -> full.only("(", null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'('");
+    }
+
+    @Test
     void unknownProfileIsRefusedByName() {
         assertThatThrownBy(() -> Profile.named("medium"))
                 .isInstanceOf(IllegalArgumentException.class)
