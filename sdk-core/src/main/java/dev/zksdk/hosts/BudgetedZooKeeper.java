@@ -5,9 +5,13 @@ import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.zookeeper.AddWatchMode;
+import org.apache.zookeeper.AsyncCallback.AllChildrenNumberCallback;
 import org.apache.zookeeper.AsyncCallback.Create2Callback;
+import org.apache.zookeeper.AsyncCallback.EphemeralsCallback;
 import org.apache.zookeeper.AsyncCallback.MultiCallback;
 import org.apache.zookeeper.AsyncCallback.StringCallback;
+import org.apache.zookeeper.AsyncCallback.VoidCallback;
 import org.apache.zookeeper.ClientCnxn;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
@@ -19,6 +23,7 @@ import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.client.ZKClientConfig;
 import org.apache.zookeeper.common.Time;
 import org.apache.zookeeper.data.ACL;
+import org.apache.zookeeper.data.ClientInfo;
 import org.apache.zookeeper.data.Stat;
 import org.apache.zookeeper.proto.CreateRequest;
 import org.slf4j.LoggerFactory;
@@ -259,7 +264,10 @@ public final class BudgetedZooKeeper extends ZooKeeper {
             try {
                 return super.create(path, data, acl, createMode, stat, ttl);
             } catch (KeeperException.UnimplementedException e) {
-                learnt(e.code().intValue(), "create2");
+                if (!createMode.isTTL()) {
+                    // A TTL create is refused so by servers with TTL nodes switched off too: it says nothing.
+                    learnt(e.code().intValue(), "create2");
+                }
                 throw e;
             }
         }
@@ -286,7 +294,9 @@ public final class BudgetedZooKeeper extends ZooKeeper {
                     acl,
                     createMode,
                     (rc, p, c, name, stat) -> {
-                        learnt(rc, "create2");
+                        if (!createMode.isTTL()) {
+                            learnt(rc, "create2");
+                        }
                         cb.processResult(rc, p, c, name, stat);
                     },
                     ctx,
@@ -334,6 +344,182 @@ public final class BudgetedZooKeeper extends ZooKeeper {
             return;
         }
         super.multi(ops, cb, ctx);
+    }
+
+    // ------------------------------------------------------------------ requests of ZooKeeper 3.5 and 3.6
+
+    private boolean before36() {
+        ServerCapabilities c = capabilities;
+        return c != null && c.before36();
+    }
+
+    private String lacking(String request, String since) {
+        String how = capabilities == null ? "an old server" : capabilities.describe();
+        return request + " needs ZooKeeper " + since + " or later; the ensemble runs " + how
+                + " (not sent: the server would close the connection)";
+    }
+
+    private KeeperException unimplemented(String path, String message) {
+        return new KeeperException.UnimplementedException() {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            public String getMessage() {
+                return "KeeperErrorCode = Unimplemented" + (path == null ? "" : " for " + path) + ": " + message;
+            }
+        };
+    }
+
+    @Override
+    public void addWatch(String basePath, Watcher watcher, AddWatchMode mode)
+            throws KeeperException, InterruptedException {
+        if (before36()) {
+            throw unimplemented(basePath, lacking("addWatch (persistent watches)", "3.6"));
+        }
+        super.addWatch(basePath, watcher, mode);
+    }
+
+    @Override
+    public void addWatch(String basePath, AddWatchMode mode) throws KeeperException, InterruptedException {
+        if (before36()) {
+            throw unimplemented(basePath, lacking("addWatch (persistent watches)", "3.6"));
+        }
+        super.addWatch(basePath, mode);
+    }
+
+    @Override
+    public void addWatch(String basePath, Watcher watcher, AddWatchMode mode, VoidCallback cb, Object ctx) {
+        if (before36()) {
+            cb.processResult(KeeperException.Code.UNIMPLEMENTED.intValue(), basePath, ctx);
+            return;
+        }
+        super.addWatch(basePath, watcher, mode, cb, ctx);
+    }
+
+    @Override
+    public void addWatch(String basePath, AddWatchMode mode, VoidCallback cb, Object ctx) {
+        if (before36()) {
+            cb.processResult(KeeperException.Code.UNIMPLEMENTED.intValue(), basePath, ctx);
+            return;
+        }
+        super.addWatch(basePath, mode, cb, ctx);
+    }
+
+    /**
+     * Before 3.5 there is no removal on the server (it keeps a one-shot watch until it fires, then forgets it): the
+     * watcher is taken out of this handle's table only, which is what {@code local = true} guarantees anyway.
+     */
+    @Override
+    public void removeWatches(String path, Watcher watcher, Watcher.WatcherType watcherType, boolean local)
+            throws InterruptedException, KeeperException {
+        if (before35()) {
+            removeLocally(path, watcher, watcherType);
+            return;
+        }
+        super.removeWatches(path, watcher, watcherType, local);
+    }
+
+    @Override
+    public void removeWatches(
+            String path, Watcher watcher, Watcher.WatcherType watcherType, boolean local, VoidCallback cb, Object ctx) {
+        if (before35()) {
+            cb.processResult(removeLocallyRc(path, watcher, watcherType), path, ctx);
+            return;
+        }
+        super.removeWatches(path, watcher, watcherType, local, cb, ctx);
+    }
+
+    @Override
+    public void removeAllWatches(String path, Watcher.WatcherType watcherType, boolean local)
+            throws InterruptedException, KeeperException {
+        if (before35()) {
+            removeLocally(path, null, watcherType);
+            return;
+        }
+        super.removeAllWatches(path, watcherType, local);
+    }
+
+    @Override
+    public void removeAllWatches(
+            String path, Watcher.WatcherType watcherType, boolean local, VoidCallback cb, Object ctx) {
+        if (before35()) {
+            cb.processResult(removeLocallyRc(path, null, watcherType), path, ctx);
+            return;
+        }
+        super.removeAllWatches(path, watcherType, local, cb, ctx);
+    }
+
+    private int removeLocallyRc(String path, Watcher watcher, Watcher.WatcherType type) {
+        try {
+            removeLocally(path, watcher, type);
+            return KeeperException.Code.OK.intValue();
+        } catch (KeeperException e) {
+            return e.code().intValue();
+        }
+    }
+
+    private void removeLocally(String path, Watcher watcher, Watcher.WatcherType type) throws KeeperException {
+        LocalWatchRemoval.remove(this, path, watcher, type);
+    }
+
+    @Override
+    public List<String> getEphemerals() throws KeeperException, InterruptedException {
+        if (before36()) {
+            throw unimplemented(null, lacking("getEphemerals", "3.6"));
+        }
+        return super.getEphemerals();
+    }
+
+    @Override
+    public List<String> getEphemerals(String prefixPath) throws KeeperException, InterruptedException {
+        if (before36()) {
+            throw unimplemented(prefixPath, lacking("getEphemerals", "3.6"));
+        }
+        return super.getEphemerals(prefixPath);
+    }
+
+    @Override
+    public void getEphemerals(String prefixPath, EphemeralsCallback cb, Object ctx) {
+        if (before36()) {
+            cb.processResult(KeeperException.Code.UNIMPLEMENTED.intValue(), ctx, null);
+            return;
+        }
+        super.getEphemerals(prefixPath, cb, ctx);
+    }
+
+    @Override
+    public void getEphemerals(EphemeralsCallback cb, Object ctx) {
+        if (before36()) {
+            cb.processResult(KeeperException.Code.UNIMPLEMENTED.intValue(), ctx, null);
+            return;
+        }
+        super.getEphemerals(cb, ctx);
+    }
+
+    @Override
+    public int getAllChildrenNumber(String path) throws KeeperException, InterruptedException {
+        if (before36()) {
+            throw unimplemented(path, lacking("getAllChildrenNumber", "3.6"));
+        }
+        return super.getAllChildrenNumber(path);
+    }
+
+    @Override
+    public void getAllChildrenNumber(String path, AllChildrenNumberCallback cb, Object ctx) {
+        if (before36()) {
+            cb.processResult(KeeperException.Code.UNIMPLEMENTED.intValue(), path, ctx, -1);
+            return;
+        }
+        super.getAllChildrenNumber(path, cb, ctx);
+    }
+
+    /** @throws UnsupportedOperationException on servers known to be older than 3.6 (whoAmI is ZooKeeper 3.7) */
+    @Override
+    public synchronized List<ClientInfo> whoAmI() throws InterruptedException {
+        if (before36()) {
+            throw new UnsupportedOperationException(lacking("whoAmI", "3.7"));
+        }
+        return super.whoAmI();
     }
 
     private static void copyStat(Stat from, Stat to) {

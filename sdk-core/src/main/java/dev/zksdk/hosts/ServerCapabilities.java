@@ -11,6 +11,12 @@ public interface ServerCapabilities {
     boolean before35();
 
     /**
+     * True once the ensemble is known to lack the requests of ZooKeeper 3.6: persistent watches ({@code addWatch}),
+     * {@code getEphemerals}, {@code getAllChildrenNumber} (and {@code whoAmI}, 3.7).
+     */
+    boolean before36();
+
+    /**
      * Waits a moment for the version read of a new connection when it is still in flight (never on ZooKeeper's event
      * thread, which delivers its answer), so that a request made right after the first connect is sent in the right
      * form.

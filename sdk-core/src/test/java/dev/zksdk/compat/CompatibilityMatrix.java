@@ -66,10 +66,7 @@ final class CompatibilityMatrix {
                     return new Cell(Outcome.EMULATED, "re-armed one-shot watches");
                 }
                 return v35
-                        ? new Cell(
-                                Outcome.EMULATED,
-                                "re-armed one-shot watches; the ensemble's first watch costs one "
-                                        + "reconnect (same session)")
+                        ? new Cell(Outcome.EMULATED, "re-armed one-shot watches")
                         : new Cell(Outcome.WORKS, "persistent watches");
             case TREE_WATCHES:
                 return v34 || v35

@@ -35,6 +35,7 @@ import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Stat;
 import org.apache.zookeeper.proto.CreateRequest;
+import org.apache.zookeeper.proto.CreateTTLRequest;
 
 /** A lease: validation, then the ensemble's pipeline on the pinned session. */
 final class RealLease implements ZkLease {
@@ -126,15 +127,18 @@ final class RealLease implements ZkLease {
     }
 
     /**
-     * A container node asked for by name is refused on servers before 3.5 (a persistent node in its place would never
+     * A container or TTL node asked for by name is refused on servers before 3.5 (a persistent node in its place would never
      * be removed); parents the SDK or Curator make as containers are made persistent there instead.
      */
     private void refuseContainerOnOldServers(String path, CreateMode mode) {
-        if (mode.isContainer()) {
+        if (mode.isContainer() || mode.isTTL()) {
             session.features().awaitKnown();
         }
         if (mode.isContainer() && session.features().before35()) {
             throw session.features().unsupported(path, "a container node", "3.5");
+        }
+        if (mode.isTTL() && session.features().before35()) {
+            throw session.features().unsupported(path, "a TTL node", "3.5.3");
         }
     }
 
@@ -185,7 +189,18 @@ final class RealLease implements ZkLease {
         for (int i = 0; i < ops.size(); i++) {
             Op op = Validation.notNull("ops[" + i + "]", ops.get(i));
             boolean sequential = false;
-            if (op.toRequestRecord() instanceof CreateRequest) {
+            if (op.toRequestRecord() instanceof CreateTTLRequest) {
+                CreateTTLRequest ttl = (CreateTTLRequest) op.toRequestRecord();
+                CreateMode mode;
+                try {
+                    mode = CreateMode.fromFlag(ttl.getFlags());
+                } catch (KeeperException e) {
+                    throw new IllegalArgumentException(
+                            "ops[" + i + "] has an unknown create mode flag " + ttl.getFlags(), e);
+                }
+                refuseContainerOnOldServers(op.getPath(), mode);
+                sequential = mode.isSequential();
+            } else if (op.toRequestRecord() instanceof CreateRequest) {
                 CreateRequest request = (CreateRequest) op.toRequestRecord();
                 CreateMode mode;
                 try {

@@ -12,6 +12,7 @@ import org.apache.curator.ensemble.fixed.FixedEnsembleProvider;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.retry.RetryOneTime;
 import org.apache.curator.utils.DefaultZookeeperFactory;
+import org.apache.curator.utils.ZookeeperCompatibility;
 import org.apache.zookeeper.ZooKeeper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,6 +69,33 @@ final class GuardedZookeeperClient extends CuratorZookeeperClient {
                     framework.getClass().getName(),
                     e);
             return false;
+        }
+    }
+
+    /**
+     * Tells {@code framework} (and so every recipe made on it, such as {@code CuratorCache}, which then uses one-shot
+     * watches, and {@code watchers()}, which then refuses) that the servers have no persistent watches. Curator fixes
+     * this when the client is built, before the pool knows the servers; logged and left when this Curator version keeps
+     * it elsewhere.
+     */
+    static void withoutPersistentWatches(CuratorFramework framework) {
+        if (!framework.getZookeeperCompatibility().hasPersistentWatchers()) {
+            return;
+        }
+        try {
+            Field field = framework.getClass().getDeclaredField("zookeeperCompatibility");
+            field.setAccessible(true);
+            field.set(
+                    framework,
+                    ZookeeperCompatibility.builder()
+                            .hasPersistentWatchers(false)
+                            .build());
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            log.warn(
+                    "this Curator version ({}) keeps its ZooKeeper compatibility where zk-sdk cannot set it: Curator "
+                            + "recipes on lease.curator() may send persistent watches to servers without them",
+                    framework.getClass().getName(),
+                    e);
         }
     }
 

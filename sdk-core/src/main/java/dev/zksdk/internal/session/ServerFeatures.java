@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.apache.zookeeper.ClientCnxn;
 import org.apache.zookeeper.KeeperException.Code;
 import org.apache.zookeeper.ZooKeeper;
@@ -51,44 +52,102 @@ public final class ServerFeatures implements ServerCapabilities {
     private volatile Known requests35 = Known.UNKNOWN;
     private volatile Known persistentWatches = Known.UNKNOWN;
     private volatile String how = "not yet known";
-    private volatile CompletableFuture<Void> probe;
+    private CompletableFuture<Void> probe;
 
     /** @param ensemble the ensemble's connect string, for messages */
     public ServerFeatures(String ensemble) {
         this.ensemble = ensemble;
     }
 
+    /** Servers known to have every feature (3.6 or later), so that no connection waits for a probe. */
+    static ServerFeatures current(String ensemble) {
+        ServerFeatures f = new ServerFeatures(ensemble);
+        f.requests35 = Known.YES;
+        f.persistentWatches = Known.YES;
+        f.how = "ZooKeeper 3.6 or later (given)";
+        return f;
+    }
+
+    /** At most this many version reads per ensemble; after that the pool learns from answers alone. */
+    private static final int MAX_PROBES = 5;
+
+    private int probes;
+
     /**
-     * Reads {@code /zookeeper/config} on a new connection while the 3.5 requests are not known yet; queued before
-     * anyone can see the connection, so in the usual case the answer is in before a caller's first request.
+     * True while a new connection must first find out what the servers can do (before anyone may use it): not known
+     * yet, and not given up after {@link #MAX_PROBES} reads cut by connection losses.
      */
-    void probe(ZooKeeper zk) {
-        if (requests35 != Known.UNKNOWN || (probe != null && !probe.isDone())) {
-            return;
-        }
+    synchronized boolean needsProbe() {
+        return (requests35 == Known.UNKNOWN || persistentWatches == Known.UNKNOWN) && probes < MAX_PROBES;
+    }
+
+    /**
+     * Finds out on a new connection, before the session announces it, what the servers can do, with requests every
+     * version answers without closing the connection, except the last: {@code /zookeeper/config} (every server since
+     * 3.5 has it, 3.4 not), then {@code getAllChildrenNumber} (ZooKeeper 3.6, like persistent watches; a 3.5 server
+     * answers UNIMPLEMENTED and closes this connection, before any caller's request was sent on it). {@code then} gets
+     * true when the server is about to close the connection.
+     */
+    void probe(ZooKeeper zk, Consumer<Boolean> then) {
         CompletableFuture<Void> answered = new CompletableFuture<>();
-        probe = answered;
+        synchronized (this) {
+            probes++;
+            probe = answered;
+        }
+        Consumer<Boolean> done = closing -> {
+            answered.complete(null);
+            then.accept(closing);
+        };
         // getConfig reads /zookeeper/config outside any chroot (an exists() would be under the chroot).
         zk.getConfig(
                 false,
                 (rc, path, ctx, data, stat) -> {
                     if (rc == Code.NONODE.intValue()) {
                         learnBefore35("the server has no /zookeeper/config");
+                    } else if (rc == Code.OK.intValue() && stat != null && stat.getCzxid() != 0) {
+                        // The server makes its own node when it starts (czxid 0); a client made this one, on a server
+                        // that lets clients write under /zookeeper: 3.4.
+                        learnBefore35("its /zookeeper/config was made by a client");
                     } else if (rc == Code.OK.intValue() || rc == Code.NOAUTH.intValue()) {
                         if (requests35 == Known.UNKNOWN) {
                             requests35 = Known.YES;
                             how = "ZooKeeper 3.5 or later (it has /zookeeper/config)";
                         }
+                    } else {
+                        done.accept(false); // cut: the next connection asks again
+                        return;
                     }
-                    // A connection failure: the next connection asks again.
-                    answered.complete(null);
+                    if (persistentWatches != Known.UNKNOWN) {
+                        done.accept(false);
+                        return;
+                    }
+                    zk.getAllChildrenNumber(
+                            "/",
+                            (arc, apath, actx, number) -> {
+                                if (arc == Code.UNIMPLEMENTED.intValue()) {
+                                    noPersistentWatches("it answered getAllChildrenNumber with UNIMPLEMENTED");
+                                    done.accept(true);
+                                    return;
+                                }
+                                if (arc == Code.OK.intValue()
+                                        || arc == Code.NONODE.intValue()
+                                        || arc == Code.NOAUTH.intValue()) {
+                                    persistentWatchesWork();
+                                    how = "ZooKeeper 3.6 or later";
+                                }
+                                done.accept(false);
+                            },
+                            null);
                 },
                 null);
     }
 
     @Override
     public void awaitKnown() {
-        CompletableFuture<Void> p = probe;
+        CompletableFuture<Void> p;
+        synchronized (this) {
+            p = probe;
+        }
         if (p == null || p.isDone() || ClientCnxn.isInEventThread()) {
             return;
         }
@@ -108,8 +167,18 @@ public final class ServerFeatures implements ServerCapabilities {
     }
 
     @Override
+    public boolean before36() {
+        return persistentWatches == Known.NO;
+    }
+
+    @Override
     public void unimplemented(String request) {
         learnBefore35("it answered " + request + " with UNIMPLEMENTED");
+    }
+
+    /** True once both are known (or the probes gave up); for tests and status. */
+    public boolean known() {
+        return requests35 != Known.UNKNOWN && persistentWatches != Known.UNKNOWN;
     }
 
     @Override
@@ -143,12 +212,16 @@ public final class ServerFeatures implements ServerCapabilities {
 
     /** An {@code addWatch} was answered with {@code UNIMPLEMENTED} (a server before 3.6). */
     public void noPersistentWatches() {
+        noPersistentWatches("it answered addWatch with UNIMPLEMENTED");
+    }
+
+    private void noPersistentWatches(String evidence) {
         if (persistentWatches == Known.NO) {
             return;
         }
         persistentWatches = Known.NO;
         if (requests35 != Known.NO) {
-            how = "a server before ZooKeeper 3.6 (it answered addWatch with UNIMPLEMENTED)";
+            how = "a server before ZooKeeper 3.6 (" + evidence + ")";
         }
         log.info(
                 "{}: {}: node and children watches are re-armed one-shot watches from now on; tree watches and tree "

@@ -64,6 +64,7 @@ public final class SharedSession implements Connection {
     private final EnsembleFollower follower;
     private final ServerFeatures features;
     private final Object stateLock = new Object();
+    private final Object startLock = new Object();
 
     private volatile SessionState state = SessionState.CONNECTING;
     private volatile long sessionId;
@@ -150,20 +151,48 @@ public final class SharedSession implements Connection {
         this.follower = servers == null ? null : new EnsembleFollower(this, servers);
     }
 
-    /** Starts connecting; idempotent. */
+    /** Starts connecting; idempotent, and a concurrent caller returns only once the session is started. */
     public void start() {
-        synchronized (stateLock) {
-            if (started || closed) {
-                return;
+        synchronized (startLock) {
+            synchronized (stateLock) {
+                if (started || closed) {
+                    return;
+                }
+                started = true;
             }
-            started = true;
+            GuardedZookeeperClient.asPool(client::start);
+            guarded = client.usingNamespace(null);
+            expiry.start();
+            try {
+                missedDisconnects =
+                        scheduler.scheduleWithFixedDelay(this::checkMissedDisconnect, 100, 100, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                // the pool is closing
+            }
         }
-        GuardedZookeeperClient.asPool(client::start);
-        guarded = client.usingNamespace(null);
-        expiry.start();
+    }
+
+    /**
+     * The version probe of a new connection answered: the connection is announced now, or, when the server is about to
+     * close it (a 3.5 server after the 3.6 request), at the next connection; should it stay open after all, a second
+     * later. Curator's recipes are told first whether the servers have persistent watches.
+     */
+    private void afterProbe(
+            HandleWatcher watcher, ZooKeeper probed, Watcher.Event.KeeperState keeperState, boolean closing) {
+        long disconnects = watcher.disconnects();
+        Runnable announce = () -> {
+            // Not once the connection was lost since the answer: the next connection announces itself.
+            if (watcher.disconnects() == disconnects && probed.getState().isConnected() && liveHandle != probed) {
+                onHandleEvent(watcher, keeperState);
+            }
+        };
+        if (!closing) {
+            announce.run();
+            return;
+        }
         try {
-            missedDisconnects =
-                    scheduler.scheduleWithFixedDelay(this::checkMissedDisconnect, 100, 100, TimeUnit.MILLISECONDS);
+            // A safety net only: every 3.5 server closes the connection after that answer.
+            scheduler.schedule(announce, config.connectionTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
             // the pool is closing
         }
@@ -296,6 +325,13 @@ public final class SharedSession implements Connection {
                     if (zk == null) {
                         return;
                     }
+                    if (features.needsProbe()) {
+                        // Nobody may use the connection before the pool knows what the servers can do: a request an
+                        // old server does not know closes the connection under every lease.
+                        ZooKeeper probed = zk;
+                        features.probe(zk, closing -> afterProbe(watcher, probed, keeperState, closing));
+                        return;
+                    }
                     lastConnectFailure = null;
                     newId = zk.getSessionId();
                     negotiatedTimeout = Duration.ofMillis(zk.getSessionTimeout());
@@ -306,9 +342,10 @@ public final class SharedSession implements Connection {
                         // counted
                     }
                     sessionId = newId;
-                    // Queued first: while the ensemble's version is not known, its answer is in before a caller's
-                    // first request on a new connection.
-                    features.probe(zk);
+                    if (features.persistentWatches() == ServerFeatures.Known.NO) {
+                        // Before anyone can use the connection: recipes made from now on use one-shot watches.
+                        GuardedZookeeperClient.withoutPersistentWatches(client);
+                    }
                     if (follower != null) {
                         // Queued before anyone can see the connection: a caller's requests go out after this
                         // connect-time read, never with it arriving in between.
@@ -616,6 +653,7 @@ public final class SharedSession implements Connection {
         private final CompletableFuture<ZooKeeper> handle = new CompletableFuture<>();
 
         private volatile boolean failed;
+        private final AtomicLong disconnects = new AtomicLong();
         /** The SASL client of the current connection, to read its verdict if the connection drops. */
         private volatile ZooKeeperSaslClient connectionSasl;
 
@@ -657,6 +695,11 @@ public final class SharedSession implements Connection {
             return handle.getNow(null);
         }
 
+        /** How many times this handle's connection was lost (Disconnected events). */
+        long disconnects() {
+            return disconnects.get();
+        }
+
         @Override
         public void process(WatchedEvent event) {
             if (event.getType() == Watcher.Event.EventType.None) {
@@ -680,6 +723,7 @@ public final class SharedSession implements Connection {
                         onHandleEvent(this, Watcher.Event.KeeperState.Disconnected);
                     }
                 } else if (event.getState() == Watcher.Event.KeeperState.Disconnected) {
+                    disconnects.incrementAndGet();
                     // On the Netty socket the server's close can overtake ZooKeeper's own check of the SASL verdict: it
                     // then
                     // reports a plain disconnect and would try again. The connection's SASL client still knows.

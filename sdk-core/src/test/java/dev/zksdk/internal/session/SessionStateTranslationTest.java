@@ -304,7 +304,8 @@ class SessionStateTranslationTest {
                 scheduler,
                 null,
                 new RetryOneTime(1),
-                new ServerFeatures(config.connectString()));
+                // Handles without a server here: nothing would answer the version probe of a first connection.
+                ServerFeatures.current(config.connectString()));
         s.subscribe((from, event) -> events.add(event));
         return s;
     }
