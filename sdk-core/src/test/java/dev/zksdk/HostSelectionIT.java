@@ -203,14 +203,31 @@ class HostSelectionIT {
         }
     }
 
+    /**
+     * The drifted member joins only if the first election goes its way (seen in CI: it did not, and the ensemble never
+     * had all three serving): a fresh ensemble is tried then, up to three times. The behaviour under test starts after.
+     */
+    private static ProcessEnsemble startWithDriftedMemberServing() {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return ProcessEnsemble.builder()
+                        .size(3)
+                        .serverListOverride(3, List.of(1, 2, 3, 4, 5))
+                        .startTimeout(Duration.ofSeconds(25))
+                        .start();
+            } catch (IllegalStateException e) {
+                if (attempt == 3) {
+                    throw e;
+                }
+            }
+        }
+    }
+
     @Test
     void whenAMemberWithADifferentServerListRestartsThePoolKeepsItsSessionsOnTheMembersThatServe() {
         // The seed incident: one member's config lists servers the others do not know. It joins while the others
         // start, but after a restart it cannot rejoin ("Oracle indicates not to follow") and does not serve.
-        try (ProcessEnsemble ensemble = ProcessEnsemble.builder()
-                .size(3)
-                .serverListOverride(3, List.of(1, 2, 3, 4, 5))
-                .start()) {
+        try (ProcessEnsemble ensemble = startWithDriftedMemberServing()) {
             String drifted = ensemble.server(3).address();
             try (ZkSessionPool pool = ZkSessionPool.builder()
                     .connectString(ensemble.connectString())

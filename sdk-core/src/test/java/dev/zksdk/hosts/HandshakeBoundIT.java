@@ -191,6 +191,9 @@ class HandshakeBoundIT {
                         ZkLease lease = pool.lease()) {
                     assertThat(lease.getData("/first")).isEqualTo(DATA);
                     Duration firstRead = Duration.ofNanos(System.nanoTime() - start);
+                    // Listeners hear of the connection on the pool's callback threads, possibly after the read.
+                    await().atMost(Duration.ofSeconds(5))
+                            .until(() -> events.first(SessionState.CONNECTED).isPresent());
                     SessionEvent connected =
                             events.first(SessionState.CONNECTED).orElseThrow();
                     assertThat(connected.server()).isNotEqualTo(stopped.address());

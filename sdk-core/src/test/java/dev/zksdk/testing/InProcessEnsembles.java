@@ -88,12 +88,23 @@ public final class InProcessEnsembles {
         if (size < 1 || size > 9) {
             throw new IllegalArgumentException("size must be between 1 and 9, was " + size);
         }
-        List<InstanceSpec> specs = new ArrayList<>();
-        for (int id = 1; id <= size; id++) {
-            specs.add(instanceSpec(id, options));
-        }
         enableAllFourLetterWords();
-        TestingCluster cluster = new TestingCluster(specs);
+        TestingCluster cluster = null;
+        // Curator's TestingCluster refuses two specs it deems equal, which its random free ports make happen now and
+        // then (seen in CI): new ports are drawn then.
+        for (int attempt = 1; cluster == null; attempt++) {
+            List<InstanceSpec> specs = new ArrayList<>();
+            for (int id = 1; id <= size; id++) {
+                specs.add(instanceSpec(id, options));
+            }
+            try {
+                cluster = new TestingCluster(specs);
+            } catch (IllegalArgumentException e) {
+                if (attempt == 3) {
+                    throw new IllegalStateException("in-process ZooKeeper cluster: no distinct ports in 3 draws", e);
+                }
+            }
+        }
         try {
             cluster.start();
             awaitQuorum(cluster, Duration.ofSeconds(30));
