@@ -197,8 +197,15 @@ public final class BudgetedZooKeeper extends ZooKeeper {
         if (c == null) {
             return false;
         }
-        c.awaitKnown();
+        if (c.learning35()) {
+            c.awaitKnown();
+        }
         return c.before35();
+    }
+
+    private boolean learning35() {
+        ServerCapabilities c = capabilities;
+        return c != null && c.learning35();
     }
 
     private void learnt(int rc, String request) {
@@ -245,6 +252,10 @@ public final class BudgetedZooKeeper extends ZooKeeper {
             super.create(path, data, acl, known(createMode), cb, ctx);
             return;
         }
+        if (!learning35()) {
+            super.create(path, data, acl, createMode, cb, ctx); // known: no wrapper on the call path
+            return;
+        }
         super.create(
                 path,
                 data,
@@ -287,6 +298,10 @@ public final class BudgetedZooKeeper extends ZooKeeper {
     @Override
     public void create(
             String path, byte[] data, List<ACL> acl, CreateMode createMode, Create2Callback cb, Object ctx, long ttl) {
+        if (!before35() && !learning35()) {
+            super.create(path, data, acl, createMode, cb, ctx, ttl); // known: no wrapper on the call path
+            return;
+        }
         if (!before35()) {
             super.create(
                     path,

@@ -23,6 +23,9 @@ public interface ServerCapabilities {
      */
     void awaitKnown();
 
+    /** True while whether the servers know the requests of ZooKeeper 3.5 is not known yet (answers still teach it). */
+    boolean learning35();
+
     /** A server answered {@code request} (a ZooKeeper 3.5 request) with {@code UNIMPLEMENTED}. */
     void unimplemented(String request);
 

@@ -28,8 +28,6 @@ import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ServerProcess;
 import dev.zksdk.testing.TxnLogOracle;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,7 +45,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Stream;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.ACLProvider;
 import org.apache.curator.framework.api.CuratorEvent;
@@ -103,7 +100,7 @@ class OldServerAdversarialIT {
 
     static final byte[] V = "v".getBytes(UTF_8);
     static final byte[] W = "w".getBytes(UTF_8);
-    static final String UNKNOWN = "Received packet at server of unknown type";
+    static final String UNKNOWN = ServerLogs.UNKNOWN;
     static final String FAILED = "Failed to process";
 
     ProcessEnsemble zk34;
@@ -145,52 +142,15 @@ class OldServerAdversarialIT {
     }
 
     static long probeLines(ProcessEnsemble e) {
-        long n = 0;
-        for (ServerProcess s : e.servers()) {
-            Path log = s.logFile();
-            if (!Files.exists(log)) {
-                continue;
-            }
-            try (Stream<String> lines = Files.lines(log, StandardCharsets.ISO_8859_1)) {
-                n += lines.filter(l -> isProbe(UNKNOWN, l)).count();
-            } catch (Exception ex) {
-                throw new AssertionError(ex);
-            }
-        }
-        return n;
+        return ServerLogs.lines(e, l -> isProbe(UNKNOWN, l)).size();
     }
 
     static long logLines(ProcessEnsemble e, String needle) {
-        long n = 0;
-        for (ServerProcess s : e.servers()) {
-            Path log = s.logFile();
-            if (!Files.exists(log)) {
-                continue;
-            }
-            try (Stream<String> lines = Files.lines(log, StandardCharsets.ISO_8859_1)) {
-                n += lines.filter(l -> l.contains(needle) && !isProbe(needle, l))
-                        .count();
-            } catch (Exception ex) {
-                throw new AssertionError(ex);
-            }
-        }
-        return n;
+        return logLinesList(e, needle).size();
     }
 
     static List<String> logLinesList(ProcessEnsemble e, String needle) {
-        List<String> out = new ArrayList<>();
-        for (ServerProcess s : e.servers()) {
-            Path log = s.logFile();
-            if (!Files.exists(log)) {
-                continue;
-            }
-            try (Stream<String> lines = Files.lines(log, StandardCharsets.ISO_8859_1)) {
-                lines.filter(l -> l.contains(needle) && !isProbe(needle, l)).forEach(out::add);
-            } catch (Exception ex) {
-                throw new AssertionError(ex);
-            }
-        }
-        return out;
+        return ServerLogs.lines(e, l -> l.contains(needle) && !isProbe(needle, l));
     }
 
     /** Counts unknown requests and "Failed to process" errors of one ensemble from a starting point. */

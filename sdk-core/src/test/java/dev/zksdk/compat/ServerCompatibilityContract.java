@@ -24,14 +24,11 @@ import dev.zksdk.testing.ForcedExpiry;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.TxnLogOracle;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.atomic.AtomicValue;
 import org.apache.curator.framework.recipes.atomic.DistributedAtomicLong;
@@ -112,15 +109,8 @@ abstract class ServerCompatibilityContract {
         return unknownRequests() - unknownBefore;
     }
 
-    private long unknownRequests() throws Exception {
-        Path log = server.servers().get(0).logFile();
-        if (!Files.exists(log)) {
-            return 0;
-        }
-        try (Stream<String> lines = Files.lines(log, StandardCharsets.ISO_8859_1)) {
-            return lines.filter(l -> l.contains("Received packet at server of unknown type"))
-                    .count();
-        }
+    private long unknownRequests() {
+        return ServerLogs.lines(server, l -> l.contains(ServerLogs.UNKNOWN)).size();
     }
 
     /**

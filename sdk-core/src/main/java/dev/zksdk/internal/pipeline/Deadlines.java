@@ -29,8 +29,8 @@ final class Deadlines {
     private final Set<Pending<?>> pending = ConcurrentHashMap.newKeySet();
     /**
      * No watched call is due before this (nanoTime): a lower bound of the pending deadlines, so that a sweep walks the
-     * pending calls only when one may be due (with many calls in flight and a deadline seconds away, walking them all
-     * every tick cost a tenth of the client's CPU).
+     * pending calls only when one may be due, not every tick (with 1,000 calls in flight, one JFR profile put a tenth of
+     * its samples in that walk; removing it did not change the async overhead ratio measurably).
      */
     private final AtomicLong nextDue = new AtomicLong(Long.MAX_VALUE);
 

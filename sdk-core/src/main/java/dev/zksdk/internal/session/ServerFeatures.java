@@ -20,15 +20,16 @@ import org.slf4j.LoggerFactory;
  * with {@code UNIMPLEMENTED} and then close the connection, which drops the shared session's connection under every
  * lease.
  *
- * <p>Two things are learnt:
+ * <p>Both are probed on a new connection before the session announces it ({@link #probe}), so no caller's request
+ * meets an unknown one:
  *
  * <ul>
- *   <li><b>ZooKeeper 3.5 requests</b> ({@code create2}, container and TTL nodes): from the first connection's read of
- *       {@code /zookeeper/config}, a node every server since 3.5.0 has and 3.4 has not (a plain read, which every
- *       version answers without closing the connection); or from an {@code UNIMPLEMENTED} answer to one of them.
- *   <li><b>Persistent watches</b> ({@code addWatch}, 3.6): a server before 3.5 lacks them; between 3.5 and 3.6 only the
- *       first {@code addWatch}'s answer tells, so on 3.5 the first watch of the ensemble costs one reconnect (within
- *       the session) and no later one does.
+ *   <li><b>ZooKeeper 3.5 requests</b> ({@code create2}, container and TTL nodes): a read of {@code /zookeeper/config},
+ *       which every server since 3.5.0 makes itself (czxid 0) and 3.4 has not; or, when the probe gave up, an
+ *       {@code UNIMPLEMENTED} answer to one of them.
+ *   <li><b>Persistent watches</b> ({@code addWatch}) and the other requests of 3.6: a server before 3.5 lacks them; a
+ *       3.5 server answers the probe's {@code getAllChildrenNumber} with {@code UNIMPLEMENTED} and closes that
+ *       connection, which is made again before anyone uses it.
  * </ul>
  *
  * What is learnt holds for the pool's life: an ensemble upgraded under a running pool keeps the emulation until the
@@ -52,7 +53,8 @@ public final class ServerFeatures implements ServerCapabilities {
     private volatile Known requests35 = Known.UNKNOWN;
     private volatile Known persistentWatches = Known.UNKNOWN;
     private volatile String how = "not yet known";
-    private CompletableFuture<Void> probe;
+    /** The probe in flight or last answered; written under this object's lock, read without it. */
+    private volatile CompletableFuture<Void> probe;
 
     /** @param ensemble the ensemble's connect string, for messages */
     public ServerFeatures(String ensemble) {
@@ -144,10 +146,7 @@ public final class ServerFeatures implements ServerCapabilities {
 
     @Override
     public void awaitKnown() {
-        CompletableFuture<Void> p;
-        synchronized (this) {
-            p = probe;
-        }
+        CompletableFuture<Void> p = probe;
         if (p == null || p.isDone() || ClientCnxn.isInEventThread()) {
             return;
         }
@@ -176,9 +175,9 @@ public final class ServerFeatures implements ServerCapabilities {
         learnBefore35("it answered " + request + " with UNIMPLEMENTED");
     }
 
-    /** True once both are known (or the probes gave up); for tests and status. */
-    public boolean known() {
-        return requests35 != Known.UNKNOWN && persistentWatches != Known.UNKNOWN;
+    @Override
+    public boolean learning35() {
+        return requests35 == Known.UNKNOWN;
     }
 
     @Override
