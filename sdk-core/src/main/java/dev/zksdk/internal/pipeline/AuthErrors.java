@@ -1,7 +1,6 @@
 package dev.zksdk.internal.pipeline;
 
 import dev.zksdk.ZkAuthException;
-import java.util.concurrent.CompletableFuture;
 import org.apache.zookeeper.KeeperException.Code;
 
 /**
@@ -45,22 +44,6 @@ public final class AuthErrors {
                     auth);
         }
         return e;
-    }
-
-    /** {@code future}, with a {@link ZkAuthException} failure replaced by {@link #explain}'s. */
-    public static <T> CompletableFuture<T> explainAsync(
-            CompletableFuture<T> future, ZkCall<?> call, Connection session) {
-        CompletableFuture<T> out = new CompletableFuture<>();
-        future.whenComplete((value, error) -> {
-            if (error == null) {
-                out.complete(value);
-            } else {
-                Throwable cause = OperationRunner.unwrap(error);
-                out.completeExceptionally(
-                        cause instanceof RuntimeException ? explain((RuntimeException) cause, call, session) : cause);
-            }
-        });
-        return out;
     }
 
     private static String what(String operation) {

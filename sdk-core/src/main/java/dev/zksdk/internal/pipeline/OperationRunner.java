@@ -23,16 +23,20 @@ import io.github.resilience4j.core.exception.AcquirePermissionCancelledException
 import io.github.resilience4j.core.functions.CheckedSupplier;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.KeeperException.Code;
 import org.apache.zookeeper.ZooKeeper;
@@ -161,46 +165,200 @@ public final class OperationRunner {
         }
     }
 
-    /** Runs {@code call} on {@code session} through the whole pipeline. */
+    /**
+     * Runs {@code call} on {@code session} through the whole pipeline. The result is completed on the thread that
+     * ends the call (ZooKeeper's event thread, the pool's scheduler at a deadline, or the caller's).
+     */
     public <T> CompletableFuture<T> execute(Connection session, ZkCall<T> call) {
+        return start(session, call, null, false);
+    }
+
+    /**
+     * A caller's asynchronous call: {@link #execute}, with authentication failures explained ({@link AuthErrors}) and
+     * the result completed on {@code completions}, so that what the caller chains to it without an executor never
+     * runs on ZooKeeper's event thread or the pool's scheduler. When {@code completions} refuses (it is shut down) the
+     * result completes on the thread that ended the call.
+     */
+    public <T> CompletableFuture<T> executeAsync(Connection session, ZkCall<T> call, Executor completions) {
+        return start(session, call, completions, true);
+    }
+
+    private <T> CompletableFuture<T> start(Connection session, ZkCall<T> call, Executor completions, boolean explain) {
         if (Thread.currentThread().isInterrupted()) {
             return CompletableFuture.failedFuture(interruptedBefore(call));
         }
-        long startNanos = System.nanoTime();
-        CallState state = new CallState(startNanos + policy.operationTimeout().toNanos());
-        Supplier<CompletionStage<T>> attempt = () -> attempt(session, call, state);
-        Supplier<CompletionStage<T>> decorated = Retry.decorateCompletionStage(retry, scheduler, attempt);
-        decorated = CircuitBreaker.decorateCompletionStage(breaker, decorated);
-        decorated = Bulkhead.decorateCompletionStage(bulkhead, decorated);
-        CompletableFuture<T> result = new CompletableFuture<>();
-        CompletionStage<T> stage;
-        try {
-            stage = decorated.get();
-        } catch (RuntimeException e) {
-            Throwable failure = translate(e, call);
-            record(call, state, startNanos, failure);
-            result.completeExceptionally(failure);
-            return result;
+        AsyncCall<T> c = new AsyncCall<>(this, session, call, completions, explain);
+        c.start();
+        return c.result;
+    }
+
+    /**
+     * One asynchronous call through bulkhead → breaker → retry → attempts, as resilience4j's
+     * {@code decorateCompletionStage} of each would run it (same permissions, the same calls on their records, in the
+     * same order), fused into one object: one future and one completion stage per attempt instead of a future and a
+     * stage per decorator, plus its deadline, which ends it when ZooKeeper holds it longer.
+     */
+    private static final class AsyncCall<T> implements BiConsumer<T, Throwable>, Runnable, Deadlines.Expiring {
+
+        private static final VarHandle DONE;
+
+        static {
+            try {
+                DONE = MethodHandles.lookup().findVarHandle(AsyncCall.class, "done", boolean.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
         }
-        stage.whenComplete((value, error) -> {
+
+        final OperationRunner runner;
+        final Connection session;
+        final ZkCall<T> call;
+        final CallState state;
+        final long startNanos;
+        final Executor completions;
+        final boolean explain;
+        final CompletableFuture<T> result = new CompletableFuture<>();
+        private Retry.AsyncContext<T> retryContext;
+        private long breakerStart;
+        /** Set once by whoever ends the call first: the pipeline or the deadline. */
+        @SuppressWarnings("unused")
+        private volatile boolean done;
+
+        AsyncCall(OperationRunner runner, Connection session, ZkCall<T> call, Executor completions, boolean explain) {
+            this.runner = runner;
+            this.session = session;
+            this.call = call;
+            this.completions = completions;
+            this.explain = explain;
+            this.startNanos = System.nanoTime();
+            this.state =
+                    new CallState(startNanos + runner.policy.operationTimeout().toNanos());
+        }
+
+        void start() {
+            if (!runner.bulkhead.tryAcquirePermission()) {
+                end(null, BulkheadFullException.createBulkheadFullException(runner.bulkhead));
+                return;
+            }
+            if (!runner.breaker.tryAcquirePermission()) {
+                runner.bulkhead.onComplete();
+                end(null, CallNotPermittedException.createCallNotPermittedException(runner.breaker));
+                return;
+            }
+            breakerStart = runner.breaker.getCurrentTimestamp();
+            retryContext = runner.retry.asyncContext();
+            run();
+            if (!done) {
+                // Ends by the deadline even when ZooKeeper holds the request longer (a server that stopped answering).
+                runner.deadlines.watch(this);
+                if (done) {
+                    runner.deadlines.unwatch(this); // ended meanwhile, before it was watched
+                }
+            }
+        }
+
+        /** One attempt; also what a retry schedules. */
+        @Override
+        public void run() {
+            CompletableFuture<T> attempt;
+            try {
+                attempt = runner.attempt(session, call, state);
+            } catch (RuntimeException e) {
+                pipelineEnded(null, e);
+                return;
+            }
+            attempt.whenComplete(this);
+        }
+
+        /** An attempt ended: retry it or end the call (resilience4j's retry block). */
+        @Override
+        public void accept(T value, Throwable error) {
+            try {
+                if (error == null) {
+                    long delay = retryContext.onResult(value);
+                    if (delay >= 0) {
+                        runner.scheduler.schedule(this, delay, TimeUnit.MILLISECONDS);
+                        return;
+                    }
+                    retryContext.onComplete();
+                    pipelineEnded(value, null);
+                } else if (error instanceof Exception) {
+                    long delay = retryContext.onError(error);
+                    if (delay < 0) {
+                        pipelineEnded(null, error);
+                    } else {
+                        runner.scheduler.schedule(this, delay, TimeUnit.MILLISECONDS);
+                    }
+                } else {
+                    pipelineEnded(null, error);
+                }
+            } catch (RuntimeException e) {
+                pipelineEnded(null, e);
+            }
+        }
+
+        /** The retry is done: the breaker and the bulkhead record it, as their decorators would. */
+        private void pipelineEnded(T value, Throwable error) {
+            CircuitBreaker breaker = runner.breaker;
+            long duration = breaker.getCurrentTimestamp() - breakerStart;
+            if (error == null) {
+                breaker.onResult(duration, breaker.getTimestampUnit(), value);
+            } else if (error instanceof Exception) {
+                breaker.onError(duration, breaker.getTimestampUnit(), error);
+            }
+            runner.bulkhead.onComplete();
+            end(value, error);
+        }
+
+        private void end(T value, Throwable error) {
+            if (!DONE.compareAndSet(this, false, true)) {
+                return; // the deadline ended it first
+            }
+            runner.deadlines.unwatch(this);
             // Recorded before completing, so a caller that got its result also finds it counted.
-            Throwable failure = error == null ? null : translate(error, call);
-            record(call, state, startNanos, failure);
+            Throwable failure = error == null ? null : runner.translate(error, call);
+            runner.record(call, state, startNanos, failure);
+            deliver(value, failure);
+        }
+
+        @Override
+        public long deadlineNanos() {
+            return state.deadlineNanos;
+        }
+
+        /** The deadline passed first (on the pool's scheduler). */
+        @Override
+        public void expire() {
+            if (done || !DONE.compareAndSet(this, false, true)) {
+                return;
+            }
+            Throwable failure = runner.deadlineFailure(call, state);
+            runner.record(call, state, startNanos, failure);
+            deliver(null, failure);
+        }
+
+        private void deliver(T value, Throwable failure) {
+            Throwable f = explain && failure instanceof RuntimeException
+                    ? AuthErrors.explain((RuntimeException) failure, call, session)
+                    : failure;
+            if (completions == null) {
+                complete(value, f);
+                return;
+            }
+            try {
+                completions.execute(() -> complete(value, f));
+            } catch (RejectedExecutionException e) {
+                complete(value, f);
+            }
+        }
+
+        private void complete(T value, Throwable failure) {
             if (failure == null) {
                 result.complete(value);
             } else {
                 result.completeExceptionally(failure);
             }
-        });
-        if (!result.isDone()) {
-            // Ends by the deadline even when ZooKeeper holds the request longer (a server that stopped answering).
-            deadlines.watch(result, state.deadlineNanos, () -> {
-                Throwable failure = deadlineFailure(call, state);
-                record(call, state, startNanos, failure);
-                return failure;
-            });
         }
-        return result;
     }
 
     private <T> CompletableFuture<T> attempt(Connection session, ZkCall<T> call, CallState state) {
@@ -216,7 +374,13 @@ public final class OperationRunner {
         }
         Duration wait = Duration.ofNanos(
                 Math.min(remainingNanos, config.connectionTimeout().toNanos()));
-        session.awaitConnected(wait).whenComplete((zk, waitError) -> {
+        CompletableFuture<ZooKeeper> connected = session.awaitConnected(wait);
+        if (connected.isDone() && !connected.isCompletedExceptionally()) {
+            // Connected now (the usual case): no stage to wait on.
+            connectedAttempt(session, call, state, connected.join(), out);
+            return out;
+        }
+        connected.whenComplete((zk, waitError) -> {
             if (waitError != null) {
                 Throwable cause = unwrap(waitError);
                 if (cause instanceof TimeoutException) {
@@ -230,16 +394,21 @@ public final class OperationRunner {
                 }
                 return;
             }
-            state.lastWasNotConnected = false;
-            state.everConnected = true;
-            ZkSessionExpiredException expired = sessionChanged(call, state, zk);
-            if (expired != null) {
-                out.completeExceptionally(expired);
-                return;
-            }
-            run(session, call, state, zk, out);
+            connectedAttempt(session, call, state, zk, out);
         });
         return out;
+    }
+
+    private <T> void connectedAttempt(
+            Connection session, ZkCall<T> call, CallState state, ZooKeeper zk, CompletableFuture<T> out) {
+        state.lastWasNotConnected = false;
+        state.everConnected = true;
+        ZkSessionExpiredException expired = sessionChanged(call, state, zk);
+        if (expired != null) {
+            out.completeExceptionally(expired);
+            return;
+        }
+        run(session, call, state, zk, out);
     }
 
     /**

@@ -85,8 +85,7 @@ final class RealLease implements ZkLease {
     }
 
     private <T> CompletableFuture<T> async(ZkCall<T> call) {
-        return ZkAsync.completeOn(
-                AuthErrors.explainAsync(runner.execute(session, call), call, session), pool.completions());
+        return runner.executeAsync(session, call, pool.completions());
     }
 
     private ZkCall<byte[]> getDataCall(String path) {
