@@ -67,9 +67,15 @@ public final class BenchmarkMain {
             profile = Profile.named(args[0]);
             options = CommandLine.options(
                     Arrays.copyOfRange(args, 1, args.length),
-                    List.of("--server", "--results", "--readme", "--only", "--name"));
+                    List.of("--server", "--results", "--readme", "--only", "--name", "--threads", "--rounds"));
             if (options.containsKey("--only")) {
                 profile = profile.only(options.get("--only"), options.get("--name"));
+            }
+            if (options.containsKey("--threads")) {
+                profile = profile.threads(CommandLine.positiveInt("--threads", options.get("--threads")));
+            }
+            if (options.containsKey("--rounds")) {
+                profile = profile.rounds(CommandLine.positiveInt("--rounds", options.get("--rounds")));
             }
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
@@ -179,10 +185,12 @@ public final class BenchmarkMain {
     private static void usage(PrintStream out) {
         out.println(
                 "usage: java -jar zk-sdk-benchmarks.jar short|full [--server process|embedded|external:host:port,...]"
-                        + " [--results DIR] [--readme README.md] [--only REGEX [--name NAME]]");
+                        + " [--results DIR] [--readme README.md] [--only REGEX [--name NAME]] [--threads N]"
+                        + " [--rounds N]");
         out.println("       --only runs the profile's steps whose benchmark pattern contains a match of REGEX (for"
                 + " example 'OverheadBenchmark'), with the profile's iterations; the results are named NAME (default"
-                + " <profile>-only)");
+                + " <profile>-only); --threads keeps only the steps at N threads; --rounds runs N paired rounds of each"
+                + " paired step (overhead pairs) instead of the profile's");
         out.println(
                 "       java -jar zk-sdk-benchmarks.jar report [--name short] [--results DIR] [--readme README.md]");
         out.println("       java -jar zk-sdk-benchmarks.jar jmh [JMH options]");

@@ -160,6 +160,48 @@ public record Profile(String name, List<Step> steps) {
         return new Profile(name == null ? this.name + "-only" : name, kept);
     }
 
+    /**
+     * The steps of this profile at {@code threads} threads.
+     *
+     * @throws IllegalArgumentException when no step runs at that many threads
+     */
+    public Profile threads(int threads) {
+        List<Step> kept = steps.stream().filter(s -> s.threads() == threads).toList();
+        if (kept.isEmpty()) {
+            throw new IllegalArgumentException("--threads " + threads + " matches no step of the " + name + " profile");
+        }
+        return new Profile(name, kept);
+    }
+
+    /**
+     * This profile with {@code rounds} paired rounds in each paired step (more rounds narrow a ratio's interval on a
+     * noisy machine); plain steps are unchanged.
+     *
+     * @throws IllegalArgumentException when {@code rounds} is below 2 (an interval needs two rounds)
+     */
+    public Profile rounds(int rounds) {
+        if (rounds < 2) {
+            throw new IllegalArgumentException("--rounds must be 2 or more, was " + rounds);
+        }
+        List<Step> changed = steps.stream()
+                .map(s -> s.paired()
+                        ? new Step(
+                                s.include(),
+                                s.threads(),
+                                s.mode(),
+                                s.unit(),
+                                s.warmupIterations(),
+                                s.warmupTime(),
+                                s.measurementIterations(),
+                                s.measurementTime(),
+                                s.forks(),
+                                s.rotation(),
+                                rounds)
+                        : s)
+                .toList();
+        return new Profile(name, changed);
+    }
+
     private record Timing(int warmupIterations, int warmupSeconds, int iterations, int seconds, int forks) {
         Timing(int warmupIterations, int warmupSeconds, int iterations, int seconds) {
             this(warmupIterations, warmupSeconds, iterations, seconds, 1);

@@ -185,6 +185,26 @@ class ProfileTest {
     }
 
     @Test
+    void threadsAndRoundsNarrowAProfileToMorePairedRoundsOfOneStep() {
+        Profile full = Profile.named("full");
+        Profile sync16 = full.only("OverheadBenchmark", "sync16").threads(16).rounds(20);
+        assertThat(sync16.steps()).singleElement().satisfies(s -> {
+            assertThat(s.threads()).isEqualTo(16);
+            assertThat(s.rounds()).isEqualTo(20);
+            assertThat(s.forkCount()).isEqualTo(40);
+            assertThat(s.include()).contains("rawGetData|sdkGetData");
+        });
+        Profile unpaired = full.only("Storm", null).rounds(20);
+        assertThat(unpaired.steps()).isEqualTo(full.only("Storm", null).steps());
+        assertThatThrownBy(() -> full.threads(3))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--threads 3 matches no step");
+        assertThatThrownBy(() -> full.rounds(1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--rounds must be 2 or more, was 1");
+    }
+
+    @Test
     void unknownProfileIsRefusedByName() {
         assertThatThrownBy(() -> Profile.named("medium"))
                 .isInstanceOf(IllegalArgumentException.class)

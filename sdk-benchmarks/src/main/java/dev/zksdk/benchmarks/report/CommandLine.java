@@ -37,4 +37,22 @@ public final class CommandLine {
         }
         return map;
     }
+
+    /**
+     * The value of option {@code key} as a positive whole number.
+     *
+     * @throws IllegalArgumentException naming the option and the value when it is not one
+     */
+    public static int positiveInt(String key, String value) {
+        int n;
+        try {
+            n = Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be a positive whole number, was '" + value + "'", e);
+        }
+        if (n <= 0) {
+            throw new IllegalArgumentException(key + " must be a positive whole number, was '" + value + "'");
+        }
+        return n;
+    }
 }
