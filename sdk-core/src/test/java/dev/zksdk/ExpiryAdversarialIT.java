@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.data.Stat;
 import org.assertj.core.api.SoftAssertions;
@@ -95,12 +96,18 @@ class ExpiryAdversarialIT {
     static AtomicLong watchDeletion(RawZooKeeper observer, String path, long session) throws Exception {
         AtomicLong deleted = new AtomicLong();
         // The observer may be on another member than the pool, one that has not applied the create yet.
-        await().atMost(Duration.ofSeconds(10)).until(() -> observer.zk().exists(path, false) != null);
-        Stat stat = observer.zk().exists(path, event -> {
+        // The observer's own connection may drop on a loaded machine (it keeps its session and its watch): ask again.
+        await().atMost(Duration.ofSeconds(10))
+                .ignoreException(KeeperException.ConnectionLossException.class)
+                .until(() -> observer.zk().exists(path, false) != null);
+        Watcher onDelete = event -> {
             if (event.getType() == Watcher.Event.EventType.NodeDeleted) {
                 deleted.compareAndSet(0, System.nanoTime());
             }
-        });
+        };
+        Stat stat = await().atMost(Duration.ofSeconds(10))
+                .ignoreException(KeeperException.ConnectionLossException.class)
+                .until(() -> observer.zk().exists(path, onDelete), s -> true);
         assertThat(stat).as("the ephemeral, seen by the observer").isNotNull();
         assertThat(stat.getEphemeralOwner()).as("owned by the pool's session").isEqualTo(session);
         return deleted;
