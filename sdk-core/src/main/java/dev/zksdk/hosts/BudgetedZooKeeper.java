@@ -26,6 +26,9 @@ import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.ClientInfo;
 import org.apache.zookeeper.data.Stat;
 import org.apache.zookeeper.proto.CreateRequest;
+import org.apache.zookeeper.proto.ReplyHeader;
+import org.apache.zookeeper.proto.RequestHeader;
+import org.apache.zookeeper.proto.WhoAmIResponse;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -528,13 +531,31 @@ public final class BudgetedZooKeeper extends ZooKeeper {
         super.getAllChildrenNumber(path, cb, ctx);
     }
 
-    /** @throws UnsupportedOperationException on servers known to be older than 3.6 (whoAmI is ZooKeeper 3.7) */
+    /**
+     * {@code whoAmI} (ZooKeeper 3.7). No request tells a 3.6 server from a 3.7 one without closing the connection, so
+     * the first {@code whoAmI} to a 3.6 server is sent, answered {@code UNIMPLEMENTED} (the server then closes the
+     * connection, once) and remembered for the ensemble; later ones are refused without being sent. ZooKeeper's own
+     * method returns {@code null} for that answer and would send it again every time.
+     *
+     * @throws UnsupportedOperationException on servers known to lack it, naming the version and the feature
+     */
     @Override
     public synchronized List<ClientInfo> whoAmI() throws InterruptedException {
-        if (before36()) {
+        ServerCapabilities c = capabilities;
+        if (c != null && c.before37()) {
             throw new UnsupportedOperationException(lacking("whoAmI", "3.7"));
         }
-        return super.whoAmI();
+        RequestHeader h = new RequestHeader();
+        h.setType(ZooDefs.OpCode.whoAmI);
+        WhoAmIResponse response = new WhoAmIResponse();
+        ReplyHeader r = cnxn.submitRequest(h, null, response, null);
+        if (r.getErr() == KeeperException.Code.UNIMPLEMENTED.intValue()) {
+            if (c != null) {
+                c.noWhoAmI();
+            }
+            throw new UnsupportedOperationException(lacking("whoAmI", "3.7"));
+        }
+        return response.getClientInfo();
     }
 
     private static void copyStat(Stat from, Stat to) {

@@ -17,6 +17,20 @@ public interface ServerCapabilities {
     boolean before36();
 
     /**
+     * True once the ensemble is known to lack {@code whoAmI} (ZooKeeper 3.7): servers before 3.6, or a server that
+     * answered it with {@code UNIMPLEMENTED}.
+     */
+    default boolean before37() {
+        return before36();
+    }
+
+    /**
+     * A server answered {@code whoAmI} (ZooKeeper 3.7) with {@code UNIMPLEMENTED} and closed the connection: remember
+     * it, so that no later {@code whoAmI} is sent.
+     */
+    default void noWhoAmI() {}
+
+    /**
      * Waits a moment for the version read of a new connection when it is still in flight (never on ZooKeeper's event
      * thread, which delivers its answer), so that a request made right after the first connect is sent in the right
      * form.

@@ -106,7 +106,10 @@ public final class TlsConfig {
         return hostnameVerification;
     }
 
-    /** The TLS protocols offered, or empty for ZooKeeper's default (TLSv1.3 where the JVM has it, else TLSv1.2). */
+    /**
+     * The TLS protocols offered, or empty for the JVM's default protocols from TLSv1.2 up (TLSv1.3 and TLSv1.2 on
+     * current JVMs): servers before ZooKeeper 3.9 speak only TLSv1.2 unless configured otherwise, 3.9 both.
+     */
     public List<String> enabledProtocols() {
         return enabledProtocols;
     }
@@ -230,7 +233,10 @@ public final class TlsConfig {
             return this;
         }
 
-        /** The TLS protocols to offer, such as {@code TLSv1.3}; none means ZooKeeper's default. */
+        /**
+         * The TLS protocols to offer, such as {@code TLSv1.3}; none means the JVM's defaults from TLSv1.2 up (see
+         * {@link TlsConfig#enabledProtocols()}).
+         */
         public Builder enabledProtocols(String... protocols) {
             this.enabledProtocols = names("tls.enabledProtocols", protocols);
             return this;

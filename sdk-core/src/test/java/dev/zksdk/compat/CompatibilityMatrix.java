@@ -41,7 +41,9 @@ final class CompatibilityMatrix {
         CONTAINER_CREATE("`create(path, data, CONTAINER)`"),
         RECIPES("Curator recipes on `lease.curator()` (mutex, leader latch, atomic long)"),
         DOCTOR("`EnsembleDoctor`"),
-        DIGEST_AUTH("digest auth and ACLs");
+        DIGEST_AUTH("digest auth and ACLs"),
+        TLS("TLS to the ensemble (client certificate required)"),
+        WHO_AM_I("`whoAmI()` on the handle of `lease.curator()`");
 
         final String title;
 
@@ -76,9 +78,36 @@ final class CompatibilityMatrix {
                 return v34 ? new Cell(Outcome.FAILS_CLEARLY, "`ZkUnsupportedException` (needs 3.5)") : WORKS;
             case RECIPES:
                 return v34 ? new Cell(Outcome.EMULATED, "`create2` sent as create + read of the Stat") : WORKS;
+            case TLS:
+                return v34
+                        ? new Cell(
+                                Outcome.FAILS_CLEARLY,
+                                "no TLS in 3.4 (needs 3.5.5): a TLS pool is told the port is not a `secureClientPort`")
+                        : serverSpeaksOnlyTls12(version)
+                                ? new Cell(Outcome.WORKS, "TLSv1.2 (the pool offers TLSv1.3 and TLSv1.2)")
+                                : new Cell(Outcome.WORKS, "TLSv1.3");
+            case WHO_AM_I:
+                if (v34 || v35) {
+                    return new Cell(Outcome.FAILS_CLEARLY, "`UnsupportedOperationException` (needs 3.7), not sent");
+                }
+                return version.startsWith("3.6.")
+                        ? new Cell(
+                                Outcome.FAILS_CLEARLY,
+                                "`UnsupportedOperationException` (needs 3.7): the first is sent and costs one"
+                                        + " reconnect, later ones are not sent")
+                        : WORKS;
             default:
                 return WORKS;
         }
+    }
+
+    /**
+     * Whether a server of {@code version} speaks only TLSv1.2 by default: before 3.9 it does unless told otherwise
+     * ({@code ssl.protocol}, {@code ssl.enabledProtocols}). ZooKeeper 3.9's client alone offers only TLSv1.3 on a JVM
+     * that has it, which such a server refuses ({@code protocol_version}); the pool offers both by default.
+     */
+    static boolean serverSpeaksOnlyTls12(String version) {
+        return !version.startsWith("3.4.") && !version.equals("3.9");
     }
 
     /** The README table: features × versions. */

@@ -15,14 +15,17 @@ import dev.zksdk.WatchHandle;
 import dev.zksdk.ZkAuthException;
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkSessionPool;
+import dev.zksdk.ZkUnavailableException;
 import dev.zksdk.ZkUnsupportedException;
 import dev.zksdk.cache.ZkCache;
 import dev.zksdk.diagnostics.DiagnosticsReport;
 import dev.zksdk.diagnostics.EnsembleDoctor;
 import dev.zksdk.diagnostics.ServerReport;
+import dev.zksdk.security.TlsConfig;
 import dev.zksdk.testing.ForcedExpiry;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.Recorder;
+import dev.zksdk.testing.TestPki;
 import dev.zksdk.testing.TxnLogOracle;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,6 +45,7 @@ import org.apache.zookeeper.Version;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.ACL;
+import org.apache.zookeeper.data.Id;
 import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -53,6 +57,10 @@ import org.junit.jupiter.api.TestInstance;
  * The compatibility smoke suite, run against a standalone server of each version of {@link CompatibilityMatrix} (one
  * subclass per version, each server a separate process from that version's own jars). Every test asserts the matrix's
  * cell for its feature, and that no feature made the shared session reconnect more than the cell says.
+ *
+ * <p>Where the matrix says TLS works, the server also has a TLS client port (client certificates required, from
+ * {@link TestPki#shared()}): it then runs ZooKeeper's Netty connection factory for both ports, as a server with TLS
+ * does, and every other test meets it on the plaintext one.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class ServerCompatibilityContract {
@@ -61,6 +69,8 @@ abstract class ServerCompatibilityContract {
 
     ProcessEnsemble server;
     String connect;
+    /** The TLS client port's connect string; null where the matrix says there is no TLS. */
+    String secureConnect;
 
     /** The matrix column: one of {@link CompatibilityMatrix#VERSIONS}. */
     abstract String version();
@@ -69,14 +79,22 @@ abstract class ServerCompatibilityContract {
         return version().equals("3.9");
     }
 
+    boolean tlsWorks() {
+        return expected(Feature.TLS, version()).outcome() == Outcome.WORKS;
+    }
+
     @BeforeAll
     void startServer() {
         ProcessEnsemble.Builder b = ProcessEnsemble.builder().size(1);
         if (!own()) {
             b.serverVersion(version());
         }
+        if (tlsWorks()) {
+            b.secureClientPort(TestPki.shared());
+        }
         server = b.start();
         connect = server.connectString();
+        secureConnect = tlsWorks() ? server.secureConnectString() : null;
     }
 
     @AfterAll
@@ -94,10 +112,6 @@ abstract class ServerCompatibilityContract {
     }
 
     /**
-     * Requests the server did not know, from its own log (3.4 and 3.5 log each and close the connection after it): how
-     * many since the test began.
-     */
-    /**
      * What {@code pools} new pools cost in unknown requests: on 3.5, one each (the first connection's 3.6 probe, which
      * the server answers by closing that connection, before anyone uses it); elsewhere none.
      */
@@ -105,6 +119,10 @@ abstract class ServerCompatibilityContract {
         return version().startsWith("3.5.") ? pools : 0;
     }
 
+    /**
+     * Requests the server did not know, from its own log (3.4 and 3.5 log each and close the connection after it): how
+     * many since the test began.
+     */
     long unknownRequestsSinceStart() throws Exception {
         return unknownRequests() - unknownBefore;
     }
@@ -434,5 +452,179 @@ abstract class ServerCompatibilityContract {
                 .as("requests the server did not know")
                 .isEqualTo(probesOfNewPools(2));
         assertThat(expected(Feature.DIGEST_AUTH, version()).outcome()).isEqualTo(Outcome.WORKS);
+    }
+
+    /** The client certificate of {@link TestPki#shared()}, as the server's {@code x509} provider names it. */
+    static final Id CLIENT_CERTIFICATE = new Id("x509", "CN=zk-sdk-client");
+
+    static TlsConfig.Builder clientTls(TestPki pki) {
+        return TlsConfig.builder()
+                .keyStore(pki.clientKeyStore(), pki.clientKeyStorePassword())
+                .trustStore(pki.clientTrustStore(), pki.clientTrustStorePassword());
+    }
+
+    /** A pool for a connection that should fail: it gives up after a short connection timeout. */
+    ZkSessionPool.Builder failingPool(String connectString) {
+        return ZkSessionPool.builder()
+                .name("compat-failing-" + version())
+                .connectString(connectString)
+                .sessionsPerEnsemble(1)
+                .sessionTimeout(Duration.ofSeconds(4))
+                .connectionTimeout(Duration.ofSeconds(2));
+    }
+
+    /**
+     * A pool with the client certificate on the TLS port: lease writes and reads, an ephemeral the server holds for
+     * the TLS session, a node only that certificate may read; a plaintext pool cannot use the TLS port, nor a TLS pool
+     * without a certificate. Before 3.9 the server speaks only TLSv1.2 by default, which the pool offers by default
+     * besides TLSv1.3; a pool told to offer TLSv1.3 only is refused there ({@link
+     * CompatibilityMatrix#serverSpeaksOnlyTls12}).
+     * Where there is no TLS, the fixture refuses a TLS port, and a TLS pool on the plaintext port fails within its
+     * connection timeout, saying that port is not a {@code secureClientPort}.
+     */
+    @Test
+    void tls() throws Exception {
+        TestPki pki = TestPki.shared();
+        Outcome outcome = expected(Feature.TLS, version()).outcome();
+        if (outcome == Outcome.FAILS_CLEARLY) {
+            assertThat(secureConnect).isNull();
+            assertThatThrownBy(() -> ProcessEnsemble.builder()
+                            .size(1)
+                            .serverVersion(version())
+                            .secureClientPort(pki)
+                            .start())
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("secureClientPort")
+                    .hasMessageContaining(ProcessEnsemble.FIRST_TLS_VERSION)
+                    .hasMessageContaining(version());
+            long start = System.nanoTime();
+            try (ZkSessionPool tlsOnPlainPort =
+                    failingPool(connect).tls(clientTls(pki).build()).build()) {
+                assertThatThrownBy(tlsOnPlainPort::lease)
+                        .isInstanceOf(ZkUnavailableException.class)
+                        .hasMessageContaining("is " + connect + " the server's secureClientPort?");
+            }
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start))
+                    .as("ms until a TLS pool on a server without TLS gives up (connection timeout 2 s)")
+                    .isLessThan(10_000);
+            // The server serves plaintext clients as before.
+            try (ZkSessionPool plain = pool(new Recorder());
+                    ZkLease lease = plain.lease()) {
+                assertThat(lease.exists("/")).isNotNull();
+            }
+            assertThat(unknownRequestsSinceStart())
+                    .as("requests the server did not know")
+                    .isEqualTo(probesOfNewPools(1));
+            return;
+        }
+        assertThat(outcome).isEqualTo(Outcome.WORKS);
+        assertThat(secureConnect).isNotNull().isNotEqualTo(connect);
+        TlsConfig.Builder certificate = clientTls(pki);
+        TlsConfig.Builder noCertificate =
+                TlsConfig.builder().trustStore(pki.clientTrustStore(), pki.clientTrustStorePassword());
+        if (CompatibilityMatrix.serverSpeaksOnlyTls12(version())) {
+            // The pool's default offers TLSv1.2 too (ZooKeeper's client alone would offer TLSv1.3 only, which this
+            // server does not speak): a pool told to offer TLSv1.3 only is refused, and says why.
+            try (ZkSessionPool tls13Only = failingPool(secureConnect)
+                    .tls(clientTls(pki).enabledProtocols("TLSv1.3").build())
+                    .build()) {
+                assertThatThrownBy(tls13Only::lease)
+                        .isInstanceOf(ZkUnavailableException.class)
+                        .hasMessageContaining("TLS handshake with " + secureConnect + " failed: the server speaks "
+                                + "none of the TLS protocols offered (enabledProtocols [TLSv1.3]")
+                        .hasMessageContaining("protocol_version");
+            }
+        }
+        Recorder events = new Recorder();
+        String base = unique("tls");
+        String ephemeral = base + "/a/eph";
+        String certificateOnly = base + "/certificate-only";
+        try (ZkSessionPool tls = ZkSessionPool.builder()
+                        .name("compat-tls-" + version())
+                        .connectString(secureConnect)
+                        .tls(certificate.build())
+                        .sessionsPerEnsemble(1)
+                        .sessionTimeout(Duration.ofSeconds(10))
+                        .connectionTimeout(Duration.ofSeconds(10))
+                        .listener(events)
+                        .build();
+                ZkLease lease = tls.lease();
+                ZkSessionPool plain = pool(new Recorder());
+                ZkLease plainLease = plain.lease()) {
+            try (EphemeralNode node = lease.ephemeral(ephemeral, V)) {
+                lease.setData(base, "w".getBytes(UTF_8), -1);
+                assertThat(lease.getData(base)).isEqualTo("w".getBytes(UTF_8));
+                lease.create(
+                        certificateOnly,
+                        V,
+                        CreateMode.PERSISTENT,
+                        List.of(new ACL(ZooDefs.Perms.ALL, CLIENT_CERTIFICATE)));
+                assertThat(lease.getData(certificateOnly)).isEqualTo(V);
+                assertThat(tls.stats().connectionsPerServer()).containsOnlyKeys(secureConnect);
+
+                // What the server holds, seen by a plaintext session: the TLS session's ephemeral, and a node only
+                // the client certificate may read.
+                Stat stat = plainLease.exists(ephemeral);
+                assertThat(stat).as(ephemeral + " seen over plaintext").isNotNull();
+                assertThat(stat.getEphemeralOwner()).isEqualTo(lease.sessionId());
+                assertThat(plainLease.getData(base)).isEqualTo("w".getBytes(UTF_8));
+                assertThatThrownBy(() -> plainLease.getData(certificateOnly)).isInstanceOf(ZkAuthException.class);
+                assertThat(node.isPresent()).isTrue();
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> plainLease.exists(ephemeral) == null);
+            assertThat(reconnects(events)).as("reconnects of the TLS session").isZero();
+        }
+
+        // And it fails when it should: a plaintext pool on the TLS port, a TLS pool without a client certificate.
+        try (ZkSessionPool plaintextOnSecurePort = failingPool(secureConnect).build()) {
+            assertThatThrownBy(plaintextOnSecurePort::lease)
+                    .isInstanceOf(ZkUnavailableException.class)
+                    .hasMessageContaining("no session to " + secureConnect + " connected");
+        }
+        try (ZkSessionPool withoutCertificate =
+                failingPool(secureConnect).tls(noCertificate.build()).build()) {
+            assertThatThrownBy(withoutCertificate::lease)
+                    .isInstanceOf(ZkUnavailableException.class)
+                    .hasMessageContaining("TLS handshake with " + secureConnect + " failed")
+                    .hasMessageContaining("the server requires a client certificate, and none was sent");
+        }
+        assertThat(unknownRequestsSinceStart())
+                .as("requests the server did not know")
+                .isEqualTo(probesOfNewPools(2));
+    }
+
+    /**
+     * {@code whoAmI} (ZooKeeper 3.7) through the handle of {@code lease.curator()}: the identities where the server
+     * has it; elsewhere an {@link UnsupportedOperationException} naming the version. Before 3.6 the pool knows from its
+     * probe and sends nothing; a 3.6 server cannot be told from 3.7 without asking, so the first one is sent (the
+     * server answers UNIMPLEMENTED and closes the connection, once) and the ensemble remembers it: no later one is
+     * sent, and none costs another reconnect. ZooKeeper's own method returns null there and asks again each time.
+     */
+    @Test
+    void whoAmI() throws Exception {
+        Recorder events = new Recorder();
+        Outcome outcome = expected(Feature.WHO_AM_I, version()).outcome();
+        boolean sentOnce = version().startsWith("3.6.");
+        try (ZkSessionPool pool = pool(events);
+                ZkLease lease = pool.lease()) {
+            ZooKeeper zk = lease.curator().getZookeeperClient().getZooKeeper();
+            if (outcome == Outcome.WORKS) {
+                assertThat(zk.whoAmI()).isNotEmpty();
+            } else {
+                for (int i = 0; i < 3; i++) {
+                    assertThatThrownBy(zk::whoAmI)
+                            .isInstanceOf(UnsupportedOperationException.class)
+                            .hasMessageContaining("whoAmI needs ZooKeeper 3.7 or later");
+                    await().atMost(Duration.ofSeconds(10)).until(() -> lease.exists("/") != null);
+                }
+            }
+            lease.create(unique("whoami"), V, CreateMode.PERSISTENT);
+            assertThat(reconnects(events))
+                    .as("reconnects (" + expected(Feature.WHO_AM_I, version()).render() + ")")
+                    .isEqualTo(sentOnce ? 1 : 0);
+        }
+        assertThat(unknownRequestsSinceStart())
+                .as("requests the server did not know")
+                .isEqualTo(probesOfNewPools(1) + (sentOnce ? 1 : 0));
     }
 }

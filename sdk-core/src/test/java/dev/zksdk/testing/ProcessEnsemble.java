@@ -46,6 +46,10 @@ import org.apache.zookeeper.Version;
  * {@link Builder#awaitQuorumOnStart(boolean)} says otherwise); if that does not happen within the start timeout
  * the processes are killed and the failure carries the tail of each member's log.
  *
+ * <p>{@link Builder#secureClientPort(TestPki)} gives every member a TLS client port beside its plaintext one
+ * ({@link #secureConnectString()}), client certificates required; the members then run ZooKeeper's Netty connection
+ * factory, and members of another version get the Netty jars from {@code <serverJarsRoot>/netty/} as well.
+ *
  * <p>{@link Builder#proxiedQuorumLink(int)} puts one follower's link to the leader behind proxies the test controls
  * ({@link #quorumLink(int)}), to make that follower lag behind or drop out while it keeps serving its clients.
  *
@@ -69,6 +73,13 @@ public final class ProcessEnsemble implements AutoCloseable {
     public static final int DEFAULT_MAX_CLIENT_CNXNS = 60;
     public static final String DEFAULT_FOUR_LETTER_WORDS = "*";
     public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(60);
+
+    /** How often {@link Builder#start()} tries a fresh ensemble when a member with another server list stays out. */
+    static final int DRIFTED_START_ATTEMPTS = 3;
+
+    /** Each such attempt's default bound. */
+    static final Duration DRIFTED_START_TIMEOUT = Duration.ofSeconds(20);
+
     /** How long {@link #leader()} waits for an election. */
     public static final Duration DEFAULT_LEADER_TIMEOUT = Duration.ofSeconds(30);
     /**
@@ -103,7 +114,24 @@ public final class ProcessEnsemble implements AutoCloseable {
             "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
             "-Dorg.slf4j.simpleLogger.showDateTime=true",
             "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
-            "-Dorg.slf4j.simpleLogger.log.org.apache.zookeeper.server.NIOServerCnxn=warn");
+            "-Dorg.slf4j.simpleLogger.log.org.apache.zookeeper.server.NIOServerCnxn=warn",
+            "-Dorg.slf4j.simpleLogger.log.org.apache.zookeeper.server.NettyServerCnxn=warn");
+
+    /**
+     * The first ZooKeeper release with TLS on the client port ({@code secureClientPort}, the Netty connection factory
+     * and the {@code ssl.*} settings): 3.5.5, the first stable 3.5.
+     */
+    public static final String FIRST_TLS_VERSION = "3.5.5";
+
+    /**
+     * The directory under {@link #serverJarsRoot()} holding the Netty jars that members of another ZooKeeper version
+     * add to their class path when they have a {@link Builder#secureClientPort(TestPki) TLS client port}: the Netty
+     * the project's own ZooKeeper is built with, shared by every version (all are on Netty 4.1).
+     */
+    public static final String NETTY_JARS_DIRECTORY = "netty";
+
+    private static final String NETTY_SERVER_CNXN_FACTORY = "org.apache.zookeeper.server.NettyServerCnxnFactory";
+    private static final String X509_AUTH_PROVIDER = "org.apache.zookeeper.server.auth.X509AuthenticationProvider";
 
     private static final String LOOPBACK = "127.0.0.1";
     private static final String JETTY_SERVER_CLASS = "org.eclipse.jetty.server.Server";
@@ -193,6 +221,17 @@ public final class ProcessEnsemble implements AutoCloseable {
                 .mapToObj(this::server)
                 .map(ServerProcess::address)
                 .collect(Collectors.joining(","));
+    }
+
+    /**
+     * Connect string of every member's TLS client port, in id order: {@code 127.0.0.1:s1,127.0.0.1:s2,...}. A pool
+     * connects there with a {@code TlsConfig} holding the client key and trust stores of the {@link TestPki} the
+     * ensemble was built with.
+     *
+     * @throws IllegalStateException if the ensemble was built without {@link Builder#secureClientPort(TestPki)}
+     */
+    public String secureConnectString() {
+        return servers.values().stream().map(ServerProcess::secureAddress).collect(Collectors.joining(","));
     }
 
     /**
@@ -406,6 +445,7 @@ public final class ProcessEnsemble implements AutoCloseable {
         private final Map<Integer, List<Integer>> serverListOverrides = new TreeMap<>();
         private final List<String> jvmOptions = new ArrayList<>(DEFAULT_JVM_OPTIONS);
         private Duration startTimeout = DEFAULT_START_TIMEOUT;
+        private boolean startTimeoutGiven;
         private boolean awaitQuorumOnStart = true;
         private Path baseDirectory;
         private boolean keepFilesOnClose;
@@ -413,6 +453,8 @@ public final class ProcessEnsemble implements AutoCloseable {
         private Integer proxiedQuorumLink;
         /** null: the test class path's own ZooKeeper. */
         private String serverVersion;
+        /** null: no TLS client port. */
+        private TestPki tls;
 
         private Builder() {}
 
@@ -544,7 +586,8 @@ public final class ProcessEnsemble implements AutoCloseable {
         /**
          * Gives member {@code id} a different server list than the others (config drift). The list must contain
          * {@code id}; it may name ids beyond the ensemble's size, which become servers that never run (their ports
-         * are reserved but nothing listens).
+         * are reserved but nothing listens). Such a member joins only when the first election goes its way, so
+         * {@link #start()} then tries up to three fresh ensembles, each within the start timeout (20 s unless set).
          */
         public Builder serverListOverride(int id, List<Integer> memberIds) {
             requireId("serverListOverride id", id);
@@ -594,7 +637,8 @@ public final class ProcessEnsemble implements AutoCloseable {
          * that version's dialect: 3.4 gets {@code server.N=host:quorumPort:electionPort} lines and no
          * {@code reconfigEnabled} or {@code admin.*} keys. {@link #start()} rejects settings the version lacks
          * ({@link #adminServer(boolean)} for any other version, {@link #reconfigEnabled(boolean)} before 3.5,
-         * {@link #clientPortListenBacklog(int)} before 3.6) and fails with an {@link IllegalStateException} naming
+         * {@link #clientPortListenBacklog(int)} before 3.6, {@link #secureClientPort(TestPki)} before
+         * {@value ProcessEnsemble#FIRST_TLS_VERSION}) and fails with an {@link IllegalStateException} naming
          * the directory when the jars are not there.
          *
          * @throws IllegalArgumentException if the version is not {@code major.minor.patch} (or the own
@@ -616,6 +660,32 @@ public final class ProcessEnsemble implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Gives every member a TLS client port ({@code secureClientPort}, a free port on 127.0.0.1) beside its
+         * plaintext one, serving {@code pki}'s server key store, requiring client certificates that {@code pki}'s
+         * server trust store trusts ({@code ssl.clientAuth=need}) and mapping them to {@code x509} identities, as
+         * {@link SecureServer} does. {@link ProcessEnsemble#secureConnectString()} and
+         * {@link ServerProcess#secureAddress()} say where it is.
+         *
+         * <p>A TLS port needs ZooKeeper's Netty connection factory, so the members run it for both ports
+         * ({@code serverCnxnFactory}); the settings are {@code zoo.cfg} lines, which every release since
+         * {@value #FIRST_TLS_VERSION} turns into its {@code zookeeper.*} system properties (so the store passwords
+         * stay off the members' command lines). Members of another {@link #serverVersion(String)} add the Netty jars
+         * in {@code <serverJarsRoot>/}{@value #NETTY_JARS_DIRECTORY}{@code /} to their class path, only with this
+         * setting. {@link #start()} refuses it for a server version before {@value #FIRST_TLS_VERSION}, which has
+         * no TLS.
+         *
+         * @throws IllegalArgumentException if {@code pki} is null
+         */
+        public Builder secureClientPort(TestPki pki) {
+            if (pki == null) {
+                throw new IllegalArgumentException(
+                        "secureClientPort needs the TestPki whose server stores the members use, was null");
+            }
+            this.tls = pki;
+            return this;
+        }
+
         /** An extra option for every member's JVM, after the defaults ({@link #DEFAULT_JVM_OPTIONS}). */
         public Builder jvmOption(String option) {
             if (option == null || !option.startsWith("-")) {
@@ -629,6 +699,7 @@ public final class ProcessEnsemble implements AutoCloseable {
         public Builder startTimeout(Duration timeout) {
             Polling.requirePositive("startTimeout", timeout);
             this.startTimeout = timeout;
+            this.startTimeoutGiven = true;
             return this;
         }
 
@@ -693,6 +764,27 @@ public final class ProcessEnsemble implements AutoCloseable {
                             "proxiedQuorumLink needs awaitQuorumOnStart(true): start()" + " must see who leads");
                 }
             }
+            // A member with another server list joins only if the first election goes its way; otherwise it stays
+            // out for good ("Oracle indicates not to follow") and the ensemble never has every member serving. A
+            // fresh ensemble (new ports, new files) is tried then, each attempt bounded by the start timeout (20 s by
+            // default for such an ensemble: the others elect within seconds).
+            boolean drifted = !serverListOverrides.isEmpty() && awaitQuorumOnStart;
+            int attempts = drifted ? DRIFTED_START_ATTEMPTS : 1;
+            Duration timeout = drifted && !startTimeoutGiven ? DRIFTED_START_TIMEOUT : startTimeout;
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    return startOnce(serverClassPath, timeout);
+                } catch (IllegalStateException e) {
+                    if (attempt >= attempts) {
+                        throw e;
+                    }
+                    System.err.println("ProcessEnsemble: a member with another server list was left out of the first"
+                            + " election (attempt " + attempt + " of " + attempts + "); starting a fresh ensemble");
+                }
+            }
+        }
+
+        private ProcessEnsemble startOnce(List<String> serverClassPath, Duration timeout) {
             ProcessEnsemble ensemble;
             try {
                 ensemble = create(serverClassPath);
@@ -702,10 +794,10 @@ public final class ProcessEnsemble implements AutoCloseable {
             try {
                 ensemble.servers().forEach(ServerProcess::start);
                 if (awaitQuorumOnStart) {
-                    ensemble.awaitQuorum(startTimeout);
+                    ensemble.awaitQuorum(timeout);
                 }
                 if (proxiedQuorumLink != null) {
-                    ensemble.ensureProxiedMemberFollows(startTimeout);
+                    ensemble.ensureProxiedMemberFollows(timeout);
                 }
                 return ensemble;
             } catch (RuntimeException e) {
@@ -734,6 +826,11 @@ public final class ProcessEnsemble implements AutoCloseable {
                 throw new IllegalArgumentException("clientPortListenBacklog needs ZooKeeper 3.6 or later,"
                         + " serverVersion was " + serverVersion);
             }
+            if (tls != null && !dialect.tls()) {
+                throw new IllegalArgumentException("secureClientPort needs ZooKeeper " + FIRST_TLS_VERSION
+                        + " or later (the first release with TLS to the client port), serverVersion was "
+                        + serverVersion + ", which has no TLS");
+            }
             Path jars = serverJarsRoot().resolve(serverVersion);
             String zookeeperJar = "zookeeper-" + serverVersion + ".jar";
             if (!Files.isRegularFile(jars.resolve(zookeeperJar))) {
@@ -752,8 +849,34 @@ public final class ProcessEnsemble implements AutoCloseable {
             } catch (IOException e) {
                 throw new UncheckedIOException("could not list the ZooKeeper " + serverVersion + " jars in " + jars, e);
             }
+            if (tls != null) {
+                classPath.addAll(nettyJars());
+            }
             classPath.add(launcherLocation().toString());
             return classPath;
+        }
+
+        /** The jars of {@value ProcessEnsemble#NETTY_JARS_DIRECTORY}{@code /}, for a TLS port on another version. */
+        private List<String> nettyJars() {
+            Path dir = serverJarsRoot().resolve(NETTY_JARS_DIRECTORY);
+            List<String> jars = new ArrayList<>();
+            if (Files.isDirectory(dir)) {
+                try (Stream<Path> files = Files.list(dir)) {
+                    files.filter(f -> f.getFileName().toString().endsWith(".jar"))
+                            .map(f -> f.toAbsolutePath().toString())
+                            .sorted()
+                            .forEach(jars::add);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("could not list the Netty jars in " + dir, e);
+                }
+            }
+            if (jars.stream().noneMatch(j -> Path.of(j).getFileName().toString().startsWith("netty-handler-"))) {
+                throw new IllegalStateException("secureClientPort with serverVersion " + serverVersion
+                        + " needs the Netty jars in " + dir + " (no netty-handler jar there). sdk-core's build copies"
+                        + " them (maven-dependency-plugin execution copy-zk-servers, phase generate-test-resources:"
+                        + " run mvn generate-test-resources -pl sdk-core)");
+            }
+            return jars;
         }
 
         private static boolean isOwnVersion(String version) {
@@ -873,6 +996,7 @@ public final class ProcessEnsemble implements AutoCloseable {
                                 id,
                                 version,
                                 p.client(),
+                                tls != null ? p.secureClient() : -1,
                                 adminServer ? p.admin() : -1,
                                 dir,
                                 configFile,
@@ -908,6 +1032,9 @@ public final class ProcessEnsemble implements AutoCloseable {
             if (clientPortListenBacklog != null) {
                 config.put("clientPortListenBacklog", Integer.toString(clientPortListenBacklog));
             }
+            if (tls != null) {
+                putTlsConfig(config, own.secureClient(), dialect);
+            }
             // 3.4 knows the whitelist since 3.4.10.
             config.put("4lw.commands.whitelist", fourLetterWords);
             if (dialect.adminServer()) {
@@ -942,6 +1069,33 @@ public final class ProcessEnsemble implements AutoCloseable {
             return config;
         }
 
+        /**
+         * The TLS client port and its settings, as {@link SecureServer} sets them. Keys ZooKeeper's config parser does
+         * not know itself become {@code zookeeper.<key>} system properties in the server (every release since
+         * {@value ProcessEnsemble#FIRST_TLS_VERSION}), which is where the connection factory, the TLS settings and
+         * the auth providers are read from.
+         */
+        private void putTlsConfig(Map<String, String> config, int securePort, ConfigDialect dialect) {
+            config.put("secureClientPortAddress", LOOPBACK);
+            config.put("secureClientPort", Integer.toString(securePort));
+            config.put("serverCnxnFactory", NETTY_SERVER_CNXN_FACTORY);
+            // 3.5.5 knows JKS and PEM stores only; the JDK's JKS key store reads PKCS12 files as well.
+            String storeType = dialect.pkcs12() ? "PKCS12" : "JKS";
+            config.put(
+                    "ssl.keyStore.location",
+                    tls.serverKeyStore().toAbsolutePath().toString());
+            config.put("ssl.keyStore.password", tls.serverKeyStorePassword());
+            config.put("ssl.keyStore.type", storeType);
+            config.put(
+                    "ssl.trustStore.location",
+                    tls.serverTrustStore().toAbsolutePath().toString());
+            config.put("ssl.trustStore.password", tls.serverTrustStorePassword());
+            config.put("ssl.trustStore.type", storeType);
+            config.put("ssl.clientAuth", "need");
+            // The Netty factory closes a TLS connection whose certificate no x509 provider can turn into an identity.
+            config.put("authProvider.x509", X509_AUTH_PROVIDER);
+        }
+
         /** Chooses every port, leaving each one bound in {@code held} for the caller to release. */
         private Map<Integer, Ports> allocatePorts(Set<Integer> ids, List<ServerSocket> held) throws IOException {
             Map<Integer, Ports> ports = new TreeMap<>();
@@ -950,6 +1104,7 @@ public final class ProcessEnsemble implements AutoCloseable {
                         id,
                         new Ports(
                                 freePort(held),
+                                tls != null && id <= size ? freePort(held) : -1,
                                 freePort(held),
                                 freePort(held),
                                 adminServer && id <= size ? freePort(held) : -1));
@@ -1028,7 +1183,7 @@ public final class ProcessEnsemble implements AutoCloseable {
         }
     }
 
-    private record Ports(int client, int quorum, int election, int admin) {}
+    private record Ports(int client, int secureClient, int quorum, int election, int admin) {}
 
     /**
      * What a ZooKeeper version's {@code zoo.cfg} can say.
@@ -1037,16 +1192,23 @@ public final class ProcessEnsemble implements AutoCloseable {
      *     {@code reconfigEnabled} (3.5+)
      * @param adminServer the {@code admin.*} keys (3.5+)
      * @param listenBacklog {@code clientPortListenBacklog} (3.6+)
+     * @param tls {@code secureClientPort} with the Netty factory and the {@code ssl.*} settings (3.5.5+)
+     * @param pkcs12 {@code ssl.*.type=PKCS12} (3.5.6+)
      */
-    private record ConfigDialect(boolean dynamicConfig, boolean adminServer, boolean listenBacklog) {
+    private record ConfigDialect(
+            boolean dynamicConfig, boolean adminServer, boolean listenBacklog, boolean tls, boolean pkcs12) {
 
         /** @param version a {@code major.minor.patch} version, or null for the test class path's own */
         static ConfigDialect of(String version) {
             if (version == null) {
-                return new ConfigDialect(true, true, true);
+                return new ConfigDialect(true, true, true, true, true);
             }
             return new ConfigDialect(
-                    compare(version, "3.5") >= 0, compare(version, "3.5") >= 0, compare(version, "3.6") >= 0);
+                    compare(version, "3.5") >= 0,
+                    compare(version, "3.5") >= 0,
+                    compare(version, "3.6") >= 0,
+                    compare(version, FIRST_TLS_VERSION) >= 0,
+                    compare(version, "3.5.6") >= 0);
         }
 
         /** Compares dotted versions number by number, the shorter one padded with zeros: 3.4.14 &lt; 3.5. */
@@ -1073,6 +1235,7 @@ public final class ProcessEnsemble implements AutoCloseable {
                 </encoder>
               </appender>
               <logger name="org.apache.zookeeper.server.NIOServerCnxn" level="WARN"/>
+              <logger name="org.apache.zookeeper.server.NettyServerCnxn" level="WARN"/>
               <root level="INFO">
                 <appender-ref ref="OUT"/>
               </root>

@@ -39,6 +39,10 @@ class ProcessEnsembleBuilderTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("proxiedQuorumLink id")
                 .hasMessageContaining("0");
+        assertThatThrownBy(() -> builder.secureClientPort(null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("secureClientPort")
+                .hasMessageContaining("null");
     }
 
     @Test

@@ -42,6 +42,7 @@ public final class ServerProcess {
     private final int id;
     private final String version;
     private final int clientPort;
+    private final int secureClientPort;
     private final int adminPort;
     private final Path directory;
     private final Path configFile;
@@ -55,6 +56,7 @@ public final class ServerProcess {
             int id,
             String version,
             int clientPort,
+            int secureClientPort,
             int adminPort,
             Path directory,
             Path configFile,
@@ -63,6 +65,7 @@ public final class ServerProcess {
         this.id = id;
         this.version = version;
         this.clientPort = clientPort;
+        this.secureClientPort = secureClientPort;
         this.adminPort = adminPort;
         this.directory = directory;
         this.configFile = configFile;
@@ -88,6 +91,14 @@ public final class ServerProcess {
         return clientPort;
     }
 
+    /**
+     * The TLS client port ({@code secureClientPort}), or -1 when the ensemble was built without
+     * {@link ProcessEnsemble.Builder#secureClientPort(TestPki)}.
+     */
+    public int secureClientPort() {
+        return secureClientPort;
+    }
+
     /** The admin server's HTTP port, or -1 when the ensemble was built without an admin server. */
     public int adminPort() {
         return adminPort;
@@ -96,6 +107,20 @@ public final class ServerProcess {
     /** The client address, {@code 127.0.0.1:<clientPort>}. */
     public String address() {
         return "127.0.0.1:" + clientPort;
+    }
+
+    /**
+     * The TLS client address, {@code 127.0.0.1:<secureClientPort>}.
+     *
+     * @throws IllegalStateException if the ensemble was built without
+     *     {@link ProcessEnsemble.Builder#secureClientPort(TestPki)}
+     */
+    public String secureAddress() {
+        if (secureClientPort < 0) {
+            throw new IllegalStateException("server " + id + " has no TLS client port: the ensemble was built without"
+                    + " secureClientPort(TestPki)");
+        }
+        return "127.0.0.1:" + secureClientPort;
     }
 
     /** The server's own directory: {@code zoo.cfg}, {@code data/}, {@code server.log}. */
@@ -277,6 +302,7 @@ public final class ServerProcess {
     @Override
     public String toString() {
         return "server " + id + " " + address()
+                + (secureClientPort < 0 ? "" : " (TLS " + secureClientPort + ")")
                 + (version.equals(ProcessEnsemble.ownServerVersion()) ? "" : " (" + version + ")")
                 + (isAlive() ? (suspended ? " (stopped)" : "") : " (not running)");
     }

@@ -5,6 +5,8 @@ import dev.zksdk.hosts.ServerCapabilities;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -53,6 +55,8 @@ public final class ServerFeatures implements ServerCapabilities {
     private volatile Known requests35 = Known.UNKNOWN;
     private volatile Known persistentWatches = Known.UNKNOWN;
     private volatile String how = "not yet known";
+    /** Set when a server answered {@code whoAmI} with UNIMPLEMENTED (a 3.6 server: no probe tells 3.6 from 3.7). */
+    private volatile boolean noWhoAmI;
     /** The probe in flight or last answered; written under this object's lock, read without it. */
     private volatile CompletableFuture<Void> probe;
 
@@ -89,12 +93,38 @@ public final class ServerFeatures implements ServerCapabilities {
      * 3.5 has it, 3.4 not), then {@code getAllChildrenNumber} (ZooKeeper 3.6, like persistent watches; a 3.5 server
      * answers UNIMPLEMENTED and closes this connection, before any caller's request was sent on it). {@code then} gets
      * true when the server is about to close the connection.
+     *
+     * <p>One probe at a time per ensemble: a connection made while another one's probe is in flight (several sessions
+     * starting at once) waits for its answer on {@code later} and probes only if that left the version unknown, so
+     * that a 3.5 server is sent the closing request once, not once per session.
      */
-    void probe(ZooKeeper zk, Consumer<Boolean> then) {
+    void probe(ZooKeeper zk, Executor later, Consumer<Boolean> then) {
         CompletableFuture<Void> answered = new CompletableFuture<>();
+        CompletableFuture<Void> other;
         synchronized (this) {
-            probes++;
-            probe = answered;
+            other = probe;
+            if (other == null || other.isDone()) {
+                probes++;
+                probe = answered;
+                other = null;
+            }
+        }
+        if (other != null) {
+            other.whenComplete((v, e) -> {
+                Runnable next = () -> {
+                    if (needsProbe()) {
+                        probe(zk, later, then);
+                    } else {
+                        then.accept(false);
+                    }
+                };
+                try {
+                    later.execute(next);
+                } catch (RejectedExecutionException rejected) {
+                    // the pool is closing: nothing to announce
+                }
+            });
+            return;
         }
         Consumer<Boolean> done = closing -> {
             answered.complete(null);
@@ -168,6 +198,23 @@ public final class ServerFeatures implements ServerCapabilities {
     @Override
     public boolean before36() {
         return persistentWatches == Known.NO;
+    }
+
+    @Override
+    public boolean before37() {
+        return noWhoAmI || before36();
+    }
+
+    @Override
+    public void noWhoAmI() {
+        if (noWhoAmI) {
+            return;
+        }
+        noWhoAmI = true;
+        if (persistentWatches != Known.NO) {
+            how = "a server before ZooKeeper 3.7 (it answered whoAmI with UNIMPLEMENTED)";
+        }
+        log.info("{}: {}: whoAmI is refused without being sent from now on", ensemble, how);
     }
 
     @Override

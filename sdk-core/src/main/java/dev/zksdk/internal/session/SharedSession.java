@@ -161,7 +161,15 @@ public final class SharedSession implements Connection {
                 started = true;
             }
             GuardedZookeeperClient.asPool(client::start);
-            guarded = client.usingNamespace(null);
+            try {
+                guarded = client.usingNamespace(null);
+            } catch (IllegalStateException e) { // CuratorClosedException
+                if (authFailure == null) {
+                    throw e;
+                }
+                // A SASL login that failed as the handle started has closed the client already (on another thread):
+                // callers get that failure, from awaitConnected, not this one.
+            }
             expiry.start();
             try {
                 missedDisconnects =
@@ -329,7 +337,7 @@ public final class SharedSession implements Connection {
                         // Nobody may use the connection before the pool knows what the servers can do: a request an
                         // old server does not know closes the connection under every lease.
                         ZooKeeper probed = zk;
-                        features.probe(zk, closing -> afterProbe(watcher, probed, keeperState, closing));
+                        features.probe(zk, scheduler, closing -> afterProbe(watcher, probed, keeperState, closing));
                         return;
                     }
                     lastConnectFailure = null;

@@ -203,6 +203,14 @@ final class TlsProbe {
                 || mentions(cause, "closed")) {
             reason = "the server closed the connection during the handshake (it may require a client certificate, or "
                     + "not speak TLS on this port)";
+        } else if (mentions(cause, "protocol_version")
+                || mentions(cause, "no appropriate protocol")
+                || mentions(cause, "protocol is disabled")) {
+            reason = "the server speaks none of the TLS protocols offered ("
+                    + (ensemble.tls().enabledProtocols().isEmpty()
+                            ? "the defaults, " + SessionClientConfig.DEFAULT_PROTOCOLS
+                            : "enabledProtocols " + ensemble.tls().enabledProtocols())
+                    + "; servers before ZooKeeper 3.9 speak only TLSv1.2 unless configured otherwise)";
         } else if (has(cause, CertificateException.class)) {
             reason = "the server's certificate was refused";
         } else {
