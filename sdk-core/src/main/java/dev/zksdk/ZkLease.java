@@ -69,6 +69,16 @@ public interface ZkLease extends AutoCloseable {
     /** The node's data. @throws ZkNoNodeException when there is no node at {@code path} */
     byte[] getData(String path);
 
+    /**
+     * The node's data and its stat, read in one request: the version is that of this data, so a read-modify-write
+     * with {@code setData(path, newData, node.version())} fails with {@link ZkBadVersionException} when someone wrote
+     * in between, instead of overwriting their write (a {@link #getData} then an {@link #exists} may pair the data of
+     * one write with the version of a later one).
+     *
+     * @throws ZkNoNodeException when there is no node at {@code path}
+     */
+    NodeData getNode(String path);
+
     /** The node's stat, or null when there is no node at {@code path}. */
     Stat exists(String path);
 
@@ -118,6 +128,9 @@ public interface ZkLease extends AutoCloseable {
     List<OpResult> multi(List<Op> ops);
 
     CompletableFuture<byte[]> getDataAsync(String path);
+
+    /** {@link #getNode}, asynchronously. */
+    CompletableFuture<NodeData> getNodeAsync(String path);
 
     CompletableFuture<Stat> existsAsync(String path);
 

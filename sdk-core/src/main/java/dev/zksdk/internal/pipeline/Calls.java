@@ -1,5 +1,6 @@
 package dev.zksdk.internal.pipeline;
 
+import dev.zksdk.NodeData;
 import dev.zksdk.ZkResponseTooLargeException;
 import dev.zksdk.internal.Limits;
 import dev.zksdk.internal.ZkAsync;
@@ -64,6 +65,52 @@ public final class Calls {
                             f.completeExceptionally(unreadableData("getData", path));
                         } else if (rc == 0) {
                             f.complete(data == null ? new byte[0] : data);
+                        } else {
+                            f.completeExceptionally(ZkCall.error(rc, path));
+                        }
+                    },
+                    null);
+            return f;
+        }
+    }
+
+    /** getData with the node's stat: one request, so the version belongs to the data. */
+    public static final class GetNode extends ZkCall<NodeData> {
+        public GetNode(String path) {
+            super("getData", path, Kind.READ, false);
+        }
+
+        @Override
+        protected CompletableFuture<Void> checkBeforeResend(ZooKeeper zk) {
+            return probeData(zk, path);
+        }
+
+        @Override
+        protected NodeData sendSync(ZooKeeper zk) throws KeeperException, InterruptedException {
+            Stat stat = new Stat();
+            byte[] data = zk.getData(path, false, stat);
+            if (data != null) {
+                return new NodeData(data, stat);
+            }
+            // As GetData: a node without data, or an answer too large to read; the node's size tells.
+            Stat now = zk.exists(path, false);
+            if (now != null && now.getDataLength() > MAX_BUFFER) {
+                throw tooLarge("getData", path, now.getDataLength(), "the node's data", false);
+            }
+            return new NodeData(new byte[0], stat);
+        }
+
+        @Override
+        protected CompletableFuture<NodeData> send(ZooKeeper zk) {
+            CompletableFuture<NodeData> f = new CompletableFuture<>();
+            zk.getData(
+                    path,
+                    false,
+                    (rc, p, ctx, data, stat) -> {
+                        if (rc == 0 && unreadable(data, stat)) {
+                            f.completeExceptionally(unreadableData("getData", path));
+                        } else if (rc == 0) {
+                            f.complete(new NodeData(data == null ? new byte[0] : data, stat));
                         } else {
                             f.completeExceptionally(ZkCall.error(rc, path));
                         }

@@ -1,6 +1,7 @@
 package dev.zksdk.internal.pool;
 
 import dev.zksdk.EphemeralNode;
+import dev.zksdk.NodeData;
 import dev.zksdk.WatchHandle;
 import dev.zksdk.WatchListener;
 import dev.zksdk.ZkAuthException;
@@ -91,6 +92,11 @@ final class RealLease implements ZkLease {
     private ZkCall<byte[]> getDataCall(String path) {
         checkOpen();
         return read(new Calls.GetData(Validation.path("path", path)));
+    }
+
+    private ZkCall<NodeData> getNodeCall(String path) {
+        checkOpen();
+        return read(new Calls.GetNode(Validation.path("path", path)));
     }
 
     private ZkCall<Stat> existsCall(String path) {
@@ -228,6 +234,11 @@ final class RealLease implements ZkLease {
     }
 
     @Override
+    public NodeData getNode(String path) {
+        return sync(getNodeCall(path));
+    }
+
+    @Override
     public Stat exists(String path) {
         return sync(existsCall(path));
     }
@@ -270,6 +281,11 @@ final class RealLease implements ZkLease {
     @Override
     public CompletableFuture<byte[]> getDataAsync(String path) {
         return async(getDataCall(path));
+    }
+
+    @Override
+    public CompletableFuture<NodeData> getNodeAsync(String path) {
+        return async(getNodeCall(path));
     }
 
     @Override
