@@ -196,6 +196,8 @@ class OversizedAdversarialIT {
         GET_CHILDREN_ASYNC,
         GET_DATA_SYNC,
         GET_DATA_ASYNC,
+        GET_NODE_SYNC,
+        GET_NODE_ASYNC,
         MULTI_GET_CHILDREN,
         MULTI_GET_DATA,
         CACHE_GET_BIG_DATA,
@@ -261,6 +263,15 @@ class OversizedAdversarialIT {
                             form.name(),
                             false,
                             () -> lease.getDataAsync(DATA).thenApply(v -> {
+                                value.set(v);
+                                return v;
+                            }));
+                case GET_NODE_SYNC -> Timings.time(form.name(), false, () -> value.set(lease.getNode(DATA)));
+                case GET_NODE_ASYNC ->
+                    Timings.timeAsyncJoin(
+                            form.name(),
+                            false,
+                            () -> lease.getNodeAsync(DATA).thenApply(v -> {
                                 value.set(v);
                                 return v;
                             }));

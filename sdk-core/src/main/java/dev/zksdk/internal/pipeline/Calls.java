@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import org.apache.curator.framework.imps.ProtectedUtils;
 import org.apache.curator.utils.ZKPaths;
 import org.apache.jute.Record;
@@ -29,10 +30,16 @@ public final class Calls {
 
     private Calls() {}
 
-    public static final class GetData extends ZkCall<byte[]> {
-        public GetData(String path) {
+    /**
+     * A read of a node's data, giving {@link #result} of the data (never null: empty for a node without data) and its
+     * stat. An answer ZooKeeper's client could not read fails clearly (see {@link #unreadable}).
+     */
+    private abstract static class DataRead<T> extends ZkCall<T> {
+        DataRead(String path) {
             super("getData", path, Kind.READ, false);
         }
+
+        abstract T result(byte[] data, Stat stat);
 
         @Override
         protected CompletableFuture<Void> checkBeforeResend(ZooKeeper zk) {
@@ -40,7 +47,39 @@ public final class Calls {
         }
 
         @Override
+        protected CompletableFuture<T> send(ZooKeeper zk) {
+            CompletableFuture<T> f = new CompletableFuture<>();
+            zk.getData(
+                    path,
+                    false,
+                    (rc, p, ctx, data, stat) -> {
+                        if (rc == 0 && unreadable(data, stat)) {
+                            f.completeExceptionally(unreadableData("getData", path));
+                        } else if (rc == 0) {
+                            f.complete(result(data == null ? new byte[0] : data, stat));
+                        } else {
+                            f.completeExceptionally(ZkCall.error(rc, path));
+                        }
+                    },
+                    null);
+            return f;
+        }
+    }
+
+    public static final class GetData extends DataRead<byte[]> {
+        public GetData(String path) {
+            super(path);
+        }
+
+        @Override
+        byte[] result(byte[] data, Stat stat) {
+            return data;
+        }
+
+        @Override
         protected byte[] sendSync(ZooKeeper zk) throws KeeperException, InterruptedException {
+            // No Stat asked for: ZooKeeper's synchronous getData fails with a NullPointerException copying the stat of
+            // an answer it could not read.
             byte[] data = zk.getData(path, false, null);
             if (data != null) {
                 return data;
@@ -53,70 +92,37 @@ public final class Calls {
             }
             return new byte[0];
         }
-
-        @Override
-        protected CompletableFuture<byte[]> send(ZooKeeper zk) {
-            CompletableFuture<byte[]> f = new CompletableFuture<>();
-            zk.getData(
-                    path,
-                    false,
-                    (rc, p, ctx, data, stat) -> {
-                        if (rc == 0 && unreadable(data, stat)) {
-                            f.completeExceptionally(unreadableData("getData", path));
-                        } else if (rc == 0) {
-                            f.complete(data == null ? new byte[0] : data);
-                        } else {
-                            f.completeExceptionally(ZkCall.error(rc, path));
-                        }
-                    },
-                    null);
-            return f;
-        }
     }
 
     /** getData with the node's stat: one request, so the version belongs to the data. */
-    public static final class GetNode extends ZkCall<NodeData> {
+    public static final class GetNode extends DataRead<NodeData> {
         public GetNode(String path) {
-            super("getData", path, Kind.READ, false);
+            super(path);
         }
 
         @Override
-        protected CompletableFuture<Void> checkBeforeResend(ZooKeeper zk) {
-            return probeData(zk, path);
+        NodeData result(byte[] data, Stat stat) {
+            return new NodeData(data, stat);
         }
 
+        /**
+         * Through the asynchronous request, waited for here: ZooKeeper's synchronous getData with a Stat fails with a
+         * NullPointerException on an answer it could not read, where the callback tells it apart.
+         */
         @Override
         protected NodeData sendSync(ZooKeeper zk) throws KeeperException, InterruptedException {
-            Stat stat = new Stat();
-            byte[] data = zk.getData(path, false, stat);
-            if (data != null) {
-                return new NodeData(data, stat);
+            try {
+                return send(zk).get();
+            } catch (ExecutionException e) {
+                Throwable cause = ZkAsync.unwrap(e);
+                if (cause instanceof KeeperException) {
+                    throw (KeeperException) cause;
+                }
+                if (cause instanceof RuntimeException) {
+                    throw (RuntimeException) cause;
+                }
+                throw new IllegalStateException(cause);
             }
-            // As GetData: a node without data, or an answer too large to read; the node's size tells.
-            Stat now = zk.exists(path, false);
-            if (now != null && now.getDataLength() > MAX_BUFFER) {
-                throw tooLarge("getData", path, now.getDataLength(), "the node's data", false);
-            }
-            return new NodeData(new byte[0], stat);
-        }
-
-        @Override
-        protected CompletableFuture<NodeData> send(ZooKeeper zk) {
-            CompletableFuture<NodeData> f = new CompletableFuture<>();
-            zk.getData(
-                    path,
-                    false,
-                    (rc, p, ctx, data, stat) -> {
-                        if (rc == 0 && unreadable(data, stat)) {
-                            f.completeExceptionally(unreadableData("getData", path));
-                        } else if (rc == 0) {
-                            f.complete(new NodeData(data == null ? new byte[0] : data, stat));
-                        } else {
-                            f.completeExceptionally(ZkCall.error(rc, path));
-                        }
-                    },
-                    null);
-            return f;
         }
     }
 
