@@ -74,7 +74,13 @@ public class WatchedCache implements ZkCache {
     private final AsyncLoadingCache<Key, Loaded> cache;
     private final ConcurrentMap<Key, CompletableFuture<Loaded>> map;
     private final Object stateLock = new Object();
-    private final Consumer<SessionEvent> connectionListener = event -> onConnectionState(event.state());
+    /** Set by the state gate when entries became unservable; cleared by the internal listener that frees them. */
+    private final AtomicBoolean invalidationPending = new AtomicBoolean();
+    /** Changes what may be served, on the publishing thread, before any listener hears of the event. */
+    private final Consumer<SessionEvent> stateGate = event -> onConnectionState(event.state());
+    /** Frees what the gate made unservable, on the session's internal thread. */
+    private final Consumer<SessionEvent> connectionListener = event -> freeUnservable();
+
     private volatile State state = State.INITIAL;
     /**
      * Change notifications by key, striped: {@code changedAt[stripe(key)]} is the {@link #changes} count of the newest
@@ -147,10 +153,12 @@ public class WatchedCache implements ZkCache {
 
     private void start() {
         // Listen before arming, so no state change between the two goes unseen.
+        session.addStateGate(stateGate);
         session.addInternalListener(connectionListener);
         try {
             watch = watches.add(root, this::onWatchEvent, tree ? WatchMode.TREE : WatchMode.NODE, true);
         } catch (RuntimeException e) {
+            session.removeStateGate(stateGate);
             session.removeInternalListener(connectionListener);
             throw e;
         }
@@ -426,9 +434,17 @@ public class WatchedCache implements ZkCache {
         }
     }
 
+    private void freeUnservable() {
+        if (invalidationPending.getAndSet(false)) {
+            cache.synchronous().invalidateAll();
+        }
+    }
+
     /**
      * Connected again. ZooKeeper re-registers a persistent watch on a same-session reconnect but does not report what
      * changed meanwhile, so nothing from before is served; with a new session the watch is not armed until RESYNC.
+     * Runs as a state gate, before any listener hears of the reconnect; the entries it made unservable are freed
+     * afterwards on the internal thread.
      */
     private void reconnected() {
         long sid = liveSessionId();
@@ -443,7 +459,7 @@ public class WatchedCache implements ZkCache {
                     ? s.watched(sid)
                     : s.unwatched(ticker.read(), s.armedSession);
         }
-        cache.synchronous().invalidateAll();
+        invalidationPending.set(true);
     }
 
     /** The watch is armed in a new session (RESYNC comes after the re-arm): what is loaded from now on is watched. */
@@ -494,6 +510,7 @@ public class WatchedCache implements ZkCache {
             return;
         }
         closed = true;
+        session.removeStateGate(stateGate);
         session.removeInternalListener(connectionListener);
         WatchHandle w = watch;
         if (w != null) {

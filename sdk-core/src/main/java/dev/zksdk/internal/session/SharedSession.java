@@ -61,6 +61,7 @@ public final class SharedSession implements Connection {
     private final ExecutorService internalExecutor;
 
     private final List<Consumer<SessionEvent>> internalListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<SessionEvent>> stateGates = new CopyOnWriteArrayList<>();
     private final EnsembleFollower follower;
     private final ServerFeatures features;
     private final Object stateLock = new Object();
@@ -429,8 +430,36 @@ public final class SharedSession implements Connection {
                     negotiatedTimeout.toMillis(),
                     fresh && previousId != 0 ? ", replacing expired session 0x" + Long.toHexString(previousId) : "");
         }
+        gate(event);
         publish(event);
         publishInternal(event);
+    }
+
+    /**
+     * Runs the state gates for {@code event} on this thread, before anyone hears of it: what a listener does on
+     * hearing it (read a cache) then sees the state change already made.
+     */
+    private void gate(SessionEvent event) {
+        for (Consumer<SessionEvent> g : stateGates) {
+            try {
+                g.accept(event);
+            } catch (RuntimeException e) {
+                log.warn("{}: a session state gate threw on {}", label, event, e);
+            }
+        }
+    }
+
+    /**
+     * Engine components (caches) whose own state must change before any listener hears of a session event: called
+     * in order on the thread that publishes the event (ZooKeeper's event thread), so they must be quick and never
+     * block or call ZooKeeper. Slower work belongs in an {@link #addInternalListener internal listener}.
+     */
+    public void addStateGate(Consumer<SessionEvent> gate) {
+        stateGates.add(gate);
+    }
+
+    public void removeStateGate(Consumer<SessionEvent> gate) {
+        stateGates.remove(gate);
     }
 
     /** Tells every subscriber of {@code event}, in order; a subscriber that throws does not stop the others. */
@@ -629,6 +658,7 @@ public final class SharedSession implements Connection {
         }
         log.error("{}: {}", label, failure.getMessage());
         if (event != null) {
+            gate(event);
             publish(event);
         }
         watcher.outcome.completeExceptionally(failure);
