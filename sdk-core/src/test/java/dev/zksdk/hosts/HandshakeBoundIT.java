@@ -152,10 +152,11 @@ class HandshakeBoundIT {
                         .as("attempts left unanswered")
                         .isEqualTo(HUNG);
                 assertThat(leases.stream().map(ZkLease::sessionId).toList()).isEqualTo(ids);
-                // ZooKeeper's bound here is 20 s per hung attempt (a third of 60 s).
+                // ZooKeeper's bound here is 20 s per hung attempt (a third of 60 s); 15 s still tells the two apart and
+                // leaves room for a loaded 2-core machine (10.7 s in one CI run while other tests ran).
                 assertThat(Duration.ofNanos(allBackAt - servingAt))
                         .as("from the server serving to every session back")
-                        .isLessThan(Duration.ofSeconds(10));
+                        .isLessThan(Duration.ofSeconds(15));
                 leases.forEach(ZkLease::close);
             }
         }
