@@ -9,7 +9,9 @@ import dev.zksdk.testing.RawZooKeeper;
 import dev.zksdk.testing.ServerConnections;
 import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.CreateMode;
 import org.junit.jupiter.api.Test;
@@ -34,6 +36,12 @@ class CloseIT {
             lease.watch("/services/close", event -> {});
             ZkLease other = pool.lease();
             assertThat(other.sessionId()).isNotEqualTo(lease.sessionId());
+            // Recipes run work on Curator's runSafe executor (a LeaderLatch does): its thread must go with the pool.
+            try (LeaderLatch latch = new LeaderLatch(lease.curator(), "/services/close-latch", "me")) {
+                latch.start();
+                assertThat(latch.await(10, TimeUnit.SECONDS)).isTrue();
+            }
+            other.curator().runSafe(() -> {}).get(10, TimeUnit.SECONDS);
             assertThat(ServerConnections.connectionsFrom(server.getConnectString(), "127.0.0.1") - baseline)
                     .isEqualTo(2);
             assertThat(poolThreads()).isNotEmpty();
@@ -45,7 +53,8 @@ class CloseIT {
             assertThat(observer.zk().exists("/services/close/plain", false)).isNull();
             await().atMost(Duration.ofSeconds(5))
                     .until(() -> ServerConnections.connectionsFrom(server.getConnectString(), "127.0.0.1") == baseline);
-            await().atMost(Duration.ofSeconds(10)).until(() -> poolThreads().isEmpty());
+            await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(poolThreads()).isEmpty());
 
             assertThatThrownBy(pool::lease).isInstanceOf(IllegalStateException.class);
             assertThatThrownBy(() -> lease.getData("/")).isInstanceOf(IllegalStateException.class);

@@ -62,6 +62,9 @@ public final class SharedSession implements Connection {
 
     private final List<Consumer<SessionEvent>> internalListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<SessionEvent>> stateGates = new CopyOnWriteArrayList<>();
+    /** Curator's runSafe executor for this session's client (see the builder). */
+    private final ExecutorService runSafe;
+
     private final EnsembleFollower follower;
     private final ServerFeatures features;
     private final Object stateLock = new Object();
@@ -127,6 +130,7 @@ public final class SharedSession implements Connection {
         this.label = poolName + "-e" + ensembleNumber + "-s" + index;
         this.scheduler = scheduler;
         this.expiry = new ExpiryDetector(scheduler, config.sessionTimeout(), () -> closed ? null : liveHandle);
+        this.runSafe = Executors.newSingleThreadExecutor(DaemonThreads.single(label + "-curator-safe"));
         CuratorFrameworkFactory.Builder builder = CuratorFrameworkFactory.builder()
                 .connectString(config.connectString())
                 .sessionTimeoutMs((int) config.sessionTimeout().toMillis())
@@ -135,6 +139,9 @@ public final class SharedSession implements Connection {
                 .retryPolicy(recipeRetry)
                 .zookeeperFactory(new HandleFactory(label, handles, this))
                 .threadFactory(DaemonThreads.numbered(label + "-curator"))
+                // Curator makes its own runSafe executor (LeaderLatch and others use it) and never shuts it down: one
+                // idle thread per session would outlive the pool. This one is shut down on close.
+                .runSafeService(runSafe)
                 .ensembleTracker(false) // EnsembleFollower does it, on the live handle too
                 .waitForShutdownTimeoutMs(5_000);
         for (EnsembleConfig.Auth auth : config.authorizations()) {
@@ -559,6 +566,7 @@ public final class SharedSession implements Connection {
         if (started) {
             GuardedZookeeperClient.asPool(client::close);
         }
+        runSafe.shutdown();
         connectedSignal.completeExceptionally(new IllegalStateException("the pool is closed"));
         internalExecutor.shutdown();
         try {
