@@ -533,29 +533,56 @@ public final class BudgetedZooKeeper extends ZooKeeper {
 
     /**
      * {@code whoAmI} (ZooKeeper 3.7). No request tells a 3.6 server from a 3.7 one without closing the connection, so
-     * the first {@code whoAmI} to a 3.6 server is sent, answered {@code UNIMPLEMENTED} (the server then closes the
-     * connection, once) and remembered for the ensemble; later ones are refused without being sent. ZooKeeper's own
-     * method returns {@code null} for that answer and would send it again every time.
+     * the first {@code whoAmI} to an ensemble not known to have it is sent, one at a time for all the ensemble's
+     * sessions. A 3.6 server answers UNIMPLEMENTED and closes the connection at once, and the close can overtake the
+     * answer: either outcome is remembered for the ensemble, and later calls are refused without being sent. (So a
+     * connection lost for another reason just as the first {@code whoAmI} was sent also turns it off for the pool.)
+     * ZooKeeper's own method returns {@code null} on both and would send it again every time.
      *
-     * @throws UnsupportedOperationException on servers known to lack it, naming the version and the feature
+     * @throws UnsupportedOperationException on servers known or found to lack it, naming the version and the feature
      */
     @Override
     public synchronized List<ClientInfo> whoAmI() throws InterruptedException {
         ServerCapabilities c = capabilities;
-        if (c != null && c.before37()) {
+        if (c == null || c.whoAmIAnswered()) {
+            return sendWhoAmI().getClientInfo();
+        }
+        if (c.before37()) {
             throw new UnsupportedOperationException(lacking("whoAmI", "3.7"));
         }
+        synchronized (c.whoAmIGate()) {
+            if (c.before37()) {
+                throw new UnsupportedOperationException(lacking("whoAmI", "3.7")); // learnt while this one waited
+            }
+            WhoAmIResponse response = new WhoAmIResponse();
+            ReplyHeader r = cnxn.submitRequest(whoAmIHeader(), null, response, null);
+            int err = r.getErr();
+            if (err == KeeperException.Code.OK.intValue()) {
+                c.whoAmIWorks();
+                return response.getClientInfo();
+            }
+            if (!c.whoAmIAnswered()
+                    && (err == KeeperException.Code.UNIMPLEMENTED.intValue()
+                            || err == KeeperException.Code.CONNECTIONLOSS.intValue())) {
+                c.noWhoAmI();
+                throw new UnsupportedOperationException("whoAmI needs ZooKeeper 3.7 or later; the ensemble runs "
+                        + c.describe() + " (this one was sent: the server closed the connection on it, "
+                        + KeeperException.Code.get(err) + "; later ones are refused without sending)");
+            }
+            return response.getClientInfo();
+        }
+    }
+
+    private WhoAmIResponse sendWhoAmI() throws InterruptedException {
+        WhoAmIResponse response = new WhoAmIResponse();
+        cnxn.submitRequest(whoAmIHeader(), null, response, null);
+        return response;
+    }
+
+    private static RequestHeader whoAmIHeader() {
         RequestHeader h = new RequestHeader();
         h.setType(ZooDefs.OpCode.whoAmI);
-        WhoAmIResponse response = new WhoAmIResponse();
-        ReplyHeader r = cnxn.submitRequest(h, null, response, null);
-        if (r.getErr() == KeeperException.Code.UNIMPLEMENTED.intValue()) {
-            if (c != null) {
-                c.noWhoAmI();
-            }
-            throw new UnsupportedOperationException(lacking("whoAmI", "3.7"));
-        }
-        return response.getClientInfo();
+        return h;
     }
 
     private static void copyStat(Stat from, Stat to) {

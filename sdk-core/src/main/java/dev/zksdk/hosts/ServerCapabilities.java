@@ -30,6 +30,22 @@ public interface ServerCapabilities {
      */
     default void noWhoAmI() {}
 
+    /** True once a server of the ensemble answered {@code whoAmI} (ZooKeeper 3.7 or later). */
+    default boolean whoAmIAnswered() {
+        return false;
+    }
+
+    /** A server of the ensemble answered {@code whoAmI}. */
+    default void whoAmIWorks() {}
+
+    /**
+     * Held while a {@code whoAmI} whose fate is not known yet is in flight, so that sessions asking at once send one
+     * between them; shared by the ensemble's handles.
+     */
+    default Object whoAmIGate() {
+        return this;
+    }
+
     /**
      * Waits a moment for the version read of a new connection when it is still in flight (never on ZooKeeper's event
      * thread, which delivers its answer), so that a request made right after the first connect is sent in the right

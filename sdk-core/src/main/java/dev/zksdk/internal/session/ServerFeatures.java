@@ -57,6 +57,10 @@ public final class ServerFeatures implements ServerCapabilities {
     private volatile String how = "not yet known";
     /** Set when a server answered {@code whoAmI} with UNIMPLEMENTED (a 3.6 server: no probe tells 3.6 from 3.7). */
     private volatile boolean noWhoAmI;
+    /** A server answered whoAmI: no need to hold {@link #whoAmIGate} for it any more. */
+    private volatile boolean whoAmIAnswered;
+    /** Not this object's monitor: a whoAmI waits for the network while holding it. */
+    private final Object whoAmIGate = new Object();
     /** The probe in flight or last answered; written under this object's lock, read without it. */
     private volatile CompletableFuture<Void> probe;
 
@@ -212,9 +216,24 @@ public final class ServerFeatures implements ServerCapabilities {
         }
         noWhoAmI = true;
         if (persistentWatches != Known.NO) {
-            how = "a server before ZooKeeper 3.7 (it answered whoAmI with UNIMPLEMENTED)";
+            how = "a server before ZooKeeper 3.7 (it closed the connection on whoAmI)";
         }
         log.info("{}: {}: whoAmI is refused without being sent from now on", ensemble, how);
+    }
+
+    @Override
+    public boolean whoAmIAnswered() {
+        return whoAmIAnswered;
+    }
+
+    @Override
+    public void whoAmIWorks() {
+        whoAmIAnswered = true;
+    }
+
+    @Override
+    public Object whoAmIGate() {
+        return whoAmIGate;
     }
 
     @Override
