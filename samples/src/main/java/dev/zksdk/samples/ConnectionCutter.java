@@ -19,7 +19,8 @@ import org.netcrusher.tcp.TcpCrusherBuilder;
  * A TCP proxy (NetCrusher) on 127.0.0.1 in front of each server of an ensemble, so that the demo can drop every
  * client connection at once, as a NAT timeout, a firewall reset or a load balancer restart does: the servers keep the
  * sessions, the clients see their sockets closed and reconnect. Connections to a server that is down are accepted and
- * closed at once, which a ZooKeeper client treats like a refused connection.
+ * closed at once, which a ZooKeeper client treats like a refused connection. The soak also freezes the proxies, a
+ * silent network shorter or longer than the session timeout.
  *
  * <p>Thread-safe. {@link #close()} closes every proxied connection and the proxies' threads.
  */
@@ -109,6 +110,25 @@ final class ConnectionCutter implements AutoCloseable {
             crusher.closeAllPairs();
         }
         return open;
+    }
+
+    /**
+     * Silences the network: every proxy stops moving bytes on its connections and stops accepting new ones, so the
+     * clients hear nothing until {@link #unfreezeAll()} (what they sent meanwhile is delivered then).
+     */
+    void freezeAll() {
+        for (TcpCrusher crusher : crushers) {
+            crusher.freeze();
+        }
+    }
+
+    /** Ends {@link #freezeAll()}: bytes flow again and new connections are accepted. */
+    void unfreezeAll() {
+        for (TcpCrusher crusher : crushers) {
+            if (crusher.isFrozen()) {
+                crusher.unfreeze();
+            }
+        }
     }
 
     @Override

@@ -4,9 +4,10 @@ import java.io.PrintStream;
 import java.util.Arrays;
 
 /**
- * Entry point of the samples jar. Commands: {@code demo} (the default; see {@link Demo}) and {@code doctor} (see
- * {@link DoctorCommand}). The process exits with the command's code: 0 when all is well, 1 for failed checks or
- * warnings, 2 for critical findings, bad arguments or an ensemble the command could not use.
+ * Entry point of the samples jar. Commands: {@code demo} (the default; see {@link Demo}), {@code soak} (see
+ * {@link SoakCommand}) and {@code doctor} (see {@link DoctorCommand}). The process exits with the command's code: 0
+ * when all is well, 1 for failed checks, violations or warnings, 2 for critical findings, bad arguments or an ensemble
+ * the command could not use.
  */
 public final class Main {
 
@@ -17,6 +18,9 @@ public final class Main {
             "  demo    [--connect <connect string>] [--handlers N] [--seconds N] [--faults kill-leader,drop-connection,"
                     + "expire-session|none]",
             "          a resilient pool under injected faults; embedded 3-server ensemble unless --connect is given",
+            "  soak    [--minutes N | --seconds N] [--seed S] [--connect <connect string>] [--results <dir>] [--verbose]",
+            "          a chaos soak with a history checker: random, overlapping faults; exit 0 when no check was"
+                    + " violated, 1 otherwise; the run as JSON in <dir> (default soak-results)",
             "  doctor  --connect <connect string> [--json] [--timeout <duration>] [--session-timeout <duration>]",
             "          probes every member of an ensemble; exit 0 ok, 1 warnings, 2 critical; durations: 1500, 1500ms, 2s",
             "  help    this text");
@@ -37,6 +41,8 @@ public final class Main {
                 return Demo.run(rest, out, err);
             case "doctor":
                 return DoctorCommand.run(rest, out, err);
+            case "soak":
+                return SoakCommand.run(rest, out, err);
             case "help":
             case "--help":
             case "-h":

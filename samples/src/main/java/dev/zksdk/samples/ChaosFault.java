@@ -1,0 +1,56 @@
+package dev.zksdk.samples;
+
+import java.util.Arrays;
+import java.util.List;
+
+/** The faults the soak picks from, with what each needs and which category it belongs to. */
+enum ChaosFault {
+    /** Kill the member that leads, restart it a little later. */
+    KILL_LEADER("kill-leader", Category.SERVER, SoakServers.Capability.KILL),
+    /** Kill a member that follows, restart it a little later. */
+    KILL_FOLLOWER("kill-follower", Category.SERVER, SoakServers.Capability.KILL),
+    /** SIGSTOP the leader, SIGCONT it after less or more than the session timeout. */
+    PAUSE_LEADER("sigstop-leader", Category.SERVER, SoakServers.Capability.PAUSE),
+    /** SIGSTOP a follower, SIGCONT it after less or more than the session timeout. */
+    PAUSE_FOLLOWER("sigstop-follower", Category.SERVER, SoakServers.Capability.PAUSE),
+    /** Freeze every proxy for less than the session timeout: the sessions should survive. */
+    FREEZE_SHORT("freeze-below-timeout", Category.NETWORK, null),
+    /** Freeze every proxy for longer than the session timeout: the sessions expire. */
+    FREEZE_LONG("freeze-above-timeout", Category.NETWORK, null),
+    /** Close every client connection at the proxies. */
+    CUT_CONNECTIONS("cut-connections", Category.NETWORK, null),
+    /** Expire one session of one pool on the server. */
+    EXPIRE_SESSION("expire-session", Category.SESSION, null);
+
+    /** Faults of different categories may overlap; two of one category never do. */
+    enum Category {
+        SERVER,
+        NETWORK,
+        SESSION
+    }
+
+    private final String title;
+    private final Category category;
+    private final SoakServers.Capability needs;
+
+    ChaosFault(String title, Category category, SoakServers.Capability needs) {
+        this.title = title;
+        this.category = category;
+        this.needs = needs;
+    }
+
+    String title() {
+        return title;
+    }
+
+    Category category() {
+        return category;
+    }
+
+    /** The faults these servers allow. */
+    static List<ChaosFault> possibleWith(List<SoakServers.Capability> capabilities) {
+        return Arrays.stream(values())
+                .filter(f -> f.needs == null || capabilities.contains(f.needs))
+                .toList();
+    }
+}

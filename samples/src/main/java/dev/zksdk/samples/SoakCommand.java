@@ -1,0 +1,232 @@
+package dev.zksdk.samples;
+
+import dev.zksdk.EnsembleConfig;
+import dev.zksdk.ZkException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * The {@code soak} command: a chaos soak with a history checker. Pools with many clients run reads and writes of every
+ * kind, ephemerals, watches, caches, a Curator mutex and a leader election while a seeded fault injector kills and
+ * restarts members (leader or follower), freezes the network below and above the session timeout, cuts every
+ * connection and forces session expiries, often two at once. After each burst of faults it checks, against the
+ * server:
+ *
+ * <ul>
+ *   <li>every write's reported outcome ({@link WriteLedger}): ok happened exactly once, failed did not happen, unknown
+ *       at most once;
+ *   <li>linearizability of registers written with versioned setData ({@link RegisterChecker});
+ *   <li>every live {@code EphemeralNode} exists once, owned by a live session of its pool, and closed ones are gone,
+ *       within the recovery bound after the faults ended;
+ *   <li>every watch and cache agrees with the server within that bound;
+ *   <li>never two lock holders, never two leaders (sampled; each may take a moment to learn it lost its session);
+ *   <li>no growth: client threads, open sessions and heap after GC stay flat after warm-up, and no client thread
+ *       outlives the pools.
+ * </ul>
+ *
+ * Every violation is printed at once with the faults and session events before it; the run is written as JSON to
+ * {@code <results>/soak-<seed>.json}. Exit code: 0 when nothing was violated, 1 when something was, 2 for bad
+ * arguments or an ensemble it could not use.
+ *
+ * <p>The ensemble is an embedded one in this JVM (its members are stopped and restarted in process, which the
+ * timeline calls an {@code in-process stop}; SIGSTOP needs separate processes) unless {@code --connect} names one,
+ * which gets the network faults and expiries only. The soak IT runs it on separate server processes, with
+ * {@code kill -9} and SIGSTOP/SIGCONT.
+ */
+public final class SoakCommand {
+
+    static final Path DEFAULT_RESULTS = Path.of("soak-results");
+
+    private SoakCommand() {}
+
+    static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            err.println("soak: " + e.getMessage());
+            err.println(Main.USAGE);
+            return 2;
+        }
+        SoakServers servers;
+        if (options.connect == null) {
+            out.println(
+                    "[soak] starting an embedded 3-server ZooKeeper ensemble in this JVM (pass --connect host:port,..."
+                            + " to use yours)");
+            servers = SoakServers.embedded(EmbeddedEnsemble.start(3, Duration.ofSeconds(60)));
+        } else {
+            EnsembleConfig config = EnsembleConfig.of(options.connect);
+            servers = SoakServers.external(String.join(",", config.servers()), config.servers());
+        }
+        try {
+            return run(options, servers, Soak.Settings.DEFAULT, Soak.NO_HOOKS, out);
+        } finally {
+            servers.close();
+        }
+    }
+
+    /** Runs a soak on {@code servers} (which the caller closes) and returns the exit code. */
+    static int run(Options options, SoakServers servers, Soak.Settings settings, Soak.Hooks hooks, PrintStream out)
+            throws Exception {
+        long started = System.nanoTime();
+        SoakRecorder recorder = new SoakRecorder(out, started, options.verbose);
+        recorder.say(
+                "soak for %s with seed %d: session timeout %d ms, everything must converge within %d s after a burst of"
+                        + " faults",
+                describe(options.duration),
+                options.seed,
+                settings.sessionTimeout().toMillis(),
+                settings.recoveryBound().toSeconds());
+        String chroot = options.connect == null
+                ? null
+                : EnsembleConfig.of(options.connect).chroot();
+        Soak soak = new Soak(options.duration, options.seed, settings, servers, chroot, recorder, hooks);
+        try {
+            soak.run();
+        } catch (ZkException e) {
+            recorder.say("could not use the ensemble %s: %s", servers.connectString(), e.getMessage());
+            writeReport(options, recorder, soak, "error: " + e.getMessage(), out);
+            return 2;
+        }
+        List<SoakRecorder.Violation> violations = recorder.violations();
+        double seconds = recorder.now();
+        out.printf(Locale.ROOT, "%n--- soak results (seed %d) ---%n", options.seed);
+        out.printf(Locale.ROOT, "duration: %.1f s%n", seconds);
+        long total = recorder.operationCount();
+        out.printf(Locale.ROOT, "operations: %,d%n", total);
+        recorder.operations()
+                .forEach((kind, outcomes) -> out.printf(
+                        Locale.ROOT,
+                        "  %-22s %s%n",
+                        kind,
+                        outcomes.entrySet().stream()
+                                .map(e -> String.format(Locale.ROOT, "%,d %s", e.getValue(), e.getKey()))
+                                .collect(Collectors.joining(", "))));
+        Map<String, Long> faults = recorder.faultsByKind();
+        out.printf(
+                Locale.ROOT,
+                "faults: %d%s%n",
+                faults.values().stream().mapToLong(Long::longValue).sum(),
+                faults.isEmpty()
+                        ? ""
+                        : " ("
+                                + faults.entrySet().stream()
+                                        .map(e -> e.getValue() + " " + e.getKey())
+                                        .collect(Collectors.joining(", "))
+                                + ")");
+        List<SoakRecorder.Audit> audits = recorder.audits();
+        double slowest = audits.stream()
+                .mapToDouble(SoakRecorder.Audit::convergedAfter)
+                .filter(d -> !Double.isNaN(d))
+                .max()
+                .orElse(Double.NaN);
+        out.printf(
+                Locale.ROOT,
+                "audits: %d; slowest convergence after a burst of faults: %s%n",
+                audits.size(),
+                Double.isNaN(slowest) ? "n/a" : String.format(Locale.ROOT, "%.1f s", slowest));
+        Map<String, Long> byCheck = new TreeMap<>(violations.stream()
+                .collect(Collectors.groupingBy(SoakRecorder.Violation::check, Collectors.counting())));
+        out.printf(Locale.ROOT, "violations: %d%s%n", violations.size(), byCheck.isEmpty() ? "" : " " + byCheck);
+        Path report = writeReport(options, recorder, soak, violations.isEmpty() ? "pass" : "fail", out);
+        out.printf(
+                Locale.ROOT,
+                "%n[soak] %s; report: %s%n",
+                violations.isEmpty() ? "no violation" : violations.size() + " VIOLATION(S)",
+                report);
+        return violations.isEmpty() ? 0 : 1;
+    }
+
+    private static Path writeReport(Options options, SoakRecorder recorder, Soak soak, String result, PrintStream out)
+            throws Exception {
+        Map<String, Object> header = new LinkedHashMap<>();
+        header.put("result", result);
+        header.put("durationSeconds", recorder.now());
+        header.putAll(soak.header());
+        Path file = options.results.resolve("soak-" + options.seed + ".json").toAbsolutePath();
+        recorder.writeJson(file, header);
+        return file;
+    }
+
+    private static String describe(Duration d) {
+        return d.toSeconds() % 60 == 0 ? d.toMinutes() + " min" : d.toSeconds() + " s";
+    }
+
+    /** The soak's command line. */
+    static final class Options {
+        String connect;
+        Duration duration = Duration.ofMinutes(10);
+        long seed = 1;
+        Path results = DEFAULT_RESULTS;
+        boolean verbose;
+
+        /**
+         * @throws IllegalArgumentException naming the option and the value
+         */
+        static Options parse(String[] args) {
+            Options o = new Options();
+            boolean seedGiven = false;
+            for (int i = 0; i < args.length; i++) {
+                String arg = args[i];
+                if (arg.equals("--verbose")) {
+                    o.verbose = true;
+                    continue;
+                }
+                if (!Set.of("--connect", "--minutes", "--seconds", "--seed", "--results")
+                        .contains(arg)) {
+                    throw new IllegalArgumentException("unknown option '" + arg + "'");
+                }
+                if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
+                    throw new IllegalArgumentException("option " + arg + " needs a value");
+                }
+                String value = args[++i];
+                switch (arg) {
+                    case "--connect" -> {
+                        try {
+                            EnsembleConfig.of(value);
+                        } catch (IllegalArgumentException e) {
+                            throw new IllegalArgumentException("--connect: " + e.getMessage(), e);
+                        }
+                        o.connect = value;
+                    }
+                    case "--minutes" -> o.duration = Duration.ofMinutes(bounded(arg, value, 1, 7 * 24 * 60));
+                    case "--seconds" -> o.duration = Duration.ofSeconds(bounded(arg, value, 5, 7 * 24 * 3600));
+                    case "--seed" -> {
+                        try {
+                            o.seed = Long.parseLong(value);
+                        } catch (NumberFormatException e) {
+                            throw new IllegalArgumentException("--seed must be a whole number, was '" + value + "'", e);
+                        }
+                        seedGiven = true;
+                    }
+                    default -> o.results = Path.of(value);
+                }
+            }
+            if (!seedGiven) {
+                o.seed = System.currentTimeMillis();
+            }
+            return o;
+        }
+
+        private static long bounded(String option, String value, long min, long max) {
+            long n;
+            try {
+                n = Long.parseLong(value);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(option + " must be a whole number, was '" + value + "'", e);
+            }
+            if (n < min || n > max) {
+                throw new IllegalArgumentException(option + " must be between " + min + " and " + max + ", was " + n);
+            }
+            return n;
+        }
+    }
+}

@@ -1,0 +1,178 @@
+package dev.zksdk.samples;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The ensemble a soak runs against, and what the soak may do to its servers. The soak's own network faults (proxy
+ * freezes, cut connections) and forced expiries need nothing from it but the connect string; the server faults need a
+ * handle on the servers: the embedded ensemble can stop and restart its in-process members, a separate-process ensemble
+ * (the IT's, from sdk-core's test fixtures) can {@code kill -9}, SIGSTOP and SIGCONT real processes, and an ensemble
+ * given with {@code --connect} allows none.
+ *
+ * <p>Members are numbered from 0 in connect-string order. Implementations are called from one fault at a time per
+ * member and must be thread-safe across members.
+ */
+interface SoakServers extends AutoCloseable {
+
+    /** What the servers allow. */
+    enum Capability {
+        /** Kill a member and start it again on the same ports and data. */
+        KILL,
+        /** Stop a member's process without killing it (SIGSTOP) and let it go on (SIGCONT). */
+        PAUSE
+    }
+
+    /** What the report calls this ensemble: {@code embedded}, {@code processes} or {@code external}. */
+    String kind();
+
+    /** How a kill is done, for the timeline: {@code kill -9}, {@code in-process stop}. */
+    default String killStyle() {
+        return "kill";
+    }
+
+    /** Every member's client address, comma-separated, in member order. */
+    String connectString();
+
+    /** Every member's client address ({@code host:port}), in member order. */
+    List<String> members();
+
+    List<Capability> capabilities();
+
+    /** The member that leads now, if one does and the servers can tell. */
+    Optional<Integer> leader();
+
+    /** Kills member {@code index}; only with {@link Capability#KILL}. */
+    default void kill(int index) throws Exception {
+        throw new UnsupportedOperationException(kind() + " servers cannot be killed");
+    }
+
+    /** Starts a killed member again and waits up to {@code timeout} for it to serve. */
+    default void restart(int index, Duration timeout) throws Exception {
+        throw new UnsupportedOperationException(kind() + " servers cannot be restarted");
+    }
+
+    /** Stops member {@code index} with SIGSTOP; only with {@link Capability#PAUSE}. */
+    default void pause(int index) throws Exception {
+        throw new UnsupportedOperationException(kind() + " servers cannot be paused");
+    }
+
+    /** Lets a paused member go on (SIGCONT). */
+    default void resume(int index) throws Exception {
+        throw new UnsupportedOperationException(kind() + " servers cannot be resumed");
+    }
+
+    /** Each member with its mode, for messages. */
+    String describe();
+
+    @Override
+    void close() throws Exception;
+
+    /** The embedded ensemble of {@link EmbeddedEnsemble}: its members can be stopped and restarted in process. */
+    static SoakServers embedded(EmbeddedEnsemble ensemble) {
+        return new SoakServers() {
+            private final List<EmbeddedEnsemble.Member> members = membersOf(ensemble);
+
+            @Override
+            public String kind() {
+                return "embedded";
+            }
+
+            @Override
+            public String killStyle() {
+                return "in-process stop";
+            }
+
+            @Override
+            public String connectString() {
+                return ensemble.connectString();
+            }
+
+            @Override
+            public List<String> members() {
+                return members.stream().map(EmbeddedEnsemble.Member::address).toList();
+            }
+
+            @Override
+            public List<Capability> capabilities() {
+                return List.of(Capability.KILL);
+            }
+
+            @Override
+            public Optional<Integer> leader() {
+                for (int i = 0; i < members.size(); i++) {
+                    if (ensemble.mode(members.get(i)).filter("leader"::equals).isPresent()) {
+                        return Optional.of(i);
+                    }
+                }
+                return Optional.empty();
+            }
+
+            @Override
+            public void kill(int index) throws Exception {
+                ensemble.kill(members.get(index));
+            }
+
+            @Override
+            public void restart(int index, Duration timeout) throws Exception {
+                ensemble.restart(members.get(index));
+                ensemble.awaitServing(members.get(index), timeout);
+            }
+
+            @Override
+            public String describe() {
+                return ensemble.describe();
+            }
+
+            @Override
+            public void close() throws Exception {
+                ensemble.close();
+            }
+        };
+    }
+
+    private static List<EmbeddedEnsemble.Member> membersOf(EmbeddedEnsemble ensemble) {
+        return List.of(ensemble.connectString().split(",")).stream()
+                .map(a -> ensemble.member(a).orElseThrow())
+                .toList();
+    }
+
+    /** An ensemble the soak does not run ({@code --connect}): network faults and expiries only. */
+    static SoakServers external(String connectString, List<String> members) {
+        return new SoakServers() {
+            @Override
+            public String kind() {
+                return "external";
+            }
+
+            @Override
+            public String connectString() {
+                return connectString;
+            }
+
+            @Override
+            public List<String> members() {
+                return members;
+            }
+
+            @Override
+            public List<Capability> capabilities() {
+                return List.of();
+            }
+
+            @Override
+            public Optional<Integer> leader() {
+                return Optional.empty();
+            }
+
+            @Override
+            public String describe() {
+                return connectString;
+            }
+
+            @Override
+            public void close() {}
+        };
+    }
+}

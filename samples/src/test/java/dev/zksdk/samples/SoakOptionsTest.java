@@ -1,0 +1,54 @@
+package dev.zksdk.samples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Bad soak arguments: exit 2 with a message naming the option and the value, before any server starts. */
+class SoakOptionsTest {
+
+    @Test
+    void badArgumentsExitWithTwoAndNameTheProblem() throws Exception {
+        assertRejected(List.of("--minutes", "0"), "soak: --minutes must be between 1 and 10080, was 0");
+        assertRejected(List.of("--seconds", "3"), "soak: --seconds must be between 5 and 604800, was 3");
+        assertRejected(List.of("--seed", "x"), "soak: --seed must be a whole number, was 'x'");
+        assertRejected(List.of("--connect", "zk1"), "soak: --connect: connectString");
+        assertRejected(List.of("--results"), "soak: option --results needs a value");
+        assertRejected(List.of("--faults", "none"), "soak: unknown option '--faults'");
+    }
+
+    @Test
+    void optionsAreRead() {
+        SoakCommand.Options o = SoakCommand.Options.parse(
+                new String[] {"--minutes", "3", "--seed", "42", "--results", "out", "--verbose"});
+
+        assertThat(o.duration).isEqualTo(Duration.ofMinutes(3));
+        assertThat(o.seed).isEqualTo(42);
+        assertThat(o.results).isEqualTo(Path.of("out"));
+        assertThat(o.verbose).isTrue();
+        assertThat(SoakCommand.Options.parse(new String[] {"--seconds", "60"}).duration)
+                .isEqualTo(Duration.ofSeconds(60));
+    }
+
+    private static void assertRejected(List<String> args, String message) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        List<String> all = new java.util.ArrayList<>(List.of("soak"));
+        all.addAll(args);
+
+        int code = Main.run(
+                all.toArray(String[]::new),
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).startsWith(message);
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty();
+    }
+}
