@@ -846,7 +846,6 @@ class Review18AdversarialIT {
             }
             lease.getDataAsync(base).get(10, TimeUnit.SECONDS);
             server.sigstop();
-            long stoppedAt = System.nanoTime();
             CompletableFuture<?> chainedSync;
             CompletableFuture<?> chainedAsync;
             try {
@@ -896,16 +895,21 @@ class Review18AdversarialIT {
                 } catch (org.awaitility.core.ConditionTimeoutException e) {
                     // reported below, from what each call recorded
                 }
-                // keep the server stopped well below the session timeout (30 s): sessions survive
-                long held = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stoppedAt);
-                if (held < 8000) {
-                    Thread.sleep(8000 - held);
-                }
             } finally {
                 server.sigcont();
             }
-            // let the server apply what it had queued, then look
-            Thread.sleep(3000);
+            // let the server apply what it had queued (the node count stays the same for a second), then look
+            long[] lastCount = {-1};
+            await().atMost(Duration.ofSeconds(20))
+                    .pollInterval(Duration.ofMillis(200))
+                    .ignoreExceptions()
+                    .during(Duration.ofSeconds(1))
+                    .until(() -> {
+                        long n = lease.getChildren(base).size();
+                        boolean same = n == lastCount[0];
+                        lastCount[0] = n;
+                        return same;
+                    });
             lease.sync(base);
             SoftAssertions soft = new SoftAssertions();
             List<String> late = new ArrayList<>();
@@ -1073,14 +1077,12 @@ class Review18AdversarialIT {
                                     ? lease.getDataAsync(base)
                                     : lease.createAsync(base + "/c" + i, V, CreateMode.PERSISTENT));
                 }
-                Thread.sleep(300);
                 long t0 = System.nanoTime();
                 for (CompletableFuture<?> f : fs) {
                     f.cancel(true);
                 }
                 cancelMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
                 assertThat(fs).allMatch(CompletableFuture::isDone);
-                Thread.sleep(2000);
             } finally {
                 server.sigcont();
             }
@@ -1368,6 +1370,7 @@ class Review18AdversarialIT {
                 setup.create(base + "/t" + t, V, CreateMode.PERSISTENT);
             }
             java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicLong oks = new java.util.concurrent.atomic.AtomicLong();
             List<Future<Map<String, List<String>>>> fs = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
                 String parent = base + "/t" + t;
@@ -1378,6 +1381,7 @@ class Review18AdversarialIT {
                             try {
                                 r.computeIfAbsent("ok", k -> new ArrayList<>())
                                         .add(lease.create(parent + "/s-", V, CreateMode.PERSISTENT_SEQUENTIAL));
+                                oks.incrementAndGet();
                             } catch (ZkConnectionLossException e) {
                                 r.computeIfAbsent(e.outcomeUnknown() ? "unknown" : "known", k -> new ArrayList<>())
                                         .add(e.toString());
@@ -1392,12 +1396,13 @@ class Review18AdversarialIT {
                     return r;
                 }));
             }
-            Thread.sleep(1500);
+            // under load before the kill, and load flowing again after the restart
+            await().atMost(Duration.ofSeconds(30)).until(() -> oks.get() >= 200);
             server.kill9();
-            Thread.sleep(1000);
             server.restart();
             server.awaitServing(Duration.ofSeconds(60));
-            Thread.sleep(2000);
+            long atServing = oks.get();
+            await().atMost(Duration.ofSeconds(60)).until(() -> oks.get() >= atServing + 200);
             stop.set(true);
             List<String> problems = new ArrayList<>();
             Map<String, Integer> totals = new TreeMap<>();
