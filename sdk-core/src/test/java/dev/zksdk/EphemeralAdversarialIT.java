@@ -826,8 +826,10 @@ class EphemeralAdversarialIT {
                     seenTwo.add(children + " (owners " + owners("/reg/seq2", children) + ", old session 0x"
                             + Long.toHexString(oldSession) + ")");
                 }
-                if (children.size() == 1
-                        && observed("/reg/seq2/" + children.get(0)).getEphemeralOwner() != oldSession
+                // The child listed may be gone by the time it is read (the old session's node, as it expires).
+                Stat only = children.size() == 1 ? observed("/reg/seq2/" + children.get(0)) : null;
+                if (only != null
+                        && only.getEphemeralOwner() != oldSession
                         && !"/reg/seq2/".concat(children.get(0)).equals(first)) {
                     owned = true;
                     break;
