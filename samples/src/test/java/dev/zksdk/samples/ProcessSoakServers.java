@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The soak's servers as separate processes (sdk-core's {@link ProcessEnsemble} fixture): real {@code kill -9}, SIGSTOP
+ * The soak's servers as separate processes (zk-sdk-test's {@link ProcessEnsemble}): real {@code kill -9}, SIGSTOP
  * and SIGCONT. Closing it closes the ensemble.
  */
 final class ProcessSoakServers implements SoakServers {

@@ -36,7 +36,7 @@ public final class MachineInfo {
                         + System.getProperty("java.vendor") + ")");
         m.put("zookeeperClient", BenchServer.classPathVersion());
         m.put("curator", mavenVersion("org.apache.curator", "curator-framework"));
-        m.put("zkSdk", mavenVersion("dev.zksdk", "sdk-core"));
+        m.put("zkSdk", mavenVersion("dev.zksdk", "zk-sdk-core"));
         m.put("jmh", mavenVersion("org.openjdk.jmh", "jmh-core"));
         m.put(
                 "kernelListenCounters",

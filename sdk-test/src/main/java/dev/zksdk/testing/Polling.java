@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
 /**
- * Condition polling for the fixtures themselves. The fixtures do not use Awaitility so that a module reusing
- * the test-jar needs no more than the ZooKeeper, curator-test and NetCrusher jars on its test classpath.
+ * Condition polling for the fixtures themselves. The fixtures do not use Awaitility so that zk-sdk-test
+ * needs no more than the ZooKeeper, curator-test and NetCrusher jars.
  */
 final class Polling {
 

@@ -170,9 +170,9 @@ public final class ProcessEnsemble implements AutoCloseable {
 
     /**
      * Where the server jars of {@link Builder#serverVersion(String) other ZooKeeper versions} are looked up, one
-     * {@code <version>/} directory each: the {@value #SERVER_JARS_PROPERTY} system property if set; otherwise
-     * {@code zk-servers} beside the directory or jar that holds the test classes (so {@code sdk-core/target/zk-servers}
-     * from Maven and from an IDE alike) if that exists; otherwise {@code target/zk-servers} in the working directory.
+     * {@code <version>/} directory each: the {@value #SERVER_JARS_PROPERTY} system property if set (sdk-core's build sets it to the
+     * {@code target/zk-servers} it fills); otherwise {@code zk-servers} beside the directory or jar that holds these
+     * classes if that exists; otherwise {@code target/zk-servers} in the working directory.
      */
     public static Path serverJarsRoot() {
         String configured = System.getProperty(SERVER_JARS_PROPERTY);
@@ -186,7 +186,7 @@ public final class ProcessEnsemble implements AutoCloseable {
         return Path.of("target", ZK_SERVERS).toAbsolutePath();
     }
 
-    /** The directory or jar {@link ServerLauncher} was loaded from: the test classes, or sdk-core's test jar. */
+    /** The directory or jar {@link ServerLauncher} was loaded from: zk-sdk-test's classes or its jar. */
     private static Path launcherLocation() {
         var codeSource = ServerLauncher.class.getProtectionDomain().getCodeSource();
         if (codeSource == null || codeSource.getLocation() == null) {
