@@ -4,10 +4,10 @@ import java.io.PrintStream;
 import java.util.Arrays;
 
 /**
- * Entry point of the samples jar. Commands: {@code demo} (the default; see {@link Demo}), {@code soak} (see
- * {@link SoakCommand}) and {@code doctor} (see {@link DoctorCommand}). The process exits with the command's code: 0
- * when all is well, 1 for failed checks, violations or warnings, 2 for critical findings, bad arguments or an ensemble
- * the command could not use.
+ * Entry point of the samples jar. Commands: {@code demo} (the default; see {@link Demo}) and {@code soak} (see
+ * {@link SoakCommand}). The process exits with the command's code: 0 when all is well, 1 for failed checks or
+ * violations, 2 for bad arguments or an ensemble the command could not use. The doctor is the CLI's
+ * ({@code zk-sdk-cli.jar doctor}, module sdk-cli).
  */
 public final class Main {
 
@@ -21,8 +21,6 @@ public final class Main {
             "  soak    [--minutes N | --seconds N] [--seed S] [--connect <connect string>] [--results <dir>] [--verbose]",
             "          a chaos soak with a history checker: random, overlapping faults; exit 0 when no check was"
                     + " violated, 1 otherwise; the run as JSON in <dir> (default soak-results)",
-            "  doctor  --connect <connect string> [--json] [--timeout <duration>] [--session-timeout <duration>]",
-            "          probes every member of an ensemble; exit 0 ok, 1 warnings, 2 critical; durations: 1500, 1500ms, 2s",
             "  help    this text");
 
     private Main() {}
@@ -40,7 +38,8 @@ public final class Main {
             case "demo":
                 return Demo.run(rest, out, err);
             case "doctor":
-                return DoctorCommand.run(rest, out, err);
+                err.println("the doctor is in the CLI now: java -jar sdk-cli/target/zk-sdk-cli.jar doctor --help");
+                return 2;
             case "soak":
                 return SoakCommand.run(rest, out, err);
             case "help":

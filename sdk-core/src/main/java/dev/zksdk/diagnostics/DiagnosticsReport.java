@@ -34,47 +34,84 @@ public final class DiagnosticsReport {
         this.findings = List.copyOf(findings);
     }
 
-    /** The connect string as given. */
+    /**
+     * The connect string as given.
+     *
+     * @return the connect string
+     */
     public String connectString() {
         return connectString;
     }
 
-    /** When probing started. */
+    /**
+     * When probing started.
+     *
+     * @return the start time
+     */
     public Instant startedAt() {
         return startedAt;
     }
 
-    /** How long probing and analysis took. */
+    /**
+     * How long probing and analysis took.
+     *
+     * @return the time taken
+     */
     public Duration elapsed() {
         return elapsed;
     }
 
-    /** The client address connections were judged for, or null when it could not be determined. */
+    /**
+     * The client address connections were judged for, or null when it could not be determined.
+     *
+     * @return the client's address, or null
+     */
     public String clientAddress() {
         return clientAddress;
     }
 
-    /** One entry per probed member: the connect string's servers in order, then members found only in server lists. */
+    /**
+     * One entry per probed member: the connect string's servers in order, then members found only in server lists.
+     *
+     * @return an unmodifiable list of the members' reports
+     */
     public List<ServerReport> servers() {
         return servers;
     }
 
-    /** The findings, most severe first; empty when nothing is worth reporting. */
+    /**
+     * The findings, most severe first; empty when nothing is worth reporting.
+     *
+     * @return an unmodifiable list of the findings
+     */
     public List<Finding> findings() {
         return findings;
     }
 
-    /** The findings with the given code. */
+    /**
+     * The findings with the given code.
+     *
+     * @param code the kind of finding
+     * @return those findings, most severe first; empty when there are none
+     */
     public List<Finding> findings(FindingCode code) {
         return findings.stream().filter(f -> f.code() == code).toList();
     }
 
-    /** The highest severity among the findings; {@link Severity#INFO} when there are none. */
+    /**
+     * The highest severity among the findings; {@link Severity#INFO} when there are none.
+     *
+     * @return the worst severity
+     */
     public Severity worstSeverity() {
         return findings.stream().map(Finding::severity).max(Enum::compareTo).orElse(Severity.INFO);
     }
 
-    /** For command-line use: 0 when nothing is above INFO, 1 for warnings, 2 when anything is critical. */
+    /**
+     * For command-line use: 0 when nothing is above INFO, 1 for warnings, 2 when anything is critical.
+     *
+     * @return the process exit code
+     */
     public int exitCode() {
         return switch (worstSeverity()) {
             case INFO -> 0;
@@ -83,7 +120,11 @@ public final class DiagnosticsReport {
         };
     }
 
-    /** A readable multi-line report: a summary, one line per member, then every finding with evidence and remedy. */
+    /**
+     * A readable multi-line report: a summary, one line per member, then every finding with evidence and remedy.
+     *
+     * @return the report as text
+     */
     public String toText() {
         StringBuilder sb = new StringBuilder();
         sb.append("ZooKeeper ensemble diagnostics for ").append(connectString).append('\n');
@@ -114,7 +155,9 @@ public final class DiagnosticsReport {
                 sb.append(" (not in connect string)");
             }
             sb.append(": ");
-            if (!s.reachable()) {
+            if (s.tlsMismatch()) {
+                sb.append("TLS MISMATCH - ").append(s.problem());
+            } else if (!s.reachable()) {
                 sb.append("UNREACHABLE - ").append(s.problem());
             } else if (!s.serving()) {
                 sb.append(s.problem() != null ? "NOT ANSWERING - " + s.problem() : "NOT SERVING");
@@ -185,7 +228,11 @@ public final class DiagnosticsReport {
         return sb.toString();
     }
 
-    /** The report as one JSON object (servers, findings, summary); strings are escaped per RFC 8259. */
+    /**
+     * The report as one JSON object (servers, findings, summary); strings are escaped per RFC 8259.
+     *
+     * @return the report as JSON
+     */
     public String toJson() {
         StringBuilder sb = new StringBuilder(1024);
         sb.append('{');
@@ -224,6 +271,7 @@ public final class DiagnosticsReport {
         field(sb, "server", Json.quote(s.server())).append(',');
         field(sb, "inConnectString", String.valueOf(s.inConnectString())).append(',');
         field(sb, "reachable", String.valueOf(s.reachable())).append(',');
+        field(sb, "tlsMismatch", String.valueOf(s.tlsMismatch())).append(',');
         field(sb, "serving", String.valueOf(s.serving())).append(',');
         field(sb, "problem", Json.quote(s.problem())).append(',');
         field(sb, "mode", Json.quote(s.mode())).append(',');

@@ -1,5 +1,6 @@
 package dev.zksdk.diagnostics;
 
+import dev.zksdk.security.TlsConfig;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -12,7 +13,7 @@ import java.util.Objects;
  * client address derived from the route to the first server ({@code 127.0.0.1} when every server is on
  * loopback), connection budget {@link #DEFAULT_CONNECTION_BUDGET_RATIO} of {@code maxClientCnxns}, AdminServer on
  * port {@link #DEFAULT_ADMIN_PORT} used as {@link AdminServerUse#FALLBACK}, and the thresholds named by the other
- * {@code DEFAULT_*} constants.
+ * {@code DEFAULT_*} constants, and four-letter words in plain text (no {@link #tls()}).
  */
 public final class DoctorOptions {
 
@@ -44,6 +45,7 @@ public final class DoctorOptions {
     private final Duration maxLatencyThreshold;
     private final long outstandingRequestsThreshold;
     private final long dataSizeThresholdBytes;
+    private final TlsConfig tls;
 
     private DoctorOptions(Builder b) {
         this.timeout = b.timeout;
@@ -57,19 +59,32 @@ public final class DoctorOptions {
         this.maxLatencyThreshold = b.maxLatencyThreshold;
         this.outstandingRequestsThreshold = b.outstandingRequestsThreshold;
         this.dataSizeThresholdBytes = b.dataSizeThresholdBytes;
+        this.tls = b.tls;
     }
 
-    /** A builder with every default. */
+    /**
+     * A builder with every default.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Options with every default. */
+    /**
+     * Options with every default.
+     *
+     * @return the default options
+     */
     public static DoctorOptions defaults() {
         return builder().build();
     }
 
-    /** A builder holding these options, to change some of them. */
+    /**
+     * A builder holding these options, to change some of them.
+     *
+     * @return a builder with these options
+     */
     public Builder toBuilder() {
         Builder b = new Builder();
         b.timeout = timeout;
@@ -83,15 +98,24 @@ public final class DoctorOptions {
         b.maxLatencyThreshold = maxLatencyThreshold;
         b.outstandingRequestsThreshold = outstandingRequestsThreshold;
         b.dataSizeThresholdBytes = dataSizeThresholdBytes;
+        b.tls = tls;
         return b;
     }
 
-    /** Time allowed for each request to a member: the TCP connect, and then the answer. */
+    /**
+     * Time allowed for each request to a member: the TCP connect, and then the answer.
+     *
+     * @return the per-request timeout (default {@link #DEFAULT_TIMEOUT}, 2 s)
+     */
     public Duration timeout() {
         return timeout;
     }
 
-    /** The session timeout a client will request, or {@code null} when clamping is not to be judged. */
+    /**
+     * The session timeout a client will request, or {@code null} when clamping is not to be judged.
+     *
+     * @return the requested session timeout, or null
+     */
     public Duration requestedSessionTimeout() {
         return requestedSessionTimeout;
     }
@@ -99,49 +123,93 @@ public final class DoctorOptions {
     /**
      * The client address whose connections are counted against {@code maxClientCnxns}, or {@code null} to
      * derive it from the route to the first server.
+     *
+     * @return the client's address, or null
      */
     public String clientAddress() {
         return clientAddress;
     }
 
-    /** Share of {@code maxClientCnxns} in use from one address at which the budget is reported. */
+    /**
+     * Share of {@code maxClientCnxns} in use from one address at which the budget is reported.
+     *
+     * @return the ratio, in (0, 1] (default {@link #DEFAULT_CONNECTION_BUDGET_RATIO})
+     */
     public double connectionBudgetRatio() {
         return connectionBudgetRatio;
     }
 
-    /** The AdminServer port of every member. */
+    /**
+     * The AdminServer port of every member.
+     *
+     * @return the port (default {@link #DEFAULT_ADMIN_PORT})
+     */
     public int adminPort() {
         return adminPort;
     }
 
-    /** When the AdminServer is asked. */
+    /**
+     * When the AdminServer is asked.
+     *
+     * @return when the AdminServer is asked (default {@link AdminServerUse#FALLBACK})
+     */
     public AdminServerUse adminServerUse() {
         return adminServerUse;
     }
 
-    /** Transactions a member may trail the leader by. */
+    /**
+     * Transactions a member may trail the leader by.
+     *
+     * @return the allowed lag in transactions (default {@link #DEFAULT_MAX_ZXID_LAG})
+     */
     public long maxZxidLag() {
         return maxZxidLag;
     }
 
-    /** Average latency threshold. */
+    /**
+     * Average latency threshold.
+     *
+     * @return the threshold (default {@link #DEFAULT_AVG_LATENCY_THRESHOLD}, 100 ms)
+     */
     public Duration avgLatencyThreshold() {
         return avgLatencyThreshold;
     }
 
-    /** Maximum latency threshold. */
+    /**
+     * Maximum latency threshold.
+     *
+     * @return the threshold (default {@link #DEFAULT_MAX_LATENCY_THRESHOLD}, 10 s)
+     */
     public Duration maxLatencyThreshold() {
         return maxLatencyThreshold;
     }
 
-    /** Outstanding requests threshold. */
+    /**
+     * Outstanding requests threshold.
+     *
+     * @return the threshold in requests (default {@link #DEFAULT_OUTSTANDING_REQUESTS_THRESHOLD})
+     */
     public long outstandingRequestsThreshold() {
         return outstandingRequestsThreshold;
     }
 
-    /** Data size threshold in bytes. */
+    /**
+     * Data size threshold in bytes.
+     *
+     * @return the threshold in bytes (default {@link #DEFAULT_DATA_SIZE_THRESHOLD_BYTES}, 10 GiB)
+     */
     public long dataSizeThresholdBytes() {
         return dataSizeThresholdBytes;
+    }
+
+    /**
+     * TLS for the four-letter words, for members whose client port is a {@code secureClientPort}; null for plain
+     * text. The AdminServer is always asked over plain HTTP.
+     *
+     * @return the TLS settings, or null
+     */
+    public TlsConfig tls() {
+        return tls;
     }
 
     @Override
@@ -156,7 +224,8 @@ public final class DoctorOptions {
                 + ", avgLatencyThreshold=" + avgLatencyThreshold
                 + ", maxLatencyThreshold=" + maxLatencyThreshold
                 + ", outstandingRequestsThreshold=" + outstandingRequestsThreshold
-                + ", dataSizeThresholdBytes=" + dataSizeThresholdBytes + '}';
+                + ", dataSizeThresholdBytes=" + dataSizeThresholdBytes
+                + ", tls=" + (tls == null ? "off" : tls) + '}';
     }
 
     /** Builds {@link DoctorOptions}; not thread-safe. */
@@ -172,12 +241,15 @@ public final class DoctorOptions {
         private Duration maxLatencyThreshold = DEFAULT_MAX_LATENCY_THRESHOLD;
         private long outstandingRequestsThreshold = DEFAULT_OUTSTANDING_REQUESTS_THRESHOLD;
         private long dataSizeThresholdBytes = DEFAULT_DATA_SIZE_THRESHOLD_BYTES;
+        private TlsConfig tls;
 
         private Builder() {}
 
         /**
          * Time allowed for each request to a member (TCP connect, then the answer); between 1 ms and 5 minutes.
          *
+         * @param timeout the per-request timeout
+         * @return this builder
          * @throws IllegalArgumentException when null or out of range
          */
         public Builder timeout(Duration timeout) {
@@ -189,6 +261,8 @@ public final class DoctorOptions {
          * The session timeout clients request, to judge {@link FindingCode#SESSION_TIMEOUT_CLAMPED}; {@code null}
          * to skip that check.
          *
+         * @param requestedSessionTimeout the requested session timeout, or null
+         * @return this builder
          * @throws IllegalArgumentException when not positive or not below {@link Integer#MAX_VALUE} ms
          */
         public Builder requestedSessionTimeout(Duration requestedSessionTimeout) {
@@ -203,6 +277,8 @@ public final class DoctorOptions {
          * The address ZooKeeper sees this client connect from (an IP literal or a host name, without port), to
          * judge {@link FindingCode#CONNECTION_BUDGET} for it; {@code null} to derive it.
          *
+         * @param clientAddress the client's address, or null
+         * @return this builder
          * @throws IllegalArgumentException when blank, or holding whitespace, a port or a scheme
          */
         public Builder clientAddress(String clientAddress) {
@@ -228,6 +304,8 @@ public final class DoctorOptions {
          * Share of {@code maxClientCnxns} in use from one address at which {@link FindingCode#CONNECTION_BUDGET}
          * is raised; greater than 0 and at most 1.
          *
+         * @param connectionBudgetRatio the ratio, in (0, 1]
+         * @return this builder
          * @throws IllegalArgumentException when out of range or not a number
          */
         public Builder connectionBudgetRatio(double connectionBudgetRatio) {
@@ -242,6 +320,8 @@ public final class DoctorOptions {
         /**
          * The AdminServer port of the members ({@code admin.serverPort}), 1-65535.
          *
+         * @param adminPort the port
+         * @return this builder
          * @throws IllegalArgumentException when out of range
          */
         public Builder adminPort(int adminPort) {
@@ -255,6 +335,8 @@ public final class DoctorOptions {
         /**
          * When the AdminServer is asked.
          *
+         * @param adminServerUse when to ask the AdminServer
+         * @return this builder
          * @throws IllegalArgumentException when null
          */
         public Builder adminServerUse(AdminServerUse adminServerUse) {
@@ -268,6 +350,8 @@ public final class DoctorOptions {
         /**
          * Transactions a follower may trail the leader before {@link FindingCode#LAGGING_MEMBER}; at least 0.
          *
+         * @param maxZxidLag the allowed lag in transactions
+         * @return this builder
          * @throws IllegalArgumentException when negative
          */
         public Builder maxZxidLag(long maxZxidLag) {
@@ -281,6 +365,8 @@ public final class DoctorOptions {
         /**
          * Average latency above which {@link FindingCode#HIGH_LATENCY} is raised.
          *
+         * @param avgLatencyThreshold the threshold
+         * @return this builder
          * @throws IllegalArgumentException when null or not positive
          */
         public Builder avgLatencyThreshold(Duration avgLatencyThreshold) {
@@ -291,6 +377,8 @@ public final class DoctorOptions {
         /**
          * Maximum latency above which {@link FindingCode#HIGH_LATENCY} is raised.
          *
+         * @param maxLatencyThreshold the threshold
+         * @return this builder
          * @throws IllegalArgumentException when null or not positive
          */
         public Builder maxLatencyThreshold(Duration maxLatencyThreshold) {
@@ -301,6 +389,8 @@ public final class DoctorOptions {
         /**
          * Queued requests above which {@link FindingCode#OUTSTANDING_REQUESTS} is raised; at least 0.
          *
+         * @param outstandingRequestsThreshold the threshold in requests
+         * @return this builder
          * @throws IllegalArgumentException when negative
          */
         public Builder outstandingRequestsThreshold(long outstandingRequestsThreshold) {
@@ -315,6 +405,8 @@ public final class DoctorOptions {
         /**
          * Bytes in dataDir plus dataLogDir above which {@link FindingCode#DATA_DIR_LARGE} is raised; positive.
          *
+         * @param dataSizeThresholdBytes the threshold in bytes
+         * @return this builder
          * @throws IllegalArgumentException when not positive
          */
         public Builder dataSizeThresholdBytes(long dataSizeThresholdBytes) {
@@ -325,7 +417,26 @@ public final class DoctorOptions {
             return this;
         }
 
-        /** The options. Every value was checked by its setter; there are no combinations to reject. */
+        /**
+         * Sends the four-letter words over TLS with these stores (ZooKeeper's {@code FourLetterWordMain} with an SSL
+         * context built by its {@code ClientX509Util}); null (the default) for plain text. A member whose port
+         * speaks the other protocol is reported as {@link FindingCode#TLS_MISMATCH}. The probe's TLS socket offers
+         * the JVM's default protocols and cipher suites: {@link TlsConfig#enabledProtocols()} and
+         * {@link TlsConfig#cipherSuites()} are not applied to it.
+         *
+         * @param tls the TLS settings, or null for plain text
+         * @return this builder
+         */
+        public Builder tls(TlsConfig tls) {
+            this.tls = tls;
+            return this;
+        }
+
+        /**
+         * The options. Every value was checked by its setter; there are no combinations to reject.
+         *
+         * @return the options
+         */
         public DoctorOptions build() {
             return new DoctorOptions(this);
         }

@@ -121,7 +121,17 @@ final class EnsembleAnalysis {
         String context = quorumContext(membership);
         for (MemberProbe p : members) {
             String where = p.inConnectString ? "" : " (found in the ensemble's server list, not in the connect string)";
-            if (p.refused) {
+            if (p.tlsMismatch) {
+                add(
+                        FindingCode.TLS_MISMATCH,
+                        Severity.CRITICAL,
+                        p,
+                        p.address + where + ": " + p.problem + "." + context,
+                        "Probe the port with the protocol it speaks, as its clients must: a secureClientPort needs"
+                                + " TLS settings (trust store, and a key store when the server has ssl.clientAuth=need,"
+                                + " its default); a clientPort needs none. Check that the connect string names the"
+                                + " port you meant.");
+            } else if (p.refused) {
                 add(
                         FindingCode.CONNECTIONS_REJECTED,
                         Severity.CRITICAL,
@@ -991,6 +1001,9 @@ final class EnsembleAnalysis {
     // ---------------------------------------------------------------- helpers
 
     private static String state(MemberProbe p) {
+        if (p.tlsMismatch) {
+            return "not probed (" + p.problem + ")";
+        }
         if (p.refused) {
             return "refuses connections from this address";
         }

@@ -54,6 +54,7 @@ public final class EnsembleDoctor {
      * Probes the ensemble with {@link DoctorOptions#defaults()}.
      *
      * @param connectString {@code host:port[,host:port...][/chroot]}; the chroot is ignored
+     * @return the report; a member that cannot be reached is a finding, not an exception
      * @throws IllegalArgumentException when the connect string is null, empty or malformed (missing port, port
      *                                  out of range, empty host), before anything is sent
      */
@@ -64,6 +65,9 @@ public final class EnsembleDoctor {
     /**
      * Probes the ensemble with the given per-request timeout and otherwise default options.
      *
+     * @param connectString {@code host:port[,host:port...][/chroot]}; the chroot is ignored
+     * @param timeout the per-request timeout
+     * @return the report; a member that cannot be reached is a finding, not an exception
      * @throws IllegalArgumentException when the connect string is malformed or the timeout is null or out of range
      */
     public static DiagnosticsReport probe(String connectString, Duration timeout) {
@@ -74,6 +78,9 @@ public final class EnsembleDoctor {
     /**
      * Probes the ensemble.
      *
+     * @param connectString {@code host:port[,host:port...][/chroot]}; the chroot is ignored
+     * @param options the timeout, thresholds and TLS of the probe
+     * @return the report; a member that cannot be reached is a finding, not an exception
      * @throws IllegalArgumentException when the connect string is malformed or options is null
      */
     public static DiagnosticsReport probe(String connectString, DoctorOptions options) {

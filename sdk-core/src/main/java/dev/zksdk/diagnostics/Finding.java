@@ -15,6 +15,13 @@ import java.util.Objects;
 public record Finding(FindingCode code, Severity severity, String server, String evidence, String remedy) {
 
     /**
+     * Checks that the required parts are there.
+     *
+     * @param code what kind of problem it is
+     * @param severity how urgent it is
+     * @param server the member it concerns, or null for the whole ensemble
+     * @param evidence the observed values that show it
+     * @param remedy what to do about it
      * @throws NullPointerException when code, severity, evidence or remedy is null
      */
     public Finding {

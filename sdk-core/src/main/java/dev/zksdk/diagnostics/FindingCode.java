@@ -15,6 +15,13 @@ public enum FindingCode {
      * {@code maxClientCnxns} is used up) or its {@code zk_connection_rejected} counter is above zero.
      */
     CONNECTIONS_REJECTED("member refuses client connections"),
+    /**
+     * The member's port and the probe disagree on TLS: probed in plain text, it closed the connection and then
+     * presented a TLS certificate (a {@code secureClientPort}); or probed over TLS ({@link DoctorOptions#tls()}), it
+     * failed the handshake and then answered a plain-text {@code ruok}. Clients configured like the probe cannot
+     * connect to it either.
+     */
+    TLS_MISMATCH("member's port and the probe disagree on TLS"),
     /** A member answers, but says "This ZooKeeper instance is not currently serving requests". */
     NOT_SERVING("member is up but not serving"),
     /** A member runs in read-only mode: it is cut off from the quorum and serves only read-only clients. */
@@ -71,7 +78,11 @@ public enum FindingCode {
         this.title = title;
     }
 
-    /** A short headline for reports. */
+    /**
+     * A short headline for reports.
+     *
+     * @return the headline
+     */
     public String title() {
         return title;
     }

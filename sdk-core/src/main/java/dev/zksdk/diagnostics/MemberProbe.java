@@ -21,6 +21,8 @@ final class MemberProbe {
     String problem;
     /** The member accepted TCP connections but closed them without a word: it refuses this client address. */
     boolean refused;
+    /** The port speaks TLS and was probed in plain text, or the other way round; {@link #problem} says which. */
+    boolean tlsMismatch;
     /** A request timed out after the connection was accepted. */
     boolean stalled;
 

@@ -1,16 +1,30 @@
 package dev.zksdk.diagnostics;
 
+import dev.zksdk.security.TlsConfig;
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
+import java.security.GeneralSecurityException;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
 import org.apache.zookeeper.client.FourLetterWordMain;
+import org.apache.zookeeper.common.ClientX509Util;
 import org.apache.zookeeper.common.X509Exception;
+import org.apache.zookeeper.common.X509Util;
+import org.apache.zookeeper.common.ZKConfig;
 
 /**
  * Probes one member with {@code ruok}, {@code srvr}, {@code conf}, {@code mntr}, {@code cons}, {@code wchs}, one
@@ -19,6 +33,11 @@ import org.apache.zookeeper.common.X509Exception;
  *
  * <p>After a request times out on an accepted connection the member is not asked again: a stopped or hung process
  * would only cost one more timeout per word.
+ *
+ * <p>With {@link DoctorOptions#tls()} the words go over TLS (ZooKeeper's {@code FourLetterWordMain} with an SSL context
+ * from its {@code ClientX509Util}). When the first word fails, the probe tells a port of the other protocol from a
+ * broken member: probed in plain text, it looks for a certificate the port presents to a TLS handshake; probed over
+ * TLS, it sends a plain-text {@code ruok}.
  */
 final class MemberProber {
 
@@ -27,17 +46,80 @@ final class MemberProber {
     private final int timeoutMillis;
     private final AdminServerUse adminUse;
     private final AdminServerClient admin;
+    /** The context of TLS probes; null in plain text or when it could not be made ({@link #tlsProblem}). */
+    private final SSLContext tls;
+
+    private final String tlsProblem;
 
     MemberProber(DoctorOptions options) {
         this.timeoutMillis = (int) options.timeout().toMillis();
         this.adminUse = options.adminServerUse();
         this.admin = new AdminServerClient(options.adminPort(), timeoutMillis);
+        SSLContext context = null;
+        String problem = null;
+        if (options.tls() != null) {
+            try {
+                context = sslContext(options.tls());
+            } catch (X509Exception.SSLContextException e) {
+                problem = "could not set up TLS: " + rootMessage(e);
+            }
+        }
+        this.tls = context;
+        this.tlsProblem = problem;
+    }
+
+    /**
+     * The SSL context ZooKeeper's client would build from these settings. The config copies no {@code zookeeper.ssl.*}
+     * system property (an in-process server's settings must not reach the probe), and leaves FIPS mode off so that
+     * ZooKeeper's own trust manager checks the host name: {@code FourLetterWordMain}'s plain SSL socket gets no
+     * endpoint identification otherwise.
+     */
+    private static SSLContext sslContext(TlsConfig settings) throws X509Exception.SSLContextException {
+        ZKConfig config = new ZKConfig() {
+            @Override
+            protected void handleBackwardCompatibility() {
+                // nothing from system properties; see above
+            }
+        };
+        try (ClientX509Util x509 = new ClientX509Util()) {
+            if (settings.keyStore() != null) {
+                config.setProperty(
+                        x509.getSslKeystoreLocationProperty(),
+                        settings.keyStore().toString());
+                config.setProperty(x509.getSslKeystorePasswdProperty(), chars(settings.keyStorePassword()));
+                if (settings.keyStoreType() != null) {
+                    config.setProperty(x509.getSslKeystoreTypeProperty(), settings.keyStoreType());
+                }
+            }
+            if (settings.trustStore() != null) {
+                config.setProperty(
+                        x509.getSslTruststoreLocationProperty(),
+                        settings.trustStore().toString());
+                config.setProperty(x509.getSslTruststorePasswdProperty(), chars(settings.trustStorePassword()));
+                if (settings.trustStoreType() != null) {
+                    config.setProperty(x509.getSslTruststoreTypeProperty(), settings.trustStoreType());
+                }
+            }
+            config.setProperty(
+                    x509.getSslHostnameVerificationEnabledProperty(),
+                    Boolean.toString(settings.hostnameVerification()));
+            config.setProperty(X509Util.FIPS_MODE_PROPERTY, "false");
+            return x509.createSSLContext(config);
+        }
+    }
+
+    private static String chars(char[] password) {
+        return password == null ? "" : new String(password);
     }
 
     ServerReport probe(HostAndPort address, boolean inConnectString) {
         MemberProbe p = new MemberProbe(address, inConnectString);
         long start = System.nanoTime();
         try {
+            if (tlsProblem != null) {
+                p.problem = tlsProblem;
+                return new ServerReport(p);
+            }
             probeWords(p);
             if (p.reachable && !p.stalled && !p.refused) {
                 readAutopurge(p);
@@ -61,9 +143,13 @@ final class MemberProber {
             String text;
             try {
                 text = FourLetterWordMain.send4LetterWord(
-                        p.address.host(), p.address.port(), word, false, timeoutMillis);
+                        p.address.host(), p.address.port(), word, tls != null, timeoutMillis, tls);
             } catch (IOException e) {
                 Failure failure = describe(e, word);
+                // Not after a timeout: a TLS port closes a plain request at once; a stopped one would cost one more.
+                if (!p.reachable && (failure.reset || failure.tls) && otherProtocol(p, word)) {
+                    return;
+                }
                 if (failure.reset) {
                     if (closedWithoutAnswer(p, word, "with a TCP reset, seen here as '" + e.getMessage() + "'")) {
                         return;
@@ -87,6 +173,9 @@ final class MemberProber {
                 return;
             }
             if (text.isEmpty()) {
+                if (!p.reachable && otherProtocol(p, word)) {
+                    return;
+                }
                 if (closedWithoutAnswer(p, word, null)) {
                     return;
                 }
@@ -122,6 +211,110 @@ final class MemberProber {
             apply(p, word, text);
             p.answers.put(word, "4lw");
         }
+    }
+
+    /**
+     * True (with the problem recorded) when the port that failed {@code word} before answering anything speaks the
+     * other protocol: TLS when probed in plain text (it presents a certificate), plain text when probed over TLS (it
+     * answers a plain {@code ruok}); or when, probed over TLS, it refuses this client's certificate.
+     */
+    private boolean otherProtocol(MemberProbe p, String word) {
+        if (tls == null) {
+            String subject = presentedCertificate(p.address);
+            if (subject == null) {
+                return false;
+            }
+            p.problem = "the port speaks TLS and was probed in plain text: it did not answer '" + word
+                    + "', and presented the certificate of '" + subject + "' to a TLS handshake (a"
+                    + " secureClientPort; probe it with the TLS settings)";
+        } else {
+            String plain;
+            try {
+                plain = FourLetterWordMain.send4LetterWord(
+                        p.address.host(), p.address.port(), "ruok", false, timeoutMillis);
+            } catch (IOException | X509Exception.SSLContextException e) {
+                plain = "";
+            }
+            if (plain.isEmpty()) {
+                return refusedAfterHandshake(p, word);
+            }
+            p.problem = "the port speaks plain text and was probed over TLS: the TLS handshake for '" + word
+                    + "' failed, and a plain-text 'ruok' was answered with '" + abbreviate(plain)
+                    + "' (a clientPort; probe it without TLS settings, or use the secureClientPort)";
+        }
+        p.tlsMismatch = true;
+        p.answers.put(word, "failed: " + p.problem);
+        return true;
+    }
+
+    /**
+     * True (with the problem recorded) when the TLS port refuses this client's certificate. With TLS 1.3 the server
+     * judges the client's certificate after the client's side of the handshake is done, so the refusal (an alert such
+     * as {@code certificate_required}) may come only as the request is written, seen there as a broken pipe or a
+     * closed connection; a handshake alone, then a read, receives the alert itself.
+     */
+    private boolean refusedAfterHandshake(MemberProbe p, String word) {
+        String alert = null;
+        try (SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket()) {
+            socket.connect(new InetSocketAddress(p.address.host(), p.address.port()), timeoutMillis);
+            socket.setSoTimeout(timeoutMillis);
+            socket.startHandshake();
+            socket.getInputStream().read();
+        } catch (SSLException e) {
+            // Only an alert the server sent: a handshake it just closed says nothing about the certificate.
+            alert = rootMessage(e).toLowerCase().contains("alert") ? rootMessage(e) : null;
+        } catch (IOException e) {
+            // Closed or reset without an alert, or no answer: not a TLS refusal.
+        }
+        if (alert == null) {
+            return false;
+        }
+        p.problem = "TLS handshake failed: " + alert + tlsHint(alert);
+        p.answers.put(word, "failed: " + p.problem);
+        return true;
+    }
+
+    /**
+     * The subject of the certificate the port presents to a TLS handshake, or null when it presents none. The
+     * handshake is never completed: the trust manager notes the certificate and refuses it, so nothing is trusted and
+     * nothing but the handshake's first message is sent.
+     */
+    private String presentedCertificate(HostAndPort address) {
+        AtomicReference<X509Certificate> seen = new AtomicReference<>();
+        X509TrustManager noter = new X509TrustManager() {
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                if (chain != null && chain.length > 0) {
+                    seen.set(chain[0]);
+                }
+                throw new CertificateException("only looking for a certificate; the handshake is not completed");
+            }
+
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                throw new CertificateException("a client trusts no client");
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        };
+        try {
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, new TrustManager[] {noter}, null);
+            try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket()) {
+                socket.connect(new InetSocketAddress(address.host(), address.port()), timeoutMillis);
+                socket.setSoTimeout(timeoutMillis);
+                socket.startHandshake();
+            }
+        } catch (IOException | GeneralSecurityException e) {
+            // Expected: the trust manager refuses every certificate, and a plain-text port fails the handshake.
+        }
+        X509Certificate certificate = seen.get();
+        return certificate == null
+                ? null
+                : certificate.getSubjectX500Principal().getName();
     }
 
     /**
@@ -248,10 +441,11 @@ final class MemberProber {
     /**
      * @param afterConnect the connection was accepted but the answer never came (a stopped or hung member)
      * @param reset the member reset the accepted connection instead of answering
+     * @param tls the TLS handshake failed
      */
-    private record Failure(String text, boolean afterConnect, boolean reset) {
+    private record Failure(String text, boolean afterConnect, boolean reset, boolean tls) {
         Failure(String text, boolean afterConnect) {
-            this(text, afterConnect, false);
+            this(text, afterConnect, false, false);
         }
     }
 
@@ -263,6 +457,19 @@ final class MemberProber {
             cause = e.getCause();
         }
         String message = cause.getMessage() == null ? "" : cause.getMessage();
+        if (cause instanceof SSLException) {
+            String root = rootMessage(cause);
+            if (root.contains("terminated the handshake") || root.contains("Broken pipe") || root.contains("reset")) {
+                // Closed, not refused with an alert: the same as a reset connection (maxClientCnxns, or a plain port).
+                return new Failure(
+                        "the connection was closed during the TLS handshake, without an answer to '" + what + "' ("
+                                + root + ")",
+                        false,
+                        true,
+                        true);
+            }
+            return new Failure("TLS handshake failed: " + root + tlsHint(root), false, false, true);
+        }
         if (cause instanceof SocketTimeoutException) {
             if (message.toLowerCase().contains("connect")) {
                 return new Failure(
@@ -291,9 +498,34 @@ final class MemberProber {
                 && (message.toLowerCase().contains("reset")
                         || message.toLowerCase().contains("broken pipe"))) {
             return new Failure(
-                    "the connection was reset without an answer to '" + what + "' (" + message + ")", false, true);
+                    "the connection was reset without an answer to '" + what + "' (" + message + ")",
+                    false,
+                    true,
+                    false);
         }
         return new Failure(cause.getClass().getSimpleName() + (message.isEmpty() ? "" : ": " + message), false);
+    }
+
+    private static String tlsHint(String message) {
+        String m = message.toLowerCase();
+        if (m.contains("bad_certificate") || m.contains("certificate_required")) {
+            return " (the server wants a client certificate it trusts: set a key store)";
+        }
+        if (m.contains("pkix") || m.contains("unable to find valid certification path")) {
+            return " (the trust store does not hold the CA that signed the server's certificate)";
+        }
+        if (m.contains("subject alternative") || m.contains("hostname") || m.contains("no name matching")) {
+            return " (the server's certificate does not name the host connected to)";
+        }
+        return "";
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
     }
 
     private static String abbreviate(String text) {

@@ -74,72 +74,138 @@ public final class ServerReport {
         return probe;
     }
 
-    /** The member as probed, {@code host:port}. */
+    /**
+     * The member as probed, {@code host:port}.
+     *
+     * @return {@code host:port}
+     */
     public String server() {
         return probe.address.toString();
     }
 
-    /** False when the member was found only in another member's server list. */
+    /**
+     * False when the member was found only in another member's server list.
+     *
+     * @return true when the connect string names the member
+     */
     public boolean inConnectString() {
         return probe.inConnectString;
     }
 
-    /** True when the member answered at least {@code ruok}. */
+    /**
+     * True when the member answered at least {@code ruok}.
+     *
+     * @return true when the member answered
+     */
     public boolean reachable() {
         return probe.reachable;
     }
 
-    /** Why the member could not be probed fully, in plain words; null when it answered. */
+    /**
+     * True when the member's port and the probe disagree on TLS (a TLS port probed in plain text, or the other way
+     * round), so the member was not probed; {@link #problem()} says which.
+     *
+     * @return true when the port spoke the other protocol
+     */
+    public boolean tlsMismatch() {
+        return probe.tlsMismatch;
+    }
+
+    /**
+     * Why the member could not be probed fully, in plain words; null when it answered.
+     *
+     * @return the problem, or null
+     */
     public String problem() {
         return probe.problem;
     }
 
-    /** True when the member serves requests (it reported a mode). */
+    /**
+     * True when the member serves requests (it reported a mode).
+     *
+     * @return true when the member serves requests
+     */
     public boolean serving() {
         return probe.serving();
     }
 
-    /** {@code leader}, {@code follower}, {@code observer}, {@code standalone} or {@code read-only}; null when unknown. */
+    /**
+     * {@code leader}, {@code follower}, {@code observer}, {@code standalone} or {@code read-only}; null when unknown.
+     *
+     * @return the mode, or null
+     */
     public String mode() {
         return probe.mode();
     }
 
-    /** The last transaction id the member processed; null when unknown. */
+    /**
+     * The last transaction id the member processed; null when unknown.
+     *
+     * @return the zxid, or null
+     */
     public Long zxid() {
         return probe.srvr == null ? null : probe.srvr.zxid();
     }
 
-    /** The ZooKeeper version string the member reports; null when unknown. */
+    /**
+     * The ZooKeeper version string the member reports; null when unknown.
+     *
+     * @return the version, or null
+     */
     public String version() {
         return probe.srvr == null ? null : probe.srvr.version();
     }
 
-    /** The member's {@code myid} ({@code serverId} of {@code conf}; 0 for a standalone server); null when unknown. */
+    /**
+     * The member's {@code myid} ({@code serverId} of {@code conf}; 0 for a standalone server); null when unknown.
+     *
+     * @return the id, or null
+     */
     public Long serverId() {
         return probe.serverId();
     }
 
-    /** The member's view of the ensemble: the {@code server.N=...} lines of {@code conf}; empty when unknown or standalone. */
+    /**
+     * The member's view of the ensemble: the {@code server.N=...} lines of {@code conf}; empty when unknown or standalone.
+     *
+     * @return the {@code server.N} lines, possibly empty
+     */
     public List<String> membership() {
         return probe.conf == null ? List.of() : probe.conf.membershipLines();
     }
 
-    /** The settings {@code conf} printed before the membership ({@code tickTime}, {@code maxClientCnxns}, ...). */
+    /**
+     * The settings {@code conf} printed before the membership ({@code tickTime}, {@code maxClientCnxns}, ...).
+     *
+     * @return the settings by name, possibly empty
+     */
     public Map<String, String> config() {
         return probe.conf == null ? Map.of() : probe.conf.settings();
     }
 
-    /** Key {@code mntr} values (latencies, outstanding requests, connections, rejections, file descriptors, ...). */
+    /**
+     * Key {@code mntr} values (latencies, outstanding requests, connections, rejections, file descriptors, ...).
+     *
+     * @return the values by {@code mntr} key, possibly empty
+     */
     public Map<String, String> metrics() {
         return metrics;
     }
 
-    /** Connections that hold a session, per client IP, from {@code cons}; empty when unknown. */
+    /**
+     * Connections that hold a session, per client IP, from {@code cons}; empty when unknown.
+     *
+     * @return the connections by client IP, possibly empty
+     */
     public Map<String, Integer> sessionsPerAddress() {
         return sessionsPerAddress;
     }
 
-    /** All client connections of the member (the probe's own included); null when unknown. */
+    /**
+     * All client connections of the member (the probe's own included); null when unknown.
+     *
+     * @return the number of connections, or null
+     */
     public Integer connections() {
         if (probe.cons != null) {
             return probe.cons.size();
@@ -149,27 +215,47 @@ public final class ServerReport {
                 : probe.srvr.connections().intValue();
     }
 
-    /** Data watches the member holds ({@code wchs}); null when unknown. */
+    /**
+     * Data watches the member holds ({@code wchs}); null when unknown.
+     *
+     * @return the number of data watches, or null
+     */
     public Long watches() {
         return probe.watches == null ? null : probe.watches.total();
     }
 
-    /** Paths with data watches ({@code wchs}); null when unknown. */
+    /**
+     * Paths with data watches ({@code wchs}); null when unknown.
+     *
+     * @return the number of watched paths, or null
+     */
     public Long watchedPaths() {
         return probe.watches == null ? null : probe.watches.paths();
     }
 
-    /** How each four-letter word was answered: {@code 4lw}, {@code admin}, {@code not whitelisted}, {@code failed: ...}, ... */
+    /**
+     * How each four-letter word was answered: {@code 4lw}, {@code admin}, {@code not whitelisted}, {@code failed: ...}, ...
+     *
+     * @return an unmodifiable map from four-letter word to how it was answered
+     */
     public Map<String, String> answers() {
         return Collections.unmodifiableMap(probe.answers);
     }
 
-    /** {@code autopurge.purgeInterval} in hours (0 = off); null when the member does not expose it. */
+    /**
+     * {@code autopurge.purgeInterval} in hours (0 = off); null when the member does not expose it.
+     *
+     * @return the interval in hours, or null
+     */
     public Integer autopurgeIntervalHours() {
         return probe.autopurgeIntervalHours;
     }
 
-    /** How long probing this member took. */
+    /**
+     * How long probing this member took.
+     *
+     * @return the time taken
+     */
     public Duration elapsed() {
         return Duration.ofMillis(probe.elapsedMillis);
     }

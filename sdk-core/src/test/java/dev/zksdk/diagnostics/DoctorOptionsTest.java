@@ -3,6 +3,8 @@ package dev.zksdk.diagnostics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.zksdk.security.TlsConfig;
+import dev.zksdk.testing.TestPki;
 import java.time.Duration;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
@@ -24,6 +26,27 @@ class DoctorOptionsTest {
         assertThat(o.maxLatencyThreshold()).isEqualTo(DoctorOptions.DEFAULT_MAX_LATENCY_THRESHOLD);
         assertThat(o.outstandingRequestsThreshold()).isEqualTo(DoctorOptions.DEFAULT_OUTSTANDING_REQUESTS_THRESHOLD);
         assertThat(o.dataSizeThresholdBytes()).isEqualTo(DoctorOptions.DEFAULT_DATA_SIZE_THRESHOLD_BYTES);
+        assertThat(o.tls()).isNull();
+        assertThat(o.toString()).contains("tls=off");
+    }
+
+    @Test
+    void tlsIsKeptByToBuilderAndItsPasswordsAreNeverPrinted() {
+        TestPki pki = TestPki.shared();
+        TlsConfig tls = TlsConfig.builder()
+                .trustStore(pki.clientTrustStore(), pki.clientTrustStorePassword())
+                .keyStore(pki.clientKeyStore(), pki.clientKeyStorePassword())
+                .build();
+
+        DoctorOptions o = DoctorOptions.builder().tls(tls).build();
+
+        assertThat(o.tls()).isEqualTo(tls);
+        assertThat(o.toBuilder().build().tls()).isEqualTo(tls);
+        assertThat(o.toBuilder().tls(null).build().tls()).isNull();
+        assertThat(o.toString())
+                .contains("tls=TlsConfig{", pki.clientKeyStore().toString())
+                .doesNotContain(pki.clientKeyStorePassword())
+                .doesNotContain(pki.clientTrustStorePassword());
     }
 
     @Test
