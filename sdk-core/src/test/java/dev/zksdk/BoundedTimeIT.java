@@ -15,6 +15,7 @@ import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.ProxiedEnsemble;
 import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ServerProcess;
+import dev.zksdk.testing.VirtualThreads;
 import dev.zksdk.testing.ZkProxy;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -144,7 +145,7 @@ class BoundedTimeIT {
             List<Call> later = new CopyOnWriteArrayList<>();
             List<Thread> callers = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
-                Thread thread = new Thread(
+                Thread thread = VirtualThreads.thread(
                         () -> {
                             for (int i = 0; i < callsPerThread && System.nanoTime() - phaseEnd < 0; i++) {
                                 switch (i % 3) {
@@ -347,14 +348,17 @@ class BoundedTimeIT {
     private static <T> CompletableFuture<T> scheduleSync(
             ScheduledExecutorService scheduler, long delayMs, Supplier<T> call) {
         CompletableFuture<T> result = new CompletableFuture<>();
+        Runnable sync = () -> {
+            try {
+                result.complete(call.get());
+            } catch (Throwable e) {
+                result.completeExceptionally(e);
+            }
+        };
         scheduler.schedule(
-                () -> {
-                    try {
-                        result.complete(call.get());
-                    } catch (Throwable e) {
-                        result.completeExceptionally(e);
-                    }
-                },
+                VirtualThreads.enabled()
+                        ? () -> VirtualThreads.thread(sync, "scheduled-call").start()
+                        : sync,
                 delayMs,
                 TimeUnit.MILLISECONDS);
         return result;
@@ -432,7 +436,7 @@ class BoundedTimeIT {
             List<Thread> threads = new ArrayList<>();
             AtomicLong names = new AtomicLong();
             for (int t = 0; t < 4; t++) {
-                threads.add(new Thread(
+                threads.add(VirtualThreads.thread(
                         () -> {
                             while (running.get()) {
                                 healthyCalls.add(Timings.time("lease+getData+create", false, () -> {
@@ -449,7 +453,7 @@ class BoundedTimeIT {
             // Six threads on leases pinned to the down session: their calls fail together, every operation timeout.
             for (int t = 0; t < 6; t++) {
                 ZkLease pinned = pinnedToVictim.get(t % pinnedToVictim.size());
-                threads.add(new Thread(
+                threads.add(VirtualThreads.thread(
                         () -> {
                             while (running.get()) {
                                 stuckCalls.add(Timings.time("pinned getData", false, () -> pinned.getData(path)));
@@ -458,7 +462,7 @@ class BoundedTimeIT {
                         },
                         "pinned-" + t));
             }
-            threads.add(new Thread(
+            threads.add(VirtualThreads.thread(
                     () -> {
                         while (running.get()) {
                             samples.incrementAndGet();
@@ -588,7 +592,7 @@ class BoundedTimeIT {
             for (int t = 0; t < LOAD_THREADS; t++) {
                 int kind = t % 4;
                 ZkLease lease = pool.lease();
-                threads.add(new Thread(
+                threads.add(VirtualThreads.thread(
                         () -> {
                             try {
                                 while (running.get()) {

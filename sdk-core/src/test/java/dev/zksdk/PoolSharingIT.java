@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.ServerConnections;
+import dev.zksdk.testing.VirtualThreads;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -49,7 +49,7 @@ class PoolSharingIT {
             int cycles = 500;
             AtomicInteger ops = new AtomicInteger();
             AtomicInteger maxConnections = new AtomicInteger();
-            ExecutorService executor = Executors.newFixedThreadPool(threads);
+            ExecutorService executor = VirtualThreads.executor(threads);
             List<Future<?>> futures = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
                 int thread = t;

@@ -49,6 +49,14 @@ public abstract class ZkCall<T> {
      * thread.
      */
     protected T sendSync(ZooKeeper zk) throws KeeperException, InterruptedException {
+        return sendAndWait(zk);
+    }
+
+    /**
+     * Sends the operation asynchronously and parks until its result: no monitor is held or waited in, so a virtual
+     * thread never pins its carrier here ({@link VirtualCallers}).
+     */
+    final T sendAndWait(ZooKeeper zk) throws KeeperException, InterruptedException {
         try {
             return send(zk).get();
         } catch (ExecutionException e) {
