@@ -45,6 +45,7 @@ public final class EnsembleConfig {
     private final SaslConfig sasl;
     private final TlsConfig tls;
     private final ACLProvider aclProvider;
+    private final String alias;
 
     private EnsembleConfig(Builder b) {
         this.connectString = b.connectString;
@@ -55,17 +56,45 @@ public final class EnsembleConfig {
         this.sasl = b.sasl;
         this.tls = b.tls;
         this.aclProvider = b.aclProvider;
+        this.alias = b.alias != null ? b.alias : defaultAlias(connectString.servers());
     }
 
+    /**
+     * The default {@link #alias()}: the first of the servers in sorted order, followed by {@code +n} when there are
+     * {@code n} more ({@code "zk1.example:2181+2"} for three servers). Short, and the same for the same servers in any
+     * order, so meters keep their tags across restarts; never the whole server list.
+     */
+    static String defaultAlias(List<String> servers) {
+        List<String> sorted = new ArrayList<>(servers);
+        Collections.sort(sorted);
+        return sorted.size() <= 1 ? sorted.get(0) : sorted.get(0) + "+" + (sorted.size() - 1);
+    }
+
+    /**
+     * Starts an ensemble's config; only the connect string is required.
+     *
+     * @return a builder with every other setting at its default
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A config with defaults for everything but the connect string. */
+    /**
+     * A config with defaults for everything but the connect string.
+     *
+     * @param connectString {@code host:port[,host:port...][/chroot]}
+     * @return the config
+     * @throws IllegalArgumentException when the connect string is null or malformed
+     */
     public static EnsembleConfig of(String connectString) {
         return builder().connectString(connectString).build();
     }
 
+    /**
+     * Starts a config from this one, to change a few settings (a changed copy is another ensemble to the pool).
+     *
+     * @return a builder holding this config's settings, credentials included
+     */
     public Builder toBuilder() {
         Builder b = new Builder();
         b.connectString = connectString;
@@ -76,57 +105,117 @@ public final class EnsembleConfig {
         b.sasl = sasl;
         b.tls = tls;
         b.aclProvider = aclProvider;
+        b.alias = alias;
         return b;
     }
 
-    /** The normalized connect string, chroot included. */
+    /**
+     * The normalized connect string, chroot included.
+     *
+     * @return the connect string, such as {@code zk1:2181,zk2:2181/app}
+     */
     public String connectString() {
         return connectString.value();
     }
 
-    /** The servers, {@code host:port}, in the order given. */
+    /**
+     * The servers, {@code host:port}, in the order given.
+     *
+     * @return an unmodifiable list of the servers
+     */
     public List<String> servers() {
         return connectString.servers();
     }
 
-    /** The chroot, or null when there is none. */
+    /**
+     * The chroot, or null when there is none.
+     *
+     * @return the chroot, such as {@code /app}, or null
+     */
     public String chroot() {
         return connectString.chroot();
     }
 
+    /**
+     * The session timeout sessions request; the server may clamp it to its min/max session timeout.
+     *
+     * @return the requested timeout (default {@link #DEFAULT_SESSION_TIMEOUT}, 30 s)
+     */
     public Duration sessionTimeout() {
         return sessionTimeout;
     }
 
+    /**
+     * How long a lease, and each operation, waits for a connected session.
+     *
+     * @return the connection timeout (default {@link #DEFAULT_CONNECTION_TIMEOUT}, 15 s)
+     */
     public Duration connectionTimeout() {
         return connectionTimeout;
     }
 
+    /**
+     * How many long-lived sessions the pool keeps for this ensemble; leases spread over them.
+     *
+     * @return the number of sessions (default {@link #DEFAULT_SESSIONS_PER_ENSEMBLE}, 1)
+     */
     public int sessionsPerEnsemble() {
         return sessionsPerEnsemble;
     }
 
-    /** The credentials added to every session of this ensemble, in order. */
+    /**
+     * The credentials added to every session of this ensemble, in order.
+     *
+     * @return an unmodifiable list, empty when there are none
+     */
     public List<Auth> authorizations() {
         return authorizations;
     }
 
-    /** SASL authentication of every session of this ensemble, or null for none. */
+    /**
+     * SASL authentication of every session of this ensemble, or null for none.
+     *
+     * @return the SASL settings, or null
+     */
     public SaslConfig sasl() {
         return sasl;
     }
 
-    /** TLS to the ensemble's client port, or null for plaintext. */
+    /**
+     * TLS to the ensemble's client port, or null for plaintext.
+     *
+     * @return the TLS settings, or null
+     */
     public TlsConfig tls() {
         return tls;
     }
 
-    /** The ACL of every node the SDK (or a Curator recipe through the lease) creates without an explicit ACL. */
+    /**
+     * The ACL of every node the SDK (or a Curator recipe through the lease) creates without an explicit ACL.
+     *
+     * @return the provider (default {@link ZkAcls#open()})
+     */
     public ACLProvider aclProvider() {
         return aclProvider;
     }
 
-    /** True when sessions present some identity: digest or other credentials, SASL, or a TLS client certificate. */
+    /**
+     * The ensemble's short name in metrics and traces: the {@code ensemble} tag of its meters and the {@code ensemble}
+     * key value of its operations' observations. Set with {@link Builder#alias(String)}; by default derived from the
+     * servers (the first in sorted order, and {@code +n} for the others: {@code "zk1:2181+2"}), never credentials or a
+     * path.
+     *
+     * @return the alias, never null
+     */
+    public String alias() {
+        return alias;
+    }
+
+    /**
+     * True when sessions present some identity: digest or other credentials, SASL, or a TLS client certificate.
+     *
+     * @return true when the server knows the sessions by some identity
+     */
     public boolean hasIdentity() {
         return !authorizations.isEmpty() || sasl != null || (tls != null && tls.keyStore() != null);
     }
@@ -147,7 +236,8 @@ public final class EnsembleConfig {
                 && authorizations.equals(that.authorizations)
                 && Objects.equals(sasl, that.sasl)
                 && Objects.equals(tls, that.tls)
-                && aclProvider.equals(that.aclProvider);
+                && aclProvider.equals(that.aclProvider)
+                && alias.equals(that.alias);
     }
 
     @Override
@@ -160,12 +250,14 @@ public final class EnsembleConfig {
                 authorizations,
                 sasl,
                 tls,
-                aclProvider);
+                aclProvider,
+                alias);
     }
 
     @Override
     public String toString() {
-        return "EnsembleConfig{connectString=" + connectString + ", sessionTimeout=" + sessionTimeout
+        return "EnsembleConfig{alias=" + alias + ", connectString=" + connectString + ", sessionTimeout="
+                + sessionTimeout
                 + ", connectionTimeout=" + connectionTimeout + ", sessionsPerEnsemble=" + sessionsPerEnsemble
                 + ", authorizations=" + authorizations + (sasl == null ? "" : ", sasl=" + sasl)
                 + (tls == null ? "" : ", tls=" + tls) + ", acl=" + aclProvider + "}";
@@ -176,6 +268,13 @@ public final class EnsembleConfig {
         private final String scheme;
         private final byte[] secret;
 
+        /**
+         * A credential; for the {@code digest} scheme the secret is {@code user:password} in UTF-8.
+         *
+         * @param scheme the authentication scheme, not blank
+         * @param secret the secret bytes; copied
+         * @throws IllegalArgumentException when either is null, the scheme is blank, or a digest secret has no user
+         */
         public Auth(String scheme, byte[] secret) {
             Validation.notNull("authorization scheme", scheme);
             if (scheme.isBlank()) {
@@ -191,6 +290,11 @@ public final class EnsembleConfig {
             this.secret = secret.clone();
         }
 
+        /**
+         * The authentication scheme, such as {@code digest}.
+         *
+         * @return the scheme
+         */
         public String scheme() {
             return scheme;
         }
@@ -201,7 +305,11 @@ public final class EnsembleConfig {
             return colon > 0 && !s.substring(0, colon).isBlank();
         }
 
-        /** A copy of the secret bytes. */
+        /**
+         * A copy of the secret bytes.
+         *
+         * @return the secret; the caller's own copy
+         */
         public byte[] secret() {
             return secret.clone();
         }
@@ -232,34 +340,68 @@ public final class EnsembleConfig {
         private SaslConfig sasl;
         private TlsConfig tls;
         private ACLProvider aclProvider = ZkAcls.open();
+        private String alias;
 
         private Builder() {}
 
-        /** A standard ZooKeeper connect string, {@code host:port[,host:port...][/chroot]}; every port is required. */
+        /**
+         * A standard ZooKeeper connect string, {@code host:port[,host:port...][/chroot]}; every port is required.
+         *
+         * @param connectString the connect string
+         * @return this builder
+         * @throws IllegalArgumentException when it is null, malformed or a server lacks its port
+         */
         public Builder connectString(String connectString) {
             this.connectString = ConnectString.parse("connectString", connectString);
             return this;
         }
 
-        /** The session timeout to request; the server may clamp it (the negotiated value is reported). */
+        /**
+         * The session timeout to request; the server may clamp it (the negotiated value is reported).
+         *
+         * @param sessionTimeout between 1 ms and {@code Integer.MAX_VALUE} ms (default
+         *     {@link #DEFAULT_SESSION_TIMEOUT})
+         * @return this builder
+         * @throws IllegalArgumentException when it is null or out of that range
+         */
         public Builder sessionTimeout(Duration sessionTimeout) {
             this.sessionTimeout = Validation.positiveMillis("sessionTimeout", sessionTimeout);
             return this;
         }
 
-        /** How long to wait for a connected session, when leasing and in each operation. */
+        /**
+         * How long to wait for a connected session, when leasing and in each operation.
+         *
+         * @param connectionTimeout between 1 ms and {@code Integer.MAX_VALUE} ms (default
+         *     {@link #DEFAULT_CONNECTION_TIMEOUT})
+         * @return this builder
+         * @throws IllegalArgumentException when it is null or out of that range
+         */
         public Builder connectionTimeout(Duration connectionTimeout) {
             this.connectionTimeout = Validation.positiveMillis("connectionTimeout", connectionTimeout);
             return this;
         }
 
-        /** How many long-lived sessions the pool keeps for this ensemble; leases spread over them. */
+        /**
+         * How many long-lived sessions the pool keeps for this ensemble; leases spread over them.
+         *
+         * @param sessionsPerEnsemble at least 1 (default {@link #DEFAULT_SESSIONS_PER_ENSEMBLE})
+         * @return this builder
+         * @throws IllegalArgumentException when it is less than 1
+         */
         public Builder sessionsPerEnsemble(int sessionsPerEnsemble) {
             this.sessionsPerEnsemble = Validation.positive("sessionsPerEnsemble", sessionsPerEnsemble);
             return this;
         }
 
-        /** Adds a credential (ZooKeeper {@code addAuthInfo}) to every session of this ensemble. */
+        /**
+         * Adds a credential (ZooKeeper {@code addAuthInfo}) to every session of this ensemble.
+         *
+         * @param scheme the authentication scheme, such as {@code digest}
+         * @param auth the scheme's secret bytes; copied
+         * @return this builder
+         * @throws IllegalArgumentException as {@link Auth#Auth(String, byte[])}
+         */
         public Builder authorization(String scheme, byte[] auth) {
             this.authorizations.add(new Auth(scheme, auth));
             return this;
@@ -269,6 +411,11 @@ public final class EnsembleConfig {
          * Adds ZooKeeper digest credentials ({@code addauth digest user:password}) to every session. The server accepts
          * any password: a wrong one is simply another identity, and shows as {@code NOAUTH} on nodes whose ACL names the
          * right one.
+         *
+         * @param user the user name, not blank and without {@code ':'}
+         * @param password the password
+         * @return this builder
+         * @throws IllegalArgumentException when {@code user} is blank or contains {@code ':'}, or either is null
          */
         public Builder digest(String user, String password) {
             Validation.notNull("digest user", user);
@@ -279,25 +426,66 @@ public final class EnsembleConfig {
             return authorization("digest", (user + ":" + password).getBytes(StandardCharsets.UTF_8));
         }
 
-        /** SASL authentication for every session (a login module of this ensemble's own, or a named JAAS section). */
+        /**
+         * SASL authentication for every session (a login module of this ensemble's own, or a named JAAS section).
+         *
+         * @param sasl the SASL settings
+         * @return this builder
+         * @throws IllegalArgumentException when {@code sasl} is null
+         */
         public Builder sasl(SaslConfig sasl) {
             this.sasl = Validation.notNull("sasl", sasl);
             return this;
         }
 
-        /** TLS to the ensemble's client port (the servers' {@code secureClientPort}). */
+        /**
+         * TLS to the ensemble's client port (the servers' {@code secureClientPort}).
+         *
+         * @param tls the TLS settings
+         * @return this builder
+         * @throws IllegalArgumentException when {@code tls} is null
+         */
         public Builder tls(TlsConfig tls) {
             this.tls = Validation.notNull("tls", tls);
             return this;
         }
 
-        /** The ACL of nodes created without an explicit one (default {@link ZkAcls#open()}). */
+        /**
+         * The ACL of nodes created without an explicit one (default {@link ZkAcls#open()}).
+         *
+         * @param aclProvider the ACL provider
+         * @return this builder
+         * @throws IllegalArgumentException when {@code aclProvider} is null
+         */
         public Builder aclProvider(ACLProvider aclProvider) {
             this.aclProvider = Validation.notNull("aclProvider", aclProvider);
             return this;
         }
 
         /**
+         * The ensemble's name in metrics and traces ({@link EnsembleConfig#alias()}): 1 to 64 letters, digits,
+         * {@code .}, {@code _}, {@code -}, {@code :}, {@code +}, {@code [} or {@code ]}, such as {@code "orders-zk"}.
+         * Part of the config: configs that differ only in alias are different ensembles (their sessions are not
+         * shared). Null restores the default, derived from the servers.
+         *
+         * @param alias the alias, or null for the default
+         * @return this builder
+         * @throws IllegalArgumentException when it is longer or has other characters
+         */
+        public Builder alias(String alias) {
+            if (alias != null && !alias.matches("[A-Za-z0-9._:+\\[\\]-]{1,64}")) {
+                throw new IllegalArgumentException(
+                        "alias must be 1 to 64 letters, digits, '.', '_', '-', ':', '+', '[' or ']', was '" + alias
+                                + "'");
+            }
+            this.alias = alias;
+            return this;
+        }
+
+        /**
+         * Checks the settings together and builds the config.
+         *
+         * @return the config
          * @throws IllegalArgumentException when the connect string is missing, or the ACL provider grants to the creator
          *     while the config has no identity (the server would refuse every create with {@code INVALIDACL})
          */

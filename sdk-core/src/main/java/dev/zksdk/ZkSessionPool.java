@@ -38,6 +38,11 @@ public final class ZkSessionPool implements AutoCloseable {
         this.pool = pool;
     }
 
+    /**
+     * Starts a pool's configuration; only the connect string is required.
+     *
+     * @return a builder with every setting at its default
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -45,6 +50,7 @@ public final class ZkSessionPool implements AutoCloseable {
     /**
      * A lease on the default ensemble (the builder's connect string).
      *
+     * @return a new lease; close it when done (the session stays open)
      * @throws ZkUnavailableException when no session connected within the connection timeout
      * @throws IllegalStateException after {@link #close()}
      */
@@ -55,6 +61,9 @@ public final class ZkSessionPool implements AutoCloseable {
     /**
      * A lease on the given ensemble; sessions are shared with every other lease of an equal config.
      *
+     * @param ensemble the ensemble to lease on; its sessions start with its first lease
+     * @return a new lease; close it when done (the session stays open)
+     * @throws IllegalArgumentException when {@code ensemble} is null
      * @throws ZkUnavailableException when no session connected within the connection timeout
      * @throws IllegalStateException after {@link #close()}
      */
@@ -62,21 +71,41 @@ public final class ZkSessionPool implements AutoCloseable {
         return pool.lease(Validation.notNull("ensemble", ensemble));
     }
 
-    /** A snapshot of sessions, leases and connections per server. */
+    /**
+     * A snapshot of sessions, leases and connections per server.
+     *
+     * @return the counts at this moment, summed over every ensemble
+     */
     public PoolStats stats() {
         return pool.stats();
     }
 
-    /** The default ensemble's config. */
+    /**
+     * The default ensemble's config: the one the builder's ensemble settings made.
+     *
+     * @return the config that {@link #lease()} leases on
+     */
     public EnsembleConfig defaultEnsemble() {
         return pool.defaultEnsemble();
     }
 
-    /** Adds a listener for session changes of every ensemble. */
+    /**
+     * Adds a listener for session changes of every ensemble. It is called on the pool's callback threads, in order,
+     * one event at a time; see {@link SessionListener}.
+     *
+     * @param listener the listener to add
+     * @throws IllegalArgumentException when {@code listener} is null
+     */
     public void addListener(SessionListener listener) {
         pool.addListener(Validation.notNull("listener", listener));
     }
 
+    /**
+     * Removes a listener added by {@link #addListener} or the builder (compared by identity). Events already queued
+     * for it may still be delivered. Removing a listener that is not there does nothing.
+     *
+     * @param listener the listener to remove
+     */
     public void removeListener(SessionListener listener) {
         pool.removeListener(listener);
     }
@@ -84,6 +113,8 @@ public final class ZkSessionPool implements AutoCloseable {
     /**
      * The timeout the server granted to the default ensemble's first session, or null when it has never connected.
      * It differs from the requested one when the server's min/max session timeout clamped it.
+     *
+     * @return the negotiated session timeout, or null before the first connection
      */
     public Duration negotiatedSessionTimeout() {
         return pool.negotiatedSessionTimeout(pool.defaultEnsemble());
@@ -93,6 +124,8 @@ public final class ZkSessionPool implements AutoCloseable {
      * A snapshot of every ensemble leased so far (sorted by connect string): each session's state, id, negotiated
      * timeout and server, and the circuit breaker's state. For health checks; it holds no credentials. An ensemble
      * that was never leased has no sessions yet and is not listed.
+     *
+     * @return one status per leased ensemble, sorted by connect string
      */
     public List<EnsembleStatus> ensembles() {
         return pool.ensembleStatus();
@@ -102,6 +135,7 @@ public final class ZkSessionPool implements AutoCloseable {
      * Changes the default ensemble's server list while the pool runs, for example after a configuration refresh or a
      * host migration; see {@link #updateConnectString(EnsembleConfig, String)} for the contract.
      *
+     * @param connectString the new server list, {@code host:port[,host:port...][/chroot]} with the same chroot
      * @throws IllegalArgumentException when {@code connectString} is invalid or has another chroot; nothing changes
      * @throws IllegalStateException after {@link #close()}
      */
@@ -149,6 +183,8 @@ public final class ZkSessionPool implements AutoCloseable {
      * <p>Logs one INFO line per applied change, naming the old and the new servers. Thread-safe; does not block on
      * the network.
      *
+     * @param ensemble the default ensemble's config, or the config of an ensemble this pool has leased
+     * @param connectString the new server list, {@code host:port[,host:port...][/chroot]} with the ensemble's chroot
      * @throws IllegalArgumentException when {@code ensemble} is null or neither the default ensemble nor one this
      *     pool has leased (naming it), or {@code connectString} is invalid as above; nothing changes
      * @throws IllegalStateException after {@link #close()}
@@ -159,6 +195,8 @@ public final class ZkSessionPool implements AutoCloseable {
 
     /**
      * The default ensemble's connect string in use now; see {@link #currentConnectString(EnsembleConfig)}.
+     *
+     * @return the normalized connect string with chroot
      */
     public String currentConnectString() {
         return pool.currentConnectString(pool.defaultEnsemble());
@@ -169,6 +207,8 @@ public final class ZkSessionPool implements AutoCloseable {
      * {@link #updateConnectString(EnsembleConfig, String)} and, with {@code followEnsembleChanges}, by each
      * membership change the sessions followed. Sessions made from now on connect to its servers.
      *
+     * @param ensemble the default ensemble's config, or the config of an ensemble this pool has leased
+     * @return the normalized connect string with chroot
      * @throws IllegalArgumentException when {@code ensemble} is null or neither the default ensemble nor one this
      *     pool has leased
      */
@@ -217,45 +257,118 @@ public final class ZkSessionPool implements AutoCloseable {
 
         private Builder() {}
 
+        /**
+         * The default ensemble's servers: a standard ZooKeeper connect string,
+         * {@code host:port[,host:port...][/chroot]}, every port required. Required; there is no default.
+         *
+         * @param connectString the connect string
+         * @return this builder
+         * @throws IllegalArgumentException when it is null, malformed or a server lacks its port
+         */
         public Builder connectString(String connectString) {
             ensemble.connectString(connectString);
             connectStringSet = true;
             return this;
         }
 
+        /**
+         * The session timeout the default ensemble's sessions request (default
+         * {@link EnsembleConfig#DEFAULT_SESSION_TIMEOUT}, 30 s); the server may clamp it to its min/max session
+         * timeout ({@link ZkSessionPool#negotiatedSessionTimeout()} reports the granted one).
+         *
+         * @param sessionTimeout the timeout, between 1 ms and {@code Integer.MAX_VALUE} ms
+         * @return this builder
+         * @throws IllegalArgumentException when it is null or out of that range
+         */
         public Builder sessionTimeout(Duration sessionTimeout) {
             ensemble.sessionTimeout(sessionTimeout);
             return this;
         }
 
+        /**
+         * How long a lease, and each operation, waits for a connected session of the default ensemble (default
+         * {@link EnsembleConfig#DEFAULT_CONNECTION_TIMEOUT}, 15 s).
+         *
+         * @param connectionTimeout the timeout, between 1 ms and {@code Integer.MAX_VALUE} ms
+         * @return this builder
+         * @throws IllegalArgumentException when it is null or out of that range
+         */
         public Builder connectionTimeout(Duration connectionTimeout) {
             ensemble.connectionTimeout(connectionTimeout);
             return this;
         }
 
+        /**
+         * How many long-lived sessions the pool keeps for each ensemble; leases spread over them (default
+         * {@link EnsembleConfig#DEFAULT_SESSIONS_PER_ENSEMBLE}, 1).
+         *
+         * @param sessionsPerEnsemble the number of sessions, at least 1
+         * @return this builder
+         * @throws IllegalArgumentException when it is less than 1
+         */
         public Builder sessionsPerEnsemble(int sessionsPerEnsemble) {
             ensemble.sessionsPerEnsemble(sessionsPerEnsemble);
             return this;
         }
 
+        /**
+         * The default ensemble's name in metrics and traces; see {@link EnsembleConfig.Builder#alias(String)}.
+         *
+         * @param alias 1 to 64 letters, digits, {@code .}, {@code _}, {@code -}, {@code :}, {@code +}, {@code [} or
+         *     {@code ]}; null for the default, derived from the servers
+         * @return this builder
+         * @throws IllegalArgumentException when it has other characters or is longer
+         */
+        public Builder ensembleAlias(String alias) {
+            ensemble.alias(alias);
+            return this;
+        }
+
+        /**
+         * Adds a credential (ZooKeeper {@code addAuthInfo}) to every session of the default ensemble; see
+         * {@link EnsembleConfig.Builder#authorization}. May be called more than once: credentials are added in order.
+         *
+         * @param scheme the authentication scheme, such as {@code digest}
+         * @param auth the scheme's secret bytes
+         * @return this builder
+         */
         public Builder authorization(String scheme, byte[] auth) {
             ensemble.authorization(scheme, auth);
             return this;
         }
 
-        /** Digest credentials for every session of the default ensemble; see {@link EnsembleConfig.Builder#digest}. */
+        /**
+         * Digest credentials for every session of the default ensemble; see {@link EnsembleConfig.Builder#digest}.
+         *
+         * @param user the user name, not blank and without {@code ':'}
+         * @param password the password
+         * @return this builder
+         * @throws IllegalArgumentException when {@code user} is blank or contains {@code ':'}, or either is null
+         */
         public Builder digest(String user, String password) {
             ensemble.digest(user, password);
             return this;
         }
 
-        /** SASL for the default ensemble; see {@link dev.zksdk.security.SaslConfig}. */
+        /**
+         * SASL for the default ensemble; see {@link dev.zksdk.security.SaslConfig}. Default: none.
+         *
+         * @param sasl the SASL settings
+         * @return this builder
+         * @throws IllegalArgumentException when {@code sasl} is null
+         */
         public Builder sasl(SaslConfig sasl) {
             ensemble.sasl(sasl);
             return this;
         }
 
-        /** TLS to the default ensemble's client port; see {@link dev.zksdk.security.TlsConfig}. */
+        /**
+         * TLS to the default ensemble's client port; see {@link dev.zksdk.security.TlsConfig}. Default: plaintext.
+         *
+         * @param tls the TLS settings
+         * @return this builder
+         * @throws IllegalArgumentException when {@code tls} is null
+         */
         public Builder tls(TlsConfig tls) {
             ensemble.tls(tls);
             return this;
@@ -265,13 +378,24 @@ public final class ZkSessionPool implements AutoCloseable {
          * The ACL of nodes the default ensemble's leases create without an explicit one, Curator recipes included
          * (default {@link dev.zksdk.security.ZkAcls#open()}); for example {@link dev.zksdk.security.ZkAcls#creatorAll()}
          * with digest credentials.
+         *
+         * @param aclProvider the ACL provider
+         * @return this builder
+         * @throws IllegalArgumentException when {@code aclProvider} is null
          */
         public Builder aclProvider(ACLProvider aclProvider) {
             ensemble.aclProvider(aclProvider);
             return this;
         }
 
-        /** Retry, circuit breaker and in-flight limits for every ensemble of the pool. */
+        /**
+         * Retry, circuit breaker and in-flight limits for every ensemble of the pool (default
+         * {@link OperationPolicy#defaults()}).
+         *
+         * @param operationPolicy the policy
+         * @return this builder
+         * @throws IllegalArgumentException when {@code operationPolicy} is null
+         */
         public Builder operationPolicy(OperationPolicy operationPolicy) {
             this.operationPolicy = Validation.notNull("operationPolicy", operationPolicy);
             return this;
@@ -280,7 +404,11 @@ public final class ZkSessionPool implements AutoCloseable {
         /**
          * How servers are chosen: weights, the per-server connection budget (process-wide: all pools of the JVM share
          * it, since the server counts connections per client IP), quarantine of failing servers, jittered reconnects
-         * and the new-session rate limit.
+         * and the new-session rate limit. Default {@link HostsConfig#defaults()}.
+         *
+         * @param hosts the host selection settings
+         * @return this builder
+         * @throws IllegalArgumentException when {@code hosts} is null
          */
         public Builder hosts(HostsConfig hosts) {
             this.hosts = Validation.notNull("hosts", hosts);
@@ -293,18 +421,35 @@ public final class ZkSessionPool implements AutoCloseable {
          * {@code updateServerList} semantics, so only the share of sessions that must move does. Default true. Turn it
          * off when the servers' configured client addresses are not the ones clients must use (NAT, proxies): the
          * tracked list is built from the servers' own configuration.
+         *
+         * @param follow true to follow membership changes
+         * @return this builder
          */
         public Builder followEnsembleChanges(boolean follow) {
             this.followEnsembleChanges = follow;
             return this;
         }
 
+        /**
+         * Adds a listener for session changes of every ensemble, registered before any session starts, so it sees
+         * the first connection too. May be called more than once. See {@link ZkSessionPool#addListener}.
+         *
+         * @param listener the listener
+         * @return this builder
+         * @throws IllegalArgumentException when {@code listener} is null
+         */
         public Builder listener(SessionListener listener) {
             listeners.add(Validation.notNull("listener", listener));
             return this;
         }
 
-        /** The pool's name, used in thread names and logs. */
+        /**
+         * The pool's name, used in thread names and logs (default {@code zksdk}).
+         *
+         * @param name letters, digits, {@code '.'}, {@code '_'} or {@code '-'}
+         * @return this builder
+         * @throws IllegalArgumentException when it is null, blank or has other characters
+         */
         public Builder name(String name) {
             Validation.notNull("name", name);
             if (name.isBlank() || !name.matches("[A-Za-z0-9._-]+")) {
@@ -317,13 +462,23 @@ public final class ZkSessionPool implements AutoCloseable {
         /**
          * Where the pool records its metrics, for example
          * {@code new dev.zksdk.metrics.micrometer.MicrometerMetricsTrackerFactory(meterRegistry)}. Default: none.
+         *
+         * @param factory the factory of the pool's metrics tracker
+         * @return this builder
+         * @throws IllegalArgumentException when {@code factory} is null
          */
         public Builder metricsTrackerFactory(MetricsTrackerFactory factory) {
             this.metricsTrackerFactory = Validation.notNull("metricsTrackerFactory", factory);
             return this;
         }
 
-        /** Validates and builds the pool; opens nothing. */
+        /**
+         * Validates and builds the pool; opens nothing.
+         *
+         * @return the pool, with no session started yet
+         * @throws IllegalArgumentException when the connect string was not set, or the ensemble settings do not fit
+         *     together (see {@link EnsembleConfig.Builder#build()})
+         */
         public ZkSessionPool build() {
             if (!connectStringSet) {
                 throw new IllegalArgumentException("connectString must be set");

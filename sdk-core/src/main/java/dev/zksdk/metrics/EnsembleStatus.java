@@ -7,7 +7,7 @@ import java.util.List;
  * A snapshot of one ensemble of a pool, for health checks and diagnostics; from
  * {@link dev.zksdk.ZkSessionPool#ensembles()}. Holds no credentials.
  *
- * @param name the {@code ensemble} tag of its meters (the servers, without chroot)
+ * @param name the {@code ensemble} tag of its meters: its alias ({@link dev.zksdk.EnsembleConfig#alias()})
  * @param connectString the connect string, chroot included
  * @param requestedSessionTimeout the session timeout the pool asks for
  * @param sessions every pooled session of the ensemble, by index
@@ -28,11 +28,31 @@ public record EnsembleStatus(
         int ownedEphemerals,
         int missingEphemerals) {
 
+    /**
+     * A snapshot; the pool makes these. The session list is copied.
+     *
+     * @param name the {@code ensemble} tag of its meters
+     * @param connectString the connect string, chroot included
+     * @param requestedSessionTimeout the session timeout the pool asks for
+     * @param sessions every pooled session of the ensemble, by index; copied
+     * @param circuitBreakerState the state of the ensemble's circuit breaker
+     * @param ownedEphemerals the ephemerals the pool keeps alive on this ensemble
+     * @param missingEphemerals owned ephemerals missing on the server that could not be re-created yet
+     */
     public EnsembleStatus {
         sessions = List.copyOf(sessions);
     }
 
-    /** A status without missing ephemerals (the form before {@code missingEphemerals} was reported). */
+    /**
+     * A status without missing ephemerals (the form before {@code missingEphemerals} was reported).
+     *
+     * @param name the {@code ensemble} tag of its meters
+     * @param connectString the connect string, chroot included
+     * @param requestedSessionTimeout the session timeout the pool asks for
+     * @param sessions every pooled session of the ensemble, by index; copied
+     * @param circuitBreakerState the state of the ensemble's circuit breaker
+     * @param ownedEphemerals the ephemerals the pool keeps alive on this ensemble
+     */
     public EnsembleStatus(
             String name,
             String connectString,
@@ -43,12 +63,20 @@ public record EnsembleStatus(
         this(name, connectString, requestedSessionTimeout, sessions, circuitBreakerState, ownedEphemerals, 0);
     }
 
-    /** True when at least one session has a live connection. */
+    /**
+     * True when at least one session has a live connection.
+     *
+     * @return true when {@link #connectedSessions()} is positive
+     */
     public boolean isConnected() {
         return connectedSessions() > 0;
     }
 
-    /** Sessions with a live connection. */
+    /**
+     * Sessions with a live connection.
+     *
+     * @return the number of connected sessions
+     */
     public int connectedSessions() {
         int n = 0;
         for (SessionStatus s : sessions) {
@@ -59,7 +87,11 @@ public record EnsembleStatus(
         return n;
     }
 
-    /** Sessions started and not closed (connected or reconnecting). */
+    /**
+     * Sessions started and not closed (connected or reconnecting).
+     *
+     * @return the number of open sessions
+     */
     public int openSessions() {
         int n = 0;
         for (SessionStatus s : sessions) {
@@ -70,7 +102,11 @@ public record EnsembleStatus(
         return n;
     }
 
-    /** True while the circuit breaker refuses operations. */
+    /**
+     * True while the circuit breaker refuses operations.
+     *
+     * @return true while the breaker is {@code OPEN} or {@code FORCED_OPEN}
+     */
     public boolean isCircuitOpen() {
         return "OPEN".equals(circuitBreakerState) || "FORCED_OPEN".equals(circuitBreakerState);
     }

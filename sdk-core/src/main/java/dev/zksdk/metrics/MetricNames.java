@@ -10,9 +10,12 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 
 /**
- * The names and tags of the SDK's meters, in Micrometer's dotted style. Every tag is low-cardinality: pool name,
- * ensemble (its servers), server ({@code host:port}), operation, outcome, session state. No path, session id or
- * credential is ever a tag.
+ * The names and tags of the SDK's meters, in Micrometer's dotted style, one root per noun ({@code zksdk.sessions.*},
+ * {@code zksdk.operations.*}, {@code zksdk.ephemerals.*}, {@code zksdk.hosts.*}, ...). Every tag is low-cardinality:
+ * pool name, ensemble (its alias, {@link dev.zksdk.EnsembleConfig#alias()}), server ({@code host:port}), operation,
+ * outcome, session state. No path, session id or credential is ever a tag (the path of an operation is only a
+ * high-cardinality key value of its {@code Observation}, {@link #KEY_PATH}). The README's "Meters" table lists every
+ * meter with its type, unit and tags; a test compares it with a registry after real traffic.
  */
 public final class MetricNames {
 
@@ -48,15 +51,15 @@ public final class MetricNames {
     /** Connected sessions per server. Gauge; tags: pool, ensemble, server. */
     public static final String CONNECTIONS = "zksdk.connections";
     /** Sessions found expired and replaced by a new one. Counter; tags: pool, ensemble. */
-    public static final String SESSION_EXPIRATIONS = "zksdk.session.expirations";
+    public static final String SESSION_EXPIRATIONS = "zksdk.sessions.expirations";
     /** Connections re-established. Counter; tags: pool, ensemble, session ({@code same} or {@code new}). */
-    public static final String SESSION_RECONNECTS = "zksdk.session.reconnects";
+    public static final String SESSION_RECONNECTS = "zksdk.sessions.reconnects";
     /** The session timeout asked for. Time gauge; tags: pool, ensemble. */
-    public static final String SESSION_TIMEOUT_REQUESTED = "zksdk.session.timeout.requested";
+    public static final String SESSION_TIMEOUT_REQUESTED = "zksdk.sessions.timeout.requested";
     /** The session timeout the server granted (largest of the ensemble's sessions). Time gauge; tags: pool, ensemble. */
-    public static final String SESSION_TIMEOUT_NEGOTIATED = "zksdk.session.timeout.negotiated";
+    public static final String SESSION_TIMEOUT_NEGOTIATED = "zksdk.sessions.timeout.negotiated";
     /** Sessions whose timeout the server clamped. Counter; tags: pool, ensemble. */
-    public static final String SESSION_TIMEOUT_CLAMPED = "zksdk.session.timeout.clamped";
+    public static final String SESSION_TIMEOUT_CLAMPED = "zksdk.sessions.timeout.clamped";
     /** The ordered recovery after a new session. Timer; tags: pool, ensemble, outcome (complete, incomplete). */
     public static final String RECOVERY_DURATION = "zksdk.recovery.duration";
     /** Ephemerals the pool keeps alive. Gauge; tags: pool, ensemble. */
@@ -64,31 +67,65 @@ public final class MetricNames {
     /** Owned ephemerals missing on the server that could not be re-created yet (gauge, per ensemble). */
     public static final String EPHEMERALS_MISSING = "zksdk.ephemerals.missing";
     /** Owned ephemerals found taken by another live session during recovery. Counter; tags: pool. */
-    public static final String EPHEMERAL_CONFLICTS = "zksdk.ephemeral.conflicts";
-    /** Lease operations, retries included. Timer; tags: pool, ensemble, op, outcome. */
+    public static final String EPHEMERAL_CONFLICTS = "zksdk.ephemerals.conflicts";
+    /**
+     * Lease operations, retries included: the timer of the operation's {@code Observation} (its name). Tags: pool,
+     * ensemble, operation, outcome, error (the exception's simple class name, {@code none} on success). With an
+     * {@code ObservationRegistry} the registry's {@code DefaultMeterObservationHandler} records it (and
+     * {@link #OPERATIONS_ACTIVE}); without one the Micrometer binding records the same timer itself.
+     */
     public static final String OPERATIONS = "zksdk.operations";
-    /** Retries of lease operations (attempts after the first). Counter; tags: pool, ensemble, op. */
-    public static final String OPERATION_RETRIES = "zksdk.operation.retries";
+    /**
+     * Operations in flight: the long task timer {@code DefaultMeterObservationHandler} keeps for the operations'
+     * observations (only with an {@code ObservationRegistry}). Tags: pool, ensemble, operation.
+     */
+    public static final String OPERATIONS_ACTIVE = "zksdk.operations.active";
+    /** Retries of lease operations (attempts after the first). Counter; tags: pool, ensemble, operation. */
+    public static final String OPERATION_RETRIES = "zksdk.operations.retries";
     /** Waits for a session-creation permit (0 when one was free). Function timer; tags: rate. */
-    public static final String SESSION_CREATION_WAIT = "zksdk.session.creation.wait";
+    public static final String SESSION_CREATION_WAIT = "zksdk.sessions.creation.wait";
     /** Session creations refused for want of a permit within the max wait. Function counter; tags: rate. */
-    public static final String SESSION_CREATION_REFUSED = "zksdk.session.creation.refused";
+    public static final String SESSION_CREATION_REFUSED = "zksdk.sessions.creation.refused";
+    /** Servers handed to ZooKeeper to connect to by the ensemble's host selection. Function counter; tags: pool, ensemble. */
+    public static final String HOSTS_CONNECT_ATTEMPTS = "zksdk.hosts.connect.attempts";
+    /** Connect attempts that ended without a connection (and servers reported failed). Function counter; tags: pool, ensemble. */
+    public static final String HOSTS_CONNECT_FAILURES = "zksdk.hosts.connect.failures";
+    /** Servers of the ensemble quarantined now after failing to connect. Gauge; tags: pool, ensemble. */
+    public static final String HOSTS_QUARANTINED = "zksdk.hosts.quarantined";
 
+    /** The pool's name ({@link dev.zksdk.ZkSessionPool.Builder#name(String)}). */
     public static final String TAG_POOL = "pool";
+    /** The ensemble's alias ({@link dev.zksdk.EnsembleConfig#alias()}). */
     public static final String TAG_ENSEMBLE = "ensemble";
+    /** A server, {@code host:port} as in the connect string. */
     public static final String TAG_SERVER = "server";
-    public static final String TAG_OPERATION = "op";
-    public static final String TAG_OUTCOME = "outcome";
-    public static final String TAG_STATE = "state";
-    public static final String TAG_SESSION = "session";
+    /** The operation's name ({@code getData}, {@code create}, ...); was {@code op} before 0.1. */
+    public static final String TAG_OPERATION = "operation";
 
+    /** How an operation ended; see {@link #outcome(Throwable)}. */
+    public static final String TAG_OUTCOME = "outcome";
+    /** The failure's exception class ({@code none} on success), as Micrometer's observation handler tags a timer. */
+    public static final String TAG_ERROR = "error";
+
+    /** A session's or a circuit breaker's state, in lower case, such as {@code connected} or {@code half_open}. */
+    public static final String TAG_STATE = "state";
+    /** Whether a reconnect kept its session ({@code same}) or came with a new one ({@code new}). */
+    public static final String TAG_SESSION = "session";
+    /** High-cardinality key value of an operation's observation (spans only, never a meter tag): the node's path. */
+    public static final String KEY_PATH = "path";
+
+    /** The {@code outcome} of an operation that succeeded. */
     public static final String OUTCOME_SUCCESS = "success";
 
     private MetricNames() {}
 
     /**
-     * The {@code ensemble} tag of a connect string: its servers, without the chroot (a chroot is a path, and paths are
-     * never tags). {@code "zk1:2181,zk2:2181/app"} becomes {@code "zk1:2181,zk2:2181"}.
+     * The servers of a connect string, without the chroot (a chroot is a path, and paths are never tags).
+     * {@code "zk1:2181,zk2:2181/app"} becomes {@code "zk1:2181,zk2:2181"}. No longer the {@code ensemble} tag: that is
+     * the ensemble's alias ({@link dev.zksdk.EnsembleConfig#alias()}).
+     *
+     * @param connectString a connect string, with or without a chroot
+     * @return its servers, comma-separated
      */
     public static String ensembleTag(String connectString) {
         if (connectString == null) {
@@ -104,6 +141,9 @@ public final class MetricNames {
      * {@code interrupted}; the lower-case ZooKeeper code for every other {@link ZkException} ({@code nonode},
      * {@code nodeexists}, {@code badversion}, {@code connectionloss}, {@code sessionexpired}, ...); {@code error}
      * for anything else.
+     *
+     * @param failure what failed the operation, or null when it succeeded
+     * @return the tag's value
      */
     public static String outcome(Throwable failure) {
         Throwable e = failure;

@@ -19,7 +19,11 @@ public interface MetricsTracker extends SessionListener, AutoCloseable {
     /** Records nothing. */
     MetricsTracker NONE = new MetricsTracker() {};
 
-    /** An ensemble's sessions were started (its first lease); its gauges may read {@code ensemble} from now on. */
+    /**
+     * An ensemble's sessions were started (its first lease); its gauges may read {@code ensemble} from now on.
+     *
+     * @param ensemble a live view of the ensemble, valid until the pool closes
+     */
     default void ensembleStarted(EnsembleView ensemble) {}
 
     /**
@@ -33,6 +37,22 @@ public interface MetricsTracker extends SessionListener, AutoCloseable {
      * @param retries attempts after the first
      */
     default void operationCompleted(String ensemble, String operation, String outcome, long nanos, int retries) {}
+
+    /**
+     * One operation of a lease starts: called on the calling thread (for an asynchronous call too, so a tracing binding
+     * finds the caller's current span there), before anything is sent. The result's
+     * {@link OperationObservation#stop} is called exactly once, when the operation ends and before its result (or its
+     * future) completes, on the thread that ends it; {@link #operationCompleted} is called just before that stop.
+     *
+     * @param ensemble the {@code ensemble} tag ({@link EnsembleView#name()})
+     * @param operation the operation, as in {@link #operationCompleted}
+     * @param path the node's path (high-cardinality: never a meter tag)
+     * @return what to stop when it ends; {@link OperationObservation#NONE} (the default) when the tracker does not
+     *     observe single operations
+     */
+    default OperationObservation operationStarted(String ensemble, String operation, String path) {
+        return OperationObservation.NONE;
+    }
 
     /** The pool closed: remove whatever this tracker published. Idempotent. */
     @Override

@@ -18,6 +18,7 @@ public interface MetricsTrackerFactory {
      * The tracker of one pool.
      *
      * @param pool the pool's name and live statistics; valid for the pool's whole life
+     * @return the pool's tracker; closed with the pool
      */
     MetricsTracker create(PoolView pool);
 }

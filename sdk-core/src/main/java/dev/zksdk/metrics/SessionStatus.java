@@ -25,7 +25,11 @@ public record SessionStatus(
         Duration negotiatedTimeout,
         String server) {
 
-    /** The session id as ZooKeeper's logs print it: {@code 0x} and lower-case hex. */
+    /**
+     * The session id as ZooKeeper's logs print it: {@code 0x} and lower-case hex.
+     *
+     * @return such as {@code 0x10000a3b4c50001}
+     */
     public String sessionIdHex() {
         return "0x" + Long.toHexString(sessionId);
     }

@@ -47,6 +47,30 @@ class MicrometerIsOptionalTest {
         }
     }
 
+    /**
+     * Operations are observed through the metrics SPI ({@code MetricsTracker.operationStarted} and
+     * {@code OperationObservation}): the pipeline that starts and stops them, the pool, and the SPI itself never name a
+     * Micrometer type; only the {@code .micrometer} binding does.
+     */
+    @Test
+    void operationsAreObservedWithoutNamingMicrometerOutsideTheBinding() throws Exception {
+        for (String pkg : List.of(
+                "dev.zksdk.internal.pipeline.OperationRunner",
+                "dev.zksdk.internal.pool.Ensemble",
+                "dev.zksdk.metrics.MetricsTracker")) {
+            try (Stream<Path> files = Files.list(classFile(Class.forName(pkg)).getParent())) {
+                for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".class"))::iterator) {
+                    assertThat(refersToMicrometer(f))
+                            .as(f.getFileName().toString())
+                            .isFalse();
+                }
+            }
+        }
+        assertThat(refersToMicrometer(classFile(dev.zksdk.EnsembleConfig.class)))
+                .isFalse();
+        assertThat(refersToMicrometer(classFile(dev.zksdk.ZkSessionPool.class))).isFalse();
+    }
+
     private static Path classFile(Class<?> c) throws URISyntaxException {
         return Path.of(c.getResource(c.getSimpleName() + ".class").toURI());
     }

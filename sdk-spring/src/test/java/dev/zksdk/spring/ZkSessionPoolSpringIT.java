@@ -141,7 +141,7 @@ class ZkSessionPoolSpringIT {
                 }
                 assertThat(registry.get(MetricNames.OPERATIONS)
                                 .tags(tags)
-                                .tags("op", "getData", "outcome", "success")
+                                .tags("operation", "getData", "outcome", "success")
                                 .timer()
                                 .count())
                         .isEqualTo(3);
@@ -175,7 +175,7 @@ class ZkSessionPoolSpringIT {
                 lease.getData("/spring");
                 assertThat(registry.get(MetricNames.OPERATIONS)
                                 .tags(tags)
-                                .tags("op", "getData", "outcome", "success")
+                                .tags("operation", "getData", "outcome", "success")
                                 .timer()
                                 .count())
                         .isEqualTo(4);

@@ -120,7 +120,7 @@ class ZkSpringSampleIT {
             JsonNode opened = get(base, "/actuator/metrics/zksdk.sessions.opened");
             assertThat(opened.get("measurements").get(0).get("value").asDouble())
                     .isGreaterThanOrEqualTo(1.0);
-            JsonNode operations = get(base, "/actuator/metrics/zksdk.operations?tag=op:setData");
+            JsonNode operations = get(base, "/actuator/metrics/zksdk.operations?tag=operation:setData");
             assertThat(operations.get("measurements").get(0).get("value").asDouble())
                     .isGreaterThanOrEqualTo(1.0);
             get(base, "/actuator/metrics/zksdk.breaker.state");

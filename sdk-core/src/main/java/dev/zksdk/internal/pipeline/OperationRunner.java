@@ -12,6 +12,7 @@ import dev.zksdk.internal.Backoff;
 import dev.zksdk.internal.ZkAsync;
 import dev.zksdk.metrics.MetricNames;
 import dev.zksdk.metrics.MetricsTracker;
+import dev.zksdk.metrics.OperationObservation;
 import dev.zksdk.metrics.PipelineStatus;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
@@ -147,21 +148,40 @@ public final class OperationRunner {
         this.metrics = tracker;
     }
 
-    private void record(ZkCall<?> call, CallState state, long startNanos, Throwable error) {
+    /** Starts the observation of one operation, on the calling thread (where a tracer finds the caller's span). */
+    private OperationObservation observe(ZkCall<?> call) {
         MetricsTracker tracker = metrics;
         if (tracker == MetricsTracker.NONE) {
-            return;
+            return OperationObservation.NONE;
         }
         try {
-            tracker.operationCompleted(
-                    metricsEnsemble,
-                    call.name,
-                    MetricNames.outcome(error),
-                    System.nanoTime() - startNanos,
-                    state.attempts);
+            OperationObservation observation = tracker.operationStarted(metricsEnsemble, call.name, call.path);
+            return observation == null ? OperationObservation.NONE : observation;
         } catch (RuntimeException e) {
             // Metrics never fail an operation.
             LoggerFactory.getLogger(OperationRunner.class).warn("a metrics tracker threw", e);
+            return OperationObservation.NONE;
+        }
+    }
+
+    private void record(
+            ZkCall<?> call, CallState state, long startNanos, OperationObservation observation, Throwable error) {
+        MetricsTracker tracker = metrics;
+        if (tracker == MetricsTracker.NONE && observation == OperationObservation.NONE) {
+            return;
+        }
+        String outcome = MetricNames.outcome(error);
+        try {
+            tracker.operationCompleted(
+                    metricsEnsemble, call.name, outcome, System.nanoTime() - startNanos, state.attempts);
+        } catch (RuntimeException e) {
+            // Metrics never fail an operation.
+            LoggerFactory.getLogger(OperationRunner.class).warn("a metrics tracker threw", e);
+        }
+        try {
+            observation.stop(outcome, error);
+        } catch (RuntimeException e) {
+            LoggerFactory.getLogger(OperationRunner.class).warn("a metrics tracker's observation threw", e);
         }
     }
 
@@ -215,6 +235,9 @@ public final class OperationRunner {
         final ZkCall<T> call;
         final CallState state;
         final long startNanos;
+        /** Started here, on the caller's thread; stopped once, by whoever ends the call. */
+        final OperationObservation observation;
+
         final Executor completions;
         final boolean explain;
         final CompletableFuture<T> result = new CompletableFuture<>();
@@ -231,6 +254,7 @@ public final class OperationRunner {
             this.completions = completions;
             this.explain = explain;
             this.startNanos = System.nanoTime();
+            this.observation = runner.observe(call);
             this.state =
                     new CallState(startNanos + runner.policy.operationTimeout().toNanos());
         }
@@ -317,7 +341,7 @@ public final class OperationRunner {
             runner.deadlines.unwatch(this);
             // Recorded before completing, so a caller that got its result also finds it counted.
             Throwable failure = error == null ? null : runner.translate(error, call);
-            runner.record(call, state, startNanos, failure);
+            runner.record(call, state, startNanos, observation, failure);
             deliver(value, failure);
         }
 
@@ -333,7 +357,7 @@ public final class OperationRunner {
                 return;
             }
             Throwable failure = runner.deadlineFailure(call, state);
-            runner.record(call, state, startNanos, failure);
+            runner.record(call, state, startNanos, observation, failure);
             deliver(null, failure);
         }
 
@@ -559,6 +583,7 @@ public final class OperationRunner {
         }
         long startNanos = System.nanoTime();
         CallState state = new CallState(startNanos + policy.operationTimeout().toNanos());
+        OperationObservation observation = observe(call);
         CheckedSupplier<T> decorated = Retry.decorateCheckedSupplier(retry, () -> attemptSync(session, call, state));
         decorated = CircuitBreaker.decorateCheckedSupplier(breaker, decorated);
         decorated = Bulkhead.decorateCheckedSupplier(bulkhead, decorated);
@@ -570,7 +595,7 @@ public final class OperationRunner {
             // Past its deadline the call was interrupted wherever it waited (in ZooKeeper, in a retry's backoff): that,
             // not whatever the interrupt made of it, is its outcome.
             Throwable failure = deadlines.end(watched) ? deadlineFailure(call, state) : translate(error, call);
-            record(call, state, startNanos, failure);
+            record(call, state, startNanos, observation, failure);
             if (failure instanceof ZkInterruptedException) {
                 Thread.currentThread().interrupt();
             }
@@ -583,7 +608,7 @@ public final class OperationRunner {
             throw new IllegalStateException(failure);
         }
         deadlines.end(watched); // a success at the very deadline stands; a late interrupt is cleared
-        record(call, state, startNanos, null);
+        record(call, state, startNanos, observation, null);
         return value;
     }
 
@@ -635,7 +660,9 @@ public final class OperationRunner {
         }
         state.inFlight = true;
         try {
-            T value = call.sendSync(zk);
+            // A virtual thread parks on a future instead of waiting in ZooKeeper's synchronous API, inside a monitor
+            // that pins its carrier up to JDK 23 (VirtualCallers).
+            T value = VirtualCallers.current() ? call.sendAndWait(zk) : call.sendSync(zk);
             state.inFlight = false;
             if (call.isWrite()) {
                 writeCompleted(zk);

@@ -5,6 +5,7 @@ import dev.zksdk.OperationPolicy;
 import dev.zksdk.RecoveryEvent;
 import dev.zksdk.SessionState;
 import dev.zksdk.ZkException;
+import dev.zksdk.hosts.HostOrderingStats;
 import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.hosts.HostsZookeeperFactory;
 import dev.zksdk.hosts.SessionSpread;
@@ -240,7 +241,12 @@ final class Ensemble implements EnsembleView, RecoveryHost {
 
     @Override
     public String name() {
-        return MetricNames.ensembleTag(config.connectString());
+        return config.alias();
+    }
+
+    @Override
+    public HostOrderingStats hosts() {
+        return spread.stats();
     }
 
     @Override

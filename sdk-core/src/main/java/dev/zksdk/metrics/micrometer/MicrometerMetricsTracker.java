@@ -25,14 +25,17 @@ import static dev.zksdk.metrics.MetricNames.TAG_SERVER;
 import static dev.zksdk.metrics.MetricNames.TAG_SESSION;
 import static dev.zksdk.metrics.MetricNames.TAG_STATE;
 
+import dev.zksdk.EnsembleConfig;
 import dev.zksdk.RecoveryEvent;
 import dev.zksdk.SessionEvent;
 import dev.zksdk.SessionState;
+import dev.zksdk.hosts.HostOrderingStats;
 import dev.zksdk.hosts.SessionCreationLimiter;
 import dev.zksdk.metrics.EnsembleStatus;
 import dev.zksdk.metrics.EnsembleView;
 import dev.zksdk.metrics.MetricNames;
 import dev.zksdk.metrics.MetricsTracker;
+import dev.zksdk.metrics.OperationObservation;
 import dev.zksdk.metrics.PipelineStatus;
 import dev.zksdk.metrics.PoolView;
 import dev.zksdk.metrics.SessionStatus;
@@ -44,7 +47,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.TimeGauge;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -68,12 +74,25 @@ final class MicrometerMetricsTracker implements MetricsTracker {
     private final Set<Meter> published = ConcurrentHashMap.newKeySet();
     private final Map<String, EnsembleMeters> ensembles = new ConcurrentHashMap<>();
     private final List<EnsembleView> views = new CopyOnWriteArrayList<>();
+    /** The alias of each connect string, for the session listener's events (they name the connect string). */
+    private final Map<String, String> aliases = new ConcurrentHashMap<>();
+
     private final Counter conflicts;
+    /** Null: this tracker records the operations' timer itself. */
+    private final ObservationRegistry observations;
+
+    private final OperationObservationConvention convention;
     private volatile boolean closed;
 
-    MicrometerMetricsTracker(MeterRegistry registry, PoolView pool) {
+    MicrometerMetricsTracker(
+            MeterRegistry registry,
+            PoolView pool,
+            ObservationRegistry observations,
+            OperationObservationConvention convention) {
         this.registry = registry;
         this.pool = pool;
+        this.observations = observations;
+        this.convention = convention;
         this.poolTags = Tags.of(TAG_POOL, pool.name());
         if (registry.find(LEASES_ACTIVE).tags(poolTags).meter() != null) {
             log.warn(
@@ -118,7 +137,21 @@ final class MicrometerMetricsTracker implements MetricsTracker {
             return;
         }
         views.add(ensemble);
+        aliases.putIfAbsent(ensemble.connectString(), ensemble.name());
         meters(ensemble.name()).add(ensemble);
+    }
+
+    /** The {@code ensemble} tag of an event's connect string: the alias of the ensemble started with it. */
+    private String tagOf(String connectString) {
+        String alias = aliases.get(connectString);
+        if (alias != null) {
+            return alias;
+        }
+        try {
+            return EnsembleConfig.of(connectString).alias(); // an event before ensembleStarted: the default alias
+        } catch (RuntimeException e) {
+            return MetricNames.ensembleTag(connectString);
+        }
     }
 
     private EnsembleMeters meters(String ensembleTag) {
@@ -130,7 +163,7 @@ final class MicrometerMetricsTracker implements MetricsTracker {
         if (closed) {
             return; // a late event must not publish a meter the closed pool would leave behind
         }
-        EnsembleMeters m = meters(MetricNames.ensembleTag(event.ensemble()));
+        EnsembleMeters m = meters(tagOf(event.ensemble()));
         SessionState state = event.state();
         boolean connected =
                 state == SessionState.CONNECTED || state == SessionState.RECONNECTED || state == SessionState.READ_ONLY;
@@ -153,7 +186,7 @@ final class MicrometerMetricsTracker implements MetricsTracker {
         if (closed) {
             return;
         }
-        meters(MetricNames.ensembleTag(ensemble)).clamped.increment();
+        meters(tagOf(ensemble)).clamped.increment();
     }
 
     @Override
@@ -161,9 +194,7 @@ final class MicrometerMetricsTracker implements MetricsTracker {
         if (closed) {
             return;
         }
-        meters(MetricNames.ensembleTag(event.ensemble()))
-                .recovery(event.complete())
-                .record(event.duration());
+        meters(tagOf(event.ensemble())).recovery(event.complete()).record(event.duration());
     }
 
     @Override
@@ -171,15 +202,53 @@ final class MicrometerMetricsTracker implements MetricsTracker {
         conflicts.increment();
     }
 
+    /**
+     * With an {@link ObservationRegistry}: an {@link Observation} whose meter handler records the timer. Without one
+     * (or while it is a no-op): the same timer, with the same tags, recorded here.
+     */
+    @Override
+    public OperationObservation operationStarted(String ensemble, String operation, String path) {
+        if (closed) {
+            return OperationObservation.NONE;
+        }
+        ObservationRegistry o = observations;
+        if (o != null && !o.isNoop()) {
+            OperationObservationContext context =
+                    new OperationObservationContext(pool.name(), ensemble, operation, path);
+            Observation observation = Observation.createNotStarted(
+                            convention, DefaultOperationObservationConvention.INSTANCE, () -> context, o)
+                    .start();
+            return (outcome, failure) -> {
+                context.outcome(outcome);
+                if (failure != null) {
+                    observation.error(failure);
+                }
+                observation.stop();
+            };
+        }
+        EnsembleMeters m = meters(ensemble);
+        long start = registry.config().clock().monotonicTime();
+        return (outcome, failure) -> {
+            if (!closed) {
+                m.operation(operation, outcome, errorTag(failure))
+                        .record(registry.config().clock().monotonicTime() - start, TimeUnit.NANOSECONDS);
+            }
+        };
+    }
+
+    /** The {@code error} tag, as Micrometer's {@code DefaultMeterObservationHandler} gives it. */
+    private static String errorTag(Throwable failure) {
+        return failure == null ? "none" : failure.getClass().getSimpleName();
+    }
+
+    /** The retries; the operation's timer is recorded by its {@link #operationStarted observation}. */
     @Override
     public void operationCompleted(String ensemble, String operation, String outcome, long nanos, int retries) {
         if (closed) {
             return;
         }
-        EnsembleMeters m = meters(ensemble);
-        m.operation(operation, outcome).record(nanos, TimeUnit.NANOSECONDS);
         if (retries > 0) {
-            m.retries(operation).increment(retries);
+            meters(ensemble).retries(operation).increment(retries);
         }
     }
 
@@ -190,6 +259,15 @@ final class MicrometerMetricsTracker implements MetricsTracker {
             registry.remove(meter);
         }
         published.clear();
+        if (observations != null) {
+            // The observation handler's meters for this pool (it registered them, not this tracker).
+            for (String name : List.of(OPERATIONS, MetricNames.OPERATIONS_ACTIVE)) {
+                for (Meter meter :
+                        registry.find(name).tag(TAG_POOL, pool.name()).meters()) {
+                    registry.remove(meter);
+                }
+            }
+        }
     }
 
     /** The meters of one {@code ensemble} tag; gauges sum over every ensemble of the pool with that tag. */
@@ -267,6 +345,7 @@ final class MicrometerMetricsTracker implements MetricsTracker {
                         s -> count(s, state));
             }
             pipelineMeters();
+            hostMeters();
             publish(TimeGauge.builder(
                             SESSION_TIMEOUT_REQUESTED,
                             this,
@@ -285,6 +364,57 @@ final class MicrometerMetricsTracker implements MetricsTracker {
                     .tags(tags)
                     .strongReference(true)
                     .register(registry));
+        }
+
+        /** Host selection, from each member's {@link HostOrderingStats}: attempts and failures summed, quarantine. */
+        private void hostMeters() {
+            publish(FunctionCounter.builder(
+                            MetricNames.HOSTS_CONNECT_ATTEMPTS, this, m -> m.sumHosts(h -> h.connectAttempts()))
+                    .description("Servers handed to ZooKeeper to connect to by the host selection")
+                    .tags(tags)
+                    .register(registry));
+            publish(FunctionCounter.builder(
+                            MetricNames.HOSTS_CONNECT_FAILURES, this, m -> m.sumHosts(h -> h.connectFailures()))
+                    .description("Connect attempts that ended without a connection, and servers reported failed")
+                    .tags(tags)
+                    .register(registry));
+            publish(Gauge.builder(MetricNames.HOSTS_QUARANTINED, this, m -> m.quarantined())
+                    .description("Servers of the ensemble quarantined now after failing to connect")
+                    .tags(tags)
+                    .strongReference(true)
+                    .register(registry));
+        }
+
+        private double sumHosts(ToDoubleFunction<HostOrderingStats> value) {
+            double total = 0;
+            boolean known = false;
+            for (EnsembleView view : members) {
+                HostOrderingStats h = view.hosts();
+                if (h != null) {
+                    known = true;
+                    total += value.applyAsDouble(h);
+                }
+            }
+            return known ? total : Double.NaN;
+        }
+
+        /** Distinct servers of the tag's ensembles that are quarantined now (the quarantine is process-wide). */
+        private double quarantined() {
+            Set<String> hit = new HashSet<>();
+            boolean known = false;
+            for (EnsembleView view : members) {
+                HostOrderingStats h = view.hosts();
+                if (h == null) {
+                    continue;
+                }
+                known = true;
+                for (String server : view.servers()) {
+                    if (h.quarantined().containsKey(server)) {
+                        hit.add(server);
+                    }
+                }
+            }
+            return known ? hit.size() : Double.NaN;
         }
 
         /** The breaker, bulkhead and retries, from each member's {@link PipelineStatus}, summed over the tag's members. */
@@ -412,14 +542,15 @@ final class MicrometerMetricsTracker implements MetricsTracker {
             return max;
         }
 
-        Timer operation(String operation, String outcome) {
+        Timer operation(String operation, String outcome, String error) {
             return operations.computeIfAbsent(
-                    operation + '\n' + outcome,
+                    operation + '\n' + outcome + '\n' + error,
                     k -> publish(Timer.builder(OPERATIONS)
                             .description("Lease operations, retries included")
                             .tags(tags)
                             .tag(TAG_OPERATION, operation)
                             .tag(TAG_OUTCOME, outcome)
+                            .tag(MetricNames.TAG_ERROR, error)
                             .register(registry)));
         }
 

@@ -22,6 +22,10 @@ public final class SessionCreationLimiterMetrics implements MeterBinder {
     private final Tags tags;
 
     /**
+     * Meters of {@code limiter}, registered when bound to a registry.
+     *
+     * @param limiter the limiter whose counts the meters read
+     * @param tags further tags of every meter (may be empty)
      * @throws IllegalArgumentException when {@code limiter} is null
      */
     public SessionCreationLimiterMetrics(SessionCreationLimiter limiter, Iterable<Tag> tags) {

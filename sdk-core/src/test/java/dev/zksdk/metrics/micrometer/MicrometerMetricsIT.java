@@ -115,11 +115,11 @@ class MicrometerMetricsIT {
             lease.getData("/node");
             lease.getData("/node");
             assertThatThrownBy(() -> lease.getData("/missing")).isInstanceOf(ZkNoNodeException.class);
-            assertThat(timerCount(MetricNames.OPERATIONS, "op", "create", "outcome", "success"))
+            assertThat(timerCount(MetricNames.OPERATIONS, "operation", "create", "outcome", "success"))
                     .isEqualTo(1);
-            assertThat(timerCount(MetricNames.OPERATIONS, "op", "getData", "outcome", "success"))
+            assertThat(timerCount(MetricNames.OPERATIONS, "operation", "getData", "outcome", "success"))
                     .isEqualTo(2);
-            assertThat(timerCount(MetricNames.OPERATIONS, "op", "getData", "outcome", "nonode"))
+            assertThat(timerCount(MetricNames.OPERATIONS, "operation", "getData", "outcome", "nonode"))
                     .isEqualTo(1);
 
             lease.ephemeral("/services/me", new byte[] {2});
@@ -218,12 +218,12 @@ class MicrometerMetricsIT {
                     .isInstanceOf(ZkUnavailableException.class)
                     .hasMessageContaining("circuit breaker");
 
-            assertThat(timerCount(MetricNames.OPERATIONS, "op", "exists", "outcome", "unavailable"))
+            assertThat(timerCount(MetricNames.OPERATIONS, "operation", "exists", "outcome", "unavailable"))
                     .isEqualTo(2);
-            assertThat(timerCount(MetricNames.OPERATIONS, "op", "exists", "outcome", "circuit_open"))
+            assertThat(timerCount(MetricNames.OPERATIONS, "operation", "exists", "outcome", "circuit_open"))
                     .isEqualTo(1);
             assertThat(registry.find(MetricNames.OPERATION_RETRIES)
-                            .tags("op", "exists")
+                            .tags("operation", "exists")
                             .counter())
                     .isNull();
             assertThat(registry.get(MetricNames.BREAKER_STATE)

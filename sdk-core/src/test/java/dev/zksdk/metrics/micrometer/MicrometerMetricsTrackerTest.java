@@ -3,14 +3,18 @@ package dev.zksdk.metrics.micrometer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.zksdk.PoolStats;
+import dev.zksdk.ZkNoNodeException;
 import dev.zksdk.metrics.EnsembleStatus;
 import dev.zksdk.metrics.EnsembleView;
 import dev.zksdk.metrics.MetricNames;
 import dev.zksdk.metrics.MetricsTracker;
+import dev.zksdk.metrics.OperationObservation;
 import dev.zksdk.metrics.PipelineStatus;
 import dev.zksdk.metrics.PoolView;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MockClock;
+import io.micrometer.core.instrument.simple.SimpleConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.List;
@@ -57,39 +61,54 @@ class MicrometerMetricsTrackerTest {
         assertThat(metersOfPool(registry, "p1")).isEmpty();
         // A late event after close publishes nothing.
         tracker.operationCompleted("zk1:2181", "getData", "success", 1, 0);
+        tracker.operationStarted("zk1:2181", "getData", "/a").stop("success", null);
         assertThat(metersOfPool(registry, "p1")).isEmpty();
     }
 
+    /**
+     * Without an ObservationRegistry the binding times each operation itself, from its start to its stop, with the tags
+     * Micrometer's observation handler would give it (pool, ensemble, operation, outcome, error).
+     */
     @Test
     void operationsAreTimedPerOperationAndOutcomeAndRetriesCounted() {
+        MockClock clock = new MockClock();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry(SimpleConfig.DEFAULT, clock);
         MetricsTracker tracker = new MicrometerMetricsTrackerFactory(registry).create(pool("p2"));
-        tracker.operationCompleted("zk1:2181", "getData", "success", TimeUnit.MILLISECONDS.toNanos(3), 0);
-        tracker.operationCompleted("zk1:2181", "getData", "success", TimeUnit.MILLISECONDS.toNanos(5), 2);
-        tracker.operationCompleted("zk1:2181", "getData", "nonode", TimeUnit.MILLISECONDS.toNanos(1), 0);
+        timed(tracker, clock, 3, "success", null, 0);
+        timed(tracker, clock, 5, "success", null, 2);
+        timed(tracker, clock, 1, "nonode", new ZkNoNodeException("/a", "no node", null), 0);
 
+        String[] success = {"pool", "p2", "ensemble", "zk1:2181", "operation", "getData", "outcome", "success"};
         assertThat(registry.get(MetricNames.OPERATIONS)
-                        .tags("pool", "p2", "ensemble", "zk1:2181", "op", "getData", "outcome", "success")
+                        .tags(success)
+                        .tag("error", "none")
                         .timer()
                         .count())
                 .isEqualTo(2);
-        assertThat(registry.get(MetricNames.OPERATIONS)
-                        .tags("pool", "p2", "ensemble", "zk1:2181", "op", "getData", "outcome", "success")
-                        .timer()
-                        .totalTime(TimeUnit.MILLISECONDS))
+        assertThat(registry.get(MetricNames.OPERATIONS).tags(success).timer().totalTime(TimeUnit.MILLISECONDS))
                 .isEqualTo(8.0);
         assertThat(registry.get(MetricNames.OPERATIONS)
-                        .tags("op", "getData", "outcome", "nonode")
+                        .tags("operation", "getData", "outcome", "nonode", "error", "ZkNoNodeException")
                         .timer()
                         .count())
                 .isEqualTo(1);
         assertThat(registry.get(MetricNames.OPERATION_RETRIES)
-                        .tags("pool", "p2", "op", "getData")
+                        .tags("pool", "p2", "operation", "getData")
                         .counter()
                         .count())
                 .isEqualTo(2.0);
+        assertThat(registry.find(MetricNames.OPERATIONS).tagKeys("op").meters()).isEmpty();
 
         tracker.close();
         assertThat(metersOfPool(registry, "p2")).isEmpty();
+    }
+
+    private static void timed(
+            MetricsTracker tracker, MockClock clock, long millis, String outcome, Throwable failure, int retries) {
+        OperationObservation observation = tracker.operationStarted("zk1:2181", "getData", "/a");
+        clock.add(millis, TimeUnit.MILLISECONDS);
+        tracker.operationCompleted("zk1:2181", "getData", outcome, TimeUnit.MILLISECONDS.toNanos(millis), retries);
+        observation.stop(outcome, failure);
     }
 
     /**
