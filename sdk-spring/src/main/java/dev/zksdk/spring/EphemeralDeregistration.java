@@ -19,6 +19,11 @@ public class EphemeralDeregistration implements SmartLifecycle {
     private final ObjectProvider<ZkSessionPool> pools;
     private volatile boolean running;
 
+    /**
+     * Deregisters the ephemerals of every pool the provider yields when the context stops.
+     *
+     * @param pools the context's pools, looked up when the context stops
+     */
     public EphemeralDeregistration(ObjectProvider<ZkSessionPool> pools) {
         this.pools = pools;
     }

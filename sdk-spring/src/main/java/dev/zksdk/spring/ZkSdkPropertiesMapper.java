@@ -3,12 +3,18 @@ package dev.zksdk.spring;
 import dev.zksdk.OperationPolicy;
 import dev.zksdk.ZkSessionPool;
 import dev.zksdk.hosts.HostsConfig;
+import dev.zksdk.security.SaslConfig;
+import dev.zksdk.security.TlsConfig;
+import dev.zksdk.security.ZkAcls;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
+import org.apache.curator.framework.api.ACLProvider;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.boot.context.properties.source.MutuallyExclusiveConfigurationPropertiesException;
 
 /**
  * Maps {@link ZkSdkProperties} onto the core builders. It validates nothing itself: the core builders do, and a value
@@ -21,7 +27,7 @@ final class ZkSdkPropertiesMapper {
     private static final Map<String, String> COMBINATION_SETTINGS = Map.of(
             "retryMaxBackoff", "zksdk.retry.max-backoff",
             "recoveryRetryMaxBackoff", "zksdk.retry.recovery-max-backoff",
-            "breakerMinimumCalls", "zksdk.circuit-breaker.minimum-calls",
+            "breakerMinimumCalls", "zksdk.circuit-breaker.minimum-number-of-calls",
             "quarantineMaxBackoff", "zksdk.hosts.quarantine-max-backoff",
             "reconnectJitterCap", "zksdk.hosts.reconnect-jitter-cap");
 
@@ -30,9 +36,11 @@ final class ZkSdkPropertiesMapper {
     /**
      * Applies every pool setting of {@code properties} to {@code builder}.
      *
+     * @param sslStores the files of the SSL bundle named by {@code zksdk.ssl.bundle}, or null when none is named
      * @throws InvalidConfigurationPropertyValueException for the first value the core rejects
      */
-    static ZkSessionPool.Builder apply(ZkSdkProperties properties, ZkSessionPool.Builder builder) {
+    static ZkSessionPool.Builder apply(
+            ZkSdkProperties properties, ZkSessionPool.Builder builder, SslBundleStores sslStores) {
         set("zksdk.name", properties.getName(), builder::name);
         set("zksdk.connect-string", properties.getConnectString(), builder::connectString);
         String chroot = properties.getChroot();
@@ -64,9 +72,127 @@ final class ZkSdkPropertiesMapper {
                         property + ".scheme", a.getScheme(), e.getMessage());
             }
         }
+        ZkSdkProperties.Digest digest = properties.getDigest();
+        if (digest.getUsername() != null || digest.getPassword() != null) {
+            if (digest.getUsername() == null) {
+                throw new InvalidConfigurationPropertyValueException(
+                        "zksdk.digest.username", null, "must be set with zksdk.digest.password");
+            }
+            if (digest.getPassword() == null) {
+                throw new InvalidConfigurationPropertyValueException(
+                        "zksdk.digest.password", null, "must be set with zksdk.digest.username");
+            }
+            set("zksdk.digest.username", digest.getUsername(), user -> builder.digest(user, digest.getPassword()));
+        }
+        SaslConfig sasl = saslConfig(properties.getSasl());
+        if (sasl != null) {
+            builder.sasl(sasl);
+        }
+        TlsConfig tls = tlsConfig(properties.getSsl(), sslStores);
+        if (tls != null) {
+            builder.tls(tls);
+        }
+        builder.aclProvider(aclProvider(properties.getDefaultAcl()));
+        builder.followEnsembleChanges(properties.isFollowEnsembleChanges());
         builder.operationPolicy(operationPolicy(properties));
         builder.hosts(hostsConfig(properties.getHosts()));
         return builder;
+    }
+
+    private static ACLProvider aclProvider(ZkSdkProperties.DefaultAcl acl) {
+        if (acl == null) {
+            throw new InvalidConfigurationPropertyValueException("zksdk.default-acl", null, "must be set");
+        }
+        switch (acl) {
+            case CREATOR_ALL:
+                return ZkAcls.creatorAll();
+            case CREATOR_ALL_WORLD_READ:
+                return ZkAcls.creatorAllWorldRead();
+            default:
+                return ZkAcls.open();
+        }
+    }
+
+    /** The {@code zksdk.sasl.*} properties as a {@link SaslConfig}, or null when none is set. */
+    static SaslConfig saslConfig(ZkSdkProperties.Sasl sasl) {
+        if (!sasl.isConfigured()) {
+            if (!sasl.getOptions().isEmpty()) {
+                throw new InvalidConfigurationPropertyValueException(
+                        "zksdk.sasl.options",
+                        sasl.getOptions().keySet(),
+                        "options need zksdk.sasl.login-module (values not shown)");
+            }
+            return null;
+        }
+        MutuallyExclusiveConfigurationPropertiesException.throwIfMultipleNonNullValuesIn(entries -> {
+            entries.put("zksdk.sasl.username", sasl.getUsername());
+            entries.put("zksdk.sasl.jaas-section", sasl.getJaasSection());
+            entries.put("zksdk.sasl.login-module", sasl.getLoginModule());
+        });
+        SaslConfig.Builder b;
+        if (sasl.getUsername() != null || sasl.getPassword() != null) {
+            if (sasl.getUsername() == null || sasl.getPassword() == null) {
+                String missing = sasl.getUsername() == null ? "zksdk.sasl.username" : "zksdk.sasl.password";
+                throw new InvalidConfigurationPropertyValueException(
+                        missing, null, "zksdk.sasl.username and zksdk.sasl.password are set together");
+            }
+            b =
+                    get("zksdk.sasl.username", sasl.getUsername(), u -> SaslConfig.digest(u, sasl.getPassword()))
+                            .toBuilder();
+        } else {
+            b = SaslConfig.builder();
+            if (sasl.getJaasSection() != null) {
+                set("zksdk.sasl.jaas-section", sasl.getJaasSection(), b::jaasSection);
+            } else {
+                set("zksdk.sasl.login-module", sasl.getLoginModule(), b::loginModule);
+            }
+        }
+        if (sasl.getOptions() != null) {
+            for (Map.Entry<String, String> option : sasl.getOptions().entrySet()) {
+                // The option's value may be a secret: only its name is reported.
+                set(
+                        "zksdk.sasl.options." + option.getKey(),
+                        "(value not shown)",
+                        v -> b.option(option.getKey(), option.getValue()));
+            }
+        }
+        set("zksdk.sasl.service-name", sasl.getServiceName(), b::serviceName);
+        if (sasl.getServerPrincipal() != null) {
+            set("zksdk.sasl.server-principal", sasl.getServerPrincipal(), b::serverPrincipal);
+        }
+        b.canonicalizeHostname(sasl.isCanonicalizeHostname());
+        if (sasl.getDigestMd5() != null) {
+            b.digestMd5(sasl.getDigestMd5());
+        }
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            String property = sasl.getJaasSection() != null ? "zksdk.sasl.jaas-section" : "zksdk.sasl.login-module";
+            Object value = sasl.getJaasSection() != null ? sasl.getJaasSection() : sasl.getLoginModule();
+            throw new InvalidConfigurationPropertyValueException(property, value, e.getMessage());
+        }
+    }
+
+    /**
+     * The {@code zksdk.ssl.*} properties as a {@link TlsConfig}, or null when TLS is off.
+     *
+     * @param stores the named bundle's stores, or null when no bundle is named
+     */
+    static TlsConfig tlsConfig(ZkSdkProperties.Ssl ssl, SslBundleStores stores) {
+        if (!ssl.isOn()) {
+            return null;
+        }
+        if (ssl.getBundle() != null && stores == null) {
+            throw new InvalidConfigurationPropertyValueException(
+                    "zksdk.ssl.bundle",
+                    ssl.getBundle(),
+                    "Spring Boot's SSL bundles are not available (SslAutoConfiguration is not applied)");
+        }
+        TlsConfig.Builder tls = stores != null ? stores.tlsConfig() : TlsConfig.builder();
+        tls.hostnameVerification(ssl.isHostnameVerification());
+        String property = stores != null ? "zksdk.ssl.bundle" : "zksdk.ssl.enabled";
+        Object value = stores != null ? stores.bundleName() : ssl.getEnabled();
+        return get(property, value, v -> tls.build());
     }
 
     /** The retry, circuit-breaker, bulkhead and operation-timeout properties as an {@link OperationPolicy}. */
@@ -83,17 +209,23 @@ final class ZkSdkPropertiesMapper {
                 "zksdk.circuit-breaker.failure-rate-threshold",
                 breaker.getFailureRateThreshold(),
                 b::breakerFailureRateThreshold);
-        set("zksdk.circuit-breaker.sliding-window", breaker.getSlidingWindow(), b::breakerSlidingWindow);
-        set("zksdk.circuit-breaker.minimum-calls", breaker.getMinimumCalls(), b::breakerMinimumCalls);
-        set("zksdk.circuit-breaker.open-duration", breaker.getOpenDuration(), b::breakerOpenDuration);
-        set("zksdk.circuit-breaker.half-open-calls", breaker.getHalfOpenCalls(), b::breakerHalfOpenCalls);
+        set("zksdk.circuit-breaker.sliding-window-size", breaker.getSlidingWindowSize(), b::breakerSlidingWindow);
+        set("zksdk.circuit-breaker.minimum-number-of-calls", breaker.getMinimumNumberOfCalls(), b::breakerMinimumCalls);
+        set(
+                "zksdk.circuit-breaker.wait-duration-in-open-state",
+                breaker.getWaitDurationInOpenState(),
+                b::breakerOpenDuration);
+        set(
+                "zksdk.circuit-breaker.permitted-number-of-calls-in-half-open-state",
+                breaker.getPermittedNumberOfCallsInHalfOpenState(),
+                b::breakerHalfOpenCalls);
         ZkSdkProperties.Bulkhead bulkhead = properties.getBulkhead();
-        set("zksdk.bulkhead.max-in-flight", bulkhead.getMaxInFlight(), b::maxInFlight);
-        set("zksdk.bulkhead.max-wait", bulkhead.getMaxWait(), b::maxInFlightWait);
+        set("zksdk.bulkhead.max-concurrent-calls", bulkhead.getMaxConcurrentCalls(), b::maxInFlight);
+        set("zksdk.bulkhead.max-wait-duration", bulkhead.getMaxWaitDuration(), b::maxInFlightWait);
         Map<String, Object> values = Map.of(
                 "zksdk.retry.max-backoff", retry.getMaxBackoff(),
                 "zksdk.retry.recovery-max-backoff", retry.getRecoveryMaxBackoff(),
-                "zksdk.circuit-breaker.minimum-calls", breaker.getMinimumCalls());
+                "zksdk.circuit-breaker.minimum-number-of-calls", breaker.getMinimumNumberOfCalls());
         return build(b::build, values);
     }
 
@@ -132,6 +264,14 @@ final class ZkSdkPropertiesMapper {
         return build(b::build, values);
     }
 
+    private static <T, R> R get(String property, T value, Function<T, R> function) {
+        try {
+            return function.apply(value);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigurationPropertyValueException(property, value, e.getMessage());
+        }
+    }
+
     private static <T> void set(String property, T value, Consumer<T> setter) {
         try {
             setter.accept(value);
@@ -155,7 +295,7 @@ final class ZkSdkPropertiesMapper {
             }
             String property = COMBINATION_SETTINGS.get(message.substring(0, end));
             if (property == null || !values.containsKey(property)) {
-                throw new IllegalStateException("invalid zksdk.* properties: " + message, e);
+                throw new ZkSessionPoolConfigurationException(null, message, e);
             }
             throw new InvalidConfigurationPropertyValueException(property, values.get(property), message);
         }

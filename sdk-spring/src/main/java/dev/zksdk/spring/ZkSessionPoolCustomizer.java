@@ -10,5 +10,10 @@ import dev.zksdk.ZkSessionPool;
 @FunctionalInterface
 public interface ZkSessionPoolCustomizer {
 
+    /**
+     * Adjusts the builder; an {@link IllegalArgumentException} from a setter fails start-up naming this customizer.
+     *
+     * @param builder the pool's builder, with the properties already applied
+     */
     void customize(ZkSessionPool.Builder builder);
 }

@@ -18,6 +18,9 @@ class ConfigurationMetadataTest {
     /** Every property of the starter and its documented default (null: none, such as a list or map). */
     private static final Map<String, Object> EXPECTED = new HashMap<>();
 
+    /** Deprecated property and its replacement. */
+    private static final Map<String, String> DEPRECATED = new HashMap<>();
+
     static {
         EXPECTED.put("zksdk.enabled", true);
         EXPECTED.put("zksdk.name", "zksdk");
@@ -33,12 +36,42 @@ class ConfigurationMetadataTest {
         EXPECTED.put("zksdk.retry.recovery-initial-backoff", "200ms");
         EXPECTED.put("zksdk.retry.recovery-max-backoff", "5s");
         EXPECTED.put("zksdk.circuit-breaker.failure-rate-threshold", 50);
-        EXPECTED.put("zksdk.circuit-breaker.sliding-window", 10);
-        EXPECTED.put("zksdk.circuit-breaker.minimum-calls", 4);
-        EXPECTED.put("zksdk.circuit-breaker.open-duration", "5s");
-        EXPECTED.put("zksdk.circuit-breaker.half-open-calls", 2);
-        EXPECTED.put("zksdk.bulkhead.max-in-flight", 4096);
-        EXPECTED.put("zksdk.bulkhead.max-wait", "0");
+        EXPECTED.put("zksdk.circuit-breaker.sliding-window-size", 10);
+        EXPECTED.put("zksdk.circuit-breaker.minimum-number-of-calls", 4);
+        EXPECTED.put("zksdk.circuit-breaker.wait-duration-in-open-state", "5s");
+        EXPECTED.put("zksdk.circuit-breaker.permitted-number-of-calls-in-half-open-state", 2);
+        EXPECTED.put("zksdk.bulkhead.max-concurrent-calls", 4096);
+        EXPECTED.put("zksdk.bulkhead.max-wait-duration", "0");
+        EXPECTED.put("zksdk.follow-ensemble-changes", true);
+        EXPECTED.put("zksdk.default-acl", "open");
+        EXPECTED.put("zksdk.connect-on-startup", false);
+        EXPECTED.put("zksdk.initialization-timeout", "30s");
+        EXPECTED.put("zksdk.digest.username", null);
+        EXPECTED.put("zksdk.digest.password", null);
+        EXPECTED.put("zksdk.sasl.username", null);
+        EXPECTED.put("zksdk.sasl.password", null);
+        EXPECTED.put("zksdk.sasl.jaas-section", null);
+        EXPECTED.put("zksdk.sasl.login-module", null);
+        EXPECTED.put("zksdk.sasl.options", null);
+        EXPECTED.put("zksdk.sasl.service-name", "zookeeper");
+        EXPECTED.put("zksdk.sasl.server-principal", null);
+        EXPECTED.put("zksdk.sasl.canonicalize-hostname", true);
+        EXPECTED.put("zksdk.sasl.digest-md5", null);
+        EXPECTED.put("zksdk.ssl.enabled", null);
+        EXPECTED.put("zksdk.ssl.bundle", null);
+        EXPECTED.put("zksdk.ssl.hostname-verification", true);
+        // The earlier names, kept as deprecated aliases of resilience4j's names.
+        DEPRECATED.put("zksdk.circuit-breaker.sliding-window", "zksdk.circuit-breaker.sliding-window-size");
+        DEPRECATED.put("zksdk.circuit-breaker.minimum-calls", "zksdk.circuit-breaker.minimum-number-of-calls");
+        DEPRECATED.put("zksdk.circuit-breaker.open-duration", "zksdk.circuit-breaker.wait-duration-in-open-state");
+        DEPRECATED.put(
+                "zksdk.circuit-breaker.half-open-calls",
+                "zksdk.circuit-breaker.permitted-number-of-calls-in-half-open-state");
+        DEPRECATED.put("zksdk.bulkhead.max-in-flight", "zksdk.bulkhead.max-concurrent-calls");
+        DEPRECATED.put("zksdk.bulkhead.max-wait", "zksdk.bulkhead.max-wait-duration");
+        for (String deprecated : DEPRECATED.keySet()) {
+            EXPECTED.put(deprecated, null);
+        }
         EXPECTED.put("zksdk.hosts.weights", null);
         EXPECTED.put("zksdk.hosts.per-server-connection-budget", 50);
         EXPECTED.put("zksdk.hosts.quarantine-initial-backoff", "1s");
@@ -50,6 +83,8 @@ class ConfigurationMetadataTest {
         EXPECTED.put("zksdk.hosts.connect-attempt-timeout", null);
         EXPECTED.put("zksdk.hosts.min-connect-attempt-timeout", "500ms");
         EXPECTED.put("zksdk.metrics.enabled", true);
+        EXPECTED.put("zksdk.metrics.ensemble-alias", null);
+        EXPECTED.put("zksdk.observation.enabled", true);
         EXPECTED.put("management.health.zksdk.enabled", true);
     }
 
@@ -74,6 +109,21 @@ class ConfigurationMetadataTest {
             assertThat(property.path("type").asString())
                     .as("type of %s", expected.getKey())
                     .isNotBlank();
+            JsonNode deprecation = property.get("deprecation");
+            if (DEPRECATED.containsKey(expected.getKey())) {
+                assertThat(deprecation)
+                        .as("deprecation of %s", expected.getKey())
+                        .isNotNull();
+                assertThat(deprecation.path("replacement").asString())
+                        .as("replacement of %s", expected.getKey())
+                        .isEqualTo(DEPRECATED.get(expected.getKey()));
+                assertThat(deprecation.path("level").asString()).isEqualTo("warning");
+                assertThat(byName).containsKey(DEPRECATED.get(expected.getKey()));
+            } else {
+                assertThat(deprecation)
+                        .as("deprecation of %s", expected.getKey())
+                        .isNull();
+            }
             JsonNode documented = property.get("defaultValue");
             if (expected.getValue() == null) {
                 assertThat(documented).as("default of %s", expected.getKey()).isNull();

@@ -10,6 +10,7 @@ import dev.zksdk.metrics.MetricsTracker;
 import dev.zksdk.metrics.MetricsTrackerFactory;
 import dev.zksdk.metrics.PoolView;
 import dev.zksdk.metrics.micrometer.MicrometerMetricsTrackerFactory;
+import dev.zksdk.security.ZkAcls;
 import dev.zksdk.spring.health.ZkSessionPoolHealthAutoConfiguration;
 import dev.zksdk.spring.metrics.ZkSessionPoolMetricsAutoConfiguration;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -149,12 +150,16 @@ class ZkSessionPoolAutoConfigurationTest {
                         "zksdk.retry.initial-backoff=50ms",
                         "zksdk.retry.max-backoff=2s",
                         "zksdk.circuit-breaker.failure-rate-threshold=75.5",
-                        "zksdk.circuit-breaker.sliding-window=20",
-                        "zksdk.circuit-breaker.minimum-calls=8",
-                        "zksdk.circuit-breaker.open-duration=10s",
-                        "zksdk.circuit-breaker.half-open-calls=3",
-                        "zksdk.bulkhead.max-in-flight=128",
-                        "zksdk.bulkhead.max-wait=250ms",
+                        "zksdk.circuit-breaker.sliding-window-size=20",
+                        "zksdk.circuit-breaker.minimum-number-of-calls=8",
+                        "zksdk.circuit-breaker.wait-duration-in-open-state=10s",
+                        "zksdk.circuit-breaker.permitted-number-of-calls-in-half-open-state=3",
+                        "zksdk.bulkhead.max-concurrent-calls=128",
+                        "zksdk.bulkhead.max-wait-duration=250ms",
+                        "zksdk.follow-ensemble-changes=false",
+                        "zksdk.default-acl=creator-all",
+                        "zksdk.digest.username=dora",
+                        "zksdk.digest.password=d1gestpw",
                         "zksdk.hosts.per-server-connection-budget=10",
                         "zksdk.hosts.quarantine-initial-backoff=2s",
                         "zksdk.hosts.quarantine-max-backoff=1m",
@@ -179,13 +184,20 @@ class ZkSessionPoolAutoConfigurationTest {
                     assertThat(ensemble.sessionTimeout()).isEqualTo(Duration.ofSeconds(4));
                     assertThat(ensemble.connectionTimeout()).isEqualTo(Duration.ofMillis(1500));
                     assertThat(ensemble.sessionsPerEnsemble()).isEqualTo(3);
-                    assertThat(ensemble.authorizations()).hasSize(1);
+                    assertThat(ensemble.authorizations()).hasSize(2);
                     assertThat(ensemble.authorizations().get(0).scheme()).isEqualTo("digest");
                     assertThat(new String(ensemble.authorizations().get(0).secret(), StandardCharsets.UTF_8))
                             .isEqualTo("billing:s3cret");
+                    assertThat(new String(ensemble.authorizations().get(1).secret(), StandardCharsets.UTF_8))
+                            .isEqualTo("dora:d1gestpw");
+                    assertThat(ensemble.aclProvider()).isEqualTo(ZkAcls.creatorAll());
+                    assertThat(followsEnsembleChanges(context.getBean(ZkSessionPool.class)))
+                            .isFalse();
                     assertThat(context.getBean(ZkSessionPool.class).toString())
                             .contains("billing")
-                            .doesNotContain("s3cret");
+                            .doesNotContain("s3cret")
+                            .doesNotContain("d1gestpw");
+                    assertThat(properties.toString()).doesNotContain("d1gestpw");
 
                     OperationPolicy policy = ZkSdkPropertiesMapper.operationPolicy(properties);
                     assertThat(policy.operationTimeout()).isEqualTo(Duration.ofSeconds(20));
@@ -334,12 +346,15 @@ class ZkSessionPoolAutoConfigurationTest {
                 "zksdk.circuit-breaker.failure-rate-threshold=150",
                 "zksdk.circuit-breaker.failure-rate-threshold",
                 "150.0");
-        assertInvalid("zksdk.bulkhead.max-in-flight=-1", "zksdk.bulkhead.max-in-flight", "-1");
+        assertInvalid("zksdk.bulkhead.max-concurrent-calls=-1", "zksdk.bulkhead.max-concurrent-calls", "-1");
         assertInvalid("zksdk.hosts.session-creation-rate=0", "zksdk.hosts.session-creation-rate", "0.0");
         assertInvalid("zksdk.hosts.connect-attempt-timeout=0s", "zksdk.hosts.connect-attempt-timeout", "PT0S");
         // Combinations: the core's build() blames one setting; the property it comes from is named.
         assertInvalid("zksdk.retry.max-backoff=5ms", "zksdk.retry.max-backoff", "PT0.005S");
-        assertInvalid("zksdk.circuit-breaker.minimum-calls=11", "zksdk.circuit-breaker.minimum-calls", "11");
+        assertInvalid(
+                "zksdk.circuit-breaker.minimum-number-of-calls=11",
+                "zksdk.circuit-breaker.minimum-number-of-calls",
+                "11");
         assertInvalid("zksdk.hosts.reconnect-jitter-cap=10ms", "zksdk.hosts.reconnect-jitter-cap", "PT0.01S");
     }
 
@@ -395,6 +410,19 @@ class ZkSessionPoolAutoConfigurationTest {
             assertThat(e.getMessage()).contains(name).contains("'" + value + "'");
             assertThat(e.getReason()).isNotBlank();
         });
+    }
+
+    /**
+     * The pool's followEnsembleChanges setting. It has no public accessor and only shows in behaviour under a dynamic
+     * reconfiguration, so the binding is checked on the pool's implementation.
+     */
+    private static boolean followsEnsembleChanges(ZkSessionPool pool) throws ReflectiveOperationException {
+        java.lang.reflect.Field real = ZkSessionPool.class.getDeclaredField("pool");
+        real.setAccessible(true);
+        Object impl = real.get(pool);
+        java.lang.reflect.Method follow = impl.getClass().getDeclaredMethod("followEnsembleChanges");
+        follow.setAccessible(true);
+        return (Boolean) follow.invoke(impl);
     }
 
     private static InvalidConfigurationPropertyValueException invalid(AssertableApplicationContext context) {

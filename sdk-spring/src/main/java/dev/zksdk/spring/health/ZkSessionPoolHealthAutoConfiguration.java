@@ -13,10 +13,12 @@ import org.springframework.boot.health.contributor.HealthContributor;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 
 /**
  * Contributes {@code zksdk} to Actuator's health: one {@link ZkSessionPoolHealthIndicator} per {@link ZkSessionPool}
- * bean (a composite when there are several). Active when Spring Boot's health support is on the class path; switched
+ * bean (a composite when there are several); with {@code zksdk.connect-on-startup}, a pool that has not connected yet
+ * is DOWN rather than UNKNOWN. Active when Spring Boot's health support is on the class path; switched
  * off with {@code management.health.zksdk.enabled=false}. An application's own {@code zksdkHealthIndicator} or
  * {@code zksdkHealthContributor} bean replaces it.
  */
@@ -33,8 +35,9 @@ public class ZkSessionPoolHealthAutoConfiguration {
     static class ZkSessionPoolHealthContributorConfiguration
             extends CompositeHealthContributorConfiguration<ZkSessionPoolHealthIndicator, ZkSessionPool> {
 
-        ZkSessionPoolHealthContributorConfiguration() {
-            super(ZkSessionPoolHealthIndicator::new);
+        ZkSessionPoolHealthContributorConfiguration(Environment environment) {
+            super(pool -> new ZkSessionPoolHealthIndicator(
+                    pool, environment.getProperty("zksdk.connect-on-startup", Boolean.class, false)));
         }
 
         @Bean

@@ -20,7 +20,10 @@ import org.springframework.boot.health.contributor.Health;
  *       still connecting), its circuit breaker is open (operations fail fast), or an owned ephemeral is missing on the
  *       server and could not be re-created (the registration this service announces is not there; the pool keeps
  *       trying);</li>
- *   <li>UNKNOWN while no ensemble was leased yet (sessions open on the first lease).</li>
+ *   <li>while no ensemble was leased yet (sessions open on the first lease): DOWN when a connection is expected
+ *       ({@code zksdk.connect-on-startup}), so that a readiness group with {@code zksdk} is not UP before the pool
+ *       has ever connected; UNKNOWN otherwise (a lazy pool has not tried yet). A pool that tried and has not
+ *       connected lists its ensemble, and is DOWN.</li>
  * </ul>
  *
  * <p>Details: the pool's open sessions and active leases, and per ensemble (keyed by connect string) its sessions'
@@ -31,10 +34,28 @@ import org.springframework.boot.health.contributor.Health;
 public class ZkSessionPoolHealthIndicator extends AbstractHealthIndicator {
 
     private final ZkSessionPool pool;
+    private final boolean connectionExpected;
 
+    /**
+     * A health indicator that reports UNKNOWN until the pool's first lease.
+     *
+     * @param pool the pool to report on
+     */
     public ZkSessionPoolHealthIndicator(ZkSessionPool pool) {
+        this(pool, false);
+    }
+
+    /**
+     * A health indicator of {@code pool}.
+     *
+     * @param pool the pool to report on
+     * @param connectionExpected whether the pool is expected to have connected ({@code zksdk.connect-on-startup}):
+     *     then a pool that has not leased any ensemble yet is DOWN, not UNKNOWN
+     */
+    public ZkSessionPoolHealthIndicator(ZkSessionPool pool, boolean connectionExpected) {
         super("ZooKeeper session pool health check failed");
         this.pool = pool;
+        this.connectionExpected = connectionExpected;
     }
 
     @Override
@@ -43,7 +64,15 @@ public class ZkSessionPoolHealthIndicator extends AbstractHealthIndicator {
         PoolStats stats = pool.stats();
         builder.withDetail("openSessions", stats.openSessions()).withDetail("activeLeases", stats.activeLeases());
         if (ensembles.isEmpty()) {
-            builder.unknown().withDetail("reason", "no ensemble leased yet: sessions open on the first lease");
+            if (connectionExpected) {
+                builder.down()
+                        .withDetail(
+                                "reason",
+                                "not connected yet: zksdk.connect-on-startup is set and no session to "
+                                        + pool.defaultEnsemble().servers() + " has connected");
+            } else {
+                builder.unknown().withDetail("reason", "no ensemble leased yet: sessions open on the first lease");
+            }
             return;
         }
         List<String> reasons = new ArrayList<>();
