@@ -13,6 +13,12 @@ enum ChaosFault {
     PAUSE_LEADER("sigstop-leader", Category.SERVER, SoakServers.Capability.PAUSE),
     /** SIGSTOP a follower, SIGCONT it after less or more than the session timeout. */
     PAUSE_FOLLOWER("sigstop-follower", Category.SERVER, SoakServers.Capability.PAUSE),
+    /**
+     * Freeze the proxy in front of one member for less than the client's read timeout (two thirds of the session
+     * timeout), between it and the session timeout, or longer than the session timeout: its clients move to another
+     * member after the read timeout, keeping their sessions.
+     */
+    FREEZE_ONE("freeze-one-proxy", Category.NETWORK, null),
     /** Freeze every proxy for less than the session timeout: the sessions should survive. */
     FREEZE_SHORT("freeze-below-timeout", Category.NETWORK, null),
     /** Freeze every proxy for longer than the session timeout: the sessions expire. */
@@ -20,13 +26,16 @@ enum ChaosFault {
     /** Close every client connection at the proxies. */
     CUT_CONNECTIONS("cut-connections", Category.NETWORK, null),
     /** Expire one session of one pool on the server. */
-    EXPIRE_SESSION("expire-session", Category.SESSION, null);
+    EXPIRE_SESSION("expire-session", Category.SESSION, null),
+    /** Slow one follower's quorum link: it stays in the quorum, behind the others, and serves stale reads. */
+    SLOW_QUORUM_LINK("slow-quorum-link", Category.QUORUM_LINK, SoakServers.Capability.SLOW_QUORUM_LINK);
 
     /** Faults of different categories may overlap; two of one category never do. */
     enum Category {
         SERVER,
         NETWORK,
-        SESSION
+        SESSION,
+        QUORUM_LINK
     }
 
     private final String title;

@@ -4,6 +4,8 @@ import dev.zksdk.PoolStats;
 import dev.zksdk.ZkException;
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkSessionPool;
+import dev.zksdk.testing.ForcedExpiry;
+import dev.zksdk.testing.ZkProxy;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.time.Duration;
@@ -86,6 +88,9 @@ final class Soak {
     /** How long the pools' threads get to end after close. */
     static final Duration CLOSE_GRACE = Duration.ofSeconds(15);
 
+    /** The slowest the lagging member's quorum link is made, each way; see {@link ProcessSoakServers#SYNC_LIMIT}. */
+    static final Duration MAX_QUORUM_LATENCY = Duration.ofMillis(800);
+
     private static final Duration RESTART_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration POLL = Duration.ofMillis(200);
 
@@ -99,7 +104,9 @@ final class Soak {
     private final Random random;
     private final List<ZkSessionPool> pools = new ArrayList<>();
     private final List<SessionTracker> trackers = new ArrayList<>();
-    private ConnectionCutter cutter;
+    /** One client proxy in front of each member, in member order: the pools connect through them. */
+    private final List<ZkProxy> proxies = new ArrayList<>();
+
     private SoakWorkload workload;
     private long lastGrowthSample = System.nanoTime();
     private Set<String> threadNamesBefore;
@@ -131,15 +138,19 @@ final class Soak {
                 servers.kind(),
                 servers.describe(),
                 possible.stream().map(ChaosFault::title).collect(Collectors.joining(", ")));
-        cutter = new ConnectionCutter(servers.members());
         try {
+            for (String member : servers.members()) {
+                proxies.add(ZkProxy.to(member));
+            }
+            String connectString = proxies.stream().map(ZkProxy::connectString).collect(Collectors.joining(","))
+                    + (chroot == null ? "" : chroot);
             for (int p = 0; p < POOL_SESSIONS.size(); p++) {
                 String name = "soak-pool-" + p;
                 SessionTracker tracker = new SessionTracker(name, POOL_SESSIONS.get(p), recorder);
                 trackers.add(tracker);
                 pools.add(ZkSessionPool.builder()
                         .name(name)
-                        .connectString(cutter.connectString(chroot))
+                        .connectString(connectString)
                         .sessionTimeout(settings.sessionTimeout())
                         .connectionTimeout(settings.sessionTimeout())
                         .sessionsPerEnsemble(POOL_SESSIONS.get(p))
@@ -151,8 +162,8 @@ final class Soak {
             workload.start();
             recorder.say(
                     "%d pools (%s sessions), clients running under %s: %d register clients on %d registers, %d ledger"
-                            + " writers, 1 ephemeral churner (up to %d live), %d watches and %d caches, %d lock"
-                            + " contenders, %d leader candidates",
+                            + " writers, 1 ephemeral churner (up to %d live), %d watches and %d caches, %d children"
+                            + " watches and %d tree caches, %d lock contenders, %d leader candidates",
                     pools.size(),
                     POOL_SESSIONS.stream().map(String::valueOf).collect(Collectors.joining("+")),
                     base,
@@ -162,6 +173,8 @@ final class Soak {
                     SoakWorkload.MAX_EPHEMERALS,
                     SoakWorkload.LEDGER_WRITERS * pools.size(),
                     SoakWorkload.LEDGER_WRITERS * pools.size(),
+                    pools.size(),
+                    pools.size(),
                     SoakWorkload.CONTENDERS,
                     SoakWorkload.CONTENDERS);
             injectUntilTheEnd(possible);
@@ -174,7 +187,7 @@ final class Soak {
             for (ZkSessionPool pool : pools) {
                 pool.close();
             }
-            cutter.close();
+            proxies.forEach(ZkProxy::close);
         }
         checkNothingLeftAfterClose();
     }
@@ -235,6 +248,18 @@ final class Soak {
                 random.nextBoolean()
                         ? between(st.dividedBy(4), st.multipliedBy(3).dividedBy(5))
                         : between(st.multipliedBy(3).dividedBy(2), st.multipliedBy(2));
+            case FREEZE_ONE ->
+                switch (random.nextInt(3)) {
+                    // The client's read timeout is two thirds of the session timeout: below it, between it and the
+                    // session timeout, above the session timeout.
+                    case 0 -> between(st.dividedBy(4), st.multipliedBy(3).dividedBy(5));
+                    case 1 ->
+                        between(
+                                st.multipliedBy(3).dividedBy(4),
+                                st.multipliedBy(9).dividedBy(10));
+                    default -> between(st.multipliedBy(3).dividedBy(2), st.multipliedBy(2));
+                };
+            case SLOW_QUORUM_LINK -> between(st, st.multipliedBy(3));
             case FREEZE_SHORT -> between(st.dividedBy(4), st.multipliedBy(3).dividedBy(5));
             case FREEZE_LONG -> between(st.multipliedBy(3).dividedBy(2), st.multipliedBy(2));
             case CUT_CONNECTIONS, EXPIRE_SESSION -> Duration.ZERO;
@@ -267,21 +292,44 @@ final class Soak {
                 }
                 recorder.faultEnds(f, "SIGCONT");
             }
+            case FREEZE_ONE -> {
+                SoakRecorder.FaultRecord f = recorder.faultBegins(
+                        fault.title(),
+                        "the proxy of " + name(index) + " for " + length.toMillis() + " ms (" + band(length) + ")");
+                freeze(List.of(proxies.get(index)), length);
+                recorder.faultEnds(f, "");
+            }
             case FREEZE_SHORT, FREEZE_LONG -> {
-                SoakRecorder.FaultRecord f =
-                        recorder.faultBegins(fault.title(), "every proxy for " + length.toMillis() + " ms");
-                cutter.freezeAll();
-                try {
-                    sleep(length);
-                } finally {
-                    cutter.unfreezeAll();
-                }
+                SoakRecorder.FaultRecord f = recorder.faultBegins(
+                        fault.title(), "every proxy for " + length.toMillis() + " ms (" + band(length) + ")");
+                freeze(proxies, length);
                 recorder.faultEnds(f, "");
             }
             case CUT_CONNECTIONS -> {
                 SoakRecorder.FaultRecord f = recorder.faultBegins(fault.title(), "at every proxy");
-                int cut = cutter.cutAll();
+                int cut = 0;
+                for (ZkProxy proxy : proxies) {
+                    cut += proxy.clientConnectionCount();
+                    proxy.closeAllConnections();
+                }
                 recorder.faultEnds(f, cut + " connection(s) closed");
+            }
+            case SLOW_QUORUM_LINK -> {
+                int member = servers.laggingMember().orElseThrow();
+                Duration latency = between(MAX_QUORUM_LATENCY.dividedBy(4), MAX_QUORUM_LATENCY);
+                SoakRecorder.FaultRecord f = recorder.faultBegins(
+                        fault.title(),
+                        name(member) + " by " + latency.toMillis() + " ms each way for " + length.toMillis() + " ms"
+                                + (servers.leader().filter(l -> l == member).isPresent()
+                                        ? " (it leads now: no effect)"
+                                        : ""));
+                servers.slowQuorumLink(latency);
+                try {
+                    sleep(length);
+                } finally {
+                    servers.slowQuorumLink(Duration.ZERO);
+                }
+                recorder.faultEnds(f, "latency lifted");
             }
             case EXPIRE_SESSION -> expire(fault, pool);
         }
@@ -313,7 +361,7 @@ final class Soak {
             }
             SoakRecorder.FaultRecord f =
                     recorder.faultBegins(fault.title(), String.format(Locale.ROOT, "0x%x of soak-%d", sid, pool));
-            SessionExpirer.expire(servers.connectString(), sid, password, settings.recoveryBound());
+            ForcedExpiry.expireSession(servers.connectString(), sid, password, settings.recoveryBound());
             recorder.faultEnds(f, "closed on the server");
         }
     }
@@ -324,6 +372,24 @@ final class Soak {
         return servers.leader()
                 .map(l -> leader ? l : (l + 1 + fallback % (size - 1)) % size)
                 .orElse(fallback);
+    }
+
+    private static void freeze(List<ZkProxy> which, Duration length) throws InterruptedException {
+        which.forEach(ZkProxy::freeze);
+        try {
+            sleep(length);
+        } finally {
+            which.forEach(ZkProxy::unfreeze);
+        }
+    }
+
+    /** Where a freeze's length falls against the client's read timeout (two thirds of the session timeout). */
+    private String band(Duration length) {
+        Duration st = settings.sessionTimeout();
+        if (length.compareTo(st.multipliedBy(2).dividedBy(3)) < 0) {
+            return "below the read timeout";
+        }
+        return length.compareTo(st) < 0 ? "between the read and the session timeout" : "above the session timeout";
     }
 
     private String name(int member) {
@@ -582,8 +648,8 @@ final class Soak {
 
     /**
      * The live client-side threads: the soak's own ({@code soak-*}, the pools' included: they are named after the
-     * pools), ZooKeeper clients' and Curator's. Server threads of an embedded ensemble are not counted: a restarted
-     * server has new ones.
+     * pools), ZooKeeper clients' and Curator's. The servers run in their own processes; in-process servers (a test's)
+     * are not counted: a restarted server has new threads.
      */
     static Set<String> clientThreads() {
         return Thread.getAllStackTraces().keySet().stream()

@@ -9,24 +9,28 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * The {@code soak} command: a chaos soak with a history checker. Pools with many clients run reads and writes of every
  * kind, ephemerals, watches, caches, a Curator mutex and a leader election while a seeded fault injector kills and
- * restarts members (leader or follower), freezes the network below and above the session timeout, cuts every
- * connection and forces session expiries, often two at once. After each burst of faults it checks, against the
- * server:
+ * restarts members (leader or follower), SIGSTOPs and SIGCONTs them, freezes one member's client proxy or every one
+ * below and above the read and session timeouts, cuts every connection, forces session expiries and slows one
+ * follower's quorum link (stale reads), often two at once. After each burst of faults it checks, against the server:
  *
  * <ul>
  *   <li>every write's reported outcome ({@link WriteLedger}): ok happened exactly once, failed did not happen, unknown
  *       at most once;
- *   <li>linearizability of registers written with versioned setData ({@link RegisterChecker});
+ *   <li>linearizability of registers written with versioned setData ({@link RegisterChecker}), for the reads that
+ *       sync first; reads that do not may be stale, but never older than a write their pool completed before the
+ *       lease was taken (the SDK's read-your-writes across the leases of one pool);
  *   <li>every live {@code EphemeralNode} exists once, owned by a live session of its pool, and closed ones are gone,
  *       within the recovery bound after the faults ended;
- *   <li>every watch and cache agrees with the server within that bound;
+ *   <li>every watch, children watch, cache and tree cache agrees with the server within that bound;
  *   <li>never two lock holders, never two leaders (sampled; each may take a moment to learn it lost its session);
  *   <li>no growth: client threads, open sessions and heap after GC stay flat after warm-up, and no client thread
  *       outlives the pools.
@@ -36,10 +40,10 @@ import java.util.stream.Collectors;
  * {@code <results>/soak-<seed>.json}. Exit code: 0 when nothing was violated, 1 when something was, 2 for bad
  * arguments or an ensemble it could not use.
  *
- * <p>The ensemble is an embedded one in this JVM (its members are stopped and restarted in process, which the
- * timeline calls an {@code in-process stop}; SIGSTOP needs separate processes) unless {@code --connect} names one,
- * which gets the network faults and expiries only. The soak IT runs it on separate server processes, with
- * {@code kill -9} and SIGSTOP/SIGCONT.
+ * <p>The ensemble is {@link ProcessSoakServers}: three ZooKeeper server processes started by the soak (zk-sdk-test's
+ * {@code ProcessEnsemble}, on this JVM's class path), with {@code kill -9}, SIGSTOP/SIGCONT and the third member's
+ * quorum link behind proxies; unless {@code --connect} names an ensemble, which gets the network faults and expiries
+ * only. Dynamic reconfiguration (remove and add a member) is not among the faults yet.
  */
 public final class SoakCommand {
 
@@ -58,10 +62,9 @@ public final class SoakCommand {
         }
         SoakServers servers;
         if (options.connect == null) {
-            out.println(
-                    "[soak] starting an embedded 3-server ZooKeeper ensemble in this JVM (pass --connect host:port,..."
-                            + " to use yours)");
-            servers = SoakServers.embedded(EmbeddedEnsemble.start(3, Duration.ofSeconds(60)));
+            out.println("[soak] starting a " + ProcessSoakServers.SIZE + "-member ZooKeeper ensemble of separate server"
+                    + " processes (pass --connect host:port,... to use yours)");
+            servers = ProcessSoakServers.start();
         } else {
             EnsembleConfig config = EnsembleConfig.of(options.connect);
             servers = SoakServers.external(String.join(",", config.servers()), config.servers());
@@ -153,6 +156,10 @@ public final class SoakCommand {
         header.putAll(soak.header());
         Path file = options.results.resolve("soak-" + options.seed + ".json").toAbsolutePath();
         recorder.writeJson(file, header);
+        Path chart = options.results.resolve("soak-" + options.seed + ".png").toAbsolutePath();
+        if (SoakChart.render(recorder, String.format(Locale.ROOT, "soak, seed %d: %s", options.seed, result), chart)) {
+            out.printf(Locale.ROOT, "[soak] chart: %s%n", chart);
+        }
         return file;
     }
 
@@ -160,69 +167,61 @@ public final class SoakCommand {
         return d.toSeconds() % 60 == 0 ? d.toMinutes() + " min" : d.toSeconds() + " s";
     }
 
-    /** The soak's command line. */
+    /** The soak's command line, read by picocli; bad values fail with the option and the value named. */
+    @Command(name = "soak")
     static final class Options {
+        @Option(names = "--connect", paramLabel = "<connect string>")
         String connect;
-        Duration duration = Duration.ofMinutes(10);
-        long seed = 1;
+
+        @Option(names = "--minutes", paramLabel = "N")
+        Long minutes;
+
+        @Option(names = "--seconds", paramLabel = "N")
+        Long seconds;
+
+        @Option(names = "--seed", paramLabel = "S")
+        Long seedGiven;
+
+        @Option(names = "--results", paramLabel = "<dir>")
         Path results = DEFAULT_RESULTS;
+
+        @Option(names = "--verbose")
         boolean verbose;
+
+        Duration duration = Duration.ofMinutes(10);
+        long seed;
 
         /**
          * @throws IllegalArgumentException naming the option and the value
          */
         static Options parse(String[] args) {
             Options o = new Options();
-            boolean seedGiven = false;
-            for (int i = 0; i < args.length; i++) {
-                String arg = args[i];
-                if (arg.equals("--verbose")) {
-                    o.verbose = true;
-                    continue;
-                }
-                if (!Set.of("--connect", "--minutes", "--seconds", "--seed", "--results")
-                        .contains(arg)) {
-                    throw new IllegalArgumentException("unknown option '" + arg + "'");
-                }
-                if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
-                    throw new IllegalArgumentException("option " + arg + " needs a value");
-                }
-                String value = args[++i];
-                switch (arg) {
-                    case "--connect" -> {
-                        try {
-                            EnsembleConfig.of(value);
-                        } catch (IllegalArgumentException e) {
-                            throw new IllegalArgumentException("--connect: " + e.getMessage(), e);
-                        }
-                        o.connect = value;
-                    }
-                    case "--minutes" -> o.duration = Duration.ofMinutes(bounded(arg, value, 1, 7 * 24 * 60));
-                    case "--seconds" -> o.duration = Duration.ofSeconds(bounded(arg, value, 5, 7 * 24 * 3600));
-                    case "--seed" -> {
-                        try {
-                            o.seed = Long.parseLong(value);
-                        } catch (NumberFormatException e) {
-                            throw new IllegalArgumentException("--seed must be a whole number, was '" + value + "'", e);
-                        }
-                        seedGiven = true;
-                    }
-                    default -> o.results = Path.of(value);
+            try {
+                new CommandLine(o).parseArgs(args);
+            } catch (CommandLine.ParameterException e) {
+                throw new IllegalArgumentException(e.getMessage(), e);
+            }
+            if (o.minutes != null && o.seconds != null) {
+                throw new IllegalArgumentException("give --minutes or --seconds, not both");
+            }
+            if (o.minutes != null) {
+                o.duration = Duration.ofMinutes(bounded("--minutes", o.minutes, 1, 7 * 24 * 60));
+            }
+            if (o.seconds != null) {
+                o.duration = Duration.ofSeconds(bounded("--seconds", o.seconds, 5, 7 * 24 * 3600));
+            }
+            if (o.connect != null) {
+                try {
+                    EnsembleConfig.of(o.connect);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("--connect: " + e.getMessage(), e);
                 }
             }
-            if (!seedGiven) {
-                o.seed = System.currentTimeMillis();
-            }
+            o.seed = o.seedGiven != null ? o.seedGiven : System.currentTimeMillis();
             return o;
         }
 
-        private static long bounded(String option, String value, long min, long max) {
-            long n;
-            try {
-                n = Long.parseLong(value);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(option + " must be a whole number, was '" + value + "'", e);
-            }
+        private static long bounded(String option, long n, long min, long max) {
             if (n < min || n > max) {
                 throw new IllegalArgumentException(option + " must be between " + min + " and " + max + ", was " + n);
             }

@@ -15,6 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Collectors;
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * What a soak run saw, as it happens: the faults (with when they began and ended), session events, operation counts by
@@ -29,6 +31,9 @@ final class SoakRecorder {
 
     /** How far back from a violation the faults printed with it reach. */
     static final double CONTEXT_SECONDS = 60;
+
+    private static final JsonMapper JSON =
+            JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 
     /** How many violations are printed in full; the rest are counted, and all are in the JSON. */
     private static final int VIOLATIONS_PRINTED = 50;
@@ -245,7 +250,7 @@ final class SoakRecorder {
             m.put("kind", f.kind);
             m.put("target", f.target);
             m.put("start", f.start);
-            m.put("end", Double.isNaN(f.end) ? null : f.end);
+            m.put("end", finite(f.end));
             m.put("detail", f.detail);
             faultList.add(m);
         }
@@ -255,7 +260,7 @@ final class SoakRecorder {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("at", a.at());
             m.put("faultsEndedAt", a.afterFaultsEnded());
-            m.put("convergedAfterSeconds", a.convergedAfter());
+            m.put("convergedAfterSeconds", finite(a.convergedAfter()));
             m.put("operations", a.operations());
             m.put("faults", a.faults());
             m.put("violations", a.violations());
@@ -283,62 +288,11 @@ final class SoakRecorder {
         }
         root.put("violations", violationList);
         Files.createDirectories(file.getParent());
-        Files.writeString(file, toJson(root, "") + "\n", StandardCharsets.UTF_8);
+        Files.writeString(file, JSON.writeValueAsString(root) + "\n", StandardCharsets.UTF_8);
     }
 
-    /** A small JSON writer for maps, lists, strings, numbers, booleans and null: all a report holds. */
-    static String toJson(Object value, String indent) {
-        if (value == null) {
-            return "null";
-        }
-        if (value instanceof String s) {
-            return quote(s);
-        }
-        if (value instanceof Double d) {
-            return d.isNaN() || d.isInfinite() ? "null" : String.format(Locale.ROOT, "%.3f", d);
-        }
-        if (value instanceof Number || value instanceof Boolean) {
-            return value.toString();
-        }
-        String inner = indent + "  ";
-        if (value instanceof Map<?, ?> map) {
-            if (map.isEmpty()) {
-                return "{}";
-            }
-            return map.entrySet().stream()
-                    .map(e -> inner + quote(String.valueOf(e.getKey())) + ": " + toJson(e.getValue(), inner))
-                    .collect(Collectors.joining(",\n", "{\n", "\n" + indent + "}"));
-        }
-        if (value instanceof List<?> list) {
-            if (list.isEmpty()) {
-                return "[]";
-            }
-            return list.stream()
-                    .map(v -> inner + toJson(v, inner))
-                    .collect(Collectors.joining(",\n", "[\n", "\n" + indent + "]"));
-        }
-        return quote(value.toString());
-    }
-
-    private static String quote(String s) {
-        StringBuilder sb = new StringBuilder("\"");
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        return sb.append('"').toString();
+    /** NaN (not known, not converged) as JSON null. */
+    private static Double finite(double d) {
+        return Double.isNaN(d) || Double.isInfinite(d) ? null : d;
     }
 }

@@ -7,9 +7,9 @@ import java.util.Optional;
 /**
  * The ensemble a soak runs against, and what the soak may do to its servers. The soak's own network faults (proxy
  * freezes, cut connections) and forced expiries need nothing from it but the connect string; the server faults need a
- * handle on the servers: the embedded ensemble can stop and restart its in-process members, a separate-process ensemble
- * (the IT's, from sdk-core's test fixtures) can {@code kill -9}, SIGSTOP and SIGCONT real processes, and an ensemble
- * given with {@code --connect} allows none.
+ * handle on the servers: the soak's own separate-process ensemble ({@link ProcessSoakServers}, zk-sdk-test's
+ * {@code ProcessEnsemble}) can {@code kill -9}, SIGSTOP and SIGCONT real processes and slow one member's quorum link,
+ * and an ensemble given with {@code --connect} allows none.
  *
  * <p>Members are numbered from 0 in connect-string order. Implementations are called from one fault at a time per
  * member and must be thread-safe across members.
@@ -21,13 +21,15 @@ interface SoakServers extends AutoCloseable {
         /** Kill a member and start it again on the same ports and data. */
         KILL,
         /** Stop a member's process without killing it (SIGSTOP) and let it go on (SIGCONT). */
-        PAUSE
+        PAUSE,
+        /** Slow one follower's link to the leader, so that it serves reads behind the others. */
+        SLOW_QUORUM_LINK
     }
 
-    /** What the report calls this ensemble: {@code embedded}, {@code processes} or {@code external}. */
+    /** What the report calls this ensemble: {@code processes} or {@code external}. */
     String kind();
 
-    /** How a kill is done, for the timeline: {@code kill -9}, {@code in-process stop}. */
+    /** How a kill is done, for the timeline: {@code kill -9}. */
     default String killStyle() {
         return "kill";
     }
@@ -63,80 +65,21 @@ interface SoakServers extends AutoCloseable {
         throw new UnsupportedOperationException(kind() + " servers cannot be resumed");
     }
 
+    /** The member whose quorum link {@link #slowQuorumLink} slows; only with {@link Capability#SLOW_QUORUM_LINK}. */
+    default Optional<Integer> laggingMember() {
+        return Optional.empty();
+    }
+
+    /** Holds back the lagging member's quorum traffic for about {@code oneWay} each way; zero lifts it. */
+    default void slowQuorumLink(Duration oneWay) throws Exception {
+        throw new UnsupportedOperationException(kind() + " servers have no quorum link to slow");
+    }
+
     /** Each member with its mode, for messages. */
     String describe();
 
     @Override
     void close() throws Exception;
-
-    /** The embedded ensemble of {@link EmbeddedEnsemble}: its members can be stopped and restarted in process. */
-    static SoakServers embedded(EmbeddedEnsemble ensemble) {
-        return new SoakServers() {
-            private final List<EmbeddedEnsemble.Member> members = membersOf(ensemble);
-
-            @Override
-            public String kind() {
-                return "embedded";
-            }
-
-            @Override
-            public String killStyle() {
-                return "in-process stop";
-            }
-
-            @Override
-            public String connectString() {
-                return ensemble.connectString();
-            }
-
-            @Override
-            public List<String> members() {
-                return members.stream().map(EmbeddedEnsemble.Member::address).toList();
-            }
-
-            @Override
-            public List<Capability> capabilities() {
-                return List.of(Capability.KILL);
-            }
-
-            @Override
-            public Optional<Integer> leader() {
-                for (int i = 0; i < members.size(); i++) {
-                    if (ensemble.mode(members.get(i)).filter("leader"::equals).isPresent()) {
-                        return Optional.of(i);
-                    }
-                }
-                return Optional.empty();
-            }
-
-            @Override
-            public void kill(int index) throws Exception {
-                ensemble.kill(members.get(index));
-            }
-
-            @Override
-            public void restart(int index, Duration timeout) throws Exception {
-                ensemble.restart(members.get(index));
-                ensemble.awaitServing(members.get(index), timeout);
-            }
-
-            @Override
-            public String describe() {
-                return ensemble.describe();
-            }
-
-            @Override
-            public void close() throws Exception {
-                ensemble.close();
-            }
-        };
-    }
-
-    private static List<EmbeddedEnsemble.Member> membersOf(EmbeddedEnsemble ensemble) {
-        return List.of(ensemble.connectString().split(",")).stream()
-                .map(a -> ensemble.member(a).orElseThrow())
-                .toList();
-    }
 
     /** An ensemble the soak does not run ({@code --connect}): network faults and expiries only. */
     static SoakServers external(String connectString, List<String> members) {

@@ -1,6 +1,7 @@
 package dev.zksdk.samples;
 
 import dev.zksdk.EphemeralNode;
+import dev.zksdk.NodeData;
 import dev.zksdk.WatchEvent;
 import dev.zksdk.WatchHandle;
 import dev.zksdk.ZkBadVersionException;
@@ -11,6 +12,7 @@ import dev.zksdk.ZkNodeExistsException;
 import dev.zksdk.ZkSessionPool;
 import dev.zksdk.cache.CachedNode;
 import dev.zksdk.cache.ZkCache;
+import dev.zksdk.cache.ZkTreeCache;
 import dev.zksdk.samples.RegisterChecker.Op;
 import dev.zksdk.samples.RegisterChecker.Outcome;
 import dev.zksdk.samples.RegisterChecker.State;
@@ -49,12 +51,15 @@ import org.apache.zookeeper.data.Stat;
  *
  * <ul>
  *   <li><b>register clients</b> read (sync, then getData) and compare-and-set (exists, then versioned setData) a few
- *       registers; their per-key histories go to the {@link RegisterChecker};
+ *       registers; their per-key histories go to the {@link RegisterChecker}. They also read without sync, which a
+ *       lagging follower may answer with an old value: such a read is left out of the linearizability check, but must
+ *       see every write its pool completed before the lease was taken (the SDK's read-your-writes across leases);
  *   <li><b>ledger writers</b> create unique nodes, create sequential nodes, delete nodes they created, run multis of
  *       two creates, and setData (unversioned) a node of their own that every pool watches and caches; the outcomes go
  *       to the {@link WriteLedger};
  *   <li>an <b>ephemeral churner</b> registers {@link EphemeralNode}s (plain and sequential) and closes them;
- *   <li><b>watchers</b>: a {@link WatchHandle} and a {@link ZkCache} per pool on every ledger writer's node;
+ *   <li><b>watchers</b>: a {@link WatchHandle} and a {@link ZkCache} per pool on every ledger writer's node, and a
+ *       children watch and a {@link ZkTreeCache} per pool on the ephemerals' directory;
  *   <li><b>lock contenders</b> take a Curator {@link InterProcessMutex} in turn, and <b>candidates</b> run a Curator
  *       {@link LeaderLatch}, each on the {@code curator()} of its own lease; a sampler counts holders and leaders.
  * </ul>
@@ -102,6 +107,8 @@ final class SoakWorkload {
     private final Map<String, List<Op>> histories = new ConcurrentHashMap<>();
     private final Map<String, State> segmentStart = new ConcurrentHashMap<>();
     private long inconclusiveSegments;
+    /** The floors of the registers' reads without sync. */
+    private final ReadFloors floors;
 
     // Ledger: the current epoch directory; counters' versions when first written.
     private volatile int epoch;
@@ -118,6 +125,10 @@ final class SoakWorkload {
     private final List<WatchHandle> watches = new ArrayList<>();
     private final List<ZkLease> watchLeases = new ArrayList<>();
     private final List<ExecutorService> rereaders = new ArrayList<>();
+    // The ephemerals' directory: what each pool's children watch last read, and each pool's tree cache.
+    private final AtomicReferenceArray<List<String>> lastChildrenSeen;
+    private final List<ZkTreeCache> treeCaches = new ArrayList<>();
+    private final List<WatchHandle> childrenWatches = new ArrayList<>();
 
     // Locks and leaders.
     private final List<Contender> contenders = new ArrayList<>();
@@ -137,6 +148,8 @@ final class SoakWorkload {
         this.base = base;
         this.seed = seed;
         this.recorder = recorder;
+        this.lastChildrenSeen = new AtomicReferenceArray<>(pools.size());
+        this.floors = new ReadFloors(pools.size());
     }
 
     String registerPath(int k) {
@@ -193,6 +206,13 @@ final class SoakWorkload {
                 rereader.execute(() -> reread(lease, path, pool));
                 caches.add(lease.cache(path));
             }
+            childrenWatches.add(lease.watchChildren(ephemeralDir(), event -> {
+                if (event.type() == WatchEvent.Type.CHILDREN_CHANGED || event.type() == WatchEvent.Type.RESYNC) {
+                    rereader.execute(() -> rereadChildren(lease, pool));
+                }
+            }));
+            rereader.execute(() -> rereadChildren(lease, pool));
+            treeCaches.add(lease.treeCache(ephemeralDir()));
         }
         running.set(true);
         for (int c = 0; c < REGISTER_CLIENTS; c++) {
@@ -288,12 +308,19 @@ final class SoakWorkload {
         int n = 0;
         while (think(random)) {
             gate.readLock().lock();
-            try (ZkLease lease = pool(random).lease()) {
-                String path = registerPath(random.nextInt(REGISTERS));
-                if (random.nextInt(3) == 0) {
+            int pool = random.nextInt(pools.size());
+            String path = registerPath(random.nextInt(REGISTERS));
+            int roll = random.nextInt(6);
+            // Taken before the lease: the writes of this pool the lease must see, and the newest of any pool.
+            int floor = floors.floor(path, pool);
+            int newest = floors.newest(path);
+            try (ZkLease lease = pools.get(pool).lease()) {
+                if (roll < 2) {
                     readRegister(lease, path, client);
+                } else if (roll < 3) {
+                    readUnsynced(lease, path, pool, floor, newest);
                 } else {
-                    casRegister(lease, path, client, client + "-" + n++);
+                    casRegister(lease, path, pool, client, client + "-" + n++);
                 }
             } catch (ZkException e) {
                 // pool.lease() fails fast while the ensemble is known unreachable: nothing was sent.
@@ -319,7 +346,26 @@ final class SoakWorkload {
         }
     }
 
-    private void casRegister(ZkLease lease, String path, String client, String value) {
+    /**
+     * A read without sync: a member behind the leader may answer it with an old value, so it is not part of the
+     * linearizable history; but it must not be older than {@code floor}, the newest write of its pool completed before
+     * its lease was taken. One older than {@code newest} (another pool's write, completed before) is counted as
+     * {@code ok-stale}: the slowed quorum link at work.
+     */
+    private void readUnsynced(ZkLease lease, String path, int pool, int floor, int newest) {
+        try {
+            NodeData node = lease.getNode(path);
+            recorder.operation("read-register-unsynced", node.version() < newest ? "ok-stale" : "ok");
+            String problem = ReadFloors.check(path, pool, lease.sessionId(), floor, text(node.data()), node.version());
+            if (problem != null) {
+                recorder.violation("read-your-writes", problem);
+            }
+        } catch (ZkException e) {
+            recorder.operation("read-register-unsynced", "failed");
+        }
+    }
+
+    private void casRegister(ZkLease lease, String path, int pool, String client, String value) {
         Stat before;
         try {
             before = lease.exists(path);
@@ -335,6 +381,7 @@ final class SoakWorkload {
         try {
             version = lease.setData(path, bytes(value), expected).getVersion();
             outcome = Outcome.OK;
+            floors.written(path, pool, version);
         } catch (ZkBadVersionException e) {
             outcome = Outcome.FAILED;
         } catch (ZkException e) {
@@ -391,73 +438,59 @@ final class SoakWorkload {
         }
     }
 
-    private void create(ZkLease lease, int e, String dir, String name, String client, List<String> mine) {
-        Outcome outcome;
+    /** Runs one write and returns its outcome as the SDK reported it. */
+    private static Outcome attempt(Runnable write) {
         try {
-            lease.create(dir + "/" + name, bytes(client), CreateMode.PERSISTENT);
-            outcome = Outcome.OK;
-            mine.add(name);
+            write.run();
+            return Outcome.OK;
         } catch (ZkException ex) {
-            outcome = outcomeOf(ex);
+            return outcomeOf(ex);
         }
-        ledger.record(e, new WriteLedger.Entry(WriteLedger.Kind.CREATE, name, null, outcome, client));
-        recorder.operation("create", name(outcome));
+    }
+
+    /** Records a ledger write of epoch {@code e} and counts it. */
+    private void record(int e, String kind, WriteLedger.Entry entry) {
+        ledger.record(e, entry);
+        recorder.operation(kind, name(entry.outcome()));
+    }
+
+    private void create(ZkLease lease, int e, String dir, String name, String client, List<String> mine) {
+        Outcome outcome = attempt(() -> lease.create(dir + "/" + name, bytes(client), CreateMode.PERSISTENT));
+        if (outcome == Outcome.OK) {
+            mine.add(name);
+        }
+        record(e, "create", new WriteLedger.Entry(WriteLedger.Kind.CREATE, name, null, outcome, client));
     }
 
     private void sequential(ZkLease lease, int e, String dir, String prefix, String client) {
-        Outcome outcome;
-        String made = null;
-        try {
+        String[] made = new String[1];
+        Outcome outcome = attempt(() -> {
             String path = lease.create(dir + "/" + prefix, bytes(client), CreateMode.PERSISTENT_SEQUENTIAL);
-            made = path.substring(path.lastIndexOf('/') + 1);
-            outcome = Outcome.OK;
-        } catch (ZkException ex) {
-            outcome = outcomeOf(ex);
-        }
-        ledger.record(e, new WriteLedger.Entry(WriteLedger.Kind.SEQUENTIAL, prefix, made, outcome, client));
-        recorder.operation("create-sequential", name(outcome));
+            made[0] = path.substring(path.lastIndexOf('/') + 1);
+        });
+        record(
+                e,
+                "create-sequential",
+                new WriteLedger.Entry(WriteLedger.Kind.SEQUENTIAL, prefix, made[0], outcome, client));
     }
 
     private void delete(ZkLease lease, int e, String dir, String name, String client) {
-        Outcome outcome;
-        try {
-            lease.delete(dir + "/" + name, -1);
-            outcome = Outcome.OK;
-        } catch (ZkException ex) {
-            outcome = outcomeOf(ex);
-        }
-        ledger.record(e, new WriteLedger.Entry(WriteLedger.Kind.DELETE, name, null, outcome, client));
-        recorder.operation("delete", name(outcome));
+        Outcome outcome = attempt(() -> lease.delete(dir + "/" + name, -1));
+        record(e, "delete", new WriteLedger.Entry(WriteLedger.Kind.DELETE, name, null, outcome, client));
     }
 
     private void multi(ZkLease lease, int e, String dir, String name, String client) {
-        Outcome outcome;
-        try {
-            lease.multi(List.of(
-                    org.apache.zookeeper.Op.create(
-                            dir + "/" + name + "-a", bytes(client), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT),
-                    org.apache.zookeeper.Op.create(
-                            dir + "/" + name + "-b",
-                            bytes(client),
-                            ZooDefs.Ids.OPEN_ACL_UNSAFE,
-                            CreateMode.PERSISTENT)));
-            outcome = Outcome.OK;
-        } catch (ZkException ex) {
-            outcome = outcomeOf(ex);
-        }
-        ledger.record(e, new WriteLedger.Entry(WriteLedger.Kind.MULTI, name + "-a", name + "-b", outcome, client));
-        recorder.operation("multi", name(outcome));
+        Outcome outcome = attempt(() -> lease.multi(List.of(
+                org.apache.zookeeper.Op.create(
+                        dir + "/" + name + "-a", bytes(client), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT),
+                org.apache.zookeeper.Op.create(
+                        dir + "/" + name + "-b", bytes(client), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT))));
+        record(e, "multi", new WriteLedger.Entry(WriteLedger.Kind.MULTI, name + "-a", name + "-b", outcome, client));
     }
 
     private void setWatched(ZkLease lease, int writer, String value) {
         String path = watchedPath(writer);
-        Outcome outcome;
-        try {
-            lease.setData(path, bytes(value), -1);
-            outcome = Outcome.OK;
-        } catch (ZkException ex) {
-            outcome = outcomeOf(ex);
-        }
+        Outcome outcome = attempt(() -> lease.setData(path, bytes(value), -1));
         ledger.recordSetData(path, outcome);
         recorder.operation("setData-unversioned", name(outcome));
     }
@@ -509,15 +542,32 @@ final class SoakWorkload {
 
     // ---------------------------------------------------------------- watches
 
-    /**
-     * Re-reads a watched node after an event, as an application does; a read that fails under a fault is tried again
-     * for a while, since the event that asked for it will not come again. After close nothing needs reading.
-     */
+    /** Re-reads a watched node after an event, as an application does (see {@link #untilRead}). */
     private void reread(ZkLease lease, String path, int pool) {
+        AtomicReferenceArray<String> seen = lastSeenByWatch.get(path);
+        untilRead(() -> seen.set(pool, text(lease.getData(path))), () -> seen.get(pool) == null);
+    }
+
+    /** Re-reads the ephemerals' directory after a children event. */
+    private void rereadChildren(ZkLease lease, int pool) {
+        untilRead(
+                () -> {
+                    List<String> children = new ArrayList<>(lease.getChildren(ephemeralDir()));
+                    children.sort(null);
+                    lastChildrenSeen.set(pool, List.copyOf(children));
+                },
+                () -> lastChildrenSeen.get(pool) == null);
+    }
+
+    /**
+     * Runs {@code read}; a read that fails under a fault is tried again for a while, since the event that asked for it
+     * will not come again. After close nothing needs reading, unless nothing was ever read.
+     */
+    private void untilRead(Runnable read, java.util.function.BooleanSupplier neverRead) {
         long deadline = System.nanoTime() + REREAD_PATIENCE.toNanos();
-        while (running.get() || lastSeenByWatch.get(path).get(pool) == null) {
+        while (running.get() || neverRead.getAsBoolean()) {
             try {
-                lastSeenByWatch.get(path).set(pool, text(lease.getData(path)));
+                read.run();
                 return;
             } catch (ZkException e) {
                 if (System.nanoTime() - deadline > 0) {
@@ -829,6 +879,25 @@ final class SoakWorkload {
                 }
             }
         }
+        List<String> children = new ArrayList<>(lease.getChildren(ephemeralDir()));
+        children.sort(null);
+        for (int p = 0; p < lastChildrenSeen.length(); p++) {
+            if (!children.equals(lastChildrenSeen.get(p))) {
+                problems.add("the children watch of pool " + p + " on " + ephemeralDir() + " last led to "
+                        + lastChildrenSeen.get(p) + ", the server has " + children);
+            }
+        }
+        for (ZkTreeCache tree : treeCaches) {
+            try {
+                List<String> cached = tree.getChildren(ephemeralDir());
+                if (!children.equals(cached)) {
+                    problems.add(
+                            "a tree cache of " + ephemeralDir() + " lists " + cached + ", the server has " + children);
+                }
+            } catch (ZkException e) {
+                problems.add("a tree cache of " + ephemeralDir() + " cannot read: " + e.getMessage());
+            }
+        }
         for (ZkCache cache : caches) {
             String path = cache.path();
             try {
@@ -864,6 +933,11 @@ final class SoakWorkload {
         return Collections.unmodifiableMap(live);
     }
 
+    /** The children watches of the ephemerals' directory, one per pool (a test closes them behind the soak's back). */
+    List<WatchHandle> childrenWatches() {
+        return Collections.unmodifiableList(childrenWatches);
+    }
+
     /** How many register segments were too long to check. */
     long inconclusiveSegments() {
         return inconclusiveSegments;
@@ -885,7 +959,9 @@ final class SoakWorkload {
         }
         contenders.forEach(c -> c.lease.close());
         caches.forEach(ZkCache::close);
+        treeCaches.forEach(ZkTreeCache::close);
         watches.forEach(WatchHandle::close);
+        childrenWatches.forEach(WatchHandle::close);
         live.values().forEach(r -> r.node().close());
         live.clear();
         rereaders.forEach(ExecutorService::shutdownNow);

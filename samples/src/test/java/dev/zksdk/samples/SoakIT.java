@@ -2,8 +2,8 @@ package dev.zksdk.samples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.zksdk.WatchHandle;
 import dev.zksdk.testing.InProcessEnsembles;
-import dev.zksdk.testing.ProcessEnsemble;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -35,8 +35,7 @@ class SoakIT {
         SoakCommand.Options options = SoakCommand.Options.parse(
                 new String[] {"--seconds", "60", "--seed", String.valueOf(SEED), "--results", results.toString()});
         int code;
-        try (ProcessSoakServers servers =
-                new ProcessSoakServers(ProcessEnsemble.builder().size(3).start())) {
+        try (ProcessSoakServers servers = ProcessSoakServers.start()) {
             code = SoakCommand.run(options, servers, Soak.Settings.DEFAULT, Soak.NO_HOOKS, print(out));
         }
 
@@ -45,6 +44,7 @@ class SoakIT {
         assertThat(code).as(output).isZero();
         assertThat(output)
                 .contains("ensemble (processes)", "kill -9", "--- soak results (seed " + SEED + ") ---")
+                .containsPattern("faults picked from: .*sigstop-follower, freeze-one-proxy, .*slow-quorum-link")
                 .containsPattern("faults: [1-9]\\d* \\(")
                 .contains("violations: 0", "[soak] no violation")
                 .doesNotContain("VIOLATION");
@@ -62,30 +62,9 @@ class SoakIT {
     void ephemeralClosedBehindTheSoaksBackIsReportedWithExitCodeOne() throws Exception {
         // No faults (the first gap outlasts the run); before the final audit a registration the soak believes live is
         // closed behind its back, so the SDK rightly deletes the node and the check must say so.
-        Soak.Settings settings = new Soak.Settings(
-                Duration.ofSeconds(4),
-                Duration.ofSeconds(3),
-                Duration.ofSeconds(8),
-                Duration.ofSeconds(8),
-                Duration.ZERO);
-        Soak.Hooks closeOne = new Soak.Hooks() {
-            @Override
-            public void beforeAudit(SoakWorkload workload) {
-                workload.liveRegistrations().values().stream()
-                        .findFirst()
-                        .ifPresent(r -> r.node().close());
-            }
-        };
-        SoakCommand.Options options = SoakCommand.Options.parse(
-                new String[] {"--seconds", "5", "--seed", "1", "--results", results.toString()});
-        int code;
-        try (TestingServer server = InProcessEnsembles.startServer()) {
-            options.connect = server.getConnectString();
-            try (SoakServers servers =
-                    SoakServers.external(server.getConnectString(), List.of(server.getConnectString()))) {
-                code = SoakCommand.run(options, servers, settings, closeOne, print(out));
-            }
-        }
+        int code = runWithoutFaults(workload -> workload.liveRegistrations().values().stream()
+                .findFirst()
+                .ifPresent(r -> r.node().close()));
 
         String output = out.toString(StandardCharsets.UTF_8);
         assertThat(code).as(output).isEqualTo(1);
@@ -98,6 +77,50 @@ class SoakIT {
         assertThat((List<?>) json.get("violations"))
                 .filteredOn(v -> "ephemerals".equals(((Map<?, ?>) v).get("check")))
                 .hasSize(1);
+    }
+
+    @Test
+    void childrenWatchThatStopsFollowingTheServerIsReported() throws Exception {
+        // The children watches of the ephemerals' directory are closed behind the soak's back, then a registration is
+        // closed: the server's children change, the tree caches follow, the watches cannot.
+        int code = runWithoutFaults(workload -> {
+            workload.childrenWatches().forEach(WatchHandle::close);
+            workload.liveRegistrations().values().stream()
+                    .findFirst()
+                    .ifPresent(r -> r.node().close());
+        });
+
+        String output = out.toString(StandardCharsets.UTF_8);
+        assertThat(code).as(output).isEqualTo(1);
+        assertThat(output)
+                .containsPattern("VIOLATION of watch and cache convergence: the children watch of pool 0 on"
+                        + " /zksdk-soak-[0-9a-f-]+/ephemerals last led to \\[.*\\], the server has \\[")
+                .doesNotContain("a tree cache of");
+    }
+
+    /** A 5-second soak on one in-process server with no fault (the first gap outlasts it); the hook runs before the audit. */
+    private int runWithoutFaults(java.util.function.Consumer<SoakWorkload> beforeAudit) throws Exception {
+        Soak.Settings settings = new Soak.Settings(
+                Duration.ofSeconds(4),
+                Duration.ofSeconds(3),
+                Duration.ofSeconds(8),
+                Duration.ofSeconds(8),
+                Duration.ZERO);
+        Soak.Hooks hooks = new Soak.Hooks() {
+            @Override
+            public void beforeAudit(SoakWorkload workload) {
+                beforeAudit.accept(workload);
+            }
+        };
+        SoakCommand.Options options = SoakCommand.Options.parse(
+                new String[] {"--seconds", "5", "--seed", "1", "--results", results.toString()});
+        try (TestingServer server = InProcessEnsembles.startServer()) {
+            options.connect = server.getConnectString();
+            try (SoakServers servers =
+                    SoakServers.external(server.getConnectString(), List.of(server.getConnectString()))) {
+                return SoakCommand.run(options, servers, settings, hooks, print(out));
+            }
+        }
     }
 
     private static PrintStream print(ByteArrayOutputStream bytes) {

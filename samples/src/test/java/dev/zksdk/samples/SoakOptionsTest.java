@@ -17,10 +17,11 @@ class SoakOptionsTest {
     void badArgumentsExitWithTwoAndNameTheProblem() throws Exception {
         assertRejected(List.of("--minutes", "0"), "soak: --minutes must be between 1 and 10080, was 0");
         assertRejected(List.of("--seconds", "3"), "soak: --seconds must be between 5 and 604800, was 3");
-        assertRejected(List.of("--seed", "x"), "soak: --seed must be a whole number, was 'x'");
+        assertRejected(List.of("--seed", "x"), "soak: Invalid value for option '--seed': 'x' is not a long");
+        assertRejected(List.of("--minutes", "3", "--seconds", "60"), "soak: give --minutes or --seconds, not both");
         assertRejected(List.of("--connect", "zk1"), "soak: --connect: connectString");
-        assertRejected(List.of("--results"), "soak: option --results needs a value");
-        assertRejected(List.of("--faults", "none"), "soak: unknown option '--faults'");
+        assertRejected(List.of("--results"), "soak: Missing required parameter for option '--results' (<dir>)");
+        assertRejected(List.of("--faults", "none"), "soak: Unknown options: '--faults', 'none'");
     }
 
     @Test

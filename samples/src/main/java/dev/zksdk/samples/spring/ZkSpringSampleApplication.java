@@ -17,7 +17,7 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
  * curl localhost:8080/                                    # instance, registration, current greeting
  * curl -X PUT -H 'Content-Type: text/plain' -d 'hello' localhost:8080/greeting   # the watch updates the greeting
  * curl localhost:8080/actuator/health                     # zksdk: UP, session id, negotiated timeout, server
- * curl localhost:8080/actuator/metrics/zksdk.operations   # op latency by op and outcome
+ * curl localhost:8080/actuator/metrics/zksdk.operations   # latency by operation and outcome
  * </pre>
  *
  * On shutdown (Ctrl-C) the registration is deleted at once, then the sessions close.

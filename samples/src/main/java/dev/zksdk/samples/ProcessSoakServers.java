@@ -1,6 +1,7 @@
 package dev.zksdk.samples;
 
 import dev.zksdk.testing.ProcessEnsemble;
+import dev.zksdk.testing.QuorumLink;
 import dev.zksdk.testing.ServerProcess;
 import java.time.Duration;
 import java.util.List;
@@ -8,14 +9,34 @@ import java.util.Optional;
 
 /**
  * The soak's servers as separate processes (zk-sdk-test's {@link ProcessEnsemble}): real {@code kill -9}, SIGSTOP
- * and SIGCONT. Closing it closes the ensemble.
+ * and SIGCONT, and, when the ensemble was built with {@link ProcessEnsemble.Builder#proxiedQuorumLink(int)}, one
+ * member's quorum link slowed down so that it serves stale reads. Closing it closes the ensemble.
  */
 final class ProcessSoakServers implements SoakServers {
+
+    /** Members of the soak's own ensemble. */
+    static final int SIZE = 3;
+    /** The member (an id, from 1) whose quorum link the soak can slow down. */
+    static final int LAGGING_MEMBER = SIZE;
+    /**
+     * {@code syncLimit} in ticks of 200 ms: 6 s, so that a follower whose link is slowed by up to
+     * {@link Soak#MAX_QUORUM_LATENCY} each way stays in the quorum and serves stale reads instead of dropping out.
+     */
+    static final int SYNC_LIMIT = 30;
 
     private final ProcessEnsemble ensemble;
 
     ProcessSoakServers(ProcessEnsemble ensemble) {
         this.ensemble = ensemble;
+    }
+
+    /** Starts the soak's own ensemble: {@value #SIZE} members, the last one's quorum link behind proxies. */
+    static ProcessSoakServers start() {
+        return new ProcessSoakServers(ProcessEnsemble.builder()
+                .size(SIZE)
+                .syncLimit(SYNC_LIMIT)
+                .proxiedQuorumLink(LAGGING_MEMBER)
+                .start());
     }
 
     @Override
@@ -40,7 +61,31 @@ final class ProcessSoakServers implements SoakServers {
 
     @Override
     public List<Capability> capabilities() {
-        return List.of(Capability.KILL, Capability.PAUSE);
+        return laggingMember().isPresent()
+                ? List.of(Capability.KILL, Capability.PAUSE, Capability.SLOW_QUORUM_LINK)
+                : List.of(Capability.KILL, Capability.PAUSE);
+    }
+
+    @Override
+    public Optional<Integer> laggingMember() {
+        return ensemble.servers().size() >= LAGGING_MEMBER && hasLink()
+                ? Optional.of(LAGGING_MEMBER - 1)
+                : Optional.empty();
+    }
+
+    private boolean hasLink() {
+        try {
+            ensemble.quorumLink(LAGGING_MEMBER);
+            return true;
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void slowQuorumLink(Duration oneWay) {
+        QuorumLink link = ensemble.quorumLink(LAGGING_MEMBER);
+        link.latency(oneWay);
     }
 
     @Override
