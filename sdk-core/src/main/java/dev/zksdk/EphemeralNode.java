@@ -29,16 +29,25 @@ import java.util.function.Consumer;
  */
 public interface EphemeralNode extends AutoCloseable {
 
-    /** The node's current path. A sequential node gets a new name after each re-creation. */
+    /**
+     * The node's current path. A sequential node gets a new name after each re-creation.
+     *
+     * @return the absolute path, the counter included for a sequential node
+     */
     String path();
 
-    /** The data the node has, and will be re-created with. */
+    /**
+     * The data the node has, and will be re-created with.
+     *
+     * @return the latest data set (by creation or {@link #setData})
+     */
     byte[] data();
 
     /**
      * Sets the node's data, for the node on the server and for every later re-creation, and returns once it is written.
      * Concurrent calls: the last one wins, and each returns once data at least as new as its own is on the server.
      *
+     * @param data the new data, not null
      * @throws ZkConnectionLossException (outcome unknown) when no connected session could write it within the operation
      *     timeout: the data is kept and written as soon as a session is connected (the same one, or a new one)
      * @throws IllegalArgumentException when {@code data} is null or over the size limit
@@ -46,12 +55,18 @@ public interface EphemeralNode extends AutoCloseable {
      */
     void setData(byte[] data);
 
-    /** True while the node is known to exist on the server under the live session. */
+    /**
+     * Whether the node is known to exist on the server, created by this handle, under the live, connected session.
+     *
+     * @return true while it is known to exist; false while it is missing or its existence is unknown
+     */
     boolean isPresent();
 
     /**
      * Called with the new path whenever re-creation changes it (sequential nodes), on the pool's callback threads, in
      * order; the listener may call back into the SDK.
+     *
+     * @param listener called with each new path
      */
     void onPathChange(Consumer<String> listener);
 

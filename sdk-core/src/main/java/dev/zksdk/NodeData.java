@@ -14,13 +14,23 @@ import org.apache.zookeeper.data.Stat;
  */
 public record NodeData(byte[] data, Stat stat) {
 
-    /** @throws NullPointerException when {@code data} or {@code stat} is null */
+    /**
+     * Checks that both parts are there.
+     *
+     * @param data the node's data, never null
+     * @param stat the node's stat as of this data
+     * @throws NullPointerException when {@code data} or {@code stat} is null
+     */
     public NodeData {
         Objects.requireNonNull(data, "data");
         Objects.requireNonNull(stat, "stat");
     }
 
-    /** The data's version, for a conditional {@link ZkLease#setData} or {@link ZkLease#delete}. */
+    /**
+     * The data's version, for a conditional {@link ZkLease#setData} or {@link ZkLease#delete}.
+     *
+     * @return {@code stat().getVersion()}
+     */
     public int version() {
         return stat.getVersion();
     }

@@ -11,6 +11,14 @@ public final class PoolStats {
     private final long sessionsOpened;
     private final Map<String, Integer> connectionsPerServer;
 
+    /**
+     * A snapshot; the pool makes these ({@link ZkSessionPool#stats()}).
+     *
+     * @param openSessions sessions held open now
+     * @param activeLeases leases handed out and not yet closed
+     * @param sessionsOpened sessions ever established
+     * @param connectionsPerServer connected sessions per {@code host:port}; copied
+     */
     public PoolStats(
             int openSessions, int activeLeases, long sessionsOpened, Map<String, Integer> connectionsPerServer) {
         this.openSessions = openSessions;
@@ -19,22 +27,38 @@ public final class PoolStats {
         this.connectionsPerServer = Map.copyOf(connectionsPerServer);
     }
 
-    /** Sessions the pool holds open now (connected or reconnecting). */
+    /**
+     * Sessions the pool holds open now (connected or reconnecting).
+     *
+     * @return the number of open sessions
+     */
     public int openSessions() {
         return openSessions;
     }
 
-    /** Leases handed out and not yet closed. */
+    /**
+     * Leases handed out and not yet closed.
+     *
+     * @return the number of active leases
+     */
     public int activeLeases() {
         return activeLeases;
     }
 
-    /** Every ZooKeeper session the pool ever had established, replacements after expiry included. */
+    /**
+     * Every ZooKeeper session the pool ever had established, replacements after expiry included.
+     *
+     * @return the number of sessions opened since the pool started
+     */
     public long sessionsOpened() {
         return sessionsOpened;
     }
 
-    /** Connected sessions per server, keyed {@code host:port}. */
+    /**
+     * Connected sessions per server.
+     *
+     * @return an unmodifiable map from {@code host:port} to the number of connected sessions there
+     */
     public Map<String, Integer> connectionsPerServer() {
         return connectionsPerServer;
     }

@@ -10,18 +10,35 @@ import java.time.Duration;
  */
 public interface SessionListener {
 
-    /** A session changed state. */
+    /**
+     * A session changed state.
+     *
+     * @param event the change, with the previous state and the session ids before and after
+     */
     default void onStateChange(SessionEvent event) {}
 
-    /** The server granted a different session timeout than was requested (its min/max session timeout clamped it). */
+    /**
+     * The server granted a different session timeout than was requested (its min/max session timeout clamped it).
+     *
+     * @param ensemble the ensemble's connect string (no credentials)
+     * @param requested the session timeout the pool asked for
+     * @param negotiated the session timeout the server granted
+     */
     default void onTimeoutClamped(String ensemble, Duration requested, Duration negotiated) {}
 
-    /** A new session finished its ordered recovery (ephemerals re-created, watches re-armed). */
+    /**
+     * A new session finished its ordered recovery (ephemerals re-created, watches re-armed).
+     *
+     * @param event what was recovered, and whether all of it was
+     */
     default void onRecovered(RecoveryEvent event) {}
 
     /**
      * An owned ephemeral could not be re-created because a node at its path belongs to another live session. The pool
      * does not take it over; it retries until that node goes away or the ephemeral is closed.
+     *
+     * @param path the ephemeral's path
+     * @param ownerSessionId the id of the session that owns the node there
      */
     default void onEphemeralConflict(String path, long ownerSessionId) {}
 
@@ -31,9 +48,16 @@ public interface SessionListener {
      * another owner's node or this pool's expired session's node that the server has not removed yet). The pool keeps
      * trying with backoff; the ensemble's status counts it as missing until {@link #onEphemeralRestored} follows. Told
      * once per cause.
+     *
+     * @param path the ephemeral's path
+     * @param cause the last failure, with its ZooKeeper code
      */
     default void onEphemeralMissing(String path, ZkException cause) {}
 
-    /** An owned ephemeral reported missing exists again, owned by the live session. */
+    /**
+     * An owned ephemeral reported missing exists again, owned by the live session.
+     *
+     * @param path the ephemeral's path
+     */
     default void onEphemeralRestored(String path) {}
 }

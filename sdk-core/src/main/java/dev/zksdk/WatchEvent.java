@@ -26,15 +26,32 @@ public final class WatchEvent {
     private final Type type;
     private final String path;
 
+    /**
+     * An event; the pool makes these, a test may make one to drive a {@link WatchListener}.
+     *
+     * @param type what happened
+     * @param path the node it happened to (for {@link Type#RESYNC}, the watched path)
+     * @throws NullPointerException when {@code type} or {@code path} is null
+     */
     public WatchEvent(Type type, String path) {
         this.type = Objects.requireNonNull(type, "type");
         this.path = Objects.requireNonNull(path, "path");
     }
 
+    /**
+     * What happened.
+     *
+     * @return the event's type
+     */
     public Type type() {
         return type;
     }
 
+    /**
+     * The node it happened to: for a tree watch, the node below the watched path that changed.
+     *
+     * @return the absolute path
+     */
     public String path() {
         return path;
     }

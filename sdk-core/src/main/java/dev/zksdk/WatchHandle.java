@@ -8,7 +8,11 @@ package dev.zksdk;
  */
 public interface WatchHandle extends AutoCloseable {
 
-    /** The watched path. */
+    /**
+     * The watched path.
+     *
+     * @return the absolute path given when the watch was made
+     */
     String path();
 
     @Override

@@ -13,5 +13,10 @@ package dev.zksdk;
 @FunctionalInterface
 public interface WatchListener {
 
+    /**
+     * Called with each event of the watch, one at a time and in order, on the pool's callback threads.
+     *
+     * @param event the change, or {@link WatchEvent.Type#RESYNC} when changes may have been missed
+     */
     void onEvent(WatchEvent event);
 }

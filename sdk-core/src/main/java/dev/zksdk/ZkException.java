@@ -17,25 +17,52 @@ public class ZkException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The ZooKeeper result code of the failure. */
     private final KeeperException.Code code;
+    /** The path of the failed operation, or null. */
     private final String path;
 
+    /**
+     * A failure with no cause.
+     *
+     * @param code the ZooKeeper result code, not null
+     * @param path the path of the failed operation, or null when it had none
+     * @param message what failed, for people
+     * @throws NullPointerException when {@code code} is null
+     */
     public ZkException(KeeperException.Code code, String path, String message) {
         this(code, path, message, null);
     }
 
+    /**
+     * A failure with its cause.
+     *
+     * @param code the ZooKeeper result code, not null
+     * @param path the path of the failed operation, or null when it had none
+     * @param message what failed, for people
+     * @param cause the underlying exception (such as ZooKeeper's {@link KeeperException}), or null
+     * @throws NullPointerException when {@code code} is null
+     */
     public ZkException(KeeperException.Code code, String path, String message, Throwable cause) {
         super(message, cause);
         this.code = Objects.requireNonNull(code, "code");
         this.path = path;
     }
 
-    /** The ZooKeeper result code of the failure. */
+    /**
+     * The ZooKeeper result code of the failure.
+     *
+     * @return the code, never null
+     */
     public KeeperException.Code code() {
         return code;
     }
 
-    /** The path of the failed operation, or null when the operation had none. */
+    /**
+     * The path of the failed operation.
+     *
+     * @return the path, or null when the operation had none
+     */
     public String path() {
         return path;
     }
@@ -43,6 +70,13 @@ public class ZkException extends RuntimeException {
     /**
      * Maps a ZooKeeper result code to the most specific zk-sdk exception type. Connection loss and session expiry are
      * not built here: the operation pipeline decides those, because only it knows whether a write was sent.
+     *
+     * @param code the ZooKeeper result code
+     * @param path the path of the failed operation, or null
+     * @param message what failed, for people
+     * @param cause the underlying exception, or null
+     * @return a {@link ZkNoNodeException}, {@link ZkNodeExistsException}, {@link ZkBadVersionException},
+     *     {@link ZkNotEmptyException} or {@link ZkAuthException} for those codes, else a plain {@code ZkException}
      */
     public static ZkException of(KeeperException.Code code, String path, String message, Throwable cause) {
         switch (code) {

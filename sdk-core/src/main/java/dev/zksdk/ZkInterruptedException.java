@@ -10,6 +10,13 @@ public class ZkInterruptedException extends ZkException {
 
     private static final long serialVersionUID = 1L;
 
+    /**
+     * An interrupted call; its code is {@code OPERATIONTIMEOUT}.
+     *
+     * @param path the path of the failed operation, or null when it had none
+     * @param message what failed, for people
+     * @param cause the underlying exception, or null
+     */
     public ZkInterruptedException(String path, String message, Throwable cause) {
         super(KeeperException.Code.OPERATIONTIMEOUT, path, message, cause);
     }

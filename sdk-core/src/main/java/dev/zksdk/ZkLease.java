@@ -66,7 +66,13 @@ import org.apache.zookeeper.data.Stat;
  */
 public interface ZkLease extends AutoCloseable {
 
-    /** The node's data. @throws ZkNoNodeException when there is no node at {@code path} */
+    /**
+     * Reads the node's data.
+     *
+     * @param path the node's absolute path
+     * @return the node's data, empty (not null) when the node has none
+     * @throws ZkNoNodeException when there is no node at {@code path}
+     */
     byte[] getData(String path);
 
     /**
@@ -75,14 +81,27 @@ public interface ZkLease extends AutoCloseable {
      * in between, instead of overwriting their write (a {@link #getData} then an {@link #exists} may pair the data of
      * one write with the version of a later one).
      *
+     * @param path the node's absolute path
+     * @return the node's data with the stat of that same version
      * @throws ZkNoNodeException when there is no node at {@code path}
      */
     NodeData getNode(String path);
 
-    /** The node's stat, or null when there is no node at {@code path}. */
+    /**
+     * Reads the node's stat, telling whether it exists.
+     *
+     * @param path the node's absolute path
+     * @return the node's stat, or null when there is no node at {@code path}
+     */
     Stat exists(String path);
 
-    /** The names of the node's children, in no particular order. @throws ZkNoNodeException when absent */
+    /**
+     * Lists the node's children.
+     *
+     * @param path the node's absolute path
+     * @return the names (not paths) of the node's children, in no particular order
+     * @throws ZkNoNodeException when there is no node at {@code path}
+     */
     List<String> getChildren(String path);
 
     /**
@@ -95,6 +114,10 @@ public interface ZkLease extends AutoCloseable {
      *
      * <p>The node gets the ensemble's ACL ({@link EnsembleConfig#aclProvider()}).
      *
+     * @param path the node's absolute path; for a sequential mode, the prefix the counter is appended to
+     * @param data the node's data, not null (may be empty), at most {@code jute.maxbuffer} bytes
+     * @param mode persistent, ephemeral, sequential or container, as ZooKeeper defines them
+     * @return the path of the node created, with the counter for a sequential mode
      * @throws ZkNodeExistsException when a node exists at a non-sequential {@code path}
      * @throws ZkNoNodeException when the parent does not exist
      * @throws ZkAuthException ({@code NOAUTH}) when the parent's ACL does not let this session's identity create
@@ -104,19 +127,45 @@ public interface ZkLease extends AutoCloseable {
     /**
      * As {@link #create(String, byte[], CreateMode)}, with this ACL instead of the ensemble's.
      *
+     * @param path the node's absolute path; for a sequential mode, the prefix the counter is appended to
+     * @param data the node's data, not null (may be empty), at most {@code jute.maxbuffer} bytes
+     * @param mode persistent, ephemeral, sequential or container, as ZooKeeper defines them
+     * @param acl the node's ACL, not empty
+     * @return the path of the node created, with the counter for a sequential mode
      * @throws IllegalArgumentException when {@code acl} is null or empty
      * @throws ZkException with code {@code INVALIDACL} when the server refuses the ACL (for example a creator ACL on a
      *     session without an identity)
      */
     String create(String path, byte[] data, CreateMode mode, List<ACL> acl);
 
-    /** Sets the node's data if its version is {@code version} (-1: any) and returns its new stat. */
+    /**
+     * Sets the node's data if its version is {@code version}.
+     *
+     * @param path the node's absolute path
+     * @param data the new data, not null (may be empty), at most {@code jute.maxbuffer} bytes
+     * @param version the version the node must have, or -1 for any
+     * @return the node's stat after the write
+     * @throws ZkNoNodeException when there is no node at {@code path}
+     * @throws ZkBadVersionException when the node's version is not {@code version}
+     */
     Stat setData(String path, byte[] data, int version);
 
-    /** Deletes the node if its version is {@code version} (-1: any). */
+    /**
+     * Deletes the node if its version is {@code version}.
+     *
+     * @param path the node's absolute path
+     * @param version the version the node must have, or -1 for any
+     * @throws ZkNoNodeException when there is no node at {@code path}
+     * @throws ZkBadVersionException when the node's version is not {@code version}
+     * @throws ZkNotEmptyException when the node has children
+     */
     void delete(String path, int version);
 
-    /** Waits until the server this lease's session is connected to has caught up with the leader for {@code path}. */
+    /**
+     * Waits until the server this lease's session is connected to has caught up with the leader for {@code path}.
+     *
+     * @param path the path whose view is brought up to date (ZooKeeper syncs the whole server, not one path)
+     */
     void sync(String path);
 
     /**
@@ -124,28 +173,98 @@ public interface ZkLease extends AutoCloseable {
      * proves it was not applied (one of its operations provably did not happen: the multi is atomic); otherwise its
      * outcome is unknown ({@link ZkConnectionLossException#outcomeUnknown()}). When an operation fails, the exception
      * carries that operation's code and path.
+     *
+     * @param ops the operations, run all or none
+     * @return one result per operation, in the order given
      */
     List<OpResult> multi(List<Op> ops);
 
+    /**
+     * {@link #getData}, without blocking.
+     *
+     * @param path the node's absolute path
+     * @return a future of the node's data; it fails as {@link #getData} throws
+     */
     CompletableFuture<byte[]> getDataAsync(String path);
 
-    /** {@link #getNode}, asynchronously. */
+    /**
+     * {@link #getNode}, without blocking.
+     *
+     * @param path the node's absolute path
+     * @return a future of the node's data and stat; it fails as {@link #getNode} throws
+     */
     CompletableFuture<NodeData> getNodeAsync(String path);
 
+    /**
+     * {@link #exists}, without blocking.
+     *
+     * @param path the node's absolute path
+     * @return a future of the node's stat, completed with null when there is no node
+     */
     CompletableFuture<Stat> existsAsync(String path);
 
+    /**
+     * {@link #getChildren}, without blocking.
+     *
+     * @param path the node's absolute path
+     * @return a future of the children's names; it fails as {@link #getChildren} throws
+     */
     CompletableFuture<List<String>> getChildrenAsync(String path);
 
+    /**
+     * {@link #create(String, byte[], CreateMode)}, without blocking.
+     *
+     * @param path the node's absolute path; for a sequential mode, the prefix the counter is appended to
+     * @param data the node's data, not null (may be empty), at most {@code jute.maxbuffer} bytes
+     * @param mode persistent, ephemeral, sequential or container
+     * @return a future of the path created; it fails as the synchronous form throws
+     */
     CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode);
 
+    /**
+     * {@link #create(String, byte[], CreateMode, List)}, without blocking.
+     *
+     * @param path the node's absolute path; for a sequential mode, the prefix the counter is appended to
+     * @param data the node's data, not null (may be empty), at most {@code jute.maxbuffer} bytes
+     * @param mode persistent, ephemeral, sequential or container
+     * @param acl the node's ACL, not empty
+     * @return a future of the path created; it fails as the synchronous form throws
+     */
     CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode, List<ACL> acl);
 
+    /**
+     * {@link #setData}, without blocking.
+     *
+     * @param path the node's absolute path
+     * @param data the new data, not null (may be empty), at most {@code jute.maxbuffer} bytes
+     * @param version the version the node must have, or -1 for any
+     * @return a future of the node's stat after the write; it fails as {@link #setData} throws
+     */
     CompletableFuture<Stat> setDataAsync(String path, byte[] data, int version);
 
+    /**
+     * {@link #delete}, without blocking.
+     *
+     * @param path the node's absolute path
+     * @param version the version the node must have, or -1 for any
+     * @return a future completed when the node is deleted; it fails as {@link #delete} throws
+     */
     CompletableFuture<Void> deleteAsync(String path, int version);
 
+    /**
+     * {@link #sync}, without blocking.
+     *
+     * @param path the path whose view is brought up to date
+     * @return a future completed once the server has caught up with the leader
+     */
     CompletableFuture<Void> syncAsync(String path);
 
+    /**
+     * {@link #multi}, without blocking.
+     *
+     * @param ops the operations, run all or none
+     * @return a future of one result per operation; it fails as {@link #multi} throws
+     */
     CompletableFuture<List<OpResult>> multiAsync(List<Op> ops);
 
     /**
@@ -155,6 +274,9 @@ public interface ZkLease extends AutoCloseable {
      * The node is a plain {@link CreateMode#EPHEMERAL}; use {@link #ephemeral(String, byte[], CreateMode)} for a
      * sequential one. See {@link EphemeralNode} for who owns what.
      *
+     * @param path the node's absolute path
+     * @param data the node's data, re-written on every re-creation until changed through the handle
+     * @return the handle that keeps the node alive until closed
      * @throws ZkNodeExistsException when this pool already has a live {@link EphemeralNode} for {@code path}, or a node
      *     this call did not create is there (another client's, or one made with {@link #create} or {@link #curator()})
      * @throws ZkUnavailableException when the node could not be confirmed within the connection timeout plus the
@@ -162,7 +284,14 @@ public interface ZkLease extends AutoCloseable {
      */
     EphemeralNode ephemeral(String path, byte[] data);
 
-    /** As {@link #ephemeral(String, byte[])} with an explicit mode: {@code EPHEMERAL} or {@code EPHEMERAL_SEQUENTIAL}. */
+    /**
+     * As {@link #ephemeral(String, byte[])} with an explicit mode.
+     *
+     * @param path the node's absolute path; for the sequential mode, the prefix the counter is appended to
+     * @param data the node's data
+     * @param mode {@code EPHEMERAL} or {@code EPHEMERAL_SEQUENTIAL}
+     * @return the handle that keeps the node alive until closed
+     */
     EphemeralNode ephemeral(String path, byte[] data, CreateMode mode);
 
     /**
@@ -175,19 +304,39 @@ public interface ZkLease extends AutoCloseable {
      *
      * <p>Returns once the watch is armed on the server.
      *
+     * @param path the node's absolute path (the node need not exist)
+     * @param listener called with each event
+     * @return the handle that removes the watch when closed
      * @throws ZkUnavailableException when it cannot be armed (no connected session) within the connection timeout plus
      *     the session timeout
      */
     WatchHandle watch(String path, WatchListener listener);
 
-    /** Watches a subtree recursively: creation, data change and deletion of {@code path} and every node below it. */
+    /**
+     * Watches a subtree recursively: creation, data change and deletion of {@code path} and every node below it.
+     * Otherwise as {@link #watch}.
+     *
+     * @param path the subtree's root (the node need not exist)
+     * @param listener called with each event
+     * @return the handle that removes the watch when closed
+     */
     WatchHandle watchTree(String path, WatchListener listener);
 
-    /** Watches a node's list of children ({@link WatchEvent.Type#CHILDREN_CHANGED}) as well as the node itself. */
+    /**
+     * Watches a node's list of children ({@link WatchEvent.Type#CHILDREN_CHANGED}) as well as the node itself.
+     * Otherwise as {@link #watch}.
+     *
+     * @param path the node's absolute path
+     * @param listener called with each event
+     * @return the handle that removes the watch when closed
+     */
     WatchHandle watchChildren(String path, WatchListener listener);
 
     /**
      * A cache of the node at {@code path} with {@link CacheConfig#defaults()}; see {@link #cache(String, CacheConfig)}.
+     *
+     * @param path the node's absolute path (the node need not exist)
+     * @return the cache, its watch armed
      */
     default ZkCache cache(String path) {
         return cache(path, CacheConfig.defaults());
@@ -199,6 +348,9 @@ public interface ZkLease extends AutoCloseable {
      * completed before the cache was made, as a lease's reads do. Returns once the watch is armed on the server. The cache reads through this session's pipeline and lives until it is closed or the pool closes, even
      * after this lease is closed.
      *
+     * @param path the node's absolute path (the node need not exist)
+     * @param config the cache's size, expiry and staleness settings
+     * @return the cache, its watch armed
      * @throws IllegalArgumentException when {@code path} is invalid or {@code config} is null
      * @throws ZkUnavailableException when the watch cannot be armed (no connected session) within the connection
      *     timeout plus the session timeout
@@ -208,6 +360,9 @@ public interface ZkLease extends AutoCloseable {
     /**
      * A cache of the subtree at {@code path} with {@link CacheConfig#defaults()}; see
      * {@link #treeCache(String, CacheConfig)}.
+     *
+     * @param path the subtree's root (the node need not exist)
+     * @return the cache, its watch armed
      */
     default ZkTreeCache treeCache(String path) {
         return treeCache(path, CacheConfig.defaults());
@@ -218,13 +373,21 @@ public interface ZkLease extends AutoCloseable {
      * persistent recursive watch; otherwise as {@link #cache(String, CacheConfig)}. Nodes are loaded when first read,
      * not all at once, and {@link CacheConfig#maximumSize()} bounds how many are kept.
      *
+     * @param path the subtree's root (the node need not exist)
+     * @param config the cache's size, expiry and staleness settings
+     * @return the cache, its watch armed
      * @throws IllegalArgumentException when {@code path} is invalid or {@code config} is null
      * @throws ZkUnavailableException when the watch cannot be armed within the connection timeout plus the session
      *     timeout
      */
     ZkTreeCache treeCache(String path, CacheConfig config);
 
-    /** The id of this lease's current session, waiting for a connected session up to the connection timeout. */
+    /**
+     * The id of this lease's current session, waiting for a connected session up to the connection timeout.
+     *
+     * @return the session id; it changes when the session expires and a new one replaces it
+     * @throws ZkUnavailableException when no session connects within the connection timeout
+     */
     long sessionId();
 
     /**
@@ -233,6 +396,8 @@ public interface ZkLease extends AutoCloseable {
      * its ZooKeeper handle, what would change the session for every lease is refused the same way: {@code close()},
      * {@code register(Watcher)} (the default watcher drives the pool's recovery) and {@code updateServerList} (use
      * {@link ZkSessionPool#updateConnectString}).
+     *
+     * @return the pool's Curator client for this session
      */
     CuratorFramework curator();
 

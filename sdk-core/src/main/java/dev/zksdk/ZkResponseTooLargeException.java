@@ -14,21 +14,39 @@ public class ZkResponseTooLargeException extends ZkException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The answer's size in bytes, a lower bound of it, or -1. */
     private final long responseBytes;
+    /** The client's {@code jute.maxbuffer} in bytes. */
     private final int limitBytes;
 
+    /**
+     * A read whose answer is over the client's limit.
+     *
+     * @param path the path of the read
+     * @param message what failed, for people
+     * @param responseBytes the answer's size in bytes, or a lower bound of it; -1 when not known
+     * @param limitBytes the client's {@code jute.maxbuffer} in bytes
+     */
     public ZkResponseTooLargeException(String path, String message, long responseBytes, int limitBytes) {
         super(KeeperException.Code.MARSHALLINGERROR, path, message);
         this.responseBytes = responseBytes;
         this.limitBytes = limitBytes;
     }
 
-    /** The size of the answer in bytes, or a lower bound of it (see the message); -1 when not known. */
+    /**
+     * The size of the answer.
+     *
+     * @return the size in bytes, or a lower bound of it (see the message); -1 when not known
+     */
     public long responseBytes() {
         return responseBytes;
     }
 
-    /** The client's limit, {@code jute.maxbuffer}. */
+    /**
+     * The client's limit, {@code jute.maxbuffer}.
+     *
+     * @return the limit in bytes
+     */
     public int limitBytes() {
         return limitBytes;
     }

@@ -11,6 +11,13 @@ public class ZkSessionExpiredException extends ZkException {
 
     private static final long serialVersionUID = 1L;
 
+    /**
+     * A {@code SESSIONEXPIRED} failure of session-bound work.
+     *
+     * @param path the path of the failed operation, or null when it had none
+     * @param message what failed, for people
+     * @param cause the underlying exception, or null
+     */
     public ZkSessionExpiredException(String path, String message, Throwable cause) {
         super(KeeperException.Code.SESSIONEXPIRED, path, message, cause);
     }

@@ -13,6 +13,13 @@ public class ZkUnavailableException extends ZkException {
 
     private static final long serialVersionUID = 1L;
 
+    /**
+     * The ensemble could not be used and nothing was sent; its code is {@code CONNECTIONLOSS}.
+     *
+     * @param path the path of the failed operation, or null when it had none
+     * @param message what failed, for people
+     * @param cause the underlying exception, or null
+     */
     public ZkUnavailableException(String path, String message, Throwable cause) {
         super(KeeperException.Code.CONNECTIONLOSS, path, message, cause);
     }

@@ -12,21 +12,39 @@ public class ZkUnsupportedException extends ZkException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The feature the servers lack. */
     private final String feature;
+    /** What the pool knows of the servers' version. */
     private final String server;
 
+    /**
+     * A refusal for lack of a server feature.
+     *
+     * @param path the path of the refused operation, or null
+     * @param feature the feature the servers lack, named for people
+     * @param server what the pool knows of the servers' version and how it knows it
+     * @param message what failed, for people
+     */
     public ZkUnsupportedException(String path, String feature, String server, String message) {
         super(KeeperException.Code.UNIMPLEMENTED, path, message, null);
         this.feature = feature;
         this.server = server;
     }
 
-    /** The feature the servers lack, e.g. {@code "persistent recursive watches (watchTree)"}. */
+    /**
+     * The feature the servers lack.
+     *
+     * @return its name for people, such as {@code "persistent recursive watches (watchTree)"}
+     */
     public String feature() {
         return feature;
     }
 
-    /** What the pool knows of the servers' version and how it knows it. */
+    /**
+     * What the pool knows of the servers' version and how it knows it.
+     *
+     * @return a description for people
+     */
     public String server() {
         return server;
     }

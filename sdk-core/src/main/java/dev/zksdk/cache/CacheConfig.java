@@ -35,14 +35,29 @@ public final class CacheConfig {
         this.ticker = b.ticker;
     }
 
+    /**
+     * The config with every setting at its {@code DEFAULT_*} value and the system clock.
+     *
+     * @return the shared default config
+     */
     public static CacheConfig defaults() {
         return DEFAULTS;
     }
 
+    /**
+     * Starts a config from the defaults.
+     *
+     * @return a builder with every setting at its default
+     */
     public static Builder builder() {
         return new Builder();
     }
 
+    /**
+     * Starts a config from this one, to change a few settings.
+     *
+     * @return a builder holding this config's settings
+     */
     public Builder toBuilder() {
         Builder b = new Builder();
         b.maximumSize = maximumSize;
@@ -52,19 +67,39 @@ public final class CacheConfig {
         return b;
     }
 
+    /**
+     * The most entries the cache keeps (a node's data and stat is one entry, its children list another); beyond it,
+     * entries are evicted.
+     *
+     * @return the maximum number of entries (default {@link #DEFAULT_MAXIMUM_SIZE})
+     */
     public long maximumSize() {
         return maximumSize;
     }
 
+    /**
+     * How long after the client noticed a disconnection the cache may still serve the values it held.
+     *
+     * @return the bound, zero for never while disconnected (default {@link #DEFAULT_MAX_DISCONNECTED_STALENESS}, 10 s)
+     */
     public Duration maxDisconnectedStaleness() {
         return maxDisconnectedStaleness;
     }
 
+    /**
+     * Whether the cache records hits, misses, loads and evictions ({@link ZkCache#stats()}, {@link CacheMetrics}).
+     *
+     * @return true when statistics are recorded (default {@link #DEFAULT_RECORD_STATS})
+     */
     public boolean recordStats() {
         return recordStats;
     }
 
-    /** The clock of the staleness bound and of load timings (nanoseconds, as {@link System#nanoTime()}). */
+    /**
+     * The clock of the staleness bound and of load timings (nanoseconds, as {@link System#nanoTime()}).
+     *
+     * @return the ticker; {@link Ticker#systemTicker()} unless a test set another
+     */
     public Ticker ticker() {
         return ticker;
     }
@@ -84,7 +119,13 @@ public final class CacheConfig {
 
         private Builder() {}
 
-        /** The most entries the cache keeps; beyond it, entries are evicted (Caffeine's W-TinyLFU policy). */
+        /**
+         * The most entries the cache keeps; beyond it, entries are evicted (Caffeine's W-TinyLFU policy).
+         *
+         * @param entries the maximum, at least 1 (default {@link #DEFAULT_MAXIMUM_SIZE})
+         * @return this builder
+         * @throws IllegalArgumentException when {@code entries} is less than 1
+         */
         public Builder maximumSize(long entries) {
             if (entries < 1) {
                 throw new IllegalArgumentException("maximumSize must be at least 1, was " + entries);
@@ -96,23 +137,45 @@ public final class CacheConfig {
         /**
          * How long after the client noticed a disconnection the cache may still serve the values it held; zero: never
          * while disconnected. Values are never served again after a reconnection (see {@link ZkCache}).
+         *
+         * @param bound the bound, zero or more (default {@link #DEFAULT_MAX_DISCONNECTED_STALENESS}, 10 s)
+         * @return this builder
+         * @throws IllegalArgumentException when {@code bound} is null or negative
          */
         public Builder maxDisconnectedStaleness(Duration bound) {
             this.maxDisconnectedStaleness = Validation.nonNegative("maxDisconnectedStaleness", bound);
             return this;
         }
 
+        /**
+         * Whether the cache records statistics; off saves a little work per read, and {@link ZkCache#stats()} is then
+         * empty.
+         *
+         * @param record true to record (default {@link #DEFAULT_RECORD_STATS})
+         * @return this builder
+         */
         public Builder recordStats(boolean record) {
             this.recordStats = record;
             return this;
         }
 
-        /** The clock for the staleness bound and load timings; for tests. Default {@link Ticker#systemTicker()}. */
+        /**
+         * The clock for the staleness bound and load timings; for tests. Default {@link Ticker#systemTicker()}.
+         *
+         * @param ticker the clock, in nanoseconds
+         * @return this builder
+         * @throws IllegalArgumentException when {@code ticker} is null
+         */
         public Builder ticker(Ticker ticker) {
             this.ticker = Validation.notNull("ticker", ticker);
             return this;
         }
 
+        /**
+         * Builds the config; every setting was checked when set.
+         *
+         * @return the config
+         */
         public CacheConfig build() {
             return new CacheConfig(this);
         }

@@ -26,7 +26,10 @@ public final class CacheMetrics {
      * Binds {@code cache}'s statistics to {@code registry}. The meters read the cache's statistics when they are
      * published; they stay registered after the cache closes (showing its final counts) until removed from the registry.
      *
+     * @param registry where the meters are registered
+     * @param cache the cache whose statistics they read
      * @param name the {@code cache} tag, such as {@code "config"}
+     * @param tags further tags of every meter (may be empty)
      * @throws IllegalArgumentException when an argument is null or the name is blank
      */
     public static void monitor(MeterRegistry registry, ZkCache cache, String name, Iterable<Tag> tags) {

@@ -16,6 +16,8 @@ public final class CachedNode {
     private final Stat stat;
 
     /**
+     * A node as one read returned it; the cache makes these, a test may make one.
+     *
      * @param path the node's path
      * @param data the node's data (null is taken as empty, as ZooKeeper stores it); copied
      * @param stat the node's stat from the same read; copied
@@ -27,31 +29,56 @@ public final class CachedNode {
         this.stat = copy(Validation.notNull("stat", stat));
     }
 
+    /**
+     * The node's path.
+     *
+     * @return the absolute path
+     */
     public String path() {
         return path;
     }
 
-    /** A copy of the node's data. */
+    /**
+     * The node's data.
+     *
+     * @return a copy of the data, empty (not null) for a node without data
+     */
     public byte[] data() {
         return data.clone();
     }
 
-    /** The length of the node's data, without copying it. */
+    /**
+     * The length of the node's data, without copying it.
+     *
+     * @return the length in bytes
+     */
     public int dataLength() {
         return data.length;
     }
 
-    /** A copy of the node's stat. */
+    /**
+     * The node's stat, from the same read as the data.
+     *
+     * @return a copy of the stat
+     */
     public Stat stat() {
         return copy(stat);
     }
 
-    /** The node's data version, for a conditional write ({@code setData(path, data, version)}). */
+    /**
+     * The node's data version, for a conditional write ({@code setData(path, data, version)}).
+     *
+     * @return the data version
+     */
     public int version() {
         return stat.getVersion();
     }
 
-    /** The zxid of the last change to the node's data: a later read of a changed node has a larger one. */
+    /**
+     * The zxid of the last change to the node's data: a later read of a changed node has a larger one.
+     *
+     * @return the node's {@code mzxid}
+     */
     public long modifiedZxid() {
         return stat.getMzxid();
     }

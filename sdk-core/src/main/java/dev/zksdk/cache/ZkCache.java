@@ -48,7 +48,11 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface ZkCache extends AutoCloseable {
 
-    /** The cached node (for a tree cache: the root of the cached subtree). */
+    /**
+     * The cached node (for a tree cache: the root of the cached subtree).
+     *
+     * @return the absolute path the cache was made for
+     */
     String path();
 
     /**
@@ -62,6 +66,7 @@ public interface ZkCache extends AutoCloseable {
      * The node's data and stat, from memory when the cache holds a value it may serve, otherwise read from the server
      * (one read for all concurrent callers) and kept.
      *
+     * @param path the node's absolute path: the cache's path, or for a tree cache any path in its subtree
      * @return the node, or null when it does not exist
      * @throws IllegalArgumentException when {@code path} is invalid or outside what this cache covers
      * @throws dev.zksdk.ZkException (a subclass) when the read from the server fails
@@ -69,13 +74,20 @@ public interface ZkCache extends AutoCloseable {
      */
     CachedNode get(String path);
 
-    /** As {@link #get(String)}, without blocking: a cached value comes back as a completed future. */
+    /**
+     * As {@link #get(String)}, without blocking: a cached value comes back as a completed future.
+     *
+     * @param path the node's absolute path: the cache's path, or for a tree cache any path in its subtree
+     * @return a future of the node, completed with null when it does not exist; it fails as {@link #get(String)}
+     *     throws
+     */
     CompletableFuture<CachedNode> getAsync(String path);
 
     /**
      * {@code sync} then read: a value that reflects every write the ensemble committed before this call, whatever the
      * cache holds. The result replaces the cached value.
      *
+     * @param path the node's absolute path: the cache's path, or for a tree cache any path in its subtree
      * @return the node, or null when it does not exist
      * @throws IllegalArgumentException when {@code path} is invalid or outside what this cache covers
      * @throws dev.zksdk.ZkException (a subclass) when the sync or the read fails
@@ -83,16 +95,28 @@ public interface ZkCache extends AutoCloseable {
      */
     CachedNode getCurrent(String path);
 
-    /** As {@link #getCurrent(String)}, without blocking. */
+    /**
+     * As {@link #getCurrent(String)}, without blocking.
+     *
+     * @param path the node's absolute path: the cache's path, or for a tree cache any path in its subtree
+     * @return a future of the node, completed with null when it does not exist; it fails as
+     *     {@link #getCurrent(String)} throws
+     */
     CompletableFuture<CachedNode> getCurrentAsync(String path);
 
     /**
      * Hit, miss, load and eviction counts since the cache was made ({@link CacheStats#empty()} when statistics are
      * off). A read that joins a load already in flight counts as a hit; only the read that starts a load is a miss.
+     *
+     * @return Caffeine's statistics of this cache
      */
     CacheStats stats();
 
-    /** About how many entries the cache holds now (loads in flight included). */
+    /**
+     * About how many entries the cache holds now (loads in flight included).
+     *
+     * @return the estimated number of entries
+     */
     long estimatedSize();
 
     /** Stops the watch (removing it from the server), drops every entry. Idempotent. */

@@ -11,8 +11,10 @@ import java.util.concurrent.CompletableFuture;
 public interface ZkTreeCache extends ZkCache {
 
     /**
-     * The names of the node's children, sorted; an unmodifiable list.
+     * The names of the node's children, from memory when the cache may serve them, otherwise read and kept.
      *
+     * @param path the node's absolute path, in the cached subtree
+     * @return the children's names (not paths), sorted; an unmodifiable list
      * @throws dev.zksdk.ZkNoNodeException when the node does not exist
      * @throws IllegalArgumentException when {@code path} is invalid or outside the cached subtree
      * @throws dev.zksdk.ZkException (a subclass) when the read from the server fails
@@ -20,13 +22,20 @@ public interface ZkTreeCache extends ZkCache {
      */
     List<String> getChildren(String path);
 
-    /** As {@link #getChildren(String)}, without blocking. */
+    /**
+     * As {@link #getChildren(String)}, without blocking.
+     *
+     * @param path the node's absolute path, in the cached subtree
+     * @return a future of the sorted names; it fails as {@link #getChildren(String)} throws
+     */
     CompletableFuture<List<String>> getChildrenAsync(String path);
 
     /**
      * {@code sync} then read of the node's children: reflects every write committed before this call. The result
      * replaces the cached list.
      *
+     * @param path the node's absolute path, in the cached subtree
+     * @return the children's names (not paths), sorted; an unmodifiable list
      * @throws dev.zksdk.ZkNoNodeException when the node does not exist
      * @throws IllegalArgumentException when {@code path} is invalid or outside the cached subtree
      */

@@ -65,7 +65,11 @@ public final class BudgetedZooKeeper extends ZooKeeper {
      * Starts a handle (ZooKeeper connects in the background). On failure the provider is closed.
      *
      * @param connectString the connect string, with its optional chroot, as given to ZooKeeper
+     * @param sessionTimeoutMs the session timeout to request, in milliseconds
+     * @param watcher the handle's default watcher
+     * @param provider chooses the handle's servers and holds its connection budget slot; closed on failure
      * @param clientConfig null for ZooKeeper's defaults
+     * @return the handle, connecting in the background
      * @throws IOException when ZooKeeper cannot create its client socket
      * @throws IllegalArgumentException when ZooKeeper rejects the connect string (bad chroot)
      */
@@ -87,7 +91,11 @@ public final class BudgetedZooKeeper extends ZooKeeper {
         }
     }
 
-    /** The provider choosing this handle's servers (to read its server or report one as failed). */
+    /**
+     * The provider choosing this handle's servers (to read its server or report one as failed).
+     *
+     * @return the provider given to {@link #open}
+     */
     public WeightedHostProvider weightedHostProvider() {
         return provider;
     }
@@ -95,6 +103,8 @@ public final class BudgetedZooKeeper extends ZooKeeper {
     /**
      * The highest zxid this handle has seen in a reply: every transaction up to it was applied by the server that sent
      * the reply, and any request sent on this handle from now on is ordered after it. 0 before the first reply.
+     *
+     * @return the last zxid seen, or 0
      */
     public long lastZxid() {
         return cnxn.getLastZxid();
@@ -104,6 +114,8 @@ public final class BudgetedZooKeeper extends ZooKeeper {
      * How many packets this handle has received from servers (replies, pings' answers, notifications), or -1 when this
      * ZooKeeper version does not let it be read. A count that grows says the server was heard from: sampled, it tells
      * when the session last had contact with the ensemble, which a client-side expiry is measured from.
+     *
+     * @return the number of packets received, or -1 when it cannot be read
      */
     public long receivedPackets() {
         return ReceivedCount.read(cnxn);
@@ -113,6 +125,10 @@ public final class BudgetedZooKeeper extends ZooKeeper {
      * True when this handle still has a watcher of {@code type} on {@code path} (a client path, chroot excluded):
      * before asking the server to forget a watch, a caller that removed its own watcher checks nobody else needs it.
      * {@code Persistent}, {@code PersistentRecursive}, {@code Data} and {@code Children}; {@code Any} asks for all.
+     *
+     * @param path the watched path as the client names it, without the chroot
+     * @param type the kind of watch to look for
+     * @return true when a watcher of that kind is still registered on {@code path}
      */
     public boolean hasWatchers(String path, Watcher.WatcherType type) {
         switch (type) {
@@ -184,6 +200,8 @@ public final class BudgetedZooKeeper extends ZooKeeper {
      * become persistent, a create that returns a {@code Stat} ({@code create2}, which Curator sends for every create) is
      * a plain create followed by a read of the new node's {@code Stat}, and TTL nodes fail at once. Curator's recipes
      * then work unchanged on those servers.
+     *
+     * @param capabilities the ensemble's capabilities, shared by its handles
      */
     public void capabilities(ServerCapabilities capabilities) {
         this.capabilities = capabilities;

@@ -27,7 +27,11 @@ public final class ConnectionBudget {
     /** A new, empty budget; production code uses {@link #shared()}. */
     public ConnectionBudget() {}
 
-    /** The process-wide budget. */
+    /**
+     * The process-wide budget, shared by every pool of the JVM.
+     *
+     * @return the shared budget
+     */
     public static ConnectionBudget shared() {
         return SHARED;
     }
@@ -60,6 +64,7 @@ public final class ConnectionBudget {
     /**
      * Returns one slot taken on {@code server}.
      *
+     * @param server the server, {@code host:port}
      * @throws IllegalStateException when no slot is held on that server (a release without an acquisition)
      * @throws IllegalArgumentException when the server is blank
      */
@@ -75,12 +80,21 @@ public final class ConnectionBudget {
         }
     }
 
-    /** Slots currently held on {@code server}. */
+    /**
+     * Slots currently held on {@code server}.
+     *
+     * @param server the server, {@code host:port}
+     * @return the number of slots held, 0 for an unknown server
+     */
     public int count(String server) {
         return counts.getOrDefault(server, 0);
     }
 
-    /** Slots held per server ({@code host:port}), servers with none left out; a sorted, unmodifiable copy. */
+    /**
+     * Slots held per server, servers with none left out.
+     *
+     * @return a sorted, unmodifiable copy, keyed {@code host:port}
+     */
     public Map<String, Integer> snapshot() {
         return Collections.unmodifiableMap(new TreeMap<>(counts));
     }

@@ -13,9 +13,17 @@ public final class ConnectionBudgetExhaustedException extends ZkUnavailableExcep
 
     private static final long serialVersionUID = 1L;
 
+    /** The per-server budget that was reached. */
     private final int budget;
+
     private final transient Map<String, Integer> counts;
 
+    /**
+     * A session refused because every server is at the budget.
+     *
+     * @param budget the per-server budget
+     * @param counts connections held per server ({@code host:port}); copied
+     */
     public ConnectionBudgetExhaustedException(int budget, Map<String, Integer> counts) {
         super(
                 null,
@@ -27,12 +35,20 @@ public final class ConnectionBudgetExhaustedException extends ZkUnavailableExcep
         this.counts = Map.copyOf(counts);
     }
 
-    /** The per-server budget that was reached. */
+    /**
+     * The per-server budget that was reached.
+     *
+     * @return the budget, connections per server
+     */
     public int budget() {
         return budget;
     }
 
-    /** Connections held per server ({@code host:port}) when the session was refused. */
+    /**
+     * Connections held per server when the session was refused (null in a deserialized copy: not serialized).
+     *
+     * @return an unmodifiable map from {@code host:port} to connections held
+     */
     public Map<String, Integer> counts() {
         return counts;
     }

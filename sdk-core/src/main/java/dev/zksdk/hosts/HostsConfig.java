@@ -61,6 +61,12 @@ public final class HostsConfig {
     /** Sleeps for a number of nanoseconds; injectable so tests record delays instead of waiting. */
     @FunctionalInterface
     public interface Sleeper {
+        /**
+         * Waits for about {@code nanos} nanoseconds.
+         *
+         * @param nanos how long to wait, in nanoseconds
+         * @throws InterruptedException when the waiting thread is interrupted
+         */
         void sleepNanos(long nanos) throws InterruptedException;
     }
 
@@ -100,16 +106,29 @@ public final class HostsConfig {
         this.sleeper = b.sleeper;
     }
 
-    /** The default settings. */
+    /**
+     * The default settings: every {@code DEFAULT_*} value, no weights, the system clock.
+     *
+     * @return the shared default config
+     */
     public static HostsConfig defaults() {
         return DEFAULTS;
     }
 
+    /**
+     * Starts a config from the defaults.
+     *
+     * @return a builder with every setting at its default
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder holding these settings, to derive a changed copy. */
+    /**
+     * A builder holding these settings, to derive a changed copy.
+     *
+     * @return a builder with this config's settings, its random source, clock and sleeper included
+     */
     public Builder toBuilder() {
         Builder b = new Builder();
         b.weights.putAll(weights);
@@ -128,7 +147,11 @@ public final class HostsConfig {
         return b;
     }
 
-    /** Configured weights by canonical {@code host:port}; servers not listed weigh {@link #DEFAULT_WEIGHT}. */
+    /**
+     * The configured weights; servers not listed weigh {@link #DEFAULT_WEIGHT}.
+     *
+     * @return an unmodifiable map from canonical {@code host:port} to weight, in the order set
+     */
     public Map<String, Integer> weights() {
         return weights;
     }
@@ -136,6 +159,8 @@ public final class HostsConfig {
     /**
      * The weight of one server.
      *
+     * @param hostPort the server, {@code host:port} or {@code [ipv6]:port} (host compared case-insensitively)
+     * @return its configured weight, or {@link #DEFAULT_WEIGHT}
      * @throws IllegalArgumentException when {@code hostPort} is not {@code host:port}
      */
     public int weight(String hostPort) {
@@ -146,31 +171,68 @@ public final class HostsConfig {
         return weights.getOrDefault(key, DEFAULT_WEIGHT);
     }
 
+    /**
+     * Connections this process may hold to one server, counted over every pool in the JVM; a session does not
+     * connect to a server at its budget.
+     *
+     * @return the budget (default {@link #DEFAULT_PER_SERVER_CONNECTION_BUDGET}, 50)
+     */
     public int perServerConnectionBudget() {
         return perServerConnectionBudget;
     }
 
+    /**
+     * How long a server is skipped after its first consecutive connect failure; each further failure doubles it.
+     *
+     * @return the first quarantine (default {@link #DEFAULT_QUARANTINE_INITIAL_BACKOFF}, 1 s)
+     */
     public Duration quarantineInitialBackoff() {
         return quarantineInitialBackoff;
     }
 
+    /**
+     * The longest a repeatedly failing server is skipped.
+     *
+     * @return the quarantine's upper bound (default {@link #DEFAULT_QUARANTINE_MAX_BACKOFF}, 30 s)
+     */
     public Duration quarantineMaxBackoff() {
         return quarantineMaxBackoff;
     }
 
+    /**
+     * The bound of the random delay before reconnecting after the first failed attempt; it doubles per further
+     * failure, up to {@link #reconnectJitterCap()}.
+     *
+     * @return the base, zero when reconnect delays are off (default {@link #DEFAULT_RECONNECT_JITTER_BASE}, 100 ms)
+     */
     public Duration reconnectJitterBase() {
         return reconnectJitterBase;
     }
 
+    /**
+     * The upper bound of any reconnect delay.
+     *
+     * @return the cap (default {@link #DEFAULT_RECONNECT_JITTER_CAP}, 2 s)
+     */
     public Duration reconnectJitterCap() {
         return reconnectJitterCap;
     }
 
-    /** New sessions per second; see {@link SessionCreationLimiter#shared(double)}. */
+    /**
+     * New sessions per second, process-wide; see {@link SessionCreationLimiter#shared(double)}.
+     *
+     * @return the rate (default {@link #DEFAULT_SESSION_CREATION_RATE}, 20)
+     */
     public double sessionCreationRate() {
         return sessionCreationRate;
     }
 
+    /**
+     * How long a new session waits for a creation permit before it is refused with
+     * {@link SessionRateLimitedException}.
+     *
+     * @return the wait, zero to refuse at once (default {@link #DEFAULT_SESSION_CREATION_MAX_WAIT}, 5 s)
+     */
     public Duration sessionCreationMaxWait() {
         return sessionCreationMaxWait;
     }
@@ -180,6 +242,8 @@ public final class HostsConfig {
      * null when not set, and then an attempt gets at most the session timeout divided by the number of servers, and
      * at most a third of it. Within that bound an attempt is given much less when handshakes are fast: see
      * {@link #minConnectAttemptTimeout()}.
+     *
+     * @return the bound, or null when not set
      */
     public Duration connectAttemptTimeout() {
         return connectAttemptTimeout;
@@ -188,19 +252,36 @@ public final class HostsConfig {
     /**
      * The shortest time an unanswered connection attempt is given (default
      * {@link #DEFAULT_MIN_CONNECT_ATTEMPT_TIMEOUT}); see {@link Builder#minConnectAttemptTimeout(Duration)}.
+     *
+     * @return the shortest attempt timeout
      */
     public Duration minConnectAttemptTimeout() {
         return minConnectAttemptTimeout;
     }
 
+    /**
+     * The source of randomness for server order, jitter and rebalancing.
+     *
+     * @return the random source; a private {@link Random} unless one was set
+     */
     public Random random() {
         return random;
     }
 
+    /**
+     * The monotonic clock of quarantine deadlines.
+     *
+     * @return the clock, in nanoseconds; {@link System#nanoTime()} unless one was set
+     */
     public LongSupplier nanoClock() {
         return nanoClock;
     }
 
+    /**
+     * How reconnect delays are waited out.
+     *
+     * @return the sleeper; {@link Thread#sleep} unless one was set
+     */
     public Sleeper sleeper() {
         return sleeper;
     }
@@ -242,6 +323,7 @@ public final class HostsConfig {
          *
          * @param hostPort the server as named in the connect string, {@code host:port} or {@code [ipv6]:port}
          * @param weight {@code 0..MAX_WEIGHT}; {@code 0} = use only when no server of positive weight is usable
+         * @return this builder
          * @throws IllegalArgumentException when {@code hostPort} is not {@code host:port} or the weight is out of range
          */
         public Builder weight(String hostPort, int weight) {
@@ -257,6 +339,8 @@ public final class HostsConfig {
         /**
          * Connections this process may hold to one server, counted over every pool in the JVM.
          *
+         * @param budget the budget, at least 1 (default {@link #DEFAULT_PER_SERVER_CONNECTION_BUDGET}, 50)
+         * @return this builder
          * @throws IllegalArgumentException when below 1
          */
         public Builder perServerConnectionBudget(int budget) {
@@ -267,33 +351,60 @@ public final class HostsConfig {
             return this;
         }
 
-        /** @throws IllegalArgumentException when null, zero or negative */
+        /**
+         * How long a server is skipped after its first consecutive connect failure; doubles per further failure.
+         *
+         * @param backoff the first quarantine, positive (default {@link #DEFAULT_QUARANTINE_INITIAL_BACKOFF}, 1 s)
+         * @return this builder
+         * @throws IllegalArgumentException when null, zero or negative
+         */
         public Builder quarantineInitialBackoff(Duration backoff) {
             this.quarantineInitialBackoff = positive("quarantineInitialBackoff", backoff);
             return this;
         }
 
-        /** @throws IllegalArgumentException when null, zero or negative */
+        /**
+         * The longest a repeatedly failing server is skipped; {@link #build()} checks it is not below the initial one.
+         *
+         * @param backoff the upper bound, positive (default {@link #DEFAULT_QUARANTINE_MAX_BACKOFF}, 30 s)
+         * @return this builder
+         * @throws IllegalArgumentException when null, zero or negative
+         */
         public Builder quarantineMaxBackoff(Duration backoff) {
             this.quarantineMaxBackoff = positive("quarantineMaxBackoff", backoff);
             return this;
         }
 
-        /** Zero disables reconnect delays. @throws IllegalArgumentException when null or negative */
+        /**
+         * The bound of the random delay before reconnecting after the first failed attempt; doubles per further
+         * failure. Zero disables reconnect delays.
+         *
+         * @param base the base, zero or more (default {@link #DEFAULT_RECONNECT_JITTER_BASE}, 100 ms)
+         * @return this builder
+         * @throws IllegalArgumentException when null or negative
+         */
         public Builder reconnectJitterBase(Duration base) {
             this.reconnectJitterBase = nonNegative("reconnectJitterBase", base);
             return this;
         }
 
-        /** @throws IllegalArgumentException when null or negative */
+        /**
+         * The upper bound of any reconnect delay; {@link #build()} checks it is not below the base.
+         *
+         * @param cap the cap, zero or more (default {@link #DEFAULT_RECONNECT_JITTER_CAP}, 2 s)
+         * @return this builder
+         * @throws IllegalArgumentException when null or negative
+         */
         public Builder reconnectJitterCap(Duration cap) {
             this.reconnectJitterCap = nonNegative("reconnectJitterCap", cap);
             return this;
         }
 
         /**
-         * New ZooKeeper sessions per second.
+         * New ZooKeeper sessions per second, process-wide.
          *
+         * @param permitsPerSecond the rate (default {@link #DEFAULT_SESSION_CREATION_RATE}, 20)
+         * @return this builder
          * @throws IllegalArgumentException when not a finite number within (0, MAX_SESSION_CREATION_RATE]
          */
         public Builder sessionCreationRate(double permitsPerSecond) {
@@ -301,7 +412,14 @@ public final class HostsConfig {
             return this;
         }
 
-        /** Zero = refuse at once when no permit is free. @throws IllegalArgumentException when null or negative */
+        /**
+         * How long a new session waits for a creation permit before it is refused; zero = refuse at once when no
+         * permit is free.
+         *
+         * @param maxWait the wait, zero or more (default {@link #DEFAULT_SESSION_CREATION_MAX_WAIT}, 5 s)
+         * @return this builder
+         * @throws IllegalArgumentException when null or negative
+         */
         public Builder sessionCreationMaxWait(Duration maxWait) {
             this.sessionCreationMaxWait = nonNegative("sessionCreationMaxWait", maxWait);
             return this;
@@ -317,6 +435,8 @@ public final class HostsConfig {
          * its handshake (TLS, SASL) take on the slowest network the clients use: an attempt cut short is retried on
          * the next server, not failed.
          *
+         * @param timeout the bound, positive (default: not set)
+         * @return this builder
          * @throws IllegalArgumentException when null, zero or negative
          */
         public Builder connectAttemptTimeout(Duration timeout) {
@@ -336,6 +456,8 @@ public final class HostsConfig {
          * the next one's bound, so a slow but working ensemble is still reached. Set it to the connect attempt's
          * share of the session timeout (or higher) to give every attempt its full share, as ZooKeeper does.
          *
+         * @param timeout the shortest attempt timeout, positive
+         * @return this builder
          * @throws IllegalArgumentException when null, zero or negative
          */
         public Builder minConnectAttemptTimeout(Duration timeout) {
@@ -343,25 +465,47 @@ public final class HostsConfig {
             return this;
         }
 
-        /** Source of randomness for server order, jitter and rebalancing. @throws IllegalArgumentException when null */
+        /**
+         * Source of randomness for server order, jitter and rebalancing; for tests (a seeded one repeats a run).
+         *
+         * @param random the random source (default: a private {@link Random})
+         * @return this builder
+         * @throws IllegalArgumentException when null
+         */
         public Builder random(Random random) {
             this.random = notNull("random", random);
             return this;
         }
 
-        /** Monotonic clock in nanoseconds for quarantine deadlines. @throws IllegalArgumentException when null */
+        /**
+         * Monotonic clock for quarantine deadlines; for tests. With another clock than the default, quarantines are
+         * not shared with the process's other pools.
+         *
+         * @param nanoClock the clock, in nanoseconds (default {@link System#nanoTime()})
+         * @return this builder
+         * @throws IllegalArgumentException when null
+         */
         public Builder nanoClock(LongSupplier nanoClock) {
             this.nanoClock = notNull("nanoClock", nanoClock);
             return this;
         }
 
-        /** How reconnect delays are waited out. @throws IllegalArgumentException when null */
+        /**
+         * How reconnect delays are waited out; for tests that record delays instead of waiting.
+         *
+         * @param sleeper the sleeper (default {@link Thread#sleep})
+         * @return this builder
+         * @throws IllegalArgumentException when null
+         */
         public Builder sleeper(Sleeper sleeper) {
             this.sleeper = notNull("sleeper", sleeper);
             return this;
         }
 
         /**
+         * Checks the settings together and builds the config.
+         *
+         * @return the config
          * @throws IllegalArgumentException when a maximum is below its minimum
          */
         public HostsConfig build() {

@@ -30,6 +30,11 @@ public final class HostsZookeeperFactory implements ZookeeperFactory {
     private final SessionCreationLimiter limiter;
 
     /**
+     * A factory with its own budget and limiter (tests; the pool uses {@link #forPool}).
+     *
+     * @param spread the pool's spread
+     * @param budget the connection budget handles take a slot on
+     * @param limiter the limiter each new session takes a permit from
      * @throws IllegalArgumentException when an argument is null
      */
     public HostsZookeeperFactory(SessionSpread spread, ConnectionBudget budget, SessionCreationLimiter limiter) {
@@ -45,6 +50,10 @@ public final class HostsZookeeperFactory implements ZookeeperFactory {
     /**
      * A factory using the process-wide {@link ConnectionBudget#shared()} and
      * {@link SessionCreationLimiter#shared(double)} at the spread's {@code sessionCreationRate}.
+     *
+     * @param spread the pool's spread
+     * @return a new factory
+     * @throws IllegalArgumentException when {@code spread} is null
      */
     public static HostsZookeeperFactory forPool(SessionSpread spread) {
         if (spread == null) {
@@ -56,10 +65,20 @@ public final class HostsZookeeperFactory implements ZookeeperFactory {
                 SessionCreationLimiter.shared(spread.config().sessionCreationRate()));
     }
 
+    /**
+     * The spread the factory's handles choose servers with.
+     *
+     * @return the spread
+     */
     public SessionSpread spread() {
         return spread;
     }
 
+    /**
+     * The connection budget the factory's handles take slots on.
+     *
+     * @return the budget
+     */
     public ConnectionBudget budget() {
         return budget;
     }

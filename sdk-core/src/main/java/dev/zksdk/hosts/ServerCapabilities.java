@@ -7,18 +7,26 @@ package dev.zksdk.hosts;
  */
 public interface ServerCapabilities {
 
-    /** True once the ensemble is known to lack {@code create2}, container and TTL nodes (before ZooKeeper 3.5). */
+    /**
+     * Whether the ensemble is known to lack {@code create2}, container and TTL nodes (before ZooKeeper 3.5).
+     *
+     * @return true once that is known
+     */
     boolean before35();
 
     /**
-     * True once the ensemble is known to lack the requests of ZooKeeper 3.6: persistent watches ({@code addWatch}),
+     * Whether the ensemble is known to lack the requests of ZooKeeper 3.6: persistent watches ({@code addWatch}),
      * {@code getEphemerals}, {@code getAllChildrenNumber} (and {@code whoAmI}, 3.7).
+     *
+     * @return true once that is known
      */
     boolean before36();
 
     /**
-     * True once the ensemble is known to lack {@code whoAmI} (ZooKeeper 3.7): servers before 3.6, or a server that
+     * Whether the ensemble is known to lack {@code whoAmI} (ZooKeeper 3.7): servers before 3.6, or a server that
      * answered it with {@code UNIMPLEMENTED}.
+     *
+     * @return true once that is known
      */
     default boolean before37() {
         return before36();
@@ -30,7 +38,11 @@ public interface ServerCapabilities {
      */
     default void noWhoAmI() {}
 
-    /** True once a server of the ensemble answered {@code whoAmI} (ZooKeeper 3.7 or later). */
+    /**
+     * Whether a server of the ensemble answered {@code whoAmI} (ZooKeeper 3.7 or later).
+     *
+     * @return true once one did
+     */
     default boolean whoAmIAnswered() {
         return false;
     }
@@ -41,6 +53,8 @@ public interface ServerCapabilities {
     /**
      * Held while a {@code whoAmI} whose fate is not known yet is in flight, so that sessions asking at once send one
      * between them; shared by the ensemble's handles.
+     *
+     * @return the lock object to synchronize on
      */
     default Object whoAmIGate() {
         return this;
@@ -53,12 +67,24 @@ public interface ServerCapabilities {
      */
     void awaitKnown();
 
-    /** True while whether the servers know the requests of ZooKeeper 3.5 is not known yet (answers still teach it). */
+    /**
+     * Whether it is still unknown if the servers know the requests of ZooKeeper 3.5 (answers still teach it).
+     *
+     * @return true while not known
+     */
     boolean learning35();
 
-    /** A server answered {@code request} (a ZooKeeper 3.5 request) with {@code UNIMPLEMENTED}. */
+    /**
+     * A server answered {@code request} (a ZooKeeper 3.5 request) with {@code UNIMPLEMENTED}.
+     *
+     * @param request the request's name, such as {@code create2}
+     */
     void unimplemented(String request);
 
-    /** What is known of the servers' version, and how, for messages. */
+    /**
+     * What is known of the servers' version, and how, for messages.
+     *
+     * @return a description for people
+     */
     String describe();
 }

@@ -49,7 +49,11 @@ public final class SessionCreationLimiter {
                 "zk-session-creation-" + permitsPerSecond, config, Map.of(), nanoClock::getAsLong);
     }
 
-    /** The process-wide limiter at {@link HostsConfig#DEFAULT_SESSION_CREATION_RATE}. */
+    /**
+     * The process-wide limiter at {@link HostsConfig#DEFAULT_SESSION_CREATION_RATE}.
+     *
+     * @return the shared limiter for the default rate
+     */
     public static SessionCreationLimiter shared() {
         return shared(HostsConfig.DEFAULT_SESSION_CREATION_RATE);
     }
@@ -57,6 +61,8 @@ public final class SessionCreationLimiter {
     /**
      * The process-wide limiter for {@code permitsPerSecond}; the same instance for the same rate.
      *
+     * @param permitsPerSecond new sessions per second
+     * @return the shared limiter for that rate
      * @throws IllegalArgumentException when the rate is not within (0, MAX_SESSION_CREATION_RATE]
      */
     public static SessionCreationLimiter shared(double permitsPerSecond) {
@@ -67,7 +73,9 @@ public final class SessionCreationLimiter {
     /**
      * A private limiter, not shared with the rest of the process.
      *
+     * @param permitsPerSecond new sessions per second
      * @param nanoClock monotonic clock in nanoseconds (tests inject one)
+     * @return a new limiter
      * @throws IllegalArgumentException when the rate is out of range or the clock null
      */
     public static SessionCreationLimiter create(double permitsPerSecond, LongSupplier nanoClock) {
@@ -79,8 +87,9 @@ public final class SessionCreationLimiter {
     }
 
     /**
-     * Takes a permit to create one session, waiting up to {@code maxWait} for it.
+     * Takes a permit to create one session, waiting up to {@code maxWait} for it. Thread-safe.
      *
+     * @param maxWait the longest to wait; zero to refuse at once when no permit is free
      * @throws SessionRateLimitedException when no permit came within {@code maxWait}, or the wait was interrupted
      *     (the interrupt flag is kept)
      * @throws IllegalArgumentException when maxWait is null or negative
@@ -110,22 +119,38 @@ public final class SessionCreationLimiter {
         acquired.increment();
     }
 
-    /** Permits granted so far (for metrics). */
+    /**
+     * Permits granted so far (for metrics).
+     *
+     * @return the number of permits granted since the limiter was made
+     */
     public long acquiredCount() {
         return acquired.sum();
     }
 
-    /** Nanoseconds the granted permits were waited for, in all (for metrics: mean wait = this / acquired). */
+    /**
+     * How long the granted permits were waited for, in all (for metrics: mean wait = this / acquired).
+     *
+     * @return the total wait in nanoseconds
+     */
     public long totalWaitNanos() {
         return waitedNanos.sum();
     }
 
-    /** Session creations refused: no permit within the max wait, or interrupted while waiting (for metrics). */
+    /**
+     * Session creations refused: no permit within the max wait, or interrupted while waiting (for metrics).
+     *
+     * @return the number of refusals since the limiter was made
+     */
     public long refusedCount() {
         return refused.sum();
     }
 
-    /** Permits per second. */
+    /**
+     * The limiter's rate.
+     *
+     * @return permits per second
+     */
     public double permitsPerSecond() {
         return permitsPerSecond;
     }

@@ -12,9 +12,18 @@ public final class SessionRateLimitedException extends ZkUnavailableException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The rate limit that was reached, sessions per second. */
     private final double permitsPerSecond;
+    /** How long the caller waited. */
     private final Duration maxWait;
 
+    /**
+     * A session refused for want of a permit.
+     *
+     * @param permitsPerSecond the rate limit, sessions per second
+     * @param maxWait how long the caller waited for a permit
+     * @param cause the interrupt that ended the wait, or null
+     */
     public SessionRateLimitedException(double permitsPerSecond, Duration maxWait, Throwable cause) {
         super(
                 null,
@@ -26,12 +35,20 @@ public final class SessionRateLimitedException extends ZkUnavailableException {
         this.maxWait = maxWait;
     }
 
-    /** The rate limit that was reached, sessions per second. */
+    /**
+     * The rate limit that was reached.
+     *
+     * @return sessions per second
+     */
     public double permitsPerSecond() {
         return permitsPerSecond;
     }
 
-    /** How long the caller waited for a permit. */
+    /**
+     * How long the caller waited for a permit.
+     *
+     * @return the configured {@code sessionCreationMaxWait}
+     */
     public Duration maxWait() {
         return maxWait;
     }

@@ -54,7 +54,12 @@ public final class SessionSpread {
     private long connectAttempts;
     private long connectFailures;
 
-    /** @throws IllegalArgumentException when config is null */
+    /**
+     * A spread with a quarantine of its own, not shared with other spreads.
+     *
+     * @param config weights, quarantine backoff and clock
+     * @throws IllegalArgumentException when config is null
+     */
     public SessionSpread(HostsConfig config) {
         this(config, new QuarantineBook());
     }
@@ -73,6 +78,8 @@ public final class SessionSpread {
      * ends. With a {@link HostsConfig.Builder#nanoClock custom clock} the quarantine stays the spread's own (times of
      * different clocks cannot be compared).
      *
+     * @param config weights, quarantine backoff and clock
+     * @return a new spread
      * @throws IllegalArgumentException when config is null
      */
     public static SessionSpread ofPool(HostsConfig config) {
@@ -89,11 +96,20 @@ public final class SessionSpread {
         this(HostsConfig.defaults());
     }
 
+    /**
+     * The settings this spread was made with.
+     *
+     * @return the config
+     */
     public HostsConfig config() {
         return config;
     }
 
-    /** Where the pool's sessions are, what is quarantined, and attempt counters. */
+    /**
+     * Where the pool's sessions are, what is quarantined, and attempt counters.
+     *
+     * @return a snapshot taken now
+     */
     public synchronized HostOrderingStats stats() {
         Map<String, Integer> sessions = new TreeMap<>();
         Map<String, Integer> connected = new TreeMap<>();
@@ -113,7 +129,12 @@ public final class SessionSpread {
                 connectFailures);
     }
 
-    /** Whether {@code key} ({@code host:port}) is quarantined now. */
+    /**
+     * Whether a server is quarantined now.
+     *
+     * @param key the server, canonical {@code host:port}
+     * @return true while its quarantine lasts
+     */
     public synchronized boolean isQuarantined(String key) {
         return quarantinedAt(key, now());
     }

@@ -147,6 +147,9 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
      * As {@link #WeightedHostProvider(Collection, SessionSpread, ConnectionBudget)}, for a handle whose requested
      * session timeout is {@code sessionTimeoutMs}: {@link HostsConfig#connectAttemptTimeout()} is applied against it.
      *
+     * @param serverAddresses the servers of the connect string, duplicates counting as weight
+     * @param spread the pool's spread: weights, quarantine and where the other sessions are
+     * @param budget the connection budget a slot is taken on for the server connected to
      * @param sessionTimeoutMs the session timeout the handle asks for; 0 when unknown (the attempt bound is not
      *     applied)
      */
@@ -285,7 +288,11 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         return cap;
     }
 
-    /** The number of distinct servers in the list (duplicates folded into weights). */
+    /**
+     * The number of distinct servers in the list (duplicates folded into weights).
+     *
+     * @return the number of distinct servers
+     */
     public synchronized int serverCount() {
         return servers.size();
     }
@@ -436,6 +443,7 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
      * Reports that {@code server} cannot serve (for example it answered "not currently serving"): it is
      * quarantined for every session of the spread, as if a connection attempt had failed.
      *
+     * @param server the server, as in the server list
      * @throws IllegalArgumentException when the server is null or not in the server list
      * @throws IllegalStateException after {@link #close()}
      */
@@ -455,7 +463,11 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         }
     }
 
-    /** The server ({@code host:port}) this session holds a budget slot on, or null once closed. */
+    /**
+     * The server this session holds a budget slot on.
+     *
+     * @return {@code host:port}, or null once closed
+     */
     public synchronized String currentServer() {
         return closed ? null : held.key();
     }
@@ -463,12 +475,18 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
     /**
      * Whether ZooKeeper reported a connection to {@link #currentServer()} and the session has neither left it
      * nor been told to move by {@link #updateServerList}.
+     *
+     * @return true while connected to {@link #currentServer()}
      */
     public synchronized boolean isConnected() {
         return connected && !closed;
     }
 
-    /** The distinct servers ({@code host:port}) with their effective weights, in connect-string order. */
+    /**
+     * The distinct servers with their effective weights (configured weight times duplicates).
+     *
+     * @return an unmodifiable map from {@code host:port} to weight, in connect-string order
+     */
     public synchronized Map<String, Integer> weights() {
         Map<String, Integer> out = new LinkedHashMap<>();
         for (ServerEntry e : servers) {
@@ -477,6 +495,11 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         return Collections.unmodifiableMap(out);
     }
 
+    /**
+     * Whether {@link #close()} was called: the budget slot is returned and the provider has left the spread.
+     *
+     * @return true once closed
+     */
     public synchronized boolean isClosed() {
         return closed;
     }

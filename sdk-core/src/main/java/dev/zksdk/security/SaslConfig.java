@@ -62,7 +62,14 @@ public final class SaslConfig {
         this.digestMd5 = b.digestMd5 != null ? b.digestMd5 : DIGEST_LOGIN_MODULE.equals(b.loginModule);
     }
 
-    /** SASL DIGEST-MD5 with a user name and password (the server lists users in its {@code Server} JAAS section). */
+    /**
+     * SASL DIGEST-MD5 with a user name and password (the server lists users in its {@code Server} JAAS section).
+     *
+     * @param username the user name, not blank
+     * @param password the password
+     * @return a config with {@link #DIGEST_LOGIN_MODULE} and these options
+     * @throws IllegalArgumentException when either is null or {@code username} is blank
+     */
     public static SaslConfig digest(String username, String password) {
         Validation.notNull("sasl username", username);
         Validation.notNull("sasl password", password);
@@ -76,15 +83,31 @@ public final class SaslConfig {
                 .build();
     }
 
-    /** A section of the JVM's existing JAAS configuration, by name. */
+    /**
+     * A section of the JVM's existing JAAS configuration, by name.
+     *
+     * @param name the section's name, not blank
+     * @return a config that uses that section
+     * @throws IllegalArgumentException when {@code name} is null or blank
+     */
     public static SaslConfig jaasSection(String name) {
         return builder().jaasSection(name).build();
     }
 
+    /**
+     * Starts a SASL config; set either a login module with options or a JAAS section.
+     *
+     * @return an empty builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
+    /**
+     * Starts a config from this one, to change a few settings.
+     *
+     * @return a builder holding this config's settings
+     */
     public Builder toBuilder() {
         Builder b = new Builder();
         b.jaasSection = jaasSection;
@@ -97,36 +120,65 @@ public final class SaslConfig {
         return b;
     }
 
-    /** The name of an existing JVM JAAS section, or null when this config carries its own login module. */
+    /**
+     * The JVM JAAS section this config uses.
+     *
+     * @return the section's name, or null when this config carries its own login module
+     */
     public String jaasSectionName() {
         return jaasSection;
     }
 
-    /** The login module class, or null when an existing JAAS section is used. */
+    /**
+     * The login module this config carries.
+     *
+     * @return the module's class name, or null when an existing JAAS section is used
+     */
     public String loginModule() {
         return loginModule;
     }
 
-    /** The login module's options (secrets included: handle with care), sorted by name. */
+    /**
+     * The login module's options (secrets included: handle with care).
+     *
+     * @return an unmodifiable map sorted by name; empty with a JAAS section
+     */
     public Map<String, String> options() {
         return options;
     }
 
-    /** The service part of the server's Kerberos principal. */
+    /**
+     * The service part of the server's Kerberos principal.
+     *
+     * @return the service name (default {@link #DEFAULT_SERVICE_NAME})
+     */
     public String serviceName() {
         return serviceName;
     }
 
-    /** The server's full principal, or null to build it from {@link #serviceName()} and the server's host. */
+    /**
+     * The server's full principal, when set.
+     *
+     * @return the principal, or null to build it from {@link #serviceName()} and the server's host
+     */
     public String serverPrincipal() {
         return serverPrincipal;
     }
 
+    /**
+     * Whether server host names are canonicalized to build their principals.
+     *
+     * @return true to canonicalize (default {@link #DEFAULT_CANONICALIZE_HOSTNAME})
+     */
     public boolean canonicalizeHostname() {
         return canonicalizeHostname;
     }
 
-    /** Whether the login uses DIGEST-MD5 (user name and password), so ZooKeeper's FIPS mode must be off for it. */
+    /**
+     * Whether the login uses DIGEST-MD5 (user name and password), so ZooKeeper's FIPS mode must be off for it.
+     *
+     * @return true for DIGEST-MD5
+     */
     public boolean digestMd5() {
         return digestMd5;
     }
@@ -193,7 +245,13 @@ public final class SaslConfig {
 
         private Builder() {}
 
-        /** Uses the JVM's JAAS section of this name (from {@code java.security.auth.login.config}). */
+        /**
+         * Uses the JVM's JAAS section of this name (from {@code java.security.auth.login.config}).
+         *
+         * @param name the section's name, not blank
+         * @return this builder
+         * @throws IllegalArgumentException when {@code name} is null or blank
+         */
         public Builder jaasSection(String name) {
             Validation.notNull("sasl jaasSection", name);
             if (name.isBlank()) {
@@ -206,6 +264,10 @@ public final class SaslConfig {
         /**
          * The login module class, such as {@link #DIGEST_LOGIN_MODULE} or
          * {@code com.sun.security.auth.module.Krb5LoginModule}.
+         *
+         * @param className the fully qualified class name
+         * @return this builder
+         * @throws IllegalArgumentException when {@code className} is null or not a class name
          */
         public Builder loginModule(String className) {
             Validation.notNull("sasl loginModule", className);
@@ -216,7 +278,15 @@ public final class SaslConfig {
             return this;
         }
 
-        /** One option of the login module ({@code required} flag). Values are never printed. */
+        /**
+         * One option of the login module ({@code required} flag). Values are never printed. Setting a name again
+         * replaces its value.
+         *
+         * @param name the option's name, not blank
+         * @param value the option's value
+         * @return this builder
+         * @throws IllegalArgumentException when either is null or {@code name} is blank
+         */
         public Builder option(String name, String value) {
             Validation.notNull("sasl option name", name);
             if (name.isBlank()) {
@@ -227,7 +297,13 @@ public final class SaslConfig {
             return this;
         }
 
-        /** The service part of the server principal ({@code zookeeper.sasl.client.username}); default "zookeeper". */
+        /**
+         * The service part of the server principal ({@code zookeeper.sasl.client.username}); default "zookeeper".
+         *
+         * @param name the service name, not blank
+         * @return this builder
+         * @throws IllegalArgumentException when {@code name} is null or blank
+         */
         public Builder serviceName(String name) {
             Validation.notNull("sasl serviceName", name);
             if (name.isBlank()) {
@@ -237,14 +313,25 @@ public final class SaslConfig {
             return this;
         }
 
-        /** The server's full principal ({@code zookeeper.server.principal}), instead of building it per host. */
+        /**
+         * The server's full principal ({@code zookeeper.server.principal}), instead of building it per host.
+         *
+         * @param principal the principal, such as {@code zookeeper/zk1.example.com@EXAMPLE.COM}
+         * @return this builder
+         * @throws IllegalArgumentException when {@code principal} is null
+         */
         public Builder serverPrincipal(String principal) {
             Validation.notNull("sasl serverPrincipal", principal);
             this.serverPrincipal = principal;
             return this;
         }
 
-        /** Whether to canonicalize server host names to build their principals (default true). */
+        /**
+         * Whether to canonicalize server host names to build their principals (default true).
+         *
+         * @param canonicalize false to use host names as given in the connect string
+         * @return this builder
+         */
         public Builder canonicalizeHostname(boolean canonicalize) {
             this.canonicalizeHostname = canonicalize;
             return this;
@@ -253,6 +340,9 @@ public final class SaslConfig {
         /**
          * Whether the login authenticates with DIGEST-MD5 (a user name and password, no Kerberos principal). Default:
          * true for {@link #DIGEST_LOGIN_MODULE}, false otherwise; set it for a JAAS section that uses DIGEST-MD5.
+         *
+         * @param digestMd5 true when the login uses DIGEST-MD5
+         * @return this builder
          */
         public Builder digestMd5(boolean digestMd5) {
             this.digestMd5 = digestMd5;
@@ -260,6 +350,9 @@ public final class SaslConfig {
         }
 
         /**
+         * Checks the settings together and builds the config.
+         *
+         * @return the config
          * @throws IllegalArgumentException when neither or both of a login module and a JAAS section are set, or options
          *     are given with a JAAS section
          */

@@ -54,10 +54,20 @@ public final class TlsConfig {
         this.cipherSuites = b.cipherSuites;
     }
 
+    /**
+     * Starts a TLS config: no key store, the JVM's default CAs, hostname verification on.
+     *
+     * @return a builder with every setting at its default
+     */
     public static Builder builder() {
         return new Builder();
     }
 
+    /**
+     * Starts a config from this one, to change a few settings (the stores are opened again by {@code build()}).
+     *
+     * @return a builder holding this config's settings, passwords copied
+     */
     public Builder toBuilder() {
         Builder b = new Builder();
         b.keyStore = keyStore;
@@ -72,36 +82,65 @@ public final class TlsConfig {
         return b;
     }
 
-    /** The key store with this client's certificate and key, or null when none is sent. */
+    /**
+     * The key store with this client's certificate and key.
+     *
+     * @return the key store file, or null when no client certificate is sent
+     */
     public Path keyStore() {
         return keyStore;
     }
 
-    /** A copy of the key store password (also the key's password, as ZooKeeper uses it), or null. */
+    /**
+     * The key store password (also the key's password, as ZooKeeper uses it).
+     *
+     * @return a copy of the password, or null when none was given
+     */
     public char[] keyStorePassword() {
         return keyStorePassword == null ? null : keyStorePassword.clone();
     }
 
-    /** {@code JKS}, {@code PKCS12}, {@code PEM} or {@code BCFKS}; null means "from the file name's extension". */
+    /**
+     * The key store's format.
+     *
+     * @return {@code JKS}, {@code PKCS12}, {@code PEM} or {@code BCFKS}; null means "from the file name's extension"
+     */
     public String keyStoreType() {
         return keyStoreType;
     }
 
-    /** The trust store with the CAs that sign the servers' certificates, or null for the JVM's default CAs. */
+    /**
+     * The trust store with the CAs that sign the servers' certificates.
+     *
+     * @return the trust store file, or null for the JVM's default CAs
+     */
     public Path trustStore() {
         return trustStore;
     }
 
-    /** A copy of the trust store password, or null. */
+    /**
+     * The trust store password.
+     *
+     * @return a copy of the password, or null when none was given
+     */
     public char[] trustStorePassword() {
         return trustStorePassword == null ? null : trustStorePassword.clone();
     }
 
+    /**
+     * The trust store's format.
+     *
+     * @return {@code JKS}, {@code PKCS12}, {@code PEM} or {@code BCFKS}; null means "from the file name's extension"
+     */
     public String trustStoreType() {
         return trustStoreType;
     }
 
-    /** Whether the server's certificate must name the host (or IP address) connected to. */
+    /**
+     * Whether the server's certificate must name the host (or IP address) connected to.
+     *
+     * @return true when host names are verified (default {@link #DEFAULT_HOSTNAME_VERIFICATION})
+     */
     public boolean hostnameVerification() {
         return hostnameVerification;
     }
@@ -109,12 +148,18 @@ public final class TlsConfig {
     /**
      * The TLS protocols offered, or empty for the JVM's default protocols from TLSv1.2 up (TLSv1.3 and TLSv1.2 on
      * current JVMs): servers before ZooKeeper 3.9 speak only TLSv1.2 unless configured otherwise, 3.9 both.
+     *
+     * @return an unmodifiable list of protocol names, possibly empty
      */
     public List<String> enabledProtocols() {
         return enabledProtocols;
     }
 
-    /** The cipher suites offered, or empty for ZooKeeper's default list. */
+    /**
+     * The cipher suites offered.
+     *
+     * @return an unmodifiable list of suite names, or empty for ZooKeeper's default list
+     */
     public List<String> cipherSuites() {
         return cipherSuites;
     }
@@ -188,37 +233,77 @@ public final class TlsConfig {
 
         private Builder() {}
 
-        /** This client's certificate and key; {@code password} may be null for an unencrypted PEM file. */
+        /**
+         * This client's certificate and key; {@code password} may be null for an unencrypted PEM file.
+         *
+         * @param location the key store file, readable
+         * @param password the store's (and the key's) password, or null; copied
+         * @return this builder
+         * @throws IllegalArgumentException when {@code location} is null or not a readable file
+         */
         public Builder keyStore(Path location, char[] password) {
             this.keyStore = readableFile("tls.keyStore", location);
             this.keyStorePassword = password == null ? null : password.clone();
             return this;
         }
 
-        /** As {@link #keyStore(Path, char[])}. */
+        /**
+         * As {@link #keyStore(Path, char[])}.
+         *
+         * @param location the key store file, readable
+         * @param password the store's (and the key's) password, or null
+         * @return this builder
+         * @throws IllegalArgumentException when {@code location} is null or not a readable file
+         */
         public Builder keyStore(Path location, String password) {
             return keyStore(location, password == null ? null : password.toCharArray());
         }
 
-        /** {@code JKS}, {@code PKCS12}, {@code PEM} or {@code BCFKS}; by default taken from the file name's extension. */
+        /**
+         * The key store's format; by default taken from the file name's extension.
+         *
+         * @param type {@code JKS}, {@code PKCS12}, {@code PEM} or {@code BCFKS}, in any case
+         * @return this builder
+         * @throws IllegalArgumentException when {@code type} is null or none of these
+         */
         public Builder keyStoreType(String type) {
             this.keyStoreType = storeType("tls.keyStoreType", type);
             return this;
         }
 
-        /** The CAs that sign the servers' certificates; {@code password} may be null. */
+        /**
+         * The CAs that sign the servers' certificates; {@code password} may be null.
+         *
+         * @param location the trust store file, readable
+         * @param password the store's password, or null; copied
+         * @return this builder
+         * @throws IllegalArgumentException when {@code location} is null or not a readable file
+         */
         public Builder trustStore(Path location, char[] password) {
             this.trustStore = readableFile("tls.trustStore", location);
             this.trustStorePassword = password == null ? null : password.clone();
             return this;
         }
 
-        /** As {@link #trustStore(Path, char[])}. */
+        /**
+         * As {@link #trustStore(Path, char[])}.
+         *
+         * @param location the trust store file, readable
+         * @param password the store's password, or null
+         * @return this builder
+         * @throws IllegalArgumentException when {@code location} is null or not a readable file
+         */
         public Builder trustStore(Path location, String password) {
             return trustStore(location, password == null ? null : password.toCharArray());
         }
 
-        /** {@code JKS}, {@code PKCS12}, {@code PEM} or {@code BCFKS}; by default taken from the file name's extension. */
+        /**
+         * The trust store's format; by default taken from the file name's extension.
+         *
+         * @param type {@code JKS}, {@code PKCS12}, {@code PEM} or {@code BCFKS}, in any case
+         * @return this builder
+         * @throws IllegalArgumentException when {@code type} is null or none of these
+         */
         public Builder trustStoreType(String type) {
             this.trustStoreType = storeType("tls.trustStoreType", type);
             return this;
@@ -227,6 +312,9 @@ public final class TlsConfig {
         /**
          * Whether the server's certificate must name the host or IP address in the connect string (default true).
          * Turning it off accepts any certificate the trust store vouches for, whoever it was issued to.
+         *
+         * @param enabled false to turn verification off
+         * @return this builder
          */
         public Builder hostnameVerification(boolean enabled) {
             this.hostnameVerification = enabled;
@@ -236,13 +324,23 @@ public final class TlsConfig {
         /**
          * The TLS protocols to offer, such as {@code TLSv1.3}; none means the JVM's defaults from TLSv1.2 up (see
          * {@link TlsConfig#enabledProtocols()}).
+         *
+         * @param protocols the protocol names, each non-blank and without commas
+         * @return this builder
+         * @throws IllegalArgumentException when an entry is null, blank or contains a comma
          */
         public Builder enabledProtocols(String... protocols) {
             this.enabledProtocols = names("tls.enabledProtocols", protocols);
             return this;
         }
 
-        /** The cipher suites to offer; none means ZooKeeper's default list. */
+        /**
+         * The cipher suites to offer; none means ZooKeeper's default list.
+         *
+         * @param suites the suite names, each non-blank and without commas
+         * @return this builder
+         * @throws IllegalArgumentException when an entry is null, blank or contains a comma
+         */
         public Builder cipherSuites(String... suites) {
             this.cipherSuites = names("tls.cipherSuites", suites);
             return this;
@@ -251,6 +349,7 @@ public final class TlsConfig {
         /**
          * Opens the key store and the trust store with their passwords, as ZooKeeper will for every connection.
          *
+         * @return the config
          * @throws IllegalArgumentException naming the store and what is wrong (never the password) when one cannot be
          *     opened: wrong password, wrong type, not a key store
          */

@@ -32,22 +32,40 @@ public final class ZkAcls {
 
     private ZkAcls() {}
 
-    /** Anyone may do anything ({@code world:anyone}, all permissions): ZooKeeper's usual default. */
+    /**
+     * Anyone may do anything ({@code world:anyone}, all permissions): ZooKeeper's usual default.
+     *
+     * @return the provider of {@code OPEN_ACL_UNSAFE}
+     */
     public static ACLProvider open() {
         return OPEN;
     }
 
-    /** Only the creating identity may do anything to the node. */
+    /**
+     * Only the creating identity may do anything to the node. Needs a session with an identity.
+     *
+     * @return the provider of {@code CREATOR_ALL_ACL}
+     */
     public static ACLProvider creatorAll() {
         return CREATOR_ALL;
     }
 
-    /** The creating identity may do anything; everyone may read. */
+    /**
+     * The creating identity may do anything; everyone may read. Needs a session with an identity.
+     *
+     * @return the provider of {@code CREATOR_ALL_ACL} plus {@code READ_ACL_UNSAFE}
+     */
     public static ACLProvider creatorAllWorldRead() {
         return CREATOR_ALL_WORLD_READ;
     }
 
-    /** The same ACL for every node. */
+    /**
+     * The same ACL for every node.
+     *
+     * @param acl the entries, not empty; copied
+     * @return a provider that hands out this ACL for every path
+     * @throws IllegalArgumentException when {@code acl} is null or empty, or an entry or its id is null
+     */
     public static ACLProvider of(List<ACL> acl) {
         Validation.notNull("acl", acl);
         if (acl.isEmpty()) {
@@ -63,6 +81,13 @@ public final class ZkAcls {
     /**
      * An ACL entry for a digest user: the id is {@code user:base64(sha1(user:password))}, as the server computes it
      * for a session that added {@code digest user:password}. {@code perms} is a sum of {@link ZooDefs.Perms}.
+     *
+     * @param user the user name, not blank and without {@code ':'}
+     * @param password the password; only its hash goes into the entry
+     * @param perms the permissions, a non-empty sum of {@link ZooDefs.Perms}
+     * @return the ACL entry
+     * @throws IllegalArgumentException when {@code user} is blank or contains {@code ':'}, either is null, or
+     *     {@code perms} is empty or has unknown bits
      */
     public static ACL digest(String user, String password, int perms) {
         Validation.notNull("digest user", user);
@@ -80,7 +105,12 @@ public final class ZkAcls {
         }
     }
 
-    /** True when the provider's default ACL names the creator ({@code auth} scheme), which needs an identity. */
+    /**
+     * Whether the provider's default ACL names the creator ({@code auth} scheme), which needs an identity.
+     *
+     * @param provider the provider to look at
+     * @return true when an entry of its default ACL has the {@code auth} scheme
+     */
     public static boolean grantsToCreator(ACLProvider provider) {
         for (ACL a : provider.getDefaultAcl()) {
             if (a.getId() != null && "auth".equals(a.getId().getScheme())) {
@@ -90,7 +120,12 @@ public final class ZkAcls {
         return false;
     }
 
-    /** Renders an ACL for logs and messages: permissions and ids, with digest hashes masked. */
+    /**
+     * Renders an ACL for logs and messages: permissions and ids, with digest hashes masked.
+     *
+     * @param acl the entries
+     * @return such as {@code [ALL@auth:, r@world:anyone]}; a digest shows as {@code digest:user:****}
+     */
     public static String describe(List<ACL> acl) {
         List<String> parts = new ArrayList<>();
         for (ACL a : acl) {

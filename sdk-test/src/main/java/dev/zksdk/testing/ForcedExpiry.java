@@ -23,6 +23,7 @@ import org.apache.zookeeper.ZooKeeper;
  */
 public final class ForcedExpiry {
 
+    /** How long {@link #expireSession(String, long, byte[])} waits for its second handle to connect. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(15);
 
     /** Only used to attach; the session is closed right after, so the value barely matters. */
@@ -33,6 +34,9 @@ public final class ForcedExpiry {
     /**
      * Expires the session, waiting up to {@link #DEFAULT_TIMEOUT} to attach to it.
      *
+     * @param connectString where to attach; any server of the session's ensemble
+     * @param sessionId the session's id
+     * @param password the session's password
      * @see #expireSession(String, long, byte[], Duration)
      */
     public static void expireSession(String connectString, long sessionId, byte[] password) {

@@ -42,6 +42,10 @@ public final class FourLetterWords {
      * Sends {@code command}, waiting at most {@code timeout} to connect and again at most {@code timeout} between
      * reads of the answer.
      *
+     * @param hostPort the server's client address, {@code host:port}
+     * @param command the four-letter word, such as {@code srvr}
+     * @param timeout the bound of the connect and of each read, positive
+     * @return the whole answer
      * @throws IllegalArgumentException if an argument is malformed
      * @throws UncheckedIOException if the server cannot be reached or does not answer in time
      */

@@ -30,9 +30,13 @@ import org.apache.zookeeper.server.command.FourLetterCommands;
  */
 public final class InProcessEnsembles {
 
+    /** ZooKeeper's {@code tickTime} when none is set: short, so that sessions expire quickly. */
     public static final Duration DEFAULT_TICK_TIME = Duration.ofMillis(200);
+    /** The servers' lower clamp on a requested session timeout when none is set: twice the default tick. */
     public static final Duration DEFAULT_MIN_SESSION_TIMEOUT = ProcessEnsemble.DEFAULT_MIN_SESSION_TIMEOUT;
+    /** The servers' upper clamp on a requested session timeout when none is set: wide, so a test gets what it asks. */
     public static final Duration DEFAULT_MAX_SESSION_TIMEOUT = ProcessEnsemble.DEFAULT_MAX_SESSION_TIMEOUT;
+    /** {@code maxClientCnxns} (connections per client IP per server) when none is set: ZooKeeper's own default. */
     public static final int DEFAULT_MAX_CLIENT_CNXNS = 60;
 
     private static final String LOOPBACK = "127.0.0.1";
@@ -40,7 +44,11 @@ public final class InProcessEnsembles {
 
     private InProcessEnsembles() {}
 
-    /** Settings with every default; see {@link Options.Builder}. */
+    /**
+     * Settings with every default; see {@link Options.Builder}.
+     *
+     * @return a builder with every setting at its default
+     */
     public static Options.Builder options() {
         return new Options.Builder();
     }
@@ -48,6 +56,7 @@ public final class InProcessEnsembles {
     /**
      * A started single server with the default {@link Options}.
      *
+     * @return the running server; close it to stop it and delete its data
      * @throws IllegalStateException if the server does not start
      */
     public static TestingServer startServer() {
@@ -57,6 +66,8 @@ public final class InProcessEnsembles {
     /**
      * A started single server.
      *
+     * @param options the server's settings
+     * @return the running server; close it to stop it and delete its data
      * @throws IllegalStateException if the server does not start
      */
     public static TestingServer startServer(Options options) {
@@ -72,6 +83,8 @@ public final class InProcessEnsembles {
      * A started cluster of {@code size} servers (ids {@code 1..size}) with the default {@link Options}, once it
      * has a leader.
      *
+     * @param size the number of servers, 1-9
+     * @return the running cluster; close it to stop it and delete its data
      * @throws IllegalStateException if the cluster does not start or elect a leader within 30 s
      */
     public static TestingCluster startCluster(int size) {
@@ -81,6 +94,9 @@ public final class InProcessEnsembles {
     /**
      * A started cluster of {@code size} servers (ids {@code 1..size}), once every server serves and one leads.
      *
+     * @param size the number of servers, 1-9
+     * @param options every server's settings
+     * @return the running cluster; close it to stop it and delete its data
      * @throws IllegalArgumentException if {@code size} is not 1-9
      * @throws IllegalStateException if the cluster does not start or elect a leader within 30 s
      */
@@ -121,6 +137,10 @@ public final class InProcessEnsembles {
      * An {@link InstanceSpec} on 127.0.0.1 with free ports, a temp data directory deleted on close, and the
      * given options, for building a {@link TestingCluster} by hand (for example with different server lists per
      * member). Call {@link #enableAllFourLetterWords()} before starting servers built from it.
+     *
+     * @param serverId the server's {@code myid}
+     * @param options the server's settings
+     * @return the spec, not started
      */
     public static InstanceSpec instanceSpec(int serverId, Options options) {
         if (serverId < 1) {
@@ -157,6 +177,8 @@ public final class InProcessEnsembles {
     /**
      * Waits until every server of the cluster reports a mode in {@code srvr} and exactly one leads.
      *
+     * @param cluster the cluster to watch
+     * @param timeout how long to wait, positive
      * @throws IllegalStateException on timeout, with each server's last answer
      */
     public static void awaitQuorum(TestingCluster cluster, Duration timeout) {
@@ -218,23 +240,47 @@ public final class InProcessEnsembles {
             this.properties = Map.copyOf(builder.properties);
         }
 
+        /**
+         * ZooKeeper's {@code tickTime}.
+         *
+         * @return the tick (default {@link InProcessEnsembles#DEFAULT_TICK_TIME})
+         */
         public Duration tickTime() {
             return tickTime;
         }
 
+        /**
+         * The servers' lower clamp on a client's requested session timeout.
+         *
+         * @return the minimum (default {@link InProcessEnsembles#DEFAULT_MIN_SESSION_TIMEOUT})
+         */
         public Duration minSessionTimeout() {
             return minSessionTimeout;
         }
 
+        /**
+         * The servers' upper clamp on a client's requested session timeout.
+         *
+         * @return the maximum (default {@link InProcessEnsembles#DEFAULT_MAX_SESSION_TIMEOUT})
+         */
         public Duration maxSessionTimeout() {
             return maxSessionTimeout;
         }
 
+        /**
+         * Connections per client IP per server; 0 means unlimited.
+         *
+         * @return the limit (default {@link InProcessEnsembles#DEFAULT_MAX_CLIENT_CNXNS})
+         */
         public int maxClientCnxns() {
             return maxClientCnxns;
         }
 
-        /** Extra server config properties, applied last. */
+        /**
+         * Extra server config properties, applied last.
+         *
+         * @return an unmodifiable map of {@code zoo.cfg} keys to values
+         */
         public Map<String, String> properties() {
             return properties;
         }
@@ -250,28 +296,48 @@ public final class InProcessEnsembles {
 
             private Builder() {}
 
-            /** Default 200 ms. */
+            /**
+             * Default 200 ms.
+             *
+             * @param tickTime the tick, whole milliseconds
+             * @return this builder
+             */
             public Builder tickTime(Duration tickTime) {
                 requireMillis("tickTime", tickTime);
                 this.tickTime = tickTime;
                 return this;
             }
 
-            /** Default 400 ms. */
+            /**
+             * Default 400 ms.
+             *
+             * @param timeout whole milliseconds
+             * @return this builder
+             */
             public Builder minSessionTimeout(Duration timeout) {
                 requireMillis("minSessionTimeout", timeout);
                 this.minSessionTimeout = timeout;
                 return this;
             }
 
-            /** Default 60 s. */
+            /**
+             * Default 60 s.
+             *
+             * @param timeout whole milliseconds
+             * @return this builder
+             */
             public Builder maxSessionTimeout(Duration timeout) {
                 requireMillis("maxSessionTimeout", timeout);
                 this.maxSessionTimeout = timeout;
                 return this;
             }
 
-            /** Connections per client IP; 0 means unlimited; default 60. */
+            /**
+             * Connections per client IP; 0 means unlimited; default 60.
+             *
+             * @param max connections, 0 or more
+             * @return this builder
+             */
             public Builder maxClientCnxns(int max) {
                 if (max < 0) {
                     throw new IllegalArgumentException("maxClientCnxns must be 0 (unlimited) or more, was " + max);
@@ -280,7 +346,13 @@ public final class InProcessEnsembles {
                 return this;
             }
 
-            /** Any other server config property (a {@code zoo.cfg} key), applied after all the others. */
+            /**
+             * Any other server config property (a {@code zoo.cfg} key), applied after all the others.
+             *
+             * @param key a {@code zoo.cfg} key
+             * @param value its value
+             * @return this builder
+             */
             public Builder property(String key, String value) {
                 if (key == null || key.isBlank()) {
                     throw new IllegalArgumentException("property key must not be blank, was '" + key + "'");
@@ -293,6 +365,9 @@ public final class InProcessEnsembles {
             }
 
             /**
+             * Checks the settings together and builds the options.
+             *
+             * @return the options
              * @throws IllegalArgumentException if minSessionTimeout exceeds maxSessionTimeout
              */
             public Options build() {

@@ -34,7 +34,14 @@ public final class OfflineZooKeeper extends ZooKeeper {
         this.sessionTimeoutMillis = sessionTimeoutMillis;
     }
 
-    /** A handle of session {@code sessionId}, negotiated at {@code sessionTimeoutMillis}, in state CONNECTING. */
+    /**
+     * A handle of session {@code sessionId}, negotiated at {@code sessionTimeoutMillis}, in state CONNECTING.
+     *
+     * @param sessionId the id {@link #getSessionId()} reports
+     * @param sessionTimeoutMillis the timeout {@link #getSessionTimeout()} reports, in milliseconds
+     * @param watcher the handle's default watcher
+     * @return the handle; close it to release its connection thread
+     */
     public static OfflineZooKeeper open(long sessionId, int sessionTimeoutMillis, Watcher watcher) {
         try {
             return new OfflineZooKeeper(watcher, new CountDownLatch(1), sessionId, sessionTimeoutMillis);
@@ -43,16 +50,33 @@ public final class OfflineZooKeeper extends ZooKeeper {
         }
     }
 
-    /** A handle of session {@code sessionId} whose events nobody hears. */
+    /**
+     * A handle of session {@code sessionId} whose events nobody hears.
+     *
+     * @param sessionId the id {@link #getSessionId()} reports
+     * @return the handle, with a 30 s session timeout; close it to release its connection thread
+     */
     public static OfflineZooKeeper open(long sessionId) {
         return open(sessionId, 30_000, event -> {});
     }
 
+    /**
+     * Changes the session id the handle reports, as a new session would.
+     *
+     * @param id the new id
+     * @return this handle
+     */
     public OfflineZooKeeper sessionId(long id) {
         this.sessionId = id;
         return this;
     }
 
+    /**
+     * Changes the state the handle reports ({@link #getState()}); no event is delivered.
+     *
+     * @param s the new state
+     * @return this handle
+     */
     public OfflineZooKeeper state(States s) {
         this.state = s;
         return this;

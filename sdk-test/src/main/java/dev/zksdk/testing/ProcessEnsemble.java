@@ -61,17 +61,24 @@ import org.apache.zookeeper.Version;
  */
 public final class ProcessEnsemble implements AutoCloseable {
 
+    /** Members when none is set. */
     public static final int DEFAULT_SIZE = 3;
+    /** ZooKeeper's {@code tickTime} when none is set: short, so that elections and session expiry are quick. */
     public static final Duration DEFAULT_TICK_TIME = Duration.ofMillis(200);
+    /** {@code initLimit}, in ticks, when none is set. */
     public static final int DEFAULT_INIT_LIMIT = 10;
+    /** {@code syncLimit}, in ticks, when none is set. */
     public static final int DEFAULT_SYNC_LIMIT = 5;
     /** Twice the default tick time: ZooKeeper's own lower bound at that tick. */
     public static final Duration DEFAULT_MIN_SESSION_TIMEOUT = Duration.ofMillis(400);
     /** Wide, so that a test's requested session timeout is what it gets unless it sets the bound itself. */
     public static final Duration DEFAULT_MAX_SESSION_TIMEOUT = Duration.ofSeconds(60);
 
+    /** {@code maxClientCnxns} (connections per client IP per server) when none is set: ZooKeeper's own default. */
     public static final int DEFAULT_MAX_CLIENT_CNXNS = 60;
+    /** The {@code 4lw.commands.whitelist} when none is set: every command. */
     public static final String DEFAULT_FOUR_LETTER_WORDS = "*";
+    /** How long {@link Builder#start()} waits for a quorum when none is set. */
     public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(60);
 
     /** How often {@link Builder#start()} tries a fresh ensemble when a member with another server list stays out. */
@@ -157,11 +164,20 @@ public final class ProcessEnsemble implements AutoCloseable {
         this.quorumLink = quorumLink;
     }
 
+    /**
+     * Starts an ensemble's configuration: {@value #DEFAULT_SIZE} members of the test class path's ZooKeeper.
+     *
+     * @return a builder with every setting at its default
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The ZooKeeper version on the test class path, which members run unless told otherwise: {@code 3.9.4}. */
+    /**
+     * The ZooKeeper version on the test class path, which members run unless told otherwise: {@code 3.9.4}.
+     *
+     * @return the version without qualifier, {@code major.minor.patch}
+     */
     public static String ownServerVersion() {
         String version = Version.getVersion();
         int qualifier = version.indexOf('-');
@@ -173,6 +189,8 @@ public final class ProcessEnsemble implements AutoCloseable {
      * {@code <version>/} directory each: the {@value #SERVER_JARS_PROPERTY} system property if set (sdk-core's build sets it to the
      * {@code target/zk-servers} it fills); otherwise {@code zk-servers} beside the directory or jar that holds these
      * classes if that exists; otherwise {@code target/zk-servers} in the working directory.
+     *
+     * @return the absolute directory (it may not exist)
      */
     public static Path serverJarsRoot() {
         String configured = System.getProperty(SERVER_JARS_PROPERTY);
@@ -203,7 +221,11 @@ public final class ProcessEnsemble implements AutoCloseable {
         }
     }
 
-    /** Connect string of every member, in id order: {@code 127.0.0.1:p1,127.0.0.1:p2,...}. */
+    /**
+     * Connect string of every member, in id order: {@code 127.0.0.1:p1,127.0.0.1:p2,...}.
+     *
+     * @return the plaintext connect string of all members
+     */
     public String connectString() {
         return servers.values().stream().map(ServerProcess::address).collect(Collectors.joining(","));
     }
@@ -211,6 +233,8 @@ public final class ProcessEnsemble implements AutoCloseable {
     /**
      * Connect string of the given members, in the given order.
      *
+     * @param ids member ids, at least one
+     * @return the plaintext connect string of those members
      * @throws IllegalArgumentException if no id is given or an id is not a member
      */
     public String connectString(int... ids) {
@@ -228,6 +252,7 @@ public final class ProcessEnsemble implements AutoCloseable {
      * connects there with a {@code TlsConfig} holding the client key and trust stores of the {@link TestPki} the
      * ensemble was built with.
      *
+     * @return the TLS connect string of all members
      * @throws IllegalStateException if the ensemble was built without {@link Builder#secureClientPort(TestPki)}
      */
     public String secureConnectString() {
@@ -237,6 +262,8 @@ public final class ProcessEnsemble implements AutoCloseable {
     /**
      * The member with this {@code myid}.
      *
+     * @param id the member's id, {@code 1..size()}
+     * @return the member
      * @throws IllegalArgumentException if there is no such member
      */
     public ServerProcess server(int id) {
@@ -251,6 +278,8 @@ public final class ProcessEnsemble implements AutoCloseable {
      * The proxies between member {@code id} and the other members' quorum ports, as set up by
      * {@link Builder#proxiedQuorumLink(int)}.
      *
+     * @param id the member built with {@link Builder#proxiedQuorumLink(int)}
+     * @return the proxies of its quorum link
      * @throws IllegalArgumentException if the ensemble was not built with a proxied quorum link for {@code id}
      */
     public QuorumLink quorumLink(int id) {
@@ -261,16 +290,29 @@ public final class ProcessEnsemble implements AutoCloseable {
         return quorumLink;
     }
 
-    /** All members in id order. */
+    /**
+     * All members in id order.
+     *
+     * @return an unmodifiable list of the members, running or not
+     */
     public List<ServerProcess> servers() {
         return List.copyOf(servers.values());
     }
 
+    /**
+     * The number of members, running or not.
+     *
+     * @return the ensemble's size
+     */
     public int size() {
         return servers.size();
     }
 
-    /** The ensemble's directory, holding one {@code server-<id>} directory per member. */
+    /**
+     * The ensemble's directory, holding one {@code server-<id>} directory per member.
+     *
+     * @return the directory, deleted on {@link #close()} unless kept
+     */
     public Path directory() {
         return directory;
     }
@@ -279,6 +321,7 @@ public final class ProcessEnsemble implements AutoCloseable {
      * The current leader (the standalone server of a one-member ensemble), waiting up to
      * {@link #DEFAULT_LEADER_TIMEOUT} for an election to end.
      *
+     * @return the member that leads
      * @throws IllegalStateException if no single leader emerges in time
      */
     public ServerProcess leader() {
@@ -289,6 +332,8 @@ public final class ProcessEnsemble implements AutoCloseable {
      * The current leader, asking each running, non-suspended member {@code srvr}, waiting up to {@code timeout}
      * until exactly one says {@code Mode: leader} (or {@code standalone}).
      *
+     * @param timeout how long to wait for an election to end, positive
+     * @return the member that leads
      * @throws IllegalStateException if no single leader emerges in time, with every member's state
      */
     public ServerProcess leader(Duration timeout) {
@@ -310,6 +355,7 @@ public final class ProcessEnsemble implements AutoCloseable {
      * Waits until every running, non-suspended member answers {@code ruok} with {@code imok} (when the whitelist
      * allows {@code ruok}) and reports a mode in {@code srvr}, and exactly one of them leads.
      *
+     * @param timeout how long to wait, positive
      * @throws IllegalStateException on timeout, with every member's state and the tail of the log of each
      *     member that is not serving
      */
@@ -458,7 +504,12 @@ public final class ProcessEnsemble implements AutoCloseable {
 
         private Builder() {}
 
-        /** Number of members, 1 to 9; default {@value #DEFAULT_SIZE}. One member runs standalone. */
+        /**
+         * Number of members, 1 to 9; default {@value #DEFAULT_SIZE}. One member runs standalone.
+         *
+         * @param size the number of members
+         * @return this builder
+         */
         public Builder size(int size) {
             if (size < 1 || size > 9) {
                 throw new IllegalArgumentException("size must be between 1 and 9, was " + size);
@@ -467,14 +518,24 @@ public final class ProcessEnsemble implements AutoCloseable {
             return this;
         }
 
-        /** ZooKeeper's {@code tickTime}, whole milliseconds; default 200 ms. */
+        /**
+         * ZooKeeper's {@code tickTime}, whole milliseconds; default 200 ms.
+         *
+         * @param tickTime the tick, whole milliseconds
+         * @return this builder
+         */
         public Builder tickTime(Duration tickTime) {
             requireMillis("tickTime", tickTime);
             this.tickTime = tickTime;
             return this;
         }
 
-        /** {@code initLimit} in ticks; default {@value #DEFAULT_INIT_LIMIT}. */
+        /**
+         * {@code initLimit} in ticks; default {@value #DEFAULT_INIT_LIMIT}.
+         *
+         * @param ticks at least 1
+         * @return this builder
+         */
         public Builder initLimit(int ticks) {
             if (ticks < 1) {
                 throw new IllegalArgumentException("initLimit must be at least 1 tick, was " + ticks);
@@ -483,7 +544,12 @@ public final class ProcessEnsemble implements AutoCloseable {
             return this;
         }
 
-        /** {@code syncLimit} in ticks; default {@value #DEFAULT_SYNC_LIMIT}. */
+        /**
+         * {@code syncLimit} in ticks; default {@value #DEFAULT_SYNC_LIMIT}.
+         *
+         * @param ticks at least 1
+         * @return this builder
+         */
         public Builder syncLimit(int ticks) {
             if (ticks < 1) {
                 throw new IllegalArgumentException("syncLimit must be at least 1 tick, was " + ticks);
@@ -492,21 +558,36 @@ public final class ProcessEnsemble implements AutoCloseable {
             return this;
         }
 
-        /** The server's lower clamp on a client's requested session timeout; default 400 ms. */
+        /**
+         * The server's lower clamp on a client's requested session timeout; default 400 ms.
+         *
+         * @param timeout whole milliseconds, at most the max session timeout
+         * @return this builder
+         */
         public Builder minSessionTimeout(Duration timeout) {
             requireMillis("minSessionTimeout", timeout);
             this.minSessionTimeout = timeout;
             return this;
         }
 
-        /** The server's upper clamp on a client's requested session timeout; default 60 s. */
+        /**
+         * The server's upper clamp on a client's requested session timeout; default 60 s.
+         *
+         * @param timeout whole milliseconds, at least the min session timeout
+         * @return this builder
+         */
         public Builder maxSessionTimeout(Duration timeout) {
             requireMillis("maxSessionTimeout", timeout);
             this.maxSessionTimeout = timeout;
             return this;
         }
 
-        /** Connections per client IP per server; 0 means unlimited; default {@value #DEFAULT_MAX_CLIENT_CNXNS}. */
+        /**
+         * Connections per client IP per server; 0 means unlimited; default {@value #DEFAULT_MAX_CLIENT_CNXNS}.
+         *
+         * @param max connections, 0 or more
+         * @return this builder
+         */
         public Builder maxClientCnxns(int max) {
             if (max < 0) {
                 throw new IllegalArgumentException("maxClientCnxns must be 0 (unlimited) or more, was " + max);
@@ -518,6 +599,9 @@ public final class ProcessEnsemble implements AutoCloseable {
         /**
          * The {@code 4lw.commands.whitelist}; default {@code *} (all). ZooKeeper always allows {@code srvr}.
          * With a list that leaves out {@code ruok}, quorum checks rely on {@code srvr} alone.
+         *
+         * @param commands {@code *} or four-letter commands, at least one
+         * @return this builder
          */
         public Builder fourLetterWordWhitelist(String... commands) {
             if (commands == null || commands.length == 0) {
@@ -538,6 +622,8 @@ public final class ProcessEnsemble implements AutoCloseable {
          * Whether each member runs ZooKeeper's HTTP admin server (on its own free port); default off. Needs Jetty
          * on the test classpath.
          *
+         * @param enabled true to run the admin server
+         * @return this builder
          * @throws IllegalStateException when enabling it and Jetty is not on the classpath
          */
         public Builder adminServer(boolean enabled) {
@@ -550,13 +636,23 @@ public final class ProcessEnsemble implements AutoCloseable {
             return this;
         }
 
-        /** ZooKeeper's {@code reconfigEnabled}; default off. */
+        /**
+         * ZooKeeper's {@code reconfigEnabled}; default off.
+         *
+         * @param enabled true to allow dynamic reconfiguration
+         * @return this builder
+         */
         public Builder reconfigEnabled(boolean enabled) {
             this.reconfigEnabled = enabled;
             return this;
         }
 
-        /** The client port's listen backlog ({@code clientPortListenBacklog}); default ZooKeeper's own. */
+        /**
+         * The client port's listen backlog ({@code clientPortListenBacklog}); default ZooKeeper's own.
+         *
+         * @param backlog at least 1
+         * @return this builder
+         */
         public Builder clientPortListenBacklog(int backlog) {
             if (backlog < 1) {
                 throw new IllegalArgumentException("clientPortListenBacklog must be at least 1, was " + backlog);
@@ -568,6 +664,9 @@ public final class ProcessEnsemble implements AutoCloseable {
         /**
          * An extra {@code key=value} line for every member's {@code zoo.cfg}; it wins over the builder's own
          * line with the same key.
+         *
+         * @param line a {@code key=value} line
+         * @return this builder
          */
         public Builder extraConfig(String line) {
             Map.Entry<String, String> entry = parseLine("extraConfig", line);
@@ -575,7 +674,13 @@ public final class ProcessEnsemble implements AutoCloseable {
             return this;
         }
 
-        /** An extra {@code key=value} line for one member; it wins over every other line with the same key. */
+        /**
+         * An extra {@code key=value} line for one member; it wins over every other line with the same key.
+         *
+         * @param id the member's id
+         * @param line a {@code key=value} line
+         * @return this builder
+         */
         public Builder extraConfig(int id, String line) {
             Map.Entry<String, String> entry = parseLine("extraConfig", line);
             requireId("extraConfig id", id);
@@ -588,6 +693,10 @@ public final class ProcessEnsemble implements AutoCloseable {
          * {@code id}; it may name ids beyond the ensemble's size, which become servers that never run (their ports
          * are reserved but nothing listens). Such a member joins only when the first election goes its way, so
          * {@link #start()} then tries up to three fresh ensembles, each within the start timeout (20 s unless set).
+         *
+         * @param id the member whose list differs
+         * @param memberIds the ids its {@code zoo.cfg} names, {@code id} among them, each 1-255
+         * @return this builder
          */
         public Builder serverListOverride(int id, List<Integer> memberIds) {
             requireId("serverListOverride id", id);
@@ -621,6 +730,9 @@ public final class ProcessEnsemble implements AutoCloseable {
          *
          * <p>A lagging or frozen follower stays in the quorum for {@code syncLimit * tickTime}; raise
          * {@link #syncLimit(int)} for round trips that long.
+         *
+         * @param id the member whose quorum link is proxied
+         * @return this builder
          */
         public Builder proxiedQuorumLink(int id) {
             requireId("proxiedQuorumLink id", id);
@@ -641,6 +753,8 @@ public final class ProcessEnsemble implements AutoCloseable {
          * {@value ProcessEnsemble#FIRST_TLS_VERSION}) and fails with an {@link IllegalStateException} naming
          * the directory when the jars are not there.
          *
+         * @param version a release such as {@code 3.4.14}, or null for the test class path's own
+         * @return this builder
          * @throws IllegalArgumentException if the version is not {@code major.minor.patch} (or the own
          *     {@code major.minor}) or older than 3.4
          */
@@ -675,6 +789,8 @@ public final class ProcessEnsemble implements AutoCloseable {
          * setting. {@link #start()} refuses it for a server version before {@value #FIRST_TLS_VERSION}, which has
          * no TLS.
          *
+         * @param pki the key and trust stores the members serve and trust
+         * @return this builder
          * @throws IllegalArgumentException if {@code pki} is null
          */
         public Builder secureClientPort(TestPki pki) {
@@ -686,7 +802,12 @@ public final class ProcessEnsemble implements AutoCloseable {
             return this;
         }
 
-        /** An extra option for every member's JVM, after the defaults ({@link #DEFAULT_JVM_OPTIONS}). */
+        /**
+         * An extra option for every member's JVM, after the defaults ({@link #DEFAULT_JVM_OPTIONS}).
+         *
+         * @param option a JVM option, starting with {@code -}
+         * @return this builder
+         */
         public Builder jvmOption(String option) {
             if (option == null || !option.startsWith("-")) {
                 throw new IllegalArgumentException("jvmOption must start with '-', was " + option);
@@ -695,7 +816,12 @@ public final class ProcessEnsemble implements AutoCloseable {
             return this;
         }
 
-        /** How long {@link #start()} waits for a quorum; default 60 s. */
+        /**
+         * How long {@link #start()} waits for a quorum; default 60 s.
+         *
+         * @param timeout positive
+         * @return this builder
+         */
         public Builder startTimeout(Duration timeout) {
             Polling.requirePositive("startTimeout", timeout);
             this.startTimeout = timeout;
@@ -706,13 +832,21 @@ public final class ProcessEnsemble implements AutoCloseable {
         /**
          * Whether {@link #start()} waits for a quorum; default true. Turn it off for ensembles that are meant to
          * have none.
+         *
+         * @param await false to return as soon as the processes are launched
+         * @return this builder
          */
         public Builder awaitQuorumOnStart(boolean await) {
             this.awaitQuorumOnStart = await;
             return this;
         }
 
-        /** Where the ensemble's directory is created; default the system temp directory. */
+        /**
+         * Where the ensemble's directory is created; default the system temp directory.
+         *
+         * @param directory an existing directory
+         * @return this builder
+         */
         public Builder baseDirectory(Path directory) {
             if (directory == null || !Files.isDirectory(directory)) {
                 throw new IllegalArgumentException("baseDirectory must be an existing directory, was " + directory);
@@ -721,7 +855,12 @@ public final class ProcessEnsemble implements AutoCloseable {
             return this;
         }
 
-        /** Whether {@link ProcessEnsemble#close()} keeps configs, data and logs for inspection; default false. */
+        /**
+         * Whether {@link ProcessEnsemble#close()} keeps configs, data and logs for inspection; default false.
+         *
+         * @param keep true to keep the files
+         * @return this builder
+         */
         public Builder keepFilesOnClose(boolean keep) {
             this.keepFilesOnClose = keep;
             return this;
@@ -736,6 +875,7 @@ public final class ProcessEnsemble implements AutoCloseable {
         /**
          * Writes every member's files and starts the processes.
          *
+         * @return the running ensemble; close it to kill the members
          * @throws IllegalArgumentException if the settings contradict each other
          * @throws IllegalStateException if the ensemble does not reach a quorum within the start timeout (the
          *     processes are then killed)

@@ -22,6 +22,7 @@ public final class ProxiedEnsemble implements AutoCloseable {
      * Opens a proxy for every server of {@code connectString}, in its order.
      *
      * @param connectString {@code host:port[,host:port...]}, without a chroot
+     * @return the open proxies; close the result to stop them all
      * @throws IllegalArgumentException if the connect string is empty, malformed, or has a chroot
      */
     public static ProxiedEnsemble of(String connectString) {
@@ -44,12 +45,20 @@ public final class ProxiedEnsemble implements AutoCloseable {
         return new ProxiedEnsemble(opened);
     }
 
-    /** The connect string through every proxy, in the order of the original servers. */
+    /**
+     * The connect string through every proxy, in the order of the original servers.
+     *
+     * @return the proxies' addresses, comma-separated
+     */
     public String connectString() {
         return proxies.stream().map(ZkProxy::connectString).collect(Collectors.joining(","));
     }
 
-    /** The proxies, in the order of the original servers. */
+    /**
+     * The proxies, in the order of the original servers.
+     *
+     * @return an unmodifiable list of the proxies
+     */
     public List<ZkProxy> proxies() {
         return proxies;
     }
@@ -57,6 +66,8 @@ public final class ProxiedEnsemble implements AutoCloseable {
     /**
      * The proxy in front of {@code hostPort}.
      *
+     * @param hostPort the original server, {@code host:port}
+     * @return its proxy
      * @throws IllegalArgumentException if no proxy targets it
      */
     public ZkProxy proxyFor(String hostPort) {
@@ -67,10 +78,15 @@ public final class ProxiedEnsemble implements AutoCloseable {
                         + proxies.stream().map(ZkProxy::target).toList() + ", was " + hostPort));
     }
 
+    /**
+     * Stops all traffic through every proxy, as a network partition from the whole ensemble would; see
+     * {@link ZkProxy#freeze()}.
+     */
     public void freezeAll() {
         proxies.forEach(ZkProxy::freeze);
     }
 
+    /** Lets traffic flow through every proxy again; see {@link ZkProxy#unfreeze()}. */
     public void unfreezeAll() {
         proxies.forEach(ZkProxy::unfreeze);
     }

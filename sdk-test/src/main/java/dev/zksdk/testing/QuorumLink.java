@@ -50,12 +50,20 @@ public final class QuorumLink implements AutoCloseable {
         return new QuorumLink(member, opened);
     }
 
-    /** The member whose quorum link this is. */
+    /**
+     * The member whose quorum link this is.
+     *
+     * @return the member's id
+     */
     public int member() {
         return member;
     }
 
-    /** Other member id to the proxy in front of its quorum port, in id order. */
+    /**
+     * Other member id to the proxy in front of its quorum port, in id order.
+     *
+     * @return an unmodifiable map from member id to proxy
+     */
     public Map<Integer, ZkProxy> proxies() {
         return proxies;
     }
@@ -63,6 +71,8 @@ public final class QuorumLink implements AutoCloseable {
     /**
      * The proxy in front of member {@code id}'s quorum port.
      *
+     * @param id another member's id
+     * @return the proxy to its quorum port
      * @throws IllegalArgumentException if {@code id} is not another member
      */
     public ZkProxy proxyTo(int id) {
@@ -77,6 +87,8 @@ public final class QuorumLink implements AutoCloseable {
     /**
      * Holds back every chunk between this member and the others' quorum ports for about {@code oneWay}, in each
      * direction ({@link ZkProxy#latency(Duration)}); {@link Duration#ZERO} lifts it.
+     *
+     * @param oneWay the delay in each direction, zero or more
      */
     public void latency(Duration oneWay) {
         Objects.requireNonNull(oneWay, "oneWay");
@@ -93,7 +105,11 @@ public final class QuorumLink implements AutoCloseable {
         proxies.values().forEach(ZkProxy::unfreeze);
     }
 
-    /** Connections open through the link: 1 while this member follows, 0 while it looks for a leader. */
+    /**
+     * Connections open through the link: 1 while this member follows, 0 while it looks for a leader.
+     *
+     * @return the number of open connections through the link's proxies
+     */
     public int connectionCount() {
         return proxies.values().stream()
                 .mapToInt(ZkProxy::clientConnectionCount)

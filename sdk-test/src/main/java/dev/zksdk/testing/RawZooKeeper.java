@@ -17,6 +17,7 @@ import org.apache.zookeeper.ZooKeeper;
  */
 public final class RawZooKeeper implements AutoCloseable {
 
+    /** How long {@link #connect} waits for the session to connect. */
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(15);
 
     private final ZooKeeper zooKeeper;
@@ -30,7 +31,9 @@ public final class RawZooKeeper implements AutoCloseable {
     /**
      * Opens a session and waits up to {@link #DEFAULT_CONNECT_TIMEOUT} until it is connected.
      *
+     * @param connectString the servers, {@code host:port[,host:port...][/chroot]}
      * @param sessionTimeout the requested session timeout (the server may clamp it)
+     * @return the connected handle
      * @throws IllegalStateException if the session is not connected in time (the handle is then closed)
      */
     public static RawZooKeeper connect(String connectString, Duration sessionTimeout) {
@@ -56,24 +59,48 @@ public final class RawZooKeeper implements AutoCloseable {
         return raw;
     }
 
+    /**
+     * The bare ZooKeeper handle, for requests the test makes itself.
+     *
+     * @return the handle; {@link #close()} closes it
+     */
     public ZooKeeper zk() {
         return zooKeeper;
     }
 
+    /**
+     * The session's id, as the handle knows it.
+     *
+     * @return the id, 0 before the session is established
+     */
     public long sessionId() {
         return zooKeeper.getSessionId();
     }
 
+    /**
+     * The session's password, for a second handle that joins the same session (or a {@link ForcedExpiry}).
+     *
+     * @return the password bytes
+     */
     public byte[] sessionPassword() {
         return zooKeeper.getSessionPasswd();
     }
 
-    /** Every connection state seen so far, oldest first. */
+    /**
+     * Every connection state seen so far, oldest first.
+     *
+     * @return an unmodifiable copy of the states seen
+     */
     public List<KeeperState> states() {
         return List.copyOf(states);
     }
 
-    /** The number of times {@code state} has been seen so far. */
+    /**
+     * The number of times {@code state} has been seen so far.
+     *
+     * @param state the connection state
+     * @return how often it was seen
+     */
     public int count(KeeperState state) {
         return (int) states.stream().filter(s -> s == state).count();
     }
@@ -81,6 +108,8 @@ public final class RawZooKeeper implements AutoCloseable {
     /**
      * Waits until {@code state} has been seen (at any time since the handle was created).
      *
+     * @param state the connection state to wait for
+     * @param timeout how long to wait, positive
      * @throws IllegalStateException on timeout, with the states seen
      */
     public void awaitState(KeeperState state, Duration timeout) {
@@ -90,6 +119,9 @@ public final class RawZooKeeper implements AutoCloseable {
     /**
      * Waits until {@code state} has been seen at least {@code times} times.
      *
+     * @param state the connection state to wait for
+     * @param times how often it must have been seen
+     * @param timeout how long to wait, positive
      * @throws IllegalStateException on timeout, with the states seen
      */
     public void awaitCount(KeeperState state, int times, Duration timeout) {

@@ -32,7 +32,13 @@ public final class SecretScan {
     private final List<String> leaks = new ArrayList<>();
     private int checked;
 
-    /** A secret given as text (a password); it is searched for as is and as its UTF-8 bytes. */
+    /**
+     * A secret given as text (a password); it is searched for as is and as its UTF-8 bytes.
+     *
+     * @param name the secret's name, shown in place of it in {@link #leaks()}
+     * @param secret the secret's text
+     * @return this scan
+     */
     public synchronized SecretScan secret(String name, String secret) {
         if (secret.length() < 6) {
             throw new IllegalArgumentException("secret '" + name + "' is too short to look for without false hits");
@@ -43,7 +49,13 @@ public final class SecretScan {
         return this;
     }
 
-    /** A secret given as bytes (a session password); searched for in every byte rendering. */
+    /**
+     * A secret given as bytes (a session password); searched for in every byte rendering.
+     *
+     * @param name the secret's name, shown in place of it in {@link #leaks()}
+     * @param secret the secret's bytes
+     * @return this scan
+     */
     public synchronized SecretScan secret(String name, byte[] secret) {
         if (secret.length < 6) {
             throw new IllegalArgumentException("secret '" + name + "' is too short to look for without false hits");
@@ -68,7 +80,13 @@ public final class SecretScan {
         return f;
     }
 
-    /** Searches {@code text}, which came from {@code where}. */
+    /**
+     * Searches {@code text}, which came from {@code where}.
+     *
+     * @param where where the text came from (a log, a message), named in the leaks found
+     * @param text the text to search
+     * @return this scan
+     */
     public synchronized SecretScan check(String where, String text) {
         checked++;
         if (text == null) {
@@ -89,24 +107,42 @@ public final class SecretScan {
         return this;
     }
 
-    /** Searches an exception's whole rendering: every message in its cause chain and its stack traces. */
+    /**
+     * Searches an exception's whole rendering: every message in its cause chain and its stack traces.
+     *
+     * @param where where the exception came from, named in the leaks found
+     * @param t the exception
+     * @return this scan
+     */
     public SecretScan check(String where, Throwable t) {
         StringWriter out = new StringWriter();
         t.printStackTrace(new PrintWriter(out));
         return check(where, t + "\n" + out);
     }
 
-    /** Every secret found so far, with where and the text around it (the secret itself replaced by its name). */
+    /**
+     * Every secret found so far, with where and the text around it (the secret itself replaced by its name).
+     *
+     * @return a copy of the leaks, empty when none was found
+     */
     public synchronized List<String> leaks() {
         return new ArrayList<>(leaks);
     }
 
-    /** How many texts were searched. */
+    /**
+     * How many texts were searched.
+     *
+     * @return the number of texts checked
+     */
     public synchronized int checkedCount() {
         return checked;
     }
 
-    /** How many secrets are searched for. */
+    /**
+     * How many secrets are searched for.
+     *
+     * @return the number of secrets
+     */
     public synchronized int secretCount() {
         return forms.size();
     }

@@ -58,6 +58,9 @@ public final class SecureServer implements AutoCloseable {
     /**
      * Starts a server with the given SASL DIGEST-MD5 users (name to password).
      *
+     * @param pki the stores the server serves and trusts
+     * @param saslUsers the users of the server's {@code Server} JAAS section, name to password (may be empty)
+     * @return the running server; close it to stop it and restore the JVM's settings
      * @throws IllegalStateException when it does not start within 30 s
      */
     public static SecureServer start(TestPki pki, Map<String, String> saslUsers) {
@@ -121,12 +124,20 @@ public final class SecureServer implements AutoCloseable {
         System.setProperty(key, value);
     }
 
-    /** {@code 127.0.0.1:port} of the plaintext client port. */
+    /**
+     * {@code 127.0.0.1:port} of the plaintext client port.
+     *
+     * @return the plaintext address
+     */
     public String plainConnectString() {
         return plain;
     }
 
-    /** {@code 127.0.0.1:port} of the TLS client port. */
+    /**
+     * {@code 127.0.0.1:port} of the TLS client port.
+     *
+     * @return the TLS address
+     */
     public String secureConnectString() {
         return secure;
     }
@@ -135,6 +146,8 @@ public final class SecureServer implements AutoCloseable {
      * Makes new TLS connections get the certificate that names only {@code DNS:zk.invalid} (true) or the right one
      * (false). ZooKeeper builds the server's TLS context per connection from system properties, so no restart is
      * needed.
+     *
+     * @param wrongName true for the wrong-name certificate, false for the right one
      */
     public void presentWrongNameCertificate(boolean wrongName) {
         set(

@@ -33,6 +33,7 @@ public final class ServerConnections {
      *
      * @param serverHostPort the server's client address, {@code host:port}
      * @param clientHost the client's IP address as the server sees it, such as {@code 127.0.0.1}
+     * @return the number of established connections from that client
      */
     public static int connectionsFrom(String serverHostPort, String clientHost) {
         if (clientHost == null || clientHost.isBlank() || clientHost.contains(":")) {
@@ -53,6 +54,7 @@ public final class ServerConnections {
      * (connections still in their handshake have none).
      *
      * @param serverHostPort the server's client address, {@code host:port}
+     * @return the session ids
      */
     public static Set<Long> sessionIds(String serverHostPort) {
         Set<Long> ids = new TreeSet<>();
@@ -67,6 +69,9 @@ public final class ServerConnections {
      * One numeric {@code mntr} value, such as {@code zk_num_alive_connections}, {@code zk_connection_rejected}
      * or {@code zk_watch_count}.
      *
+     * @param serverHostPort the server's client address, {@code host:port}
+     * @param key the {@code mntr} key
+     * @return its value
      * @throws IllegalArgumentException if the server does not report {@code key}, or reports it as text
      */
     public static long mntr(String serverHostPort, String key) {
@@ -88,7 +93,12 @@ public final class ServerConnections {
         }
     }
 
-    /** Every {@code mntr} key and value, as the server prints them (tab-separated). */
+    /**
+     * Every {@code mntr} key and value, as the server prints them (tab-separated).
+     *
+     * @param serverHostPort the server's client address, {@code host:port}
+     * @return the keys and values, in the server's order
+     */
     public static Map<String, String> mntr(String serverHostPort) {
         Map<String, String> values = new LinkedHashMap<>();
         for (String line : answer(serverHostPort, "mntr").split("\n")) {
@@ -105,6 +115,9 @@ public final class ServerConnections {
      * The server's data watch count, from the {@code Total watches:} line of {@code wchs}. ZooKeeper's
      * {@code wchs} sums data watches only (including persistent ones); {@code mntr zk_watch_count} also counts
      * child watches.
+     *
+     * @param serverHostPort the server's client address, {@code host:port}
+     * @return the number of data watches
      */
     public static int watchCount(String serverHostPort) {
         String wchs = answer(serverHostPort, "wchs");

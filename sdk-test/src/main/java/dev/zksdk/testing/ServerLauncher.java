@@ -21,6 +21,11 @@ public final class ServerLauncher {
 
     private ServerLauncher() {}
 
+    /**
+     * Starts the server and halts it once the parent JVM exits (exit status 3); a missing argument halts with 2.
+     *
+     * @param args the parent's pid, then {@code QuorumPeerMain}'s arguments (the {@code zoo.cfg} path)
+     */
     public static void main(String[] args) {
         if (args.length < 2) {
             System.err.println("usage: ServerLauncher <parent pid> <zoo.cfg>");

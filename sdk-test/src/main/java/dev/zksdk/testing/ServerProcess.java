@@ -73,7 +73,11 @@ public final class ServerProcess {
         this.command = List.copyOf(command);
     }
 
-    /** The server's {@code myid}, 1-based. */
+    /**
+     * The server's {@code myid}, 1-based.
+     *
+     * @return the id
+     */
     public int id() {
         return id;
     }
@@ -82,11 +86,18 @@ public final class ServerProcess {
      * The ZooKeeper release this server runs, {@code major.minor.patch}: the ensemble's
      * {@link ProcessEnsemble.Builder#serverVersion(String)}, or the test class path's own
      * ({@link ProcessEnsemble#ownServerVersion()}).
+     *
+     * @return the version
      */
     public String version() {
         return version;
     }
 
+    /**
+     * The plaintext client port on 127.0.0.1; it stays the same across restarts.
+     *
+     * @return the port
+     */
     public int clientPort() {
         return clientPort;
     }
@@ -94,17 +105,27 @@ public final class ServerProcess {
     /**
      * The TLS client port ({@code secureClientPort}), or -1 when the ensemble was built without
      * {@link ProcessEnsemble.Builder#secureClientPort(TestPki)}.
+     *
+     * @return the port, or -1
      */
     public int secureClientPort() {
         return secureClientPort;
     }
 
-    /** The admin server's HTTP port, or -1 when the ensemble was built without an admin server. */
+    /**
+     * The admin server's HTTP port, or -1 when the ensemble was built without an admin server.
+     *
+     * @return the port, or -1
+     */
     public int adminPort() {
         return adminPort;
     }
 
-    /** The client address, {@code 127.0.0.1:<clientPort>}. */
+    /**
+     * The client address, {@code 127.0.0.1:<clientPort>}.
+     *
+     * @return {@code host:port}
+     */
     public String address() {
         return "127.0.0.1:" + clientPort;
     }
@@ -112,6 +133,7 @@ public final class ServerProcess {
     /**
      * The TLS client address, {@code 127.0.0.1:<secureClientPort>}.
      *
+     * @return {@code host:port}
      * @throws IllegalStateException if the ensemble was built without
      *     {@link ProcessEnsemble.Builder#secureClientPort(TestPki)}
      */
@@ -123,16 +145,29 @@ public final class ServerProcess {
         return "127.0.0.1:" + secureClientPort;
     }
 
-    /** The server's own directory: {@code zoo.cfg}, {@code data/}, {@code server.log}. */
+    /**
+     * The server's own directory: {@code zoo.cfg}, {@code data/}, {@code server.log}.
+     *
+     * @return the directory
+     */
     public Path directory() {
         return directory;
     }
 
+    /**
+     * The server's {@code zoo.cfg}; a test may edit it before a {@linkplain #restart() restart}.
+     *
+     * @return the file
+     */
     public Path configFile() {
         return configFile;
     }
 
-    /** Where the server's stdout and stderr go; kept across restarts. */
+    /**
+     * Where the server's stdout and stderr go; kept across restarts.
+     *
+     * @return the file, {@code server.log} in {@link #directory()}
+     */
     public Path logFile() {
         return logFile;
     }
@@ -140,19 +175,28 @@ public final class ServerProcess {
     /**
      * The pid of the current (or, once it has exited, the last) server process.
      *
+     * @return the process id
      * @throws IllegalStateException if the server was never started
      */
     public long pid() {
         return current().pid();
     }
 
-    /** Whether the process exists; a process stopped with SIGSTOP is alive. */
+    /**
+     * Whether the process exists; a process stopped with SIGSTOP is alive.
+     *
+     * @return true while the process exists
+     */
     public boolean isAlive() {
         Process p = process;
         return p != null && p.isAlive();
     }
 
-    /** Whether the process is alive but stopped with {@link #sigstop()}. */
+    /**
+     * Whether the process is alive but stopped with {@link #sigstop()}.
+     *
+     * @return true between {@link #sigstop()} and {@link #sigcont()}
+     */
     public boolean isSuspended() {
         return suspended && isAlive();
     }
@@ -237,6 +281,8 @@ public final class ServerProcess {
     /**
      * Sends a four-letter word with {@link FourLetterWords#DEFAULT_TIMEOUT}.
      *
+     * @param command the four-letter word, such as {@code srvr}
+     * @return the server's answer
      * @throws UncheckedIOException if the server does not answer in time
      */
     public String fourLetter(String command) {
@@ -246,6 +292,9 @@ public final class ServerProcess {
     /**
      * Sends a four-letter word.
      *
+     * @param command the four-letter word, such as {@code srvr}
+     * @param timeout how long to wait for the answer
+     * @return the server's answer
      * @throws UncheckedIOException if the server does not answer in time
      */
     public String fourLetter(String command, Duration timeout) {
@@ -255,6 +304,8 @@ public final class ServerProcess {
     /**
      * The server's role as {@code srvr} reports it ({@code leader}, {@code follower}, {@code observer},
      * {@code standalone}); empty when the server does not answer or is not serving requests.
+     *
+     * @return the mode, or empty
      */
     public Optional<String> mode() {
         if (!isAlive()) {
@@ -267,7 +318,11 @@ public final class ServerProcess {
         }
     }
 
-    /** Whether {@code srvr} answers with a mode, that is, the server serves client requests. */
+    /**
+     * Whether {@code srvr} answers with a mode, that is, the server serves client requests.
+     *
+     * @return true when the server serves client requests
+     */
     public boolean isServing() {
         return mode().isPresent();
     }
@@ -275,6 +330,7 @@ public final class ServerProcess {
     /**
      * Waits until {@code srvr} answers and does not say the server is not serving requests.
      *
+     * @param timeout how long to wait, positive
      * @throws IllegalStateException on timeout, with the tail of the server's log
      */
     public void awaitServing(Duration timeout) {
@@ -286,7 +342,12 @@ public final class ServerProcess {
         }
     }
 
-    /** The last {@code lines} lines of the server's log, labelled with the file name, for failure messages. */
+    /**
+     * The last {@code lines} lines of the server's log, labelled with the file name, for failure messages.
+     *
+     * @param lines how many lines to show
+     * @return the file name and its last lines
+     */
     public String logTail(int lines) {
         StringBuilder out = new StringBuilder("--- tail of ").append(logFile).append(" ---\n");
         try {

@@ -50,6 +50,7 @@ public final class TestPki {
     /**
      * The key stores of this JVM, made on first use.
      *
+     * @return the JVM's key stores
      * @throws IllegalStateException when keytool fails
      */
     public static synchronized TestPki shared() {
@@ -180,43 +181,83 @@ public final class TestPki {
         directory.toFile().delete();
     }
 
-    /** The server's key store: {@code CN=zk-sdk-server}, {@code IP:127.0.0.1}. */
+    /**
+     * The server's key store: {@code CN=zk-sdk-server}, {@code IP:127.0.0.1}.
+     *
+     * @return the PKCS12 file
+     */
     public Path serverKeyStore() {
         return serverKeyStore;
     }
 
+    /**
+     * The password of the server's key stores (this one and the wrong-name one), random per JVM.
+     *
+     * @return the password
+     */
     public String serverKeyStorePassword() {
         return serverKeyStorePassword;
     }
 
-    /** A server key store whose certificate names only {@code DNS:zk.invalid}; same password as the server's. */
+    /**
+     * A server key store whose certificate names only {@code DNS:zk.invalid}; same password as the server's.
+     *
+     * @return the PKCS12 file
+     */
     public Path wrongNameServerKeyStore() {
         return wrongNameServerKeyStore;
     }
 
-    /** Trusts the client's certificate. */
+    /**
+     * Trusts the client's certificate.
+     *
+     * @return the PKCS12 file
+     */
     public Path serverTrustStore() {
         return serverTrustStore;
     }
 
+    /**
+     * The password of the server's trust store, random per JVM.
+     *
+     * @return the password
+     */
     public String serverTrustStorePassword() {
         return serverTrustStorePassword;
     }
 
-    /** The client's key store: {@code CN=zk-sdk-client}. */
+    /**
+     * The client's key store: {@code CN=zk-sdk-client}.
+     *
+     * @return the PKCS12 file
+     */
     public Path clientKeyStore() {
         return clientKeyStore;
     }
 
+    /**
+     * The password of the client's key store, random per JVM.
+     *
+     * @return the password
+     */
     public String clientKeyStorePassword() {
         return clientKeyStorePassword;
     }
 
-    /** Trusts both server certificates. */
+    /**
+     * Trusts both server certificates.
+     *
+     * @return the PKCS12 file
+     */
     public Path clientTrustStore() {
         return clientTrustStore;
     }
 
+    /**
+     * The password of the client's trust store, random per JVM.
+     *
+     * @return the password
+     */
     public String clientTrustStorePassword() {
         return clientTrustStorePassword;
     }

@@ -54,10 +54,15 @@ public final class TxnLogOracle {
 
     /** The kind of one node write inside a transaction. */
     public enum OpType {
+        /** A node was created. */
         CREATE,
+        /** A node's data was set. */
         SET_DATA,
+        /** A node was deleted. */
         DELETE,
+        /** A version check of a {@code multi}; it writes nothing. */
         CHECK,
+        /** An operation of a {@code multi} that failed as a whole: the server logs each as an error, none applied. */
         ERROR
     }
 
@@ -149,6 +154,8 @@ public final class TxnLogOracle {
     /**
      * Reads every transaction log of a server's data directory ({@code <dataDir>/version-2/log.*}).
      *
+     * @param dataDir the server's data directory
+     * @return the transactions read
      * @throws IllegalArgumentException when there is no log there
      * @throws UncheckedIOException when a log cannot be read (for example a torn record of a running server)
      */
@@ -178,12 +185,21 @@ public final class TxnLogOracle {
         return new TxnLogOracle(txns);
     }
 
-    /** Every transaction, in zxid order. */
+    /**
+     * Every transaction, in zxid order.
+     *
+     * @return an unmodifiable list of the transactions
+     */
     public List<Txn> txns() {
         return txns;
     }
 
-    /** The applied transactions (in zxid order) with a create or setData whose data is {@code payload} (UTF-8). */
+    /**
+     * The applied transactions (in zxid order) with a create or setData whose data is {@code payload} (UTF-8).
+     *
+     * @param payload the data to look for, as text
+     * @return the matching transactions, possibly none
+     */
     public List<Txn> appliedWithPayload(String payload) {
         return appliedByPayload.getOrDefault(payload, List.of());
     }

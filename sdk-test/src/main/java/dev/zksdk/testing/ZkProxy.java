@@ -103,6 +103,7 @@ public final class ZkProxy implements AutoCloseable {
      * Opens a proxy to {@code hostPort}, accepting connections at once.
      *
      * @param hostPort the server's client address, {@code host:port}
+     * @return the open proxy; close it to stop it
      * @throws IllegalArgumentException if {@code hostPort} is not {@code host:port}
      * @throws UncheckedIOException if no local port can be bound
      */
@@ -145,16 +146,29 @@ public final class ZkProxy implements AutoCloseable {
                 "could not bind a proxy port after " + BIND_ATTEMPTS + " attempts", new IOException(lastFailure));
     }
 
-    /** The address clients use: {@code 127.0.0.1:<proxy port>}. */
+    /**
+     * The address clients use: {@code 127.0.0.1:<proxy port>}.
+     *
+     * @return the proxy's address, {@code host:port}
+     */
     public String connectString() {
         return LOOPBACK + ":" + port;
     }
 
+    /**
+     * The local port the proxy listens on; it stays the same for the proxy's life.
+     *
+     * @return the port
+     */
     public int port() {
         return port;
     }
 
-    /** The proxied server, {@code host:port}. */
+    /**
+     * The proxied server, {@code host:port}.
+     *
+     * @return the server's address
+     */
     public String target() {
         return target;
     }
@@ -176,6 +190,8 @@ public final class ZkProxy implements AutoCloseable {
     /**
      * The next {@code count} connections the proxy accepts hang: nothing sent on them reaches the server and nothing
      * comes back, until the client gives up on them. Later connections pass as usual.
+     *
+     * @param count how many connections to black-hole
      */
     public void blackholeNextConnections(int count) {
         if (count < 0) {
@@ -189,6 +205,7 @@ public final class ZkProxy implements AutoCloseable {
      * class comment for how exact that is); {@link Duration#ZERO} passes bytes at once again. Applies to bytes
      * read from now on, on existing and new connections.
      *
+     * @param oneWay the delay in each direction, zero or more
      * @throws IllegalArgumentException if {@code oneWay} is null or negative
      */
     public void latency(Duration oneWay) {
@@ -198,16 +215,29 @@ public final class ZkProxy implements AutoCloseable {
         latency.nanos = oneWay.toNanos();
     }
 
-    /** The current one-way latency; {@link Duration#ZERO} unless {@link #latency(Duration)} set one. */
+    /**
+     * The current one-way latency; {@link Duration#ZERO} unless {@link #latency(Duration)} set one.
+     *
+     * @return the one-way delay
+     */
     public Duration latency() {
         return Duration.ofNanos(latency.nanos);
     }
 
-    /** How many connections have been black-holed so far. */
+    /**
+     * How many connections have been black-holed so far.
+     *
+     * @return the number of connections black-holed
+     */
     public int blackholedConnections() {
         return blackhole.swallowed.get();
     }
 
+    /**
+     * Whether traffic is stopped by {@link #freeze()}.
+     *
+     * @return true between {@link #freeze()} and {@link #unfreeze()}
+     */
     public boolean isFrozen() {
         return crusher.isFrozen();
     }
@@ -217,7 +247,11 @@ public final class ZkProxy implements AutoCloseable {
         crusher.closeAllPairs();
     }
 
-    /** Connections currently proxied (client sockets the proxy has accepted and not yet closed). */
+    /**
+     * Connections currently proxied (client sockets the proxy has accepted and not yet closed).
+     *
+     * @return the number of open client connections
+     */
     public int clientConnectionCount() {
         return crusher.getClientAddresses().size();
     }
