@@ -44,7 +44,11 @@ public final class ZkSdkCli implements Callable<Integer> {
     /** Picocli creates the command; see {@link #commandLine()}. */
     public ZkSdkCli() {}
 
-    /** Runs the command line and exits the JVM with its code. */
+    /**
+     * Runs the command line and exits the JVM with its code.
+     *
+     * @param args the command and its options, as typed: {@code doctor --connect zk1:2181}
+     */
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
     }
@@ -54,6 +58,8 @@ public final class ZkSdkCli implements Callable<Integer> {
      * with {@link #EX_USAGE} (each command's {@code exitCodeOnInvalidInput}, also for values a command refuses when it
      * runs), unexpected failures with {@link #EX_SOFTWARE} (each command's {@code exitCodeOnExecutionException}) and
      * their stack trace on stderr.
+     *
+     * @return a new command line for {@code zk-sdk} and its subcommands
      */
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new ZkSdkCli());

@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Quarantine.</b> A server handed out by {@link #next} is failed when {@code next} is called again
  *       before {@link #onConnected}, or when {@link #markFailed} reports it; it is then skipped with
  *       exponential backoff, by every session sharing the {@link SessionSpread}. A session whose last attempts
- *       failed on as many servers as the list has takes the servers in turn, quarantined or not, until one
- *       answers.</li>
+ *       failed on all servers of the list but one takes the servers in turn, the one it tried longest ago first,
+ *       quarantined or not, until one answers.</li>
  *   <li><b>Reconnect delay.</b> After a failed attempt another server is tried at once while a round (as many
  *       attempts as servers) has not failed; from then on, with k failed attempts past the round, {@code next}
  *       sleeps a uniformly random time in {@code [0, min(reconnectJitterCap, reconnectJitterBase * 2^(k-1)))}
@@ -331,10 +331,12 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
             synchronized (this) {
                 ensureOpen("next");
                 List<ServerEntry> candidates = servers;
-                if (failedAttempts >= servers.size() && servers.size() > 1) {
-                    // As many failed attempts in a row as there are servers: quarantine and balance have led this
-                    // session nowhere; take the servers in turn, the one it tried longest ago first, quarantined or
-                    // not (a server back from a long outage is still quarantined while the others fail).
+                if (failedAttempts >= servers.size() - 1 && servers.size() > 1) {
+                    // Failed attempts in a row on all servers but one: quarantine and balance have led this session
+                    // nowhere; take the servers in turn, the one it tried longest ago first, quarantined or not (a
+                    // server back from a long outage is still quarantined, for longer than the servers failing now
+                    // are, and waiting for a whole further round can cost the session: with slow handshakes the
+                    // attempt bounds of one round add up to the session timeout).
                     candidates = List.of(leastRecentlyTried());
                 }
                 pick = spread.choose(this, candidates, held, held.key(), moveTargets, budget);

@@ -599,6 +599,46 @@ class WeightedHostProviderTest {
     }
 
     @Test
+    void aServerQuarantinedLongAgoIsTriedOnceTheOthersFailedInARow() {
+        SessionSpread spread = new SessionSpread(config(43).build());
+        ConnectionBudget budget = new ConnectionBudget();
+        // A's outage: failed by the pool's other sessions, again each time its quarantine ended, so that it is
+        // quarantined for far longer than a server failing for the first time.
+        try (WeightedHostProvider reporter = new WeightedHostProvider(servers(A, B, C), spread, budget)) {
+            for (int i = 0; i < 5; i++) {
+                reporter.markFailed(addr(A));
+                Duration quarantine = spread.stats().quarantined().get(A);
+                clock.advance(quarantine);
+            }
+            reporter.markFailed(addr(A));
+        }
+        Duration aQuarantine = spread.stats().quarantined().get(A);
+        assertThat(aQuarantine).isGreaterThan(HostsConfig.DEFAULT_QUARANTINE_INITIAL_BACKOFF.multipliedBy(4));
+
+        WeightedHostProvider p = new WeightedHostProvider(servers(A, B, C), spread, budget);
+        String first = key(p.next(1000));
+        assertThat(first).isNotEqualTo(A);
+        p.onConnected();
+        // A is back, the other two become unreachable: the connection drops, then attempts on B and C each run out
+        // their bound (2 s here, longer than a first quarantine), so the server failed first is out of quarantine
+        // again when the next one fails.
+        Duration attemptBound = HostsConfig.DEFAULT_QUARANTINE_INITIAL_BACKOFF.multipliedBy(2);
+        List<String> tried = new ArrayList<>();
+        tried.add(key(p.next(1000)));
+        clock.advance(attemptBound);
+        tried.add(key(p.next(1000)));
+        clock.advance(attemptBound);
+        assertThat(tried)
+                .as("the first attempts go to the servers not quarantined")
+                .doesNotContain(A);
+        assertThat(spread.isQuarantined(A)).isTrue();
+        assertThat(key(p.next(1000)))
+                .as("after failed attempts on all servers but A (%s), A is tried though still quarantined", tried)
+                .isEqualTo(A);
+        p.close();
+    }
+
+    @Test
     void markFailedQuarantinesForTheWholePoolWithoutCountingTwice() {
         SessionSpread spread = new SessionSpread(config(41).build());
         ConnectionBudget budget = new ConnectionBudget();
