@@ -236,8 +236,7 @@ public final class EnsembleConfig {
                 && authorizations.equals(that.authorizations)
                 && Objects.equals(sasl, that.sasl)
                 && Objects.equals(tls, that.tls)
-                && aclProvider.equals(that.aclProvider)
-                && alias.equals(that.alias);
+                && aclProvider.equals(that.aclProvider);
     }
 
     @Override
@@ -250,8 +249,7 @@ public final class EnsembleConfig {
                 authorizations,
                 sasl,
                 tls,
-                aclProvider,
-                alias);
+                aclProvider);
     }
 
     @Override
@@ -465,8 +463,9 @@ public final class EnsembleConfig {
         /**
          * The ensemble's name in metrics and traces ({@link EnsembleConfig#alias()}): 1 to 64 letters, digits,
          * {@code .}, {@code _}, {@code -}, {@code :}, {@code +}, {@code [} or {@code ]}, such as {@code "orders-zk"}.
-         * Part of the config: configs that differ only in alias are different ensembles (their sessions are not
-         * shared). Null restores the default, derived from the servers.
+         * Naming only, not identity: configs that differ only in alias are the same ensemble and share its sessions,
+         * which keep the alias of the config that opened them (the first leased). Null restores the default, derived
+         * from the servers.
          *
          * @param alias the alias, or null for the default
          * @return this builder

@@ -12,6 +12,7 @@ import dev.zksdk.ZkSessionPool;
 import dev.zksdk.diagnostics.DiagnosticsReport;
 import dev.zksdk.diagnostics.DoctorOptions;
 import dev.zksdk.diagnostics.EnsembleDoctor;
+import dev.zksdk.testing.ForcedExpiry;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -369,7 +370,7 @@ public final class Demo {
                     "expiring session #%d (0x%x, holds the registration and the watch) on the server: a second"
                             + " handle attaches with its id and password and closes it",
                     index, sid);
-            SessionExpirer.expire(connect, sid, password, Duration.ofSeconds(15));
+            ForcedExpiry.expireSession(connect, sid, password, Duration.ofSeconds(15));
             expiries++;
             RecoveryEvent recovery = timeline.awaitRecovery(sid, RECOVERY_TIMEOUT);
             boolean allBack = timeline.awaitAllConnected(RECOVERY_TIMEOUT);

@@ -232,8 +232,21 @@ final class DoctorCommand implements Callable<Integer> {
         return b.build();
     }
 
+    /** Whether the password option was not typed: its value, if any, came from the environment. */
+    private boolean passwordFromEnvironment(String option) {
+        return !spec.commandLine().getParseResult().hasMatchedOption(option);
+    }
+
     /** The TLS settings given, or null for plain text; the stores are opened here, before anything is sent. */
     private TlsConfig tlsConfig() {
+        // A password from the environment (an exported ZKSDK_TLS_*_PASSWORD) is a default, not a request: it is
+        // ignored when its store is not given, and only a password typed as an option needs its store.
+        if (keyStore == null && passwordFromEnvironment("--tls-key-store-password")) {
+            keyStorePassword = null;
+        }
+        if (trustStore == null && passwordFromEnvironment("--tls-trust-store-password")) {
+            trustStorePassword = null;
+        }
         if (keyStore == null && keyStorePassword != null && keyStorePassword.length > 0) {
             throw new ParameterException(
                     spec.commandLine(),

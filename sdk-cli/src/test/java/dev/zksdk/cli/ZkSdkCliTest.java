@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Exit codes and messages of the command line that need no server: help, version, usage errors. */
@@ -47,6 +48,22 @@ class ZkSdkCliTest {
         // From its jar the manifest's Implementation-Version follows (CliJarIT); here the classes are a directory.
         assertThat(r.out()).startsWith("zk-sdk ").contains("JVM: " + System.getProperty("java.version"));
         assertThat(Cli.run("doctor", "--version").exitCode()).isZero();
+    }
+
+    @Test
+    void aPasswordExportedWithoutItsStoreIsIgnoredButOneTypedIsAUsageError() {
+        Map<String, String> exported = Map.of(
+                "--tls-key-store-password", "exported-key-pw", "--tls-trust-store-password", "exported-trust-pw");
+        // Nothing listens on port 1: the doctor runs and finds the member down (critical, 2), not a usage error.
+        Cli plain = Cli.runDoctorWithDefaults(exported, "doctor", "--connect", "127.0.0.1:1", "--timeout", "500ms");
+        assertThat(plain.exitCode()).as(plain.err()).isEqualTo(2);
+        assertThat(plain.err()).doesNotContain("needs --tls");
+        assertThat(plain.out() + plain.err()).doesNotContain("exported-key-pw", "exported-trust-pw");
+
+        Cli typed = Cli.runDoctorWithDefaults(
+                exported, "doctor", "--connect", "127.0.0.1:1", "--tls-key-store-password", "typed-pw");
+        assertThat(typed.exitCode()).isEqualTo(64);
+        assertThat(typed.err()).contains("needs --tls-key-store").doesNotContain("typed-pw");
     }
 
     @Test

@@ -85,11 +85,19 @@ final class SslBundleStores implements AutoCloseable {
                             + " or spring.ssl.bundle.pem." + bundleName + " (bundles defined: "
                             + bundles.getBundleNames() + ")");
         }
-        SslBundleStores stores;
+        SslBundleStores stores = null;
         try {
             stores = new SslBundleStores(bundleName, bundle);
             stores.write(bundle);
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
+            if (stores != null) {
+                // Nothing half-written stays behind: a key store already written holds the private key.
+                try {
+                    stores.close();
+                } catch (RuntimeException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+            }
             throw new InvalidConfigurationPropertyValueException(
                     PROPERTY, bundleName, "its stores could not be prepared for ZooKeeper: " + e);
         }

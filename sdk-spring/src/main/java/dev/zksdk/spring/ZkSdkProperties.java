@@ -19,8 +19,9 @@ import org.springframework.boot.context.properties.DeprecatedConfigurationProper
  * property and the value (a credential's value is never shown).
  *
  * <p>Credentials live only in properties whose names end in {@code password} or {@code credentials} (a login-module
- * option holding a secret should be named so too, as {@code zksdk.sasl.options.password} is), so that Actuator's {@code /configprops} masks them with Spring Boot's
- * {@code SanitizingFunction#ifLikelyCredential()} even when values are shown; {@link #toString()} never prints them.
+ * option holding a secret should be named so too, as {@code zksdk.sasl.options.password} is), so that Actuator's {@code /configprops}, when it shows values, masks them
+ * with a {@code SanitizingFunction.sanitizeValue().ifLikelyCredential()} bean (the application declares it: without
+ * a sanitizing function Spring Boot shows every value); {@link #toString()} never prints them.
  * TLS comes from a Spring Boot SSL bundle ({@code zksdk.ssl.bundle}), whose passwords stay under
  * {@code spring.ssl.bundle.*}.
  *

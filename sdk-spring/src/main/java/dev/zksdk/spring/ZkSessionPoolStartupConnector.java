@@ -62,7 +62,10 @@ public class ZkSessionPoolStartupConnector implements SmartInitializingSingleton
      */
     @Override
     public void afterSingletonsInstantiated() {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        // Durations beyond what nanoTime can add (about 292 years) mean "no limit" in practice.
+        long deadline = System.nanoTime()
+                + Math.min(timeout.toSeconds(), Long.MAX_VALUE / 4 / 1_000_000_000L) * 1_000_000_000L
+                + timeout.toNanosPart();
         for (Map.Entry<String, ZkSessionPool> pool :
                 beanFactory.getBeansOfType(ZkSessionPool.class).entrySet()) {
             connect(pool.getKey(), pool.getValue(), deadline);

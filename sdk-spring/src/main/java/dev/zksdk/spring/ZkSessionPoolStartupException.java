@@ -35,7 +35,7 @@ public class ZkSessionPoolStartupException extends RuntimeException {
     }
 
     /**
-     * The pool's name ({@code zksdk.name} for the auto-configured one).
+     * The pool's bean name in the application context ({@code zkSessionPool} for the auto-configured one).
      *
      * @return the pool's name
      */

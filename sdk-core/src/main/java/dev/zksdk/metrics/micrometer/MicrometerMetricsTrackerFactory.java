@@ -17,7 +17,7 @@ import io.micrometer.observation.ObservationRegistry;
  * }</pre>
  *
  * <p>The meters are those of {@link dev.zksdk.metrics.MetricNames}, tagged {@code pool} (the pool's name) and
- * {@code ensemble} (its servers), the pipeline's {@code zksdk.breaker.*} (state, calls in the window, calls not
+ * {@code ensemble} (its alias, {@link dev.zksdk.EnsembleConfig#alias()}), the pipeline's {@code zksdk.breaker.*} (state, calls in the window, calls not
  * permitted, failure rate), {@code zksdk.bulkhead.*} (available and maximum calls in flight: saturation) and
  * {@code zksdk.retry.calls} among them. A lease's caches publish
  * their statistics with {@code dev.zksdk.cache.CacheMetrics.monitor} (Micrometer's Caffeine binder).

@@ -3,6 +3,7 @@ package dev.zksdk.metrics.micrometer;
 import static io.micrometer.observation.tck.TestObservationRegistryAssert.assertThat;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.zksdk.EnsembleConfig;
 import dev.zksdk.ZkLease;
@@ -16,6 +17,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationHandler;
 import io.micrometer.observation.tck.TestObservationRegistry;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -184,13 +186,42 @@ class OperationObservationIT {
     }
 
     @Test
+    void configsDifferingOnlyInAliasShareTheSessionsAndTheFirstAliasNamesThem() {
+        EnsembleConfig orders = pool.defaultEnsemble();
+        EnsembleConfig reporting = orders.toBuilder().alias("reporting").build();
+        long ordersSession;
+        try (ZkLease lease = pool.lease(orders)) {
+            ordersSession = lease.sessionId();
+            lease.exists("/");
+        }
+        try (ZkLease lease = pool.lease(reporting)) {
+            assertThat(lease.sessionId()).as("the same session").isEqualTo(ordersSession);
+            lease.exists("/");
+        }
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(
+                                meters.find("zksdk.sessions.opened").counters())
+                        .as("one session opened, named by the first alias")
+                        .singleElement()
+                        .satisfies(c -> {
+                            assertThat(c.getId().getTag("ensemble")).isEqualTo("orders-zk");
+                            assertThat(c.count()).isEqualTo(1.0);
+                        }));
+        assertThat(meters.find("zksdk.operations").tag("ensemble", "reporting").meters())
+                .isEmpty();
+    }
+
+    @Test
     void theDefaultAliasIsShortAndStableAndNeverTheServerList() {
         EnsembleConfig three = EnsembleConfig.of("zk3.example:2181,zk1.example:2181,zk2.example:2181/app");
         EnsembleConfig reordered = EnsembleConfig.of("zk1.example:2181,zk2.example:2181,zk3.example:2181");
         assertThat(three.alias()).isEqualTo("zk1.example:2181+2").isEqualTo(reordered.alias());
         assertThat(EnsembleConfig.of("127.0.0.1:2181").alias()).isEqualTo("127.0.0.1:2181");
         assertThat(three.toBuilder().alias("orders-zk").build().alias()).isEqualTo("orders-zk");
-        assertThat(three.toBuilder().alias("orders-zk").build()).isNotEqualTo(three);
+        assertThat(three.toBuilder().alias("orders-zk").build())
+                .as("the alias names the ensemble, it does not make another one")
+                .isEqualTo(three)
+                .hasSameHashCodeAs(three);
         assertThatThrownBy(() -> EnsembleConfig.builder().alias("two words"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("alias")
