@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.zksdk.testing.SecureServer;
 import dev.zksdk.testing.TestPki;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -113,6 +115,24 @@ class DoctorTlsIT {
             assertThat(unverified.exitCode()).as(unverified.out()).isZero();
         } finally {
             server.presentWrongNameCertificate(false);
+        }
+    }
+
+    @Test
+    void aMemberThatAcceptsAndNeverAnswersIsReportedStoppedWithinTheTimeoutOverTls() throws Exception {
+        // A stopped process: the kernel accepts the connection, nothing reads it (no TLS handshake answer either).
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            String connect = "127.0.0.1:" + silent.getLocalPort();
+            long started = System.nanoTime();
+            Cli r = Cli.run(Stream.concat(
+                            Stream.of("doctor", "--connect", connect, "--timeout", "500ms"), tlsOptions().stream())
+                    .toArray(String[]::new));
+            long tookMs = (System.nanoTime() - started) / 1_000_000;
+
+            assertThat(r.exitCode()).as(r.out()).isEqualTo(2);
+            assertThat(r.out()).contains("got no answer within 500 ms").contains("SIGSTOP");
+            // The doctor's own per-member limit is 24 timeouts (12 s): the handshake must not wait for it.
+            assertThat(tookMs).as("ms the doctor took, output:%n%s", r.out()).isLessThan(6_000);
         }
     }
 

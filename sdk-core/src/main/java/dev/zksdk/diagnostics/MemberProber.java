@@ -1,13 +1,17 @@
 package dev.zksdk.diagnostics;
 
 import dev.zksdk.security.TlsConfig;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
@@ -142,8 +146,10 @@ final class MemberProber {
             }
             String text;
             try {
-                text = FourLetterWordMain.send4LetterWord(
-                        p.address.host(), p.address.port(), word, tls != null, timeoutMillis, tls);
+                text = tls != null
+                        ? sendOverTls(p.address, word)
+                        : FourLetterWordMain.send4LetterWord(
+                                p.address.host(), p.address.port(), word, false, timeoutMillis);
             } catch (IOException e) {
                 Failure failure = describe(e, word);
                 // Not after a timeout: a TLS port closes a plain request at once; a stopped one would cost one more.
@@ -272,6 +278,35 @@ final class MemberProber {
         p.problem = "TLS handshake failed: " + alert + tlsHint(alert);
         p.answers.put(word, "failed: " + p.problem);
         return true;
+    }
+
+    /**
+     * Sends a four-letter word over TLS as ZooKeeper's {@code FourLetterWordMain} does, but with the read timeout set
+     * before the handshake: ZooKeeper's sets it after, so a member that accepts the connection and never answers (a
+     * stopped process) held the probe until the doctor's own limit, reported as too slow instead of stopped. A
+     * timeout is wrapped as ZooKeeper wraps it, so {@link #describe} reads both alike.
+     */
+    private String sendOverTls(HostAndPort address, String word) throws IOException {
+        try (SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket()) {
+            socket.connect(new InetSocketAddress(address.host(), address.port()), timeoutMillis);
+            socket.setSoTimeout(timeoutMillis);
+            socket.setTcpNoDelay(true);
+            socket.startHandshake();
+            OutputStream out = socket.getOutputStream();
+            out.write(word.getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            // No half-close: TLS has none; the member closes the connection after its answer.
+            BufferedReader reader =
+                    new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+            StringBuilder answer = new StringBuilder();
+            String line;
+            while ((line = reader.readLine()) != null) {
+                answer.append(line).append('\n');
+            }
+            return answer.toString();
+        } catch (SocketTimeoutException e) {
+            throw new IOException("Exception while executing four letter word: " + word, e);
+        }
     }
 
     /**
