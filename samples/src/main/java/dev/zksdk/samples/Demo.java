@@ -13,12 +13,14 @@ import dev.zksdk.diagnostics.DiagnosticsReport;
 import dev.zksdk.diagnostics.DoctorOptions;
 import dev.zksdk.diagnostics.EnsembleDoctor;
 import dev.zksdk.testing.ForcedExpiry;
+import dev.zksdk.testing.ZkProxy;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -30,6 +32,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.data.Stat;
 
@@ -114,7 +117,11 @@ public final class Demo {
         private final Hooks hooks;
         private final long started;
         private final List<Check> checks = new ArrayList<>();
-        private ConnectionCutter cutter;
+        /** One proxy per server, in connect-string order, so that the demo can cut every client connection. */
+        private final List<ZkProxy> proxies = new ArrayList<>();
+        /** Proxy address ({@code 127.0.0.1:port}) to the server behind it, as the connect string names it. */
+        private final Map<String, String> targets = new LinkedHashMap<>();
+
         private Timeline timeline;
         private ZkSessionPool pool;
         private ZkLease admin;
@@ -141,7 +148,18 @@ public final class Demo {
         }
 
         int run() throws Exception {
-            cutter = new ConnectionCutter(ensemble.servers());
+            try {
+                for (String server : ensemble.servers()) {
+                    // zk-sdk-test's proxy takes host:port; an IPv6 host goes without its brackets.
+                    ZkProxy proxy =
+                            ZkProxy.to(server.startsWith("[") ? server.replaceFirst("^\\[(.*)\\]", "$1") : server);
+                    proxies.add(proxy);
+                    targets.put(proxy.connectString(), server);
+                }
+            } catch (RuntimeException e) {
+                proxies.forEach(ZkProxy::close);
+                throw e;
+            }
             timeline = new Timeline(out, started, SESSIONS, this::serverName);
             if (embedded != null) {
                 timeline.say("ensemble up: %s", embedded.describe());
@@ -151,10 +169,15 @@ public final class Demo {
             timeline.say(
                     "pool: %d sessions, session timeout %d s, through a local TCP proxy per server so that the demo"
                             + " can cut connections: %s",
-                    SESSIONS, SESSION_TIMEOUT.toSeconds(), cutter.describe());
+                    SESSIONS,
+                    SESSION_TIMEOUT.toSeconds(),
+                    targets.entrySet().stream()
+                            .map(e -> e.getKey() + " -> " + e.getValue())
+                            .collect(Collectors.joining(", ")));
             try (ZkSessionPool p = ZkSessionPool.builder()
                     .name("demo")
-                    .connectString(cutter.connectString(ensemble.chroot()))
+                    .connectString(
+                            String.join(",", targets.keySet()) + (ensemble.chroot() == null ? "" : ensemble.chroot()))
                     .sessionTimeout(SESSION_TIMEOUT)
                     .connectionTimeout(CONNECTION_TIMEOUT)
                     .sessionsPerEnsemble(SESSIONS)
@@ -169,7 +192,7 @@ public final class Demo {
                     }
                 }
             } finally {
-                cutter.close();
+                proxies.forEach(ZkProxy::close);
             }
             out.printf(Locale.ROOT, "%nchecks:%n");
             checks.forEach(c -> out.println(c.line()));
@@ -347,7 +370,11 @@ public final class Demo {
             long[] ids = timeline.sessionIds();
             long disruptions = timeline.disruptions();
             long t0 = System.nanoTime();
-            int cut = cutter.cutAll();
+            int cut = 0;
+            for (ZkProxy proxy : proxies) {
+                cut += proxy.clientConnectionCount();
+                proxy.closeAllConnections();
+            }
             timeline.say(
                     "cut %d client connection(s) at the proxies, as a firewall or NAT reset does; the servers keep the"
                             + " sessions",
@@ -454,7 +481,7 @@ public final class Demo {
             if (proxyAddress == null) {
                 return "?";
             }
-            String target = cutter.target(proxyAddress);
+            String target = targets.getOrDefault(proxyAddress, proxyAddress);
             if (embedded != null) {
                 return embedded.member(target)
                         .map(EmbeddedEnsemble.Member::toString)
