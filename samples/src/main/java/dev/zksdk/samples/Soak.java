@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
@@ -158,6 +159,7 @@ final class Soak {
                         .build());
             }
             String base = String.format(Locale.ROOT, "/zksdk-soak-%x-%x", seed, System.nanoTime() & 0xffffff);
+            awaitFirstSessions();
             workload = new SoakWorkload(pools, trackers, base, seed, recorder);
             workload.start();
             recorder.say(
@@ -190,6 +192,28 @@ final class Soak {
             proxies.forEach(ZkProxy::close);
         }
         checkNothingLeftAfterClose();
+    }
+
+    /**
+     * Waits, up to the recovery bound, for each pool's first session: on a loaded machine a fresh ensemble's first
+     * connection can take longer than the connection timeout, after which a lease fails fast until one connects.
+     *
+     * @throws ZkException the last lease's failure, when a pool has no session by then
+     */
+    private void awaitFirstSessions() throws InterruptedException {
+        long deadline = System.nanoTime() + settings.recoveryBound().toNanos();
+        for (ZkSessionPool pool : pools) {
+            while (true) {
+                try (ZkLease lease = pool.lease()) {
+                    break;
+                } catch (ZkException e) {
+                    if (System.nanoTime() - deadline > 0) {
+                        throw e;
+                    }
+                    sleep(POLL);
+                }
+            }
+        }
     }
 
     // ---------------------------------------------------------------- faults
@@ -317,12 +341,18 @@ final class Soak {
             case SLOW_QUORUM_LINK -> {
                 int member = servers.laggingMember().orElseThrow();
                 Duration latency = between(MAX_QUORUM_LATENCY.dividedBy(4), MAX_QUORUM_LATENCY);
+                // Only the third member's link is proxied; when it leads, slowing it has no effect on staleness.
+                Optional<Integer> leader = servers.leader();
+                String role = leader.isEmpty() ? "unknown" : leader.get() == member ? "leader" : "follower";
                 SoakRecorder.FaultRecord f = recorder.faultBegins(
                         fault.title(),
                         name(member) + " by " + latency.toMillis() + " ms each way for " + length.toMillis() + " ms"
-                                + (servers.leader().filter(l -> l == member).isPresent()
-                                        ? " (it leads now: no effect)"
-                                        : ""));
+                                + switch (role) {
+                                    case "leader" -> " (it leads now: no effect)";
+                                    case "follower" -> " (it follows)";
+                                    default -> " (no leader known now)";
+                                });
+                f.role = role;
                 servers.slowQuorumLink(latency);
                 try {
                     sleep(length);
@@ -413,6 +443,11 @@ final class Soak {
     private void audit(long faultsEnded, boolean last) throws Exception {
         long deadline = faultsEnded + settings.recoveryBound().toNanos();
         workload.pause();
+        // Where the time to convergence went: waiting for the gated clients' calls to end, for every session to be
+        // connected, for the write audit to read the server; the rest is waiting for ephemerals, watches and caches.
+        double gateClosed = (System.nanoTime() - faultsEnded) / 1e9;
+        double sessionsConnected = Double.NaN;
+        double writesAudited = Double.NaN;
         try {
             hooks.beforeAudit(workload);
             for (SessionTracker t : trackers) {
@@ -424,6 +459,7 @@ final class Soak {
                                     + t.describe());
                 }
             }
+            sessionsConnected = (System.nanoTime() - faultsEnded) / 1e9;
             ZkLease admin = workload.admin();
             boolean audited = false;
             while (!audited) {
@@ -442,6 +478,7 @@ final class Soak {
                     sleep(POLL);
                 }
             }
+            writesAudited = (System.nanoTime() - faultsEnded) / 1e9;
             List<String> problems = List.of();
             while (true) {
                 try {
@@ -456,6 +493,7 @@ final class Soak {
                 sleep(POLL);
             }
             double convergedAfter = (System.nanoTime() - faultsEnded) / 1e9;
+            workload.removeAuditedEpoch(admin);
             if (problems.isEmpty()) {
                 workload.forgetSettledEphemerals();
             }
@@ -491,6 +529,9 @@ final class Soak {
                     recorder.now(),
                     recorder.at(faultsEnded),
                     problems.isEmpty() ? convergedAfter : Double.NaN,
+                    gateClosed,
+                    sessionsConnected,
+                    writesAudited,
                     recorder.operationCount(),
                     recorder.faults().size(),
                     recorder.violations().size(),
@@ -503,7 +544,14 @@ final class Soak {
                     "audit: %s; %,d operations, %d faults, %d violations so far; %d live ephemerals, %d lock"
                             + " acquisitions",
                     problems.isEmpty()
-                            ? String.format(Locale.ROOT, "all converged %.1f s after the faults ended", convergedAfter)
+                            ? String.format(
+                                    Locale.ROOT,
+                                    "all converged %.1f s after the faults ended (clients paused at %.1f s, sessions"
+                                            + " connected at %.1f s, writes audited at %.1f s)",
+                                    convergedAfter,
+                                    gateClosed,
+                                    sessionsConnected,
+                                    writesAudited)
                             : problems.size() + " problem(s) left",
                     recorder.operationCount(),
                     recorder.faults().size(),

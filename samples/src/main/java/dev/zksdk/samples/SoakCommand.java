@@ -125,6 +125,21 @@ public final class SoakCommand {
                                         .map(e -> e.getValue() + " " + e.getKey())
                                         .collect(Collectors.joining(", "))
                                 + ")");
+        out.printf(Locale.ROOT, "unsynced reads: %s%n", describeStaleness(recorder));
+        Map<String, Long> slowed = recorder.rolesOf(ChaosFault.SLOW_QUORUM_LINK.title());
+        if (!slowed.isEmpty()) {
+            out.printf(
+                    Locale.ROOT,
+                    "slowed quorum links: %s%n",
+                    slowed.entrySet().stream()
+                            .map(e -> e.getValue() + " while the member was "
+                                    + switch (e.getKey()) {
+                                        case "leader" -> "the leader (no effect)";
+                                        case "follower" -> "a follower";
+                                        default -> "of unknown role";
+                                    })
+                            .collect(Collectors.joining(", ")));
+        }
         List<SoakRecorder.Audit> audits = recorder.audits();
         double slowest = audits.stream()
                 .mapToDouble(SoakRecorder.Audit::convergedAfter)
@@ -154,6 +169,8 @@ public final class SoakCommand {
         header.put("result", result);
         header.put("durationSeconds", recorder.now());
         header.putAll(soak.header());
+        header.put("unsyncedReads", staleness(recorder));
+        header.put("slowedQuorumLinksByRole", recorder.rolesOf(ChaosFault.SLOW_QUORUM_LINK.title()));
         Path file = options.results.resolve("soak-" + options.seed + ".json").toAbsolutePath();
         recorder.writeJson(file, header);
         Path chart = options.results.resolve("soak-" + options.seed + ".png").toAbsolutePath();
@@ -161,6 +178,36 @@ public final class SoakCommand {
             out.printf(Locale.ROOT, "[soak] chart: %s%n", chart);
         }
         return file;
+    }
+
+    /**
+     * How many reads without sync were answered and how many of those were stale: older than the newest version a
+     * write of any pool was told ok before the read began. {@code "not measured"} when no such read was answered.
+     */
+    static Object staleness(SoakRecorder recorder) {
+        Map<String, Long> outcomes = recorder.operations().getOrDefault(SoakWorkload.UNSYNCED_READ, Map.of());
+        long stale = outcomes.getOrDefault(SoakWorkload.STALE, 0L);
+        long answered = outcomes.getOrDefault("ok", 0L) + stale;
+        if (answered == 0) {
+            return "not measured";
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("answered", answered);
+        m.put("stale", stale);
+        m.put("staleShare", (double) stale / answered);
+        return m;
+    }
+
+    private static String describeStaleness(SoakRecorder recorder) {
+        if (!(staleness(recorder) instanceof Map<?, ?> m)) {
+            return "staleness not measured (no read without sync was answered)";
+        }
+        return String.format(
+                Locale.ROOT,
+                "%,d answered, %,d stale (%.2f%%: older than the newest write told ok before the read began)",
+                (Long) m.get("answered"),
+                (Long) m.get("stale"),
+                100 * (Double) m.get("staleShare"));
     }
 
     private static String describe(Duration d) {

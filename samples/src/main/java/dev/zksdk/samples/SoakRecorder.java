@@ -46,6 +46,8 @@ final class SoakRecorder {
         final double start;
         volatile double end = Double.NaN;
         volatile String detail = "";
+        /** The role of the member the fault hit when it began, where it matters: {@code follower}, {@code leader}. */
+        volatile String role = "";
 
         FaultRecord(int id, String kind, String target, double start) {
             this.id = id;
@@ -76,12 +78,17 @@ final class SoakRecorder {
 
     /**
      * One audit: a quiet point after a burst of faults, where the checks ran. Threads (by kind) and heap are -1 and
-     * empty unless it is a growth sample.
+     * empty unless it is a growth sample. The {@code ...After} figures are seconds after the faults ended: when the
+     * gated clients' calls had ended, every session was connected, the write audit had read the server, and everything
+     * had converged (NaN when it did not, or the audit stopped before).
      */
     record Audit(
             double at,
             double afterFaultsEnded,
             double convergedAfter,
+            double gateClosedAfter,
+            double sessionsConnectedAfter,
+            double writesAuditedAfter,
             long operations,
             int faults,
             int violations,
@@ -233,6 +240,13 @@ final class SoakRecorder {
         return List.copyOf(audits);
     }
 
+    /** How many faults of {@code kind} hit a member of each role ({@link FaultRecord#role}), in first-seen order. */
+    synchronized Map<String, Long> rolesOf(String kind) {
+        return faults.stream()
+                .filter(f -> f.kind.equals(kind))
+                .collect(Collectors.groupingBy(f -> f.role, LinkedHashMap::new, Collectors.counting()));
+    }
+
     /** Faults by kind, in first-seen order. */
     synchronized Map<String, Long> faultsByKind() {
         return faults.stream().collect(Collectors.groupingBy(f -> f.kind, LinkedHashMap::new, Collectors.counting()));
@@ -252,6 +266,9 @@ final class SoakRecorder {
             m.put("start", f.start);
             m.put("end", finite(f.end));
             m.put("detail", f.detail);
+            if (!f.role.isEmpty()) {
+                m.put("memberRole", f.role);
+            }
             faultList.add(m);
         }
         root.put("faults", faultList);
@@ -261,6 +278,9 @@ final class SoakRecorder {
             m.put("at", a.at());
             m.put("faultsEndedAt", a.afterFaultsEnded());
             m.put("convergedAfterSeconds", finite(a.convergedAfter()));
+            m.put("clientsPausedAfterSeconds", finite(a.gateClosedAfter()));
+            m.put("sessionsConnectedAfterSeconds", finite(a.sessionsConnectedAfter()));
+            m.put("writesAuditedAfterSeconds", finite(a.writesAuditedAfter()));
             m.put("operations", a.operations());
             m.put("faults", a.faults());
             m.put("violations", a.violations());

@@ -71,6 +71,11 @@ import org.apache.zookeeper.data.Stat;
 final class SoakWorkload {
 
     static final int REGISTERS = 3;
+    /** The operation kind of a register read without sync. */
+    static final String UNSYNCED_READ = "read-register-unsynced";
+    /** The outcome of such a read that returned a version older than the newest write told ok before it began. */
+    static final String STALE = "ok-stale";
+
     static final int REGISTER_CLIENTS = 4;
     static final int LEDGER_WRITERS = 3;
     static final int MAX_EPHEMERALS = 6;
@@ -355,13 +360,13 @@ final class SoakWorkload {
     private void readUnsynced(ZkLease lease, String path, int pool, int floor, int newest) {
         try {
             NodeData node = lease.getNode(path);
-            recorder.operation("read-register-unsynced", node.version() < newest ? "ok-stale" : "ok");
+            recorder.operation(UNSYNCED_READ, node.version() < newest ? STALE : "ok");
             String problem = ReadFloors.check(path, pool, lease.sessionId(), floor, text(node.data()), node.version());
             if (problem != null) {
                 recorder.violation("read-your-writes", problem);
             }
         } catch (ZkException e) {
-            recorder.operation("read-register-unsynced", "failed");
+            recorder.operation(UNSYNCED_READ, "failed");
         }
     }
 
@@ -787,12 +792,20 @@ final class SoakWorkload {
             }
         }
         epoch = e + 1;
-        try {
-            lease.curator().delete().deletingChildrenIfNeeded().forPath(epochPath(e));
-        } catch (Exception ex) {
-            recorder.say("could not remove the audited %s: %s", epochPath(e), ex);
-        }
         return problems;
+    }
+
+    /**
+     * Removes the directory of the epoch the last {@link #auditWrites} checked: one delete per node, seconds for a long
+     * epoch on a loaded machine, so it is done after the audit has measured convergence, not within it.
+     */
+    void removeAuditedEpoch(ZkLease lease) {
+        String audited = epochPath(epoch - 1);
+        try {
+            lease.curator().delete().deletingChildrenIfNeeded().forPath(audited);
+        } catch (Exception ex) {
+            recorder.say("could not remove the audited %s: %s", audited, ex);
+        }
     }
 
     /**
@@ -936,6 +949,24 @@ final class SoakWorkload {
     /** The children watches of the ephemerals' directory, one per pool (a test closes them behind the soak's back). */
     List<WatchHandle> childrenWatches() {
         return Collections.unmodifiableList(childrenWatches);
+    }
+
+    /** The directory of the current epoch's ledger writes, audited at the next audit (a test deletes one of them). */
+    String currentEpochPath() {
+        return epochPath(epoch);
+    }
+
+    /** The read-your-writes floors the register clients keep (a test raises one behind the soak's back). */
+    ReadFloors floors() {
+        return floors;
+    }
+
+    /**
+     * One read of {@code path} without sync on {@code lease}, taken as one of {@code pool}'s, counted and checked as a
+     * register client's is, with the floors as they are now (a test's seam).
+     */
+    void readUnsyncedNow(ZkLease lease, String path, int pool) {
+        readUnsynced(lease, path, pool, floors.floor(path, pool), floors.newest(path));
     }
 
     /** How many register segments were too long to check. */
