@@ -3,6 +3,7 @@ package dev.zksdk.samples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.zksdk.WatchHandle;
+import dev.zksdk.ZkLease;
 import dev.zksdk.testing.InProcessEnsembles;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -13,6 +14,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.curator.test.TestingServer;
+import org.apache.zookeeper.CreateMode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -56,6 +58,27 @@ class SoakIT {
         assertThat((List<?>) json.get("faults")).isNotEmpty();
         assertThat((List<?>) json.get("audits")).isNotEmpty();
         assertThat((List<?>) json.get("violations")).isEmpty();
+        // Unsynced reads: how many were answered and how many of those were stale, counted, not assumed.
+        assertThat(output).containsPattern("unsynced reads: [\\d,]+ answered, [\\d,]+ stale \\(");
+        Map<?, ?> unsynced = (Map<?, ?>) json.get("unsyncedReads");
+        assertThat(((Number) unsynced.get("answered")).longValue()).isPositive();
+        assertThat(((Number) unsynced.get("stale")).longValue())
+                .isBetween(0L, ((Number) unsynced.get("answered")).longValue());
+        // Every slowed quorum link says the role of the member it slowed.
+        List<?> slowed = ((List<?>) json.get("faults"))
+                .stream()
+                        .filter(f -> "slow-quorum-link".equals(((Map<?, ?>) f).get("kind")))
+                        .toList();
+        assertThat(slowed)
+                .allSatisfy(f -> assertThat(((Map<?, ?>) f).get("memberRole")).isIn("leader", "follower", "unknown"));
+        // Every audit says where the time to convergence went.
+        assertThat((List<?>) json.get("audits"))
+                .allSatisfy(a -> assertThat(((Map<?, ?>) a)
+                                .keySet().stream().map(String::valueOf).toList())
+                        .contains(
+                                "clientsPausedAfterSeconds",
+                                "sessionsConnectedAfterSeconds",
+                                "writesAuditedAfterSeconds"));
     }
 
     @Test
@@ -96,6 +119,62 @@ class SoakIT {
                 .containsPattern("VIOLATION of watch and cache convergence: the children watch of pool 0 on"
                         + " /zksdk-soak-[0-9a-f-]+/ephemerals last led to \\[.*\\], the server has \\[")
                 .doesNotContain("a tree cache of");
+    }
+
+    @Test
+    void writesNobodyMadeALostOkWriteATwiceExistingEphemeralAndAReadBelowItsFloorAreEachReported() throws Exception {
+        // Four broken behaviours injected behind the soak's back before its one audit, each for another check:
+        // a register value no client wrote, a create reported ok whose node is gone, a live ephemeral present twice,
+        // and a read without sync older than a version its pool was told was written.
+        String[] injected = new String[4];
+        int code = runWithoutFaults(workload -> {
+            ZkLease admin = workload.admin();
+            String register = workload.registerPath(0);
+            admin.setData(register, "intruder".getBytes(StandardCharsets.UTF_8), -1);
+            injected[0] = register;
+
+            String epoch = workload.currentEpochPath();
+            String created = admin.getChildren(epoch).stream()
+                    .filter(c -> c.startsWith("c-"))
+                    .sorted()
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError("no plain create in " + epoch + " to lose"));
+            admin.delete(epoch + "/" + created, -1);
+            injected[1] = created;
+
+            SoakWorkload.Registration live = workload.liveRegistrations().values().stream()
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError("no live ephemeral to copy"));
+            String path = live.node().path();
+            // Another node of the same registration: its name under another protection prefix.
+            String twin = path.substring(0, path.lastIndexOf('/') + 1) + "_c_00000000-0000-0000-0000-000000000000-"
+                    + WriteLedger.unprotected(path.substring(path.lastIndexOf('/') + 1));
+            admin.create(twin, new byte[0], CreateMode.EPHEMERAL);
+            injected[2] = live.name();
+
+            String unsynced = workload.registerPath(1);
+            int version = admin.exists(unsynced).getVersion();
+            workload.floors().written(unsynced, 0, version + 1);
+            workload.readUnsyncedNow(admin, unsynced, 0);
+            injected[3] = unsynced + " without sync on a lease of pool 0";
+        });
+
+        String output = out.toString(StandardCharsets.UTF_8);
+        assertThat(code).as(output).isEqualTo(1);
+        assertThat(output)
+                .contains("VIOLATION of linearizability of " + injected[0] + ": ")
+                .contains("intruder")
+                .contains("VIOLATION of write outcomes: create " + injected[1] + " by writer-")
+                .contains("create reported ok, yet the node is missing (nobody deleted it)")
+                .contains("VIOLATION of ephemerals: live " + injected[2] + " exists 2 times")
+                .contains("VIOLATION of read-your-writes: a read of " + injected[3]);
+        Map<?, ?> json = (Map<?, ?>) StrictJson.parse(Files.readString(results.resolve("soak-1.json")));
+        assertThat(json.get("result")).isEqualTo("fail");
+        assertThat(((List<?>) json.get("violations"))
+                        .stream()
+                                .map(v -> String.valueOf(((Map<?, ?>) v).get("check")))
+                                .toList())
+                .contains("linearizability of " + injected[0], "write outcomes", "ephemerals", "read-your-writes");
     }
 
     /** A 5-second soak on one in-process server with no fault (the first gap outlasts it); the hook runs before the audit. */
