@@ -12,11 +12,29 @@ import org.junit.jupiter.api.extension.InvocationInterceptor;
 import org.junit.jupiter.api.extension.ReflectiveInvocationContext;
 
 /**
- * Requests from virtual threads, for the build's JDK 25 run ({@code -Dzksdk.test.virtualThreads=true}). As a JUnit
- * extension (listed for the service loader; active where {@code junit.jupiter.extensions.autodetection.enabled} is
- * true, which only that run sets) it runs each test method on a virtual thread, so every call a test makes itself comes
- * from one; {@link #thread} and {@link #executor} give the threads a test starts for load. Without the property
- * nothing changes. The code is compiled for Java 17: JDK 21's API is reached through method handles.
+ * Runs tests' requests from virtual threads when {@code -Dzksdk.test.virtualThreads=true} (zk-sdk's JDK 25 run sets it),
+ * to check that code under test behaves, and does not pin carrier threads, when called from virtual threads. Without the
+ * property nothing changes.
+ *
+ * <p>As a JUnit Jupiter extension it runs each test method (and test template method) on a new virtual thread and waits
+ * for it, so every call a test makes itself comes from one; a failure is rethrown on JUnit's thread, and JUnit's own
+ * timeout interrupts the test's thread. Register it with {@code @ExtendWith(VirtualThreads.class)}, or for a whole test
+ * run through the service loader: list {@code dev.zksdk.testing.VirtualThreads} in the test resources'
+ * {@code META-INF/services/org.junit.jupiter.api.extension.Extension} and set the JUnit configuration parameter
+ * {@code junit.jupiter.extensions.autodetection.enabled=true} (zk-sdk's own modules do both, the parameter only in the
+ * JDK 25 run). {@link #thread} and {@link #executor} give the threads a test starts for load: virtual ones when the
+ * property is set, platform ones otherwise.
+ *
+ * <pre>{@code
+ * @ExtendWith(VirtualThreads.class)
+ * class MyServiceIT {
+ *     @Test
+ *     void readsFromAVirtualThread() { ... } // on a virtual thread when -Dzksdk.test.virtualThreads=true
+ * }
+ * }</pre>
+ *
+ * <p>Compiled for Java 17: JDK 21's API ({@code Thread.ofVirtual()}, {@code Thread.isVirtual()}) is reached through
+ * method handles; with the property set on a JDK before 21, {@link #enabled()} fails with the JDK named.
  */
 public final class VirtualThreads implements InvocationInterceptor {
 
@@ -61,7 +79,15 @@ public final class VirtualThreads implements InvocationInterceptor {
         IS_VIRTUAL = isVirtual;
     }
 
-    /** True when this run's requests are to come from virtual threads. */
+    /** Creates the extension; JUnit does, from {@code @ExtendWith} or the service loader. */
+    public VirtualThreads() {}
+
+    /**
+     * Whether this run's requests are to come from virtual threads: the system property {@value #PROPERTY}.
+     *
+     * @return true when the property is {@code true}
+     * @throws IllegalStateException when the property is {@code true} on a JDK before 21
+     */
     public static boolean enabled() {
         if (ENABLED && OF_VIRTUAL == null) {
             throw new IllegalStateException(PROPERTY + "=true needs JDK 21 or later; this is Java " + Runtime.version()
@@ -70,12 +96,21 @@ public final class VirtualThreads implements InvocationInterceptor {
         return ENABLED;
     }
 
-    /** True on a JDK with virtual threads (21+). */
+    /**
+     * Whether this JDK has virtual threads (21+).
+     *
+     * @return true on JDK 21 or later
+     */
     public static boolean available() {
         return OF_VIRTUAL != null;
     }
 
-    /** True when {@code thread} is a virtual thread. */
+    /**
+     * Whether {@code thread} is a virtual thread ({@code Thread.isVirtual()}, false before JDK 21).
+     *
+     * @param thread the thread
+     * @return true when it is virtual
+     */
     public static boolean isVirtual(Thread thread) {
         if (IS_VIRTUAL == null) {
             return false;
@@ -87,7 +122,14 @@ public final class VirtualThreads implements InvocationInterceptor {
         }
     }
 
-    /** A new, unstarted virtual thread; fails before JDK 21. */
+    /**
+     * A new, unstarted virtual thread, whatever the property says.
+     *
+     * @param task what the thread runs
+     * @param name the thread's name
+     * @return the unstarted thread
+     * @throws IllegalStateException before JDK 21
+     */
     public static Thread newVirtualThread(Runnable task, String name) {
         if (OF_VIRTUAL == null) {
             throw new IllegalStateException("virtual threads need JDK 21 or later; this is Java " + Runtime.version());
@@ -101,7 +143,12 @@ public final class VirtualThreads implements InvocationInterceptor {
         }
     }
 
-    /** An executor with a new virtual thread per task; fails before JDK 21. */
+    /**
+     * An executor with a new virtual thread per task, whatever the property says.
+     *
+     * @return the executor; shut it down when done
+     * @throws IllegalStateException before JDK 21
+     */
     public static ExecutorService newVirtualThreadPerTaskExecutor() {
         if (PER_TASK == null) {
             throw new IllegalStateException("virtual threads need JDK 21 or later; this is Java " + Runtime.version());
@@ -113,12 +160,24 @@ public final class VirtualThreads implements InvocationInterceptor {
         }
     }
 
-    /** An unstarted thread for a test's load: virtual when {@link #enabled()}, else a platform thread. */
+    /**
+     * An unstarted thread for a test's load: virtual when {@link #enabled()}, else a platform thread.
+     *
+     * @param task what the thread runs
+     * @param name the thread's name
+     * @return the unstarted thread
+     */
     public static Thread thread(Runnable task, String name) {
         return enabled() ? newVirtualThread(task, name) : new Thread(task, name);
     }
 
-    /** For a test's load: a virtual thread per task when {@link #enabled()}, else {@code threads} platform threads. */
+    /**
+     * An executor for a test's load: a virtual thread per task when {@link #enabled()}, else {@code threads} platform
+     * threads.
+     *
+     * @param threads the number of platform threads when virtual threads are not enabled
+     * @return the executor; shut it down when done
+     */
     public static ExecutorService executor(int threads) {
         return enabled() ? newVirtualThreadPerTaskExecutor() : Executors.newFixedThreadPool(threads);
     }
