@@ -20,7 +20,7 @@ import tools.jackson.databind.ObjectMapper;
 /**
  * What Spring's AOT processing ({@code process-aot} in this module's build, before this test) wrote for the Spring
  * sample: the GraalVM metadata lets a native image make ZooKeeper's client sockets by name and keeps the ZooKeeper
- * internals zk-sdk reads, as the starter's {@code ZkSdkRuntimeHints} asks; and the sample's jar carries it.
+ * internals zk-sdk reads (and {@code Thread.isVirtual()}), as the starter's {@code ZkSdkRuntimeHints} asks; and the sample's jar carries it.
  */
 class SpringAotHintsIT {
 
@@ -65,6 +65,13 @@ class SpringAotHintsIT {
         assertThat(members(type(reflection, ClientCnxn.class.getName()), "fields"))
                 .extracting(field -> field.get("name").asString())
                 .contains("connectTimeout", "sendThread");
+        // zk-sdk's check for a virtual caller (VirtualCallers): Thread.isVirtual() through a method handle.
+        assertThat(members(type(reflection, Thread.class.getName()), "methods"))
+                .as("java.lang.Thread methods")
+                .anySatisfy(method -> {
+                    assertThat(method.get("name").asString()).isEqualTo("isVirtual");
+                    assertThat(method.get("parameterTypes")).isEmpty();
+                });
     }
 
     private static JsonNode type(JsonNode reflection, String name) {

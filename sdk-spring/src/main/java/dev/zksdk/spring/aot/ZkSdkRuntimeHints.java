@@ -23,7 +23,9 @@ import org.springframework.aot.hint.TypeReference;
  *   <li>The ZooKeeper and Curator internals zk-sdk reads or sets by reflection: the connection-attempt bound and the
  *       received-packet count of a handle ({@code ClientCnxn}, its {@code SendThread}, {@code ClientCnxnSocket}), the
  *       local watch table ({@code ZooKeeper.getWatchManager}, {@code ZKWatchManager.removeWatcher}), Curator's client
- *       and compatibility fields ({@code CuratorFrameworkImpl}), and zk-sdk's own var handle of an asynchronous call.
+ *       and compatibility fields ({@code CuratorFrameworkImpl}), zk-sdk's own var handle of an asynchronous call, and
+ *       {@code Thread.isVirtual()} (JDK 21+), which zk-sdk looks up to send a virtual thread's synchronous call
+ *       asynchronously.
  *       Without them zk-sdk falls back as on a ZooKeeper or Curator version without these members (logged once).
  *   <li>What Curator's {@code Compatibility} probes by name: {@code AddWatchMode} (persistent watches), and for
  *       following ensemble changes {@code MultipleAddresses.getReachableOrOne} and {@code QuorumServer.addr}.
@@ -101,6 +103,9 @@ public class ZkSdkRuntimeHints implements RuntimeHintsRegistrar {
                 classLoader,
                 "dev.zksdk.internal.pipeline.OperationRunner$AsyncCall",
                 type -> type.withField("done"));
+        // dev.zksdk.internal.pipeline.VirtualCallers: Thread.isVirtual() through a method handle (JDK 21+; the core is
+        // compiled for 17). Without it a native image treats every caller as a platform thread.
+        reflection.registerType(Thread.class, type -> type.withMethod("isVirtual", List.of(), ExecutableMode.INVOKE));
 
         // org.apache.curator.utils.Compatibility.
         register(reflection, classLoader, "org.apache.zookeeper.AddWatchMode", type -> {});

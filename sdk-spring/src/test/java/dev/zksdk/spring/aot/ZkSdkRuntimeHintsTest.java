@@ -3,6 +3,7 @@ package dev.zksdk.spring.aot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.lang.reflect.Field;
+import java.lang.reflect.Method;
 import java.util.List;
 import java.util.function.Predicate;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -19,9 +20,11 @@ import org.apache.zookeeper.server.auth.DigestLoginModule;
 import org.apache.zookeeper.server.quorum.MultipleAddresses;
 import org.apache.zookeeper.server.quorum.QuorumPeer;
 import org.junit.jupiter.api.Test;
+import org.springframework.aot.hint.ExecutableMode;
 import org.springframework.aot.hint.MemberCategory;
 import org.springframework.aot.hint.RuntimeHints;
 import org.springframework.aot.hint.RuntimeHintsRegistrar;
+import org.springframework.aot.hint.TypeHint;
 import org.springframework.aot.hint.TypeReference;
 import org.springframework.aot.hint.predicate.ReflectionHintsPredicates;
 import org.springframework.aot.hint.predicate.RuntimeHintsPredicates;
@@ -102,6 +105,27 @@ class ZkSdkRuntimeHintsTest {
         Field done = Class.forName("dev.zksdk.internal.pipeline.OperationRunner$AsyncCall")
                 .getDeclaredField("done");
         assertHinted(done.toString(), REFLECTION.onFieldAccess(done));
+    }
+
+    @Test
+    void threadIsVirtualIsHintedForTheVirtualCallerCheck() throws Exception {
+        // dev.zksdk.internal.pipeline.VirtualCallers: publicLookup().findVirtual(Thread.class, "isVirtual", boolean()).
+        // On any JDK: the hint names the method (it exists from JDK 21; this build may run on 17).
+        TypeHint thread = hints.reflection().getTypeHint(Thread.class);
+        assertThat(thread).as("a reflection hint on java.lang.Thread").isNotNull();
+        assertThat(thread.methods())
+                .as("Thread.isVirtual() invocable")
+                .anyMatch(m -> m.getName().equals("isVirtual")
+                        && m.getParameterTypes().isEmpty()
+                        && m.getMode() == ExecutableMode.INVOKE);
+        // On JDK 21+: the predicate Spring's own tests use, against the real method.
+        Method isVirtual;
+        try {
+            isVirtual = Thread.class.getMethod("isVirtual");
+        } catch (NoSuchMethodException beforeJdk21) {
+            return;
+        }
+        assertHinted(isVirtual.toString(), REFLECTION.onMethodInvocation(isVirtual));
     }
 
     @Test
