@@ -96,6 +96,8 @@ public class ZkSdkProperties {
 
     private final Hosts hosts = new Hosts();
 
+    private final Cache cache = new Cache();
+
     private final Metrics metrics = new Metrics();
     private final Observation observation = new Observation();
 
@@ -408,6 +410,15 @@ public class ZkSdkProperties {
     }
 
     /**
+     * The {@code zksdk.cache.*} properties.
+     *
+     * @return the nested settings, never null
+     */
+    public Cache getCache() {
+        return cache;
+    }
+
+    /**
      * The {@code zksdk.metrics.*} properties.
      *
      * @return the nested settings, never null
@@ -433,7 +444,7 @@ public class ZkSdkProperties {
                 + sessionsPerEnsemble + ", operationTimeout=" + operationTimeout + ", auth=" + auth
                 + ", digest=" + digest + ", sasl=" + sasl + ", ssl=" + ssl + ", followEnsembleChanges="
                 + followEnsembleChanges + ", defaultAcl=" + defaultAcl + ", connectOnStartup=" + connectOnStartup
-                + ", initializationTimeout=" + initializationTimeout + "}";
+                + ", initializationTimeout=" + initializationTimeout + ", cache=" + cache + "}";
     }
 
     /** The ACL of nodes created without an explicit one ({@link dev.zksdk.security.ZkAcls}). */
@@ -1533,6 +1544,91 @@ public class ZkSdkProperties {
         }
     }
 
+    /**
+     * Caches of the pool's nodes (lease.cache(path, config), lease.treeCache(path, config)): the starter's
+     * {@code CacheConfig} bean, built from these, is the configuration to pass.
+     */
+    public static class Cache {
+
+        /**
+         * Entries a cache keeps (a node's data and stat is one entry, its children list another); beyond it, entries
+         * are evicted (Caffeine's W-TinyLFU policy). At least 1.
+         */
+        private long maximumSize = 10_000;
+
+        /**
+         * How long after the client notices a disconnection a cache may still serve what it held; 0: never while
+         * disconnected.
+         */
+        private Duration maxDisconnectedStaleness = Duration.ofSeconds(10);
+
+        /** Whether caches record hits, misses, loads and evictions (ZkCache.stats(), CacheMetrics). */
+        private boolean recordStats = true;
+
+        /**
+         * Entries a cache keeps (a node's data and stat is one entry, its children list another); beyond it, entries
+         * are evicted (Caffeine's W-TinyLFU policy). At least 1. Property {@code zksdk.cache.maximum-size}.
+         *
+         * @return the bound value (default {@code 10000})
+         */
+        public long getMaximumSize() {
+            return maximumSize;
+        }
+
+        /**
+         * Sets {@code zksdk.cache.maximum-size}; see {@link #getMaximumSize()}.
+         *
+         * @param maximumSize the new value
+         */
+        public void setMaximumSize(long maximumSize) {
+            this.maximumSize = maximumSize;
+        }
+
+        /**
+         * How long after the client notices a disconnection a cache may still serve what it held; 0: never while
+         * disconnected. Property {@code zksdk.cache.max-disconnected-staleness}.
+         *
+         * @return the bound value (default 10 s)
+         */
+        public Duration getMaxDisconnectedStaleness() {
+            return maxDisconnectedStaleness;
+        }
+
+        /**
+         * Sets {@code zksdk.cache.max-disconnected-staleness}; see {@link #getMaxDisconnectedStaleness()}.
+         *
+         * @param maxDisconnectedStaleness the new value
+         */
+        public void setMaxDisconnectedStaleness(Duration maxDisconnectedStaleness) {
+            this.maxDisconnectedStaleness = maxDisconnectedStaleness;
+        }
+
+        /**
+         * Whether caches record hits, misses, loads and evictions (ZkCache.stats(), CacheMetrics). Property
+         * {@code zksdk.cache.record-stats}.
+         *
+         * @return the bound value (default {@code true})
+         */
+        public boolean isRecordStats() {
+            return recordStats;
+        }
+
+        /**
+         * Sets {@code zksdk.cache.record-stats}; see {@link #isRecordStats()}.
+         *
+         * @param recordStats the new value
+         */
+        public void setRecordStats(boolean recordStats) {
+            this.recordStats = recordStats;
+        }
+
+        @Override
+        public String toString() {
+            return "Cache{maximumSize=" + maximumSize + ", maxDisconnectedStaleness=" + maxDisconnectedStaleness
+                    + ", recordStats=" + recordStats + "}";
+        }
+    }
+
     /** Micrometer metrics of the pool. */
     public static class Metrics {
 
@@ -1540,8 +1636,9 @@ public class ZkSdkProperties {
         private boolean enabled = true;
 
         /**
-         * The default ensemble's name in meter tags and traces (the `ensemble` tag), such as `orders-zk`. Default:
-         * derived from the servers (the first in sorted order and `+n` for the others).
+         * The default ensemble's name in meter tags, traces and logs (the `ensemble` tag), such as `orders-zk`; applied
+         * whether or not metrics are published. Default: derived from the servers (the first in sorted order and `+n`
+         * for the others).
          */
         private String ensembleAlias;
 
@@ -1565,9 +1662,9 @@ public class ZkSdkProperties {
         }
 
         /**
-         * The default ensemble's name in meter tags and traces (the `ensemble` tag), such as `orders-zk`. Default:
-         * derived from the servers (the first in sorted order and `+n` for the others). Property
-         * {@code zksdk.metrics.ensemble-alias}.
+         * The default ensemble's name in meter tags, traces and logs (the `ensemble` tag), such as `orders-zk`; applied
+         * whether or not metrics are published. Default: derived from the servers (the first in sorted order and `+n`
+         * for the others). Property {@code zksdk.metrics.ensemble-alias}.
          *
          * @return the bound value
          */

@@ -2,6 +2,7 @@ package dev.zksdk.spring;
 
 import dev.zksdk.OperationPolicy;
 import dev.zksdk.ZkSessionPool;
+import dev.zksdk.cache.CacheConfig;
 import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.security.SaslConfig;
 import dev.zksdk.security.TlsConfig;
@@ -57,6 +58,11 @@ final class ZkSdkPropertiesMapper {
         set("zksdk.session-timeout", properties.getSessionTimeout(), builder::sessionTimeout);
         set("zksdk.connection-timeout", properties.getConnectionTimeout(), builder::connectionTimeout);
         set("zksdk.sessions-per-ensemble", properties.getSessionsPerEnsemble(), builder::sessionsPerEnsemble);
+        // The alias names the ensemble in meters, observations and logs: applied whether or not metrics are published.
+        String alias = properties.getMetrics().getEnsembleAlias();
+        if (alias != null) {
+            set("zksdk.metrics.ensemble-alias", alias, builder::ensembleAlias);
+        }
         List<ZkSdkProperties.Auth> auth = properties.getAuth();
         for (int i = 0; i < auth.size(); i++) {
             ZkSdkProperties.Auth a = auth.get(i);
@@ -227,6 +233,15 @@ final class ZkSdkPropertiesMapper {
                 "zksdk.retry.recovery-max-backoff", retry.getRecoveryMaxBackoff(),
                 "zksdk.circuit-breaker.minimum-number-of-calls", breaker.getMinimumNumberOfCalls());
         return build(b::build, values);
+    }
+
+    /** The {@code zksdk.cache.*} properties as a {@link CacheConfig}. */
+    static CacheConfig cacheConfig(ZkSdkProperties.Cache cache) {
+        CacheConfig.Builder b = CacheConfig.builder();
+        set("zksdk.cache.maximum-size", cache.getMaximumSize(), b::maximumSize);
+        set("zksdk.cache.max-disconnected-staleness", cache.getMaxDisconnectedStaleness(), b::maxDisconnectedStaleness);
+        b.recordStats(cache.isRecordStats());
+        return b.build();
     }
 
     /** The {@code zksdk.hosts.*} properties as a {@link HostsConfig}. */

@@ -1,6 +1,7 @@
 package dev.zksdk.spring;
 
 import dev.zksdk.ZkSessionPool;
+import dev.zksdk.cache.CacheConfig;
 import dev.zksdk.metrics.MetricsTrackerFactory;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -19,6 +20,8 @@ import org.springframework.context.annotation.Bean;
  * context; before that, {@link EphemeralDeregistration} deletes its ephemerals when the context stops. With
  * {@code zksdk.connect-on-startup}, {@link ZkSessionPoolStartupConnector} connects every pool of the context while it
  * starts, and start-up fails when one does not connect within {@code zksdk.initialization-timeout}.
+ *
+ * <p>The {@code zksdk.cache.*} properties make a {@link CacheConfig} bean for the pool's caches.
  *
  * <p>TLS material comes from the Spring Boot SSL bundle named by {@code zksdk.ssl.bundle} ({@link SslBundleStores}).
  *
@@ -73,6 +76,22 @@ public class ZkSessionPoolAutoConfiguration {
             }
             throw new ZkSessionPoolConfigurationException(null, message, e);
         }
+    }
+
+    /**
+     * The configuration for the pool's caches from the {@code zksdk.cache.*} properties, to pass to
+     * {@code lease.cache(path, config)} and {@code lease.treeCache(path, config)}; an application's own
+     * {@link CacheConfig} bean replaces it.
+     *
+     * @param properties the {@code zksdk.*} properties
+     * @return the cache configuration
+     * @throws org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException when a
+     *     {@code zksdk.cache.*} value is refused, naming it
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    public CacheConfig zkCacheConfig(ZkSdkProperties properties) {
+        return ZkSdkPropertiesMapper.cacheConfig(properties.getCache());
     }
 
     /**

@@ -82,6 +82,9 @@ class ConfigurationMetadataTest {
         EXPECTED.put("zksdk.hosts.session-creation-max-wait", "5s");
         EXPECTED.put("zksdk.hosts.connect-attempt-timeout", null);
         EXPECTED.put("zksdk.hosts.min-connect-attempt-timeout", "500ms");
+        EXPECTED.put("zksdk.cache.maximum-size", 10000);
+        EXPECTED.put("zksdk.cache.max-disconnected-staleness", "10s");
+        EXPECTED.put("zksdk.cache.record-stats", true);
         EXPECTED.put("zksdk.metrics.enabled", true);
         EXPECTED.put("zksdk.metrics.ensemble-alias", null);
         EXPECTED.put("zksdk.observation.enabled", true);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.zksdk.EnsembleConfig;
 import dev.zksdk.OperationPolicy;
 import dev.zksdk.ZkSessionPool;
+import dev.zksdk.cache.CacheConfig;
 import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.metrics.MetricsTracker;
 import dev.zksdk.metrics.MetricsTrackerFactory;
@@ -115,6 +116,10 @@ class ZkSessionPoolAutoConfigurationTest {
         assertThat(policy.breakerHalfOpenCalls()).isEqualTo(defaults.breakerHalfOpenCalls());
         assertThat(policy.maxInFlight()).isEqualTo(defaults.maxInFlight());
         assertThat(policy.maxInFlightWait()).isEqualTo(defaults.maxInFlightWait());
+        CacheConfig cache = ZkSdkPropertiesMapper.cacheConfig(properties.getCache());
+        assertThat(cache.maximumSize()).isEqualTo(CacheConfig.DEFAULT_MAXIMUM_SIZE);
+        assertThat(cache.maxDisconnectedStaleness()).isEqualTo(CacheConfig.DEFAULT_MAX_DISCONNECTED_STALENESS);
+        assertThat(cache.recordStats()).isEqualTo(CacheConfig.DEFAULT_RECORD_STATS);
         HostsConfig hosts = ZkSdkPropertiesMapper.hostsConfig(properties.getHosts());
         assertThat(hosts.weights()).isEmpty();
         assertThat(hosts.perServerConnectionBudget()).isEqualTo(HostsConfig.DEFAULT_PER_SERVER_CONNECTION_BUDGET);
@@ -168,7 +173,10 @@ class ZkSessionPoolAutoConfigurationTest {
                         "zksdk.hosts.session-creation-rate=2.5",
                         "zksdk.hosts.session-creation-max-wait=750ms",
                         "zksdk.hosts.connect-attempt-timeout=2s",
-                        "zksdk.hosts.min-connect-attempt-timeout=250ms")
+                        "zksdk.hosts.min-connect-attempt-timeout=250ms",
+                        "zksdk.cache.maximum-size=500",
+                        "zksdk.cache.max-disconnected-staleness=0",
+                        "zksdk.cache.record-stats=false")
                 .run(context -> {
                     assertThat(context).hasNotFailed();
                     ZkSdkProperties properties = context.getBean(ZkSdkProperties.class);
@@ -223,7 +231,24 @@ class ZkSessionPoolAutoConfigurationTest {
                     assertThat(hosts.sessionCreationMaxWait()).isEqualTo(Duration.ofMillis(750));
                     assertThat(hosts.connectAttemptTimeout()).isEqualTo(Duration.ofSeconds(2));
                     assertThat(hosts.minConnectAttemptTimeout()).isEqualTo(Duration.ofMillis(250));
+
+                    CacheConfig cache = context.getBean(CacheConfig.class);
+                    assertThat(cache.maximumSize()).isEqualTo(500);
+                    assertThat(cache.maxDisconnectedStaleness()).isEqualTo(Duration.ZERO);
+                    assertThat(cache.recordStats()).isFalse();
                 });
+    }
+
+    @Test
+    void theCacheConfigBeanIsTheDefaultsUnlessSetAndAUsersOwnWins() {
+        starterOnly.run(context -> assertThat(context.getBean(CacheConfig.class))
+                .usingRecursiveComparison()
+                .isEqualTo(CacheConfig.defaults()));
+        CacheConfig own = CacheConfig.builder().maximumSize(7).build();
+        starterOnly
+                .withPropertyValues("zksdk.cache.maximum-size=500")
+                .withBean(CacheConfig.class, () -> own)
+                .run(context -> assertThat(context.getBean(CacheConfig.class)).isSameAs(own));
     }
 
     @Test
@@ -306,6 +331,30 @@ class ZkSessionPoolAutoConfigurationTest {
     }
 
     @Test
+    void theEnsembleAliasNamesTheEnsembleWithMetricsOffAndWithoutMicrometer() {
+        // The alias is the ensemble's name (logs, health, tags), not a metrics setting: it is mapped in every setup.
+        for (ApplicationContextRunner setup : List.of(
+                runner,
+                runner.withPropertyValues("zksdk.metrics.enabled=false"),
+                starterOnly.withClassLoader(new FilteredClassLoader(MeterRegistry.class)))) {
+            setup.withPropertyValues("zksdk.metrics.ensemble-alias=orders-zk").run(context -> {
+                assertThat(context).hasNotFailed();
+                assertThat(context.getBean(ZkSessionPool.class)
+                                .defaultEnsemble()
+                                .alias())
+                        .isEqualTo("orders-zk");
+            });
+        }
+        starterOnly
+                .withClassLoader(new FilteredClassLoader(MeterRegistry.class))
+                .run(context -> assertThat(context.getBean(ZkSessionPool.class)
+                                .defaultEnsemble()
+                                .alias())
+                        .as("the default alias: the one server")
+                        .isEqualTo("127.0.0.1:2181"));
+    }
+
+    @Test
     void metricsEnabledFalseRemovesTheMetrics() {
         runner.withPropertyValues("zksdk.metrics.enabled=false").run(context -> {
             assertThat(context).hasSingleBean(ZkSessionPool.class);
@@ -342,6 +391,7 @@ class ZkSessionPoolAutoConfigurationTest {
         assertInvalid("zksdk.connect-string=zk1.example", "zksdk.connect-string", "zk1.example");
         assertInvalid("zksdk.chroot=apps", "zksdk.chroot", "apps");
         assertInvalid("zksdk.name=two words", "zksdk.name", "two words");
+        assertInvalid("zksdk.metrics.ensemble-alias=two words", "zksdk.metrics.ensemble-alias", "two words");
         assertInvalid(
                 "zksdk.circuit-breaker.failure-rate-threshold=150",
                 "zksdk.circuit-breaker.failure-rate-threshold",
@@ -349,6 +399,8 @@ class ZkSessionPoolAutoConfigurationTest {
         assertInvalid("zksdk.bulkhead.max-concurrent-calls=-1", "zksdk.bulkhead.max-concurrent-calls", "-1");
         assertInvalid("zksdk.hosts.session-creation-rate=0", "zksdk.hosts.session-creation-rate", "0.0");
         assertInvalid("zksdk.hosts.connect-attempt-timeout=0s", "zksdk.hosts.connect-attempt-timeout", "PT0S");
+        assertInvalid("zksdk.cache.maximum-size=0", "zksdk.cache.maximum-size", "0");
+        assertInvalid("zksdk.cache.max-disconnected-staleness=-1s", "zksdk.cache.max-disconnected-staleness", "PT-1S");
         // Combinations: the core's build() blames one setting; the property it comes from is named.
         assertInvalid("zksdk.retry.max-backoff=5ms", "zksdk.retry.max-backoff", "PT0.005S");
         assertInvalid(

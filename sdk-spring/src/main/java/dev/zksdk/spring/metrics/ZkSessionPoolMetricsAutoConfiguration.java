@@ -2,17 +2,13 @@ package dev.zksdk.spring.metrics;
 
 import dev.zksdk.metrics.MetricsTrackerFactory;
 import dev.zksdk.metrics.micrometer.MicrometerMetricsTrackerFactory;
-import dev.zksdk.spring.ZkSdkProperties;
 import dev.zksdk.spring.ZkSessionPoolAutoConfiguration;
-import dev.zksdk.spring.ZkSessionPoolCustomizer;
 import io.micrometer.core.instrument.MeterRegistry;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
-import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.context.annotation.Bean;
 
 /**
@@ -24,7 +20,8 @@ import org.springframework.context.annotation.Bean;
  * {@code zksdk.metrics.enabled=false}. An application's own {@link MetricsTrackerFactory} bean replaces it. With an
  * {@code ObservationRegistry} bean, {@link dev.zksdk.spring.observation.ZkSessionPoolObservationAutoConfiguration}
  * provides the factory instead (operations as observations; the {@code zksdk.operations} timer then comes from the
- * registry's meter handler). {@code zksdk.metrics.ensemble-alias} names the default ensemble in the tags.
+ * registry's meter handler). {@code zksdk.metrics.ensemble-alias} (mapped with the other properties, so it applies
+ * with metrics off too) names the default ensemble in the tags.
  */
 @AutoConfiguration(
         before = ZkSessionPoolAutoConfiguration.class,
@@ -48,28 +45,5 @@ public class ZkSessionPoolMetricsAutoConfiguration {
     @ConditionalOnMissingBean(MetricsTrackerFactory.class)
     public MicrometerMetricsTrackerFactory zkSessionPoolMetricsTrackerFactory(MeterRegistry registry) {
         return new MicrometerMetricsTrackerFactory(registry);
-    }
-
-    /**
-     * Applies {@code zksdk.metrics.ensemble-alias}, when set, to the auto-configured pool's default ensemble.
-     *
-     * @param properties for {@code zksdk.metrics.ensemble-alias}, read when the pool is built
-     * @return the customizer; it changes nothing when the alias is not set
-     */
-    @Bean
-    public ZkSessionPoolCustomizer zkSessionPoolEnsembleAliasCustomizer(ObjectProvider<ZkSdkProperties> properties) {
-        return builder -> {
-            ZkSdkProperties p = properties.getIfAvailable();
-            String alias = p == null ? null : p.getMetrics().getEnsembleAlias();
-            if (alias == null) {
-                return;
-            }
-            try {
-                builder.ensembleAlias(alias);
-            } catch (IllegalArgumentException e) {
-                throw new InvalidConfigurationPropertyValueException(
-                        "zksdk.metrics.ensemble-alias", alias, e.getMessage());
-            }
-        };
     }
 }
