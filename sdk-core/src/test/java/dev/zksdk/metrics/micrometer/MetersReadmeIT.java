@@ -10,17 +10,16 @@ import dev.zksdk.ZkSessionPool;
 import dev.zksdk.metrics.MetricNames;
 import dev.zksdk.testing.ForcedExpiry;
 import dev.zksdk.testing.InProcessEnsembles;
+import dev.zksdk.testing.ReadmeMeters;
+import dev.zksdk.testing.ReadmeMeters.Row;
 import dev.zksdk.testing.ZkProxy;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.observation.DefaultMeterObservationHandler;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -42,8 +41,6 @@ import org.junit.jupiter.api.Test;
  */
 class MetersReadmeIT {
 
-    private static final String OBSERVATION_ONLY = "only with an `ObservationRegistry`";
-
     private TestingServer server;
     private ZkProxy proxy;
 
@@ -58,9 +55,6 @@ class MetersReadmeIT {
         proxy.close();
         server.close();
     }
-
-    /** One row of the table: type, unit and tag keys. */
-    record Row(String type, String unit, Set<String> tags) {}
 
     @Test
     void theReadmeListsExactlyTheMetersOfARegistryWithoutObservations() throws Exception {
@@ -158,47 +152,8 @@ class MetersReadmeIT {
         return rows;
     }
 
-    /** The rows of the README's "## Meters" table. */
-    static Map<String, Row> readme(boolean observed) throws IOException {
-        List<String> lines = Files.readAllLines(readmePath());
-        Map<String, Row> rows = new TreeMap<>();
-        boolean in = false;
-        for (String line : lines) {
-            if (line.startsWith("## ")) {
-                in = line.equals("## Meters");
-                continue;
-            }
-            if (!in || !line.startsWith("| `zksdk.")) {
-                continue;
-            }
-            String[] cells = line.split("\\|");
-            // cells[0] is empty (the line starts with '|')
-            String name = cells[1].trim().replace("`", "");
-            Set<String> tags = new TreeSet<>();
-            for (String t : cells[4].split(",")) {
-                if (!t.isBlank()) {
-                    tags.add(t.trim().replace("`", ""));
-                }
-            }
-            if (!observed && cells[5].contains(OBSERVATION_ONLY)) {
-                continue;
-            }
-            assertThat(rows.put(name, new Row(cells[2].trim(), cells[3].trim(), tags)))
-                    .as("%s is listed once", name)
-                    .isNull();
-        }
-        return rows;
-    }
-
-    private static Path readmePath() {
-        Path dir = Path.of(System.getProperty("user.dir")).toAbsolutePath();
-        while (dir != null) {
-            Path readme = dir.resolve("README.md");
-            if (Files.exists(readme) && Files.exists(dir.resolve("sdk-core"))) {
-                return readme;
-            }
-            dir = dir.getParent();
-        }
-        throw new IllegalStateException("no README.md above " + System.getProperty("user.dir"));
+    /** The rows of the README's "## Meters" table (zk-sdk-test's {@link ReadmeMeters}). */
+    static Map<String, Row> readme(boolean observed) {
+        return ReadmeMeters.read(ReadmeMeters.findReadme(Path.of(System.getProperty("user.dir"))), observed);
     }
 }
