@@ -333,7 +333,8 @@ public interface ZkLease extends AutoCloseable {
     WatchHandle watchChildren(String path, WatchListener listener);
 
     /**
-     * A cache of the node at {@code path} with {@link CacheConfig#defaults()}; see {@link #cache(String, CacheConfig)}.
+     * A cache of the node at {@code path} with the pool's cache settings ({@link ZkSessionPool.Builder#cacheDefaults},
+     * {@link CacheConfig#defaults()} unless set); see {@link #cache(String, CacheConfig)}.
      *
      * @param path the node's absolute path (the node need not exist)
      * @return the cache, its watch armed
@@ -358,8 +359,8 @@ public interface ZkLease extends AutoCloseable {
     ZkCache cache(String path, CacheConfig config);
 
     /**
-     * A cache of the subtree at {@code path} with {@link CacheConfig#defaults()}; see
-     * {@link #treeCache(String, CacheConfig)}.
+     * A cache of the subtree at {@code path} with the pool's cache settings ({@link ZkSessionPool.Builder#cacheDefaults},
+     * {@link CacheConfig#defaults()} unless set); see {@link #treeCache(String, CacheConfig)}.
      *
      * @param path the subtree's root (the node need not exist)
      * @return the cache, its watch armed

@@ -1,5 +1,6 @@
 package dev.zksdk;
 
+import dev.zksdk.cache.CacheConfig;
 import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.internal.Validation;
 import dev.zksdk.internal.pool.RealSessionPool;
@@ -254,6 +255,7 @@ public final class ZkSessionPool implements AutoCloseable {
         private final List<SessionListener> listeners = new ArrayList<>();
         private String name = "zksdk";
         private MetricsTrackerFactory metricsTrackerFactory = MetricsTrackerFactory.NONE;
+        private CacheConfig cacheDefaults = CacheConfig.defaults();
 
         private Builder() {}
 
@@ -473,6 +475,19 @@ public final class ZkSessionPool implements AutoCloseable {
         }
 
         /**
+         * The settings of the caches a lease makes without its own: {@link ZkLease#cache(String)} and
+         * {@link ZkLease#treeCache(String)}. Default {@link CacheConfig#defaults()}.
+         *
+         * @param cacheDefaults the cache settings
+         * @return this builder
+         * @throws IllegalArgumentException when it is null
+         */
+        public Builder cacheDefaults(CacheConfig cacheDefaults) {
+            this.cacheDefaults = Validation.notNull("cacheDefaults", cacheDefaults);
+            return this;
+        }
+
+        /**
          * Validates and builds the pool; opens nothing.
          *
          * @return the pool, with no session started yet
@@ -486,6 +501,7 @@ public final class ZkSessionPool implements AutoCloseable {
             RealSessionPool real = new RealSessionPool(
                     name, ensemble.build(), operationPolicy, hosts, followEnsembleChanges, listeners);
             real.attachMetrics(metricsTrackerFactory);
+            real.cacheDefaults(cacheDefaults);
             return new ZkSessionPool(real);
         }
     }

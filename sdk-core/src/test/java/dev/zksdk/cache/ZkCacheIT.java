@@ -101,6 +101,34 @@ class ZkCacheIT {
     }
 
     @Test
+    void cachesMadeWithoutTheirOwnConfigUseThePoolsCacheDefaults() throws Exception {
+        lease.create("/defaults", bytes("v"), CreateMode.PERSISTENT);
+        try (ZkSessionPool quiet = ZkSessionPool.builder()
+                        .connectString(proxy.connectString())
+                        .cacheDefaults(CacheConfig.builder().recordStats(false).build())
+                        .build();
+                ZkLease other = quiet.lease();
+                ZkCache node = other.cache("/defaults");
+                ZkTreeCache tree = other.treeCache("/defaults");
+                ZkCache own = other.cache("/defaults", CacheConfig.defaults())) {
+            for (ZkCache cache : List.of(node, tree, own)) {
+                assertThat(text(cache.get("/defaults"))).isEqualTo("v");
+                assertThat(text(cache.get("/defaults"))).isEqualTo("v");
+            }
+            assertThat(node.stats().hitCount())
+                    .as("the pool's defaults record no stats")
+                    .isZero();
+            assertThat(tree.stats().hitCount())
+                    .as("the pool's defaults record no stats")
+                    .isZero();
+            assertThat(own.stats().hitCount()).as("a cache's own config wins").isEqualTo(1);
+        }
+        assertThatThrownBy(() -> ZkSessionPool.builder().cacheDefaults(null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("cacheDefaults");
+    }
+
+    @Test
     void aDeleteEvictsTheNode() throws Exception {
         lease.create("/tree", new byte[0], CreateMode.PERSISTENT);
         lease.create("/tree/a", bytes("a"), CreateMode.PERSISTENT);

@@ -42,6 +42,8 @@ public class ZkSessionPoolAutoConfiguration {
      * @param properties the {@code zksdk.*} properties
      * @param sslStores the stores of {@code zksdk.ssl.bundle}, when set
      * @param metrics the metrics tracker factory, when there is one
+     * @param cacheDefaults the settings of caches made without their own ({@link #zkCacheConfig} or the application's
+     *     {@link CacheConfig} bean)
      * @param customizers applied in order, after the properties
      * @return the pool, with no session started yet
      * @throws org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException when a
@@ -54,10 +56,12 @@ public class ZkSessionPoolAutoConfiguration {
             ZkSdkProperties properties,
             ObjectProvider<SslBundleStores> sslStores,
             ObjectProvider<MetricsTrackerFactory> metrics,
+            ObjectProvider<CacheConfig> cacheDefaults,
             ObjectProvider<ZkSessionPoolCustomizer> customizers) {
         ZkSessionPool.Builder builder =
                 ZkSdkPropertiesMapper.apply(properties, ZkSessionPool.builder(), sslStores.getIfAvailable());
         metrics.ifAvailable(builder::metricsTrackerFactory);
+        cacheDefaults.ifUnique(builder::cacheDefaults);
         customizers.orderedStream().forEach(customizer -> {
             try {
                 customizer.customize(builder);
@@ -79,9 +83,9 @@ public class ZkSessionPoolAutoConfiguration {
     }
 
     /**
-     * The configuration for the pool's caches from the {@code zksdk.cache.*} properties, to pass to
-     * {@code lease.cache(path, config)} and {@code lease.treeCache(path, config)}; an application's own
-     * {@link CacheConfig} bean replaces it.
+     * The configuration for the pool's caches from the {@code zksdk.cache.*} properties: the pool's cache defaults
+     * ({@code lease.cache(path)} and {@code lease.treeCache(path)} use it), also to pass to
+     * {@code lease.cache(path, config)}; an application's own {@link CacheConfig} bean replaces it.
      *
      * @param properties the {@code zksdk.*} properties
      * @return the cache configuration

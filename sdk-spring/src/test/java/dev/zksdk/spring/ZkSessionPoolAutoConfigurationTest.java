@@ -248,7 +248,28 @@ class ZkSessionPoolAutoConfigurationTest {
         starterOnly
                 .withPropertyValues("zksdk.cache.maximum-size=500")
                 .withBean(CacheConfig.class, () -> own)
-                .run(context -> assertThat(context.getBean(CacheConfig.class)).isSameAs(own));
+                .run(context -> {
+                    assertThat(context.getBean(CacheConfig.class)).isSameAs(own);
+                    assertThat(cacheDefaults(context.getBean(ZkSessionPool.class)))
+                            .as("the pool's cache defaults")
+                            .isSameAs(own);
+                });
+        starterOnly
+                .withPropertyValues("zksdk.cache.maximum-size=500")
+                .run(context -> assertThat(cacheDefaults(context.getBean(ZkSessionPool.class)))
+                        .as("the pool's cache defaults")
+                        .isSameAs(context.getBean(CacheConfig.class))
+                        .extracting(CacheConfig::maximumSize)
+                        .isEqualTo(500L));
+    }
+
+    private static CacheConfig cacheDefaults(ZkSessionPool pool) throws ReflectiveOperationException {
+        java.lang.reflect.Field real = ZkSessionPool.class.getDeclaredField("pool");
+        real.setAccessible(true);
+        Object impl = real.get(pool);
+        java.lang.reflect.Method defaults = impl.getClass().getDeclaredMethod("cacheDefaults");
+        defaults.setAccessible(true);
+        return (CacheConfig) defaults.invoke(impl);
     }
 
     @Test

@@ -369,6 +369,16 @@ final class RealLease implements ZkLease {
     }
 
     @Override
+    public ZkCache cache(String path) {
+        return cache(path, pool.cacheDefaults());
+    }
+
+    @Override
+    public ZkTreeCache treeCache(String path) {
+        return treeCache(path, pool.cacheDefaults());
+    }
+
+    @Override
     public ZkCache cache(String path, CacheConfig config) {
         return openCache(path, config, false);
     }

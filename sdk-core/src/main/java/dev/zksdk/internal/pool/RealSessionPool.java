@@ -7,6 +7,7 @@ import dev.zksdk.SessionEvent;
 import dev.zksdk.SessionListener;
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkUnavailableException;
+import dev.zksdk.cache.CacheConfig;
 import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.hosts.SessionCreationLimiter;
 import dev.zksdk.internal.ConnectString;
@@ -84,6 +85,7 @@ public final class RealSessionPool {
     private final ScheduledExecutorService scheduler;
     private final int maxDataBytes;
     private volatile boolean closed;
+    private volatile CacheConfig cacheDefaults = CacheConfig.defaults();
     private volatile MetricsTracker metrics = MetricsTracker.NONE;
 
     public RealSessionPool(
@@ -459,6 +461,16 @@ public final class RealSessionPool {
                     name,
                     e.toString());
         }
+    }
+
+    /** The settings of caches made without their own; set once, right after construction, before any lease. */
+    public void cacheDefaults(CacheConfig config) {
+        this.cacheDefaults = config;
+    }
+
+    /** The settings of caches made without their own. */
+    public CacheConfig cacheDefaults() {
+        return cacheDefaults;
     }
 
     /**
