@@ -15,27 +15,47 @@ import java.lang.invoke.MethodType;
 final class VirtualCallers {
 
     /** {@code Thread.isVirtual()}, or null before JDK 21. */
-    private static final MethodHandle IS_VIRTUAL = isVirtual();
+    private static final MethodHandle IS_VIRTUAL = isVirtual(VirtualCallers::findIsVirtual);
 
     private VirtualCallers() {}
 
-    private static MethodHandle isVirtual() {
+    /** Looks a method handle up; a seam for tests of runtimes where the lookup fails. */
+    @FunctionalInterface
+    interface Lookup {
+        MethodHandle find() throws ReflectiveOperationException;
+    }
+
+    private static MethodHandle findIsVirtual() throws ReflectiveOperationException {
+        return MethodHandles.publicLookup()
+                .findVirtual(Thread.class, "isVirtual", MethodType.methodType(boolean.class));
+    }
+
+    /**
+     * The handle {@code lookup} finds, or null when it finds none: every caller is then a platform thread. Any failure
+     * the lookup can meet counts as none: a missing method, a linkage error (a class of a trimmed or unusual runtime
+     * that cannot be loaded or linked) or a security manager's refusal. Thrown from the class's initializer, it would
+     * make every synchronous call fail with {@code NoClassDefFoundError}.
+     */
+    static MethodHandle isVirtual(Lookup lookup) {
         try {
-            return MethodHandles.publicLookup()
-                    .findVirtual(Thread.class, "isVirtual", MethodType.methodType(boolean.class));
-        } catch (ReflectiveOperationException e) {
+            return lookup.find();
+        } catch (ReflectiveOperationException | LinkageError | SecurityException e) {
             return null;
         }
     }
 
     /** True when the calling thread is virtual. */
     static boolean current() {
-        MethodHandle isVirtual = IS_VIRTUAL;
+        return isVirtual(IS_VIRTUAL, Thread.currentThread());
+    }
+
+    /** True when {@code isVirtual} (a {@code Thread.isVirtual()} handle, or null) says {@code thread} is virtual. */
+    static boolean isVirtual(MethodHandle isVirtual, Thread thread) {
         if (isVirtual == null) {
             return false;
         }
         try {
-            return (boolean) isVirtual.invokeExact(Thread.currentThread());
+            return (boolean) isVirtual.invokeExact(thread);
         } catch (Throwable e) {
             throw new IllegalStateException(e);
         }
