@@ -57,7 +57,7 @@ class OversizedAdversarialIT {
     static final int DATA_BYTES = 2 * 1024 * 1024;
     /**
      * Well inside the 5 s operation timeout the unfixed SDK retried into. Node data over the limit drops the connection
-     * (ZooKeeper's client cannot read it), and the synchronous form reads the exact size after the reconnect, which
+     * (ZooKeeper's client cannot read it), and every form reads the exact size after the reconnect, which
      * ZooKeeper delays by a random pause of up to 1 s: seen in CI at 1,067 ms.
      */
     static final long AT_ONCE_MS = 2000;
@@ -119,6 +119,11 @@ class OversizedAdversarialIT {
 
     /** A plain client whose jute.maxbuffer allows the huge answers. */
     static ZooKeeper bigClient() throws Exception {
+        return bigClient(ensemble);
+    }
+
+    /** A plain client of {@code ensemble} whose jute.maxbuffer allows the huge answers. */
+    static ZooKeeper bigClient(ProcessEnsemble ensemble) throws Exception {
         ZKClientConfig big = new ZKClientConfig();
         big.setProperty("jute.maxbuffer", "8388608");
         CompletableFuture<Void> connected = new CompletableFuture<>();

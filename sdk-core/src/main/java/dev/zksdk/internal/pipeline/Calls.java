@@ -54,7 +54,7 @@ public final class Calls {
                     false,
                     (rc, p, ctx, data, stat) -> {
                         if (rc == 0 && unreadable(data, stat)) {
-                            f.completeExceptionally(unreadableData("getData", path));
+                            failUnreadable(zk, path, f);
                         } else if (rc == 0) {
                             f.complete(result(data == null ? new byte[0] : data, stat));
                         } else {
@@ -85,10 +85,10 @@ public final class Calls {
                 return data;
             }
             // A node without data, or an answer ZooKeeper's client could not read (see unreadable): the node's size
-            // tells.
+            // tells, and names the answer's size as the asynchronous form does (failUnreadable).
             Stat stat = zk.exists(path, false);
             if (stat != null && stat.getDataLength() > MAX_BUFFER) {
-                throw tooLarge("getData", path, stat.getDataLength(), "the node's data", false);
+                throw unreadableData(path, stat);
             }
             return new byte[0];
         }
@@ -511,9 +511,34 @@ public final class Calls {
         return data == null && stat == null;
     }
 
-    /** A getData answer ZooKeeper's client could not read: it fails its call alone, and is not retried. */
-    public static ZkResponseTooLargeException unreadableData(String op, String path) {
-        return tooLarge(op, path, (long) MAX_BUFFER + 1, "the node's data", true);
+    /**
+     * Fails {@code f}, the call of a getData answer ZooKeeper's client could not read, alone and without a retry, with
+     * the node's size: read with {@code exists} (sent once the connection the unreadable answer drops is back; a
+     * connection loss meanwhile fails {@code f} with it, and the retry's {@link #probeData} reads the size). So every
+     * form of the read, ZooKeeper's synchronous getData included, reports the same size and message.
+     */
+    public static void failUnreadable(ZooKeeper zk, String path, CompletableFuture<?> f) {
+        zk.exists(
+                path,
+                false,
+                (rc, p, ctx, stat) -> {
+                    if (rc == 0 || rc == Code.NONODE.intValue()) {
+                        f.completeExceptionally(unreadableData(path, stat));
+                    } else {
+                        f.completeExceptionally(ZkCall.error(rc, path));
+                    }
+                },
+                null);
+    }
+
+    /**
+     * A getData answer ZooKeeper's client could not read, given the node's stat read since (null: the node is gone):
+     * its size when the node is still over the limit, else a lower bound (the node changed after the answer).
+     */
+    static ZkResponseTooLargeException unreadableData(String path, Stat now) {
+        return now != null && now.getDataLength() > MAX_BUFFER
+                ? tooLarge("getData", path, now.getDataLength(), "the node's data", false)
+                : tooLarge("getData", path, (long) MAX_BUFFER + 1, "the node's data", true);
     }
 
     /**
@@ -555,8 +580,7 @@ public final class Calls {
                 false,
                 (rc, p, ctx, stat) -> {
                     if (rc == 0 && stat.getDataLength() > MAX_BUFFER) {
-                        f.completeExceptionally(
-                                tooLarge("getData", path, stat.getDataLength(), "the node's data", false));
+                        f.completeExceptionally(unreadableData(path, stat));
                     } else if (rc == 0 || rc == Code.NONODE.intValue()) {
                         f.complete(null);
                     } else {

@@ -414,7 +414,7 @@ final class RealLease implements ZkLease {
                         false,
                         (rc, p, ctx, data, stat) -> {
                             if (rc == 0 && Calls.unreadable(data, stat)) {
-                                f.completeExceptionally(Calls.unreadableData("getData", path));
+                                Calls.failUnreadable(zk, path, f);
                             } else if (rc == 0) {
                                 f.complete(new CachedNode(path, data, stat));
                             } else if (rc == KeeperException.Code.NONODE.intValue()) {
