@@ -418,11 +418,11 @@ public final class DoctorOptions {
         }
 
         /**
-         * Sends the four-letter words over TLS with these stores (ZooKeeper's {@code FourLetterWordMain} with an SSL
-         * context built by its {@code ClientX509Util}); null (the default) for plain text. A member whose port
-         * speaks the other protocol is reported as {@link FindingCode#TLS_MISMATCH}. The probe's TLS socket offers
-         * the JVM's default protocols and cipher suites: {@link TlsConfig#enabledProtocols()} and
-         * {@link TlsConfig#cipherSuites()} are not applied to it.
+         * Sends the four-letter words over TLS with these settings, applied as a pooled session applies them: stores,
+         * host name verification, {@link TlsConfig#enabledProtocols()} (default TLSv1.3 and TLSv1.2) and
+         * {@link TlsConfig#cipherSuites()} (default the JVM's); null (the default) for plain text. A member whose
+         * port speaks the other protocol, or refuses every protocol or cipher suite offered, is reported as
+         * {@link FindingCode#TLS_MISMATCH}.
          *
          * @param tls the TLS settings, or null for plain text
          * @return this builder

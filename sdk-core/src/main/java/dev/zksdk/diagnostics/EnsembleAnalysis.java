@@ -127,10 +127,15 @@ final class EnsembleAnalysis {
                         Severity.CRITICAL,
                         p,
                         p.address + where + ": " + p.problem + "." + context,
-                        "Probe the port with the protocol it speaks, as its clients must: a secureClientPort needs"
-                                + " TLS settings (trust store, and a key store when the server has ssl.clientAuth=need,"
-                                + " its default); a clientPort needs none. Check that the connect string names the"
-                                + " port you meant.");
+                        p.tlsParametersRefused
+                                ? "Offer what the server accepts (its ssl.enabledProtocols and ssl.ciphersuites, or"
+                                        + " ssl.protocol): set TlsConfig enabledProtocols / cipherSuites to include"
+                                        + " one of them, or widen the server's. Clients of the pool with these TLS"
+                                        + " settings cannot connect to this member either."
+                                : "Probe the port with the protocol it speaks, as its clients must: a secureClientPort needs"
+                                        + " TLS settings (trust store, and a key store when the server has ssl.clientAuth=need,"
+                                        + " its default); a clientPort needs none. Check that the connect string names the"
+                                        + " port you meant.");
             } else if (p.refused) {
                 add(
                         FindingCode.CONNECTIONS_REJECTED,

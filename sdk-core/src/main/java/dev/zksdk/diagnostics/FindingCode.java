@@ -18,8 +18,10 @@ public enum FindingCode {
     /**
      * The member's port and the probe disagree on TLS: probed in plain text, it closed the connection and then
      * presented a TLS certificate (a {@code secureClientPort}); or probed over TLS ({@link DoctorOptions#tls()}), it
-     * failed the handshake and then answered a plain-text {@code ruok}. Clients configured like the probe cannot
-     * connect to it either.
+     * failed the handshake and then answered a plain-text {@code ruok}; or probed over TLS, it refused every protocol
+     * or cipher suite offered ({@link dev.zksdk.security.TlsConfig#enabledProtocols()},
+     * {@link dev.zksdk.security.TlsConfig#cipherSuites()}) with a {@code protocol_version} or
+     * {@code handshake_failure} alert. Clients configured like the probe cannot connect to it either.
      */
     TLS_MISMATCH("member's port and the probe disagree on TLS"),
     /** A member answers, but says "This ZooKeeper instance is not currently serving requests". */

@@ -23,6 +23,8 @@ final class MemberProbe {
     boolean refused;
     /** The port speaks TLS and was probed in plain text, or the other way round; {@link #problem} says which. */
     boolean tlsMismatch;
+    /** The mismatch is TLS on both sides, but no protocol or cipher suite the probe offered is one the port accepts. */
+    boolean tlsParametersRefused;
     /** A request timed out after the connection was accepted. */
     boolean stalled;
 

@@ -1,5 +1,6 @@
 package dev.zksdk.diagnostics;
 
+import dev.zksdk.internal.session.TlsSettings;
 import dev.zksdk.security.TlsConfig;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -26,6 +27,7 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
 import org.apache.zookeeper.client.FourLetterWordMain;
 import org.apache.zookeeper.common.ClientX509Util;
+import org.apache.zookeeper.common.SSLContextAndOptions;
 import org.apache.zookeeper.common.X509Exception;
 import org.apache.zookeeper.common.X509Util;
 import org.apache.zookeeper.common.ZKConfig;
@@ -38,10 +40,11 @@ import org.apache.zookeeper.common.ZKConfig;
  * <p>After a request times out on an accepted connection the member is not asked again: a stopped or hung process
  * would only cost one more timeout per word.
  *
- * <p>With {@link DoctorOptions#tls()} the words go over TLS (ZooKeeper's {@code FourLetterWordMain} with an SSL context
- * from its {@code ClientX509Util}). When the first word fails, the probe tells a port of the other protocol from a
- * broken member: probed in plain text, it looks for a certificate the port presents to a TLS handshake; probed over
- * TLS, it sends a plain-text {@code ruok}.
+ * <p>With {@link DoctorOptions#tls()} the words go over TLS, on sockets from ZooKeeper's {@code ClientX509Util} set up
+ * from the very settings a pooled session gets ({@link TlsSettings}: stores, host name verification, protocols and
+ * cipher suites). When the first word fails, the probe tells a port of the other protocol from a broken member: probed
+ * in plain text, it looks for a certificate the port presents to a TLS handshake; probed over TLS, it sends a
+ * plain-text {@code ruok}, and reads a TLS refusal of the protocols or cipher suites offered as a mismatch too.
  */
 final class MemberProber {
 
@@ -51,7 +54,9 @@ final class MemberProber {
     private final AdminServerUse adminUse;
     private final AdminServerClient admin;
     /** The context of TLS probes; null in plain text or when it could not be made ({@link #tlsProblem}). */
-    private final SSLContext tls;
+    private final SSLContextAndOptions tls;
+    /** The TLS settings, or null in plain text. */
+    private final TlsConfig tlsConfig;
 
     private final String tlsProblem;
 
@@ -59,7 +64,7 @@ final class MemberProber {
         this.timeoutMillis = (int) options.timeout().toMillis();
         this.adminUse = options.adminServerUse();
         this.admin = new AdminServerClient(options.adminPort(), timeoutMillis);
-        SSLContext context = null;
+        SSLContextAndOptions context = null;
         String problem = null;
         if (options.tls() != null) {
             try {
@@ -69,51 +74,28 @@ final class MemberProber {
             }
         }
         this.tls = context;
+        this.tlsConfig = options.tls();
         this.tlsProblem = problem;
     }
 
     /**
-     * The SSL context ZooKeeper's client would build from these settings. The config copies no {@code zookeeper.ssl.*}
-     * system property (an in-process server's settings must not reach the probe), and leaves FIPS mode off so that
-     * ZooKeeper's own trust manager checks the host name: {@code FourLetterWordMain}'s plain SSL socket gets no
-     * endpoint identification otherwise.
+     * The SSL context and socket options ZooKeeper's client would build from these settings ({@link TlsSettings}, as
+     * for a pooled session). The config copies no {@code zookeeper.ssl.*} system property (an in-process server's
+     * settings must not reach the probe), and leaves FIPS mode off so that ZooKeeper's own trust manager checks the host
+     * name: a plain SSL socket gets no endpoint identification otherwise.
      */
-    private static SSLContext sslContext(TlsConfig settings) throws X509Exception.SSLContextException {
+    private static SSLContextAndOptions sslContext(TlsConfig settings) throws X509Exception.SSLContextException {
         ZKConfig config = new ZKConfig() {
             @Override
             protected void handleBackwardCompatibility() {
                 // nothing from system properties; see above
             }
         };
+        TlsSettings.apply(settings, config);
+        config.setProperty(X509Util.FIPS_MODE_PROPERTY, "false");
         try (ClientX509Util x509 = new ClientX509Util()) {
-            if (settings.keyStore() != null) {
-                config.setProperty(
-                        x509.getSslKeystoreLocationProperty(),
-                        settings.keyStore().toString());
-                config.setProperty(x509.getSslKeystorePasswdProperty(), chars(settings.keyStorePassword()));
-                if (settings.keyStoreType() != null) {
-                    config.setProperty(x509.getSslKeystoreTypeProperty(), settings.keyStoreType());
-                }
-            }
-            if (settings.trustStore() != null) {
-                config.setProperty(
-                        x509.getSslTruststoreLocationProperty(),
-                        settings.trustStore().toString());
-                config.setProperty(x509.getSslTruststorePasswdProperty(), chars(settings.trustStorePassword()));
-                if (settings.trustStoreType() != null) {
-                    config.setProperty(x509.getSslTruststoreTypeProperty(), settings.trustStoreType());
-                }
-            }
-            config.setProperty(
-                    x509.getSslHostnameVerificationEnabledProperty(),
-                    Boolean.toString(settings.hostnameVerification()));
-            config.setProperty(X509Util.FIPS_MODE_PROPERTY, "false");
-            return x509.createSSLContext(config);
+            return x509.createSSLContextAndOptions(config);
         }
-    }
-
-    private static String chars(char[] password) {
-        return password == null ? "" : new String(password);
     }
 
     ServerReport probe(HostAndPort address, boolean inConnectString) {
@@ -261,7 +243,7 @@ final class MemberProber {
      */
     private boolean refusedAfterHandshake(MemberProbe p, String word) {
         String alert = null;
-        try (SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket()) {
+        try (SSLSocket socket = tls.createSSLSocket()) {
             socket.connect(new InetSocketAddress(p.address.host(), p.address.port()), timeoutMillis);
             socket.setSoTimeout(timeoutMillis);
             socket.startHandshake();
@@ -275,9 +257,36 @@ final class MemberProber {
         if (alert == null) {
             return false;
         }
-        p.problem = "TLS handshake failed: " + alert + tlsHint(alert);
+        if (refusesWhatIsOffered(alert)) {
+            p.problem = "the port speaks TLS but accepts none of the protocols and cipher suites offered (" + offered()
+                    + "): the TLS handshake for '" + word + "' failed with '" + alert + "'";
+            p.tlsMismatch = true;
+            p.tlsParametersRefused = true;
+        } else {
+            p.problem = "TLS handshake failed: " + alert + tlsHint(alert);
+        }
         p.answers.put(word, "failed: " + p.problem);
         return true;
+    }
+
+    /**
+     * Whether a TLS alert says the server accepts none of the protocol versions ({@code protocol_version}) or cipher
+     * suites ({@code handshake_failure}, {@code insufficient_security}) the client offered.
+     */
+    private static boolean refusesWhatIsOffered(String alert) {
+        String a = alert.toLowerCase();
+        return a.contains("protocol_version") || a.contains("handshake_failure") || a.contains("insufficient_security");
+    }
+
+    /** What the probe offers, as a pooled session with the same settings does. */
+    private String offered() {
+        List<String> protocols = TlsSettings.protocols(tlsConfig);
+        return "protocols " + (protocols.isEmpty() ? "ZooKeeper's default" : String.join(", ", protocols))
+                + (tlsConfig.enabledProtocols().isEmpty() ? " (the default)" : "")
+                + "; cipher suites "
+                + (tlsConfig.cipherSuites().isEmpty()
+                        ? "the JVM's default"
+                        : String.join(", ", tlsConfig.cipherSuites()));
     }
 
     /**
@@ -287,7 +296,7 @@ final class MemberProber {
      * timeout is wrapped as ZooKeeper wraps it, so {@link #describe} reads both alike.
      */
     private String sendOverTls(HostAndPort address, String word) throws IOException {
-        try (SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket()) {
+        try (SSLSocket socket = tls.createSSLSocket()) {
             socket.connect(new InetSocketAddress(address.host(), address.port()), timeoutMillis);
             socket.setSoTimeout(timeoutMillis);
             socket.setTcpNoDelay(true);

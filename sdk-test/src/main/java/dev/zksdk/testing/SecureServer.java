@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import javax.security.auth.login.AppConfigurationEntry;
@@ -39,6 +40,7 @@ public final class SecureServer implements AutoCloseable {
         "zookeeper.ssl.keyStore.type", "zookeeper.ssl.trustStore.location", "zookeeper.ssl.trustStore.password",
         "zookeeper.ssl.trustStore.type", "zookeeper.ssl.clientAuth", "zookeeper.authProvider.x509",
         "zookeeper.authProvider.sasl", "zookeeper.4lw.commands.whitelist", "zookeeper.admin.enableServer",
+        "zookeeper.ssl.enabledProtocols", "zookeeper.ssl.ciphersuites",
     };
 
     private final Map<String, String> savedProperties = new HashMap<>();
@@ -153,6 +155,27 @@ public final class SecureServer implements AutoCloseable {
         set(
                 "zookeeper.ssl.keyStore.location",
                 (wrongName ? pki.wrongNameServerKeyStore() : pki.serverKeyStore()).toString());
+    }
+
+    /**
+     * Makes new TLS connections accept only these protocols and cipher suites ({@code ssl.enabledProtocols},
+     * {@code ssl.ciphersuites}); an empty list puts back ZooKeeper's default for that setting. As with
+     * {@link #presentWrongNameCertificate(boolean)}, no restart is needed.
+     *
+     * @param protocols the protocols, such as {@code TLSv1.3}; empty for the default
+     * @param cipherSuites the cipher suites' standard names; empty for the default
+     */
+    public void acceptOnly(List<String> protocols, List<String> cipherSuites) {
+        setOrClear("zookeeper.ssl.enabledProtocols", protocols);
+        setOrClear("zookeeper.ssl.ciphersuites", cipherSuites);
+    }
+
+    private static void setOrClear(String key, List<String> values) {
+        if (values.isEmpty()) {
+            System.clearProperty(key);
+        } else {
+            set(key, String.join(",", values));
+        }
     }
 
     @Override

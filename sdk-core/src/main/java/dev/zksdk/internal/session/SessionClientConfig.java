@@ -4,13 +4,8 @@ import dev.zksdk.EnsembleConfig;
 import dev.zksdk.internal.Limits;
 import dev.zksdk.security.SaslConfig;
 import dev.zksdk.security.TlsConfig;
-import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
-import java.util.List;
-import javax.net.ssl.SSLContext;
 import org.apache.zookeeper.ClientCnxnSocketNetty;
 import org.apache.zookeeper.client.ZKClientConfig;
-import org.apache.zookeeper.common.ClientX509Util;
 import org.apache.zookeeper.common.X509Util;
 
 /**
@@ -27,26 +22,6 @@ import org.apache.zookeeper.common.X509Util;
  * <p>A new instance is made for every ZooKeeper handle, so handles never share mutable config.
  */
 public final class SessionClientConfig extends ZKClientConfig {
-
-    /**
-     * The protocols a TLS pool offers unless its {@link TlsConfig} names them: the JVM's default client protocols from
-     * TLSv1.2 up (TLSv1.3 and TLSv1.2 on current JVMs); empty when they cannot be read, leaving ZooKeeper's default.
-     */
-    static final List<String> DEFAULT_PROTOCOLS = defaultProtocols();
-
-    private static List<String> defaultProtocols() {
-        try {
-            List<String> out = new ArrayList<>();
-            for (String p : SSLContext.getDefault().getDefaultSSLParameters().getProtocols()) {
-                if (p.equals("TLSv1.3") || p.equals("TLSv1.2")) {
-                    out.add(p);
-                }
-            }
-            return List.copyOf(out);
-        } catch (NoSuchAlgorithmException e) {
-            return List.of();
-        }
-    }
 
     private final String description;
 
@@ -68,34 +43,7 @@ public final class SessionClientConfig extends ZKClientConfig {
         if (tls != null) {
             c.setProperty(SECURE_CLIENT, "true");
             netty = true;
-            try (ClientX509Util x509 = new ClientX509Util()) {
-                if (tls.keyStore() != null) {
-                    c.setProperty(
-                            x509.getSslKeystoreLocationProperty(),
-                            tls.keyStore().toString());
-                    c.setProperty(x509.getSslKeystorePasswdProperty(), chars(tls.keyStorePassword()));
-                    c.setProperty(x509.getSslKeystoreTypeProperty(), tls.keyStoreType());
-                }
-                if (tls.trustStore() != null) {
-                    c.setProperty(
-                            x509.getSslTruststoreLocationProperty(),
-                            tls.trustStore().toString());
-                    c.setProperty(x509.getSslTruststorePasswdProperty(), chars(tls.trustStorePassword()));
-                    c.setProperty(x509.getSslTruststoreTypeProperty(), tls.trustStoreType());
-                }
-                c.setProperty(
-                        x509.getSslHostnameVerificationEnabledProperty(), Boolean.toString(tls.hostnameVerification()));
-                // ZooKeeper's Netty client offers only its one default protocol (TLSv1.3 where the JVM has it), and
-                // servers before 3.9 speak only TLSv1.2 unless configured otherwise: the handshake would fail. The pool
-                // offers what the JVM offers by default from TLSv1.2 up, as ZooKeeper's own server does.
-                List<String> protocols = tls.enabledProtocols().isEmpty() ? DEFAULT_PROTOCOLS : tls.enabledProtocols();
-                if (!protocols.isEmpty()) {
-                    c.setProperty(x509.getSslEnabledProtocolsProperty(), String.join(",", protocols));
-                }
-                if (!tls.cipherSuites().isEmpty()) {
-                    c.setProperty(x509.getSslCipherSuitesProperty(), String.join(",", tls.cipherSuites()));
-                }
-            }
+            TlsSettings.apply(tls, c);
         }
         if (sasl != null) {
             c.setProperty(ENABLE_CLIENT_SASL_KEY, "true");
@@ -133,10 +81,6 @@ public final class SessionClientConfig extends ZKClientConfig {
         // a huge node) arrives and fails its own call alone (ZkResponseTooLargeException) instead.
         c.setProperty(JUTE_MAXBUFFER, Integer.toString(Limits.receiveLimit()));
         return c;
-    }
-
-    private static String chars(char[] password) {
-        return password == null ? null : new String(password);
     }
 
     /** Copies only the non-security settings from system properties; see the class comment. */

@@ -208,7 +208,7 @@ final class TlsProbe {
                 || mentions(cause, "protocol is disabled")) {
             reason = "the server speaks none of the TLS protocols offered ("
                     + (ensemble.tls().enabledProtocols().isEmpty()
-                            ? "the defaults, " + SessionClientConfig.DEFAULT_PROTOCOLS
+                            ? "the defaults, " + TlsSettings.DEFAULT_PROTOCOLS
                             : "enabledProtocols " + ensemble.tls().enabledProtocols())
                     + "; servers before ZooKeeper 3.9 speak only TLSv1.2 unless configured otherwise)";
         } else if (has(cause, CertificateException.class)) {

@@ -1,0 +1,98 @@
+package dev.zksdk.internal.session;
+
+import dev.zksdk.security.TlsConfig;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+import javax.net.ssl.SSLContext;
+import org.apache.zookeeper.common.ClientX509Util;
+import org.apache.zookeeper.common.ZKConfig;
+
+/**
+ * The one mapping of a {@link TlsConfig} onto ZooKeeper's client TLS settings ({@code zookeeper.ssl.*} keys of a
+ * {@link ZKConfig}), used by every pooled session ({@link SessionClientConfig}) and by the doctor's TLS probe, so
+ * that the probe offers exactly what the pool's clients offer: the same stores, host name verification, protocols and
+ * cipher suites.
+ */
+public final class TlsSettings {
+
+    /**
+     * The protocols a TLS client offers unless its {@link TlsConfig} names them: the JVM's default client protocols from
+     * TLSv1.2 up (TLSv1.3 and TLSv1.2 on current JVMs); empty when they cannot be read, leaving ZooKeeper's default.
+     */
+    static final List<String> DEFAULT_PROTOCOLS = defaultProtocols();
+
+    private TlsSettings() {}
+
+    private static List<String> defaultProtocols() {
+        try {
+            List<String> out = new ArrayList<>();
+            for (String p : SSLContext.getDefault().getDefaultSSLParameters().getProtocols()) {
+                if (p.equals("TLSv1.3") || p.equals("TLSv1.2")) {
+                    out.add(p);
+                }
+            }
+            return List.copyOf(out);
+        } catch (NoSuchAlgorithmException e) {
+            return List.of();
+        }
+    }
+
+    /**
+     * The protocols a client with {@code tls} offers: its own, else {@link #DEFAULT_PROTOCOLS}. ZooKeeper's Netty client
+     * offers only its one default protocol (TLSv1.3 where the JVM has it), and servers before 3.9 speak only TLSv1.2
+     * unless configured otherwise: the handshake would fail. So the default is what the JVM offers from TLSv1.2 up, as
+     * ZooKeeper's own server does.
+     *
+     * @param tls the settings
+     * @return the protocols, empty for ZooKeeper's default
+     */
+    public static List<String> protocols(TlsConfig tls) {
+        return tls.enabledProtocols().isEmpty() ? DEFAULT_PROTOCOLS : tls.enabledProtocols();
+    }
+
+    /**
+     * Sets {@code tls} on {@code config}: key and trust stores with their passwords and types, host name verification,
+     * {@link #protocols(TlsConfig) protocols} and cipher suites. What {@code tls} leaves unset is not set, so
+     * ZooKeeper's default applies (a store type from the file name's extension, the JVM's cipher suites).
+     *
+     * @param tls the settings
+     * @param config the client config to set them on
+     */
+    public static void apply(TlsConfig tls, ZKConfig config) {
+        try (ClientX509Util x509 = new ClientX509Util()) {
+            if (tls.keyStore() != null) {
+                config.setProperty(
+                        x509.getSslKeystoreLocationProperty(), tls.keyStore().toString());
+                setIfPresent(config, x509.getSslKeystorePasswdProperty(), chars(tls.keyStorePassword()));
+                setIfPresent(config, x509.getSslKeystoreTypeProperty(), tls.keyStoreType());
+            }
+            if (tls.trustStore() != null) {
+                config.setProperty(
+                        x509.getSslTruststoreLocationProperty(),
+                        tls.trustStore().toString());
+                setIfPresent(config, x509.getSslTruststorePasswdProperty(), chars(tls.trustStorePassword()));
+                setIfPresent(config, x509.getSslTruststoreTypeProperty(), tls.trustStoreType());
+            }
+            config.setProperty(
+                    x509.getSslHostnameVerificationEnabledProperty(), Boolean.toString(tls.hostnameVerification()));
+            List<String> protocols = protocols(tls);
+            if (!protocols.isEmpty()) {
+                config.setProperty(x509.getSslEnabledProtocolsProperty(), String.join(",", protocols));
+            }
+            if (!tls.cipherSuites().isEmpty()) {
+                config.setProperty(x509.getSslCipherSuitesProperty(), String.join(",", tls.cipherSuites()));
+            }
+        }
+    }
+
+    private static void setIfPresent(ZKConfig config, String key, String value) {
+        if (value != null) {
+            config.setProperty(key, value);
+        }
+    }
+
+    private static String chars(char[] password) {
+        return password == null ? null : new String(password);
+    }
+}
