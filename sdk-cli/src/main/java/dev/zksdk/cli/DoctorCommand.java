@@ -8,6 +8,7 @@ import dev.zksdk.security.TlsConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import picocli.CommandLine.Command;
@@ -190,6 +191,22 @@ final class DoctorCommand implements Callable<Integer> {
     String keyStoreType;
 
     @Option(
+            names = "--tls-protocols",
+            paramLabel = "<protocol>",
+            split = ",",
+            description = "The TLS protocols to offer, comma-separated, as a pool's TlsConfig.enabledProtocols."
+                    + " Default: TLSv1.3 and TLSv1.2, as the pool offers.")
+    List<String> tlsProtocols;
+
+    @Option(
+            names = "--tls-cipher-suites",
+            paramLabel = "<suite>",
+            split = ",",
+            description = "The cipher suites to offer, comma-separated, as a pool's TlsConfig.cipherSuites."
+                    + " Default: the JVM's.")
+    List<String> tlsCipherSuites;
+
+    @Option(
             names = "--no-tls-hostname-verification",
             description = "Accept any server certificate the trust store vouches for, whoever it names.")
     boolean noHostnameVerification;
@@ -258,11 +275,15 @@ final class DoctorCommand implements Callable<Integer> {
                     "--tls-trust-store-password (or ZKSDK_TLS_TRUST_STORE_PASSWORD) needs --tls-trust-store");
         }
         if (!tls && keyStore == null && trustStore == null) {
-            if (keyStoreType != null || trustStoreType != null || noHostnameVerification) {
+            if (keyStoreType != null
+                    || trustStoreType != null
+                    || noHostnameVerification
+                    || tlsProtocols != null
+                    || tlsCipherSuites != null) {
                 throw new ParameterException(
                         spec.commandLine(),
-                        "--tls-key-store-type, --tls-trust-store-type and --no-tls-hostname-verification need TLS:"
-                                + " add --tls or a store");
+                        "--tls-key-store-type, --tls-trust-store-type, --tls-protocols, --tls-cipher-suites and"
+                                + " --no-tls-hostname-verification need TLS: add --tls or a store");
             }
             return null;
         }
@@ -275,6 +296,8 @@ final class DoctorCommand implements Callable<Integer> {
             set("--tls-trust-store", trustStore, path -> b.trustStore(path, trustStorePassword));
         }
         set("--tls-trust-store-type", trustStoreType, b::trustStoreType);
+        set("--tls-protocols", tlsProtocols, p -> b.enabledProtocols(p.toArray(new String[0])));
+        set("--tls-cipher-suites", tlsCipherSuites, c -> b.cipherSuites(c.toArray(new String[0])));
         try {
             return b.build();
         } catch (IllegalArgumentException e) {

@@ -77,6 +77,31 @@ class DoctorTlsIT {
     }
 
     @Test
+    void aProtocolTheServerRefusesIsATlsMismatch() {
+        server.acceptOnly(List.of("TLSv1.3"), List.of());
+        try {
+            Cli refused = doctor(
+                    server.secureConnectString(),
+                    Stream.concat(tlsOptions().stream(), Stream.of("--tls-protocols", "TLSv1.2"))
+                            .toList());
+            Cli accepted = doctor(
+                    server.secureConnectString(),
+                    Stream.concat(tlsOptions().stream(), Stream.of("--tls-protocols=TLSv1.3,TLSv1.2"))
+                            .toList());
+
+            assertThat(refused.exitCode()).as(refused.out()).isEqualTo(2);
+            assertThat(refused.out())
+                    .contains(
+                            "accepts none of the protocols and cipher suites offered (protocols TLSv1.2;",
+                            "protocol_version",
+                            "[CRITICAL] TLS_MISMATCH");
+            assertThat(accepted.exitCode()).as(accepted.out()).isZero();
+        } finally {
+            server.acceptOnly(List.of(), List.of());
+        }
+    }
+
+    @Test
     void plainPortProbedInPlainTextIsHealthy() {
         Cli r = doctor(server.plainConnectString(), List.of());
 

@@ -1,6 +1,6 @@
 package dev.zksdk.diagnostics;
 
-import dev.zksdk.internal.session.TlsSettings;
+import dev.zksdk.internal.TlsSettings;
 import dev.zksdk.security.TlsConfig;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -56,7 +56,7 @@ final class MemberProber {
     /** The context of TLS probes; null in plain text or when it could not be made ({@link #tlsProblem}). */
     private final SSLContextAndOptions tls;
     /** The TLS settings, or null in plain text. */
-    private final TlsConfig tlsConfig;
+    private final TlsSettings.Settings tlsConfig;
 
     private final String tlsProblem;
 
@@ -74,7 +74,7 @@ final class MemberProber {
             }
         }
         this.tls = context;
-        this.tlsConfig = options.tls();
+        this.tlsConfig = options.tls() == null ? null : settings(options.tls());
         this.tlsProblem = problem;
     }
 
@@ -91,11 +91,25 @@ final class MemberProber {
                 // nothing from system properties; see above
             }
         };
-        TlsSettings.apply(settings, config);
+        TlsSettings.apply(settings(settings), config);
         config.setProperty(X509Util.FIPS_MODE_PROPERTY, "false");
         try (ClientX509Util x509 = new ClientX509Util()) {
             return x509.createSSLContextAndOptions(config);
         }
+    }
+
+    /** The settings of {@code tls}, for {@link TlsSettings}: the mapping a pooled session's TLS goes through too. */
+    private static TlsSettings.Settings settings(TlsConfig tls) {
+        return new TlsSettings.Settings(
+                tls.keyStore(),
+                tls.keyStorePassword(),
+                tls.keyStoreType(),
+                tls.trustStore(),
+                tls.trustStorePassword(),
+                tls.trustStoreType(),
+                tls.hostnameVerification(),
+                tls.enabledProtocols(),
+                tls.cipherSuites());
     }
 
     ServerReport probe(HostAndPort address, boolean inConnectString) {

@@ -2,6 +2,7 @@ package dev.zksdk.internal.session;
 
 import dev.zksdk.EnsembleConfig;
 import dev.zksdk.internal.DaemonThreads;
+import dev.zksdk.internal.TlsSettings;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;

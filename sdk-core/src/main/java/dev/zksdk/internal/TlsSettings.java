@@ -1,6 +1,6 @@
-package dev.zksdk.internal.session;
+package dev.zksdk.internal;
 
-import dev.zksdk.security.TlsConfig;
+import java.nio.file.Path;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,20 +9,53 @@ import org.apache.zookeeper.common.ClientX509Util;
 import org.apache.zookeeper.common.ZKConfig;
 
 /**
- * The one mapping of a {@link TlsConfig} onto ZooKeeper's client TLS settings ({@code zookeeper.ssl.*} keys of a
- * {@link ZKConfig}), used by every pooled session ({@link SessionClientConfig}) and by the doctor's TLS probe, so
- * that the probe offers exactly what the pool's clients offer: the same stores, host name verification, protocols and
- * cipher suites.
+ * The one mapping of a {@code TlsConfig}'s settings onto ZooKeeper's client TLS settings ({@code zookeeper.ssl.*}
+ * keys of a {@link ZKConfig}), used by every pooled session ({@code SessionClientConfig}) and by the doctor's TLS
+ * probe, so that the probe offers exactly what the pool's clients offer: the same stores, host name verification,
+ * protocols and cipher suites. The kernel knows no API type, so the settings come as {@link Settings}, one field per
+ * {@code TlsConfig} getter.
  */
 public final class TlsSettings {
 
     /**
-     * The protocols a TLS client offers unless its {@link TlsConfig} names them: the JVM's default client protocols from
+     * The protocols a TLS client offers unless its {@code TlsConfig} names them: the JVM's default client protocols from
      * TLSv1.2 up (TLSv1.3 and TLSv1.2 on current JVMs); empty when they cannot be read, leaving ZooKeeper's default.
      */
-    static final List<String> DEFAULT_PROTOCOLS = defaultProtocols();
+    public static final List<String> DEFAULT_PROTOCOLS = defaultProtocols();
 
     private TlsSettings() {}
+
+    /**
+     * A {@code TlsConfig}'s values, as its getters give them.
+     *
+     * @param keyStore the key store, or null
+     * @param keyStorePassword its password, or null
+     * @param keyStoreType its type, or null for the file name's extension
+     * @param trustStore the trust store, or null
+     * @param trustStorePassword its password, or null
+     * @param trustStoreType its type, or null for the file name's extension
+     * @param hostnameVerification whether the server's certificate must name the host
+     * @param enabledProtocols the protocols to offer, empty for {@link #DEFAULT_PROTOCOLS}
+     * @param cipherSuites the cipher suites to offer, empty for the JVM's
+     */
+    public record Settings(
+            Path keyStore,
+            char[] keyStorePassword,
+            String keyStoreType,
+            Path trustStore,
+            char[] trustStorePassword,
+            String trustStoreType,
+            boolean hostnameVerification,
+            List<String> enabledProtocols,
+            List<String> cipherSuites) {
+
+        @Override
+        public String toString() {
+            return "TlsSettings.Settings{keyStore=" + keyStore + ", trustStore=" + trustStore
+                    + ", hostnameVerification=" + hostnameVerification + ", enabledProtocols=" + enabledProtocols
+                    + ", cipherSuites=" + cipherSuites + "}"; // never the passwords
+        }
+    }
 
     private static List<String> defaultProtocols() {
         try {
@@ -47,19 +80,19 @@ public final class TlsSettings {
      * @param tls the settings
      * @return the protocols, empty for ZooKeeper's default
      */
-    public static List<String> protocols(TlsConfig tls) {
+    public static List<String> protocols(Settings tls) {
         return tls.enabledProtocols().isEmpty() ? DEFAULT_PROTOCOLS : tls.enabledProtocols();
     }
 
     /**
      * Sets {@code tls} on {@code config}: key and trust stores with their passwords and types, host name verification,
-     * {@link #protocols(TlsConfig) protocols} and cipher suites. What {@code tls} leaves unset is not set, so
+     * {@link #protocols(Settings) protocols} and cipher suites. What {@code tls} leaves unset is not set, so
      * ZooKeeper's default applies (a store type from the file name's extension, the JVM's cipher suites).
      *
      * @param tls the settings
      * @param config the client config to set them on
      */
-    public static void apply(TlsConfig tls, ZKConfig config) {
+    public static void apply(Settings tls, ZKConfig config) {
         try (ClientX509Util x509 = new ClientX509Util()) {
             if (tls.keyStore() != null) {
                 config.setProperty(
