@@ -38,7 +38,8 @@ import org.apache.zookeeper.Version;
  *
  * <p>{@link Builder#serverVersion(String)} runs the members on another ZooKeeper release instead: each JVM's
  * class path is then that release's server jars from {@code <serverJarsRoot>/<version>/} (see
- * {@link #serverJarsRoot()}; sdk-core's build copies 3.4.14, 3.5.10, 3.6.4, 3.7.2 and 3.8.4 there) plus
+ * {@link #serverJarsRoot()}; sdk-core's build copies 3.4.14, 3.5.10, 3.6.4, 3.7.2 and 3.8.4 there), or else from the
+ * local Maven repository by their coordinates (see {@link Builder#serverVersion(String)}), plus
  * {@link ServerLauncher}, and {@code zoo.cfg} is written in the dialect that release understands (3.4: no dynamic
  * configuration, no admin server, no {@code reconfigEnabled}).
  *
@@ -750,8 +751,19 @@ public final class ProcessEnsemble implements AutoCloseable {
          * {@code reconfigEnabled} or {@code admin.*} keys. {@link #start()} rejects settings the version lacks
          * ({@link #adminServer(boolean)} for any other version, {@link #reconfigEnabled(boolean)} before 3.5,
          * {@link #clientPortListenBacklog(int)} before 3.6, {@link #secureClientPort(TestPki)} before
-         * {@value ProcessEnsemble#FIRST_TLS_VERSION}) and fails with an {@link IllegalStateException} naming
-         * the directory when the jars are not there.
+         * {@value ProcessEnsemble#FIRST_TLS_VERSION}).
+         *
+         * <p>When {@code <serverJarsRoot>/<version>/} does not hold the release's {@code zookeeper} jar (as in a
+         * project using zk-sdk-test, where nothing copies jars there), the members run on the jars in the local
+         * Maven repository ({@code maven.repo.local}, else {@code ~/.m2/repository}), found by their coordinates:
+         * {@code org.apache.zookeeper:zookeeper:<version>}, from 3.5 {@code org.apache.zookeeper:zookeeper-jute},
+         * slf4j-api with slf4j-simple, and from 3.6 metrics-core and snappy-java, in the versions that release
+         * line's pom declares; a TLS port adds the Netty jars of the test class path. They cannot be dependencies
+         * of the test (a build holds one {@code zookeeper} version): fetch them with {@code mvn dependency:get}, or
+         * copy them with maven-dependency-plugin's {@code copy} goal into a directory named by
+         * {@value ProcessEnsemble#SERVER_JARS_PROPERTY}, as the README's zk-sdk-test section shows. If any is missing, {@link #start()} fails at once, before starting
+         * anything, with an {@link IllegalStateException} naming each missing artifact's coordinates and the
+         * {@code mvn dependency:get} commands and {@code artifactItem}s that provide them.
          *
          * @param version a release such as {@code 3.4.14}, or null for the test class path's own
          * @return this builder
@@ -973,14 +985,16 @@ public final class ProcessEnsemble implements AutoCloseable {
             }
             Path jars = serverJarsRoot().resolve(serverVersion);
             String zookeeperJar = "zookeeper-" + serverVersion + ".jar";
-            if (!Files.isRegularFile(jars.resolve(zookeeperJar))) {
-                throw new IllegalStateException("no ZooKeeper " + serverVersion + " server jars: " + jars
-                        + " does not hold " + zookeeperJar + ". sdk-core's build copies the versions its pom lists"
-                        + " there (maven-dependency-plugin execution copy-zk-servers, phase generate-test-resources:"
-                        + " run mvn generate-test-resources -pl sdk-core); another version needs an artifactItem"
-                        + " there, or -D" + SERVER_JARS_PROPERTY + "=<directory holding " + serverVersion + "/>");
-            }
             List<String> classPath = new ArrayList<>();
+            if (!Files.isRegularFile(jars.resolve(zookeeperJar))) {
+                // Not copied anywhere (a project of zk-sdk-test's users): the local Maven repository, by coordinates.
+                classPath.addAll(ServerJars.find(serverVersion, jars));
+                if (tls != null) {
+                    classPath.addAll(nettyJars());
+                }
+                classPath.add(launcherLocation().toString());
+                return classPath;
+            }
             try (Stream<Path> files = Files.list(jars)) {
                 files.filter(f -> f.getFileName().toString().endsWith(".jar"))
                         .map(f -> f.toAbsolutePath().toString())
@@ -1010,13 +1024,29 @@ public final class ProcessEnsemble implements AutoCloseable {
                     throw new UncheckedIOException("could not list the Netty jars in " + dir, e);
                 }
             }
-            if (jars.stream().noneMatch(j -> Path.of(j).getFileName().toString().startsWith("netty-handler-"))) {
+            if (jars.stream().noneMatch(Builder::isNettyHandler)) {
+                // Not copied: the Netty of the test class path's own ZooKeeper, which is what would be copied.
+                jars.clear();
+                for (String entry : System.getProperty("java.class.path", "").split(java.io.File.pathSeparator)) {
+                    String name = Path.of(entry).getFileName() == null
+                            ? ""
+                            : Path.of(entry).getFileName().toString();
+                    if (name.startsWith("netty-") && name.endsWith(".jar")) {
+                        jars.add(Path.of(entry).toAbsolutePath().toString());
+                    }
+                }
+            }
+            if (jars.stream().noneMatch(Builder::isNettyHandler)) {
                 throw new IllegalStateException("secureClientPort with serverVersion " + serverVersion
                         + " needs the Netty jars in " + dir + " (no netty-handler jar there). sdk-core's build copies"
                         + " them (maven-dependency-plugin execution copy-zk-servers, phase generate-test-resources:"
                         + " run mvn generate-test-resources -pl sdk-core)");
             }
             return jars;
+        }
+
+        private static boolean isNettyHandler(String jar) {
+            return Path.of(jar).getFileName().toString().startsWith("netty-handler-");
         }
 
         private static boolean isOwnVersion(String version) {
