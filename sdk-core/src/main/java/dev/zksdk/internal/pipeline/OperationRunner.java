@@ -218,7 +218,7 @@ public final class OperationRunner {
      * same order), fused into one object: one future and one completion stage per attempt instead of a future and a
      * stage per decorator, plus its deadline, which ends it when ZooKeeper holds it longer.
      */
-    private static final class AsyncCall<T> implements BiConsumer<T, Throwable>, Runnable, Deadlines.Expiring {
+    private static final class AsyncCall<T> extends Deadlines.Expiring implements BiConsumer<T, Throwable>, Runnable {
 
         private static final VarHandle DONE;
 
@@ -274,10 +274,8 @@ public final class OperationRunner {
             run();
             if (!done) {
                 // Ends by the deadline even when ZooKeeper holds the request longer (a server that stopped answering).
+                // A call that ends meanwhile is dropped by the sweep that would have placed it.
                 runner.deadlines.watch(this);
-                if (done) {
-                    runner.deadlines.unwatch(this); // ended meanwhile, before it was watched
-                }
             }
         }
 
@@ -346,13 +344,18 @@ public final class OperationRunner {
         }
 
         @Override
-        public long deadlineNanos() {
+        long deadlineNanos() {
             return state.deadlineNanos;
+        }
+
+        @Override
+        boolean ended() {
+            return done;
         }
 
         /** The deadline passed first (on the pool's scheduler). */
         @Override
-        public void expire() {
+        void expire() {
             if (done || !DONE.compareAndSet(this, false, true)) {
                 return;
             }
