@@ -3,6 +3,11 @@ package dev.zksdk.benchmarks;
 import com.sun.management.OperatingSystemMXBean;
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkSessionPool;
+import dev.zksdk.metrics.micrometer.MicrometerMetricsTrackerFactory;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.observation.DefaultMeterObservationHandler;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.concurrent.CompletableFuture;
@@ -36,7 +41,8 @@ import org.openjdk.jmh.infra.ThreadParams;
  * thread, and through a {@link ZkLease} on a one-session pool (validation, bulkhead, circuit breaker, retry and the
  * hand-off of the result from ZooKeeper's event thread). Pairs, each raw against SDK: synchronous {@code getData} at 1,
  * 4 and 16 threads ({@code -t}), asynchronous {@code getData} with {@value InFlight#WINDOW} requests in flight on one
- * thread, and synchronous {@code setData} at 4 threads. {@link ClientCpu} adds the client JVM's CPU time per
+ * thread, and synchronous {@code setData} at 4 threads; and, as a diagnostic pair, synchronous {@code getData} on a pool
+ * publishing Micrometer meters against one whose every operation is also a Micrometer {@code Observation}. {@link ClientCpu} adds the client JVM's CPU time per
  * operation, and {@link #rawGetDataViaCallback} isolates the cost of the event-thread hand-off the SDK builds on.
  */
 @State(Scope.Benchmark)
@@ -85,6 +91,71 @@ public class OverheadBenchmark {
         public void close() {
             pool.close();
         }
+    }
+
+    /**
+     * A one-session pool publishing to a Micrometer registry, as Spring's auto-configuration builds it with
+     * {@code zksdk.observation.enabled=false}: the binding records the {@code zksdk.operations} timer itself.
+     */
+    @State(Scope.Benchmark)
+    public static class MeteredPool {
+        final MeterRegistry meters = new SimpleMeterRegistry();
+        ZkSessionPool pool;
+        ZkLease lease;
+
+        @Setup(Level.Trial)
+        public void open(ServerFixture fixture) {
+            pool = pooled(fixture, "metered", new MicrometerMetricsTrackerFactory(meters));
+            lease = pool.lease();
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            lease.close();
+            pool.close();
+            meters.close();
+        }
+    }
+
+    /**
+     * The same with every operation a Micrometer {@code Observation} of a registry with a
+     * {@link DefaultMeterObservationHandler}, as with {@code zksdk.observation.enabled=true} in a Spring Boot app: the
+     * handler records the timer (and a long task timer) from the observation.
+     */
+    @State(Scope.Benchmark)
+    public static class ObservedPool {
+        final MeterRegistry meters = new SimpleMeterRegistry();
+        final ObservationRegistry observations = ObservationRegistry.create();
+        ZkSessionPool pool;
+        ZkLease lease;
+
+        @Setup(Level.Trial)
+        public void open(ServerFixture fixture) {
+            observations.observationConfig().observationHandler(new DefaultMeterObservationHandler(meters));
+            pool = pooled(fixture, "observed", new MicrometerMetricsTrackerFactory(meters, observations));
+            lease = pool.lease();
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            lease.close();
+            pool.close();
+            meters.close();
+        }
+    }
+
+    private static ZkSessionPool pooled(ServerFixture fixture, String name, MicrometerMetricsTrackerFactory metrics) {
+        ZkSessionPool pool = ZkSessionPool.builder()
+                .connectString(fixture.connectString())
+                .sessionTimeout(Workload.SESSION_TIMEOUT)
+                .connectionTimeout(Workload.CONNECT_TIMEOUT)
+                .name(name)
+                .metricsTrackerFactory(metrics)
+                .build();
+        try (ZkLease lease = pool.lease()) {
+            lease.getData(Workload.DATA);
+        }
+        return pool;
     }
 
     /** Each thread's lease, held for the whole run, as a service would hold one per component. */
@@ -240,6 +311,20 @@ public class OverheadBenchmark {
                 },
                 null);
         return result.get();
+    }
+
+    /** Synchronous getData on a pool publishing meters (the observation pair's reference side). */
+    @Benchmark
+    public byte[] sdkGetDataMetered(MeteredPool metered, ClientCpu cpu) {
+        cpu.operations++;
+        return metered.lease.getData(Workload.DATA);
+    }
+
+    /** Synchronous getData on a pool whose every operation is an observation with a default meter handler. */
+    @Benchmark
+    public byte[] sdkGetDataObserved(ObservedPool observed, ClientCpu cpu) {
+        cpu.operations++;
+        return observed.lease.getData(Workload.DATA);
     }
 
     @Benchmark

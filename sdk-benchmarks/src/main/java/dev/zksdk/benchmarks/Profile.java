@@ -267,6 +267,8 @@ public record Profile(String name, List<Step> steps) {
         }
         steps.add(overhead.paired(1, "rawGetDataAsync", "sdkGetDataAsync"));
         steps.add(overhead.paired(WRITE_THREADS, "rawSetData", "sdkSetData"));
+        // What observing every operation costs over publishing meters alone (zksdk.observation.enabled).
+        steps.add(overhead.paired(1, "sdkGetDataMetered", "sdkGetDataObserved"));
         // A cached read takes nanoseconds: a couple of seconds holds millions of them.
         steps.add(cached.step(CACHED_READS, 1, Mode.Throughput, TimeUnit.SECONDS));
         steps.add(cached.step(CACHED_READS_ONLY, CACHED_READ_THREADS, Mode.Throughput, TimeUnit.SECONDS));

@@ -150,23 +150,28 @@ public final class ChartRenderer {
     }
 
     private static Optional<CategoryChart> overheadChart(Summary summary) {
-        if (summary.overhead().isEmpty()) {
+        List<OverheadRow> rows =
+                summary.overhead().stream().filter(r -> !r.diagnostic()).toList();
+        boolean diagnosticOnly = rows.isEmpty();
+        if (diagnosticOnly) {
+            rows = summary.overhead(); // a run of diagnostic pairs alone: draw those
+        }
+        if (rows.isEmpty()) {
             return Optional.empty();
         }
-        CategoryChart chart = base("Raw ZooKeeper handle vs ZkLease (label: SDK/raw)", "operation, threads", "ops/s");
+        CategoryChart chart = diagnosticOnly
+                ? base("Diagnostic pairs (label: second/first)", "operation, threads", "ops/s")
+                : base("Raw ZooKeeper handle vs ZkLease (label: SDK/raw)", "operation, threads", "ops/s");
         List<String> x = new ArrayList<>();
         List<Double> raw = new ArrayList<>();
         List<Double> sdk = new ArrayList<>();
-        for (OverheadRow row : summary.overhead()) {
-            if (row.diagnostic()) {
-                continue;
-            }
-            x.add(shortLabel(row) + " ×" + Summary.fmtRatio(row.ratio()));
+        for (OverheadRow row : rows) {
+            x.add((diagnosticOnly ? row.label() : shortLabel(row)) + " ×" + Summary.fmtRatio(row.ratio()));
             raw.add(Units.toPerSecond(row.raw().score(), row.raw().unit()));
             sdk.add(Units.toPerSecond(row.sdk().score(), row.sdk().unit()));
         }
-        chart.addSeries("raw handle", x, raw).setFillColor(RAW);
-        chart.addSeries("SDK lease", x, sdk).setFillColor(SDK);
+        chart.addSeries(diagnosticOnly ? "first" : "raw handle", x, raw).setFillColor(RAW);
+        chart.addSeries(diagnosticOnly ? "second" : "SDK lease", x, sdk).setFillColor(SDK);
         chart.getStyler().setXAxisLabelRotation(20);
         return Optional.of(chart);
     }

@@ -298,11 +298,15 @@ public final class MarkdownReport {
             }
         }
         if (diagnostics) {
-            md.append("\n*Diagnostic rows* are no SDK figure: their \"SDK\" column is the raw handle called through"
+            md.append("\n*Diagnostic rows* are no SDK-against-raw figure. In *raw async call + future only* the \"SDK\""
+                    + " column is the raw handle called through"
                     + " ZooKeeper's asynchronous call with a future the caller waits on (the result handed over by ZooKeeper's"
                     + " event thread), which is how the SDK's `...Async` forms call it; the SDK's synchronous forms use"
                     + " ZooKeeper's synchronous calls. The row tells the cost of that hand-off from the cost of the SDK's own"
-                    + " work.\n");
+                    + " work. In *meters → meters + observation* the \"raw\" column is a lease of a pool publishing Micrometer"
+                    + " meters (`zksdk.observation.enabled=false`) and the \"SDK\" column a lease of a pool whose every"
+                    + " operation is also a Micrometer `Observation` of a registry with a `DefaultMeterObservationHandler`"
+                    + " (`zksdk.observation.enabled=true`): the row is what observing costs.\n");
         }
     }
 

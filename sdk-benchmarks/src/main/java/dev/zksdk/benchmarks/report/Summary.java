@@ -194,7 +194,12 @@ public final class Summary {
                     "rawGetDataViaCallback",
                     true),
             new Pair(ASYNC_READS_LABEL, "rawGetDataAsync", "sdkGetDataAsync", false),
-            new Pair("sync setData", "rawSetData", "sdkSetData", false));
+            new Pair("sync setData", "rawSetData", "sdkSetData", false),
+            new Pair(
+                    "sync getData: meters → meters + observation (diagnostic)",
+                    "sdkGetDataMetered",
+                    "sdkGetDataObserved",
+                    true));
 
     private final List<ChurnRow> churn = new ArrayList<>();
     private final List<OverheadRow> overhead = new ArrayList<>();
