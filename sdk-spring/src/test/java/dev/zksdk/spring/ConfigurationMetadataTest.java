@@ -87,7 +87,7 @@ class ConfigurationMetadataTest {
         EXPECTED.put("zksdk.cache.record-stats", true);
         EXPECTED.put("zksdk.metrics.enabled", true);
         EXPECTED.put("zksdk.metrics.ensemble-alias", null);
-        EXPECTED.put("zksdk.observation.enabled", true);
+        EXPECTED.put("zksdk.observation.enabled", false);
         EXPECTED.put("management.health.zksdk.enabled", true);
     }
 

@@ -24,7 +24,7 @@ import org.springframework.context.annotation.Bean;
  * <p>Provides the pool's {@link MicrometerMetricsTrackerFactory}, with the {@link MeterRegistry} and the
  * {@link ObservationRegistry}, in place of the one of {@link ZkSessionPoolMetricsAutoConfiguration}. Active when both
  * registries are beans, metrics are enabled ({@code zksdk.metrics.enabled}) and {@code zksdk.observation.enabled} is
- * not false; an {@link OperationObservationConvention} bean renames or re-tags the observations; an application's own
+ * true (off by default); an {@link OperationObservationConvention} bean renames or re-tags the observations; an application's own
  * {@link MetricsTrackerFactory} bean replaces it. Spring Boot's {@code management.observations.enable.zksdk=false}
  * switches the observations off in the registry (the timer then goes with them).
  */
@@ -39,7 +39,7 @@ import org.springframework.context.annotation.Bean;
 @ConditionalOnClass({MeterRegistry.class, ObservationRegistry.class, MicrometerMetricsTrackerFactory.class})
 @ConditionalOnBean({MeterRegistry.class, ObservationRegistry.class})
 @ConditionalOnBooleanProperty(name = "zksdk.metrics.enabled", matchIfMissing = true)
-@ConditionalOnBooleanProperty(name = "zksdk.observation.enabled", matchIfMissing = true)
+@ConditionalOnBooleanProperty(name = "zksdk.observation.enabled")
 public class ZkSessionPoolObservationAutoConfiguration {
 
     /**

@@ -27,7 +27,7 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 /**
  * The starter wires the application's {@link ObservationRegistry}: every operation of the auto-configured pool is an
- * observation, and the {@code zksdk.operations} timer comes from Spring Boot's meter observation handler (with its
+ * observation when {@code zksdk.observation.enabled=true} (off by default), and the {@code zksdk.operations} timer comes from Spring Boot's meter observation handler (with its
  * {@code .active} long task timer), once per operation; {@code zksdk.observation.enabled=false} goes back to the
  * binding's own timer; {@code zksdk.metrics.ensemble-alias} names the ensemble in the tags.
  */
@@ -68,32 +68,33 @@ class ZkSessionPoolObservationIT {
 
     @Test
     void operationsAreObservationsOfTheApplicationsRegistryAndTimedOnceByItsMeterHandler() {
-        runner.withPropertyValues("zksdk.metrics.ensemble-alias=orders-zk").run(context -> {
-            assertThat(context).hasNotFailed();
-            MicrometerMetricsTrackerFactory factory = context.getBean(MicrometerMetricsTrackerFactory.class);
-            assertThat(factory.observationRegistry()).isSameAs(context.getBean(ObservationRegistry.class));
-            MeterRegistry meters = context.getBean(MeterRegistry.class);
-            traffic(context.getBean(ZkSessionPool.class), 4);
+        runner.withPropertyValues("zksdk.observation.enabled=true", "zksdk.metrics.ensemble-alias=orders-zk")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    MicrometerMetricsTrackerFactory factory = context.getBean(MicrometerMetricsTrackerFactory.class);
+                    assertThat(factory.observationRegistry()).isSameAs(context.getBean(ObservationRegistry.class));
+                    MeterRegistry meters = context.getBean(MeterRegistry.class);
+                    traffic(context.getBean(ZkSessionPool.class), 4);
 
-            assertThat(meters.get(MetricNames.OPERATIONS)
-                            .tags("pool", "observed", "ensemble", "orders-zk", "operation", "exists")
-                            .tags("outcome", "success", "error", "none")
-                            .timer()
-                            .count())
-                    .isEqualTo(4);
-            assertThat(meters.find(MetricNames.OPERATIONS).timers().stream()
-                            .mapToLong(Timer::count)
-                            .sum())
-                    .isEqualTo(6);
-            assertThat(meters.find(MetricNames.OPERATIONS_ACTIVE).longTaskTimers())
-                    .as("the meter handler's long task timer: the observation handler made the timer")
-                    .isNotEmpty();
-        });
+                    assertThat(meters.get(MetricNames.OPERATIONS)
+                                    .tags("pool", "observed", "ensemble", "orders-zk", "operation", "exists")
+                                    .tags("outcome", "success", "error", "none")
+                                    .timer()
+                                    .count())
+                            .isEqualTo(4);
+                    assertThat(meters.find(MetricNames.OPERATIONS).timers().stream()
+                                    .mapToLong(Timer::count)
+                                    .sum())
+                            .isEqualTo(6);
+                    assertThat(meters.find(MetricNames.OPERATIONS_ACTIVE).longTaskTimers())
+                            .as("the meter handler's long task timer: the observation handler made the timer")
+                            .isNotEmpty();
+                });
     }
 
     @Test
-    void withObservationsSwitchedOffTheBindingTimesOperationsItself() {
-        runner.withPropertyValues("zksdk.observation.enabled=false").run(context -> {
+    void byDefaultObservationsAreOffAndTheBindingTimesOperationsItself() {
+        runner.run(context -> {
             assertThat(context).hasNotFailed();
             assertThat(context.getBean(MicrometerMetricsTrackerFactory.class).observationRegistry())
                     .isNull();
