@@ -376,6 +376,51 @@ public final class ProcessEnsemble implements AutoCloseable {
         }
     }
 
+    /**
+     * One step of a rolling upgrade: stops member {@code id} (SIGTERM, as {@link ServerProcess#stop()}) and starts it
+     * again on ZooKeeper {@code version}'s jars, with the same {@code zoo.cfg}, data directory and ports, as an
+     * operator who swaps a member's binaries does. The {@code zoo.cfg} stays in the dialect the member was started
+     * with (a 3.4 one is read by 3.5 as it is: static server lines, reconfig off). Returns once the process is
+     * launched, not once it serves: see {@link ServerProcess#awaitServing(Duration)} and {@link #awaitQuorum}.
+     *
+     * <p>Only between releases of {@link Builder#serverVersion(String) other versions} (found as that builder finds
+     * them): the member must not run the test class path's own ZooKeeper, nor may {@code version} be that one.
+     *
+     * @param id the member, 1 to {@link #size()}
+     * @param version the release to run, {@code major.minor.patch}, whose jars are under {@link #serverJarsRoot()}
+     * @throws IllegalArgumentException if {@code id} is no member, {@code version} is not a release of another
+     *     version, the member runs the project's own version, or it has a TLS port and {@code version} has no TLS
+     * @throws IllegalStateException if the version's jars are missing
+     */
+    public void upgrade(int id, String version) {
+        ServerProcess member = server(id);
+        String own = ownServerVersion();
+        if (member.version().equals(own)) {
+            throw new IllegalArgumentException("upgrade(" + id + ", " + version + "): member " + id + " runs the test"
+                    + " class path's own ZooKeeper " + own + "; only members of another serverVersion can change it");
+        }
+        Builder other = builder().serverVersion(version);
+        if (other.serverVersion == null) {
+            throw new IllegalArgumentException("upgrade(" + id + ", " + version + "): " + version
+                    + " is the test class path's own ZooKeeper; only other versions can be swapped in");
+        }
+        boolean secure = member.secureClientPort() > 0;
+        if (secure && !ConfigDialect.of(version).tls()) {
+            throw new IllegalArgumentException("upgrade(" + id + ", " + version + "): member " + id + " has a"
+                    + " secureClientPort, and " + version + " has no TLS (needs " + FIRST_TLS_VERSION + ")");
+        }
+        List<String> classPath = new ArrayList<>(other.checkOtherVersion());
+        if (secure) {
+            classPath.addAll(classPath.size() - 1, other.nettyJars());
+        }
+        List<String> command = new ArrayList<>(member.command());
+        int cp = command.indexOf("-cp");
+        command.set(cp + 1, String.join(File.pathSeparator, classPath));
+        member.stop();
+        member.runAs(version, command);
+        member.start();
+    }
+
     /** Kills every member (SIGKILL) and deletes the directory unless asked to keep it. Idempotent. */
     @Override
     public void close() {

@@ -40,14 +40,16 @@ public final class ServerProcess {
     }
 
     private final int id;
-    private final String version;
+    /** Changes only while the process is down ({@link ProcessEnsemble#upgrade(int, String)}). */
+    private volatile String version;
+
     private final int clientPort;
     private final int secureClientPort;
     private final int adminPort;
     private final Path directory;
     private final Path configFile;
     private final Path logFile;
-    private final List<String> command;
+    private volatile List<String> command;
 
     private volatile Process process;
     private volatile boolean suspended;
@@ -85,7 +87,8 @@ public final class ServerProcess {
     /**
      * The ZooKeeper release this server runs, {@code major.minor.patch}: the ensemble's
      * {@link ProcessEnsemble.Builder#serverVersion(String)}, or the test class path's own
-     * ({@link ProcessEnsemble#ownServerVersion()}).
+     * ({@link ProcessEnsemble#ownServerVersion()}); after {@link ProcessEnsemble#upgrade(int, String)}, the release it
+     * was started on there.
      *
      * @return the version
      */
@@ -366,6 +369,25 @@ public final class ServerProcess {
                 + (secureClientPort < 0 ? "" : " (TLS " + secureClientPort + ")")
                 + (version.equals(ProcessEnsemble.ownServerVersion()) ? "" : " (" + version + ")")
                 + (isAlive() ? (suspended ? " (stopped)" : "") : " (not running)");
+    }
+
+    /**
+     * The command line the server is started with.
+     *
+     * @return the command, unmodifiable
+     */
+    List<String> command() {
+        return command;
+    }
+
+    /** Runs another release from the next {@link #start()} on; the server must not be running. */
+    synchronized void runAs(String newVersion, List<String> newCommand) {
+        if (isAlive()) {
+            throw new IllegalStateException(
+                    "server " + id + " is running (pid " + process.pid() + "): stop it before it runs another version");
+        }
+        this.version = newVersion;
+        this.command = List.copyOf(newCommand);
     }
 
     synchronized void start() {
