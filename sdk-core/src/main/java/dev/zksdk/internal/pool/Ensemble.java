@@ -88,7 +88,7 @@ final class Ensemble implements EnsembleView, RecoveryHost {
             }
         };
         RecipeRetryPolicy recipeRetry = new RecipeRetryPolicy(policy);
-        ServerFeatures features = new ServerFeatures(config.connectString());
+        ServerFeatures features = new ServerFeatures(config.connectString(), config.tls() != null);
         for (int i = 0; i < sessions.length; i++) {
             SharedSession s = new SharedSession(
                     pool.name(),

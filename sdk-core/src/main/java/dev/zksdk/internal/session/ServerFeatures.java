@@ -2,7 +2,15 @@ package dev.zksdk.internal.session;
 
 import dev.zksdk.ZkUnsupportedException;
 import dev.zksdk.hosts.ServerCapabilities;
+import dev.zksdk.internal.ConnectString;
+import dev.zksdk.internal.DaemonThreads;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -28,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li><b>ZooKeeper 3.5 requests</b> ({@code create2}, container and TTL nodes): a read of {@code /zookeeper/config},
  *       which every server since 3.5.0 makes itself (czxid 0) and 3.4 has not; or, when the probe gave up, an
- *       {@code UNIMPLEMENTED} answer to one of them.
+ *       {@code UNIMPLEMENTED} answer to one of them. A 3.5 server may be a member of an ensemble in a rolling upgrade
+ *       from 3.4, whose 3.4 leader would fail on the 3.5 writes it forwards: the other members of the connect string
+ *       are asked their version first ({@code srvr}).
  *   <li><b>Persistent watches</b> ({@code addWatch}) and the other requests of 3.6: a server before 3.5 lacks them; a
  *       3.5 server answers the probe's {@code getAllChildrenNumber} with {@code UNIMPLEMENTED} and closes that
  *       connection, which is made again before anyone uses it.
@@ -52,6 +62,8 @@ public final class ServerFeatures implements ServerCapabilities {
     private static final Duration PROBE_WAIT = Duration.ofSeconds(2);
 
     private final String ensemble;
+    private final boolean tls;
+    private final List<ConnectString.Address> members;
     private volatile Known requests35 = Known.UNKNOWN;
     private volatile Known persistentWatches = Known.UNKNOWN;
     private volatile String how = "not yet known";
@@ -66,7 +78,25 @@ public final class ServerFeatures implements ServerCapabilities {
 
     /** @param ensemble the ensemble's connect string, for messages */
     public ServerFeatures(String ensemble) {
+        this(ensemble, false);
+    }
+
+    /**
+     * What one ensemble's servers can do, not known yet.
+     *
+     * @param ensemble the ensemble's connect string: its members are asked their version when one turns out to be 3.5
+     * @param tls whether the pool reaches the ensemble over TLS (then its members are not asked: 3.4 has no TLS)
+     */
+    public ServerFeatures(String ensemble, boolean tls) {
         this.ensemble = ensemble;
+        this.tls = tls;
+        List<ConnectString.Address> parsed;
+        try {
+            parsed = ConnectString.parse("connectString", ensemble).addresses();
+        } catch (IllegalArgumentException e) {
+            parsed = List.of();
+        }
+        this.members = parsed;
     }
 
     /** Servers known to have every feature (3.6 or later), so that no connection waits for a probe. */
@@ -145,15 +175,28 @@ public final class ServerFeatures implements ServerCapabilities {
                         // that lets clients write under /zookeeper: 3.4.
                         learnBefore35("its /zookeeper/config was made by a client");
                     } else if (rc == Code.OK.intValue() || rc == Code.NOAUTH.intValue()) {
-                        if (requests35 == Known.UNKNOWN) {
-                            requests35 = Known.YES;
+                        if (requests35 == Known.UNKNOWN && persistentWatches != Known.NO) {
+                            // A 3.5 server is told from a later one by the next request, and then its ensemble's
+                            // other members are asked before any 3.5 request is allowed.
                             how = "ZooKeeper 3.5 or later (it has /zookeeper/config)";
                         }
                     } else {
                         done.accept(false); // cut: the next connection asks again
                         return;
                     }
-                    if (persistentWatches != Known.UNKNOWN) {
+                    if (persistentWatches == Known.NO) {
+                        // Known from an earlier connection: a 3.5 server.
+                        if (requests35 == Known.UNKNOWN) {
+                            checkMembersThen(later, () -> done.accept(false));
+                        } else {
+                            done.accept(false);
+                        }
+                        return;
+                    }
+                    if (persistentWatches == Known.YES) {
+                        if (requests35 == Known.UNKNOWN) {
+                            requests35 = Known.YES;
+                        }
                         done.accept(false);
                         return;
                     }
@@ -162,13 +205,20 @@ public final class ServerFeatures implements ServerCapabilities {
                             (arc, apath, actx, number) -> {
                                 if (arc == Code.UNIMPLEMENTED.intValue()) {
                                     noPersistentWatches("it answered getAllChildrenNumber with UNIMPLEMENTED");
-                                    done.accept(true);
+                                    if (requests35 == Known.UNKNOWN) {
+                                        checkMembersThen(later, () -> done.accept(true));
+                                    } else {
+                                        done.accept(true);
+                                    }
                                     return;
                                 }
                                 if (arc == Code.OK.intValue()
                                         || arc == Code.NONODE.intValue()
                                         || arc == Code.NOAUTH.intValue()) {
                                     persistentWatchesWork();
+                                    if (requests35 == Known.UNKNOWN) {
+                                        requests35 = Known.YES;
+                                    }
                                     how = "ZooKeeper 3.6 or later";
                                 }
                                 done.accept(false);
@@ -177,6 +227,79 @@ public final class ServerFeatures implements ServerCapabilities {
                 },
                 null);
     }
+
+    /**
+     * A 3.5 server answered the probe: before its 3.5 requests are allowed, asks every other member of the connect
+     * string {@code srvr} (on a thread of its own: blocking I/O, bounded by {@link #SRVR_TIMEOUT} per member), then
+     * runs {@code then} on {@code later}. A member that says it runs 3.4 means a rolling upgrade from 3.4 is under way: a 3.5 member
+     * forwards every write to the leader, and a 3.4 leader that receives a {@code create2} or container create it does
+     * not know drops that member from the quorum (its LearnerHandler fails on it), again at each retry. The ensemble is
+     * then treated as 3.4 for the pool's life. Members that do not answer (down, {@code srvr} not whitelisted) change
+     * nothing; nor is this asked over TLS, which 3.4 does not have.
+     */
+    private void checkMembersThen(Executor later, Runnable then) {
+        if (tls || members.size() < 2) {
+            if (requests35 == Known.UNKNOWN) {
+                requests35 = Known.YES;
+            }
+            then.run();
+            return;
+        }
+        DaemonThreads.start("zk-sdk-member-versions", () -> {
+            try {
+                for (ConnectString.Address member : members) {
+                    String version = srvrVersion(member);
+                    if (version != null && version.startsWith("3.4.")) {
+                        learnBefore35("member " + member.host() + ":" + member.port() + " runs ZooKeeper " + version
+                                + ": a rolling upgrade from 3.4 is under way, and a 3.4 leader does not know the 3.5"
+                                + " requests its 3.5 members would forward");
+                        return;
+                    }
+                }
+                if (requests35 == Known.UNKNOWN) {
+                    requests35 = Known.YES;
+                }
+            } finally {
+                try {
+                    later.execute(then);
+                } catch (RejectedExecutionException rejected) {
+                    // the pool is closing: nothing to announce
+                }
+            }
+        });
+    }
+
+    /** How long one member's {@code srvr} may take (connect, then the answer) while a 3.5 server is probed. */
+    static final Duration SRVR_TIMEOUT = Duration.ofMillis(1000);
+
+    /** The version a member's {@code srvr} reports ({@code 3.4.14}, without qualifier), or null without an answer. */
+    static String srvrVersion(ConnectString.Address member) {
+        int timeout = (int) SRVR_TIMEOUT.toMillis();
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(member.host(), member.port()), timeout);
+            socket.setSoTimeout(timeout);
+            OutputStream out = socket.getOutputStream();
+            out.write("srvr".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            byte[] answer = socket.getInputStream().readNBytes(4096);
+            String text = new String(answer, StandardCharsets.ISO_8859_1);
+            int at = text.indexOf(VERSION_LINE);
+            if (at < 0) {
+                return null;
+            }
+            int from = at + VERSION_LINE.length();
+            int to = from;
+            while (to < text.length() && (Character.isDigit(text.charAt(to)) || text.charAt(to) == '.')) {
+                to++;
+            }
+            return to > from ? text.substring(from, to) : null;
+        } catch (IOException | RuntimeException e) {
+            log.debug("srvr of {}:{} got no answer: {}", member.host(), member.port(), e.toString());
+            return null;
+        }
+    }
+
+    private static final String VERSION_LINE = "Zookeeper version: ";
 
     @Override
     public void awaitKnown() {
