@@ -42,7 +42,7 @@ final class CompatibilityMatrix {
         RECIPES("Curator recipes on `lease.curator()` (mutex, leader latch, atomic long)"),
         DOCTOR("`EnsembleDoctor`"),
         DIGEST_AUTH("digest auth and ACLs"),
-        TLS("TLS to the ensemble (client certificate required)"),
+        TLS("TLS to the ensemble (client certificate required) and the doctor's TLS probe"),
         WHO_AM_I("`whoAmI()` on the handle of `lease.curator()`");
 
         final String title;
@@ -82,7 +82,8 @@ final class CompatibilityMatrix {
                 return v34
                         ? new Cell(
                                 Outcome.FAILS_CLEARLY,
-                                "no TLS in 3.4 (needs 3.5.5): a TLS pool is told the port is not a `secureClientPort`")
+                                "no TLS in 3.4 (needs 3.5.5): a TLS pool is told the port is not a `secureClientPort`,"
+                                        + " the doctor reports `TLS_MISMATCH`")
                         : serverSpeaksOnlyTls12(version)
                                 ? new Cell(Outcome.WORKS, "TLSv1.2 (the pool offers TLSv1.3 and TLSv1.2)")
                                 : new Cell(Outcome.WORKS, "TLSv1.3");

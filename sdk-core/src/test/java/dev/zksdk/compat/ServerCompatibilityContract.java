@@ -19,7 +19,9 @@ import dev.zksdk.ZkUnavailableException;
 import dev.zksdk.ZkUnsupportedException;
 import dev.zksdk.cache.ZkCache;
 import dev.zksdk.diagnostics.DiagnosticsReport;
+import dev.zksdk.diagnostics.DoctorOptions;
 import dev.zksdk.diagnostics.EnsembleDoctor;
+import dev.zksdk.diagnostics.FindingCode;
 import dev.zksdk.diagnostics.ServerReport;
 import dev.zksdk.security.TlsConfig;
 import dev.zksdk.testing.ForcedExpiry;
@@ -507,6 +509,21 @@ abstract class ServerCompatibilityContract {
             assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start))
                     .as("ms until a TLS pool on a server without TLS gives up (connection timeout 2 s)")
                     .isLessThan(10_000);
+            // The doctor's TLS probe on that port says so: the port speaks plain text.
+            DiagnosticsReport report = EnsembleDoctor.probe(
+                    connect,
+                    DoctorOptions.builder()
+                            .timeout(Duration.ofSeconds(5))
+                            .tls(clientTls(pki).build())
+                            .build());
+            assertThat(report.servers()).hasSize(1);
+            assertThat(report.servers().get(0).tlsMismatch())
+                    .as(report.toText())
+                    .isTrue();
+            assertThat(report.findings(FindingCode.TLS_MISMATCH))
+                    .as(report.toText())
+                    .hasSize(1);
+            assertThat(report.toText()).contains("the port speaks plain text and was probed over TLS");
             // The server serves plaintext clients as before.
             try (ZkSessionPool plain = pool(new Recorder());
                     ZkLease lease = plain.lease()) {
@@ -574,6 +591,25 @@ abstract class ServerCompatibilityContract {
             await().atMost(Duration.ofSeconds(10)).until(() -> plainLease.exists(ephemeral) == null);
             assertThat(reconnects(events)).as("reconnects of the TLS session").isZero();
         }
+
+        // The doctor's TLS probe reads the server on its TLS port (TLSv1.2 before 3.9) as it does on the plaintext one.
+        DiagnosticsReport report = EnsembleDoctor.probe(
+                secureConnect,
+                DoctorOptions.builder()
+                        .timeout(Duration.ofSeconds(10))
+                        .tls(clientTls(pki).build())
+                        .build());
+        assertThat(report.servers()).hasSize(1);
+        ServerReport doctored = report.servers().get(0);
+        assertThat(doctored.reachable()).as(report.toText()).isTrue();
+        assertThat(doctored.tlsMismatch()).as(report.toText()).isFalse();
+        assertThat(doctored.serving()).as(report.toText()).isTrue();
+        assertThat(doctored.mode()).isEqualTo("standalone");
+        assertThat(doctored.version())
+                .startsWith(own() ? Version.getFullVersion().split("-")[0] : version());
+        assertThat(report.findings(FindingCode.TLS_MISMATCH))
+                .as(report.toText())
+                .isEmpty();
 
         // And it fails when it should: a plaintext pool on the TLS port, a TLS pool without a client certificate.
         try (ZkSessionPool plaintextOnSecurePort = failingPool(secureConnect).build()) {
