@@ -542,7 +542,11 @@ abstract class ServerCompatibilityContract {
         if (CompatibilityMatrix.serverSpeaksOnlyTls12(version())) {
             // The pool's default offers TLSv1.2 too (ZooKeeper's client alone would offer TLSv1.3 only, which this
             // server does not speak): a pool told to offer TLSv1.3 only is refused, and says why.
+            // The refusal is an alert answering the first message, so it comes at once; the longer connection timeout
+            // only keeps a slow handshake on a loaded machine from ending the attempt before the alert arrives.
             try (ZkSessionPool tls13Only = failingPool(secureConnect)
+                    .sessionTimeout(Duration.ofSeconds(10))
+                    .connectionTimeout(Duration.ofSeconds(10))
                     .tls(clientTls(pki).enabledProtocols("TLSv1.3").build())
                     .build()) {
                 assertThatThrownBy(tls13Only::lease)

@@ -5,10 +5,6 @@ import dev.zksdk.hosts.ServerCapabilities;
 import dev.zksdk.internal.ConnectString;
 import dev.zksdk.internal.DaemonThreads;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -21,6 +17,8 @@ import java.util.function.Consumer;
 import org.apache.zookeeper.ClientCnxn;
 import org.apache.zookeeper.KeeperException.Code;
 import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.client.FourLetterWordMain;
+import org.apache.zookeeper.common.X509Exception;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -274,15 +272,9 @@ public final class ServerFeatures implements ServerCapabilities {
 
     /** The version a member's {@code srvr} reports ({@code 3.4.14}, without qualifier), or null without an answer. */
     static String srvrVersion(ConnectString.Address member) {
-        int timeout = (int) SRVR_TIMEOUT.toMillis();
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress(member.host(), member.port()), timeout);
-            socket.setSoTimeout(timeout);
-            OutputStream out = socket.getOutputStream();
-            out.write("srvr".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            byte[] answer = socket.getInputStream().readNBytes(4096);
-            String text = new String(answer, StandardCharsets.ISO_8859_1);
+        try {
+            String text = FourLetterWordMain.send4LetterWord(
+                    member.host(), member.port(), "srvr", false, (int) SRVR_TIMEOUT.toMillis());
             int at = text.indexOf(VERSION_LINE);
             if (at < 0) {
                 return null;
@@ -293,7 +285,7 @@ public final class ServerFeatures implements ServerCapabilities {
                 to++;
             }
             return to > from ? text.substring(from, to) : null;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | X509Exception.SSLContextException | RuntimeException e) {
             log.debug("srvr of {}:{} got no answer: {}", member.host(), member.port(), e.toString());
             return null;
         }
