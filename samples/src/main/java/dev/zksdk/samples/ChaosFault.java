@@ -9,6 +9,13 @@ enum ChaosFault {
     KILL_LEADER("kill-leader", Category.SERVER, SoakServers.Capability.KILL),
     /** Kill a member that follows, restart it a little later. */
     KILL_FOLLOWER("kill-follower", Category.SERVER, SoakServers.Capability.KILL),
+    /**
+     * Remove the leader from the ensemble's configuration (dynamic reconfiguration) and add it back with its own
+     * addresses after a random hold; it keeps running meanwhile and rejoins once added.
+     */
+    RECONFIG_LEADER("reconfig-remove-leader", Category.SERVER, SoakServers.Capability.RECONFIG),
+    /** Remove a follower from the ensemble's configuration and add it back after a random hold. */
+    RECONFIG_FOLLOWER("reconfig-remove-follower", Category.SERVER, SoakServers.Capability.RECONFIG),
     /** SIGSTOP the leader, SIGCONT it after less or more than the session timeout. */
     PAUSE_LEADER("sigstop-leader", Category.SERVER, SoakServers.Capability.PAUSE),
     /** SIGSTOP a follower, SIGCONT it after less or more than the session timeout. */

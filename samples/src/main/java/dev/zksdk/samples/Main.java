@@ -18,9 +18,11 @@ public final class Main {
             "  demo    [--connect <connect string>] [--handlers N] [--seconds N] [--faults kill-leader,drop-connection,"
                     + "expire-session|none]",
             "          a resilient pool under injected faults; embedded 3-server ensemble unless --connect is given",
-            "  soak    [--minutes N | --seconds N] [--seed S] [--connect <connect string>] [--results <dir>] [--verbose]",
+            "  soak    [--minutes N | --seconds N] [--seed S] [--connect <connect string> | --reconfig] [--results <dir>]"
+                    + " [--verbose]",
             "          a chaos soak with a history checker: random, overlapping faults; exit 0 when no check was"
-                    + " violated, 1 otherwise; the run as JSON in <dir> (default soak-results)",
+                    + " violated, 1 otherwise; the run as JSON in <dir> (default soak-results); --reconfig adds"
+                    + " removing and re-adding members (dynamic reconfiguration) instead of the slowed quorum link",
             "  help    this text");
 
     private Main() {}

@@ -3,14 +3,30 @@ package dev.zksdk.samples;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.QuorumLink;
 import dev.zksdk.testing.ServerProcess;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.admin.ZooKeeperAdmin;
 
 /**
  * The soak's servers as separate processes (zk-sdk-test's {@link ProcessEnsemble}): real {@code kill -9}, SIGSTOP
  * and SIGCONT, and, when the ensemble was built with {@link ProcessEnsemble.Builder#proxiedQuorumLink(int)}, one
- * member's quorum link slowed down so that it serves stale reads. Closing it closes the ensemble.
+ * member's quorum link slowed down so that it serves stale reads; or, started with {@link #startForReconfig()}, members
+ * removed from the ensemble's configuration and added back (dynamic reconfiguration) instead of the slowed link.
+ * Closing it closes the ensemble.
  */
 final class ProcessSoakServers implements SoakServers {
 
@@ -24,10 +40,22 @@ final class ProcessSoakServers implements SoakServers {
      */
     static final int SYNC_LIMIT = 30;
 
+    private static final Duration POLL = Duration.ofMillis(200);
+
     private final ProcessEnsemble ensemble;
+    /**
+     * Each member's own line of the configuration ({@code server.N=quorum:election:participant;client}) as read at
+     * start, by member id; empty unless the ensemble was started for reconfiguration.
+     */
+    private final Map<Integer, String> ownLines;
 
     ProcessSoakServers(ProcessEnsemble ensemble) {
+        this(ensemble, Map.of());
+    }
+
+    private ProcessSoakServers(ProcessEnsemble ensemble, Map<Integer, String> ownLines) {
         this.ensemble = ensemble;
+        this.ownLines = ownLines;
     }
 
     /** Starts the soak's own ensemble: {@value #SIZE} members, the last one's quorum link behind proxies. */
@@ -37,6 +65,39 @@ final class ProcessSoakServers implements SoakServers {
                 .syncLimit(SYNC_LIMIT)
                 .proxiedQuorumLink(LAGGING_MEMBER)
                 .start());
+    }
+
+    /**
+     * Starts the soak's own ensemble for {@code --reconfig}: {@value #SIZE} members with {@code reconfigEnabled} and
+     * every member's quorum link direct (no proxied link: a member whose configuration named proxies would spread that
+     * configuration through the reconfigurations), so the slowed quorum link is not among its faults. Reconfiguration
+     * needs the super user or no ACL checks; these throw-away servers skip the checks.
+     */
+    static ProcessSoakServers startForReconfig() {
+        ProcessEnsemble ensemble = ProcessEnsemble.builder()
+                .size(SIZE)
+                .syncLimit(SYNC_LIMIT)
+                .reconfigEnabled(true)
+                .jvmOption("-Dzookeeper.skipACL=yes")
+                .start();
+        try {
+            Map<Integer, String> lines = new TreeMap<>();
+            for (ServerProcess server : ensemble.servers()) {
+                String prefix = "server." + server.id() + "=";
+                lines.put(
+                        server.id(),
+                        serverLines(server.fourLetter("conf")).stream()
+                                .filter(l -> l.startsWith(prefix))
+                                .findFirst()
+                                .orElseThrow(() -> new IllegalStateException("server " + server.id()
+                                        + " does not state its own line in its configuration (conf): "
+                                        + server.fourLetter("conf"))));
+            }
+            return new ProcessSoakServers(ensemble, lines);
+        } catch (RuntimeException e) {
+            ensemble.close();
+            throw e;
+        }
     }
 
     @Override
@@ -61,9 +122,143 @@ final class ProcessSoakServers implements SoakServers {
 
     @Override
     public List<Capability> capabilities() {
+        if (!ownLines.isEmpty()) {
+            return List.of(Capability.KILL, Capability.PAUSE, Capability.RECONFIG);
+        }
         return laggingMember().isPresent()
                 ? List.of(Capability.KILL, Capability.PAUSE, Capability.SLOW_QUORUM_LINK)
                 : List.of(Capability.KILL, Capability.PAUSE);
+    }
+
+    @Override
+    public String removeMember(int index, Duration timeout) throws Exception {
+        requireReconfig();
+        ServerProcess leaving = ensemble.servers().get(index);
+        String prefix = "server." + leaving.id() + "=";
+        String version = reconfigure(
+                index,
+                null,
+                String.valueOf(leaving.id()),
+                lines -> lines.stream().noneMatch(l -> l.startsWith(prefix)),
+                timeout);
+        if (!leaving.isAlive()) {
+            throw new IllegalStateException(
+                    "server " + leaving.id() + " stopped running when it was removed: " + leaving.logTail(20));
+        }
+        return version;
+    }
+
+    @Override
+    public String addMember(int index, Duration timeout) throws Exception {
+        requireReconfig();
+        ServerProcess joining = ensemble.servers().get(index);
+        String line = ownLines.get(joining.id());
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String version = reconfigure(index, line, null, lines -> lines.contains(line), timeout);
+        // Committed; the member rejoins once it learns of it: it serves again, on the new configuration.
+        while (!servesOn(joining, version)) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new IllegalStateException("server " + joining.id() + " was added back (configuration version "
+                        + version + ") but does not serve on that configuration after " + timeout.toSeconds()
+                        + " s: " + joining.logTail(20));
+            }
+            TimeUnit.MILLISECONDS.sleep(POLL.toMillis());
+        }
+        return version;
+    }
+
+    private static boolean servesOn(ServerProcess server, String version) {
+        try {
+            return server.isServing() && version(server.fourLetter("conf")).equals(version);
+        } catch (UncheckedIOException e) {
+            return false;
+        }
+    }
+
+    private void requireReconfig() {
+        if (ownLines.isEmpty()) {
+            throw new UnsupportedOperationException("this ensemble was not started for reconfiguration");
+        }
+    }
+
+    /**
+     * An incremental reconfiguration sent through every member but {@code index} (their own client ports, not the
+     * soak's proxies, which a network fault may freeze meanwhile). Retries while the leader cannot take it yet
+     * (no quorum of the new configuration synced, another reconfiguration in progress, the connection lost as a
+     * removed leader steps down, which may have committed it) until the ensemble's configuration, read after a
+     * sync, satisfies {@code done}.
+     *
+     * @return the committed configuration's version
+     */
+    private String reconfigure(int index, String joining, String leaving, Predicate<Set<String>> done, Duration timeout)
+            throws Exception {
+        List<String> through = new ArrayList<>();
+        for (int i = 0; i < ensemble.servers().size(); i++) {
+            if (i != index) {
+                through.add(ensemble.servers().get(i).address());
+            }
+        }
+        String change = joining != null ? "add " + joining : "remove server." + leaving;
+        CountDownLatch connected = new CountDownLatch(1);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        ZooKeeperAdmin admin = new ZooKeeperAdmin(String.join(",", through), (int) timeout.toMillis(), e -> {
+            if (e.getState() == Watcher.Event.KeeperState.SyncConnected) {
+                connected.countDown();
+            }
+        });
+        try {
+            if (!connected.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("no member of " + through + " took a session to " + change + " within "
+                        + timeout.toSeconds() + " s");
+            }
+            String last = "";
+            while (true) {
+                try {
+                    last = syncedConfig(admin);
+                    if (done.test(serverLines(last))) {
+                        return version(last);
+                    }
+                    admin.reconfigure(joining, leaving, null, -1, null);
+                } catch (KeeperException.ConnectionLossException
+                        | KeeperException.NewConfigNoQuorum
+                        | KeeperException.ReconfigInProgress e) {
+                    // Retried below; the configuration read first tells whether it committed.
+                }
+                if (System.nanoTime() - deadline > 0) {
+                    throw new IllegalStateException("the reconfiguration (" + change + ") did not commit within "
+                            + timeout.toSeconds() + " s; the configuration last read: " + last.replace('\n', ' '));
+                }
+                TimeUnit.MILLISECONDS.sleep(POLL.toMillis());
+            }
+        } finally {
+            admin.close();
+        }
+    }
+
+    /** The ensemble's configuration as the member the admin client is on knows it after catching up with the leader. */
+    private static String syncedConfig(ZooKeeperAdmin admin) throws KeeperException, InterruptedException {
+        CountDownLatch synced = new CountDownLatch(1);
+        admin.sync(ZooDefs.CONFIG_NODE, (rc, path, ctx) -> synced.countDown(), null);
+        synced.await(admin.getSessionTimeout(), TimeUnit.MILLISECONDS);
+        return new String(admin.getConfig(false, null), StandardCharsets.UTF_8);
+    }
+
+    /** The {@code server.N=...} lines of a configuration's text. */
+    private static Set<String> serverLines(String config) {
+        return config.lines()
+                .map(String::trim)
+                .filter(l -> l.startsWith("server."))
+                .collect(Collectors.toSet());
+    }
+
+    /** The {@code version=} of a configuration's text. */
+    private static String version(String config) {
+        return config.lines()
+                .map(String::trim)
+                .filter(l -> l.startsWith("version="))
+                .map(l -> l.substring("version=".length()))
+                .findFirst()
+                .orElse("unknown");
     }
 
     @Override

@@ -93,6 +93,7 @@ final class Soak {
     static final Duration MAX_QUORUM_LATENCY = Duration.ofMillis(800);
 
     private static final Duration RESTART_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration RECONFIG_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration POLL = Duration.ofMillis(200);
 
     private final Duration duration;
@@ -139,6 +140,12 @@ final class Soak {
                 servers.kind(),
                 servers.describe(),
                 possible.stream().map(ChaosFault::title).collect(Collectors.joining(", ")));
+        if (reconfigures()) {
+            recorder.say("reconfig mode: members are removed from the ensemble's configuration and added back; no"
+                    + " member's quorum link is proxied, so slow-quorum-link is not drawn; the pools keep the client"
+                    + " proxies as their connect string (followEnsembleChanges off: following is covered by"
+                    + " sdk-core's EnsembleChangeIT)");
+        }
         try {
             for (String member : servers.members()) {
                 proxies.add(ZkProxy.to(member));
@@ -155,6 +162,9 @@ final class Soak {
                         .sessionTimeout(settings.sessionTimeout())
                         .connectionTimeout(settings.sessionTimeout())
                         .sessionsPerEnsemble(POOL_SESSIONS.get(p))
+                        // Following would replace the proxies with the members' own addresses, out of the faults'
+                        // reach.
+                        .followEnsembleChanges(!reconfigures())
                         .listener(tracker)
                         .build());
             }
@@ -192,6 +202,11 @@ final class Soak {
             proxies.forEach(ZkProxy::close);
         }
         checkNothingLeftAfterClose();
+    }
+
+    /** Whether this soak removes and adds members (then its pools do not follow the ensemble's configuration). */
+    private boolean reconfigures() {
+        return servers.capabilities().contains(SoakServers.Capability.RECONFIG);
     }
 
     /**
@@ -267,7 +282,8 @@ final class Soak {
     private Duration length(ChaosFault fault) {
         Duration st = settings.sessionTimeout();
         return switch (fault) {
-            case KILL_LEADER, KILL_FOLLOWER -> between(st.dividedBy(4), st.multipliedBy(2));
+            case KILL_LEADER, KILL_FOLLOWER, RECONFIG_LEADER, RECONFIG_FOLLOWER ->
+                between(st.dividedBy(4), st.multipliedBy(2));
             case PAUSE_LEADER, PAUSE_FOLLOWER ->
                 random.nextBoolean()
                         ? between(st.dividedBy(4), st.multipliedBy(3).dividedBy(5))
@@ -361,9 +377,33 @@ final class Soak {
                 }
                 recorder.faultEnds(f, "latency lifted");
             }
+            case RECONFIG_LEADER, RECONFIG_FOLLOWER -> reconfig(fault, length, index);
             case EXPIRE_SESSION -> expire(fault, pool);
         }
         return null;
+    }
+
+    /**
+     * Removes the leader or a follower from the ensemble's configuration, waits for the removal to commit, holds for
+     * {@code length} while the member keeps running outside the ensemble, adds it back with its original addresses
+     * and waits for that to commit and for the member to serve again.
+     */
+    private void reconfig(ChaosFault fault, Duration length, int index) throws Exception {
+        int member = pick(fault == ChaosFault.RECONFIG_LEADER, index);
+        Optional<Integer> leader = servers.leader();
+        String role = leader.isEmpty() ? "unknown" : leader.get() == member ? "leader" : "follower";
+        SoakRecorder.FaultRecord f = recorder.faultBegins(
+                fault.title(),
+                name(member) + " (" + role + ") out of the configuration for " + length.toMillis() + " ms, then back");
+        f.role = role;
+        String removed = servers.removeMember(member, RECONFIG_TIMEOUT);
+        recorder.say("fault %d: removal of %s committed (configuration version %s)", f.id, name(member), removed);
+        sleep(length);
+        String added = servers.addMember(member, RECONFIG_TIMEOUT);
+        recorder.faultEnds(
+                f,
+                "removal committed as configuration version " + removed + ", addition committed as version " + added
+                        + ", member serving again");
     }
 
     private void expire(ChaosFault fault, int pool) throws Exception {
@@ -718,6 +758,8 @@ final class Soak {
         h.put("ensemble", servers.kind());
         h.put("connectString", servers.connectString());
         h.put("pools", POOL_SESSIONS);
+        h.put("reconfigMode", reconfigures());
+        h.put("poolsFollowEnsembleChanges", !reconfigures());
         h.put("sessionTimeoutMs", settings.sessionTimeout().toMillis());
         h.put("recoveryBoundMs", settings.recoveryBound().toMillis());
         h.put("lockAcquisitions", workload == null ? 0 : workload.lockAcquisitions());

@@ -43,7 +43,11 @@ import picocli.CommandLine.Option;
  * <p>The ensemble is {@link ProcessSoakServers}: three ZooKeeper server processes started by the soak (zk-sdk-test's
  * {@code ProcessEnsemble}, on this JVM's class path), with {@code kill -9}, SIGSTOP/SIGCONT and the third member's
  * quorum link behind proxies; unless {@code --connect} names an ensemble, which gets the network faults and expiries
- * only. Dynamic reconfiguration (remove and add a member) is not among the faults yet.
+ * only. With {@code --reconfig} the soak's ensemble is started with {@code reconfigEnabled} and without the proxied
+ * quorum link ({@link ProcessSoakServers#startForReconfig()}): the slowed link is not drawn, removing the leader or a
+ * follower from the configuration and adding it back is; the pools then keep the soak's client proxies as their
+ * connect string ({@code followEnsembleChanges} off; following a reconfiguration is covered by sdk-core's
+ * {@code EnsembleChangeIT}).
  */
 public final class SoakCommand {
 
@@ -63,8 +67,9 @@ public final class SoakCommand {
         SoakServers servers;
         if (options.connect == null) {
             out.println("[soak] starting a " + ProcessSoakServers.SIZE + "-member ZooKeeper ensemble of separate server"
-                    + " processes (pass --connect host:port,... to use yours)");
-            servers = ProcessSoakServers.start();
+                    + " processes" + (options.reconfig ? " with reconfigEnabled" : "")
+                    + " (pass --connect host:port,... to use yours)");
+            servers = options.reconfig ? ProcessSoakServers.startForReconfig() : ProcessSoakServers.start();
         } else {
             EnsembleConfig config = EnsembleConfig.of(options.connect);
             servers = SoakServers.external(String.join(",", config.servers()), config.servers());
@@ -140,6 +145,9 @@ public final class SoakCommand {
                                     })
                             .collect(Collectors.joining(", ")));
         }
+        if (servers.capabilities().contains(SoakServers.Capability.RECONFIG)) {
+            out.printf(Locale.ROOT, "reconfig: %s%n", describeReconfigs(recorder));
+        }
         List<SoakRecorder.Audit> audits = recorder.audits();
         double slowest = audits.stream()
                 .mapToDouble(SoakRecorder.Audit::convergedAfter)
@@ -210,6 +218,34 @@ public final class SoakCommand {
                 100 * (Double) m.get("staleShare"));
     }
 
+    /** How many members were removed and added back, by role, and how many of those reconfigurations completed. */
+    private static String describeReconfigs(SoakRecorder recorder) {
+        Map<String, Long> byRole = new LinkedHashMap<>();
+        long completed = 0;
+        long total = 0;
+        for (ChaosFault kind : List.of(ChaosFault.RECONFIG_LEADER, ChaosFault.RECONFIG_FOLLOWER)) {
+            recorder.rolesOf(kind.title()).forEach((role, n) -> byRole.merge(role, n, Long::sum));
+            for (SoakRecorder.FaultRecord f : recorder.faults()) {
+                if (f.kind.equals(kind.title())) {
+                    total++;
+                    completed += Double.isNaN(f.end) ? 0 : 1;
+                }
+            }
+        }
+        return String.format(
+                Locale.ROOT,
+                "%d member(s) removed and added back (%s), %d of them with both changes committed; slow-quorum-link not"
+                        + " drawn (no proxied quorum link); the pools kept the client proxies (followEnsembleChanges"
+                        + " off; following is covered by sdk-core's EnsembleChangeIT)",
+                total,
+                byRole.isEmpty()
+                        ? "none"
+                        : byRole.entrySet().stream()
+                                .map(e -> e.getValue() + " " + e.getKey())
+                                .collect(Collectors.joining(", ")),
+                completed);
+    }
+
     private static String describe(Duration d) {
         return d.toSeconds() % 60 == 0 ? d.toMinutes() + " min" : d.toSeconds() + " s";
     }
@@ -235,6 +271,9 @@ public final class SoakCommand {
         @Option(names = "--verbose")
         boolean verbose;
 
+        @Option(names = "--reconfig")
+        boolean reconfig;
+
         Duration duration = Duration.ofMinutes(10);
         long seed;
 
@@ -256,6 +295,10 @@ public final class SoakCommand {
             }
             if (o.seconds != null) {
                 o.duration = Duration.ofSeconds(bounded("--seconds", o.seconds, 5, 7 * 24 * 3600));
+            }
+            if (o.connect != null && o.reconfig) {
+                throw new IllegalArgumentException(
+                        "--reconfig needs the soak's own ensemble; it cannot be combined with --connect " + o.connect);
             }
             if (o.connect != null) {
                 try {

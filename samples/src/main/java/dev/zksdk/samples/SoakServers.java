@@ -23,7 +23,12 @@ interface SoakServers extends AutoCloseable {
         /** Stop a member's process without killing it (SIGSTOP) and let it go on (SIGCONT). */
         PAUSE,
         /** Slow one follower's link to the leader, so that it serves reads behind the others. */
-        SLOW_QUORUM_LINK
+        SLOW_QUORUM_LINK,
+        /**
+         * Remove a member from the ensemble's configuration and add it back (dynamic reconfiguration); the soak's
+         * pools then keep their connect string instead of following the configuration.
+         */
+        RECONFIG
     }
 
     /** What the report calls this ensemble: {@code processes} or {@code external}. */
@@ -73,6 +78,26 @@ interface SoakServers extends AutoCloseable {
     /** Holds back the lagging member's quorum traffic for about {@code oneWay} each way; zero lifts it. */
     default void slowQuorumLink(Duration oneWay) throws Exception {
         throw new UnsupportedOperationException(kind() + " servers have no quorum link to slow");
+    }
+
+    /**
+     * Removes member {@code index} from the ensemble's configuration, through the other members, and returns once the
+     * removal committed; the member keeps running. Only with {@link Capability#RECONFIG}.
+     *
+     * @return the configuration's version after the removal, for the timeline
+     */
+    default String removeMember(int index, Duration timeout) throws Exception {
+        throw new UnsupportedOperationException(kind() + " servers cannot be reconfigured");
+    }
+
+    /**
+     * Adds member {@code index} back with its original addresses and returns once the addition committed and the
+     * member serves again as part of the ensemble.
+     *
+     * @return the configuration's version after the addition, for the timeline
+     */
+    default String addMember(int index, Duration timeout) throws Exception {
+        throw new UnsupportedOperationException(kind() + " servers cannot be reconfigured");
     }
 
     /** Each member with its mode, for messages. */

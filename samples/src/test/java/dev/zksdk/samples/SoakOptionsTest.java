@@ -22,6 +22,9 @@ class SoakOptionsTest {
         assertRejected(List.of("--connect", "zk1"), "soak: --connect: connectString");
         assertRejected(List.of("--results"), "soak: Missing required parameter for option '--results' (<dir>)");
         assertRejected(List.of("--faults", "none"), "soak: Unknown options: '--faults', 'none'");
+        assertRejected(
+                List.of("--reconfig", "--connect", "127.0.0.1:2181"),
+                "soak: --reconfig needs the soak's own ensemble; it cannot be combined with --connect 127.0.0.1:2181");
     }
 
     @Test
@@ -33,6 +36,9 @@ class SoakOptionsTest {
         assertThat(o.seed).isEqualTo(42);
         assertThat(o.results).isEqualTo(Path.of("out"));
         assertThat(o.verbose).isTrue();
+        assertThat(o.reconfig).isFalse();
+        assertThat(SoakCommand.Options.parse(new String[] {"--reconfig"}).reconfig)
+                .isTrue();
         assertThat(SoakCommand.Options.parse(new String[] {"--seconds", "60"}).duration)
                 .isEqualTo(Duration.ofSeconds(60));
     }
