@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.zksdk.WatchHandle;
 import dev.zksdk.ZkLease;
+import dev.zksdk.testing.FourLetterWords;
 import dev.zksdk.testing.InProcessEnsembles;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -11,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.curator.test.TestingServer;
@@ -93,8 +95,13 @@ class SoakIT {
             "--seconds", "35", "--seed", String.valueOf(RECONFIG_SEED), "--reconfig", "--results", results.toString()
         });
         int code;
+        List<String> configs = new ArrayList<>();
         try (ProcessSoakServers servers = ProcessSoakServers.startForReconfig()) {
             code = SoakCommand.run(options, servers, Soak.Settings.DEFAULT, Soak.NO_HOOKS, print(out));
+            // Every member is back in the ensemble's configuration, as each member itself states it.
+            for (String member : servers.members()) {
+                configs.add(FourLetterWords.send(member, "conf"));
+            }
         }
 
         String output = out.toString(StandardCharsets.UTF_8);
@@ -130,6 +137,10 @@ class SoakIT {
         });
         assertThat(((Map<?, ?>) json.get("faultsByKind")).keySet().stream().map(String::valueOf))
                 .anyMatch(k -> k.startsWith("reconfig-remove-"));
+        assertThat(configs)
+                .hasSize(3)
+                .allSatisfy(c -> assertThat(c.lines().filter(l -> l.startsWith("server.")))
+                        .hasSize(3));
     }
 
     @Test
