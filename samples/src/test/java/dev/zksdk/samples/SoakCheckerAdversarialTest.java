@@ -220,6 +220,145 @@ class SoakCheckerAdversarialTest {
     }
 
     @Test
+    void randomConcurrentHistoriesOfUpToTwelveOpsGetTheReferenceVerdict() {
+        Random random = new Random(1919);
+        List<String> firstFew = new ArrayList<>();
+        int disagreements = 0;
+        int violations = 0;
+        for (int round = 0; round < 1500; round++) {
+            List<Op> history = wideHistory(random);
+            boolean expected = MemoReference.linearizable(V0, history);
+            Result got = checker.check(V0, history);
+            assertThat(got.conclusive()).as("%s", history).isTrue();
+            violations += expected ? 0 : 1;
+            if (got.linearizable() != expected) {
+                disagreements++;
+                if (firstFew.size() < 3) {
+                    firstFew.add(
+                            "reference " + (expected ? "legal" : "violation") + ", checker " + got + " on " + history);
+                }
+            }
+        }
+        assertThat(violations).as("the generator makes both verdicts").isBetween(150, 1350);
+        assertThat(disagreements).as("%s", firstFew).isZero();
+    }
+
+    /** Up to 12 heavily overlapping ops, mostly from a real run of a register, some corrupted. */
+    private static List<Op> wideHistory(Random random) {
+        int n = 8 + random.nextInt(5);
+        List<Op> ops = new ArrayList<>();
+        String value = "v0";
+        int version = 0;
+        long point = 0;
+        for (int i = 0; i < n; i++) {
+            point += 5 + random.nextInt(20);
+            long inv = point - 1 - random.nextInt(100);
+            long done = point + 1 + random.nextInt(100);
+            int kind = random.nextInt(7);
+            if (kind < 2) {
+                ops.add(Op.read(i, "c" + i, inv, done, value, random.nextInt(3) == 0 ? -1 : version));
+            } else if (kind < 4) {
+                int expected = random.nextInt(3) == 0 ? -1 : version;
+                value = "w" + i;
+                version++;
+                ops.add(Op.write(i, "c" + i, inv, done, expected, value, Outcome.OK, version));
+            } else if (kind < 6) {
+                boolean applied = random.nextBoolean();
+                int expected = random.nextInt(3) == 0 ? -1 : version;
+                if (applied) {
+                    value = "w" + i;
+                    version++;
+                }
+                ops.add(Op.write(i, "c" + i, inv, done, expected, "w" + i, Outcome.UNKNOWN, -1));
+            } else {
+                ops.add(Op.write(
+                        i,
+                        "c" + i,
+                        inv,
+                        done,
+                        Math.max(0, version - 1 - random.nextInt(2)),
+                        "w" + i,
+                        Outcome.FAILED,
+                        -1));
+            }
+        }
+        if (random.nextBoolean()) {
+            int k = random.nextInt(ops.size());
+            Op o = ops.get(k);
+            ops.set(
+                    k,
+                    o.kind() == Kind.READ
+                            ? Op.read(
+                                    o.id(),
+                                    o.client(),
+                                    o.invokedNanos(),
+                                    o.completedNanos(),
+                                    "w" + random.nextInt(n),
+                                    o.version() == -1 ? -1 : random.nextInt(version + 2))
+                            : new Op(
+                                    o.id(),
+                                    o.client(),
+                                    o.kind(),
+                                    o.invokedNanos(),
+                                    o.completedNanos(),
+                                    o.value(),
+                                    o.outcome() == Outcome.OK ? o.version() + (random.nextBoolean() ? 1 : -1) : -1,
+                                    o.outcome() == Outcome.FAILED ? o.expectedVersion() + 1 : o.expectedVersion(),
+                                    o.outcome()));
+        }
+        return ops;
+    }
+
+    /** The reference again, with a cache of (ops done, state) so that 12 ops stay fast; no other shortcut. */
+    static final class MemoReference {
+        static boolean linearizable(State initial, List<Op> ops) {
+            return search(initial, ops, 0L, new java.util.HashSet<>());
+        }
+
+        private static boolean search(State state, List<Op> ops, long done, Set<String> seen) {
+            if (!seen.add(done + "|" + state)) {
+                return false;
+            }
+            boolean allDefiniteDone = true;
+            for (int i = 0; i < ops.size(); i++) {
+                Op o = ops.get(i);
+                if ((done & (1L << i)) == 0 && !(o.kind() == Kind.WRITE && o.outcome() == Outcome.UNKNOWN)) {
+                    allDefiniteDone = false;
+                }
+            }
+            if (allDefiniteDone) {
+                return true;
+            }
+            for (int i = 0; i < ops.size(); i++) {
+                if ((done & (1L << i)) != 0) {
+                    continue;
+                }
+                Op x = ops.get(i);
+                boolean minimal = true;
+                for (int j = 0; j < ops.size(); j++) {
+                    if (j != i && (done & (1L << j)) == 0 && Reference.completion(ops.get(j)) < x.invokedNanos()) {
+                        minimal = false;
+                        break;
+                    }
+                }
+                if (!minimal) {
+                    continue;
+                }
+                State next = Reference.apply(state, x);
+                if (next != null && search(next, ops, done | (1L << i), seen)) {
+                    return true;
+                }
+                if (x.kind() == Kind.WRITE
+                        && x.outcome() == Outcome.UNKNOWN
+                        && search(state, ops, done | (1L << i), seen)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    @Test
     void historiesAcrossTheNanoTimeWrapGetTheSameVerdict() {
         Random random = new Random(7);
         List<String> differ = new ArrayList<>();
