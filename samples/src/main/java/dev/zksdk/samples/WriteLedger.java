@@ -81,10 +81,22 @@ final class WriteLedger {
         Map<String, Entry> creates = new HashMap<>();
         Map<String, Entry> deletes = new HashMap<>();
         for (Entry e : entries) {
-            if (e.kind() == Kind.CREATE) {
-                creates.put(e.name(), e);
-            } else if (e.kind() == Kind.DELETE) {
-                deletes.put(e.name(), e);
+            Map<String, Entry> byName = e.kind() == Kind.CREATE ? creates : e.kind() == Kind.DELETE ? deletes : null;
+            if (byName == null) {
+                continue;
+            }
+            Entry earlier = byName.putIfAbsent(e.name(), e);
+            if (earlier != null) {
+                // Each name is created (and deleted) at most once per epoch: a second ok means one of them lied.
+                if (earlier.outcome() == Outcome.OK && e.outcome() == Outcome.OK) {
+                    problems.add(say(
+                            e,
+                            "reported ok a second time (first by " + earlier.client() + "): a node is "
+                                    + (e.kind() == Kind.CREATE ? "created" : "deleted") + " only once"));
+                }
+                if (e.outcome() == Outcome.OK || earlier.outcome() == Outcome.FAILED) {
+                    byName.put(e.name(), e);
+                }
             }
         }
         for (Entry create : creates.values()) {
@@ -101,6 +113,8 @@ final class WriteLedger {
                 problems.add(say(delete, "delete reported ok, yet the node is still there"));
             } else if (deleted == Outcome.FAILED && create.outcome() == Outcome.OK && !present) {
                 problems.add(say(delete, "delete reported failed, yet the node is gone"));
+            } else if (deleted == Outcome.OK && create.outcome() == Outcome.FAILED) {
+                problems.add(say(create, "create reported failed, yet a delete of its node was reported ok"));
             }
         }
         for (Entry delete : deletes.values()) {
@@ -112,7 +126,7 @@ final class WriteLedger {
             switch (e.kind()) {
                 case SEQUENTIAL -> {
                     List<String> made = children.stream()
-                            .filter(c -> unprotected(c).startsWith(e.name()))
+                            .filter(c -> madeBySequential(c, e.name()))
                             .sorted()
                             .toList();
                     explained.addAll(made);
@@ -186,6 +200,20 @@ final class WriteLedger {
     static String unprotected(String name) {
         return PROTECTED.matcher(name).replaceFirst("");
     }
+
+    /**
+     * Whether {@code child} is a node a sequential create of {@code prefix} makes: the prefix (after any protection
+     * prefix) followed by exactly ZooKeeper's 10-digit sequence number, so that {@code s-1-} is not taken for
+     * {@code s-1-2-}.
+     */
+    static boolean madeBySequential(String child, String prefix) {
+        String name = unprotected(child);
+        return name.length() == prefix.length() + 10
+                && name.startsWith(prefix)
+                && SEQUENCE.matcher(name).region(prefix.length(), name.length()).matches();
+    }
+
+    private static final Pattern SEQUENCE = Pattern.compile("\\d{10}");
 
     private static final Pattern PROTECTED =
             Pattern.compile("^_c_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}-");
