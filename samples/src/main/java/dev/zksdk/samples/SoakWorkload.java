@@ -102,7 +102,7 @@ final class SoakWorkload {
     private final long seed;
     private final SoakRecorder recorder;
     private final WriteLedger ledger = new WriteLedger();
-    private final RegisterChecker checker = new RegisterChecker();
+    private volatile RegisterChecker checker = new RegisterChecker();
     private final ReentrantReadWriteLock gate = new ReentrantReadWriteLock(true);
     private final AtomicBoolean running = new AtomicBoolean();
     private final List<Thread> threads = new ArrayList<>();
@@ -111,7 +111,7 @@ final class SoakWorkload {
     // Registers: the segment of history since the last audit, and the state it started from.
     private final Map<String, List<Op>> histories = new ConcurrentHashMap<>();
     private final Map<String, State> segmentStart = new ConcurrentHashMap<>();
-    private long inconclusiveSegments;
+    private volatile long inconclusiveSegments;
     /** The floors of the registers' reads without sync. */
     private final ReadFloors floors;
 
@@ -184,6 +184,7 @@ final class SoakWorkload {
             admin.create(registerPath(k), bytes("init"), CreateMode.PERSISTENT);
             histories.put(registerPath(k), Collections.synchronizedList(new ArrayList<>()));
             segmentStart.put(registerPath(k), new State("init", 0));
+            floors.initial(registerPath(k), "init", 0);
         }
         admin.create(epochPath(0), new byte[0], CreateMode.PERSISTENT);
         for (int w = 0; w < LEDGER_WRITERS; w++) {
@@ -342,9 +343,12 @@ final class SoakWorkload {
             // A plain read may come from a follower behind the leader (ZooKeeper reads are sequentially consistent):
             // sync first, so that the read reflects every write completed before it began.
             lease.sync(path);
-            String value = text(lease.getData(path));
+            NodeData node = lease.getNode(path);
             long completed = System.nanoTime();
-            histories.get(path).add(Op.read(opIds.incrementAndGet(), client, invoked, completed, value, -1));
+            histories
+                    .get(path)
+                    .add(Op.read(
+                            opIds.incrementAndGet(), client, invoked, completed, text(node.data()), node.version()));
             recorder.operation("read-register", "ok");
         } catch (ZkException e) {
             recorder.operation("read-register", "failed");
@@ -361,7 +365,7 @@ final class SoakWorkload {
         try {
             NodeData node = lease.getNode(path);
             recorder.operation(UNSYNCED_READ, node.version() < newest ? STALE : "ok");
-            String problem = ReadFloors.check(path, pool, lease.sessionId(), floor, text(node.data()), node.version());
+            String problem = floors.read(path, pool, lease.sessionId(), floor, text(node.data()), node.version());
             if (problem != null) {
                 recorder.violation("read-your-writes", problem);
             }
@@ -383,20 +387,25 @@ final class SoakWorkload {
         long invoked = System.nanoTime();
         Outcome outcome;
         int version = -1;
+        boolean badVersion = false;
+        // Announced before it is sent: a read without sync may see it before the call returns.
+        floors.sending(path, value, expected + 1);
         try {
             version = lease.setData(path, bytes(value), expected).getVersion();
             outcome = Outcome.OK;
             floors.written(path, pool, version);
         } catch (ZkBadVersionException e) {
             outcome = Outcome.FAILED;
+            badVersion = true;
         } catch (ZkException e) {
             outcome = outcomeOf(e);
-            if (outcome == Outcome.FAILED) {
-                // Provably not applied, without a server verdict on the version: left out of the history, so that its
-                // value must never be seen.
-                recorder.operation("setData-versioned", "failed");
-                return;
-            }
+        }
+        floors.sent(path, value, expected + 1, outcome);
+        if (outcome == Outcome.FAILED && !badVersion) {
+            // Provably not applied, without a server verdict on the version: left out of the history, so that its
+            // value must never be seen.
+            recorder.operation("setData-versioned", "failed");
+            return;
         }
         long completed = System.nanoTime();
         histories
@@ -780,6 +789,10 @@ final class SoakWorkload {
             }
             segmentStart.put(path, now);
         }
+        for (String p : floors.verifyReads()) {
+            problems++;
+            recorder.violation("reads without sync", p);
+        }
         for (String p : ledger.verifyEpoch(e, new HashSet<>(children))) {
             problems++;
             recorder.violation("write outcomes", p);
@@ -967,6 +980,11 @@ final class SoakWorkload {
      */
     void readUnsyncedNow(ZkLease lease, String path, int pool) {
         readUnsynced(lease, path, pool, floors.floor(path, pool), floors.newest(path));
+    }
+
+    /** Checks the register segments from now on with {@code checker} (a test gives one a tiny search limit). */
+    void checkRegistersWith(RegisterChecker checker) {
+        this.checker = checker;
     }
 
     /** How many register segments were too long to check. */
