@@ -77,13 +77,17 @@ public final class Demo {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err, Hooks hooks) throws Exception {
+        if (args.length == 1 && (args[0].equals("--help") || args[0].equals("-h"))) {
+            out.println(Main.USAGE);
+            return Main.OK;
+        }
         Options options;
         try {
             options = Options.parse(args);
         } catch (IllegalArgumentException e) {
             err.println("demo: " + e.getMessage());
             err.println(Main.USAGE);
-            return 2;
+            return Main.EX_USAGE;
         }
         long started = System.nanoTime();
         EmbeddedEnsemble embedded = null;
@@ -99,7 +103,7 @@ public final class Demo {
             return new Scenario(options, connect, embedded, out, hooks, started).run();
         } catch (ZkException e) {
             out.println("[demo] could not use the ensemble " + connect + ": " + e.getMessage());
-            return 2;
+            return Main.EX_UNAVAILABLE;
         } finally {
             if (embedded != null) {
                 embedded.close();

@@ -750,6 +750,11 @@ final class Soak {
                 .collect(Collectors.toCollection(TreeSet::new));
     }
 
+    /** How many register segments the checker gave up on: their histories were not verified. */
+    long inconclusiveRegisterSegments() {
+        return workload == null ? 0 : workload.inconclusiveSegments();
+    }
+
     /** The run's settings and figures for the report's header. */
     Map<String, Object> header() {
         Map<String, Object> h = new LinkedHashMap<>();
@@ -763,7 +768,7 @@ final class Soak {
         h.put("sessionTimeoutMs", settings.sessionTimeout().toMillis());
         h.put("recoveryBoundMs", settings.recoveryBound().toMillis());
         h.put("lockAcquisitions", workload == null ? 0 : workload.lockAcquisitions());
-        h.put("inconclusiveRegisterSegments", workload == null ? 0 : workload.inconclusiveSegments());
+        h.put("inconclusiveRegisterSegments", inconclusiveRegisterSegments());
         h.put(
                 "recoveries",
                 trackers.stream().mapToLong(SessionTracker::recoveries).sum());

@@ -2,7 +2,9 @@ package dev.zksdk.samples;
 
 import dev.zksdk.EnsembleConfig;
 import dev.zksdk.ZkException;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -10,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -37,8 +40,13 @@ import picocli.CommandLine.Option;
  * </ul>
  *
  * Every violation is printed at once with the faults and session events before it; the run is written as JSON to
- * {@code <results>/soak-<seed>.json}. Exit code: 0 when nothing was violated, 1 when something was, 2 for bad
- * arguments or an ensemble it could not use.
+ * {@code <results>/soak-<seed>.json}. Exit codes ({@link Main}'s): 0 when nothing was violated and every register
+ * segment was verified; 1 when something was violated; 3 when nothing was found violated but some register segments
+ * were too long for the checker (the verdict and the report's {@code result} say so, and how many: such a run proves
+ * less than it should, so it is no pass); 64 for bad arguments or a results directory it cannot write, before anything
+ * starts; 69 for an ensemble it could not use (no verdict). {@code soak --help} lists the options and exits 0. A run
+ * ended by SIGTERM or SIGINT writes its report so far with {@code "result": "interrupted"} and stops the servers it
+ * started, deleting their directory.
  *
  * <p>The ensemble is {@link ProcessSoakServers}: three ZooKeeper server processes started by the soak (zk-sdk-test's
  * {@code ProcessEnsemble}, on this JVM's class path), with {@code kill -9}, SIGSTOP/SIGCONT and the third member's
@@ -61,8 +69,18 @@ public final class SoakCommand {
             options = Options.parse(args);
         } catch (IllegalArgumentException e) {
             err.println("soak: " + e.getMessage());
-            err.println(Main.USAGE);
-            return 2;
+            err.println("soak --help lists the options");
+            return Main.EX_USAGE;
+        }
+        if (options.helpRequested) {
+            new CommandLine(new Options()).usage(out);
+            return Main.OK;
+        }
+        try {
+            checkWritable(options.results);
+        } catch (IOException e) {
+            err.println("soak: --results " + options.results + ": cannot write there: " + e);
+            return Main.EX_USAGE;
         }
         SoakServers servers;
         if (options.connect == null) {
@@ -74,10 +92,37 @@ public final class SoakCommand {
             EnsembleConfig config = EnsembleConfig.of(options.connect);
             servers = SoakServers.external(String.join(",", config.servers()), config.servers());
         }
+        // SIGTERM and SIGINT end the JVM without the finally below: stop the servers (and delete their directory)
+        // from a shutdown hook too. Closing twice is harmless.
+        Thread stopServers = new Thread(
+                () -> {
+                    try {
+                        servers.close();
+                    } catch (Exception e) {
+                        err.println("[soak] could not stop the servers: " + e);
+                    }
+                },
+                "soak-stop-servers");
+        Runtime.getRuntime().addShutdownHook(stopServers);
         try {
             return run(options, servers, Soak.Settings.DEFAULT, Soak.NO_HOOKS, out);
         } finally {
+            removeHook(stopServers);
             servers.close();
+        }
+    }
+
+    /** Creates {@code dir} if need be and writes (and deletes) a file there, so that a run never ends unreported. */
+    static void checkWritable(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Files.delete(Files.createTempFile(dir, ".soak-", ".probe"));
+    }
+
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            // The JVM is shutting down: the hook is running or has run.
         }
     }
 
@@ -97,12 +142,37 @@ public final class SoakCommand {
                 ? null
                 : EnsembleConfig.of(options.connect).chroot();
         Soak soak = new Soak(options.duration, options.seed, settings, servers, chroot, recorder, hooks);
+        // Ended by a signal, the run still leaves its report so far, marked interrupted.
+        AtomicBoolean reported = new AtomicBoolean();
+        Thread interrupted = new Thread(
+                () -> {
+                    if (reported.compareAndSet(false, true)) {
+                        try {
+                            recorder.say("interrupted (SIGTERM or SIGINT): writing the report so far");
+                            Path report = writeReport(options, recorder, soak, "interrupted", out);
+                            out.printf(Locale.ROOT, "[soak] interrupted; partial report: %s%n", report);
+                        } catch (Exception | Error e) {
+                            out.println("[soak] interrupted; could not write the report: " + e);
+                        }
+                        out.flush();
+                    }
+                },
+                "soak-interrupted-report");
+        Runtime.getRuntime().addShutdownHook(interrupted);
         try {
-            soak.run();
-        } catch (ZkException e) {
-            recorder.say("could not use the ensemble %s: %s", servers.connectString(), e.getMessage());
-            writeReport(options, recorder, soak, "error: " + e.getMessage(), out);
-            return 2;
+            try {
+                soak.run();
+            } catch (ZkException e) {
+                reported.set(true);
+                recorder.say("could not use the ensemble %s: %s", servers.connectString(), e.getMessage());
+                writeReport(options, recorder, soak, "error: " + e.getMessage(), out);
+                return Main.EX_UNAVAILABLE;
+            }
+            if (!reported.compareAndSet(false, true)) {
+                return Main.FAILED; // the JVM is exiting on a signal; its hook wrote the report
+            }
+        } finally {
+            removeHook(interrupted);
         }
         List<SoakRecorder.Violation> violations = recorder.violations();
         double seconds = recorder.now();
@@ -162,13 +232,20 @@ public final class SoakCommand {
         Map<String, Long> byCheck = new TreeMap<>(violations.stream()
                 .collect(Collectors.groupingBy(SoakRecorder.Violation::check, Collectors.counting())));
         out.printf(Locale.ROOT, "violations: %d%s%n", violations.size(), byCheck.isEmpty() ? "" : " " + byCheck);
-        Path report = writeReport(options, recorder, soak, violations.isEmpty() ? "pass" : "fail", out);
+        long unverified = soak.inconclusiveRegisterSegments();
+        String result = !violations.isEmpty() ? "fail" : unverified > 0 ? "not verified" : "pass";
+        Path report = writeReport(options, recorder, soak, result, out);
         out.printf(
                 Locale.ROOT,
                 "%n[soak] %s; report: %s%n",
-                violations.isEmpty() ? "no violation" : violations.size() + " VIOLATION(S)",
+                !violations.isEmpty()
+                        ? violations.size() + " VIOLATION(S)"
+                        : unverified > 0
+                                ? "no violation found; " + unverified
+                                        + " register segment(s) not verified (search limit): NOT A PASS"
+                                : "no violation",
                 report);
-        return violations.isEmpty() ? 0 : 1;
+        return !violations.isEmpty() ? Main.FAILED : unverified > 0 ? Main.NOT_VERIFIED : Main.OK;
     }
 
     private static Path writeReport(Options options, SoakRecorder recorder, Soak soak, String result, PrintStream out)
@@ -251,28 +328,65 @@ public final class SoakCommand {
     }
 
     /** The soak's command line, read by picocli; bad values fail with the option and the value named. */
-    @Command(name = "soak")
+    @Command(
+            name = "soak",
+            description = {
+                "A chaos soak with a history checker: random, overlapping faults on a 3-member ensemble of separate"
+                        + " server processes (or yours, with --connect: network faults and expiries only); every"
+                        + " reported outcome is checked against the servers."
+            },
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {
+                "0:every check held, every register segment verified; also --help",
+                "1:a check was violated (each violation printed with the faults before it)",
+                "3:no violation found, but some register segments were not verified (search limit)",
+                "64:usage error: bad option or value, or --results not writable; nothing started",
+                "69:the ensemble could not be used; no verdict",
+                "70:the soak failed unexpectedly",
+                "130/143:interrupted by SIGINT/SIGTERM; the report so far is written, marked interrupted"
+            })
     static final class Options {
-        @Option(names = "--connect", paramLabel = "<connect string>")
+        @Option(
+                names = "--connect",
+                paramLabel = "<connect string>",
+                description = "soak your ensemble (host:port,...[/chroot]) instead of starting one")
         String connect;
 
-        @Option(names = "--minutes", paramLabel = "N")
+        @Option(names = "--minutes", paramLabel = "N", description = "run for N minutes (1 to 10080; default 10)")
         Long minutes;
 
-        @Option(names = "--seconds", paramLabel = "N")
+        @Option(names = "--seconds", paramLabel = "N", description = "run for N seconds instead (5 to 604800)")
         Long seconds;
 
-        @Option(names = "--seed", paramLabel = "S")
+        @Option(
+                names = "--seed",
+                paramLabel = "S",
+                description = "seed of the faults and the clients' choices (default: the time); repeat it to replay")
         Long seedGiven;
 
-        @Option(names = "--results", paramLabel = "<dir>")
+        @Option(
+                names = "--results",
+                paramLabel = "<dir>",
+                description = "where soak-<seed>.json and .png go (default soak-results); must be writable")
         Path results = DEFAULT_RESULTS;
 
-        @Option(names = "--verbose")
+        @Option(
+                names = "--verbose",
+                description =
+                        "print every session event as it happens (they are always kept for the violations' context)")
         boolean verbose;
 
-        @Option(names = "--reconfig")
+        @Option(
+                names = "--reconfig",
+                description = "remove and re-add members (dynamic reconfiguration) instead of slowing a quorum link;"
+                        + " pools keep the soak's proxies (followEnsembleChanges off); not with --connect")
         boolean reconfig;
+
+        @Option(
+                names = {"-h", "--help"},
+                usageHelp = true,
+                description = "print these options and the exit codes, and exit")
+        boolean helpRequested;
 
         Duration duration = Duration.ofMinutes(10);
         long seed;

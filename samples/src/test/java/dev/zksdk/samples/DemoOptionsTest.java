@@ -8,11 +8,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Bad demo arguments: exit 2 with a message naming the option and the value, before any server starts. */
+/** Bad demo arguments: exit 64 (EX_USAGE) with a message naming the option and the value, before any server starts. */
 class DemoOptionsTest {
 
     @Test
-    void badArgumentsExitWithTwoAndNameTheProblem() throws Exception {
+    void badArgumentsExitWithTheUsageCodeAndNameTheProblem() throws Exception {
         assertRejected(List.of("--handlers", "0"), "demo: --handlers must be between 1 and 1000, was 0");
         assertRejected(List.of("--seconds", "ten"), "demo: --seconds must be a whole number, was 'ten'");
         assertRejected(
@@ -41,7 +41,7 @@ class DemoOptionsTest {
                 new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
 
-        assertThat(code).as("%s", args).isEqualTo(2);
+        assertThat(code).as("%s", args).isEqualTo(64);
         assertThat(err.toString(StandardCharsets.UTF_8)).as("%s", args).contains(message);
         assertThat(out.toString(StandardCharsets.UTF_8)).as("%s", args).isEmpty();
     }

@@ -239,6 +239,24 @@ class SoakIT {
                 .contains("linearizability of " + injected[0], "write outcomes", "ephemerals", "read-your-writes");
     }
 
+    @Test
+    void registerSegmentsTheCheckerGivesUpOnMakeTheRunNotAPass() throws Exception {
+        // A checker that gives up at once (a search limit of one state): no violation can be found, and nothing is
+        // verified either; the verdict, the report and the exit code must say so instead of "no violation".
+        int code = runWithoutFaults(workload -> workload.checkRegistersWith(new RegisterChecker(1)));
+
+        String output = out.toString(StandardCharsets.UTF_8);
+        assertThat(code).as(output).isEqualTo(Main.NOT_VERIFIED).isEqualTo(3);
+        assertThat(output)
+                .containsPattern("\\[soak\\] no violation found; [1-9]\\d* register segment\\(s\\) not verified"
+                        + " \\(search limit\\): NOT A PASS")
+                .doesNotContain("[soak] no violation;");
+        Map<?, ?> json = (Map<?, ?>) StrictJson.parse(Files.readString(results.resolve("soak-1.json")));
+        assertThat(json.get("result")).isEqualTo("not verified");
+        assertThat(((Number) json.get("inconclusiveRegisterSegments")).longValue())
+                .isPositive();
+    }
+
     /** A 5-second soak on one in-process server with no fault (the first gap outlasts it); the hook runs before the audit. */
     private int runWithoutFaults(java.util.function.Consumer<SoakWorkload> beforeAudit) throws Exception {
         Soak.Settings settings = new Soak.Settings(
