@@ -36,6 +36,7 @@ import org.springframework.boot.micrometer.observation.autoconfigure.Observation
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 /** Review of issue 20 (review20): the starter as a new user configures it, including the recent properties. */
+@org.junit.jupiter.api.extension.ExtendWith(org.springframework.boot.test.system.OutputCaptureExtension.class)
 class SpringStarterAdversarialIT {
 
     private TestingServer server;
@@ -258,6 +259,35 @@ class SpringStarterAdversarialIT {
                                 .until(() -> health.healthForPath("readiness")
                                         .getStatus()
                                         .equals(Status.UP));
+                    });
+        }
+    }
+
+    /** README: refused credentials fail connect-on-startup at once; start-up failures never show secrets. */
+    @Test
+    void refusedSaslPasswordFailsStartUpAtOnceWithoutShowingIt(
+            org.springframework.boot.test.system.CapturedOutput output) {
+        dev.zksdk.testing.TestPki pki = dev.zksdk.testing.TestPki.shared();
+        try (dev.zksdk.testing.SecureServer secure =
+                dev.zksdk.testing.SecureServer.start(pki, java.util.Map.of("app", "right-secret-4711"))) {
+            long t0 = System.nanoTime();
+            new ApplicationContextRunner()
+                    .withConfiguration(AutoConfigurations.of(ZkSessionPoolAutoConfiguration.class))
+                    .withPropertyValues(
+                            "zksdk.connect-string=" + secure.plainConnectString(),
+                            "zksdk.connect-on-startup=true",
+                            "zksdk.initialization-timeout=20s",
+                            "zksdk.sasl.username=app",
+                            "zksdk.sasl.password=wrong-secret-4712")
+                    .run(context -> {
+                        long ms = (System.nanoTime() - t0) / 1_000_000;
+                        assertThat(context).hasFailed();
+                        String failure = stack(context.getStartupFailure());
+                        System.out.printf("review20 sasl refused after %d ms: %s%n", ms, failure);
+                        assertThat(ms).as("refused credentials fail at once").isLessThan(10_000);
+                        assertThat(failure + output.getAll())
+                                .doesNotContain("wrong-secret-4712")
+                                .doesNotContain("right-secret-4711");
                     });
         }
     }
