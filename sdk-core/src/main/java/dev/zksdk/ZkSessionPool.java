@@ -230,7 +230,10 @@ public final class ZkSessionPool implements AutoCloseable {
 
     /**
      * Closes the pool: first deletes every owned ephemeral ({@link #closeEphemerals()}), then closes every session and
-     * stops the pool's threads, and removes the pool's meters. Idempotent.
+     * stops the pool's threads, and removes the pool's meters. Idempotent. Each session's close waits at most 2 s for
+     * the server's answer (a frozen server would otherwise hold it for ZooKeeper's read timeout, two thirds of the
+     * session timeout); then the connection is dropped and the server ends the session at its expiry. A call still in
+     * flight ends with {@link IllegalStateException} ("the pool is closed"), as calls after the close do.
      */
     @Override
     public void close() {

@@ -315,8 +315,17 @@ class VirtualThreadDeadlineAdversarialIT {
                     kinds(list), endedMs, closedMs, closer.isAlive());
             System.out.println("review20 close samples: " + samples(list));
             assertThat(closer.isAlive()).isFalse();
-            assertThat(endedMs).isLessThan(2000);
-            assertThat(list).allSatisfy(o -> assertThat(o.error()).isInstanceOf(ZkException.class));
+            // close() waits at most 2 s for the frozen server's answer to the session's close, then drops the
+            // connection: every call in flight ends then (was: ZooKeeper's read timeout, 2/3 of the session timeout)
+            assertThat(endedMs).isLessThan(3500);
+            // the documented outcome of a call the closing pool ends: IllegalStateException ("the pool is closed")
+            assertThat(list)
+                    .allSatisfy(o -> assertThat(o.error())
+                            .satisfiesAnyOf(
+                                    e -> assertThat(e).isInstanceOf(ZkException.class),
+                                    e -> assertThat(e)
+                                            .isInstanceOf(IllegalStateException.class)
+                                            .hasMessageContaining("closed")));
         }
     }
 
@@ -334,7 +343,10 @@ class VirtualThreadDeadlineAdversarialIT {
             long closedMs = (System.nanoTime() - c0) / 1_000_000;
             proxy.unfreeze();
             System.out.printf("review20 idle close on frozen server: %d ms%n", closedMs);
-            assertThat(closedMs).isLessThan(2000);
+            // at most 2 s for the server's answer to the close, then the connection is dropped (was 4 s here:
+            // ZooKeeper's
+            // read timeout; 13 s with a 20 s session)
+            assertThat(closedMs).isLessThan(3500);
         }
     }
 

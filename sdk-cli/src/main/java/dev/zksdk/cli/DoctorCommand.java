@@ -313,6 +313,9 @@ final class DoctorCommand implements Callable<Integer> {
         if (value == null) {
             return;
         }
+        if (value instanceof List<?> list && list.isEmpty()) {
+            throw usageError(option, value, new IllegalArgumentException("give at least one name, comma-separated"));
+        }
         try {
             setter.accept(value);
         } catch (IllegalArgumentException e) {

@@ -49,6 +49,9 @@ public final class DurationConverter implements ITypeConverter<Duration> {
     /** {@code d} in the shortest unit this converter reads back exactly: {@code 2s}, {@code 1500ms}, {@code 1m}. */
     static String format(Duration d) {
         long millis = d.toMillis();
+        if (millis == 0) {
+            return "0s";
+        }
         if (millis % 86_400_000L == 0) {
             return millis / 86_400_000L + "d";
         }

@@ -3,10 +3,13 @@ package dev.zksdk.security;
 import dev.zksdk.internal.Validation;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 import org.apache.zookeeper.common.KeyStoreFileType;
 import org.apache.zookeeper.common.X509Exception;
 import org.apache.zookeeper.common.X509Util;
@@ -327,10 +330,11 @@ public final class TlsConfig {
          *
          * @param protocols the protocol names, each non-blank and without commas
          * @return this builder
-         * @throws IllegalArgumentException when an entry is null, blank or contains a comma
+         * @throws IllegalArgumentException when an entry is null, blank, contains a comma or is a protocol this JVM's
+         *     TLS implementation does not know
          */
         public Builder enabledProtocols(String... protocols) {
-            this.enabledProtocols = names("tls.enabledProtocols", protocols);
+            this.enabledProtocols = known("tls.enabledProtocols", names("tls.enabledProtocols", protocols), true);
             return this;
         }
 
@@ -339,10 +343,11 @@ public final class TlsConfig {
          *
          * @param suites the suite names, each non-blank and without commas
          * @return this builder
-         * @throws IllegalArgumentException when an entry is null, blank or contains a comma
+         * @throws IllegalArgumentException when an entry is null, blank, contains a comma or is a cipher suite this
+         *     JVM's TLS implementation does not know
          */
         public Builder cipherSuites(String... suites) {
-            this.cipherSuites = names("tls.cipherSuites", suites);
+            this.cipherSuites = known("tls.cipherSuites", names("tls.cipherSuites", suites), false);
             return this;
         }
 
@@ -422,6 +427,27 @@ public final class TlsConfig {
                 throw new IllegalArgumentException(
                         setting + " must be JKS, PKCS12, PEM or BCFKS, was '" + type + "'", e);
             }
+        }
+
+        /**
+         * Refuses a name the JVM's default TLS implementation does not support (a typo such as {@code TLSv1.9} would
+         * otherwise surface only as failed handshakes). When the JVM has no default TLS context, nothing is refused here.
+         */
+        private static List<String> known(String setting, List<String> names, boolean protocols) {
+            SSLParameters supported;
+            try {
+                supported = SSLContext.getDefault().getSupportedSSLParameters();
+            } catch (NoSuchAlgorithmException e) {
+                return names;
+            }
+            List<String> all = Arrays.asList(protocols ? supported.getProtocols() : supported.getCipherSuites());
+            for (String name : names) {
+                if (!all.contains(name)) {
+                    throw new IllegalArgumentException(setting + " has '" + name + "', which this JVM's TLS does not"
+                            + " support" + (protocols ? " (it supports " + String.join(", ", all) + ")" : ""));
+                }
+            }
+            return names;
         }
 
         private static List<String> names(String setting, String... values) {

@@ -564,7 +564,7 @@ public final class SharedSession implements Connection {
         long id = sessionId;
         state = SessionState.CLOSED;
         if (started) {
-            GuardedZookeeperClient.asPool(client::close);
+            closeWithin(CLOSE_ANSWER_BOUND);
         }
         runSafe.shutdown();
         connectedSignal.completeExceptionally(new IllegalStateException("the pool is closed"));
@@ -576,6 +576,61 @@ public final class SharedSession implements Connection {
         }
         publish(new SessionEvent(
                 config.connectString(), index, previous, SessionState.CLOSED, id, 0, null, null, Instant.now()));
+    }
+
+    /**
+     * How long closing waits for the server to answer the session's close request. ZooKeeper waits for that answer
+     * until its read timeout (two thirds of the session timeout): a frozen server would hold {@code pool.close()} (and
+     * an application's shutdown) that long. Past the bound the connection is dropped and the server ends the session
+     * when it expires; the pool has deleted its own ephemerals before.
+     */
+    static final Duration CLOSE_ANSWER_BOUND = Duration.ofSeconds(2);
+
+    /**
+     * Closes the client, interrupting this thread if the close has not returned within {@code bound}: ZooKeeper's
+     * close request is interruptible, and an interrupt ends it by dropping the connection. The interrupt is ours only:
+     * it is cleared when it was delivered, and a caller's own interrupt status is kept.
+     */
+    private void closeWithin(Duration bound) {
+        Thread closing = Thread.currentThread();
+        boolean interruptedBefore = Thread.interrupted();
+        // 0 closing, 1 closed, 2 the bound passed and the interrupt is being delivered, 3 delivered
+        AtomicInteger stage = new AtomicInteger();
+        ScheduledFuture<?> watchdog = null;
+        try {
+            watchdog = scheduler.schedule(
+                    () -> {
+                        if (stage.compareAndSet(0, 2)) {
+                            closing.interrupt();
+                            stage.set(3);
+                        }
+                    },
+                    bound.toMillis(),
+                    TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // the pool's scheduler is already down: close without the bound
+        }
+        try {
+            GuardedZookeeperClient.asPool(client::close);
+        } finally {
+            if (watchdog != null) {
+                watchdog.cancel(false);
+            }
+            if (!stage.compareAndSet(0, 1)) {
+                while (stage.get() != 3) {
+                    Thread.onSpinWait(); // between the watchdog's CAS and its interrupt: a few instructions
+                }
+                Thread.interrupted();
+                log.info(
+                        "{}: the server did not answer the session's close within {} ms; the connection is dropped and"
+                                + " the server ends the session at its expiry",
+                        label,
+                        bound.toMillis());
+            }
+            if (interruptedBefore) {
+                closing.interrupt();
+            }
+        }
     }
 
     /**
