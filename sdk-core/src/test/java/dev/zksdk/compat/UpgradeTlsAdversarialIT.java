@@ -1,0 +1,564 @@
+package dev.zksdk.compat;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.zksdk.EphemeralNode;
+import dev.zksdk.SessionState;
+import dev.zksdk.WatchEvent;
+import dev.zksdk.WatchHandle;
+import dev.zksdk.ZkLease;
+import dev.zksdk.ZkSessionPool;
+import dev.zksdk.ZkUnavailableException;
+import dev.zksdk.diagnostics.DiagnosticsReport;
+import dev.zksdk.diagnostics.DoctorOptions;
+import dev.zksdk.diagnostics.EnsembleDoctor;
+import dev.zksdk.diagnostics.FindingCode;
+import dev.zksdk.hosts.HostsConfig;
+import dev.zksdk.security.TlsConfig;
+import dev.zksdk.testing.ProcessEnsemble;
+import dev.zksdk.testing.Recorder;
+import dev.zksdk.testing.ServerProcess;
+import dev.zksdk.testing.TestPki;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.recipes.leader.LeaderLatch;
+import org.apache.curator.framework.recipes.locks.InterProcessMutex;
+import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.data.Stat;
+import org.assertj.core.api.SoftAssertions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Review of issue 18 (server versions 3.4-3.9) from a user with old ensembles: rolling upgrades in the orders the
+ * README's {@code RollingUpgradeIT} does not try (the leader first, a 3.5 leader over 3.4 followers, a 3.4 member that
+ * is down while a pool probes, a 3.5 -> 3.6 upgrade under persistent watches), TLS on 3.6.4 / 3.7.2 through kill -9
+ * and SIGSTOP, and whoAmI interrupted by a connection loss.
+ */
+class UpgradeTlsAdversarialIT {
+
+    static final byte[] V = "v".getBytes(UTF_8);
+    static final String GOODBYE = "******* GOODBYE";
+    /** What a 3.4 follower logs when it cannot follow (e.g. a txn it cannot read). */
+    static final String FOLLOW_FAILED = "Exception when following the leader";
+
+    static String unique(String name) {
+        return "/" + name + "-" + System.nanoTime();
+    }
+
+    static ZkSessionPool.Builder pool(String name, String connect, Recorder events) {
+        return ZkSessionPool.builder()
+                .name(name)
+                .connectString(connect)
+                .sessionsPerEnsemble(1)
+                .sessionTimeout(Duration.ofSeconds(20))
+                .connectionTimeout(Duration.ofSeconds(10))
+                .listener(events);
+    }
+
+    /** Hosts config that puts the session on {@code member} (the others weight 0). */
+    static HostsConfig only(ProcessEnsemble ens, ServerProcess member) {
+        HostsConfig.Builder hosts = HostsConfig.builder();
+        ens.servers().stream().filter(s -> s != member).forEach(s -> hosts.weight(s.address(), 0));
+        return hosts.build();
+    }
+
+    static List<String> unknownNot104(ProcessEnsemble ens) {
+        return ServerLogs.lines(ens, l -> l.contains(ServerLogs.UNKNOWN) && !l.endsWith(ServerLogs.UNKNOWN + " 104"));
+    }
+
+    /** The distinct WARN/ERROR messages of the last 400 lines of one member's log (timestamps cut), at most 8. */
+    static List<String> warnings(ServerProcess member) {
+        try {
+            List<String> all =
+                    java.nio.file.Files.readAllLines(member.logFile(), java.nio.charset.StandardCharsets.ISO_8859_1);
+            return all.subList(Math.max(0, all.size() - 400), all.size()).stream()
+                    .filter(l -> l.contains(" WARN ") || l.contains(" ERROR ") || l.startsWith("java."))
+                    .map(l -> l.replaceFirst("^\\S+ \\[[^\\]]*\\] ", ""))
+                    .distinct()
+                    .limit(8)
+                    .toList();
+        } catch (java.io.IOException e) {
+            return List.of(e.toString());
+        }
+    }
+
+    static void awaitAll(ProcessEnsemble ens) {
+        for (ServerProcess s : ens.servers()) {
+            s.awaitServing(Duration.ofSeconds(60));
+        }
+        ens.awaitQuorum(Duration.ofSeconds(60));
+    }
+
+    /** Mutex, a create with a Stat and an ephemeral with missing parents through one lease. */
+    static void recipesAndEphemeral(ZkLease lease, String base) throws Exception {
+        InterProcessMutex mutex = new InterProcessMutex(lease.curator(), base + "/lock");
+        assertThat(mutex.acquire(10, TimeUnit.SECONDS)).as("mutex on " + base).isTrue();
+        mutex.release();
+        Stat created = new Stat();
+        lease.curator()
+                .create()
+                .creatingParentsIfNeeded()
+                .storingStatIn(created)
+                .forPath(base + "/r/x", V);
+        assertThat(created.getCzxid()).isPositive();
+        try (EphemeralNode e = lease.ephemeral(base + "/m/n/eph", V)) {
+            assertThat(lease.exists(base + "/m/n/eph").getEphemeralOwner()).isEqualTo(lease.sessionId());
+        }
+    }
+
+    /**
+     * 3.4.14 x3, the leader upgraded first, then a 3.5 member made leader over two 3.4 followers (the restart of the
+     * 3.4 leader hands leadership to the highest id). A pool built before (mutex, leader latch, ephemeral with missing
+     * parents), one built on the 3.5 member, one on a 3.4 member: everything works, no follower dropped or failing to
+     * follow, no unknown request (but the 104 probe), no session lost. A TLS pool and the doctor's TLS probe on the 3.4
+     * ensemble fail clearly first.
+     */
+    @Test
+    void leaderFirstAndA35LeaderOver34Followers() throws Exception {
+        TestPki pki = TestPki.shared();
+        try (ProcessEnsemble ens = ProcessEnsemble.builder()
+                .serverVersion("3.4.14")
+                .size(3)
+                .extraConfig("snapshot.trust.empty=true")
+                .start()) {
+            // 3.4 with TLS configured: clear failure from the pool and the doctor, for every member.
+            TlsConfig tls = TlsConfig.builder()
+                    .keyStore(pki.clientKeyStore(), pki.clientKeyStorePassword())
+                    .trustStore(pki.clientTrustStore(), pki.clientTrustStorePassword())
+                    .build();
+            try (ZkSessionPool tlsPool = pool("r18u-tls34", ens.connectString(), new Recorder())
+                    .connectionTimeout(Duration.ofSeconds(3))
+                    .tls(tls)
+                    .build()) {
+                assertThatThrownBy(tlsPool::lease)
+                        .isInstanceOf(ZkUnavailableException.class)
+                        .hasMessageContaining("secureClientPort");
+            }
+            DiagnosticsReport tlsReport = EnsembleDoctor.probe(
+                    ens.connectString(),
+                    DoctorOptions.builder()
+                            .timeout(Duration.ofSeconds(5))
+                            .tls(tls)
+                            .build());
+            assertThat(tlsReport.findings(FindingCode.TLS_MISMATCH))
+                    .as(tlsReport.toText())
+                    .hasSize(3);
+
+            Recorder events = new Recorder();
+            String base = unique("r18u-lf");
+            String eph = base + "/a/b/eph";
+            try (ZkSessionPool before = pool("r18u-before", ens.connectString(), events)
+                            .sessionsPerEnsemble(2)
+                            .build();
+                    ZkLease lease = before.lease();
+                    EphemeralNode node = lease.ephemeral(eph, V);
+                    LeaderLatch latch = new LeaderLatch(lease.curator(), base + "/latch", "before")) {
+                long session = lease.sessionId();
+                latch.start();
+                assertThat(latch.await(10, TimeUnit.SECONDS)).isTrue();
+                InterProcessMutex held = new InterProcessMutex(lease.curator(), base + "/held");
+                assertThat(held.acquire(10, TimeUnit.SECONDS)).isTrue();
+
+                ServerProcess first = ens.leader();
+                int goodbyes0 = ServerLogs.lines(ens, l -> l.contains(GOODBYE)).size();
+                ens.upgrade(first.id(), "3.5.10");
+                awaitAll(ens);
+                // Make the 3.5 member lead: restart the current 3.4 leader; with equal zxids the highest id wins.
+                ServerProcess leader34 = ens.leader();
+                String how = "upgraded " + first.id() + " (was leader), then restarted " + leader34.id();
+                leader34.restart();
+                awaitAll(ens);
+                ServerProcess leaderNow = ens.leader();
+                how += "; leader now " + leaderNow.id() + " on " + leaderNow.version();
+                int goodbyes1 = ServerLogs.lines(ens, l -> l.contains(GOODBYE)).size();
+                int followFailed1 =
+                        ServerLogs.lines(ens, l -> l.contains(FOLLOW_FAILED)).size();
+
+                SoftAssertions soft = new SoftAssertions();
+                // Pool built before: keeps working, recipes and ephemerals.
+                recipesAndEphemeral(lease, base + "/p0");
+                assertThat(latch.hasLeadership()).as(how).isTrue();
+                // Pool on the 3.5 member.
+                ServerProcess m35 = ens.servers().stream()
+                        .filter(s -> s.version().equals("3.5.10"))
+                        .findFirst()
+                        .orElseThrow();
+                ServerProcess m34 = ens.servers().stream()
+                        .filter(s -> s.version().equals("3.4.14"))
+                        .findFirst()
+                        .orElseThrow();
+                for (ServerProcess on : List.of(m35, m34)) {
+                    Recorder ev = new Recorder();
+                    try (ZkSessionPool p = pool("r18u-on" + on.id(), ens.connectString(), ev)
+                                    .hosts(only(ens, on))
+                                    .build();
+                            ZkLease l = p.lease();
+                            LeaderLatch other = new LeaderLatch(l.curator(), base + "/latch", "on" + on.id())) {
+                        recipesAndEphemeral(l, base + "/on" + on.id());
+                        other.start();
+                        await().atMost(Duration.ofSeconds(10))
+                                .until(() -> l.getChildren(base + "/latch").size() == 2);
+                        assertThat(other.hasLeadership()).isFalse();
+                        soft.assertThat(p.stats().connectionsPerServer().keySet())
+                                .as("session of the pool for member " + on.id() + " " + on.version() + " (members: "
+                                        + ens.servers().stream()
+                                                .map(s -> s.id() + "=" + s.address() + "/" + s.version())
+                                                .toList()
+                                        + ")")
+                                .containsExactly(on.address());
+                        soft.assertThat(ev.callbacks(SessionState.SUSPENDED))
+                                .as("SUSPENDED of the pool on " + on.version() + " (" + how + ")")
+                                .isEmpty();
+                    }
+                }
+                int goodbyes2 = ServerLogs.lines(ens, l -> l.contains(GOODBYE)).size();
+                soft.assertThat(goodbyes2 - goodbyes1)
+                        .as("followers dropped by the 3.5 leader while the pools worked on the mixed ensemble (" + how
+                                + "): " + ServerLogs.lines(ens, l -> l.contains(GOODBYE)))
+                        .isZero();
+                // Finish the upgrade of the 3.4 members.
+                for (ServerProcess s : ens.servers()) {
+                    if (s.version().equals("3.4.14")) {
+                        ens.upgrade(s.id(), "3.5.10");
+                        awaitAll(ens);
+                    }
+                }
+                recipesAndEphemeral(lease, base + "/p1");
+                held.release();
+                soft.assertThat(lease.exists(eph).getEphemeralOwner()).isEqualTo(session);
+                soft.assertThat(lease.sessionId()).isEqualTo(session);
+                soft.assertThat(ServerLogs.lines(ens, l -> l.contains(FOLLOW_FAILED))
+                                        .size()
+                                - followFailed1)
+                        .as("followers failing to follow after the restarts (" + how + ")")
+                        .isZero();
+                soft.assertThat(unknownNot104(ens))
+                        .as("unknown requests (" + how + ")")
+                        .isEmpty();
+                soft.assertThat(events.callbacks(SessionState.LOST))
+                        .as("sessions lost")
+                        .isEmpty();
+                soft.assertThat(goodbyes0).isGreaterThanOrEqualTo(0);
+                soft.assertAll();
+            }
+        }
+    }
+
+    /**
+     * Members 1..2 of three upgraded to 3.5, the 3.4 leader is down (crashed) while a pool is built on a 3.5
+     * member; it comes back, still on 3.4 (its supervisor restarts the old binaries), as a follower of a 3.5 leader.
+     * The pool's ephemeral with missing parents and Curator create: the 3.4 member must keep following (README: only
+     * 3.4's requests while one member runs 3.4).
+     */
+    @Test
+    void a34MemberDownDuringTheProbeComesBackOn34() throws Exception {
+        try (ProcessEnsemble ens = ProcessEnsemble.builder()
+                .serverVersion("3.4.14")
+                .size(3)
+                .extraConfig("snapshot.trust.empty=true")
+                .start()) {
+            ServerProcess leader = ens.leader();
+            for (ServerProcess s : ens.servers()) {
+                if (s != leader) {
+                    ens.upgrade(s.id(), "3.5.10");
+                    awaitAll(ens);
+                }
+            }
+            leader.kill9();
+            ens.awaitQuorum(Duration.ofSeconds(60));
+            ServerProcess on = ens.leader();
+            String base = unique("r18u-down");
+            Recorder events = new Recorder();
+            int followFailed0 =
+                    ServerLogs.lines(ens, l -> l.contains(FOLLOW_FAILED)).size();
+            try (ZkSessionPool p = pool("r18u-down", ens.connectString(), events)
+                            .hosts(only(ens, on))
+                            .build();
+                    ZkLease lease = p.lease()) {
+                recipesAndEphemeral(lease, base);
+                try (EphemeralNode kept = lease.ephemeral(base + "/k/eph", V)) {
+                    leader.restart(); // back on 3.4.14
+                    boolean serving = true;
+                    try {
+                        leader.awaitServing(Duration.ofSeconds(15));
+                    } catch (RuntimeException e) {
+                        serving = false;
+                    }
+                    SoftAssertions soft = new SoftAssertions();
+                    // Writes after the 3.4 member rejoined: what the pool sends now reaches it as proposals.
+                    String afterRejoin = "ok";
+                    try {
+                        recipesAndEphemeral(lease, base + "/rejoined");
+                    } catch (Exception | AssertionError e) {
+                        afterRejoin = e.toString();
+                    }
+                    boolean stillServing = true;
+                    try {
+                        ens.awaitQuorum(Duration.ofSeconds(10));
+                        leader.awaitServing(Duration.ofSeconds(5));
+                    } catch (RuntimeException e) {
+                        stillServing = false;
+                    }
+                    soft.assertThat(afterRejoin)
+                            .as("recipes and ephemeral after the 3.4 member rejoined")
+                            .isEqualTo("ok");
+                    soft.assertThat(stillServing)
+                            .as("the 3.4 member still serves after the pool's writes; mode " + leader.mode() + "; log: "
+                                    + leader.logTail(10))
+                            .isTrue();
+                    soft.assertThat(serving)
+                            .as("the 3.4 member serves again after rejoining; mode " + leader.mode() + "; log: "
+                                    + leader.logTail(15))
+                            .isTrue();
+                    soft.assertThat(ServerLogs.lines(ens, l -> l.contains(FOLLOW_FAILED))
+                                            .size()
+                                    - followFailed0)
+                            .as("3.4 member failing to follow the 3.5 leader; its warnings: " + warnings(leader))
+                            .isZero();
+                    soft.assertThat(kept.isPresent()).isTrue();
+                    soft.assertThat(RollingUpgradeIT.createdAsContainer(ens, base + "/m/n"))
+                            .as("(info) parent created as a container while a 3.4 member was down")
+                            .isFalse();
+                    soft.assertAll();
+                }
+            }
+        }
+    }
+
+    /**
+     * 3.5.10 x3 upgraded to 3.6.4 one member at a time; a pool built on the 3.6 member while the others run 3.5 sets
+     * a watch (a persistent watch if it trusts the 3.6 member). The 3.6 member is killed: the session moves to a 3.5
+     * member, which must receive no request it does not know (addWatch 106 / setWatches2 105), the session must settle
+     * (no reconnect loop) and the watch must go on seeing changes.
+     */
+    @Test
+    void watchSetOnA36MemberOfAMixed35EnsembleSurvivesMovingToA35Member() throws Exception {
+        try (ProcessEnsemble ens =
+                ProcessEnsemble.builder().serverVersion("3.5.10").size(3).start()) {
+            ServerProcess leader = ens.leader();
+            ServerProcess up =
+                    ens.servers().stream().filter(s -> s != leader).findFirst().orElseThrow();
+            ens.upgrade(up.id(), "3.6.4");
+            awaitAll(ens);
+            int unknown0 = unknownNot104(ens).size();
+            String base = unique("r18u-w36");
+            Recorder events = new Recorder();
+            List<WatchEvent> seen = new CopyOnWriteArrayList<>();
+            try (ZkSessionPool p = pool("r18u-w36", ens.connectString(), events)
+                            .hosts(only(ens, up))
+                            .build();
+                    ZkLease lease = p.lease()) {
+                lease.create(base, V, org.apache.zookeeper.CreateMode.PERSISTENT);
+                // Make sure the session starts on the 3.6 member if the hosts let it.
+                String startedOn =
+                        String.valueOf(p.stats().connectionsPerServer().keySet());
+                try (WatchHandle w = lease.watch(base, seen::add)) {
+                    lease.setData(base, "1".getBytes(UTF_8), -1);
+                    await().atMost(Duration.ofSeconds(10))
+                            .until(() -> seen.stream().anyMatch(e -> e.type() == WatchEvent.Type.DATA_CHANGED));
+                    up.kill9();
+                    long k0 = System.nanoTime();
+                    String writeAfterKill = "ok";
+                    try {
+                        await().atMost(Duration.ofSeconds(12))
+                                .ignoreExceptions()
+                                .until(() -> {
+                                    lease.setData(base, "2".getBytes(UTF_8), -1);
+                                    return true;
+                                });
+                        writeAfterKill += " after " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - k0) + " ms";
+                    } catch (org.awaitility.core.ConditionTimeoutException e) {
+                        writeAfterKill = "no write succeeded within 12 s";
+                    }
+                    String writeOutcome = writeAfterKill;
+                    long changes0 = seen.stream()
+                            .filter(e -> e.type() == WatchEvent.Type.DATA_CHANGED)
+                            .count();
+                    boolean sawIt = true;
+                    try {
+                        lease.setData(base, "3".getBytes(UTF_8), -1);
+                        await().atMost(Duration.ofSeconds(10))
+                                .until(() -> seen.stream()
+                                                .filter(e -> e.type() == WatchEvent.Type.DATA_CHANGED)
+                                                .count()
+                                        > changes0);
+                    } catch (RuntimeException e) {
+                        sawIt = false;
+                    }
+                    int reconnects0 = events.callbacks(SessionState.RECONNECTED).size();
+                    // Let a loop show itself, if there is one.
+                    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+                    await().atMost(Duration.ofSeconds(5)).until(() -> System.nanoTime() > until);
+                    SoftAssertions soft = new SoftAssertions();
+                    soft.assertThat(writeOutcome)
+                            .as("a write after the kill of the 3.6 member")
+                            .startsWith("ok");
+                    List<String> unknown = unknownNot104(ens);
+                    soft.assertThat(unknown.size() - unknown0)
+                            .as("first: " + unknown.subList(unknown0, Math.min(unknown.size(), unknown0 + 2)) + "; "
+                                    + "requests a 3.5 member did not know (session started on " + startedOn
+                                    + ", the 3.6"
+                                    + " member was " + up.address() + ")")
+                            .isZero();
+                    soft.assertThat(events.callbacks(SessionState.RECONNECTED).size() - reconnects0)
+                            .as("reconnects in the 3 s after the session moved: " + events.states())
+                            .isZero();
+                    soft.assertThat(sawIt)
+                            .as("the watch sees a change after moving to a 3.5 member")
+                            .isTrue();
+                    soft.assertThat(events.callbacks(SessionState.LOST)).isEmpty();
+                    soft.assertAll();
+                }
+            }
+        }
+    }
+
+    /**
+     * TLS on 3.6.4 and 3.7.2 (single member, client certificate): pool, ephemeral, kill -9 and restart on the same
+     * ports: same session, the ephemeral kept; the doctor's TLS probe of a SIGSTOPped member ends by its timeout;
+     * then whoAmI: on 3.7 a whoAmI cut by a kill -9 must not teach the pool that 3.7 lacks whoAmI; on 3.6 whoAmI is
+     * never null and sent at most once.
+     */
+    @Test
+    void tlsOn36And37ThroughKill9SigstopAndWhoAmI() throws Exception {
+        TestPki pki = TestPki.shared();
+        TlsConfig tls = TlsConfig.builder()
+                .keyStore(pki.clientKeyStore(), pki.clientKeyStorePassword())
+                .trustStore(pki.clientTrustStore(), pki.clientTrustStorePassword())
+                .build();
+        SoftAssertions soft = new SoftAssertions();
+        for (String version : List.of("3.6.4", "3.7.2")) {
+            try (ProcessEnsemble zk = ProcessEnsemble.builder()
+                    .serverVersion(version)
+                    .size(1)
+                    .secureClientPort(pki)
+                    .start()) {
+                ServerProcess server = zk.servers().get(0);
+                Recorder events = new Recorder();
+                String base = unique("r18u-tls");
+                try (ZkSessionPool p = pool("r18u-tls-" + version, zk.secureConnectString(), events)
+                                .tls(tls)
+                                .build();
+                        ZkLease lease = p.lease();
+                        EphemeralNode node = lease.ephemeral(base + "/a/eph", V)) {
+                    long session = lease.sessionId();
+                    server.kill9();
+                    server.restart();
+                    server.awaitServing(Duration.ofSeconds(30));
+                    await().atMost(Duration.ofSeconds(20))
+                            .ignoreExceptions()
+                            .until(() -> lease.exists(base + "/a/eph") != null);
+                    soft.assertThat(lease.sessionId())
+                            .as(version + " session after kill -9")
+                            .isEqualTo(session);
+                    soft.assertThat(lease.exists(base + "/a/eph").getEphemeralOwner())
+                            .as(version + " ephemeral owner after kill -9")
+                            .isEqualTo(session);
+
+                    // The doctor over TLS on a frozen member: ends by its timeout, says unreachable.
+                    server.sigstop();
+                    long t0 = System.nanoTime();
+                    DiagnosticsReport frozen;
+                    try {
+                        frozen = EnsembleDoctor.probe(
+                                zk.secureConnectString(),
+                                DoctorOptions.builder()
+                                        .timeout(Duration.ofSeconds(2))
+                                        .tls(tls)
+                                        .build());
+                    } finally {
+                        server.sigcont();
+                    }
+                    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+                    soft.assertThat(ms)
+                            .as(version + " doctor over TLS on a SIGSTOPped member, ms")
+                            .isLessThan(8000);
+                    soft.assertThat(frozen.servers().get(0).serving())
+                            .as(version + " frozen: " + frozen.toText())
+                            .isFalse();
+                    soft.assertThat(frozen.findings(FindingCode.TLS_MISMATCH))
+                            .as(version + " a frozen TLS port is not a TLS mismatch: " + frozen.toText())
+                            .isEmpty();
+                    await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> lease.exists("/") != null);
+
+                    // whoAmI.
+                    ZooKeeper handle = lease.curator().getZookeeperClient().getZooKeeper();
+                    if (version.equals("3.7.2")) {
+                        // A whoAmI in flight while the server freezes and is killed: connection loss, not
+                        // "unsupported".
+                        server.sigstop();
+                        List<Object> outcome = new ArrayList<>();
+                        Thread t = new Thread(() -> {
+                            try {
+                                outcome.add(handle.whoAmI());
+                            } catch (Throwable e) {
+                                outcome.add(e);
+                            }
+                        });
+                        t.start();
+                        await().atMost(Duration.ofSeconds(2))
+                                .until(() -> t.getState() == Thread.State.WAITING
+                                        || t.getState() == Thread.State.TIMED_WAITING);
+                        server.kill9();
+                        server.restart();
+                        server.awaitServing(Duration.ofSeconds(30));
+                        t.join(30_000);
+                        await().atMost(Duration.ofSeconds(20))
+                                .ignoreExceptions()
+                                .until(() -> lease.exists("/") != null);
+                        ZooKeeper h2 = lease.curator().getZookeeperClient().getZooKeeper();
+                        Object after;
+                        try {
+                            after = h2.whoAmI();
+                        } catch (Throwable e) {
+                            after = e;
+                        }
+                        soft.assertThat(after)
+                                .as("3.7.2 whoAmI after one was cut by kill -9 (that one ended with " + outcome + ")")
+                                .isInstanceOf(List.class);
+                    } else {
+                        int sent = 0;
+                        for (int i = 0; i < 3; i++) {
+                            Object r;
+                            try {
+                                r = handle.whoAmI();
+                            } catch (UnsupportedOperationException e) {
+                                r = e;
+                                if (!e.getMessage().contains("not sent")) {
+                                    sent++;
+                                }
+                            } catch (Throwable e) {
+                                r = e;
+                            }
+                            soft.assertThat(r)
+                                    .as("3.6.4 whoAmI over TLS #" + i)
+                                    .isNotNull()
+                                    .isInstanceOf(UnsupportedOperationException.class);
+                            await().atMost(Duration.ofSeconds(10))
+                                    .ignoreExceptions()
+                                    .until(() -> lease.exists("/") != null);
+                        }
+                        soft.assertThat(events.callbacks(SessionState.SUSPENDED).size())
+                                .as("3.6.4 SUSPENDED: kill -9 once, frozen once maybe, whoAmI at most once: "
+                                        + events.states())
+                                .isLessThanOrEqualTo(3);
+                        soft.assertThat(sent).as("whoAmI reported as sent").isLessThanOrEqualTo(1);
+                    }
+                    soft.assertThat(node.isPresent())
+                            .as(version + " ephemeral present at the end")
+                            .isTrue();
+                    soft.assertThat(events.callbacks(SessionState.LOST))
+                            .as(version + " lost")
+                            .isEmpty();
+                }
+            }
+        }
+        soft.assertAll();
+    }
+}
