@@ -125,8 +125,14 @@ final class RegisterChecker {
      * @param linearizable true when an order was found (or the search gave up: see {@code conclusive})
      * @param conclusive false when the search gave up after {@code statesVisited} states
      * @param explanation for a violation: how far the best order got and which operations could not come next
+     * @param involved for a violation: the last operations of the best order and those that could not come next (the
+     *     ones the explanation names, in that order); empty otherwise
      */
-    record Result(boolean linearizable, boolean conclusive, long statesVisited, String explanation) {
+    record Result(boolean linearizable, boolean conclusive, long statesVisited, String explanation, List<Op> involved) {
+        Result {
+            involved = List.copyOf(involved);
+        }
+
         boolean violation() {
             return conclusive && !linearizable;
         }
@@ -191,16 +197,19 @@ final class RegisterChecker {
         Result run() {
             boolean found = search(new BitSet(ops.length), 0, initial, new ArrayList<>());
             if (found) {
-                return new Result(true, true, visited, "");
+                return new Result(true, true, visited, "", List.of());
             }
             if (gaveUp) {
                 return new Result(
                         true,
                         false,
                         visited,
-                        "gave up after " + visited + " states (" + ops.length + " operations): inconclusive");
+                        "gave up after " + visited + " states (" + ops.length + " operations): inconclusive",
+                        List.of());
             }
-            return new Result(false, true, visited, explain());
+            List<Op> involved = new ArrayList<>(lastPlaced());
+            involved.addAll(deepestCandidates);
+            return new Result(false, true, visited, explain(), involved);
         }
 
         /**
@@ -276,11 +285,14 @@ final class RegisterChecker {
             };
         }
 
-        private String explain() {
+        /** The last few operations of the longest valid order. */
+        private List<Op> lastPlaced() {
             int tail = Math.min(deepestOrder.size(), 5);
-            String last = deepestOrder.subList(deepestOrder.size() - tail, deepestOrder.size()).stream()
-                    .map(Op::toString)
-                    .collect(Collectors.joining(", "));
+            return deepestOrder.subList(deepestOrder.size() - tail, deepestOrder.size());
+        }
+
+        private String explain() {
+            String last = lastPlaced().stream().map(Op::toString).collect(Collectors.joining(", "));
             String next = deepestCandidates.isEmpty()
                     ? "none"
                     : deepestCandidates.stream().map(Op::toString).collect(Collectors.joining(", "));

@@ -13,6 +13,7 @@ import dev.zksdk.ZkSessionPool;
 import dev.zksdk.cache.CachedNode;
 import dev.zksdk.cache.ZkCache;
 import dev.zksdk.cache.ZkTreeCache;
+import dev.zksdk.hosts.BudgetedZooKeeper;
 import dev.zksdk.samples.RegisterChecker.Op;
 import dev.zksdk.samples.RegisterChecker.Outcome;
 import dev.zksdk.samples.RegisterChecker.State;
@@ -43,6 +44,7 @@ import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.Stat;
 
 /**
@@ -111,6 +113,9 @@ final class SoakWorkload {
     // Registers: the segment of history since the last audit, and the state it started from.
     private final Map<String, List<Op>> histories = new ConcurrentHashMap<>();
     private final Map<String, State> segmentStart = new ConcurrentHashMap<>();
+    /** Per register operation of the current segments: when, on which session and server, at which zxids. */
+    private final Map<Integer, String> traces = new ConcurrentHashMap<>();
+
     private volatile long inconclusiveSegments;
     /** The floors of the registers' reads without sync. */
     private final ReadFloors floors;
@@ -343,15 +348,46 @@ final class SoakWorkload {
             // A plain read may come from a follower behind the leader (ZooKeeper reads are sequentially consistent):
             // sync first, so that the read reflects every write completed before it began.
             lease.sync(path);
+            String synced = where(lease);
             NodeData node = lease.getNode(path);
             long completed = System.nanoTime();
-            histories
-                    .get(path)
-                    .add(Op.read(
-                            opIds.incrementAndGet(), client, invoked, completed, text(node.data()), node.version()));
+            Op op = Op.read(opIds.incrementAndGet(), client, invoked, completed, text(node.data()), node.version());
+            traces.put(
+                    op.id(),
+                    String.format(
+                            Locale.ROOT,
+                            "%.3f-%.3f s; after the sync %s; the read: mzxid 0x%x, then %s",
+                            recorder.at(invoked),
+                            recorder.at(completed),
+                            synced,
+                            node.stat().getMzxid(),
+                            where(lease)));
+            histories.get(path).add(op);
             recorder.operation("read-register", "ok");
         } catch (ZkException e) {
             recorder.operation("read-register", "failed");
+        }
+    }
+
+    /**
+     * Where {@code lease}'s session is, for a violation's report: its id, the server its handle holds, and the zxid of
+     * the handle's newest reply (of this lease's call or a later one on the same session, so an upper bound of what
+     * the call's server had applied when it answered).
+     */
+    private static String where(ZkLease lease) {
+        try {
+            ZooKeeper zk = lease.curator().getZookeeperClient().getZooKeeper();
+            if (zk instanceof BudgetedZooKeeper budgeted) {
+                return String.format(
+                        Locale.ROOT,
+                        "session 0x%x on %s, handle's last zxid 0x%x",
+                        zk.getSessionId(),
+                        budgeted.weightedHostProvider().currentServer(),
+                        budgeted.lastZxid());
+            }
+            return String.format(Locale.ROOT, "session 0x%x", zk.getSessionId());
+        } catch (Exception e) {
+            return "session not known (" + e.getClass().getSimpleName() + ")";
         }
     }
 
@@ -387,11 +423,13 @@ final class SoakWorkload {
         long invoked = System.nanoTime();
         Outcome outcome;
         int version = -1;
+        Stat written = null;
         boolean badVersion = false;
         // Announced before it is sent: a read without sync may see it before the call returns.
         floors.sending(path, value, expected + 1);
         try {
-            version = lease.setData(path, bytes(value), expected).getVersion();
+            written = lease.setData(path, bytes(value), expected);
+            version = written.getVersion();
             outcome = Outcome.OK;
             floors.written(path, pool, version);
         } catch (ZkBadVersionException e) {
@@ -408,9 +446,17 @@ final class SoakWorkload {
             return;
         }
         long completed = System.nanoTime();
-        histories
-                .get(path)
-                .add(Op.write(opIds.incrementAndGet(), client, invoked, completed, expected, value, outcome, version));
+        Op op = Op.write(opIds.incrementAndGet(), client, invoked, completed, expected, value, outcome, version);
+        traces.put(
+                op.id(),
+                String.format(
+                        Locale.ROOT,
+                        "%.3f-%.3f s; %s%s",
+                        recorder.at(invoked),
+                        recorder.at(completed),
+                        written == null ? "" : "mzxid 0x" + Long.toHexString(written.getMzxid()) + ", then ",
+                        where(lease)));
+        histories.get(path).add(op);
         recorder.operation("setData-versioned", name(outcome));
     }
 
@@ -780,9 +826,20 @@ final class SoakWorkload {
             State now = register.getValue();
             history.add(Op.read(opIds.incrementAndGet(), "auditor", times[0], times[1], now.value(), now.version()));
             RegisterChecker.Result result = checker.check(segmentStart.get(path), history);
+            Map<Integer, String> traced = new HashMap<>();
+            for (Op op : history) {
+                String trace = traces.remove(op.id());
+                if (trace != null && result.violation() && result.involved().contains(op)) {
+                    traced.put(op.id(), trace);
+                }
+            }
             if (result.violation()) {
                 problems++;
-                recorder.violation("linearizability of " + path, result.explanation());
+                StringBuilder where = new StringBuilder(result.explanation());
+                for (Op op : result.involved()) {
+                    where.append("; #").append(op.id()).append(": ").append(traced.getOrDefault(op.id(), "auditor"));
+                }
+                recorder.violation("linearizability of " + path, where.toString());
             } else if (!result.conclusive()) {
                 inconclusiveSegments++;
                 recorder.say("register %s: %s", path, result.explanation());

@@ -39,6 +39,8 @@ class RegisterCheckerTest {
 
         assertThat(r.violation()).isTrue();
         assertThat(r.explanation()).contains("#2 b read v0@v0", "x@v1");
+        // The soak reports where each of these ran (session, server, zxids): the ops named, in the explanation's order.
+        assertThat(r.involved()).extracting(Op::id).containsExactly(1, 2);
     }
 
     @Test
