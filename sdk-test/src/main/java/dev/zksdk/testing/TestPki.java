@@ -2,6 +2,7 @@ package dev.zksdk.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +18,8 @@ import java.util.concurrent.TimeUnit;
  * ({@code CN=zk-sdk-client}); plus trust stores: the client's trusts both server certificates, the server's trusts
  * the client's. All stores are PKCS12 with random passwords, new for every JVM, so that tests can look for them.
  *
- * <p>{@link #shared()} makes one set per JVM (keytool runs take a few seconds); the directory is deleted on exit.
+ * <p>{@link #shared()} makes one set per JVM (the nine keytool commands run in one child JVM, {@code KeytoolBatch}:
+ * about 2 s); the directory is deleted on exit.
  */
 public final class TestPki {
 
@@ -72,19 +74,24 @@ public final class TestPki {
         Path serverCert = directory.resolve("server.crt");
         Path wrongNameCert = directory.resolve("server-wrong-name.crt");
         Path clientCert = directory.resolve("client.crt");
+        List<List<String>> commands = new ArrayList<>();
         // The server's wrong-name store uses the server's password so the server can switch between the two.
-        keyPair(serverKeyStore, serverKeyStorePassword, "CN=zk-sdk-server", "IP:127.0.0.1");
-        keyPair(wrongNameServerKeyStore, serverKeyStorePassword, "CN=zk-sdk-wrong-name", "DNS:zk.invalid");
-        keyPair(clientKeyStore, clientKeyStorePassword, "CN=zk-sdk-client", null);
-        export(serverKeyStore, serverKeyStorePassword, serverCert);
-        export(wrongNameServerKeyStore, serverKeyStorePassword, wrongNameCert);
-        export(clientKeyStore, clientKeyStorePassword, clientCert);
-        trust(clientTrustStore, clientTrustStorePassword, "server", serverCert);
-        trust(clientTrustStore, clientTrustStorePassword, "server-wrong-name", wrongNameCert);
-        trust(serverTrustStore, serverTrustStorePassword, "client", clientCert);
+        commands.add(keyPair(serverKeyStore, serverKeyStorePassword, "CN=zk-sdk-server", "IP:127.0.0.1"));
+        commands.add(
+                keyPair(wrongNameServerKeyStore, serverKeyStorePassword, "CN=zk-sdk-wrong-name", "DNS:zk.invalid"));
+        commands.add(keyPair(clientKeyStore, clientKeyStorePassword, "CN=zk-sdk-client", null));
+        commands.add(export(serverKeyStore, serverKeyStorePassword, serverCert));
+        commands.add(export(wrongNameServerKeyStore, serverKeyStorePassword, wrongNameCert));
+        commands.add(export(clientKeyStore, clientKeyStorePassword, clientCert));
+        commands.add(trust(clientTrustStore, clientTrustStorePassword, "server", serverCert));
+        commands.add(trust(clientTrustStore, clientTrustStorePassword, "server-wrong-name", wrongNameCert));
+        commands.add(trust(serverTrustStore, serverTrustStorePassword, "client", clientCert));
+        if (!keytoolInOneJvm(commands)) {
+            commands.forEach(TestPki::keytool);
+        }
     }
 
-    private static void keyPair(Path store, String password, String dname, String san) {
+    private static List<String> keyPair(Path store, String password, String dname, String san) {
         List<String> args = new ArrayList<>(List.of(
                 "-genkeypair",
                 "-alias",
@@ -110,11 +117,11 @@ public final class TestPki {
         if (san != null) {
             args.addAll(List.of("-ext", "SAN=" + san));
         }
-        keytool(args);
+        return args;
     }
 
-    private static void export(Path store, String password, Path cert) {
-        keytool(List.of(
+    private static List<String> export(Path store, String password, Path cert) {
+        return List.of(
                 "-exportcert",
                 "-rfc",
                 "-alias",
@@ -124,11 +131,11 @@ public final class TestPki {
                 "-storepass",
                 password,
                 "-file",
-                cert.toString()));
+                cert.toString());
     }
 
-    private static void trust(Path store, String password, String alias, Path cert) {
-        keytool(List.of(
+    private static List<String> trust(Path store, String password, String alias, Path cert) {
+        return List.of(
                 "-importcert",
                 "-noprompt",
                 "-alias",
@@ -140,7 +147,70 @@ public final class TestPki {
                 "-keystore",
                 store.toString(),
                 "-storepass",
-                password));
+                password);
+    }
+
+    /**
+     * Runs every command in one child JVM ({@code KeytoolBatch}) instead of one keytool JVM each.
+     *
+     * @return false when that JVM's JDK has no keytool class to call (then each command runs as the keytool program)
+     * @throws IllegalStateException when a command fails
+     */
+    private static boolean keytoolInOneJvm(List<List<String>> commands) {
+        StringBuilder input = new StringBuilder();
+        for (List<String> command : commands) {
+            input.append(String.join(String.valueOf(KeytoolBatch.SEPARATOR), command))
+                    .append('\n');
+        }
+        List<String> command = List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-exports",
+                "java.base/sun.security.tools.keytool=ALL-UNNAMED",
+                "-cp",
+                codeSource().toString(),
+                KeytoolBatch.class.getName());
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            try (var stdin = p.getOutputStream()) {
+                stdin.write(input.toString().getBytes(StandardCharsets.UTF_8));
+            }
+            byte[] output = p.getInputStream().readAllBytes();
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException(
+                        "keytool commands did not end within 60 s: " + new String(output, StandardCharsets.UTF_8));
+            }
+            if (p.exitValue() == KeytoolBatch.NO_KEYTOOL_CLASS) {
+                return false;
+            }
+            if (p.exitValue() != 0) {
+                throw new IllegalStateException("keytool failed (exit status " + p.exitValue() + "): "
+                        + new String(output, StandardCharsets.UTF_8));
+            }
+            return true;
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not run keytool", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while running keytool", e);
+        }
+    }
+
+    /** The directory or jar this fixture was loaded from: zk-sdk-test's classes or its jar. */
+    private static Path codeSource() {
+        var codeSource = KeytoolBatch.class.getProtectionDomain().getCodeSource();
+        if (codeSource == null || codeSource.getLocation() == null) {
+            throw new IllegalStateException(
+                    "cannot tell where " + KeytoolBatch.class.getName() + " was loaded from (no code source)");
+        }
+        try {
+            return Path.of(codeSource.getLocation().toURI()).toAbsolutePath();
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            throw new IllegalStateException(
+                    "cannot tell where " + KeytoolBatch.class.getName() + " was loaded from: "
+                            + codeSource.getLocation(),
+                    e);
+        }
     }
 
     private static void keytool(List<String> args) {
