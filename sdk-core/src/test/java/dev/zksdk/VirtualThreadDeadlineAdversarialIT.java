@@ -87,6 +87,12 @@ class VirtualThreadDeadlineAdversarialIT {
         return new ArrayList<>(outcomes);
     }
 
+    /** Parked: a caller that holds its lease and waits is waiting for its call's answer. */
+    private static boolean waiting(Thread t) {
+        Thread.State state = t.getState();
+        return state == Thread.State.WAITING || state == Thread.State.TIMED_WAITING;
+    }
+
     private static Map<String, Integer> kinds(List<Outcome> outcomes) {
         Map<String, Integer> kinds = new TreeMap<>();
         outcomes.forEach(
@@ -260,7 +266,10 @@ class VirtualThreadDeadlineAdversarialIT {
                     },
                     "vt-interrupt");
             t.start();
-            Awaitility.await().pollDelay(Duration.ofMillis(300)).until(() -> true);
+            // interrupt once the call waits for its answer: the caller holds its lease and is parked
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> pool.stats().activeLeases() == 1 && waiting(t));
             long t0 = System.nanoTime();
             t.interrupt();
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> stillInterrupted.get() != null);
@@ -285,22 +294,28 @@ class VirtualThreadDeadlineAdversarialIT {
             proxy.freeze();
             ConcurrentLinkedQueue<Outcome> outcomes = new ConcurrentLinkedQueue<>();
             int n = 2000;
+            List<Thread> callers = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
-                VirtualThreads.newVirtualThread(
-                                () -> {
-                                    long t0 = System.nanoTime();
-                                    Throwable error = null;
-                                    try (ZkLease lease = pool.lease()) {
-                                        lease.getData("/n");
-                                    } catch (Throwable e) {
-                                        error = e;
-                                    }
-                                    outcomes.add(new Outcome(System.nanoTime() - t0, error));
-                                },
-                                "vt-close-" + i)
-                        .start();
+                Thread caller = VirtualThreads.newVirtualThread(
+                        () -> {
+                            long t0 = System.nanoTime();
+                            Throwable error = null;
+                            try (ZkLease lease = pool.lease()) {
+                                lease.getData("/n");
+                            } catch (Throwable e) {
+                                error = e;
+                            }
+                            outcomes.add(new Outcome(System.nanoTime() - t0, error));
+                        },
+                        "vt-close-" + i);
+                callers.add(caller);
+                caller.start();
             }
-            Awaitility.await().pollDelay(Duration.ofMillis(500)).until(() -> true);
+            // close once every call waits for its answer: each caller holds its lease and is parked
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(15))
+                    .until(() -> pool.stats().activeLeases() == n
+                            && callers.stream().allMatch(VirtualThreadDeadlineAdversarialIT::waiting));
             long c0 = System.nanoTime();
             Thread closer = new Thread(pool::close, "closer");
             closer.start();
