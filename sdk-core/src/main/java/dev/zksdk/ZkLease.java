@@ -51,7 +51,10 @@ import org.apache.zookeeper.data.Stat;
  *       counts as unreachable and calls throw it within milliseconds, as with an open circuit breaker or a full
  *       bulkhead;</li>
  *   <li>a calling thread that is interrupted before or during a call gets {@link ZkInterruptedException} and stays
- *       interrupted (nothing is sent when it was interrupted before).</li>
+ *       interrupted (nothing is sent when it was interrupted before);</li>
+ *   <li>a call cut by the pool's close: a write that was sent throws {@link ZkConnectionLossException} with the
+ *       outcome unknown ("the pool was closed while it was in flight"); a read, or a write never sent, throws
+ *       {@link IllegalStateException} ("the pool is closed").</li>
  * </ul>
  * Every operation ends by its operation timeout. Registrations ({@link #ephemeral}, {@link #watch} and the other
  * watches, {@link #cache}) wait until armed on the server, up to the connection timeout plus the session timeout.

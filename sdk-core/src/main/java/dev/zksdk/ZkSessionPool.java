@@ -33,6 +33,12 @@ import org.apache.curator.framework.api.ACLProvider;
  */
 public final class ZkSessionPool implements AutoCloseable {
 
+    /**
+     * How long, by default, closing a session waits for the server to answer its close request:
+     * {@link Builder#closeTimeout(Duration)}.
+     */
+    public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(2);
+
     private final RealSessionPool pool;
 
     private ZkSessionPool(RealSessionPool pool) {
@@ -229,11 +235,25 @@ public final class ZkSessionPool implements AutoCloseable {
     }
 
     /**
+     * How long each session's close waits for the server's answer ({@link Builder#closeTimeout(Duration)}).
+     *
+     * @return the close timeout (default {@link #DEFAULT_CLOSE_TIMEOUT}, 2 s)
+     */
+    public Duration closeTimeout() {
+        return pool.closeTimeout();
+    }
+
+    /**
      * Closes the pool: first deletes every owned ephemeral ({@link #closeEphemerals()}), then closes every session and
-     * stops the pool's threads, and removes the pool's meters. Idempotent. Each session's close waits at most 2 s for
-     * the server's answer (a frozen server would otherwise hold it for ZooKeeper's read timeout, two thirds of the
-     * session timeout); then the connection is dropped and the server ends the session at its expiry. A call still in
-     * flight ends with {@link IllegalStateException} ("the pool is closed"), as calls after the close do.
+     * stops the pool's threads, and removes the pool's meters. Idempotent. Each session's close waits at most the
+     * {@linkplain #closeTimeout() close timeout} (default 2 s) for the server's answer (a frozen server would otherwise
+     * hold it for ZooKeeper's read timeout, two thirds of the session timeout); then the connection is dropped and the
+     * server ends the session at its expiry. A call still in
+     * flight ends: a write of which an attempt was sent (it may or may not have reached the server) with
+     * {@link ZkConnectionLossException} and {@code outcomeUnknown()} true, saying the pool was closed, as after a
+     * connection loss; a read, and a write never sent, with {@link IllegalStateException} ("the pool is closed"), as
+     * calls after the close do. A call waiting out a retry's backoff ends at once; a synchronous one, at the end of its
+     * backoff.
      */
     @Override
     public void close() {
@@ -259,6 +279,7 @@ public final class ZkSessionPool implements AutoCloseable {
         private String name = "zksdk";
         private MetricsTrackerFactory metricsTrackerFactory = MetricsTrackerFactory.NONE;
         private CacheConfig cacheDefaults = CacheConfig.defaults();
+        private Duration closeTimeout = DEFAULT_CLOSE_TIMEOUT;
 
         private Builder() {}
 
@@ -491,6 +512,25 @@ public final class ZkSessionPool implements AutoCloseable {
         }
 
         /**
+         * How long closing a session ({@link ZkSessionPool#close()}) waits for the server to answer the session's close
+         * request (default {@link ZkSessionPool#DEFAULT_CLOSE_TIMEOUT}, 2 s). A server that answers ends the session at
+         * once, deleting its ephemerals (the pool deletes its own registered ephemerals before, in any case); past this
+         * bound the connection is dropped and the server ends the session when it expires. ZooKeeper itself would
+         * wait up to its read timeout (two thirds of the session timeout), holding an application's shutdown that
+         * long when a server hangs. Sessions are closed one after another: a pool of {@code n} sessions on hung
+         * servers takes up to {@code n} times this bound to close.
+         *
+         * @param closeTimeout the bound, between 1 ms and {@code Integer.MAX_VALUE} ms
+         * @return this builder
+         * @throws IllegalArgumentException when it is null or out of that range, naming {@code closeTimeout} and the
+         *     value
+         */
+        public Builder closeTimeout(Duration closeTimeout) {
+            this.closeTimeout = Validation.positiveMillis("closeTimeout", closeTimeout);
+            return this;
+        }
+
+        /**
          * Validates and builds the pool; opens nothing.
          *
          * @return the pool, with no session started yet
@@ -502,7 +542,7 @@ public final class ZkSessionPool implements AutoCloseable {
                 throw new IllegalArgumentException("connectString must be set");
             }
             RealSessionPool real = new RealSessionPool(
-                    name, ensemble.build(), operationPolicy, hosts, followEnsembleChanges, listeners);
+                    name, ensemble.build(), operationPolicy, hosts, followEnsembleChanges, listeners, closeTimeout);
             real.attachMetrics(metricsTrackerFactory);
             real.cacheDefaults(cacheDefaults);
             return new ZkSessionPool(real);

@@ -54,6 +54,12 @@ public class ZkSdkProperties {
     /** Long-lived sessions kept per ensemble; leases spread over them. */
     private int sessionsPerEnsemble = 1;
 
+    /**
+     * How long closing each session waits for the server to answer its close request; past it the connection is
+     * dropped and the server ends the session when it expires.
+     */
+    private Duration closeTimeout = Duration.ofSeconds(2);
+
     /** Longest time one operation may take in all, its retries included. */
     private Duration operationTimeout = Duration.ofSeconds(15);
 
@@ -229,6 +235,25 @@ public class ZkSdkProperties {
      */
     public void setSessionsPerEnsemble(int sessionsPerEnsemble) {
         this.sessionsPerEnsemble = sessionsPerEnsemble;
+    }
+
+    /**
+     * How long closing each session waits for the server to answer its close request; past it the connection is
+     * dropped and the server ends the session when it expires. Property {@code zksdk.close-timeout}.
+     *
+     * @return the bound value (default 2 s)
+     */
+    public Duration getCloseTimeout() {
+        return closeTimeout;
+    }
+
+    /**
+     * Sets {@code zksdk.close-timeout}; see {@link #getCloseTimeout()}.
+     *
+     * @param closeTimeout the new value
+     */
+    public void setCloseTimeout(Duration closeTimeout) {
+        this.closeTimeout = closeTimeout;
     }
 
     /**
@@ -444,7 +469,8 @@ public class ZkSdkProperties {
                 + sessionsPerEnsemble + ", operationTimeout=" + operationTimeout + ", auth=" + auth
                 + ", digest=" + digest + ", sasl=" + sasl + ", ssl=" + ssl + ", followEnsembleChanges="
                 + followEnsembleChanges + ", defaultAcl=" + defaultAcl + ", connectOnStartup=" + connectOnStartup
-                + ", initializationTimeout=" + initializationTimeout + ", cache=" + cache + "}";
+                + ", initializationTimeout=" + initializationTimeout + ", closeTimeout=" + closeTimeout + ", cache="
+                + cache + "}";
     }
 
     /** The ACL of nodes created without an explicit one ({@link dev.zksdk.security.ZkAcls}). */

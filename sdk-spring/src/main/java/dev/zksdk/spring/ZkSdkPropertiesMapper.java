@@ -58,6 +58,7 @@ final class ZkSdkPropertiesMapper {
         set("zksdk.session-timeout", properties.getSessionTimeout(), builder::sessionTimeout);
         set("zksdk.connection-timeout", properties.getConnectionTimeout(), builder::connectionTimeout);
         set("zksdk.sessions-per-ensemble", properties.getSessionsPerEnsemble(), builder::sessionsPerEnsemble);
+        set("zksdk.close-timeout", properties.getCloseTimeout(), builder::closeTimeout);
         // The alias names the ensemble in meters, observations and logs: applied whether or not metrics are published.
         String alias = properties.getMetrics().getEnsembleAlias();
         if (alias != null) {

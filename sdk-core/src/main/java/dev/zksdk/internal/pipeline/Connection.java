@@ -43,6 +43,11 @@ public interface Connection {
     /** Completes once the session's server has applied everything up to {@code zxid} (a shared sync if needed). */
     CompletableFuture<Void> catchUp(ZooKeeper zk, long zxid, LongSupplier target);
 
+    /** True once the pool closed the session: a call cut now was cut by the close. */
+    default boolean isClosed() {
+        return false;
+    }
+
     /** Why the server refused the session's credentials, or null. */
     ZkAuthException authFailure();
 

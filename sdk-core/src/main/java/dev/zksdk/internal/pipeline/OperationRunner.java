@@ -28,7 +28,9 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -64,6 +66,13 @@ public final class OperationRunner {
     private volatile MetricsTracker metrics = MetricsTracker.NONE;
     private volatile String metricsEnsemble;
     private final AtomicLong completedWriteZxid = new AtomicLong();
+    /**
+     * Asynchronous calls waiting out a retry's backoff on the scheduler, which the closing pool stops: {@link #close()}
+     * ends them. Only calls that retry are here, so the usual call does not touch it.
+     */
+    private final Set<AsyncCall<?>> awaitingRetry = ConcurrentHashMap.newKeySet();
+
+    private volatile boolean closed;
 
     /** {@code tags} become the instance tags of the breaker, bulkhead and retry (their metrics carry them). */
     public OperationRunner(
@@ -299,7 +308,7 @@ public final class OperationRunner {
                 if (error == null) {
                     long delay = retryContext.onResult(value);
                     if (delay >= 0) {
-                        runner.scheduler.schedule(this, delay, TimeUnit.MILLISECONDS);
+                        retryLater(delay);
                         return;
                     }
                     retryContext.onComplete();
@@ -309,13 +318,47 @@ public final class OperationRunner {
                     if (delay < 0) {
                         pipelineEnded(null, error);
                     } else {
-                        runner.scheduler.schedule(this, delay, TimeUnit.MILLISECONDS);
+                        retryLater(delay);
                     }
                 } else {
                     pipelineEnded(null, error);
                 }
             } catch (RuntimeException e) {
                 pipelineEnded(null, e);
+            }
+        }
+
+        /**
+         * The next attempt, after {@code delayMillis} on the pool's scheduler. A closing pool stops its scheduler: a call
+         * waiting there is ended by {@link OperationRunner#close()}, or here when the pool closed first.
+         */
+        private void retryLater(long delayMillis) {
+            runner.awaitingRetry.add(this);
+            if (runner.closed) {
+                if (runner.awaitingRetry.remove(this)) {
+                    pipelineEnded(null, poolClosed());
+                }
+                return;
+            }
+            try {
+                runner.scheduler.schedule(this::retryNow, delayMillis, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                if (runner.awaitingRetry.remove(this)) {
+                    pipelineEnded(null, poolClosed());
+                }
+            }
+        }
+
+        private void retryNow() {
+            if (runner.awaitingRetry.remove(this)) {
+                run();
+            }
+        }
+
+        /** The pool closed while this call waited for its next attempt. */
+        void closedWhileWaiting() {
+            if (runner.awaitingRetry.remove(this)) {
+                pipelineEnded(null, poolClosed());
             }
         }
 
@@ -338,7 +381,8 @@ public final class OperationRunner {
             }
             runner.deadlines.unwatch(this);
             // Recorded before completing, so a caller that got its result also finds it counted.
-            Throwable failure = error == null ? null : runner.translate(error, call);
+            Throwable failure =
+                    error == null ? null : runner.cutByClose(runner.translate(error, call), call, state, session);
             runner.record(call, state, startNanos, observation, failure);
             deliver(value, failure);
         }
@@ -359,7 +403,7 @@ public final class OperationRunner {
             if (done || !DONE.compareAndSet(this, false, true)) {
                 return;
             }
-            Throwable failure = runner.deadlineFailure(call, state);
+            Throwable failure = runner.cutByClose(runner.deadlineFailure(call, state), call, state, session);
             runner.record(call, state, startNanos, observation, failure);
             deliver(null, failure);
         }
@@ -390,6 +434,10 @@ public final class OperationRunner {
 
     private <T> CompletableFuture<T> attempt(Connection session, ZkCall<T> call, CallState state) {
         CompletableFuture<T> out = new CompletableFuture<>();
+        if (closed || session.isClosed()) {
+            out.completeExceptionally(poolClosed());
+            return out;
+        }
         long remainingNanos = state.deadlineNanos - System.nanoTime();
         if (remainingNanos <= 0) {
             out.completeExceptionally(finalConnectionFailure(call, state));
@@ -507,6 +555,7 @@ public final class OperationRunner {
         if (call.isWrite()) {
             state.sentAfterZxid = lastZxid(zk);
             state.sentSession = zk.getSessionId();
+            state.sent = true;
         }
         state.inFlight = true;
         CompletableFuture<T> sent;
@@ -597,7 +646,11 @@ public final class OperationRunner {
         } catch (Throwable error) {
             // Past its deadline the call was interrupted wherever it waited (in ZooKeeper, in a retry's backoff): that,
             // not whatever the interrupt made of it, is its outcome.
-            Throwable failure = deadlines.end(watched) ? deadlineFailure(call, state) : translate(error, call);
+            Throwable failure = cutByClose(
+                    deadlines.end(watched) ? deadlineFailure(call, state) : translate(error, call),
+                    call,
+                    state,
+                    session);
             record(call, state, startNanos, observation, failure);
             if (failure instanceof ZkInterruptedException) {
                 Thread.currentThread().interrupt();
@@ -616,6 +669,9 @@ public final class OperationRunner {
     }
 
     private <T> T attemptSync(Connection session, ZkCall<T> call, CallState state) {
+        if (closed || session.isClosed()) {
+            throw poolClosed();
+        }
         long remainingNanos = state.deadlineNanos - System.nanoTime();
         if (remainingNanos <= 0) {
             throw finalConnectionFailure(call, state);
@@ -660,6 +716,7 @@ public final class OperationRunner {
         if (call.isWrite()) {
             state.sentAfterZxid = lastZxid(zk);
             state.sentSession = zk.getSessionId();
+            state.sent = true;
         }
         state.inFlight = true;
         try {
@@ -892,6 +949,62 @@ public final class OperationRunner {
                 null);
     }
 
+    /**
+     * Ends every asynchronous call waiting for a retry's backoff: the pool is closing and stops the scheduler those
+     * waits run on. Calls in flight end with their handles' close; calls waiting for a connection, with the session's.
+     * Called once the ensemble's sessions are closed.
+     */
+    public void close() {
+        closed = true;
+        for (AsyncCall<?> c : awaitingRetry) {
+            c.closedWhileWaiting();
+        }
+    }
+
+    /** What an attempt finds when the pool has closed; {@link #cutByClose} says what it means for the call. */
+    private static IllegalStateException poolClosed() {
+        return new IllegalStateException("the pool is closed");
+    }
+
+    /**
+     * A call cut by the pool's close: not by an answer of the server, but by the close dropping its connection, its
+     * retry or its wait. A write of which an attempt was sent may have been applied: its outcome is unknown, as after a
+     * connection loss. A read, and a write never sent, fail with {@link IllegalStateException}: the pool is closed.
+     * Any other failure (an application result, an interrupt) is returned as it is.
+     */
+    private Throwable cutByClose(Throwable failure, ZkCall<?> call, CallState state, Connection session) {
+        if (!(closed || session.isClosed()) || !isCloseCut(failure)) {
+            return failure;
+        }
+        if (call.isWrite() && state.sent) {
+            return new ZkConnectionLossException(
+                    Code.CONNECTIONLOSS,
+                    call.path,
+                    call.name + " " + call.path
+                            + ": outcome unknown: the pool was closed while it was in flight; it may or may not have"
+                            + " been applied",
+                    true,
+                    failure);
+        }
+        return new IllegalStateException(
+                call.name + " " + call.path + ": the pool is closed" + (call.isWrite() ? "; nothing was sent" : ""),
+                failure);
+    }
+
+    /** A failure a closing pool makes: a lost connection or session, a refused wait or retry. */
+    private static boolean isCloseCut(Throwable failure) {
+        if (failure instanceof IllegalStateException
+                || failure instanceof RejectedExecutionException
+                || failure instanceof RetryableFailure) {
+            return true;
+        }
+        if (!(failure instanceof ZkException) || failure instanceof ZkInterruptedException) {
+            return false;
+        }
+        Code code = ((ZkException) failure).code();
+        return code == Code.CONNECTIONLOSS || code == Code.OPERATIONTIMEOUT || code == Code.SESSIONEXPIRED;
+    }
+
     private Throwable translate(Throwable error, ZkCall<?> call) {
         Throwable e = unwrap(error);
         if (e instanceof CallNotPermittedException) {
@@ -975,6 +1088,8 @@ public final class OperationRunner {
         volatile long sentSession;
         /** An attempt was sent and has no answer yet. */
         volatile boolean inFlight;
+        /** A write: some attempt was sent (and may have been applied, unless its answer said otherwise). */
+        volatile boolean sent;
 
         volatile boolean everConnected;
         /** A read's attempt was lost with the connection: the next one checks its answer fits first. */

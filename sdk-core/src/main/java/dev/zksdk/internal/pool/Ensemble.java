@@ -99,7 +99,8 @@ final class Ensemble implements EnsembleView, RecoveryHost {
                     scheduler,
                     pool.followEnsembleChanges() ? servers : null,
                     recipeRetry,
-                    features);
+                    features,
+                    pool.closeTimeout());
             SessionRecovery r = new SessionRecovery(s, ephemerals, this);
             // In this order: the breaker hears first that the ensemble is reachable, then the recovery starts, then the
             // pool counts the session and tells the user's listeners.
@@ -188,6 +189,7 @@ final class Ensemble implements EnsembleView, RecoveryHost {
             recoveries[i].close();
             sessions[i].close();
         }
+        runner.close();
     }
 
     // ---------------------------------------------------------------- the recovery's host

@@ -67,6 +67,8 @@ public final class RealSessionPool {
     private final OperationPolicy policy;
     private final HostsConfig hosts;
     private final boolean followEnsembleChanges;
+    /** How long each session's close waits for the server's answer. */
+    private final Duration closeTimeout;
     /** User listeners, each with its own ordered queue on the callback executor. */
     private final List<Subscriber> listeners = new CopyOnWriteArrayList<>();
     /**
@@ -94,8 +96,10 @@ public final class RealSessionPool {
             OperationPolicy policy,
             HostsConfig hosts,
             boolean followEnsembleChanges,
-            List<SessionListener> listeners) {
+            List<SessionListener> listeners,
+            Duration closeTimeout) {
         this.name = name;
+        this.closeTimeout = closeTimeout;
         this.followEnsembleChanges = followEnsembleChanges;
         this.hosts = hosts;
         this.defaultEnsemble = defaultEnsemble;
@@ -402,6 +406,11 @@ public final class RealSessionPool {
             this.listener = listener;
             this.queue = queue;
         }
+    }
+
+    /** How long each session's close waits for the server's answer. */
+    public Duration closeTimeout() {
+        return closeTimeout;
     }
 
     public void close() {

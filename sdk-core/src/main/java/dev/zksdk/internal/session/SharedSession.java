@@ -4,6 +4,7 @@ import dev.zksdk.EnsembleConfig;
 import dev.zksdk.SessionEvent;
 import dev.zksdk.SessionState;
 import dev.zksdk.ZkAuthException;
+import dev.zksdk.ZkSessionPool;
 import dev.zksdk.hosts.BudgetedZooKeeper;
 import dev.zksdk.hosts.WeightedHostProvider;
 import dev.zksdk.internal.DaemonThreads;
@@ -105,15 +106,15 @@ public final class SharedSession implements Connection {
     private final ReadYourWrites readYourWrites = new ReadYourWrites();
     /** ZooKeeper sessions this pooled session has had: the first and each replacement after an expiry. */
     private final AtomicLong opened = new AtomicLong();
-
     /**
-     * @param poolName names the session's threads and log lines: {@code <poolName>-e<ensemble>-s<index>}
-     * @param handles makes the ZooKeeper handles (host selection)
-     * @param scheduler the pool's scheduler (expiry checks, contact sampling)
-     * @param servers the ensemble's server list, to follow membership changes into; null not to follow them
-     * @param recipeRetry Curator's retry, for recipes run on the lease's Curator client (the pool's policy)
-     * @param features what the ensemble's servers can do, shared by its sessions
+     * How long closing waits for the server to answer the session's close request (the pool's close timeout).
+     * ZooKeeper waits for that answer until its read timeout (two thirds of the session timeout): a frozen server would
+     * hold {@code pool.close()} (and an application's shutdown) that long. Past the bound the connection is dropped and
+     * the server ends the session when it expires; the pool has deleted its own ephemerals before.
      */
+    private final Duration closeTimeout;
+
+    /** A session whose close waits {@link ZkSessionPool#DEFAULT_CLOSE_TIMEOUT} for the server's answer. */
     public SharedSession(
             String poolName,
             EnsembleConfig config,
@@ -124,6 +125,40 @@ public final class SharedSession implements Connection {
             EnsembleServers servers,
             RetryPolicy recipeRetry,
             ServerFeatures features) {
+        this(
+                poolName,
+                config,
+                ensembleNumber,
+                index,
+                handles,
+                scheduler,
+                servers,
+                recipeRetry,
+                features,
+                ZkSessionPool.DEFAULT_CLOSE_TIMEOUT);
+    }
+
+    /**
+     * @param poolName names the session's threads and log lines: {@code <poolName>-e<ensemble>-s<index>}
+     * @param handles makes the ZooKeeper handles (host selection)
+     * @param scheduler the pool's scheduler (expiry checks, contact sampling)
+     * @param servers the ensemble's server list, to follow membership changes into; null not to follow them
+     * @param recipeRetry Curator's retry, for recipes run on the lease's Curator client (the pool's policy)
+     * @param features what the ensemble's servers can do, shared by its sessions
+     * @param closeTimeout how long closing waits for the server to answer the session's close request
+     */
+    public SharedSession(
+            String poolName,
+            EnsembleConfig config,
+            int ensembleNumber,
+            int index,
+            ZookeeperFactory handles,
+            ScheduledExecutorService scheduler,
+            EnsembleServers servers,
+            RetryPolicy recipeRetry,
+            ServerFeatures features,
+            Duration closeTimeout) {
+        this.closeTimeout = closeTimeout;
         this.config = config;
         this.features = features;
         this.index = index;
@@ -564,7 +599,7 @@ public final class SharedSession implements Connection {
         long id = sessionId;
         state = SessionState.CLOSED;
         if (started) {
-            closeWithin(CLOSE_ANSWER_BOUND);
+            closeWithin(closeTimeout);
         }
         runSafe.shutdown();
         connectedSignal.completeExceptionally(new IllegalStateException("the pool is closed"));
@@ -577,14 +612,6 @@ public final class SharedSession implements Connection {
         publish(new SessionEvent(
                 config.connectString(), index, previous, SessionState.CLOSED, id, 0, null, null, Instant.now()));
     }
-
-    /**
-     * How long closing waits for the server to answer the session's close request. ZooKeeper waits for that answer
-     * until its read timeout (two thirds of the session timeout): a frozen server would hold {@code pool.close()} (and
-     * an application's shutdown) that long. Past the bound the connection is dropped and the server ends the session
-     * when it expires; the pool has deleted its own ephemerals before.
-     */
-    static final Duration CLOSE_ANSWER_BOUND = Duration.ofSeconds(2);
 
     /**
      * Closes the client, interrupting this thread if the close has not returned within {@code bound}: ZooKeeper's
@@ -1004,6 +1031,7 @@ public final class SharedSession implements Connection {
         return started;
     }
 
+    @Override
     public boolean isClosed() {
         return closed;
     }
