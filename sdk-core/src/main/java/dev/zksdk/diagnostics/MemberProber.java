@@ -56,7 +56,7 @@ final class MemberProber {
     /** The context of TLS probes; null in plain text or when it could not be made ({@link #tlsProblem}). */
     private final SSLContextAndOptions tls;
     /** The TLS settings, or null in plain text. */
-    private final TlsSettings.Settings tlsConfig;
+    private final TlsConfig tlsConfig;
 
     private final String tlsProblem;
 
@@ -74,7 +74,7 @@ final class MemberProber {
             }
         }
         this.tls = context;
-        this.tlsConfig = options.tls() == null ? null : settings(options.tls());
+        this.tlsConfig = options.tls();
         this.tlsProblem = problem;
     }
 
@@ -91,25 +91,11 @@ final class MemberProber {
                 // nothing from system properties; see above
             }
         };
-        TlsSettings.apply(settings(settings), config);
+        settings.applyTo(config);
         config.setProperty(X509Util.FIPS_MODE_PROPERTY, "false");
         try (ClientX509Util x509 = new ClientX509Util()) {
             return x509.createSSLContextAndOptions(config);
         }
-    }
-
-    /** The settings of {@code tls}, for {@link TlsSettings}: the mapping a pooled session's TLS goes through too. */
-    private static TlsSettings.Settings settings(TlsConfig tls) {
-        return new TlsSettings.Settings(
-                tls.keyStore(),
-                tls.keyStorePassword(),
-                tls.keyStoreType(),
-                tls.trustStore(),
-                tls.trustStorePassword(),
-                tls.trustStoreType(),
-                tls.hostnameVerification(),
-                tls.enabledProtocols(),
-                tls.cipherSuites());
     }
 
     ServerReport probe(HostAndPort address, boolean inConnectString) {
@@ -271,7 +257,7 @@ final class MemberProber {
         if (alert == null) {
             return false;
         }
-        if (refusesWhatIsOffered(alert)) {
+        if (TlsSettings.refusesWhatIsOffered(alert)) {
             p.problem = "the port speaks TLS but accepts none of the protocols and cipher suites offered (" + offered()
                     + "): the TLS handshake for '" + word + "' failed with '" + alert + "'";
             p.tlsMismatch = true;
@@ -283,24 +269,9 @@ final class MemberProber {
         return true;
     }
 
-    /**
-     * Whether a TLS alert says the server accepts none of the protocol versions ({@code protocol_version}) or cipher
-     * suites ({@code handshake_failure}, {@code insufficient_security}) the client offered.
-     */
-    private static boolean refusesWhatIsOffered(String alert) {
-        String a = alert.toLowerCase();
-        return a.contains("protocol_version") || a.contains("handshake_failure") || a.contains("insufficient_security");
-    }
-
     /** What the probe offers, as a pooled session with the same settings does. */
     private String offered() {
-        List<String> protocols = TlsSettings.protocols(tlsConfig);
-        return "protocols " + (protocols.isEmpty() ? "ZooKeeper's default" : String.join(", ", protocols))
-                + (tlsConfig.enabledProtocols().isEmpty() ? " (the default)" : "")
-                + "; cipher suites "
-                + (tlsConfig.cipherSuites().isEmpty()
-                        ? "the JVM's default"
-                        : String.join(", ", tlsConfig.cipherSuites()));
+        return TlsSettings.offered(tlsConfig.enabledProtocols(), tlsConfig.cipherSuites());
     }
 
     /**

@@ -4,16 +4,18 @@ import java.nio.file.Path;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import javax.net.ssl.SSLContext;
 import org.apache.zookeeper.common.ClientX509Util;
 import org.apache.zookeeper.common.ZKConfig;
 
 /**
  * The one mapping of a {@code TlsConfig}'s settings onto ZooKeeper's client TLS settings ({@code zookeeper.ssl.*}
- * keys of a {@link ZKConfig}), used by every pooled session ({@code SessionClientConfig}) and by the doctor's TLS
- * probe, so that the probe offers exactly what the pool's clients offer: the same stores, host name verification,
- * protocols and cipher suites. The kernel knows no API type, so the settings come as {@link Settings}, one field per
- * {@code TlsConfig} getter.
+ * keys of a {@link ZKConfig}), reached through {@code TlsConfig.applyTo} by every pooled session
+ * ({@code SessionClientConfig}) and by the doctor's TLS probe, so that the probe offers exactly what the pool's clients
+ * offer: the same stores, host name verification, protocols and cipher suites. The kernel knows no API type, so the
+ * settings come as {@link Settings}, one field per {@code TlsConfig} getter, made in {@code TlsConfig} alone. What
+ * was offered is described in one way too ({@link #offered}), for the pool's errors and the doctor's findings.
  */
 public final class TlsSettings {
 
@@ -81,7 +83,48 @@ public final class TlsSettings {
      * @return the protocols, empty for ZooKeeper's default
      */
     public static List<String> protocols(Settings tls) {
-        return tls.enabledProtocols().isEmpty() ? DEFAULT_PROTOCOLS : tls.enabledProtocols();
+        return protocols(tls.enabledProtocols());
+    }
+
+    /**
+     * The protocols a client offers that was configured with {@code enabledProtocols}: those, else
+     * {@link #DEFAULT_PROTOCOLS}.
+     *
+     * @param enabledProtocols the configured protocols, empty for the default
+     * @return the protocols, empty for ZooKeeper's default
+     */
+    public static List<String> protocols(List<String> enabledProtocols) {
+        return enabledProtocols.isEmpty() ? DEFAULT_PROTOCOLS : enabledProtocols;
+    }
+
+    /**
+     * What a client configured with these protocols and cipher suites offers in its TLS hello, in words, for errors
+     * and findings: {@code protocols TLSv1.3, TLSv1.2 (the default); cipher suites the JVM's default}. Names only,
+     * never a store or a password.
+     *
+     * @param enabledProtocols the configured protocols, empty for the default
+     * @param cipherSuites the configured cipher suites, empty for the JVM's default
+     * @return the description
+     */
+    public static String offered(List<String> enabledProtocols, List<String> cipherSuites) {
+        List<String> protocols = protocols(enabledProtocols);
+        return "protocols " + (protocols.isEmpty() ? "ZooKeeper's default" : String.join(", ", protocols))
+                + (enabledProtocols.isEmpty() ? " (the default)" : "")
+                + "; cipher suites "
+                + (cipherSuites.isEmpty() ? "the JVM's default" : String.join(", ", cipherSuites));
+    }
+
+    /**
+     * Whether a TLS alert (or the message of a failed handshake) says the server accepts none of the protocol versions
+     * ({@code protocol_version}) or cipher suites ({@code handshake_failure}, {@code insufficient_security}) the
+     * client offered.
+     *
+     * @param alert the alert or message, any case
+     * @return true for such a refusal
+     */
+    public static boolean refusesWhatIsOffered(String alert) {
+        String a = alert.toLowerCase(Locale.ROOT);
+        return a.contains("protocol_version") || a.contains("handshake_failure") || a.contains("insufficient_security");
     }
 
     /**

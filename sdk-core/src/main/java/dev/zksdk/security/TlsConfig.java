@@ -1,5 +1,6 @@
 package dev.zksdk.security;
 
+import dev.zksdk.internal.TlsSettings;
 import dev.zksdk.internal.Validation;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,9 +11,11 @@ import java.util.Locale;
 import java.util.Objects;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
+import org.apache.zookeeper.common.ClientX509Util;
 import org.apache.zookeeper.common.KeyStoreFileType;
 import org.apache.zookeeper.common.X509Exception;
 import org.apache.zookeeper.common.X509Util;
+import org.apache.zookeeper.common.ZKConfig;
 
 /**
  * TLS to an ensemble's client port (the server's {@code secureClientPort}): the key store with this client's
@@ -165,6 +168,41 @@ public final class TlsConfig {
      */
     public List<String> cipherSuites() {
         return cipherSuites;
+    }
+
+    /**
+     * Sets these settings on {@code config} as ZooKeeper's client TLS properties ({@code zookeeper.ssl.*}): the key and
+     * trust stores with their passwords and types, host name verification, the protocols offered (these, or the JVM's
+     * default protocols from TLSv1.2 up) and the cipher suites. What this config leaves unset is not set, so
+     * ZooKeeper's default applies. Every session of a pool with these settings gets exactly these, and the doctor's TLS
+     * probe offers the same; it does not switch a client to TLS ({@code zookeeper.client.secure}) nor choose its socket.
+     *
+     * @param config the config to set them on; it must hold no store password yet, since ZooKeeper logs a replaced
+     *     value at DEBUG
+     * @throws IllegalArgumentException when {@code config} is null or already holds a key or trust store password
+     */
+    public void applyTo(ZKConfig config) {
+        Validation.notNull("config", config);
+        try (ClientX509Util x509 = new ClientX509Util()) {
+            for (String key : List.of(x509.getSslKeystorePasswdProperty(), x509.getSslTruststorePasswdProperty())) {
+                if (config.getProperty(key) != null) {
+                    throw new IllegalArgumentException("config already holds " + key
+                            + " (value not shown): apply TLS settings to a config without store passwords");
+                }
+            }
+        }
+        TlsSettings.apply(
+                new TlsSettings.Settings(
+                        keyStore,
+                        keyStorePassword,
+                        keyStoreType,
+                        trustStore,
+                        trustStorePassword,
+                        trustStoreType,
+                        hostnameVerification,
+                        enabledProtocols,
+                        cipherSuites),
+                config);
     }
 
     @Override

@@ -2,7 +2,6 @@ package dev.zksdk.internal.session;
 
 import dev.zksdk.EnsembleConfig;
 import dev.zksdk.internal.Limits;
-import dev.zksdk.internal.TlsSettings;
 import dev.zksdk.security.SaslConfig;
 import dev.zksdk.security.TlsConfig;
 import org.apache.zookeeper.ClientCnxnSocketNetty;
@@ -44,7 +43,7 @@ public final class SessionClientConfig extends ZKClientConfig {
         if (tls != null) {
             c.setProperty(SECURE_CLIENT, "true");
             netty = true;
-            TlsSettings.apply(settings(tls), c);
+            tls.applyTo(c);
         }
         if (sasl != null) {
             c.setProperty(ENABLE_CLIENT_SASL_KEY, "true");
@@ -82,20 +81,6 @@ public final class SessionClientConfig extends ZKClientConfig {
         // a huge node) arrives and fails its own call alone (ZkResponseTooLargeException) instead.
         c.setProperty(JUTE_MAXBUFFER, Integer.toString(Limits.receiveLimit()));
         return c;
-    }
-
-    /** The settings of {@code tls}, for {@link TlsSettings}, the one mapping of them (the doctor's probe uses it too). */
-    static TlsSettings.Settings settings(TlsConfig tls) {
-        return new TlsSettings.Settings(
-                tls.keyStore(),
-                tls.keyStorePassword(),
-                tls.keyStoreType(),
-                tls.trustStore(),
-                tls.trustStorePassword(),
-                tls.trustStoreType(),
-                tls.hostnameVerification(),
-                tls.enabledProtocols(),
-                tls.cipherSuites());
     }
 
     /** Copies only the non-security settings from system properties; see the class comment. */

@@ -211,7 +211,17 @@ final class TlsProbe {
                     + (ensemble.tls().enabledProtocols().isEmpty()
                             ? "the defaults, " + TlsSettings.DEFAULT_PROTOCOLS
                             : "enabledProtocols " + ensemble.tls().enabledProtocols())
-                    + "; servers before ZooKeeper 3.9 speak only TLSv1.2 unless configured otherwise)";
+                    + "; servers before ZooKeeper 3.9 speak only TLSv1.2 unless configured otherwise): it accepts none"
+                    + " of the protocols and cipher suites offered ("
+                    + TlsSettings.offered(
+                            ensemble.tls().enabledProtocols(), ensemble.tls().cipherSuites()) + ")";
+        } else if (TlsSettings.refusesWhatIsOffered(rootMessage(cause))
+                || mentions(cause, "no negotiable cipher suite")) {
+            // What the doctor's probe says of the same refusal: names of protocols and suites, never a store.
+            reason = "the server accepts none of the protocols and cipher suites offered ("
+                    + TlsSettings.offered(
+                            ensemble.tls().enabledProtocols(), ensemble.tls().cipherSuites())
+                    + "): set cipherSuites and enabledProtocols to ones the server accepts";
         } else if (has(cause, CertificateException.class)) {
             reason = "the server's certificate was refused";
         } else {
