@@ -2,10 +2,13 @@ package dev.zksdk;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.ZkProxy;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.Test;
 
@@ -38,6 +41,36 @@ class CloseTimeoutIT {
             // it for two thirds of the 20 s session timeout).
             assertThat(took).isGreaterThanOrEqualTo(closeTimeout);
             assertThat(took).isLessThan(Duration.ofSeconds(20).multipliedBy(2).dividedBy(3));
+        }
+    }
+
+    @Test
+    void sessionsOfAFrozenEnsembleCloseTogetherWithinOneCloseTimeoutNotOneEach() throws Exception {
+        Duration closeTimeout = Duration.ofSeconds(3);
+        int sessions = 3;
+        try (TestingServer server = InProcessEnsembles.startServer();
+                ZkProxy proxy = ZkProxy.to(server.getConnectString())) {
+            ZkSessionPool pool = ZkSessionPool.builder()
+                    .connectString(proxy.connectString())
+                    .sessionTimeout(Duration.ofSeconds(30))
+                    .sessionsPerEnsemble(sessions)
+                    .closeTimeout(closeTimeout)
+                    .build();
+            List<ZkLease> leases = new ArrayList<>();
+            for (int i = 0; i < sessions; i++) {
+                ZkLease lease = pool.lease();
+                assertThat(lease.exists("/")).isNotNull();
+                leases.add(lease);
+            }
+            await().atMost(Duration.ofSeconds(20)).until(() -> pool.stats().openSessions() == sessions);
+            leases.forEach(ZkLease::close);
+            proxy.freeze(); // no session's close request is answered
+            long start = System.nanoTime();
+            pool.close();
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            // One after another they took 3 x 3 s; at once, one bound and the time to drop three connections.
+            assertThat(took).isGreaterThanOrEqualTo(closeTimeout);
+            assertThat(took).isLessThan(closeTimeout.multipliedBy(2));
         }
     }
 

@@ -10,6 +10,7 @@ import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.hosts.HostsZookeeperFactory;
 import dev.zksdk.hosts.SessionSpread;
 import dev.zksdk.internal.ConnectString;
+import dev.zksdk.internal.DaemonThreads;
 import dev.zksdk.internal.SerialQueue;
 import dev.zksdk.internal.pipeline.OperationRunner;
 import dev.zksdk.internal.recovery.EphemeralRegistry;
@@ -184,12 +185,59 @@ final class Ensemble implements EnsembleView, RecoveryHost {
         return deletes;
     }
 
+    /** Closes this ensemble alone: its recoveries, then its sessions (at once), then the calls waiting for a retry. */
     void close() {
-        for (int i = 0; i < sessions.length; i++) {
-            recoveries[i].close();
-            sessions[i].close();
+        closeRecoveries();
+        closeSessions();
+    }
+
+    /** Stops every session's recovery; the sessions themselves are closed by {@link #closeSessions}. */
+    void closeRecoveries() {
+        for (SessionRecovery r : recoveries) {
+            r.close();
         }
+    }
+
+    /**
+     * Closes every session at once, each on its own thread (the caller's for the last), so that sessions whose server
+     * does not answer take one close bound together, not one each; then ends the calls still waiting for a retry.
+     */
+    void closeSessions() {
+        closeAll(sessions);
+        closeRunner();
+    }
+
+    /** Ends the calls still waiting for a retry; after the sessions closed. */
+    void closeRunner() {
         runner.close();
+    }
+
+    /**
+     * Closes {@code sessions} in parallel and returns when all are closed. The caller's interrupt status is kept; an
+     * interrupt does not cut the wait short, since a session's close is itself bounded.
+     */
+    static void closeAll(SharedSession... sessions) {
+        List<Thread> closers = new ArrayList<>();
+        for (int i = 0; i < sessions.length - 1; i++) {
+            closers.add(DaemonThreads.start(sessions[i].label() + "-close", sessions[i]::close));
+        }
+        if (sessions.length > 0) {
+            sessions[sessions.length - 1].close();
+        }
+        boolean interrupted = false;
+        for (Thread t : closers) {
+            while (true) {
+                try {
+                    t.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     // ---------------------------------------------------------------- the recovery's host

@@ -422,8 +422,16 @@ public final class RealSessionPool {
         }
         // Deleted explicitly first, so that a registration is gone before anything else of the pool stops.
         closeEphemerals();
+        // Every session of every ensemble closes at once: a pool whose servers do not answer closes within one
+        // closeTimeout, not one per session.
+        List<SharedSession> all = new ArrayList<>();
         for (Ensemble e : ensembles.values()) {
-            e.close();
+            e.closeRecoveries();
+            all.addAll(List.of(e.sessions()));
+        }
+        Ensemble.closeAll(all.toArray(SharedSession[]::new));
+        for (Ensemble e : ensembles.values()) {
+            e.closeRunner();
         }
         scheduler.shutdownNow();
         try {
