@@ -12,11 +12,34 @@ import java.util.Map;
  * @param connectionsPerServer sessions of the pool currently connected to each server
  * @param quarantined servers skipped after failing to connect, with the quarantine time left
  * @param connectAttempts servers handed to ZooKeeper to connect to, since the spread was created
- * @param connectFailures attempts that ended without a connection, plus servers reported as failed
+ * @param connectFailures attempts that ended without a connection, plus servers reported as failed, plus names
+ *     that did not resolve
+ * @param resolveFailures servers whose name did not resolve when a session was about to connect to them (each is
+ *     quarantined as a failed server and another tried; counted in {@code connectFailures} too)
  */
 public record HostOrderingStats(
         Map<String, Integer> sessionsPerServer,
         Map<String, Integer> connectionsPerServer,
         Map<String, Duration> quarantined,
         long connectAttempts,
-        long connectFailures) {}
+        long connectFailures,
+        long resolveFailures) {
+
+    /**
+     * A snapshot without name-resolution failures.
+     *
+     * @param sessionsPerServer see the record's description
+     * @param connectionsPerServer see the record's description
+     * @param quarantined see the record's description
+     * @param connectAttempts see the record's description
+     * @param connectFailures see the record's description
+     */
+    public HostOrderingStats(
+            Map<String, Integer> sessionsPerServer,
+            Map<String, Integer> connectionsPerServer,
+            Map<String, Duration> quarantined,
+            long connectAttempts,
+            long connectFailures) {
+        this(sessionsPerServer, connectionsPerServer, quarantined, connectAttempts, connectFailures, 0);
+    }
+}

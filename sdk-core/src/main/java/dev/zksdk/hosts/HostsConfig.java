@@ -1,5 +1,7 @@
 package dev.zksdk.hosts;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -70,6 +72,25 @@ public final class HostsConfig {
         void sleepNanos(long nanos) throws InterruptedException;
     }
 
+    /**
+     * Resolves a server's host name to its addresses; injectable so tests can move a name to another address. The
+     * host selection calls it before every connection attempt to a server, on ZooKeeper's send thread.
+     */
+    @FunctionalInterface
+    public interface Resolver {
+        /**
+         * The addresses of {@code host} now, as {@link InetAddress#getAllByName(String)} gives them.
+         *
+         * @param host the host as written in the connect string (a name or an IP literal, IPv6 without brackets)
+         * @return its addresses; an empty array or null counts as a name that does not resolve
+         * @throws UnknownHostException when the name does not resolve
+         */
+        InetAddress[] resolve(String host) throws UnknownHostException;
+    }
+
+    /** The default resolver: the JVM's, with its cache ({@code networkaddress.cache.ttl}). */
+    public static final Resolver SYSTEM_RESOLVER = InetAddress::getAllByName;
+
     private static final Sleeper THREAD_SLEEPER = TimeUnit.NANOSECONDS::sleep;
     /** The default clock; quarantines kept on it can be shared by every pool of the process. */
     static final LongSupplier SYSTEM_NANO_CLOCK = System::nanoTime;
@@ -89,6 +110,7 @@ public final class HostsConfig {
     private final Random random;
     private final LongSupplier nanoClock;
     private final Sleeper sleeper;
+    private final Resolver resolver;
 
     private HostsConfig(Builder b) {
         this.weights = Collections.unmodifiableMap(new LinkedHashMap<>(b.weights));
@@ -104,6 +126,7 @@ public final class HostsConfig {
         this.random = b.random != null ? b.random : new Random();
         this.nanoClock = b.nanoClock;
         this.sleeper = b.sleeper;
+        this.resolver = b.resolver;
     }
 
     /**
@@ -144,6 +167,7 @@ public final class HostsConfig {
         b.random = random;
         b.nanoClock = nanoClock;
         b.sleeper = sleeper;
+        b.resolver = resolver;
         return b;
     }
 
@@ -286,6 +310,15 @@ public final class HostsConfig {
         return sleeper;
     }
 
+    /**
+     * How server names are resolved before each connection attempt.
+     *
+     * @return the resolver; {@link #SYSTEM_RESOLVER} unless one was set
+     */
+    public Resolver resolver() {
+        return resolver;
+    }
+
     @Override
     public String toString() {
         return "HostsConfig{weights=" + weights
@@ -297,7 +330,8 @@ public final class HostsConfig {
                 + ", sessionCreationRate=" + sessionCreationRate
                 + ", sessionCreationMaxWait=" + sessionCreationMaxWait
                 + (connectAttemptTimeout == null ? "" : ", connectAttemptTimeout=" + connectAttemptTimeout)
-                + ", minConnectAttemptTimeout=" + minConnectAttemptTimeout + "}";
+                + ", minConnectAttemptTimeout=" + minConnectAttemptTimeout
+                + (resolver == SYSTEM_RESOLVER ? "" : ", resolver=custom") + "}";
     }
 
     /** Mutable builder of {@link HostsConfig}; not thread-safe. */
@@ -315,6 +349,7 @@ public final class HostsConfig {
         private Random random;
         private LongSupplier nanoClock = SYSTEM_NANO_CLOCK;
         private Sleeper sleeper = THREAD_SLEEPER;
+        private Resolver resolver = SYSTEM_RESOLVER;
 
         private Builder() {}
 
@@ -499,6 +534,20 @@ public final class HostsConfig {
          */
         public Builder sleeper(Sleeper sleeper) {
             this.sleeper = notNull("sleeper", sleeper);
+            return this;
+        }
+
+        /**
+         * How server names are resolved. Names are resolved again before every connection attempt (never once at
+         * start), so a server that moved to another address is found again; a name with several addresses has each
+         * tried in turn; a name that does not resolve is quarantined like a server that failed to connect.
+         *
+         * @param resolver the resolver (default {@link #SYSTEM_RESOLVER}, {@link InetAddress#getAllByName})
+         * @return this builder
+         * @throws IllegalArgumentException when null
+         */
+        public Builder resolver(Resolver resolver) {
+            this.resolver = notNull("resolver", resolver);
             return this;
         }
 

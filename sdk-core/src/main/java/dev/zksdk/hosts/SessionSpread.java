@@ -53,6 +53,7 @@ public final class SessionSpread {
     private final QuarantineBook quarantine;
     private long connectAttempts;
     private long connectFailures;
+    private long resolveFailures;
 
     /**
      * A spread with a quarantine of its own, not shared with other spreads.
@@ -126,7 +127,8 @@ public final class SessionSpread {
                 Collections.unmodifiableMap(connected),
                 Collections.unmodifiableMap(quarantined),
                 connectAttempts,
-                connectFailures);
+                connectFailures,
+                resolveFailures);
     }
 
     /**
@@ -195,6 +197,12 @@ public final class SessionSpread {
                     escalatedTo,
                     Duration.ofNanos(backoffNanos(escalatedTo)).toMillis());
         }
+    }
+
+    /** A server's name did not resolve: quarantined as a failed connect, and counted. */
+    synchronized void recordResolveFailure(String key) {
+        resolveFailures++;
+        recordFailure(key);
     }
 
     synchronized void connected(Object owner, String key) {

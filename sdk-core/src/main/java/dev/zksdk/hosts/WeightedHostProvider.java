@@ -7,10 +7,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import org.apache.zookeeper.client.HostProvider;
 import org.slf4j.Logger;
@@ -47,6 +50,12 @@ import org.slf4j.LoggerFactory;
  *       ({@link HostsConfig#minConnectAttemptTimeout()}), not after ZooKeeper's share of the session timeout, and
  *       each abandoned attempt quadruples the next one's bound. Needs the handle's cooperation
  *       ({@link BudgetedZooKeeper} gives it); without it, ZooKeeper's bound applies.</li>
+ *   <li><b>Names.</b> A server is kept as named in the connect string and its name resolved again, through
+ *       {@link HostsConfig#resolver()}, before every attempt on it, so a server that moved to another address is
+ *       found again. A name with several addresses is one server whose addresses are tried in turn while they fail
+ *       (otherwise one at random). A name that does not resolve is quarantined like a server that failed to connect
+ *       and another server handed out instead; only when no server resolves does ZooKeeper get the unresolved
+ *       address, which fails that attempt.</li>
  *   <li><b>Membership changes.</b> {@link #updateServerList} moves only the share of sessions that must move
  *       for the new weights, as {@code StaticHostProvider} does for equal weights (ZOOKEEPER-1355).</li>
  * </ul>
@@ -105,6 +114,10 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
     private int unansweredAttempts;
     /** When this session last tried each server ({@code host:port}), on the config's clock. */
     private final Map<String, Long> lastTried = new HashMap<>();
+    /** Per server ({@code host:port}): the address of its name this session last failed to connect to. */
+    private final Map<String, InetAddress> failedAddress = new HashMap<>();
+    /** Per server: the address of its name this session was last handed, to log a name that moved. */
+    private final Map<String, InetAddress> lastAddress = new HashMap<>();
     /** An attempt given the whole cap went unanswered: the next may have ZooKeeper's own share. */
     private boolean unansweredAtCap;
 
@@ -343,10 +356,45 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
                 held = pick;
             }
         }
-        synchronized (this) {
-            lastTried.put(pick.key(), config.nanoClock().getAsLong());
+        InetSocketAddress resolved;
+        Set<String> unresolvable = null;
+        while (true) {
+            synchronized (this) {
+                lastTried.put(pick.key(), config.nanoClock().getAsLong());
+            }
+            // Outside the lock: a name server may take its time.
+            InetAddress[] all = lookUp(pick.address());
+            if (all != null) {
+                resolved = new InetSocketAddress(
+                        chooseAddress(pick.key(), all), pick.address().getPort());
+                break;
+            }
+            synchronized (this) {
+                ensureOpen("next");
+                spread.recordResolveFailure(pick.key());
+                if (unresolvable == null) {
+                    unresolvable = new HashSet<>();
+                }
+                unresolvable.add(pick.key());
+                List<ServerEntry> rest = new ArrayList<>(servers.size());
+                for (ServerEntry e : servers) {
+                    if (!unresolvable.contains(e.key())) {
+                        rest.add(e);
+                    }
+                }
+                ServerEntry other =
+                        rest.isEmpty() ? null : spread.choose(this, rest, held, held.key(), moveTargets, budget);
+                if (other == null || unresolvable.contains(other.key())) {
+                    // No other server resolves (or has a free budget slot): ZooKeeper fails this attempt and asks
+                    // again, after the reconnect delay; the failure is already counted.
+                    failureAccounted = true;
+                    resolved = pick.address();
+                    break;
+                }
+                held = other;
+                pick = other;
+            }
         }
-        InetSocketAddress resolved = resolve(pick.address());
         AttemptControl control = attempts;
         synchronized (this) {
             lastResolved = resolved;
@@ -381,6 +429,7 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         failedAttempts = 0;
         failureAccounted = false;
         moveTargets = null;
+        failedAddress.remove(held.key());
         spread.connected(this, held.key());
     }
 
@@ -573,6 +622,9 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
             if (!failureAccounted) {
                 spread.recordFailure(held.key());
             }
+            if (lastResolved != null && lastResolved.getAddress() != null) {
+                failedAddress.put(held.key(), lastResolved.getAddress());
+            }
             failedAttempts++;
         }
         failureAccounted = false;
@@ -602,18 +654,66 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         }
     }
 
-    private InetSocketAddress resolve(InetSocketAddress address) {
+    /**
+     * The addresses of a server's name now, through the config's resolver, sorted so that they can be taken in turn;
+     * null when the name does not resolve.
+     */
+    private InetAddress[] lookUp(InetSocketAddress address) {
+        String host = address.getHostString();
+        InetAddress[] all;
         try {
-            InetAddress[] all = InetAddress.getAllByName(address.getHostString());
-            if (all.length == 0) {
-                return address;
-            }
-            InetAddress chosen = all.length == 1 ? all[0] : all[config.random().nextInt(all.length)];
-            return new InetSocketAddress(chosen, address.getPort());
+            all = config.resolver().resolve(host);
         } catch (UnknownHostException e) {
-            log.warn("Unable to resolve ZooKeeper server {}: {}", ServerEntry.keyOf(address), e.toString());
-            return address;
+            log.warn("ZooKeeper server {} does not resolve: {}", ServerEntry.keyOf(address), e.toString());
+            return null;
+        } catch (RuntimeException e) {
+            log.warn("Resolving ZooKeeper server {} failed: {}", ServerEntry.keyOf(address), e.toString());
+            return null;
         }
+        if (all == null || all.length == 0) {
+            log.warn("ZooKeeper server {} resolves to no address", ServerEntry.keyOf(address));
+            return null;
+        }
+        List<InetAddress> sorted = new ArrayList<>(all.length);
+        for (InetAddress a : all) {
+            if (a != null) {
+                sorted.add(a);
+            }
+        }
+        if (sorted.isEmpty()) {
+            return null;
+        }
+        sorted.sort(Comparator.comparing(InetAddress::getHostAddress));
+        return sorted.toArray(new InetAddress[0]);
+    }
+
+    /**
+     * One address of a server's name: the one after the address this session last failed on (each address is tried
+     * in turn while they fail), otherwise a random one.
+     */
+    private synchronized InetAddress chooseAddress(String key, InetAddress[] all) {
+        InetAddress chosen = null;
+        InetAddress failed = failedAddress.get(key);
+        if (failed != null) {
+            for (int i = 0; i < all.length; i++) {
+                if (all[i].equals(failed)) {
+                    chosen = all[(i + 1) % all.length];
+                    break;
+                }
+            }
+        }
+        if (chosen == null) {
+            chosen = all.length == 1 ? all[0] : all[config.random().nextInt(all.length)];
+        }
+        InetAddress before = lastAddress.put(key, chosen);
+        if (before != null && !before.equals(chosen) && all.length == 1) {
+            log.info(
+                    "ZooKeeper server {} now resolves to {} (was {})",
+                    key,
+                    chosen.getHostAddress(),
+                    before.getHostAddress());
+        }
+        return chosen;
     }
 
     private ServerEntry match(List<ServerEntry> list, InetSocketAddress address) {

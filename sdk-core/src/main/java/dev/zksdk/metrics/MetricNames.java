@@ -90,6 +90,8 @@ public final class MetricNames {
     public static final String HOSTS_CONNECT_ATTEMPTS = "zksdk.hosts.connect.attempts";
     /** Connect attempts that ended without a connection (and servers reported failed). Function counter; tags: pool, ensemble. */
     public static final String HOSTS_CONNECT_FAILURES = "zksdk.hosts.connect.failures";
+    /** Servers whose name did not resolve when a session was to connect to them. Function counter; tags: pool, ensemble. */
+    public static final String HOSTS_RESOLVE_FAILURES = "zksdk.hosts.resolve.failures";
     /** Servers of the ensemble quarantined now after failing to connect. Gauge; tags: pool, ensemble. */
     public static final String HOSTS_QUARANTINED = "zksdk.hosts.quarantined";
 

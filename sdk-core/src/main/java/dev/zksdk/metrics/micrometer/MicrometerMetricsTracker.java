@@ -378,6 +378,11 @@ final class MicrometerMetricsTracker implements MetricsTracker {
                     .description("Connect attempts that ended without a connection, and servers reported failed")
                     .tags(tags)
                     .register(registry));
+            publish(FunctionCounter.builder(
+                            MetricNames.HOSTS_RESOLVE_FAILURES, this, m -> m.sumHosts(h -> h.resolveFailures()))
+                    .description("Servers whose name did not resolve when a session was to connect to them")
+                    .tags(tags)
+                    .register(registry));
             publish(Gauge.builder(MetricNames.HOSTS_QUARANTINED, this, m -> m.quarantined())
                     .description("Servers of the ensemble quarantined now after failing to connect")
                     .tags(tags)
