@@ -6,11 +6,14 @@ import static org.awaitility.Awaitility.await;
 import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.ServerProcess;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.zookeeper.KeeperException;
@@ -137,6 +140,78 @@ class EnsembleChangeIT {
             }
             assertThat(pool.stats().sessionsOpened()).isEqualTo(sessions);
             leases.forEach(ZkLease::close);
+        }
+    }
+
+    /**
+     * The members' configs give their client addresses as 127.0.0.1: the pool, given names (each resolving to
+     * 127.0.0.1, told apart by port) and a chroot, keeps those names and the chroot after a reconfiguration
+     * (CURATOR-578/611), in its list and its stats.
+     */
+    @Test
+    void aMembershipChangeKeepsTheNamesTheUserGaveAndTheChroot() throws Exception {
+        try (ProcessEnsemble ensemble = ProcessEnsemble.builder()
+                .size(3)
+                .reconfigEnabled(true)
+                .jvmOption("-Dzookeeper.skipACL=yes")
+                .start()) {
+            List<String> named = new ArrayList<>();
+            for (ServerProcess s : ensemble.servers()) {
+                named.add("zk" + s.id() + ".test:" + s.clientPort());
+            }
+            InetAddress loopback = InetAddress.getByName("127.0.0.1");
+            HostsConfig hosts = HostsConfig.builder()
+                    .sessionCreationRate(100)
+                    .resolver(host -> {
+                        if (!host.endsWith(".test")) {
+                            throw new UnknownHostException(host);
+                        }
+                        return new InetAddress[] {loopback};
+                    })
+                    .build();
+            try (ZkSessionPool pool = ZkSessionPool.builder()
+                    .connectString(String.join(",", named) + "/app")
+                    .sessionTimeout(Duration.ofSeconds(10))
+                    .sessionsPerEnsemble(3)
+                    .hosts(hosts)
+                    .build()) {
+                ZkLease lease = pool.lease();
+                long id = lease.sessionId();
+                ServerProcess leader = ensemble.leader();
+                ServerProcess leaving = ensemble.servers().stream()
+                        .filter(s -> s != leader)
+                        .reduce((a, b) -> b)
+                        .orElseThrow();
+                List<String> staying = new ArrayList<>();
+                List<Integer> stayingIds = new ArrayList<>();
+                for (ServerProcess s : ensemble.servers()) {
+                    if (s != leaving) {
+                        staying.add("zk" + s.id() + ".test:" + s.clientPort());
+                        stayingIds.add(s.id());
+                    }
+                }
+                reconfig(
+                        ensemble.connectString(
+                                stayingIds.stream().mapToInt(Integer::intValue).toArray()),
+                        null,
+                        String.valueOf(leaving.id()));
+                // The membership's order is the ensemble's; the names and the chroot are the user's.
+                await().atMost(Duration.ofSeconds(30)).until(() -> {
+                    String current = pool.currentConnectString();
+                    return current.endsWith("/app")
+                            && Set.of(current.substring(0, current.indexOf('/')).split(","))
+                                    .equals(Set.copyOf(staying));
+                });
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() -> pool.stats().connectionsPerServer().values().stream()
+                                        .mapToInt(Integer::intValue)
+                                        .sum()
+                                == 3);
+                assertThat(pool.stats().connectionsPerServer().keySet()).allMatch(staying::contains);
+                assertThat(lease.exists("/")).isNull(); // the chroot /app, which nobody created
+                assertThat(lease.sessionId()).isEqualTo(id);
+                lease.close();
+            }
         }
     }
 

@@ -66,7 +66,8 @@ final class Ensemble implements EnsembleView, RecoveryHost {
         this.config = config;
         this.servers = new EnsembleServers(
                 pool.name() + "[" + MetricNames.ensembleTag(config.connectString()) + "]",
-                ConnectString.parse("connectString", config.connectString()));
+                ConnectString.parse("connectString", config.connectString()),
+                hosts.resolver());
         // One spread per ensemble: its sessions prefer distinct servers; the connection budget and the session
         // creation limiter behind the factory are process-wide, because the server counts connections per client IP.
         this.spread = SessionSpread.ofPool(hosts);

@@ -90,6 +90,8 @@ final class EnsembleFollower implements Watcher {
             log.warn("{}: could not use the ensemble's membership {}: {}", session.label(), servers, e.getMessage());
             return;
         }
+        // The servers the user named keep their names, not the addresses the members' configs give (CURATOR-578).
+        membership = list.withUserNames(membership);
         // Under the list's lock: a connect string changed at runtime and a membership are applied in one order.
         synchronized (list) {
             list.membershipSeen(version);

@@ -1,12 +1,20 @@
 package dev.zksdk.internal.session;
 
+import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.internal.ConnectString;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.WeakHashMap;
+import java.util.regex.Pattern;
 import org.apache.curator.utils.ZookeeperFactory;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
@@ -37,7 +45,13 @@ public final class EnsembleServers {
     /** Handles stay here only while something else (Curator) keeps them: a closed, dropped handle is not held. */
     private final Set<ZooKeeper> handles = Collections.newSetFromMap(new WeakHashMap<>());
 
+    private static final Pattern IPV4_LITERAL = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+
+    private final HostsConfig.Resolver resolver;
     private volatile ConnectString current;
+    /** The servers as the user named them: the config's connect string, or the last one changed at runtime. */
+    private volatile ConnectString named;
+
     private long generation;
     /** The newest membership version any follower of the ensemble has read. */
     private long seenVersion;
@@ -45,8 +59,89 @@ public final class EnsembleServers {
     private long runtimeFloor;
 
     public EnsembleServers(String label, ConnectString initial) {
+        this(label, initial, HostsConfig.SYSTEM_RESOLVER);
+    }
+
+    /**
+     * @param resolver resolves the user's server names, to recognise them in a membership that gives addresses
+     */
+    public EnsembleServers(String label, ConnectString initial, HostsConfig.Resolver resolver) {
         this.label = label;
         this.current = initial;
+        this.named = initial;
+        this.resolver = resolver;
+    }
+
+    /**
+     * A membership read from the ensemble with the names the user gave kept (CURATOR-578): a server given there as an
+     * IP address (how the members' configs name their client addresses, or the quorum address Curator falls back to
+     * for a wildcard client address) that one of the user's names resolves to, at the same port, is written as that
+     * name; a name with several addresses stands for all of them once. Other servers stay as the membership gives them,
+     * and the chroot is the membership's. Resolves the user's names, so call it outside any lock.
+     */
+    ConnectString withUserNames(ConnectString membership) {
+        ConnectString given = named;
+        Map<String, String> nameOf = new HashMap<>();
+        List<ConnectString.Address> addresses = given.addresses();
+        for (int i = 0; i < addresses.size(); i++) {
+            ConnectString.Address a = addresses.get(i);
+            if (isLiteral(a.host())) {
+                continue;
+            }
+            try {
+                InetAddress[] all = resolver.resolve(a.host());
+                for (InetAddress ip : all == null ? new InetAddress[0] : all) {
+                    if (ip != null) {
+                        nameOf.putIfAbsent(
+                                ip.getHostAddress() + "|" + a.port(),
+                                given.servers().get(i));
+                    }
+                }
+            } catch (UnknownHostException | RuntimeException e) {
+                log.debug(
+                        "{}: {} does not resolve now: {}",
+                        label,
+                        given.servers().get(i),
+                        e.toString());
+            }
+        }
+        if (nameOf.isEmpty()) {
+            return membership;
+        }
+        List<String> out = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        boolean renamed = false;
+        List<ConnectString.Address> members = membership.addresses();
+        for (int i = 0; i < members.size(); i++) {
+            ConnectString.Address m = members.get(i);
+            String server = membership.servers().get(i);
+            String name = isLiteral(m.host()) ? nameOf.get(literal(m.host()) + "|" + m.port()) : null;
+            if (name != null) {
+                server = name;
+                renamed = true;
+            }
+            if (seen.add(server.toLowerCase(Locale.ROOT))) {
+                out.add(server);
+            }
+        }
+        if (!renamed) {
+            return membership;
+        }
+        String chroot = membership.chroot();
+        return ConnectString.parse("the ensemble's membership", String.join(",", out) + (chroot == null ? "" : chroot));
+    }
+
+    private static boolean isLiteral(String host) {
+        return host.indexOf(':') >= 0 || IPV4_LITERAL.matcher(host).matches();
+    }
+
+    /** An IP literal in canonical form (no name service is asked for a literal). */
+    private static String literal(String host) {
+        try {
+            return InetAddress.getByName(host).getHostAddress();
+        } catch (UnknownHostException e) {
+            return host;
+        }
     }
 
     /** The connect string (with chroot) the ensemble's sessions use now. */
@@ -66,6 +161,7 @@ public final class EnsembleServers {
             return false;
         }
         current = replacement;
+        named = replacement;
         generation++;
         runtimeFloor = seenVersion;
         int applied = 0;

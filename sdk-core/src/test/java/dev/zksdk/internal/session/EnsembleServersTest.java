@@ -2,7 +2,11 @@ package dev.zksdk.internal.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.internal.ConnectString;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The order between a connect string changed at runtime and the memberships the followers read. */
@@ -60,5 +64,61 @@ class EnsembleServersTest {
         assertThat(ConnectString.parse("m", EnsembleFollower.bracketIpv6("0:0:0:0:0:0:0:1:2181"))
                         .servers())
                 .containsExactly("[0:0:0:0:0:0:0:1]:2181");
+    }
+
+    private static InetAddress ip(String literal) {
+        try {
+            return InetAddress.getByName(literal);
+        } catch (UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static HostsConfig.Resolver table(Map<String, InetAddress[]> names) {
+        return host -> {
+            InetAddress[] all = names.get(host);
+            if (all == null) {
+                throw new UnknownHostException(host);
+            }
+            return all;
+        };
+    }
+
+    @Test
+    void aMembershipGivingAddressesKeepsTheNamesTheUserGaveAndTheChroot() {
+        HostsConfig.Resolver resolver = table(Map.of(
+                "zk1.test", new InetAddress[] {ip("127.0.0.2")},
+                "zk2.test", new InetAddress[] {ip("127.0.0.3")}));
+        EnsembleServers servers = new EnsembleServers("test", cs("zk1.test:2181,zk2.test:2181/app"), resolver);
+        // zk2.test moved to 127.0.0.5: the member the ensemble lists there stays an address; a new member too.
+        assertThat(servers.withUserNames(cs("127.0.0.2:2181,127.0.0.3:2182,127.0.0.9:2181/app"))
+                        .value())
+                .isEqualTo("zk1.test:2181,127.0.0.3:2182,127.0.0.9:2181/app");
+        assertThat(servers.withUserNames(cs("127.0.0.3:2181,127.0.0.2:2181/app"))
+                        .value())
+                .isEqualTo("zk2.test:2181,zk1.test:2181/app");
+        // names the membership gives stay as they are
+        assertThat(servers.withUserNames(cs("zk3.test:2181/app")).value()).isEqualTo("zk3.test:2181/app");
+    }
+
+    @Test
+    void aNameWithSeveralAddressesStandsForThemOnceAndARuntimeChangeBringsNewNames() {
+        HostsConfig.Resolver resolver = table(Map.of(
+                "zk-hs.test", new InetAddress[] {ip("127.0.0.2"), ip("127.0.0.3")},
+                "zk4.test", new InetAddress[] {ip("127.0.0.4")}));
+        EnsembleServers servers = new EnsembleServers("test", cs("zk-hs.test:2181"), resolver);
+        assertThat(servers.withUserNames(cs("127.0.0.2:2181,127.0.0.3:2181,127.0.0.4:2181"))
+                        .value())
+                .isEqualTo("zk-hs.test:2181,127.0.0.4:2181");
+        servers.update(cs("zk4.test:2181"));
+        assertThat(servers.withUserNames(cs("127.0.0.2:2181,127.0.0.4:2181")).value())
+                .isEqualTo("127.0.0.2:2181,zk4.test:2181");
+    }
+
+    @Test
+    void namesThatDoNotResolveLeaveTheMembershipAsItIs() {
+        EnsembleServers servers = new EnsembleServers("test", cs("gone.test:2181"), table(Map.of()));
+        ConnectString membership = cs("127.0.0.2:2181,127.0.0.3:2181");
+        assertThat(servers.withUserNames(membership)).isSameAs(membership);
     }
 }
