@@ -50,10 +50,11 @@ public final class BudgetedZooKeeper extends ZooKeeper {
             String connectString,
             int sessionTimeoutMs,
             Watcher watcher,
+            boolean canBeReadOnly,
             WeightedHostProvider provider,
             ZKClientConfig clientConfig)
             throws IOException {
-        super(connectString, sessionTimeoutMs, watcher, false, provider, clientConfig);
+        super(connectString, sessionTimeoutMs, watcher, canBeReadOnly, provider, clientConfig);
         this.provider = provider;
         WeightedHostProvider.AttemptControl control = ConnectAttempts.of(cnxn);
         if (control != null) {
@@ -80,11 +81,39 @@ public final class BudgetedZooKeeper extends ZooKeeper {
             WeightedHostProvider provider,
             ZKClientConfig clientConfig)
             throws IOException {
+        return open(connectString, sessionTimeoutMs, watcher, false, provider, clientConfig);
+    }
+
+    /**
+     * As {@link #open(String, int, Watcher, WeightedHostProvider, ZKClientConfig)}, for a handle that may connect to
+     * a read-only server ({@code canBeReadOnly}, ZooKeeper's read-only mode): it then serves reads there, refuses
+     * writes with {@code NOTREADONLY}, and moves to a read-write server as soon as its probes find one (see
+     * {@link WeightedHostProvider}).
+     *
+     * @param connectString the connect string, with its optional chroot, as given to ZooKeeper
+     * @param sessionTimeoutMs the session timeout to request, in milliseconds
+     * @param watcher the handle's default watcher
+     * @param canBeReadOnly whether the handle may connect to a read-only server
+     * @param provider chooses the handle's servers and holds its connection budget slot; closed on failure
+     * @param clientConfig null for ZooKeeper's defaults
+     * @return the handle, connecting in the background
+     * @throws IOException when ZooKeeper cannot create its client socket
+     * @throws IllegalArgumentException when ZooKeeper rejects the connect string (bad chroot)
+     */
+    public static BudgetedZooKeeper open(
+            String connectString,
+            int sessionTimeoutMs,
+            Watcher watcher,
+            boolean canBeReadOnly,
+            WeightedHostProvider provider,
+            ZKClientConfig clientConfig)
+            throws IOException {
         try {
             if (ConnectAttempts.AVAILABLE) {
                 provider.expectBinding();
             }
-            return new BudgetedZooKeeper(connectString, sessionTimeoutMs, watcher, provider, clientConfig);
+            return new BudgetedZooKeeper(
+                    connectString, sessionTimeoutMs, watcher, canBeReadOnly, provider, clientConfig);
         } catch (IOException | RuntimeException | Error e) {
             provider.close();
             throw e;

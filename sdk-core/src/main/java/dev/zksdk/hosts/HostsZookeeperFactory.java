@@ -20,8 +20,8 @@ import org.apache.zookeeper.client.ZKClientConfig;
  *
  * <p>{@code newZooKeeper} throws {@link SessionRateLimitedException} when no creation permit came within
  * {@code sessionCreationMaxWait}, {@link ConnectionBudgetExhaustedException} when every server is at its
- * budget, and {@link IllegalArgumentException} for {@code canBeReadOnly = true} (not supported, see
- * {@link WeightedHostProvider}).
+ * budget. {@code canBeReadOnly = true} makes handles that may connect to a read-only server (ZooKeeper's read-only
+ * mode; see {@link WeightedHostProvider} for how its probes for a read-write server are handled).
  */
 public final class HostsZookeeperFactory implements ZookeeperFactory {
 
@@ -97,11 +97,6 @@ public final class HostsZookeeperFactory implements ZookeeperFactory {
             boolean canBeReadOnly,
             ZKClientConfig zkClientConfig)
             throws Exception {
-        if (canBeReadOnly) {
-            throw new IllegalArgumentException(
-                    "canBeReadOnly=true is not supported: in read-only mode ZooKeeper probes "
-                            + "servers through HostProvider.next(0) while connected, which breaks connection accounting");
-        }
         limiter.acquire(spread.config().sessionCreationMaxWait());
         List<InetSocketAddress> servers = new ArrayList<>();
         for (ConnectString.Address a :
@@ -109,6 +104,6 @@ public final class HostsZookeeperFactory implements ZookeeperFactory {
             servers.add(InetSocketAddress.createUnresolved(a.host(), a.port()));
         }
         WeightedHostProvider provider = new WeightedHostProvider(servers, spread, budget, sessionTimeout);
-        return BudgetedZooKeeper.open(connectString, sessionTimeout, watcher, provider, zkClientConfig);
+        return BudgetedZooKeeper.open(connectString, sessionTimeout, watcher, canBeReadOnly, provider, zkClientConfig);
     }
 }

@@ -226,6 +226,11 @@ public final class SessionSpread {
         assignments.remove(owner);
     }
 
+    /** {@code owner} is now on {@code key} without having chosen it (a read-only session found a read-write server). */
+    synchronized void moved(Object owner, String key) {
+        assign(owner, key);
+    }
+
     private void assign(Object owner, String key) {
         Assignment a = assignments.computeIfAbsent(owner, o -> new Assignment());
         a.key = key;

@@ -62,9 +62,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Lifecycle.</b> The constructor reserves the first server and its budget slot, and throws
  * {@link ConnectionBudgetExhaustedException} when every server is at its budget. {@link #close()} returns the
- * slot; call it after the ZooKeeper handle is closed ({@link BudgetedZooKeeper} does). ZooKeeper must be
- * created with {@code canBeReadOnly = false}: in read-only mode it probes servers through {@code next(0)}
- * while connected, which this provider would count as a move.
+ * slot; call it after the ZooKeeper handle is closed ({@link BudgetedZooKeeper} does).
+ *
+ * <p><b>Read-only mode.</b> A handle created with {@code canBeReadOnly = true} that is connected to a read-only
+ * server looks for a read-write one: every so often (100 ms doubling up to 60 s) it calls {@code next(0)} while
+ * connected and asks the server it gets whether it is read-write ({@code isro}); when one is, it drops its
+ * connection and connects to that address without calling {@code next} again. So {@code next(0)} while connected
+ * is a probe, not a move: it hands out the servers other than the current one in turn (those with a free budget
+ * slot first) and changes nothing else; an {@link #onConnected()} that follows a probe with no {@code next} in
+ * between is a connection to the probed server, which then takes over the session's budget slot and place in the
+ * spread (its slot is taken even when that server is at its budget: the connection exists).
  *
  * <p>Thread-safe. ZooKeeper calls {@code next}, {@code onConnected} and {@code size} from its send thread;
  * {@code updateServerList} comes from the thread calling {@code ZooKeeper.updateServerList}.
@@ -99,6 +106,10 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
 
     private InetSocketAddress lastResolved;
     private boolean closed;
+    /** The server last handed out by a read-only probe ({@code next(0)} while connected); null after any other next. */
+    private ServerEntry probed;
+    /** Rotates read-only probes over the servers. */
+    private int probeTurn;
 
     /** The requested session timeout, 0 when unknown. */
     private final int sessionTimeoutMs;
@@ -324,6 +335,18 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         boolean afterFailedAttempt = false;
         synchronized (this) {
             ensureOpen("next");
+            if (connected && spinDelay == 0 && !reservationPending) {
+                pick = probeTarget();
+            }
+        }
+        if (pick != null) {
+            InetSocketAddress resolved = resolve(pick.address());
+            log.debug("Read-only session on {} probes {} for a read-write server", currentServer(), pick.key());
+            return resolved;
+        }
+        synchronized (this) {
+            ensureOpen("next");
+            probed = null;
             if (reservationPending) {
                 reservationPending = false;
                 pick = held;
@@ -416,6 +439,9 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
     public synchronized void onConnected() {
         if (closed) {
             return;
+        }
+        if (probed != null) {
+            switchToProbed();
         }
         AttemptControl control = attempts;
         if (control != null && attemptBoundMs > 0) {
@@ -571,6 +597,54 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
     public synchronized String toString() {
         return "WeightedHostProvider{servers=" + weights() + ", current=" + (closed ? null : held.key())
                 + ", connected=" + connected + ", closed=" + closed + "}";
+    }
+
+    /**
+     * The server a read-only probe goes to: the servers other than the current one in turn, those with a free budget
+     * slot first; the current one when it is the only server.
+     */
+    private ServerEntry probeTarget() {
+        int limit = config.perServerConnectionBudget();
+        List<ServerEntry> others = new ArrayList<>();
+        List<ServerEntry> free = new ArrayList<>();
+        for (ServerEntry e : servers) {
+            if (!e.key().equals(held.key())) {
+                others.add(e);
+                if (budget.count(e.key()) < limit) {
+                    free.add(e);
+                }
+            }
+        }
+        List<ServerEntry> from = !free.isEmpty() ? free : others;
+        ServerEntry pick = from.isEmpty() ? held : from.get(Math.floorMod(probeTurn++, from.size()));
+        probed = pick.key().equals(held.key()) ? null : pick;
+        return pick;
+    }
+
+    /**
+     * ZooKeeper connected to the server a read-only probe found read-write (it does not call {@code next} for it):
+     * the session leaves the read-only server and holds the probed one's budget slot and place in the spread.
+     */
+    private void switchToProbed() {
+        ServerEntry to = probed;
+        probed = null;
+        if (!budget.tryAcquire(to.key(), config.perServerConnectionBudget())) {
+            // The connection is made already: count it, over the budget, rather than hide it.
+            budget.tryAcquire(to.key(), Integer.MAX_VALUE);
+            log.warn(
+                    "Session left read-only server {} for read-write server {}, which is at its connection budget of {}",
+                    held.key(),
+                    to.key(),
+                    config.perServerConnectionBudget());
+        } else {
+            log.info("Session left read-only server {} for read-write server {}", held.key(), to.key());
+        }
+        budget.release(held.key());
+        spread.disconnected(this);
+        held = to;
+        spread.moved(this, to.key());
+        failedAttempts = 0;
+        failureAccounted = false;
     }
 
     /** The server of the list this session tried longest ago (never tried first), not the one it is leaving. */

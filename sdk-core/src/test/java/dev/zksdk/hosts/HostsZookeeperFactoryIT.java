@@ -121,9 +121,6 @@ class HostsZookeeperFactoryIT {
         } finally {
             two.close();
         }
-        assertThatThrownBy(() -> factory.newZooKeeper(connect, SESSION_TIMEOUT_MS, e -> {}, true))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("canBeReadOnly=true");
         assertThat(budget.snapshot()).isEmpty();
     }
 }

@@ -316,6 +316,52 @@ class WeightedHostProviderTest {
                 .isLessThan(cap * 5 / 100);
     }
 
+    /**
+     * A handle connected to a read-only server calls {@code next(0)} while connected to find a read-write one (ZooKeeper's
+     * {@code ClientCnxn.pingRwServer}): each probe goes to another server in turn and moves nothing; when ZooKeeper then
+     * connects to the probed server (without another {@code next}), the session's slot and place move there.
+     */
+    @Test
+    void readOnlyProbesWhileConnectedMoveNothingUntilZooKeeperConnectsToTheProbedServer() {
+        SessionSpread spread = new SessionSpread(config(3).build());
+        ConnectionBudget budget = new ConnectionBudget();
+        try (WeightedHostProvider p = new WeightedHostProvider(servers(A, B, C), spread, budget)) {
+            String ro = key(p.next(1000));
+            p.onConnected();
+            Set<String> probed = new HashSet<>();
+            for (int i = 0; i < 4; i++) {
+                String target = key(p.next(0));
+                assertThat(target)
+                        .as("a probe never goes to the read-only server itself")
+                        .isNotEqualTo(ro);
+                probed.add(target);
+                assertThat(p.currentServer()).isEqualTo(ro);
+                assertThat(p.isConnected()).isTrue();
+                assertThat(budget.snapshot()).containsExactly(Map.entry(ro, 1));
+            }
+            assertThat(probed).as("the other servers in turn").hasSize(2);
+            assertThat(spread.stats().connectFailures()).isZero();
+
+            // The last probe found a read-write server: ZooKeeper drops the read-only connection and connects there.
+            String rw = key(p.next(0));
+            p.onConnected();
+            assertThat(p.currentServer()).isEqualTo(rw);
+            assertThat(p.isConnected()).isTrue();
+            assertThat(budget.snapshot()).containsExactly(Map.entry(rw, 1));
+            assertThat(spread.stats().connectFailures()).isZero();
+
+            // A probe followed by an ordinary reconnect (the read-only connection dropped by itself): no switch.
+            String probe = key(p.next(0));
+            String next = key(p.next(1000));
+            p.onConnected();
+            assertThat(p.currentServer()).isEqualTo(next);
+            assertThat(budget.snapshot()).containsExactly(Map.entry(next, 1));
+            assertThat(probe).isNotEqualTo(rw);
+        }
+        assertThat(budget.snapshot()).isEmpty();
+        assertThat(clock.sleeps).as("probes never sleep").isEmpty();
+    }
+
     @Test
     void noDelayWhenZooKeeperAsksForNone() {
         try (WeightedHostProvider p = new WeightedHostProvider(
