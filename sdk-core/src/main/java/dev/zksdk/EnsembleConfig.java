@@ -46,6 +46,7 @@ public final class EnsembleConfig {
     private final TlsConfig tls;
     private final ACLProvider aclProvider;
     private final String alias;
+    private final boolean canBeReadOnly;
 
     private EnsembleConfig(Builder b) {
         this.connectString = b.connectString;
@@ -57,6 +58,7 @@ public final class EnsembleConfig {
         this.tls = b.tls;
         this.aclProvider = b.aclProvider;
         this.alias = b.alias != null ? b.alias : defaultAlias(connectString.servers());
+        this.canBeReadOnly = b.canBeReadOnly;
     }
 
     /**
@@ -106,6 +108,7 @@ public final class EnsembleConfig {
         b.tls = tls;
         b.aclProvider = aclProvider;
         b.alias = alias;
+        b.canBeReadOnly = canBeReadOnly;
         return b;
     }
 
@@ -212,6 +215,16 @@ public final class EnsembleConfig {
     }
 
     /**
+     * Whether sessions may connect to a server in ZooKeeper's read-only mode ({@code readonlymode.enabled=true} on the
+     * servers) when no majority is reachable. See {@link Builder#canBeReadOnly(boolean)}.
+     *
+     * @return true when read-only sessions are allowed (default false)
+     */
+    public boolean canBeReadOnly() {
+        return canBeReadOnly;
+    }
+
+    /**
      * True when sessions present some identity: digest or other credentials, SASL, or a TLS client certificate.
      *
      * @return true when the server knows the sessions by some identity
@@ -230,6 +243,7 @@ public final class EnsembleConfig {
         }
         EnsembleConfig that = (EnsembleConfig) o;
         return sessionsPerEnsemble == that.sessionsPerEnsemble
+                && canBeReadOnly == that.canBeReadOnly
                 && connectString.equals(that.connectString)
                 && sessionTimeout.equals(that.sessionTimeout)
                 && connectionTimeout.equals(that.connectionTimeout)
@@ -249,7 +263,8 @@ public final class EnsembleConfig {
                 authorizations,
                 sasl,
                 tls,
-                aclProvider);
+                aclProvider,
+                canBeReadOnly);
     }
 
     @Override
@@ -258,7 +273,8 @@ public final class EnsembleConfig {
                 + sessionTimeout
                 + ", connectionTimeout=" + connectionTimeout + ", sessionsPerEnsemble=" + sessionsPerEnsemble
                 + ", authorizations=" + authorizations + (sasl == null ? "" : ", sasl=" + sasl)
-                + (tls == null ? "" : ", tls=" + tls) + ", acl=" + aclProvider + "}";
+                + (tls == null ? "" : ", tls=" + tls) + ", acl=" + aclProvider
+                + (canBeReadOnly ? ", canBeReadOnly=true" : "") + "}";
     }
 
     /** One credential: a scheme (such as {@code digest}) and its secret bytes. Prints as {@code scheme:****}. */
@@ -339,6 +355,7 @@ public final class EnsembleConfig {
         private TlsConfig tls;
         private ACLProvider aclProvider = ZkAcls.open();
         private String alias;
+        private boolean canBeReadOnly;
 
         private Builder() {}
 
@@ -478,6 +495,23 @@ public final class EnsembleConfig {
                                 + "'");
             }
             this.alias = alias;
+            return this;
+        }
+
+        /**
+         * Lets the ensemble's sessions connect to a read-only server (ZooKeeper's read-only mode; the servers need
+         * {@code readonlymode.enabled=true}) while no majority is reachable. Off by default. When on, during a
+         * partition in which this client reaches only a minority of the servers: reads (and caches) are served by a
+         * read-only server, and may be stale; writes fail at once with a {@link ZkException} of code
+         * {@code NOTREADONLY}, never retried; the session reports {@link SessionState#READ_ONLY}; and as soon as a
+         * server of the majority answers, the session moves there (a session first opened read-only gets a new id
+         * then, and is recovered like any new session).
+         *
+         * @param canBeReadOnly whether sessions may be read-only
+         * @return this builder
+         */
+        public Builder canBeReadOnly(boolean canBeReadOnly) {
+            this.canBeReadOnly = canBeReadOnly;
             return this;
         }
 

@@ -338,6 +338,18 @@ public final class ZkSessionPool implements AutoCloseable {
         }
 
         /**
+         * Lets the default ensemble's sessions connect to a read-only server while no majority is reachable; see
+         * {@link EnsembleConfig.Builder#canBeReadOnly(boolean)}. Off by default.
+         *
+         * @param canBeReadOnly whether sessions may be read-only
+         * @return this builder
+         */
+        public Builder canBeReadOnly(boolean canBeReadOnly) {
+            ensemble.canBeReadOnly(canBeReadOnly);
+            return this;
+        }
+
+        /**
          * The default ensemble's name in metrics and traces; see {@link EnsembleConfig.Builder#alias(String)}.
          *
          * @param alias 1 to 64 letters, digits, {@code .}, {@code _}, {@code -}, {@code :}, {@code +}, {@code [} or

@@ -1,5 +1,6 @@
 package dev.zksdk.metrics;
 
+import dev.zksdk.SessionState;
 import java.time.Duration;
 import java.util.List;
 
@@ -81,6 +82,22 @@ public record EnsembleStatus(
         int n = 0;
         for (SessionStatus s : sessions) {
             if (s.connected()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Connected sessions whose server is in ZooKeeper's read-only mode ({@link SessionState#READ_ONLY}: the ensemble
+     * allows it and this client reaches no majority): reads are served, writes fail with {@code NOTREADONLY}.
+     *
+     * @return the number of read-only sessions
+     */
+    public int readOnlySessions() {
+        int n = 0;
+        for (SessionStatus s : sessions) {
+            if (s.connected() && s.state() == SessionState.READ_ONLY) {
                 n++;
             }
         }

@@ -116,6 +116,14 @@ public final class OwnedEphemerals {
      *     there that this registration did not create (another client's, or one made by other means on this pool)
      */
     public EphemeralNode create(String path, byte[] data, CreateMode mode) {
+        if (recovery.isReadOnly()) {
+            throw new ZkException(
+                    Code.NOTREADONLY,
+                    path,
+                    "ephemeral " + path + ": the session is connected to a read-only server (no majority of the "
+                            + "ensemble is reachable), which refuses every create; nothing was registered: register it "
+                            + "again once the session is read-write");
+        }
         Owned node = new Owned(path, data.clone(), mode);
         if (!mode.isSequential()) {
             Owned existing = registry.registered.putIfAbsent(path, node);

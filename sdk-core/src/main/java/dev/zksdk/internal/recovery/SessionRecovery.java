@@ -3,6 +3,7 @@ package dev.zksdk.internal.recovery;
 import dev.zksdk.OperationPolicy;
 import dev.zksdk.RecoveryEvent;
 import dev.zksdk.SessionEvent;
+import dev.zksdk.SessionState;
 import dev.zksdk.ZkException;
 import dev.zksdk.ZkInterruptedException;
 import dev.zksdk.ZkUnavailableException;
@@ -160,8 +161,22 @@ public final class SessionRecovery implements SessionEvents {
         return host.scheduler();
     }
 
+    /**
+     * Whether the session is connected to a read-only server (ZooKeeper's read-only mode): nothing can be created or
+     * synced there, so recovery waits for a read-write server.
+     */
+    boolean isReadOnly() {
+        return session.state() == SessionState.READ_ONLY;
+    }
+
     private void runPass() {
         if (closed || !session.isConnected()) {
+            return;
+        }
+        if (isReadOnly()) {
+            // A read-only server refuses sync and create (NOTREADONLY): the pass runs when the session reaches a
+            // read-write server, which it reports as a new connection (onConnected schedules it).
+            log.info("{}: the session is read-only; recovery waits for a read-write server", session.label());
             return;
         }
         ZooKeeper zk = session.connectedHandle();

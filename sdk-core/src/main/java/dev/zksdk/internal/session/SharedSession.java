@@ -173,6 +173,7 @@ public final class SharedSession implements Connection {
                 // Only Curator recipes use Curator's own retry loop; the SDK's operations retry through resilience4j.
                 .retryPolicy(recipeRetry)
                 .zookeeperFactory(new HandleFactory(label, handles, this))
+                .canBeReadOnly(config.canBeReadOnly())
                 .threadFactory(DaemonThreads.numbered(label + "-curator"))
                 // Curator makes its own runSafe executor (LeaderLatch and others use it) and never shuts it down: one
                 // idle thread per session would outlive the pool. This one is shut down on close.
