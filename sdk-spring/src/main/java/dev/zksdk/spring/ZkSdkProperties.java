@@ -60,6 +60,12 @@ public class ZkSdkProperties {
      */
     private Duration closeTimeout = Duration.ofSeconds(2);
 
+    /**
+     * Whether sessions may connect to a read-only server (servers with readonlymode.enabled=true) while no majority is
+     * reachable: reads are served, writes fail at once with NOTREADONLY.
+     */
+    private boolean canBeReadOnly = false;
+
     /** Longest time one operation may take in all, its retries included. */
     private Duration operationTimeout = Duration.ofSeconds(15);
 
@@ -254,6 +260,27 @@ public class ZkSdkProperties {
      */
     public void setCloseTimeout(Duration closeTimeout) {
         this.closeTimeout = closeTimeout;
+    }
+
+    /**
+     * Whether sessions may connect to a read-only server (ZooKeeper's read-only mode; the servers need
+     * {@code readonlymode.enabled=true} and {@code localSessionsEnabled=true}) while no majority is reachable: reads
+     * are served, writes fail at once with {@code NOTREADONLY}. Property {@code zksdk.can-be-read-only}; see
+     * {@link dev.zksdk.EnsembleConfig.Builder#canBeReadOnly(boolean)}.
+     *
+     * @return the bound value (default {@code false})
+     */
+    public boolean isCanBeReadOnly() {
+        return canBeReadOnly;
+    }
+
+    /**
+     * Sets {@code zksdk.can-be-read-only}; see {@link #isCanBeReadOnly()}.
+     *
+     * @param canBeReadOnly the new value
+     */
+    public void setCanBeReadOnly(boolean canBeReadOnly) {
+        this.canBeReadOnly = canBeReadOnly;
     }
 
     /**
@@ -466,7 +493,8 @@ public class ZkSdkProperties {
         return "ZkSdkProperties{name=" + name + ", connectString=" + connectString + ", chroot=" + chroot
                 + ", sessionTimeout=" + sessionTimeout + ", connectionTimeout=" + connectionTimeout
                 + ", sessionsPerEnsemble="
-                + sessionsPerEnsemble + ", operationTimeout=" + operationTimeout + ", auth=" + auth
+                + sessionsPerEnsemble + ", canBeReadOnly=" + canBeReadOnly + ", operationTimeout=" + operationTimeout
+                + ", auth=" + auth
                 + ", digest=" + digest + ", sasl=" + sasl + ", ssl=" + ssl + ", followEnsembleChanges="
                 + followEnsembleChanges + ", defaultAcl=" + defaultAcl + ", connectOnStartup=" + connectOnStartup
                 + ", initializationTimeout=" + initializationTimeout + ", closeTimeout=" + closeTimeout + ", cache="

@@ -30,6 +30,7 @@ class ConfigurationMetadataTest {
         EXPECTED.put("zksdk.connection-timeout", "15s");
         EXPECTED.put("zksdk.sessions-per-ensemble", 1);
         EXPECTED.put("zksdk.close-timeout", "2s");
+        EXPECTED.put("zksdk.can-be-read-only", false);
         EXPECTED.put("zksdk.operation-timeout", "15s");
         EXPECTED.put("zksdk.auth", null);
         EXPECTED.put("zksdk.retry.initial-backoff", "20ms");

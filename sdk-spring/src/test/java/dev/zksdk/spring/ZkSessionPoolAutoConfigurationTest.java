@@ -149,6 +149,7 @@ class ZkSessionPoolAutoConfigurationTest {
                         "zksdk.session-timeout=4s",
                         "zksdk.connection-timeout=1500ms",
                         "zksdk.sessions-per-ensemble=3",
+                        "zksdk.can-be-read-only=true",
                         "zksdk.operation-timeout=PT20S",
                         "zksdk.auth[0].scheme=digest",
                         "zksdk.auth[0].credentials=billing:s3cret",
@@ -192,6 +193,7 @@ class ZkSessionPoolAutoConfigurationTest {
                     assertThat(ensemble.sessionTimeout()).isEqualTo(Duration.ofSeconds(4));
                     assertThat(ensemble.connectionTimeout()).isEqualTo(Duration.ofMillis(1500));
                     assertThat(ensemble.sessionsPerEnsemble()).isEqualTo(3);
+                    assertThat(ensemble.canBeReadOnly()).isTrue();
                     assertThat(ensemble.authorizations()).hasSize(2);
                     assertThat(ensemble.authorizations().get(0).scheme()).isEqualTo("digest");
                     assertThat(new String(ensemble.authorizations().get(0).secret(), StandardCharsets.UTF_8))

@@ -20,6 +20,9 @@ import org.springframework.boot.health.contributor.Health;
  *       still connecting), its circuit breaker is open (operations fail fast), or an owned ephemeral is missing on the
  *       server and could not be re-created (the registration this service announces is not there; the pool keeps
  *       trying);</li>
+ *   <li>UP, with a {@code readOnly} detail, when a connected session of an ensemble is read-only
+ *       ({@link dev.zksdk.EnsembleConfig#canBeReadOnly()}: the pool reaches no majority of the servers): reads are
+ *       served, writes fail with {@code NOTREADONLY} until a read-write server is reached;</li>
  *   <li>while no ensemble was leased yet (sessions open on the first lease): DOWN when a connection is expected
  *       ({@code zksdk.connect-on-startup}), so that a readiness group with {@code zksdk} is not UP before the pool
  *       has ever connected; UNKNOWN otherwise (a lazy pool has not tried yet). A pool that tried and has not
@@ -76,8 +79,13 @@ public class ZkSessionPoolHealthIndicator extends AbstractHealthIndicator {
             return;
         }
         List<String> reasons = new ArrayList<>();
+        List<String> readOnly = new ArrayList<>();
         Map<String, Object> details = new LinkedHashMap<>();
         for (EnsembleStatus ensemble : ensembles) {
+            if (ensemble.readOnlySessions() > 0) {
+                readOnly.add(ensemble.readOnlySessions() + " session(s) to " + ensemble.connectString()
+                        + " on a read-only server (no majority reachable): reads served, writes fail with NOTREADONLY");
+            }
             if (!ensemble.isConnected()) {
                 reasons.add("no connected session to " + ensemble.connectString() + " (" + states(ensemble) + ")");
             }
@@ -95,6 +103,9 @@ public class ZkSessionPoolHealthIndicator extends AbstractHealthIndicator {
         } else {
             builder.down().withDetail("reason", String.join("; ", reasons));
         }
+        if (!readOnly.isEmpty()) {
+            builder.withDetail("readOnly", String.join("; ", readOnly));
+        }
         builder.withDetail("ensembles", details);
     }
 
@@ -110,6 +121,9 @@ public class ZkSessionPoolHealthIndicator extends AbstractHealthIndicator {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("openSessions", ensemble.openSessions());
         d.put("connectedSessions", ensemble.connectedSessions());
+        if (ensemble.readOnlySessions() > 0) {
+            d.put("readOnlySessions", ensemble.readOnlySessions());
+        }
         d.put("circuitBreaker", ensemble.circuitBreakerState());
         List<String> down = new ArrayList<>();
         for (SessionStatus s : ensemble.sessions()) {
