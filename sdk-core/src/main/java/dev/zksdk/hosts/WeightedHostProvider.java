@@ -340,7 +340,12 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
             }
         }
         if (pick != null) {
-            InetSocketAddress resolved = resolve(pick.address());
+            // Resolved now, like any attempt: ZooKeeper connects to a probed read-write server at this very address.
+            InetAddress[] all = lookUp(pick.address());
+            InetSocketAddress resolved = all == null
+                    ? pick.address()
+                    : new InetSocketAddress(
+                            chooseAddress(pick.key(), all), pick.address().getPort());
             log.debug("Read-only session on {} probes {} for a read-write server", currentServer(), pick.key());
             return resolved;
         }

@@ -59,9 +59,6 @@ final class ZkSdkPropertiesMapper {
         set("zksdk.connection-timeout", properties.getConnectionTimeout(), builder::connectionTimeout);
         set("zksdk.sessions-per-ensemble", properties.getSessionsPerEnsemble(), builder::sessionsPerEnsemble);
         set("zksdk.close-timeout", properties.getCloseTimeout(), builder::closeTimeout);
-    }
-
-    /**
         builder.canBeReadOnly(properties.isCanBeReadOnly());
         // The alias names the ensemble in meters, observations and logs: applied whether or not metrics are published.
         String alias = properties.getMetrics().getEnsembleAlias();
