@@ -1,7 +1,10 @@
 package dev.zksdk.hosts;
 
+import dev.zksdk.ZkConnectionLossException;
 import java.io.IOException;
 import java.lang.reflect.Field;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -20,8 +23,10 @@ import org.apache.zookeeper.OpResult;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.client.FourLetterWordMain;
 import org.apache.zookeeper.client.ZKClientConfig;
 import org.apache.zookeeper.common.Time;
+import org.apache.zookeeper.common.X509Exception;
 import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.ClientInfo;
 import org.apache.zookeeper.data.Stat;
@@ -581,12 +586,14 @@ public final class BudgetedZooKeeper extends ZooKeeper {
     /**
      * {@code whoAmI} (ZooKeeper 3.7). No request tells a 3.6 server from a 3.7 one without closing the connection, so
      * the first {@code whoAmI} to an ensemble not known to have it is sent, one at a time for all the ensemble's
-     * sessions. A 3.6 server answers UNIMPLEMENTED and closes the connection at once, and the close can overtake the
-     * answer: either outcome is remembered for the ensemble, and later calls are refused without being sent. (So a
-     * connection lost for another reason just as the first {@code whoAmI} was sent also turns it off for the pool.)
-     * ZooKeeper's own method returns {@code null} on both and would send it again every time.
+     * sessions. A 3.6 server answers UNIMPLEMENTED (and then closes the connection): only that answer is remembered
+     * for the ensemble, and later calls are refused without being sent. A {@code whoAmI} cut by a connection loss says
+     * nothing of the server (it may have been killed or frozen with the request in flight): it fails with a
+     * {@link ZkConnectionLossException}, nothing is learnt, and the next call asks again. ZooKeeper's own method
+     * returns {@code null} on both and would send it again every time.
      *
      * @throws UnsupportedOperationException on servers known or found to lack it, naming the version and the feature
+     * @throws ZkConnectionLossException when the connection was lost before the answer (nothing learnt)
      */
     @Override
     public synchronized List<ClientInfo> whoAmI() throws InterruptedException {
@@ -602,21 +609,81 @@ public final class BudgetedZooKeeper extends ZooKeeper {
                 throw new UnsupportedOperationException(lacking("whoAmI", "3.7")); // learnt while this one waited
             }
             WhoAmIResponse response = new WhoAmIResponse();
+            SocketAddress sentTo = testableRemoteSocketAddress();
             ReplyHeader r = cnxn.submitRequest(whoAmIHeader(), null, response, null);
             int err = r.getErr();
             if (err == KeeperException.Code.OK.intValue()) {
                 c.whoAmIWorks();
                 return response.getClientInfo();
             }
-            if (!c.whoAmIAnswered()
-                    && (err == KeeperException.Code.UNIMPLEMENTED.intValue()
-                            || err == KeeperException.Code.CONNECTIONLOSS.intValue())) {
+            if (!c.whoAmIAnswered() && err == KeeperException.Code.UNIMPLEMENTED.intValue()) {
                 c.noWhoAmI();
                 throw new UnsupportedOperationException("whoAmI needs ZooKeeper 3.7 or later; the ensemble runs "
-                        + c.describe() + " (this one was sent: the server closed the connection on it, "
-                        + KeeperException.Code.get(err) + "; later ones are refused without sending)");
+                        + c.describe() + " (this one was sent: the server answered it with UNIMPLEMENTED; later ones"
+                        + " are refused without sending)");
+            }
+            if (err == KeeperException.Code.CONNECTIONLOSS.intValue()
+                    || err == KeeperException.Code.SESSIONEXPIRED.intValue()) {
+                // Not an answer by itself: a server before 3.7 closes the connection right after its UNIMPLEMENTED,
+                // and the close can overtake the answer; but a kill or a freeze cuts it the same way. The server it
+                // was sent to is asked its version: only an answer before 3.7 teaches that whoAmI is missing.
+                String version = sentTo instanceof InetSocketAddress a ? srvrVersion(a) : null;
+                if (!c.whoAmIAnswered() && version != null && before37(version)) {
+                    c.noWhoAmI();
+                    throw new UnsupportedOperationException("whoAmI needs ZooKeeper 3.7 or later; the server it was"
+                            + " sent to runs ZooKeeper " + version + " (this one was sent: the server closed the"
+                            + " connection on it; later ones are refused without sending)");
+                }
+                throw new ZkConnectionLossException(
+                        KeeperException.Code.get(err),
+                        null,
+                        "whoAmI was cut by " + KeeperException.Code.get(err) + " before the server answered (the"
+                                + " server's version: " + (version == null ? "no answer to srvr" : version) + "):"
+                                + " nothing is learnt, and the next whoAmI is sent again",
+                        false,
+                        null);
             }
             return response.getClientInfo();
+        }
+    }
+
+    /** How long the {@code srvr} that tells a whoAmI cut by a connection loss from a 3.6 server's refusal may take. */
+    private static final int SRVR_TIMEOUT_MILLIS = 1000;
+
+    private static final String VERSION_LINE = "Zookeeper version: ";
+
+    /**
+     * The version {@code server} reports to {@code srvr} ({@code 3.6.4}), asked with this handle's client settings
+     * (TLS when the session uses it), or null without an answer.
+     */
+    private String srvrVersion(InetSocketAddress server) {
+        try {
+            String text = FourLetterWordMain.send4LetterWord(
+                    server.getHostString(), server.getPort(), "srvr", getClientConfig(), SRVR_TIMEOUT_MILLIS);
+            int at = text.indexOf(VERSION_LINE);
+            if (at < 0) {
+                return null;
+            }
+            int from = at + VERSION_LINE.length();
+            int to = from;
+            while (to < text.length() && (Character.isDigit(text.charAt(to)) || text.charAt(to) == '.')) {
+                to++;
+            }
+            return to > from ? text.substring(from, to) : null;
+        } catch (IOException | X509Exception.SSLContextException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** Whether a version such as {@code 3.6.4} is before ZooKeeper 3.7. */
+    private static boolean before37(String version) {
+        String[] parts = version.split("\\.");
+        try {
+            int major = Integer.parseInt(parts[0]);
+            int minor = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
+            return major < 3 || (major == 3 && minor < 7);
+        } catch (NumberFormatException e) {
+            return false;
         }
     }
 
