@@ -138,7 +138,6 @@ final class RealLease implements ZkLease {
     private void refuseContainerOnOldServers(String path, CreateMode mode) {
         if (mode.isContainer() || mode.isTTL()) {
             session.features().awaitKnown();
-            session.features().settleMembers(); // a member that did not tell its version yet: ask it before refusing
         }
         if (mode.isContainer() && session.features().before35()) {
             throw session.features().unsupported(path, "a container node", "3.5");

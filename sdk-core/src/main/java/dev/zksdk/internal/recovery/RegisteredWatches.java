@@ -95,9 +95,6 @@ public final class RegisteredWatches {
      */
     public WatchHandle add(String path, WatchListener listener, WatchMode mode, boolean internal) {
         features().awaitKnown(); // a watch right after the first connect is armed in the form the servers know
-        if (mode == WatchMode.TREE) {
-            features().settleMembers(); // a member that did not tell its version yet: ask it before refusing
-        }
         if (mode == WatchMode.TREE && features().persistentWatches() == ServerFeatures.Known.NO) {
             throw treeUnsupported(path);
         }

@@ -6,17 +6,13 @@ import dev.zksdk.internal.ConnectString;
 import dev.zksdk.internal.DaemonThreads;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.apache.zookeeper.ClientCnxn;
 import org.apache.zookeeper.KeeperException.Code;
@@ -217,17 +213,11 @@ public final class ServerFeatures implements ServerCapabilities {
                                 if (arc == Code.OK.intValue()
                                         || arc == Code.NONODE.intValue()
                                         || arc == Code.NOAUTH.intValue()) {
-                                    // This member is 3.6 or later; the session may move to any other one, whose
-                                    // SetWatches on reconnect would carry persistent watches: the weakest member
-                                    // decides.
+                                    persistentWatchesWork();
+                                    if (requests35 == Known.UNKNOWN) {
+                                        requests35 = Known.YES;
+                                    }
                                     how = "ZooKeeper 3.6 or later";
-                                    checkMembersThen(later, () -> {
-                                        if (persistentWatches == Known.UNKNOWN) {
-                                            persistentWatchesWork();
-                                        }
-                                        done.accept(false);
-                                    });
-                                    return;
                                 }
                                 done.accept(false);
                             },
@@ -237,16 +227,13 @@ public final class ServerFeatures implements ServerCapabilities {
     }
 
     /**
-     * A server of 3.5 or later answered the probe: before its 3.5 (or 3.6) requests are allowed, asks every member of
-     * the connect string {@code srvr} (on a thread of its own: blocking I/O, bounded by {@link #SRVR_TIMEOUT} per
-     * member), then runs {@code then} on {@code later}. The session may move to any member, so the weakest one decides:
-     * a member on 3.4 means a rolling upgrade from 3.4 is under way (a 3.5 member forwards every write to the leader,
-     * and a 3.4 leader or follower that receives a {@code create2} or container create it does not know drops out of
-     * the quorum), and the ensemble is then treated as 3.4 for the pool's life; a member on 3.5 means no persistent
-     * watch (ZooKeeper's client re-registers them itself with {@code SetWatches2} on every reconnect, which a 3.5
-     * member answers by closing the connection). A member that does not answer (down, frozen, {@code srvr} not
-     * whitelisted) is not assumed to be new: until it answers, requests are sent in the form every version knows
-     * ({@link #membersUnknown()}), and it is asked again ({@link #recheckSoon()}). Not asked over TLS (3.4 has no TLS).
+     * A 3.5 server answered the probe: before its 3.5 requests are allowed, asks every other member of the connect
+     * string {@code srvr} (on a thread of its own: blocking I/O, bounded by {@link #SRVR_TIMEOUT} per member), then
+     * runs {@code then} on {@code later}. A member that says it runs 3.4 means a rolling upgrade from 3.4 is under way: a 3.5 member
+     * forwards every write to the leader, and a 3.4 leader that receives a {@code create2} or container create it does
+     * not know drops that member from the quorum (its LearnerHandler fails on it), again at each retry. The ensemble is
+     * then treated as 3.4 for the pool's life. Members that do not answer (down, {@code srvr} not whitelisted) change
+     * nothing; nor is this asked over TLS, which 3.4 does not have.
      */
     private void checkMembersThen(Executor later, Runnable then) {
         if (tls || members.size() < 2) {
@@ -258,7 +245,15 @@ public final class ServerFeatures implements ServerCapabilities {
         }
         DaemonThreads.start("zk-sdk-member-versions", () -> {
             try {
-                askMembers(members);
+                for (ConnectString.Address member : members) {
+                    String version = srvrVersion(member);
+                    if (version != null && version.startsWith("3.4.")) {
+                        learnBefore35("member " + member.host() + ":" + member.port() + " runs ZooKeeper " + version
+                                + ": a rolling upgrade from 3.4 is under way, and a 3.4 leader does not know the 3.5"
+                                + " requests its 3.5 members would forward");
+                        return;
+                    }
+                }
                 if (requests35 == Known.UNKNOWN) {
                     requests35 = Known.YES;
                 }
@@ -270,87 +265,6 @@ public final class ServerFeatures implements ServerCapabilities {
                 }
             }
         });
-    }
-
-    /**
-     * Asks {@code asked} their version and learns from those that answer; the others are left in {@link #silent}.
-     * Blocking: at most {@link #SRVR_TIMEOUT} per member.
-     */
-    private void askMembers(Collection<ConnectString.Address> asked) {
-        for (ConnectString.Address member : asked) {
-            String version = srvrVersion(member);
-            if (version == null) {
-                if (silent.add(member)) {
-                    log.info(
-                            "{}: member {}:{} did not tell its version (srvr): until it does, requests are sent in"
-                                    + " the form every ZooKeeper version knows (no container or TTL node, create2 or"
-                                    + " persistent watch)",
-                            ensemble,
-                            member.host(),
-                            member.port());
-                }
-                continue;
-            }
-            silent.remove(member);
-            String where = "member " + member.host() + ":" + member.port() + " runs ZooKeeper " + version;
-            if (version.startsWith("3.4.")) {
-                learnBefore35(where + ": a rolling upgrade from 3.4 is under way, and a 3.4 leader or follower does"
-                        + " not know the 3.5 requests its 3.5 members would forward");
-            } else if (version.startsWith("3.5.")) {
-                noPersistentWatches(where + ": a session that moves there would re-register persistent watches"
-                        + " with SetWatches2, which 3.5 does not know");
-            }
-        }
-    }
-
-    /**
-     * True while a member of the ensemble has not told its version: what it lacks is not known, so nothing newer than
-     * 3.4 is sent (the session may move to it, and its peers forward every write to it as a proposal).
-     *
-     * @return true while some member has not answered {@code srvr} (and the ensemble is not known to be 3.4 already)
-     */
-    boolean membersUnknown() {
-        if (silent.isEmpty() || requests35 == Known.NO) {
-            return false;
-        }
-        recheckSoon();
-        return !silent.isEmpty();
-    }
-
-    /** How often at most the members that did not answer are asked again, while requests are being sent. */
-    static final Duration RECHECK_INTERVAL = Duration.ofSeconds(1);
-
-    private final Set<ConnectString.Address> silent = ConcurrentHashMap.newKeySet();
-    private final AtomicBoolean rechecking = new AtomicBoolean();
-    private volatile long lastRecheck = System.nanoTime();
-
-    /**
-     * Asks the silent members again, on a thread of its own, at most once per {@link #RECHECK_INTERVAL}: a request made
-     * meanwhile is sent in the old form, and a member that came back is known before long.
-     */
-    private void recheckSoon() {
-        if (System.nanoTime() - lastRecheck < RECHECK_INTERVAL.toNanos() || !rechecking.compareAndSet(false, true)) {
-            return;
-        }
-        DaemonThreads.start("zk-sdk-member-versions", () -> {
-            try {
-                askMembers(List.copyOf(silent));
-            } finally {
-                lastRecheck = System.nanoTime();
-                rechecking.set(false);
-            }
-        });
-    }
-
-    /**
-     * Asks the silent members again now, on the caller's thread (at most {@link #SRVR_TIMEOUT} each), before a caller
-     * is told a feature is missing only because a member did not answer yet. Never on ZooKeeper's event thread.
-     */
-    public void settleMembers() {
-        if (silent.isEmpty() || requests35 == Known.NO || ClientCnxn.isInEventThread()) {
-            return;
-        }
-        askMembers(List.copyOf(silent));
     }
 
     /** How long one member's {@code srvr} may take (connect, then the answer) while a 3.5 server is probed. */
@@ -397,12 +311,12 @@ public final class ServerFeatures implements ServerCapabilities {
     /** True once the ensemble is known to lack {@code create2}, container and TTL nodes (before ZooKeeper 3.5). */
     @Override
     public boolean before35() {
-        return requests35 == Known.NO || membersUnknown();
+        return requests35 == Known.NO;
     }
 
     @Override
     public boolean before36() {
-        return persistentWatches == Known.NO || membersUnknown();
+        return persistentWatches == Known.NO;
     }
 
     @Override
@@ -444,18 +358,12 @@ public final class ServerFeatures implements ServerCapabilities {
 
     @Override
     public boolean learning35() {
-        return requests35 == Known.UNKNOWN && silent.isEmpty();
+        return requests35 == Known.UNKNOWN;
     }
 
     @Override
     public String describe() {
-        Set<ConnectString.Address> unknown = Set.copyOf(silent);
-        if (unknown.isEmpty() || requests35 == Known.NO) {
-            return how;
-        }
-        return how + ", with member(s) "
-                + unknown.stream().map(a -> a.host() + ":" + a.port()).sorted().toList()
-                + " of unknown version (they did not answer srvr; treated as ZooKeeper 3.4 until they do)";
+        return how;
     }
 
     private void learnBefore35(String evidence) {
@@ -472,12 +380,9 @@ public final class ServerFeatures implements ServerCapabilities {
                 how);
     }
 
-    /**
-     * Whether {@code addWatch} (persistent watches, ZooKeeper 3.6) is known to work, known missing, or not known; NO
-     * too while a member has not told its version ({@link #membersUnknown()}).
-     */
+    /** Whether {@code addWatch} (persistent watches, ZooKeeper 3.6) is known to work, known missing, or not known. */
     public Known persistentWatches() {
-        return persistentWatches != Known.NO && membersUnknown() ? Known.NO : persistentWatches;
+        return persistentWatches;
     }
 
     /** An {@code addWatch} succeeded. */
