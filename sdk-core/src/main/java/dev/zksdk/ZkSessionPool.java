@@ -245,10 +245,12 @@ public final class ZkSessionPool implements AutoCloseable {
 
     /**
      * Closes the pool: first deletes every owned ephemeral ({@link #closeEphemerals()}), then closes every session and
-     * stops the pool's threads, and removes the pool's meters. Idempotent. Each session's close waits at most the
-     * {@linkplain #closeTimeout() close timeout} (default 2 s) for the server's answer (a frozen server would otherwise
-     * hold it for ZooKeeper's read timeout, two thirds of the session timeout); then the connection is dropped and the
-     * server ends the session at its expiry. A call still in
+     * stops the pool's threads, and removes the pool's meters. Idempotent: a second call returns at once, also while
+     * the first is still closing. The ephemerals' deletes are waited for at most the {@linkplain #closeTimeout() close
+     * timeout} (default 2 s); then the sessions close at once, each waiting at most the close timeout for the server's
+     * answer (a frozen server would otherwise hold it for ZooKeeper's read timeout, two thirds of the session timeout),
+     * after which the connection is dropped and the server ends the session at its expiry: about twice the close
+     * timeout in all on hung servers. A call still in
      * flight ends: a write of which an attempt was sent (it may or may not have reached the server) with
      * {@link ZkConnectionLossException} and {@code outcomeUnknown()} true, saying the pool was closed, as after a
      * connection loss; a read, and a write never sent, with {@link IllegalStateException} ("the pool is closed"), as
@@ -529,8 +531,9 @@ public final class ZkSessionPool implements AutoCloseable {
          * once, deleting its ephemerals (the pool deletes its own registered ephemerals before, in any case); past this
          * bound the connection is dropped and the server ends the session when it expires. ZooKeeper itself would
          * wait up to its read timeout (two thirds of the session timeout), holding an application's shutdown that
-         * long when a server hangs. Sessions are closed one after another: a pool of {@code n} sessions on hung
-         * servers takes up to {@code n} times this bound to close.
+         * long when a server hangs. The pool's sessions close at once, each within this bound; the deletes of the
+         * pool's own ephemerals before are waited for at most this bound too, so a pool on hung servers closes in
+         * about twice this bound.
          *
          * @param closeTimeout the bound, between 1 ms and {@code Integer.MAX_VALUE} ms
          * @return this builder

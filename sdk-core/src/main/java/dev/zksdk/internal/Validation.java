@@ -34,7 +34,8 @@ public final class Validation {
     /** A positive duration that fits ZooKeeper's int milliseconds. */
     public static Duration positiveMillis(String setting, Duration value) {
         positive(setting, value);
-        if (value.toMillis() > Integer.MAX_VALUE || value.toMillis() < 1) {
+        // Compared before toMillis(), which overflows past Long.MAX_VALUE ms (Duration.ofSeconds(Long.MAX_VALUE)).
+        if (value.compareTo(Duration.ofMillis(Integer.MAX_VALUE)) > 0 || value.toMillis() < 1) {
             throw new IllegalArgumentException(
                     setting + " must be between 1 ms and " + Integer.MAX_VALUE + " ms, was " + value);
         }

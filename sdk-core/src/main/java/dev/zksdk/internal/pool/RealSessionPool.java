@@ -420,8 +420,9 @@ public final class RealSessionPool {
             }
             closed = true;
         }
-        // Deleted explicitly first, so that a registration is gone before anything else of the pool stops.
-        closeEphemerals();
+        // Deleted explicitly first, so that a registration is gone before anything else of the pool stops; waited for
+        // at most the close timeout, like the sessions' close after it.
+        closeEphemerals(closeTimeout);
         // Every session of every ensemble closes at once: a pool whose servers do not answer closes within one
         // closeTimeout, not one per session.
         List<SharedSession> all = new ArrayList<>();
@@ -456,6 +457,11 @@ public final class RealSessionPool {
      * that could not be deleted (no connection) goes when its session ends.
      */
     public void closeEphemerals() {
+        closeEphemerals(null);
+    }
+
+    /** {@link #closeEphemerals()}, waiting at most {@code bound} (null: the longest connection timeout). */
+    private void closeEphemerals(Duration bound) {
         List<CompletableFuture<Void>> deletes = new ArrayList<>();
         Duration wait = Duration.ZERO;
         for (Ensemble e : ensembles.values()) {
@@ -463,6 +469,9 @@ public final class RealSessionPool {
             wait = wait.compareTo(e.config().connectionTimeout()) < 0
                     ? e.config().connectionTimeout()
                     : wait;
+        }
+        if (bound != null && bound.compareTo(wait) < 0) {
+            wait = bound;
         }
         if (deletes.isEmpty()) {
             return;

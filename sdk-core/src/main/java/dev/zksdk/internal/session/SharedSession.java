@@ -1010,6 +1010,11 @@ public final class SharedSession implements Connection {
 
     @Override
     public long seenZxid(ZooKeeper zk) {
+        if (zk.getState() == ZooKeeper.States.CONNECTEDREADONLY) {
+            // A read-only server refuses a sync (NOTREADONLY) and cannot catch up while it is cut off from the
+            // majority: a read there is served as that server has it (README, read-only mode), never held up.
+            return Long.MAX_VALUE;
+        }
         return readYourWrites.seenZxid(zk);
     }
 

@@ -138,6 +138,21 @@ final class TlsProbe {
                                 + " ms: the server may not speak TLS on this port (is it the secureClientPort?)"));
             }
             if (!done.isSuccess()) {
+                if (bytesFromServer.get() == 0 && clientCannotStart(done.cause())) {
+                    // The client's own engine refused to send a hello: nothing reached the server.
+                    return new Result(
+                            false,
+                            new SSLException(
+                                    "TLS handshake with " + server + " not started: this client's TLS settings allow"
+                                            + " no handshake, none of the cipher suites offered works with the"
+                                            + " protocols offered ("
+                                            + TlsSettings.offered(
+                                                    ensemble.tls().enabledProtocols(),
+                                                    ensemble.tls().cipherSuites())
+                                            + "): set cipherSuites that belong to enabledProtocols ("
+                                            + rootMessage(done.cause()) + ")",
+                                    done.cause()));
+                }
                 if (bytesFromServer.get() == 0) {
                     return new Result(
                             false,
@@ -171,6 +186,14 @@ final class TlsProbe {
                 channel.close();
             }
         }
+    }
+
+    /**
+     * Whether {@code cause} is the client's own engine refusing to start a handshake (no cipher suite offered fits a
+     * protocol offered): JSSE's "No appropriate protocol (protocol is disabled or cipher suites are inappropriate)".
+     */
+    static boolean clientCannotStart(Throwable cause) {
+        return mentions(cause, "no appropriate protocol") || mentions(cause, "cipher suites are inappropriate");
     }
 
     /** Turns a handshake failure into what an operator has to fix. */
