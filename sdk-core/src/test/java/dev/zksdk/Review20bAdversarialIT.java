@@ -50,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * README and the public javadoc only. Meant to run on JDK 25 ({@code -Djvm=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}) so
  * that the "virtual" callers are virtual threads; on 17 they are platform threads.
  *
- * <p>FAILING when written (review20b, see /tmp/reports/review20.md): closeTimeoutValidationAtTheEdges (an overflowing
+ * <p>Failed when written, fixed since: closeTimeoutValidationAtTheEdges (an overflowing
  * Duration gives ArithmeticException), closeOnAFrozenServerWithAnOwnedEphemeralAndVirtualCallersInFlightIsBounded
  * (close waits connectionTimeout for the ephemeral deletes before its closeTimeout), and
  * tlsHandshakesRefusedForProtocolOrCipherNameWhatWasConfiguredAndNeverAPassword part (c) (a TLSv1.3-only client with
@@ -368,8 +368,8 @@ class Review20bAdversarialIT {
                         + allEndedMs + " ms after close began; " + counts);
                 assertThat(calls).noneMatch(c -> c.outcome == Outcome.UNEXPECTED || c.outcome == null);
                 assertThat(calls).noneMatch(c -> !c.isWrite() && c.outcome == Outcome.UNKNOWN);
-                // A user who set closeTimeout=500ms on a frozen server: the close should be bounded by it (README:
-                // "pool.close() waits for each session's close to be answered at most closeTimeout"), not by the
+                // A user who set closeTimeout=500ms on a frozen server: the close is bounded by it (README: the deletes
+                // of its ephemerals and then each session's close wait at most closeTimeout each), not by the
                 // connection timeout of the ephemeral deletes that close() runs first.
                 assertThat(closeMs)
                         .as(
