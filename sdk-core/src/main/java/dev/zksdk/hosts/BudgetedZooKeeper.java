@@ -1,6 +1,7 @@
 package dev.zksdk.hosts;
 
 import dev.zksdk.ZkConnectionLossException;
+import dev.zksdk.internal.SrvrVersion;
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.net.InetSocketAddress;
@@ -650,8 +651,6 @@ public final class BudgetedZooKeeper extends ZooKeeper {
     /** How long the {@code srvr} that tells a whoAmI cut by a connection loss from a 3.6 server's refusal may take. */
     private static final int SRVR_TIMEOUT_MILLIS = 1000;
 
-    private static final String VERSION_LINE = "Zookeeper version: ";
-
     /**
      * The version {@code server} reports to {@code srvr} ({@code 3.6.4}), asked with this handle's client settings
      * (TLS when the session uses it), or null without an answer.
@@ -660,16 +659,7 @@ public final class BudgetedZooKeeper extends ZooKeeper {
         try {
             String text = FourLetterWordMain.send4LetterWord(
                     server.getHostString(), server.getPort(), "srvr", getClientConfig(), SRVR_TIMEOUT_MILLIS);
-            int at = text.indexOf(VERSION_LINE);
-            if (at < 0) {
-                return null;
-            }
-            int from = at + VERSION_LINE.length();
-            int to = from;
-            while (to < text.length() && (Character.isDigit(text.charAt(to)) || text.charAt(to) == '.')) {
-                to++;
-            }
-            return to > from ? text.substring(from, to) : null;
+            return SrvrVersion.of(text);
         } catch (IOException | X509Exception.SSLContextException | RuntimeException e) {
             return null;
         }

@@ -4,6 +4,7 @@ import dev.zksdk.ZkUnsupportedException;
 import dev.zksdk.hosts.ServerCapabilities;
 import dev.zksdk.internal.ConnectString;
 import dev.zksdk.internal.DaemonThreads;
+import dev.zksdk.internal.SrvrVersion;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -275,23 +276,12 @@ public final class ServerFeatures implements ServerCapabilities {
         try {
             String text = FourLetterWordMain.send4LetterWord(
                     member.host(), member.port(), "srvr", false, (int) SRVR_TIMEOUT.toMillis());
-            int at = text.indexOf(VERSION_LINE);
-            if (at < 0) {
-                return null;
-            }
-            int from = at + VERSION_LINE.length();
-            int to = from;
-            while (to < text.length() && (Character.isDigit(text.charAt(to)) || text.charAt(to) == '.')) {
-                to++;
-            }
-            return to > from ? text.substring(from, to) : null;
+            return SrvrVersion.of(text);
         } catch (IOException | X509Exception.SSLContextException | RuntimeException e) {
             log.debug("srvr of {}:{} got no answer: {}", member.host(), member.port(), e.toString());
             return null;
         }
     }
-
-    private static final String VERSION_LINE = "Zookeeper version: ";
 
     @Override
     public void awaitKnown() {

@@ -1,0 +1,29 @@
+package dev.zksdk.internal;
+
+/** The version a server reports in its answer to the {@code srvr} four-letter word. */
+public final class SrvrVersion {
+
+    private static final String VERSION_LINE = "Zookeeper version: ";
+
+    private SrvrVersion() {}
+
+    /**
+     * The version in {@code srvr}'s answer ({@code 3.4.14}, without qualifier or build), or null when the answer has
+     * none (a refusal: {@code srvr} not whitelisted).
+     *
+     * @param answer what the server answered
+     * @return the version, or null
+     */
+    public static String of(String answer) {
+        int at = answer.indexOf(VERSION_LINE);
+        if (at < 0) {
+            return null;
+        }
+        int from = at + VERSION_LINE.length();
+        int to = from;
+        while (to < answer.length() && (Character.isDigit(answer.charAt(to)) || answer.charAt(to) == '.')) {
+            to++;
+        }
+        return to > from ? answer.substring(from, to) : null;
+    }
+}
