@@ -30,11 +30,22 @@ final class LocalServers {
     /** A started ensemble of {@code size} servers, each allowing {@code maxClientCnxns} connections per client IP. */
     static TestingCluster cluster(int size, int maxClientCnxns) throws Exception {
         prepareServerProperties();
-        List<InstanceSpec> specs = new ArrayList<>();
-        for (int id = 1; id <= size; id++) {
-            specs.add(new InstanceSpec(null, -1, -1, -1, true, id, TICK_MS, maxClientCnxns, Map.of(), LOOPBACK));
+        TestingCluster cluster = null;
+        // Curator's TestingCluster refuses two specs whose random free ports coincide ("Multiple entries with same
+        // key", seen in CI): new ports are drawn then, as InProcessEnsembles does.
+        for (int attempt = 1; cluster == null; attempt++) {
+            List<InstanceSpec> specs = new ArrayList<>();
+            for (int id = 1; id <= size; id++) {
+                specs.add(new InstanceSpec(null, -1, -1, -1, true, id, TICK_MS, maxClientCnxns, Map.of(), LOOPBACK));
+            }
+            try {
+                cluster = new TestingCluster(specs);
+            } catch (IllegalArgumentException e) {
+                if (attempt == 3) {
+                    throw new IllegalStateException("in-process ZooKeeper cluster: no distinct ports in 3 draws", e);
+                }
+            }
         }
-        TestingCluster cluster = new TestingCluster(specs);
         cluster.start();
         for (InstanceSpec spec : cluster.getInstances()) {
             awaitServing(spec.getPort());
