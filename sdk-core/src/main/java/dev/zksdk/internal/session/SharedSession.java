@@ -4,7 +4,6 @@ import dev.zksdk.EnsembleConfig;
 import dev.zksdk.SessionEvent;
 import dev.zksdk.SessionState;
 import dev.zksdk.ZkAuthException;
-import dev.zksdk.ZkSessionPool;
 import dev.zksdk.hosts.BudgetedZooKeeper;
 import dev.zksdk.hosts.WeightedHostProvider;
 import dev.zksdk.internal.DaemonThreads;
@@ -113,30 +112,6 @@ public final class SharedSession implements Connection {
      * the server ends the session when it expires; the pool has deleted its own ephemerals before.
      */
     private final Duration closeTimeout;
-
-    /** A session whose close waits {@link ZkSessionPool#DEFAULT_CLOSE_TIMEOUT} for the server's answer. */
-    public SharedSession(
-            String poolName,
-            EnsembleConfig config,
-            int ensembleNumber,
-            int index,
-            ZookeeperFactory handles,
-            ScheduledExecutorService scheduler,
-            EnsembleServers servers,
-            RetryPolicy recipeRetry,
-            ServerFeatures features) {
-        this(
-                poolName,
-                config,
-                ensembleNumber,
-                index,
-                handles,
-                scheduler,
-                servers,
-                recipeRetry,
-                features,
-                ZkSessionPool.DEFAULT_CLOSE_TIMEOUT);
-    }
 
     /**
      * @param poolName names the session's threads and log lines: {@code <poolName>-e<ensemble>-s<index>}

@@ -12,6 +12,7 @@ import static org.awaitility.Awaitility.await;
 import dev.zksdk.EnsembleConfig;
 import dev.zksdk.SessionEvent;
 import dev.zksdk.SessionState;
+import dev.zksdk.ZkSessionPool;
 import dev.zksdk.testing.OfflineZooKeeper;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -305,7 +306,8 @@ class SessionStateTranslationTest {
                 null,
                 new RetryOneTime(1),
                 // Handles without a server here: nothing would answer the version probe of a first connection.
-                ServerFeatures.current(config.connectString()));
+                ServerFeatures.current(config.connectString()),
+                ZkSessionPool.DEFAULT_CLOSE_TIMEOUT);
         s.subscribe((from, event) -> events.add(event));
         return s;
     }
