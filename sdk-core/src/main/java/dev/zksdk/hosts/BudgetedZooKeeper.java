@@ -4,6 +4,7 @@ import dev.zksdk.ZkConnectionLossException;
 import dev.zksdk.internal.SrvrVersion;
 import java.io.IOException;
 import java.lang.reflect.Field;
+import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayList;
@@ -62,7 +63,7 @@ public final class BudgetedZooKeeper extends ZooKeeper {
             throws IOException {
         super(connectString, sessionTimeoutMs, watcher, canBeReadOnly, provider, clientConfig);
         this.provider = provider;
-        WeightedHostProvider.AttemptControl control = ConnectAttempts.of(cnxn);
+        WeightedHostProvider.AttemptControl control = ConnectAttempts.of(cnxn, this);
         if (control != null) {
             provider.bind(control);
         }
@@ -154,6 +155,18 @@ public final class BudgetedZooKeeper extends ZooKeeper {
      */
     public long receivedPackets() {
         return ReceivedCount.read(cnxn);
+    }
+
+    /**
+     * True when requests sent on this handle's connection are waiting for their replies (ZooKeeper's pending queue is
+     * not empty; a ping is never in it). Read without ZooKeeper's lock, so it may lag a reply that just arrived: meant
+     * for a periodic check, never for a decision about one request. False when this ZooKeeper version does not let it
+     * be read.
+     *
+     * @return true while requests are waiting for replies
+     */
+    public boolean awaitingReplies() {
+        return PendingReplies.any(cnxn);
     }
 
     /**
@@ -761,6 +774,9 @@ public final class BudgetedZooKeeper extends ZooKeeper {
         private static final Field SOCKET;
         private static final Field LAST_SEND;
         private static final Field FIRST_CONNECT;
+        /** {@code ClientCnxnSocket.packetAdded()}: wakes the send thread (null when absent). */
+        private static final Method PACKET_ADDED;
+
         static final boolean AVAILABLE;
 
         static {
@@ -799,26 +815,38 @@ public final class BudgetedZooKeeper extends ZooKeeper {
             LAST_SEND = lastSend;
             FIRST_CONNECT = firstConnect;
             AVAILABLE = connectTimeout != null;
+            Method packetAdded = null;
+            if (socket != null) {
+                try {
+                    packetAdded = socket.getType().getDeclaredMethod("packetAdded");
+                    packetAdded.setAccessible(true);
+                } catch (ReflectiveOperationException | RuntimeException e) {
+                    packetAdded = null;
+                }
+            }
+            PACKET_ADDED = packetAdded;
         }
 
         private final ClientCnxn cnxn;
+        private final ZooKeeper handle;
         private final Object sendThread;
         private final Object socket;
 
-        private ConnectAttempts(ClientCnxn cnxn, Object sendThread, Object socket) {
+        private ConnectAttempts(ClientCnxn cnxn, ZooKeeper handle, Object sendThread, Object socket) {
             this.cnxn = cnxn;
+            this.handle = handle;
             this.sendThread = sendThread;
             this.socket = socket;
         }
 
-        static ConnectAttempts of(ClientCnxn cnxn) {
+        static ConnectAttempts of(ClientCnxn cnxn, ZooKeeper handle) {
             if (!AVAILABLE) {
                 return null;
             }
             try {
                 Object sendThread = SEND_THREAD.get(cnxn);
                 Object socket = SOCKET.get(sendThread);
-                return socket == null ? null : new ConnectAttempts(cnxn, sendThread, socket);
+                return socket == null ? null : new ConnectAttempts(cnxn, handle, sendThread, socket);
             } catch (ReflectiveOperationException | RuntimeException e) {
                 return null;
             }
@@ -857,6 +885,65 @@ public final class BudgetedZooKeeper extends ZooKeeper {
         @Override
         public int negotiatedSessionTimeout() {
             return cnxn.getSessionTimeout();
+        }
+
+        @Override
+        public boolean dropConnection() {
+            try {
+                // ZooKeeper's own way to cut the socket under a live session (its Testable): the send thread sees the
+                // socket closed, fails the requests in flight with CONNECTIONLOSS and connects again through next().
+                handle.getTestable().closeSocket();
+            } catch (IOException | RuntimeException e) {
+                return false;
+            }
+            if (PACKET_ADDED != null) {
+                try {
+                    // The NIO socket's selector is not woken by a close from another thread: without a wake-up the
+                    // send thread would notice at its next select timeout (up to a third of the session timeout).
+                    PACKET_ADDED.invoke(socket);
+                } catch (ReflectiveOperationException | RuntimeException e) {
+                    // noticed at the next select timeout
+                }
+            }
+            return true;
+        }
+    }
+
+    /** Reads whether ZooKeeper's client has requests waiting for replies (not public API: false if absent). */
+    private static final class PendingReplies {
+        private static final Field PENDING;
+
+        static {
+            Field pending = null;
+            try {
+                pending = ClientCnxn.class.getDeclaredField("pendingQueue");
+                pending.setAccessible(true);
+                if (!java.util.Collection.class.isAssignableFrom(pending.getType())) {
+                    throw new NoSuchFieldException("pendingQueue is a " + pending.getType().getName());
+                }
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                LoggerFactory.getLogger(BudgetedZooKeeper.class)
+                        .info(
+                                "this ZooKeeper client does not expose its requests waiting for replies ({}): a hung"
+                                        + " server is left to ZooKeeper's read timeout",
+                                e.toString());
+                pending = null;
+            }
+            PENDING = pending;
+        }
+
+        static boolean any(ClientCnxn cnxn) {
+            if (PENDING == null) {
+                return false;
+            }
+            try {
+                // ZooKeeper guards the queue with its own monitor; a lock-free read of isEmpty() is a snapshot that
+                // may be a moment stale (an ArrayDeque compares two indexes), which a periodic check tolerates.
+                Object queue = PENDING.get(cnxn);
+                return queue != null && !((java.util.Collection<?>) queue).isEmpty();
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return false;
+            }
         }
     }
 

@@ -16,6 +16,9 @@ import java.util.Map;
  *     that did not resolve
  * @param resolveFailures servers whose name did not resolve when a session was about to connect to them (each is
  *     quarantined as a failed server and another tried; counted in {@code connectFailures} too)
+ * @param hungDrops connections dropped, their session kept, because the server sent nothing at all while requests
+ *     waited for the hung-server bound ({@link WeightedHostProvider#leaveHungServer()}; each server left so is
+ *     quarantined and counted in {@code connectFailures} too)
  */
 public record HostOrderingStats(
         Map<String, Integer> sessionsPerServer,
@@ -23,7 +26,35 @@ public record HostOrderingStats(
         Map<String, Duration> quarantined,
         long connectAttempts,
         long connectFailures,
-        long resolveFailures) {
+        long resolveFailures,
+        long hungDrops) {
+
+    /**
+     * A snapshot without hung-server drops (the form before {@code hungDrops} was reported).
+     *
+     * @param sessionsPerServer see the record's description
+     * @param connectionsPerServer see the record's description
+     * @param quarantined see the record's description
+     * @param connectAttempts see the record's description
+     * @param connectFailures see the record's description
+     * @param resolveFailures see the record's description
+     */
+    public HostOrderingStats(
+            Map<String, Integer> sessionsPerServer,
+            Map<String, Integer> connectionsPerServer,
+            Map<String, Duration> quarantined,
+            long connectAttempts,
+            long connectFailures,
+            long resolveFailures) {
+        this(
+                sessionsPerServer,
+                connectionsPerServer,
+                quarantined,
+                connectAttempts,
+                connectFailures,
+                resolveFailures,
+                0);
+    }
 
     /**
      * A snapshot without name-resolution failures.
@@ -40,6 +71,6 @@ public record HostOrderingStats(
             Map<String, Duration> quarantined,
             long connectAttempts,
             long connectFailures) {
-        this(sessionsPerServer, connectionsPerServer, quarantined, connectAttempts, connectFailures, 0);
+        this(sessionsPerServer, connectionsPerServer, quarantined, connectAttempts, connectFailures, 0, 0);
     }
 }

@@ -54,6 +54,7 @@ public final class SessionSpread {
     private long connectAttempts;
     private long connectFailures;
     private long resolveFailures;
+    private long hungDrops;
 
     /**
      * A spread with a quarantine of its own, not shared with other spreads.
@@ -128,7 +129,8 @@ public final class SessionSpread {
                 Collections.unmodifiableMap(quarantined),
                 connectAttempts,
                 connectFailures,
-                resolveFailures);
+                resolveFailures,
+                hungDrops);
     }
 
     /**
@@ -179,6 +181,11 @@ public final class SessionSpread {
             return held;
         }
         return null;
+    }
+
+    /** Counts a connection dropped because its server went silent ({@link WeightedHostProvider#leaveHungServer()}). */
+    synchronized void recordHungDrop() {
+        hungDrops++;
     }
 
     /**

@@ -151,6 +151,14 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
 
         /** The negotiated session timeout, 0 before the session first connected. */
         int negotiatedSessionTimeout();
+
+        /**
+         * Drops the handle's connection (not its session): ZooKeeper fails the requests in flight with CONNECTIONLOSS
+         * and connects again through {@link #next}. False when the handle cannot do it.
+         */
+        default boolean dropConnection() {
+            return false;
+        }
     }
 
     /**
@@ -543,6 +551,46 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         if (e.key().equals(held.key()) && !connected) {
             failureAccounted = true;
         }
+    }
+
+    /**
+     * Leaves the server this session is connected to because it has gone silent (requests waiting, nothing at all
+     * received for the caller's bound: a hung process, TCP still open), provided there is somewhere else to go: another
+     * server of the list that is not quarantined and has a free connection-budget slot. Then the server is quarantined
+     * for every session of the spread (as {@link #markFailed} does, so this session's next attempt and its siblings go
+     * elsewhere), the connection is dropped (the session stays: ZooKeeper connects again through {@link #next} and
+     * resumes it on another server) and the drop is counted ({@link HostOrderingStats#hungDrops()}). Otherwise nothing
+     * changes: with one server, or every other one quarantined or at its budget, dropping would only trade a silent
+     * connection for a reconnect loop, and ZooKeeper's own read timeout is left to decide.
+     *
+     * <p>Needs the handle's cooperation ({@link BudgetedZooKeeper} gives it); without it, returns false.
+     *
+     * @return true when the connection was dropped
+     */
+    public boolean leaveHungServer() {
+        AttemptControl control = attempts;
+        synchronized (this) {
+            if (closed || !connected || control == null || !hasAlternativeTo(held.key())) {
+                return false;
+            }
+            spread.recordFailure(held.key());
+        }
+        if (!control.dropConnection()) {
+            return false;
+        }
+        spread.recordHungDrop();
+        return true;
+    }
+
+    /** Another server of the list, not quarantined, that could take this session now (a free budget slot). */
+    private boolean hasAlternativeTo(String current) {
+        int limit = config.perServerConnectionBudget();
+        for (ServerEntry e : servers) {
+            if (!e.key().equals(current) && !spread.isQuarantined(e.key()) && budget.count(e.key()) < limit) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -92,6 +92,11 @@ public final class MetricNames {
     public static final String HOSTS_CONNECT_FAILURES = "zksdk.hosts.connect.failures";
     /** Servers whose name did not resolve when a session was to connect to them. Function counter; tags: pool, ensemble. */
     public static final String HOSTS_RESOLVE_FAILURES = "zksdk.hosts.resolve.failures";
+    /**
+     * Connections dropped, their session kept, because the server sent nothing at all while requests waited for the
+     * hung-server bound (the session resumes on another server). Function counter; tags: pool, ensemble.
+     */
+    public static final String HOSTS_HUNG_DROPS = "zksdk.hosts.hung.drops";
     /** Servers of the ensemble quarantined now after failing to connect. Gauge; tags: pool, ensemble. */
     public static final String HOSTS_QUARANTINED = "zksdk.hosts.quarantined";
 

@@ -17,6 +17,7 @@ import dev.zksdk.internal.recovery.EphemeralRegistry;
 import dev.zksdk.internal.recovery.RecoveryHost;
 import dev.zksdk.internal.recovery.SessionRecovery;
 import dev.zksdk.internal.session.EnsembleServers;
+import dev.zksdk.internal.session.HungServerCheck;
 import dev.zksdk.internal.session.ServerFeatures;
 import dev.zksdk.internal.session.SessionEvents;
 import dev.zksdk.internal.session.SharedSession;
@@ -102,7 +103,9 @@ final class Ensemble implements EnsembleView, RecoveryHost {
                     pool.followEnsembleChanges() ? servers : null,
                     recipeRetry,
                     features,
-                    pool.closeTimeout());
+                    pool.closeTimeout(),
+                    HungServerCheck.bound(
+                            config.sessionTimeout(), policy.operationTimeout(), config.connectionTimeout()));
             SessionRecovery r = new SessionRecovery(s, ephemerals, this);
             // In this order: the breaker hears first that the ensemble is reachable, then the recovery starts, then the
             // pool counts the session and tells the user's listeners.

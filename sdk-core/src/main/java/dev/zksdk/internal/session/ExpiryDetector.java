@@ -25,6 +25,8 @@ final class ExpiryDetector {
     private final ScheduledExecutorService scheduler;
     private final Duration samplePeriod;
     private final Supplier<ZooKeeper> liveHandle;
+    /** Run on every sample of a connected handle, with the last contact; null for none. */
+    private final HungServerCheck hung;
     private volatile ScheduledFuture<?> sampler;
     private volatile ScheduledFuture<?> due;
     private volatile long lastReceived = -1;
@@ -33,11 +35,17 @@ final class ExpiryDetector {
     /**
      * @param requestedTimeout the session timeout asked for: the sampling period is a twentieth of it, 20–100 ms
      * @param liveHandle the connected handle, or null while disconnected
+     * @param hung checks each sample for a hung server; null for none
      */
-    ExpiryDetector(ScheduledExecutorService scheduler, Duration requestedTimeout, Supplier<ZooKeeper> liveHandle) {
+    ExpiryDetector(
+            ScheduledExecutorService scheduler,
+            Duration requestedTimeout,
+            Supplier<ZooKeeper> liveHandle,
+            HungServerCheck hung) {
         this.scheduler = scheduler;
         this.samplePeriod = Duration.ofMillis(Math.max(20, Math.min(100, requestedTimeout.toMillis() / 20)));
         this.liveHandle = liveHandle;
+        this.hung = hung;
     }
 
     void start() {
@@ -55,10 +63,18 @@ final class ExpiryDetector {
         if (!(zk instanceof BudgetedZooKeeper)) {
             return;
         }
-        long n = ((BudgetedZooKeeper) zk).receivedPackets();
-        if (n >= 0 && n != lastReceived) {
+        BudgetedZooKeeper handle = (BudgetedZooKeeper) zk;
+        long n = handle.receivedPackets();
+        if (n < 0) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (n != lastReceived) {
             lastReceived = n;
-            lastContactNanos = System.nanoTime();
+            lastContactNanos = now;
+        }
+        if (hung != null && zk.getState().isConnected()) {
+            hung.check(handle, lastContactNanos, now);
         }
     }
 
@@ -66,6 +82,9 @@ final class ExpiryDetector {
     void connected(ZooKeeper zk) {
         lastContactNanos = System.nanoTime();
         lastReceived = zk instanceof BudgetedZooKeeper ? ((BudgetedZooKeeper) zk).receivedPackets() : -1;
+        if (hung != null) {
+            hung.connected();
+        }
         cancel();
     }
 

@@ -94,6 +94,8 @@ public final class SharedSession implements Connection {
     private volatile ZooKeeper liveHandle;
     /** Sampling of the live handle's received-packet count: when the ensemble was last heard from. */
     private final ExpiryDetector expiry;
+    /** Leaves a server that answers nothing while requests wait, on {@link #expiry}'s samples. */
+    private final HungServerCheck hungServer;
     /** Set just before the pool expires the session itself; read by the LOST event that follows. */
     private volatile boolean expiringOnClient;
     /** Since when (nanoTime) no session connected within the connection timeout; 0 while reachable. */
@@ -121,6 +123,8 @@ public final class SharedSession implements Connection {
      * @param recipeRetry Curator's retry, for recipes run on the lease's Curator client (the pool's policy)
      * @param features what the ensemble's servers can do, shared by its sessions
      * @param closeTimeout how long closing waits for the server to answer the session's close request
+     * @param hungBound how long the connection may stay silent with requests waiting before it is dropped so that the
+     *     session resumes on another server ({@link HungServerCheck#bound})
      */
     public SharedSession(
             String poolName,
@@ -132,14 +136,17 @@ public final class SharedSession implements Connection {
             EnsembleServers servers,
             RetryPolicy recipeRetry,
             ServerFeatures features,
-            Duration closeTimeout) {
+            Duration closeTimeout,
+            Duration hungBound) {
         this.closeTimeout = closeTimeout;
         this.config = config;
         this.features = features;
         this.index = index;
         this.label = poolName + "-e" + ensembleNumber + "-s" + index;
         this.scheduler = scheduler;
-        this.expiry = new ExpiryDetector(scheduler, config.sessionTimeout(), () -> closed ? null : liveHandle);
+        this.hungServer = new HungServerCheck(label, hungBound);
+        this.expiry = new ExpiryDetector(
+                scheduler, config.sessionTimeout(), () -> closed ? null : liveHandle, hungServer);
         this.runSafe = Executors.newSingleThreadExecutor(DaemonThreads.single(label + "-curator-safe"));
         CuratorFrameworkFactory.Builder builder = CuratorFrameworkFactory.builder()
                 .connectString(config.connectString())
@@ -1028,6 +1035,11 @@ public final class SharedSession implements Connection {
 
     public Duration negotiatedTimeout() {
         return negotiatedTimeout;
+    }
+
+    /** How long the connection may stay silent, requests waiting, before it is dropped ({@link HungServerCheck}). */
+    public Duration hungServerBound() {
+        return hungServer.bound();
     }
 
     /** The server of the live connection ({@code host:port} as in the connect string), or null while disconnected. */

@@ -383,6 +383,11 @@ final class MicrometerMetricsTracker implements MetricsTracker {
                     .description("Servers whose name did not resolve when a session was to connect to them")
                     .tags(tags)
                     .register(registry));
+            publish(FunctionCounter.builder(MetricNames.HOSTS_HUNG_DROPS, this, m -> m.sumHosts(h -> h.hungDrops()))
+                    .description("Connections dropped, their session kept, because the server sent nothing at all"
+                            + " while requests waited for the hung-server bound")
+                    .tags(tags)
+                    .register(registry));
             publish(Gauge.builder(MetricNames.HOSTS_QUARANTINED, this, m -> m.quarantined())
                     .description("Servers of the ensemble quarantined now after failing to connect")
                     .tags(tags)

@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.zksdk.EnsembleConfig;
+import dev.zksdk.OperationPolicy;
 import dev.zksdk.SessionEvent;
 import dev.zksdk.SessionState;
 import dev.zksdk.ZkSessionPool;
@@ -307,7 +308,9 @@ class SessionStateTranslationTest {
                 new RetryOneTime(1),
                 // Handles without a server here: nothing would answer the version probe of a first connection.
                 ServerFeatures.current(config.connectString()),
-                ZkSessionPool.DEFAULT_CLOSE_TIMEOUT);
+                ZkSessionPool.DEFAULT_CLOSE_TIMEOUT,
+                HungServerCheck.bound(
+                        sessionTimeout, OperationPolicy.DEFAULT_OPERATION_TIMEOUT, config.connectionTimeout()));
         s.subscribe((from, event) -> events.add(event));
         return s;
     }
