@@ -11,6 +11,7 @@ import dev.zksdk.internal.session.HungServerCheck;
 import dev.zksdk.metrics.MetricNames;
 import dev.zksdk.metrics.micrometer.MicrometerMetricsTrackerFactory;
 import dev.zksdk.testing.ProcessEnsemble;
+import dev.zksdk.testing.ProxiedEnsemble;
 import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ServerProcess;
 import dev.zksdk.testing.VirtualThreads;
@@ -19,6 +20,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Queue;
@@ -347,6 +349,93 @@ class HungServerIT {
             if (victim != null && victim.isSuspended()) {
                 victim.sigcont();
             }
+        }
+    }
+
+    /**
+     * Never a storm: the whole ensemble SIGSTOPped, with calls in flight, for the bound and a second and a half. The
+     * first silence past the bound may drop the connection once (no other server is known hung yet); the attempts
+     * that follow are unanswered and quarantine the others, and no connection is made, so there is no second drop.
+     * Once the servers answer again, the session is back with its id.
+     */
+    @Test
+    void aFrozenEnsembleCostsAtMostOneDrop() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        Recorder events = new Recorder();
+        String base = "/hung-all-" + RUN.incrementAndGet() + "-" + System.nanoTime();
+        Duration frozenFor = BOUND.plusMillis(1_500);
+        try (ZkSessionPool pool = pool("hung-all", ensemble.connectString(), registry, events);
+                ZkLease lease = pool.lease()) {
+            lease.create(base, VALUE, CreateMode.PERSISTENT);
+            long sessionId = lease.sessionId();
+            long resumed;
+            try (Load load = new Load(pool, base, 4)) {
+                await().atMost(Duration.ofSeconds(20)).until(() -> load.calls.size() >= 100);
+                Timings.inParallel(ensemble.servers(), ServerProcess::sigstop);
+                await().during(frozenFor)
+                        .atMost(frozenFor.plusSeconds(2))
+                        .until(() -> hungDrops(registry) <= 1);
+                Timings.inParallel(ensemble.servers(), ServerProcess::sigcont);
+                resumed = System.nanoTime();
+                await().atMost(Duration.ofSeconds(30)).until(() -> load.okStartedAfter(resumed) >= 8);
+            }
+            double drops = hungDrops(registry);
+            print("FIGURES hung-all: bound " + BOUND.toMillis() + " ms; every server stopped " + frozenFor.toMillis()
+                    + " ms; hung drops " + drops + ", suspended " + events.count(SessionState.SUSPENDED)
+                    + ", session events " + events.states());
+            assertThat(drops).as(MetricNames.HOSTS_HUNG_DROPS).isLessThanOrEqualTo(1.0);
+            assertThat(lease.sessionId()).as("the same session").isEqualTo(sessionId);
+            assertThat(events.saw(SessionState.LOST)).as("no session lost").isFalse();
+        } finally {
+            for (ServerProcess s : ensemble.servers()) {
+                if (s.isSuspended()) {
+                    s.sigcont();
+                }
+            }
+        }
+    }
+
+    /**
+     * A large answer on a slow link is an answer: a 900 KB node read through proxies limited to 250 KB/s takes longer
+     * than the bound to arrive, and ZooKeeper counts its packet only once whole, but its bytes keep coming: the
+     * connection is not dropped and the read succeeds.
+     */
+    @Test
+    void aLargeAnswerArrivingSlowerThanTheBoundIsNotCut() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        Recorder events = new Recorder();
+        String path = "/hung-large-" + RUN.incrementAndGet() + "-" + System.nanoTime();
+        byte[] large = new byte[900_000];
+        Arrays.fill(large, (byte) 'x');
+        long rate = 250_000;
+        try (ProxiedEnsemble proxies = ProxiedEnsemble.of(ensemble.connectString());
+                ZkSessionPool pool = ZkSessionPool.builder()
+                        .name("hung-large")
+                        .connectString(proxies.connectString())
+                        .followEnsembleChanges(false)
+                        .sessionTimeout(SESSION_TIMEOUT)
+                        .connectionTimeout(CONNECTION_TIMEOUT)
+                        .operationPolicy(OperationPolicy.builder()
+                                .operationTimeout(OPERATION_TIMEOUT)
+                                .build())
+                        .metricsTrackerFactory(new MicrometerMetricsTrackerFactory(registry))
+                        .listener(events)
+                        .build();
+                ZkLease lease = pool.lease()) {
+            lease.create(path, large, CreateMode.PERSISTENT);
+            proxies.proxies().forEach(p -> p.bandwidth(rate));
+            Call read = Timings.time("getData", false, () -> assertThat(lease.getData(path)).hasSize(large.length));
+            proxies.proxies().forEach(p -> p.bandwidth(0));
+            double drops = hungDrops(registry);
+            print("FIGURES hung-large: bound " + BOUND.toMillis() + " ms; " + large.length + " bytes at " + rate
+                    + " B/s: " + read + "; suspended " + events.count(SessionState.SUSPENDED) + ", hung drops "
+                    + drops);
+            assertThat(read.millis())
+                    .as("the scenario: the answer took longer than the bound to arrive")
+                    .isGreaterThan(BOUND.toMillis());
+            assertThat(read.ok()).as(read.toString()).isTrue();
+            assertThat(drops).as(MetricNames.HOSTS_HUNG_DROPS).isZero();
+            assertThat(events.saw(SessionState.SUSPENDED)).as("no disconnect").isFalse();
         }
     }
 

@@ -7,6 +7,7 @@ import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -155,6 +156,18 @@ public final class BudgetedZooKeeper extends ZooKeeper {
      */
     public long receivedPackets() {
         return ReceivedCount.read(cnxn);
+    }
+
+    /**
+     * A figure that changes whenever anything is received from the server: a packet, or bytes of one still being read
+     * (a large answer on a slow link takes a while to arrive, and ZooKeeper counts it only once whole); -1 when this
+     * ZooKeeper version does not let it be read. Only its changes mean anything: sampled, it tells whether the
+     * connection received anything since the last sample.
+     *
+     * @return the received-progress figure, or -1 when it cannot be read
+     */
+    public long receivedProgress() {
+        return ReceivedCount.progress(cnxn);
     }
 
     /**
@@ -952,11 +965,14 @@ public final class BudgetedZooKeeper extends ZooKeeper {
         private static final Field SEND_THREAD;
         private static final Field SOCKET;
         private static final Field RECEIVED;
+        /** {@code ClientCnxnSocket.incomingBuffer}: the packet being read (null when absent). */
+        private static final Field INCOMING;
 
         static {
             Field sendThread = null;
             Field socket = null;
             Field received = null;
+            Field incoming = null;
             try {
                 sendThread = ClientCnxn.class.getDeclaredField("sendThread");
                 sendThread.setAccessible(true);
@@ -975,6 +991,39 @@ public final class BudgetedZooKeeper extends ZooKeeper {
             SEND_THREAD = sendThread;
             SOCKET = socket;
             RECEIVED = received;
+            if (socket != null) {
+                try {
+                    incoming = socket.getType().getDeclaredField("incomingBuffer");
+                    incoming.setAccessible(true);
+                    if (incoming.getType() != ByteBuffer.class) {
+                        incoming = null;
+                    }
+                } catch (ReflectiveOperationException | RuntimeException e) {
+                    incoming = null;
+                }
+            }
+            INCOMING = incoming;
+        }
+
+        /** The packet count, combined with how far the packet being read has come; -1 when the count is unreadable. */
+        static long progress(ClientCnxn cnxn) {
+            if (SEND_THREAD == null) {
+                return -1;
+            }
+            try {
+                Object socket = SOCKET.get(SEND_THREAD.get(cnxn));
+                if (socket == null) {
+                    return -1;
+                }
+                long count = ((AtomicLong) RECEIVED.get(socket)).get();
+                // Read without ZooKeeper's send thread's knowledge: a buffer position is an int, a stale one only
+                // delays the notice by a sample. Packets shift by 31 bits, so either part changing changes the sum.
+                Object buffer = INCOMING == null ? null : INCOMING.get(socket);
+                int position = buffer == null ? 0 : ((ByteBuffer) buffer).position();
+                return (count << 31) + position;
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return -1;
+            }
         }
 
         static long read(ClientCnxn cnxn) {

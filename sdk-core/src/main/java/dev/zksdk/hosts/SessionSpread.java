@@ -183,6 +183,15 @@ public final class SessionSpread {
         return null;
     }
 
+    /**
+     * Quarantines {@code key}, a server about to be left because it went silent with a connection open, as a failed
+     * connect would (counted with the failures); logs nothing: the session logs the drop once, naming the server.
+     */
+    synchronized void recordHung(String key) {
+        quarantine.recordFailure(key, now(), this::backoffNanos);
+        connectFailures++;
+    }
+
     /** Counts a connection dropped because its server went silent ({@link WeightedHostProvider#leaveHungServer()}). */
     synchronized void recordHungDrop() {
         hungDrops++;

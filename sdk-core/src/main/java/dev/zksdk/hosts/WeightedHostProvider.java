@@ -573,7 +573,7 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
             if (closed || !connected || control == null || !hasAlternativeTo(held.key())) {
                 return false;
             }
-            spread.recordFailure(held.key());
+            spread.recordHung(held.key());
         }
         if (!control.dropConnection()) {
             return false;

@@ -10,12 +10,14 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.netcrusher.NetCrusherException;
 import org.netcrusher.core.filter.TransformFilter;
 import org.netcrusher.core.filter.TransformFilterFactory;
 import org.netcrusher.core.reactor.NioReactor;
 import org.netcrusher.core.throttle.Throttler;
+import org.netcrusher.core.throttle.rate.ByteRateThrottler;
 import org.netcrusher.tcp.TcpCrusher;
 import org.netcrusher.tcp.TcpCrusherBuilder;
 
@@ -53,15 +55,52 @@ public final class ZkProxy implements AutoCloseable {
     private final int port;
     private final Blackhole blackhole;
     private final Latency latency;
+    private final Bandwidth bandwidth;
 
     private ZkProxy(
-            String target, NioReactor reactor, TcpCrusher crusher, int port, Blackhole blackhole, Latency latency) {
+            String target,
+            NioReactor reactor,
+            TcpCrusher crusher,
+            int port,
+            Blackhole blackhole,
+            Latency latency,
+            Bandwidth bandwidth) {
         this.target = target;
         this.reactor = reactor;
         this.crusher = crusher;
         this.port = port;
         this.blackhole = blackhole;
         this.latency = latency;
+        this.bandwidth = bandwidth;
+    }
+
+    /** A byte rate for each direction of every connection, read as each chunk is queued; 0 = unlimited. */
+    private static final class Bandwidth {
+        private volatile long bytesPerSecond;
+
+        /** One connection's one direction: the latency, and NetCrusher's byte-rate throttle while a rate is set. */
+        Throttler throttler(Latency latency) {
+            return new Throttler() {
+                private long rate;
+                private ByteRateThrottler byRate;
+
+                @Override
+                public long calculateDelayNs(ByteBuffer buffer) {
+                    long r = bytesPerSecond;
+                    long delay = latency.calculateDelayNs(buffer);
+                    if (r <= 0) {
+                        byRate = null;
+                        return delay;
+                    }
+                    if (byRate == null || r != rate) {
+                        rate = r;
+                        byRate = new ByteRateThrottler(r, 1, TimeUnit.SECONDS);
+                    }
+                    long paced = byRate.calculateDelayNs(buffer);
+                    return Math.max(delay, paced);
+                }
+            };
+        }
     }
 
     /** A delay for every chunk, read at the moment the chunk is queued, so that it can change at any time. */
@@ -120,6 +159,7 @@ public final class ZkProxy implements AutoCloseable {
         RuntimeException lastFailure = null;
         Blackhole blackhole = new Blackhole();
         Latency latency = new Latency();
+        Bandwidth bandwidth = new Bandwidth();
         for (int attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
             int port = freePort();
             try {
@@ -129,10 +169,10 @@ public final class ZkProxy implements AutoCloseable {
                         .withConnectAddress(targetAddress.host(), targetAddress.port())
                         .withOutgoingTransformFilterFactory(blackhole.filters())
                         .withIncomingTransformFilterFactory(blackhole.filters())
-                        .withOutgoingThrottlerFactory(client -> latency)
-                        .withIncomingThrottlerFactory(client -> latency)
+                        .withOutgoingThrottlerFactory(client -> bandwidth.throttler(latency))
+                        .withIncomingThrottlerFactory(client -> bandwidth.throttler(latency))
                         .buildAndOpen();
-                return new ZkProxy(hostPort, reactor, crusher, port, blackhole, latency);
+                return new ZkProxy(hostPort, reactor, crusher, port, blackhole, latency, bandwidth);
             } catch (NetCrusherException e) {
                 if (!causedByBindFailure(e)) {
                     reactor.close();
@@ -213,6 +253,21 @@ public final class ZkProxy implements AutoCloseable {
             throw new IllegalArgumentException("oneWay latency must be zero or positive, was " + oneWay);
         }
         latency.nanos = oneWay.toNanos();
+    }
+
+    /**
+     * Limits each direction of every connection to {@code bytesPerSecond} (NetCrusher's byte-rate throttle): a large
+     * answer then arrives in chunks over a while, as on a slow link. 0 lifts the limit. Applies to bytes read from now
+     * on, on existing and new connections.
+     *
+     * @param bytesPerSecond the rate, 0 for unlimited
+     * @throws IllegalArgumentException if {@code bytesPerSecond} is negative
+     */
+    public void bandwidth(long bytesPerSecond) {
+        if (bytesPerSecond < 0) {
+            throw new IllegalArgumentException("bytesPerSecond must be zero or positive, was " + bytesPerSecond);
+        }
+        bandwidth.bytesPerSecond = bytesPerSecond;
     }
 
     /**

@@ -13,7 +13,7 @@ import org.apache.zookeeper.ZooKeeper;
  * Declares a session expired on the client when no server can: the server expires a session once the negotiated
  * timeout has passed since it last heard from the client, and while no server is reachable nobody says so (Curator
  * would declare it only a session timeout after the disconnect, which itself comes up to two thirds of a timeout after
- * the last contact). So the live handle's received-packet count is sampled while connected, and when the connection
+ * the last contact). So the live handle's received-packet count (and the bytes of a packet still arriving) is sampled while connected, and when the connection
  * is lost an expiry is due at the last contact plus the negotiated timeout (plus two sampling periods): no later than
  * the server's own expiry by more than that margin, and no earlier than it by more than the server's tick.
  *
@@ -64,7 +64,7 @@ final class ExpiryDetector {
             return;
         }
         BudgetedZooKeeper handle = (BudgetedZooKeeper) zk;
-        long n = handle.receivedPackets();
+        long n = handle.receivedProgress();
         if (n < 0) {
             return;
         }
@@ -81,7 +81,7 @@ final class ExpiryDetector {
     /** {@code zk} connected: it is in contact now; any expiry due is off. */
     void connected(ZooKeeper zk) {
         lastContactNanos = System.nanoTime();
-        lastReceived = zk instanceof BudgetedZooKeeper ? ((BudgetedZooKeeper) zk).receivedPackets() : -1;
+        lastReceived = zk instanceof BudgetedZooKeeper ? ((BudgetedZooKeeper) zk).receivedProgress() : -1;
         if (hung != null) {
             hung.connected();
         }

@@ -13,8 +13,8 @@ import org.slf4j.LoggerFactory;
  * its read timeout, two thirds of the session timeout (20 s with the default 30 s): every call sent meanwhile fails by
  * its deadline although other members could serve it. This check, run on every contact sample of the session
  * ({@link ExpiryDetector}, on the pool's scheduler; nothing on the call path), drops the connection, not the session,
- * when requests have been waiting and <b>nothing at all</b> (no reply, no ping's answer, no notification) has been
- * received for {@link #bound}: ZooKeeper then fails the requests in flight with CONNECTIONLOSS (a write's outcome is
+ * when requests have been waiting and <b>nothing at all</b> (no reply, no ping's answer, no notification, not a byte of
+ * a large answer still arriving) has been received for {@link #bound}: ZooKeeper then fails the requests in flight with CONNECTIONLOSS (a write's outcome is
  * then unknown unless the pool proves it after reconnecting, as for any connection loss) and the session resumes on
  * another member with the same id.
  *
@@ -156,8 +156,8 @@ public final class HungServerCheck {
         armed = false;
         log.warn(
                 "{}: ZooKeeper server {} has sent nothing at all for {} ms while requests wait (hung-server bound {}"
-                        + " ms): dropping the connection so that session 0x{} resumes on another server; requests in flight"
-                        + " end with CONNECTIONLOSS, a write's outcome unknown unless proven",
+                        + " ms): dropping the connection so that session 0x{} resumes on another server; requests in"
+                        + " flight end with CONNECTIONLOSS, a write's outcome unknown unless proven",
                 label,
                 server,
                 TimeUnit.NANOSECONDS.toMillis(silentNanos),
