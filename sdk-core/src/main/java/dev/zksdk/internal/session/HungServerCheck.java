@@ -91,7 +91,11 @@ public final class HungServerCheck {
         this.boundNanos = bound.toNanos();
     }
 
-    /** The bound this check applies. */
+    /**
+     * The bound this check applies.
+     *
+     * @return how long a connection may stay silent, requests waiting, before it is dropped
+     */
     public Duration bound() {
         return bound;
     }

@@ -1037,7 +1037,11 @@ public final class SharedSession implements Connection {
         return negotiatedTimeout;
     }
 
-    /** How long the connection may stay silent, requests waiting, before it is dropped ({@link HungServerCheck}). */
+    /**
+     * How long the connection may stay silent, requests waiting, before it is dropped ({@link HungServerCheck}).
+     *
+     * @return the hung-server bound
+     */
     public Duration hungServerBound() {
         return hungServer.bound();
     }
