@@ -181,9 +181,7 @@ class HungServerIT {
         }
 
         long okStartedAfter(long nanos) {
-            return calls.stream()
-                    .filter(c -> c.ok() && c.start() - nanos >= 0)
-                    .count();
+            return calls.stream().filter(c -> c.ok() && c.start() - nanos >= 0).count();
         }
 
         List<Call> inFlightAt(long nanos) {
@@ -246,8 +244,10 @@ class HungServerIT {
 
             print("FIGURES hung-left: sessionTimeout " + SESSION_TIMEOUT.toMillis() + " ms (read timeout "
                     + READ_TIMEOUT_MS + " ms), operationTimeout " + OPERATION_TIMEOUT.toMillis() + " ms, bound "
-                    + BOUND.toMillis() + " ms; SIGSTOP of " + victim + "; " + up.event().state() + " on " + now
-                    + " " + resumedMs + " ms after the stop (same session: " + up.event().sameSession()
+                    + BOUND.toMillis() + " ms; SIGSTOP of " + victim + "; "
+                    + up.event().state() + " on " + now
+                    + " " + resumedMs + " ms after the stop (same session: "
+                    + up.event().sameSession()
                     + "); hung drops " + drops);
             print("FIGURES hung-left: calls in flight at the stop: " + inFlight.size() + ", max " + maxMillis(inFlight)
                     + " ms, ok " + inFlight.stream().filter(Call::ok).count());
@@ -262,10 +262,12 @@ class HungServerIT {
                     .as("the session is back before ZooKeeper's read timeout (" + READ_TIMEOUT_MS + " ms)")
                     .isLessThan(READ_TIMEOUT_MS);
             soft.assertThat(resumedMs)
-                    .as("the connection is not left before the bound: nothing was received for "
-                            + BOUND.toMillis() + " ms (less a sample)")
+                    .as("the connection is not left before the bound: nothing was received for " + BOUND.toMillis()
+                            + " ms (less a sample)")
                     .isGreaterThanOrEqualTo(BOUND.toMillis() - 200);
-            soft.assertThat(up.event().sameSession()).as("same session: " + up.event()).isTrue();
+            soft.assertThat(up.event().sameSession())
+                    .as("same session: " + up.event())
+                    .isTrue();
             soft.assertThat(lease.sessionId()).as("session id").isEqualTo(sessionId);
             soft.assertThat(now).as("the session is on another member").isNotSameAs(victim);
             soft.assertThat(events.saw(SessionState.LOST)).as("no session lost").isFalse();
@@ -284,7 +286,9 @@ class HungServerIT {
                         .as("a write in flight on the dropped connection: " + w)
                         .isInstanceOf(ZkConnectionLossException.class);
                 if (w.error() instanceof ZkConnectionLossException loss) {
-                    soft.assertThat(loss.outcomeUnknown()).as("outcome unknown: " + w).isTrue();
+                    soft.assertThat(loss.outcomeUnknown())
+                            .as("outcome unknown: " + w)
+                            .isTrue();
                 }
             }
             soft.assertAll();
@@ -322,9 +326,7 @@ class HungServerIT {
                 for (int i = 0; i < 2; i++) {
                     frozen.sigstop();
                     long from = System.nanoTime();
-                    await().during(stall)
-                            .atMost(stall.plusSeconds(2))
-                            .until(() -> !events.saw(SessionState.SUSPENDED));
+                    await().during(stall).atMost(stall.plusSeconds(2)).until(() -> !events.saw(SessionState.SUSPENDED));
                     frozen.sigcont();
                     long resumed = System.nanoTime();
                     frozenMs.add(ms(resumed - from));
@@ -372,9 +374,7 @@ class HungServerIT {
             try (Load load = new Load(pool, base, 4)) {
                 await().atMost(Duration.ofSeconds(20)).until(() -> load.calls.size() >= 100);
                 Timings.inParallel(ensemble.servers(), ServerProcess::sigstop);
-                await().during(frozenFor)
-                        .atMost(frozenFor.plusSeconds(2))
-                        .until(() -> hungDrops(registry) <= 1);
+                await().during(frozenFor).atMost(frozenFor.plusSeconds(2)).until(() -> hungDrops(registry) <= 1);
                 Timings.inParallel(ensemble.servers(), ServerProcess::sigcont);
                 resumed = System.nanoTime();
                 await().atMost(Duration.ofSeconds(30)).until(() -> load.okStartedAfter(resumed) >= 8);
@@ -424,7 +424,8 @@ class HungServerIT {
                 ZkLease lease = pool.lease()) {
             lease.create(path, large, CreateMode.PERSISTENT);
             proxies.proxies().forEach(p -> p.bandwidth(rate));
-            Call read = Timings.time("getData", false, () -> assertThat(lease.getData(path)).hasSize(large.length));
+            Call read = Timings.time(
+                    "getData", false, () -> assertThat(lease.getData(path)).hasSize(large.length));
             proxies.proxies().forEach(p -> p.bandwidth(0));
             double drops = hungDrops(registry);
             print("FIGURES hung-large: bound " + BOUND.toMillis() + " ms; " + large.length + " bytes at " + rate
@@ -453,7 +454,9 @@ class HungServerIT {
                 .orElseThrow();
         String base = "/hung-single-" + RUN.incrementAndGet() + "-" + System.nanoTime();
         Duration frozenFor = BOUND.plusMillis(1_500);
-        assertThat(frozenFor.toMillis()).as("the scenario stays short of the read timeout").isLessThan(READ_TIMEOUT_MS);
+        assertThat(frozenFor.toMillis())
+                .as("the scenario stays short of the read timeout")
+                .isLessThan(READ_TIMEOUT_MS);
         try (ZkSessionPool pool = ZkSessionPool.builder()
                         .name("hung-single")
                         .connectString(ensemble.connectString(follower.id()))

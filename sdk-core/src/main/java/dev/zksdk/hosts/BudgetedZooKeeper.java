@@ -932,7 +932,8 @@ public final class BudgetedZooKeeper extends ZooKeeper {
                 pending = ClientCnxn.class.getDeclaredField("pendingQueue");
                 pending.setAccessible(true);
                 if (!java.util.Collection.class.isAssignableFrom(pending.getType())) {
-                    throw new NoSuchFieldException("pendingQueue is a " + pending.getType().getName());
+                    throw new NoSuchFieldException(
+                            "pendingQueue is a " + pending.getType().getName());
                 }
             } catch (ReflectiveOperationException | RuntimeException e) {
                 LoggerFactory.getLogger(BudgetedZooKeeper.class)

@@ -74,7 +74,9 @@ class LeaveHungServerTest {
         assertThat(p.leaveHungServer()).isTrue();
 
         assertThat(handle.drops).isEqualTo(1);
-        assertThat(spread.isQuarantined(hung)).as("the server left is quarantined").isTrue();
+        assertThat(spread.isQuarantined(hung))
+                .as("the server left is quarantined")
+                .isTrue();
         assertThat(spread.stats().hungDrops()).isEqualTo(1);
         // ZooKeeper reconnects through next(): another server.
         InetSocketAddress next = p.next(1000);
@@ -107,7 +109,9 @@ class LeaveHungServerTest {
 
         assertThat(handle.drops).isZero();
         assertThat(spread.stats().hungDrops()).isZero();
-        assertThat(spread.isQuarantined(current)).as("the current server is not quarantined").isFalse();
+        assertThat(spread.isQuarantined(current))
+                .as("the current server is not quarantined")
+                .isFalse();
     }
 
     @Test

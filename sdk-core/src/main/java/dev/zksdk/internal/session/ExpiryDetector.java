@@ -27,6 +27,7 @@ final class ExpiryDetector {
     private final Supplier<ZooKeeper> liveHandle;
     /** Run on every sample of a connected handle, with the last contact; null for none. */
     private final HungServerCheck hung;
+
     private volatile ScheduledFuture<?> sampler;
     private volatile ScheduledFuture<?> due;
     private volatile long lastReceived = -1;

@@ -145,8 +145,8 @@ public final class SharedSession implements Connection {
         this.label = poolName + "-e" + ensembleNumber + "-s" + index;
         this.scheduler = scheduler;
         this.hungServer = new HungServerCheck(label, hungBound);
-        this.expiry = new ExpiryDetector(
-                scheduler, config.sessionTimeout(), () -> closed ? null : liveHandle, hungServer);
+        this.expiry =
+                new ExpiryDetector(scheduler, config.sessionTimeout(), () -> closed ? null : liveHandle, hungServer);
         this.runSafe = Executors.newSingleThreadExecutor(DaemonThreads.single(label + "-curator-safe"));
         CuratorFrameworkFactory.Builder builder = CuratorFrameworkFactory.builder()
                 .connectString(config.connectString())
