@@ -501,11 +501,12 @@ public final class EnsembleConfig {
         /**
          * Lets the ensemble's sessions connect to a read-only server (ZooKeeper's read-only mode; the servers need
          * {@code readonlymode.enabled=true}) while no majority is reachable. Off by default. When on, during a
-         * partition in which this client reaches only a minority of the servers: reads (and caches) are served by a
-         * read-only server, and may be stale; writes fail at once with a {@link ZkException} of code
-         * {@code NOTREADONLY}, never retried; the session reports {@link SessionState#READ_ONLY}; and as soon as a
-         * server of the majority answers, the session moves there (a session first opened read-only gets a new id
-         * then, and is recovered like any new session).
+         * partition in which this client reaches only a minority of the servers: reads, caches and watches (also
+         * those registered during it, armed at once) are served by a read-only server, and may be stale; writes, and
+         * {@code ephemeral(...)}, fail at once with a {@link ZkException} of code {@code NOTREADONLY}, never retried;
+         * the session reports {@link SessionState#READ_ONLY}; and as soon as a server of the majority answers, the
+         * session moves there (a session first opened read-only gets a new id then, and is recovered like any new
+         * session: ephemerals re-created, watches re-armed, then {@code RESYNC}).
          *
          * @param canBeReadOnly whether sessions may be read-only
          * @return this builder

@@ -116,7 +116,9 @@ public final class SessionRecovery implements SessionEvents {
     public void onConnected(long previousId, long newId, long connectedAtNanos) {
         if (previousId != 0 && previousId != newId) {
             registry.pastSessions.add(previousId);
-            pending = new PendingRecovery(previousId, newId, connectedAtNanos);
+            // A recovery not finished yet (cut short, or waiting on a read-only server) reports the id it started from.
+            PendingRecovery unfinished = pending;
+            pending = new PendingRecovery(unfinished != null ? unfinished.oldId : previousId, newId, connectedAtNanos);
         } else if (previousId != 0 && suspended) {
             // Reconnected within the same session: persistent watches missed whatever changed in the gap.
             catchUpFor = newId;
@@ -163,7 +165,9 @@ public final class SessionRecovery implements SessionEvents {
 
     /**
      * Whether the session is connected to a read-only server (ZooKeeper's read-only mode): nothing can be created or
-     * synced there, so recovery waits for a read-write server.
+     * synced there (ZooKeeper's {@code ReadOnlyRequestProcessor} answers NOTREADONLY to sync, create, delete, setData,
+     * setACL, check, multi and reconfig), so ephemerals wait for a read-write server; reads are served, watches too
+     * (exists, getData, getChildren with a watch, addWatch, setWatches), so watches are armed there.
      */
     boolean isReadOnly() {
         return session.state() == SessionState.READ_ONLY;
@@ -173,12 +177,10 @@ public final class SessionRecovery implements SessionEvents {
         if (closed || !session.isConnected()) {
             return;
         }
-        if (isReadOnly()) {
-            // A read-only server refuses sync and create (NOTREADONLY): the pass runs when the session reaches a
-            // read-write server, which it reports as a new connection (onConnected schedules it).
-            log.info("{}: the session is read-only; recovery waits for a read-write server", session.label());
-            return;
-        }
+        // A read-only server refuses sync and create (NOTREADONLY): on one, only the watches are armed (reads are
+        // served there); the ephemerals and the RecoveryEvent wait until the session reaches a read-write server,
+        // which it reports as a new connection (onConnected schedules a pass then).
+        boolean readOnly = isReadOnly();
         ZooKeeper zk = session.connectedHandle();
         if (zk == null) {
             return;
@@ -189,7 +191,7 @@ public final class SessionRecovery implements SessionEvents {
         Duration timeout =
                 session.config().connectionTimeout().plus(session.config().sessionTimeout());
         try {
-            if (newSession) {
+            if (newSession && !readOnly) {
                 // (1) sync: the server we are on has caught up with the leader before we look at our old nodes.
                 CompletableFuture<Void> synced = new CompletableFuture<>();
                 zk.sync(
@@ -205,7 +207,8 @@ public final class SessionRecovery implements SessionEvents {
                 synced.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             }
             // (2) ephemerals
-            OwnedEphemerals.PassResult eph = ephemerals.ensureAll(zk, sid, timeout);
+            OwnedEphemerals.PassResult eph =
+                    readOnly ? new OwnedEphemerals.PassResult() : ephemerals.ensureAll(zk, sid, timeout);
             // (3) watches: re-armed first, then RESYNC, so a change made after RESYNC is always seen
             int watchesLeft = watches.ensureAll(zk, sid, timeout);
             watches.removeClosed(zk, sid, timeout);
@@ -216,6 +219,12 @@ public final class SessionRecovery implements SessionEvents {
             if (newSession) {
                 // (4) RESYNC (caches drop what they hold on it)
                 watches.deliverResync(sid);
+            }
+            if (newSession && readOnly) {
+                log.debug(
+                        "{}: the session is read-only: watches armed, ephemerals wait for a read-write server",
+                        session.label());
+            } else if (newSession) {
                 // (5) recovered
                 if (pending == recovering) {
                     pending = null;
