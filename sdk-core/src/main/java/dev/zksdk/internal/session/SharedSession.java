@@ -597,25 +597,30 @@ public final class SharedSession implements Connection {
     }
 
     /**
-     * Closes the client, interrupting this thread if the close has not returned within {@code bound}: ZooKeeper's
-     * close request is interruptible, and an interrupt ends it by dropping the connection. The interrupt is ours only:
-     * it is cleared when it was delivered, and a caller's own interrupt status is kept.
+     * Closes the client, interrupting this thread if the close has not returned within {@code bound}, and again every
+     * 100 ms until it has: ZooKeeper's close request is interruptible, and an interrupt ends it by dropping the
+     * connection; the close then joins ZooKeeper's send thread, which may still be inside the resolver (a name lookup
+     * that blocks) or the connection attempt, so that wait is cut short too and the send thread ends by itself when its
+     * attempt returns. The interrupts are ours only: cleared when delivered, and a caller's own interrupt status is
+     * kept.
      */
     private void closeWithin(Duration bound) {
         Thread closing = Thread.currentThread();
         boolean interruptedBefore = Thread.interrupted();
-        // 0 closing, 1 closed, 2 the bound passed and the interrupt is being delivered, 3 delivered
+        // 0 closing, 1 closed, 2 the bound passed and an interrupt is being delivered, 3 delivered (and still closing)
         AtomicInteger stage = new AtomicInteger();
         ScheduledFuture<?> watchdog = null;
         try {
-            watchdog = scheduler.schedule(
+            watchdog = scheduler.scheduleWithFixedDelay(
                     () -> {
-                        if (stage.compareAndSet(0, 2)) {
+                        int now = stage.get();
+                        if ((now == 0 || now == 3) && stage.compareAndSet(now, 2)) {
                             closing.interrupt();
                             stage.set(3);
                         }
                     },
                     bound.toMillis(),
+                    100,
                     TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
             // the pool's scheduler is already down: close without the bound
@@ -626,14 +631,21 @@ public final class SharedSession implements Connection {
             if (watchdog != null) {
                 watchdog.cancel(false);
             }
-            if (!stage.compareAndSet(0, 1)) {
-                while (stage.get() != 3) {
+            int last;
+            while (true) {
+                last = stage.get();
+                if (last == 2) {
                     Thread.onSpinWait(); // between the watchdog's CAS and its interrupt: a few instructions
+                } else if (stage.compareAndSet(last, 1)) {
+                    break;
                 }
+            }
+            if (last == 3) {
                 Thread.interrupted();
                 log.info(
-                        "{}: the server did not answer the session's close within {} ms; the connection is dropped and"
-                                + " the server ends the session at its expiry",
+                        "{}: the server did not answer the session's close within {} ms (or the connection attempt"
+                                + " did not return); the connection is dropped and the server ends the session at its"
+                                + " expiry",
                         label,
                         bound.toMillis());
             }
