@@ -31,7 +31,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.apache.curator.utils.ZookeeperFactory;
@@ -53,6 +56,17 @@ final class Ensemble implements EnsembleView, RecoveryHost {
     private final SessionRecovery[] recoveries;
     private final OperationRunner runner;
     private final AtomicInteger next = new AtomicInteger();
+    /**
+     * How far apart the process-wide session-creation limiter may start this ensemble's sessions (one permit each):
+     * part of the time {@link #awaitAnyConnected} gives the others after the first connected.
+     */
+    private final long creationSpreadNanos;
+    /** When the first lease started the sessions, and when the first of them connected; 0 before (start-up). */
+    private volatile long startedAt;
+
+    private volatile long firstConnectedAt;
+    /** Set once no session is still making its first connection within the start-up window. */
+    private volatile boolean startupOver;
     /** Set by the first lease: an ensemble made only to change its server list is not reported as in use. */
     private volatile boolean leased;
 
@@ -81,6 +95,7 @@ final class Ensemble implements EnsembleView, RecoveryHost {
                 policy,
                 scheduler);
         this.sessions = new SharedSession[config.sessionsPerEnsemble()];
+        this.creationSpreadNanos = (long) ((sessions.length - 1) * 1e9 / hosts.sessionCreationRate());
         this.recoveries = new SessionRecovery[sessions.length];
         EphemeralRegistry ephemerals = new EphemeralRegistry();
         SessionEvents pipelineEvents = (session, event) -> {
@@ -88,6 +103,9 @@ final class Ensemble implements EnsembleView, RecoveryHost {
                     || event.state() == SessionState.RECONNECTED
                     || event.state() == SessionState.READ_ONLY) {
                 runner.connected();
+                if (firstConnectedAt == 0) {
+                    firstConnectedAt = System.nanoTime();
+                }
             }
         };
         RecipeRetryPolicy recipeRetry = new RecipeRetryPolicy(policy);
@@ -128,29 +146,142 @@ final class Ensemble implements EnsembleView, RecoveryHost {
     // ---------------------------------------------------------------- leasing
 
     /**
-     * The session for a new lease: the one with the fewest leases (ties taken in turn, so leases spread evenly) among
-     * those connected or still making their first connection, so a session that lost its connection costs new leases
-     * nothing while another is usable; round robin when none is. Starts every session on first use.
+     * The session for a new lease: while any session is connected (read-write or read-only), the connected one with
+     * the fewest open leases, ties taken in turn so leases spread evenly; a session still connecting (its first
+     * connection, or a reconnection after a loss) is then never chosen, so one whose attempt is slow (a server that
+     * does not answer, a resolver that blocks) delays no lease. Only when none is connected: the one with the fewest
+     * leases among those still making their first connection and not known unreachable, and round robin when there is
+     * none of those either; {@link RealSessionPool#lease} then waits for whichever session connects first (see
+     * {@link #awaitAnyConnected}). Starts every session on first use.
+     *
+     * <p>At start-up no session is connected: the first lease waits for the first session to connect ({@link
+     * #awaitAnyConnected}), and leases taken in the start-up window wait a little for the others started with it
+     * ({@link #settleStartup}), so leases taken and held at start-up spread over the sessions. A session whose first
+     * connection is slower than that window is not waited for: the leases taken meanwhile all go to the sessions
+     * already connected, and the ephemerals registered through them stay owned by those sessions (they are never
+     * moved); once the slow one connects, new leases go to it while it holds the fewest, so leases held for long even
+     * out, but what short leases registered stays where it is. Allocates nothing.
      */
     int pick() {
         leased = true;
+        if (startedAt == 0) {
+            startedAt = System.nanoTime();
+        }
         for (SharedSession s : sessions) {
             s.start();
         }
         int offset = Math.floorMod(next.getAndIncrement(), sessions.length);
-        int best = -1;
-        int bestLeases = Integer.MAX_VALUE;
+        int connected = -1;
+        int connectedLeases = Integer.MAX_VALUE;
+        int connecting = -1;
+        int connectingLeases = Integer.MAX_VALUE;
         for (int i = 0; i < sessions.length; i++) {
             int k = (offset + i) % sessions.length;
             SharedSession s = sessions[k];
-            boolean usable = s.isConnected() || (s.state() == SessionState.CONNECTING && !s.isKnownUnreachable());
-            if (usable && s.leases() < bestLeases) {
-                best = k;
-                bestLeases = s.leases();
+            int leases = s.leases();
+            if (s.isConnected()) {
+                if (leases < connectedLeases) {
+                    connected = k;
+                    connectedLeases = leases;
+                }
+            } else if (connected < 0
+                    && leases < connectingLeases
+                    && s.state() == SessionState.CONNECTING
+                    && !s.isKnownUnreachable()) {
+                connecting = k;
+                connectingLeases = leases;
             }
         }
-        return best >= 0 ? best : offset;
+        return connected >= 0 ? connected : connecting >= 0 ? connecting : offset;
     }
+
+    /**
+     * When no session is connected: waits up to {@code timeout} for whichever session connects first among {@code
+     * picked} and those not known unreachable (connecting for the first time, or reconnecting), so that a lease at
+     * start-up or after an outage is served by the first session to connect, not held by one whose attempt is slow.
+     * Returns the index of a connected session, or -1 when none connected in time (the caller then reports why, from
+     * {@code picked}).
+     */
+    int awaitAnyConnected(int picked, Duration timeout) throws InterruptedException {
+        CompletableFuture<Integer> first = new CompletableFuture<>();
+        List<CompletableFuture<?>> waits = new ArrayList<>(sessions.length);
+        for (int i = 0; i < sessions.length; i++) {
+            SharedSession s = sessions[i];
+            if (i != picked && s.isKnownUnreachable()) {
+                continue;
+            }
+            int k = i;
+            waits.add(s.awaitConnected(timeout).whenComplete((zk, e) -> {
+                if (e == null) {
+                    first.complete(k);
+                }
+            }));
+        }
+        CompletableFuture.allOf(waits.toArray(new CompletableFuture<?>[0])).whenComplete((v, e) -> first.complete(-1));
+        try {
+            return first.get();
+        } catch (ExecutionException e) {
+            return -1; // never: completed with a value only
+        }
+    }
+
+    /**
+     * Whether the ensemble may still be starting up: its sessions were started by the first lease and not all of them
+     * have made their first connection yet. One volatile read once start-up is over.
+     */
+    boolean startingUp() {
+        return !startupOver;
+    }
+
+    /**
+     * At start-up, once a first session is connected: gives the sessions still making their first connection until
+     * the end of the start-up window to connect too, then picks again, so that leases taken and held at start-up spread
+     * over the sessions instead of all going to the first one to connect. The window ends as long after the first
+     * connection as that one took (at least {@link #STARTUP_SETTLE_MIN_MILLIS} ms), plus the time the process-wide
+     * session-creation limiter may put between the sessions' starts ({@code (sessions - 1) / sessionCreationRate}):
+     * sessions started together connect about together, and one whose first connection is slow (a server not
+     * answering, a resolver that blocks) costs a lease at most the rest of that window, once. Returns {@code picked}
+     * when there is nothing to wait for.
+     */
+    int settleStartup(int picked) throws InterruptedException {
+        long startAt = startedAt;
+        if (startAt == 0 || !sessions[picked].isConnected()) {
+            return picked; // none connected yet: the lease waits for the first (awaitAnyConnected)
+        }
+        long firstAt = firstConnectedAt;
+        if (firstAt == 0) {
+            // Connected, and its event not handled yet: now is close enough to when it connected.
+            firstAt = System.nanoTime();
+            firstConnectedAt = firstAt;
+        }
+        long end = firstAt
+                + Math.max(firstAt - startAt, TimeUnit.MILLISECONDS.toNanos(STARTUP_SETTLE_MIN_MILLIS))
+                + creationSpreadNanos;
+        List<CompletableFuture<?>> waits = null;
+        for (SharedSession s : sessions) {
+            if (!s.isConnected() && s.state() == SessionState.CONNECTING && !s.isKnownUnreachable()) {
+                if (waits == null) {
+                    waits = new ArrayList<>(sessions.length);
+                }
+                waits.add(s.awaitConnected(Duration.ofNanos(Math.max(0, end - System.nanoTime()))));
+            }
+        }
+        if (waits == null || end - System.nanoTime() <= 0) {
+            startupOver = true;
+            return picked;
+        }
+        try {
+            CompletableFuture.allOf(waits.toArray(new CompletableFuture<?>[0]))
+                    .get(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            // some did not connect within the window: the lease goes to a session that did
+        }
+        int again = pick();
+        return sessions[again].isConnected() ? again : picked;
+    }
+
+    /** The least start-up window after the first connection (see {@link #settleStartup}). */
+    static final long STARTUP_SETTLE_MIN_MILLIS = 100;
 
     boolean leased() {
         return leased;

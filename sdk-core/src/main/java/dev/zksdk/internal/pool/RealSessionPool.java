@@ -151,6 +151,15 @@ public final class RealSessionPool {
     public ZkLease lease(EnsembleConfig config) {
         Ensemble ensemble = ensemble(config);
         int picked = ensemble.pick();
+        if (ensemble.startingUp() && ensemble.session(picked).isConnected()) {
+            try {
+                picked = ensemble.settleStartup(picked);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ZkUnavailableException(
+                        null, "interrupted while waiting for a session to " + config.connectString(), e);
+            }
+        }
         SharedSession session = ensemble.session(picked);
         if (!session.isConnected()) {
             if (ensemble.runner().breakerOpen()) {
@@ -172,7 +181,20 @@ public final class RealSessionPool {
             }
             boolean connected;
             try {
-                connected = session.blockUntilConnected(config.connectionTimeout());
+                // No session is connected (pick prefers a connected one): the first to connect takes the lease, so
+                // that one slow attempt (a server not answering, a resolver that blocks) does not hold it.
+                long waitStart = System.nanoTime();
+                int first = ensemble.awaitAnyConnected(picked, config.connectionTimeout());
+                Duration left = Duration.ZERO;
+                if (first >= 0) {
+                    int again = ensemble.startingUp() ? ensemble.settleStartup(first) : ensemble.pick();
+                    picked = ensemble.session(again).isConnected() ? again : first;
+                    session = ensemble.session(picked);
+                    left = config.connectionTimeout().minusNanos(System.nanoTime() - waitStart);
+                }
+                // Connected now, or the picked session's reason (timeout, refused credentials) reported as before; the
+                // whole wait stays within the connection timeout.
+                connected = session.blockUntilConnected(left.isNegative() ? Duration.ZERO : left);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new ZkUnavailableException(
