@@ -35,6 +35,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.apache.curator.test.InstanceSpec;
@@ -49,7 +50,6 @@ import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -309,13 +309,11 @@ class Review21AdversarialIT {
 
     /**
      * A resolver that blocks for seconds for one name: the other session connects and serves, pool status stays
-     * answerable, and close() is not held hostage by the blocked resolver. FAILS at 16102fa: a lease goes to the
-     * session still making its first connection (inside the resolver) and waits for it, ~6 s, though the other
-     * session is connected.
+     * answerable, and close() is not held hostage by the blocked resolver. Failed at 16102fa and f45d9d8: a lease
+     * went to the session still making its first connection (inside the resolver) and waited for it, ~6 s, though the
+     * other session was connected; with that fixed alone, close() then waited ~6 s for ZooKeeper's send thread.
      */
     @Test
-    @Disabled("issue 21, open: a lease may go to a session still making its first connection (blocked in the"
-            + " resolver) and wait for it, though another session is connected")
     void aSlowResolverDelaysOnlyItsOwnAttempt() throws Exception {
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
@@ -656,15 +654,12 @@ class Review21AdversarialIT {
 
     /**
      * Three server processes with readonlymode.enabled; a read-only pool (two sessions) and a pool without read-only
-     * on the same ensemble; two members killed, then restarted. FAILS at 16102fa: a watch or a cache registered while
-     * read-only (and a watch on a pool built during the partition) waits connectionTimeout + sessionTimeout, then
-     * ZkUnavailableException "no connected session"; everything else in it holds.
+     * on the same ensemble; two members killed, then restarted. Failed at 16102fa and f45d9d8: a watch or a cache
+     * registered while read-only (and a watch on a pool built during the partition) waited connectionTimeout +
+     * sessionTimeout, then ZkUnavailableException "no connected session". The watch and the cache registered while
+     * read-only must also keep working once the session is read-write again.
      */
     @Test
-    @Disabled(
-            "issue 21, open: a watch or cache registered while the session is read-only waits for a read-write"
-                    + " session (recovery confirms registrations and waits while read-only), then fails with"
-                    + " ZkUnavailableException; the rest of this case held when written, and ReadOnlyModeIT covers the main path")
     void readOnlyPartitionAndBack() throws Exception {
         Duration sessionTimeout = Duration.ofSeconds(4);
         Duration connectionTimeout = Duration.ofSeconds(8);
@@ -756,14 +751,18 @@ class Review21AdversarialIT {
                 soft.assertThat(lease.getChildren("/ro")).contains("config");
                 soft.assertThat(cache.get().data()).isEqualTo(V1);
             }
+            Recorder watchDuringEvents = new Recorder();
+            AtomicReference<ZkCache> cacheMadeDuring = new AtomicReference<>();
             CompletableFuture<String> watchDuring = timed(() -> {
                 try (ZkLease lease = ro.lease()) {
-                    lease.watch("/ro/config", new Recorder());
+                    lease.watch("/ro/config", watchDuringEvents);
                 }
             });
             CompletableFuture<String> cacheDuring = timed(() -> {
                 try (ZkLease lease = ro.lease()) {
-                    lease.cache("/ro").get();
+                    ZkCache c = lease.cache("/ro");
+                    c.get();
+                    cacheMadeDuring.set(c);
                 }
             });
             // A new read-only pool built during the partition: a read, then a watch.
@@ -889,6 +888,26 @@ class Review21AdversarialIT {
                     .until(() -> Arrays.equals(cache.get().data(), V2));
             await().atMost(Duration.ofSeconds(10))
                     .until(() -> watchBefore.watchEvents().stream().anyMatch(e -> e.type() != null));
+            // The watch and the cache registered while read-only are re-armed on the read-write session: they see
+            // writes made after that (written until the watch reports one: a write before the re-arm shows as RESYNC).
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                try (ZkLease lease = ro.lease()) {
+                    lease.setData("/ro/config", V2, -1);
+                }
+                return watchDuringEvents.watchEvents().stream()
+                        .anyMatch(e -> e.type() == WatchEvent.Type.DATA_CHANGED);
+            });
+            soft.assertThat(cacheMadeDuring.get()).as("cache made while read-only").isNotNull();
+            if (cacheMadeDuring.get() != null) {
+                try (ZkLease lease = ro.lease()) {
+                    lease.setData("/ro", V2, -1);
+                }
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() -> Arrays.equals(cacheMadeDuring.get().get().data(), V2));
+            }
+            // The pool without read-only failed fast during the partition (its session known unreachable); it serves
+            // again once its session reconnects, which its own reconnection backoff paces.
+            await().atMost(Duration.ofSeconds(30)).until(() -> status(rw).connectedSessions() == 1);
             try (ZkLease lease = rw.lease()) {
                 lease.setData("/ro/config", V2, -1);
             }
