@@ -83,7 +83,7 @@ class ConnectStringUpdateIT {
                 .build();
     }
 
-    /** One lease per session: the pool hands out sessions round robin. */
+    /** One lease per session: held leases go to the session with the fewest (not in index order). */
     private static List<ZkLease> leaseEach(ZkSessionPool pool, EnsembleConfig ensemble, int sessions) {
         List<ZkLease> leases = new ArrayList<>();
         for (int i = 0; i < sessions; i++) {
@@ -315,6 +315,12 @@ class ConnectStringUpdateIT {
 
             // The config still says A, and so does Curator's connect string: a new handle made from either lands on A.
             ZooKeeper zk = leases.get(0).curator().getZookeeperClient().getZooKeeper();
+            // The pool's session the first lease is pinned to (whichever connected first, not necessarily index 0).
+            int first = status(pool, pool.defaultEnsemble()).sessions().stream()
+                    .filter(st -> st.sessionId() == ids.get(0))
+                    .findFirst()
+                    .orElseThrow()
+                    .index();
             ForcedExpiry.expireSession(b, zk.getSessionId(), zk.getSessionPasswd());
             await().atMost(Duration.ofSeconds(60))
                     .ignoreExceptions()
@@ -322,9 +328,9 @@ class ConnectStringUpdateIT {
                             leases.get(0).exists("/") != null && leases.get(0).sessionId() != ids.get(0));
             await().atMost(Duration.ofSeconds(30))
                     .until(() -> b.equals(
-                            serversBySession(pool, pool.defaultEnsemble()).get(0)));
+                            serversBySession(pool, pool.defaultEnsemble()).get(first)));
             assertThat(events.sessionEvents())
-                    .anyMatch(e -> e.sessionIndex() == 0
+                    .anyMatch(e -> e.sessionIndex() == first
                             && e.newSession()
                             && e.sessionIdBefore() == ids.get(0)
                             && b.equals(e.server()));
