@@ -30,6 +30,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -112,11 +113,16 @@ class Review20bAdversarialIT {
 
     /** Runs sync writers on platform and virtual threads plus an async producer until stopped. */
     static final class Traffic {
+        /** The async producer's bound on its calls in flight (it keeps the bound full while the server answers). */
+        static final int ASYNC_IN_FLIGHT = 200;
+
         final List<Call> calls = Collections.synchronizedList(new ArrayList<>());
         final List<CompletableFuture<?>> asyncEnds = Collections.synchronizedList(new ArrayList<>());
         final List<Thread> threads = new ArrayList<>();
         final AtomicBoolean stop = new AtomicBoolean();
         final AtomicInteger ok = new AtomicInteger();
+        /** Permits for the async producer's calls in flight, each given back when its call completes. */
+        final Semaphore asyncInFlight = new Semaphore(ASYNC_IN_FLIGHT);
 
         void start(ZkSessionPool pool, int platform, int virtual, String tag) {
             for (int w = 0; w < platform + virtual; w++) {
@@ -176,25 +182,56 @@ class Review20bAdversarialIT {
             for (int n = 0; !stop.get(); n++) {
                 Call create = new Call("create", ROOT + "/" + name + "-" + n, payload(name + "-" + n));
                 Call read = new Call("getData", ROOT, null);
+                // Paced by the calls in flight, not by time: two permits (create and read), each given back when its
+                // call completes. The wait ends on a completion, or on stop (a frozen server answers nothing until the
+                // pool's close ends the calls).
+                if (!acquireAsyncPermits(2)) {
+                    return;
+                }
+                int unused = 2;
                 try {
                     CompletableFuture<String> f = lease.createAsync(create.path, create.payload, CreateMode.PERSISTENT);
+                    unused--;
                     calls.add(create);
                     asyncEnds.add(f.whenComplete((v, e) -> {
+                        asyncInFlight.release();
                         create.ended(e);
                         if (e == null) {
                             ok.incrementAndGet();
                         }
                     }));
                     CompletableFuture<byte[]> g = lease.getDataAsync(ROOT);
+                    unused--;
                     calls.add(read);
-                    asyncEnds.add(g.whenComplete((v, e) -> read.ended(e)));
+                    asyncEnds.add(g.whenComplete((v, e) -> {
+                        asyncInFlight.release();
+                        read.ended(e);
+                    }));
                 } catch (IllegalStateException e) {
                     return; // a call made after the close: refused at once, nothing sent
+                } finally {
+                    asyncInFlight.release(unused);
                 }
-                if (asyncEnds.stream().filter(x -> !x.isDone()).count() > 200) {
-                    Thread.onSpinWait();
-                    LockSupportPark.parkMillis(2);
+            }
+        }
+
+        /** Lets the async producer have {@code calls} more in flight than its bound, from now on. */
+        void allowMoreInFlight(int calls) {
+            asyncInFlight.release(calls);
+        }
+
+        /** Takes {@code permits} of the in-flight bound; false once stopped while waiting. */
+        private boolean acquireAsyncPermits(int permits) {
+            try {
+                while (!asyncInFlight.tryAcquire(permits, 100, TimeUnit.MILLISECONDS)) {
+                    if (stop.get()) {
+                        return false;
+                    }
                 }
+                return true;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
             }
         }
 
@@ -205,13 +242,6 @@ class Review20bAdversarialIT {
                     assertThat(asyncEnds).allMatch(CompletableFuture::isDone);
                 }
             });
-        }
-    }
-
-    /** Parks without Thread.sleep (the async producer paces itself). */
-    static final class LockSupportPark {
-        static void parkMillis(long ms) {
-            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(ms));
         }
     }
 
@@ -276,12 +306,16 @@ class Review20bAdversarialIT {
                     .build();
             Traffic traffic = new Traffic();
             long closeMs;
+            int asyncInFlightAtStop;
             try {
                 traffic.start(pool, 4, 4, "stop");
                 await().atMost(Duration.ofSeconds(20)).until(() -> traffic.ok.get() >= 200);
+                asyncInFlightAtStop = Traffic.ASYNC_IN_FLIGHT - traffic.asyncInFlight.availablePermits();
                 ensemble.server(1).sigstop();
-                // let requests pile up in the kernel's buffers, unanswered
+                // let requests pile up in the kernel's buffers, unanswered: the producer keeps its bound full, so it is
+                // allowed 200 calls more than the bound, sent after the stop
                 int before = traffic.calls.size();
+                traffic.allowMoreInFlight(200);
                 await().atMost(Duration.ofSeconds(5)).until(() -> traffic.calls.size() >= before + 100);
                 long start = System.nanoTime();
                 pool.close();
@@ -293,7 +327,9 @@ class Review20bAdversarialIT {
                 ensemble.server(1).sigcont();
                 pool.close();
             }
-            System.out.println("R20b sigstop: close took " + closeMs + " ms (closeTimeout 700 ms, 2 sessions)");
+            System.out.println("R20b sigstop: close took " + closeMs
+                    + " ms (closeTimeout 700 ms, 2 sessions); async calls in flight at the stop "
+                    + asyncInFlightAtStop + " (bound " + Traffic.ASYNC_IN_FLIGHT + ", 200 more allowed after it)");
             try (RawZooKeeper oracle = RawZooKeeper.connect(ensemble.connectString(), Duration.ofSeconds(30))) {
                 // the resumed server works off what it had buffered before the connections' end
                 oracle.zk().sync(ROOT, null, null);
