@@ -31,7 +31,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
 
 /**
  * Adversarial review of issue 15, item 6. README: "A session that cannot reach any server is declared lost at its last
@@ -518,11 +517,24 @@ class ExpiryAdversarialIT {
      * read timeout (2/3 of 9 s) + 1 s; with every proxy frozen, LOST by the server's expiry + 1 s; with only the
      * session's server SIGSTOPped (two others serving), a reconnect elsewhere and working reads. Samples the pool's
      * status and the owned ephemeral's {@code isPresent()} meanwhile ("True while the node is known to exist on the server
-     * under the live session").
+     * under the live session"). The two frozen-network cases run at once, each on its own pool and proxies (their
+     * faults touch no server); the SIGSTOP case stops a member, which would disturb the others' observers, so it runs
+     * alone.
      */
-    @ParameterizedTest
-    @org.junit.jupiter.params.provider.EnumSource(Hang.class)
-    void aWatchCloseDuringASilentNetworkDoesNotHideTheLoss(Hang hang) throws Exception {
+    @Test
+    void aWatchCloseDuringAFrozenNetworkDoesNotHideTheLoss() {
+        Timings.allCasesAtOnce(
+                List.of(Hang.FREEZE_ALL_PROXIES, Hang.FREEZE_ALL_AFTER_A_HEALTHY_CLOSE),
+                c -> aWatchCloseDuringASilentNetworkDoesNotHideTheLoss(c));
+    }
+
+    /** As above, the session's own server SIGSTOPped while the two others serve. */
+    @Test
+    void aWatchCloseWhileTheSessionsServerIsSigstoppedDoesNotHideTheLoss() throws Exception {
+        aWatchCloseDuringASilentNetworkDoesNotHideTheLoss(Hang.SIGSTOP_SESSION_SERVER);
+    }
+
+    private void aWatchCloseDuringASilentNetworkDoesNotHideTheLoss(Hang hang) throws Exception {
         Recorder events = new Recorder();
         String name = "exp-wclose-" + hang.name().toLowerCase().replace('_', '-');
         String path = "/" + name + "-" + System.nanoTime();
@@ -844,7 +856,8 @@ class ExpiryAdversarialIT {
     /**
      * Servers whose min and max session timeout are both 6 s: a pool asking for 20 s gets 6 s, a pool asking for 2 s
      * gets 6 s. The client-side declaration must use the negotiated timeout: LOST by the server's expiry + 1 s for the
-     * first, and no LOST for a 4.5 s freeze (0.75x negotiated, 2.25x requested) for the second.
+     * first, and no LOST for a 4.5 s freeze (0.75x negotiated, 2.25x requested) for the second. Both at once, each on
+     * its own pool and proxies.
      */
     @Test
     void aClampedTimeoutIsWhatCountsDownEitherWay() throws Exception {
@@ -853,68 +866,77 @@ class ExpiryAdversarialIT {
                 .minSessionTimeout(Duration.ofSeconds(6))
                 .maxSessionTimeout(Duration.ofSeconds(6))
                 .start()) {
-            // Clamped down: 20 s requested, 6 s granted.
-            Recorder events = new Recorder();
-            String path = "/exp-clamp-" + System.nanoTime();
-            List<String> clampTold = new CopyOnWriteArrayList<>();
-            try (ProxiedEnsemble proxies = ProxiedEnsemble.of(clamped.connectString());
-                    RawZooKeeper observer = RawZooKeeper.connect(clamped.connectString(), Duration.ofSeconds(30));
-                    ZkSessionPool pool = ZkSessionPool.builder()
-                            .name("exp-clamp-down")
-                            .connectString(proxies.connectString())
-                            .sessionTimeout(Duration.ofSeconds(20))
-                            .connectionTimeout(Duration.ofSeconds(2))
-                            .listener(events)
-                            .listener(new SessionListener() {
-                                @Override
-                                public void onTimeoutClamped(String ensemble, Duration requested, Duration negotiated) {
-                                    clampTold.add(requested + "->" + negotiated);
-                                }
-                            })
-                            .build();
-                    ZkLease lease = pool.lease()) {
-                lease.create(path, new byte[0], CreateMode.PERSISTENT);
-                lease.create(path + "/eph", new byte[0], CreateMode.EPHEMERAL);
-                long session = lease.sessionId();
-                AtomicLong deleted = watchDeletion(observer, path + "/eph", session);
-                Duration negotiated = pool.negotiatedSessionTimeout();
-                lease.exists(path);
-                long lastContact = System.nanoTime();
-                proxies.freezeAll();
-                await().atMost(Duration.ofSeconds(30)).until(() -> deleted.get() != 0);
-                Optional<Timed> lost;
-                try {
-                    lost = await().atMost(Duration.ofSeconds(25))
-                            .until(
-                                    () -> Timings.firstAfter(events, lastContact, e -> e.state() == SessionState.LOST),
-                                    Optional::isPresent);
-                } catch (ConditionTimeoutException e) {
-                    lost = Optional.empty();
+            Timings.allCasesAtOnce(List.of("clamped down", "clamped up"), c -> {
+                if (c.equals("clamped down")) {
+                    clampedDown(clamped);
+                } else {
+                    // Clamped up: 2 s requested, 6 s granted; a 4.5 s freeze must not lose the session.
+                    shortFreeze(clamped, "exp-clamp-up", Duration.ofSeconds(2), 0.75, Duration.ofSeconds(6));
                 }
-                long deletedMs = ms(deleted.get() - lastContact);
-                Optional<Timed> lostFinal = lost;
-                print("FIGURES clamp-down: requested 20 s, negotiated " + negotiated + " (told: " + clampTold
-                        + "); server expired at " + deletedMs + " ms, pool LOST at "
-                        + lost.map(t -> ms(t.at() - lastContact) + " ms, detectedByClient="
-                                        + t.event().detectedByClient())
-                                .orElse("never within 25 s"));
-                proxies.unfreezeAll();
-                SoftAssertions soft = new SoftAssertions();
-                soft.assertThat(negotiated).as("clamped").isEqualTo(Duration.ofSeconds(6));
-                soft.assertThat(lostFinal).as("LOST told").isPresent();
-                lostFinal.ifPresent(t -> {
-                    soft.assertThat(ms(t.at() - lastContact))
-                            .as("LOST by the server's expiry (" + deletedMs + " ms) + " + MARGIN_MS
-                                    + " ms, counted with the negotiated 6 s, not the requested 20 s")
-                            .isLessThanOrEqualTo(deletedMs + MARGIN_MS);
-                    soft.assertThat(t.event().detectedByClient())
-                            .as("detectedByClient")
-                            .isTrue();
-                });
-                soft.assertAll();
+            });
+        }
+    }
+
+    private static void clampedDown(ProcessEnsemble clamped) throws Exception {
+        // Clamped down: 20 s requested, 6 s granted.
+        Recorder events = new Recorder();
+        String path = "/exp-clamp-" + System.nanoTime();
+        List<String> clampTold = new CopyOnWriteArrayList<>();
+        try (ProxiedEnsemble proxies = ProxiedEnsemble.of(clamped.connectString());
+                RawZooKeeper observer = RawZooKeeper.connect(clamped.connectString(), Duration.ofSeconds(30));
+                ZkSessionPool pool = ZkSessionPool.builder()
+                        .name("exp-clamp-down")
+                        .connectString(proxies.connectString())
+                        .sessionTimeout(Duration.ofSeconds(20))
+                        .connectionTimeout(Duration.ofSeconds(2))
+                        .listener(events)
+                        .listener(new SessionListener() {
+                            @Override
+                            public void onTimeoutClamped(String ensemble, Duration requested, Duration negotiated) {
+                                clampTold.add(requested + "->" + negotiated);
+                            }
+                        })
+                        .build();
+                ZkLease lease = pool.lease()) {
+            lease.create(path, new byte[0], CreateMode.PERSISTENT);
+            lease.create(path + "/eph", new byte[0], CreateMode.EPHEMERAL);
+            long session = lease.sessionId();
+            AtomicLong deleted = watchDeletion(observer, path + "/eph", session);
+            Duration negotiated = pool.negotiatedSessionTimeout();
+            lease.exists(path);
+            long lastContact = System.nanoTime();
+            proxies.freezeAll();
+            await().atMost(Duration.ofSeconds(30)).until(() -> deleted.get() != 0);
+            Optional<Timed> lost;
+            try {
+                lost = await().atMost(Duration.ofSeconds(25))
+                        .until(
+                                () -> Timings.firstAfter(events, lastContact, e -> e.state() == SessionState.LOST),
+                                Optional::isPresent);
+            } catch (ConditionTimeoutException e) {
+                lost = Optional.empty();
             }
-            // Clamped up: 2 s requested, 6 s granted; a 4.5 s freeze must not lose the session.
-            shortFreeze(clamped, "exp-clamp-up", Duration.ofSeconds(2), 0.75, Duration.ofSeconds(6));
+            long deletedMs = ms(deleted.get() - lastContact);
+            Optional<Timed> lostFinal = lost;
+            print("FIGURES clamp-down: requested 20 s, negotiated " + negotiated + " (told: " + clampTold
+                    + "); server expired at " + deletedMs + " ms, pool LOST at "
+                    + lost.map(t -> ms(t.at() - lastContact) + " ms, detectedByClient="
+                                    + t.event().detectedByClient())
+                            .orElse("never within 25 s"));
+            proxies.unfreezeAll();
+            SoftAssertions soft = new SoftAssertions();
+            soft.assertThat(negotiated).as("clamped").isEqualTo(Duration.ofSeconds(6));
+            soft.assertThat(lostFinal).as("LOST told").isPresent();
+            lostFinal.ifPresent(t -> {
+                soft.assertThat(ms(t.at() - lastContact))
+                        .as("LOST by the server's expiry (" + deletedMs + " ms) + " + MARGIN_MS
+                                + " ms, counted with the negotiated 6 s, not the requested 20 s")
+                        .isLessThanOrEqualTo(deletedMs + MARGIN_MS);
+                soft.assertThat(t.event().detectedByClient())
+                        .as("detectedByClient")
+                        .isTrue();
+            });
+            soft.assertAll();
         }
     }
 }
