@@ -107,6 +107,42 @@ class EphemeralAdversarialIT {
         server.close();
     }
 
+    // ----------------------------------------------------------------------------- searches under connection cuts
+
+    /**
+     * The four searches that cut connections under calls for a fixed time (registrations, sequential registrations,
+     * setData, and register/close on three sessions) run at once, each on its own server, proxy, observer and pool (a
+     * fixture of its own, as every other case here has): their time is spent waiting for ZooKeeper's reconnect pause
+     * after each cut, not computing. A failure names the search and what it found.
+     */
+    @Test
+    void registrationsAndSetDataCutMidFlightNeverLieNorLeaveANodeBehind() {
+        Timings.allCasesAtOnce(
+                List.of(
+                        "registerAndCloseInATightLoopOnThreeSessionsWhileConnectionsAreCutNeverLeavesANodeBehind",
+                        "aRegistrationCutMidFlightEitherOwnsItsNodeOrLeavesNothingBehind",
+                        "aSequentialRegistrationCutMidFlightMakesOneNodeOrNone",
+                        "setDataCutMidFlightNeverLetsAnOlderValueLandAfterANewerOneReturned"),
+                search -> {
+                    EphemeralAdversarialIT own = new EphemeralAdversarialIT();
+                    own.start();
+                    try {
+                        switch (search) {
+                            case "registerAndCloseInATightLoopOnThreeSessionsWhileConnectionsAreCutNeverLeavesANodeBehind" ->
+                                own
+                                        .registerAndCloseInATightLoopOnThreeSessionsWhileConnectionsAreCutNeverLeavesANodeBehind();
+                            case "aRegistrationCutMidFlightEitherOwnsItsNodeOrLeavesNothingBehind" ->
+                                own.aRegistrationCutMidFlightEitherOwnsItsNodeOrLeavesNothingBehind();
+                            case "aSequentialRegistrationCutMidFlightMakesOneNodeOrNone" ->
+                                own.aSequentialRegistrationCutMidFlightMakesOneNodeOrNone();
+                            default -> own.setDataCutMidFlightNeverLetsAnOlderValueLandAfterANewerOneReturned();
+                        }
+                    } finally {
+                        own.stop();
+                    }
+                });
+    }
+
     // ------------------------------------------------------------------------------ one registration per path
 
     @Test
@@ -169,7 +205,6 @@ class EphemeralAdversarialIT {
         }
     }
 
-    @Test
     void registerAndCloseInATightLoopOnThreeSessionsWhileConnectionsAreCutNeverLeavesANodeBehind() throws Exception {
         replacePool(3);
         String path = "/reg/churn";
@@ -380,7 +415,6 @@ class EphemeralAdversarialIT {
         }
     }
 
-    @Test
     void aRegistrationCutMidFlightEitherOwnsItsNodeOrLeavesNothingBehind() throws Exception {
         Map<String, Integer> outcomes = new TreeMap<>();
         List<String> problems = new ArrayList<>();
@@ -455,7 +489,6 @@ class EphemeralAdversarialIT {
                 .isEmpty();
     }
 
-    @Test
     void aSequentialRegistrationCutMidFlightMakesOneNodeOrNone() throws Exception {
         observer.zk().create("/reg/seqcut", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
         Map<String, Integer> outcomes = new TreeMap<>();
@@ -510,7 +543,6 @@ class EphemeralAdversarialIT {
                 .isEmpty();
     }
 
-    @Test
     void setDataCutMidFlightNeverLetsAnOlderValueLandAfterANewerOneReturned() throws Exception {
         ExecutorService cutter = Executors.newSingleThreadExecutor();
         List<String> problems = new ArrayList<>();
