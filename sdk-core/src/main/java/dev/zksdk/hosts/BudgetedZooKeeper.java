@@ -53,6 +53,13 @@ public final class BudgetedZooKeeper extends ZooKeeper {
     private final WeightedHostProvider provider;
     private volatile boolean closeOnlyThroughCurator;
     private volatile ServerCapabilities capabilities;
+    /** Told how many persistent watches were dropped from this handle's table (see {@link #dropPersistentWatches}). */
+    private volatile java.util.function.IntConsumer persistentWatchesDropped;
+    // The last attempt, on the send thread only: its server, whether it re-registered persistent watches
+    // (SetWatches2), and when it connected (0: it did not).
+    private String attemptServer;
+    private boolean attemptHadPersistentWatches;
+    private long attemptConnectedAt;
 
     private BudgetedZooKeeper(
             String connectString,
@@ -68,6 +75,17 @@ public final class BudgetedZooKeeper extends ZooKeeper {
         if (control != null) {
             provider.bind(control);
         }
+        provider.attemptListener(new WeightedHostProvider.AttemptListener() {
+            @Override
+            public void beforeAttempt(String server) {
+                BudgetedZooKeeper.this.beforeAttempt(server);
+            }
+
+            @Override
+            public void connected(String server) {
+                attemptConnectedAt = System.nanoTime();
+            }
+        });
     }
 
     /**
@@ -266,6 +284,86 @@ public final class BudgetedZooKeeper extends ZooKeeper {
      */
     public void capabilities(ServerCapabilities capabilities) {
         this.capabilities = capabilities;
+    }
+
+    // ------------------------------------------------------------------ persistent watches on servers before 3.6
+
+    /**
+     * Told how many persistent watches {@link #dropPersistentWatches} took out of this handle's table (on the thread
+     * that dropped them: the send thread or the event thread), so that their owners arm them again in a form the
+     * servers know.
+     *
+     * @param listener gets the number of watches dropped
+     */
+    public void onPersistentWatchesDropped(java.util.function.IntConsumer listener) {
+        this.persistentWatchesDropped = listener;
+    }
+
+    /**
+     * How soon after a connect that re-registered persistent watches a lost connection counts as the server closing
+     * it on {@code SetWatches2}: a server before 3.6 closes it as soon as it reads that request, which follows the
+     * connect request at once.
+     */
+    private static final long SET_WATCHES2_CLOSE_WINDOW_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
+
+    /**
+     * Runs on the send thread just before each connection attempt, before ZooKeeper re-registers the handle's watches
+     * ({@code ClientCnxn.SendThread.primeConnection}: with {@code SetWatches2}, a ZooKeeper 3.6 request, as soon as
+     * one of them is persistent). A previous connection that re-registered persistent watches and was lost within
+     * {@link #SET_WATCHES2_CLOSE_WINDOW_NANOS} is reported to the capabilities, which decide whether its server lacks
+     * them. Once the ensemble is known to lack them, none is left in the table, so the attempt sends plain
+     * {@code SetWatches}, which every server knows, instead of a request a server before 3.6 closes the connection on
+     * at every attempt, without end.
+     */
+    private void beforeAttempt(String server) {
+        ServerCapabilities c = capabilities;
+        if (c != null && attemptServer != null && attemptHadPersistentWatches && attemptConnectedAt != 0) {
+            if (System.nanoTime() - attemptConnectedAt < SET_WATCHES2_CLOSE_WINDOW_NANOS) {
+                c.closedAfterSetWatches2(attemptServer);
+            } else {
+                c.setWatches2Survived(attemptServer);
+            }
+        }
+        if (c != null && c.before36() && hasPersistentWatches()) {
+            dropPersistentWatches();
+        }
+        attemptServer = server;
+        attemptHadPersistentWatches = hasPersistentWatches();
+        attemptConnectedAt = 0;
+    }
+
+    private boolean hasPersistentWatches() {
+        return !getPersistentWatches().isEmpty()
+                || !getPersistentRecursiveWatches().isEmpty();
+    }
+
+    /**
+     * Takes every persistent and persistent recursive watch out of this handle's own table, without a request to the
+     * server (a server before 3.6 knows neither the watches nor their removal), and tells the listener set by
+     * {@link #onPersistentWatchesDropped}. Their watchers get nothing more from this handle.
+     *
+     * @return how many (path, kind) entries were dropped
+     */
+    public int dropPersistentWatches() {
+        int dropped = 0;
+        for (Watcher.WatcherType type :
+                new Watcher.WatcherType[] {Watcher.WatcherType.Persistent, Watcher.WatcherType.PersistentRecursive}) {
+            List<String> paths =
+                    type == Watcher.WatcherType.Persistent ? getPersistentWatches() : getPersistentRecursiveWatches();
+            for (String path : paths) {
+                try {
+                    LocalWatchRemoval.remove(this, path, null, type);
+                    dropped++;
+                } catch (KeeperException e) {
+                    // already gone (NOWATCHER)
+                }
+            }
+        }
+        java.util.function.IntConsumer listener = persistentWatchesDropped;
+        if (dropped > 0 && listener != null) {
+            listener.accept(dropped);
+        }
+        return dropped;
     }
 
     private boolean before35() {

@@ -61,6 +61,24 @@ public interface ServerCapabilities {
     }
 
     /**
+     * The connection to {@code server} was lost right after a reconnect that re-registered persistent watches
+     * ({@code SetWatches2}, ZooKeeper 3.6): a server before 3.6 closes it on that request, and would again at every
+     * reconnect. Called on the handle's send thread before its next attempt, which may wait for the answer; when the
+     * ensemble is then known to lack persistent watches ({@link #before36()}), the handle drops its own.
+     *
+     * @param server the server, {@code host:port} as in the connect string
+     */
+    default void closedAfterSetWatches2(String server) {}
+
+    /**
+     * A connection to {@code server} that re-registered persistent watches lasted: whatever closed an earlier one
+     * right away was not that request.
+     *
+     * @param server the server, {@code host:port} as in the connect string
+     */
+    default void setWatches2Survived(String server) {}
+
+    /**
      * Waits a moment for the version read of a new connection when it is still in flight (never on ZooKeeper's event
      * thread, which delivers its answer), so that a request made right after the first connect is sent in the right
      * form.

@@ -119,6 +119,8 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
     private volatile boolean boundByHandle;
     /** Set by the handle once it exists; null without one (ZooKeeper's own attempt bound then applies). */
     private volatile AttemptControl attempts;
+    /** Told of each attempt about to start and of each connection made, on the handle's send thread; or null. */
+    private volatile AttemptListener attemptListener;
     /** The bound of the attempt under way, in ms; 0 when none was set. */
     private long attemptBoundMs;
     /** Consecutive attempts of this session abandoned with no answer; each quadruples the next one's bound. */
@@ -234,6 +236,31 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
      */
     void bind(AttemptControl control) {
         this.attempts = control;
+    }
+
+    /** What the handle hears of its attempts, on its send thread. */
+    interface AttemptListener {
+        /**
+         * An attempt to {@code server} ({@code host:port}) is about to start; what the handle's watch table holds now
+         * is what the attempt re-registers once connected. Also means the previous connection, if any, is over.
+         */
+        void beforeAttempt(String server);
+
+        /** The attempt connected (the server answered the connect request). */
+        void connected(String server);
+    }
+
+    /** Tells {@code listener} of each attempt and connection of this provider's handle. */
+    void attemptListener(AttemptListener listener) {
+        this.attemptListener = listener;
+    }
+
+    private InetSocketAddress attempting(String server, InetSocketAddress resolved) {
+        AttemptListener listener = attemptListener;
+        if (listener != null) {
+            listener.beforeAttempt(server);
+        }
+        return resolved;
     }
 
     /**
@@ -355,7 +382,7 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
                     : new InetSocketAddress(
                             chooseAddress(pick.key(), all), pick.address().getPort());
             log.debug("Read-only session on {} probes {} for a read-write server", currentServer(), pick.key());
-            return resolved;
+            return attempting(pick.key(), resolved);
         }
         synchronized (this) {
             ensureOpen("next");
@@ -444,7 +471,7 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
                 attemptBoundMs = sessionTimeoutMs / size(); // the first attempt, bounded through size()
             }
         }
-        return resolved;
+        return attempting(pick.key(), resolved);
     }
 
     /** The session connected to the server last handed out: clears its quarantine and the failure count. */
@@ -470,6 +497,10 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         moveTargets = null;
         failedAddress.remove(held.key());
         spread.connected(this, held.key());
+        AttemptListener listener = attemptListener;
+        if (listener != null) {
+            listener.connected(held.key());
+        }
     }
 
     /**

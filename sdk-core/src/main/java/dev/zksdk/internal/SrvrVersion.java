@@ -26,4 +26,21 @@ public final class SrvrVersion {
         }
         return to > from ? answer.substring(from, to) : null;
     }
+
+    /**
+     * Whether {@code version} (as {@link #of} returns it) is before ZooKeeper 3.6, which brought persistent watches.
+     *
+     * @param version such as {@code 3.5.10}
+     * @return true for 3.5 and earlier
+     */
+    public static boolean before36(String version) {
+        String[] parts = version.split("\\.");
+        try {
+            int major = Integer.parseInt(parts[0]);
+            int minor = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
+            return major < 3 || (major == 3 && minor < 6);
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
 }

@@ -62,6 +62,28 @@ public final class RegisteredWatches {
 
     RegisteredWatches(SessionRecovery recovery) {
         this.recovery = recovery;
+        recovery.session().onPersistentWatchesDropped(dropped -> persistentWatchesDropped());
+    }
+
+    /**
+     * The session's handle dropped its persistent watches from its table (a server of the ensemble turned out to lack
+     * them, see {@code SharedSession.onSetWatches2Refused}). Each node and children watch becomes a re-armed one-shot
+     * watch: the recovery arms it once connected, and the first arming delivers what was missed meanwhile, from the
+     * node's stat, as a catch-up after a reconnect does. A tree watch becomes one-shot watches on every node of its
+     * subtree (see {@link Registered#armTree}), re-armed after each event, and gets RESYNC once they are armed: what
+     * changed in the subtree meanwhile is not known. A new tree watch still fails with {@code ZkUnsupportedException}
+     * on such an ensemble.
+     */
+    void persistentWatchesDropped() {
+        for (Registered w : watches) {
+            if (w.closed || w.oneShot || forceOneShot) {
+                continue;
+            }
+            w.catchUpOnArm = true;
+            w.oneShot = true;
+            w.armedSession = 0;
+        }
+        recovery.schedule();
     }
 
     /** Number of watches registered now. */
@@ -255,6 +277,9 @@ public final class RegisteredWatches {
         volatile long armedSession;
         volatile long resyncPendingFor;
         volatile boolean oneShot;
+        /** Was persistent until its handle dropped it: its next one-shot arming delivers what it missed. */
+        volatile boolean catchUpOnArm;
+
         volatile boolean closed;
         // What the listener has been told about the node, kept up to date from events (on ZooKeeper's event thread) so
         // that a reconnect can tell what it missed. Unknown (known == false) until the first read after arming.
@@ -343,6 +368,9 @@ public final class RegisteredWatches {
 
         /** exists() watches the node's existence and data; getChildren() its children when it exists. */
         private CompletableFuture<Void> armOneShot(ZooKeeper zk, long sid) {
+            if (mode == WatchMode.TREE) {
+                return armTree(zk, sid);
+            }
             CompletableFuture<Void> f = new CompletableFuture<>();
             zk.exists(
                     path,
@@ -350,7 +378,13 @@ public final class RegisteredWatches {
                     (rc, p, ctx, stat) -> {
                         if (rc != 0 && rc != Code.NONODE.intValue()) {
                             f.completeExceptionally(KeeperException.create(Code.get(rc), path));
-                        } else if (mode == WatchMode.CHILDREN && rc == 0) {
+                            return;
+                        }
+                        if (catchUpOnArm) {
+                            catchUpOnArm = false;
+                            deliverMissed(stat);
+                        }
+                        if (mode == WatchMode.CHILDREN && rc == 0) {
                             zk.getChildren(
                                     path,
                                     this,
@@ -377,9 +411,169 @@ public final class RegisteredWatches {
             firstArm.complete(null);
         }
 
+        /** Nodes of a one-shot tree watch's subtree known to exist (their watches armed or being armed). */
+        private final Set<String> treeNodes = ConcurrentHashMap.newKeySet();
+
+        /**
+         * A tree watch on servers without persistent recursive watches (it was persistent until its handle dropped
+         * it): one-shot exists and children watches on every node of the subtree, armed again after each event. A node
+         * found by a children listing is reported CREATED (with everything below it); a deletion and a data change by
+         * the node's own watch. Ends with RESYNC when it took over from a persistent watch or was disarmed: what
+         * happened meanwhile is not known. Within the session, ZooKeeper re-registers the one-shot watches on a
+         * reconnect and reports what changed while disconnected.
+         */
+        private CompletableFuture<Void> armTree(ZooKeeper zk, long sid) {
+            boolean resync = catchUpOnArm;
+            catchUpOnArm = false;
+            treeNodes.clear();
+            return walk(zk, path, false).thenRun(() -> {
+                armed(sid);
+                if (resync) {
+                    deliver(new WatchEvent(WatchEvent.Type.RESYNC, path));
+                }
+            });
+        }
+
+        /** Arms watches on {@code node} and every node below it; {@code announce}: report each node found CREATED. */
+        private CompletableFuture<Void> walk(ZooKeeper zk, String node, boolean announce) {
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            zk.exists(
+                    node,
+                    this,
+                    (rc, p, ctx, stat) -> {
+                        if (rc == Code.NONODE.intValue()) {
+                            treeNodes.remove(node);
+                            f.complete(null);
+                            return;
+                        }
+                        if (rc != 0) {
+                            f.completeExceptionally(KeeperException.create(Code.get(rc), node));
+                            return;
+                        }
+                        if (treeNodes.add(node) && announce) {
+                            deliver(new WatchEvent(WatchEvent.Type.CREATED, node));
+                        }
+                        listChildren(zk, node, announce).whenComplete((v, e) -> {
+                            if (e == null) {
+                                f.complete(null);
+                            } else {
+                                f.completeExceptionally(ZkAsync.unwrap(e));
+                            }
+                        });
+                    },
+                    null);
+            return f;
+        }
+
+        /** Arms the children watch of {@code node} and walks the children not known yet. */
+        private CompletableFuture<Void> listChildren(ZooKeeper zk, String node, boolean announce) {
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            zk.getChildren(
+                    node,
+                    this,
+                    (rc, p, ctx, children) -> {
+                        if (rc == Code.NONODE.intValue()) {
+                            f.complete(null); // deleted meanwhile: its own watch reports it
+                            return;
+                        }
+                        if (rc != 0) {
+                            f.completeExceptionally(KeeperException.create(Code.get(rc), node));
+                            return;
+                        }
+                        List<CompletableFuture<Void>> below = new ArrayList<>();
+                        for (String child : children) {
+                            String childPath = node.equals("/") ? "/" + child : node + "/" + child;
+                            if (!treeNodes.contains(childPath)) {
+                                below.add(walk(zk, childPath, announce));
+                            }
+                        }
+                        CompletableFuture.allOf(below.toArray(new CompletableFuture<?>[0]))
+                                .whenComplete((v, e) -> {
+                                    if (e == null) {
+                                        f.complete(null);
+                                    } else {
+                                        f.completeExceptionally(ZkAsync.unwrap(e));
+                                    }
+                                });
+                    },
+                    null);
+            return f;
+        }
+
+        /** An event of a one-shot tree watch (see {@link #armTree}): delivers it and arms what it used up. */
+        private void onTreeEvent(WatchedEvent event) {
+            String node = event.getPath() == null ? path : event.getPath();
+            long armedIn = armedSession;
+            ZooKeeper zk = recovery.session().connectedHandle();
+            boolean live = zk != null && armedIn != 0 && zk.getSessionId() == armedIn;
+            CompletableFuture<Void> rearm = null;
+            switch (event.getType()) {
+                case NodeCreated:
+                    // The subtree's root (or a node deleted and made again before its parent's listing): found by
+                    // its exists watch; walked with everything below it.
+                    if (live) {
+                        rearm = walk(zk, node, true);
+                    }
+                    break;
+                case NodeDataChanged:
+                    deliver(new WatchEvent(WatchEvent.Type.DATA_CHANGED, node));
+                    if (live) {
+                        CompletableFuture<Void> f = new CompletableFuture<>();
+                        zk.exists(
+                                node,
+                                this,
+                                (rc, p, ctx, stat) -> {
+                                    if (rc == 0 || rc == Code.NONODE.intValue()) {
+                                        f.complete(null);
+                                    } else {
+                                        f.completeExceptionally(KeeperException.create(Code.get(rc), node));
+                                    }
+                                },
+                                null);
+                        rearm = f;
+                    }
+                    break;
+                case NodeDeleted:
+                    treeNodes.remove(node);
+                    deliver(new WatchEvent(WatchEvent.Type.DELETED, node));
+                    if (live && node.equals(path)) {
+                        rearm = walk(zk, node, true); // watches for the subtree's root to be made again
+                    }
+                    break;
+                case NodeChildrenChanged:
+                    if (live && treeNodes.contains(node)) {
+                        rearm = listChildren(zk, node, true);
+                    }
+                    break;
+                default:
+                    return;
+            }
+            if (!live) {
+                catchUpOnArm = true; // armed again by the recovery, then RESYNC
+                disarmed(armedIn);
+            } else if (rearm != null) {
+                rearm.whenComplete((v, e) -> {
+                    if (e != null) {
+                        log.info(
+                                "{}: re-arming the tree watch on {} at {} failed ({}); the recovery arms it again",
+                                recovery.session().label(),
+                                path,
+                                node,
+                                ZkAsync.unwrap(e).toString());
+                        catchUpOnArm = true;
+                        disarmed(armedIn);
+                    }
+                });
+            }
+        }
+
         @Override
         public void process(WatchedEvent event) {
             if (closed || event.getType() == Event.EventType.None) {
+                return;
+            }
+            if (mode == WatchMode.TREE && (oneShot || forceOneShot)) {
+                onTreeEvent(event);
                 return;
             }
             WatchEvent.Type type;
@@ -486,30 +680,35 @@ public final class RegisteredWatches {
                             f.completeExceptionally(KeeperException.create(Code.get(rc), path));
                             return;
                         }
-                        if (!known) {
-                            deliver(new WatchEvent(WatchEvent.Type.RESYNC, path));
-                        } else if (exists && stat == null) {
-                            deliver(new WatchEvent(WatchEvent.Type.DELETED, path));
-                        } else if (!exists && stat != null) {
-                            deliver(new WatchEvent(WatchEvent.Type.CREATED, path));
-                        } else if (exists) {
-                            if (stat.getCzxid() != czxid) {
-                                deliver(new WatchEvent(WatchEvent.Type.DELETED, path));
-                                deliver(new WatchEvent(WatchEvent.Type.CREATED, path));
-                            } else {
-                                if (stat.getMzxid() > mzxid) {
-                                    deliver(new WatchEvent(WatchEvent.Type.DATA_CHANGED, path));
-                                }
-                                if (mode == WatchMode.CHILDREN && stat.getPzxid() > pzxid) {
-                                    deliver(new WatchEvent(WatchEvent.Type.CHILDREN_CHANGED, path));
-                                }
-                            }
-                        }
-                        remember(stat);
+                        deliverMissed(stat);
                         f.complete(null);
                     },
                     null);
             return f;
+        }
+
+        /** Delivers the difference between {@code stat} (null: no node) and what the listener knows, then keeps it. */
+        private void deliverMissed(Stat stat) {
+            if (!known) {
+                deliver(new WatchEvent(WatchEvent.Type.RESYNC, path));
+            } else if (exists && stat == null) {
+                deliver(new WatchEvent(WatchEvent.Type.DELETED, path));
+            } else if (!exists && stat != null) {
+                deliver(new WatchEvent(WatchEvent.Type.CREATED, path));
+            } else if (exists) {
+                if (stat.getCzxid() != czxid) {
+                    deliver(new WatchEvent(WatchEvent.Type.DELETED, path));
+                    deliver(new WatchEvent(WatchEvent.Type.CREATED, path));
+                } else {
+                    if (stat.getMzxid() > mzxid) {
+                        deliver(new WatchEvent(WatchEvent.Type.DATA_CHANGED, path));
+                    }
+                    if (mode == WatchMode.CHILDREN && stat.getPzxid() > pzxid) {
+                        deliver(new WatchEvent(WatchEvent.Type.CHILDREN_CHANGED, path));
+                    }
+                }
+            }
+            remember(stat);
         }
 
         void deliver(WatchEvent event) {

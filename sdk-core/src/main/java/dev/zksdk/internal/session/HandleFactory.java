@@ -63,6 +63,7 @@ final class HandleFactory implements ZookeeperFactory {
             if (zk instanceof BudgetedZooKeeper) {
                 ((BudgetedZooKeeper) zk).closeOnlyThroughCurator();
                 ((BudgetedZooKeeper) zk).capabilities(session.features());
+                ((BudgetedZooKeeper) zk).onPersistentWatchesDropped(session::persistentWatchesDropped);
             }
             handleWatcher.attach(zk);
             session.handleMade(null);

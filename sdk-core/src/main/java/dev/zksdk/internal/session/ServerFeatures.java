@@ -400,6 +400,82 @@ public final class ServerFeatures implements ServerCapabilities {
                 how);
     }
 
+    /** Servers ({@code host:port}) known to close a reconnect carrying persistent watches; guarded by itself. */
+    private final java.util.Set<String> refusedSetWatches2 = new java.util.HashSet<>();
+    /** Per server: reconnects carrying persistent watches it closed at once in a row, its version unknown. */
+    private final java.util.Map<String, Integer> setWatches2Closes = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * A connection to {@code server} was lost right after a reconnect that re-registered persistent watches
+     * ({@code SetWatches2}): a server before 3.6 (a member of a mixed ensemble, or one rolled back) closes it on that
+     * request. Not every such loss is that (the server may have been killed), so that one server, and only it, is asked
+     * its version ({@code srvr}, bounded by {@link #SRVR_TIMEOUT}; not over TLS): before 3.6 decides it; 3.6 or later
+     * clears it. Without an answer ({@code srvr} not whitelisted, the server gone), a second such loss in a row on
+     * the same server decides it. Decided, the ensemble lacks persistent watches from now on: every session of the
+     * ensemble drops its own before its next attempt and re-arms node and children watches as one-shot watches;
+     * logged at WARN once per server.
+     */
+    @Override
+    public void closedAfterSetWatches2(String server) {
+        synchronized (refusedSetWatches2) {
+            if (refusedSetWatches2.contains(server)) {
+                return;
+            }
+        }
+        String version = tls ? null : srvrVersion(server);
+        String evidence;
+        if (version != null) {
+            if (!SrvrVersion.before36(version)) {
+                setWatches2Closes.remove(server);
+                log.debug("{}: server {} closed a reconnect at once, but runs ZooKeeper {}", ensemble, server, version);
+                return;
+            }
+            evidence = "it closed the connection right after a reconnect that re-registered persistent watches"
+                    + " (SetWatches2) and reports ZooKeeper " + version;
+        } else {
+            int closes = setWatches2Closes.merge(server, 1, Integer::sum);
+            if (closes < 2) {
+                log.info(
+                        "{}: server {} closed the connection right after a reconnect that re-registered persistent"
+                                + " watches (SetWatches2), and srvr gave no version; once more in a row and it is taken"
+                                + " for a server before ZooKeeper 3.6",
+                        ensemble,
+                        server);
+                return;
+            }
+            evidence = "it closed the connection twice in a row right after a reconnect that re-registered persistent"
+                    + " watches (SetWatches2); srvr gave no version";
+        }
+        synchronized (refusedSetWatches2) {
+            if (!refusedSetWatches2.add(server)) {
+                return;
+            }
+        }
+        log.warn(
+                "{}: server {} lacks persistent watches: {}; they are dropped on the client side and node and children"
+                        + " watches re-armed as one-shot watches from now on (a tree watch already set becomes"
+                        + " one-shot watches on its subtree, after a RESYNC; new tree watches fail at once)",
+                ensemble,
+                server,
+                evidence);
+        noPersistentWatches("server " + server + " closed the connection on SetWatches2");
+    }
+
+    @Override
+    public void setWatches2Survived(String server) {
+        setWatches2Closes.remove(server);
+    }
+
+    private static String srvrVersion(String server) {
+        try {
+            List<ConnectString.Address> parsed =
+                    ConnectString.parse("server", server).addresses();
+            return parsed.isEmpty() ? null : srvrVersion(parsed.get(0));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
     /** The failure of a feature the ensemble's servers lack, naming the feature and what is known of the version. */
     public ZkUnsupportedException unsupported(String path, String feature, String since) {
         return new ZkUnsupportedException(

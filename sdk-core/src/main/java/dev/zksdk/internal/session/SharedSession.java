@@ -25,6 +25,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 import java.util.function.LongSupplier;
 import org.apache.curator.RetryPolicy;
 import org.apache.curator.framework.CuratorFramework;
@@ -458,6 +459,26 @@ public final class SharedSession implements Connection {
         gate(event);
         publish(event);
         publishInternal(event);
+    }
+
+    private volatile IntConsumer persistentWatchesDropped;
+
+    /**
+     * Told, on the thread that dropped them, when this session's handle dropped its persistent watches (a server of
+     * the ensemble turned out to lack them, see {@link ServerFeatures#closedAfterSetWatches2}): the watches' owner arms
+     * them again as one-shot watches.
+     *
+     * @param listener gets how many were dropped
+     */
+    public void onPersistentWatchesDropped(IntConsumer listener) {
+        this.persistentWatchesDropped = listener;
+    }
+
+    void persistentWatchesDropped(int count) {
+        IntConsumer listener = persistentWatchesDropped;
+        if (listener != null) {
+            listener.accept(count);
+        }
     }
 
     /**
