@@ -112,9 +112,6 @@ class Review18bAdversarialIT {
      * twice; every ephemeral stays owned by a live session.
      */
     @Test
-    @Disabled("issue 18, open: a member rolled back from 3.8 to 3.5 under a pool that learnt 3.8 gets SetWatches2 on"
-            + " every reconnect and drops it: a reconnect loop without end (17 SUSPENDED in 10 s, no read served); the"
-            + " pool never asks an answered member its version again")
     void rollbackOfA38MemberTo35UnderPersistentWatchesAndRecipes() throws Exception {
         try (ProcessEnsemble ens = ProcessEnsemble.builder()
                 .serverVersion("3.8.4")
