@@ -382,7 +382,7 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
                     : new InetSocketAddress(
                             chooseAddress(pick.key(), all), pick.address().getPort());
             log.debug("Read-only session on {} probes {} for a read-write server", currentServer(), pick.key());
-            return attempting(pick.key(), resolved);
+            return resolved; // a probe, not an attempt: the connection stays
         }
         synchronized (this) {
             ensureOpen("next");
