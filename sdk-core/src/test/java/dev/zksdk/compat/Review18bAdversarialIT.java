@@ -109,7 +109,8 @@ class Review18bAdversarialIT {
      * a persistent watch, a tree watch, a cache, an InterProcessMutex held and a LeaderLatch. Then B is rolled back to
      * 3.5.10 (same zoo.cfg and data), and the member the session fell back to is killed -9 so that the session goes
      * back to B. Promise (issue 18): nothing a server lacks turns into reconnects; no member sees an unknown request
-     * twice; every ephemeral stays owned by a live session.
+     * twice from one pool (the reconnect's SetWatches2, which the pool learns from, once); every ephemeral stays owned
+     * by a live session.
      */
     @Test
     void rollbackOfA38MemberTo35UnderPersistentWatchesAndRecipes() throws Exception {
@@ -265,12 +266,16 @@ class Review18bAdversarialIT {
                     soft.assertThat(visited.contains(b.address()) || !unknownB.isEmpty())
                             .as("(scenario reached) the session went to the rolled-back member B; seen on %s", visited)
                             .isTrue();
+                    // Each pool learns from the one SetWatches2 (105) B closes its session's reconnect on (nothing
+                    // tells a pool earlier: members are not asked srvr); two pools hold persistent watches here.
                     soft.assertThat(unknownB)
                             .as(
                                     "requests the 3.5 member B (%s) did not know (distinct: %s); session started on %s,"
-                                            + " after rollback on %s, killed %s, now on %s",
+                                            + " after rollback on %s, killed %s, now on %s: at most one SetWatches2 per"
+                                            + " pool",
                                     b.address(), new java.util.TreeSet<>(unknownB), startedOn, after1, moves, at)
-                            .hasSizeLessThanOrEqualTo(1);
+                            .hasSizeLessThanOrEqualTo(2)
+                            .allMatch(l -> l.equals(ServerLogs.UNKNOWN + " 105"));
                     soft.assertThat(suspendedEnd - suspended1)
                             .as(
                                     "SUSPENDED in the %d ms after the session could go back to B (rollback itself: %d)",
