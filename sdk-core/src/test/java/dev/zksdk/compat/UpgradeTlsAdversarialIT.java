@@ -494,7 +494,7 @@ class UpgradeTlsAdversarialIT {
     /**
      * The case above over TLS, where the pool asks no server {@code srvr} (a TLS port does not answer four-letter words
      * in plain text, and 3.4 has no TLS port): a 3.5 member is learnt from two reconnects closed right after
-     * setWatches2 in a row, so each 3.5 member sees that request at most twice (the session may meet both 3.5 members
+     * setWatches2 in a row, so each 3.5 member sees that request about twice (the session may meet both 3.5 members
      * before one of them is learnt); then the session settles and the watch goes on.
      */
     @Test
@@ -597,10 +597,15 @@ class UpgradeTlsAdversarialIT {
                     soft.assertThat(writeOutcome)
                             .as("a write after the kill of the 3.6 member")
                             .isEqualTo("ok");
+                    // Two closes in a row teach the pool; a third is possible: a 3.5 follower revalidates a
+                    // reconnecting session with its leader before it answers the connect request, and may close the
+                    // connection on SetWatches2 before that answer, which the client then never counts as connected
+                    // (seen once in 6 runs).
                     soft.assertThat(newUnknown.values())
                             .as("requests each member did not know (" + newUnknown + ": " + unknownNot104(ens)
-                                    + "): at most the two SetWatches2 a 3.5 member is learnt from")
-                            .allMatch(n -> n <= 2);
+                                    + "): at most the two SetWatches2 a 3.5 member is learnt from, and one closed"
+                                    + " before its connect answer")
+                            .allMatch(n -> n <= 3);
                     soft.assertThat(unknownNot104(ens))
                             .as("every request a member did not know is a SetWatches2")
                             .allMatch(l -> l.endsWith(ServerLogs.UNKNOWN + " 105"));
