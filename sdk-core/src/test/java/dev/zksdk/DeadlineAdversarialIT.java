@@ -111,9 +111,27 @@ class DeadlineAdversarialIT {
         BLACKHOLE_RECONNECTS
     }
 
+    /** The faults on a server (a member stopped or killed): one at a time, since they disturb every pool. */
     @ParameterizedTest
-    @EnumSource(Fault.class)
+    @EnumSource(
+            value = Fault.class,
+            names = {"SIGSTOP_SERVER", "KILL9_LEADER"})
     void everyCallFormStartedAtTheFaultEndsByItsDocumentedBound(Fault fault) throws Exception {
+        everyCallFormEndsByItsBound(fault);
+    }
+
+    /**
+     * The network faults (a frozen proxy, every proxy frozen, reconnects black-holed) touch only the proxies of their
+     * own case, which has its own pool: the three run at once, each checked as when alone.
+     */
+    @Test
+    void everyCallFormStartedAtANetworkFaultEndsByItsDocumentedBound() {
+        Timings.allCasesAtOnce(
+                List.of(Fault.FREEZE_PROXY, Fault.FREEZE_ALL, Fault.BLACKHOLE_RECONNECTS),
+                this::everyCallFormEndsByItsBound);
+    }
+
+    private void everyCallFormEndsByItsBound(Fault fault) throws Exception {
         String base = "/dl-" + fault.name().toLowerCase() + "-" + RUN.incrementAndGet() + "-" + System.nanoTime();
         ServerProcess leader = ensemble.leader();
         Recorder events = new Recorder();
@@ -607,16 +625,22 @@ class DeadlineAdversarialIT {
      * The read deadline against a slow link: every byte in both directions delayed by about half the operation timeout,
      * so that round trips land just before or just after the deadline. Many calls whose answer races the deadline
      * timer: none may take longer than the deadline, none may leave its thread interrupted (now or later), and a write
-     * reported as failed but not "outcome unknown" must not be on the server.
+     * reported as failed but not "outcome unknown" must not be on the server. Each round trip is a case of its own (its
+     * own proxies, pool and nodes), the four at once.
      */
     @Test
-    void callsRacingTheirDeadlineOnASlowLinkNeverLeaveTheThreadInterrupted() throws Exception {
-        String base = "/dl-race-" + System.nanoTime();
+    void callsRacingTheirDeadlineOnASlowLinkNeverLeaveTheThreadInterrupted() {
+        // Round trips of ~1,100..1,300 ms against a 1,200 ms deadline: answers race the deadline timer.
+        Timings.allCasesAtOnce(List.of(1120L, 1180L, 1240L, 1300L), this::callsRacingTheirDeadlineAt);
+    }
+
+    private void callsRacingTheirDeadlineAt(long latency) throws Exception {
+        String base = "/dl-race-" + latency + "-" + System.nanoTime();
         Duration opTimeout = Duration.ofMillis(1200);
         Recorder events = new Recorder();
         try (ProxiedEnsemble proxies = ProxiedEnsemble.of(ensemble.connectString());
                 ZkSessionPool pool = ZkSessionPool.builder()
-                        .name("dl-race")
+                        .name("dl-race-" + latency)
                         .connectString(proxies.connectString())
                         .sessionTimeout(Duration.ofSeconds(12)) // read timeout 8 s: the slow link never trips ZooKeeper
                         .connectionTimeout(Duration.ofSeconds(4))
@@ -631,42 +655,39 @@ class DeadlineAdversarialIT {
                 ZkLease lease = pool.lease()) {
             lease.create(base, V, CreateMode.PERSISTENT);
             long startRace = System.nanoTime();
-            // Round trips of ~1,100..1,300 ms against a 1,200 ms deadline: answers race the deadline timer.
             List<Outcome> outcomes = new CopyOnWriteArrayList<>();
-            long[] latencies = {1120, 1180, 1240, 1300};
             AtomicInteger n = new AtomicInteger();
-            for (long l : latencies) {
-                proxies.proxies().forEach(pr -> pr.latency(Duration.ofMillis(l / 2)));
-                List<Thread> threads = new ArrayList<>();
-                for (int t = 0; t < 4; t++) {
-                    int kind = t;
-                    Thread th = new Thread(() -> {
-                        for (int i = 0; i < 4; i++) {
-                            String child = base + "/n" + n.incrementAndGet();
-                            outcomes.add(
-                                    switch (kind) {
-                                        case 0 -> Adversary.runHere("getData@" + l, false, () -> lease.getData(base));
-                                        case 1 ->
-                                            Adversary.runHere(
-                                                    "create@" + l + ":" + child,
-                                                    true,
-                                                    () -> lease.create(child, V, CreateMode.PERSISTENT));
-                                        case 2 ->
-                                            Adversary.runHere("getChildren@" + l, false, () -> lease.getChildren(base));
-                                        default ->
-                                            Adversary.runHere("sync@" + l, false, () -> {
-                                                lease.sync(base);
-                                                return null;
-                                            });
-                                    });
-                        }
-                    });
-                    th.start();
-                    threads.add(th);
-                }
-                for (Thread th : threads) {
-                    th.join(60_000);
-                }
+            long l = latency;
+            proxies.proxies().forEach(pr -> pr.latency(Duration.ofMillis(l / 2)));
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int kind = t;
+                Thread th = new Thread(() -> {
+                    for (int i = 0; i < 4; i++) {
+                        String child = base + "/n" + n.incrementAndGet();
+                        outcomes.add(
+                                switch (kind) {
+                                    case 0 -> Adversary.runHere("getData@" + l, false, () -> lease.getData(base));
+                                    case 1 ->
+                                        Adversary.runHere(
+                                                "create@" + l + ":" + child,
+                                                true,
+                                                () -> lease.create(child, V, CreateMode.PERSISTENT));
+                                    case 2 ->
+                                        Adversary.runHere("getChildren@" + l, false, () -> lease.getChildren(base));
+                                    default ->
+                                        Adversary.runHere("sync@" + l, false, () -> {
+                                            lease.sync(base);
+                                            return null;
+                                        });
+                                });
+                    }
+                });
+                th.start();
+                threads.add(th);
+            }
+            for (Thread th : threads) {
+                th.join(60_000);
             }
             proxies.proxies().forEach(pr -> pr.latency(Duration.ZERO));
             List<String> wrong = new ArrayList<>();
@@ -682,12 +703,12 @@ class DeadlineAdversarialIT {
                 }
             }
             long ok = outcomes.stream().filter(Outcome::ok).count();
-            print("FIGURES race: " + outcomes.size() + " calls over a link of ~" + Arrays.toString(latencies)
+            print("FIGURES race@" + l + ": " + outcomes.size() + " calls over a link of ~" + l
                     + " ms round trip, operationTimeout " + opTimeout.toMillis() + " ms: ok " + ok + ", max "
                     + Adversary.maxMillis(outcomes) + " ms, interrupted after: "
                     + outcomes.stream().filter(Outcome::interruptedAfter).count() + ", interrupted later: "
                     + outcomes.stream().filter(Outcome::interruptedLater).count());
-            print("FIGURES race session events on a slow but live link: "
+            print("FIGURES race@" + l + " session events on a slow but live link: "
                     + Timings.after(events, startRace).stream()
                             .map(t -> t.event().state() + "@" + Timings.ms(t.at() - startRace) + "ms")
                             .toList());
