@@ -76,6 +76,7 @@ class BoundedTimeIT {
         if (ensemble != null) {
             ensemble.close();
         }
+        sigstopRun = null;
     }
 
     /** Every server running and answering again, whatever the previous test did to them. */
@@ -656,6 +657,17 @@ class BoundedTimeIT {
         }
     }
 
+    /** The one run items 4 and 5 are checked on (each asserts its own claim about the same SIGSTOP under load). */
+    private static SigstopRun sigstopRun;
+
+    /** Made by whichever of items 4 and 5 comes first, then read by the other. */
+    private static synchronized SigstopRun sigstopRun(BoundedTimeIT test) throws Exception {
+        if (sigstopRun == null) {
+            sigstopRun = test.loadAcrossSigstop("sigstop");
+        }
+        return sigstopRun;
+    }
+
     /**
      * Issue 15, item 4. Operation timeout 2.5 s, session timeout 6 s (ZooKeeper's read timeout 4 s): every call in
      * flight when the pool's server is SIGSTOPped, and every call after, ends by its deadline, sync and async, reads
@@ -664,7 +676,7 @@ class BoundedTimeIT {
      */
     @Test
     void callsInFlightWhenTheServerHangsEndByTheirDeadline() throws Exception {
-        SigstopRun run = loadAcrossSigstop("inflight");
+        SigstopRun run = sigstopRun(this);
         List<Call> inFlight = run.inFlightAtStop();
         long bound = OPERATION_TIMEOUT.toMillis() + SLACK_MS;
         List<Call> late = run.calls().stream().filter(c -> c.millis() > bound).toList();
@@ -714,7 +726,7 @@ class BoundedTimeIT {
      */
     @Test
     void afterTheSessionReconnectedElsewhereTheBreakerRefusesNothing() throws Exception {
-        SigstopRun run = loadAcrossSigstop("breaker");
+        SigstopRun run = sigstopRun(this);
         long grace = TimeUnit.MILLISECONDS.toNanos(100);
         List<Call> afterReconnect = run.calls().stream()
                 .filter(c -> c.start() - (run.up() + grace) >= 0)
