@@ -33,7 +33,9 @@ import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.Watcher.Event.KeeperState;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.data.Stat;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -45,6 +47,44 @@ import org.junit.jupiter.api.Test;
 class HandshakeAdversarialIT {
 
     static final byte[] DATA = "review17".getBytes(StandardCharsets.UTF_8);
+
+    /** The three-member ensemble of the cases that need one (each case's faults are undone before the next). */
+    static ProcessEnsemble ensemble;
+
+    @BeforeAll
+    static void startEnsemble() {
+        ensemble = ProcessEnsemble.builder().size(3).start();
+    }
+
+    @AfterAll
+    static void stopEnsemble() {
+        if (ensemble != null) {
+            ensemble.close();
+        }
+    }
+
+    /**
+     * Every member running and answering again, whatever the previous case did to it, and none of them still in the
+     * process-wide quarantine a previous case's fault put it in (a case must find the members as a fresh ensemble's
+     * would be: each may be picked).
+     */
+    @BeforeEach
+    void allMembersUpAndOutOfQuarantine() {
+        List<ServerProcess> down = new ArrayList<>();
+        for (ServerProcess s : ensemble.servers()) {
+            if (s.isSuspended()) {
+                s.sigcont();
+            }
+            if (!s.isAlive()) {
+                down.add(s);
+            }
+        }
+        down.forEach(ServerProcess::restart);
+        ensemble.awaitQuorum(Duration.ofSeconds(60));
+        SessionSpread quarantine = SessionSpread.ofPool(HostsConfig.defaults());
+        await().atMost(Duration.ofSeconds(40))
+                .until(() -> ensemble.servers().stream().noneMatch(s -> quarantine.isQuarantined(s.address())));
+    }
 
     @BeforeEach
     @AfterEach
@@ -110,12 +150,12 @@ class HandshakeAdversarialIT {
      */
     @Test
     void aClampedSessionOverASlowLinkIsKeptWherePlainZooKeeperKeepsIt() throws Exception {
-        try (ProcessEnsemble ensemble = ProcessEnsemble.builder()
+        try (ProcessEnsemble clamping = ProcessEnsemble.builder()
                         .size(1)
                         .maxSessionTimeout(Duration.ofSeconds(6))
                         .start();
-                ZkProxy proxy = ZkProxy.to(ensemble.server(1).address());
-                RawZooKeeper observer = RawZooKeeper.connect(ensemble.server(1).address(), Duration.ofSeconds(30))) {
+                ZkProxy proxy = ZkProxy.to(clamping.server(1).address());
+                RawZooKeeper observer = RawZooKeeper.connect(clamping.server(1).address(), Duration.ofSeconds(30))) {
             Recorder events = new Recorder();
             try (RawZooKeeper plain = RawZooKeeper.connect(proxy.connectString(), Duration.ofSeconds(30));
                     ZkSessionPool pool = ZkSessionPool.builder()
@@ -165,8 +205,7 @@ class HandshakeAdversarialIT {
     @Test
     void poolsCreatedConcurrentlyWithABlackholedMemberEachConnectWithinTheLearntAttemptBound() throws Exception {
         int pools = 6;
-        try (ProcessEnsemble ensemble = ProcessEnsemble.builder().size(3).start();
-                ZkProxy dead = ZkProxy.to(ensemble.server(1).address())) {
+        try (ZkProxy dead = ZkProxy.to(ensemble.server(1).address())) {
             try (RawZooKeeper admin = RawZooKeeper.connect(ensemble.connectString(2, 3), Duration.ofSeconds(30))) {
                 admin.zk().create("/r17-first", DATA, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
             }
@@ -259,8 +298,7 @@ class HandshakeAdversarialIT {
      */
     @Test
     void aServerBackFromAnOutageIsUsedWhileStillQuarantinedWhenItIsTheOnlyOneLeft() throws Exception {
-        try (ProcessEnsemble ensemble = ProcessEnsemble.builder().size(3).start();
-                ZkProxy p1 = ZkProxy.to(ensemble.server(1).address());
+        try (ZkProxy p1 = ZkProxy.to(ensemble.server(1).address());
                 ZkProxy p2 = ZkProxy.to(ensemble.server(2).address());
                 ZkProxy p3 = ZkProxy.to(ensemble.server(3).address());
                 RawZooKeeper observer = RawZooKeeper.connect(ensemble.connectString(), Duration.ofSeconds(30))) {
@@ -363,8 +401,7 @@ class HandshakeAdversarialIT {
     void aSlowRemotePoolDoesNotMakeALocalPoolWaitOnAStoppedMember() throws Exception {
         TestingServer remote = InProcessEnsembles.startServer();
         try (remote;
-                ZkProxy wan = ZkProxy.to(remote.getConnectString());
-                ProcessEnsemble local = ProcessEnsemble.builder().size(3).start()) {
+                ZkProxy wan = ZkProxy.to(remote.getConnectString())) {
             wan.latency(Duration.ofMillis(700));
             try (ZkSessionPool remotePool = ZkSessionPool.builder()
                             .name("r17-remote")
@@ -375,8 +412,18 @@ class HandshakeAdversarialIT {
                     ZkLease remoteLease = remotePool.lease()) {
                 assertThat(remoteLease.exists("/")).isNotNull();
 
-                ServerProcess stopped = local.server(1);
-                try (RawZooKeeper admin = RawZooKeeper.connect(local.connectString(2, 3), Duration.ofSeconds(30))) {
+                // A follower (the class's ensemble may have a new leader by now): the other two keep serving.
+                ServerProcess leader = ensemble.leader(Duration.ofSeconds(30));
+                ServerProcess stopped = ensemble.servers().stream()
+                        .filter(x -> x != leader)
+                        .findFirst()
+                        .orElseThrow();
+                int[] others = ensemble.servers().stream()
+                        .filter(x -> x != stopped)
+                        .mapToInt(ServerProcess::id)
+                        .toArray();
+                try (RawZooKeeper admin =
+                        RawZooKeeper.connect(ensemble.connectString(others), Duration.ofSeconds(30))) {
                     admin.zk().create("/r17-local", DATA, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
                 }
                 stopped.sigstop();
@@ -384,7 +431,7 @@ class HandshakeAdversarialIT {
                     long start = System.nanoTime();
                     try (ZkSessionPool localPool = ZkSessionPool.builder()
                                     .name("r17-local")
-                                    .connectString(local.connectString())
+                                    .connectString(ensemble.connectString())
                                     .sessionTimeout(Duration.ofSeconds(30))
                                     .connectionTimeout(Duration.ofSeconds(20))
                                     .sessionsPerEnsemble(1)
@@ -413,59 +460,56 @@ class HandshakeAdversarialIT {
     @Test
     void aLeaderKilledUnderThirtySessionsCostsNoSession() throws Exception {
         int sessions = 30;
-        try (ProcessEnsemble ensemble = ProcessEnsemble.builder().size(3).start()) {
-            ServerProcess leader = ensemble.leader(Duration.ofSeconds(30));
-            Recorder events = new Recorder();
-            try (ZkSessionPool pool = ZkSessionPool.builder()
-                    .name("r17-leader-kill")
-                    .connectString(ensemble.connectString())
-                    .sessionTimeout(Duration.ofSeconds(6))
-                    .connectionTimeout(Duration.ofSeconds(20))
-                    .sessionsPerEnsemble(sessions)
-                    .hosts(HostsConfig.builder().sessionCreationRate(100).build())
-                    .listener(events)
-                    .build()) {
-                List<ZkLease> leases = new ArrayList<>();
-                for (int i = 0; i < sessions; i++) {
-                    leases.add(pool.lease());
-                }
-                await().atMost(Duration.ofSeconds(30))
-                        .until(() -> pool.stats().connectionsPerServer().values().stream()
-                                        .mapToInt(Integer::intValue)
-                                        .sum()
-                                == sessions);
-                Map<String, Long> owners = new HashMap<>();
-                for (int i = 0; i < sessions; i++) {
-                    String path = "/r17-kill-" + i;
-                    leases.get(i).ephemeral(path, DATA);
-                    owners.put(path, leases.get(i).sessionId());
-                }
-                List<Long> ids = leases.stream().map(ZkLease::sessionId).toList();
-                events.clear();
-
-                long killed = System.nanoTime();
-                leader.kill9();
-                await().atMost(Duration.ofSeconds(40))
-                        .until(() -> events.saw(SessionState.LOST)
-                                || (events.count(SessionState.SUSPENDED) > 0
-                                        && events.count(SessionState.RECONNECTED)
-                                                >= events.count(SessionState.SUSPENDED)));
-                System.out.println("r17 leader kill: " + events.count(SessionState.SUSPENDED) + " suspended, "
-                        + events.count(SessionState.RECONNECTED) + " reconnected, "
-                        + (System.nanoTime() - killed) / 1_000_000 + " ms");
-                assertThat(events.sessionEvents(SessionState.LOST))
-                        .as("sessions lost")
-                        .isEmpty();
-                assertThat(leases.stream().map(ZkLease::sessionId).toList()).isEqualTo(ids);
-                try (RawZooKeeper observer = RawZooKeeper.connect(ensemble.connectString(), Duration.ofSeconds(30))) {
-                    for (Map.Entry<String, Long> e : owners.entrySet()) {
-                        Stat stat = observer.zk().exists(e.getKey(), false);
-                        assertThat(stat).as(e.getKey()).isNotNull();
-                        assertThat(stat.getEphemeralOwner()).as(e.getKey()).isEqualTo(e.getValue());
-                    }
-                }
-                leases.forEach(ZkLease::close);
+        ServerProcess leader = ensemble.leader(Duration.ofSeconds(30));
+        Recorder events = new Recorder();
+        try (ZkSessionPool pool = ZkSessionPool.builder()
+                .name("r17-leader-kill")
+                .connectString(ensemble.connectString())
+                .sessionTimeout(Duration.ofSeconds(6))
+                .connectionTimeout(Duration.ofSeconds(20))
+                .sessionsPerEnsemble(sessions)
+                .hosts(HostsConfig.builder().sessionCreationRate(100).build())
+                .listener(events)
+                .build()) {
+            List<ZkLease> leases = new ArrayList<>();
+            for (int i = 0; i < sessions; i++) {
+                leases.add(pool.lease());
             }
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> pool.stats().connectionsPerServer().values().stream()
+                                    .mapToInt(Integer::intValue)
+                                    .sum()
+                            == sessions);
+            Map<String, Long> owners = new HashMap<>();
+            for (int i = 0; i < sessions; i++) {
+                String path = "/r17-kill-" + i;
+                leases.get(i).ephemeral(path, DATA);
+                owners.put(path, leases.get(i).sessionId());
+            }
+            List<Long> ids = leases.stream().map(ZkLease::sessionId).toList();
+            events.clear();
+
+            long killed = System.nanoTime();
+            leader.kill9();
+            await().atMost(Duration.ofSeconds(40))
+                    .until(() -> events.saw(SessionState.LOST)
+                            || (events.count(SessionState.SUSPENDED) > 0
+                                    && events.count(SessionState.RECONNECTED) >= events.count(SessionState.SUSPENDED)));
+            System.out.println("r17 leader kill: " + events.count(SessionState.SUSPENDED) + " suspended, "
+                    + events.count(SessionState.RECONNECTED) + " reconnected, "
+                    + (System.nanoTime() - killed) / 1_000_000 + " ms");
+            assertThat(events.sessionEvents(SessionState.LOST))
+                    .as("sessions lost")
+                    .isEmpty();
+            assertThat(leases.stream().map(ZkLease::sessionId).toList()).isEqualTo(ids);
+            try (RawZooKeeper observer = RawZooKeeper.connect(ensemble.connectString(), Duration.ofSeconds(30))) {
+                for (Map.Entry<String, Long> e : owners.entrySet()) {
+                    Stat stat = observer.zk().exists(e.getKey(), false);
+                    assertThat(stat).as(e.getKey()).isNotNull();
+                    assertThat(stat.getEphemeralOwner()).as(e.getKey()).isEqualTo(e.getValue());
+                }
+            }
+            leases.forEach(ZkLease::close);
         }
     }
 
@@ -548,8 +592,7 @@ class HandshakeAdversarialIT {
         int sessions = 12;
         TestingServer remote = InProcessEnsembles.startServer();
         try (remote;
-                ZkProxy wan = ZkProxy.to(remote.getConnectString());
-                ProcessEnsemble ensemble = ProcessEnsemble.builder().size(3).start()) {
+                ZkProxy wan = ZkProxy.to(remote.getConnectString())) {
             if (slowHandshakeSeen) {
                 wan.latency(Duration.ofMillis(700));
                 try (ZkSessionPool remotePool = ZkSessionPool.builder()
@@ -641,8 +684,7 @@ class HandshakeAdversarialIT {
     @Test
     void aFollowerStoppedLongerThanTheSessionTimeoutCostsNoSessionAndCloseLeavesNothing() throws Exception {
         int sessions = 12;
-        try (ProcessEnsemble ensemble = ProcessEnsemble.builder().size(3).start();
-                RawZooKeeper observer = RawZooKeeper.connect(ensemble.connectString(), Duration.ofSeconds(30))) {
+        try (RawZooKeeper observer = RawZooKeeper.connect(ensemble.connectString(), Duration.ofSeconds(30))) {
             ServerProcess leader = ensemble.leader(Duration.ofSeconds(30));
             ServerProcess victim = ensemble.servers().stream()
                     .filter(s -> s != leader)
