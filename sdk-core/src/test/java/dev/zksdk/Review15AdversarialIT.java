@@ -40,7 +40,6 @@ import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -837,9 +836,6 @@ class Review15AdversarialIT {
      * (the check is off there): what ZooKeeper alone does with this pause.
      */
     @Test
-    @Disabled("defect: a 3 s leader pause (< syncLimit, < operationTimeout) drops the healthy follower's connection"
-            + " (hung drop 1, SUSPENDED/RECONNECTED, follower quarantined, some writes UNKNOWN) where ZooKeeper alone"
-            + " completes every write")
     void aLeaderPauseShorterThanTheOperationTimeoutDoesNotDropHealthyFollowers() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         SimpleMeterRegistry baseRegistry = new SimpleMeterRegistry();

@@ -189,6 +189,20 @@ public final class BudgetedZooKeeper extends ZooKeeper {
     }
 
     /**
+     * The socket address of the server this handle's connection is to, or null while it has none (read from ZooKeeper's
+     * client socket; may be stale by one reconnect when read from another thread).
+     *
+     * @return the server's address, or null
+     */
+    public InetSocketAddress connectedAddress() {
+        try {
+            return testableRemoteSocketAddress() instanceof InetSocketAddress a ? a : null;
+        } catch (RuntimeException e) {
+            return null; // the socket went away meanwhile
+        }
+    }
+
+    /**
      * True when requests sent on this handle's connection are waiting for their replies (ZooKeeper's pending queue is
      * not empty; a ping is never in it). Read without ZooKeeper's lock, so it may lag a reply that just arrived: meant
      * for a periodic check, never for a decision about one request. False when this ZooKeeper version does not let it

@@ -2,8 +2,18 @@ package dev.zksdk.internal.session;
 
 import dev.zksdk.hosts.BudgetedZooKeeper;
 import dev.zksdk.hosts.WeightedHostProvider;
+import dev.zksdk.internal.DaemonThreads;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.apache.zookeeper.client.FourLetterWordMain;
+import org.apache.zookeeper.client.ZKClientConfig;
+import org.apache.zookeeper.common.X509Exception;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,6 +28,27 @@ import org.slf4j.LoggerFactory;
  * then unknown unless the pool proves it after reconnecting, as for any connection loss) and the session resumes on
  * another member with the same id.
  *
+ * <p>A silent connection does not prove a hung server: a follower whose leader pauses (a GC pause, a slow fsync, shorter
+ * than {@code syncLimit}) is alive, but answers nothing on a session whose write waits for that leader (the session's
+ * later requests and pings queue behind it). So before dropping, the server is asked out of band whether its process is
+ * alive: a four-letter word {@code srvr} on a separate, short connection with the session's client settings (TLS when
+ * the session uses it). It starts at half the bound of silence, with a timeout of half the bound, and the verdict is
+ * taken at the bound:
+ *
+ * <ul>
+ *   <li>any answer (even empty, "not in the whitelist", "not currently serving requests"), or the connection closed
+ *       or reset by the server (over {@code maxClientCnxns}): the process is alive, the connection is kept, the
+ *       silence is counted afresh (probed again only after another half bound), and this is logged once per connection
+ *       at INFO (the server is alive but silent, e.g. waiting for its leader);</li>
+ *   <li>no answer within the timeout (connect or read), no verdict by the bound, a refused connection (the process is
+ *       gone), or no probe possible (the client's TLS settings cannot be built, a previous probe still blocked): the
+ *       connection is dropped as below.</li>
+ * </ul>
+ *
+ * The probe runs on a daemon thread of its own, never on the pool's scheduler (which runs the sampler, deadlines and
+ * retries), and hands its verdict back through a volatile field; at most one probe per session is in flight, so a
+ * suspected hang costs at most one extra connection to the server.
+ *
  * <p>Never a storm: at most one early drop per connection (re-armed by the next connection); none on a one-server
  * list, and none while every other server is quarantined or at its connection budget (every server looks hung or
  * down: a drop would only trade a silent connection for a reconnect loop, and ZooKeeper's read timeout decides). The
@@ -25,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * to it at once. Each drop is counted ({@code zksdk.hosts.hung.drops}) and logged once at WARN naming the server.
  *
  * <p>Thread-safety: {@link #check} runs on the sampler only (one at a time); {@link #connected()} comes from
- * ZooKeeper's event thread and re-arms the check for the new connection.
+ * ZooKeeper's event thread and re-arms the check for the new connection; a probe's thread only writes its verdict.
  */
 public final class HungServerCheck {
 
@@ -84,6 +115,11 @@ public final class HungServerCheck {
     private boolean waiting;
     private long waitingSince;
     private boolean refusalLogged;
+    private boolean aliveLogged;
+    /** The probe of the current silence, or null before half the bound. */
+    private Probe probe;
+    /** The last probe started, read before starting another: at most one in flight. */
+    private Probe lastProbe;
 
     HungServerCheck(String label, Duration bound) {
         this.label = label;
@@ -119,12 +155,15 @@ public final class HungServerCheck {
             armed = true;
             waiting = false;
             refusalLogged = false;
+            aliveLogged = false;
+            probe = null;
         }
         if (!armed) {
             return;
         }
         if (!zk.awaitingReplies()) {
             waiting = false;
+            probe = null;
             return;
         }
         if (!waiting) {
@@ -135,13 +174,50 @@ public final class HungServerCheck {
         // Silent since the later of: requests were first seen waiting, anything was last received.
         long silentFrom = lastContactNanos - waitingSince > 0 ? lastContactNanos : waitingSince;
         long silentNanos = nowNanos - silentFrom;
-        if (silentNanos < boundNanos) {
+        if (probe != null && probe.silentFrom != silentFrom) {
+            probe = null; // something came in since it started: that silence is over
+        }
+        if (silentNanos < boundNanos / 2) {
             return;
         }
         WeightedHostProvider provider = zk.weightedHostProvider();
-        String server = provider.currentServer();
         if (provider.serverCount() < 2) {
             armed = false; // nowhere else to go, on this connection or any: ZooKeeper's read timeout decides
+            return;
+        }
+        if (probe == null) {
+            probe = startProbe(zk, silentFrom, nowNanos);
+        }
+        if (silentNanos < boundNanos) {
+            return;
+        }
+        Liveness verdict = probe.verdict;
+        if (verdict == null) {
+            if (nowNanos - probe.startedNanos < probe.timeoutNanos) {
+                return; // started late (a late sample): its time is not up yet
+            }
+            verdict = Liveness.NO_ANSWER; // its time is up: as good as timed out
+        }
+        String server = provider.currentServer();
+        if (verdict == Liveness.ALIVE) {
+            probe = null;
+            waitingSince = nowNanos; // counted afresh: probed again only after another half bound of silence
+            if (!aliveLogged) {
+                aliveLogged = true;
+                log.info(
+                        "{}: ZooKeeper server {} has sent nothing for {} ms while requests wait, but its process"
+                                + " answered srvr: alive but silent (e.g. waiting for its leader), the connection is"
+                                + " kept",
+                        label,
+                        server,
+                        TimeUnit.NANOSECONDS.toMillis(silentNanos));
+            } else if (log.isDebugEnabled()) {
+                log.debug(
+                        "{}: ZooKeeper server {} still silent for {} ms, alive to srvr: kept",
+                        label,
+                        server,
+                        TimeUnit.NANOSECONDS.toMillis(silentNanos));
+            }
             return;
         }
         if (!provider.leaveHungServer()) {
@@ -160,12 +236,121 @@ public final class HungServerCheck {
         armed = false;
         log.warn(
                 "{}: ZooKeeper server {} has sent nothing at all for {} ms while requests wait (hung-server bound {}"
-                        + " ms): dropping the connection so that session 0x{} resumes on another server; requests in"
-                        + " flight end with CONNECTIONLOSS, a write's outcome unknown unless proven",
+                        + " ms; srvr: {}): dropping the connection so that session 0x{} resumes on another server;"
+                        + " requests in flight end with CONNECTIONLOSS, a write's outcome unknown unless proven",
                 label,
                 server,
                 TimeUnit.NANOSECONDS.toMillis(silentNanos),
                 bound.toMillis(),
+                verdict.describe(probe.timeoutNanos),
                 Long.toHexString(zk.getSessionId()));
+    }
+
+    /**
+     * Starts the out-of-band probe of the connected server, on a thread of its own, unless the last one is still in
+     * flight (then the silence is decided without one).
+     */
+    private Probe startProbe(BudgetedZooKeeper zk, long silentFrom, long nowNanos) {
+        long timeoutNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(1), boundNanos / 2);
+        Probe p = new Probe(silentFrom, nowNanos, timeoutNanos);
+        Probe previous = lastProbe;
+        InetSocketAddress address = zk.connectedAddress();
+        if ((previous != null && previous.verdict == null) || address == null) {
+            p.verdict = Liveness.NOT_PROBED;
+            return p;
+        }
+        lastProbe = p;
+        int timeoutMillis = (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(timeoutNanos));
+        try {
+            ZKClientConfig clientConfig = zk.getClientConfig();
+            DaemonThreads.start(label + "-hung-probe", () -> p.verdict = probe(clientConfig, address, timeoutMillis));
+        } catch (RuntimeException | OutOfMemoryError e) {
+            p.verdict = Liveness.NOT_PROBED;
+        }
+        return p;
+    }
+
+    /**
+     * Asks {@code address} for {@code srvr} with the session's client settings (TLS when they say so), and classifies
+     * what happened.
+     *
+     * @param clientConfig the session's client settings
+     * @param address the server the session is connected to
+     * @param timeoutMillis for the connect and for the answer
+     * @return the verdict
+     */
+    static Liveness probe(ZKClientConfig clientConfig, InetSocketAddress address, int timeoutMillis) {
+        try {
+            FourLetterWordMain.send4LetterWord(
+                    address.getHostString(), address.getPort(), "srvr", clientConfig, timeoutMillis);
+            return Liveness.ALIVE; // any text, even empty (the server closed at once) or a refusal of the word
+        } catch (IOException e) {
+            return classify(e);
+        } catch (X509Exception.SSLContextException | RuntimeException e) {
+            return Liveness.NOT_PROBED;
+        }
+    }
+
+    /**
+     * What a failed {@code srvr} says of the server's process: a timeout (connect, handshake or read; possibly wrapped
+     * in an IOException or SSLException) is no answer; a refused or unroutable connection is a process gone; anything
+     * else (a connection reset or closed by the server, a TLS handshake the server cut) came from a live process.
+     *
+     * @param e what {@code srvr} threw
+     * @return the verdict
+     */
+    static Liveness classify(IOException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SocketTimeoutException) {
+                return Liveness.NO_ANSWER;
+            }
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ConnectException
+                    || t instanceof NoRouteToHostException
+                    || t instanceof UnknownHostException) {
+                return Liveness.GONE;
+            }
+        }
+        return Liveness.ALIVE;
+    }
+
+    /** What the out-of-band probe found. */
+    enum Liveness {
+        /** The process answered or closed the probe's connection itself: not hung. */
+        ALIVE,
+        /** No answer within the probe's timeout. */
+        NO_ANSWER,
+        /** The connection was refused (or the address unreachable): the process is gone. */
+        GONE,
+        /** No probe could be made. */
+        NOT_PROBED;
+
+        String describe(long timeoutNanos) {
+            switch (this) {
+                case NO_ANSWER:
+                    return "no answer within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms";
+                case GONE:
+                    return "connection refused";
+                case NOT_PROBED:
+                    return "not probed";
+                default:
+                    return "alive";
+            }
+        }
+    }
+
+    /** One probe: the silence it belongs to, when it started, and its verdict once known (written by its thread). */
+    private static final class Probe {
+        final long silentFrom;
+        final long startedNanos;
+        final long timeoutNanos;
+        volatile Liveness verdict;
+
+        Probe(long silentFrom, long startedNanos, long timeoutNanos) {
+            this.silentFrom = silentFrom;
+            this.startedNanos = startedNanos;
+            this.timeoutNanos = timeoutNanos;
+        }
     }
 }
