@@ -187,6 +187,9 @@ public final class HungServerCheck {
         }
         if (probe == null) {
             probe = startProbe(zk, silentFrom, nowNanos);
+            if (probe == null) {
+                return; // the last probe is still within its time: this silence waits for its own
+            }
         }
         if (silentNanos < boundNanos) {
             return;
@@ -247,13 +250,18 @@ public final class HungServerCheck {
     }
 
     /**
-     * Starts the out-of-band probe of the connected server, on a thread of its own, unless the last one is still in
-     * flight (then the silence is decided without one).
+     * Starts the out-of-band probe of the connected server, on a thread of its own. At most one is in flight: while the
+     * last one is within twice its timeout (its connect, then its read) this returns null and the caller tries again at
+     * the next sample; past that (a TLS handshake, which ZooKeeper's {@code send4LetterWord} makes before it sets a
+     * read timeout, blocked on a hung server) the silence is decided without a probe, as it was before probes.
      */
     private Probe startProbe(BudgetedZooKeeper zk, long silentFrom, long nowNanos) {
         long timeoutNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(1), boundNanos / 2);
-        Probe p = new Probe(silentFrom, nowNanos, timeoutNanos);
         Probe previous = lastProbe;
+        if (previous != null && previous.verdict == null && nowNanos - previous.startedNanos < 2 * timeoutNanos) {
+            return null;
+        }
+        Probe p = new Probe(silentFrom, nowNanos, timeoutNanos);
         InetSocketAddress address = zk.connectedAddress();
         if ((previous != null && previous.verdict == null) || address == null) {
             p.verdict = Liveness.NOT_PROBED;

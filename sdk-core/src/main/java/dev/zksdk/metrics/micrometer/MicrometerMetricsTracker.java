@@ -385,7 +385,8 @@ final class MicrometerMetricsTracker implements MetricsTracker {
                     .register(registry));
             publish(FunctionCounter.builder(MetricNames.HOSTS_HUNG_DROPS, this, m -> m.sumHosts(h -> h.hungDrops()))
                     .description("Connections dropped, their session kept, because the server sent nothing at all"
-                            + " while requests waited for the hung-server bound")
+                            + " while requests waited for the hung-server bound, and its process did not answer an"
+                            + " out-of-band srvr")
                     .tags(tags)
                     .register(registry));
             publish(Gauge.builder(MetricNames.HOSTS_QUARANTINED, this, m -> m.quarantined())
