@@ -53,7 +53,8 @@ import org.slf4j.LoggerFactory;
  * list, and none while every other server is quarantined or at its connection budget (every server looks hung or
  * down: a drop would only trade a silent connection for a reconnect loop, and ZooKeeper's read timeout decides). The
  * server left is quarantined for the pool's sessions, so neither this session's next attempt nor its siblings go back
- * to it at once. Each drop is counted ({@code zksdk.hosts.hung.drops}) and logged once at WARN naming the server.
+ * to it at once. Each drop is counted ({@code zksdk.hosts.hung.drops}: drops only, a connection kept because its
+ * server answered the probe is not counted) and logged once at WARN naming the server and what the probe found.
  *
  * <p>Thread-safety: {@link #check} runs on the sampler only (one at a time); {@link #connected()} comes from
  * ZooKeeper's event thread and re-arms the check for the new connection; a probe's thread only writes its verdict.
