@@ -39,7 +39,6 @@ import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.client.FourLetterWordMain;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -353,11 +352,12 @@ class Review21bAdversarialIT {
      * 4.0 s, and 30 s 62 reads, slowest 3.3 s (sessions kept). The control below (members refusing connections): 99-100
      * reads, slowest 5-12 ms. ZooKeeper's client asks another member "isro" every 100 ms doubling, on its send thread,
      * with a 1 s timeout, from the host provider's next(0): the silent members, which the pool has quarantined
-     * ("failed to connect ... skipping it"), are handed out as probes.
+     * ("failed to connect ... skipping it"), were handed out as probes. Since the provider hands out the read-only
+     * server itself while the others are quarantined or within a probe backoff (and after a probe that found nothing),
+     * a read waits at most for one probe of a silent member (ZooKeeper's 1 s isro timeout), never two in a row: the
+     * bound on the slowest read and watch is 2 s here, 1 s in the control. At 57f75d5 (before that): 39 reads, slowest
+     * 10.4 s, 3 session ids, states [SUSPENDED, LOST, READ_ONLY, SUSPENDED, READ_ONLY].
      */
-    @Disabled("defect: while the unreachable members accept connections and answer nothing, reads on a read-only"
-            + " session stall up to 3-6.5 s (ZooKeeper's isro probe of those members blocks the send thread 1 s each);"
-            + " with a 4 s session timeout the read-only session is also dropped and replaced every ~3 s")
     @Test
     void readOnlySessionsStayWhileTheMajorityIsSilent() throws Exception {
         ProcessEnsemble ensemble = readOnlyEnsemble();
@@ -372,7 +372,7 @@ class Review21bAdversarialIT {
         net.proxyFor(ensemble.server(1).address()).freeze();
         net.proxyFor(ensemble.server(2).address()).freeze();
         isolate(ensemble.server(3), true);
-        holdReadOnly("silent majority", ro, roEvents);
+        holdReadOnly("silent majority", ro, roEvents, 2_000);
     }
 
     /**
@@ -397,7 +397,7 @@ class Review21bAdversarialIT {
         try (ZkLease lease = ro.lease()) {
             lease.getData("/q");
         }
-        holdReadOnly("refusing majority", ro, roEvents);
+        holdReadOnly("refusing majority", ro, roEvents, 1_000);
     }
 
     private ProcessEnsemble readOnlyEnsemble() {
@@ -428,8 +428,11 @@ class Review21bAdversarialIT {
         return ro;
     }
 
-    /** Holds the read-only state 20 s, reading every 200 ms and registering a watch every tenth read. */
-    private void holdReadOnly(String what, ZkSessionPool ro, Recorder roEvents) throws Exception {
+    /**
+     * Holds the read-only state 20 s, reading every 200 ms and registering a watch every tenth read; each read and
+     * watch must take less than {@code maxMillis}, and at least 50 reads must be made.
+     */
+    private void holdReadOnly(String what, ZkSessionPool ro, Recorder roEvents, long maxMillis) throws Exception {
         await().atMost(Duration.ofSeconds(60))
                 .until(() -> status(ro).readOnlySessions() == 2 && status(ro).connectedSessions() == 2);
         roEvents.clear();
@@ -473,10 +476,13 @@ class Review21bAdversarialIT {
                 .as(what + ": session events while read-only and nothing changes")
                 .isEmpty();
         soft.assertThat(idsSeen).as(what + ": session ids while read-only").hasSize(2);
-        soft.assertThat(slowestRead).as(what + ": slowest read (ms)").isLessThan(1_000);
+        soft.assertThat(reads)
+                .as(what + ": reads in 20 s, one asked every 200 ms")
+                .isGreaterThanOrEqualTo(50);
+        soft.assertThat(slowestRead).as(what + ": slowest read (ms)").isLessThan(maxMillis);
         soft.assertThat(slowestWatch)
                 .as(what + ": slowest watch registration (ms)")
-                .isLessThan(1_000);
+                .isLessThan(maxMillis);
         soft.assertAll();
     }
 

@@ -330,7 +330,8 @@ public final class SessionSpread {
         return quarantine.isQuarantined(key, now);
     }
 
-    private long backoffNanos(int failures) {
+    /** The quarantine after {@code failures} failed rounds in a row: the initial backoff doubled, at most the cap. */
+    long backoffNanos(int failures) {
         long initial = config.quarantineInitialBackoff().toNanos();
         long max = config.quarantineMaxBackoff().toNanos();
         int shift = failures - 1;

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import org.apache.zookeeper.client.HostProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,6 +74,21 @@ import org.slf4j.LoggerFactory;
  * between is a connection to the probed server, which then takes over the session's budget slot and place in the
  * spread (its slot is taken even when that server is at its budget: the connection exists).
  *
+ * <p>ZooKeeper sends {@code isro} on the handle's send thread with a 1 s timeout, so a probed server that accepts the
+ * connection and answers nothing (hung, SIGSTOPped, black-holed) holds up every reply and ping of the read-only
+ * session for that second, and probes due meanwhile follow at once (the 100-800 ms intervals are shorter than the
+ * stall). Hence a probe never goes to a server known to be failing: not to one quarantined in the spread, nor to one
+ * a probe of this session handed out before without finding it read-write (ZooKeeper asked again while still
+ * connected), until a backoff ends that starts when that is learnt and grows like the quarantine
+ * ({@link HostsConfig#quarantineInitialBackoff()} doubling up to {@link HostsConfig#quarantineMaxBackoff()}, per such
+ * probe in a row; reset once the session connects to that server); and the probe right after one that found nothing
+ * goes to the current server too. Such probes return the read-only server itself, which answers {@code ro} at once.
+ * A server no probe has tried and no attempt failed on is probed at the first opportunity. So a read-only session pays
+ * at most one stall of about a second per silent server per backoff, never two in a row (none while the silent servers
+ * are quarantined from failed attempts, as they usually are when the session turned read-only), and a server that
+ * comes back read-write is found within its remaining backoff (at most {@code quarantineMaxBackoff}, 30 s by default)
+ * plus ZooKeeper's probe interval at that time (100 ms doubling up to 60 s from the read-only connection).
+ *
  * <p>Thread-safe. ZooKeeper calls {@code next}, {@code onConnected} and {@code size} from its send thread;
  * {@code updateServerList} comes from the thread calling {@code ZooKeeper.updateServerList}.
  */
@@ -110,6 +126,8 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
     private ServerEntry probed;
     /** Rotates read-only probes over the servers. */
     private int probeTurn;
+    /** Per server ({@code host:port}): this session's probes that did not find it read-write, and the backoff. */
+    private final Map<String, ProbeMiss> probeMisses = new HashMap<>();
 
     /** The requested session timeout, 0 when unknown. */
     private final int sessionTimeoutMs;
@@ -496,6 +514,7 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         failureAccounted = false;
         moveTargets = null;
         failedAddress.remove(held.key());
+        probeMisses.remove(held.key());
         spread.connected(this, held.key());
         AttemptListener listener = attemptListener;
         if (listener != null) {
@@ -685,17 +704,34 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
 
     /**
      * The server a read-only probe goes to: the servers other than the current one in turn, those with a free budget
-     * slot first; the current one when it is the only server.
+     * slot first, leaving out those quarantined and those within a probe backoff; the current one when none is left,
+     * when the last probe found nothing (no two stalls in a row), or when it is the only server. See the class comment.
      */
     private ServerEntry probeTarget() {
+        long now = config.nanoClock().getAsLong();
+        boolean missed = probed != null;
+        if (missed) {
+            // ZooKeeper probes again while still connected here: the last probe did not find that server read-write.
+            ProbeMiss miss = probeMisses.computeIfAbsent(probed.key(), k -> new ProbeMiss());
+            miss.count++;
+            long backoff = spread.backoffNanos(miss.count);
+            miss.untilNanos = now + backoff;
+            log.debug(
+                    "Read-only probe of {} found no read-write server ({} in a row); not probing it for {} ms",
+                    probed.key(),
+                    miss.count,
+                    TimeUnit.NANOSECONDS.toMillis(backoff));
+        }
         int limit = config.perServerConnectionBudget();
         List<ServerEntry> others = new ArrayList<>();
         List<ServerEntry> free = new ArrayList<>();
-        for (ServerEntry e : servers) {
-            if (!e.key().equals(held.key())) {
-                others.add(e);
-                if (budget.count(e.key()) < limit) {
-                    free.add(e);
+        if (!missed) {
+            for (ServerEntry e : servers) {
+                if (!e.key().equals(held.key()) && !spread.isQuarantined(e.key()) && !probeBackedOff(e.key(), now)) {
+                    others.add(e);
+                    if (budget.count(e.key()) < limit) {
+                        free.add(e);
+                    }
                 }
             }
         }
@@ -703,6 +739,17 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         ServerEntry pick = from.isEmpty() ? held : from.get(Math.floorMod(probeTurn++, from.size()));
         probed = pick.key().equals(held.key()) ? null : pick;
         return pick;
+    }
+
+    private boolean probeBackedOff(String key, long now) {
+        ProbeMiss miss = probeMisses.get(key);
+        return miss != null && miss.untilNanos - now > 0;
+    }
+
+    /** Read-only probes of one server that found nothing, in a row, and when it may be probed again. */
+    private static final class ProbeMiss {
+        int count;
+        long untilNanos;
     }
 
     /**

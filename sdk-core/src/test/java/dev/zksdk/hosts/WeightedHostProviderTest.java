@@ -331,16 +331,27 @@ class WeightedHostProviderTest {
             Set<String> probed = new HashSet<>();
             for (int i = 0; i < 4; i++) {
                 String target = key(p.next(0));
-                assertThat(target)
-                        .as("a probe never goes to the read-only server itself")
-                        .isNotEqualTo(ro);
-                probed.add(target);
+                if (i % 2 == 1) {
+                    assertThat(target)
+                            .as("the probe after one that found nothing goes to the read-only server itself")
+                            .isEqualTo(ro);
+                } else {
+                    assertThat(target)
+                            .as("a probe goes to another server when one is not known to fail")
+                            .isNotEqualTo(ro);
+                    probed.add(target);
+                }
                 assertThat(p.currentServer()).isEqualTo(ro);
                 assertThat(p.isConnected()).isTrue();
                 assertThat(budget.snapshot()).containsExactly(Map.entry(ro, 1));
             }
             assertThat(probed).as("the other servers in turn").hasSize(2);
             assertThat(spread.stats().connectFailures()).isZero();
+            // Both other servers were probed without being found read-write: backed off (1 s, the initial quarantine).
+            assertThat(key(p.next(0)))
+                    .as("both others within their probe backoff")
+                    .isEqualTo(ro);
+            clock.advance(Duration.ofMillis(1001));
 
             // The last probe found a read-write server: ZooKeeper drops the read-only connection and connects there.
             String rw = key(p.next(0));
@@ -359,6 +370,63 @@ class WeightedHostProviderTest {
             assertThat(probe).isNotEqualTo(rw);
         }
         assertThat(budget.snapshot()).isEmpty();
+        assertThat(clock.sleeps).as("probes never sleep").isEmpty();
+    }
+
+    /**
+     * A read-only probe (ZooKeeper's {@code isro}, 1 s timeout on the handle's send thread) never goes to a server known
+     * to be failing: a quarantined server, or one a probe did not find read-write within a backoff that doubles per
+     * such probe in a row; the read-only server itself is handed out instead. A server back from its backoff is probed
+     * again, and connecting to it resets its backoff.
+     */
+    @Test
+    void readOnlyProbesSkipQuarantinedServersAndBackOffFromServersThatWereNotReadWrite() {
+        SessionSpread spread = new SessionSpread(config(3)
+                .quarantineInitialBackoff(Duration.ofSeconds(1))
+                .quarantineMaxBackoff(Duration.ofSeconds(4))
+                .build());
+        ConnectionBudget budget = new ConnectionBudget();
+        try (WeightedHostProvider p = new WeightedHostProvider(servers(A, B, C), spread, budget)) {
+            String ro = key(p.next(1000));
+            p.onConnected();
+            List<String> others = new ArrayList<>(List.of(A, B, C));
+            others.remove(ro);
+            String silent = others.get(0);
+            String other = others.get(1);
+            spread.recordFailure(silent);
+            spread.recordFailure(other);
+            for (int i = 0; i < 5; i++) {
+                assertThat(key(p.next(0)))
+                        .as("both others quarantined: the read-only server itself")
+                        .isEqualTo(ro);
+            }
+            clock.advance(Duration.ofMillis(1001));
+            spread.recordFailure(other); // still failing for the pool's other sessions
+            assertThat(key(p.next(0))).as("quarantine over").isEqualTo(silent);
+            assertThat(key(p.next(0))).as("after a probe that found nothing").isEqualTo(ro);
+            // The silent server's probe backoff: 1 s, then 2 s, then 4 s (the cap), 4 s.
+            long[] backoffs = {1000, 2000, 4000, 4000};
+            for (long backoff : backoffs) {
+                clock.advance(Duration.ofMillis(backoff - 1));
+                spread.recordFailure(other);
+                assertThat(key(p.next(0)))
+                        .as("within %d ms of the last probe", backoff)
+                        .isEqualTo(ro);
+                clock.advance(Duration.ofMillis(1));
+                spread.recordFailure(other);
+                assertThat(key(p.next(0)))
+                        .as("%d ms after the last probe", backoff)
+                        .isEqualTo(silent);
+                assertThat(key(p.next(0))).isEqualTo(ro);
+            }
+            // It answers read-write at last: ZooKeeper connects there; its backoff is gone.
+            clock.advance(Duration.ofSeconds(4));
+            spread.recordFailure(other);
+            assertThat(key(p.next(0))).isEqualTo(silent);
+            p.onConnected();
+            assertThat(p.currentServer()).isEqualTo(silent);
+            assertThat(budget.snapshot()).containsExactly(Map.entry(silent, 1));
+        }
         assertThat(clock.sleeps).as("probes never sleep").isEmpty();
     }
 
