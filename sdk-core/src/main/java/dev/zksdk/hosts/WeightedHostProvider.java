@@ -83,7 +83,8 @@ import org.slf4j.LoggerFactory;
  * ({@link HostsConfig#quarantineInitialBackoff()} doubling up to {@link HostsConfig#quarantineMaxBackoff()}, per such
  * probe in a row; reset once the session connects to that server); and the probe right after one that found nothing
  * goes to the current server too. Such probes return the read-only server itself, which answers {@code ro} at once.
- * A server no probe has tried and no attempt failed on is probed at the first opportunity. So a read-only session pays
+ * A server no probe has tried and no attempt failed on is probed at the first opportunity (the next probe but one
+ * after a probe that found nothing). So a read-only session pays
  * at most one stall of about a second per silent server per backoff, never two in a row (none while the silent servers
  * are quarantined from failed attempts, as they usually are when the session turned read-only), and a server that
  * comes back read-write is found within its remaining backoff (at most {@code quarantineMaxBackoff}, 30 s by default)
