@@ -16,7 +16,11 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException.Code;
 import org.apache.zookeeper.data.Stat;
@@ -177,5 +181,77 @@ class ReadOnlyModeIT {
         try (ZkLease lease = pool.lease()) {
             lease.ephemeral("/ro/other", MEMBER);
         }
+    }
+
+    /**
+     * Writes sent among reads in flight on a read-only session. ZooKeeper's read-only server answers a write at once,
+     * ahead of the reads still in its pipeline, and ZooKeeper's client drops the connection on that out-of-order
+     * answer ("Xid out of order"): the read-only session (a local one) was lost. The pool refuses such writes itself,
+     * unsent: every write is NOTREADONLY, every read is served, and the session stays, without a disconnect.
+     */
+    @Test
+    void writesAmongReadsInFlightOnAReadOnlySessionCostNothing() throws Exception {
+        try (ZkLease lease = pool.lease()) {
+            lease.create("/ro", new byte[0], CreateMode.PERSISTENT);
+            lease.create("/ro/config", V1, CreateMode.PERSISTENT);
+        }
+        String survivor = pool.ensembles().get(0).sessions().get(0).server();
+        for (ServerProcess s : ensemble.servers()) {
+            if (!s.address().equals(survivor)) {
+                s.kill9();
+            }
+        }
+        await().atMost(Duration.ofSeconds(40)).until(() -> events.saw(SessionState.READ_ONLY));
+        long readOnlyId = events.first(SessionState.READ_ONLY).orElseThrow().sessionIdAfter();
+        events.clear();
+
+        int reads = 0;
+        int refusedWrites = 0;
+        List<String> wrong = new ArrayList<>();
+        try (ZkLease lease = pool.lease()) {
+            assertThat(lease.sessionId()).isEqualTo(readOnlyId);
+            for (int round = 0; round < 20; round++) {
+                List<CompletableFuture<byte[]>> inFlight = new ArrayList<>();
+                for (int i = 0; i < 50; i++) {
+                    inFlight.add(lease.getDataAsync("/ro/config").toCompletableFuture());
+                }
+                CompletableFuture<Stat> write =
+                        lease.setDataAsync("/ro/config", V2, -1).toCompletableFuture();
+                for (int i = 0; i < 50; i++) {
+                    inFlight.add(lease.getDataAsync("/ro/config").toCompletableFuture());
+                }
+                for (CompletableFuture<byte[]> read : inFlight) {
+                    try {
+                        assertThat(read.join()).isEqualTo(V1);
+                        reads++;
+                    } catch (CompletionException e) {
+                        wrong.add("read: " + e.getCause());
+                    }
+                }
+                try {
+                    write.join();
+                    wrong.add("write applied on a read-only session");
+                } catch (CompletionException e) {
+                    if (e.getCause() instanceof ZkException
+                            && !(e.getCause() instanceof ZkConnectionLossException)
+                            && ((ZkException) e.getCause()).code() == Code.NOTREADONLY) {
+                        refusedWrites++;
+                    } else {
+                        wrong.add("write: " + e.getCause());
+                    }
+                }
+            }
+            assertThat(lease.sessionId()).isEqualTo(readOnlyId);
+        }
+        System.out.printf(
+                "[read-only] %d reads served, %d writes refused, events %s, wrong %s%n",
+                reads, refusedWrites, events.states(), wrong);
+        assertThat(wrong).isEmpty();
+        assertThat(reads).isEqualTo(20 * 100);
+        assertThat(refusedWrites).isEqualTo(20);
+        assertThat(events.saw(SessionState.SUSPENDED))
+                .as("the read-only session's connection was dropped: %s", events.states())
+                .isFalse();
+        assertThat(pool.ensembles().get(0).sessions().get(0).state()).isEqualTo(SessionState.READ_ONLY);
     }
 }
