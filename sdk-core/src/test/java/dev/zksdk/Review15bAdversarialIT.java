@@ -367,8 +367,6 @@ class Review15bAdversarialIT {
 
     /** Defaults: the session's follower SIGSTOPped with a writer waiting: left at the 5 s bound, same session id. */
     @Test
-    @Disabled(
-            "defect: with the defaults a drop decided at the 5 s bound takes effect only at ZooKeeper's next ping (idle send 9 s): back on another member 9.1-10 s after the SIGSTOP")
     void defaultFollowerStoppedIsLeftAtTheBound() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         Recorder events = new Recorder();
@@ -546,8 +544,6 @@ class Review15bAdversarialIT {
      * time, one drop per connection, same id, never back to the frozen one.
      */
     @Test
-    @Disabled(
-            "defect: with the defaults a drop decided at the 5 s bound takes effect only at ZooKeeper's next ping (idle send 9 s): back on another member 9.1-10 s after the SIGSTOP")
     void twoMembersFrozenOneAfterTheOther() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         Recorder events = new Recorder();
@@ -596,8 +592,6 @@ class Review15bAdversarialIT {
      * session is left once, at about the bound after the last byte.
      */
     @Test
-    @Disabled(
-            "defect: with the defaults a drop decided at the 5 s bound takes effect only at ZooKeeper's next ping (idle send 9 s): back on another member 9.1-10 s after the SIGSTOP")
     void stoppedWhileHugeAnswersArrive() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         Recorder events = new Recorder();
@@ -823,8 +817,6 @@ class Review15bAdversarialIT {
      * a 10 s operation timeout: the bound is still 5 s, so the session must be back on another member by about 5 s.
      */
     @Test
-    @Disabled(
-            "defect: a drop decided at the bound takes effect only at ZooKeeper's next ping; with a 60 s session the session moves ~19 s after the SIGSTOP")
     void followerStoppedWithALongSessionTimeout() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         Recorder events = new Recorder();

@@ -4,7 +4,6 @@ import dev.zksdk.ZkConnectionLossException;
 import dev.zksdk.internal.SrvrVersion;
 import java.io.IOException;
 import java.lang.reflect.Field;
-import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
@@ -12,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.zookeeper.AddWatchMode;
+import org.apache.zookeeper.AsyncCallback;
 import org.apache.zookeeper.AsyncCallback.AllChildrenNumberCallback;
 import org.apache.zookeeper.AsyncCallback.Create2Callback;
 import org.apache.zookeeper.AsyncCallback.EphemeralsCallback;
@@ -899,9 +899,6 @@ public final class BudgetedZooKeeper extends ZooKeeper {
         private static final Field SOCKET;
         private static final Field LAST_SEND;
         private static final Field FIRST_CONNECT;
-        /** {@code ClientCnxnSocket.packetAdded()}: wakes the send thread (null when absent). */
-        private static final Method PACKET_ADDED;
-
         static final boolean AVAILABLE;
 
         static {
@@ -940,16 +937,6 @@ public final class BudgetedZooKeeper extends ZooKeeper {
             LAST_SEND = lastSend;
             FIRST_CONNECT = firstConnect;
             AVAILABLE = connectTimeout != null;
-            Method packetAdded = null;
-            if (socket != null) {
-                try {
-                    packetAdded = socket.getType().getDeclaredMethod("packetAdded");
-                    packetAdded.setAccessible(true);
-                } catch (ReflectiveOperationException | RuntimeException e) {
-                    packetAdded = null;
-                }
-            }
-            PACKET_ADDED = packetAdded;
         }
 
         private final ClientCnxn cnxn;
@@ -1021,18 +1008,19 @@ public final class BudgetedZooKeeper extends ZooKeeper {
             } catch (IOException | RuntimeException e) {
                 return false;
             }
-            if (PACKET_ADDED != null) {
-                try {
-                    // The NIO socket's selector is not woken by a close from another thread: without a wake-up the
-                    // send thread would notice at its next select timeout (up to a third of the session timeout).
-                    PACKET_ADDED.invoke(socket);
-                } catch (ReflectiveOperationException | RuntimeException e) {
-                    // noticed at the next select timeout
-                }
-            }
+            // Closing the socket from another thread does not wake ZooKeeper's send thread: its selector sees nothing
+            // ready on a closed channel, and the send thread would notice only when it next writes (its ping after a
+            // third of the session timeout without sending, or an application request), seconds after the bound. A
+            // request queued now (a read of the root, its answer ignored) wakes it with something to write; writing to
+            // the closed socket fails at once, and the send thread fails the requests in flight and connects again.
+            // Over TLS (Netty) the close is seen by itself; the read then just fails with CONNECTIONLOSS.
+            handle.exists("/", false, IGNORED_ANSWER, null);
             return true;
         }
     }
+
+    /** The answer to the read that wakes the send thread after a dropped connection: nothing to do with it. */
+    private static final AsyncCallback.StatCallback IGNORED_ANSWER = (rc, path, ctx, stat) -> {};
 
     /** Reads whether ZooKeeper's client has requests waiting for replies (not public API: false if absent). */
     private static final class PendingReplies {
