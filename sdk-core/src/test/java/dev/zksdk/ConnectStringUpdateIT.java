@@ -13,6 +13,7 @@ import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ServerConnections;
 import dev.zksdk.testing.ServerProcess;
+import dev.zksdk.testing.SessionLeases;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -85,12 +86,8 @@ class ConnectStringUpdateIT {
 
     /** One lease per session: held leases go to the session with the fewest (not in index order). */
     private static List<ZkLease> leaseEach(ZkSessionPool pool, EnsembleConfig ensemble, int sessions) {
-        List<ZkLease> leases = new ArrayList<>();
-        for (int i = 0; i < sessions; i++) {
-            leases.add(pool.lease(ensemble));
-        }
-        assertThat(leases.stream().map(ZkLease::sessionId).distinct().count()).isEqualTo(sessions);
-        return leases;
+        return SessionLeases.oneOnEachSession(
+                () -> pool.lease(ensemble), () -> SessionLeases.connected(pool) >= sessions, sessions);
     }
 
     private static List<Long> ids(List<ZkLease> leases) {

@@ -8,6 +8,7 @@ import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.ServerConnections;
 import dev.zksdk.testing.ServerProcess;
+import dev.zksdk.testing.SessionLeases;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,10 +34,7 @@ class HostSelectionIT {
                     .sessionsPerEnsemble(6)
                     .hosts(HostsConfig.builder().perServerConnectionBudget(2).build())
                     .build()) {
-                List<ZkLease> leases = new ArrayList<>();
-                for (int i = 0; i < 6; i++) {
-                    leases.add(pool.lease());
-                }
+                List<ZkLease> leases = SessionLeases.oneOnEachSession(pool, 6);
                 for (ZkLease lease : leases) {
                     assertThat(lease.exists("/")).isNotNull();
                 }

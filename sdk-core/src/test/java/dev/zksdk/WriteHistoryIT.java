@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.RawZooKeeper;
+import dev.zksdk.testing.SessionLeases;
 import dev.zksdk.testing.TxnLogOracle;
 import dev.zksdk.testing.TxnLogOracle.OpType;
 import dev.zksdk.testing.TxnLogOracle.Txn;
@@ -357,9 +358,8 @@ class WriteHistoryIT {
                         .breakerFailureRateThreshold(100f)
                         .build())
                 .build()) {
-            List<ZkLease> leases = new ArrayList<>();
+            List<ZkLease> leases = SessionLeases.oneOnEachSession(pool, WORKERS);
             for (int w = 0; w < WORKERS; w++) {
-                leases.add(pool.lease());
                 workers.get(w).sessionId = leases.get(w).sessionId();
             }
             // Deletes are matched by session and order: each worker must have a session of its own.

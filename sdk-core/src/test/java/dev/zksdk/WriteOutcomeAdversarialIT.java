@@ -8,6 +8,7 @@ import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.RawZooKeeper;
 import dev.zksdk.testing.ServerProcess;
+import dev.zksdk.testing.SessionLeases;
 import dev.zksdk.testing.TxnLogOracle;
 import dev.zksdk.testing.TxnLogOracle.OpType;
 import dev.zksdk.testing.TxnLogOracle.Txn;
@@ -521,9 +522,8 @@ class WriteOutcomeAdversarialIT {
                     .connectionTimeout(Duration.ofSeconds(5))
                     .operationPolicy(setup.policy())
                     .build()) {
-                List<ZkLease> leases = new ArrayList<>();
+                List<ZkLease> leases = SessionLeases.oneOnEachSession(pool, WORKERS);
                 for (int w = 0; w < WORKERS; w++) {
-                    leases.add(pool.lease());
                     callsOf.add(new ArrayList<>());
                     sessionsOf.put(w, ConcurrentSet.of(leases.get(w).sessionId()));
                 }

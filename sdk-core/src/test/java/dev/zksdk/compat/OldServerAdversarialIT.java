@@ -27,6 +27,7 @@ import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ServerProcess;
+import dev.zksdk.testing.SessionLeases;
 import dev.zksdk.testing.TxnLogOracle;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -1155,12 +1156,7 @@ class OldServerAdversarialIT {
         Recorder events = new Recorder();
         String base = unique("seq35");
         try (ZkSessionPool pool = pool("adv-seq35", zk35.connectString(), events, 3)) {
-            List<ZkLease> leases = new ArrayList<>();
-            for (int i = 0;
-                    i < 6 && leases.stream().map(ZkLease::sessionId).distinct().count() < 3;
-                    i++) {
-                leases.add(pool.lease());
-            }
+            List<ZkLease> leases = SessionLeases.oneOnEachSession(pool, 3);
             List<ZkLease> onDistinctSessions = new ArrayList<>();
             for (ZkLease l : leases) {
                 if (onDistinctSessions.stream().noneMatch(o -> o.sessionId() == l.sessionId())) {
@@ -1525,11 +1521,7 @@ class OldServerAdversarialIT {
                 .connectionTimeout(Duration.ofSeconds(10))
                 .listener(events)
                 .build()) {
-            List<ZkLease> leases = new ArrayList<>();
-            for (int i = 0; i < 3; i++) {
-                leases.add(pool.lease());
-            }
-            assertThat(leases.stream().map(ZkLease::sessionId).distinct()).hasSize(3);
+            List<ZkLease> leases = SessionLeases.oneOnEachSession(pool, 3);
             List<EphemeralNode> nodes = new ArrayList<>();
             List<List<WatchEvent>> seen = new ArrayList<>();
             List<WatchHandle> handles = new ArrayList<>();

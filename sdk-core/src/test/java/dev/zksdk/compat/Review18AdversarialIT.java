@@ -20,6 +20,7 @@ import dev.zksdk.security.TlsConfig;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ServerProcess;
+import dev.zksdk.testing.SessionLeases;
 import dev.zksdk.testing.TestPki;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -234,15 +235,8 @@ class Review18AdversarialIT {
 
     /** Leases on {@code n} distinct sessions of the pool. */
     static List<ZkLease> leasesOnDistinctSessions(ZkSessionPool pool, int n, List<ZkLease> all) {
-        List<ZkLease> distinct = new ArrayList<>();
-        for (int i = 0; i < 10 * n && distinct.size() < n; i++) {
-            ZkLease l = pool.lease();
-            all.add(l);
-            if (distinct.stream().noneMatch(o -> o.sessionId() == l.sessionId())) {
-                distinct.add(l);
-            }
-        }
-        assertThat(distinct).as("leases on distinct sessions").hasSize(n);
+        List<ZkLease> distinct = SessionLeases.oneOnEachSession(pool, n);
+        all.addAll(distinct);
         return distinct;
     }
 
