@@ -32,7 +32,6 @@ import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.Stat;
 import org.assertj.core.api.SoftAssertions;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -320,11 +319,6 @@ class UpgradeTlsAdversarialIT {
      * 3.4's requests while one member runs 3.4).
      */
     @Test
-    @Disabled("issue 18, open: a 3.4 member down while the pool asks the members' versions counts as 3.5; the pool"
-            + " then sends createContainer, which the 3.4 member cannot follow when it comes back on 3.4. Asking every"
-            + " member on every version and holding the ensemble to 3.4 while one is silent fixed it, but was taken"
-            + " back: the srvr connections overflowed maxClientCnxns (HostSelectionIT) and kept reaching a black-holed"
-            + " member (HandshakeAdversarialIT)")
     void a34MemberDownDuringTheProbeComesBackOn34() throws Exception {
         try (ProcessEnsemble ens = ProcessEnsemble.builder()
                 .serverVersion("3.4.14")

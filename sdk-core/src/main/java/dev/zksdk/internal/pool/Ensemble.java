@@ -53,6 +53,9 @@ final class Ensemble implements EnsembleView, RecoveryHost {
     private final EnsembleServers servers;
     private final SessionSpread spread;
     private final SharedSession[] sessions;
+    /** What the ensemble's servers can do, shared by its sessions. */
+    private final ServerFeatures features;
+
     private final SessionRecovery[] recoveries;
     private final OperationRunner runner;
     private final AtomicInteger next = new AtomicInteger();
@@ -110,6 +113,8 @@ final class Ensemble implements EnsembleView, RecoveryHost {
         };
         RecipeRetryPolicy recipeRetry = new RecipeRetryPolicy(policy);
         ServerFeatures features = new ServerFeatures(config.connectString(), config.tls() != null);
+        features.recheckSilentMembersOn(scheduler);
+        this.features = features;
         for (int i = 0; i < sessions.length; i++) {
             SharedSession s = new SharedSession(
                     pool.name(),
@@ -326,8 +331,12 @@ final class Ensemble implements EnsembleView, RecoveryHost {
         closeSessions();
     }
 
-    /** Stops every session's recovery; the sessions themselves are closed by {@link #closeSessions}. */
+    /**
+     * Stops every session's recovery and the version checks of silent members; the sessions themselves are closed by
+     * {@link #closeSessions}.
+     */
     void closeRecoveries() {
+        features.close();
         for (SessionRecovery r : recoveries) {
             r.close();
         }

@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -74,6 +75,20 @@ public final class ServerFeatures implements ServerCapabilities {
     private final Object whoAmIGate = new Object();
     /** The probe in flight or last answered; written under this object's lock, read without it. */
     private volatile CompletableFuture<Void> probe;
+    /**
+     * True while {@link #requests35} is NO only because members of an ensemble with a 3.5 member did not answer
+     * {@code srvr} (a 3.4 member may be among them): they are asked again ({@link #recheckLater}) until they answer.
+     * Written under this object's lock.
+     */
+    private volatile boolean held;
+    /** Members that did not answer {@code srvr} while {@link #held}; only the recheck thread changes it then. */
+    private final java.util.Set<ConnectString.Address> silent = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Where the silent members' rechecks are timed (the pool's scheduler); null: not asked again. */
+    private volatile ScheduledExecutorService rechecks;
+    /** Rechecks of the silent members made so far: the next waits {@link #recheckDelay}. */
+    private int rechecksDone;
+
+    private volatile boolean closed;
 
     /** @param ensemble the ensemble's connect string, for messages */
     public ServerFeatures(String ensemble) {
@@ -233,8 +248,12 @@ public final class ServerFeatures implements ServerCapabilities {
      * runs {@code then} on {@code later}. A member that says it runs 3.4 means a rolling upgrade from 3.4 is under way: a 3.5 member
      * forwards every write to the leader, and a 3.4 leader that receives a {@code create2} or container create it does
      * not know drops that member from the quorum (its LearnerHandler fails on it), again at each retry. The ensemble is
-     * then treated as 3.4 for the pool's life. Members that do not answer (down, {@code srvr} not whitelisted) change
-     * nothing; nor is this asked over TLS, which 3.4 does not have.
+     * then treated as 3.4 for the pool's life. A member that does not answer at all (down, frozen, unreachable) may be
+     * such a 3.4 member, which could not follow the 3.5 requests its peers would propose when it comes back: until
+     * every such member answers, the ensemble is held to 3.4's requests ({@link #held}) and they are asked again with
+     * a backoff ({@link #recheckLater}). Only here, where the pool met a 3.5 member (a rolling upgrade from 3.4 goes
+     * through 3.5): a pool that meets 3.6 or later asks no member. A member that refuses {@code srvr} (not
+     * whitelisted) counts as answered. Not asked over TLS, which 3.4 does not have.
      */
     private void checkMembersThen(Executor later, Runnable then) {
         if (tls || members.size() < 2) {
@@ -246,17 +265,30 @@ public final class ServerFeatures implements ServerCapabilities {
         }
         DaemonThreads.start("zk-sdk-member-versions", () -> {
             try {
-                for (ConnectString.Address member : members) {
-                    String version = srvrVersion(member);
-                    if (version != null && version.startsWith("3.4.")) {
-                        learnBefore35("member " + member.host() + ":" + member.port() + " runs ZooKeeper " + version
-                                + ": a rolling upgrade from 3.4 is under way, and a 3.4 leader does not know the 3.5"
-                                + " requests its 3.5 members would forward");
-                        return;
+                List<ConnectString.Address> noAnswer = askMembers(members);
+                synchronized (this) {
+                    if (requests35 == Known.UNKNOWN) {
+                        if (noAnswer.isEmpty()) {
+                            requests35 = Known.YES;
+                        } else {
+                            silent.addAll(noAnswer);
+                            requests35 = Known.NO;
+                            held = true;
+                            how = heldHow();
+                        }
                     }
                 }
-                if (requests35 == Known.UNKNOWN) {
-                    requests35 = Known.YES;
+                if (held) {
+                    log.warn(
+                            "{}: members {} did not answer srvr: one may be a ZooKeeper 3.4 member of a rolling upgrade"
+                                    + " from 3.4 (down or restarting), which could not follow 3.5 requests; only 3.4's"
+                                    + " requests are sent until every member tells a version of 3.5 or later (asked"
+                                    + " again every {} to {} s)",
+                            ensemble,
+                            names(noAnswer),
+                            RECHECK_FIRST.toSeconds(),
+                            RECHECK_MAX.toSeconds());
+                    recheckLater();
                 }
             } finally {
                 try {
@@ -268,15 +300,138 @@ public final class ServerFeatures implements ServerCapabilities {
         });
     }
 
+    /**
+     * Asks each of {@code asked} its version ({@code srvr}, one after the other: blocking, {@link #SRVR_TIMEOUT} each
+     * at most) and learns a 3.4 member at once; returns those that did not answer at all. A member that answers
+     * without a version ({@code srvr} not whitelisted) is up and counts as answered: holding a hardened ensemble to
+     * 3.4's requests for good would be wrong far more often than a whitelisted-out 3.4 member is met.
+     */
+    private List<ConnectString.Address> askMembers(List<ConnectString.Address> asked) {
+        List<ConnectString.Address> noAnswer = new java.util.ArrayList<>();
+        for (ConnectString.Address member : asked) {
+            String text = srvrAnswer(member);
+            if (text == null) {
+                noAnswer.add(member);
+                continue;
+            }
+            String version = SrvrVersion.of(text);
+            if (version != null && version.startsWith("3.4.")) {
+                learnBefore35("member " + member.host() + ":" + member.port() + " runs ZooKeeper " + version
+                        + ": a rolling upgrade from 3.4 is under way, and a 3.4 member does not know the 3.5"
+                        + " requests its 3.5 peers would forward or propose");
+            }
+        }
+        return noAnswer;
+    }
+
+    /** The first wait before the silent members are asked again; it doubles at each recheck up to {@link #RECHECK_MAX}. */
+    static final Duration RECHECK_FIRST = Duration.ofSeconds(1);
+
+    /** The longest wait between two rechecks of the silent members. */
+    static final Duration RECHECK_MAX = Duration.ofSeconds(30);
+
+    /** The wait before recheck number {@code done + 1}: 1, 2, 4, ... s, at most {@link #RECHECK_MAX}. */
+    static long recheckDelayMillis(int done) {
+        return Math.min(RECHECK_MAX.toMillis(), RECHECK_FIRST.toMillis() << Math.min(done, 20));
+    }
+
+    /**
+     * Times the next recheck of the silent members on the pool's scheduler; the {@code srvr} connections themselves are
+     * made on a thread of their own, one member after the other, and the next recheck is timed only once this one is
+     * over: at most one {@code srvr} per silent member per wait, never two in flight to one member, and none on a
+     * caller's thread.
+     */
+    private void recheckLater() {
+        ScheduledExecutorService scheduler = rechecks;
+        if (scheduler == null || closed) {
+            return;
+        }
+        try {
+            scheduler.schedule(
+                    () -> {
+                        if (!closed) {
+                            DaemonThreads.start("zk-sdk-member-versions", this::recheck);
+                        }
+                    },
+                    recheckDelayMillis(rechecksDone),
+                    TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // the pool is closing
+        }
+    }
+
+    /** Asks the silent members again; releases the hold when none is left, or times the next recheck. */
+    private void recheck() {
+        rechecksDone++;
+        List<ConnectString.Address> asked = List.copyOf(silent);
+        List<ConnectString.Address> noAnswer = askMembers(asked);
+        boolean released = false;
+        synchronized (this) {
+            if (!held) {
+                silent.clear(); // a 3.4 member (or an UNIMPLEMENTED answer) decided it for good
+                return;
+            }
+            silent.retainAll(noAnswer);
+            if (silent.isEmpty()) {
+                held = false;
+                requests35 = Known.YES;
+                how = "ZooKeeper 3.5 (every member of the ensemble runs 3.5 or later)";
+                released = true;
+            } else {
+                how = heldHow();
+            }
+        }
+        if (released) {
+            log.info(
+                    "{}: every member answered srvr with ZooKeeper 3.5 or later: container parents, create2 and TTL"
+                            + " nodes are used again",
+                    ensemble);
+            return;
+        }
+        recheckLater();
+    }
+
+    /** Stops asking silent members their version (the pool is closing). */
+    public void close() {
+        closed = true;
+    }
+
+    /**
+     * Where the members that did not answer are asked again (the pool's scheduler); without it they are not.
+     *
+     * @param scheduler the pool's scheduler, used only to time the rechecks
+     */
+    public void recheckSilentMembersOn(ScheduledExecutorService scheduler) {
+        this.rechecks = scheduler;
+    }
+
+    private String heldHow() {
+        return "ZooKeeper 3.5, held to 3.4's requests while members " + names(List.copyOf(silent))
+                + " do not answer srvr (one may be a 3.4 member of a rolling upgrade)";
+    }
+
+    private static String names(List<ConnectString.Address> members) {
+        return members.stream()
+                .map(a -> a.host() + ":" + a.port())
+                .sorted()
+                .toList()
+                .toString();
+    }
+
     /** How long one member's {@code srvr} may take (connect, then the answer) while a 3.5 server is probed. */
     static final Duration SRVR_TIMEOUT = Duration.ofMillis(1000);
 
     /** The version a member's {@code srvr} reports ({@code 3.4.14}, without qualifier), or null without an answer. */
     static String srvrVersion(ConnectString.Address member) {
+        String text = srvrAnswer(member);
+        return text == null ? null : SrvrVersion.of(text);
+    }
+
+    /** What a member answers to {@code srvr} (a refusal included), or null when it does not answer. */
+    private static String srvrAnswer(ConnectString.Address member) {
         try {
-            String text = FourLetterWordMain.send4LetterWord(
+            return FourLetterWordMain.send4LetterWord(
                     member.host(), member.port(), "srvr", false, (int) SRVR_TIMEOUT.toMillis());
-            return SrvrVersion.of(text);
         } catch (IOException | X509Exception.SSLContextException | RuntimeException e) {
             log.debug("srvr of {}:{} got no answer: {}", member.host(), member.port(), e.toString());
             return null;
@@ -357,12 +512,15 @@ public final class ServerFeatures implements ServerCapabilities {
     }
 
     private void learnBefore35(String evidence) {
-        if (requests35 == Known.NO) {
-            return;
+        synchronized (this) {
+            if (requests35 == Known.NO && !held) {
+                return;
+            }
+            held = false;
+            requests35 = Known.NO;
+            persistentWatches = Known.NO;
+            how = "a server before ZooKeeper 3.5 (" + evidence + ")";
         }
-        requests35 = Known.NO;
-        persistentWatches = Known.NO;
-        how = "a server before ZooKeeper 3.5 (" + evidence + ")";
         log.info(
                 "{}: {}: parents of ephemerals and recipe nodes are created persistent (no container nodes), creates "
                         + "that return a Stat read it after a plain create, and watches are re-armed one-shot watches",
