@@ -28,7 +28,6 @@ import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.data.Stat;
 import org.assertj.core.api.SoftAssertions;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -343,9 +342,6 @@ class Review18bAdversarialIT {
      * no unknown request and no reconnect loop; watches and ephemerals made while C was silent keep working.
      */
     @Test
-    @Disabled("issue 18, open: passed when written against member checks on every version with silent members held"
-            + " to 3.4's requests; that was taken back (the srvr connections overflowed maxClientCnxns and kept reaching"
-            + " a black-holed member), so a silent member counts as new again")
     void memberSilentDuringTheVersionCheckComesBackOn35() throws Exception {
         try (ProcessEnsemble ens = ProcessEnsemble.builder()
                 .serverVersion("3.6.4")

@@ -12,6 +12,7 @@ import dev.zksdk.WatchHandle;
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkSessionPool;
 import dev.zksdk.ZkUnavailableException;
+import dev.zksdk.ZkUnsupportedException;
 import dev.zksdk.diagnostics.DiagnosticsReport;
 import dev.zksdk.diagnostics.DoctorOptions;
 import dev.zksdk.diagnostics.EnsembleDoctor;
@@ -27,8 +28,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
+import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.Stat;
 import org.assertj.core.api.SoftAssertions;
@@ -389,6 +392,63 @@ class UpgradeTlsAdversarialIT {
                             .isFalse();
                     soft.assertAll();
                 }
+            }
+        }
+    }
+
+    /**
+     * 3.5.10 x3, a follower down (kill -9) while a pool is built on another member: the pool cannot tell it from a 3.4
+     * member of a rolling upgrade, so it holds to 3.4's requests (a persistent parent, a container asked for by name
+     * refused naming the silent member). The member comes back on 3.5.10: the pool's backoff recheck hears it, and
+     * container parents and containers resume under the same pool and session, without a restart.
+     */
+    @Test
+    void a35MemberDownDuringTheProbeComesBackOn35AndContainersResume() throws Exception {
+        try (ProcessEnsemble ens =
+                ProcessEnsemble.builder().serverVersion("3.5.10").size(3).start()) {
+            ServerProcess leader = ens.leader();
+            List<ServerProcess> followers =
+                    ens.servers().stream().filter(s -> s != leader).toList();
+            ServerProcess a = followers.get(0);
+            ServerProcess c = followers.get(1);
+            c.kill9();
+            ens.awaitQuorum(Duration.ofSeconds(60));
+            String base = unique("r18u-back35");
+            Recorder events = new Recorder();
+            try (ZkSessionPool p = pool("r18u-back35", ens.connectString(), events)
+                            .hosts(only(ens, a))
+                            .build();
+                    ZkLease lease = p.lease()) {
+                long session = lease.sessionId();
+                try (EphemeralNode e = lease.ephemeral(base + "/held/eph", V)) {
+                    assertThat(e.isPresent()).isTrue();
+                }
+                assertThat(RollingUpgradeIT.createdAsContainer(ens, base + "/held"))
+                        .as("parent created as a container while a member was silent")
+                        .isFalse();
+                assertThatThrownBy(() -> lease.create(base + "/c0", new byte[0], CreateMode.CONTAINER))
+                        .isInstanceOf(ZkUnsupportedException.class)
+                        .hasMessageContaining(c.address());
+                c.restart(); // back on 3.5.10
+                c.awaitServing(Duration.ofSeconds(60));
+                AtomicInteger n = new AtomicInteger();
+                await().atMost(Duration.ofSeconds(90))
+                        .pollInterval(Duration.ofMillis(500))
+                        .ignoreException(ZkUnsupportedException.class)
+                        .until(() -> {
+                            String path = base + "/c" + n.incrementAndGet();
+                            lease.create(path, new byte[0], CreateMode.CONTAINER);
+                            return RollingUpgradeIT.createdAsContainer(ens, path);
+                        });
+                try (EphemeralNode e = lease.ephemeral(base + "/resumed/eph", V)) {
+                    assertThat(e.isPresent()).isTrue();
+                }
+                assertThat(RollingUpgradeIT.createdAsContainer(ens, base + "/resumed"))
+                        .as("parent created as a container once every member answered 3.5")
+                        .isTrue();
+                assertThat(lease.sessionId()).isEqualTo(session);
+                assertThat(unknownNot104(ens)).as("unknown requests").isEmpty();
+                assertThat(events.callbacks(SessionState.LOST)).isEmpty();
             }
         }
     }

@@ -45,7 +45,8 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * What is learnt holds for the pool's life: an ensemble upgraded under a running pool keeps the emulation until the
- * pool is restarted (it works on the new servers too).
+ * pool is restarted (it works on the new servers too). The one exception: a 3.5 ensemble held to 3.4's requests only
+ * because members did not answer {@code srvr} goes back to 3.5's requests once they all have answered 3.5 or later.
  */
 public final class ServerFeatures implements ServerCapabilities {
 
