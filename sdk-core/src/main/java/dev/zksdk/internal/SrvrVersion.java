@@ -28,6 +28,18 @@ public final class SrvrVersion {
     }
 
     /**
+     * Whether {@code answer} is a server's refusal of a four-letter word it does not whitelist ({@code srvr is not
+     * executed because it is not in the whitelist.}), as opposed to an answer from a server that does not serve yet
+     * ({@code This ZooKeeper instance is not currently serving requests}).
+     *
+     * @param answer what the server answered
+     * @return true for a refusal
+     */
+    public static boolean refused(String answer) {
+        return answer.contains("not in the whitelist");
+    }
+
+    /**
      * Whether {@code version} (as {@link #of} returns it) is before ZooKeeper 3.6, which brought persistent watches.
      *
      * @param version such as {@code 3.5.10}

@@ -303,19 +303,21 @@ public final class ServerFeatures implements ServerCapabilities {
 
     /**
      * Asks each of {@code asked} its version ({@code srvr}, one after the other: blocking, {@link #SRVR_TIMEOUT} each
-     * at most) and learns a 3.4 member at once; returns those that did not answer at all. A member that answers
-     * without a version ({@code srvr} not whitelisted) is up and counts as answered: holding a hardened ensemble to
+     * at most) and learns a 3.4 member at once; returns those that told no version. A member that refuses {@code srvr}
+     * (not whitelisted) is up and counts as answered: holding a hardened ensemble to
      * 3.4's requests for good would be wrong far more often than a whitelisted-out 3.4 member is met.
      */
     private List<ConnectString.Address> askMembers(List<ConnectString.Address> asked) {
         List<ConnectString.Address> noAnswer = new java.util.ArrayList<>();
         for (ConnectString.Address member : asked) {
             String text = srvrAnswer(member);
-            if (text == null) {
+            String version = text == null ? null : SrvrVersion.of(text);
+            if (version == null && (text == null || !SrvrVersion.refused(text))) {
+                // No answer, or one without a version that is not a refusal: "not currently serving" (starting,
+                // out of the quorum), whatever its version.
                 noAnswer.add(member);
                 continue;
             }
-            String version = SrvrVersion.of(text);
             if (version != null && version.startsWith("3.4.")) {
                 learnBefore35("member " + member.host() + ":" + member.port() + " runs ZooKeeper " + version
                         + ": a rolling upgrade from 3.4 is under way, and a 3.4 member does not know the 3.5"
