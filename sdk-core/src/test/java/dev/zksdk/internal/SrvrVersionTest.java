@@ -16,6 +16,16 @@ class SrvrVersionTest {
     }
 
     @Test
+    void aRefusalIsToldFromAServerNotServingYet() {
+        assertThat(SrvrVersion.refused("srvr is not executed because it is not in the whitelist."))
+                .isTrue();
+        assertThat(SrvrVersion.refused("This ZooKeeper instance is not currently serving requests\n"))
+                .isFalse();
+        assertThat(SrvrVersion.of("This ZooKeeper instance is not currently serving requests\n"))
+                .isNull();
+    }
+
+    @Test
     void before36IsPersistentWatchesMissing() {
         assertThat(SrvrVersion.before36("3.4.14")).isTrue();
         assertThat(SrvrVersion.before36("3.5.10")).isTrue();
