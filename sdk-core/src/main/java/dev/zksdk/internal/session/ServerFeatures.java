@@ -86,7 +86,7 @@ public final class ServerFeatures implements ServerCapabilities {
     private final java.util.Set<ConnectString.Address> silent = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Where the silent members' rechecks are timed (the pool's scheduler); null: not asked again. */
     private volatile ScheduledExecutorService rechecks;
-    /** Rechecks of the silent members made so far: the next waits {@link #recheckDelay}. */
+    /** Rechecks of the silent members made so far: the next waits {@link #recheckDelayMillis}. */
     private int rechecksDone;
 
     private volatile boolean closed;
@@ -252,7 +252,7 @@ public final class ServerFeatures implements ServerCapabilities {
      * then treated as 3.4 for the pool's life. A member that does not answer at all (down, frozen, unreachable) may be
      * such a 3.4 member, which could not follow the 3.5 requests its peers would propose when it comes back: until
      * every such member answers, the ensemble is held to 3.4's requests ({@link #held}) and they are asked again with
-     * a backoff ({@link #recheckLater}). Only here, where the pool met a 3.5 member (a rolling upgrade from 3.4 goes
+     * a backoff ({@link #recheckLater}). Only here, where the pool met a 3.5 member (the rolling upgrade ZooKeeper documents from 3.4
      * through 3.5): a pool that meets 3.6 or later asks no member. A member that refuses {@code srvr} (not
      * whitelisted) counts as answered. Not asked over TLS, which 3.4 does not have.
      */
