@@ -297,15 +297,29 @@ public final class BudgetedZooKeeper extends ZooKeeper {
      * @param capabilities the ensemble's capabilities, shared by its handles
      */
     public void capabilities(ServerCapabilities capabilities) {
+        ServerCapabilities before = this.capabilities;
+        if (before != null) {
+            before.forget(dropOnDecision);
+        }
         this.capabilities = capabilities;
+        if (capabilities != null) {
+            capabilities.whenNoPersistentWatches(dropOnDecision);
+        }
     }
+
+    /**
+     * Given to the capabilities: once the ensemble is known to lack persistent watches (learnt by any session of the
+     * pool), this handle drops its own at once, whatever its connection is doing, so that its next reconnect sends
+     * plain {@code SetWatches}; the check before each attempt ({@link #beforeAttempt}) stays as a second line.
+     */
+    private final Runnable dropOnDecision = this::dropPersistentWatches;
 
     // ------------------------------------------------------------------ persistent watches on servers before 3.6
 
     /**
      * Told how many persistent watches {@link #dropPersistentWatches} took out of this handle's table (on the thread
-     * that dropped them: the send thread or the event thread), so that their owners arm them again in a form the
-     * servers know.
+     * that dropped them: the send thread, the event thread, or the thread that learnt the ensemble lacks them), so
+     * that their owners arm them again in a form the servers know.
      *
      * @param listener gets the number of watches dropped
      */
@@ -562,6 +576,22 @@ public final class BudgetedZooKeeper extends ZooKeeper {
         return c != null && c.before36();
     }
 
+    /**
+     * {@link #before36()}, after waiting a moment for a check in flight of a server that closed a reconnect carrying
+     * persistent watches: a persistent watch is not sent to a server that is about to be found to lack it (it would
+     * close the connection of the whole session).
+     */
+    private boolean before36Decided() {
+        ServerCapabilities c = capabilities;
+        if (c == null) {
+            return false;
+        }
+        if (!c.before36()) {
+            c.awaitPersistentWatchesDecision();
+        }
+        return c.before36();
+    }
+
     private String lacking(String request, String since) {
         String how = capabilities == null ? "an old server" : capabilities.describe();
         return request + " needs ZooKeeper " + since + " or later; the ensemble runs " + how
@@ -582,7 +612,7 @@ public final class BudgetedZooKeeper extends ZooKeeper {
     @Override
     public void addWatch(String basePath, Watcher watcher, AddWatchMode mode)
             throws KeeperException, InterruptedException {
-        if (before36()) {
+        if (before36Decided()) {
             throw unimplemented(basePath, lacking("addWatch (persistent watches)", "3.6"));
         }
         super.addWatch(basePath, watcher, mode);
@@ -590,7 +620,7 @@ public final class BudgetedZooKeeper extends ZooKeeper {
 
     @Override
     public void addWatch(String basePath, AddWatchMode mode) throws KeeperException, InterruptedException {
-        if (before36()) {
+        if (before36Decided()) {
             throw unimplemented(basePath, lacking("addWatch (persistent watches)", "3.6"));
         }
         super.addWatch(basePath, mode);
@@ -598,7 +628,7 @@ public final class BudgetedZooKeeper extends ZooKeeper {
 
     @Override
     public void addWatch(String basePath, Watcher watcher, AddWatchMode mode, VoidCallback cb, Object ctx) {
-        if (before36()) {
+        if (before36Decided()) {
             cb.processResult(KeeperException.Code.UNIMPLEMENTED.intValue(), basePath, ctx);
             return;
         }
@@ -607,7 +637,7 @@ public final class BudgetedZooKeeper extends ZooKeeper {
 
     @Override
     public void addWatch(String basePath, AddWatchMode mode, VoidCallback cb, Object ctx) {
-        if (before36()) {
+        if (before36Decided()) {
             cb.processResult(KeeperException.Code.UNIMPLEMENTED.intValue(), basePath, ctx);
             return;
         }
@@ -870,6 +900,10 @@ public final class BudgetedZooKeeper extends ZooKeeper {
         try {
             super.close();
         } finally {
+            ServerCapabilities c = capabilities;
+            if (c != null) {
+                c.forget(dropOnDecision);
+            }
             provider.close();
         }
     }

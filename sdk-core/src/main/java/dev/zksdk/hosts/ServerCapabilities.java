@@ -64,7 +64,8 @@ public interface ServerCapabilities {
      * The connection to {@code server} was lost right after a reconnect that re-registered persistent watches
      * ({@code SetWatches2}, ZooKeeper 3.6): a server before 3.6 closes it on that request, and would again at every
      * reconnect. Called on the handle's send thread before its next attempt, which may wait for the answer; when the
-     * ensemble is then known to lack persistent watches ({@link #before36()}), the handle drops its own.
+     * ensemble is then known to lack persistent watches ({@link #before36()}), every handle given to
+     * {@link #whenNoPersistentWatches} drops its own at once.
      *
      * @param server the server, {@code host:port} as in the connect string
      */
@@ -77,6 +78,30 @@ public interface ServerCapabilities {
      * @param server the server, {@code host:port} as in the connect string
      */
     default void setWatches2Survived(String server) {}
+
+    /**
+     * Runs {@code action} once the ensemble becomes known to lack persistent watches ({@link #before36()}), on the
+     * thread that learnt it, so that every handle of the ensemble drops its persistent watches at once rather than at
+     * its next connection attempt (which may come after its next reconnect already carried them). Not run when that
+     * is already known.
+     *
+     * @param action what to run; {@link #forget(Runnable)} takes it back
+     */
+    default void whenNoPersistentWatches(Runnable action) {}
+
+    /**
+     * Takes back an action given to {@link #whenNoPersistentWatches(Runnable)} (a handle being closed).
+     *
+     * @param action the action given
+     */
+    default void forget(Runnable action) {}
+
+    /**
+     * Waits a moment while a connection closed right after {@code SetWatches2} is being checked (see
+     * {@link #closedAfterSetWatches2}), so that a persistent watch is not armed on a server about to be found to lack
+     * it. Never waits on ZooKeeper's event thread.
+     */
+    default void awaitPersistentWatchesDecision() {}
 
     /**
      * Waits a moment for the version read of a new connection when it is still in flight (never on ZooKeeper's event

@@ -457,8 +457,6 @@ class Review18cAdversarialIT {
      * persistent watches"), so no session is dropped twice and the server sees at most one per session.
      */
     @org.junit.jupiter.api.Test
-    @org.junit.jupiter.api.Disabled(
-            "defect: sessions of a pool keep sending SetWatches2 to the rolled-back 3.5 server after the pool learnt it (4 for 3 sessions, one session dropped twice)")
     void threeSessionsSendNoSetWatches2AfterThePoolLearnt() throws Exception {
         threeSessions(true);
     }

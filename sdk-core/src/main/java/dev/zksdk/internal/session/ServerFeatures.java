@@ -515,12 +515,14 @@ public final class ServerFeatures implements ServerCapabilities {
     }
 
     private void learnBefore35(String evidence) {
+        boolean hadPersistentWatches;
         synchronized (this) {
             if (requests35 == Known.NO && !held) {
                 return;
             }
             held = false;
             requests35 = Known.NO;
+            hadPersistentWatches = persistentWatches != Known.NO;
             persistentWatches = Known.NO;
             how = "a server before ZooKeeper 3.5 (" + evidence + ")";
         }
@@ -529,6 +531,9 @@ public final class ServerFeatures implements ServerCapabilities {
                         + "that return a Stat read it after a plain create, and watches are re-armed one-shot watches",
                 ensemble,
                 how);
+        if (hadPersistentWatches) {
+            persistentWatchesGone();
+        }
     }
 
     /** Whether {@code addWatch} (persistent watches, ZooKeeper 3.6) is known to work, known missing, or not known. */
@@ -559,6 +564,49 @@ public final class ServerFeatures implements ServerCapabilities {
                         + "caches fail at once",
                 ensemble,
                 how);
+        persistentWatchesGone();
+    }
+
+    /** The handles of the ensemble, told at once when it turns out to lack persistent watches. */
+    private final java.util.Set<Runnable> whenNoPersistentWatches = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    @Override
+    public void whenNoPersistentWatches(Runnable action) {
+        whenNoPersistentWatches.add(action);
+    }
+
+    @Override
+    public void forget(Runnable action) {
+        whenNoPersistentWatches.remove(action);
+    }
+
+    /** Every handle of the ensemble drops its persistent watches now, not at its next attempt. */
+    private void persistentWatchesGone() {
+        for (Runnable action : whenNoPersistentWatches) {
+            try {
+                action.run();
+            } catch (RuntimeException e) {
+                log.warn("{}: a handle could not drop its persistent watches", ensemble, e);
+            }
+        }
+    }
+
+    /** Completed once the check of a server that closed a reconnect carrying persistent watches is over. */
+    private volatile CompletableFuture<Void> setWatches2Check;
+
+    @Override
+    public void awaitPersistentWatchesDecision() {
+        CompletableFuture<Void> check = setWatches2Check;
+        if (check == null || check.isDone() || ClientCnxn.isInEventThread()) {
+            return;
+        }
+        try {
+            check.get(SRVR_TIMEOUT.toMillis() + 500, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // not decided: the request goes out as it is
+        }
     }
 
     /** Servers ({@code host:port}) known to close a reconnect carrying persistent watches; guarded by itself. */
@@ -573,8 +621,9 @@ public final class ServerFeatures implements ServerCapabilities {
      * its version ({@code srvr}, bounded by {@link #SRVR_TIMEOUT}; not over TLS): before 3.6 decides it; 3.6 or later
      * clears it. Without an answer ({@code srvr} not whitelisted, the server gone), a second such loss in a row on
      * the same server decides it. Decided, the ensemble lacks persistent watches from now on: every session of the
-     * ensemble drops its own before its next attempt and re-arms node and children watches as one-shot watches;
-     * logged at WARN once per server.
+     * ensemble drops its own at once (and checks again before its next attempt) and re-arms node and children
+     * watches as one-shot watches; logged at WARN once per server. While the check runs, an {@code addWatch} waits
+     * for it ({@link #awaitPersistentWatchesDecision}).
      */
     @Override
     public void closedAfterSetWatches2(String server) {
@@ -583,6 +632,16 @@ public final class ServerFeatures implements ServerCapabilities {
                 return;
             }
         }
+        CompletableFuture<Void> check = new CompletableFuture<>();
+        setWatches2Check = check;
+        try {
+            checkClosedAfterSetWatches2(server);
+        } finally {
+            check.complete(null);
+        }
+    }
+
+    private void checkClosedAfterSetWatches2(String server) {
         String version = tls ? null : srvrVersion(server);
         String evidence;
         if (version != null) {
