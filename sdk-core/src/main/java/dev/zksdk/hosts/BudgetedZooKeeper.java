@@ -1,6 +1,7 @@
 package dev.zksdk.hosts;
 
 import dev.zksdk.ZkConnectionLossException;
+import dev.zksdk.internal.PoolWatcher;
 import dev.zksdk.internal.SrvrVersion;
 import java.io.IOException;
 import java.lang.reflect.Field;
@@ -368,24 +369,57 @@ public final class BudgetedZooKeeper extends ZooKeeper {
     /**
      * Takes every persistent and persistent recursive watch out of this handle's own table, without a request to the
      * server (a server before 3.6 knows neither the watches nor their removal), and tells the listener set by
-     * {@link #onPersistentWatchesDropped}. Their watchers get nothing more from this handle.
+     * {@link #onPersistentWatchesDropped}, whose owner re-arms the pool's own ({@link PoolWatcher}). Every other
+     * watcher (a {@code CuratorCache}, an {@code addWatch} on {@code lease.curator()}) gets nothing more from this
+     * handle: it is told so with {@code WatchedEvent(PersistentWatchRemoved, SyncConnected, path)} on the handle's
+     * event thread, as ZooKeeper tells a local removal, and each such path is named in a WARN. Runs on this handle's
+     * send thread (before an attempt) or on the thread that learnt the ensemble lacks persistent watches.
      *
      * @return how many (path, kind) entries were dropped
      */
     public int dropPersistentWatches() {
         int dropped = 0;
+        List<String> foreign = null;
         for (Watcher.WatcherType type :
                 new Watcher.WatcherType[] {Watcher.WatcherType.Persistent, Watcher.WatcherType.PersistentRecursive}) {
             List<String> paths =
                     type == Watcher.WatcherType.Persistent ? getPersistentWatches() : getPersistentRecursiveWatches();
             for (String path : paths) {
+                java.util.Map<Watcher.Event.EventType, java.util.Set<Watcher>> removed;
                 try {
-                    LocalWatchRemoval.remove(this, path, null, type);
+                    removed = LocalWatchRemoval.remove(this, path, null, type);
                     dropped++;
                 } catch (KeeperException e) {
-                    // already gone (NOWATCHER)
+                    continue; // already gone (NOWATCHER): dropped by another thread, which tells its watchers
+                }
+                // The pool re-arms its own watchers; any other (a CuratorCache, an addWatch on lease.curator()) is told
+                // of the removal as ZooKeeper tells it of a local one, so that it does not go quiet silently.
+                for (java.util.Map.Entry<Watcher.Event.EventType, java.util.Set<Watcher>> e : removed.entrySet()) {
+                    java.util.Set<Watcher> others = new java.util.HashSet<>();
+                    for (Watcher w : e.getValue()) {
+                        if (!(w instanceof PoolWatcher)) {
+                            others.add(w);
+                        }
+                    }
+                    if (!others.isEmpty()) {
+                        LocalWatchRemoval.tellRemoved(cnxn, path, others, e.getKey());
+                        if (foreign == null) {
+                            foreign = new ArrayList<>();
+                        }
+                        foreign.add(path + " (" + type + ", " + others.size() + " watcher(s))");
+                    }
                 }
             }
+        }
+        if (foreign != null) {
+            LoggerFactory.getLogger(BudgetedZooKeeper.class)
+                    .warn(
+                            "session 0x{}: persistent watches not set by the pool were dropped, the ensemble lacking"
+                                    + " them: {}; their watchers got PersistentWatchRemoved and see no further change"
+                                    + " (a CuratorCache built on persistent watches stops following the servers: build"
+                                    + " it again, see the README's server versions)",
+                            Long.toHexString(getSessionId()),
+                            foreign);
         }
         java.util.function.IntConsumer listener = persistentWatchesDropped;
         if (dropped > 0 && listener != null) {

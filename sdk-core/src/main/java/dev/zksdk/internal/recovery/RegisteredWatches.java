@@ -6,6 +6,7 @@ import dev.zksdk.WatchListener;
 import dev.zksdk.ZkException;
 import dev.zksdk.ZkUnsupportedException;
 import dev.zksdk.hosts.BudgetedZooKeeper;
+import dev.zksdk.internal.PoolWatcher;
 import dev.zksdk.internal.ZkAsync;
 import dev.zksdk.internal.session.ServerFeatures;
 import java.time.Duration;
@@ -25,7 +26,6 @@ import org.apache.zookeeper.ClientCnxn;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.KeeperException.Code;
 import org.apache.zookeeper.WatchedEvent;
-import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
@@ -266,7 +266,7 @@ public final class RegisteredWatches {
     }
 
     /** One registered watch: its ZooKeeper watcher, and the session it is armed in. */
-    final class Registered implements WatchHandle, Watcher {
+    final class Registered implements WatchHandle, PoolWatcher {
         final String path;
         final WatchListener listener;
         final WatchMode mode;
