@@ -9,8 +9,14 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntConsumer;
 import org.apache.zookeeper.AddWatchMode;
 import org.apache.zookeeper.AsyncCallback;
 import org.apache.zookeeper.AsyncCallback.AllChildrenNumberCallback;
@@ -55,7 +61,7 @@ public final class BudgetedZooKeeper extends ZooKeeper {
     private volatile boolean closeOnlyThroughCurator;
     private volatile ServerCapabilities capabilities;
     /** Told how many persistent watches were dropped from this handle's table (see {@link #dropPersistentWatches}). */
-    private volatile java.util.function.IntConsumer persistentWatchesDropped;
+    private volatile IntConsumer persistentWatchesDropped;
     // The last attempt, on the send thread only: its server, whether it re-registered persistent watches
     // (SetWatches2), and when it connected (0: it did not).
     private String attemptServer;
@@ -324,7 +330,7 @@ public final class BudgetedZooKeeper extends ZooKeeper {
      *
      * @param listener gets the number of watches dropped
      */
-    public void onPersistentWatchesDropped(java.util.function.IntConsumer listener) {
+    public void onPersistentWatchesDropped(IntConsumer listener) {
         this.persistentWatchesDropped = listener;
     }
 
@@ -333,7 +339,7 @@ public final class BudgetedZooKeeper extends ZooKeeper {
      * it on {@code SetWatches2}: a server before 3.6 closes it as soon as it reads that request, which follows the
      * connect request at once.
      */
-    private static final long SET_WATCHES2_CLOSE_WINDOW_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
+    private static final long SET_WATCHES2_CLOSE_WINDOW_NANOS = TimeUnit.SECONDS.toNanos(2);
 
     /**
      * Runs on the send thread just before each connection attempt, before ZooKeeper re-registers the handle's watches
@@ -385,7 +391,7 @@ public final class BudgetedZooKeeper extends ZooKeeper {
             List<String> paths =
                     type == Watcher.WatcherType.Persistent ? getPersistentWatches() : getPersistentRecursiveWatches();
             for (String path : paths) {
-                java.util.Map<Watcher.Event.EventType, java.util.Set<Watcher>> removed;
+                Map<Watcher.Event.EventType, Set<Watcher>> removed;
                 try {
                     removed = LocalWatchRemoval.remove(this, path, null, type);
                     dropped++;
@@ -394,8 +400,8 @@ public final class BudgetedZooKeeper extends ZooKeeper {
                 }
                 // The pool re-arms its own watchers; any other (a CuratorCache, an addWatch on lease.curator()) is told
                 // of the removal as ZooKeeper tells it of a local one, so that it does not go quiet silently.
-                for (java.util.Map.Entry<Watcher.Event.EventType, java.util.Set<Watcher>> e : removed.entrySet()) {
-                    java.util.Set<Watcher> others = new java.util.HashSet<>();
+                for (Map.Entry<Watcher.Event.EventType, Set<Watcher>> e : removed.entrySet()) {
+                    Set<Watcher> others = new HashSet<>();
                     for (Watcher w : e.getValue()) {
                         if (!(w instanceof PoolWatcher)) {
                             others.add(w);
@@ -421,7 +427,7 @@ public final class BudgetedZooKeeper extends ZooKeeper {
                             Long.toHexString(getSessionId()),
                             foreign);
         }
-        java.util.function.IntConsumer listener = persistentWatchesDropped;
+        IntConsumer listener = persistentWatchesDropped;
         if (dropped > 0 && listener != null) {
             listener.accept(dropped);
         }
@@ -1099,7 +1105,7 @@ public final class BudgetedZooKeeper extends ZooKeeper {
             try {
                 pending = ClientCnxn.class.getDeclaredField("pendingQueue");
                 pending.setAccessible(true);
-                if (!java.util.Collection.class.isAssignableFrom(pending.getType())) {
+                if (!Collection.class.isAssignableFrom(pending.getType())) {
                     throw new NoSuchFieldException(
                             "pendingQueue is a " + pending.getType().getName());
                 }
@@ -1122,7 +1128,7 @@ public final class BudgetedZooKeeper extends ZooKeeper {
                 // ZooKeeper guards the queue with its own monitor; a lock-free read of isEmpty() is a snapshot that
                 // may be a moment stale (an ArrayDeque compares two indexes), which a periodic check tolerates.
                 Object queue = PENDING.get(cnxn);
-                return queue != null && !((java.util.Collection<?>) queue).isEmpty();
+                return queue != null && !((Collection<?>) queue).isEmpty();
             } catch (ReflectiveOperationException | RuntimeException e) {
                 return false;
             }

@@ -7,8 +7,13 @@ import dev.zksdk.internal.DaemonThreads;
 import dev.zksdk.internal.SrvrVersion;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -83,7 +88,7 @@ public final class ServerFeatures implements ServerCapabilities {
      */
     private volatile boolean held;
     /** Members that did not answer {@code srvr} while {@link #held}; only the recheck thread changes it then. */
-    private final java.util.Set<ConnectString.Address> silent = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<ConnectString.Address> silent = ConcurrentHashMap.newKeySet();
     /** Where the silent members' rechecks are timed (the pool's scheduler); null: not asked again. */
     private volatile ScheduledExecutorService rechecks;
     /** Rechecks of the silent members made so far: the next waits {@link #recheckDelayMillis}. */
@@ -308,7 +313,7 @@ public final class ServerFeatures implements ServerCapabilities {
      * 3.4's requests for good would be wrong far more often than a whitelisted-out 3.4 member is met.
      */
     private List<ConnectString.Address> askMembers(List<ConnectString.Address> asked) {
-        List<ConnectString.Address> noAnswer = new java.util.ArrayList<>();
+        List<ConnectString.Address> noAnswer = new ArrayList<>();
         for (ConnectString.Address member : asked) {
             String text = srvrAnswer(member);
             String version = text == null ? null : SrvrVersion.of(text);
@@ -568,7 +573,7 @@ public final class ServerFeatures implements ServerCapabilities {
     }
 
     /** The handles of the ensemble, told at once when it turns out to lack persistent watches. */
-    private final java.util.Set<Runnable> whenNoPersistentWatches = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<Runnable> whenNoPersistentWatches = ConcurrentHashMap.newKeySet();
 
     @Override
     public void whenNoPersistentWatches(Runnable action) {
@@ -610,9 +615,9 @@ public final class ServerFeatures implements ServerCapabilities {
     }
 
     /** Servers ({@code host:port}) known to close a reconnect carrying persistent watches; guarded by itself. */
-    private final java.util.Set<String> refusedSetWatches2 = new java.util.HashSet<>();
+    private final Set<String> refusedSetWatches2 = new HashSet<>();
     /** Per server: reconnects carrying persistent watches it closed at once in a row, its version unknown. */
-    private final java.util.Map<String, Integer> setWatches2Closes = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Integer> setWatches2Closes = new ConcurrentHashMap<>();
 
     /**
      * A connection to {@code server} was lost right after a reconnect that re-registered persistent watches
