@@ -44,7 +44,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
@@ -738,8 +737,6 @@ class Review15bAdversarialIT {
      * after close(), beyond twice its timeout, until the server resumes?
      */
     @Test
-    @Disabled(
-            "defect: over TLS a probe blocked in the handshake of a stopped server outlives pool.close() until the server resumes")
     void closeWhileATlsProbeIsBlockedInTheHandshake() throws Exception {
         TestPki pki = TestPki.shared();
         try (ProcessEnsemble tls = ProcessEnsemble.builder()

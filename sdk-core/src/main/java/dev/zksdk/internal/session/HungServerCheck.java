@@ -4,16 +4,22 @@ import dev.zksdk.hosts.BudgetedZooKeeper;
 import dev.zksdk.hosts.WeightedHostProvider;
 import dev.zksdk.internal.DaemonThreads;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import org.apache.zookeeper.client.FourLetterWordMain;
 import org.apache.zookeeper.client.ZKClientConfig;
+import org.apache.zookeeper.common.ClientX509Util;
 import org.apache.zookeeper.common.X509Exception;
+import org.apache.zookeeper.common.X509Util;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -253,8 +259,8 @@ public final class HungServerCheck {
     /**
      * Starts the out-of-band probe of the connected server, on a thread of its own. At most one is in flight: while the
      * last one is within twice its timeout (its connect, then its read) this returns null and the caller tries again at
-     * the next sample; past that (a TLS handshake, which ZooKeeper's {@code send4LetterWord} makes before it sets a
-     * read timeout, blocked on a hung server) the silence is decided without a probe, as it was before probes.
+     * the next sample; past that (a probe that did not end by its timeout) the silence is decided without a probe, as
+     * it was before probes.
      */
     private Probe startProbe(BudgetedZooKeeper zk, long silentFrom, long nowNanos) {
         long timeoutNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(1), boundNanos / 2);
@@ -290,13 +296,40 @@ public final class HungServerCheck {
      */
     static Liveness probe(ZKClientConfig clientConfig, InetSocketAddress address, int timeoutMillis) {
         try {
-            FourLetterWordMain.send4LetterWord(
-                    address.getHostString(), address.getPort(), "srvr", clientConfig, timeoutMillis);
+            if (clientConfig.getBoolean(ZKClientConfig.SECURE_CLIENT)) {
+                probeOverTls(clientConfig, address, timeoutMillis);
+            } else {
+                FourLetterWordMain.send4LetterWord(
+                        address.getHostString(), address.getPort(), "srvr", clientConfig, timeoutMillis);
+            }
             return Liveness.ALIVE; // any text, even empty (the server closed at once) or a refusal of the word
         } catch (IOException e) {
             return classify(e);
         } catch (X509Exception.SSLContextException | RuntimeException e) {
             return Liveness.NOT_PROBED;
+        }
+    }
+
+    /**
+     * {@code srvr} over TLS with the session's TLS settings, bounded as a whole: ZooKeeper's {@code send4LetterWord}
+     * sets its read timeout only after the TLS handshake, so a handshake with a hung server would block the probe (and
+     * its thread) until the server resumes. Here the timeout is set first; any byte of an answer, or the server closing
+     * the connection, is an answer.
+     */
+    private static void probeOverTls(ZKClientConfig clientConfig, InetSocketAddress address, int timeoutMillis)
+            throws IOException, X509Exception.SSLContextException {
+        SSLContext context;
+        try (X509Util x509 = new ClientX509Util()) {
+            context = x509.createSSLContext(clientConfig);
+        }
+        try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket()) {
+            socket.setSoTimeout(timeoutMillis);
+            socket.connect(address, timeoutMillis);
+            socket.startHandshake();
+            OutputStream out = socket.getOutputStream();
+            out.write("srvr".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            socket.getInputStream().read();
         }
     }
 
