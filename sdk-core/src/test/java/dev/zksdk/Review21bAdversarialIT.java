@@ -65,6 +65,21 @@ class Review21bAdversarialIT {
         }
     }
 
+    /**
+     * Runs each named case at once with the others, each on an instance of its own (its own servers, pools and
+     * closeables, closed when it ends): the cases share nothing, so their waits overlap. A failure names the case.
+     */
+    static void atOnce(Map<String, Timings.Case<Review21bAdversarialIT>> cases) {
+        Timings.allCasesAtOnce(List.copyOf(cases.keySet()), name -> {
+            Review21bAdversarialIT own = new Review21bAdversarialIT();
+            try {
+                cases.get(name).run(own);
+            } finally {
+                own.closeAll();
+            }
+        });
+    }
+
     static EnsembleStatus status(ZkSessionPool p) {
         return p.ensembles().get(0);
     }
@@ -357,8 +372,19 @@ class Review21bAdversarialIT {
      * a read waits at most for one probe of a silent member (ZooKeeper's 1 s isro timeout), never two in a row: the
      * bound on the slowest read and watch is 2 s here, 1 s in the control. At 57f75d5 (before that): 39 reads, slowest
      * 10.4 s, 3 session ids, states [SUSPENDED, LOST, READ_ONLY, SUSPENDED, READ_ONLY].
+     *
+     * <p>This case and its control run at once, each on an ensemble, proxies and pool of its own: each holds its
+     * read-only state 20 s, and neither touches the other's servers.
      */
     @Test
+    void readOnlySessionsStayWhileTheMajorityIsSilentOrRefuses() {
+        Map<String, Timings.Case<Review21bAdversarialIT>> cases = new LinkedHashMap<>();
+        cases.put("silent majority", Review21bAdversarialIT::readOnlySessionsStayWhileTheMajorityIsSilent);
+        cases.put(
+                "refusing majority (the control)", Review21bAdversarialIT::readOnlySessionsStayWhileTheMajorityRefuses);
+        atOnce(cases);
+    }
+
     void readOnlySessionsStayWhileTheMajorityIsSilent() throws Exception {
         ProcessEnsemble ensemble = readOnlyEnsemble();
         ProxiedEnsemble net = ProxiedEnsemble.of(ensemble.connectString());
@@ -379,7 +405,6 @@ class Review21bAdversarialIT {
      * The control for the case above: the same read-only member, but the client's other two addresses refuse
      * connections (nothing listens there) instead of staying silent.
      */
-    @Test
     void readOnlySessionsStayWhileTheMajorityRefuses() throws Exception {
         ProcessEnsemble ensemble = readOnlyEnsemble();
         try (ZkSessionPool setup =
@@ -545,8 +570,18 @@ class Review21bAdversarialIT {
      * lease taken and held (with an ephemeral) every 100 ms for 8 s, then 40 more once all are connected. Each lease
      * must go to a connected session with the fewest leases open (as this test counts them: it holds every one);
      * later leases even the load out.
+     *
+     * <p>This case and the slow-resolver one below run at once, each on a server and pool of its own (their
+     * session-creation limiters differ too: 1 a second here, the default there).
      */
     @Test
+    void heldLeasesWhileSessionsConnectOneByOneByRateOrBySlowResolver() {
+        Map<String, Timings.Case<Review21bAdversarialIT>> cases = new LinkedHashMap<>();
+        cases.put("by rate", Review21bAdversarialIT::heldLeasesWhileSessionsConnectOneByOneByRate);
+        cases.put("by slow resolver", Review21bAdversarialIT::heldLeasesWhileSessionsConnectOneByOneBySlowResolver);
+        atOnce(cases);
+    }
+
     void heldLeasesWhileSessionsConnectOneByOneByRate() throws Exception {
         TestingServer server = standalone();
         closeables.add(server);
@@ -563,7 +598,6 @@ class Review21bAdversarialIT {
      * As above, but the sessions connect one by one because the resolver is slow for their first attempts (0, 1.5, 3,
      * 4.5 s): slower than the start-up window, so early leases pile on the first sessions and must even out later.
      */
-    @Test
     void heldLeasesWhileSessionsConnectOneByOneBySlowResolver() throws Exception {
         TestingServer server = standalone();
         closeables.add(server);
@@ -665,8 +699,19 @@ class Review21bAdversarialIT {
      * reconnects each time, same session). Meanwhile leases are taken and held (one ephemeral each) and read through.
      * No call may fail or stall; once the flapping stops, new leases must go to the lighter sessions until even; every
      * ephemeral must be owned by the session its lease reported.
+     *
+     * <p>This case and the blocking-resolver one below run at once, each on a server and pool of its own.
      */
     @Test
+    void aFlappingSessionOrABlockingResolverUnderHeldLeases() {
+        Map<String, Timings.Case<Review21bAdversarialIT>> cases = new LinkedHashMap<>();
+        cases.put("flapping session", Review21bAdversarialIT::aFlappingSessionUnderHeldLeases);
+        cases.put(
+                "blocking and throwing resolver",
+                Review21bAdversarialIT::blockingAndThrowingResolverUnderConcurrentLeasesStatusAndClose);
+        atOnce(cases);
+    }
+
     void aFlappingSessionUnderHeldLeases() throws Exception {
         TestingServer server = standalone();
         closeables.add(server);
@@ -815,7 +860,6 @@ class Review21bAdversarialIT {
      * run. No lease may wait for the blocked session, status must answer promptly, close must return within its bound,
      * and every worker must stop with IllegalStateException ("closed") right after.
      */
-    @Test
     void blockingAndThrowingResolverUnderConcurrentLeasesStatusAndClose() throws Exception {
         TestingServer server = standalone();
         closeables.add(server);
