@@ -40,8 +40,6 @@ import org.apache.zookeeper.OpResult;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.Stat;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -55,7 +53,8 @@ import org.junit.jupiter.api.Test;
  * reaches the server through a {@link ZkProxy}, write a random mix of every write type on {@value #KEY_COUNT} keys
  * (so they collide with each other). A cutter closes every proxied connection while requests are in flight, in three
  * rounds: at random moments, right after a worker sends a write (0-2 ms), and a little later (2-15 ms, while the
- * server logs and answers). A competing raw {@link ZooKeeper} client ("the rival"), connected directly to the server
+ * server logs and answers). The rounds run at once, each on a server, proxy, pool and rival of its own, and each is
+ * matched against its own server's log. A competing raw {@link ZooKeeper} client ("the rival"), connected directly to the server
  * and never cut, writes the same keys all the time: creates, setData, deletes, and deletes immediately followed by a
  * re-create at version 0 (the ABA cases a retried write can be fooled by).
  *
@@ -63,7 +62,7 @@ import org.junit.jupiter.api.Test;
  * log; the server fsyncs every write before acknowledging it, so acknowledged or not, everything it accepted is in
  * the log). {@link TxnLogOracle} reads the log with ZooKeeper's own classes: each transaction's zxid, session, and
  * the creates, setData and deletes it applied (failed writes and failed multis are logged too, but marked not
- * applied). Every write carries a payload unique in the whole run ({@code w<worker>-<n>}, multi ops
+ * applied). Every write carries a payload unique in its round ({@code w<worker>-<n>}, multi ops
  * {@code w<worker>-<n>.<i>}, the rival's {@code r-<n>}), so its effect can be found by its data.
  *
  * <p><b>Matching a call to the log.</b>
@@ -124,18 +123,22 @@ class WriteHistoryIT {
     ZkProxy proxy;
     RawZooKeeper rivalClient;
 
-    @BeforeEach
     void start() {
         server = InProcessEnsembles.startServer();
         proxy = ZkProxy.to(server.getConnectString());
         rivalClient = RawZooKeeper.connect(server.getConnectString(), Duration.ofSeconds(30));
     }
 
-    @AfterEach
     void stop() throws Exception {
-        rivalClient.close();
-        proxy.close();
-        server.close();
+        if (rivalClient != null) {
+            rivalClient.close();
+        }
+        if (proxy != null) {
+            proxy.close();
+        }
+        if (server != null) {
+            server.close();
+        }
     }
 
     enum Type {
@@ -333,11 +336,112 @@ class WriteHistoryIT {
         }
     }
 
+    /** What one round found: its actors, its cuts, and the matching of its calls against its server's log. */
+    record Round(
+            Faults faults,
+            List<Actor> workers,
+            Actor rival,
+            int cuts,
+            List<Throwable> crashes,
+            List<Finding> oracleBugs,
+            List<Finding> bookkeeping,
+            List<Finding> contradictions,
+            String summary) {}
+
+    /**
+     * The three rounds run at once, each on a server, proxy, pool and rival of its own (each round's cutter cuts
+     * only its own proxy, and each round's calls are matched against its own server's log); the floors that show the
+     * faults were exercised are on the three rounds together, as when they ran one after another on one server.
+     */
     @Test
-    void everyWriteIsReportedAsTheServerAppliedIt() throws Exception {
+    void everyWriteIsReportedAsTheServerAppliedIt() {
+        Map<Faults, Round> rounds = new java.util.concurrent.ConcurrentHashMap<>();
+        Timings.allCasesAtOnce(List.of(Faults.values()), faults -> {
+            WriteHistoryIT own = new WriteHistoryIT();
+            own.start();
+            try {
+                rounds.put(faults, own.round(faults));
+            } finally {
+                own.stop();
+            }
+        });
+        List<Round> all =
+                java.util.Arrays.stream(Faults.values()).map(rounds::get).toList();
+        String summary = all.stream().map(Round::summary).collect(Collectors.joining());
+
+        assertThat(all.stream().flatMap(r -> r.crashes().stream()).toList())
+                .as("worker, rival or cutter threads crashed")
+                .isEmpty();
+
+        List<Finding> oracleBugs =
+                all.stream().flatMap(r -> r.oracleBugs().stream()).toList();
+        List<Finding> bookkeeping =
+                all.stream().flatMap(r -> r.bookkeeping().stream()).toList();
+        if (!oracleBugs.isEmpty() || !bookkeeping.isEmpty()) {
+            fail("The test's own bookkeeping does not match the log (a bug in the test, not an SDK lie):\n"
+                    + lines(oracleBugs) + lines(bookkeeping) + summary);
+        }
+        List<Finding> contradictions =
+                all.stream().flatMap(r -> r.contradictions().stream()).toList();
+        List<Call> sdkCalls = all.stream()
+                .flatMap(r -> r.workers().stream())
+                .flatMap(a -> a.calls.stream())
+                .toList();
+        List<Call> unexpected =
+                sdkCalls.stream().filter(c -> c.outcome == Outcome.UNEXPECTED).toList();
+
+        // The faults must have been exercised, or a pass means nothing.
+        assertThat(all.stream().mapToInt(Round::cuts).sum())
+                .as("connections cut")
+                .isGreaterThanOrEqualTo(25);
+        for (Type type : Type.values()) {
+            assertThat(sdkCalls.stream().filter(c -> c.type == type).count())
+                    .as("%s calls", type.label)
+                    .isGreaterThanOrEqualTo(20);
+            assertThat(sdkCalls.stream()
+                            .filter(c -> c.type == type && c.outcome == Outcome.OK)
+                            .count())
+                    .as("%s calls reported OK", type.label)
+                    .isGreaterThanOrEqualTo(5);
+        }
+        assertThat(sdkCalls.stream().filter(c -> c.cutsDuring > 0).count())
+                .as("calls in flight during a cut")
+                .isGreaterThanOrEqualTo(50);
+        assertThat(sdkCalls.stream()
+                        .filter(c -> c.cutsDuring > 0 && c.outcome == Outcome.OK)
+                        .count())
+                .as("calls that got through a cut (retried) and reported OK")
+                .isGreaterThanOrEqualTo(10);
+        assertThat(sdkCalls.stream().filter(c -> c.outcome == Outcome.UNKNOWN).count())
+                .as("calls reported unknown")
+                .isGreaterThanOrEqualTo(1);
+        assertThat(all.stream()
+                        .flatMap(r -> r.rival().calls.stream())
+                        .filter(c -> c.type.isDelete() && c.outcome == Outcome.OK)
+                        .count())
+                .as("rival deletes")
+                .isGreaterThanOrEqualTo(100);
+
+        if (!contradictions.isEmpty() || !unexpected.isEmpty()) {
+            fail(contradictions.size() + " reported outcome(s) contradict the server's transaction log, "
+                    + unexpected.size() + " outcome(s) outside the promise\n" + summary + "\nContradictions:\n"
+                    + lines(contradictions)
+                    + (unexpected.isEmpty()
+                            ? ""
+                            : "Unexpected outcomes:\n"
+                                    + unexpected.stream()
+                                            .map(c -> "  " + c + "\n")
+                                            .collect(Collectors.joining())));
+        }
+    }
+
+    /**
+     * One round on this instance's server and proxy: the workers write while the cutter cuts as {@code faults}
+     * says, for {@link #ROUND}; then the server is stopped and every call is matched against its log.
+     */
+    Round round(Faults faults) throws Exception {
         List<Throwable> crashes = new CopyOnWriteArrayList<>();
         AtomicInteger cuts = new AtomicInteger();
-        Map<Faults, Integer> cutsPerRound = new EnumMap<>(Faults.class);
         List<Actor> workers = new ArrayList<>();
         for (int w = 0; w < WORKERS; w++) {
             workers.add(new Actor("w" + w));
@@ -368,34 +472,30 @@ class WriteHistoryIT {
                     .isEqualTo(WORKERS);
 
             AtomicBoolean rivalRunning = new AtomicBoolean(true);
-            Thread rivalThread = new Thread(() -> runRival(rival, rivalRunning, crashes), "rival");
+            Thread rivalThread = new Thread(() -> runRival(rival, rivalRunning, crashes), "rival-" + faults);
             rivalThread.start();
             try {
-                for (Faults faults : Faults.values()) {
-                    // Each round starts with every session connected.
-                    await().atMost(Duration.ofSeconds(30)).until(() -> proxy.clientConnectionCount() >= WORKERS);
-                    int before = cuts.get();
-                    long deadline = System.nanoTime() + ROUND.toNanos();
-                    Cutter cutter = new Cutter(faults, deadline, cuts);
-                    Thread cutterThread = new Thread(cutter, "cutter-" + faults);
-                    List<Thread> threads = new ArrayList<>();
-                    for (int w = 0; w < WORKERS; w++) {
-                        Actor actor = workers.get(w);
-                        ZkLease lease = leases.get(w);
-                        threads.add(
-                                new Thread(() -> runWorker(actor, lease, deadline, cutter, cuts, crashes), actor.name));
-                    }
-                    cutterThread.start();
-                    threads.forEach(Thread::start);
-                    for (Thread t : threads) {
-                        t.join(ROUND.toMillis() + 60_000);
-                        assertThat(t.isAlive())
-                                .as("%s finished its round", t.getName())
-                                .isFalse();
-                    }
-                    cutterThread.join(30_000);
-                    cutsPerRound.put(faults, cuts.get() - before);
+                // The round starts with every session connected.
+                await().atMost(Duration.ofSeconds(30)).until(() -> proxy.clientConnectionCount() >= WORKERS);
+                long deadline = System.nanoTime() + ROUND.toNanos();
+                Cutter cutter = new Cutter(faults, deadline, cuts);
+                Thread cutterThread = new Thread(cutter, "cutter-" + faults);
+                List<Thread> threads = new ArrayList<>();
+                for (int w = 0; w < WORKERS; w++) {
+                    Actor actor = workers.get(w);
+                    ZkLease lease = leases.get(w);
+                    threads.add(new Thread(
+                            () -> runWorker(actor, lease, deadline, cutter, cuts, crashes), actor.name + "-" + faults));
                 }
+                cutterThread.start();
+                threads.forEach(Thread::start);
+                for (Thread t : threads) {
+                    t.join(ROUND.toMillis() + 60_000);
+                    assertThat(t.isAlive())
+                            .as("%s finished its round", t.getName())
+                            .isFalse();
+                }
+                cutterThread.join(30_000);
             } finally {
                 rivalRunning.set(false);
                 rivalThread.join(30_000);
@@ -403,7 +503,7 @@ class WriteHistoryIT {
             // The matching of deletes relies on each worker keeping its session for the whole run.
             for (int w = 0; w < WORKERS; w++) {
                 assertThat(leases.get(w).sessionId())
-                        .as("worker %d kept its session", w)
+                        .as("worker %d kept its session (%s)", w, faults)
                         .isEqualTo(workers.get(w).sessionId);
                 leases.get(w).close();
             }
@@ -413,8 +513,6 @@ class WriteHistoryIT {
         server.stop();
         long runMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
         TxnLogOracle log = TxnLogOracle.read(server.getTempDirectory());
-
-        assertThat(crashes).as("worker, rival or cutter threads crashed").isEmpty();
 
         List<Actor> everyone = new ArrayList<>(workers);
         everyone.add(rival);
@@ -446,58 +544,12 @@ class WriteHistoryIT {
             checkActor(worker, log, byPayload, contradictions, bookkeeping);
         }
         List<Call> sdkCalls = workers.stream().flatMap(a -> a.calls.stream()).toList();
-        List<Call> unexpected =
-                sdkCalls.stream().filter(c -> c.outcome == Outcome.UNEXPECTED).toList();
-
+        Map<Faults, Integer> cutsPerRound = new EnumMap<>(Faults.class);
+        cutsPerRound.put(faults, cuts.get());
         String summary = summary(sdkCalls, rival, cutsPerRound, contradictions, log, runMillis);
         System.out.println(summary);
-        contradictions.forEach(f -> System.out.println("CONTRADICTION " + f.line()));
-
-        if (!oracleBugs.isEmpty() || !bookkeeping.isEmpty()) {
-            fail("The test's own bookkeeping does not match the log (a bug in the test, not an SDK lie):\n"
-                    + lines(oracleBugs) + lines(bookkeeping) + summary);
-        }
-
-        // The faults must have been exercised, or a pass means nothing.
-        assertThat(cuts.get()).as("connections cut").isGreaterThanOrEqualTo(25);
-        for (Type type : Type.values()) {
-            assertThat(sdkCalls.stream().filter(c -> c.type == type).count())
-                    .as("%s calls", type.label)
-                    .isGreaterThanOrEqualTo(20);
-            assertThat(sdkCalls.stream()
-                            .filter(c -> c.type == type && c.outcome == Outcome.OK)
-                            .count())
-                    .as("%s calls reported OK", type.label)
-                    .isGreaterThanOrEqualTo(5);
-        }
-        assertThat(sdkCalls.stream().filter(c -> c.cutsDuring > 0).count())
-                .as("calls in flight during a cut")
-                .isGreaterThanOrEqualTo(50);
-        assertThat(sdkCalls.stream()
-                        .filter(c -> c.cutsDuring > 0 && c.outcome == Outcome.OK)
-                        .count())
-                .as("calls that got through a cut (retried) and reported OK")
-                .isGreaterThanOrEqualTo(10);
-        assertThat(sdkCalls.stream().filter(c -> c.outcome == Outcome.UNKNOWN).count())
-                .as("calls reported unknown")
-                .isGreaterThanOrEqualTo(1);
-        assertThat(rival.calls.stream()
-                        .filter(c -> c.type.isDelete() && c.outcome == Outcome.OK)
-                        .count())
-                .as("rival deletes")
-                .isGreaterThanOrEqualTo(100);
-
-        if (!contradictions.isEmpty() || !unexpected.isEmpty()) {
-            fail(contradictions.size() + " reported outcome(s) contradict the server's transaction log, "
-                    + unexpected.size() + " outcome(s) outside the promise\n" + summary + "\nContradictions:\n"
-                    + lines(contradictions)
-                    + (unexpected.isEmpty()
-                            ? ""
-                            : "Unexpected outcomes:\n"
-                                    + unexpected.stream()
-                                            .map(c -> "  " + c + "\n")
-                                            .collect(Collectors.joining())));
-        }
+        contradictions.forEach(f -> System.out.println("CONTRADICTION " + faults + " " + f.line()));
+        return new Round(faults, workers, rival, cuts.get(), crashes, oracleBugs, bookkeeping, contradictions, summary);
     }
 
     private void setUpTree(Actor rival) throws Exception {
