@@ -49,6 +49,8 @@ class UpgradeTlsAdversarialIT {
     static final String GOODBYE = "******* GOODBYE";
     /** What a 3.4 follower logs when it cannot follow (e.g. a txn it cannot read). */
     static final String FOLLOW_FAILED = "Exception when following the leader";
+    /** Why a 3.4 follower cannot follow a 3.5 leader's transaction of a 3.5 request (createContainer, create2). */
+    static final String UNSUPPORTED_TXN = "Unsupported Txn";
 
     static String unique(String name) {
         return "/" + name + "-" + System.nanoTime();
@@ -287,6 +289,13 @@ class UpgradeTlsAdversarialIT {
                         .as("followers dropped by the 3.5 leader while the pools worked on the mixed ensemble (" + how
                                 + "): " + ServerLogs.lines(ens, l -> l.contains(GOODBYE)))
                         .isZero();
+                // Counted before the 3.4 members are upgraded: when the election left the leader on 3.4, upgrading it
+                // restarts the leader, and every follower then logs FOLLOW_FAILED once, for the restart alone.
+                soft.assertThat(ServerLogs.lines(ens, l -> l.contains(FOLLOW_FAILED))
+                                        .size()
+                                - followFailed1)
+                        .as("followers failing to follow while the pools worked on the mixed ensemble (" + how + ")")
+                        .isZero();
                 // Finish the upgrade of the 3.4 members.
                 for (ServerProcess s : ens.servers()) {
                     if (s.version().equals("3.4.14")) {
@@ -298,11 +307,9 @@ class UpgradeTlsAdversarialIT {
                 held.release();
                 soft.assertThat(lease.exists(eph).getEphemeralOwner()).isEqualTo(session);
                 soft.assertThat(lease.sessionId()).isEqualTo(session);
-                soft.assertThat(ServerLogs.lines(ens, l -> l.contains(FOLLOW_FAILED))
-                                        .size()
-                                - followFailed1)
-                        .as("followers failing to follow after the restarts (" + how + ")")
-                        .isZero();
+                soft.assertThat(ServerLogs.lines(ens, l -> l.contains(UNSUPPORTED_TXN)))
+                        .as("a 3.4 member given a transaction it cannot read (" + how + ")")
+                        .isEmpty();
                 soft.assertThat(unknownNot104(ens))
                         .as("unknown requests (" + how + ")")
                         .isEmpty();
