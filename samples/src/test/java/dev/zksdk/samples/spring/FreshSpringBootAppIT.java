@@ -152,8 +152,11 @@ class FreshSpringBootAppIT {
                 CuratorFramework observer =
                         CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100))) {
             observer.start();
-            // ZooKeeper unreachable at start-up: the first two connections reach the proxy and nothing comes back.
-            proxy.blackholeNextConnections(2);
+            // ZooKeeper unreachable at start-up: the first six connections reach the proxy and nothing comes back.
+            // Each such attempt is given up after at least the minimum connect-attempt bound (500 ms), so the app
+            // cannot connect within the 2 s checked below (two black-holed attempts were not enough: the CI run of
+            // c404063 connected in under 2 s).
+            proxy.blackholeNextConnections(6);
             try (App app = start(
                     "--zksdk.connect-string=" + proxy.connectString(),
                     "--zksdk.session-timeout=4s",
