@@ -918,6 +918,7 @@ class Review21bAdversarialIT {
         Map<String, AtomicInteger> afterClose = new ConcurrentHashMap<>();
         AtomicLong slowestStatus = new AtomicLong();
         AtomicLong lastWorkerEnd = new AtomicLong();
+        AtomicInteger statusPolls = new AtomicInteger();
         List<Thread> threads = new ArrayList<>();
         AtomicBoolean stop = new AtomicBoolean();
         for (int t = 0; t < 8; t++) {
@@ -967,6 +968,7 @@ class Review21bAdversarialIT {
                             }
                         }
                         slowestStatus.accumulateAndGet(millisSince(ts), Math::max);
+                        statusPolls.incrementAndGet();
                         try {
                             Thread.sleep(20);
                         } catch (InterruptedException e) {
@@ -976,7 +978,9 @@ class Review21bAdversarialIT {
                 },
                 "review21b-status"));
         threads.forEach(Thread::start);
-        Thread.sleep(4_000); // let them run while slow.test stays blocked (a load, not a wait for a condition)
+        // Load while slow.test stays blocked: enough lease calls and status polls to have crossed the blocked
+        // resolution many times (the workers and the status thread must keep going, not wait for the resolver).
+        await().atMost(Duration.ofSeconds(30)).until(() -> oks.get() >= 400 && statusPolls.get() >= 50);
         EnsembleStatus mid = status(p);
         closing.set(true);
         long tClose = System.nanoTime();
