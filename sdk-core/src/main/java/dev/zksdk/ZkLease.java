@@ -408,4 +408,39 @@ public interface ZkLease extends AutoCloseable {
     /** Releases the lease. Idempotent. The session stays open for other leases. */
     @Override
     void close();
+
+    /**
+     * Enters a leader election on {@code path} (Curator's {@code LeaderLatch} on this lease's session) whose turns are
+     * proven by {@link FencingToken}s; see {@link ZkLeadership}. The epoch node {@code path + "-epoch"} is created (a
+     * persistent node) on the first turn and never deleted by the SDK. Returns at once; the listener hears of turns.
+     * Two elections on the same path, in one pool or not, are two participants. Closed with this lease.
+     *
+     * @param path the election's absolute path (not ending in {@code -epoch})
+     * @param listener told of each turn gained and lost, on the pool's callback threads
+     * @return the participant, already in the election
+     * @throws IllegalArgumentException when {@code path} is invalid or {@code listener} is null
+     */
+    ZkLeadership leaderElection(String path, LeadershipListener listener);
+
+    /**
+     * A lock on {@code path} (Curator's {@code InterProcessMutex} on this lease's session) whose holders get
+     * {@link FencingToken}s; see {@link ZkLock}. Nothing is sent until {@link ZkLock#acquire}. Closed with this lease.
+     *
+     * @param path the lock's absolute path (not ending in {@code -epoch})
+     * @return the lock, not held
+     * @throws IllegalArgumentException when {@code path} is invalid
+     */
+    ZkLock lock(String path);
+
+    /**
+     * Writes fenced by {@code token}: each is one {@code multi} that first checks the epoch node still has the token's
+     * version, so a holder that lost its turn gets {@link ZkFencedException} and nothing lands; see
+     * {@link FencedWrites}. Cheap: no network.
+     *
+     * @param token a token handed out by an election or lock of this pool on this lease's ensemble
+     * @return the fenced view of this lease's writes
+     * @throws IllegalArgumentException when {@code token} is null, or was not made by an election or lock of this pool
+     *     on this lease's ensemble
+     */
+    FencedWrites fenced(FencingToken token);
 }

@@ -1,11 +1,16 @@
 package dev.zksdk.internal.pool;
 
 import dev.zksdk.EphemeralNode;
+import dev.zksdk.FencedWrites;
+import dev.zksdk.FencingToken;
+import dev.zksdk.LeadershipListener;
 import dev.zksdk.NodeData;
 import dev.zksdk.WatchHandle;
 import dev.zksdk.WatchListener;
 import dev.zksdk.ZkAuthException;
+import dev.zksdk.ZkLeadership;
 import dev.zksdk.ZkLease;
+import dev.zksdk.ZkLock;
 import dev.zksdk.ZkUnavailableException;
 import dev.zksdk.cache.CacheConfig;
 import dev.zksdk.cache.CachedNode;
@@ -24,7 +29,9 @@ import dev.zksdk.internal.recovery.WatchMode;
 import dev.zksdk.internal.session.SharedSession;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.curator.framework.CuratorFramework;
@@ -457,6 +464,10 @@ final class RealLease implements ZkLease {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
+            // Elections and locks end with the lease: leadership released, each listener told once.
+            for (FencedTurns turns : coordination) {
+                turns.close();
+            }
             pool.leaseClosed(session);
         }
     }
@@ -464,5 +475,67 @@ final class RealLease implements ZkLease {
     @Override
     public String toString() {
         return "ZkLease{" + session + (closed.get() ? ", closed" : "") + "}";
+    }
+
+    /** This lease's open elections and locks, closed with it. */
+    private final Set<FencedTurns> coordination = ConcurrentHashMap.newKeySet();
+
+    private String coordinationPath(String path) {
+        Validation.path("path", path);
+        if (path.endsWith("-epoch")) {
+            throw new IllegalArgumentException(
+                    "path must not end in -epoch (the suffix of the epoch node next to it), was " + path);
+        }
+        if (path.equals("/")) {
+            throw new IllegalArgumentException("path must not be the root, was " + path);
+        }
+        return path;
+    }
+
+    private <T extends FencedTurns> T register(T turns) {
+        coordination.add(turns);
+        pool.coordinationOpened(turns);
+        if (closed.get()) {
+            turns.close();
+            throw new IllegalStateException("the lease is closed");
+        }
+        return turns;
+    }
+
+    void coordinationClosed(FencedTurns turns) {
+        coordination.remove(turns);
+    }
+
+    /** The ACL a fenced create gets: the ensemble's, as for {@link #create(String, byte[], CreateMode)}. */
+    List<ACL> aclForFenced(String path) {
+        return copyOf(aclFor(path));
+    }
+
+    @Override
+    public ZkLeadership leaderElection(String path, LeadershipListener listener) {
+        checkOpen();
+        coordinationPath(path);
+        Validation.notNull("listener", listener);
+        RealLeadership election = register(new RealLeadership(this, pool, session, path, listener));
+        election.start();
+        return election;
+    }
+
+    @Override
+    public ZkLock lock(String path) {
+        checkOpen();
+        coordinationPath(path);
+        return register(new RealLock(this, pool, session, path, FencedTurns.NO_LISTENER));
+    }
+
+    @Override
+    public FencedWrites fenced(FencingToken token) {
+        checkOpen();
+        Validation.notNull("token", token);
+        if (!pool.isFencingEpoch(session.config(), token.epochPath())) {
+            throw new IllegalArgumentException("token must come from an election or lock of this pool on "
+                    + session.config().connectString() + ", was " + token);
+        }
+        return new RealFencedWrites(this, token);
     }
 }

@@ -30,6 +30,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -442,6 +443,14 @@ public final class RealSessionPool {
             }
             closed = true;
         }
+        // Elections and locks first, while the callback threads still run: each listener hears of its loss once.
+        for (AutoCloseable turns : coordination) {
+            try {
+                turns.close();
+            } catch (Exception e) {
+                log.warn("{}: closing {} failed", name, turns, e);
+            }
+        }
         // Deleted explicitly first, so that a registration is gone before anything else of the pool stops; waited for
         // at most the close timeout, like the sessions' close after it.
         closeEphemerals(closeTimeout);
@@ -586,5 +595,28 @@ public final class RealSessionPool {
     public String toString() {
         return "name=" + name + ", defaultEnsemble=" + defaultEnsemble + ", ensembles=" + ensembles.size()
                 + (closed ? ", closed" : "");
+    }
+
+    /** Open elections and locks of every lease, closed first by {@link #close()}. */
+    private final Set<AutoCloseable> coordination = ConcurrentHashMap.newKeySet();
+    /** (ensemble, epoch path) of every election or lock that handed out a token: what {@code fenced} accepts. */
+    private final Set<List<Object>> fencingEpochs = ConcurrentHashMap.newKeySet();
+
+    void coordinationOpened(AutoCloseable turns) {
+        coordination.add(turns);
+    }
+
+    void coordinationClosed(AutoCloseable turns) {
+        coordination.remove(turns);
+    }
+
+    /** Records that a token was made on {@code epochPath} of {@code config}. */
+    void recordFencingEpoch(EnsembleConfig config, String epochPath) {
+        fencingEpochs.add(List.of(config, epochPath));
+    }
+
+    /** Whether a token was ever made on {@code epochPath} of {@code config} by this pool. */
+    boolean isFencingEpoch(EnsembleConfig config, String epochPath) {
+        return fencingEpochs.contains(List.of(config, epochPath));
     }
 }

@@ -1,0 +1,86 @@
+package dev.zksdk.internal.pool;
+
+import dev.zksdk.FencingToken;
+import dev.zksdk.LeadershipListener;
+import dev.zksdk.SessionState;
+import dev.zksdk.ZkLeadership;
+import dev.zksdk.internal.session.SharedSession;
+import java.io.IOException;
+import org.apache.curator.framework.recipes.leader.LeaderLatch;
+import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A participant of a {@link LeaderLatch} whose turns are proven by epoch bumps (see {@link FencedTurns}). The latch's
+ * callbacks run on the turn's control queue; its own loss (SUSPENDED, LOST as Curator sees them, node gone) ends the
+ * turn as the session's events do, whichever comes first.
+ */
+final class RealLeadership extends FencedTurns implements ZkLeadership {
+
+    private static final Logger log = LoggerFactory.getLogger(RealLeadership.class);
+
+    private final LeaderLatch latch;
+
+    RealLeadership(
+            RealLease lease, RealSessionPool pool, SharedSession session, String path, LeadershipListener listener) {
+        super(lease, pool, session, "election", path, listener);
+        // SILENT: the latch's listeners are not called on close; the close ends the turn itself.
+        this.latch = new LeaderLatch(curator, path, pool.name(), LeaderLatch.CloseMode.SILENT);
+        latch.addListener(
+                new LeaderLatchListener() {
+                    @Override
+                    public void isLeader() {
+                        tryBump();
+                    }
+
+                    @Override
+                    public void notLeader() {
+                        lose(session.state() == SessionState.SUSPENDED ? SessionState.SUSPENDED : SessionState.LOST);
+                    }
+                },
+                control);
+    }
+
+    void start() {
+        try {
+            latch.start();
+        } catch (Exception e) {
+            throw new IllegalStateException("the leader election on " + path + " could not start", e);
+        }
+    }
+
+    @Override
+    boolean recipeHolds() {
+        return latch.hasLeadership();
+    }
+
+    @Override
+    String ownNode() {
+        return latch.getOurPath();
+    }
+
+    @Override
+    void closeRecipe() {
+        try {
+            latch.close();
+        } catch (IOException | RuntimeException e) {
+            log.warn("{}: leaving the election on {} failed; its node goes with the session", pool.name(), path, e);
+        }
+    }
+
+    @Override
+    public String path() {
+        return path;
+    }
+
+    @Override
+    public boolean isLeader() {
+        return holds();
+    }
+
+    @Override
+    public FencingToken token() {
+        return currentToken();
+    }
+}
