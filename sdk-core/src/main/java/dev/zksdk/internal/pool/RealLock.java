@@ -132,6 +132,9 @@ final class RealLock extends FencedTurns implements ZkLock {
         if (lockNode == null) {
             return;
         }
+        if (!mutex.isOwnedByCurrentThread()) {
+            throw new IllegalStateException("the lock on " + path + " must be released by the thread that acquired it");
+        }
         lockNode = null;
         lose(dev.zksdk.SessionState.CLOSED);
         try {
