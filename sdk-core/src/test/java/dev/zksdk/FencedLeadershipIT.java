@@ -26,7 +26,9 @@ import org.junit.jupiter.api.Test;
  */
 class FencedLeadershipIT {
 
-    static final Duration SESSION_TIMEOUT = Duration.ofSeconds(3);
+    /** The client declares SUSPENDED after 4 s of silence; the server expires the session after 6 s. */
+    static final Duration SESSION_TIMEOUT = Duration.ofSeconds(6);
+
     static final byte[] V = "v".getBytes(StandardCharsets.UTF_8);
 
     TestingServer server;
@@ -174,9 +176,11 @@ class FencedLeadershipIT {
     void aListenerThatClosesTheLeaseAndThePoolFromOnLostDoesNotDeadlock() throws Exception {
         ZkLease lease = pool.lease();
         AtomicInteger lost = new AtomicInteger();
+        List<String> threads = new CopyOnWriteArrayList<>();
         ZkLeadership election = lease.leaderElection("/elections/c", new LeadershipListener() {
             @Override
             public void onLost(FencingToken token, SessionState cause) {
+                threads.add(Thread.currentThread().getName());
                 lost.incrementAndGet();
                 lease.close(); // closes this election again, from its own listener
                 pool.close();
@@ -189,6 +193,36 @@ class FencedLeadershipIT {
                 .untilAsserted(() -> assertThatThrownBy(pool::lease).isInstanceOf(IllegalStateException.class));
         assertThatThrownBy(() -> lease.fenced(null)).isInstanceOf(IllegalStateException.class);
         assertThat(lost).hasValue(1);
+        // On the pool's callback threads, never ZooKeeper's event thread or Curator's.
+        assertThat(threads).singleElement().asString().contains("-callbacks");
+    }
+
+    @Test
+    void aReconnectWithinTheSessionStartsANewTurnWithANewToken() {
+        ZkLease lease = pool.lease();
+        Events events = new Events();
+        ZkLeadership election = lease.leaderElection("/elections/r", events);
+        ZkLock lock = lease.lock("/locks/r");
+        FencingToken lockToken = lock.acquire(Duration.ofSeconds(10));
+        await().atMost(Duration.ofSeconds(10)).until(election::isLeader);
+        FencingToken first = election.token();
+        long session = lease.sessionId();
+        proxy.freeze();
+        // SUSPENDED: ownership unknown, both turns end at once.
+        await().atMost(SESSION_TIMEOUT.multipliedBy(2)).until(() -> !election.isLeader() && !lock.isHeld());
+        proxy.unfreeze();
+        await().atMost(SESSION_TIMEOUT.multipliedBy(2)).until(() -> election.isLeader() && lock.isHeld());
+        assertThat(lease.sessionId()).as("same session").isEqualTo(session);
+        FencingToken second = election.token();
+        assertThat(second.value()).isGreaterThan(first.value());
+        assertThat(lock.token().value()).isGreaterThan(lockToken.value());
+        await().until(() -> events.seen.equals(List.of(
+                "elected " + first.value(), "lost " + first.value() + " SUSPENDED", "elected " + second.value())));
+        // The former turn's token is superseded even though the same participant holds again.
+        assertThatThrownBy(() -> lease.fenced(first).setData("/data", V, -1)).isInstanceOf(ZkFencedException.class);
+        lease.fenced(second).setData("/data", V, -1);
+        lease.fenced(lock.token()).setData("/data", V, -1);
+        lock.release();
     }
 
     @Test
