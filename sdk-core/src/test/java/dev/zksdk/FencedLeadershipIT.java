@@ -225,6 +225,67 @@ class FencedLeadershipIT {
         lock.release();
     }
 
+    final List<Long> started = new CopyOnWriteArrayList<>();
+    final List<Long> external = new CopyOnWriteArrayList<>();
+
+    void startWork(FencingToken token) {
+        started.add(token.value());
+    }
+
+    void stopWork() {}
+
+    /** The README's external store: keeps the values it was given. */
+    final class ExternalStore {
+        void write(String row, long token) {
+            external.add(token);
+        }
+    }
+
+    /** The README's "Fenced leadership and locks" block, verbatim between the markers. */
+    @Test
+    void readmeBlockRuns() throws Exception {
+        other.lease().create("/app", V, CreateMode.PERSISTENT);
+        other.lease().create("/app/state", V, CreateMode.PERSISTENT);
+        other.lease().create("/app/jobs", V, CreateMode.PERSISTENT);
+        byte[] state = V;
+        byte[] job = V;
+        String row = "row";
+        ExternalStore externalStore = new ExternalStore();
+        // README begin
+        ZkLease lease = pool.lease();
+        ZkLeadership election = lease.leaderElection("/app/leader", new LeadershipListener() {
+            @Override
+            public void onElected(FencingToken token) {
+                startWork(token);
+            }
+
+            @Override
+            public void onLost(FencingToken token, SessionState cause) {
+                stopWork();
+            } // SUSPENDED, LOST or CLOSED
+        });
+        // README end
+        await().atMost(Duration.ofSeconds(10)).until(election::isLeader);
+        // README begin
+        // later, while leading:
+        FencingToken token = election.token(); // null when not leader
+        lease.fenced(token).setData("/app/state", state, -1); // ZkFencedException once another holder has won
+        externalStore.write(row, token.value()); // a store that refuses values smaller than the last it saw
+
+        ZkLock lock = lease.lock("/app/lock");
+        FencingToken held = lock.acquire(Duration.ofSeconds(5)); // null when not acquired in time
+        try {
+            lease.fenced(held).create("/app/jobs/j-1", job, CreateMode.PERSISTENT);
+        } finally {
+            lock.release();
+        }
+        // README end
+        assertThat(started).containsExactly(token.value());
+        assertThat(external).containsExactly(token.value());
+        assertThat(other.lease().exists("/app/jobs/j-1")).isNotNull();
+        assertThat(other.lease().exists("/app/state").getVersion()).isEqualTo(1);
+    }
+
     @Test
     void twoElectionsOnOnePathInOnePoolAreTwoParticipants() {
         ZkLease lease = pool.lease();
