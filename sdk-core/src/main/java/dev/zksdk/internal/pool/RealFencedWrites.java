@@ -112,8 +112,15 @@ final class RealFencedWrites implements FencedWrites {
         return out;
     }
 
+    private static Op setDataOp(String path, byte[] data, int version) {
+        Validation.notNull("data", data);
+        Validation.version("version", version);
+        return Op.setData(path, data, version);
+    }
+
     private Op createOp(String path, byte[] data, CreateMode mode) {
         Validation.notNull("mode", mode);
+        Validation.notNull("data", data);
         target(path, mode.isSequential());
         return create(path, data, mode, lease.aclForFenced(path));
     }
@@ -127,14 +134,14 @@ final class RealFencedWrites implements FencedWrites {
 
     @Override
     public Stat setData(String path, byte[] data, int version) {
-        return ((OpResult.SetDataResult) run(fenced(Op.setData(target(path, false), data, version)), path)
+        return ((OpResult.SetDataResult) run(fenced(setDataOp(target(path, false), data, version)), path)
                         .get(1))
                 .getStat();
     }
 
     @Override
     public void delete(String path, int version) {
-        run(fenced(Op.delete(target(path, false), version)), path);
+        run(fenced(Op.delete(target(path, false), Validation.version("version", version))), path);
     }
 
     @Override
@@ -159,7 +166,7 @@ final class RealFencedWrites implements FencedWrites {
     public CompletableFuture<Stat> setDataAsync(String path, byte[] data, int version) {
         List<Op> ops;
         try {
-            ops = fenced(Op.setData(target(path, false), data, version));
+            ops = fenced(setDataOp(target(path, false), data, version));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -170,7 +177,7 @@ final class RealFencedWrites implements FencedWrites {
     public CompletableFuture<Void> deleteAsync(String path, int version) {
         List<Op> ops;
         try {
-            ops = fenced(Op.delete(target(path, false), version));
+            ops = fenced(Op.delete(target(path, false), Validation.version("version", version)));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }

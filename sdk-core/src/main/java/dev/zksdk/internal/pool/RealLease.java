@@ -465,8 +465,11 @@ final class RealLease implements ZkLease {
     public void close() {
         if (closed.compareAndSet(false, true)) {
             // Elections and locks end with the lease: leadership released, each listener told once.
-            for (FencedTurns turns : coordination) {
-                turns.close();
+            Set<FencedTurns> open = coordination;
+            if (open != null) {
+                for (FencedTurns turns : open) {
+                    turns.close();
+                }
             }
             pool.leaseClosed(session);
         }
@@ -477,8 +480,8 @@ final class RealLease implements ZkLease {
         return "ZkLease{" + session + (closed.get() ? ", closed" : "") + "}";
     }
 
-    /** This lease's open elections and locks, closed with it. */
-    private final Set<FencedTurns> coordination = ConcurrentHashMap.newKeySet();
+    /** This lease's open elections and locks, closed with it; made on the first, so that a lease stays free. */
+    private volatile Set<FencedTurns> coordination;
 
     private String coordinationPath(String path) {
         Validation.path("path", path);
@@ -493,7 +496,16 @@ final class RealLease implements ZkLease {
     }
 
     private <T extends FencedTurns> T register(T turns) {
-        coordination.add(turns);
+        Set<FencedTurns> open = coordination;
+        if (open == null) {
+            synchronized (this) {
+                open = coordination;
+                if (open == null) {
+                    coordination = open = ConcurrentHashMap.newKeySet();
+                }
+            }
+        }
+        open.add(turns);
         pool.coordinationOpened(turns);
         if (closed.get()) {
             turns.close();
@@ -503,7 +515,10 @@ final class RealLease implements ZkLease {
     }
 
     void coordinationClosed(FencedTurns turns) {
-        coordination.remove(turns);
+        Set<FencedTurns> open = coordination;
+        if (open != null) {
+            open.remove(turns);
+        }
     }
 
     /** The ACL a fenced create gets: the ensemble's, as for {@link #create(String, byte[], CreateMode)}. */
@@ -517,7 +532,12 @@ final class RealLease implements ZkLease {
         coordinationPath(path);
         Validation.notNull("listener", listener);
         RealLeadership election = register(new RealLeadership(this, pool, session, path, listener));
-        election.start();
+        try {
+            election.start();
+        } catch (RuntimeException e) {
+            election.close();
+            throw e;
+        }
         return election;
     }
 
