@@ -4,8 +4,8 @@ import java.io.PrintStream;
 import java.util.Arrays;
 
 /**
- * Entry point of the samples jar. Commands: {@code demo} (the default; see {@link Demo}) and {@code soak} (see
- * {@link SoakCommand}). The process exits with the command's code: {@value #OK} when all is well (and for
+ * Entry point of the samples jar. Commands: {@code demo} (the default; see {@link Demo}), {@code soak} (see
+ * {@link SoakCommand}) and {@code leader} (see {@link FencedLeader}). The process exits with the command's code: {@value #OK} when all is well (and for
  * {@code --help}), {@value #FAILED} for failed checks or violations, {@value #NOT_VERIFIED} when the soak found no
  * violation but could not verify everything, {@value #EX_USAGE} (EX_USAGE of {@code sysexits.h}, as the CLI's doctor)
  * for bad arguments, {@value #EX_UNAVAILABLE} (EX_UNAVAILABLE) for an ensemble the command could not use,
@@ -39,6 +39,8 @@ public final class Main {
             "          a chaos soak with a history checker: random, overlapping faults; the run as JSON in <dir>"
                     + " (default soak-results); --reconfig adds removing and re-adding members (dynamic"
                     + " reconfiguration) instead of the slowed quorum link; soak --help lists the options",
+            "  leader  a fenced leader surviving a pause: the old leader's writes after the takeover are refused;"
+                    + " embedded 3-server ensemble",
             "  help    this text",
             "exit codes: 0 every check held; 1 a check failed (a violation); 3 no violation found but not everything"
                     + " was verified (soak);",
@@ -76,6 +78,8 @@ public final class Main {
                 return EX_USAGE;
             case "soak":
                 return SoakCommand.run(rest, out, err);
+            case "leader":
+                return FencedLeader.run(rest, out, err);
             case "help":
             case "--help":
             case "-h":
