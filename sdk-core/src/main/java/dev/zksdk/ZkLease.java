@@ -433,6 +433,18 @@ public interface ZkLease extends AutoCloseable {
     ZkLock lock(String path);
 
     /**
+     * As {@link #lock(String)}, with a listener told of each turn: {@code onElected} once {@link ZkLock#acquire} (or a
+     * reconnect within the session) has proven a turn, {@code onLost} when it ends (SUSPENDED, LOST, release or
+     * close), on the pool's callback threads.
+     *
+     * @param path the lock's absolute path (not ending in {@code -epoch})
+     * @param listener told of each turn gained and lost
+     * @return the lock, not held
+     * @throws IllegalArgumentException when {@code path} is invalid or {@code listener} is null
+     */
+    ZkLock lock(String path, LeadershipListener listener);
+
+    /**
      * Writes fenced by {@code token}: each is one {@code multi} that first checks the epoch node still has the token's
      * version, so a holder that lost its turn gets {@link ZkFencedException} and nothing lands; see
      * {@link FencedWrites}. Cheap: no network.

@@ -202,7 +202,8 @@ class FencedLeadershipIT {
         ZkLease lease = pool.lease();
         Events events = new Events();
         ZkLeadership election = lease.leaderElection("/elections/r", events);
-        ZkLock lock = lease.lock("/locks/r");
+        Events lockEvents = new Events();
+        ZkLock lock = lease.lock("/locks/r", lockEvents);
         FencingToken lockToken = lock.acquire(Duration.ofSeconds(10));
         await().atMost(Duration.ofSeconds(10)).until(election::isLeader);
         FencingToken first = election.token();
@@ -218,6 +219,11 @@ class FencedLeadershipIT {
         assertThat(lock.token().value()).isGreaterThan(lockToken.value());
         await().until(() -> events.seen.equals(List.of(
                 "elected " + first.value(), "lost " + first.value() + " SUSPENDED", "elected " + second.value())));
+        FencingToken lockSecond = lock.token();
+        await().until(() -> lockEvents.seen.equals(List.of(
+                "elected " + lockToken.value(),
+                "lost " + lockToken.value() + " SUSPENDED",
+                "elected " + lockSecond.value())));
         // The former turn's token is superseded even though the same participant holds again.
         assertThatThrownBy(() -> lease.fenced(first).setData("/data", V, -1)).isInstanceOf(ZkFencedException.class);
         lease.fenced(second).setData("/data", V, -1);

@@ -543,9 +543,15 @@ final class RealLease implements ZkLease {
 
     @Override
     public ZkLock lock(String path) {
+        return lock(path, FencedTurns.NO_LISTENER);
+    }
+
+    @Override
+    public ZkLock lock(String path, LeadershipListener listener) {
         checkOpen();
         coordinationPath(path);
-        return register(new RealLock(this, pool, session, path, FencedTurns.NO_LISTENER));
+        Validation.notNull("listener", listener);
+        return register(new RealLock(this, pool, session, path, listener));
     }
 
     @Override
