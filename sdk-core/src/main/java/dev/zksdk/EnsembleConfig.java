@@ -47,6 +47,7 @@ public final class EnsembleConfig {
     private final ACLProvider aclProvider;
     private final String alias;
     private final boolean canBeReadOnly;
+    private final BatchingConfig asyncBatching;
 
     private EnsembleConfig(Builder b) {
         this.connectString = b.connectString;
@@ -59,6 +60,7 @@ public final class EnsembleConfig {
         this.aclProvider = b.aclProvider;
         this.alias = b.alias != null ? b.alias : defaultAlias(connectString.servers());
         this.canBeReadOnly = b.canBeReadOnly;
+        this.asyncBatching = b.asyncBatching;
     }
 
     /**
@@ -109,6 +111,7 @@ public final class EnsembleConfig {
         b.aclProvider = aclProvider;
         b.alias = alias;
         b.canBeReadOnly = canBeReadOnly;
+        b.asyncBatching = asyncBatching;
         return b;
     }
 
@@ -225,6 +228,15 @@ public final class EnsembleConfig {
     }
 
     /**
+     * How leases batch their asynchronous operations; see {@link Builder#asyncBatching(BatchingConfig)}.
+     *
+     * @return the batch limits, or null when asynchronous operations are not batched (the default)
+     */
+    public BatchingConfig asyncBatching() {
+        return asyncBatching;
+    }
+
+    /**
      * True when sessions present some identity: digest or other credentials, SASL, or a TLS client certificate.
      *
      * @return true when the server knows the sessions by some identity
@@ -244,6 +256,7 @@ public final class EnsembleConfig {
         EnsembleConfig that = (EnsembleConfig) o;
         return sessionsPerEnsemble == that.sessionsPerEnsemble
                 && canBeReadOnly == that.canBeReadOnly
+                && Objects.equals(asyncBatching, that.asyncBatching)
                 && connectString.equals(that.connectString)
                 && sessionTimeout.equals(that.sessionTimeout)
                 && connectionTimeout.equals(that.connectionTimeout)
@@ -264,7 +277,8 @@ public final class EnsembleConfig {
                 sasl,
                 tls,
                 aclProvider,
-                canBeReadOnly);
+                canBeReadOnly,
+                asyncBatching);
     }
 
     @Override
@@ -274,7 +288,8 @@ public final class EnsembleConfig {
                 + ", connectionTimeout=" + connectionTimeout + ", sessionsPerEnsemble=" + sessionsPerEnsemble
                 + ", authorizations=" + authorizations + (sasl == null ? "" : ", sasl=" + sasl)
                 + (tls == null ? "" : ", tls=" + tls) + ", acl=" + aclProvider
-                + (canBeReadOnly ? ", canBeReadOnly=true" : "") + "}";
+                + (canBeReadOnly ? ", canBeReadOnly=true" : "")
+                + (asyncBatching == null ? "" : ", asyncBatching=" + asyncBatching) + "}";
     }
 
     /** One credential: a scheme (such as {@code digest}) and its secret bytes. Prints as {@code scheme:****}. */
@@ -356,6 +371,7 @@ public final class EnsembleConfig {
         private ACLProvider aclProvider = ZkAcls.open();
         private String alias;
         private boolean canBeReadOnly;
+        private BatchingConfig asyncBatching;
 
         private Builder() {}
 
@@ -514,6 +530,30 @@ public final class EnsembleConfig {
         public Builder canBeReadOnly(boolean canBeReadOnly) {
             this.canBeReadOnly = canBeReadOnly;
             return this;
+        }
+
+        /**
+         * Batches the asynchronous operations of leases on this ensemble's sessions (off by default): see
+         * {@link BatchingConfig}. Synchronous calls are not batched.
+         *
+         * @param batching the batch limits, or null for no batching
+         * @return this builder
+         */
+        public Builder asyncBatching(BatchingConfig batching) {
+            this.asyncBatching = batching;
+            return this;
+        }
+
+        /**
+         * Batches asynchronous operations, at most {@code maxOps} per batch and the client's {@code jute.maxbuffer} of
+         * request; see {@link #asyncBatching(BatchingConfig)}.
+         *
+         * @param maxOps {@value BatchingConfig#MIN_OPS} to {@value BatchingConfig#MAX_OPS}
+         * @return this builder
+         * @throws IllegalArgumentException when {@code maxOps} is out of range
+         */
+        public Builder asyncBatching(int maxOps) {
+            return asyncBatching(BatchingConfig.of(maxOps));
         }
 
         /**

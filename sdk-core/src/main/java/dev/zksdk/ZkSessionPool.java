@@ -352,6 +352,31 @@ public final class ZkSessionPool implements AutoCloseable {
         }
 
         /**
+         * Batches the default ensemble's asynchronous operations; see
+         * {@link EnsembleConfig.Builder#asyncBatching(BatchingConfig)}. Off by default.
+         *
+         * @param batching the batch limits, or null for no batching
+         * @return this builder
+         */
+        public Builder asyncBatching(BatchingConfig batching) {
+            ensemble.asyncBatching(batching);
+            return this;
+        }
+
+        /**
+         * Batches the default ensemble's asynchronous operations, at most {@code maxOps} per batch; see
+         * {@link EnsembleConfig.Builder#asyncBatching(int)}.
+         *
+         * @param maxOps {@value BatchingConfig#MIN_OPS} to {@value BatchingConfig#MAX_OPS}
+         * @return this builder
+         * @throws IllegalArgumentException when {@code maxOps} is out of range
+         */
+        public Builder asyncBatching(int maxOps) {
+            ensemble.asyncBatching(maxOps);
+            return this;
+        }
+
+        /**
          * The default ensemble's name in metrics and traces; see {@link EnsembleConfig.Builder#alias(String)}.
          *
          * @param alias 1 to 64 letters, digits, {@code .}, {@code _}, {@code -}, {@code :}, {@code +}, {@code [} or

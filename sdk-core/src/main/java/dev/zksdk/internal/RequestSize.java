@@ -66,7 +66,8 @@ public final class RequestSize {
         }
     }
 
-    static long serializedSize(Record request) {
+    /** The bytes {@code request} takes as sent, header excluded (serialized into a counter; nothing is copied). */
+    public static long serializedSize(Record request) {
         CountingStream counter = new CountingStream();
         try {
             request.serialize(BinaryOutputArchive.getArchive(counter), "request");

@@ -82,6 +82,11 @@ public final class MetricNames {
     public static final String OPERATIONS_ACTIVE = "zksdk.operations.active";
     /** Retries of lease operations (attempts after the first). Counter; tags: pool, ensemble, operation. */
     public static final String OPERATION_RETRIES = "zksdk.operations.retries";
+    /**
+     * Batches of asynchronous operations sent as one request (count: batches; total: operations; max: the largest).
+     * Distribution summary; tags: pool, ensemble, kind ({@code write} or {@code read}).
+     */
+    public static final String BATCHES = "zksdk.batches";
     /** Waits for a session-creation permit (0 when one was free). Function timer; tags: rate. */
     public static final String SESSION_CREATION_WAIT = "zksdk.sessions.creation.wait";
     /** Session creations refused for want of a permit within the max wait. Function counter; tags: rate. */

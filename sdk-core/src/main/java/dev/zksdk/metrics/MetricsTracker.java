@@ -39,6 +39,17 @@ public interface MetricsTracker extends SessionListener, AutoCloseable {
     default void operationCompleted(String ensemble, String operation, String outcome, long nanos, int retries) {}
 
     /**
+     * Batched asynchronous operations ({@link dev.zksdk.BatchingConfig}) were sent as one request: a {@code multi} of
+     * writes or a {@code multiRead} of reads. The request itself is also reported as an operation ({@code multi} or
+     * {@code multiRead}); its callers' operations are not reported one by one.
+     *
+     * @param ensemble the {@code ensemble} tag ({@link EnsembleView#name()})
+     * @param kind {@code write} or {@code read}
+     * @param operations how many operations the request carries
+     */
+    default void batchSent(String ensemble, String kind, int operations) {}
+
+    /**
      * One operation of a lease starts: called on the calling thread (for an asynchronous call too, so a tracing binding
      * finds the caller's current span there), before anything is sent. The result's
      * {@link OperationObservation#stop} is called exactly once, when the operation ends and before its result (or its

@@ -42,6 +42,17 @@ public final class Calls {
         abstract T result(byte[] data, Stat stat);
 
         @Override
+        Op batchOp() {
+            return Op.getData(path);
+        }
+
+        @Override
+        T batchResult(OpResult r) {
+            OpResult.GetDataResult d = (OpResult.GetDataResult) r;
+            return result(d.getData() == null ? new byte[0] : d.getData(), d.getStat());
+        }
+
+        @Override
         protected CompletableFuture<Void> checkBeforeResend(ZooKeeper zk) {
             return probeData(zk, path);
         }
@@ -150,6 +161,16 @@ public final class Calls {
         }
 
         @Override
+        Op batchOp() {
+            return Op.getChildren(path);
+        }
+
+        @Override
+        List<String> batchResult(OpResult r) {
+            return checkSize(path, ((OpResult.GetChildrenResult) r).getChildren());
+        }
+
+        @Override
         protected List<String> sendSync(ZooKeeper zk) throws KeeperException, InterruptedException {
             return checkSize(path, zk.getChildren(path, false));
         }
@@ -204,6 +225,17 @@ public final class Calls {
                 this.protectedId = null;
                 this.sendPath = path;
             }
+        }
+
+        /** Only a persistent create is batched: a sequential one finds its own node after a loss, alone. */
+        @Override
+        Op batchOp() {
+            return mode == CreateMode.PERSISTENT ? Op.create(path, data, acl, mode) : null;
+        }
+
+        @Override
+        String batchResult(OpResult r) {
+            return ((OpResult.CreateResult) r).getPath();
         }
 
         @Override
@@ -280,6 +312,16 @@ public final class Calls {
         }
 
         @Override
+        Op batchOp() {
+            return Op.setData(path, data, version);
+        }
+
+        @Override
+        Stat batchResult(OpResult r) {
+            return ((OpResult.SetDataResult) r).getStat();
+        }
+
+        @Override
         protected Stat sendSync(ZooKeeper zk) throws KeeperException, InterruptedException {
             return zk.setData(path, data, version);
         }
@@ -312,6 +354,16 @@ public final class Calls {
         public Delete(String path, int version) {
             super("delete", path, Kind.WRITE, false);
             this.version = version;
+        }
+
+        @Override
+        Op batchOp() {
+            return Op.delete(path, version);
+        }
+
+        @Override
+        Void batchResult(OpResult r) {
+            return null;
         }
 
         @Override
@@ -353,7 +405,7 @@ public final class Calls {
         }
 
         /** The size of a multi's answer as ZooKeeper counts it, near enough: its header and each result's content. */
-        private static long answerBytes(List<OpResult> results) {
+        static long answerBytes(List<OpResult> results) {
             long bytes = 16;
             for (OpResult r : results) {
                 bytes += 9; // each result's header: type, done, error
@@ -377,7 +429,7 @@ public final class Calls {
         }
 
         /** The results with each created path as the caller names it (chroot removed), as {@code create} returns it. */
-        private List<OpResult> clientPaths(List<OpResult> results) {
+        List<OpResult> clientPaths(List<OpResult> results) {
             if (chroot == null) {
                 return results;
             }
@@ -556,8 +608,7 @@ public final class Calls {
         return children;
     }
 
-    private static ZkResponseTooLargeException tooLarge(
-            String op, String path, long bytes, String what, boolean lowerBound) {
+    static ZkResponseTooLargeException tooLarge(String op, String path, long bytes, String what, boolean lowerBound) {
         return new ZkResponseTooLargeException(
                 path,
                 op + " " + path + ": the answer (" + what + ", "

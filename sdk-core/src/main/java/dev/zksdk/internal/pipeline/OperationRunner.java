@@ -157,6 +157,20 @@ public final class OperationRunner {
         this.metrics = tracker;
     }
 
+    /** A batch of {@code operations} operations ({@code kind} write or read) was sent as one request. */
+    void batchSent(String kind, int operations) {
+        MetricsTracker tracker = metrics;
+        if (tracker == MetricsTracker.NONE) {
+            return;
+        }
+        try {
+            tracker.batchSent(metricsEnsemble, kind, operations);
+        } catch (RuntimeException e) {
+            // Metrics never fail an operation.
+            LoggerFactory.getLogger(OperationRunner.class).warn("a metrics tracker threw", e);
+        }
+    }
+
     /** Starts the observation of one operation, on the calling thread (where a tracer finds the caller's span). */
     private OperationObservation observe(ZkCall<?> call) {
         MetricsTracker tracker = metrics;

@@ -4,6 +4,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Op;
+import org.apache.zookeeper.OpResult;
 import org.apache.zookeeper.ZooKeeper;
 
 /**
@@ -93,6 +95,19 @@ public abstract class ZkCall<T> {
     /** Reads the verdict off the evidence; writes override it. */
     LossVerdict<T> verdict(LossEvidence evidence, long sentAfterZxid) {
         return LossVerdict.unknown("its outcome cannot be read from the server's state");
+    }
+
+    /**
+     * This operation's form in a batch ({@link AsyncBatcher}): a write for a {@code multi}, a read for a
+     * {@code multiRead}; null when it is always sent alone.
+     */
+    Op batchOp() {
+        return null;
+    }
+
+    /** This operation's result, read off its successful result in a batch. */
+    T batchResult(OpResult result) {
+        throw new UnsupportedOperationException(name + " is not batched");
     }
 
     static KeeperException error(int rc, String path) {

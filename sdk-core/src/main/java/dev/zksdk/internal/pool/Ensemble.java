@@ -12,6 +12,7 @@ import dev.zksdk.hosts.SessionSpread;
 import dev.zksdk.internal.ConnectString;
 import dev.zksdk.internal.DaemonThreads;
 import dev.zksdk.internal.SerialQueue;
+import dev.zksdk.internal.pipeline.AsyncBatcher;
 import dev.zksdk.internal.pipeline.OperationRunner;
 import dev.zksdk.internal.recovery.EphemeralRegistry;
 import dev.zksdk.internal.recovery.RecoveryHost;
@@ -57,6 +58,9 @@ final class Ensemble implements EnsembleView, RecoveryHost {
     private final ServerFeatures features;
 
     private final SessionRecovery[] recoveries;
+    /** Each session's batcher of asynchronous operations; null entries when batching is off. */
+    private final AsyncBatcher[] batchers;
+
     private final OperationRunner runner;
     private final AtomicInteger next = new AtomicInteger();
     /**
@@ -100,6 +104,7 @@ final class Ensemble implements EnsembleView, RecoveryHost {
         this.sessions = new SharedSession[config.sessionsPerEnsemble()];
         this.creationSpreadNanos = (long) ((sessions.length - 1) * 1e9 / hosts.sessionCreationRate());
         this.recoveries = new SessionRecovery[sessions.length];
+        this.batchers = new AsyncBatcher[sessions.length];
         EphemeralRegistry ephemerals = new EphemeralRegistry();
         SessionEvents pipelineEvents = (session, event) -> {
             if (event.state() == SessionState.CONNECTED
@@ -137,6 +142,14 @@ final class Ensemble implements EnsembleView, RecoveryHost {
             s.subscribe(pool.sessionEvents());
             sessions[i] = s;
             recoveries[i] = r;
+            if (config.asyncBatching() != null) {
+                batchers[i] = new AsyncBatcher(
+                        runner,
+                        s,
+                        pool.completions(),
+                        () -> features.persistentWatches() == ServerFeatures.Known.YES,
+                        config.asyncBatching());
+            }
         }
         runner.ensembleConnected(() -> {
             for (SharedSession s : sessions) {
@@ -298,6 +311,11 @@ final class Ensemble implements EnsembleView, RecoveryHost {
 
     SessionRecovery recovery(int index) {
         return recoveries[index];
+    }
+
+    /** The batcher of session {@code index}'s asynchronous operations, or null when batching is off. */
+    AsyncBatcher batcher(int index) {
+        return batchers[index];
     }
 
     SharedSession[] sessions() {

@@ -20,6 +20,7 @@ import dev.zksdk.internal.RequestSize;
 import dev.zksdk.internal.Validation;
 import dev.zksdk.internal.ZkAsync;
 import dev.zksdk.internal.cache.WatchedCache;
+import dev.zksdk.internal.pipeline.AsyncBatcher;
 import dev.zksdk.internal.pipeline.AuthErrors;
 import dev.zksdk.internal.pipeline.Calls;
 import dev.zksdk.internal.pipeline.OperationRunner;
@@ -56,6 +57,9 @@ final class RealLease implements ZkLease {
     /** Read-your-writes: the pool's newest completed write when the lease was taken; its reads see at least that. */
     private final long readAfterZxid;
 
+    /** Batches the asynchronous operations of the session (see {@link AsyncBatcher}); null when batching is off. */
+    private final AsyncBatcher batcher;
+
     private final AtomicBoolean closed = new AtomicBoolean();
 
     RealLease(
@@ -64,6 +68,17 @@ final class RealLease implements ZkLease {
             SessionRecovery recovery,
             OperationRunner runner,
             int maxDataBytes) {
+        this(pool, session, recovery, runner, maxDataBytes, null);
+    }
+
+    RealLease(
+            RealSessionPool pool,
+            SharedSession session,
+            SessionRecovery recovery,
+            OperationRunner runner,
+            int maxDataBytes,
+            AsyncBatcher batcher) {
+        this.batcher = batcher;
         this.pool = pool;
         this.session = session;
         this.recovery = recovery;
@@ -93,6 +108,9 @@ final class RealLease implements ZkLease {
     }
 
     private <T> CompletableFuture<T> async(ZkCall<T> call) {
+        if (batcher != null) {
+            return batcher.submit(call);
+        }
         return runner.executeAsync(session, call, pool.completions());
     }
 

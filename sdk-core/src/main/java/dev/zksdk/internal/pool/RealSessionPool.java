@@ -216,7 +216,8 @@ public final class RealSessionPool {
         checkOpen();
         activeLeases.incrementAndGet();
         session.leaseOpened();
-        return new RealLease(this, session, ensemble.recovery(picked), ensemble.runner(), maxDataBytes);
+        return new RealLease(
+                this, session, ensemble.recovery(picked), ensemble.runner(), maxDataBytes, ensemble.batcher(picked));
     }
 
     private Ensemble ensemble(EnsembleConfig config) {

@@ -1,5 +1,6 @@
 package dev.zksdk.metrics.micrometer;
 
+import static dev.zksdk.metrics.MetricNames.BATCHES;
 import static dev.zksdk.metrics.MetricNames.CALLBACK_OVERFLOWS;
 import static dev.zksdk.metrics.MetricNames.CONNECTIONS;
 import static dev.zksdk.metrics.MetricNames.EPHEMERALS_MISSING;
@@ -40,6 +41,7 @@ import dev.zksdk.metrics.PipelineStatus;
 import dev.zksdk.metrics.PoolView;
 import dev.zksdk.metrics.SessionStatus;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -249,6 +251,13 @@ final class MicrometerMetricsTracker implements MetricsTracker {
         }
         if (retries > 0) {
             meters(ensemble).retries(operation).increment(retries);
+        }
+    }
+
+    @Override
+    public void batchSent(String ensemble, String kind, int operations) {
+        if (!closed) {
+            meters(ensemble).batches(kind).record(operations);
         }
     }
 
@@ -562,6 +571,20 @@ final class MicrometerMetricsTracker implements MetricsTracker {
                             .tag(TAG_OPERATION, operation)
                             .tag(TAG_OUTCOME, outcome)
                             .tag(MetricNames.TAG_ERROR, error)
+                            .register(registry)));
+        }
+
+        final Map<String, DistributionSummary> batches = new ConcurrentHashMap<>();
+
+        DistributionSummary batches(String kind) {
+            return batches.computeIfAbsent(
+                    kind,
+                    k -> publish(DistributionSummary.builder(BATCHES)
+                            .description("Batches of asynchronous operations sent as one multi or multiRead, and the"
+                                    + " operations in each")
+                            .baseUnit("operations")
+                            .tags(tags)
+                            .tag(MetricNames.TAG_KIND, kind)
                             .register(registry)));
         }
 

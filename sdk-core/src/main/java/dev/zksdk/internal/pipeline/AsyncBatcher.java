@@ -1,0 +1,442 @@
+package dev.zksdk.internal.pipeline;
+
+import dev.zksdk.BatchingConfig;
+import dev.zksdk.ZkConnectionLossException;
+import dev.zksdk.ZkException;
+import dev.zksdk.ZkResponseTooLargeException;
+import dev.zksdk.ZkSessionExpiredException;
+import dev.zksdk.ZkUnavailableException;
+import dev.zksdk.internal.RequestSize;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.KeeperException.Code;
+import org.apache.zookeeper.Op;
+import org.apache.zookeeper.OpResult;
+import org.apache.zookeeper.ZooKeeper;
+
+/**
+ * Natural batching of one pooled session's asynchronous operations. An operation is sent at once, as itself, through
+ * the pipeline while nothing this batcher sent is in flight; while something is, operations queue in the order they
+ * were asked for, and when the last unit in flight completes (or the queue holds {@code maxOps}), the queue's head goes
+ * as one unit: consecutive writes as one {@code multi}, consecutive reads as one {@code multiRead} (servers of 3.6 or
+ * later), and operations without a batched form each alone, all at once. No timer: a lone operation waits for nothing.
+ *
+ * <p>A unit goes through the same pipeline as a single call (bulkhead, breaker, retry, the loss verdict of a
+ * {@code multi}), so after a connection loss it is sent again only when the server's state proves it was not applied,
+ * and otherwise each write in it fails with {@link ZkConnectionLossException#outcomeUnknown()}. A {@code multi} that
+ * fails because of one operation fails that operation's caller alone: the others were rolled back and are sent again
+ * without it, until each has its own outcome.
+ */
+public final class AsyncBatcher {
+
+    /** A multi's request header, its length prefix and its closing header; each operation adds {@link #OP_HEADER}. */
+    private static final int MULTI_OVERHEAD = 8 + 4 + 9;
+
+    private static final int OP_HEADER = 9;
+
+    private final OperationRunner runner;
+    private final Connection session;
+    private final Executor completions;
+    /** True when the session's servers answer {@code multiRead} (ZooKeeper 3.6 or later, known). */
+    private final BooleanSupplier multiRead;
+
+    private final String chroot;
+    private final int maxOps;
+    private final int maxBytes;
+
+    /** Guarded by this. */
+    private final ArrayDeque<Item<?>> queue = new ArrayDeque<>();
+    /** Units sent and not yet ended; guarded by this. */
+    private int inFlight;
+
+    public AsyncBatcher(
+            OperationRunner runner,
+            Connection session,
+            Executor completions,
+            BooleanSupplier multiRead,
+            BatchingConfig config) {
+        this.runner = runner;
+        this.session = session;
+        this.completions = completions;
+        this.multiRead = multiRead;
+        String root = session.config().chroot();
+        this.chroot = root == null || root.equals("/") ? null : root;
+        this.maxOps = config.maxOps();
+        this.maxBytes = config.maxBytes();
+    }
+
+    /** One caller's operation, with the future its caller holds. */
+    private static final class Item<T> {
+        final ZkCall<T> call;
+        /** Its batched form, or null: always alone. */
+        final Op op;
+
+        final CompletableFuture<T> result = new CompletableFuture<>();
+        /** Its size in a multi, computed once it is batched; 0 before. */
+        long bytes;
+
+        Item(ZkCall<T> call) {
+            this.call = call;
+            this.op = call.batchOp();
+        }
+
+        boolean alone(boolean multiRead) {
+            return op == null || (!call.isWrite() && !multiRead);
+        }
+    }
+
+    /**
+     * Runs {@code call} for a caller: at once when nothing of this batcher is in flight, else queued behind what is.
+     * The result completes on the pool's completion executor.
+     */
+    public <T> CompletableFuture<T> submit(ZkCall<T> call) {
+        if (Thread.currentThread().isInterrupted()) {
+            return runner.executeAsync(session, call, completions); // fails as an unbatched call does
+        }
+        Item<T> item = new Item<>(call);
+        List<Item<?>> unit;
+        synchronized (this) {
+            if (inFlight == 0 && queue.isEmpty()) {
+                inFlight = 1;
+                unit = null;
+            } else {
+                queue.add(item);
+                if (queue.size() < maxOps) {
+                    return item.result;
+                }
+                unit = takeUnit();
+                inFlight++;
+            }
+        }
+        if (unit == null) {
+            // Nothing to batch with: the call as it is, through the pipeline, with nothing added.
+            CompletableFuture<T> f = runner.executeAsync(session, call, completions);
+            f.whenComplete((v, e) -> unitEnded());
+            return f;
+        }
+        send(unit);
+        return item.result;
+    }
+
+    /** The queue's head unit; called holding this, with the queue not empty. */
+    private List<Item<?>> takeUnit() {
+        boolean reads = multiRead.getAsBoolean();
+        Item<?> head = queue.peek();
+        List<Item<?>> unit = new ArrayList<>(Math.min(queue.size(), maxOps));
+        if (head.alone(reads)) {
+            while (!queue.isEmpty() && unit.size() < maxOps && queue.peek().alone(reads)) {
+                unit.add(queue.poll());
+            }
+            return unit;
+        }
+        boolean write = head.call.isWrite();
+        long bytes = MULTI_OVERHEAD;
+        while (!queue.isEmpty() && unit.size() < maxOps) {
+            Item<?> next = queue.peek();
+            if (next.alone(reads) || next.call.isWrite() != write) {
+                break;
+            }
+            if (next.bytes == 0) {
+                next.bytes = OP_HEADER + RequestSize.serializedSize(next.op.toRequestRecord());
+            }
+            if (!unit.isEmpty() && bytes + next.bytes > maxBytes) {
+                break; // split: the request would be over jute.maxbuffer
+            }
+            bytes += next.bytes;
+            unit.add(queue.poll());
+        }
+        return unit;
+    }
+
+    /** A unit ended: when none is in flight any more, the queue's head goes. */
+    private void unitEnded() {
+        List<Item<?>> unit;
+        synchronized (this) {
+            inFlight--;
+            if (inFlight > 0 || queue.isEmpty()) {
+                return;
+            }
+            unit = takeUnit();
+            inFlight = 1;
+        }
+        send(unit);
+    }
+
+    private void send(List<Item<?>> unit) {
+        Item<?> head = unit.get(0);
+        if (unit.size() == 1 || head.alone(multiRead.getAsBoolean())) {
+            sendAlone(unit);
+        } else if (head.call.isWrite()) {
+            runner.batchSent("write", unit.size());
+            sendWrites(unit);
+        } else {
+            runner.batchSent("read", unit.size());
+            sendReads(unit);
+        }
+    }
+
+    /** Each operation of the unit as itself, all at once (ZooKeeper keeps their order on the session). */
+    private void sendAlone(List<Item<?>> unit) {
+        AtomicInteger left = new AtomicInteger(unit.size());
+        for (Item<?> item : unit) {
+            sendAlone(item, () -> {
+                if (left.decrementAndGet() == 0) {
+                    unitEnded();
+                }
+            });
+        }
+    }
+
+    private <T> void sendAlone(Item<T> item, Runnable ended) {
+        runner.executeAsync(session, item.call, completions).whenComplete((v, e) -> {
+            ended.run();
+            if (e == null) {
+                item.result.complete(v);
+            } else {
+                item.result.completeExceptionally(OperationRunner.unwrap(e));
+            }
+        });
+    }
+
+    /** Writes as one {@code multi}; a failure of one of them fails its caller, and the others are sent again. */
+    private void sendWrites(List<Item<?>> items) {
+        List<Op> ops = new ArrayList<>(items.size());
+        for (Item<?> item : items) {
+            ops.add(item.op);
+        }
+        WriteBatch batch = new WriteBatch(ops, chroot);
+        runner.execute(session, batch).whenComplete((results, error) -> {
+            if (error != null) {
+                Throwable e = OperationRunner.unwrap(error);
+                for (Item<?> item : items) {
+                    fail(item, perOperation(e, item.call, items.size()));
+                }
+                unitEnded();
+                return;
+            }
+            int failed = firstFailure(results);
+            if (failed < 0) {
+                List<OpResult> named = batch.multi.clientPaths(results);
+                for (int i = 0; i < items.size(); i++) {
+                    succeed(items.get(i), named.get(i));
+                }
+                unitEnded();
+                return;
+            }
+            Item<?> culprit = items.get(failed);
+            Code code = Code.get(((OpResult.ErrorResult) results.get(failed)).getErr());
+            fail(culprit, applicationError(culprit.call, code));
+            List<Item<?>> rest = new ArrayList<>(items);
+            rest.remove(failed);
+            if (rest.isEmpty()) {
+                unitEnded();
+            } else if (rest.size() == 1) {
+                sendAlone(rest);
+            } else {
+                // Rolled back for a neighbour's failure: sent again without it, as their own unit.
+                sendWrites(rest);
+            }
+        });
+    }
+
+    /** The first operation of a failed multi that failed on its own (the others report RUNTIMEINCONSISTENCY). */
+    private static int firstFailure(List<OpResult> results) {
+        for (int i = 0; i < results.size(); i++) {
+            OpResult r = results.get(i);
+            if (r instanceof OpResult.ErrorResult) {
+                int err = ((OpResult.ErrorResult) r).getErr();
+                if (err != 0 && err != Code.RUNTIMEINCONSISTENCY.intValue()) {
+                    return i;
+                }
+            }
+        }
+        for (int i = 0; i < results.size(); i++) {
+            if (results.get(i) instanceof OpResult.ErrorResult
+                    && ((OpResult.ErrorResult) results.get(i)).getErr() != 0) {
+                return i; // no operation named its own failure: the first one failed carries it
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Reads as one {@code multiRead}: each gets its own result or error (a {@code multiRead} is not atomic). A batch
+     * whose answer the client could not take, or that the server refused, is sent again as single reads.
+     */
+    private void sendReads(List<Item<?>> items) {
+        List<Op> ops = new ArrayList<>(items.size());
+        long readAfter = 0;
+        for (Item<?> item : items) {
+            ops.add(item.op);
+            readAfter = Math.max(readAfter, item.call.readAfterZxid);
+        }
+        ReadBatch batch = new ReadBatch(ops);
+        batch.readAfterZxid = readAfter;
+        runner.execute(session, batch).whenComplete((results, error) -> {
+            if (error != null) {
+                Throwable e = OperationRunner.unwrap(error);
+                if (e instanceof ZkResponseTooLargeException
+                        || (e instanceof ZkException && ((ZkException) e).code() == Code.UNIMPLEMENTED)) {
+                    sendAlone(items); // each read alone: a too-large answer fails its own read only
+                    return;
+                }
+                for (Item<?> item : items) {
+                    fail(item, perOperation(e, item.call, items.size()));
+                }
+                unitEnded();
+                return;
+            }
+            for (int i = 0; i < items.size(); i++) {
+                OpResult r = results.get(i);
+                Item<?> item = items.get(i);
+                if (r instanceof OpResult.ErrorResult) {
+                    fail(item, applicationError(item.call, Code.get(((OpResult.ErrorResult) r).getErr())));
+                } else {
+                    succeed(item, r);
+                }
+            }
+            unitEnded();
+        });
+    }
+
+    private <T> void succeed(Item<T> item, OpResult r) {
+        T value;
+        try {
+            value = item.call.batchResult(r);
+        } catch (RuntimeException e) {
+            fail(item, e); // an answer over the client's limit (checkSize)
+            return;
+        }
+        deliver(() -> item.result.complete(value));
+    }
+
+    private void fail(Item<?> item, Throwable e) {
+        deliver(() -> item.result.completeExceptionally(e));
+    }
+
+    /** On the pool's completion executor, as an unbatched call's result; on this thread when it refuses. */
+    private void deliver(Runnable r) {
+        try {
+            completions.execute(r);
+        } catch (RejectedExecutionException e) {
+            r.run();
+        }
+    }
+
+    /** The exception an operation's own error code gives, as the pipeline gives it for the operation alone. */
+    private static ZkException applicationError(ZkCall<?> call, Code code) {
+        KeeperException cause = KeeperException.create(code, call.path);
+        return ZkException.of(code, call.path, call.name + " " + call.path + ": " + code, cause);
+    }
+
+    /**
+     * A failure of the whole batch, for one of its operations: the same kind of exception, naming the operation. A
+     * write of a batch whose outcome is unknown has an unknown outcome itself.
+     */
+    static Throwable perOperation(Throwable e, ZkCall<?> call, int size) {
+        String what = call.name + " " + call.path + ": sent in a batch of " + size + " operations: ";
+        if (e instanceof ZkConnectionLossException) {
+            ZkConnectionLossException loss = (ZkConnectionLossException) e;
+            return new ZkConnectionLossException(
+                    loss.code(), call.path, what + loss.getMessage(), call.isWrite() && loss.outcomeUnknown(), loss);
+        }
+        if (e instanceof ZkUnavailableException) {
+            return new ZkUnavailableException(call.path, what + e.getMessage(), e);
+        }
+        if (e instanceof ZkSessionExpiredException) {
+            return new ZkSessionExpiredException(call.path, what + e.getMessage(), e);
+        }
+        if (e instanceof ZkException && !(e.getClass() == ZkException.class)) {
+            ZkException z = (ZkException) e;
+            return ZkException.of(z.code(), call.path, what + z.getMessage(), z);
+        }
+        return e;
+    }
+
+    /**
+     * The writes of a batch as one {@code multi}: completes with the results when the server answered them (all
+     * applied, or all rolled back with the failed one named), and fails only for a failure of the request itself, so
+     * the pipeline retries and judges a lost batch as it does a caller's {@code multi}.
+     */
+    static final class WriteBatch extends ZkCall<List<OpResult>> {
+        final Calls.Multi multi;
+        private final List<Op> ops;
+
+        WriteBatch(List<Op> ops, String chroot) {
+            super("multi", ops.get(0).getPath(), Kind.WRITE, false);
+            this.ops = ops;
+            this.multi = new Calls.Multi(ops, false, chroot);
+        }
+
+        @Override
+        List<String> touchedPaths() {
+            return multi.touchedPaths();
+        }
+
+        @Override
+        LossVerdict<List<OpResult>> verdict(LossEvidence evidence, long sentAfterZxid) {
+            return multi.verdict(evidence, sentAfterZxid);
+        }
+
+        @Override
+        protected CompletableFuture<List<OpResult>> send(ZooKeeper zk) {
+            CompletableFuture<List<OpResult>> f = new CompletableFuture<>();
+            zk.multi(
+                    ops,
+                    (rc, p, ctx, results) -> {
+                        if (results != null && results.size() == ops.size()) {
+                            f.complete(results);
+                        } else {
+                            f.completeExceptionally(error(rc == 0 ? Code.SYSTEMERROR.intValue() : rc, path));
+                        }
+                    },
+                    null);
+            return f;
+        }
+    }
+
+    /** The reads of a batch as one {@code multiRead}: each result its own. */
+    static final class ReadBatch extends ZkCall<List<OpResult>> {
+        private final List<Op> ops;
+
+        ReadBatch(List<Op> ops) {
+            super("multiRead", ops.get(0).getPath(), Kind.READ, false);
+            this.ops = ops;
+        }
+
+        @Override
+        protected CompletableFuture<List<OpResult>> send(ZooKeeper zk) {
+            CompletableFuture<List<OpResult>> f = new CompletableFuture<>();
+            zk.multi(
+                    ops,
+                    (rc, p, ctx, results) -> {
+                        if (results != null && results.size() == ops.size()) {
+                            if (Calls.Multi.answerBytes(results) > Calls.MAX_BUFFER) {
+                                f.completeExceptionally(Calls.tooLarge(
+                                        "multiRead",
+                                        path,
+                                        Calls.Multi.answerBytes(results),
+                                        "the results of its reads",
+                                        false));
+                            } else {
+                                f.complete(results);
+                            }
+                        } else if (rc == 0) {
+                            f.completeExceptionally(Calls.tooLarge(
+                                    "multiRead", path, (long) Calls.MAX_BUFFER + 1, "the results of its reads", true));
+                        } else {
+                            f.completeExceptionally(error(rc, path));
+                        }
+                    },
+                    null);
+            return f;
+        }
+    }
+}
