@@ -41,6 +41,38 @@ class ConfigValidationTest {
                 .hasMessageContaining(expected);
     }
 
+    @ParameterizedTest
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "1|1048575|asyncBatching maxOps must be 2 to 10000, was 1",
+                "0|1048575|asyncBatching maxOps must be 2 to 10000, was 0",
+                "10001|1048575|asyncBatching maxOps must be 2 to 10000, was 10001",
+                "64|1023|asyncBatching maxBytes must be 1024 up to the client's jute.maxbuffer (1048575), was 1023",
+                "64|1048576|asyncBatching maxBytes must be 1024 up to the client's jute.maxbuffer (1048575), was 1048576",
+            })
+    void badBatchingIsRejectedNamingSettingAndValue(int maxOps, int maxBytes, String expected) {
+        assertThatThrownBy(() -> BatchingConfig.of(maxOps, maxBytes))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage(expected);
+        if (maxBytes == 1048575) {
+            assertThatThrownBy(() -> ZkSessionPool.builder().asyncBatching(maxOps))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage(expected);
+        }
+    }
+
+    @Test
+    void batchingIsOffByDefaultAndPartOfTheEnsemble() {
+        EnsembleConfig plain = EnsembleConfig.of("zk1:2181");
+        assertThat(plain.asyncBatching()).isNull();
+        EnsembleConfig batched = plain.toBuilder().asyncBatching(64).build();
+        assertThat(batched.asyncBatching()).isEqualTo(BatchingConfig.of(64));
+        assertThat(batched).isNotEqualTo(plain);
+        assertThat(batched.toBuilder().build()).isEqualTo(batched);
+        assertThat(batched.toString()).contains("asyncBatching=BatchingConfig{maxOps=64, maxBytes=1048575}");
+    }
+
     @Test
     void nullConnectStringIsRejected() {
         assertThatThrownBy(() -> ZkSessionPool.builder().connectString(null))

@@ -102,6 +102,9 @@ public record Profile(String name, List<Step> steps) {
     static final String CACHED_READS_ONLY = CachedReadBenchmark.class.getName() + "\\.(cachedRead|treeCacheRead)$";
 
     static final String CONNECT = ConnectBenchmark.class.getName() + "\\.";
+    /** Batched asynchronous writes against unbatched and raw ones, each at 1, 64 and 1,000 in flight (its param). */
+    static final String BATCHING = BatchingBenchmark.class.getName() + "\\.";
+
     static final String STORM = StormBenchmark.class.getName() + "\\.";
 
     public static final List<Integer> CHURN_THREADS = List.of(1, 64, 256);
@@ -124,7 +127,8 @@ public record Profile(String name, List<Step> steps) {
                         new Timing(1, 2, 2, 2, 2),
                         1,
                         5,
-                        new Timing(1, 2, 2, 2));
+                        new Timing(1, 2, 2, 2),
+                        new Timing(1, 2, 3, 2));
             case "full" ->
                 build(
                         "full",
@@ -133,7 +137,8 @@ public record Profile(String name, List<Step> steps) {
                         new Timing(2, 3, 4, 3, 6),
                         3,
                         20,
-                        new Timing(2, 2, 5, 3));
+                        new Timing(2, 2, 5, 3),
+                        new Timing(2, 3, 5, 3, 2));
             default -> throw new IllegalArgumentException("profile must be short or full, was '" + name + "'");
         };
     }
@@ -249,7 +254,8 @@ public record Profile(String name, List<Step> steps) {
             Timing overhead,
             int recoveryWarmups,
             int recoveries,
-            Timing cached) {
+            Timing cached,
+            Timing batching) {
         List<Step> steps = new ArrayList<>();
         for (int threads : CHURN_THREADS) {
             steps.add(churn.step(CHURN, threads, Mode.Throughput, TimeUnit.SECONDS));
@@ -284,6 +290,8 @@ public record Profile(String name, List<Step> steps) {
                 TimeValue.NONE,
                 1));
         steps.addAll(hostSelectionSteps(name));
+        // One thread keeps 1, 64 or 1,000 writes in flight; the three clients each on a session of their own.
+        steps.add(batching.step(BATCHING, 1, Mode.Throughput, TimeUnit.SECONDS));
         return new Profile(name, List.copyOf(steps));
     }
 

@@ -144,6 +144,25 @@ public final class Summary {
      * {@code intervalMet} is the lower bound of the 95% interval's, null where the figure has no interval. A goal is
      * met only when the lower bound meets it: "not shown" when only the point estimate does.
      */
+    /**
+     * One row of the batching benchmark: an asynchronous write at {@code inFlight} requests in flight on one thread,
+     * through the raw handle, a lease without batching and one with.
+     */
+    public record BatchingRow(String operation, int inFlight, Metric raw, Metric unbatched, Metric batched) {
+        /** Batched over unbatched throughput. */
+        public double ratio() {
+            return batched.score() / unbatched.score();
+        }
+
+        /**
+         * The ratio's lower bound: batched at the low end of its interval over unbatched at the high end of its own
+         * (JMH's 99.9% intervals); NaN when either has no interval.
+         */
+        public double ratioLowerBound() {
+            return (batched.score() - batched.scoreError()) / (unbatched.score() + unbatched.scoreError());
+        }
+    }
+
     public record Goal(String goal, String measured, Boolean met, Boolean intervalMet) {
         public Goal(String goal, String measured, Boolean met) {
             this(goal, measured, met, null);
@@ -167,6 +186,10 @@ public final class Summary {
     public static final double GOAL_SDK_OVER_RAW = 0.97;
     public static final double GOAL_CACHED_READS_PER_SECOND = 1_000_000;
     public static final double GOAL_CACHED_OVER_UNCACHED = 200;
+    /** Batched async creates over unbatched ones at 64 and 1,000 in flight. */
+    public static final double GOAL_BATCHED_CREATES = 3;
+
+    static final String BATCHING_BENCHMARK = "BatchingBenchmark";
 
     static final String CACHED_READ = "cachedRead";
     static final String UNCACHED_READ = "uncachedRead";
@@ -206,6 +229,7 @@ public final class Summary {
     private final List<RecoveryRow> recovery = new ArrayList<>();
     private final List<CachedReadRow> cachedReads = new ArrayList<>();
     private final List<Goal> goals = new ArrayList<>();
+    private final List<BatchingRow> batching = new ArrayList<>();
     private final HostSelection hostSelection;
 
     public Summary(JmhResults results) {
@@ -216,6 +240,64 @@ public final class Summary {
         hostSelection = new HostSelection(results);
         checkGoals();
         checkCachedReadGoals();
+        summarizeBatching(results);
+    }
+
+    public List<BatchingRow> batching() {
+        return batching;
+    }
+
+    private void summarizeBatching(JmhResults results) {
+        for (String op : List.of("Create", "SetData")) {
+            for (int inFlight : List.of(1, 64, 1000)) {
+                Optional<Metric> raw = batchingMetric(results, "raw" + op + "Async", inFlight);
+                Optional<Metric> plain = batchingMetric(results, "sdk" + op + "Async", inFlight);
+                Optional<Metric> batched = batchingMetric(results, "sdk" + op + "AsyncBatched", inFlight);
+                if (plain.isPresent() && batched.isPresent()) {
+                    batching.add(new BatchingRow(
+                            op.equals("Create") ? "create" : "setData",
+                            inFlight,
+                            raw.orElse(null),
+                            plain.get(),
+                            batched.get()));
+                }
+            }
+        }
+        for (int inFlight : List.of(64, 1000)) {
+            String text = "batched async creates ≥ " + fmtRatio(GOAL_BATCHED_CREATES) + "× unbatched, "
+                    + fmtCount(inFlight) + " in flight";
+            goals.add(batchingRow("create", inFlight)
+                    .map(r -> new Goal(
+                            text,
+                            fmtRatio(r.ratio()) + "× (lower bound " + fmtRatio(r.ratioLowerBound()) + "×)",
+                            r.ratio() >= GOAL_BATCHED_CREATES,
+                            r.ratioLowerBound() >= GOAL_BATCHED_CREATES))
+                    .orElseGet(() -> new Goal(text, "not measured", null)));
+        }
+        String lone = "batched async creates no slower than unbatched at 1 in flight (lower bound ≥ 1)";
+        goals.add(batchingRow("create", 1)
+                .map(r -> new Goal(
+                        lone,
+                        fmtRatio(r.ratio()) + "× (lower bound " + fmtRatio(r.ratioLowerBound()) + "×)",
+                        r.ratio() >= 1,
+                        r.ratioLowerBound() >= 1))
+                .orElseGet(() -> new Goal(lone, "not measured", null)));
+    }
+
+    public Optional<BatchingRow> batchingRow(String operation, int inFlight) {
+        return batching.stream()
+                .filter(r -> r.operation().equals(operation) && r.inFlight() == inFlight)
+                .findFirst();
+    }
+
+    private static Optional<Metric> batchingMetric(JmhResults results, String method, int inFlight) {
+        return results.entries().stream()
+                .filter(e -> e.benchmark().contains(BATCHING_BENCHMARK)
+                        && e.method().equals(method)
+                        && e.mode().equals("thrpt")
+                        && String.valueOf(inFlight).equals(e.params().get("inFlight")))
+                .map(Entry::primary)
+                .findFirst();
     }
 
     public List<ChurnRow> churn() {

@@ -353,11 +353,7 @@ public final class AsyncBatcher {
         if (e instanceof ZkSessionExpiredException) {
             return new ZkSessionExpiredException(call.path, what + e.getMessage(), e);
         }
-        if (e instanceof ZkException && !(e.getClass() == ZkException.class)) {
-            ZkException z = (ZkException) e;
-            return ZkException.of(z.code(), call.path, what + z.getMessage(), z);
-        }
-        return e;
+        return e; // the pool closed, an interrupt, ...: as it is
     }
 
     /**

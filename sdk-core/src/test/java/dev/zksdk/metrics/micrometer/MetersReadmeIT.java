@@ -20,6 +20,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -79,10 +81,19 @@ class MetersReadmeIT {
                 .connectString(proxy.connectString())
                 .sessionTimeout(Duration.ofSeconds(4))
                 .connectionTimeout(Duration.ofSeconds(10))
+                .asyncBatching(16)
                 .metricsTrackerFactory(factory)
                 .build();
         try (ZkLease lease = pool.lease()) {
             lease.create("/m", new byte[] {1}, CreateMode.PERSISTENT);
+            // Asynchronous writes queued behind one in flight go as batches (zksdk.batches).
+            List<CompletableFuture<String>> batched = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                batched.add(lease.createAsync("/b" + i, new byte[0], CreateMode.PERSISTENT));
+            }
+            for (CompletableFuture<String> f : batched) {
+                f.get(20, TimeUnit.SECONDS);
+            }
             lease.getData("/m");
             try {
                 lease.getData("/missing");
