@@ -53,7 +53,8 @@ public final class ChartRenderer {
     public static void render(Summary summary, String title, Path png) throws IOException {
         List<CategoryChart> charts = charts(summary, title);
         if (charts.isEmpty()) {
-            throw new IllegalArgumentException("the results hold no churn, overhead or recovery figures to draw");
+            throw new IllegalArgumentException(
+                    "the results hold no churn, overhead, recovery or batching figures to draw");
         }
         int columns = charts.size() == 1 ? 1 : 2;
         int rows = (charts.size() + columns - 1) / columns;
@@ -97,6 +98,8 @@ public final class ChartRenderer {
         overheadChart(summary).ifPresent(charts::add);
         recoveryChart(summary).ifPresent(charts::add);
         cachedReadChart(summary).ifPresent(charts::add);
+        batchingChart(summary, "create").ifPresent(charts::add);
+        batchingChart(summary, "setData").ifPresent(charts::add);
         HostSelectionReport.stormChart(
                         summary.hostSelection(),
                         base(
@@ -105,6 +108,34 @@ public final class ChartRenderer {
                                 "sessions"))
                 .ifPresent(charts::add);
         return charts;
+    }
+
+    /** Async {@code operation}s/s by requests in flight: raw handle, lease, lease with batching (log scale). */
+    private static Optional<CategoryChart> batchingChart(Summary summary, String operation) {
+        List<Summary.BatchingRow> rows = summary.batching().stream()
+                .filter(r -> r.operation().equals(operation))
+                .toList();
+        if (rows.isEmpty()) {
+            return Optional.empty();
+        }
+        CategoryChart chart = base("Async " + operation + "/s, one thread", "requests in flight", "ops/s");
+        List<String> x = new ArrayList<>();
+        List<Double> raw = new ArrayList<>();
+        List<Double> plain = new ArrayList<>();
+        List<Double> batched = new ArrayList<>();
+        for (Summary.BatchingRow r : rows) {
+            x.add(String.valueOf(r.inFlight()));
+            raw.add(
+                    r.raw() == null
+                            ? 0.0
+                            : Units.toPerSecond(r.raw().score(), r.raw().unit()));
+            plain.add(Units.toPerSecond(r.unbatched().score(), r.unbatched().unit()));
+            batched.add(Units.toPerSecond(r.batched().score(), r.batched().unit()));
+        }
+        chart.addSeries("raw handle", x, raw).setFillColor(RAW);
+        chart.addSeries("SDK lease", x, plain).setFillColor(SDK);
+        chart.addSeries("SDK lease, batched", x, batched).setFillColor(CLIENT_COLORS[1]);
+        return Optional.of(chart);
     }
 
     private static Optional<CategoryChart> churnChart(

@@ -342,9 +342,11 @@ public final class MarkdownReport {
         md.append("One thread keeps that many asynchronous writes in flight (128-byte payload; creates of new"
                 + " persistent nodes, setData over 1,000 nodes), each client on a session of its own. ± is JMH's"
                 + " 99.9% interval; the lower bound divides the low end of the batched interval by the high end of the"
-                + " unbatched one.\n\n");
-        md.append("| write | in flight | raw handle ops/s | lease ops/s | lease, batched ops/s | batched ×"
-                + " unbatched | lower bound |\n|---|---:|---:|---:|---:|---:|---:|\n");
+                + " unbatched one (negative when an interval is wider than its score); the worst-iterations ratio"
+                + " divides the slowest batched iteration by the fastest unbatched one.\n\n");
+        md.append(
+                "| write | in flight | raw handle ops/s | lease ops/s | lease, batched ops/s | batched ×"
+                        + " unbatched | interval's lower bound | worst iterations |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Summary.BatchingRow r : summary.batching()) {
             md.append("| ")
                     .append(r.operation())
@@ -360,6 +362,8 @@ public final class MarkdownReport {
                     .append(Summary.fmtRatio(r.ratio()))
                     .append(" | ")
                     .append(Double.isNaN(r.ratioLowerBound()) ? "–" : Summary.fmtRatio(r.ratioLowerBound()))
+                    .append(" | ")
+                    .append(Summary.fmtRatio(r.worstIterationRatio()))
                     .append(" |\n");
         }
     }

@@ -69,7 +69,7 @@ class ReportTest {
         assertThat(summary.pooledOverPerRequest(16)).isEmpty();
         assertThat(summary.goals())
                 .extracting(Goal::met)
-                .containsExactly(true, true, false, true, false, null, null, false, null, null);
+                .containsExactly(true, true, false, true, false, null, null, false, null, null, null, null, null);
         assertThat(summary.goals().get(5).goal()).startsWith("pooled ≥ 4× the lean per-request client at 64 threads");
         assertThat(summary.goals().get(5).verdict()).isEqualTo("not measured");
         assertThat(summary.goals().get(2).measured())
@@ -117,13 +117,31 @@ class ReportTest {
         assertThat(summary.churn(Client.POOLED, 16).orElseThrow().connects()).isZero();
         // That run predates the lean per-request client: its goals are not measured there, every other one is met.
         assertThat(summary.goals())
-                .filteredOn(g -> !g.goal().contains("lean per-request client"))
+                .filteredOn(g -> !g.goal().contains("lean per-request client")
+                        && !g.goal().contains("batched"))
                 .extracting(Goal::met)
                 .containsOnly(true);
+        assertThat(summary.goals())
+                .filteredOn(g -> g.goal().contains("batched"))
+                .extracting(Goal::verdict)
+                .containsOnly("not measured");
         assertThat(summary.goals())
                 .filteredOn(g -> g.goal().contains("lean per-request client"))
                 .extracting(Goal::verdict)
                 .containsExactly("not measured", "not measured");
+    }
+
+    @Test
+    void theCommittedBatchingRunHasEveryRowAndItsGoals() throws IOException {
+        Summary summary =
+                new Summary(JmhResults.parse(Files.readString(Path.of("results/batching-2026-12-06/batching.json"))));
+        assertThat(summary.batching()).hasSize(6);
+        assertThat(summary.batchingRow("create", 1000).orElseThrow().raw()).isNotNull();
+        assertThat(summary.goals())
+                .filteredOn(g -> g.goal().contains("batched"))
+                .hasSize(3)
+                .extracting(Goal::met)
+                .doesNotContainNull();
     }
 
     @Test
