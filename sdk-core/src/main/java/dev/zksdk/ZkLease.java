@@ -66,6 +66,10 @@ import org.apache.zookeeper.data.Stat;
  * watches, caches or recovery): give slow work its own executor ({@code thenApplyAsync(fn, executor)}). A future
  * already complete when returned (a validation failure) runs chained stages on the caller's thread. They fail with the
  * same exception types as the synchronous forms.
+ *
+ * <p>With {@link EnsembleConfig.Builder#asyncBatching(BatchingConfig) batching} on, asynchronous writes and reads
+ * queued behind one in flight on the session share a {@code multi} or {@code multiRead}; each future still completes
+ * with its own result or exception, as if sent alone, and no atomicity holds across callers ({@link BatchingConfig}).
  */
 public interface ZkLease extends AutoCloseable {
 

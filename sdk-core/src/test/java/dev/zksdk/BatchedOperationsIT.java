@@ -273,7 +273,10 @@ class BatchedOperationsIT {
         Map<String, Outcome> outcomes = record(calls);
         for (int i = 0; i < n; i++) {
             String p = "/r/n-" + i;
-            assertThat(outcomes.get("create " + p).error).isNull();
+            assertThat(outcomes.get("create " + p).error).as("create " + p).isNull();
+            assertThat(outcomes.get("get " + p).error)
+                    .as("getData %s, asked for after its create", p)
+                    .isNull();
             assertThat((byte[]) outcomes.get("get " + p).value).isEqualTo(bytes("d" + i));
             assertThat(((NodeData) outcomes.get("node " + p).value).data()).isEqualTo(bytes("d" + i));
             assertThat(((NodeData) outcomes.get("node " + p).value).stat().getVersion())
