@@ -171,7 +171,13 @@ public final class AsyncBatcher {
 
     private void send(List<Item<?>> unit) {
         Item<?> head = unit.get(0);
-        if (unit.size() == 1 || head.alone(multiRead.getAsBoolean())) {
+        // Batched only when every operation has a batched form of the head's kind (reads: while the servers still
+        // answer multiRead); the unit was taken under the lock, and what the servers are known to do may change.
+        boolean batch = unit.size() > 1 && (head.call.isWrite() || multiRead.getAsBoolean());
+        for (int i = 0; batch && i < unit.size(); i++) {
+            batch = unit.get(i).op != null && unit.get(i).call.isWrite() == head.call.isWrite();
+        }
+        if (!batch) {
             sendAlone(unit);
         } else if (head.call.isWrite()) {
             runner.batchSent("write", unit.size());
