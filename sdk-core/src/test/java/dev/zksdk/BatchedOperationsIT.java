@@ -259,6 +259,33 @@ class BatchedOperationsIT {
         }
     }
 
+    @Test
+    void readsWhoseBatchedAnswerIsOverJuteMaxbufferAreReadAlone() throws Exception {
+        byte[] big = new byte[400 * 1024];
+        Arrays.fill(big, (byte) 'y');
+        try (ZkSessionPool pool = pool(server.getConnectString(), BatchingConfig.of(128), 1);
+                ZkLease lease = pool.lease()) {
+            lease.create("/big", new byte[0], CreateMode.PERSISTENT);
+            for (int i = 0; i < 6; i++) {
+                lease.create("/big/n-" + i, big, CreateMode.PERSISTENT);
+            }
+            long session = lease.sessionId();
+            await().atMost(WAIT).until(() -> {
+                // Reads batch once the pool knows the server is 3.6+; 6 x 400 KiB in one answer is over 1 MB.
+                Map<String, CompletableFuture<?>> reads = new ConcurrentHashMap<>();
+                for (int i = 0; i < 6; i++) {
+                    reads.put("/big/n-" + i, lease.getDataAsync("/big/n-" + i));
+                }
+                record(reads).forEach((p, o) -> {
+                    assertThat(o.error).as(p).isNull();
+                    assertThat((byte[]) o.value).as(p).isEqualTo(big);
+                });
+                return batches("read") != null;
+            });
+            assertThat(lease.sessionId()).isEqualTo(session);
+        }
+    }
+
     /** Each create then its reads, all asynchronous and unawaited: each read sees its create, and a missing node fails. */
     static void assertReadsAfterWrites(ZkLease lease, int n) {
         Map<String, CompletableFuture<?>> calls = new ConcurrentHashMap<>();

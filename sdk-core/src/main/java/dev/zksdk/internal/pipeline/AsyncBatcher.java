@@ -323,8 +323,10 @@ public final class AsyncBatcher {
         deliver(() -> item.result.complete(value));
     }
 
+    /** Fails one caller, its authentication failure explained as an unbatched call's is ({@link AuthErrors}). */
     private void fail(Item<?> item, Throwable e) {
-        deliver(() -> item.result.completeExceptionally(e));
+        Throwable f = e instanceof RuntimeException ? AuthErrors.explain((RuntimeException) e, item.call, session) : e;
+        deliver(() -> item.result.completeExceptionally(f));
     }
 
     /** On the pool's completion executor, as an unbatched call's result; on this thread when it refuses. */
