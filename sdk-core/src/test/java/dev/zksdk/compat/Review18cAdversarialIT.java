@@ -446,11 +446,6 @@ class Review18cAdversarialIT {
      * server: the new session re-arms every watch without sending what 3.5 lacks (no connection loop) and they deliver;
      * Curator on the lease after the move: a new CuratorCache works, {@code addWatch} fails at once.
      */
-    @org.junit.jupiter.api.Disabled(
-            "issue 18, open: in the CI run of d38efbc (loaded, two forks) session 2's node watches got one"
-                    + " change twice (DATA_CHANGED x2 on s2-0..s2-4 in one round) in the strict three-session case; the same"
-                    + " scenario runs in both three-session cases, so both wait for the cause (a watch re-armed twice around"
-                    + " the downgrade, or the RESYNC listener re-opening a watch, is suspected, not shown)")
     @org.junit.jupiter.api.Test
     void rollbackWithThreeSessionsReentrantListenersThenExpiry() throws Exception {
         threeSessions(false);
@@ -461,11 +456,6 @@ class Review18cAdversarialIT {
      * SetWatches2), no session sends SetWatches2 again ("before its next attempt each session's handle drops its
      * persistent watches"), so no session is dropped twice and the server sees at most one per session.
      */
-    @org.junit.jupiter.api.Disabled(
-            "issue 18, open: in the CI run of d38efbc (loaded, two forks) session 2's node watches got one"
-                    + " change twice (DATA_CHANGED x2 on s2-0..s2-4 in one round) in the strict three-session case; the same"
-                    + " scenario runs in both three-session cases, so both wait for the cause (a watch re-armed twice around"
-                    + " the downgrade, or the RESYNC listener re-opening a watch, is suspected, not shown)")
     @org.junit.jupiter.api.Test
     void threeSessionsSendNoSetWatches2AfterThePoolLearnt() throws Exception {
         threeSessions(true);

@@ -283,11 +283,16 @@ public final class RegisteredWatches {
         volatile boolean closed;
         // What the listener has been told about the node, kept up to date from events (on ZooKeeper's event thread) so
         // that a reconnect can tell what it missed. Unknown (known == false) until the first read after arming.
+        // Counted in the node's versions, not its zxids: servers before 3.9 send notifications without a zxid
+        // (ServerCnxn.process, ReplyHeader(-1, -1, 0)), but each notified change moves a version by exactly one: a
+        // setData the data version, a child created or deleted the cversion (see childChanges(Stat)).
         private volatile boolean known;
         private volatile boolean exists;
+        /** The node's czxid, or 0 when it was created since the last read and the notification carried no zxid. */
         private volatile long czxid;
-        private volatile long mzxid;
-        private volatile long pzxid;
+
+        private volatile int version;
+        private volatile long childChanges;
 
         Registered(String path, WatchListener listener, WatchMode mode, boolean internal) {
             this.path = path;
@@ -366,7 +371,10 @@ public final class RegisteredWatches {
             return f;
         }
 
-        /** exists() watches the node's existence and data; getChildren() its children when it exists. */
+        /**
+         * exists() watches the node's existence and data; getChildren() its children when it exists. The last of these
+         * reads sets what the listener is known to have been told (see {@link #settleOnArm}).
+         */
         private CompletableFuture<Void> armOneShot(ZooKeeper zk, long sid) {
             if (mode == WatchMode.TREE) {
                 return armTree(zk, sid);
@@ -380,16 +388,13 @@ public final class RegisteredWatches {
                             f.completeExceptionally(KeeperException.create(Code.get(rc), path));
                             return;
                         }
-                        if (catchUpOnArm) {
-                            catchUpOnArm = false;
-                            deliverMissed(stat);
-                        }
                         if (mode == WatchMode.CHILDREN && rc == 0) {
                             zk.getChildren(
                                     path,
                                     this,
-                                    (crc, cp, cctx, children) -> {
+                                    (crc, cp, cctx, children, cstat) -> {
                                         if (crc == 0 || crc == Code.NONODE.intValue()) {
+                                            settleOnArm(crc == 0 ? cstat : null, sid);
                                             armed(sid);
                                             f.complete(null);
                                         } else {
@@ -398,12 +403,30 @@ public final class RegisteredWatches {
                                     },
                                     null);
                         } else {
+                            settleOnArm(rc == 0 ? stat : null, sid);
                             armed(sid);
                             f.complete(null);
                         }
                     },
                     null);
             return f;
+        }
+
+        /**
+         * At the read that armed a one-shot watch (on the event thread, after every notification the server sent before
+         * it): what changed since the listener was last told, in the same session (between an event and this re-arm,
+         * while the watch was disarmed, or while it was a persistent watch its handle dropped), was notified to nobody,
+         * so it is delivered now; what was delivered as an event is already counted ({@link #learn}), so nothing is
+         * delivered twice. A first arming only records the node; in a new session RESYNC follows instead.
+         */
+        private void settleOnArm(Stat stat, long sid) {
+            boolean catchUp = catchUpOnArm;
+            catchUpOnArm = false;
+            if (catchUp || (known && resyncPendingFor != sid)) {
+                deliverMissed(stat);
+            } else {
+                remember(stat);
+            }
         }
 
         private void armed(long sid) {
@@ -640,33 +663,48 @@ public final class RegisteredWatches {
             known = true;
             exists = stat != null;
             czxid = stat == null ? 0 : stat.getCzxid();
-            mzxid = stat == null ? 0 : stat.getMzxid();
-            pzxid = stat == null ? 0 : stat.getPzxid();
+            version = stat == null ? 0 : stat.getVersion();
+            childChanges = stat == null ? 0 : childChanges(stat);
         }
 
+        /**
+         * Moves what the listener knows on by one delivered event. Exact whether or not the notification carried a zxid:
+         * a persistent watch is notified of every change, one notification each; a one-shot watch of the first change
+         * after the read that armed it. A read of the node later ({@link #deliverMissed}) then finds only what was not
+         * delivered.
+         */
         private void learn(WatchEvent.Type type, long zxid) {
-            if (!known || zxid == WatchedEvent.NO_ZXID) {
+            if (!known) {
                 return;
             }
             switch (type) {
                 case CREATED:
                     exists = true;
-                    czxid = zxid;
-                    mzxid = zxid;
-                    pzxid = zxid;
+                    czxid = zxid == WatchedEvent.NO_ZXID ? 0 : zxid;
+                    version = 0;
+                    childChanges = 0;
                     break;
                 case DELETED:
                     exists = false;
                     break;
                 case DATA_CHANGED:
-                    mzxid = Math.max(mzxid, zxid);
+                    version++;
                     break;
                 case CHILDREN_CHANGED:
-                    pzxid = Math.max(pzxid, zxid);
+                    childChanges++;
                     break;
                 default:
                     break;
             }
+        }
+
+        /**
+         * The number of changes to the node's list of children, each notified with one NodeChildrenChanged: the
+         * {@code cversion} a client reads counts creates and deletes alike (ZooKeeper 3.4 to 3.9,
+         * {@code DataNode.copyStat}: twice the creates less the children left).
+         */
+        private static long childChanges(Stat stat) {
+            return stat.getCversion();
         }
 
         /** Compares the node now with what the listener knows, and delivers the difference as events. */
@@ -696,14 +734,16 @@ public final class RegisteredWatches {
             } else if (!exists && stat != null) {
                 deliver(new WatchEvent(WatchEvent.Type.CREATED, path));
             } else if (exists) {
-                if (stat.getCzxid() != czxid) {
+                // czxid 0: created since the last read, told by a notification without a zxid; taken as this node (a
+                // delete and re-create before this read, neither notified, shows as its data and children changes).
+                if (czxid != 0 && stat.getCzxid() != czxid) {
                     deliver(new WatchEvent(WatchEvent.Type.DELETED, path));
                     deliver(new WatchEvent(WatchEvent.Type.CREATED, path));
                 } else {
-                    if (stat.getMzxid() > mzxid) {
+                    if (stat.getVersion() != version) {
                         deliver(new WatchEvent(WatchEvent.Type.DATA_CHANGED, path));
                     }
-                    if (mode == WatchMode.CHILDREN && stat.getPzxid() > pzxid) {
+                    if (mode == WatchMode.CHILDREN && childChanges(stat) != childChanges) {
                         deliver(new WatchEvent(WatchEvent.Type.CHILDREN_CHANGED, path));
                     }
                 }

@@ -58,6 +58,9 @@ class OneShotRearmIT {
                 ZooKeeper zk = lease.curator().getZookeeperClient().getZooKeeper();
 
                 proxy.freeze();
+                // A real change, whose notification is held up with the frozen connection; handed to the watcher below
+                // as if it had arrived (what the pool knows of the node then matches the server).
+                observer.zk().setData("/p", new byte[] {0}, -1);
                 zk.getTestable()
                         .queueEvent(new WatchedEvent(
                                 Watcher.Event.EventType.NodeDataChanged,
@@ -80,6 +83,63 @@ class OneShotRearmIT {
                         });
                 assertThat(lease.sessionId()).isEqualTo(sessionId);
                 assertThat(pool.stats().sessionsOpened()).isEqualTo(1);
+            }
+        }
+    }
+
+    /**
+     * Issue 18, no loss: a change made while a one-shot watch's re-arm is lost (after the event, before the watch is
+     * set again) is notified to nobody; the recovery's arming in the same session reads the node and delivers it, once.
+     */
+    @Test
+    void aChangeMadeWhileTheRearmWasLostIsDeliveredOnceOnTheSameSession() throws Exception {
+        try (TestingServer server = InProcessEnsembles.startServer();
+                ZkProxy proxy = ZkProxy.to(server.getConnectString());
+                RawZooKeeper observer = RawZooKeeper.connect(server.getConnectString(), Duration.ofSeconds(30))) {
+            Recorder recorder = new Recorder();
+            try (ZkSessionPool pool = ZkSessionPool.builder()
+                            .connectString(proxy.connectString())
+                            .sessionTimeout(Duration.ofSeconds(4))
+                            .listener(recorder)
+                            .build();
+                    ZkLease lease = pool.lease()) {
+                SharedSession session = realPool(pool).sessions().get(0);
+                realPool(pool).recovery(session).watches().forceOneShot(true);
+                observer.zk().create("/q", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                List<WatchEvent> events = new CopyOnWriteArrayList<>();
+                lease.watch("/q", events::add);
+                long sessionId = lease.sessionId();
+                ZooKeeper zk = lease.curator().getZookeeperClient().getZooKeeper();
+
+                proxy.freeze();
+                // Change 1: its notification is held up with the frozen connection, and handed to the watcher here.
+                observer.zk().setData("/q", new byte[] {1}, -1);
+                zk.getTestable()
+                        .queueEvent(new WatchedEvent(
+                                Watcher.Event.EventType.NodeDataChanged,
+                                Watcher.Event.KeeperState.SyncConnected,
+                                "/q"));
+                await().atMost(Duration.ofSeconds(5)).until(() -> count(events, WatchEvent.Type.DATA_CHANGED) == 1);
+                // Change 2: the re-arm cannot reach the server, so no watch is set there: nothing is notified.
+                observer.zk().setData("/q", new byte[] {2}, -1);
+                await().atMost(Duration.ofSeconds(10)).until(() -> recorder.saw(SessionState.SUSPENDED));
+                proxy.unfreeze();
+                await().atMost(Duration.ofSeconds(10)).until(() -> recorder.saw(SessionState.RECONNECTED));
+                assertThat(lease.sessionId()).isEqualTo(sessionId);
+
+                await().atMost(Duration.ofSeconds(10))
+                        .untilAsserted(() -> assertThat(count(events, WatchEvent.Type.DATA_CHANGED))
+                                .as("change 2 delivered by the re-arming in the same session: " + events)
+                                .isEqualTo(2));
+                long until = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+                await().atMost(Duration.ofSeconds(10)).until(() -> System.nanoTime() > until);
+                assertThat(count(events, WatchEvent.Type.DATA_CHANGED))
+                        .as("each change once: " + events)
+                        .isEqualTo(2);
+                // Armed again: change 3 is seen, once.
+                observer.zk().setData("/q", new byte[] {3}, -1);
+                await().atMost(Duration.ofSeconds(10)).until(() -> count(events, WatchEvent.Type.DATA_CHANGED) == 3);
+                assertThat(lease.sessionId()).isEqualTo(sessionId);
             }
         }
     }
