@@ -285,14 +285,16 @@ public final class RegisteredWatches {
         // that a reconnect can tell what it missed. Unknown (known == false) until the first read after arming.
         // Counted in the node's versions, not its zxids: servers before 3.9 send notifications without a zxid
         // (ServerCnxn.process, ReplyHeader(-1, -1, 0)), but each notified change moves a version by exactly one: a
-        // setData the data version, a child created or deleted the cversion (see childChanges(Stat)).
+        // setData the data version; a child created or deleted the cversion, which a client reads as creates plus
+        // deletes (DataNode.copyStat: twice the creates less the children left; ZooKeeper 3.4 to 3.9).
         private volatile boolean known;
         private volatile boolean exists;
         /** The node's czxid, or 0 when it was created since the last read and the notification carried no zxid. */
         private volatile long czxid;
-
+        /** The node's data version. */
         private volatile int version;
-        private volatile long childChanges;
+        /** The node's cversion: changes to its list of children. */
+        private volatile int cversion;
 
         Registered(String path, WatchListener listener, WatchMode mode, boolean internal) {
             this.path = path;
@@ -664,7 +666,7 @@ public final class RegisteredWatches {
             exists = stat != null;
             czxid = stat == null ? 0 : stat.getCzxid();
             version = stat == null ? 0 : stat.getVersion();
-            childChanges = stat == null ? 0 : childChanges(stat);
+            cversion = stat == null ? 0 : stat.getCversion();
         }
 
         /**
@@ -682,7 +684,7 @@ public final class RegisteredWatches {
                     exists = true;
                     czxid = zxid == WatchedEvent.NO_ZXID ? 0 : zxid;
                     version = 0;
-                    childChanges = 0;
+                    cversion = 0;
                     break;
                 case DELETED:
                     exists = false;
@@ -691,20 +693,11 @@ public final class RegisteredWatches {
                     version++;
                     break;
                 case CHILDREN_CHANGED:
-                    childChanges++;
+                    cversion++;
                     break;
                 default:
                     break;
             }
-        }
-
-        /**
-         * The number of changes to the node's list of children, each notified with one NodeChildrenChanged: the
-         * {@code cversion} a client reads counts creates and deletes alike (ZooKeeper 3.4 to 3.9,
-         * {@code DataNode.copyStat}: twice the creates less the children left).
-         */
-        private static long childChanges(Stat stat) {
-            return stat.getCversion();
         }
 
         /** Compares the node now with what the listener knows, and delivers the difference as events. */
@@ -743,7 +736,7 @@ public final class RegisteredWatches {
                     if (stat.getVersion() != version) {
                         deliver(new WatchEvent(WatchEvent.Type.DATA_CHANGED, path));
                     }
-                    if (mode == WatchMode.CHILDREN && childChanges(stat) != childChanges) {
+                    if (mode == WatchMode.CHILDREN && stat.getCversion() != cversion) {
                         deliver(new WatchEvent(WatchEvent.Type.CHILDREN_CHANGED, path));
                     }
                 }
