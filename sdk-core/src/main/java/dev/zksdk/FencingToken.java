@@ -10,8 +10,10 @@ import java.util.Objects;
  * sibling of the recipe's node) in one {@code multi} with a {@code check} of its own election or lock node, so the bump
  * lands only while it still holds. {@link #value()} is the {@code mzxid} of that bump: ZooKeeper's transaction ids grow
  * strictly, so a later holder's token is always greater, also when the epoch node was deleted and created again.
- * {@link #epochVersion()} is the epoch node's version after the bump: {@link ZkLease#fenced(FencingToken)} checks it
- * inside every write, so a write made with a superseded token fails.
+ * {@link #epochVersion()} is the epoch node's version after the bump, and {@link #holderNode()} the holder's own election
+ * or lock node: {@link ZkLease#fenced(FencingToken)} checks both inside every write, so a write made with a superseded
+ * token fails, and so does one made after the holder lost its turn at the ZooKeeper level (its session expired, it
+ * released or closed, its node was deleted), also when someone deleted the epoch node and its versions started again.
  *
  * <p>A system outside ZooKeeper (a database row, a storage service) is fenced only if it stores the greatest value it
  * has seen and refuses writes carrying a smaller one. Immutable; equal when the path, version and value are equal.
@@ -21,6 +23,7 @@ public final class FencingToken {
     private final String epochPath;
     private final int epochVersion;
     private final long value;
+    private final String holderNode;
 
     /**
      * A token, as an election or lock hands it out (or as read back from where a holder stored it).
@@ -31,6 +34,24 @@ public final class FencingToken {
      * @throws IllegalArgumentException when a value is out of range, naming it
      */
     public FencingToken(String epochPath, int epochVersion, long value) {
+        this(epochPath, epochVersion, value, null);
+    }
+
+    /**
+     * A token, as an election or lock hands it out: with the holder's own node, which fenced writes check as well.
+     *
+     * @param epochPath the epoch node's absolute path
+     * @param epochVersion the epoch node's version after the holder's bump, at least 1
+     * @param value the zxid of the holder's bump, positive
+     * @param holderNode the holder's own election or lock node (absolute path), or null for a token that carries none
+     *     (its fenced writes then check the epoch version only)
+     * @throws IllegalArgumentException when a value is out of range, naming it
+     */
+    public FencingToken(String epochPath, int epochVersion, long value, String holderNode) {
+        if (holderNode != null && (!holderNode.startsWith("/") || holderNode.endsWith("/"))) {
+            throw new IllegalArgumentException(
+                    "holderNode must be an absolute node path or null, was '" + holderNode + "'");
+        }
         if (epochPath == null || !epochPath.startsWith("/") || epochPath.endsWith("/")) {
             throw new IllegalArgumentException("epochPath must be an absolute node path, was '" + epochPath + "'");
         }
@@ -43,6 +64,7 @@ public final class FencingToken {
         this.epochPath = epochPath;
         this.epochVersion = epochVersion;
         this.value = value;
+        this.holderNode = holderNode;
     }
 
     /**
@@ -70,6 +92,19 @@ public final class FencingToken {
      */
     public String epochPath() {
         return epochPath;
+    }
+
+    /**
+     * The holder's own node: the {@code LeaderLatch} or {@code InterProcessMutex} node (a protected-mode name with a
+     * random UUID, never reused) whose existence proves the turn is still held at the ZooKeeper level. A fenced write
+     * checks that it still exists, besides the epoch version: it is gone once the holder's session expired, the holder
+     * released or closed, or someone deleted it. A holder that is only SUSPENDED still owns it, and no one else holds.
+     * Not part of {@link #equals} (the value identifies the bump). {@link #value()} stays the number for other systems.
+     *
+     * @return the absolute path of the holder's node, or null when this token was made without one
+     */
+    public String holderNode() {
+        return holderNode;
     }
 
     /**
@@ -101,6 +136,7 @@ public final class FencingToken {
 
     @Override
     public String toString() {
-        return "FencingToken{" + value + ", " + epochPath + " version " + epochVersion + "}";
+        return "FencingToken{" + value + ", " + epochPath + " version " + epochVersion
+                + (holderNode != null ? ", holder " + holderNode : "") + "}";
     }
 }

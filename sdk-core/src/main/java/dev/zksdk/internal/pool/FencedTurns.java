@@ -20,6 +20,7 @@ import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Op;
 import org.apache.zookeeper.OpResult;
+import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,6 +32,8 @@ import org.slf4j.LoggerFactory;
  * <p>A turn starts when the recipe says this participant holds ({@link #tryBump()}) and the bump
  * {@code multi(check(ownNode), setData(epoch))} lands; it ends at the first of: the session's SUSPENDED or LOST (seen
  * on the session's state gate, on ZooKeeper's event thread, before any listener hears of it), the recipe's own loss,
+ * the deletion of the holder's own node (an exists watch armed at the start of every turn: the recipes do not watch
+ * their own node; ZooKeeper sets it again after a reconnect within the session and reports a deletion missed meanwhile),
  * close. Every loss increments {@link #generation}, so a bump that was in flight when ownership became unknown never
  * starts a turn. The user's listener runs on its own queue on the pool's callback threads.
  */
@@ -123,8 +126,21 @@ abstract class FencedTurns implements AutoCloseable {
 
     /** Ends the current turn, if any, and tells the listener once. Any thread; never blocks. */
     final void lose(SessionState cause) {
+        lose(cause, null);
+    }
+
+    /**
+     * Ends the current turn, if any (only if it is {@code only}'s when that is not null), and tells the listener once.
+     * Any thread; never blocks.
+     *
+     * @return whether a turn was ended
+     */
+    private boolean lose(SessionState cause, FencingToken only) {
         FencingToken lost;
         synchronized (lock) {
+            if (only != null && token != only) {
+                return false;
+            }
             generation++;
             lost = token;
             token = null;
@@ -132,6 +148,52 @@ abstract class FencedTurns implements AutoCloseable {
         if (lost != null) {
             log.info("{}: {} lost ({})", pool.name(), lost, cause);
             listenerQueue.execute(() -> listener.onLost(lost, cause));
+        }
+        return lost != null;
+    }
+
+    /**
+     * Called (on the control queue) after the turn ended because the holder's own node was deleted while the session
+     * lived; the recipe does not notice this by itself.
+     */
+    void holderNodeDeleted() {}
+
+    /**
+     * Arms a one-shot exists watch on {@code t}'s holder node: its deletion while {@code t} is the current turn ends
+     * the turn ({@link SessionState#CONNECTED}: the session lives, the node does not). Called when a turn starts.
+     */
+    private void watchHolder(FencingToken t) {
+        Watcher watcher = event -> {
+            // On ZooKeeper's event thread: quick, never blocks. Session events (type None) are the state gate's.
+            if (event.getType() == Watcher.Event.EventType.NodeDeleted) {
+                holderGone(t);
+            } else if (event.getType() == Watcher.Event.EventType.NodeDataChanged
+                    || event.getType() == Watcher.Event.EventType.NodeCreated) {
+                if (token == t) {
+                    watchHolder(t);
+                }
+            }
+        };
+        try {
+            curator.checkExists()
+                    .usingWatcher(watcher)
+                    .inBackground((c, e) -> {
+                        if (e.getResultCode() == KeeperException.Code.NONODE.intValue()) {
+                            holderGone(t); // deleted before the watch was armed
+                        }
+                    })
+                    .forPath(t.holderNode());
+        } catch (Exception e) {
+            // Not armed (closing, or Curator refused): fenced writes still check the node itself.
+            log.debug("{}: watch on the holder node {} not armed: {}", pool.name(), t.holderNode(), e.toString());
+        }
+    }
+
+    private void holderGone(FencingToken t) {
+        if (lose(SessionState.CONNECTED, t)) {
+            log.warn(
+                    "{}: the holder node {} of {} was deleted while the session lived", pool.name(), t.holderNode(), t);
+            control.execute(this::holderNodeDeleted);
         }
     }
 
@@ -189,6 +251,7 @@ abstract class FencedTurns implements AutoCloseable {
                 }
             }
             if (started) {
+                watchHolder(t);
                 log.info("{}: {} won {}", pool.name(), path, t);
                 listenerQueue.execute(() -> listener.onElected(t));
                 turn.complete(t);
@@ -207,14 +270,14 @@ abstract class FencedTurns implements AutoCloseable {
      */
     final CompletableFuture<FencingToken> bump(String own) {
         List<Op> ops = List.of(Op.check(own, -1), Op.setData(epochPath, participant, -1));
-        return lease.multiAsync(ops).thenApply(this::tokenOf).exceptionallyCompose(e -> {
+        return lease.multiAsync(ops).thenApply(r -> tokenOf(own, r)).exceptionallyCompose(e -> {
             Throwable cause = ZkAsync.unwrap(e);
             if (cause instanceof ZkException
                     && ((ZkException) cause).code() == KeeperException.Code.NONODE
                     && epochPath.equals(((ZkException) cause).path())) {
                 return createEpoch()
                         .thenCompose(created -> lease.multiAsync(ops))
-                        .thenApply(this::tokenOf);
+                        .thenApply(r -> tokenOf(own, r));
             }
             return CompletableFuture.failedFuture(cause);
         });
@@ -230,10 +293,10 @@ abstract class FencedTurns implements AutoCloseable {
         });
     }
 
-    private FencingToken tokenOf(List<OpResult> results) {
+    private FencingToken tokenOf(String own, List<OpResult> results) {
         Stat stat = ((OpResult.SetDataResult) results.get(1)).getStat();
         pool.recordFencingEpoch(session.config(), epochPath);
-        return new FencingToken(epochPath, stat.getVersion(), stat.getMzxid());
+        return new FencingToken(epochPath, stat.getVersion(), stat.getMzxid(), own);
     }
 
     /** Marks closed and ends a turn in progress; true for the first call only. */

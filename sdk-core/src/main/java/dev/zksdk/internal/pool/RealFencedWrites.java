@@ -17,7 +17,8 @@ import org.apache.zookeeper.OpResult;
 import org.apache.zookeeper.data.Stat;
 
 /**
- * A lease's writes, each sent as one {@code multi} after {@code check(epoch, token version)}. Goes through the lease's
+ * A lease's writes, each sent as one {@code multi} after {@code check(epoch, token version)} and
+ * {@code check(holder node, -1)}. Goes through the lease's
  * own {@code multi}, so validation, retries and the outcome-unknown rules are the lease's; a failed check (the failure
  * names the epoch node) becomes {@link ZkFencedException}, which is an application result and so never retried.
  */
@@ -25,12 +26,14 @@ final class RealFencedWrites implements FencedWrites {
 
     private final RealLease lease;
     private final FencingToken token;
-    private final Op check;
+    /** The checks every write starts with: the epoch version, then the holder's node (when the token names it). */
+    private final List<Op> checks;
 
     RealFencedWrites(RealLease lease, FencingToken token) {
         this.lease = lease;
         this.token = token;
-        this.check = Op.check(token.epochPath(), token.epochVersion());
+        Op epoch = Op.check(token.epochPath(), token.epochVersion());
+        this.checks = token.holderNode() == null ? List.of(epoch) : List.of(epoch, Op.check(token.holderNode(), -1));
     }
 
     @Override
@@ -40,15 +43,23 @@ final class RealFencedWrites implements FencedWrites {
 
     private String target(String path, boolean sequential) {
         Validation.path("path", path, sequential);
-        if (path.equals(token.epochPath())) {
+        if (path.equals(token.epochPath()) || path.equals(token.holderNode())) {
             throw new IllegalArgumentException(
-                    "path must not be the epoch node of the token it is fenced by, was " + path);
+                    "path must not be the epoch node or holder node of the token it is fenced by, was " + path);
         }
         return path;
     }
 
     private List<Op> fenced(Op op) {
-        return List.of(check, op);
+        List<Op> all = new ArrayList<>(checks.size() + 1);
+        all.addAll(checks);
+        all.add(op);
+        return all;
+    }
+
+    /** The index of the caller's first operation in a fenced multi's results. */
+    private int first() {
+        return checks.size();
     }
 
     private List<Op> fenced(List<Op> ops) {
@@ -56,13 +67,13 @@ final class RealFencedWrites implements FencedWrites {
         if (ops.isEmpty()) {
             throw new IllegalArgumentException("ops must not be empty");
         }
-        List<Op> all = new ArrayList<>(ops.size() + 1);
-        all.add(check);
+        List<Op> all = new ArrayList<>(ops.size() + checks.size());
+        all.addAll(checks);
         for (int i = 0; i < ops.size(); i++) {
             Op op = Validation.notNull("ops[" + i + "]", ops.get(i));
-            if (token.epochPath().equals(op.getPath())) {
-                throw new IllegalArgumentException("ops[" + i + "] path must not be the epoch node of the token it is "
-                        + "fenced by, was " + op.getPath());
+            if (token.epochPath().equals(op.getPath()) || op.getPath().equals(token.holderNode())) {
+                throw new IllegalArgumentException("ops[" + i + "] path must not be the epoch node or holder node of "
+                        + "the token it is fenced by, was " + op.getPath());
             }
             all.add(op);
         }
@@ -73,13 +84,16 @@ final class RealFencedWrites implements FencedWrites {
         return Op.create(path, data, acl, mode);
     }
 
-    /** The lease's failure, or {@link ZkFencedException} when it is the epoch check's. */
+    /** The lease's failure, or {@link ZkFencedException} when it is the epoch check's or the holder check's. */
     private RuntimeException translate(Throwable t, String path) {
         Throwable cause = ZkAsync.unwrap(t);
         if (cause instanceof ZkException) {
             ZkException e = (ZkException) cause;
-            if (token.epochPath().equals(e.path())
-                    && (e.code() == KeeperException.Code.BADVERSION || e.code() == KeeperException.Code.NONODE)) {
+            if ((token.epochPath().equals(e.path())
+                            && (e.code() == KeeperException.Code.BADVERSION || e.code() == KeeperException.Code.NONODE))
+                    || (e.path() != null
+                            && e.path().equals(token.holderNode())
+                            && e.code() == KeeperException.Code.NONODE)) {
                 return new ZkFencedException(e.code(), path, token, e);
             }
         }
@@ -128,14 +142,14 @@ final class RealFencedWrites implements FencedWrites {
     @Override
     public String create(String path, byte[] data, CreateMode mode) {
         return ((OpResult.CreateResult)
-                        run(fenced(createOp(path, data, mode)), path).get(1))
+                        run(fenced(createOp(path, data, mode)), path).get(first()))
                 .getPath();
     }
 
     @Override
     public Stat setData(String path, byte[] data, int version) {
         return ((OpResult.SetDataResult) run(fenced(setDataOp(target(path, false), data, version)), path)
-                        .get(1))
+                        .get(first()))
                 .getStat();
     }
 
@@ -148,7 +162,7 @@ final class RealFencedWrites implements FencedWrites {
     public List<OpResult> multi(List<Op> ops) {
         List<Op> all = fenced(ops);
         List<OpResult> r = run(all, ops.get(0).getPath());
-        return r.subList(1, r.size());
+        return r.subList(first(), r.size());
     }
 
     @Override
@@ -159,7 +173,7 @@ final class RealFencedWrites implements FencedWrites {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return runAsync(ops, path).thenApply(r -> ((OpResult.CreateResult) r.get(1)).getPath());
+        return runAsync(ops, path).thenApply(r -> ((OpResult.CreateResult) r.get(first())).getPath());
     }
 
     @Override
@@ -170,7 +184,7 @@ final class RealFencedWrites implements FencedWrites {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return runAsync(ops, path).thenApply(r -> ((OpResult.SetDataResult) r.get(1)).getStat());
+        return runAsync(ops, path).thenApply(r -> ((OpResult.SetDataResult) r.get(first())).getStat());
     }
 
     @Override
@@ -192,7 +206,7 @@ final class RealFencedWrites implements FencedWrites {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return runAsync(all, ops.get(0).getPath()).thenApply(r -> r.subList(1, r.size()));
+        return runAsync(all, ops.get(0).getPath()).thenApply(r -> r.subList(first(), r.size()));
     }
 
     @Override

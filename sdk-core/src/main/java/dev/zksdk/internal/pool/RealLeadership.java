@@ -8,6 +8,7 @@ import dev.zksdk.internal.session.SharedSession;
 import java.io.IOException;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
+import org.apache.curator.framework.state.ConnectionState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,13 +21,25 @@ final class RealLeadership extends FencedTurns implements ZkLeadership {
 
     private static final Logger log = LoggerFactory.getLogger(RealLeadership.class);
 
-    private final LeaderLatch latch;
+    /** A latch that can be told to check its node again (as it does itself after a reconnect). */
+    private static final class Latch extends LeaderLatch {
+        Latch(org.apache.curator.framework.CuratorFramework client, String path, String id) {
+            super(client, path, id, CloseMode.SILENT);
+        }
+
+        /** Reads the children again; when its own node is gone, the latch enters again with a new one. */
+        void recheck() {
+            handleStateChange(ConnectionState.RECONNECTED);
+        }
+    }
+
+    private final Latch latch;
 
     RealLeadership(
             RealLease lease, RealSessionPool pool, SharedSession session, String path, LeadershipListener listener) {
         super(lease, pool, session, "election", path, listener);
         // SILENT: the latch's listeners are not called on close; the close ends the turn itself.
-        this.latch = new LeaderLatch(curator, path, pool.name(), LeaderLatch.CloseMode.SILENT);
+        this.latch = new Latch(curator, path, pool.name());
         latch.addListener(
                 new LeaderLatchListener() {
                     @Override
@@ -47,6 +60,14 @@ final class RealLeadership extends FencedTurns implements ZkLeadership {
             latch.start();
         } catch (Exception e) {
             throw new IllegalStateException("the leader election on " + path + " could not start", e);
+        }
+    }
+
+    @Override
+    void holderNodeDeleted() {
+        // LeaderLatch does not watch its own node: told to check, it finds its node gone and enters again.
+        if (!isClosed()) {
+            latch.recheck();
         }
     }
 
