@@ -9,15 +9,16 @@ import org.apache.zookeeper.data.Stat;
 
 /**
  * Writes of a lease fenced by a {@link FencingToken}, made by {@link ZkLease#fenced(FencingToken)}: each write is sent
- * as one {@code multi} whose first operation checks that the epoch node still has the token's version. A holder that
- * lost its turn (another holder bumped the epoch) gets {@link ZkFencedException} and nothing of the write is applied;
- * it is never retried.
+ * as one {@code multi} whose first operations check that the epoch node still has the token's version and that the
+ * token's {@link FencingToken#holderNode() holder node} still exists. A holder that lost its turn (another holder
+ * bumped the epoch; or its session expired, it released or closed, its node was deleted) gets
+ * {@link ZkFencedException} and nothing of the write is applied; it is never retried.
  *
  * <p>Otherwise each write behaves as the lease's: validation first, retries on connection loss only when the server's
  * state proves the write was not applied, and {@link ZkConnectionLossException} with the outcome unknown when it
  * cannot tell (a fenced write lost in flight may have landed: the check passed then). Application results of the
  * write itself ({@code NONODE}, {@code NODEEXISTS}, {@code BADVERSION}) throw their usual {@link ZkException}. Reads
- * are not fenced: use the lease. Writes to the epoch node itself are refused. After the lease is closed every method
+ * are not fenced: use the lease. Writes to the epoch node or the holder node themselves are refused. After the lease is closed every method
  * throws {@link IllegalStateException}. The {@code ...Async} forms complete as the lease's do.
  */
 public interface FencedWrites {
@@ -61,10 +62,10 @@ public interface FencedWrites {
     void delete(String path, int version);
 
     /**
-     * {@link ZkLease#multi}, fenced: the check goes first, then {@code ops}, all or none.
+     * {@link ZkLease#multi}, fenced: the checks go first, then {@code ops}, all or none.
      *
      * @param ops the operations, not empty
-     * @return one result per operation of {@code ops} (the check's result is left out)
+     * @return one result per operation of {@code ops} (the checks' results are left out)
      * @throws ZkFencedException when the token is no longer current
      */
     List<OpResult> multi(List<Op> ops);

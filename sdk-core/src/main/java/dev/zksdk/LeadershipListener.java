@@ -20,8 +20,10 @@ public interface LeadershipListener {
      * The turn of {@code token} ended, or its ownership is no longer known. {@link ZkLeadership#isLeader()} was already
      * false when this is called. {@code cause} is {@link SessionState#SUSPENDED} (the connection was lost: the session
      * may already have expired on the server, and another participant may hold the turn), {@link SessionState#LOST}
-     * (the session expired, or the election node was deleted), or {@link SessionState#CLOSED} (the election, its lease
-     * or the pool was closed). After a SUSPENDED, a reconnect within the same session makes a new turn with a new
+     * (the session expired, or the recipe found its node gone), {@link SessionState#CONNECTED} (the session is still
+     * connected, but this participant's own node was deleted by someone else, an operator or another client: an
+     * election then enters again with a new node, a lock must be released and acquired again), or
+     * {@link SessionState#CLOSED} (the election, the lock's release, its lease or the pool was closed). After a SUSPENDED, a reconnect within the same session makes a new turn with a new
      * token ({@link #onElected} again) if this participant still holds.
      *
      * @param token the token of the turn that ended

@@ -10,7 +10,8 @@ package dev.zksdk;
  *
  * <p>Loss is reported in one place, at once: on {@link SessionState#SUSPENDED} (the connection is lost; ownership is
  * unknown, so {@link #isLeader()} turns false before any listener runs), on {@link SessionState#LOST} (expiry), when
- * the recipe finds its node gone, and on close. A reconnect within the same session finds the election node still
+ * the recipe finds its node gone, when its node is deleted by someone else while the session lives (cause
+ * {@link SessionState#CONNECTED}; the election is then entered again with a new node), and on close. A reconnect within the same session finds the election node still
  * there: if it is still the lowest, a new bump makes a new turn with a new token. After expiry the node is gone; the
  * recipe enters the election again with a new node on the new session.
  *

@@ -450,7 +450,8 @@ public interface ZkLease extends AutoCloseable {
 
     /**
      * Writes fenced by {@code token}: each is one {@code multi} that first checks the epoch node still has the token's
-     * version, so a holder that lost its turn gets {@link ZkFencedException} and nothing lands; see
+     * version and the token's {@link FencingToken#holderNode() holder node} still exists, so a holder that lost its
+     * turn gets {@link ZkFencedException} and nothing lands; see
      * {@link FencedWrites}. Cheap: no network.
      *
      * @param token a token handed out by an election or lock of this pool on this lease's ensemble

@@ -9,7 +9,8 @@ import java.time.Duration;
  * every earlier holder's.
  *
  * <p>{@link #isHeld()} turns false at once on {@link SessionState#SUSPENDED} (ownership unknown) and
- * {@link SessionState#LOST}. A reconnect within the same session that finds the lock node still there bumps again:
+ * {@link SessionState#LOST}, and when its own lock node is deleted by someone else while the session lives (the
+ * listener's cause is then {@link SessionState#CONNECTED}; {@link #release()} then only cleans up). A reconnect within the same session that finds the lock node still there bumps again:
  * the lock is held again under a new token ({@link #token()}); after expiry the lock is gone for good and
  * {@link #release()} only cleans up. Fence writes with {@link ZkLease#fenced(FencingToken)} so that a holder that was
  * paused cannot write after losing the lock.
