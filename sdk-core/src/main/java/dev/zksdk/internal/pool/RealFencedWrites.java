@@ -51,10 +51,7 @@ final class RealFencedWrites implements FencedWrites {
     }
 
     private List<Op> fenced(Op op) {
-        List<Op> all = new ArrayList<>(checks.size() + 1);
-        all.addAll(checks);
-        all.add(op);
-        return all;
+        return checks.size() == 1 ? List.of(checks.get(0), op) : List.of(checks.get(0), checks.get(1), op);
     }
 
     /** The index of the caller's first operation in a fenced multi's results. */
