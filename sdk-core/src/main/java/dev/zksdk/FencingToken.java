@@ -26,31 +26,19 @@ public final class FencingToken {
     private final String holderNode;
 
     /**
-     * A token, as an election or lock hands it out (or as read back from where a holder stored it).
+     * A token, as an election or lock hands it out (or as rebuilt from the four values where a holder stored it). A
+     * token rebuilt with the current holder's values is that holder's token: fencing protects against holders whose
+     * turn has ended, not against code that copies the current holder's token.
      *
      * @param epochPath the epoch node's absolute path
      * @param epochVersion the epoch node's version after the holder's bump, at least 1
      * @param value the zxid of the holder's bump, positive
-     * @throws IllegalArgumentException when a value is out of range, naming it
-     */
-    public FencingToken(String epochPath, int epochVersion, long value) {
-        this(epochPath, epochVersion, value, null);
-    }
-
-    /**
-     * A token, as an election or lock hands it out: with the holder's own node, which fenced writes check as well.
-     *
-     * @param epochPath the epoch node's absolute path
-     * @param epochVersion the epoch node's version after the holder's bump, at least 1
-     * @param value the zxid of the holder's bump, positive
-     * @param holderNode the holder's own election or lock node (absolute path), or null for a token that carries none
-     *     (its fenced writes then check the epoch version only)
+     * @param holderNode the holder's own election or lock node (absolute path)
      * @throws IllegalArgumentException when a value is out of range, naming it
      */
     public FencingToken(String epochPath, int epochVersion, long value, String holderNode) {
-        if (holderNode != null && (!holderNode.startsWith("/") || holderNode.endsWith("/"))) {
-            throw new IllegalArgumentException(
-                    "holderNode must be an absolute node path or null, was '" + holderNode + "'");
+        if (holderNode == null || !holderNode.startsWith("/") || holderNode.endsWith("/")) {
+            throw new IllegalArgumentException("holderNode must be an absolute node path, was '" + holderNode + "'");
         }
         if (epochPath == null || !epochPath.startsWith("/") || epochPath.endsWith("/")) {
             throw new IllegalArgumentException("epochPath must be an absolute node path, was '" + epochPath + "'");

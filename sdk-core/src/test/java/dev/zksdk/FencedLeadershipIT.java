@@ -335,11 +335,12 @@ class FencedLeadershipIT {
                 .hasMessageContaining("/x-epoch");
         assertThatThrownBy(() -> lease.leaderElection("/x", null)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> lease.lock("/")).isInstanceOf(IllegalArgumentException.class);
-        FencingToken foreign = new FencingToken("/never/elected-epoch", 1, 42);
+        FencingToken foreign = new FencingToken("/never/elected-epoch", 1, 42, "/never/elected/n");
         assertThatThrownBy(() -> lease.fenced(foreign))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("/never/elected-epoch");
-        assertThatThrownBy(() -> new FencingToken("/e", 0, 1)).hasMessageContaining("epochVersion");
+        assertThatThrownBy(() -> new FencingToken("/e", 0, 1, "/e/n")).hasMessageContaining("epochVersion");
+        assertThatThrownBy(() -> new FencingToken("/e-epoch", 1, 1, null)).hasMessageContaining("holderNode");
 
         ZkLeadership election = lease.leaderElection("/elections/f", LeadershipListenerNone.INSTANCE);
         await().atMost(Duration.ofSeconds(10)).until(election::isLeader);

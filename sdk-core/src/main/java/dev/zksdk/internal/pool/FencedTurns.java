@@ -79,7 +79,7 @@ abstract class FencedTurns implements AutoCloseable {
         this.pool = pool;
         this.session = session;
         this.path = path;
-        this.epochPath = path + "-epoch";
+        this.epochPath = path + RealLease.EPOCH_SUFFIX;
         this.curator = session.guardedClient();
         this.listener = listener;
         this.listenerQueue = pool.listenerQueue(kind + " " + path + " listener " + listener, null);

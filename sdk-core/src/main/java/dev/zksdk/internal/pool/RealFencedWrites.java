@@ -26,14 +26,14 @@ final class RealFencedWrites implements FencedWrites {
 
     private final RealLease lease;
     private final FencingToken token;
-    /** The checks every write starts with: the epoch version, then the holder's node (when the token names it). */
+    /** The checks every write starts with: the epoch version, then the holder's node. */
     private final List<Op> checks;
 
     RealFencedWrites(RealLease lease, FencingToken token) {
         this.lease = lease;
         this.token = token;
         Op epoch = Op.check(token.epochPath(), token.epochVersion());
-        this.checks = token.holderNode() == null ? List.of(epoch) : List.of(epoch, Op.check(token.holderNode(), -1));
+        this.checks = List.of(epoch, Op.check(token.holderNode(), -1));
     }
 
     @Override
@@ -43,15 +43,24 @@ final class RealFencedWrites implements FencedWrites {
 
     private String target(String path, boolean sequential) {
         Validation.path("path", path, sequential);
-        if (path.equals(token.epochPath()) || path.equals(token.holderNode())) {
-            throw new IllegalArgumentException(
-                    "path must not be the epoch node or holder node of the token it is fenced by, was " + path);
+        if (coordinationNode(path)) {
+            throw new IllegalArgumentException("path must not be the epoch node or holder node of the token it is"
+                    + " fenced by, nor an epoch node (a path ending in -epoch), was " + path);
         }
         return path;
     }
 
+    /**
+     * Whether a write to {@code path} would move a fence: the token's holder node, or an epoch node (a path ending in
+     * {@code -epoch}, which elections and locks refuse as their own path): a fenced write there would bump or delete
+     * the epoch of this or another election or lock, of this pool or another.
+     */
+    private boolean coordinationNode(String path) {
+        return path.endsWith(RealLease.EPOCH_SUFFIX) || path.equals(token.holderNode());
+    }
+
     private List<Op> fenced(Op op) {
-        return checks.size() == 1 ? List.of(checks.get(0), op) : List.of(checks.get(0), checks.get(1), op);
+        return List.of(checks.get(0), checks.get(1), op);
     }
 
     /** The index of the caller's first operation in a fenced multi's results. */
@@ -68,9 +77,10 @@ final class RealFencedWrites implements FencedWrites {
         all.addAll(checks);
         for (int i = 0; i < ops.size(); i++) {
             Op op = Validation.notNull("ops[" + i + "]", ops.get(i));
-            if (token.epochPath().equals(op.getPath()) || op.getPath().equals(token.holderNode())) {
+            if (coordinationNode(op.getPath())) {
                 throw new IllegalArgumentException("ops[" + i + "] path must not be the epoch node or holder node of "
-                        + "the token it is fenced by, was " + op.getPath());
+                        + "the token it is fenced by, nor an epoch node (a path ending in -epoch), was "
+                        + op.getPath());
             }
             all.add(op);
         }

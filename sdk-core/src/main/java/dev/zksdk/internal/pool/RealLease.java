@@ -49,6 +49,9 @@ import org.apache.zookeeper.proto.CreateTTLRequest;
 /** A lease: validation, then the ensemble's pipeline on the pinned session. */
 final class RealLease implements ZkLease {
 
+    /** The suffix of an election's or lock's epoch node, next to its path; reserved: no election path ends in it. */
+    static final String EPOCH_SUFFIX = "-epoch";
+
     private final RealSessionPool pool;
     private final SharedSession session;
     private final SessionRecovery recovery;
@@ -503,7 +506,7 @@ final class RealLease implements ZkLease {
 
     private String coordinationPath(String path) {
         Validation.path("path", path);
-        if (path.endsWith("-epoch")) {
+        if (path.endsWith(EPOCH_SUFFIX)) {
             throw new IllegalArgumentException(
                     "path must not end in -epoch (the suffix of the epoch node next to it), was " + path);
         }
