@@ -222,6 +222,18 @@ public final class BudgetedZooKeeper extends ZooKeeper {
     }
 
     /**
+     * True when requests of this handle are waiting for their replies or still to be sent (ZooKeeper's pending and
+     * outgoing queues; a ping about to be sent counts too). Read without ZooKeeper's lock, a snapshot for a periodic
+     * check such as the rebalancing's; true when this ZooKeeper version does not let it be read (the caller then
+     * treats the handle as busy).
+     *
+     * @return true while requests are in flight or queued
+     */
+    public boolean requestsInFlight() {
+        return PendingReplies.any(cnxn) || PendingReplies.outgoing(cnxn);
+    }
+
+    /**
      * True when this handle still has a watcher of {@code type} on {@code path} (a client path, chroot excluded):
      * before asking the server to forget a watch, a caller that removed its own watcher checks nobody else needs it.
      * {@code Persistent}, {@code PersistentRecursive}, {@code Data} and {@code Children}; {@code Any} asks for all.
@@ -1099,6 +1111,30 @@ public final class BudgetedZooKeeper extends ZooKeeper {
     /** Reads whether ZooKeeper's client has requests waiting for replies (not public API: false if absent). */
     private static final class PendingReplies {
         private static final Field PENDING;
+        private static final Field OUTGOING = outgoingField();
+
+        private static Field outgoingField() {
+            try {
+                Field f = ClientCnxn.class.getDeclaredField("outgoingQueue");
+                f.setAccessible(true);
+                return Collection.class.isAssignableFrom(f.getType()) ? f : null;
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return null;
+            }
+        }
+
+        /** Whether requests are queued to be sent; true when that cannot be read (unknown counts as busy). */
+        static boolean outgoing(ClientCnxn cnxn) {
+            if (OUTGOING == null || PENDING == null) {
+                return true;
+            }
+            try {
+                Object queue = OUTGOING.get(cnxn);
+                return queue == null || !((Collection<?>) queue).isEmpty();
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return true;
+            }
+        }
 
         static {
             Field pending = null;

@@ -27,7 +27,38 @@ public record HostOrderingStats(
         long connectAttempts,
         long connectFailures,
         long resolveFailures,
-        long hungDrops) {
+        long hungDrops,
+        long rebalanceMoves) {
+
+    /**
+     * A snapshot without rebalancing moves (the form before {@code rebalanceMoves} was reported).
+     *
+     * @param sessionsPerServer see the record's description
+     * @param connectionsPerServer see the record's description
+     * @param quarantined see the record's description
+     * @param connectAttempts see the record's description
+     * @param connectFailures see the record's description
+     * @param resolveFailures see the record's description
+     * @param hungDrops see the record's description
+     */
+    public HostOrderingStats(
+            Map<String, Integer> sessionsPerServer,
+            Map<String, Integer> connectionsPerServer,
+            Map<String, Duration> quarantined,
+            long connectAttempts,
+            long connectFailures,
+            long resolveFailures,
+            long hungDrops) {
+        this(
+                sessionsPerServer,
+                connectionsPerServer,
+                quarantined,
+                connectAttempts,
+                connectFailures,
+                resolveFailures,
+                hungDrops,
+                0);
+    }
 
     /**
      * A snapshot without hung-server drops (the form before {@code hungDrops} was reported).
@@ -53,6 +84,7 @@ public record HostOrderingStats(
                 connectAttempts,
                 connectFailures,
                 resolveFailures,
+                0,
                 0);
     }
 
@@ -71,6 +103,6 @@ public record HostOrderingStats(
             Map<String, Duration> quarantined,
             long connectAttempts,
             long connectFailures) {
-        this(sessionsPerServer, connectionsPerServer, quarantined, connectAttempts, connectFailures, 0, 0);
+        this(sessionsPerServer, connectionsPerServer, quarantined, connectAttempts, connectFailures, 0, 0, 0);
     }
 }

@@ -59,6 +59,11 @@ public final class HostsConfig {
      * {@link #minConnectAttemptTimeout()}).
      */
     public static final int CONNECT_ATTEMPT_MARGIN = 8;
+    /**
+     * How often, on average, a pool looks for an uneven spread of its sessions over the healthy servers and moves one
+     * session; see {@link Builder#rebalance(Duration)}.
+     */
+    public static final Duration DEFAULT_REBALANCE_INTERVAL = Duration.ofSeconds(2);
 
     /** Sleeps for a number of nanoseconds; injectable so tests record delays instead of waiting. */
     @FunctionalInterface
@@ -107,6 +112,7 @@ public final class HostsConfig {
     private final Duration sessionCreationMaxWait;
     private final Duration connectAttemptTimeout;
     private final Duration minConnectAttemptTimeout;
+    private final Duration rebalanceInterval;
     private final Random random;
     private final LongSupplier nanoClock;
     private final Sleeper sleeper;
@@ -123,6 +129,7 @@ public final class HostsConfig {
         this.sessionCreationMaxWait = b.sessionCreationMaxWait;
         this.connectAttemptTimeout = b.connectAttemptTimeout;
         this.minConnectAttemptTimeout = b.minConnectAttemptTimeout;
+        this.rebalanceInterval = b.rebalanceInterval;
         this.random = b.random != null ? b.random : new Random();
         this.nanoClock = b.nanoClock;
         this.sleeper = b.sleeper;
@@ -164,6 +171,7 @@ public final class HostsConfig {
         b.sessionCreationMaxWait = sessionCreationMaxWait;
         b.connectAttemptTimeout = connectAttemptTimeout;
         b.minConnectAttemptTimeout = minConnectAttemptTimeout;
+        b.rebalanceInterval = rebalanceInterval;
         b.random = random;
         b.nanoClock = nanoClock;
         b.sleeper = sleeper;
@@ -284,6 +292,16 @@ public final class HostsConfig {
     }
 
     /**
+     * The mean time between two looks of a pool at the spread of its sessions over the servers (each look moves at
+     * most one session); see {@link Builder#rebalance(Duration)}.
+     *
+     * @return the interval, or null when rebalancing is off (default {@link #DEFAULT_REBALANCE_INTERVAL}, 2 s)
+     */
+    public Duration rebalanceInterval() {
+        return rebalanceInterval;
+    }
+
+    /**
      * The source of randomness for server order, jitter and rebalancing.
      *
      * @return the random source; a private {@link Random} unless one was set
@@ -331,6 +349,7 @@ public final class HostsConfig {
                 + ", sessionCreationMaxWait=" + sessionCreationMaxWait
                 + (connectAttemptTimeout == null ? "" : ", connectAttemptTimeout=" + connectAttemptTimeout)
                 + ", minConnectAttemptTimeout=" + minConnectAttemptTimeout
+                + ", rebalanceInterval=" + (rebalanceInterval == null ? "off" : rebalanceInterval)
                 + (resolver == SYSTEM_RESOLVER ? "" : ", resolver=custom") + "}";
     }
 
@@ -346,6 +365,7 @@ public final class HostsConfig {
         private Duration sessionCreationMaxWait = DEFAULT_SESSION_CREATION_MAX_WAIT;
         private Duration connectAttemptTimeout;
         private Duration minConnectAttemptTimeout = DEFAULT_MIN_CONNECT_ATTEMPT_TIMEOUT;
+        private Duration rebalanceInterval = DEFAULT_REBALANCE_INTERVAL;
         private Random random;
         private LongSupplier nanoClock = SYSTEM_NANO_CLOCK;
         private Sleeper sleeper = THREAD_SLEEPER;
@@ -497,6 +517,42 @@ public final class HostsConfig {
          */
         public Builder minConnectAttemptTimeout(Duration timeout) {
             this.minConnectAttemptTimeout = positive("minConnectAttemptTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * Rebalancing after failover: after a rolling restart (or any outage of some servers) all sessions of a pool
+         * can end up on the servers that stayed up, and stay there. Every {@code interval} on average (uniformly
+         * between half and one and a half times it, on the pool's scheduler, nothing on the call path) the pool
+         * compares how many of its connected sessions each server of the list holds, weighed by the server's weight,
+         * and moves <b>one</b> session from the most loaded server to the least loaded healthy one (not quarantined,
+         * positive weight, below its {@link #perServerConnectionBudget(int) connection budget}) when that makes the
+         * spread more even both for the pool and for the process's connection counts: with equal weights, only when the
+         * two differ by at least 2 (hysteresis: a move never makes the target the more loaded one, so sessions do not
+         * go back and forth). The move is a reconnect of the same session (its id, watches and ephemerals stay):
+         * the connection is dropped and the session connects to the target, as for a membership change. A session
+         * with requests waiting for replies or still to be sent is never moved (another one is, or the next look
+         * tries again); while any of the pool's sessions is not connected, or the last move has not connected yet,
+         * nothing is moved. Each move is logged at INFO naming both servers and counted in
+         * {@code zksdk.hosts.rebalance.moves}.
+         *
+         * @param interval the mean time between two looks, positive (default {@link #DEFAULT_REBALANCE_INTERVAL}, 2 s)
+         * @return this builder
+         * @throws IllegalArgumentException when null, zero or negative
+         */
+        public Builder rebalance(Duration interval) {
+            this.rebalanceInterval = positive("rebalance", interval);
+            return this;
+        }
+
+        /**
+         * Turns rebalancing after failover off (see {@link #rebalance(Duration)}): sessions stay where they connected
+         * until they lose their connection.
+         *
+         * @return this builder
+         */
+        public Builder noRebalance() {
+            this.rebalanceInterval = null;
             return this;
         }
 

@@ -55,6 +55,7 @@ public final class SessionSpread {
     private long connectFailures;
     private long resolveFailures;
     private long hungDrops;
+    private long rebalanceMoves;
 
     /**
      * A spread with a quarantine of its own, not shared with other spreads.
@@ -130,7 +131,8 @@ public final class SessionSpread {
                 connectAttempts,
                 connectFailures,
                 resolveFailures,
-                hungDrops);
+                hungDrops,
+                rebalanceMoves);
     }
 
     /**
@@ -195,6 +197,11 @@ public final class SessionSpread {
     /** Counts a connection dropped because its server went silent ({@link WeightedHostProvider#leaveHungServer()}). */
     synchronized void recordHungDrop() {
         hungDrops++;
+    }
+
+    /** Counts a session moved to even out the spread ({@link WeightedHostProvider#rebalanceTo(String)}). */
+    synchronized void recordRebalanceMove() {
+        rebalanceMoves++;
     }
 
     /**

@@ -59,6 +59,9 @@ import org.slf4j.LoggerFactory;
  *       address, which fails that attempt.</li>
  *   <li><b>Membership changes.</b> {@link #updateServerList} moves only the share of sessions that must move
  *       for the new weights, as {@code StaticHostProvider} does for equal weights (ZOOKEEPER-1355).</li>
+ *   <li><b>Rebalancing.</b> {@link #rebalanceTo} makes the same move on the pool's decision (after a failover left
+ *       the pool's sessions unevenly spread): the next server handed out is the target, the connection is dropped,
+ *       the session resumes there with its id.</li>
  * </ul>
  *
  * <p><b>Lifecycle.</b> The constructor reserves the first server and its budget slot, and throws
@@ -631,6 +634,69 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         }
         spread.recordHungDrop();
         return true;
+    }
+
+    /**
+     * Moves this connected session to {@code target}, to even out the spread of a pool's sessions (rebalancing after a
+     * failover): the next {@link #next} hands out {@code target} (unless it became unusable meanwhile: quarantined or at
+     * its connection budget; then the usual choice, not the server left), and the connection is dropped. The session
+     * is kept: ZooKeeper connects again and resumes it with the same id, as after {@link #updateServerList} asked it to
+     * move; leaving the server is not counted as its failure. Nothing changes, and false is returned, unless the
+     * session is connected, {@code target} is another server of the list with a positive weight, not quarantined and
+     * below its connection budget, and the handle can drop its connection ({@link BudgetedZooKeeper}). The caller
+     * decides when a move is due and that no request is in flight; it is counted in
+     * {@link HostOrderingStats#rebalanceMoves()}.
+     *
+     * @param target the server to move to, {@code host:port} as in {@link #weights()}
+     * @return true when the connection was dropped for the move
+     */
+    public boolean rebalanceTo(String target) {
+        AttemptControl control = attempts;
+        synchronized (this) {
+            if (closed || !connected || moving || control == null || target == null || target.equals(held.key())) {
+                return false;
+            }
+            ServerEntry to = null;
+            for (ServerEntry e : servers) {
+                if (e.key().equals(target)) {
+                    to = e;
+                }
+            }
+            if (to == null
+                    || to.weight() <= 0
+                    || spread.isQuarantined(target)
+                    || budget.count(target) >= config.perServerConnectionBudget()) {
+                return false;
+            }
+            moveTargets = Map.of(target, 1.0);
+            moving = true;
+            connected = false;
+            spread.disconnected(this);
+        }
+        if (!control.dropConnection()) {
+            synchronized (this) {
+                if (moving && !closed) {
+                    moving = false;
+                    connected = true;
+                    moveTargets = null;
+                    spread.connected(this, held.key());
+                }
+            }
+            return false;
+        }
+        spread.recordRebalanceMove();
+        return true;
+    }
+
+    /**
+     * How many connections this process holds to {@code server}, over every pool (the {@link ConnectionBudget}'s
+     * count).
+     *
+     * @param server {@code host:port} as in {@link #weights()}
+     * @return the count
+     */
+    public int processConnections(String server) {
+        return budget.count(server);
     }
 
     /** Another server of the list, not quarantined, that could take this session now (a free budget slot). */

@@ -102,6 +102,11 @@ public final class MetricNames {
      * hung-server bound (the session resumes on another server). Function counter; tags: pool, ensemble.
      */
     public static final String HOSTS_HUNG_DROPS = "zksdk.hosts.hung.drops";
+    /**
+     * Sessions moved, their id kept, from a more loaded server to a less loaded healthy one after a failover
+     * (rebalancing). Function counter; tags: pool, ensemble.
+     */
+    public static final String HOSTS_REBALANCE_MOVES = "zksdk.hosts.rebalance.moves";
     /** Servers of the ensemble quarantined now after failing to connect. Gauge; tags: pool, ensemble. */
     public static final String HOSTS_QUARANTINED = "zksdk.hosts.quarantined";
 

@@ -139,4 +139,22 @@ class HostsConfigTest {
                 .hasMessageContaining("reconnectJitterCap (PT1S)")
                 .hasMessageContaining("reconnectJitterBase (PT3S)");
     }
+
+    @Test
+    void rebalancingIsOnByDefaultCanBeSetAndTurnedOffAndRejectsABadInterval() {
+        assertThat(HostsConfig.defaults().rebalanceInterval()).isEqualTo(HostsConfig.DEFAULT_REBALANCE_INTERVAL);
+        HostsConfig set = HostsConfig.builder().rebalance(Duration.ofSeconds(7)).build();
+        assertThat(set.rebalanceInterval()).isEqualTo(Duration.ofSeconds(7));
+        assertThat(set.toBuilder().build().rebalanceInterval()).isEqualTo(Duration.ofSeconds(7));
+        assertThat(set.toString()).contains("rebalanceInterval=PT7S");
+        HostsConfig off = set.toBuilder().noRebalance().build();
+        assertThat(off.rebalanceInterval()).isNull();
+        assertThat(off.toString()).contains("rebalanceInterval=off");
+        HostsConfig.Builder b = HostsConfig.builder();
+        assertThatThrownBy(() -> b.rebalance(Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("rebalance must be > 0, was PT0S");
+        assertThatThrownBy(() -> b.rebalance(Duration.ofMillis(-5))).hasMessage("rebalance must be > 0, was PT-0.005S");
+        assertThatThrownBy(() -> b.rebalance(null)).hasMessage("rebalance must be > 0, was null");
+    }
 }

@@ -1407,6 +1407,54 @@ public class ZkSdkProperties {
         private Duration minConnectAttemptTimeout = Duration.ofMillis(500);
 
         /**
+         * Rebalancing after failover: the pool moves its sessions, one at a time and each keeping its id, from the
+         * servers a failover left with more to the healthy ones with fewer. False turns it off.
+         */
+        private boolean rebalance = true;
+
+        /** The mean time between two looks at the spread of the pool's sessions (each moves at most one session). */
+        private Duration rebalanceInterval = Duration.ofSeconds(2);
+
+        /**
+         * Rebalancing after failover: the pool moves its sessions, one at a time and each keeping its id, from the
+         * servers a failover left with more to the healthy ones with fewer. False turns it off. Property
+         * {@code zksdk.hosts.rebalance}.
+         *
+         * @return the bound value (default true)
+         */
+        public boolean isRebalance() {
+            return rebalance;
+        }
+
+        /**
+         * Sets {@code zksdk.hosts.rebalance}; see {@link #isRebalance()}.
+         *
+         * @param rebalance the new value
+         */
+        public void setRebalance(boolean rebalance) {
+            this.rebalance = rebalance;
+        }
+
+        /**
+         * The mean time between two looks at the spread of the pool's sessions (each moves at most one session).
+         * Property {@code zksdk.hosts.rebalance-interval}.
+         *
+         * @return the bound value (default 2 s)
+         */
+        public Duration getRebalanceInterval() {
+            return rebalanceInterval;
+        }
+
+        /**
+         * Sets {@code zksdk.hosts.rebalance-interval}; see {@link #getRebalanceInterval()}.
+         *
+         * @param rebalanceInterval the new value
+         */
+        public void setRebalanceInterval(Duration rebalanceInterval) {
+            this.rebalanceInterval = rebalanceInterval;
+        }
+
+        /**
          * The shortest time an unanswered connection attempt is given; an attempt gets 8 times the slowest recent
          * handshake with the server, at least this, four times longer per unanswered attempt of the session. Property
          * {@code zksdk.hosts.min-connect-attempt-timeout}.

@@ -272,6 +272,11 @@ final class ZkSdkPropertiesMapper {
                 "zksdk.hosts.min-connect-attempt-timeout",
                 hosts.getMinConnectAttemptTimeout(),
                 b::minConnectAttemptTimeout);
+        if (hosts.isRebalance()) {
+            set("zksdk.hosts.rebalance-interval", hosts.getRebalanceInterval(), b::rebalance);
+        } else {
+            b.noRebalance();
+        }
         if (hosts.getConnectAttemptTimeout() != null) {
             set("zksdk.hosts.connect-attempt-timeout", hosts.getConnectAttemptTimeout(), b::connectAttemptTimeout);
         }

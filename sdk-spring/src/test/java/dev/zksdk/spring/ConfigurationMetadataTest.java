@@ -84,6 +84,8 @@ class ConfigurationMetadataTest {
         EXPECTED.put("zksdk.hosts.session-creation-max-wait", "5s");
         EXPECTED.put("zksdk.hosts.connect-attempt-timeout", null);
         EXPECTED.put("zksdk.hosts.min-connect-attempt-timeout", "500ms");
+        EXPECTED.put("zksdk.hosts.rebalance", true);
+        EXPECTED.put("zksdk.hosts.rebalance-interval", "2s");
         EXPECTED.put("zksdk.cache.maximum-size", 10000);
         EXPECTED.put("zksdk.cache.max-disconnected-staleness", "10s");
         EXPECTED.put("zksdk.cache.record-stats", true);

@@ -131,6 +131,7 @@ class ZkSessionPoolAutoConfigurationTest {
         assertThat(hosts.sessionCreationMaxWait()).isEqualTo(HostsConfig.DEFAULT_SESSION_CREATION_MAX_WAIT);
         assertThat(hosts.connectAttemptTimeout()).isNull();
         assertThat(hosts.minConnectAttemptTimeout()).isEqualTo(HostsConfig.DEFAULT_MIN_CONNECT_ATTEMPT_TIMEOUT);
+        assertThat(hosts.rebalanceInterval()).isEqualTo(HostsConfig.DEFAULT_REBALANCE_INTERVAL);
     }
 
     @Test
@@ -175,6 +176,7 @@ class ZkSessionPoolAutoConfigurationTest {
                         "zksdk.hosts.session-creation-max-wait=750ms",
                         "zksdk.hosts.connect-attempt-timeout=2s",
                         "zksdk.hosts.min-connect-attempt-timeout=250ms",
+                        "zksdk.hosts.rebalance-interval=7s",
                         "zksdk.cache.maximum-size=500",
                         "zksdk.cache.max-disconnected-staleness=0",
                         "zksdk.cache.record-stats=false")
@@ -233,6 +235,7 @@ class ZkSessionPoolAutoConfigurationTest {
                     assertThat(hosts.sessionCreationMaxWait()).isEqualTo(Duration.ofMillis(750));
                     assertThat(hosts.connectAttemptTimeout()).isEqualTo(Duration.ofSeconds(2));
                     assertThat(hosts.minConnectAttemptTimeout()).isEqualTo(Duration.ofMillis(250));
+                    assertThat(hosts.rebalanceInterval()).isEqualTo(Duration.ofSeconds(7));
 
                     CacheConfig cache = context.getBean(CacheConfig.class);
                     assertThat(cache.maximumSize()).isEqualTo(500);

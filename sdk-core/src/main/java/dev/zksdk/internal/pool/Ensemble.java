@@ -60,6 +60,8 @@ final class Ensemble implements EnsembleView, RecoveryHost {
     private final SessionRecovery[] recoveries;
     /** Each session's batcher of asynchronous operations; null entries when batching is off. */
     private final AsyncBatcher[] batchers;
+    /** Moves sessions back to servers a failover left with few; on the pool's scheduler. */
+    private final Rebalancer rebalancer;
 
     private final OperationRunner runner;
     private final AtomicInteger next = new AtomicInteger();
@@ -151,6 +153,9 @@ final class Ensemble implements EnsembleView, RecoveryHost {
                         config.asyncBatching());
             }
         }
+        this.rebalancer = new Rebalancer(
+                pool.name() + "[" + name() + "]", sessions, spread, hosts, config.sessionTimeout(), scheduler);
+        rebalancer.start();
         runner.ensembleConnected(() -> {
             for (SharedSession s : sessions) {
                 if (s.isConnected()) {
@@ -354,6 +359,7 @@ final class Ensemble implements EnsembleView, RecoveryHost {
      * {@link #closeSessions}.
      */
     void closeRecoveries() {
+        rebalancer.close();
         features.close();
         for (SessionRecovery r : recoveries) {
             r.close();

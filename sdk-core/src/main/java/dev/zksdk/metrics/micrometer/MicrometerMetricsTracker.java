@@ -398,6 +398,12 @@ final class MicrometerMetricsTracker implements MetricsTracker {
                             + " out-of-band srvr")
                     .tags(tags)
                     .register(registry));
+            publish(FunctionCounter.builder(
+                            MetricNames.HOSTS_REBALANCE_MOVES, this, m -> m.sumHosts(h -> h.rebalanceMoves()))
+                    .description("Sessions moved, their id kept, from a more loaded server to a less loaded healthy"
+                            + " one to even out the spread after a failover")
+                    .tags(tags)
+                    .register(registry));
             publish(Gauge.builder(MetricNames.HOSTS_QUARANTINED, this, m -> m.quarantined())
                     .description("Servers of the ensemble quarantined now after failing to connect")
                     .tags(tags)

@@ -1,0 +1,31 @@
+package dev.zksdk.internal.pool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** The hysteresis of a rebalancing move (the move itself is proven on real servers in RebalanceAfterFailoverIT). */
+class RebalancerTest {
+
+    @Test
+    void withEqualWeightsAMoveIsDueOnlyWhenTheTwoServersDifferByTwoOrMore() {
+        assertThat(Rebalancer.evens(2, 1, 0, 1)).isTrue();
+        assertThat(Rebalancer.evens(6, 1, 0, 1)).isTrue();
+        assertThat(Rebalancer.evens(3, 1, 1, 1)).isTrue();
+        assertThat(Rebalancer.evens(1, 1, 0, 1))
+                .as("1 and 0: a move would only swap them")
+                .isFalse();
+        assertThat(Rebalancer.evens(2, 1, 1, 1)).isFalse();
+        assertThat(Rebalancer.evens(2, 1, 2, 1)).isFalse();
+    }
+
+    @Test
+    void weightsScaleTheLoadAndAWeightZeroServerIsLeftForAPositiveOne() {
+        // weight 2 against 1: 4 and 1 is 2 against 1 per unit; after a move 3/2 = 1.5 against 2: not due
+        assertThat(Rebalancer.evens(4, 2, 1, 1)).isFalse();
+        // 6 and 1: after a move 5/2 = 2.5 against 2: due
+        assertThat(Rebalancer.evens(6, 2, 1, 1)).isTrue();
+        assertThat(Rebalancer.evens(1, 0, 5, 1)).isTrue();
+        assertThat(Rebalancer.evens(0, 0, 5, 1)).isFalse();
+    }
+}
