@@ -106,6 +106,7 @@ public record Profile(String name, List<Step> steps) {
     static final String BATCHING = BatchingBenchmark.class.getName() + "\\.";
 
     static final String STORM = StormBenchmark.class.getName() + "\\.";
+    static final String REBALANCE = RebalanceBenchmark.class.getName() + "\\.";
 
     public static final List<Integer> CHURN_THREADS = List.of(1, 64, 256);
     public static final List<Integer> SYNC_READ_THREADS = List.of(1, 4, 16);
@@ -322,6 +323,17 @@ public record Profile(String name, List<Step> steps) {
                         full ? 1 : 0,
                         TimeValue.NONE,
                         full ? 10 : 3,
+                        TimeValue.NONE,
+                        1),
+                // Each invocation is a whole kill -9 rolling restart of three servers and a minute of sampling.
+                new Step(
+                        REBALANCE,
+                        1,
+                        Mode.SingleShotTime,
+                        TimeUnit.MILLISECONDS,
+                        0,
+                        TimeValue.NONE,
+                        full ? 3 : 1,
                         TimeValue.NONE,
                         1));
     }

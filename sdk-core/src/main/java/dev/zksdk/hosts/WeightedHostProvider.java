@@ -689,6 +689,21 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
     }
 
     /**
+     * The address of a server of the list, as named in the connect string (possibly unresolved).
+     *
+     * @param server {@code host:port} as in {@link #weights()}
+     * @return its address, or null when it is not in the list
+     */
+    public synchronized InetSocketAddress addressOf(String server) {
+        for (ServerEntry e : servers) {
+            if (e.key().equals(server)) {
+                return e.address();
+            }
+        }
+        return null;
+    }
+
+    /**
      * How many connections this process holds to {@code server}, over every pool (the {@link ConnectionBudget}'s
      * count).
      *

@@ -5,7 +5,10 @@ import dev.zksdk.hosts.BudgetedZooKeeper;
 import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.hosts.SessionSpread;
 import dev.zksdk.hosts.WeightedHostProvider;
+import dev.zksdk.internal.DaemonThreads;
 import dev.zksdk.internal.session.SharedSession;
+import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -14,6 +17,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.client.FourLetterWordMain;
+import org.apache.zookeeper.client.ZKClientConfig;
+import org.apache.zookeeper.common.X509Exception;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,11 +38,20 @@ import org.slf4j.LoggerFactory;
  * with no request in flight (none waiting for its reply, none queued) is moved, the one with the fewest open leases
  * first; when every one has requests in flight, none is moved this time.
  *
+ * <p>Before a session is moved to a server, that server is asked {@code srvr} (on a thread of its own, never on the
+ * scheduler; the answer is used at the next look and kept for two intervals): no answer, or "not currently serving",
+ * and nothing moves to it; an answer whose last zxid is below the highest zxid the sessions had seen when it was asked
+ * means the server is behind them and would refuse them (ZooKeeper's rule; after a leader election a follower stays
+ * behind until the next write), and nothing moves to it either. An answer without a zxid ({@code srvr} not
+ * whitelisted) does not stop a move: a server that refuses the session is quarantined after the failed attempt.
+ *
  * <p>Thread-safety: {@link #run} runs on the scheduler only, one at a time; {@link #close} may come from any thread.
  */
 final class Rebalancer {
 
     private static final Logger log = LoggerFactory.getLogger(Rebalancer.class);
+    /** The srvr asked of a target before a move: its connect and its answer, each. */
+    static final long PROBE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final String label;
     private final SharedSession[] sessions;
@@ -50,6 +65,9 @@ final class Rebalancer {
     private volatile ScheduledFuture<?> task;
 
     // The scheduler's own state.
+    /** What srvr said of each target, by server. */
+    private final Map<String, TargetState> targets = new HashMap<>();
+
     private WeightedHostProvider moving;
     private long movedAt;
 
@@ -193,6 +211,32 @@ final class Rebalancer {
                 || !evens(any.processConnections(from), wFrom, any.processConnections(to), wTo)) {
             return;
         }
+        // The target must be up and must have applied what the sessions have seen: a server behind a session's last
+        // zxid refuses it (after a leader election, a follower until the first write of the new epoch), and the
+        // session would only come back to where it was. Its srvr answer, fetched off this thread, tells both; the move
+        // waits for it (the next look).
+        long seen = 0;
+        for (BudgetedZooKeeper h : handles) {
+            seen = Math.max(seen, h.lastZxid());
+        }
+        TargetState state = targetState(to, any, handles[0], seen);
+        if (state == null) {
+            return; // asked now, or still waiting for the answer
+        }
+        if (state.zxid == TargetState.DOWN) {
+            log.debug("{}: rebalancing: {} did not answer srvr; no session moved to it now", label, to);
+            return;
+        }
+        if (state.zxid >= 0 && state.zxid < state.reference) {
+            log.debug(
+                    "{}: rebalancing: {} had applied up to 0x{}, behind what the sessions had seen (0x{}); none moved"
+                            + " to it now",
+                    label,
+                    to,
+                    Long.toHexString(state.zxid),
+                    Long.toHexString(state.reference));
+            return;
+        }
         int pick = -1;
         int pickLeases = Integer.MAX_VALUE;
         for (int i = 0; i < n; i++) {
@@ -220,6 +264,126 @@ final class Rebalancer {
                     n,
                     to,
                     toCount);
+        }
+    }
+
+    /**
+     * What {@code srvr} last said of {@code server}, when it is fresh (asked within two intervals); otherwise asks again
+     * on a thread of its own and returns null (the answer is used at a later look).
+     */
+    private TargetState targetState(String server, WeightedHostProvider provider, BudgetedZooKeeper zk, long seen) {
+        long now = System.nanoTime();
+        TargetState known = targets.get(server);
+        if (known != null && !known.done()) {
+            if (now - known.askedAt < PROBE_TIMEOUT_NANOS * 3) {
+                return null; // still waiting
+            }
+        } else if (known != null && now - known.askedAt < 2 * intervalNanos) {
+            if (now - known.askedAt > intervalNanos / 2) {
+                ask(
+                        server, provider, zk, now, seen,
+                        true); // refreshed for the next look; this one uses the answer known
+            }
+            return known;
+        }
+        ask(server, provider, zk, now, seen, false);
+        return null;
+    }
+
+    /** Asks srvr of {@code server}; with {@code keepLast}, the last answer stays usable until the new one comes. */
+    private void ask(
+            String server, WeightedHostProvider provider, BudgetedZooKeeper zk, long now, long seen, boolean keepLast) {
+        InetSocketAddress address = provider.addressOf(server);
+        if (address == null) {
+            return;
+        }
+        TargetState previous = targets.get(server);
+        if (previous != null && !previous.done() && now - previous.askedAt < PROBE_TIMEOUT_NANOS * 3) {
+            return;
+        }
+        TargetState asking = new TargetState(now, seen, PENDING_ANSWER);
+        if (keepLast && previous != null && previous.done()) {
+            asking = new TargetState(now, previous.reference, previous.zxid);
+        }
+        targets.put(server, asking);
+        TargetState t = asking;
+        ZKClientConfig clientConfig = zk.getClientConfig();
+        try {
+            DaemonThreads.start(label + "-rebalance-probe", () -> t.answer(srvrZxid(clientConfig, address)));
+        } catch (RuntimeException | OutOfMemoryError e) {
+            t.answer(TargetState.UNKNOWN);
+        }
+    }
+
+    /** The server's last processed zxid from its srvr answer; UNKNOWN when it gives none, DOWN when it did not answer. */
+    static long srvrZxid(ZKClientConfig clientConfig, InetSocketAddress address) {
+        String answer;
+        try {
+            answer = FourLetterWordMain.send4LetterWord(
+                    address.getHostString(), address.getPort(), "srvr", clientConfig, (int)
+                            TimeUnit.NANOSECONDS.toMillis(PROBE_TIMEOUT_NANOS));
+        } catch (IOException e) {
+            return TargetState.DOWN;
+        } catch (X509Exception.SSLContextException | RuntimeException e) {
+            return TargetState.UNKNOWN;
+        }
+        return parseZxid(answer);
+    }
+
+    /** The {@code Zxid: 0x...} line of a srvr answer; UNKNOWN when there is none (not whitelisted, not serving). */
+    static long parseZxid(String srvr) {
+        if (srvr == null) {
+            return TargetState.UNKNOWN;
+        }
+        if (srvr.contains("not currently serving")) {
+            return TargetState.DOWN;
+        }
+        for (String line : srvr.split("\n")) {
+            String l = line.trim();
+            if (l.startsWith("Zxid:")) {
+                String v = l.substring(5).trim();
+                try {
+                    return v.startsWith("0x") ? Long.parseUnsignedLong(v.substring(2), 16) : Long.parseLong(v);
+                } catch (NumberFormatException e) {
+                    return TargetState.UNKNOWN;
+                }
+            }
+        }
+        return TargetState.UNKNOWN;
+    }
+
+    private static final long PENDING_ANSWER = TargetState.PENDING;
+
+    /** What srvr said of a target: its zxid, or UNKNOWN (no zxid in the answer), or DOWN (no answer). */
+    static final class TargetState {
+        static final long UNKNOWN = -1;
+        static final long DOWN = -2;
+        static final long PENDING = -3;
+
+        final long askedAt;
+        /**
+         * The highest zxid the ensemble's sessions had seen when srvr was asked: a target that answers with less is
+         * behind them (a later transaction has not reached it), and refuses them.
+         */
+        final long reference;
+
+        private volatile boolean done;
+        volatile long zxid;
+
+        TargetState(long askedAt, long reference, long lastKnown) {
+            this.askedAt = askedAt;
+            this.reference = reference;
+            this.zxid = lastKnown;
+            this.done = lastKnown != PENDING;
+        }
+
+        void answer(long value) {
+            zxid = value;
+            done = true;
+        }
+
+        boolean done() {
+            return done;
         }
     }
 
