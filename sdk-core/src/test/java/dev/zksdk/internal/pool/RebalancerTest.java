@@ -28,4 +28,17 @@ class RebalancerTest {
         assertThat(Rebalancer.evens(1, 0, 5, 1)).isTrue();
         assertThat(Rebalancer.evens(0, 0, 5, 1)).isFalse();
     }
+
+    @Test
+    void aTargetsZxidIsReadFromItsSrvrAnswer() {
+        String srvr = "Zookeeper version: 3.9.4-...\nLatency min/avg/max: 0/0.5/3\nReceived: 12\nSent: 11\n"
+                + "Connections: 2\nOutstanding: 0\nZxid: 0x30000001a\nMode: follower\nNode count: 7\n";
+        assertThat(Rebalancer.parseZxid(srvr)).isEqualTo(0x30000001aL);
+        assertThat(Rebalancer.parseZxid("srvr is not executed because it is not in the whitelist.\n"))
+                .isEqualTo(Rebalancer.TargetState.UNKNOWN);
+        assertThat(Rebalancer.parseZxid("This ZooKeeper instance is not currently serving requests\n"))
+                .isEqualTo(Rebalancer.TargetState.DOWN);
+        assertThat(Rebalancer.parseZxid("Zxid: nonsense\n")).isEqualTo(Rebalancer.TargetState.UNKNOWN);
+        assertThat(Rebalancer.parseZxid(null)).isEqualTo(Rebalancer.TargetState.UNKNOWN);
+    }
 }
