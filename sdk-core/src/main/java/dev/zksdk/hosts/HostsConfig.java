@@ -64,6 +64,11 @@ public final class HostsConfig {
      * session; see {@link Builder#rebalance(Duration)}.
      */
     public static final Duration DEFAULT_REBALANCE_INTERVAL = Duration.ofSeconds(2);
+    /**
+     * How long a session stays on a server outside the client's zone before it moves back to a server in the zone; see
+     * {@link Builder#fallbackSessionLifetime(Duration)}.
+     */
+    public static final Duration DEFAULT_FALLBACK_SESSION_LIFETIME = Duration.ofMinutes(10);
 
     /** Sleeps for a number of nanoseconds; injectable so tests record delays instead of waiting. */
     @FunctionalInterface
@@ -113,6 +118,9 @@ public final class HostsConfig {
     private final Duration connectAttemptTimeout;
     private final Duration minConnectAttemptTimeout;
     private final Duration rebalanceInterval;
+    private final String clientZone;
+    private final Map<String, String> serverZones;
+    private final Duration fallbackSessionLifetime;
     private final Random random;
     private final LongSupplier nanoClock;
     private final Sleeper sleeper;
@@ -130,6 +138,9 @@ public final class HostsConfig {
         this.connectAttemptTimeout = b.connectAttemptTimeout;
         this.minConnectAttemptTimeout = b.minConnectAttemptTimeout;
         this.rebalanceInterval = b.rebalanceInterval;
+        this.clientZone = b.clientZone;
+        this.serverZones = Collections.unmodifiableMap(new LinkedHashMap<>(b.serverZones));
+        this.fallbackSessionLifetime = b.fallbackSessionLifetime;
         this.random = b.random != null ? b.random : new Random();
         this.nanoClock = b.nanoClock;
         this.sleeper = b.sleeper;
@@ -172,6 +183,9 @@ public final class HostsConfig {
         b.connectAttemptTimeout = connectAttemptTimeout;
         b.minConnectAttemptTimeout = minConnectAttemptTimeout;
         b.rebalanceInterval = rebalanceInterval;
+        b.clientZone = clientZone;
+        b.serverZones.putAll(serverZones);
+        b.fallbackSessionLifetime = fallbackSessionLifetime;
         b.random = random;
         b.nanoClock = nanoClock;
         b.sleeper = sleeper;
@@ -302,6 +316,44 @@ public final class HostsConfig {
     }
 
     /**
+     * The zone (availability zone, rack, data centre) this client runs in; see {@link Builder#clientZone(String)}.
+     *
+     * @return the zone, or null when not set (no zone preference)
+     */
+    public String clientZone() {
+        return clientZone;
+    }
+
+    /**
+     * The configured zone of each server.
+     *
+     * @return an unmodifiable map from canonical {@code host:port} to zone, in the order set
+     */
+    public Map<String, String> serverZones() {
+        return serverZones;
+    }
+
+    /**
+     * Whether a server is in the client's zone: true for every server when no client zone is set.
+     *
+     * @param key the server, canonical {@code host:port}
+     * @return true when sessions should prefer it
+     */
+    public boolean inClientZone(String key) {
+        return clientZone == null || clientZone.equals(serverZones.get(key));
+    }
+
+    /**
+     * How long a session on a server outside the client's zone stays there, about (jittered), before it moves back to a
+     * healthy server in the zone; see {@link Builder#fallbackSessionLifetime(Duration)}.
+     *
+     * @return the lifetime (default {@link #DEFAULT_FALLBACK_SESSION_LIFETIME}, 10 min)
+     */
+    public Duration fallbackSessionLifetime() {
+        return fallbackSessionLifetime;
+    }
+
+    /**
      * The source of randomness for server order, jitter and rebalancing.
      *
      * @return the random source; a private {@link Random} unless one was set
@@ -350,6 +402,10 @@ public final class HostsConfig {
                 + (connectAttemptTimeout == null ? "" : ", connectAttemptTimeout=" + connectAttemptTimeout)
                 + ", minConnectAttemptTimeout=" + minConnectAttemptTimeout
                 + ", rebalanceInterval=" + (rebalanceInterval == null ? "off" : rebalanceInterval)
+                + (clientZone == null
+                        ? ""
+                        : ", clientZone=" + clientZone + ", serverZones=" + serverZones + ", fallbackSessionLifetime="
+                                + fallbackSessionLifetime)
                 + (resolver == SYSTEM_RESOLVER ? "" : ", resolver=custom") + "}";
     }
 
@@ -366,6 +422,9 @@ public final class HostsConfig {
         private Duration connectAttemptTimeout;
         private Duration minConnectAttemptTimeout = DEFAULT_MIN_CONNECT_ATTEMPT_TIMEOUT;
         private Duration rebalanceInterval = DEFAULT_REBALANCE_INTERVAL;
+        private String clientZone;
+        private final Map<String, String> serverZones = new LinkedHashMap<>();
+        private Duration fallbackSessionLifetime = DEFAULT_FALLBACK_SESSION_LIFETIME;
         private Random random;
         private LongSupplier nanoClock = SYSTEM_NANO_CLOCK;
         private Sleeper sleeper = THREAD_SLEEPER;
@@ -542,6 +601,60 @@ public final class HostsConfig {
          */
         public Builder rebalance(Duration interval) {
             this.rebalanceInterval = positive("rebalance", interval);
+            return this;
+        }
+
+        /**
+         * The zone (availability zone, rack, data centre) this client runs in. With it set, sessions prefer the servers
+         * of that zone ({@link #serverZone(String, String)}; a server without a zone is outside it): a session is handed
+         * a server outside the zone only when none in it is usable (all quarantined or at their connection budget), and
+         * weights apply within the zone. A session that fell back to a server outside the zone moves back, keeping its
+         * id, after its {@link #fallbackSessionLifetime(Duration) fallback lifetime}, once a server in the zone is
+         * healthy; rebalancing ({@link #rebalance(Duration)}, which makes that move, must be on) evens sessions out over
+         * the zone's servers only.
+         *
+         * @param zone the zone, not blank
+         * @return this builder
+         * @throws IllegalArgumentException when null or blank
+         */
+        public Builder clientZone(String zone) {
+            if (zone == null || zone.isBlank()) {
+                throw new IllegalArgumentException(
+                        "clientZone must not be blank, was " + (zone == null ? null : "'" + zone + "'"));
+            }
+            this.clientZone = zone;
+            return this;
+        }
+
+        /**
+         * Sets the zone of one server; a later call for the same server replaces the earlier one.
+         *
+         * @param hostPort the server as named in the connect string, {@code host:port} or {@code [ipv6]:port}
+         * @param zone its zone, not blank
+         * @return this builder
+         * @throws IllegalArgumentException when {@code hostPort} is not {@code host:port} or the zone is blank
+         */
+        public Builder serverZone(String hostPort, String zone) {
+            String key = ServerEntry.parseKey("serverZone", hostPort);
+            if (zone == null || zone.isBlank()) {
+                throw new IllegalArgumentException("serverZone for " + key + " must not be blank, was "
+                        + (zone == null ? null : "'" + zone + "'"));
+            }
+            serverZones.put(key, zone);
+            return this;
+        }
+
+        /**
+         * How long a session that fell back to a server outside the client's zone stays there before it moves back to a
+         * healthy server in the zone (jittered: between three quarters of it and one and a quarter times it, so that
+         * sessions that fell back together do not move back together).
+         *
+         * @param lifetime the lifetime, positive (default {@link #DEFAULT_FALLBACK_SESSION_LIFETIME}, 10 min)
+         * @return this builder
+         * @throws IllegalArgumentException when null, zero or negative
+         */
+        public Builder fallbackSessionLifetime(Duration lifetime) {
+            this.fallbackSessionLifetime = positive("fallbackSessionLifetime", lifetime);
             return this;
         }
 

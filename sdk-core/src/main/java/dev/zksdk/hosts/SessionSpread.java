@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
  *       server at its budget is never handed out;</li>
  *   <li>servers not quarantined; if all are, the one that failed longest ago (so each is tried in turn);</li>
  *   <li>servers of positive weight; weight-0 servers only when no positive one is left;</li>
+ *   <li>with a {@link HostsConfig#clientZone() client zone}, servers of that zone;</li>
  *   <li>after a membership change, the servers the session should move to (see
  *       {@link WeightedHostProvider#updateServerList});</li>
  *   <li>not the server the session just left;</li>
@@ -277,6 +278,10 @@ public final class SessionSpread {
             tier = filter(usable, e -> quarantine.lastFailureNanos(e.key()) - now == longestAgo);
         }
         tier = narrow(tier, e -> e.weight() > 0);
+        // The client's zone first, when one is set: outside it only when no server of the zone is left.
+        if (config.clientZone() != null) {
+            tier = narrow(tier, e -> config.inClientZone(e.key()));
+        }
 
         ToDoubleFunction<ServerEntry> weightOf = ServerEntry::weight;
         if (targets != null) {

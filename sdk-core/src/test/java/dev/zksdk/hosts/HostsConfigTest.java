@@ -157,4 +157,35 @@ class HostsConfigTest {
         assertThatThrownBy(() -> b.rebalance(Duration.ofMillis(-5))).hasMessage("rebalance must be > 0, was PT-0.005S");
         assertThatThrownBy(() -> b.rebalance(null)).hasMessage("rebalance must be > 0, was null");
     }
+
+    @Test
+    void zonesAreSetPerServerAndRejectBlankNamesAndABadLifetime() {
+        HostsConfig none = HostsConfig.defaults();
+        assertThat(none.clientZone()).isNull();
+        assertThat(none.inClientZone("zk1:2181"))
+                .as("no client zone: every server is in it")
+                .isTrue();
+        assertThat(none.fallbackSessionLifetime()).isEqualTo(HostsConfig.DEFAULT_FALLBACK_SESSION_LIFETIME);
+        HostsConfig zoned = HostsConfig.builder()
+                .clientZone("eu-1a")
+                .serverZone("ZK1:2181", "eu-1a")
+                .serverZone("zk2:2181", "eu-1b")
+                .fallbackSessionLifetime(Duration.ofMinutes(3))
+                .build();
+        assertThat(zoned.inClientZone("zk1:2181")).isTrue();
+        assertThat(zoned.inClientZone("zk2:2181")).isFalse();
+        assertThat(zoned.inClientZone("zk3:2181"))
+                .as("a server without a zone is outside the client's")
+                .isFalse();
+        assertThat(zoned.toBuilder().build().serverZones()).isEqualTo(zoned.serverZones());
+        assertThat(zoned.toString()).contains("clientZone=eu-1a").contains("fallbackSessionLifetime=PT3M");
+        HostsConfig.Builder b = HostsConfig.builder();
+        assertThatThrownBy(() -> b.clientZone(" ")).hasMessage("clientZone must not be blank, was ' '");
+        assertThatThrownBy(() -> b.clientZone(null)).hasMessage("clientZone must not be blank, was null");
+        assertThatThrownBy(() -> b.serverZone("zk1:2181", ""))
+                .hasMessage("serverZone for zk1:2181 must not be blank, was ''");
+        assertThatThrownBy(() -> b.serverZone("zk1", "a")).hasMessageContaining("serverZone");
+        assertThatThrownBy(() -> b.fallbackSessionLifetime(Duration.ZERO))
+                .hasMessage("fallbackSessionLifetime must be > 0, was PT0S");
+    }
 }

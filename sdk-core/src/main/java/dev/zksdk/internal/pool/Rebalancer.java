@@ -67,6 +67,8 @@ final class Rebalancer {
     // The scheduler's own state.
     /** What srvr said of each target, by server. */
     private final Map<String, TargetState> targets = new HashMap<>();
+    /** Sessions on a server outside the client's zone, by provider. */
+    private final Map<WeightedHostProvider, Fallback> fallbacks = new java.util.IdentityHashMap<>();
 
     private WeightedHostProvider moving;
     private long movedAt;
@@ -168,9 +170,15 @@ final class Rebalancer {
         }
         WeightedHostProvider any = handles[0].weightedHostProvider();
         int limit = hosts.perServerConnectionBudget();
+        if (hosts.clientZone() != null && moveBackToZone(handles, on, count, weights, any, limit)) {
+            return;
+        }
         String from = null;
         double fromLoad = -1;
         for (Map.Entry<String, Integer> e : count.entrySet()) {
+            if (!hosts.inClientZone(e.getKey())) {
+                continue; // sessions outside the zone go back to it after their fallback lifetime, not here
+            }
             int w = weights.getOrDefault(e.getKey(), 0);
             double load = w <= 0 ? Double.MAX_VALUE : (double) e.getValue() / w;
             if (load > fromLoad) {
@@ -184,7 +192,7 @@ final class Rebalancer {
         for (Map.Entry<String, Integer> e : weights.entrySet()) {
             String server = e.getKey();
             int w = e.getValue();
-            if (w <= 0 || server.equals(from) || spread.isQuarantined(server)) {
+            if (w <= 0 || server.equals(from) || !hosts.inClientZone(server) || spread.isQuarantined(server)) {
                 continue;
             }
             int process = any.processConnections(server);
@@ -266,6 +274,94 @@ final class Rebalancer {
                     toCount);
         }
     }
+
+    /**
+     * With a client zone: notes when each session was first seen on a server outside the zone, and moves one whose
+     * fallback lifetime (jittered) is over back to the zone's healthy server with the fewest sessions, under the same
+     * conditions as any move (srvr answered and not behind, no request in flight).
+     *
+     * @return true when a session was moved (or is waiting for its target's srvr): nothing else this look
+     */
+    private boolean moveBackToZone(
+            BudgetedZooKeeper[] handles,
+            String[] on,
+            Map<String, Integer> count,
+            Map<String, Integer> weights,
+            WeightedHostProvider any,
+            int limit) {
+        long now = System.nanoTime();
+        int due = -1;
+        for (int i = 0; i < handles.length; i++) {
+            WeightedHostProvider p = handles[i].weightedHostProvider();
+            if (hosts.inClientZone(on[i])) {
+                fallbacks.remove(p);
+                continue;
+            }
+            Fallback f = fallbacks.get(p);
+            if (f == null || !f.server.equals(on[i])) {
+                long lifetime = hosts.fallbackSessionLifetime().toNanos();
+                long jittered = lifetime * 3 / 4 + (long) (hosts.random().nextDouble() * (lifetime / 2));
+                fallbacks.put(p, new Fallback(on[i], now + jittered));
+            } else if (now - f.dueAt >= 0 && due < 0 && !handles[i].requestsInFlight()) {
+                due = i;
+            }
+        }
+        fallbacks.keySet().removeIf(p -> p.isClosed());
+        if (due < 0) {
+            return false;
+        }
+        String to = null;
+        int toCount = Integer.MAX_VALUE;
+        for (Map.Entry<String, Integer> e : weights.entrySet()) {
+            String server = e.getKey();
+            if (e.getValue() <= 0
+                    || !hosts.inClientZone(server)
+                    || spread.isQuarantined(server)
+                    || any.processConnections(server) >= limit) {
+                continue;
+            }
+            int c = count.getOrDefault(server, 0);
+            if (c < toCount) {
+                to = server;
+                toCount = c;
+            }
+        }
+        if (to == null) {
+            return false; // no healthy server in the zone: the session stays where it is
+        }
+        long seen = 0;
+        for (BudgetedZooKeeper h : handles) {
+            seen = Math.max(seen, h.lastZxid());
+        }
+        TargetState state = targetState(to, any, handles[0], seen);
+        if (state == null) {
+            return true;
+        }
+        if (state.zxid == TargetState.DOWN || (state.zxid >= 0 && state.zxid < state.reference)) {
+            return false;
+        }
+        WeightedHostProvider provider = handles[due].weightedHostProvider();
+        String from = on[due];
+        if (provider.rebalanceTo(to)) {
+            moving = provider;
+            movedAt = now;
+            fallbacks.remove(provider);
+            log.info(
+                    "{}: zone {}: moving session 0x{} back from {} (outside the zone, its fallback lifetime over) to {}"
+                            + " ({} sessions there); same session, reconnected",
+                    label,
+                    hosts.clientZone(),
+                    Long.toHexString(handles[due].getSessionId()),
+                    from,
+                    to,
+                    toCount);
+            return true;
+        }
+        return false;
+    }
+
+    /** A session seen on a server outside the client's zone, and when it is due to move back. */
+    private record Fallback(String server, long dueAt) {}
 
     /**
      * What {@code srvr} last said of {@code server}, when it is fresh (asked within two intervals); otherwise asks again
