@@ -415,4 +415,78 @@ class RebalanceAfterFailoverIT {
             }
         }
     }
+    /**
+     * Two sessions on one server (the other frozen while they connected), each with an election of the SDK: a move is a
+     * reconnect, whose SUSPENDED would end the leader's turn, so neither session moves while its election is open
+     * although the other server is healthy and empty (held for 8 looks); the leader's turn is never lost. Once one
+     * election is closed, its session moves and the spread is one and one.
+     */
+    @Test
+    void aSessionWithAnElectionIsNotMoved() throws Exception {
+        ServerProcess a = ensemble.servers().get(0);
+        ServerProcess b = ensemble.servers().get(1);
+        try (dev.zksdk.testing.ProxiedEnsemble proxies =
+                dev.zksdk.testing.ProxiedEnsemble.of(a.address() + "," + b.address())) {
+            dev.zksdk.testing.ZkProxy toA = proxies.proxies().get(0);
+            dev.zksdk.testing.ZkProxy toB = proxies.proxies().get(1);
+            toB.freeze();
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            try (ZkSessionPool pool = ZkSessionPool.builder()
+                    .name("rebalance-elected")
+                    .connectString(proxies.connectString())
+                    .sessionTimeout(SESSION_TIMEOUT)
+                    .sessionsPerEnsemble(2)
+                    .hosts(HostsConfig.builder().rebalance(INTERVAL).build())
+                    .metricsTrackerFactory(new MicrometerMetricsTrackerFactory(registry))
+                    .build()) {
+                ZkLease first = pool.lease();
+                await("both sessions connected")
+                        .atMost(Duration.ofSeconds(60))
+                        .until(() -> sessions(pool).stream().allMatch(SessionStatus::connected));
+                ZkLease second = pool.lease();
+                assertThat(second.sessionId()).as("one lease per session").isNotEqualTo(first.sessionId());
+                assertThat(sessions(pool))
+                        .as("both sessions on the server whose proxy was not frozen")
+                        .allMatch(st -> toA.connectString().equals(st.server()));
+                Queue<String> lost = new ConcurrentLinkedQueue<>();
+                LeadershipListener listener = new LeadershipListener() {
+                    @Override
+                    public void onLost(FencingToken token, SessionState cause) {
+                        lost.add(token + " " + cause);
+                    }
+                };
+                ZkLeadership e1 = first.leaderElection("/rebalance-elected", listener);
+                ZkLeadership e2 = second.leaderElection("/rebalance-elected", listener);
+                await("a leader").atMost(Duration.ofSeconds(30)).until(() -> e1.isLeader() || e2.isLeader());
+                ZkLeadership leader = e1.isLeader() ? e1 : e2;
+                toB.unfreeze();
+                await("held for 8 looks with the other server healthy and empty")
+                        .during(INTERVAL.multipliedBy(8))
+                        .atMost(INTERVAL.multipliedBy(8).plusSeconds(30))
+                        .until(() -> moves(registry) == 0 && leader.isLeader());
+                assertThat(lost).as("turns lost while the elections were open").isEmpty();
+                (leader == e1 ? e2 : e1).close();
+                await("the session without an election moved")
+                        .atMost(Duration.ofSeconds(30))
+                        .until(() -> sessions(pool).stream()
+                                        .filter(SessionStatus::connected)
+                                        .map(SessionStatus::server)
+                                        .distinct()
+                                        .count()
+                                == 2);
+                assertThat(leader.isLeader())
+                        .as("the leader's turn, its session not moved")
+                        .isTrue();
+                assertThat(lost)
+                        .as("turns lost (the closed election never led)")
+                        .isEmpty();
+                assertThat(moves(registry))
+                        .as(MetricNames.HOSTS_REBALANCE_MOVES)
+                        .isEqualTo(1.0);
+                leader.close();
+                first.close();
+                second.close();
+            }
+        }
+    }
 }

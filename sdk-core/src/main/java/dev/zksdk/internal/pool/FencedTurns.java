@@ -88,6 +88,7 @@ abstract class FencedTurns implements AutoCloseable {
         this.participant = (pool.name() + " " + kind + " " + Long.toHexString(System.identityHashCode(this)))
                 .getBytes(StandardCharsets.UTF_8);
         session.addStateGate(gate);
+        session.coordinationOpened();
     }
 
     /** Whether the recipe says this participant holds now. */
@@ -308,6 +309,7 @@ abstract class FencedTurns implements AutoCloseable {
             closed = true;
         }
         session.removeStateGate(gate);
+        session.coordinationClosed();
         lose(SessionState.CLOSED);
         return true;
     }

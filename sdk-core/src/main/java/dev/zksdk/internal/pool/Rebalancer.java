@@ -248,13 +248,16 @@ final class Rebalancer {
         int pick = -1;
         int pickLeases = Integer.MAX_VALUE;
         for (int i = 0; i < n; i++) {
-            if (from.equals(on[i]) && !handles[i].requestsInFlight() && sessions[i].leases() < pickLeases) {
+            if (from.equals(on[i]) && movable(handles[i], sessions[i]) && sessions[i].leases() < pickLeases) {
                 pick = i;
                 pickLeases = sessions[i].leases();
             }
         }
         if (pick < 0) {
-            log.debug("{}: rebalancing: every session on {} has requests in flight; none moved now", label, from);
+            log.debug(
+                    "{}: rebalancing: every session on {} has requests in flight or an election or lock; none moved now",
+                    label,
+                    from);
             return;
         }
         WeightedHostProvider provider = handles[pick].weightedHostProvider();
@@ -302,7 +305,7 @@ final class Rebalancer {
                 long lifetime = hosts.fallbackSessionLifetime().toNanos();
                 long jittered = lifetime * 3 / 4 + (long) (hosts.random().nextDouble() * (lifetime / 2));
                 fallbacks.put(p, new Fallback(on[i], now + jittered));
-            } else if (now - f.dueAt >= 0 && due < 0 && !handles[i].requestsInFlight()) {
+            } else if (now - f.dueAt >= 0 && due < 0 && movable(handles[i], sessions[i])) {
                 due = i;
             }
         }
@@ -484,6 +487,11 @@ final class Rebalancer {
     }
 
     /** Whether moving one from a server with {@code a} (weight {@code wa}) to one with {@code b} keeps a >= b. */
+    /** A session may move when nothing is in flight on it and it has no election or lock (their turns would end). */
+    private static boolean movable(BudgetedZooKeeper handle, SharedSession session) {
+        return !handle.requestsInFlight() && session.coordinationParticipants() == 0;
+    }
+
     static boolean evens(int a, int wa, int b, int wb) {
         if (wa <= 0) {
             return a > 0; // a weight-0 server is left whenever a positive one can take the session

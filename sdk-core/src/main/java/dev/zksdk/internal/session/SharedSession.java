@@ -954,6 +954,24 @@ public final class SharedSession implements Connection {
 
     private final AtomicInteger leases = new AtomicInteger();
 
+    private final AtomicInteger coordinationParticipants = new AtomicInteger();
+
+    /**
+     * Elections and locks of the SDK on this session, open: the pool's rebalancing does not move such a session (a
+     * move is a reconnect, whose SUSPENDED would end their turns).
+     */
+    public int coordinationParticipants() {
+        return coordinationParticipants.get();
+    }
+
+    public void coordinationOpened() {
+        coordinationParticipants.incrementAndGet();
+    }
+
+    public void coordinationClosed() {
+        coordinationParticipants.decrementAndGet();
+    }
+
     /** Leases pinned to this session and not closed. */
     public int leases() {
         return leases.get();
