@@ -3,6 +3,7 @@ package dev.zksdk.internal.pipeline;
 import dev.zksdk.BatchingConfig;
 import dev.zksdk.ZkConnectionLossException;
 import dev.zksdk.ZkException;
+import dev.zksdk.ZkInterruptedException;
 import dev.zksdk.ZkResponseTooLargeException;
 import dev.zksdk.ZkSessionExpiredException;
 import dev.zksdk.ZkUnavailableException;
@@ -11,6 +12,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -72,23 +74,56 @@ public final class AsyncBatcher {
         this.maxBytes = config.maxBytes();
     }
 
-    /** One caller's operation, with the future its caller holds. */
-    private static final class Item<T> {
+    private static final int QUEUED = 0;
+    private static final int TAKEN = 1;
+    private static final int EXPIRED = 2;
+
+    /**
+     * One caller's operation, with the future its caller holds and the deadline it got when its caller asked for it:
+     * one operation timeout, whether it waits in the queue or not. Watched by the pool's deadlines while queued.
+     */
+    private final class Item<T> extends Deadlines.Expiring {
         final ZkCall<T> call;
         /** Its batched form, or null: always alone. */
         final Op op;
 
+        final long deadline;
         final CompletableFuture<T> result = new CompletableFuture<>();
         /** Its size in a multi, computed once it is batched; 0 before. */
         long bytes;
+        /** QUEUED, then TAKEN (into a unit) or EXPIRED (failed in the queue); written holding the batcher. */
+        volatile int state;
 
-        Item(ZkCall<T> call) {
+        Item(ZkCall<T> call, boolean alone, long deadline) {
             this.call = call;
-            this.op = call.batchOp();
+            this.op = alone ? null : call.batchOp();
+            this.deadline = deadline;
         }
 
         boolean alone(boolean multiRead) {
             return op == null || (!call.isWrite() && !multiRead);
+        }
+
+        @Override
+        long deadlineNanos() {
+            return deadline;
+        }
+
+        @Override
+        boolean ended() {
+            return state != QUEUED;
+        }
+
+        /** Its deadline passed (on the pool's scheduler): failed at once if it is still queued; nothing was sent. */
+        @Override
+        void expire() {
+            synchronized (AsyncBatcher.this) {
+                if (state != QUEUED) {
+                    return;
+                }
+                state = EXPIRED; // left in the queue, dropped when it reaches the head
+            }
+            fail(this, runner.queuedPastDeadline(call));
         }
     }
 
@@ -100,39 +135,123 @@ public final class AsyncBatcher {
         if (Thread.currentThread().isInterrupted()) {
             return runner.executeAsync(session, call, completions); // fails as an unbatched call does
         }
-        Item<T> item = new Item<>(call);
-        List<Item<?>> unit;
+        long deadline = runner.deadlineFromNow();
         synchronized (this) {
             if (inFlight == 0 && queue.isEmpty()) {
                 inFlight = 1;
-                unit = null;
+                busy = true;
             } else {
-                queue.add(item);
-                if (queue.size() < maxOps) {
-                    return item.result;
-                }
-                unit = takeUnit();
-                inFlight++;
+                return enqueue(new Item<>(call, false, deadline)).result;
             }
         }
-        if (unit == null) {
-            // Nothing to batch with: the call as it is, through the pipeline, with nothing added.
-            CompletableFuture<T> f = runner.executeAsync(session, call, completions);
-            f.whenComplete((v, e) -> unitEnded());
-            return f;
-        }
-        send(unit);
-        return item.result;
+        // Nothing to batch with: the call as it is, through the pipeline, with nothing added.
+        CompletableFuture<T> f = runner.executeAsync(session, call, completions);
+        f.whenComplete((v, e) -> unitEnded());
+        return f;
     }
 
-    /** The queue's head unit; called holding this, with the queue not empty. */
+    /** Queues an item behind the queue and the unit in flight; called holding this. */
+    private <T> Item<T> enqueue(Item<T> item) {
+        queue.add(item);
+        busy = true;
+        runner.deadlines().watch(item);
+        return item;
+    }
+
+    /**
+     * True while an operation of this batcher is queued or in flight: a synchronous call of the session's lease must
+     * then go {@link #runInOrder in order} behind it. A plain read, without the lock: the caller's own earlier
+     * asynchronous calls are visible to it (they were made on its thread), and no order is owed to other threads'.
+     */
+    public boolean busy() {
+        return busy;
+    }
+
+    /** Mirrors {@code inFlight > 0 || !queue.isEmpty()}; written holding this. */
+    private volatile boolean busy;
+
+    /**
+     * Runs a synchronous call of the session's lease after everything queued or in flight (the lease's order is the
+     * order its operations were asked for), as a unit of its own, and waits for its outcome: the outcome, retries and
+     * deadline of an unbatched call, the deadline counted from now. Called when {@link #busy()}.
+     */
+    public <T> T runInOrder(ZkCall<T> call) {
+        if (Thread.currentThread().isInterrupted()) {
+            return runner.executeSync(session, call); // fails as an unbatched call does
+        }
+        long deadline = runner.deadlineFromNow();
+        Item<T> item;
+        List<Item<?>> unit = null;
+        synchronized (this) {
+            item = enqueue(new Item<>(call, true, deadline));
+            if (inFlight == 0) {
+                unit = takeUnit(); // the batcher went idle meanwhile: nothing waits for the queue's head but this
+            }
+        }
+        if (unit != null) {
+            send(unit);
+        }
+        try {
+            return item.result.get();
+        } catch (InterruptedException e) {
+            boolean sent;
+            synchronized (this) {
+                sent = item.state != QUEUED;
+                if (!sent) {
+                    item.state = EXPIRED;
+                }
+            }
+            Thread.currentThread().interrupt();
+            throw new ZkInterruptedException(
+                    call.path,
+                    call.name + " " + call.path + ": interrupted while waiting"
+                            + (!sent
+                                    ? " behind the session's earlier operations; nothing was sent"
+                                    : call.isWrite() ? "; the write may or may not have been applied" : ""),
+                    e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException) {
+                throw (RuntimeException) cause;
+            }
+            if (cause instanceof Error) {
+                throw (Error) cause;
+            }
+            throw new IllegalStateException(cause);
+        }
+    }
+
+    /**
+     * The queue's head unit, or null when nothing is left to send; called holding this. Sets {@code inFlight} to 1 when
+     * it returns a unit (it is only called with none in flight: one unit at a time keeps the session's order, a unit
+     * sent again after a neighbour's failure included). Operations whose deadline passed in the queue are failed here.
+     */
     private List<Item<?>> takeUnit() {
+        List<Item<?>> unit = null;
+        while (unit == null && !queue.isEmpty()) {
+            unit = takeUnitOnce();
+        }
+        inFlight = unit == null ? 0 : 1;
+        busy = unit != null || !queue.isEmpty();
+        return unit;
+    }
+
+    /** The head unit; empty (null) when its head had expired. */
+    private List<Item<?>> takeUnitOnce() {
+        Item<?> first = queue.peek();
+        if (!take(first)) {
+            queue.poll();
+            return null;
+        }
         boolean reads = multiRead.getAsBoolean();
         Item<?> head = queue.peek();
         List<Item<?>> unit = new ArrayList<>(Math.min(queue.size(), maxOps));
         if (head.alone(reads)) {
             while (!queue.isEmpty() && unit.size() < maxOps && queue.peek().alone(reads)) {
-                unit.add(queue.poll());
+                Item<?> next = queue.poll();
+                if (next == head || take(next)) {
+                    unit.add(next);
+                }
             }
             return unit;
         }
@@ -140,6 +259,10 @@ public final class AsyncBatcher {
         long bytes = MULTI_OVERHEAD;
         while (!queue.isEmpty() && unit.size() < maxOps) {
             Item<?> next = queue.peek();
+            if (next != head && next.state != QUEUED) {
+                queue.poll(); // failed in the queue
+                continue;
+            }
             if (next.alone(reads) || next.call.isWrite() != write) {
                 break;
             }
@@ -149,24 +272,43 @@ public final class AsyncBatcher {
             if (!unit.isEmpty() && bytes + next.bytes > maxBytes) {
                 break; // split: the request would be over jute.maxbuffer
             }
+            if (next != head && !take(next)) {
+                queue.poll();
+                continue;
+            }
             bytes += next.bytes;
             unit.add(queue.poll());
         }
         return unit;
     }
 
+    /**
+     * Takes a queued item into a unit, unless it failed in the queue or its deadline passed (then it fails now, before
+     * the sweep gets to it; nothing is sent). Called holding this.
+     */
+    private boolean take(Item<?> item) {
+        if (item.state != QUEUED) {
+            return false;
+        }
+        if (System.nanoTime() - item.deadline >= 0) {
+            item.state = EXPIRED;
+            fail(item, runner.queuedPastDeadline(item.call)); // delivered on the completion executor
+            return false;
+        }
+        item.state = TAKEN;
+        runner.deadlines().unwatch(item);
+        return true;
+    }
+
     /** A unit ended: when none is in flight any more, the queue's head goes. */
     private void unitEnded() {
         List<Item<?>> unit;
         synchronized (this) {
-            inFlight--;
-            if (inFlight > 0 || queue.isEmpty()) {
-                return;
-            }
             unit = takeUnit();
-            inFlight = 1;
         }
-        send(unit);
+        if (unit != null) {
+            send(unit);
+        }
     }
 
     private void send(List<Item<?>> unit) {
@@ -201,7 +343,7 @@ public final class AsyncBatcher {
     }
 
     private <T> void sendAlone(Item<T> item, Runnable ended) {
-        runner.executeAsync(session, item.call, completions).whenComplete((v, e) -> {
+        runner.executeBy(session, item.call, completions, item.deadline).whenComplete((v, e) -> {
             ended.run();
             if (e == null) {
                 item.result.complete(v);
@@ -218,7 +360,7 @@ public final class AsyncBatcher {
             ops.add(item.op);
         }
         WriteBatch batch = new WriteBatch(ops, chroot);
-        runner.execute(session, batch).whenComplete((results, error) -> {
+        runner.executeBy(session, batch, null, earliestDeadline(items)).whenComplete((results, error) -> {
             if (error != null) {
                 Throwable e = OperationRunner.unwrap(error);
                 for (Item<?> item : items) {
@@ -250,6 +392,17 @@ public final class AsyncBatcher {
                 sendWrites(rest);
             }
         });
+    }
+
+    /** A unit goes with the earliest deadline of its operations: none of them waits past its own. */
+    private static long earliestDeadline(List<Item<?>> items) {
+        long earliest = items.get(0).deadline;
+        for (Item<?> item : items) {
+            if (item.deadline - earliest < 0) {
+                earliest = item.deadline;
+            }
+        }
+        return earliest;
     }
 
     /** The first operation of a failed multi that failed on its own (the others report RUNTIMEINCONSISTENCY). */
@@ -285,7 +438,7 @@ public final class AsyncBatcher {
         }
         ReadBatch batch = new ReadBatch(ops);
         batch.readAfterZxid = readAfter;
-        runner.execute(session, batch).whenComplete((results, error) -> {
+        runner.executeBy(session, batch, null, earliestDeadline(items)).whenComplete((results, error) -> {
             if (error != null) {
                 Throwable e = OperationRunner.unwrap(error);
                 if (e instanceof ZkResponseTooLargeException

@@ -226,11 +226,51 @@ public final class OperationRunner {
         return start(session, call, completions, true);
     }
 
+    /**
+     * {@link #execute} or (with {@code completions}) {@link #executeAsync} for a call that must end by
+     * {@code deadlineNanos} (a {@link System#nanoTime()} value) rather than one operation timeout from now: an operation
+     * that waited in a batcher's queue keeps the deadline it got when its caller asked for it.
+     */
+    <T> CompletableFuture<T> executeBy(Connection session, ZkCall<T> call, Executor completions, long deadlineNanos) {
+        return start(session, call, completions, completions != null, deadlineNanos);
+    }
+
+    /** The deadline of a call asked for now, as {@link System#nanoTime()}. */
+    long deadlineFromNow() {
+        return System.nanoTime() + policy.operationTimeout().toNanos();
+    }
+
+    Deadlines deadlines() {
+        return deadlines;
+    }
+
+    /**
+     * The failure of an operation whose deadline passed while it waited in a batcher's queue, behind the session's
+     * earlier operations: nothing was sent, so a write is known not applied. The type and code are those of a call that
+     * found no answer within the operation timeout without sending anything.
+     */
+    ZkConnectionLossException queuedPastDeadline(ZkCall<?> call) {
+        return new ZkConnectionLossException(
+                Code.OPERATIONTIMEOUT,
+                call.path,
+                call.name + " " + call.path + ": no answer within the operation timeout of "
+                        + policy.operationTimeout().toMillis()
+                        + " ms (0 attempts: it waited behind the session's earlier operations); nothing was sent",
+                false,
+                null);
+    }
+
     private <T> CompletableFuture<T> start(Connection session, ZkCall<T> call, Executor completions, boolean explain) {
+        return start(session, call, completions, explain, 0L);
+    }
+
+    /** {@code deadlineNanos}: 0 for one operation timeout from now. */
+    private <T> CompletableFuture<T> start(
+            Connection session, ZkCall<T> call, Executor completions, boolean explain, long deadlineNanos) {
         if (Thread.currentThread().isInterrupted()) {
             return CompletableFuture.failedFuture(interruptedBefore(call));
         }
-        AsyncCall<T> c = new AsyncCall<>(this, session, call, completions, explain);
+        AsyncCall<T> c = new AsyncCall<>(this, session, call, completions, explain, deadlineNanos);
         c.start();
         return c.result;
     }
@@ -270,7 +310,13 @@ public final class OperationRunner {
         @SuppressWarnings("unused")
         private volatile boolean done;
 
-        AsyncCall(OperationRunner runner, Connection session, ZkCall<T> call, Executor completions, boolean explain) {
+        AsyncCall(
+                OperationRunner runner,
+                Connection session,
+                ZkCall<T> call,
+                Executor completions,
+                boolean explain,
+                long deadlineNanos) {
             this.runner = runner;
             this.session = session;
             this.call = call;
@@ -278,8 +324,10 @@ public final class OperationRunner {
             this.explain = explain;
             this.startNanos = System.nanoTime();
             this.observation = runner.observe(call);
-            this.state =
-                    new CallState(startNanos + runner.policy.operationTimeout().toNanos());
+            this.state = new CallState(
+                    deadlineNanos != 0
+                            ? deadlineNanos
+                            : startNanos + runner.policy.operationTimeout().toNanos());
         }
 
         void start() {

@@ -103,6 +103,11 @@ final class RealLease implements ZkLease {
     }
 
     private <T> T sync(ZkCall<T> call) {
+        if (batcher != null && batcher.busy()) {
+            // Ordered after the session's queued and in-flight asynchronous operations (the lease's FIFO order); its
+            // failures come explained as an asynchronous call's.
+            return batcher.runInOrder(call);
+        }
         try {
             return runner.executeSync(session, call);
         } catch (ZkAuthException e) {
