@@ -6,9 +6,11 @@ import java.util.Objects;
 /**
  * Opt-in batching of a lease's asynchronous operations (see {@link EnsembleConfig.Builder#asyncBatching}): per pooled
  * session, an asynchronous write or read is sent at once, as itself, while nothing the batcher sent on that session is
- * in flight; while something is, further operations queue, and go as one {@code multi} (writes) or one
- * {@code multiRead} (reads, ZooKeeper 3.6 or later) when it completes, or at once when the queue holds {@link #maxOps()}
- * of them. There is no timer: one operation in flight waits for nothing.
+ * in flight; while something is, further operations queue, and when it completes the queue's head (at most
+ * {@link #maxOps()} of them) goes as one {@code multi} (writes) or one {@code multiRead} (reads, ZooKeeper 3.6 or
+ * later). One unit is in flight per session at a time, which keeps the lease's order; a synchronous call made while
+ * operations are queued or in flight goes after them. An operation's timeout counts from its call, queued or not.
+ * There is no timer: one operation in flight waits for nothing.
  *
  * <p>Each caller's future completes with its own result or its own exception, as if its operation had been sent alone.
  * A batch is atomic only as a transport: callers get no atomicity with each other (use {@link ZkLease#multiAsync} for

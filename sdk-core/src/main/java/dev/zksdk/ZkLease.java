@@ -70,6 +70,8 @@ import org.apache.zookeeper.data.Stat;
  * <p>With {@link EnsembleConfig.Builder#asyncBatching(BatchingConfig) batching} on, asynchronous writes and reads
  * queued behind one in flight on the session share a {@code multi} or {@code multiRead}; each future still completes
  * with its own result or exception, as if sent alone, and no atomicity holds across callers ({@link BatchingConfig}).
+ * The lease's order holds: a synchronous call made while its session has asynchronous operations queued or in flight is
+ * sent after them.
  */
 public interface ZkLease extends AutoCloseable {
 

@@ -88,15 +88,22 @@ public final class AsyncBatcher {
         final Op op;
 
         final long deadline;
+        /**
+         * A synchronous caller waits for it: its outcome is completed on the thread that ends it, never through the
+         * completion executor, whose threads may be the ones waiting.
+         */
+        final boolean direct;
+
         final CompletableFuture<T> result = new CompletableFuture<>();
         /** Its size in a multi, computed once it is batched; 0 before. */
         long bytes;
         /** QUEUED, then TAKEN (into a unit) or EXPIRED (failed in the queue); written holding the batcher. */
         volatile int state;
 
-        Item(ZkCall<T> call, boolean alone, long deadline) {
+        Item(ZkCall<T> call, boolean sync, long deadline) {
             this.call = call;
-            this.op = alone ? null : call.batchOp();
+            this.op = sync ? null : call.batchOp();
+            this.direct = sync;
             this.deadline = deadline;
         }
 
@@ -144,10 +151,15 @@ public final class AsyncBatcher {
                 return enqueue(new Item<>(call, false, deadline)).result;
             }
         }
-        // Nothing to batch with: the call as it is, through the pipeline, with nothing added.
-        CompletableFuture<T> f = runner.executeAsync(session, call, completions);
-        f.whenComplete((v, e) -> unitEnded());
-        return f;
+        // Nothing to batch with: the call as it is, through the pipeline. The next unit goes before the caller hears
+        // (on the thread that ended the call, not the completion executor): a stage the caller chains may then make a
+        // synchronous call of the lease, which waits for that unit, without waiting for itself.
+        CompletableFuture<T> out = new CompletableFuture<>();
+        runner.execute(session, call).whenComplete((v, e) -> {
+            unitEnded();
+            complete(out, call, false, v, e);
+        });
+        return out;
     }
 
     /** Queues an item behind the queue and the unit in flight; called holding this. */
@@ -343,13 +355,9 @@ public final class AsyncBatcher {
     }
 
     private <T> void sendAlone(Item<T> item, Runnable ended) {
-        runner.executeBy(session, item.call, completions, item.deadline).whenComplete((v, e) -> {
+        runner.executeBy(session, item.call, null, item.deadline).whenComplete((v, e) -> {
             ended.run();
-            if (e == null) {
-                item.result.complete(v);
-            } else {
-                item.result.completeExceptionally(OperationRunner.unwrap(e));
-            }
+            complete(item.result, item.call, item.direct, v, e);
         });
     }
 
@@ -473,17 +481,31 @@ public final class AsyncBatcher {
             fail(item, e); // an answer over the client's limit (checkSize)
             return;
         }
-        deliver(() -> item.result.complete(value));
+        deliver(item.direct, () -> item.result.complete(value));
     }
 
     /** Fails one caller, its authentication failure explained as an unbatched call's is ({@link AuthErrors}). */
     private void fail(Item<?> item, Throwable e) {
-        Throwable f = e instanceof RuntimeException ? AuthErrors.explain((RuntimeException) e, item.call, session) : e;
-        deliver(() -> item.result.completeExceptionally(f));
+        complete(item.result, item.call, item.direct, null, e);
+    }
+
+    /** A caller's outcome, its authentication failure explained as an unbatched call's is ({@link AuthErrors}). */
+    private <T> void complete(CompletableFuture<T> out, ZkCall<?> call, boolean direct, T value, Throwable error) {
+        if (error == null) {
+            deliver(direct, () -> out.complete(value));
+            return;
+        }
+        Throwable e = OperationRunner.unwrap(error);
+        Throwable f = e instanceof RuntimeException ? AuthErrors.explain((RuntimeException) e, call, session) : e;
+        deliver(direct, () -> out.completeExceptionally(f));
     }
 
     /** On the pool's completion executor, as an unbatched call's result; on this thread when it refuses. */
-    private void deliver(Runnable r) {
+    private void deliver(boolean direct, Runnable r) {
+        if (direct) {
+            r.run();
+            return;
+        }
         try {
             completions.execute(r);
         } catch (RejectedExecutionException e) {

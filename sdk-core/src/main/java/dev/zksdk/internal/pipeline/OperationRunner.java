@@ -624,6 +624,14 @@ public final class OperationRunner {
             state.sent = true;
         }
         state.inFlight = true;
+        if (System.nanoTime() - state.deadlineNanos >= 0) {
+            // Past its deadline before it left (it waited for a connection, a catch-up, or in a batcher's queue): not
+            // sent. Read after inFlight is set, so a deadline sweep that saw it unset (and reported a write not
+            // applied) read the clock before this did and the call stops here, instead of being sent after all.
+            state.inFlight = false;
+            out.completeExceptionally(deadlineFailure(call, state));
+            return;
+        }
         CompletableFuture<T> sent;
         try {
             sent = call.send(zk);
@@ -633,10 +641,12 @@ public final class OperationRunner {
             return;
         }
         sent.whenComplete((value, error) -> {
-            state.inFlight = false;
             if (error == null) {
+                // inFlight stays set: a deadline that ends the call before this success is delivered must report the
+                // write as maybe applied (it was), never as not applied.
                 succeed(out, call, zk, value);
             } else {
+                state.inFlight = false;
                 onFailure(out, call, state, unwrap(error), true);
             }
         });
