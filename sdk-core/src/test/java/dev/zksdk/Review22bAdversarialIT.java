@@ -891,4 +891,182 @@ class Review22bAdversarialIT {
             }
         }
     }
+
+    /** A pool closed while its connection is frozen, batches queued: close returns and every future completes. */
+    @Test
+    void closeWhileFrozenWithBatchesQueuedHangsNothing() throws Exception {
+        mk("/fz");
+        Map<String, CompletableFuture<?>> calls = new ConcurrentHashMap<>();
+        ZkSessionPool pool = pool(proxy.connectString(), BatchingConfig.of(64), 1);
+        ZkLease lease = pool.lease();
+        lease.sessionId();
+        for (int i = 0; i < 200; i++) {
+            calls.put("/fz/a-" + i, lease.createAsync("/fz/a-" + i, bytes("a"), CreateMode.PERSISTENT));
+        }
+        proxy.freeze();
+        for (int i = 0; i < 500; i++) {
+            calls.put("/fz/b-" + i, lease.createAsync("/fz/b-" + i, bytes("b"), CreateMode.PERSISTENT));
+            calls.put("/fz/r-" + i, lease.getDataAsync("/fz"));
+        }
+        long t0 = System.nanoTime();
+        CompletableFuture<Void> closed = CompletableFuture.runAsync(pool::close);
+        closed.orTimeout(60, TimeUnit.SECONDS).handle((v, e) -> null).join();
+        long closeMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        CompletableFuture.allOf(calls.values().stream()
+                        .map(f -> f.handle((v, e) -> null))
+                        .toArray(CompletableFuture[]::new))
+                .orTimeout(30, TimeUnit.SECONDS)
+                .handle((v, e) -> null)
+                .join();
+        long pending = calls.values().stream().filter(f -> !f.isDone()).count();
+        proxy.unfreeze();
+        System.out.printf("closeWhileFrozen: close %d ms (done %s), pending %d%n", closeMs, closed.isDone(), pending);
+        assertThat(closed).isDone();
+        assertThat(pending).isZero();
+        List<String> problems = new ArrayList<>();
+        Map<String, Integer> kinds = new java.util.TreeMap<>();
+        for (Map.Entry<String, Throwable> e : outcomes(calls).entrySet()) {
+            Throwable err = e.getValue();
+            kinds.merge(
+                    err == null
+                            ? "ok"
+                            : unknown(err) ? "unknown" : err.getClass().getSimpleName(),
+                    1,
+                    Integer::sum);
+            if (e.getKey().startsWith("/fz/r-")) {
+                continue;
+            }
+            boolean exists = observer.zk().exists(e.getKey(), false) != null;
+            if (err == null && !exists) {
+                problems.add(e.getKey() + " ok but absent");
+            } else if (err != null && !unknown(err) && exists) {
+                problems.add(e.getKey() + " failed (" + err + ") but exists");
+            }
+        }
+        System.out.println("closeWhileFrozen: " + kinds);
+        assertThat(problems)
+                .as("first: %s", problems.stream().limit(10).toList())
+                .isEmpty();
+    }
+
+    /** A stage closing its own lease while that lease's batches are queued: every future completes. */
+    @Test
+    void aCallbackClosingItsLeaseWithBatchesQueued() throws Exception {
+        mk("/cl");
+        try (ZkSessionPool pool = pool(server.getConnectString(), BatchingConfig.of(64), 1)) {
+            ZkLease lease = pool.lease();
+            ZkLease other = pool.lease();
+            Map<String, CompletableFuture<?>> calls = new ConcurrentHashMap<>();
+            for (int i = 0; i < 1000; i++) {
+                CompletableFuture<String> f = lease.createAsync("/cl/n-" + i, bytes("n"), CreateMode.PERSISTENT);
+                if (i == 10) {
+                    f.thenRun(lease::close);
+                }
+                calls.put("/cl/n-" + i, f);
+                calls.put("/cl/o-" + i, other.createAsync("/cl/o-" + i, bytes("o"), CreateMode.PERSISTENT));
+            }
+            Map<String, Throwable> out = outcomes(calls);
+            List<String> problems = new ArrayList<>();
+            Map<String, Integer> kinds = new java.util.TreeMap<>();
+            for (Map.Entry<String, Throwable> e : out.entrySet()) {
+                Throwable err = e.getValue();
+                kinds.merge(
+                        e.getKey().substring(0, 6)
+                                + (err == null
+                                        ? "ok"
+                                        : unknown(err)
+                                                ? "unknown"
+                                                : err.getClass().getSimpleName()),
+                        1,
+                        Integer::sum);
+                boolean exists = observer.zk().exists(e.getKey(), false) != null;
+                if (err == null && !exists) {
+                    problems.add(e.getKey() + " ok but absent");
+                } else if (err != null && !unknown(err) && exists) {
+                    problems.add(e.getKey() + " failed (" + err + ") but exists");
+                } else if (e.getKey().startsWith("/cl/o-") && err != null) {
+                    problems.add(e.getKey() + " (other lease) failed: " + err);
+                }
+            }
+            System.out.println("callbackClose: " + kinds);
+            assertThat(problems)
+                    .as("first: %s", problems.stream().limit(10).toList())
+                    .isEmpty();
+            other.close();
+        }
+    }
+
+    /** Ops each larger than a small maxBytes (but under jute.maxbuffer) go alone, not refused. */
+    @Test
+    void opsLargerThanMaxBytesGoAlone() throws Exception {
+        mk("/mb");
+        byte[] d = new byte[8 * 1024];
+        Arrays.fill(d, (byte) 'm');
+        try (ZkSessionPool pool = pool(server.getConnectString(), BatchingConfig.of(64, 1024), 1);
+                ZkLease lease = pool.lease()) {
+            awaitReadBatching(lease, "/mb");
+            Map<String, CompletableFuture<?>> calls = new LinkedHashMap<>();
+            for (int i = 0; i < 100; i++) {
+                calls.put("create " + i, lease.createAsync("/mb/n-" + i, d, CreateMode.PERSISTENT));
+                calls.put("small " + i, lease.createAsync("/mb/s-" + i, bytes("s"), CreateMode.PERSISTENT));
+                calls.put("read " + i, lease.getDataAsync("/mb/n-" + i));
+            }
+            Map<String, Throwable> out = outcomes(calls);
+            out.forEach((k, e) -> assertThat(e).as(k).isNull());
+            for (int i = 0; i < 100; i++) {
+                assertThat((byte[]) calls.get("read " + i).join()).isEqualTo(d);
+            }
+            System.out.println("maxBytes 1024: write batches "
+                    + (batches("write") == null
+                            ? "none"
+                            : batches("write").count() + " max "
+                                    + batches("write").max()));
+        }
+    }
+
+    /** Full batches (maxOps 2 and 3) going while others are in flight, no failures: each lease's chain keeps order. */
+    @Test
+    void fullBatchesKeepEachChainInOrder() throws Exception {
+        for (int maxOps : new int[] {2, 3}) {
+            try (ZkSessionPool pool = pool(server.getConnectString(), BatchingConfig.of(maxOps), 1);
+                    ZkLease lease = pool.lease()) {
+                runChains(lease, "/full" + maxOps, 7, 150, () -> {}, 0);
+                assertThat(batches("write").max()).isLessThanOrEqualTo(maxOps);
+            }
+        }
+    }
+
+    /** A read NOAUTH inside a multiRead fails only its caller, as ZkAuthException naming its path. */
+    @Test
+    void aReadWithoutReadPermissionInsideAReadBatchFailsOnlyItsCaller() throws Exception {
+        observer.zk()
+                .create(
+                        "/noread",
+                        bytes("secret"),
+                        new ArrayList<>(List.of(
+                                new ACL(ZooDefs.Perms.CREATE | ZooDefs.Perms.WRITE, ZooDefs.Ids.ANYONE_ID_UNSAFE))),
+                        CreateMode.PERSISTENT);
+        observer.zk().create("/yes", bytes("yes"), ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        try (ZkSessionPool pool = pool(server.getConnectString(), BatchingConfig.of(64), 1);
+                ZkLease lease = pool.lease()) {
+            awaitReadBatching(lease, "/yes");
+            long before = (long) batches("read").count();
+            Map<String, CompletableFuture<?>> calls = new LinkedHashMap<>();
+            for (int i = 0; i < 100; i++) {
+                calls.put("yes " + i, lease.getDataAsync("/yes"));
+                calls.put("no " + i, lease.getDataAsync("/noread"));
+                calls.put("nochildren " + i, lease.getChildrenAsync("/noread"));
+                calls.put("yesnode " + i, lease.getNodeAsync("/yes"));
+            }
+            Map<String, Throwable> out = outcomes(calls);
+            System.out.println("noread: read batches " + ((long) batches("read").count() - before) + " "
+                    + out.get("no 5") + " / " + out.get("nochildren 5"));
+            for (int i = 0; i < 100; i++) {
+                assertThat(out.get("yes " + i)).isNull();
+                assertThat(out.get("yesnode " + i)).isNull();
+                assertThat(out.get("no " + i)).as("no %d", i).isInstanceOf(ZkAuthException.class);
+                assertThat(((ZkException) out.get("no " + i)).path()).isEqualTo("/noread");
+            }
+        }
+    }
 }
