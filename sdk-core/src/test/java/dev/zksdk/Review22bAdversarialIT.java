@@ -789,7 +789,11 @@ class Review22bAdversarialIT {
         Map<String, Integer> kinds = new java.util.TreeMap<>();
         for (int k = 0; k < keys; k++) {
             Stat st = new Stat();
-            String d = text(observer.zk().getData(root + "/k-" + k, false, st));
+            String key = root + "/k-" + k;
+            // The observer may be reconnecting after a member it was on was killed: retry its read.
+            String d = await().atMost(WAIT)
+                    .ignoreExceptions()
+                    .until(() -> text(observer.zk().getData(key, false, st)), x -> x != null);
             int fin = st.getVersion();
             if (!d.equals("v" + fin)) {
                 problems.add(root + "/k-" + k + " version " + fin + " holds " + d);
@@ -1066,6 +1070,53 @@ class Review22bAdversarialIT {
                 assertThat(out.get("yesnode " + i)).isNull();
                 assertThat(out.get("no " + i)).as("no %d", i).isInstanceOf(ZkAuthException.class);
                 assertThat(((ZkException) out.get("no " + i)).path()).isEqualTo("/noread");
+            }
+        }
+    }
+
+    /** SIGSTOP of the connected member (longer than the session timeout's third) during versioned chains. */
+    @Test
+    void versionedChainsWhileTheConnectedMemberIsStopped() throws Exception {
+        try (ProcessEnsemble ensemble = ProcessEnsemble.builder().size(3).start();
+                RawZooKeeper obs = RawZooKeeper.connect(ensemble.connectString(), Duration.ofSeconds(30));
+                ZkSessionPool pool = pool(ensemble.connectString(), BatchingConfig.of(1000), 1);
+                ZkLease lease = pool.lease()) {
+            RawZooKeeper mine = observer;
+            observer = obs;
+            try {
+                lease.sessionId();
+                runChains(
+                        lease,
+                        "/stop",
+                        30,
+                        40,
+                        () -> {
+                            try {
+                                TimeUnit.MILLISECONDS.sleep(500);
+                                String s = lease.curator()
+                                        .getZookeeperClient()
+                                        .getZooKeeper()
+                                        .toString();
+                                java.util.regex.Matcher m = java.util.regex.Pattern.compile("remoteserver:[^ ]*:(\\d+)")
+                                        .matcher(s);
+                                if (m.find()) {
+                                    int port = Integer.parseInt(m.group(1));
+                                    for (dev.zksdk.testing.ServerProcess sp : ensemble.servers()) {
+                                        if (sp.clientPort() == port) {
+                                            sp.sigstop();
+                                            System.out.println("stopped member " + sp.id());
+                                            TimeUnit.MILLISECONDS.sleep(9000);
+                                            sp.sigcont();
+                                        }
+                                    }
+                                }
+                            } catch (Exception e) {
+                                System.out.println("fault: " + e);
+                            }
+                        },
+                        1);
+            } finally {
+                observer = mine;
             }
         }
     }
