@@ -646,10 +646,25 @@ public final class OperationRunner {
                 // write as maybe applied (it was), never as not applied.
                 succeed(out, call, zk, value);
             } else {
+                Throwable cause = unwrap(error);
+                if (call.isWrite() && mayHaveBeenApplied(cause)) {
+                    // Before inFlight is cleared: a deadline sweep between the two must still see the write as
+                    // maybe applied, never as not applied.
+                    state.lostInFlight = true;
+                }
                 state.inFlight = false;
-                onFailure(out, call, state, unwrap(error), true);
+                onFailure(out, call, state, cause, true);
             }
         });
+    }
+
+    /** An answer that leaves a sent write's outcome open (onFailure's lost-in-flight codes). */
+    private static boolean mayHaveBeenApplied(Throwable error) {
+        if (!(error instanceof KeeperException)) {
+            return false;
+        }
+        Code code = ((KeeperException) error).code();
+        return code == Code.CONNECTIONLOSS || code == Code.OPERATIONTIMEOUT;
     }
 
     /**
@@ -828,6 +843,9 @@ public final class OperationRunner {
             }
             return value;
         } catch (KeeperException e) {
+            if (call.isWrite() && mayHaveBeenApplied(e)) {
+                state.lostInFlight = true; // before inFlight is cleared, as on the asynchronous path
+            }
             state.inFlight = false;
             // The same classification as the asynchronous path.
             CompletableFuture<T> out = new CompletableFuture<>();
