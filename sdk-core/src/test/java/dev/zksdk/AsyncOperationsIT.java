@@ -3,6 +3,7 @@ package dev.zksdk;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
 
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.ZkProxy;
@@ -164,9 +165,11 @@ class AsyncOperationsIT {
             CompletableFuture<byte[]> holding = lease.getDataAsync("/held");
             CompletableFuture<byte[]> refused = lease.getDataAsync("/held");
 
-            assertThat(refused)
-                    .as("refused without waiting for the frozen server")
-                    .isDone();
+            // Completed on the pool's completion threads, so a moment after the call returns: well within the 30 s
+            // the frozen server would hold it.
+            await("refused without waiting for the frozen server")
+                    .atMost(Duration.ofSeconds(5))
+                    .until(refused::isDone);
             Throwable asyncFailure = catchThrowable(refused::join).getCause();
             assertThat(asyncFailure)
                     .isInstanceOf(ZkUnavailableException.class)
