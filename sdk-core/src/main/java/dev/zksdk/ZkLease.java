@@ -26,7 +26,11 @@ import org.apache.zookeeper.data.Stat;
  * ({@link IllegalArgumentException} naming the argument and the value, nothing sent; that includes a request larger as
  * a whole than {@code jute.maxbuffer}, paths, data and ACLs together, which a server would answer by dropping the
  * connection), then runs through the
- * ensemble's bulkhead, circuit breaker and retry, and waits for a connected session up to the connection timeout.
+ * ensemble's bulkhead, circuit breaker and retry, and waits for a connected session up to the connection timeout. The
+ * {@code ...Async} forms validate the same way and <em>throw</em> that {@link IllegalArgumentException} from the call
+ * itself (no future is returned), so code that handles failures only through the future must validate first or catch
+ * it. Closing a lease refuses new calls; asynchronous operations it already issued still run and complete their
+ * futures (with batching on, queued ones too).
  *
  * <p>Failures, all unchecked:
  * <ul>
@@ -63,8 +67,8 @@ import org.apache.zookeeper.data.Stat;
  * <p>The {@code ...Async} forms never block the caller. Their futures complete on the pool's completion threads (as
  * many as processors), never on ZooKeeper's: a stage chained without an executor may call any SDK method, including
  * the synchronous ones. A stage that blocks holds a completion thread and delays the completion of other calls (not
- * watches, caches or recovery): give slow work its own executor ({@code thenApplyAsync(fn, executor)}). A future
- * already complete when returned (a validation failure) runs chained stages on the caller's thread. They fail with the
+ * watches, caches or recovery): give slow work its own executor ({@code thenApplyAsync(fn, executor)}). Bad arguments
+ * are thrown by the call itself, before any future exists (above); other failures come through the future, with the
  * same exception types as the synchronous forms.
  *
  * <p>With {@link EnsembleConfig.Builder#asyncBatching(BatchingConfig) batching} on, asynchronous writes and reads
