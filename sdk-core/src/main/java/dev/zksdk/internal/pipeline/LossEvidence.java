@@ -17,8 +17,9 @@ import org.apache.zookeeper.data.Stat;
  * write touched and of every ancestor, and the children of the nodes asked for, all sent at once (the session's
  * FIFO order puts every read after the sync).
  *
- * <p>Why this tells the truth. {@code sentAfterZxid} is the last zxid the handle had seen when the attempt was sent:
- * the attempt, if applied, got a larger zxid. The reads run on the same session after it reconnected, so the lost
+ * <p>Why this tells the truth. {@code sentAfterZxid} is a zxid committed before the attempt was sent (the handle's
+ * last seen zxid, or the pool's newest completed write on any session if larger): the attempt, if applied, got a larger
+ * zxid. The reads run on the same session after it reconnected, so the lost
  * attempt is settled by then: on the same server it was queued before them; on another server the session's move
  * makes the old server's leftover requests fail ({@code SESSIONMOVED}). So: a node whose {@code mzxid} is at most
  * {@code sentAfterZxid} was not written by the attempt; one whose {@code czxid} is at most that was neither created

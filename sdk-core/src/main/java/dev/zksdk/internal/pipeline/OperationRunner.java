@@ -619,7 +619,7 @@ public final class OperationRunner {
             return;
         }
         if (call.isWrite()) {
-            state.sentAfterZxid = lastZxid(zk);
+            state.sentAfterZxid = sentAfterZxid(zk);
             state.sentSession = zk.getSessionId();
             state.sent = true;
         }
@@ -692,6 +692,20 @@ public final class OperationRunner {
             writeCompleted(zk);
         }
         out.complete(value);
+    }
+
+    /**
+     * What a write about to be sent on {@code zk} is known to come after, read before the send: the larger of the
+     * session's last seen zxid and the newest write the pool completed, on any of its sessions. Each is the zxid of a
+     * transaction committed before this write leaves, so the write, if applied, gets a larger one (the leader numbers
+     * proposals in the order it receives them, and a later epoch's zxids are larger still). Every verdict after a loss
+     * in flight ({@link LossEvidence}, the creates' parent pzxid, a multi's, a batch's) concludes "not applied" only
+     * from a zxid at most this bound, so any such bound keeps them true; the larger one also proves a write not applied
+     * when the pool's own writes on other sessions changed its node or parent after this session last heard from the
+     * server. One volatile read more per write; no lock, no allocation.
+     */
+    private long sentAfterZxid(ZooKeeper zk) {
+        return Math.max(lastZxid(zk), completedWriteZxid.get());
     }
 
     /** The last zxid {@code zk} has seen in a reply; 0 when it cannot tell (a handle not made by the pool). */
@@ -828,7 +842,7 @@ public final class OperationRunner {
             throw notReadOnly(call);
         }
         if (call.isWrite()) {
-            state.sentAfterZxid = lastZxid(zk);
+            state.sentAfterZxid = sentAfterZxid(zk);
             state.sentSession = zk.getSessionId();
             state.sent = true;
         }

@@ -71,7 +71,7 @@ public abstract class ZkCall<T> {
     }
 
     /**
-     * For a write whose attempt was lost in flight, sent when the handle had seen {@code sentAfterZxid}: reads the
+     * For a write whose attempt was lost in flight, sent after {@code sentAfterZxid} was committed: reads the
      * server's state (after a {@code sync}) and says whether that attempt was applied ({@link LossVerdict}). The default
      * reads the nodes {@link #touchedPaths()} names; a protected sequential create looks for its own node.
      */
