@@ -702,7 +702,9 @@ public final class OperationRunner {
      * in flight ({@link LossEvidence}, the creates' parent pzxid, a multi's, a batch's) concludes "not applied" only
      * from a zxid at most this bound, so any such bound keeps them true; the larger one also proves a write not applied
      * when the pool's own writes on other sessions changed its node or parent after this session last heard from the
-     * server. One volatile read more per write; no lock, no allocation.
+     * server. Like read-your-writes, this takes the ensemble's history to go on (zxids are not reset under a live
+     * pool, as they would be by rebuilding the ensemble from empty data dirs). One volatile read more per write; no
+     * lock, no allocation.
      */
     private long sentAfterZxid(ZooKeeper zk) {
         return Math.max(lastZxid(zk), completedWriteZxid.get());
