@@ -724,7 +724,8 @@ public final class HostsConfig {
          * Checks the settings together and builds the config.
          *
          * @return the config
-         * @throws IllegalArgumentException when a maximum is below its minimum
+         * @throws IllegalArgumentException when a maximum is below its minimum, or a client zone is set with rebalancing
+         *     off
          */
         public HostsConfig build() {
             if (quarantineMaxBackoff.compareTo(quarantineInitialBackoff) < 0) {
@@ -734,6 +735,12 @@ public final class HostsConfig {
             if (reconnectJitterCap.compareTo(reconnectJitterBase) < 0) {
                 throw new IllegalArgumentException("reconnectJitterCap (" + reconnectJitterCap
                         + ") must be >= reconnectJitterBase (" + reconnectJitterBase + ")");
+            }
+            if (clientZone != null && rebalanceInterval == null) {
+                // Sessions that fell back out of the zone come back by the rebalancing's move: without it they never
+                // would.
+                throw new IllegalArgumentException("clientZone (" + clientZone
+                        + ") needs rebalancing on to move fallback sessions back; noRebalance() was set");
             }
             return new HostsConfig(this);
         }

@@ -138,6 +138,11 @@ class HostsConfigTest {
                         .build())
                 .hasMessageContaining("reconnectJitterCap (PT1S)")
                 .hasMessageContaining("reconnectJitterBase (PT3S)");
+        assertThatThrownBy(() ->
+                        HostsConfig.builder().clientZone("eu-1a").noRebalance().build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("clientZone (eu-1a)")
+                .hasMessageContaining("noRebalance()");
     }
 
     @Test
