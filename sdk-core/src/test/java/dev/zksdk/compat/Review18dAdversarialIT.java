@@ -19,6 +19,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.WatchedEvent;
+import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.ACL;
@@ -520,6 +522,62 @@ class Review18dAdversarialIT {
                         .hasSizeLessThanOrEqualTo(1);
                 h.close();
                 hc.close();
+            }
+        }
+    }
+
+    /**
+     * 3.8.4 persistent node watch: after a CREATED without a zxid the pool reads the node's czxid; here that read is lost
+     * with the connection (the CREATED is handed to the watcher while the proxy is frozen, then the connection is cut),
+     * and the node is deleted and re-created meanwhile. The catch-up cannot tell the node read from the one created:
+     * it must say so (RESYNC), not take it as the same node (nothing delivered).
+     */
+    @Test
+    void aCzxidReadLostWithTheConnectionGivesResync38() throws Exception {
+        try (ProcessEnsemble ens = ProcessEnsemble.builder()
+                        .serverVersion("3.8.4")
+                        .size(1)
+                        .extraConfig("snapshot.trust.empty=true")
+                        .start();
+                ZkProxy proxy = ZkProxy.to(ens.connectString());
+                RawZooKeeper other = RawZooKeeper.connect(ens.connectString(), Duration.ofSeconds(30))) {
+            ZooKeeper w = other.zk();
+            String base = "/r18d-lost-" + System.nanoTime();
+            w.create(base, V, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            String n = base + "/n";
+            try (ZkSessionPool p = pool(proxy.connectString(), "r18d-lost");
+                    ZkLease lease = p.lease()) {
+                long session = lease.sessionId();
+                Log log = new Log();
+                WatchHandle h = lease.watch(n, log.on(n));
+                ZooKeeper zk = lease.curator().getZookeeperClient().getZooKeeper();
+                proxy.freeze();
+                try {
+                    // A real create, whose notification is held up with the frozen connection; handed to the watcher
+                    // here as it arrives from a server before 3.9 (no zxid). The czxid read it starts cannot pass.
+                    w.create(n, V, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                    zk.getTestable()
+                            .queueEvent(new WatchedEvent(
+                                    Watcher.Event.EventType.NodeCreated, Watcher.Event.KeeperState.SyncConnected, n));
+                    await().atMost(Duration.ofSeconds(10)).until(() -> log.count(n, WatchEvent.Type.CREATED) == 1);
+                    proxy.closeAllConnections();
+                    w.delete(n, -1);
+                    w.create(n, V, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                } finally {
+                    proxy.unfreeze();
+                }
+                await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> lease.exists(n) != null);
+                assertThat(lease.sessionId()).as("same session").isEqualTo(session);
+                await().atMost(Duration.ofSeconds(15))
+                        .untilAsserted(() -> assertThat(log.of(n))
+                                .as("the re-creation while cut, czxid never learnt: RESYNC")
+                                .contains(new WatchEvent(WatchEvent.Type.RESYNC, n)));
+                hold();
+                assertThat(log.of(n))
+                        .as("CREATED, then one RESYNC")
+                        .containsExactly(
+                                new WatchEvent(WatchEvent.Type.CREATED, n), new WatchEvent(WatchEvent.Type.RESYNC, n));
+                h.close();
             }
         }
     }
