@@ -116,7 +116,19 @@ class Review18dAdversarialIT {
         aNodeDeletedAndRecreatedWhileCutAfterItsCreatedEventIsNotLost("3.5.10");
     }
 
+    /** The same with a children watch (3.5: its child watch is replayed too, as a children change it cannot name). */
+    @ParameterizedTest
+    @ValueSource(strings = {"3.5.10", "3.8.4"})
+    void deletedAndRecreatedWhileCutChildrenWatch(String version) throws Exception {
+        aNodeDeletedAndRecreatedWhileCutAfterItsCreatedEventIsNotLost(version, true);
+    }
+
     void aNodeDeletedAndRecreatedWhileCutAfterItsCreatedEventIsNotLost(String version) throws Exception {
+        aNodeDeletedAndRecreatedWhileCutAfterItsCreatedEventIsNotLost(version, false);
+    }
+
+    void aNodeDeletedAndRecreatedWhileCutAfterItsCreatedEventIsNotLost(String version, boolean children)
+            throws Exception {
         try (ProcessEnsemble ens = ProcessEnsemble.builder()
                         .serverVersion(version)
                         .size(1)
@@ -132,7 +144,7 @@ class Review18dAdversarialIT {
                     ZkLease lease = p.lease()) {
                 long session = lease.sessionId();
                 Log log = new Log();
-                WatchHandle h = lease.watch(n, log.on(n));
+                WatchHandle h = children ? lease.watchChildren(n, log.on(n)) : lease.watch(n, log.on(n));
                 w.create(n, V, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
                 await().atMost(Duration.ofSeconds(10)).until(() -> log.count(n, WatchEvent.Type.CREATED) == 1);
                 // on 3.5 the one-shot re-arm read follows the event: let it land
@@ -145,7 +157,10 @@ class Review18dAdversarialIT {
                 await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> lease.exists(n) != null);
                 assertThat(lease.sessionId()).as("same session").isEqualTo(session);
                 w.setData(n, "after".getBytes(UTF_8), -1);
-                await().atMost(Duration.ofSeconds(10)).until(() -> log.count(n, WatchEvent.Type.DATA_CHANGED) >= 1);
+                await().atMost(Duration.ofSeconds(10))
+                        .untilAsserted(() -> assertThat(log.count(n, WatchEvent.Type.DATA_CHANGED))
+                                .as(version + ": the setData after the reconnect is seen: " + log.of(n))
+                                .isPositive());
                 hold();
                 List<WatchEvent> seen = log.of(n);
                 boolean resync = seen.stream().anyMatch(e -> e.type() == WatchEvent.Type.RESYNC);
@@ -158,6 +173,9 @@ class Review18dAdversarialIT {
                 assertThat(log.count(n, WatchEvent.Type.DATA_CHANGED))
                         .as(version + ": setData after the reconnect, once: " + seen)
                         .isEqualTo(1);
+                assertThat(log.count(n, WatchEvent.Type.CHILDREN_CHANGED))
+                        .as(version + ": no child was made: " + seen)
+                        .isZero();
                 h.close();
             }
         }

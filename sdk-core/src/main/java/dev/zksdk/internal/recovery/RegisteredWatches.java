@@ -790,12 +790,14 @@ public final class RegisteredWatches {
                 deliver(new WatchEvent(WatchEvent.Type.DELETED, path));
             } else if (!exists && stat != null) {
                 deliver(new WatchEvent(WatchEvent.Type.CREATED, path));
+                changedSinceCreated(stat);
             } else if (exists && czxid == 0 && resyncIfUnknown) {
                 deliver(new WatchEvent(WatchEvent.Type.RESYNC, path));
             } else if (exists) {
                 if (czxid != 0 && stat.getCzxid() != czxid) {
                     deliver(new WatchEvent(WatchEvent.Type.DELETED, path));
                     deliver(new WatchEvent(WatchEvent.Type.CREATED, path));
+                    changedSinceCreated(stat);
                 } else {
                     if (stat.getVersion() != version) {
                         deliver(new WatchEvent(WatchEvent.Type.DATA_CHANGED, path));
@@ -806,6 +808,19 @@ public final class RegisteredWatches {
                 }
             }
             remember(stat);
+        }
+
+        /**
+         * A node found created (or re-created) by a read starts at version and cversion 0: above that, its data or
+         * children changed since, unseen (or seen by a notification held for this read, see {@link #replayed}).
+         */
+        private void changedSinceCreated(Stat stat) {
+            if (stat.getVersion() != 0) {
+                deliver(new WatchEvent(WatchEvent.Type.DATA_CHANGED, path));
+            }
+            if (mode == WatchMode.CHILDREN && stat.getCversion() != 0) {
+                deliver(new WatchEvent(WatchEvent.Type.CHILDREN_CHANGED, path));
+            }
         }
 
         void deliver(WatchEvent event) {
