@@ -198,10 +198,11 @@ public final class AsyncBatcher {
             item = enqueue(new Item<>(call, true, deadline));
             if (inFlight == 0) {
                 unit = takeUnit(); // the batcher went idle meanwhile: nothing waits for the queue's head but this
+                sending = unit != null;
             }
         }
         if (unit != null) {
-            send(unit);
+            sendUnits(unit);
         }
         try {
             return item.result.get();
@@ -312,14 +313,49 @@ public final class AsyncBatcher {
         return true;
     }
 
-    /** A unit ended: when none is in flight any more, the queue's head goes. */
+    /**
+     * A unit ended: the queue's head goes. When a thread is sending units ({@link #sendUnits}), that thread sends it
+     * once its send returns: a unit that ends inside its own send (a closed pool, an open breaker, a full bulkhead fail
+     * it on the sending thread) does not send the next one from within, so a long queue is a loop, not a recursion as
+     * deep as the queue is long (a stack overflow would be swallowed by the future that ran the callback, leaving the
+     * rest of the queue unsent, with no deadline sweep once a closing pool stopped its scheduler).
+     */
     private void unitEnded() {
         List<Item<?>> unit;
         synchronized (this) {
+            if (sending) {
+                endedWhileSending = true;
+                return;
+            }
             unit = takeUnit();
+            if (unit == null) {
+                return;
+            }
+            sending = true;
         }
-        if (unit != null) {
-            send(unit);
+        sendUnits(unit);
+    }
+
+    /** True while a thread is in {@link #sendUnits}; guarded by this. Implies {@code inFlight == 1}. */
+    private boolean sending;
+    /** The unit in flight ended while {@link #sending}; guarded by this. */
+    private boolean endedWhileSending;
+
+    /** Sends {@code unit}, then each next one whose predecessor ended meanwhile; entered with {@link #sending} set. */
+    private void sendUnits(List<Item<?>> unit) {
+        List<Item<?>> next = unit;
+        while (next != null) {
+            send(next);
+            synchronized (this) {
+                next = null;
+                if (endedWhileSending) {
+                    endedWhileSending = false;
+                    next = takeUnit();
+                }
+                if (next == null) {
+                    sending = false;
+                }
+            }
         }
     }
 
