@@ -27,6 +27,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.Op;
@@ -953,7 +954,11 @@ class Review22bAdversarialIT {
                 .isEmpty();
     }
 
-    /** A stage closing its own lease while that lease's batches are queued: every future completes. */
+    /**
+     * A stage closing its own lease while that lease's batches are queued: every future completes. Once the stage has
+     * closed the lease, the loop's next call on it is refused ({@link IllegalStateException}, as the contract says),
+     * and the loop goes on with the other lease only; a refusal before the close began is a failure.
+     */
     @Test
     void aCallbackClosingItsLeaseWithBatchesQueued() throws Exception {
         mk("/cl");
@@ -961,14 +966,31 @@ class Review22bAdversarialIT {
             ZkLease lease = pool.lease();
             ZkLease other = pool.lease();
             Map<String, CompletableFuture<?>> calls = new ConcurrentHashMap<>();
+            AtomicBoolean closing = new AtomicBoolean();
+            int refusedAt = -1;
             for (int i = 0; i < 1000; i++) {
-                CompletableFuture<String> f = lease.createAsync("/cl/n-" + i, bytes("n"), CreateMode.PERSISTENT);
-                if (i == 10) {
-                    f.thenRun(lease::close);
+                if (refusedAt < 0) {
+                    try {
+                        CompletableFuture<String> f =
+                                lease.createAsync("/cl/n-" + i, bytes("n"), CreateMode.PERSISTENT);
+                        if (i == 10) {
+                            f.thenRun(() -> {
+                                closing.set(true);
+                                lease.close();
+                            });
+                        }
+                        calls.put("/cl/n-" + i, f);
+                    } catch (IllegalStateException e) {
+                        assertThat(closing)
+                                .as("call %d refused before the stage closed the lease: %s", i, e)
+                                .isTrue();
+                        assertThat(e).hasMessageContaining("the lease is closed");
+                        refusedAt = i;
+                    }
                 }
-                calls.put("/cl/n-" + i, f);
                 calls.put("/cl/o-" + i, other.createAsync("/cl/o-" + i, bytes("o"), CreateMode.PERSISTENT));
             }
+            System.out.println("callbackClose: lease refused from call " + refusedAt);
             Map<String, Throwable> out = outcomes(calls);
             List<String> problems = new ArrayList<>();
             Map<String, Integer> kinds = new java.util.TreeMap<>();
