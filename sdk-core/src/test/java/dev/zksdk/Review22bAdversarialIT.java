@@ -788,6 +788,13 @@ class Review22bAdversarialIT {
         Map<String, Throwable> out = outcomes(calls);
         List<String> problems = new ArrayList<>();
         Map<String, Integer> kinds = new java.util.TreeMap<>();
+        // The observer's member may have been paused or behind (a follower serves what it has applied): sync it with
+        // the leader before the final reads, so they are the ensemble's state, not a stale member's.
+        await().atMost(WAIT).ignoreExceptions().until(() -> {
+            CompletableFuture<Integer> synced = new CompletableFuture<>();
+            observer.zk().sync(root, (rc, path, ctx) -> synced.complete(rc), null);
+            return synced.get(10, TimeUnit.SECONDS) == 0;
+        });
         for (int k = 0; k < keys; k++) {
             Stat st = new Stat();
             String key = root + "/k-" + k;
