@@ -1416,6 +1416,81 @@ public class ZkSdkProperties {
         private Duration rebalanceInterval = Duration.ofSeconds(2);
 
         /**
+         * The zone (availability zone, rack, data centre) this client runs in: sessions prefer the servers of this zone
+         * and fall back to others only when none there can be used. Unset, zones play no part. Needs rebalancing on.
+         */
+        private String clientZone;
+
+        /**
+         * The zone of each server, keyed "host:port" as in the connect string (bracket the key, and in a .properties
+         * file escape its colon: zksdk.hosts.server-zones.[zk1\:2181]=eu-west-1a). Servers not listed are in no zone.
+         */
+        private Map<String, String> serverZones = new LinkedHashMap<>();
+
+        /**
+         * How long a session that fell back to a server outside the client's zone stays there before it moves back,
+         * keeping its id, to a healthy server in the zone (jittered between 0.75 and 1.25 times it).
+         */
+        private Duration fallbackSessionLifetime = Duration.ofMinutes(10);
+
+        /**
+         * The zone this client runs in; sessions prefer the servers of this zone. Property
+         * {@code zksdk.hosts.client-zone}.
+         *
+         * @return the bound value (default unset: no zone preference)
+         */
+        public String getClientZone() {
+            return clientZone;
+        }
+
+        /**
+         * Sets {@code zksdk.hosts.client-zone}; see {@link #getClientZone()}.
+         *
+         * @param clientZone the new value
+         */
+        public void setClientZone(String clientZone) {
+            this.clientZone = clientZone;
+        }
+
+        /**
+         * The zone of each server, keyed "host:port" as in the connect string. Property
+         * {@code zksdk.hosts.server-zones}.
+         *
+         * @return the bound value
+         */
+        public Map<String, String> getServerZones() {
+            return serverZones;
+        }
+
+        /**
+         * Sets {@code zksdk.hosts.server-zones}; see {@link #getServerZones()}.
+         *
+         * @param serverZones the new value
+         */
+        public void setServerZones(Map<String, String> serverZones) {
+            this.serverZones = serverZones;
+        }
+
+        /**
+         * How long a session that fell back outside the client's zone stays there before it moves back. Property
+         * {@code zksdk.hosts.fallback-session-lifetime}.
+         *
+         * @return the bound value (default 10 min)
+         */
+        public Duration getFallbackSessionLifetime() {
+            return fallbackSessionLifetime;
+        }
+
+        /**
+         * Sets {@code zksdk.hosts.fallback-session-lifetime}; see {@link #getFallbackSessionLifetime()}.
+         *
+         * @param fallbackSessionLifetime the new value
+         */
+        public void setFallbackSessionLifetime(Duration fallbackSessionLifetime) {
+            this.fallbackSessionLifetime = fallbackSessionLifetime;
+        }
+
+        /**
          * Rebalancing after failover: the pool moves its sessions, one at a time and each keeping its id, from the
          * servers a failover left with more to the healthy ones with fewer. False turns it off. Property
          * {@code zksdk.hosts.rebalance}.

@@ -8,6 +8,7 @@ import dev.zksdk.security.SaslConfig;
 import dev.zksdk.security.TlsConfig;
 import dev.zksdk.security.ZkAcls;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -30,7 +31,8 @@ final class ZkSdkPropertiesMapper {
             "recoveryRetryMaxBackoff", "zksdk.retry.recovery-max-backoff",
             "breakerMinimumCalls", "zksdk.circuit-breaker.minimum-number-of-calls",
             "quarantineMaxBackoff", "zksdk.hosts.quarantine-max-backoff",
-            "reconnectJitterCap", "zksdk.hosts.reconnect-jitter-cap");
+            "reconnectJitterCap", "zksdk.hosts.reconnect-jitter-cap",
+            "clientZone", "zksdk.hosts.client-zone");
 
     private ZkSdkPropertiesMapper() {}
 
@@ -280,9 +282,22 @@ final class ZkSdkPropertiesMapper {
         if (hosts.getConnectAttemptTimeout() != null) {
             set("zksdk.hosts.connect-attempt-timeout", hosts.getConnectAttemptTimeout(), b::connectAttemptTimeout);
         }
-        Map<String, Object> values = Map.of(
-                "zksdk.hosts.quarantine-max-backoff", hosts.getQuarantineMaxBackoff(),
-                "zksdk.hosts.reconnect-jitter-cap", hosts.getReconnectJitterCap());
+        if (hosts.getClientZone() != null) {
+            set("zksdk.hosts.client-zone", hosts.getClientZone(), b::clientZone);
+        }
+        if (hosts.getServerZones() != null) {
+            for (Map.Entry<String, String> zone : hosts.getServerZones().entrySet()) {
+                String property = "zksdk.hosts.server-zones[" + zone.getKey() + "]";
+                set(property, zone.getValue(), z -> b.serverZone(zone.getKey(), z));
+            }
+        }
+        set("zksdk.hosts.fallback-session-lifetime", hosts.getFallbackSessionLifetime(), b::fallbackSessionLifetime);
+        Map<String, Object> values = new HashMap<>();
+        values.put("zksdk.hosts.quarantine-max-backoff", hosts.getQuarantineMaxBackoff());
+        values.put("zksdk.hosts.reconnect-jitter-cap", hosts.getReconnectJitterCap());
+        if (hosts.getClientZone() != null) {
+            values.put("zksdk.hosts.client-zone", hosts.getClientZone());
+        }
         return build(b::build, values);
     }
 

@@ -86,6 +86,9 @@ class ConfigurationMetadataTest {
         EXPECTED.put("zksdk.hosts.min-connect-attempt-timeout", "500ms");
         EXPECTED.put("zksdk.hosts.rebalance", true);
         EXPECTED.put("zksdk.hosts.rebalance-interval", "2s");
+        EXPECTED.put("zksdk.hosts.client-zone", null);
+        EXPECTED.put("zksdk.hosts.server-zones", null);
+        EXPECTED.put("zksdk.hosts.fallback-session-lifetime", "10m");
         EXPECTED.put("zksdk.cache.maximum-size", 10000);
         EXPECTED.put("zksdk.cache.max-disconnected-staleness", "10s");
         EXPECTED.put("zksdk.cache.record-stats", true);

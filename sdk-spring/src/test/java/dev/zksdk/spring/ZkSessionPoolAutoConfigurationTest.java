@@ -132,6 +132,9 @@ class ZkSessionPoolAutoConfigurationTest {
         assertThat(hosts.connectAttemptTimeout()).isNull();
         assertThat(hosts.minConnectAttemptTimeout()).isEqualTo(HostsConfig.DEFAULT_MIN_CONNECT_ATTEMPT_TIMEOUT);
         assertThat(hosts.rebalanceInterval()).isEqualTo(HostsConfig.DEFAULT_REBALANCE_INTERVAL);
+        assertThat(hosts.clientZone()).isNull();
+        assertThat(hosts.serverZones()).isEmpty();
+        assertThat(hosts.fallbackSessionLifetime()).isEqualTo(HostsConfig.DEFAULT_FALLBACK_SESSION_LIFETIME);
     }
 
     @Test
@@ -142,7 +145,11 @@ class ZkSessionPoolAutoConfigurationTest {
                                 "zksdk.hosts.weights.[zk1.example:2181]",
                                 "5",
                                 "zksdk.hosts.weights.[zk2.example:2182]",
-                                "0"))
+                                "0",
+                                "zksdk.hosts.server-zones.[zk1.example:2181]",
+                                "eu-west-1a",
+                                "zksdk.hosts.server-zones.[zk2.example:2182]",
+                                "eu-west-1b"))
                 .withPropertyValues(
                         "zksdk.name=billing",
                         "zksdk.connect-string=zk1.example:2181,zk2.example:2182",
@@ -177,6 +184,8 @@ class ZkSessionPoolAutoConfigurationTest {
                         "zksdk.hosts.connect-attempt-timeout=2s",
                         "zksdk.hosts.min-connect-attempt-timeout=250ms",
                         "zksdk.hosts.rebalance-interval=7s",
+                        "zksdk.hosts.client-zone=eu-west-1a",
+                        "zksdk.hosts.fallback-session-lifetime=90s",
                         "zksdk.cache.maximum-size=500",
                         "zksdk.cache.max-disconnected-staleness=0",
                         "zksdk.cache.record-stats=false")
@@ -236,6 +245,14 @@ class ZkSessionPoolAutoConfigurationTest {
                     assertThat(hosts.connectAttemptTimeout()).isEqualTo(Duration.ofSeconds(2));
                     assertThat(hosts.minConnectAttemptTimeout()).isEqualTo(Duration.ofMillis(250));
                     assertThat(hosts.rebalanceInterval()).isEqualTo(Duration.ofSeconds(7));
+                    assertThat(hosts.clientZone()).isEqualTo("eu-west-1a");
+                    assertThat(hosts.serverZones())
+                            .containsExactly(
+                                    Map.entry("zk1.example:2181", "eu-west-1a"),
+                                    Map.entry("zk2.example:2182", "eu-west-1b"));
+                    assertThat(hosts.inClientZone("zk1.example:2181")).isTrue();
+                    assertThat(hosts.inClientZone("zk2.example:2182")).isFalse();
+                    assertThat(hosts.fallbackSessionLifetime()).isEqualTo(Duration.ofSeconds(90));
 
                     CacheConfig cache = context.getBean(CacheConfig.class);
                     assertThat(cache.maximumSize()).isEqualTo(500);
@@ -434,6 +451,32 @@ class ZkSessionPoolAutoConfigurationTest {
                 "zksdk.circuit-breaker.minimum-number-of-calls",
                 "11");
         assertInvalid("zksdk.hosts.reconnect-jitter-cap=10ms", "zksdk.hosts.reconnect-jitter-cap", "PT0.01S");
+    }
+
+    @Test
+    void invalidZoneSettingsFailStartUpNamingThePropertyAndTheValue() {
+        assertInvalid("zksdk.hosts.fallback-session-lifetime=0s", "zksdk.hosts.fallback-session-lifetime", "PT0S");
+        assertInvalid("zksdk.hosts.fallback-session-lifetime=-1m", "zksdk.hosts.fallback-session-lifetime", "PT-1M");
+        // A client zone without rebalancing would leave fallback sessions outside the zone for good.
+        runner.withPropertyValues("zksdk.hosts.client-zone=eu-west-1a", "zksdk.hosts.rebalance=false")
+                .run(context -> {
+                    InvalidConfigurationPropertyValueException e = invalid(context);
+                    assertThat(e.getName()).isEqualTo("zksdk.hosts.client-zone");
+                    assertThat(e.getValue()).isEqualTo("eu-west-1a");
+                    assertThat(e.getMessage()).contains("'eu-west-1a'").contains("noRebalance");
+                });
+        withProperties(runner, Map.of("zksdk.hosts.server-zones.[zk1.example:2181]", " "))
+                .run(context -> {
+                    InvalidConfigurationPropertyValueException e = invalid(context);
+                    assertThat(e.getName()).isEqualTo("zksdk.hosts.server-zones[zk1.example:2181]");
+                    assertThat(e.getMessage()).contains("serverZone").contains("zk1.example:2181");
+                });
+        withProperties(runner, Map.of("zksdk.hosts.server-zones.[zk1.example]", "eu-west-1a"))
+                .run(context -> {
+                    InvalidConfigurationPropertyValueException e = invalid(context);
+                    assertThat(e.getName()).isEqualTo("zksdk.hosts.server-zones[zk1.example]");
+                    assertThat(e.getMessage()).contains("serverZone").contains("zk1.example");
+                });
     }
 
     @Test
