@@ -4,9 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.zksdk.hosts.HostsConfig;
+import dev.zksdk.metrics.MetricNames;
 import dev.zksdk.metrics.SessionStatus;
+import dev.zksdk.metrics.micrometer.MicrometerMetricsTrackerFactory;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.ServerProcess;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,6 +58,14 @@ class ZonePreferenceIT {
         return sessions(pool).stream().allMatch(s -> s.connected() && server.equals(s.server()));
     }
 
+    static double fallbackSessions(SimpleMeterRegistry registry) {
+        Gauge g = registry.find(MetricNames.HOSTS_ZONE_FALLBACK_SESSIONS).gauge();
+        assertThat(g)
+                .as(MetricNames.HOSTS_ZONE_FALLBACK_SESSIONS + " is registered")
+                .isNotNull();
+        return g.value();
+    }
+
     @Test
     void sessionsPreferTheClientsZoneFallBackAndMoveBackAfterTheirLifetime() throws Exception {
         ServerProcess zoneA = ensemble.servers().get(0);
@@ -83,8 +95,10 @@ class ZonePreferenceIT {
         });
         writes.setDaemon(true);
         writes.start();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (ZkSessionPool pool = ZkSessionPool.builder()
                 .name("zones")
+                .metricsTrackerFactory(new MicrometerMetricsTrackerFactory(registry))
                 .connectString(ensemble.connectString())
                 .sessionTimeout(Duration.ofSeconds(15))
                 .sessionsPerEnsemble(3)
@@ -106,6 +120,9 @@ class ZonePreferenceIT {
                     .allMatch(s -> zoneA.address().equals(s.server()));
             List<Long> ids = new ArrayList<>();
             sessions(pool).forEach(s -> ids.add(s.sessionId()));
+            assertThat(fallbackSessions(registry))
+                    .as(MetricNames.HOSTS_ZONE_FALLBACK_SESSIONS + " with every session in the zone")
+                    .isZero();
 
             zoneA.kill9();
             await("every session fallen back to zone b")
@@ -113,6 +130,9 @@ class ZonePreferenceIT {
                     .until(() -> sessions(pool).stream()
                             .allMatch(s -> s.connected() && !zoneA.address().equals(s.server())));
             long fellBack = System.nanoTime();
+            assertThat(fallbackSessions(registry))
+                    .as(MetricNames.HOSTS_ZONE_FALLBACK_SESSIONS + " with every session fallen back")
+                    .isEqualTo(3.0);
             zoneA.restart();
             zoneA.awaitServing(Duration.ofSeconds(60));
             ensemble.awaitQuorum(Duration.ofSeconds(60));
@@ -121,6 +141,9 @@ class ZonePreferenceIT {
                     .atMost(Duration.ofSeconds(60))
                     .until(() -> allOn(pool, zoneA.address()));
             long back = System.nanoTime();
+            assertThat(fallbackSessions(registry))
+                    .as(MetricNames.HOSTS_ZONE_FALLBACK_SESSIONS + " with every session back in the zone")
+                    .isZero();
             System.out.println("FIGURES zones: fell back, zone server serving again after "
                     + TimeUnit.NANOSECONDS.toMillis(serving - fellBack) + " ms, all back after "
                     + TimeUnit.NANOSECONDS.toMillis(back - fellBack) + " ms (fallback lifetime " + LIFETIME.toMillis()

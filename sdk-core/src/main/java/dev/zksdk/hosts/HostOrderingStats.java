@@ -19,6 +19,10 @@ import java.util.Map;
  * @param hungDrops connections dropped, their session kept, because the server sent nothing at all while requests
  *     waited for the hung-server bound ({@link WeightedHostProvider#leaveHungServer()}; each server left so is
  *     quarantined and counted in {@code connectFailures} too)
+ * @param rebalanceMoves sessions moved, their id kept, by the rebalancing after failover (or back into the client's
+ *     zone)
+ * @param fallbackSessions sessions of the pool connected now to a server outside the {@link HostsConfig#clientZone()
+ *     client's zone} (0 without a client zone)
  */
 public record HostOrderingStats(
         Map<String, Integer> sessionsPerServer,
@@ -28,7 +32,41 @@ public record HostOrderingStats(
         long connectFailures,
         long resolveFailures,
         long hungDrops,
-        long rebalanceMoves) {
+        long rebalanceMoves,
+        long fallbackSessions) {
+
+    /**
+     * A snapshot without fallback sessions (the form before {@code fallbackSessions} was reported).
+     *
+     * @param sessionsPerServer see the record's description
+     * @param connectionsPerServer see the record's description
+     * @param quarantined see the record's description
+     * @param connectAttempts see the record's description
+     * @param connectFailures see the record's description
+     * @param resolveFailures see the record's description
+     * @param hungDrops see the record's description
+     * @param rebalanceMoves see the record's description
+     */
+    public HostOrderingStats(
+            Map<String, Integer> sessionsPerServer,
+            Map<String, Integer> connectionsPerServer,
+            Map<String, Duration> quarantined,
+            long connectAttempts,
+            long connectFailures,
+            long resolveFailures,
+            long hungDrops,
+            long rebalanceMoves) {
+        this(
+                sessionsPerServer,
+                connectionsPerServer,
+                quarantined,
+                connectAttempts,
+                connectFailures,
+                resolveFailures,
+                hungDrops,
+                rebalanceMoves,
+                0);
+    }
 
     /**
      * A snapshot without rebalancing moves (the form before {@code rebalanceMoves} was reported).

@@ -117,10 +117,14 @@ public final class SessionSpread {
     public synchronized HostOrderingStats stats() {
         Map<String, Integer> sessions = new TreeMap<>();
         Map<String, Integer> connected = new TreeMap<>();
+        long fallback = 0;
         for (Assignment a : assignments.values()) {
             sessions.merge(a.key, 1, Integer::sum);
             if (a.connected) {
                 connected.merge(a.key, 1, Integer::sum);
+                if (!config.inClientZone(a.key)) {
+                    fallback++;
+                }
             }
         }
         long now = now();
@@ -133,7 +137,8 @@ public final class SessionSpread {
                 connectFailures,
                 resolveFailures,
                 hungDrops,
-                rebalanceMoves);
+                rebalanceMoves,
+                fallback);
     }
 
     /**

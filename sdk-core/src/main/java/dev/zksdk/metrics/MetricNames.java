@@ -107,6 +107,11 @@ public final class MetricNames {
      * (rebalancing). Function counter; tags: pool, ensemble.
      */
     public static final String HOSTS_REBALANCE_MOVES = "zksdk.hosts.rebalance.moves";
+    /**
+     * Sessions of the pool connected now to a server outside the client's zone (fallback sessions; 0 without a client
+     * zone). Gauge; tags: pool, ensemble.
+     */
+    public static final String HOSTS_ZONE_FALLBACK_SESSIONS = "zksdk.hosts.zone.fallback.sessions";
     /** Servers of the ensemble quarantined now after failing to connect. Gauge; tags: pool, ensemble. */
     public static final String HOSTS_QUARANTINED = "zksdk.hosts.quarantined";
 

@@ -404,6 +404,12 @@ final class MicrometerMetricsTracker implements MetricsTracker {
                             + " one to even out the spread after a failover")
                     .tags(tags)
                     .register(registry));
+            publish(Gauge.builder(
+                            MetricNames.HOSTS_ZONE_FALLBACK_SESSIONS, this, m -> m.sumHosts(h -> h.fallbackSessions()))
+                    .description("Sessions connected now to a server outside the client's zone (0 without a zone)")
+                    .tags(tags)
+                    .strongReference(true)
+                    .register(registry));
             publish(Gauge.builder(MetricNames.HOSTS_QUARANTINED, this, m -> m.quarantined())
                     .description("Servers of the ensemble quarantined now after failing to connect")
                     .tags(tags)
