@@ -54,7 +54,7 @@ public final class ChartRenderer {
         List<CategoryChart> charts = charts(summary, title);
         if (charts.isEmpty()) {
             throw new IllegalArgumentException(
-                    "the results hold no churn, overhead, recovery or batching figures to draw");
+                    "the results hold no churn, overhead, recovery, batching, storm or rebalancing figures to draw");
         }
         int columns = charts.size() == 1 ? 1 : 2;
         int rows = (charts.size() + columns - 1) / columns;
@@ -106,6 +106,10 @@ public final class ChartRenderer {
                                 "Reconnect storm: sessions back per 100 ms after" + " the first (mean per storm)",
                                 "ms after the first session back",
                                 "sessions"))
+                .ifPresent(charts::add);
+        HostSelectionReport.rebalanceChart(
+                        summary.hostSelection(),
+                        base("Rebalancing: skew after a kill -9 rolling restart (median)", "time", "skew, percent"))
                 .ifPresent(charts::add);
         return charts;
     }

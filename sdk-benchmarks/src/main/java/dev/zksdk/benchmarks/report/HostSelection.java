@@ -110,10 +110,58 @@ public final class HostSelection {
         }
     }
 
+    /**
+     * One client of the rebalancing benchmark ({@code RebalanceBenchmark.rollingRestart}): each list holds one value per
+     * invocation (one kill -9 rolling restart and the minute after it). Skews are percent; {@code evenAfterMs} is the
+     * window's length where the skew never came down to the goal ({@code evenWithinWindow} 0).
+     */
+    public record RebalanceRow(
+            String client,
+            int sessions,
+            List<Double> skewAtLastKill,
+            List<Double> skewAtLastRestart,
+            List<Double> skewAt10s,
+            List<Double> skewAt30s,
+            List<Double> skewAt60s,
+            List<Double> evenAfterMs,
+            List<Double> evenWithinWindow,
+            List<Double> expired) {
+
+        public int invocations() {
+            return evenAfterMs.size();
+        }
+
+        /** Invocations in which the skew came down to the goal within the window. */
+        public int evenWithin() {
+            return (int) evenWithinWindow.stream().filter(v -> v >= 1).count();
+        }
+
+        /** The median time to the goal over the invocations that reached it; NaN when none did. */
+        public double medianEvenAfterMs() {
+            List<Double> reached = new ArrayList<>();
+            for (int i = 0; i < evenAfterMs.size() && i < evenWithinWindow.size(); i++) {
+                if (evenWithinWindow.get(i) >= 1) {
+                    reached.add(evenAfterMs.get(i));
+                }
+            }
+            return Stats.median(reached);
+        }
+
+        public double totalExpired() {
+            return expired.stream().mapToDouble(Double::doubleValue).sum();
+        }
+    }
+
+    /** Goal of issue 21: skew at most this many percent within {@value #REBALANCE_GOAL_SECONDS} s, none expired. */
+    public static final double REBALANCE_GOAL_PERCENT = 20;
+
+    public static final int REBALANCE_GOAL_SECONDS = 60;
+
     private static final Pattern BUCKET = Pattern.compile("backAt(\\d+)ms(OrLater)?");
 
     private final List<ConnectRow> connects = new ArrayList<>();
     private final List<StormRow> storms = new ArrayList<>();
+    private final List<RebalanceRow> rebalances = new ArrayList<>();
 
     public HostSelection(JmhResults results) {
         for (ConnectClient client : ConnectClient.values()) {
@@ -154,6 +202,32 @@ public final class HostSelection {
         }
         storms.sort(Comparator.comparing((StormRow r) -> r.client().equals("sdk") ? 0 : 1)
                 .thenComparing(StormRow::client));
+        for (Entry e : results.find("rollingRestart", "ss", 0)) {
+            if (!e.benchmark().endsWith("RebalanceBenchmark.rollingRestart")) {
+                continue;
+            }
+            rebalances.add(new RebalanceRow(
+                    e.params().getOrDefault("client", "?"),
+                    Integer.parseInt(e.params().getOrDefault("sessions", "0")),
+                    values(e, "skewAtLastKillPercent"),
+                    values(e, "skewAtLastRestartPercent"),
+                    values(e, "skewAt10sPercent"),
+                    values(e, "skewAt30sPercent"),
+                    values(e, "skewAt60sPercent"),
+                    values(e, "evenAfterMs"),
+                    values(e, "evenWithinWindow"),
+                    values(e, "expired")));
+        }
+        rebalances.sort(Comparator.comparing((RebalanceRow r) -> r.client().equals("sdk") ? 0 : 1)
+                .thenComparing(RebalanceRow::client));
+    }
+
+    private static List<Double> values(Entry e, String counter) {
+        return e.counter(counter).map(m -> List.copyOf(m.iterations())).orElse(List.of());
+    }
+
+    public List<RebalanceRow> rebalances() {
+        return rebalances;
     }
 
     public List<ConnectRow> connects() {

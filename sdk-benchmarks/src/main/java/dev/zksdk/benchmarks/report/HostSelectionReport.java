@@ -1,6 +1,7 @@
 package dev.zksdk.benchmarks.report;
 
 import dev.zksdk.benchmarks.report.HostSelection.ConnectRow;
+import dev.zksdk.benchmarks.report.HostSelection.RebalanceRow;
 import dev.zksdk.benchmarks.report.HostSelection.StormRow;
 import java.awt.Color;
 import java.util.ArrayList;
@@ -192,6 +193,84 @@ final class HostSelectionReport {
     }
 
     /** Sessions back per bucket, mean per storm, one series per client; empty when the run had no storms. */
+    /** The rebalancing benchmark: skew over time after a kill -9 rolling restart, per client, and the goal's verdict. */
+    void rebalance(StringBuilder md) {
+        md.append("Three servers in separate processes, a kill -9 rolling restart (each server killed, every session"
+                + " seen on the two others, the server started again and serving before the next), then a minute of"
+                + " sampling where the sessions are; a separate client writes throughout. Skew = (most sessions on a"
+                + " server − fewest) / (sessions / servers): 0 % is even, 300 % all on one of three. Each cell is the"
+                + " median over the invocations (min–max when there are several). Goal: ≤ "
+                + Summary.fmtCount(HostSelection.REBALANCE_GOAL_PERCENT) + " % skew within "
+                + HostSelection.REBALANCE_GOAL_SECONDS + " s of the last restart, 0 sessions expired.\n\n");
+        md.append("| client | sessions | skew when the last server was killed | at its restart | +10 s | +30 s | +60 s"
+                + " | ≤ goal after, median | ≤ goal within the window | sessions expired | goal met |\n"
+                + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+        for (RebalanceRow r : hosts.rebalances()) {
+            double even = r.medianEvenAfterMs();
+            md.append("| ")
+                    .append(r.client())
+                    .append(" | ")
+                    .append(r.sessions())
+                    .append(" | ")
+                    .append(percent(r.skewAtLastKill()))
+                    .append(" | ")
+                    .append(percent(r.skewAtLastRestart()))
+                    .append(" | ")
+                    .append(percent(r.skewAt10s()))
+                    .append(" | ")
+                    .append(percent(r.skewAt30s()))
+                    .append(" | ")
+                    .append(percent(r.skewAt60s()))
+                    .append(" | ")
+                    .append(Double.isNaN(even) ? "never" : Summary.fmtRatio(even / 1000) + " s")
+                    .append(" | ")
+                    .append(r.evenWithin())
+                    .append(" of ")
+                    .append(r.invocations())
+                    .append(" | ")
+                    .append(Summary.fmtCount(r.totalExpired()))
+                    .append(" | ")
+                    .append(
+                            r.invocations() > 0 && r.evenWithin() == r.invocations() && r.totalExpired() == 0
+                                    ? "yes"
+                                    : "**no**")
+                    .append(" |\n");
+        }
+    }
+
+    private static String percent(List<Double> values) {
+        if (values.isEmpty()) {
+            return "–";
+        }
+        String median = Summary.fmtCount(Stats.median(values)) + " %";
+        if (values.size() == 1) {
+            return median;
+        }
+        return median + " (" + Summary.fmtCount(Stats.min(values)) + "–" + Summary.fmtCount(Stats.max(values)) + ")";
+    }
+
+    /** Median skew per client at the last kill, the last restart and 10, 30 and 60 s after it. */
+    static Optional<CategoryChart> rebalanceChart(HostSelection hosts, CategoryChart chart) {
+        List<RebalanceRow> rows = hosts.rebalances();
+        if (rows.isEmpty()) {
+            return Optional.empty();
+        }
+        List<String> x = List.of("last kill", "last restart", "+10 s", "+30 s", "+60 s");
+        for (int i = 0; i < rows.size(); i++) {
+            RebalanceRow r = rows.get(i);
+            List<Double> y = new ArrayList<>();
+            for (List<Double> at :
+                    List.of(r.skewAtLastKill(), r.skewAtLastRestart(), r.skewAt10s(), r.skewAt30s(), r.skewAt60s())) {
+                double median = Stats.median(at);
+                y.add(Double.isNaN(median) ? 0 : median);
+            }
+            chart.addSeries(r.client() + ", " + r.sessions() + " sessions", x, y)
+                    .setFillColor(STORM_COLORS[i % STORM_COLORS.length]);
+        }
+        chart.getStyler().setOverlapped(false);
+        return Optional.of(chart);
+    }
+
     static Optional<CategoryChart> stormChart(HostSelection hosts, CategoryChart chart) {
         List<StormRow> rows = hosts.storms();
         if (rows.isEmpty()) {

@@ -64,6 +64,10 @@ public final class MarkdownReport {
             md.append("\n## Reconnect storm after a server restart\n\n");
             hosts.storm(md);
         }
+        if (!summary.hostSelection().rebalances().isEmpty()) {
+            md.append("\n## Rebalancing after a rolling restart\n\n");
+            hosts.rebalance(md);
+        }
         md.append("\n## How to read these numbers\n\n");
         notes(md);
         return md.toString();
@@ -101,6 +105,10 @@ public final class MarkdownReport {
         if (!summary.hostSelection().storms().isEmpty()) {
             md.append("\nReconnect storm after a server restart:\n\n");
             hosts.storm(md);
+        }
+        if (!summary.hostSelection().rebalances().isEmpty()) {
+            md.append("\nRebalancing after a rolling restart:\n\n");
+            hosts.rebalance(md);
         }
         return md.toString();
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.zksdk.benchmarks.report.HostSelection.ConnectClient;
 import dev.zksdk.benchmarks.report.HostSelection.ConnectRow;
+import dev.zksdk.benchmarks.report.HostSelection.RebalanceRow;
 import dev.zksdk.benchmarks.report.HostSelection.StormRow;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -136,5 +137,49 @@ class HostSelectionReportTest {
         assertThat(png).isNotNull();
         assertThat(png.getWidth()).isEqualTo(ChartRenderer.WIDTH);
         assertThat(png.getHeight()).isEqualTo(ChartRenderer.HEIGHT);
+    }
+
+    /**
+     * sample-rebalance.json: three SDK invocations (skew at the last kill 170/150/160 %, at the goal after 20 s, 30 s and
+     * never) and one of plain handles at 180 % throughout; none expired.
+     */
+    @Test
+    void rebalanceRowsTakeTheMedianOverInvocationsAndTheGoalNeedsEveryOne() throws IOException {
+        HostSelection hosts = new Summary(JmhResults.parse(resource("sample-rebalance.json"))).hostSelection();
+
+        assertThat(hosts.rebalances()).extracting(RebalanceRow::client).containsExactly("sdk", "zookeeper");
+        RebalanceRow sdk = hosts.rebalances().get(0);
+        assertThat(sdk.invocations()).isEqualTo(3);
+        assertThat(sdk.evenWithin()).isEqualTo(2);
+        assertThat(sdk.medianEvenAfterMs()).isEqualTo(25_000.0);
+        assertThat(sdk.totalExpired()).isZero();
+        RebalanceRow raw = hosts.rebalances().get(1);
+        assertThat(raw.evenWithin()).isZero();
+        assertThat(raw.medianEvenAfterMs()).isNaN();
+
+        String md = new MarkdownReport(new Summary(JmhResults.parse(resource("sample-rebalance.json"))), Map.of())
+                .results("rebalance");
+        assertThat(md)
+                .contains("## Rebalancing after a rolling restart")
+                .contains("| sdk | 30 | 160 % (150–170) | 160 % (150–170) | 100 % (90–110) | 10 % (0–20) | 0 % (0–10)"
+                        + " | 25.0 s | 2 of 3 | 0 | **no** |")
+                .contains("| zookeeper | 30 | 180 % | 180 % | 180 % | 180 % | 180 % | never | 0 of 1 | 0 | **no** |");
+    }
+
+    @Test
+    void rebalanceChartIsDrawnWhenItIsTheOnlyFigure(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("rebalance.json"), resource("sample-rebalance.json"));
+
+        Path md = ReportMain.write(dir, "rebalance");
+
+        assertThat(ImageIO.read(dir.resolve("rebalance.png").toFile())).isNotNull();
+        assertThat(Files.readString(md)).contains("Rebalancing after a rolling restart");
+    }
+
+    @Test
+    void runWithoutRebalancingFiguresHasNoSuchSection() throws IOException {
+        String md = new MarkdownReport(sample(), Map.of()).results("hosts");
+
+        assertThat(md).doesNotContain("Rebalancing after a rolling restart");
     }
 }
