@@ -107,6 +107,7 @@ public record Profile(String name, List<Step> steps) {
 
     static final String STORM = StormBenchmark.class.getName() + "\\.";
     static final String REBALANCE = RebalanceBenchmark.class.getName() + "\\.";
+    static final String MOVED = MovedServerBenchmark.class.getName() + "\\.";
 
     public static final List<Integer> CHURN_THREADS = List.of(1, 64, 256);
     public static final List<Integer> SYNC_READ_THREADS = List.of(1, 4, 16);
@@ -334,6 +335,17 @@ public record Profile(String name, List<Step> steps) {
                         0,
                         TimeValue.NONE,
                         full ? 3 : 1,
+                        TimeValue.NONE,
+                        1),
+                // Each invocation starts a server, connects, stops it and starts it on another address (seconds).
+                new Step(
+                        MOVED,
+                        1,
+                        Mode.SingleShotTime,
+                        TimeUnit.MILLISECONDS,
+                        full ? 1 : 0,
+                        TimeValue.NONE,
+                        full ? 10 : 3,
                         TimeValue.NONE,
                         1));
     }

@@ -54,7 +54,7 @@ public final class ChartRenderer {
         List<CategoryChart> charts = charts(summary, title);
         if (charts.isEmpty()) {
             throw new IllegalArgumentException(
-                    "the results hold no churn, overhead, recovery, batching, storm or rebalancing figures to draw");
+                    "the results hold no churn, overhead, recovery, batching, storm, rebalancing or moved-server figures to draw");
         }
         int columns = charts.size() == 1 ? 1 : 2;
         int rows = (charts.size() + columns - 1) / columns;
@@ -110,6 +110,10 @@ public final class ChartRenderer {
         HostSelectionReport.rebalanceChart(
                         summary.hostSelection(),
                         base("Rebalancing: skew after a kill -9 rolling restart (median)", "time", "skew, percent"))
+                .ifPresent(charts::add);
+        HostSelectionReport.movedChart(
+                        summary.hostSelection(),
+                        base("Time to find a server that moved to another address (median)", "client", "ms"))
                 .ifPresent(charts::add);
         return charts;
     }

@@ -152,6 +152,26 @@ public final class HostSelection {
         }
     }
 
+    /**
+     * One client of {@code MovedServerBenchmark.findMovedServer}: per invocation, the time from the server serving on
+     * its new address until the session was connected again, whether it kept its id, and whether it was not found
+     * within the benchmark's bound (its time is then the bound).
+     */
+    public record MovedRow(String client, List<Double> millis, List<Double> sameSession, List<Double> notFound) {
+
+        public double median() {
+            return Stats.median(millis);
+        }
+
+        public int kept() {
+            return (int) sameSession.stream().filter(v -> v >= 1).count();
+        }
+
+        public int lost() {
+            return (int) notFound.stream().filter(v -> v >= 1).count();
+        }
+    }
+
     /** Goal of issue 21: skew at most this many percent within {@value #REBALANCE_GOAL_SECONDS} s, none expired. */
     public static final double REBALANCE_GOAL_PERCENT = 20;
 
@@ -162,6 +182,7 @@ public final class HostSelection {
     private final List<ConnectRow> connects = new ArrayList<>();
     private final List<StormRow> storms = new ArrayList<>();
     private final List<RebalanceRow> rebalances = new ArrayList<>();
+    private final List<MovedRow> moved = new ArrayList<>();
 
     public HostSelection(JmhResults results) {
         for (ConnectClient client : ConnectClient.values()) {
@@ -220,10 +241,23 @@ public final class HostSelection {
         }
         rebalances.sort(Comparator.comparing((RebalanceRow r) -> r.client().equals("sdk") ? 0 : 1)
                 .thenComparing(RebalanceRow::client));
+        for (Entry e : results.find("findMovedServer", "ss", 0)) {
+            moved.add(new MovedRow(
+                    e.params().getOrDefault("client", "?"),
+                    List.copyOf(toMillis(e.primary())),
+                    values(e, "sameSession"),
+                    values(e, "notFound")));
+        }
+        moved.sort(Comparator.comparing((MovedRow r) -> r.client().equals("sdk") ? 0 : 1)
+                .thenComparing(MovedRow::client));
     }
 
     private static List<Double> values(Entry e, String counter) {
         return e.counter(counter).map(m -> List.copyOf(m.iterations())).orElse(List.of());
+    }
+
+    public List<MovedRow> moved() {
+        return moved;
     }
 
     public List<RebalanceRow> rebalances() {

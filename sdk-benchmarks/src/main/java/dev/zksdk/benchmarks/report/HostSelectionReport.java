@@ -1,6 +1,7 @@
 package dev.zksdk.benchmarks.report;
 
 import dev.zksdk.benchmarks.report.HostSelection.ConnectRow;
+import dev.zksdk.benchmarks.report.HostSelection.MovedRow;
 import dev.zksdk.benchmarks.report.HostSelection.RebalanceRow;
 import dev.zksdk.benchmarks.report.HostSelection.StormRow;
 import java.awt.Color;
@@ -236,6 +237,52 @@ final class HostSelectionReport {
                                     : "**no**")
                     .append(" |\n");
         }
+    }
+
+    /** Time to find a server whose name moved to another address while the client was disconnected. */
+    void moved(StringBuilder md) {
+        md.append("A standalone server named in the connect string moves from 127.0.0.2 to 127.0.0.3 while the client"
+                + " is disconnected (the name's resolver is switched, the server started again on the new address"
+                + " with its data). Time from the server serving on its new address until the session is connected"
+                + " again; both clients resolve the name through the same injected resolver (ZooKeeper's"
+                + " `StaticHostProvider` resolves again on every attempt since ZOOKEEPER-2184).\n\n");
+        md.append("| client | median ms | min ms | max ms | same session id | not found in time | moves measured |\n"
+                + "|---|---:|---:|---:|---:|---:|---:|\n");
+        for (MovedRow r : hosts.moved()) {
+            md.append("| ")
+                    .append(r.client())
+                    .append(" | ")
+                    .append(ms(r.median()))
+                    .append(" | ")
+                    .append(ms(Stats.min(r.millis())))
+                    .append(" | ")
+                    .append(ms(Stats.max(r.millis())))
+                    .append(" | ")
+                    .append(r.kept())
+                    .append(" of ")
+                    .append(r.millis().size())
+                    .append(" | ")
+                    .append(r.lost())
+                    .append(" | ")
+                    .append(r.millis().size())
+                    .append(" |\n");
+        }
+    }
+
+    /** Median time to find the moved server, per client. */
+    static Optional<CategoryChart> movedChart(HostSelection hosts, CategoryChart chart) {
+        List<MovedRow> rows = hosts.moved();
+        if (rows.isEmpty()) {
+            return Optional.empty();
+        }
+        List<String> x = new ArrayList<>();
+        List<Double> y = new ArrayList<>();
+        for (MovedRow r : rows) {
+            x.add(r.client());
+            y.add(r.median());
+        }
+        chart.addSeries("median ms", x, y).setFillColor(STORM_COLORS[0]);
+        return Optional.of(chart);
     }
 
     private static String percent(List<Double> values) {

@@ -68,6 +68,10 @@ public final class MarkdownReport {
             md.append("\n## Rebalancing after a rolling restart\n\n");
             hosts.rebalance(md);
         }
+        if (!summary.hostSelection().moved().isEmpty()) {
+            md.append("\n## Time to find a server that moved to another address\n\n");
+            hosts.moved(md);
+        }
         md.append("\n## How to read these numbers\n\n");
         notes(md);
         return md.toString();
@@ -109,6 +113,10 @@ public final class MarkdownReport {
         if (!summary.hostSelection().rebalances().isEmpty()) {
             md.append("\nRebalancing after a rolling restart:\n\n");
             hosts.rebalance(md);
+        }
+        if (!summary.hostSelection().moved().isEmpty()) {
+            md.append("\nTime to find a server that moved to another address:\n\n");
+            hosts.moved(md);
         }
         return md.toString();
     }

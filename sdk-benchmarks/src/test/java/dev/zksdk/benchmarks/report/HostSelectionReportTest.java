@@ -182,4 +182,23 @@ class HostSelectionReportTest {
 
         assertThat(md).doesNotContain("Rebalancing after a rolling restart");
     }
+
+    /** sample-moved.json: the SDK found the moved server after 400, 500 and 800 ms; the plain handle after 1,100, 1,600 and 2,000 ms, all with the same session. */
+    @Test
+    void movedServerRowsAndTheirSectionAndChart(@TempDir Path dir) throws IOException {
+        HostSelection hosts = new Summary(JmhResults.parse(resource("sample-moved.json"))).hostSelection();
+
+        assertThat(hosts.moved()).extracting(HostSelection.MovedRow::client).containsExactly("sdk", "zookeeper");
+        assertThat(hosts.moved().get(0).median()).isEqualTo(500.0);
+        assertThat(hosts.moved().get(0).kept()).isEqualTo(3);
+        assertThat(hosts.moved().get(1).median()).isEqualTo(1_600.0);
+
+        Files.writeString(dir.resolve("moved.json"), resource("sample-moved.json"));
+        Path md = ReportMain.write(dir, "moved");
+        assertThat(ImageIO.read(dir.resolve("moved.png").toFile())).isNotNull();
+        assertThat(Files.readString(md))
+                .contains("## Time to find a server that moved to another address")
+                .contains("| sdk | 500 | 400 | 800 | 3 of 3 | 0 | 3 |")
+                .contains("| zookeeper | 1,600 | 1,100 | 2,000 | 3 of 3 | 0 | 3 |");
+    }
 }
