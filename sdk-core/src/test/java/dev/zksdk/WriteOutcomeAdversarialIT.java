@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -178,14 +179,56 @@ class WriteOutcomeAdversarialIT {
 
     // ------------------------------------------------------------------------------------------------ tests
 
+    /** A case of this class that runs on a fixture of its own (its own server, proxy, pool and rival). */
+    @FunctionalInterface
+    interface OwnFixtureCase {
+        void run() throws Exception;
+    }
+
+    /**
+     * Runs the named cases at once, each on its own thread and its own fixture: a case's faults (cuts of its own proxy,
+     * expiries of its own sessions, SIGSTOP/SIGKILL of its own server process) touch no other case's server or pool,
+     * and each case is checked against its own server's log. A failure names the case.
+     */
+    static void atOnce(Map<String, OwnFixtureCase> cases) {
+        Timings.allCasesAtOnce(
+                List.copyOf(cases.keySet()), name -> cases.get(name).run());
+    }
+
+    /**
+     * Cuts mid-flight on an in-process server, three cases at once: async writes against a rival, sessions expiring
+     * mid-flight, and the default circuit breaker.
+     */
     @Test
+    void writesCutMidFlightAsyncExpiringOrMeetingTheBreakerAreReportedAsApplied() {
+        Map<String, OwnFixtureCase> cases = new LinkedHashMap<>();
+        cases.put("async, rival", this::asyncWritesCutMidFlightWhileARivalWritesTheSameNodesAreReportedAsApplied);
+        cases.put("session expiring", this::writesInFlightWhileTheirSessionExpiresAreReportedAsAppliedAndNeverRedone);
+        cases.put("default circuit breaker", this::writesCutMidFlightWithTheDefaultCircuitBreakerAreReportedAsApplied);
+        atOnce(cases);
+    }
+
+    /**
+     * Three cases at once: writes through a chroot cut mid-flight, two leases of one session creating the same path,
+     * and a separate-process server frozen or killed and restarted (its own server: no other case uses it).
+     */
+    @Test
+    void writesThroughAChrootTwoLeasesOfOneSessionAndAFrozenOrKilledServerAreReportedAsApplied() {
+        Map<String, OwnFixtureCase> cases = new LinkedHashMap<>();
+        cases.put("chroot", this::writesThroughAChrootCutMidFlightAreReportedAsAppliedWithChrootRelativePaths);
+        cases.put(
+                "two leases, same path", this::twoLeasesOfOneSessionCreatingTheSamePathWithTheSameDataNeverBothClaimIt);
+        cases.put(
+                "server frozen or killed", this::writesWhileTheServerIsFrozenOrKilledAndRestartedAreReportedAsApplied);
+        atOnce(cases);
+    }
+
     void asyncWritesCutMidFlightWhileARivalWritesTheSameNodesAreReportedAsApplied() throws Exception {
         try (InProcess setup = new InProcess("", false)) {
             run(setup, 1.0, "", Set.of());
         }
     }
 
-    @Test
     void writesInFlightWhileTheirSessionExpiresAreReportedAsAppliedAndNeverRedone() throws Exception {
         try (InProcess setup = new InProcess("", true)) {
             run(setup, 0.5, "", Set.of());
@@ -196,7 +239,6 @@ class WriteOutcomeAdversarialIT {
      * With the default circuit breaker: a write whose first attempt was sent may meet an open breaker on a retry. That
      * must not turn into a definite failure ({@link ZkUnavailableException}: "nothing was sent") if it was applied.
      */
-    @Test
     void writesCutMidFlightWithTheDefaultCircuitBreakerAreReportedAsApplied() throws Exception {
         try (InProcess setup = new InProcess("", false) {
             @Override
@@ -215,14 +257,12 @@ class WriteOutcomeAdversarialIT {
         }
     }
 
-    @Test
     void writesThroughAChrootCutMidFlightAreReportedAsAppliedWithChrootRelativePaths() throws Exception {
         try (InProcess setup = new InProcess("/app", false)) {
             run(setup, 0.5, "/app", Set.of());
         }
     }
 
-    @Test
     void writesWhileTheServerIsFrozenOrKilledAndRestartedAreReportedAsApplied() throws Exception {
         try (SeparateProcess setup = new SeparateProcess()) {
             // Ephemeral creates are left out: the test is about persistent writes.
@@ -270,7 +310,6 @@ class WriteOutcomeAdversarialIT {
      * not both may report a definite failure. A create lost in flight that finds a node of its own session with its
      * own data cannot tell whether it made it or the other lease did ("success only when provably applied").
      */
-    @Test
     void twoLeasesOfOneSessionCreatingTheSamePathWithTheSameDataNeverBothClaimIt() throws Exception {
         try (InProcess setup = new InProcess("", false);
                 RawZooKeeper observer = RawZooKeeper.connect(setup.direct(), Duration.ofSeconds(30));
