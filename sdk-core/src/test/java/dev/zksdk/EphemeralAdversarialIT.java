@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -107,6 +108,123 @@ class EphemeralAdversarialIT {
         server.close();
     }
 
+    /** A case of this class, run on an instance of its own. */
+    @FunctionalInterface
+    interface OwnFixtureCase {
+        void run(EphemeralAdversarialIT own) throws Exception;
+    }
+
+    /**
+     * Runs the named cases at once, each on a fresh instance with its own {@link #start()}/{@link #stop()} fixture
+     * (server, proxy, observer and pool of its own: a case's cuts, expiries and external writes touch no other case).
+     * A failure names the case and its failure.
+     */
+    static void atOnce(Map<String, OwnFixtureCase> cases) {
+        Timings.allCasesAtOnce(List.copyOf(cases.keySet()), name -> {
+            EphemeralAdversarialIT own = new EphemeralAdversarialIT();
+            own.start();
+            try {
+                cases.get(name).run(own);
+            } finally {
+                own.stop();
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------- the other cases, a few at once each
+
+    @Test
+    void anExternalClientARegistrationRacingAnExpiryOrClosedWhileDisconnectedLeaveOnlyWhatIsTheirs() {
+        Map<String, OwnFixtureCase> cases = new LinkedHashMap<>();
+        cases.put(
+                "anExternalClientDeletingAndReCreatingOurPathIsNeverAdoptedNorDeleted",
+                EphemeralAdversarialIT::anExternalClientDeletingAndReCreatingOurPathIsNeverAdoptedNorDeleted);
+        cases.put(
+                "closeWhileDisconnectedDeletesTheNodeOnceTheSameSessionReconnects",
+                EphemeralAdversarialIT::closeWhileDisconnectedDeletesTheNodeOnceTheSameSessionReconnects);
+        cases.put(
+                "aSequentialRegistrationAfterAClientSideExpiryNeverHasTwoNodes",
+                EphemeralAdversarialIT::aSequentialRegistrationAfterAClientSideExpiryNeverHasTwoNodes);
+        cases.put(
+                "registrationsRacingAnExpiryEachEndWithExactlyTheirNodeOrNothing",
+                EphemeralAdversarialIT::registrationsRacingAnExpiryEachEndWithExactlyTheirNodeOrNothing);
+        atOnce(cases);
+    }
+
+    @Test
+    void theServersLogShowsNoForeignDeleteAndRegistrationsRaceOnlyToTheirOwnNode() {
+        Map<String, OwnFixtureCase> cases = new LinkedHashMap<>();
+        cases.put(
+                "noNodeThePoolCannotProveItsOwnIsEverDeletedByThePool",
+                EphemeralAdversarialIT::noNodeThePoolCannotProveItsOwnIsEverDeletedByThePool);
+        cases.put(
+                "closingAHandleWhileItsExpiredSessionsNodeIsStillThereNeverLeavesANodeOfTheLiveSession",
+                EphemeralAdversarialIT
+                        ::closingAHandleWhileItsExpiredSessionsNodeIsStillThereNeverLeavesANodeOfTheLiveSession);
+        cases.put(
+                "isPresentIsFalseWhileTheSessionIsSuspendedAndTrueAgainOnceReconnected",
+                EphemeralAdversarialIT::isPresentIsFalseWhileTheSessionIsSuspendedAndTrueAgainOnceReconnected);
+        cases.put(
+                "manyThreadsRegisteringOnePathAtOnceAcrossThreeSessionsLetExactlyOneWin",
+                EphemeralAdversarialIT::manyThreadsRegisteringOnePathAtOnceAcrossThreeSessionsLetExactlyOneWin);
+        atOnce(cases);
+    }
+
+    @Test
+    void registrationsAcrossExpiriesAndAParentRemovedEndRegisteredWithOneNode() {
+        Map<String, OwnFixtureCase> cases = new LinkedHashMap<>();
+        cases.put(
+                "theRegistrationsParentRemovedAgainAndAgainEndsRegisteredAndReportedRestored",
+                EphemeralAdversarialIT::theRegistrationsParentRemovedAgainAndAgainEndsRegisteredAndReportedRestored);
+        cases.put(
+                "aSequentialRegistrationHasExactlyOneNodeAfterEachOfSeveralExpiries",
+                EphemeralAdversarialIT::aSequentialRegistrationHasExactlyOneNodeAfterEachOfSeveralExpiries);
+        cases.put(
+                "setDataWhileTheSessionIsDownAndThenExpiresIsWrittenByTheNewSession",
+                EphemeralAdversarialIT::setDataWhileTheSessionIsDownAndThenExpiresIsWrittenByTheNewSession);
+        atOnce(cases);
+    }
+
+    @Test
+    void setDataAndClosesRacingEachOtherOrAnotherClientEndWithTheHandlesState() {
+        Map<String, OwnFixtureCase> cases = new LinkedHashMap<>();
+        cases.put(
+                "setDataRacingCloseNeverBringsTheNodeBack",
+                EphemeralAdversarialIT::setDataRacingCloseNeverBringsTheNodeBack);
+        cases.put(
+                "poolCloseWhileAnotherClientHoldsARegisteredPathLeavesTheirNodeAlone",
+                EphemeralAdversarialIT::poolCloseWhileAnotherClientHoldsARegisteredPathLeavesTheirNodeAlone);
+        cases.put(
+                "closeEphemeralsRacingAFirstRegistrationEndsWithTheNodeMatchingTheHandle",
+                EphemeralAdversarialIT::closeEphemeralsRacingAFirstRegistrationEndsWithTheNodeMatchingTheHandle);
+        atOnce(cases);
+    }
+
+    @Test
+    void concurrentSetDataAcrossAnExpiryAndClosesWhileAnotherClientHoldsThePathLeaveTheirNodeAlone() {
+        Map<String, OwnFixtureCase> cases = new LinkedHashMap<>();
+        cases.put(
+                "concurrentSetDataAcrossAnExpiryEndsWithTheHandlesDataOnTheServerAndALaterSetDataIsNotOverwritten",
+                EphemeralAdversarialIT
+                        ::concurrentSetDataAcrossAnExpiryEndsWithTheHandlesDataOnTheServerAndALaterSetDataIsNotOverwritten);
+        cases.put(
+                "closeEphemeralsWhileAnotherClientHoldsARegisteredPathLeavesTheirNodeAlone",
+                EphemeralAdversarialIT::closeEphemeralsWhileAnotherClientHoldsARegisteredPathLeavesTheirNodeAlone);
+        atOnce(cases);
+    }
+
+    @Test
+    void handlesClosedWhileDisconnectedOrWhileAnotherClientHoldsThePathAreNotReCreatedNorTakeTheirNode() {
+        Map<String, OwnFixtureCase> cases = new LinkedHashMap<>();
+        cases.put(
+                "closingAHandleWhosePathAnotherClientHoldsLeavesTheirNodeAlone",
+                EphemeralAdversarialIT::closingAHandleWhosePathAnotherClientHoldsLeavesTheirNodeAlone);
+        cases.put(
+                "aHandleClosedWhileDisconnectedIsNotReCreatedByTheNextSession",
+                EphemeralAdversarialIT::aHandleClosedWhileDisconnectedIsNotReCreatedByTheNextSession);
+        atOnce(cases);
+    }
+
     // ----------------------------------------------------------------------------- searches under connection cuts
 
     /**
@@ -145,7 +263,6 @@ class EphemeralAdversarialIT {
 
     // ------------------------------------------------------------------------------ one registration per path
 
-    @Test
     void manyThreadsRegisteringOnePathAtOnceAcrossThreeSessionsLetExactlyOneWin() throws Exception {
         replacePool(3);
         ExecutorService threads = Executors.newFixedThreadPool(12);
@@ -284,7 +401,6 @@ class EphemeralAdversarialIT {
 
     // ---------------------------------------------------------------------- close never leaves a node behind
 
-    @Test
     void closeWhileDisconnectedDeletesTheNodeOnceTheSameSessionReconnects() throws Exception {
         try (ZkLease lease = pool.lease()) {
             EphemeralNode node = lease.ephemeral("/reg/closing", bytes("x"));
@@ -319,7 +435,6 @@ class EphemeralAdversarialIT {
         }
     }
 
-    @Test
     void isPresentIsFalseWhileTheSessionIsSuspendedAndTrueAgainOnceReconnected() throws Exception {
         try (ZkLease lease = pool.lease()) {
             EphemeralNode node = lease.ephemeral("/reg/suspended", bytes("x"));
@@ -337,7 +452,6 @@ class EphemeralAdversarialIT {
         }
     }
 
-    @Test
     void registrationsRacingAnExpiryEachEndWithExactlyTheirNodeOrNothing() throws Exception {
         replacePool(2);
         ExecutorService threads = Executors.newFixedThreadPool(8);
@@ -395,7 +509,6 @@ class EphemeralAdversarialIT {
         assertThat(problems).isEmpty();
     }
 
-    @Test
     void aHandleClosedWhileDisconnectedIsNotReCreatedByTheNextSession() throws Exception {
         try (ZkLease lease = pool.lease()) {
             EphemeralNode node = lease.ephemeral("/reg/closed-then-expired", bytes("x"));
@@ -595,7 +708,6 @@ class EphemeralAdversarialIT {
         assertThat(problems).isEmpty();
     }
 
-    @Test
     void closeEphemeralsRacingAFirstRegistrationEndsWithTheNodeMatchingTheHandle() throws Exception {
         proxy.latency(Duration.ofMillis(30));
         List<String> problems = new ArrayList<>();
@@ -644,7 +756,6 @@ class EphemeralAdversarialIT {
         assertThat(problems).isEmpty();
     }
 
-    @Test
     void setDataRacingCloseNeverBringsTheNodeBack() throws Exception {
         List<String> problems = new ArrayList<>();
         ExecutorService threads = Executors.newFixedThreadPool(5);
@@ -706,7 +817,6 @@ class EphemeralAdversarialIT {
 
     // ------------------------------------------------------------------------------------------ setData
 
-    @Test
     void concurrentSetDataAcrossAnExpiryEndsWithTheHandlesDataOnTheServerAndALaterSetDataIsNotOverwritten()
             throws Exception {
         try (ZkLease lease = pool.lease()) {
@@ -768,7 +878,6 @@ class EphemeralAdversarialIT {
         }
     }
 
-    @Test
     void setDataWhileTheSessionIsDownAndThenExpiresIsWrittenByTheNewSession() throws Exception {
         try (ZkLease lease = pool.lease()) {
             EphemeralNode node = lease.ephemeral("/reg/data-expiry", bytes("old"));
@@ -801,7 +910,6 @@ class EphemeralAdversarialIT {
 
     // ---------------------------------------------------------------------------------------- sequential
 
-    @Test
     void aSequentialRegistrationHasExactlyOneNodeAfterEachOfSeveralExpiries() throws Exception {
         observer.zk().create("/reg/seq", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
         try (ZkLease lease = pool.lease()) {
@@ -839,7 +947,6 @@ class EphemeralAdversarialIT {
         }
     }
 
-    @Test
     void aSequentialRegistrationAfterAClientSideExpiryNeverHasTwoNodes() throws Exception {
         observer.zk().create("/reg/seq2", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
         try (ZkLease lease = pool.lease()) {
@@ -881,7 +988,6 @@ class EphemeralAdversarialIT {
 
     // ------------------------------------------------------------------------- external clients on our path
 
-    @Test
     void anExternalClientDeletingAndReCreatingOurPathIsNeverAdoptedNorDeleted() throws Exception {
         try (ZkLease lease = pool.lease()) {
             EphemeralNode node = lease.ephemeral("/reg/contested", bytes("ours"));
@@ -948,7 +1054,6 @@ class EphemeralAdversarialIT {
         }
     }
 
-    @Test
     void theRegistrationsParentRemovedAgainAndAgainEndsRegisteredAndReportedRestored() throws Exception {
         try (ZkLease lease = pool.lease()) {
             EphemeralNode node = lease.ephemeral("/reg/p/q/member", bytes("m"));
@@ -989,17 +1094,14 @@ class EphemeralAdversarialIT {
     }
 
     /** A handle in conflict (another client's node at its path) is closed: the other client's node must stay. */
-    @Test
     void closingAHandleWhosePathAnotherClientHoldsLeavesTheirNodeAlone() throws Exception {
         conflictThen("/reg/held-by-other", EphemeralNode::close);
     }
 
-    @Test
     void closeEphemeralsWhileAnotherClientHoldsARegisteredPathLeavesTheirNodeAlone() throws Exception {
         conflictThen("/reg/held-by-other-2", node -> pool.closeEphemerals());
     }
 
-    @Test
     void poolCloseWhileAnotherClientHoldsARegisteredPathLeavesTheirNodeAlone() throws Exception {
         conflictThen("/reg/held-by-other-3", node -> {
             pool.close();
@@ -1035,7 +1137,6 @@ class EphemeralAdversarialIT {
     }
 
     /** Client-side expiry: the old session's node is still on the server when the handle is closed. */
-    @Test
     void closingAHandleWhileItsExpiredSessionsNodeIsStillThereNeverLeavesANodeOfTheLiveSession() throws Exception {
         replacePool(1);
         try (ZkLease lease = pool.lease()) {
@@ -1100,7 +1201,6 @@ class EphemeralAdversarialIT {
      * deletes and re-creates, no node created by a session that is not the pool's may be deleted by a pool session,
      * and no node of the pool's old sessions may be deleted by its new ones.
      */
-    @Test
     void noNodeThePoolCannotProveItsOwnIsEverDeletedByThePool() throws Exception {
         replacePool(2);
         ZkLease l1 = pool.lease();
