@@ -120,10 +120,21 @@ class ExpiryAdversarialIT {
         REFUSE_ALL
     }
 
+    /**
+     * The silences longer than the timeout ({@link Silence}) and the freezes that end before it (see
+     * {@link #shortFreeze(double)}): each on its own pool and proxies (their faults touch no server), all at once.
+     */
     @Test
-    void lostNoLaterThanTheServersExpiryAndSaysDetectedByClient() {
-        // Each silence on its own pool and proxies, all at once.
-        Timings.allCasesAtOnce(List.of(Silence.values()), c -> lostNoLaterThanTheServersExpiry(c));
+    void lostNoLaterThanTheServersExpiryAndSaysDetectedByClientAndAFreezeThatEndsBeforeTheTimeoutIsNotDeclaredLost() {
+        List<Object> cases = new ArrayList<>(List.of(Silence.values()));
+        cases.addAll(List.of(0.8, 0.9, 0.95));
+        Timings.allCasesAtOnce(cases, c -> {
+            if (c instanceof Silence silence) {
+                lostNoLaterThanTheServersExpiry(silence);
+            } else {
+                shortFreeze((Double) c);
+            }
+        });
     }
 
     private void lostNoLaterThanTheServersExpiry(Silence silence) throws Exception {
@@ -241,12 +252,19 @@ class ExpiryAdversarialIT {
      * silence), for two session timeouts: LOST must still come by the server's expiry + 1 s, detected by the client.
      */
     @Test
-    void lostOnTimeWhenCallsWereInFlightAtTheFreeze() {
-        // Each case on its own pool and proxies, all at once.
-        Timings.allCasesAtOnce(
-                List.of("6000,false", "9000,false", "6000,true", "9000,true"),
-                c -> lostOnTimeWhenCallsWereInFlight(
-                        Long.parseLong(c.split(",")[0]), Boolean.parseBoolean(c.split(",")[1])));
+    void lostOnTimeWhenCallsWereInFlightAtTheFreezeOrAWatchCloseWasMadeDuringIt() {
+        // Each case on its own pool and proxies, all at once: the four of this test and the two frozen-network cases of
+        // aWatchCloseDuringASilentNetworkDoesNotHideTheLoss (their faults touch no server).
+        List<Object> cases = new ArrayList<>(List.of("6000,false", "9000,false", "6000,true", "9000,true"));
+        cases.addAll(List.of(Hang.FREEZE_ALL_PROXIES, Hang.FREEZE_ALL_AFTER_A_HEALTHY_CLOSE));
+        Timings.allCasesAtOnce(cases, c -> {
+            if (c instanceof Hang hang) {
+                aWatchCloseDuringASilentNetworkDoesNotHideTheLoss(hang);
+            } else {
+                String[] args = ((String) c).split(",");
+                lostOnTimeWhenCallsWereInFlight(Long.parseLong(args[0]), Boolean.parseBoolean(args[1]));
+            }
+        });
     }
 
     private void lostOnTimeWhenCallsWereInFlight(long sessionTimeoutMs, boolean callsInFlight) throws Exception {
@@ -517,23 +535,12 @@ class ExpiryAdversarialIT {
      * read timeout (2/3 of 9 s) + 1 s; with every proxy frozen, LOST by the server's expiry + 1 s; with only the
      * session's server SIGSTOPped (two others serving), a reconnect elsewhere and working reads. Samples the pool's
      * status and the owned ephemeral's {@code isPresent()} meanwhile ("True while the node is known to exist on the server
-     * under the live session"). The two frozen-network cases run at once, each on its own pool and proxies (their
-     * faults touch no server); the SIGSTOP case stops a member, which would disturb the others' observers, so it runs
-     * alone.
+     * under the live session"). The two frozen-network cases run at once with the cases of
+     * {@link #lostOnTimeWhenCallsWereInFlightAtTheFreezeOrAWatchCloseWasMadeDuringIt}, each on its own pool and proxies
+     * (their faults touch no server); the SIGSTOP case stops a member of the class's ensemble, which would disturb the
+     * others' observers, so no other case on that ensemble runs with it (only the clamped cases, on an ensemble of their
+     * own: {@link #aWatchCloseWhileTheSessionsServerIsSigstoppedDoesNotHideTheLossAndAClampedTimeoutIsWhatCountsDown}).
      */
-    @Test
-    void aWatchCloseDuringAFrozenNetworkDoesNotHideTheLoss() {
-        Timings.allCasesAtOnce(
-                List.of(Hang.FREEZE_ALL_PROXIES, Hang.FREEZE_ALL_AFTER_A_HEALTHY_CLOSE),
-                c -> aWatchCloseDuringASilentNetworkDoesNotHideTheLoss(c));
-    }
-
-    /** As above, the session's own server SIGSTOPped while the two others serve. */
-    @Test
-    void aWatchCloseWhileTheSessionsServerIsSigstoppedDoesNotHideTheLoss() throws Exception {
-        aWatchCloseDuringASilentNetworkDoesNotHideTheLoss(Hang.SIGSTOP_SESSION_SERVER);
-    }
-
     private void aWatchCloseDuringASilentNetworkDoesNotHideTheLoss(Hang hang) throws Exception {
         Recorder events = new Recorder();
         String name = "exp-wclose-" + hang.name().toLowerCase().replace('_', '-');
@@ -740,14 +747,10 @@ class ExpiryAdversarialIT {
 
     /**
      * A silence that ends before the session timeout, measured from the last contact: the server keeps the session, so
-     * the pool must not declare it lost (no LOST, the same session id afterwards, the ephemeral still owned by it).
+     * the pool must not declare it lost (no LOST, the same session id afterwards, the ephemeral still owned by it). Run
+     * by {@link #lostNoLaterThanTheServersExpiryAndSaysDetectedByClientAndAFreezeThatEndsBeforeTheTimeoutIsNotDeclaredLost}
+     * for the fractions 0.8, 0.9 and 0.95, at once with the longer silences.
      */
-    @Test
-    void aFreezeThatEndsBeforeTheTimeoutIsNotDeclaredLost() {
-        // Each fraction on its own pool and proxies, all at once.
-        Timings.allCasesAtOnce(List.of(0.8, 0.9, 0.95), c -> shortFreeze(c));
-    }
-
     private void shortFreeze(double fraction) throws Exception {
         shortFreeze(ensemble, "exp-short-" + (int) (fraction * 100), SESSION_TIMEOUT, fraction, null);
     }
@@ -857,17 +860,22 @@ class ExpiryAdversarialIT {
      * Servers whose min and max session timeout are both 6 s: a pool asking for 20 s gets 6 s, a pool asking for 2 s
      * gets 6 s. The client-side declaration must use the negotiated timeout: LOST by the server's expiry + 1 s for the
      * first, and no LOST for a 4.5 s freeze (0.75x negotiated, 2.25x requested) for the second. Both at once, each on
-     * its own pool and proxies.
+     * its own pool and proxies, and at once with the SIGSTOP case of the watch-close cases (a member of the class's
+     * ensemble, not of this one).
      */
     @Test
-    void aClampedTimeoutIsWhatCountsDownEitherWay() throws Exception {
+    void aWatchCloseWhileTheSessionsServerIsSigstoppedDoesNotHideTheLossAndAClampedTimeoutIsWhatCountsDown()
+            throws Exception {
+        // The SIGSTOP case stops a member of the class's ensemble; the clamped cases run on an ensemble of their own.
         try (ProcessEnsemble clamped = ProcessEnsemble.builder()
                 .size(1)
                 .minSessionTimeout(Duration.ofSeconds(6))
                 .maxSessionTimeout(Duration.ofSeconds(6))
                 .start()) {
-            Timings.allCasesAtOnce(List.of("clamped down", "clamped up"), c -> {
-                if (c.equals("clamped down")) {
+            Timings.allCasesAtOnce(List.of("sigstop of the session's server", "clamped down", "clamped up"), c -> {
+                if (c.startsWith("sigstop")) {
+                    aWatchCloseDuringASilentNetworkDoesNotHideTheLoss(Hang.SIGSTOP_SESSION_SERVER);
+                } else if (c.equals("clamped down")) {
                     clampedDown(clamped);
                 } else {
                     // Clamped up: 2 s requested, 6 s granted; a 4.5 s freeze must not lose the session.
