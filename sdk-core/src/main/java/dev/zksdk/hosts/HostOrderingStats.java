@@ -36,40 +36,7 @@ public record HostOrderingStats(
         long fallbackSessions) {
 
     /**
-     * A snapshot without fallback sessions (the form before {@code fallbackSessions} was reported).
-     *
-     * @param sessionsPerServer see the record's description
-     * @param connectionsPerServer see the record's description
-     * @param quarantined see the record's description
-     * @param connectAttempts see the record's description
-     * @param connectFailures see the record's description
-     * @param resolveFailures see the record's description
-     * @param hungDrops see the record's description
-     * @param rebalanceMoves see the record's description
-     */
-    public HostOrderingStats(
-            Map<String, Integer> sessionsPerServer,
-            Map<String, Integer> connectionsPerServer,
-            Map<String, Duration> quarantined,
-            long connectAttempts,
-            long connectFailures,
-            long resolveFailures,
-            long hungDrops,
-            long rebalanceMoves) {
-        this(
-                sessionsPerServer,
-                connectionsPerServer,
-                quarantined,
-                connectAttempts,
-                connectFailures,
-                resolveFailures,
-                hungDrops,
-                rebalanceMoves,
-                0);
-    }
-
-    /**
-     * A snapshot without rebalancing moves (the form before {@code rebalanceMoves} was reported).
+     * A snapshot without rebalancing moves and fallback sessions (the form before they were reported).
      *
      * @param sessionsPerServer see the record's description
      * @param connectionsPerServer see the record's description
@@ -95,6 +62,7 @@ public record HostOrderingStats(
                 connectFailures,
                 resolveFailures,
                 hungDrops,
+                0,
                 0);
     }
 
@@ -122,7 +90,6 @@ public record HostOrderingStats(
                 connectAttempts,
                 connectFailures,
                 resolveFailures,
-                0,
                 0);
     }
 
@@ -141,6 +108,6 @@ public record HostOrderingStats(
             Map<String, Duration> quarantined,
             long connectAttempts,
             long connectFailures) {
-        this(sessionsPerServer, connectionsPerServer, quarantined, connectAttempts, connectFailures, 0, 0, 0);
+        this(sessionsPerServer, connectionsPerServer, quarantined, connectAttempts, connectFailures, 0, 0);
     }
 }
