@@ -29,8 +29,6 @@ import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.NodeCache;
 import org.apache.zookeeper.CreateMode;
 import org.assertj.core.api.SoftAssertions;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Review of issue 18, third round: a standalone member rolled back under a pool that learnt 3.8 (persistent watches)
@@ -65,6 +63,46 @@ class Review18cAdversarialIT {
             Map<String, Integer> m = new LinkedHashMap<>();
             byWatch.forEach((k, v) -> m.put(k, v.size()));
             return m;
+        }
+    }
+
+    /** A case that may throw, run at once with others by {@link #allAtOnce}. */
+    interface Case {
+        void run() throws Exception;
+    }
+
+    /**
+     * Runs the named cases at once, each on its own thread (each starts its own server and pool, so no case's fault
+     * touches another's), and fails naming every case that failed, with its failure.
+     */
+    static void allAtOnce(Map<String, Case> cases) throws InterruptedException {
+        Map<String, Throwable> failed = new ConcurrentHashMap<>();
+        List<Thread> threads = new ArrayList<>();
+        cases.forEach((name, c) -> {
+            Thread t = new Thread(
+                    () -> {
+                        try {
+                            c.run();
+                        } catch (Throwable e) {
+                            failed.put(name, e);
+                        }
+                    },
+                    "case-" + name);
+            t.start();
+            threads.add(t);
+        });
+        for (Thread t : threads) {
+            t.join();
+        }
+        if (!failed.isEmpty()) {
+            AssertionError error = new AssertionError(failed.size() + " of " + cases.size() + " cases failed:\n"
+                    + String.join(
+                            "\n",
+                            failed.entrySet().stream()
+                                    .map(e -> e.getKey() + ": " + e.getValue())
+                                    .toList()));
+            failed.values().forEach(error::addSuppressed);
+            throw error;
         }
     }
 
@@ -119,8 +157,16 @@ class Review18cAdversarialIT {
      * reach every watch, the tree watch must follow nodes created after the move (and below them), the caches must serve
      * the new values. Then upgrade back to 3.8.4, and again. Reconnects (SUSPENDED) per move are counted.
      */
-    @ParameterizedTest
-    @ValueSource(strings = {"3.5.10", "3.4.14"})
+    @org.junit.jupiter.api.Test
+    void rollbackFrom38UnderManyWatchesThenUpgradeBack() throws Exception {
+        // Each target on a server of its own: the two rollbacks run at once.
+        Map<String, Case> cases = new LinkedHashMap<>();
+        for (String target : List.of("3.5.10", "3.4.14")) {
+            cases.put(target, () -> rollbackFrom38UnderManyWatchesThenUpgradeBack(target));
+        }
+        allAtOnce(cases);
+    }
+
     void rollbackFrom38UnderManyWatchesThenUpgradeBack(String target) throws Exception {
         try (ProcessEnsemble ens = ProcessEnsemble.builder()
                 .serverVersion("3.8.4")
@@ -437,6 +483,34 @@ class Review18cAdversarialIT {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void threeSessionsRolledBackThenExpiredBesideADowngradedTreeWatchUnderBursts() throws Exception {
+        // Each case on a server of its own, at once.
+        Map<String, Case> cases = new LinkedHashMap<>();
+        cases.put(
+                "rollbackWithThreeSessionsReentrantListenersThenExpiry",
+                this::rollbackWithThreeSessionsReentrantListenersThenExpiry);
+        cases.put("downgradedTreeWatchUnderBursts", this::downgradedTreeWatchUnderBursts);
+        allAtOnce(cases);
+    }
+
+    /**
+     * The strict three-session case beside the lightest one (a single node): its 150 ms window after the pool's first
+     * drop is kept away from the bursts of the other pair.
+     */
+    @org.junit.jupiter.api.Test
+    void threeSessionsStrictBesideCuratorWatchersToldOfTheirRemoval() throws Exception {
+        // Each case on a server of its own, at once.
+        Map<String, Case> cases = new LinkedHashMap<>();
+        cases.put(
+                "threeSessionsSendNoSetWatches2AfterThePoolLearnt",
+                this::threeSessionsSendNoSetWatches2AfterThePoolLearnt);
+        cases.put(
+                "curatorWatchersMadeBeforeTheRollbackAreToldOfTheirRemoval",
+                this::curatorWatchersMadeBeforeTheRollbackAreToldOfTheirRemoval);
+        allAtOnce(cases);
+    }
+
     /**
      * 3.8.4 standalone rolled back to 3.5.10 under a pool of 3 sessions, each holding persistent watches (one lease per
      * session). A session listener registers a new watch from its SUSPENDED and RECONNECTED callbacks; a watch listener
@@ -446,7 +520,6 @@ class Review18cAdversarialIT {
      * server: the new session re-arms every watch without sending what 3.5 lacks (no connection loop) and they deliver;
      * Curator on the lease after the move: a new CuratorCache works, {@code addWatch} fails at once.
      */
-    @org.junit.jupiter.api.Test
     void rollbackWithThreeSessionsReentrantListenersThenExpiry() throws Exception {
         threeSessions(false);
     }
@@ -456,7 +529,6 @@ class Review18cAdversarialIT {
      * SetWatches2), no session sends SetWatches2 again ("before its next attempt each session's handle drops its
      * persistent watches"), so no session is dropped twice and the server sees at most one per session.
      */
-    @org.junit.jupiter.api.Test
     void threeSessionsSendNoSetWatches2AfterThePoolLearnt() throws Exception {
         threeSessions(true);
     }
@@ -724,7 +796,6 @@ class Review18cAdversarialIT {
      * Curator 5.9's CuratorCache ignores that event ({@code CuratorCacheImpl.processEvent}): it stays stale, which the
      * README documents (build it again, or use the pool's caches); asserted here as that documented behaviour.
      */
-    @org.junit.jupiter.api.Test
     void curatorWatchersMadeBeforeTheRollbackAreToldOfTheirRemoval() throws Exception {
         try (ProcessEnsemble ens = ProcessEnsemble.builder()
                 .serverVersion("3.8.4")
@@ -822,7 +893,6 @@ class Review18cAdversarialIT {
      * Every creation and every change must reach the listener as its own event, or be covered by a RESYNC that came
      * after it was made (no silent loss).
      */
-    @org.junit.jupiter.api.Test
     void downgradedTreeWatchUnderBursts() throws Exception {
         try (ProcessEnsemble ens = ProcessEnsemble.builder()
                 .serverVersion("3.8.4")
