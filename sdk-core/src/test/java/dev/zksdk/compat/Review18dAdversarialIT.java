@@ -14,6 +14,7 @@ import dev.zksdk.testing.RawZooKeeper;
 import dev.zksdk.testing.ZkProxy;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,8 +28,6 @@ import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Id;
 import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Review 18d: a watch delivers each change once and loses none, now that what a watch was told is counted in its
@@ -90,18 +89,108 @@ class Review18dAdversarialIT {
     }
 
     /**
+     * Runs the named cases at once, each on its own thread. Every case starts its own server, proxy, other client and
+     * pool, so no case's cut or expiry touches another's. Fails naming every case that failed, with its failure.
+     */
+    static void allAtOnce(Map<String, ThrowingRunnable> cases) throws InterruptedException {
+        Map<String, Throwable> failed = new ConcurrentHashMap<>();
+        List<Thread> threads = new ArrayList<>();
+        cases.forEach((name, c) -> {
+            Thread t = new Thread(
+                    () -> {
+                        try {
+                            c.run();
+                        } catch (Throwable e) {
+                            failed.put(name, e);
+                        }
+                    },
+                    "case-" + name);
+            t.start();
+            threads.add(t);
+        });
+        for (Thread t : threads) {
+            t.join();
+        }
+        if (!failed.isEmpty()) {
+            AssertionError error = new AssertionError(failed.size() + " of " + cases.size() + " cases failed:\n"
+                    + String.join(
+                            "\n",
+                            failed.entrySet().stream()
+                                    .map(e -> e.getKey() + ": " + e.getValue())
+                                    .toList()));
+            failed.values().forEach(error::addSuppressed);
+            throw error;
+        }
+    }
+
+    // The cases below run in groups at once, each on a server of its own (see allAtOnce).
+
+    @Test
+    void deletedAndRecreatedWhileCut() throws Exception {
+        Map<String, ThrowingRunnable> cases = new LinkedHashMap<>();
+        cases.put("3.9.4", this::deletedAndRecreatedWhileCut39);
+        cases.put("3.8.4", this::deletedAndRecreatedWhileCut38);
+        cases.put("3.5.10", this::deletedAndRecreatedWhileCut35);
+        allAtOnce(cases);
+    }
+
+    @Test
+    void deletedAndRecreatedWhileCutChildrenWatch() throws Exception {
+        Map<String, ThrowingRunnable> cases = new LinkedHashMap<>();
+        for (String version : List.of("3.5.10", "3.8.4")) {
+            cases.put(version, () -> deletedAndRecreatedWhileCutChildrenWatch(version));
+        }
+        allAtOnce(cases);
+    }
+
+    @Test
+    void sameBytesBurstsAroundACutReachTwoHandlesOnceEach() throws Exception {
+        Map<String, ThrowingRunnable> cases = new LinkedHashMap<>();
+        for (String version : List.of("3.5.10", "3.8.4")) {
+            cases.put(version, () -> sameBytesBurstsAroundACutReachTwoHandlesOnceEach(version));
+        }
+        allAtOnce(cases);
+    }
+
+    @Test
+    void createDeleteBursts() throws Exception {
+        Map<String, ThrowingRunnable> cases = new LinkedHashMap<>();
+        cases.put("createDeleteBurst38", this::createDeleteBurst38);
+        cases.put("createDeleteBurst35", this::createDeleteBurst35);
+        allAtOnce(cases);
+    }
+
+    @Test
+    void aclChangesAndACutDeliverNothingSpuriousBesideATreeWatchCreateDeleteBurst() throws Exception {
+        Map<String, ThrowingRunnable> cases = new LinkedHashMap<>();
+        for (String version : List.of("3.5.10", "3.8.4")) {
+            cases.put("acl " + version, () -> aclChangesAndACutDeliverNothingSpurious(version));
+        }
+        cases.put("treeWatchCreateDeleteBurstDeliveredOnceEach", this::treeWatchCreateDeleteBurstDeliveredOnceEach);
+        allAtOnce(cases);
+    }
+
+    @Test
+    void aCzxidReadLostOrAnExpiryAfterACreatedEventGiveResync() throws Exception {
+        Map<String, ThrowingRunnable> cases = new LinkedHashMap<>();
+        cases.put("aCzxidReadLostWithTheConnectionGivesResync38", this::aCzxidReadLostWithTheConnectionGivesResync38);
+        cases.put(
+                "expiryAfterACreatedEventGivesResyncThenEachChangeOnce",
+                this::expiryAfterACreatedEventGivesResyncThenEachChangeOnce);
+        allAtOnce(cases);
+    }
+
+    /**
      * A node watch on a node that does not exist yet; the other client creates it (CREATED delivered: on 3.6 to 3.8
      * the notification has no zxid, so the watch's record of the node's czxid is 0). The connection is cut; meanwhile the
      * node is deleted and re-created with the same data (versions back at 0). After the reconnect (same session, no
      * RESYNC) the watch must report the DELETED and CREATED it missed, then one more setData.
      */
-    @Test
     void deletedAndRecreatedWhileCut39() throws Exception {
         aNodeDeletedAndRecreatedWhileCutAfterItsCreatedEventIsNotLost("3.9.4");
     }
 
     /** Observed: [CREATED, DATA_CHANGED] only: the DELETED and CREATED made while cut are lost, no RESYNC. */
-    @Test
     void deletedAndRecreatedWhileCut38() throws Exception {
         aNodeDeletedAndRecreatedWhileCutAfterItsCreatedEventIsNotLost("3.8.4");
     }
@@ -111,14 +200,11 @@ class Review18dAdversarialIT {
      * create while cut and one setData after: the first DATA_CHANGED is the 3.5 server's SetWatches replay of the
      * re-created node (mzxid above the client's last zxid), passed on besides the pool's own DELETED+CREATED.
      */
-    @Test
     void deletedAndRecreatedWhileCut35() throws Exception {
         aNodeDeletedAndRecreatedWhileCutAfterItsCreatedEventIsNotLost("3.5.10");
     }
 
     /** The same with a children watch (3.5: its child watch is replayed too, as a children change it cannot name). */
-    @ParameterizedTest
-    @ValueSource(strings = {"3.5.10", "3.8.4"})
     void deletedAndRecreatedWhileCutChildrenWatch(String version) throws Exception {
         aNodeDeletedAndRecreatedWhileCutAfterItsCreatedEventIsNotLost(version, true);
     }
@@ -187,8 +273,6 @@ class Review18dAdversarialIT {
      * cut. Persistent (3.6+): each change before and after is one event per handle; the cut's changes at least one
      * event, never more than were made. One-shot (3.5): never more events than changes, and the last change is seen.
      */
-    @ParameterizedTest
-    @ValueSource(strings = {"3.5.10", "3.8.4"})
     void sameBytesBurstsAroundACutReachTwoHandlesOnceEach(String version) throws Exception {
         boolean persistent = !version.startsWith("3.5");
         try (ProcessEnsemble ens = ProcessEnsemble.builder()
@@ -304,7 +388,6 @@ class Review18dAdversarialIT {
      * and each delete is one change; the listener must see each once (CREATED and DELETED alternating, as many of each
      * as were made) or a RESYNC. 3.5: one-shot re-arms race the writer; 3.8: persistent, notifications without zxid.
      */
-    @Test
     void createDeleteBurst38() throws Exception {
         createDeleteBurstIsDeliveredOnceEach("3.8.4");
     }
@@ -316,7 +399,6 @@ class Review18dAdversarialIT {
      * what must hold is that nothing is invented or doubled: alternation, as many creates as deletes plus one, never
      * more than were made, no DATA_CHANGED, the last state (created) reported, on both handles.
      */
-    @Test
     void createDeleteBurst35() throws Exception {
         createDeleteBurstIsDeliveredOnceEach("3.5.10");
     }
@@ -415,7 +497,6 @@ class Review18dAdversarialIT {
      * RESYNC. Then a cut with a create in it: a RESYNC (the README's promise for tree watches after a reconnect) or the
      * CREATED, and a create after it seen once.
      */
-    @Test
     void treeWatchCreateDeleteBurstDeliveredOnceEach() throws Exception {
         try (ProcessEnsemble ens = ProcessEnsemble.builder()
                         .serverVersion("3.8.4")
@@ -496,8 +577,6 @@ class Review18dAdversarialIT {
      * setACL calls, then a cut and reconnect, then one setData. The node watch and a children watch on the same node
      * must see exactly [DATA_CHANGED] (for the children watch: nothing but that data change or nothing at all).
      */
-    @ParameterizedTest
-    @ValueSource(strings = {"3.5.10", "3.8.4"})
     void aclChangesAndACutDeliverNothingSpurious(String version) throws Exception {
         try (ProcessEnsemble ens = ProcessEnsemble.builder()
                         .serverVersion(version)
@@ -550,7 +629,6 @@ class Review18dAdversarialIT {
      * and the node is deleted and re-created meanwhile. The catch-up cannot tell the node read from the one created:
      * it must say so (RESYNC), not take it as the same node (nothing delivered).
      */
-    @Test
     void aCzxidReadLostWithTheConnectionGivesResync38() throws Exception {
         try (ProcessEnsemble ens = ProcessEnsemble.builder()
                         .serverVersion("3.8.4")
@@ -604,7 +682,6 @@ class Review18dAdversarialIT {
      * 3.8.4: a node created under the watch (CREATED without zxid), then the session expires while cut and the other
      * client deletes and re-creates the node meanwhile. A new session: RESYNC, and each change after it once.
      */
-    @Test
     void expiryAfterACreatedEventGivesResyncThenEachChangeOnce() throws Exception {
         try (ProcessEnsemble ens = ProcessEnsemble.builder()
                         .serverVersion("3.8.4")
