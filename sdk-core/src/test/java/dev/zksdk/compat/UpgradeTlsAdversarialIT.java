@@ -25,7 +25,10 @@ import dev.zksdk.testing.ServerProcess;
 import dev.zksdk.testing.TestPki;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -161,6 +164,68 @@ class UpgradeTlsAdversarialIT {
         ens.awaitQuorum(Duration.ofSeconds(60));
     }
 
+    /** A case run at once with others. */
+    interface Case {
+        void run() throws Exception;
+    }
+
+    /**
+     * Runs the named cases at once, each on its own thread. Every case starts its own ensemble and pools, so its kills,
+     * stops and upgrades touch no other case. Fails naming every case that failed, with its failure.
+     */
+    static void allAtOnce(Map<String, Case> cases) throws InterruptedException {
+        Map<String, Throwable> failed = new ConcurrentHashMap<>();
+        List<Thread> threads = new ArrayList<>();
+        cases.forEach((name, c) -> {
+            Thread t = new Thread(
+                    () -> {
+                        try {
+                            c.run();
+                        } catch (Throwable e) {
+                            failed.put(name, e);
+                        }
+                    },
+                    "case-" + name);
+            t.start();
+            threads.add(t);
+        });
+        for (Thread t : threads) {
+            t.join();
+        }
+        if (!failed.isEmpty()) {
+            AssertionError error = new AssertionError(failed.size() + " of " + cases.size() + " cases failed:\n"
+                    + String.join(
+                            "\n",
+                            failed.entrySet().stream()
+                                    .map(e -> e.getKey() + ": " + e.getValue())
+                                    .toList()));
+            failed.values().forEach(error::addSuppressed);
+            throw error;
+        }
+    }
+
+    // The cases below run in pairs at once, each on a three-member ensemble of its own (see allAtOnce).
+
+    @Test
+    void rollingUpgradesFrom34WithAMemberDownDuringTheProbe() throws Exception {
+        Map<String, Case> cases = new LinkedHashMap<>();
+        cases.put("leaderFirstAndA35LeaderOver34Followers", this::leaderFirstAndA35LeaderOver34Followers);
+        cases.put("a34MemberDownDuringTheProbeComesBackOn34", this::a34MemberDownDuringTheProbeComesBackOn34);
+        allAtOnce(cases);
+    }
+
+    @Test
+    void mixed35EnsemblesWithAMemberDownOrAWatchMovingFrom36() throws Exception {
+        Map<String, Case> cases = new LinkedHashMap<>();
+        cases.put(
+                "a35MemberDownDuringTheProbeComesBackOn35AndContainersResume",
+                this::a35MemberDownDuringTheProbeComesBackOn35AndContainersResume);
+        cases.put(
+                "watchSetOnA36MemberOfAMixed35EnsembleSurvivesMovingToA35Member",
+                this::watchSetOnA36MemberOfAMixed35EnsembleSurvivesMovingToA35Member);
+        allAtOnce(cases);
+    }
+
     /** Mutex, a create with a Stat and an ephemeral with missing parents through one lease. */
     static void recipesAndEphemeral(ZkLease lease, String base) throws Exception {
         InterProcessMutex mutex = new InterProcessMutex(lease.curator(), base + "/lock");
@@ -185,7 +250,6 @@ class UpgradeTlsAdversarialIT {
      * follow, no unknown request (but the 104 probe), no session lost. A TLS pool and the doctor's TLS probe on the 3.4
      * ensemble fail clearly first.
      */
-    @Test
     void leaderFirstAndA35LeaderOver34Followers() throws Exception {
         TestPki pki = TestPki.shared();
         try (ProcessEnsemble ens = ProcessEnsemble.builder()
@@ -328,7 +392,6 @@ class UpgradeTlsAdversarialIT {
      * The pool's ephemeral with missing parents and Curator create: the 3.4 member must keep following (README: only
      * 3.4's requests while one member runs 3.4).
      */
-    @Test
     void a34MemberDownDuringTheProbeComesBackOn34() throws Exception {
         try (ProcessEnsemble ens = ProcessEnsemble.builder()
                 .serverVersion("3.4.14")
@@ -409,7 +472,6 @@ class UpgradeTlsAdversarialIT {
      * refused naming the silent member). The member comes back on 3.5.10: the pool's backoff recheck hears it, and
      * container parents and containers resume under the same pool and session, without a restart.
      */
-    @Test
     void a35MemberDownDuringTheProbeComesBackOn35AndContainersResume() throws Exception {
         try (ProcessEnsemble ens =
                 ProcessEnsemble.builder().serverVersion("3.5.10").size(3).start()) {
@@ -467,7 +529,6 @@ class UpgradeTlsAdversarialIT {
      * setWatches2, 105; never addWatch, 106), the session must settle (no reconnect loop) and the watch must go on
      * seeing changes.
      */
-    @Test
     void watchSetOnA36MemberOfAMixed35EnsembleSurvivesMovingToA35Member() throws Exception {
         try (ProcessEnsemble ens =
                 ProcessEnsemble.builder().serverVersion("3.5.10").size(3).start()) {
@@ -697,136 +758,141 @@ class UpgradeTlsAdversarialIT {
                 .keyStore(pki.clientKeyStore(), pki.clientKeyStorePassword())
                 .trustStore(pki.clientTrustStore(), pki.clientTrustStorePassword())
                 .build();
-        SoftAssertions soft = new SoftAssertions();
+        Map<String, Case> cases = new LinkedHashMap<>();
         for (String version : List.of("3.6.4", "3.7.2")) {
-            try (ProcessEnsemble zk = ProcessEnsemble.builder()
-                    .serverVersion(version)
-                    .size(1)
-                    .secureClientPort(pki)
-                    .start()) {
-                ServerProcess server = zk.servers().get(0);
-                Recorder events = new Recorder();
-                String base = unique("r18u-tls");
-                // The first TLS handshakes of a server JVM just started can take seconds on a busy machine (each
-                // unanswered attempt is given up and the next one waits longer): the first connect gets 30 s, and the
-                // session outlives a slow restart after kill -9 (the server's maxSessionTimeout is 60 s).
-                try (ZkSessionPool p = pool("r18u-tls-" + version, zk.secureConnectString(), events)
-                                .connectionTimeout(Duration.ofSeconds(30))
-                                .sessionTimeout(Duration.ofSeconds(60))
-                                .tls(tls)
-                                .build();
-                        ZkLease lease = p.lease();
-                        EphemeralNode node = lease.ephemeral(base + "/a/eph", V)) {
-                    long session = lease.sessionId();
+            cases.put(version, () -> tlsThroughKill9SigstopAndWhoAmI(version, pki, tls));
+        }
+        allAtOnce(cases);
+    }
+
+    /** One version of {@link #tlsOn36And37ThroughKill9SigstopAndWhoAmI}, on a server of its own. */
+    void tlsThroughKill9SigstopAndWhoAmI(String version, TestPki pki, TlsConfig tls) throws Exception {
+        SoftAssertions soft = new SoftAssertions();
+        try (ProcessEnsemble zk = ProcessEnsemble.builder()
+                .serverVersion(version)
+                .size(1)
+                .secureClientPort(pki)
+                .start()) {
+            ServerProcess server = zk.servers().get(0);
+            Recorder events = new Recorder();
+            String base = unique("r18u-tls");
+            // The first TLS handshakes of a server JVM just started can take seconds on a busy machine (each
+            // unanswered attempt is given up and the next one waits longer): the first connect gets 30 s, and the
+            // session outlives a slow restart after kill -9 (the server's maxSessionTimeout is 60 s).
+            try (ZkSessionPool p = pool("r18u-tls-" + version, zk.secureConnectString(), events)
+                            .connectionTimeout(Duration.ofSeconds(30))
+                            .sessionTimeout(Duration.ofSeconds(60))
+                            .tls(tls)
+                            .build();
+                    ZkLease lease = p.lease();
+                    EphemeralNode node = lease.ephemeral(base + "/a/eph", V)) {
+                long session = lease.sessionId();
+                server.kill9();
+                server.restart();
+                server.awaitServing(Duration.ofSeconds(30));
+                await().atMost(Duration.ofSeconds(20))
+                        .ignoreExceptions()
+                        .until(() -> lease.exists(base + "/a/eph") != null);
+                soft.assertThat(lease.sessionId())
+                        .as(version + " session after kill -9")
+                        .isEqualTo(session);
+                soft.assertThat(lease.exists(base + "/a/eph").getEphemeralOwner())
+                        .as(version + " ephemeral owner after kill -9")
+                        .isEqualTo(session);
+
+                // The doctor over TLS on a frozen member: ends by its timeout, says unreachable.
+                server.sigstop();
+                long t0 = System.nanoTime();
+                DiagnosticsReport frozen;
+                try {
+                    frozen = EnsembleDoctor.probe(
+                            zk.secureConnectString(),
+                            DoctorOptions.builder()
+                                    .timeout(Duration.ofSeconds(2))
+                                    .tls(tls)
+                                    .build());
+                } finally {
+                    server.sigcont();
+                }
+                long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+                soft.assertThat(ms)
+                        .as(version + " doctor over TLS on a SIGSTOPped member, ms")
+                        .isLessThan(8000);
+                soft.assertThat(frozen.servers().get(0).serving())
+                        .as(version + " frozen: " + frozen.toText())
+                        .isFalse();
+                soft.assertThat(frozen.findings(FindingCode.TLS_MISMATCH))
+                        .as(version + " a frozen TLS port is not a TLS mismatch: " + frozen.toText())
+                        .isEmpty();
+                await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> lease.exists("/") != null);
+
+                // whoAmI.
+                ZooKeeper handle = lease.curator().getZookeeperClient().getZooKeeper();
+                if (version.equals("3.7.2")) {
+                    // A whoAmI in flight while the server freezes and is killed: connection loss, not
+                    // "unsupported".
+                    server.sigstop();
+                    List<Object> outcome = new ArrayList<>();
+                    Thread t = new Thread(() -> {
+                        try {
+                            outcome.add(handle.whoAmI());
+                        } catch (Throwable e) {
+                            outcome.add(e);
+                        }
+                    });
+                    t.start();
+                    await().atMost(Duration.ofSeconds(2))
+                            .until(() ->
+                                    t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING);
                     server.kill9();
                     server.restart();
                     server.awaitServing(Duration.ofSeconds(30));
-                    await().atMost(Duration.ofSeconds(20))
-                            .ignoreExceptions()
-                            .until(() -> lease.exists(base + "/a/eph") != null);
-                    soft.assertThat(lease.sessionId())
-                            .as(version + " session after kill -9")
-                            .isEqualTo(session);
-                    soft.assertThat(lease.exists(base + "/a/eph").getEphemeralOwner())
-                            .as(version + " ephemeral owner after kill -9")
-                            .isEqualTo(session);
-
-                    // The doctor over TLS on a frozen member: ends by its timeout, says unreachable.
-                    server.sigstop();
-                    long t0 = System.nanoTime();
-                    DiagnosticsReport frozen;
-                    try {
-                        frozen = EnsembleDoctor.probe(
-                                zk.secureConnectString(),
-                                DoctorOptions.builder()
-                                        .timeout(Duration.ofSeconds(2))
-                                        .tls(tls)
-                                        .build());
-                    } finally {
-                        server.sigcont();
-                    }
-                    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-                    soft.assertThat(ms)
-                            .as(version + " doctor over TLS on a SIGSTOPped member, ms")
-                            .isLessThan(8000);
-                    soft.assertThat(frozen.servers().get(0).serving())
-                            .as(version + " frozen: " + frozen.toText())
-                            .isFalse();
-                    soft.assertThat(frozen.findings(FindingCode.TLS_MISMATCH))
-                            .as(version + " a frozen TLS port is not a TLS mismatch: " + frozen.toText())
-                            .isEmpty();
+                    t.join(30_000);
                     await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> lease.exists("/") != null);
-
-                    // whoAmI.
-                    ZooKeeper handle = lease.curator().getZookeeperClient().getZooKeeper();
-                    if (version.equals("3.7.2")) {
-                        // A whoAmI in flight while the server freezes and is killed: connection loss, not
-                        // "unsupported".
-                        server.sigstop();
-                        List<Object> outcome = new ArrayList<>();
-                        Thread t = new Thread(() -> {
-                            try {
-                                outcome.add(handle.whoAmI());
-                            } catch (Throwable e) {
-                                outcome.add(e);
+                    ZooKeeper h2 = lease.curator().getZookeeperClient().getZooKeeper();
+                    Object after;
+                    try {
+                        after = h2.whoAmI();
+                    } catch (Throwable e) {
+                        after = e;
+                    }
+                    soft.assertThat(after)
+                            .as("3.7.2 whoAmI after one was cut by kill -9 (that one ended with " + outcome + ")")
+                            .isInstanceOf(List.class);
+                } else {
+                    int sent = 0;
+                    for (int i = 0; i < 3; i++) {
+                        Object r;
+                        try {
+                            r = handle.whoAmI();
+                        } catch (UnsupportedOperationException e) {
+                            r = e;
+                            if (!e.getMessage().contains("not sent")) {
+                                sent++;
                             }
-                        });
-                        t.start();
-                        await().atMost(Duration.ofSeconds(2))
-                                .until(() -> t.getState() == Thread.State.WAITING
-                                        || t.getState() == Thread.State.TIMED_WAITING);
-                        server.kill9();
-                        server.restart();
-                        server.awaitServing(Duration.ofSeconds(30));
-                        t.join(30_000);
-                        await().atMost(Duration.ofSeconds(20))
+                        } catch (Throwable e) {
+                            r = e;
+                        }
+                        soft.assertThat(r)
+                                .as("3.6.4 whoAmI over TLS #" + i)
+                                .isNotNull()
+                                .isInstanceOf(UnsupportedOperationException.class);
+                        await().atMost(Duration.ofSeconds(10))
                                 .ignoreExceptions()
                                 .until(() -> lease.exists("/") != null);
-                        ZooKeeper h2 = lease.curator().getZookeeperClient().getZooKeeper();
-                        Object after;
-                        try {
-                            after = h2.whoAmI();
-                        } catch (Throwable e) {
-                            after = e;
-                        }
-                        soft.assertThat(after)
-                                .as("3.7.2 whoAmI after one was cut by kill -9 (that one ended with " + outcome + ")")
-                                .isInstanceOf(List.class);
-                    } else {
-                        int sent = 0;
-                        for (int i = 0; i < 3; i++) {
-                            Object r;
-                            try {
-                                r = handle.whoAmI();
-                            } catch (UnsupportedOperationException e) {
-                                r = e;
-                                if (!e.getMessage().contains("not sent")) {
-                                    sent++;
-                                }
-                            } catch (Throwable e) {
-                                r = e;
-                            }
-                            soft.assertThat(r)
-                                    .as("3.6.4 whoAmI over TLS #" + i)
-                                    .isNotNull()
-                                    .isInstanceOf(UnsupportedOperationException.class);
-                            await().atMost(Duration.ofSeconds(10))
-                                    .ignoreExceptions()
-                                    .until(() -> lease.exists("/") != null);
-                        }
-                        soft.assertThat(events.callbacks(SessionState.SUSPENDED).size())
-                                .as("3.6.4 SUSPENDED: kill -9 once, frozen once maybe, whoAmI at most once: "
-                                        + events.states())
-                                .isLessThanOrEqualTo(3);
-                        soft.assertThat(sent).as("whoAmI reported as sent").isLessThanOrEqualTo(1);
                     }
-                    soft.assertThat(node.isPresent())
-                            .as(version + " ephemeral present at the end")
-                            .isTrue();
-                    soft.assertThat(events.callbacks(SessionState.LOST))
-                            .as(version + " lost")
-                            .isEmpty();
+                    soft.assertThat(events.callbacks(SessionState.SUSPENDED).size())
+                            .as("3.6.4 SUSPENDED: kill -9 once, frozen once maybe, whoAmI at most once: "
+                                    + events.states())
+                            .isLessThanOrEqualTo(3);
+                    soft.assertThat(sent).as("whoAmI reported as sent").isLessThanOrEqualTo(1);
                 }
+                soft.assertThat(node.isPresent())
+                        .as(version + " ephemeral present at the end")
+                        .isTrue();
+                soft.assertThat(events.callbacks(SessionState.LOST))
+                        .as(version + " lost")
+                        .isEmpty();
             }
         }
         soft.assertAll();
