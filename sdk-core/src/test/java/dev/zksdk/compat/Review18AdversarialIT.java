@@ -142,6 +142,73 @@ class Review18AdversarialIT {
         }
     }
 
+    /** A case run at once with others. */
+    interface Case {
+        void run() throws Exception;
+    }
+
+    /**
+     * Runs the named cases at once, each on its own thread, and fails naming every case that failed, with its failure.
+     * The cases of one call each use an ensemble that no other case of that call uses (their stops, kills and server
+     * log counts stay their own); the class's other cases run one at a time, so none of them shares it meanwhile.
+     */
+    static void allAtOnce(Map<String, Case> cases) throws InterruptedException {
+        Map<String, Throwable> failed = new java.util.concurrent.ConcurrentHashMap<>();
+        List<Thread> threads = new ArrayList<>();
+        cases.forEach((name, c) -> {
+            Thread t = new Thread(
+                    () -> {
+                        try {
+                            c.run();
+                        } catch (Throwable e) {
+                            failed.put(name, e);
+                        }
+                    },
+                    "case-" + name);
+            t.start();
+            threads.add(t);
+        });
+        for (Thread t : threads) {
+            t.join();
+        }
+        if (!failed.isEmpty()) {
+            AssertionError error = new AssertionError(failed.size() + " of " + cases.size() + " cases failed:\n"
+                    + String.join(
+                            "\n",
+                            failed.entrySet().stream()
+                                    .map(e -> e.getKey() + ": " + e.getValue())
+                                    .toList()));
+            failed.values().forEach(error::addSuppressed);
+            throw error;
+        }
+    }
+
+    /** The three SIGSTOP cases at once, each stopping the only server of its own ensemble (own, 3.4, 3.5). */
+    @Test
+    void asyncCallsDuringSigstopEndByTheirTimeoutHonestlyOnCompletionThreads() throws Exception {
+        Map<String, Case> cases = new LinkedHashMap<>();
+        cases.put("own", this::own_asyncCallsDuringSigstopEndByTheirTimeoutHonestlyOnCompletionThreads);
+        cases.put("3.4", this::zk34_asyncCallsDuringSigstopEndByTheirTimeoutHonestlyOnCompletionThreads);
+        cases.put("3.5", this::zk35_asyncCallsDuringSigstopEndByTheirTimeoutHonestlyOnCompletionThreads);
+        allAtOnce(cases);
+    }
+
+    /**
+     * Two cases at once on ensembles of their own: the rolling restart of the 3-member 3.5 ensemble, and the fresh
+     * pools' first whoAmI on 3.6.
+     */
+    @Test
+    void ens35RollingRestartBesideFreshPoolsFirstWhoAmIOn36() throws Exception {
+        Map<String, Case> cases = new LinkedHashMap<>();
+        cases.put(
+                "ens35_rollingRestartSendsNothingUnknownAndWatchesKeepUp",
+                this::ens35_rollingRestartSendsNothingUnknownAndWatchesKeepUp);
+        cases.put(
+                "zk36_theFirstWhoAmIOfEachFreshPoolIsRefusedNotNull",
+                this::zk36_theFirstWhoAmIOfEachFreshPoolIsRefusedNotNull);
+        allAtOnce(cases);
+    }
+
     // ------------------------------------------------------------------------------------------------------------
     // helpers
 
@@ -710,7 +777,6 @@ class Review18AdversarialIT {
      * cache: each restarted member is a new process, but the pool learnt per ensemble: after its first probe no unknown
      * request reaches any member; the watches and the cache keep up; no write fails.
      */
-    @Test
     void ens35_rollingRestartSendsNothingUnknownAndWatchesKeepUp() throws Exception {
         ProcessEnsemble ens = ens35();
         ServerTruth truth = new ServerTruth(ens);
@@ -808,19 +874,16 @@ class Review18AdversarialIT {
      * server applies what was queued: every create reported done exists, every create reported "not applied"
      * (no outcome-unknown flag) does not.
      */
-    @Test
     void own_asyncCallsDuringSigstopEndByTheirTimeoutHonestlyOnCompletionThreads() throws Exception {
         asyncCallsDuringSigstop(own(), "r18-stop");
     }
 
     /** The same on 3.4.14, whose creates the pool sends as a plain create followed by a read of the Stat. */
-    @Test
     void zk34_asyncCallsDuringSigstopEndByTheirTimeoutHonestlyOnCompletionThreads() throws Exception {
         asyncCallsDuringSigstop(zk34(), "r18-stop34");
     }
 
     /** The same on 3.5.10 (its plaintext port; the server runs Netty for its TLS port). */
-    @Test
     void zk35_asyncCallsDuringSigstopEndByTheirTimeoutHonestlyOnCompletionThreads() throws Exception {
         asyncCallsDuringSigstop(zk35tls(), "r18-stop35");
     }
@@ -1308,7 +1371,6 @@ class Review18AdversarialIT {
      * (the pool cannot know yet) and must be refused with the UnsupportedOperationException, never come back as
      * ZooKeeper's null; each pool sends exactly one; a second call in each pool is refused without sending.
      */
-    @Test
     void zk36_theFirstWhoAmIOfEachFreshPoolIsRefusedNotNull() throws Exception {
         ProcessEnsemble zk = zk36();
         ServerTruth truth = new ServerTruth(zk);
