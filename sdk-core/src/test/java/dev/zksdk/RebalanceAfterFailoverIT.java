@@ -17,13 +17,18 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.zookeeper.CreateMode;
@@ -204,30 +209,126 @@ class RebalanceAfterFailoverIT {
 
     /**
      * Kill -9 each server in turn; each is restarted and serving before the next is killed. The sessions of the server
-     * killed go to the others; the restarted one is left with few. Returns the spread once the last one was killed
-     * (every session connected to the two others).
+     * killed go to the others; the restarted one is left with few. One rolling restart is shared by the pools of the
+     * cases run at once: each server is killed once every pool is ready, and restarted once no pool has a session on
+     * it.
      */
-    static Map<String, Integer> rollingRestart(ZkSessionPool pool) {
-        Map<String, Integer> last = null;
-        for (ServerProcess s : ensemble.servers()) {
-            s.kill9();
-            await("no session on killed " + s.address())
-                    .atMost(Duration.ofSeconds(30))
-                    .until(() -> {
-                        Map<String, Integer> now = spread(pool);
-                        return now != null && now.get(s.address()) == 0;
-                    });
-            last = spread(pool);
-            print("FIGURES rolling restart: killed " + s.address() + ", spread " + last);
-            s.restart();
-            s.awaitServing(Duration.ofSeconds(60));
-            ensemble.awaitQuorum(Duration.ofSeconds(60));
+    static final class RollingRestart {
+        private final List<ServerProcess> servers = ensemble.servers();
+        private final AtomicInteger next = new AtomicInteger();
+        private final CyclicBarrier killed;
+        private final CyclicBarrier restarted;
+
+        RollingRestart(int pools) {
+            killed = new CyclicBarrier(pools, () -> servers.get(next.get()).kill9());
+            restarted = new CyclicBarrier(pools, () -> {
+                ServerProcess s = servers.get(next.getAndIncrement());
+                s.restart();
+                s.awaitServing(Duration.ofSeconds(60));
+                ensemble.awaitQuorum(Duration.ofSeconds(60));
+            });
         }
-        return last;
+
+        /** Returns the pool's spread once the last server was killed (every session connected to the two others). */
+        Map<String, Integer> of(ZkSessionPool pool) throws Exception {
+            Map<String, Integer> last = null;
+            for (ServerProcess s : servers) {
+                killed.await(3, TimeUnit.MINUTES);
+                await("no session on killed " + s.address())
+                        .atMost(Duration.ofSeconds(30))
+                        .until(() -> {
+                            Map<String, Integer> now = spread(pool);
+                            return now != null && now.get(s.address()) == 0;
+                        });
+                last = spread(pool);
+                print("FIGURES rolling restart: killed " + s.address() + ", spread " + last);
+                restarted.await(3, TimeUnit.MINUTES);
+            }
+            return last;
+        }
+
+        /** Runs {@code c}; if it fails, breaks the restart so that the other pools' cases do not wait for it. */
+        Case orBreak(Case c) {
+            return () -> {
+                try {
+                    c.run();
+                } catch (Throwable e) {
+                    killed.reset();
+                    restarted.reset();
+                    throw e;
+                }
+            };
+        }
     }
 
+    /** A case run at once with others. */
+    interface Case {
+        void run() throws Exception;
+    }
+
+    /** Runs the named cases at once, each on its own thread, and fails naming every case that failed. */
+    static void allAtOnce(Map<String, Case> cases) throws InterruptedException {
+        Map<String, Throwable> failed = new ConcurrentHashMap<>();
+        List<Thread> threads = new ArrayList<>();
+        cases.forEach((name, c) -> {
+            Thread t = new Thread(
+                    () -> {
+                        try {
+                            c.run();
+                        } catch (Throwable e) {
+                            failed.put(name, e);
+                        }
+                    },
+                    "case-" + name);
+            t.start();
+            threads.add(t);
+        });
+        for (Thread t : threads) {
+            t.join();
+        }
+        if (!failed.isEmpty()) {
+            AssertionError error = new AssertionError(failed.size() + " of " + cases.size() + " cases failed:\n"
+                    + String.join(
+                            "\n",
+                            failed.entrySet().stream()
+                                    .map(e -> e.getKey() + ": " + e.getValue())
+                                    .toList()));
+            failed.values().forEach(error::addSuppressed);
+            throw error;
+        }
+    }
+
+    /**
+     * Two pools through one rolling restart, side by side: the one with rebalancing on spreads its sessions evenly
+     * again, the one with rebalancing off stays skewed. Each pool has its own sessions, paths and meters; the kills
+     * are shared, so the two cases cannot run with any other case.
+     */
     @Test
-    void sessionsSpreadEvenlyAgainAfterARollingRestartKeepingTheirIds() throws Exception {
+    void afterARollingRestartSessionsSpreadEvenlyAgainOnlyWithRebalancingOn() throws Exception {
+        RollingRestart restart = new RollingRestart(2);
+        Map<String, Case> cases = new LinkedHashMap<>();
+        cases.put(
+                "sessionsSpreadEvenlyAgainAfterARollingRestartKeepingTheirIds",
+                restart.orBreak(() -> sessionsSpreadEvenlyAgainAfterARollingRestartKeepingTheirIds(restart)));
+        cases.put(
+                "withRebalancingOffTheSpreadStaysSkewed",
+                restart.orBreak(() -> withRebalancingOffTheSpreadStaysSkewed(restart)));
+        allAtOnce(cases);
+    }
+
+    /**
+     * The two cases on proxies to two members, at once: neither kills nor stops a member, and each freezes, slows and
+     * reads through proxies of its own, with its own pool, paths and meters.
+     */
+    @Test
+    void aSessionWithARequestInFlightOrAnElectionIsNotMoved() throws Exception {
+        Map<String, Case> cases = new LinkedHashMap<>();
+        cases.put("aSessionWithARequestInFlightIsNotMoved", this::aSessionWithARequestInFlightIsNotMoved);
+        cases.put("aSessionWithAnElectionIsNotMoved", this::aSessionWithAnElectionIsNotMoved);
+        allAtOnce(cases);
+    }
+
+    void sessionsSpreadEvenlyAgainAfterARollingRestartKeepingTheirIds(RollingRestart restart) throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         Queue<SessionEvent> events = new ConcurrentLinkedQueue<>();
         HostsConfig hosts = HostsConfig.builder().rebalance(INTERVAL).build();
@@ -240,7 +341,7 @@ class RebalanceAfterFailoverIT {
             Set<Long> poolIds = new HashSet<>();
             sessions(pool).forEach(s -> poolIds.add(s.sessionId()));
             try (Writer writer = new Writer(pool, "/rebalance-on-w")) {
-                Map<String, Integer> skewed = rollingRestart(pool);
+                Map<String, Integer> skewed = restart.of(pool);
                 assertThat(skewed)
                         .as("the spread when the last server was killed")
                         .isNotNull();
@@ -288,14 +389,13 @@ class RebalanceAfterFailoverIT {
         }
     }
 
-    @Test
-    void withRebalancingOffTheSpreadStaysSkewed() throws Exception {
+    void withRebalancingOffTheSpreadStaysSkewed(RollingRestart restart) throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         Queue<SessionEvent> events = new ConcurrentLinkedQueue<>();
         HostsConfig hosts = HostsConfig.builder().noRebalance().build();
         try (ZkSessionPool pool = pool("rebalance-off", hosts, registry, events)) {
             List<ZkLease> leases = leasePerSession(pool, "/rebalance-off");
-            Map<String, Integer> skewed = rollingRestart(pool);
+            Map<String, Integer> skewed = restart.of(pool);
             assertThat(imbalance(skewed))
                     .as("sessions uneven when the last server was killed: %s", skewed)
                     .isGreaterThanOrEqualTo(2);
@@ -324,7 +424,6 @@ class RebalanceAfterFailoverIT {
      * slowed to 150 kB/s: while both reads are in flight, neither session is moved, although the other server is
      * healthy and empty; once a read is over, its session moves and the spread is one and one.
      */
-    @Test
     void aSessionWithARequestInFlightIsNotMoved() throws Exception {
         ServerProcess a = ensemble.servers().get(0);
         ServerProcess b = ensemble.servers().get(1);
@@ -421,7 +520,6 @@ class RebalanceAfterFailoverIT {
      * although the other server is healthy and empty (held for 8 looks); the leader's turn is never lost. Once one
      * election is closed, its session moves and the spread is one and one.
      */
-    @Test
     void aSessionWithAnElectionIsNotMoved() throws Exception {
         ServerProcess a = ensemble.servers().get(0);
         ServerProcess b = ensemble.servers().get(1);
