@@ -204,25 +204,49 @@ class UpgradeTlsAdversarialIT {
         }
     }
 
-    // The cases below run in pairs at once, each on a three-member ensemble of its own (see allAtOnce).
+    // The cases below run in groups at once, each on an ensemble of its own (see allAtOnce): the two slow ones
+    // together, the two members down during the probe together, the mixed-ensemble watch beside the TLS versions.
 
     @Test
-    void rollingUpgradesFrom34WithAMemberDownDuringTheProbe() throws Exception {
+    void a35LeaderOver34FollowersBesideA35MemberLearntOverTls() throws Exception {
         Map<String, Case> cases = new LinkedHashMap<>();
         cases.put("leaderFirstAndA35LeaderOver34Followers", this::leaderFirstAndA35LeaderOver34Followers);
-        cases.put("a34MemberDownDuringTheProbeComesBackOn34", this::a34MemberDownDuringTheProbeComesBackOn34);
+        cases.put(
+                "overTlsA35MemberIsLearntFromTwoReconnectsClosedOnSetWatches2",
+                this::overTlsA35MemberIsLearntFromTwoReconnectsClosedOnSetWatches2);
         allAtOnce(cases);
     }
 
     @Test
-    void mixed35EnsemblesWithAMemberDownOrAWatchMovingFrom36() throws Exception {
+    void aMemberDownDuringTheProbeComesBackOnItsVersion() throws Exception {
         Map<String, Case> cases = new LinkedHashMap<>();
+        cases.put("a34MemberDownDuringTheProbeComesBackOn34", this::a34MemberDownDuringTheProbeComesBackOn34);
         cases.put(
                 "a35MemberDownDuringTheProbeComesBackOn35AndContainersResume",
                 this::a35MemberDownDuringTheProbeComesBackOn35AndContainersResume);
+        allAtOnce(cases);
+    }
+
+    /**
+     * The mixed-ensemble watch beside TLS on 3.6.4 and 3.7.2 (single member, client certificate): pool, ephemeral,
+     * kill -9 and restart on the same ports: same session, the ephemeral kept; the doctor's TLS probe of a SIGSTOPped
+     * member ends by its timeout; then whoAmI: on 3.7 a whoAmI cut by a kill -9 must not teach the pool that 3.7 lacks
+     * whoAmI; on 3.6 whoAmI is never null and sent at most once.
+     */
+    @Test
+    void tlsOn36And37ThroughKill9SigstopAndWhoAmIBesideAWatchMovingFrom36To35() throws Exception {
+        TestPki pki = TestPki.shared();
+        TlsConfig tls = TlsConfig.builder()
+                .keyStore(pki.clientKeyStore(), pki.clientKeyStorePassword())
+                .trustStore(pki.clientTrustStore(), pki.clientTrustStorePassword())
+                .build();
+        Map<String, Case> cases = new LinkedHashMap<>();
         cases.put(
                 "watchSetOnA36MemberOfAMixed35EnsembleSurvivesMovingToA35Member",
                 this::watchSetOnA36MemberOfAMixed35EnsembleSurvivesMovingToA35Member);
+        for (String version : List.of("3.6.4", "3.7.2")) {
+            cases.put("tls " + version, () -> tlsThroughKill9SigstopAndWhoAmI(version, pki, tls));
+        }
         allAtOnce(cases);
     }
 
@@ -619,7 +643,6 @@ class UpgradeTlsAdversarialIT {
      * setWatches2 in a row, so each 3.5 member sees that request about twice (the session may meet both 3.5 members
      * before one of them is learnt); then the session settles and the watch goes on.
      */
-    @Test
     void overTlsA35MemberIsLearntFromTwoReconnectsClosedOnSetWatches2() throws Exception {
         TestPki pki = TestPki.shared();
         TlsConfig tls = TlsConfig.builder()
@@ -745,27 +768,7 @@ class UpgradeTlsAdversarialIT {
         }
     }
 
-    /**
-     * TLS on 3.6.4 and 3.7.2 (single member, client certificate): pool, ephemeral, kill -9 and restart on the same
-     * ports: same session, the ephemeral kept; the doctor's TLS probe of a SIGSTOPped member ends by its timeout;
-     * then whoAmI: on 3.7 a whoAmI cut by a kill -9 must not teach the pool that 3.7 lacks whoAmI; on 3.6 whoAmI is
-     * never null and sent at most once.
-     */
-    @Test
-    void tlsOn36And37ThroughKill9SigstopAndWhoAmI() throws Exception {
-        TestPki pki = TestPki.shared();
-        TlsConfig tls = TlsConfig.builder()
-                .keyStore(pki.clientKeyStore(), pki.clientKeyStorePassword())
-                .trustStore(pki.clientTrustStore(), pki.clientTrustStorePassword())
-                .build();
-        Map<String, Case> cases = new LinkedHashMap<>();
-        for (String version : List.of("3.6.4", "3.7.2")) {
-            cases.put(version, () -> tlsThroughKill9SigstopAndWhoAmI(version, pki, tls));
-        }
-        allAtOnce(cases);
-    }
-
-    /** One version of {@link #tlsOn36And37ThroughKill9SigstopAndWhoAmI}, on a server of its own. */
+    /** One TLS version of {@link #tlsOn36And37ThroughKill9SigstopAndWhoAmIBesideAWatchMovingFrom36To35}. */
     void tlsThroughKill9SigstopAndWhoAmI(String version, TestPki pki, TlsConfig tls) throws Exception {
         SoftAssertions soft = new SoftAssertions();
         try (ProcessEnsemble zk = ProcessEnsemble.builder()
