@@ -17,6 +17,8 @@ import dev.zksdk.ZkUnavailableException;
 import dev.zksdk.cache.ZkCache;
 import dev.zksdk.metrics.SessionStatus;
 import dev.zksdk.security.TlsConfig;
+import dev.zksdk.testing.CasesAtOnce;
+import dev.zksdk.testing.CasesAtOnce.Case;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ServerProcess;
@@ -142,55 +144,18 @@ class Review18AdversarialIT {
         }
     }
 
-    /** A case run at once with others. */
-    interface Case {
-        void run() throws Exception;
-    }
-
     /**
      * Runs the named cases at once, each on its own thread, and fails naming every case that failed, with its failure.
      * The cases of one call each use an ensemble that no other case of that call uses (their stops, kills and server
      * log counts stay their own); the class's other cases run one at a time, so none of them shares it meanwhile.
-     */
-    static void allAtOnce(Map<String, Case> cases) throws InterruptedException {
-        Map<String, Throwable> failed = new java.util.concurrent.ConcurrentHashMap<>();
-        List<Thread> threads = new ArrayList<>();
-        cases.forEach((name, c) -> {
-            Thread t = new Thread(
-                    () -> {
-                        try {
-                            c.run();
-                        } catch (Throwable e) {
-                            failed.put(name, e);
-                        }
-                    },
-                    "case-" + name);
-            t.start();
-            threads.add(t);
-        });
-        for (Thread t : threads) {
-            t.join();
-        }
-        if (!failed.isEmpty()) {
-            AssertionError error = new AssertionError(failed.size() + " of " + cases.size() + " cases failed:\n"
-                    + String.join(
-                            "\n",
-                            failed.entrySet().stream()
-                                    .map(e -> e.getKey() + ": " + e.getValue())
-                                    .toList()));
-            failed.values().forEach(error::addSuppressed);
-            throw error;
-        }
-    }
-
-    /** The three SIGSTOP cases at once, each stopping the only server of its own ensemble (own, 3.4, 3.5). */
+     * /** The three SIGSTOP cases at once, each stopping the only server of its own ensemble (own, 3.4, 3.5). */
     @Test
     void asyncCallsDuringSigstopEndByTheirTimeoutHonestlyOnCompletionThreads() throws Exception {
         Map<String, Case> cases = new LinkedHashMap<>();
         cases.put("own", this::own_asyncCallsDuringSigstopEndByTheirTimeoutHonestlyOnCompletionThreads);
         cases.put("3.4", this::zk34_asyncCallsDuringSigstopEndByTheirTimeoutHonestlyOnCompletionThreads);
         cases.put("3.5", this::zk35_asyncCallsDuringSigstopEndByTheirTimeoutHonestlyOnCompletionThreads);
-        allAtOnce(cases);
+        CasesAtOnce.run(cases);
     }
 
     /**
@@ -206,7 +171,7 @@ class Review18AdversarialIT {
         cases.put(
                 "zk36_theFirstWhoAmIOfEachFreshPoolIsRefusedNotNull",
                 this::zk36_theFirstWhoAmIOfEachFreshPoolIsRefusedNotNull);
-        allAtOnce(cases);
+        CasesAtOnce.run(cases);
     }
 
     // ------------------------------------------------------------------------------------------------------------

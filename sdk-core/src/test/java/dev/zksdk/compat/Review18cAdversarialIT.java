@@ -14,6 +14,8 @@ import dev.zksdk.ZkSessionPool;
 import dev.zksdk.cache.CachedNode;
 import dev.zksdk.cache.ZkCache;
 import dev.zksdk.cache.ZkTreeCache;
+import dev.zksdk.testing.CasesAtOnce;
+import dev.zksdk.testing.CasesAtOnce.Case;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.Recorder;
 import java.time.Duration;
@@ -63,46 +65,6 @@ class Review18cAdversarialIT {
             Map<String, Integer> m = new LinkedHashMap<>();
             byWatch.forEach((k, v) -> m.put(k, v.size()));
             return m;
-        }
-    }
-
-    /** A case that may throw, run at once with others by {@link #allAtOnce}. */
-    interface Case {
-        void run() throws Exception;
-    }
-
-    /**
-     * Runs the named cases at once, each on its own thread (each starts its own server and pool, so no case's fault
-     * touches another's), and fails naming every case that failed, with its failure.
-     */
-    static void allAtOnce(Map<String, Case> cases) throws InterruptedException {
-        Map<String, Throwable> failed = new ConcurrentHashMap<>();
-        List<Thread> threads = new ArrayList<>();
-        cases.forEach((name, c) -> {
-            Thread t = new Thread(
-                    () -> {
-                        try {
-                            c.run();
-                        } catch (Throwable e) {
-                            failed.put(name, e);
-                        }
-                    },
-                    "case-" + name);
-            t.start();
-            threads.add(t);
-        });
-        for (Thread t : threads) {
-            t.join();
-        }
-        if (!failed.isEmpty()) {
-            AssertionError error = new AssertionError(failed.size() + " of " + cases.size() + " cases failed:\n"
-                    + String.join(
-                            "\n",
-                            failed.entrySet().stream()
-                                    .map(e -> e.getKey() + ": " + e.getValue())
-                                    .toList()));
-            failed.values().forEach(error::addSuppressed);
-            throw error;
         }
     }
 
@@ -164,7 +126,7 @@ class Review18cAdversarialIT {
         for (String target : List.of("3.5.10", "3.4.14")) {
             cases.put(target, () -> rollbackFrom38UnderManyWatchesThenUpgradeBack(target));
         }
-        allAtOnce(cases);
+        CasesAtOnce.run(cases);
     }
 
     void rollbackFrom38UnderManyWatchesThenUpgradeBack(String target) throws Exception {
@@ -491,7 +453,7 @@ class Review18cAdversarialIT {
                 "rollbackWithThreeSessionsReentrantListenersThenExpiry",
                 this::rollbackWithThreeSessionsReentrantListenersThenExpiry);
         cases.put("downgradedTreeWatchUnderBursts", this::downgradedTreeWatchUnderBursts);
-        allAtOnce(cases);
+        CasesAtOnce.run(cases);
     }
 
     /**
@@ -508,7 +470,7 @@ class Review18cAdversarialIT {
         cases.put(
                 "curatorWatchersMadeBeforeTheRollbackAreToldOfTheirRemoval",
                 this::curatorWatchersMadeBeforeTheRollbackAreToldOfTheirRemoval);
-        allAtOnce(cases);
+        CasesAtOnce.run(cases);
     }
 
     /**

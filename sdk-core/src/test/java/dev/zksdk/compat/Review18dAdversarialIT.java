@@ -8,6 +8,7 @@ import dev.zksdk.WatchEvent;
 import dev.zksdk.WatchHandle;
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkSessionPool;
+import dev.zksdk.testing.CasesAtOnce;
 import dev.zksdk.testing.ForcedExpiry;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.RawZooKeeper;
@@ -84,43 +85,8 @@ class Review18dAdversarialIT {
         }
     }
 
-    interface ThrowingRunnable {
+    interface ThrowingRunnable extends CasesAtOnce.Case {
         void run() throws Exception;
-    }
-
-    /**
-     * Runs the named cases at once, each on its own thread. Every case starts its own server, proxy, other client and
-     * pool, so no case's cut or expiry touches another's. Fails naming every case that failed, with its failure.
-     */
-    static void allAtOnce(Map<String, ThrowingRunnable> cases) throws InterruptedException {
-        Map<String, Throwable> failed = new ConcurrentHashMap<>();
-        List<Thread> threads = new ArrayList<>();
-        cases.forEach((name, c) -> {
-            Thread t = new Thread(
-                    () -> {
-                        try {
-                            c.run();
-                        } catch (Throwable e) {
-                            failed.put(name, e);
-                        }
-                    },
-                    "case-" + name);
-            t.start();
-            threads.add(t);
-        });
-        for (Thread t : threads) {
-            t.join();
-        }
-        if (!failed.isEmpty()) {
-            AssertionError error = new AssertionError(failed.size() + " of " + cases.size() + " cases failed:\n"
-                    + String.join(
-                            "\n",
-                            failed.entrySet().stream()
-                                    .map(e -> e.getKey() + ": " + e.getValue())
-                                    .toList()));
-            failed.values().forEach(error::addSuppressed);
-            throw error;
-        }
     }
 
     // The cases below run in groups at once, each on a server of its own (see allAtOnce).
@@ -131,7 +97,7 @@ class Review18dAdversarialIT {
         cases.put("3.9.4", this::deletedAndRecreatedWhileCut39);
         cases.put("3.8.4", this::deletedAndRecreatedWhileCut38);
         cases.put("3.5.10", this::deletedAndRecreatedWhileCut35);
-        allAtOnce(cases);
+        CasesAtOnce.run(cases);
     }
 
     @Test
@@ -140,7 +106,7 @@ class Review18dAdversarialIT {
         for (String version : List.of("3.5.10", "3.8.4")) {
             cases.put(version, () -> deletedAndRecreatedWhileCutChildrenWatch(version));
         }
-        allAtOnce(cases);
+        CasesAtOnce.run(cases);
     }
 
     @Test
@@ -149,7 +115,7 @@ class Review18dAdversarialIT {
         for (String version : List.of("3.5.10", "3.8.4")) {
             cases.put(version, () -> sameBytesBurstsAroundACutReachTwoHandlesOnceEach(version));
         }
-        allAtOnce(cases);
+        CasesAtOnce.run(cases);
     }
 
     @Test
@@ -157,7 +123,7 @@ class Review18dAdversarialIT {
         Map<String, ThrowingRunnable> cases = new LinkedHashMap<>();
         cases.put("createDeleteBurst38", this::createDeleteBurst38);
         cases.put("createDeleteBurst35", this::createDeleteBurst35);
-        allAtOnce(cases);
+        CasesAtOnce.run(cases);
     }
 
     @Test
@@ -167,7 +133,7 @@ class Review18dAdversarialIT {
             cases.put("acl " + version, () -> aclChangesAndACutDeliverNothingSpurious(version));
         }
         cases.put("treeWatchCreateDeleteBurstDeliveredOnceEach", this::treeWatchCreateDeleteBurstDeliveredOnceEach);
-        allAtOnce(cases);
+        CasesAtOnce.run(cases);
     }
 
     @Test
@@ -177,7 +143,7 @@ class Review18dAdversarialIT {
         cases.put(
                 "expiryAfterACreatedEventGivesResyncThenEachChangeOnce",
                 this::expiryAfterACreatedEventGivesResyncThenEachChangeOnce);
-        allAtOnce(cases);
+        CasesAtOnce.run(cases);
     }
 
     /**

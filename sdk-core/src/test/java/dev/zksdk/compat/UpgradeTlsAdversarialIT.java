@@ -19,6 +19,8 @@ import dev.zksdk.diagnostics.EnsembleDoctor;
 import dev.zksdk.diagnostics.FindingCode;
 import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.security.TlsConfig;
+import dev.zksdk.testing.CasesAtOnce;
+import dev.zksdk.testing.CasesAtOnce.Case;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.Recorder;
 import dev.zksdk.testing.ServerProcess;
@@ -28,7 +30,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -164,46 +165,6 @@ class UpgradeTlsAdversarialIT {
         ens.awaitQuorum(Duration.ofSeconds(60));
     }
 
-    /** A case run at once with others. */
-    interface Case {
-        void run() throws Exception;
-    }
-
-    /**
-     * Runs the named cases at once, each on its own thread. Every case starts its own ensemble and pools, so its kills,
-     * stops and upgrades touch no other case. Fails naming every case that failed, with its failure.
-     */
-    static void allAtOnce(Map<String, Case> cases) throws InterruptedException {
-        Map<String, Throwable> failed = new ConcurrentHashMap<>();
-        List<Thread> threads = new ArrayList<>();
-        cases.forEach((name, c) -> {
-            Thread t = new Thread(
-                    () -> {
-                        try {
-                            c.run();
-                        } catch (Throwable e) {
-                            failed.put(name, e);
-                        }
-                    },
-                    "case-" + name);
-            t.start();
-            threads.add(t);
-        });
-        for (Thread t : threads) {
-            t.join();
-        }
-        if (!failed.isEmpty()) {
-            AssertionError error = new AssertionError(failed.size() + " of " + cases.size() + " cases failed:\n"
-                    + String.join(
-                            "\n",
-                            failed.entrySet().stream()
-                                    .map(e -> e.getKey() + ": " + e.getValue())
-                                    .toList()));
-            failed.values().forEach(error::addSuppressed);
-            throw error;
-        }
-    }
-
     // The cases below run in groups at once, each on an ensemble of its own (see allAtOnce): the two slow ones
     // together, the two members down during the probe together, the mixed-ensemble watch beside the TLS versions.
 
@@ -214,7 +175,7 @@ class UpgradeTlsAdversarialIT {
         cases.put(
                 "overTlsA35MemberIsLearntFromTwoReconnectsClosedOnSetWatches2",
                 this::overTlsA35MemberIsLearntFromTwoReconnectsClosedOnSetWatches2);
-        allAtOnce(cases);
+        CasesAtOnce.run(cases);
     }
 
     @Test
@@ -224,7 +185,7 @@ class UpgradeTlsAdversarialIT {
         cases.put(
                 "a35MemberDownDuringTheProbeComesBackOn35AndContainersResume",
                 this::a35MemberDownDuringTheProbeComesBackOn35AndContainersResume);
-        allAtOnce(cases);
+        CasesAtOnce.run(cases);
     }
 
     /**
@@ -247,7 +208,7 @@ class UpgradeTlsAdversarialIT {
         for (String version : List.of("3.6.4", "3.7.2")) {
             cases.put("tls " + version, () -> tlsThroughKill9SigstopAndWhoAmI(version, pki, tls));
         }
-        allAtOnce(cases);
+        CasesAtOnce.run(cases);
     }
 
     /** Mutex, a create with a Stat and an ephemeral with missing parents through one lease. */

@@ -8,6 +8,8 @@ import dev.zksdk.SessionState;
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkSessionPool;
 import dev.zksdk.security.TlsConfig;
+import dev.zksdk.testing.CasesAtOnce;
+import dev.zksdk.testing.CasesAtOnce.Case;
 import dev.zksdk.testing.InProcessEnsembles;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.RawZooKeeper;
@@ -26,7 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -95,46 +96,6 @@ class HandshakeAdversarialIT {
         HandshakeTimes.PROCESS.clear();
     }
 
-    /** A case that may throw. */
-    @FunctionalInterface
-    interface Case {
-        void run() throws Exception;
-    }
-
-    /**
-     * Runs the named cases at once, each on its own thread, and fails naming every case that failed, with its failure.
-     * Only for cases on servers and proxies of their own: the learnt handshake times are kept per server address, so
-     * one case's slow link does not widen another's bound.
-     */
-    static void atOnce(Map<String, Case> cases) throws InterruptedException {
-        ExecutorService executor = Executors.newFixedThreadPool(cases.size());
-        try {
-            Map<String, Future<Object>> running = new LinkedHashMap<>();
-            cases.forEach((name, c) -> running.put(name, executor.submit(() -> {
-                c.run();
-                return null;
-            })));
-            List<String> failed = new ArrayList<>();
-            List<Throwable> causes = new ArrayList<>();
-            for (Map.Entry<String, Future<Object>> e : running.entrySet()) {
-                try {
-                    e.getValue().get();
-                } catch (ExecutionException x) {
-                    failed.add(e.getKey() + ": " + x.getCause());
-                    causes.add(x.getCause());
-                }
-            }
-            if (!failed.isEmpty()) {
-                AssertionError error = new AssertionError(
-                        failed.size() + " of " + cases.size() + " cases failed:\n" + String.join("\n", failed));
-                causes.forEach(error::addSuppressed);
-                throw error;
-            }
-        } finally {
-            executor.shutdownNow();
-        }
-    }
-
     /**
      * Four cases whose faults are on proxies of their own, at once: the three slow-link cases, each on a server of its
      * own (latency that appears after connect, a clamped session over a slow link, TLS and digest over a slow link),
@@ -150,7 +111,7 @@ class HandshakeAdversarialIT {
         cases.put(
                 "server back from an outage, the only one left",
                 this::aServerBackFromAnOutageIsUsedWhileStillQuarantinedWhenItIsTheOnlyOneLeft);
-        atOnce(cases);
+        CasesAtOnce.run(cases);
     }
 
     /**
