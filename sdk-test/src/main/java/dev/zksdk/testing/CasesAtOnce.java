@@ -17,6 +17,11 @@ public final class CasesAtOnce {
     /** A case that may throw. */
     @FunctionalInterface
     public interface Case {
+        /**
+         * Runs the case.
+         *
+         * @throws Exception when the case fails
+         */
         void run() throws Exception;
     }
 
