@@ -8,6 +8,8 @@ import dev.zksdk.metrics.EnsembleStatus;
 import dev.zksdk.metrics.MetricNames;
 import dev.zksdk.metrics.SessionStatus;
 import dev.zksdk.metrics.micrometer.MicrometerMetricsTrackerFactory;
+import dev.zksdk.testing.CasesAtOnce;
+import dev.zksdk.testing.CasesAtOnce.Case;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.ServerProcess;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -23,7 +25,6 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
@@ -261,43 +262,6 @@ class RebalanceAfterFailoverIT {
         }
     }
 
-    /** A case run at once with others. */
-    interface Case {
-        void run() throws Exception;
-    }
-
-    /** Runs the named cases at once, each on its own thread, and fails naming every case that failed. */
-    static void allAtOnce(Map<String, Case> cases) throws InterruptedException {
-        Map<String, Throwable> failed = new ConcurrentHashMap<>();
-        List<Thread> threads = new ArrayList<>();
-        cases.forEach((name, c) -> {
-            Thread t = new Thread(
-                    () -> {
-                        try {
-                            c.run();
-                        } catch (Throwable e) {
-                            failed.put(name, e);
-                        }
-                    },
-                    "case-" + name);
-            t.start();
-            threads.add(t);
-        });
-        for (Thread t : threads) {
-            t.join();
-        }
-        if (!failed.isEmpty()) {
-            AssertionError error = new AssertionError(failed.size() + " of " + cases.size() + " cases failed:\n"
-                    + String.join(
-                            "\n",
-                            failed.entrySet().stream()
-                                    .map(e -> e.getKey() + ": " + e.getValue())
-                                    .toList()));
-            failed.values().forEach(error::addSuppressed);
-            throw error;
-        }
-    }
-
     /**
      * Two pools through one rolling restart, side by side: the one with rebalancing on spreads its sessions evenly
      * again, the one with rebalancing off stays skewed. Each pool has its own sessions, paths and meters; the kills
@@ -313,7 +277,7 @@ class RebalanceAfterFailoverIT {
         cases.put(
                 "withRebalancingOffTheSpreadStaysSkewed",
                 restart.orBreak(() -> withRebalancingOffTheSpreadStaysSkewed(restart)));
-        allAtOnce(cases);
+        CasesAtOnce.run(cases);
     }
 
     /**
@@ -325,7 +289,7 @@ class RebalanceAfterFailoverIT {
         Map<String, Case> cases = new LinkedHashMap<>();
         cases.put("aSessionWithARequestInFlightIsNotMoved", this::aSessionWithARequestInFlightIsNotMoved);
         cases.put("aSessionWithAnElectionIsNotMoved", this::aSessionWithAnElectionIsNotMoved);
-        allAtOnce(cases);
+        CasesAtOnce.run(cases);
     }
 
     void sessionsSpreadEvenlyAgainAfterARollingRestartKeepingTheirIds(RollingRestart restart) throws Exception {
