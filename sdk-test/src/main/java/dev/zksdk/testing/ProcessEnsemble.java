@@ -1328,7 +1328,7 @@ public final class ProcessEnsemble implements AutoCloseable {
         }
 
         private static int freePort(List<ServerSocket> held) throws IOException {
-            ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(LOOPBACK));
+            ServerSocket socket = FreePorts.bind(InetAddress.getByName(LOOPBACK));
             held.add(socket);
             return socket.getLocalPort();
         }

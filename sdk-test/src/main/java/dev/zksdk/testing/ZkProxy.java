@@ -326,7 +326,7 @@ public final class ZkProxy implements AutoCloseable {
     }
 
     private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(LOOPBACK))) {
+        try (ServerSocket socket = FreePorts.bind(InetAddress.getByName(LOOPBACK))) {
             return socket.getLocalPort();
         } catch (IOException e) {
             throw new UncheckedIOException("could not find a free port on " + LOOPBACK, e);
