@@ -347,6 +347,12 @@ class Review18AdversarialIT {
             try (ZkLease lease = pool.lease();
                     ZkLease check = plain.lease();
                     EphemeralNode node = lease.ephemeral(base + "/eph", V)) {
+                // The session that ran the probe had its connection closed by the old server and may still be
+                // reconnecting (its id not yet known to the pool): the ids compared are those of three connected
+                // sessions.
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() -> pool.ensembles().get(0).connectedSessions() == 3
+                                && !sessionIds(pool).contains(0L));
                 Set<Long> idsBefore = sessionIds(pool);
                 long owner = check.exists(base + "/eph").getEphemeralOwner();
                 assertThat(idsBefore).contains(owner);
