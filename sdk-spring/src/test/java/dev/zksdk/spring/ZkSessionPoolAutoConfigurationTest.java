@@ -246,8 +246,8 @@ class ZkSessionPoolAutoConfigurationTest {
                     assertThat(hosts.minConnectAttemptTimeout()).isEqualTo(Duration.ofMillis(250));
                     assertThat(hosts.rebalanceInterval()).isEqualTo(Duration.ofSeconds(7));
                     assertThat(hosts.clientZone()).isEqualTo("eu-west-1a");
-                    assertThat(hosts.serverZones())
-                            .containsExactly(
+                    assertThat(hosts.serverZones()) // a map: its order is not part of the contract
+                            .containsOnly(
                                     Map.entry("zk1.example:2181", "eu-west-1a"),
                                     Map.entry("zk2.example:2182", "eu-west-1b"));
                     assertThat(hosts.inClientZone("zk1.example:2181")).isTrue();
