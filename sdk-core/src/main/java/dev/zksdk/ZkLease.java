@@ -76,6 +76,12 @@ import org.apache.zookeeper.data.Stat;
  * with its own result or exception, as if sent alone, and no atomicity holds across callers ({@link BatchingConfig}).
  * The lease's order holds: a synchronous call made while its session has asynchronous operations queued or in flight is
  * sent after them.
+ *
+ * <p>On a pool with {@link ZkSessionPool.Builder#route routes}, {@link ZkSessionPool#lease()} hands out a routed lease:
+ * each operation goes to a lease on the ensemble that owns its path in the pool's {@link ZkRoutes routing table} at that
+ * moment (see {@link ZkSessionPool#lease()}); what is said above of one session then holds per ensemble. A
+ * {@code multi} across ensembles is refused with {@link IllegalArgumentException}; {@link #curator()} and
+ * {@link #sessionId()} are the default route's, {@link #curator(String)} and {@link #sessionId(String)} choose by path.
  */
 public interface ZkLease extends AutoCloseable {
 
@@ -397,7 +403,9 @@ public interface ZkLease extends AutoCloseable {
     ZkTreeCache treeCache(String path, CacheConfig config);
 
     /**
-     * The id of this lease's current session, waiting for a connected session up to the connection timeout.
+     * The id of this lease's current session, waiting for a connected session up to the connection timeout. On a
+     * routed lease (a pool with {@link ZkSessionPool.Builder#route routes}), the session of the default route
+     * ({@code "/"}); {@link #sessionId(String)} names the ensemble by a path.
      *
      * @return the session id; it changes when the session expires and a new one replaces it
      * @throws ZkUnavailableException when no session connects within the connection timeout
@@ -409,11 +417,45 @@ public interface ZkLease extends AutoCloseable {
      * its {@code close()} throws {@link UnsupportedOperationException}, and it stays usable until the pool closes. On
      * its ZooKeeper handle, what would change the session for every lease is refused the same way: {@code close()},
      * {@code register(Watcher)} (the default watcher drives the pool's recovery) and {@code updateServerList} (use
-     * {@link ZkSessionPool#updateConnectString}).
+     * {@link ZkSessionPool#updateConnectString}). On a routed lease (a pool with
+     * {@link ZkSessionPool.Builder#route routes}), the client of the default route ({@code "/"}); use
+     * {@link #curator(String)} for the ensemble that owns a path.
      *
      * @return the pool's Curator client for this session
      */
     CuratorFramework curator();
+
+    /**
+     * The id of the session this lease uses for {@code path}, waiting for a connected session up to the connection
+     * timeout. On a lease of one ensemble it is {@link #sessionId()}; on a routed lease (a pool with
+     * {@link ZkSessionPool.Builder#route routes}) it is the session of the ensemble that owns {@code path} in the
+     * routing table now, taking the lease on that ensemble if this lease had not used it yet.
+     *
+     * @param path an absolute path, used only to choose the ensemble
+     * @return the session id
+     * @throws IllegalArgumentException when {@code path} is not a valid path
+     * @throws ZkUnavailableException when no session connects within the connection timeout
+     */
+    default long sessionId(String path) {
+        dev.zksdk.internal.Validation.path("path", path);
+        return sessionId();
+    }
+
+    /**
+     * The shared Curator client this lease uses for {@code path}; as {@link #curator()} in every other respect. On a
+     * lease of one ensemble it is {@link #curator()}; on a routed lease (a pool with
+     * {@link ZkSessionPool.Builder#route routes}) it is the client of the ensemble that owns {@code path} in the
+     * routing table now. The client is not routed: every path given to it goes to its own ensemble (so a recipe made
+     * on it stays there, whatever the table says later).
+     *
+     * @param path an absolute path, used only to choose the ensemble
+     * @return the pool's Curator client for that ensemble's session
+     * @throws IllegalArgumentException when {@code path} is not a valid path
+     */
+    default CuratorFramework curator(String path) {
+        dev.zksdk.internal.Validation.path("path", path);
+        return curator();
+    }
 
     /** Releases the lease. Idempotent. The session stays open for other leases. */
     @Override

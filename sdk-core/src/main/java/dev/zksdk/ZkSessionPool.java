@@ -4,13 +4,16 @@ import dev.zksdk.cache.CacheConfig;
 import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.internal.Validation;
 import dev.zksdk.internal.pool.RealSessionPool;
+import dev.zksdk.internal.pool.Router;
 import dev.zksdk.metrics.EnsembleStatus;
 import dev.zksdk.metrics.MetricsTrackerFactory;
 import dev.zksdk.security.SaslConfig;
 import dev.zksdk.security.TlsConfig;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.curator.framework.api.ACLProvider;
 
 /**
@@ -40,9 +43,12 @@ public final class ZkSessionPool implements AutoCloseable {
     public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(2);
 
     private final RealSessionPool pool;
+    /** Null when the pool has no routes. */
+    private final ZkRoutes routes;
 
     private ZkSessionPool(RealSessionPool pool) {
         this.pool = pool;
+        this.routes = pool.router() == null ? null : new ZkRoutes(pool.router());
     }
 
     /**
@@ -55,18 +61,50 @@ public final class ZkSessionPool implements AutoCloseable {
     }
 
     /**
-     * A lease on the default ensemble (the builder's connect string).
+     * A lease on the default ensemble (the builder's connect string); on a pool with {@link Builder#route routes}, a
+     * routed lease.
+     *
+     * <p>A routed lease sends each operation to the ensemble that owns its path in the {@linkplain #routes() routing
+     * table} of that moment, through a lease on that ensemble taken on the first operation routed there (with the
+     * usual wait for a connected session, up to that ensemble's connection timeout, and its failures) and closed with
+     * the routed lease; so getting one opens nothing and waits for nothing, and an ensemble that is down fails only the
+     * operations routed to it. Each ensemble keeps its own sessions, circuit breaker, in-flight limit, recovery, health
+     * and metrics. A path-taking operation (reads, writes, {@code sync}, ephemerals, watches, caches, locks, elections)
+     * goes by its path, {@link ZkLease#fenced} by its token's election or lock path; the path is sent unchanged, so a
+     * chroot in the ensemble's connect string applies. A {@code multi} whose ops route to more than one ensemble is
+     * refused with {@link IllegalArgumentException} before anything is sent (thrown by the call, also by
+     * {@code multiAsync}), naming each path and its ensemble's alias: no atomicity exists across ensembles.
+     * {@link ZkLease#curator()} and {@link ZkLease#sessionId()} are the default route's ({@code "/"});
+     * {@link ZkLease#curator(String)} and {@link ZkLease#sessionId(String)} choose by path. Its FIFO order holds per
+     * ensemble, not across them. {@link PoolStats#activeLeases()} counts one lease per ensemble it has used.
      *
      * @return a new lease; close it when done (the session stays open)
-     * @throws ZkUnavailableException when no session connected within the connection timeout
+     * @throws ZkUnavailableException when no session connected within the connection timeout (never for a routed
+     *     lease: its operations throw it instead)
      * @throws IllegalStateException after {@link #close()}
      */
     public ZkLease lease() {
-        return pool.lease(pool.defaultEnsemble());
+        return pool.defaultLease();
     }
 
     /**
-     * A lease on the given ensemble; sessions are shared with every other lease of an equal config.
+     * The routing table of a pool built with {@link Builder#route routes}, to read or change while the pool runs.
+     *
+     * @return the pool's routing table
+     * @throws IllegalStateException when the pool was built without routes (its leases are not routed)
+     */
+    public ZkRoutes routes() {
+        Router router = pool.router();
+        if (router == null) {
+            throw new IllegalStateException("the pool '" + pool.name() + "' was built without routes, so its leases "
+                    + "are not routed; add at least one with ZkSessionPool.Builder.route(prefix, ensemble)");
+        }
+        return routes;
+    }
+
+    /**
+     * A lease on the given ensemble; sessions are shared with every other lease of an equal config. Never routed, also
+     * on a pool with routes: every path goes to {@code ensemble}.
      *
      * @param ensemble the ensemble to lease on; its sessions start with its first lease
      * @return a new lease; close it when done (the session stays open)
@@ -88,7 +126,9 @@ public final class ZkSessionPool implements AutoCloseable {
     }
 
     /**
-     * The default ensemble's config: the one the builder's ensemble settings made.
+     * The default ensemble's config: the one the builder's ensemble settings made, or, on a pool built with
+     * {@code route("/", ensemble)} and no connect string, that ensemble. It does not follow later changes of the
+     * routing table.
      *
      * @return the config that {@link #lease()} leases on
      */
@@ -282,8 +322,17 @@ public final class ZkSessionPool implements AutoCloseable {
         private MetricsTrackerFactory metricsTrackerFactory = MetricsTrackerFactory.NONE;
         private CacheConfig cacheDefaults = CacheConfig.defaults();
         private Duration closeTimeout = DEFAULT_CLOSE_TIMEOUT;
+        private final Map<String, EnsembleConfig> routes = new LinkedHashMap<>();
+        /** The first ensemble setting given other than the connect string, to refuse it when there is none. */
+        private String ensembleSetting;
 
         private Builder() {}
+
+        private void ensembleSetting(String setting) {
+            if (ensembleSetting == null) {
+                ensembleSetting = setting;
+            }
+        }
 
         /**
          * The default ensemble's servers: a standard ZooKeeper connect string,
@@ -309,6 +358,7 @@ public final class ZkSessionPool implements AutoCloseable {
          * @throws IllegalArgumentException when it is null or out of that range
          */
         public Builder sessionTimeout(Duration sessionTimeout) {
+            ensembleSetting("sessionTimeout");
             ensemble.sessionTimeout(sessionTimeout);
             return this;
         }
@@ -322,6 +372,7 @@ public final class ZkSessionPool implements AutoCloseable {
          * @throws IllegalArgumentException when it is null or out of that range
          */
         public Builder connectionTimeout(Duration connectionTimeout) {
+            ensembleSetting("connectionTimeout");
             ensemble.connectionTimeout(connectionTimeout);
             return this;
         }
@@ -335,6 +386,7 @@ public final class ZkSessionPool implements AutoCloseable {
          * @throws IllegalArgumentException when it is less than 1
          */
         public Builder sessionsPerEnsemble(int sessionsPerEnsemble) {
+            ensembleSetting("sessionsPerEnsemble");
             ensemble.sessionsPerEnsemble(sessionsPerEnsemble);
             return this;
         }
@@ -347,6 +399,7 @@ public final class ZkSessionPool implements AutoCloseable {
          * @return this builder
          */
         public Builder canBeReadOnly(boolean canBeReadOnly) {
+            ensembleSetting("canBeReadOnly");
             ensemble.canBeReadOnly(canBeReadOnly);
             return this;
         }
@@ -359,6 +412,7 @@ public final class ZkSessionPool implements AutoCloseable {
          * @return this builder
          */
         public Builder asyncBatching(BatchingConfig batching) {
+            ensembleSetting("asyncBatching");
             ensemble.asyncBatching(batching);
             return this;
         }
@@ -372,6 +426,7 @@ public final class ZkSessionPool implements AutoCloseable {
          * @throws IllegalArgumentException when {@code maxOps} is out of range
          */
         public Builder asyncBatching(int maxOps) {
+            ensembleSetting("asyncBatching");
             ensemble.asyncBatching(maxOps);
             return this;
         }
@@ -385,6 +440,7 @@ public final class ZkSessionPool implements AutoCloseable {
          * @throws IllegalArgumentException when it has other characters or is longer
          */
         public Builder ensembleAlias(String alias) {
+            ensembleSetting("ensembleAlias");
             ensemble.alias(alias);
             return this;
         }
@@ -398,6 +454,7 @@ public final class ZkSessionPool implements AutoCloseable {
          * @return this builder
          */
         public Builder authorization(String scheme, byte[] auth) {
+            ensembleSetting("authorization");
             ensemble.authorization(scheme, auth);
             return this;
         }
@@ -411,6 +468,7 @@ public final class ZkSessionPool implements AutoCloseable {
          * @throws IllegalArgumentException when {@code user} is blank or contains {@code ':'}, or either is null
          */
         public Builder digest(String user, String password) {
+            ensembleSetting("digest");
             ensemble.digest(user, password);
             return this;
         }
@@ -423,6 +481,7 @@ public final class ZkSessionPool implements AutoCloseable {
          * @throws IllegalArgumentException when {@code sasl} is null
          */
         public Builder sasl(SaslConfig sasl) {
+            ensembleSetting("sasl");
             ensemble.sasl(sasl);
             return this;
         }
@@ -435,6 +494,7 @@ public final class ZkSessionPool implements AutoCloseable {
          * @throws IllegalArgumentException when {@code tls} is null
          */
         public Builder tls(TlsConfig tls) {
+            ensembleSetting("tls");
             ensemble.tls(tls);
             return this;
         }
@@ -449,6 +509,7 @@ public final class ZkSessionPool implements AutoCloseable {
          * @throws IllegalArgumentException when {@code aclProvider} is null
          */
         public Builder aclProvider(ACLProvider aclProvider) {
+            ensembleSetting("aclProvider");
             ensemble.aclProvider(aclProvider);
             return this;
         }
@@ -571,18 +632,74 @@ public final class ZkSessionPool implements AutoCloseable {
         }
 
         /**
+         * Routes the paths under {@code prefix} to {@code ensemble}: with at least one route, {@link #lease()} hands out
+         * routed leases (see there) and {@link ZkSessionPool#routes()} changes the table at runtime. May be called
+         * once per prefix. The longest prefix matching a path on whole segments wins ({@code /tenants/a} matches
+         * {@code /tenants/a} and {@code /tenants/a/x}, never {@code /tenants/ab}). The default route {@code "/"} is the
+         * builder's own ensemble ({@link #connectString} and the settings next to it) unless {@code route("/", ...)}
+         * is given; with {@code route("/", ...)} the connect string may be left out, and then that route's ensemble is
+         * the pool's {@linkplain ZkSessionPool#defaultEnsemble() default ensemble}. Nothing is opened: an ensemble's
+         * sessions start with the first operation routed to it.
+         *
+         * <pre>{@code
+         * ZkSessionPool pool = ZkSessionPool.builder()
+         *     .route("/tenants/a", EnsembleConfig.builder().connectString("zka1:2181,zka2:2181,zka3:2181").alias("a").build())
+         *     .route("/", EnsembleConfig.builder().connectString("zk1:2181,zk2:2181,zk3:2181").alias("main").build())
+         *     .build();
+         * }</pre>
+         *
+         * @param prefix an absolute path, not ending in {@code /} (except {@code "/"} itself)
+         * @param ensemble the ensemble that owns the paths under it
+         * @return this builder
+         * @throws IllegalArgumentException when {@code prefix} does not start with {@code /}, ends with {@code /}, is not
+         *     a valid path or was given before, or {@code ensemble} is null, naming the setting and the value
+         */
+        public Builder route(String prefix, EnsembleConfig ensemble) {
+            Router.checkPrefix(prefix);
+            Router.checkEnsemble(prefix, ensemble);
+            if (routes.containsKey(prefix)) {
+                throw new IllegalArgumentException("route prefix '" + prefix + "' is given twice (to "
+                        + routes.get(prefix).alias() + " and to " + ensemble.alias() + "); each prefix has one "
+                        + "ensemble");
+            }
+            routes.put(prefix, ensemble);
+            return this;
+        }
+
+        /**
          * Validates and builds the pool; opens nothing.
          *
          * @return the pool, with no session started yet
-         * @throws IllegalArgumentException when the connect string was not set, or the ensemble settings do not fit
-         *     together (see {@link EnsembleConfig.Builder#build()})
+         * @throws IllegalArgumentException when the connect string was not set (and no {@code route("/", ...)}
+         *     replaces it), ensemble settings were given without a connect string while {@code route("/", ...)} is
+         *     given, or the ensemble settings do not fit together (see {@link EnsembleConfig.Builder#build()})
          */
         public ZkSessionPool build() {
-            if (!connectStringSet) {
-                throw new IllegalArgumentException("connectString must be set");
+            EnsembleConfig root = routes.get("/");
+            EnsembleConfig defaultEnsemble;
+            if (connectStringSet) {
+                defaultEnsemble = ensemble.build();
+            } else if (root != null) {
+                if (ensembleSetting != null) {
+                    throw new IllegalArgumentException(ensembleSetting + " configures the builder's own ensemble, "
+                            + "but connectString was not set and route(\"/\", " + root.alias() + ") is the default "
+                            + "ensemble: set connectString too, or put " + ensembleSetting + " in that route's "
+                            + "EnsembleConfig");
+                }
+                defaultEnsemble = root;
+            } else {
+                throw new IllegalArgumentException(
+                        routes.isEmpty()
+                                ? "connectString must be set"
+                                : "connectString must be set, or a default route given with route(\"/\", ensemble)");
             }
             RealSessionPool real = new RealSessionPool(
-                    name, ensemble.build(), operationPolicy, hosts, followEnsembleChanges, listeners, closeTimeout);
+                    name, defaultEnsemble, operationPolicy, hosts, followEnsembleChanges, listeners, closeTimeout);
+            if (!routes.isEmpty()) {
+                Map<String, EnsembleConfig> table = new LinkedHashMap<>(routes);
+                table.putIfAbsent("/", defaultEnsemble);
+                real.configureRoutes(table);
+            }
             real.attachMetrics(metricsTrackerFactory);
             real.cacheDefaults(cacheDefaults);
             return new ZkSessionPool(real);

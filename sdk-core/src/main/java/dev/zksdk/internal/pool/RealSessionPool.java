@@ -149,6 +149,31 @@ public final class RealSessionPool {
         return defaultEnsemble;
     }
 
+    /** The routing table; null when the pool was built without routes. */
+    private volatile Router router;
+
+    /**
+     * Gives the pool its routes (validated, holding {@code "/"}); called once, right after construction, before any
+     * lease.
+     */
+    public void configureRoutes(Map<String, EnsembleConfig> routes) {
+        this.router = new Router(name, routes);
+    }
+
+    /** The routing table, or null when the pool was built without routes. */
+    public Router router() {
+        return router;
+    }
+
+    /**
+     * What {@link dev.zksdk.ZkSessionPool#lease()} hands out: with routes, a routed lease (which opens and waits for
+     * nothing until an operation needs an ensemble); otherwise a lease on the default ensemble.
+     */
+    public ZkLease defaultLease() {
+        Router r = router;
+        return r != null ? new RoutedLease(this, r) : lease(defaultEnsemble);
+    }
+
     public ZkLease lease(EnsembleConfig config) {
         Ensemble ensemble = ensemble(config);
         int picked = ensemble.pick();
@@ -594,8 +619,9 @@ public final class RealSessionPool {
 
     @Override
     public String toString() {
+        Router r = router;
         return "name=" + name + ", defaultEnsemble=" + defaultEnsemble + ", ensembles=" + ensembles.size()
-                + (closed ? ", closed" : "");
+                + (r == null ? "" : ", routes=" + r) + (closed ? ", closed" : "");
     }
 
     /** Open elections and locks of every lease, closed first by {@link #close()}. */
