@@ -344,6 +344,22 @@ class RoutingIT {
                 // A still works after B's calls failed (its breaker and budget are its own).
                 lease.setData("/a/before", "still".getBytes(UTF_8), -1);
                 assertThat(rawA.zk().getData("/a/before", false, null)).isEqualTo("still".getBytes(UTF_8));
+                // A routed lease taken now (B, the default route, is down) serves A: it waits for no ensemble until
+                // an operation needs it.
+                try (ZkLease fresh = pool.lease()) {
+                    fresh.create("/a/fresh-while-b-down", DATA, CreateMode.PERSISTENT);
+                    assertThat(stat(rawA, "/a/fresh-while-b-down")).isNotNull();
+                }
+                // Health per ensemble: A connected, B not.
+                assertThat(pool.ensembles())
+                        .anySatisfy(e -> {
+                            assertThat(e.connectString()).isEqualTo(ensembleA.connectString());
+                            assertThat(e.isConnected()).isTrue();
+                        })
+                        .anySatisfy(e -> {
+                            assertThat(e.connectString()).isEqualTo(ensembleB.connectString());
+                            assertThat(e.isConnected()).isFalse();
+                        });
             } finally {
                 serverB.restart();
                 serverB.awaitServing(Duration.ofSeconds(60));
