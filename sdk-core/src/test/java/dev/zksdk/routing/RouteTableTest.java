@@ -86,6 +86,20 @@ class RouteTableTest {
         }
     }
 
+    /** "Aa" and "BB" have the same {@link String#hashCode()}: prefixes are told apart by their text. */
+    @Test
+    void prefixesWithTheSameHashAreToldApart() {
+        assertThat("/Aa".hashCode()).isEqualTo("/BB".hashCode());
+        try (ZkSessionPool pool = builder().route("/", A).route("/Aa", B).build()) {
+            assertThat(pool.routes().ensembleFor("/Aa/x")).isEqualTo(B);
+            assertThat(pool.routes().ensembleFor("/BB/x")).isEqualTo(A);
+            pool.routes().route("/BB", C);
+            assertThat(pool.routes().ensembleFor("/Aa")).isEqualTo(B);
+            assertThat(pool.routes().ensembleFor("/BB")).isEqualTo(C);
+            assertThat(pool.routes().ensembleFor("/BB/Aa")).isEqualTo(C);
+        }
+    }
+
     @Test
     void badRoutesAreRefusedNamingTheSettingAndTheValue() {
         assertThatThrownBy(() -> builder().route("tenants/a", A))

@@ -2,9 +2,7 @@ package dev.zksdk.internal.pool;
 
 import dev.zksdk.EnsembleConfig;
 import dev.zksdk.internal.Validation;
-import java.util.ArrayList;
 import java.util.Collections;
-import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -12,10 +10,9 @@ import java.util.TreeMap;
 /**
  * One immutable version of a pool's routing table: path prefixes, each owned by one ensemble. {@link #lookup} finds the
  * longest prefix that matches a path on segment boundaries ({@code /tenants/a} matches {@code /tenants/a} and
- * {@code /tenants/a/x}, never {@code /tenants/ab}); {@code "/"} matches every path. It allocates nothing: the prefixes
- * are grouped by length, and the path is scanned once from its end towards its start, checking only the prefixes whose
- * length ends at one of its segment boundaries, so a lookup costs at most one pass over the path plus the
- * {@code regionMatches} of the prefixes of those lengths (usually none or one), whatever the number of routes.
+ * {@code /tenants/a/x}, never {@code /tenants/ab}); {@code "/"} matches every path. It allocates nothing and its cost
+ * does not grow with the number of routes: one pass over the path (no further than the longest prefix), one probe of a
+ * hash table of the prefixes at each of the path's segment boundaries, and one {@code regionMatches} per hit.
  */
 public final class RouteTable {
 
@@ -46,10 +43,16 @@ public final class RouteTable {
         }
     }
 
-    private static final Route[] NONE = new Route[0];
+    /**
+     * Open addressing, linear probing: the routes other than the root's, at the slot of their prefix's
+     * {@link String#hashCode()}; {@code hashes[i]} is {@code routes[i].prefix.hashCode()}. At most half full.
+     */
+    private final Route[] routes;
 
-    /** {@code byLength[n]}: the routes whose prefix is {@code n} characters long (never the root's). */
-    private final Route[][] byLength;
+    private final int[] hashes;
+    private final int mask;
+    /** The longest prefix's length: no boundary of a path beyond it can match. */
+    private final int maxLength;
 
     private final Route root;
     private final SortedMap<String, EnsembleConfig> view;
@@ -62,31 +65,38 @@ public final class RouteTable {
         if (root == null) {
             throw new IllegalStateException("a routing table needs a route for /");
         }
+        int capacity = Integer.highestOneBit(Math.max(2, routes.size()) * 2 - 1) * 2;
+        this.routes = new Route[capacity];
+        this.hashes = new int[capacity];
+        this.mask = capacity - 1;
         int max = 0;
-        for (String prefix : routes.keySet()) {
-            max = Math.max(max, prefix.length());
-        }
-        List<List<Route>> grouped = new ArrayList<>(max + 1);
-        for (int i = 0; i <= max; i++) {
-            grouped.add(new ArrayList<>(0));
-        }
         SortedMap<String, EnsembleConfig> v = new TreeMap<>();
         for (Route r : routes.values()) {
             v.put(r.prefix, r.config);
-            if (r != root) {
-                grouped.get(r.prefix.length()).add(r);
+            if (r == root) {
+                continue;
             }
+            max = Math.max(max, r.prefix.length());
+            int h = r.prefix.hashCode();
+            int i = spread(h) & mask;
+            while (this.routes[i] != null) {
+                i = (i + 1) & mask;
+            }
+            this.routes[i] = r;
+            this.hashes[i] = h;
         }
-        this.byLength = new Route[max + 1][];
-        for (int i = 0; i <= max; i++) {
-            List<Route> at = grouped.get(i);
-            byLength[i] = at.isEmpty() ? NONE : at.toArray(NONE);
-        }
+        this.maxLength = max;
         this.view = Collections.unmodifiableSortedMap(v);
     }
 
+    private static int spread(int h) {
+        return h ^ (h >>> 16);
+    }
+
     /**
-     * The route of {@code path}: the longest prefix matching it on segment boundaries, or the root's.
+     * The route of {@code path}: the longest prefix matching it on segment boundaries, or the root's. One pass over
+     * the path (up to the longest prefix's length) computes {@link String#hashCode()} of each leading part as it goes;
+     * at each segment boundary, one probe of the hash table. No allocation.
      *
      * @throws IllegalArgumentException when {@code path} is null or does not start with {@code /} (naming it)
      */
@@ -95,19 +105,23 @@ public final class RouteTable {
         if (length == 0 || path.charAt(0) != '/') {
             Validation.path("path", path); // throws, naming the path
         }
-        Route[][] groups = byLength;
-        for (int end = Math.min(length, groups.length - 1); end >= 2; end--) {
+        Route best = root;
+        int last = Math.min(length, maxLength);
+        int h = '/';
+        for (int end = 2; end <= last; end++) {
+            h = 31 * h + path.charAt(end - 1);
             if (end != length && path.charAt(end) != '/') {
                 continue;
             }
-            Route[] candidates = groups[end];
-            for (Route r : candidates) {
-                if (path.regionMatches(0, r.prefix, 0, end)) {
-                    return r;
+            for (int i = spread(h) & mask; routes[i] != null; i = (i + 1) & mask) {
+                Route r = routes[i];
+                if (hashes[i] == h && r.prefix.length() == end && path.regionMatches(0, r.prefix, 0, end)) {
+                    best = r;
+                    break;
                 }
             }
         }
-        return root;
+        return best;
     }
 
     /** The default route, {@code "/"}. */
