@@ -386,6 +386,8 @@ class RoutingIT {
             pool.routes().route("/m", configA);
             long sessionA = lease.sessionId("/m");
             EphemeralNode before = lease.ephemeral("/m/member-before", DATA);
+            List<WatchEvent> events = new CopyOnWriteArrayList<>();
+            WatchHandle watch = lease.watch("/m/watched", events::add);
             lease.create("/m/data-before", DATA, CreateMode.PERSISTENT);
             assertThat(stat(rawA, "/m/data-before")).isNotNull();
 
@@ -410,6 +412,18 @@ class RoutingIT {
             assertThat(stat(rawA, "/m/member-before"))
                     .as("closing the old handle deletes it on A")
                     .isNull();
+            // The watch made before the move still watches A: it hears A's create, never B's (made first).
+            rawB.zk().create("/m/watched", DATA, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            rawA.zk().create("/m/watched", DATA, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> events.contains(new WatchEvent(WatchEvent.Type.CREATED, "/m/watched")));
+            rawA.zk().delete("/m/watched", -1);
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> events.contains(new WatchEvent(WatchEvent.Type.DELETED, "/m/watched")));
+            assertThat(events)
+                    .as("one create heard (A's)")
+                    .containsOnlyOnce(new WatchEvent(WatchEvent.Type.CREATED, "/m/watched"));
+            watch.close();
             after.close();
 
             try (ZkLease later = pool.lease()) {
