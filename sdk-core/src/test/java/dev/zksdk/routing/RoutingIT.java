@@ -265,6 +265,40 @@ class RoutingIT {
                 .isZero();
     }
 
+    /** Threads racing to the first use of each ensemble through one routed lease: one lease per ensemble is kept. */
+    @Test
+    void concurrentFirstUseKeepsOneLeasePerEnsemble() throws Exception {
+        pool = routedPool("route-race");
+        createRaw(rawA, "/a");
+        createRaw(rawB, "/b");
+        int threads = 8;
+        var executor = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try (ZkLease lease = pool.lease()) {
+            var start = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                String path = (t % 2 == 0 ? "/a/race-" : "/b/race-") + t;
+                done.add(executor.submit(() -> {
+                    start.await();
+                    return lease.create(path, DATA, CreateMode.PERSISTENT);
+                }));
+            }
+            start.countDown();
+            for (var f : done) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+            assertThat(pool.stats().activeLeases()).as("one per ensemble").isEqualTo(2);
+            for (int t = 0; t < threads; t++) {
+                RawZooKeeper owner = t % 2 == 0 ? rawA : rawB;
+                assertThat(stat(owner, (t % 2 == 0 ? "/a/race-" : "/b/race-") + t))
+                        .isNotNull();
+            }
+        } finally {
+            executor.shutdownNow();
+        }
+        assertThat(pool.stats().activeLeases()).isZero();
+    }
+
     @Test
     void theLongestPrefixWinsAndPrefixesMatchWholeSegments() throws Exception {
         pool = ZkSessionPool.builder()
