@@ -323,6 +323,19 @@ class ZkSessionPoolAutoConfigurationTest {
     }
 
     @Test
+    void aCustomizerAddsRoutesAndTheAutoConfiguredPoolRoutesByThem() {
+        runner.withUserConfiguration(RouteCustomizer.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            ZkSessionPool pool = context.getBean(ZkSessionPool.class);
+            assertThat(pool.routes().ensembleFor("/tenants/a/x").connectString())
+                    .isEqualTo("127.0.0.1:2998");
+            assertThat(pool.routes().ensembleFor("/tenants/ab").connectString())
+                    .as("the default route: zksdk.connect-string")
+                    .isEqualTo("127.0.0.1:2181");
+        });
+    }
+
+    @Test
     void aUsersOwnMetricsTrackerFactoryReplacesMicrometers() {
         runner.withUserConfiguration(OwnTracker.class).run(context -> {
             assertThat(context).hasNotFailed();
@@ -587,6 +600,14 @@ class ZkSessionPoolAutoConfigurationTest {
         @Order(1)
         ZkSessionPoolCustomizer first() {
             return builder -> builder.name("first").sessionsPerEnsemble(2);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class RouteCustomizer {
+        @Bean
+        ZkSessionPoolCustomizer tenants() {
+            return builder -> builder.route("/tenants/a", EnsembleConfig.of("127.0.0.1:2998"));
         }
     }
 
