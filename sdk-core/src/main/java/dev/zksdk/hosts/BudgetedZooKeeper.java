@@ -57,6 +57,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class BudgetedZooKeeper extends ZooKeeper {
 
+    /** Each attempt and connection of a handle at DEBUG, naming its session. */
+    private static final org.slf4j.Logger ATTEMPTS_LOG = LoggerFactory.getLogger(BudgetedZooKeeper.class);
+
     private final WeightedHostProvider provider;
     private volatile boolean closeOnlyThroughCurator;
     private volatile ServerCapabilities capabilities;
@@ -91,6 +94,9 @@ public final class BudgetedZooKeeper extends ZooKeeper {
             @Override
             public void connected(String server) {
                 attemptConnectedAt = System.nanoTime();
+                if (ATTEMPTS_LOG.isDebugEnabled()) {
+                    ATTEMPTS_LOG.debug("Session 0x{} connected to {}", Long.toHexString(getSessionId()), server);
+                }
             }
         });
     }
@@ -363,6 +369,10 @@ public final class BudgetedZooKeeper extends ZooKeeper {
      * at every attempt, without end.
      */
     private void beforeAttempt(String server) {
+        if (ATTEMPTS_LOG.isDebugEnabled()) {
+            // With the provider's DEBUG line just before (same thread): which session went where, on what budget.
+            ATTEMPTS_LOG.debug("Session 0x{} attempts {}", Long.toHexString(getSessionId()), server);
+        }
         ServerCapabilities c = capabilities;
         if (c != null && attemptServer != null && attemptHadPersistentWatches && attemptConnectedAt != 0) {
             if (System.nanoTime() - attemptConnectedAt < SET_WATCHES2_CLOSE_WINDOW_NANOS) {

@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  *       before {@link #onConnected}, or when {@link #markFailed} reports it; it is then skipped with
  *       exponential backoff, by every session sharing the {@link SessionSpread}. A session whose last attempts
  *       failed on all servers of the list but one takes the servers in turn, the one it tried longest ago first,
- *       quarantined or not, until one answers.</li>
+ *       quarantined or not, until one answers; a server at its connection budget is passed over in that turn (the
+ *       session keeps the server it holds only when no other has a free slot).</li>
  *   <li><b>Reconnect delay.</b> After a failed attempt another server is tried at once while a round (as many
  *       attempts as servers) has not failed; from then on, with k failed attempts past the round, {@code next}
  *       sleeps a uniformly random time in {@code [0, min(reconnectJitterCap, reconnectJitterBase * 2^(k-1)))}
@@ -431,10 +432,10 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
                 List<ServerEntry> candidates = servers;
                 if (failedAttempts >= servers.size() - 1 && servers.size() > 1) {
                     // Failed attempts in a row on all servers but one: quarantine and balance have led this session
-                    // nowhere; take the servers in turn, the one it tried longest ago first, quarantined or not (a
-                    // server back from a long outage is still quarantined, for longer than the servers failing now
-                    // are, and waiting for a whole further round can cost the session: with slow handshakes the
-                    // attempt bounds of one round add up to the session timeout).
+                    // nowhere; take the servers with a free budget slot in turn, the one it tried longest ago first,
+                    // quarantined or not (a server back from a long outage is still quarantined, for longer than the
+                    // servers failing now are, and waiting for a whole further round can cost the session: with slow
+                    // handshakes the attempt bounds of one round add up to the session timeout).
                     candidates = List.of(leastRecentlyTried());
                 }
                 pick = spread.choose(this, candidates, held, held.key(), moveTargets, budget);
@@ -491,6 +492,13 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
                 control.connectTimeout((int) Math.min(Integer.MAX_VALUE, attemptBoundMs));
             } else if (boundByHandle && sessionTimeoutMs > 0) {
                 attemptBoundMs = sessionTimeoutMs / size(); // the first attempt, bounded through size()
+            }
+            if (log.isDebugEnabled()) {
+                log.debug(
+                        "Attempt on {} ({} failed in a row; connection budget {})",
+                        pick.key(),
+                        failedAttempts,
+                        budget.snapshot());
             }
         }
         return attempting(pick.key(), resolved);
@@ -860,12 +868,19 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         failureAccounted = false;
     }
 
-    /** The server of the list this session tried longest ago (never tried first), not the one it is leaving. */
+    /**
+     * The server of the list this session tried longest ago (never tried first), not the one it is leaving, among those
+     * with a free connection-budget slot; the one it holds when no other has a free slot. A server at its budget is
+     * passed over, not waited for: it stays full while its sessions are connected, and the turn must go on to the
+     * servers that can take this session (otherwise a session holding the slot of a dead server went back to it after
+     * every attempt until it expired, while another live server had a free slot).
+     */
     private ServerEntry leastRecentlyTried() {
+        int limit = config.perServerConnectionBudget();
         ServerEntry oldest = null;
         long oldestAt = 0;
         for (ServerEntry e : servers) {
-            if (e.key().equals(held.key())) {
+            if (e.key().equals(held.key()) || budget.count(e.key()) >= limit) {
                 continue;
             }
             Long at = lastTried.get(e.key());

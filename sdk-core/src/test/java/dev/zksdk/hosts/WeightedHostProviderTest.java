@@ -752,6 +752,42 @@ class WeightedHostProviderTest {
         p.close();
     }
 
+    /**
+     * After failed attempts on all servers but one, a session takes the servers in turn; one of them at its connection
+     * budget must not stop the turn. Budget 1 on three servers: another pool's session holds B. The session's server A
+     * dies, it goes to C (its leader election under way: refused), back to A (dead), and from then on its turn is
+     * between C (free) and B (full): it must get to C again, not keep returning to A, the server it holds, whose
+     * attempts fail until the session expires (the two-pools case of Review21cAdversarialIT lost a session so).
+     */
+    @Test
+    void takingTheServersInTurnSkipsOnesAtTheirBudgetInsteadOfStayingOnADeadServer() {
+        HostsConfig cfg = config(44).perServerConnectionBudget(1).build();
+        ConnectionBudget budget = new ConnectionBudget();
+        try (WeightedHostProvider other = new WeightedHostProvider(servers(B), new SessionSpread(cfg), budget);
+                WeightedHostProvider p = new WeightedHostProvider(servers(A, B, C), new SessionSpread(cfg), budget)) {
+            assertThat(other.currentServer()).isEqualTo(B);
+            String dead = key(p.next(1000));
+            p.onConnected();
+            String electing = dead.equals(A) ? C : A;
+            List<String> tried = new ArrayList<>();
+            tried.add(key(p.next(1000))); // the connection to the dead server dropped
+            tried.add(key(p.next(1000))); // refused by the electing server
+            assertThat(tried).as("attempts after the drop").containsExactly(electing, dead);
+            for (int i = 0; i < 4; i++) {
+                tried.add(key(p.next(1000)));
+                assertThat(budget.snapshot())
+                        .as("budget after attempt %s", tried)
+                        .containsEntry(B, 1)
+                        .containsEntry(tried.get(tried.size() - 1), 1)
+                        .hasSize(2);
+            }
+            assertThat(tried.subList(2, 6))
+                    .as("attempts once failed on all servers but one (%s): in turn over those with a free slot", tried)
+                    .containsExactly(electing, dead, electing, dead);
+        }
+        assertThat(budget.snapshot()).isEmpty();
+    }
+
     @Test
     void markFailedQuarantinesForTheWholePoolWithoutCountingTwice() {
         SessionSpread spread = new SessionSpread(config(41).build());
