@@ -216,6 +216,9 @@ class Review21cAdversarialIT {
 
     /** Kills the given server, waits for the pool's sessions to leave it, restarts it (serving). */
     static void failOver(ServerProcess s, ZkSessionPool... pools) {
+        boolean leading = ensemble.leader().address().equals(s.address());
+        print("FIGURES killing " + s.address() + (leading ? " (the leader)" : " (a follower)") + ", spread "
+                + spread(pools));
         s.kill9();
         await("no session on killed " + s.address())
                 .atMost(Duration.ofSeconds(40))
@@ -515,10 +518,16 @@ class Review21cAdversarialIT {
         }
     }
 
+    /**
+     * Two pools of 4 sessions on a shared budget of 4 per server, 3 servers: with one server down the 8 sessions fill
+     * every slot of the other two exactly, so a session failing over can only take the slot another one left. When the
+     * server of the second failover is the leader (as it usually is here), every session is suspended; in the CI run
+     * of 684b472, and in 1 of 3 runs of the case before the fix, one of pool B's sessions came back with a new id: it held the dead leader's slot after failing on the
+     * electing members, and its turn over the servers stopped at the full one it had tried longest ago, sending it back
+     * to the dead server until it expired, while the other live server had a free slot (fixed in
+     * {@code WeightedHostProvider}; {@code BudgetTurnIT} shows it alone).
+     */
     @Test
-    @org.junit.jupiter.api.Disabled("issue 21, open: in the CI run of 684b472 (two forks) one of pool B's sessions came"
-            + " back with a new id (0x300012efa750001 became 0x200012f19fc0000; session timeout 15 s) during the moves"
-            + " with two pools on a shared budget of 4: a session replaced, not moved; cause not investigated")
     void twoPoolsSharingTheBudgetNeitherFightNorExceedItAndCloseDuringMoves() throws Exception {
         int n = 4;
         int budget = 4;
@@ -551,6 +560,11 @@ class Review21cAdversarialIT {
             sampler.start();
             ServerProcess victim = ensemble.servers().get(1);
             failOver(victim, a, b);
+            print("FIGURES two pools, after the first failover: ids A " + ids(a) + " B " + ids(b) + " (were " + idsA
+                    + ", " + idsB + ")");
+            // Each phase checked on its own, so that a lost session names the phase that lost it.
+            assertThat(ids(a)).as("ids A after the first failover").isEqualTo(idsA);
+            assertThat(ids(b)).as("ids B after the first failover").isEqualTo(idsB);
             victim.restart();
             victim.awaitServing(Duration.ofSeconds(60));
             await("combined spread even").atMost(Duration.ofSeconds(60)).until(() -> {
@@ -565,8 +579,8 @@ class Review21cAdversarialIT {
                     .until(() -> moves(regA) == settledA && moves(regB) == settledB);
             print("FIGURES two pools: moves A " + settledA + " B " + settledB + ", combined spread " + spread(a, b)
                     + ", A " + spread(a) + ", B " + spread(b) + ", max cons seen " + maxCons);
-            assertThat(ids(a)).as("ids A").isEqualTo(idsA);
-            assertThat(ids(b)).as("ids B").isEqualTo(idsB);
+            assertThat(ids(a)).as("ids A after the moves").isEqualTo(idsA);
+            assertThat(ids(b)).as("ids B after the moves").isEqualTo(idsB);
             assertThat(maxCons.values())
                     .as("connections per server vs budget " + budget)
                     .allMatch(v -> v <= budget);
@@ -576,6 +590,10 @@ class Review21cAdversarialIT {
             // Close A while B is moving: fail over again and close A as soon as the victim is back.
             la.forEach(ZkLease::close);
             failOver(ensemble.servers().get(2), a, b);
+            print("FIGURES two pools, after the second failover: ids B " + ids(b));
+            assertThat(ids(b))
+                    .as("ids B after the second failover (every slot of the two live servers taken)")
+                    .isEqualTo(idsB);
             Set<String> hexA = new HashSet<>();
             idsA.values().forEach(id -> hexA.add(Long.toHexString(id)));
             ensemble.servers().get(2).restart();
