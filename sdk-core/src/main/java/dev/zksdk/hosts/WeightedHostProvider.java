@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
  *       before {@link #onConnected}, or when {@link #markFailed} reports it; it is then skipped with
  *       exponential backoff, by every session sharing the {@link SessionSpread}. A session whose last attempts
  *       failed on all servers of the list but one takes the servers in turn, the one it tried longest ago first,
- *       quarantined or not, until one answers; a server at its connection budget is passed over in that turn (the
- *       session keeps the server it holds only when no other has a free slot).</li>
+ *       quarantined or not, until one answers; a server at its connection budget is passed over in that turn. When
+ *       no other server has a free slot the session keeps the server it holds and tries it again (the budget is a
+ *       hard limit), and says so once at WARN, naming the budget and the counts.</li>
  *   <li><b>Reconnect delay.</b> After a failed attempt another server is tried at once while a round (as many
  *       attempts as servers) has not failed; from then on, with k failed attempts past the round, {@code next}
  *       sleeps a uniformly random time in {@code [0, min(reconnectJitterCap, reconnectJitterBase * 2^(k-1)))}
@@ -120,6 +121,8 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
     private boolean moving;
     /** markFailed already counted the current attempt's failure. */
     private boolean failureAccounted;
+    /** Since the last connection, the WARN that no other server had a free budget slot was logged. */
+    private boolean budgetWarned;
 
     private int failedAttempts;
     /** After a membership change that moves this session: where to, weighted by each server's shortfall. */
@@ -436,7 +439,21 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
                     // quarantined or not (a server back from a long outage is still quarantined, for longer than the
                     // servers failing now are, and waiting for a whole further round can cost the session: with slow
                     // handshakes the attempt bounds of one round add up to the session timeout).
-                    candidates = List.of(leastRecentlyTried());
+                    ServerEntry turn = leastRecentlyTried();
+                    if (turn == held && !budgetWarned) {
+                        budgetWarned = true;
+                        log.warn(
+                                "ZooKeeper server {} failed {} attempts in a row and every other server is at the"
+                                        + " connection budget of {} ({}): the session keeps its slot there and tries it"
+                                        + " again, and is lost at its session timeout unless that server or a slot"
+                                        + " elsewhere comes back (HostsConfig.perServerConnectionBudget must leave room"
+                                        + " for the sessions of a server that is down)",
+                                held.key(),
+                                failedAttempts,
+                                config.perServerConnectionBudget(),
+                                budget.snapshot());
+                    }
+                    candidates = List.of(turn);
                 }
                 pick = spread.choose(this, candidates, held, held.key(), moveTargets, budget);
                 held = pick;
@@ -520,6 +537,7 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         }
         unansweredAttempts = 0;
         unansweredAtCap = false;
+        budgetWarned = false;
         connected = true;
         moving = false;
         failedAttempts = 0;

@@ -788,6 +788,58 @@ class WeightedHostProviderTest {
         assertThat(budget.snapshot()).isEmpty();
     }
 
+    /**
+     * The budget is a hard limit: with every other server at its budget, a session whose server keeps failing stays
+     * on the slot it holds and tries it again, and says so once (until it connects again) at WARN, naming the budget
+     * and the counts.
+     */
+    @Test
+    void aSessionWithNoFreeSlotElsewhereKeepsItsServerAndSaysSoOnce() {
+        HostsConfig cfg = config(45).perServerConnectionBudget(1).build();
+        ConnectionBudget budget = new ConnectionBudget();
+        ch.qos.logback.classic.Logger logger =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(WeightedHostProvider.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs =
+                new ch.qos.logback.core.read.ListAppender<>();
+        logs.start();
+        logger.addAppender(logs);
+        try (WeightedHostProvider onB = new WeightedHostProvider(servers(B), new SessionSpread(cfg), budget);
+                WeightedHostProvider onC = new WeightedHostProvider(servers(C), new SessionSpread(cfg), budget);
+                WeightedHostProvider p = new WeightedHostProvider(servers(A, B, C), new SessionSpread(cfg), budget)) {
+            assertThat(key(p.next(1000))).isEqualTo(A);
+            p.onConnected();
+            List<String> tried = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                tried.add(key(p.next(1000)));
+            }
+            assertThat(tried).as("B and C at their budget").containsOnly(A);
+            assertThat(budget.snapshot()).containsOnly(Map.entry(A, 1), Map.entry(B, 1), Map.entry(C, 1));
+            List<String> warnings = logs.list.stream()
+                    .filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+                    .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                    .filter(m -> m.contains("connection budget"))
+                    .toList();
+            assertThat(warnings).as("said once").hasSize(1);
+            assertThat(warnings.get(0))
+                    .contains(A)
+                    .contains("connection budget of 1")
+                    .contains("{127.0.0.1:21001=1, 127.0.0.1:21002=1, 127.0.0.1:21003=1}")
+                    .contains("perServerConnectionBudget");
+            // Connected again, then failing again: said again.
+            p.onConnected();
+            for (int i = 0; i < 4; i++) {
+                p.next(1000);
+            }
+            assertThat(logs.list.stream()
+                            .filter(e -> e.getFormattedMessage().contains("connection budget of 1"))
+                            .count())
+                    .as("said again after a connection")
+                    .isEqualTo(2);
+        } finally {
+            logger.detachAppender(logs);
+        }
+    }
+
     @Test
     void markFailedQuarantinesForTheWholePoolWithoutCountingTwice() {
         SessionSpread spread = new SessionSpread(config(41).build());
