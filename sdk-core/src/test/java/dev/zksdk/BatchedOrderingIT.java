@@ -11,11 +11,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.Op;
 import org.apache.zookeeper.OpResult;
+import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterEach;
@@ -73,6 +75,45 @@ class BatchedOrderingIT {
             e = e.getCause();
         }
         return e;
+    }
+
+    /**
+     * A raw Curator watcher runs on ZooKeeper's event thread, the thread that also delivers the outcomes of the
+     * session's batches. From there, a synchronous call made while the lease's asynchronous creates are in flight and
+     * queued cannot wait for them (it would wait for itself until its operation timeout): it is sent at once and
+     * answers, and the creates all land.
+     */
+    @Test
+    void aSynchronousCallOnZooKeepersEventThreadDoesNotWaitForTheBatchesThatThreadDelivers() throws Exception {
+        try (ZkSessionPool pool = pool(server.getConnectString(), BatchingConfig.of(64), Duration.ofSeconds(20));
+                ZkLease lease = pool.lease()) {
+            lease.create("/e", bytes("v0"), CreateMode.PERSISTENT);
+            CompletableFuture<String> fromWatcher = new CompletableFuture<>();
+            List<CompletableFuture<String>> creates = new CopyOnWriteArrayList<>();
+            lease.curator()
+                    .checkExists()
+                    .usingWatcher((Watcher) event -> {
+                        try {
+                            // The first create goes in flight at once, the others queue behind it.
+                            for (int i = 0; i < 10; i++) {
+                                creates.add(lease.createAsync("/e/c-" + i, bytes("c"), CreateMode.PERSISTENT));
+                            }
+                            fromWatcher.complete(new String(lease.getData("/e"), StandardCharsets.UTF_8));
+                        } catch (Throwable t) {
+                            fromWatcher.completeExceptionally(t);
+                        }
+                    })
+                    .forPath("/e");
+            observer.zk().setData("/e", bytes("v1"), -1);
+            assertThat(fromWatcher.get(WAIT.toMillis(), TimeUnit.MILLISECONDS))
+                    .as("the synchronous read on the event thread")
+                    .isEqualTo("v1");
+            assertThat(creates).hasSize(10);
+            for (CompletableFuture<String> c : creates) {
+                c.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            assertThat(observer.zk().getChildren("/e", false)).hasSize(10);
+        }
     }
 
     /**

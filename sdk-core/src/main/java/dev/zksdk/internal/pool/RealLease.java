@@ -36,6 +36,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.zookeeper.ClientCnxn;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Op;
@@ -103,9 +104,12 @@ final class RealLease implements ZkLease {
     }
 
     private <T> T sync(ZkCall<T> call) {
-        if (batcher != null && batcher.busy()) {
+        if (batcher != null && batcher.busy() && !ClientCnxn.isInEventThread()) {
             // Ordered after the session's queued and in-flight asynchronous operations (the lease's FIFO order); its
-            // failures come explained as an asynchronous call's.
+            // failures come explained as an asynchronous call's. Not on ZooKeeper's event thread (a raw Curator or
+            // ZooKeeper callback): that thread delivers the outcome of the unit in flight, so it cannot wait for it;
+            // the
+            // call is sent at once, after what is in flight, ahead of what is still queued.
             return batcher.runInOrder(call);
         }
         try {
