@@ -75,7 +75,8 @@ import org.apache.zookeeper.data.Stat;
  * queued behind one in flight on the session share a {@code multi} or {@code multiRead}; each future still completes
  * with its own result or exception, as if sent alone, and no atomicity holds across callers ({@link BatchingConfig}).
  * The lease's order holds: a synchronous call made while its session has asynchronous operations queued or in flight is
- * sent after them.
+ * sent after them, except on ZooKeeper's event thread (a raw Curator or ZooKeeper callback), which delivers their
+ * outcomes and so cannot wait for them: there it is sent at once, ahead of those still queued.
  *
  * <p>On a pool with {@link ZkSessionPool.Builder#route routes}, {@link ZkSessionPool#lease()} hands out a routed lease:
  * each operation goes to a lease on the ensemble that owns its path in the pool's {@link ZkRoutes routing table} at that
