@@ -51,7 +51,8 @@ public final class ZkRoutes {
      * @param prefix an absolute path, not ending in {@code /} (except {@code "/"} itself, the default route)
      * @param ensemble the ensemble that owns the prefix from now on
      * @throws IllegalArgumentException when {@code prefix} does not start with {@code /}, ends with {@code /} or is not
-     *     a valid path, or {@code ensemble} is null, naming the setting and the value; nothing changes
+     *     a valid path, {@code ensemble} is null, or another route's different ensemble has its alias, naming the
+     *     setting and the value; nothing changes
      */
     public void route(String prefix, EnsembleConfig ensemble) {
         router.route(prefix, ensemble);

@@ -672,13 +672,20 @@ public final class ZkSessionPool implements AutoCloseable {
          * @return the pool, with no session started yet
          * @throws IllegalArgumentException when the connect string was not set (and no {@code route("/", ...)}
          *     replaces it), ensemble settings were given without a connect string while {@code route("/", ...)} is
-         *     given, or the ensemble settings do not fit together (see {@link EnsembleConfig.Builder#build()})
+         *     given, the connect string and {@code route("/", ...)} name different ensembles, two routes' different
+         *     ensembles have one alias, or the ensemble settings do not fit together (see
+         *     {@link EnsembleConfig.Builder#build()})
          */
         public ZkSessionPool build() {
             EnsembleConfig root = routes.get("/");
             EnsembleConfig defaultEnsemble;
             if (connectStringSet) {
                 defaultEnsemble = ensemble.build();
+                if (root != null && !root.equals(defaultEnsemble)) {
+                    throw new IllegalArgumentException("connectString and route(\"/\", " + root.alias() + ") both "
+                            + "name the default ensemble, differently (" + defaultEnsemble.alias() + " and "
+                            + root.alias() + "): give one of them");
+                }
             } else if (root != null) {
                 if (ensembleSetting != null) {
                     throw new IllegalArgumentException(ensembleSetting + " configures the builder's own ensemble, "

@@ -47,9 +47,18 @@ class RouteTableTest {
                     .as("no connect string: the / route is the default ensemble")
                     .isEqualTo(B);
         }
-        try (ZkSessionPool pool =
-                builder().connectString("127.0.0.1:9").route("/", B).build()) {
-            assertThat(pool.routes().ensembleFor("/other")).isEqualTo(B);
+        // Both naming the default ensemble, differently: which one the pool's own methods (defaultEnsemble,
+        // updateConnectString) act on and which one routed leases use would differ, so it is refused.
+        assertThatThrownBy(() ->
+                        builder().connectString("127.0.0.1:9").route("/", B).build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("connectString")
+                .hasMessageContaining("route(\"/\", ens-b)");
+        try (ZkSessionPool pool = builder()
+                .connectString("127.0.0.1:2")
+                .route("/", EnsembleConfig.of("127.0.0.1:2"))
+                .build()) {
+            assertThat(pool.routes().ensembleFor("/other")).isEqualTo(pool.defaultEnsemble());
         }
     }
 

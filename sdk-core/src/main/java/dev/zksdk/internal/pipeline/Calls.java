@@ -663,7 +663,13 @@ public final class Calls {
         return f;
     }
 
-    static boolean isSequentialCreate(Op op) {
+    /**
+     * Whether {@code op} creates a sequential node.
+     *
+     * @param op the op
+     * @return true for a create with a sequential mode
+     */
+    public static boolean isSequentialCreate(Op op) {
         Record r = op.toRequestRecord();
         int flags = r instanceof CreateRequest
                 ? ((CreateRequest) r).getFlags()

@@ -14,6 +14,7 @@ import dev.zksdk.cache.CacheConfig;
 import dev.zksdk.cache.ZkCache;
 import dev.zksdk.cache.ZkTreeCache;
 import dev.zksdk.internal.Validation;
+import dev.zksdk.internal.pipeline.Calls;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -55,6 +56,30 @@ final class RoutedLease implements ZkLease {
             throw new IllegalStateException("the lease is closed");
         }
         return leaseOf(router.table().lookup(path));
+    }
+
+    /**
+     * The lease for a create at {@code path}: a sequential node is made beside its path, as a child of its parent named
+     * by the path's last segment and a counter ({@code /b/q} makes {@code /b/q0000000001}, or Curator's protected
+     * {@code /b/_c_<uuid>-q0000000001}), so it goes where the parent's children go, even when the path itself is a
+     * route's prefix (whose route takes only {@code /b/q} and what is under it).
+     */
+    private ZkLease atCreate(String path, CreateMode mode) {
+        return at(mode != null && mode.isSequential() ? parentOf(path) : path);
+    }
+
+    /** The path that decides the route of {@code op}: its parent for a sequential create, else its own. */
+    static String routePath(Op op) {
+        return Calls.isSequentialCreate(op) ? parentOf(op.getPath()) : op.getPath();
+    }
+
+    /** The parent of an absolute path ({@code "/"} for a top-level one); anything else unchanged, for validation. */
+    static String parentOf(String path) {
+        if (path == null || path.length() < 2 || path.charAt(0) != '/') {
+            return path;
+        }
+        int last = path.lastIndexOf('/');
+        return last == 0 ? "/" : path.substring(0, last);
     }
 
     private ZkLease leaseOf(RouteTable.Route route) {
@@ -117,12 +142,12 @@ final class RoutedLease implements ZkLease {
 
     @Override
     public String create(String path, byte[] data, CreateMode mode) {
-        return at(path).create(path, data, mode);
+        return atCreate(path, mode).create(path, data, mode);
     }
 
     @Override
     public String create(String path, byte[] data, CreateMode mode, List<ACL> acl) {
-        return at(path).create(path, data, mode, acl);
+        return atCreate(path, mode).create(path, data, mode, acl);
     }
 
     @Override
@@ -167,12 +192,12 @@ final class RoutedLease implements ZkLease {
 
     @Override
     public CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode) {
-        return at(path).createAsync(path, data, mode);
+        return atCreate(path, mode).createAsync(path, data, mode);
     }
 
     @Override
     public CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode, List<ACL> acl) {
-        return at(path).createAsync(path, data, mode, acl);
+        return atCreate(path, mode).createAsync(path, data, mode, acl);
     }
 
     @Override
@@ -212,7 +237,10 @@ final class RoutedLease implements ZkLease {
         boolean split = false;
         for (int i = 0; i < ops.size(); i++) {
             Op op = Validation.notNull("ops[" + i + "]", ops.get(i));
-            RouteTable.Route route = routeOf(table, "ops[" + i + "] path", op.getPath());
+            if (op.getPath() == null || op.getPath().isEmpty() || op.getPath().charAt(0) != '/') {
+                Validation.path("ops[" + i + "] path", op.getPath()); // throws, naming the op
+            }
+            RouteTable.Route route = table.lookup(routePath(op));
             if (first == null) {
                 first = route;
             } else if (route.slot != first.slot) {
@@ -225,18 +253,11 @@ final class RoutedLease implements ZkLease {
         return leaseOf(first);
     }
 
-    private static RouteTable.Route routeOf(RouteTable table, String argument, String path) {
-        if (path == null || path.isEmpty() || path.charAt(0) != '/') {
-            Validation.path(argument, path); // throws, naming the op
-        }
-        return table.lookup(path);
-    }
-
     /** The refusal of operations that would span ensembles: names each path, its prefix and its ensemble's alias. */
     static IllegalArgumentException crossEnsemble(String what, List<Op> ops, RouteTable table) {
         List<String> where = new ArrayList<>(ops.size());
         for (int i = 0; i < ops.size(); i++) {
-            RouteTable.Route r = table.lookup(ops.get(i).getPath());
+            RouteTable.Route r = table.lookup(routePath(ops.get(i)));
             where.add("ops[" + i + "] " + ops.get(i).getPath() + " -> ensemble '" + r.config.alias() + "' (route "
                     + r.prefix + ")");
         }
@@ -252,7 +273,7 @@ final class RoutedLease implements ZkLease {
 
     @Override
     public EphemeralNode ephemeral(String path, byte[] data, CreateMode mode) {
-        return at(path).ephemeral(path, data, mode);
+        return atCreate(path, mode).ephemeral(path, data, mode);
     }
 
     @Override
@@ -390,10 +411,15 @@ final class RoutedLease implements ZkLease {
         }
 
         private String check(String path) {
+            return check(path, path);
+        }
+
+        /** {@code path}, once {@code routeBy} (its parent for a sequential create) is found on the token's ensemble. */
+        private String check(String path, String routeBy) {
             if (path == null || path.isEmpty() || path.charAt(0) != '/') {
                 return path; // the fenced write's own validation names it
             }
-            RouteTable.Route to = router.table().lookup(path);
+            RouteTable.Route to = router.table().lookup(routeBy);
             if (to.slot != route.slot) {
                 throw new IllegalArgumentException("fenced write to " + path + " refused: it routes to ensemble '"
                         + to.config.alias() + "' (route " + to.prefix + ") but the token's epoch is on '"
@@ -403,11 +429,15 @@ final class RoutedLease implements ZkLease {
             return path;
         }
 
+        private String checkCreate(String path, CreateMode mode) {
+            return check(path, mode != null && mode.isSequential() ? parentOf(path) : path);
+        }
+
         private List<Op> check(List<Op> ops) {
             if (ops != null) {
                 for (Op op : ops) {
                     if (op != null) {
-                        check(op.getPath());
+                        check(op.getPath(), op.getPath() == null ? null : routePath(op));
                     }
                 }
             }
@@ -421,7 +451,7 @@ final class RoutedLease implements ZkLease {
 
         @Override
         public String create(String path, byte[] data, CreateMode mode) {
-            return writes.create(check(path), data, mode);
+            return writes.create(checkCreate(path, mode), data, mode);
         }
 
         @Override
@@ -441,7 +471,7 @@ final class RoutedLease implements ZkLease {
 
         @Override
         public CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode) {
-            return writes.createAsync(check(path), data, mode);
+            return writes.createAsync(checkCreate(path, mode), data, mode);
         }
 
         @Override

@@ -33,6 +33,7 @@ public final class Router {
         this.poolName = poolName;
         synchronized (this) {
             for (Map.Entry<String, EnsembleConfig> e : initial.entrySet()) {
+                checkAlias(e.getKey(), e.getValue());
                 routes.put(e.getKey(), new RouteTable.Route(e.getKey(), e.getValue(), slot(e.getValue())));
             }
             table = new RouteTable(routes);
@@ -41,6 +42,23 @@ public final class Router {
 
     private int slot(EnsembleConfig config) {
         return slots.computeIfAbsent(config, c -> slots.size());
+    }
+
+    /**
+     * Refuses a route whose ensemble has the alias of another route's different ensemble (two chroots on one server,
+     * by default): their sessions, meters, health and messages could not be told apart. Called holding this.
+     */
+    private void checkAlias(String prefix, EnsembleConfig ensemble) {
+        for (RouteTable.Route r : routes.values()) {
+            if (!r.prefix.equals(prefix)
+                    && !r.config.equals(ensemble)
+                    && r.config.alias().equals(ensemble.alias())) {
+                throw new IllegalArgumentException("route '" + prefix + "': its ensemble's alias '" + ensemble.alias()
+                        + "' is already the alias of another ensemble (route '" + r.prefix + "'), whose sessions, "
+                        + "meters, health and messages could not be told apart from its own; give each ensemble its "
+                        + "own with EnsembleConfig.Builder.alias(...)");
+            }
+        }
     }
 
     /** The table now. */
@@ -80,6 +98,7 @@ public final class Router {
         checkPrefix(prefix);
         checkEnsemble(prefix, ensemble);
         synchronized (this) {
+            checkAlias(prefix, ensemble);
             RouteTable.Route old = routes.put(prefix, new RouteTable.Route(prefix, ensemble, slot(ensemble)));
             table = new RouteTable(routes);
             if (old == null) {
