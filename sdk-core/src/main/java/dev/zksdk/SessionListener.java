@@ -5,8 +5,9 @@ import java.time.Duration;
 /**
  * Told of session changes and recoveries. Each listener is called on the pool's callback threads (never ZooKeeper's
  * threads nor the recovery's), one call at a time and in order, so it may call back into the pool, a lease or an
- * {@link EphemeralNode}. A listener that blocks delays only its own later calls, as long as fewer listeners of the
- * pool block at once than it has callback threads (16, shared by all its ensembles); when 10,000 are queued for it,
+ * {@link EphemeralNode}. A listener that blocks delays only its own later calls, as long as fewer session
+ * listeners of the pool block at once than it has callback threads for them (16; each ensemble's watch, cache,
+ * ephemeral, election and lock listeners have 16 of their own); when 10,000 are queued for it,
  * newer ones are dropped (and counted) until it catches up. Every method has a no-op default.
  */
 public interface SessionListener {

@@ -3,8 +3,8 @@ package dev.zksdk;
 /**
  * Receives watch events. Called on one of the pool's callback threads (never ZooKeeper's), one event at a time and in
  * the server's order. It may call any SDK method. A listener that blocks delays only its own later events, as long as
- * fewer listeners of the pool block at once than it has callback threads (16, shared by all its ensembles; beyond
- * that every listener waits for a thread); one that falls more than 10,000 events behind gets a single
+ * fewer listeners of its ensemble block at once than the ensemble has callback threads (16; beyond that its other
+ * listeners wait for a thread); one that falls more than 10,000 events behind gets a single
  * {@link WatchEvent.Type#RESYNC} in their place.
  *
  * <p>To read the new state after an event, read through the lease that registered the watch (or another lease of

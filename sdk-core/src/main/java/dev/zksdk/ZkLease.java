@@ -319,9 +319,9 @@ public interface ZkLease extends AutoCloseable {
      * and after a new session); after a new session the listener gets {@link WatchEvent.Type#RESYNC}.
      *
      * <p>The listener runs on the pool's callback threads, never on ZooKeeper's: one event at a time, in order, and it
-     * may call any SDK method. A listener that blocks delays only its own events, as long as fewer listeners of the
-     * pool block at once than it has callback threads (16, shared by all its ensembles; beyond that every listener
-     * waits for a thread); when 10,000 are queued for it, they are replaced by one {@link WatchEvent.Type#RESYNC}
+     * may call any SDK method. A listener that blocks delays only its own events, as long as fewer listeners of its
+     * ensemble block at once than the ensemble has callback threads (16; beyond that its other listeners wait for a
+     * thread); when 10,000 are queued for it, they are replaced by one {@link WatchEvent.Type#RESYNC}
      * (re-read), counted as an overflow.
      *
      * <p>Returns once the watch is armed on the server.

@@ -34,6 +34,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -64,6 +65,12 @@ final class Ensemble implements EnsembleView, RecoveryHost {
     private final Rebalancer rebalancer;
 
     private final OperationRunner runner;
+    /**
+     * This ensemble's callback threads: its watch, cache, ephemeral, election and lock listeners run there, so listeners
+     * blocked on it while it is down do not hold back another ensemble's.
+     */
+    private final ThreadPoolExecutor callbacks;
+
     private final AtomicInteger next = new AtomicInteger();
     /**
      * How far apart the process-wide session-creation limiter may start this ensemble's sessions (one permit each):
@@ -88,6 +95,7 @@ final class Ensemble implements EnsembleView, RecoveryHost {
             ScheduledExecutorService scheduler) {
         this.pool = pool;
         this.config = config;
+        this.callbacks = pool.ensembleCallbackExecutor(config.alias() + "#" + number);
         this.servers = new EnsembleServers(
                 pool.name() + "[" + MetricNames.ensembleTag(config.connectString()) + "]",
                 ConnectString.parse("connectString", config.connectString()),
@@ -412,7 +420,7 @@ final class Ensemble implements EnsembleView, RecoveryHost {
 
     @Override
     public SerialQueue listenerQueue(String who, Supplier<Runnable> onOverflow) {
-        return pool.listenerQueue(who, onOverflow);
+        return pool.listenerQueue(who, onOverflow, callbacks);
     }
 
     @Override

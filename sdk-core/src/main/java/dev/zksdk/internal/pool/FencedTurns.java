@@ -82,7 +82,8 @@ abstract class FencedTurns implements AutoCloseable {
         this.epochPath = path + RealLease.EPOCH_SUFFIX;
         this.curator = session.guardedClient();
         this.listener = listener;
-        this.listenerQueue = pool.listenerQueue(kind + " " + path + " listener " + listener, null);
+        // On its ensemble's callback threads: listeners blocked on another ensemble do not delay this one's loss.
+        this.listenerQueue = lease.listenerQueue(kind + " " + path + " listener " + listener);
         this.control = new SerialQueue(
                 pool.name() + ": " + kind + " " + path, pool.completions(), Integer.MAX_VALUE, null, new LongAdder());
         this.participant = (pool.name() + " " + kind + " " + Long.toHexString(System.identityHashCode(this)))

@@ -17,6 +17,7 @@ import dev.zksdk.cache.CachedNode;
 import dev.zksdk.cache.ZkCache;
 import dev.zksdk.cache.ZkTreeCache;
 import dev.zksdk.internal.RequestSize;
+import dev.zksdk.internal.SerialQueue;
 import dev.zksdk.internal.Validation;
 import dev.zksdk.internal.ZkAsync;
 import dev.zksdk.internal.cache.WatchedCache;
@@ -94,6 +95,11 @@ final class RealLease implements ZkLease {
     private <T> ZkCall<T> read(ZkCall<T> call) {
         call.readAfterZxid = readAfterZxid;
         return call;
+    }
+
+    /** An ordered queue for one of this lease's listeners, on its ensemble's callback threads. */
+    SerialQueue listenerQueue(String who) {
+        return recovery.host().listenerQueue(who, null);
     }
 
     private void checkOpen() {

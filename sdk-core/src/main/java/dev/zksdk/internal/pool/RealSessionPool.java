@@ -80,6 +80,8 @@ public final class RealSessionPool {
 
     /** Runs user callbacks (session, watch, ephemeral listeners): never ZooKeeper's or the recovery's threads. */
     private final ThreadPoolExecutor callbacks;
+    /** Every ensemble's callback threads ({@link #ensembleCallbackExecutor}), shut down with {@link #callbacks}. */
+    private final List<ThreadPoolExecutor> ensembleCallbacks = new CopyOnWriteArrayList<>();
 
     private final LongAdder callbackOverflows = new LongAdder();
     private final Map<EnsembleConfig, Ensemble> ensembles = new ConcurrentHashMap<>();
@@ -105,14 +107,7 @@ public final class RealSessionPool {
         this.hosts = hosts;
         this.defaultEnsemble = defaultEnsemble;
         this.policy = policy;
-        this.callbacks = new ThreadPoolExecutor(
-                CALLBACK_THREADS,
-                CALLBACK_THREADS,
-                2,
-                TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(),
-                DaemonThreads.numbered(name + "-callbacks"));
-        this.callbacks.allowCoreThreadTimeOut(true);
+        this.callbacks = callbackExecutor(name + "-callbacks");
         int completionThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
         this.completions = new ThreadPoolExecutor(
                 completionThreads,
@@ -407,7 +402,37 @@ public final class RealSessionPool {
      * @param onOverflow what replaces a full queue (a RESYNC for a watch), or null to drop the newest callback
      */
     public SerialQueue listenerQueue(String who, Supplier<Runnable> onOverflow) {
-        return new SerialQueue(name + ": " + who, callbacks, LISTENER_QUEUE_CAPACITY, onOverflow, callbackOverflows);
+        return listenerQueue(who, onOverflow, callbacks);
+    }
+
+    /** {@link #listenerQueue(String, Supplier)} on {@code executor}: an ensemble's own callback threads. */
+    SerialQueue listenerQueue(String who, Supplier<Runnable> onOverflow, Executor executor) {
+        return new SerialQueue(name + ": " + who, executor, LISTENER_QUEUE_CAPACITY, onOverflow, callbackOverflows);
+    }
+
+    /**
+     * {@link #CALLBACK_THREADS} threads for user callbacks, made when needed and ended after 2 s idle, so an ensemble
+     * with no listener busy holds none. The pool's (session listeners) and each ensemble's (its watches, caches,
+     * ephemerals, elections and locks) are separate: listeners blocked on an ensemble that is down hold only its
+     * threads. Shut down with the pool.
+     */
+    private static ThreadPoolExecutor callbackExecutor(String threadName) {
+        ThreadPoolExecutor executor = new ThreadPoolExecutor(
+                CALLBACK_THREADS,
+                CALLBACK_THREADS,
+                2,
+                TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(),
+                DaemonThreads.numbered(threadName));
+        executor.allowCoreThreadTimeOut(true);
+        return executor;
+    }
+
+    /** An ensemble's own {@link #callbackExecutor callback threads}, shut down with the pool's. */
+    ThreadPoolExecutor ensembleCallbackExecutor(String ensembleName) {
+        ThreadPoolExecutor executor = callbackExecutor(name + "[" + ensembleName + "]-callbacks");
+        ensembleCallbacks.add(executor);
+        return executor;
     }
 
     /** Callbacks dropped or replaced because a listener's queue was full, since the pool started. */
@@ -500,6 +525,7 @@ public final class RealSessionPool {
         // Callbacks already queued (the sessions' CLOSED events among them) are still delivered; not awaited, since a
         // listener may be what closes the pool.
         callbacks.shutdown();
+        ensembleCallbacks.forEach(ThreadPoolExecutor::shutdown);
         completions.shutdown();
         try {
             metrics.close();

@@ -86,7 +86,12 @@ public final class SessionRecovery implements SessionEvents {
         return session;
     }
 
-    RecoveryHost host() {
+    /**
+     * What this recovery is told and given by the pool: its ensemble.
+     *
+     * @return the host
+     */
+    public RecoveryHost host() {
         return host;
     }
 
