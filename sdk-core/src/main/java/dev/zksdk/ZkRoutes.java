@@ -1,6 +1,5 @@
 package dev.zksdk;
 
-import dev.zksdk.internal.pool.Router;
 import java.util.SortedMap;
 
 /**
@@ -36,9 +35,20 @@ import java.util.SortedMap;
  */
 public final class ZkRoutes {
 
-    private final Router router;
+    /** What the pool gives its routes: the engine's table, behind this package's own interface. */
+    interface Table {
+        void route(String prefix, EnsembleConfig ensemble);
 
-    ZkRoutes(Router router) {
+        boolean remove(String prefix);
+
+        EnsembleConfig ensembleFor(String path);
+
+        SortedMap<String, EnsembleConfig> table();
+    }
+
+    private final Table router;
+
+    ZkRoutes(Table router) {
         this.router = router;
     }
 
@@ -78,7 +88,7 @@ public final class ZkRoutes {
      * @throws IllegalArgumentException when {@code path} is null or not absolute
      */
     public EnsembleConfig ensembleFor(String path) {
-        return router.table().lookup(path).config();
+        return router.ensembleFor(path);
     }
 
     /**
@@ -87,7 +97,7 @@ public final class ZkRoutes {
      * @return an unmodifiable map, always holding {@code "/"}
      */
     public SortedMap<String, EnsembleConfig> table() {
-        return router.table().view();
+        return router.table();
     }
 
     /** Prefixes and the aliases of their ensembles, e.g. {@code ZkRoutes{/ -> zk1:2181, /tenants/a -> tenant-a}}. */

@@ -4,7 +4,6 @@ import dev.zksdk.cache.CacheConfig;
 import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.internal.Validation;
 import dev.zksdk.internal.pool.RealSessionPool;
-import dev.zksdk.internal.pool.Router;
 import dev.zksdk.metrics.EnsembleStatus;
 import dev.zksdk.metrics.MetricsTrackerFactory;
 import dev.zksdk.security.SaslConfig;
@@ -14,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedMap;
 import org.apache.curator.framework.api.ACLProvider;
 
 /**
@@ -48,7 +48,34 @@ public final class ZkSessionPool implements AutoCloseable {
 
     private ZkSessionPool(RealSessionPool pool) {
         this.pool = pool;
-        this.routes = pool.router() == null ? null : new ZkRoutes(pool.router());
+        this.routes = !pool.routed()
+                ? null
+                : new ZkRoutes(new ZkRoutes.Table() {
+                    @Override
+                    public void route(String prefix, EnsembleConfig ensemble) {
+                        pool.route(prefix, ensemble);
+                    }
+
+                    @Override
+                    public boolean remove(String prefix) {
+                        return pool.removeRoute(prefix);
+                    }
+
+                    @Override
+                    public EnsembleConfig ensembleFor(String path) {
+                        return pool.ensembleFor(path);
+                    }
+
+                    @Override
+                    public SortedMap<String, EnsembleConfig> table() {
+                        return pool.routeTable();
+                    }
+
+                    @Override
+                    public String toString() {
+                        return String.valueOf(pool.router());
+                    }
+                });
     }
 
     /**
@@ -94,8 +121,7 @@ public final class ZkSessionPool implements AutoCloseable {
      * @throws IllegalStateException when the pool was built without routes (its leases are not routed)
      */
     public ZkRoutes routes() {
-        Router router = pool.router();
-        if (router == null) {
+        if (!pool.routed()) {
             throw new IllegalStateException("the pool '" + pool.name() + "' was built without routes, so its leases "
                     + "are not routed; add at least one with ZkSessionPool.Builder.route(prefix, ensemble)");
         }
@@ -655,8 +681,8 @@ public final class ZkSessionPool implements AutoCloseable {
          *     a valid path or was given before, or {@code ensemble} is null, naming the setting and the value
          */
         public Builder route(String prefix, EnsembleConfig ensemble) {
-            Router.checkPrefix(prefix);
-            Router.checkEnsemble(prefix, ensemble);
+            RealSessionPool.checkRoutePrefix(prefix);
+            RealSessionPool.checkRouteEnsemble(prefix, ensemble);
             if (routes.containsKey(prefix)) {
                 throw new IllegalArgumentException("route prefix '" + prefix + "' is given twice (to "
                         + routes.get(prefix).alias() + " and to " + ensemble.alias() + "); each prefix has one "

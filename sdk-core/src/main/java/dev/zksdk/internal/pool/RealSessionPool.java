@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -158,6 +159,41 @@ public final class RealSessionPool {
     /** The routing table, or null when the pool was built without routes. */
     public Router router() {
         return router;
+    }
+
+    /** Whether the pool was built with routes. */
+    public boolean routed() {
+        return router != null;
+    }
+
+    /** {@link Router#route}; only on a pool with routes. */
+    public void route(String prefix, EnsembleConfig ensemble) {
+        router.route(prefix, ensemble);
+    }
+
+    /** {@link Router#remove}; only on a pool with routes. */
+    public boolean removeRoute(String prefix) {
+        return router.remove(prefix);
+    }
+
+    /** The ensemble that owns {@code path} now; only on a pool with routes. */
+    public EnsembleConfig ensembleFor(String path) {
+        return router.table().lookup(path).config();
+    }
+
+    /** The table now, prefix to ensemble; only on a pool with routes. */
+    public SortedMap<String, EnsembleConfig> routeTable() {
+        return router.table().view();
+    }
+
+    /** {@link Router#checkPrefix}, for the builder. */
+    public static String checkRoutePrefix(String prefix) {
+        return Router.checkPrefix(prefix);
+    }
+
+    /** {@link Router#checkEnsemble}, for the builder. */
+    public static EnsembleConfig checkRouteEnsemble(String prefix, EnsembleConfig ensemble) {
+        return Router.checkEnsemble(prefix, ensemble);
     }
 
     /**
