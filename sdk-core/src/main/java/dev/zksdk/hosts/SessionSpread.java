@@ -193,10 +193,15 @@ public final class SessionSpread {
 
     /**
      * Quarantines {@code key}, a server about to be left because it went silent with a connection open, as a failed
-     * connect would (counted with the failures); logs nothing: the session logs the drop once, naming the server.
+     * connect would (counted with the failures), and for at least {@code silentFor} (at most the quarantine's upper
+     * bound); logs nothing: the session logs the drop once, naming the server.
      */
-    synchronized void recordHung(String key) {
-        quarantine.recordFailure(key, now(), this::backoffNanos);
+    synchronized void recordHung(String key, Duration silentFor) {
+        long now = now();
+        quarantine.recordFailure(key, now, this::backoffNanos);
+        long max = config.quarantineMaxBackoff().toNanos();
+        long at = silentFor.compareTo(Duration.ofNanos(max)) >= 0 ? max : silentFor.toNanos();
+        quarantine.extend(key, now + at);
         connectFailures++;
     }
 
@@ -398,6 +403,14 @@ public final class SessionSpread {
         synchronized long lastFailureNanos(String key) {
             Quarantine q = entries.get(key);
             return q == null ? Long.MIN_VALUE : q.lastFailureNanos;
+        }
+
+        /** Keeps {@code key} quarantined until at least {@code untilNanos} (it must have a record). */
+        synchronized void extend(String key, long untilNanos) {
+            Quarantine q = entries.get(key);
+            if (q != null && untilNanos - q.untilNanos > 0) {
+                q.untilNanos = untilNanos;
+            }
         }
 
         /** Records a failure; returns the new count of failed rounds when it escalated the backoff, else 0. */

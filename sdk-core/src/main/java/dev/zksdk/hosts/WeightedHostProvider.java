@@ -648,12 +648,30 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
      * @return true when the connection was dropped
      */
     public boolean leaveHungServer() {
+        return leaveHungServer(Duration.ZERO);
+    }
+
+    /**
+     * As {@link #leaveHungServer()}, for a server seen silent for {@code silentFor}: it is quarantined at least that
+     * long (at most {@link HostsConfig#quarantineMaxBackoff()}), not only for the first backoff of a failed connect. A
+     * process that answered nothing for seconds is rarely back a second later, and a server no session is on looks the
+     * emptiest to the spread: a shorter quarantine would draw this session's next attempts back to it, each waiting
+     * out its attempt bound unanswered.
+     *
+     * @param silentFor how long the server has sent nothing (zero: the failed connect's backoff only)
+     * @return true when the connection was dropped
+     * @throws IllegalArgumentException when {@code silentFor} is null or negative
+     */
+    public boolean leaveHungServer(Duration silentFor) {
+        if (silentFor == null || silentFor.isNegative()) {
+            throw new IllegalArgumentException("silentFor must be zero or positive, was " + silentFor);
+        }
         AttemptControl control = attempts;
         synchronized (this) {
             if (closed || !connected || control == null || !hasAlternativeTo(held.key())) {
                 return false;
             }
-            spread.recordHung(held.key());
+            spread.recordHung(held.key(), silentFor);
         }
         if (!control.dropConnection()) {
             return false;

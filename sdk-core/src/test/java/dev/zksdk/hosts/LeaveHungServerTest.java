@@ -1,11 +1,14 @@
 package dev.zksdk.hosts;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -46,6 +49,7 @@ class LeaveHungServerTest {
     }
 
     final Handle handle = new Handle();
+    final AtomicLong clock = new AtomicLong(1_000_000_000L);
     SessionSpread spread;
 
     /** A provider connected to its first server. */
@@ -54,8 +58,11 @@ class LeaveHungServerTest {
         for (int port : ports) {
             list.add(InetSocketAddress.createUnresolved("127.0.0.1", port));
         }
-        HostsConfig c =
-                HostsConfig.builder().random(new Random(7)).sleeper(nanos -> {}).build();
+        HostsConfig c = HostsConfig.builder()
+                .random(new Random(7))
+                .sleeper(nanos -> {})
+                .nanoClock(clock::get)
+                .build();
         spread = new SessionSpread(c);
         WeightedHostProvider p =
                 new WeightedHostProvider(list, spread, new ConnectionBudget(), SESSION_MS, new HandshakeTimes());
@@ -81,6 +88,45 @@ class LeaveHungServerTest {
         // ZooKeeper reconnects through next(): another server.
         InetSocketAddress next = p.next(1000);
         assertThat(ServerEntry.keyOf(next)).isNotEqualTo(hung);
+    }
+
+    /**
+     * A server left after 5 s of silence stays quarantined for those 5 s, not only for the first 1 s backoff of a
+     * failed connect: the session's next attempts do not return to it (a frozen member seen again 1 s later took each
+     * attempt's whole bound in CI, 14.9 s to leave the second of two frozen members).
+     */
+    @Test
+    void aServerLeftAfterLongSilenceStaysQuarantinedThatLong() {
+        WeightedHostProvider p = connected(21001, 21002, 21003);
+        String hung = p.currentServer();
+
+        assertThat(p.leaveHungServer(Duration.ofSeconds(5))).isTrue();
+
+        clock.addAndGet(Duration.ofMillis(4_900).toNanos());
+        assertThat(spread.isQuarantined(hung)).as("4.9 s after a 5 s silence").isTrue();
+        clock.addAndGet(Duration.ofMillis(200).toNanos());
+        assertThat(spread.isQuarantined(hung)).as("5.1 s after").isFalse();
+    }
+
+    @Test
+    void aSilenceBeyondTheQuarantineBoundIsCappedByIt() {
+        WeightedHostProvider p = connected(21001, 21002, 21003);
+        String hung = p.currentServer();
+
+        assertThat(p.leaveHungServer(Duration.ofMinutes(5))).isTrue();
+
+        clock.addAndGet(HostsConfig.DEFAULT_QUARANTINE_MAX_BACKOFF.plusMillis(1).toNanos());
+        assertThat(spread.isQuarantined(hung)).isFalse();
+    }
+
+    @Test
+    void aNegativeSilenceIsRefused() {
+        WeightedHostProvider p = connected(21001, 21002, 21003);
+
+        assertThatThrownBy(() -> p.leaveHungServer(Duration.ofMillis(-1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("silentFor");
+        assertThat(handle.drops).isZero();
     }
 
     @Test

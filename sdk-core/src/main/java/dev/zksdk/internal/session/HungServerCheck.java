@@ -230,7 +230,7 @@ public final class HungServerCheck {
             }
             return;
         }
-        if (!provider.leaveHungServer()) {
+        if (!provider.leaveHungServer(Duration.ofNanos(silentNanos))) {
             if (!refusalLogged) {
                 refusalLogged = true;
                 log.info(
