@@ -276,8 +276,8 @@ public final class AsyncBatcher {
                 queue.poll(); // failed in the queue
                 continue;
             }
-            if (next.alone(reads) || next.call.isWrite() != write) {
-                break;
+            if (next.alone(reads) || next.call.isWrite() != write || next.call.sessionBound != head.call.sessionBound) {
+                break; // session-bound writes (ephemeral creates) batch only with each other: see WriteBatch
             }
             if (next.bytes == 0) {
                 next.bytes = OP_HEADER + RequestSize.serializedSize(next.op.toRequestRecord());
@@ -365,7 +365,9 @@ public final class AsyncBatcher {
         // answer multiRead); the unit was taken under the lock, and what the servers are known to do may change.
         boolean batch = unit.size() > 1 && (head.call.isWrite() || multiRead.getAsBoolean());
         for (int i = 0; batch && i < unit.size(); i++) {
-            batch = unit.get(i).op != null && unit.get(i).call.isWrite() == head.call.isWrite();
+            batch = unit.get(i).op != null
+                    && unit.get(i).call.isWrite() == head.call.isWrite()
+                    && unit.get(i).call.sessionBound == head.call.sessionBound;
         }
         if (!batch) {
             sendAlone(unit);
@@ -403,7 +405,9 @@ public final class AsyncBatcher {
         for (Item<?> item : items) {
             ops.add(item.op);
         }
-        WriteBatch batch = new WriteBatch(ops, chroot);
+        Item<?> first = items.get(0);
+        WriteBatch batch = new WriteBatch(ops, chroot, first.call.sessionBound);
+        batch.boundSessionId = first.call.boundSessionId;
         runner.executeBy(session, batch, null, earliestDeadline(items)).whenComplete((results, error) -> {
             if (error != null) {
                 Throwable e = OperationRunner.unwrap(error);
@@ -427,6 +431,13 @@ public final class AsyncBatcher {
             fail(culprit, applicationError(culprit.call, code));
             List<Item<?>> rest = new ArrayList<>(items);
             rest.remove(failed);
+            if (batch.sessionBound) {
+                // Sent again on the session the server rolled them back in, or failed as expired: never redone on a new
+                // session, as none of them would be alone.
+                for (Item<?> item : rest) {
+                    item.call.boundSessionId = batch.answeredBySession;
+                }
+            }
             if (rest.isEmpty()) {
                 unitEnded();
             } else if (rest.size() == 1) {
@@ -584,10 +595,17 @@ public final class AsyncBatcher {
         final Calls.Multi multi;
         private final List<Op> ops;
 
-        WriteBatch(List<Op> ops, String chroot) {
-            super("multi", ops.get(0).getPath(), Kind.WRITE, false);
+        /** The session whose server answered this batch (set before its result is handed on). */
+        volatile long answeredBySession;
+
+        /**
+         * {@code sessionBound}: ephemeral creates; then the batch is not redone on a new session after an expiry, each
+         * of its callers fails as expired, as each would alone.
+         */
+        WriteBatch(List<Op> ops, String chroot, boolean sessionBound) {
+            super("multi", ops.get(0).getPath(), Kind.WRITE, sessionBound);
             this.ops = ops;
-            this.multi = new Calls.Multi(ops, false, chroot);
+            this.multi = new Calls.Multi(ops, sessionBound, chroot);
         }
 
         @Override
@@ -603,10 +621,12 @@ public final class AsyncBatcher {
         @Override
         protected CompletableFuture<List<OpResult>> send(ZooKeeper zk) {
             CompletableFuture<List<OpResult>> f = new CompletableFuture<>();
+            long sid = zk.getSessionId();
             zk.multi(
                     ops,
                     (rc, p, ctx, results) -> {
                         if (results != null && results.size() == ops.size()) {
+                            answeredBySession = sid;
                             f.complete(results);
                         } else {
                             f.completeExceptionally(error(rc == 0 ? Code.SYSTEMERROR.intValue() : rc, path));

@@ -227,10 +227,16 @@ public final class Calls {
             }
         }
 
-        /** Only a persistent create is batched: a sequential one finds its own node after a loss, alone. */
+        /**
+         * A persistent or ephemeral create is batched (an ephemeral one only with other session-bound writes, so the
+         * batch is session-bound as it is); a sequential one finds its own node after a loss, alone; container and TTL
+         * creates go alone.
+         */
         @Override
         Op batchOp() {
-            return mode == CreateMode.PERSISTENT ? Op.create(path, data, acl, mode) : null;
+            return mode == CreateMode.PERSISTENT || mode == CreateMode.EPHEMERAL
+                    ? Op.create(path, data, acl, mode)
+                    : null;
         }
 
         @Override

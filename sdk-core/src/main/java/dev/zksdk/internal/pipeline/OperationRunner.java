@@ -735,8 +735,11 @@ public final class OperationRunner {
         }
         long sid = zk.getSessionId();
         if (state.sessionId == 0) {
-            state.sessionId = sid;
-            return null;
+            long bound = call.boundSessionId;
+            state.sessionId = bound != 0 ? bound : sid;
+            if (bound == 0 || bound == sid) {
+                return null;
+            }
         }
         if (sid == state.sessionId) {
             return null;

@@ -31,6 +31,13 @@ public abstract class ZkCall<T> {
      */
     public long readAfterZxid;
 
+    /**
+     * For session-bound work that was already sent once on a session (a batch rolled back for a neighbour's failure and
+     * sent again): that session's id, so that the work fails as expired instead of being redone on a new session; 0
+     * when the session of its first attempt decides.
+     */
+    volatile long boundSessionId;
+
     protected ZkCall(String name, String path, Kind kind, boolean sessionBound) {
         this.name = name;
         this.path = path;
