@@ -36,7 +36,6 @@ import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -590,8 +589,6 @@ class Review21dAdversarialIT {
      * budget's counts)" and the spread is even again within a bounded time.
      */
     @Test
-    @Disabled("defect: one-session pools are never rebalanced: the process stays 0/3/3 for 30 s after the restart"
-            + " (the move rule also requires the pool's own spread to be uneven)")
     void sixOneSessionPoolsAreEvenedOutAfterAFailover() throws Exception {
         int budget = 3;
         HostsConfig hosts = HostsConfig.builder()

@@ -16,6 +16,8 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.client.FourLetterWordMain;
 import org.apache.zookeeper.client.ZKClientConfig;
@@ -29,14 +31,34 @@ import org.slf4j.LoggerFactory;
  * ensemble's connected sessions are and moves at most one of them, with {@link WeightedHostProvider#rebalanceTo}: a
  * reconnect of the same session to a less loaded server (its id, watches and ephemerals stay).
  *
- * <p>A move is made only when every session of the ensemble is connected read-write and the previous move has connected (or the
- * session timeout passed since it); from the server with the most sessions per unit of weight to the healthy one (not
- * quarantined, positive weight, below its connection budget) with the fewest, and only when the move leaves the source
- * at least as loaded as the target, both in the ensemble's sessions and in the process's connections (the
- * {@code ConnectionBudget}'s counts): with equal weights, when the two differ by 2 or more. That is the hysteresis: a
- * move never reverses the order of the two servers, so no session is moved back. Of the sessions on the source, one
- * with no request in flight (none waiting for its reply, none queued) is moved, the one with the fewest open leases
- * first; when every one has requests in flight, none is moved this time.
+ * <p>A move is made only when every session of the ensemble is connected read-write and no other move of the process
+ * is under way (below). It goes from a server where the pool has a session to a healthy one (not quarantined, positive
+ * weight, below its connection budget, in the client's zone if one is set), and only when both of these hold:
+ *
+ * <ul>
+ *   <li>the process's connections (the {@code ConnectionBudget}'s counts, over every pool of the process) leave the
+ *       source at least as loaded per unit of weight as the target after the move: with equal weights, the two differ
+ *       by 2 or more. That is the hysteresis: a move never reverses the order of the two servers in the process's
+ *       counts, so no session is moved back and forth;
+ *   <li>the pool's own spread (the most minus the fewest of its sessions per unit of weight over the healthy servers)
+ *       does not grow. A pool of one session is always "even" on its own and may move; a pool of three on 1/1/1 does
+ *       not move to make room for others. A session on a weight-0 server goes to one where the pool has the fewest.
+ * </ul>
+ *
+ * Of the pairs that qualify, the one with the widest gap in the process's counts is taken (then the widest in the
+ * pool's). Of the sessions on the source, one with no request in flight (none waiting for its reply, none queued) and no
+ * election or lock is moved, the one with the fewest open leases first; a source whose every session has requests in
+ * flight is passed over this time.
+ *
+ * <p>Every pool of the process decides from the same process-wide counts, and a move changes them only when its
+ * session takes the target's slot (on its reconnect, through {@code SessionSpread.choose}). So that six pools of one
+ * session seeing 0/3/3 do not all move at once (to 3/0/3 and on), the process has one turn (a static
+ * {@code AtomicReference}): a look takes it before reading the counts and keeps it while deciding, and a move keeps it
+ * until its session has connected (its slot then counted on the target), closed, or its session timeout passed. Each
+ * decision is therefore made on counts that include every earlier move; each move lowers the sum of squares of the
+ * process's loads, so the moves stop (0/3/3 becomes 1/2/3, then 2/2/2, in two moves). A pool that finds the turn taken
+ * looks again at its next, jittered, look. The counts are read again just before the move, in case a failover changed
+ * them.
  *
  * <p>Before a session is moved to a server, that server is asked {@code srvr} (on a thread of its own, never on the
  * scheduler; the answer is used at the next look and kept for two intervals): no answer, or "not currently serving",
@@ -45,7 +67,8 @@ import org.slf4j.LoggerFactory;
  * behind until the next write), and nothing moves to it either. An answer without a zxid ({@code srvr} not
  * whitelisted) does not stop a move: a server that refuses the session is quarantined after the failed attempt.
  *
- * <p>Thread-safety: {@link #run} runs on the scheduler only, one at a time; {@link #close} may come from any thread.
+ * <p>Thread-safety: {@link #run} runs on the scheduler only, one at a time per pool; the process's turn is an atomic
+ * reference; {@link #close} may come from any thread.
  */
 final class Rebalancer {
 
@@ -70,8 +93,28 @@ final class Rebalancer {
     /** Sessions on a server outside the client's zone, by provider. */
     private final Map<WeightedHostProvider, Fallback> fallbacks = new java.util.IdentityHashMap<>();
 
-    private WeightedHostProvider moving;
-    private long movedAt;
+    /** The session moved by the current look, if any. */
+    private WeightedHostProvider movedNow;
+
+    /**
+     * The process's one turn to move a session, over every pool's rebalancer: held by a look while it decides (a
+     * provider of null), then by the move it made until that session has connected (its budget slot then counted on
+     * the target), its session closed or its bound (the session timeout) passed.
+     */
+    private static final AtomicReference<Turn> TURN = new AtomicReference<>();
+
+    /** How long a look may keep the turn while deciding, should its thread stall. */
+    static final long DECIDING_BOUND_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    /** A look deciding ({@code provider} null) or a move under way, until {@code until} at the latest. */
+    private record Turn(WeightedHostProvider provider, long until) {
+        boolean over(long now) {
+            if (now - until >= 0) {
+                return true;
+            }
+            return provider != null && (provider.isConnected() || provider.isClosed());
+        }
+    }
 
     Rebalancer(
             String label,
@@ -131,14 +174,35 @@ final class Rebalancer {
         }
     }
 
-    /** One look: at most one move. */
+    /**
+     * One look: at most one move. The look itself holds the process's turn, so that no two pools decide from the same
+     * counts; a move keeps it until it has connected.
+     */
     void step() {
-        if (moving != null) {
-            if (!moving.isConnected() && !moving.isClosed() && System.nanoTime() - movedAt < moveBoundNanos) {
-                return; // one move at a time: the last one has not connected yet
-            }
-            moving = null;
+        long now = System.nanoTime();
+        Turn current = TURN.get();
+        if (current != null && !current.over(now)) {
+            return; // one move at a time in the process: another look is deciding, or the last move has not connected
         }
+        Turn deciding = new Turn(null, now + DECIDING_BOUND_NANOS);
+        if (!TURN.compareAndSet(current, deciding)) {
+            return; // another pool took the turn just now
+        }
+        Turn next = null;
+        try {
+            movedNow = null;
+            look();
+            if (movedNow != null) {
+                next = new Turn(movedNow, System.nanoTime() + moveBoundNanos);
+            }
+        } finally {
+            movedNow = null;
+            TURN.compareAndSet(deciding, next);
+        }
+    }
+
+    /** Decides and makes at most one move; a move made is left in {@link #movedNow}. */
+    private void look() {
         int n = sessions.length;
         BudgetedZooKeeper[] handles = new BudgetedZooKeeper[n];
         String[] on = new String[n];
@@ -173,52 +237,74 @@ final class Rebalancer {
         if (hosts.clientZone() != null && moveBackToZone(handles, on, count, weights, any, limit)) {
             return;
         }
+        // The pool's servers that keep a session it may move (none in flight, no election or lock).
+        Map<String, Boolean> movableOn = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            movableOn.merge(on[i], movable(handles[i], sessions[i]), Boolean::logicalOr);
+        }
+        // The process's counts, read once for this look: every pool's connections (the ConnectionBudget's).
+        Map<String, Integer> process = new HashMap<>();
+        for (String server : weights.keySet()) {
+            process.put(server, any.processConnections(server));
+        }
+        // Of the pairs (source with a session of the pool, healthy target) that the process's counts say are uneven and
+        // that do not widen the pool's own spread, the one with the widest process gap per unit of weight.
         String from = null;
-        double fromLoad = -1;
-        for (Map.Entry<String, Integer> e : count.entrySet()) {
-            if (!hosts.inClientZone(e.getKey())) {
+        String to = null;
+        String busy = null;
+        double bestGap = -1;
+        int bestOwnGap = Integer.MIN_VALUE;
+        int bestToProcess = Integer.MAX_VALUE;
+        for (String source : count.keySet()) {
+            if (!hosts.inClientZone(source)) {
                 continue; // sessions outside the zone go back to it after their fallback lifetime, not here
             }
-            int w = weights.getOrDefault(e.getKey(), 0);
-            double load = w <= 0 ? Double.MAX_VALUE : (double) e.getValue() / w;
-            if (load > fromLoad) {
-                from = e.getKey();
-                fromLoad = load;
+            int wSource = weights.getOrDefault(source, 0);
+            int pSource = process.getOrDefault(source, 0);
+            for (Map.Entry<String, Integer> e : weights.entrySet()) {
+                String target = e.getKey();
+                int wTarget = e.getValue();
+                if (wTarget <= 0
+                        || target.equals(source)
+                        || !hosts.inClientZone(target)
+                        || spread.isQuarantined(target)) {
+                    continue;
+                }
+                int pTarget = process.getOrDefault(target, 0);
+                if (pTarget >= limit
+                        || !evens(pSource, wSource, pTarget, wTarget)
+                        || !keepsOwnSpread(count, weights, source, target, this::healthy)) {
+                    continue;
+                }
+                if (!movableOn.getOrDefault(source, false)) {
+                    busy = source;
+                    continue;
+                }
+                double gap = load(pSource, wSource) - load(pTarget, wTarget);
+                int ownGap = count.get(source) - count.getOrDefault(target, 0);
+                if (gap > bestGap
+                        || (gap == bestGap
+                                && (ownGap > bestOwnGap || (ownGap == bestOwnGap && pTarget < bestToProcess)))) {
+                    from = source;
+                    to = target;
+                    bestGap = gap;
+                    bestOwnGap = ownGap;
+                    bestToProcess = pTarget;
+                }
             }
         }
-        String to = null;
-        double toLoad = Double.MAX_VALUE;
-        int toProcess = Integer.MAX_VALUE;
-        for (Map.Entry<String, Integer> e : weights.entrySet()) {
-            String server = e.getKey();
-            int w = e.getValue();
-            if (w <= 0 || server.equals(from) || !hosts.inClientZone(server) || spread.isQuarantined(server)) {
-                continue;
+        if (from == null) {
+            if (busy != null) {
+                log.debug(
+                        "{}: rebalancing: every session on {} has requests in flight or an election or lock; none moved"
+                                + " now",
+                        label,
+                        busy);
             }
-            int process = any.processConnections(server);
-            if (process >= limit) {
-                continue;
-            }
-            double load = (double) count.getOrDefault(server, 0) / w;
-            if (load < toLoad || (load == toLoad && process < toProcess)) {
-                to = server;
-                toLoad = load;
-                toProcess = process;
-            }
-        }
-        if (from == null || to == null) {
             return;
         }
         int fromCount = count.get(from);
         int toCount = count.getOrDefault(to, 0);
-        int wFrom = weights.getOrDefault(from, 0);
-        int wTo = weights.get(to);
-        // The move must leave the source at least as loaded as the target: for the pool's sessions and for the
-        // process's connections (other pools count on the same servers). With equal weights: a difference of 2 or more.
-        if (!evens(fromCount, wFrom, toCount, wTo)
-                || !evens(any.processConnections(from), wFrom, any.processConnections(to), wTo)) {
-            return;
-        }
         // The target must be up and must have applied what the sessions have seen: a server behind a session's last
         // zxid refuses it (after a leader election, a follower until the first write of the new epoch), and the
         // session would only come back to where it was. Its srvr answer, fetched off this thread, tells both; the move
@@ -254,28 +340,79 @@ final class Rebalancer {
             }
         }
         if (pick < 0) {
-            log.debug(
-                    "{}: rebalancing: every session on {} has requests in flight or an election or lock; none moved now",
-                    label,
-                    from);
-            return;
+            return; // a request started on each meanwhile: the next look
         }
         WeightedHostProvider provider = handles[pick].weightedHostProvider();
         long id = handles[pick].getSessionId();
+        int fromProcess = provider.processConnections(from);
+        int toProcess = provider.processConnections(to);
+        if (!evens(fromProcess, weights.getOrDefault(from, 0), toProcess, weights.get(to))) {
+            return; // a failover elsewhere in the process changed the counts since they were read: the next look
+        }
         if (provider.rebalanceTo(to)) {
-            moving = provider;
-            movedAt = System.nanoTime();
+            movedNow = provider;
             log.info(
-                    "{}: rebalancing: moving session 0x{} from {} ({} of the ensemble's {} sessions there) to {} ({}"
-                            + " there); same session, reconnected",
+                    "{}: rebalancing: moving session 0x{} from {} ({} of the ensemble's {} sessions there, {} of the"
+                            + " process's connections) to {} ({} there, {} of the process's); same session, reconnected",
                     label,
                     Long.toHexString(id),
                     from,
                     fromCount,
                     n,
+                    fromProcess,
                     to,
-                    toCount);
+                    toCount,
+                    toProcess);
         }
+    }
+
+    /** Sessions (or connections) per unit of weight; a weight-0 server as loaded as can be. */
+    private static double load(int count, int weight) {
+        return weight <= 0 ? Double.MAX_VALUE : (double) count / weight;
+    }
+
+    /**
+     * Whether moving one of the pool's sessions from {@code source} to {@code target} keeps the pool's own spread
+     * (the most minus the fewest of its sessions per unit of weight over the healthy servers: positive weight, in the
+     * client's zone, not quarantined; the source and the target always counted) from growing. A session on a weight-0
+     * server may go only to a healthy server where the pool has the fewest per unit of weight.
+     */
+    static boolean keepsOwnSpread(
+            Map<String, Integer> count,
+            Map<String, Integer> weights,
+            String source,
+            String target,
+            Predicate<String> healthy) {
+        double min = Double.MAX_VALUE;
+        double max = -1;
+        double minAfter = Double.MAX_VALUE;
+        double maxAfter = -1;
+        for (Map.Entry<String, Integer> e : weights.entrySet()) {
+            String server = e.getKey();
+            int w = e.getValue();
+            boolean counted = server.equals(source) || server.equals(target) || healthy.test(server);
+            if (w <= 0 || !counted) {
+                continue;
+            }
+            int c = count.getOrDefault(server, 0);
+            int after = server.equals(source) ? c - 1 : server.equals(target) ? c + 1 : c;
+            min = Math.min(min, load(c, w));
+            max = Math.max(max, load(c, w));
+            minAfter = Math.min(minAfter, load(after, w));
+            maxAfter = Math.max(maxAfter, load(after, w));
+        }
+        if (weights.getOrDefault(source, 0) <= 0) {
+            // Leaving a weight-0 server: the target must be among the pool's emptiest.
+            return load(count.getOrDefault(target, 0), weights.get(target)) <= min + EPSILON;
+        }
+        return maxAfter - minAfter <= max - min + EPSILON;
+    }
+
+    private static final double EPSILON = 1e-9;
+
+    /** In the client's zone (or no zone) and not quarantined; the weight is looked at by the caller. */
+    private boolean healthy(String server) {
+        return hosts.inClientZone(server) && !spread.isQuarantined(server);
     }
 
     /**
@@ -346,8 +483,7 @@ final class Rebalancer {
         WeightedHostProvider provider = handles[due].weightedHostProvider();
         String from = on[due];
         if (provider.rebalanceTo(to)) {
-            moving = provider;
-            movedAt = now;
+            movedNow = provider;
             fallbacks.remove(provider);
             log.info(
                     "{}: zone {}: moving session 0x{} back from {} (outside the zone, its fallback lifetime over) to {}"
@@ -486,12 +622,15 @@ final class Rebalancer {
         }
     }
 
-    /** Whether moving one from a server with {@code a} (weight {@code wa}) to one with {@code b} keeps a >= b. */
     /** A session may move when nothing is in flight on it and it has no election or lock (their turns would end). */
     private static boolean movable(BudgetedZooKeeper handle, SharedSession session) {
         return !handle.requestsInFlight() && session.coordinationParticipants() == 0;
     }
 
+    /**
+     * Whether moving one from a server with {@code a} (weight {@code wa}) to one with {@code b} (weight {@code wb})
+     * keeps the first at least as loaded per unit of weight: with equal weights, whether they differ by 2 or more.
+     */
     static boolean evens(int a, int wa, int b, int wb) {
         if (wa <= 0) {
             return a > 0; // a weight-0 server is left whenever a positive one can take the session

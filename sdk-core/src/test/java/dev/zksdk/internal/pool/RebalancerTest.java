@@ -2,6 +2,8 @@ package dev.zksdk.internal.pool;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.Map;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
 /** The hysteresis of a rebalancing move (the move itself is proven on real servers in RebalanceAfterFailoverIT). */
@@ -27,6 +29,40 @@ class RebalancerTest {
         assertThat(Rebalancer.evens(6, 2, 1, 1)).isTrue();
         assertThat(Rebalancer.evens(1, 0, 5, 1)).isTrue();
         assertThat(Rebalancer.evens(0, 0, 5, 1)).isFalse();
+    }
+
+    @Test
+    void aMoveNeverWidensThePoolsOwnSpread() {
+        Map<String, Integer> equal = Map.of("a:1", 1, "b:1", 1, "c:1", 1);
+        Predicate<String> all = s -> true;
+        // a pool of one session: its spread is 1 wherever it is, so a move keeps it
+        assertThat(Rebalancer.keepsOwnSpread(Map.of("b:1", 1), equal, "b:1", "a:1", all))
+                .isTrue();
+        // 1/1/1: moving one makes it 2/0/1
+        assertThat(Rebalancer.keepsOwnSpread(Map.of("a:1", 1, "b:1", 1, "c:1", 1), equal, "b:1", "a:1", all))
+                .isFalse();
+        // 0/2/1 to 1/1/1
+        assertThat(Rebalancer.keepsOwnSpread(Map.of("b:1", 2, "c:1", 1), equal, "b:1", "a:1", all))
+                .isTrue();
+        // 1/0/1 (b its own, c quarantined and empty): b to a leaves 1/0 over the healthy ones, as before
+        assertThat(Rebalancer.keepsOwnSpread(Map.of("a:1", 1, "b:1", 1), equal, "b:1", "a:1", s -> !s.equals("c:1")))
+                .isFalse();
+        // 2/0 with c unhealthy: to 1/1
+        assertThat(Rebalancer.keepsOwnSpread(Map.of("b:1", 2), equal, "b:1", "a:1", s -> !s.equals("c:1")))
+                .isTrue();
+    }
+
+    @Test
+    void aSessionOnAWeightZeroServerGoesToThePoolsEmptiest() {
+        Map<String, Integer> weights = Map.of("z:1", 0, "a:1", 1, "b:1", 1);
+        Map<String, Integer> count = Map.of("z:1", 1, "a:1", 1);
+        assertThat(Rebalancer.keepsOwnSpread(count, weights, "z:1", "b:1", s -> true))
+                .isTrue();
+        assertThat(Rebalancer.keepsOwnSpread(count, weights, "z:1", "a:1", s -> true))
+                .isFalse();
+        // a pool of one session on the weight-0 server: either positive one
+        assertThat(Rebalancer.keepsOwnSpread(Map.of("z:1", 1), weights, "z:1", "a:1", s -> true))
+                .isTrue();
     }
 
     @Test
