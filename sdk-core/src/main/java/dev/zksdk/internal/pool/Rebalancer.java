@@ -45,8 +45,9 @@ import org.slf4j.LoggerFactory;
  *       not move to make room for others. A session on a weight-0 server goes to one where the pool has the fewest.
  * </ul>
  *
- * Of the pairs that qualify, the one with the widest gap in the process's counts is taken (then the widest in the
- * pool's). Of the sessions on the source, one with no request in flight (none waiting for its reply, none queued) and no
+ * Of the pairs that qualify, the one that evens the pool out most is taken (the widest gap in its own sessions per
+ * unit of weight), then the one with the widest gap in the process's counts: a pool moves towards its own even spread
+ * first, as it did when only its own counts were looked at. Of the sessions on the source, one with no request in flight (none waiting for its reply, none queued) and no
  * election or lock is moved, the one with the fewest open leases first; a source whose every session has requests in
  * flight is passed over this time.
  *
@@ -248,12 +249,13 @@ final class Rebalancer {
             process.put(server, any.processConnections(server));
         }
         // Of the pairs (source with a session of the pool, healthy target) that the process's counts say are uneven and
-        // that do not widen the pool's own spread, the one with the widest process gap per unit of weight.
+        // that do not widen the pool's own spread: the one that evens the pool out most (the widest gap in its own
+        // sessions per unit of weight), then the widest gap in the process's counts, then the emptier target.
         String from = null;
         String to = null;
         String busy = null;
-        double bestGap = -1;
-        int bestOwnGap = Integer.MIN_VALUE;
+        double bestOwnGap = -Double.MAX_VALUE;
+        double bestGap = -Double.MAX_VALUE;
         int bestToProcess = Integer.MAX_VALUE;
         for (String source : count.keySet()) {
             if (!hosts.inClientZone(source)) {
@@ -280,11 +282,10 @@ final class Rebalancer {
                     busy = source;
                     continue;
                 }
+                double ownGap = load(count.get(source), wSource) - load(count.getOrDefault(target, 0), wTarget);
                 double gap = load(pSource, wSource) - load(pTarget, wTarget);
-                int ownGap = count.get(source) - count.getOrDefault(target, 0);
-                if (gap > bestGap
-                        || (gap == bestGap
-                                && (ownGap > bestOwnGap || (ownGap == bestOwnGap && pTarget < bestToProcess)))) {
+                if (ownGap > bestOwnGap
+                        || (ownGap == bestOwnGap && (gap > bestGap || (gap == bestGap && pTarget < bestToProcess)))) {
                     from = source;
                     to = target;
                     bestGap = gap;
