@@ -39,27 +39,28 @@ import org.slf4j.LoggerFactory;
  *   <li>the process's connections (the {@code ConnectionBudget}'s counts, over every pool of the process) leave the
  *       source at least as loaded per unit of weight as the target after the move: with equal weights, the two differ
  *       by 2 or more. That is the hysteresis: a move never reverses the order of the two servers in the process's
- *       counts, so no session is moved back and forth;
+ *       counts, so no session is moved back and forth;</li>
  *   <li>the pool's own spread (the most minus the fewest of its sessions per unit of weight over the healthy servers)
  *       does not grow. A pool of one session is always "even" on its own and may move; a pool of three on 1/1/1 does
- *       not move to make room for others. A session on a weight-0 server goes to one where the pool has the fewest.
+ *       not move to make room for others. A session on a weight-0 server goes to one where the pool has the
+ *       fewest.</li>
  * </ul>
  *
  * Of the pairs that qualify, the one that evens the pool out most is taken (the widest gap in its own sessions per
  * unit of weight), then the one with the widest gap in the process's counts: a pool moves towards its own even spread
- * first, as it did when only its own counts were looked at. Of the sessions on the source, one with no request in flight (none waiting for its reply, none queued) and no
- * election or lock is moved, the one with the fewest open leases first; a source whose every session has requests in
- * flight is passed over this time.
+ * first, as it did when only its own counts were looked at. Of the sessions on the source, one with no request in
+ * flight (none waiting for its reply, none queued) and no election or lock is moved, the one with the fewest open
+ * leases first; a source whose every session has requests in flight is passed over this time.
  *
  * <p>Every pool of the process decides from the same process-wide counts, and a move changes them only when its
  * session takes the target's slot (on its reconnect, through {@code SessionSpread.choose}). So that six pools of one
  * session seeing 0/3/3 do not all move at once (to 3/0/3 and on), the process has one turn (a static
  * {@code AtomicReference}): a look takes it before reading the counts and keeps it while deciding, and a move keeps it
  * until its session has connected (its slot then counted on the target), closed, or its session timeout passed. Each
- * decision is therefore made on counts that include every earlier move; each move lowers the sum of squares of the
- * process's loads, so the moves stop (0/3/3 becomes 1/2/3, then 2/2/2, in two moves). A pool that finds the turn taken
- * looks again at its next, jittered, look. The counts are read again just before the move, in case a failover changed
- * them.
+ * decision is therefore made on counts that include every earlier move; each move lowers the sum over the servers of
+ * the process's count squared per unit of weight, so the moves stop (0/3/3 becomes 1/2/3, then 2/2/2, in two
+ * moves). A pool that finds the turn taken looks again at its next, jittered, look. The counts are read again just
+ * before the move, in case a failover changed them.
  *
  * <p>Before a session is moved to a server, that server is asked {@code srvr} (on a thread of its own, never on the
  * scheduler; the answer is used at the next look and kept for two intervals): no answer, or "not currently serving",
