@@ -3,6 +3,8 @@ package dev.zksdk.benchmarks;
 import dev.zksdk.BatchingConfig;
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkSessionPool;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
@@ -13,6 +15,7 @@ import java.util.function.BiConsumer;
 import org.apache.zookeeper.AsyncCallback;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Op;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -33,7 +36,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * Batched asynchronous writes ({@link BatchingConfig}) against the same writes unbatched and against the raw handle's
  * asynchronous calls: persistent creates of new nodes and setData, from one thread keeping {@code inFlight} requests in
  * flight (1, 64, 1,000). At 1 in flight nothing is batched (an operation goes alone when nothing is in flight), so the
- * throughput there is the inverse of the latency, and shows what batching costs a lone caller.
+ * throughput there is the inverse of the latency, and shows what batching costs a lone caller. The nodes a create run
+ * made are deleted after each iteration (not measured), so every iteration of every client writes to the same tree.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -152,13 +156,20 @@ public class BatchingBenchmark {
             firstFailure.compareAndSet(null, what);
         }
 
+        /** The clients and the side ("r", "s", "b") of the create runs, whose nodes are deleted after each iteration. */
+        Clients creates;
+
+        String side;
+        /** The nodes below this number are deleted. */
+        long deletedUpTo;
+
         long take() throws InterruptedException {
             slots.acquire();
             return next++;
         }
 
         @TearDown(Level.Iteration)
-        public void drain() throws InterruptedException {
+        public void drain() throws Exception {
             if (!slots.tryAcquire(size, 60, TimeUnit.SECONDS)) {
                 throw new IllegalStateException(
                         (size - slots.availablePermits()) + " requests still in flight 60 s after the iteration ended");
@@ -168,11 +179,54 @@ public class BatchingBenchmark {
                 throw new IllegalStateException(
                         failures.get() + " asynchronous requests failed, the first: " + firstFailure.get());
             }
+            deleteCreated();
+        }
+
+        /**
+         * Deletes the nodes this iteration's creates made (outside the measurement), so that every iteration of every
+         * client starts from the same tree: a faster client would otherwise leave the server more nodes to hold (hundreds
+         * of thousands in a run, in a server heap of 512 MB) and be measured on a heavier server than a slower one.
+         */
+        private void deleteCreated() throws Exception {
+            if (creates == null || deletedUpTo >= next) {
+                return;
+            }
+            List<CompletableFuture<Void>> pending = new ArrayList<>();
+            for (long from = deletedUpTo; from < next; from += DELETES_PER_MULTI) {
+                List<Op> ops = new ArrayList<>(DELETES_PER_MULTI);
+                for (long n = from; n < Math.min(next, from + DELETES_PER_MULTI); n++) {
+                    ops.add(Op.delete(newNode(creates, side, n), -1));
+                }
+                CompletableFuture<Void> done = new CompletableFuture<>();
+                creates.raw.multi(
+                        ops,
+                        (rc, path, ctx, results) -> {
+                            if (rc == KeeperException.Code.OK.intValue()) {
+                                done.complete(null);
+                            } else {
+                                done.completeExceptionally(KeeperException.create(KeeperException.Code.get(rc), path));
+                            }
+                        },
+                        null);
+                pending.add(done);
+            }
+            CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
+            deletedUpTo = next;
         }
     }
 
+    /** Deletes per request when an iteration's new nodes are deleted. */
+    static final int DELETES_PER_MULTI = 1000;
+
     private static String newNode(Clients c, String side, long n) {
         return c.parent + "/" + side + n;
+    }
+
+    /** The name of the {@code n}th node a create run makes, remembered for deletion after the iteration. */
+    private static String created(Clients c, Window w, String side, long n) {
+        w.creates = c;
+        w.side = side;
+        return newNode(c, side, n);
     }
 
     private static String setNode(Clients c, long n) {
@@ -183,7 +237,7 @@ public class BatchingBenchmark {
     public void rawCreateAsync(Clients c, Window w) throws InterruptedException {
         long n = w.take();
         c.raw.create(
-                newNode(c, "r", n),
+                created(c, w, "r", n),
                 Workload.payload(),
                 ZooDefs.Ids.OPEN_ACL_UNSAFE,
                 CreateMode.PERSISTENT,
@@ -195,7 +249,7 @@ public class BatchingBenchmark {
     public CompletableFuture<?> sdkCreateAsync(Clients c, Window w) throws InterruptedException {
         long n = w.take();
         return c.plainLease
-                .createAsync(newNode(c, "s", n), Workload.payload(), CreateMode.PERSISTENT)
+                .createAsync(created(c, w, "s", n), Workload.payload(), CreateMode.PERSISTENT)
                 .whenComplete(w.sdkDone);
     }
 
@@ -203,7 +257,7 @@ public class BatchingBenchmark {
     public CompletableFuture<?> sdkCreateAsyncBatched(Clients c, Window w) throws InterruptedException {
         long n = w.take();
         return c.batchedLease
-                .createAsync(newNode(c, "b", n), Workload.payload(), CreateMode.PERSISTENT)
+                .createAsync(created(c, w, "b", n), Workload.payload(), CreateMode.PERSISTENT)
                 .whenComplete(w.sdkDone);
     }
 

@@ -130,7 +130,7 @@ public record Profile(String name, List<Step> steps) {
                         1,
                         5,
                         new Timing(1, 2, 2, 2),
-                        new Timing(1, 2, 3, 2));
+                        new Timing(1, 2, 5, 2));
             case "full" ->
                 build(
                         "full",
