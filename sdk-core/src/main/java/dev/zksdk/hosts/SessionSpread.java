@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
  *   <li>after a membership change, the servers the session should move to (see
  *       {@link WeightedHostProvider#updateServerList});</li>
  *   <li>not the server the session just left;</li>
- *   <li>servers with the fewest other sessions of this pool;</li>
+ *   <li>servers with the fewest other sessions of this pool per unit of weight;</li>
+ *   <li>servers with the fewest connections of the process per unit of weight ({@link ConnectionBudget}'s counts,
+ *       every pool's; the session's own slot not counted);</li>
  *   <li>then a weighted random pick.</li>
  * </ol>
  *
@@ -173,7 +175,7 @@ public final class SessionSpread {
             if (usable.isEmpty()) {
                 break;
             }
-            ServerEntry pick = pick(owner, usable, avoidKey, targets, now);
+            ServerEntry pick = pick(owner, usable, avoidKey, targets, now, budget, heldKey);
             // count() above is a hint; the atomic tryAcquire decides, since other pools share the budget.
             if (pick.key().equals(heldKey) || budget.tryAcquire(pick.key(), limit)) {
                 if (heldKey != null && !pick.key().equals(heldKey)) {
@@ -273,7 +275,13 @@ public final class SessionSpread {
     }
 
     private ServerEntry pick(
-            Object owner, List<ServerEntry> usable, String avoidKey, Map<String, Double> targets, long now) {
+            Object owner,
+            List<ServerEntry> usable,
+            String avoidKey,
+            Map<String, Double> targets,
+            long now,
+            ConnectionBudget budget,
+            String heldKey) {
         List<ServerEntry> tier = filter(usable, e -> !quarantinedAt(e.key(), now));
         if (tier.isEmpty()) {
             // Every server is quarantined: the one that failed longest ago, so that each is tried in turn (the one
@@ -314,12 +322,33 @@ public final class SessionSpread {
                 siblings.merge(a.key, 1, Integer::sum);
             }
         });
-        int fewest = Integer.MAX_VALUE;
+        // The fewest sibling sessions per unit of weight (weights 2:1:1 fill 2/1/1, then 4/2/2: the pool's sessions
+        // follow the weights, not only its random picks); a tier of weight-0 servers only counts them as equals.
+        ToDoubleFunction<ServerEntry> w = weightOf;
+        ToDoubleFunction<ServerEntry> load = e -> {
+            double weight = w.applyAsDouble(e);
+            int n = siblings.getOrDefault(e.key(), 0);
+            return weight > 0 ? n / weight : n;
+        };
+        double fewest = Double.MAX_VALUE;
         for (ServerEntry e : tier) {
-            fewest = Math.min(fewest, siblings.getOrDefault(e.key(), 0));
+            fewest = Math.min(fewest, load.applyAsDouble(e));
         }
-        int min = fewest;
-        tier = filter(tier, e -> siblings.getOrDefault(e.key(), 0) == min);
+        double min = fewest;
+        tier = filter(tier, e -> load.applyAsDouble(e) == min);
+        // Then the fewest connections of the whole process per unit of weight (other pools on the same servers; this
+        // session's own slot not counted), so that many small pools start spread as rebalancing would leave them.
+        ToDoubleFunction<ServerEntry> processLoad = e -> {
+            double weight = w.applyAsDouble(e);
+            int n = budget.count(e.key()) - (e.key().equals(heldKey) ? 1 : 0);
+            return weight > 0 ? n / weight : n;
+        };
+        double fewestInProcess = Double.MAX_VALUE;
+        for (ServerEntry e : tier) {
+            fewestInProcess = Math.min(fewestInProcess, processLoad.applyAsDouble(e));
+        }
+        double minInProcess = fewestInProcess;
+        tier = filter(tier, e -> processLoad.applyAsDouble(e) == minInProcess);
         return weightedPick(tier, weightOf);
     }
 
