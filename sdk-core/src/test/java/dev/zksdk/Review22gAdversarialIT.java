@@ -1234,6 +1234,24 @@ class Review22gAdversarialIT {
                 }
             }
             System.out.printf("duplicates: %s; slowest %d ms; %s%n", kinds, worst, batchEvidence());
+            // The same with persistent creates (for the engineer: the chain is the batcher's, not the ephemerals')
+            mk(zk, "/rtp");
+            mk(zk, "/rtp/taken");
+            proxy.latency(Duration.ofMillis(100));
+            Map<String, CompletableFuture<?>> persistent = new LinkedHashMap<>();
+            for (int i = 0; i < 100; i++) {
+                String p = i % 2 == 1 ? "/rtp/taken" : "/rtp/n-" + i;
+                persistent.put(p + "#" + i, lease.createAsync(p, bytes(p), CreateMode.PERSISTENT));
+            }
+            Map<String, Throwable> pgot = outcomes(persistent);
+            proxy.latency(Duration.ZERO);
+            Map<String, Integer> pkinds = new java.util.TreeMap<>();
+            pgot.forEach((k, e) -> pkinds.merge(
+                    (k.startsWith("/rtp/taken") ? "dup " : "fresh ")
+                            + (e == null ? "ok" : e.getClass().getSimpleName() + (unknown(e) ? "(unknown)" : "")),
+                    1,
+                    Integer::sum));
+            System.out.printf("duplicates, persistent creates batched: %s%n", pkinds);
             assertThat(problems)
                     .as(
                             "%d problems, first: %s",
@@ -1334,5 +1352,244 @@ class Review22gAdversarialIT {
                 l.close();
             }
         }
+    }
+
+    /**
+     * The core of the change, aimed: a batch of ephemeral creates with a duplicate every other one, over a 200 ms
+     * round trip, so that its rest is sent again many times; the session expires (then, in a second round, is cut and
+     * then expired) while that chain runs. Nothing of the chain may be created on the new session: each caller is ok
+     * (its node was made on the old session), NodeExists (its own duplicate), or expired with no node; no "unknown"
+     * without a cut.
+     */
+    @Test
+    void aRollbackChainInterruptedByAnExpiryIsNotRedoneOnTheNewSession() throws Exception {
+        mk(observer.zk(), "/ch");
+        mk(observer.zk(), "/ch/taken");
+        try (ZkSessionPool pool = pool(proxy.connectString(), 1, Duration.ofSeconds(30), null);
+                ZkLease lease = pool.lease()) {
+            List<String> problems = new ArrayList<>();
+            for (int round = 0; round < 2; round++) {
+                long old = lease.sessionId();
+                proxy.latency(Duration.ofMillis(100));
+                Map<String, CompletableFuture<?>> calls = new LinkedHashMap<>();
+                for (int i = 0; i < 64; i++) {
+                    String key = i % 2 == 1 ? "/ch/taken#" + round + "-" + i : "/ch/n-" + round + "-" + i + "#";
+                    String p = key.substring(0, key.indexOf('#'));
+                    calls.put(key, lease.createAsync(p, bytes(p), CreateMode.EPHEMERAL));
+                }
+                // a few round trips into the chain
+                String third = "/ch/taken#" + round + "-5";
+                await().atMost(WAIT).until(calls.get(third)::isDone);
+                if (round == 1) {
+                    proxy.closeAllConnections();
+                }
+                expire(server.getConnectString(), lease);
+                Map<String, Throwable> got = outcomes(calls);
+                proxy.latency(Duration.ZERO);
+                long live = await().atMost(WAIT).until(lease::sessionId, id -> id != 0 && id != old);
+                ZooKeeper zk = observer.zk();
+                sync(zk, "/ch");
+                Map<String, Integer> kinds = new java.util.TreeMap<>();
+                for (Map.Entry<String, Throwable> o : got.entrySet()) {
+                    String p = o.getKey().substring(0, o.getKey().indexOf('#'));
+                    Throwable e = o.getValue();
+                    boolean dup = p.equals("/ch/taken");
+                    kinds.merge(
+                            (dup ? "dup " : "fresh ")
+                                    + (e == null
+                                            ? "ok"
+                                            : e.getClass().getSimpleName() + (unknown(e) ? "(unknown)" : "")),
+                            1,
+                            Integer::sum);
+                    if (dup) {
+                        if (!(e instanceof ZkNodeExistsException
+                                || e instanceof ZkSessionExpiredException
+                                || round == 1 && unknown(e))) {
+                            problems.add("round " + round + " " + o.getKey() + ": " + e);
+                        }
+                        continue;
+                    }
+                    Stat st = stat(zk, p);
+                    if (st != null) {
+                        problems.add("round " + round + " " + p + " exists, owner 0x"
+                                + Long.toHexString(st.getEphemeralOwner())
+                                + (st.getEphemeralOwner() == live ? " (the NEW session)" : "") + "; caller told " + e);
+                    }
+                    if (e != null && !(e instanceof ZkSessionExpiredException) && !(round == 1 && unknown(e))) {
+                        problems.add("round " + round + " " + p + ": " + e);
+                    }
+                }
+                System.out.printf("chain round %d: 0x%x -> 0x%x: %s%n", round, old, live, kinds);
+            }
+            assertThat(problems)
+                    .as(
+                            "%d problems, first: %s",
+                            problems.size(), problems.stream().limit(10).toList())
+                    .isEmpty();
+        }
+    }
+
+    /**
+     * A chrooted connect string: each batched ephemeral create returns the path as the caller named it (as create
+     * does), a duplicate or a missing parent names the caller's path (not the chrooted one), and the server holds each
+     * node under the chroot, owned by the lease's session; the same after a cut mid-stream.
+     */
+    @Test
+    void chrootedEphemeralBatchesReturnAndNameTheCallersPaths() throws Exception {
+        mk(observer.zk(), "/chr");
+        mk(observer.zk(), "/chr/app");
+        mk(observer.zk(), "/chr/app/taken");
+        try (ZkSessionPool pool = pool(proxy.connectString() + "/chr", 1, Duration.ofSeconds(15), null);
+                ZkLease lease = pool.lease()) {
+            long session = lease.sessionId();
+            Map<String, CompletableFuture<String>> calls = new LinkedHashMap<>();
+            for (int i = 0; i < 400; i++) {
+                String p = i % 40 == 3 ? "/app/taken" : i % 40 == 9 ? "/app/none/x-" + i : "/app/n-" + i;
+                calls.put(p + "#" + i, lease.createAsync(p, bytes(p), CreateMode.EPHEMERAL));
+                if (i == 200) {
+                    proxy.closeAllConnections();
+                }
+            }
+            Map<String, Throwable> got = outcomes(calls);
+            ZooKeeper zk = observer.zk();
+            sync(zk, "/chr");
+            List<String> problems = new ArrayList<>();
+            int unknowns = 0;
+            for (Map.Entry<String, Throwable> o : got.entrySet()) {
+                String p = o.getKey().substring(0, o.getKey().indexOf('#'));
+                Throwable e = o.getValue();
+                Stat st = stat(zk, "/chr" + p);
+                if (unknown(e)) {
+                    unknowns++;
+                    continue;
+                }
+                if (p.equals("/app/taken") || p.startsWith("/app/none")) {
+                    Class<?> want = p.equals("/app/taken") ? ZkNodeExistsException.class : ZkNoNodeException.class;
+                    if (!want.isInstance(e) || !p.equals(((ZkException) e).path())) {
+                        problems.add(o.getKey() + ": " + e
+                                + (e instanceof ZkException ? " naming " + ((ZkException) e).path() : ""));
+                    }
+                    continue;
+                }
+                if (e != null) {
+                    problems.add(o.getKey() + ": " + e);
+                    continue;
+                }
+                String returned = calls.get(o.getKey()).join();
+                if (!p.equals(returned)) {
+                    problems.add(o.getKey() + " returned " + returned);
+                }
+                if (st == null || st.getEphemeralOwner() != session) {
+                    problems.add("/chr" + p + " on server: " + st);
+                }
+            }
+            System.out.printf("chroot: %d calls, %d unknown; %s%n", got.size(), unknowns, batchEvidence());
+            assertThat(problems)
+                    .as(
+                            "%d problems, first: %s",
+                            problems.size(), problems.stream().limit(10).toList())
+                    .isEmpty();
+            assertThat(lease.sessionId()).isEqualTo(session);
+        }
+    }
+
+    /**
+     * A session listener that, on each new session, blocks on its own batched ephemeral creates (join) and makes a
+     * synchronous ephemeral create after them, while the main stream keeps a batch queued on the same session. Nothing
+     * deadlocks; every listener call ends ok on the session it saw (or expired if that one expired meanwhile).
+     */
+    @Test
+    void aListenerBlockingOnItsOwnBatchedEphemeralCreates() throws Exception {
+        mk(observer.zk(), "/bl");
+        mk(observer.zk(), "/bl/l");
+        List<String> listenerResults = new CopyOnWriteArrayList<>();
+        Map<String, Long> listenerPaths = new ConcurrentHashMap<>();
+        ZkLease[] forListener = new ZkLease[1];
+        SessionListener listener = new SessionListener() {
+            @Override
+            public void onStateChange(SessionEvent event) {
+                ZkLease l = forListener[0];
+                if (l == null || event.sameSession() || event.state() != SessionState.RECONNECTED) {
+                    return;
+                }
+                long sid = event.sessionIdAfter();
+                List<CompletableFuture<String>> mine = new ArrayList<>();
+                for (int i = 0; i < 30; i++) {
+                    String p = "/bl/l/" + Long.toHexString(sid) + "-" + i;
+                    listenerPaths.put(p, sid);
+                    mine.add(l.createAsync(p, bytes(p), CreateMode.EPHEMERAL));
+                }
+                for (CompletableFuture<String> f : mine) {
+                    try {
+                        f.get(60, TimeUnit.SECONDS);
+                        listenerResults.add("ok");
+                    } catch (Exception e) {
+                        listenerResults.add(String.valueOf(unwrap(e.getCause() != null ? e.getCause() : e)));
+                    }
+                }
+                String sync = "/bl/l/" + Long.toHexString(sid) + "-sync";
+                listenerPaths.put(sync, sid);
+                try {
+                    l.create(sync, bytes(sync), CreateMode.EPHEMERAL);
+                    listenerResults.add("ok");
+                } catch (RuntimeException e) {
+                    listenerResults.add(String.valueOf(e));
+                }
+            }
+        };
+        try (ZkSessionPool pool = pool(server.getConnectString(), 1, Duration.ofSeconds(15), listener);
+                ZkLease lease = pool.lease();
+                ZkLease other = pool.lease()) {
+            forListener[0] = other;
+            Map<String, CompletableFuture<?>> calls = new ConcurrentHashMap<>();
+            int i = 0;
+            for (int round = 0; round < 2; round++) {
+                long before = lease.sessionId();
+                for (int j = 0; j < 400; j++, i++) {
+                    String p = "/bl/n-" + i;
+                    calls.put(p, lease.createAsync(p, bytes(p), CreateMode.EPHEMERAL));
+                    if (j == 100) {
+                        expire(server.getConnectString(), lease);
+                    }
+                }
+                await().atMost(WAIT).until(() -> lease.sessionId() != before);
+                await().atMost(WAIT).until(() -> listenerResults.size() == 31 * (listenerPathsSessions(listenerPaths)));
+            }
+            Map<String, Throwable> got = outcomes(calls);
+            long live = lease.sessionId();
+            await().atMost(WAIT).until(() -> listenerPaths.containsValue(live) && listenerResults.size() == 62);
+            ZooKeeper zk = observer.zk();
+            sync(zk, "/bl");
+            List<String> problems = new ArrayList<>();
+            for (Map.Entry<String, Long> e : listenerPaths.entrySet()) {
+                Stat st = stat(zk, e.getKey());
+                if (e.getValue() == live && (st == null || st.getEphemeralOwner() != live)) {
+                    problems.add("listener's " + e.getKey() + " on the live session: " + st);
+                }
+            }
+            for (String r : listenerResults) {
+                if (!r.equals("ok")) {
+                    problems.add("listener call: " + r);
+                }
+            }
+            for (Map.Entry<String, Throwable> o : got.entrySet()) {
+                Stat st = stat(zk, o.getKey());
+                if (st != null && (o.getValue() != null || st.getEphemeralOwner() != live)) {
+                    problems.add(o.getKey() + ": " + o.getValue() + ", server " + st);
+                }
+            }
+            System.out.printf(
+                    "blocking listener: %d listener calls, %d problems; main %d calls%n",
+                    listenerResults.size(), problems.size(), got.size());
+            assertThat(problems)
+                    .as(
+                            "%d problems, first: %s",
+                            problems.size(), problems.stream().limit(10).toList())
+                    .isEmpty();
+        }
+    }
+
+    private static int listenerPathsSessions(Map<String, Long> paths) {
+        return (int) paths.values().stream().distinct().count();
     }
 }
