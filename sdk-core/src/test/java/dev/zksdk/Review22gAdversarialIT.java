@@ -1592,4 +1592,86 @@ class Review22gAdversarialIT {
     private static int listenerPathsSessions(Map<String, Long> paths) {
         return (int) paths.values().stream().distinct().count();
     }
+
+    /**
+     * Three separate-process servers; the leader is killed (kill -9) mid-stream of ephemeral creates, then restarted
+     * and the new leader killed too. The session survives the elections: ok ⇒ exists owned by it; failed (not unknown)
+     * ⇒ absent; nobody told expired while the session lives.
+     */
+    @Test
+    void leaderKilledDuringEphemeralBatches() throws Exception {
+        try (ProcessEnsemble ensemble = ProcessEnsemble.builder().size(3).start();
+                RawZooKeeper obs = RawZooKeeper.connect(ensemble.connectString(), Duration.ofSeconds(30));
+                ZkSessionPool pool = pool(ensemble.connectString(), 1, Duration.ofSeconds(20), null);
+                ZkLease lease = pool.lease()) {
+            ZooKeeper zk = obs.zk();
+            mk(zk, "/kl");
+            long session = lease.sessionId();
+            Map<String, CompletableFuture<?>> calls = new LinkedHashMap<>();
+            int i = 0;
+            for (int round = 0; round < 2; round++) {
+                List<CompletableFuture<?>> window = new ArrayList<>();
+                for (int j = 0; j < 600; j++, i++) {
+                    String p = "/kl/n-" + i;
+                    CompletableFuture<String> f = lease.createAsync(p, bytes(p), CreateMode.EPHEMERAL);
+                    calls.put(p, f);
+                    window.add(f);
+                    if (j == 300) {
+                        ensemble.leader().kill9();
+                    }
+                }
+                CompletableFuture.allOf(window.toArray(CompletableFuture[]::new))
+                        .handle((v, e) -> null)
+                        .orTimeout(WAIT.toMillis(), TimeUnit.MILLISECONDS)
+                        .join();
+                for (dev.zksdk.testing.ServerProcess sp : ensemble.servers()) {
+                    if (!sp.isAlive()) {
+                        sp.restart();
+                    }
+                }
+                ensemble.awaitQuorum(WAIT);
+            }
+            Map<String, Throwable> got = outcomes(calls);
+            long live = lease.sessionId();
+            await().atMost(WAIT).ignoreExceptions().until(() -> {
+                sync(zk, "/kl");
+                return true;
+            });
+            int ok = 0;
+            int unknown = 0;
+            int failed = 0;
+            List<String> problems = new ArrayList<>();
+            for (Map.Entry<String, Throwable> o : got.entrySet()) {
+                Stat st = stat(zk, o.getKey());
+                Throwable e = o.getValue();
+                if (st != null && st.getEphemeralOwner() != live) {
+                    problems.add(o.getKey() + " owned by 0x" + Long.toHexString(st.getEphemeralOwner()));
+                }
+                if (e == null) {
+                    ok++;
+                    if (st == null && live == session) {
+                        problems.add(o.getKey() + " ok, absent");
+                    }
+                } else if (unknown(e)) {
+                    unknown++;
+                } else {
+                    failed++;
+                    if (st != null) {
+                        problems.add(o.getKey() + " failed (" + e + ") but exists");
+                    }
+                    if (e instanceof ZkSessionExpiredException && live == session) {
+                        problems.add(o.getKey() + " told expired, session lives: " + e.getMessage());
+                    }
+                }
+            }
+            System.out.printf(
+                    "leader kills: session 0x%x -> 0x%x; %d ok, %d unknown, %d failed; %s%n",
+                    session, live, ok, unknown, failed, batchEvidence());
+            assertThat(problems)
+                    .as(
+                            "%d problems, first: %s",
+                            problems.size(), problems.stream().limit(10).toList())
+                    .isEmpty();
+        }
+    }
 }
