@@ -33,7 +33,6 @@ import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -1156,9 +1155,6 @@ class Review22gAdversarialIT {
      * one round trip, must not fail for their neighbours (nor exceed their operation timeout, 4 s from the call).
      */
     @Test
-    @Disabled("defect: a multi names only its first failure, so each duplicate in a batch costs the rest one more round"
-            + " trip; 50 duplicates among 100 ephemeral creates at 200 ms RTT: 49 fresh creates fail after the 4 s"
-            + " operation timeout (32 told 'unknown'), where unbatched all 50 succeed in 439 ms")
     void duplicatesInOneEphemeralBatchDoNotMakeTheirNeighboursFail() throws Exception {
         mk(observer.zk(), "/rt");
         mk(observer.zk(), "/rt/taken");

@@ -373,7 +373,7 @@ public final class AsyncBatcher {
             sendAlone(unit);
         } else if (head.call.isWrite()) {
             runner.batchSent("write", unit.size());
-            sendWrites(unit);
+            sendWrites(unit, false);
         } else {
             runner.batchSent("read", unit.size());
             sendReads(unit);
@@ -399,8 +399,14 @@ public final class AsyncBatcher {
         });
     }
 
-    /** Writes as one {@code multi}; a failure of one of them fails its caller, and the others are sent again. */
-    private void sendWrites(List<Item<?>> items) {
+    /**
+     * Writes as one {@code multi}; a failure of one of them fails its caller, and the others are sent again: once more
+     * as one {@code multi} ({@code resent} false), and after a second rollback each alone, all at once. A {@code multi}
+     * names only its first failure, so resending the rest as a {@code multi} each time would cost a round trip per
+     * failing operation (a registry re-registering mostly existing nodes: one per duplicate), and the others would wait
+     * for all of them, up to their deadline; alone, each gets its own outcome in one more round trip.
+     */
+    private void sendWrites(List<Item<?>> items, boolean resent) {
         List<Op> ops = new ArrayList<>(items.size());
         for (Item<?> item : items) {
             ops.add(item.op);
@@ -440,11 +446,11 @@ public final class AsyncBatcher {
             }
             if (rest.isEmpty()) {
                 unitEnded();
-            } else if (rest.size() == 1) {
+            } else if (rest.size() == 1 || resent) {
                 sendAlone(rest);
             } else {
                 // Rolled back for a neighbour's failure: sent again without it, as their own unit.
-                sendWrites(rest);
+                sendWrites(rest, true);
             }
         });
     }
