@@ -460,6 +460,21 @@ public interface ZkLease extends AutoCloseable {
         return curator();
     }
 
+    /**
+     * The shared Curator client this lease uses for the ensemble whose {@link EnsembleConfig#alias() alias} is
+     * {@code alias}; as {@link #curator()} in every other respect. On a lease of one ensemble, {@code alias} must be
+     * that ensemble's (then it is {@link #curator()}); on a routed lease (a pool with
+     * {@link ZkSessionPool.Builder#route routes}), that of an ensemble a route of the routing table names now, taking
+     * the lease on that ensemble if this lease had not used it yet. For recipes that belong to an ensemble rather than
+     * to a path.
+     *
+     * @param alias the ensemble's alias ({@code EnsembleConfig.Builder#alias}, by default its connect string)
+     * @return the pool's Curator client for that ensemble's session
+     * @throws IllegalArgumentException when no such ensemble is there (the message names the aliases there are), or
+     *     {@code alias} is null or empty
+     */
+    CuratorFramework curatorOfEnsemble(String alias);
+
     /** Releases the lease. Idempotent. The session stays open for other leases. */
     @Override
     void close();

@@ -259,10 +259,43 @@ class RoutingIT {
             lease.curator().create().forPath("/b/by-curator", DATA);
             assertThat(stat(rawB, "/b/by-curator")).isNotNull();
             assertThat(stat(rawA, "/b/by-curator")).isNull();
+
+            // Curator by the ensemble's alias.
+            lease.curatorOfEnsemble("ens-a").create().forPath("/a/by-alias", DATA);
+            assertThat(stat(rawA, "/a/by-alias")).isNotNull();
+            lease.curatorOfEnsemble("ens-b-default").create().forPath("/b/by-alias", DATA);
+            assertThat(stat(rawB, "/b/by-alias")).isNotNull();
+            assertThat(stat(rawA, "/b/by-alias")).isNull();
+            assertThatThrownBy(() -> lease.curatorOfEnsemble("ens-c"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("'ens-c'")
+                    .hasMessageContaining("[ens-a, ens-b-default]");
         }
         assertThat(pool.stats().activeLeases())
                 .as("both ensembles' leases closed with the routed lease")
                 .isZero();
+    }
+
+    /** A pool without routes: its lease's Curator client by its own alias; any other alias refused, naming its own. */
+    @Test
+    void aLeaseOfOneEnsembleGivesItsCuratorByItsOwnAliasOnly() throws Exception {
+        pool = ZkSessionPool.builder()
+                .name("one-ensemble")
+                .connectString(ensembleA.connectString())
+                .ensembleAlias("ens-a-alone")
+                .sessionTimeout(SESSION_TIMEOUT)
+                .build();
+        try (ZkLease lease = pool.lease()) {
+            assertThat(lease.curatorOfEnsemble("ens-a-alone")).isSameAs(lease.curator());
+            lease.curatorOfEnsemble("ens-a-alone").create().forPath("/alone-by-alias", DATA);
+            assertThat(stat(rawA, "/alone-by-alias")).isNotNull();
+            assertThatThrownBy(() -> lease.curatorOfEnsemble("ens-b"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("'ens-a-alone', not 'ens-b'");
+            assertThatThrownBy(() -> lease.curatorOfEnsemble(""))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("alias");
+        }
     }
 
     /** Threads racing to the first use of each ensemble through one routed lease: one lease per ensemble is kept. */

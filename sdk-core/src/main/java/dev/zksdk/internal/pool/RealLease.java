@@ -498,6 +498,20 @@ final class RealLease implements ZkLease {
     }
 
     @Override
+    public CuratorFramework curatorOfEnsemble(String alias) {
+        if (alias == null || alias.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "alias must name an ensemble, was " + (alias == null ? "null" : "empty"));
+        }
+        String own = session.config().alias();
+        if (!own.equals(alias)) {
+            throw new IllegalArgumentException(
+                    "this lease's ensemble has the alias '" + own + "', not '" + alias + "' (the pool has no routes)");
+        }
+        return curator();
+    }
+
+    @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
             // Elections and locks end with the lease: leadership released, each listener told once.

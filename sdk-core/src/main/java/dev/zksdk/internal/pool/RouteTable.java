@@ -89,6 +89,26 @@ public final class RouteTable {
         this.view = Collections.unmodifiableSortedMap(v);
     }
 
+    /** A route to the ensemble of that alias (any of them when several prefixes go there), or null. Not for hot paths. */
+    Route byAlias(String alias) {
+        if (root.config.alias().equals(alias)) {
+            return root;
+        }
+        for (Route r : routes) {
+            if (r != null && r.config.alias().equals(alias)) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /** The aliases of the ensembles the table names, sorted, each once. */
+    java.util.SortedSet<String> aliases() {
+        java.util.SortedSet<String> out = new java.util.TreeSet<>();
+        view.values().forEach(c -> out.add(c.alias()));
+        return out;
+    }
+
     private static int spread(int h) {
         return h ^ (h >>> 16);
     }

@@ -334,6 +334,21 @@ final class RoutedLease implements ZkLease {
     }
 
     @Override
+    public CuratorFramework curatorOfEnsemble(String alias) {
+        if (alias == null || alias.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "alias must name an ensemble, was " + (alias == null ? "null" : "empty"));
+        }
+        RouteTable table = router.table();
+        RouteTable.Route route = table.byAlias(alias);
+        if (route == null) {
+            throw new IllegalArgumentException("no route names an ensemble with the alias '" + alias
+                    + "'; the routing table's: " + table.aliases());
+        }
+        return leaseOf(route).curator();
+    }
+
+    @Override
     public ZkLeadership leaderElection(String path, LeadershipListener listener) {
         return at(path).leaderElection(path, listener);
     }
