@@ -338,17 +338,18 @@ public final class SessionSpread {
         tier = filter(tier, e -> load.applyAsDouble(e) == min);
         // Then the fewest connections of the whole process per unit of weight (other pools on the same servers; this
         // session's own slot not counted), so that many small pools start spread as rebalancing would leave them.
-        ToDoubleFunction<ServerEntry> processLoad = e -> {
-            double weight = w.applyAsDouble(e);
-            int n = budget.count(e.key()) - (e.key().equals(heldKey) ? 1 : 0);
-            return weight > 0 ? n / weight : n;
-        };
+        // The counts are read once: other pools change them concurrently.
+        Map<String, Double> processLoad = new HashMap<>();
         double fewestInProcess = Double.MAX_VALUE;
         for (ServerEntry e : tier) {
-            fewestInProcess = Math.min(fewestInProcess, processLoad.applyAsDouble(e));
+            double weight = w.applyAsDouble(e);
+            int n = budget.count(e.key()) - (e.key().equals(heldKey) ? 1 : 0);
+            double l = weight > 0 ? n / weight : n;
+            processLoad.put(e.key(), l);
+            fewestInProcess = Math.min(fewestInProcess, l);
         }
         double minInProcess = fewestInProcess;
-        tier = filter(tier, e -> processLoad.applyAsDouble(e) == minInProcess);
+        tier = filter(tier, e -> processLoad.get(e.key()) == minInProcess);
         return weightedPick(tier, weightOf);
     }
 
