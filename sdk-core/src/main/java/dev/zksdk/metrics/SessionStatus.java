@@ -14,7 +14,8 @@ import java.time.Duration;
  * @param negotiatedTimeout the timeout the server granted the current (or last) session; null before the first
  *     connection
  * @param server the server of the live connection, {@code host:port} as in the connect string; null while not
- *     connected
+ *     connected, and also for the moment between a move's decision (rebalancing, a membership change, a hung server
+ *     left) and the session's reconnect, while {@code connected} may still read true: the two are read apart
  */
 public record SessionStatus(
         int index,
