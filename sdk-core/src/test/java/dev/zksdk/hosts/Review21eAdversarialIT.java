@@ -614,9 +614,6 @@ class Review21eAdversarialIT {
      * grows", so no session ever leaves the heavy server.
      */
     @Test
-    @org.junit.jupiter.api.Disabled(
-            "defect: one-session pools never move off a weight-2 server (own spread 0.5 -> 1 'grows'): 5/2/1 or 6/1/1"
-                    + " on 2:1:1 stays skewed forever")
     void weightsTwoOneOneEndProportionalAfterALightServerFails() throws Exception {
         weighted(false);
     }

@@ -41,8 +41,10 @@ import org.slf4j.LoggerFactory;
  *       by 2 or more. That is the hysteresis: a move never reverses the order of the two servers in the process's
  *       counts, so no session is moved back and forth;</li>
  *   <li>the pool's own spread (the most minus the fewest of its sessions per unit of weight over the healthy servers)
- *       does not grow. A pool of one session is always "even" on its own and may move; a pool of three on 1/1/1 does
- *       not move to make room for others. A session on a weight-0 server goes to one where the pool has the
+ *       does not grow, or, counted one by one, the target then holds no more of the pool's sessions than the source
+ *       held before. A pool of one session is always "even" on its own and may move (also from a server weighted 2 to
+ *       one weighted 1, where its own spread per unit of weight would grow); a pool of three on 1/1/1 does not move to
+ *       make room for others. A session on a weight-0 server goes to one where the pool has the
  *       fewest.</li>
  * </ul>
  *
@@ -407,7 +409,15 @@ final class Rebalancer {
             // Leaving a weight-0 server: the target must be among the pool's emptiest.
             return load(count.getOrDefault(target, 0), weights.get(target)) <= min + EPSILON;
         }
-        return maxAfter - minAfter <= max - min + EPSILON;
+        // Either the pool's sessions per unit of weight are no less even after the move, or, counted one by one, the
+        // target then holds no more of them than the source held before: a pool of one session (always as even as it
+        // can
+        // be) may leave a server weighted 2 for one weighted 1 when the process's counts ask for it, and a pool on
+        // 1/1/1
+        // still never moves to make room for others.
+        int sourceCount = count.getOrDefault(source, 0);
+        int targetCount = count.getOrDefault(target, 0);
+        return targetCount + 1 <= sourceCount || maxAfter - minAfter <= max - min + EPSILON;
     }
 
     private static final double EPSILON = 1e-9;

@@ -50,6 +50,14 @@ class RebalancerTest {
         // 2/0 with c unhealthy: to 1/1
         assertThat(Rebalancer.keepsOwnSpread(Map.of("b:1", 2), equal, "b:1", "a:1", s -> !s.equals("c:1")))
                 .isTrue();
+        // weights 2:1:1, a pool of one session on the weight-2 server: 0.5 per unit of weight there, 1 on a light one,
+        // yet it is as even as one session can be wherever it is (Review21e: such pools never left the heavy server)
+        Map<String, Integer> heavy = Map.of("h:1", 2, "a:1", 1, "b:1", 1);
+        assertThat(Rebalancer.keepsOwnSpread(Map.of("h:1", 1), heavy, "h:1", "a:1", all))
+                .isTrue();
+        // ... while a pool of 4/2/2 on them does not leave its proportion for 3/3/2 by its own counts alone
+        assertThat(Rebalancer.keepsOwnSpread(Map.of("h:1", 4, "a:1", 2, "b:1", 2), heavy, "a:1", "b:1", all))
+                .isFalse();
     }
 
     @Test
