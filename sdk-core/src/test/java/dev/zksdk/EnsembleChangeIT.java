@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.admin.ZooKeeperAdmin;
@@ -234,9 +235,21 @@ class EnsembleChangeIT {
         });
         try {
             assertThat(connected.await(20, TimeUnit.SECONDS)).isTrue();
-            try {
-                admin.reconfigure(joining, leaving, null, -1, null);
-            } catch (KeeperException.ConnectionLossException e) {
+            // NewConfigNoQuorum: the members of the new configuration were not all synced with the leader yet (a member
+            // just started or just added, on a loaded machine); nothing changed, so it is asked again.
+            AtomicBoolean lost = new AtomicBoolean();
+            await().atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(250))
+                    .ignoreException(KeeperException.NewConfigNoQuorumException.class)
+                    .until(() -> {
+                        try {
+                            admin.reconfigure(joining, leaving, null, -1, null);
+                        } catch (KeeperException.ConnectionLossException e) {
+                            lost.set(true);
+                        }
+                        return true;
+                    });
+            if (lost.get()) {
                 // Removing the leader makes it step down, which can cut the connection before the answer arrives; the
                 // reconfiguration itself commits. Confirm it from the members' config.
                 await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {

@@ -21,6 +21,11 @@ final class FreePorts {
     static final int LOWEST = 10_000;
 
     private static final int ATTEMPTS = 200;
+    /** The number of the test JVM among those running at once (1, 2, ...), set by the build; absent: the whole range. */
+    static final String FORK_PROPERTY = "zksdk.test.forkNumber";
+    /** Slices of the range for forks running at once. */
+    private static final int SLICES = 8;
+
     private static final Path EPHEMERAL_RANGE = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
 
     private FreePorts() {}
@@ -36,8 +41,19 @@ final class FreePorts {
     static ServerSocket bind(InetAddress address) throws IOException {
         int below = ephemeralLow();
         if (below - LOWEST >= 1_000) {
+            // Test JVMs running side by side (failsafe's forks, numbered in FORK_PROPERTY) take ports from slices of
+            // their own: a server stopped in one JVM keeps its port free for its restart, where another JVM choosing
+            // at random could have taken it meanwhile.
+            int low = LOWEST;
+            int high = below;
+            int fork = Integer.getInteger(FORK_PROPERTY, 0);
+            if (fork > 0) {
+                int slice = (below - LOWEST) / SLICES;
+                low = LOWEST + slice * ((fork - 1) % SLICES);
+                high = low + slice;
+            }
             for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-                int port = ThreadLocalRandom.current().nextInt(LOWEST, below);
+                int port = ThreadLocalRandom.current().nextInt(low, high);
                 ServerSocket socket = new ServerSocket();
                 try {
                     socket.bind(new InetSocketAddress(address, port), 1);
