@@ -240,7 +240,7 @@ class EnsembleChangeIT {
             AtomicBoolean lost = new AtomicBoolean();
             await().atMost(Duration.ofSeconds(30))
                     .pollInterval(Duration.ofMillis(250))
-                    .ignoreException(KeeperException.NewConfigNoQuorumException.class)
+                    .ignoreException(KeeperException.NewConfigNoQuorum.class)
                     .until(() -> {
                         try {
                             admin.reconfigure(joining, leaving, null, -1, null);
