@@ -329,9 +329,9 @@ class Review21eAdversarialIT {
     }
 
     /**
-     * Two ensembles in one JVM, each with six one-session pools. A follower of each is killed (kill -9) and restarted.
-     * On ensemble A (session timeout 30 s), the moment a move to A's restarted server is counted, that server is
-     * frozen (SIGSTOP): the moved session cannot connect there. The single JVM-wide turn is kept by that move until
+     * Two ensembles in one JVM, each with six one-session pools. A follower of A and B's leader are killed (kill -9);
+     * A's is restarted. On ensemble A (session timeout 30 s), the moment a move to A's restarted server is counted,
+     * that server is frozen (SIGSTOP): the moved session cannot connect there; only then is B's restarted. The single JVM-wide turn is kept by that move until
      * its session connects elsewhere, closes or 30 s pass; B (session timeout 6 s) needs two moves. Measured: how long
      * after the stuck move the next move of the JVM came and when B was even; B must not wait A's session timeout.
      * After SIGCONT, A evens out too; no session lost, ids kept, ephemerals owned on both.
@@ -376,8 +376,7 @@ class Review21eAdversarialIT {
                             spread(ensemble, allA).get(x.address()),
                             spread(ensemble, allA).get(y.address())))
                     .orElseThrow();
-            // B's leader: after its restart it is behind B's sessions (a new epoch) until B's next write, so B's
-            // pools cannot move to it until the test writes on B, right after A's move froze.
+            // B's leader, killed now and restarted only once A's move froze.
             ServerProcess vb = leaderB;
             print("FIGURES two: A " + spread(ensemble, allA) + " killing " + va.address() + "; B " + spread(b, allB)
                     + " killing its leader " + vb.address());
@@ -392,8 +391,6 @@ class Review21eAdversarialIT {
             double movesA0 = sum(ra);
             double movesB0 = sum(rb);
             int lines0 = moveLines(log).size();
-            vb.restart();
-            vb.awaitServing(Duration.ofSeconds(60));
             va.restart();
             va.awaitServing(Duration.ofSeconds(60));
             try (ZkLease w = pa.get(0).lease()) {
@@ -405,15 +402,19 @@ class Review21eAdversarialIT {
                     .until(() -> sum(ra) > movesA0);
             va.sigstop();
             long stuck = System.nanoTime();
+            // B's killed leader is restarted only now, so that B certainly needs moves while A's move is frozen (with
+            // it restarted earlier, B was sometimes even before the freeze: CI, 2026-12-07, skew 0).
+            double skewAtStuck = skew(spread(b, allB), Map.of());
+            double movesAtStuck = sum(ra) + sum(rb);
+            double movesBAtStuck = sum(rb);
+            String bAtStuck = spread(b, allB).toString();
+            String aAtStuck = spread(ensemble, allA).toString();
+            vb.restart();
+            vb.awaitServing(Duration.ofSeconds(60));
             try (ZkLease w = pb.get(0).lease()) {
                 w.setData("/", V, -1);
             }
             long wroteB = (System.nanoTime() - stuck) / 1_000_000;
-            double movesAtStuck = sum(ra) + sum(rb);
-            double movesBAtStuck = sum(rb);
-            String bAtStuck = spread(b, allB).toString();
-            double skewAtStuck = skew(spread(b, allB), Map.of());
-            String aAtStuck = spread(ensemble, allA).toString();
             AtomicLong nextMoveMs = new AtomicLong(-1);
             AtomicLong firstBMoveMs = new AtomicLong(-1);
             AtomicLong movedAConnectedMs = new AtomicLong(-1);
@@ -442,7 +443,8 @@ class Review21eAdversarialIT {
             } finally {
                 print("FIGURES two: A's move frozen at its target " + va.address() + " (A then " + aAtStuck
                         + "); B then "
-                        + bAtStuck + " (" + (movesBAtStuck - movesB0) + " B moves before), B written " + wroteB
+                        + bAtStuck + " (" + (movesBAtStuck - movesB0)
+                        + " B moves before), B's leader restarted and B written " + wroteB
                         + " ms after the freeze; next move in the JVM after " + nextMoveMs + " ms, first B move after "
                         + firstBMoveMs + " ms; A's sessions all connected again after " + movedAConnectedMs
                         + " ms; B even after " + evenBMs + " ms: " + spread(b, allB) + "; A " + spread(ensemble, allA)
