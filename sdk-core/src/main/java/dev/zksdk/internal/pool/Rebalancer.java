@@ -10,8 +10,10 @@ import dev.zksdk.internal.session.SharedSession;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -37,9 +39,11 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>the process's connections (the {@code ConnectionBudget}'s counts, over every pool of the process) leave the
- *       source at least as loaded per unit of weight as the target after the move: with equal weights, the two differ
- *       by 2 or more. That is the hysteresis: a move never reverses the order of the two servers in the process's
- *       counts, so no session is moved back and forth;</li>
+ *       source at least as loaded per unit of the process's weight as the target after the move: with equal weights,
+ *       the two differ by 2 or more. The process's weight of a server is the sum of every rebalancing pool's share
+ *       there (its sessions spread by its own weights), the same for every pool however each weights the servers.
+ *       That is the hysteresis: a move never reverses the order of the two servers in the process's counts, so no
+ *       session is moved back and forth;</li>
  *   <li>the pool's own spread (the most minus the fewest of its sessions per unit of weight over the healthy servers)
  *       does not grow, or, counted one by one, the target then holds no more of the pool's sessions than the source
  *       held before. A pool of one session is always "even" on its own and may move (also from a server weighted 2 to
@@ -107,6 +111,14 @@ final class Rebalancer {
      */
     private static final AtomicReference<Turn> TURN = new AtomicReference<>();
 
+    /**
+     * Each rebalancing pool's ideal share of the process's connections, by server: its sessions spread by its own
+     * weights ({@code n * w(s) / sum of w}). Summed over the pools, these are the weights the process's counts are judged
+     * by, the same for every pool: pools that weight the same servers differently then agree on which of two servers
+     * is the more loaded, and each move lowers one sum (the process's count squared over that weight), so moves stop.
+     */
+    private static final Map<Rebalancer, Map<String, Double>> SHARES = new ConcurrentHashMap<>();
+
     /** How long a look may keep the turn while deciding, should its thread stall. */
     static final long DECIDING_BOUND_NANOS = TimeUnit.SECONDS.toNanos(5);
 
@@ -147,6 +159,7 @@ final class Rebalancer {
 
     void close() {
         closed = true;
+        SHARES.remove(this);
         ScheduledFuture<?> t = task;
         if (t != null) {
             t.cancel(false);
@@ -246,7 +259,10 @@ final class Rebalancer {
         for (int i = 0; i < n; i++) {
             movableOn.merge(on[i], movable(handles[i], sessions[i]), Boolean::logicalOr);
         }
-        // The process's counts, read once for this look: every pool's connections (the ConnectionBudget's).
+        // The process's counts, read once for this look: every pool's connections (the ConnectionBudget's), judged by
+        // the weights every rebalancing pool of the process shares (its own share included).
+        SHARES.put(this, shares(weights, n));
+        Map<String, Double> common = processWeights(weights.keySet(), SHARES.values());
         Map<String, Integer> process = new HashMap<>();
         for (String server : weights.keySet()) {
             process.put(server, any.processConnections(server));
@@ -265,6 +281,7 @@ final class Rebalancer {
                 continue; // sessions outside the zone go back to it after their fallback lifetime, not here
             }
             int wSource = weights.getOrDefault(source, 0);
+            double cSource = wSource <= 0 ? 0 : common.getOrDefault(source, 0.0);
             int pSource = process.getOrDefault(source, 0);
             for (Map.Entry<String, Integer> e : weights.entrySet()) {
                 String target = e.getKey();
@@ -276,8 +293,9 @@ final class Rebalancer {
                     continue;
                 }
                 int pTarget = process.getOrDefault(target, 0);
+                double cTarget = common.getOrDefault(target, 0.0);
                 if (pTarget >= limit
-                        || !evens(pSource, wSource, pTarget, wTarget)
+                        || !evens(pSource, cSource, pTarget, cTarget)
                         || !keepsOwnSpread(count, weights, source, target, this::healthy)) {
                     continue;
                 }
@@ -286,7 +304,7 @@ final class Rebalancer {
                     continue;
                 }
                 double ownGap = load(count.get(source), wSource) - load(count.getOrDefault(target, 0), wTarget);
-                double gap = load(pSource, wSource) - load(pTarget, wTarget);
+                double gap = load(pSource, cSource) - load(pTarget, cTarget);
                 if (ownGap > bestOwnGap
                         || (ownGap == bestOwnGap && (gap > bestGap || (gap == bestGap && pTarget < bestToProcess)))) {
                     from = source;
@@ -350,7 +368,8 @@ final class Rebalancer {
         long id = handles[pick].getSessionId();
         int fromProcess = provider.processConnections(from);
         int toProcess = provider.processConnections(to);
-        if (!evens(fromProcess, weights.getOrDefault(from, 0), toProcess, weights.get(to))) {
+        double cFrom = weights.getOrDefault(from, 0) <= 0 ? 0 : common.getOrDefault(from, 0.0);
+        if (!evens(fromProcess, cFrom, toProcess, common.getOrDefault(to, 0.0))) {
             return; // a failover elsewhere in the process changed the counts since they were read: the next look
         }
         if (provider.rebalanceTo(to)) {
@@ -371,8 +390,38 @@ final class Rebalancer {
     }
 
     /** Sessions (or connections) per unit of weight; a weight-0 server as loaded as can be. */
-    private static double load(int count, int weight) {
-        return weight <= 0 ? Double.MAX_VALUE : (double) count / weight;
+    private static double load(int count, double weight) {
+        return weight <= 0 ? Double.MAX_VALUE : count / weight;
+    }
+
+    /** A pool's ideal share of connections by server: its {@code sessions} spread by its weights. */
+    static Map<String, Double> shares(Map<String, Integer> weights, int sessions) {
+        long total = 0;
+        for (int w : weights.values()) {
+            total += Math.max(0, w);
+        }
+        Map<String, Double> out = new HashMap<>();
+        for (Map.Entry<String, Integer> e : weights.entrySet()) {
+            out.put(e.getKey(), total == 0 ? 0.0 : (double) sessions * Math.max(0, e.getValue()) / total);
+        }
+        return out;
+    }
+
+    /** The process's weight of each of {@code servers}: the sum of every rebalancing pool's share there. */
+    static Map<String, Double> processWeights(Collection<String> servers, Collection<Map<String, Double>> shares) {
+        Map<String, Double> out = new HashMap<>();
+        for (String server : servers) {
+            out.put(server, 0.0);
+        }
+        for (Map<String, Double> pool : shares) {
+            for (String server : servers) {
+                Double share = pool.get(server);
+                if (share != null) {
+                    out.merge(server, share, Double::sum);
+                }
+            }
+        }
+        return out;
     }
 
     /**
@@ -648,5 +697,17 @@ final class Rebalancer {
             return a > 0; // a weight-0 server is left whenever a positive one can take the session
         }
         return (long) (a - 1) * wb >= (long) (b + 1) * wa;
+    }
+
+    /** {@link #evens(int, int, int, int)} with the process's weights (sums of shares, so not whole numbers). */
+    static boolean evens(int a, double wa, int b, double wb) {
+        if (wa <= 0) {
+            return a > 0;
+        }
+        if (wb <= 0) {
+            return false;
+        }
+        // Equal weights summed in the same order are equal doubles; the margin only absorbs rounding.
+        return (a - 1) * wb >= (b + 1) * wa * (1 - EPSILON);
     }
 }

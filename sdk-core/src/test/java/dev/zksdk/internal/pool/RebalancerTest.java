@@ -1,8 +1,14 @@
 package dev.zksdk.internal.pool;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
@@ -84,5 +90,91 @@ class RebalancerTest {
                 .isEqualTo(Rebalancer.TargetState.DOWN);
         assertThat(Rebalancer.parseZxid("Zxid: nonsense\n")).isEqualTo(Rebalancer.TargetState.UNKNOWN);
         assertThat(Rebalancer.parseZxid(null)).isEqualTo(Rebalancer.TargetState.UNKNOWN);
+    }
+
+    /**
+     * Eight one-session pools weighting h 2:1:1 beside eight with equal weights, every pool judging the process's
+     * counts: with each pool's own weights, 6/5/5 is "uneven" to both kinds, in opposite directions (a weighted pool
+     * moves l to h, an equal pool h back to l, for ever). With the weights the process's pools share, both kinds see
+     * the same order, and the moves stop from every starting spread.
+     */
+    @Test
+    void poolsWeightingTheSameServersDifferentlyStopMoving() {
+        Map<String, Integer> weighted = Map.of("h", 2, "a", 1, "b", 1);
+        Map<String, Integer> equal = Map.of("h", 1, "a", 1, "b", 1);
+        List<Map<String, Double>> shares = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            shares.add(Rebalancer.shares(weighted, 1));
+            shares.add(Rebalancer.shares(equal, 1));
+        }
+        // Judged by each kind's own weights, 6/5/5 asks a weighted pool to move a to h (5-1 against 6+1 over 2) and,
+        // at 7/4/5, an equal pool to move h back to a: the cycle the process's weights remove.
+        assertThat(Rebalancer.evens(5, 1, 6, 2)).isTrue();
+        assertThat(Rebalancer.evens(7, 1, 4, 1)).isTrue();
+        Map<String, Double> common = Rebalancer.processWeights(List.of("h", "a", "b"), shares);
+        assertThat(common.get("h")).isCloseTo(8 * 0.5 + 8 / 3.0, within(1e-9));
+        for (int h = 0; h <= 16; h++) {
+            for (int a = 0; a + h <= 16; a++) {
+                Map<String, Integer> p = new HashMap<>(Map.of("h", h, "a", a, "b", 16 - h - a));
+                List<String> moves = new ArrayList<>();
+                for (int step = 0; step < 40 && dueMove(p, common, moves); step++) {
+                    // one move per step, the kinds of pool taking turns, as the process's one turn lets them
+                }
+                assertThat(moves).as("moves from %d/%d/%d", h, a, 16 - h - a).hasSizeLessThan(40);
+                Set<String> made = new HashSet<>(moves);
+                for (String m : moves) {
+                    String[] ft = m.split(">");
+                    assertThat(made)
+                            .as("reversed from %d/%d/%d: %s", h, a, 16 - h - a, moves)
+                            .doesNotContain(ft[1] + ">" + ft[0]);
+                }
+            }
+        }
+    }
+
+    /** Makes the widest due move (by the process's weights {@code w}), if any; returns whether one was made. */
+    private static boolean dueMove(Map<String, Integer> p, Map<String, Double> w, List<String> moves) {
+        String from = null;
+        String to = null;
+        double best = -1;
+        for (String s : p.keySet()) {
+            for (String t : p.keySet()) {
+                if (s.equals(t) || p.get(s) == 0 || !Rebalancer.evens(p.get(s), w.get(s), p.get(t), w.get(t))) {
+                    continue;
+                }
+                double gap = p.get(s) / w.get(s) - p.get(t) / w.get(t);
+                if (gap > best) {
+                    best = gap;
+                    from = s;
+                    to = t;
+                }
+            }
+        }
+        if (from == null) {
+            return false;
+        }
+        p.merge(from, -1, Integer::sum);
+        p.merge(to, 1, Integer::sum);
+        moves.add(from + ">" + to);
+        return true;
+    }
+
+    @Test
+    void eachPoolsShareIsItsSessionsSpreadByItsWeights() {
+        Map<String, Double> s = Rebalancer.shares(Map.of("h", 2, "a", 1, "b", 1, "z", 0), 4);
+        assertThat(s)
+                .containsEntry("h", 2.0)
+                .containsEntry("a", 1.0)
+                .containsEntry("b", 1.0)
+                .containsEntry("z", 0.0);
+        assertThat(Rebalancer.evens(3, 2.0, 0, 0.0))
+                .as("never to a server no pool weights")
+                .isFalse();
+        assertThat(Rebalancer.evens(1, 0.0, 5, 1.0))
+                .as("a weight-0 source is left")
+                .isTrue();
+        // equal weights summed: the same answers as whole weights
+        assertThat(Rebalancer.evens(2, 16 / 3.0, 0, 16 / 3.0)).isTrue();
+        assertThat(Rebalancer.evens(1, 16 / 3.0, 0, 16 / 3.0)).isFalse();
     }
 }
