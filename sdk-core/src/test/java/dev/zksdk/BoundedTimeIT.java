@@ -82,17 +82,7 @@ class BoundedTimeIT {
     /** Every server running and answering again, whatever the previous test did to them. */
     @BeforeEach
     void allServersUp() {
-        List<ServerProcess> down = new ArrayList<>();
-        for (ServerProcess s : ensemble.servers()) {
-            if (s.isSuspended()) {
-                s.sigcont();
-            }
-            if (!s.isAlive()) {
-                down.add(s);
-            }
-        }
-        inParallel(down, ServerProcess::restart);
-        ensemble.awaitQuorum(Duration.ofSeconds(60));
+        ensemble.restoreAll(Duration.ofSeconds(60));
     }
 
     static String base(String name) {

@@ -62,15 +62,7 @@ class BreakerAdversarialIT {
 
     @BeforeEach
     void allUp() {
-        for (ServerProcess s : ensemble.servers()) {
-            if (s.isSuspended()) {
-                s.sigcont();
-            }
-        }
-        List<ServerProcess> down =
-                ensemble.servers().stream().filter(s -> !s.isAlive()).toList();
-        Timings.inParallel(down, ServerProcess::restart);
-        ensemble.awaitQuorum(Duration.ofSeconds(60));
+        ensemble.restoreAll(Duration.ofSeconds(60));
     }
 
     /**

@@ -85,17 +85,7 @@ class DeadlineAdversarialIT {
 
     @BeforeEach
     void allUp() {
-        List<ServerProcess> down = new ArrayList<>();
-        for (ServerProcess s : ensemble.servers()) {
-            if (s.isSuspended()) {
-                s.sigcont();
-            }
-            if (!s.isAlive()) {
-                down.add(s);
-            }
-        }
-        Timings.inParallel(down, ServerProcess::restart);
-        ensemble.awaitQuorum(Duration.ofSeconds(60));
+        ensemble.restoreAll(Duration.ofSeconds(60));
     }
 
     enum Fault {

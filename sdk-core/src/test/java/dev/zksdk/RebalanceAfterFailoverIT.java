@@ -69,12 +69,7 @@ class RebalanceAfterFailoverIT {
 
     @BeforeEach
     void allServersUp() {
-        for (ServerProcess s : ensemble.servers()) {
-            if (!s.isAlive()) {
-                s.restart();
-            }
-        }
-        ensemble.awaitQuorum(Duration.ofSeconds(60));
+        ensemble.restoreAll(Duration.ofSeconds(60));
     }
 
     static void print(String line) {

@@ -53,15 +53,7 @@ class RecoveryUnderServerFaultsIT {
 
     @BeforeEach
     void start() {
-        for (ServerProcess s : ensemble.servers()) {
-            if (s.isSuspended()) {
-                s.sigcont();
-            }
-            if (!s.isAlive()) {
-                s.restart();
-            }
-        }
-        ensemble.awaitQuorum(Duration.ofSeconds(60));
+        ensemble.restoreAll(Duration.ofSeconds(60));
         recorder = new Recorder();
         pool = ZkSessionPool.builder()
                 .name("faults")

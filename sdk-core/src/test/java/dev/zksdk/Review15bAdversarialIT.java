@@ -95,15 +95,7 @@ class Review15bAdversarialIT {
     @BeforeEach
     @AfterEach
     void allAnswering() {
-        for (ServerProcess s : ensemble.servers()) {
-            if (s.isSuspended()) {
-                s.sigcont();
-            }
-            if (!s.isAlive()) {
-                s.restart();
-            }
-        }
-        ensemble.awaitQuorum(Duration.ofSeconds(60));
+        ensemble.restoreAll(Duration.ofSeconds(60));
         for (ServerProcess s : ensemble.servers()) {
             s.awaitServing(Duration.ofSeconds(60));
         }

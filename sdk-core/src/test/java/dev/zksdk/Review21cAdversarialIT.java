@@ -66,15 +66,7 @@ class Review21cAdversarialIT {
 
     @BeforeEach
     void allUp() {
-        for (ServerProcess s : ensemble.servers()) {
-            if (s.isSuspended()) {
-                s.sigcont();
-            }
-            if (!s.isAlive()) {
-                s.restart();
-            }
-        }
-        ensemble.awaitQuorum(Duration.ofSeconds(60));
+        ensemble.restoreAll(Duration.ofSeconds(60));
     }
 
     static void print(String s) {

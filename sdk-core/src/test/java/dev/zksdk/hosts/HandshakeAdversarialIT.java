@@ -73,17 +73,7 @@ class HandshakeAdversarialIT {
      */
     @BeforeEach
     void allMembersUpAndOutOfQuarantine() {
-        List<ServerProcess> down = new ArrayList<>();
-        for (ServerProcess s : ensemble.servers()) {
-            if (s.isSuspended()) {
-                s.sigcont();
-            }
-            if (!s.isAlive()) {
-                down.add(s);
-            }
-        }
-        down.forEach(ServerProcess::restart);
-        ensemble.awaitQuorum(Duration.ofSeconds(60));
+        ensemble.restoreAll(Duration.ofSeconds(60));
         SessionSpread quarantine = SessionSpread.ofPool(HostsConfig.defaults());
         await().atMost(Duration.ofSeconds(40))
                 .until(() -> ensemble.servers().stream().noneMatch(s -> quarantine.isQuarantined(s.address())));

@@ -73,15 +73,7 @@ class Review21dAdversarialIT {
     }
 
     static void allUp(ProcessEnsemble e) {
-        for (ServerProcess s : e.servers()) {
-            if (s.isSuspended()) {
-                s.sigcont();
-            }
-            if (!s.isAlive()) {
-                s.restart();
-            }
-        }
-        e.awaitQuorum(Duration.ofSeconds(90));
+        e.restoreAll(Duration.ofSeconds(90));
     }
 
     static void print(String s) {

@@ -52,12 +52,7 @@ class WeightsIT {
 
     @BeforeEach
     void allUp() {
-        for (ServerProcess s : ensemble.servers()) {
-            if (!s.isAlive()) {
-                s.restart();
-            }
-        }
-        ensemble.awaitQuorum(Duration.ofSeconds(60));
+        ensemble.restoreAll(Duration.ofSeconds(60));
     }
 
     private static ZkSessionPool pool(String name, int sessions, HostsConfig hosts) {

@@ -21,6 +21,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -374,6 +375,52 @@ public final class ProcessEnsemble implements AutoCloseable {
             }
             throw new IllegalStateException(message.toString());
         }
+    }
+
+    /**
+     * Undoes what a test did to the members: resumes every suspended one (SIGCONT), restarts every one that is not
+     * running (all at once, each on a thread of its own), then waits for a quorum, as {@link #awaitQuorum}. For a
+     * {@code @BeforeEach} of a class whose cases share one ensemble.
+     *
+     * @param timeout how long to wait for the quorum, positive
+     * @throws IllegalStateException if a restart fails (the first failure, the others suppressed) or on timeout
+     */
+    public void restoreAll(Duration timeout) {
+        Polling.requirePositive("timeout", timeout);
+        List<Thread> restarts = new ArrayList<>();
+        List<RuntimeException> failures = new CopyOnWriteArrayList<>();
+        for (ServerProcess server : servers()) {
+            if (server.isSuspended()) {
+                server.sigcont();
+            }
+            if (!server.isAlive()) {
+                Thread t = new Thread(
+                        () -> {
+                            try {
+                                server.restart();
+                            } catch (RuntimeException e) {
+                                failures.add(e);
+                            }
+                        },
+                        "restart-" + server.address());
+                t.start();
+                restarts.add(t);
+            }
+        }
+        for (Thread t : restarts) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while members restarted", e);
+            }
+        }
+        if (!failures.isEmpty()) {
+            IllegalStateException error = new IllegalStateException("a member did not restart", failures.get(0));
+            failures.subList(1, failures.size()).forEach(error::addSuppressed);
+            throw error;
+        }
+        awaitQuorum(timeout);
     }
 
     /**
