@@ -793,8 +793,9 @@ class Review21fAdversarialIT {
      * naming the ones there are; recipes and creates through {@code curatorOfEnsemble("b")} land on b only, also for
      * paths the table routes to main; the route removed: "b" refused on an open lease, the Curator client taken
      * before still writes to b; re-added (under another prefix): "b" works again on the same open lease; lease closed:
-     * refused with IllegalStateException, its client still usable (it belongs to the pool); pool closed: refused, and
-     * the client fails fast.
+     * refused with IllegalStateException, its client still usable (it belongs to the pool); b's routes removed and the
+     * alias given to another ensemble: a new lease gets that one's client, the old client still writes to the old b;
+     * pool closed: refused, and the client fails fast.
      */
     @Test
     void curatorOfEnsembleByAliasAcrossRuntimeRouteChangesAndCloses() throws Exception {
@@ -883,6 +884,34 @@ class Review21fAdversarialIT {
             assertThat(stat(rawB, run + "/after-lease-close")).isNotNull();
             assertThat(stat(rawMain, run + "/after-lease-close")).isNull();
 
+            // b's routes gone, the alias b given to another ensemble (main's servers, chroot /v): a lease now gets
+            // that ensemble's client, not the one b had; the old client still writes to the old b.
+            assertThat(pool.routes().remove("/u")).isTrue();
+            if (rawMain.zk().exists("/v", false) == null) {
+                rawMain.zk().create("/v", V, org.apache.zookeeper.ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            }
+            pool.routes()
+                    .route(
+                            "/v",
+                            EnsembleConfig.builder()
+                                    .connectString(ensemble.connectString() + "/v")
+                                    .alias("b")
+                                    .sessionTimeout(SESSION_TIMEOUT)
+                                    .connectionTimeout(Duration.ofSeconds(3))
+                                    .build());
+            try (ZkLease l3 = pool.lease()) {
+                CuratorFramework cv = l3.curatorOfEnsemble("b");
+                assertThat(cv).isNotSameAs(cb);
+                cv.create().forPath(run + "-v", V);
+                assertThat(stat(rawMain, "/v" + run + "-v"))
+                        .as("on main under the chroot")
+                        .isNotNull();
+                assertThat(stat(rawB, run + "-v")).as("not on the old b").isNull();
+                cb.create().forPath(run + "-old-b", V);
+                assertThat(stat(rawB, run + "-old-b")).isNotNull();
+                assertThat(stat(rawMain, "/v" + run + "-old-b")).isNull();
+            }
+
             // Pool closed: a lease taken before refuses; the client fails fast, nothing written.
             ZkLease open = pool.lease();
             CuratorFramework cb2 = open.curatorOfEnsemble("b");
@@ -895,6 +924,7 @@ class Review21fAdversarialIT {
             print("FIGURES r21f-5 client used after pool close failed in " + failedIn + " ms");
             assertThat(failedIn).isLessThanOrEqualTo(5_000);
             assertThat(stat(rawB, run + "/after-pool-close")).isNull();
+            assertThat(stat(rawMain, "/v" + run + "/after-pool-close")).isNull();
             open.close();
         } finally {
             pool.close();
