@@ -221,6 +221,17 @@ class Review21cAdversarialIT {
         print("FIGURES killed " + s.address() + ", spread " + spread(pools));
     }
 
+    /** The epoch of the ensemble's leader (the high half of the zxid its srvr reports). */
+    static long leaderEpoch() {
+        String srvr = ensemble.leader().fourLetter("srvr");
+        for (String line : srvr.split("\n")) {
+            if (line.startsWith("Zxid:")) {
+                return Long.decode(line.substring(5).trim()) >>> 32;
+            }
+        }
+        throw new IllegalStateException("no Zxid in srvr: " + srvr);
+    }
+
     @Test
     void movesKeepIdsEphemeralsWatchesAndTheSdkLockWhileCuratorLatchesPay() throws Exception {
         int n = 6;
@@ -290,12 +301,24 @@ class Review21cAdversarialIT {
                     .filter(s -> !s.address().equals(lockHome) && !s.address().equals(leader.address()))
                     .findFirst()
                     .orElseThrow();
+            long epochBefore = leaderEpoch();
             failOver(victim, pool);
             String lockHomeAfterFailover = lockServer.get();
             await("settled").atMost(Duration.ofSeconds(30)).until(() -> spread(pool) != null);
-            assertThat(lockLost)
-                    .as("SDK lock turns lost by the failover of a follower without the lock's session")
-                    .isEmpty();
+            long epochAfter = leaderEpoch();
+            if (epochAfter == epochBefore) {
+                assertThat(lockLost)
+                        .as("SDK lock turns lost by the failover of a follower without the lock's session")
+                        .isEmpty();
+            } else {
+                // A leader election meanwhile (seen in CI under load: every session SUSPENDED before the kill, the
+                // epoch 3 -> 4) suspends every session, the lock's too, and its turn is rightly reported lost; the
+                // lock is won again, and what follows (the moves) must lose nothing more.
+                print("FIGURES move: a leader election during the failover (epoch " + epochBefore + " -> " + epochAfter
+                        + "): lock turns lost then " + lockLost);
+                await("the lock held again").atMost(Duration.ofSeconds(30)).until(lock::isHeld);
+                lockLost.clear();
+            }
             double movesBefore = moves(reg);
             events.clear();
             int lossesBefore = latchLosses.get();
