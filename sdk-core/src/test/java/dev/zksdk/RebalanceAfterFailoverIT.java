@@ -305,6 +305,66 @@ class RebalanceAfterFailoverIT {
         CasesAtOnce.run(cases);
     }
 
+    /**
+     * An idle ensemble: nothing is written after the leader is killed (kill -9), a new one elected and the old one
+     * restarted. The sessions have seen the new epoch's first zxid (pings are answered with it), the restarted member
+     * has applied only the old epoch's last transaction, and ZooKeeper refuses a session there that has seen more, until
+     * something is written. Nothing the application writes is needed: the spread is even again, with the same ids and
+     * ephemerals, and no write by the test after the kill.
+     */
+    @Test
+    void anIdleEnsembleIsEvenedOutAfterItsLeaderRestarts() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        Queue<SessionEvent> events = new ConcurrentLinkedQueue<>();
+        HostsConfig hosts = HostsConfig.builder().rebalance(INTERVAL).build();
+        try (ZkSessionPool pool = pool("rebalance-idle", hosts, registry, events)) {
+            List<ZkLease> leases = leasePerSession(pool, "/rebalance-idle");
+            Set<Long> poolIds = new HashSet<>();
+            sessions(pool).forEach(s -> poolIds.add(s.sessionId()));
+            ServerProcess leader = ensemble.leader();
+            leader.kill9();
+            await("every session on the two others")
+                    .atMost(Duration.ofSeconds(60))
+                    .until(() -> {
+                        Map<String, Integer> now = spread(pool);
+                        return now != null && now.get(leader.address()) == 0;
+                    });
+            leader.restart();
+            leader.awaitServing(Duration.ofSeconds(60));
+            ensemble.awaitQuorum(Duration.ofSeconds(60));
+            long restarted = System.nanoTime();
+            double movesBefore = moves(registry);
+            AtomicReference<Map<String, Integer>> seen = new AtomicReference<>();
+            try {
+                await("sessions spread evenly again (max - min <= 1) with nothing written")
+                        .atMost(Duration.ofSeconds(30))
+                        .until(() -> {
+                            Map<String, Integer> now = spread(pool);
+                            seen.set(now);
+                            return now != null && imbalance(now) <= 1;
+                        });
+            } finally {
+                print("FIGURES idle: " + (System.nanoTime() - restarted) / 1_000_000 + " ms after the old leader"
+                        + " served: spread " + seen.get() + ", moves " + (moves(registry) - movesBefore));
+            }
+            assertThat(events.stream().filter(e -> e.state() == SessionState.LOST))
+                    .as("sessions lost")
+                    .isEmpty();
+            Set<Long> nowIds = new HashSet<>();
+            sessions(pool).forEach(s -> nowIds.add(s.sessionId()));
+            assertThat(nowIds).as("the pool's session ids, none new").isEqualTo(poolIds);
+            for (int i = 0; i < SESSIONS; i++) {
+                ZkLease l = leases.get(i);
+                Stat stat = l.exists("/rebalance-idle/e" + i);
+                assertThat(stat).as("ephemeral %d present", i).isNotNull();
+                assertThat(stat.getEphemeralOwner())
+                        .as("ephemeral %d owned by its session", i)
+                        .isEqualTo(l.sessionId());
+                l.close();
+            }
+        }
+    }
+
     void sessionsSpreadEvenlyAgainAfterARollingRestartKeepingTheirIds(RollingRestart restart) throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         Queue<SessionEvent> events = new ConcurrentLinkedQueue<>();

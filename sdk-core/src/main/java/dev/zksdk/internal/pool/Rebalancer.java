@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
@@ -20,6 +21,8 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Op;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.client.FourLetterWordMain;
 import org.apache.zookeeper.client.ZKClientConfig;
@@ -71,8 +74,9 @@ import org.slf4j.LoggerFactory;
  * <p>Before a session is moved to a server, that server is asked {@code srvr} (on a thread of its own, never on the
  * scheduler; the answer is used at the next look and kept for two intervals): no answer, or "not currently serving",
  * and nothing moves to it; an answer whose last zxid is below the highest zxid the sessions had seen when it was asked
- * means the server is behind them and would refuse them (ZooKeeper's rule; after a leader election a follower stays
- * behind until the next write), and nothing moves to it either. An answer without a zxid ({@code srvr} not
+ * means the server is behind them and would refuse them (ZooKeeper's rule; after a leader election a member restarted
+ * since stays behind until the next write), and nothing moves to it either: the pool then writes a transaction that
+ * changes nothing ({@link #nudge}), so that an ensemble nobody writes to is evened out too. An answer without a zxid ({@code srvr} not
  * whitelisted) does not stop a move: a server that refuses the session is quarantined after the failed attempt.
  *
  * <p>Thread-safety: {@link #run} runs on the scheduler only, one at a time per pool; the process's turn is an atomic
@@ -100,6 +104,9 @@ final class Rebalancer {
     private final Map<String, TargetState> targets = new HashMap<>();
     /** Sessions on a server outside the client's zone, by provider. */
     private final Map<WeightedHostProvider, Fallback> fallbacks = new java.util.IdentityHashMap<>();
+
+    /** When {@link #nudge} last wrote its transaction, on the nanoTime clock; 0 never. */
+    private long nudgedAt;
 
     /** The session moved by the current look, if any. */
     private WeightedHostProvider movedNow;
@@ -351,6 +358,7 @@ final class Rebalancer {
                     to,
                     Long.toHexString(state.zxid),
                     Long.toHexString(state.reference));
+            nudge(handles[0], to);
             return;
         }
         int pick = -1;
@@ -538,7 +546,11 @@ final class Rebalancer {
         if (state == null) {
             return true;
         }
-        if (state.zxid == TargetState.DOWN || (state.zxid >= 0 && state.zxid < state.reference)) {
+        if (state.zxid >= 0 && state.zxid < state.reference) {
+            nudge(handles[due], to);
+            return false;
+        }
+        if (state.zxid == TargetState.DOWN) {
             return false;
         }
         WeightedHostProvider provider = handles[due].weightedHostProvider();
@@ -558,6 +570,37 @@ final class Rebalancer {
             return true;
         }
         return false;
+    }
+
+    /**
+     * Brings a server that is behind what the sessions have seen up to date, by writing a transaction that changes
+     * nothing: a {@code multi} of one {@code check} of the root, any version (logged and replicated like every write,
+     * it changes no node; were the check refused, the refusal is a transaction too). In ZooKeeper a server stays
+     * behind until the next transaction reaches it: after a leader election the sessions have seen the new epoch's
+     * first zxid (pings are answered with it), while a member restarted since has applied only the old epoch's last and
+     * refuses them. On an ensemble nothing is written to, that lasted for ever. At most once per two intervals; the
+     * target is asked {@code srvr} again at the next look.
+     */
+    private void nudge(BudgetedZooKeeper zk, String target) {
+        long now = System.nanoTime();
+        if (nudgedAt != 0 && now - nudgedAt < 2 * intervalNanos) {
+            return;
+        }
+        nudgedAt = now;
+        targets.remove(target);
+        try {
+            zk.multi(
+                    List.of(Op.check("/", -1)),
+                    (rc, path, ctx, results) -> log.debug(
+                            "{}: rebalancing: a transaction that changes nothing written for {} (behind the sessions):"
+                                    + " {}",
+                            label,
+                            target,
+                            KeeperException.Code.get(rc)),
+                    null);
+        } catch (RuntimeException e) {
+            log.debug("{}: rebalancing: no transaction written for {}: {}", label, target, e.toString());
+        }
     }
 
     /** A session seen on a server outside the client's zone, and when it is due to move back. */
