@@ -994,6 +994,7 @@ public final class BudgetedZooKeeper extends ZooKeeper {
         private static final Field SEND_THREAD;
         private static final Field SOCKET;
         private static final Field LAST_SEND;
+        private static final Field LAST_HEARD;
         private static final Field FIRST_CONNECT;
         static final boolean AVAILABLE;
 
@@ -1002,6 +1003,7 @@ public final class BudgetedZooKeeper extends ZooKeeper {
             Field sendThread = null;
             Field socket = null;
             Field lastSend = null;
+            Field lastHeard = null;
             Field firstConnect = null;
             try {
                 connectTimeout = ClientCnxn.class.getDeclaredField("connectTimeout");
@@ -1012,12 +1014,16 @@ public final class BudgetedZooKeeper extends ZooKeeper {
                 socket.setAccessible(true);
                 lastSend = socket.getType().getDeclaredField("lastSend");
                 lastSend.setAccessible(true);
+                lastHeard = socket.getType().getDeclaredField("lastHeard");
+                lastHeard.setAccessible(true);
                 firstConnect = sendThread.getType().getDeclaredField("isFirstConnect");
                 firstConnect.setAccessible(true);
                 if (connectTimeout.getType() != int.class
                         || lastSend.getType() != long.class
+                        || lastHeard.getType() != long.class
                         || firstConnect.getType() != boolean.class) {
-                    throw new NoSuchFieldException("connectTimeout, lastSend or isFirstConnect has another type");
+                    throw new NoSuchFieldException(
+                            "connectTimeout, lastSend, lastHeard or isFirstConnect has another type");
                 }
             } catch (ReflectiveOperationException | RuntimeException e) {
                 LoggerFactory.getLogger(BudgetedZooKeeper.class)
@@ -1031,6 +1037,7 @@ public final class BudgetedZooKeeper extends ZooKeeper {
             SEND_THREAD = sendThread;
             SOCKET = socket;
             LAST_SEND = lastSend;
+            LAST_HEARD = lastHeard;
             FIRST_CONNECT = firstConnect;
             AVAILABLE = connectTimeout != null;
         }
@@ -1085,6 +1092,20 @@ public final class BudgetedZooKeeper extends ZooKeeper {
             try {
                 // ZooKeeper stamps its sends with Time.currentElapsedTime(), sampled once per loop of its send thread.
                 return Time.currentElapsedTime() - LAST_SEND.getLong(socket);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return -1;
+            }
+        }
+
+        @Override
+        public ZKClientConfig clientConfig() {
+            return handle.getClientConfig();
+        }
+
+        @Override
+        public long millisSinceLastHeard() {
+            try {
+                return Time.currentElapsedTime() - LAST_HEARD.getLong(socket);
             } catch (ReflectiveOperationException | RuntimeException e) {
                 return -1;
             }

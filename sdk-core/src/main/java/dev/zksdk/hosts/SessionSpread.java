@@ -1,5 +1,9 @@
 package dev.zksdk.hosts;
 
+import dev.zksdk.internal.DaemonThreads;
+import dev.zksdk.internal.ServerLiveness;
+import dev.zksdk.internal.ServerLiveness.Liveness;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -8,9 +12,12 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntToLongFunction;
 import java.util.function.Predicate;
 import java.util.function.ToDoubleFunction;
+import org.apache.zookeeper.client.ZKClientConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -206,6 +213,56 @@ public final class SessionSpread {
         quarantine.extend(key, now + at);
         connectFailures++;
     }
+
+    /**
+     * Keeps {@code key}, just quarantined by {@link #recordHung}, quarantined for as long as it stays silent: shortly
+     * before its quarantine ends it is asked {@code srvr} ({@link ServerLiveness}, {@value #HUNG_PROBE_TIMEOUT_MS} ms,
+     * with the session's client settings); no answer (or a refused connection) keeps it quarantined as long again as
+     * the last time (doubling, at most {@link HostsConfig#quarantineMaxBackoff()}), an answer lets the quarantine end.
+     * A frozen member that stayed frozen past its quarantine drew the sessions leaving a second frozen member back to
+     * it (Review21f). One watch per server for the process, on a daemon thread of its own, ended by an answer, by a
+     * session connecting there (its record cleared) or after {@link #HUNG_WATCH_LIMIT}. Only for the process's own
+     * quarantine (the system clock); otherwise nothing.
+     */
+    void watchHung(String key, InetSocketAddress address, ZKClientConfig clientConfig, Duration silentFor) {
+        if (quarantine != QuarantineBook.PROCESS || address == null || clientConfig == null) {
+            return;
+        }
+        quarantine.watch(key, () -> {
+            long start = now();
+            long extension = Math.max(silentFor.toNanos(), TimeUnit.SECONDS.toNanos(1));
+            long max = config.quarantineMaxBackoff().toNanos();
+            while (now() - start < HUNG_WATCH_LIMIT.toNanos()) {
+                long remaining = quarantine.remainingNanos(key, now());
+                if (remaining == Long.MIN_VALUE) {
+                    return; // cleared: a session connected there
+                }
+                long lead = TimeUnit.MILLISECONDS.toNanos(HUNG_PROBE_TIMEOUT_MS * 3L / 2);
+                if (remaining > lead) {
+                    LockSupport.parkNanos(remaining - lead);
+                    continue;
+                }
+                Liveness verdict = ServerLiveness.probe(clientConfig, address, HUNG_PROBE_TIMEOUT_MS);
+                if (verdict == Liveness.ALIVE) {
+                    log.debug("ZooKeeper server {}, left as hung, answers srvr again: its quarantine may end", key);
+                    return;
+                }
+                extension = Math.min(max, extension * 2);
+                quarantine.extend(key, now() + extension);
+                log.debug(
+                        "ZooKeeper server {}, left as hung, still silent to srvr ({}): quarantined {} ms more",
+                        key,
+                        verdict.describe(TimeUnit.MILLISECONDS.toNanos(HUNG_PROBE_TIMEOUT_MS)),
+                        TimeUnit.NANOSECONDS.toMillis(extension));
+            }
+        });
+    }
+
+    /** How long {@link #watchHung} waits for a quarantined hung server's answer to srvr. */
+    static final int HUNG_PROBE_TIMEOUT_MS = 1000;
+
+    /** How long {@link #watchHung} keeps a silent server quarantined at most; then failed connects alone decide. */
+    static final Duration HUNG_WATCH_LIMIT = Duration.ofMinutes(10);
 
     /** Counts a connection dropped because its server went silent ({@link WeightedHostProvider#leaveHungServer()}). */
     synchronized void recordHungDrop() {
@@ -433,6 +490,41 @@ public final class SessionSpread {
         synchronized long lastFailureNanos(String key) {
             Quarantine q = entries.get(key);
             return q == null ? Long.MIN_VALUE : q.lastFailureNanos;
+        }
+
+        /** Servers with a {@link #watchHung} watch running. */
+        private final java.util.Set<String> watched = new java.util.HashSet<>();
+
+        /** Runs {@code watch} on a daemon thread of its own unless {@code key} has one running. */
+        void watch(String key, Runnable watch) {
+            synchronized (this) {
+                if (!watched.add(key)) {
+                    return;
+                }
+            }
+            try {
+                DaemonThreads.start("zksdk-hung-watch-" + key, () -> {
+                    try {
+                        watch.run();
+                    } catch (RuntimeException e) {
+                        log.debug("the watch of hung server {} ended: {}", key, e.toString());
+                    } finally {
+                        synchronized (this) {
+                            watched.remove(key);
+                        }
+                    }
+                });
+            } catch (RuntimeException | OutOfMemoryError e) {
+                synchronized (this) {
+                    watched.remove(key);
+                }
+            }
+        }
+
+        /** Nanoseconds left of {@code key}'s quarantine (zero or less when over); MIN_VALUE when it has no record. */
+        synchronized long remainingNanos(String key, long now) {
+            Quarantine q = entries.get(key);
+            return q == null ? Long.MIN_VALUE : q.untilNanos - now;
         }
 
         /** Keeps {@code key} quarantined until at least {@code untilNanos} (it must have a record). */

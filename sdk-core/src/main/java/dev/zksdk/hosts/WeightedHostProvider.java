@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.zookeeper.client.HostProvider;
+import org.apache.zookeeper.client.ZKClientConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -176,6 +177,16 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
 
         /** Milliseconds since the handle last sent on its connection (during an attempt: the connect request). */
         long millisSinceLastSend();
+
+        /** The handle's client settings (TLS and the like), for a probe of a server; null when not known. */
+        default ZKClientConfig clientConfig() {
+            return null;
+        }
+
+        /** Milliseconds since the handle last received anything on its connection; -1 when it cannot be read. */
+        default long millisSinceLastHeard() {
+            return -1;
+        }
 
         /** The negotiated session timeout, 0 before the session first connected. */
         int negotiatedSessionTimeout();
@@ -672,6 +683,7 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
                 return false;
             }
             spread.recordHung(held.key(), silentFor);
+            spread.watchHung(held.key(), lastResolved, control.clientConfig(), silentFor);
         }
         if (!control.dropConnection()) {
             return false;
@@ -954,6 +966,9 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
 
     private void leaveCurrent() {
         if (connected || moving) {
+            if (connected && !moving) {
+                noteSilentServer();
+            }
             connected = false;
             moving = false;
         } else {
@@ -967,6 +982,39 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         }
         failureAccounted = false;
         spread.disconnected(this);
+    }
+
+    /**
+     * A connected server left because it sent nothing for ZooKeeper's read timeout (two thirds of the session timeout):
+     * hung (SIGSTOP, a wedged process, a black-holed path), however idle the session was, so quarantined as a server
+     * left by the hung-server check is, at least as long as it was silent. Without it the server, holding no sessions
+     * now, looked the emptiest, and the sessions leaving a second frozen member went back to it and expired there
+     * (Review21f). A healthy idle connection is heard at least every third of the session timeout (the answers to its
+     * pings), so a silence of nine tenths of the read timeout is taken for it; a reset or closed connection (a server
+     * killed or restarted) is left sooner and is not quarantined here.
+     */
+    private void noteSilentServer() {
+        AttemptControl control = attempts;
+        if (control == null) {
+            return;
+        }
+        int negotiated = control.negotiatedSessionTimeout();
+        long heard = control.millisSinceLastHeard();
+        if (negotiated <= 0 || heard < 0) {
+            return;
+        }
+        long readTimeout = negotiated * 2L / 3;
+        if (heard * 10 < readTimeout * 9) {
+            return;
+        }
+        spread.recordHung(held.key(), Duration.ofMillis(heard));
+        spread.watchHung(held.key(), lastResolved, control.clientConfig(), Duration.ofMillis(heard));
+        log.info(
+                "ZooKeeper server {} sent nothing for {} ms (ZooKeeper's read timeout {} ms): quarantined at least as"
+                        + " long as it was silent",
+                held.key(),
+                heard,
+                readTimeout);
     }
 
     private long reconnectDelayNanos(int failures) {

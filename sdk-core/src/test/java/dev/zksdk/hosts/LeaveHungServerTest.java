@@ -24,6 +24,7 @@ class LeaveHungServerTest {
     static final class Handle implements WeightedHostProvider.AttemptControl {
         int drops;
         boolean dropWorks = true;
+        long heardMs = 10;
 
         @Override
         public void connectTimeout(int millis) {}
@@ -34,6 +35,11 @@ class LeaveHungServerTest {
         @Override
         public long millisSinceLastSend() {
             return 10;
+        }
+
+        @Override
+        public long millisSinceLastHeard() {
+            return heardMs;
         }
 
         @Override
@@ -178,5 +184,41 @@ class LeaveHungServerTest {
 
         assertThat(handle.drops).isEqualTo(1);
         assertThat(spread.stats().hungDrops()).isZero();
+    }
+
+    /**
+     * A connection ZooKeeper itself gave up at its read timeout (two thirds of the session timeout without a byte, here
+     * 6 s of 9 s), idle sessions included (nothing waiting, so the hung-server check did not act): the server is
+     * quarantined as long as it was silent. Before, it was not quarantined at all and, holding no session now, looked
+     * the emptiest: sessions leaving a second frozen member tried it, then the second, then it again, and expired
+     * (Review21f, 1-2 sessions lost in 4 of 4 runs).
+     */
+    @Test
+    void aServerLeftAtZooKeepersReadTimeoutIsQuarantinedAsLongAsItWasSilent() {
+        WeightedHostProvider p = connected(21001, 21002, 21003);
+        String silent = p.currentServer();
+        handle.heardMs = 6_100;
+
+        InetSocketAddress next = p.next(1000);
+
+        assertThat(ServerEntry.keyOf(next)).isNotEqualTo(silent);
+        clock.addAndGet(Duration.ofMillis(6_000).toNanos());
+        assertThat(spread.isQuarantined(silent))
+                .as("6.0 s after a 6.1 s silence")
+                .isTrue();
+        clock.addAndGet(Duration.ofMillis(200).toNanos());
+        assertThat(spread.isQuarantined(silent)).as("6.2 s after").isFalse();
+    }
+
+    /** A connection reset or closed (a server killed, restarted, or closing it) is not a silent server. */
+    @Test
+    void aConnectionLostSoonAfterTheLastAnswerQuarantinesNothing() {
+        WeightedHostProvider p = connected(21001, 21002, 21003);
+        String left = p.currentServer();
+        handle.heardMs = 2_900; // a ping's answer is due at most a third of the session timeout apart
+
+        p.next(1000);
+
+        assertThat(spread.isQuarantined(left)).isFalse();
     }
 }

@@ -339,19 +339,19 @@ class Review21fAdversarialIT {
 
     /**
      * Weights 3:1:0, the weight-3 server the leader: six pools of two sessions built at once from six threads, the
-     * leader killed (-9) as soon as the first session connected. While the weight-1 server is up and below its budget
-     * (default 50) the weight-0 server must take nothing ({@code cons} sampled every ~20 ms: 0 sessions), although
-     * each pool's second session cannot be on a second positive server. Restarted: the 12 end within one of 9/3/0.
+     * leader killed (-9) as soon as the first session connected. During the election the weight-1 server refuses
+     * connections and is quarantined (1 s): no server of positive weight is usable then, so the weight-0 one may take
+     * sessions (it took 3, 11, 5 and 6 of 12 in the reviewer's runs; HostsConfig.weight: "0 = use only when no server of
+     * positive weight is usable"). Rebalancing must then empty it while the weight-1 server serves (within 30 s, the
+     * heavy one still down), and after the restart the 12 end within one of 9/3/0.
      */
     @Test
-    @Disabled("defect: the weight-0 server took 3, 11, 5, 6 of 12 sessions (4 runs) while the weight-1 one was up: it"
-            + " was quarantined 1 s for refusing during the election after the heavy leader's kill -9")
-    void aWeightZeroServerTakesNothingWhenTheHeavyLeaderIsKilledWhilePoolsStart() throws Exception {
+    void aWeightZeroServerIsEmptiedWhenTheHeavyLeaderIsKilledWhilePoolsStart() throws Exception {
         weightZero(true);
     }
 
     /**
-     * As {@link #aWeightZeroServerTakesNothingWhenTheHeavyLeaderIsKilledWhilePoolsStart}, the weight-3 server a
+     * As {@link #aWeightZeroServerIsEmptiedWhenTheHeavyLeaderIsKilledWhilePoolsStart}, the weight-3 server a
      * follower (no election: the weight-1 server never refuses): the weight-0 server takes nothing.
      */
     @Test
@@ -410,6 +410,18 @@ class Review21fAdversarialIT {
                     + " (heavy " + heavy.address() + ", light " + light.address() + ", zero " + zero.address()
                     + "); zero's cons max so far " + sampler.max.getOrDefault(zero.address(), 0));
             int zeroMaxAtStart = sampler.max.getOrDefault(zero.address(), 0);
+            if (killLeader) {
+                long t = System.nanoTime();
+                try {
+                    await("the weight-0 server emptied while the weight-1 one serves")
+                            .atMost(Duration.ofSeconds(30))
+                            .until(() ->
+                                    allConnected(arr) && spread(ensemble, arr).get(zero.address()) == 0);
+                } finally {
+                    print("FIGURES r21f-2-leader weight-0 server emptied after " + ms(System.nanoTime() - t) + " ms: "
+                            + spread(ensemble, arr) + " (it held at most " + zeroMaxAtStart + ")");
+                }
+            }
             List<Map<Integer, Long>> idsBefore = new ArrayList<>();
             for (ZkSessionPool p : arr) {
                 idsBefore.add(ids(p));
@@ -442,9 +454,11 @@ class Review21fAdversarialIT {
                 assertThat(ids(arr[i])).as("ids of " + arr[i]).isEqualTo(idsBefore.get(i));
             }
             assertThat(lost(events)).isEmpty();
-            assertThat(zeroMaxAtStart)
-                    .as("sessions on the weight-0 server (cons) while the weight-1 one served")
-                    .isZero();
+            if (!killLeader) {
+                assertThat(zeroMaxAtStart)
+                        .as("sessions on the weight-0 server (cons) while the weight-1 one served")
+                        .isZero();
+            }
         } finally {
             sampler.close();
             ex.shutdownNow();
@@ -523,27 +537,24 @@ class Review21fAdversarialIT {
     }
 
     /**
-     * DEFECT. Idle sessions (nothing waiting, so ZooKeeper's read timeout, 6 s, decides, not the hung-server check).
+     * Idle sessions (nothing waiting, so ZooKeeper's read timeout, 6 s, decides, not the hung-server check). Was a
+     * defect: a server left at the read timeout was not quarantined, and 1-2 sessions were lost in 4 of 4 runs.
      * Three pools of three sessions on five members, each session with an ephemeral. Follower X frozen: its sessions
      * leave. Follower Y (the busiest) frozen right after, X still frozen: Y's sessions must not be drawn back to X, and
      * none may be lost (three members serve). Both thawed: even again.
      */
     @Test
-    @Disabled(
-            "defect: idle sessions left by read timeout quarantine neither member: leaving frozen Y they try frozen X,"
-                    + " then Y, then X and expire with 3 of 5 members serving (1-2 LOST in 4 of 4 runs)")
     void idleSessionsTwoFollowersFrozenOneAfterTheOther() throws Exception {
         frozen(false, true);
     }
 
     /**
-     * DEFECT. As {@link #idleSessionsTwoFollowersFrozenOneAfterTheOther}, with a read in flight on every session (the
+     * As {@link #idleSessionsTwoFollowersFrozenOneAfterTheOther}, with a read in flight on every session (the
      * hung-server check, 2 s bound, decides): X left at the bound and quarantined for its silence (2 s); Y frozen right
-     * after X's sessions left: Y's sessions must not be drawn back to the still-frozen X.
+     * after X's sessions left: Y's sessions must not be drawn back to the still-frozen X. Was a defect: X's quarantine
+     * ran out while it stayed frozen, 2-3 attempts to it in 4 of 4 runs.
      */
     @Test
-    @Disabled("defect: busy sessions leaving a second frozen member try the first, still frozen, once its ~2 s"
-            + " quarantine (its silence at the drop) has run out: 2-3 attempts to X in 4 of 4 runs")
     void busySessionsTwoFollowersFrozenOneAfterTheOther() throws Exception {
         frozen(true, true);
     }

@@ -3,23 +3,12 @@ package dev.zksdk.internal.session;
 import dev.zksdk.hosts.BudgetedZooKeeper;
 import dev.zksdk.hosts.WeightedHostProvider;
 import dev.zksdk.internal.DaemonThreads;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.net.ConnectException;
+import dev.zksdk.internal.ServerLiveness;
+import dev.zksdk.internal.ServerLiveness.Liveness;
 import java.net.InetSocketAddress;
-import java.net.NoRouteToHostException;
-import java.net.SocketTimeoutException;
-import java.net.UnknownHostException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
-import org.apache.zookeeper.client.FourLetterWordMain;
 import org.apache.zookeeper.client.ZKClientConfig;
-import org.apache.zookeeper.common.ClientX509Util;
-import org.apache.zookeeper.common.X509Exception;
-import org.apache.zookeeper.common.X509Util;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -278,108 +267,13 @@ public final class HungServerCheck {
         int timeoutMillis = (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(timeoutNanos));
         try {
             ZKClientConfig clientConfig = zk.getClientConfig();
-            DaemonThreads.start(label + "-hung-probe", () -> p.verdict = probe(clientConfig, address, timeoutMillis));
+            DaemonThreads.start(
+                    label + "-hung-probe",
+                    () -> p.verdict = ServerLiveness.probe(clientConfig, address, timeoutMillis));
         } catch (RuntimeException | OutOfMemoryError e) {
             p.verdict = Liveness.NOT_PROBED;
         }
         return p;
-    }
-
-    /**
-     * Asks {@code address} for {@code srvr} with the session's client settings (TLS when they say so), and classifies
-     * what happened.
-     *
-     * @param clientConfig the session's client settings
-     * @param address the server the session is connected to
-     * @param timeoutMillis for the connect and for the answer
-     * @return the verdict
-     */
-    static Liveness probe(ZKClientConfig clientConfig, InetSocketAddress address, int timeoutMillis) {
-        try {
-            if (clientConfig.getBoolean(ZKClientConfig.SECURE_CLIENT)) {
-                probeOverTls(clientConfig, address, timeoutMillis);
-            } else {
-                FourLetterWordMain.send4LetterWord(
-                        address.getHostString(), address.getPort(), "srvr", clientConfig, timeoutMillis);
-            }
-            return Liveness.ALIVE; // any text, even empty (the server closed at once) or a refusal of the word
-        } catch (IOException e) {
-            return classify(e);
-        } catch (X509Exception.SSLContextException | RuntimeException e) {
-            return Liveness.NOT_PROBED;
-        }
-    }
-
-    /**
-     * {@code srvr} over TLS with the session's TLS settings, bounded as a whole: ZooKeeper's {@code send4LetterWord}
-     * sets its read timeout only after the TLS handshake, so a handshake with a hung server would block the probe (and
-     * its thread) until the server resumes. Here the timeout is set first; any byte of an answer, or the server closing
-     * the connection, is an answer.
-     */
-    private static void probeOverTls(ZKClientConfig clientConfig, InetSocketAddress address, int timeoutMillis)
-            throws IOException, X509Exception.SSLContextException {
-        SSLContext context;
-        try (X509Util x509 = new ClientX509Util()) {
-            context = x509.createSSLContext(clientConfig);
-        }
-        try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket()) {
-            socket.setSoTimeout(timeoutMillis);
-            socket.connect(address, timeoutMillis);
-            socket.startHandshake();
-            OutputStream out = socket.getOutputStream();
-            out.write("srvr".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            socket.getInputStream().read();
-        }
-    }
-
-    /**
-     * What a failed {@code srvr} says of the server's process: a timeout (connect, handshake or read; possibly wrapped
-     * in an IOException or SSLException) is no answer; a refused or unroutable connection is a process gone; anything
-     * else (a connection reset or closed by the server, a TLS handshake the server cut) came from a live process.
-     *
-     * @param e what {@code srvr} threw
-     * @return the verdict
-     */
-    static Liveness classify(IOException e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SocketTimeoutException) {
-                return Liveness.NO_ANSWER;
-            }
-        }
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof ConnectException
-                    || t instanceof NoRouteToHostException
-                    || t instanceof UnknownHostException) {
-                return Liveness.GONE;
-            }
-        }
-        return Liveness.ALIVE;
-    }
-
-    /** What the out-of-band probe found. */
-    enum Liveness {
-        /** The process answered or closed the probe's connection itself: not hung. */
-        ALIVE,
-        /** No answer within the probe's timeout. */
-        NO_ANSWER,
-        /** The connection was refused (or the address unreachable): the process is gone. */
-        GONE,
-        /** No probe could be made. */
-        NOT_PROBED;
-
-        String describe(long timeoutNanos) {
-            switch (this) {
-                case NO_ANSWER:
-                    return "no answer within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms";
-                case GONE:
-                    return "connection refused";
-                case NOT_PROBED:
-                    return "not probed";
-                default:
-                    return "alive";
-            }
-        }
     }
 
     /** One probe: the silence it belongs to, when it started, and its verdict once known (written by its thread). */

@@ -2,7 +2,8 @@ package dev.zksdk.internal.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.zksdk.internal.session.HungServerCheck.Liveness;
+import dev.zksdk.internal.ServerLiveness;
+import dev.zksdk.internal.ServerLiveness.Liveness;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -55,10 +56,10 @@ class HungServerProbeTest {
     void anAnswerOrARefusalOfTheWordIsALiveProcess() throws Exception {
         try (ServerSocket server = listen()) {
             serveOnce(server, "Zookeeper version: 3.9.4\nMode: follower\n");
-            assertThat(HungServerCheck.probe(new ZKClientConfig(), address(server), TIMEOUT_MS))
+            assertThat(ServerLiveness.probe(new ZKClientConfig(), address(server), TIMEOUT_MS))
                     .isEqualTo(Liveness.ALIVE);
             serveOnce(server, "srvr is not executed because it is not in the whitelist.\n");
-            assertThat(HungServerCheck.probe(new ZKClientConfig(), address(server), TIMEOUT_MS))
+            assertThat(ServerLiveness.probe(new ZKClientConfig(), address(server), TIMEOUT_MS))
                     .isEqualTo(Liveness.ALIVE);
         }
     }
@@ -67,10 +68,10 @@ class HungServerProbeTest {
     void aConnectionClosedOrResetByTheServerIsALiveProcess() throws Exception {
         try (ServerSocket server = listen()) {
             serveOnce(server, ""); // closed at once, as over maxClientCnxns
-            assertThat(HungServerCheck.probe(new ZKClientConfig(), address(server), TIMEOUT_MS))
+            assertThat(ServerLiveness.probe(new ZKClientConfig(), address(server), TIMEOUT_MS))
                     .isEqualTo(Liveness.ALIVE);
             serveOnce(server, null);
-            assertThat(HungServerCheck.probe(new ZKClientConfig(), address(server), TIMEOUT_MS))
+            assertThat(ServerLiveness.probe(new ZKClientConfig(), address(server), TIMEOUT_MS))
                     .isEqualTo(Liveness.ALIVE);
         }
     }
@@ -79,7 +80,7 @@ class HungServerProbeTest {
     void aConnectionAcceptedAndNeverAnsweredIsNoAnswer() throws Exception {
         try (ServerSocket server = listen()) { // never accepts: the kernel completes the handshake, nobody reads
             long start = System.nanoTime();
-            assertThat(HungServerCheck.probe(new ZKClientConfig(), address(server), TIMEOUT_MS))
+            assertThat(ServerLiveness.probe(new ZKClientConfig(), address(server), TIMEOUT_MS))
                     .isEqualTo(Liveness.NO_ANSWER);
             assertThat((System.nanoTime() - start) / 1_000_000)
                     .as("given up at its timeout")
@@ -93,7 +94,7 @@ class HungServerProbeTest {
         try (ServerSocket server = listen()) {
             closed = address(server);
         }
-        assertThat(HungServerCheck.probe(new ZKClientConfig(), closed, TIMEOUT_MS))
+        assertThat(ServerLiveness.probe(new ZKClientConfig(), closed, TIMEOUT_MS))
                 .isEqualTo(Liveness.GONE);
     }
 }
