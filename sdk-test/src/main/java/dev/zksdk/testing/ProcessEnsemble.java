@@ -590,6 +590,8 @@ public final class ProcessEnsemble implements AutoCloseable {
         private boolean keepFilesOnClose;
         private long watchedParentPid = ProcessHandle.current().pid();
         private Integer proxiedQuorumLink;
+        /** Members that observe (non-voting): {@code :observer} in every server line, {@code peerType=observer}. */
+        private final Set<Integer> observers = new TreeSet<>();
         /** null: the test class path's own ZooKeeper. */
         private String serverVersion;
         /** null: no TLS client port. */
@@ -834,6 +836,30 @@ public final class ProcessEnsemble implements AutoCloseable {
         }
 
         /**
+         * Makes members {@code ids} observers: non-voting members that learn every commit from the leader and serve
+         * clients, but take no part in elections or quorums. Every member's {@code zoo.cfg} names them with the
+         * {@code observer} role in their server line ({@code server.N=host:quorum:election:observer;client}, or
+         * {@code host:quorum:election:observer} for 3.4), and each observer's own config says
+         * {@code peerType=observer}, as ZooKeeper's {@code QuorumPeerConfig} needs. At least one member must stay a
+         * participant; a majority of the participants makes the quorum. An observer can also be
+         * {@link #proxiedQuorumLink(int)}: its link to the leader is then behind proxies, to make it lag.
+         *
+         * @param ids member ids, each 1-9, not all members
+         * @return this builder
+         */
+        public Builder observers(int... ids) {
+            if (ids == null || ids.length == 0) {
+                throw new IllegalArgumentException("observers ids must not be empty, was " + Arrays.toString(ids));
+            }
+            observers.clear();
+            for (int id : ids) {
+                requireId("observers id", id);
+                observers.add(id);
+            }
+            return this;
+        }
+
+        /**
          * The ZooKeeper release every member runs, such as {@code "3.4.14"}; null (the default), the test class
          * path's own version ({@link ProcessEnsemble#ownServerVersion()}) or its {@code major.minor} mean the
          * members run on the test class path, as without this setting. Any other version runs on the jars in
@@ -995,6 +1021,13 @@ public final class ProcessEnsemble implements AutoCloseable {
             }
             for (int id : serverListOverrides.keySet()) {
                 requireMember("serverListOverride id", id);
+            }
+            for (int id : observers) {
+                requireMember("observers id", id);
+            }
+            if (!observers.isEmpty() && observers.size() >= size) {
+                throw new IllegalArgumentException("observers must leave at least one participant, were " + observers
+                        + " of " + size + " members");
             }
             List<String> serverClassPath = serverVersion == null ? null : checkOtherVersion();
             if (proxiedQuorumLink != null) {
@@ -1317,13 +1350,19 @@ public final class ProcessEnsemble implements AutoCloseable {
                     int quorumPort = link != null && link.proxies().containsKey(member)
                             ? link.proxyTo(member).port()
                             : p.quorum();
-                    // Before 3.5 a server line has no role and no client address: each member's clientPort says it.
+                    String role = observers.contains(member) ? "observer" : "participant";
+                    // Before 3.5 a server line has no client address (each member's clientPort says it), and names a
+                    // role only for an observer.
                     config.put(
                             "server." + member,
                             dialect.dynamicConfig()
-                                    ? LOOPBACK + ":" + quorumPort + ":" + p.election() + ":participant;" + LOOPBACK
+                                    ? LOOPBACK + ":" + quorumPort + ":" + p.election() + ":" + role + ";" + LOOPBACK
                                             + ":" + p.client()
-                                    : LOOPBACK + ":" + quorumPort + ":" + p.election());
+                                    : LOOPBACK + ":" + quorumPort + ":" + p.election()
+                                            + (observers.contains(member) ? ":observer" : ""));
+                }
+                if (observers.contains(id)) {
+                    config.put("peerType", "observer");
                 }
             }
             config.putAll(extraConfig);
