@@ -48,6 +48,8 @@ public final class EnsembleConfig {
     private final String alias;
     private final boolean canBeReadOnly;
     private final BatchingConfig asyncBatching;
+    private final List<String> observers;
+    private final int readsFromObservers;
 
     private EnsembleConfig(Builder b) {
         this.connectString = b.connectString;
@@ -61,6 +63,8 @@ public final class EnsembleConfig {
         this.alias = b.alias != null ? b.alias : defaultAlias(connectString.servers());
         this.canBeReadOnly = b.canBeReadOnly;
         this.asyncBatching = b.asyncBatching;
+        this.observers = List.copyOf(b.observers);
+        this.readsFromObservers = b.readsFromObservers;
     }
 
     /**
@@ -112,6 +116,8 @@ public final class EnsembleConfig {
         b.alias = alias;
         b.canBeReadOnly = canBeReadOnly;
         b.asyncBatching = asyncBatching;
+        b.observers.addAll(observers);
+        b.readsFromObservers = readsFromObservers;
         return b;
     }
 
@@ -167,6 +173,61 @@ public final class EnsembleConfig {
      */
     public int sessionsPerEnsemble() {
         return sessionsPerEnsemble;
+    }
+
+    /**
+     * The servers of the connect string that are ZooKeeper observers (non-voting members), as named with
+     * {@link Builder#observers(String...)}: the {@link #sessionsPerEnsemble()} sessions never connect to them, and the
+     * {@link #readsFromObservers()} sessions connect only to them.
+     *
+     * @return an unmodifiable list of {@code host:port}, in the connect string's spelling; empty when none are named
+     */
+    public List<String> observers() {
+        return observers;
+    }
+
+    /**
+     * How many sessions the pool keeps on the {@link #observers()} for plain reads, besides the
+     * {@link #sessionsPerEnsemble()} sessions on the participants; see {@link Builder#readsFromObservers(int)}.
+     *
+     * @return the number of observer sessions (default 0: every read goes to the lease's session)
+     */
+    public int readsFromObservers() {
+        return readsFromObservers;
+    }
+
+    /**
+     * The servers of the connect string that are not {@link #observers()}: where the {@link #sessionsPerEnsemble()}
+     * sessions connect.
+     *
+     * @return an unmodifiable list of {@code host:port}; all servers when no observers are named
+     */
+    public List<String> participants() {
+        if (observers.isEmpty()) {
+            return servers();
+        }
+        List<String> out = new ArrayList<>();
+        for (String server : servers()) {
+            if (!isObserver(server)) {
+                out.add(server);
+            }
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    /**
+     * Whether {@code server} ({@code host:port}) is one of the {@link #observers()}; host names compare without case.
+     *
+     * @param server a server as the connect string names it
+     * @return true when it is named as an observer
+     */
+    public boolean isObserver(String server) {
+        for (String o : observers) {
+            if (o.equalsIgnoreCase(server)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -257,6 +318,8 @@ public final class EnsembleConfig {
         return sessionsPerEnsemble == that.sessionsPerEnsemble
                 && canBeReadOnly == that.canBeReadOnly
                 && Objects.equals(asyncBatching, that.asyncBatching)
+                && readsFromObservers == that.readsFromObservers
+                && observers.equals(that.observers)
                 && connectString.equals(that.connectString)
                 && sessionTimeout.equals(that.sessionTimeout)
                 && connectionTimeout.equals(that.connectionTimeout)
@@ -278,7 +341,9 @@ public final class EnsembleConfig {
                 tls,
                 aclProvider,
                 canBeReadOnly,
-                asyncBatching);
+                asyncBatching,
+                observers,
+                readsFromObservers);
     }
 
     @Override
@@ -289,7 +354,9 @@ public final class EnsembleConfig {
                 + ", authorizations=" + authorizations + (sasl == null ? "" : ", sasl=" + sasl)
                 + (tls == null ? "" : ", tls=" + tls) + ", acl=" + aclProvider
                 + (canBeReadOnly ? ", canBeReadOnly=true" : "")
-                + (asyncBatching == null ? "" : ", asyncBatching=" + asyncBatching) + "}";
+                + (asyncBatching == null ? "" : ", asyncBatching=" + asyncBatching)
+                + (observers.isEmpty() ? "" : ", observers=" + observers + ", readsFromObservers=" + readsFromObservers)
+                + "}";
     }
 
     /** One credential: a scheme (such as {@code digest}) and its secret bytes. Prints as {@code scheme:****}. */
@@ -372,6 +439,8 @@ public final class EnsembleConfig {
         private String alias;
         private boolean canBeReadOnly;
         private BatchingConfig asyncBatching;
+        private final List<String> observers = new ArrayList<>();
+        private int readsFromObservers;
 
         private Builder() {}
 
@@ -557,6 +626,64 @@ public final class EnsembleConfig {
         }
 
         /**
+         * Names the servers of the connect string that are ZooKeeper observers (members with {@code peerType=observer},
+         * {@code :observer} in the servers' {@code server.N} lines): non-voting members that apply every commit after
+         * the participants and serve reads, so that reads can be moved off the members that vote on writes. The pool
+         * then keeps the {@link #sessionsPerEnsemble(int)} sessions (every lease's own session: writes, ephemerals,
+         * watches, caches, locks, elections, {@code curator()}) on the other servers only, and
+         * {@link #readsFromObservers(int)} more sessions on these only. Each must also be in the connect string, and at
+         * least one server of the connect string must not be an observer. Replaces observers named before; none
+         * (no arguments) names none.
+         *
+         * @param hostPorts each {@code host:port}, as in the connect string
+         * @return this builder
+         * @throws IllegalArgumentException when an entry is null or not a {@code host:port}
+         */
+        public Builder observers(String... hostPorts) {
+            Validation.notNull("observers", hostPorts);
+            List<String> parsed = new ArrayList<>();
+            for (int i = 0; i < hostPorts.length; i++) {
+                String entry = Validation.notNull("observers[" + i + "]", hostPorts[i]);
+                ConnectString one = ConnectString.parse("observers[" + i + "]", entry);
+                if (one.servers().size() != 1 || one.chroot() != null) {
+                    throw new IllegalArgumentException(
+                            "observers[" + i + "] must be one host:port without chroot, was '" + entry + "'");
+                }
+                String server = one.servers().get(0);
+                if (parsed.stream().noneMatch(server::equalsIgnoreCase)) {
+                    parsed.add(server);
+                }
+            }
+            observers.clear();
+            observers.addAll(parsed);
+            return this;
+        }
+
+        /**
+         * Keeps {@code sessions} sessions on the {@link #observers(String...)} for plain reads (default 0: none). A
+         * lease's {@code getData}, {@code getNode}, {@code exists} and {@code getChildren} (and their asynchronous
+         * forms) then go to a connected observer session, with the pool's read-your-writes: the read first waits for
+         * that observer to have applied the newest write the pool completed (one {@code sync}, shared by the reads
+         * behind it), so a read after a write of this pool sees it even on an observer that lags. Everything else of
+         * the lease stays on its own session on a participant: writes, {@code multi}, {@code sync}, ephemerals, watches,
+         * caches, locks, elections and {@code curator()}. A read also stays there while the lease's own asynchronous
+         * writes are in flight (the lease's order), and when no observer session is connected (observers down: reads
+         * fall back, they do not fail); a read whose observer connection is lost while it is in flight is run again on
+         * the lease's session.
+         *
+         * @param sessions 0 or more; more than 0 needs {@link #observers(String...)}
+         * @return this builder
+         * @throws IllegalArgumentException when {@code sessions} is negative
+         */
+        public Builder readsFromObservers(int sessions) {
+            if (sessions < 0) {
+                throw new IllegalArgumentException("readsFromObservers must be 0 or more, was " + sessions);
+            }
+            this.readsFromObservers = sessions;
+            return this;
+        }
+
+        /**
          * Checks the settings together and builds the config.
          *
          * @return the config
@@ -567,6 +694,7 @@ public final class EnsembleConfig {
             if (connectString == null) {
                 throw new IllegalArgumentException("connectString must be set");
             }
+            checkObservers();
             EnsembleConfig config = new EnsembleConfig(this);
             if (ZkAcls.grantsToCreator(aclProvider) && !config.hasIdentity()) {
                 throw new IllegalArgumentException(
@@ -575,6 +703,32 @@ public final class EnsembleConfig {
                                 + "would refuse every create with INVALIDACL");
             }
             return config;
+        }
+
+        private void checkObservers() {
+            if (readsFromObservers > 0 && observers.isEmpty()) {
+                throw new IllegalArgumentException("readsFromObservers " + readsFromObservers
+                        + " needs observers(...) naming the observer servers of the connect string");
+            }
+            int observed = 0;
+            for (String o : observers) {
+                boolean found = false;
+                for (String server : connectString.servers()) {
+                    if (server.equalsIgnoreCase(o)) {
+                        found = true;
+                        observed++;
+                    }
+                }
+                if (!found) {
+                    throw new IllegalArgumentException("observers names " + o + ", which is not in the connectString "
+                            + connectString.servers() + " (list every server there, observers included)");
+                }
+            }
+            if (!observers.isEmpty() && observed >= connectString.servers().size()) {
+                throw new IllegalArgumentException(
+                        "observers " + observers + " leave no participant in the " + "connectString "
+                                + connectString.servers() + ": writes need a server that is not an observer");
+            }
         }
     }
 }

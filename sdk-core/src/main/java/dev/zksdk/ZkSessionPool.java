@@ -431,6 +431,33 @@ public final class ZkSessionPool implements AutoCloseable {
         }
 
         /**
+         * Names the default ensemble's observers; see {@link EnsembleConfig.Builder#observers(String...)}.
+         *
+         * @param hostPorts each {@code host:port}, as in the connect string
+         * @return this builder
+         * @throws IllegalArgumentException when an entry is null or not a {@code host:port}
+         */
+        public Builder observers(String... hostPorts) {
+            ensembleSetting("observers");
+            ensemble.observers(hostPorts);
+            return this;
+        }
+
+        /**
+         * Keeps sessions on the default ensemble's observers for plain reads; see
+         * {@link EnsembleConfig.Builder#readsFromObservers(int)}. 0 (none) by default.
+         *
+         * @param sessions 0 or more; more than 0 needs {@link #observers(String...)}
+         * @return this builder
+         * @throws IllegalArgumentException when {@code sessions} is negative
+         */
+        public Builder readsFromObservers(int sessions) {
+            ensembleSetting("readsFromObservers");
+            ensemble.readsFromObservers(sessions);
+            return this;
+        }
+
+        /**
          * Batches the default ensemble's asynchronous operations; see
          * {@link EnsembleConfig.Builder#asyncBatching(BatchingConfig)}. Off by default.
          *
