@@ -46,6 +46,12 @@ public final class MetricNames {
     public static final String SESSIONS_OPEN = "zksdk.sessions.open";
     /** Sessions in each state. Gauge; tags: pool, ensemble, state (lower-case {@link dev.zksdk.SessionState}). */
     public static final String SESSIONS_STATE = "zksdk.sessions.state";
+    /**
+     * Connected sessions by role: {@code participant} (the sessions leases are pinned to) and {@code observer} (plain
+     * reads, {@link dev.zksdk.EnsembleConfig.Builder#readsFromObservers(int)}; 0 without). Gauge; tags: pool, ensemble,
+     * role.
+     */
+    public static final String SESSIONS_CONNECTED = "zksdk.sessions.connected";
     /** ZooKeeper sessions established, replacements after expiry included. Counter; tags: pool, ensemble. */
     public static final String SESSIONS_OPENED = "zksdk.sessions.opened";
     /** Connected sessions per server. Gauge; tags: pool, ensemble, server. */
@@ -131,6 +137,8 @@ public final class MetricNames {
 
     /** A session's or a circuit breaker's state, in lower case, such as {@code connected} or {@code half_open}. */
     public static final String TAG_STATE = "state";
+    /** Tag of {@link #SESSIONS_CONNECTED}: lower-case {@link dev.zksdk.metrics.SessionStatus.Role}. */
+    public static final String TAG_ROLE = "role";
     /** Whether a reconnect kept its session ({@code same}) or came with a new one ({@code new}). */
     public static final String TAG_SESSION = "session";
     /** High-cardinality key value of an operation's observation (spans only, never a meter tag): the node's path. */

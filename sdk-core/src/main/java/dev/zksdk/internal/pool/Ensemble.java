@@ -29,6 +29,7 @@ import dev.zksdk.metrics.PipelineStatus;
 import dev.zksdk.metrics.SessionStatus;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -54,7 +55,21 @@ final class Ensemble implements EnsembleView, RecoveryHost {
     private final EnsembleConfig config;
     private final EnsembleServers servers;
     private final SessionSpread spread;
+    /**
+     * Every session: first the {@link #participants} sessions that leases are pinned to, on the servers that are not
+     * observers; then the read sessions, on the config's observers only (see {@link #reader}).
+     */
     private final SharedSession[] sessions;
+    /** How many of {@link #sessions} are the leases' sessions: the config's {@code sessionsPerEnsemble}. */
+    private final int participants;
+    /** The read sessions as plain reads use them; empty when the ensemble keeps none. */
+    private final ReaderConnection[] readers;
+    /** The observers' server list, for the read sessions; null when the ensemble keeps none. */
+    private final EnsembleServers readServers;
+    /** Spreads the read sessions over the observers; null when the ensemble keeps none. */
+    private final SessionSpread readSpread;
+    /** Evens the read sessions out over the observers; null when the ensemble keeps none. */
+    private final Rebalancer readRebalancer;
     /** What the ensemble's servers can do, shared by its sessions. */
     private final ServerFeatures features;
 
@@ -72,6 +87,7 @@ final class Ensemble implements EnsembleView, RecoveryHost {
     private final ThreadPoolExecutor callbacks;
 
     private final AtomicInteger next = new AtomicInteger();
+    private final AtomicInteger readOffsets = new AtomicInteger();
     /**
      * How far apart the process-wide session-creation limiter may start this ensemble's sessions (one permit each):
      * part of the time {@link #awaitAnyConnected} gives the others after the first connected.
@@ -96,22 +112,38 @@ final class Ensemble implements EnsembleView, RecoveryHost {
         this.pool = pool;
         this.config = config;
         this.callbacks = pool.ensembleCallbackExecutor(config.alias() + "#" + number);
-        this.servers = new EnsembleServers(
-                pool.name() + "[" + MetricNames.ensembleTag(config.connectString()) + "]",
-                ConnectString.parse("connectString", config.connectString()),
-                hosts.resolver());
+        String label = pool.name() + "[" + MetricNames.ensembleTag(config.connectString()) + "]";
+        // With observers named, the leases' sessions never connect to them: their list is the other servers.
+        this.servers =
+                new EnsembleServers(label, listOf(config, config.participants(), "connectString"), hosts.resolver());
         // One spread per ensemble: its sessions prefer distinct servers; the connection budget and the session
         // creation limiter behind the factory are process-wide, because the server counts connections per client IP.
         this.spread = SessionSpread.ofPool(hosts);
         // Handles are made with the ensemble's current server list, which may have changed since the config was made.
         ZookeeperFactory handles = servers.factory(HostsZookeeperFactory.forPool(spread));
+        this.participants = config.sessionsPerEnsemble();
+        int reads = config.readsFromObservers();
+        ZookeeperFactory readHandles = null;
+        if (reads > 0) {
+            this.readServers = new EnsembleServers(
+                    label + "[observers]", listOf(config, config.observers(), "observers"), hosts.resolver());
+            this.readSpread = SessionSpread.ofPool(hosts);
+            readHandles = readServers.factory(HostsZookeeperFactory.forPool(readSpread));
+        } else {
+            this.readServers = null;
+            this.readSpread = null;
+        }
+        // A membership read from /zookeeper/config names observers and participants alike: an ensemble that keeps them
+        // apart does not follow it (see EnsembleConfig.Builder#observers).
+        EnsembleServers followed =
+                pool.followEnsembleChanges() && config.observers().isEmpty() ? servers : null;
         this.runner = new OperationRunner(
                 pool.name() + "-e" + number,
                 Map.of(MetricNames.TAG_POOL, pool.name(), MetricNames.TAG_ENSEMBLE, name()),
                 config,
                 policy,
                 scheduler);
-        this.sessions = new SharedSession[config.sessionsPerEnsemble()];
+        this.sessions = new SharedSession[participants + reads];
         this.creationSpreadNanos = (long) ((sessions.length - 1) * 1e9 / hosts.sessionCreationRate());
         this.recoveries = new SessionRecovery[sessions.length];
         this.batchers = new AsyncBatcher[sessions.length];
@@ -136,9 +168,9 @@ final class Ensemble implements EnsembleView, RecoveryHost {
                     config,
                     number,
                     i,
-                    handles,
+                    i < participants ? handles : readHandles,
                     scheduler,
-                    pool.followEnsembleChanges() ? servers : null,
+                    followed,
                     recipeRetry,
                     features,
                     pool.closeTimeout(),
@@ -152,7 +184,7 @@ final class Ensemble implements EnsembleView, RecoveryHost {
             s.subscribe(pool.sessionEvents());
             sessions[i] = s;
             recoveries[i] = r;
-            if (config.asyncBatching() != null) {
+            if (config.asyncBatching() != null && i < participants) {
                 batchers[i] = new AsyncBatcher(
                         runner,
                         s,
@@ -161,9 +193,30 @@ final class Ensemble implements EnsembleView, RecoveryHost {
                         config.asyncBatching());
             }
         }
+        this.readers = new ReaderConnection[reads];
+        for (int j = 0; j < reads; j++) {
+            readers[j] = new ReaderConnection(sessions[participants + j]);
+        }
         this.rebalancer = new Rebalancer(
-                pool.name() + "[" + name() + "]", sessions, spread, hosts, config.sessionTimeout(), scheduler);
+                pool.name() + "[" + name() + "]",
+                Arrays.copyOf(sessions, participants),
+                spread,
+                hosts,
+                config.sessionTimeout(),
+                scheduler);
         rebalancer.start();
+        if (reads > 0) {
+            this.readRebalancer = new Rebalancer(
+                    pool.name() + "[" + name() + "][observers]",
+                    Arrays.copyOfRange(sessions, participants, sessions.length),
+                    readSpread,
+                    hosts,
+                    config.sessionTimeout(),
+                    scheduler);
+            readRebalancer.start();
+        } else {
+            this.readRebalancer = null;
+        }
         runner.ensembleConnected(() -> {
             for (SharedSession s : sessions) {
                 if (s.isConnected()) {
@@ -201,13 +254,13 @@ final class Ensemble implements EnsembleView, RecoveryHost {
         for (SharedSession s : sessions) {
             s.start();
         }
-        int offset = Math.floorMod(next.getAndIncrement(), sessions.length);
+        int offset = Math.floorMod(next.getAndIncrement(), participants);
         int connected = -1;
         int connectedLeases = Integer.MAX_VALUE;
         int connecting = -1;
         int connectingLeases = Integer.MAX_VALUE;
-        for (int i = 0; i < sessions.length; i++) {
-            int k = (offset + i) % sessions.length;
+        for (int i = 0; i < participants; i++) {
+            int k = (offset + i) % participants;
             SharedSession s = sessions[k];
             int leases = s.leases();
             if (s.isConnected()) {
@@ -235,8 +288,8 @@ final class Ensemble implements EnsembleView, RecoveryHost {
      */
     int awaitAnyConnected(int picked, Duration timeout) throws InterruptedException {
         CompletableFuture<Integer> first = new CompletableFuture<>();
-        List<CompletableFuture<?>> waits = new ArrayList<>(sessions.length);
-        for (int i = 0; i < sessions.length; i++) {
+        List<CompletableFuture<?>> waits = new ArrayList<>(participants);
+        for (int i = 0; i < participants; i++) {
             SharedSession s = sessions[i];
             if (i != picked && s.isKnownUnreachable()) {
                 continue;
@@ -289,7 +342,8 @@ final class Ensemble implements EnsembleView, RecoveryHost {
                 + Math.max(firstAt - startAt, TimeUnit.MILLISECONDS.toNanos(STARTUP_SETTLE_MIN_MILLIS))
                 + creationSpreadNanos;
         List<CompletableFuture<?>> waits = null;
-        for (SharedSession s : sessions) {
+        for (int i = 0; i < participants; i++) {
+            SharedSession s = sessions[i];
             if (!s.isConnected() && s.state() == SessionState.CONNECTING && !s.isKnownUnreachable()) {
                 if (waits == null) {
                     waits = new ArrayList<>(sessions.length);
@@ -316,6 +370,78 @@ final class Ensemble implements EnsembleView, RecoveryHost {
 
     boolean leased() {
         return leased;
+    }
+
+    /** Where a new lease's reads start among the read sessions: leases take them in turn. */
+    int nextReadOffset() {
+        return readOffsets.getAndIncrement();
+    }
+
+    /** Whether the ensemble keeps sessions on observers for plain reads. */
+    boolean hasReaders() {
+        return participants < sessions.length;
+    }
+
+    /**
+     * A connected read session (on an observer) for a plain read, trying them from {@code offset} on so that leases
+     * spread their reads; null when the ensemble keeps none or none is connected (the read then stays on the lease's
+     * session). Allocates nothing.
+     */
+    ReaderConnection reader(int offset) {
+        int reads = readers.length;
+        for (int i = 0; i < reads; i++) {
+            ReaderConnection r = readers[Math.floorMod(offset + i, reads)];
+            SharedSession s = r.session();
+            if (s.isConnected() && s.state() != SessionState.READ_ONLY) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A connect string changed at runtime: the observers the config names in it go to the read sessions' list (when
+     * it names any), the other servers to the leases' sessions.
+     *
+     * @throws IllegalArgumentException when it names only observers
+     */
+    void updateServers(ConnectString replacement) {
+        if (config.observers().isEmpty()) {
+            servers.update(replacement);
+            return;
+        }
+        List<String> others = new ArrayList<>();
+        List<String> observers = new ArrayList<>();
+        for (String server : replacement.servers()) {
+            (config.isObserver(server) ? observers : others).add(server);
+        }
+        if (others.isEmpty()) {
+            throw new IllegalArgumentException("connectString '" + replacement.value()
+                    + "' lists only the ensemble's observers " + config.observers()
+                    + "; writes need a server that is not an observer");
+        }
+        String chroot = replacement.chroot() == null ? "" : replacement.chroot();
+        servers.update(ConnectString.parse("connectString", String.join(",", others) + chroot));
+        if (readServers != null && !observers.isEmpty()) {
+            readServers.update(ConnectString.parse("connectString", String.join(",", observers) + chroot));
+        }
+    }
+
+    /** The connect string every session of the ensemble uses now: the leases' servers, then the observers'. */
+    String currentConnectString() {
+        if (readServers == null) {
+            return servers.current().value();
+        }
+        ConnectString own = servers.current();
+        List<String> all = new ArrayList<>(own.servers());
+        all.addAll(readServers.current().servers());
+        return String.join(",", all) + (own.chroot() == null ? "" : own.chroot());
+    }
+
+    /** {@code servers} with the config's chroot, as a connect string; {@code setting} names it in errors. */
+    private static ConnectString listOf(EnsembleConfig config, List<String> servers, String setting) {
+        return ConnectString.parse(
+                setting, String.join(",", servers) + (config.chroot() == null ? "" : config.chroot()));
     }
 
     SharedSession session(int index) {
@@ -368,6 +494,9 @@ final class Ensemble implements EnsembleView, RecoveryHost {
      */
     void closeRecoveries() {
         rebalancer.close();
+        if (readRebalancer != null) {
+            readRebalancer.close();
+        }
         features.close();
         for (SessionRecovery r : recoveries) {
             r.close();
@@ -482,7 +611,12 @@ final class Ensemble implements EnsembleView, RecoveryHost {
 
     @Override
     public List<String> servers() {
-        return servers.current().servers();
+        if (readServers == null) {
+            return servers.current().servers();
+        }
+        List<String> all = new ArrayList<>(servers.current().servers());
+        all.addAll(readServers.current().servers());
+        return all;
     }
 
     @Override
@@ -504,7 +638,8 @@ final class Ensemble implements EnsembleView, RecoveryHost {
                     s.isConnected(),
                     s.sessionId(),
                     s.negotiatedTimeout(),
-                    s.connectedServer()));
+                    s.connectedServer(),
+                    i < participants ? SessionStatus.Role.PARTICIPANT : SessionStatus.Role.OBSERVER));
             ephemerals += recoveries[i].ephemerals().size();
             missing += recoveries[i].ephemerals().missing();
         }

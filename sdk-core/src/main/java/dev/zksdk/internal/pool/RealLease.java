@@ -8,6 +8,7 @@ import dev.zksdk.NodeData;
 import dev.zksdk.WatchHandle;
 import dev.zksdk.WatchListener;
 import dev.zksdk.ZkAuthException;
+import dev.zksdk.ZkConnectionLossException;
 import dev.zksdk.ZkLeadership;
 import dev.zksdk.ZkLease;
 import dev.zksdk.ZkLock;
@@ -36,6 +37,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.ClientCnxn;
 import org.apache.zookeeper.CreateMode;
@@ -48,7 +51,13 @@ import org.apache.zookeeper.data.Stat;
 import org.apache.zookeeper.proto.CreateRequest;
 import org.apache.zookeeper.proto.CreateTTLRequest;
 
-/** A lease: validation, then the ensemble's pipeline on the pinned session. */
+/**
+ * A lease: validation, then the ensemble's pipeline on the pinned session. On an ensemble that keeps sessions on
+ * observers ({@link dev.zksdk.EnsembleConfig.Builder#readsFromObservers(int)}), plain reads ({@code getData},
+ * {@code getNode}, {@code exists}, {@code getChildren} and their asynchronous forms) go to a connected observer session
+ * instead, after catching up with the pool's newest completed write (the pipeline's read-your-writes); everything else
+ * stays on the pinned session.
+ */
 final class RealLease implements ZkLease {
 
     /** The suffix of an election's or lock's epoch node, next to its path; reserved: no election path ends in it. */
@@ -67,13 +76,23 @@ final class RealLease implements ZkLease {
 
     private final AtomicBoolean closed = new AtomicBoolean();
 
+    /** The ensemble, when it keeps read sessions on observers; null otherwise (every read on {@link #session}). */
+    private final Ensemble readers;
+    /** Which read session this lease tries first, so that leases spread their reads. */
+    private final int readOffset;
+    /**
+     * This lease's asynchronous writes not completed yet (only with {@link #readers}): while there are any, reads stay
+     * on the lease's session, behind them in its order, as without observers.
+     */
+    private final AtomicInteger writesInFlight;
+
     RealLease(
             RealSessionPool pool,
             SharedSession session,
             SessionRecovery recovery,
             OperationRunner runner,
             int maxDataBytes) {
-        this(pool, session, recovery, runner, maxDataBytes, null);
+        this(pool, session, recovery, runner, maxDataBytes, null, null);
     }
 
     RealLease(
@@ -82,8 +101,12 @@ final class RealLease implements ZkLease {
             SessionRecovery recovery,
             OperationRunner runner,
             int maxDataBytes,
-            AsyncBatcher batcher) {
+            AsyncBatcher batcher,
+            Ensemble readers) {
         this.batcher = batcher;
+        this.readers = readers;
+        this.readOffset = readers == null ? 0 : readers.nextReadOffset();
+        this.writesInFlight = readers == null ? null : new AtomicInteger();
         this.pool = pool;
         this.session = session;
         this.recovery = recovery;
@@ -130,6 +153,60 @@ final class RealLease implements ZkLease {
             return batcher.submit(call);
         }
         return runner.executeAsync(session, call, pool.completions());
+    }
+
+    /**
+     * The observer session a plain read goes to now, or null for the lease's own session: no read sessions, the lease's
+     * asynchronous writes still in flight, or none connected.
+     */
+    private ReaderConnection reader() {
+        if (readers == null || writesInFlight.get() > 0) {
+            return null;
+        }
+        return readers.reader(readOffset);
+    }
+
+    /**
+     * A plain read on an observer session: it sees at least the newest write the pool completed (the observer syncs
+     * first when it may be behind). When the observer's connection is lost (or no observer is reachable) the read runs
+     * again, as {@code again} makes it, on the lease's own session: observers being down never fails a read.
+     */
+    private <T> T onReader(ReaderConnection reader, ZkCall<T> call, Supplier<ZkCall<T>> again) {
+        call.readAfterZxid = Math.max(call.readAfterZxid, runner.completedWriteZxid());
+        try {
+            return runner.executeSync(reader, call);
+        } catch (ZkConnectionLossException | ZkUnavailableException e) {
+            return sync(again.get());
+        }
+    }
+
+    /** {@link #onReader} for an asynchronous read. */
+    private <T> CompletableFuture<T> onReaderAsync(ReaderConnection reader, ZkCall<T> call, Supplier<ZkCall<T>> again) {
+        call.readAfterZxid = Math.max(call.readAfterZxid, runner.completedWriteZxid());
+        return runner.executeAsync(reader, call, pool.completions()).exceptionallyCompose(e -> {
+            Throwable cause = OperationRunner.unwrap(e);
+            if (cause instanceof ZkConnectionLossException || cause instanceof ZkUnavailableException) {
+                return async(again.get());
+            }
+            return CompletableFuture.failedFuture(cause);
+        });
+    }
+
+    /** An asynchronous write; with read sessions, counted while in flight (see {@link #writesInFlight}). */
+    private <T> CompletableFuture<T> asyncWrite(ZkCall<T> call) {
+        if (writesInFlight == null) {
+            return async(call);
+        }
+        writesInFlight.incrementAndGet();
+        CompletableFuture<T> f;
+        try {
+            f = async(call);
+        } catch (RuntimeException e) {
+            writesInFlight.decrementAndGet();
+            throw e;
+        }
+        f.whenComplete((v, e) -> writesInFlight.decrementAndGet());
+        return f;
     }
 
     private ZkCall<byte[]> getDataCall(String path) {
@@ -273,22 +350,30 @@ final class RealLease implements ZkLease {
 
     @Override
     public byte[] getData(String path) {
-        return sync(getDataCall(path));
+        ZkCall<byte[]> call = getDataCall(path);
+        ReaderConnection reader = reader();
+        return reader == null ? sync(call) : onReader(reader, call, () -> getDataCall(path));
     }
 
     @Override
     public NodeData getNode(String path) {
-        return sync(getNodeCall(path));
+        ZkCall<NodeData> call = getNodeCall(path);
+        ReaderConnection reader = reader();
+        return reader == null ? sync(call) : onReader(reader, call, () -> getNodeCall(path));
     }
 
     @Override
     public Stat exists(String path) {
-        return sync(existsCall(path));
+        ZkCall<Stat> call = existsCall(path);
+        ReaderConnection reader = reader();
+        return reader == null ? sync(call) : onReader(reader, call, () -> existsCall(path));
     }
 
     @Override
     public List<String> getChildren(String path) {
-        return sync(childrenCall(path));
+        ZkCall<List<String>> call = childrenCall(path);
+        ReaderConnection reader = reader();
+        return reader == null ? sync(call) : onReader(reader, call, () -> childrenCall(path));
     }
 
     @Override
@@ -323,42 +408,50 @@ final class RealLease implements ZkLease {
 
     @Override
     public CompletableFuture<byte[]> getDataAsync(String path) {
-        return async(getDataCall(path));
+        ZkCall<byte[]> call = getDataCall(path);
+        ReaderConnection reader = reader();
+        return reader == null ? async(call) : onReaderAsync(reader, call, () -> getDataCall(path));
     }
 
     @Override
     public CompletableFuture<NodeData> getNodeAsync(String path) {
-        return async(getNodeCall(path));
+        ZkCall<NodeData> call = getNodeCall(path);
+        ReaderConnection reader = reader();
+        return reader == null ? async(call) : onReaderAsync(reader, call, () -> getNodeCall(path));
     }
 
     @Override
     public CompletableFuture<Stat> existsAsync(String path) {
-        return async(existsCall(path));
+        ZkCall<Stat> call = existsCall(path);
+        ReaderConnection reader = reader();
+        return reader == null ? async(call) : onReaderAsync(reader, call, () -> existsCall(path));
     }
 
     @Override
     public CompletableFuture<List<String>> getChildrenAsync(String path) {
-        return async(childrenCall(path));
+        ZkCall<List<String>> call = childrenCall(path);
+        ReaderConnection reader = reader();
+        return reader == null ? async(call) : onReaderAsync(reader, call, () -> childrenCall(path));
     }
 
     @Override
     public CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode) {
-        return async(createCall(path, data, mode));
+        return asyncWrite(createCall(path, data, mode));
     }
 
     @Override
     public CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode, List<ACL> acl) {
-        return async(createCall(path, data, mode, Validation.notNull("acl", acl)));
+        return asyncWrite(createCall(path, data, mode, Validation.notNull("acl", acl)));
     }
 
     @Override
     public CompletableFuture<Stat> setDataAsync(String path, byte[] data, int version) {
-        return async(setDataCall(path, data, version));
+        return asyncWrite(setDataCall(path, data, version));
     }
 
     @Override
     public CompletableFuture<Void> deleteAsync(String path, int version) {
-        return async(deleteCall(path, version));
+        return asyncWrite(deleteCall(path, version));
     }
 
     @Override
@@ -368,7 +461,7 @@ final class RealLease implements ZkLease {
 
     @Override
     public CompletableFuture<List<OpResult>> multiAsync(List<Op> ops) {
-        return async(multiCall(ops));
+        return asyncWrite(multiCall(ops));
     }
 
     @Override

@@ -273,7 +273,13 @@ public final class RealSessionPool {
         activeLeases.incrementAndGet();
         session.leaseOpened();
         return new RealLease(
-                this, session, ensemble.recovery(picked), ensemble.runner(), maxDataBytes, ensemble.batcher(picked));
+                this,
+                session,
+                ensemble.recovery(picked),
+                ensemble.runner(),
+                maxDataBytes,
+                ensemble.batcher(picked),
+                ensemble.hasReaders() ? ensemble : null);
     }
 
     private Ensemble ensemble(EnsembleConfig config) {
@@ -314,7 +320,7 @@ public final class RealSessionPool {
         }
         checkOpen();
         requireKnown(config);
-        ensemble(config).serverList().update(replacement);
+        ensemble(config).updateServers(replacement);
     }
 
     /** The connect string the ensemble's sessions use now; see {@link dev.zksdk.ZkSessionPool#currentConnectString}. */
@@ -322,7 +328,7 @@ public final class RealSessionPool {
         requireKnown(config);
         Ensemble e = ensembles.get(config);
         return e != null
-                ? e.serverList().current().value()
+                ? e.currentConnectString()
                 : ConnectString.parse("connectString", config.connectString()).value();
     }
 

@@ -10,6 +10,7 @@ import static dev.zksdk.metrics.MetricNames.LEASES_ACTIVE;
 import static dev.zksdk.metrics.MetricNames.OPERATIONS;
 import static dev.zksdk.metrics.MetricNames.OPERATION_RETRIES;
 import static dev.zksdk.metrics.MetricNames.RECOVERY_DURATION;
+import static dev.zksdk.metrics.MetricNames.SESSIONS_CONNECTED;
 import static dev.zksdk.metrics.MetricNames.SESSIONS_OPEN;
 import static dev.zksdk.metrics.MetricNames.SESSIONS_OPENED;
 import static dev.zksdk.metrics.MetricNames.SESSIONS_STATE;
@@ -22,6 +23,7 @@ import static dev.zksdk.metrics.MetricNames.TAG_ENSEMBLE;
 import static dev.zksdk.metrics.MetricNames.TAG_OPERATION;
 import static dev.zksdk.metrics.MetricNames.TAG_OUTCOME;
 import static dev.zksdk.metrics.MetricNames.TAG_POOL;
+import static dev.zksdk.metrics.MetricNames.TAG_ROLE;
 import static dev.zksdk.metrics.MetricNames.TAG_SERVER;
 import static dev.zksdk.metrics.MetricNames.TAG_SESSION;
 import static dev.zksdk.metrics.MetricNames.TAG_STATE;
@@ -353,6 +355,13 @@ final class MicrometerMetricsTracker implements MetricsTracker {
                         Tags.of(TAG_STATE, state.name().toLowerCase(Locale.ROOT)),
                         s -> count(s, state));
             }
+            for (SessionStatus.Role role : SessionStatus.Role.values()) {
+                gauge(
+                        SESSIONS_CONNECTED,
+                        "Connected sessions by role: on participants (leases' sessions) or on observers (reads)",
+                        Tags.of(TAG_ROLE, role.name().toLowerCase(Locale.ROOT)),
+                        s -> connected(s, role));
+            }
             pipelineMeters();
             hostMeters();
             publish(TimeGauge.builder(
@@ -631,6 +640,16 @@ final class MicrometerMetricsTracker implements MetricsTracker {
         int n = 0;
         for (SessionStatus s : status.sessions()) {
             if (s.state() == state) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private static double connected(EnsembleStatus status, SessionStatus.Role role) {
+        int n = 0;
+        for (SessionStatus s : status.sessions()) {
+            if (s.connected() && s.role() == role) {
                 n++;
             }
         }
