@@ -89,6 +89,24 @@ public record EnsembleStatus(
     }
 
     /**
+     * Sessions with a live connection, of one role: {@link SessionStatus.Role#PARTICIPANT} (the sessions leases are
+     * pinned to: writes and session-bound work need one) or {@link SessionStatus.Role#OBSERVER} (plain reads; while
+     * none is connected reads go to the leases' sessions).
+     *
+     * @param role the role
+     * @return the number of connected sessions of that role
+     */
+    public int connectedSessions(SessionStatus.Role role) {
+        int n = 0;
+        for (SessionStatus s : sessions) {
+            if (s.connected() && s.role() == role) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
      * Connected sessions whose server is in ZooKeeper's read-only mode ({@link SessionState#READ_ONLY}: the ensemble
      * allows it and this client reaches no majority): reads are served, writes fail with {@code NOTREADONLY}.
      *

@@ -55,6 +55,18 @@ public class ZkSdkProperties {
     private int sessionsPerEnsemble = 1;
 
     /**
+     * Servers of the connect string that are ZooKeeper observers, host:port each: the leases' sessions never connect to
+     * them, the reads-from-observers sessions only to them.
+     */
+    private List<String> observers = new ArrayList<>();
+
+    /**
+     * Sessions kept on the observers for the plain reads of leases (getData, exists, getChildren), which see every write
+     * the pool completed before them; 0 (the default) keeps none. Needs observers.
+     */
+    private int readsFromObservers = 0;
+
+    /**
      * How long closing each session waits for the server to answer its close request; past it the connection is
      * dropped and the server ends the session when it expires.
      */
@@ -241,6 +253,44 @@ public class ZkSdkProperties {
      */
     public void setSessionsPerEnsemble(int sessionsPerEnsemble) {
         this.sessionsPerEnsemble = sessionsPerEnsemble;
+    }
+
+    /**
+     * Servers of the connect string that are ZooKeeper observers. Property {@code zksdk.observers}; see
+     * {@link dev.zksdk.EnsembleConfig.Builder#observers(String...)}.
+     *
+     * @return the bound value (default empty)
+     */
+    public List<String> getObservers() {
+        return observers;
+    }
+
+    /**
+     * Sets {@code zksdk.observers}; see {@link #getObservers()}.
+     *
+     * @param observers the new value
+     */
+    public void setObservers(List<String> observers) {
+        this.observers = observers;
+    }
+
+    /**
+     * Sessions kept on the observers for plain reads. Property {@code zksdk.reads-from-observers}; see
+     * {@link dev.zksdk.EnsembleConfig.Builder#readsFromObservers(int)}.
+     *
+     * @return the bound value (default {@code 0})
+     */
+    public int getReadsFromObservers() {
+        return readsFromObservers;
+    }
+
+    /**
+     * Sets {@code zksdk.reads-from-observers}; see {@link #getReadsFromObservers()}.
+     *
+     * @param readsFromObservers the new value
+     */
+    public void setReadsFromObservers(int readsFromObservers) {
+        this.readsFromObservers = readsFromObservers;
     }
 
     /**
@@ -493,7 +543,9 @@ public class ZkSdkProperties {
         return "ZkSdkProperties{name=" + name + ", connectString=" + connectString + ", chroot=" + chroot
                 + ", sessionTimeout=" + sessionTimeout + ", connectionTimeout=" + connectionTimeout
                 + ", sessionsPerEnsemble="
-                + sessionsPerEnsemble + ", canBeReadOnly=" + canBeReadOnly + ", operationTimeout=" + operationTimeout
+                + sessionsPerEnsemble + (observers.isEmpty() ? "" : ", observers=" + observers)
+                + (readsFromObservers == 0 ? "" : ", readsFromObservers=" + readsFromObservers)
+                + ", canBeReadOnly=" + canBeReadOnly + ", operationTimeout=" + operationTimeout
                 + ", auth=" + auth
                 + ", digest=" + digest + ", sasl=" + sasl + ", ssl=" + ssl + ", followEnsembleChanges="
                 + followEnsembleChanges + ", defaultAcl=" + defaultAcl + ", connectOnStartup=" + connectOnStartup

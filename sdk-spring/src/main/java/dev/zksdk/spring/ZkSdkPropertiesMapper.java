@@ -61,6 +61,12 @@ final class ZkSdkPropertiesMapper {
         set("zksdk.connection-timeout", properties.getConnectionTimeout(), builder::connectionTimeout);
         set("zksdk.sessions-per-ensemble", properties.getSessionsPerEnsemble(), builder::sessionsPerEnsemble);
         set("zksdk.close-timeout", properties.getCloseTimeout(), builder::closeTimeout);
+        if (properties.getObservers() != null && !properties.getObservers().isEmpty()) {
+            set("zksdk.observers", properties.getObservers(), o -> builder.observers(o.toArray(String[]::new)));
+        }
+        if (properties.getReadsFromObservers() != 0) {
+            set("zksdk.reads-from-observers", properties.getReadsFromObservers(), builder::readsFromObservers);
+        }
         builder.canBeReadOnly(properties.isCanBeReadOnly());
         // The alias names the ensemble in meters, observations and logs: applied whether or not metrics are published.
         String alias = properties.getMetrics().getEnsembleAlias();

@@ -74,6 +74,14 @@ public class ZkSessionPoolAutoConfiguration {
             return builder.build();
         } catch (IllegalArgumentException e) {
             String message = String.valueOf(e.getMessage());
+            if (message.startsWith("readsFromObservers ") && properties.getReadsFromObservers() != 0) {
+                throw new InvalidConfigurationPropertyValueException(
+                        "zksdk.reads-from-observers", properties.getReadsFromObservers(), message);
+            }
+            if (message.startsWith("observers ") && !properties.getObservers().isEmpty()) {
+                throw new InvalidConfigurationPropertyValueException(
+                        "zksdk.observers", properties.getObservers(), message);
+            }
             if (message.startsWith("aclProvider") && properties.getDefaultAcl() != ZkSdkProperties.DefaultAcl.OPEN) {
                 throw new InvalidConfigurationPropertyValueException(
                         "zksdk.default-acl", properties.getDefaultAcl(), message);

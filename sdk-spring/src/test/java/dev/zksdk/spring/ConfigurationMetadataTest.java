@@ -29,6 +29,8 @@ class ConfigurationMetadataTest {
         EXPECTED.put("zksdk.session-timeout", "30s");
         EXPECTED.put("zksdk.connection-timeout", "15s");
         EXPECTED.put("zksdk.sessions-per-ensemble", 1);
+        EXPECTED.put("zksdk.observers", null);
+        EXPECTED.put("zksdk.reads-from-observers", 0);
         EXPECTED.put("zksdk.close-timeout", "2s");
         EXPECTED.put("zksdk.can-be-read-only", false);
         EXPECTED.put("zksdk.operation-timeout", "15s");

@@ -493,6 +493,36 @@ class ZkSessionPoolAutoConfigurationTest {
     }
 
     @Test
+    void observerSettingsBindAndBadCombinationsNameTheProperty() {
+        runner.withPropertyValues(
+                        "zksdk.connect-string=zk1.example:2181,zk2.example:2181,obs1.example:2181",
+                        "zksdk.observers=obs1.example:2181",
+                        "zksdk.reads-from-observers=2")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    EnsembleConfig ensemble =
+                            context.getBean(ZkSessionPool.class).defaultEnsemble();
+                    assertThat(ensemble.observers()).containsExactly("obs1.example:2181");
+                    assertThat(ensemble.readsFromObservers()).isEqualTo(2);
+                    assertThat(ensemble.participants()).containsExactly("zk1.example:2181", "zk2.example:2181");
+                });
+        runner.withPropertyValues("zksdk.connect-string=zk1.example:2181", "zksdk.reads-from-observers=1")
+                .run(context -> {
+                    InvalidConfigurationPropertyValueException e = invalid(context);
+                    assertThat(e.getName()).isEqualTo("zksdk.reads-from-observers");
+                    assertThat(e.getValue()).isEqualTo(1);
+                    assertThat(e.getMessage()).contains("needs observers");
+                });
+        runner.withPropertyValues("zksdk.connect-string=zk1.example:2181", "zksdk.observers=obs9.example:2181")
+                .run(context -> {
+                    InvalidConfigurationPropertyValueException e = invalid(context);
+                    assertThat(e.getName()).isEqualTo("zksdk.observers");
+                    assertThat(e.getMessage()).contains("obs9.example:2181").contains("not in the connectString");
+                });
+        assertInvalid("zksdk.reads-from-observers=-1", "zksdk.reads-from-observers", "-1");
+    }
+
+    @Test
     void anInvalidWeightIsReportedWithItsServer() {
         withProperties(runner, Map.of("zksdk.hosts.weights.[zk1.example:2181]", "-2"))
                 .run(context -> {

@@ -217,9 +217,11 @@ final class Ensemble implements EnsembleView, RecoveryHost {
         } else {
             this.readRebalancer = null;
         }
+        // Leases' sessions only: with no participant reachable, an observer serves nothing for long (it loses its
+        // leader), and the lease's own operations must count against the breaker.
         runner.ensembleConnected(() -> {
-            for (SharedSession s : sessions) {
-                if (s.isConnected()) {
+            for (int i = 0; i < participants; i++) {
+                if (sessions[i].isConnected()) {
                     return true;
                 }
             }

@@ -31,8 +31,11 @@ import org.springframework.boot.health.contributor.Health;
  *
  * <p>Details: the pool's open sessions and active leases, and per ensemble (keyed by connect string) its sessions'
  * state, session id in hex, negotiated timeout and connected server, the sessions that are down while others are
- * connected ({@code sessionsDown}), its open sessions, circuit-breaker state, owned and missing ephemerals. Never a
- * credential.
+ * connected ({@code sessionsDown}), its open sessions, circuit-breaker state, owned and missing ephemerals. With
+ * sessions on observers ({@link dev.zksdk.EnsembleConfig#readsFromObservers()}): DOWN when only observer sessions are
+ * connected (writes and session-bound work need a participant), UP with {@code connectedObserverSessions} 0 while the
+ * observer sessions are down (reads go to the participant sessions), and each observer session marked
+ * {@code role: observer}. Never a credential.
  */
 public class ZkSessionPoolHealthIndicator extends AbstractHealthIndicator {
 
@@ -88,6 +91,10 @@ public class ZkSessionPoolHealthIndicator extends AbstractHealthIndicator {
             }
             if (!ensemble.isConnected()) {
                 reasons.add("no connected session to " + ensemble.connectString() + " (" + states(ensemble) + ")");
+            } else if (ensemble.connectedSessions(SessionStatus.Role.PARTICIPANT) == 0) {
+                reasons.add("no connected session to a participant of " + ensemble.connectString()
+                        + ": only observer sessions are connected, writes and session-bound work fail ("
+                        + states(ensemble) + ")");
             }
             if (ensemble.isCircuitOpen()) {
                 reasons.add("the circuit breaker for " + ensemble.connectString() + " is open: operations fail fast");
@@ -112,15 +119,29 @@ public class ZkSessionPoolHealthIndicator extends AbstractHealthIndicator {
     private static String states(EnsembleStatus ensemble) {
         List<String> states = new ArrayList<>();
         for (SessionStatus s : ensemble.sessions()) {
-            states.add("session " + s.index() + ": " + s.state());
+            states.add("session " + s.index() + (s.role() == SessionStatus.Role.OBSERVER ? " (observer)" : "") + ": "
+                    + s.state());
         }
         return String.join(", ", states);
+    }
+
+    private static boolean hasObserverSessions(EnsembleStatus ensemble) {
+        for (SessionStatus s : ensemble.sessions()) {
+            if (s.role() == SessionStatus.Role.OBSERVER) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Map<String, Object> describe(EnsembleStatus ensemble) {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("openSessions", ensemble.openSessions());
         d.put("connectedSessions", ensemble.connectedSessions());
+        if (hasObserverSessions(ensemble)) {
+            // Observer sessions down: reads go to the participant sessions meanwhile (UP, but worth seeing).
+            d.put("connectedObserverSessions", ensemble.connectedSessions(SessionStatus.Role.OBSERVER));
+        }
         if (ensemble.readOnlySessions() > 0) {
             d.put("readOnlySessions", ensemble.readOnlySessions());
         }
@@ -142,6 +163,9 @@ public class ZkSessionPoolHealthIndicator extends AbstractHealthIndicator {
         for (SessionStatus s : ensemble.sessions()) {
             Map<String, Object> session = new LinkedHashMap<>();
             session.put("state", s.state().name());
+            if (s.role() == SessionStatus.Role.OBSERVER) {
+                session.put("role", "observer");
+            }
             session.put("sessionId", s.sessionIdHex());
             if (s.negotiatedTimeout() != null) {
                 session.put("negotiatedTimeout", s.negotiatedTimeout().toString());
