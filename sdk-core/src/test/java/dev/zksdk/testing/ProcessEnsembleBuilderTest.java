@@ -46,6 +46,23 @@ class ProcessEnsembleBuilderTest {
     }
 
     @Test
+    void observersAreCheckedBeforeAnythingStarts() {
+        assertThatThrownBy(() -> ProcessEnsemble.builder().observers())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("observers ids must not be empty");
+        assertThatThrownBy(() -> ProcessEnsemble.builder().observers(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("observers id must be a member id 1-9, was 0");
+        assertThatThrownBy(() -> ProcessEnsemble.builder().size(3).observers(4).start())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("observers id must be a member id 1-3, was 4");
+        assertThatThrownBy(
+                        () -> ProcessEnsemble.builder().size(2).observers(1, 2).start())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("observers must leave at least one participant, were [1, 2] of 2 members");
+    }
+
+    @Test
     void otherServerVersionsAreCheckedBeforeAnythingStarts() {
         assertThatThrownBy(() -> ProcessEnsemble.builder().serverVersion("3.4"))
                 .isInstanceOf(IllegalArgumentException.class)
