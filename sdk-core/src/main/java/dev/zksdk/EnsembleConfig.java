@@ -669,7 +669,10 @@ public final class EnsembleConfig {
          * caches, locks, elections and {@code curator()}. A read also stays there while the lease's own asynchronous
          * writes are in flight (the lease's order), and when no observer session is connected (observers down: reads
          * fall back, they do not fail); a read whose observer connection is lost while it is in flight is run again on
-         * the lease's session.
+         * the lease's session. Wherever it runs, a plain read sees every write the pool completed before it was called.
+         * An observer that is connected but cut off from its leader holds a read's {@code sync} until it gives up on
+         * the leader ({@code syncLimit * tickTime} on the servers) and drops its clients; the read then runs on the
+         * lease's session.
          *
          * @param sessions 0 or more; more than 0 needs {@link #observers(String...)}
          * @return this builder

@@ -231,8 +231,39 @@ class ObserverReadsIT {
      * no observer session connected, and once the observer is back the read session reconnects there and serves
      * reads again.
      */
+    /**
+     * The observer's quorum link frozen: the observer still serves its clients but learns nothing, so a read after a
+     * write waits for its sync until the observer gives up on the leader ({@code syncLimit * tickTime}, 4 s here) and
+     * drops its clients; the read then runs on the lease's session and returns the write. No read fails.
+     */
     @Test
     @Order(5)
+    void readsSucceedWhileTheObserverIsCutOffFromItsLeader() {
+        String key = "/obs/frozen";
+        try (ZkLease lease = pool.lease()) {
+            lease.create(key, bytes(-1), CreateMode.PERSISTENT);
+            link.freeze();
+            try {
+                long slowestNanos = 0;
+                for (int i = 0; i < 5; i++) {
+                    lease.setData(key, bytes(i), -1);
+                    long t0 = System.nanoTime();
+                    assertThat(lease.getData(key)).isEqualTo(bytes(i));
+                    slowestNanos = Math.max(slowestNanos, System.nanoTime() - t0);
+                }
+                System.out.printf(
+                        "ObserverReadsIT: slowest of 5 reads with the observer's quorum link frozen: %.1f ms%n",
+                        slowestNanos / 1e6);
+            } finally {
+                link.unfreeze();
+            }
+            awaitReadSessionOnObserver();
+            assertThat(lease.getData(key)).isEqualTo(bytes(4));
+        }
+    }
+
+    @Test
+    @Order(6)
     void readsFallBackToTheLeaseSessionWhileTheObserverIsDownAndReturnAfter() {
         String key = "/obs/fallback";
         try (ZkLease lease = pool.lease()) {

@@ -167,29 +167,44 @@ final class RealLease implements ZkLease {
     }
 
     /**
-     * A plain read on an observer session: it sees at least the newest write the pool completed (the observer syncs
-     * first when it may be behind). When the observer's connection is lost (or no observer is reachable) the read runs
-     * again, as {@code again} makes it, on the lease's own session: observers being down never fails a read.
+     * A plain read on an ensemble with read sessions: on a connected observer session when there is one (see {@link
+     * #reader}), else on the lease's session; either way it sees at least the newest write the pool completed before
+     * it was called (a session whose server may be behind syncs first). When the observer's connection is lost (or no
+     * observer is reachable) the read runs again, as {@code again} makes it, on the lease's own session: observers
+     * being down never fails a read.
      */
-    private <T> T onReader(ReaderConnection reader, ZkCall<T> call, Supplier<ZkCall<T>> again) {
-        call.readAfterZxid = Math.max(call.readAfterZxid, runner.completedWriteZxid());
+    private <T> T readAnywhere(ZkCall<T> call, Supplier<ZkCall<T>> again) {
+        ReaderConnection reader = reader();
+        if (reader == null) {
+            return sync(afterPoolWrites(call));
+        }
         try {
-            return runner.executeSync(reader, call);
+            return runner.executeSync(reader, afterPoolWrites(call));
         } catch (ZkConnectionLossException | ZkUnavailableException e) {
-            return sync(again.get());
+            return sync(afterPoolWrites(again.get()));
         }
     }
 
-    /** {@link #onReader} for an asynchronous read. */
-    private <T> CompletableFuture<T> onReaderAsync(ReaderConnection reader, ZkCall<T> call, Supplier<ZkCall<T>> again) {
+    /** {@link #readAnywhere} for an asynchronous read. */
+    private <T> CompletableFuture<T> readAnywhereAsync(ZkCall<T> call, Supplier<ZkCall<T>> again) {
+        ReaderConnection reader = reader();
+        if (reader == null) {
+            return async(afterPoolWrites(call));
+        }
+        return runner.executeAsync(reader, afterPoolWrites(call), pool.completions())
+                .exceptionallyCompose(e -> {
+                    Throwable cause = OperationRunner.unwrap(e);
+                    if (cause instanceof ZkConnectionLossException || cause instanceof ZkUnavailableException) {
+                        return async(afterPoolWrites(again.get()));
+                    }
+                    return CompletableFuture.failedFuture(cause);
+                });
+    }
+
+    /** Makes {@code call} see the newest write the pool completed by now, not only those before the lease. */
+    private <T> ZkCall<T> afterPoolWrites(ZkCall<T> call) {
         call.readAfterZxid = Math.max(call.readAfterZxid, runner.completedWriteZxid());
-        return runner.executeAsync(reader, call, pool.completions()).exceptionallyCompose(e -> {
-            Throwable cause = OperationRunner.unwrap(e);
-            if (cause instanceof ZkConnectionLossException || cause instanceof ZkUnavailableException) {
-                return async(again.get());
-            }
-            return CompletableFuture.failedFuture(cause);
-        });
+        return call;
     }
 
     /** An asynchronous write; with read sessions, counted while in flight (see {@link #writesInFlight}). */
@@ -351,29 +366,25 @@ final class RealLease implements ZkLease {
     @Override
     public byte[] getData(String path) {
         ZkCall<byte[]> call = getDataCall(path);
-        ReaderConnection reader = reader();
-        return reader == null ? sync(call) : onReader(reader, call, () -> getDataCall(path));
+        return readers == null ? sync(call) : readAnywhere(call, () -> getDataCall(path));
     }
 
     @Override
     public NodeData getNode(String path) {
         ZkCall<NodeData> call = getNodeCall(path);
-        ReaderConnection reader = reader();
-        return reader == null ? sync(call) : onReader(reader, call, () -> getNodeCall(path));
+        return readers == null ? sync(call) : readAnywhere(call, () -> getNodeCall(path));
     }
 
     @Override
     public Stat exists(String path) {
         ZkCall<Stat> call = existsCall(path);
-        ReaderConnection reader = reader();
-        return reader == null ? sync(call) : onReader(reader, call, () -> existsCall(path));
+        return readers == null ? sync(call) : readAnywhere(call, () -> existsCall(path));
     }
 
     @Override
     public List<String> getChildren(String path) {
         ZkCall<List<String>> call = childrenCall(path);
-        ReaderConnection reader = reader();
-        return reader == null ? sync(call) : onReader(reader, call, () -> childrenCall(path));
+        return readers == null ? sync(call) : readAnywhere(call, () -> childrenCall(path));
     }
 
     @Override
@@ -409,29 +420,25 @@ final class RealLease implements ZkLease {
     @Override
     public CompletableFuture<byte[]> getDataAsync(String path) {
         ZkCall<byte[]> call = getDataCall(path);
-        ReaderConnection reader = reader();
-        return reader == null ? async(call) : onReaderAsync(reader, call, () -> getDataCall(path));
+        return readers == null ? async(call) : readAnywhereAsync(call, () -> getDataCall(path));
     }
 
     @Override
     public CompletableFuture<NodeData> getNodeAsync(String path) {
         ZkCall<NodeData> call = getNodeCall(path);
-        ReaderConnection reader = reader();
-        return reader == null ? async(call) : onReaderAsync(reader, call, () -> getNodeCall(path));
+        return readers == null ? async(call) : readAnywhereAsync(call, () -> getNodeCall(path));
     }
 
     @Override
     public CompletableFuture<Stat> existsAsync(String path) {
         ZkCall<Stat> call = existsCall(path);
-        ReaderConnection reader = reader();
-        return reader == null ? async(call) : onReaderAsync(reader, call, () -> existsCall(path));
+        return readers == null ? async(call) : readAnywhereAsync(call, () -> existsCall(path));
     }
 
     @Override
     public CompletableFuture<List<String>> getChildrenAsync(String path) {
         ZkCall<List<String>> call = childrenCall(path);
-        ReaderConnection reader = reader();
-        return reader == null ? async(call) : onReaderAsync(reader, call, () -> childrenCall(path));
+        return readers == null ? async(call) : readAnywhereAsync(call, () -> childrenCall(path));
     }
 
     @Override
