@@ -217,8 +217,9 @@ public final class SessionSpread {
     /**
      * Keeps {@code key}, just quarantined by {@link #recordHung}, quarantined for as long as it stays silent: shortly
      * before its quarantine ends it is asked {@code srvr} ({@link ServerLiveness}, {@value #HUNG_PROBE_TIMEOUT_MS} ms,
-     * with the session's client settings); no answer (or a refused connection) keeps it quarantined as long again as
-     * the last time (doubling, at most {@link HostsConfig#quarantineMaxBackoff()}), an answer lets the quarantine end.
+     * with the session's client settings); no answer keeps it quarantined twice as long as the last time (at most
+     * {@link HostsConfig#quarantineMaxBackoff()}); an answer, or a refused connection (the process gone: a connect
+     * fails at once there and quarantines it anew), lets the quarantine end.
      * A frozen member that stayed frozen past its quarantine drew the sessions leaving a second frozen member back to
      * it (Review21f). One watch per server for the process, on a daemon thread of its own, ended by an answer, by a
      * session connecting there (its record cleared) or after {@link #HUNG_WATCH_LIMIT}. Only for the process's own
@@ -243,8 +244,14 @@ public final class SessionSpread {
                     continue;
                 }
                 Liveness verdict = ServerLiveness.probe(clientConfig, address, HUNG_PROBE_TIMEOUT_MS);
-                if (verdict == Liveness.ALIVE) {
-                    log.debug("ZooKeeper server {}, left as hung, answers srvr again: its quarantine may end", key);
+                if (verdict != Liveness.NO_ANSWER) {
+                    // An answer; or a refused connection (the process gone: a connect to it fails at once and
+                    // quarantines it again, no attempt waits on it); or no probe possible.
+                    log.debug(
+                            "ZooKeeper server {}, left as hung, no longer silent to srvr ({}): its quarantine may"
+                                    + " end",
+                            key,
+                            verdict.describe(TimeUnit.MILLISECONDS.toNanos(HUNG_PROBE_TIMEOUT_MS)));
                     return;
                 }
                 extension = Math.min(max, extension * 2);
