@@ -170,7 +170,7 @@ final class Soak {
             }
             String base = String.format(Locale.ROOT, "/zksdk-soak-%x-%x", seed, System.nanoTime() & 0xffffff);
             awaitFirstSessions();
-            workload = new SoakWorkload(pools, trackers, base, seed, recorder);
+            workload = new SoakWorkload(pools, trackers, base, seed, recorder, settings.sessionTimeout());
             workload.start();
             recorder.say(
                     "%d pools (%s sessions), clients running under %s: %d register clients on %d registers, %d ledger"

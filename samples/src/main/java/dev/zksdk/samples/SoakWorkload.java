@@ -88,10 +88,19 @@ final class SoakWorkload {
     /** How long a lock holder keeps the lock at most. */
     static final Duration HOLD = Duration.ofMillis(50);
     /**
-     * How long two holders (or two leaders) may overlap before it counts: a holder learns that its session was
-     * disconnected or expired through an event, which takes a moment to arrive; until it does it cannot know.
+     * How long two holders (or two leaders) may overlap before it counts, for a session timeout of {@code
+     * sessionTimeout}: a holder learns that its session was disconnected or expired only once its client notices that
+     * the server went silent, which the SDK bounds by ZooKeeper's read timeout (two thirds of the session timeout) for
+     * an idle session and by the hung-server bound (at least 2 s) with requests waiting; then through an event, which
+     * takes a moment to arrive, and the sampler's period. So the larger of the two plus 1 s. (A grace of 2 s flat, the
+     * hung-server bound itself, raced it: a session expired on the servers while its own server was frozen was left at
+     * 2,002 ms of silence, and the overlap of its leader with the new one was judged at 2,000 ms, CI 2026-12-07.)
      */
-    static final Duration OVERLAP_GRACE = Duration.ofSeconds(2);
+    static Duration overlapGrace(Duration sessionTimeout) {
+        Duration readTimeout = sessionTimeout.multipliedBy(2).dividedBy(3);
+        Duration noticed = readTimeout.compareTo(Duration.ofSeconds(2)) > 0 ? readTimeout : Duration.ofSeconds(2);
+        return noticed.plusSeconds(1);
+    }
     /** How long a watcher keeps trying to re-read a node after an event, and how long it pauses between tries. */
     static final Duration REREAD_PATIENCE = Duration.ofSeconds(30);
 
@@ -99,6 +108,7 @@ final class SoakWorkload {
     /** How often the sampler looks at lock holders and leaders. */
     static final Duration SAMPLE_EVERY = Duration.ofMillis(50);
 
+    private final Duration overlapGrace;
     private final List<ZkSessionPool> pools;
     private final List<SessionTracker> trackers;
     private final String base;
@@ -153,7 +163,13 @@ final class SoakWorkload {
     record Registration(EphemeralNode node, int pool, String name) {}
 
     SoakWorkload(
-            List<ZkSessionPool> pools, List<SessionTracker> trackers, String base, long seed, SoakRecorder recorder) {
+            List<ZkSessionPool> pools,
+            List<SessionTracker> trackers,
+            String base,
+            long seed,
+            SoakRecorder recorder,
+            Duration sessionTimeout) {
+        this.overlapGrace = overlapGrace(sessionTimeout);
         this.pools = pools;
         this.trackers = trackers;
         this.base = base;
@@ -755,7 +771,7 @@ final class SoakWorkload {
         if (since == 0) {
             return now;
         }
-        if (since != -1 && now - since > OVERLAP_GRACE.toNanos()) {
+        if (since != -1 && now - since > overlapGrace.toNanos()) {
             recorder.violation(
                     check,
                     String.format(
@@ -763,7 +779,7 @@ final class SoakWorkload {
                             "%d %s at once for over %d ms, each on a connected session it has not lost since: %s",
                             who.size(),
                             what,
-                            OVERLAP_GRACE.toMillis(),
+                            overlapGrace.toMillis(),
                             who));
             // One report per overlap.
             return -1;
