@@ -858,4 +858,54 @@ class Review23oAdversarialIT {
                 "Review23o other surfaces: stale %s; read after curator() setData v2: %s%n", stale, curatorOutcome);
         assertThat(stale).as("reads that missed a fenced write").isEmpty();
     }
+
+    /**
+     * The participant holding the lease's session killed with kill -9 while reads are served by a lagging observer:
+     * the session moves to another participant, and every write completed there is seen by the next read (on the
+     * observer or on the lease's session), none fails.
+     */
+    @Test
+    @Order(11)
+    void readYourWritesWhileTheLeaseSessionMovesToAnotherParticipant() {
+        String path = "/r23x";
+        List<String> outcomes = new ArrayList<>();
+        int killed = -1;
+        try (ZkSessionPool pool = pool(1, 1);
+                ZkLease lease = pool.lease()) {
+            awaitRoles(pool, 1, 1);
+            lease.create(path, bytes(0), CreateMode.PERSISTENT);
+            long session = lease.sessionId();
+            for (int id = 1; id <= 3; id++) {
+                if (ServerConnections.sessionIds(ensemble.server(id).address()).contains(session)) {
+                    killed = id;
+                }
+            }
+            assertThat(killed).as("the participant holding the lease's session").isPositive();
+            link.latency(Duration.ofMillis(100));
+            ensemble.server(killed).kill9();
+            for (int i = 1; i <= 10; i++) {
+                try {
+                    lease.setData(path, bytes(i), -1);
+                    String got = str(
+                            i % 2 == 0
+                                    ? lease.getData(path)
+                                    : lease.getDataAsync(path).join());
+                    if (!got.equals("v" + i)) {
+                        outcomes.add("write v" + i + " read " + got);
+                    }
+                } catch (RuntimeException e) {
+                    outcomes.add("pair " + i + " failed: " + e);
+                }
+            }
+            assertThat(lease.sessionId()).as("same session, moved").isEqualTo(session);
+        } finally {
+            link.latency(Duration.ZERO);
+            if (killed > 0) {
+                ensemble.server(killed).restart();
+                ensemble.server(killed).awaitServing(Duration.ofSeconds(60));
+            }
+        }
+        System.out.println("Review23o session moved: " + outcomes);
+        assertThat(outcomes).isEmpty();
+    }
 }
