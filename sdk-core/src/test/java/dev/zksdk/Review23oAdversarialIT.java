@@ -35,7 +35,6 @@ import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -384,8 +383,6 @@ class Review23oAdversarialIT {
      */
     @Test
     @Order(2)
-    @Disabled("defect: ZkLock.release() and ZkLeadership.close() are not completed writes for read-your-writes: a read"
-            + " on another lease right after still lists the deleted node (served by a lagging observer)")
     void lockReleaseAndLeadershipCloseAreSeenByTheNextRead() {
         List<String> stale = new ArrayList<>();
         try (ZkSessionPool pool = pool(1, 1)) {
@@ -438,8 +435,6 @@ class Review23oAdversarialIT {
      */
     @Test
     @Order(3)
-    @Disabled("defect: after reads fell back to the lease's participant session, the next reads on the observer"
-            + " session return older versions (a lease's reads go back in time)")
     void leaseReadsNeverGoBackwardsAcrossObserverFallback() throws Exception {
         String path = "/r23m";
         AtomicBoolean writing = new AtomicBoolean(true);
@@ -497,7 +492,8 @@ class Review23oAdversarialIT {
                             .isLessThan(Duration.ofSeconds(60).toNanos());
                 }
                 phase = 3;
-                end = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+                // 3 s: with the lease's floor each read here syncs through the slowed link first (~0.7 s a read)
+                end = System.nanoTime() + Duration.ofSeconds(3).toNanos();
                 while (System.nanoTime() < end) {
                     reads.add(new int[] {phase, read.get()});
                 }
@@ -658,8 +654,6 @@ class Review23oAdversarialIT {
      */
     @Test
     @Order(7)
-    @Disabled("defect: updateConnectString without the observer leaves the read sessions connected to it and reads"
-            + " keep going there")
     void updateConnectStringWithoutTheObserverMovesTheReadSessionsOff() {
         String path = "/r23v";
         try (ZkSessionPool pool = pool(1, 2);

@@ -424,8 +424,11 @@ final class Ensemble implements EnsembleView, RecoveryHost {
         }
         String chroot = replacement.chroot() == null ? "" : replacement.chroot();
         servers.update(ConnectString.parse("connectString", String.join(",", others) + chroot));
-        if (readServers != null && !observers.isEmpty()) {
-            readServers.update(ConnectString.parse("connectString", String.join(",", observers) + chroot));
+        if (readServers != null) {
+            // A string that names no observer any more moves the read sessions to the other servers: a server the
+            // user removed is left, as ZooKeeper's own client leaves it (Review23o); reads then go there.
+            List<String> readList = observers.isEmpty() ? others : observers;
+            readServers.update(ConnectString.parse("connectString", String.join(",", readList) + chroot));
         }
     }
 
@@ -435,7 +438,7 @@ final class Ensemble implements EnsembleView, RecoveryHost {
             return servers.current().value();
         }
         ConnectString own = servers.current();
-        List<String> all = new ArrayList<>(own.servers());
+        java.util.Set<String> all = new java.util.LinkedHashSet<>(own.servers());
         all.addAll(readServers.current().servers());
         return String.join(",", all) + (own.chroot() == null ? "" : own.chroot());
     }

@@ -83,10 +83,16 @@ final class RealLeadership extends FencedTurns implements ZkLeadership {
 
     @Override
     void closeRecipe() {
+        String node = latch.getOurPath();
         try {
             latch.close();
         } catch (IOException | RuntimeException e) {
             log.warn("{}: leaving the election on {} failed; its node goes with the session", pool.name(), path, e);
+        }
+        if (node != null) {
+            // Curator deletes the node in the background: deleted here too, so that the pool's next read (on an
+            // observer session, say) does not still list it (Review23o).
+            lease.deleteRecipeNode(node);
         }
     }
 

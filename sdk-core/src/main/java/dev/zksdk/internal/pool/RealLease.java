@@ -85,6 +85,12 @@ final class RealLease implements ZkLease {
      * on the lease's session, behind them in its order, as without observers.
      */
     private final AtomicInteger writesInFlight;
+    /**
+     * The newest zxid any of this lease's reads came back from (the serving handle's last reply; only with {@link
+     * #readers}): a read on another session catches up to it first, so that a lease's reads never go back in time
+     * when they move between an observer session and its own (Review23o: versions 29-79 back after a fallback).
+     */
+    private final java.util.concurrent.atomic.AtomicLong readFloor;
 
     RealLease(
             RealSessionPool pool,
@@ -107,6 +113,7 @@ final class RealLease implements ZkLease {
         this.readers = readers;
         this.readOffset = readers == null ? 0 : readers.nextReadOffset();
         this.writesInFlight = readers == null ? null : new AtomicInteger();
+        this.readFloor = readers == null ? null : new java.util.concurrent.atomic.AtomicLong();
         this.pool = pool;
         this.session = session;
         this.recovery = recovery;
@@ -176,26 +183,36 @@ final class RealLease implements ZkLease {
     private <T> T readAnywhere(ZkCall<T> call, Supplier<ZkCall<T>> again) {
         ReaderConnection reader = reader();
         if (reader == null) {
-            return sync(afterPoolWrites(call));
+            return readOn(session, sync(afterPoolWrites(call)));
         }
         try {
-            return runner.executeSync(reader, afterPoolWrites(call));
+            return readOn(reader.session(), runner.executeSync(reader, afterPoolWrites(call)));
         } catch (ZkConnectionLossException | ZkUnavailableException e) {
-            return sync(afterPoolWrites(again.get()));
+            return readOn(session, sync(afterPoolWrites(again.get())));
         }
+    }
+
+    /** Raises {@link #readFloor} to what {@code served}'s handle has seen, once a read it served returned. */
+    private <T> T readOn(SharedSession served, T result) {
+        long zxid = OperationRunner.lastZxid(served.connectedHandle());
+        if (zxid > readFloor.get()) {
+            readFloor.accumulateAndGet(zxid, Math::max);
+        }
+        return result;
     }
 
     /** {@link #readAnywhere} for an asynchronous read. */
     private <T> CompletableFuture<T> readAnywhereAsync(ZkCall<T> call, Supplier<ZkCall<T>> again) {
         ReaderConnection reader = reader();
         if (reader == null) {
-            return async(afterPoolWrites(call));
+            return async(afterPoolWrites(call)).thenApply(r -> readOn(session, r));
         }
         return runner.executeAsync(reader, afterPoolWrites(call), pool.completions())
+                .thenApply(r -> readOn(reader.session(), r))
                 .exceptionallyCompose(e -> {
                     Throwable cause = OperationRunner.unwrap(e);
                     if (cause instanceof ZkConnectionLossException || cause instanceof ZkUnavailableException) {
-                        return async(afterPoolWrites(again.get()));
+                        return async(afterPoolWrites(again.get())).thenApply(r -> readOn(session, r));
                     }
                     return CompletableFuture.failedFuture(cause);
                 });
@@ -203,8 +220,39 @@ final class RealLease implements ZkLease {
 
     /** Makes {@code call} see the newest write the pool completed by now, not only those before the lease. */
     private <T> ZkCall<T> afterPoolWrites(ZkCall<T> call) {
-        call.readAfterZxid = Math.max(call.readAfterZxid, runner.completedWriteZxid());
+        call.readAfterZxid = Math.max(call.readAfterZxid, Math.max(runner.completedWriteZxid(), readFloor.get()));
         return call;
+    }
+
+    /**
+     * A write the SDK made through Curator on this lease's session (a recipe's node deleted): later reads of the pool
+     * see it, as they see the pipeline's writes.
+     */
+    void recipeWriteCompleted() {
+        ZooKeeper zk = session.connectedHandle();
+        if (zk != null) {
+            runner.writeCompleted(zk);
+        }
+    }
+
+    /**
+     * Deletes a recipe's own node through the pipeline, whatever its version, once the recipe has let it go (Curator
+     * deletes it in the background), so that the pool's next read does not still list it; a node gone already is
+     * fine, and a failure is only logged (the node goes with the session). Works on a closing lease too; skipped while
+     * the session is not connected (nothing waits for a connection here) or on ZooKeeper's event thread.
+     */
+    void deleteRecipeNode(String path) {
+        if (!session.isConnected() || ClientCnxn.isInEventThread()) {
+            return; // Curator's guaranteed delete goes on in the background; nothing waits here for a connection
+        }
+        try {
+            runner.executeSync(session, new Calls.Delete(path, -1));
+        } catch (dev.zksdk.ZkNoNodeException e) {
+            recipeWriteCompleted(); // gone already: the reply is at least as new as its deletion
+        } catch (RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(RealLease.class)
+                    .debug("deleting the recipe node {} failed; it goes with the session: {}", path, e.toString());
+        }
     }
 
     /** An asynchronous write; with read sessions, counted while in flight (see {@link #writesInFlight}). */

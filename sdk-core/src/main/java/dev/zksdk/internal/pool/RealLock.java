@@ -139,6 +139,7 @@ final class RealLock extends FencedTurns implements ZkLock {
         lose(dev.zksdk.SessionState.CLOSED);
         try {
             mutex.release();
+            lease.recipeWriteCompleted(); // Curator deleted the node before returning: the pool's reads see it gone
         } catch (IllegalMonitorStateException e) {
             throw new IllegalStateException(
                     "the lock on " + path + " must be released by the thread that acquired it", e);
@@ -161,7 +162,10 @@ final class RealLock extends FencedTurns implements ZkLock {
         // release, so the node is deleted directly; this lock is closed and is never acquired again.
         lockNode = null;
         try {
-            curator.delete().guaranteed().inBackground().forPath(node);
+            curator.delete()
+                    .guaranteed()
+                    .inBackground((client, event) -> lease.recipeWriteCompleted())
+                    .forPath(node);
         } catch (Exception e) {
             log.warn("{}: deleting the lock node {} failed; it goes with the session", pool.name(), node, e);
         }
