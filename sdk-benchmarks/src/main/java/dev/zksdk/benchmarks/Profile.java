@@ -108,6 +108,15 @@ public record Profile(String name, List<Step> steps) {
     static final String STORM = StormBenchmark.class.getName() + "\\.";
     static final String REBALANCE = RebalanceBenchmark.class.getName() + "\\.";
     static final String MOVED = MovedServerBenchmark.class.getName() + "\\.";
+    /**
+     * Sync getData through a pool routing to 1, 10 and 100 ensembles, with 0 and 10,000 leases held (its params), and
+     * the control: as many prefixes all routed to one ensemble.
+     */
+    static final String SCALE = ScaleBenchmark.class.getName() + "\\.";
+    /** Heap retained per idle ensemble and per held lease; one pool built per invocation. */
+    static final String SCALE_MEMORY = ScaleMemoryBenchmark.class.getName() + "\\.";
+
+    public static final int SCALE_THREADS = 16;
 
     public static final List<Integer> CHURN_THREADS = List.of(1, 64, 256);
     public static final List<Integer> SYNC_READ_THREADS = List.of(1, 4, 16);
@@ -130,7 +139,9 @@ public record Profile(String name, List<Step> steps) {
                         1,
                         5,
                         new Timing(1, 2, 2, 2),
-                        new Timing(1, 2, 5, 2));
+                        new Timing(1, 2, 5, 2),
+                        new Timing(2, 3, 4, 3),
+                        3);
             case "full" ->
                 build(
                         "full",
@@ -140,7 +151,9 @@ public record Profile(String name, List<Step> steps) {
                         3,
                         20,
                         new Timing(2, 2, 5, 3),
-                        new Timing(2, 3, 5, 3, 2));
+                        new Timing(2, 3, 5, 3, 2),
+                        new Timing(2, 3, 5, 5, 2),
+                        10);
             default -> throw new IllegalArgumentException("profile must be short or full, was '" + name + "'");
         };
     }
@@ -257,7 +270,9 @@ public record Profile(String name, List<Step> steps) {
             int recoveryWarmups,
             int recoveries,
             Timing cached,
-            Timing batching) {
+            Timing batching,
+            Timing scale,
+            int memoryReadings) {
         List<Step> steps = new ArrayList<>();
         for (int threads : CHURN_THREADS) {
             steps.add(churn.step(CHURN, threads, Mode.Throughput, TimeUnit.SECONDS));
@@ -294,6 +309,19 @@ public record Profile(String name, List<Step> steps) {
         steps.addAll(hostSelectionSteps(name));
         // One thread keeps 1, 64 or 1,000 writes in flight; the three clients each on a session of their own.
         steps.add(batching.step(BATCHING, 1, Mode.Throughput, TimeUnit.SECONDS));
+        // The pool's own scale: ops spread over 1, 10 and 100 routed ensembles (chroots on three servers).
+        steps.add(scale.step(SCALE, SCALE_THREADS, Mode.Throughput, TimeUnit.SECONDS));
+        // One invocation per reading: a pool of 100 ensembles built, 10,000 leases taken, the heap read around each.
+        steps.add(new Step(
+                SCALE_MEMORY,
+                1,
+                Mode.SingleShotTime,
+                TimeUnit.MILLISECONDS,
+                1,
+                TimeValue.NONE,
+                memoryReadings,
+                TimeValue.NONE,
+                1));
         return new Profile(name, List.copyOf(steps));
     }
 

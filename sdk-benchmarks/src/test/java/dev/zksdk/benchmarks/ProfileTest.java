@@ -205,6 +205,31 @@ class ProfileTest {
     }
 
     @Test
+    void scaleRunsAtSixteenThreadsAndItsHeapReadingsOneInvocationEach() {
+        for (String name : List.of("short", "full")) {
+            Profile scale = Profile.named(name).only("Scale", "scale");
+            assertThat(scale.steps()).as(name).hasSize(2);
+            assertThat(scale.steps().get(0)).satisfies(s -> {
+                assertThat(s.include()).isEqualTo(Profile.SCALE);
+                assertThat(s.threads()).isEqualTo(16);
+                assertThat(s.mode()).isEqualTo(Mode.Throughput);
+                assertThat(s.measurementIterations()).isGreaterThanOrEqualTo(3);
+            });
+            assertThat(scale.steps().get(1)).satisfies(s -> {
+                assertThat(s.include()).isEqualTo(Profile.SCALE_MEMORY);
+                assertThat(s.mode()).isEqualTo(Mode.SingleShotTime);
+                assertThat(s.measurementIterations())
+                        .as("readings for a spread")
+                        .isGreaterThanOrEqualTo(3);
+            });
+            assertThat(Pattern.compile(Profile.SCALE)
+                            .matcher(ScaleMemoryBenchmark.class.getName() + ".measure")
+                            .find())
+                    .isFalse();
+        }
+    }
+
+    @Test
     void unknownProfileIsRefusedByName() {
         assertThatThrownBy(() -> Profile.named("medium"))
                 .isInstanceOf(IllegalArgumentException.class)

@@ -54,7 +54,7 @@ public final class ChartRenderer {
         List<CategoryChart> charts = charts(summary, title);
         if (charts.isEmpty()) {
             throw new IllegalArgumentException(
-                    "the results hold no churn, overhead, recovery, batching, storm, rebalancing or moved-server figures to draw");
+                    "the results hold no churn, overhead, recovery, batching, storm, rebalancing, moved-server or scale figures to draw");
         }
         int columns = charts.size() == 1 ? 1 : 2;
         int rows = (charts.size() + columns - 1) / columns;
@@ -115,7 +115,48 @@ public final class ChartRenderer {
                         summary.hostSelection(),
                         base("Time to find a server that moved to another address (median)", "client", "ms"))
                 .ifPresent(charts::add);
+        scaleChart(summary.scale()).ifPresent(charts::add);
         return charts;
+    }
+
+    /**
+     * Sync getData/s at 16 threads by prefixes routed, each to an ensemble of its own (with and without 10,000 leases
+     * held) or all to one ensemble (the control), with JMH's intervals as error bars.
+     */
+    private static Optional<CategoryChart> scaleChart(ScaleSummary scale) {
+        if (scale.rows().isEmpty()) {
+            return Optional.empty();
+        }
+        CategoryChart chart = base("Sync getData/s, 16 threads, one pool", "prefixes routed", "ops/s");
+        List<String> x = scale.rows().stream()
+                .map(r -> String.valueOf(r.ensembles()))
+                .distinct()
+                .sorted(java.util.Comparator.comparingInt(Integer::parseInt))
+                .toList();
+        Map<String, List<ScaleSummary.Row>> series = new LinkedHashMap<>();
+        for (ScaleSummary.Row r : scale.rows()) {
+            String name = r.control()
+                    ? "all to one ensemble (control)"
+                    : "an ensemble each, " + Summary.fmtCount(r.heldLeases()) + " leases held";
+            series.computeIfAbsent(name, k -> new ArrayList<>()).add(r);
+        }
+        int i = 0;
+        for (Map.Entry<String, List<ScaleSummary.Row>> e : series.entrySet()) {
+            List<Double> y = new ArrayList<>();
+            List<Double> error = new ArrayList<>();
+            for (String ensembles : x) {
+                Optional<ScaleSummary.Row> row = e.getValue().stream()
+                        .filter(r -> String.valueOf(r.ensembles()).equals(ensembles))
+                        .findFirst();
+                Metric m = row.map(ScaleSummary.Row::throughput).orElse(null);
+                y.add(m == null ? 0.0 : Units.toPerSecond(m.score(), m.unit()));
+                error.add(
+                        m == null || Double.isNaN(m.scoreError()) ? 0.0 : Units.toPerSecond(m.scoreError(), m.unit()));
+            }
+            chart.addSeries(e.getKey(), x, y, error).setFillColor(CLIENT_COLORS[i++ % CLIENT_COLORS.length]);
+        }
+        chart.getStyler().setOverlapped(false);
+        return Optional.of(chart);
     }
 
     /** Async {@code operation}s/s by requests in flight: raw handle, lease, lease with batching (log scale). */

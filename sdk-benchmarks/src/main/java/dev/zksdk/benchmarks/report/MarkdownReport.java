@@ -72,6 +72,10 @@ public final class MarkdownReport {
             md.append("\n## Time to find a server that moved to another address\n\n");
             hosts.moved(md);
         }
+        if (!summary.scale().isEmpty()) {
+            md.append("\n## Scale of the pool: 1, 10 and 100 ensembles\n\n");
+            summary.scale().markdown(md);
+        }
         md.append("\n## How to read these numbers\n\n");
         notes(md);
         return md.toString();
@@ -117,6 +121,10 @@ public final class MarkdownReport {
         if (!summary.hostSelection().moved().isEmpty()) {
             md.append("\nTime to find a server that moved to another address:\n\n");
             hosts.moved(md);
+        }
+        if (!summary.scale().isEmpty()) {
+            md.append("\nScale of the pool: 1, 10 and 100 ensembles:\n\n");
+            summary.scale().markdown(md);
         }
         return md.toString();
     }

@@ -244,6 +244,7 @@ public final class Summary {
     private final List<Goal> goals = new ArrayList<>();
     private final List<BatchingRow> batching = new ArrayList<>();
     private final HostSelection hostSelection;
+    private final ScaleSummary scale;
 
     public Summary(JmhResults results) {
         summarizeChurn(results);
@@ -254,6 +255,21 @@ public final class Summary {
         checkGoals();
         checkCachedReadGoals();
         summarizeBatching(results);
+        scale = new ScaleSummary(results);
+        for (ScaleSummary.Row r : scale.goalRows()) {
+            goals.add(new Goal(
+                    "pool with " + r.ensembles() + " ensembles ≥ " + fmtRatio(ScaleSummary.GOAL_RATIO)
+                            + " × one ensemble, sync getData at 16 threads, " + fmtCount(r.heldLeases())
+                            + " leases held (lower bound)",
+                    fmtRatio(r.ratio()) + "× (interval " + fmtRatio(r.ratioLowerBound()) + "–"
+                            + fmtRatio(r.ratioUpperBound()) + ")",
+                    r.goalMet()));
+        }
+    }
+
+    /** The pool's scale: throughput over 1, 10, 100 ensembles and heap per idle ensemble and held lease. */
+    public ScaleSummary scale() {
+        return scale;
     }
 
     public List<BatchingRow> batching() {
