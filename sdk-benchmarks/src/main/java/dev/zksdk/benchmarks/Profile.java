@@ -10,8 +10,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
 /**
  * A named plan of benchmark runs: which benchmarks, at how many threads, in which mode, for how long. {@code short}
  * runs everything once, briefly (under ten minutes on two cores before the scale steps, which add about four);
- * {@code full} runs longer and more rounds of the
- * overhead pairs, whose ratios are close to 1.
+ * {@code full} runs longer and more rounds of the overhead pairs, whose ratios are close to 1.
  */
 public record Profile(String name, List<Step> steps) {
 

@@ -135,4 +135,15 @@ class ScaleSummaryTest {
                 .contains("| an ensemble each | 1 | 0 | 1,000 ± 10 | 1 | – | baseline |")
                 .contains("| an ensemble each | 100 | 0 | 960 ± 20 | 0.960 | 0.931–0.990 | **not met** |");
     }
+
+    @Test
+    void theCommittedFullRunHasEveryCaseAndTenHeapReadings() throws java.io.IOException {
+        ScaleSummary scale = new Summary(JmhResults.parse(java.nio.file.Files.readString(
+                        java.nio.file.Path.of("results/scale-full-2026-12-07/scale-full.json"))))
+                .scale();
+
+        assertThat(scale.rows()).hasSize(9);
+        assertThat(scale.goalRows()).extracting(Row::ensembles).containsExactly(100, 100);
+        assertThat(scale.memory()).allSatisfy(m -> assertThat(m.readings()).hasSize(10));
+    }
 }
