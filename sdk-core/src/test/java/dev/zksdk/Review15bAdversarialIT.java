@@ -709,10 +709,13 @@ class Review15bAdversarialIT {
             soft.assertThat(ms(closed - c0))
                     .as("close bounded (about twice closeTimeout)")
                     .isLessThan(6_000);
+            // A callback thread may still be delivering what was queued before close (the sessions' CLOSED events:
+            // close does not wait for listeners, one may be what closes the pool): it must be gone 3 s later, below.
             soft.assertThat(right.stream()
                             .filter(n -> (n.contains("r15b-close") && !n.contains("-writer-"))
-                                    && !n.endsWith("-hung-probe")))
-                    .as("no thread of the pool but the probe left right after close()")
+                                    && !n.endsWith("-hung-probe")
+                                    && !n.contains("-callbacks-")))
+                    .as("no thread of the pool but the probe and a callback thread left right after close()")
                     .isEmpty();
             soft.assertThat(later.stream().filter(n -> n.contains("r15b-close") || n.endsWith("-hung-probe")))
                     .as("no thread of the pool or probe left 3 s after close() (the probe's 2.5 s timeout)")
