@@ -296,7 +296,8 @@ final class Rebalancer {
                 if (wTarget <= 0
                         || target.equals(source)
                         || !hosts.inClientZone(target)
-                        || spread.isQuarantined(target)) {
+                        || spread.isQuarantined(target)
+                        || knownDown(target)) {
                     continue;
                 }
                 int pTarget = process.getOrDefault(target, 0);
@@ -479,9 +480,12 @@ final class Rebalancer {
 
     private static final double EPSILON = 1e-9;
 
-    /** In the client's zone (or no zone) and not quarantined; the weight is looked at by the caller. */
+    /**
+     * In the client's zone (or no zone), not quarantined and not known down to srvr; the weight is looked at by the
+     * caller.
+     */
     private boolean healthy(String server) {
-        return hosts.inClientZone(server) && !spread.isQuarantined(server);
+        return hosts.inClientZone(server) && !spread.isQuarantined(server) && !knownDown(server);
     }
 
     /**
@@ -601,6 +605,17 @@ final class Rebalancer {
         } catch (RuntimeException e) {
             log.debug("{}: rebalancing: no transaction written for {}: {}", label, target, e.toString());
         }
+    }
+
+    /**
+     * Whether {@code server} gave no answer to its last {@code srvr}, asked within two intervals: it is passed over as
+     * a target for now, so that the next best one is taken. Without it a dead server with the most room (the heavy
+     * leader killed) was every look's choice, and no session moved anywhere until it came back (Review21f: a weight-0
+     * server kept 6 sessions for 30 s while the weight-1 one served).
+     */
+    private boolean knownDown(String server) {
+        TargetState t = targets.get(server);
+        return t != null && t.done() && t.zxid == TargetState.DOWN && System.nanoTime() - t.askedAt < 2 * intervalNanos;
     }
 
     /** A session seen on a server outside the client's zone, and when it is due to move back. */
