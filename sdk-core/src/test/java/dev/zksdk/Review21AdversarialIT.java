@@ -10,6 +10,7 @@ import dev.zksdk.metrics.EnsembleStatus;
 import dev.zksdk.metrics.MetricNames;
 import dev.zksdk.metrics.SessionStatus;
 import dev.zksdk.metrics.micrometer.MicrometerMetricsTrackerFactory;
+import dev.zksdk.testing.FreePorts;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.RawZooKeeper;
 import dev.zksdk.testing.Recorder;
@@ -74,7 +75,7 @@ class Review21AdversarialIT {
     @BeforeAll
     static void startShared() throws Exception {
         prepare();
-        InstanceSpec spec = new InstanceSpec(null, -1, -1, -1, true, -1, 250, -1, Map.of(), "127.0.0.1");
+        InstanceSpec spec = new InstanceSpec(null, FreePorts.take(), -1, -1, true, -1, 250, -1, Map.of(), "127.0.0.1");
         shared = new TestingServer(spec, true);
         sharedPort = shared.getPort();
         awaitServing("127.0.0.1", sharedPort);

@@ -9,6 +9,7 @@ import dev.zksdk.cache.ZkTreeCache;
 import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.metrics.EnsembleStatus;
 import dev.zksdk.metrics.SessionStatus;
+import dev.zksdk.testing.FreePorts;
 import dev.zksdk.testing.ProcessEnsemble;
 import dev.zksdk.testing.ProxiedEnsemble;
 import dev.zksdk.testing.Recorder;
@@ -554,7 +555,7 @@ class Review21bAdversarialIT {
     static TestingServer standalone() throws Exception {
         System.setProperty("zookeeper.4lw.commands.whitelist", "*");
         System.setProperty("zookeeper.admin.enableServer", "false");
-        InstanceSpec spec = new InstanceSpec(null, -1, -1, -1, true, -1, 250, -1, Map.of(), "127.0.0.1");
+        InstanceSpec spec = new InstanceSpec(null, FreePorts.take(), -1, -1, true, -1, 250, -1, Map.of(), "127.0.0.1");
         TestingServer server = new TestingServer(spec, true);
         int port = server.getPort();
         await().atMost(Duration.ofSeconds(30))

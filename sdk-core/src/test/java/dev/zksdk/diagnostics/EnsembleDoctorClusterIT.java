@@ -3,6 +3,7 @@ package dev.zksdk.diagnostics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.zksdk.testing.FreePorts;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -189,7 +190,17 @@ class EnsembleDoctorClusterIT {
     private static TestingCluster startCluster(int size) throws Exception {
         List<InstanceSpec> specs = new ArrayList<>();
         for (int i = 0; i < size; i++) {
-            specs.add(new InstanceSpec(null, -1, -1, -1, true, -1, TICK_MS, -1, Map.of(), "127.0.0.1"));
+            specs.add(new InstanceSpec(
+                    null,
+                    FreePorts.take(),
+                    FreePorts.take(),
+                    FreePorts.take(),
+                    true,
+                    -1,
+                    TICK_MS,
+                    -1,
+                    Map.of(),
+                    "127.0.0.1"));
         }
         TestingCluster cluster = new TestingCluster(specs);
         cluster.start();

@@ -4,6 +4,7 @@ import static dev.zksdk.diagnostics.EnsembleDoctorClusterIT.unusedPort;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.zksdk.testing.FreePorts;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -207,7 +208,16 @@ class EnsembleDoctorServerIT {
 
     private static TestingServer startServer(int maxClientCnxns, Map<String, Object> properties) throws Exception {
         InstanceSpec spec = new InstanceSpec(
-                null, -1, -1, -1, true, -1, TICK_MS, maxClientCnxns, new HashMap<>(properties), "127.0.0.1");
+                null,
+                FreePorts.take(),
+                -1,
+                -1,
+                true,
+                -1,
+                TICK_MS,
+                maxClientCnxns,
+                new HashMap<>(properties),
+                "127.0.0.1");
         return new TestingServer(spec, true);
     }
 

@@ -1,5 +1,6 @@
 package dev.zksdk.hosts;
 
+import dev.zksdk.testing.FreePorts;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -36,7 +37,17 @@ final class LocalServers {
         for (int attempt = 1; cluster == null; attempt++) {
             List<InstanceSpec> specs = new ArrayList<>();
             for (int id = 1; id <= size; id++) {
-                specs.add(new InstanceSpec(null, -1, -1, -1, true, id, TICK_MS, maxClientCnxns, Map.of(), LOOPBACK));
+                specs.add(new InstanceSpec(
+                        null,
+                        FreePorts.take(),
+                        FreePorts.take(),
+                        FreePorts.take(),
+                        true,
+                        id,
+                        TICK_MS,
+                        maxClientCnxns,
+                        Map.of(),
+                        LOOPBACK));
             }
             try {
                 cluster = new TestingCluster(specs);
@@ -67,7 +78,7 @@ final class LocalServers {
     static TestingServer server() throws Exception {
         prepareServerProperties();
         InstanceSpec spec = new InstanceSpec(
-                null, -1, -1, -1, true, -1, TICK_MS, -1, Map.of("clientPortAddress", LOOPBACK), LOOPBACK);
+                null, FreePorts.take(), -1, -1, true, -1, TICK_MS, -1, Map.of("clientPortAddress", LOOPBACK), LOOPBACK);
         TestingServer server = new TestingServer(spec, true);
         awaitServing(server.getPort());
         return server;

@@ -157,9 +157,9 @@ public final class InProcessEnsembles {
         properties.putAll(options.properties());
         return new InstanceSpec(
                 null,
-                -1,
-                -1,
-                -1,
+                FreePorts.take(),
+                FreePorts.take(),
+                FreePorts.take(),
                 true,
                 serverId,
                 Math.toIntExact(options.tickTime().toMillis()),
