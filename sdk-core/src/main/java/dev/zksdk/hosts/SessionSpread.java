@@ -201,6 +201,15 @@ public final class SessionSpread {
     }
 
     /**
+     * Quarantines {@code key}, a server about to be left after {@code silentFor} of silence with a connection open
+     * ({@link #recordHung}), and keeps it quarantined while it stays silent ({@link #watchHung}).
+     */
+    void quarantineSilent(String key, InetSocketAddress address, ZKClientConfig clientConfig, Duration silentFor) {
+        recordHung(key, silentFor);
+        watchHung(key, address, clientConfig, silentFor);
+    }
+
+    /**
      * Quarantines {@code key}, a server about to be left because it went silent with a connection open, as a failed
      * connect would (counted with the failures), and for at least {@code silentFor} (at most the quarantine's upper
      * bound); logs nothing: the session logs the drop once, naming the server.

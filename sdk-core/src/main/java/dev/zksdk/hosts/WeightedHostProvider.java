@@ -682,8 +682,7 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
             if (closed || !connected || control == null || !hasAlternativeTo(held.key())) {
                 return false;
             }
-            spread.recordHung(held.key(), silentFor);
-            spread.watchHung(held.key(), lastResolved, control.clientConfig(), silentFor);
+            spread.quarantineSilent(held.key(), lastResolved, control.clientConfig(), silentFor);
         }
         if (!control.dropConnection()) {
             return false;
@@ -1007,8 +1006,7 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         if (heard * 10 < readTimeout * 9) {
             return;
         }
-        spread.recordHung(held.key(), Duration.ofMillis(heard));
-        spread.watchHung(held.key(), lastResolved, control.clientConfig(), Duration.ofMillis(heard));
+        spread.quarantineSilent(held.key(), lastResolved, control.clientConfig(), Duration.ofMillis(heard));
         log.info(
                 "ZooKeeper server {} sent nothing for {} ms (ZooKeeper's read timeout {} ms): quarantined at least as"
                         + " long as it was silent",

@@ -27,8 +27,7 @@ class HungWatchTest {
         InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), frozen.getLocalPort());
         try {
             long start = System.nanoTime();
-            spread.recordHung(key, Duration.ofSeconds(1));
-            spread.watchHung(key, address, new ZKClientConfig(), Duration.ofSeconds(1));
+            spread.quarantineSilent(key, address, new ZKClientConfig(), Duration.ofSeconds(1));
             // Without the watch the quarantine ends 1 s after the start; with it, each probe that gets no answer
             // pushes the end further out.
             await("the quarantine extended past 2.5 s from the start")

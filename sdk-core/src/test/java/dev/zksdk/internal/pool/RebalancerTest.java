@@ -8,7 +8,9 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
@@ -176,5 +178,146 @@ class RebalancerTest {
         // equal weights summed: the same answers as whole weights
         assertThat(Rebalancer.evens(2, 16 / 3.0, 0, 16 / 3.0)).isTrue();
         assertThat(Rebalancer.evens(1, 16 / 3.0, 0, 16 / 3.0)).isFalse();
+    }
+
+    /**
+     * Review21f's intermittent case: eight pools of two weighting h 2:1:1, a budget of 6, the process at 6/5/5 (even),
+     * one pool with both sessions on b. No move evens the process, so only a repair of the pool's own spread helps: to
+     * a (h is at its budget), after which a pool with a session on a and none on b evens the process again.
+     */
+    @Test
+    void aPoolWithBothSessionsOnOneServerMovesOneWhenTheProcessIsEven() {
+        Map<String, Integer> weights = Map.of("h", 2, "a", 1, "b", 1);
+        List<Map<String, Double>> shares = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            shares.add(Rebalancer.shares(weights, 2));
+        }
+        Map<String, Double> common = Rebalancer.processWeights(weights.keySet(), shares);
+        Map<String, Integer> process = Map.of("h", 6, "a", 5, "b", 5);
+        Predicate<String> all = s -> true;
+        Rebalancer.Choice c =
+                Rebalancer.choose(Map.of("b", 2), weights, process, common, 6, all, all, Map.of("b", true));
+        assertThat(c).isEqualTo(new Rebalancer.Choice("b", "a", true, null));
+        // a pool on h and a: the process at 6/6/4 now asks it to go to b, as any move that evens the process
+        Rebalancer.Choice swap = Rebalancer.choose(
+                Map.of("h", 1, "a", 1),
+                weights,
+                Map.of("h", 6, "a", 6, "b", 4),
+                common,
+                6,
+                all,
+                all,
+                Map.of("h", true, "a", true));
+        assertThat(swap).isEqualTo(new Rebalancer.Choice("a", "b", false, null));
+        // a pool already spread is never repaired, and a pool on h, h (its share there is 1 of 2) is not either
+        assertThat(Rebalancer.choose(Map.of("a", 1, "b", 1), weights, process, common, 6, all, all, Map.of("a", true))
+                        .from())
+                .isNull();
+        assertThat(Rebalancer.choose(
+                                Map.of("h", 2),
+                                weights,
+                                Map.of("h", 5, "a", 6, "b", 5),
+                                common,
+                                8,
+                                all,
+                                all,
+                                Map.of("h", true))
+                        .from())
+                .isNull();
+        // a repair never goes to a server the process already has the more loaded of the two
+        assertThat(Rebalancer.choose(
+                                Map.of("b", 2),
+                                weights,
+                                Map.of("h", 6, "a", 7, "b", 3),
+                                common,
+                                6,
+                                all,
+                                all,
+                                Map.of("b", true))
+                        .from())
+                .isNull();
+    }
+
+    /**
+     * Pools of one to three sessions with different weights, placed at random, each looking in turn (one move per look,
+     * as the process's one turn allows): the moves, repairs of a pool's own spread among them, always stop within two
+     * per session, and no pool moves a session straight back (a pool may move one back later, after other pools'
+     * moves changed the process's counts).
+     */
+    @Test
+    void movesAndRepairsStopFromEveryRandomStart() {
+        List<Map<String, Integer>> weightings = List.of(
+                Map.of("h", 2, "a", 1, "b", 1),
+                Map.of("h", 1, "a", 1, "b", 1),
+                Map.of("h", 1, "a", 2, "b", 1),
+                Map.of("h", 0, "a", 1, "b", 1),
+                Map.of("h", 3, "a", 1, "b", 0));
+        List<String> servers = List.of("h", "a", "b");
+        Random random = new Random(21);
+        Predicate<String> all = s -> true;
+        int repairs = 0;
+        for (int scenario = 0; scenario < 3000; scenario++) {
+            int pools = 2 + random.nextInt(7);
+            List<Map<String, Integer>> w = new ArrayList<>();
+            List<Map<String, Integer>> placed = new ArrayList<>();
+            List<Map<String, Double>> shares = new ArrayList<>();
+            for (int p = 0; p < pools; p++) {
+                Map<String, Integer> weights = weightings.get(random.nextInt(weightings.size()));
+                int sessions = 1 + random.nextInt(3);
+                Map<String, Integer> count = new TreeMap<>();
+                for (int i = 0; i < sessions; i++) {
+                    count.merge(servers.get(random.nextInt(3)), 1, Integer::sum);
+                }
+                w.add(weights);
+                placed.add(count);
+                shares.add(Rebalancer.shares(weights, sessions));
+            }
+            Map<String, Double> common = Rebalancer.processWeights(servers, shares);
+            int limit = random.nextBoolean() ? Integer.MAX_VALUE : 2 + random.nextInt(6);
+            List<String> moves = new ArrayList<>();
+            String start = placed.toString();
+            int idle = 0;
+            int step = 0;
+            for (; idle < pools && step < 400; step++) {
+                int p = step % pools;
+                Map<String, Integer> count = placed.get(p);
+                Map<String, Integer> process = new HashMap<>();
+                for (Map<String, Integer> c : placed) {
+                    c.forEach((server, n) -> process.merge(server, n, Integer::sum));
+                }
+                Map<String, Boolean> movable = new HashMap<>();
+                count.forEach((server, n) -> movable.put(server, n > 0));
+                Rebalancer.Choice choice =
+                        Rebalancer.choose(count, w.get(p), process, common, limit, all, all, movable);
+                if (choice.from() == null) {
+                    idle++;
+                    continue;
+                }
+                idle = 0;
+                repairs += choice.repair() ? 1 : 0;
+                count.merge(choice.from(), -1, Integer::sum);
+                count.merge(choice.to(), 1, Integer::sum);
+                String move = p + ":" + choice.from() + ">" + choice.to() + (choice.repair() ? "(repair)" : "");
+                if (!moves.isEmpty()) {
+                    assertThat(moves.get(moves.size() - 1))
+                            .as(
+                                    "pool %d moved straight back, from %s weights %s limit %d: %s",
+                                    p, start, w, limit, moves)
+                            .doesNotStartWith(p + ":" + choice.to() + ">" + choice.from());
+                }
+                moves.add(move);
+            }
+            assertThat(step)
+                    .as("moves did not stop from %s (limit %d): %s", start, limit, moves)
+                    .isLessThan(400);
+            int sessions = placed.stream()
+                    .mapToInt(
+                            c -> c.values().stream().mapToInt(Integer::intValue).sum())
+                    .sum();
+            assertThat(moves.size())
+                    .as("moves from %s weights %s limit %d: %s", start, w, limit, moves)
+                    .isLessThanOrEqualTo(2 * sessions);
+        }
+        assertThat(repairs).as("repairs made over every scenario").isPositive();
     }
 }
