@@ -633,7 +633,10 @@ public final class EnsembleConfig {
          * watches, caches, locks, elections, {@code curator()}) on the other servers only, and
          * {@link #readsFromObservers(int)} more sessions on these only. Each must also be in the connect string, and at
          * least one server of the connect string must not be an observer. Replaces observers named before; none
-         * (no arguments) names none.
+         * (no arguments) names none. With {@code ZkSessionPool.Builder.followEnsembleChanges} (the default), a
+         * membership changed by dynamic reconfiguration is followed by role: the leases' sessions move to its voting
+         * members and the read sessions to its observers (to its voting members while it has none); a connect string
+         * changed at runtime is still split by the observers named here.
          *
          * @param hostPorts each {@code host:port}, as in the connect string
          * @return this builder

@@ -216,7 +216,7 @@ class EnsembleChangeIT {
         }
     }
 
-    private static String membershipLine(ProcessEnsemble ensemble, ServerProcess server) throws Exception {
+    static String membershipLine(ProcessEnsemble ensemble, ServerProcess server) throws Exception {
         String config = server.fourLetter("conf");
         for (String line : config.split("\n")) {
             if (line.startsWith("server." + server.id() + "=")) {
@@ -226,7 +226,7 @@ class EnsembleChangeIT {
         throw new AssertionError("no membership line for server " + server.id() + " in: " + config);
     }
 
-    private static void reconfig(String connect, String joining, String leaving) throws Exception {
+    static void reconfig(String connect, String joining, String leaving) throws Exception {
         CountDownLatch connected = new CountDownLatch(1);
         ZooKeeperAdmin admin = new ZooKeeperAdmin(connect, 10_000, e -> {
             if (e.getState() == Watcher.Event.KeeperState.SyncConnected) {

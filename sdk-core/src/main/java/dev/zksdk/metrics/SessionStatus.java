@@ -33,7 +33,10 @@ public record SessionStatus(
     public enum Role {
         /** On the servers that are not observers: a lease's session (writes, session-bound work, reads). */
         PARTICIPANT,
-        /** On an observer: plain reads of leases only. */
+        /**
+         * On an observer (on a voting member while the ensemble's membership has no observer left): plain reads of
+         * leases only.
+         */
         OBSERVER
     }
 

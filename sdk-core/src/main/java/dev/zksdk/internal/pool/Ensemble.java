@@ -114,8 +114,12 @@ final class Ensemble implements EnsembleView, RecoveryHost {
         this.callbacks = pool.ensembleCallbackExecutor(config.alias() + "#" + number);
         String label = pool.name() + "[" + MetricNames.ensembleTag(config.connectString()) + "]";
         // With observers named, the leases' sessions never connect to them: their list is the other servers.
-        this.servers =
-                new EnsembleServers(label, listOf(config, config.participants(), "connectString"), hosts.resolver());
+        boolean apart = !config.observers().isEmpty();
+        this.servers = new EnsembleServers(
+                label,
+                listOf(config, config.participants(), "connectString"),
+                hosts.resolver(),
+                apart ? EnsembleServers.Members.PARTICIPANTS : EnsembleServers.Members.ALL);
         // One spread per ensemble: its sessions prefer distinct servers; the connection budget and the session
         // creation limiter behind the factory are process-wide, because the server counts connections per client IP.
         this.spread = SessionSpread.ofPool(hosts);
@@ -126,17 +130,23 @@ final class Ensemble implements EnsembleView, RecoveryHost {
         ZookeeperFactory readHandles = null;
         if (reads > 0) {
             this.readServers = new EnsembleServers(
-                    label + "[observers]", listOf(config, config.observers(), "observers"), hosts.resolver());
+                    label + "[observers]",
+                    listOf(config, config.observers(), "observers"),
+                    hosts.resolver(),
+                    EnsembleServers.Members.OBSERVERS);
+            servers.namesAlsoFrom(readServers);
+            readServers.namesAlsoFrom(servers);
+            servers.alsoFollowFor(readServers);
             this.readSpread = SessionSpread.ofPool(hosts);
             readHandles = readServers.factory(HostsZookeeperFactory.forPool(readSpread));
         } else {
             this.readServers = null;
             this.readSpread = null;
         }
-        // A membership read from /zookeeper/config names observers and participants alike: an ensemble that keeps them
-        // apart does not follow it (see EnsembleConfig.Builder#observers).
-        EnsembleServers followed =
-                pool.followEnsembleChanges() && config.observers().isEmpty() ? servers : null;
+        // A membership read from /zookeeper/config tells observers from voting members: with observers named, the
+        // leases' sessions follow the voting members, and their followers hand the observers to the read sessions,
+        // which keep no watch of their own on the observers (EnsembleFollower).
+        EnsembleServers followed = pool.followEnsembleChanges() ? servers : null;
         this.runner = new OperationRunner(
                 pool.name() + "-e" + number,
                 Map.of(MetricNames.TAG_POOL, pool.name(), MetricNames.TAG_ENSEMBLE, name()),
@@ -170,7 +180,7 @@ final class Ensemble implements EnsembleView, RecoveryHost {
                     i,
                     i < participants ? handles : readHandles,
                     scheduler,
-                    followed,
+                    i < participants ? followed : null,
                     recipeRetry,
                     features,
                     pool.closeTimeout(),

@@ -2,11 +2,13 @@ package dev.zksdk.internal.session;
 
 import dev.zksdk.internal.ConnectString;
 import java.io.ByteArrayInputStream;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.curator.framework.imps.EnsembleTracker;
 import org.apache.zookeeper.WatchedEvent;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.server.quorum.QuorumPeer;
 import org.apache.zookeeper.server.quorum.flexible.QuorumMaj;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,6 +60,7 @@ final class EnsembleFollower implements Watcher {
 
     private void apply(ZooKeeper zk, byte[] data) {
         String servers;
+        String readServers = null;
         long version;
         try {
             Properties properties = new Properties();
@@ -70,7 +73,10 @@ final class EnsembleFollower implements Watcher {
             if (version == 0) {
                 return;
             }
-            servers = EnsembleTracker.configToConnectionString(membership).trim();
+            servers = connectionString(membership, list.members());
+            if (list.readers() != null) {
+                readServers = connectionString(membership, list.readers().members());
+            }
         } catch (Exception e) {
             log.warn(
                     "{}: could not read the ensemble's membership from /zookeeper/config: {}",
@@ -80,6 +86,9 @@ final class EnsembleFollower implements Watcher {
         }
         if (servers.isEmpty()) {
             return;
+        }
+        if (readServers != null && !readServers.isEmpty()) {
+            applyToReaders(list.readers(), readServers, version);
         }
         String chroot = session.config().chroot();
         ConnectString membership;
@@ -114,6 +123,42 @@ final class EnsembleFollower implements Watcher {
                         "{}: could not apply the ensemble's membership {}: {}", session.label(), servers, e.toString());
             }
         }
+    }
+
+    /**
+     * Hands the observers of a membership to the ensemble's read sessions: they keep no follower of their own (it
+     * would leave a watch on the observers, where only plain reads go), so the leases' sessions' followers apply it to
+     * every live read handle, once per membership version.
+     */
+    private void applyToReaders(EnsembleServers readers, String readServers, long version) {
+        String chroot = session.config().chroot();
+        ConnectString membership;
+        try {
+            membership = ConnectString.parse(
+                    "the ensemble's membership", bracketIpv6(readServers) + (chroot == null ? "" : chroot));
+        } catch (IllegalArgumentException e) {
+            log.warn("{}: could not use the ensemble's observers {}: {}", session.label(), readServers, e.getMessage());
+            return;
+        }
+        readers.membershipAppliedToAll(readers.withUserNames(membership), version);
+    }
+
+    /**
+     * The client addresses of {@code members} of a membership, as Curator's tracker writes them; the observers are the
+     * voting members while the membership has none (read sessions then read from participants).
+     */
+    static String connectionString(QuorumMaj membership, EnsembleServers.Members members) throws Exception {
+        Map<Long, QuorumPeer.QuorumServer> chosen = switch (members) {
+            case ALL -> membership.getAllMembers();
+            case PARTICIPANTS -> membership.getVotingMembers();
+            case OBSERVERS ->
+                membership.getObservingMembers().isEmpty()
+                        ? membership.getVotingMembers()
+                        : membership.getObservingMembers();
+        };
+        return EnsembleTracker.configToConnectionString(
+                        members == EnsembleServers.Members.ALL ? membership : new QuorumMaj(chosen))
+                .trim();
     }
 
     /** Curator writes IPv6 client addresses without brackets; a connect string needs them. */

@@ -48,6 +48,14 @@ public final class EnsembleServers {
     private static final Pattern IPV4_LITERAL = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
     private final HostsConfig.Resolver resolver;
+    private final Members members;
+    /** The ensemble's other list (participants or observers), whose names the user gave are kept too. */
+    private volatile EnsembleServers sibling;
+    /** The read sessions' list, to which this list's followers hand each membership's observers; null for none. */
+    private volatile EnsembleServers readers;
+    /** The last membership version {@link #membershipAppliedToAll} applied. */
+    private long appliedToAll;
+
     private volatile ConnectString current;
     /** The servers as the user named them: the config's connect string, or the last one changed at runtime. */
     private volatile ConnectString named;
@@ -66,10 +74,80 @@ public final class EnsembleServers {
      * @param resolver resolves the user's server names, to recognise them in a membership that gives addresses
      */
     public EnsembleServers(String label, ConnectString initial, HostsConfig.Resolver resolver) {
+        this(label, initial, resolver, Members.ALL);
+    }
+
+    /**
+     * @param resolver resolves the user's server names, to recognise them in a membership that gives addresses
+     * @param members which members of a membership this list follows
+     */
+    public EnsembleServers(String label, ConnectString initial, HostsConfig.Resolver resolver, Members members) {
         this.label = label;
         this.current = initial;
         this.named = initial;
         this.resolver = resolver;
+        this.members = members;
+    }
+
+    /**
+     * Which members of a membership read from {@code /zookeeper/config} a list follows: an ensemble that keeps its
+     * leases' sessions off the observers follows the voting members for them and the observers for its read sessions.
+     */
+    public enum Members {
+        /** Every member: the ensemble keeps no sessions apart. */
+        ALL,
+        /** The voting members (participants): the leases' sessions of an ensemble with observers. */
+        PARTICIPANTS,
+        /** The observers, or the voting members while the membership has none: the read sessions. */
+        OBSERVERS
+    }
+
+    Members members() {
+        return members;
+    }
+
+    /** The names the user gave in {@code other} (the ensemble's other list) are kept in memberships too. */
+    public void namesAlsoFrom(EnsembleServers other) {
+        this.sibling = other;
+    }
+
+    /**
+     * The followers of this list's sessions also hand each membership's {@code readers} part (see
+     * {@link Members#OBSERVERS}) to that list, whose sessions have no follower.
+     */
+    public void alsoFollowFor(EnsembleServers readers) {
+        this.readers = readers;
+    }
+
+    /** The list whose membership this list's followers apply too; null for none. */
+    EnsembleServers readers() {
+        return readers;
+    }
+
+    /**
+     * Applies a membership of {@code version} to the list and to every live handle made from it, when it is newer than
+     * the last one applied so and than every membership read before the last runtime change.
+     *
+     * @return whether it was applied
+     */
+    synchronized boolean membershipAppliedToAll(ConnectString membership, long version) {
+        membershipSeen(version);
+        if (!membershipIsNewer(version, appliedToAll)) {
+            return false;
+        }
+        appliedToAll = version;
+        boolean changed = membershipApplied(membership);
+        for (ZooKeeper zk : liveHandles()) {
+            apply(zk, membership.value());
+        }
+        if (changed) {
+            log.info(
+                    "{}: ensemble membership changed (configuration version 0x{}); servers now {}",
+                    label,
+                    Long.toHexString(version),
+                    membership.servers());
+        }
+        return true;
     }
 
     /**
@@ -80,29 +158,31 @@ public final class EnsembleServers {
      * and the chroot is the membership's. Resolves the user's names, so call it outside any lock.
      */
     ConnectString withUserNames(ConnectString membership) {
-        ConnectString given = named;
         Map<String, String> nameOf = new HashMap<>();
-        List<ConnectString.Address> addresses = given.addresses();
-        for (int i = 0; i < addresses.size(); i++) {
-            ConnectString.Address a = addresses.get(i);
-            if (isLiteral(a.host())) {
-                continue;
-            }
-            try {
-                InetAddress[] all = resolver.resolve(a.host());
-                for (InetAddress ip : all == null ? new InetAddress[0] : all) {
-                    if (ip != null) {
-                        nameOf.putIfAbsent(
-                                ip.getHostAddress() + "|" + a.port(),
-                                given.servers().get(i));
-                    }
+        EnsembleServers other = sibling;
+        for (ConnectString given : other == null ? List.of(named) : List.of(named, other.named)) {
+            List<ConnectString.Address> addresses = given.addresses();
+            for (int i = 0; i < addresses.size(); i++) {
+                ConnectString.Address a = addresses.get(i);
+                if (isLiteral(a.host())) {
+                    continue;
                 }
-            } catch (UnknownHostException | RuntimeException e) {
-                log.debug(
-                        "{}: {} does not resolve now: {}",
-                        label,
-                        given.servers().get(i),
-                        e.toString());
+                try {
+                    InetAddress[] all = resolver.resolve(a.host());
+                    for (InetAddress ip : all == null ? new InetAddress[0] : all) {
+                        if (ip != null) {
+                            nameOf.putIfAbsent(
+                                    ip.getHostAddress() + "|" + a.port(),
+                                    given.servers().get(i));
+                        }
+                    }
+                } catch (UnknownHostException | RuntimeException e) {
+                    log.debug(
+                            "{}: {} does not resolve now: {}",
+                            label,
+                            given.servers().get(i),
+                            e.toString());
+                }
             }
         }
         if (nameOf.isEmpty()) {

@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.internal.ConnectString;
+import java.io.StringReader;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Map;
+import java.util.Properties;
+import org.apache.zookeeper.server.quorum.flexible.QuorumMaj;
 import org.junit.jupiter.api.Test;
 
 /** The order between a connect string changed at runtime and the memberships the followers read. */
@@ -120,5 +123,28 @@ class EnsembleServersTest {
         EnsembleServers servers = new EnsembleServers("test", cs("gone.test:2181"), table(Map.of()));
         ConnectString membership = cs("127.0.0.2:2181,127.0.0.3:2181");
         assertThat(servers.withUserNames(membership)).isSameAs(membership);
+    }
+
+    @Test
+    void aMembershipIsSplitIntoVotersForLeaseSessionsAndObserversForReadSessions() throws Exception {
+        Properties config = new Properties();
+        config.load(new StringReader(String.join(
+                "\n",
+                "server.1=127.0.0.1:3001:4001:participant;127.0.0.1:2181",
+                "server.2=127.0.0.1:3002:4002:participant;127.0.0.1:2182",
+                "server.3=127.0.0.1:3003:4003:participant;127.0.0.1:2183",
+                "server.4=127.0.0.1:3004:4004:observer;127.0.0.1:2184",
+                "version=100000002")));
+        QuorumMaj m = new QuorumMaj(config);
+        assertThat(EnsembleFollower.connectionString(m, EnsembleServers.Members.ALL))
+                .isEqualTo("127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183,127.0.0.1:2184");
+        assertThat(EnsembleFollower.connectionString(m, EnsembleServers.Members.PARTICIPANTS))
+                .isEqualTo("127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183");
+        assertThat(EnsembleFollower.connectionString(m, EnsembleServers.Members.OBSERVERS))
+                .isEqualTo("127.0.0.1:2184");
+        config.remove("server.4");
+        assertThat(EnsembleFollower.connectionString(new QuorumMaj(config), EnsembleServers.Members.OBSERVERS))
+                .as("no observer left: the read sessions go to the voters")
+                .isEqualTo("127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183");
     }
 }
