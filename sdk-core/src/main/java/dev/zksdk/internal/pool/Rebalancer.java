@@ -546,34 +546,20 @@ final class Rebalancer {
             String source,
             String target,
             Predicate<String> healthy) {
-        double min = Double.MAX_VALUE;
-        double max = -1;
-        double minAfter = Double.MAX_VALUE;
-        double maxAfter = -1;
-        for (Map.Entry<String, Integer> e : weights.entrySet()) {
-            String server = e.getKey();
-            int w = e.getValue();
-            boolean counted = server.equals(source) || server.equals(target) || healthy.test(server);
-            if (w <= 0 || !counted) {
-                continue;
-            }
-            int c = count.getOrDefault(server, 0);
-            int after = server.equals(source) ? c - 1 : server.equals(target) ? c + 1 : c;
-            min = Math.min(min, load(c, w));
-            max = Math.max(max, load(c, w));
-            minAfter = Math.min(minAfter, load(after, w));
-            maxAfter = Math.max(maxAfter, load(after, w));
-        }
+        double[] before = ownSpread(count, weights, source, target, healthy, 0);
+        double[] after = ownSpread(count, weights, source, target, healthy, 1);
+        double min = before[0];
+        double max = before[1];
+        double minAfter = after[0];
+        double maxAfter = after[1];
         if (weights.getOrDefault(source, 0) <= 0) {
             // Leaving a weight-0 server: the target must be among the pool's emptiest.
             return load(count.getOrDefault(target, 0), weights.get(target)) <= min + EPSILON;
         }
         // Either the pool's sessions per unit of weight are no less even after the move, or, counted one by one, the
         // target then holds no more of them than the source held before: a pool of one session (always as even as it
-        // can
-        // be) may leave a server weighted 2 for one weighted 1 when the process's counts ask for it, and a pool on
-        // 1/1/1
-        // still never moves to make room for others.
+        // can be) may leave a server weighted 2 for one weighted 1 when the process's counts ask for it, and a pool on
+        // 1/1/1 still never moves to make room for others.
         int sourceCount = count.getOrDefault(source, 0);
         int targetCount = count.getOrDefault(target, 0);
         return targetCount + 1 <= sourceCount || maxAfter - minAfter <= max - min + EPSILON;

@@ -90,13 +90,8 @@ final class EnsembleFollower implements Watcher {
         if (readServers != null && !readServers.isEmpty()) {
             applyToReaders(list.readers(), readServers, version);
         }
-        String chroot = session.config().chroot();
-        ConnectString membership;
-        try {
-            membership = ConnectString.parse(
-                    "the ensemble's membership", bracketIpv6(servers) + (chroot == null ? "" : chroot));
-        } catch (IllegalArgumentException e) {
-            log.warn("{}: could not use the ensemble's membership {}: {}", session.label(), servers, e.getMessage());
+        ConnectString membership = parse(servers);
+        if (membership == null) {
             return;
         }
         // The servers the user named keep their names, not the addresses the members' configs give (CURATOR-578).
@@ -131,16 +126,22 @@ final class EnsembleFollower implements Watcher {
      * every live read handle, once per membership version.
      */
     private void applyToReaders(EnsembleServers readers, String readServers, long version) {
-        String chroot = session.config().chroot();
-        ConnectString membership;
-        try {
-            membership = ConnectString.parse(
-                    "the ensemble's membership", bracketIpv6(readServers) + (chroot == null ? "" : chroot));
-        } catch (IllegalArgumentException e) {
-            log.warn("{}: could not use the ensemble's observers {}: {}", session.label(), readServers, e.getMessage());
-            return;
+        ConnectString membership = parse(readServers);
+        if (membership != null) {
+            readers.membershipAppliedToAll(readers.withUserNames(membership), version);
         }
-        readers.membershipAppliedToAll(readers.withUserNames(membership), version);
+    }
+
+    /** The servers of a membership with the session's chroot, or null (logged) when they do not parse. */
+    private ConnectString parse(String servers) {
+        String chroot = session.config().chroot();
+        try {
+            return ConnectString.parse(
+                    "the ensemble's membership", bracketIpv6(servers) + (chroot == null ? "" : chroot));
+        } catch (IllegalArgumentException e) {
+            log.warn("{}: could not use the ensemble's membership {}: {}", session.label(), servers, e.getMessage());
+            return null;
+        }
     }
 
     /**
