@@ -1,5 +1,6 @@
 package dev.zksdk.hosts;
 
+import dev.zksdk.internal.DaemonThreads;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -561,6 +562,60 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         if (listener != null) {
             listener.connected(held.key());
         }
+        if (!listed(held.key()) && attempts != null) {
+            // The list changed while this attempt was under way (after next() had handed out a server of the old list,
+            // before ZooKeeper had a socket that updateServerList could close): the session reached a server no longer
+            // listed and would stay there. It leaves at once, as updateServerList would have made it, off ZooKeeper's
+            // send thread (which is reading this very connect answer). Review23p: a read session stayed on a
+            // participant for 30 s and more with only the observer listed.
+            String server = held.key();
+            DaemonThreads.start("zksdk-leave-unlisted", () -> leaveUnlistedServer(server));
+        }
+    }
+
+    private boolean listed(String key) {
+        for (ServerEntry e : servers) {
+            if (e.key().equals(key)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Moves the session off {@code server}, reached after the list had dropped it, as {@link #updateServerList} moves
+     * one whose server was removed: the connection is dropped and ZooKeeper connects again through {@link #next}, to a
+     * listed server, with the same session. Nothing happens when the session is elsewhere by now or the server is
+     * listed again.
+     *
+     * @return true when the connection was dropped
+     */
+    boolean leaveUnlistedServer(String server) {
+        AttemptControl control = attempts;
+        synchronized (this) {
+            if (closed || !connected || control == null || !held.key().equals(server) || listed(server)) {
+                return false;
+            }
+            moveTargets = null;
+            moving = true;
+            connected = false;
+            spread.disconnected(this);
+            log.info(
+                    "Server list is {}; moving this session off {}, which it reached after that change",
+                    keys(servers),
+                    server);
+        }
+        if (!control.dropConnection()) {
+            synchronized (this) {
+                if (moving && !closed) {
+                    moving = false;
+                    connected = true;
+                    spread.connected(this, held.key());
+                }
+            }
+            return false;
+        }
+        return true;
     }
 
     /**

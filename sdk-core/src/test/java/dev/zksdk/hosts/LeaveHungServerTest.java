@@ -22,7 +22,7 @@ class LeaveHungServerTest {
 
     /** What ZooKeeper's send thread would show the provider, and whether a drop was asked for. */
     static final class Handle implements WeightedHostProvider.AttemptControl {
-        int drops;
+        volatile int drops;
         boolean dropWorks = true;
         long heardMs = 10;
 
@@ -220,5 +220,35 @@ class LeaveHungServerTest {
         p.next(1000);
 
         assertThat(spread.isQuarantined(left)).isFalse();
+    }
+
+    /**
+     * The list changed while an attempt was under way (next() had handed out a server of the old list, and ZooKeeper
+     * had no socket yet for updateServerList to close): the session reaches a server no longer listed and must leave
+     * it at once (Review23p: a read session stayed on a removed participant for 30 s and more). Fails without the check
+     * in onConnected: no drop.
+     */
+    @Test
+    void aSessionThatReachedAServerDroppedFromTheListMeanwhileLeavesIt() {
+        WeightedHostProvider p = connected(2181, 2182, 2183);
+        p.next(1000); // the connection was dropped: a server of the old list is handed out
+        String reached = p.currentServer();
+        List<InetSocketAddress> without = new ArrayList<>();
+        for (int port : new int[] {2181, 2182, 2183}) {
+            InetSocketAddress a = InetSocketAddress.createUnresolved("127.0.0.1", port);
+            if (!("127.0.0.1:" + port).equals(reached)) {
+                without.add(a);
+            }
+        }
+        p.updateServerList(without, null); // ZooKeeper has no socket to close yet: the attempt goes on
+        p.onConnected();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> handle.drops == 1);
+        // a server still listed is not left
+        WeightedHostProvider q = connected(2181, 2182, 2183);
+        int before = handle.drops;
+        q.next(1000);
+        q.onConnected();
+        assertThat(q.leaveUnlistedServer(q.currentServer())).isFalse();
+        assertThat(handle.drops).isEqualTo(before);
     }
 }

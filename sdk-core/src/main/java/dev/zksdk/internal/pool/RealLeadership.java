@@ -87,7 +87,11 @@ final class RealLeadership extends FencedTurns implements ZkLeadership {
         try {
             latch.close();
         } catch (IOException | RuntimeException e) {
-            log.warn("{}: leaving the election on {} failed; its node goes with the session", pool.name(), path, e);
+            log.warn(
+                    "{}: leaving the election on {} failed; its node goes with the session: {}",
+                    pool.name(),
+                    path,
+                    e.toString());
         }
         if (node != null) {
             // Curator deletes the node in the background: deleted here too, so that the pool's next read (on an

@@ -236,22 +236,59 @@ final class RealLease implements ZkLease {
     }
 
     /**
+     * How long closing a lock or an election waits for its node's deletion through the pipeline: a server that answers
+     * deletes it in milliseconds; on a connection gone silent (not yet known lost) close returns after this, the
+     * deletion going on in the background (Review23p: close blocked 13 s there, until the session expired).
+     */
+    static final long RECIPE_DELETE_WAIT_MILLIS = 1_000;
+
+    /**
      * Deletes a recipe's own node through the pipeline, whatever its version, once the recipe has let it go (Curator
-     * deletes it in the background), so that the pool's next read does not still list it; a node gone already is
-     * fine, and a failure is only logged (the node goes with the session). Works on a closing lease too; skipped while
-     * the session is not connected (nothing waits for a connection here) or on ZooKeeper's event thread.
+     * deletes it in the background too, and keeps trying across reconnects), so that the pool's next read does not
+     * still list it: the deletion counts as a write of the pool once it completed (a node gone already counts too).
+     * Waits for it up to {@link #RECIPE_DELETE_WAIT_MILLIS} when the session is connected and this is not ZooKeeper's
+     * event thread (which must not wait on its own session); otherwise, or after that, returns while it goes on, and
+     * reads see the node gone once it completed. A failure is only logged: the node goes with the session. Works on a
+     * closing lease too.
      */
     void deleteRecipeNode(String path) {
-        if (!session.isConnected() || ClientCnxn.isInEventThread()) {
-            return; // Curator's guaranteed delete goes on in the background; nothing waits here for a connection
-        }
+        CompletableFuture<Void> deleted;
         try {
-            runner.executeSync(session, new Calls.Delete(path, -1));
-        } catch (dev.zksdk.ZkNoNodeException e) {
-            recipeWriteCompleted(); // gone already: the reply is at least as new as its deletion
+            deleted = runner.executeAsync(session, new Calls.Delete(path, -1), pool.completions())
+                    .handle((v, e) -> {
+                        if (e != null) {
+                            if (OperationRunner.unwrap(e) instanceof dev.zksdk.ZkNoNodeException) {
+                                recipeWriteCompleted(); // gone already: the reply is at least as new as its deletion
+                            } else {
+                                org.slf4j.LoggerFactory.getLogger(RealLease.class)
+                                        .debug(
+                                                "deleting the recipe node {} failed; it goes with the session: {}",
+                                                path,
+                                                e.toString());
+                            }
+                        }
+                        return null;
+                    });
         } catch (RuntimeException e) {
             org.slf4j.LoggerFactory.getLogger(RealLease.class)
                     .debug("deleting the recipe node {} failed; it goes with the session: {}", path, e.toString());
+            return;
+        }
+        if (!session.isConnected() || ClientCnxn.isInEventThread()) {
+            return;
+        }
+        try {
+            deleted.get(RECIPE_DELETE_WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            org.slf4j.LoggerFactory.getLogger(RealLease.class)
+                    .debug(
+                            "the recipe node {} was not deleted within {} ms; its deletion goes on",
+                            path,
+                            RECIPE_DELETE_WAIT_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            // handled above
         }
     }
 

@@ -159,7 +159,9 @@ final class RealLock extends FencedTurns implements ZkLock {
             return;
         }
         // Closed by another thread (the lease's or the pool's close): Curator's mutex lets only its owner thread
-        // release, so the node is deleted directly; this lock is closed and is never acquired again.
+        // release, so the node is deleted directly; this lock is closed and is never acquired again. Curator's
+        // guaranteed delete keeps trying across reconnects (other waiters must not wait for the session's end); the
+        // pipeline's, waited for, makes the pool's next read see it gone (Review23p).
         lockNode = null;
         try {
             curator.delete()
@@ -167,8 +169,13 @@ final class RealLock extends FencedTurns implements ZkLock {
                     .inBackground((client, event) -> lease.recipeWriteCompleted())
                     .forPath(node);
         } catch (Exception e) {
-            log.warn("{}: deleting the lock node {} failed; it goes with the session", pool.name(), node, e);
+            log.warn(
+                    "{}: deleting the lock node {} failed; it goes with the session: {}",
+                    pool.name(),
+                    node,
+                    e.toString());
         }
+        lease.deleteRecipeNode(node);
     }
 
     private static RuntimeException asZkException(Throwable e, String what) {
