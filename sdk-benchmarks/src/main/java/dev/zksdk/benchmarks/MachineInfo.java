@@ -104,10 +104,13 @@ public final class MachineInfo {
         m.put("spec", server.spec());
         m.put("version", server.version());
         if (server.spec().equals(BenchServer.PROCESS)) {
-            m.put("process", "one standalone QuorumPeerMain in its own JVM on 127.0.0.1");
+            m.put(
+                    "process",
+                    "standalone QuorumPeerMain servers, each in its own JVM on 127.0.0.1: one per benchmark run, three"
+                            + " for ScaleBenchmark and ScaleMemoryBenchmark");
             List<String> jvm = new ArrayList<>(ProcessEnsemble.DEFAULT_JVM_OPTIONS);
             jvm.addAll(BenchServer.SERVER_JVM_OPTIONS);
-            m.put("jvmOptions", jvm);
+            m.put("jvmOptions", effective(jvm));
         }
         if (!server.spec().startsWith(BenchServer.EXTERNAL_PREFIX)) {
             m.put("maxClientCnxns", BenchServer.MAX_CLIENT_CNXNS);
@@ -117,5 +120,33 @@ public final class MachineInfo {
                     server.spec().equals(BenchServer.PROCESS) ? "no (throw-away data)" : "curator-test default");
         }
         return m;
+    }
+
+    /**
+     * The flags a JVM given {@code options} in order runs with: of flags setting the same thing ({@code -Xmx…},
+     * {@code -Xms…}, {@code -Xss…}, {@code -XX:Name=…}, {@code -XX:±Name}, {@code -Dname=…}) only the last, which is
+     * the one that takes effect, in its place.
+     */
+    static List<String> effective(List<String> options) {
+        java.util.LinkedHashMap<String, String> byKey = new java.util.LinkedHashMap<>();
+        for (String o : options) {
+            String key = flagKey(o);
+            byKey.remove(key);
+            byKey.put(key, o);
+        }
+        return List.copyOf(byKey.values());
+    }
+
+    private static String flagKey(String option) {
+        for (String prefix : List.of("-Xmx", "-Xms", "-Xss")) {
+            if (option.startsWith(prefix)) {
+                return prefix;
+            }
+        }
+        if (option.startsWith("-XX:+") || option.startsWith("-XX:-")) {
+            return "-XX:" + option.substring(5);
+        }
+        int eq = option.indexOf('=');
+        return eq > 0 && (option.startsWith("-XX:") || option.startsWith("-D")) ? option.substring(0, eq) : option;
     }
 }
