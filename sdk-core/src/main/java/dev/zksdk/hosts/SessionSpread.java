@@ -230,8 +230,10 @@ public final class SessionSpread {
      * {@link HostsConfig#quarantineMaxBackoff()}); an answer, or a refused connection (the process gone: a connect
      * fails at once there and quarantines it anew), lets the quarantine end.
      * A frozen member that stayed frozen past its quarantine drew the sessions leaving a second frozen member back to
-     * it (Review21f). One watch per server for the process, on a daemon thread of its own, ended by an answer, by a
-     * session connecting there (its record cleared) or after {@link #HUNG_WATCH_LIMIT}. Only for the process's own
+     * it (Review21f). One watch per server for the process, on a daemon thread of its own, following the settings of
+     * the pool that started it, ended by an answer, by a session connecting there (its record cleared), by that pool's
+     * close (no session of this spread left; what it added to the quarantine ends then too) or after
+     * {@link #HUNG_WATCH_LIMIT}. Only for the process's own
      * quarantine (the system clock); otherwise nothing.
      */
     void watchHung(String key, InetSocketAddress address, ZKClientConfig clientConfig, Duration silentFor) {
@@ -242,14 +244,25 @@ public final class SessionSpread {
             long start = now();
             long extension = Math.max(silentFor.toNanos(), TimeUnit.SECONDS.toNanos(1));
             long max = config.quarantineMaxBackoff().toNanos();
+            long extendedTo = Long.MIN_VALUE;
             while (now() - start < HUNG_WATCH_LIMIT.toNanos()) {
+                if (!inUse()) {
+                    // The pool whose settings the watch follows is closed: what it added goes with it, and a pool
+                    // still open meets the server with its own quarantine settings (Review21g: a closed pool's watch
+                    // kept a thawed member from the next pool for 25.7 s with its 30 s maximum).
+                    if (extendedTo != Long.MIN_VALUE) {
+                        quarantine.endIfAt(key, extendedTo, now());
+                    }
+                    log.debug("ZooKeeper server {}, left as hung: its watch ends with its pool", key);
+                    return;
+                }
                 long remaining = quarantine.remainingNanos(key, now());
                 if (remaining == Long.MIN_VALUE) {
                     return; // cleared: a session connected there
                 }
                 long lead = TimeUnit.MILLISECONDS.toNanos(HUNG_PROBE_TIMEOUT_MS * 3L / 2);
                 if (remaining > lead) {
-                    LockSupport.parkNanos(remaining - lead);
+                    LockSupport.parkNanos(Math.min(remaining - lead, HUNG_WATCH_SLICE_NANOS));
                     continue;
                 }
                 Liveness verdict = ServerLiveness.probe(clientConfig, address, HUNG_PROBE_TIMEOUT_MS);
@@ -264,7 +277,8 @@ public final class SessionSpread {
                     return;
                 }
                 extension = Math.min(max, extension * 2);
-                quarantine.extend(key, now() + extension);
+                extendedTo = now() + extension;
+                quarantine.extend(key, extendedTo);
                 log.debug(
                         "ZooKeeper server {}, left as hung, still silent to srvr ({}): quarantined {} ms more",
                         key,
@@ -279,6 +293,14 @@ public final class SessionSpread {
 
     /** How long {@link #watchHung} keeps a silent server quarantined at most; then failed connects alone decide. */
     static final Duration HUNG_WATCH_LIMIT = Duration.ofMinutes(10);
+
+    /** How often a {@link #watchHung} watch looks whether its pool is still open while it waits. */
+    private static final long HUNG_WATCH_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+
+    /** Whether a session of this spread's pool is open (a provider not closed). */
+    private synchronized boolean inUse() {
+        return !assignments.isEmpty();
+    }
 
     /** Counts a connection dropped because its server went silent ({@link WeightedHostProvider#leaveHungServer()}). */
     synchronized void recordHungDrop() {
@@ -541,6 +563,17 @@ public final class SessionSpread {
         synchronized long remainingNanos(String key, long now) {
             Quarantine q = entries.get(key);
             return q == null ? Long.MIN_VALUE : q.untilNanos - now;
+        }
+
+        /**
+         * Ends {@code key}'s quarantine at {@code now} if it still ends at {@code untilNanos} (nothing extended it
+         * since).
+         */
+        synchronized void endIfAt(String key, long untilNanos, long now) {
+            Quarantine q = entries.get(key);
+            if (q != null && q.untilNanos == untilNanos && untilNanos - now > 0) {
+                q.untilNanos = now;
+            }
         }
 
         /** Keeps {@code key} quarantined until at least {@code untilNanos} (it must have a record). */

@@ -56,25 +56,62 @@ public final class ServerLiveness {
     }
 
     /**
-     * {@code srvr} over TLS with the session's TLS settings, bounded as a whole: ZooKeeper's {@code send4LetterWord}
-     * sets its read timeout only after the TLS handshake, so a handshake with a hung server would block the probe (and
-     * its thread) until the server resumes. Here the timeout is set first; any byte of an answer, or the server closing
-     * the connection, is an answer.
+     * The server's whole answer to {@code srvr}, with the session's client settings (TLS when they say so), each step
+     * (connect, TLS handshake, each read) bounded by {@code timeoutMillis}: ZooKeeper's {@code send4LetterWord} sets
+     * its read timeout only after the TLS handshake, so over TLS a SIGSTOPped server held the caller's thread until it
+     * resumed (Review21g: the rebalancing's probe threads piled up, one every look, and outlived the pool).
+     *
+     * @param clientConfig the session's client settings
+     * @param address the server to ask
+     * @param timeoutMillis for the connect, the handshake and each read
+     * @return the answer, possibly empty
+     * @throws IOException when the server cannot be reached or does not answer in time
+     * @throws X509Exception.SSLContextException when the TLS settings cannot make a context
+     */
+    public static String srvr(ZKClientConfig clientConfig, InetSocketAddress address, int timeoutMillis)
+            throws IOException, X509Exception.SSLContextException {
+        if (!clientConfig.getBoolean(ZKClientConfig.SECURE_CLIENT)) {
+            return FourLetterWordMain.send4LetterWord(
+                    address.getHostString(), address.getPort(), "srvr", clientConfig, timeoutMillis);
+        }
+        try (SSLSocket socket = srvrOverTls(clientConfig, address, timeoutMillis)) {
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    /**
+     * {@code srvr} over TLS with the session's TLS settings, bounded as a whole (see {@link #srvr}); any byte of an
+     * answer, or the server closing the connection, is an answer.
      */
     private static void probeOverTls(ZKClientConfig clientConfig, InetSocketAddress address, int timeoutMillis)
+            throws IOException, X509Exception.SSLContextException {
+        try (SSLSocket socket = srvrOverTls(clientConfig, address, timeoutMillis)) {
+            socket.getInputStream().read();
+        }
+    }
+
+    /** A TLS connection to {@code address} that has sent {@code srvr}, its timeout set before the handshake. */
+    private static SSLSocket srvrOverTls(ZKClientConfig clientConfig, InetSocketAddress address, int timeoutMillis)
             throws IOException, X509Exception.SSLContextException {
         SSLContext context;
         try (X509Util x509 = new ClientX509Util()) {
             context = x509.createSSLContext(clientConfig);
         }
-        try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket()) {
+        // As named in a connect string, an address may be unresolved: resolved here, as send4LetterWord does.
+        InetSocketAddress target =
+                address.isUnresolved() ? new InetSocketAddress(address.getHostString(), address.getPort()) : address;
+        SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket();
+        try {
             socket.setSoTimeout(timeoutMillis);
-            socket.connect(address, timeoutMillis);
+            socket.connect(target, timeoutMillis);
             socket.startHandshake();
             OutputStream out = socket.getOutputStream();
             out.write("srvr".getBytes(StandardCharsets.US_ASCII));
             out.flush();
-            socket.getInputStream().read();
+            return socket;
+        } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e;
         }
     }
 

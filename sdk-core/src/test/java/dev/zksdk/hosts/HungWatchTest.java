@@ -25,6 +25,7 @@ class HungWatchTest {
         ServerSocket frozen = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         String key = "127.0.0.1:" + frozen.getLocalPort();
         InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), frozen.getLocalPort());
+        spread.moved(new Object(), "127.0.0.1:1"); // a session of the pool is open
         try {
             long start = System.nanoTime();
             spread.quarantineSilent(key, address, new ZKClientConfig(), Duration.ofSeconds(1));
@@ -46,5 +47,36 @@ class HungWatchTest {
                 .atMost(Duration.ofSeconds(12))
                 .until(() -> !spread.isQuarantined(key));
         assertThat(spread.isQuarantined(key)).isFalse();
+    }
+
+    /**
+     * The watch follows its pool's settings, so it ends with the pool, and what it added to the quarantine ends too:
+     * a pool still open meets the server with its own settings (Review21g: a closed pool's watch, alive 5 s after
+     * close, kept a thawed member from the next pool for 25.7 s with its 30 s maximum).
+     */
+    @Test
+    void theWatchEndsWithItsPoolAndWhatItAddedEndsToo() throws Exception {
+        SessionSpread spread = SessionSpread.ofPool(HostsConfig.builder()
+                .quarantineMaxBackoff(Duration.ofSeconds(30))
+                .build());
+        Object session = new Object();
+        spread.moved(session, "127.0.0.1:1");
+        try (ServerSocket frozen = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            String key = "127.0.0.1:" + frozen.getLocalPort();
+            InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), frozen.getLocalPort());
+            spread.quarantineSilent(key, address, new ZKClientConfig(), Duration.ofSeconds(1));
+            await("the watch extended the quarantine")
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> {
+                        Duration left = spread.stats().quarantined().get(key);
+                        return left != null && left.compareTo(Duration.ofMillis(1500)) > 0;
+                    });
+            spread.remove(session); // the pool closed
+            await("the quarantine it added over").atMost(Duration.ofSeconds(3)).until(() -> !spread.isQuarantined(key));
+            await("the watch thread gone")
+                    .atMost(Duration.ofSeconds(3))
+                    .until(() -> Thread.getAllStackTraces().keySet().stream()
+                            .noneMatch(t -> t.getName().equals("zksdk-hung-watch-" + key)));
+        }
     }
 }

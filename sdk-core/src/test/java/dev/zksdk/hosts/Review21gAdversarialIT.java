@@ -39,7 +39,6 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -191,15 +190,14 @@ class Review21gAdversarialIT {
      * A member frozen under an idle pool P1 (default quarantineMaxBackoff, 30 s): its session leaves at ZooKeeper's
      * read timeout and the server is watched ({@code zksdk-hung-watch-<server>}). P1, the only pool of the process, is
      * closed while the member is still frozen; then P2 is built with quarantineMaxBackoff 3 s, and the member is thawed
-     * right after a probe of the watch found it still silent. Must hold: no thread of the closed pool keeps probing
-     * the server (gone within 5 s of close); P2's quarantine of a silent server lasts no more than its own
-     * quarantineMaxBackoff past the thaw: P2 uses the thawed member within 3 s + 1.5 s (probe) + 3 s (looks, margin).
+     * once a watch of P2's found it still silent (or after 10 s without one). Must hold: no thread of the closed pool
+     * keeps probing the server (gone within 5 s of close); P2's quarantine of a silent server lasts no more than its
+     * own quarantineMaxBackoff past the thaw: P2 uses the thawed member within 3 s + 1.5 s (probe) + 3 s (looks,
+     * margin). Found: the closed pool's watch lived on with its 30 s maximum, and P2 left the thawed member unused
+     * 12.9 s and 25.7 s (two runs).
      */
     @Test
     @Order(1)
-    @Disabled("defect: the process-wide watch of a silent server outlives its closed pool (alive 5 s after close) and"
-            + " applies that pool's quarantineMaxBackoff (30 s) to every pool: a pool with 3 s left a thawed member"
-            + " unused 12.9 s and 25.7 s (two runs)")
     void aWatchOutlivingItsClosedPoolGovernsTheNextPoolsQuarantine() {
         HostsConfig hosts = HostsConfig.builder().rebalance(INTERVAL).build();
         Queue<String> events = new ConcurrentLinkedQueue<>();
@@ -244,20 +242,29 @@ class Review21gAdversarialIT {
                 Pattern still = Pattern.compile(
                         Pattern.quote(xa) + ", left as hung, still silent to srvr .*: quarantined (\\d+) ms more");
                 long[] extended = {-1};
-                await("a probe of the watch finding it still silent")
-                        .atMost(Duration.ofSeconds(45))
-                        .pollInterval(Duration.ofMillis(20))
-                        .until(() -> {
-                            List<String> lines = log.lines();
-                            for (int i = from; i < lines.size(); i++) {
-                                Matcher m = still.matcher(lines.get(i));
-                                if (m.find()) {
-                                    extended[0] = Long.parseLong(m.group(1));
-                                    return true;
+                // With the closed pool's watch gone, the frozen member meets P2's own settings: a watch of P2's may
+                // extend its quarantine (at most 3 s at a time) or none may run; either is recorded, for 10 s.
+                try {
+                    await("a probe of a watch finding it still silent")
+                            .atMost(Duration.ofSeconds(10))
+                            .pollInterval(Duration.ofMillis(20))
+                            .until(() -> {
+                                List<String> lines = log.lines();
+                                for (int i = from; i < lines.size(); i++) {
+                                    Matcher m = still.matcher(lines.get(i));
+                                    if (m.find()) {
+                                        extended[0] = Long.parseLong(m.group(1));
+                                        return true;
+                                    }
                                 }
-                            }
-                            return false;
-                        });
+                                return false;
+                            });
+                } catch (org.awaitility.core.ConditionTimeoutException none) {
+                    // no watch of P2's: P2 met the member only through failed connects, with its own backoff
+                }
+                assertThat(extended[0])
+                        .as("an extension by P2's watch, ms (-1: none)")
+                        .isLessThanOrEqualTo(3_000);
                 Duration q = VIEWS.get("r21g-w2").hosts().quarantined().get(xa);
                 x.sigcont();
                 long t1 = System.nanoTime();
@@ -924,9 +931,6 @@ class Review21gAdversarialIT {
      */
     @Test
     @Order(9)
-    @Disabled("defect: over TLS the rebalancing's srvr to a SIGSTOPped target blocks in the TLS handshake (no timeout):"
-            + " a new probe thread every ~3 s (5 alive after 15 s), the target never found not answering, the threads"
-            + " outlive the closed pool until the member is thawed")
     void aFrozenRebalancingTargetOverTlsIsPassedOverAndItsProbesEnd() {
         dev.zksdk.testing.TestPki pki = dev.zksdk.testing.TestPki.shared();
         ServerProcess leader = ensemble.leader();

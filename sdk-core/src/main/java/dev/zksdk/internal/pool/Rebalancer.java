@@ -6,6 +6,7 @@ import dev.zksdk.hosts.HostsConfig;
 import dev.zksdk.hosts.SessionSpread;
 import dev.zksdk.hosts.WeightedHostProvider;
 import dev.zksdk.internal.DaemonThreads;
+import dev.zksdk.internal.ServerLiveness;
 import dev.zksdk.internal.session.SharedSession;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -24,7 +25,6 @@ import java.util.function.Predicate;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Op;
 import org.apache.zookeeper.ZooKeeper;
-import org.apache.zookeeper.client.FourLetterWordMain;
 import org.apache.zookeeper.client.ZKClientConfig;
 import org.apache.zookeeper.common.X509Exception;
 import org.slf4j.Logger;
@@ -750,7 +750,17 @@ final class Rebalancer {
         TargetState t = asking;
         ZKClientConfig clientConfig = zk.getClientConfig();
         try {
-            DaemonThreads.start(label + "-rebalance-probe", () -> t.answer(srvrZxid(clientConfig, address)));
+            DaemonThreads.start(label + "-rebalance-probe", () -> {
+                long zxid = srvrZxid(clientConfig, address);
+                if (zxid == TargetState.DOWN) {
+                    log.debug(
+                            "{}: rebalancing: {} did not answer srvr within {} ms; passed over for two intervals",
+                            label,
+                            server,
+                            TimeUnit.NANOSECONDS.toMillis(PROBE_TIMEOUT_NANOS));
+                }
+                t.answer(zxid);
+            });
         } catch (RuntimeException | OutOfMemoryError e) {
             t.answer(TargetState.UNKNOWN);
         }
@@ -760,10 +770,10 @@ final class Rebalancer {
     static long srvrZxid(ZKClientConfig clientConfig, InetSocketAddress address) {
         String answer;
         try {
-            answer = FourLetterWordMain.send4LetterWord(
-                    address.getHostString(), address.getPort(), "srvr", clientConfig, (int)
-                            TimeUnit.NANOSECONDS.toMillis(PROBE_TIMEOUT_NANOS));
+            answer = ServerLiveness.srvr(
+                    clientConfig, address, (int) TimeUnit.NANOSECONDS.toMillis(PROBE_TIMEOUT_NANOS));
         } catch (IOException e) {
+            log.debug("srvr to {} failed: {}", address, e.toString());
             return TargetState.DOWN;
         } catch (X509Exception.SSLContextException | RuntimeException e) {
             return TargetState.UNKNOWN;
