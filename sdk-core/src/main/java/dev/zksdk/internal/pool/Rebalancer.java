@@ -275,6 +275,12 @@ final class Rebalancer {
         // The process's counts, read once for this look: every pool's connections (the ConnectionBudget's), judged by
         // the weights every rebalancing pool of the process shares (its own share included).
         SHARES.put(this, shares(weights, n));
+        if (closed) {
+            // close() ran while this look was under way: its removal may have come before the put (Review21g, from
+            // the code), and a closed pool's share would weigh in the process's counts for good.
+            SHARES.remove(this);
+            return;
+        }
         Map<String, Double> common = processWeights(weights.keySet(), SHARES.values());
         Map<String, Integer> process = new HashMap<>();
         for (String server : weights.keySet()) {
