@@ -201,6 +201,13 @@ public final class Summary {
     public static final double GOAL_CACHED_OVER_UNCACHED = 200;
     /** Batched async creates over unbatched ones at 64 and 1,000 in flight. */
     public static final double GOAL_BATCHED_CREATES = 3;
+    /**
+     * Batched async creates over unbatched ones at 1 in flight, where nothing is batched: "no worse" as far as an
+     * interval can show it. Two equal code paths never give a lower bound of 1 or more, so the tolerance is the one
+     * the overhead pairs allow ({@link #GOAL_SDK_OVER_RAW}); a window's delay, the thing to rule out, would cost far
+     * more (a create takes a fraction of a millisecond).
+     */
+    public static final double GOAL_BATCHED_ALONE = GOAL_SDK_OVER_RAW;
 
     static final String BATCHING_BENCHMARK = "BatchingBenchmark";
 
@@ -304,14 +311,15 @@ public final class Summary {
                             r.ratioLowerBound() >= GOAL_BATCHED_CREATES))
                     .orElseGet(() -> new Goal(text, "not measured", null)));
         }
-        String lone = "batched async creates no slower than unbatched at 1 in flight (lower bound ≥ 1)";
+        String lone = "batched async creates no worse than unbatched at 1 in flight (≥ " + fmtRatio(GOAL_BATCHED_ALONE)
+                + "×)";
         goals.add(batchingRow("create", 1)
                 .map(r -> new Goal(
                         lone,
                         fmtRatio(r.ratio()) + "× (interval's lower bound " + fmtRatio(r.ratioLowerBound())
                                 + "×, worst iterations " + fmtRatio(r.worstIterationRatio()) + "×)",
-                        r.ratio() >= 1,
-                        r.ratioLowerBound() >= 1))
+                        r.ratio() >= GOAL_BATCHED_ALONE,
+                        r.ratioLowerBound() >= GOAL_BATCHED_ALONE))
                 .orElseGet(() -> new Goal(lone, "not measured", null)));
     }
 
