@@ -50,7 +50,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class Review23oAdversarialIT {
 
-    static final int OBSERVER = 4;
+    static final int OBSERVER = ObserverEnsemble.OBSERVER;
     static final int SYNC_LIMIT = 20;
     static final Duration SESSION_TIMEOUT = Duration.ofSeconds(8);
     static final Duration CONNECTION_TIMEOUT = Duration.ofSeconds(8);
@@ -61,39 +61,28 @@ class Review23oAdversarialIT {
     static ZkProxy observerProxy;
     static List<String> participants;
 
+    static ObserverEnsemble fixture;
+
     @BeforeAll
     static void start() {
-        ensemble = ProcessEnsemble.builder()
-                .size(4)
-                .observers(OBSERVER)
-                .syncLimit(SYNC_LIMIT)
-                .proxiedQuorumLink(OBSERVER)
-                .start();
-        link = ensemble.quorumLink(OBSERVER);
-        observerDirect = ensemble.server(OBSERVER).address();
-        observerProxy = ZkProxy.to(observerDirect);
-        participants = List.of(
-                ensemble.server(1).address(),
-                ensemble.server(2).address(),
-                ensemble.server(3).address());
+        fixture = ObserverEnsemble.start(SYNC_LIMIT);
+        ensemble = fixture.ensemble;
+        link = fixture.link;
+        observerDirect = fixture.observerDirect;
+        observerProxy = fixture.proxy;
+        participants = fixture.participants;
     }
 
     @AfterAll
     static void stop() {
-        if (observerProxy != null) {
-            observerProxy.close();
-        }
-        if (ensemble != null) {
-            ensemble.close();
+        if (fixture != null) {
+            fixture.close();
         }
     }
 
     @AfterEach
     void heal() {
-        link.latency(Duration.ZERO);
-        link.unfreeze();
-        observerProxy.latency(Duration.ZERO);
-        observerProxy.unfreeze();
+        fixture.heal();
     }
 
     static String connectString() {

@@ -54,7 +54,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class Review23pAdversarialIT {
 
-    static final int OBSERVER = 4;
+    static final int OBSERVER = ObserverEnsemble.OBSERVER;
     static final int SYNC_LIMIT = 10; // x 200 ms tick: a frozen observer drops its clients after 2 s
     static final Duration SESSION_TIMEOUT = Duration.ofSeconds(8);
     static final Duration CONNECTION_TIMEOUT = Duration.ofSeconds(8);
@@ -65,39 +65,28 @@ class Review23pAdversarialIT {
     static ZkProxy observerProxy;
     static List<String> participants;
 
+    static ObserverEnsemble fixture;
+
     @BeforeAll
     static void start() {
-        ensemble = ProcessEnsemble.builder()
-                .size(4)
-                .observers(OBSERVER)
-                .syncLimit(SYNC_LIMIT)
-                .proxiedQuorumLink(OBSERVER)
-                .start();
-        link = ensemble.quorumLink(OBSERVER);
-        observerDirect = ensemble.server(OBSERVER).address();
-        observerProxy = ZkProxy.to(observerDirect);
-        participants = List.of(
-                ensemble.server(1).address(),
-                ensemble.server(2).address(),
-                ensemble.server(3).address());
+        fixture = ObserverEnsemble.start(SYNC_LIMIT);
+        ensemble = fixture.ensemble;
+        link = fixture.link;
+        observerDirect = fixture.observerDirect;
+        observerProxy = fixture.proxy;
+        participants = fixture.participants;
     }
 
     @AfterAll
     static void stop() {
-        if (observerProxy != null) {
-            observerProxy.close();
-        }
-        if (ensemble != null) {
-            ensemble.close();
+        if (fixture != null) {
+            fixture.close();
         }
     }
 
     @AfterEach
     void heal() {
-        link.latency(Duration.ZERO);
-        link.unfreeze();
-        observerProxy.latency(Duration.ZERO);
-        observerProxy.unfreeze();
+        fixture.heal();
         if (!ensemble.server(OBSERVER).isAlive()) {
             ensemble.server(OBSERVER).restart();
             ensemble.server(OBSERVER).awaitServing(Duration.ofSeconds(60));
