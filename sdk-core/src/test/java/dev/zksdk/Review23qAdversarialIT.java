@@ -406,4 +406,124 @@ class Review23qAdversarialIT {
             assertThat(new String(lease.getData("/r23q-ucs"))).isEqualTo("v");
         }
     }
+
+    /**
+     * The holder's connection is cut (all proxy connections closed, the next reconnect black-holed) and its lease is
+     * closed meanwhile from another thread: close returns within about 1 s without an exception, and once the
+     * connection is back the waiter in another pool gets the lock (the deletion is guaranteed), well within the
+     * session's lifetime.
+     */
+    @Test
+    @Order(4)
+    void lockClosedWhileTheConnectionIsCutIsReleasedWhenItComesBack() throws Exception {
+        String path = "/r23q-cut";
+        try (ZkProxy p1 = ZkProxy.to(ensemble.server(1).address());
+                ZkSessionPool a = ZkSessionPool.builder()
+                        .name("r23q-cut-a")
+                        .connectString(p1.connectString())
+                        .followEnsembleChanges(false)
+                        .sessionTimeout(SESSION_TIMEOUT)
+                        .connectionTimeout(SESSION_TIMEOUT)
+                        .build();
+                ZkSessionPool b = ZkSessionPool.builder()
+                        .name("r23q-cut-b")
+                        .connectString(ensemble.server(2).address())
+                        .sessionTimeout(SESSION_TIMEOUT)
+                        .connectionTimeout(SESSION_TIMEOUT)
+                        .build();
+                ZkLease waiterLease = b.lease()) {
+            ZkLease holder = a.lease();
+            ZkLock lock = holder.lock(path);
+            assertThat(lock.acquire(Duration.ofSeconds(20))).isNotNull();
+            ZkLock waiting = waiterLease.lock(path);
+            CompletableFuture<FencingToken> waiter =
+                    CompletableFuture.supplyAsync(() -> waiting.acquire(Duration.ofSeconds(60)));
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> waiterLease.getChildren(path).size() == 2);
+            p1.blackholeNextConnections(1);
+            p1.closeAllConnections();
+            long t0 = System.nanoTime();
+            String outcome = "returned";
+            try {
+                CompletableFuture.runAsync(holder::close).get(20, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                outcome = "threw " + e;
+            }
+            long closeMs = (System.nanoTime() - t0) / 1_000_000;
+            FencingToken got = null;
+            String waiterOutcome = "acquired";
+            try {
+                got = waiter.get(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                waiterOutcome = "failed " + e;
+            }
+            long waitMs = (System.nanoTime() - t0) / 1_000_000;
+            System.out.printf(
+                    "Review23q lock closed on a cut connection: lease.close %s in %d ms; waiter %s %d ms after the cut%n",
+                    outcome, closeMs, waiterOutcome, waitMs);
+            assertThat(outcome).isEqualTo("returned");
+            assertThat(closeMs).isLessThan(2_500);
+            assertThat(got).isNotNull();
+            assertThat(waitMs).as("waiter got the lock, ms after the cut").isLessThan(SESSION_TIMEOUT.toMillis());
+            waiting.close();
+        }
+    }
+
+    /**
+     * {@code followEnsembleChanges(false)} with an observer: the observer removed by reconfig, then added back. The
+     * pool follows nothing, but reads must not fail and must see every write made before them (they fall back to the
+     * lease's session while the read session's server does not serve).
+     */
+    @Test
+    @Order(5)
+    void notFollowingChangesReadsStillSeeWritesWhenTheObserverIsRemoved() throws Exception {
+        String observer = ensemble.server(OBSERVER).address();
+        String voters = ensemble.connectString(1, 2, 3);
+        List<String> problems = new ArrayList<>();
+        try (ZkSessionPool pool = ZkSessionPool.builder()
+                        .name("r23q-nofollow")
+                        .connectString(ensemble.connectString())
+                        .observers(observer)
+                        .followEnsembleChanges(false)
+                        .sessionsPerEnsemble(1)
+                        .readsFromObservers(1)
+                        .sessionTimeout(Duration.ofSeconds(10))
+                        .connectionTimeout(Duration.ofSeconds(8))
+                        .build();
+                ZkLease lease = pool.lease()) {
+            lease.create("/r23q-nf", "0".getBytes(), CreateMode.PERSISTENT);
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> sessions(pool).stream()
+                            .anyMatch(s -> s.role() == SessionStatus.Role.OBSERVER && observer.equals(s.server())));
+            String spec = EnsembleChangeIT.membershipLine(ensemble, ensemble.server(OBSERVER));
+            EnsembleChangeIT.reconfig(voters, null, String.valueOf(OBSERVER));
+            long t0 = System.nanoTime();
+            long slowest = 0;
+            for (int i = 1; i <= 20; i++) {
+                try {
+                    lease.setData("/r23q-nf", String.valueOf(i).getBytes(), -1);
+                    long r0 = System.nanoTime();
+                    String got = new String(lease.getData("/r23q-nf"));
+                    slowest = Math.max(slowest, (System.nanoTime() - r0) / 1_000_000);
+                    if (!got.equals(String.valueOf(i))) {
+                        problems.add("write " + i + " read back " + got);
+                    }
+                } catch (Exception e) {
+                    problems.add("pair " + i + ": " + e);
+                }
+            }
+            long pairsMs = (System.nanoTime() - t0) / 1_000_000;
+            EnsembleChangeIT.reconfig(voters, spec, null);
+            System.out.printf(
+                    "Review23q followEnsembleChanges(false), observer removed: 20 pairs in %d ms, slowest read %d ms,"
+                            + " problems %s; sessions %s%n",
+                    pairsMs,
+                    slowest,
+                    problems,
+                    sessions(pool).stream()
+                            .map(s -> s.role() + "@" + s.server() + "/" + s.connected())
+                            .toList());
+            assertThat(problems).isEmpty();
+        }
+    }
 }
