@@ -526,4 +526,75 @@ class Review23qAdversarialIT {
             assertThat(problems).isEmpty();
         }
     }
+
+    /**
+     * A chrooted pool with a watch armed; participant 3 turned into an observer (never named as one): the lease
+     * sessions leave it, no watch of the SDK is on server 3 or on observer 4 ({@code wchs}), the watch still fires on a
+     * write, and the chrooted reads see the writes. Server 3 is made a participant again at the end.
+     */
+    @Test
+    @Order(6)
+    void chrootedPoolWithAWatchWhenAParticipantBecomesAnObserver() throws Exception {
+        String observer = ensemble.server(OBSERVER).address();
+        String third = ensemble.server(3).address();
+        String voters12 = ensemble.connectString(1, 2);
+        try (ZkSessionPool setup = ZkSessionPool.builder()
+                        .connectString(ensemble.server(1).address())
+                        .build();
+                ZkLease l = setup.lease()) {
+            try {
+                l.create("/r23q-chroot", new byte[0], CreateMode.PERSISTENT);
+            } catch (ZkConnectionLossException e) {
+                // the previous case's reconfig can cut server 1's clients (seen: outcome unknown, node created)
+                await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> l.exists("/r23q-chroot") != null);
+            }
+        }
+        String participantLine = EnsembleChangeIT.membershipLine(ensemble, ensemble.server(3));
+        List<WatchEvent> events = new CopyOnWriteArrayList<>();
+        try (ZkSessionPool pool = ZkSessionPool.builder()
+                        .name("r23q-chroot")
+                        .connectString(ensemble.connectString() + "/r23q-chroot")
+                        .observers(observer)
+                        .sessionsPerEnsemble(3)
+                        .readsFromObservers(1)
+                        .sessionTimeout(Duration.ofSeconds(10))
+                        .connectionTimeout(Duration.ofSeconds(8))
+                        .build();
+                ZkLease lease = pool.lease()) {
+            lease.create("/w", "0".getBytes(), CreateMode.PERSISTENT);
+            WatchHandle handle = lease.watch("/w", events::add);
+            try {
+                EnsembleChangeIT.reconfig(voters12, null, "3");
+                EnsembleChangeIT.reconfig(voters12, participantLine.replace(":participant", ":observer"), null);
+                await("lease sessions off server 3 once it observes")
+                        .atMost(Duration.ofSeconds(60))
+                        .until(() -> sessions(pool).stream()
+                                .filter(s -> s.role() == SessionStatus.Role.PARTICIPANT)
+                                .allMatch(s -> s.connected() && !third.equals(s.server())));
+                String wchs3 = ensemble.server(3).fourLetter("wchs");
+                String wchs4 = ensemble.server(OBSERVER).fourLetter("wchs");
+                int before = events.size();
+                lease.setData("/w", "1".getBytes(), -1);
+                await().atMost(Duration.ofSeconds(20)).until(() -> events.size() > before);
+                String got = new String(lease.getData("/w"));
+                System.out.printf(
+                        "Review23q chroot+watch, server 3 observing: wchs3 [%s] wchs4 [%s]; events %d; read %s;"
+                                + " sessions %s%n",
+                        wchs3.replace('\n', ' ').trim(),
+                        wchs4.replace('\n', ' ').trim(),
+                        events.size(),
+                        got,
+                        sessions(pool).stream()
+                                .map(s -> s.role() + "@" + s.server() + "/" + s.connected())
+                                .toList());
+                assertThat(got).isEqualTo("1");
+                assertThat(wchs3).as("watches on server 3 while it observes").contains("Total watches:0");
+                assertThat(wchs4).as("watches on observer 4").contains("Total watches:0");
+            } finally {
+                handle.close();
+                EnsembleChangeIT.reconfig(voters12, null, "3");
+                EnsembleChangeIT.reconfig(voters12, participantLine, null);
+            }
+        }
+    }
 }
