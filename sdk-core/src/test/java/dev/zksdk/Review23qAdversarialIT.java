@@ -269,6 +269,12 @@ class Review23qAdversarialIT {
                 EnsembleChangeIT.reconfig(voters12, null, "3");
                 EnsembleChangeIT.reconfig(voters12, observerLine, null);
                 thirdIsObserver.set(true);
+                assertThat(EnsembleChangeIT.membershipLine(ensemble, ensemble.server(1)))
+                        .as("the leader's view of server 3 after the reconfig")
+                        .isNotNull();
+                assertThat(ensemble.server(1).fourLetter("conf"))
+                        .as("server 3 observes")
+                        .contains(observerLine.substring(observerLine.indexOf('=')));
                 await("lease sessions off server 3 once it observes")
                         .atMost(Duration.ofSeconds(60))
                         .until(() -> sessions(pool).stream()
