@@ -586,6 +586,23 @@ class Review21cAdversarialIT {
                 Map<String, Integer> sp = spread(a, b);
                 return sp != null && imbalance(sp) <= 2 && sp.get(victim.address()) > 0;
             });
+            // A pool's repair of its own spread may follow the moves that even the combined spread (CI of b152d24:
+            // A repaired 3 s after B's second move): counted as settled once no move came for 3 looks.
+            double[] seen = {moves(regA) + moves(regB)};
+            long[] since = {System.nanoTime()};
+            await("no move for 3 looks")
+                    .atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(50))
+                    .until(() -> {
+                        double now = moves(regA) + moves(regB);
+                        if (now != seen[0]) {
+                            seen[0] = now;
+                            since[0] = System.nanoTime();
+                            return false;
+                        }
+                        return System.nanoTime() - since[0]
+                                > INTERVAL.multipliedBy(3).toNanos();
+                    });
             double settledA = moves(regA);
             double settledB = moves(regB);
             await("neither pool moves for 10 looks")
