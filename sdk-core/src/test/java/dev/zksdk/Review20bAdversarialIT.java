@@ -756,9 +756,13 @@ class Review20bAdversarialIT {
             pool.close();
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - s);
             System.out.println("R20b 1 ms closeTimeout: close took " + ms + " ms");
-            assertThat(oracle.zk().exists("/r20b-1ms", false))
-                    .as("owned ephemeral after close")
-                    .isNull();
+            // The close request is sent even when its answer is not waited for: the server deletes the ephemeral on
+            // it, well within the 20 s session timeout. Not necessarily before an oracle's read right after close,
+            // which another session sends (CI of 185f8a6: still there at once, "not every owned ephemeral could be
+            // deleted now").
+            await("owned ephemeral gone after close, long before the session timeout")
+                    .atMost(Duration.ofSeconds(5))
+                    .until(() -> oracle.zk().exists("/r20b-1ms", false) == null);
             assertNoThreadsLeft("r20b-1ms");
         }
     }
