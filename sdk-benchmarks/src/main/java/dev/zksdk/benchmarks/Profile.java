@@ -106,6 +106,9 @@ public record Profile(String name, List<Step> steps) {
     static final String BATCHING = BatchingBenchmark.class.getName() + "\\.";
 
     static final String STORM = StormBenchmark.class.getName() + "\\.";
+    /** A storm from 4 simulated hosts (client JVMs on loopback addresses of their own), 250 workers each. */
+    static final String FLEET_STORM = FleetStormBenchmark.class.getName() + "\\.";
+
     static final String REBALANCE = RebalanceBenchmark.class.getName() + "\\.";
     static final String MOVED = MovedServerBenchmark.class.getName() + "\\.";
     /**
@@ -346,6 +349,17 @@ public record Profile(String name, List<Step> steps) {
                 // No warm-up storm in short: every storm is as real as the first, and each costs a server restart.
                 new Step(
                         STORM,
+                        1,
+                        Mode.SingleShotTime,
+                        TimeUnit.MILLISECONDS,
+                        full ? 1 : 0,
+                        TimeValue.NONE,
+                        full ? 10 : 3,
+                        TimeValue.NONE,
+                        1),
+                // Each invocation is a restart of the server that four client JVMs of a fleet reconnect to.
+                new Step(
+                        FLEET_STORM,
                         1,
                         Mode.SingleShotTime,
                         TimeUnit.MILLISECONDS,

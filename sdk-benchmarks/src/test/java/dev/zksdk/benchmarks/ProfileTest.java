@@ -22,7 +22,8 @@ class ProfileTest {
                 RecoveryBenchmark.class,
                 CachedReadBenchmark.class,
                 ConnectBenchmark.class,
-                StormBenchmark.class)) {
+                StormBenchmark.class,
+                FleetStormBenchmark.class)) {
             for (Method m : c.getDeclaredMethods()) {
                 if (m.isAnnotationPresent(Benchmark.class)) {
                     names.add(c.getName() + "." + m.getName());
@@ -162,6 +163,28 @@ class ProfileTest {
             }
         }
         assertThat(seconds).isBetween(1L, 3 * 60L);
+    }
+
+    @Test
+    void fleetStormIsSingleShotWithWarmUpOnlyInFullAndStaysWithinThreeMinutesInShort() {
+        Profile.Step full =
+                Profile.named("full").only("FleetStorm", null).steps().get(0);
+        Profile.Step brief =
+                Profile.named("short").only("FleetStorm", null).steps().get(0);
+        assertThat(full.include()).isEqualTo(Profile.FLEET_STORM);
+        assertThat(full.mode()).isEqualTo(Mode.SingleShotTime);
+        assertThat(full.measurementIterations()).isEqualTo(10);
+        assertThat(full.warmupIterations()).isEqualTo(1);
+        assertThat(brief.warmupIterations()).isZero();
+        // A fork per client (three) starts a server and four host JVMs with 1,000 clients in about 30 s; a storm (kill,
+        // every host seeing it, restart, every host back) about 10 s.
+        long seconds = 3 * (30 + 10L * (brief.warmupIterations() + brief.measurementIterations()));
+        assertThat(seconds).isLessThanOrEqualTo(3 * 60L);
+        assertThat(Pattern.compile(Profile.STORM)
+                        .matcher(FleetStormBenchmark.class.getName() + ".restartFleetToAllBack")
+                        .find())
+                .as("the 200-session storm's step must not run the fleet too")
+                .isFalse();
     }
 
     @Test
