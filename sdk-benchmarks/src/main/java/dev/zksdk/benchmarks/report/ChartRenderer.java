@@ -54,7 +54,8 @@ public final class ChartRenderer {
         List<CategoryChart> charts = charts(summary, title);
         if (charts.isEmpty()) {
             throw new IllegalArgumentException(
-                    "the results hold no churn, overhead, recovery, batching, storm, rebalancing, moved-server or scale figures to draw");
+                    "the results hold no churn, overhead, recovery, batching, storm, fleet, rebalancing, moved-server or scale"
+                            + " figures to draw");
         }
         int columns = charts.size() == 1 ? 1 : 2;
         int rows = (charts.size() + columns - 1) / columns;
@@ -114,6 +115,10 @@ public final class ChartRenderer {
         HostSelectionReport.movedChart(
                         summary.hostSelection(),
                         base("Time to find a server that moved to another address (median)", "client", "ms"))
+                .ifPresent(charts::add);
+        HostSelectionReport.fleetChart(
+                        summary.hostSelection(),
+                        base("Fleet storm: restart to all hosts back (median)", "client", "ms"))
                 .ifPresent(charts::add);
         scaleChart(summary.scale()).ifPresent(charts::add);
         return charts;

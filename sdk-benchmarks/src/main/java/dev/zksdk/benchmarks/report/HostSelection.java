@@ -172,6 +172,62 @@ public final class HostSelection {
         }
     }
 
+    /**
+     * One client of the fleet storm ({@code FleetStormBenchmark.restartFleetToAllBack}): simulated hosts of
+     * {@code workers} workers each, the restart → all-back time per storm (ms) and the per-storm counters.
+     */
+    public record FleetRow(
+            String client,
+            int hosts,
+            int workers,
+            int sdkSessions,
+            List<Double> allBack,
+            Map<String, Metric> counters) {
+
+        public int storms() {
+            return allBack.size();
+        }
+
+        /** The median over storms of one per-storm counter, NaN when absent. */
+        public double medianOf(String counter) {
+            Metric m = counters.get(counter);
+            return m == null ? Double.NaN : Stats.median(m.iterations());
+        }
+
+        /** The sum over storms of one counter, NaN when absent. */
+        public double totalOf(String counter) {
+            Metric m = counters.get(counter);
+            return m == null ? Double.NaN : m.total();
+        }
+
+        /** A kernel counter's total, NaN (not measured) when a storm could not read the kernel's counters. */
+        public double kernelTotalOf(String counter) {
+            return totalOf("kernelCountersUnread") > 0 ? Double.NaN : totalOf(counter);
+        }
+
+        /** Storms cut with a host short of its sessions. */
+        public int stormsCut() {
+            Metric m = counters.get("hostsShort");
+            return m == null
+                    ? 0
+                    : (int) m.iterations().stream().filter(v -> v > 0).count();
+        }
+
+        /** The server's rejections over the storms, NaN (not measured) when a storm could not read them. */
+        public double rejected() {
+            return totalOf("rejectionsUnread") > 0 ? Double.NaN : totalOf("serverRejected");
+        }
+
+        public String label() {
+            return switch (client) {
+                case "sdk" -> "zk-sdk: one pool of " + sdkSessions + " sessions per host";
+                case "zookeeper" -> "plain ZooKeeper: a handle per worker";
+                case "curator" -> "Curator: a CuratorFramework per worker";
+                default -> client;
+            };
+        }
+    }
+
     /** Goal of issue 21: skew at most this many percent within {@value #REBALANCE_GOAL_SECONDS} s, none expired. */
     public static final double REBALANCE_GOAL_PERCENT = 20;
 
@@ -183,6 +239,7 @@ public final class HostSelection {
     private final List<StormRow> storms = new ArrayList<>();
     private final List<RebalanceRow> rebalances = new ArrayList<>();
     private final List<MovedRow> moved = new ArrayList<>();
+    private final List<FleetRow> fleet = new ArrayList<>();
 
     public HostSelection(JmhResults results) {
         for (ConnectClient client : ConnectClient.values()) {
@@ -223,6 +280,17 @@ public final class HostSelection {
         }
         storms.sort(Comparator.comparing((StormRow r) -> r.client().equals("sdk") ? 0 : 1)
                 .thenComparing(StormRow::client));
+        for (Entry e : results.find("restartFleetToAllBack", "ss", 0)) {
+            fleet.add(new FleetRow(
+                    e.params().getOrDefault("client", "?"),
+                    Integer.parseInt(e.params().getOrDefault("hosts", "0")),
+                    Integer.parseInt(e.params().getOrDefault("workers", "0")),
+                    Integer.parseInt(e.params().getOrDefault("sdkSessions", "0")),
+                    List.copyOf(toMillis(e.primary())),
+                    e.secondary()));
+        }
+        fleet.sort(Comparator.comparing((FleetRow r) -> r.client().equals("sdk") ? 0 : 1)
+                .thenComparing(FleetRow::client, Comparator.reverseOrder()));
         for (Entry e : results.find("rollingRestart", "ss", 0)) {
             if (!e.benchmark().endsWith("RebalanceBenchmark.rollingRestart")) {
                 continue;
@@ -254,6 +322,22 @@ public final class HostSelection {
 
     private static List<Double> values(Entry e, String counter) {
         return e.counter(counter).map(m -> List.copyOf(m.iterations())).orElse(List.of());
+    }
+
+    public List<FleetRow> fleet() {
+        return fleet;
+    }
+
+    public Optional<FleetRow> fleet(String client) {
+        return fleet.stream().filter(r -> r.client().equals(client)).findFirst();
+    }
+
+    public Optional<StormRow> storm(String client) {
+        return storms.stream().filter(r -> r.client().equals(client)).findFirst();
+    }
+
+    public Optional<RebalanceRow> rebalance(String client) {
+        return rebalances.stream().filter(r -> r.client().equals(client)).findFirst();
     }
 
     public List<MovedRow> moved() {

@@ -1,6 +1,7 @@
 package dev.zksdk.benchmarks.report;
 
 import dev.zksdk.benchmarks.report.HostSelection.ConnectRow;
+import dev.zksdk.benchmarks.report.HostSelection.FleetRow;
 import dev.zksdk.benchmarks.report.HostSelection.MovedRow;
 import dev.zksdk.benchmarks.report.HostSelection.RebalanceRow;
 import dev.zksdk.benchmarks.report.HostSelection.StormRow;
@@ -193,6 +194,87 @@ final class HostSelectionReport {
         }
     }
 
+    /** The fleet storm: simulated hosts over their per-address connection limit, per client. */
+    void fleet(StringBuilder md) {
+        md.append("| client | hosts × workers | storms | storms cut, a host short after 30 s | restart → all back,"
+                + " median (min–max) ms | spread p50 / p99 /"
+                + " max ms (median over storms) | sessions held before, per storm | back with their own session |"
+                + " expired | displaced | server rejected | listen overflows | listen drops |\n"
+                + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (FleetRow r : hosts.fleet()) {
+            md.append("| ")
+                    .append(r.label())
+                    .append(" | ")
+                    .append(r.hosts())
+                    .append(" × ")
+                    .append(r.workers())
+                    .append(" | ")
+                    .append(r.storms())
+                    .append(" | ")
+                    .append(r.stormsCut())
+                    .append(" | ")
+                    .append(ms(Stats.median(r.allBack())))
+                    .append(" (")
+                    .append(ms(Stats.min(r.allBack())))
+                    .append("–")
+                    .append(ms(Stats.max(r.allBack())))
+                    .append(") | ")
+                    .append(ms(r.medianOf("spreadP50Ms")))
+                    .append(" / ")
+                    .append(ms(r.medianOf("spreadP99Ms")))
+                    .append(" / ")
+                    .append(ms(r.medianOf("spreadMaxMs")))
+                    .append(" | ")
+                    .append(Summary.fmtCount(r.medianOf("sessionsBefore")))
+                    .append(" | ")
+                    .append(Summary.fmtCount(r.totalOf("sameSessionBack")))
+                    .append(" | ")
+                    .append(Summary.fmtCount(r.totalOf("expired")))
+                    .append(" | ")
+                    .append(Summary.fmtCount(r.totalOf("displaced")))
+                    .append(" | ")
+                    .append(Summary.fmtMeasured(r.rejected()))
+                    .append(" | ")
+                    .append(Summary.fmtMeasured(r.kernelTotalOf("listenOverflows")))
+                    .append(" | ")
+                    .append(Summary.fmtMeasured(r.kernelTotalOf("listenDrops")))
+                    .append(" |\n");
+        }
+        md.append("""
+
+        Each simulated host is a JVM of its own whose connections leave from a loopback address of its own \
+        (127.0.0.2, .3, ...), so that the server's `maxClientCnxns=60`, which it applies per client address, applies \
+        per host. The server is one member in its own process with the default listen backlog (50), and each storm is \
+        a `kill -9`, every held session seen disconnected, and the server's JVM launched again on the same port. Each \
+        host runs 250 workers that each need ZooKeeper. With plain ZooKeeper or Curator each worker opens a client of \
+        its own, as the incidents' applications did, and the server takes 60 of a host's 250 and turns the others away \
+        again and again. With zk-sdk a host's workers share one pool of 50 sessions (its default per-server budget), \
+        each worker holding a lease. *restart → all back* ends when every host holds as many sessions as before the \
+        kill; a storm is cut 30 s after the restart, and its time is then the cut's: a restarting server can leave \
+        connections accepted and never answered (ZOOKEEPER-5051), which still count against a host's 60, and a host \
+        over its limit may then not get its seats back. *back with their own session*, *expired* and *displaced* count, over all storms, what became of the \
+        sessions held before: a displaced session lost its seat to a worker that had been turned away, and it will \
+        expire with its ephemerals. *server rejected* is the server's `zk_connection_rejected` when every host was back, \
+        summed over storms (the server counts from its restart); overflows and drops are the kernel's `TcpExt` \
+        counters for the whole network namespace.
+        """);
+        md.append("\nIn this run:");
+        for (FleetRow r : hosts.fleet()) {
+            md.append(' ')
+                    .append(r.label())
+                    .append(": ")
+                    .append(Summary.fmtCount(r.totalOf("displaced")))
+                    .append(" sessions displaced and ")
+                    .append(Summary.fmtCount(r.totalOf("expired")))
+                    .append(" expired over ")
+                    .append(r.storms())
+                    .append(" storms, ")
+                    .append(Summary.fmtMeasured(r.rejected()))
+                    .append(" connections rejected.");
+        }
+        md.append('\n');
+    }
+
     /** Sessions back per bucket, mean per storm, one series per client; empty when the run had no storms. */
     /** The rebalancing benchmark: skew over time after a kill -9 rolling restart, per client, and the goal's verdict. */
     void rebalance(StringBuilder md) {
@@ -270,6 +352,22 @@ final class HostSelectionReport {
     }
 
     /** Median time to find the moved server, per client. */
+    /** The fleet storm's median restart → all back per client. */
+    static Optional<CategoryChart> fleetChart(HostSelection hosts, CategoryChart chart) {
+        List<FleetRow> rows = hosts.fleet();
+        if (rows.isEmpty()) {
+            return Optional.empty();
+        }
+        List<String> x = new ArrayList<>();
+        List<Double> y = new ArrayList<>();
+        for (FleetRow r : rows) {
+            x.add(r.client());
+            y.add(Stats.median(r.allBack()));
+        }
+        chart.addSeries("median ms", x, y).setFillColor(STORM_COLORS[0]);
+        return Optional.of(chart);
+    }
+
     static Optional<CategoryChart> movedChart(HostSelection hosts, CategoryChart chart) {
         List<MovedRow> rows = hosts.moved();
         if (rows.isEmpty()) {

@@ -86,6 +86,13 @@ public final class JmhResults {
         return new JmhResults(entries);
     }
 
+    /** These results and {@code other}'s, as one set (a benchmark run on its own after a profile's run). */
+    public JmhResults with(JmhResults other) {
+        List<Entry> all = new ArrayList<>(entries);
+        all.addAll(other.entries);
+        return new JmhResults(all);
+    }
+
     public List<Entry> entries() {
         return entries;
     }

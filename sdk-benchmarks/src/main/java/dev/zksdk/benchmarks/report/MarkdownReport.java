@@ -38,7 +38,9 @@ public final class MarkdownReport {
                 .append(name)
                 .append("-machine.json`](")
                 .append(name)
-                .append("-machine.json). Every figure and ratio below comes from that one run.\n\n");
+                .append("-machine.json).")
+                .append(alsoFrom().isEmpty() ? " Every figure and ratio below comes from that one run.\n\n" : "")
+                .append(alsoFrom().isEmpty() ? "" : " " + alsoFromSentence() + "\n\n");
         runSection(md);
         md.append("![benchmark chart](").append(name).append(".png)\n\n");
         md.append("## Goals\n\n");
@@ -64,6 +66,10 @@ public final class MarkdownReport {
             md.append("\n## Reconnect storm after a server restart\n\n");
             hosts.storm(md);
         }
+        if (!summary.hostSelection().fleet().isEmpty()) {
+            md.append("\n## Reconnect storm from a fleet of hosts over their connection limit\n\n");
+            hosts.fleet(md);
+        }
         if (!summary.hostSelection().rebalances().isEmpty()) {
             md.append("\n## Rebalancing after a rolling restart\n\n");
             hosts.rebalance(md);
@@ -81,6 +87,34 @@ public final class MarkdownReport {
         return md.toString();
     }
 
+    /** Other runs whose results the report adds to the profile's (a benchmark run on its own afterwards). */
+    private List<String> alsoFrom() {
+        return listOf(machine.get("alsoFrom")).stream().map(String::valueOf).toList();
+    }
+
+    private String alsoFromSentence() {
+        StringBuilder s = new StringBuilder("The figures of ");
+        List<String> others = alsoFrom();
+        for (int i = 0; i < others.size(); i++) {
+            String other = others.get(i);
+            s.append(i == 0 ? "" : ", ")
+                    .append("[`")
+                    .append(other)
+                    .append(".json`](")
+                    .append(other)
+                    .append(".json) (machine: [`")
+                    .append(other)
+                    .append("-machine.json`](")
+                    .append(other)
+                    .append("-machine.json))");
+        }
+        return s.append(" come from a run of ")
+                .append(others.size() == 1 ? "that benchmark" : "those benchmarks")
+                .append(" on its own, after this one, on the same machine; every other figure and every ratio between"
+                        + " two clients comes from one run.")
+                .toString();
+    }
+
     /** The README's block: goals, every table of the run (those where the SDK loses too) and the chart. */
     public String readmeBlock(String chartPath, String resultsPath) {
         StringBuilder md = new StringBuilder();
@@ -88,6 +122,10 @@ public final class MarkdownReport {
                 .append(str(machine.get("profile"), "?"))
                 .append("` run on ")
                 .append(machineLine())
+                .append(
+                        alsoFrom().isEmpty()
+                                ? ""
+                                : " (and " + String.join(", ", alsoFrom()) + ", run on its own after it)")
                 .append("; the full report, with the machine, commands and latency percentiles, is [")
                 .append(resultsPath)
                 .append("](")
@@ -105,6 +143,10 @@ public final class MarkdownReport {
         }
         md.append('\n');
         recovery(md);
+        if (!summary.batching().isEmpty()) {
+            md.append("\nBatched asynchronous writes:\n\n");
+            batching(md);
+        }
         HostSelectionReport hosts = new HostSelectionReport(summary.hostSelection());
         if (!summary.hostSelection().connects().isEmpty()) {
             md.append("\nConnecting with a dead address in the connect string:\n\n");
@@ -113,6 +155,10 @@ public final class MarkdownReport {
         if (!summary.hostSelection().storms().isEmpty()) {
             md.append("\nReconnect storm after a server restart:\n\n");
             hosts.storm(md);
+        }
+        if (!summary.hostSelection().fleet().isEmpty()) {
+            md.append("\nReconnect storm from a fleet of hosts over their connection limit:\n\n");
+            hosts.fleet(md);
         }
         if (!summary.hostSelection().rebalances().isEmpty()) {
             md.append("\nRebalancing after a rolling restart:\n\n");

@@ -22,20 +22,22 @@ public final class ReportMain {
     public static void main(String[] args) throws IOException {
         Map<String, String> options;
         try {
-            options = CommandLine.options(args, List.of("--name", "--results", "--readme"));
+            options = CommandLine.options(args, List.of("--name", "--results", "--readme", "--with"));
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
-            System.err.println("usage: report [--name short] [--results DIR] [--readme README.md]");
+            System.err.println("usage: report [--name short] [--results DIR] [--readme README.md] [--with NAME2]");
             System.exit(2);
             return;
         }
         String name = options.getOrDefault("--name", "short");
         Path results = CommandLine.resultsDirectory(options.get("--results"));
-        Path written = write(results, name);
+        List<String> with =
+                options.containsKey("--with") ? List.of(options.get("--with").split(",")) : List.of();
+        Path written = write(results, name, with);
         System.out.println("### wrote " + written + " and " + results.resolve(name + ".png"));
         if (options.containsKey("--readme")) {
             Path readme = Path.of(options.get("--readme"));
-            updateReadme(readme, results, name);
+            updateReadme(readme, results, name, with);
             System.out.println("### updated the benchmark block of " + readme);
         }
     }
@@ -47,9 +49,17 @@ public final class ReportMain {
      * @throws IOException if the JSON cannot be read or the outputs cannot be written
      */
     public static Path write(Path results, String name) throws IOException {
+        return write(results, name, List.of());
+    }
+
+    /**
+     * As {@link #write(Path, String)}, with the results of other runs in the same directory ({@code <with>.json},
+     * each a benchmark run on its own after the profile's run) added to the profile's; the report names them.
+     */
+    public static Path write(Path results, String name, List<String> with) throws IOException {
         System.setProperty("java.awt.headless", "true");
-        Summary summary = new Summary(JmhResults.parse(Files.readString(results.resolve(name + ".json"))));
-        Map<String, Object> machine = machine(results, name);
+        Summary summary = new Summary(results(results, name, with));
+        Map<String, Object> machine = machine(results, name, with);
         ChartRenderer.render(summary, name + " profile", results.resolve(name + ".png"));
         Path md = results.resolve("results.md");
         Files.writeString(md, new MarkdownReport(summary, machine).results(name));
@@ -62,6 +72,11 @@ public final class ReportMain {
      * @throws IllegalStateException if the README lacks the markers
      */
     public static void updateReadme(Path readme, Path results, String name) throws IOException {
+        updateReadme(readme, results, name, List.of());
+    }
+
+    /** As {@link #updateReadme(Path, Path, String)}, with other runs' results added (see {@link #write}). */
+    public static void updateReadme(Path readme, Path results, String name, List<String> with) throws IOException {
         String text = Files.readString(readme);
         int begin = text.indexOf(BEGIN);
         int end = text.indexOf(END);
@@ -73,9 +88,28 @@ public final class ReportMain {
         Path dir = results.toAbsolutePath();
         String chart = base.relativize(dir.resolve(name + ".png")).toString().replace('\\', '/');
         String report = base.relativize(dir.resolve("results.md")).toString().replace('\\', '/');
-        Summary summary = new Summary(JmhResults.parse(Files.readString(results.resolve(name + ".json"))));
-        String block = new MarkdownReport(summary, machine(results, name)).readmeBlock(chart, report);
+        Summary summary = new Summary(results(results, name, with));
+        String block = new MarkdownReport(summary, machine(results, name, with)).readmeBlock(chart, report);
         Files.writeString(readme, text.substring(0, begin + BEGIN.length()) + "\n" + block + text.substring(end));
+    }
+
+    private static JmhResults results(Path results, String name, List<String> with) throws IOException {
+        JmhResults all = JmhResults.parse(Files.readString(results.resolve(name + ".json")));
+        for (String other : with) {
+            all = all.with(JmhResults.parse(Files.readString(results.resolve(other + ".json"))));
+        }
+        return all;
+    }
+
+    /** The run's machine file; with other runs, their names under {@code "alsoFrom"}. */
+    private static Map<String, Object> machine(Path results, String name, List<String> with) throws IOException {
+        Map<String, Object> machine = machine(results, name);
+        if (with.isEmpty()) {
+            return machine;
+        }
+        Map<String, Object> withOthers = new java.util.LinkedHashMap<>(machine);
+        withOthers.put("alsoFrom", List.copyOf(with));
+        return withOthers;
     }
 
     @SuppressWarnings("unchecked")

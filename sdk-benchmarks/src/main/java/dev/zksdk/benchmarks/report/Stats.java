@@ -51,4 +51,52 @@ final class Stats {
         double t = n - 1 <= T_975.length ? T_975[n - 2] : 1.960;
         return t * Math.sqrt(squares / (n - 1)) / Math.sqrt(n);
     }
+
+    /**
+     * A distribution-free 95% confidence interval of the {@code q} quantile (0 to 1) of the population the values were
+     * drawn from: the order statistics {@code x(l)} and {@code x(u)} with {@code P(B < l) <= 0.025} and
+     * {@code P(B >= u) <= 0.025} for {@code B ~ Binomial(n, q)}. An end is NaN where the sample is too small to bound
+     * it (with 3 values, neither end of the median's interval is bounded).
+     *
+     * @return {@code {lower, upper}}
+     */
+    static double[] quantileInterval95(List<Double> values, double q) {
+        int n = values.size();
+        double[] sorted =
+                values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        double[] cdf = new double[n + 1];
+        double sum = 0;
+        for (int k = 0; k <= n; k++) {
+            sum += binomial(n, k, q);
+            cdf[k] = sum;
+        }
+        // Largest l (1-based) with P(B <= l - 1) <= 0.025; smallest u with P(B <= u - 1) >= 0.975.
+        int lower = 0;
+        for (int l = 1; l <= n; l++) {
+            if (cdf[l - 1] <= 0.025) {
+                lower = l;
+            }
+        }
+        int upper = n + 1;
+        for (int u = n; u >= 1; u--) {
+            if (cdf[u - 1] >= 0.975) {
+                upper = u;
+            }
+        }
+        return new double[] {lower >= 1 ? sorted[lower - 1] : Double.NaN, upper <= n ? sorted[upper - 1] : Double.NaN};
+    }
+
+    private static double binomial(int n, int k, double p) {
+        double logChoose = 0;
+        for (int i = 1; i <= k; i++) {
+            logChoose += Math.log(n - k + i) - Math.log(i);
+        }
+        if (p <= 0) {
+            return k == 0 ? 1 : 0;
+        }
+        if (p >= 1) {
+            return k == n ? 1 : 0;
+        }
+        return Math.exp(logChoose + k * Math.log(p) + (n - k) * Math.log1p(-p));
+    }
 }

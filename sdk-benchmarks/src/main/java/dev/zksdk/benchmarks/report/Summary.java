@@ -200,6 +200,11 @@ public final class Summary {
     public static final double GOAL_CACHED_READS_PER_SECOND = 1_000_000;
     public static final double GOAL_CACHED_OVER_UNCACHED = 200;
     /** Batched async creates over unbatched ones at 64 and 1,000 in flight. */
+    /** Issue 17: first usable session with a blackholed address, zk-sdk p90 at most this × plain ZooKeeper's. */
+    public static final double GOAL_CONNECT_BLACKHOLED = 0.25;
+    /** Issue 17: the fleet storm's all-back, zk-sdk at most this × plain ZooKeeper's. */
+    public static final double GOAL_FLEET_ALL_BACK = 2;
+
     public static final double GOAL_BATCHED_CREATES = 3;
     /**
      * Batched async creates over unbatched ones at 1 in flight, where nothing is batched: "no worse" as far as an
@@ -261,6 +266,7 @@ public final class Summary {
         hostSelection = new HostSelection(results);
         checkGoals();
         checkCachedReadGoals();
+        checkHostSelectionGoals();
         summarizeBatching(results);
         scale = new ScaleSummary(results);
         for (ScaleSummary.Row r : scale.goalRows()) {
@@ -606,6 +612,124 @@ public final class Summary {
         }
     }
 
+    /** Issue 17's goals: first connects with a dead address, the storms, rebalancing after a rolling restart. */
+    private void checkHostSelectionGoals() {
+        HostSelection hosts = hostSelection;
+        for (String dead : List.of("blackholed", "refused")) {
+            double factor = dead.equals("blackholed") ? GOAL_CONNECT_BLACKHOLED : 1;
+            String text = "first usable session, one of three addresses " + dead + ": zk-sdk p90 ≤ "
+                    + (factor == 1 ? "" : fmtRatio(factor) + " × ") + "plain ZooKeeper's";
+            Optional<HostSelection.ConnectRow> sdk = hosts.connect(HostSelection.ConnectClient.SDK, dead);
+            Optional<HostSelection.ConnectRow> raw = hosts.connect(HostSelection.ConnectClient.ZOOKEEPER, dead);
+            if (sdk.isEmpty() || raw.isEmpty()) {
+                goals.add(new Goal(text, "not measured", null));
+                continue;
+            }
+            goals.add(quantileGoal(text, sdk.get().millis(), raw.get().millis(), 0.9, factor, "connects"));
+        }
+        Optional<HostSelection.StormRow> sdkStorm = hosts.storm("sdk");
+        Optional<HostSelection.StormRow> rawStorm = hosts.storm("zookeeper");
+        String allBack = "reconnect storm: zk-sdk all-back median ≤ plain ZooKeeper's";
+        String spread = "reconnect storm: zk-sdk spread p99 ≤ plain ZooKeeper's (median over storms)";
+        String expired = "reconnect storm: 0 zk-sdk sessions expired";
+        if (sdkStorm.isEmpty() || rawStorm.isEmpty()) {
+            goals.add(new Goal(allBack, "not measured", null));
+            goals.add(new Goal(spread, "not measured", null));
+        } else {
+            goals.add(quantileGoal(
+                    allBack, sdkStorm.get().restartToAllBack(), rawStorm.get().restartToAllBack(), 0.5, 1, "storms"));
+            goals.add(quantileGoal(
+                    spread,
+                    counter(sdkStorm.get().counters(), "spreadP99Ms"),
+                    counter(rawStorm.get().counters(), "spreadP99Ms"),
+                    0.5,
+                    1,
+                    "storms"));
+        }
+        goals.add(sdkStorm.map(r -> new Goal(
+                        expired,
+                        fmtCount(r.totalOf("expired")) + " over " + r.storms() + " storms",
+                        r.totalOf("expired") == 0))
+                .orElseGet(() -> new Goal(expired, "not measured", null)));
+        Optional<HostSelection.FleetRow> sdkFleet = hosts.fleet("sdk");
+        Optional<HostSelection.FleetRow> rawFleet = hosts.fleet("zookeeper");
+        String clean = "fleet storm (hosts over maxClientCnxns): 0 rejections and 0 listen overflows for zk-sdk, where"
+                + " plain handles show them";
+        String fleetBack =
+                "fleet storm: zk-sdk all-back median ≤ " + fmtRatio(GOAL_FLEET_ALL_BACK) + " × plain ZooKeeper's";
+        if (sdkFleet.isEmpty() || rawFleet.isEmpty()) {
+            goals.add(new Goal(clean, "not measured", null));
+            goals.add(new Goal(fleetBack, "not measured", null));
+        } else {
+            HostSelection.FleetRow sdk = sdkFleet.get();
+            HostSelection.FleetRow raw = rawFleet.get();
+            double sdkRejected = sdk.rejected();
+            double sdkOverflows = sdk.kernelTotalOf("listenOverflows");
+            double rawRejected = raw.rejected();
+            double rawOverflows = raw.kernelTotalOf("listenOverflows");
+            String measured = "zk-sdk " + fmtMeasured(sdkRejected) + " rejected, " + fmtMeasured(sdkOverflows)
+                    + " overflows; plain " + fmtMeasured(rawRejected) + " rejected, " + fmtMeasured(rawOverflows)
+                    + " overflows (" + sdk.storms() + " and " + raw.storms() + " storms)";
+            boolean measuredAll = !Double.isNaN(sdkRejected)
+                    && !Double.isNaN(sdkOverflows)
+                    && !Double.isNaN(rawRejected)
+                    && !Double.isNaN(rawOverflows);
+            goals.add(new Goal(
+                    clean,
+                    measured,
+                    measuredAll
+                            ? sdkRejected == 0 && sdkOverflows == 0 && (rawRejected > 0 || rawOverflows > 0)
+                            : null));
+            goals.add(quantileGoal(fleetBack, sdk.allBack(), raw.allBack(), 0.5, GOAL_FLEET_ALL_BACK, "storms"));
+        }
+        String even = "connection skew ≤ " + fmtCount(HostSelection.REBALANCE_GOAL_PERCENT) + " % within "
+                + HostSelection.REBALANCE_GOAL_SECONDS + " s after a rolling restart, 0 expired (zk-sdk, each run)";
+        goals.add(hosts.rebalance("sdk")
+                .map(r -> new Goal(
+                        even,
+                        "within the window in " + r.evenWithin() + " of " + r.invocations() + " runs, "
+                                + fmtCount(r.totalExpired()) + " expired",
+                        r.invocations() > 0 && r.evenWithin() == r.invocations() && r.totalExpired() == 0))
+                .orElseGet(() -> new Goal(even, "not measured", null)));
+    }
+
+    private static List<Double> counter(Map<String, Metric> counters, String name) {
+        Metric m = counters.get(name);
+        return m == null ? List.of() : m.iterations();
+    }
+
+    /**
+     * A "zk-sdk's quantile at most {@code factor} × plain's" goal: met by the point estimates, shown when the upper end
+     * of the SDK's 95% interval is at most {@code factor} × the lower end of plain's (distribution-free intervals of the
+     * quantile; too few samples leave an end open and the goal not shown).
+     */
+    static Goal quantileGoal(String text, List<Double> sdk, List<Double> plain, double q, double factor, String what) {
+        if (sdk.isEmpty() || plain.isEmpty()) {
+            return new Goal(text, "not measured", null);
+        }
+        double sdkPoint = q == 0.5 ? Stats.median(sdk) : HostSelection.percentile(sdk, q * 100);
+        double plainPoint = q == 0.5 ? Stats.median(plain) : HostSelection.percentile(plain, q * 100);
+        double[] sdkInterval = Stats.quantileInterval95(sdk, q);
+        double[] plainInterval = Stats.quantileInterval95(plain, q);
+        Boolean shown = Double.isNaN(sdkInterval[1]) || Double.isNaN(plainInterval[0])
+                ? Boolean.FALSE
+                : sdkInterval[1] <= factor * plainInterval[0];
+        String measured = fmtMs(sdkPoint) + " ms against " + fmtMs(plainPoint) + " ms ("
+                + fmtRatio(sdkPoint / plainPoint)
+                + "×; 95% intervals " + fmtInterval(sdkInterval) + " and " + fmtInterval(plainInterval) + " ms; "
+                + sdk.size() + " and " + plain.size() + " " + what + ")";
+        return new Goal(text, measured, sdkPoint <= factor * plainPoint, shown);
+    }
+
+    private static String fmtInterval(double[] interval) {
+        return (Double.isNaN(interval[0]) ? "open" : fmtMs(interval[0])) + "–"
+                + (Double.isNaN(interval[1]) ? "open" : fmtMs(interval[1]));
+    }
+
+    private static String fmtMs(double millis) {
+        return millis < 10 ? String.format(Locale.ROOT, "%.1f", millis) : fmtCount(Math.rint(millis));
+    }
+
     /** Whether the lower bound of the pair's 95% interval meets {@code goal}; null with fewer than two rounds. */
     private static Boolean intervalMeets(OverheadRow row, double goal) {
         return row.rounds() < 2 ? null : row.ratio() - row.ratioHalfWidth() >= goal;
@@ -616,8 +740,8 @@ public final class Summary {
      * conservative ends of both runs' 99.9% intervals (JMH's error), with no rejection or overflow in the pooled run.
      */
     private void leanGoal(int threads) {
-        String text = "pooled ≥ " + fmtCount(GOAL_POOLED_OVER_LEAN) + "× the lean per-request client at " + threads
-                + " threads, 0 rejections and 0 listen overflows pooled";
+        String text = "pooled ≥ " + fmtCount(GOAL_POOLED_OVER_LEAN) + "× the lean per-request client's requests served"
+                + " at " + threads + " threads, 0 rejections and 0 listen overflows pooled";
         Optional<ChurnRow> pooledRow = churn(Client.POOLED, threads);
         Optional<Metric> pooled = pooledRow.flatMap(ChurnRow::throughput);
         Optional<Metric> lean = churn(Client.PER_REQUEST_LEAN, threads).flatMap(ChurnRow::throughput);
@@ -625,20 +749,37 @@ public final class Summary {
             goals.add(new Goal(text, "not measured", null));
             return;
         }
-        double ratio = pooled.get().score() / lean.get().score();
+        // Requests the server turned away count in JMH's throughput (the call returns): compare requests served.
+        ChurnRow leanRow = churn(Client.PER_REQUEST_LEAN, threads).orElseThrow();
+        double served = served(leanRow);
+        double pooledServed = served(pooledRow.get());
+        if (Double.isNaN(served) || Double.isNaN(pooledServed)) {
+            goals.add(new Goal(text, "not measured", null));
+            return;
+        }
+        double ratio = pooled.get().score() * pooledServed / (lean.get().score() * served);
         double low = error(pooled.get()) >= 0 && error(lean.get()) >= 0
-                ? (pooled.get().score() - error(pooled.get())) / (lean.get().score() + error(lean.get()))
+                ? (pooled.get().score() - error(pooled.get()))
+                        * pooledServed
+                        / ((lean.get().score() + error(lean.get())) * served)
                 : Double.NaN;
         ChurnRow p = pooledRow.get();
         boolean clean = p.rejected() == 0 && p.overflows() == 0;
-        String measured = fmtRatio(ratio) + "× (at least " + (Double.isNaN(low) ? "n/a" : fmtRatio(low))
-                + "×); pooled " + fmtCount(p.rejected()) + " rejected, " + fmtMeasured(p.overflows())
-                + " overflows";
+        String measured =
+                fmtRatio(ratio) + "× in requests served (at least " + (Double.isNaN(low) ? "n/a" : fmtRatio(low))
+                        + "×; the lean client's " + fmtCount(lean.get().score() * served) + "/s served of "
+                        + fmtCount(lean.get().score()) + "/s sent); pooled " + fmtCount(p.rejected()) + " rejected, "
+                        + fmtMeasured(p.overflows()) + " overflows";
         goals.add(new Goal(
                 text,
                 measured,
                 Double.isNaN(p.overflows()) ? null : ratio >= GOAL_POOLED_OVER_LEAN && clean,
                 Double.isNaN(low) ? null : low >= GOAL_POOLED_OVER_LEAN));
+    }
+
+    /** The share of a churn run's requests that were served (not failed); NaN when the run counted none. */
+    static double served(ChurnRow row) {
+        return row.requests() > 0 && !Double.isNaN(row.failed()) ? 1 - row.failed() / row.requests() : Double.NaN;
     }
 
     private static double error(Metric m) {
