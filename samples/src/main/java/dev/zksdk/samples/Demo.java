@@ -280,6 +280,12 @@ public final class Demo {
                                 + "once); the writer re-read the node and found its value",
                         traffic.unknownConfirmed());
             }
+            if (traffic.unknownResent() > 0) {
+                timeline.say(
+                        "%d write(s) reported 'outcome unknown' were not applied (the writer re-read the node) and were"
+                                + " sent again",
+                        traffic.unknownResent());
+            }
             traffic.failures().forEach(f -> out.println("  failure " + f));
             List<Duration> reconnects = timeline.reconnects();
             timeline.say(

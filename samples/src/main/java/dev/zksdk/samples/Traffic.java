@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * its session was disconnected when it started or lost its connection while it ran: the pool held it until the
  * session was back or retried it), failed (threw a {@link ZkException}; the first few are kept for the report). A write
  * the pool reports as outcome unknown is re-read by the handler, as an application must: found applied, it counts as
- * retried (and is counted apart, {@link #unknownConfirmed()}).
+ * retried (and is counted apart, {@link #unknownConfirmed()}); not found, it is sent again and counts as retried too.
  */
 final class Traffic {
 
@@ -47,6 +47,8 @@ final class Traffic {
     private final AtomicLong failed = new AtomicLong();
     /** Writes the pool reported as outcome unknown, which the handler re-read and found applied. */
     private final AtomicLong unknownConfirmed = new AtomicLong();
+    /** Writes the pool reported as outcome unknown, which the handler re-read, found not applied and sent again. */
+    private final AtomicLong unknownResent = new AtomicLong();
 
     private final AtomicLong lastWritten = new AtomicLong();
     private final List<String> failures = new CopyOnWriteArrayList<>();
@@ -89,10 +91,17 @@ final class Traffic {
                         // so, and a
                         // careful application looks before acting again. This one is the only writer: its value there
                         // means done.
-                        if (!e.outcomeUnknown() || !Arrays.equals(lease.getData(configPath), data)) {
+                        if (!e.outcomeUnknown()) {
                             throw e;
                         }
-                        unknownConfirmed.incrementAndGet();
+                        if (Arrays.equals(lease.getData(configPath), data)) {
+                            unknownConfirmed.incrementAndGet();
+                        } else {
+                            // Not there: the write never happened (the only writer's value is not overwritten), so
+                            // it is sent again.
+                            lease.setData(configPath, data, -1);
+                            unknownResent.incrementAndGet();
+                        }
                     }
                     lastWritten.set(value);
                 } else {
@@ -147,12 +156,17 @@ final class Traffic {
         return List.copyOf(failures);
     }
 
-    /** Request counters at one moment; {@link #minus} gives a phase's share. */
+    /** Writes reported as outcome unknown that the handler found not applied when it re-read the node, and sent again. */
+    long unknownResent() {
+        return unknownResent.get();
+    }
+
     /** Writes reported as outcome unknown that the handler found applied when it re-read the node. */
     long unknownConfirmed() {
         return unknownConfirmed.get();
     }
 
+    /** Request counters at one moment; {@link #minus} gives a phase's share. */
     record Counts(long ok, long retried, long failed) {
         Counts minus(Counts earlier) {
             return new Counts(ok - earlier.ok, retried - earlier.retried, failed - earlier.failed);
