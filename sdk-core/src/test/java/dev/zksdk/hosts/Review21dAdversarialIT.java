@@ -312,7 +312,7 @@ class Review21dAdversarialIT {
 
     /**
      * Two pools of three sessions, budget 3, three servers: with one server down every slot of the other two is taken.
-     * Session timeout 5 s. kill -9 of the leader; restart it and, as soon as it serves (sessions moving back to it),
+     * Session timeout 10 s. kill -9 of the leader; restart it and, as soon as it serves (sessions moving back to it),
      * kill -9 of a follower holding sessions. Every id kept, every ephemeral owned, {@code cons} never above 3, stats
      * match {@code cons}, the moves settle.
      */
@@ -326,8 +326,10 @@ class Review21dAdversarialIT {
         SimpleMeterRegistry regA = new SimpleMeterRegistry();
         SimpleMeterRegistry regB = new SimpleMeterRegistry();
         Queue<String> events = new ConcurrentLinkedQueue<>();
-        try (ZkSessionPool a = pool(ensemble, "r21d-a", 3, Duration.ofSeconds(5), hosts, regA, events);
-                ZkSessionPool b = pool(ensemble, "r21d-b", 3, Duration.ofSeconds(5), hosts, regB, events);
+        // 10 s sessions: the leader's kill costs an election first, which took 11 s under a loaded CI (c19c919: all
+        // three of A's sessions expired at 5 s, before any slot question arose).
+        try (ZkSessionPool a = pool(ensemble, "r21d-a", 3, Duration.ofSeconds(10), hosts, regA, events);
+                ZkSessionPool b = pool(ensemble, "r21d-b", 3, Duration.ofSeconds(10), hosts, regB, events);
                 Sampler sampler = new Sampler(ensemble, budget)) {
             List<ZkLease> la = leasesWithEphemerals(a, 3, "/r21d/exact/a");
             List<ZkLease> lb = leasesWithEphemerals(b, 3, "/r21d/exact/b");
