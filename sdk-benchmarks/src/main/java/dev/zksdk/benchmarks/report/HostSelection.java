@@ -86,20 +86,17 @@ public final class HostSelection {
 
         /** The median over storms of one per-storm counter, NaN when absent. */
         public double medianOf(String counter) {
-            Metric m = counters.get(counter);
-            return m == null ? Double.NaN : Stats.median(m.iterations());
+            return HostSelection.medianOf(counters, counter);
         }
 
         /** The sum over storms of one counter, NaN when absent. */
         public double totalOf(String counter) {
-            Metric m = counters.get(counter);
-            return m == null ? Double.NaN : m.total();
+            return HostSelection.totalOf(counters, counter);
         }
 
         /** A kernel counter's total, NaN (not measured) when a storm could not read the kernel's counters. */
         public double kernelTotalOf(String counter) {
-            double unread = totalOf("kernelCountersUnread");
-            return unread > 0 ? Double.NaN : totalOf(counter);
+            return HostSelection.kernelTotalOf(counters, counter);
         }
 
         /** The label of the client: the SDK's pool or plain ZooKeeper handles. */
@@ -190,19 +187,17 @@ public final class HostSelection {
 
         /** The median over storms of one per-storm counter, NaN when absent. */
         public double medianOf(String counter) {
-            Metric m = counters.get(counter);
-            return m == null ? Double.NaN : Stats.median(m.iterations());
+            return HostSelection.medianOf(counters, counter);
         }
 
         /** The sum over storms of one counter, NaN when absent. */
         public double totalOf(String counter) {
-            Metric m = counters.get(counter);
-            return m == null ? Double.NaN : m.total();
+            return HostSelection.totalOf(counters, counter);
         }
 
         /** A kernel counter's total, NaN (not measured) when a storm could not read the kernel's counters. */
         public double kernelTotalOf(String counter) {
-            return totalOf("kernelCountersUnread") > 0 ? Double.NaN : totalOf(counter);
+            return HostSelection.kernelTotalOf(counters, counter);
         }
 
         /** Storms cut with a host short of its sessions. */
@@ -318,6 +313,23 @@ public final class HostSelection {
         }
         moved.sort(Comparator.comparing((MovedRow r) -> r.client().equals("sdk") ? 0 : 1)
                 .thenComparing(MovedRow::client));
+    }
+
+    /** The median over storms of one per-storm counter, NaN when absent. */
+    static double medianOf(Map<String, Metric> counters, String counter) {
+        Metric m = counters.get(counter);
+        return m == null ? Double.NaN : Stats.median(m.iterations());
+    }
+
+    /** The sum over storms of one counter, NaN when absent. */
+    static double totalOf(Map<String, Metric> counters, String counter) {
+        Metric m = counters.get(counter);
+        return m == null ? Double.NaN : m.total();
+    }
+
+    /** A kernel counter's total, NaN (not measured) when a storm could not read the kernel's counters. */
+    static double kernelTotalOf(Map<String, Metric> counters, String counter) {
+        return totalOf(counters, "kernelCountersUnread") > 0 ? Double.NaN : totalOf(counters, counter);
     }
 
     private static List<Double> values(Entry e, String counter) {
