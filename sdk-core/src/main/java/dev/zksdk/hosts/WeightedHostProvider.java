@@ -121,6 +121,12 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
     private boolean connected;
     /** updateServerList told ZooKeeper to drop the connection: leaving the server is our decision, not a failure. */
     private boolean moving;
+    /**
+     * The move under way is {@link #rebalanceTo}'s: one session of the process at a time, to a server just found
+     * serving, so its attempt starts at once (ZooKeeper's pause of up to a second, meant to spread a herd, would only
+     * hold the session's requests and a close that comes meanwhile).
+     */
+    private boolean rebalanceMove;
     /** markFailed already counted the current attempt's failure. */
     private boolean failureAccounted;
     /** Since the last connection, the WARN that no other server had a free budget slot was logged. */
@@ -406,6 +412,7 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         ServerEntry pick = null;
         long delayNanos = 0;
         boolean afterFailedAttempt = false;
+        boolean plannedMove = false;
         synchronized (this) {
             ensureOpen("next");
             if (connected && spinDelay == 0 && !reservationPending) {
@@ -430,6 +437,8 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
                 pick = held;
             } else {
                 noteUnanswered();
+                plannedMove = rebalanceMove && moving;
+                rebalanceMove = false;
                 leaveCurrent();
                 if (spinDelay > 0) {
                     // Another server is tried at once after a failure, as ZooKeeper's own provider does; the delay
@@ -514,7 +523,7 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
         synchronized (this) {
             lastResolved = resolved;
             if (control != null) {
-                if (afterFailedAttempt) {
+                if (afterFailedAttempt || plannedMove) {
                     control.skipClientPause();
                 }
                 attemptBoundMs = attemptBoundMillis(control.negotiatedSessionTimeout(), held.key());
@@ -780,6 +789,7 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
             }
             moveTargets = Map.of(target, 1.0);
             moving = true;
+            rebalanceMove = true;
             connected = false;
             spread.disconnected(this);
         }
@@ -787,6 +797,7 @@ public final class WeightedHostProvider implements HostProvider, AutoCloseable {
             synchronized (this) {
                 if (moving && !closed) {
                     moving = false;
+                    rebalanceMove = false;
                     connected = true;
                     moveTargets = null;
                     spread.connected(this, held.key());

@@ -44,6 +44,11 @@ class AttemptBoundTest {
             return negotiated;
         }
 
+        @Override
+        public boolean dropConnection() {
+            return true;
+        }
+
         int last() {
             return bounds.get(bounds.size() - 1);
         }
@@ -63,6 +68,26 @@ class AttemptBoundTest {
         p.expectBinding();
         p.bind(handle);
         return p;
+    }
+
+    /**
+     * A rebalance move (one session of the process at a time, to a server just found serving) starts its attempt at
+     * once: ZooKeeper's pause of up to a second would hold the session's requests, and a pool closed meanwhile has its
+     * close wait out that pause. A connection that was lost keeps the pause (it spreads a herd).
+     */
+    @Test
+    void aRebalanceMoveStartsItsAttemptAtOnceAndALostConnectionKeepsZooKeepersPause() {
+        handle.negotiated = SESSION_MS;
+        WeightedHostProvider p = provider(HostsConfig.builder(), "21001", "21002");
+        int first = p.next(1000).getPort();
+        p.onConnected();
+        int other = first == 21001 ? 21002 : 21001;
+        assertThat(p.rebalanceTo("127.0.0.1:" + other)).isTrue();
+        assertThat(p.next(1000).getPort()).as("the move's target").isEqualTo(other);
+        assertThat(handle.pausesSkipped).as("the move's attempt").isEqualTo(1);
+        p.onConnected();
+        p.next(1000); // the connection lost: no move
+        assertThat(handle.pausesSkipped).as("after a lost connection").isEqualTo(1);
     }
 
     @Test

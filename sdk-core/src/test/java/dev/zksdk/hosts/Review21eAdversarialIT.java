@@ -490,7 +490,8 @@ class Review21eAdversarialIT {
     /**
      * Six one-session pools, a failover (kill -9, restart): the moment the first move is counted, the pool that made it
      * is closed (its move under way, the JVM's turn held by it) and two new one-session pools are built. The closed
-     * session must leave every server's {@code cons} and its ephemeral must go; the turn must not stay with the closed
+     * session must leave every server's {@code cons} and its ephemeral must go (within 10 s when its close was answered,
+     * by its expiry when the close timeout ran out first); the turn must not stay with the closed
      * move: the seven pools end at most 1 apart, the new pools connected, the others' ids kept, nothing lost.
      */
     @Test
@@ -563,9 +564,17 @@ class Review21eAdversarialIT {
                     + (System.nanoTime() - t0) / 1_000_000 + " ms after the close, spread "
                     + spread(ensemble, pools.toArray(new ZkSessionPool[0])));
             ZkSessionPool[] rest = pools.toArray(new ZkSessionPool[0]);
+            // The close reaches the server once the move has connected; when the close timeout ran out first (a slow
+            // reconnect on a loaded machine), the connection is dropped and the session goes at its expiry, as
+            // ZkSessionPool.close documents.
+            String closedLabel = "r21e-c" + mover[0] + "-e";
+            boolean closeGivenUp = log.lines().stream()
+                    .anyMatch(l -> l.contains(closedLabel) && l.contains("did not answer the session's close"));
+            print("FIGURES close: the close "
+                    + (closeGivenUp ? "ran out its timeout; the session goes at its expiry" : "was answered"));
             try (RawZooKeeper raw = RawZooKeeper.connect(ensemble.connectString(), Duration.ofSeconds(10))) {
                 await("the closed session gone from cons and its ephemeral deleted")
-                        .atMost(Duration.ofSeconds(10))
+                        .atMost(closeGivenUp ? Duration.ofSeconds(20 + 10) : Duration.ofSeconds(10))
                         .ignoreExceptions()
                         .until(() -> Review21dAdversarialIT.cons(ensemble).values().stream()
                                         .noneMatch(s -> s.contains(Long.toHexString(closedId)))
