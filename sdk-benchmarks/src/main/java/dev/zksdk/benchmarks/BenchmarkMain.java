@@ -176,6 +176,7 @@ public final class BenchmarkMain {
                 .param("server", serverSpec)
                 .jvmArgsAppend(FORK_JVM_ARGS.toArray(new String[0]))
                 .shouldFailOnError(true);
+        step.params().forEach(b::param);
         if (step.mode() != Mode.SingleShotTime) {
             b.warmupTime(step.warmupTime()).measurementTime(step.measurementTime());
         }

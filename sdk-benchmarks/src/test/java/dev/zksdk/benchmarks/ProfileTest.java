@@ -78,6 +78,7 @@ class ProfileTest {
         for (String name : List.of("short", "full")) {
             List<Profile.Step> paired = Profile.named(name).steps().stream()
                     .filter(Profile.Step::paired)
+                    .filter(s -> !s.include().contains("BatchingAloneBenchmark"))
                     .toList();
             assertThat(paired).as(name).hasSize(6);
             for (Profile.Step step : paired) {
@@ -99,6 +100,34 @@ class ProfileTest {
                         .as("the reference side (raw handle; meters only in the observation pair) goes first")
                         .containsAnyOf("OverheadBenchmark.raw", "OverheadBenchmark.sdkGetDataMetered");
             }
+        }
+    }
+
+    @Test
+    void batchedCreatesAtOneInFlightRunAsPairedRoundsUnbatchedFirstInFullOnly() throws NoSuchMethodException {
+        assertThat(Profile.named("short").steps()).noneMatch(s -> s.include().contains("BatchingAloneBenchmark"));
+        for (String name : List.of("full")) {
+            List<Profile.Step> alone = Profile.named(name).steps().stream()
+                    .filter(s -> s.include().contains("BatchingAloneBenchmark"))
+                    .toList();
+            assertThat(alone).as(name).hasSize(1);
+            Profile.Step step = alone.get(0);
+            assertThat(step.paired()).isTrue();
+            assertThat(step.rounds()).isGreaterThanOrEqualTo(2);
+            assertThat(step.threads()).isEqualTo(1);
+            assertThat(step.params()).isEqualTo(java.util.Map.of("inFlight", "1"));
+            assertThat(step.rotation())
+                    .containsExactly(
+                            BatchingAloneBenchmark.class.getName() + "\\.sdkCreateAsync$",
+                            BatchingAloneBenchmark.class.getName() + "\\.sdkCreateAsyncBatched$");
+            for (String method : List.of("sdkCreateAsync", "sdkCreateAsyncBatched")) {
+                assertThat(BatchingAloneBenchmark.class
+                                .getMethod(method, BatchingBenchmark.Clients.class, BatchingBenchmark.Window.class)
+                                .isAnnotationPresent(Benchmark.class))
+                        .as(method)
+                        .isTrue();
+            }
+            assertThat(step.describe()).contains("{inFlight=1}");
         }
     }
 

@@ -64,6 +64,50 @@ class PairedOverheadReportTest {
                 .contains("- sync getData, 1 thread: 0.980, 0.990, 1.020");
     }
 
+    /** paired.json's rounds as batched (the SDK side) against unbatched (the raw side) creates at 1 in flight. */
+    @SuppressWarnings("unchecked")
+    private static String asBatchedAlone(String json) {
+        List<Object> entries = new ArrayList<>();
+        for (Object o : (List<?>) JsonFiles.read(json)) {
+            Map<String, Object> e = new java.util.LinkedHashMap<>((Map<String, Object>) o);
+            String method = e.get("benchmark").toString().replaceAll(".*\\.", "");
+            e.put(
+                    "benchmark",
+                    "dev.zksdk.benchmarks.BatchingAloneBenchmark."
+                            + (method.equals("rawGetData") ? "sdkCreateAsync" : "sdkCreateAsyncBatched"));
+            e.put("params", Map.of("server", "process", "inFlight", "1"));
+            entries.add(e);
+        }
+        return JsonFiles.write(entries);
+    }
+
+    @Test
+    void batchedCreatesAloneAreJudgedOnTheirPairedRoundsLowerBound() throws IOException {
+        Summary summary = new Summary(JmhResults.parse(asBatchedAlone(resource("paired.json"))));
+
+        assertThat(Summary.batchedAloneRounds(JmhResults.parse(asBatchedAlone(resource("paired.json")))))
+                .containsExactly(0.98, 0.99, 1.02);
+        assertThat(summary.overhead()).as("not an overhead pair").isEmpty();
+        Goal lone = summary.goals().stream()
+                .filter(g -> g.goal().contains("no worse than unbatched at 1 in flight"))
+                .findFirst()
+                .orElseThrow();
+        assertThat(lone.measured()).isEqualTo("0.997× ± 0.052 (3 paired rounds; lower bound 0.945×)");
+        assertThat(lone.verdict()).isEqualTo("not shown");
+        assertThat(new MarkdownReport(summary, Map.of()).results("alone"))
+                .contains("round by round: 0.980, 0.990, 1.020. The goal is judged on these.");
+    }
+
+    @Test
+    void batchedAloneRoundsWithoutTheirOtherSideAreRefused() throws IOException {
+        List<Object> entries = new ArrayList<>((List<?>) JsonFiles.read(asBatchedAlone(resource("paired.json"))));
+        entries.remove(5);
+
+        assertThatThrownBy(() -> new Summary(JmhResults.parse(JsonFiles.write(entries))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("3 rounds of unbatched creates at 1 in flight but 2 of batched ones");
+    }
+
     @Test
     void roundsWithoutTheirOtherSideAreRefused() throws IOException {
         List<Object> entries = new ArrayList<>((List<?>) JsonFiles.read(resource("paired.json")));
