@@ -34,7 +34,8 @@ public final class ReportMain {
         List<String> with =
                 options.containsKey("--with") ? List.of(options.get("--with").split(",")) : List.of();
         Path written = write(results, name, with);
-        System.out.println("### wrote " + written + " and " + results.resolve(name + ".png"));
+        Path png = results.resolve(name + ".png");
+        System.out.println("### wrote " + written + (Files.exists(png) ? " and " + png : ""));
         if (options.containsKey("--readme")) {
             Path readme = Path.of(options.get("--readme"));
             updateReadme(readme, results, name, with);
@@ -60,9 +61,13 @@ public final class ReportMain {
         System.setProperty("java.awt.headless", "true");
         Summary summary = new Summary(results(results, name, with));
         Map<String, Object> machine = machine(results, name, with);
-        ChartRenderer.render(summary, name + " profile", results.resolve(name + ".png"));
+        // A run of paired rounds alone (the batched creates at 1 in flight) has no chart: its rounds are listed.
+        boolean chart = !ChartRenderer.charts(summary, name + " profile").isEmpty();
+        if (chart) {
+            ChartRenderer.render(summary, name + " profile", results.resolve(name + ".png"));
+        }
         Path md = results.resolve("results.md");
-        Files.writeString(md, new MarkdownReport(summary, machine).results(name));
+        Files.writeString(md, new MarkdownReport(summary, machine).results(name, chart));
         return md;
     }
 

@@ -9,10 +9,13 @@ import dev.zksdk.benchmarks.report.Summary.OverheadRow;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * An overhead pair run as paired rounds (paired.json, in the order a paired step runs them: raw then SDK, SDK then
@@ -96,6 +99,18 @@ class PairedOverheadReportTest {
         assertThat(lone.verdict()).isEqualTo("not shown");
         assertThat(new MarkdownReport(summary, Map.of()).results("alone"))
                 .contains("round by round: 0.980, 0.990, 1.020. The goal is judged on these.");
+    }
+
+    @Test
+    void aRunOfBatchedAloneRoundsOnlyIsReportedWithoutAChart(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("alone.json"), asBatchedAlone(resource("paired.json")));
+
+        Path md = ReportMain.write(dir, "alone");
+
+        assertThat(Files.readString(md))
+                .contains("round by round: 0.980, 0.990, 1.020")
+                .doesNotContain(".png");
+        assertThat(dir.resolve("alone.png")).doesNotExist();
     }
 
     @Test
