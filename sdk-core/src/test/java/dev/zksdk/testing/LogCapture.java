@@ -63,6 +63,21 @@ public final class LogCapture implements AutoCloseable {
         }
     }
 
+    /**
+     * When the first event so far that matches was logged (epoch milliseconds, the logging system's own stamp), or -1
+     * when none matches.
+     */
+    public long firstLoggedAt(Predicate<String> matching) {
+        synchronized (collector.lines) {
+            for (int i = 0; i < collector.lines.size(); i++) {
+                if (matching.test(collector.lines.get(i))) {
+                    return collector.stamps.get(i);
+                }
+            }
+        }
+        return -1;
+    }
+
     /** Every event so far, rendered and joined by newlines. */
     public String text() {
         return String.join("\n", lines());
@@ -88,6 +103,8 @@ public final class LogCapture implements AutoCloseable {
 
     private static final class Collector extends AppenderBase<ILoggingEvent> {
         final List<String> lines = new ArrayList<>();
+        /** Each line's logging time, epoch milliseconds; guarded by {@link #lines}. */
+        final List<Long> stamps = new ArrayList<>();
 
         @Override
         protected void append(ILoggingEvent event) {
@@ -107,6 +124,7 @@ public final class LogCapture implements AutoCloseable {
             }
             synchronized (lines) {
                 lines.add(s.toString());
+                stamps.add(event.getTimeStamp());
             }
         }
     }

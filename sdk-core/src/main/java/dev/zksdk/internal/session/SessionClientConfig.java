@@ -5,6 +5,7 @@ import dev.zksdk.internal.Limits;
 import dev.zksdk.security.SaslConfig;
 import dev.zksdk.security.TlsConfig;
 import org.apache.zookeeper.ClientCnxnSocketNetty;
+import org.apache.zookeeper.PromptClientCnxnSocketNIO;
 import org.apache.zookeeper.client.ZKClientConfig;
 import org.apache.zookeeper.common.X509Util;
 
@@ -73,6 +74,10 @@ public final class SessionClientConfig extends ZKClientConfig {
         }
         if (netty) {
             c.setProperty(ZOOKEEPER_CLIENT_CNXN_SOCKET, ClientCnxnSocketNetty.class.getName());
+        } else if (c.getProperty(ZOOKEEPER_CLIENT_CNXN_SOCKET) == null) {
+            // ZooKeeper's NIO socket, without its 100 ms pause after every closed connection (a refused address tried
+            // first would cost each new session that much): the host provider has its own backoff.
+            c.setProperty(ZOOKEEPER_CLIENT_CNXN_SOCKET, PromptClientCnxnSocketNIO.class.getName());
         }
         // A packet over the socket's limit makes ZooKeeper drop the connection, for every lease on it, and a retry does
         // it

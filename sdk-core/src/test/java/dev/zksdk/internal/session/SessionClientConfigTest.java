@@ -69,6 +69,8 @@ class SessionClientConfigTest {
                     .as("non-security settings still apply")
                     .isEqualTo(Integer.toString(2097152 * Limits.RECEIVE_FACTOR));
             assertThat(plain.toString()).isEqualTo("SessionClientConfig{plaintext}");
+            assertThat(plain.getProperty(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET))
+                    .isEqualTo("org.apache.zookeeper.PromptClientCnxnSocketNIO");
 
             SaslConfig sasl = SaslConfig.digest("alice", "sasl-pw-Rt61");
             ZKClientConfig withSasl = SessionClientConfig.forEnsemble(
@@ -82,8 +84,8 @@ class SessionClientConfigTest {
                     .isEqualTo("zksdk-sasl-x");
             assertThat(withSasl.getProperty(X509Util.FIPS_MODE_PROPERTY)).isEqualTo("false");
             assertThat(withSasl.getProperty(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET))
-                    .as("SASL alone: NIO")
-                    .isNull();
+                    .as("SASL alone: NIO, without its pause after a closed connection")
+                    .isEqualTo("org.apache.zookeeper.PromptClientCnxnSocketNIO");
             ZKClientConfig withSaslAndDigest = SessionClientConfig.forEnsemble(
                     EnsembleConfig.builder()
                             .connectString("127.0.0.1:2181")
@@ -101,6 +103,15 @@ class SessionClientConfigTest {
         } finally {
             System.clearProperty("jute.maxbuffer");
         }
+    }
+
+    @Test
+    void aClientSocketTheApplicationNamedIsKept() {
+        setJvmWide(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET, "org.apache.zookeeper.ClientCnxnSocketNIO");
+        ZKClientConfig c = SessionClientConfig.forEnsemble(
+                EnsembleConfig.builder().connectString("127.0.0.1:2181").build(), null);
+        assertThat(c.getProperty(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET))
+                .isEqualTo("org.apache.zookeeper.ClientCnxnSocketNIO");
     }
 
     @Test
