@@ -58,7 +58,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * is normally the process's (every pool skips it), so each iteration's pool is given a clock of its own, which keeps
  * the quarantine in the pool ({@code SessionSpread.ofPool}); no iteration profits from an earlier one's failure. What
  * the SDK learns about handshake times is the process's and is kept: it is what an application's first pool knows
- * after any other connection of the process. What is process-wide in the SDK (the connection budget and the session-creation rate limiter) holds no
+ * after any other connection of the process. What is process-wide in the SDK (the connection budget and the session-creation rate limiter, which each iteration leaves idle by waiting one permit after its pool closed) holds no
  * state about the dead server; the budget is checked to be empty again after each pool is closed. Clients are closed
  * after the timed part, and the trial ends by checking that no ZooKeeper client thread is left.
  */
@@ -74,6 +74,8 @@ public class ConnectBenchmark {
     static final String REFUSED = "refused";
     static final String BLACKHOLED = "blackholed";
     private static final Duration LEAK_WAIT = Duration.ofSeconds(20);
+    /** One permit of the default session-creation rate, and a little more, between two iterations' pools. */
+    static final long SESSION_SPACING_MILLIS = Math.round(1000 / HostsConfig.DEFAULT_SESSION_CREATION_RATE) + 10;
 
     @Param({REFUSED, BLACKHOLED})
     public String deadAddress;
@@ -225,6 +227,10 @@ public class ConnectBenchmark {
                 throw new IllegalStateException(
                         "a closed pool left connection-budget slots taken: " + ConnectionBudget.shared());
             }
+            // The process's session-creation limiter spaces new sessions 1/rate apart (50 ms at the default 20/s): a
+            // pool built sooner after the last one would wait for its permit, which a process's first pool never
+            // does. (The close used to take 100 ms, ZooKeeper's pause after a closed connection, which hid this.)
+            Thread.sleep(SESSION_SPACING_MILLIS);
         }
     }
 
