@@ -45,34 +45,6 @@ public record Profile(String name, List<Step> steps) {
             }
         }
 
-        /** A step with no parameter fixed. */
-        public Step(
-                String include,
-                int threads,
-                Mode mode,
-                TimeUnit unit,
-                int warmupIterations,
-                TimeValue warmupTime,
-                int measurementIterations,
-                TimeValue measurementTime,
-                int forks,
-                List<String> rotation,
-                int rounds) {
-            this(
-                    include,
-                    threads,
-                    mode,
-                    unit,
-                    warmupIterations,
-                    warmupTime,
-                    measurementIterations,
-                    measurementTime,
-                    forks,
-                    rotation,
-                    rounds,
-                    Map.of());
-        }
-
         /** A plain step: one JMH run of everything {@code include} matches. */
         public Step(
                 String include,
@@ -95,7 +67,8 @@ public record Profile(String name, List<Step> steps) {
                     measurementTime,
                     forks,
                     List.of(),
-                    0);
+                    0,
+                    Map.of());
         }
 
         public boolean paired() {
