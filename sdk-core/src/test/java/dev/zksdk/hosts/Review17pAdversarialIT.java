@@ -488,44 +488,39 @@ class Review17pAdversarialIT {
             Map<String, String> seen = new ConcurrentHashMap<>();
             for (Class<?> wanted : List.of(ClientCnxnSocketNIO.class, ClientCnxnSocketNetty.class)) {
                 System.setProperty(key, wanted.getName());
-                try (ZkSessionPool pool = ZkSessionPool.builder()
-                                .name("r17p-prop")
-                                .connectString(live)
-                                .sessionsPerEnsemble(1)
-                                .sessionTimeout(Duration.ofSeconds(30))
-                                .connectionTimeout(Duration.ofSeconds(20))
-                                .build();
-                        ZkLease lease = pool.lease()) {
-                    lease.exists("/");
-                    seen.put(wanted.getSimpleName(), socketClassOf(lease).getName());
-                }
+                seen.put(wanted.getSimpleName(), socketClassOfANewPool(live));
             }
-            if (saved == null) {
-                System.clearProperty(key);
-            } else {
-                System.setProperty(key, saved);
-            }
-            try (ZkSessionPool pool = ZkSessionPool.builder()
-                            .name("r17p-prop-default")
-                            .connectString(live)
-                            .sessionsPerEnsemble(1)
-                            .sessionTimeout(Duration.ofSeconds(30))
-                            .connectionTimeout(Duration.ofSeconds(20))
-                            .build();
-                    ZkLease lease = pool.lease()) {
-                lease.exists("/");
-                seen.put("default", socketClassOf(lease).getName());
-            }
+            restore(key, saved);
+            seen.put("default", socketClassOfANewPool(live));
             print("case6 socket classes: " + seen);
             assertThat(seen.get("ClientCnxnSocketNIO")).isEqualTo(ClientCnxnSocketNIO.class.getName());
             assertThat(seen.get("ClientCnxnSocketNetty")).isEqualTo(ClientCnxnSocketNetty.class.getName());
             assertThat(seen.get("default")).isEqualTo(PromptClientCnxnSocketNIO.class.getName());
         } finally {
-            if (saved == null) {
-                System.clearProperty(key);
-            } else {
-                System.setProperty(key, saved);
-            }
+            restore(key, saved);
+        }
+    }
+
+    /** The socket class of the handle of a new one-session pool on {@code live}. */
+    private static String socketClassOfANewPool(String live) throws Exception {
+        try (ZkSessionPool pool = ZkSessionPool.builder()
+                        .name("r17p-prop")
+                        .connectString(live)
+                        .sessionsPerEnsemble(1)
+                        .sessionTimeout(Duration.ofSeconds(30))
+                        .connectionTimeout(Duration.ofSeconds(20))
+                        .build();
+                ZkLease lease = pool.lease()) {
+            lease.exists("/");
+            return socketClassOf(lease).getName();
+        }
+    }
+
+    private static void restore(String key, String saved) {
+        if (saved == null) {
+            System.clearProperty(key);
+        } else {
+            System.setProperty(key, saved);
         }
     }
 }
