@@ -19,6 +19,11 @@ import org.apache.zookeeper.ZooKeeper;
  * it fails with {@code SESSIONEXPIRED}. Unlike Curator's client-side {@code KillSession}, the server really loses
  * the session.
  *
+ * <p>Attaching moves the session's connection to the second handle, so the original client sees its connection closed
+ * and reconnects; when it gets back before the second handle's close (a reconnect right away), the close finds no
+ * connection and the session lives on. So the attach-and-close is repeated until an attach finds the session expired:
+ * that answer, from the server, is what this method returns on.
+ *
  * <p>Thread-safe; the client being expired is not touched.
  */
 public final class ForcedExpiry {
@@ -44,8 +49,9 @@ public final class ForcedExpiry {
     }
 
     /**
-     * Expires the session: attaches a second handle to it and closes that handle. Returns once the close has
-     * been acknowledged by the server, or at once if the session turns out to be expired already.
+     * Expires the session: attaches a second handle to it and closes that handle, again while an attach still finds
+     * the session alive (its client reconnected first). Returns once an attach finds the session expired: at once if
+     * it was expired already.
      *
      * @param connectString where to attach; any server of the session's ensemble
      * @param sessionId the session's id, from {@link ZooKeeper#getSessionId()}
@@ -65,7 +71,21 @@ public final class ForcedExpiry {
                     "password must be the session's password, was " + (password == null ? "null" : "empty"));
         }
         Polling.requirePositive("timeout", timeout);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (int attempt = 1; ; attempt++) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new IllegalStateException("session 0x" + Long.toHexString(sessionId) + " still lives after "
+                        + (attempt - 1) + " closes within " + timeout + ": its client reconnected before each close");
+            }
+            if (attachAndClose(connectString, sessionId, password, Duration.ofNanos(left)) == KeeperState.Expired) {
+                return;
+            }
+        }
+    }
 
+    /** Attaches a handle to the session and closes it; what the attach found: connected, or the session expired. */
+    private static KeeperState attachAndClose(String connectString, long sessionId, byte[] password, Duration timeout) {
         CountDownLatch settled = new CountDownLatch(1);
         AtomicReference<KeeperState> outcome = new AtomicReference<>();
         ZooKeeper attached;
@@ -96,6 +116,7 @@ public final class ForcedExpiry {
                 throw new IllegalStateException(
                         "attaching to session 0x" + Long.toHexString(sessionId) + " failed authentication");
             }
+            return outcome.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while expiring session 0x" + Long.toHexString(sessionId), e);
